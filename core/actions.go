@@ -1,0 +1,521 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+)
+
+// action is one entry of the action table.
+type action struct {
+	run func(*call) (any, error)
+	// dryRun marks actions that take the DryRun parameter.
+	dryRun bool
+}
+
+// actionTable maps each action name to its handler. Filled in init to break the
+// initialization cycle through call.run.
+var actionTable map[string]action
+
+func init() {
+	actionTable = map[string]action{
+		"CreateKey":            {run: (*call).createKey},
+		"DescribeKey":          {run: (*call).describeKey},
+		"ListKeys":             {run: (*call).listKeys},
+		"EnableKey":            {run: (*call).enableKey},
+		"DisableKey":           {run: (*call).disableKey},
+		"ScheduleKeyDeletion":  {run: (*call).scheduleKeyDeletion},
+		"CancelKeyDeletion":    {run: (*call).cancelKeyDeletion},
+		"UpdateKeyDescription": {run: (*call).updateKeyDescription},
+		"UpdateRotationPolicy": {run: (*call).updateRotationPolicy},
+		"CreateKeyVersion":     {run: (*call).createKeyVersion},
+		"ListKeyVersions":      {run: (*call).listKeyVersions},
+		"DescribeKeyVersion":   {run: (*call).describeKeyVersion},
+		"CreateAlias":          {run: (*call).createAlias},
+		"UpdateAlias":          {run: (*call).updateAlias},
+		"DeleteAlias":          {run: (*call).deleteAlias},
+		"ListAliases":          {run: (*call).listAliases},
+		"ListAliasesByKeyId":   {run: (*call).listAliasesByKeyID},
+
+		"GenerateDataKeyWithoutPlaintext": {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true},
+		"GenerateDataKey":                 {run: (*call).generateDataKey, dryRun: true},
+		"Encrypt":                         {run: (*call).encrypt, dryRun: true},
+		"Decrypt":                         {run: (*call).decrypt, dryRun: true},
+		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
+	}
+}
+
+// Actions lists the action names the service answers.
+func Actions() []string {
+	names := make([]string, 0, len(actionTable))
+	for n := range actionTable {
+		names = append(names, n)
+	}
+	return names
+}
+
+// collectionARN is the resource of actions on no particular key ("key" or
+// "alias").
+func (s *Service) collectionARN(kind string) string {
+	return "acs:kms:" + s.region + ":" + s.account + ":" + kind
+}
+
+func (c *call) createKey() (any, error) {
+	s := c.s
+	desc := c.str("Description")
+	if utf8.RuneCountInString(desc) > 8192 {
+		return nil, invalidParam("Description", "it is longer than 8192 characters")
+	}
+	spec, err := oneOf(c, "KeySpec", "Aliyun_AES_256", "Aliyun_AES_256")
+	if err != nil {
+		return nil, err
+	}
+	usage, err := oneOf(c, "KeyUsage", "ENCRYPT/DECRYPT", "ENCRYPT/DECRYPT")
+	if err != nil {
+		return nil, err
+	}
+	origin, err := oneOf(c, "Origin", "Aliyun_KMS", "Aliyun_KMS")
+	if err != nil {
+		return nil, err
+	}
+	level, err := oneOf(c, "ProtectionLevel", "SOFTWARE", "SOFTWARE")
+	if err != nil {
+		return nil, err
+	}
+	auto, err := c.bool("EnableAutomaticRotation", false)
+	if err != nil {
+		return nil, err
+	}
+	var interval = 365 * 24 * time.Hour
+	if v := c.str("RotationInterval"); v != "" {
+		if interval, err = parseInterval("RotationInterval", v); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.authorize(s.collectionARN("key")); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Second)
+	k := Key{
+		ID: newKeyID(), Description: desc, KeySpec: spec, KeyUsage: usage, Origin: origin,
+		ProtectionLevel: level, Creator: s.account, State: KeyEnabled, CreatedAt: now,
+		PrimaryVersionID: newVersionID(), LastRotatedAt: now, Revision: 1,
+	}
+	if auto {
+		k.AutomaticRotation, k.RotationInterval = true, interval
+	}
+	wrapped, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID)
+	if err != nil {
+		return nil, internal("new key version: %w", err)
+	}
+	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now, Wrapped: wrapped}
+	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
+		return nil, storeErr(err)
+	}
+	return &KeyMetadataResponse{RequestId: c.req.ID, KeyMetadata: s.metadata(k)}, nil
+}
+
+// oneOf reads an optional parameter that must equal one of allowed (def when
+// absent).
+func oneOf(c *call, name, def string, allowed ...string) (string, error) {
+	v := c.str(name)
+	if v == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v, nil
+		}
+	}
+	return "", invalidParam(name, "this service supports only %v", allowed)
+}
+
+func (c *call) describeKey() (any, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return &KeyMetadataResponse{RequestId: c.req.ID, KeyMetadata: c.s.metadata(t.key)}, nil
+}
+
+func (c *call) listKeys() (any, error) {
+	page, num, size, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(c.s.collectionARN("key")); err != nil {
+		return nil, err
+	}
+	keys, total, err := c.s.store.ListKeys(c.ctx, page)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	r := &ListKeysResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
+	r.Keys.Key = make([]KeyListEntry, 0, len(keys))
+	for _, k := range keys {
+		r.Keys.Key = append(r.Keys.Key, KeyListEntry{KeyId: k.ID, KeyArn: c.s.KeyARN(k.ID)})
+	}
+	return r, nil
+}
+
+// errUnchanged tells mutate that the key is already as asked.
+var errUnchanged = errors.New("unchanged")
+
+// mutate applies fn to the stored key with compare-and-set, retrying on a
+// concurrent change, and invalidates the cache.
+func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (Key, error) {
+	for range 8 {
+		k, err := s.store.GetKey(ctx, id)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+			}
+			return Key{}, storeErr(err)
+		}
+		if err := fn(&k); err != nil {
+			if errors.Is(err, errUnchanged) {
+				return k, nil
+			}
+			return Key{}, err
+		}
+		k.Revision++
+		err = s.store.UpdateKey(ctx, k)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+			}
+			return Key{}, storeErr(err)
+		}
+		s.cache.InvalidateKey(ctx, id)
+		return k, nil
+	}
+	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+}
+
+func (c *call) changeKey(fn func(*Key) error) (any, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.s.mutate(c.ctx, t.key.ID, fn); err != nil {
+		return nil, err
+	}
+	return &EmptyResponse{RequestId: c.req.ID}, nil
+}
+
+func stateError(k *Key, want string) error {
+	return Errorf(CodeStateModifiedFailed, "The key %q is %s; it cannot be %s.", k.ID, k.State, want)
+}
+
+func (c *call) enableKey() (any, error) {
+	return c.changeKey(func(k *Key) error {
+		switch k.State {
+		case KeyEnabled:
+			return errUnchanged
+		case KeyDisabled:
+			k.State = KeyEnabled
+			return nil
+		}
+		return stateError(k, "enabled")
+	})
+}
+
+func (c *call) disableKey() (any, error) {
+	return c.changeKey(func(k *Key) error {
+		switch k.State {
+		case KeyDisabled:
+			return errUnchanged
+		case KeyEnabled:
+			k.State = KeyDisabled
+			return nil
+		}
+		return stateError(k, "disabled")
+	})
+}
+
+func (c *call) scheduleKeyDeletion() (any, error) {
+	days, ok, err := c.int("PendingWindowInDays", 7, 366)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, missingParam("PendingWindowInDays")
+	}
+	now := c.s.clock.Now().UTC().Truncate(time.Second)
+	return c.changeKey(func(k *Key) error {
+		if k.State == KeyPendingDeletion {
+			return stateError(k, "scheduled for deletion again")
+		}
+		k.State = KeyPendingDeletion
+		k.DeleteAt = now.Add(time.Duration(days) * 24 * time.Hour)
+		return nil
+	})
+}
+
+func (c *call) cancelKeyDeletion() (any, error) {
+	return c.changeKey(func(k *Key) error {
+		if k.State != KeyPendingDeletion {
+			return stateError(k, "taken out of deletion")
+		}
+		k.State = KeyEnabled
+		k.DeleteAt = time.Time{}
+		return nil
+	})
+}
+
+func (c *call) updateKeyDescription() (any, error) {
+	desc := c.str("Description")
+	if utf8.RuneCountInString(desc) > 8192 {
+		return nil, invalidParam("Description", "it is longer than 8192 characters")
+	}
+	return c.changeKey(func(k *Key) error {
+		k.Description = desc
+		return nil
+	})
+}
+
+func (c *call) updateRotationPolicy() (any, error) {
+	v := c.str("EnableAutomaticRotation")
+	if v == "" {
+		return nil, missingParam("EnableAutomaticRotation")
+	}
+	enable, err := c.bool("EnableAutomaticRotation", false)
+	if err != nil {
+		return nil, err
+	}
+	interval := 365 * 24 * time.Hour
+	if v := c.str("RotationInterval"); v != "" {
+		if interval, err = parseInterval("RotationInterval", v); err != nil {
+			return nil, err
+		}
+	}
+	return c.changeKey(func(k *Key) error {
+		if k.State == KeyPendingDeletion {
+			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
+		k.AutomaticRotation = enable
+		k.RotationInterval = 0
+		if enable {
+			k.RotationInterval = interval
+		}
+		return nil
+	})
+}
+
+// rotate makes a new primary version. For an automatic rotation that loses a race
+// to another instance, the other's result stands.
+func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
+	for range 8 {
+		now := s.clock.Now().UTC().Truncate(time.Second)
+		vid := newVersionID()
+		wrapped, err := s.root.newVersion(s.rand, k.ID, vid)
+		if err != nil {
+			return Key{}, internal("new key version: %w", err)
+		}
+		next := k
+		next.PrimaryVersionID, next.LastRotatedAt = vid, now
+		next.Revision++
+		err = s.store.AddVersion(ctx, next, KeyVersion{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: wrapped})
+		if err == nil {
+			s.cache.InvalidateKey(ctx, k.ID)
+			return next, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return Key{}, storeErr(err)
+		}
+		if k, err = s.store.GetKey(ctx, k.ID); err != nil {
+			return Key{}, storeErr(err)
+		}
+		s.cache.InvalidateKey(ctx, k.ID)
+		if auto && s.clock.Now().Before(k.NextRotation()) {
+			return k, nil
+		}
+	}
+	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
+}
+
+func (c *call) createKeyVersion() (any, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(t.key); err != nil {
+		return nil, err
+	}
+	k, err := c.s.rotate(c.ctx, t.key, false)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyVersionResponse{RequestId: c.req.ID, KeyVersion: KeyVersionEntry{
+		KeyId: k.ID, KeyVersionId: k.PrimaryVersionID, CreationDate: formatTime(k.LastRotatedAt),
+	}}, nil
+}
+
+func (c *call) listKeyVersions() (any, error) {
+	page, num, size, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	vs, total, err := c.s.store.ListVersions(c.ctx, t.key.ID, page)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	r := &ListKeyVersionsResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
+	r.KeyVersions.KeyVersion = make([]KeyVersionEntry, 0, len(vs))
+	for _, v := range vs {
+		r.KeyVersions.KeyVersion = append(r.KeyVersions.KeyVersion, versionEntry(v))
+	}
+	return r, nil
+}
+
+func (c *call) describeKeyVersion() (any, error) {
+	vid, err := c.required("KeyVersionId")
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.s.store.GetVersion(c.ctx, t.key.ID, vid)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", t.key.ID, vid)
+		}
+		return nil, storeErr(err)
+	}
+	return &KeyVersionResponse{RequestId: c.req.ID, KeyVersion: versionEntry(v)}, nil
+}
+
+func (c *call) aliasName() (string, error) {
+	name, err := c.required("AliasName")
+	if err != nil {
+		return "", err
+	}
+	return name, validAliasName("AliasName", name)
+}
+
+// aliasTarget reads AliasName and KeyId for CreateAlias and UpdateAlias and
+// authorizes the action on both the alias and the key.
+func (c *call) aliasTarget() (string, Key, error) {
+	name, err := c.aliasName()
+	if err != nil {
+		return "", Key{}, err
+	}
+	if err := c.authorize(c.s.AliasARN(name)); err != nil {
+		return "", Key{}, err
+	}
+	ref, err := c.required("KeyId")
+	if err != nil {
+		return "", Key{}, err
+	}
+	if len(ref) > 6 && ref[:6] == "alias/" {
+		return "", Key{}, invalidParam("KeyId", "it must be a key ID, not an alias")
+	}
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return "", Key{}, err
+	}
+	if t.key.State == KeyPendingDeletion {
+		return "", Key{}, Errorf(CodePendingDeletion, "The key %q is pending deletion.", t.key.ID)
+	}
+	return name, t.key, nil
+}
+
+func (c *call) createAlias() (any, error) {
+	name, k, err := c.aliasTarget()
+	if err != nil {
+		return nil, err
+	}
+	now := c.s.clock.Now().UTC().Truncate(time.Second)
+	err = c.s.store.CreateAlias(c.ctx, Alias{Name: name, KeyID: k.ID, CreatedAt: now, UpdatedAt: now})
+	switch {
+	case errors.Is(err, ErrExists):
+		return nil, Errorf(CodeAliasAlreadyExists, "The alias %q already exists.", name)
+	case errors.Is(err, ErrNotFound):
+		return nil, Errorf(CodeKeyNotFound, "The key %q does not exist.", k.ID)
+	case err != nil:
+		return nil, storeErr(err)
+	}
+	c.s.cache.InvalidateAlias(c.ctx, name)
+	return &EmptyResponse{RequestId: c.req.ID}, nil
+}
+
+func (c *call) updateAlias() (any, error) {
+	name, k, err := c.aliasTarget()
+	if err != nil {
+		return nil, err
+	}
+	now := c.s.clock.Now().UTC().Truncate(time.Second)
+	err = c.s.store.UpdateAlias(c.ctx, Alias{Name: name, KeyID: k.ID, UpdatedAt: now})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
+	case err != nil:
+		return nil, storeErr(err)
+	}
+	c.s.cache.InvalidateAlias(c.ctx, name)
+	return &EmptyResponse{RequestId: c.req.ID}, nil
+}
+
+func (c *call) deleteAlias() (any, error) {
+	name, err := c.aliasName()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(c.s.AliasARN(name)); err != nil {
+		return nil, err
+	}
+	if err := c.s.store.DeleteAlias(c.ctx, name); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
+		}
+		return nil, storeErr(err)
+	}
+	c.s.cache.InvalidateAlias(c.ctx, name)
+	return &EmptyResponse{RequestId: c.req.ID}, nil
+}
+
+func (c *call) listAliases() (any, error) {
+	page, num, size, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(c.s.collectionARN("alias")); err != nil {
+		return nil, err
+	}
+	return c.aliasPage("", page, num, size)
+}
+
+func (c *call) listAliasesByKeyID() (any, error) {
+	page, num, size, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return c.aliasPage(t.key.ID, page, num, size)
+}
+
+func (c *call) aliasPage(keyID string, page Page, num, size int) (any, error) {
+	as, total, err := c.s.store.ListAliases(c.ctx, keyID, page)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	r := &ListAliasesResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
+	r.Aliases.Alias = make([]AliasEntry, 0, len(as))
+	for _, a := range as {
+		r.Aliases.Alias = append(r.Aliases.Alias, AliasEntry{AliasName: a.Name, AliasArn: c.s.AliasARN(a.Name), KeyId: a.KeyID})
+	}
+	return r, nil
+}

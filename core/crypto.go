@@ -1,0 +1,240 @@
+package core
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+)
+
+// MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
+const MaxEncryptPlaintext = 6144
+
+// dataKeySize reads NumberOfBytes (1–1024, wins when given) or KeySpec (AES_256
+// = 32 bytes, AES_128 = 16 bytes); neither means 32 bytes.
+func (c *call) dataKeySize() (int, error) {
+	spec := c.str("KeySpec")
+	size := 32
+	switch spec {
+	case "", "AES_256":
+	case "AES_128":
+		size = 16
+	default:
+		return 0, invalidParam("KeySpec", "it must be AES_256 or AES_128")
+	}
+	n, ok, err := c.int("NumberOfBytes", 1, 1024)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		size = n
+	}
+	return size, nil
+}
+
+// sealed is the result of sealing under a key's primary version.
+type sealed struct {
+	keyID, versionID string
+	blob             []byte
+}
+
+// sealFor resolves KeyId, checks the key's state, reads the EncryptionContext
+// parameter named ctxParam and, unless this is a DryRun, seals plaintext(). The
+// plaintext function runs only after every check has passed, so nothing is
+// minted for a request that fails.
+func (c *call) sealFor(keyParam, ctxParam string, plaintext func() ([]byte, error)) (sealed, error) {
+	ctx, err := c.context(ctxParam)
+	if err != nil {
+		return sealed{}, err
+	}
+	t, err := c.resolve(keyParam)
+	if err != nil {
+		return sealed{}, err
+	}
+	if err := usable(t.key); err != nil {
+		return sealed{}, err
+	}
+	if c.dry {
+		return sealed{}, errDryRunOK
+	}
+	vid, aead, err := c.s.primary(c.ctx, t.key)
+	if err != nil {
+		return sealed{}, err
+	}
+	pt, err := plaintext()
+	if err != nil {
+		return sealed{}, err
+	}
+	blob, err := SealBlob(aead, c.s.rand, t.key.ID, vid, ctx, pt)
+	if err != nil {
+		return sealed{}, internal("seal: %w", err)
+	}
+	return sealed{keyID: t.key.ID, versionID: vid, blob: blob}, nil
+}
+
+func (c *call) randomKey(n int) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(c.s.rand, b); err != nil {
+			clear(b)
+			return nil, internal("random: %w", err)
+		}
+		return b, nil
+	}
+}
+
+func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
+	n, err := c.dataKeySize()
+	if err != nil {
+		return nil, err
+	}
+	var key []byte
+	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) {
+		var err error
+		key, err = c.randomKey(n)()
+		return key, err
+	})
+	clear(key)
+	if err != nil {
+		return nil, err
+	}
+	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
+		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+}
+
+func (c *call) generateDataKey() (any, error) {
+	n, err := c.dataKeySize()
+	if err != nil {
+		return nil, err
+	}
+	var key []byte
+	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) {
+		var err error
+		key, err = c.randomKey(n)()
+		return key, err
+	})
+	defer clear(key)
+	if err != nil {
+		return nil, err
+	}
+	return &DataKeyResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
+		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob),
+		Plaintext:      base64.StdEncoding.EncodeToString(key)}, nil
+}
+
+func (c *call) encrypt() (any, error) {
+	text, err := c.required("Plaintext")
+	if err != nil {
+		return nil, err
+	}
+	if base64.StdEncoding.DecodedLen(len(text)) > MaxEncryptPlaintext+3 {
+		return nil, invalidParam("Plaintext", "it is longer than %d bytes", MaxEncryptPlaintext)
+	}
+	pt, err := base64.StdEncoding.DecodeString(text)
+	defer clear(pt)
+	if err != nil {
+		return nil, invalidParam("Plaintext", "it must be base64-encoded")
+	}
+	if len(pt) > MaxEncryptPlaintext {
+		return nil, invalidParam("Plaintext", "it is longer than %d bytes", MaxEncryptPlaintext)
+	}
+	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) { return pt, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
+		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+}
+
+// opened is the result of opening a CiphertextBlob.
+type opened struct {
+	keyID, versionID string
+	plaintext        []byte
+}
+
+var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The CiphertextBlob is invalid, or the EncryptionContext does not match the one it was made with."}
+
+// open decodes the blob in blobParam and, unless DryRun, opens it under the
+// context in ctxParam, after authorizing the action on the key the blob names.
+func (c *call) open(blobParam, ctxParam string) (opened, error) {
+	text, err := c.required(blobParam)
+	if err != nil {
+		return opened{}, err
+	}
+	raw, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return opened{}, Errorf(CodeInvalidCiphertext, "The %s is not valid base64.", blobParam)
+	}
+	ctx, err := c.context(ctxParam)
+	if err != nil {
+		return opened{}, err
+	}
+	bl, err := ParseBlob(raw)
+	if err != nil || !validKeyID(bl.KeyID) {
+		return opened{}, errInvalidCiphertext
+	}
+	if err := c.authorize(c.s.KeyARN(bl.KeyID)); err != nil {
+		return opened{}, err
+	}
+	k, err := c.s.loadKey(c.ctx, bl.KeyID)
+	if err != nil {
+		var ke *Error
+		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {
+			return opened{}, errInvalidCiphertext
+		}
+		return opened{}, err
+	}
+	if err := usable(k); err != nil {
+		return opened{}, err
+	}
+	aead, err := c.s.versionAEAD(c.ctx, k.ID, bl.VersionID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return opened{}, errInvalidCiphertext
+		}
+		return opened{}, storeErr(err)
+	}
+	pt, err := bl.Open(aead, ctx)
+	if err != nil {
+		return opened{}, errInvalidCiphertext
+	}
+	if c.dry {
+		clear(pt)
+		return opened{}, errDryRunOK
+	}
+	return opened{keyID: k.ID, versionID: bl.VersionID, plaintext: pt}, nil
+}
+
+func (c *call) decrypt() (any, error) {
+	o, err := c.open("CiphertextBlob", "EncryptionContext")
+	if err != nil {
+		return nil, err
+	}
+	defer clear(o.plaintext)
+	return &DecryptResponse{RequestId: c.req.ID, KeyId: o.keyID, KeyVersionId: o.versionID,
+		Plaintext: base64.StdEncoding.EncodeToString(o.plaintext)}, nil
+}
+
+func (c *call) reEncrypt() (any, error) {
+	if _, err := c.context("DestinationEncryptionContext"); err != nil {
+		return nil, err
+	}
+	if _, err := c.required("DestinationKeyId"); err != nil {
+		return nil, err
+	}
+	// DryRun must see the destination checks too, so the source is opened for
+	// real and its plaintext dropped.
+	dry := c.dry
+	c.dry = false
+	o, err := c.open("CiphertextBlob", "SourceEncryptionContext")
+	c.dry = dry
+	if err != nil {
+		return nil, err
+	}
+	defer clear(o.plaintext)
+	res, err := c.sealFor("DestinationKeyId", "DestinationEncryptionContext", func() ([]byte, error) { return o.plaintext, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
+		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+}

@@ -1,0 +1,99 @@
+package core
+
+import (
+	"crypto/cipher"
+	"errors"
+	"io"
+)
+
+// CiphertextBlob format, version 1:
+//
+//	byte     format version (1)
+//	byte     length of the key ID, then the key ID
+//	byte     length of the key version ID, then the version ID
+//	12 bytes AES-GCM nonce
+//	rest     AES-256-GCM ciphertext and 16-byte tag
+//
+// The AAD is everything before the nonce followed by the canonical encoding of the
+// encryption context, so the header and the context are both authenticated and a
+// blob names the key that opens it: Decrypt needs no KeyId.
+const (
+	blobVersion1 = 1
+	nonceSize    = 12
+	tagSize      = 16
+	maxIDLen     = 255
+)
+
+var errMalformedBlob = errors.New("malformed ciphertext blob")
+
+// Blob is a parsed CiphertextBlob.
+type Blob struct {
+	KeyID     string
+	VersionID string
+	header    []byte // version byte through version ID
+	nonce     []byte
+	sealed    []byte
+}
+
+// ParseBlob splits a CiphertextBlob into its parts without opening it. It fails on
+// anything that is not a well-formed version-1 blob.
+func ParseBlob(b []byte) (Blob, error) {
+	if len(b) < 3 || b[0] != blobVersion1 {
+		return Blob{}, errMalformedBlob
+	}
+	i := 1
+	kl := int(b[i])
+	i++
+	if kl == 0 || len(b) < i+kl+1 {
+		return Blob{}, errMalformedBlob
+	}
+	keyID := string(b[i : i+kl])
+	i += kl
+	vl := int(b[i])
+	i++
+	if vl == 0 || len(b) < i+vl+nonceSize+tagSize {
+		return Blob{}, errMalformedBlob
+	}
+	versionID := string(b[i : i+vl])
+	i += vl
+	return Blob{
+		KeyID:     keyID,
+		VersionID: versionID,
+		header:    b[:i],
+		nonce:     b[i : i+nonceSize],
+		sealed:    b[i+nonceSize:],
+	}, nil
+}
+
+// Open authenticates and decrypts the blob with the version's AEAD under the given
+// context. Any mismatch (wrong key, context or a changed byte) is one error.
+func (bl Blob) Open(aead cipher.AEAD, ctx EncryptionContext) ([]byte, error) {
+	aad := ctx.appendCanonical(append(make([]byte, 0, len(bl.header)+64), bl.header...))
+	pt, err := aead.Open(nil, bl.nonce, bl.sealed, aad)
+	if err != nil {
+		return nil, errMalformedBlob
+	}
+	return pt, nil
+}
+
+// SealBlob encrypts plaintext under a key version's AEAD and returns a version-1
+// CiphertextBlob. rand supplies the nonce.
+func SealBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, plaintext []byte) ([]byte, error) {
+	if len(keyID) == 0 || len(keyID) > maxIDLen || len(versionID) == 0 || len(versionID) > maxIDLen {
+		return nil, errors.New("key or version ID length out of range")
+	}
+	hl := 3 + len(keyID) + len(versionID)
+	out := make([]byte, hl+nonceSize, hl+nonceSize+len(plaintext)+tagSize)
+	out[0] = blobVersion1
+	out[1] = byte(len(keyID))
+	copy(out[2:], keyID)
+	out[2+len(keyID)] = byte(len(versionID))
+	copy(out[3+len(keyID):], versionID)
+	nonce := out[hl : hl+nonceSize]
+	if _, err := io.ReadFull(rand, nonce); err != nil {
+		return nil, err
+	}
+	var aadBuf [256]byte
+	aad := ctx.appendCanonical(append(aadBuf[:0], out[:hl]...))
+	return aead.Seal(out, nonce, plaintext, aad), nil
+}

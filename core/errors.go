@@ -1,0 +1,126 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Error codes callers see, as Alibaba Cloud KMS names them.
+const (
+	CodeInvalidParameter            = "InvalidParameter"
+	CodeMissingParameter            = "MissingParameter"
+	CodeIncompleteSignature         = "IncompleteSignature"
+	CodeSignatureDoesNotMatch       = "SignatureDoesNotMatch"
+	CodeIllegalTimestamp            = "IllegalTimestamp"
+	CodeSignatureNonceUsed          = "SignatureNonceUsed"
+	CodeInvalidCiphertext           = "InvalidCiphertext"
+	CodeAliasAlreadyExists          = "AliasAlreadyExists"
+	CodeDryRunOperation             = "DryRunOperationError"
+	CodeValidation                  = "ValidationError"
+	CodeNoPermission                = "Forbidden.NoPermission"
+	CodeAccessDenied                = "AccessDeniedError"
+	CodeInvalidAccessKeyID          = "InvalidAccessKeyId.NotFound"
+	CodeKeyNotFound                 = "Forbidden.KeyNotFound"
+	CodeAliasNotFound               = "Forbidden.AliasNotFound"
+	CodePartitionNotFound           = "Forbidden.PartitionNotFound"
+	CodeDisabled                    = "Rejected.Disabled"
+	CodePendingDeletion             = "Rejected.PendingDeletion"
+	CodeStateModifiedFailed         = "Rejected.StateModifiedFailed"
+	CodeThrottling                  = "Throttling"
+	CodeInternalFailure             = "InternalFailure"
+	CodeServiceUnavailableTemporary = "ServiceUnavailableTemporary"
+)
+
+var codeStatus = map[string]int{
+	CodeInvalidParameter:            http.StatusBadRequest,
+	CodeMissingParameter:            http.StatusBadRequest,
+	CodeIncompleteSignature:         http.StatusBadRequest,
+	CodeSignatureDoesNotMatch:       http.StatusBadRequest,
+	CodeIllegalTimestamp:            http.StatusBadRequest,
+	CodeSignatureNonceUsed:          http.StatusBadRequest,
+	CodeInvalidCiphertext:           http.StatusBadRequest,
+	CodeAliasAlreadyExists:          http.StatusBadRequest,
+	CodeDryRunOperation:             http.StatusBadRequest,
+	CodeValidation:                  http.StatusBadRequest,
+	CodeNoPermission:                http.StatusForbidden,
+	CodeAccessDenied:                http.StatusForbidden,
+	CodeInvalidAccessKeyID:          http.StatusNotFound,
+	CodeKeyNotFound:                 http.StatusNotFound,
+	CodeAliasNotFound:               http.StatusNotFound,
+	CodePartitionNotFound:           http.StatusNotFound,
+	CodeDisabled:                    http.StatusConflict,
+	CodePendingDeletion:             http.StatusConflict,
+	CodeStateModifiedFailed:         http.StatusConflict,
+	CodeThrottling:                  http.StatusTooManyRequests,
+	CodeInternalFailure:             http.StatusInternalServerError,
+	CodeServiceUnavailableTemporary: http.StatusServiceUnavailable,
+}
+
+// Error is a failure the caller is meant to see: a KMS error Code, the HTTP status
+// that goes with it and a message that says what was wrong. Messages never carry
+// key material, secrets or signatures.
+type Error struct {
+	Code    string
+	Message string
+	// RetryAfter is set on Throttling: how long until a request would be admitted.
+	RetryAfter time.Duration
+	cause      error
+}
+
+// Errorf makes an *Error with the given code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Unwrap gives the internal cause, if any, for logs on the service side.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Status is the HTTP status for the error's code.
+func (e *Error) Status() int {
+	if s, ok := codeStatus[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// StatusOf reports the HTTP status for code (500 for an unknown code).
+func StatusOf(code string) int {
+	if s, ok := codeStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// AsError converts any error into the *Error a caller should see. Errors that are
+// not already KMS errors become InternalFailure with a generic message: their
+// text may describe internals and stays on the service side (see Unwrap).
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var ke *Error
+	if errors.As(err, &ke) {
+		return ke
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return &Error{Code: CodeServiceUnavailableTemporary, Message: "The service is temporarily unavailable; retry later.", cause: err}
+	}
+	return &Error{Code: CodeInternalFailure, Message: "The request failed because of an internal error.", cause: err}
+}
+
+// internal wraps an unexpected failure so that callers see InternalFailure.
+func internal(format string, args ...any) error {
+	return &Error{Code: CodeInternalFailure, Message: "The request failed because of an internal error.", cause: fmt.Errorf(format, args...)}
+}
+
+func invalidParam(name, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalidParameter, Message: fmt.Sprintf("The parameter %s is invalid: %s.", name, fmt.Sprintf(format, args...))}
+}
+
+func missingParam(name string) *Error {
+	return &Error{Code: CodeMissingParameter, Message: fmt.Sprintf("The parameter %s is required.", name)}
+}

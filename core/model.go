@@ -1,0 +1,81 @@
+package core
+
+import "time"
+
+// KeyState is the lifecycle state of a customer master key.
+type KeyState string
+
+// Key states as Alibaba Cloud KMS reports them.
+const (
+	KeyEnabled         KeyState = "Enabled"
+	KeyDisabled        KeyState = "Disabled"
+	KeyPendingDeletion KeyState = "PendingDeletion"
+)
+
+// Key is the metadata of a customer master key. It holds no key material: the
+// material lives in its KeyVersions, wrapped by the root key.
+type Key struct {
+	ID              string    `json:"id"`
+	Description     string    `json:"description,omitempty"`
+	KeySpec         string    `json:"keySpec"`
+	KeyUsage        string    `json:"keyUsage"`
+	Origin          string    `json:"origin"`
+	ProtectionLevel string    `json:"protectionLevel"`
+	Creator         string    `json:"creator,omitempty"`
+	State           KeyState  `json:"state"`
+	CreatedAt       time.Time `json:"createdAt"`
+	// DeleteAt is when a key in PendingDeletion is destroyed; zero otherwise.
+	DeleteAt         time.Time `json:"deleteAt,omitzero"`
+	PrimaryVersionID string    `json:"primaryVersionId"`
+	// Rotation policy. RotationInterval is zero when automatic rotation is off.
+	AutomaticRotation bool          `json:"automaticRotation,omitempty"`
+	RotationInterval  time.Duration `json:"rotationInterval,omitempty"`
+	LastRotatedAt     time.Time     `json:"lastRotatedAt,omitzero"`
+	// Revision increases by one on every stored change; stores use it for
+	// compare-and-set updates and caches for invalidation.
+	Revision int64 `json:"revision"`
+}
+
+// NextRotation is when automatic rotation is next due (zero when it is off).
+func (k Key) NextRotation() time.Time {
+	if !k.AutomaticRotation || k.RotationInterval <= 0 {
+		return time.Time{}
+	}
+	return k.LastRotatedAt.Add(k.RotationInterval)
+}
+
+// KeyVersion is one version of a key's material, wrapped by the root key. Versions
+// are immutable once written.
+type KeyVersion struct {
+	KeyID     string    `json:"keyId"`
+	VersionID string    `json:"versionId"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Wrapped is the version's 32-byte material sealed under the root key with
+	// AAD binding KeyID and VersionID. Never the plaintext.
+	Wrapped []byte `json:"wrapped"`
+}
+
+// Alias is a friendly name ("alias/…") pointing at a key.
+type Alias struct {
+	Name      string    `json:"name"`
+	KeyID     string    `json:"keyId"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Partition is the record of a data partition's data key: the ciphertext of the one
+// data key minted for it. The plaintext key is never stored.
+type Partition struct {
+	ID                string            `json:"id"`
+	KeyID             string            `json:"keyId"`
+	KeyVersionID      string            `json:"keyVersionId"`
+	CiphertextBlob    []byte            `json:"ciphertextBlob"`
+	EncryptionContext map[string]string `json:"encryptionContext,omitempty"`
+	CreatedAt         time.Time         `json:"createdAt"`
+}
+
+// Page asks for one page of a listing. Offset counts items, not pages.
+type Page struct {
+	Offset int
+	Limit  int
+}

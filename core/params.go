@@ -1,0 +1,176 @@
+package core
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Params are an action's request parameters as the wire carries them: strings,
+// with EncryptionContext as JSON text and booleans as "true"/"false".
+type Params map[string]string
+
+// MaxParamLen bounds any single parameter value.
+const MaxParamLen = 64 << 10
+
+func (c *call) str(name string) string { return c.p[name] }
+
+func (c *call) required(name string) (string, error) {
+	v := c.p[name]
+	if v == "" {
+		return "", missingParam(name)
+	}
+	return v, nil
+}
+
+func (c *call) bool(name string, def bool) (bool, error) {
+	switch v := c.p[name]; strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, invalidParam(name, "it must be true or false")
+	}
+}
+
+// int reads an optional integer parameter in [lo, hi]; ok is false when absent.
+func (c *call) int(name string, lo, hi int) (n int, ok bool, err error) {
+	v := c.p[name]
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err = strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, false, invalidParam(name, "it must be an integer from %d to %d", lo, hi)
+	}
+	return n, true, nil
+}
+
+func (c *call) context(name string) (EncryptionContext, error) {
+	return ParseEncryptionContext(name, c.p[name])
+}
+
+// page reads PageNumber (from 1) and PageSize (1–100, default 10).
+func (c *call) page() (Page, int, int, error) {
+	num, ok, err := c.int("PageNumber", 1, 1<<30)
+	if err != nil {
+		return Page{}, 0, 0, err
+	}
+	if !ok {
+		num = 1
+	}
+	size, ok, err := c.int("PageSize", 1, 100)
+	if err != nil {
+		return Page{}, 0, 0, err
+	}
+	if !ok {
+		size = 10
+	}
+	return Page{Offset: (num - 1) * size, Limit: size}, num, size, nil
+}
+
+// parseInterval reads a rotation interval like "7d", "168h" or "604800s".
+func parseInterval(name, v string) (time.Duration, error) {
+	if len(v) < 2 {
+		return 0, invalidParam(name, "it must look like 365d or 604800s")
+	}
+	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
+	if err != nil || n <= 0 {
+		return 0, invalidParam(name, "it must look like 365d or 604800s")
+	}
+	var unit time.Duration
+	switch v[len(v)-1] {
+	case 'd':
+		unit = 24 * time.Hour
+	case 'h':
+		unit = time.Hour
+	case 'm':
+		unit = time.Minute
+	case 's':
+		unit = time.Second
+	default:
+		return 0, invalidParam(name, "it must end in d, h, m or s")
+	}
+	if n > int64(730*24*time.Hour/unit) {
+		return 0, invalidParam(name, "it must be from 7 to 730 days")
+	}
+	d := time.Duration(n) * unit
+	if d < 7*24*time.Hour {
+		return 0, invalidParam(name, "it must be from 7 to 730 days")
+	}
+	return d, nil
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newKeyID returns "key-" and 24 random lowercase base32 characters.
+func newKeyID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return "key-" + idEncoding.EncodeToString(b[:])
+}
+
+// newVersionID returns a random UUID (version 4), as Alibaba's key versions use.
+func newVersionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// NewRequestID returns a random UUID for a RequestId.
+func NewRequestID() string { return strings.ToUpper(newVersionID()) }
+
+// validKeyID accepts IDs of printable ASCII without separators (any key ID this
+// service or an import could have made).
+func validKeyID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// validAliasName checks Alibaba's alias rule: "alias/" then 1–255 of
+// letters, digits, "_", "-" and "/".
+func validAliasName(param, name string) error {
+	rest, ok := strings.CutPrefix(name, "alias/")
+	if !ok || rest == "" || len(name) > 255 {
+		return invalidParam(param, "it must be alias/ followed by 1 to 249 characters")
+	}
+	if strings.HasPrefix(rest, "acs/") {
+		return invalidParam(param, "the alias/acs/ prefix is reserved")
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c == '-' || c == '_' || c == '/' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return invalidParam(param, "it may contain only letters, digits, _, - and /")
+		}
+	}
+	return nil
+}
+
+// formatTime is the date format of Alibaba's responses.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}

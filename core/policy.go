@@ -1,0 +1,170 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Policy is a RAM policy document: statements that Allow or Deny actions on
+// resources. Deny beats Allow; nothing matching means deny.
+type Policy struct {
+	Version   string      `json:"Version" yaml:"Version"`
+	Statement []Statement `json:"Statement" yaml:"Statement"`
+}
+
+// Statement is one rule of a Policy. Action and Resource accept a string or a list
+// of strings, with * and ? wildcards.
+type Statement struct {
+	Effect    string      `json:"Effect" yaml:"Effect"`
+	Action    StringList  `json:"Action" yaml:"Action"`
+	Resource  StringList  `json:"Resource" yaml:"Resource"`
+	Condition interface{} `json:"Condition,omitempty" yaml:"Condition,omitempty"`
+}
+
+// StringList is a JSON/YAML value that may be a single string or a list.
+type StringList []string
+
+// UnmarshalJSON accepts "x" or ["x","y"].
+func (s *StringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = StringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("must be a string or a list of strings")
+	}
+	*s = many
+	return nil
+}
+
+// UnmarshalYAML accepts a scalar or a sequence.
+func (s *StringList) UnmarshalYAML(unmarshal func(any) error) error {
+	var one string
+	if err := unmarshal(&one); err == nil {
+		*s = StringList{one}
+		return nil
+	}
+	var many []string
+	if err := unmarshal(&many); err != nil {
+		return fmt.Errorf("must be a string or a list of strings")
+	}
+	*s = many
+	return nil
+}
+
+// Validate checks that the policy can be evaluated: known effects, non-empty
+// actions and resources, and no conditions (which this service does not
+// evaluate, so it refuses them rather than ignore them).
+func (p *Policy) Validate() error {
+	for i, st := range p.Statement {
+		if st.Effect != "Allow" && st.Effect != "Deny" {
+			return fmt.Errorf("statement %d: Effect must be Allow or Deny, not %q", i, st.Effect)
+		}
+		if len(st.Action) == 0 {
+			return fmt.Errorf("statement %d: Action is empty", i)
+		}
+		if len(st.Resource) == 0 {
+			return fmt.Errorf("statement %d: Resource is empty", i)
+		}
+		if st.Condition != nil {
+			return fmt.Errorf("statement %d: Condition is not supported", i)
+		}
+	}
+	return nil
+}
+
+// Allowed reports whether action ("kms:Encrypt") is allowed on at least one of
+// resources and denied on none of them. With no resources it answers whether the
+// action could be allowed on some resource.
+func (p *Policy) Allowed(action string, resources ...string) bool {
+	if p == nil {
+		return false
+	}
+	allowed := false
+	for i := range p.Statement {
+		st := &p.Statement[i]
+		if !matchAny(st.Action, action, true) {
+			continue
+		}
+		hit := len(resources) == 0
+		for _, r := range resources {
+			if matchAny(st.Resource, r, false) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		if st.Effect == "Deny" {
+			if len(resources) == 0 {
+				// A Deny on some resources does not rule the action out
+				// everywhere; only a Deny on every resource does.
+				if hasStar(st.Resource) {
+					return false
+				}
+				continue
+			}
+			return false
+		}
+		allowed = true
+	}
+	return allowed
+}
+
+func hasStar(list []string) bool {
+	for _, p := range list {
+		if p == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func matchAny(patterns []string, s string, fold bool) bool {
+	for _, p := range patterns {
+		if match(p, s, fold) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether s matches pattern, where * matches any run of characters
+// (including none) and ? any one character.
+func Match(pattern, s string) bool { return match(pattern, s, false) }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func match(pattern, s string, fold bool) bool {
+	// Iterative matching with one backtrack point: linear in practice, no recursion.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lower(pattern[p]) == lower(s[i])):
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

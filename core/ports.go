@@ -1,0 +1,138 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors that KeyStore implementations return (wrapped or bare); core turns them
+// into KMS error codes.
+var (
+	// ErrNotFound: no such key, version, alias or partition.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a create found the name or ID already taken.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: a compare-and-set update found a newer revision.
+	ErrConflict = errors.New("revision conflict")
+	// ErrUnavailable: the backing service cannot be reached right now.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// KeyStore is the durable source of truth for keys, their wrapped versions, aliases
+// and partition records. Every method is atomic: it makes the whole change or none.
+type KeyStore interface {
+	// CreateKey stores a new key together with its first version. ErrExists if the
+	// key ID is taken.
+	CreateKey(ctx context.Context, k Key, first KeyVersion) error
+	// GetKey returns a key by ID, or ErrNotFound.
+	GetKey(ctx context.Context, id string) (Key, error)
+	// UpdateKey replaces a key's metadata if the stored revision equals
+	// k.Revision-1 (the caller increments it); otherwise ErrConflict. ErrNotFound
+	// if the key is gone.
+	UpdateKey(ctx context.Context, k Key) error
+	// AddVersion stores a new version and the key's updated metadata (its new
+	// primary version) in one step, compare-and-set as UpdateKey.
+	AddVersion(ctx context.Context, k Key, v KeyVersion) error
+	// DeleteKey removes a key, its versions and its aliases.
+	DeleteKey(ctx context.Context, id string) error
+	// ListKeys returns keys ordered by creation (then ID) and the total count.
+	ListKeys(ctx context.Context, p Page) ([]Key, int, error)
+
+	// GetVersion returns one version of a key, or ErrNotFound.
+	GetVersion(ctx context.Context, keyID, versionID string) (KeyVersion, error)
+	// ListVersions returns a key's versions, oldest first, and the total count.
+	ListVersions(ctx context.Context, keyID string, p Page) ([]KeyVersion, int, error)
+
+	// CreateAlias stores a new alias; ErrExists if the name is taken, ErrNotFound
+	// if the key does not exist.
+	CreateAlias(ctx context.Context, a Alias) error
+	// UpdateAlias points an existing alias at another key; ErrNotFound if either
+	// the alias or the key does not exist.
+	UpdateAlias(ctx context.Context, a Alias) error
+	// DeleteAlias removes an alias; ErrNotFound if it does not exist.
+	DeleteAlias(ctx context.Context, name string) error
+	// GetAlias returns an alias, or ErrNotFound.
+	GetAlias(ctx context.Context, name string) (Alias, error)
+	// ListAliases returns aliases ordered by name, all of them or (keyID != "")
+	// those of one key, and the total count.
+	ListAliases(ctx context.Context, keyID string, p Page) ([]Alias, int, error)
+
+	// CreatePartition stores p unless a record for p.ID exists. It returns the
+	// stored record and whether this call created it: a conditional create, so
+	// concurrent calls for one partition leave exactly one record.
+	CreatePartition(ctx context.Context, p Partition) (Partition, bool, error)
+	// GetPartition returns a partition record, or ErrNotFound.
+	GetPartition(ctx context.Context, id string) (Partition, error)
+
+	Close() error
+}
+
+// MetadataCache sits in front of the KeyStore on the hot path. Each method returns
+// the cached value or calls load (at most once per instance for concurrent misses)
+// and caches its result. Implementations hold only what the store holds: metadata
+// and root-key-wrapped material, never plaintext.
+type MetadataCache interface {
+	Key(ctx context.Context, id string, load func(context.Context) (Key, error)) (Key, error)
+	Alias(ctx context.Context, name string, load func(context.Context) (Alias, error)) (Alias, error)
+	Version(ctx context.Context, keyID, versionID string, load func(context.Context) (KeyVersion, error)) (KeyVersion, error)
+	// InvalidateKey drops a key's metadata after a change, on this instance and
+	// (for shared caches) on every other within the cache's bound.
+	InvalidateKey(ctx context.Context, id string)
+	// InvalidateAlias does the same for an alias.
+	InvalidateAlias(ctx context.Context, name string)
+}
+
+// Limit is a token bucket: Rate tokens per Period, holding at most Burst.
+type Limit struct {
+	Rate   int
+	Burst  int
+	Period time.Duration
+}
+
+// PerSecond is a limit of qps requests a second with the given burst (qps when
+// burst <= 0).
+func PerSecond(qps, burst int) Limit {
+	if burst <= 0 {
+		burst = qps
+	}
+	return Limit{Rate: qps, Burst: burst, Period: time.Second}
+}
+
+// LimitResult is a limiter's answer.
+type LimitResult struct {
+	Allowed    bool
+	Remaining  int
+	RetryAfter time.Duration
+}
+
+// Limiter admits or throttles requests, one bucket per key (the principal).
+type Limiter interface {
+	Allow(ctx context.Context, key string, l Limit) (LimitResult, error)
+}
+
+// NonceStore remembers signature nonces to refuse replays.
+type NonceStore interface {
+	// Use records nonce for ttl and reports whether it was fresh (not seen within
+	// its ttl).
+	Use(ctx context.Context, nonce string, ttl time.Duration) (bool, error)
+}
+
+// NonceLimiter is a Limiter that can also record a nonce in the same step, so a
+// shared backend answers both in one round trip. Service uses it when the
+// configured Limiter implements it.
+type NonceLimiter interface {
+	Limiter
+	AllowAndUse(ctx context.Context, key string, l Limit, nonce string, ttl time.Duration) (LimitResult, bool, error)
+}
+
+// Clock tells the time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now.
+func (SystemClock) Now() time.Time { return time.Now() }

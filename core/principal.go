@@ -1,0 +1,93 @@
+package core
+
+import (
+	"crypto/subtle"
+	"fmt"
+)
+
+// Secret is an AccessKeySecret. It prints as a placeholder so it cannot reach a
+// log by accident.
+type Secret struct{ b []byte }
+
+// NewSecret wraps a secret string.
+func NewSecret(s string) Secret { return Secret{b: []byte(s)} }
+
+// Bytes returns the secret for computing an HMAC. Do not log or keep the result.
+func (s Secret) Bytes() []byte { return s.b }
+
+// Equal compares in constant time.
+func (s Secret) Equal(other []byte) bool { return subtle.ConstantTimeCompare(s.b, other) == 1 }
+
+// Empty reports whether no secret is set.
+func (s Secret) Empty() bool { return len(s.b) == 0 }
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalJSON keeps secrets out of any JSON a principal is encoded into.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+// Principal is a caller the service knows: its name, credentials, optional QPS
+// override and RAM policy.
+type Principal struct {
+	Name        string
+	AccessKeyID string
+	Secret      Secret
+	// QPS and Burst override the service defaults when positive.
+	QPS    int
+	Burst  int
+	Policy *Policy
+}
+
+// FullAccess is a policy allowing every kms action on every resource.
+func FullAccess() *Policy {
+	return &Policy{Version: "1", Statement: []Statement{{Effect: "Allow", Action: StringList{"kms:*"}, Resource: StringList{"*"}}}}
+}
+
+// Directory finds principals by AccessKeyId.
+type Directory struct {
+	byID map[string]*Principal
+}
+
+// NewDirectory checks principals (unique names and AccessKeyIds, secrets set,
+// valid policies) and indexes them.
+func NewDirectory(ps []Principal) (*Directory, error) {
+	d := &Directory{byID: make(map[string]*Principal, len(ps))}
+	names := map[string]bool{}
+	for i := range ps {
+		p := ps[i]
+		switch {
+		case p.Name == "":
+			return nil, fmt.Errorf("principal %d has no name", i)
+		case p.AccessKeyID == "":
+			return nil, fmt.Errorf("principal %q has no accessKeyId", p.Name)
+		case p.Secret.Empty():
+			return nil, fmt.Errorf("principal %q has no accessKeySecret", p.Name)
+		case p.Policy == nil:
+			return nil, fmt.Errorf("principal %q has no policy", p.Name)
+		case names[p.Name]:
+			return nil, fmt.Errorf("principal name %q appears twice", p.Name)
+		case d.byID[p.AccessKeyID] != nil:
+			return nil, fmt.Errorf("accessKeyId of %q is used twice", p.Name)
+		case p.QPS < 0 || p.Burst < 0:
+			return nil, fmt.Errorf("principal %q has a negative qps or burst", p.Name)
+		}
+		if err := p.Policy.Validate(); err != nil {
+			return nil, fmt.Errorf("principal %q: %w", p.Name, err)
+		}
+		names[p.Name] = true
+		d.byID[p.AccessKeyID] = &p
+	}
+	return d, nil
+}
+
+// Lookup returns the principal with the AccessKeyId, or nil.
+func (d *Directory) Lookup(accessKeyID string) *Principal {
+	if d == nil {
+		return nil
+	}
+	return d.byID[accessKeyID]
+}
+
+// Len is the number of principals.
+func (d *Directory) Len() int { return len(d.byID) }

@@ -1,0 +1,122 @@
+package core
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"io"
+	"sync"
+)
+
+// KeyMaterialSize is the size of CMK version material and of the root key.
+const KeyMaterialSize = 32
+
+// RootKey wraps and unwraps CMK version material. It never exposes its bytes and
+// prints as a placeholder.
+type RootKey struct {
+	aead cipher.AEAD
+}
+
+// NewRootKey makes a RootKey from 32 bytes. The caller should zero b afterwards;
+// the RootKey keeps only the expanded AES key schedule.
+func NewRootKey(b []byte) (*RootKey, error) {
+	if len(b) != KeyMaterialSize {
+		return nil, errors.New("root key must be 32 bytes")
+	}
+	aead, err := newAEAD(b)
+	if err != nil {
+		return nil, err
+	}
+	return &RootKey{aead: aead}, nil
+}
+
+func (*RootKey) String() string   { return "RootKey(redacted)" }
+func (*RootKey) GoString() string { return "RootKey(redacted)" }
+
+func versionAAD(keyID, versionID string) []byte {
+	aad := make([]byte, 0, 8+len(keyID)+len(versionID))
+	aad = append(aad, "kmsless/v1/version\x00"...)
+	aad = append(aad, byte(len(keyID)))
+	aad = append(aad, keyID...)
+	aad = append(aad, byte(len(versionID)))
+	return append(aad, versionID...)
+}
+
+// wrap seals material for storage: nonce || ciphertext || tag.
+func (r *RootKey) wrap(rand io.Reader, keyID, versionID string, material []byte) ([]byte, error) {
+	out := make([]byte, nonceSize, nonceSize+len(material)+tagSize)
+	if _, err := io.ReadFull(rand, out); err != nil {
+		return nil, err
+	}
+	return r.aead.Seal(out, out[:nonceSize], material, versionAAD(keyID, versionID)), nil
+}
+
+// unwrapAEAD opens a stored version and returns an AEAD keyed with its material;
+// the plaintext material is zeroed before returning.
+func (r *RootKey) unwrapAEAD(v KeyVersion) (cipher.AEAD, error) {
+	if len(v.Wrapped) < nonceSize+tagSize {
+		return nil, errors.New("wrapped key version is truncated")
+	}
+	material, err := r.aead.Open(nil, v.Wrapped[:nonceSize], v.Wrapped[nonceSize:], versionAAD(v.KeyID, v.VersionID))
+	if err != nil {
+		return nil, errors.New("wrapped key version does not open under the root key")
+	}
+	defer clear(material)
+	return newAEAD(material)
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// newVersion makes fresh material for a key version and returns it wrapped.
+func (r *RootKey) newVersion(rnd io.Reader, keyID, versionID string) ([]byte, error) {
+	material := make([]byte, KeyMaterialSize)
+	defer clear(material)
+	if _, err := io.ReadFull(rnd, material); err != nil {
+		return nil, err
+	}
+	return r.wrap(rnd, keyID, versionID, material)
+}
+
+// GenerateRootKey returns 32 random bytes for a new root key.
+func GenerateRootKey() ([]byte, error) {
+	b := make([]byte, KeyMaterialSize)
+	_, err := rand.Read(b)
+	return b, err
+}
+
+// keyring keeps unwrapped version AEADs in memory so the hot path opens the root
+// key wrapping once per version per instance. Bounded: when full it starts over.
+type keyring struct {
+	mu   sync.RWMutex
+	m    map[string]cipher.AEAD
+	size int
+}
+
+func newKeyring(size int) *keyring {
+	return &keyring{m: make(map[string]cipher.AEAD), size: size}
+}
+
+func ringKey(keyID, versionID string) string { return keyID + "\x00" + versionID }
+
+func (k *keyring) get(id string) (cipher.AEAD, bool) {
+	k.mu.RLock()
+	a, ok := k.m[id]
+	k.mu.RUnlock()
+	return a, ok
+}
+
+func (k *keyring) put(id string, a cipher.AEAD) {
+	k.mu.Lock()
+	if len(k.m) >= k.size {
+		clear(k.m)
+	}
+	k.m[id] = a
+	k.mu.Unlock()
+}

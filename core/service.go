@@ -1,0 +1,391 @@
+package core
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"io"
+	"strings"
+	"time"
+)
+
+// Config wires a Service. Store and Root are required; the rest have in-process
+// or no-op defaults.
+type Config struct {
+	Store   KeyStore
+	Root    *RootKey
+	Cache   MetadataCache // nil: every read goes to the store
+	Limiter Limiter       // nil: no throttling
+	Nonces  NonceStore    // nil: nonces are not checked
+	Clock   Clock         // nil: SystemClock
+	Rand    io.Reader     // nil: crypto/rand
+
+	Region    string
+	AccountID string
+	// QPS and Burst are the per-principal defaults (a principal may override).
+	QPS   int
+	Burst int
+	// NonceTTL is how long a signature nonce is remembered (default 15 minutes).
+	NonceTTL time.Duration
+}
+
+// Service is the KMS: it admits, authorizes and runs requests.
+type Service struct {
+	store    KeyStore
+	root     *RootKey
+	cache    MetadataCache
+	limiter  Limiter
+	nonces   NonceStore
+	clock    Clock
+	rand     io.Reader
+	region   string
+	account  string
+	qps      int
+	burst    int
+	nonceTTL time.Duration
+	ring     *keyring
+}
+
+// New makes a Service from cfg.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Root == nil {
+		return nil, errors.New("core: a store and a root key are required")
+	}
+	s := &Service{
+		store: cfg.Store, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
+		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, ring: newKeyring(4096),
+	}
+	if s.cache == nil {
+		s.cache = noCache{}
+	}
+	if s.clock == nil {
+		s.clock = SystemClock{}
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.region == "" {
+		s.region = "cn-hangzhou"
+	}
+	if s.account == "" {
+		s.account = "0000000000000000"
+	}
+	if s.qps <= 0 {
+		s.qps = 1000
+	}
+	if s.nonceTTL <= 0 {
+		s.nonceTTL = 15 * time.Minute
+	}
+	return s, nil
+}
+
+// Region is the region the service reports in ARNs.
+func (s *Service) Region() string { return s.region }
+
+// AccountID is the account the service reports in ARNs.
+func (s *Service) AccountID() string { return s.account }
+
+// Store is the service's key store (for adapters that share its lifetime).
+func (s *Service) Store() KeyStore { return s.store }
+
+// Request is one call of an action by an authenticated caller.
+type Request struct {
+	// ID is the RequestId echoed in the response.
+	ID     string
+	Action string
+	Params Params
+	// Caller is the authenticated principal. Nil is refused.
+	Caller *Principal
+	// Nonce is the request's signature nonce ("" when the platform authenticated
+	// the caller and there is none).
+	Nonce string
+}
+
+// Handle runs one request: throttling and replay checks, authorization, then the
+// action. The response is a struct that encodes to Alibaba's JSON shape; errors
+// are *Error (see AsError).
+func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
+	act, ok := actionTable[req.Action]
+	if !ok {
+		if req.Action == "" {
+			return nil, missingParam("Action")
+		}
+		return nil, Errorf(CodeInvalidParameter, "The Action %q is not supported by this service.", req.Action)
+	}
+	if req.Caller == nil || req.Caller.Policy == nil {
+		return nil, Errorf(CodeNoPermission, "The request has no authenticated caller.")
+	}
+	if err := s.admit(ctx, req); err != nil {
+		return nil, err
+	}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: "kms:" + req.Action}
+	if act.dryRun {
+		dry, err := c.bool("DryRun", false)
+		if err != nil {
+			return nil, err
+		}
+		c.dry = dry
+	}
+	resp, err := c.run(act.run)
+	if err != nil && c.dry {
+		err = dryRunError(err)
+	}
+	return resp, err
+}
+
+func (c *call) run(fn func(*call) (any, error)) (any, error) {
+	// Refuse early, before any store read, when the caller could not be allowed
+	// this action on any resource: an unauthorized caller learns nothing about
+	// which keys exist.
+	if !c.req.Caller.Policy.Allowed(c.action) {
+		return nil, c.denied()
+	}
+	return fn(c)
+}
+
+// dryRunError maps a DryRun outcome to the three codes DryRun answers with.
+func dryRunError(err error) error {
+	var ke *Error
+	if !errors.As(err, &ke) {
+		return err
+	}
+	switch ke.Code {
+	case CodeInvalidParameter, CodeMissingParameter, CodeInvalidCiphertext:
+		return &Error{Code: CodeValidation, Message: ke.Message}
+	case CodeNoPermission:
+		return &Error{Code: CodeAccessDenied, Message: ke.Message}
+	}
+	return err
+}
+
+var errDryRunOK = &Error{Code: CodeDryRunOperation, Message: "The request would have succeeded, but the DryRun parameter is set."}
+
+func (s *Service) admit(ctx context.Context, req *Request) error {
+	p := req.Caller
+	limit := PerSecond(s.qps, s.burst)
+	if p.QPS > 0 {
+		limit = PerSecond(p.QPS, p.Burst)
+	}
+	var (
+		res   = LimitResult{Allowed: true}
+		fresh = true
+		err   error
+	)
+	nonceKey := ""
+	if req.Nonce != "" {
+		nonceKey = p.AccessKeyID + ":" + req.Nonce
+	}
+	switch nl, ok := s.limiter.(NonceLimiter); {
+	case ok && nonceKey != "":
+		res, fresh, err = nl.AllowAndUse(ctx, p.AccessKeyID, limit, nonceKey, s.nonceTTL)
+	default:
+		if s.limiter != nil {
+			res, err = s.limiter.Allow(ctx, p.AccessKeyID, limit)
+		}
+		if err == nil && nonceKey != "" && s.nonces != nil && res.Allowed {
+			fresh, err = s.nonces.Use(ctx, nonceKey, s.nonceTTL)
+		}
+	}
+	if err != nil {
+		return internal("admission: %w", err)
+	}
+	if !res.Allowed {
+		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
+	}
+	if !fresh {
+		return Errorf(CodeSignatureNonceUsed, "The SignatureNonce has been used within the last %s.", s.nonceTTL)
+	}
+	return nil
+}
+
+// call is the state of one running action.
+type call struct {
+	s      *Service
+	ctx    context.Context
+	req    *Request
+	p      Params
+	action string
+	dry    bool
+}
+
+func (c *call) denied() *Error {
+	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, c.action)
+}
+
+// authorize checks the caller's policy for this action on resources.
+func (c *call) authorize(resources ...string) error {
+	if c.req.Caller.Policy.Allowed(c.action, resources...) {
+		return nil
+	}
+	return c.denied()
+}
+
+// KeyARN is the ARN of a key.
+func (s *Service) KeyARN(id string) string {
+	return "acs:kms:" + s.region + ":" + s.account + ":key/" + id
+}
+
+// AliasARN is the ARN of an alias ("alias/…").
+func (s *Service) AliasARN(name string) string {
+	return "acs:kms:" + s.region + ":" + s.account + ":" + name
+}
+
+// PartitionARN is the ARN of a partition record.
+func (s *Service) PartitionARN(id string) string {
+	return "acs:kms:" + s.region + ":" + s.account + ":partition/" + id
+}
+
+// target is a key found from a KeyId parameter and the resources to authorize.
+type target struct {
+	key       Key
+	resources []string
+}
+
+// resolve finds the key a KeyId parameter names (an ID, "alias/…" or an ARN of
+// either) and authorizes the action on it (and on the alias used, if any).
+func (c *call) resolve(param string) (target, error) {
+	ref, err := c.required(param)
+	if err != nil {
+		return target{}, err
+	}
+	s := c.s
+	if strings.HasPrefix(ref, "acs:kms:") {
+		prefix := "acs:kms:" + s.region + ":" + s.account + ":"
+		rest, ok := strings.CutPrefix(ref, prefix)
+		switch {
+		case !ok:
+			return target{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", ref)
+		case strings.HasPrefix(rest, "key/"):
+			ref = strings.TrimPrefix(rest, "key/")
+		case strings.HasPrefix(rest, "alias/"):
+			ref = rest
+		default:
+			return target{}, invalidParam(param, "it is not a key or alias ARN")
+		}
+	}
+	var resources []string
+	keyID := ref
+	if strings.HasPrefix(ref, "alias/") {
+		if err := validAliasName(param, ref); err != nil {
+			return target{}, err
+		}
+		aliasARN := s.AliasARN(ref)
+		a, err := s.cache.Alias(c.ctx, ref, func(ctx context.Context) (Alias, error) { return s.store.GetAlias(ctx, ref) })
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref)
+			}
+			return target{}, storeErr(err)
+		}
+		keyID = a.KeyID
+		resources = append(resources, aliasARN)
+	} else if !validKeyID(ref) {
+		return target{}, invalidParam(param, "it is not a key ID, alias or ARN")
+	}
+	resources = append(resources, s.KeyARN(keyID))
+	if err := c.authorize(resources...); err != nil {
+		return target{}, err
+	}
+	k, err := c.s.loadKey(c.ctx, keyID)
+	if err != nil {
+		return target{}, err
+	}
+	return target{key: k, resources: resources}, nil
+}
+
+// loadKey reads a key through the cache, destroying it first if its deletion
+// date has passed.
+func (s *Service) loadKey(ctx context.Context, id string) (Key, error) {
+	k, err := s.cache.Key(ctx, id, func(ctx context.Context) (Key, error) { return s.store.GetKey(ctx, id) })
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+		}
+		return Key{}, storeErr(err)
+	}
+	if k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt) {
+		if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			return Key{}, storeErr(err)
+		}
+		s.cache.InvalidateKey(ctx, id)
+		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+	}
+	return k, nil
+}
+
+func storeErr(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return &Error{Code: CodeServiceUnavailableTemporary, Message: "The key store is temporarily unavailable; retry later.", cause: err}
+	}
+	return internal("store: %w", err)
+}
+
+// usable checks that a key may be used for cryptographic operations.
+func usable(k Key) error {
+	switch k.State {
+	case KeyEnabled:
+		return nil
+	case KeyDisabled:
+		return Errorf(CodeDisabled, "The key %q is disabled.", k.ID)
+	case KeyPendingDeletion:
+		return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+	}
+	return internal("key %s has unknown state %q", k.ID, k.State)
+}
+
+// versionAEAD returns the AEAD for one version of a key, unwrapping it once per
+// instance.
+func (s *Service) versionAEAD(ctx context.Context, keyID, versionID string) (cipher.AEAD, error) {
+	rk := ringKey(keyID, versionID)
+	if a, ok := s.ring.get(rk); ok {
+		return a, nil
+	}
+	v, err := s.cache.Version(ctx, keyID, versionID, func(ctx context.Context) (KeyVersion, error) {
+		return s.store.GetVersion(ctx, keyID, versionID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.root.unwrapAEAD(v)
+	if err != nil {
+		return nil, internal("key %s version %s: %w", keyID, versionID, err)
+	}
+	s.ring.put(rk, a)
+	return a, nil
+}
+
+// primary returns the key's primary version and its AEAD, rotating first when
+// automatic rotation is due.
+func (s *Service) primary(ctx context.Context, k Key) (string, cipher.AEAD, error) {
+	if next := k.NextRotation(); !next.IsZero() && !s.clock.Now().Before(next) {
+		rotated, err := s.rotate(ctx, k, true)
+		if err != nil {
+			return "", nil, err
+		}
+		k = rotated
+	}
+	a, err := s.versionAEAD(ctx, k.ID, k.PrimaryVersionID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return "", nil, internal("key %s has no primary version %s", k.ID, k.PrimaryVersionID)
+		}
+		return "", nil, storeErr(err)
+	}
+	return k.PrimaryVersionID, a, nil
+}
+
+type noCache struct{}
+
+func (noCache) Key(ctx context.Context, _ string, load func(context.Context) (Key, error)) (Key, error) {
+	return load(ctx)
+}
+func (noCache) Alias(ctx context.Context, _ string, load func(context.Context) (Alias, error)) (Alias, error) {
+	return load(ctx)
+}
+func (noCache) Version(ctx context.Context, _, _ string, load func(context.Context) (KeyVersion, error)) (KeyVersion, error) {
+	return load(ctx)
+}
+func (noCache) InvalidateKey(context.Context, string)   {}
+func (noCache) InvalidateAlias(context.Context, string) {}
