@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -189,7 +190,7 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 		}
 	}
 	if err != nil {
-		return internal("admission: %w", err)
+		return storeErr(fmt.Errorf("admission: %w", err))
 	}
 	if !res.Allowed {
 		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}

@@ -1,0 +1,394 @@
+package config
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/principals"
+	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+)
+
+// Platform is where the process runs.
+type Platform string
+
+// Platforms, detected from the runtime API variables.
+const (
+	Local  Platform = "local"
+	Lambda Platform = "lambda"
+	FC     Platform = "fc"
+)
+
+// Settings are the environment, parsed and defaulted. Nothing else reads env vars.
+type Settings struct {
+	Platform       Platform
+	ListenAddr     string
+	DataDir        string
+	RootKey        string // base64, from KMS_ROOT_KEY
+	RootKeyFile    string
+	Store          string
+	RedisURL       string
+	QPS            int
+	Burst          int
+	PrincipalsFile string
+	Region         string
+	AccountID      string
+	CacheTTL       time.Duration
+	NonceTTL       time.Duration
+	NonceMax       int
+	ClockSkew      time.Duration
+	MaxBody        int64
+	LogLevel       slog.Level
+	// FallbackShare is the share of a principal's QPS one instance admits on its
+	// own while Redis is unreachable.
+	FallbackShare float64
+	// PartitionKeyID is the default CMK for partition provisioning.
+	PartitionKeyID string
+}
+
+// Read parses the environment through getenv (os.Getenv in production).
+func Read(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Platform:       Local,
+		ListenAddr:     or(getenv("KMS_LISTEN_ADDR"), "127.0.0.1:8080"),
+		DataDir:        or(getenv("KMS_DATA_DIR"), ".kmsless"),
+		RootKey:        getenv("KMS_ROOT_KEY"),
+		RootKeyFile:    getenv("KMS_ROOT_KEY_FILE"),
+		Store:          getenv("KMS_STORE"),
+		RedisURL:       getenv("REDIS_URL"),
+		PrincipalsFile: getenv("KMS_PRINCIPALS_FILE"),
+		Region:         or(getenv("KMS_REGION"), "cn-hangzhou"),
+		AccountID:      or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
+		PartitionKeyID: or(getenv("KMS_PARTITION_KEY_ID"), "alias/partitions"),
+	}
+	switch {
+	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		s.Platform = Lambda
+	case getenv("FC_RUNTIME_API") != "":
+		s.Platform = FC
+	}
+	if s.Store == "" {
+		s.Store = "bolt://" + filepath.Join(s.DataDir, "kms.db")
+	}
+	var err error
+	ints := []struct {
+		name     string
+		dst      *int
+		def, min int
+	}{
+		{"KMS_QPS_PER_USER", &s.QPS, 1000, 1},
+		{"KMS_BURST", &s.Burst, 0, 0},
+		{"KMS_NONCE_MAX", &s.NonceMax, 1 << 20, 1},
+	}
+	for _, i := range ints {
+		if *i.dst, err = intVar(getenv, i.name, i.def, i.min); err != nil {
+			return Settings{}, err
+		}
+	}
+	if s.Burst == 0 {
+		s.Burst = s.QPS
+	}
+	durs := []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"KMS_CACHE_TTL", &s.CacheTTL, time.Second},
+		{"KMS_NONCE_TTL", &s.NonceTTL, 15 * time.Minute},
+		{"KMS_CLOCK_SKEW", &s.ClockSkew, 15 * time.Minute},
+	}
+	for _, d := range durs {
+		if *d.dst, err = durVar(getenv, d.name, d.def); err != nil {
+			return Settings{}, err
+		}
+	}
+	mb, err := intVar(getenv, "KMS_MAX_BODY", 1<<20, 1024)
+	if err != nil {
+		return Settings{}, err
+	}
+	s.MaxBody = int64(mb)
+	s.FallbackShare = 0.25
+	if v := getenv("KMS_REDIS_FALLBACK_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return Settings{}, fmt.Errorf("KMS_REDIS_FALLBACK_SHARE must be a number in (0, 1], not %q", v)
+		}
+		s.FallbackShare = f
+	}
+	if v := getenv("KMS_LOG_LEVEL"); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return Settings{}, fmt.Errorf("KMS_LOG_LEVEL: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func intVar(getenv func(string) string, name string, def, min int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		return 0, fmt.Errorf("%s must be an integer >= %d, not %q", name, min, v)
+	}
+	return n, nil
+}
+
+func durVar(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 1s or 15m, not %q", name, v)
+	}
+	return d, nil
+}
+
+// Service is a wired KMS: the core service, who may call it, the settings it was
+// made from, and what to close at shutdown.
+type Service struct {
+	KMS        *core.Service
+	Principals *core.Directory
+	Settings   Settings
+	Logger     *slog.Logger
+	// DevPrincipal is set when no principals file was given locally: the
+	// development principal whose credentials start-up prints.
+	DevPrincipal *core.Principal
+	closers      []func() error
+}
+
+// Close releases connections and files, newest first.
+func (s *Service) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// Load reads the process environment and wires the service.
+func Load(ctx context.Context) (*Service, error) {
+	set, err := Read(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return Wire(ctx, set, NewLogger(set, os.Stderr))
+}
+
+// NewLogger returns the service's logger: JSON in a cloud runtime, text locally.
+func NewLogger(set Settings, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: set.LogLevel}
+	if set.Platform == Local {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Wire builds the service from settings.
+func Wire(ctx context.Context, set Settings, log *slog.Logger) (svc *Service, err error) {
+	svc = &Service{Settings: set, Logger: log}
+	defer func() {
+		if err != nil {
+			_ = svc.Close()
+		}
+	}()
+	root, err := loadRootKey(set, log)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	svc.closers = append(svc.closers, store.Close)
+
+	cfg := core.Config{
+		Store: store, Root: root, Region: set.Region, AccountID: set.AccountID,
+		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
+	}
+	if err := wireShared(ctx, set, log, &cfg, svc); err != nil {
+		return nil, err
+	}
+	if svc.KMS, err = core.New(cfg); err != nil {
+		return nil, err
+	}
+	if err := loadPrincipals(set, log, svc); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// wireShared sets the cache, limiter and nonce store: in-process ones when
+// REDIS_URL is unset.
+func wireShared(_ context.Context, set Settings, _ *slog.Logger, cfg *core.Config, _ *Service) error {
+	if set.RedisURL != "" {
+		return fmt.Errorf("REDIS_URL is set but this build has no Redis support")
+	}
+	cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)
+	cfg.Limiter = inproc.NewLimiter()
+	cfg.Nonces = inproc.NewNonces(set.NonceMax)
+	return nil
+}
+
+func openStore(ctx context.Context, set Settings) (core.KeyStore, error) {
+	switch {
+	case strings.HasPrefix(set.Store, "bolt://"):
+		return boltstore.Open(strings.TrimPrefix(set.Store, "bolt://"))
+	case strings.HasPrefix(set.Store, "postgres://"), strings.HasPrefix(set.Store, "postgresql://"):
+		return pgstore.Open(ctx, set.Store)
+	}
+	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
+}
+
+// loadRootKey reads KMS_ROOT_KEY or KMS_ROOT_KEY_FILE. Locally, with neither, it
+// generates one into the data dir once; in a cloud runtime that is fatal.
+func loadRootKey(set Settings, log *slog.Logger) (*core.RootKey, error) {
+	var text []byte
+	switch {
+	case set.RootKey != "" && set.RootKeyFile != "":
+		return nil, errors.New("set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE, not both")
+	case set.RootKey != "":
+		text = []byte(set.RootKey)
+	case set.RootKeyFile != "":
+		b, err := os.ReadFile(set.RootKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("KMS_ROOT_KEY_FILE: %w", err)
+		}
+		text = b
+	case set.Platform != Local:
+		return nil, fmt.Errorf("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE (a %s runtime never generates one)", set.Platform)
+	default:
+		b, err := localRootKey(set.DataDir, log)
+		if err != nil {
+			return nil, err
+		}
+		text = b
+	}
+	defer clear(text)
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	defer clear(raw)
+	n, err := base64.StdEncoding.Decode(raw, trimSpace(text))
+	if err != nil || n != core.KeyMaterialSize {
+		return nil, errors.New("the root key must be the base64 encoding of 32 bytes")
+	}
+	return core.NewRootKey(raw[:n])
+}
+
+func trimSpace(b []byte) []byte {
+	return []byte(strings.TrimSpace(string(b)))
+}
+
+func localRootKey(dir string, log *slog.Logger) ([]byte, error) {
+	path := filepath.Join(dir, "root.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return b, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	raw, err := core.GenerateRootKey()
+	if err != nil {
+		return nil, err
+	}
+	text := []byte(base64.StdEncoding.EncodeToString(raw))
+	clear(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(text); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	log.Warn("GENERATED A NEW ROOT KEY for local development; every key in this data dir is wrapped by it. Never use a generated root key in production: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE.", "path", path)
+	return text, nil
+}
+
+// devPrincipal is the development principal saved in the data dir.
+type devPrincipal struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	AccessKeySecret string `json:"accessKeySecret"`
+}
+
+func loadPrincipals(set Settings, log *slog.Logger, svc *Service) error {
+	if set.PrincipalsFile != "" {
+		d, err := principals.Load(set.PrincipalsFile)
+		if err != nil {
+			return err
+		}
+		svc.Principals = d
+		return nil
+	}
+	if set.Platform != Local {
+		return fmt.Errorf("no principals: set KMS_PRINCIPALS_FILE (a %s runtime has no development principal)", set.Platform)
+	}
+	dp, err := localDevPrincipal(set.DataDir)
+	if err != nil {
+		return err
+	}
+	p := core.Principal{Name: "development", AccessKeyID: dp.AccessKeyID, Secret: core.NewSecret(dp.AccessKeySecret), Policy: core.FullAccess()}
+	d, err := core.NewDirectory([]core.Principal{p})
+	if err != nil {
+		return err
+	}
+	svc.Principals = d
+	svc.DevPrincipal = d.Lookup(p.AccessKeyID)
+	log.Info("no KMS_PRINCIPALS_FILE: using one development principal with full access")
+	return nil
+}
+
+func localDevPrincipal(dir string) (devPrincipal, error) {
+	path := filepath.Join(dir, "dev-principal.json")
+	var dp devPrincipal
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &dp); err != nil || dp.AccessKeyID == "" || dp.AccessKeySecret == "" {
+			return dp, fmt.Errorf("%s is damaged; delete it to make a new development principal", path)
+		}
+		return dp, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return dp, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return dp, err
+	}
+	id := make([]byte, 10)
+	secret := make([]byte, 20)
+	_, _ = rand.Read(id)
+	_, _ = rand.Read(secret)
+	dp = devPrincipal{AccessKeyID: "LTAI" + strings.ToUpper(hex.EncodeToString(id))[:20], AccessKeySecret: base64.RawURLEncoding.EncodeToString(secret)}
+	b, _ := json.MarshalIndent(dp, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return dp, err
+	}
+	return dp, nil
+}

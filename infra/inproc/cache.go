@@ -1,0 +1,126 @@
+package inproc
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Cache is a core.MetadataCache held in process memory. Key and alias entries
+// live for TTL; versions are immutable and live until evicted by size. Concurrent
+// misses for one entry cause one load.
+type Cache struct {
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
+	group singleflight.Group
+
+	mu       sync.RWMutex
+	keys     map[string]entry[core.Key]
+	aliases  map[string]entry[core.Alias]
+	versions map[string]core.KeyVersion
+}
+
+type entry[T any] struct {
+	v       T
+	expires time.Time
+}
+
+// NewCache returns a cache whose key and alias entries expire after ttl and which
+// holds at most max entries of each kind.
+func NewCache(ttl time.Duration, max int) *Cache {
+	return &Cache{
+		ttl: ttl, max: max, now: time.Now,
+		keys:     make(map[string]entry[core.Key]),
+		aliases:  make(map[string]entry[core.Alias]),
+		versions: make(map[string]core.KeyVersion),
+	}
+}
+
+func lookup[T any](c *Cache, m map[string]entry[T], id string) (T, bool) {
+	c.mu.RLock()
+	e, ok := m[id]
+	c.mu.RUnlock()
+	if !ok || c.now().After(e.expires) {
+		var zero T
+		return zero, false
+	}
+	return e.v, true
+}
+
+func store[T any](c *Cache, m map[string]entry[T], id string, v T) {
+	c.mu.Lock()
+	if len(m) >= c.max {
+		clear(m)
+	}
+	m[id] = entry[T]{v: v, expires: c.now().Add(c.ttl)}
+	c.mu.Unlock()
+}
+
+func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, id string, fn func(context.Context) (T, error)) (T, error) {
+	if v, ok := lookup(c, m, id); ok {
+		return v, nil
+	}
+	r, err, _ := c.group.Do(prefix+id, func() (any, error) {
+		v, err := fn(context.WithoutCancel(ctx))
+		if err != nil {
+			return v, err
+		}
+		store(c, m, id, v)
+		return v, nil
+	})
+	return r.(T), err
+}
+
+// Key implements core.MetadataCache.
+func (c *Cache) Key(ctx context.Context, id string, fn func(context.Context) (core.Key, error)) (core.Key, error) {
+	return load(ctx, c, c.keys, "k\x00", id, fn)
+}
+
+// Alias implements core.MetadataCache.
+func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context) (core.Alias, error)) (core.Alias, error) {
+	return load(ctx, c, c.aliases, "a\x00", name, fn)
+}
+
+// Version implements core.MetadataCache.
+func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(context.Context) (core.KeyVersion, error)) (core.KeyVersion, error) {
+	id := keyID + "\x00" + versionID
+	c.mu.RLock()
+	v, ok := c.versions[id]
+	c.mu.RUnlock()
+	if ok {
+		return v, nil
+	}
+	r, err, _ := c.group.Do("v\x00"+id, func() (any, error) {
+		v, err := fn(context.WithoutCancel(ctx))
+		if err != nil {
+			return v, err
+		}
+		c.mu.Lock()
+		if len(c.versions) >= c.max {
+			clear(c.versions)
+		}
+		c.versions[id] = v
+		c.mu.Unlock()
+		return v, nil
+	})
+	return r.(core.KeyVersion), err
+}
+
+// InvalidateKey implements core.MetadataCache.
+func (c *Cache) InvalidateKey(_ context.Context, id string) {
+	c.mu.Lock()
+	delete(c.keys, id)
+	c.mu.Unlock()
+}
+
+// InvalidateAlias implements core.MetadataCache.
+func (c *Cache) InvalidateAlias(_ context.Context, name string) {
+	c.mu.Lock()
+	delete(c.aliases, name)
+	c.mu.Unlock()
+}
