@@ -1,0 +1,117 @@
+package rpc
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// protocolParams are the parameters of the RPC protocol itself (signing, routing,
+// response format). They are authenticated but are not an action's input.
+var protocolParams = map[string]bool{
+	"Action":           true,
+	"Version":          true,
+	"AccessKeyId":      true,
+	"Signature":        true,
+	"SignatureMethod":  true,
+	"SignatureVersion": true,
+	"SignatureNonce":   true,
+	"SignatureType":    true,
+	"SecurityToken":    true,
+	"Timestamp":        true,
+	"Format":           true,
+	"RegionId":         true,
+}
+
+// parseParams gathers the parameters of the query string and, for a form body,
+// of the body. A parameter given twice is refused: the signature covers both
+// copies, and acting on one of them would be a guess.
+func parseParams(r *http.Request, body []byte) (url.Values, error) {
+	all, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The query string is not valid URL encoding.")
+	}
+	if len(body) > 0 {
+		if !isForm(r.Header.Get("Content-Type")) {
+			return nil, core.Errorf(core.CodeInvalidParameter, "The request body must be application/x-www-form-urlencoded.")
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, core.Errorf(core.CodeInvalidParameter, "The form body is not valid URL encoding.")
+		}
+		for k, vs := range form {
+			all[k] = append(all[k], vs...)
+		}
+	}
+	for k, vs := range all {
+		if len(vs) > 1 {
+			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is given more than once.", printable(k))
+		}
+		if len(vs[0]) > core.MaxParamLen {
+			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is longer than %d bytes.", printable(k), core.MaxParamLen)
+		}
+	}
+	return all, nil
+}
+
+func isForm(contentType string) bool {
+	const form = "application/x-www-form-urlencoded"
+	return len(contentType) >= len(form) && strings.EqualFold(contentType[:len(form)], form) &&
+		(len(contentType) == len(form) || contentType[len(form)] == ';' || contentType[len(form)] == ' ')
+}
+
+// printable bounds a caller-chosen parameter name before it goes into a message.
+func printable(name string) string {
+	const max = 64
+	if len(name) > max {
+		name = name[:max] + "…"
+	}
+	return strings.ToValidUTF8(name, "?")
+}
+
+// actionOf returns the action and checks the API version. ACS3 requests carry
+// both in headers, signature 1.0 requests in parameters; when a request has
+// both, they must agree.
+func actionOf(r *http.Request, params url.Values) (string, error) {
+	action, err := oneSource(r, params, "x-acs-action", "Action")
+	if err != nil {
+		return action, err
+	}
+	version, err := oneSource(r, params, "x-acs-version", "Version")
+	if err != nil {
+		return action, err
+	}
+	switch version {
+	case APIVersion:
+		return action, nil
+	case "":
+		return action, core.Errorf(core.CodeMissingParameter, "The parameter Version is required (x-acs-version header or Version parameter); it must be %s.", APIVersion)
+	}
+	return action, core.Errorf(core.CodeInvalidParameter, "The parameter Version is invalid: this service speaks API version %s only.", APIVersion)
+}
+
+func oneSource(r *http.Request, params url.Values, header, param string) (string, error) {
+	h := r.Header.Get(header)
+	p := params.Get(param)
+	if h != "" && p != "" && h != p {
+		return h, core.Errorf(core.CodeInvalidParameter, "The %s header and the %s parameter disagree.", header, param)
+	}
+	if h != "" {
+		return h, nil
+	}
+	return p, nil
+}
+
+// actionParams is the action's input: every parameter but the protocol's own.
+func actionParams(all url.Values) core.Params {
+	p := make(core.Params, len(all))
+	for k, vs := range all {
+		if protocolParams[k] || strings.HasPrefix(k, "Signature") {
+			continue
+		}
+		p[k] = vs[0]
+	}
+	return p
+}
