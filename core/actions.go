@@ -43,6 +43,7 @@ func init() {
 		"Encrypt":                         {run: (*call).encrypt, dryRun: true},
 		"Decrypt":                         {run: (*call).decrypt, dryRun: true},
 		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
+		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
 	}
 }
 

@@ -50,13 +50,19 @@ func (c *call) sealFor(keyParam, ctxParam string, plaintext func() ([]byte, erro
 	if err != nil {
 		return sealed{}, err
 	}
-	if err := usable(t.key); err != nil {
+	return c.sealUnder(t.key, ctx, plaintext)
+}
+
+// sealUnder checks that k is usable and, unless this is a DryRun, seals
+// plaintext() under its primary version with ctx as the encryption context.
+func (c *call) sealUnder(k Key, ctx EncryptionContext, plaintext func() ([]byte, error)) (sealed, error) {
+	if err := usable(k); err != nil {
 		return sealed{}, err
 	}
 	if c.dry {
 		return sealed{}, errDryRunOK
 	}
-	vid, aead, err := c.s.primary(c.ctx, t.key)
+	vid, aead, err := c.s.primary(c.ctx, k)
 	if err != nil {
 		return sealed{}, err
 	}
@@ -64,11 +70,11 @@ func (c *call) sealFor(keyParam, ctxParam string, plaintext func() ([]byte, erro
 	if err != nil {
 		return sealed{}, err
 	}
-	blob, err := SealBlob(aead, c.s.rand, t.key.ID, vid, ctx, pt)
+	blob, err := SealBlob(aead, c.s.rand, k.ID, vid, ctx, pt)
 	if err != nil {
 		return sealed{}, internal("seal: %w", err)
 	}
-	return sealed{keyID: t.key.ID, versionID: vid, blob: blob}, nil
+	return sealed{keyID: k.ID, versionID: vid, blob: blob}, nil
 }
 
 func (c *call) randomKey(n int) func() ([]byte, error) {
