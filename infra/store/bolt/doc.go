@@ -1,0 +1,4 @@
+// Package boltstore is the embedded core.KeyStore: one bbolt file on local disk,
+// for a laptop or a single instance. Every method is one bbolt transaction, so a
+// crash leaves each change whole or absent.
+package boltstore

@@ -1,0 +1,529 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// lockTimeout bounds the wait for bbolt's exclusive file lock: a second process
+// opening the same file fails with a clear error instead of hanging.
+const lockTimeout = time.Second
+
+// format is the layout version written into the meta bucket, so that a later
+// layout can recognise (and migrate) files written by this one.
+const format = "1"
+
+// Buckets. Values are the core types as JSON: they already carry JSON tags, the
+// records are small and rarely written, and JSON keeps a file readable with the
+// bbolt CLI. Index entries have empty values.
+var (
+	bucketMeta           = []byte("meta")
+	bucketKeys           = []byte("keys")             // key ID → Key
+	bucketKeysByCreation = []byte("keys_by_creation") // when(CreatedAt) ‖ key ID → ∅
+	bucketVersions       = []byte("versions")         // owner(key ID) ‖ version ID → KeyVersion
+	bucketVersionOrder   = []byte("version_order")    // owner(key ID) ‖ when(CreatedAt) ‖ seq → version ID
+	bucketAliases        = []byte("aliases")          // alias name → Alias
+	bucketAliasesByKey   = []byte("aliases_by_key")   // owner(key ID) ‖ alias name → ∅
+	bucketPartitions     = []byte("partitions")       // partition ID → Partition
+)
+
+var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions}
+
+// Store is a core.KeyStore backed by one bbolt file.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ core.KeyStore = (*Store)(nil)
+
+// Open opens (creating if needed, with its parent directories) the store file at
+// path. The file is readable by its owner only.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: create directory for %s: %w", path, err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("boltstore: %s is locked by another process (waited %s): %w", path, lockTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get([]byte("format")); {
+		case v == nil:
+			return meta.Put([]byte("format"), []byte(format))
+		case string(v) != format:
+			return fmt.Errorf("file layout %q is not the supported %q", v, format)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the file and its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// CreateKey stores k and its first version in one transaction.
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
+	if err := checkVersion(k, first); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
+			return fmt.Errorf("boltstore: key %q: %w", k.ID, core.ErrExists)
+		}
+		if err := putVersion(tx, first); err != nil {
+			return err
+		}
+		return putKey(tx, nil, k)
+	})
+}
+
+// GetKey returns the key with the given ID.
+func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
+	var k core.Key
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		k, err = getKey(tx, id)
+		return err
+	})
+	return k, err
+}
+
+// UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
+func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := casKey(tx, k)
+		if err != nil {
+			return err
+		}
+		return putKey(tx, &old, k)
+	})
+}
+
+// AddVersion stores v and the key's new metadata in one transaction, under the
+// same compare-and-set as UpdateKey.
+func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := casKey(tx, k)
+		if err != nil {
+			return err
+		}
+		if err := putVersion(tx, v); err != nil {
+			return err
+		}
+		return putKey(tx, &old, k)
+	})
+}
+
+// DeleteKey removes the key, its versions and its aliases in one transaction.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		k, err := getKey(tx, id)
+		if err != nil {
+			return err
+		}
+		prefix := owner(id)
+		versions, order := tx.Bucket(bucketVersions), tx.Bucket(bucketVersionOrder)
+		for _, entry := range keysUnder(order, prefix) {
+			if err := versions.Delete(join(prefix, order.Get(entry))); err != nil {
+				return err
+			}
+			if err := order.Delete(entry); err != nil {
+				return err
+			}
+		}
+		aliases, byKey := tx.Bucket(bucketAliases), tx.Bucket(bucketAliasesByKey)
+		for _, entry := range keysUnder(byKey, prefix) {
+			if err := aliases.Delete(entry[len(prefix):]); err != nil {
+				return err
+			}
+			if err := byKey.Delete(entry); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketKeysByCreation).Delete(join(when(k.CreatedAt), []byte(id))); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeys).Delete([]byte(id))
+	})
+}
+
+// ListKeys returns one page of keys ordered by creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+	var keys []core.Key
+	var total int
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		total, err = walk(tx.Bucket(bucketKeysByCreation), nil, p, func(entry, _ []byte) error {
+			k, err := getKey(tx, string(entry[whenLen:]))
+			keys = append(keys, k)
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return keys, total, nil
+}
+
+// GetVersion returns one version of a key.
+func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+	var v core.KeyVersion
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		v, err = getVersion(tx, keyID, versionID)
+		return err
+	})
+	return v, err
+}
+
+// ListVersions returns one page of a key's versions, oldest first.
+func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
+	var vs []core.KeyVersion
+	var total int
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		total, err = walk(tx.Bucket(bucketVersionOrder), owner(keyID), p, func(_, versionID []byte) error {
+			v, err := getVersion(tx, keyID, string(versionID))
+			vs = append(vs, v)
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return vs, total, nil
+}
+
+// CreateAlias stores a new alias of an existing key.
+func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketAliases).Get([]byte(a.Name)) != nil {
+			return fmt.Errorf("boltstore: alias %q: %w", a.Name, core.ErrExists)
+		}
+		if _, err := getKey(tx, a.KeyID); err != nil {
+			return err
+		}
+		return putAlias(tx, nil, a)
+	})
+}
+
+// UpdateAlias points an existing alias at another existing key. The alias keeps
+// its creation time.
+func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := getAlias(tx, a.Name)
+		if err != nil {
+			return err
+		}
+		if _, err := getKey(tx, a.KeyID); err != nil {
+			return err
+		}
+		a.CreatedAt = old.CreatedAt
+		return putAlias(tx, &old, a)
+	})
+}
+
+// DeleteAlias removes an alias.
+func (s *Store) DeleteAlias(ctx context.Context, name string) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := getAlias(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAliasesByKey).Delete(join(owner(old.KeyID), []byte(name))); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAliases).Delete([]byte(name))
+	})
+}
+
+// GetAlias returns an alias by name.
+func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
+	var a core.Alias
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		a, err = getAlias(tx, name)
+		return err
+	})
+	return a, err
+}
+
+// ListAliases returns one page of aliases ordered by name: all of them, or those
+// of keyID when it is not empty.
+func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
+	var as []core.Alias
+	var total int
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		if keyID == "" {
+			total, err = walk(tx.Bucket(bucketAliases), nil, p, func(_, value []byte) error {
+				a, err := decode[core.Alias](value, "alias")
+				as = append(as, a)
+				return err
+			})
+			return err
+		}
+		prefix := owner(keyID)
+		total, err = walk(tx.Bucket(bucketAliasesByKey), prefix, p, func(entry, _ []byte) error {
+			a, err := getAlias(tx, string(entry[len(prefix):]))
+			as = append(as, a)
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return as, total, nil
+}
+
+// CreatePartition stores p unless a record for p.ID exists, and returns the
+// stored record and whether this call created it.
+func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Partition, bool, error) {
+	var stored core.Partition
+	var created bool
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketPartitions)
+		if v := b.Get([]byte(p.ID)); v != nil {
+			var err error
+			stored, err = decode[core.Partition](v, "partition")
+			return err
+		}
+		value, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("boltstore: encode partition %q: %w", p.ID, err)
+		}
+		stored, created = p, true
+		return b.Put([]byte(p.ID), value)
+	})
+	if err != nil {
+		return core.Partition{}, false, err
+	}
+	if created {
+		// Hand back what a later read returns, not the caller's own buffers.
+		stored.CiphertextBlob = bytes.Clone(p.CiphertextBlob)
+		stored.EncryptionContext = maps.Clone(p.EncryptionContext)
+	}
+	return stored, created, nil
+}
+
+// GetPartition returns a partition record.
+func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, error) {
+	var p core.Partition
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketPartitions).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("boltstore: partition %q: %w", id, core.ErrNotFound)
+		}
+		var err error
+		p, err = decode[core.Partition](v, "partition")
+		return err
+	})
+	return p, err
+}
+
+func checkVersion(k core.Key, v core.KeyVersion) error {
+	if k.ID == "" || v.VersionID == "" {
+		return errors.New("boltstore: key and version IDs must not be empty")
+	}
+	if v.KeyID != k.ID {
+		return fmt.Errorf("boltstore: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
+	}
+	return nil
+}
+
+func getKey(tx *bbolt.Tx, id string) (core.Key, error) {
+	v := tx.Bucket(bucketKeys).Get([]byte(id))
+	if v == nil {
+		return core.Key{}, fmt.Errorf("boltstore: key %q: %w", id, core.ErrNotFound)
+	}
+	return decode[core.Key](v, "key")
+}
+
+// casKey returns the stored key that k replaces, or ErrConflict when k was not
+// derived from the latest revision.
+func casKey(tx *bbolt.Tx, k core.Key) (core.Key, error) {
+	old, err := getKey(tx, k.ID)
+	if err != nil {
+		return core.Key{}, err
+	}
+	if old.Revision != k.Revision-1 {
+		return core.Key{}, fmt.Errorf("boltstore: key %q is at revision %d, update expects %d: %w", k.ID, old.Revision, k.Revision-1, core.ErrConflict)
+	}
+	return old, nil
+}
+
+// putKey writes k, moving its creation-order entry when old (the record it
+// replaces, nil for a new key) was created at another time.
+func putKey(tx *bbolt.Tx, old *core.Key, k core.Key) error {
+	value, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("boltstore: encode key %q: %w", k.ID, err)
+	}
+	byCreation := tx.Bucket(bucketKeysByCreation)
+	entry := join(when(k.CreatedAt), []byte(k.ID))
+	if old != nil {
+		if prev := join(when(old.CreatedAt), []byte(k.ID)); !bytes.Equal(prev, entry) {
+			if err := byCreation.Delete(prev); err != nil {
+				return err
+			}
+		}
+	}
+	if err := byCreation.Put(entry, []byte{}); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketKeys).Put([]byte(k.ID), value)
+}
+
+func getVersion(tx *bbolt.Tx, keyID, versionID string) (core.KeyVersion, error) {
+	v := tx.Bucket(bucketVersions).Get(join(owner(keyID), []byte(versionID)))
+	if v == nil {
+		return core.KeyVersion{}, fmt.Errorf("boltstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
+	}
+	return decode[core.KeyVersion](v, "version")
+}
+
+// putVersion writes a new version and its place in the key's creation order;
+// the sequence number keeps versions created in the same instant in insertion
+// order.
+func putVersion(tx *bbolt.Tx, v core.KeyVersion) error {
+	versions, order := tx.Bucket(bucketVersions), tx.Bucket(bucketVersionOrder)
+	id := join(owner(v.KeyID), []byte(v.VersionID))
+	if versions.Get(id) != nil {
+		return fmt.Errorf("boltstore: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrExists)
+	}
+	value, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("boltstore: encode version %q: %w", v.VersionID, err)
+	}
+	seq, err := order.NextSequence()
+	if err != nil {
+		return err
+	}
+	if err := versions.Put(id, value); err != nil {
+		return err
+	}
+	return order.Put(join(owner(v.KeyID), when(v.CreatedAt), binary.BigEndian.AppendUint64(nil, seq)), []byte(v.VersionID))
+}
+
+func getAlias(tx *bbolt.Tx, name string) (core.Alias, error) {
+	v := tx.Bucket(bucketAliases).Get([]byte(name))
+	if v == nil {
+		return core.Alias{}, fmt.Errorf("boltstore: alias %q: %w", name, core.ErrNotFound)
+	}
+	return decode[core.Alias](v, "alias")
+}
+
+// putAlias writes a, moving its by-key entry when old (the record it replaces,
+// nil for a new alias) pointed at another key.
+func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
+	value, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("boltstore: encode alias %q: %w", a.Name, err)
+	}
+	byKey := tx.Bucket(bucketAliasesByKey)
+	if old != nil && old.KeyID != a.KeyID {
+		if err := byKey.Delete(join(owner(old.KeyID), []byte(a.Name))); err != nil {
+			return err
+		}
+	}
+	if err := byKey.Put(join(owner(a.KeyID), []byte(a.Name)), []byte{}); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAliases).Put([]byte(a.Name), value)
+}
+
+func decode[T any](data []byte, what string) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("boltstore: decode stored %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// walk visits, in key order, the entries of b under prefix that fall inside p
+// and returns how many entries are under prefix in all.
+func walk(b *bbolt.Bucket, prefix []byte, p core.Page, visit func(k, v []byte) error) (int, error) {
+	n := 0
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if n >= p.Offset && (p.Limit <= 0 || n < p.Offset+p.Limit) {
+			if err := visit(k, v); err != nil {
+				return 0, err
+			}
+		}
+		n++
+	}
+	return n, nil
+}
+
+// keysUnder copies the keys of b under prefix, so the caller can delete them
+// without disturbing a live cursor.
+func keysUnder(b *bbolt.Bucket, prefix []byte) [][]byte {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	return keys
+}
+
+// owner is the prefix of a key's entries in the per-key buckets. The length
+// prefix makes it unambiguous whatever bytes an ID holds: no key's prefix is the
+// start of another's.
+func owner(keyID string) []byte {
+	return append(binary.AppendUvarint(nil, uint64(len(keyID))), keyID...)
+}
+
+// whenLen is the length of when's encoding.
+const whenLen = 12
+
+// when encodes t so that byte order is time order: seconds with the sign bit
+// flipped, then nanoseconds, both big-endian.
+func when(t time.Time) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, whenLen), uint64(t.Unix())^(1<<63))
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+func join(parts ...[]byte) []byte {
+	return bytes.Join(parts, nil)
+}

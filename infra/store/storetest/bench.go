@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// benchKeys is how many keys the read benchmarks spread over: enough to leave
+// one hot record behind, few enough to set up in well under a second.
+const benchKeys = 300
+
+// Bench measures the hot-path reads (GetKey, GetVersion) and the common writes
+// (CreateKey, UpdateKey), each from one goroutine ("serial") and from
+// GOMAXPROCS goroutines ("parallel"). Besides ns/op it reports ops/s: for the
+// parallel runs that is the store's throughput, not one caller's latency.
+// open must return a new, empty store; Bench closes it.
+func Bench(b *testing.B, open func(b *testing.B) core.KeyStore) {
+	s := open(b)
+	b.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+
+	ids := make([]string, benchKeys)
+	versions := make([]string, benchKeys)
+	for i := range ids {
+		k := newKey(fmt.Sprintf("key-bench-%04d", i), at(i))
+		v := newVersion(k.ID, k.PrimaryVersionID, k.CreatedAt)
+		if err := s.CreateKey(ctx, k, v); err != nil {
+			b.Fatalf("CreateKey: %v", err)
+		}
+		ids[i], versions[i] = k.ID, v.VersionID
+	}
+
+	var created atomic.Int64
+	ops := map[string]func(worker, i int) error{
+		"GetKey": func(_, i int) error {
+			_, err := s.GetKey(ctx, ids[i%benchKeys])
+			return err
+		},
+		"GetVersion": func(_, i int) error {
+			_, err := s.GetVersion(ctx, ids[i%benchKeys], versions[i%benchKeys])
+			return err
+		},
+		"CreateKey": func(_, _ int) error {
+			n := created.Add(1)
+			k := newKey(fmt.Sprintf("key-created-%08d", n), at(int(n)))
+			return s.CreateKey(ctx, k, newVersion(k.ID, k.PrimaryVersionID, k.CreatedAt))
+		},
+	}
+	// UpdateKey gives each worker a key of its own: the figure is the cost of a
+	// compare-and-set write, not of retrying after losing races.
+	var workers atomic.Int64
+	owned := make(map[int]*core.Key)
+	ownKey := func() (int, error) {
+		w := int(workers.Add(1))
+		k := newKey(fmt.Sprintf("key-updated-%04d", w), t0)
+		if err := s.CreateKey(ctx, k, newVersion(k.ID, k.PrimaryVersionID, t0)); err != nil {
+			return 0, err
+		}
+		owned[w] = &k
+		return w, nil
+	}
+	ops["UpdateKey"] = func(w, i int) error {
+		k := owned[w]
+		k.Description, k.Revision = fmt.Sprintf("update %d", i), k.Revision+1
+		return s.UpdateKey(ctx, *k)
+	}
+
+	for _, name := range []string{"GetKey", "GetVersion", "CreateKey", "UpdateKey"} {
+		op := ops[name]
+		b.Run(name+"/serial", func(b *testing.B) {
+			w := 0
+			if name == "UpdateKey" {
+				var err error
+				if w, err = ownKey(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			i := 0
+			for b.Loop() {
+				if err := op(w, i); err != nil {
+					b.Fatalf("%s: %v", name, err)
+				}
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+		})
+		b.Run(name+"/parallel", func(b *testing.B) {
+			var next atomic.Int64
+			// Workers get their keys before the clock starts; owned is
+			// written here and only read once RunParallel begins.
+			var ws chan int
+			if name == "UpdateKey" {
+				ws = make(chan int, runtime.GOMAXPROCS(0))
+				for range cap(ws) {
+					w, err := ownKey()
+					if err != nil {
+						b.Fatal(err)
+					}
+					ws <- w
+				}
+			}
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := 0
+				if ws != nil {
+					w = <-ws
+				}
+				for pb.Next() {
+					if err := op(w, int(next.Add(1))); err != nil {
+						b.Errorf("%s: %v", name, err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+		})
+	}
+}

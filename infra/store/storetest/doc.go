@@ -1,0 +1,4 @@
+// Package storetest is the conformance suite every core.KeyStore adapter runs, so
+// the embedded and the shared store keep exactly the same semantics: atomic
+// writes, compare-and-set revisions, conditional partition creates and paging.
+package storetest

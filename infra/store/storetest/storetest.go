@@ -1,0 +1,834 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Run runs the conformance suite against a store. open must return a new, empty
+// store each time it is called; the suite closes it when the subtest ends.
+func Run(t *testing.T, open func(t *testing.T) core.KeyStore) {
+	tests := []struct {
+		name string
+		run  func(*testing.T, core.KeyStore)
+	}{
+		{"CreateKeyThenGetReturnsKeyAndFirstVersion", testCreateKeyThenGet},
+		{"CreateKeyWithTakenIDFailsAndWritesNothing", testCreateKeyWithTakenID},
+		{"CreateKeyRejectsVersionOfAnotherKey", testCreateKeyRejectsForeignVersion},
+		{"MissingRecordsAreNotFound", testMissingRecordsAreNotFound},
+		{"UpdateKeyIsCompareAndSet", testUpdateKeyIsCompareAndSet},
+		{"UpdateKeyReplacesEveryField", testUpdateKeyReplacesEveryField},
+		{"AddVersionChangesPrimaryAtomically", testAddVersionChangesPrimary},
+		{"AddVersionWithStaleRevisionWritesNothing", testAddVersionStaleWritesNothing},
+		{"AddVersionWithTakenVersionIDWritesNothing", testAddVersionTakenID},
+		{"DeleteKeyRemovesVersionsAndAliases", testDeleteKeyRemovesEverything},
+		{"AliasLifecycle", testAliasLifecycle},
+		{"AliasToMissingKeyIsNotFound", testAliasToMissingKey},
+		{"ListKeysPagesInCreationThenIDOrder", testListKeysPaging},
+		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
+		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
+		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
+		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
+		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
+		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
+		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.run(t, s)
+		})
+	}
+}
+
+// t0 carries microseconds: the finest precision every store keeps (PostgreSQL's
+// timestamptz), finer than the whole seconds core writes.
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
+
+func at(seconds int) time.Time { return t0.Add(time.Duration(seconds) * time.Second) }
+
+func newKey(id string, created time.Time) core.Key {
+	return core.Key{
+		ID:               id,
+		Description:      "key " + id,
+		KeySpec:          "Aliyun_AES_256",
+		KeyUsage:         "ENCRYPT/DECRYPT",
+		Origin:           "Aliyun_KMS",
+		ProtectionLevel:  "SOFTWARE",
+		Creator:          "storetest",
+		State:            core.KeyEnabled,
+		CreatedAt:        created,
+		PrimaryVersionID: id + "-v1",
+		Revision:         1,
+	}
+}
+
+func newVersion(keyID, versionID string, created time.Time) core.KeyVersion {
+	sum := sha256.Sum256([]byte(keyID + "/" + versionID))
+	return core.KeyVersion{KeyID: keyID, VersionID: versionID, CreatedAt: created, Wrapped: sum[:]}
+}
+
+// create stores a key with its first version and returns both.
+func create(t *testing.T, s core.KeyStore, id string, created time.Time) (core.Key, core.KeyVersion) {
+	t.Helper()
+	k := newKey(id, created)
+	v := newVersion(id, k.PrimaryVersionID, created)
+	if err := s.CreateKey(context.Background(), k, v); err != nil {
+		t.Fatalf("CreateKey(%s): %v", id, err)
+	}
+	return k, v
+}
+
+func createAlias(t *testing.T, s core.KeyStore, name, keyID string) core.Alias {
+	t.Helper()
+	a := core.Alias{Name: name, KeyID: keyID, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateAlias(context.Background(), a); err != nil {
+		t.Fatalf("CreateAlias(%s): %v", name, err)
+	}
+	return a
+}
+
+// Stores may hand times back in another location; only the instant matters.
+func normKey(k core.Key) core.Key {
+	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), k.DeleteAt.UTC(), k.LastRotatedAt.UTC()
+	return k
+}
+
+func normVersion(v core.KeyVersion) core.KeyVersion {
+	v.CreatedAt = v.CreatedAt.UTC()
+	return v
+}
+
+func normAlias(a core.Alias) core.Alias {
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return a
+}
+
+func normPartition(p core.Partition) core.Partition {
+	p.CreatedAt = p.CreatedAt.UTC()
+	if len(p.EncryptionContext) == 0 {
+		p.EncryptionContext = nil
+	}
+	return p
+}
+
+func wantKey(t *testing.T, s core.KeyStore, want core.Key) {
+	t.Helper()
+	got, err := s.GetKey(context.Background(), want.ID)
+	if err != nil {
+		t.Fatalf("GetKey(%s): %v", want.ID, err)
+	}
+	if !reflect.DeepEqual(normKey(got), normKey(want)) {
+		t.Fatalf("GetKey(%s)\n got %+v\nwant %+v", want.ID, got, want)
+	}
+}
+
+func wantVersion(t *testing.T, s core.KeyStore, want core.KeyVersion) {
+	t.Helper()
+	got, err := s.GetVersion(context.Background(), want.KeyID, want.VersionID)
+	if err != nil {
+		t.Fatalf("GetVersion(%s, %s): %v", want.KeyID, want.VersionID, err)
+	}
+	if !reflect.DeepEqual(normVersion(got), normVersion(want)) {
+		t.Fatalf("GetVersion(%s, %s)\n got %+v\nwant %+v", want.KeyID, want.VersionID, got, want)
+	}
+}
+
+func wantAlias(t *testing.T, s core.KeyStore, want core.Alias) {
+	t.Helper()
+	got, err := s.GetAlias(context.Background(), want.Name)
+	if err != nil {
+		t.Fatalf("GetAlias(%s): %v", want.Name, err)
+	}
+	if !reflect.DeepEqual(normAlias(got), normAlias(want)) {
+		t.Fatalf("GetAlias(%s)\n got %+v\nwant %+v", want.Name, got, want)
+	}
+}
+
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func wantVersionIDs(t *testing.T, s core.KeyStore, keyID string, want ...string) {
+	t.Helper()
+	vs, total, err := s.ListVersions(context.Background(), keyID, core.Page{})
+	if err != nil {
+		t.Fatalf("ListVersions(%s): %v", keyID, err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.VersionID)
+	}
+	if total != len(want) || !slices.Equal(got, want) {
+		t.Fatalf("ListVersions(%s) = %q (total %d), want %q", keyID, got, total, want)
+	}
+}
+
+func testCreateKeyThenGet(t *testing.T, s core.KeyStore) {
+	k, v := create(t, s, "key-1", t0)
+	wantKey(t, s, k)
+	wantVersion(t, s, v)
+	wantVersionIDs(t, s, k.ID, v.VersionID)
+}
+
+func testCreateKeyWithTakenID(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v := create(t, s, "key-1", t0)
+
+	again := newKey(k.ID, at(5))
+	again.Description = "impostor"
+	again.PrimaryVersionID = "key-1-v2"
+	err := s.CreateKey(ctx, again, newVersion(k.ID, again.PrimaryVersionID, at(5)))
+	wantErr(t, "CreateKey with a taken ID", err, core.ErrExists)
+
+	wantKey(t, s, k)
+	wantVersion(t, s, v)
+	wantVersionIDs(t, s, k.ID, v.VersionID)
+}
+
+func testCreateKeyRejectsForeignVersion(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k := newKey("key-1", t0)
+	if err := s.CreateKey(ctx, k, newVersion("key-2", k.PrimaryVersionID, t0)); err == nil {
+		t.Fatal("CreateKey accepted a first version that belongs to another key")
+	}
+	_, err := s.GetKey(ctx, k.ID)
+	wantErr(t, "GetKey after a rejected CreateKey", err, core.ErrNotFound)
+}
+
+func testMissingRecordsAreNotFound(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v := create(t, s, "key-1", t0)
+	createAlias(t, s, "alias/one", k.ID)
+
+	ghost := newKey("key-ghost", t0)
+	ghost.Revision = 2
+	_, err := s.GetKey(ctx, ghost.ID)
+	wantErr(t, "GetKey", err, core.ErrNotFound)
+	wantErr(t, "UpdateKey", s.UpdateKey(ctx, ghost), core.ErrNotFound)
+	wantErr(t, "AddVersion", s.AddVersion(ctx, ghost, newVersion(ghost.ID, "v2", t0)), core.ErrNotFound)
+	wantErr(t, "DeleteKey", s.DeleteKey(ctx, ghost.ID), core.ErrNotFound)
+	_, err = s.GetVersion(ctx, ghost.ID, v.VersionID)
+	wantErr(t, "GetVersion of a missing key", err, core.ErrNotFound)
+	_, err = s.GetVersion(ctx, k.ID, "no-such-version")
+	wantErr(t, "GetVersion of a missing version", err, core.ErrNotFound)
+	_, err = s.GetAlias(ctx, "alias/none")
+	wantErr(t, "GetAlias", err, core.ErrNotFound)
+	wantErr(t, "UpdateAlias of a missing alias", s.UpdateAlias(ctx, core.Alias{Name: "alias/none", KeyID: k.ID, UpdatedAt: t0}), core.ErrNotFound)
+	wantErr(t, "DeleteAlias", s.DeleteAlias(ctx, "alias/none"), core.ErrNotFound)
+	_, err = s.GetPartition(ctx, "partition-none")
+	wantErr(t, "GetPartition", err, core.ErrNotFound)
+
+	// Listing under a missing key is an empty listing, not an error: the key may
+	// have been deleted between the caller's lookup and the listing.
+	vs, total, err := s.ListVersions(ctx, ghost.ID, core.Page{Limit: 10})
+	if err != nil || len(vs) != 0 || total != 0 {
+		t.Fatalf("ListVersions of a missing key = %v, %d, %v; want empty", vs, total, err)
+	}
+	as, total, err := s.ListAliases(ctx, ghost.ID, core.Page{Limit: 10})
+	if err != nil || len(as) != 0 || total != 0 {
+		t.Fatalf("ListAliases of a missing key = %v, %d, %v; want empty", as, total, err)
+	}
+}
+
+func testUpdateKeyIsCompareAndSet(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, _ := create(t, s, "key-1", t0)
+
+	next := k
+	next.State, next.Revision = core.KeyDisabled, k.Revision+1
+	if err := s.UpdateKey(ctx, next); err != nil {
+		t.Fatalf("UpdateKey with the next revision: %v", err)
+	}
+	wantKey(t, s, next)
+
+	for _, rev := range []int64{next.Revision, next.Revision + 2, k.Revision} {
+		stale := next
+		stale.State, stale.Description, stale.Revision = core.KeyEnabled, "stale", rev
+		wantErr(t, fmt.Sprintf("UpdateKey with revision %d over %d", rev, next.Revision), s.UpdateKey(ctx, stale), core.ErrConflict)
+	}
+	wantKey(t, s, next)
+}
+
+func testUpdateKeyReplacesEveryField(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, _ := create(t, s, "key-1", t0)
+	next := core.Key{
+		ID:                k.ID,
+		Description:       "changed",
+		KeySpec:           "Aliyun_AES_128",
+		KeyUsage:          "SIGN/VERIFY",
+		Origin:            "EXTERNAL",
+		ProtectionLevel:   "HSM",
+		Creator:           "someone else",
+		State:             core.KeyPendingDeletion,
+		CreatedAt:         at(1),
+		DeleteAt:          at(7 * 86400),
+		PrimaryVersionID:  "another",
+		AutomaticRotation: true,
+		RotationInterval:  30 * 24 * time.Hour,
+		LastRotatedAt:     at(2),
+		Revision:          k.Revision + 1,
+	}
+	if err := s.UpdateKey(ctx, next); err != nil {
+		t.Fatalf("UpdateKey: %v", err)
+	}
+	wantKey(t, s, next)
+
+	back := k
+	back.Revision = next.Revision + 1
+	if err := s.UpdateKey(ctx, back); err != nil {
+		t.Fatalf("UpdateKey back: %v", err)
+	}
+	wantKey(t, s, back)
+	keys, _, err := s.ListKeys(ctx, core.Page{})
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(back)) {
+		t.Fatalf("ListKeys after updates = %+v, %v; want just %+v", keys, err, back)
+	}
+}
+
+func testAddVersionChangesPrimary(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v1 := create(t, s, "key-1", t0)
+
+	next := k
+	next.PrimaryVersionID, next.LastRotatedAt, next.Revision = "key-1-v2", at(60), k.Revision+1
+	v2 := newVersion(k.ID, next.PrimaryVersionID, at(60))
+	if err := s.AddVersion(ctx, next, v2); err != nil {
+		t.Fatalf("AddVersion: %v", err)
+	}
+	wantKey(t, s, next)
+	wantVersion(t, s, v1)
+	wantVersion(t, s, v2)
+	wantVersionIDs(t, s, k.ID, v1.VersionID, v2.VersionID)
+}
+
+func testAddVersionStaleWritesNothing(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v1 := create(t, s, "key-1", t0)
+	moved := k
+	moved.State, moved.Revision = core.KeyDisabled, k.Revision+1
+	if err := s.UpdateKey(ctx, moved); err != nil {
+		t.Fatalf("UpdateKey: %v", err)
+	}
+
+	stale := k
+	stale.PrimaryVersionID, stale.Revision = "key-1-v2", k.Revision+1
+	err := s.AddVersion(ctx, stale, newVersion(k.ID, stale.PrimaryVersionID, at(60)))
+	wantErr(t, "AddVersion with a stale revision", err, core.ErrConflict)
+
+	wantKey(t, s, moved)
+	_, err = s.GetVersion(ctx, k.ID, stale.PrimaryVersionID)
+	wantErr(t, "GetVersion of the rejected version", err, core.ErrNotFound)
+	wantVersionIDs(t, s, k.ID, v1.VersionID)
+}
+
+func testAddVersionTakenID(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v1 := create(t, s, "key-1", t0)
+	next := k
+	next.Description, next.Revision = "rotated onto itself", k.Revision+1
+	dup := newVersion(k.ID, v1.VersionID, at(60))
+	dup.Wrapped = []byte("overwritten")
+	wantErr(t, "AddVersion with a taken version ID", s.AddVersion(ctx, next, dup), core.ErrExists)
+	wantKey(t, s, k)
+	wantVersion(t, s, v1)
+}
+
+func testDeleteKeyRemovesEverything(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	a, a1 := create(t, s, "key-a", t0)
+	b, b1 := create(t, s, "key-b", at(1))
+	next := a
+	for i := 2; i <= 3; i++ {
+		next.PrimaryVersionID, next.Revision = fmt.Sprintf("key-a-v%d", i), next.Revision+1
+		if err := s.AddVersion(ctx, next, newVersion(a.ID, next.PrimaryVersionID, at(i))); err != nil {
+			t.Fatalf("AddVersion: %v", err)
+		}
+	}
+	createAlias(t, s, "alias/a-1", a.ID)
+	createAlias(t, s, "alias/a-2", a.ID)
+	bAlias := createAlias(t, s, "alias/b", b.ID)
+
+	if err := s.DeleteKey(ctx, a.ID); err != nil {
+		t.Fatalf("DeleteKey: %v", err)
+	}
+	_, err := s.GetKey(ctx, a.ID)
+	wantErr(t, "GetKey after DeleteKey", err, core.ErrNotFound)
+	for _, vid := range []string{a1.VersionID, "key-a-v2", "key-a-v3"} {
+		_, err := s.GetVersion(ctx, a.ID, vid)
+		wantErr(t, "GetVersion after DeleteKey", err, core.ErrNotFound)
+	}
+	wantVersionIDs(t, s, a.ID)
+	for _, name := range []string{"alias/a-1", "alias/a-2"} {
+		_, err := s.GetAlias(ctx, name)
+		wantErr(t, "GetAlias after DeleteKey", err, core.ErrNotFound)
+	}
+	as, total, err := s.ListAliases(ctx, "", core.Page{})
+	if err != nil || total != 1 || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), normAlias(bAlias)) {
+		t.Fatalf("ListAliases after DeleteKey = %+v (total %d), %v; want only %+v", as, total, err, bAlias)
+	}
+	keys, total, err := s.ListKeys(ctx, core.Page{})
+	if err != nil || total != 1 || len(keys) != 1 || keys[0].ID != b.ID {
+		t.Fatalf("ListKeys after DeleteKey = %+v (total %d), %v; want only %s", keys, total, err, b.ID)
+	}
+	wantKey(t, s, b)
+	wantVersion(t, s, b1)
+	wantErr(t, "DeleteKey twice", s.DeleteKey(ctx, a.ID), core.ErrNotFound)
+
+	// A key re-created under the same ID starts clean.
+	_, again := create(t, s, a.ID, at(10))
+	wantVersionIDs(t, s, a.ID, again.VersionID)
+	as, total, err = s.ListAliases(ctx, a.ID, core.Page{})
+	if err != nil || total != 0 || len(as) != 0 {
+		t.Fatalf("aliases of the re-created key = %+v (total %d), %v; want none", as, total, err)
+	}
+}
+
+func testAliasLifecycle(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	a, _ := create(t, s, "key-a", t0)
+	b, _ := create(t, s, "key-b", at(1))
+
+	alias := createAlias(t, s, "alias/app", a.ID)
+	wantAlias(t, s, alias)
+
+	dup := core.Alias{Name: alias.Name, KeyID: b.ID, CreatedAt: at(5), UpdatedAt: at(5)}
+	wantErr(t, "CreateAlias with a taken name", s.CreateAlias(ctx, dup), core.ErrExists)
+	wantAlias(t, s, alias)
+
+	// The update carries no CreatedAt: the alias keeps the one it was born with.
+	if err := s.UpdateAlias(ctx, core.Alias{Name: alias.Name, KeyID: b.ID, UpdatedAt: at(9)}); err != nil {
+		t.Fatalf("UpdateAlias: %v", err)
+	}
+	moved := alias
+	moved.KeyID, moved.UpdatedAt = b.ID, at(9)
+	wantAlias(t, s, moved)
+	wantAliasNames(t, s, a.ID)
+	wantAliasNames(t, s, b.ID, alias.Name)
+
+	if err := s.DeleteAlias(ctx, alias.Name); err != nil {
+		t.Fatalf("DeleteAlias: %v", err)
+	}
+	_, err := s.GetAlias(ctx, alias.Name)
+	wantErr(t, "GetAlias after DeleteAlias", err, core.ErrNotFound)
+	wantErr(t, "DeleteAlias twice", s.DeleteAlias(ctx, alias.Name), core.ErrNotFound)
+	wantAliasNames(t, s, b.ID)
+	wantAliasNames(t, s, "")
+
+	// The name is free again.
+	createAlias(t, s, alias.Name, a.ID)
+	wantAliasNames(t, s, a.ID, alias.Name)
+}
+
+func wantAliasNames(t *testing.T, s core.KeyStore, keyID string, want ...string) {
+	t.Helper()
+	as, total, err := s.ListAliases(context.Background(), keyID, core.Page{})
+	if err != nil {
+		t.Fatalf("ListAliases(%q): %v", keyID, err)
+	}
+	var got []string
+	for _, a := range as {
+		got = append(got, a.Name)
+	}
+	if total != len(want) || !slices.Equal(got, want) {
+		t.Fatalf("ListAliases(%q) = %q (total %d), want %q", keyID, got, total, want)
+	}
+}
+
+func testAliasToMissingKey(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	a, _ := create(t, s, "key-a", t0)
+
+	err := s.CreateAlias(ctx, core.Alias{Name: "alias/orphan", KeyID: "key-ghost", CreatedAt: t0, UpdatedAt: t0})
+	wantErr(t, "CreateAlias to a missing key", err, core.ErrNotFound)
+	_, err = s.GetAlias(ctx, "alias/orphan")
+	wantErr(t, "GetAlias of the rejected alias", err, core.ErrNotFound)
+
+	alias := createAlias(t, s, "alias/app", a.ID)
+	err = s.UpdateAlias(ctx, core.Alias{Name: alias.Name, KeyID: "key-ghost", UpdatedAt: at(3)})
+	wantErr(t, "UpdateAlias to a missing key", err, core.ErrNotFound)
+	wantAlias(t, s, alias)
+	wantAliasNames(t, s, "", alias.Name)
+	wantAliasNames(t, s, a.ID, alias.Name)
+}
+
+// pages lists everything through pages of size limit and checks each page's total.
+func pages[T any](t *testing.T, what string, want int, limit int, list func(core.Page) ([]T, int, error)) []T {
+	t.Helper()
+	var all []T
+	for offset := 0; offset <= want; offset += limit {
+		items, total, err := list(core.Page{Offset: offset, Limit: limit})
+		if err != nil {
+			t.Fatalf("%s offset %d limit %d: %v", what, offset, limit, err)
+		}
+		if total != want {
+			t.Fatalf("%s offset %d: total %d, want %d", what, offset, total, want)
+		}
+		if n := min(limit, max(want-offset, 0)); len(items) != n {
+			t.Fatalf("%s offset %d limit %d: %d items, want %d", what, offset, limit, len(items), n)
+		}
+		all = append(all, items...)
+	}
+	items, total, err := list(core.Page{Offset: want + 5, Limit: limit})
+	if err != nil || len(items) != 0 || total != want {
+		t.Fatalf("%s past the end: %d items, total %d, %v; want none of %d", what, len(items), total, err, want)
+	}
+	items, total, err = list(core.Page{})
+	if err != nil || len(items) != want || total != want {
+		t.Fatalf("%s without a limit: %d items, total %d, %v; want all %d", what, len(items), total, err, want)
+	}
+	return all
+}
+
+func testListKeysPaging(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	// Created out of order, with ties broken by ID in byte order: "key-B" before
+	// "key-a" and "k-b" before "ka", whatever a database's collation would say.
+	created := []struct {
+		id string
+		at int
+	}{{"key-c", 3}, {"ka", 1}, {"key-a", 2}, {"key-z", 0}, {"k-b", 1}, {"key-B", 2}, {"key-d", 3}}
+	for _, c := range created {
+		create(t, s, c.id, at(c.at))
+	}
+	want := []string{"key-z", "k-b", "ka", "key-B", "key-a", "key-c", "key-d"}
+
+	for _, limit := range []int{1, 3, 7, 10} {
+		keys := pages(t, "ListKeys", len(want), limit, func(p core.Page) ([]core.Key, int, error) { return s.ListKeys(ctx, p) })
+		var got []string
+		for _, k := range keys {
+			got = append(got, k.ID)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ListKeys in pages of %d = %q, want %q", limit, got, want)
+		}
+	}
+	keys, _, err := s.ListKeys(ctx, core.Page{Offset: 1, Limit: 1})
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(newKey("k-b", at(1)))) {
+		t.Fatalf("ListKeys entry = %+v, %v; want the whole stored key", keys, err)
+	}
+}
+
+func testListVersionsPaging(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, v1 := create(t, s, "key-1", t0)
+	create(t, s, "key-2", t0)
+	want := []string{v1.VersionID}
+	// v-9 and v-1 share a creation time: insertion order decides, not the ID.
+	ids := []struct {
+		id string
+		at int
+	}{{"v-5", 1}, {"v-9", 2}, {"v-1", 2}, {"v-3", 3}, {"v-2", 4}, {"v-8", 5}, {"v-0", 6}, {"v-7", 7}, {"v-6", 8}}
+	next := k
+	for _, v := range ids {
+		next.PrimaryVersionID, next.Revision = v.id, next.Revision+1
+		if err := s.AddVersion(ctx, next, newVersion(k.ID, v.id, at(v.at))); err != nil {
+			t.Fatalf("AddVersion(%s): %v", v.id, err)
+		}
+		want = append(want, v.id)
+	}
+	for _, limit := range []int{1, 4, 10, 20} {
+		vs := pages(t, "ListVersions", len(want), limit, func(p core.Page) ([]core.KeyVersion, int, error) { return s.ListVersions(ctx, k.ID, p) })
+		var got []string
+		for _, v := range vs {
+			if v.KeyID != k.ID {
+				t.Fatalf("ListVersions(%s) returned a version of %s", k.ID, v.KeyID)
+			}
+			got = append(got, v.VersionID)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ListVersions in pages of %d = %q, want %q", limit, got, want)
+		}
+	}
+	vs, _, err := s.ListVersions(ctx, k.ID, core.Page{Offset: 2, Limit: 1})
+	if err != nil || len(vs) != 1 || !reflect.DeepEqual(normVersion(vs[0]), normVersion(newVersion(k.ID, "v-9", at(2)))) {
+		t.Fatalf("ListVersions entry = %+v, %v; want the whole stored version", vs, err)
+	}
+}
+
+func testListAliasesPaging(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	a, _ := create(t, s, "key-a", t0)
+	b, _ := create(t, s, "key-b", t0)
+	for _, name := range []string{"alias/b", "alias/a-2", "alias/C", "alias/a", "alias/a_1", "alias/Z"} {
+		createAlias(t, s, name, a.ID)
+	}
+	for _, name := range []string{"alias/bb", "alias/0", "alias/c"} {
+		createAlias(t, s, name, b.ID)
+	}
+	cases := []struct {
+		keyID string
+		want  []string
+	}{
+		{"", []string{"alias/0", "alias/C", "alias/Z", "alias/a", "alias/a-2", "alias/a_1", "alias/b", "alias/bb", "alias/c"}},
+		{a.ID, []string{"alias/C", "alias/Z", "alias/a", "alias/a-2", "alias/a_1", "alias/b"}},
+		{b.ID, []string{"alias/0", "alias/bb", "alias/c"}},
+	}
+	for _, c := range cases {
+		for _, limit := range []int{1, 2, 5, 20} {
+			as := pages(t, fmt.Sprintf("ListAliases(%q)", c.keyID), len(c.want), limit, func(p core.Page) ([]core.Alias, int, error) {
+				return s.ListAliases(ctx, c.keyID, p)
+			})
+			var got []string
+			for _, al := range as {
+				if c.keyID != "" && al.KeyID != c.keyID {
+					t.Fatalf("ListAliases(%q) returned %s of %s", c.keyID, al.Name, al.KeyID)
+				}
+				got = append(got, al.Name)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("ListAliases(%q) in pages of %d = %q, want %q", c.keyID, limit, got, c.want)
+			}
+		}
+	}
+	as, _, err := s.ListAliases(ctx, b.ID, core.Page{Limit: 1})
+	want := core.Alias{Name: "alias/0", KeyID: b.ID, CreatedAt: t0, UpdatedAt: t0}
+	if err != nil || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), want) {
+		t.Fatalf("ListAliases entry = %+v, %v; want %+v", as, err, want)
+	}
+}
+
+func testWrappedBytesRoundTrip(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	// Every byte value, NULs and invalid UTF-8 included: the store must treat
+	// wrapped material as opaque bytes, never as text.
+	blob := make([]byte, 0, 515)
+	for i := range 512 {
+		blob = append(blob, byte(i))
+	}
+	blob = append(blob, 0, 0xff, 0)
+	original := bytes.Clone(blob)
+
+	k := newKey("key-1", t0)
+	v := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0, Wrapped: blob}
+	if err := s.CreateKey(ctx, k, v); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	next := k
+	next.PrimaryVersionID, next.Revision = "key-1-v2", 2
+	if err := s.AddVersion(ctx, next, core.KeyVersion{KeyID: k.ID, VersionID: next.PrimaryVersionID, CreatedAt: t0, Wrapped: blob[1:]}); err != nil {
+		t.Fatalf("AddVersion: %v", err)
+	}
+	p := core.Partition{ID: "partition-1", KeyID: k.ID, KeyVersionID: next.PrimaryVersionID, CiphertextBlob: blob, CreatedAt: t0,
+		EncryptionContext: map[string]string{"partition": "p-1", "": "empty key", "ünïcode": "\x00"}}
+	if _, _, err := s.CreatePartition(ctx, p); err != nil {
+		t.Fatalf("CreatePartition: %v", err)
+	}
+	// The store must have copied, not kept, the caller's buffer.
+	for i := range blob {
+		blob[i] = 0
+	}
+
+	for vid, want := range map[string][]byte{k.PrimaryVersionID: original, next.PrimaryVersionID: original[1:]} {
+		got, err := s.GetVersion(ctx, k.ID, vid)
+		if err != nil {
+			t.Fatalf("GetVersion: %v", err)
+		}
+		if !bytes.Equal(got.Wrapped, want) {
+			t.Fatalf("GetVersion(%s).Wrapped = %x, want %x", vid, got.Wrapped, want)
+		}
+	}
+	vs, _, err := s.ListVersions(ctx, k.ID, core.Page{})
+	if err != nil || len(vs) != 2 || !bytes.Equal(vs[0].Wrapped, original) || !bytes.Equal(vs[1].Wrapped, original[1:]) {
+		t.Fatalf("ListVersions did not return the stored bytes exactly (%v)", err)
+	}
+	got, err := s.GetPartition(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("GetPartition: %v", err)
+	}
+	p.CiphertextBlob = original
+	if !reflect.DeepEqual(normPartition(got), normPartition(p)) {
+		t.Fatalf("GetPartition\n got %+v\nwant %+v", got, p)
+	}
+}
+
+func testCreatePartitionIsConditional(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	first := core.Partition{ID: "partition-1", KeyID: "key-1", KeyVersionID: "v1", CiphertextBlob: []byte("first"),
+		EncryptionContext: map[string]string{"partition": "partition-1"}, CreatedAt: t0}
+	got, created, err := s.CreatePartition(ctx, first)
+	if err != nil || !created || !reflect.DeepEqual(normPartition(got), normPartition(first)) {
+		t.Fatalf("first CreatePartition = %+v, %v, %v; want %+v, true", got, created, err, first)
+	}
+	second := core.Partition{ID: first.ID, KeyID: "key-2", KeyVersionID: "v9", CiphertextBlob: []byte("second"), CreatedAt: at(1)}
+	got, created, err = s.CreatePartition(ctx, second)
+	if err != nil || created || !reflect.DeepEqual(normPartition(got), normPartition(first)) {
+		t.Fatalf("second CreatePartition = %+v, %v, %v; want the first record, false", got, created, err)
+	}
+	stored, err := s.GetPartition(ctx, first.ID)
+	if err != nil || !reflect.DeepEqual(normPartition(stored), normPartition(first)) {
+		t.Fatalf("GetPartition = %+v, %v; want %+v", stored, err, first)
+	}
+	// A record without a context reads back as one without a context.
+	bare := core.Partition{ID: "partition-2", KeyID: "key-1", KeyVersionID: "v1", CiphertextBlob: []byte("bare"), CreatedAt: t0}
+	if _, _, err := s.CreatePartition(ctx, bare); err != nil {
+		t.Fatalf("CreatePartition: %v", err)
+	}
+	stored, err = s.GetPartition(ctx, bare.ID)
+	if err != nil || !reflect.DeepEqual(normPartition(stored), bare) {
+		t.Fatalf("GetPartition = %+v, %v; want %+v", stored, err, bare)
+	}
+}
+
+func testConcurrentCreatePartition(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	const n = 32
+	start := make(chan struct{})
+	results := make([]core.Partition, n)
+	createdBy := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			p := core.Partition{ID: "partition-race", KeyID: "key-1", KeyVersionID: "v1",
+				CiphertextBlob: fmt.Appendf(nil, "blob from %d", i), EncryptionContext: map[string]string{"writer": fmt.Sprint(i)}, CreatedAt: at(i)}
+			<-start
+			results[i], createdBy[i], errs[i] = s.CreatePartition(ctx, p)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	stored, err := s.GetPartition(ctx, "partition-race")
+	if err != nil {
+		t.Fatalf("GetPartition: %v", err)
+	}
+	winners := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("CreatePartition #%d: %v", i, errs[i])
+		}
+		if createdBy[i] {
+			winners++
+			if want := fmt.Sprint(i); stored.EncryptionContext["writer"] != want {
+				t.Fatalf("goroutine %d was told it created the record, but the stored one is from %s", i, stored.EncryptionContext["writer"])
+			}
+		}
+		if !reflect.DeepEqual(normPartition(results[i]), normPartition(stored)) {
+			t.Fatalf("CreatePartition #%d returned %+v, but the stored record is %+v", i, results[i], stored)
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d of %d concurrent CreatePartition calls reported created=true, want exactly 1", winners, n)
+	}
+}
+
+func testConcurrentUpdateKey(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, _ := create(t, s, "key-1", t0)
+	const perSide, rounds = 8, 4
+	var succeeded, conflicts atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 2 * perSide {
+		state := core.KeyEnabled
+		if i%2 == 1 {
+			state = core.KeyDisabled
+		}
+		wg.Go(func() {
+			for range rounds {
+				for {
+					cur, err := s.GetKey(ctx, k.ID)
+					if err != nil {
+						t.Errorf("GetKey: %v", err)
+						return
+					}
+					cur.State, cur.Description, cur.Revision = state, fmt.Sprintf("written by %d", i), cur.Revision+1
+					err = s.UpdateKey(ctx, cur)
+					if err == nil {
+						succeeded.Add(1)
+						break
+					}
+					if !errors.Is(err, core.ErrConflict) {
+						t.Errorf("UpdateKey: %v", err)
+						return
+					}
+					conflicts.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	final, err := s.GetKey(ctx, k.ID)
+	if err != nil {
+		t.Fatalf("GetKey: %v", err)
+	}
+	if final.Revision != 1+succeeded.Load() || succeeded.Load() != 2*perSide*rounds {
+		t.Fatalf("final revision %d after %d successful updates (%d conflicts), want %d", final.Revision, succeeded.Load(), conflicts.Load(), 1+2*perSide*rounds)
+	}
+	var writer int
+	if _, err := fmt.Sscanf(final.Description, "written by %d", &writer); err != nil {
+		t.Fatalf("final description %q was written by nobody", final.Description)
+	}
+	if wantState := map[bool]core.KeyState{true: core.KeyEnabled, false: core.KeyDisabled}[writer%2 == 0]; final.State != wantState {
+		t.Fatalf("final state %s does not match its writer %d: the update was not applied whole", final.State, writer)
+	}
+}
+
+func testConcurrentAddVersion(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k, _ := create(t, s, "key-1", t0)
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			vid := fmt.Sprintf("v-%02d", i)
+			for {
+				cur, err := s.GetKey(ctx, k.ID)
+				if err != nil {
+					t.Errorf("GetKey: %v", err)
+					return
+				}
+				cur.PrimaryVersionID, cur.Revision = vid, cur.Revision+1
+				err = s.AddVersion(ctx, cur, newVersion(k.ID, vid, at(i)))
+				if err == nil {
+					return
+				}
+				if !errors.Is(err, core.ErrConflict) {
+					t.Errorf("AddVersion: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	final, err := s.GetKey(ctx, k.ID)
+	if err != nil {
+		t.Fatalf("GetKey: %v", err)
+	}
+	vs, total, err := s.ListVersions(ctx, k.ID, core.Page{})
+	if err != nil {
+		t.Fatalf("ListVersions: %v", err)
+	}
+	if total != 1+n || len(vs) != 1+n || final.Revision != 1+n {
+		t.Fatalf("after %d rotations: %d versions (total %d), revision %d; want %d and %d", n, len(vs), total, final.Revision, 1+n, 1+n)
+	}
+	if _, err := s.GetVersion(ctx, k.ID, final.PrimaryVersionID); err != nil {
+		t.Fatalf("primary version %s: %v", final.PrimaryVersionID, err)
+	}
+}
