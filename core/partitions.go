@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"time"
 	"unicode/utf8"
@@ -150,12 +151,25 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 // PartitionDataKeyResponse answers GetPartitionDataKey. EncryptionContext is the
 // context the data key was sealed with, which Decrypt needs back.
 type PartitionDataKeyResponse struct {
-	RequestId         string            `json:"RequestId"`
-	PartitionId       string            `json:"PartitionId"`
-	KeyId             string            `json:"KeyId"`
-	KeyVersionId      string            `json:"KeyVersionId"`
-	CiphertextBlob    string            `json:"CiphertextBlob"`
-	EncryptionContext map[string]string `json:"EncryptionContext"`
+	RequestId         string        `json:"RequestId"`
+	PartitionId       string        `json:"PartitionId"`
+	KeyId             string        `json:"KeyId"`
+	KeyVersionId      string        `json:"KeyVersionId"`
+	CiphertextBlob    string        `json:"CiphertextBlob"`
+	EncryptionContext ContextObject `json:"EncryptionContext"`
+}
+
+// ContextObject is an encryption context in a response: a JSON object, and in
+// XML the same JSON text, since context keys need not be valid XML names.
+type ContextObject map[string]string
+
+// MarshalXML writes the context as its JSON text.
+func (c ContextObject) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	b, err := json.Marshal(map[string]string(c))
+	if err != nil {
+		return err
+	}
+	return e.EncodeElement(string(b), start)
 }
 
 // getPartitionDataKey returns a partition's record for a data-plane producer or
@@ -176,9 +190,9 @@ func (c *call) getPartitionDataKey() (any, error) {
 		}
 		return nil, storeErr(err)
 	}
-	ectx := p.EncryptionContext
+	ectx := ContextObject(p.EncryptionContext)
 	if ectx == nil {
-		ectx = map[string]string{}
+		ectx = ContextObject{}
 	}
 	return &PartitionDataKeyResponse{
 		RequestId: c.req.ID, PartitionId: p.ID, KeyId: p.KeyID, KeyVersionId: p.KeyVersionID,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -25,7 +26,7 @@ type partitionFixture struct {
 	producer    *core.Principal
 }
 
-func allow(actions []string, resources ...string) *core.Policy {
+func partitionPolicy(actions []string, resources ...string) *core.Policy {
 	return &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: actions, Resource: resources}}}
 }
 
@@ -53,9 +54,9 @@ func newPartitionFixture(t *testing.T, limiter core.Limiter) *partitionFixture {
 		svc: svc, store: store,
 		admin: &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()},
 		provisioner: &core.Principal{Name: "partition-provisioner", AccessKeyID: "prov",
-			Policy: allow([]string{"kms:GenerateDataKeyWithoutPlaintext"}, "acs:kms:*:*:key/*", "acs:kms:*:*:alias/*")},
+			Policy: partitionPolicy([]string{"kms:GenerateDataKeyWithoutPlaintext"}, "acs:kms:*:*:key/*", "acs:kms:*:*:alias/*")},
 		producer: &core.Principal{Name: "producer", AccessKeyID: "prod",
-			Policy: allow([]string{"kms:GetPartitionDataKey", "kms:Decrypt"}, "*")},
+			Policy: partitionPolicy([]string{"kms:GetPartitionDataKey", "kms:Decrypt"}, "*")},
 	}
 	resp := f.call(t, f.admin, "CreateKey", nil)
 	f.keyID = resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
@@ -76,7 +77,7 @@ func (f *partitionFixture) call(t *testing.T, p *core.Principal, action string, 
 	return resp
 }
 
-func wantCode(t *testing.T, err error, code string) {
+func wantPartitionErr(t *testing.T, err error, code string) {
 	t.Helper()
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != code {
@@ -84,7 +85,7 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func contextJSON(t *testing.T, m map[string]string) string {
+func partitionCtxJSON(t *testing.T, m map[string]string) string {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -160,7 +161,7 @@ func TestPartitionRedeliveryReturnsRecordWithoutMintingEvenAfterKeyDisabled(t *t
 		t.Fatal("redelivery returned a different ciphertext")
 	}
 	_, _, err = f.svc.ProvisionPartition(ctx, f.provisioner, core.PartitionRequest{PartitionID: "p-new", KeyID: "alias/partitions"})
-	wantCode(t, err, core.CodeDisabled)
+	wantPartitionErr(t, err, core.CodeDisabled)
 	if _, err := f.store.GetPartition(ctx, "p-new"); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("a refused partition left a record: %v", err)
 	}
@@ -179,15 +180,15 @@ func TestPartitionCiphertextMovedToAnotherPartitionFailsToDecrypt(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"PartitionId": "p-a", "Tenant": "t1"}; contextJSON(t, a.EncryptionContext) != contextJSON(t, want) {
+	if want := map[string]string{"PartitionId": "p-a", "Tenant": "t1"}; partitionCtxJSON(t, a.EncryptionContext) != partitionCtxJSON(t, want) {
 		t.Fatalf("record context %v, want %v", a.EncryptionContext, want)
 	}
 	blobA := base64.StdEncoding.EncodeToString(a.CiphertextBlob)
 	// A's ciphertext presented as B's record: the consumer decrypts with B's context.
-	_, err = f.handle(f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": contextJSON(t, b.EncryptionContext)})
-	wantCode(t, err, core.CodeInvalidCiphertext)
+	_, err = f.handle(f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": partitionCtxJSON(t, b.EncryptionContext)})
+	wantPartitionErr(t, err, core.CodeInvalidCiphertext)
 
-	resp := f.call(t, f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": contextJSON(t, a.EncryptionContext)}).(*core.DecryptResponse)
+	resp := f.call(t, f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": partitionCtxJSON(t, a.EncryptionContext)}).(*core.DecryptResponse)
 	key, err := base64.StdEncoding.DecodeString(resp.Plaintext)
 	if err != nil || len(key) != 32 {
 		t.Fatalf("decrypted data key is %d bytes (%v), want 32", len(key), err)
@@ -200,7 +201,7 @@ func TestProvisionPartitionRefusesPartitionIdOverride(t *testing.T) {
 	ctx := context.Background()
 	_, _, err := f.svc.ProvisionPartition(ctx, f.provisioner, core.PartitionRequest{PartitionID: "p-1", KeyID: "alias/partitions",
 		EncryptionContext: core.EncryptionContext{"PartitionId": "p-2"}})
-	wantCode(t, err, core.CodeInvalidParameter)
+	wantPartitionErr(t, err, core.CodeInvalidParameter)
 	if _, err := f.store.GetPartition(ctx, "p-1"); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("a refused request left a record: %v", err)
 	}
@@ -240,7 +241,7 @@ func TestProvisionPartitionRejectsBadRequestsWithoutWriting(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := f.svc.ProvisionPartition(context.Background(), f.provisioner, tc.req)
-			wantCode(t, err, tc.code)
+			wantPartitionErr(t, err, tc.code)
 		})
 	}
 	if _, err := f.store.GetPartition(context.Background(), "p-1"); !errors.Is(err, core.ErrNotFound) {
@@ -259,44 +260,44 @@ func TestPartitionTrustSplit(t *testing.T) {
 
 	t.Run("provisioner is refused Decrypt", func(t *testing.T) {
 		_, err := f.handle(f.provisioner, "Decrypt", core.Params{"CiphertextBlob": blob, "EncryptionContext": `{"PartitionId":"p-1"}`})
-		wantCode(t, err, core.CodeNoPermission)
+		wantPartitionErr(t, err, core.CodeNoPermission)
 	})
 	t.Run("provisioner is refused GetPartitionDataKey", func(t *testing.T) {
 		_, err := f.handle(f.provisioner, "GetPartitionDataKey", core.Params{"PartitionId": "p-1"})
-		wantCode(t, err, core.CodeNoPermission)
+		wantPartitionErr(t, err, core.CodeNoPermission)
 	})
 	t.Run("producer is refused provisioning and nothing is minted", func(t *testing.T) {
 		_, _, err := f.svc.ProvisionPartition(ctx, f.producer, core.PartitionRequest{PartitionID: "p-2", KeyID: "alias/partitions"})
-		wantCode(t, err, core.CodeNoPermission)
+		wantPartitionErr(t, err, core.CodeNoPermission)
 		if _, err := f.store.GetPartition(ctx, "p-2"); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("a refused caller left a record: %v", err)
 		}
 	})
 	t.Run("provisioner limited to another key is refused", func(t *testing.T) {
 		other := &core.Principal{Name: "other", AccessKeyID: "other",
-			Policy: allow([]string{"kms:GenerateDataKeyWithoutPlaintext"}, "acs:kms:*:*:key/key-someone-else")}
+			Policy: partitionPolicy([]string{"kms:GenerateDataKeyWithoutPlaintext"}, "acs:kms:*:*:key/key-someone-else")}
 		_, _, err := f.svc.ProvisionPartition(ctx, other, core.PartitionRequest{PartitionID: "p-3", KeyID: f.keyID})
-		wantCode(t, err, core.CodeNoPermission)
+		wantPartitionErr(t, err, core.CodeNoPermission)
 	})
 	t.Run("GetPartitionDataKey is scoped to the partition resource", func(t *testing.T) {
 		scoped := &core.Principal{Name: "scoped", AccessKeyID: "scoped",
-			Policy: allow([]string{"kms:GetPartitionDataKey"}, "acs:kms:*:*:partition/tenant-a/*")}
+			Policy: partitionPolicy([]string{"kms:GetPartitionDataKey"}, "acs:kms:*:*:partition/tenant-a/*")}
 		_, err := f.handle(scoped, "GetPartitionDataKey", core.Params{"PartitionId": "p-1"})
-		wantCode(t, err, core.CodeNoPermission)
+		wantPartitionErr(t, err, core.CodeNoPermission)
 	})
 }
 
 func TestGetPartitionDataKeyUnknownPartitionIsNotFound(t *testing.T) {
 	f := newPartitionFixture(t, nil)
 	_, err := f.handle(f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p-missing"})
-	wantCode(t, err, core.CodePartitionNotFound)
+	wantPartitionErr(t, err, core.CodePartitionNotFound)
 	if got := core.StatusOf(core.CodePartitionNotFound); got != 404 {
 		t.Fatalf("status %d, want 404", got)
 	}
 	_, err = f.handle(f.producer, "GetPartitionDataKey", nil)
-	wantCode(t, err, core.CodeMissingParameter)
+	wantPartitionErr(t, err, core.CodeMissingParameter)
 	_, err = f.handle(f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p?"})
-	wantCode(t, err, core.CodeInvalidParameter)
+	wantPartitionErr(t, err, core.CodeInvalidParameter)
 }
 
 func TestProvisionPartitionCountsAgainstCallerQPS(t *testing.T) {
@@ -308,9 +309,38 @@ func TestProvisionPartitionCountsAgainstCallerQPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := f.svc.ProvisionPartition(ctx, &slow, core.PartitionRequest{PartitionID: "p-2", KeyID: "alias/partitions"})
-	wantCode(t, err, core.CodeThrottling)
+	wantPartitionErr(t, err, core.CodeThrottling)
 	var ke *core.Error
 	if errors.As(err, &ke) && ke.RetryAfter <= 0 {
 		t.Fatalf("Throttling carries no RetryAfter")
+	}
+}
+
+func TestPartitionDataKeyResponseEncodesAsJSONObjectAndXMLText(t *testing.T) {
+	f := newPartitionFixture(t, nil)
+	if _, _, err := f.svc.ProvisionPartition(context.Background(), f.provisioner, core.PartitionRequest{PartitionID: "p-1", KeyID: "alias/partitions",
+		EncryptionContext: core.EncryptionContext{"a<b": "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp := f.call(t, f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p-1"})
+	j, err := json.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct{ EncryptionContext map[string]string }
+	if err := json.Unmarshal(j, &back); err != nil || back.EncryptionContext["PartitionId"] != "p-1" || back.EncryptionContext["a<b"] != "c" {
+		t.Fatalf("JSON context %s (%v)", j, err)
+	}
+	x, err := xml.Marshal(resp)
+	if err != nil {
+		t.Fatalf("XML encoding failed: %v", err)
+	}
+	var xback struct{ EncryptionContext string }
+	if err := xml.Unmarshal(x, &xback); err != nil {
+		t.Fatal(err)
+	}
+	var ctx map[string]string
+	if err := json.Unmarshal([]byte(xback.EncryptionContext), &ctx); err != nil || ctx["PartitionId"] != "p-1" {
+		t.Fatalf("XML context %q (%v)", xback.EncryptionContext, err)
 	}
 }
