@@ -1,0 +1,173 @@
+package core_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// roundTripContexts are the EncryptionContext texts data keys are made under.
+var roundTripContexts = []string{
+	"",
+	`{}`,
+	`{"tenant":"acme"}`,
+	`{"partition":"p-0042","tenant":"acme","region":"cn-hangzhou"}`,
+	`{"":"empty key","unicode":"ключ 鍵 🔑","escaped":"\"\\\n\u0000"}`,
+}
+
+// roundTripSizes samples 1..1024 densely near the edges and the AES sizes.
+func roundTripSizes() []int {
+	sizes := []int{1, 2, 3, 7, 8, 15, 16, 17, 24, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128, 255, 256, 257, 511, 512, 513, 1000, 1022, 1023, 1024}
+	for n := 37; n < 1024; n += 97 {
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
+func TestDataKeysRoundTripForEverySizeAndContext(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	for _, ctx := range roundTripContexts {
+		for _, n := range roundTripSizes() {
+			g := f.ok("GenerateDataKey", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*core.DataKeyResponse)
+			key, err := base64.StdEncoding.DecodeString(g.Plaintext)
+			if err != nil || len(key) != n {
+				t.Fatalf("size %d, context %s: data key of %d bytes (%v)", n, ctx, len(key), err)
+			}
+			d := f.ok("Decrypt", "CiphertextBlob", g.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			if d.Plaintext != g.Plaintext || d.KeyId != id || d.KeyVersionId != g.KeyVersionId {
+				t.Fatalf("size %d, context %s: Decrypt gave another key", n, ctx)
+			}
+
+			w := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*core.CiphertextResponse)
+			d = f.ok("Decrypt", "CiphertextBlob", w.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			if key, _ := base64.StdEncoding.DecodeString(d.Plaintext); len(key) != n {
+				t.Fatalf("size %d, context %s: GenerateDataKeyWithoutPlaintext key of %d bytes", n, ctx, len(key))
+			}
+		}
+	}
+}
+
+func TestKeySpecSizes(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	for _, c := range []struct {
+		kv   []string
+		want int
+	}{
+		{nil, 32},
+		{[]string{"KeySpec", "AES_256"}, 32},
+		{[]string{"KeySpec", "AES_128"}, 16},
+		{[]string{"KeySpec", "AES_128", "NumberOfBytes", "100"}, 100},
+		{[]string{"KeySpec", "AES_256", "NumberOfBytes", "1"}, 1},
+	} {
+		g := f.ok("GenerateDataKey", append([]string{"KeyId", id}, c.kv...)...).(*core.DataKeyResponse)
+		if key, _ := base64.StdEncoding.DecodeString(g.Plaintext); len(key) != c.want {
+			t.Errorf("%q: %d bytes, want %d", c.kv, len(key), c.want)
+		}
+	}
+}
+
+func TestDataKeysAreFreshEachCall(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	seen := map[string]bool{}
+	for range 50 {
+		g := f.ok("GenerateDataKey", "KeyId", id).(*core.DataKeyResponse)
+		if seen[g.Plaintext] || seen[g.CiphertextBlob] {
+			t.Fatal("a data key or blob repeated")
+		}
+		seen[g.Plaintext], seen[g.CiphertextBlob] = true, true
+	}
+}
+
+func TestEncryptDecryptRoundTripsUpToTheLimit(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	for _, n := range []int{0, 1, 100, core.MaxEncryptPlaintext} {
+		pt := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", n)))
+		if n == 0 {
+			_, err := f.call("Encrypt", "KeyId", id, "Plaintext", pt)
+			mustCode(t, err, core.CodeMissingParameter)
+			continue
+		}
+		for _, ctx := range roundTripContexts {
+			e := f.ok("Encrypt", "KeyId", id, "Plaintext", pt, "EncryptionContext", ctx).(*core.CiphertextResponse)
+			d := f.ok("Decrypt", "CiphertextBlob", e.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			if d.Plaintext != pt {
+				t.Fatalf("%d bytes under %s came back different", n, ctx)
+			}
+		}
+	}
+	over := base64.StdEncoding.EncodeToString(make([]byte, core.MaxEncryptPlaintext+1))
+	_, err := f.call("Encrypt", "KeyId", id, "Plaintext", over)
+	if ke := mustCode(t, err, core.CodeInvalidParameter); !strings.Contains(ke.Message, "Plaintext") {
+		t.Errorf("message does not name Plaintext: %s", ke.Message)
+	}
+	huge := strings.Repeat("A", 64<<10)
+	_, err = f.call("Encrypt", "KeyId", id, "Plaintext", huge)
+	mustCode(t, err, core.CodeInvalidParameter)
+}
+
+func TestReEncryptMovesBlobBetweenKeysAndContexts(t *testing.T) {
+	f := newSvcFixture(t)
+	src, dst := f.createKey(), f.createKey()
+	g := f.ok("GenerateDataKey", "KeyId", src, "EncryptionContext", `{"from":"a"}`).(*core.DataKeyResponse)
+	r := f.ok("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"a"}`,
+		"DestinationKeyId", dst, "DestinationEncryptionContext", `{"to":"b"}`).(*core.CiphertextResponse)
+	if r.KeyId != dst {
+		t.Fatalf("ReEncrypt sealed under %s", r.KeyId)
+	}
+	d := f.ok("Decrypt", "CiphertextBlob", r.CiphertextBlob, "EncryptionContext", `{"to":"b"}`).(*core.DecryptResponse)
+	if d.Plaintext != g.Plaintext || d.KeyId != dst {
+		t.Fatal("ReEncrypt changed the data key")
+	}
+	_, err := f.call("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"x"}`, "DestinationKeyId", dst)
+	mustCode(t, err, core.CodeInvalidCiphertext)
+	_, err = f.call("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"a"}`)
+	mustCode(t, err, core.CodeMissingParameter)
+}
+
+func TestDecryptRejectsContextMismatch(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"tenant":"acme","partition":"7"}`).(*core.CiphertextResponse).CiphertextBlob
+	for _, ctx := range []string{
+		"",
+		`{}`,
+		`{"tenant":"acme"}`,
+		`{"tenant":"acme","partition":"8"}`,
+		`{"tenant":"acme","partition":"7","extra":""}`,
+		`{"Tenant":"acme","partition":"7"}`,
+		`{"tenant":"acme ","partition":"7"}`,
+	} {
+		_, err := f.call("Decrypt", "CiphertextBlob", blob, "EncryptionContext", ctx)
+		mustCode(t, err, core.CodeInvalidCiphertext)
+	}
+	f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"partition":"7","tenant":"acme"}`)
+}
+
+func TestRootKeyNeverPrints(t *testing.T) {
+	raw := []byte("0123456789abcdef0123456789abcdef")
+	rk, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(rk), fmt.Sprintf("%v %+v %#v %s", rk, rk, rk, rk), fmt.Sprintf("%v", *rk)} {
+		if strings.Contains(s, "0123456789") || strings.Contains(s, "3031323334") {
+			t.Errorf("root key material printed: %s", s)
+		}
+	}
+	for _, n := range []int{0, 16, 31, 33} {
+		if _, err := core.NewRootKey(make([]byte, n)); err == nil {
+			t.Errorf("a %d-byte root key was accepted", n)
+		}
+	}
+	sec := core.NewSecret("hunter2-secret")
+	if s := fmt.Sprintf("%v %+v %#v %s", sec, sec, sec, sec); strings.Contains(s, "hunter2") {
+		t.Errorf("secret printed: %s", s)
+	}
+}

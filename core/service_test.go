@@ -1,0 +1,481 @@
+package core_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+)
+
+var background = context.Background()
+
+// stepClock is a core.Clock that moves only when told.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// countingStore is the real bolt store, counting the writes made through it.
+type countingStore struct {
+	*boltstore.Store
+	writes atomic.Int64
+}
+
+func (c *countingStore) CreateKey(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	c.writes.Add(1)
+	return c.Store.CreateKey(ctx, k, v)
+}
+
+func (c *countingStore) UpdateKey(ctx context.Context, k core.Key) error {
+	c.writes.Add(1)
+	return c.Store.UpdateKey(ctx, k)
+}
+
+func (c *countingStore) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	c.writes.Add(1)
+	return c.Store.AddVersion(ctx, k, v)
+}
+
+func (c *countingStore) DeleteKey(ctx context.Context, id string) error {
+	c.writes.Add(1)
+	return c.Store.DeleteKey(ctx, id)
+}
+
+func (c *countingStore) CreateAlias(ctx context.Context, a core.Alias) error {
+	c.writes.Add(1)
+	return c.Store.CreateAlias(ctx, a)
+}
+
+func (c *countingStore) UpdateAlias(ctx context.Context, a core.Alias) error {
+	c.writes.Add(1)
+	return c.Store.UpdateAlias(ctx, a)
+}
+
+func (c *countingStore) DeleteAlias(ctx context.Context, name string) error {
+	c.writes.Add(1)
+	return c.Store.DeleteAlias(ctx, name)
+}
+
+func (c *countingStore) CreatePartition(ctx context.Context, p core.Partition) (core.Partition, bool, error) {
+	c.writes.Add(1)
+	return c.Store.CreatePartition(ctx, p)
+}
+
+// countingRand is crypto/rand, counting the bytes drawn: a request that
+// mints nothing draws none.
+type countingRand struct{ n atomic.Int64 }
+
+func (r *countingRand) Read(p []byte) (int, error) {
+	n, err := rand.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// svcFixture is a core.Service on a bolt store in a temp dir, with a fake clock and
+// a full-access caller.
+type svcFixture struct {
+	t     testing.TB
+	path  string
+	root  []byte
+	store *countingStore
+	rand  *countingRand
+	clock *stepClock
+	svc   *core.Service
+	admin *core.Principal
+}
+
+func newSvcFixture(t testing.TB) *svcFixture {
+	root := make([]byte, 32)
+	_, _ = rand.Read(root)
+	f := &svcFixture{
+		path:  filepath.Join(t.TempDir(), "kms.db"),
+		root:  root,
+		rand:  &countingRand{},
+		clock: &stepClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		admin: &core.Principal{Name: "admin", AccessKeyID: "LTAIadmin", Secret: core.NewSecret("s"), Policy: core.FullAccess()},
+		t:     t,
+	}
+	f.open(t, root)
+	t.Cleanup(func() { f.store.Close() })
+	return f
+}
+
+// open opens the store file and makes a service over it with the given root key.
+func (f *svcFixture) open(t testing.TB, root []byte) {
+	st, err := boltstore.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := core.NewRootKey(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store = &countingStore{Store: st}
+	f.svc, err = core.New(core.Config{Store: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restart closes the store and opens it again under a service with root.
+func (f *svcFixture) restart(root []byte) {
+	f.t.Helper()
+	if err := f.store.Close(); err != nil {
+		f.t.Fatal(err)
+	}
+	f.open(f.t, root)
+}
+
+func svcParams(kv ...string) core.Params {
+	p := core.Params{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return p
+}
+
+func (f *svcFixture) call(action string, kv ...string) (any, error) {
+	return f.svc.Handle(background, &core.Request{ID: "REQ", Action: action, Params: svcParams(kv...), Caller: f.admin})
+}
+
+func (f *svcFixture) ok(action string, kv ...string) any {
+	f.t.Helper()
+	r, err := f.call(action, kv...)
+	if err != nil {
+		f.t.Fatalf("%s: %v", action, err)
+	}
+	return r
+}
+
+func (f *svcFixture) createKey(kv ...string) string {
+	f.t.Helper()
+	return f.ok("CreateKey", kv...).(*core.KeyMetadataResponse).KeyMetadata.KeyId
+}
+
+func (f *svcFixture) describe(id string) core.KeyMetadata {
+	f.t.Helper()
+	return f.ok("DescribeKey", "KeyId", id).(*core.KeyMetadataResponse).KeyMetadata
+}
+
+func (f *svcFixture) versions(id string) []core.KeyVersionEntry {
+	f.t.Helper()
+	return f.ok("ListKeyVersions", "KeyId", id, "PageSize", "100").(*core.ListKeyVersionsResponse).KeyVersions.KeyVersion
+}
+
+// mustCode asserts err is a *core.Error with code.
+func mustCode(t testing.TB, err error, code string) *core.Error {
+	t.Helper()
+	var ke *core.Error
+	if !errors.As(err, &ke) {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+	if ke.Code != code {
+		t.Fatalf("want %s, got %s: %s", code, ke.Code, ke.Message)
+	}
+	return ke
+}
+
+func TestCreateKeyVersionKeepsEveryOlderBlobDecryptable(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	type made struct{ blob, version, plaintext string }
+	var blobs []made
+	for range 4 {
+		r := f.ok("GenerateDataKey", "KeyId", id, "EncryptionContext", `{"tenant":"acme"}`).(*core.DataKeyResponse)
+		blobs = append(blobs, made{r.CiphertextBlob, r.KeyVersionId, r.Plaintext})
+		nv := f.ok("CreateKeyVersion", "KeyId", id).(*core.KeyVersionResponse).KeyVersion.KeyVersionId
+		if nv == r.KeyVersionId {
+			t.Fatal("CreateKeyVersion kept the same primary version")
+		}
+		if got := f.describe(id).PrimaryKeyVersion; got != nv {
+			t.Fatalf("primary %s, want the new version %s", got, nv)
+		}
+	}
+	if n := len(f.versions(id)); n != 5 {
+		t.Fatalf("%d versions, want 5", n)
+	}
+	seen := map[string]bool{}
+	for _, b := range blobs {
+		seen[b.version] = true
+		d := f.ok("Decrypt", "CiphertextBlob", b.blob, "EncryptionContext", `{"tenant":"acme"}`).(*core.DecryptResponse)
+		if d.Plaintext != b.plaintext || d.KeyVersionId != b.version {
+			t.Fatalf("blob of version %s decrypted as version %s", b.version, d.KeyVersionId)
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("blobs were made under %d versions, want 4", len(seen))
+	}
+}
+
+func TestAutomaticRotationHappensWhenDue(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "7d")
+	v1 := f.describe(id).PrimaryKeyVersion
+	old := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse)
+
+	f.clock.Advance(7*24*time.Hour - time.Second)
+	if r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse); r.KeyVersionId != v1 {
+		t.Fatalf("rotated a second early: %s", r.KeyVersionId)
+	}
+	f.clock.Advance(time.Second)
+	r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse)
+	if r.KeyVersionId == v1 {
+		t.Fatal("no rotation when due")
+	}
+	m := f.describe(id)
+	if m.PrimaryKeyVersion != r.KeyVersionId || m.LastRotationDate != "2026-03-08T12:00:00Z" || m.NextRotationDate != "2026-03-15T12:00:00Z" {
+		t.Fatalf("after rotation: primary %s, last %s, next %s", m.PrimaryKeyVersion, m.LastRotationDate, m.NextRotationDate)
+	}
+	if again := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*core.CiphertextResponse); again.KeyVersionId != r.KeyVersionId {
+		t.Fatalf("rotated again without being due: %s", again.KeyVersionId)
+	}
+	if n := len(f.versions(id)); n != 2 {
+		t.Fatalf("%d versions, want 2", n)
+	}
+	d := f.ok("Decrypt", "CiphertextBlob", old.CiphertextBlob).(*core.DecryptResponse)
+	if d.KeyVersionId != v1 {
+		t.Fatalf("old blob decrypted under %s", d.KeyVersionId)
+	}
+}
+
+func TestRestartKeepsKeysAndDecryptsOldBlobs(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey("Description", "survives restarts")
+	f.ok("CreateAlias", "AliasName", "alias/kept", "KeyId", id)
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk", "EncryptionContext", `{"k":"v"}`).(*core.CiphertextResponse).CiphertextBlob
+
+	f.restart(f.root)
+	if m := f.describe("alias/kept"); m.KeyId != id || m.Description != "survives restarts" {
+		t.Fatalf("after restart: %+v", m)
+	}
+	d := f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"k":"v"}`).(*core.DecryptResponse)
+	if d.Plaintext != "cGVyc2lzdGVk" {
+		t.Fatal("old blob decrypted to something else after restart")
+	}
+}
+
+func TestDifferentRootKeyCannotOpenStoredKeys(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk").(*core.CiphertextResponse).CiphertextBlob
+
+	other := make([]byte, 32)
+	_, _ = rand.Read(other)
+	f.restart(other)
+	_, err := f.call("Decrypt", "CiphertextBlob", blob)
+	ke := mustCode(t, err, core.CodeInternalFailure)
+	if strings.Contains(ke.Message, id) {
+		t.Errorf("the caller's message describes internals: %s", ke.Message)
+	}
+	_, err = f.call("GenerateDataKeyWithoutPlaintext", "KeyId", id)
+	mustCode(t, err, core.CodeInternalFailure)
+
+	f.restart(f.root)
+	if _, err := f.call("Decrypt", "CiphertextBlob", blob); err != nil {
+		t.Fatalf("the right root key no longer opens the blob: %v", err)
+	}
+}
+
+func TestDryRunMintsAndWritesNothing(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "7d")
+	other := f.createKey()
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*core.CiphertextResponse).CiphertextBlob
+	f.clock.Advance(30 * 24 * time.Hour) // rotation is due: a real call would rotate
+	before := f.versions(id)
+	writes, drawn := f.store.writes.Load(), f.rand.n.Load()
+
+	for _, c := range [][]string{
+		{"GenerateDataKeyWithoutPlaintext", "KeyId", id},
+		{"GenerateDataKey", "KeyId", id, "NumberOfBytes", "64"},
+		{"Encrypt", "KeyId", id, "Plaintext", "aGk="},
+		{"Decrypt", "CiphertextBlob", blob},
+		{"ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", other},
+	} {
+		_, err := f.call(c[0], append(c[1:], "DryRun", "true")...)
+		mustCode(t, err, core.CodeDryRunOperation)
+	}
+	if w := f.store.writes.Load() - writes; w != 0 {
+		t.Errorf("DryRun made %d store writes", w)
+	}
+	if n := f.rand.n.Load() - drawn; n != 0 {
+		t.Errorf("DryRun drew %d random bytes", n)
+	}
+	if after := f.versions(id); len(after) != len(before) {
+		t.Errorf("DryRun changed the versions: %d → %d", len(before), len(after))
+	}
+}
+
+func TestDryRunAnswersValidationAndAccessDenied(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	_, err := f.call("GenerateDataKeyWithoutPlaintext", "KeyId", id, "NumberOfBytes", "0", "DryRun", "true")
+	mustCode(t, err, core.CodeValidation)
+	_, err = f.call("Decrypt", "CiphertextBlob", "AAAA", "DryRun", "true")
+	mustCode(t, err, core.CodeValidation)
+	_, err = f.call("GenerateDataKeyWithoutPlaintext", "DryRun", "true")
+	mustCode(t, err, core.CodeValidation)
+
+	reader := &core.Principal{Name: "reader", AccessKeyID: "LTAIreader", Secret: core.NewSecret("s"),
+		Policy: &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: core.StringList{"kms:Decrypt"}, Resource: core.StringList{"*"}}}}}
+	_, err = f.svc.Handle(background, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: svcParams("KeyId", id, "DryRun", "true"), Caller: reader})
+	mustCode(t, err, core.CodeAccessDenied)
+	_, err = f.svc.Handle(background, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: svcParams("KeyId", id), Caller: reader})
+	mustCode(t, err, core.CodeNoPermission)
+}
+
+func TestScheduledDeletionDestroysKeyOnceWindowPasses(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	f.ok("CreateAlias", "AliasName", "alias/doomed", "KeyId", id)
+	f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", "7")
+	if m := f.describe(id); m.KeyState != "PendingDeletion" || m.DeleteDate != "2026-03-08T12:00:00Z" {
+		t.Fatalf("scheduled: state %s, DeleteDate %s", m.KeyState, m.DeleteDate)
+	}
+
+	f.clock.Advance(7*24*time.Hour - time.Second)
+	if m := f.describe(id); m.KeyState != "PendingDeletion" {
+		t.Fatalf("a second before the date: %s", m.KeyState)
+	}
+	f.clock.Advance(time.Second)
+	_, err := f.call("DescribeKey", "KeyId", id)
+	mustCode(t, err, core.CodeKeyNotFound)
+	if _, err := f.store.GetKey(background, id); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("the key is still in the store: %v", err)
+	}
+	if _, err := f.store.GetAlias(background, "alias/doomed"); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("the key's alias is still in the store: %v", err)
+	}
+	if vs, _, err := f.store.ListVersions(background, id, core.Page{Limit: 10}); err == nil && len(vs) > 0 {
+		t.Fatalf("%d versions of the key are still in the store", len(vs))
+	}
+}
+
+// TestParamsEdgeCases runs parameter values at and past their bounds through the
+// actions that read them.
+func TestParamsEdgeCases(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	cases := []struct {
+		action string
+		kv     []string
+		code   string // "" = success
+	}{
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "1"}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "1024"}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "0"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "1025"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "32.0"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", " 32"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "0x20"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"NumberOfBytes", "99999999999999999999"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"KeySpec", "AES_128"}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"KeySpec", "aes_128"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"DryRun", "TRUE"}, core.CodeDryRunOperation},
+		{"GenerateDataKeyWithoutPlaintext", []string{"DryRun", "false"}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"DryRun", "1"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", ""}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", "{}"}, ""},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", "[]"}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", `{"a":"1"} {}`}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", `{"a":"1","a":"2"}`}, core.CodeInvalidParameter},
+		{"GenerateDataKeyWithoutPlaintext", []string{"EncryptionContext", `{"a":null}`}, core.CodeInvalidParameter},
+		{"ListKeys", []string{"PageSize", "100"}, ""},
+		{"ListKeys", []string{"PageSize", "101"}, core.CodeInvalidParameter},
+		{"ListKeys", []string{"PageSize", "0"}, core.CodeInvalidParameter},
+		{"ListKeys", []string{"PageNumber", "0"}, core.CodeInvalidParameter},
+		{"ListKeys", []string{"PageNumber", "1073741824"}, ""},
+		{"ScheduleKeyDeletion", []string{"PendingWindowInDays", "6"}, core.CodeInvalidParameter},
+		{"ScheduleKeyDeletion", []string{"PendingWindowInDays", "367"}, core.CodeInvalidParameter},
+		{"ScheduleKeyDeletion", []string{}, core.CodeMissingParameter},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "6d"}, core.CodeInvalidParameter},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "731d"}, core.CodeInvalidParameter},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "1w"}, core.CodeInvalidParameter},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "-7d"}, core.CodeInvalidParameter},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "604800s"}, ""},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "99999999999999999999d"}, core.CodeInvalidParameter},
+		{"UpdateRotationPolicy", []string{}, core.CodeMissingParameter},
+		{"CreateAlias", []string{"AliasName", "alias/"}, core.CodeInvalidParameter},
+		{"CreateAlias", []string{"AliasName", "alias/acs/reserved"}, core.CodeInvalidParameter},
+		{"CreateAlias", []string{"AliasName", "alias/has space"}, core.CodeInvalidParameter},
+		{"CreateAlias", []string{"AliasName", "noprefix"}, core.CodeInvalidParameter},
+		{"CreateAlias", []string{"AliasName", "alias/" + strings.Repeat("a", 250)}, core.CodeInvalidParameter},
+		{"CreateAlias", []string{"AliasName", "alias/" + strings.Repeat("a", 249)}, ""},
+		{"Encrypt", []string{"Plaintext", "not base64!"}, core.CodeInvalidParameter},
+		{"Encrypt", []string{}, core.CodeMissingParameter},
+		{"Decrypt", []string{"CiphertextBlob", "%%%"}, core.CodeInvalidCiphertext},
+	}
+	for _, c := range cases {
+		kv := c.kv
+		if c.action != "ListKeys" && c.action != "Decrypt" {
+			kv = append([]string{"KeyId", id}, kv...)
+		}
+		_, err := f.call(c.action, kv...)
+		if c.code == "" {
+			if err != nil {
+				t.Errorf("%s %q: %v", c.action, c.kv, err)
+			}
+			continue
+		}
+		var ke *core.Error
+		if !errors.As(err, &ke) || ke.Code != c.code {
+			t.Errorf("%s %q: got %v, want %s", c.action, c.kv, err, c.code)
+			continue
+		}
+		if len(c.kv) > 0 && c.code == core.CodeInvalidParameter && !strings.Contains(ke.Message, c.kv[len(c.kv)-2]) {
+			t.Errorf("%s %q: message does not name %s: %s", c.action, c.kv, c.kv[len(c.kv)-2], ke.Message)
+		}
+	}
+}
+
+func TestKeyIDForms(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	f.ok("CreateAlias", "AliasName", "alias/forms", "KeyId", id)
+	for _, ref := range []string{id, "alias/forms", "acs:kms:cn-hangzhou:1234567890123456:key/" + id, "acs:kms:cn-hangzhou:1234567890123456:alias/forms"} {
+		if got := f.describe(ref).KeyId; got != id {
+			t.Errorf("%s resolved to %s", ref, got)
+		}
+	}
+	for ref, code := range map[string]string{
+		"key/../" + id: core.CodeInvalidParameter,
+		"acs:kms:us-west-1:1234567890123456:key/" + id: core.CodeKeyNotFound,
+		"acs:kms:cn-hangzhou:1234567890123456:bucket/x": core.CodeInvalidParameter,
+		"key-nosuchkey":  core.CodeKeyNotFound,
+		"alias/nosuch":   core.CodeAliasNotFound,
+		"alias/bad name": core.CodeInvalidParameter,
+	} {
+		_, err := f.call("DescribeKey", "KeyId", ref)
+		mustCode(t, err, code)
+	}
+}
+
+func TestUnknownActionAndMissingCaller(t *testing.T) {
+	f := newSvcFixture(t)
+	_, err := f.call("DestroyEverything")
+	mustCode(t, err, core.CodeInvalidParameter)
+	_, err = f.call("")
+	mustCode(t, err, core.CodeMissingParameter)
+	_, err = f.svc.Handle(background, &core.Request{Action: "ListKeys"})
+	mustCode(t, err, core.CodeNoPermission)
+}
