@@ -459,7 +459,7 @@ func TestKeyIDForms(t *testing.T) {
 	}
 	for ref, code := range map[string]string{
 		"key/../" + id: core.CodeInvalidParameter,
-		"acs:kms:us-west-1:1234567890123456:key/" + id: core.CodeKeyNotFound,
+		"acs:kms:us-west-1:1234567890123456:key/" + id:  core.CodeKeyNotFound,
 		"acs:kms:cn-hangzhou:1234567890123456:bucket/x": core.CodeInvalidParameter,
 		"key-nosuchkey":  core.CodeKeyNotFound,
 		"alias/nosuch":   core.CodeAliasNotFound,
