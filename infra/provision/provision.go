@@ -1,0 +1,304 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Outcomes of one partition.
+const (
+	StatusCreated        = "Created"
+	StatusAlreadyPresent = "AlreadyPresent"
+	StatusFailed         = "Failed"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultWorkers      = 8
+	DefaultThrottleWait = 30 * time.Second
+)
+
+// Result is the outcome for one partition. A failure carries the KMS error code
+// and message, which never hold key material.
+type Result struct {
+	PartitionId  string `json:"PartitionId"`
+	Status       string `json:"Status"`
+	KeyId        string `json:"KeyId,omitempty"`
+	KeyVersionId string `json:"KeyVersionId,omitempty"`
+	Code         string `json:"Code,omitempty"`
+	Message      string `json:"Message,omitempty"`
+	// err keeps a failure's internal cause for the service's log.
+	err error
+}
+
+// Counts sums outcomes.
+type Counts struct {
+	Created        int `json:"Created"`
+	AlreadyPresent int `json:"AlreadyPresent"`
+	Failed         int `json:"Failed"`
+}
+
+func (c *Counts) add(r Result) {
+	switch r.Status {
+	case StatusCreated:
+		c.Created++
+	case StatusAlreadyPresent:
+		c.AlreadyPresent++
+	default:
+		c.Failed++
+	}
+}
+
+// Report answers a direct invocation: one result per partition, in the order
+// asked, and the counts.
+type Report struct {
+	Results []Result `json:"Results"`
+	Counts
+}
+
+// Options configure a Provisioner. KMS and Caller are required.
+type Options struct {
+	KMS *core.Service
+	// Caller is the principal provisioning runs as; it needs
+	// kms:GenerateDataKeyWithoutPlaintext on the partition keys.
+	Caller *core.Principal
+	// DefaultKeyID is the CMK for partitions that name none (config's
+	// PartitionKeyID).
+	DefaultKeyID string
+	// Workers bounds how many partitions of one event are provisioned at once
+	// (default 8).
+	Workers int
+	// ThrottleWait bounds how long one partition waits out Throttling, in
+	// Retry-After steps, before it fails (default 30 s).
+	ThrottleWait time.Duration
+	// Logger receives one line per failed partition and one per event
+	// (default: discard).
+	Logger *slog.Logger
+}
+
+// Provisioner provisions partitions from events.
+type Provisioner struct {
+	kms          *core.Service
+	caller       *core.Principal
+	defaultKey   string
+	workers      int
+	throttleWait time.Duration
+	log          *slog.Logger
+}
+
+// New returns a Provisioner. It panics if opts.KMS or opts.Caller is nil: that
+// is a wiring mistake, not a runtime condition.
+func New(opts Options) *Provisioner {
+	if opts.KMS == nil || opts.Caller == nil {
+		panic("provision: Options.KMS and Options.Caller are required")
+	}
+	p := &Provisioner{kms: opts.KMS, caller: opts.Caller, defaultKey: opts.DefaultKeyID, workers: opts.Workers,
+		throttleWait: opts.ThrottleWait, log: opts.Logger}
+	if p.workers <= 0 {
+		p.workers = DefaultWorkers
+	}
+	if p.throttleWait <= 0 {
+		p.throttleWait = DefaultThrottleWait
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+// DefaultKeyID is the CMK used for partitions that name none.
+func (p *Provisioner) DefaultKeyID() string { return p.defaultKey }
+
+// Run provisions reqs with at most Workers at a time and returns their results
+// in order. progress, if not nil, is called once per finished partition, never
+// concurrently. A request that failed to decode (Err set) fails without
+// reaching the KMS.
+func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Result)) Report {
+	rep := Report{Results: make([]Result, len(reqs))}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(p.workers)
+	for i, r := range reqs {
+		g.Go(func() error {
+			res := p.one(ctx, r)
+			rep.Results[i] = res
+			if progress != nil {
+				mu.Lock()
+				progress(res)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, r := range rep.Results {
+		rep.add(r)
+	}
+	return rep
+}
+
+// one provisions a partition, waiting out Throttling for up to ThrottleWait so
+// a bulk run keeps to the caller's QPS instead of failing past it.
+func (p *Provisioner) one(ctx context.Context, r Request) Result {
+	if r.Err != nil {
+		return failed(r.PartitionID, r.Err)
+	}
+	deadline := time.Now().Add(p.throttleWait)
+	for {
+		if err := ctx.Err(); err != nil {
+			return failed(r.PartitionID, core.Errorf(core.CodeServiceUnavailableTemporary, "The invocation ended before the partition was provisioned."))
+		}
+		rec, created, err := p.kms.ProvisionPartition(ctx, p.caller, r.PartitionRequest)
+		if err == nil {
+			res := Result{PartitionId: rec.ID, Status: StatusAlreadyPresent, KeyId: rec.KeyID, KeyVersionId: rec.KeyVersionID}
+			if created {
+				res.Status = StatusCreated
+			}
+			return res
+		}
+		ke := core.AsError(err)
+		if ke.Code != core.CodeThrottling || !time.Now().Add(ke.RetryAfter).Before(deadline) {
+			return failed(r.PartitionID, err)
+		}
+		wait := min(max(ke.RetryAfter, time.Millisecond), time.Second)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+func failed(id string, err error) Result {
+	ke := core.AsError(err)
+	return Result{PartitionId: id, Status: StatusFailed, Code: ke.Code, Message: ke.Message, err: ke}
+}
+
+// Handle provisions the partitions of one trigger payload and answers as its
+// source expects:
+//
+//   - Direct: a Report with every result and the counts.
+//   - SQS: an SQSEventResponse whose batchItemFailures name exactly the
+//     messages with a failed partition, so only those are redelivered (the
+//     event source mapping needs ReportBatchItemFailures).
+//   - SNS, EventBridge, MNS queue and topic, Alibaba EventBridge: the counts,
+//     or an error when any partition failed, so the platform retries the event
+//     and finally dead-letters it. Retrying is safe: provisioned partitions
+//     answer AlreadyPresent and mint nothing.
+//
+// A payload of no known shape is an InvalidParameter error.
+func (p *Provisioner) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	ev, err := Decode(raw, p.defaultKey)
+	if err != nil {
+		p.log.WarnContext(ctx, "event not decoded", "code", core.AsError(err).Code, "reason", core.AsError(err).Message)
+		return nil, err
+	}
+	var reqs []Request
+	owner := []int{} // message index of each request
+	for mi, m := range ev.Messages {
+		for _, r := range m.Requests {
+			reqs = append(reqs, r)
+			owner = append(owner, mi)
+		}
+	}
+	rep := p.Run(ctx, reqs, nil)
+
+	msgFailed := make([]bool, len(ev.Messages))
+	for mi, m := range ev.Messages {
+		if m.Err != nil {
+			msgFailed[mi] = true
+			rep.Failed++
+			p.logFailure(ctx, ev.Source, m.ID, "", m.Err)
+		}
+	}
+	for i, res := range rep.Results {
+		if res.Status == StatusFailed {
+			msgFailed[owner[i]] = true
+			p.logFailure(ctx, ev.Source, ev.Messages[owner[i]].ID, res.PartitionId, res.err)
+		}
+	}
+	p.log.InfoContext(ctx, "partitions provisioned", "source", string(ev.Source), "messages", len(ev.Messages),
+		"created", rep.Created, "alreadyPresent", rep.AlreadyPresent, "failed", rep.Failed)
+
+	switch ev.Source {
+	case Direct:
+		if ev.Messages[0].Err != nil {
+			return nil, ev.Messages[0].Err
+		}
+		return rep, nil
+	case SQS:
+		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+		for mi, f := range msgFailed {
+			if f {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Messages[mi].ID})
+			}
+		}
+		return resp, nil
+	}
+	if rep.Failed > 0 {
+		return nil, batchError(rep, ev, msgFailed)
+	}
+	return rep.Counts, nil
+}
+
+// batchError reports a partly failed event with the code of its first failure.
+func batchError(rep Report, ev Event, msgFailed []bool) error {
+	first := (*core.Error)(nil)
+	for mi, m := range ev.Messages {
+		if m.Err != nil && msgFailed[mi] {
+			first = core.AsError(m.Err)
+			break
+		}
+	}
+	if first == nil {
+		for _, r := range rep.Results {
+			if r.Status == StatusFailed {
+				first = &core.Error{Code: r.Code, Message: r.Message}
+				break
+			}
+		}
+	}
+	failedMsgs := 0
+	for _, f := range msgFailed {
+		if f {
+			failedMsgs++
+		}
+	}
+	return core.Errorf(first.Code, "%d of %d messages were not fully provisioned (%d created, %d already present, %d failed); first failure: %s",
+		failedMsgs, len(ev.Messages), rep.Created, rep.AlreadyPresent, rep.Failed, first.Message)
+}
+
+// logFailure records why a message or partition failed. Core's messages and
+// causes carry no key material; the IDs are the event's own and bounded here.
+func (p *Provisioner) logFailure(ctx context.Context, src Source, messageID, partitionID string, err error) {
+	ke := core.AsError(err)
+	attrs := []slog.Attr{slog.String("source", string(src)), slog.String("messageId", bound(messageID)),
+		slog.String("partitionId", bound(partitionID)), slog.String("code", ke.Code), slog.String("reason", ke.Message)}
+	level := slog.LevelWarn
+	if ke.Status() >= http.StatusInternalServerError {
+		level = slog.LevelError
+		if cause := ke.Unwrap(); cause != nil {
+			attrs = append(attrs, slog.String("cause", cause.Error()))
+		}
+	}
+	p.log.LogAttrs(ctx, level, "partition not provisioned", attrs...)
+}
+
+// bound keeps a caller-chosen ID from flooding a log line.
+func bound(s string) string {
+	const max = 160
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}

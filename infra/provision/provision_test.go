@@ -1,0 +1,353 @@
+package provision_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/provision"
+	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+)
+
+// env is a KMS on a real embedded store with alias/partitions and the
+// provisioner principal of the seed scenario.
+type env struct {
+	kms         *core.Service
+	store       core.KeyStore
+	keyID       string
+	provisioner *core.Principal
+}
+
+func newEnv(tb testing.TB, limiter core.Limiter) *env {
+	tb.Helper()
+	store, err := boltstore.Open(filepath.Join(tb.TempDir(), "kms.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = store.Close() })
+	return newEnvOn(tb, store, limiter)
+}
+
+func newEnvOn(tb testing.TB, store core.KeyStore, limiter core.Limiter) *env {
+	tb.Helper()
+	raw, err := core.GenerateRootKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	root, err := core.NewRootKey(raw)
+	clear(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kms, err := core.New(core.Config{Store: store, Root: root, Limiter: limiter})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	ctx := context.Background()
+	resp, err := kms.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyID := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	if _, err := kms.Handle(ctx, &core.Request{ID: "r", Action: "CreateAlias", Caller: admin,
+		Params: core.Params{"AliasName": "alias/partitions", "KeyId": keyID}}); err != nil {
+		tb.Fatal(err)
+	}
+	return &env{kms: kms, store: store, keyID: keyID, provisioner: &core.Principal{
+		Name: "partition-provisioner", AccessKeyID: "prov",
+		Policy: &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow",
+			Action:   core.StringList{"kms:GenerateDataKeyWithoutPlaintext"},
+			Resource: core.StringList{"acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"}}}},
+	}}
+}
+
+func (e *env) provisioner_(opts provision.Options) *provision.Provisioner {
+	opts.KMS, opts.Caller = e.kms, e.provisioner
+	if opts.DefaultKeyID == "" {
+		opts.DefaultKeyID = "alias/partitions"
+	}
+	return provision.New(opts)
+}
+
+func (e *env) stored(t *testing.T, id string) (core.Partition, bool) {
+	t.Helper()
+	p, err := e.store.GetPartition(context.Background(), id)
+	if errors.Is(err, core.ErrNotFound) {
+		return core.Partition{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, true
+}
+
+func samples(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../events/*/provision-*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no provisioning samples under events/ (%v)", err)
+	}
+	return files
+}
+
+func TestEverySampleDecodesAndProvisions(t *testing.T) {
+	wantSource := map[string]provision.Source{
+		"aws/provision-direct.json":         provision.Direct,
+		"aws/provision-sqs.json":            provision.SQS,
+		"aws/provision-sns.json":            provision.SNS,
+		"aws/provision-eventbridge.json":    provision.EventBridge,
+		"fc/provision-direct.json":          provision.Direct,
+		"fc/provision-mns-queue.json":       provision.MNSQueue,
+		"fc/provision-mns-queue-batch.json": provision.MNSQueue,
+		"fc/provision-mns-topic.json":       provision.MNSTopic,
+		"fc/provision-eventbridge.json":     provision.CloudEvents,
+	}
+	seen := map[string]bool{}
+	for _, file := range samples(t) {
+		name := filepath.ToSlash(strings.TrimPrefix(file, filepath.FromSlash("../../events/")))
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := provision.Decode(raw, "alias/partitions")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := wantSource[name]; !ok || ev.Source != want {
+				t.Fatalf("source %q, want %q (a new sample needs an entry here)", ev.Source, want)
+			}
+			var ids []string
+			for _, m := range ev.Messages {
+				if m.Err != nil {
+					t.Fatalf("message %q: %v", m.ID, m.Err)
+				}
+				if ev.Source != provision.Direct && m.ID == "" {
+					t.Fatalf("a %s message decoded without its ID", ev.Source)
+				}
+				for _, r := range m.Requests {
+					if r.Err != nil || !core.ValidPartitionID(r.PartitionID) || r.KeyID == "" {
+						t.Fatalf("request %+v: %v", r.PartitionRequest, r.Err)
+					}
+					ids = append(ids, r.PartitionID)
+				}
+			}
+			if len(ids) == 0 {
+				t.Fatal("the sample asks for no partition")
+			}
+
+			e := newEnv(t, nil)
+			resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), raw)
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if r, ok := resp.(events.SQSEventResponse); ok && len(r.BatchItemFailures) > 0 {
+				t.Fatalf("batch item failures %v", r.BatchItemFailures)
+			}
+			for _, id := range ids {
+				if _, ok := e.stored(t, id); !ok {
+					t.Fatalf("partition %s was not stored", id)
+				}
+			}
+		})
+	}
+	for name := range wantSource {
+		if !seen[name] {
+			t.Errorf("sample %s is missing from events/", name)
+		}
+	}
+}
+
+// sqsBatch is an SQS event of bodies, message IDs m-0…m-n.
+func sqsBatch(t *testing.T, bodies []string) []byte {
+	t.Helper()
+	ev := events.SQSEvent{}
+	for i, b := range bodies {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m-%d", i), Body: b,
+			EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:partition-created", AWSRegion: "us-east-1"})
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestPoisonedSQSMessageIsTheOnlyBatchItemFailure(t *testing.T) {
+	poisons := map[string]string{
+		"missing PartitionId":   `{"KeyId":"alias/partitions"}`,
+		"unknown key":           `{"PartitionId":"p-poison","KeyId":"alias/no-such-key"}`,
+		"invalid context":       `{"PartitionId":"p-poison","EncryptionContext":{"n":1}}`,
+		"PartitionId override":  `{"PartitionId":"p-poison","EncryptionContext":{"PartitionId":"p-0000"}}`,
+		"not JSON":              `p-poison`,
+		"one bad entry of many": `{"Partitions":[{"PartitionId":"p-poison"},{"PartitionId":"bad id!"}]}`,
+	}
+	for name, poison := range poisons {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			bodies := make([]string, 10)
+			for i := range bodies {
+				bodies[i] = fmt.Sprintf(`{"PartitionId":"p-%04d"}`, i)
+			}
+			bodies[6] = poison
+			resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), sqsBatch(t, bodies))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			got := resp.(events.SQSEventResponse).BatchItemFailures
+			if len(got) != 1 || got[0].ItemIdentifier != "m-6" {
+				t.Fatalf("batchItemFailures %v, want exactly m-6", got)
+			}
+			for i := range bodies {
+				_, ok := e.stored(t, fmt.Sprintf("p-%04d", i))
+				if ok != (i != 6) {
+					t.Fatalf("partition p-%04d stored=%v", i, ok)
+				}
+			}
+			// The poisoned message's good entry may be stored (a redelivery finds
+			// it AlreadyPresent); its bad one left nothing.
+			if _, ok := e.stored(t, "bad id!"); ok {
+				t.Fatal("an invalid partition was stored")
+			}
+		})
+	}
+}
+
+func TestSQSBatchItemFailuresSerializeAsLambdaExpects(t *testing.T) {
+	e := newEnv(t, nil)
+	resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), sqsBatch(t, []string{`{"PartitionId":"p-1"}`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(resp)
+	if string(b) != `{"batchItemFailures":[]}` {
+		t.Fatalf("response %s", b)
+	}
+}
+
+func TestRedeliveredEventMintsNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	p := e.provisioner_(provision.Options{})
+	raw := sqsBatch(t, []string{`{"PartitionId":"p-1"}`, `{"Partitions":[{"PartitionId":"p-2"},{"PartitionId":"p-3"}]}`})
+	if _, err := p.Handle(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, id := range []string{"p-1", "p-2", "p-3"} {
+		rec, _ := e.stored(t, id)
+		before[id] = string(rec.CiphertextBlob)
+	}
+	direct := []byte(`{"Partitions":[{"PartitionId":"p-1"},{"PartitionId":"p-2"},{"PartitionId":"p-3"},{"PartitionId":"p-4"}]}`)
+	resp, err := p.Handle(context.Background(), direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := resp.(provision.Report)
+	if rep.Created != 1 || rep.AlreadyPresent != 3 || rep.Failed != 0 {
+		t.Fatalf("counts %+v, want 1 created, 3 already present", rep.Counts)
+	}
+	for id, blob := range before {
+		if rec, _ := e.stored(t, id); string(rec.CiphertextBlob) != blob {
+			t.Fatalf("partition %s got a new key on redelivery", id)
+		}
+	}
+}
+
+func TestMNSBatchWithPoisonedMessageFailsTheInvocationButKeepsTheRest(t *testing.T) {
+	e := newEnv(t, nil)
+	ce := func(id, body string) map[string]any {
+		return map[string]any{"id": id, "specversion": "1.0", "type": "mns:Queue:SendMessage", "source": "MNS-x",
+			"data": map[string]string{"requestId": "r", "messageId": id, "messageBody": body}}
+	}
+	batch := []any{
+		ce("a", `{"PartitionId":"p-a"}`),
+		ce("b", base64.StdEncoding.EncodeToString([]byte(`{"PartitionId":"p-b"}`))),
+		ce("c", `{"PartitionId":"p-c","KeyId":"alias/missing"}`),
+	}
+	raw, _ := json.Marshal(batch)
+	_, err := e.provisioner_(provision.Options{}).Handle(context.Background(), raw)
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeAliasNotFound || !strings.Contains(ke.Message, "1 of 3 messages") {
+		t.Fatalf("error %v, want the invocation to fail with the poisoned message's code", err)
+	}
+	for id, want := range map[string]bool{"p-a": true, "p-b": true, "p-c": false} {
+		if _, ok := e.stored(t, id); ok != want {
+			t.Fatalf("partition %s stored=%v, want %v", id, ok, want)
+		}
+	}
+}
+
+func TestDecodeUnwrapsFannedOutEnvelopes(t *testing.T) {
+	sns := `{"Type":"Notification","MessageId":"x","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"{\"PartitionId\":\"p-sns\"}"}`
+	eb := `{"version":"0","id":"x","detail-type":"Partition Created","source":"cp","detail":{"Partitions":[{"PartitionId":"p-eb"}]}}`
+	ebWrong := `{"version":"0","id":"x","detail-type":"Partition Deleted","source":"cp","detail":{"PartitionId":"p-eb"}}`
+	ev, err := provision.Decode(sqsBatch(t, []string{sns, eb, ebWrong, `[{"partitionId":"p-list","keyId":"key-x","encryptionContext":"{\"a\":\"b\"}"}]`}), "alias/partitions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := func(m provision.Message) string {
+		if m.Err != nil || len(m.Requests) == 0 {
+			return fmt.Sprintf("error %v", m.Err)
+		}
+		return m.Requests[0].PartitionID
+	}
+	if got := first(ev.Messages[0]); got != "p-sns" {
+		t.Errorf("SNS inside SQS: %s", got)
+	}
+	if got := first(ev.Messages[1]); got != "p-eb" {
+		t.Errorf("EventBridge inside SQS: %s", got)
+	}
+	if ev.Messages[2].Err == nil {
+		t.Error("an EventBridge event of another detail-type was accepted")
+	}
+	r := ev.Messages[3].Requests[0]
+	if r.PartitionID != "p-list" || r.KeyID != "key-x" || r.EncryptionContext["a"] != "b" {
+		t.Errorf("bare list with lower-case names and context as JSON text: %+v", r.PartitionRequest)
+	}
+}
+
+func TestDecodeRefusesPayloadsOfNoKnownShape(t *testing.T) {
+	for _, raw := range []string{``, `42`, `"p-1"`, `{}`, `{"Records":[{"eventSource":"aws:s3"}]}`, `{"Records":[]}`, `[]`, `{"foo":"bar"}`} {
+		_, err := provision.Decode([]byte(raw), "alias/partitions")
+		var ke *core.Error
+		if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
+			t.Errorf("Decode(%q) = %v, want InvalidParameter", raw, err)
+		}
+	}
+}
+
+func TestDirectInvocationDefaultsKeyAndReportsEachPartition(t *testing.T) {
+	e := newEnv(t, nil)
+	raw := []byte(`{"Partitions":[{"PartitionId":"p-1"},{"PartitionId":"p-2","KeyId":"` + "alias/partitions" + `"},{"PartitionId":""},{"PartitionId":"p-3","KeyId":"key-unknown"}]}`)
+	resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := resp.(provision.Report)
+	statuses := []string{}
+	for _, r := range rep.Results {
+		statuses = append(statuses, r.Status+"/"+r.Code)
+	}
+	want := []string{"Created/", "Created/", "Failed/" + core.CodeMissingParameter, "Failed/" + core.CodeKeyNotFound}
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("results %v, want %v", statuses, want)
+	}
+	if rep.Results[0].KeyId != e.keyID {
+		t.Fatalf("default key resolved to %q, want %q", rep.Results[0].KeyId, e.keyID)
+	}
+	if rep.Created != 2 || rep.Failed != 2 {
+		t.Fatalf("counts %+v", rep.Counts)
+	}
+}
