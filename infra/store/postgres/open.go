@@ -1,0 +1,160 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Defaults for what the connection string leaves unset. A serverless instance
+// serves one request at a time, so a few connections are plenty, and the
+// database's connection limit is shared by every instance.
+const (
+	defaultMaxConns          = 4
+	defaultConnectTimeout    = 5 * time.Second
+	defaultStatementTimeout  = "5s"
+	defaultIdleInTxTimeout   = "30s"
+	defaultHealthCheckPeriod = 15 * time.Second
+)
+
+// Store is a core.KeyStore backed by PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ core.KeyStore = (*Store)(nil)
+
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct {
+	schema string
+}
+
+// WithSchema keeps every table in the named schema, creating it if needed, so
+// that several stores (or test runs) can share one database.
+func WithSchema(name string) Option {
+	return func(o *options) { o.schema = name }
+}
+
+// Open connects to the database at connString (a postgres:// URL or key=value
+// string, as pgx reads it) and brings its schema up to date.
+//
+// The pgx parameters apply; where the string is silent Open uses a pool of 4
+// connections (pool_max_conns), a 5 s connect_timeout, a 5 s statement_timeout,
+// a 30 s idle_in_transaction_session_timeout and a 15 s
+// pool_health_check_period. Connection failures, now and later, are reported as
+// wrapped core.ErrUnavailable; no error carries the password.
+func Open(ctx context.Context, connString string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		// The parse error may quote the string; pgx redacts passwords only on a
+		// best-effort basis, so scrub and keep only the text.
+		return nil, fmt.Errorf("pgstore: invalid connection string: %s", scrub(err.Error(), connString))
+	}
+	if !strings.Contains(connString, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if !strings.Contains(connString, "pool_health_check_period") {
+		cfg.HealthCheckPeriod = defaultHealthCheckPeriod
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	setDefault(params, "statement_timeout", defaultStatementTimeout)
+	setDefault(params, "idle_in_transaction_session_timeout", defaultIdleInTxTimeout)
+	setDefault(params, "application_name", "kmsless")
+	if o.schema != "" {
+		params["search_path"] = pgx.Identifier{o.schema}.Sanitize()
+	}
+
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %s", scrub(err.Error(), connString))
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx, o.schema); err != nil {
+		pool.Close()
+		return nil, scrubbed(err, connString)
+	}
+	return s, nil
+}
+
+// Close closes the pool's connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+func setDefault(params map[string]string, name, value string) {
+	if _, ok := params[name]; !ok {
+		params[name] = value
+	}
+}
+
+var (
+	urlPassword = regexp.MustCompile(`://[^:/@\s]*:([^@\s]+)@`)
+	kvPassword  = regexp.MustCompile(`password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)`)
+)
+
+// scrub replaces every password connString carries with "xxxxx" in msg.
+func scrub(msg, connString string) string {
+	var secrets []string
+	if u, err := url.Parse(connString); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+		}
+	}
+	for _, m := range urlPassword.FindAllStringSubmatch(connString, -1) {
+		secrets = append(secrets, m[1])
+	}
+	for _, m := range kvPassword.FindAllStringSubmatch(connString, -1) {
+		secrets = append(secrets, m[1], strings.Trim(m[1], "'"))
+	}
+	for _, secret := range secrets {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// scrubbedError is an error whose text held a password. Its original chain is
+// dropped, since that held the password too; only the core sentinel remains for
+// errors.Is.
+type scrubbedError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.sentinel }
+
+// scrubbed returns err, or a scrubbed stand-in if its text carries a password
+// from connString.
+func scrubbed(err error, connString string) error {
+	msg := scrub(err.Error(), connString)
+	if msg == err.Error() {
+		return err
+	}
+	for _, sentinel := range []error{core.ErrUnavailable, core.ErrNotFound, core.ErrExists, core.ErrConflict} {
+		if errors.Is(err, sentinel) {
+			return &scrubbedError{msg: msg, sentinel: sentinel}
+		}
+	}
+	return &scrubbedError{msg: msg}
+}

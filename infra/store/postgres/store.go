@@ -1,0 +1,428 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// attempts bounds the retries after a connection failure. After a database
+// restart each pooled connection fails once before the pool replaces it; a
+// retry hides that from the caller when it is safe.
+const attempts = 3
+
+// read runs an idempotent query, retrying when the database was unavailable.
+func (s *Store) read(ctx context.Context, op string, fn func() error) error {
+	return s.run(ctx, op, fn, func(err error) bool { return unavailable(ctx, err) })
+}
+
+// write runs a change, retrying only failures that happened before anything
+// reached the server: a change that may have committed is never sent twice.
+func (s *Store) write(ctx context.Context, op string, fn func() error) error {
+	return s.run(ctx, op, fn, pgconn.SafeToRetry)
+}
+
+func (s *Store) run(ctx context.Context, op string, fn func() error, retry func(error) bool) error {
+	var err error
+	for range attempts {
+		err = fn()
+		if err == nil || isSentinel(err) || ctx.Err() != nil || !retry(err) {
+			break
+		}
+	}
+	if err == nil || isSentinel(err) {
+		return err
+	}
+	return fail(ctx, op, err)
+}
+
+// isSentinel tells an answer the store has already phrased (not found, exists,
+// conflict) from a failure still to be wrapped.
+func isSentinel(err error) bool {
+	return errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrExists) || errors.Is(err, core.ErrConflict)
+}
+
+const keyColumns = `id, description, key_spec, key_usage, origin, protection_level, creator, state,
+	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision`
+
+// keySet assigns every column but id from keyArgs' $2…$15.
+const keySet = `description = $2, key_spec = $3, key_usage = $4, origin = $5, protection_level = $6,
+	creator = $7, state = $8, created_at = $9, delete_at = $10, primary_version_id = $11,
+	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15`
+
+// keyArgs are $1…$15 in keyColumns order. Zero times are stored as NULL.
+func keyArgs(k core.Key) []any {
+	return []any{k.ID, k.Description, k.KeySpec, k.KeyUsage, k.Origin, k.ProtectionLevel, k.Creator, string(k.State),
+		k.CreatedAt, nullTime(k.DeleteAt), k.PrimaryVersionID, k.AutomaticRotation, int64(k.RotationInterval),
+		nullTime(k.LastRotatedAt), k.Revision}
+}
+
+// keyRow receives one row of keyColumns.
+type keyRow struct {
+	k                     core.Key
+	state                 string
+	deleteAt, lastRotated *time.Time
+	interval              int64
+}
+
+func (r *keyRow) dest() []any {
+	k := &r.k
+	return []any{&k.ID, &k.Description, &k.KeySpec, &k.KeyUsage, &k.Origin, &k.ProtectionLevel, &k.Creator, &r.state,
+		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision}
+}
+
+func (r *keyRow) key() core.Key {
+	k := r.k
+	k.State, k.RotationInterval = core.KeyState(r.state), time.Duration(r.interval)
+	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), fromNull(r.deleteAt), fromNull(r.lastRotated)
+	return k
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func fromNull(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// CreateKey stores k and its first version in one statement, hence one
+// transaction.
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
+	if err := checkVersion(k, first); err != nil {
+		return err
+	}
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, first.Wrapped)
+	return s.write(ctx, "create key", func() error {
+		_, err := s.pool.Exec(ctx, `
+			WITH k AS (INSERT INTO keys (`+keyColumns+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id)
+			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
+			SELECT id, $16::text, $17::timestamptz, $18::bytea FROM k`, args...)
+		if constraint(err, codeUniqueViolation) {
+			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
+		}
+		return err
+	})
+}
+
+// GetKey returns the key with the given ID.
+func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
+	var r keyRow
+	err := s.read(ctx, "get key", func() error {
+		err := s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE id = $1`, id).Scan(r.dest()...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: key %q: %w", id, core.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return core.Key{}, err
+	}
+	return r.key(), nil
+}
+
+// UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
+func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
+	return s.cas(ctx, "update key", k, `
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id)
+		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM keys WHERE id = $1)`,
+		append(keyArgs(k), k.Revision-1))
+}
+
+// AddVersion stores v and the key's new metadata in one statement, under the
+// same compare-and-set as UpdateKey: a stale revision inserts no version.
+func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	err := s.cas(ctx, "add version", k, `
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id),
+		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
+			SELECT id, $17::text, $18::timestamptz, $19::bytea FROM changed RETURNING 1)
+		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped))
+	if constraint(err, codeUniqueViolation) {
+		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
+	}
+	return err
+}
+
+// cas runs a conditional update whose query answers (changed, key exists).
+// Under READ COMMITTED a concurrent writer's commit makes the revision test
+// fail rather than be lost: PostgreSQL re-checks the WHERE clause against the
+// newest row version before updating it.
+func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, args []any) error {
+	var changed, exists bool
+	err := s.write(ctx, op, func() error {
+		return s.pool.QueryRow(ctx, query, args...).Scan(&changed, &exists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case changed:
+		return nil
+	case !exists:
+		return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrNotFound)
+	default:
+		return fmt.Errorf("pgstore: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+	}
+}
+
+// DeleteKey removes the key; its versions and aliases go with it (ON DELETE
+// CASCADE) in the same statement.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	return s.write(ctx, "delete key", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM keys WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return fmt.Errorf("pgstore: key %q: %w", id, core.ErrNotFound)
+		}
+		return err
+	})
+}
+
+// ListKeys returns one page of keys ordered by creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+	return list(ctx, s, "list keys", p,
+		`SELECT count(*) OVER (), `+keyColumns+` FROM keys ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+		`SELECT count(*) FROM keys`, nil,
+		func(rows pgx.CollectableRow, total *int) (core.Key, error) {
+			var r keyRow
+			err := rows.Scan(append([]any{total}, r.dest()...)...)
+			return r.key(), err
+		})
+}
+
+// GetVersion returns one version of a key.
+func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
+	err := s.read(ctx, "get version", func() error {
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return core.KeyVersion{}, err
+	}
+	v.CreatedAt = v.CreatedAt.UTC()
+	return v, nil
+}
+
+// ListVersions returns one page of a key's versions, oldest first.
+func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
+	return list(ctx, s, "list versions", p,
+		`SELECT count(*) OVER (), version_id, created_at, wrapped FROM key_versions WHERE key_id = $3
+			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
+		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
+		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
+			v := core.KeyVersion{KeyID: keyID}
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped)
+			v.CreatedAt = v.CreatedAt.UTC()
+			return v, err
+		})
+}
+
+// CreateAlias stores a new alias of an existing key.
+func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
+	return s.write(ctx, "create alias", func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO aliases (name, key_id, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+			a.Name, a.KeyID, a.CreatedAt, a.UpdatedAt)
+		switch {
+		case constraint(err, codeUniqueViolation):
+			return fmt.Errorf("pgstore: alias %q: %w", a.Name, core.ErrExists)
+		case constraint(err, codeForeignKeyViolation):
+			return fmt.Errorf("pgstore: key %q: %w", a.KeyID, core.ErrNotFound)
+		}
+		return err
+	})
+}
+
+// UpdateAlias points an existing alias at another existing key. The alias keeps
+// its creation time.
+func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
+	return s.write(ctx, "update alias", func() error {
+		tag, err := s.pool.Exec(ctx, `UPDATE aliases SET key_id = $2, updated_at = $3 WHERE name = $1`, a.Name, a.KeyID, a.UpdatedAt)
+		switch {
+		case constraint(err, codeForeignKeyViolation):
+			return fmt.Errorf("pgstore: key %q: %w", a.KeyID, core.ErrNotFound)
+		case err == nil && tag.RowsAffected() == 0:
+			return fmt.Errorf("pgstore: alias %q: %w", a.Name, core.ErrNotFound)
+		}
+		return err
+	})
+}
+
+// DeleteAlias removes an alias.
+func (s *Store) DeleteAlias(ctx context.Context, name string) error {
+	return s.write(ctx, "delete alias", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM aliases WHERE name = $1`, name)
+		if err == nil && tag.RowsAffected() == 0 {
+			return fmt.Errorf("pgstore: alias %q: %w", name, core.ErrNotFound)
+		}
+		return err
+	})
+}
+
+// GetAlias returns an alias by name.
+func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
+	a := core.Alias{Name: name}
+	err := s.read(ctx, "get alias", func() error {
+		err := s.pool.QueryRow(ctx, `SELECT key_id, created_at, updated_at FROM aliases WHERE name = $1`, name).
+			Scan(&a.KeyID, &a.CreatedAt, &a.UpdatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: alias %q: %w", name, core.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return core.Alias{}, err
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return a, nil
+}
+
+// ListAliases returns one page of aliases ordered by name: all of them, or those
+// of keyID when it is not empty.
+func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
+	query, count, args := `SELECT count(*) OVER (), name, key_id, created_at, updated_at FROM aliases
+		ORDER BY name LIMIT $1 OFFSET $2`, `SELECT count(*) FROM aliases`, []any(nil)
+	if keyID != "" {
+		query, count, args = `SELECT count(*) OVER (), name, key_id, created_at, updated_at FROM aliases
+			WHERE key_id = $3 ORDER BY name LIMIT $1 OFFSET $2`, `SELECT count(*) FROM aliases WHERE key_id = $1`, []any{keyID}
+	}
+	return list(ctx, s, "list aliases", p, query, count, args, func(rows pgx.CollectableRow, total *int) (core.Alias, error) {
+		var a core.Alias
+		err := rows.Scan(total, &a.Name, &a.KeyID, &a.CreatedAt, &a.UpdatedAt)
+		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+		return a, err
+	})
+}
+
+const partitionColumns = `id, key_id, key_version_id, ciphertext_blob, encryption_context, created_at`
+
+// CreatePartition stores p unless a record for p.ID exists, and returns the
+// stored record and whether this call created it. ON CONFLICT DO NOTHING waits
+// for a concurrent insert of the same ID to commit, so the following SELECT
+// (a new statement, hence a new snapshot) always sees the winner's record.
+func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Partition, bool, error) {
+	var ec []byte
+	if len(p.EncryptionContext) > 0 {
+		var err error
+		if ec, err = json.Marshal(p.EncryptionContext); err != nil {
+			return core.Partition{}, false, fmt.Errorf("pgstore: encode encryption context: %w", err)
+		}
+	}
+	var stored core.Partition
+	var created bool
+	err := s.write(ctx, "create partition", func() error {
+		var err error
+		stored, err = scanPartition(s.pool.QueryRow(ctx, `INSERT INTO partitions (`+partitionColumns+`)
+			VALUES ($1, $2, $3, $4, $5::text::json, $6) ON CONFLICT (id) DO NOTHING RETURNING `+partitionColumns,
+			p.ID, p.KeyID, p.KeyVersionID, p.CiphertextBlob, textOrNull(ec), p.CreatedAt))
+		created = err == nil
+		return err
+	})
+	if created || !errors.Is(err, core.ErrNotFound) {
+		return stored, created, err
+	}
+	stored, err = s.GetPartition(ctx, p.ID)
+	return stored, false, err
+}
+
+// GetPartition returns a partition record.
+func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, error) {
+	var p core.Partition
+	err := s.read(ctx, "get partition", func() error {
+		var err error
+		p, err = scanPartition(s.pool.QueryRow(ctx, `SELECT `+partitionColumns+` FROM partitions WHERE id = $1`, id))
+		if errors.Is(err, core.ErrNotFound) {
+			return fmt.Errorf("pgstore: partition %q: %w", id, core.ErrNotFound)
+		}
+		return err
+	})
+	return p, err
+}
+
+func scanPartition(row pgx.Row) (core.Partition, error) {
+	var p core.Partition
+	var ec *string
+	err := row.Scan(&p.ID, &p.KeyID, &p.KeyVersionID, &p.CiphertextBlob, &ec, &p.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, core.ErrNotFound
+	}
+	if err != nil {
+		return p, err
+	}
+	if ec != nil {
+		if err := json.Unmarshal([]byte(*ec), &p.EncryptionContext); err != nil {
+			return p, fmt.Errorf("decode stored encryption context of %q: %w", p.ID, err)
+		}
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	return p, nil
+}
+
+func textOrNull(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// list runs a page query: $1 and $2 are LIMIT and OFFSET, args follow from $3,
+// and each row starts with the total count (count(*) OVER (), computed before
+// LIMIT). A page past the end has no row to carry the total, so count (with args
+// from $1) supplies it.
+func list[T any](ctx context.Context, s *Store, op string, p core.Page, query, count string, args []any,
+	scan func(pgx.CollectableRow, *int) (T, error)) ([]T, int, error) {
+	var limit *int
+	if p.Limit > 0 {
+		limit = &p.Limit
+	}
+	offset := max(p.Offset, 0)
+	var items []T
+	var total int
+	err := s.read(ctx, op, func() error {
+		items, total = nil, 0
+		rows, err := s.pool.Query(ctx, query, append([]any{limit, offset}, args...)...)
+		if err != nil {
+			return err
+		}
+		items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row, &total) })
+		if err != nil || len(items) > 0 || offset == 0 {
+			return err
+		}
+		return s.pool.QueryRow(ctx, count, args...).Scan(&total)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, total, nil
+}
+
+func checkVersion(k core.Key, v core.KeyVersion) error {
+	if k.ID == "" || v.VersionID == "" {
+		return errors.New("pgstore: key and version IDs must not be empty")
+	}
+	if v.KeyID != k.ID {
+		return fmt.Errorf("pgstore: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
+	}
+	return nil
+}
