@@ -1,0 +1,198 @@
+package redisx_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	redisx "github.com/kmsless/kmsless/infra/redis"
+)
+
+// Changes made on one instance must reach another: through pub/sub at once, and
+// with CacheTTL as the bound. The pub/sub case uses a CacheTTL far above the
+// bound, so only the message can explain a quick change.
+func TestChangeOnOneInstanceReachesAnotherThroughPubSub(t *testing.T) {
+	f := newFleet(t, fleetConfig{opts: redisx.Options{CacheTTL: time.Minute}})
+	a, b := f.nodes[0], f.nodes[1]
+	p := principal(0, 0)
+	cases := []struct {
+		name   string
+		change func(keyID string)
+		seen   func(keyID string) bool
+	}{
+		{"DisableKey", func(id string) {
+			mustCall(t, a, p, "DisableKey", core.Params{"KeyId": id})
+		}, func(id string) bool {
+			_, err := b.generate(p, id)
+			return code(err) == core.CodeDisabled
+		}},
+		{"ScheduleKeyDeletion", func(id string) {
+			mustCall(t, a, p, "ScheduleKeyDeletion", core.Params{"KeyId": id, "PendingWindowInDays": "7"})
+		}, func(id string) bool {
+			_, err := b.generate(p, id)
+			return code(err) == core.CodePendingDeletion
+		}},
+		{"CreateKeyVersion", nil, nil}, // filled below: needs the new version ID
+		{"UpdateAlias", nil, nil},
+	}
+	var newVersion string
+	cases[2].change = func(id string) {
+		r := mustCall(t, a, p, "CreateKeyVersion", core.Params{"KeyId": id})
+		newVersion = r.(*core.KeyVersionResponse).KeyVersion.KeyVersionId
+	}
+	cases[2].seen = func(id string) bool {
+		r, err := b.generate(p, id)
+		return err == nil && r.KeyVersionId == newVersion
+	}
+	other := a.createKey(t, p)
+	cases[3].change = func(id string) {
+		mustCall(t, a, p, "CreateAlias", core.Params{"KeyId": id, "AliasName": "alias/moving"})
+		if _, err := b.generate(p, "alias/moving"); err != nil { // B caches the alias
+			t.Fatal(err)
+		}
+		mustCall(t, a, p, "UpdateAlias", core.Params{"KeyId": other, "AliasName": "alias/moving"})
+	}
+	cases[3].seen = func(string) bool {
+		r, err := b.generate(p, "alias/moving")
+		return err == nil && r.KeyId == other
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := a.createKey(t, p)
+			if _, err := b.generate(p, id); err != nil { // B caches the key
+				t.Fatal(err)
+			}
+			c.change(id)
+			took := within(t, time.Second, "the change reaching instance B", func() bool { return c.seen(id) })
+			t.Logf("instance B saw %s after %s", c.name, took)
+		})
+	}
+}
+
+// An instance whose subscription is refused (here by an ACL that denies it every
+// channel) still sees a change within CacheTTL: the invalidation removed the
+// Redis entry, so its next refresh reads the store.
+func TestChangeReachesInstanceWithoutPubSubWithinCacheTTL(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.client()
+	if err := admin.Do(context.Background(), "ACL", "SETUSER", "deaf", "on", ">pw", "~*", "resetchannels", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	deafURL := "redis://deaf:pw@" + srv.URL[len("redis://"):]
+	const ttl = 300 * time.Millisecond
+	f := newFleet(t, fleetConfig{url: srv.URL, urls: []string{srv.URL, deafURL}, opts: redisx.Options{CacheTTL: ttl}})
+	a, b := f.nodes[0], f.nodes[1]
+	p := principal(0, 0)
+	id := a.createKey(t, p)
+	if _, err := b.generate(p, id); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, a, p, "DisableKey", core.Params{"KeyId": id})
+	took := within(t, ttl+200*time.Millisecond, "the disable reaching the deaf instance", func() bool {
+		_, err := b.generate(p, id)
+		return code(err) == core.CodeDisabled
+	})
+	t.Logf("deaf instance refused the disabled key after %s (CacheTTL %s)", took, ttl)
+}
+
+// A cold key costs one store read per instance however many requests want it at
+// once, and none on an instance that finds it in Redis.
+func TestColdKeyReadsStoreOnceAcrossInstances(t *testing.T) {
+	f := newFleet(t, fleetConfig{})
+	a, b := f.nodes[0], f.nodes[1]
+	p := principal(0, 0)
+	id := a.createKey(t, p)
+	f.store.keyReads.Store(0)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if _, err := a.generate(p, id); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.store.keyReads.Load(); n != 1 {
+		t.Fatalf("32 concurrent requests on a cold instance read the key from the store %d times, want 1", n)
+	}
+	for range 8 {
+		if _, err := b.generate(p, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.store.keyReads.Load(); n != 1 {
+		t.Fatalf("a second instance read the key from the store (%d reads in all); Redis should have served it", n)
+	}
+}
+
+// A reader that loaded a key just before another instance changed it must not
+// write its old copy back into Redis, where every instance would find it.
+func TestFillRacingAChangeLeavesNoStaleEntry(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 3})
+	a, b, c := f.nodes[0].shared.Cache, f.nodes[1].shared.Cache, f.nodes[2].shared.Cache
+	ctx := context.Background()
+	old := core.Key{ID: "k1", State: core.KeyEnabled, Revision: 1}
+	changed := core.Key{ID: "k1", State: core.KeyDisabled, Revision: 2}
+	got, err := a.Key(ctx, "k1", func(context.Context) (core.Key, error) {
+		// The store read returned the old key; before the reader can cache it,
+		// another instance stores a change and invalidates.
+		b.InvalidateKey(ctx, "k1")
+		return old, nil
+	})
+	if err != nil || got.Revision != 1 {
+		t.Fatalf("the racing reader itself gets what it loaded: %+v, %v", got, err)
+	}
+	loaded := false
+	got, err = c.Key(ctx, "k1", func(context.Context) (core.Key, error) {
+		loaded = true
+		return changed, nil
+	})
+	if err != nil || !loaded || got.State != core.KeyDisabled {
+		t.Fatalf("a third instance got %+v (loaded from store: %v, err %v); want the changed key from the store", got, loaded, err)
+	}
+}
+
+// Redis holds what the store holds: a key version's wrapped material, never a
+// plaintext data key.
+func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 1})
+	n := f.nodes[0]
+	p := principal(0, 0)
+	id := n.createKey(t, p)
+	r := mustCall(t, n, p, "GenerateDataKey", core.Params{"KeyId": id})
+	dk := r.(*core.DataKeyResponse)
+	plain, err := base64.StdEncoding.DecodeString(dk.Plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.store.GetVersion(context.Background(), id, dk.KeyVersionId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := base64.StdEncoding.EncodeToString(v.Wrapped)
+	rdb := mustClient(t, sharedURL())
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, f.prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawWrapped := false
+	for _, k := range keys {
+		val, err := rdb.Get(ctx, k).Result()
+		if err != nil {
+			continue // not a string entry
+		}
+		if strings.Contains(val, dk.Plaintext) || bytes.Contains([]byte(val), plain) {
+			t.Fatalf("Redis entry %s holds the plaintext data key", k)
+		}
+		sawWrapped = sawWrapped || strings.Contains(val, wrapped)
+	}
+	if !sawWrapped {
+		t.Fatalf("no Redis entry among %q holds the wrapped version the store holds", keys)
+	}
+}

@@ -1,0 +1,99 @@
+package redisx
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Timeouts applied when the URL does not set its own. They are short on purpose:
+// a slow or dead Redis should send a request to the per-instance fallback within
+// a fraction of a request's budget, not after go-redis's multi-second defaults.
+// Dialing gets more room than a command: it is rare (connections are pooled)
+// and includes the TLS handshake for rediss.
+const (
+	defaultDialTimeout = 500 * time.Millisecond
+	defaultReadTimeout = 200 * time.Millisecond
+	defaultPoolTimeout = 200 * time.Millisecond
+)
+
+// NewClient connects to Redis as rawURL says (no command is sent yet):
+//
+//	redis://[user:pass@]host[:port][/db][?option=value…]     one server
+//	rediss://…                                                the same over TLS
+//	unix://[user:pass@]/path/to/redis.sock[?db=N]             a local socket
+//	redis+cluster://[user:pass@]host:port[?addr=host2:port…]  Redis Cluster (seed nodes)
+//	rediss+cluster://…                                        Cluster over TLS
+//	redis+sentinel://[user:pass@]sentinel:26379[/db]?master_name=NAME[&addr=sentinel2:26379…][&password=MASTERPASS]
+//	rediss+sentinel://…                                       Sentinel over TLS
+//
+// A redis:// URL with master_name is also read as Sentinel. Options are go-redis's
+// URL options (dial_timeout, read_timeout, pool_size, max_retries, …).
+func NewClient(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse quotes the whole URL, password included: say less.
+		return nil, errors.New("REDIS_URL is not a valid URL")
+	}
+	scheme, mode, _ := strings.Cut(u.Scheme, "+")
+	if mode == "" && u.Query().Has("master_name") {
+		mode = "sentinel"
+	}
+	u.Scheme = scheme
+	plain := u.String()
+	switch mode {
+	case "":
+		o, err := redis.ParseURL(plain)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
+		o.ContextTimeoutEnabled = true
+		return redis.NewClient(o), nil
+	case "cluster":
+		o, err := redis.ParseClusterURL(plain)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
+		o.ContextTimeoutEnabled = true
+		return redis.NewClusterClient(o), nil
+	case "sentinel":
+		o, err := redis.ParseFailoverURL(plain)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		if o.MasterName == "" {
+			return nil, errors.New("REDIS_URL: a Sentinel URL needs master_name=…")
+		}
+		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
+		o.ContextTimeoutEnabled = true
+		return redis.NewFailoverClient(o), nil
+	}
+	return nil, fmt.Errorf("REDIS_URL: unknown scheme %q (use redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme+"+"+mode)
+}
+
+// fastFail fills the options the URL left at zero. Retries are off because a
+// failed command falls back to per-instance state at once, which serves the
+// request sooner than a retry would.
+func fastFail(dial, read, pool *time.Duration, retries, dialRetries *int) {
+	if *dial == 0 {
+		*dial = defaultDialTimeout
+	}
+	if *read == 0 {
+		*read = defaultReadTimeout
+	}
+	if *pool == 0 {
+		*pool = defaultPoolTimeout
+	}
+	if *retries == 0 {
+		*retries = -1
+	}
+	if *dialRetries == 0 {
+		*dialRetries = 1
+	}
+}

@@ -1,0 +1,163 @@
+package redisx_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	redisx "github.com/kmsless/kmsless/infra/redis"
+)
+
+func TestNonceUsedOnOneInstanceIsRefusedOnAnother(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 3})
+	p := principal(0, 0)
+	id := f.nodes[0].createKey(t, p)
+	params := core.Params{"KeyId": id}
+	if _, err := f.nodes[0].callNonce(p, "nonce-1", "GenerateDataKeyWithoutPlaintext", params); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range f.nodes {
+		_, err := n.callNonce(p, "nonce-1", "GenerateDataKeyWithoutPlaintext", params)
+		if code(err) != core.CodeSignatureNonceUsed {
+			t.Fatalf("instance %d answered a replayed nonce with %q, want %s", i, code(err), core.CodeSignatureNonceUsed)
+		}
+	}
+	// The nonce belongs to its principal: another principal may use the same text.
+	if _, err := f.nodes[1].callNonce(principal(0, 0), "nonce-1", "DescribeKey", params); err != nil {
+		t.Fatalf("another principal's identical nonce was refused: %v", err)
+	}
+}
+
+// A throttled request leaves its nonce unused, so the client may retry it after
+// Retry-After.
+func TestThrottledRequestDoesNotSpendItsNonce(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 1})
+	n := f.nodes[0]
+	p := principal(1, 1)
+	if _, err := n.call(p, "ListKeys", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := n.callNonce(p, "retry-me", "ListKeys", nil)
+	ke := core.AsError(err)
+	if ke.Code != core.CodeThrottling || ke.RetryAfter <= 0 || ke.RetryAfter > time.Second {
+		t.Fatalf("second request within the second: %v (Retry-After %s), want Throttling with 0 < Retry-After <= 1s", err, ke.RetryAfter)
+	}
+	time.Sleep(ke.RetryAfter)
+	if _, err := n.callNonce(p, "retry-me", "ListKeys", nil); err != nil {
+		t.Fatalf("the retried request after Retry-After: %v", err)
+	}
+}
+
+// Four instances offered three times a principal's limit for five seconds admit,
+// together, the limit times the seconds plus the burst, within 5%.
+func TestFourInstancesTogetherAdmitTheLimit(t *testing.T) {
+	const (
+		qps      = 200
+		burst    = 200
+		offered  = 3 * qps
+		duration = 5 * time.Second
+		workers  = 12
+	)
+	f := newFleet(t, fleetConfig{n: 4})
+	p := principal(qps, burst)
+	setup := principal(0, 0)
+	id := f.nodes[0].createKey(t, setup)
+	for _, n := range f.nodes { // warm every instance's cache
+		if _, err := n.generate(setup, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var admitted, throttled atomic.Int64
+	interval := time.Duration(workers) * time.Second / offered
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		n := f.nodes[w%len(f.nodes)]
+		wg.Go(func() {
+			for next := start.Add(time.Duration(w) * interval / workers); next.Before(start.Add(duration)); next = next.Add(interval) {
+				time.Sleep(time.Until(next))
+				_, err := n.generate(p, id)
+				switch code(err) {
+				case "":
+					admitted.Add(1)
+				case core.CodeThrottling:
+					throttled.Add(1)
+				default:
+					t.Errorf("request failed: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	want := float64(qps)*duration.Seconds() + burst
+	got := float64(admitted.Load())
+	t.Logf("offered %d, admitted %.0f, throttled %d; want %.0f ± 5%%", admitted.Load()+throttled.Load(), got, throttled.Load(), want)
+	if got < want*0.95 || got > want*1.05 {
+		t.Fatalf("admitted %.0f requests, want %.0f ± 5%%", got, want)
+	}
+}
+
+// A burst from every instance at once is admitted up to the burst, not up to the
+// burst per instance.
+func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
+	const qps, burst, perNode = 10, 100, 100
+	f := newFleet(t, fleetConfig{n: 4})
+	p := principal(qps, burst)
+	perInstance := make([]atomic.Int64, len(f.nodes))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, n := range f.nodes {
+		for range perNode {
+			wg.Go(func() {
+				_, err := n.call(p, "ListKeys", nil)
+				switch code(err) {
+				case "":
+					perInstance[i].Add(1)
+				case core.CodeThrottling:
+				default:
+					t.Errorf("request failed: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var total int64
+	for i := range perInstance {
+		total += perInstance[i].Load()
+	}
+	// Tokens also refill while the burst is in flight.
+	ceiling := int64(burst + qps*elapsed.Seconds() + 1)
+	t.Logf("%d requests over %s from %d instances: %d admitted (burst %d, ceiling %d)", perNode*len(f.nodes), elapsed, len(f.nodes), total, burst, ceiling)
+	if total < burst || total > ceiling {
+		t.Fatalf("admitted %d of a burst, want %d to %d", total, burst, ceiling)
+	}
+}
+
+// On a warm cache a request costs one Redis command: the admission script that
+// takes a token and records the nonce.
+func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 1, opts: redisx.Options{CacheTTL: time.Minute}})
+	n := f.nodes[0]
+	p := principal(1_000_000, 0)
+	id := n.createKey(t, p)
+	for range 2 { // load the key, its version and the script
+		if _, err := n.generate(p, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.count.reset()
+	const requests = 100
+	for range requests {
+		if _, err := n.generate(p, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := n.count.total.Load()
+	names := n.count.reset()
+	if total != requests || names["evalsha"] != requests {
+		t.Fatalf("%d warm requests sent %d Redis commands %v, want one evalsha each", requests, total, names)
+	}
+}

@@ -1,0 +1,138 @@
+package redisx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options tune the shared state. Zero values take the defaults in brackets.
+type Options struct {
+	// Prefix starts every Redis key and the invalidation channel ["kms:"], so
+	// deployments can share one Redis.
+	Prefix string
+	// CacheTTL is how long an instance serves key metadata and aliases from
+	// memory without asking Redis [1s]. It bounds how long a change takes to
+	// reach an instance that missed the invalidation message.
+	CacheTTL time.Duration
+	// SharedTTL is how long Redis keeps key metadata and aliases [1m]. It bounds
+	// a stale entry left by a change made while Redis was unreachable from an
+	// instance that then went away before it could replay the invalidation.
+	SharedTTL time.Duration
+	// CacheSize caps the in-process entries of each kind [100000].
+	CacheSize int
+	// FallbackShare is the share of a principal's limit one instance admits on
+	// its own while Redis is unreachable [0.25].
+	FallbackShare float64
+	// NonceMax caps the per-instance nonce memory used while Redis is
+	// unreachable [1<<20].
+	NonceMax int
+	// Logger receives the outage warnings [slog.Default()].
+	Logger *slog.Logger
+	// WarnEvery is the least time between two outage warnings [10s].
+	WarnEvery time.Duration
+	// RetryEvery is how often, while Redis is unreachable, one request tries it
+	// again [1s]; the others go straight to the fallback.
+	RetryEvery time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = "kms:"
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = time.Second
+	}
+	if o.SharedTTL <= 0 {
+		o.SharedTTL = time.Minute
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 100_000
+	}
+	if o.FallbackShare <= 0 || o.FallbackShare > 1 {
+		o.FallbackShare = 0.25
+	}
+	if o.NonceMax <= 0 {
+		o.NonceMax = 1 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.WarnEvery <= 0 {
+		o.WarnEvery = 10 * time.Second
+	}
+	if o.RetryEvery <= 0 {
+		o.RetryEvery = time.Second
+	}
+	return o
+}
+
+// Shared is one instance's view of the shared state: a Cache for
+// core.Config.Cache and a Limiter for core.Config.Limiter and .Nonces. Both
+// share one circuit breaker, so an outage seen by one is seen by both.
+type Shared struct {
+	Cache   *Cache
+	Limiter *Limiter
+
+	rdb  redis.UniversalClient
+	sub  *redis.PubSub
+	done chan struct{}
+}
+
+// Open connects to the Redis at url (see NewClient for the forms) and starts
+// listening for invalidations. An unreachable Redis is not an error: requests
+// are served from the fallback until it answers.
+func Open(url string, o Options) (*Shared, error) {
+	rdb, err := NewClient(url)
+	if err != nil {
+		return nil, err
+	}
+	return New(rdb, o), nil
+}
+
+// New builds the shared state on rdb, which Close closes.
+func New(rdb redis.UniversalClient, o Options) *Shared {
+	o = o.withDefaults()
+	driverLogOnce.Do(func() { redis.SetLogger(driverLog{o.Logger}) })
+	h := &health{log: o.Logger, warnEvery: o.WarnEvery, retryEvery: o.RetryEvery, now: time.Now}
+	s := &Shared{
+		Cache:   newCache(rdb, h, o),
+		Limiter: newLimiter(rdb, h, o),
+		rdb:     rdb,
+		done:    make(chan struct{}),
+	}
+	// go-redis re-subscribes after a lost connection and pings to find dead
+	// ones; messages sent meanwhile are lost, and CacheTTL covers them.
+	s.sub = rdb.Subscribe(context.Background(), s.Cache.channel)
+	msgs := s.sub.Channel(redis.WithChannelHealthCheckInterval(5 * time.Second))
+	go func() {
+		defer close(s.done)
+		s.Cache.listen(msgs)
+	}()
+	return s
+}
+
+// Close stops listening and closes the Redis client.
+func (s *Shared) Close() error {
+	err := s.sub.Close()
+	<-s.done
+	if cerr := s.rdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// driverLog sends go-redis's own messages (one per failed dial, for instance) to
+// the debug level: an outage is reported by the breaker's periodic warning, not
+// once per request. go-redis has one logger per process, so the first New sets it.
+type driverLog struct{ log *slog.Logger }
+
+var driverLogOnce sync.Once
+
+func (d driverLog) Printf(ctx context.Context, format string, v ...any) {
+	d.log.DebugContext(ctx, "redis driver: "+fmt.Sprintf(format, v...))
+}
