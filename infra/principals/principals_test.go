@@ -1,0 +1,175 @@
+package principals
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const secret = "pr0v1s10ner-S3CRET-value"
+
+func write(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDesignExampleParses loads the principals file shown in DESIGN.md, kept
+// verbatim in testdata.
+func TestDesignExampleParses(t *testing.T) {
+	d, err := Load("testdata/design-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Lookup("LTAI5tProvisioner0001")
+	if p == nil || d.Len() != 1 {
+		t.Fatalf("directory of %d principals, provisioner %v", d.Len(), p)
+	}
+	if p.Name != "partition-provisioner" || p.QPS != 200 || p.Burst != 0 || p.Secret.Empty() {
+		t.Errorf("provisioner = %s qps %d burst %d", p.Name, p.QPS, p.Burst)
+	}
+	if !p.Secret.Equal([]byte("…")) {
+		t.Error("secret not read as written")
+	}
+	if !p.Policy.Allowed("kms:GenerateDataKeyWithoutPlaintext", "acs:kms:cn-hangzhou:1:alias/partitions") ||
+		p.Policy.Allowed("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/key-1") {
+		t.Errorf("policy does not read as written: %+v", p.Policy.Statement)
+	}
+}
+
+const yamlFile = `
+principals:
+  - name: partition-provisioner
+    accessKeyId: LTAI5tProvisioner0001
+    accessKeySecret: "` + secret + `"
+    qps: 200
+    burst: 400
+    policy:
+      Version: "1"
+      Statement:
+        - Effect: Allow
+          Action: kms:GenerateDataKeyWithoutPlaintext
+          Resource: ["acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"]
+  - name: producer
+    accessKeyId: LTAI5tProducer000001
+    accessKeySecret: producer-secret
+    policy:
+      Version: "1"
+      Statement:
+        - Effect: Allow
+          Action: ["kms:Decrypt"]
+          Resource: "*"
+        - Effect: Deny
+          Action: ["kms:Decrypt"]
+          Resource: ["acs:kms:*:*:key/key-retired"]
+`
+
+const jsonFile = `  {"principals": [
+  {"name": "partition-provisioner", "accessKeyId": "LTAI5tProvisioner0001", "accessKeySecret": "` + secret + `",
+   "qps": 200, "burst": 400,
+   "policy": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "kms:GenerateDataKeyWithoutPlaintext",
+     "Resource": ["acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"]}]}},
+  {"name": "producer", "accessKeyId": "LTAI5tProducer000001", "accessKeySecret": "producer-secret",
+   "policy": {"Version": "1", "Statement": [
+     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"},
+     {"Effect": "Deny", "Action": ["kms:Decrypt"], "Resource": ["acs:kms:*:*:key/key-retired"]}]}}
+]}`
+
+func TestYAMLAndJSONFilesReadTheSame(t *testing.T) {
+	for name, text := range map[string]string{"principals.yaml": yamlFile, "principals.json": jsonFile} {
+		t.Run(name, func(t *testing.T) {
+			d, err := Load(write(t, name, text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Len() != 2 {
+				t.Fatalf("%d principals, want 2", d.Len())
+			}
+			prov, prod := d.Lookup("LTAI5tProvisioner0001"), d.Lookup("LTAI5tProducer000001")
+			if prov == nil || prod == nil {
+				t.Fatal("a principal is missing")
+			}
+			if prov.Name != "partition-provisioner" || prov.QPS != 200 || prov.Burst != 400 || !prov.Secret.Equal([]byte(secret)) {
+				t.Errorf("provisioner = %s qps %d burst %d", prov.Name, prov.QPS, prov.Burst)
+			}
+			if prod.QPS != 0 || !prod.Secret.Equal([]byte("producer-secret")) {
+				t.Errorf("producer qps %d or secret wrong", prod.QPS)
+			}
+			key := "acs:kms:cn-hangzhou:1:key/key-live"
+			if !prov.Policy.Allowed("kms:GenerateDataKeyWithoutPlaintext", key) || prov.Policy.Allowed("kms:Decrypt", key) {
+				t.Error("provisioner policy wrong")
+			}
+			if !prod.Policy.Allowed("kms:Decrypt", key) || prod.Policy.Allowed("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/key-retired") {
+				t.Error("producer policy wrong")
+			}
+		})
+	}
+}
+
+func TestFilesThatAreRefused(t *testing.T) {
+	one := func(fields string) string {
+		return "principals:\n  - name: p\n    accessKeyId: LTAI5tOne\n    accessKeySecret: " + secret + "\n" + fields
+	}
+	policy := "    policy: {Version: \"1\", Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}\n"
+	cases := map[string]string{
+		"misspelt principal field": one(policy + "    qsp: 5\n"),
+		"misspelt policy field":    one("    policy: {Version: \"1\", Statement: [{Efect: Allow, Action: \"kms:*\", Resource: \"*\"}]}\n"),
+		"misspelt top level":       "principal:\n  - name: p\n",
+		"unknown JSON field":       `{"principals":[{"name":"p","accessKeyId":"a","accessKeySecret":"` + secret + `","policy":{"Version":"1","Statement":[]},"role":"admin"}]}`,
+		"duplicate AccessKeyId": "principals:\n" +
+			"  - {name: a, accessKeyId: LTAI5tSame, accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n" +
+			"  - {name: b, accessKeyId: LTAI5tSame, accessKeySecret: other, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
+		"duplicate name": "principals:\n" +
+			"  - {name: a, accessKeyId: LTAI5tOne, accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n" +
+			"  - {name: a, accessKeyId: LTAI5tTwo, accessKeySecret: other, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
+		"no secret":          "principals:\n  - {name: p, accessKeyId: LTAI5tOne, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
+		"no policy":          one(""),
+		"policy condition":   one("    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", Condition: {Bool: {\"acs:SecureTransport\": \"true\"}}}]}\n"),
+		"bad effect":         one("    policy: {Statement: [{Effect: allow, Action: \"kms:*\", Resource: \"*\"}]}\n"),
+		"negative qps":       one(policy + "    qps: -1\n"),
+		"no principals":      "principals: []\n",
+		"empty file":         "",
+		"malformed JSON":     `{"principals": [`,
+		"action not strings": one("    policy: {Statement: [{Effect: Allow, Action: {a: b}, Resource: \"*\"}]}\n"),
+	}
+	for name, text := range cases {
+		t.Run(name, func(t *testing.T) {
+			d, err := Parse([]byte(text))
+			if err == nil {
+				t.Fatalf("accepted, %d principals", d.Len())
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error reveals a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadNamesTheFileItCannotRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.yaml")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("Load of a missing file = %v", err)
+	}
+	bad := write(t, "bad.yaml", "principals: [}\n")
+	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml") {
+		t.Errorf("Load of a malformed file = %v", err)
+	}
+}
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	d, err := Parse([]byte(yamlFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Lookup("LTAI5tProvisioner0001")
+	for _, s := range []string{p.Secret.String(), p.Secret.GoString(), fmt.Sprintf("%v %+v %#v", *p, *p, *p)} {
+		if strings.Contains(s, secret) {
+			t.Errorf("secret printed: %s", s)
+		}
+	}
+}
