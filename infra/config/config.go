@@ -19,6 +19,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/principals"
+	redisx "github.com/kmsless/kmsless/infra/redis"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
@@ -210,8 +211,10 @@ func NewLogger(set Settings, w io.Writer) *slog.Logger {
 }
 
 // Wire builds the service from settings.
-func Wire(ctx context.Context, set Settings, log *slog.Logger) (svc *Service, err error) {
-	svc = &Service{Settings: set, Logger: log}
+func Wire(ctx context.Context, set Settings, log *slog.Logger) (_ *Service, err error) {
+	// Not the named result: an error return sets that to nil before the
+	// deferred Close runs.
+	svc := &Service{Settings: set, Logger: log}
 	defer func() {
 		if err != nil {
 			_ = svc.Close()
@@ -244,14 +247,26 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger) (svc *Service, er
 }
 
 // wireShared sets the cache, limiter and nonce store: in-process ones when
-// REDIS_URL is unset.
-func wireShared(_ context.Context, set Settings, _ *slog.Logger, cfg *core.Config, _ *Service) error {
-	if set.RedisURL != "" {
-		return fmt.Errorf("REDIS_URL is set but this build has no Redis support")
+// REDIS_URL is unset, Redis-backed ones shared by every instance when it is set.
+// An unreachable Redis does not stop start-up: requests are served from
+// per-instance state until it answers.
+func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Config, svc *Service) error {
+	if set.RedisURL == "" {
+		cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)
+		cfg.Limiter = inproc.NewLimiter()
+		cfg.Nonces = inproc.NewNonces(set.NonceMax)
+		return nil
 	}
-	cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)
-	cfg.Limiter = inproc.NewLimiter()
-	cfg.Nonces = inproc.NewNonces(set.NonceMax)
+	shared, err := redisx.Open(set.RedisURL, redisx.Options{
+		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, NonceMax: set.NonceMax, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	svc.closers = append(svc.closers, shared.Close)
+	cfg.Cache = shared.Cache
+	cfg.Limiter = shared.Limiter
+	cfg.Nonces = shared.Limiter
 	return nil
 }
 

@@ -195,7 +195,7 @@ type fleet struct {
 	t      testing.TB
 	prefix string
 	store  *countingStore
-	nodes []*node
+	nodes  []*node
 }
 
 type node struct {
