@@ -53,6 +53,12 @@ func newEnvOn(tb testing.TB, store core.KeyStore, limiter core.Limiter) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newEnvWith(tb, kms, store)
+}
+
+// newEnvWith creates alias/partitions on kms and the provisioner principal.
+func newEnvWith(tb testing.TB, kms *core.Service, store core.KeyStore) *env {
+	tb.Helper()
 	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
 	ctx := context.Background()
 	resp, err := kms.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
