@@ -66,7 +66,22 @@ func unavailable(ctx context.Context, err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// constraint reports whether err is a violation of the given SQLSTATE class.
+// brokenConn reports whether err came from a pooled connection the server had
+// already dropped (it restarted, or an idle timeout closed it).
+func brokenConn(err error) bool {
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || pgconn.Timeout(err) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02"
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// constraint reports whether err is a server error with the given SQLSTATE.
 func constraint(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code

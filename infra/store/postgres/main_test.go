@@ -73,11 +73,15 @@ func runWithDatabase(m *testing.M) int {
 
 var schemas atomic.Int64
 
+// newSchema names a schema no other test (or -count repetition) uses.
+func newSchema(prefix string) string {
+	return fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), schemas.Add(1))
+}
+
 // openTemp opens a store in a schema of its own within the test database.
 func openTemp(t testing.TB) *Store {
 	t.Helper()
-	schema := fmt.Sprintf("t%d_%d", os.Getpid(), schemas.Add(1))
-	s, err := Open(context.Background(), testURL, WithSchema(schema))
+	s, err := Open(context.Background(), testURL, WithSchema(newSchema("t")))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -72,8 +72,7 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 	switch {
 	case err == nil && current >= latest:
 		return nil
-	case err == nil, errors.As(err, &pgErr) && pgErr.Code == codeUndefinedTable:
-	default:
+	case err != nil && !(errors.As(err, &pgErr) && pgErr.Code == codeUndefinedTable):
 		return fail(ctx, "read schema version", err)
 	}
 

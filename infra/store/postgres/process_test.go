@@ -46,7 +46,7 @@ func TestInstancesInSeparateProcessesShareOneDatabase(t *testing.T) {
 		return
 	}
 	const instances, rounds, partitions = 3, 20, 30
-	spec := childSpec{URL: testURL, Schema: "processes", ReadyDir: t.TempDir(), Instances: instances, Rounds: rounds, Partitions: partitions}
+	spec := childSpec{URL: testURL, Schema: newSchema("processes"), ReadyDir: t.TempDir(), Instances: instances, Rounds: rounds, Partitions: partitions}
 	type child struct {
 		cmd    *exec.Cmd
 		stdout bytes.Buffer

@@ -18,9 +18,11 @@ import (
 // retry hides that from the caller when it is safe.
 const attempts = 3
 
-// read runs an idempotent query, retrying when the database was unavailable.
+// read runs an idempotent query, retrying when it met a broken connection. A
+// refused connection or a timeout is not retried: the next attempt would most
+// likely wait just as long.
 func (s *Store) read(ctx context.Context, op string, fn func() error) error {
-	return s.run(ctx, op, fn, func(err error) bool { return unavailable(ctx, err) })
+	return s.run(ctx, op, fn, func(err error) bool { return pgconn.SafeToRetry(err) || brokenConn(err) })
 }
 
 // write runs a change, retrying only failures that happened before anything

@@ -34,7 +34,7 @@ func TestOpenAppliesServerlessDefaults(t *testing.T) {
 }
 
 func TestOpenLetsTheConnectionStringOverrideDefaults(t *testing.T) {
-	s, err := Open(context.Background(), testURL+"&pool_max_conns=7&connect_timeout=3&statement_timeout=1500", WithSchema("overrides"))
+	s, err := Open(context.Background(), testURL+"&pool_max_conns=7&connect_timeout=3&statement_timeout=1500", WithSchema(newSchema("overrides")))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -61,11 +61,12 @@ func wantSetting(t *testing.T, s *Store, name, want string) {
 
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	const n = 8
+	schema := newSchema("racing_opens")
 	stores := make([]*Store, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), testURL, WithSchema("racing_opens")) })
+		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), testURL, WithSchema(schema)) })
 	}
 	wg.Wait()
 	for i := range n {
@@ -134,7 +135,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 
 func TestLockedRowFailsAsUnavailableWithinStatementTimeout(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, testURL+"&statement_timeout=300", WithSchema("locked_row"))
+	s, err := Open(ctx, testURL+"&statement_timeout=300", WithSchema(newSchema("locked_row")))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -173,4 +174,36 @@ func closedPort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	return port
+}
+
+func TestReadsSurviveConnectionsTheServerDropped(t *testing.T) {
+	ctx := context.Background()
+	const app = "kmsless-dropped"
+	s, err := Open(ctx, testURL+"&application_name="+app, WithSchema(newSchema("dropped")))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	k := core.Key{ID: "key-1", State: core.KeyEnabled, CreatedAt: time.Now(), PrimaryVersionID: "v1", Revision: 1}
+	if err := s.CreateKey(ctx, k, core.KeyVersion{KeyID: k.ID, VersionID: "v1", CreatedAt: k.CreatedAt, Wrapped: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// What a restart or a proxy's idle timeout does to pooled connections.
+	admin, err := pgx.Connect(ctx, testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var dropped int
+	err = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = $1`, app).Scan(&dropped)
+	if err != nil || dropped == 0 {
+		t.Fatalf("terminated %d connections: %v", dropped, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+
+	if _, err := s.GetKey(ctx, k.ID); err != nil {
+		t.Fatalf("GetKey on a pool whose connections were dropped: %v", err)
+	}
 }
