@@ -74,7 +74,8 @@ type Partition struct {
 	CreatedAt         time.Time         `json:"createdAt"`
 }
 
-// Page asks for one page of a listing. Offset counts items, not pages.
+// Page asks for one page of a listing. Offset counts items, not pages; a Limit
+// of zero or less means no limit.
 type Page struct {
 	Offset int
 	Limit  int

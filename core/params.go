@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Params are an action's request parameters as the wire carries them: strings,
@@ -15,6 +16,22 @@ type Params map[string]string
 
 // MaxParamLen bounds any single parameter value.
 const MaxParamLen = 64 << 10
+
+// check refuses values no action accepts: over MaxParamLen, not UTF-8, or holding
+// a NUL byte (which stores cannot keep and no KMS field needs).
+func (p Params) check() error {
+	for name, v := range p {
+		switch {
+		case len(v) > MaxParamLen:
+			return invalidParam(name, "it is longer than %d bytes", MaxParamLen)
+		case !utf8.ValidString(v):
+			return invalidParam(name, "it is not valid UTF-8")
+		case strings.IndexByte(v, 0) >= 0:
+			return invalidParam(name, "it contains a NUL character")
+		}
+	}
+	return nil
+}
 
 func (c *call) str(name string) string { return c.p[name] }
 

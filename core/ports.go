@@ -47,8 +47,8 @@ type KeyStore interface {
 	// CreateAlias stores a new alias; ErrExists if the name is taken, ErrNotFound
 	// if the key does not exist.
 	CreateAlias(ctx context.Context, a Alias) error
-	// UpdateAlias points an existing alias at another key; ErrNotFound if either
-	// the alias or the key does not exist.
+	// UpdateAlias points an existing alias at another key, keeping its
+	// CreatedAt; ErrNotFound if either the alias or the key does not exist.
 	UpdateAlias(ctx context.Context, a Alias) error
 	// DeleteAlias removes an alias; ErrNotFound if it does not exist.
 	DeleteAlias(ctx context.Context, name string) error

@@ -121,6 +121,9 @@ func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
 	if err := s.admit(ctx, req); err != nil {
 		return nil, err
 	}
+	if err := req.Params.check(); err != nil {
+		return nil, err
+	}
 	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: "kms:" + req.Action}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
