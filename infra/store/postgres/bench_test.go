@@ -10,3 +10,7 @@ import (
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) core.KeyStore { return openTemp(b) })
 }
+
+func BenchmarkService(b *testing.B) {
+	storetest.BenchGenerateDataKey(b, func(b *testing.B) core.KeyStore { return openTemp(b) })
+}

@@ -18,7 +18,7 @@ import (
 
 // adminURL reaches the machine's PostgreSQL server, where the tests create (and
 // finally drop) a database of their own, so they run alongside other packages'.
-var adminURL = envOr("KMSLESS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+var adminURL = envOr("KMS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 
 // testURL is the database created for this run.
 var testURL string
