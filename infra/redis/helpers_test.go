@@ -46,9 +46,17 @@ func uniquePrefix(t testing.TB, url string) string {
 		}
 		defer rdb.Close()
 		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, p+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
+		for cursor := uint64(0); ; {
+			keys, next, err := rdb.Scan(ctx, cursor, p+"*", 10_000).Result()
+			if err != nil {
+				return
+			}
+			if len(keys) > 0 {
+				rdb.Unlink(ctx, keys...)
+			}
+			if cursor = next; cursor == 0 {
+				return
+			}
 		}
 	})
 	return p
@@ -194,6 +202,7 @@ func (s *countingStore) GetKey(ctx context.Context, id string) (core.Key, error)
 type fleet struct {
 	t      testing.TB
 	prefix string
+	root   *core.RootKey
 	store  *countingStore
 	nodes  []*node
 }
@@ -237,7 +246,7 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fleet{t: t, prefix: fc.opts.Prefix, store: &countingStore{KeyStore: st}}
+	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}}
 	for i := range fc.n {
 		url := fc.url
 		if i < len(fc.urls) {

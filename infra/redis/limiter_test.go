@@ -1,6 +1,7 @@
 package redisx_test
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,5 +160,29 @@ func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
 	names := n.count.reset()
 	if total != requests || names["evalsha"] != requests {
 		t.Fatalf("%d warm requests sent %d Redis commands %v, want one evalsha each", requests, total, names)
+	}
+}
+
+// The plain NonceStore (for a service wired with a separate limiter) shares
+// nonces across instances too, under the same Redis key as AllowAndUse.
+func TestNonceStoreIsSharedAndMatchesAllowAndUse(t *testing.T) {
+	f := newFleet(t, fleetConfig{})
+	a, b := f.nodes[0].shared.Limiter, f.nodes[1].shared.Limiter
+	ctx := context.Background()
+	fresh, err := a.Use(ctx, "LTAIuser:n1", time.Minute)
+	if err != nil || !fresh {
+		t.Fatalf("first use: fresh %v, err %v", fresh, err)
+	}
+	if fresh, err := b.Use(ctx, "LTAIuser:n1", time.Minute); err != nil || fresh {
+		t.Fatalf("replay on another instance: fresh %v, err %v; want refused", fresh, err)
+	}
+	if _, fresh, err := b.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n1", time.Minute); err != nil || fresh {
+		t.Fatalf("AllowAndUse of a nonce Use recorded: fresh %v, err %v; want refused", fresh, err)
+	}
+	if _, fresh, err := a.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n2", time.Minute); err != nil || !fresh {
+		t.Fatalf("AllowAndUse of a new nonce: fresh %v, err %v", fresh, err)
+	}
+	if fresh, err := b.Use(ctx, "LTAIuser:n2", time.Minute); err != nil || fresh {
+		t.Fatalf("Use of a nonce AllowAndUse recorded: fresh %v, err %v; want refused", fresh, err)
 	}
 }
