@@ -192,13 +192,28 @@ func (s *Service) Close() error {
 	return errors.Join(errs...)
 }
 
+// Option adjusts how Load and Wire wire a service.
+type Option func(*options)
+
+type options struct {
+	principalsOptional bool
+}
+
+// PrincipalsOptional lets a cloud runtime start without KMS_PRINCIPALS_FILE,
+// with no principals: for functions whose callers the platform authorizes
+// (direct invocation through IAM or RAM). Signed HTTP requests to such a
+// function are then refused as unknown AccessKeyIds.
+func PrincipalsOptional() Option {
+	return func(o *options) { o.principalsOptional = true }
+}
+
 // Load reads the process environment and wires the service.
-func Load(ctx context.Context) (*Service, error) {
+func Load(ctx context.Context, opts ...Option) (*Service, error) {
 	set, err := Read(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return Wire(ctx, set, NewLogger(set, os.Stderr))
+	return Wire(ctx, set, NewLogger(set, os.Stderr), opts...)
 }
 
 // NewLogger returns the service's logger: JSON in a cloud runtime, text locally.
@@ -211,7 +226,11 @@ func NewLogger(set Settings, w io.Writer) *slog.Logger {
 }
 
 // Wire builds the service from settings.
-func Wire(ctx context.Context, set Settings, log *slog.Logger) (_ *Service, err error) {
+func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (_ *Service, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// Not the named result: an error return sets that to nil before the
 	// deferred Close runs.
 	svc := &Service{Settings: set, Logger: log}
@@ -240,7 +259,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger) (_ *Service, err 
 	if svc.KMS, err = core.New(cfg); err != nil {
 		return nil, err
 	}
-	if err := loadPrincipals(set, log, svc); err != nil {
+	if err := loadPrincipals(set, log, svc, o); err != nil {
 		return nil, err
 	}
 	return svc, nil
@@ -355,13 +374,22 @@ type devPrincipal struct {
 	AccessKeySecret string `json:"accessKeySecret"`
 }
 
-func loadPrincipals(set Settings, log *slog.Logger, svc *Service) error {
+func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options) error {
 	if set.PrincipalsFile != "" {
 		d, err := principals.Load(set.PrincipalsFile)
 		if err != nil {
 			return err
 		}
 		svc.Principals = d
+		return nil
+	}
+	if set.Platform != Local && o.principalsOptional {
+		d, err := core.NewDirectory(nil)
+		if err != nil {
+			return err
+		}
+		svc.Principals = d
+		log.Info("no KMS_PRINCIPALS_FILE: only invocations the platform authorized are answered")
 		return nil
 	}
 	if set.Platform != Local {
