@@ -20,7 +20,6 @@ type health struct {
 	log        *slog.Logger
 	warnEvery  time.Duration
 	retryEvery time.Duration
-	now        func() time.Time
 
 	// open and fails are read on every request without the lock.
 	open  atomic.Bool
@@ -29,7 +28,8 @@ type health struct {
 	mu       sync.Mutex
 	retryAt  time.Time
 	warnedAt time.Time
-	quiet    int // failures not logged since warnedAt
+	quiet    int  // failures not logged since warnedAt
+	warned   bool // a warning is out that no success has answered yet
 }
 
 // allow reports whether the caller should try Redis.
@@ -39,7 +39,7 @@ func (h *health) allow() bool {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := h.now()
+	now := time.Now()
 	if now.Before(h.retryAt) {
 		return false
 	}
@@ -56,8 +56,9 @@ func (h *health) ok() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.open.Load() {
+	if h.warned {
 		h.log.Info("redis reachable again: shared cache, limits and nonces resume")
+		h.warned = false
 	}
 	h.open.Store(false)
 	h.fails.Store(0)
@@ -68,7 +69,7 @@ func (h *health) ok() {
 func (h *health) fail(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := h.now()
+	now := time.Now()
 	if h.fails.Add(1) >= tripAfter {
 		h.open.Store(true)
 		h.retryAt = now.Add(h.retryEvery)
@@ -79,5 +80,5 @@ func (h *health) fail(err error) {
 	}
 	h.log.Warn("redis unreachable: serving from per-instance cache, limiter share and nonce memory",
 		"err", err, "failures_since_last_warning", h.quiet+1, "retry_every", h.retryEvery)
-	h.warnedAt, h.quiet = now, 0
+	h.warnedAt, h.quiet, h.warned = now, 0, true
 }

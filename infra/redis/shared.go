@@ -98,7 +98,7 @@ func Open(url string, o Options) (*Shared, error) {
 func New(rdb redis.UniversalClient, o Options) *Shared {
 	o = o.withDefaults()
 	driverLogOnce.Do(func() { redis.SetLogger(driverLog{o.Logger}) })
-	h := &health{log: o.Logger, warnEvery: o.WarnEvery, retryEvery: o.RetryEvery, now: time.Now}
+	h := &health{log: o.Logger, warnEvery: o.WarnEvery, retryEvery: o.RetryEvery}
 	s := &Shared{
 		Cache:   newCache(rdb, h, o),
 		Limiter: newLimiter(rdb, h, o),
