@@ -1,0 +1,142 @@
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Params decodes a direct invocation: a JSON object of the action's parameters
+// with Alibaba's names. Strings pass as they are, numbers and booleans as their
+// JSON text ("32", "true"), objects and arrays (EncryptionContext) as compact
+// JSON text, and nulls are left out, which is how the RPC wire would carry the
+// same request. An "Action" member, if any, is returned apart.
+func Params(event []byte) (action string, p core.Params, err error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(event, &top); err != nil || top == nil {
+		return "", nil, core.Errorf(core.CodeInvalidParameter, "The event must be a JSON object of the action's parameters, such as {\"KeyId\":\"alias/example\"}.")
+	}
+	p = make(core.Params, len(top))
+	for name, raw := range top {
+		v, present, err := paramText(name, raw)
+		if err != nil {
+			return "", nil, err
+		}
+		if !present {
+			continue
+		}
+		if name == "Action" {
+			action = v
+			continue
+		}
+		p[name] = v
+	}
+	return action, p, nil
+}
+
+func paramText(name string, raw json.RawMessage) (string, bool, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
+		return "", false, nil
+	case raw[0] == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not a valid JSON string.", printable(name))
+		}
+		return s, true, nil
+	case raw[0] == '{' || raw[0] == '[':
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not valid JSON.", printable(name))
+		}
+		return buf.String(), true, nil
+	}
+	// A number, true or false: its JSON text is its wire form.
+	return string(raw), true, nil
+}
+
+// printable bounds a caller-chosen name before it goes into a message.
+func printable(name string) string {
+	if len(name) > 64 {
+		name = name[:64] + "…"
+	}
+	return name
+}
+
+// Invoker answers direct invocations of one action. The platform has already
+// authorized the invocation (IAM on Lambda, RAM on Function Compute), so every
+// request runs as Caller, the principal that stands for "whoever may invoke
+// this function".
+type Invoker struct {
+	KMS    *core.Service
+	Action string
+	Caller *core.Principal
+	// Log receives the causes of internal failures (nil: discard).
+	Log *slog.Logger
+}
+
+// Invoke runs one direct invocation and returns the action's response. An event
+// that names another Action is refused with InvalidParameter; every error is a
+// *core.Error.
+func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
+	action, params, err := Params(event)
+	if err != nil {
+		return nil, err
+	}
+	if action != "" && action != iv.Action {
+		return nil, wrongAction(iv.Action, action)
+	}
+	id := RequestID(ctx)
+	resp, err := iv.KMS.Handle(ctx, &core.Request{ID: id, Action: iv.Action, Params: params, Caller: iv.Caller})
+	if err != nil {
+		ke := core.AsError(err)
+		if ke.Status() >= 500 && iv.Log != nil {
+			attrs := []slog.Attr{slog.String("requestId", id), slog.String("action", iv.Action), slog.String("code", ke.Code)}
+			if cause := ke.Unwrap(); cause != nil {
+				attrs = append(attrs, slog.String("cause", cause.Error()))
+			}
+			iv.Log.LogAttrs(ctx, slog.LevelError, "invocation failed", attrs...)
+		}
+		return nil, ke
+	}
+	return resp, nil
+}
+
+func wrongAction(want, got string) *core.Error {
+	return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", want, printable(got))
+}
+
+// RequestID is the platform's ID of the invocation in ctx (Lambda's or Function
+// Compute's), so a response's RequestId matches the platform's logs; a new one
+// when ctx carries neither.
+func RequestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	if fcc, ok := fccontext.FromContext(ctx); ok && fcc.RequestID != "" {
+		return fcc.RequestID
+	}
+	return core.NewRequestID()
+}
+
+// InvokePrincipal is the principal direct invocations of a function run as. Its
+// policy allows the function's own actions and nothing else, so a platform
+// permission to invoke the function grants exactly those actions.
+func InvokePrincipal(function string, actions ...string) *core.Principal {
+	allowed := make(core.StringList, len(actions))
+	for i, a := range actions {
+		allowed[i] = "kms:" + a
+	}
+	return &core.Principal{
+		Name:        "function/" + function,
+		AccessKeyID: "function/" + function,
+		Policy:      &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: allowed, Resource: core.StringList{"*"}}}},
+	}
+}

@@ -1,0 +1,238 @@
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Serve answers an HTTP trigger event: it decodes the request the event
+// carries, serves it with h and encodes h's response in the trigger's shape.
+func Serve(ctx context.Context, h http.Handler, k Kind, event []byte) (json.RawMessage, error) {
+	r, err := NewRequest(ctx, k, event)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{resp: Response{Header: http.Header{}}}
+	h.ServeHTTP(rec, r)
+	return Encode(k, &rec.resp)
+}
+
+// message is what every HTTP trigger event carries, in one form.
+type message struct {
+	method, host, path, rawQuery string
+	header                       http.Header
+	body                         string
+	base64                       bool
+	sourceIP                     string
+}
+
+// NewRequest decodes the HTTP request an event of kind k carries. Query
+// parameters the trigger delivered decoded are encoded again; the RPC
+// signatures are computed over a canonical form, so the wire encoding chosen
+// here does not matter.
+func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error) {
+	var m message
+	switch k {
+	case RESTAPI:
+		var e events.APIGatewayProxyRequest
+		if err := json.Unmarshal(event, &e); err != nil {
+			return nil, badEvent(k)
+		}
+		m = message{method: e.HTTPMethod, path: e.Path, body: e.Body, base64: e.IsBase64Encoded,
+			sourceIP: e.RequestContext.Identity.SourceIP, header: http.Header{}}
+		q := url.Values{}
+		for name, vs := range e.MultiValueQueryStringParameters {
+			q[name] = vs
+		}
+		for name, v := range e.QueryStringParameters {
+			if _, ok := q[name]; !ok {
+				q.Set(name, v)
+			}
+		}
+		m.rawQuery = q.Encode()
+		for name, vs := range e.MultiValueHeaders {
+			for _, v := range vs {
+				m.header.Add(name, v)
+			}
+		}
+		for name, v := range e.Headers {
+			if m.header.Get(name) == "" {
+				m.header.Set(name, v)
+			}
+		}
+		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
+	case HTTPAPI:
+		var e events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(event, &e); err != nil {
+			return nil, badEvent(k)
+		}
+		m = message{method: e.RequestContext.HTTP.Method, path: e.RawPath, rawQuery: e.RawQueryString,
+			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: http.Header{}}
+		for name, v := range e.Headers {
+			m.header.Set(name, v)
+		}
+		if len(e.Cookies) > 0 {
+			m.header.Set("Cookie", strings.Join(e.Cookies, "; "))
+		}
+		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
+	case FCHTTP:
+		var e fcevents.HTTPTriggerEvent
+		if err := json.Unmarshal(event, &e); err != nil {
+			return nil, badEvent(k)
+		}
+		hc := e.TriggerContext.Http
+		m = message{method: deref(hc.Method), path: or(deref(e.RawPath), deref(hc.Path)), body: deref(e.Body),
+			base64: e.IsBase64Encoded != nil && *e.IsBase64Encoded, sourceIP: deref(hc.SourceIp), header: http.Header{}}
+		if e.QueryParameters != nil {
+			q := url.Values{}
+			for name, v := range *e.QueryParameters {
+				q.Set(name, v)
+			}
+			m.rawQuery = q.Encode()
+		}
+		if e.Headers != nil {
+			for name, v := range *e.Headers {
+				m.header.Set(name, v)
+			}
+		}
+		m.host = or(m.header.Get("Host"), deref(e.TriggerContext.DomainName))
+	default:
+		return nil, core.Errorf(core.CodeInvalidParameter, "The event is not an HTTP trigger event.")
+	}
+	if m.method == "" {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event names no HTTP method.", k)
+	}
+	body := []byte(m.body)
+	if m.base64 {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(m.body); err != nil {
+			return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's body is marked base64 but is not valid base64.", k)
+		}
+	}
+	target := or(m.path, "/")
+	if m.rawQuery != "" {
+		target += "?" + m.rawQuery
+	}
+	r, err := http.NewRequestWithContext(ctx, m.method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's method or path is not valid.", k)
+	}
+	if len(body) == 0 {
+		r.Body = http.NoBody
+	}
+	m.header.Del("Host")
+	r.Header = m.header
+	r.Host = m.host
+	r.RequestURI = target
+	if m.sourceIP != "" {
+		r.RemoteAddr = net.JoinHostPort(m.sourceIP, "0")
+	}
+	return r, nil
+}
+
+func badEvent(k Kind) error {
+	return core.Errorf(core.CodeInvalidParameter, "The event does not decode as an %s event.", k)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// Response is an HTTP response as a handler wrote it.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Encode renders resp in the response shape of kind k. A body that is not valid
+// UTF-8 travels base64-encoded, as every trigger requires.
+func Encode(k Kind, resp *Response) (json.RawMessage, error) {
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	body, b64 := string(resp.Body), false
+	if !utf8.Valid(resp.Body) {
+		body, b64 = base64.StdEncoding.EncodeToString(resp.Body), true
+	}
+	var v any
+	switch k {
+	case RESTAPI:
+		single := map[string]string{}
+		for name, vs := range resp.Header {
+			single[name] = vs[len(vs)-1]
+		}
+		v = events.APIGatewayProxyResponse{StatusCode: status, Headers: single, MultiValueHeaders: resp.Header,
+			Body: body, IsBase64Encoded: b64}
+	case HTTPAPI:
+		cookies := resp.Header.Values("Set-Cookie")
+		if cookies == nil {
+			cookies = []string{} // an empty list, not null, in the answer
+		}
+		v = events.LambdaFunctionURLResponse{StatusCode: status, Headers: joined(resp.Header), Cookies: cookies,
+			Body: body, IsBase64Encoded: b64}
+	case FCHTTP:
+		v = fcevents.HTTPTriggerResponse{StatusCode: status, Headers: joined(resp.Header), Body: body, IsBase64Encoded: b64}
+	default:
+		return nil, core.Errorf(core.CodeInternalFailure, "no HTTP response shape for %s events", k)
+	}
+	return json.Marshal(v)
+}
+
+// joined folds each header's values into one, comma-separated, as the payload
+// 2.0 and FC shapes carry them; cookies travel apart.
+func joined(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for name, vs := range h {
+		if name == "Set-Cookie" {
+			continue
+		}
+		out[name] = strings.Join(vs, ",")
+	}
+	return out
+}
+
+// recorder is the http.ResponseWriter a trigger's handler writes to.
+type recorder struct {
+	resp  Response
+	wrote bool
+}
+
+func (r *recorder) Header() http.Header { return r.resp.Header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.wrote {
+		return
+	}
+	r.wrote = true
+	r.resp.Status = status
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	r.resp.Body = append(r.resp.Body, b...)
+	return len(b), nil
+}
