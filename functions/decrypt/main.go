@@ -1,0 +1,16 @@
+// Command decrypt is the Decrypt function. Invoked directly, the event is
+// the request and the platform's invoke permission (IAM, RAM) is the permission
+// to call Decrypt; over an HTTP trigger, a signed request for any other
+// action is refused.
+package main
+
+import (
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/platform"
+)
+
+func main() {
+	platform.RequireRuntime("decrypt")
+	svc := platform.Load(config.PrincipalsOptional())
+	platform.Start(svc, platform.Action(svc, "Decrypt"))
+}

@@ -1,0 +1,16 @@
+// Command describe-key is the DescribeKey function. Invoked directly, the event is
+// the request and the platform's invoke permission (IAM, RAM) is the permission
+// to call DescribeKey; over an HTTP trigger, a signed request for any other
+// action is refused.
+package main
+
+import (
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/platform"
+)
+
+func main() {
+	platform.RequireRuntime("describe-key")
+	svc := platform.Load(config.PrincipalsOptional())
+	platform.Start(svc, platform.Action(svc, "DescribeKey"))
+}

@@ -1,0 +1,52 @@
+package emulate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// BuildFlags are the flags of every function binary: static, reproducible,
+// without aws-lambda-go's RPC mode, stripped.
+var BuildFlags = []string{"-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w"}
+
+// Build compiles the main package pkg (such as ./functions/decrypt, relative to
+// the module root dir) into out for goos/goarch, with CGO disabled.
+func Build(ctx context.Context, dir, pkg, out, goos, goarch string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	args := append([]string{"build"}, BuildFlags...)
+	args = append(args, "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s (%s/%s): %v\n%s", pkg, goos, goarch, err, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+// ModuleRoot finds the directory of go.mod from dir upwards.
+func ModuleRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+		dir = parent
+	}
+}
+
+// RIEPackage is the pinned AWS Lambda Runtime Interface Emulator, for go install.
+const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"

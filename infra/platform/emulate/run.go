@@ -1,0 +1,271 @@
+package emulate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kmsless/kmsless/infra/fcemu"
+)
+
+// Outcome is one invocation's result as the invoker sees it.
+type Outcome struct {
+	// Payload is the function's response when it succeeded.
+	Payload json.RawMessage
+	// ErrorType and ErrorMessage describe a function error.
+	ErrorType    string
+	ErrorMessage string
+	// RoundTrip is the time from sending the event to reading the answer.
+	RoundTrip time.Duration
+}
+
+// Failed reports whether the invocation ended in a function error.
+func (o Outcome) Failed() bool { return o.ErrorType != "" }
+
+// Runner is a function instance under an emulator.
+type Runner interface {
+	// Invoke sends one event and waits for the answer.
+	Invoke(ctx context.Context, event []byte) (Outcome, error)
+	// InitDuration is how long the function took to initialize, as the
+	// emulator measured it; zero until it is known (for the Lambda emulator,
+	// after the first invocation).
+	InitDuration() time.Duration
+	// Logs is what the emulator and the function printed so far.
+	Logs() string
+	// Stop shuts the instance down as the platform would.
+	Stop() error
+}
+
+// Lambda runs binary as a Lambda function's bootstrap under aws-lambda-rie,
+// with env as the whole environment of the emulator and the function.
+func Lambda(ctx context.Context, rie, binary string, env []string) (Runner, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[1]), binary)
+	cmd.Env = env
+	l := &lambdaRunner{cmd: cmd, url: "http://" + addr + "/2015-03-31/functions/function/invocations", exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &l.logs, &l.logs
+	// Its own process group, so that Stop reaches the function too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = cmd.Wait(); close(l.exited) }()
+	if err := waitListening(ctx, addr, l.exited); err != nil {
+		_ = l.Stop()
+		return nil, fmt.Errorf("aws-lambda-rie did not start: %w\n%s", err, l.Logs())
+	}
+	return l, nil
+}
+
+type lambdaRunner struct {
+	cmd    *exec.Cmd
+	url    string
+	logs   syncBuffer
+	exited chan struct{}
+}
+
+// initReport is the line the emulator prints when the runtime finished its
+// initialization: INIT REPORT(durationMs: 7.107000).
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+func (l *lambdaRunner) Invoke(ctx context.Context, event []byte) (Outcome, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(event))
+	if err != nil {
+		return Outcome{}, err
+	}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	rt := time.Since(start)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Outcome{}, fmt.Errorf("aws-lambda-rie answered %s: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	return outcome(body, rt), nil
+}
+
+// outcome reads an answer: a function error is the object with exactly the
+// error fields the runtimes post; anything else is the function's response.
+func outcome(body []byte, rt time.Duration) Outcome {
+	var fe map[string]json.RawMessage
+	if json.Unmarshal(body, &fe) == nil && fe["errorType"] != nil && fe["errorMessage"] != nil {
+		extra := len(fe) - 2
+		if fe["stackTrace"] != nil {
+			extra--
+		}
+		if extra == 0 {
+			var o Outcome
+			_ = json.Unmarshal(fe["errorType"], &o.ErrorType)
+			_ = json.Unmarshal(fe["errorMessage"], &o.ErrorMessage)
+			o.RoundTrip = rt
+			return o
+		}
+	}
+	return Outcome{Payload: body, RoundTrip: rt}
+}
+
+func (l *lambdaRunner) InitDuration() time.Duration {
+	m := initReport.FindStringSubmatch(l.logs.String())
+	if m == nil {
+		return 0
+	}
+	ms, _ := strconv.ParseFloat(m[1], 64)
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+func (l *lambdaRunner) Logs() string { return l.logs.String() }
+
+// Stop sends SIGTERM, which the emulator passes on to the function, and kills
+// the group if it lingers.
+func (l *lambdaRunner) Stop() error {
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-l.exited:
+		return nil
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+		<-l.exited
+		return errors.New("aws-lambda-rie did not stop on SIGTERM and was killed")
+	}
+}
+
+// FC runs binary under the Function Compute runtime API emulator, in this
+// process, with env as the function's whole environment.
+func FC(ctx context.Context, name, binary string, env []string, timeout time.Duration) (Runner, error) {
+	cmd := exec.Command(binary)
+	cmd.Env = env
+	f := &fcRunner{}
+	cmd.Stdout, cmd.Stderr = &f.logs, &f.logs
+	in, err := fcemu.Start(fcemu.Options{FunctionName: name, Handler: "main", Region: "cn-hangzhou", Timeout: timeout}, "127.0.0.1:0", cmd)
+	if err != nil {
+		return nil, err
+	}
+	f.in = in
+	if f.init, err = in.WaitReady(ctx); err != nil {
+		_ = in.Stop(context.Background(), 2*time.Second)
+		return nil, fmt.Errorf("%w\n%s", err, f.logs.String())
+	}
+	return f, nil
+}
+
+type fcRunner struct {
+	in   *fcemu.Instance
+	init time.Duration
+	logs syncBuffer
+}
+
+func (f *fcRunner) Invoke(ctx context.Context, event []byte) (Outcome, error) {
+	start := time.Now()
+	res, err := f.in.Invoke(ctx, event)
+	rt := time.Since(start)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if res.Error != nil {
+		return Outcome{ErrorType: res.Error.Type, ErrorMessage: res.Error.Message, RoundTrip: rt}, nil
+	}
+	return Outcome{Payload: res.Payload, RoundTrip: rt}, nil
+}
+
+func (f *fcRunner) InitDuration() time.Duration { return f.init }
+func (f *fcRunner) Logs() string                { return f.logs.String() }
+
+func (f *fcRunner) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return f.in.Stop(ctx, 2*time.Second)
+}
+
+// freePorts asks the kernel for n distinct free ports. Another process could
+// take one before the emulator binds it; the emulator then fails to start,
+// loudly.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func waitListening(ctx context.Context, addr string, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("the emulator exited")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// BaseEnv is the part of this process's environment a function needs to run
+// (PATH, HOME, TMPDIR), without anything else it happens to have, such as
+// REDIS_URL: runs stay hermetic.
+func BaseEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}

@@ -1,0 +1,37 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fc/messages"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+)
+
+func startFC(svc *config.Service, fn Function) {
+	fc.RegisterPreStopFunction(func(context.Context) { closeOnStop(svc, "pre-stop") })
+	// fc.Start, not fc.StartHandler: v0.3.1 accepts only a function there, and a
+	// json.RawMessage result (unlike []byte) is passed through, not base64-encoded.
+	fc.Start(fcHandler(svc.Logger, fn.Handler))
+}
+
+func fcHandler(log *slog.Logger, h Handler) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+	return func(ctx context.Context, event json.RawMessage) (json.RawMessage, error) {
+		out, err := invoke(ctx, log, h, event)
+		if err != nil {
+			return nil, FCError(err)
+		}
+		return out, nil
+	}
+}
+
+// FCError is err as fc-runtime-go-sdk reports it when it is this exact type:
+// errorType is the KMS error Code, errorMessage its message.
+func FCError(err error) error {
+	ke := core.AsError(err)
+	return messages.InvokeResponse_Error{Type: ke.Code, Message: ke.Message}
+}

@@ -1,0 +1,52 @@
+package platform
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/rpc"
+	"github.com/kmsless/kmsless/infra/trigger"
+)
+
+func rpcOptions(svc *config.Service) rpc.Options {
+	s := svc.Settings
+	return rpc.Options{KMS: svc.KMS, Principals: svc.Principals, ClockSkew: s.ClockSkew, MaxBody: s.MaxBody, Logger: svc.Logger}
+}
+
+// API is the api function: every action over HTTP, from callers who sign with a
+// principal's credentials. It answers HTTP trigger events and serves locally;
+// direct invocations are refused, since the platform's permission to invoke it
+// would otherwise grant every action.
+func API(svc *config.Service) Function {
+	h := rpc.New(rpcOptions(svc))
+	return Function{Name: "api", Handler: trigger.Router{HTTP: h}.Handle, HTTP: h}
+}
+
+// Action is the function of one action. A direct invocation runs as the
+// function's invoke principal, allowed this action only; an HTTP trigger event
+// must be signed by a principal and name this action, or it is refused with
+// InvalidParameter before its signature is checked.
+func Action(svc *config.Service, action string) Function {
+	name := FunctionName(action)
+	opts := rpcOptions(svc)
+	opts.Authenticator = trigger.OnlyAction(action, rpc.AccessKeyAuthenticator(svc.Principals))
+	iv := trigger.Invoker{KMS: svc.KMS, Action: action, Caller: trigger.InvokePrincipal(name, action), Log: svc.Logger}
+	return Function{Name: name, Handler: trigger.Router{HTTP: rpc.New(opts), Direct: iv.Invoke}.Handle}
+}
+
+// FunctionName is the folder of an action's function: GenerateDataKey becomes
+// generate-data-key, ReEncrypt re-encrypt.
+func FunctionName(action string) string {
+	var b strings.Builder
+	for i, r := range action {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

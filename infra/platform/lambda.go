@@ -1,0 +1,44 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+)
+
+func startLambda(svc *config.Service, fn Function) {
+	lambda.StartWithOptions(lambdaHandler{h: fn.Handler, log: svc.Logger},
+		lambda.WithEnableSIGTERM(func() {
+			// Lambda sends SIGKILL 500ms later; leave at once, connections closed.
+			closeOnStop(svc, "SIGTERM")
+			os.Exit(0)
+		}))
+}
+
+// lambdaHandler passes bytes through, skipping aws-lambda-go's reflection.
+type lambdaHandler struct {
+	h   Handler
+	log *slog.Logger
+}
+
+func (l lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := invoke(ctx, l.log, l.h, payload)
+	if err != nil {
+		return nil, LambdaError(err)
+	}
+	return out, nil
+}
+
+// LambdaError is err as aws-lambda-go reports it when it is this exact type:
+// errorType is the KMS error Code (Forbidden.KeyNotFound), errorMessage its
+// message, and no stack trace.
+func LambdaError(err error) error {
+	ke := core.AsError(err)
+	return messages.InvokeResponse_Error{Type: ke.Code, Message: ke.Message}
+}

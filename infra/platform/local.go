@@ -1,0 +1,80 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kmsless/kmsless/infra/config"
+)
+
+// drainTimeout bounds how long a stopping server waits for requests in flight.
+const drainTimeout = 10 * time.Second
+
+func serveLocal(svc *config.Service, fn Function) error {
+	defer closeOnStop(svc, "shutdown")
+	if fn.HTTP == nil {
+		return fmt.Errorf("%s has no local server", fn.Name)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", svc.Settings.ListenAddr)
+	if err != nil {
+		return err
+	}
+	Banner(os.Stdout, svc, ln.Addr().String())
+	return Serve(ctx, ln, fn.HTTP, svc.Logger)
+}
+
+// Serve serves h on ln until ctx ends, then stops accepting and waits up to ten
+// seconds for the requests in flight. It returns nil after a clean shutdown.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests in flight", "timeout", drainTimeout)
+	drain, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	err := srv.Shutdown(drain)
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
+
+// Banner tells a local user where the endpoint is and, when start-up made a
+// development principal, its credentials. Printing the secret is deliberate: it
+// exists only on this machine, and the user needs it to sign requests.
+func Banner(w io.Writer, svc *config.Service, addr string) {
+	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) on http://%s\n", addr)
+	p := svc.DevPrincipal
+	if p == nil {
+		fmt.Fprintf(w, "callers: the %d principals of %s\n", svc.Principals.Len(), svc.Settings.PrincipalsFile)
+		return
+	}
+	fmt.Fprintf(w, "development principal (full access, this machine only; set KMS_PRINCIPALS_FILE for real callers):\n")
+	fmt.Fprintf(w, "  AccessKeyId:     %s\n", p.AccessKeyID)
+	fmt.Fprintf(w, "  AccessKeySecret: %s\n", p.Secret.Bytes())
+	fmt.Fprintf(w, "point any Alibaba Cloud KMS SDK at it, e.g. in Go:\n")
+	fmt.Fprintf(w, "  kms.NewClient(&openapi.Config{AccessKeyId: tea.String(%q), AccessKeySecret: tea.String(%q), Endpoint: tea.String(%q), Protocol: tea.String(\"http\")})\n",
+		p.AccessKeyID, p.Secret.Bytes(), addr)
+}
