@@ -11,8 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kmsless/kmsless/core"
 )
