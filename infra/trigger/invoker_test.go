@@ -1,0 +1,125 @@
+package trigger_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/kmsless/kmsless/core"
+	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/trigger"
+)
+
+// newKMS is a real service on an embedded store, with one key.
+func newKMS(t *testing.T) (*core.Service, string) {
+	t.Helper()
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	raw, _ := core.GenerateRootKey()
+	root, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms, err := core.New(core.Config{Store: store, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	resp, err := kms.Handle(context.Background(), &core.Request{ID: "setup", Action: "CreateKey", Params: core.Params{}, Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kms, resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+}
+
+func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
+	kms, keyID := newKMS(t)
+	iv := trigger.Invoker{KMS: kms, Action: "GenerateDataKeyWithoutPlaintext", Caller: trigger.InvokePrincipal("generate-data-key-without-plaintext", "GenerateDataKeyWithoutPlaintext")}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-request-1"})
+	resp, err := iv.Invoke(ctx, []byte(`{"KeyId":"`+keyID+`","NumberOfBytes":16,"EncryptionContext":{"partition":"p-1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.(*core.CiphertextResponse)
+	if got.KeyId != keyID || got.CiphertextBlob == "" || got.RequestId != "lambda-request-1" {
+		t.Fatalf("response %+v: want the key, a blob and the platform's request ID", got)
+	}
+}
+
+func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
+	kms, keyID := newKMS(t)
+	iv := trigger.Invoker{KMS: kms, Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", "Decrypt")}
+	_, err := iv.Invoke(context.Background(), []byte(`{"Action":"GenerateDataKey","KeyId":"`+keyID+`"}`))
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
+		t.Fatalf("err = %v; want InvalidParameter", err)
+	}
+}
+
+func TestInvokerReportsTheActionsErrorCode(t *testing.T) {
+	kms, _ := newKMS(t)
+	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", "DescribeKey")}
+	_, err := iv.Invoke(context.Background(), []byte(`{"KeyId":"alias/missing"}`))
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeAliasNotFound {
+		t.Fatalf("err = %v; want Forbidden.AliasNotFound", err)
+	}
+}
+
+func TestInvokePrincipalIsAllowedItsOwnActionsOnly(t *testing.T) {
+	p := trigger.InvokePrincipal("decrypt", "Decrypt")
+	if !p.Policy.Allowed("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k") {
+		t.Error("the decrypt function's principal may not Decrypt")
+	}
+	for _, a := range []string{"kms:Encrypt", "kms:GenerateDataKey", "kms:CreateKey"} {
+		if p.Policy.Allowed(a) {
+			t.Errorf("the decrypt function's principal may %s", a)
+		}
+	}
+}
+
+func TestOnlyActionRefusesAnotherActionBeforeAuthenticating(t *testing.T) {
+	called := 0
+	next := func(*http.Request, url.Values, []byte) (*core.Principal, string, error) {
+		called++
+		return &core.Principal{Name: "p"}, "nonce", nil
+	}
+	auth := trigger.OnlyAction("Decrypt", next)
+	for _, tc := range []struct {
+		header, param string
+		refused       bool
+	}{
+		{"GenerateDataKey", "", true},
+		{"", "Encrypt", true},
+		{"Decrypt", "", false},
+		{"", "Decrypt", false},
+		{"", "", false}, // the RPC handler reports the missing action
+	} {
+		called = 0
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		if tc.header != "" {
+			r.Header.Set("x-acs-action", tc.header)
+		}
+		params := url.Values{}
+		if tc.param != "" {
+			params.Set("Action", tc.param)
+		}
+		p, _, err := auth(r, params, nil)
+		var ke *core.Error
+		switch {
+		case tc.refused && (!errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter || called != 0):
+			t.Errorf("%+v: err %v, authenticator called %d times; want InvalidParameter before authenticating", tc, err, called)
+		case !tc.refused && (err != nil || p == nil || called != 1):
+			t.Errorf("%+v: err %v; want the request passed on", tc, err)
+		}
+	}
+}

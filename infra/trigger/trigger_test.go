@@ -1,0 +1,233 @@
+package trigger_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/trigger"
+)
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func codeOf(t *testing.T, err error) string {
+	t.Helper()
+	var ke *core.Error
+	if err == nil {
+		return ""
+	}
+	if !errors.As(err, &ke) {
+		t.Fatalf("error %v is not a *core.Error", err)
+	}
+	return ke.Code
+}
+
+func TestDetectTellsEveryTriggerShapeApart(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want trigger.Kind
+	}{
+		{"aws/apigw-rest-encrypt.json", trigger.RESTAPI},
+		{"aws/apigw-http-describe-key.json", trigger.HTTPAPI},
+		{"aws/function-url-generate-data-key-without-plaintext.json", trigger.HTTPAPI},
+		{"fc/http-encrypt-form.json", trigger.FCHTTP},
+		{"fc/http-generate-data-key-without-plaintext.json", trigger.FCHTTP},
+		{"aws/direct-decrypt.json", trigger.Direct},
+		{"fc/direct-generate-data-key.json", trigger.Direct},
+	} {
+		got, err := trigger.Detect(sample(t, tc.file))
+		if err != nil || got != tc.want {
+			t.Errorf("%s: Detect = %v, %v; want %v", tc.file, got, err, tc.want)
+		}
+	}
+}
+
+func TestDetectComparesTriggerKeysExactly(t *testing.T) {
+	// Alibaba's Version parameter must not read as a trigger's "version".
+	got, err := trigger.Detect([]byte(`{"Version":"2.0","HttpMethod":"POST","KeyId":"alias/x"}`))
+	if err != nil || got != trigger.Direct {
+		t.Fatalf("Detect = %v, %v; want a direct event", got, err)
+	}
+}
+
+func TestDetectRefusesWhatNoTriggerSends(t *testing.T) {
+	for _, event := range []string{`[1,2]`, `"KeyId"`, `null`, `{"requestContext":{"stage":"prod"}}`, `{"requestContext":"x"}`, `{`} {
+		if _, err := trigger.Detect([]byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("Detect(%s) = %v; want InvalidParameter", event, err)
+		}
+	}
+}
+
+func TestNewRequestCarriesTheRequestOfEveryHTTPTrigger(t *testing.T) {
+	for _, tc := range []struct {
+		file, host, action, keyID string
+		form                      bool
+	}{
+		{"aws/apigw-rest-encrypt.json", "f6g7h8i9j0.execute-api.us-east-1.amazonaws.com", "Encrypt", "alias/kmsless-demo", true},
+		{"aws/apigw-http-describe-key.json", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "DescribeKey", "alias/kmsless-demo", false},
+		{"aws/function-url-generate-data-key-without-plaintext.json", "kmslessapiexample.lambda-url.us-east-1.on.aws", "GenerateDataKeyWithoutPlaintext", "alias/kmsless-demo", false},
+		{"fc/http-generate-data-key-without-plaintext.json", "kmsless-api-abcdefghij.cn-hangzhou.fcapp.run", "GenerateDataKeyWithoutPlaintext", "alias/kmsless-demo", false},
+		{"fc/http-encrypt-form.json", "kmsless-api-abcdefghij.cn-hangzhou.fcapp.run", "Encrypt", "alias/kmsless-demo", true},
+	} {
+		event := sample(t, tc.file)
+		k, _ := trigger.Detect(event)
+		r, err := trigger.NewRequest(context.Background(), k, event)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		params := r.URL.Query()
+		action := r.Header.Get("x-acs-action")
+		if tc.form {
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+				t.Errorf("%s: Content-Type %q", tc.file, r.Header.Get("Content-Type"))
+			}
+			if params, err = url.ParseQuery(string(body)); err != nil {
+				t.Fatalf("%s: body %q is not a form: %v", tc.file, body, err)
+			}
+			action = params.Get("Action")
+		}
+		if r.Method != http.MethodPost || r.URL.Path != "/" || r.Host != tc.host || action != tc.action || params.Get("KeyId") != tc.keyID {
+			t.Errorf("%s: got %s %s host %q action %q KeyId %q", tc.file, r.Method, r.URL.Path, r.Host, action, params.Get("KeyId"))
+		}
+		if !strings.HasPrefix(r.RemoteAddr, "203.0.113.10:") {
+			t.Errorf("%s: RemoteAddr %q does not carry the source IP", tc.file, r.RemoteAddr)
+		}
+	}
+}
+
+func TestNewRequestRefusesABodyMarkedBase64ThatIsNot(t *testing.T) {
+	event := []byte(`{"version":"v1","rawPath":"/","body":"not base64!","isBase64Encoded":true,"headers":{},"requestContext":{"http":{"method":"POST","path":"/"},"timeEpoch":"1748764800000"}}`)
+	_, err := trigger.NewRequest(context.Background(), trigger.FCHTTP, event)
+	if codeOf(t, err) != core.CodeInvalidParameter {
+		t.Fatalf("err = %v; want InvalidParameter", err)
+	}
+}
+
+// teapot answers with what each trigger must carry back: a status, repeated
+// headers, cookies and a body.
+var teapot = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("X-Multi", "a")
+	w.Header().Add("X-Multi", "b")
+	w.Header().Add("Set-Cookie", "c1=1")
+	w.Header().Add("Set-Cookie", "c2=2")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTeapot)
+	_, _ = io.WriteString(w, `{"Method":"`+r.Method+`"}`)
+})
+
+func TestServeAnswersInEachTriggersOwnShape(t *testing.T) {
+	serve := func(file string) map[string]any {
+		t.Helper()
+		event := sample(t, file)
+		k, _ := trigger.Detect(event)
+		out, err := trigger.Serve(context.Background(), teapot, k, event)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%s: answer %s is not JSON", file, out)
+		}
+		if m["statusCode"] != float64(418) || m["body"] != `{"Method":"POST"}` || m["isBase64Encoded"] == true {
+			t.Errorf("%s: answer %s", file, out)
+		}
+		return m
+	}
+	rest := serve("aws/apigw-rest-encrypt.json")
+	if mv := rest["multiValueHeaders"].(map[string]any); len(mv["X-Multi"].([]any)) != 2 || len(mv["Set-Cookie"].([]any)) != 2 {
+		t.Errorf("REST API answer lost repeated headers: %v", mv)
+	}
+	v2 := serve("aws/function-url-generate-data-key-without-plaintext.json")
+	if h := v2["headers"].(map[string]any); h["X-Multi"] != "a,b" || h["Set-Cookie"] != nil {
+		t.Errorf("payload 2.0 headers %v: want X-Multi joined and cookies apart", h)
+	}
+	if c := v2["cookies"].([]any); len(c) != 2 {
+		t.Errorf("payload 2.0 cookies %v", c)
+	}
+	fc := serve("fc/http-encrypt-form.json")
+	if h := fc["headers"].(map[string]any); h["X-Multi"] != "a,b" || h["Content-Type"] != "application/json" {
+		t.Errorf("FC headers %v", h)
+	}
+}
+
+func TestServeBase64EncodesABinaryBody(t *testing.T) {
+	binary := []byte{0xff, 0x00, 0xfe}
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(binary) })
+	for _, file := range []string{"aws/apigw-rest-encrypt.json", "aws/apigw-http-describe-key.json", "fc/http-encrypt-form.json"} {
+		event := sample(t, file)
+		k, _ := trigger.Detect(event)
+		out, err := trigger.Serve(context.Background(), h, k, event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			StatusCode      int    `json:"statusCode"`
+			Body            string `json:"body"`
+			IsBase64Encoded bool   `json:"isBase64Encoded"`
+		}
+		_ = json.Unmarshal(out, &m)
+		got, _ := base64.StdEncoding.DecodeString(m.Body)
+		if m.StatusCode != 200 || !m.IsBase64Encoded || string(got) != string(binary) {
+			t.Errorf("%s: answer %s", file, out)
+		}
+	}
+}
+
+func TestParamsCarryValuesAsTheWireWould(t *testing.T) {
+	action, p, err := trigger.Params([]byte(`{"Action":"GenerateDataKey","KeyId":"alias/x","NumberOfBytes":32,
+		"DryRun":false,"EncryptionContext":{ "b": "2", "a":"1" },"Aliases":["x","y"],"Description":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := core.Params{"KeyId": "alias/x", "NumberOfBytes": "32", "DryRun": "false",
+		"EncryptionContext": `{"b":"2","a":"1"}`, "Aliases": `["x","y"]`}
+	if action != "GenerateDataKey" || len(p) != len(want) {
+		t.Fatalf("action %q params %v; want %v", action, p, want)
+	}
+	for k, v := range want {
+		if p[k] != v {
+			t.Errorf("%s = %q; want %q", k, p[k], v)
+		}
+	}
+}
+
+func TestParamsRefuseAnythingButAnObject(t *testing.T) {
+	for _, event := range []string{`[]`, `"x"`, `12`, `null`, `{"KeyId":`} {
+		if _, _, err := trigger.Params([]byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("Params(%s) = %v; want InvalidParameter", event, err)
+		}
+	}
+}
+
+func TestRouterRefusesEventsTheFunctionDoesNotAnswer(t *testing.T) {
+	direct := func(context.Context, []byte) (any, error) { return "direct", nil }
+	httpOnly := trigger.Router{HTTP: teapot}
+	if _, err := httpOnly.Handle(context.Background(), sample(t, "aws/direct-describe-key.json")); codeOf(t, err) != core.CodeInvalidParameter {
+		t.Errorf("an HTTP-only function answered a direct event: %v", err)
+	}
+	directOnly := trigger.Router{Direct: direct}
+	if _, err := directOnly.Handle(context.Background(), sample(t, "fc/http-encrypt-form.json")); codeOf(t, err) != core.CodeInvalidParameter {
+		t.Errorf("a direct-only function answered an HTTP event: %v", err)
+	}
+	both := trigger.Router{HTTP: teapot, Direct: direct}
+	if v, err := both.Handle(context.Background(), sample(t, "aws/direct-describe-key.json")); v != "direct" || err != nil {
+		t.Errorf("direct event: %v, %v", v, err)
+	}
+}
