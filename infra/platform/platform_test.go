@@ -1,0 +1,176 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	fcmessages "github.com/aliyun/fc-runtime-go-sdk/fc/messages"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+)
+
+func TestFunctionNameIsTheFolderOfTheAction(t *testing.T) {
+	for action, want := range map[string]string{
+		"GenerateDataKeyWithoutPlaintext": "generate-data-key-without-plaintext",
+		"ReEncrypt":                       "re-encrypt",
+		"Decrypt":                         "decrypt",
+	} {
+		if got := FunctionName(action); got != want {
+			t.Errorf("FunctionName(%s) = %s; want %s", action, got, want)
+		}
+	}
+}
+
+func TestFunctionErrorTypeIsTheKMSCode(t *testing.T) {
+	notFound := core.Errorf(core.CodeKeyNotFound, "The key %q does not exist.", "k")
+	// Exactly these types: the runtimes report their Type as errorType.
+	if got := LambdaError(notFound).(messages.InvokeResponse_Error); got.Type != "Forbidden.KeyNotFound" || got.Message != notFound.Message || got.StackTrace != nil {
+		t.Errorf("LambdaError = %#v", got)
+	}
+	if got := FCError(notFound).(fcmessages.InvokeResponse_Error); got.Type != "Forbidden.KeyNotFound" || got.Message != notFound.Message || got.StackTrace != nil {
+		t.Errorf("FCError = %#v", got)
+	}
+	// An error that is not a KMS error says nothing of its internals.
+	internal := errors.New("dial tcp 10.0.0.5:5432: connection refused")
+	got := LambdaError(internal).(messages.InvokeResponse_Error)
+	if got.Type != core.CodeInternalFailure || strings.Contains(got.Message, "10.0.0.5") {
+		t.Errorf("LambdaError(internal) = %#v", got)
+	}
+}
+
+func TestInvokeTurnsAPanicIntoInternalFailure(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	out, err := invoke(context.Background(), log, func(context.Context, json.RawMessage) (any, error) {
+		panic("secret-looking panic value")
+	}, json.RawMessage(`{}`))
+	if out != nil || core.AsError(err).Code != core.CodeInternalFailure {
+		t.Fatalf("invoke = %s, %v; want InternalFailure", out, err)
+	}
+	if strings.Contains(logs.String(), "secret-looking") || !strings.Contains(logs.String(), "panic of type string") {
+		t.Fatalf("log %q: want the panic's type, not its value", logs.String())
+	}
+}
+
+func TestInvokePassesRawJSONThrough(t *testing.T) {
+	out, err := invoke(context.Background(), slog.New(slog.DiscardHandler), func(context.Context, json.RawMessage) (any, error) {
+		return json.RawMessage(`{"a":1}`), nil
+	}, nil)
+	if err != nil || string(out) != `{"a":1}` {
+		t.Fatalf("invoke = %s, %v", out, err)
+	}
+}
+
+func TestServeDrainsRequestsInFlightOnShutdown(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, h, slog.New(slog.DiscardHandler)) }()
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- string(b)
+	}()
+	<-entered
+	stop() // Ctrl-C while a request is in flight
+	time.Sleep(50 * time.Millisecond)
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), 200*time.Millisecond); err == nil {
+		t.Error("the server still accepts connections after shutdown began")
+	}
+	close(release)
+	if got := <-answered; got != "done" {
+		t.Fatalf("the request in flight got %q", got)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v after a clean shutdown", err)
+	}
+}
+
+// wire makes a local service on a temporary data dir.
+func wire(t *testing.T, env map[string]string) *config.Service {
+	t.Helper()
+	dir := t.TempDir()
+	raw, _ := core.GenerateRootKey()
+	base := map[string]string{"KMS_DATA_DIR": dir, "KMS_STORE": "bolt://" + filepath.Join(dir, "kms.db"), "KMS_ROOT_KEY": base64.StdEncoding.EncodeToString(raw)}
+	for k, v := range env {
+		base[k] = v
+	}
+	set, err := config.Read(func(k string) string { return base[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := config.Wire(context.Background(), set, slog.New(slog.DiscardHandler), config.PrincipalsOptional())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
+func TestBannerPrintsTheDevelopmentPrincipalItMade(t *testing.T) {
+	svc := wire(t, nil)
+	var out bytes.Buffer
+	Banner(&out, svc, "127.0.0.1:8080")
+	for _, want := range []string{"http://127.0.0.1:8080", svc.DevPrincipal.AccessKeyID, string(svc.DevPrincipal.Secret.Bytes())} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestAPIRefusesDirectInvocations(t *testing.T) {
+	fn := API(wire(t, nil))
+	_, err := fn.Handler(context.Background(), json.RawMessage(`{"Action":"CreateKey"}`))
+	if core.AsError(err).Code != core.CodeInvalidParameter {
+		t.Fatalf("err = %v; want InvalidParameter", err)
+	}
+	if fn.HTTP == nil {
+		t.Fatal("the api function has no local server")
+	}
+}
+
+func TestActionFunctionRunsItsActionWithoutPrincipalsInACloudRuntime(t *testing.T) {
+	svc := wire(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"})
+	if svc.Principals.Len() != 0 {
+		t.Fatalf("%d principals; want none without KMS_PRINCIPALS_FILE", svc.Principals.Len())
+	}
+	fn := Action(svc, "CreateKey")
+	if fn.Name != "create-key" || fn.HTTP != nil {
+		t.Fatalf("function %q serves locally: %v", fn.Name, fn.HTTP != nil)
+	}
+	out, err := fn.Handler(context.Background(), json.RawMessage(`{"Description":"made by a direct invocation"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta := out.(*core.KeyMetadataResponse).KeyMetadata; meta.Description != "made by a direct invocation" || meta.KeyState != "Enabled" {
+		t.Fatalf("CreateKey answered %+v", meta)
+	}
+}
