@@ -3,38 +3,21 @@ package rpc
 import (
 	"net/http"
 	"net/url"
-	"strings"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/sign"
 )
 
-// AccessKeyAuthenticator identifies the caller by the AccessKeyId a request
-// names (the Credential of an ACS3 Authorization header, or the AccessKeyId
-// parameter) without checking its signature.
-func AccessKeyAuthenticator(dir *core.Directory) Authenticator {
-	return func(r *http.Request, params url.Values, _ []byte) (*core.Principal, string, error) {
-		id, nonce := params.Get("AccessKeyId"), params.Get("SignatureNonce")
-		if auth := r.Header.Get("Authorization"); auth != "" {
-			id, nonce = credential(auth), r.Header.Get("x-acs-signature-nonce")
+// SignatureAuthenticator verifies a request's ACS3-HMAC-SHA256 or SignatureVersion
+// 1.0 signature against the principals' secrets, allowing skew between the
+// request's timestamp and the server's clock.
+func SignatureAuthenticator(dir *core.Directory, skew time.Duration) Authenticator {
+	return func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error) {
+		res, err := sign.Verify(r, params, body, dir, time.Now(), skew)
+		if err != nil {
+			return nil, "", err
 		}
-		if id == "" {
-			return nil, "", core.Errorf(core.CodeIncompleteSignature, "The request names no AccessKeyId.")
-		}
-		p := dir.Lookup(id)
-		if p == nil {
-			return nil, "", core.Errorf(core.CodeInvalidAccessKeyID, "The AccessKeyId is not known to this service.")
-		}
-		return p, nonce, nil
+		return res.Principal, res.Nonce, nil
 	}
-}
-
-// credential extracts the AccessKeyId from "ACS3-HMAC-SHA256 Credential=ID,
-// SignedHeaders=…,Signature=…".
-func credential(auth string) string {
-	_, rest, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	id, _, _ := strings.Cut(rest, ",")
-	return strings.TrimSpace(id)
 }

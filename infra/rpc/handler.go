@@ -35,8 +35,8 @@ type Options struct {
 	// Logger receives one debug line per request and the causes of internal
 	// failures (default: discard).
 	Logger *slog.Logger
-	// Authenticator replaces the default identification of callers. Nil uses
-	// AccessKeyAuthenticator over Principals.
+	// Authenticator replaces signature verification; nil means
+	// SignatureAuthenticator(Principals, ClockSkew).
 	Authenticator Authenticator
 }
 
@@ -59,8 +59,11 @@ func New(opts Options) http.Handler {
 		panic("rpc: Options.KMS and Options.Principals are required")
 	}
 	h := &handler{kms: opts.KMS, auth: opts.Authenticator, maxBody: opts.MaxBody, log: opts.Logger}
+	if opts.ClockSkew <= 0 {
+		opts.ClockSkew = DefaultClockSkew
+	}
 	if h.auth == nil {
-		h.auth = AccessKeyAuthenticator(opts.Principals)
+		h.auth = SignatureAuthenticator(opts.Principals, opts.ClockSkew)
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
