@@ -30,7 +30,7 @@ func API(svc *config.Service) Function {
 func Action(svc *config.Service, action string) Function {
 	name := FunctionName(action)
 	opts := rpcOptions(svc)
-	opts.Authenticator = trigger.OnlyAction(action, rpc.AccessKeyAuthenticator(svc.Principals))
+	opts.Authenticator = trigger.OnlyAction(action, rpc.SignatureAuthenticator(svc.Principals, svc.Settings.ClockSkew))
 	iv := trigger.Invoker{KMS: svc.KMS, Action: action, Caller: trigger.InvokePrincipal(name, action), Log: svc.Logger}
 	return Function{Name: name, Handler: trigger.Router{HTTP: rpc.New(opts), Direct: iv.Invoke}.Handle}
 }
