@@ -12,6 +12,9 @@ type action struct {
 	run func(*call) (any, error)
 	// dryRun marks actions that take the DryRun parameter.
 	dryRun bool
+	// ram is the action's name in policies ("kms:Encrypt"), made once here
+	// rather than on every request.
+	ram string
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -44,6 +47,10 @@ func init() {
 		"Decrypt":                         {run: (*call).decrypt, dryRun: true},
 		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
 		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
+	}
+	for name, a := range actionTable {
+		a.ram = "kms:" + name
+		actionTable[name] = a
 	}
 }
 

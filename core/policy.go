@@ -150,6 +150,11 @@ func match(pattern, s string, fold bool) bool {
 	for i < len(s) {
 		switch {
 		case p < len(pattern) && pattern[p] == '*':
+			if p == len(pattern)-1 {
+				// A trailing * matches whatever is left ("kms:*", "*"): no
+				// need to walk the rest of s.
+				return true
+			}
 			star, mark = p, i
 			p++
 		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lower(pattern[p]) == lower(s[i])):

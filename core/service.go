@@ -124,7 +124,7 @@ func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
 	if err := req.Params.check(); err != nil {
 		return nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: "kms:" + req.Action}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -241,10 +241,9 @@ func (s *Service) PartitionARN(id string) string {
 	return "acs:kms:" + s.region + ":" + s.account + ":partition/" + id
 }
 
-// target is a key found from a KeyId parameter and the resources to authorize.
+// target is a key found from a KeyId parameter.
 type target struct {
-	key       Key
-	resources []string
+	key Key
 }
 
 // resolve finds the key a KeyId parameter names (an ID, "alias/…" or an ARN of
@@ -269,7 +268,10 @@ func (c *call) resolve(param string) (target, error) {
 			return target{}, invalidParam(param, "it is not a key or alias ARN")
 		}
 	}
-	var resources []string
+	// At most an alias and a key: a stack array spares the hot path an
+	// allocation.
+	var buf [2]string
+	resources := buf[:0]
 	keyID := ref
 	if strings.HasPrefix(ref, "alias/") {
 		if err := validAliasName(param, ref); err != nil {
@@ -296,7 +298,7 @@ func (c *call) resolve(param string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{key: k, resources: resources}, nil
+	return target{key: k}, nil
 }
 
 // loadKey reads a key through the cache, destroying it first if its deletion
@@ -342,7 +344,7 @@ func usable(k Key) error {
 // versionAEAD returns the AEAD for one version of a key, unwrapping it once per
 // instance.
 func (s *Service) versionAEAD(ctx context.Context, keyID, versionID string) (cipher.AEAD, error) {
-	rk := ringKey(keyID, versionID)
+	rk := ringID{keyID, versionID}
 	if a, ok := s.ring.get(rk); ok {
 		return a, nil
 	}
