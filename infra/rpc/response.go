@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -54,11 +53,7 @@ func encode(f format, root string, v any) (*bytes.Buffer, error) {
 		buf.WriteString(xml.Header)
 		err = xml.NewEncoder(buf).EncodeElement(v, xml.StartElement{Name: xml.Name{Local: root}})
 	default:
-		if hot, ok := v.(*core.CiphertextResponse); ok {
-			appendCiphertextResponse(buf, hot)
-		} else {
-			err = json.NewEncoder(buf).Encode(v)
-		}
+		err = json.NewEncoder(buf).Encode(v)
 	}
 	if err != nil {
 		release(buf)
@@ -124,74 +119,4 @@ var (
 func retryAfter(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(s, 1), 10)
-}
-
-// appendCiphertextResponse encodes the hot path's response without reflection.
-// Every field is a UUID, a key ID or base64, but the ID fields are escaped all
-// the same so the output is valid JSON whatever they hold.
-func appendCiphertextResponse(buf *bytes.Buffer, r *core.CiphertextResponse) {
-	b := buf.AvailableBuffer()
-	b = append(b, `{"RequestId":`...)
-	b = appendJSONString(b, r.RequestId)
-	b = append(b, `,"KeyId":`...)
-	b = appendJSONString(b, r.KeyId)
-	b = append(b, `,"KeyVersionId":`...)
-	b = appendJSONString(b, r.KeyVersionId)
-	b = append(b, `,"CiphertextBlob":`...)
-	b = appendJSONString(b, r.CiphertextBlob)
-	b = append(b, "}\n"...)
-	buf.Write(b)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. It escapes as encoding/json does
-// (quotes, backslashes, control characters, <, >, &, U+2028 and U+2029) and
-// replaces invalid UTF-8 with U+FFFD, so both encoders give the same bytes.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -66,21 +66,6 @@ func TestClassicPOSTWithFormBody(t *testing.T) {
 	}
 }
 
-// TestHotResponseMatchesEncodingJSON checks the hand-written encoder of the hot
-// response against encoding/json, for IDs that need escaping too.
-func TestHotResponseMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"plain", `q"uote\back`, "ctl\x00\x1f\n\r\t", "<&>", "\u2028\u2029", "bad\xffutf8", "é漢字🙂"} {
-		r := &core.CiphertextResponse{RequestId: s, KeyId: "key-" + s, KeyVersionId: s + "v", CiphertextBlob: "AQID+/=="}
-		want, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := rpc.EncodeCiphertextResponse(r); string(got) != string(want)+"\n" {
-			t.Errorf("%q:\n got %s\nwant %s", s, got, want)
-		}
-	}
-}
-
 func TestUnknownActionIsInvalidParameter(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.client.CallApi(&openapi.Params{
