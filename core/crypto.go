@@ -1,9 +1,9 @@
 package core
 
 import (
+	"crypto/cipher"
 	"encoding/base64"
 	"errors"
-	"io"
 )
 
 // MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
@@ -37,11 +37,29 @@ type sealed struct {
 	blob             []byte
 }
 
+// sealer makes a CiphertextBlob under one key version.
+type sealer func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error)
+
+// sealPlaintext seals the given bytes.
+func (c *call) sealPlaintext(pt []byte) sealer {
+	return func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error) {
+		return SealBlob(aead, c.s.rand, keyID, versionID, ctx, pt)
+	}
+}
+
+// sealRandom mints and seals an n-byte data key; reveal (may be nil) sees it
+// before it is sealed in place.
+func (c *call) sealRandom(n int, reveal func([]byte)) sealer {
+	return func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error) {
+		return sealRandomBlob(aead, c.s.rand, keyID, versionID, ctx, n, reveal)
+	}
+}
+
 // sealFor resolves KeyId, checks the key's state, reads the EncryptionContext
-// parameter named ctxParam and, unless this is a DryRun, seals plaintext(). The
-// plaintext function runs only after every check has passed, so nothing is
-// minted for a request that fails.
-func (c *call) sealFor(keyParam, ctxParam string, plaintext func() ([]byte, error)) (sealed, error) {
+// parameter named ctxParam and, unless this is a DryRun, seals. The sealer runs
+// only after every check has passed, so nothing is minted for a request that
+// fails.
+func (c *call) sealFor(keyParam, ctxParam string, seal sealer) (sealed, error) {
 	ctx, err := c.context(ctxParam)
 	if err != nil {
 		return sealed{}, err
@@ -50,12 +68,12 @@ func (c *call) sealFor(keyParam, ctxParam string, plaintext func() ([]byte, erro
 	if err != nil {
 		return sealed{}, err
 	}
-	return c.sealUnder(t.key, ctx, plaintext)
+	return c.sealUnder(t.key, ctx, seal)
 }
 
-// sealUnder checks that k is usable and, unless this is a DryRun, seals
-// plaintext() under its primary version with ctx as the encryption context.
-func (c *call) sealUnder(k Key, ctx EncryptionContext, plaintext func() ([]byte, error)) (sealed, error) {
+// sealUnder checks that k is usable and, unless this is a DryRun, seals under
+// its primary version with ctx as the encryption context.
+func (c *call) sealUnder(k Key, ctx EncryptionContext, seal sealer) (sealed, error) {
 	if err := usable(k); err != nil {
 		return sealed{}, err
 	}
@@ -66,26 +84,11 @@ func (c *call) sealUnder(k Key, ctx EncryptionContext, plaintext func() ([]byte,
 	if err != nil {
 		return sealed{}, err
 	}
-	pt, err := plaintext()
-	if err != nil {
-		return sealed{}, err
-	}
-	blob, err := SealBlob(aead, c.s.rand, k.ID, vid, ctx, pt)
+	blob, err := seal(aead, k.ID, vid, ctx)
 	if err != nil {
 		return sealed{}, internal("seal: %w", err)
 	}
 	return sealed{keyID: k.ID, versionID: vid, blob: blob}, nil
-}
-
-func (c *call) randomKey(n int) func() ([]byte, error) {
-	return func() ([]byte, error) {
-		b := make([]byte, n)
-		if _, err := io.ReadFull(c.s.rand, b); err != nil {
-			clear(b)
-			return nil, internal("random: %w", err)
-		}
-		return b, nil
-	}
 }
 
 func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
@@ -93,13 +96,7 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var key []byte
-	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) {
-		var err error
-		key, err = c.randomKey(n)()
-		return key, err
-	})
-	clear(key)
+	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealRandom(n, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -112,19 +109,15 @@ func (c *call) generateDataKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var key []byte
-	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) {
-		var err error
-		key, err = c.randomKey(n)()
-		return key, err
-	})
-	defer clear(key)
+	var plaintext string
+	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealRandom(n, func(key []byte) {
+		plaintext = base64.StdEncoding.EncodeToString(key)
+	}))
 	if err != nil {
 		return nil, err
 	}
 	return &DataKeyResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob),
-		Plaintext:      base64.StdEncoding.EncodeToString(key)}, nil
+		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob), Plaintext: plaintext}, nil
 }
 
 func (c *call) encrypt() (any, error) {
@@ -143,7 +136,7 @@ func (c *call) encrypt() (any, error) {
 	if len(pt) > MaxEncryptPlaintext {
 		return nil, invalidParam("Plaintext", "it is longer than %d bytes", MaxEncryptPlaintext)
 	}
-	res, err := c.sealFor("KeyId", "EncryptionContext", func() ([]byte, error) { return pt, nil })
+	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealPlaintext(pt))
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +230,7 @@ func (c *call) reEncrypt() (any, error) {
 		return nil, err
 	}
 	defer clear(o.plaintext)
-	res, err := c.sealFor("DestinationKeyId", "DestinationEncryptionContext", func() ([]byte, error) { return o.plaintext, nil })
+	res, err := c.sealFor("DestinationKeyId", "DestinationEncryptionContext", c.sealPlaintext(o.plaintext))
 	if err != nil {
 		return nil, err
 	}

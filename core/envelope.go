@@ -79,21 +79,60 @@ func (bl Blob) Open(aead cipher.AEAD, ctx EncryptionContext) ([]byte, error) {
 // SealBlob encrypts plaintext under a key version's AEAD and returns a version-1
 // CiphertextBlob. rand supplies the nonce.
 func SealBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, plaintext []byte) ([]byte, error) {
+	out, err := blobHeader(keyID, versionID, len(plaintext))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(rand, out[len(out)-nonceSize:]); err != nil {
+		return nil, err
+	}
+	return sealBlob(aead, out, ctx, plaintext), nil
+}
+
+// sealRandomBlob returns a blob of n fresh random bytes. The nonce and the
+// plaintext come from one read straight into the blob's buffer and are sealed in
+// place, so no copy of the plaintext outlives the call. reveal, when not nil,
+// sees the plaintext just before it is sealed (GenerateDataKey returns it).
+func sealRandomBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, n int, reveal func([]byte)) ([]byte, error) {
+	out, err := blobHeader(keyID, versionID, n)
+	if err != nil {
+		return nil, err
+	}
+	hl := len(out)
+	fresh := out[hl-nonceSize : hl+n]
+	if _, err := io.ReadFull(rand, fresh); err != nil {
+		clear(fresh)
+		return nil, err
+	}
+	pt := out[hl : hl+n]
+	if reveal != nil {
+		reveal(pt)
+	}
+	// Seal's output starts exactly where pt does: the exact overlap that
+	// crypto/cipher allows for in-place encryption.
+	return sealBlob(aead, out, ctx, pt), nil
+}
+
+// blobHeader allocates a blob for ptLen bytes of plaintext and writes its header.
+// The returned slice ends after the (still empty) nonce.
+func blobHeader(keyID, versionID string, ptLen int) ([]byte, error) {
 	if len(keyID) == 0 || len(keyID) > maxIDLen || len(versionID) == 0 || len(versionID) > maxIDLen {
 		return nil, errors.New("key or version ID length out of range")
 	}
 	hl := 3 + len(keyID) + len(versionID)
-	out := make([]byte, hl+nonceSize, hl+nonceSize+len(plaintext)+tagSize)
+	out := make([]byte, hl+nonceSize, hl+nonceSize+ptLen+tagSize)
 	out[0] = blobVersion1
 	out[1] = byte(len(keyID))
 	copy(out[2:], keyID)
 	out[2+len(keyID)] = byte(len(versionID))
 	copy(out[3+len(keyID):], versionID)
-	nonce := out[hl : hl+nonceSize]
-	if _, err := io.ReadFull(rand, nonce); err != nil {
-		return nil, err
-	}
+	return out, nil
+}
+
+// sealBlob seals plaintext onto out (a header and nonce from blobHeader).
+func sealBlob(aead cipher.AEAD, out []byte, ctx EncryptionContext, plaintext []byte) []byte {
+	hl := len(out) - nonceSize
 	var aadBuf [256]byte
 	aad := ctx.appendCanonical(append(aadBuf[:0], out[:hl]...))
-	return aead.Seal(out, nonce, plaintext, aad), nil
+	return aead.Seal(out, out[hl:], plaintext, aad)
 }

@@ -124,13 +124,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	case !errors.Is(err, ErrNotFound):
 		return Partition{}, false, storeErr(err)
 	}
-	var key []byte
-	res, err := c.sealUnder(t.key, ectx, func() ([]byte, error) {
-		var err error
-		key, err = c.randomKey(partitionDataKeySize)()
-		return key, err
-	})
-	clear(key)
+	res, err := c.sealUnder(t.key, ectx, c.sealRandom(partitionDataKeySize, nil))
 	if err != nil {
 		return Partition{}, false, err
 	}
