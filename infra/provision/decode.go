@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kmsless/kmsless/core"
@@ -194,11 +195,6 @@ type cloudEvent struct {
 	Data json.RawMessage `json:"data"`
 }
 
-type mnsQueueData struct {
-	MessageID   string `json:"messageId"`
-	MessageBody string `json:"messageBody"`
-}
-
 func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 	var ce cloudEvent
 	if err := json.Unmarshal(raw, &ce); err != nil {
@@ -206,17 +202,17 @@ func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 	}
 	switch ce.Type {
 	case mnsQueueType:
-		var data mnsQueueData
-		if err := json.Unmarshal(ce.Data, &data); err != nil {
+		var ev fcevents.MnsQueueEvent
+		if err := json.Unmarshal(raw, &ev); err != nil || ev.Data == nil || ev.Data.MessageBody == nil {
 			return Message{ID: ce.ID, Err: invalid("The MNS queue message's data is malformed.")}, MNSQueue
 		}
-		id := data.MessageID
-		if id == "" {
-			id = ce.ID
+		id := ce.ID
+		if ev.Data.MessageID != nil && *ev.Data.MessageID != "" {
+			id = *ev.Data.MessageID
 		}
 		// The trigger hands the body over raw or base64-encoded (its
 		// IsBase64Decode setting); both are accepted.
-		return d.message(id, []byte(data.MessageBody), true), MNSQueue
+		return d.message(id, []byte(*ev.Data.MessageBody), true), MNSQueue
 	case EventType:
 		return d.message(ce.ID, ce.Data, false), CloudEvents
 	}
@@ -243,7 +239,9 @@ func (d decoder) cloudEventBatch(raw []byte) (Event, error) {
 	return out, nil
 }
 
-// mnsTopic reads an MNS topic trigger's JSON-format notification.
+// mnsTopic reads an MNS topic trigger's JSON-format notification. The FC SDK's
+// MnsTopicEvent is not used: it types PublishTime as a time, while the trigger
+// sends epoch milliseconds, so real notifications fail to decode into it.
 func (d decoder) mnsTopic(raw []byte) Message {
 	var n struct {
 		MessageID string `json:"MessageId"`

@@ -1,0 +1,26 @@
+package provision
+
+import (
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/platform"
+	"github.com/kmsless/kmsless/infra/trigger"
+)
+
+// FunctionName is the provisioner function's folder under functions/.
+const FunctionName = "provision-partitions"
+
+// Function is the provision-partitions function: it answers partition-created
+// events from every supported trigger. Like a per-action function it runs as
+// its invoke principal, allowed GenerateDataKeyWithoutPlaintext only: the
+// platform's permission to invoke it (and the triggers' permission to deliver
+// to it) is the permission to provision, and the function can mint no plaintext
+// key and decrypt nothing.
+func Function(svc *config.Service) platform.Function {
+	p := New(Options{
+		KMS:          svc.KMS,
+		Caller:       trigger.InvokePrincipal(FunctionName, "GenerateDataKeyWithoutPlaintext"),
+		DefaultKeyID: svc.Settings.PartitionKeyID,
+		Logger:       svc.Logger,
+	})
+	return platform.Function{Name: FunctionName, Handler: p.Handle}
+}
