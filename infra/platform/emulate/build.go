@@ -50,3 +50,35 @@ func ModuleRoot(dir string) (string, error) {
 
 // RIEPackage is the pinned AWS Lambda Runtime Interface Emulator, for go install.
 const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// Target is a platform's artifact: the OS, architecture and executable name its
+// runtime expects.
+type Target struct {
+	Platform, GOOS, GOARCH, Binary string
+}
+
+// Targets are the deployment builds: Lambda's provided.al2023 runtime on
+// Graviton (arm64) runs `bootstrap`; Function Compute's go1 runtime (x86_64
+// only) runs the handler's file, `main`.
+var Targets = []Target{
+	{Platform: "lambda", GOOS: "linux", GOARCH: "arm64", Binary: "bootstrap"},
+	{Platform: "fc", GOOS: "linux", GOARCH: "amd64", Binary: "main"},
+}
+
+// Functions lists the folders of root/functions that hold a main package.
+func Functions(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		return nil, err
+	}
+	var fns []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, "functions", e.Name(), "main.go")); err == nil {
+			fns = append(fns, e.Name())
+		}
+	}
+	return fns, nil
+}

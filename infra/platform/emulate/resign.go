@@ -31,11 +31,11 @@ type Credentials struct {
 // at now: ACS3-HMAC-SHA256 requests get a new x-acs-date, nonce, payload hash
 // and Authorization, signature 1.0 requests a new Timestamp, SignatureNonce and
 // Signature. Signing uses the official SDK's own functions, so a request that
-// passes is one the SDK could have sent. Direct events come back unchanged.
+// passes is one the SDK could have sent. Any other event comes back unchanged.
 func Resign(event []byte, creds Credentials, now time.Time) ([]byte, error) {
 	kind, err := trigger.Detect(event)
 	if err != nil || kind == trigger.Direct {
-		return event, err
+		return event, nil // not an HTTP trigger event: nothing to sign
 	}
 	r, err := trigger.NewRequest(context.Background(), kind, event)
 	if err != nil {

@@ -112,8 +112,9 @@ func TestPrepareSeedsTheDemoKeyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if aliases := resp.(*core.ListAliasesResponse).Aliases.Alias; len(aliases) != 1 || aliases[0].AliasName != emulate.DemoAlias {
-		t.Fatalf("aliases %+v; want exactly %s", aliases, emulate.DemoAlias)
+	aliases := resp.(*core.ListAliasesResponse).Aliases.Alias
+	if len(aliases) != 2 || aliases[0].AliasName != emulate.DemoAlias || aliases[1].AliasName != "alias/partitions" || aliases[0].KeyId != aliases[1].KeyId {
+		t.Fatalf("aliases %+v; want %s and alias/partitions, once each, on one key", aliases, emulate.DemoAlias)
 	}
 }
 

@@ -24,7 +24,8 @@ const DemoAlias = "alias/kmsless-demo"
 
 // Workspace is the state a locally invoked function runs against: a root key,
 // a principals file whose one principal signs HTTP events, and an embedded
-// store holding the samples' demo key.
+// store holding the samples' demo key, named by DemoAlias and by the default
+// partition key alias (KMS_PARTITION_KEY_ID, alias/partitions).
 type Workspace struct {
 	Dir            string
 	RootKeyFile    string
@@ -35,7 +36,7 @@ type Workspace struct {
 }
 
 // Prepare makes dir a workspace, or reuses the one there, and makes sure the
-// demo key and its alias exist.
+// demo key and its aliases exist.
 func Prepare(ctx context.Context, dir string) (*Workspace, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -104,8 +105,8 @@ func writeOnce(path string, make func() ([]byte, error)) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-// seed creates the demo key and alias through the service itself, unless the
-// alias exists.
+// seed creates the demo key and its aliases through the service itself, unless
+// they exist.
 func (w *Workspace) seed(ctx context.Context) error {
 	env := map[string]string{}
 	for _, kv := range w.Env() {
@@ -125,16 +126,28 @@ func (w *Workspace) seed(ctx context.Context) error {
 	call := func(action string, p core.Params) (any, error) {
 		return svc.KMS.Handle(ctx, &core.Request{ID: core.NewRequestID(), Action: action, Params: p, Caller: admin})
 	}
-	_, err = call("DescribeKey", core.Params{"KeyId": DemoAlias})
-	if ke := core.AsError(err); ke == nil || ke.Code != core.CodeAliasNotFound {
-		return err
+	var keyID string
+	for _, alias := range []string{DemoAlias, set.PartitionKeyID} {
+		resp, err := call("DescribeKey", core.Params{"KeyId": alias})
+		if err == nil {
+			keyID = resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+			continue
+		}
+		if ke := core.AsError(err); ke.Code != core.CodeAliasNotFound {
+			return err
+		}
+		if keyID == "" {
+			created, err := call("CreateKey", core.Params{"Description": "demo key of the sample events"})
+			if err != nil {
+				return err
+			}
+			keyID = created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+		}
+		if _, err := call("CreateAlias", core.Params{"AliasName": alias, "KeyId": keyID}); err != nil {
+			return err
+		}
 	}
-	created, err := call("CreateKey", core.Params{"Description": "demo key of the sample events"})
-	if err != nil {
-		return err
-	}
-	_, err = call("CreateAlias", core.Params{"AliasName": DemoAlias, "KeyId": created.(*core.KeyMetadataResponse).KeyMetadata.KeyId})
-	return err
+	return nil
 }
 
 // Env is the environment of a function running against the workspace, as a

@@ -1,0 +1,429 @@
+// Package functions_test runs the real function binaries the way the clouds
+// run them: each is built once per test run, started under the AWS Lambda
+// Runtime Interface Emulator or the project's Function Compute emulator, and
+// invoked with every sample event in events/ that feeds it.
+package functions_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/platform/emulate"
+)
+
+var (
+	root   string // the module root
+	binDir string // one binary per function, built for this machine
+	rie    string // aws-lambda-rie, or "" when it could not be found or installed
+	rieErr error
+)
+
+func TestMain(m *testing.M) {
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	var err error
+	if root, err = emulate.ModuleRoot("."); err != nil {
+		return 0, err
+	}
+	tmp, err := os.MkdirTemp("", "functions-test")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	binDir = filepath.Join(tmp, "bin")
+	// One go build for every function: it shares the compile work and keeps to
+	// the machine's cores. Host architecture, deployment flags.
+	args := append([]string{"build"}, emulate.BuildFlags...)
+	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...")...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
+	}
+	rie, rieErr = findOrInstallRIE(tmp)
+	return m.Run(), nil
+}
+
+// findOrInstallRIE looks where make installs the emulator, then on PATH, then
+// installs the pinned version into dir.
+func findOrInstallRIE(dir string) (string, error) {
+	if p := filepath.Join(root, ".tools", "bin", "aws-lambda-rie"); fileExists(p) {
+		return p, nil
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p, nil
+	}
+	cmd := exec.Command("go", "install", emulate.RIEPackage)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("aws-lambda-rie is not installed and go install failed: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "aws-lambda-rie"), nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// row is one line of events/README.md: a sample and the function it feeds.
+type row struct{ file, function string }
+
+var readmeRow = regexp.MustCompile("(?m)^\\| `([^`]+\\.json)` \\| `([^`]+)` \\|")
+
+func readmeRows(t *testing.T) []row {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "events", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []row
+	for _, m := range readmeRow.FindAllStringSubmatch(string(b), -1) {
+		rows = append(rows, row{file: m[1], function: m[2]})
+	}
+	return rows
+}
+
+func TestEverySampleHasAREADMERowNamingAFunction(t *testing.T) {
+	rows := readmeRows(t)
+	listed := map[string]bool{}
+	folders, _ := emulate.Functions(root)
+	for _, r := range rows {
+		listed[r.file] = true
+		if !fileExists(filepath.Join(root, "events", r.file)) {
+			t.Errorf("events/README.md lists %s, which does not exist", r.file)
+		}
+		if !slices.Contains(folders, r.function) {
+			t.Errorf("events/README.md says %s feeds %s, which is not a folder of functions/", r.file, r.function)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "events", "*", "*.json"))
+	for _, f := range files {
+		rel, _ := filepath.Rel(filepath.Join(root, "events"), f)
+		if !listed[filepath.ToSlash(rel)] {
+			t.Errorf("events/%s has no row in events/README.md saying which function it feeds", filepath.ToSlash(rel))
+		}
+	}
+}
+
+// expect is what a sample's invocation must answer. A direct invocation either
+// succeeds with fields set (and absent ones missing) or fails with errorType;
+// an HTTP trigger event answers an HTTP status, with an Alibaba error Code
+// when it fails.
+type expect struct {
+	errorType string
+	fields    []string
+	absent    []string
+	status    int
+	code      string
+}
+
+var ciphertextFields = []string{"RequestId", "KeyId", "KeyVersionId", "CiphertextBlob"}
+
+// expectations covers every sample; a new sample needs a line here.
+var expectations = map[string]expect{
+	"direct-generate-data-key-without-plaintext.json": {fields: ciphertextFields, absent: []string{"Plaintext"}},
+	"direct-generate-data-key.json":                   {fields: append([]string{"Plaintext"}, ciphertextFields...)},
+	"direct-encrypt.json":                             {fields: ciphertextFields},
+	"direct-decrypt.json":                             {errorType: core.CodeInvalidCiphertext},
+	"direct-re-encrypt.json":                          {errorType: core.CodeInvalidCiphertext},
+	"direct-create-key.json":                          {fields: []string{"RequestId", "KeyMetadata"}},
+	"direct-describe-key.json":                        {fields: []string{"RequestId", "KeyMetadata"}},
+	"direct-get-partition-data-key.json":              {fields: append([]string{"PartitionId", "EncryptionContext"}, ciphertextFields...), absent: []string{"Plaintext"}},
+
+	"function-url-generate-data-key-without-plaintext.json": {status: 200},
+	"apigw-http-describe-key.json":                          {status: 200},
+	"apigw-rest-encrypt.json":                               {status: 200},
+	"function-url-decrypt-refuses-generate-data-key.json":   {status: 400, code: core.CodeInvalidParameter},
+	"http-generate-data-key-without-plaintext.json":         {status: 200},
+	"http-encrypt-form.json":                                {status: 200},
+	"http-decrypt-refuses-generate-data-key.json":           {status: 400, code: core.CodeInvalidParameter},
+
+	"provision-direct.json":          {fields: []string{"Created", "Results"}},
+	"provision-sqs.json":             {fields: []string{"batchItemFailures"}},
+	"provision-sns.json":             {fields: []string{"Created"}},
+	"provision-eventbridge.json":     {fields: []string{"Created"}},
+	"provision-mns-queue.json":       {fields: []string{"Created"}},
+	"provision-mns-queue-batch.json": {fields: []string{"Created"}},
+	"provision-mns-topic.json":       {fields: []string{"Created"}},
+}
+
+// fixture is the state every function instance starts from: the workspace
+// (demo key, partition key, principals) plus a partition and a ciphertext made
+// under the workspace's root key.
+type fixture struct {
+	ws        *emulate.Workspace
+	blob      string // CiphertextBlob of plaintext under {"tenant":"acme"}
+	plaintext string // base64
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	ws, err := emulate.Prepare(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range ws.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	set, err := config.Read(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := config.Wire(ctx, set, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	admin := &core.Principal{Name: "fixture", AccessKeyID: "fixture", Policy: core.FullAccess()}
+	f := &fixture{ws: ws, plaintext: base64.StdEncoding.EncodeToString([]byte("data key for p-0001"))}
+	resp, err := svc.KMS.Handle(ctx, &core.Request{ID: "fixture", Action: "Encrypt", Caller: admin,
+		Params: core.Params{"KeyId": emulate.DemoAlias, "Plaintext": f.plaintext, "EncryptionContext": `{"tenant":"acme"}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.blob = resp.(*core.CiphertextResponse).CiphertextBlob
+	if _, _, err := svc.KMS.ProvisionPartition(ctx, admin, core.PartitionRequest{PartitionID: "p-0001", KeyID: set.PartitionKeyID}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// store gives an instance its own copy of the fixture's store: an embedded
+// store admits one process at a time.
+func (f *fixture) store(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(f.ws.StorePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "kms.db")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// env is a function's environment as a deployment gives it: only the api
+// function gets a principals file; the others answer what the platform
+// authorized.
+func (f *fixture) env(t *testing.T, function string) []string {
+	env := f.ws.EnvWithStore(f.store(t))
+	if function != "api" {
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "KMS_PRINCIPALS_FILE=") })
+	}
+	return env
+}
+
+func TestEverySampleUnderItsPlatformsEmulator(t *testing.T) {
+	f := newFixture(t)
+	rows := readmeRows(t)
+	for _, plat := range []struct{ name, dir string }{{"lambda", "aws"}, {"fc", "fc"}} {
+		t.Run(plat.name, func(t *testing.T) {
+			if plat.name == "lambda" && rie == "" {
+				t.Skipf("aws-lambda-rie is missing: %v", rieErr)
+			}
+			byFunction := map[string][]string{}
+			for _, r := range rows {
+				if strings.HasPrefix(r.file, plat.dir+"/") {
+					byFunction[r.function] = append(byFunction[r.function], r.file)
+				}
+			}
+			for fn, files := range byFunction {
+				t.Run(fn, func(t *testing.T) {
+					t.Parallel()
+					r := start(t, plat.name, fn, f.env(t, fn))
+					for _, file := range files {
+						checkSample(t, r, f, file)
+					}
+					checkExtras(t, r, f, fn)
+				})
+			}
+		})
+	}
+}
+
+// start runs a function binary under its platform's emulator until the test
+// ends, then checks that it closed its connections on the way out.
+func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bin := filepath.Join(binDir, fn)
+	var (
+		r   emulate.Runner
+		err error
+	)
+	if platform == "lambda" {
+		r, err = emulate.Lambda(ctx, rie, bin, env)
+	} else {
+		r, err = emulate.FC(ctx, fn, bin, env, 10*time.Second)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Stop(); err != nil {
+			t.Errorf("stopping %s: %v", fn, err)
+		}
+		// SIGTERM on Lambda, the pre-stop hook on FC: the service closes.
+		if !strings.Contains(r.Logs(), `"msg":"service closed"`) {
+			t.Errorf("%s did not close its service on shutdown; logs:\n%s", fn, r.Logs())
+		}
+	})
+	return r
+}
+
+func invoke(t *testing.T, r emulate.Runner, event []byte) emulate.Outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := r.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("invoke: %v\n%s", err, r.Logs())
+	}
+	return out
+}
+
+func checkSample(t *testing.T, r emulate.Runner, f *fixture, file string) {
+	t.Helper()
+	want, ok := expectations[filepath.Base(file)]
+	if !ok {
+		t.Errorf("events/%s has no expectation in functions_test.go", file)
+		return
+	}
+	event, err := os.ReadFile(filepath.Join(root, "events", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.status == 0 {
+		checkDirect(t, file, invoke(t, r, event), want)
+		return
+	}
+	// As shipped, signed by a sample principal in 2025: refused.
+	status, code := httpAnswer(t, file, invoke(t, r, event))
+	if status < 400 || code == "" {
+		t.Errorf("%s as shipped: HTTP %d %q; want an Alibaba error", file, status, code)
+	}
+	signed, err := emulate.Resign(event, f.ws.Caller, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, code = httpAnswer(t, file, invoke(t, r, signed)); status != want.status || code != want.code {
+		t.Errorf("%s re-signed: HTTP %d %q; want %d %q", file, status, code, want.status, want.code)
+	}
+}
+
+func checkDirect(t *testing.T, file string, out emulate.Outcome, want expect) {
+	t.Helper()
+	if want.errorType != "" {
+		if out.ErrorType != want.errorType || out.ErrorMessage == "" {
+			t.Errorf("%s: answered %s %q (%s); want function error %s", file, out.ErrorType, out.ErrorMessage, out.Payload, want.errorType)
+		}
+		return
+	}
+	if out.Failed() {
+		t.Errorf("%s: function error %s: %s", file, out.ErrorType, out.ErrorMessage)
+		return
+	}
+	var resp map[string]json.RawMessage
+	if err := json.Unmarshal(out.Payload, &resp); err != nil {
+		t.Errorf("%s: response %s is not a JSON object", file, out.Payload)
+		return
+	}
+	for _, k := range want.fields {
+		if v := resp[k]; len(v) == 0 || string(v) == `""` || string(v) == "null" {
+			t.Errorf("%s: response lacks %s: %s", file, k, out.Payload)
+		}
+	}
+	for _, k := range want.absent {
+		if _, ok := resp[k]; ok {
+			t.Errorf("%s: response carries %s: %s", file, k, out.Payload)
+		}
+	}
+}
+
+// httpAnswer decodes an HTTP trigger's answer: its status and the Code of an
+// Alibaba error body.
+func httpAnswer(t *testing.T, file string, out emulate.Outcome) (int, string) {
+	t.Helper()
+	if out.Failed() {
+		t.Fatalf("%s: an HTTP event ended in a function error %s: %s", file, out.ErrorType, out.ErrorMessage)
+	}
+	var resp struct {
+		StatusCode      int    `json:"statusCode"`
+		Body            string `json:"body"`
+		IsBase64Encoded bool   `json:"isBase64Encoded"`
+	}
+	if err := json.Unmarshal(out.Payload, &resp); err != nil || resp.StatusCode == 0 {
+		t.Fatalf("%s: answer %s is not an HTTP trigger response", file, out.Payload)
+	}
+	var body struct {
+		Code      string
+		RequestId string
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || body.RequestId == "" || resp.IsBase64Encoded {
+		t.Errorf("%s: body %q is not an Alibaba JSON response", file, resp.Body)
+	}
+	return resp.StatusCode, body.Code
+}
+
+// checkExtras runs what the shipped samples cannot show because it depends on
+// this installation's root key: decrypting for real, and re-encrypting.
+func checkExtras(t *testing.T, r emulate.Runner, f *fixture, fn string) {
+	t.Helper()
+	switch fn {
+	case "decrypt":
+		out := invoke(t, r, fmt.Appendf(nil, `{"CiphertextBlob":%q,"EncryptionContext":{"tenant":"acme"}}`, f.blob))
+		var resp struct{ Plaintext string }
+		_ = json.Unmarshal(out.Payload, &resp)
+		if out.Failed() || resp.Plaintext != f.plaintext {
+			t.Errorf("Decrypt of this installation's blob: %s %s %s", out.ErrorType, out.ErrorMessage, out.Payload)
+		}
+		out = invoke(t, r, fmt.Appendf(nil, `{"CiphertextBlob":%q,"EncryptionContext":{"tenant":"other"}}`, f.blob))
+		if out.ErrorType != core.CodeInvalidCiphertext {
+			t.Errorf("Decrypt under another context answered %s %s", out.ErrorType, out.Payload)
+		}
+	case "re-encrypt":
+		out := invoke(t, r, fmt.Appendf(nil, `{"CiphertextBlob":%q,"SourceEncryptionContext":{"tenant":"acme"},"DestinationKeyId":%q}`, f.blob, emulate.DemoAlias))
+		var resp struct{ CiphertextBlob string }
+		_ = json.Unmarshal(out.Payload, &resp)
+		if out.Failed() || resp.CiphertextBlob == "" || resp.CiphertextBlob == f.blob {
+			t.Errorf("ReEncrypt of this installation's blob: %s %s %s", out.ErrorType, out.ErrorMessage, out.Payload)
+		}
+	case "generate-data-key-without-plaintext":
+		// The platform's invoke permission grants this action only.
+		out := invoke(t, r, []byte(`{"Action":"Decrypt","CiphertextBlob":"AAAA"}`))
+		if out.ErrorType != core.CodeInvalidParameter {
+			t.Errorf("an event for another action answered %s %s", out.ErrorType, out.Payload)
+		}
+	case "api":
+		out := invoke(t, r, []byte(`{"Action":"CreateKey"}`))
+		if out.ErrorType != core.CodeInvalidParameter {
+			t.Errorf("a direct invocation of the api function answered %s %s", out.ErrorType, out.Payload)
+		}
+	}
+}
