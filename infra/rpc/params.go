@@ -71,15 +71,19 @@ func printable(name string) string {
 	return strings.ToValidUTF8(name, "?")
 }
 
-// actionOf returns the action and checks the API version. ACS3 requests carry
-// both in headers, signature 1.0 requests in parameters; when a request has
-// both, they must agree.
+// actionOf returns the action and checks the API version, from where the
+// request's signature covers them: the x-acs-action and x-acs-version headers of
+// an ACS3 request (with any Action/Version parameters agreeing), the Action and
+// Version parameters otherwise. A signature 1.0 request's x-acs-* headers are not
+// signed, so honouring them would let anyone replay a signed request as another
+// action.
 func actionOf(r *http.Request, params url.Values) (string, error) {
-	action, err := oneSource(r, params, "x-acs-action", "Action")
+	acs3 := strings.HasPrefix(r.Header.Get("Authorization"), "ACS3-")
+	action, err := oneSource(r, params, acs3, "x-acs-action", "Action")
 	if err != nil {
 		return action, err
 	}
-	version, err := oneSource(r, params, "x-acs-version", "Version")
+	version, err := oneSource(r, params, acs3, "x-acs-version", "Version")
 	if err != nil {
 		return action, err
 	}
@@ -92,9 +96,12 @@ func actionOf(r *http.Request, params url.Values) (string, error) {
 	return action, core.Errorf(core.CodeInvalidParameter, "The parameter Version is invalid: this service speaks API version %s only.", APIVersion)
 }
 
-func oneSource(r *http.Request, params url.Values, header, param string) (string, error) {
-	h := r.Header.Get(header)
+func oneSource(r *http.Request, params url.Values, acs3 bool, header, param string) (string, error) {
 	p := params.Get(param)
+	if !acs3 {
+		return p, nil
+	}
+	h := r.Header.Get(header)
 	if h != "" && p != "" && h != p {
 		return h, core.Errorf(core.CodeInvalidParameter, "The %s header and the %s parameter disagree.", header, param)
 	}
