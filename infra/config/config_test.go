@@ -1,0 +1,196 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestReadDefaults(t *testing.T) {
+	s, err := Read(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Platform != Local || s.ListenAddr != "127.0.0.1:8080" || s.DataDir != ".kmsless" ||
+		s.Store != "bolt://"+filepath.Join(".kmsless", "kms.db") || s.QPS != 1000 || s.Burst != 1000 ||
+		s.Region != "cn-hangzhou" || s.ClockSkew != 15*time.Minute || s.NonceTTL != 15*time.Minute ||
+		s.CacheTTL != time.Second || s.MaxBody != 1<<20 || s.RedisURL != "" {
+		t.Fatalf("defaults: %+v", s)
+	}
+}
+
+func TestReadDetectsPlatform(t *testing.T) {
+	for v, want := range map[string]Platform{"AWS_LAMBDA_RUNTIME_API": Lambda, "FC_RUNTIME_API": FC} {
+		s, err := Read(env(map[string]string{v: "127.0.0.1:9001"}))
+		if err != nil || s.Platform != want {
+			t.Fatalf("%s set: platform %q, %v", v, s.Platform, err)
+		}
+	}
+}
+
+func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
+	for name, val := range map[string]string{
+		"KMS_QPS_PER_USER":         "0",
+		"KMS_BURST":                "-1",
+		"KMS_CACHE_TTL":            "soon",
+		"KMS_CLOCK_SKEW":           "-5m",
+		"KMS_MAX_BODY":             "10",
+		"KMS_REDIS_FALLBACK_SHARE": "2",
+		"KMS_LOG_LEVEL":            "loud",
+	} {
+		_, err := Read(env(map[string]string{name: val}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: got %v, want an error naming the variable", name, val, err)
+		}
+	}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func localSettings(t *testing.T) Settings {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Read(env(map[string]string{"KMS_DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestLocalRunGeneratesRootKeyAndDevPrincipalOnce(t *testing.T) {
+	set := localSettings(t)
+	var logs bytes.Buffer
+	svc, err := Wire(context.Background(), set, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "GENERATED A NEW ROOT KEY") {
+		t.Fatalf("no loud warning about the generated root key: %s", logs.String())
+	}
+	dev := svc.DevPrincipal
+	if dev == nil || svc.Principals.Lookup(dev.AccessKeyID) == nil {
+		t.Fatal("no development principal")
+	}
+	key, err := os.ReadFile(filepath.Join(set.DataDir, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(set.DataDir, "root.key")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("root.key mode %v, want 0600", fi.Mode().Perm())
+	}
+	// The root key never reaches the log.
+	if strings.Contains(logs.String(), strings.TrimSpace(string(key))) {
+		t.Fatal("the root key was logged")
+	}
+	caller := dev
+	created, err := svc.KMS.Handle(context.Background(), &core.Request{Action: "CreateKey", Params: core.Params{}, Caller: caller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	blob, err := svc.KMS.Handle(context.Background(), &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": keyID}, Caller: caller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs.Reset()
+	again, err := Wire(context.Background(), set, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if strings.Contains(logs.String(), "GENERATED") {
+		t.Fatal("a second start generated another root key")
+	}
+	if again.DevPrincipal.AccessKeyID != dev.AccessKeyID {
+		t.Fatal("the development principal changed across restarts")
+	}
+	if _, err := again.KMS.Handle(context.Background(), &core.Request{Action: "Decrypt", Caller: again.DevPrincipal,
+		Params: core.Params{"CiphertextBlob": blob.(*core.CiphertextResponse).CiphertextBlob}}); err != nil {
+		t.Fatalf("after a restart the old blob does not decrypt: %v", err)
+	}
+}
+
+func TestCloudRuntimeNeverGeneratesARootKey(t *testing.T) {
+	set := localSettings(t)
+	set.Platform = Lambda
+	_, err := Wire(context.Background(), set, quiet())
+	if err == nil || !strings.Contains(err.Error(), "KMS_ROOT_KEY") {
+		t.Fatalf("got %v, want a start-up error naming KMS_ROOT_KEY", err)
+	}
+	if _, err := os.Stat(filepath.Join(set.DataDir, "root.key")); !os.IsNotExist(err) {
+		t.Fatal("a root key file was written in a cloud runtime")
+	}
+}
+
+func TestCloudRuntimeRequiresPrincipalsUnlessOptional(t *testing.T) {
+	set := localSettings(t)
+	set.Platform = FC
+	set.RootKey = base64.StdEncoding.EncodeToString(make([]byte, 32))
+	if _, err := Wire(context.Background(), set, quiet()); err == nil || !strings.Contains(err.Error(), "KMS_PRINCIPALS_FILE") {
+		t.Fatalf("got %v, want a start-up error naming KMS_PRINCIPALS_FILE", err)
+	}
+	svc, err := Wire(context.Background(), set, quiet(), PrincipalsOptional())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.DevPrincipal != nil {
+		t.Fatal("a cloud runtime made a development principal")
+	}
+}
+
+func TestRootKeyMustBe32BytesOfBase64(t *testing.T) {
+	for _, bad := range []string{"not base64!", base64.StdEncoding.EncodeToString(make([]byte, 16))} {
+		set := localSettings(t)
+		set.RootKey = bad
+		_, err := Wire(context.Background(), set, quiet())
+		if err == nil || !strings.Contains(err.Error(), "32 bytes") {
+			t.Fatalf("root key %q: got %v", bad, err)
+		}
+		if strings.Contains(err.Error(), bad) {
+			t.Fatal("the error repeats the root key")
+		}
+	}
+}
+
+func TestRootKeyFromFile(t *testing.T) {
+	set := localSettings(t)
+	path := filepath.Join(t.TempDir(), "root")
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set.RootKeyFile = path
+	svc, err := Wire(context.Background(), set, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if _, err := os.Stat(filepath.Join(set.DataDir, "root.key")); !os.IsNotExist(err) {
+		t.Fatal("a root key was generated although KMS_ROOT_KEY_FILE was set")
+	}
+}
+
+func TestUnknownStoreSchemeIsRefused(t *testing.T) {
+	set := localSettings(t)
+	set.Store = "mysql://x"
+	if _, err := Wire(context.Background(), set, quiet()); err == nil || !strings.Contains(err.Error(), "KMS_STORE") {
+		t.Fatalf("got %v, want an error naming KMS_STORE", err)
+	}
+}
