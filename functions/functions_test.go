@@ -26,7 +26,7 @@ import (
 
 var (
 	root   string // the module root
-	binDir string // one binary per function, built for this machine
+	binDir string // one binary per function, and hello, built for this machine
 	rie    string // aws-lambda-rie, or "" when it could not be found or installed
 	rieErr error
 )
@@ -54,7 +54,7 @@ func setup(m *testing.M) (int, error) {
 	// One go build for every function: it shares the compile work and keeps to
 	// the machine's cores. Host architecture, deployment flags.
 	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...")...)
+	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./scripts/hello")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -177,7 +177,7 @@ type fixture struct {
 	plaintext string // base64
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	ws, err := emulate.Prepare(ctx, t.TempDir())
@@ -214,7 +214,7 @@ func newFixture(t *testing.T) *fixture {
 
 // store gives an instance its own copy of the fixture's store: an embedded
 // store admits one process at a time.
-func (f *fixture) store(t *testing.T) string {
+func (f *fixture) store(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile(f.ws.StorePath)
 	if err != nil {
@@ -230,7 +230,7 @@ func (f *fixture) store(t *testing.T) string {
 // env is a function's environment as a deployment gives it: only the api
 // function gets a principals file; the others answer what the platform
 // authorized.
-func (f *fixture) env(t *testing.T, function string) []string {
+func (f *fixture) env(t testing.TB, function string) []string {
 	env := f.ws.EnvWithStore(f.store(t))
 	if function != "api" {
 		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "KMS_PRINCIPALS_FILE=") })

@@ -39,8 +39,8 @@ type Runner interface {
 	// Invoke sends one event and waits for the answer.
 	Invoke(ctx context.Context, event []byte) (Outcome, error)
 	// InitDuration is how long the function took to initialize, as the
-	// emulator measured it; zero until it is known (for the Lambda emulator,
-	// after the first invocation).
+	// emulator measured it; zero if it is not known (the Lambda emulator
+	// initializes on the first invocation).
 	InitDuration() time.Duration
 	// Logs is what the emulator and the function printed so far.
 	Logs() string
@@ -128,12 +128,17 @@ func outcome(body []byte, rt time.Duration) Outcome {
 }
 
 func (l *lambdaRunner) InitDuration() time.Duration {
-	m := initReport.FindStringSubmatch(l.logs.String())
-	if m == nil {
-		return 0
+	// The emulator's output reaches us through a pipe, a moment after the
+	// answer it accompanies: wait a little for the line.
+	for wait := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if m := initReport.FindStringSubmatch(l.logs.String()); m != nil {
+			ms, _ := strconv.ParseFloat(m[1], 64)
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+		if time.Now().After(wait) {
+			return 0
+		}
 	}
-	ms, _ := strconv.ParseFloat(m[1], 64)
-	return time.Duration(ms * float64(time.Millisecond))
 }
 
 func (l *lambdaRunner) Logs() string { return l.logs.String() }
