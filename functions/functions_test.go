@@ -60,25 +60,8 @@ func setup(m *testing.M) (int, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
 	}
-	rie, rieErr = findOrInstallRIE(tmp)
+	rie, rieErr = emulate.FindRIE(context.Background(), root)
 	return m.Run(), nil
-}
-
-// findOrInstallRIE looks where make installs the emulator, then on PATH, then
-// installs the pinned version into dir.
-func findOrInstallRIE(dir string) (string, error) {
-	if p := filepath.Join(root, ".tools", "bin", "aws-lambda-rie"); fileExists(p) {
-		return p, nil
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	cmd := exec.Command("go", "install", emulate.RIEPackage)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("aws-lambda-rie is not installed and go install failed: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "aws-lambda-rie"), nil
 }
 
 func fileExists(p string) bool {

@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -71,7 +70,7 @@ func run(fn, eventFile, plat, dir string, resign, verbose bool) error {
 	var r emulate.Runner
 	switch plat {
 	case "lambda":
-		rie, err := findRIE(root)
+		rie, err := emulate.FindRIE(ctx, root)
 		if err != nil {
 			return err
 		}
@@ -121,16 +120,4 @@ func pretty(b []byte) string {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 	return out.String()
-}
-
-// findRIE looks in the project's tool directory, then on PATH.
-func findRIE(root string) (string, error) {
-	local := filepath.Join(root, ".tools", "bin", "aws-lambda-rie")
-	if _, err := os.Stat(local); err == nil {
-		return local, nil
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("aws-lambda-rie is not installed: run  GOBIN=%s go install %s", filepath.Join(root, ".tools", "bin"), emulate.RIEPackage)
 }

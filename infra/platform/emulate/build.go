@@ -82,3 +82,22 @@ func Functions(root string) ([]string, error) {
 	}
 	return fns, nil
 }
+
+// FindRIE returns the Lambda emulator: the one in root/.tools/bin, else one on
+// PATH, else the pinned version freshly installed into root/.tools/bin.
+func FindRIE(ctx context.Context, root string) (string, error) {
+	bin := filepath.Join(root, ".tools", "bin")
+	local := filepath.Join(bin, "aws-lambda-rie")
+	if _, err := os.Stat(local); err == nil {
+		return local, nil
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p, nil
+	}
+	cmd := exec.CommandContext(ctx, "go", "install", RIEPackage)
+	cmd.Env = append(os.Environ(), "GOBIN="+bin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("aws-lambda-rie is not installed and go install %s failed: %v\n%s", RIEPackage, err, strings.TrimSpace(string(out)))
+	}
+	return local, nil
+}
