@@ -5,6 +5,10 @@
 //
 //	go run ./cmd/backfill-partitions -file ids.txt [-key alias/partitions] [-workers 8] [-access-key-id ID]
 //
+// By default it acts as the provision-partitions function does (allowed
+// GenerateDataKeyWithoutPlaintext only); -access-key-id names a principal of
+// KMS_PRINCIPALS_FILE instead, with its policy and QPS.
+//
 // It wires the service from the environment like the functions do, shows
 // progress on stderr, prints the final counts on stdout and exits 1 if any
 // partition failed.
@@ -13,7 +17,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	file := fs.String("file", "", "file of partition IDs, one per line (- for standard input)")
 	key := fs.String("key", "", "CMK for the partitions (default: KMS_PARTITION_KEY_ID, else alias/partitions)")
 	workers := fs.Int("workers", provision.DefaultWorkers, "partitions provisioned at once")
-	accessKeyID := fs.String("access-key-id", "", "principal to act as, from KMS_PRINCIPALS_FILE (default: the local development principal)")
+	accessKeyID := fs.String("access-key-id", "", "principal to act as, from KMS_PRINCIPALS_FILE (default: the provision-partitions function's own, allowed GenerateDataKeyWithoutPlaintext only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		return 1
 	}
 
-	svc, err := config.Load(ctx)
+	svc, err := config.Load(ctx, config.PrincipalsOptional())
 	if err != nil {
 		fmt.Fprintf(stderr, "backfill-partitions: %v\n", err)
 		return 1
@@ -120,19 +123,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	return 0
 }
 
-// principal is the caller the backfill acts as.
+// principal is the caller the backfill acts as: by default the one the
+// provision-partitions function runs as, so a backfill has exactly the
+// provisioner's rights; a principal of the file brings its own policy and QPS.
 func principal(svc *config.Service, accessKeyID string) (*core.Principal, error) {
-	if accessKeyID != "" {
-		p := svc.Principals.Lookup(accessKeyID)
-		if p == nil {
-			return nil, fmt.Errorf("no principal with AccessKeyId %q in the principals file", accessKeyID)
-		}
-		return p, nil
+	if accessKeyID == "" {
+		return provision.Caller(), nil
 	}
-	if svc.DevPrincipal != nil {
-		return svc.DevPrincipal, nil
+	p := svc.Principals.Lookup(accessKeyID)
+	if p == nil {
+		return nil, fmt.Errorf("no principal with AccessKeyId %q in the principals file", accessKeyID)
 	}
-	return nil, errors.New("name the principal to act as with -access-key-id (it needs kms:GenerateDataKeyWithoutPlaintext on the key)")
+	return p, nil
 }
 
 // readIDs reads one partition ID per line, trimming spaces and skipping blank

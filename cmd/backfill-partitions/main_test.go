@@ -162,3 +162,33 @@ func TestProgressPrintsPeriodicLinesElsewhere(t *testing.T) {
 		t.Fatal("carriage return in plain output")
 	}
 }
+
+func TestBackfillActsAsTheNamedPrincipal(t *testing.T) {
+	localEnv(t)
+	file := filepath.Join(t.TempDir(), "principals.yaml")
+	if err := os.WriteFile(file, []byte(`principals:
+  - name: reader
+    accessKeyId: LTAI5tReader00000001
+    accessKeySecret: reader-secret
+    policy: {Version: "1", Statement: [{Effect: Allow, Action: ["kms:Decrypt"], Resource: ["*"]}]}
+  - name: partition-provisioner
+    accessKeyId: LTAI5tProvisioner0001
+    accessKeySecret: provisioner-secret
+    policy: {Version: "1", Statement: [{Effect: Allow, Action: ["kms:GenerateDataKeyWithoutPlaintext"], Resource: ["*"]}]}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KMS_PRINCIPALS_FILE", file)
+	ctx := context.Background()
+	ids := writeIDs(t, []string{"p-1", "p-2"})
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"-file", ids, "-access-key-id", "LTAI5tReader00000001"}, &out, &errb, false); code != 1 ||
+		out.String() != "created=0 already_present=0 failed=2 not_attempted=0\n" || !strings.Contains(errb.String(), core.CodeNoPermission) {
+		t.Fatalf("as a reader: exit %d, %q\n%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"-file", ids, "-access-key-id", "LTAI5tProvisioner0001"}, &out, &errb, false); code != 0 ||
+		out.String() != "created=2 already_present=0 failed=0 not_attempted=0\n" {
+		t.Fatalf("as the provisioner: exit %d, %q\n%s", code, out.String(), errb.String())
+	}
+}

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/platform"
 	"github.com/kmsless/kmsless/infra/trigger"
@@ -18,9 +19,16 @@ const FunctionName = "provision-partitions"
 func Function(svc *config.Service) platform.Function {
 	p := New(Options{
 		KMS:          svc.KMS,
-		Caller:       trigger.InvokePrincipal(FunctionName, "GenerateDataKeyWithoutPlaintext"),
+		Caller:       Caller(),
 		DefaultKeyID: svc.Settings.PartitionKeyID,
 		Logger:       svc.Logger,
 	})
 	return platform.Function{Name: FunctionName, Handler: p.Handle}
+}
+
+// Caller is the principal provisioning runs as when the platform, not a
+// principals file, authorized the invoker: allowed GenerateDataKeyWithoutPlaintext
+// and nothing else.
+func Caller() *core.Principal {
+	return trigger.InvokePrincipal(FunctionName, "GenerateDataKeyWithoutPlaintext")
 }
