@@ -88,26 +88,22 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		}
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	case FCHTTP:
-		var e fcevents.HTTPTriggerEvent
+		var e fcHTTPEvent
 		if err := json.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
-		hc := e.TriggerContext.Http
-		m = message{method: deref(hc.Method), path: or(deref(e.RawPath), deref(hc.Path)), body: deref(e.Body),
-			base64: e.IsBase64Encoded != nil && *e.IsBase64Encoded, sourceIP: deref(hc.SourceIp), header: http.Header{}}
-		if e.QueryParameters != nil {
-			q := url.Values{}
-			for name, v := range *e.QueryParameters {
-				q.Set(name, v)
-			}
-			m.rawQuery = q.Encode()
+		hc := e.RequestContext.HTTP
+		m = message{method: hc.Method, path: or(e.RawPath, hc.Path), body: e.Body,
+			base64: e.IsBase64Encoded, sourceIP: hc.SourceIP, header: http.Header{}}
+		q := url.Values{}
+		for name, v := range e.QueryParameters {
+			q.Set(name, v)
 		}
-		if e.Headers != nil {
-			for name, v := range *e.Headers {
-				m.header.Set(name, v)
-			}
+		m.rawQuery = q.Encode()
+		for name, v := range e.Headers {
+			m.header.Set(name, v)
 		}
-		m.host = or(m.header.Get("Host"), deref(e.TriggerContext.DomainName))
+		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	default:
 		return nil, core.Errorf(core.CodeInvalidParameter, "The event is not an HTTP trigger event.")
 	}
@@ -142,15 +138,28 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 	return r, nil
 }
 
-func badEvent(k Kind) error {
-	return core.Errorf(core.CodeInvalidParameter, "The event does not decode as an %s event.", k)
+// fcHTTPEvent is the part of a Function Compute 3.0 HTTP trigger event a
+// request needs. Unlike API Gateway's, its query is queryParameters, and
+// requestContext.timeEpoch is a string; it is not decoded here, so neither its
+// type nor its absence can fail a request.
+type fcHTTPEvent struct {
+	RawPath         string            `json:"rawPath"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	Headers         map[string]string `json:"headers"`
+	QueryParameters map[string]string `json:"queryParameters"`
+	RequestContext  struct {
+		DomainName string `json:"domainName"`
+		HTTP       struct {
+			Method   string `json:"method"`
+			Path     string `json:"path"`
+			SourceIP string `json:"sourceIp"`
+		} `json:"http"`
+	} `json:"requestContext"`
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+func badEvent(k Kind) error {
+	return core.Errorf(core.CodeInvalidParameter, "The event does not decode as an %s event.", k)
 }
 
 func or(v, def string) string {

@@ -231,3 +231,14 @@ func TestRouterRefusesEventsTheFunctionDoesNotAnswer(t *testing.T) {
 		t.Errorf("direct event: %v, %v", v, err)
 	}
 }
+
+func TestNewRequestTakesFCTimeEpochAsAStringOrANumber(t *testing.T) {
+	for _, epoch := range []string{`"1748764800000"`, `1748764800000`} {
+		event := []byte(`{"version":"v1","rawPath":"/","body":"","isBase64Encoded":false,"headers":{"Host":"h.fcapp.run"},
+			"queryParameters":{"KeyId":"alias/x"},"requestContext":{"http":{"method":"GET","path":"/"},"timeEpoch":` + epoch + `}}`)
+		r, err := trigger.NewRequest(context.Background(), trigger.FCHTTP, event)
+		if err != nil || r.URL.Query().Get("KeyId") != "alias/x" || r.Host != "h.fcapp.run" {
+			t.Errorf("timeEpoch %s: %v", epoch, err)
+		}
+	}
+}
