@@ -49,9 +49,9 @@ func RequireRuntime(name string) {
 		return // Load reports a bad environment.
 	}
 	fmt.Fprintf(os.Stderr, `%[1]s answers invocations from AWS Lambda or Alibaba Cloud Function Compute; it has no local server.
-Run it under an emulator with a sample event:
-  make invoke FN=%[1]s EVENT=events/aws/direct-%[1]s.json
-  make invoke FN=%[1]s EVENT=events/fc/direct-%[1]s.json PLATFORM=fc
+Run it under an emulator with one of its sample events (events/README.md lists them):
+  make invoke FN=%[1]s EVENT=events/aws/<sample>.json              # aws-lambda-rie
+  make invoke FN=%[1]s EVENT=events/fc/<sample>.json PLATFORM=fc   # the FC emulator
 or serve every action over HTTP with: go run ./functions/api
 `, name)
 	os.Exit(2)
