@@ -17,8 +17,32 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard -- '*.go')
 
+# Figures, each beside a floor measured in the same run (see README, "Figures").
+BENCH = $(GO) test -run '^$$' -benchmem
 bench:
-	@eval "$$(scripts/services.sh)" && $(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./core/... ./infra/...
+	@eval "$$(scripts/services.sh)" && set -e && \
+	echo "== core: GenerateDataKeyWithoutPlaintext in process vs rand+seal (x-floor)" && \
+	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
+	echo "== sign: verifying one request" && \
+	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
+	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare) and without verification (x-unverified)" && \
+	$(BENCH) -bench HTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
+	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
+	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
+	$(BENCH) -bench . -benchtime 1s ./infra/store/bolt/ ./infra/store/postgres/ | grep -E '^Benchmark|^ok' && \
+	echo "== provisioning: partitions per second vs GenerateDataKeyWithoutPlaintext" && \
+	$(BENCH) -bench . -benchtime 5000x ./infra/provision/ | grep -E '^Benchmark' && \
+	echo "== functions: binary size and cold start under aws-lambda-rie vs hello-world" && \
+	scripts/bench-coldstart.sh | grep -E '^Benchmark|MB'
+
+# Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.
+build:
+	scripts/build.sh all
+
+# make invoke FN=<function> EVENT=events/<aws|fc>/<file>.json [PLATFORM=fc]
+invoke:
+	@scripts/invoke.sh "$(FN)" "$(EVENT)" "$(PLATFORM)"
 
 clean:
 	rm -rf dist bin

@@ -10,10 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/rpc"
 )
 
 var loadTime = flag.Duration("rpc.loadtime", 4*time.Second, "total load time per server in BenchmarkGenerateDataKeyWithoutPlaintextHTTP")
@@ -115,9 +119,10 @@ func bareHandler(aead cipher.AEAD) http.Handler {
 
 // BenchmarkGenerateDataKeyWithoutPlaintextHTTP drives the real handler and a
 // bare rand+seal handler with the same load generator, alternating in rounds so
-// both see the same machine, and reports the real handler's req/s, p50 and p99
-// and its throughput as a share of the bare handler's (x-bare). Requests to
-// both are signed as the SDK signs them (ACS3-HMAC-SHA256).
+// both see the same machine, and reports the real handler's req/s, p50 and p99,
+// its throughput as a share of the bare handler's (x-bare) and of the same
+// handler with signature verification off (x-unverified). Requests to all are
+// signed as the SDK signs them (ACS3-HMAC-SHA256).
 func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	e := newEnv(b, func(s *setup) {
 		s.opts.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -133,6 +138,15 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	}
 	bare := httptest.NewServer(bareHandler(aead))
 	defer bare.Close()
+	// The same service behind a handler that skips signature verification and
+	// nonces (it trusts the AccessKeyId), to price verification alone.
+	admin := e.dir.Lookup(adminID)
+	unverified := httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: e.dir,
+		Logger: slog.New(slog.DiscardHandler),
+		Authenticator: func(*http.Request, url.Values, []byte) (*core.Principal, string, error) {
+			return admin, "", nil
+		}}))
+	defer unverified.Close()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * loadClients, MaxIdleConnsPerHost: 2 * loadClients}}
 	defer client.CloseIdleConnections()
@@ -145,14 +159,15 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 			return r
 		}
 	}
-	realRequest, bareRequest := signed(e.srv.URL), signed(bare.URL)
+	realRequest, bareRequest, unverifiedRequest := signed(e.srv.URL), signed(bare.URL), signed(unverified.URL)
 
 	const rounds = 4
-	var realRes, bareRes loadResult
+	var realRes, bareRes, unverifiedRes loadResult
 	b.ResetTimer()
 	for range rounds {
 		bareRes.add(runLoad(b, client, *loadTime/rounds, bareRequest))
 		realRes.add(runLoad(b, client, *loadTime/rounds, realRequest))
+		unverifiedRes.add(runLoad(b, client, *loadTime/rounds, unverifiedRequest))
 	}
 	b.StopTimer()
 	b.ReportMetric(1e9/realRes.perSecond(), "ns/op")
@@ -163,4 +178,6 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	b.ReportMetric(bareRes.quantile(0.50), "bare-p50-µs")
 	b.ReportMetric(bareRes.quantile(0.99), "bare-p99-µs")
 	b.ReportMetric(realRes.perSecond()/bareRes.perSecond(), "x-bare")
+	b.ReportMetric(unverifiedRes.perSecond(), "unverified-req/s")
+	b.ReportMetric(realRes.perSecond()/unverifiedRes.perSecond(), "x-unverified")
 }
