@@ -134,6 +134,25 @@ func TestRefusedCallerCannotTellWhichKeysExist(t *testing.T) {
 	}
 }
 
+func TestRefusedCallerCannotTellWhichAliasesExist(t *testing.T) {
+	f := newSvcFixture(t)
+	a := f.createKey()
+	for _, name := range []string{"alias/present", "alias/other"} {
+		if _, err := f.as(f.admin, "CreateAlias", "AliasName", name, "KeyId", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onlyOther := allowOn("gen-other", []string{"kms:GenerateDataKeyWithoutPlaintext"}, f.svc.AliasARN("alias/other"))
+	for _, name := range []string{"alias/present", "alias/missing"} {
+		_, err := f.as(onlyOther, "GenerateDataKeyWithoutPlaintext", "KeyId", name)
+		mustCode(t, err, core.CodeNoPermission)
+	}
+	// A caller allowed on the alias is told it is missing.
+	anyAlias := allowOn("gen-aliases", []string{"kms:GenerateDataKeyWithoutPlaintext"}, f.svc.AliasARN("alias/*"))
+	_, err := f.as(anyAlias, "GenerateDataKeyWithoutPlaintext", "KeyId", "alias/missing")
+	mustCode(t, err, core.CodeAliasNotFound)
+}
+
 // authService is a service with the in-process limiter and nonce memory, as
 // the local endpoint wires it.
 func authService(t *testing.T, qps int) *core.Service {

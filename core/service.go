@@ -281,6 +281,12 @@ func (c *call) resolve(param string) (target, error) {
 		a, err := s.cache.Alias(c.ctx, ref, func(ctx context.Context) (Alias, error) { return s.store.GetAlias(ctx, ref) })
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
+				// Only a caller allowed on the alias learns that it does not
+				// exist; to anyone else a missing alias looks like one they may
+				// not use, so aliases cannot be probed.
+				if !c.req.Caller.Policy.Allowed(c.action, aliasARN) {
+					return target{}, c.denied()
+				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref)
 			}
 			return target{}, storeErr(err)
