@@ -219,31 +219,23 @@ func stateError(k *Key, want string) error {
 	return Errorf(CodeStateModifiedFailed, "The key %q is %s; it cannot be %s.", k.ID, k.State, want)
 }
 
-func (c *call) enableKey() (any, error) {
+// setState moves a key from one state to another; a key already in the target
+// state is left as it is, and any other state is a wrong transition.
+func (c *call) setState(from, to KeyState, verb string) (any, error) {
 	return c.changeKey(func(k *Key) error {
 		switch k.State {
-		case KeyEnabled:
+		case to:
 			return errUnchanged
-		case KeyDisabled:
-			k.State = KeyEnabled
+		case from:
+			k.State = to
 			return nil
 		}
-		return stateError(k, "enabled")
+		return stateError(k, verb)
 	})
 }
 
-func (c *call) disableKey() (any, error) {
-	return c.changeKey(func(k *Key) error {
-		switch k.State {
-		case KeyDisabled:
-			return errUnchanged
-		case KeyEnabled:
-			k.State = KeyDisabled
-			return nil
-		}
-		return stateError(k, "disabled")
-	})
-}
+func (c *call) enableKey() (any, error)  { return c.setState(KeyDisabled, KeyEnabled, "enabled") }
+func (c *call) disableKey() (any, error) { return c.setState(KeyEnabled, KeyDisabled, "disabled") }
 
 func (c *call) scheduleKeyDeletion() (any, error) {
 	days, ok, err := c.int("PendingWindowInDays", 7, 366)
