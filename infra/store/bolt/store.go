@@ -62,26 +62,47 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	// A file already laid out needs only a read: a write transaction syncs the
+	// disk twice, which every cold start would pay.
+	ready := false
+	err = db.View(func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+			if tx.Bucket(name) == nil {
+				return nil
 			}
 		}
-		meta := tx.Bucket(bucketMeta)
-		switch v := meta.Get([]byte("format")); {
-		case v == nil:
-			return meta.Put([]byte("format"), []byte(format))
-		case string(v) != format:
+		v := tx.Bucket(bucketMeta).Get([]byte("format"))
+		if v != nil && string(v) != format {
 			return fmt.Errorf("file layout %q is not the supported %q", v, format)
 		}
+		ready = v != nil
 		return nil
 	})
+	if err == nil && !ready {
+		err = db.Update(initialise)
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// initialise creates the buckets and records the file layout.
+func initialise(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get([]byte("format")); {
+	case v == nil:
+		return meta.Put([]byte("format"), []byte(format))
+	case string(v) != format:
+		return fmt.Errorf("file layout %q is not the supported %q", v, format)
+	}
+	return nil
 }
 
 // Close releases the file and its lock.
