@@ -4,6 +4,7 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"errors"
+	"strings"
 )
 
 // MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
@@ -29,6 +30,24 @@ func (c *call) dataKeySize() (int, error) {
 		size = n
 	}
 	return size, nil
+}
+
+// encodeBlob returns the base64 text of a CiphertextBlob in one allocation:
+// EncodeToString makes two (the encoded bytes, then the string copied from
+// them). Chunks of a multiple of 3 bytes encode without padding, so only the
+// last one may end in '='.
+func encodeBlob(blob []byte) string {
+	var sb strings.Builder
+	sb.Grow(base64.StdEncoding.EncodedLen(len(blob)))
+	var chunk [1024]byte
+	for len(blob) > 0 {
+		n := min(len(blob), len(chunk)/4*3)
+		m := base64.StdEncoding.EncodedLen(n)
+		base64.StdEncoding.Encode(chunk[:m], blob[:n])
+		sb.Write(chunk[:m])
+		blob = blob[n:]
+	}
+	return sb.String()
 }
 
 // sealed is the result of sealing under a key's primary version.
@@ -101,7 +120,7 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 		return nil, err
 	}
 	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+		CiphertextBlob: encodeBlob(res.blob)}, nil
 }
 
 func (c *call) generateDataKey() (any, error) {
@@ -117,7 +136,7 @@ func (c *call) generateDataKey() (any, error) {
 		return nil, err
 	}
 	return &DataKeyResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob), Plaintext: plaintext}, nil
+		CiphertextBlob: encodeBlob(res.blob), Plaintext: plaintext}, nil
 }
 
 func (c *call) encrypt() (any, error) {
@@ -141,7 +160,7 @@ func (c *call) encrypt() (any, error) {
 		return nil, err
 	}
 	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+		CiphertextBlob: encodeBlob(res.blob)}, nil
 }
 
 // opened is the result of opening a CiphertextBlob.
@@ -235,5 +254,5 @@ func (c *call) reEncrypt() (any, error) {
 		return nil, err
 	}
 	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(res.blob)}, nil
+		CiphertextBlob: encodeBlob(res.blob)}, nil
 }

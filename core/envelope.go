@@ -79,7 +79,7 @@ func (bl Blob) Open(aead cipher.AEAD, ctx EncryptionContext) ([]byte, error) {
 // SealBlob encrypts plaintext under a key version's AEAD and returns a version-1
 // CiphertextBlob. rand supplies the nonce.
 func SealBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, plaintext []byte) ([]byte, error) {
-	out, err := blobHeader(keyID, versionID, len(plaintext))
+	out, err := blobHeader(keyID, versionID, ctx, len(plaintext))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func SealBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx Enc
 // place, so no copy of the plaintext outlives the call. reveal, when not nil,
 // sees the plaintext just before it is sealed (GenerateDataKey returns it).
 func sealRandomBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, n int, reveal func([]byte)) ([]byte, error) {
-	out, err := blobHeader(keyID, versionID, n)
+	out, err := blobHeader(keyID, versionID, ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -114,13 +114,20 @@ func sealRandomBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, c
 }
 
 // blobHeader allocates a blob for ptLen bytes of plaintext and writes its header.
-// The returned slice ends after the (still empty) nonce.
-func blobHeader(keyID, versionID string, ptLen int) ([]byte, error) {
+// The returned slice ends after the (still empty) nonce. Its capacity also holds
+// the AAD that sealBlob builds past the sealed bytes: the AEAD is an interface,
+// so an AAD buffer of its own would escape to the heap, a second allocation on
+// every call.
+func blobHeader(keyID, versionID string, ctx EncryptionContext, ptLen int) ([]byte, error) {
 	if len(keyID) == 0 || len(keyID) > maxIDLen || len(versionID) == 0 || len(versionID) > maxIDLen {
 		return nil, errors.New("key or version ID length out of range")
 	}
 	hl := 3 + len(keyID) + len(versionID)
-	out := make([]byte, hl+nonceSize, hl+nonceSize+ptLen+tagSize)
+	aadLen := hl + 4
+	for k, v := range ctx {
+		aadLen += 8 + len(k) + len(v)
+	}
+	out := make([]byte, hl+nonceSize, hl+nonceSize+ptLen+tagSize+aadLen)
 	out[0] = blobVersion1
 	out[1] = byte(len(keyID))
 	copy(out[2:], keyID)
@@ -129,10 +136,12 @@ func blobHeader(keyID, versionID string, ptLen int) ([]byte, error) {
 	return out, nil
 }
 
-// sealBlob seals plaintext onto out (a header and nonce from blobHeader).
+// sealBlob seals plaintext onto out (a header and nonce from blobHeader). The
+// returned blob's capacity ends where the sealed bytes do, so an append to it
+// cannot reach the AAD kept after them.
 func sealBlob(aead cipher.AEAD, out []byte, ctx EncryptionContext, plaintext []byte) []byte {
 	hl := len(out) - nonceSize
-	var aadBuf [256]byte
-	aad := ctx.appendCanonical(append(aadBuf[:0], out[:hl]...))
-	return aead.Seal(out, out[hl:], plaintext, aad)
+	end := len(out) + len(plaintext) + tagSize
+	aad := ctx.appendCanonical(append(out[end:end], out[:hl]...))
+	return aead.Seal(out[:len(out):end], out[hl:], plaintext, aad)
 }
