@@ -14,9 +14,10 @@ import (
 // live for TTL; versions are immutable and live until evicted by size. Concurrent
 // misses for one entry cause one load.
 type Cache struct {
-	ttl   time.Duration
-	max   int
-	now   func() time.Time
+	ttl time.Duration
+	max int
+	// now is monotonic, or a test's clock.
+	now   func() time.Duration
 	group singleflight.Group
 
 	mu       sync.RWMutex
@@ -27,14 +28,14 @@ type Cache struct {
 
 type entry[T any] struct {
 	v       T
-	expires time.Time
+	expires time.Duration
 }
 
 // NewCache returns a cache whose key and alias entries expire after ttl and which
 // holds at most max entries of each kind.
 func NewCache(ttl time.Duration, max int) *Cache {
 	return &Cache{
-		ttl: ttl, max: max, now: time.Now,
+		ttl: ttl, max: max, now: monotonic,
 		keys:     make(map[string]entry[core.Key]),
 		aliases:  make(map[string]entry[core.Alias]),
 		versions: make(map[string]core.KeyVersion),
@@ -45,7 +46,7 @@ func lookup[T any](c *Cache, m map[string]entry[T], id string) (T, bool) {
 	c.mu.RLock()
 	e, ok := m[id]
 	c.mu.RUnlock()
-	if !ok || c.now().After(e.expires) {
+	if !ok || c.now() > e.expires {
 		var zero T
 		return zero, false
 	}
@@ -57,7 +58,7 @@ func store[T any](c *Cache, m map[string]entry[T], id string, v T) {
 	if len(m) >= c.max {
 		clear(m)
 	}
-	m[id] = entry[T]{v: v, expires: c.now().Add(c.ttl)}
+	m[id] = entry[T]{v: v, expires: c.now() + c.ttl}
 	c.mu.Unlock()
 }
 

@@ -8,21 +8,22 @@ import (
 // fakeClock is a settable time source for the structs' now field.
 type fakeClock struct {
 	mu sync.Mutex
-	t  time.Time
+	d  time.Duration
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	// Not zero, so that nothing passes only because "never set" reads as zero.
+	return &fakeClock{d: 1000 * time.Hour}
 }
 
-func (c *fakeClock) Now() time.Time {
+func (c *fakeClock) Now() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	return c.d
 }
 
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
+	c.d += d
 	c.mu.Unlock()
 }

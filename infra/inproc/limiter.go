@@ -12,19 +12,20 @@ import (
 // Limiter is a token bucket per key, in process memory. It implements
 // core.Limiter.
 type Limiter struct {
-	now     func() time.Time
+	// now is monotonic, or a test's clock.
+	now     func() time.Duration
 	mu      sync.Mutex
 	buckets map[string]*bucket
 }
 
 type bucket struct {
 	tokens float64
-	last   time.Time
+	last   time.Duration
 }
 
 // NewLimiter returns an empty limiter.
 func NewLimiter() *Limiter {
-	return &Limiter{now: time.Now, buckets: make(map[string]*bucket)}
+	return &Limiter{now: monotonic, buckets: make(map[string]*bucket)}
 }
 
 // Allow takes one token from key's bucket if it has one.
@@ -43,7 +44,7 @@ func (l *Limiter) Allow(_ context.Context, key string, lim core.Limit) (core.Lim
 		b = &bucket{tokens: burst, last: now}
 		l.buckets[key] = b
 	}
-	b.tokens = math.Min(burst, b.tokens+float64(now.Sub(b.last))/perToken)
+	b.tokens = math.Min(burst, b.tokens+float64(now-b.last)/perToken)
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
