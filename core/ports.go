@@ -69,13 +69,15 @@ type KeyStore interface {
 }
 
 // MetadataCache sits in front of the KeyStore on the hot path. Each method returns
-// the cached value or calls load (at most once per instance for concurrent misses)
-// and caches its result. Implementations hold only what the store holds: metadata
-// and root-key-wrapped material, never plaintext.
+// the cached value or calls load with the same names (at most once per instance
+// for concurrent misses) and caches its result. The loaders take the names, as
+// the KeyStore's getters do, so a caller passes one function bound once instead
+// of a closure per call, and a hit allocates nothing. Implementations hold only
+// what the store holds: metadata and root-key-wrapped material, never plaintext.
 type MetadataCache interface {
-	Key(ctx context.Context, id string, load func(context.Context) (Key, error)) (Key, error)
-	Alias(ctx context.Context, name string, load func(context.Context) (Alias, error)) (Alias, error)
-	Version(ctx context.Context, keyID, versionID string, load func(context.Context) (KeyVersion, error)) (KeyVersion, error)
+	Key(ctx context.Context, id string, load func(ctx context.Context, id string) (Key, error)) (Key, error)
+	Alias(ctx context.Context, name string, load func(ctx context.Context, name string) (Alias, error)) (Alias, error)
+	Version(ctx context.Context, keyID, versionID string, load func(ctx context.Context, keyID, versionID string) (KeyVersion, error)) (KeyVersion, error)
 	// InvalidateKey drops a key's metadata after a change, on this instance and
 	// (for shared caches) on every other within the cache's bound.
 	InvalidateKey(ctx context.Context, id string)

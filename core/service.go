@@ -46,6 +46,11 @@ type Service struct {
 	burst    int
 	nonceTTL time.Duration
 	ring     *keyring
+	// The store's getters, bound once: a method value made per call would be
+	// an allocation per cache lookup.
+	getKey     func(context.Context, string) (Key, error)
+	getAlias   func(context.Context, string) (Alias, error)
+	getVersion func(context.Context, string, string) (KeyVersion, error)
 }
 
 // New makes a Service from cfg.
@@ -57,6 +62,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, ring: newKeyring(4096),
+		getKey: cfg.Store.GetKey, getAlias: cfg.Store.GetAlias, getVersion: cfg.Store.GetVersion,
 	}
 	if s.cache == nil {
 		s.cache = noCache{}
@@ -278,7 +284,7 @@ func (c *call) resolve(param string) (target, error) {
 			return target{}, err
 		}
 		aliasARN := s.AliasARN(ref)
-		a, err := s.cache.Alias(c.ctx, ref, func(ctx context.Context) (Alias, error) { return s.store.GetAlias(ctx, ref) })
+		a, err := s.cache.Alias(c.ctx, ref, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
@@ -310,7 +316,7 @@ func (c *call) resolve(param string) (target, error) {
 // loadKey reads a key through the cache, destroying it first if its deletion
 // date has passed.
 func (s *Service) loadKey(ctx context.Context, id string) (Key, error) {
-	k, err := s.cache.Key(ctx, id, func(ctx context.Context) (Key, error) { return s.store.GetKey(ctx, id) })
+	k, err := s.cache.Key(ctx, id, s.getKey)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
@@ -354,9 +360,7 @@ func (s *Service) versionAEAD(ctx context.Context, keyID, versionID string) (cip
 	if a, ok := s.ring.get(rk); ok {
 		return a, nil
 	}
-	v, err := s.cache.Version(ctx, keyID, versionID, func(ctx context.Context) (KeyVersion, error) {
-		return s.store.GetVersion(ctx, keyID, versionID)
-	})
+	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -390,14 +394,14 @@ func (s *Service) primary(ctx context.Context, k Key) (string, cipher.AEAD, erro
 
 type noCache struct{}
 
-func (noCache) Key(ctx context.Context, _ string, load func(context.Context) (Key, error)) (Key, error) {
-	return load(ctx)
+func (noCache) Key(ctx context.Context, id string, load func(context.Context, string) (Key, error)) (Key, error) {
+	return load(ctx, id)
 }
-func (noCache) Alias(ctx context.Context, _ string, load func(context.Context) (Alias, error)) (Alias, error) {
-	return load(ctx)
+func (noCache) Alias(ctx context.Context, name string, load func(context.Context, string) (Alias, error)) (Alias, error) {
+	return load(ctx, name)
 }
-func (noCache) Version(ctx context.Context, _, _ string, load func(context.Context) (KeyVersion, error)) (KeyVersion, error) {
-	return load(ctx)
+func (noCache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (KeyVersion, error)) (KeyVersion, error) {
+	return load(ctx, keyID, versionID)
 }
 func (noCache) InvalidateKey(context.Context, string)   {}
 func (noCache) InvalidateAlias(context.Context, string) {}

@@ -62,12 +62,12 @@ func store[T any](c *Cache, m map[string]entry[T], id string, v T) {
 	c.mu.Unlock()
 }
 
-func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, id string, fn func(context.Context) (T, error)) (T, error) {
+func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
 	if v, ok := lookup(c, m, id); ok {
 		return v, nil
 	}
 	r, err, _ := c.group.Do(prefix+id, func() (any, error) {
-		v, err := fn(context.WithoutCancel(ctx))
+		v, err := fn(context.WithoutCancel(ctx), id)
 		if err != nil {
 			return v, err
 		}
@@ -78,17 +78,17 @@ func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, i
 }
 
 // Key implements core.MetadataCache.
-func (c *Cache) Key(ctx context.Context, id string, fn func(context.Context) (core.Key, error)) (core.Key, error) {
+func (c *Cache) Key(ctx context.Context, id string, fn func(context.Context, string) (core.Key, error)) (core.Key, error) {
 	return load(ctx, c, c.keys, "k\x00", id, fn)
 }
 
 // Alias implements core.MetadataCache.
-func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context) (core.Alias, error)) (core.Alias, error) {
+func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context, string) (core.Alias, error)) (core.Alias, error) {
 	return load(ctx, c, c.aliases, "a\x00", name, fn)
 }
 
 // Version implements core.MetadataCache.
-func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(context.Context) (core.KeyVersion, error)) (core.KeyVersion, error) {
+func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
 	id := keyID + "\x00" + versionID
 	c.mu.RLock()
 	v, ok := c.versions[id]
@@ -97,7 +97,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(co
 		return v, nil
 	}
 	r, err, _ := c.group.Do("v\x00"+id, func() (any, error) {
-		v, err := fn(context.WithoutCancel(ctx))
+		v, err := fn(context.WithoutCancel(ctx), keyID, versionID)
 		if err != nil {
 			return v, err
 		}

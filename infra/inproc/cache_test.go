@@ -3,6 +3,7 @@ package inproc
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,8 +23,8 @@ func testCache(ttl time.Duration, max int) (*Cache, *fakeClock) {
 // of the load that made it.
 type keyLoader struct{ n atomic.Int64 }
 
-func (l *keyLoader) load(id string) func(context.Context) (core.Key, error) {
-	return func(context.Context) (core.Key, error) {
+func (l *keyLoader) load(id string) func(context.Context, string) (core.Key, error) {
+	return func(context.Context, string) (core.Key, error) {
 		n := l.n.Add(1)
 		return core.Key{ID: id, Revision: n}, nil
 	}
@@ -39,7 +40,7 @@ func TestCacheLoadsOnceForConcurrentMisses(t *testing.T) {
 		started.Add(1)
 		done.Go(func() {
 			started.Done()
-			k, err := c.Key(context.Background(), "k1", func(context.Context) (core.Key, error) {
+			k, err := c.Key(context.Background(), "k1", func(context.Context, string) (core.Key, error) {
 				loads.Add(1)
 				<-release
 				return core.Key{ID: "k1", Description: "loaded"}, nil
@@ -82,7 +83,7 @@ func TestCacheEntriesExpireAfterTTL(t *testing.T) {
 	}
 
 	var aliasLoads int
-	loadAlias := func(context.Context) (core.Alias, error) {
+	loadAlias := func(context.Context, string) (core.Alias, error) {
 		aliasLoads++
 		return core.Alias{Name: "alias/a", KeyID: "k"}, nil
 	}
@@ -99,7 +100,7 @@ func TestCacheVersionsOutliveTheTTL(t *testing.T) {
 	c, clk := testCache(time.Second, 100)
 	ctx := context.Background()
 	loads := 0
-	load := func(context.Context) (core.KeyVersion, error) {
+	load := func(context.Context, string, string) (core.KeyVersion, error) {
 		loads++
 		return core.KeyVersion{KeyID: "k", VersionID: "v"}, nil
 	}
@@ -126,7 +127,10 @@ func TestCacheInvalidation(t *testing.T) {
 	}
 
 	aliasLoads := 0
-	loadAlias := func(context.Context) (core.Alias, error) { aliasLoads++; return core.Alias{Name: "k", KeyID: "x"}, nil }
+	loadAlias := func(context.Context, string) (core.Alias, error) {
+		aliasLoads++
+		return core.Alias{Name: "k", KeyID: "x"}, nil
+	}
 	c.Alias(ctx, "k", loadAlias)
 	c.InvalidateKey(ctx, "k")
 	c.Alias(ctx, "k", loadAlias)
@@ -144,7 +148,7 @@ func TestCacheDoesNotKeepErrors(t *testing.T) {
 	c, _ := testCache(time.Hour, 100)
 	ctx := context.Background()
 	calls := 0
-	load := func(context.Context) (core.Key, error) {
+	load := func(context.Context, string) (core.Key, error) {
 		calls++
 		if calls == 1 {
 			return core.Key{}, core.ErrUnavailable
@@ -164,7 +168,7 @@ func TestCacheLoadSurvivesTheCallerGivingUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var loadCtxErr error
-	_, err := c.Key(ctx, "k", func(lctx context.Context) (core.Key, error) {
+	_, err := c.Key(ctx, "k", func(lctx context.Context, _ string) (core.Key, error) {
 		loadCtxErr = lctx.Err()
 		return core.Key{ID: "k"}, nil
 	})
@@ -188,5 +192,31 @@ func TestCacheHoldsAtMostMaxEntries(t *testing.T) {
 	}
 	if k, _ := c.Key(ctx, "g", l.load("g")); k.Revision != 7 {
 		t.Errorf("the newest entry was not kept (load %d)", k.Revision)
+	}
+}
+
+// Callers pass one loader bound once (the store's getter), so the cache must
+// hand it the names it is asked for.
+func TestCacheLoadsWithTheNamesAsked(t *testing.T) {
+	c, _ := testCache(time.Hour, 100)
+	ctx := context.Background()
+	var got []string
+	k, _ := c.Key(ctx, "key-1", func(_ context.Context, id string) (core.Key, error) {
+		got = append(got, id)
+		return core.Key{ID: id}, nil
+	})
+	a, _ := c.Alias(ctx, "alias/a", func(_ context.Context, name string) (core.Alias, error) {
+		got = append(got, name)
+		return core.Alias{Name: name}, nil
+	})
+	v, _ := c.Version(ctx, "key-1", "v-1", func(_ context.Context, keyID, versionID string) (core.KeyVersion, error) {
+		got = append(got, keyID+"/"+versionID)
+		return core.KeyVersion{KeyID: keyID, VersionID: versionID}, nil
+	})
+	if want := []string{"key-1", "alias/a", "key-1/v-1"}; !slices.Equal(got, want) {
+		t.Errorf("loaders were asked for %q, want %q", got, want)
+	}
+	if k.ID != "key-1" || a.Name != "alias/a" || v.VersionID != "v-1" {
+		t.Errorf("cache answered %+v, %+v, %+v", k, a, v)
 	}
 }

@@ -81,38 +81,38 @@ func (c *Cache) redisKey(kind byte, name string) string {
 }
 
 // Key implements core.MetadataCache.
-func (c *Cache) Key(ctx context.Context, id string, load func(context.Context) (core.Key, error)) (core.Key, error) {
-	return c.local.Key(ctx, id, func(ctx context.Context) (core.Key, error) {
-		return through(ctx, c, c.redisKey(kindKey, id), load)
+func (c *Cache) Key(ctx context.Context, id string, load func(context.Context, string) (core.Key, error)) (core.Key, error) {
+	return c.local.Key(ctx, id, func(ctx context.Context, id string) (core.Key, error) {
+		return through(ctx, c, c.redisKey(kindKey, id), func(ctx context.Context) (core.Key, error) { return load(ctx, id) })
 	})
 }
 
 // Alias implements core.MetadataCache.
-func (c *Cache) Alias(ctx context.Context, name string, load func(context.Context) (core.Alias, error)) (core.Alias, error) {
-	return c.local.Alias(ctx, name, func(ctx context.Context) (core.Alias, error) {
-		return through(ctx, c, c.redisKey(kindAlias, name), load)
+func (c *Cache) Alias(ctx context.Context, name string, load func(context.Context, string) (core.Alias, error)) (core.Alias, error) {
+	return c.local.Alias(ctx, name, func(ctx context.Context, name string) (core.Alias, error) {
+		return through(ctx, c, c.redisKey(kindAlias, name), func(ctx context.Context) (core.Alias, error) { return load(ctx, name) })
 	})
 }
 
 // Version implements core.MetadataCache. Versions are immutable, so they need
 // no generation: any stored copy is right.
-func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(context.Context) (core.KeyVersion, error)) (core.KeyVersion, error) {
-	return c.local.Version(ctx, keyID, versionID, func(ctx context.Context) (core.KeyVersion, error) {
+func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
+	return c.local.Version(ctx, keyID, versionID, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 		key := c.redisKey(kindKey, keyID) + ":v:" + versionID
 		if !c.h.allow() {
-			return load(ctx)
+			return load(ctx, keyID, versionID)
 		}
 		s, err := c.rdb.Get(ctx, key).Result()
 		if err != nil && err != redis.Nil {
 			c.h.fail(err)
-			return load(ctx)
+			return load(ctx, keyID, versionID)
 		}
 		c.succeeded(ctx)
 		var v core.KeyVersion
 		if err == nil && json.Unmarshal([]byte(s), &v) == nil {
 			return v, nil
 		}
-		if v, err = load(ctx); err != nil {
+		if v, err = load(ctx, keyID, versionID); err != nil {
 			return v, err
 		}
 		b, _ := json.Marshal(v)

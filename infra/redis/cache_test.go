@@ -138,7 +138,7 @@ func TestFillRacingAChangeLeavesNoStaleEntry(t *testing.T) {
 	ctx := context.Background()
 	old := core.Key{ID: "k1", State: core.KeyEnabled, Revision: 1}
 	changed := core.Key{ID: "k1", State: core.KeyDisabled, Revision: 2}
-	got, err := a.Key(ctx, "k1", func(context.Context) (core.Key, error) {
+	got, err := a.Key(ctx, "k1", func(context.Context, string) (core.Key, error) {
 		// The store read returned the old key; before the reader can cache it,
 		// another instance stores a change and invalidates.
 		b.InvalidateKey(ctx, "k1")
@@ -148,7 +148,7 @@ func TestFillRacingAChangeLeavesNoStaleEntry(t *testing.T) {
 		t.Fatalf("the racing reader itself gets what it loaded: %+v, %v", got, err)
 	}
 	loaded := false
-	got, err = c.Key(ctx, "k1", func(context.Context) (core.Key, error) {
+	got, err = c.Key(ctx, "k1", func(context.Context, string) (core.Key, error) {
 		loaded = true
 		return changed, nil
 	})
