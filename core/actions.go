@@ -65,9 +65,7 @@ func Actions() []string {
 
 // collectionARN is the resource of actions on no particular key ("key" or
 // "alias").
-func (s *Service) collectionARN(kind string) string {
-	return "acs:kms:" + s.region + ":" + s.account + ":" + kind
-}
+func (s *Service) collectionARN(kind string) string { return s.arnPrefix + kind }
 
 func (c *call) createKey() (any, error) {
 	s := c.s

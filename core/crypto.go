@@ -190,7 +190,7 @@ func (c *call) open(blobParam, ctxParam string) (opened, error) {
 	if err != nil || !validKeyID(bl.KeyID) {
 		return opened{}, errInvalidCiphertext
 	}
-	if err := c.authorize(c.s.KeyARN(bl.KeyID)); err != nil {
+	if err := c.authorizeARN(c.s.keyARN(bl.KeyID)); err != nil {
 		return opened{}, err
 	}
 	k, err := c.s.loadKey(c.ctx, bl.KeyID)

@@ -79,13 +79,36 @@ func (p *Policy) Validate() error {
 // resources and denied on none of them. With no resources it answers whether the
 // action could be allowed on some resource.
 func (p *Policy) Allowed(action string, resources ...string) bool {
+	var buf [4]arn
+	rs := buf[:0]
+	for _, r := range resources {
+		rs = append(rs, arn{name: r})
+	}
+	return p.allowed(action, rs...)
+}
+
+// arn is a resource name in two parts, matched as their concatenation. The
+// service's ARNs share a prefix per region and account, so a request can be
+// checked against "…:key/" and a key ID without building that string.
+type arn struct{ prefix, name string }
+
+func (a arn) len() int { return len(a.prefix) + len(a.name) }
+
+func (a arn) at(i int) byte {
+	if i < len(a.prefix) {
+		return a.prefix[i]
+	}
+	return a.name[i-len(a.prefix)]
+}
+
+func (p *Policy) allowed(action string, resources ...arn) bool {
 	if p == nil {
 		return false
 	}
 	allowed := false
 	for i := range p.Statement {
 		st := &p.Statement[i]
-		if !matchAny(st.Action, action, true) {
+		if !matchAny(st.Action, arn{name: action}, true) {
 			continue
 		}
 		hit := len(resources) == 0
@@ -123,7 +146,7 @@ func hasStar(list []string) bool {
 	return false
 }
 
-func matchAny(patterns []string, s string, fold bool) bool {
+func matchAny(patterns []string, s arn, fold bool) bool {
 	for _, p := range patterns {
 		if match(p, s, fold) {
 			return true
@@ -134,7 +157,7 @@ func matchAny(patterns []string, s string, fold bool) bool {
 
 // Match reports whether s matches pattern, where * matches any run of characters
 // (including none) and ? any one character.
-func Match(pattern, s string) bool { return match(pattern, s, false) }
+func Match(pattern, s string) bool { return match(pattern, arn{name: s}, false) }
 
 func lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
@@ -143,12 +166,12 @@ func lower(c byte) byte {
 	return c
 }
 
-func match(pattern, s string, fold bool) bool {
+func match(pattern string, s arn, fold bool) bool {
 	// Iterative matching with one backtrack point: linear in practice, no recursion.
-	p, i := 0, 0
+	p, i, n := 0, 0, s.len()
 	star, mark := -1, 0
-	for i < len(s) {
-		switch {
+	for i < n {
+		switch c := s.at(i); {
 		case p < len(pattern) && pattern[p] == '*':
 			if p == len(pattern)-1 {
 				// A trailing * matches whatever is left ("kms:*", "*"): no
@@ -157,7 +180,7 @@ func match(pattern, s string, fold bool) bool {
 			}
 			star, mark = p, i
 			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lower(pattern[p]) == lower(s[i])):
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == c || fold && lower(pattern[p]) == lower(c)):
 			p++
 			i++
 		case star >= 0:

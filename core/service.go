@@ -51,6 +51,9 @@ type Service struct {
 	getKey     func(context.Context, string) (Key, error)
 	getAlias   func(context.Context, string) (Alias, error)
 	getVersion func(context.Context, string, string) (KeyVersion, error)
+	// arnPrefix is "acs:kms:<region>:<account>:", keyPrefix the same and
+	// "key/": made once, not per request.
+	arnPrefix, keyPrefix string
 }
 
 // New makes a Service from cfg.
@@ -85,6 +88,8 @@ func New(cfg Config) (*Service, error) {
 	if s.nonceTTL <= 0 {
 		s.nonceTTL = 15 * time.Minute
 	}
+	s.arnPrefix = "acs:kms:" + s.region + ":" + s.account + ":"
+	s.keyPrefix = s.arnPrefix + "key/"
 	return s, nil
 }
 
@@ -232,20 +237,26 @@ func (c *call) authorize(resources ...string) error {
 	return c.denied()
 }
 
-// KeyARN is the ARN of a key.
-func (s *Service) KeyARN(id string) string {
-	return "acs:kms:" + s.region + ":" + s.account + ":key/" + id
+// authorizeARN is authorize for ARNs held in parts, which the request path
+// checks without building their strings.
+func (c *call) authorizeARN(resources ...arn) error {
+	if c.req.Caller.Policy.allowed(c.action, resources...) {
+		return nil
+	}
+	return c.denied()
 }
+
+// KeyARN is the ARN of a key.
+func (s *Service) KeyARN(id string) string { return s.keyPrefix + id }
+
+// keyARN is KeyARN in parts.
+func (s *Service) keyARN(id string) arn { return arn{s.keyPrefix, id} }
 
 // AliasARN is the ARN of an alias ("alias/…").
-func (s *Service) AliasARN(name string) string {
-	return "acs:kms:" + s.region + ":" + s.account + ":" + name
-}
+func (s *Service) AliasARN(name string) string { return s.arnPrefix + name }
 
 // PartitionARN is the ARN of a partition record.
-func (s *Service) PartitionARN(id string) string {
-	return "acs:kms:" + s.region + ":" + s.account + ":partition/" + id
-}
+func (s *Service) PartitionARN(id string) string { return s.arnPrefix + "partition/" + id }
 
 // target is a key found from a KeyId parameter.
 type target struct {
@@ -261,8 +272,7 @@ func (c *call) resolve(param string) (target, error) {
 	}
 	s := c.s
 	if strings.HasPrefix(ref, "acs:kms:") {
-		prefix := "acs:kms:" + s.region + ":" + s.account + ":"
-		rest, ok := strings.CutPrefix(ref, prefix)
+		rest, ok := strings.CutPrefix(ref, s.arnPrefix)
 		switch {
 		case !ok:
 			return target{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", ref)
@@ -276,21 +286,21 @@ func (c *call) resolve(param string) (target, error) {
 	}
 	// At most an alias and a key: a stack array spares the hot path an
 	// allocation.
-	var buf [2]string
+	var buf [2]arn
 	resources := buf[:0]
 	keyID := ref
 	if strings.HasPrefix(ref, "alias/") {
 		if err := validAliasName(param, ref); err != nil {
 			return target{}, err
 		}
-		aliasARN := s.AliasARN(ref)
+		aliasARN := arn{s.arnPrefix, ref}
 		a, err := s.cache.Alias(c.ctx, ref, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.Allowed(c.action, aliasARN) {
+				if !c.req.Caller.Policy.allowed(c.action, aliasARN) {
 					return target{}, c.denied()
 				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref)
@@ -302,8 +312,8 @@ func (c *call) resolve(param string) (target, error) {
 	} else if !validKeyID(ref) {
 		return target{}, invalidParam(param, "it is not a key ID, alias or ARN")
 	}
-	resources = append(resources, s.KeyARN(keyID))
-	if err := c.authorize(resources...); err != nil {
+	resources = append(resources, s.keyARN(keyID))
+	if err := c.authorizeARN(resources...); err != nil {
 		return target{}, err
 	}
 	k, err := c.s.loadKey(c.ctx, keyID)
