@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -15,6 +17,8 @@ type action struct {
 	// ram is the action's name in policies ("kms:Encrypt"), made once here
 	// rather than on every request.
 	ram string
+	// index is the action's place in ramActions.
+	index int
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -48,11 +52,18 @@ func init() {
 		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
 		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
 	}
-	for name, a := range actionTable {
-		a.ram = "kms:" + name
+	names := slices.Sorted(maps.Keys(actionTable))
+	for i, name := range names {
+		a := actionTable[name]
+		a.ram, a.index = "kms:"+name, i
 		actionTable[name] = a
+		ramActions = append(ramActions, a.ram)
 	}
 }
+
+// ramActions lists the policy names of the actions, in the order of their
+// index: a compiled policy keeps its answers in this order.
+var ramActions []string
 
 // Actions lists the action names the service answers.
 func Actions() []string {

@@ -3,13 +3,18 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 )
 
 // Policy is a RAM policy document: statements that Allow or Deny actions on
-// resources. Deny beats Allow; nothing matching means deny.
+// resources. Deny beats Allow; nothing matching means deny. A Service works out
+// a policy's answer for each of its actions on first use, so a Policy must not
+// change once requests use it.
 type Policy struct {
 	Version   string      `json:"Version" yaml:"Version"`
 	Statement []Statement `json:"Statement" yaml:"Statement"`
+
+	ix atomic.Pointer[policyIndex]
 }
 
 // Statement is one rule of a Policy. Action and Resource accept a string or a list
@@ -135,6 +140,73 @@ func (p *Policy) allowed(action string, resources ...arn) bool {
 		allowed = true
 	}
 	return allowed
+}
+
+// policyIndex holds a policy's answers for each action of the service (by
+// action index), so the request path reads them instead of matching patterns.
+type policyIndex struct {
+	// some: the action may be allowed on some resource (the early check).
+	some []bool
+	// every: an Allow on "*" and no Deny of the action at all, so it is allowed
+	// on any resource without matching one.
+	every []bool
+}
+
+// index returns the policy's answers per action, working them out on first
+// use. Concurrent first uses may both work them out; the answers are the same.
+func (p *Policy) index() *policyIndex {
+	if ix := p.ix.Load(); ix != nil {
+		return ix
+	}
+	ix := &policyIndex{some: make([]bool, len(ramActions)), every: make([]bool, len(ramActions))}
+	for i, a := range ramActions {
+		ix.some[i] = p.allowed(a)
+		ix.every[i] = p.allowsEverywhere(a)
+	}
+	p.ix.Store(ix)
+	return ix
+}
+
+// allowsEverywhere reports whether action is allowed on every resource: some
+// Allow of it names "*" and no Deny names it. Then allowed answers true for any
+// resources, since nothing can refuse them.
+func (p *Policy) allowsEverywhere(action string) bool {
+	star := false
+	for i := range p.Statement {
+		st := &p.Statement[i]
+		if !matchAny(st.Action, arn{name: action}, true) {
+			continue
+		}
+		if st.Effect == "Deny" {
+			return false
+		}
+		star = star || hasStar(st.Resource)
+	}
+	return star
+}
+
+// mayAllow is Allowed(action) with no resources. ax is the action's index in
+// ramActions plus one; zero (a call made outside Handle) matches the patterns.
+func (p *Policy) mayAllow(ax int32, action string) bool {
+	if p == nil {
+		return false
+	}
+	if ax > 0 {
+		return p.index().some[ax-1]
+	}
+	return p.allowed(action)
+}
+
+// allowedAt is allowed, reading the index first when ax (as for mayAllow)
+// names the action.
+func (p *Policy) allowedAt(ax int32, action string, resources ...arn) bool {
+	if p == nil {
+		return false
+	}
+	if ax > 0 && p.index().every[ax-1] {
+		return true
+	}
+	return p.allowed(action, resources...)
 }
 
 func hasStar(list []string) bool {

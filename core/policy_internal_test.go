@@ -25,3 +25,43 @@ func TestSplitARNMatchesLikeItsConcatenation(t *testing.T) {
 		}
 	}
 }
+
+// The per-action answers a policy works out once must be the ones its
+// statements give, for every action, with and without resources, whatever
+// mix of Allow, Deny and wildcards it holds.
+func TestPolicyIndexAnswersAsTheStatements(t *testing.T) {
+	const key = "acs:kms:cn-hangzhou:1:key/key-a"
+	const alias = "acs:kms:cn-hangzhou:1:alias/a"
+	st := func(effect string, actions, resources []string) Statement {
+		return Statement{Effect: effect, Action: actions, Resource: resources}
+	}
+	all := []string{"*"}
+	policies := map[string][]Statement{
+		"full access":              {st("Allow", []string{"kms:*"}, all)},
+		"one action on any key":    {st("Allow", []string{"kms:GenerateDataKeyWithoutPlaintext"}, all)},
+		"one action on keys only":  {st("Allow", []string{"kms:GenerateDataKeyWithoutPlaintext"}, []string{"acs:kms:*:*:key/*"})},
+		"deny one key":             {st("Allow", []string{"kms:*"}, all), st("Deny", []string{"kms:Decrypt"}, []string{key})},
+		"deny everywhere":          {st("Allow", []string{"kms:*"}, all), st("Deny", []string{"kms:Generate*"}, all)},
+		"deny before allow":        {st("Deny", []string{"kms:describe*"}, []string{alias}), st("Allow", []string{"KMS:*"}, all)},
+		"allow star and a pattern": {st("Allow", []string{"kms:?ncrypt"}, []string{key}), st("Allow", []string{"*"}, all)},
+		"nothing":                  nil,
+	}
+	resourceSets := [][]string{nil, {key}, {alias, key}, {"acs:kms:cn-hangzhou:1:key"}}
+	for name, sts := range policies {
+		p := &Policy{Version: "1", Statement: sts}
+		for i, action := range ramActions {
+			if got, want := p.mayAllow(int32(i+1), action), p.Allowed(action); got != want {
+				t.Errorf("%s: early check of %s = %v, statements say %v", name, action, got, want)
+			}
+			for _, rs := range resourceSets {
+				arns := make([]arn, len(rs))
+				for j, r := range rs {
+					arns[j] = arn{name: r}
+				}
+				if got, want := p.allowedAt(int32(i+1), action, arns...), p.Allowed(action, rs...); got != want {
+					t.Errorf("%s: %s on %q = %v, statements say %v", name, action, rs, got, want)
+				}
+			}
+		}
+	}
+}

@@ -135,7 +135,7 @@ func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
 	if err := req.Params.check(); err != nil {
 		return nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, ax: int32(act.index + 1)}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -154,7 +154,7 @@ func (c *call) run(fn func(*call) (any, error)) (any, error) {
 	// Refuse early, before any store read, when the caller could not be allowed
 	// this action on any resource: an unauthorized caller learns nothing about
 	// which keys exist.
-	if !c.req.Caller.Policy.Allowed(c.action) {
+	if !c.req.Caller.Policy.mayAllow(c.ax, c.action) {
 		return nil, c.denied()
 	}
 	return fn(c)
@@ -222,7 +222,11 @@ type call struct {
 	req    *Request
 	p      Params
 	action string
-	dry    bool
+	// ax is the action's index in ramActions plus one, zero when the call
+	// was made outside Handle: policies then match the patterns. 32 bits keep
+	// call in a 64-byte allocation.
+	ax  int32
+	dry bool
 }
 
 func (c *call) denied() *Error {
@@ -231,16 +235,18 @@ func (c *call) denied() *Error {
 
 // authorize checks the caller's policy for this action on resources.
 func (c *call) authorize(resources ...string) error {
-	if c.req.Caller.Policy.Allowed(c.action, resources...) {
-		return nil
+	var buf [2]arn
+	rs := buf[:0]
+	for _, r := range resources {
+		rs = append(rs, arn{name: r})
 	}
-	return c.denied()
+	return c.authorizeARN(rs...)
 }
 
 // authorizeARN is authorize for ARNs held in parts, which the request path
 // checks without building their strings.
 func (c *call) authorizeARN(resources ...arn) error {
-	if c.req.Caller.Policy.allowed(c.action, resources...) {
+	if c.req.Caller.Policy.allowedAt(c.ax, c.action, resources...) {
 		return nil
 	}
 	return c.denied()
@@ -300,7 +306,7 @@ func (c *call) resolve(param string) (target, error) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.allowed(c.action, aliasARN) {
+				if !c.req.Caller.Policy.allowedAt(c.ax, c.action, aliasARN) {
 					return target{}, c.denied()
 				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref)
