@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -106,6 +107,20 @@ func (a arn) at(i int) byte {
 	return a.name[i-len(a.prefix)]
 }
 
+// indexByte returns the first index from i on where a holds c, or -1.
+func (a arn) indexByte(c byte, i int) int {
+	if i < len(a.prefix) {
+		if k := strings.IndexByte(a.prefix[i:], c); k >= 0 {
+			return i + k
+		}
+		i = len(a.prefix)
+	}
+	if k := strings.IndexByte(a.name[i-len(a.prefix):], c); k >= 0 {
+		return i + k
+	}
+	return -1
+}
+
 func (p *Policy) allowed(action string, resources ...arn) bool {
 	if p == nil {
 		return false
@@ -116,30 +131,44 @@ func (p *Policy) allowed(action string, resources ...arn) bool {
 		if !matchAny(st.Action, arn{name: action}, true) {
 			continue
 		}
-		hit := len(resources) == 0
-		for _, r := range resources {
-			if matchAny(st.Resource, r, false) {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			continue
-		}
-		if st.Effect == "Deny" {
-			if len(resources) == 0 {
-				// A Deny on some resources does not rule the action out
-				// everywhere; only a Deny on every resource does.
-				if hasStar(st.Resource) {
-					return false
-				}
-				continue
-			}
+		switch st.verdict(resources) {
+		case deny:
 			return false
+		case allow:
+			allowed = true
 		}
-		allowed = true
 	}
 	return allowed
+}
+
+type effect int8
+
+const (
+	none effect = iota
+	allow
+	deny
+)
+
+// verdict is what a statement naming the action says about resources.
+func (st *Statement) verdict(resources []arn) effect {
+	hit := len(resources) == 0
+	for _, r := range resources {
+		if matchAny(st.Resource, r, false) {
+			hit = true
+			break
+		}
+	}
+	switch {
+	case !hit:
+		return none
+	case st.Effect != "Deny":
+		return allow
+	case len(resources) == 0 && !hasStar(st.Resource):
+		// A Deny on some resources does not rule the action out
+		// everywhere; only a Deny on every resource does.
+		return none
+	}
+	return deny
 }
 
 // policyIndex holds a policy's answers for each action of the service (by
@@ -150,6 +179,9 @@ type policyIndex struct {
 	// every: an Allow on "*" and no Deny of the action at all, so it is allowed
 	// on any resource without matching one.
 	every []bool
+	// naming lists the statements whose Action matches the action, so only
+	// their resources are matched.
+	naming [][]int
 }
 
 // index returns the policy's answers per action, working them out on first
@@ -158,31 +190,33 @@ func (p *Policy) index() *policyIndex {
 	if ix := p.ix.Load(); ix != nil {
 		return ix
 	}
-	ix := &policyIndex{some: make([]bool, len(ramActions)), every: make([]bool, len(ramActions))}
+	n := len(ramActions)
+	ix := &policyIndex{some: make([]bool, n), every: make([]bool, n), naming: make([][]int, n)}
 	for i, a := range ramActions {
+		star := false
+		for j := range p.Statement {
+			st := &p.Statement[j]
+			if matchAny(st.Action, arn{name: a}, true) {
+				ix.naming[i] = append(ix.naming[i], j)
+				star = star || hasStar(st.Resource)
+			}
+		}
 		ix.some[i] = p.allowed(a)
-		ix.every[i] = p.allowsEverywhere(a)
+		ix.every[i] = star && !p.denies(ix.naming[i])
 	}
 	p.ix.Store(ix)
 	return ix
 }
 
-// allowsEverywhere reports whether action is allowed on every resource: some
-// Allow of it names "*" and no Deny names it. Then allowed answers true for any
-// resources, since nothing can refuse them.
-func (p *Policy) allowsEverywhere(action string) bool {
-	star := false
-	for i := range p.Statement {
-		st := &p.Statement[i]
-		if !matchAny(st.Action, arn{name: action}, true) {
-			continue
+// denies reports whether any of the statements is a Deny. With none, and an
+// Allow on "*", allowed answers true for any resources: nothing can refuse them.
+func (p *Policy) denies(stmts []int) bool {
+	for _, j := range stmts {
+		if p.Statement[j].Effect == "Deny" {
+			return true
 		}
-		if st.Effect == "Deny" {
-			return false
-		}
-		star = star || hasStar(st.Resource)
 	}
-	return star
+	return false
 }
 
 // mayAllow is Allowed(action) with no resources. ax is the action's index in
@@ -203,10 +237,23 @@ func (p *Policy) allowedAt(ax int32, action string, resources ...arn) bool {
 	if p == nil {
 		return false
 	}
-	if ax > 0 && p.index().every[ax-1] {
+	if ax <= 0 {
+		return p.allowed(action, resources...)
+	}
+	ix := p.index()
+	if ix.every[ax-1] {
 		return true
 	}
-	return p.allowed(action, resources...)
+	allowed := false
+	for _, j := range ix.naming[ax-1] {
+		switch p.Statement[j].verdict(resources) {
+		case deny:
+			return false
+		case allow:
+			allowed = true
+		}
+	}
+	return allowed
 }
 
 func hasStar(list []string) bool {
@@ -242,6 +289,11 @@ func match(pattern string, s arn, fold bool) bool {
 	// Iterative matching with one backtrack point: linear in practice, no recursion.
 	p, i, n := 0, 0, s.len()
 	star, mark := -1, 0
+	if k := len(pattern) - 1; !fold && k >= 0 && n > 0 && pattern[k] != '*' && pattern[k] != '?' && pattern[k] != s.at(n-1) {
+		// A pattern ending in a character matches only what ends in it:
+		// "acs:kms:*:*:key" is refused for a key's ARN without a walk.
+		return false
+	}
 	for i < n {
 		switch c := s.at(i); {
 		case p < len(pattern) && pattern[p] == '*':
@@ -258,6 +310,15 @@ func match(pattern string, s arn, fold bool) bool {
 		case star >= 0:
 			p = star + 1
 			mark++
+			if c := pattern[p]; !fold && c != '?' && c != '*' {
+				// What follows the star must start with c: jump to the next
+				// c rather than try each place in between ("acs:kms:*:*:key/*"
+				// crosses the region and account in two jumps). With none
+				// left, the star cannot end anywhere.
+				if mark = s.indexByte(c, mark); mark < 0 {
+					return false
+				}
+			}
 			i = mark
 		default:
 			return false

@@ -1,6 +1,10 @@
 package core
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 // The request path matches ARNs held as prefix and name; wherever the split
 // falls, the answer must be the one for the whole string.
@@ -62,6 +66,49 @@ func TestPolicyIndexAnswersAsTheStatements(t *testing.T) {
 					t.Errorf("%s: %s on %q = %v, statements say %v", name, action, rs, got, want)
 				}
 			}
+		}
+	}
+}
+
+// refMatch is glob matching by its definition, slow and plain: the oracle for
+// the matcher's shortcuts.
+func refMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if refMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && refMatch(pattern[1:], s[1:])
+	}
+	return s != "" && s[0] == pattern[0] && refMatch(pattern[1:], s[1:])
+}
+
+func TestMatchAgreesWithTheDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func(alphabet string, max int) string {
+		b := make([]byte, r.IntN(max+1))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 50000 {
+		p, s := word("ab:*?", 8), word("ab:", 10)
+		want := refMatch(p, s)
+		for k := 0; k <= len(s); k++ {
+			if got := match(p, arn{s[:k], s[k:]}, false); got != want {
+				t.Fatalf("match(%q, %q|%q) = %v, want %v", p, s[:k], s[k:], got, want)
+			}
+		}
+		if got := match(strings.ToUpper(p), arn{name: s}, true); got != want {
+			t.Fatalf("folded match(%q, %q) = %v, want %v", strings.ToUpper(p), s, got, want)
 		}
 	}
 }
