@@ -109,9 +109,9 @@ func TestNewClientRefusesBadURLsWithoutEchoingThePassword(t *testing.T) {
 
 // Every URL form reaches a real server of its kind and carries the shared state:
 // a change on one instance reaches the other, a nonce used on one is refused on
-// the other, and no call ever fell back (which would log a warning). On Redis
-// Cluster this also shows every script's keys share a hash slot: Cluster
-// refuses a script whose keys do not.
+// the other, concurrent admissions share a pipeline, and no call ever fell back
+// (which would log a warning). On Redis Cluster this also shows every script's
+// keys share a hash slot: Cluster refuses a script whose keys do not.
 func TestEachURLFormServesSharedState(t *testing.T) {
 	forms := []struct {
 		name  string
@@ -196,6 +196,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 			if strings.Contains(logs.String(), "redis unreachable") {
 				t.Fatalf("a call fell back:\n%s", logs)
 			}
+			queuedShareTheNextWrite(t, url)
 		})
 	}
 }

@@ -150,12 +150,15 @@ type counter struct {
 	mu    sync.Mutex
 	names map[string]int
 	total atomic.Int64
+	// writes counts network writes: a pipeline is one, whatever it holds.
+	writes atomic.Int64
 }
 
 func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.writes.Add(1)
 		c.add(cmd)
 		return next(ctx, cmd)
 	}
@@ -163,6 +166,7 @@ func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.writes.Add(1)
 		for _, cmd := range cmds {
 			c.add(cmd)
 		}
@@ -183,6 +187,7 @@ func (c *counter) reset() map[string]int {
 	old := c.names
 	c.names = map[string]int{}
 	c.total.Store(0)
+	c.writes.Store(0)
 	return old
 }
 

@@ -43,10 +43,12 @@ return {1, math.floor(diff / interval), 0, fresh}
 
 // Limiter holds every principal to its limit across all instances and remembers
 // signature nonces in Redis. It implements core.Limiter, core.NonceLimiter and
-// core.NonceStore. While Redis is unreachable each instance admits Share of the
+// core.NonceStore. Concurrent requests' admission scripts share pipelines (see
+// coalescer). While Redis is unreachable each instance admits Share of the
 // limit on its own and remembers nonces in its own memory.
 type Limiter struct {
 	rdb    redis.UniversalClient
+	batch  *coalescer
 	h      *health
 	prefix string
 	share  float64
@@ -56,7 +58,7 @@ type Limiter struct {
 
 func newLimiter(rdb redis.UniversalClient, h *health, o Options) *Limiter {
 	return &Limiter{
-		rdb: rdb, h: h, prefix: o.Prefix, share: o.FallbackShare,
+		rdb: rdb, h: h, batch: &coalescer{rdb: rdb, h: h}, prefix: o.Prefix, share: o.FallbackShare,
 		local: inproc.NewLimiter(), nonces: inproc.NewNonces(o.NonceMax),
 	}
 }
@@ -110,31 +112,26 @@ func (l *Limiter) admit(ctx context.Context, key string, lim core.Limit, nonce s
 		return core.LimitResult{Allowed: true}, fresh, err
 	}
 	if l.h.allow() {
-		keys := []string{l.bucketKey(key)}
+		nonceKey := ""
 		if nonce != "" {
 			rest, ok := strings.CutPrefix(nonce, key+":")
 			if !ok {
 				rest = nonce
 			}
-			keys = append(keys, l.nonceKey(key, rest))
+			nonceKey = l.nonceKey(key, rest)
 		}
-		r, err := admitScript.Run(ctx, l.rdb, keys,
-			max(lim.Burst, 1), lim.Rate, lim.Period.Microseconds(), max(ttl.Milliseconds(), 1)).Int64Slice()
-		if err == nil && len(r) != 4 {
-			err = errors.New("admission script: unexpected reply")
-		}
+		r, err := l.batch.run(ctx, newAdmission(l.bucketKey(key), nonceKey,
+			[4]any{max(lim.Burst, 1), lim.Rate, lim.Period.Microseconds(), max(ttl.Milliseconds(), 1)}))
 		if err == nil {
-			l.h.ok()
 			return core.LimitResult{
 				Allowed:    r[0] == 1,
 				Remaining:  int(r[1]),
 				RetryAfter: time.Duration(r[2]) * time.Microsecond,
 			}, r[3] == 1, nil
 		}
-		if ctx.Err() != nil {
-			return core.LimitResult{}, false, ctx.Err()
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return core.LimitResult{}, false, err
 		}
-		l.h.fail(err)
 	}
 	res, _ := l.local.Allow(ctx, key, l.fallback(lim))
 	if !res.Allowed || nonce == "" {

@@ -137,8 +137,9 @@ func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
 	}
 }
 
-// On a warm cache a request costs one Redis command: the admission script that
-// takes a token and records the nonce.
+// On a warm cache a request costs one Redis command, the admission script
+// that takes a token and records the nonce, and at most one write: concurrent
+// requests share writes.
 func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
 	f := newFleet(t, fleetConfig{n: 1, opts: redisx.Options{CacheTTL: time.Minute}})
 	n := f.nodes[0]
@@ -149,18 +150,33 @@ func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n.count.reset()
-	const requests = 100
-	for range requests {
-		if _, err := n.generate(p, id); err != nil {
-			t.Fatal(err)
+	const workers, each = 8, 25
+	concurrently := func() {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for range each {
+					if _, err := n.generate(p, id); err != nil {
+						t.Error(err)
+					}
+				}
+			})
 		}
+		wg.Wait()
 	}
-	total := n.count.total.Load()
+	concurrently() // and open the connections concurrency needs
+	n.count.reset()
+	concurrently()
+	const requests = workers * each
+	total, writes := n.count.total.Load(), n.count.writes.Load()
 	names := n.count.reset()
 	if total != requests || names["evalsha"] != requests {
 		t.Fatalf("%d warm requests sent %d Redis commands %v, want one evalsha each", requests, total, names)
 	}
+	if writes > requests {
+		t.Fatalf("%d warm requests took %d writes to Redis, want at most one each", requests, writes)
+	}
+	t.Logf("%d warm requests from %d callers: %d commands in %d writes", requests, workers, total, writes)
 }
 
 // The plain NonceStore (for a service wired with a separate limiter) shares
