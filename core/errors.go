@@ -3,7 +3,6 @@ package core
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -33,29 +32,31 @@ const (
 	CodeServiceUnavailableTemporary = "ServiceUnavailableTemporary"
 )
 
+// codeStatus is the HTTP status of each code (DESIGN.md's error table). Plain
+// numbers keep core free of net/http.
 var codeStatus = map[string]int{
-	CodeInvalidParameter:            http.StatusBadRequest,
-	CodeMissingParameter:            http.StatusBadRequest,
-	CodeIncompleteSignature:         http.StatusBadRequest,
-	CodeSignatureDoesNotMatch:       http.StatusBadRequest,
-	CodeIllegalTimestamp:            http.StatusBadRequest,
-	CodeSignatureNonceUsed:          http.StatusBadRequest,
-	CodeInvalidCiphertext:           http.StatusBadRequest,
-	CodeAliasAlreadyExists:          http.StatusBadRequest,
-	CodeDryRunOperation:             http.StatusBadRequest,
-	CodeValidation:                  http.StatusBadRequest,
-	CodeNoPermission:                http.StatusForbidden,
-	CodeAccessDenied:                http.StatusForbidden,
-	CodeInvalidAccessKeyID:          http.StatusNotFound,
-	CodeKeyNotFound:                 http.StatusNotFound,
-	CodeAliasNotFound:               http.StatusNotFound,
-	CodePartitionNotFound:           http.StatusNotFound,
-	CodeDisabled:                    http.StatusConflict,
-	CodePendingDeletion:             http.StatusConflict,
-	CodeStateModifiedFailed:         http.StatusConflict,
-	CodeThrottling:                  http.StatusTooManyRequests,
-	CodeInternalFailure:             http.StatusInternalServerError,
-	CodeServiceUnavailableTemporary: http.StatusServiceUnavailable,
+	CodeInvalidParameter:            400,
+	CodeMissingParameter:            400,
+	CodeIncompleteSignature:         400,
+	CodeSignatureDoesNotMatch:       400,
+	CodeIllegalTimestamp:            400,
+	CodeSignatureNonceUsed:          400,
+	CodeInvalidCiphertext:           400,
+	CodeAliasAlreadyExists:          400,
+	CodeDryRunOperation:             400,
+	CodeValidation:                  400,
+	CodeNoPermission:                403,
+	CodeAccessDenied:                403,
+	CodeInvalidAccessKeyID:          404,
+	CodeKeyNotFound:                 404,
+	CodeAliasNotFound:               404,
+	CodePartitionNotFound:           404,
+	CodeDisabled:                    409,
+	CodePendingDeletion:             409,
+	CodeStateModifiedFailed:         409,
+	CodeThrottling:                  429,
+	CodeInternalFailure:             500,
+	CodeServiceUnavailableTemporary: 503,
 }
 
 // Error is a failure the caller is meant to see: a KMS error Code, the HTTP status
@@ -84,7 +85,7 @@ func (e *Error) Status() int {
 	if s, ok := codeStatus[e.Code]; ok {
 		return s
 	}
-	return http.StatusInternalServerError
+	return 500
 }
 
 // StatusOf reports the HTTP status for code (500 for an unknown code).
@@ -92,7 +93,7 @@ func StatusOf(code string) int {
 	if s, ok := codeStatus[code]; ok {
 		return s
 	}
-	return http.StatusInternalServerError
+	return 500
 }
 
 // AsError converts any error into the *Error a caller should see. Errors that are
