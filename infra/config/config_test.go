@@ -194,3 +194,53 @@ func TestUnknownStoreSchemeIsRefused(t *testing.T) {
 		t.Fatalf("got %v, want an error naming KMS_STORE", err)
 	}
 }
+
+// TestStoreNeverHoldsPlaintext runs the cryptographic actions on a wired local
+// service and then reads the store's file: neither a data key, nor a plaintext
+// given to Encrypt, nor the root key may appear in it.
+func TestStoreNeverHoldsPlaintext(t *testing.T) {
+	set := localSettings(t)
+	rootRaw := make([]byte, 32)
+	for i := range rootRaw {
+		rootRaw[i] = byte(0xA0 + i%16)
+	}
+	set.RootKey = base64.StdEncoding.EncodeToString(rootRaw)
+	svc, err := Wire(context.Background(), set, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, caller := context.Background(), svc.DevPrincipal
+	do := func(action string, p core.Params) any {
+		t.Helper()
+		r, err := svc.KMS.Handle(ctx, &core.Request{Action: action, Params: p, Caller: caller})
+		if err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		return r
+	}
+	keyID := do("CreateKey", core.Params{}).(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	do("CreateKeyVersion", core.Params{"KeyId": keyID})
+	secret := []byte("a plaintext that must stay out of the store")
+	var dataKeys [][]byte
+	for range 20 {
+		dk := do("GenerateDataKey", core.Params{"KeyId": keyID}).(*core.DataKeyResponse)
+		raw, _ := base64.StdEncoding.DecodeString(dk.Plaintext)
+		dataKeys = append(dataKeys, raw)
+		do("Encrypt", core.Params{"KeyId": keyID, "Plaintext": base64.StdEncoding.EncodeToString(secret)})
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(strings.TrimPrefix(set.Store, "bolt://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dk := range dataKeys {
+		if bytes.Contains(file, dk) || bytes.Contains(file, []byte(base64.StdEncoding.EncodeToString(dk))) {
+			t.Fatal("a data key is in the store")
+		}
+	}
+	if bytes.Contains(file, secret) || bytes.Contains(file, rootRaw) || bytes.Contains(file, []byte(set.RootKey)) {
+		t.Fatal("a plaintext or the root key is in the store")
+	}
+}
