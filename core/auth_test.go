@@ -1,13 +1,11 @@
 package core_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // allowOn is a principal allowed actions on resources and nothing else.
@@ -157,24 +155,7 @@ func TestRefusedCallerCannotTellWhichAliasesExist(t *testing.T) {
 // the local endpoint wires it.
 func authService(t *testing.T, qps int) *core.Service {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	raw, err := core.GenerateRootKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := core.NewRootKey(raw)
-	clear(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.New(core.Config{Store: store, Root: root, Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1000), QPS: qps})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := boltService(t, core.Config{Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1000), QPS: qps})
 	return svc
 }
 

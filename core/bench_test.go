@@ -4,13 +4,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // floorOp is the least any data-key call must do: draw a 32-byte key and a
@@ -70,24 +68,10 @@ func BenchmarkGenerateDataKeyWithoutPlaintextScoped(b *testing.B) {
 // machine: on a shared machine a floor measured once, before or after, can be
 // off by a factor of two.
 func benchDataKey(b *testing.B, policy *core.Policy) {
-	st, err := boltstore.Open(filepath.Join(b.TempDir(), "kms.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	root := make([]byte, 32)
-	_, _ = rand.Read(root)
-	rk, err := core.NewRootKey(root)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc, err := core.New(core.Config{
-		Store: st, Root: rk, Cache: inproc.NewCache(time.Minute, 1000),
+	svc, _ := boltService(b, core.Config{
+		Cache:   inproc.NewCache(time.Minute, 1000),
 		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 20),
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	caller := &core.Principal{Name: "bench", AccessKeyID: "LTAIbench", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: policy}
 	created, err := svc.Handle(background, &core.Request{Action: "CreateKey", Params: core.Params{}, Caller: caller})
 	if err != nil {

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // partitionFixture is a service on a real embedded store with one CMK behind
@@ -32,24 +30,7 @@ func partitionPolicy(actions []string, resources ...string) *core.Policy {
 
 func newPartitionFixture(t *testing.T, limiter core.Limiter) *partitionFixture {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	raw, err := core.GenerateRootKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := core.NewRootKey(raw)
-	clear(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.New(core.Config{Store: store, Root: root, Limiter: limiter})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, store := boltService(t, core.Config{Limiter: limiter})
 	f := &partitionFixture{
 		svc: svc, store: store,
 		admin: &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()},
