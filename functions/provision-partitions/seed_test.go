@@ -14,14 +14,12 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,12 +33,12 @@ import (
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/platform/emulate"
 	"github.com/kmsless/kmsless/infra/principals"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 // The seed's principals, as an operator writes them into the principals file.
@@ -608,35 +606,10 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// freshDatabase creates a database of its own on the test PostgreSQL server
-// (KMS_TEST_POSTGRES_URL, else the local default), dropped when the test ends.
+// freshDatabase creates a database of its own on the test PostgreSQL server,
+// dropped when the test ends.
 func freshDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("KMS_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("PostgreSQL (KMS_TEST_POSTGRES_URL): %v", err)
-	}
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	name := "kms_seed_" + hex.EncodeToString(suffix[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		_ = admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return storetest.PostgresDatabase(t, "kms_seed_")
 }
 
 // syncBuffer collects a process's output while the test reads it.

@@ -2,24 +2,19 @@ package provision_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/provision"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 // benchWorkers is the provisioner's default concurrency; the floor runs at the
@@ -124,38 +119,14 @@ func newEnvOnCached(b *testing.B, store core.KeyStore) *env {
 	return newEnvWith(b, kms, store)
 }
 
-// freshPostgres creates a database of its own on the test server
-// (KMS_TEST_POSTGRES_URL, else the local default) and drops it afterwards.
+// freshPostgres opens the store on a database of its own on the test server,
+// dropped afterwards.
 func freshPostgres(b *testing.B) core.KeyStore {
 	b.Helper()
-	base := os.Getenv("KMS_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Fatalf("PostgreSQL at KMS_TEST_POSTGRES_URL: %v", err)
-	}
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	name := "kms_provision_bench_" + hex.EncodeToString(suffix[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		b.Fatal(err)
-	}
-	u, err := url.Parse(base)
+	store, err := pgstore.Open(context.Background(), storetest.PostgresDatabase(b, "kms_provision_bench_"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	u.Path = "/" + name
-	store, err := pgstore.Open(ctx, u.String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = store.Close()
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		_ = admin.Close(ctx)
-	})
+	b.Cleanup(func() { _ = store.Close() })
 	return store
 }
