@@ -234,7 +234,7 @@ func TestThrottlingSetsRetryAfter(t *testing.T) {
 		}
 	}
 	code, msg := last.errorBody(t)
-	if last.status != http.StatusTooManyRequests || code != core.CodeThrottling || msg != "QPS Limit Exceeded" {
+	if last.status != http.StatusTooManyRequests || code != "Rejected.Throttling" || msg != "QPS Limit Exceeded" {
 		t.Fatalf("got %d %s %q", last.status, code, msg)
 	}
 	secs, err := strconv.Atoi(last.header.Get("Retry-After"))
