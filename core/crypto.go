@@ -187,13 +187,13 @@ func (c *call) open(blobParam, ctxParam string) (opened, error) {
 		return opened{}, err
 	}
 	bl, err := ParseBlob(raw)
-	if err != nil || !validKeyID(bl.KeyID) {
+	if err != nil {
 		return opened{}, errInvalidCiphertext
 	}
 	if err := c.authorizeARN(c.s.keyARN(bl.KeyID)); err != nil {
 		return opened{}, err
 	}
-	k, err := c.s.loadKey(c.ctx, bl.KeyID)
+	k, err := c.loadKey(bl.KeyID)
 	if err != nil {
 		var ke *Error
 		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {

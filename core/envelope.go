@@ -36,7 +36,9 @@ type Blob struct {
 }
 
 // ParseBlob splits a CiphertextBlob into its parts without opening it. It fails on
-// anything that is not a well-formed version-1 blob.
+// anything that is not a well-formed version-1 blob, including IDs of characters
+// no key or version ID has: the IDs are looked up before the blob is
+// authenticated, and a store must never be handed bytes such as NUL.
 func ParseBlob(b []byte) (Blob, error) {
 	if len(b) < 3 || b[0] != blobVersion1 {
 		return Blob{}, errMalformedBlob
@@ -48,6 +50,9 @@ func ParseBlob(b []byte) (Blob, error) {
 		return Blob{}, errMalformedBlob
 	}
 	keyID := string(b[i : i+kl])
+	if !validKeyID(keyID) {
+		return Blob{}, errMalformedBlob
+	}
 	i += kl
 	vl := int(b[i])
 	i++
@@ -55,6 +60,9 @@ func ParseBlob(b []byte) (Blob, error) {
 		return Blob{}, errMalformedBlob
 	}
 	versionID := string(b[i : i+vl])
+	if !validVersionID(versionID) {
+		return Blob{}, errMalformedBlob
+	}
 	i += vl
 	return Blob{
 		KeyID:     keyID,

@@ -161,6 +161,10 @@ func validKeyID(id string) bool {
 	return true
 }
 
+// validVersionID accepts the IDs of key versions: this service's are UUIDs, and
+// the characters of a key ID cover them and any imported form.
+func validVersionID(id string) bool { return validKeyID(id) }
+
 // validAliasName checks Alibaba's alias rule: "alias/" then 1–255 of
 // letters, digits, "_", "-" and "/".
 func validAliasName(param, name string) error {
