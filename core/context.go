@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,12 @@ func ParseEncryptionContext(name, text string) (EncryptionContext, error) {
 	}
 	if utf8.RuneCountInString(text) > MaxEncryptionContextLen {
 		return nil, invalidParam(name, "it is longer than %d characters", MaxEncryptionContextLen)
+	}
+	// encoding/json turns invalid UTF-8 and lone surrogate escapes into U+FFFD,
+	// so {"a":"\ud800"} and {"a":"\ufffd"} would decode to one context and open
+	// each other's blobs. Refuse them rather than guess.
+	if !utf8.ValidString(text) || hasLoneSurrogate(text) {
+		return nil, invalidParam(name, "it must be valid UTF-8 without lone surrogate escapes")
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 	tok, err := dec.Token()
@@ -58,6 +65,53 @@ func ParseEncryptionContext(name, text string) (EncryptionContext, error) {
 		return nil, invalidParam(name, "it has trailing data after the JSON object")
 	}
 	return ctx, nil
+}
+
+// hasLoneSurrogate reports whether JSON text holds a \u escape of a UTF-16
+// surrogate that is not half of a high-low pair. It reads escapes in order, so
+// an escaped backslash followed by "u" is not taken for an escape.
+func hasLoneSurrogate(text string) bool {
+	pendingHigh := false
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			if pendingHigh {
+				return true
+			}
+			continue
+		}
+		if i+1 >= len(text) {
+			return false // not JSON; the decoder refuses it
+		}
+		if text[i+1] != 'u' || i+6 > len(text) {
+			if pendingHigh {
+				return true
+			}
+			i++
+			continue
+		}
+		r, err := strconv.ParseUint(text[i+2:i+6], 16, 16)
+		if err != nil {
+			return false // not JSON; the decoder refuses it
+		}
+		i += 5
+		switch {
+		case 0xD800 <= r && r < 0xDC00:
+			if pendingHigh {
+				return true
+			}
+			pendingHigh = true
+		case 0xDC00 <= r && r < 0xE000:
+			if !pendingHigh {
+				return true
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return true
+			}
+		}
+	}
+	return pendingHigh
 }
 
 // appendCanonical appends the context's canonical encoding to b: the number of

@@ -32,7 +32,16 @@ func TestParseEncryptionContext(t *testing.T) {
 		{`{"a":"1"}x`, nil, false},
 		{`{"a":"1"}{}`, nil, false},
 		{`{'a':'1'}`, nil, false},
-		{"{\"a\":\"\xff\"}", core.EncryptionContext{"a": "\ufffd"}, true},
+		{"{\"a\":\"\xff\"}", nil, false},
+		{`{"a":"\ud800"}`, nil, false},
+		{`{"a":"\udfff"}`, nil, false},
+		{`{"a":"\ud800x"}`, nil, false},
+		{`{"a":"\ud800\n"}`, nil, false},
+		{`{"a":"\udc00\ud800"}`, nil, false},
+		{`{"\ud800":"a"}`, nil, false},
+		{`{"a":"\ufffd"}`, core.EncryptionContext{"a": "\ufffd"}, true},
+		{`{"a":"\ud83d\ude00"}`, core.EncryptionContext{"a": "\U0001F600"}, true},
+		{`{"a":"\\ud800"}`, core.EncryptionContext{"a": `\ud800`}, true},
 	}
 	for _, c := range cases {
 		got, err := core.ParseEncryptionContext("EncryptionContext", c.text)
