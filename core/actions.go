@@ -65,18 +65,14 @@ func init() {
 // index: a compiled policy keeps its answers in this order.
 var ramActions []string
 
-// Actions lists the action names the service answers.
+// Actions lists the action names the service answers, in sorted order.
 func Actions() []string {
-	names := make([]string, 0, len(actionTable))
-	for n := range actionTable {
-		names = append(names, n)
-	}
-	return names
+	return slices.Sorted(maps.Keys(actionTable))
 }
 
-// collectionARN is the resource of actions on no particular key ("key" or
-// "alias").
-func (s *Service) collectionARN(kind string) string { return s.arnPrefix + kind }
+// CollectionARN is the resource of actions on no particular key or alias:
+// CreateKey and ListKeys ("key"), ListAliases ("alias").
+func (s *Service) CollectionARN(kind string) string { return s.arnPrefix + kind }
 
 func (c *call) createKey() (any, error) {
 	s := c.s
@@ -110,7 +106,7 @@ func (c *call) createKey() (any, error) {
 			return nil, err
 		}
 	}
-	if err := c.authorize(s.collectionARN("key")); err != nil {
+	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
@@ -161,7 +157,7 @@ func (c *call) listKeys() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(c.s.collectionARN("key")); err != nil {
+	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
 	keys, total, err := c.s.store.ListKeys(c.ctx, page)
@@ -190,6 +186,15 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 			}
 			return Key{}, storeErr(err)
 		}
+		if s.deleted(k) {
+			// The one place a key past its deletion date is destroyed: a
+			// change, never a read.
+			if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+				return Key{}, storeErr(err)
+			}
+			s.cache.InvalidateKey(ctx, id)
+			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+		}
 		if err := fn(&k); err != nil {
 			if errors.Is(err, errUnchanged) {
 				return k, nil
@@ -214,6 +219,7 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 }
 
 func (c *call) changeKey(fn func(*Key) error) (any, error) {
+	c.changes = true
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
@@ -413,7 +419,9 @@ func (c *call) aliasName() (string, error) {
 }
 
 // aliasTarget reads AliasName and KeyId for CreateAlias and UpdateAlias and
-// authorizes the action on both the alias and the key.
+// authorizes the action on the alias and on the key. The target must be a key:
+// an alias naming an alias, in any spelling, would let a caller allowed on one
+// alias reach a key through it without the key's own authorization.
 func (c *call) aliasTarget() (string, Key, error) {
 	name, err := c.aliasName()
 	if err != nil {
@@ -422,21 +430,24 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if err := c.authorize(c.s.AliasARN(name)); err != nil {
 		return "", Key{}, err
 	}
-	ref, err := c.required("KeyId")
+	ref, err := c.parseRef("KeyId")
 	if err != nil {
 		return "", Key{}, err
 	}
-	if len(ref) > 6 && ref[:6] == "alias/" {
-		return "", Key{}, invalidParam("KeyId", "it must be a key ID, not an alias")
+	if ref.alias != "" {
+		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	t, err := c.resolve("KeyId")
+	if err := c.authorizeARN(c.s.keyARN(ref.keyID)); err != nil {
+		return "", Key{}, err
+	}
+	k, err := c.loadKey(ref.keyID)
 	if err != nil {
 		return "", Key{}, err
 	}
-	if t.key.State == KeyPendingDeletion {
-		return "", Key{}, Errorf(CodePendingDeletion, "The key %q is pending deletion.", t.key.ID)
+	if k.State == KeyPendingDeletion {
+		return "", Key{}, Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
 	}
-	return name, t.key, nil
+	return name, k, nil
 }
 
 func (c *call) createAlias() (any, error) {
@@ -498,7 +509,7 @@ func (c *call) listAliases() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(c.s.collectionARN("alias")); err != nil {
+	if err := c.authorize(c.s.CollectionARN("alias")); err != nil {
 		return nil, err
 	}
 	return c.aliasPage("", page, num, size)

@@ -227,6 +227,9 @@ type call struct {
 	// call in a 64-byte allocation.
 	ax  int32
 	dry bool
+	// changes is set by actions that change the key they resolve: they reach
+	// a key past its deletion date, so that mutate can destroy it.
+	changes bool
 }
 
 func (c *call) denied() *Error {
@@ -269,38 +272,65 @@ type target struct {
 	key Key
 }
 
-// resolve finds the key a KeyId parameter names (an ID, "alias/…" or an ARN of
-// either) and authorizes the action on it (and on the alias used, if any).
-func (c *call) resolve(param string) (target, error) {
+// keyRef is what a KeyId parameter names: a key ID, or an alias ("alias/…").
+type keyRef struct {
+	keyID, alias string
+}
+
+// parseRef reads a KeyId parameter: a key ID, "alias/…", or the ARN of either in
+// this region and account. Each spelling has one reading: "key/" in an ARN is
+// followed by a key ID, never by an alias.
+func (c *call) parseRef(param string) (keyRef, error) {
 	ref, err := c.required(param)
 	if err != nil {
-		return target{}, err
+		return keyRef{}, err
 	}
 	s := c.s
 	if strings.HasPrefix(ref, "acs:kms:") {
 		rest, ok := strings.CutPrefix(ref, s.arnPrefix)
-		switch {
-		case !ok:
-			return target{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", ref)
-		case strings.HasPrefix(rest, "key/"):
-			ref = strings.TrimPrefix(rest, "key/")
-		case strings.HasPrefix(rest, "alias/"):
-			ref = rest
-		default:
-			return target{}, invalidParam(param, "it is not a key or alias ARN")
+		if !ok {
+			return keyRef{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", ref)
 		}
+		if id, ok := strings.CutPrefix(rest, "key/"); ok {
+			if !validKeyID(id) {
+				return keyRef{}, invalidParam(param, "the key ARN does not end in a key ID")
+			}
+			return keyRef{keyID: id}, nil
+		}
+		if !strings.HasPrefix(rest, "alias/") {
+			return keyRef{}, invalidParam(param, "it is not a key or alias ARN")
+		}
+		ref = rest
 	}
+	if strings.HasPrefix(ref, "alias/") {
+		if err := validAliasName(param, ref); err != nil {
+			return keyRef{}, err
+		}
+		return keyRef{alias: ref}, nil
+	}
+	if !validKeyID(ref) {
+		return keyRef{}, invalidParam(param, "it is not a key ID, alias or ARN")
+	}
+	return keyRef{keyID: ref}, nil
+}
+
+// resolve finds the key a KeyId parameter names and authorizes the action on it,
+// and on the alias used, if any: a Deny on either refuses, an Allow on either
+// admits (see the README's policy section).
+func (c *call) resolve(param string) (target, error) {
+	ref, err := c.parseRef(param)
+	if err != nil {
+		return target{}, err
+	}
+	s := c.s
 	// At most an alias and a key: a stack array spares the hot path an
 	// allocation.
 	var buf [2]arn
 	resources := buf[:0]
-	keyID := ref
-	if strings.HasPrefix(ref, "alias/") {
-		if err := validAliasName(param, ref); err != nil {
-			return target{}, err
-		}
-		aliasARN := arn{s.arnPrefix, ref}
-		a, err := s.cache.Alias(c.ctx, ref, s.getAlias)
+	keyID := ref.keyID
+	if ref.alias != "" {
+		aliasARN := arn{s.arnPrefix, ref.alias}
+		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
@@ -309,44 +339,45 @@ func (c *call) resolve(param string) (target, error) {
 				if !c.req.Caller.Policy.allowedAt(c.ax, c.action, aliasARN) {
 					return target{}, c.denied()
 				}
-				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref)
+				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
 			}
 			return target{}, storeErr(err)
 		}
 		keyID = a.KeyID
 		resources = append(resources, aliasARN)
-	} else if !validKeyID(ref) {
-		return target{}, invalidParam(param, "it is not a key ID, alias or ARN")
 	}
 	resources = append(resources, s.keyARN(keyID))
 	if err := c.authorizeARN(resources...); err != nil {
 		return target{}, err
 	}
-	k, err := c.s.loadKey(c.ctx, keyID)
+	k, err := c.loadKey(keyID)
 	if err != nil {
 		return target{}, err
 	}
 	return target{key: k}, nil
 }
 
-// loadKey reads a key through the cache, destroying it first if its deletion
-// date has passed.
-func (s *Service) loadKey(ctx context.Context, id string) (Key, error) {
-	k, err := s.cache.Key(ctx, id, s.getKey)
+// loadKey reads a key through the cache. A key whose deletion date has passed
+// is gone to every caller, but reading it never deletes it: reads and DryRuns
+// write nothing. An action that changes the key gets it, and mutate destroys
+// it there.
+func (c *call) loadKey(id string) (Key, error) {
+	k, err := c.s.cache.Key(c.ctx, id, c.s.getKey)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 		}
 		return Key{}, storeErr(err)
 	}
-	if k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt) {
-		if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-			return Key{}, storeErr(err)
-		}
-		s.cache.InvalidateKey(ctx, id)
+	if c.s.deleted(k) && !c.changes {
 		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 	}
 	return k, nil
+}
+
+// deleted reports whether k's deletion window has ended.
+func (s *Service) deleted(k Key) bool {
+	return k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt)
 }
 
 func storeErr(err error) error {

@@ -348,6 +348,7 @@ func TestScheduledDeletionDestroysKeyOnceWindowPasses(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
 	f.ok("CreateAlias", "AliasName", "alias/doomed", "KeyId", id)
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse).CiphertextBlob
 	f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", "7")
 	if m := f.describe(id); m.KeyState != "PendingDeletion" || m.DeleteDate != "2026-03-08T12:00:00Z" {
 		t.Fatalf("scheduled: state %s, DeleteDate %s", m.KeyState, m.DeleteDate)
@@ -358,7 +359,20 @@ func TestScheduledDeletionDestroysKeyOnceWindowPasses(t *testing.T) {
 		t.Fatalf("a second before the date: %s", m.KeyState)
 	}
 	f.clock.Advance(time.Second)
+	// Past the date the key is gone to every reader, and reading it, DryRun
+	// included, writes nothing.
+	writes := f.store.writes.Load()
 	_, err := f.call("DescribeKey", "KeyId", id)
+	mustCode(t, err, core.CodeKeyNotFound)
+	_, err = f.call("Decrypt", "CiphertextBlob", blob, "DryRun", "true")
+	mustCode(t, err, core.CodeValidation)
+	_, err = f.call("GenerateDataKey", "KeyId", "alias/doomed", "DryRun", "true")
+	mustCode(t, err, core.CodeKeyNotFound)
+	if n := f.store.writes.Load() - writes; n != 0 {
+		t.Fatalf("reads of an expired key made %d store writes", n)
+	}
+	// The next change of the key destroys it.
+	_, err = f.call("CancelKeyDeletion", "KeyId", id)
 	mustCode(t, err, core.CodeKeyNotFound)
 	if _, err := f.store.GetKey(background, id); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("the key is still in the store: %v", err)
