@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -492,4 +493,16 @@ func TestUnknownActionAndMissingCaller(t *testing.T) {
 	mustCode(t, err, core.CodeMissingParameter)
 	_, err = f.svc.Handle(background, &core.Request{Action: "ListKeys"})
 	mustCode(t, err, core.CodeNoPermission)
+}
+
+func TestActionsAreListedInOneSortedOrder(t *testing.T) {
+	first := core.Actions()
+	if !slices.IsSorted(first) || len(first) == 0 {
+		t.Fatalf("Actions() = %v, want a sorted list", first)
+	}
+	for range 20 {
+		if got := core.Actions(); !slices.Equal(got, first) {
+			t.Fatalf("Actions() changed between calls: %v then %v", first, got)
+		}
+	}
 }
