@@ -39,8 +39,9 @@ type PartitionRequest struct {
 }
 
 // ValidPartitionID reports whether id is a partition ID: 1 to 128 ASCII letters,
-// digits and "-", "_", ".", ":", "/". The set keeps IDs safe inside a resource
-// ARN and a policy pattern (no "*" or "?") and in log lines.
+// digits and "-", "_", ".". The set keeps IDs safe inside a resource ARN and in
+// log lines, and without "/" or ":" no policy pattern written for keys or
+// aliases ("…:key/*") can match a partition's ARN.
 func ValidPartitionID(id string) bool {
 	if id == "" || len(id) > MaxPartitionIDLen {
 		return false
@@ -48,7 +49,7 @@ func ValidPartitionID(id string) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '_' || c == '.' || c == ':' || c == '/') {
+			c == '-' || c == '_' || c == '.') {
 			return false
 		}
 	}
@@ -60,7 +61,7 @@ func checkPartitionID(param, id string) error {
 		return missingParam(param)
 	}
 	if !ValidPartitionID(id) {
-		return invalidParam(param, "it must be 1 to %d letters, digits, -, _, ., : or /", MaxPartitionIDLen)
+		return invalidParam(param, "it must be 1 to %d letters, digits, -, _ or .", MaxPartitionIDLen)
 	}
 	return nil
 }

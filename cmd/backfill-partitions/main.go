@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if *key == "" {
 		*key = svc.Settings.PartitionKeyID
 	}
-	p := provision.New(provision.Options{KMS: svc.KMS, Caller: caller, DefaultKeyID: *key, Workers: *workers})
+	p := provision.New(provision.Options{KMS: svc.KMS, Caller: caller, DefaultKeyID: *key, AllowedKeys: svc.Settings.PartitionKeys, Workers: *workers})
 
 	prog := newProgress(stderr, tty, len(ids), time.Now)
 	shown := 0
@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 // provisioner's rights; a principal of the file brings its own policy and QPS.
 func principal(svc *config.Service, accessKeyID string) (*core.Principal, error) {
 	if accessKeyID == "" {
-		return provision.Caller(), nil
+		return provision.Caller(svc.KMS, svc.Settings.PartitionKeys), nil
 	}
 	p := svc.Principals.Lookup(accessKeyID)
 	if p == nil {

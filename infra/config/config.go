@@ -59,6 +59,9 @@ type Settings struct {
 	FallbackShare float64
 	// PartitionKeyID is the default CMK for partition provisioning.
 	PartitionKeyID string
+	// PartitionKeys are the keys a partition event may name, as it names them
+	// (IDs, aliases or ARNs); by default PartitionKeyID alone.
+	PartitionKeys []string
 }
 
 // Read parses the environment through getenv (os.Getenv in production).
@@ -84,6 +87,18 @@ func Read(getenv func(string) string) (Settings, error) {
 	}
 	if s.Store == "" {
 		s.Store = "bolt://" + filepath.Join(s.DataDir, "kms.db")
+	}
+	s.PartitionKeys = []string{s.PartitionKeyID}
+	if v := getenv("KMS_PARTITION_KEYS"); v != "" {
+		s.PartitionKeys = nil
+		for k := range strings.SplitSeq(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				s.PartitionKeys = append(s.PartitionKeys, k)
+			}
+		}
+		if len(s.PartitionKeys) == 0 {
+			return Settings{}, fmt.Errorf("KMS_PARTITION_KEYS must name at least one key, not %q", v)
+		}
 	}
 	var err error
 	ints := []struct {

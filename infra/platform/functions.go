@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/trigger"
@@ -31,8 +32,22 @@ func Action(svc *config.Service, action string) Function {
 	name := FunctionName(action)
 	opts := rpcOptions(svc)
 	opts.Authenticator = trigger.OnlyAction(action, rpc.SignatureAuthenticator(svc.Principals, svc.Settings.ClockSkew))
-	iv := trigger.Invoker{KMS: svc.KMS, Action: action, Caller: trigger.InvokePrincipal(name, action), Log: svc.Logger}
+	caller := trigger.InvokePrincipal(name, invokeResources(svc.KMS, action), action)
+	iv := trigger.Invoker{KMS: svc.KMS, Action: action, Caller: caller, Log: svc.Logger}
 	return Function{Name: name, Handler: trigger.Router{HTTP: rpc.New(opts), Direct: iv.Invoke}.Handle}
+}
+
+// invokeResources are the resources a per-action function's invoke principal
+// may act on: keys and aliases for the key actions, the key collection for
+// CreateKey, partition records for GetPartitionDataKey, and nothing else.
+func invokeResources(kms *core.Service, action string) []string {
+	switch action {
+	case "CreateKey":
+		return []string{kms.CollectionARN("key")}
+	case "GetPartitionDataKey":
+		return []string{kms.PartitionARN("*")}
+	}
+	return []string{kms.KeyARN("*"), kms.AliasARN("alias/*")}
 }
 
 // FunctionName is the folder of an action's function: GenerateDataKey becomes

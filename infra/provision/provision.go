@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -74,6 +75,11 @@ type Options struct {
 	// DefaultKeyID is the CMK for partitions that name none (config's
 	// PartitionKeyID).
 	DefaultKeyID string
+	// AllowedKeys are the keys a partition may name, spelled as the request
+	// spells them (config's PartitionKeys); empty means DefaultKeyID alone.
+	// Otherwise the first event for a partition could bind it to any key in
+	// the service, one its sender can decrypt.
+	AllowedKeys []string
 	// Workers bounds how many partitions of one event are provisioned at once
 	// (default 8).
 	Workers int
@@ -90,6 +96,7 @@ type Provisioner struct {
 	kms          *core.Service
 	caller       *core.Principal
 	defaultKey   string
+	allowed      []string
 	workers      int
 	throttleWait time.Duration
 	log          *slog.Logger
@@ -101,8 +108,11 @@ func New(opts Options) *Provisioner {
 	if opts.KMS == nil || opts.Caller == nil {
 		panic("provision: Options.KMS and Options.Caller are required")
 	}
-	p := &Provisioner{kms: opts.KMS, caller: opts.Caller, defaultKey: opts.DefaultKeyID, workers: opts.Workers,
-		throttleWait: opts.ThrottleWait, log: opts.Logger}
+	p := &Provisioner{kms: opts.KMS, caller: opts.Caller, defaultKey: opts.DefaultKeyID, allowed: opts.AllowedKeys,
+		workers: opts.Workers, throttleWait: opts.ThrottleWait, log: opts.Logger}
+	if len(p.allowed) == 0 {
+		p.allowed = []string{p.defaultKey}
+	}
 	if p.workers <= 0 {
 		p.workers = DefaultWorkers
 	}
@@ -151,6 +161,10 @@ func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Res
 func (p *Provisioner) one(ctx context.Context, r Request) Result {
 	if r.Err != nil {
 		return failed(r.PartitionID, r.Err)
+	}
+	if !slices.Contains(p.allowed, r.KeyID) {
+		return failed(r.PartitionID, core.Errorf(core.CodeNoPermission,
+			"The key %q is not one partitions may be provisioned under; the allowed keys are set by KMS_PARTITION_KEYS.", bound(r.KeyID)))
 	}
 	deadline := time.Now().Add(p.throttleWait)
 	for {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,7 +284,7 @@ func TestMNSBatchWithPoisonedMessageFailsTheInvocationButKeepsTheRest(t *testing
 		ce("c", `{"PartitionId":"p-c","KeyId":"alias/missing"}`),
 	}
 	raw, _ := json.Marshal(batch)
-	_, err := e.provisioner_(provision.Options{}).Handle(context.Background(), raw)
+	_, err := e.provisioner_(provision.Options{AllowedKeys: []string{"alias/partitions", "alias/missing"}}).Handle(context.Background(), raw)
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeAliasNotFound || !strings.Contains(ke.Message, "1 of 3 messages") {
 		t.Fatalf("error %v, want the invocation to fail with the poisoned message's code", err)
@@ -337,7 +338,7 @@ func TestDecodeRefusesPayloadsOfNoKnownShape(t *testing.T) {
 func TestDirectInvocationDefaultsKeyAndReportsEachPartition(t *testing.T) {
 	e := newEnv(t, nil)
 	raw := []byte(`{"Partitions":[{"PartitionId":"p-1"},{"PartitionId":"p-2","KeyId":"` + "alias/partitions" + `"},{"PartitionId":""},{"PartitionId":"p-3","KeyId":"key-unknown"}]}`)
-	resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), raw)
+	resp, err := e.provisioner_(provision.Options{AllowedKeys: []string{"alias/partitions", "key-unknown"}}).Handle(context.Background(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,5 +356,70 @@ func TestDirectInvocationDefaultsKeyAndReportsEachPartition(t *testing.T) {
 	}
 	if rep.Created != 2 || rep.Failed != 2 {
 		t.Fatalf("counts %+v", rep.Counts)
+	}
+}
+
+// TestPartitionEventMayNameOnlyAllowedKeys mounts the attack of a sender who
+// may publish partition events: binding a new partition to a key of its own
+// choosing, one it can decrypt. That message alone fails, with a logged
+// reason, and the partition stays free for a genuine event.
+func TestPartitionEventMayNameOnlyAllowedKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	resp, err := e.kms.Handle(context.Background(), &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	var logs strings.Builder
+	p := provision.New(provision.Options{
+		KMS: e.kms, Caller: provision.Caller(e.kms, []string{"alias/partitions"}), DefaultKeyID: "alias/partitions",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	body := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	raw := `{"Records":[` +
+		`{"messageId":"m-ok","eventSource":"aws:sqs","body":` + body(`{"PartitionId":"p-ok"}`) + `},` +
+		`{"messageId":"m-theirs","eventSource":"aws:sqs","body":` + body(`{"PartitionId":"p-claimed","KeyId":"`+theirs+`"}`) + `},` +
+		`{"messageId":"m-arn","eventSource":"aws:sqs","body":` + body(`{"PartitionId":"p-arn","KeyId":"`+e.kms.KeyARN(theirs)+`"}`) + `}]}`
+	out, err := p.Handle(context.Background(), json.RawMessage(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := []string{}
+	for _, f := range out.(events.SQSEventResponse).BatchItemFailures {
+		failures = append(failures, f.ItemIdentifier)
+	}
+	if !slices.Equal(failures, []string{"m-theirs", "m-arn"}) {
+		t.Fatalf("failed messages %v, want exactly the two naming another key", failures)
+	}
+	for id, want := range map[string]bool{"p-ok": true, "p-claimed": false, "p-arn": false} {
+		if _, ok := e.stored(t, id); ok != want {
+			t.Fatalf("partition %s stored=%v, want %v", id, ok, want)
+		}
+	}
+	if !strings.Contains(logs.String(), "KMS_PARTITION_KEYS") || !strings.Contains(logs.String(), "m-theirs") {
+		t.Fatalf("the refusal is not logged with its reason:\n%s", logs.String())
+	}
+
+	// The invoke principal itself is scoped to the allowed keys: even called
+	// straight through core it cannot mint under another key.
+	_, _, err = e.kms.ProvisionPartition(context.Background(), provision.Caller(e.kms, []string{"alias/partitions"}),
+		core.PartitionRequest{PartitionID: "p-direct", KeyID: theirs})
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeNoPermission {
+		t.Fatalf("the provisioner's principal on another key: %v, want Forbidden.NoPermission", err)
+	}
+}
+
+func TestPartitionIDsCannotLookLikeKeyResources(t *testing.T) {
+	for _, id := range []string{"p/1", "key/x", "p:1", "a*", "p?", "p 1", strings.Repeat("p", 129), ""} {
+		if core.ValidPartitionID(id) {
+			t.Errorf("ValidPartitionID(%q) = true", id)
+		}
+	}
+	for _, id := range []string{"p-1", "tenant_a.p-17", strings.Repeat("p", 128)} {
+		if !core.ValidPartitionID(id) {
+			t.Errorf("ValidPartitionID(%q) = false", id)
+		}
 	}
 }

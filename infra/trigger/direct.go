@@ -127,9 +127,10 @@ func RequestID(ctx context.Context) string {
 }
 
 // InvokePrincipal is the principal direct invocations of a function run as. Its
-// policy allows the function's own actions and nothing else, so a platform
-// permission to invoke the function grants exactly those actions.
-func InvokePrincipal(function string, actions ...string) *core.Principal {
+// policy allows the function's own actions on the resources its job needs and
+// nothing else, so a platform permission to invoke the function grants exactly
+// those actions there.
+func InvokePrincipal(function string, resources []string, actions ...string) *core.Principal {
 	allowed := make(core.StringList, len(actions))
 	for i, a := range actions {
 		allowed[i] = "kms:" + a
@@ -137,6 +138,6 @@ func InvokePrincipal(function string, actions ...string) *core.Principal {
 	return &core.Principal{
 		Name:        "function/" + function,
 		AccessKeyID: "function/" + function,
-		Policy:      &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: allowed, Resource: core.StringList{"*"}}}},
+		Policy:      &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: allowed, Resource: core.StringList(resources)}}},
 	}
 }

@@ -43,7 +43,7 @@ func newKMS(t *testing.T) (*core.Service, string) {
 
 func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
 	kms, keyID := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "GenerateDataKeyWithoutPlaintext", Caller: trigger.InvokePrincipal("generate-data-key-without-plaintext", "GenerateDataKeyWithoutPlaintext")}
+	iv := trigger.Invoker{KMS: kms, Action: "GenerateDataKeyWithoutPlaintext", Caller: trigger.InvokePrincipal("generate-data-key-without-plaintext", keyResources, "GenerateDataKeyWithoutPlaintext")}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-request-1"})
 	resp, err := iv.Invoke(ctx, []byte(`{"KeyId":"`+keyID+`","NumberOfBytes":16,"EncryptionContext":{"partition":"p-1"}}`))
 	if err != nil {
@@ -57,7 +57,7 @@ func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
 
 func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
 	kms, keyID := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", "Decrypt")}
+	iv := trigger.Invoker{KMS: kms, Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", keyResources, "Decrypt")}
 	_, err := iv.Invoke(context.Background(), []byte(`{"Action":"GenerateDataKey","KeyId":"`+keyID+`"}`))
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
@@ -67,7 +67,7 @@ func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
 
 func TestInvokerReportsTheActionsErrorCode(t *testing.T) {
 	kms, _ := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", "DescribeKey")}
+	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
 	_, err := iv.Invoke(context.Background(), []byte(`{"KeyId":"alias/missing"}`))
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeAliasNotFound {
@@ -75,10 +75,18 @@ func TestInvokerReportsTheActionsErrorCode(t *testing.T) {
 	}
 }
 
+// keyResources are the resources of a per-action function on keys.
+var keyResources = []string{"acs:kms:cn-hangzhou:0000000000000000:key/*", "acs:kms:cn-hangzhou:0000000000000000:alias/*"}
+
 func TestInvokePrincipalIsAllowedItsOwnActionsOnly(t *testing.T) {
-	p := trigger.InvokePrincipal("decrypt", "Decrypt")
-	if !p.Policy.Allowed("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k") {
+	p := trigger.InvokePrincipal("decrypt", keyResources, "Decrypt")
+	if !p.Policy.Allowed("kms:Decrypt", "acs:kms:cn-hangzhou:0000000000000000:key/k") {
 		t.Error("the decrypt function's principal may not Decrypt")
+	}
+	for _, r := range []string{"acs:kms:cn-hangzhou:0000000000000000:partition/p-1", "acs:kms:cn-hangzhou:0000000000000000:key", "acs:kms:cn-shanghai:0000000000000000:key/k"} {
+		if p.Policy.Allowed("kms:Decrypt", r) {
+			t.Errorf("the decrypt function's principal may Decrypt %s", r)
+		}
 	}
 	for _, a := range []string{"kms:Encrypt", "kms:GenerateDataKey", "kms:CreateKey"} {
 		if p.Policy.Allowed(a) {
