@@ -55,13 +55,26 @@ type env struct {
 type setup struct {
 	principals []core.Principal
 	opts       rpc.Options
+	// store replaces the bolt store in a temporary dir; clock the wall clock.
+	store core.KeyStore
+	clock core.Clock
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
-	if err != nil {
-		t.Fatal(err)
+	s := setup{principals: []core.Principal{{
+		Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), QPS: 1_000_000, Policy: core.FullAccess(),
+	}}}
+	for _, c := range configure {
+		c(&s)
+	}
+	st := s.store
+	if st == nil {
+		bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = bolt
 	}
 	t.Cleanup(func() { st.Close() })
 	rootBytes := make([]byte, 32)
@@ -71,17 +84,11 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Root: root, Region: testRegion, AccountID: testAccount,
+		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 20),
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	s := setup{principals: []core.Principal{{
-		Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), QPS: 1_000_000, Policy: core.FullAccess(),
-	}}}
-	for _, c := range configure {
-		c(&s)
 	}
 	dir, err := core.NewDirectory(s.principals)
 	if err != nil {
