@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,24 @@ func TestStoreNeverHoldsPlaintext(t *testing.T) {
 	}
 	if bytes.Contains(file, secret) || bytes.Contains(file, rootRaw) || bytes.Contains(file, []byte(set.RootKey)) {
 		t.Fatal("a plaintext or the root key is in the store")
+	}
+}
+
+func TestPartitionKeysDefaultToThePartitionKey(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want []string
+	}{
+		{nil, []string{"alias/partitions"}},
+		{map[string]string{"KMS_PARTITION_KEY_ID": "alias/p"}, []string{"alias/p"}},
+		{map[string]string{"KMS_PARTITION_KEYS": " alias/a, key-b ,,alias/c"}, []string{"alias/a", "key-b", "alias/c"}},
+	} {
+		s, err := Read(env(tc.env))
+		if err != nil || !slices.Equal(s.PartitionKeys, tc.want) {
+			t.Errorf("%v: PartitionKeys %q, %v; want %q", tc.env, s.PartitionKeys, err, tc.want)
+		}
+	}
+	if _, err := Read(env(map[string]string{"KMS_PARTITION_KEYS": " , "})); err == nil || !strings.Contains(err.Error(), "KMS_PARTITION_KEYS") {
+		t.Fatalf("an empty list: %v, want an error naming KMS_PARTITION_KEYS", err)
 	}
 }

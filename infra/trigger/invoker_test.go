@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
@@ -129,5 +130,32 @@ func TestOnlyActionRefusesAnotherActionBeforeAuthenticating(t *testing.T) {
 		case !tc.refused && (err != nil || p == nil || called != 1):
 			t.Errorf("%+v: err %v; want the request passed on", tc, err)
 		}
+	}
+}
+
+func TestDirectInvocationIsThrottledWithAlibabasCode(t *testing.T) {
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	raw, _ := core.GenerateRootKey()
+	root, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms, err := core.New(core.Config{Store: store, Root: root, Limiter: inproc.NewLimiter(), QPS: 1, Burst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
+	var ke *core.Error
+	for range 3 {
+		if _, err = iv.Invoke(context.Background(), []byte(`{"KeyId":"alias/missing"}`)); errors.As(err, &ke) && ke.Code != core.CodeAliasNotFound {
+			break
+		}
+	}
+	if ke == nil || ke.Code != "Rejected.Throttling" || ke.RetryAfter <= 0 {
+		t.Fatalf("err = %v; want Rejected.Throttling with a RetryAfter", err)
 	}
 }
