@@ -126,7 +126,7 @@ func (c *call) createKey() (any, error) {
 	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
 		return nil, storeErr(err)
 	}
-	return &KeyMetadataResponse{RequestId: c.req.ID, KeyMetadata: s.metadata(k)}, nil
+	return k, nil
 }
 
 // oneOf reads an optional parameter that must equal one of allowed (def when
@@ -149,7 +149,7 @@ func (c *call) describeKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &KeyMetadataResponse{RequestId: c.req.ID, KeyMetadata: c.s.metadata(t.key)}, nil
+	return t.key, nil
 }
 
 func (c *call) listKeys() (any, error) {
@@ -164,12 +164,7 @@ func (c *call) listKeys() (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	r := &ListKeysResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
-	r.Keys.Key = make([]KeyListEntry, 0, len(keys))
-	for _, k := range keys {
-		r.Keys.Key = append(r.Keys.Key, KeyListEntry{KeyId: k.ID, KeyArn: c.s.KeyARN(k.ID)})
-	}
-	return r, nil
+	return Listing[Key]{Items: keys, Total: total, PageNumber: num, PageSize: size}, nil
 }
 
 // errUnchanged tells mutate that the key is already as asked.
@@ -227,7 +222,7 @@ func (c *call) changeKey(fn func(*Key) error) (any, error) {
 	if _, err := c.s.mutate(c.ctx, t.key.ID, fn); err != nil {
 		return nil, err
 	}
-	return &EmptyResponse{RequestId: c.req.ID}, nil
+	return nil, nil
 }
 
 func stateError(k *Key, want string) error {
@@ -365,9 +360,7 @@ func (c *call) createKeyVersion() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &KeyVersionResponse{RequestId: c.req.ID, KeyVersion: KeyVersionEntry{
-		KeyId: k.ID, KeyVersionId: k.PrimaryVersionID, CreationDate: formatTime(k.LastRotatedAt),
-	}}, nil
+	return KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: k.LastRotatedAt}, nil
 }
 
 func (c *call) listKeyVersions() (any, error) {
@@ -383,12 +376,10 @@ func (c *call) listKeyVersions() (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	r := &ListKeyVersionsResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
-	r.KeyVersions.KeyVersion = make([]KeyVersionEntry, 0, len(vs))
-	for _, v := range vs {
-		r.KeyVersions.KeyVersion = append(r.KeyVersions.KeyVersion, versionEntry(v))
+	for i := range vs {
+		vs[i].Wrapped = nil
 	}
-	return r, nil
+	return Listing[KeyVersion]{Items: vs, Total: total, PageNumber: num, PageSize: size}, nil
 }
 
 func (c *call) describeKeyVersion() (any, error) {
@@ -407,7 +398,8 @@ func (c *call) describeKeyVersion() (any, error) {
 		}
 		return nil, storeErr(err)
 	}
-	return &KeyVersionResponse{RequestId: c.req.ID, KeyVersion: versionEntry(v)}, nil
+	v.Wrapped = nil
+	return v, nil
 }
 
 func (c *call) aliasName() (string, error) {
@@ -466,7 +458,7 @@ func (c *call) createAlias() (any, error) {
 		return nil, storeErr(err)
 	}
 	c.s.cache.InvalidateAlias(c.ctx, name)
-	return &EmptyResponse{RequestId: c.req.ID}, nil
+	return nil, nil
 }
 
 func (c *call) updateAlias() (any, error) {
@@ -483,7 +475,7 @@ func (c *call) updateAlias() (any, error) {
 		return nil, storeErr(err)
 	}
 	c.s.cache.InvalidateAlias(c.ctx, name)
-	return &EmptyResponse{RequestId: c.req.ID}, nil
+	return nil, nil
 }
 
 func (c *call) deleteAlias() (any, error) {
@@ -501,7 +493,7 @@ func (c *call) deleteAlias() (any, error) {
 		return nil, storeErr(err)
 	}
 	c.s.cache.InvalidateAlias(c.ctx, name)
-	return &EmptyResponse{RequestId: c.req.ID}, nil
+	return nil, nil
 }
 
 func (c *call) listAliases() (any, error) {
@@ -532,10 +524,5 @@ func (c *call) aliasPage(keyID string, page Page, num, size int) (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	r := &ListAliasesResponse{RequestId: c.req.ID, TotalCount: total, PageNumber: num, PageSize: size}
-	r.Aliases.Alias = make([]AliasEntry, 0, len(as))
-	for _, a := range as {
-		r.Aliases.Alias = append(r.Aliases.Alias, AliasEntry{AliasName: a.Name, AliasArn: c.s.AliasARN(a.Name), KeyId: a.KeyID})
-	}
-	return r, nil
+	return Listing[Alias]{Items: as, Total: total, PageNumber: num, PageSize: size}, nil
 }

@@ -77,7 +77,7 @@ func benchDataKey(b *testing.B, policy *core.Policy) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	id := created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	id := created.(core.Key).ID
 	req := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": id}, Caller: caller}
 	if _, err := svc.Handle(background, req); err != nil { // warms cache and keyring
 		b.Fatal(err)

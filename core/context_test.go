@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 )
 
 func TestParseEncryptionContext(t *testing.T) {
@@ -78,7 +79,7 @@ func TestEncryptionContextLengthLimit(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
 	at := contextOfLength(core.MaxEncryptionContextLen)
-	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", at).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", at).(*alibaba.CiphertextResponse).CiphertextBlob
 	f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", at)
 
 	over := contextOfLength(core.MaxEncryptionContextLen + 1)
@@ -98,7 +99,7 @@ func TestEncryptionContextLengthLimit(t *testing.T) {
 func TestEncryptionContextKeyOrderDoesNotMatterForDecrypt(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
-	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=", "EncryptionContext", `{"z":"1","a":"2","m":"3"}`).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=", "EncryptionContext", `{"z":"1","a":"2","m":"3"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 	for _, ctx := range []string{`{"a":"2","m":"3","z":"1"}`, `{"m":"3","z":"1","a":"2"}`, ` {"z" : "1", "a":"2", "m":"3"} `} {
 		f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", ctx)
 	}
@@ -107,10 +108,10 @@ func TestEncryptionContextKeyOrderDoesNotMatterForDecrypt(t *testing.T) {
 func TestContextBoundariesAreBoundToTheBlob(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
-	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"ab":"c"}`).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"ab":"c"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 	_, err := f.call("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"a":"bc"}`)
 	mustCode(t, err, core.CodeInvalidCiphertext)
-	other := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"a":"bc"}`).(*core.CiphertextResponse).CiphertextBlob
+	other := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"a":"bc"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 	_, err = f.call("Decrypt", "CiphertextBlob", other, "EncryptionContext", `{"ab":"c"}`)
 	mustCode(t, err, core.CodeInvalidCiphertext)
 }

@@ -1,10 +1,9 @@
 package core
 
 import (
-	"crypto/cipher"
 	"encoding/base64"
 	"errors"
-	"strings"
+	"io"
 )
 
 // MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
@@ -32,82 +31,47 @@ func (c *call) dataKeySize() (int, error) {
 	return size, nil
 }
 
-// encodeBlob returns the base64 text of a CiphertextBlob in one allocation:
-// EncodeToString makes two (the encoded bytes, then the string copied from
-// them). Chunks of a multiple of 3 bytes encode without padding, so only the
-// last one may end in '='.
-func encodeBlob(blob []byte) string {
-	var sb strings.Builder
-	sb.Grow(base64.StdEncoding.EncodedLen(len(blob)))
-	var chunk [1024]byte
-	for len(blob) > 0 {
-		n := min(len(blob), len(chunk)/4*3)
-		m := base64.StdEncoding.EncodedLen(n)
-		base64.StdEncoding.Encode(chunk[:m], blob[:n])
-		sb.Write(chunk[:m])
-		blob = blob[n:]
-	}
-	return sb.String()
-}
-
-// sealed is the result of sealing under a key's primary version.
-type sealed struct {
-	keyID, versionID string
-	blob             []byte
-}
-
-// sealer makes a CiphertextBlob under one key version.
-type sealer func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error)
-
-// sealPlaintext seals the given bytes.
-func (c *call) sealPlaintext(pt []byte) sealer {
-	return func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error) {
-		return SealBlob(aead, c.s.rand, keyID, versionID, ctx, pt)
-	}
-}
-
-// sealRandom mints and seals an n-byte data key; reveal (may be nil) sees it
-// before it is sealed in place.
-func (c *call) sealRandom(n int, reveal func([]byte)) sealer {
-	return func(aead cipher.AEAD, keyID, versionID string, ctx EncryptionContext) ([]byte, error) {
-		return sealRandomBlob(aead, c.s.rand, keyID, versionID, ctx, n, reveal)
-	}
-}
-
-// sealFor resolves KeyId, checks the key's state, reads the EncryptionContext
-// parameter named ctxParam and, unless this is a DryRun, seals. The sealer runs
-// only after every check has passed, so nothing is minted for a request that
-// fails.
-func (c *call) sealFor(keyParam, ctxParam string, seal sealer) (sealed, error) {
-	ctx, err := c.context(ctxParam)
-	if err != nil {
-		return sealed{}, err
-	}
+// sealingKey resolves keyParam to a key that may seal. A DryRun ends here,
+// every check passed, before anything is minted.
+func (c *call) sealingKey(keyParam string) (Key, error) {
 	t, err := c.resolve(keyParam)
 	if err != nil {
-		return sealed{}, err
+		return Key{}, err
 	}
-	return c.sealUnder(t.key, ctx, seal)
-}
-
-// sealUnder checks that k is usable and, unless this is a DryRun, seals under
-// its primary version with ctx as the encryption context.
-func (c *call) sealUnder(k Key, ctx EncryptionContext, seal sealer) (sealed, error) {
-	if err := usable(k); err != nil {
-		return sealed{}, err
+	if err := usable(t.key); err != nil {
+		return Key{}, err
 	}
 	if c.dry {
-		return sealed{}, errDryRunOK
+		return Key{}, errDryRunOK
 	}
-	vid, aead, err := c.s.primary(c.ctx, k)
+	return t.key, nil
+}
+
+// sealRandom seals n fresh random bytes under k's primary version: a data key
+// that is never revealed.
+func (c *call) sealRandom(k Key, ctx EncryptionContext, n int) (Sealed, error) {
+	vid, env, err := c.s.primary(c.ctx, k)
 	if err != nil {
-		return sealed{}, err
+		return Sealed{}, err
 	}
-	blob, err := seal(aead, k.ID, vid, ctx)
+	blob, err := env.SealRandom(c.s.rand, ctx, n)
 	if err != nil {
-		return sealed{}, internal("seal: %w", err)
+		return Sealed{}, internal("seal: %w", err)
 	}
-	return sealed{keyID: k.ID, versionID: vid, blob: blob}, nil
+	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
+}
+
+// seal seals plaintext under k's primary version.
+func (c *call) seal(k Key, ctx EncryptionContext, plaintext []byte) (Sealed, error) {
+	vid, env, err := c.s.primary(c.ctx, k)
+	if err != nil {
+		return Sealed{}, err
+	}
+	blob, err := env.Seal(c.s.rand, ctx, plaintext)
+	if err != nil {
+		return Sealed{}, internal("seal: %w", err)
+	}
+	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
 }
 
 func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
@@ -115,12 +79,15 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealRandom(n, nil))
+	ctx, err := c.context("EncryptionContext")
 	if err != nil {
 		return nil, err
 	}
-	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: encodeBlob(res.blob)}, nil
+	k, err := c.sealingKey("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return c.sealRandom(k, ctx, n)
 }
 
 func (c *call) generateDataKey() (any, error) {
@@ -128,15 +95,24 @@ func (c *call) generateDataKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var plaintext string
-	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealRandom(n, func(key []byte) {
-		plaintext = base64.StdEncoding.EncodeToString(key)
-	}))
+	ctx, err := c.context("EncryptionContext")
 	if err != nil {
 		return nil, err
 	}
-	return &DataKeyResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: encodeBlob(res.blob), Plaintext: plaintext}, nil
+	k, err := c.sealingKey("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, n)
+	if _, err := io.ReadFull(c.s.rand, key); err != nil {
+		return nil, internal("data key: %w", err)
+	}
+	sealed, err := c.seal(k, ctx, key)
+	if err != nil {
+		clear(key)
+		return nil, err
+	}
+	return DataKey{Sealed: sealed, Plaintext: key}, nil
 }
 
 func (c *call) encrypt() (any, error) {
@@ -155,85 +131,78 @@ func (c *call) encrypt() (any, error) {
 	if len(pt) > MaxEncryptPlaintext {
 		return nil, invalidParam("Plaintext", "it is longer than %d bytes", MaxEncryptPlaintext)
 	}
-	res, err := c.sealFor("KeyId", "EncryptionContext", c.sealPlaintext(pt))
+	ctx, err := c.context("EncryptionContext")
 	if err != nil {
 		return nil, err
 	}
-	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: encodeBlob(res.blob)}, nil
-}
-
-// opened is the result of opening a CiphertextBlob.
-type opened struct {
-	keyID, versionID string
-	plaintext        []byte
+	k, err := c.sealingKey("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return c.seal(k, ctx, pt)
 }
 
 var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The CiphertextBlob is invalid, or the EncryptionContext does not match the one it was made with."}
 
-// open decodes the blob in blobParam and, unless DryRun, opens it under the
-// context in ctxParam, after authorizing the action on the key the blob names.
-func (c *call) open(blobParam, ctxParam string) (opened, error) {
+// open decodes the blob in blobParam and opens it under the context in
+// ctxParam, after authorizing the action on the key the blob names. A DryRun
+// ends once the blob has opened.
+func (c *call) open(blobParam, ctxParam string) (Opened, error) {
 	text, err := c.required(blobParam)
 	if err != nil {
-		return opened{}, err
+		return Opened{}, err
 	}
 	raw, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
-		return opened{}, Errorf(CodeInvalidCiphertext, "The %s is not valid base64.", blobParam)
+		return Opened{}, Errorf(CodeInvalidCiphertext, "The %s is not valid base64.", blobParam)
 	}
 	ctx, err := c.context(ctxParam)
 	if err != nil {
-		return opened{}, err
+		return Opened{}, err
 	}
 	bl, err := ParseBlob(raw)
 	if err != nil {
-		return opened{}, errInvalidCiphertext
+		return Opened{}, errInvalidCiphertext
 	}
 	if err := c.authorizeARN(c.s.keyARN(bl.KeyID)); err != nil {
-		return opened{}, err
+		return Opened{}, err
 	}
 	k, err := c.loadKey(bl.KeyID)
 	if err != nil {
 		var ke *Error
 		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {
-			return opened{}, errInvalidCiphertext
+			return Opened{}, errInvalidCiphertext
 		}
-		return opened{}, err
+		return Opened{}, err
 	}
 	if err := usable(k); err != nil {
-		return opened{}, err
+		return Opened{}, err
 	}
-	aead, err := c.s.versionAEAD(c.ctx, k.ID, bl.VersionID)
+	env, err := c.s.version(c.ctx, k.ID, bl.VersionID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return opened{}, errInvalidCiphertext
+			return Opened{}, errInvalidCiphertext
 		}
-		return opened{}, storeErr(err)
+		return Opened{}, storeErr(err)
 	}
-	pt, err := bl.Open(aead, ctx)
+	pt, err := env.Open(bl, ctx)
 	if err != nil {
-		return opened{}, errInvalidCiphertext
+		return Opened{}, errInvalidCiphertext
 	}
 	if c.dry {
 		clear(pt)
-		return opened{}, errDryRunOK
+		return Opened{}, errDryRunOK
 	}
-	return opened{keyID: k.ID, versionID: bl.VersionID, plaintext: pt}, nil
+	return Opened{KeyID: k.ID, VersionID: bl.VersionID, Plaintext: pt}, nil
 }
 
 func (c *call) decrypt() (any, error) {
-	o, err := c.open("CiphertextBlob", "EncryptionContext")
-	if err != nil {
-		return nil, err
-	}
-	defer clear(o.plaintext)
-	return &DecryptResponse{RequestId: c.req.ID, KeyId: o.keyID, KeyVersionId: o.versionID,
-		Plaintext: base64.StdEncoding.EncodeToString(o.plaintext)}, nil
+	return c.open("CiphertextBlob", "EncryptionContext")
 }
 
 func (c *call) reEncrypt() (any, error) {
-	if _, err := c.context("DestinationEncryptionContext"); err != nil {
+	ctx, err := c.context("DestinationEncryptionContext")
+	if err != nil {
 		return nil, err
 	}
 	if _, err := c.required("DestinationKeyId"); err != nil {
@@ -248,11 +217,10 @@ func (c *call) reEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer clear(o.plaintext)
-	res, err := c.sealFor("DestinationKeyId", "DestinationEncryptionContext", c.sealPlaintext(o.plaintext))
+	defer clear(o.Plaintext)
+	k, err := c.sealingKey("DestinationKeyId")
 	if err != nil {
 		return nil, err
 	}
-	return &CiphertextResponse{RequestId: c.req.ID, KeyId: res.keyID, KeyVersionId: res.versionID,
-		CiphertextBlob: encodeBlob(res.blob)}, nil
+	return c.seal(k, ctx, o.Plaintext)
 }

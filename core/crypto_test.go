@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 )
 
 // roundTripContexts are the EncryptionContext texts data keys are made under.
@@ -32,18 +33,18 @@ func TestDataKeysRoundTripForEverySizeAndContext(t *testing.T) {
 	id := f.createKey()
 	for _, ctx := range roundTripContexts {
 		for _, n := range roundTripSizes() {
-			g := f.ok("GenerateDataKey", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*core.DataKeyResponse)
+			g := f.ok("GenerateDataKey", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*alibaba.DataKeyResponse)
 			key, err := base64.StdEncoding.DecodeString(g.Plaintext)
 			if err != nil || len(key) != n {
 				t.Fatalf("size %d, context %s: data key of %d bytes (%v)", n, ctx, len(key), err)
 			}
-			d := f.ok("Decrypt", "CiphertextBlob", g.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			d := f.ok("Decrypt", "CiphertextBlob", g.CiphertextBlob, "EncryptionContext", ctx).(*alibaba.DecryptResponse)
 			if d.Plaintext != g.Plaintext || d.KeyId != id || d.KeyVersionId != g.KeyVersionId {
 				t.Fatalf("size %d, context %s: Decrypt gave another key", n, ctx)
 			}
 
-			w := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*core.CiphertextResponse)
-			d = f.ok("Decrypt", "CiphertextBlob", w.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			w := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "NumberOfBytes", fmt.Sprint(n), "EncryptionContext", ctx).(*alibaba.CiphertextResponse)
+			d = f.ok("Decrypt", "CiphertextBlob", w.CiphertextBlob, "EncryptionContext", ctx).(*alibaba.DecryptResponse)
 			if key, _ := base64.StdEncoding.DecodeString(d.Plaintext); len(key) != n {
 				t.Fatalf("size %d, context %s: GenerateDataKeyWithoutPlaintext key of %d bytes", n, ctx, len(key))
 			}
@@ -64,7 +65,7 @@ func TestKeySpecSizes(t *testing.T) {
 		{[]string{"KeySpec", "AES_128", "NumberOfBytes", "100"}, 100},
 		{[]string{"KeySpec", "AES_256", "NumberOfBytes", "1"}, 1},
 	} {
-		g := f.ok("GenerateDataKey", append([]string{"KeyId", id}, c.kv...)...).(*core.DataKeyResponse)
+		g := f.ok("GenerateDataKey", append([]string{"KeyId", id}, c.kv...)...).(*alibaba.DataKeyResponse)
 		if key, _ := base64.StdEncoding.DecodeString(g.Plaintext); len(key) != c.want {
 			t.Errorf("%q: %d bytes, want %d", c.kv, len(key), c.want)
 		}
@@ -76,7 +77,7 @@ func TestDataKeysAreFreshEachCall(t *testing.T) {
 	id := f.createKey()
 	seen := map[string]bool{}
 	for range 50 {
-		g := f.ok("GenerateDataKey", "KeyId", id).(*core.DataKeyResponse)
+		g := f.ok("GenerateDataKey", "KeyId", id).(*alibaba.DataKeyResponse)
 		if seen[g.Plaintext] || seen[g.CiphertextBlob] {
 			t.Fatal("a data key or blob repeated")
 		}
@@ -95,8 +96,8 @@ func TestEncryptDecryptRoundTripsUpToTheLimit(t *testing.T) {
 			continue
 		}
 		for _, ctx := range roundTripContexts {
-			e := f.ok("Encrypt", "KeyId", id, "Plaintext", pt, "EncryptionContext", ctx).(*core.CiphertextResponse)
-			d := f.ok("Decrypt", "CiphertextBlob", e.CiphertextBlob, "EncryptionContext", ctx).(*core.DecryptResponse)
+			e := f.ok("Encrypt", "KeyId", id, "Plaintext", pt, "EncryptionContext", ctx).(*alibaba.CiphertextResponse)
+			d := f.ok("Decrypt", "CiphertextBlob", e.CiphertextBlob, "EncryptionContext", ctx).(*alibaba.DecryptResponse)
 			if d.Plaintext != pt {
 				t.Fatalf("%d bytes under %s came back different", n, ctx)
 			}
@@ -115,13 +116,13 @@ func TestEncryptDecryptRoundTripsUpToTheLimit(t *testing.T) {
 func TestReEncryptMovesBlobBetweenKeysAndContexts(t *testing.T) {
 	f := newSvcFixture(t)
 	src, dst := f.createKey(), f.createKey()
-	g := f.ok("GenerateDataKey", "KeyId", src, "EncryptionContext", `{"from":"a"}`).(*core.DataKeyResponse)
+	g := f.ok("GenerateDataKey", "KeyId", src, "EncryptionContext", `{"from":"a"}`).(*alibaba.DataKeyResponse)
 	r := f.ok("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"a"}`,
-		"DestinationKeyId", dst, "DestinationEncryptionContext", `{"to":"b"}`).(*core.CiphertextResponse)
+		"DestinationKeyId", dst, "DestinationEncryptionContext", `{"to":"b"}`).(*alibaba.CiphertextResponse)
 	if r.KeyId != dst {
 		t.Fatalf("ReEncrypt sealed under %s", r.KeyId)
 	}
-	d := f.ok("Decrypt", "CiphertextBlob", r.CiphertextBlob, "EncryptionContext", `{"to":"b"}`).(*core.DecryptResponse)
+	d := f.ok("Decrypt", "CiphertextBlob", r.CiphertextBlob, "EncryptionContext", `{"to":"b"}`).(*alibaba.DecryptResponse)
 	if d.Plaintext != g.Plaintext || d.KeyId != dst {
 		t.Fatal("ReEncrypt changed the data key")
 	}
@@ -134,7 +135,7 @@ func TestReEncryptMovesBlobBetweenKeysAndContexts(t *testing.T) {
 func TestDecryptRejectsContextMismatch(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
-	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"tenant":"acme","partition":"7"}`).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"tenant":"acme","partition":"7"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 	for _, ctx := range []string{
 		"",
 		`{}`,

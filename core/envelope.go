@@ -26,6 +26,76 @@ const (
 
 var errMalformedBlob = errors.New("malformed ciphertext blob")
 
+// Envelope seals and opens CiphertextBlobs under one key version, as an AEAD
+// does with bytes: Seal and SealRandom make blobs naming the version, Open
+// opens them. It holds the version's AEAD, never its material.
+type Envelope struct {
+	aead   cipher.AEAD
+	header []byte // version byte through version ID
+}
+
+// NewEnvelope returns the envelope of a key version whose material keys aead.
+func NewEnvelope(aead cipher.AEAD, keyID, versionID string) (*Envelope, error) {
+	if len(keyID) == 0 || len(keyID) > maxIDLen || len(versionID) == 0 || len(versionID) > maxIDLen {
+		return nil, errors.New("key or version ID length out of range")
+	}
+	h := make([]byte, 0, 3+len(keyID)+len(versionID))
+	h = append(h, blobVersion1, byte(len(keyID)))
+	h = append(h, keyID...)
+	h = append(h, byte(len(versionID)))
+	h = append(h, versionID...)
+	return &Envelope{aead: aead, header: h}, nil
+}
+
+// Seal returns a blob of plaintext under ctx; rand supplies the nonce.
+func (e *Envelope) Seal(rand io.Reader, ctx EncryptionContext, plaintext []byte) ([]byte, error) {
+	out := e.start(len(plaintext))
+	if _, err := io.ReadFull(rand, out[len(e.header):]); err != nil {
+		return nil, err
+	}
+	return e.seal(out, ctx, plaintext), nil
+}
+
+// SealRandom returns a blob of n fresh random bytes under ctx: a data key no
+// one sees. The nonce and the key are read straight into the blob's buffer and
+// sealed in place, so no copy of the key outlives the call.
+func (e *Envelope) SealRandom(rand io.Reader, ctx EncryptionContext, n int) ([]byte, error) {
+	out := e.start(n)
+	fresh := out[len(e.header) : len(out)+n]
+	if _, err := io.ReadFull(rand, fresh); err != nil {
+		clear(fresh)
+		return nil, err
+	}
+	// Seal's output starts exactly where the key does: the exact overlap that
+	// crypto/cipher allows for in-place encryption.
+	return e.seal(out, ctx, out[len(out):len(out)+n]), nil
+}
+
+// Open authenticates and decrypts a blob of this version under ctx. Any
+// mismatch (another key or version, another context, a changed byte) is one
+// error.
+func (e *Envelope) Open(bl Blob, ctx EncryptionContext) ([]byte, error) {
+	pt, err := e.aead.Open(nil, bl.nonce, bl.sealed, ctx.appendCanonical(bl.header))
+	if err != nil {
+		return nil, errMalformedBlob
+	}
+	return pt, nil
+}
+
+// start allocates a blob for ptLen bytes of plaintext and writes the header;
+// the slice returned ends after the nonce, still to be filled.
+func (e *Envelope) start(ptLen int) []byte {
+	out := make([]byte, len(e.header)+nonceSize, len(e.header)+nonceSize+ptLen+tagSize)
+	copy(out, e.header)
+	return out
+}
+
+// seal appends the sealed plaintext to out (header and nonce).
+func (e *Envelope) seal(out []byte, ctx EncryptionContext, plaintext []byte) []byte {
+	aad := ctx.appendCanonical(e.header)
+	return e.aead.Seal(out, out[len(e.header):], plaintext, aad)
+}
+
 // Blob is a parsed CiphertextBlob.
 type Blob struct {
 	KeyID     string
@@ -67,89 +137,8 @@ func ParseBlob(b []byte) (Blob, error) {
 	return Blob{
 		KeyID:     keyID,
 		VersionID: versionID,
-		header:    b[:i],
+		header:    b[:i:i],
 		nonce:     b[i : i+nonceSize],
 		sealed:    b[i+nonceSize:],
 	}, nil
-}
-
-// Open authenticates and decrypts the blob with the version's AEAD under the given
-// context. Any mismatch (wrong key, context or a changed byte) is one error.
-func (bl Blob) Open(aead cipher.AEAD, ctx EncryptionContext) ([]byte, error) {
-	aad := ctx.appendCanonical(append(make([]byte, 0, len(bl.header)+64), bl.header...))
-	pt, err := aead.Open(nil, bl.nonce, bl.sealed, aad)
-	if err != nil {
-		return nil, errMalformedBlob
-	}
-	return pt, nil
-}
-
-// SealBlob encrypts plaintext under a key version's AEAD and returns a version-1
-// CiphertextBlob. rand supplies the nonce.
-func SealBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, plaintext []byte) ([]byte, error) {
-	out, err := blobHeader(keyID, versionID, ctx, len(plaintext))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := io.ReadFull(rand, out[len(out)-nonceSize:]); err != nil {
-		return nil, err
-	}
-	return sealBlob(aead, out, ctx, plaintext), nil
-}
-
-// sealRandomBlob returns a blob of n fresh random bytes. The nonce and the
-// plaintext come from one read straight into the blob's buffer and are sealed in
-// place, so no copy of the plaintext outlives the call. reveal, when not nil,
-// sees the plaintext just before it is sealed (GenerateDataKey returns it).
-func sealRandomBlob(aead cipher.AEAD, rand io.Reader, keyID, versionID string, ctx EncryptionContext, n int, reveal func([]byte)) ([]byte, error) {
-	out, err := blobHeader(keyID, versionID, ctx, n)
-	if err != nil {
-		return nil, err
-	}
-	hl := len(out)
-	fresh := out[hl-nonceSize : hl+n]
-	if _, err := io.ReadFull(rand, fresh); err != nil {
-		clear(fresh)
-		return nil, err
-	}
-	pt := out[hl : hl+n]
-	if reveal != nil {
-		reveal(pt)
-	}
-	// Seal's output starts exactly where pt does: the exact overlap that
-	// crypto/cipher allows for in-place encryption.
-	return sealBlob(aead, out, ctx, pt), nil
-}
-
-// blobHeader allocates a blob for ptLen bytes of plaintext and writes its header.
-// The returned slice ends after the (still empty) nonce. Its capacity also holds
-// the AAD that sealBlob builds past the sealed bytes: the AEAD is an interface,
-// so an AAD buffer of its own would escape to the heap, a second allocation on
-// every call.
-func blobHeader(keyID, versionID string, ctx EncryptionContext, ptLen int) ([]byte, error) {
-	if len(keyID) == 0 || len(keyID) > maxIDLen || len(versionID) == 0 || len(versionID) > maxIDLen {
-		return nil, errors.New("key or version ID length out of range")
-	}
-	hl := 3 + len(keyID) + len(versionID)
-	aadLen := hl + 4
-	for k, v := range ctx {
-		aadLen += 8 + len(k) + len(v)
-	}
-	out := make([]byte, hl+nonceSize, hl+nonceSize+ptLen+tagSize+aadLen)
-	out[0] = blobVersion1
-	out[1] = byte(len(keyID))
-	copy(out[2:], keyID)
-	out[2+len(keyID)] = byte(len(versionID))
-	copy(out[3+len(keyID):], versionID)
-	return out, nil
-}
-
-// sealBlob seals plaintext onto out (a header and nonce from blobHeader). The
-// returned blob's capacity ends where the sealed bytes do, so an append to it
-// cannot reach the AAD kept after them.
-func sealBlob(aead cipher.AEAD, out []byte, ctx EncryptionContext, plaintext []byte) []byte {
-	hl := len(out) - nonceSize
-	end := len(out) + len(plaintext) + tagSize
-	aad := ctx.appendCanonical(append(out[end:end], out[:hl]...))
-	return aead.Seal(out[:len(out):end], out[hl:], plaintext, aad)
 }

@@ -34,35 +34,9 @@ const (
 	CodeServiceUnavailableTemporary = "ServiceUnavailableTemporary"
 )
 
-// codeStatus is the HTTP status of each code (DESIGN.md's error table). Plain
-// numbers keep core free of net/http.
-var codeStatus = map[string]int{
-	CodeInvalidParameter:            400,
-	CodeMissingParameter:            400,
-	CodeIncompleteSignature:         400,
-	CodeSignatureDoesNotMatch:       400,
-	CodeIllegalTimestamp:            400,
-	CodeSignatureNonceUsed:          400,
-	CodeInvalidCiphertext:           400,
-	CodeAliasAlreadyExists:          400,
-	CodeDryRunOperation:             400,
-	CodeValidation:                  400,
-	CodeNoPermission:                403,
-	CodeAccessDenied:                403,
-	CodeInvalidAccessKeyID:          404,
-	CodeKeyNotFound:                 404,
-	CodeAliasNotFound:               404,
-	CodePartitionNotFound:           404,
-	CodeDisabled:                    409,
-	CodePendingDeletion:             409,
-	CodeStateModifiedFailed:         409,
-	CodeThrottling:                  429,
-	CodeInternalFailure:             500,
-	CodeServiceUnavailableTemporary: 503,
-}
-
-// Error is a failure the caller is meant to see: a KMS error Code, the HTTP status
-// that goes with it and a message that says what was wrong. Messages never carry
+// Error is a failure the caller is meant to see: a KMS error Code (the kind of
+// failure; each protocol's adapter maps it to its own status and name) and a
+// message that says what was wrong. Messages never carry
 // key material, secrets or signatures.
 type Error struct {
 	Code    string
@@ -82,20 +56,10 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // Unwrap gives the internal cause, if any, for logs on the service side.
 func (e *Error) Unwrap() error { return e.cause }
 
-// Status is the HTTP status for the error's code.
-func (e *Error) Status() int {
-	if s, ok := codeStatus[e.Code]; ok {
-		return s
-	}
-	return 500
-}
-
-// StatusOf reports the HTTP status for code (500 for an unknown code).
-func StatusOf(code string) int {
-	if s, ok := codeStatus[code]; ok {
-		return s
-	}
-	return 500
+// ServerFault reports whether the service, not the caller, is at fault: the
+// failures whose cause is logged on the service side.
+func (e *Error) ServerFault() bool {
+	return e.Code == CodeInternalFailure || e.Code == CodeServiceUnavailableTemporary
 }
 
 // AsError converts any error into the *Error a caller should see. Errors that are

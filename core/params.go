@@ -183,15 +183,3 @@ func validAliasName(param, name string) error {
 	}
 	return nil
 }
-
-// formatTime is the date format of Alibaba's responses.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05Z")
-}
-
-func formatSeconds(d time.Duration) string {
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-}

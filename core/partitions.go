@@ -3,9 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"time"
 	"unicode/utf8"
@@ -125,12 +123,15 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	case !errors.Is(err, ErrNotFound):
 		return Partition{}, false, storeErr(err)
 	}
-	res, err := c.sealUnder(t.key, ectx, c.sealRandom(partitionDataKeySize, nil))
+	if err := usable(t.key); err != nil {
+		return Partition{}, false, err
+	}
+	res, err := c.sealRandom(t.key, ectx, partitionDataKeySize)
 	if err != nil {
 		return Partition{}, false, err
 	}
 	rec := Partition{
-		ID: req.PartitionID, KeyID: res.keyID, KeyVersionID: res.versionID, CiphertextBlob: res.blob,
+		ID: req.PartitionID, KeyID: res.KeyID, KeyVersionID: res.VersionID, CiphertextBlob: res.Blob,
 		EncryptionContext: ectx, CreatedAt: s.clock.Now().UTC().Truncate(time.Second),
 	}
 	// Concurrent deliveries may all have missed above; the conditional create
@@ -141,30 +142,6 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 		return Partition{}, false, storeErr(err)
 	}
 	return stored, created, nil
-}
-
-// PartitionDataKeyResponse answers GetPartitionDataKey. EncryptionContext is the
-// context the data key was sealed with, which Decrypt needs back.
-type PartitionDataKeyResponse struct {
-	RequestId         string        `json:"RequestId"`
-	PartitionId       string        `json:"PartitionId"`
-	KeyId             string        `json:"KeyId"`
-	KeyVersionId      string        `json:"KeyVersionId"`
-	CiphertextBlob    string        `json:"CiphertextBlob"`
-	EncryptionContext ContextObject `json:"EncryptionContext"`
-}
-
-// ContextObject is an encryption context in a response: a JSON object, and in
-// XML the same JSON text, since context keys need not be valid XML names.
-type ContextObject map[string]string
-
-// MarshalXML writes the context as its JSON text.
-func (c ContextObject) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
-	b, err := json.Marshal(map[string]string(c))
-	if err != nil {
-		return err
-	}
-	return e.EncodeElement(string(b), start)
 }
 
 // getPartitionDataKey returns a partition's record for a data-plane producer or
@@ -185,12 +162,5 @@ func (c *call) getPartitionDataKey() (any, error) {
 		}
 		return nil, storeErr(err)
 	}
-	ectx := ContextObject(p.EncryptionContext)
-	if ectx == nil {
-		ectx = ContextObject{}
-	}
-	return &PartitionDataKeyResponse{
-		RequestId: c.req.ID, PartitionId: p.ID, KeyId: p.KeyID, KeyVersionId: p.KeyVersionID,
-		CiphertextBlob: base64.StdEncoding.EncodeToString(p.CiphertextBlob), EncryptionContext: ectx,
-	}, nil
+	return p, nil
 }

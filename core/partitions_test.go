@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
 )
 
@@ -40,13 +41,13 @@ func newPartitionFixture(t *testing.T, limiter core.Limiter) *partitionFixture {
 			Policy: partitionPolicy([]string{"kms:GetPartitionDataKey", "kms:Decrypt"}, "*")},
 	}
 	resp := f.call(t, f.admin, "CreateKey", nil)
-	f.keyID = resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	f.keyID = resp.(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
 	f.call(t, f.admin, "CreateAlias", core.Params{"AliasName": "alias/partitions", "KeyId": f.keyID})
 	return f
 }
 
 func (f *partitionFixture) handle(p *core.Principal, action string, params core.Params) (any, error) {
-	return f.svc.Handle(context.Background(), &core.Request{ID: "req", Action: action, Params: params, Caller: p})
+	return respond(f.svc)(f.svc.Handle(context.Background(), &core.Request{ID: "req", Action: action, Params: params, Caller: p}))
 }
 
 func (f *partitionFixture) call(t *testing.T, p *core.Principal, action string, params core.Params) any {
@@ -119,7 +120,7 @@ func TestProvisionPartitionMintsOneKeyUnderConcurrentDuplicateDeliveries(t *test
 	if stored.KeyID != f.keyID {
 		t.Fatalf("record names key %q, want the alias's key %q", stored.KeyID, f.keyID)
 	}
-	resp := f.call(t, f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p-0001"}).(*core.PartitionDataKeyResponse)
+	resp := f.call(t, f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p-0001"}).(*alibaba.PartitionDataKeyResponse)
 	if resp.CiphertextBlob != base64.StdEncoding.EncodeToString(stored.CiphertextBlob) {
 		t.Fatal("GetPartitionDataKey returned a ciphertext other than the stored one")
 	}
@@ -128,7 +129,7 @@ func TestProvisionPartitionMintsOneKeyUnderConcurrentDuplicateDeliveries(t *test
 func TestPartitionRedeliveryReturnsRecordWithoutMintingEvenAfterKeyDisabled(t *testing.T) {
 	f := newPartitionFixture(t, nil)
 	ctx := context.Background()
-	req := core.PartitionRequest{PartitionID: "tenant-7/p:1.a_b", KeyID: "alias/partitions"}
+	req := core.PartitionRequest{PartitionID: "tenant-7.p-1.a_b", KeyID: "alias/partitions"}
 	first, created, err := f.svc.ProvisionPartition(ctx, f.provisioner, req)
 	if err != nil || !created {
 		t.Fatalf("first delivery: created=%v err=%v", created, err)
@@ -169,7 +170,7 @@ func TestPartitionCiphertextMovedToAnotherPartitionFailsToDecrypt(t *testing.T) 
 	_, err = f.handle(f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": partitionCtxJSON(t, b.EncryptionContext)})
 	wantPartitionErr(t, err, core.CodeInvalidCiphertext)
 
-	resp := f.call(t, f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": partitionCtxJSON(t, a.EncryptionContext)}).(*core.DecryptResponse)
+	resp := f.call(t, f.producer, "Decrypt", core.Params{"CiphertextBlob": blobA, "EncryptionContext": partitionCtxJSON(t, a.EncryptionContext)}).(*alibaba.DecryptResponse)
 	key, err := base64.StdEncoding.DecodeString(resp.Plaintext)
 	if err != nil || len(key) != 32 {
 		t.Fatalf("decrypted data key is %d bytes (%v), want 32", len(key), err)
@@ -262,7 +263,7 @@ func TestPartitionTrustSplit(t *testing.T) {
 	})
 	t.Run("GetPartitionDataKey is scoped to the partition resource", func(t *testing.T) {
 		scoped := &core.Principal{Name: "scoped", AccessKeyID: "scoped",
-			Policy: partitionPolicy([]string{"kms:GetPartitionDataKey"}, "acs:kms:*:*:partition/tenant-a/*")}
+			Policy: partitionPolicy([]string{"kms:GetPartitionDataKey"}, "acs:kms:*:*:partition/tenant-a.*")}
 		_, err := f.handle(scoped, "GetPartitionDataKey", core.Params{"PartitionId": "p-1"})
 		wantPartitionErr(t, err, core.CodeNoPermission)
 	})
@@ -272,7 +273,7 @@ func TestGetPartitionDataKeyUnknownPartitionIsNotFound(t *testing.T) {
 	f := newPartitionFixture(t, nil)
 	_, err := f.handle(f.producer, "GetPartitionDataKey", core.Params{"PartitionId": "p-missing"})
 	wantPartitionErr(t, err, core.CodePartitionNotFound)
-	if got := core.StatusOf(core.CodePartitionNotFound); got != 404 {
+	if got := alibaba.Status(core.CodePartitionNotFound); got != 404 {
 		t.Fatalf("status %d, want 404", got)
 	}
 	_, err = f.handle(f.producer, "GetPartitionDataKey", nil)

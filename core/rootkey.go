@@ -52,9 +52,9 @@ func (r *RootKey) wrap(rand io.Reader, keyID, versionID string, material []byte)
 	return r.aead.Seal(out, out[:nonceSize], material, versionAAD(keyID, versionID)), nil
 }
 
-// unwrapAEAD opens a stored version and returns an AEAD keyed with its material;
-// the plaintext material is zeroed before returning.
-func (r *RootKey) unwrapAEAD(v KeyVersion) (cipher.AEAD, error) {
+// unwrap opens a stored version and returns its envelope; the plaintext
+// material is zeroed before returning.
+func (r *RootKey) unwrap(v KeyVersion) (*Envelope, error) {
 	if len(v.Wrapped) < nonceSize+tagSize {
 		return nil, errors.New("wrapped key version is truncated")
 	}
@@ -63,7 +63,11 @@ func (r *RootKey) unwrapAEAD(v KeyVersion) (cipher.AEAD, error) {
 		return nil, errors.New("wrapped key version does not open under the root key")
 	}
 	defer clear(material)
-	return newAEAD(material)
+	aead, err := newAEAD(material)
+	if err != nil {
+		return nil, err
+	}
+	return NewEnvelope(aead, v.KeyID, v.VersionID)
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -91,30 +95,31 @@ func GenerateRootKey() ([]byte, error) {
 	return b, err
 }
 
-// keyring keeps unwrapped version AEADs in memory so the hot path opens the root
-// key wrapping once per version per instance. Bounded: when full it starts over.
+// keyring keeps unwrapped version envelopes in memory so the hot path opens the
+// root key wrapping once per version per instance. Bounded: when full it starts
+// over.
 type keyring struct {
 	mu   sync.RWMutex
-	m    map[ringID]cipher.AEAD
+	m    map[ringID]*Envelope
 	size int
 }
 
 func newKeyring(size int) *keyring {
-	return &keyring{m: make(map[ringID]cipher.AEAD), size: size}
+	return &keyring{m: make(map[ringID]*Envelope), size: size}
 }
 
 // ringID names one version of one key. A struct key, unlike a concatenated
 // string, costs no allocation per lookup.
 type ringID struct{ keyID, versionID string }
 
-func (k *keyring) get(id ringID) (cipher.AEAD, bool) {
+func (k *keyring) get(id ringID) (*Envelope, bool) {
 	k.mu.RLock()
 	a, ok := k.m[id]
 	k.mu.RUnlock()
 	return a, ok
 }
 
-func (k *keyring) put(id ringID, a cipher.AEAD) {
+func (k *keyring) put(id ringID, a *Envelope) {
 	k.mu.Lock()
 	if len(k.m) >= k.size {
 		clear(k.m)

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -400,28 +399,28 @@ func usable(k Key) error {
 	return internal("key %s has unknown state %q", k.ID, k.State)
 }
 
-// versionAEAD returns the AEAD for one version of a key, unwrapping it once per
-// instance.
-func (s *Service) versionAEAD(ctx context.Context, keyID, versionID string) (cipher.AEAD, error) {
+// version returns the envelope of one version of a key, unwrapping it once
+// per instance.
+func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelope, error) {
 	rk := ringID{keyID, versionID}
-	if a, ok := s.ring.get(rk); ok {
-		return a, nil
+	if e, ok := s.ring.get(rk); ok {
+		return e, nil
 	}
 	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.root.unwrapAEAD(v)
+	e, err := s.root.unwrap(v)
 	if err != nil {
 		return nil, internal("key %s version %s: %w", keyID, versionID, err)
 	}
-	s.ring.put(rk, a)
-	return a, nil
+	s.ring.put(rk, e)
+	return e, nil
 }
 
-// primary returns the key's primary version and its AEAD, rotating first when
-// automatic rotation is due.
-func (s *Service) primary(ctx context.Context, k Key) (string, cipher.AEAD, error) {
+// primary returns the key's primary version ID and envelope, rotating first
+// when automatic rotation is due.
+func (s *Service) primary(ctx context.Context, k Key) (string, *Envelope, error) {
 	if next := k.NextRotation(); !next.IsZero() && !s.clock.Now().Before(next) {
 		rotated, err := s.rotate(ctx, k, true)
 		if err != nil {
@@ -429,14 +428,14 @@ func (s *Service) primary(ctx context.Context, k Key) (string, cipher.AEAD, erro
 		}
 		k = rotated
 	}
-	a, err := s.versionAEAD(ctx, k.ID, k.PrimaryVersionID)
+	e, err := s.version(ctx, k.ID, k.PrimaryVersionID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return "", nil, internal("key %s has no primary version %s", k.ID, k.PrimaryVersionID)
 		}
 		return "", nil, storeErr(err)
 	}
-	return k.PrimaryVersionID, a, nil
+	return k.PrimaryVersionID, e, nil
 }
 
 type noCache struct{}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 )
 
@@ -155,8 +156,20 @@ func svcParams(kv ...string) core.Params {
 	return p
 }
 
+// call runs an action as the admin and returns its Alibaba response object, so
+// tests read results as callers see them.
 func (f *svcFixture) call(action string, kv ...string) (any, error) {
-	return f.svc.Handle(background, &core.Request{ID: "REQ", Action: action, Params: svcParams(kv...), Caller: f.admin})
+	return respond(f.svc)(f.svc.Handle(background, &core.Request{ID: "REQ", Action: action, Params: svcParams(kv...), Caller: f.admin}))
+}
+
+// respond renders a result as its Alibaba response object.
+func respond(svc *core.Service) func(any, error) (any, error) {
+	return func(result any, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return alibaba.Response(svc, "REQ", result)
+	}
 }
 
 func (f *svcFixture) ok(action string, kv ...string) any {
@@ -170,17 +183,17 @@ func (f *svcFixture) ok(action string, kv ...string) any {
 
 func (f *svcFixture) createKey(kv ...string) string {
 	f.t.Helper()
-	return f.ok("CreateKey", kv...).(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	return f.ok("CreateKey", kv...).(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
 }
 
-func (f *svcFixture) describe(id string) core.KeyMetadata {
+func (f *svcFixture) describe(id string) alibaba.KeyMetadata {
 	f.t.Helper()
-	return f.ok("DescribeKey", "KeyId", id).(*core.KeyMetadataResponse).KeyMetadata
+	return f.ok("DescribeKey", "KeyId", id).(*alibaba.KeyMetadataResponse).KeyMetadata
 }
 
-func (f *svcFixture) versions(id string) []core.KeyVersionEntry {
+func (f *svcFixture) versions(id string) []alibaba.KeyVersionEntry {
 	f.t.Helper()
-	return f.ok("ListKeyVersions", "KeyId", id, "PageSize", "100").(*core.ListKeyVersionsResponse).KeyVersions.KeyVersion
+	return f.ok("ListKeyVersions", "KeyId", id, "PageSize", "100").(*alibaba.ListKeyVersionsResponse).KeyVersions.KeyVersion
 }
 
 // mustCode asserts err is a *core.Error with code.
@@ -202,9 +215,9 @@ func TestCreateKeyVersionKeepsEveryOlderBlobDecryptable(t *testing.T) {
 	type made struct{ blob, version, plaintext string }
 	var blobs []made
 	for range 4 {
-		r := f.ok("GenerateDataKey", "KeyId", id, "EncryptionContext", `{"tenant":"acme"}`).(*core.DataKeyResponse)
+		r := f.ok("GenerateDataKey", "KeyId", id, "EncryptionContext", `{"tenant":"acme"}`).(*alibaba.DataKeyResponse)
 		blobs = append(blobs, made{r.CiphertextBlob, r.KeyVersionId, r.Plaintext})
-		nv := f.ok("CreateKeyVersion", "KeyId", id).(*core.KeyVersionResponse).KeyVersion.KeyVersionId
+		nv := f.ok("CreateKeyVersion", "KeyId", id).(*alibaba.KeyVersionResponse).KeyVersion.KeyVersionId
 		if nv == r.KeyVersionId {
 			t.Fatal("CreateKeyVersion kept the same primary version")
 		}
@@ -218,7 +231,7 @@ func TestCreateKeyVersionKeepsEveryOlderBlobDecryptable(t *testing.T) {
 	seen := map[string]bool{}
 	for _, b := range blobs {
 		seen[b.version] = true
-		d := f.ok("Decrypt", "CiphertextBlob", b.blob, "EncryptionContext", `{"tenant":"acme"}`).(*core.DecryptResponse)
+		d := f.ok("Decrypt", "CiphertextBlob", b.blob, "EncryptionContext", `{"tenant":"acme"}`).(*alibaba.DecryptResponse)
 		if d.Plaintext != b.plaintext || d.KeyVersionId != b.version {
 			t.Fatalf("blob of version %s decrypted as version %s", b.version, d.KeyVersionId)
 		}
@@ -232,14 +245,14 @@ func TestAutomaticRotationHappensWhenDue(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "7d")
 	v1 := f.describe(id).PrimaryKeyVersion
-	old := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse)
+	old := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse)
 
 	f.clock.Advance(7*24*time.Hour - time.Second)
-	if r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse); r.KeyVersionId != v1 {
+	if r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse); r.KeyVersionId != v1 {
 		t.Fatalf("rotated a second early: %s", r.KeyVersionId)
 	}
 	f.clock.Advance(time.Second)
-	r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse)
+	r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse)
 	if r.KeyVersionId == v1 {
 		t.Fatal("no rotation when due")
 	}
@@ -247,13 +260,13 @@ func TestAutomaticRotationHappensWhenDue(t *testing.T) {
 	if m.PrimaryKeyVersion != r.KeyVersionId || m.LastRotationDate != "2026-03-08T12:00:00Z" || m.NextRotationDate != "2026-03-15T12:00:00Z" {
 		t.Fatalf("after rotation: primary %s, last %s, next %s", m.PrimaryKeyVersion, m.LastRotationDate, m.NextRotationDate)
 	}
-	if again := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*core.CiphertextResponse); again.KeyVersionId != r.KeyVersionId {
+	if again := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*alibaba.CiphertextResponse); again.KeyVersionId != r.KeyVersionId {
 		t.Fatalf("rotated again without being due: %s", again.KeyVersionId)
 	}
 	if n := len(f.versions(id)); n != 2 {
 		t.Fatalf("%d versions, want 2", n)
 	}
-	d := f.ok("Decrypt", "CiphertextBlob", old.CiphertextBlob).(*core.DecryptResponse)
+	d := f.ok("Decrypt", "CiphertextBlob", old.CiphertextBlob).(*alibaba.DecryptResponse)
 	if d.KeyVersionId != v1 {
 		t.Fatalf("old blob decrypted under %s", d.KeyVersionId)
 	}
@@ -263,13 +276,13 @@ func TestRestartKeepsKeysAndDecryptsOldBlobs(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey("Description", "survives restarts")
 	f.ok("CreateAlias", "AliasName", "alias/kept", "KeyId", id)
-	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk", "EncryptionContext", `{"k":"v"}`).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk", "EncryptionContext", `{"k":"v"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 
 	f.restart(f.root)
 	if m := f.describe("alias/kept"); m.KeyId != id || m.Description != "survives restarts" {
 		t.Fatalf("after restart: %+v", m)
 	}
-	d := f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"k":"v"}`).(*core.DecryptResponse)
+	d := f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"k":"v"}`).(*alibaba.DecryptResponse)
 	if d.Plaintext != "cGVyc2lzdGVk" {
 		t.Fatal("old blob decrypted to something else after restart")
 	}
@@ -278,7 +291,7 @@ func TestRestartKeepsKeysAndDecryptsOldBlobs(t *testing.T) {
 func TestDifferentRootKeyCannotOpenStoredKeys(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
-	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk").(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "cGVyc2lzdGVk").(*alibaba.CiphertextResponse).CiphertextBlob
 
 	other := make([]byte, 32)
 	_, _ = rand.Read(other)
@@ -301,7 +314,7 @@ func TestDryRunMintsAndWritesNothing(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "7d")
 	other := f.createKey()
-	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("Encrypt", "KeyId", id, "Plaintext", "aGk=").(*alibaba.CiphertextResponse).CiphertextBlob
 	f.clock.Advance(30 * 24 * time.Hour) // rotation is due: a real call would rotate
 	before := f.versions(id)
 	writes, drawn := f.store.writes.Load(), f.rand.n.Load()
@@ -349,7 +362,7 @@ func TestScheduledDeletionDestroysKeyOnceWindowPasses(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
 	f.ok("CreateAlias", "AliasName", "alias/doomed", "KeyId", id)
-	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*core.CiphertextResponse).CiphertextBlob
+	blob := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse).CiphertextBlob
 	f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", "7")
 	if m := f.describe(id); m.KeyState != "PendingDeletion" || m.DeleteDate != "2026-03-08T12:00:00Z" {
 		t.Fatalf("scheduled: state %s, DeleteDate %s", m.KeyState, m.DeleteDate)

@@ -188,7 +188,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.blob = resp.(*core.CiphertextResponse).CiphertextBlob
+	f.blob = base64.StdEncoding.EncodeToString(resp.(core.Sealed).Blob)
 	if _, _, err := svc.KMS.ProvisionPartition(ctx, admin, core.PartitionRequest{PartitionID: "p-0001", KeyID: set.PartitionKeyID}); err != nil {
 		t.Fatal(err)
 	}

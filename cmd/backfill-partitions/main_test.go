@@ -36,7 +36,7 @@ func localEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	id := resp.(core.Key).ID
 	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateAlias", Caller: dev,
 		Params: core.Params{"AliasName": "alias/partitions", "KeyId": id}}); err != nil {
 		t.Fatal(err)

@@ -328,7 +328,7 @@ func newSeed(t *testing.T) *seed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyID := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	keyID := resp.(core.Key).ID
 	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "setup", Action: "CreateAlias", Caller: admin,
 		Params: core.Params{"AliasName": "alias/partitions", "KeyId": keyID}}); err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func TestLocalRunGeneratesRootKeyAndDevPrincipalOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyID := created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	keyID := created.(core.Key).ID
 	blob, err := svc.KMS.Handle(context.Background(), &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": keyID}, Caller: caller})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestLocalRunGeneratesRootKeyAndDevPrincipalOnce(t *testing.T) {
 		t.Fatal("the development principal changed across restarts")
 	}
 	if _, err := again.KMS.Handle(context.Background(), &core.Request{Action: "Decrypt", Caller: again.DevPrincipal,
-		Params: core.Params{"CiphertextBlob": blob.(*core.CiphertextResponse).CiphertextBlob}}); err != nil {
+		Params: core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(blob.(core.Sealed).Blob)}}); err != nil {
 		t.Fatalf("after a restart the old blob does not decrypt: %v", err)
 	}
 }
@@ -219,14 +219,12 @@ func TestStoreNeverHoldsPlaintext(t *testing.T) {
 		}
 		return r
 	}
-	keyID := do("CreateKey", core.Params{}).(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	keyID := do("CreateKey", core.Params{}).(core.Key).ID
 	do("CreateKeyVersion", core.Params{"KeyId": keyID})
 	secret := []byte("a plaintext that must stay out of the store")
 	var dataKeys [][]byte
 	for range 20 {
-		dk := do("GenerateDataKey", core.Params{"KeyId": keyID}).(*core.DataKeyResponse)
-		raw, _ := base64.StdEncoding.DecodeString(dk.Plaintext)
-		dataKeys = append(dataKeys, raw)
+		dataKeys = append(dataKeys, do("GenerateDataKey", core.Params{"KeyId": keyID}).(core.DataKey).Plaintext)
 		do("Encrypt", core.Params{"KeyId": keyID, "Plaintext": base64.StdEncoding.EncodeToString(secret)})
 	}
 	if err := svc.Close(); err != nil {

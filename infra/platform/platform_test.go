@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/config"
 )
 
@@ -170,7 +171,7 @@ func TestActionFunctionRunsItsActionWithoutPrincipalsInACloudRuntime(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta := out.(*core.KeyMetadataResponse).KeyMetadata; meta.Description != "made by a direct invocation" || meta.KeyState != "Enabled" {
+	if meta := out.(*alibaba.KeyMetadataResponse).KeyMetadata; meta.Description != "made by a direct invocation" || meta.KeyState != "Enabled" {
 		t.Fatalf("CreateKey answered %+v", meta)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -299,7 +298,7 @@ func (p *Provisioner) logFailure(ctx context.Context, src Source, messageID, par
 	attrs := []slog.Attr{slog.String("source", string(src)), slog.String("messageId", bound(messageID)),
 		slog.String("partitionId", bound(partitionID)), slog.String("code", ke.Code), slog.String("reason", ke.Message)}
 	level := slog.LevelWarn
-	if ke.Status() >= http.StatusInternalServerError {
+	if ke.ServerFault() {
 		level = slog.LevelError
 		if cause := ke.Unwrap(); cause != nil {
 			attrs = append(attrs, slog.String("cause", cause.Error()))

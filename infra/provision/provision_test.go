@@ -66,7 +66,7 @@ func newEnvWith(tb testing.TB, kms *core.Service, store core.KeyStore) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	keyID := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	keyID := resp.(core.Key).ID
 	if _, err := kms.Handle(ctx, &core.Request{ID: "r", Action: "CreateAlias", Caller: admin,
 		Params: core.Params{"AliasName": "alias/partitions", "KeyId": keyID}}); err != nil {
 		tb.Fatal(err)
@@ -370,7 +370,7 @@ func TestPartitionEventMayNameOnlyAllowedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs := resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	theirs := resp.(core.Key).ID
 	var logs strings.Builder
 	p := provision.New(provision.Options{
 		KMS: e.kms, Caller: provision.Caller(e.kms, []string{"alias/partitions"}), DefaultKeyID: "alias/partitions",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 )
 
@@ -43,7 +44,7 @@ func TestChangeOnOneInstanceReachesAnotherThroughPubSub(t *testing.T) {
 	var newVersion string
 	cases[2].change = func(id string) {
 		r := mustCall(t, a, p, "CreateKeyVersion", core.Params{"KeyId": id})
-		newVersion = r.(*core.KeyVersionResponse).KeyVersion.KeyVersionId
+		newVersion = r.(*alibaba.KeyVersionResponse).KeyVersion.KeyVersionId
 	}
 	cases[2].seen = func(id string) bool {
 		r, err := b.generate(p, id)
@@ -165,7 +166,7 @@ func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
 	p := principal(0, 0)
 	id := n.createKey(t, p)
 	r := mustCall(t, n, p, "GenerateDataKey", core.Params{"KeyId": id})
-	dk := r.(*core.DataKeyResponse)
+	dk := r.(*alibaba.DataKeyResponse)
 	plain, err := base64.StdEncoding.DecodeString(dk.Plaintext)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 )
@@ -290,8 +291,13 @@ func (n *node) call(p *core.Principal, action string, params core.Params) (any, 
 	return n.callNonce(p, rand.Text(), action, params)
 }
 
+// callNonce runs an action and returns its Alibaba response object.
 func (n *node) callNonce(p *core.Principal, nonce, action string, params core.Params) (any, error) {
-	return n.kms.Handle(context.Background(), &core.Request{ID: "req", Action: action, Params: params, Caller: p, Nonce: nonce})
+	r, err := n.kms.Handle(context.Background(), &core.Request{ID: "req", Action: action, Params: params, Caller: p, Nonce: nonce})
+	if err != nil {
+		return nil, err
+	}
+	return alibaba.Response(n.kms, "req", r)
 }
 
 // createKey makes a key through n and returns its ID.
@@ -301,16 +307,16 @@ func (n *node) createKey(t testing.TB, p *core.Principal) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	return r.(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
 }
 
 // generate asks n for a data key ciphertext under keyID.
-func (n *node) generate(p *core.Principal, keyID string) (*core.CiphertextResponse, error) {
+func (n *node) generate(p *core.Principal, keyID string) (*alibaba.CiphertextResponse, error) {
 	r, err := n.call(p, "GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": keyID})
 	if err != nil {
 		return nil, err
 	}
-	return r.(*core.CiphertextResponse), nil
+	return r.(*alibaba.CiphertextResponse), nil
 }
 
 // mustCall runs an action that must succeed.

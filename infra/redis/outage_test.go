@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 )
 
@@ -153,7 +154,7 @@ func TestFlushAllMidLoadLosesNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		dk := r.(*core.DataKeyResponse)
+		dk := r.(*alibaba.DataKeyResponse)
 		mu.Lock()
 		pairs = append(pairs, pair{dk.Plaintext, dk.CiphertextBlob})
 		mu.Unlock()
@@ -167,7 +168,7 @@ func TestFlushAllMidLoadLosesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ciphertext %d of %d no longer decrypts: %v", i, len(pairs), err)
 		}
-		if r.(*core.DecryptResponse).Plaintext != pr.plain {
+		if r.(*alibaba.DecryptResponse).Plaintext != pr.plain {
 			t.Fatalf("ciphertext %d decrypted to a different data key", i)
 		}
 	}

@@ -99,7 +99,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.serve(w, r, &x)
 	if err != nil {
 		ke := core.AsError(err)
-		if ke.Status() >= http.StatusInternalServerError {
+		if ke.ServerFault() {
 			h.logCause(r.Context(), &x, ke)
 		}
 		h.writeError(w, r, &x, ke)

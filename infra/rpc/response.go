@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 )
 
 // format is the response encoding a request asked for with Format.
@@ -30,15 +31,6 @@ func responseFormat(params url.Values) (format, error) {
 		return formatXML, nil
 	}
 	return formatJSON, core.Errorf(core.CodeInvalidParameter, "The parameter Format is invalid: it must be JSON or XML.")
-}
-
-// errorBody is Alibaba's error shape.
-type errorBody struct {
-	XMLName   xml.Name `json:"-" xml:"Error"`
-	RequestId string   `json:"RequestId"`
-	HostId    string   `json:"HostId"`
-	Code      string   `json:"Code"`
-	Message   string   `json:"Message"`
 }
 
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -70,7 +62,11 @@ func release(buf *bytes.Buffer) {
 	}
 }
 
-func (h *handler) writeResponse(w http.ResponseWriter, x *exchange, resp any) {
+func (h *handler) writeResponse(w http.ResponseWriter, x *exchange, result any) {
+	resp, err := alibaba.Response(h.kms, x.id, result)
+	if err != nil {
+		panic(err)
+	}
 	buf, err := encode(x.format, x.action+"Response", resp)
 	if err != nil {
 		// Only a response type encoding/json cannot handle gets here: a bug,
@@ -85,13 +81,13 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, x *exchange
 	if ke.Code == core.CodeThrottling {
 		w.Header().Set("Retry-After", retryAfter(ke.RetryAfter))
 	}
-	body := &errorBody{RequestId: x.id, HostId: r.Host, Code: ke.Code, Message: ke.Message}
+	body := &alibaba.ErrorBody{RequestId: x.id, HostId: r.Host, Code: ke.Code, Message: ke.Message}
 	buf, err := encode(x.format, "Error", body)
 	if err != nil {
 		panic(err)
 	}
 	defer release(buf)
-	write(w, x, ke.Status(), buf.Bytes())
+	write(w, x, alibaba.Status(ke.Code), buf.Bytes())
 }
 
 func write(w http.ResponseWriter, x *exchange, status int, body []byte) {

@@ -15,6 +15,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/rpc"
 )
 
@@ -27,7 +28,7 @@ func TestClassicGETWithActionParameters(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q", ct)
 	}
-	var body core.KeyMetadataResponse
+	var body alibaba.KeyMetadataResponse
 	if err := json.Unmarshal(r.body, &body); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestClassicPOSTWithFormBody(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var body core.CiphertextResponse
+	var body alibaba.CiphertextResponse
 	if err := json.Unmarshal(r.body, &body); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 )
 
 // Params decodes a direct invocation: a JSON object of the action's parameters
@@ -97,7 +98,7 @@ func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 	resp, err := iv.KMS.Handle(ctx, &core.Request{ID: id, Action: iv.Action, Params: params, Caller: iv.Caller})
 	if err != nil {
 		ke := core.AsError(err)
-		if ke.Status() >= 500 && iv.Log != nil {
+		if ke.ServerFault() && iv.Log != nil {
 			attrs := []slog.Attr{slog.String("requestId", id), slog.String("action", iv.Action), slog.String("code", ke.Code)}
 			if cause := ke.Unwrap(); cause != nil {
 				attrs = append(attrs, slog.String("cause", cause.Error()))
@@ -106,7 +107,7 @@ func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 		}
 		return nil, ke
 	}
-	return resp, nil
+	return alibaba.Response(iv.KMS, id, resp)
 }
 
 func wrongAction(want, got string) *core.Error {

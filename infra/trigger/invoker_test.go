@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/trigger"
@@ -39,7 +40,7 @@ func newKMS(t *testing.T) (*core.Service, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kms, resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	return kms, resp.(core.Key).ID
 }
 
 func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
@@ -50,7 +51,7 @@ func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := resp.(*core.CiphertextResponse)
+	got := resp.(*alibaba.CiphertextResponse)
 	if got.KeyId != keyID || got.CiphertextBlob == "" || got.RequestId != "lambda-request-1" {
 		t.Fatalf("response %+v: want the key, a blob and the platform's request ID", got)
 	}

@@ -112,8 +112,8 @@ func TestPrepareSeedsTheDemoKeyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aliases := resp.(*core.ListAliasesResponse).Aliases.Alias
-	if len(aliases) != 2 || aliases[0].AliasName != emulate.DemoAlias || aliases[1].AliasName != "alias/partitions" || aliases[0].KeyId != aliases[1].KeyId {
+	aliases := resp.(core.Listing[core.Alias]).Items
+	if len(aliases) != 2 || aliases[0].Name != emulate.DemoAlias || aliases[1].Name != "alias/partitions" || aliases[0].KeyID != aliases[1].KeyID {
 		t.Fatalf("aliases %+v; want %s and alias/partitions, once each, on one key", aliases, emulate.DemoAlias)
 	}
 }

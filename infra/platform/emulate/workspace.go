@@ -130,7 +130,7 @@ func (w *Workspace) seed(ctx context.Context) error {
 	for _, alias := range []string{DemoAlias, set.PartitionKeyID} {
 		resp, err := call("DescribeKey", core.Params{"KeyId": alias})
 		if err == nil {
-			keyID = resp.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+			keyID = resp.(core.Key).ID
 			continue
 		}
 		if ke := core.AsError(err); ke.Code != core.CodeAliasNotFound {
@@ -141,7 +141,7 @@ func (w *Workspace) seed(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			keyID = created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+			keyID = created.(core.Key).ID
 		}
 		if _, err := call("CreateAlias", core.Params{"AliasName": alias, "KeyId": keyID}); err != nil {
 			return err

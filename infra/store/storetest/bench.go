@@ -146,7 +146,7 @@ func BenchGenerateDataKey(b *testing.B, open func(b *testing.B) core.KeyStore) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	keyID := created.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	keyID := created.(core.Key).ID
 	call := func() error {
 		_, err := svc.Handle(ctx, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Caller: caller,
 			Params: core.Params{"KeyId": keyID, "EncryptionContext": `{"PartitionId":"p-0001"}`}})

@@ -1,6 +1,69 @@
-package core
+package alibaba
 
-// Response shapes, with Alibaba's field names.
+import (
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Response is the Alibaba response object of an action's result (see core's
+// results), carrying requestID. It clears the plaintext of a DataKey or an
+// Opened result once encoded. An unknown result type is a programming error.
+func Response(kms *core.Service, requestID string, result any) (any, error) {
+	switch r := result.(type) {
+	case nil:
+		return &EmptyResponse{RequestId: requestID}, nil
+	case core.Key:
+		return &KeyMetadataResponse{RequestId: requestID, KeyMetadata: metadata(kms, r)}, nil
+	case core.Listing[core.Key]:
+		out := &ListKeysResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.Keys.Key = make([]KeyListEntry, 0, len(r.Items))
+		for _, k := range r.Items {
+			out.Keys.Key = append(out.Keys.Key, KeyListEntry{KeyId: k.ID, KeyArn: kms.KeyARN(k.ID)})
+		}
+		return out, nil
+	case core.Listing[core.Alias]:
+		out := &ListAliasesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.Aliases.Alias = make([]AliasEntry, 0, len(r.Items))
+		for _, a := range r.Items {
+			out.Aliases.Alias = append(out.Aliases.Alias, AliasEntry{AliasName: a.Name, AliasArn: kms.AliasARN(a.Name), KeyId: a.KeyID})
+		}
+		return out, nil
+	case core.KeyVersion:
+		return &KeyVersionResponse{RequestId: requestID, KeyVersion: versionEntry(r)}, nil
+	case core.Listing[core.KeyVersion]:
+		out := &ListKeyVersionsResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.KeyVersions.KeyVersion = make([]KeyVersionEntry, 0, len(r.Items))
+		for _, v := range r.Items {
+			out.KeyVersions.KeyVersion = append(out.KeyVersions.KeyVersion, versionEntry(v))
+		}
+		return out, nil
+	case core.Sealed:
+		return &CiphertextResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob)}, nil
+	case core.DataKey:
+		defer clear(r.Plaintext)
+		return &DataKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
+	case core.Opened:
+		defer clear(r.Plaintext)
+		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
+	case core.Partition:
+		ctx := ContextObject(r.EncryptionContext)
+		if ctx == nil {
+			ctx = ContextObject{}
+		}
+		return &PartitionDataKeyResponse{RequestId: requestID, PartitionId: r.ID, KeyId: r.KeyID, KeyVersionId: r.KeyVersionID,
+			CiphertextBlob: base64.StdEncoding.EncodeToString(r.CiphertextBlob), EncryptionContext: ctx}, nil
+	}
+	return nil, fmt.Errorf("alibaba: no response shape for %T", result)
+}
 
 // KeyMetadata describes a key in CreateKey and DescribeKey responses.
 type KeyMetadata struct {
@@ -120,9 +183,33 @@ type DecryptResponse struct {
 	Plaintext    string `json:"Plaintext"`
 }
 
-func (s *Service) metadata(k Key) KeyMetadata {
+// PartitionDataKeyResponse answers GetPartitionDataKey. EncryptionContext is the
+// context the data key was sealed with, which Decrypt needs back.
+type PartitionDataKeyResponse struct {
+	RequestId         string        `json:"RequestId"`
+	PartitionId       string        `json:"PartitionId"`
+	KeyId             string        `json:"KeyId"`
+	KeyVersionId      string        `json:"KeyVersionId"`
+	CiphertextBlob    string        `json:"CiphertextBlob"`
+	EncryptionContext ContextObject `json:"EncryptionContext"`
+}
+
+// ContextObject is an encryption context in a response: a JSON object, and in
+// XML the same JSON text, since context keys need not be valid XML names.
+type ContextObject map[string]string
+
+// MarshalXML writes the context as its JSON text.
+func (c ContextObject) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	b, err := json.Marshal(map[string]string(c))
+	if err != nil {
+		return err
+	}
+	return e.EncodeElement(string(b), start)
+}
+
+func metadata(kms *core.Service, k core.Key) KeyMetadata {
 	m := KeyMetadata{
-		KeyId: k.ID, Arn: s.KeyARN(k.ID), Description: k.Description, KeyState: string(k.State),
+		KeyId: k.ID, Arn: kms.KeyARN(k.ID), Description: k.Description, KeyState: string(k.State),
 		KeyUsage: k.KeyUsage, KeySpec: k.KeySpec, Origin: k.Origin, ProtectionLevel: k.ProtectionLevel,
 		Creator: k.Creator, CreationDate: formatTime(k.CreatedAt), DeleteDate: formatTime(k.DeleteAt),
 		PrimaryKeyVersion: k.PrimaryVersionID, AutomaticRotation: "Disabled",
@@ -130,12 +217,20 @@ func (s *Service) metadata(k Key) KeyMetadata {
 	}
 	if k.AutomaticRotation {
 		m.AutomaticRotation = "Enabled"
-		m.RotationInterval = formatSeconds(k.RotationInterval)
+		m.RotationInterval = strconv.FormatInt(int64(k.RotationInterval/time.Second), 10) + "s"
 		m.NextRotationDate = formatTime(k.NextRotation())
 	}
 	return m
 }
 
-func versionEntry(v KeyVersion) KeyVersionEntry {
+func versionEntry(v core.KeyVersion) KeyVersionEntry {
 	return KeyVersionEntry{KeyId: v.KeyID, KeyVersionId: v.VersionID, CreationDate: formatTime(v.CreatedAt)}
+}
+
+// formatTime is the date format of Alibaba's responses; a zero time is "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
