@@ -16,6 +16,15 @@ import (
 	"github.com/kmsless/kmsless/infra/config"
 )
 
+// MaxHeaderBytes bounds the request line and headers the local server reads
+// before any handler runs, so before the caller is authenticated; larger ones
+// are refused with 431. Go's default is 1 MiB. The largest request the
+// contract allows, as the Go SDK sends it (every parameter in the query
+// string), is a ReEncrypt with two EncryptionContexts of 8192 four-byte
+// characters, 96 KiB each once percent-encoded: about 210 KiB in all. 256 KiB
+// is the smallest power of two that holds it.
+const MaxHeaderBytes = 256 << 10
+
 // drainTimeout bounds how long a stopping server waits for requests in flight.
 const drainTimeout = 10 * time.Second
 
@@ -42,6 +51,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)

@@ -1,19 +1,25 @@
 package platform
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	fcmessages "github.com/aliyun/fc-runtime-go-sdk/fc/messages"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -173,5 +179,101 @@ func TestActionFunctionRunsItsActionWithoutPrincipalsInACloudRuntime(t *testing.
 	}
 	if meta := out.(*alibaba.KeyMetadataResponse).KeyMetadata; meta.Description != "made by a direct invocation" || meta.KeyState != "Enabled" {
 		t.Fatalf("CreateKey answered %+v", meta)
+	}
+}
+
+// serveCounting serves a handler that counts its calls on a loopback listener
+// until the test ends, and returns the address.
+func serveCounting(t *testing.T, calls *atomic.Int64) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			_, _ = io.WriteString(w, strconv.Itoa(len(r.URL.Query().Get("SourceEncryptionContext"))))
+		}), slog.New(slog.DiscardHandler))
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestServeRefusesAnOversizedHeaderBlockBeforeTheHandler(t *testing.T) {
+	var calls atomic.Int64
+	addr := serveCounting(t, &calls)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req bytes.Buffer
+	req.WriteString("POST / HTTP/1.1\r\nHost: " + addr + "\r\n")
+	for i := 0; req.Len() < MaxHeaderBytes+64<<10; i++ {
+		fmt.Fprintf(&req, "X-Acs-H%06d: %s\r\n", i, strings.Repeat("v", 100))
+	}
+	req.WriteString("Content-Length: 0\r\n\r\n")
+	// The server answers as soon as it has read past the bound and may stop
+	// reading, so the rest of the write can fail; the answer is what counts.
+	go func() { _, _ = conn.Write(req.Bytes()) }()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the handler ran %d times", n)
+	}
+}
+
+// TestServeReadsTheLargestLegalRequest: the header bound must not refuse a
+// request the contract allows. The largest is a ReEncrypt sent as the Go SDK
+// sends it, every parameter in the query string, with two EncryptionContexts of
+// 8192 characters of four bytes each.
+func TestServeReadsTheLargestLegalRequest(t *testing.T) {
+	var calls atomic.Int64
+	addr := serveCounting(t, &calls)
+	ec := `{"k":"` + strings.Repeat("🔑", core.MaxEncryptionContextLen-8) + `"}`
+	if n := utf8.RuneCountInString(ec); n != core.MaxEncryptionContextLen {
+		t.Fatalf("the context has %d characters", n)
+	}
+	q := url.Values{
+		"SourceEncryptionContext":      {ec},
+		"DestinationEncryptionContext": {ec},
+		"CiphertextBlob":               {base64.StdEncoding.EncodeToString(make([]byte, core.MaxEncryptPlaintext+256))},
+		"SourceKeyId":                  {"key-0123456789abcdefghijklmn"},
+		"DestinationKeyId":             {"alias/" + strings.Repeat("a", 200)},
+	}
+	u := "http://" + addr + "/?" + strings.ReplaceAll(q.Encode(), "+", "%20")
+	if len(u) < 200<<10 {
+		t.Fatalf("the request line is only %d bytes", len(u))
+	}
+	req, err := http.NewRequest(http.MethodPost, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256", "user-agent", "accept"} {
+		req.Header.Set(h, strings.Repeat("v", 64))
+	}
+	req.Header.Set("Authorization", "ACS3-HMAC-SHA256 Credential=LTAI5tExample0000000001,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature="+strings.Repeat("0", 64))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != strconv.Itoa(len(ec)) || calls.Load() != 1 {
+		t.Fatalf("status %d %q after %d handler calls, want the handler to read the request", resp.StatusCode, body, calls.Load())
 	}
 }

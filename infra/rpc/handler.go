@@ -112,6 +112,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the request up to the response value.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (any, error) {
+	x.format = formatAsked(r.URL.RawQuery)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		return nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; use GET or POST.", r.Method)

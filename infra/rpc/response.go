@@ -33,6 +33,30 @@ func responseFormat(params url.Values) (format, error) {
 	return formatJSON, core.Errorf(core.CodeInvalidParameter, "The parameter Format is invalid: it must be JSON or XML.")
 }
 
+// formatAsked is the Format the query string asks for, read before (and
+// whether or not) the parameters parse, so that the errors found on the way are
+// written as the caller asked too. Only the first Format counts; anything but
+// XML is JSON, and responseFormat has the last word once the parameters are
+// known.
+func formatAsked(rawQuery string) format {
+	for part := range strings.SplitSeq(rawQuery, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		if k != "Format" {
+			if !strings.ContainsAny(k, "%+") {
+				continue
+			}
+			if uk, err := url.QueryUnescape(k); err != nil || uk != "Format" {
+				continue
+			}
+		}
+		if uv, err := url.QueryUnescape(v); err == nil && strings.EqualFold(uv, "XML") {
+			return formatXML
+		}
+		return formatJSON
+	}
+	return formatJSON
+}
+
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // encode renders v into a pooled buffer; the caller returns it with release.

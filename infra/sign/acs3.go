@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -54,12 +55,26 @@ func (a authorization) String() string {
 	return a.Algorithm + " Credential=" + a.Credential + ",SignedHeaders=" + a.SignedHeaders + ",Signature=" + a.Signature
 }
 
+// MaxSignedHeaders bounds the names SignedHeaders may list. The SDKs sign six
+// to nine headers; the bound keeps the work of checking an unauthenticated
+// request's headers against the list small whatever the list holds.
+const MaxSignedHeaders = 64
+
+// MaxAuthorizationLen bounds the Authorization header. A header the SDKs send
+// is about 250 bytes; 4 KiB leaves room for MaxSignedHeaders names of
+// generous length and refuses anything larger before it is split.
+const MaxAuthorizationLen = 4 << 10
+
 var errAuthFormat = incomplete("The Authorization header must read ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<headers>,Signature=<hex>.")
 
 // parseAuthorization splits an Authorization header into its parts. It checks
-// the grammar only: each of the three fields exactly once, none empty.
+// the grammar only: each of the three fields exactly once, none empty, the
+// whole at most MaxAuthorizationLen bytes.
 func parseAuthorization(h string) (authorization, error) {
 	var a authorization
+	if len(h) > MaxAuthorizationLen {
+		return a, incomplete("The Authorization header is longer than %d bytes.", MaxAuthorizationLen)
+	}
 	alg, rest, ok := strings.Cut(h, " ")
 	if !ok || alg == "" {
 		return a, errAuthFormat
@@ -93,8 +108,12 @@ func parseAuthorization(h string) (authorization, error) {
 }
 
 // splitSignedHeaders reads SignedHeaders: lower-case names separated by ";" in
-// ascending order, as the canonical form requires, so no name can appear twice.
+// ascending order, as the canonical form requires, so no name can appear twice;
+// at most MaxSignedHeaders of them.
 func splitSignedHeaders(s string) ([]string, error) {
+	if n := strings.Count(s, ";") + 1; n > MaxSignedHeaders {
+		return nil, incomplete("SignedHeaders lists %d names; at most %d are accepted.", n, MaxSignedHeaders)
+	}
 	names := strings.Split(s, ";")
 	for i, n := range names {
 		if n == "" || hasUpper(n) || i > 0 && names[i-1] >= n {
@@ -194,6 +213,9 @@ func hashMatches(h string, sum [sha256.Size]byte) bool {
 // checkSigned refuses a signature that leaves a header unsigned whose change
 // would alter the request: those in mustSign, every other x-acs-* header, and
 // Content-Type when there is a body, since it decides how the body is read.
+// signed is sorted and lower-case, so each header is a binary search: the work
+// is linear in the number of headers, which the caller chooses before it is
+// authenticated.
 func checkSigned(r *http.Request, signed []string, hasBody bool) error {
 	for _, n := range mustSign {
 		if _, ok := slices.BinarySearch(signed, n); !ok {
@@ -205,11 +227,26 @@ func checkSigned(r *http.Request, signed []string, hasBody bool) error {
 		if !isACS && !(hasBody && strings.EqualFold(k, "content-type")) {
 			continue
 		}
-		if !slices.ContainsFunc(signed, func(n string) bool { return strings.EqualFold(n, k) }) {
+		if _, ok := slices.BinarySearchFunc(signed, k, compareLower); !ok {
 			return incomplete("SignedHeaders must include %s.", clip(strings.ToLower(k)))
 		}
 	}
 	return nil
+}
+
+// compareLower compares a lower-case name with a header key as if the key were
+// lower-case too (ASCII only, as header names are), without allocating.
+func compareLower(name, key string) int {
+	for i := 0; i < len(name) && i < len(key); i++ {
+		c := key[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if name[i] != c {
+			return cmp.Compare(name[i], c)
+		}
+	}
+	return cmp.Compare(len(name), len(key))
 }
 
 // single returns the one value of a header, refusing a missing or repeated one:

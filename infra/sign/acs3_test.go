@@ -1,7 +1,11 @@
 package sign
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +113,9 @@ func TestVerifyACS3Refusals(t *testing.T) {
 		{name: "action left unsigned", mutate: replaceAuth("x-acs-action;", ""), code: "IncompleteSignature"},
 		{name: "host left unsigned", mutate: replaceAuth("host;", ""), code: "IncompleteSignature"},
 		{name: "unsigned x-acs header added", mutate: setHeader("x-acs-extra", "1"), code: "IncompleteSignature"},
+		{name: "unsigned x-acs header in capitals", mutate: func(s *signedRequest) { s.r.Header["X-ACS-EXTRA"] = []string{"1"} }, code: "IncompleteSignature"},
+		{name: "more signed headers than the bound", mutate: replaceAuth("x-acs-version", manyNames(MaxSignedHeaders-5)), code: "IncompleteSignature"},
+		{name: "Authorization over the length bound", mutate: replaceAuth("Credential=", "Credential="+strings.Repeat("A", MaxAuthorizationLen)), code: "IncompleteSignature"},
 		{name: "signed headers out of order", mutate: replaceAuth("host;x-acs-action", "x-acs-action;host"), code: "IncompleteSignature"},
 		{name: "unsupported algorithm", mutate: replaceAuth("ACS3-HMAC-SHA256", "ACS3-HMAC-SM3"), code: "IncompleteSignature"},
 		{name: "signature not hex", mutate: replaceAuth("Signature=", "Signature=zz"), code: "IncompleteSignature"},
@@ -140,6 +147,33 @@ func TestVerifyACS3Refusals(t *testing.T) {
 				t.Errorf("message carries a secret: %s", msg)
 			}
 		})
+	}
+}
+
+// manyNames is "x-acs-version" followed by n more sorted names, which with the
+// five others an SDK signs make a SignedHeaders list of n+6.
+func manyNames(n int) string {
+	var b strings.Builder
+	b.WriteString("x-acs-version")
+	for i := range n {
+		fmt.Fprintf(&b, ";x-acs-z%04d", i)
+	}
+	return b.String()
+}
+
+func TestCheckSignedMatchesHeaderKeysInAnyCase(t *testing.T) {
+	signed := append(slices.Clone(mustSign), "content-type", "x-acs-extra")
+	slices.Sort(signed)
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	for _, k := range []string{"X-ACS-EXTRA", "x-acs-date", "X-Acs-Action", "CONTENT-TYPE", "Accept"} {
+		r.Header[k] = []string{"v"}
+	}
+	if err := checkSigned(r, signed, true); err != nil {
+		t.Fatalf("headers all signed, in other cases: %v", err)
+	}
+	r.Header["X-aCs-Other"] = []string{"v"}
+	if err := checkSigned(r, signed, true); codeOf(err) != "IncompleteSignature" || !strings.Contains(err.Error(), "x-acs-other") {
+		t.Fatalf("unsigned X-aCs-Other: %v, want IncompleteSignature naming it", err)
 	}
 }
 
@@ -208,5 +242,16 @@ func TestParseAuthorization(t *testing.T) {
 		if _, err := parseAuthorization(bad); codeOf(err) != "IncompleteSignature" {
 			t.Errorf("parseAuthorization(%q) = %v, want IncompleteSignature", bad, err)
 		}
+	}
+}
+
+func TestSplitSignedHeadersBound(t *testing.T) {
+	atBound := "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;" + manyNames(MaxSignedHeaders-6)
+	if names, err := splitSignedHeaders(atBound); err != nil || len(names) != MaxSignedHeaders {
+		t.Fatalf("%d names: %d accepted, %v", MaxSignedHeaders, len(names), err)
+	}
+	_, err := splitSignedHeaders(atBound + ";x-acs-zz")
+	if codeOf(err) != "IncompleteSignature" || !strings.Contains(err.Error(), "at most 64") {
+		t.Fatalf("%d names: %v, want IncompleteSignature naming the bound", MaxSignedHeaders+1, err)
 	}
 }

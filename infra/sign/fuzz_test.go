@@ -1,8 +1,11 @@
 package sign
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,10 +34,108 @@ func FuzzParseAuthorization(f *testing.F) {
 		if err != nil || again != a {
 			t.Fatalf("%q parsed as %+v, its rewrite as %+v (%v)", h, a, again, err)
 		}
-		if names, err := splitSignedHeaders(a.SignedHeaders); err == nil && !slices.IsSorted(names) {
-			t.Fatalf("SignedHeaders %q accepted out of order", a.SignedHeaders)
+		if len(h) > MaxAuthorizationLen {
+			t.Fatalf("accepted an Authorization header of %d bytes", len(h))
+		}
+		if names, err := splitSignedHeaders(a.SignedHeaders); err == nil {
+			checkSignedNames(t, a.SignedHeaders, names)
 		}
 	})
+}
+
+// checkSignedNames asserts what an accepted SignedHeaders list must be: at most
+// MaxSignedHeaders names, none empty or with an upper-case letter, strictly
+// ascending (so distinct), and nothing lost in the split.
+func checkSignedNames(t *testing.T, list string, names []string) {
+	t.Helper()
+	if len(names) == 0 || len(names) > MaxSignedHeaders {
+		t.Fatalf("SignedHeaders %q accepted as %d names", list, len(names))
+	}
+	for i, n := range names {
+		if n == "" || n != lowerASCII(n) {
+			t.Fatalf("SignedHeaders %q accepted the name %q", list, n)
+		}
+		if i > 0 && names[i-1] >= n {
+			t.Fatalf("SignedHeaders %q accepted %q before %q", list, names[i-1], n)
+		}
+	}
+	if strings.Join(names, ";") != list {
+		t.Fatalf("SignedHeaders %q split as %q", list, names)
+	}
+}
+
+// FuzzCheckSigned checks the SignedHeaders split and the signed-header check
+// together against a plain reading of the rule: every header of mustSign, every
+// x-acs-* header and, with a body, Content-Type must be named in the list,
+// whatever the case of the header's key. keys holds the request's header keys,
+// one a line, as a client or a trigger event may spell them.
+func FuzzCheckSigned(f *testing.F) {
+	sdk := "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+	f.Add(sdk, "X-Acs-Action\nX-Acs-Date\nX-Acs-Version\nAccept", false)
+	f.Add("content-type;"+sdk, "Content-Type\nX-ACS-DATE", true)
+	f.Add(sdk, "X-Acs-Extra", false)
+	f.Add(sdk+";x-acs-z", "x-acs-Z\nCONTENT-TYPE", false)
+	f.Add("host;x-acs-action;;x-acs-date", "", false)
+	f.Fuzz(func(t *testing.T, list, keys string, hasBody bool) {
+		names, err := splitSignedHeaders(list)
+		if err != nil {
+			if codeOf(err) != "IncompleteSignature" {
+				t.Fatalf("error %v is not IncompleteSignature", err)
+			}
+			if strings.Count(list, ";") < MaxSignedHeaders && !malformedList(list) {
+				t.Fatalf("SignedHeaders %q refused: %v", list, err)
+			}
+			return
+		}
+		checkSignedNames(t, list, names)
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		for k := range strings.SplitSeq(keys, "\n") {
+			r.Header[k] = append(r.Header[k], "v")
+		}
+		set := map[string]bool{}
+		for _, n := range names {
+			set[n] = true
+		}
+		want := true
+		for _, n := range mustSign {
+			want = want && set[n]
+		}
+		for k := range r.Header {
+			lk := lowerASCII(k)
+			if (len(lk) > 6 && strings.HasPrefix(lk, "x-acs-") || hasBody && lk == "content-type") && !set[lk] {
+				want = false
+			}
+		}
+		err = checkSigned(r, names, hasBody)
+		if err != nil && codeOf(err) != "IncompleteSignature" {
+			t.Fatalf("error %v is not IncompleteSignature", err)
+		}
+		if got := err == nil; got != want {
+			t.Fatalf("SignedHeaders %q, header keys %q, body %v: accepted %v, want %v (%v)", list, keys, hasBody, got, want, err)
+		}
+	})
+}
+
+// malformedList reports whether a SignedHeaders list breaks the grammar apart
+// from its length: an empty or upper-case name, or names out of order.
+func malformedList(list string) bool {
+	names := strings.Split(list, ";")
+	for i, n := range names {
+		if n == "" || n != lowerASCII(n) || i > 0 && names[i-1] >= n {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // FuzzCanonicalizeV1 checks that the v1 canonicalizer never panics, emits only
