@@ -295,6 +295,7 @@ func TestTemplateYAMLPartitionEvents(t *testing.T) {
 // the expansion shows: the roles SAM would add and the resources it makes for
 // the events.
 func TestTemplateYAMLAfterTheSAMTransform(t *testing.T) {
+	t.Parallel() // overlaps the tools' start-up with s preview's
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skipf("python3 not found; %s", cfnLintHint)

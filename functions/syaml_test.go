@@ -426,6 +426,7 @@ func sBinary() string {
 // with only the required settings and with every optional one, and checks the
 // result against the fc3 props.
 func TestSYAMLRendersWithSPreview(t *testing.T) {
+	t.Parallel()
 	s := sBinary()
 	if s == "" {
 		t.Skipf("Serverless Devs' s not found; %s", sHint)
