@@ -123,8 +123,16 @@ func TestTemplateYAMLMatchesTheFunctionsAndTheirBuildTargets(t *testing.T) {
 				t.Errorf("%s overrides %s (%v): runtime and architecture live in Globals, next to the builds' target", id, key, v)
 			}
 		}
-		if res.Metadata["BuildMethod"] != "makefile" || res.Metadata["ContextPath"] != "functions" || res.Metadata["ProjectRootDirectory"] != "." {
-			t.Errorf("%s: Metadata %v; want BuildMethod makefile, ContextPath functions, ProjectRootDirectory .", id, res.Metadata)
+		// SAM copies a function's source folder (ProjectRootDirectory when set,
+		// else CodeUri) to a scratch folder before running make: the function's
+		// own folder is a single main.go, while the module root holds dist/ and
+		// every other function. WorkingDirectory runs make in the module root
+		// itself, where go build finds go.mod.
+		if res.Metadata["BuildMethod"] != "makefile" || res.Metadata["ContextPath"] != "functions" || res.Metadata["WorkingDirectory"] != "." {
+			t.Errorf("%s: Metadata %v; want BuildMethod makefile, ContextPath functions, WorkingDirectory .", id, res.Metadata)
+		}
+		if v, ok := res.Metadata["ProjectRootDirectory"]; ok {
+			t.Errorf("%s: Metadata ProjectRootDirectory %v makes sam build copy that whole tree, dist/ included, once per function", id, v)
 		}
 		rule := regexp.MustCompile(`(?m)^build-` + regexp.QuoteMeta(id) + `:\s*\n\t(.*)$`).FindSubmatch(makefile)
 		if rule == nil {
