@@ -36,12 +36,15 @@ const (
 
 // Settings are the environment, parsed and defaulted. Nothing else reads env vars.
 type Settings struct {
-	Platform       Platform
-	ListenAddr     string
-	DataDir        string
-	RootKey        string // base64, from KMS_ROOT_KEY
-	RootKeyFile    string
-	Store          string
+	Platform    Platform
+	ListenAddr  string
+	DataDir     string
+	RootKey     string // base64, from KMS_ROOT_KEY
+	RootKeyFile string
+	Store       string
+	// StorePoolSize caps one instance's PostgreSQL connections (0: the
+	// store's default, or pool_max_conns in KMS_STORE, which wins).
+	StorePoolSize  int
 	RedisURL       string
 	QPS            int
 	Burst          int
@@ -109,6 +112,7 @@ func Read(getenv func(string) string) (Settings, error) {
 		{"KMS_QPS_PER_USER", &s.QPS, 1000, 1},
 		{"KMS_BURST", &s.Burst, 0, 0},
 		{"KMS_NONCE_MAX", &s.NonceMax, 1 << 20, 1},
+		{"KMS_STORE_POOL_SIZE", &s.StorePoolSize, 0, 1},
 	}
 	for _, i := range ints {
 		if *i.dst, err = intVar(getenv, i.name, i.def, i.min); err != nil {
@@ -309,9 +313,21 @@ func openStore(ctx context.Context, set Settings) (core.KeyStore, error) {
 	case strings.HasPrefix(set.Store, "bolt://"):
 		return boltstore.Open(strings.TrimPrefix(set.Store, "bolt://"))
 	case strings.HasPrefix(set.Store, "postgres://"), strings.HasPrefix(set.Store, "postgresql://"):
-		return pgstore.Open(ctx, set.Store)
+		return pgstore.Open(ctx, withPoolSize(set.Store, set.StorePoolSize))
 	}
 	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
+}
+
+// withPoolSize adds pool_max_conns=size to a PostgreSQL URL that sets none.
+func withPoolSize(url string, size int) string {
+	if size <= 0 || strings.Contains(url, "pool_max_conns") {
+		return url
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "pool_max_conns=" + strconv.Itoa(size)
 }
 
 // loadRootKey reads KMS_ROOT_KEY or KMS_ROOT_KEY_FILE. Locally, with neither, it

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,23 @@ func TestPartitionKeysDefaultToThePartitionKey(t *testing.T) {
 	}
 	if _, err := Read(env(map[string]string{"KMS_PARTITION_KEYS": " , "})); err == nil || !strings.Contains(err.Error(), "KMS_PARTITION_KEYS") {
 		t.Fatalf("an empty list: %v, want an error naming KMS_PARTITION_KEYS", err)
+	}
+}
+
+func TestStorePoolSizeReachesThePostgreSQLURL(t *testing.T) {
+	s, err := Read(env(map[string]string{"KMS_STORE_POOL_SIZE": "2"}))
+	if err != nil || s.StorePoolSize != 2 {
+		t.Fatalf("KMS_STORE_POOL_SIZE=2: %d, %v", s.StorePoolSize, err)
+	}
+	for _, tc := range [][3]string{
+		{"postgres://h/db", "2", "postgres://h/db?pool_max_conns=2"},
+		{"postgres://h/db?sslmode=require", "2", "postgres://h/db?sslmode=require&pool_max_conns=2"},
+		{"postgres://h/db?pool_max_conns=9", "2", "postgres://h/db?pool_max_conns=9"},
+		{"postgres://h/db", "0", "postgres://h/db"},
+	} {
+		n, _ := strconv.Atoi(tc[1])
+		if got := withPoolSize(tc[0], n); got != tc[2] {
+			t.Errorf("withPoolSize(%q, %d) = %q, want %q", tc[0], n, got, tc[2])
+		}
 	}
 }
