@@ -251,6 +251,9 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fc.opts.MACKey == nil {
+		fc.opts.MACKey = root.DeriveKey(redisx.MACPurpose)
+	}
 	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}}
 	for i := range fc.n {
 		url := fc.url
@@ -263,7 +266,10 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 		}
 		c := &counter{names: map[string]int{}}
 		rdb.AddHook(c)
-		sh := redisx.New(rdb, fc.opts)
+		sh, err := redisx.New(rdb, fc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Cleanup(func() { sh.Close() })
 		svc, err := core.New(core.Config{
 			Store: f.store, Root: root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter,
