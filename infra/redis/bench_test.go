@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	"io"
@@ -263,3 +264,69 @@ func signV1(params url.Values, id, secret string) url.Values {
 func percent(s string) string { return rfc3986.Replace(url.QueryEscape(s)) }
 
 var rfc3986 = strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~")
+
+// BenchmarkCacheEntryCheck is what sealing adds to a cache read that reaches
+// Redis, from one caller: a bare GET of a sealed key entry (the floor) and the
+// same GET followed by the check made before the entry is trusted (tag,
+// expiry, mark, JSON decode), alternating in chunks. In process, check-ns is
+// the whole check and decode-ns the JSON decode alone, which reads paid before
+// entries were sealed; added-% is the difference over the bare GET.
+func BenchmarkCacheEntryCheck(b *testing.B) {
+	f := newFleet(b, fleetConfig{n: 1})
+	n := f.nodes[0]
+	p := principal(0, 0)
+	id := n.createKey(b, p)
+	if _, err := n.generate(p, id); err != nil {
+		b.Fatal(err)
+	}
+	name := keyEntry(f, id)
+	rdb := mustClient(b, sharedURL())
+	ctx := context.Background()
+	c := n.shared.Cache
+	entry, err := rdb.Get(ctx, name).Result()
+	if err != nil || !redisx.CheckKeyEntry(c, name, entry) {
+		b.Fatalf("no genuine entry to read: %v", err)
+	}
+	b.ReportMetric(float64(len(entry)), "entry-bytes")
+	const chunk = 500
+	var bare, checked time.Duration
+	for done := 0; done < b.N; done += chunk {
+		k := min(chunk, b.N-done)
+		t0 := time.Now()
+		for range k {
+			if err := rdb.Get(ctx, name).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		for range k {
+			s, err := rdb.Get(ctx, name).Result()
+			if err != nil || !redisx.CheckKeyEntry(c, name, s) {
+				b.Fatal("entry refused", err)
+			}
+		}
+		bare, checked = bare+t1.Sub(t0), checked+time.Since(t1)
+	}
+	t0 := time.Now()
+	for range b.N {
+		if !redisx.CheckKeyEntry(c, name, entry) {
+			b.Fatal("entry refused")
+		}
+	}
+	check := time.Since(t0)
+	value := []byte(entry[1+8+8 : len(entry)-32])
+	t0 = time.Now()
+	for range b.N {
+		var k core.Key
+		if err := json.Unmarshal(value, &k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	decode := time.Since(t0)
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(per(bare)/1000, "get-µs")
+	b.ReportMetric(per(checked)/1000, "get+check-µs")
+	b.ReportMetric(per(check), "check-ns")
+	b.ReportMetric(per(decode), "decode-ns")
+	b.ReportMetric(100*(per(check)-per(decode))/per(bare), "added-%")
+}
