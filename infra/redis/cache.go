@@ -92,10 +92,6 @@ func (c *Cache) Forged() uint64 { return c.forged.Load() }
 // writer's fill. Each was a miss.
 func (c *Cache) Stale() uint64 { return c.stale.Load() }
 
-// Invalidation messages are a kind byte (kindKey or kindAlias), then the key
-// ID or alias name. They are not authenticated, and need not be: a listener
-// only drops that name, which costs a miss at worst.
-
 // redisKey names an entry. The braces are a Redis Cluster hash tag: an entry and
 // its generation live in one slot, so the scripts above may touch both.
 func (c *Cache) redisKey(kind byte, name string) string {
@@ -218,7 +214,8 @@ func (c *Cache) forgery(key string) {
 		c.quiet++
 		return
 	}
-	c.log.Warn("redis cache entry failed authentication: ignored and reloaded from the store; something other than kmsless writes this Redis",
+	c.log.Warn("redis cache entry failed authentication, ignored and reloaded from the store: "+
+		"written without this deployment's root key, or by a release that did not seal entries",
 		"redis_key", key, "forgeries_since_last_warning", c.quiet+1)
 	c.forgedAt, c.quiet = now, 0
 }
@@ -301,14 +298,17 @@ func (c *Cache) succeeded(ctx context.Context) {
 }
 
 // listen drops in-process entries as other instances invalidate them, until
-// the subscription is closed.
+// the subscription is closed. A message is a kind byte (kindKey or kindAlias),
+// then the key ID or alias name. Messages are not authenticated, and need not
+// be: a listener takes only a name from one and drops it, so a forged message
+// costs a miss at worst.
 func (c *Cache) listen(msgs <-chan *redis.Message) {
 	for m := range msgs {
 		if len(m.Payload) < 2 {
 			continue
 		}
-		// Only the name is used. Marking it refuses entries issued before
-		// now, which costs a forged message's sender a miss, nothing more.
+		// Marking the name refuses entries issued before now: older than
+		// the change the message announces.
 		kind, name := m.Payload[0], m.Payload[1:]
 		switch kind {
 		case kindKey:
