@@ -88,8 +88,9 @@ func newCache(rdb redis.UniversalClient, h *health, o Options) *Cache {
 func (c *Cache) Forged() uint64 { return c.forged.Load() }
 
 // Stale is how many genuine entries read from Redis were refused as expired or
-// older than a state this instance already knew: replays, or rarely a slow
-// writer's fill. Each was a miss.
+// older than a state this instance already knew. Each was a miss. Replays
+// count here, and so do a few honest races (an entry read as it expires, a
+// fill that crossed a change), so a rise says more than the count.
 func (c *Cache) Stale() uint64 { return c.stale.Load() }
 
 // redisKey names an entry. The braces are a Redis Cluster hash tag: an entry and

@@ -209,7 +209,7 @@ func expiry(t *testing.T, e string) time.Time {
 // Whatever an instance knows, a replayed entry is refused once SharedTTL has
 // passed since it was written.
 func TestReplayedEntryExpiresAfterSharedTTL(t *testing.T) {
-	const shared = 300 * time.Millisecond
+	const shared = time.Second
 	f := newFleet(t, fleetConfig{n: 1, opts: redisx.Options{CacheTTL: readThrough, SharedTTL: shared}})
 	a := f.nodes[0]
 	p := principal(0, 0)
