@@ -3,8 +3,11 @@ package core
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 )
@@ -12,14 +15,23 @@ import (
 // KeyMaterialSize is the size of CMK version material and of the root key.
 const KeyMaterialSize = 32
 
-// RootKey wraps and unwraps CMK version material. It never exposes its bytes and
-// prints as a placeholder.
+// RootKey wraps and unwraps CMK version material and derives the keys other
+// parts of the service need. It never exposes its bytes and prints as a
+// placeholder, whatever the verb and whether or not it is a pointer.
 type RootKey struct {
 	aead cipher.AEAD
+	// prk is the HKDF pseudorandom key extracted from the root bytes: derived
+	// keys are expanded from it, so the root bytes themselves are not kept.
+	prk []byte
 }
 
+// rootSalt is the HKDF salt: a fixed label, so that the pseudorandom key is
+// specific to this use of the root bytes.
+const rootSalt = "kmsless/v1/root-derivation"
+
 // NewRootKey makes a RootKey from 32 bytes. The caller should zero b afterwards;
-// the RootKey keeps only the expanded AES key schedule.
+// the RootKey keeps only the expanded AES key schedule and an HKDF pseudorandom
+// key extracted from b.
 func NewRootKey(b []byte) (*RootKey, error) {
 	if len(b) != KeyMaterialSize {
 		return nil, errors.New("root key must be 32 bytes")
@@ -28,11 +40,32 @@ func NewRootKey(b []byte) (*RootKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RootKey{aead: aead}, nil
+	prk, err := hkdf.Extract(sha256.New, b, []byte(rootSalt))
+	if err != nil {
+		return nil, err
+	}
+	return &RootKey{aead: aead, prk: prk}, nil
 }
 
-func (*RootKey) String() string   { return "RootKey(redacted)" }
-func (*RootKey) GoString() string { return "RootKey(redacted)" }
+// DeriveKey returns a 32-byte key for one purpose, such as
+// "kmsless/v1/redis-cache" (HKDF-SHA256, the purpose as info). Each purpose
+// gets its own key, so a key handed to one component says nothing about the
+// root or about another purpose's key.
+func (r *RootKey) DeriveKey(purpose string) []byte {
+	k, err := hkdf.Expand(sha256.New, r.prk, purpose, KeyMaterialSize)
+	if err != nil {
+		// Expand fails only for lengths above 255 hash blocks.
+		panic("core: HKDF expand: " + err.Error())
+	}
+	return k
+}
+
+func (RootKey) String() string   { return "RootKey(redacted)" }
+func (RootKey) GoString() string { return "RootKey(redacted)" }
+
+// Format keeps verbs that bypass String, such as %d and %x on a copy of the
+// struct, from printing the derivation key.
+func (RootKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "RootKey(redacted)") }
 
 func versionAAD(keyID, versionID string) []byte {
 	aad := make([]byte, 0, 8+len(keyID)+len(versionID))

@@ -297,6 +297,7 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 	}
 	shared, err := redisx.Open(set.RedisURL, redisx.Options{
 		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, NonceMax: set.NonceMax, Logger: log,
+		MACKey: cfg.Root.DeriveKey(redisx.MACPurpose),
 	})
 	if err != nil {
 		return err

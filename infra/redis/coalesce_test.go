@@ -1,6 +1,7 @@
 package redisx_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,11 @@ func gated(t *testing.T, url string, opts redisx.Options) (*redisx.Limiter, *gat
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	sh := redisx.New(rdb, opts)
+	opts.MACKey = bytes.Repeat([]byte{7}, 32) // the limiter does not use it
+	sh, err := redisx.New(rdb, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { sh.Close() })
 	return sh.Limiter, g
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
+	redisx "github.com/kmsless/kmsless/infra/redis"
 )
 
 // wire builds the service as a deployment would, from environment variables.
@@ -17,6 +18,11 @@ func wire(t *testing.T, env map[string]string) (*config.Service, error) {
 	t.Helper()
 	root := make([]byte, 32)
 	_, _ = rand.Read(root)
+	return wireRoot(t, root, env)
+}
+
+func wireRoot(t *testing.T, root []byte, env map[string]string) (*config.Service, error) {
+	t.Helper()
 	base := map[string]string{"KMS_DATA_DIR": t.TempDir(), "KMS_ROOT_KEY": base64.StdEncoding.EncodeToString(root)}
 	for k, v := range env {
 		base[k] = v
@@ -65,5 +71,65 @@ func TestWireRefusesMalformedRedisURL(t *testing.T) {
 	if svc, err := wire(t, map[string]string{"REDIS_URL": "redis+sentinel://127.0.0.1:26379"}); err == nil {
 		svc.Close()
 		t.Fatal("a Sentinel URL without master_name was accepted")
+	}
+}
+
+// The wired service seals cache entries under the key its root derives for the
+// cache, so every instance of a deployment accepts the others' entries.
+func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
+	srv := startRedis(t)
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	svc, err := wireRoot(t, raw, map[string]string{"REDIS_URL": srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	r, err := svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: "CreateKey", Caller: svc.DevPrincipal, Nonce: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	_, err = svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: "GenerateDataKeyWithoutPlaintext",
+		Params: core.Params{"KeyId": id}, Caller: svc.DevPrincipal, Nonce: "n2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := srv.client()
+	name := "kms:{k:" + id + "}"
+	entry, err := rdb.Get(context.Background(), name).Result()
+	if err != nil {
+		t.Fatalf("no cache entry for the key: %v", err)
+	}
+	root, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key  []byte
+		want bool
+	}{
+		{root.DeriveKey(redisx.MACPurpose), true},
+		{root.DeriveKey("kmsless/v1/another-purpose"), false},
+	} {
+		peer, err := redisx.New(srv.client(), redisx.Options{MACKey: c.key, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := redisx.CheckKeyEntry(peer.Cache, name, entry); got != c.want {
+			t.Errorf("an instance with MAC key %x... accepted the entry: %v, want %v", c.key[:4], got, c.want)
+		}
+		peer.Close()
+	}
+}
+
+func TestSharedStateRefusesToStartWithoutMACKey(t *testing.T) {
+	for _, key := range [][]byte{nil, make([]byte, 16)} {
+		if _, err := redisx.Open(sharedURL(), redisx.Options{MACKey: key}); err == nil {
+			t.Errorf("Open accepted a %d-byte MAC key", len(key))
+		}
+		if _, err := redisx.New(mustClient(t, sharedURL()), redisx.Options{MACKey: key}); err == nil {
+			t.Errorf("New accepted a %d-byte MAC key", len(key))
+		}
 	}
 }

@@ -211,6 +211,7 @@ type fleet struct {
 	root   *core.RootKey
 	store  *countingStore
 	nodes  []*node
+	opts   redisx.Options
 }
 
 type node struct {
@@ -252,29 +253,43 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}}
+	if fc.opts.MACKey == nil {
+		fc.opts.MACKey = root.DeriveKey(redisx.MACPurpose)
+	}
+	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}, opts: fc.opts}
 	for i := range fc.n {
 		url := fc.url
 		if i < len(fc.urls) {
 			url = fc.urls[i]
 		}
-		rdb, err := redisx.NewClient(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &counter{names: map[string]int{}}
-		rdb.AddHook(c)
-		sh := redisx.New(rdb, fc.opts)
-		t.Cleanup(func() { sh.Close() })
-		svc, err := core.New(core.Config{
-			Store: f.store, Root: root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.nodes = append(f.nodes, &node{kms: svc, shared: sh, count: c})
+		f.join(url)
 	}
 	return f
+}
+
+// join starts one more instance on url, as a newly started function would.
+func (f *fleet) join(url string) *node {
+	f.t.Helper()
+	rdb, err := redisx.NewClient(url)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c := &counter{names: map[string]int{}}
+	rdb.AddHook(c)
+	sh, err := redisx.New(rdb, f.opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { sh.Close() })
+	svc, err := core.New(core.Config{
+		Store: f.store, Root: f.root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter,
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	n := &node{kms: svc, shared: sh, count: c}
+	f.nodes = append(f.nodes, n)
+	return n
 }
 
 // principal is a caller with full access and the given limit, its AccessKeyId

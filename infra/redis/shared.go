@@ -2,6 +2,7 @@ package redisx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -38,6 +39,11 @@ type Options struct {
 	// RetryEvery is how often, while Redis is unreachable, one request tries it
 	// again [1s]; the others go straight to the fallback.
 	RetryEvery time.Duration
+	// MACKey authenticates every cache entry written to Redis, so that whoever
+	// else can write Redis cannot change what it says. Required, at least 32
+	// bytes: derive it with core.RootKey.DeriveKey(MACPurpose), so every
+	// instance of a deployment has the same one.
+	MACKey []byte
 }
 
 func (o Options) withDefaults() Options {
@@ -87,15 +93,28 @@ type Shared struct {
 // listening for invalidations. An unreachable Redis is not an error: requests
 // are served from the fallback until it answers.
 func Open(url string, o Options) (*Shared, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	rdb, err := NewClient(url)
 	if err != nil {
 		return nil, err
 	}
-	return New(rdb, o), nil
+	return New(rdb, o)
+}
+
+func (o Options) check() error {
+	if len(o.MACKey) < 32 {
+		return errors.New("redis: the shared cache needs a MAC key of at least 32 bytes")
+	}
+	return nil
 }
 
 // New builds the shared state on rdb, which Close closes.
-func New(rdb redis.UniversalClient, o Options) *Shared {
+func New(rdb redis.UniversalClient, o Options) (*Shared, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	o = o.withDefaults()
 	driverLogOnce.Do(func() { redis.SetLogger(driverLog{o.Logger}) })
 	h := &health{log: o.Logger, warnEvery: o.WarnEvery, retryEvery: o.RetryEvery}
@@ -113,7 +132,7 @@ func New(rdb redis.UniversalClient, o Options) *Shared {
 		defer close(s.done)
 		s.Cache.listen(msgs)
 	}()
-	return s
+	return s, nil
 }
 
 // Close stops listening and closes the Redis client.
