@@ -89,7 +89,7 @@ func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := r.(*core.KeyMetadataResponse).KeyMetadata.KeyId
+	id := r.(core.Key).ID
 	_, err = svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: "GenerateDataKeyWithoutPlaintext",
 		Params: core.Params{"KeyId": id}, Caller: svc.DevPrincipal, Nonce: "n2"})
 	if err != nil {

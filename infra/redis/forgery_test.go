@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 )
 
@@ -137,7 +138,7 @@ func TestReplayedEntryIsRefusedByInstancesThatSawTheChange(t *testing.T) {
 		}, refused(core.CodePendingDeletion))},
 		{"old primary version brought back", keyCase(func(id string) {
 			r := mustCall(t, a, p, "CreateKeyVersion", core.Params{"KeyId": id})
-			newVersion = r.(*core.KeyVersionResponse).KeyVersion.KeyVersionId
+			newVersion = r.(*alibaba.KeyVersionResponse).KeyVersion.KeyVersionId
 		}, func(n *node, id string) bool {
 			r, err := n.generate(p, id)
 			return err == nil && r.KeyVersionId == newVersion
