@@ -17,8 +17,6 @@ type action struct {
 	// ram is the action's name in policies ("kms:Encrypt"), made once here
 	// rather than on every request.
 	ram string
-	// index is the action's place in ramActions.
-	index int
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -53,16 +51,16 @@ func init() {
 		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
-	for i, name := range names {
+	for _, name := range names {
 		a := actionTable[name]
-		a.ram, a.index = "kms:"+name, i
+		a.ram = "kms:" + name
 		actionTable[name] = a
 		ramActions = append(ramActions, a.ram)
 	}
 }
 
-// ramActions lists the policy names of the actions, in the order of their
-// index: a compiled policy keeps its answers in this order.
+// ramActions lists the policy names of the actions, which a compiled policy
+// answers for ahead of requests.
 var ramActions []string
 
 // Actions lists the action names the service answers, in sorted order.
@@ -429,7 +427,7 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if ref.alias != "" {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	if err := c.authorizeARN(c.s.keyARN(ref.keyID)); err != nil {
+	if err := c.authorize(c.s.KeyARN(ref.keyID)); err != nil {
 		return "", Key{}, err
 	}
 	k, err := c.loadKey(ref.keyID)

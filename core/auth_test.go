@@ -12,7 +12,7 @@ import (
 // allowOn is a principal allowed actions on resources and nothing else.
 func allowOn(name string, actions []string, resources ...string) *core.Principal {
 	return &core.Principal{Name: name, AccessKeyID: "LTAI" + name, Secret: core.NewSecret("s"),
-		Policy: &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: actions, Resource: resources}}}}
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: actions, Resource: resources})}
 }
 
 func (f *svcFixture) as(p *core.Principal, action string, kv ...string) (any, error) {
@@ -79,8 +79,12 @@ func TestRequestByAliasIsAuthorizedAgainstAliasAndKey(t *testing.T) {
 	f.ok("CreateAlias", "AliasName", "alias/partitions", "KeyId", id)
 	const action = "GenerateDataKeyWithoutPlaintext"
 	aliasARN, keyARN := f.svc.AliasARN("alias/partitions"), f.svc.KeyARN(id)
-	deny := func(p *core.Principal, resource string) *core.Principal {
-		p.Policy.Statement = append(p.Policy.Statement, core.Statement{Effect: "Deny", Action: []string{"kms:" + action}, Resource: []string{resource}})
+	// deny is a principal allowed the action on allowed and denied it on denied.
+	deny := func(name, allowed, denied string) *core.Principal {
+		p := allowOn(name, []string{"kms:" + action}, allowed)
+		p.Policy = core.MustPolicy(
+			core.Statement{Effect: "Allow", Action: []string{"kms:" + action}, Resource: []string{allowed}},
+			core.Statement{Effect: "Deny", Action: []string{"kms:" + action}, Resource: []string{denied}})
 		return p
 	}
 	cases := []struct {
@@ -91,8 +95,8 @@ func TestRequestByAliasIsAuthorizedAgainstAliasAndKey(t *testing.T) {
 		{"alias allowed", allowOn("alias-only", []string{"kms:" + action}, "acs:kms:*:*:alias/partitions"), "", core.CodeNoPermission},
 		{"key allowed", allowOn("key-only", []string{"kms:" + action}, keyARN), "", ""},
 		{"other alias allowed", allowOn("other-alias", []string{"kms:" + action}, "acs:kms:*:*:alias/other"), core.CodeNoPermission, core.CodeNoPermission},
-		{"keys allowed, alias denied", deny(allowOn("alias-denied", []string{"kms:" + action}, "acs:kms:*:*:key/*"), aliasARN), core.CodeNoPermission, ""},
-		{"aliases allowed, key denied", deny(allowOn("key-denied", []string{"kms:" + action}, "acs:kms:*:*:alias/*"), keyARN), core.CodeNoPermission, core.CodeNoPermission},
+		{"keys allowed, alias denied", deny("alias-denied", "acs:kms:*:*:key/*", aliasARN), core.CodeNoPermission, ""},
+		{"aliases allowed, key denied", deny("key-denied", "acs:kms:*:*:alias/*", keyARN), core.CodeNoPermission, core.CodeNoPermission},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,11 +56,11 @@ func BenchmarkGenerateDataKeyWithoutPlaintext(b *testing.B) {
 // policy names its actions and resources, as the partition provisioner's does:
 // the cost of matching patterns shows here, not with full access.
 func BenchmarkGenerateDataKeyWithoutPlaintextScoped(b *testing.B) {
-	benchDataKey(b, &core.Policy{Version: "1", Statement: []core.Statement{{
+	benchDataKey(b, core.MustPolicy(core.Statement{
 		Effect:   "Allow",
-		Action:   core.StringList{"kms:CreateKey", "kms:GenerateDataKeyWithoutPlaintext"},
-		Resource: core.StringList{"acs:kms:*:*:key", "acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"},
-	}}})
+		Action:   []string{"kms:CreateKey", "kms:GenerateDataKeyWithoutPlaintext"},
+		Resource: []string{"acs:kms:*:*:key", "acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"},
+	}))
 }
 
 // benchDataKey times the action for a caller with policy. Chunks of calls

@@ -164,7 +164,7 @@ func (c *call) open(blobParam, ctxParam string) (Opened, error) {
 	if err != nil {
 		return Opened{}, errInvalidCiphertext
 	}
-	if err := c.authorizeARN(c.s.keyARN(bl.KeyID)); err != nil {
+	if err := c.authorize(c.s.KeyARN(bl.KeyID)); err != nil {
 		return Opened{}, err
 	}
 	k, err := c.loadKey(bl.KeyID)

@@ -26,7 +26,7 @@ type partitionFixture struct {
 }
 
 func partitionPolicy(actions []string, resources ...string) *core.Policy {
-	return &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: actions, Resource: resources}}}
+	return core.MustPolicy(core.Statement{Effect: "Allow", Action: actions, Resource: resources})
 }
 
 func newPartitionFixture(t *testing.T, limiter core.Limiter) *partitionFixture {

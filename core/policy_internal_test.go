@@ -6,34 +6,9 @@ import (
 	"testing"
 )
 
-// The request path matches ARNs held as prefix and name; wherever the split
-// falls, the answer must be the one for the whole string.
-func TestSplitARNMatchesLikeItsConcatenation(t *testing.T) {
-	patterns := []string{
-		"*", "acs:kms:*:*:key/*", "acs:kms:cn-hangzhou:*:key/*", "acs:kms:*:*:alias/*",
-		"acs:kms:*:*:key/key-?", "acs:kms:*:*:key/key-a", "*:key/key-a", "acs:*:key-a*",
-		"acs:kms:cn-hangzhou:123:key/key-a", "acs:kms:cn-hangzhou:123:key/", "?", "",
-	}
-	names := []string{
-		"acs:kms:cn-hangzhou:123:key/key-a", "acs:kms:cn-beijing:123:key/key-a",
-		"acs:kms:cn-hangzhou:123:alias/a/b", "acs:kms:cn-hangzhou:123:key/key-ab", "a", "",
-	}
-	for _, p := range patterns {
-		for _, s := range names {
-			want := Match(p, s)
-			for k := 0; k <= len(s); k++ {
-				if got := match(p, arn{s[:k], s[k:]}, false); got != want {
-					t.Errorf("match(%q, %q|%q) = %v, but %q on the whole string = %v", p, s[:k], s[k:], got, p, want)
-				}
-			}
-		}
-	}
-}
-
-// The per-action answers a policy works out once must be the ones its
-// statements give, for every action, with and without resources, whatever
-// mix of Allow, Deny and wildcards it holds.
-func TestPolicyIndexAnswersAsTheStatements(t *testing.T) {
+// A compiled policy answers for the service's actions from the statements it
+// indexed; the answer must be the one a plain walk of all statements gives.
+func TestCompiledPolicyAnswersAsTheStatements(t *testing.T) {
 	const key = "acs:kms:cn-hangzhou:1:key/key-a"
 	const alias = "acs:kms:cn-hangzhou:1:alias/a"
 	st := func(effect string, actions, resources []string) Statement {
@@ -52,17 +27,17 @@ func TestPolicyIndexAnswersAsTheStatements(t *testing.T) {
 	}
 	resourceSets := [][]string{nil, {key}, {alias, key}, {"acs:kms:cn-hangzhou:1:key"}}
 	for name, sts := range policies {
-		p := &Policy{Version: "1", Statement: sts}
-		for i, action := range ramActions {
-			if got, want := p.mayAllow(int32(i+1), action), p.Allowed(action); got != want {
+		p, err := NewPolicy(sts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walk := &Policy{statements: sts}
+		for _, action := range ramActions {
+			if got, want := p.mayAllow(action), walk.Allowed(action); got != want {
 				t.Errorf("%s: early check of %s = %v, statements say %v", name, action, got, want)
 			}
 			for _, rs := range resourceSets {
-				arns := make([]arn, len(rs))
-				for j, r := range rs {
-					arns[j] = arn{name: r}
-				}
-				if got, want := p.allowedAt(int32(i+1), action, arns...), p.Allowed(action, rs...); got != want {
+				if got, want := p.Allowed(action, rs...), walk.Allowed(action, rs...); got != want {
 					t.Errorf("%s: %s on %q = %v, statements say %v", name, action, rs, got, want)
 				}
 			}
@@ -102,12 +77,10 @@ func TestMatchAgreesWithTheDefinition(t *testing.T) {
 	for range 50000 {
 		p, s := word("ab:*?", 8), word("ab:", 10)
 		want := refMatch(p, s)
-		for k := 0; k <= len(s); k++ {
-			if got := match(p, arn{s[:k], s[k:]}, false); got != want {
-				t.Fatalf("match(%q, %q|%q) = %v, want %v", p, s[:k], s[k:], got, want)
-			}
+		if got := match(p, s, false); got != want {
+			t.Fatalf("match(%q, %q) = %v, want %v", p, s, got, want)
 		}
-		if got := match(strings.ToUpper(p), arn{name: s}, true); got != want {
+		if got := match(strings.ToUpper(p), s, true); got != want {
 			t.Fatalf("folded match(%q, %q) = %v, want %v", strings.ToUpper(p), s, got, want)
 		}
 	}

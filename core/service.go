@@ -50,9 +50,8 @@ type Service struct {
 	getKey     func(context.Context, string) (Key, error)
 	getAlias   func(context.Context, string) (Alias, error)
 	getVersion func(context.Context, string, string) (KeyVersion, error)
-	// arnPrefix is "acs:kms:<region>:<account>:", keyPrefix the same and
-	// "key/": made once, not per request.
-	arnPrefix, keyPrefix string
+	// arnPrefix is "acs:kms:<region>:<account>:".
+	arnPrefix string
 }
 
 // New makes a Service from cfg.
@@ -88,7 +87,6 @@ func New(cfg Config) (*Service, error) {
 		s.nonceTTL = 15 * time.Minute
 	}
 	s.arnPrefix = "acs:kms:" + s.region + ":" + s.account + ":"
-	s.keyPrefix = s.arnPrefix + "key/"
 	return s, nil
 }
 
@@ -134,7 +132,7 @@ func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
 	if err := req.Params.check(); err != nil {
 		return nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, ax: int32(act.index + 1)}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -153,7 +151,7 @@ func (c *call) run(fn func(*call) (any, error)) (any, error) {
 	// Refuse early, before any store read, when the caller could not be allowed
 	// this action on any resource: an unauthorized caller learns nothing about
 	// which keys exist.
-	if !c.req.Caller.Policy.mayAllow(c.ax, c.action) {
+	if !c.req.Caller.Policy.mayAllow(c.action) {
 		return nil, c.denied()
 	}
 	return fn(c)
@@ -221,11 +219,7 @@ type call struct {
 	req    *Request
 	p      Params
 	action string
-	// ax is the action's index in ramActions plus one, zero when the call
-	// was made outside Handle: policies then match the patterns. 32 bits keep
-	// call in a 64-byte allocation.
-	ax  int32
-	dry bool
+	dry    bool
 	// changes is set by actions that change the key they resolve: they reach
 	// a key past its deletion date, so that mutate can destroy it.
 	changes bool
@@ -237,28 +231,14 @@ func (c *call) denied() *Error {
 
 // authorize checks the caller's policy for this action on resources.
 func (c *call) authorize(resources ...string) error {
-	var buf [2]arn
-	rs := buf[:0]
-	for _, r := range resources {
-		rs = append(rs, arn{name: r})
-	}
-	return c.authorizeARN(rs...)
-}
-
-// authorizeARN is authorize for ARNs held in parts, which the request path
-// checks without building their strings.
-func (c *call) authorizeARN(resources ...arn) error {
-	if c.req.Caller.Policy.allowedAt(c.ax, c.action, resources...) {
+	if c.req.Caller.Policy.Allowed(c.action, resources...) {
 		return nil
 	}
 	return c.denied()
 }
 
 // KeyARN is the ARN of a key.
-func (s *Service) KeyARN(id string) string { return s.keyPrefix + id }
-
-// keyARN is KeyARN in parts.
-func (s *Service) keyARN(id string) arn { return arn{s.keyPrefix, id} }
+func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
 
 // AliasARN is the ARN of an alias ("alias/…").
 func (s *Service) AliasARN(name string) string { return s.arnPrefix + name }
@@ -322,20 +302,17 @@ func (c *call) resolve(param string) (target, error) {
 		return target{}, err
 	}
 	s := c.s
-	// At most an alias and a key: a stack array spares the hot path an
-	// allocation.
-	var buf [2]arn
-	resources := buf[:0]
+	var resources []string
 	keyID := ref.keyID
 	if ref.alias != "" {
-		aliasARN := arn{s.arnPrefix, ref.alias}
+		aliasARN := s.AliasARN(ref.alias)
 		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.allowedAt(c.ax, c.action, aliasARN) {
+				if !c.req.Caller.Policy.Allowed(c.action, aliasARN) {
 					return target{}, c.denied()
 				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
@@ -345,8 +322,8 @@ func (c *call) resolve(param string) (target, error) {
 		keyID = a.KeyID
 		resources = append(resources, aliasARN)
 	}
-	resources = append(resources, s.keyARN(keyID))
-	if err := c.authorizeARN(resources...); err != nil {
+	resources = append(resources, s.KeyARN(keyID))
+	if err := c.authorize(resources...); err != nil {
 		return target{}, err
 	}
 	k, err := c.loadKey(keyID)

@@ -351,7 +351,7 @@ func TestDryRunAnswersValidationAndAccessDenied(t *testing.T) {
 	mustCode(t, err, core.CodeValidation)
 
 	reader := &core.Principal{Name: "reader", AccessKeyID: "LTAIreader", Secret: core.NewSecret("s"),
-		Policy: &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: core.StringList{"kms:Decrypt"}, Resource: core.StringList{"*"}}}}}
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})}
 	_, err = f.svc.Handle(background, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: svcParams("KeyId", id, "DryRun", "true"), Caller: reader})
 	mustCode(t, err, core.CodeAccessDenied)
 	_, err = f.svc.Handle(background, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Params: svcParams("KeyId", id), Caller: reader})

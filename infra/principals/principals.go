@@ -16,12 +16,72 @@ type file struct {
 }
 
 type entry struct {
-	Name            string       `json:"name" yaml:"name"`
-	AccessKeyID     string       `json:"accessKeyId" yaml:"accessKeyId"`
-	AccessKeySecret string       `json:"accessKeySecret" yaml:"accessKeySecret"`
-	QPS             int          `json:"qps" yaml:"qps"`
-	Burst           int          `json:"burst" yaml:"burst"`
-	Policy          *core.Policy `json:"policy" yaml:"policy"`
+	Name            string  `json:"name" yaml:"name"`
+	AccessKeyID     string  `json:"accessKeyId" yaml:"accessKeyId"`
+	AccessKeySecret string  `json:"accessKeySecret" yaml:"accessKeySecret"`
+	QPS             int     `json:"qps" yaml:"qps"`
+	Burst           int     `json:"burst" yaml:"burst"`
+	Policy          *policy `json:"policy" yaml:"policy"`
+}
+
+// policy is a RAM policy document as the file spells it.
+type policy struct {
+	Version   string      `json:"Version" yaml:"Version"`
+	Statement []statement `json:"Statement" yaml:"Statement"`
+}
+
+type statement struct {
+	Effect    string     `json:"Effect" yaml:"Effect"`
+	Action    stringList `json:"Action" yaml:"Action"`
+	Resource  stringList `json:"Resource" yaml:"Resource"`
+	Condition any        `json:"Condition,omitempty" yaml:"Condition,omitempty"`
+}
+
+// compile checks the document and compiles it once, as the principals load.
+// Conditions are refused rather than ignored: ignoring one would widen access.
+func (p *policy) compile() (*core.Policy, error) {
+	if p == nil {
+		return nil, fmt.Errorf("no policy")
+	}
+	sts := make([]core.Statement, len(p.Statement))
+	for i, st := range p.Statement {
+		if st.Condition != nil {
+			return nil, fmt.Errorf("statement %d: Condition is not supported", i)
+		}
+		sts[i] = core.Statement{Effect: st.Effect, Action: st.Action, Resource: st.Resource}
+	}
+	return core.NewPolicy(sts...)
+}
+
+// stringList is a JSON or YAML value that may be one string or a list.
+type stringList []string
+
+func (s *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("must be a string or a list of strings")
+	}
+	*s = many
+	return nil
+}
+
+func (s *stringList) UnmarshalYAML(unmarshal func(any) error) error {
+	var one string
+	if err := unmarshal(&one); err == nil {
+		*s = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := unmarshal(&many); err != nil {
+		return fmt.Errorf("must be a string or a list of strings")
+	}
+	*s = many
+	return nil
 }
 
 // Load reads and checks a principals file.
@@ -60,9 +120,13 @@ func Parse(b []byte) (*core.Directory, error) {
 	}
 	ps := make([]core.Principal, 0, len(f.Principals))
 	for _, e := range f.Principals {
+		pol, err := e.Policy.compile()
+		if err != nil {
+			return nil, fmt.Errorf("principal %q: %w", e.Name, err)
+		}
 		ps = append(ps, core.Principal{
 			Name: e.Name, AccessKeyID: e.AccessKeyID, Secret: core.NewSecret(e.AccessKeySecret),
-			QPS: e.QPS, Burst: e.Burst, Policy: e.Policy,
+			QPS: e.QPS, Burst: e.Burst, Policy: pol,
 		})
 	}
 	return core.NewDirectory(ps)

@@ -73,9 +73,9 @@ func newEnvWith(tb testing.TB, kms *core.Service, store core.KeyStore) *env {
 	}
 	return &env{kms: kms, store: store, keyID: keyID, provisioner: &core.Principal{
 		Name: "partition-provisioner", AccessKeyID: "prov",
-		Policy: &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow",
-			Action:   core.StringList{"kms:GenerateDataKeyWithoutPlaintext"},
-			Resource: core.StringList{"acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"}}}},
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow",
+			Action:   []string{"kms:GenerateDataKeyWithoutPlaintext"},
+			Resource: []string{"acs:kms:*:*:key/*", "acs:kms:*:*:alias/*"}}),
 	}}
 }
 

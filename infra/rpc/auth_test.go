@@ -283,7 +283,7 @@ func TestAuthQPSIsPerPrincipal(t *testing.T) {
 }
 
 func allow(actions []string, resources ...string) *core.Policy {
-	return &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: actions, Resource: resources}}}
+	return core.MustPolicy(core.Statement{Effect: "Allow", Action: actions, Resource: resources})
 }
 
 // signV1At signs like signV1 with a chosen Timestamp.

@@ -483,7 +483,7 @@ func TestSDKEncryptSizeLimit(t *testing.T) {
 
 func TestSDKDryRun(t *testing.T) {
 	e := newEnv(t, withPrincipal("reader", "LTAI5tReader00000000001", "reader-secret", 1000,
-		&core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: core.StringList{"kms:Decrypt"}, Resource: core.StringList{"*"}}}}))
+		core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})))
 	id := e.createKey()
 	before, err := e.client.ListKeyVersions(&kms.ListKeyVersionsRequest{KeyId: tea.String(id)})
 	if err != nil {
@@ -512,7 +512,7 @@ func TestSDKDryRun(t *testing.T) {
 
 func TestSDKErrorCodes(t *testing.T) {
 	e := newEnv(t, withPrincipal("provisioner", "LTAI5tProvisioner000001", "provisioner-secret", 1000,
-		&core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: core.StringList{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: core.StringList{"acs:kms:*:*:key/*"}}}}))
+		core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"acs:kms:*:*:key/*"}})))
 	id := e.createKey()
 
 	_, err := e.client.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String("key-doesnotexist00000000000")})

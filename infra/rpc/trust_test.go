@@ -62,10 +62,10 @@ func TestAliasTargetMustBeAKeyInEverySpelling(t *testing.T) {
 	e := newEnv(t)
 	mine, theirs := e.createKey(), e.createKey()
 	e.alias("alias/app-b", theirs)
-	policy := &core.Policy{Version: "1", Statement: []core.Statement{
-		{Effect: "Allow", Action: core.StringList{"kms:CreateAlias", "kms:UpdateAlias"}, Resource: core.StringList{"acs:kms:*:*:alias/*", keyARN(mine)}},
-		{Effect: "Allow", Action: core.StringList{"kms:GenerateDataKey"}, Resource: core.StringList{"acs:kms:*:*:alias/mine-*"}},
-	}}
+	policy := core.MustPolicy([]core.Statement{
+		{Effect: "Allow", Action: []string{"kms:CreateAlias", "kms:UpdateAlias"}, Resource: []string{"acs:kms:*:*:alias/*", keyARN(mine)}},
+		{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"acs:kms:*:*:alias/mine-*"}},
+	}...)
 	c := e.clientFor(core.Principal{Name: "aliaser", AccessKeyID: aliaserID, Secret: core.NewSecret(aliaserSecret), Policy: policy})
 
 	aliasARN := "acs:kms:" + testRegion + ":" + testAccount + ":alias/app-b"
@@ -100,10 +100,10 @@ func TestDenyOnAliasGuardsThatNameOnly(t *testing.T) {
 	k := e.createKey()
 	e.alias("alias/app-a", k)
 	e.alias("alias/app-b", k)
-	allowAll := core.Statement{Effect: "Allow", Action: core.StringList{"kms:*"}, Resource: core.StringList{"*"}}
+	allowAll := core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}}
 	deny := func(resource string) *core.Policy {
-		return &core.Policy{Version: "1", Statement: []core.Statement{allowAll,
-			{Effect: "Deny", Action: core.StringList{"kms:GenerateDataKey"}, Resource: core.StringList{resource}}}}
+		return core.MustPolicy([]core.Statement{allowAll,
+			{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{resource}}}...)
 	}
 	for _, tc := range []struct {
 		denied   string

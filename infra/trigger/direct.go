@@ -132,13 +132,10 @@ func RequestID(ctx context.Context) string {
 // nothing else, so a platform permission to invoke the function grants exactly
 // those actions there.
 func InvokePrincipal(function string, resources []string, actions ...string) *core.Principal {
-	allowed := make(core.StringList, len(actions))
+	allowed := make([]string, len(actions))
 	for i, a := range actions {
 		allowed[i] = "kms:" + a
 	}
-	return &core.Principal{
-		Name:        "function/" + function,
-		AccessKeyID: "function/" + function,
-		Policy:      &core.Policy{Version: "1", Statement: []core.Statement{{Effect: "Allow", Action: allowed, Resource: core.StringList(resources)}}},
-	}
+	policy := core.MustPolicy(core.Statement{Effect: "Allow", Action: allowed, Resource: resources})
+	return &core.Principal{Name: "function/" + function, AccessKeyID: "function/" + function, Policy: policy}
 }
