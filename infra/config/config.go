@@ -273,11 +273,11 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 	if set.RedisURL == "" {
 		cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)
 		cfg.Limiter = inproc.NewLimiter()
-		cfg.Nonces = inproc.NewNonces(set.NonceMax)
+		cfg.Nonces = inproc.NewNonces(nil)
 		return nil
 	}
 	shared, err := redisx.Open(set.RedisURL, redisx.Options{
-		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, NonceMax: set.NonceMax, Logger: log,
+		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, Logger: log,
 	})
 	if err != nil {
 		return err

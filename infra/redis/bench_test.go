@@ -90,7 +90,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	viaRedis := httpClient(b, n.kms, p, keyID)
 	local, err := core.New(core.Config{
 		Store: f.store, Root: f.root,
-		Cache: inproc.NewCache(time.Second, 100_000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 24),
+		Cache: inproc.NewCache(time.Second, 100_000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -141,9 +141,8 @@ func httpClient(b *testing.B, kms *core.Service, p *core.Principal, keyID string
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := rpc.New(rpc.Options{KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error) {
-		res, err := sign.Verify(r, params, body, dir, time.Now(), 0)
-		return res.Principal, res.Nonce, err
+	h := rpc.New(rpc.Options{KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
+		return sign.Verify(r, params, body, dir, time.Now(), 0)
 	}})
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
@@ -194,7 +193,7 @@ func BenchmarkAdmit(b *testing.B) {
 		op   func() error
 	}{
 		{"script", func() error {
-			_, _, err := lim.AllowAndUse(ctx, "LTAIbench", limit, nonce(), time.Minute)
+			_, _, err := lim.AllowAndUse(ctx, "LTAIbench", limit, nonce(), time.Minute, 0)
 			return err
 		}},
 		{"redis_rate+setnx", func() error {

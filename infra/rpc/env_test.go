@@ -55,6 +55,11 @@ type env struct {
 type setup struct {
 	principals []core.Principal
 	opts       rpc.Options
+	// clock, when set, is the time of the service, its nonce memory and the
+	// signature checks.
+	clock core.Clock
+	// nonceShare is core.Config.NonceShare.
+	nonceShare int
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -70,18 +75,18 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.New(core.Config{
-		Store: st, Root: root, Region: testRegion, AccountID: testAccount,
-		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 20),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := setup{principals: []core.Principal{{
 		Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), QPS: 1_000_000, Policy: core.FullAccess(),
 	}}}
 	for _, c := range configure {
 		c(&s)
+	}
+	svc, err := core.New(core.Config{
+		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
+		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir, err := core.NewDirectory(s.principals)
 	if err != nil {
@@ -90,6 +95,9 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	e := &env{t: t, kms: svc, dir: dir, logs: &syncBuffer{}}
 	opts := s.opts
 	opts.KMS, opts.Principals = svc, dir
+	if opts.Clock == nil {
+		opts.Clock = s.clock
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -267,11 +275,16 @@ var bg = context.Background()
 // method, path, sorted query, signed headers and the payload hash, and an
 // Authorization header.
 func signACS3(r *http.Request, action, id, secret string) {
+	signACS3At(r, action, id, secret, time.Now())
+}
+
+// signACS3At signs like signACS3 with a chosen x-acs-date.
+func signACS3At(r *http.Request, action, id, secret string, at time.Time) {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	r.Header.Set("x-acs-action", action)
 	r.Header.Set("x-acs-version", rpc.APIVersion)
-	r.Header.Set("x-acs-date", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	r.Header.Set("x-acs-date", at.UTC().Format("2006-01-02T15:04:05Z"))
 	r.Header.Set("x-acs-signature-nonce", hex.EncodeToString(nonce))
 	r.Header.Set("x-acs-content-sha256", emptySHA256)
 	r.Header.Set("Authorization", authorizationACS3(r.Method, r.URL.Query(), r.Host, r.Header, id, secret))
