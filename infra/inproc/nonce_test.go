@@ -148,3 +148,16 @@ func BenchmarkNonceMemory(b *testing.B) {
 	}
 	b.ReportMetric(perNonce, "bytes/nonce")
 }
+
+// BenchmarkNonceUse is the cost a request pays for its nonce in memory.
+func BenchmarkNonceUse(b *testing.B) {
+	n := NewNonces(nil)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		if fresh, err := n.Use(ctx, fmt.Sprintf("LTAI5tBench0000000001:%032x", i), 30*time.Minute, 0); !fresh || err != nil {
+			b.Fatal(fresh, err)
+		}
+	}
+}
