@@ -238,11 +238,16 @@ func BenchmarkAdmit(b *testing.B) {
 // signV1 adds the SignatureVersion 1.0 parameters and HMAC-SHA1 signature, as an
 // Alibaba SDK's classic signer does.
 func signV1(params url.Values, id, secret string) url.Values {
+	return signV1At(params, id, secret, time.Now())
+}
+
+// signV1At is signV1 with a chosen Timestamp.
+func signV1At(params url.Values, id, secret string, at time.Time) url.Values {
 	params.Set("AccessKeyId", id)
 	params.Set("SignatureMethod", "HMAC-SHA1")
 	params.Set("SignatureVersion", "1.0")
 	params.Set("SignatureNonce", rand.Text())
-	params.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	params.Set("Timestamp", at.UTC().Format("2006-01-02T15:04:05Z"))
 	keys := make([]string, 0, len(params))
 	for k := range params {
 		keys = append(keys, k)
