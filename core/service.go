@@ -226,11 +226,8 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 			fresh, err = s.nonces.Use(ctx, nonceKey, ttl, quota)
 		}
 	}
-	if qe := (*NonceQuotaError)(nil); err != nil && errors.As(err, &qe) {
-		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: qe.RetryAfter}
-	}
 	if err != nil {
-		return storeErr(fmt.Errorf("admission: %w", err))
+		return admissionErr(err)
 	}
 	if !res.Allowed {
 		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
@@ -239,6 +236,17 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 		return Errorf(CodeSignatureNonceUsed, "The SignatureNonce has already been used by a request whose timestamp is still valid.")
 	}
 	return nil
+}
+
+// admissionErr is the answer to a failed admission: the caller is throttled
+// when it holds its quota of nonces; otherwise the backend failed. Apart from
+// admit so that the error's variable escapes only on this path.
+func admissionErr(err error) error {
+	var qe *NonceQuotaError
+	if errors.As(err, &qe) {
+		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: qe.RetryAfter}
+	}
+	return storeErr(fmt.Errorf("admission: %w", err))
 }
 
 // nonceQuota is the most live nonces a principal with limit l may hold: what
