@@ -49,6 +49,9 @@ func (n *Nonces) Use(ctx context.Context, nonce string, ttl time.Duration, _ int
 	// A write: retried only when nothing reached the server, so a nonce
 	// recorded by a lost answer is never refused as its own replay.
 	err := n.s.write(ctx, "use nonce", func() error {
+		// Losing the last few commits to a crash of the database server
+		// is the price of not waiting for its WAL flush, as with the bolt
+		// journal's missing fsync.
 		var b pgx.Batch
 		b.Queue(`BEGIN`)
 		b.Queue(`SET LOCAL synchronous_commit = off`)
@@ -67,7 +70,12 @@ func (n *Nonces) Use(ctx context.Context, nonce string, ttl time.Duration, _ int
 	}
 	if n.uses.Add(1)%pruneEvery == 0 {
 		// Best effort: what this misses, the next prune deletes.
-		_, _ = n.s.pool.Exec(ctx, pruneNonces, pruneBatch)
+		var b pgx.Batch
+		b.Queue(`BEGIN`)
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(pruneNonces, pruneBatch)
+		b.Queue(`COMMIT`)
+		_ = n.s.pool.SendBatch(ctx, &b).Close()
 	}
 	return fresh, nil
 }
