@@ -104,6 +104,9 @@ func New(cfg Config) (*Service, error) {
 	if s.window <= 0 {
 		s.window = 30 * time.Minute
 	}
+	// A NonceTTL beyond the window keeps nonces longer, and a principal's
+	// quota must cover that too.
+	s.window = max(s.window, s.nonceTTL)
 	s.arnPrefix = "acs:kms:" + s.region + ":" + s.account + ":"
 	s.keyPrefix = s.arnPrefix + "key/"
 	return s, nil
