@@ -70,7 +70,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextScoped(b *testing.B) {
 func benchDataKey(b *testing.B, policy *core.Policy) {
 	svc, _ := boltService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),
-		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 20),
+		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
 	})
 	caller := &core.Principal{Name: "bench", AccessKeyID: "LTAIbench", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: policy}
 	created, err := svc.Handle(background, &core.Request{Action: "CreateKey", Params: core.Params{}, Caller: caller})

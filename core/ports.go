@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -115,9 +116,11 @@ type Limiter interface {
 
 // NonceStore remembers signature nonces to refuse replays.
 type NonceStore interface {
-	// Use records nonce for ttl and reports whether it was fresh (not seen within
-	// its ttl).
-	Use(ctx context.Context, nonce string, ttl time.Duration) (bool, error)
+	// Use records nonce ("<AccessKeyId>:<nonce>") for ttl and reports whether
+	// it was fresh (not seen within its ttl). quota is the most live nonces
+	// that principal may hold in memory (0: no bound); a store that holds
+	// them in memory refuses a new one beyond it with a *NonceQuotaError.
+	Use(ctx context.Context, nonce string, ttl time.Duration, quota int) (bool, error)
 }
 
 // NonceLimiter is a Limiter that can also record a nonce in the same step, so a
@@ -125,7 +128,19 @@ type NonceStore interface {
 // configured Limiter implements it.
 type NonceLimiter interface {
 	Limiter
-	AllowAndUse(ctx context.Context, key string, l Limit, nonce string, ttl time.Duration) (LimitResult, bool, error)
+	AllowAndUse(ctx context.Context, key string, l Limit, nonce string, ttl time.Duration, quota int) (LimitResult, bool, error)
+}
+
+// NonceQuotaError is a NonceStore's refusal of a nonce because its principal
+// already holds its quota of live ones. The caller is throttled, not the
+// service: one principal's flood never refuses another's requests.
+type NonceQuotaError struct {
+	// RetryAfter is how long until the principal's soonest nonce expires.
+	RetryAfter time.Duration
+}
+
+func (e *NonceQuotaError) Error() string {
+	return fmt.Sprintf("the principal holds its quota of live signature nonces; one expires in %s", e.RetryAfter)
 }
 
 // Clock tells the time.

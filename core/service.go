@@ -26,8 +26,19 @@ type Config struct {
 	// QPS and Burst are the per-principal defaults (a principal may override).
 	QPS   int
 	Burst int
-	// NonceTTL is how long a signature nonce is remembered (default 15 minutes).
+	// NonceTTL is the least time a signature nonce is remembered (default 15
+	// minutes). A nonce is kept until its request's timestamp leaves the
+	// window (Request.NonceExpires), and at least this long.
 	NonceTTL time.Duration
+	// NonceWindow is the longest a signed request stays valid: twice the
+	// clock skew, for a timestamp dated a skew ahead (default 30 minutes). A
+	// principal admitted at its rate holds at most Burst + Rate × NonceWindow
+	// live nonces, which bounds its nonce quota.
+	NonceWindow time.Duration
+	// NonceShare is the most live nonces one principal may hold in memory,
+	// so that together they stay within the nonce memory's bound (0: only
+	// the rate bounds them).
+	NonceShare int
 }
 
 // Service is the KMS: it admits, authorizes and runs requests.
@@ -44,6 +55,8 @@ type Service struct {
 	qps      int
 	burst    int
 	nonceTTL time.Duration
+	window   time.Duration
+	share    int
 	ring     *keyring
 	// The store's getters, bound once: a method value made per call would be
 	// an allocation per cache lookup.
@@ -62,7 +75,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
-		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, ring: newKeyring(4096),
+		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 		getKey: cfg.Store.GetKey, getAlias: cfg.Store.GetAlias, getVersion: cfg.Store.GetVersion,
 	}
 	if s.cache == nil {
@@ -86,6 +99,12 @@ func New(cfg Config) (*Service, error) {
 	if s.nonceTTL <= 0 {
 		s.nonceTTL = 15 * time.Minute
 	}
+	if s.window <= 0 {
+		s.window = 30 * time.Minute
+	}
+	// A NonceTTL beyond the window keeps nonces longer, and a principal's
+	// quota must cover that too.
+	s.window = max(s.window, s.nonceTTL)
 	s.arnPrefix = "acs:kms:" + s.region + ":" + s.account + ":"
 	return s, nil
 }
@@ -110,6 +129,11 @@ type Request struct {
 	// Nonce is the request's signature nonce ("" when the platform authenticated
 	// the caller and there is none).
 	Nonce string
+	// NonceExpires is when the signature stops being accepted: its timestamp
+	// plus the verifier's clock skew. The nonce is remembered until then (and
+	// for at least Config.NonceTTL), so the request cannot be replayed while
+	// it is valid.
+	NonceExpires time.Time
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the
@@ -185,31 +209,58 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 		fresh = true
 		err   error
 	)
-	nonceKey := ""
+	nonceKey, ttl, quota := "", time.Duration(0), 0
 	if req.Nonce != "" {
 		nonceKey = p.AccessKeyID + ":" + req.Nonce
+		ttl = max(req.NonceExpires.Sub(s.clock.Now()), s.nonceTTL)
+		quota = s.nonceQuota(limit)
 	}
 	switch nl, ok := s.limiter.(NonceLimiter); {
 	case ok && nonceKey != "":
-		res, fresh, err = nl.AllowAndUse(ctx, p.AccessKeyID, limit, nonceKey, s.nonceTTL)
+		res, fresh, err = nl.AllowAndUse(ctx, p.AccessKeyID, limit, nonceKey, ttl, quota)
 	default:
 		if s.limiter != nil {
 			res, err = s.limiter.Allow(ctx, p.AccessKeyID, limit)
 		}
 		if err == nil && nonceKey != "" && s.nonces != nil && res.Allowed {
-			fresh, err = s.nonces.Use(ctx, nonceKey, s.nonceTTL)
+			fresh, err = s.nonces.Use(ctx, nonceKey, ttl, quota)
 		}
 	}
 	if err != nil {
-		return storeErr(fmt.Errorf("admission: %w", err))
+		return admissionErr(err)
 	}
 	if !res.Allowed {
 		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
 	}
 	if !fresh {
-		return Errorf(CodeSignatureNonceUsed, "The SignatureNonce has been used within the last %s.", s.nonceTTL)
+		return Errorf(CodeSignatureNonceUsed, "The SignatureNonce has already been used by a request whose timestamp is still valid.")
 	}
 	return nil
+}
+
+// admissionErr is the answer to a failed admission: the caller is throttled
+// when it holds its quota of nonces; otherwise the backend failed. Apart from
+// admit so that the error's variable escapes only on this path.
+func admissionErr(err error) error {
+	var qe *NonceQuotaError
+	if errors.As(err, &qe) {
+		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: qe.RetryAfter}
+	}
+	return storeErr(fmt.Errorf("admission: %w", err))
+}
+
+// nonceQuota is the most live nonces a principal with limit l may hold: what
+// its rate admits over the longest validity window, and no more than its share
+// of the nonce memory.
+func (s *Service) nonceQuota(l Limit) int {
+	if l.Rate <= 0 || l.Period <= 0 {
+		return s.share
+	}
+	q := max(l.Burst, 1) + int(float64(l.Rate)*float64(s.window)/float64(l.Period))
+	if s.share > 0 && q > s.share {
+		q = s.share
+	}
+	return q
 }
 
 // call is the state of one running action.

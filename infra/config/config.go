@@ -111,7 +111,7 @@ func Read(getenv func(string) string) (Settings, error) {
 	}{
 		{"KMS_QPS_PER_USER", &s.QPS, 1000, 1},
 		{"KMS_BURST", &s.Burst, 0, 0},
-		{"KMS_NONCE_MAX", &s.NonceMax, 1 << 20, 1},
+		{"KMS_NONCE_MAX", &s.NonceMax, DefaultNonceMax, 1},
 		{"KMS_STORE_POOL_SIZE", &s.StorePoolSize, 0, 1},
 	}
 	for _, i := range ints {
@@ -267,6 +267,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		return nil, err
 	}
 	svc.closers = append(svc.closers, store.Close)
+	if err := loadPrincipals(set, log, svc, o); err != nil {
+		return nil, err
+	}
 
 	cfg := core.Config{
 		Store: store, Root: root, Region: set.Region, AccountID: set.AccountID,
@@ -278,25 +281,40 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	if svc.KMS, err = core.New(cfg); err != nil {
 		return nil, err
 	}
-	if err := loadPrincipals(set, log, svc, o); err != nil {
-		return nil, err
-	}
 	return svc, nil
 }
+
+// DefaultNonceMax bounds the nonces one instance keeps in memory: at about 70
+// bytes each (inproc's BenchmarkNonceMemory), some 35 MB of a 256 MB function.
+const DefaultNonceMax = 1 << 19
 
 // wireShared sets the cache, limiter and nonce store: in-process ones when
 // REDIS_URL is unset, Redis-backed ones shared by every instance when it is set.
 // An unreachable Redis does not stop start-up: requests are served from
-// per-instance state until it answers.
+// per-instance state until it answers. Nonces are kept for as long as a
+// signature stays valid, each principal within an equal share of
+// KMS_NONCE_MAX; without Redis, or while it is unreachable, they are kept by
+// the store: in PostgreSQL for every instance on it, or in a journal beside
+// the bolt file for this instance across restarts.
 func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Config, svc *Service) error {
+	cfg.NonceWindow = 2 * set.ClockSkew
+	cfg.NonceShare = set.NonceMax
+	if n := svc.Principals.Len(); n > 1 {
+		cfg.NonceShare = max(1, set.NonceMax/n)
+	}
+	nonces, scope, err := storeNonces(set, cfg.Store, svc)
+	if err != nil {
+		return err
+	}
 	if set.RedisURL == "" {
 		cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)
 		cfg.Limiter = inproc.NewLimiter()
-		cfg.Nonces = inproc.NewNonces(set.NonceMax)
+		cfg.Nonces = nonces
+		log.Info("replay defense: " + scope)
 		return nil
 	}
 	shared, err := redisx.Open(set.RedisURL, redisx.Options{
-		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, NonceMax: set.NonceMax, Logger: log,
+		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, FallbackNonces: nonces, Logger: log,
 		MACKey: cfg.Root.DeriveKey(redisx.MACPurpose),
 	})
 	if err != nil {
@@ -306,7 +324,25 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 	cfg.Cache = shared.Cache
 	cfg.Limiter = shared.Limiter
 	cfg.Nonces = shared.Limiter
+	log.Info("replay defense: redis, shared by every instance; while Redis is unreachable: " + scope)
 	return nil
+}
+
+// storeNonces is the nonce store that goes with the key store, and what its
+// replay defense covers.
+func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceStore, string, error) {
+	switch st := store.(type) {
+	case *pgstore.Store:
+		return st.Nonces(), "postgres, shared by instances on this store", nil
+	case *boltstore.Store:
+		n, err := boltstore.OpenNonces(strings.TrimPrefix(set.Store, "bolt://"), nil)
+		if err != nil {
+			return nil, "", err
+		}
+		svc.closers = append(svc.closers, n.Close)
+		return n, "bolt journal, this instance, survives restarts", nil
+	}
+	return inproc.NewNonces(nil), "process memory, this instance until it restarts", nil
 }
 
 func openStore(ctx context.Context, set Settings) (core.KeyStore, error) {

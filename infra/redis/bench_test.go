@@ -91,7 +91,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	viaRedis := httpClient(b, n.kms, p, keyID)
 	local, err := core.New(core.Config{
 		Store: f.store, Root: f.root,
-		Cache: inproc.NewCache(time.Second, 100_000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 24),
+		Cache: inproc.NewCache(time.Second, 100_000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -142,9 +142,8 @@ func httpClient(b *testing.B, kms *core.Service, p *core.Principal, keyID string
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := rpc.New(rpc.Options{KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error) {
-		res, err := sign.Verify(r, params, body, dir, time.Now(), 0)
-		return res.Principal, res.Nonce, err
+	h := rpc.New(rpc.Options{KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
+		return sign.Verify(r, params, body, dir, time.Now(), 0)
 	}})
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
@@ -195,7 +194,7 @@ func BenchmarkAdmit(b *testing.B) {
 		op   func() error
 	}{
 		{"script", func() error {
-			_, _, err := lim.AllowAndUse(ctx, "LTAIbench", limit, nonce(), time.Minute)
+			_, _, err := lim.AllowAndUse(ctx, "LTAIbench", limit, nonce(), time.Minute, 0)
 			return err
 		}},
 		{"redis_rate+setnx", func() error {
@@ -240,11 +239,16 @@ func BenchmarkAdmit(b *testing.B) {
 // signV1 adds the SignatureVersion 1.0 parameters and HMAC-SHA1 signature, as an
 // Alibaba SDK's classic signer does.
 func signV1(params url.Values, id, secret string) url.Values {
+	return signV1At(params, id, secret, time.Now())
+}
+
+// signV1At is signV1 with a chosen Timestamp.
+func signV1At(params url.Values, id, secret string, at time.Time) url.Values {
 	params.Set("AccessKeyId", id)
 	params.Set("SignatureMethod", "HMAC-SHA1")
 	params.Set("SignatureVersion", "1.0")
 	params.Set("SignatureNonce", rand.Text())
-	params.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	params.Set("Timestamp", at.UTC().Format("2006-01-02T15:04:05Z"))
 	keys := make([]string, 0, len(params))
 	for k := range params {
 		keys = append(keys, k)

@@ -116,7 +116,7 @@ type pending <-chan admitted
 func admit(ctx context.Context, l *redisx.Limiter, user, nonce string) pending {
 	out := make(chan admitted, 1)
 	go func() {
-		res, fresh, err := l.AllowAndUse(ctx, user, core.PerSecond(1_000_000, 0), user+":"+nonce, time.Minute)
+		res, fresh, err := l.AllowAndUse(ctx, user, core.PerSecond(1_000_000, 0), user+":"+nonce, time.Minute, 0)
 		out <- admitted{res, fresh, err}
 	}()
 	return out
@@ -147,7 +147,7 @@ func queuedShareTheNextWrite(t *testing.T, url string) {
 	t.Helper()
 	l, g := gated(t, url, redisx.Options{})
 	ctx := context.Background()
-	if _, _, err := l.AllowAndUse(ctx, "LTAIgate", core.PerSecond(1_000_000, 0), "LTAIgate:warm", time.Minute); err != nil {
+	if _, _, err := l.AllowAndUse(ctx, "LTAIgate", core.PerSecond(1_000_000, 0), "LTAIgate:warm", time.Minute, 0); err != nil {
 		t.Fatal(err) // loads the script
 	}
 	g.armed.Store(true)
@@ -186,7 +186,7 @@ func TestPipelineToARedisThatForgotTheScriptSendsItInFull(t *testing.T) {
 	srv := startRedis(t)
 	l, g := gated(t, srv.URL, redisx.Options{})
 	ctx := context.Background()
-	if _, _, err := l.AllowAndUse(ctx, "LTAIflush", core.PerSecond(1_000_000, 0), "LTAIflush:warm", time.Minute); err != nil {
+	if _, _, err := l.AllowAndUse(ctx, "LTAIflush", core.PerSecond(1_000_000, 0), "LTAIflush:warm", time.Minute, 0); err != nil {
 		t.Fatal(err)
 	}
 	g.second = func() {
@@ -229,7 +229,7 @@ func TestLoneAdmissionIsSentAtOnce(t *testing.T) {
 	l, g := gated(t, sharedURL(), redisx.Options{})
 	ctx := context.Background()
 	limit := core.PerSecond(1_000_000, 0)
-	if _, _, err := l.AllowAndUse(ctx, "LTAIlone", limit, "LTAIlone:warm", time.Minute); err != nil {
+	if _, _, err := l.AllowAndUse(ctx, "LTAIlone", limit, "LTAIlone:warm", time.Minute, 0); err != nil {
 		t.Fatal(err)
 	}
 	close(g.release)
@@ -238,7 +238,7 @@ func TestLoneAdmissionIsSentAtOnce(t *testing.T) {
 	var lone, plain []time.Duration
 	for i := range requests {
 		t0 := time.Now()
-		_, fresh, err := l.AllowAndUse(ctx, "LTAIlone", limit, fmt.Sprintf("LTAIlone:a%d", i), time.Minute)
+		_, fresh, err := l.AllowAndUse(ctx, "LTAIlone", limit, fmt.Sprintf("LTAIlone:a%d", i), time.Minute, 0)
 		lone = append(lone, time.Since(t0))
 		if err != nil || !fresh {
 			t.Fatalf("request %d: fresh %v, err %v", i, fresh, err)
@@ -246,7 +246,7 @@ func TestLoneAdmissionIsSentAtOnce(t *testing.T) {
 		// The baseline: a plain SET NX through the same client, interleaved so
 		// both see the same machine load.
 		t0 = time.Now()
-		if _, err := l.Use(ctx, fmt.Sprintf("LTAIlone:b%d", i), time.Minute); err != nil {
+		if _, err := l.Use(ctx, fmt.Sprintf("LTAIlone:b%d", i), time.Minute, 0); err != nil {
 			t.Fatal(err)
 		}
 		plain = append(plain, time.Since(t0))
@@ -268,7 +268,7 @@ func TestLoneAdmissionIsSentAtOnce(t *testing.T) {
 func TestCallerGivingUpWhileQueuedIsAnsweredAtOnceAndNotSent(t *testing.T) {
 	l, g := gated(t, sharedURL(), redisx.Options{})
 	ctx := context.Background()
-	if _, _, err := l.AllowAndUse(ctx, "LTAIquit", core.PerSecond(1_000_000, 0), "LTAIquit:warm", time.Minute); err != nil {
+	if _, _, err := l.AllowAndUse(ctx, "LTAIquit", core.PerSecond(1_000_000, 0), "LTAIquit:warm", time.Minute, 0); err != nil {
 		t.Fatal(err)
 	}
 	g.armed.Store(true)
@@ -297,7 +297,7 @@ func TestCallerGivingUpWhileQueuedIsAnsweredAtOnceAndNotSent(t *testing.T) {
 	if w := g.recorded(); !slices.Equal(w, []int{1, 1}) {
 		t.Fatalf("admission scripts per write: %v, want [1 1]: the abandoned one must not be sent", w)
 	}
-	if _, fresh, err := l.AllowAndUse(ctx, "LTAIquit", core.PerSecond(1_000_000, 0), "LTAIquit:gave-up", time.Minute); err != nil || !fresh {
+	if _, fresh, err := l.AllowAndUse(ctx, "LTAIquit", core.PerSecond(1_000_000, 0), "LTAIquit:gave-up", time.Minute, 0); err != nil || !fresh {
 		t.Fatalf("retrying the abandoned request: fresh %v, err %v; want its nonce unused", fresh, err)
 	}
 }
@@ -318,7 +318,7 @@ func TestCallersGivingUpAtRandomStrandNobody(t *testing.T) {
 			wg.Go(func() {
 				for range 150 {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(50+rand.IntN(200))*time.Microsecond)
-					_, fresh, err := l.AllowAndUse(ctx, "LTAIrandom", limit, fmt.Sprintf("LTAIrandom:%d", seq.Add(1)), time.Minute)
+					_, fresh, err := l.AllowAndUse(ctx, "LTAIrandom", limit, fmt.Sprintf("LTAIrandom:%d", seq.Add(1)), time.Minute, 0)
 					cancel()
 					switch {
 					case err == nil && fresh:
@@ -341,7 +341,7 @@ func TestCallersGivingUpAtRandomStrandNobody(t *testing.T) {
 	t.Logf("%d answered, %d gave up", ok.Load(), gaveUp.Load())
 	for i := range 20 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, fresh, err := l.AllowAndUse(ctx, "LTAIrandom", limit, fmt.Sprintf("LTAIrandom:after%d", i), time.Minute)
+		_, fresh, err := l.AllowAndUse(ctx, "LTAIrandom", limit, fmt.Sprintf("LTAIrandom:after%d", i), time.Minute, 0)
 		cancel()
 		if err != nil || !fresh {
 			t.Fatalf("after the storm: fresh %v, err %v (a deadline means the queue is wedged)", fresh, err)
@@ -362,7 +362,7 @@ func TestRequestsQueuedWhenTheBreakerOpensAreServedWithoutRedis(t *testing.T) {
 	ctx := context.Background()
 	limit := core.PerSecond(1_000_000, 0)
 	for i := range 2 { // two of the three failures that open the breaker
-		if _, fresh, err := l.AllowAndUse(ctx, "LTAItrip", limit, fmt.Sprintf("LTAItrip:pre%d", i), time.Minute); err != nil || !fresh {
+		if _, fresh, err := l.AllowAndUse(ctx, "LTAItrip", limit, fmt.Sprintf("LTAItrip:pre%d", i), time.Minute, 0); err != nil || !fresh {
 			t.Fatalf("fresh %v, err %v", fresh, err)
 		}
 	}

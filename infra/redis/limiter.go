@@ -45,7 +45,9 @@ return {1, math.floor(diff / interval), 0, fresh}
 // signature nonces in Redis. It implements core.Limiter, core.NonceLimiter and
 // core.NonceStore. Concurrent requests' admission scripts share pipelines (see
 // coalescer). While Redis is unreachable each instance admits Share of the
-// limit on its own and remembers nonces in its own memory.
+// limit on its own and remembers nonces in Options.FallbackNonces. Redis
+// memory is not held to core's nonce quota: the rate limit already bounds a
+// principal's live nonces to Burst + Rate × window.
 type Limiter struct {
 	rdb    redis.UniversalClient
 	batch  *coalescer
@@ -53,13 +55,13 @@ type Limiter struct {
 	prefix string
 	share  float64
 	local  *inproc.Limiter
-	nonces *inproc.Nonces
+	nonces core.NonceStore
 }
 
 func newLimiter(rdb redis.UniversalClient, h *health, o Options) *Limiter {
 	return &Limiter{
 		rdb: rdb, h: h, batch: &coalescer{rdb: rdb, h: h}, prefix: o.Prefix, share: o.FallbackShare,
-		local: inproc.NewLimiter(), nonces: inproc.NewNonces(o.NonceMax),
+		local: inproc.NewLimiter(), nonces: o.FallbackNonces,
 	}
 }
 
@@ -75,19 +77,19 @@ func (l *Limiter) nonceKey(principal, nonce string) string {
 
 // Allow implements core.Limiter.
 func (l *Limiter) Allow(ctx context.Context, key string, lim core.Limit) (core.LimitResult, error) {
-	res, _, err := l.admit(ctx, key, lim, "", 0)
+	res, _, err := l.admit(ctx, key, lim, "", 0, 0)
 	return res, err
 }
 
 // AllowAndUse implements core.NonceLimiter: the bucket of key and the nonce
 // ("<key>:<nonce>", as core builds it) in one round trip.
-func (l *Limiter) AllowAndUse(ctx context.Context, key string, lim core.Limit, nonce string, ttl time.Duration) (core.LimitResult, bool, error) {
-	return l.admit(ctx, key, lim, nonce, ttl)
+func (l *Limiter) AllowAndUse(ctx context.Context, key string, lim core.Limit, nonce string, ttl time.Duration, quota int) (core.LimitResult, bool, error) {
+	return l.admit(ctx, key, lim, nonce, ttl, quota)
 }
 
 // Use implements core.NonceStore. The nonce's text up to the first ':' is the
 // principal, as in AllowAndUse, so both record a nonce under the same Redis key.
-func (l *Limiter) Use(ctx context.Context, nonce string, ttl time.Duration) (bool, error) {
+func (l *Limiter) Use(ctx context.Context, nonce string, ttl time.Duration, quota int) (bool, error) {
 	if l.h.allow() {
 		principal, rest, _ := strings.Cut(nonce, ":")
 		fresh, err := l.rdb.SetNX(ctx, l.nonceKey(principal, rest), "1", ttl).Result()
@@ -100,15 +102,15 @@ func (l *Limiter) Use(ctx context.Context, nonce string, ttl time.Duration) (boo
 		}
 		l.h.fail(err)
 	}
-	return l.nonces.Use(ctx, nonce, ttl)
+	return l.nonces.Use(ctx, nonce, ttl, quota)
 }
 
-func (l *Limiter) admit(ctx context.Context, key string, lim core.Limit, nonce string, ttl time.Duration) (core.LimitResult, bool, error) {
+func (l *Limiter) admit(ctx context.Context, key string, lim core.Limit, nonce string, ttl time.Duration, quota int) (core.LimitResult, bool, error) {
 	if lim.Rate <= 0 || lim.Period <= 0 {
 		if nonce == "" {
 			return core.LimitResult{Allowed: true}, true, nil
 		}
-		fresh, err := l.Use(ctx, nonce, ttl)
+		fresh, err := l.Use(ctx, nonce, ttl, quota)
 		return core.LimitResult{Allowed: true}, fresh, err
 	}
 	if l.h.allow() {
@@ -137,7 +139,7 @@ func (l *Limiter) admit(ctx context.Context, key string, lim core.Limit, nonce s
 	if !res.Allowed || nonce == "" {
 		return res, true, nil
 	}
-	fresh, err := l.nonces.Use(ctx, nonce, ttl)
+	fresh, err := l.nonces.Use(ctx, nonce, ttl, quota)
 	return res, fresh, err
 }
 

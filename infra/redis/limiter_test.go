@@ -185,20 +185,20 @@ func TestNonceStoreIsSharedAndMatchesAllowAndUse(t *testing.T) {
 	f := newFleet(t, fleetConfig{})
 	a, b := f.nodes[0].shared.Limiter, f.nodes[1].shared.Limiter
 	ctx := context.Background()
-	fresh, err := a.Use(ctx, "LTAIuser:n1", time.Minute)
+	fresh, err := a.Use(ctx, "LTAIuser:n1", time.Minute, 0)
 	if err != nil || !fresh {
 		t.Fatalf("first use: fresh %v, err %v", fresh, err)
 	}
-	if fresh, err := b.Use(ctx, "LTAIuser:n1", time.Minute); err != nil || fresh {
+	if fresh, err := b.Use(ctx, "LTAIuser:n1", time.Minute, 0); err != nil || fresh {
 		t.Fatalf("replay on another instance: fresh %v, err %v; want refused", fresh, err)
 	}
-	if _, fresh, err := b.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n1", time.Minute); err != nil || fresh {
+	if _, fresh, err := b.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n1", time.Minute, 0); err != nil || fresh {
 		t.Fatalf("AllowAndUse of a nonce Use recorded: fresh %v, err %v; want refused", fresh, err)
 	}
-	if _, fresh, err := a.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n2", time.Minute); err != nil || !fresh {
+	if _, fresh, err := a.AllowAndUse(ctx, "LTAIuser", core.PerSecond(100, 0), "LTAIuser:n2", time.Minute, 0); err != nil || !fresh {
 		t.Fatalf("AllowAndUse of a new nonce: fresh %v, err %v", fresh, err)
 	}
-	if fresh, err := b.Use(ctx, "LTAIuser:n2", time.Minute); err != nil || fresh {
+	if fresh, err := b.Use(ctx, "LTAIuser:n2", time.Minute, 0); err != nil || fresh {
 		t.Fatalf("Use of a nonce AllowAndUse recorded: fresh %v, err %v; want refused", fresh, err)
 	}
 }

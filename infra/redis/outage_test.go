@@ -14,6 +14,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/inproc"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 )
 
@@ -278,5 +279,19 @@ func TestOutageFallsBackToShareOfLimitAndLocalNonces(t *testing.T) {
 	}
 	if _, err := n.callNonce(q, "once", "ListKeys", nil); code(err) != core.CodeSignatureNonceUsed {
 		t.Fatalf("a replay without Redis got %q, want %s", code(err), core.CodeSignatureNonceUsed)
+	}
+}
+
+// With the key store's nonces as the fallback, a replay stays refused across
+// instances while Redis is unreachable.
+func TestOutageFallsBackToTheGivenNonceStore(t *testing.T) {
+	shared := inproc.NewNonces(nil) // stands for the store's nonces, which every instance reaches
+	f := newFleet(t, fleetConfig{url: closedPort(t), n: 2, opts: redisx.Options{FallbackNonces: shared}})
+	p := principal(0, 0)
+	if _, err := f.nodes[0].callNonce(p, "once", "ListKeys", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.nodes[1].callNonce(p, "once", "ListKeys", nil); code(err) != core.CodeSignatureNonceUsed {
+		t.Fatalf("a replay to another instance without Redis got %q, want %s", code(err), core.CodeSignatureNonceUsed)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
 )
 
 // Options tune the shared state. Zero values take the defaults in brackets.
@@ -29,9 +32,10 @@ type Options struct {
 	// FallbackShare is the share of a principal's limit one instance admits on
 	// its own while Redis is unreachable [0.25].
 	FallbackShare float64
-	// NonceMax caps the per-instance nonce memory used while Redis is
-	// unreachable [1<<20].
-	NonceMax int
+	// FallbackNonces remember nonces while Redis is unreachable [this
+	// instance's memory]. Give the key store's nonces when the store is
+	// shared, so replays stay refused across instances during an outage.
+	FallbackNonces core.NonceStore
 	// Logger receives the outage warnings [slog.Default()].
 	Logger *slog.Logger
 	// WarnEvery is the least time between two outage warnings [10s].
@@ -62,8 +66,8 @@ func (o Options) withDefaults() Options {
 	if o.FallbackShare <= 0 || o.FallbackShare > 1 {
 		o.FallbackShare = 0.25
 	}
-	if o.NonceMax <= 0 {
-		o.NonceMax = 1 << 20
+	if o.FallbackNonces == nil {
+		o.FallbackNonces = inproc.NewNonces(nil)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -13,11 +13,16 @@ import (
 // 1.0 signature against the principals' secrets, allowing skew between the
 // request's timestamp and the server's clock.
 func SignatureAuthenticator(dir *core.Directory, skew time.Duration) Authenticator {
-	return func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error) {
-		res, err := sign.Verify(r, params, body, dir, time.Now(), skew)
-		if err != nil {
-			return nil, "", err
-		}
-		return res.Principal, res.Nonce, nil
+	return signatureAuthenticator(dir, skew, nil)
+}
+
+// signatureAuthenticator is SignatureAuthenticator on clock (nil: the system
+// clock).
+func signatureAuthenticator(dir *core.Directory, skew time.Duration, clock core.Clock) Authenticator {
+	if clock == nil {
+		clock = core.SystemClock{}
+	}
+	return func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
+		return sign.Verify(r, params, body, dir, clock.Now(), skew)
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/rpc"
+	"github.com/kmsless/kmsless/infra/sign"
 )
 
 var loadTime = flag.Duration("rpc.loadtime", 4*time.Second, "total load time per server in BenchmarkGenerateDataKeyWithoutPlaintextHTTP")
@@ -143,8 +143,8 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	admin := e.dir.Lookup(adminID)
 	unverified := httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: e.dir,
 		Logger: slog.New(slog.DiscardHandler),
-		Authenticator: func(*http.Request, url.Values, []byte) (*core.Principal, string, error) {
-			return admin, "", nil
+		Authenticator: func(*http.Request, url.Values, []byte) (sign.Result, error) {
+			return sign.Result{Principal: admin}, nil
 		}}))
 	defer unverified.Close()
 

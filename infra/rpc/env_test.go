@@ -55,9 +55,13 @@ type env struct {
 type setup struct {
 	principals []core.Principal
 	opts       rpc.Options
-	// store replaces the bolt store in a temporary dir; clock the wall clock.
+	// store replaces the bolt store in a temporary dir.
 	store core.KeyStore
+	// clock, when set, is the time of the service, its nonce memory and the
+	// signature checks.
 	clock core.Clock
+	// nonceShare is core.Config.NonceShare.
+	nonceShare int
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -84,8 +88,8 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock,
-		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(1 << 20),
+		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
+		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +101,9 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	e := &env{t: t, kms: svc, dir: dir, logs: &syncBuffer{}}
 	opts := s.opts
 	opts.KMS, opts.Principals = svc, dir
+	if opts.Clock == nil {
+		opts.Clock = s.clock
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -274,11 +281,16 @@ var bg = context.Background()
 // method, path, sorted query, signed headers and the payload hash, and an
 // Authorization header.
 func signACS3(r *http.Request, action, id, secret string) {
+	signACS3At(r, action, id, secret, time.Now())
+}
+
+// signACS3At signs like signACS3 with a chosen x-acs-date.
+func signACS3At(r *http.Request, action, id, secret string, at time.Time) {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	r.Header.Set("x-acs-action", action)
 	r.Header.Set("x-acs-version", rpc.APIVersion)
-	r.Header.Set("x-acs-date", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	r.Header.Set("x-acs-date", at.UTC().Format("2006-01-02T15:04:05Z"))
 	r.Header.Set("x-acs-signature-nonce", hex.EncodeToString(nonce))
 	r.Header.Set("x-acs-content-sha256", emptySHA256)
 	r.Header.Set("Authorization", authorizationACS3(r.Method, r.URL.Query(), r.Host, r.Header, id, secret))

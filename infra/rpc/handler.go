@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/sign"
 )
 
 // APIVersion is the one Alibaba Cloud KMS API version this service speaks.
@@ -36,14 +37,18 @@ type Options struct {
 	// failures (default: discard).
 	Logger *slog.Logger
 	// Authenticator replaces signature verification; nil means
-	// SignatureAuthenticator(Principals, ClockSkew).
+	// SignatureAuthenticator(Principals, ClockSkew) on Clock.
 	Authenticator Authenticator
+	// Clock is the time signatures are checked against (default: the system
+	// clock); give core.Service the same one.
+	Clock core.Clock
 }
 
 // Authenticator identifies the caller of a request from the request, all its
-// parameters (query and form body) and its raw body. It returns the principal and
-// the request's signature nonce ("" if none), or a *core.Error.
-type Authenticator func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error)
+// parameters (query and form body) and its raw body. It returns what the
+// signature established: the principal and, for replay checks, the nonce ("" if
+// none) and when the signature expires; or a *core.Error.
+type Authenticator func(r *http.Request, params url.Values, body []byte) (sign.Result, error)
 
 type handler struct {
 	kms     *core.Service
@@ -63,7 +68,7 @@ func New(opts Options) http.Handler {
 		opts.ClockSkew = DefaultClockSkew
 	}
 	if h.auth == nil {
-		h.auth = SignatureAuthenticator(opts.Principals, opts.ClockSkew)
+		h.auth = signatureAuthenticator(opts.Principals, opts.ClockSkew, opts.Clock)
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
@@ -131,10 +136,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if x.format, err = responseFormat(all); err != nil {
 		return nil, err
 	}
-	caller, nonce, err := h.auth(r, all, body)
+	id, err := h.auth(r, all, body)
 	if err != nil {
 		return nil, err
 	}
+	caller := id.Principal
 	if caller == nil {
 		return nil, core.Errorf(core.CodeInvalidAccessKeyID, "The request does not name a known AccessKeyId.")
 	}
@@ -144,7 +150,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if err != nil {
 		return nil, err
 	}
-	return h.kms.Handle(r.Context(), &core.Request{ID: x.id, Action: action, Params: actionParams(all), Caller: caller, Nonce: nonce})
+	return h.kms.Handle(r.Context(), &core.Request{ID: x.id, Action: action, Params: actionParams(all), Caller: caller, Nonce: id.Nonce, NonceExpires: id.Expires})
 }
 
 // readBody reads the whole body, refusing one larger than MaxBody.

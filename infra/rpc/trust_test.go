@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -247,10 +248,19 @@ func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.advance(8 * 24 * time.Hour)
-	_, err = e.client.Decrypt(&kms.DecryptRequest{CiphertextBlob: r.Body.CiphertextBlob, DryRun: tea.String("true")})
-	sdkError(t, err, core.CodeValidation, http.StatusBadRequest)
-	_, err = e.client.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(k)})
-	sdkError(t, err, core.CodeKeyNotFound, http.StatusNotFound)
+	// Signed at the service's time, now past the key's deletion date.
+	at := func(params url.Values) rawResponse {
+		p := signV1At(http.MethodGet, params, adminID, adminSecret, clock.Now())
+		return e.do(mustRequest(t, http.MethodGet, e.srv.URL+"/?"+p.Encode(), ""))
+	}
+	resp := at(action("Decrypt", "CiphertextBlob", tea.StringValue(r.Body.CiphertextBlob), "DryRun", "true"))
+	if code, _ := resp.errorBody(t); code != core.CodeValidation {
+		t.Fatalf("DryRun Decrypt: %d %s, want ValidationError", resp.status, code)
+	}
+	resp = at(action("DescribeKey", "KeyId", k))
+	if code, _ := resp.errorBody(t); resp.status != http.StatusNotFound || code != core.CodeKeyNotFound {
+		t.Fatalf("DescribeKey: %d %s, want Forbidden.KeyNotFound", resp.status, code)
+	}
 	if got, err := store.GetKey(context.Background(), k); err != nil || got.State != core.KeyPendingDeletion {
 		t.Fatalf("after reads the stored key is %+v, %v; want it untouched", got, err)
 	}

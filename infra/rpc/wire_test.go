@@ -17,6 +17,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/rpc"
+	"github.com/kmsless/kmsless/infra/sign"
 )
 
 func TestClassicGETWithActionParameters(t *testing.T) {
@@ -246,10 +247,10 @@ func TestThrottlingSetsRetryAfter(t *testing.T) {
 
 func TestPanicBecomesInternalFailureWithoutLeakingValues(t *testing.T) {
 	e := newEnv(t, func(s *setup) {
-		s.opts.Authenticator = func(r *http.Request, params url.Values, body []byte) (*core.Principal, string, error) {
+		s.opts.Authenticator = func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
 			var m map[string]int
 			m[params.Get("Plaintext")]++ // assignment to a nil map panics
-			return nil, "", nil
+			return sign.Result{}, nil
 		}
 	})
 	r := e.get(action("Encrypt", "KeyId", "key-x", "Plaintext", "VGhlU2VjcmV0VmFsdWU="))

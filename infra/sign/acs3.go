@@ -168,7 +168,8 @@ func verifyACS3(r *http.Request, header string, body []byte, dir *core.Directory
 	if p == nil {
 		return Result{}, errUnknownKey
 	}
-	if err := checkTime("x-acs-date", date, now, skew); err != nil {
+	at, err := checkTime("x-acs-date", date, now, skew)
+	if err != nil {
 		return Result{}, err
 	}
 	if !hashMatches(content, sha256.Sum256(body)) {
@@ -188,7 +189,7 @@ func verifyACS3(r *http.Request, header string, body []byte, dir *core.Directory
 	if !hmac.Equal(mac.Sum(got[:0]), sig[:]) {
 		return Result{}, errMismatch
 	}
-	return Result{Principal: p, Nonce: nonce, Action: action, Version: version}, nil
+	return Result{Principal: p, Nonce: nonce, Action: action, Version: version, Time: at, Expires: at.Add(skew)}, nil
 }
 
 // hashMatches reports whether the hex text h (either case) encodes sum.

@@ -255,3 +255,18 @@ func TestSplitSignedHeadersBound(t *testing.T) {
 		t.Fatalf("%d names: %v, want IncompleteSignature naming the bound", MaxSignedHeaders+1, err)
 	}
 }
+
+// The verified timestamp, and when it leaves the window, travel with the
+// result: the nonce must be remembered until then, however early the request
+// arrived.
+func TestVerifyReportsTheSignedTimeAndWhenItExpires(t *testing.T) {
+	for name, s := range map[string]signedRequest{"ACS3": sdkRequest{}.acs3(t), "1.0": sdkRequest{}.v1(t)} {
+		res, err := Verify(s.r, s.params, s.body, testDir(t), t0.Add(-14*time.Minute), 15*time.Minute)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !res.Time.Equal(t0) || !res.Expires.Equal(t0.Add(15*time.Minute)) {
+			t.Errorf("%s: Time %v, Expires %v; want %v and 15 minutes later", name, res.Time, res.Expires, t0)
+		}
+	}
+}

@@ -27,6 +27,11 @@ type Result struct {
 	// of a SignatureVersion 1.0 one. Dispatch on these, not on unsigned copies.
 	Action  string
 	Version string
+	// Time is the request's verified timestamp, and Expires the moment it
+	// leaves the window (Time plus the skew): until then the same request
+	// would verify again, so its nonce must be remembered that long.
+	Time    time.Time
+	Expires time.Time
 }
 
 // Verify authenticates a request signed with ACS3-HMAC-SHA256 (an Authorization
@@ -64,15 +69,15 @@ var (
 )
 
 // checkTime parses a request timestamp and checks it is within skew of now.
-func checkTime(name, v string, now time.Time, skew time.Duration) error {
+func checkTime(name, v string, now time.Time, skew time.Duration) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return core.Errorf(core.CodeIllegalTimestamp, "The %s must be an ISO 8601 UTC time such as 2006-01-02T15:04:05Z.", name)
+		return time.Time{}, core.Errorf(core.CodeIllegalTimestamp, "The %s must be an ISO 8601 UTC time such as 2006-01-02T15:04:05Z.", name)
 	}
 	if d := now.Sub(t); d > skew || d < -skew {
-		return core.Errorf(core.CodeIllegalTimestamp, "The %s is more than %s away from the server's time (%s).", name, skew, now.UTC().Format(time.RFC3339))
+		return time.Time{}, core.Errorf(core.CodeIllegalTimestamp, "The %s is more than %s away from the server's time (%s).", name, skew, now.UTC().Format(time.RFC3339))
 	}
-	return nil
+	return t, nil
 }
 
 // checkNonce refuses a missing or oversized nonce.

@@ -49,13 +49,14 @@ func verifyV1(method string, params url.Values, dir *core.Directory, now time.Ti
 	if p == nil {
 		return Result{}, errUnknownKey
 	}
-	if err := checkTime("Timestamp", ts, now, skew); err != nil {
+	at, err := checkTime("Timestamp", ts, now, skew)
+	if err != nil {
 		return Result{}, err
 	}
 	if !hmac.Equal(macV1(newHash, p.Secret.Bytes(), stringToSignV1(method, params)), want) {
 		return Result{}, errMismatch
 	}
-	return Result{Principal: p, Nonce: nonce, Action: params.Get("Action"), Version: params.Get("Version")}, nil
+	return Result{Principal: p, Nonce: nonce, Action: params.Get("Action"), Version: params.Get("Version"), Time: at, Expires: at.Add(skew)}, nil
 }
 
 // macV1 is the HMAC of a string to sign keyed with secret + "&".

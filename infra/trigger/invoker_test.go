@@ -14,6 +14,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/sign"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
@@ -99,9 +100,9 @@ func TestInvokePrincipalIsAllowedItsOwnActionsOnly(t *testing.T) {
 
 func TestOnlyActionRefusesAnotherActionBeforeAuthenticating(t *testing.T) {
 	called := 0
-	next := func(*http.Request, url.Values, []byte) (*core.Principal, string, error) {
+	next := func(*http.Request, url.Values, []byte) (sign.Result, error) {
 		called++
-		return &core.Principal{Name: "p"}, "nonce", nil
+		return sign.Result{Principal: &core.Principal{Name: "p"}, Nonce: "nonce"}, nil
 	}
 	auth := trigger.OnlyAction("Decrypt", next)
 	for _, tc := range []struct {
@@ -123,12 +124,12 @@ func TestOnlyActionRefusesAnotherActionBeforeAuthenticating(t *testing.T) {
 		if tc.param != "" {
 			params.Set("Action", tc.param)
 		}
-		p, _, err := auth(r, params, nil)
+		res, err := auth(r, params, nil)
 		var ke *core.Error
 		switch {
 		case tc.refused && (!errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter || called != 0):
 			t.Errorf("%+v: err %v, authenticator called %d times; want InvalidParameter before authenticating", tc, err, called)
-		case !tc.refused && (err != nil || p == nil || called != 1):
+		case !tc.refused && (err != nil || res.Principal == nil || called != 1):
 			t.Errorf("%+v: err %v; want the request passed on", tc, err)
 		}
 	}

@@ -1,0 +1,40 @@
+package core
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestNonceQuotaIsTheRateOverTheWindowCappedByTheShare(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		limit Limit
+		quota int
+	}{
+		{"rate bound", Config{NonceShare: 1 << 20}, PerSecond(2, 5), 5 + 2*1800},
+		{"share bound", Config{NonceShare: 1000}, PerSecond(1000, 0), 1000},
+		{"no share", Config{}, PerSecond(1, 0), 1 + 1800},
+		{"a longer NonceTTL widens the window", Config{NonceTTL: time.Hour}, PerSecond(1, 0), 1 + 3600},
+		{"a narrower skew narrows it", Config{NonceWindow: 10 * time.Minute, NonceTTL: time.Minute}, PerSecond(1, 0), 1 + 600},
+	} {
+		tc.cfg.Store, tc.cfg.Root = stubStore{}, &RootKey{}
+		s, err := New(tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.nonceQuota(tc.limit); got != tc.quota {
+			t.Errorf("%s: quota %d, want %d", tc.name, got, tc.quota)
+		}
+	}
+}
+
+// stubStore is enough of a KeyStore for New, which binds these getters.
+type stubStore struct{ KeyStore }
+
+func (stubStore) GetKey(context.Context, string) (Key, error)     { return Key{}, ErrNotFound }
+func (stubStore) GetAlias(context.Context, string) (Alias, error) { return Alias{}, ErrNotFound }
+func (stubStore) GetVersion(context.Context, string, string) (KeyVersion, error) {
+	return KeyVersion{}, ErrNotFound
+}
