@@ -1,0 +1,49 @@
+package rootkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// FromAWSKMS asks AWS KMS to decrypt w.Blob with the credentials, region and
+// endpoint of the SDK's default chain: the function's own role on Lambda, and
+// the standard AWS_* variables (AWS_REGION, AWS_ENDPOINT_URL_KMS, …) anywhere.
+func FromAWSKMS(ctx context.Context, w Wrapped) (*core.RootKey, error) {
+	ciphertext, err := w.ciphertext()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := w.withTimeout(ctx)
+	defer cancel()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	in := &kms.DecryptInput{CiphertextBlob: ciphertext, EncryptionContext: w.Context}
+	if w.KeyID != "" {
+		in.KeyId = &w.KeyID
+	}
+	out, err := kms.NewFromConfig(cfg).Decrypt(ctx, in)
+	if err != nil {
+		return nil, awsError(ctx, err)
+	}
+	return fromPlaintext(out.Plaintext)
+}
+
+func awsError(ctx context.Context, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return refusal(api.ErrorCode(), api.ErrorMessage())
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("no answer from the KMS in time: %w", unreachable(err))
+	}
+	return fmt.Errorf("cannot reach the KMS: %w", unreachable(err))
+}
