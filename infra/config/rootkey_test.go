@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
@@ -146,6 +147,37 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
+// silentPort is an address that accepts connections and never answers.
+func silentPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
 // refused starts a service from vars and wants start-up to fail with a
 // message naming the source and containing cause, and nothing of raw.
 func refused(t *testing.T, vars map[string]string, raw []byte, cause string) {
@@ -191,6 +223,7 @@ func TestAWSKMSRootKeyFailuresStopStartUp(t *testing.T) {
 		{"blob from another KMS", l.Endpoint, aws("KMS_ROOT_KEY", other.Encrypt(t, foreignKey, raw, nil)), "refused to decrypt"},
 		{"blob of a 16-byte key", l.Endpoint, aws("KMS_ROOT_KEY", l.Encrypt(t, key, raw[:16], nil)), "decrypts to 16 bytes"},
 		{"KMS unreachable", "http://" + closedPort(t), aws("KMS_ROOT_KEY", good), "connection refused"},
+		{"KMS silent", "http://" + silentPort(t), aws("KMS_ROOT_KEY", good, "KMS_ROOT_KEY_TIMEOUT", "500ms"), "no answer from the KMS in time"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -229,7 +262,8 @@ func TestAlibabaKMSRootKeyFailuresStopStartUp(t *testing.T) {
 		{"plaintext not the base64 of 32 bytes", ali("KMS_ROOT_KEY", k.Encrypt(t, key, base64.StdEncoding.EncodeToString(raw[:16]), nil)), "not the base64 of 32 bytes"},
 		{"wrong credentials", ali("KMS_ROOT_KEY", good, "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong"), "refused to decrypt"},
 		{"no credentials", ali("KMS_ROOT_KEY", good, "ALIBABA_CLOUD_ACCESS_KEY_ID", ""), "no Alibaba Cloud credentials"},
-		{"KMS unreachable", ali("KMS_ROOT_KEY", good, "KMS_ROOT_KEY_ENDPOINT", "http://"+closedPort(t)), "cannot reach the KMS"},
+		{"KMS unreachable", ali("KMS_ROOT_KEY", good, "KMS_ROOT_KEY_ENDPOINT", "http://"+closedPort(t)), "connection refused"},
+		{"KMS silent", ali("KMS_ROOT_KEY", good, "KMS_ROOT_KEY_ENDPOINT", "http://"+silentPort(t), "KMS_ROOT_KEY_TIMEOUT", "500ms"), "no answer from the KMS in time"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

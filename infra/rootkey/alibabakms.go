@@ -90,7 +90,7 @@ func FromAlibabaKMS(ctx context.Context, w Wrapped, a Alibaba) (*core.RootKey, e
 		if errors.As(err, &se) && tea.StringValue(se.Code) != "" {
 			return nil, refusal(tea.StringValue(se.Code), tea.StringValue(se.Message))
 		}
-		return nil, fmt.Errorf("cannot reach the KMS: %w", unreachable(err))
+		return nil, unreachable(err, false)
 	}
 	if resp.Body == nil || resp.Body.Plaintext == nil {
 		return nil, errors.New("the KMS answered Decrypt without a Plaintext")

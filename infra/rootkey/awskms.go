@@ -42,8 +42,5 @@ func awsError(ctx context.Context, err error) error {
 	if errors.As(err, &api) {
 		return refusal(api.ErrorCode(), api.ErrorMessage())
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("no answer from the KMS in time: %w", unreachable(err))
-	}
-	return fmt.Errorf("cannot reach the KMS: %w", unreachable(err))
+	return unreachable(err, ctx.Err() != nil)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -54,18 +55,24 @@ func refusal(code, message string) error {
 	return fmt.Errorf("the KMS refused to decrypt the blob: %s%s: %s", code, hint, message)
 }
 
-// unreachable shortens a failed HTTP call to where it went and why: the SDKs'
-// own messages repeat the request URL, query string included.
-func unreachable(err error) error {
+// unreachable is the error for a Decrypt call that got no answer, shortened to
+// where it went and why: the SDKs' own messages repeat the request URL, query
+// string included.
+func unreachable(err error, late bool) error {
+	var ne net.Error
+	what := "cannot reach the KMS"
+	if late || errors.As(err, &ne) && ne.Timeout() {
+		what = "no answer from the KMS in time"
+	}
 	var ue *url.Error
 	if !errors.As(err, &ue) {
-		return err
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	where := ue.URL
 	if u, perr := url.Parse(ue.URL); perr == nil {
 		where = u.Scheme + "://" + u.Host
 	}
-	return fmt.Errorf("%s %s: %w", ue.Op, where, ue.Err)
+	return fmt.Errorf("%s: %s %s: %w", what, ue.Op, where, ue.Err)
 }
 
 // fromPlaintext makes the root key from what a cloud KMS decrypted: the 32
