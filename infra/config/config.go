@@ -218,6 +218,8 @@ func (s Settings) rootKeySource() (string, error) {
 		return "", fmt.Errorf("KMS_ROOT_KEY_CMK and KMS_ROOT_KEY_CONTEXT apply only to %s and %s", SourceAWSKMS, SourceAlibabaKMS)
 	case src != SourceAlibabaKMS && s.RootKeyAlibaba.Endpoint != "":
 		return "", fmt.Errorf("KMS_ROOT_KEY_ENDPOINT applies only to %s (%s takes AWS_ENDPOINT_URL_KMS)", SourceAlibabaKMS, SourceAWSKMS)
+	case src == SourceAlibabaKMS && strings.HasPrefix(s.RootKeyCMK, "alias/"):
+		return "", errors.New("KMS_ROOT_KEY_CMK must be a key ID or ARN with alibaba-kms: its Decrypt names the key by ID")
 	case src == SourceAlibabaKMS && s.RootKeyAlibaba.Endpoint == "":
 		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s needs KMS_ROOT_KEY_ENDPOINT, such as kms-vpc.cn-hangzhou.aliyuncs.com", src)
 	}

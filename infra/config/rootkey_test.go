@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +294,7 @@ func TestReadRootKeySource(t *testing.T) {
 		{map[string]string{"KMS_ROOT_KEY_SOURCE": "aws-kms", "KMS_ROOT_KEY": "AQID", "KMS_ROOT_KEY_CONTEXT": `{"a":1}`}, "KMS_ROOT_KEY_CONTEXT must be"},
 		{map[string]string{"KMS_ROOT_KEY_SOURCE": "aws-kms", "KMS_ROOT_KEY": "AQID", "KMS_ROOT_KEY_ENDPOINT": "kms.example"}, "AWS_ENDPOINT_URL_KMS"},
 		{map[string]string{"KMS_ROOT_KEY_SOURCE": "alibaba-kms", "KMS_ROOT_KEY": "AQID"}, "needs KMS_ROOT_KEY_ENDPOINT"},
+		{map[string]string{"KMS_ROOT_KEY_SOURCE": "alibaba-kms", "KMS_ROOT_KEY": "AQID", "KMS_ROOT_KEY_ENDPOINT": "kms.example", "KMS_ROOT_KEY_CMK": "alias/root"}, "key ID or ARN"},
 		{map[string]string{"KMS_ROOT_KEY": b64, "KMS_ROOT_KEY_CMK": "key-1"}, "apply only to"},
 		{map[string]string{"KMS_ROOT_KEY": b64, "KMS_ROOT_KEY_TIMEOUT": "0s"}, "KMS_ROOT_KEY_TIMEOUT"},
 	}
@@ -304,6 +307,34 @@ func TestReadRootKeySource(t *testing.T) {
 			t.Errorf("%v: got %v, want an error containing %q", c.vars, err, c.want)
 		}
 	}
+}
+
+// TestRootKeyFileSourceExplicitOrImplied: KMS_ROOT_KEY_FILE alone still
+// means the file source, and naming it changes nothing.
+func TestRootKeyFileSourceExplicitOrImplied(t *testing.T) {
+	raw := randomRootKey(t)
+	path := filepath.Join(t.TempDir(), "root.key")
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(raw)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{"", SourceFile} {
+		checkRootKeyIs(t, settings(t, map[string]string{"KMS_ROOT_KEY_SOURCE": source, "KMS_ROOT_KEY_FILE": path}), raw)
+	}
+}
+
+func TestAWSKMSWithoutRegionOrCredentialsSaysSo(t *testing.T) {
+	rootkeytest.UseAWS(t, "http://"+closedPort(t))
+	vars := map[string]string{"KMS_ROOT_KEY_SOURCE": SourceAWSKMS, "KMS_ROOT_KEY": "AQID", "KMS_ROOT_KEY_TIMEOUT": "2s"}
+	t.Run("no region", func(t *testing.T) {
+		t.Setenv("AWS_REGION", "")
+		t.Setenv("AWS_DEFAULT_REGION", "")
+		refused(t, vars, nil, "no AWS region")
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", "")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		refused(t, vars, nil, "no AWS credentials")
+	})
 }
 
 func TestSettingsNeverPrintTheAlibabaSecret(t *testing.T) {

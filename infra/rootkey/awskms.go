@@ -15,6 +15,8 @@ import (
 // FromAWSKMS asks AWS KMS to decrypt w.Blob with the credentials, region and
 // endpoint of the SDK's default chain: the function's own role on Lambda, and
 // the standard AWS_* variables (AWS_REGION, AWS_ENDPOINT_URL_KMS, …) anywhere.
+// The Plaintext it returns is zeroed; the SDK's own copy, the response body it
+// decoded, is beyond reach.
 func FromAWSKMS(ctx context.Context, w Wrapped) (*core.RootKey, error) {
 	ciphertext, err := w.ciphertext()
 	if err != nil {
@@ -25,6 +27,13 @@ func FromAWSKMS(ctx context.Context, w Wrapped) (*core.RootKey, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set AWS_REGION (Lambda sets it)")
+	}
+	// Asked for here, so a missing role reads as such and not as an unreachable KMS.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials: give the function a role, or set the standard AWS_* variables: %w", err)
 	}
 	in := &kms.DecryptInput{CiphertextBlob: ciphertext, EncryptionContext: w.Context}
 	if w.KeyID != "" {

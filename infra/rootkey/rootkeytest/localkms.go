@@ -5,6 +5,7 @@ package rootkeytest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -57,7 +58,7 @@ func localKMSBinary(tb testing.TB) string {
 	cmd.Dir = tb.TempDir() // outside any module, so go.mod is neither read nor changed
 	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Skipf("local-kms is absent and could not be installed (%v: %s); install it with: GOBIN=%s go install %s", err, out, dir, localKMSModule)
+		tb.Skipf("local-kms is absent and could not be installed (%v: %s); install it with: GOBIN=%s go install %s", err, bytes.TrimSpace(out), dir, localKMSModule)
 	}
 	return bin
 }
