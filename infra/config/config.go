@@ -417,7 +417,9 @@ func loadRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.Roo
 		return root, nil
 	}
 	if set.RootKey != "" {
-		root, err := rootkey.FromText([]byte(set.RootKey))
+		text := []byte(set.RootKey)
+		defer clear(text)
+		root, err := rootkey.FromText(text)
 		if err != nil {
 			return nil, fmt.Errorf("KMS_ROOT_KEY: %w", err)
 		}
