@@ -137,6 +137,52 @@ func TestRootKeyFromAlibabaKMSIsTheEncryptedBytes(t *testing.T) {
 	}
 }
 
+// TestRootKeyFromABlobNobodySawThePlaintextOf follows the README: a data key
+// made with GenerateDataKeyWithoutPlaintext becomes the root key, the same one
+// at every start, on both clouds.
+func TestRootKeyFromABlobNobodySawThePlaintextOf(t *testing.T) {
+	l := rootkeytest.StartLocalKMS(t)
+	rootkeytest.UseAWS(t, l.Endpoint)
+	awsKey := l.CreateKey(t)
+	k := rootkeytest.StartKmsless(t)
+	aliKey := k.CreateKey(t)
+	for source, vars := range map[string]map[string]string{
+		SourceAWSKMS: {"KMS_ROOT_KEY": l.GenerateDataKeyWithoutPlaintext(t, awsKey, map[string]string{"purpose": "kmsless-root-key"}),
+			"KMS_ROOT_KEY_CONTEXT": `{"purpose":"kmsless-root-key"}`},
+		SourceAlibabaKMS: {"KMS_ROOT_KEY": k.GenerateDataKeyWithoutPlaintext(t, aliKey), "KMS_ROOT_KEY_ENDPOINT": k.Endpoint,
+			"ALIBABA_CLOUD_ACCESS_KEY_ID": k.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": k.AccessKeySecret},
+	} {
+		t.Run(source, func(t *testing.T) {
+			vars["KMS_ROOT_KEY_SOURCE"] = source
+			set := settings(t, vars)
+			ctx := context.Background()
+			first, err := Wire(ctx, set, quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			created, err := first.KMS.Handle(ctx, &core.Request{Action: "CreateKey", Params: core.Params{}, Caller: first.DevPrincipal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dk, err := first.KMS.Handle(ctx, &core.Request{Action: "GenerateDataKeyWithoutPlaintext", Caller: first.DevPrincipal,
+				Params: core.Params{"KeyId": created.(*core.KeyMetadataResponse).KeyMetadata.KeyId}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.Close()
+			again, err := Wire(ctx, set, quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if _, err := again.KMS.Handle(ctx, &core.Request{Action: "Decrypt", Caller: again.DevPrincipal,
+				Params: core.Params{"CiphertextBlob": dk.(*core.CiphertextResponse).CiphertextBlob}}); err != nil {
+				t.Fatalf("the second start unwrapped another root key: %v", err)
+			}
+		})
+	}
+}
+
 // closedPort is an address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
 // AWSRegion is the region local-kms runs in and the SDK is pointed at.
@@ -150,6 +151,19 @@ func (l *LocalKMS) Encrypt(tb testing.TB, keyID string, plaintext []byte, encCtx
 	}
 	if len(out.CiphertextBlob) == 0 {
 		tb.Fatal(errors.New("local-kms Encrypt returned no CiphertextBlob"))
+	}
+	return base64.StdEncoding.EncodeToString(out.CiphertextBlob)
+}
+
+// GenerateDataKeyWithoutPlaintext makes a 32-byte data key under keyID that
+// nobody sees and returns its CiphertextBlob, base64.
+func (l *LocalKMS) GenerateDataKeyWithoutPlaintext(tb testing.TB, keyID string, encCtx map[string]string) string {
+	tb.Helper()
+	out, err := l.client.GenerateDataKeyWithoutPlaintext(context.Background(), &awskms.GenerateDataKeyWithoutPlaintextInput{
+		KeyId: &keyID, KeySpec: types.DataKeySpecAes256, EncryptionContext: encCtx,
+	})
+	if err != nil {
+		tb.Fatalf("local-kms GenerateDataKeyWithoutPlaintext: %v", err)
 	}
 	return base64.StdEncoding.EncodeToString(out.CiphertextBlob)
 }
