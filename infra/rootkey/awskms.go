@@ -32,6 +32,9 @@ func FromAWSKMS(ctx context.Context, w Wrapped) (*core.RootKey, error) {
 		return nil, errors.New("no AWS region: set AWS_REGION (Lambda sets it)")
 	}
 	// Asked for here, so a missing role reads as such and not as an unreachable KMS.
+	if cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials: give the function a role, or set the standard AWS_* variables")
+	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return nil, fmt.Errorf("no AWS credentials: give the function a role, or set the standard AWS_* variables: %w", err)
 	}
