@@ -20,6 +20,7 @@ import (
 func localEnv(t *testing.T) {
 	t.Helper()
 	for _, v := range []string{"KMS_STORE", "REDIS_URL", "KMS_PRINCIPALS_FILE", "KMS_ROOT_KEY", "KMS_ROOT_KEY_FILE",
+		"KMS_ROOT_KEY_SOURCE", "KMS_ROOT_KEY_CMK", "KMS_ROOT_KEY_CONTEXT", "KMS_ROOT_KEY_ENDPOINT",
 		"KMS_PARTITION_KEY_ID", "AWS_LAMBDA_RUNTIME_API", "FC_RUNTIME_API"} {
 		t.Setenv(v, "")
 	}

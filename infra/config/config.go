@@ -20,6 +20,7 @@ import (
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/principals"
 	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/rootkey"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
@@ -34,14 +35,29 @@ const (
 	FC     Platform = "fc"
 )
 
-// Settings are the environment, parsed and defaulted. Nothing else reads env vars.
+// Settings are the environment, parsed and defaulted. Nothing else reads env
+// vars, but for the AWS SDK's default chain behind the aws-kms root key source.
 type Settings struct {
 	Platform    Platform
 	ListenAddr  string
 	DataDir     string
-	RootKey     string // base64, from KMS_ROOT_KEY
+	RootKey     string // KMS_ROOT_KEY: base64, or a CiphertextBlob with a cloud source
 	RootKeyFile string
-	Store       string
+	// RootKeySource is KMS_ROOT_KEY_SOURCE as given: env, file, aws-kms or
+	// alibaba-kms; empty means env, or file when only KMS_ROOT_KEY_FILE is set.
+	RootKeySource string
+	// RootKeyCMK, RootKeyContext and RootKeyTimeout are for the cloud sources:
+	// the key the blob must be under, its encryption context, and how long
+	// start-up waits for the cloud KMS.
+	RootKeyCMK     string
+	RootKeyContext map[string]string
+	RootKeyTimeout time.Duration
+	// RootKeyAlibaba is where alibaba-kms asks (KMS_ROOT_KEY_ENDPOINT) and with
+	// whose credentials: the function role's, read only with that source. The
+	// aws-kms source takes the AWS SDK's default chain instead, which reads the
+	// standard AWS_* variables itself.
+	RootKeyAlibaba rootkey.Alibaba
+	Store          string
 	// StorePoolSize caps one instance's PostgreSQL connections (0: the
 	// store's default, or pool_max_conns in KMS_STORE, which wins).
 	StorePoolSize  int
@@ -75,6 +91,8 @@ func Read(getenv func(string) string) (Settings, error) {
 		DataDir:        or(getenv("KMS_DATA_DIR"), ".kmsless"),
 		RootKey:        getenv("KMS_ROOT_KEY"),
 		RootKeyFile:    getenv("KMS_ROOT_KEY_FILE"),
+		RootKeySource:  getenv("KMS_ROOT_KEY_SOURCE"),
+		RootKeyCMK:     getenv("KMS_ROOT_KEY_CMK"),
 		Store:          getenv("KMS_STORE"),
 		RedisURL:       getenv("REDIS_URL"),
 		PrincipalsFile: getenv("KMS_PRINCIPALS_FILE"),
@@ -130,6 +148,7 @@ func Read(getenv func(string) string) (Settings, error) {
 		{"KMS_CACHE_TTL", &s.CacheTTL, time.Second},
 		{"KMS_NONCE_TTL", &s.NonceTTL, 15 * time.Minute},
 		{"KMS_CLOCK_SKEW", &s.ClockSkew, 15 * time.Minute},
+		{"KMS_ROOT_KEY_TIMEOUT", &s.RootKeyTimeout, 5 * time.Second},
 	}
 	for _, d := range durs {
 		if *d.dst, err = durVar(getenv, d.name, d.def); err != nil {
@@ -154,7 +173,76 @@ func Read(getenv func(string) string) (Settings, error) {
 			return Settings{}, fmt.Errorf("KMS_LOG_LEVEL: %w", err)
 		}
 	}
+	if err := readRootKeySource(getenv, &s); err != nil {
+		return Settings{}, err
+	}
 	return s, nil
+}
+
+// Root key sources, the values of KMS_ROOT_KEY_SOURCE.
+const (
+	SourceEnv        = "env"
+	SourceFile       = "file"
+	SourceAWSKMS     = "aws-kms"
+	SourceAlibabaKMS = "alibaba-kms"
+)
+
+func readRootKeySource(getenv func(string) string, s *Settings) error {
+	switch s.RootKeySource {
+	case "", SourceEnv, SourceFile, SourceAWSKMS:
+	case SourceAlibabaKMS:
+		s.RootKeyAlibaba = rootkey.Alibaba{
+			AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+			AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+			SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+		}
+	default:
+		return fmt.Errorf("KMS_ROOT_KEY_SOURCE must be %s, %s, %s or %s, not %q", SourceEnv, SourceFile, SourceAWSKMS, SourceAlibabaKMS, s.RootKeySource)
+	}
+	s.RootKeyAlibaba.Endpoint = getenv("KMS_ROOT_KEY_ENDPOINT")
+	if v := getenv("KMS_ROOT_KEY_CONTEXT"); v != "" {
+		if err := json.Unmarshal([]byte(v), &s.RootKeyContext); err != nil || s.RootKeyContext == nil {
+			return fmt.Errorf(`KMS_ROOT_KEY_CONTEXT must be a JSON object of strings, such as {"purpose":"kmsless-root-key"}`)
+		}
+	}
+	_, err := s.rootKeySource()
+	return err
+}
+
+// rootKeySource is the one place that decides where the root key comes from,
+// and refuses settings that name two places or belong to another source.
+func (s Settings) rootKeySource() (string, error) {
+	src := s.RootKeySource
+	if src == "" {
+		src = SourceEnv
+		if s.RootKeyFile != "" && s.RootKey == "" {
+			src = SourceFile
+		}
+	}
+	cloud := src == SourceAWSKMS || src == SourceAlibabaKMS
+	switch {
+	case src == SourceEnv && s.RootKeyFile != "" && s.RootKey != "":
+		return "", errors.New("set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE, not both")
+	case src == SourceEnv && s.RootKeyFile != "":
+		return "", errors.New("KMS_ROOT_KEY_SOURCE=env reads KMS_ROOT_KEY, yet KMS_ROOT_KEY_FILE is set: choose one")
+	case src == SourceFile && s.RootKey != "":
+		return "", errors.New("KMS_ROOT_KEY_SOURCE=file reads KMS_ROOT_KEY_FILE, yet KMS_ROOT_KEY is set: choose one")
+	case src == SourceFile && s.RootKeyFile == "":
+		return "", errors.New("KMS_ROOT_KEY_SOURCE=file needs KMS_ROOT_KEY_FILE")
+	case cloud && s.RootKeyFile != "":
+		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s reads the CiphertextBlob from KMS_ROOT_KEY; unset KMS_ROOT_KEY_FILE", src)
+	case cloud && s.RootKey == "":
+		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s needs KMS_ROOT_KEY: the root key's CiphertextBlob, base64", src)
+	case !cloud && (s.RootKeyCMK != "" || len(s.RootKeyContext) > 0):
+		return "", fmt.Errorf("KMS_ROOT_KEY_CMK and KMS_ROOT_KEY_CONTEXT apply only to %s and %s", SourceAWSKMS, SourceAlibabaKMS)
+	case src != SourceAlibabaKMS && s.RootKeyAlibaba.Endpoint != "":
+		return "", fmt.Errorf("KMS_ROOT_KEY_ENDPOINT applies only to %s (%s takes AWS_ENDPOINT_URL_KMS)", SourceAlibabaKMS, SourceAWSKMS)
+	case src == SourceAlibabaKMS && strings.HasPrefix(s.RootKeyCMK, "alias/"):
+		return "", errors.New("KMS_ROOT_KEY_CMK must be a key ID or ARN with alibaba-kms: its Decrypt names the key by ID")
+	case src == SourceAlibabaKMS && s.RootKeyAlibaba.Endpoint == "":
+		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s needs KMS_ROOT_KEY_ENDPOINT, such as kms-vpc.cn-hangzhou.aliyuncs.com", src)
+	}
+	return src, nil
 }
 
 func or(v, def string) string {
@@ -258,7 +346,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 			_ = svc.Close()
 		}
 	}()
-	root, err := loadRootKey(set, log)
+	root, err := loadRootKey(ctx, set, log)
 	if err != nil {
 		return nil, err
 	}
@@ -367,42 +455,53 @@ func withPoolSize(url string, size int) string {
 	return url + sep + "pool_max_conns=" + strconv.Itoa(size)
 }
 
-// loadRootKey reads KMS_ROOT_KEY or KMS_ROOT_KEY_FILE. Locally, with neither, it
-// generates one into the data dir once; in a cloud runtime that is fatal.
-func loadRootKey(set Settings, log *slog.Logger) (*core.RootKey, error) {
-	var text []byte
-	switch {
-	case set.RootKey != "" && set.RootKeyFile != "":
-		return nil, errors.New("set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE, not both")
-	case set.RootKey != "":
-		text = []byte(set.RootKey)
-	case set.RootKeyFile != "":
-		b, err := os.ReadFile(set.RootKeyFile)
+// loadRootKey makes the root key from the source rootKeySource chooses.
+// Locally, with no root key set at all, it generates one into the data dir once;
+// in a cloud runtime that is fatal.
+func loadRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.RootKey, error) {
+	src, err := set.rootKeySource()
+	if err != nil {
+		return nil, err
+	}
+	switch src {
+	case SourceFile:
+		root, err := rootkey.FromFile(set.RootKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("KMS_ROOT_KEY_FILE: %w", err)
 		}
-		text = b
-	case set.Platform != Local:
-		return nil, fmt.Errorf("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE (a %s runtime never generates one)", set.Platform)
-	default:
-		b, err := localRootKey(set.DataDir, log)
-		if err != nil {
-			return nil, err
+		return root, nil
+	case SourceAWSKMS, SourceAlibabaKMS:
+		w := rootkey.Wrapped{Blob: set.RootKey, KeyID: set.RootKeyCMK, Context: set.RootKeyContext, Timeout: set.RootKeyTimeout}
+		var root *core.RootKey
+		if src == SourceAWSKMS {
+			root, err = rootkey.FromAWSKMS(ctx, w)
+		} else {
+			root, err = rootkey.FromAlibabaKMS(ctx, w, set.RootKeyAlibaba)
 		}
-		text = b
+		if err != nil {
+			return nil, fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s: %w", src, err)
+		}
+		log.Info("root key unwrapped by the cloud KMS", "source", src)
+		return root, nil
+	}
+	if set.RootKey != "" {
+		text := []byte(set.RootKey)
+		defer clear(text)
+		root, err := rootkey.FromText(text)
+		if err != nil {
+			return nil, fmt.Errorf("KMS_ROOT_KEY: %w", err)
+		}
+		return root, nil
+	}
+	if set.Platform != Local {
+		return nil, fmt.Errorf("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE, or KMS_ROOT_KEY_SOURCE with a cloud KMS (a %s runtime never generates one)", set.Platform)
+	}
+	text, err := localRootKey(set.DataDir, log)
+	if err != nil {
+		return nil, err
 	}
 	defer clear(text)
-	raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-	defer clear(raw)
-	n, err := base64.StdEncoding.Decode(raw, trimSpace(text))
-	if err != nil || n != core.KeyMaterialSize {
-		return nil, errors.New("the root key must be the base64 encoding of 32 bytes")
-	}
-	return core.NewRootKey(raw[:n])
-}
-
-func trimSpace(b []byte) []byte {
-	return []byte(strings.TrimSpace(string(b)))
+	return rootkey.FromText(text)
 }
 
 func localRootKey(dir string, log *slog.Logger) ([]byte, error) {
