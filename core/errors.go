@@ -76,12 +76,17 @@ func AsError(err error) *Error {
 	if errors.Is(err, ErrUnavailable) {
 		return &Error{Code: CodeServiceUnavailableTemporary, Message: "The service is temporarily unavailable; retry later.", cause: err}
 	}
-	return &Error{Code: CodeInternalFailure, Message: "The request failed because of an internal error.", cause: err}
+	return Internal(err)
 }
 
 // internal wraps an unexpected failure so that callers see InternalFailure.
 func internal(format string, args ...any) error {
-	return &Error{Code: CodeInternalFailure, Message: "The request failed because of an internal error.", cause: fmt.Errorf(format, args...)}
+	return Internal(fmt.Errorf(format, args...))
+}
+
+// Internal is an InternalFailure whose cause stays on the service side.
+func Internal(cause error) *Error {
+	return &Error{Code: CodeInternalFailure, Message: "The request failed because of an internal error.", cause: cause}
 }
 
 func invalidParam(name, format string, args ...any) *Error {

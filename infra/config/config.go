@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/principals"
 	redisx "github.com/kmsless/kmsless/infra/redis"
@@ -283,6 +284,8 @@ type Service struct {
 	Principals *core.Directory
 	Settings   Settings
 	Logger     *slog.Logger
+	// Edge is where every request of the instance enters and leaves.
+	Edge *edge.Edge
 	// DevPrincipal is set when no principals file was given locally: the
 	// development principal whose credentials start-up prints.
 	DevPrincipal *core.Principal
@@ -340,7 +343,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 	// Not the named result: an error return sets that to nil before the
 	// deferred Close runs.
-	svc := &Service{Settings: set, Logger: log}
+	svc := &Service{Settings: set, Logger: log, Edge: edge.New(log)}
 	defer func() {
 		if err != nil {
 			_ = svc.Close()

@@ -3,25 +3,25 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fc/messages"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 func startFC(svc *config.Service, fn Function) {
 	fc.RegisterPreStopFunction(func(context.Context) { closeOnStop(svc, "pre-stop") })
 	// fc.Start, not fc.StartHandler: v0.3.1 accepts only a function there, and a
 	// json.RawMessage result (unlike []byte) is passed through, not base64-encoded.
-	fc.Start(fcHandler(svc.Logger, fn.Handler))
+	fc.Start(fcHandler(svc.Edge, fn.Handler))
 }
 
-func fcHandler(log *slog.Logger, h Handler) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+func fcHandler(e *edge.Edge, h Handler) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	return func(ctx context.Context, event json.RawMessage) (json.RawMessage, error) {
-		out, err := invoke(ctx, log, h, event)
+		out, err := invoke(ctx, e, h, event)
 		if err != nil {
 			return nil, FCError(err)
 		}

@@ -12,7 +12,7 @@ import (
 
 func rpcOptions(svc *config.Service) rpc.Options {
 	s := svc.Settings
-	return rpc.Options{KMS: svc.KMS, Principals: svc.Principals, ClockSkew: s.ClockSkew, MaxBody: s.MaxBody, Logger: svc.Logger}
+	return rpc.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, ClockSkew: s.ClockSkew, MaxBody: s.MaxBody}
 }
 
 // API is the api function: every action over HTTP, from callers who sign with a
@@ -26,14 +26,14 @@ func API(svc *config.Service) Function {
 
 // Action is the function of one action. A direct invocation runs as the
 // function's invoke principal, allowed this action only; an HTTP trigger event
-// must be signed by a principal and name this action, or it is refused with
-// InvalidParameter before its signature is checked.
+// must be signed by a principal for this action, or it is refused with
+// InvalidParameter.
 func Action(svc *config.Service, action string) Function {
 	name := FunctionName(action)
 	opts := rpcOptions(svc)
-	opts.Authenticator = trigger.OnlyAction(action, rpc.SignatureAuthenticator(svc.Principals, svc.Settings.ClockSkew))
+	opts.Action = action
 	caller := trigger.InvokePrincipal(name, invokeResources(svc.KMS, action), action)
-	iv := trigger.Invoker{KMS: svc.KMS, Action: action, Caller: caller, Log: svc.Logger}
+	iv := trigger.Invoker{KMS: svc.KMS, Edge: svc.Edge, Action: action, Caller: caller}
 	return Function{Name: name, Handler: trigger.Router{HTTP: rpc.New(opts), Direct: iv.Invoke}.Handle}
 }
 

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -10,10 +9,11 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 func startLambda(svc *config.Service, fn Function) {
-	lambda.StartWithOptions(lambdaHandler{h: fn.Handler, log: svc.Logger},
+	lambda.StartWithOptions(lambdaHandler{h: fn.Handler, edge: svc.Edge},
 		lambda.WithEnableSIGTERM(func() {
 			// Lambda sends SIGKILL 500ms later; leave at once, connections closed.
 			closeOnStop(svc, "SIGTERM")
@@ -23,12 +23,12 @@ func startLambda(svc *config.Service, fn Function) {
 
 // lambdaHandler passes bytes through, skipping aws-lambda-go's reflection.
 type lambdaHandler struct {
-	h   Handler
-	log *slog.Logger
+	h    Handler
+	edge *edge.Edge
 }
 
 func (l lambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := invoke(ctx, l.log, l.h, payload)
+	out, err := invoke(ctx, l.edge, l.h, payload)
 	if err != nil {
 		return nil, LambdaError(err)
 	}

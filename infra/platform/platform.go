@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 // Handler answers one event with a value to encode as JSON (a json.RawMessage
@@ -75,33 +74,27 @@ func Start(svc *config.Service, fn Function) {
 	}
 }
 
-// invoke runs h on one event, turning a panic into InternalFailure so that no
-// stack trace reaches the invoker, and encodes the result.
-func invoke(ctx context.Context, log *slog.Logger, h Handler, event json.RawMessage) (out json.RawMessage, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			// Only a runtime error's text is logged: any other panic value could
-			// carry data from the event.
-			what := fmt.Sprintf("panic of type %T", v)
-			if re, ok := v.(runtime.Error); ok {
-				what = re.Error()
-			}
-			log.LogAttrs(ctx, slog.LevelError, "panic while answering an invocation", slog.String("panic", what))
-			out, err = nil, &core.Error{Code: core.CodeInternalFailure, Message: "The request failed because of an internal error."}
+// invoke runs h on one event under the edge's panic guard, so that no stack
+// trace reaches the invoker, and encodes the result.
+func invoke(ctx context.Context, e *edge.Edge, h Handler, event json.RawMessage) (json.RawMessage, error) {
+	out, err := e.Guard(ctx, e.Begin(ctx), func() (any, error) {
+		v, err := h(ctx, event)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	v, err := h(ctx, event)
+		if raw, ok := v.(json.RawMessage); ok {
+			return raw, nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode response: %w", err)
+		}
+		return json.RawMessage(b), nil
+	})
 	if err != nil {
 		return nil, core.AsError(err)
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return raw, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, core.AsError(fmt.Errorf("encode response: %w", err))
-	}
-	return b, nil
+	return out.(json.RawMessage), nil
 }
 
 // closeOnStop releases the instance's connections and files, logging failures.

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/config"
 )
@@ -61,7 +62,7 @@ func TestFunctionErrorTypeIsTheKMSCode(t *testing.T) {
 func TestInvokeTurnsAPanicIntoInternalFailure(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	out, err := invoke(context.Background(), log, func(context.Context, json.RawMessage) (any, error) {
+	out, err := invoke(context.Background(), edge.New(log), func(context.Context, json.RawMessage) (any, error) {
 		panic("secret-looking panic value")
 	}, json.RawMessage(`{}`))
 	if out != nil || core.AsError(err).Code != core.CodeInternalFailure {
@@ -73,7 +74,7 @@ func TestInvokeTurnsAPanicIntoInternalFailure(t *testing.T) {
 }
 
 func TestInvokePassesRawJSONThrough(t *testing.T) {
-	out, err := invoke(context.Background(), slog.New(slog.DiscardHandler), func(context.Context, json.RawMessage) (any, error) {
+	out, err := invoke(context.Background(), edge.New(nil), func(context.Context, json.RawMessage) (any, error) {
 		return json.RawMessage(`{"a":1}`), nil
 	}, nil)
 	if err != nil || string(out) != `{"a":1}` {

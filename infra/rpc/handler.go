@@ -1,17 +1,16 @@
 package rpc
 
 import (
-	"context"
-	"fmt"
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/sign"
 )
 
@@ -28,13 +27,17 @@ const (
 type Options struct {
 	KMS        *core.Service
 	Principals *core.Directory
+	// Edge is the instance's edge (default: one logging to Logger).
+	Edge *edge.Edge
+	// Action, when set, is the one action served: a per-action function's.
+	// A request signed for another is refused with InvalidParameter.
+	Action string
 	// ClockSkew is how far a signed request's timestamp may be from the
 	// server's clock (default 15 minutes).
 	ClockSkew time.Duration
 	// MaxBody bounds the request body in bytes (default 1 MiB).
 	MaxBody int64
-	// Logger receives one debug line per request and the causes of internal
-	// failures (default: discard).
+	// Logger is where the default Edge logs (default: discard).
 	Logger *slog.Logger
 	// Authenticator replaces signature verification; nil means
 	// SignatureAuthenticator(Principals, ClockSkew) on Clock.
@@ -46,15 +49,17 @@ type Options struct {
 
 // Authenticator identifies the caller of a request from the request, all its
 // parameters (query and form body) and its raw body. It returns what the
-// signature established: the principal and, for replay checks, the nonce ("" if
-// none) and when the signature expires; or a *core.Error.
+// signature established: the principal, the action and version it covers and,
+// for replay checks, the nonce ("" if none) and when the signature expires; or
+// a *core.Error.
 type Authenticator func(r *http.Request, params url.Values, body []byte) (sign.Result, error)
 
 type handler struct {
 	kms     *core.Service
+	edge    *edge.Edge
+	only    string
 	auth    Authenticator
 	maxBody int64
-	log     *slog.Logger
 }
 
 // New returns the HTTP handler of the RPC API. It panics if opts.KMS or
@@ -63,7 +68,7 @@ func New(opts Options) http.Handler {
 	if opts.KMS == nil || opts.Principals == nil {
 		panic("rpc: Options.KMS and Options.Principals are required")
 	}
-	h := &handler{kms: opts.KMS, auth: opts.Authenticator, maxBody: opts.MaxBody, log: opts.Logger}
+	h := &handler{kms: opts.KMS, edge: opts.Edge, only: opts.Action, auth: opts.Authenticator, maxBody: opts.MaxBody}
 	if opts.ClockSkew <= 0 {
 		opts.ClockSkew = DefaultClockSkew
 	}
@@ -73,51 +78,42 @@ func New(opts Options) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
+	if h.edge == nil {
+		h.edge = edge.New(opts.Logger)
 	}
 	return h
 }
 
-// exchange is what one request has revealed so far, for the response and the
-// log line.
+// exchange is what one request has revealed so far, for the response.
 type exchange struct {
-	id        string
-	action    string
-	principal string
-	format    format
+	*edge.Exchange
+	format format
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	x := exchange{id: core.NewRequestID()}
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			h.logPanic(r.Context(), &x, v)
-			h.writeError(w, r, &x, &core.Error{Code: core.CodeInternalFailure, Message: "The request failed because of an internal error."})
-			h.logRequest(r.Context(), &x, core.CodeInternalFailure, start)
+	x := &exchange{Exchange: h.edge.Begin(r.Context()), format: formatAsked(r.URL.RawQuery)}
+	body, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
+		result, err := h.serve(w, r, x)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	resp, err := h.serve(w, r, &x)
-	if err != nil {
-		ke := core.AsError(err)
-		if ke.ServerFault() {
-			h.logCause(r.Context(), &x, ke)
+		resp, err := alibaba.Response(h.kms, x.ID, result)
+		if err != nil {
+			return nil, err
 		}
-		h.writeError(w, r, &x, ke)
-		h.logRequest(r.Context(), &x, ke.Code, start)
+		return encode(x.format, x.Action+"Response", resp)
+	})
+	if ke != nil {
+		h.writeError(w, r, x, ke)
 		return
 	}
-	h.writeResponse(w, &x, resp)
-	h.logRequest(r.Context(), &x, "OK", start)
+	buf := body.(*bytes.Buffer)
+	defer release(buf)
+	write(w, x, http.StatusOK, buf.Bytes())
 }
 
-// serve runs the request up to the response value.
+// serve runs the request up to core's result.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (any, error) {
-	x.format = formatAsked(r.URL.RawQuery)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		return nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; use GET or POST.", r.Method)
@@ -140,17 +136,31 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if err != nil {
 		return nil, err
 	}
-	caller := id.Principal
-	if caller == nil {
+	if id.Principal == nil {
 		return nil, core.Errorf(core.CodeInvalidAccessKeyID, "The request does not name a known AccessKeyId.")
 	}
-	x.principal = caller.Name
-	action, err := actionOf(r, all)
-	x.action = action
-	if err != nil {
+	x.Principal, x.Action = id.Principal.Name, id.Action
+	if err := h.checkAction(id); err != nil {
 		return nil, err
 	}
-	return h.kms.Handle(r.Context(), &core.Request{ID: x.id, Action: action, Params: actionParams(all), Caller: caller, Nonce: id.Nonce, NonceExpires: id.Expires})
+	return h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: id.Action, Params: actionParams(all),
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
+}
+
+// checkAction checks the version the signature covers and, on a per-action
+// function, the action.
+func (h *handler) checkAction(id sign.Result) error {
+	switch id.Version {
+	case APIVersion:
+	case "":
+		return core.Errorf(core.CodeMissingParameter, "The parameter Version is required (x-acs-version header or Version parameter); it must be %s.", APIVersion)
+	default:
+		return core.Errorf(core.CodeInvalidParameter, "The parameter Version is invalid: this service speaks API version %s only.", APIVersion)
+	}
+	if h.only != "" && id.Action != h.only {
+		return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, printable(id.Action))
+	}
+	return nil
 }
 
 // readBody reads the whole body, refusing one larger than MaxBody.
@@ -170,36 +180,4 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, core.Errorf(core.CodeInvalidParameter, "The request body could not be read completely.")
 	}
 	return body, nil
-}
-
-func (h *handler) logRequest(ctx context.Context, x *exchange, code string, start time.Time) {
-	if !h.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	h.log.LogAttrs(ctx, slog.LevelDebug, "request",
-		slog.String("requestId", x.id), slog.String("action", x.action), slog.String("principal", x.principal),
-		slog.String("code", code), slog.Duration("duration", time.Since(start)))
-}
-
-// logCause records why a request failed on the service side. Causes come from
-// core and the stores, which keep key material and parameter values out of them.
-func (h *handler) logCause(ctx context.Context, x *exchange, ke *core.Error) {
-	attrs := []slog.Attr{slog.String("requestId", x.id), slog.String("action", x.action), slog.String("code", ke.Code)}
-	if cause := ke.Unwrap(); cause != nil {
-		attrs = append(attrs, slog.String("cause", cause.Error()))
-	}
-	h.log.LogAttrs(ctx, slog.LevelError, "request failed", attrs...)
-}
-
-// logPanic records a recovered panic. Only a runtime error's text is logged:
-// it is the runtime's own (an index, a nil pointer), whereas any other panic
-// value could carry data from the request.
-func (h *handler) logPanic(ctx context.Context, x *exchange, v any) {
-	what := fmt.Sprintf("panic of type %T", v)
-	if re, ok := v.(runtime.Error); ok {
-		what = re.Error()
-	}
-	h.log.LogAttrs(ctx, slog.LevelError, "panic while serving a request",
-		slog.String("requestId", x.id), slog.String("action", x.action), slog.String("principal", x.principal),
-		slog.String("panic", what), slog.String("stack", string(debug.Stack())))
 }

@@ -71,46 +71,6 @@ func printable(name string) string {
 	return strings.ToValidUTF8(name, "?")
 }
 
-// actionOf returns the action and checks the API version, from where the
-// request's signature covers them: the x-acs-action and x-acs-version headers of
-// an ACS3 request (with any Action/Version parameters agreeing), the Action and
-// Version parameters otherwise. A signature 1.0 request's x-acs-* headers are not
-// signed, so honouring them would let anyone replay a signed request as another
-// action.
-func actionOf(r *http.Request, params url.Values) (string, error) {
-	acs3 := strings.HasPrefix(r.Header.Get("Authorization"), "ACS3-")
-	action, err := oneSource(r, params, acs3, "x-acs-action", "Action")
-	if err != nil {
-		return action, err
-	}
-	version, err := oneSource(r, params, acs3, "x-acs-version", "Version")
-	if err != nil {
-		return action, err
-	}
-	switch version {
-	case APIVersion:
-		return action, nil
-	case "":
-		return action, core.Errorf(core.CodeMissingParameter, "The parameter Version is required (x-acs-version header or Version parameter); it must be %s.", APIVersion)
-	}
-	return action, core.Errorf(core.CodeInvalidParameter, "The parameter Version is invalid: this service speaks API version %s only.", APIVersion)
-}
-
-func oneSource(r *http.Request, params url.Values, acs3 bool, header, param string) (string, error) {
-	p := params.Get(param)
-	if !acs3 {
-		return p, nil
-	}
-	h := r.Header.Get(header)
-	if h != "" && p != "" && h != p {
-		return h, core.Errorf(core.CodeInvalidParameter, "The %s header and the %s parameter disagree.", header, param)
-	}
-	if h != "" {
-		return h, nil
-	}
-	return p, nil
-}
-
 // actionParams is the action's input: every parameter but the protocol's own.
 func actionParams(all url.Values) core.Params {
 	p := make(core.Params, len(all))

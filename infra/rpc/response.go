@@ -86,29 +86,14 @@ func release(buf *bytes.Buffer) {
 	}
 }
 
-func (h *handler) writeResponse(w http.ResponseWriter, x *exchange, result any) {
-	resp, err := alibaba.Response(h.kms, x.id, result)
-	if err != nil {
-		panic(err)
-	}
-	buf, err := encode(x.format, x.action+"Response", resp)
-	if err != nil {
-		// Only a response type encoding/json cannot handle gets here: a bug,
-		// reported as one.
-		panic(err)
-	}
-	defer release(buf)
-	write(w, x, http.StatusOK, buf.Bytes())
-}
-
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, x *exchange, ke *core.Error) {
 	if ke.Code == core.CodeThrottling {
 		w.Header().Set("Retry-After", retryAfter(ke.RetryAfter))
 	}
-	body := &alibaba.ErrorBody{RequestId: x.id, HostId: r.Host, Code: ke.Code, Message: ke.Message}
+	body := &alibaba.ErrorBody{RequestId: x.ID, HostId: r.Host, Code: ke.Code, Message: ke.Message}
 	buf, err := encode(x.format, "Error", body)
 	if err != nil {
-		panic(err)
+		panic(err) // strings only: encoding cannot fail
 	}
 	defer release(buf)
 	write(w, x, alibaba.Status(ke.Code), buf.Bytes())
@@ -122,7 +107,7 @@ func write(w http.ResponseWriter, x *exchange, status int, body []byte) {
 		hd["Content-Type"] = jsonContentType
 	}
 	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
-	hd["X-Acs-Request-Id"] = []string{x.id}
+	hd["X-Acs-Request-Id"] = []string{x.ID}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

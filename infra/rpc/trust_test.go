@@ -265,3 +265,24 @@ func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
 		t.Fatalf("after reads the stored key is %+v, %v; want it untouched", got, err)
 	}
 }
+
+// TestPerActionHandlerServesOnlyTheActionItsSignatureCovers: a per-action
+// function dispatches on the action the signature covers, and refuses any
+// other once the caller is known.
+func TestPerActionHandlerServesOnlyTheActionItsSignatureCovers(t *testing.T) {
+	e := newEnv(t)
+	k := e.createKey()
+	srv := httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: e.dir, Action: "GenerateDataKeyWithoutPlaintext"}))
+	t.Cleanup(srv.Close)
+	send := func(act string) rawResponse {
+		p := signV1(http.MethodGet, action(act, "KeyId", k), adminID, adminSecret)
+		return e.do(mustRequest(t, http.MethodGet, srv.URL+"/?"+p.Encode(), ""))
+	}
+	if r := send("GenerateDataKeyWithoutPlaintext"); r.status != http.StatusOK {
+		t.Fatalf("its own action: %d %s", r.status, r.body)
+	}
+	r := send("GenerateDataKey")
+	if code, msg := r.errorBody(t); code != core.CodeInvalidParameter || !strings.Contains(msg, "GenerateDataKeyWithoutPlaintext action only") {
+		t.Fatalf("another action: %d %s %q", r.status, code, msg)
+	}
+}

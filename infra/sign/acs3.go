@@ -132,7 +132,7 @@ func hasUpper(s string) bool {
 	return false
 }
 
-func verifyACS3(r *http.Request, header string, body []byte, dir *core.Directory, now time.Time, skew time.Duration) (Result, error) {
+func verifyACS3(r *http.Request, header string, params url.Values, body []byte, dir *core.Directory, now time.Time, skew time.Duration) (Result, error) {
 	a, err := parseAuthorization(header)
 	if err != nil {
 		return Result{}, err
@@ -188,6 +188,13 @@ func verifyACS3(r *http.Request, header string, body []byte, dir *core.Directory
 	var got [sha256.Size]byte
 	if !hmac.Equal(mac.Sum(got[:0]), sig[:]) {
 		return Result{}, errMismatch
+	}
+	// The query is signed too; an Action or Version parameter beside the
+	// headers must say the same, or which one the request means is a guess.
+	for _, pair := range [][3]string{{"Action", action, "x-acs-action"}, {"Version", version, "x-acs-version"}} {
+		if v := params.Get(pair[0]); v != "" && v != pair[1] {
+			return Result{}, core.Errorf(core.CodeInvalidParameter, "The %s header and the %s parameter disagree.", pair[2], pair[0])
+		}
 	}
 	return Result{Principal: p, Nonce: nonce, Action: action, Version: version, Time: at, Expires: at.Add(skew)}, nil
 }

@@ -50,7 +50,7 @@ func Verify(r *http.Request, params url.Values, body []byte, dir *core.Directory
 		skew = DefaultSkew
 	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		return verifyACS3(r, auth, body, dir, now, skew)
+		return verifyACS3(r, auth, params, body, dir, now, skew)
 	}
 	if params.Has("Signature") || params.Has("AccessKeyId") || params.Has("SignatureVersion") {
 		return verifyV1(r.Method, params, dir, now, skew)

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
-
-	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 // Params decodes a direct invocation: a JSON object of the action's parameters
@@ -77,54 +74,35 @@ func printable(name string) string {
 // this function".
 type Invoker struct {
 	KMS    *core.Service
+	Edge   *edge.Edge
 	Action string
 	Caller *core.Principal
-	// Log receives the causes of internal failures (nil: discard).
-	Log *slog.Logger
 }
 
-// Invoke runs one direct invocation and returns the action's response. An event
-// that names another Action is refused with InvalidParameter; every error is a
-// *core.Error.
+// Invoke runs one direct invocation and returns the action's Alibaba response
+// object, whose RequestId is the platform's. An event that names another
+// Action is refused with InvalidParameter; every error is a *core.Error.
 func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
-	action, params, err := Params(event)
-	if err != nil {
-		return nil, err
-	}
-	if action != "" && action != iv.Action {
-		return nil, wrongAction(iv.Action, action)
-	}
-	id := RequestID(ctx)
-	resp, err := iv.KMS.Handle(ctx, &core.Request{ID: id, Action: iv.Action, Params: params, Caller: iv.Caller})
-	if err != nil {
-		ke := core.AsError(err)
-		if ke.ServerFault() && iv.Log != nil {
-			attrs := []slog.Attr{slog.String("requestId", id), slog.String("action", iv.Action), slog.String("code", ke.Code)}
-			if cause := ke.Unwrap(); cause != nil {
-				attrs = append(attrs, slog.String("cause", cause.Error()))
-			}
-			iv.Log.LogAttrs(ctx, slog.LevelError, "invocation failed", attrs...)
+	x := iv.Edge.Begin(ctx)
+	x.Action, x.Principal = iv.Action, iv.Caller.Name
+	resp, ke := iv.Edge.Run(ctx, x, func() (any, error) {
+		action, params, err := Params(event)
+		if err != nil {
+			return nil, err
 		}
+		if action != "" && action != iv.Action {
+			return nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", iv.Action, printable(action))
+		}
+		result, err := iv.KMS.Handle(ctx, &core.Request{ID: x.ID, Action: iv.Action, Params: params, Caller: iv.Caller})
+		if err != nil {
+			return nil, err
+		}
+		return alibaba.Response(iv.KMS, x.ID, result)
+	})
+	if ke != nil {
 		return nil, ke
 	}
-	return alibaba.Response(iv.KMS, id, resp)
-}
-
-func wrongAction(want, got string) *core.Error {
-	return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", want, printable(got))
-}
-
-// RequestID is the platform's ID of the invocation in ctx (Lambda's or Function
-// Compute's), so a response's RequestId matches the platform's logs; a new one
-// when ctx carries neither.
-func RequestID(ctx context.Context) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		return lc.AwsRequestID
-	}
-	if fcc, ok := fccontext.FromContext(ctx); ok && fcc.RequestID != "" {
-		return fcc.RequestID
-	}
-	return core.NewRequestID()
+	return resp, nil
 }
 
 // InvokePrincipal is the principal direct invocations of a function run as. Its

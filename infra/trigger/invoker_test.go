@@ -3,18 +3,15 @@ package trigger_test
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
-	"github.com/kmsless/kmsless/infra/sign"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
@@ -46,7 +43,7 @@ func newKMS(t *testing.T) (*core.Service, string) {
 
 func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
 	kms, keyID := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "GenerateDataKeyWithoutPlaintext", Caller: trigger.InvokePrincipal("generate-data-key-without-plaintext", keyResources, "GenerateDataKeyWithoutPlaintext")}
+	iv := trigger.Invoker{KMS: kms, Edge: edge.New(nil), Action: "GenerateDataKeyWithoutPlaintext", Caller: trigger.InvokePrincipal("generate-data-key-without-plaintext", keyResources, "GenerateDataKeyWithoutPlaintext")}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-request-1"})
 	resp, err := iv.Invoke(ctx, []byte(`{"KeyId":"`+keyID+`","NumberOfBytes":16,"EncryptionContext":{"partition":"p-1"}}`))
 	if err != nil {
@@ -60,7 +57,7 @@ func TestInvokerRunsItsActionAsTheInvokePrincipal(t *testing.T) {
 
 func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
 	kms, keyID := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", keyResources, "Decrypt")}
+	iv := trigger.Invoker{KMS: kms, Edge: edge.New(nil), Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", keyResources, "Decrypt")}
 	_, err := iv.Invoke(context.Background(), []byte(`{"Action":"GenerateDataKey","KeyId":"`+keyID+`"}`))
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
@@ -70,7 +67,7 @@ func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
 
 func TestInvokerReportsTheActionsErrorCode(t *testing.T) {
 	kms, _ := newKMS(t)
-	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
+	iv := trigger.Invoker{KMS: kms, Edge: edge.New(nil), Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
 	_, err := iv.Invoke(context.Background(), []byte(`{"KeyId":"alias/missing"}`))
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeAliasNotFound {
@@ -98,43 +95,6 @@ func TestInvokePrincipalIsAllowedItsOwnActionsOnly(t *testing.T) {
 	}
 }
 
-func TestOnlyActionRefusesAnotherActionBeforeAuthenticating(t *testing.T) {
-	called := 0
-	next := func(*http.Request, url.Values, []byte) (sign.Result, error) {
-		called++
-		return sign.Result{Principal: &core.Principal{Name: "p"}, Nonce: "nonce"}, nil
-	}
-	auth := trigger.OnlyAction("Decrypt", next)
-	for _, tc := range []struct {
-		header, param string
-		refused       bool
-	}{
-		{"GenerateDataKey", "", true},
-		{"", "Encrypt", true},
-		{"Decrypt", "", false},
-		{"", "Decrypt", false},
-		{"", "", false}, // the RPC handler reports the missing action
-	} {
-		called = 0
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		if tc.header != "" {
-			r.Header.Set("x-acs-action", tc.header)
-		}
-		params := url.Values{}
-		if tc.param != "" {
-			params.Set("Action", tc.param)
-		}
-		res, err := auth(r, params, nil)
-		var ke *core.Error
-		switch {
-		case tc.refused && (!errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter || called != 0):
-			t.Errorf("%+v: err %v, authenticator called %d times; want InvalidParameter before authenticating", tc, err, called)
-		case !tc.refused && (err != nil || res.Principal == nil || called != 1):
-			t.Errorf("%+v: err %v; want the request passed on", tc, err)
-		}
-	}
-}
-
 func TestDirectInvocationIsThrottledWithAlibabasCode(t *testing.T) {
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
@@ -150,7 +110,7 @@ func TestDirectInvocationIsThrottledWithAlibabasCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iv := trigger.Invoker{KMS: kms, Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
+	iv := trigger.Invoker{KMS: kms, Edge: edge.New(nil), Action: "DescribeKey", Caller: trigger.InvokePrincipal("describe-key", keyResources, "DescribeKey")}
 	var ke *core.Error
 	for range 3 {
 		if _, err = iv.Invoke(context.Background(), []byte(`{"KeyId":"alias/missing"}`)); errors.As(err, &ke) && ke.Code != core.CodeAliasNotFound {

@@ -1,0 +1,135 @@
+// Package edge is where every request enters and leaves the service, whatever
+// carried it (a signed HTTP request, a direct invocation, an event): it names
+// the request, guards against panics, and logs the cause of a failure that is
+// the service's fault, once.
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Edge is shared by an instance's entries.
+type Edge struct {
+	log *slog.Logger
+}
+
+// New returns the edge of an instance logging to log (nil: discard).
+func New(log *slog.Logger) *Edge {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Edge{log: log}
+}
+
+// Exchange is what a request has revealed on its way through: its ID, and the
+// action and caller once they are known.
+type Exchange struct {
+	ID        string
+	Action    string
+	Principal string
+	start     time.Time
+}
+
+// Begin names a request: the platform's request ID when ctx carries one
+// (Lambda, Function Compute), so the caller, the platform's logs and ours
+// agree; a new one otherwise.
+func (e *Edge) Begin(ctx context.Context) *Exchange {
+	return &Exchange{ID: RequestID(ctx), start: time.Now()}
+}
+
+// RequestID is the platform's request ID carried by ctx, or a new one.
+func RequestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	if fcc, ok := fccontext.FromContext(ctx); ok && fcc.RequestID != "" {
+		return fcc.RequestID
+	}
+	return core.NewRequestID()
+}
+
+// Run runs fn for the request x under Guard. Any error comes back as the
+// *core.Error the caller is to see; a server fault's cause is logged here, once,
+// and every request leaves one debug line.
+func (e *Edge) Run(ctx context.Context, x *Exchange, fn func() (any, error)) (any, *core.Error) {
+	result, err := e.Guard(ctx, x, fn)
+	var ke *core.Error
+	if err != nil {
+		ke = core.AsError(err)
+		if ke.ServerFault() && !errors.Is(err, errPanicked) {
+			e.logCause(ctx, x, ke)
+		}
+		result = nil
+	}
+	e.logRequest(ctx, x, ke)
+	return result, ke
+}
+
+// errPanicked is the cause of the InternalFailure a panic becomes; the panic
+// itself was logged.
+var errPanicked = errors.New("panicked")
+
+// Guard is the one panic guard: it runs fn, and a panic becomes InternalFailure
+// with nothing of its value sent back or logged (only a runtime error's text).
+// The platform's invocation loop wraps everything in it; the entries that name
+// a request use Run.
+func (e *Edge) Guard(ctx context.Context, x *Exchange, fn func() (any, error)) (result any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			e.logPanic(ctx, x, v)
+			result, err = nil, core.Internal(errPanicked)
+		}
+	}()
+	return fn()
+}
+
+func (e *Edge) logRequest(ctx context.Context, x *Exchange, ke *core.Error) {
+	if !e.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	code := "OK"
+	if ke != nil {
+		code = ke.Code
+	}
+	e.log.LogAttrs(ctx, slog.LevelDebug, "request",
+		slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("principal", x.Principal),
+		slog.String("code", code), slog.Duration("duration", time.Since(x.start)))
+}
+
+// logCause records why a request failed on the service side. Causes come from
+// core and the stores, which keep key material and parameter values out of them.
+func (e *Edge) logCause(ctx context.Context, x *Exchange, ke *core.Error) {
+	attrs := []slog.Attr{slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("code", ke.Code)}
+	if cause := ke.Unwrap(); cause != nil {
+		attrs = append(attrs, slog.String("cause", cause.Error()))
+	}
+	e.log.LogAttrs(ctx, slog.LevelError, "request failed", attrs...)
+}
+
+// logPanic records a recovered panic. Only a runtime error's text is logged:
+// it is the runtime's own (an index, a nil pointer), whereas any other panic
+// value could carry data from the request.
+func (e *Edge) logPanic(ctx context.Context, x *Exchange, v any) {
+	what := fmt.Sprintf("panic of type %T", v)
+	if re, ok := v.(runtime.Error); ok {
+		what = re.Error()
+	}
+	e.log.LogAttrs(ctx, slog.LevelError, "panic while serving a request",
+		slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("principal", x.Principal),
+		slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+}
