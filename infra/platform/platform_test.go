@@ -25,9 +25,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/kmsless/kmsless/core"
-	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 func TestFunctionNameIsTheFolderOfTheAction(t *testing.T) {
