@@ -27,7 +27,7 @@ func boltService(tb testing.TB, cfg core.Config) (*core.Service, *boltstore.Stor
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Store, cfg.Root = store, root
+	cfg.Store, cfg.Partitions, cfg.Root = store, store, root
 	svc, err := core.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

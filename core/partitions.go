@@ -20,11 +20,11 @@ const MaxPartitionIDLen = 128
 // partitionDataKeySize is the size of a partition's data key: an AES-256 key.
 const partitionDataKeySize = 32
 
-// provisionAction is the permission provisioning needs. Minting a partition's key
+// provisionAction is the action provisioning runs as. Minting a partition's key
 // is exactly a GenerateDataKeyWithoutPlaintext whose result is kept, so the
 // provisioner's policy names only that action, as the trust split of the design
 // asks, rather than a second permission that would have to be granted alongside.
-const provisionAction = "kms:GenerateDataKeyWithoutPlaintext"
+const provisionAction = "GenerateDataKeyWithoutPlaintext"
 
 // PartitionRequest asks for a partition's data key: one partition-created event.
 type PartitionRequest struct {
@@ -93,16 +93,14 @@ func partitionContext(id string, given EncryptionContext) (EncryptionContext, er
 // counts against the caller's QPS like any request. The plaintext data key is
 // zeroed here: the caller gets only the ciphertext. Errors are *Error.
 func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req PartitionRequest) (p Partition, created bool, err error) {
-	if caller == nil || caller.Policy == nil {
-		return Partition{}, false, Errorf(CodeNoPermission, "The request has no authenticated caller.")
+	if s.partitions == nil {
+		return Partition{}, false, internal("no partition store is configured")
 	}
-	r := &Request{ID: NewRequestID(), Action: "GenerateDataKeyWithoutPlaintext", Params: Params{"KeyId": req.KeyID}, Caller: caller}
-	if err := s.admit(ctx, r); err != nil {
+	// Minting a partition's key is a GenerateDataKeyWithoutPlaintext whose
+	// result is kept: it enters as one, admitted and authorized alike.
+	_, c, err := s.begin(ctx, &Request{ID: NewRequestID(), Action: provisionAction, Params: Params{"KeyId": req.KeyID}, Caller: caller})
+	if err != nil {
 		return Partition{}, false, err
-	}
-	c := &call{s: s, ctx: ctx, req: r, p: r.Params, action: provisionAction}
-	if !caller.Policy.Allowed(provisionAction) {
-		return Partition{}, false, c.denied()
 	}
 	if err := checkPartitionID("PartitionId", req.PartitionID); err != nil {
 		return Partition{}, false, err
@@ -116,7 +114,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 		return Partition{}, false, err
 	}
 	// A redelivered event finds the record and mints nothing.
-	existing, err := s.store.GetPartition(ctx, req.PartitionID)
+	existing, err := s.partitions.GetPartition(ctx, req.PartitionID)
 	switch {
 	case err == nil:
 		return existing, false, nil
@@ -137,7 +135,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	// Concurrent deliveries may all have missed above; the conditional create
 	// keeps the first record and hands it to the others, whose freshly sealed
 	// blobs are dropped unstored and unreturned.
-	stored, created, err := s.store.CreatePartition(ctx, rec)
+	stored, created, err := s.partitions.CreatePartition(ctx, rec)
 	if err != nil {
 		return Partition{}, false, storeErr(err)
 	}
@@ -155,7 +153,10 @@ func (c *call) getPartitionDataKey() (any, error) {
 	if err := c.authorize(c.s.PartitionARN(id)); err != nil {
 		return nil, err
 	}
-	p, err := c.s.store.GetPartition(c.ctx, id)
+	if c.s.partitions == nil {
+		return nil, internal("no partition store is configured")
+	}
+	p, err := c.s.partitions.GetPartition(c.ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, Errorf(CodePartitionNotFound, "The partition %q has no data key.", id)

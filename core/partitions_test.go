@@ -12,13 +12,14 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 // partitionFixture is a service on a real embedded store with one CMK behind
 // alias/partitions and the three principals of the seed scenario.
 type partitionFixture struct {
 	svc         *core.Service
-	store       core.KeyStore
+	store       storetest.Store
 	keyID       string
 	admin       *core.Principal
 	provisioner *core.Principal

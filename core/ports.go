@@ -20,8 +20,8 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 )
 
-// KeyStore is the durable source of truth for keys, their wrapped versions, aliases
-// and partition records. Every method is atomic: it makes the whole change or none.
+// KeyStore is the durable source of truth for keys, their wrapped versions and
+// aliases. Every method is atomic: it makes the whole change or none.
 type KeyStore interface {
 	// CreateKey stores a new key together with its first version. ErrExists if the
 	// key ID is taken.
@@ -59,14 +59,17 @@ type KeyStore interface {
 	// those of one key, and the total count.
 	ListAliases(ctx context.Context, keyID string, p Page) ([]Alias, int, error)
 
+	Close() error
+}
+
+// PartitionStore keeps the data-key records of partitions.
+type PartitionStore interface {
 	// CreatePartition stores p unless a record for p.ID exists. It returns the
 	// stored record and whether this call created it: a conditional create, so
 	// concurrent calls for one partition leave exactly one record.
 	CreatePartition(ctx context.Context, p Partition) (Partition, bool, error)
 	// GetPartition returns a partition record, or ErrNotFound.
 	GetPartition(ctx context.Context, id string) (Partition, error)
-
-	Close() error
 }
 
 // MetadataCache sits in front of the KeyStore on the hot path. Each method returns

@@ -13,13 +13,14 @@ import (
 // Config wires a Service. Store and Root are required; the rest have in-process
 // or no-op defaults.
 type Config struct {
-	Store   KeyStore
-	Root    *RootKey
-	Cache   MetadataCache // nil: every read goes to the store
-	Limiter Limiter       // nil: no throttling
-	Nonces  NonceStore    // nil: nonces are not checked
-	Clock   Clock         // nil: SystemClock
-	Rand    io.Reader     // nil: crypto/rand
+	Store      KeyStore
+	Partitions PartitionStore // nil: no partition provisioning
+	Root       *RootKey
+	Cache      MetadataCache // nil: every read goes to the store
+	Limiter    Limiter       // nil: no throttling
+	Nonces     NonceStore    // nil: nonces are not checked
+	Clock      Clock         // nil: SystemClock
+	Rand       io.Reader     // nil: crypto/rand
 
 	Region    string
 	AccountID string
@@ -43,21 +44,22 @@ type Config struct {
 
 // Service is the KMS: it admits, authorizes and runs requests.
 type Service struct {
-	store    KeyStore
-	root     *RootKey
-	cache    MetadataCache
-	limiter  Limiter
-	nonces   NonceStore
-	clock    Clock
-	rand     io.Reader
-	region   string
-	account  string
-	qps      int
-	burst    int
-	nonceTTL time.Duration
-	window   time.Duration
-	share    int
-	ring     *keyring
+	store      KeyStore
+	partitions PartitionStore
+	root       *RootKey
+	cache      MetadataCache
+	limiter    Limiter
+	nonces     NonceStore
+	clock      Clock
+	rand       io.Reader
+	region     string
+	account    string
+	qps        int
+	burst      int
+	nonceTTL   time.Duration
+	window     time.Duration
+	share      int
+	ring       *keyring
 	// The store's getters, bound once: a method value made per call would be
 	// an allocation per cache lookup.
 	getKey     func(context.Context, string) (Key, error)
@@ -73,7 +75,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 		getKey: cfg.Store.GetKey, getAlias: cfg.Store.GetAlias, getVersion: cfg.Store.GetVersion,
@@ -137,48 +139,54 @@ type Request struct {
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the
-// action. The response is a struct that encodes to Alibaba's JSON shape; errors
+// action. The result is one of core's typed results (see results.go); errors
 // are *Error (see AsError).
 func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
-	act, ok := actionTable[req.Action]
-	if !ok {
-		if req.Action == "" {
-			return nil, missingParam("Action")
-		}
-		return nil, Errorf(CodeInvalidParameter, "The Action %q is not supported by this service.", req.Action)
+	act, c, err := s.begin(ctx, req)
+	var resp any
+	if err == nil {
+		resp, err = act.run(c)
 	}
-	if req.Caller == nil || req.Caller.Policy == nil {
-		return nil, Errorf(CodeNoPermission, "The request has no authenticated caller.")
-	}
-	if err := s.admit(ctx, req); err != nil {
-		return nil, err
-	}
-	if err := req.Params.check(); err != nil {
-		return nil, err
-	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
-	if act.dryRun {
-		dry, err := c.bool("DryRun", false)
-		if err != nil {
-			return nil, err
-		}
-		c.dry = dry
-	}
-	resp, err := c.run(act.run)
-	if err != nil && c.dry {
+	if err != nil && c != nil && c.dry {
 		err = dryRunError(err)
 	}
 	return resp, err
 }
 
-func (c *call) run(fn func(*call) (any, error)) (any, error) {
-	// Refuse early, before any store read, when the caller could not be allowed
-	// this action on any resource: an unauthorized caller learns nothing about
-	// which keys exist.
-	if !c.req.Caller.Policy.mayAllow(c.action) {
-		return nil, c.denied()
+// begin is the entry every request passes, partition provisioning included:
+// the action, the caller, admission (rate and replay), the parameters' bounds,
+// and the early refusal of a caller who may not run the action on any resource
+// (before any store read, so an unauthorized caller learns nothing about which
+// keys exist). The call comes back with that refusal, for DryRun to answer.
+func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error) {
+	act, ok := actionTable[req.Action]
+	if !ok {
+		if req.Action == "" {
+			return act, nil, missingParam("Action")
+		}
+		return act, nil, Errorf(CodeInvalidParameter, "The Action %q is not supported by this service.", req.Action)
 	}
-	return fn(c)
+	if req.Caller == nil || req.Caller.Policy == nil {
+		return act, nil, Errorf(CodeNoPermission, "The request has no authenticated caller.")
+	}
+	if err := s.admit(ctx, req); err != nil {
+		return act, nil, err
+	}
+	if err := req.Params.check(); err != nil {
+		return act, nil, err
+	}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
+	if act.dryRun {
+		dry, err := c.bool("DryRun", false)
+		if err != nil {
+			return act, nil, err
+		}
+		c.dry = dry
+	}
+	if !req.Caller.Policy.mayAllow(c.action) {
+		return act, c, c.denied()
+	}
+	return act, c, nil
 }
 
 // dryRunError maps a DryRun outcome to the three codes DryRun answers with.

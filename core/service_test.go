@@ -133,7 +133,7 @@ func (f *svcFixture) open(t testing.TB, root []byte) {
 		t.Fatal(err)
 	}
 	f.store = &countingStore{Store: st}
-	f.svc, err = core.New(core.Config{Store: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestBackfillProvisionsEveryIDAndReportsCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	if _, err := svc.KMS.Store().GetPartition(ctx, "p-0299"); err != nil {
+	if _, err := svc.KMS.Store().(core.PartitionStore).GetPartition(ctx, "p-0299"); err != nil {
 		t.Fatalf("p-0299 not provisioned: %v", err)
 	}
 }

@@ -77,7 +77,7 @@ type seed struct {
 	root      string // module root
 	bin       string // built function binaries
 	env       []string
-	store     core.KeyStore
+	store     storetest.Store
 	principal *core.Directory
 	apiAddr   string
 }
@@ -332,7 +332,7 @@ func newSeed(t *testing.T) *seed {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	s.store = svc.KMS.Store()
+	s.store = svc.KMS.Store().(storetest.Store)
 	admin := &core.Principal{Name: "operator", AccessKeyID: "operator", Policy: core.FullAccess()}
 	resp, err := svc.KMS.Handle(ctx, &core.Request{ID: "setup", Action: "CreateKey", Caller: admin})
 	if err != nil {

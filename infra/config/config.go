@@ -363,7 +363,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Root: root, Region: set.Region, AccountID: set.AccountID,
+		Store: store, Partitions: store, Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 	}
 	if err := wireShared(ctx, set, log, &cfg, svc); err != nil {
@@ -436,7 +436,14 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 	return inproc.NewNonces(nil), "process memory, this instance until it restarts", nil
 }
 
-func openStore(ctx context.Context, set Settings) (core.KeyStore, error) {
+// store is what both stores hold: keys, versions and aliases, and partition
+// records.
+type store interface {
+	core.KeyStore
+	core.PartitionStore
+}
+
+func openStore(ctx context.Context, set Settings) (store, error) {
 	switch {
 	case strings.HasPrefix(set.Store, "bolt://"):
 		return boltstore.Open(strings.TrimPrefix(set.Store, "bolt://"))

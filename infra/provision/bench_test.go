@@ -45,7 +45,7 @@ func BenchmarkProvisionPartitions(b *testing.B) {
 
 var benchRun atomic.Int64
 
-func benchProvision(b *testing.B, store core.KeyStore) {
+func benchProvision(b *testing.B, store storetest.Store) {
 	e := newEnvOnCached(b, store)
 	p := e.provisioner_(provision.Options{Workers: benchWorkers})
 	ctx := context.Background()
@@ -101,7 +101,7 @@ func gdkwpFloor(b *testing.B, e *env, n int) float64 {
 
 // newEnvOnCached wires the service as configuration does in production: with
 // the in-process metadata cache in front of the store.
-func newEnvOnCached(b *testing.B, store core.KeyStore) *env {
+func newEnvOnCached(b *testing.B, store storetest.Store) *env {
 	b.Helper()
 	raw, err := core.GenerateRootKey()
 	if err != nil {
@@ -112,7 +112,7 @@ func newEnvOnCached(b *testing.B, store core.KeyStore) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
-	kms, err := core.New(core.Config{Store: store, Root: root, Cache: inproc.NewCache(time.Second, 100_000)})
+	kms, err := core.New(core.Config{Store: store, Partitions: store, Root: root, Cache: inproc.NewCache(time.Second, 100_000)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func newEnvOnCached(b *testing.B, store core.KeyStore) *env {
 
 // freshPostgres opens the store on a database of its own on the test server,
 // dropped afterwards.
-func freshPostgres(b *testing.B) core.KeyStore {
+func freshPostgres(b *testing.B) storetest.Store {
 	b.Helper()
 	store, err := pgstore.Open(context.Background(), storetest.PostgresDatabase(b, "kms_provision_bench_"))
 	if err != nil {

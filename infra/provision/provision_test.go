@@ -18,13 +18,14 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/provision"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 // env is a KMS on a real embedded store with alias/partitions and the
 // provisioner principal of the seed scenario.
 type env struct {
 	kms         *core.Service
-	store       core.KeyStore
+	store       storetest.Store
 	keyID       string
 	provisioner *core.Principal
 }
@@ -39,7 +40,7 @@ func newEnv(tb testing.TB, limiter core.Limiter) *env {
 	return newEnvOn(tb, store, limiter)
 }
 
-func newEnvOn(tb testing.TB, store core.KeyStore, limiter core.Limiter) *env {
+func newEnvOn(tb testing.TB, store storetest.Store, limiter core.Limiter) *env {
 	tb.Helper()
 	raw, err := core.GenerateRootKey()
 	if err != nil {
@@ -50,7 +51,7 @@ func newEnvOn(tb testing.TB, store core.KeyStore, limiter core.Limiter) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	kms, err := core.New(core.Config{Store: store, Root: root, Limiter: limiter})
+	kms, err := core.New(core.Config{Store: store, Partitions: store, Root: root, Limiter: limiter})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func newEnvOn(tb testing.TB, store core.KeyStore, limiter core.Limiter) *env {
 }
 
 // newEnvWith creates alias/partitions on kms and the provisioner principal.
-func newEnvWith(tb testing.TB, kms *core.Service, store core.KeyStore) *env {
+func newEnvWith(tb testing.TB, kms *core.Service, store storetest.Store) *env {
 	tb.Helper()
 	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
 	ctx := context.Background()

@@ -3,14 +3,13 @@ package boltstore
 import (
 	"testing"
 
-	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 func BenchmarkStore(b *testing.B) {
-	storetest.Bench(b, func(b *testing.B) core.KeyStore { return openTemp(b) })
+	storetest.Bench(b, func(b *testing.B) storetest.Store { return openTemp(b) })
 }
 
 func BenchmarkService(b *testing.B) {
-	storetest.BenchGenerateDataKey(b, func(b *testing.B) core.KeyStore { return openTemp(b) })
+	storetest.BenchGenerateDataKey(b, func(b *testing.B) storetest.Store { return openTemp(b) })
 }

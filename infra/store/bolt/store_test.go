@@ -27,7 +27,7 @@ func openTemp(t testing.TB) *Store {
 }
 
 func TestStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) core.KeyStore { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T) storetest.Store { return openTemp(t) })
 }
 
 func TestOpenCreatesParentDirectoriesAndAPrivateFile(t *testing.T) {

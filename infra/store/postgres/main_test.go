@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 // adminURL reaches the machine's PostgreSQL server, where the tests create (and
@@ -89,4 +89,4 @@ func openTemp(t testing.TB) *Store {
 }
 
 // openKeyStore adapts openTemp to storetest.
-func openKeyStore(t *testing.T) core.KeyStore { return openTemp(t) }
+func openKeyStore(t *testing.T) storetest.Store { return openTemp(t) }

@@ -21,7 +21,7 @@ const benchKeys = 300
 // GOMAXPROCS goroutines ("parallel"). Besides ns/op it reports ops/s: for the
 // parallel runs that is the store's throughput, not one caller's latency.
 // open must return a new, empty store; Bench closes it.
-func Bench(b *testing.B, open func(b *testing.B) core.KeyStore) {
+func Bench(b *testing.B, open func(b *testing.B) Store) {
 	s := open(b)
 	b.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
@@ -128,7 +128,7 @@ func Bench(b *testing.B, open func(b *testing.B) core.KeyStore) {
 // core.Service on the store with a warm in-process cache, from one goroutine and
 // from GOMAXPROCS: with the cache warm the store should barely show, so the
 // figures for two stores should nearly match.
-func BenchGenerateDataKey(b *testing.B, open func(b *testing.B) core.KeyStore) {
+func BenchGenerateDataKey(b *testing.B, open func(b *testing.B) Store) {
 	s := open(b)
 	b.Cleanup(func() { _ = s.Close() })
 	raw := make([]byte, core.KeyMaterialSize)

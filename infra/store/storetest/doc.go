@@ -2,3 +2,12 @@
 // the embedded and the shared store keep exactly the same semantics: atomic
 // writes, compare-and-set revisions, conditional partition creates and paging.
 package storetest
+
+import "github.com/kmsless/kmsless/core"
+
+// Store is what the stores under test hold: keys, versions and aliases, and
+// partition records.
+type Store interface {
+	core.KeyStore
+	core.PartitionStore
+}

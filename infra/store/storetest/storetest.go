@@ -18,10 +18,10 @@ import (
 
 // Run runs the conformance suite against a store. open must return a new, empty
 // store each time it is called; the suite closes it when the subtest ends.
-func Run(t *testing.T, open func(t *testing.T) core.KeyStore) {
+func Run(t *testing.T, open func(t *testing.T) Store) {
 	tests := []struct {
 		name string
-		run  func(*testing.T, core.KeyStore)
+		run  func(*testing.T, Store)
 	}{
 		{"CreateKeyThenGetReturnsKeyAndFirstVersion", testCreateKeyThenGet},
 		{"CreateKeyWithTakenIDFailsAndWritesNothing", testCreateKeyWithTakenID},
@@ -85,7 +85,7 @@ func newVersion(keyID, versionID string, created time.Time) core.KeyVersion {
 }
 
 // create stores a key with its first version and returns both.
-func create(t *testing.T, s core.KeyStore, id string, created time.Time) (core.Key, core.KeyVersion) {
+func create(t *testing.T, s Store, id string, created time.Time) (core.Key, core.KeyVersion) {
 	t.Helper()
 	k := newKey(id, created)
 	v := newVersion(id, k.PrimaryVersionID, created)
@@ -95,7 +95,7 @@ func create(t *testing.T, s core.KeyStore, id string, created time.Time) (core.K
 	return k, v
 }
 
-func createAlias(t *testing.T, s core.KeyStore, name, keyID string) core.Alias {
+func createAlias(t *testing.T, s Store, name, keyID string) core.Alias {
 	t.Helper()
 	a := core.Alias{Name: name, KeyID: keyID, CreatedAt: t0, UpdatedAt: t0}
 	if err := s.CreateAlias(context.Background(), a); err != nil {
@@ -128,7 +128,7 @@ func normPartition(p core.Partition) core.Partition {
 	return p
 }
 
-func wantKey(t *testing.T, s core.KeyStore, want core.Key) {
+func wantKey(t *testing.T, s Store, want core.Key) {
 	t.Helper()
 	got, err := s.GetKey(context.Background(), want.ID)
 	if err != nil {
@@ -139,7 +139,7 @@ func wantKey(t *testing.T, s core.KeyStore, want core.Key) {
 	}
 }
 
-func wantVersion(t *testing.T, s core.KeyStore, want core.KeyVersion) {
+func wantVersion(t *testing.T, s Store, want core.KeyVersion) {
 	t.Helper()
 	got, err := s.GetVersion(context.Background(), want.KeyID, want.VersionID)
 	if err != nil {
@@ -150,7 +150,7 @@ func wantVersion(t *testing.T, s core.KeyStore, want core.KeyVersion) {
 	}
 }
 
-func wantAlias(t *testing.T, s core.KeyStore, want core.Alias) {
+func wantAlias(t *testing.T, s Store, want core.Alias) {
 	t.Helper()
 	got, err := s.GetAlias(context.Background(), want.Name)
 	if err != nil {
@@ -168,7 +168,7 @@ func wantErr(t *testing.T, what string, err, target error) {
 	}
 }
 
-func wantVersionIDs(t *testing.T, s core.KeyStore, keyID string, want ...string) {
+func wantVersionIDs(t *testing.T, s Store, keyID string, want ...string) {
 	t.Helper()
 	vs, total, err := s.ListVersions(context.Background(), keyID, core.Page{})
 	if err != nil {
@@ -183,14 +183,14 @@ func wantVersionIDs(t *testing.T, s core.KeyStore, keyID string, want ...string)
 	}
 }
 
-func testCreateKeyThenGet(t *testing.T, s core.KeyStore) {
+func testCreateKeyThenGet(t *testing.T, s Store) {
 	k, v := create(t, s, "key-1", t0)
 	wantKey(t, s, k)
 	wantVersion(t, s, v)
 	wantVersionIDs(t, s, k.ID, v.VersionID)
 }
 
-func testCreateKeyWithTakenID(t *testing.T, s core.KeyStore) {
+func testCreateKeyWithTakenID(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v := create(t, s, "key-1", t0)
 
@@ -205,7 +205,7 @@ func testCreateKeyWithTakenID(t *testing.T, s core.KeyStore) {
 	wantVersionIDs(t, s, k.ID, v.VersionID)
 }
 
-func testCreateKeyRejectsForeignVersion(t *testing.T, s core.KeyStore) {
+func testCreateKeyRejectsForeignVersion(t *testing.T, s Store) {
 	ctx := context.Background()
 	k := newKey("key-1", t0)
 	if err := s.CreateKey(ctx, k, newVersion("key-2", k.PrimaryVersionID, t0)); err == nil {
@@ -215,7 +215,7 @@ func testCreateKeyRejectsForeignVersion(t *testing.T, s core.KeyStore) {
 	wantErr(t, "GetKey after a rejected CreateKey", err, core.ErrNotFound)
 }
 
-func testMissingRecordsAreNotFound(t *testing.T, s core.KeyStore) {
+func testMissingRecordsAreNotFound(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v := create(t, s, "key-1", t0)
 	createAlias(t, s, "alias/one", k.ID)
@@ -250,7 +250,7 @@ func testMissingRecordsAreNotFound(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testUpdateKeyIsCompareAndSet(t *testing.T, s core.KeyStore) {
+func testUpdateKeyIsCompareAndSet(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 
@@ -269,7 +269,7 @@ func testUpdateKeyIsCompareAndSet(t *testing.T, s core.KeyStore) {
 	wantKey(t, s, next)
 }
 
-func testUpdateKeyReplacesEveryField(t *testing.T, s core.KeyStore) {
+func testUpdateKeyReplacesEveryField(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 	next := core.Key{
@@ -306,7 +306,7 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testAddVersionChangesPrimary(t *testing.T, s core.KeyStore) {
+func testAddVersionChangesPrimary(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v1 := create(t, s, "key-1", t0)
 
@@ -322,7 +322,7 @@ func testAddVersionChangesPrimary(t *testing.T, s core.KeyStore) {
 	wantVersionIDs(t, s, k.ID, v1.VersionID, v2.VersionID)
 }
 
-func testAddVersionStaleWritesNothing(t *testing.T, s core.KeyStore) {
+func testAddVersionStaleWritesNothing(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v1 := create(t, s, "key-1", t0)
 	moved := k
@@ -342,7 +342,7 @@ func testAddVersionStaleWritesNothing(t *testing.T, s core.KeyStore) {
 	wantVersionIDs(t, s, k.ID, v1.VersionID)
 }
 
-func testAddVersionTakenID(t *testing.T, s core.KeyStore) {
+func testAddVersionTakenID(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v1 := create(t, s, "key-1", t0)
 	next := k
@@ -354,7 +354,7 @@ func testAddVersionTakenID(t *testing.T, s core.KeyStore) {
 	wantVersion(t, s, v1)
 }
 
-func testDeleteKeyRemovesEverything(t *testing.T, s core.KeyStore) {
+func testDeleteKeyRemovesEverything(t *testing.T, s Store) {
 	ctx := context.Background()
 	a, a1 := create(t, s, "key-a", t0)
 	b, b1 := create(t, s, "key-b", at(1))
@@ -404,7 +404,7 @@ func testDeleteKeyRemovesEverything(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testAliasLifecycle(t *testing.T, s core.KeyStore) {
+func testAliasLifecycle(t *testing.T, s Store) {
 	ctx := context.Background()
 	a, _ := create(t, s, "key-a", t0)
 	b, _ := create(t, s, "key-b", at(1))
@@ -440,7 +440,7 @@ func testAliasLifecycle(t *testing.T, s core.KeyStore) {
 	wantAliasNames(t, s, a.ID, alias.Name)
 }
 
-func wantAliasNames(t *testing.T, s core.KeyStore, keyID string, want ...string) {
+func wantAliasNames(t *testing.T, s Store, keyID string, want ...string) {
 	t.Helper()
 	as, total, err := s.ListAliases(context.Background(), keyID, core.Page{})
 	if err != nil {
@@ -455,7 +455,7 @@ func wantAliasNames(t *testing.T, s core.KeyStore, keyID string, want ...string)
 	}
 }
 
-func testAliasToMissingKey(t *testing.T, s core.KeyStore) {
+func testAliasToMissingKey(t *testing.T, s Store) {
 	ctx := context.Background()
 	a, _ := create(t, s, "key-a", t0)
 
@@ -500,7 +500,7 @@ func pages[T any](t *testing.T, what string, want int, limit int, list func(core
 	return all
 }
 
-func testListKeysPaging(t *testing.T, s core.KeyStore) {
+func testListKeysPaging(t *testing.T, s Store) {
 	ctx := context.Background()
 	// Created out of order, with ties broken by ID in byte order: "key-B" before
 	// "key-a" and "k-b" before "ka", whatever a database's collation would say.
@@ -529,7 +529,7 @@ func testListKeysPaging(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testListVersionsPaging(t *testing.T, s core.KeyStore) {
+func testListVersionsPaging(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, v1 := create(t, s, "key-1", t0)
 	create(t, s, "key-2", t0)
@@ -566,7 +566,7 @@ func testListVersionsPaging(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testListAliasesPaging(t *testing.T, s core.KeyStore) {
+func testListAliasesPaging(t *testing.T, s Store) {
 	ctx := context.Background()
 	a, _ := create(t, s, "key-a", t0)
 	b, _ := create(t, s, "key-b", t0)
@@ -608,7 +608,7 @@ func testListAliasesPaging(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testWrappedBytesRoundTrip(t *testing.T, s core.KeyStore) {
+func testWrappedBytesRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
 	// Every byte value, NULs and invalid UTF-8 included: the store must treat
 	// wrapped material as opaque bytes, never as text.
@@ -662,7 +662,7 @@ func testWrappedBytesRoundTrip(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testCreatePartitionIsConditional(t *testing.T, s core.KeyStore) {
+func testCreatePartitionIsConditional(t *testing.T, s Store) {
 	ctx := context.Background()
 	first := core.Partition{ID: "partition-1", KeyID: "key-1", KeyVersionID: "v1", CiphertextBlob: []byte("first"),
 		EncryptionContext: map[string]string{"partition": "partition-1"}, CreatedAt: t0}
@@ -690,7 +690,7 @@ func testCreatePartitionIsConditional(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testConcurrentCreatePartition(t *testing.T, s core.KeyStore) {
+func testConcurrentCreatePartition(t *testing.T, s Store) {
 	ctx := context.Background()
 	const n = 32
 	start := make(chan struct{})
@@ -733,7 +733,7 @@ func testConcurrentCreatePartition(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testConcurrentUpdateKey(t *testing.T, s core.KeyStore) {
+func testConcurrentUpdateKey(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 	const perSide, rounds = 8, 4
@@ -787,7 +787,7 @@ func testConcurrentUpdateKey(t *testing.T, s core.KeyStore) {
 	}
 }
 
-func testConcurrentAddVersion(t *testing.T, s core.KeyStore) {
+func testConcurrentAddVersion(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 	const n = 12
