@@ -2,13 +2,7 @@ package redisx_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	redisx "github.com/kmsless/kmsless/infra/redis"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,12 +10,13 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	redisx "github.com/kmsless/kmsless/infra/redis"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
@@ -30,6 +25,7 @@ import (
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/sign"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // clients is the concurrency of every figure: 16 callers at once.
@@ -149,9 +145,9 @@ func httpClient(b *testing.B, kms *core.Service, p *core.Principal, keyID string
 	b.Cleanup(srv.Close)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	call := func() error {
-		params := signV1(url.Values{
+		params := signtest.V1("GET", url.Values{
 			"Action": {"GenerateDataKeyWithoutPlaintext"}, "Version": {rpc.APIVersion}, "KeyId": {keyID},
-		}, q.AccessKeyID, secret)
+		}, q.AccessKeyID, secret, time.Now())
 		resp, err := hc.Get(srv.URL + "/?" + params.Encode())
 		if err != nil {
 			return err
@@ -234,113 +230,4 @@ func BenchmarkAdmit(b *testing.B) {
 			b.ReportMetric(rate*floorTime.Seconds()/float64(b.N), "floor-ratio")
 		})
 	}
-}
-
-// signV1 adds the SignatureVersion 1.0 parameters and HMAC-SHA1 signature, as an
-// Alibaba SDK's classic signer does.
-func signV1(params url.Values, id, secret string) url.Values {
-	return signV1At(params, id, secret, time.Now())
-}
-
-// signV1At is signV1 with a chosen Timestamp.
-func signV1At(params url.Values, id, secret string, at time.Time) url.Values {
-	params.Set("AccessKeyId", id)
-	params.Set("SignatureMethod", "HMAC-SHA1")
-	params.Set("SignatureVersion", "1.0")
-	params.Set("SignatureNonce", rand.Text())
-	params.Set("Timestamp", at.UTC().Format("2006-01-02T15:04:05Z"))
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	pairs := make([]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = percent(k) + "=" + percent(params.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte("GET&" + percent("/") + "&" + percent(strings.Join(pairs, "&"))))
-	params.Set("Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return params
-}
-
-// percent is the RFC 3986 encoding the string to sign uses.
-func percent(s string) string { return rfc3986.Replace(url.QueryEscape(s)) }
-
-var rfc3986 = strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~")
-
-// BenchmarkCacheEntryCheck is what sealing adds to a cache read that reaches
-// Redis, from one caller: a bare GET of a sealed key entry (the floor) and the
-// same GET followed by the check made before the entry is trusted (tag,
-// expiry, mark, JSON decode). In process, check-ns is the whole check and
-// decode-ns the JSON decode alone, which reads paid before entries were
-// sealed; added-% is the difference over the bare GET. A read reaches Redis
-// once per CacheTTL per entry per instance, not once per request.
-func BenchmarkCacheEntryCheck(b *testing.B) {
-	f := newFleet(b, fleetConfig{n: 1})
-	n := f.nodes[0]
-	p := principal(0, 0)
-	id := n.createKey(b, p)
-	if _, err := n.generate(p, id); err != nil {
-		b.Fatal(err)
-	}
-	name := keyEntry(f, id)
-	// A loaded machine may stall a GET past the default 200 ms; that says
-	// nothing about the check.
-	url := sharedURL()
-	if strings.Contains(url, "?") {
-		url += "&read_timeout=5s"
-	} else {
-		url += "?read_timeout=5s"
-	}
-	rdb := mustClient(b, url)
-	ctx := context.Background()
-	c := n.shared.Cache
-	entry, err := rdb.Get(ctx, name).Result()
-	if err != nil || !redisx.CheckKeyEntry(c, name, entry) {
-		b.Fatalf("no genuine entry to read: %v", err)
-	}
-	b.ReportMetric(float64(len(entry)), "entry-bytes")
-	value := []byte(entry[1+8+8 : len(entry)-32])
-	// Four loops alternate in chunks, so that whatever else the machine does
-	// weighs on all of them alike.
-	const chunk = 500
-	var bare, checked, check, decode time.Duration
-	for done := 0; done < b.N; done += chunk {
-		k := min(chunk, b.N-done)
-		t0 := time.Now()
-		for range k {
-			if err := rdb.Get(ctx, name).Err(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		t1 := time.Now()
-		for range k {
-			s, err := rdb.Get(ctx, name).Result()
-			if err != nil || !redisx.CheckKeyEntry(c, name, s) {
-				b.Fatal("entry refused", err)
-			}
-		}
-		t2 := time.Now()
-		for range k {
-			if !redisx.CheckKeyEntry(c, name, entry) {
-				b.Fatal("entry refused")
-			}
-		}
-		t3 := time.Now()
-		for range k {
-			var key core.Key
-			if err := json.Unmarshal(value, &key); err != nil {
-				b.Fatal(err)
-			}
-		}
-		bare, checked = bare+t1.Sub(t0), checked+t2.Sub(t1)
-		check, decode = check+t3.Sub(t2), decode+time.Since(t3)
-	}
-	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
-	b.ReportMetric(per(bare)/1000, "get-µs")
-	b.ReportMetric(per(checked)/1000, "get+check-µs")
-	b.ReportMetric(per(check), "check-ns")
-	b.ReportMetric(per(decode), "decode-ns")
-	b.ReportMetric(100*(per(check)-per(decode))/per(bare), "added-%")
 }

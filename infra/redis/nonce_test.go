@@ -12,6 +12,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/rpc"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // A request dated almost a skew ahead stays valid until its timestamp plus the
@@ -30,7 +31,7 @@ func TestFutureDatedNonceLivesInRedisUntilItsSignatureExpires(t *testing.T) {
 	defer srv.Close()
 
 	at := time.Now().Add(14*time.Minute + 50*time.Second)
-	params := signV1At(url.Values{"Action": {"ListKeys"}, "Version": {rpc.APIVersion}}, p.AccessKeyID, secret, at)
+	params := signtest.V1("GET", url.Values{"Action": {"ListKeys"}, "Version": {rpc.APIVersion}}, p.AccessKeyID, secret, at)
 	get := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/?" + params.Encode())
 		if err != nil {

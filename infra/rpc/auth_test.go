@@ -2,16 +2,11 @@ package rpc_test
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +18,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // sdkWith is an SDK client for the env's server with a signature algorithm:
@@ -152,13 +148,13 @@ func TestAuthReplayIsRefused(t *testing.T) {
 func TestAuthTimestampOutsideTheSkewIsIllegal(t *testing.T) {
 	e := newEnv(t)
 	for _, off := range []time.Duration{-16 * time.Minute, 16 * time.Minute} {
-		p := signV1At(http.MethodGet, action("ListKeys"), adminID, adminSecret, time.Now().Add(off))
+		p := signtest.V1(http.MethodGet, action("ListKeys"), adminID, adminSecret, time.Now().Add(off))
 		r := e.do(mustRequest(t, http.MethodGet, e.srv.URL+"/?"+p.Encode(), ""))
 		if code, _ := r.errorBody(t); r.status != http.StatusBadRequest || code != core.CodeIllegalTimestamp {
 			t.Errorf("timestamp %v off: %d %s, want 400 IllegalTimestamp", off, r.status, code)
 		}
 	}
-	p := signV1At(http.MethodGet, action("ListKeys"), adminID, adminSecret, time.Now().Add(-14*time.Minute))
+	p := signtest.V1(http.MethodGet, action("ListKeys"), adminID, adminSecret, time.Now().Add(-14*time.Minute))
 	if r := e.do(mustRequest(t, http.MethodGet, e.srv.URL+"/?"+p.Encode(), "")); r.status != http.StatusOK {
 		t.Errorf("timestamp 14 minutes old: %d %s", r.status, r.body)
 	}
@@ -284,34 +280,6 @@ func TestAuthQPSIsPerPrincipal(t *testing.T) {
 
 func allow(actions []string, resources ...string) *core.Policy {
 	return core.MustPolicy(core.Statement{Effect: "Allow", Action: actions, Resource: resources})
-}
-
-// signV1At signs like signV1 with a chosen Timestamp.
-func signV1At(method string, params url.Values, id, secret string, at time.Time) url.Values {
-	p := url.Values{}
-	for k, v := range params {
-		p[k] = v
-	}
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	p.Set("AccessKeyId", id)
-	p.Set("SignatureMethod", "HMAC-SHA1")
-	p.Set("SignatureVersion", "1.0")
-	p.Set("SignatureNonce", hex.EncodeToString(nonce))
-	p.Set("Timestamp", at.UTC().Format("2006-01-02T15:04:05Z"))
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	pairs := make([]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = percent(k) + "=" + percent(p.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(method + "&%2F&" + percent(strings.Join(pairs, "&"))))
-	p.Set("Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return p
 }
 
 // recorder is a front server that keeps a copy of every request and hands it

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/sign"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 var loadTime = flag.Duration("rpc.loadtime", 4*time.Second, "total load time per server in BenchmarkGenerateDataKeyWithoutPlaintextHTTP")
@@ -155,7 +156,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
 	signed := func(base string) func() *http.Request {
 		return func() *http.Request {
 			r, _ := http.NewRequest(http.MethodPost, base+"/?KeyId="+id, nil)
-			signACS3(r, "GenerateDataKeyWithoutPlaintext", adminID, adminSecret)
+			signtest.ACS3(r, "GenerateDataKeyWithoutPlaintext", adminID, adminSecret, time.Now())
 			return r
 		}
 	}

@@ -3,12 +3,7 @@ package rpc_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +25,7 @@ import (
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 const (
@@ -156,39 +151,9 @@ func sdkError(t *testing.T, err error, code string, status int) *tea.SDKError {
 	return se
 }
 
-// signV1 adds the parameters of SignatureVersion 1.0 and the HMAC-SHA1
-// signature over them, as Alibaba's classic RPC signing defines it.
+// signV1 signs params as SignatureVersion 1.0 does, dated now.
 func signV1(method string, params url.Values, id, secret string) url.Values {
-	p := url.Values{}
-	for k, v := range params {
-		p[k] = v
-	}
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	p.Set("AccessKeyId", id)
-	p.Set("SignatureMethod", "HMAC-SHA1")
-	p.Set("SignatureVersion", "1.0")
-	p.Set("SignatureNonce", hex.EncodeToString(nonce))
-	p.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	pairs := make([]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = percent(k) + "=" + percent(p.Get(k))
-	}
-	toSign := method + "&" + percent("/") + "&" + percent(strings.Join(pairs, "&"))
-	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(toSign))
-	p.Set("Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return p
-}
-
-// percent is the RFC 3986 encoding the signature string uses.
-func percent(s string) string {
-	return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
+	return signtest.V1(method, params, id, secret, time.Now())
 }
 
 // rawResponse is a response read whole.
@@ -275,59 +240,3 @@ func (b *syncBuffer) String() string {
 }
 
 var bg = context.Background()
-
-// signACS3 signs r (whose URL holds every parameter, with an empty body) as the
-// Go SDK does with ACS3-HMAC-SHA256: x-acs-* headers, a canonical request over
-// method, path, sorted query, signed headers and the payload hash, and an
-// Authorization header.
-func signACS3(r *http.Request, action, id, secret string) {
-	signACS3At(r, action, id, secret, time.Now())
-}
-
-// signACS3At signs like signACS3 with a chosen x-acs-date.
-func signACS3At(r *http.Request, action, id, secret string, at time.Time) {
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	r.Header.Set("x-acs-action", action)
-	r.Header.Set("x-acs-version", rpc.APIVersion)
-	r.Header.Set("x-acs-date", at.UTC().Format("2006-01-02T15:04:05Z"))
-	r.Header.Set("x-acs-signature-nonce", hex.EncodeToString(nonce))
-	r.Header.Set("x-acs-content-sha256", emptySHA256)
-	r.Header.Set("Authorization", authorizationACS3(r.Method, r.URL.Query(), r.Host, r.Header, id, secret))
-}
-
-// emptySHA256 is the hex SHA-256 of an empty body.
-const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-func authorizationACS3(method string, query url.Values, host string, header http.Header, id, secret string) string {
-	keys := make([]string, 0, len(query))
-	for k := range query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var q strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			q.WriteByte('&')
-		}
-		q.WriteString(k + "=" + percent(query.Get(k)))
-	}
-	signed := []string{"host"}
-	canonical := map[string]string{"host": host}
-	for k := range header {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-acs-") || lk == "content-type" {
-			signed = append(signed, lk)
-			canonical[lk] = strings.TrimSpace(header.Get(k))
-		}
-	}
-	sort.Strings(signed)
-	var hs strings.Builder
-	for _, k := range signed {
-		hs.WriteString(k + ":" + canonical[k] + "\n")
-	}
-	req := method + "\n/\n" + q.String() + "\n" + hs.String() + "\n" + strings.Join(signed, ";") + "\n" + header.Get("x-acs-content-sha256")
-	sum := sha256.Sum256([]byte(req))
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("ACS3-HMAC-SHA256\n" + hex.EncodeToString(sum[:])))
-	return "ACS3-HMAC-SHA256 Credential=" + id + ",SignedHeaders=" + strings.Join(signed, ";") + ",Signature=" + hex.EncodeToString(mac.Sum(nil))
-}

@@ -19,6 +19,7 @@ import (
 	"github.com/kmsless/kmsless/infra/platform"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/sign"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // badRequest describes an unauthenticated ACS3 request: the headers every
@@ -34,7 +35,7 @@ type badRequest struct {
 func (q badRequest) wire(date time.Time) []byte {
 	head := "POST /?KeyId=alias%2Fx HTTP/1.1\r\nHost: kms.example.test\r\n" +
 		"X-Acs-Action: GenerateDataKey\r\nX-Acs-Version: 2016-01-20\r\nX-Acs-Date: " + date.UTC().Format(time.RFC3339) + "\r\n" +
-		"X-Acs-Signature-Nonce: 3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf\r\nX-Acs-Content-Sha256: " + emptySHA256 + "\r\n"
+		"X-Acs-Signature-Nonce: 3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf\r\nX-Acs-Content-Sha256: " + signtest.EmptySHA256 + "\r\n"
 	var names []string
 	auth := func() string {
 		list := strings.Split(mustSign, ";")

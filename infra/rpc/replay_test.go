@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // testClock is a settable core.Clock.
@@ -37,7 +38,7 @@ func (e *env) signedAt(id, secret string, at time.Time) *http.Request {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	signACS3At(r, "ListKeys", id, secret, at)
+	signtest.ACS3(r, "ListKeys", id, secret, at)
 	return r
 }
 

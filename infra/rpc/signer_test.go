@@ -4,9 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	openapiutil "github.com/alibabacloud-go/openapi-util/service"
 	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 // TestACS3SignerMatchesTheSDK checks the benchmark's request signer against the
@@ -17,7 +20,7 @@ func TestACS3SignerMatchesTheSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signACS3(r, "GenerateDataKeyWithoutPlaintext", adminID, adminSecret)
+	signtest.ACS3(r, "GenerateDataKeyWithoutPlaintext", adminID, adminSecret, time.Now())
 
 	sdkReq := tea.NewRequest()
 	sdkReq.Method, sdkReq.Pathname = tea.String(http.MethodPost), tea.String("/")
@@ -29,7 +32,7 @@ func TestACS3SignerMatchesTheSDK(t *testing.T) {
 	for _, h := range []string{"x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"} {
 		sdkReq.Headers[h] = tea.String(r.Header.Get(h))
 	}
-	want := openapiutil.GetAuthorization(sdkReq, tea.String("ACS3-HMAC-SHA256"), tea.String(emptySHA256), tea.String(adminID), tea.String(adminSecret))
+	want := openapiutil.GetAuthorization(sdkReq, tea.String("ACS3-HMAC-SHA256"), tea.String(signtest.EmptySHA256), tea.String(adminID), tea.String(adminSecret))
 	if got := r.Header.Get("Authorization"); got != tea.StringValue(want) {
 		t.Fatalf("signer disagrees with the SDK:\n got %s\nwant %s", got, tea.StringValue(want))
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/kmsless/kmsless/infra/rpc"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storetest"
+	"github.com/kmsless/kmsless/internal/signtest"
 )
 
 const (
@@ -250,7 +251,7 @@ func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
 	clock.advance(8 * 24 * time.Hour)
 	// Signed at the service's time, now past the key's deletion date.
 	at := func(params url.Values) rawResponse {
-		p := signV1At(http.MethodGet, params, adminID, adminSecret, clock.Now())
+		p := signtest.V1(http.MethodGet, params, adminID, adminSecret, clock.Now())
 		return e.do(mustRequest(t, http.MethodGet, e.srv.URL+"/?"+p.Encode(), ""))
 	}
 	resp := at(action("Decrypt", "CiphertextBlob", tea.StringValue(r.Body.CiphertextBlob), "DryRun", "true"))
