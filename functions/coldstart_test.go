@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // coldStart is one fresh instance's figures under aws-lambda-rie.

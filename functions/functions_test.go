@@ -21,7 +21,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 var (
@@ -60,7 +60,7 @@ func setup(m *testing.M) (int, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
 	}
-	rie, rieErr = emulate.FindRIE(context.Background(), root)
+	rie, rieErr = emulate.FindRIE(context.Background())
 	return m.Run(), nil
 }
 

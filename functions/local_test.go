@@ -17,7 +17,7 @@ import (
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // TestAPIServesLocallyToTheSDKWithThePrintedPrincipal starts the api binary as

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // The deployment descriptors are read as raw YAML: goformation does not merge

@@ -3,11 +3,11 @@
 #
 # Prints the environment to use (REDIS_URL, KMS_TEST_POSTGRES_URL) as shell
 # assignments. A server already answering on the standard loopback port is used
-# as it is; otherwise, when the binaries are installed, one is started under
-# .tools/run and left running for the next `make test`.
+# as it is; otherwise, when the binaries are installed, one is started with its
+# data in the user's cache directory (never in the source tree) and left running
+# for the next `make test`.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-run="$root/.tools/run"
+run="${XDG_CACHE_HOME:-$HOME/.cache}/kmsless/run"
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379/0}
 pg_url=${KMS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 

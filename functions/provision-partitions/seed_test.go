@@ -36,7 +36,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
@@ -87,7 +87,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("100 partitions through SQS on Lambda", func(t *testing.T) {
-		rie := findRIE(t, s.root)
+		rie := findRIE(t)
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "provision-partitions"), env)
 		})
@@ -207,7 +207,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	}
 
 	t.Run("get-partition-data-key invoked directly", func(t *testing.T) {
-		rie := findRIE(t, s.root)
+		rie := findRIE(t)
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "get-partition-data-key"), env)
 		})
@@ -578,42 +578,15 @@ var (
 	rieErr  error
 )
 
-// findRIE finds aws-lambda-rie where make installs it or on PATH, or installs
-// the pinned version for this test run; the test is skipped only when neither
-// works.
-func findRIE(t *testing.T, root string) string {
+// findRIE finds aws-lambda-rie as every emulator test does; the test is
+// skipped only when it is neither on PATH nor installable.
+func findRIE(t *testing.T) string {
 	t.Helper()
-	rieOnce.Do(func() {
-		if p := filepath.Join(root, ".tools", "bin", "aws-lambda-rie"); fileExists(p) {
-			riePath = p
-			return
-		}
-		if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-			riePath = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "seed-rie")
-		if err != nil {
-			rieErr = err
-			return
-		}
-		cmd := exec.Command("go", "install", emulate.RIEPackage)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			rieErr = fmt.Errorf("go install %s: %v\n%s", emulate.RIEPackage, err, out)
-			return
-		}
-		riePath = filepath.Join(dir, "aws-lambda-rie")
-	})
+	rieOnce.Do(func() { riePath, rieErr = emulate.FindRIE(context.Background()) })
 	if riePath == "" {
 		t.Skipf("aws-lambda-rie is not installed and could not be: %v", rieErr)
 	}
 	return riePath
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // freshDatabase creates a database of its own on the test PostgreSQL server,

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,20 +40,23 @@ func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
 		}
 		code = strings.Replace(code, r[0], r[1], 1)
 	}
-	// The program must sit inside the module to build with its pinned SDK;
-	// .tools is ignored by git.
+	// The program must build inside the module, with its pinned SDK, yet
+	// nothing is written into the source tree: a build overlay places the
+	// file, kept in a temporary directory, at a path inside the module.
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "main.go")
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	dir := filepath.Join(root, ".tools", "readme-example-"+hex.EncodeToString(b[:]))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	main := filepath.Join(root, "internal", "readme-example-"+hex.EncodeToString(b[:]), "main.go")
+	overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {main: src}})
+	overlayFile := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "run", main)
+	cmd := exec.Command("go", "run", "-overlay", overlayFile, main)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {

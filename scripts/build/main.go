@@ -22,7 +22,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/platform"
-	"github.com/kmsless/kmsless/infra/platform/emulate"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
 

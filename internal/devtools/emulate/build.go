@@ -83,16 +83,21 @@ func Functions(root string) ([]string, error) {
 	return fns, nil
 }
 
-// FindRIE returns the Lambda emulator: the one in root/.tools/bin, else one on
-// PATH, else the pinned version freshly installed into root/.tools/bin.
-func FindRIE(ctx context.Context, root string) (string, error) {
-	bin := filepath.Join(root, ".tools", "bin")
+// FindRIE returns the Lambda emulator: one on PATH, else the pinned version in
+// the user's cache directory, installed there on first use (never into the
+// source tree).
+func FindRIE(ctx context.Context) (string, error) {
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("aws-lambda-rie is not on PATH and there is no cache directory to install it into: %w", err)
+	}
+	bin := filepath.Join(cache, "kmsless", "bin")
 	local := filepath.Join(bin, "aws-lambda-rie")
 	if _, err := os.Stat(local); err == nil {
 		return local, nil
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
 	}
 	cmd := exec.CommandContext(ctx, "go", "install", RIEPackage)
 	cmd.Env = append(os.Environ(), "GOBIN="+bin)
