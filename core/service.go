@@ -60,11 +60,6 @@ type Service struct {
 	window     time.Duration
 	share      int
 	ring       *keyring
-	// The store's getters, bound once: a method value made per call would be
-	// an allocation per cache lookup.
-	getKey     func(context.Context, string) (Key, error)
-	getAlias   func(context.Context, string) (Alias, error)
-	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
 	arnPrefix string
 }
@@ -78,7 +73,6 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, partitions: cfg.Partitions, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
-		getKey: cfg.Store.GetKey, getAlias: cfg.Store.GetAlias, getVersion: cfg.Store.GetVersion,
 	}
 	if s.cache == nil {
 		s.cache = noCache{}
@@ -365,7 +359,7 @@ func (c *call) resolve(param string) (target, error) {
 	keyID := ref.keyID
 	if ref.alias != "" {
 		aliasARN := s.AliasARN(ref.alias)
-		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
+		a, err := s.cache.Alias(c.ctx, ref.alias, s.store.GetAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
@@ -397,7 +391,7 @@ func (c *call) resolve(param string) (target, error) {
 // write nothing. An action that changes the key gets it, and mutate destroys
 // it there.
 func (c *call) loadKey(id string) (Key, error) {
-	k, err := c.s.cache.Key(c.ctx, id, c.s.getKey)
+	k, err := c.s.cache.Key(c.ctx, id, c.s.store.GetKey)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
@@ -442,7 +436,7 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if e, ok := s.ring.get(rk); ok {
 		return e, nil
 	}
-	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
+	v, err := s.cache.Version(ctx, keyID, versionID, s.store.GetVersion)
 	if err != nil {
 		return nil, err
 	}
