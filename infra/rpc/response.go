@@ -102,21 +102,21 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, x *exchange
 func write(w http.ResponseWriter, x *exchange, status int, body []byte) {
 	hd := w.Header()
 	if x.format == formatXML {
-		hd["Content-Type"] = xmlContentType
+		hd.Set("Content-Type", xmlContentType)
 	} else {
-		hd["Content-Type"] = jsonContentType
+		hd.Set("Content-Type", jsonContentType)
 	}
-	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
-	hd["X-Acs-Request-Id"] = []string{x.ID}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	hd.Set("X-Acs-Request-Id", x.ID)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
 // Content types as Alibaba's gateway sends them; the SDK recognises XML errors
 // by this exact value.
-var (
-	jsonContentType = []string{"application/json;charset=utf-8"}
-	xmlContentType  = []string{"text/xml;charset=utf-8"}
+const (
+	jsonContentType = "application/json;charset=utf-8"
+	xmlContentType  = "text/xml;charset=utf-8"
 )
 
 // retryAfter renders a wait as whole seconds, rounded up and at least 1, as the

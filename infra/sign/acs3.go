@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,23 +23,6 @@ const acs3 = "ACS3-HMAC-SHA256"
 // content hash binds the body, and host binds the endpoint: each left unsigned
 // could be changed in flight without breaking the signature.
 var mustSign = []string{"host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"}
-
-// headerKeys maps the signed header names the SDKs send to Go's canonical
-// header keys, sparing an allocation per header on every request.
-var headerKeys = map[string]string{}
-
-func init() {
-	for _, n := range append(mustSign, "content-type", "x-acs-signature-method", "x-acs-signature-version", "x-acs-security-token", "x-acs-accesskey-id") {
-		headerKeys[n] = textproto.CanonicalMIMEHeaderKey(n)
-	}
-}
-
-func headerKey(name string) string {
-	if k, ok := headerKeys[name]; ok {
-		return k
-	}
-	return textproto.CanonicalMIMEHeaderKey(name)
-}
 
 // authorization is a parsed "ALG Credential=…,SignedHeaders=…,Signature=…"
 // header.
@@ -260,7 +242,7 @@ func compareLower(name, key string) int {
 // single returns the one value of a header, refusing a missing or repeated one:
 // a repeated header is signed as "a,b" but read as "a" by most code.
 func single(r *http.Request, name string) (string, error) {
-	vs := r.Header[headerKey(name)]
+	vs := r.Header.Values(name)
 	switch {
 	case len(vs) == 0 || strings.TrimSpace(vs[0]) == "":
 		return "", incomplete("The %s header is required.", name)
@@ -315,7 +297,7 @@ func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 		}
 		return append(b, strings.TrimSpace(host)...)
 	}
-	vs := r.Header[headerKey(name)]
+	vs := r.Header.Values(name)
 	if len(vs) == 1 {
 		return append(b, strings.TrimSpace(vs[0])...)
 	}
