@@ -33,13 +33,25 @@ func New(log *slog.Logger) *Edge {
 	return &Edge{log: log}
 }
 
-// Exchange is what a request has revealed on its way through: its ID, and the
-// action and caller once they are known.
+// Exchange is what a request has revealed on its way through: its ID, where
+// it came from, and the action, caller and parameters once they are known.
+// Entries fill in what they learn; nothing secret goes in (Params are the
+// action's input as core reads it, which may hold plaintext: whatever reads
+// them for a record keeps only the fields that are safe to keep).
 type Exchange struct {
-	ID        string
-	Action    string
-	Principal string
-	start     time.Time
+	ID string
+	// Entry names what carried the request: "alibaba-rpc", "aws-json",
+	// "direct", "event".
+	Entry       string
+	SourceIP    string
+	UserAgent   string
+	Action      string
+	Principal   string
+	AccessKeyID string
+	Params      core.Params
+	// Result is core's result when the request succeeded.
+	Result any
+	start  time.Time
 }
 
 // Begin names a request: the platform's request ID when ctx carries one

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -92,6 +93,10 @@ type exchange struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{Exchange: h.edge.Begin(r.Context()), format: formatAsked(r.URL.RawQuery)}
+	x.Entry, x.UserAgent = "alibaba-rpc", r.UserAgent()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		x.SourceIP = host
+	}
 	body, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
 		result, err := h.serve(w, r, x)
 		if err != nil {
@@ -139,12 +144,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if id.Principal == nil {
 		return nil, core.Errorf(core.CodeInvalidAccessKeyID, "The request does not name a known AccessKeyId.")
 	}
-	x.Principal, x.Action = id.Principal.Name, id.Action
+	x.Principal, x.AccessKeyID, x.Action = id.Principal.Name, id.Principal.AccessKeyID, id.Action
 	if err := h.checkAction(id); err != nil {
 		return nil, err
 	}
-	return h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: id.Action, Params: actionParams(all),
+	x.Params = actionParams(all)
+	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: id.Action, Params: x.Params,
 		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
+	x.Result = result
+	return result, err
 }
 
 // checkAction checks the version the signature covers and, on a per-action

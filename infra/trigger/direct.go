@@ -84,7 +84,7 @@ type Invoker struct {
 // Action is refused with InvalidParameter; every error is a *core.Error.
 func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 	x := iv.Edge.Begin(ctx)
-	x.Action, x.Principal = iv.Action, iv.Caller.Name
+	x.Entry, x.Action, x.Principal, x.AccessKeyID = "direct", iv.Action, iv.Caller.Name, iv.Caller.AccessKeyID
 	resp, ke := iv.Edge.Run(ctx, x, func() (any, error) {
 		action, params, err := Params(event)
 		if err != nil {
@@ -93,10 +93,12 @@ func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 		if action != "" && action != iv.Action {
 			return nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", iv.Action, printable(action))
 		}
+		x.Params = params
 		result, err := iv.KMS.Handle(ctx, &core.Request{ID: x.ID, Action: iv.Action, Params: params, Caller: iv.Caller})
 		if err != nil {
 			return nil, err
 		}
+		x.Result = result
 		return alibaba.Response(iv.KMS, x.ID, result)
 	})
 	if ke != nil {
