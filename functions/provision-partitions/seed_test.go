@@ -36,9 +36,9 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
-	"github.com/kmsless/kmsless/internal/devtools/emulate"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/store/storetest"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // The seed's principals, as an operator writes them into the principals file.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/platform"
-	"github.com/kmsless/kmsless/internal/devtools/emulate"
 	"github.com/kmsless/kmsless/infra/trigger"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 var httpSamples = []string{
