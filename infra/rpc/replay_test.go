@@ -3,33 +3,13 @@ package rpc_test
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/internal/signtest"
+	"github.com/kmsless/kmsless/internal/testclock"
 )
-
-// testClock is a settable core.Clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // signedAt is a ListKeys request signed by id with the given x-acs-date.
 func (e *env) signedAt(id, secret string, at time.Time) *http.Request {
@@ -61,7 +41,7 @@ func (e *env) wantCode(what string, r rawResponse, code string) {
 // A request dated almost a whole skew ahead stays valid for twice the skew; its
 // nonce must be remembered all that time, not only for KMS_NONCE_TTL.
 func TestFutureDatedRequestIsAcceptedOnceWhileItsTimestampIsValid(t *testing.T) {
-	clk := newTestClock()
+	clk := testclock.New(time.Now().Truncate(time.Second))
 	e := newEnv(t, func(s *setup) { s.clock = clk })
 	req := e.signedAt(adminID, adminSecret, clk.Now().Add(14*time.Minute+50*time.Second))
 
@@ -81,7 +61,7 @@ func TestFutureDatedRequestIsAcceptedOnceWhileItsTimestampIsValid(t *testing.T) 
 func TestNonceFloodThrottlesOnlyTheFlooder(t *testing.T) {
 	const share = 40
 	const floodID, floodSecret = "LTAI5tFlood00000000001", "flood-secret-0123456789"
-	clk := newTestClock()
+	clk := testclock.New(time.Now().Truncate(time.Second))
 	e := newEnv(t, func(s *setup) {
 		s.clock, s.nonceShare = clk, share
 		s.principals = append(s.principals, core.Principal{Name: "flood", AccessKeyID: floodID,

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/signtest"
+	"github.com/kmsless/kmsless/internal/testclock"
 )
 
 const (
@@ -216,28 +216,10 @@ func TestSDKSeesAlibabasThrottlingCode(t *testing.T) {
 	}
 }
 
-// settableClock is a clock a test moves.
-type settableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *settableClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // TestReadsOfAnExpiredKeyWriteNothing: a DryRun Decrypt, or any read, of a key
 // past its deletion date leaves the store as it was.
 func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
-	clock := &settableClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	e := newEnv(t, func(s *setup) { s.clock = clock })
 	store := e.kms.Store()
 	k := e.createKey()
@@ -248,7 +230,7 @@ func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
 	if _, err := e.client.ScheduleKeyDeletion(&kms.ScheduleKeyDeletionRequest{KeyId: tea.String(k), PendingWindowInDays: tea.Int32(7)}); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(8 * 24 * time.Hour)
+	clock.Advance(8 * 24 * time.Hour)
 	// Signed at the service's time, now past the key's deletion date.
 	at := func(params url.Values) rawResponse {
 		p := signtest.V1(http.MethodGet, params, adminID, adminSecret, clock.Now())

@@ -5,32 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/kmsless/kmsless/internal/testclock"
 )
 
-// clock is a settable core.Clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func openNonces(t testing.TB, path string, c *clock) *Nonces {
+func openNonces(t testing.TB, path string, c *testclock.Clock) *Nonces {
 	t.Helper()
 	n, err := OpenNonces(path, c)
 	if err != nil {
@@ -49,7 +32,7 @@ func mustUse(t testing.TB, n *Nonces, nonce string, ttl time.Duration, want bool
 
 func TestNonceJournalSurvivesReopenAndForgetsExpired(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kms.db")
-	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	n := openNonces(t, path, c)
 	mustUse(t, n, "LTAIa:long", 30*time.Minute, true)
 	mustUse(t, n, "LTAIa:short", time.Minute, true)
@@ -67,7 +50,7 @@ func TestNonceJournalSurvivesReopenAndForgetsExpired(t *testing.T) {
 // still count, and the journal goes on from there.
 func TestNonceJournalDropsATornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kms.db")
-	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	n := openNonces(t, path, c)
 	mustUse(t, n, "LTAIa:kept", time.Hour, true)
 	n.Close()
@@ -93,7 +76,7 @@ func TestNonceJournalDropsATornTail(t *testing.T) {
 
 func TestNonceJournalCompactsToTheLiveNonces(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kms.db")
-	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	c := testclock.New(time.Unix(1_800_000_000, 0))
 	n := openNonces(t, path, c)
 	defer n.Close()
 	for i := range 10 * compactSlack {
