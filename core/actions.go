@@ -427,10 +427,7 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if ref.alias != "" {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	if err := c.authorize(c.s.KeyARN(ref.keyID)); err != nil {
-		return "", Key{}, err
-	}
-	k, err := c.loadKey(ref.keyID)
+	k, err := c.authorizeKey(ref.keyID, c.s.KeyARN(ref.keyID))
 	if err != nil {
 		return "", Key{}, err
 	}

@@ -10,6 +10,9 @@ const (
 	KeyEnabled         KeyState = "Enabled"
 	KeyDisabled        KeyState = "Disabled"
 	KeyPendingDeletion KeyState = "PendingDeletion"
+	// KeyPendingImport: a key of Origin EXTERNAL without key material, before
+	// its first import or after its material was deleted or expired.
+	KeyPendingImport KeyState = "PendingImport"
 )
 
 // Key is the metadata of a customer master key. It holds no key material: the
@@ -31,6 +34,14 @@ type Key struct {
 	AutomaticRotation bool          `json:"automaticRotation,omitempty"`
 	RotationInterval  time.Duration `json:"rotationInterval,omitempty"`
 	LastRotatedAt     time.Time     `json:"lastRotatedAt,omitzero"`
+	// Tags label the key (at most MaxTags); policy conditions read them.
+	Tags map[string]string `json:"tags,omitempty"`
+	// DeletionProtection refuses ScheduleKeyDeletion while set.
+	DeletionProtection            bool   `json:"deletionProtection,omitempty"`
+	DeletionProtectionDescription string `json:"deletionProtectionDescription,omitempty"`
+	// MaterialExpireAt is when imported key material expires (zero: never, or
+	// not an EXTERNAL key).
+	MaterialExpireAt time.Time `json:"materialExpireAt,omitzero"`
 	// Revision increases by one on every stored change; stores use it for
 	// compare-and-set updates and caches for invalidation.
 	Revision int64 `json:"revision"`

@@ -150,7 +150,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if err != nil {
 		return nil, err
 	}
-	return h.kms.Handle(r.Context(), &core.Request{ID: x.id, Action: action, Params: actionParams(all), Caller: caller, Nonce: id.Nonce, NonceExpires: id.Expires})
+	return h.kms.Handle(r.Context(), &core.Request{ID: x.id, Action: action, Params: actionParams(all), Caller: caller, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: sourceIP(r)})
 }
 
 // readBody reads the whole body, refusing one larger than MaxBody.
