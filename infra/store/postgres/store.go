@@ -52,39 +52,61 @@ func isSentinel(err error) bool {
 }
 
 const keyColumns = `id, description, key_spec, key_usage, origin, protection_level, creator, state,
-	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision`
+	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision,
+	tags, deletion_protection, deletion_protection_description, material_expire_at`
 
-// keySet assigns every column but id from keyArgs' $2…$15.
+// keySet assigns every column but id from keyArgs' $2…$19.
 const keySet = `description = $2, key_spec = $3, key_usage = $4, origin = $5, protection_level = $6,
 	creator = $7, state = $8, created_at = $9, delete_at = $10, primary_version_id = $11,
-	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15`
+	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15,
+	tags = $16::text::json, deletion_protection = $17, deletion_protection_description = $18,
+	material_expire_at = $19`
 
-// keyArgs are $1…$15 in keyColumns order. Zero times are stored as NULL.
+// keyValues are keyArgs' placeholders for an INSERT.
+const keyValues = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::json, $17, $18, $19`
+
+// keyArgs are $1…$19 in keyColumns order. Zero times and no tags are stored
+// as NULL.
 func keyArgs(k core.Key) []any {
+	var tags *string
+	if len(k.Tags) > 0 {
+		b, _ := json.Marshal(k.Tags) // a map of strings always encodes
+		t := string(b)
+		tags = &t
+	}
 	return []any{k.ID, k.Description, k.KeySpec, k.KeyUsage, k.Origin, k.ProtectionLevel, k.Creator, string(k.State),
 		k.CreatedAt, nullTime(k.DeleteAt), k.PrimaryVersionID, k.AutomaticRotation, int64(k.RotationInterval),
-		nullTime(k.LastRotatedAt), k.Revision}
+		nullTime(k.LastRotatedAt), k.Revision, tags, k.DeletionProtection, k.DeletionProtectionDescription,
+		nullTime(k.MaterialExpireAt)}
 }
 
 // keyRow receives one row of keyColumns.
 type keyRow struct {
-	k                     core.Key
-	state                 string
-	deleteAt, lastRotated *time.Time
-	interval              int64
+	k                                     core.Key
+	state                                 string
+	deleteAt, lastRotated, materialExpire *time.Time
+	interval                              int64
+	tags                                  *string
 }
 
 func (r *keyRow) dest() []any {
 	k := &r.k
 	return []any{&k.ID, &k.Description, &k.KeySpec, &k.KeyUsage, &k.Origin, &k.ProtectionLevel, &k.Creator, &r.state,
-		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision}
+		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision,
+		&r.tags, &k.DeletionProtection, &k.DeletionProtectionDescription, &r.materialExpire}
 }
 
-func (r *keyRow) key() core.Key {
+func (r *keyRow) key() (core.Key, error) {
 	k := r.k
 	k.State, k.RotationInterval = core.KeyState(r.state), time.Duration(r.interval)
 	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), fromNull(r.deleteAt), fromNull(r.lastRotated)
-	return k
+	k.MaterialExpireAt = fromNull(r.materialExpire)
+	if r.tags != nil {
+		if err := json.Unmarshal([]byte(*r.tags), &k.Tags); err != nil {
+			return core.Key{}, fmt.Errorf("pgstore: decode stored tags of %q: %w", k.ID, err)
+		}
+	}
+	return k, nil
 }
 
 func nullTime(t time.Time) *time.Time {
@@ -111,9 +133,9 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id)
+				VALUES (`+keyValues+`) RETURNING id)
 			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $16::text, $17::timestamptz, $18::bytea FROM k`, args...)
+			SELECT id, $20::text, $21::timestamptz, $22::bytea FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -134,13 +156,13 @@ func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 	if err != nil {
 		return core.Key{}, err
 	}
-	return r.key(), nil
+	return r.key()
 }
 
 // UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
 func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
 	return s.cas(ctx, "update key", k, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id)
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20 RETURNING id)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1))
 }
@@ -152,9 +174,9 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 		return err
 	}
 	err := s.cas(ctx, "add version", k, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id),
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20 RETURNING id),
 		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $17::text, $18::timestamptz, $19::bytea FROM changed RETURNING 1)
+			SELECT id, $21::text, $22::timestamptz, $23::bytea FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped))
 	if constraint(err, codeUniqueViolation) {
@@ -203,8 +225,10 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 		`SELECT count(*) FROM keys`, nil,
 		func(rows pgx.CollectableRow, total *int) (core.Key, error) {
 			var r keyRow
-			err := rows.Scan(append([]any{total}, r.dest()...)...)
-			return r.key(), err
+			if err := rows.Scan(append([]any{total}, r.dest()...)...); err != nil {
+				return core.Key{}, err
+			}
+			return r.key()
 		})
 }
 

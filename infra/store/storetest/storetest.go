@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) core.KeyStore) {
 		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
+		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
 		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
@@ -107,6 +108,10 @@ func createAlias(t *testing.T, s core.KeyStore, name, keyID string) core.Alias {
 // Stores may hand times back in another location; only the instant matters.
 func normKey(k core.Key) core.Key {
 	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), k.DeleteAt.UTC(), k.LastRotatedAt.UTC()
+	k.MaterialExpireAt = k.MaterialExpireAt.UTC()
+	if len(k.Tags) == 0 {
+		k.Tags = nil
+	}
 	return k
 }
 
@@ -273,21 +278,25 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s core.KeyStore) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 	next := core.Key{
-		ID:                k.ID,
-		Description:       "changed",
-		KeySpec:           "Aliyun_AES_128",
-		KeyUsage:          "SIGN/VERIFY",
-		Origin:            "EXTERNAL",
-		ProtectionLevel:   "HSM",
-		Creator:           "someone else",
-		State:             core.KeyPendingDeletion,
-		CreatedAt:         at(1),
-		DeleteAt:          at(7 * 86400),
-		PrimaryVersionID:  "another",
-		AutomaticRotation: true,
-		RotationInterval:  30 * 24 * time.Hour,
-		LastRotatedAt:     at(2),
-		Revision:          k.Revision + 1,
+		ID:                            k.ID,
+		Description:                   "changed",
+		KeySpec:                       "Aliyun_AES_128",
+		KeyUsage:                      "SIGN/VERIFY",
+		Origin:                        "EXTERNAL",
+		ProtectionLevel:               "HSM",
+		Creator:                       "someone else",
+		State:                         core.KeyPendingDeletion,
+		CreatedAt:                     at(1),
+		DeleteAt:                      at(7 * 86400),
+		PrimaryVersionID:              "another",
+		AutomaticRotation:             true,
+		RotationInterval:              30 * 24 * time.Hour,
+		LastRotatedAt:                 at(2),
+		Tags:                          map[string]string{"team": "payments", "环境": "生产", "empty": ""},
+		DeletionProtection:            true,
+		DeletionProtectionDescription: "ledger keys stay",
+		MaterialExpireAt:              at(3),
+		Revision:                      k.Revision + 1,
 	}
 	if err := s.UpdateKey(ctx, next); err != nil {
 		t.Fatalf("UpdateKey: %v", err)
@@ -831,4 +840,27 @@ func testConcurrentAddVersion(t *testing.T, s core.KeyStore) {
 	if _, err := s.GetVersion(ctx, k.ID, final.PrimaryVersionID); err != nil {
 		t.Fatalf("primary version %s: %v", final.PrimaryVersionID, err)
 	}
+}
+
+func testKeyLabelsRoundTrip(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k := newKey("key-labelled", t0)
+	k.State, k.Origin = core.KeyPendingImport, "EXTERNAL"
+	k.Tags = map[string]string{"team": "payments", "cost-center": "1234", "quote\"d": "a\\b"}
+	k.DeletionProtection, k.DeletionProtectionDescription = true, "protected"
+	k.MaterialExpireAt = at(3600)
+	if err := s.CreateKey(ctx, k, newVersion(k.ID, k.PrimaryVersionID, t0)); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	wantKey(t, s, k)
+	keys, _, err := s.ListKeys(ctx, core.Page{})
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(k)) {
+		t.Fatalf("ListKeys = %+v, %v; want %+v", keys, err, k)
+	}
+	k.Tags = nil
+	k.Revision++
+	if err := s.UpdateKey(ctx, k); err != nil {
+		t.Fatalf("UpdateKey: %v", err)
+	}
+	wantKey(t, s, k)
 }
