@@ -56,14 +56,21 @@ func (k Key) NextRotation() time.Time {
 }
 
 // KeyVersion is one version of a key's material, wrapped by the root key. Versions
-// are immutable once written.
+// are immutable once written, but for the material of an EXTERNAL key, which
+// is imported into its version and may be deleted from it.
 type KeyVersion struct {
 	KeyID     string    `json:"keyId"`
 	VersionID string    `json:"versionId"`
 	CreatedAt time.Time `json:"createdAt"`
 	// Wrapped is the version's 32-byte material sealed under the root key with
-	// AAD binding KeyID and VersionID. Never the plaintext.
+	// AAD binding KeyID and VersionID. Never the plaintext. Empty for a
+	// version of an EXTERNAL key whose material is not imported (yet, or any
+	// more).
 	Wrapped []byte `json:"wrapped"`
+	// Digest identifies imported material without revealing it (an HMAC
+	// under a key derived from the root key), so that a re-import can be held
+	// to the same material after the material was deleted. Nil otherwise.
+	Digest []byte `json:"digest,omitempty"`
 }
 
 // Alias is a friendly name ("alias/…") pointing at a key.

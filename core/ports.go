@@ -35,6 +35,11 @@ type KeyStore interface {
 	// AddVersion stores a new version and the key's updated metadata (its new
 	// primary version) in one step, compare-and-set as UpdateKey.
 	AddVersion(ctx context.Context, k Key, v KeyVersion) error
+	// ReplaceVersion stores v in place of the version with its ID (an
+	// EXTERNAL key's material imported or deleted) and the key's updated
+	// metadata in one step, compare-and-set as UpdateKey; ErrNotFound if the
+	// key or the version does not exist.
+	ReplaceVersion(ctx context.Context, k Key, v KeyVersion) error
 	// DeleteKey removes a key, its versions and its aliases.
 	DeleteKey(ctx context.Context, id string) error
 	// ListKeys returns keys ordered by creation (then ID) and the total count.

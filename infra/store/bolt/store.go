@@ -177,6 +177,40 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	})
 }
 
+// ReplaceVersion stores v over the stored version with its ID and the key's
+// new metadata in one transaction, under the same compare-and-set as
+// UpdateKey. The version keeps its place in the creation order.
+func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := casKey(tx, k)
+		if err != nil {
+			return err
+		}
+		versions := tx.Bucket(bucketVersions)
+		id := join(owner(v.KeyID), []byte(v.VersionID))
+		prev := versions.Get(id)
+		if prev == nil {
+			return fmt.Errorf("boltstore: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrNotFound)
+		}
+		stored, err := decode[core.KeyVersion](prev, "version")
+		if err != nil {
+			return err
+		}
+		v.CreatedAt = stored.CreatedAt
+		value, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("boltstore: encode version %q: %w", v.VersionID, err)
+		}
+		if err := versions.Put(id, value); err != nil {
+			return err
+		}
+		return putKey(tx, &old, k)
+	})
+}
+
 // DeleteKey removes the key, its versions and its aliases in one transaction.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {

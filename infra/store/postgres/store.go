@@ -129,7 +129,7 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	if err := checkVersion(k, first); err != nil {
 		return err
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, first.Wrapped)
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped))
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
@@ -178,7 +178,7 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
 			SELECT id, $21::text, $22::timestamptz, $23::bytea FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped))
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped)))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -236,8 +236,8 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped)
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -246,21 +246,68 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 	if err != nil {
 		return core.KeyVersion{}, err
 	}
+	return readVersion(v), nil
+}
+
+// readVersion normalises a version as read: UTC times, and no material as
+// nil (the column holds an empty bytea, being NOT NULL).
+func readVersion(v core.KeyVersion) core.KeyVersion {
 	v.CreatedAt = v.CreatedAt.UTC()
-	return v, nil
+	if len(v.Wrapped) == 0 {
+		v.Wrapped = nil
+	}
+	return v
+}
+
+func notNull(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// ReplaceVersion stores v over the stored version with its ID and the key's
+// new metadata in one statement, under UpdateKey's compare-and-set; the key
+// changes only if the version exists.
+func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	var changed, keyExists, versionExists bool
+	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest)
+	err := s.write(ctx, "replace version", func() error {
+		return s.pool.QueryRow(ctx, `
+			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20
+				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21) RETURNING id),
+			replaced AS (UPDATE key_versions SET wrapped = $22, digest = $23
+				WHERE key_id = (SELECT id FROM changed) AND version_id = $21 RETURNING 1)
+			SELECT EXISTS (SELECT FROM replaced), EXISTS (SELECT FROM keys WHERE id = $1),
+				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21)`, args...).Scan(&changed, &keyExists, &versionExists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case changed:
+		return nil
+	case !keyExists:
+		return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrNotFound)
+	case !versionExists:
+		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
+	default:
+		return fmt.Errorf("pgstore: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+	}
 }
 
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
 			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped)
-			v.CreatedAt = v.CreatedAt.UTC()
-			return v, err
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest)
+			return readVersion(v), err
 		})
 }
 

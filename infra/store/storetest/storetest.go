@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) core.KeyStore) {
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
 		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
+		{"ReplaceVersionSetsAndClearsMaterial", testReplaceVersion},
 		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
@@ -117,6 +118,9 @@ func normKey(k core.Key) core.Key {
 
 func normVersion(v core.KeyVersion) core.KeyVersion {
 	v.CreatedAt = v.CreatedAt.UTC()
+	if len(v.Wrapped) == 0 {
+		v.Wrapped = nil
+	}
 	return v
 }
 
@@ -863,4 +867,49 @@ func testKeyLabelsRoundTrip(t *testing.T, s core.KeyStore) {
 		t.Fatalf("UpdateKey: %v", err)
 	}
 	wantKey(t, s, k)
+}
+
+func testReplaceVersion(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k := newKey("key-external", t0)
+	k.Origin, k.State = "EXTERNAL", core.KeyPendingImport
+	empty := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0}
+	if err := s.CreateKey(ctx, k, empty); err != nil {
+		t.Fatalf("CreateKey without material: %v", err)
+	}
+	wantVersion(t, s, empty)
+
+	imported := newVersion(k.ID, k.PrimaryVersionID, at(5)) // CreatedAt is kept
+	imported.Digest = []byte("digest-of-the-material-000000000")
+	next := k
+	next.State, next.Revision, next.MaterialExpireAt = core.KeyEnabled, k.Revision+1, at(3600)
+	stale := next
+	stale.Revision = k.Revision + 5
+	wantErr(t, "ReplaceVersion at a stale revision", s.ReplaceVersion(ctx, stale, imported), core.ErrConflict)
+	missing := imported
+	missing.VersionID = "no-such-version"
+	wantErr(t, "ReplaceVersion of a missing version", s.ReplaceVersion(ctx, next, missing), core.ErrNotFound)
+	gone := next
+	gone.ID, imported.KeyID = "key-gone", "key-gone"
+	wantErr(t, "ReplaceVersion of a missing key", s.ReplaceVersion(ctx, gone, imported), core.ErrNotFound)
+	imported.KeyID = k.ID
+	wantKey(t, s, k)
+	wantVersion(t, s, empty)
+
+	if err := s.ReplaceVersion(ctx, next, imported); err != nil {
+		t.Fatalf("ReplaceVersion: %v", err)
+	}
+	wantKey(t, s, next)
+	imported.CreatedAt = t0
+	wantVersion(t, s, imported)
+	wantVersionIDs(t, s, k.ID, k.PrimaryVersionID)
+
+	deleted := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0, Digest: imported.Digest}
+	again := next
+	again.State, again.Revision, again.MaterialExpireAt = core.KeyPendingImport, next.Revision+1, time.Time{}
+	if err := s.ReplaceVersion(ctx, again, deleted); err != nil {
+		t.Fatalf("ReplaceVersion clearing the material: %v", err)
+	}
+	wantKey(t, s, again)
+	wantVersion(t, s, deleted)
 }

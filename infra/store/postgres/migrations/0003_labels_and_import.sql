@@ -5,3 +5,7 @@ ALTER TABLE keys
     ADD COLUMN deletion_protection             boolean NOT NULL DEFAULT false,
     ADD COLUMN deletion_protection_description text    NOT NULL DEFAULT '',
     ADD COLUMN material_expire_at              timestamptz;
+
+-- An EXTERNAL key's version is written without material, which import sets
+-- and deletion clears; the digest keeps re-imports to the same material.
+ALTER TABLE key_versions ADD COLUMN digest bytea;
