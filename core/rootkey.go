@@ -153,6 +153,13 @@ func (k *keyring) get(id ringID) (*Envelope, bool) {
 	return a, ok
 }
 
+// drop forgets a version's envelope, once its material is deleted.
+func (k *keyring) drop(id ringID) {
+	k.mu.Lock()
+	delete(k.m, id)
+	k.mu.Unlock()
+}
+
 func (k *keyring) put(id ringID, a *Envelope) {
 	k.mu.Lock()
 	if len(k.m) >= k.size {

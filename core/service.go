@@ -345,6 +345,11 @@ func (c *call) parseRef(param string) (keyRef, error) {
 	if err != nil {
 		return keyRef{}, err
 	}
+	return c.parseRefValue(param, ref)
+}
+
+// parseRefValue reads ref, the value of param, as parseRef does.
+func (c *call) parseRefValue(param, ref string) (keyRef, error) {
 	s := c.s
 	if strings.HasPrefix(ref, "acs:kms:") {
 		rest, ok := strings.CutPrefix(ref, s.arnPrefix)
@@ -382,6 +387,11 @@ func (c *call) resolve(param string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
+	return c.resolveRef(ref)
+}
+
+// resolveRef is resolve for a reference already read.
+func (c *call) resolveRef(ref keyRef) (target, error) {
 	s := c.s
 	var resources []string
 	keyID := ref.keyID
@@ -426,6 +436,10 @@ func (c *call) loadKey(id string) (Key, error) {
 	if c.s.deleted(k) && !c.changes {
 		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 	}
+	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
+		// Expired imported material: the key awaits a new import.
+		k.State = KeyPendingImport
+	}
 	return k, nil
 }
 
@@ -450,6 +464,8 @@ func usable(k Key) error {
 		return Errorf(CodeDisabled, "The key %q is disabled.", k.ID)
 	case KeyPendingDeletion:
 		return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+	case KeyPendingImport:
+		return Errorf(CodePendingImport, "The key %q has no key material; import it first.", k.ID)
 	}
 	return internal("key %s has unknown state %q", k.ID, k.State)
 }
