@@ -297,6 +297,17 @@ func (c *call) cancelKeyDeletion() (any, error) {
 		}
 		k.State = KeyEnabled
 		k.DeleteAt = time.Time{}
+		if k.Origin == OriginExternal {
+			// A key whose material was never imported, or was deleted,
+			// goes back to waiting for it.
+			v, err := c.s.store.GetVersion(c.ctx, k.ID, k.PrimaryVersionID)
+			if err != nil {
+				return storeErr(err)
+			}
+			if len(v.Wrapped) == 0 {
+				k.State = KeyPendingImport
+			}
+		}
 		return nil
 	})
 }

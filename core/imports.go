@@ -146,9 +146,6 @@ func (c *call) getParametersForImport() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.State == KeyPendingDeletion {
-		return nil, Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
-	}
 	priv, err := rsa.GenerateKey(c.s.rand, 2048)
 	if err != nil {
 		return nil, internal("wrapping key: %w", err)
@@ -272,15 +269,12 @@ func (c *call) deleteKeyMaterial() (any, error) {
 }
 
 // clearMaterial deletes an EXTERNAL key's material, keeping its digest, and
-// returns the key to PendingImport.
+// returns the key to PendingImport (a key pending deletion stays so).
 func (s *Service) clearMaterial(c *call, id string) error {
 	for range 8 {
 		cur, err := s.store.GetKey(c.ctx, id)
 		if err != nil {
 			return storeErr(err)
-		}
-		if cur.State == KeyPendingDeletion {
-			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", id)
 		}
 		v, err := s.store.GetVersion(c.ctx, id, cur.PrimaryVersionID)
 		if err != nil {
@@ -289,7 +283,10 @@ func (s *Service) clearMaterial(c *call, id string) error {
 		clear(v.Wrapped)
 		v.Wrapped = nil
 		next := cur
-		next.State, next.MaterialExpireAt = KeyPendingImport, time.Time{}
+		next.MaterialExpireAt = time.Time{}
+		if next.State != KeyPendingDeletion {
+			next.State = KeyPendingImport
+		}
 		next.Revision++
 		err = s.store.ReplaceVersion(c.ctx, next, v)
 		if errors.Is(err, ErrConflict) {

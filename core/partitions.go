@@ -101,7 +101,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 		return Partition{}, false, err
 	}
 	c := &call{s: s, ctx: ctx, req: r, p: r.Params, action: provisionAction}
-	if !caller.Policy.Allowed(provisionAction) {
+	if !caller.Policy.mayAllow(provisionAction) {
 		return Partition{}, false, c.denied()
 	}
 	if err := checkPartitionID("PartitionId", req.PartitionID); err != nil {
@@ -111,6 +111,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	if err != nil {
 		return Partition{}, false, err
 	}
+	c.facts.Context = ectx
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return Partition{}, false, err

@@ -251,3 +251,38 @@ func TestBYOKRefusals(t *testing.T) {
 	_, err = e.client.DeleteKeyMaterial(&kms.DeleteKeyMaterialRequest{KeyId: tea.String(native)})
 	sdkError(t, err, core.CodeUnsupportedOrigin, http.StatusBadRequest)
 }
+
+// A key waiting for its material waits again after a cancelled deletion, and
+// deleting material while the key is pending deletion leaves it pending.
+func TestBYOKStatesAroundDeletion(t *testing.T) {
+	e := newEnv(t)
+	r, err := e.client.CreateKey(&kms.CreateKeyRequest{Origin: tea.String("EXTERNAL")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := tea.StringValue(r.Body.KeyMetadata.KeyId)
+	state := func() string {
+		d, err := e.client.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tea.StringValue(d.Body.KeyMetadata.KeyState)
+	}
+	_, err = e.client.EnableKey(&kms.EnableKeyRequest{KeyId: tea.String(key)})
+	sdkError(t, err, core.CodeStateModifiedFailed, http.StatusConflict)
+	if _, err := e.client.ScheduleKeyDeletion(&kms.ScheduleKeyDeletionRequest{KeyId: tea.String(key), PendingWindowInDays: tea.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.DeleteKeyMaterial(&kms.DeleteKeyMaterialRequest{KeyId: tea.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != "PendingDeletion" {
+		t.Fatalf("DeleteKeyMaterial moved a key pending deletion to %s", s)
+	}
+	if _, err := e.client.CancelKeyDeletion(&kms.CancelKeyDeletionRequest{KeyId: tea.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != "PendingImport" {
+		t.Fatalf("after the cancelled deletion the key is %s, want PendingImport", s)
+	}
+}
