@@ -23,9 +23,9 @@ var (
 // KeyStore is the durable source of truth for keys, their wrapped versions, aliases
 // and partition records. Every method is atomic: it makes the whole change or none.
 type KeyStore interface {
-	// CreateKey stores a new key together with its first version. ErrExists if the
-	// key ID is taken.
-	CreateKey(ctx context.Context, k Key, first KeyVersion) error
+	// CreateKey stores a new key together with its first version, and any
+	// more, oldest first, all or nothing. ErrExists if the key ID is taken.
+	CreateKey(ctx context.Context, k Key, first KeyVersion, more ...KeyVersion) error
 	// GetKey returns a key by ID, or ErrNotFound.
 	GetKey(ctx context.Context, id string) (Key, error)
 	// UpdateKey replaces a key's metadata if the stored revision equals

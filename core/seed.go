@@ -286,9 +286,9 @@ func (s *Service) compareSeeded(ctx context.Context, stored Key, sk SeedKey) []s
 // seeding the same store created it first, the stored key is compared instead.
 func (s *Service) createSeeded(ctx context.Context, p *seedPlan, sk SeedKey) (bool, error) {
 	k := p.key
-	first := k
-	first.PrimaryVersionID = p.versions[0].VersionID
-	err := s.store.CreateKey(ctx, first, p.versions[0])
+	// All versions in one step: an instance seeding the same store at the
+	// same moment never sees the key without the versions it declares.
+	err := s.store.CreateKey(ctx, k, p.versions[0], p.versions[1:]...)
 	if errors.Is(err, ErrExists) {
 		stored, gerr := s.store.GetKey(ctx, k.ID)
 		if gerr != nil {
@@ -301,14 +301,6 @@ func (s *Service) createSeeded(ctx context.Context, p *seedPlan, sk SeedKey) (bo
 	}
 	if err != nil {
 		return false, fmt.Errorf("seed key %s: %w", k.ID, err)
-	}
-	cur := first
-	for _, v := range p.versions[1:] {
-		cur.PrimaryVersionID = v.VersionID
-		cur.Revision++
-		if err := s.store.AddVersion(ctx, cur, v); err != nil {
-			return false, fmt.Errorf("seed key %s version %s: %w", k.ID, v.VersionID, err)
-		}
 	}
 	s.cache.InvalidateKey(ctx, k.ID)
 	return true, nil

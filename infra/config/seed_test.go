@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
 var (
@@ -229,5 +231,44 @@ keys:
 				t.Errorf("the refused seed created an alias: %v", err)
 			}
 		})
+	}
+}
+
+// Instances starting together on one PostgreSQL store seed it once between
+// them: whichever creates a key first, the others find it and agree.
+func TestInstancesSeedingOneStoreTogether(t *testing.T) {
+	url := storetest.PostgresDatabase(t, "seed")
+	path := writeSeed(t, seedFile)
+	root := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32))
+	const n = 4
+	svcs := make([]*Service, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			set, err := Read(env(map[string]string{"KMS_DATA_DIR": t.TempDir(), "KMS_STORE": url, "KMS_ROOT_KEY": root, "KMS_SEED_FILE": path}))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			svcs[i], errs[i] = Wire(context.Background(), set, quiet())
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		defer svcs[i].Close()
+	}
+	keys, total, err := svcs[0].KMS.Store().ListKeys(context.Background(), core.Page{})
+	if err != nil || total != 3 {
+		t.Fatalf("the store holds %d keys (%v), want 3: %+v", total, err, keys)
+	}
+	vs, total, _ := svcs[0].KMS.Store().ListVersions(context.Background(), "key-orders0000000000000001", core.Page{})
+	if total != 2 {
+		t.Fatalf("orders has %d versions, want 2: %+v", total, vs)
 	}
 }

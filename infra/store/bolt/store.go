@@ -122,17 +122,22 @@ func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
-// CreateKey stores k and its first version in one transaction.
-func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
-	if err := checkVersion(k, first); err != nil {
-		return err
+// CreateKey stores k and its versions in one transaction.
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
+	versions := append([]core.KeyVersion{first}, more...)
+	for _, v := range versions {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
 			return fmt.Errorf("boltstore: key %q: %w", k.ID, core.ErrExists)
 		}
-		if err := putVersion(tx, first); err != nil {
-			return err
+		for _, v := range versions {
+			if err := putVersion(tx, v); err != nil {
+				return err
+			}
 		}
 		return putKey(tx, nil, k)
 	})

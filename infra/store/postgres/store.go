@@ -125,9 +125,12 @@ func fromNull(t *time.Time) time.Time {
 
 // CreateKey stores k and its first version in one statement, hence one
 // transaction.
-func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
 	if err := checkVersion(k, first); err != nil {
 		return err
+	}
+	if len(more) > 0 {
+		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
 	}
 	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped))
 	return s.write(ctx, "create key", func() error {
@@ -136,6 +139,34 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 				VALUES (`+keyValues+`) RETURNING id)
 			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
 			SELECT id, $20::text, $21::timestamptz, $22::bytea FROM k`, args...)
+		if constraint(err, codeUniqueViolation) {
+			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
+		}
+		return err
+	})
+}
+
+// createKeyVersions stores k and several versions in one transaction, in
+// order, so that they list oldest first.
+func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []core.KeyVersion) error {
+	for _, v := range versions {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
+	}
+	return s.write(ctx, "create key", func() error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (`+keyValues+`)`, keyArgs(k)...); err != nil {
+				return err
+			}
+			for _, v := range versions {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped) VALUES ($1, $2, $3, $4)`,
+					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
 		}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) core.KeyStore) {
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
 		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
 		{"ReplaceVersionSetsAndClearsMaterial", testReplaceVersion},
+		{"CreateKeyWithSeveralVersionsIsAllOrNothing", testCreateKeyWithVersions},
 		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
@@ -912,4 +913,29 @@ func testReplaceVersion(t *testing.T, s core.KeyStore) {
 	}
 	wantKey(t, s, again)
 	wantVersion(t, s, deleted)
+}
+
+func testCreateKeyWithVersions(t *testing.T, s core.KeyStore) {
+	ctx := context.Background()
+	k := newKey("key-many", t0)
+	v1, v2, v3 := newVersion(k.ID, "v1", t0), newVersion(k.ID, "v2", t0), newVersion(k.ID, "v3", t0)
+	k.PrimaryVersionID = "v3"
+	if err := s.CreateKey(ctx, k, v1, v2, v3); err != nil {
+		t.Fatalf("CreateKey with three versions: %v", err)
+	}
+	wantKey(t, s, k)
+	for _, v := range []core.KeyVersion{v1, v2, v3} {
+		wantVersion(t, s, v)
+	}
+	wantVersionIDs(t, s, k.ID, "v1", "v2", "v3")
+
+	// A taken ID, or a duplicate among the versions, writes nothing.
+	other := newKey("key-many", t0)
+	wantErr(t, "CreateKey of a taken ID", s.CreateKey(ctx, other, newVersion(k.ID, "w1", t0), newVersion(k.ID, "w2", t0)), core.ErrExists)
+	wantVersionIDs(t, s, k.ID, "v1", "v2", "v3")
+	dup := newKey("key-dup", t0)
+	if err := s.CreateKey(ctx, dup, newVersion(dup.ID, "d1", t0), newVersion(dup.ID, "d1", t0)); err == nil {
+		t.Fatal("CreateKey with a version ID twice succeeded")
+	}
+	wantErr(t, "GetKey after a refused CreateKey", func() error { _, err := s.GetKey(ctx, dup.ID); return err }(), core.ErrNotFound)
 }
