@@ -168,11 +168,14 @@ func (cc *condition) eval(f *Facts) verdict {
 	if f == nil {
 		return unknown
 	}
+	// A single value sits in one, so that the common case allocates nothing.
+	var one [1]string
 	var vals []string
 	switch cc.key {
 	case keyContext:
 		if v, ok := f.Context[cc.name]; ok {
-			vals = []string{v}
+			one[0] = v
+			vals = one[:]
 		}
 	case keyContextKeys:
 		vals = make([]string, 0, len(f.Context))
@@ -181,13 +184,15 @@ func (cc *condition) eval(f *Facts) verdict {
 		}
 	case keyTag:
 		if v, ok := f.Tags[cc.name]; ok {
-			vals = []string{v}
+			one[0] = v
+			vals = one[:]
 		}
 	case keySourceIP:
 		if _, err := netip.ParseAddr(f.SourceIP); err != nil {
 			return unknown
 		}
-		vals = []string{f.SourceIP}
+		one[0] = f.SourceIP
+		vals = one[:]
 	}
 	var ok bool
 	switch cc.set {
