@@ -43,6 +43,19 @@ func init() {
 		"ListAliases":          {run: (*call).listAliases},
 		"ListAliasesByKeyId":   {run: (*call).listAliasesByKeyID},
 
+		"GetParametersForImport": {run: (*call).getParametersForImport},
+		"ImportKeyMaterial":      {run: (*call).importKeyMaterial},
+		"DeleteKeyMaterial":      {run: (*call).deleteKeyMaterial},
+
+		"TagResource":           {run: (*call).tagResource},
+		"TagResources":          {run: (*call).tagResources},
+		"UntagResource":         {run: (*call).untagResource},
+		"UntagResources":        {run: (*call).untagResources},
+		"ListResourceTags":      {run: (*call).listResourceTags},
+		"ListTagResources":      {run: (*call).listTagResources},
+		"SetDeletionProtection": {run: (*call).setDeletionProtection},
+		"DescribeRegions":       {run: (*call).describeRegions},
+
 		"GenerateDataKeyWithoutPlaintext": {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true},
 		"GenerateDataKey":                 {run: (*call).generateDataKey, dryRun: true},
 		"Encrypt":                         {run: (*call).encrypt, dryRun: true},
@@ -86,7 +99,7 @@ func (c *call) createKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin, err := oneOf(c, "Origin", "Aliyun_KMS", "Aliyun_KMS")
+	origin, err := oneOf(c, "Origin", "Aliyun_KMS", "Aliyun_KMS", OriginExternal)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +117,13 @@ func (c *call) createKey() (any, error) {
 			return nil, err
 		}
 	}
+	if auto && origin == OriginExternal {
+		return nil, invalidParam("EnableAutomaticRotation", "a key of Origin EXTERNAL does not rotate")
+	}
+	tags, err := c.tagList("Tags")
+	if err != nil {
+		return nil, err
+	}
 	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
@@ -111,13 +131,16 @@ func (c *call) createKey() (any, error) {
 	k := Key{
 		ID: newKeyID(), Description: desc, KeySpec: spec, KeyUsage: usage, Origin: origin,
 		ProtectionLevel: level, Creator: s.account, State: KeyEnabled, CreatedAt: now,
-		PrimaryVersionID: newVersionID(), LastRotatedAt: now, Revision: 1,
+		PrimaryVersionID: newVersionID(), LastRotatedAt: now, Tags: tags, Revision: 1,
 	}
 	if auto {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
-	wrapped, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID)
-	if err != nil {
+	var wrapped []byte
+	if origin == OriginExternal {
+		// No material until it is imported.
+		k.State = KeyPendingImport
+	} else if wrapped, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID); err != nil {
 		return nil, internal("new key version: %w", err)
 	}
 	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now, Wrapped: wrapped}
@@ -258,6 +281,9 @@ func (c *call) scheduleKeyDeletion() (any, error) {
 		if k.State == KeyPendingDeletion {
 			return stateError(k, "scheduled for deletion again")
 		}
+		if k.DeletionProtection {
+			return Errorf(CodeDeletionProtection, "The key %q has deletion protection on (%s); turn it off with SetDeletionProtection first.", k.ID, k.DeletionProtectionDescription)
+		}
 		k.State = KeyPendingDeletion
 		k.DeleteAt = now.Add(time.Duration(days) * 24 * time.Hour)
 		return nil
@@ -271,6 +297,17 @@ func (c *call) cancelKeyDeletion() (any, error) {
 		}
 		k.State = KeyEnabled
 		k.DeleteAt = time.Time{}
+		if k.Origin == OriginExternal {
+			// A key whose material was never imported, or was deleted,
+			// goes back to waiting for it.
+			v, err := c.s.store.GetVersion(c.ctx, k.ID, k.PrimaryVersionID)
+			if err != nil {
+				return storeErr(err)
+			}
+			if len(v.Wrapped) == 0 {
+				k.State = KeyPendingImport
+			}
+		}
 		return nil
 	})
 }
@@ -304,6 +341,9 @@ func (c *call) updateRotationPolicy() (any, error) {
 	return c.changeKey(func(k *Key) error {
 		if k.State == KeyPendingDeletion {
 			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
+		if enable && k.Origin == OriginExternal {
+			return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
 		}
 		k.AutomaticRotation = enable
 		k.RotationInterval = 0
@@ -353,6 +393,9 @@ func (c *call) createKeyVersion() (any, error) {
 	}
 	if err := usable(t.key); err != nil {
 		return nil, err
+	}
+	if t.key.Origin == OriginExternal {
+		return nil, Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it cannot make new versions.", t.key.ID)
 	}
 	k, err := c.s.rotate(c.ctx, t.key, false)
 	if err != nil {
@@ -427,10 +470,7 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if ref.alias != "" {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	if err := c.authorize(c.s.KeyARN(ref.keyID)); err != nil {
-		return "", Key{}, err
-	}
-	k, err := c.loadKey(ref.keyID)
+	k, err := c.authorizeKey(ref.keyID, c.s.KeyARN(ref.keyID))
 	if err != nil {
 		return "", Key{}, err
 	}

@@ -63,11 +63,35 @@ func BenchmarkGenerateDataKeyWithoutPlaintextScoped(b *testing.B) {
 	}))
 }
 
-// benchDataKey times the action for a caller with policy. Chunks of calls
+// BenchmarkGenerateDataKeyWithoutPlaintextConditioned adds a condition on the
+// request's context, the tenant scoping of the seed scenario: its cost is
+// evaluating the policy again once the key is read.
+func BenchmarkGenerateDataKeyWithoutPlaintextConditioned(b *testing.B) {
+	benchDataKeyWith(b, core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"acs:kms:*:*:key"},
+	}, core.Statement{
+		Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"acs:kms:*:*:key/*"},
+		Condition: []core.Condition{{Operator: "StringLike", Key: "kms:EncryptionContext:PartitionId", Values: []string{"tenant-a-*"}}},
+	}), core.Params{"EncryptionContext": `{"PartitionId":"tenant-a-0001"}`})
+}
+
+// BenchmarkGenerateDataKeyWithoutPlaintextContext is the conditioned one's
+// baseline: the same context, the same actions and resources, no condition.
+func BenchmarkGenerateDataKeyWithoutPlaintextContext(b *testing.B) {
+	benchDataKeyWith(b, core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"acs:kms:*:*:key"},
+	}, core.Statement{
+		Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"acs:kms:*:*:key/*"},
+	}), core.Params{"EncryptionContext": `{"PartitionId":"tenant-a-0001"}`})
+}
+
+func benchDataKey(b *testing.B, policy *core.Policy) { benchDataKeyWith(b, policy, nil) }
+
+// benchDataKeyWith times the action for a caller with policy. Chunks of calls
 // alternate with as many floor operations, timed apart, so both see the same
 // machine: on a shared machine a floor measured once, before or after, can be
 // off by a factor of two.
-func benchDataKey(b *testing.B, policy *core.Policy) {
+func benchDataKeyWith(b *testing.B, policy *core.Policy, extra core.Params) {
 	svc, _ := boltService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),
 		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
@@ -78,7 +102,11 @@ func benchDataKey(b *testing.B, policy *core.Policy) {
 		b.Fatal(err)
 	}
 	id := created.(core.Key).ID
-	req := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": id}, Caller: caller}
+	params := core.Params{"KeyId": id}
+	for k, v := range extra {
+		params[k] = v
+	}
+	req := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: params, Caller: caller}
 	if _, err := svc.Handle(background, req); err != nil { // warms cache and keyring
 		b.Fatal(err)
 	}

@@ -83,6 +83,7 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.facts.Context = ctx
 	k, err := c.sealingKey("KeyId")
 	if err != nil {
 		return nil, err
@@ -99,6 +100,7 @@ func (c *call) generateDataKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.facts.Context = ctx
 	k, err := c.sealingKey("KeyId")
 	if err != nil {
 		return nil, err
@@ -135,6 +137,7 @@ func (c *call) encrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.facts.Context = ctx
 	k, err := c.sealingKey("KeyId")
 	if err != nil {
 		return nil, err
@@ -164,10 +167,8 @@ func (c *call) open(blobParam, ctxParam string) (Opened, error) {
 	if err != nil {
 		return Opened{}, errInvalidCiphertext
 	}
-	if err := c.authorize(c.s.KeyARN(bl.KeyID)); err != nil {
-		return Opened{}, err
-	}
-	k, err := c.loadKey(bl.KeyID)
+	c.facts.Context = ctx
+	k, err := c.authorizeKey(bl.KeyID, c.s.KeyARN(bl.KeyID))
 	if err != nil {
 		var ke *Error
 		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {
@@ -218,6 +219,7 @@ func (c *call) reEncrypt() (any, error) {
 		return nil, err
 	}
 	defer clear(o.Plaintext)
+	c.facts.Context = ctx
 	k, err := c.sealingKey("DestinationKeyId")
 	if err != nil {
 		return nil, err

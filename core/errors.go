@@ -27,6 +27,14 @@ const (
 	CodeDisabled              = "Rejected.Disabled"
 	CodePendingDeletion       = "Rejected.PendingDeletion"
 	CodeStateModifiedFailed   = "Rejected.StateModifiedFailed"
+	CodePendingImport         = "Rejected.PendingImport"
+	CodeInvalidImportToken    = "InvalidImportToken"
+	CodeExpiredImportToken    = "ExpiredImportToken"
+	CodeInvalidKeyMaterial    = "InvalidKeyMaterial"
+	CodeUnsupportedOrigin     = "Unsupported.Origin"
+	// CodeDeletionProtection refuses ScheduleKeyDeletion on a key whose
+	// deletion protection is on.
+	CodeDeletionProtection = "Rejected.DeletionProtection"
 	// CodeThrottling is the code Alibaba's gateway answers a QPS limit with;
 	// its clients retry on it, whereas they treat a bare "Throttling" as fatal.
 	CodeThrottling                  = "Rejected.Throttling"

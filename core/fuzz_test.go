@@ -119,7 +119,9 @@ var designCodes = map[string]bool{
 	core.CodeAliasAlreadyExists: true, core.CodeDryRunOperation: true, core.CodeValidation: true,
 	core.CodeNoPermission: true, core.CodeAccessDenied: true, core.CodeKeyNotFound: true,
 	core.CodeAliasNotFound: true, core.CodeDisabled: true, core.CodePendingDeletion: true,
-	core.CodeStateModifiedFailed: true,
+	core.CodeStateModifiedFailed: true, core.CodePendingImport: true, core.CodeInvalidImportToken: true,
+	core.CodeExpiredImportToken: true, core.CodeInvalidKeyMaterial: true, core.CodeUnsupportedOrigin: true,
+	core.CodeDeletionProtection: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action

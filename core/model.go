@@ -10,6 +10,9 @@ const (
 	KeyEnabled         KeyState = "Enabled"
 	KeyDisabled        KeyState = "Disabled"
 	KeyPendingDeletion KeyState = "PendingDeletion"
+	// KeyPendingImport: a key of Origin EXTERNAL without key material, before
+	// its first import or after its material was deleted or expired.
+	KeyPendingImport KeyState = "PendingImport"
 )
 
 // Key is the metadata of a customer master key. It holds no key material: the
@@ -31,6 +34,14 @@ type Key struct {
 	AutomaticRotation bool          `json:"automaticRotation,omitempty"`
 	RotationInterval  time.Duration `json:"rotationInterval,omitempty"`
 	LastRotatedAt     time.Time     `json:"lastRotatedAt,omitzero"`
+	// Tags label the key (at most MaxTags); policy conditions read them.
+	Tags map[string]string `json:"tags,omitempty"`
+	// DeletionProtection refuses ScheduleKeyDeletion while set.
+	DeletionProtection            bool   `json:"deletionProtection,omitempty"`
+	DeletionProtectionDescription string `json:"deletionProtectionDescription,omitempty"`
+	// MaterialExpireAt is when imported key material expires (zero: never, or
+	// not an EXTERNAL key).
+	MaterialExpireAt time.Time `json:"materialExpireAt,omitzero"`
 	// Revision increases by one on every stored change; stores use it for
 	// compare-and-set updates and caches for invalidation.
 	Revision int64 `json:"revision"`
@@ -45,14 +56,21 @@ func (k Key) NextRotation() time.Time {
 }
 
 // KeyVersion is one version of a key's material, wrapped by the root key. Versions
-// are immutable once written.
+// are immutable once written, but for the material of an EXTERNAL key, which
+// is imported into its version and may be deleted from it.
 type KeyVersion struct {
 	KeyID     string    `json:"keyId"`
 	VersionID string    `json:"versionId"`
 	CreatedAt time.Time `json:"createdAt"`
 	// Wrapped is the version's 32-byte material sealed under the root key with
-	// AAD binding KeyID and VersionID. Never the plaintext.
+	// AAD binding KeyID and VersionID. Never the plaintext. Empty for a
+	// version of an EXTERNAL key whose material is not imported (yet, or any
+	// more).
 	Wrapped []byte `json:"wrapped"`
+	// Digest identifies imported material without revealing it (an HMAC
+	// under a key derived from the root key), so that a re-import can be held
+	// to the same material after the material was deleted. Nil otherwise.
+	Digest []byte `json:"digest,omitempty"`
 }
 
 // Alias is a friendly name ("alias/…") pointing at a key.

@@ -109,6 +109,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	if err != nil {
 		return Partition{}, false, err
 	}
+	c.facts.Context = ectx
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return Partition{}, false, err

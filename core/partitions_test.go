@@ -327,3 +327,24 @@ func TestPartitionDataKeyResponseEncodesAsJSONObjectAndXMLText(t *testing.T) {
 		t.Fatalf("XML context %q (%v)", xback.EncryptionContext, err)
 	}
 }
+
+// A provisioner's policy may scope the partitions it mints for by their
+// context, as a consumer's may: ProvisionPartition sees the partition's.
+func TestProvisionerScopedByPartitionContext(t *testing.T) {
+	f := newPartitionFixture(t, nil)
+	scoped := &core.Principal{Name: "tenant-a-provisioner", AccessKeyID: "prov-a", Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "StringLike", Key: "kms:EncryptionContext:PartitionId", Values: []string{"tenant-a-*"}}},
+	})}
+	ctx := context.Background()
+	if _, _, err := f.svc.ProvisionPartition(ctx, scoped, core.PartitionRequest{PartitionID: "tenant-a-1", KeyID: "alias/partitions"}); err != nil {
+		t.Fatalf("tenant A's partition: %v", err)
+	}
+	_, _, err := f.svc.ProvisionPartition(ctx, scoped, core.PartitionRequest{PartitionID: "tenant-b-1", KeyID: "alias/partitions"})
+	if ke := core.AsError(err); ke == nil || ke.Code != core.CodeNoPermission {
+		t.Fatalf("tenant B's partition: %v", err)
+	}
+	if _, err := f.store.GetPartition(ctx, "tenant-b-1"); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("a refused partition was stored: %v", err)
+	}
+}

@@ -5,12 +5,13 @@ import (
 )
 
 // Statement is one rule of a policy: Allow or Deny the Actions ("kms:Encrypt")
-// on the Resources (ARNs), both with * and ? wildcards. Actions match without
-// regard to case, resources exactly.
+// on the Resources (ARNs), both with * and ? wildcards, when every Condition
+// holds. Actions match without regard to case, resources exactly.
 type Statement struct {
-	Effect   string
-	Action   []string
-	Resource []string
+	Effect    string
+	Action    []string
+	Resource  []string
+	Condition []Condition
 }
 
 // Policy is a RAM policy compiled for the service's actions: immutable once
@@ -18,6 +19,11 @@ type Statement struct {
 // matching means deny.
 type Policy struct {
 	statements []Statement
+	// conds holds each statement's compiled conditions.
+	conds [][]condition
+	// conditional: some statement has conditions, so a request's facts
+	// matter once its key is known.
+	conditional bool
 	// naming holds, per action of the service, the statements whose Action
 	// matches it, so a request matches only their resources.
 	naming map[string][]int
@@ -39,14 +45,24 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			return nil, fmt.Errorf("statement %d: Resource is empty", i)
 		}
 	}
-	p := &Policy{statements: statements, naming: map[string][]int{}, some: map[string]bool{}}
+	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: map[string][]int{}, some: map[string]bool{}}
+	for i, st := range statements {
+		for _, c := range st.Condition {
+			cc, err := compileCondition(c)
+			if err != nil {
+				return nil, fmt.Errorf("statement %d: %w", i, err)
+			}
+			p.conds[i] = append(p.conds[i], cc)
+			p.conditional = true
+		}
+	}
 	for _, a := range ramActions {
 		for j, st := range statements {
 			if matchAny(st.Action, a, true) {
 				p.naming[a] = append(p.naming[a], j)
 			}
 		}
-		p.some[a] = p.Allowed(a)
+		p.some[a] = p.decide(a, nil, true, nil)
 	}
 	return p, nil
 }
@@ -62,14 +78,37 @@ func MustPolicy(statements ...Statement) *Policy {
 }
 
 // Allowed reports whether action ("kms:Encrypt") is allowed on at least one of
-// resources and denied on none of them. With no resources it answers whether the
-// action could be allowed on some resource.
+// resources and denied on none of them, for a request that tells conditions
+// nothing (no context, no tags, no source IP). With no resources it answers
+// whether the action could be allowed on some resource.
 func (p *Policy) Allowed(action string, resources ...string) bool {
+	return p.decide(action, &Facts{}, false, resources)
+}
+
+// AllowedWith is Allowed for a request with the given facts.
+func (p *Policy) AllowedWith(action string, f *Facts, resources ...string) bool {
+	if f == nil {
+		f = &Facts{}
+	}
+	return p.decide(action, f, false, resources)
+}
+
+// mayAllowOn is the check made before the facts are known (before the key is
+// read): could some request be allowed action on resources? A conditional
+// Allow counts, a conditional Deny does not.
+func (p *Policy) mayAllowOn(action string, resources ...string) bool {
+	return p.decide(action, nil, true, resources)
+}
+
+// decide evaluates the statements naming action. Conditions that cannot be
+// told (f nil, or a fact the request lacks) count for an Allow and against a
+// Deny when optimistic, the other way round when not.
+func (p *Policy) decide(action string, f *Facts, optimistic bool, resources []string) bool {
 	if p == nil {
 		return false
 	}
 	if stmts, ok := p.naming[action]; ok {
-		return p.verdict(stmts, resources)
+		return p.verdict(stmts, f, optimistic, resources)
 	}
 	var stmts []int
 	for j, st := range p.statements {
@@ -77,7 +116,7 @@ func (p *Policy) Allowed(action string, resources ...string) bool {
 			stmts = append(stmts, j)
 		}
 	}
-	return p.verdict(stmts, resources)
+	return p.verdict(stmts, f, optimistic, resources)
 }
 
 // mayAllow is the early check: could action be allowed on any resource?
@@ -85,11 +124,11 @@ func (p *Policy) mayAllow(action string) bool {
 	if some, ok := p.some[action]; ok {
 		return some
 	}
-	return p.Allowed(action)
+	return p.decide(action, nil, true, nil)
 }
 
 // verdict combines what the statements naming an action say about resources.
-func (p *Policy) verdict(stmts []int, resources []string) bool {
+func (p *Policy) verdict(stmts []int, f *Facts, optimistic bool, resources []string) bool {
 	allowed := false
 	for _, j := range stmts {
 		st := &p.statements[j]
@@ -98,6 +137,14 @@ func (p *Policy) verdict(stmts []int, resources []string) bool {
 			if matchAny(st.Resource, r, false) {
 				hit = true
 				break
+			}
+		}
+		if hit && j < len(p.conds) && len(p.conds[j]) > 0 {
+			switch evalAll(p.conds[j], f) {
+			case fails:
+				hit = false
+			case unknown:
+				hit = optimistic == (st.Effect == "Allow")
 			}
 		}
 		switch {

@@ -23,9 +23,9 @@ var (
 // KeyStore is the durable source of truth for keys, their wrapped versions and
 // aliases. Every method is atomic: it makes the whole change or none.
 type KeyStore interface {
-	// CreateKey stores a new key together with its first version. ErrExists if the
-	// key ID is taken.
-	CreateKey(ctx context.Context, k Key, first KeyVersion) error
+	// CreateKey stores a new key together with its first version, and any
+	// more, oldest first, all or nothing. ErrExists if the key ID is taken.
+	CreateKey(ctx context.Context, k Key, first KeyVersion, more ...KeyVersion) error
 	// GetKey returns a key by ID, or ErrNotFound.
 	GetKey(ctx context.Context, id string) (Key, error)
 	// UpdateKey replaces a key's metadata if the stored revision equals
@@ -35,6 +35,11 @@ type KeyStore interface {
 	// AddVersion stores a new version and the key's updated metadata (its new
 	// primary version) in one step, compare-and-set as UpdateKey.
 	AddVersion(ctx context.Context, k Key, v KeyVersion) error
+	// ReplaceVersion stores v in place of the version with its ID (an
+	// EXTERNAL key's material imported or deleted) and the key's updated
+	// metadata in one step, compare-and-set as UpdateKey; ErrNotFound if the
+	// key or the version does not exist.
+	ReplaceVersion(ctx context.Context, k Key, v KeyVersion) error
 	// DeleteKey removes a key, its versions and its aliases.
 	DeleteKey(ctx context.Context, id string) error
 	// ListKeys returns keys ordered by creation (then ID) and the total count.

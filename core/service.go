@@ -130,6 +130,11 @@ type Request struct {
 	// for at least Config.NonceTTL), so the request cannot be replayed while
 	// it is valid.
 	NonceExpires time.Time
+	// SourceIP is the caller's IP address, for acs:SourceIp conditions; ""
+	// when the request did not come over HTTP (a direct invocation), and then
+	// a statement with an acs:SourceIp condition never allows and always
+	// denies.
+	SourceIP string
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the
@@ -169,7 +174,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 	if err := req.Params.check(); err != nil {
 		return act, nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, facts: Facts{SourceIP: req.SourceIP}}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -276,18 +281,50 @@ type call struct {
 	// changes is set by actions that change the key they resolve: they reach
 	// a key past its deletion date, so that mutate can destroy it.
 	changes bool
+	// facts are what policy conditions see: the action sets the encryption
+	// context it uses before resolving a key, and resolving sets the key's
+	// tags.
+	facts Facts
 }
 
 func (c *call) denied() *Error {
 	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, c.action)
 }
 
-// authorize checks the caller's policy for this action on resources.
+// authorize checks the caller's policy for this action on resources, with
+// the facts known so far.
 func (c *call) authorize(resources ...string) error {
-	if c.req.Caller.Policy.Allowed(c.action, resources...) {
+	if c.req.Caller.Policy.AllowedWith(c.action, &c.facts, resources...) {
 		return nil
 	}
 	return c.denied()
+}
+
+// authorizeKey authorizes the action on resources (which end with the key's
+// ARN) and loads the key: first the check that needs no facts, so that a
+// caller who could never be allowed learns nothing of the key, then, with the
+// key's tags among the facts, the whole policy.
+func (c *call) authorizeKey(id string, resources ...string) (Key, error) {
+	pol := c.req.Caller.Policy
+	if !pol.conditional {
+		// Without conditions the facts change nothing: one check, first.
+		if err := c.authorize(resources...); err != nil {
+			return Key{}, err
+		}
+		return c.loadKey(id)
+	}
+	if !pol.mayAllowOn(c.action, resources...) {
+		return Key{}, c.denied()
+	}
+	k, err := c.loadKey(id)
+	if err != nil {
+		return Key{}, err
+	}
+	c.facts.Tags = k.Tags
+	if err := c.authorize(resources...); err != nil {
+		return Key{}, err
+	}
+	return k, nil
 }
 
 // KeyARN is the ARN of a key.
@@ -317,6 +354,11 @@ func (c *call) parseRef(param string) (keyRef, error) {
 	if err != nil {
 		return keyRef{}, err
 	}
+	return c.parseRefValue(param, ref)
+}
+
+// parseRefValue reads ref, the value of param, as parseRef does.
+func (c *call) parseRefValue(param, ref string) (keyRef, error) {
 	s := c.s
 	if strings.HasPrefix(ref, "acs:kms:") {
 		rest, ok := strings.CutPrefix(ref, s.arnPrefix)
@@ -354,6 +396,11 @@ func (c *call) resolve(param string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
+	return c.resolveRef(ref)
+}
+
+// resolveRef is resolve for a reference already read.
+func (c *call) resolveRef(ref keyRef) (target, error) {
 	s := c.s
 	var resources []string
 	keyID := ref.keyID
@@ -365,7 +412,7 @@ func (c *call) resolve(param string) (target, error) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.Allowed(c.action, aliasARN) {
+				if !c.req.Caller.Policy.mayAllowOn(c.action, aliasARN) {
 					return target{}, c.denied()
 				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
@@ -376,10 +423,7 @@ func (c *call) resolve(param string) (target, error) {
 		resources = append(resources, aliasARN)
 	}
 	resources = append(resources, s.KeyARN(keyID))
-	if err := c.authorize(resources...); err != nil {
-		return target{}, err
-	}
-	k, err := c.loadKey(keyID)
+	k, err := c.authorizeKey(keyID, resources...)
 	if err != nil {
 		return target{}, err
 	}
@@ -400,6 +444,10 @@ func (c *call) loadKey(id string) (Key, error) {
 	}
 	if c.s.deleted(k) && !c.changes {
 		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+	}
+	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
+		// Expired imported material: the key awaits a new import.
+		k.State = KeyPendingImport
 	}
 	return k, nil
 }
@@ -425,6 +473,8 @@ func usable(k Key) error {
 		return Errorf(CodeDisabled, "The key %q is disabled.", k.ID)
 	case KeyPendingDeletion:
 		return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+	case KeyPendingImport:
+		return Errorf(CodePendingImport, "The key %q has no key material; import it first.", k.ID)
 	}
 	return internal("key %s has unknown state %q", k.ID, k.State)
 }

@@ -43,9 +43,9 @@ type countingStore struct {
 	writes atomic.Int64
 }
 
-func (c *countingStore) CreateKey(ctx context.Context, k core.Key, v core.KeyVersion) error {
+func (c *countingStore) CreateKey(ctx context.Context, k core.Key, v core.KeyVersion, more ...core.KeyVersion) error {
 	c.writes.Add(1)
-	return c.Store.CreateKey(ctx, k, v)
+	return c.Store.CreateKey(ctx, k, v, more...)
 }
 
 func (c *countingStore) UpdateKey(ctx context.Context, k core.Key) error {

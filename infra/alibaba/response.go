@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -61,6 +63,30 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		}
 		return &PartitionDataKeyResponse{RequestId: requestID, PartitionId: r.ID, KeyId: r.KeyID, KeyVersionId: r.KeyVersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.CiphertextBlob), EncryptionContext: ctx}, nil
+	case core.ImportParameters:
+		return &ImportParametersResponse{RequestId: requestID, KeyId: r.KeyID, ImportToken: r.Token,
+			PublicKey: base64.StdEncoding.EncodeToString(r.PublicKey), TokenExpireTime: formatTime(r.ExpiresAt)}, nil
+	case core.KeyTags:
+		out := &ListResourceTagsResponse{RequestId: requestID}
+		out.Tags.Tag = make([]ResourceTag, 0, len(r.Tags))
+		for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
+			out.Tags.Tag = append(out.Tags.Tag, ResourceTag{KeyId: r.KeyID, TagKey: k, TagValue: r.Tags[k]})
+		}
+		return out, nil
+	case core.TagListing:
+		out := &ListTagResourcesResponse{RequestId: requestID}
+		out.TagResources.TagResource = make([]TagResourceEntry, 0, len(r))
+		for _, t := range r {
+			out.TagResources.TagResource = append(out.TagResources.TagResource,
+				TagResourceEntry{ResourceId: t.ResourceID, ResourceType: "key", TagKey: t.Key, TagValue: t.Value})
+		}
+		return out, nil
+	case core.Regions:
+		out := &DescribeRegionsResponse{RequestId: requestID}
+		for _, id := range r {
+			out.Regions.Region = append(out.Regions.Region, RegionEntry{RegionId: id})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("alibaba: no response shape for %T", result)
 }
@@ -85,6 +111,64 @@ type KeyMetadata struct {
 	LastRotationDate   string `json:"LastRotationDate"`
 	NextRotationDate   string `json:"NextRotationDate"`
 	DeletionProtection string `json:"DeletionProtection"`
+	// DeletionProtectionDescription is set while DeletionProtection is
+	// Enabled.
+	DeletionProtectionDescription string `json:"DeletionProtectionDescription,omitempty"`
+}
+
+// ImportParametersResponse answers GetParametersForImport.
+type ImportParametersResponse struct {
+	RequestId       string `json:"RequestId"`
+	KeyId           string `json:"KeyId"`
+	ImportToken     string `json:"ImportToken"`
+	PublicKey       string `json:"PublicKey"`
+	TokenExpireTime string `json:"TokenExpireTime"`
+}
+
+// ResourceTag is one tag in ListResourceTags.
+type ResourceTag struct {
+	KeyId    string `json:"KeyId"`
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
+}
+
+// ListResourceTagsResponse answers ListResourceTags.
+type ListResourceTagsResponse struct {
+	RequestId string `json:"RequestId"`
+	Tags      struct {
+		Tag []ResourceTag `json:"Tag"`
+	} `json:"Tags"`
+}
+
+// TagResourceEntry is one item of ListTagResources.
+type TagResourceEntry struct {
+	ResourceId   string `json:"ResourceId"`
+	ResourceType string `json:"ResourceType"`
+	TagKey       string `json:"TagKey"`
+	TagValue     string `json:"TagValue"`
+}
+
+// ListTagResourcesResponse answers ListTagResources; every match fits in one
+// page, so NextToken is always empty.
+type ListTagResourcesResponse struct {
+	RequestId    string `json:"RequestId"`
+	NextToken    string `json:"NextToken"`
+	TagResources struct {
+		TagResource []TagResourceEntry `json:"TagResource"`
+	} `json:"TagResources"`
+}
+
+// RegionEntry is one region of DescribeRegions.
+type RegionEntry struct {
+	RegionId string `json:"RegionId"`
+}
+
+// DescribeRegionsResponse answers DescribeRegions.
+type DescribeRegionsResponse struct {
+	RequestId string `json:"RequestId"`
+	Regions   struct {
+		Region []RegionEntry `json:"Region"`
+	} `json:"Regions"`
 }
 
 // KeyMetadataResponse answers CreateKey and DescribeKey.
@@ -214,6 +298,10 @@ func metadata(kms *core.Service, k core.Key) KeyMetadata {
 		Creator: k.Creator, CreationDate: formatTime(k.CreatedAt), DeleteDate: formatTime(k.DeleteAt),
 		PrimaryKeyVersion: k.PrimaryVersionID, AutomaticRotation: "Disabled",
 		LastRotationDate: formatTime(k.LastRotatedAt), DeletionProtection: "Disabled",
+		MaterialExpireTime: formatTime(k.MaterialExpireAt),
+	}
+	if k.DeletionProtection {
+		m.DeletionProtection, m.DeletionProtectionDescription = "Enabled", k.DeletionProtectionDescription
 	}
 	if k.AutomaticRotation {
 		m.AutomaticRotation = "Enabled"

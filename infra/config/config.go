@@ -22,6 +22,7 @@ import (
 	"github.com/kmsless/kmsless/infra/principals"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
+	"github.com/kmsless/kmsless/infra/seed"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
@@ -82,6 +83,8 @@ type Settings struct {
 	// PartitionKeys are the keys a partition event may name, as it names them
 	// (IDs, aliases or ARNs); by default PartitionKeyID alone.
 	PartitionKeys []string
+	// SeedFile is KMS_SEED_FILE: keys applied at start-up, idempotently.
+	SeedFile string
 }
 
 // Read parses the environment through getenv (os.Getenv in production).
@@ -100,6 +103,7 @@ func Read(getenv func(string) string) (Settings, error) {
 		Region:         or(getenv("KMS_REGION"), "cn-hangzhou"),
 		AccountID:      or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
 		PartitionKeyID: or(getenv("KMS_PARTITION_KEY_ID"), "alias/partitions"),
+		SeedFile:       getenv("KMS_SEED_FILE"),
 	}
 	switch {
 	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
@@ -371,6 +375,14 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 	if svc.KMS, err = core.New(cfg); err != nil {
 		return nil, err
+	}
+	if set.SeedFile != "" {
+		res, err := seed.Apply(ctx, svc.KMS, set.SeedFile)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("seed file applied", slog.String("file", set.SeedFile), slog.Int("created", res.Created),
+			slog.Int("existing", res.Existing), slog.Int("aliases", res.Aliases))
 	}
 	return svc, nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 
@@ -31,26 +33,69 @@ type policy struct {
 }
 
 type statement struct {
-	Effect    string     `json:"Effect" yaml:"Effect"`
-	Action    stringList `json:"Action" yaml:"Action"`
-	Resource  stringList `json:"Resource" yaml:"Resource"`
-	Condition any        `json:"Condition,omitempty" yaml:"Condition,omitempty"`
+	Effect   string     `json:"Effect" yaml:"Effect"`
+	Action   stringList `json:"Action" yaml:"Action"`
+	Resource stringList `json:"Resource" yaml:"Resource"`
+	// Condition maps operator → condition key → value(s).
+	Condition map[string]map[string]condValues `json:"Condition,omitempty" yaml:"Condition,omitempty"`
 }
 
 // compile checks the document and compiles it once, as the principals load.
-// Conditions are refused rather than ignored: ignoring one would widen access.
+// core refuses a condition operator or key it cannot evaluate rather than
+// ignore it: ignoring one would widen access.
 func (p *policy) compile() (*core.Policy, error) {
 	if p == nil {
 		return nil, fmt.Errorf("no policy")
 	}
 	sts := make([]core.Statement, len(p.Statement))
 	for i, st := range p.Statement {
-		if st.Condition != nil {
-			return nil, fmt.Errorf("statement %d: Condition is not supported", i)
-		}
 		sts[i] = core.Statement{Effect: st.Effect, Action: st.Action, Resource: st.Resource}
+		for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
+			for _, key := range slices.Sorted(maps.Keys(st.Condition[op])) {
+				sts[i].Condition = append(sts[i].Condition, core.Condition{Operator: op, Key: key, Values: st.Condition[op][key]})
+			}
+		}
 	}
 	return core.NewPolicy(sts...)
+}
+
+// condValues are a condition's values: one or a list of strings, booleans or
+// numbers, kept as their text ("true", "10").
+type condValues []string
+
+func (v *condValues) UnmarshalJSON(b []byte) error {
+	var one any
+	if err := json.Unmarshal(b, &one); err != nil {
+		return err
+	}
+	return v.set(one)
+}
+
+func (v *condValues) UnmarshalYAML(unmarshal func(any) error) error {
+	var one any
+	if err := unmarshal(&one); err != nil {
+		return err
+	}
+	return v.set(one)
+}
+
+func (v *condValues) set(x any) error {
+	list, ok := x.([]any)
+	if !ok {
+		list = []any{x}
+	}
+	*v = make(condValues, 0, len(list))
+	for _, e := range list {
+		switch e := e.(type) {
+		case string:
+			*v = append(*v, e)
+		case bool, int, float64:
+			*v = append(*v, fmt.Sprint(e))
+		default:
+			return fmt.Errorf("a condition value must be a string, a boolean or a list of them")
+		}
+	}
+	return nil
 }
 
 // stringList is a JSON or YAML value that may be one string or a list.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kmsless/kmsless/core"
 )
 
 const secret = "pr0v1s10ner-S3CRET-value"
@@ -127,15 +129,17 @@ func TestFilesThatAreRefused(t *testing.T) {
 		"duplicate name": "principals:\n" +
 			"  - {name: a, accessKeyId: LTAI5tOne, accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n" +
 			"  - {name: a, accessKeyId: LTAI5tTwo, accessKeySecret: other, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
-		"no secret":          "principals:\n  - {name: p, accessKeyId: LTAI5tOne, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
-		"no policy":          one(""),
-		"policy condition":   one("    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", Condition: {Bool: {\"acs:SecureTransport\": \"true\"}}}]}\n"),
-		"bad effect":         one("    policy: {Statement: [{Effect: allow, Action: \"kms:*\", Resource: \"*\"}]}\n"),
-		"negative qps":       one(policy + "    qps: -1\n"),
-		"no principals":      "principals: []\n",
-		"empty file":         "",
-		"malformed JSON":     `{"principals": [`,
-		"action not strings": one("    policy: {Statement: [{Effect: Allow, Action: {a: b}, Resource: \"*\"}]}\n"),
+		"no secret":                  "principals:\n  - {name: p, accessKeyId: LTAI5tOne, policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
+		"no policy":                  one(""),
+		"unknown condition key":      one("    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", Condition: {Bool: {\"acs:SecureTransport\": \"true\"}}}]}\n"),
+		"unknown condition operator": one("    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", Condition: {DateGreaterThan: {\"kms:EncryptionContext:a\": \"x\"}}}]}\n"),
+		"condition value a map":      one("    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", Condition: {StringEquals: {\"kms:EncryptionContext:a\": {b: c}}}}]}\n"),
+		"bad effect":                 one("    policy: {Statement: [{Effect: allow, Action: \"kms:*\", Resource: \"*\"}]}\n"),
+		"negative qps":               one(policy + "    qps: -1\n"),
+		"no principals":              "principals: []\n",
+		"empty file":                 "",
+		"malformed JSON":             `{"principals": [`,
+		"action not strings":         one("    policy: {Statement: [{Effect: Allow, Action: {a: b}, Resource: \"*\"}]}\n"),
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -171,5 +175,51 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		if strings.Contains(s, secret) {
 			t.Errorf("secret printed: %s", s)
 		}
+	}
+}
+
+// The seed scenario's consumer: one policy lets it Decrypt only blobs whose
+// context's PartitionId belongs to tenant A, however many partitions it has.
+const tenantConsumer = `
+principals:
+  - name: tenant-a-consumer
+    accessKeyId: LTAI5tTenantA0001
+    accessKeySecret: tenant-a-secret
+    policy:
+      Version: "1"
+      Statement:
+        - Effect: Allow
+          Action: [kms:Decrypt, kms:GetPartitionDataKey]
+          Resource: "*"
+          Condition:
+            StringLike:
+              kms:EncryptionContext:PartitionId: tenant-a-*
+        - Effect: Deny
+          Action: kms:*
+          Resource: "*"
+          Condition:
+            NotIpAddress: {acs:SourceIp: [10.0.0.0/8, "192.168.1.1"]}
+            Bool: {kms:EncryptionContext:Audited: false}
+`
+
+func TestConditionsLoadFromTheFile(t *testing.T) {
+	d, err := Parse([]byte(tenantConsumer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Lookup("LTAI5tTenantA0001").Policy
+	key := "acs:kms:cn-hangzhou:1:key/key-a"
+	facts := func(partition, ip string) *core.Facts {
+		return &core.Facts{Context: core.EncryptionContext{"PartitionId": partition}, SourceIP: ip}
+	}
+	if !p.AllowedWith("kms:Decrypt", facts("tenant-a-7", "10.1.2.3"), key) {
+		t.Error("tenant A's partition refused")
+	}
+	if p.AllowedWith("kms:Decrypt", facts("tenant-b-7", "10.1.2.3"), key) {
+		t.Error("tenant B's partition allowed")
+	}
+	audited := &core.Facts{Context: core.EncryptionContext{"PartitionId": "tenant-a-7", "Audited": "false"}, SourceIP: "172.16.0.1"}
+	if p.AllowedWith("kms:Decrypt", audited, key) {
+		t.Error("the conditional Deny (a YAML boolean value) was not applied")
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/signtest"
 )
 
@@ -51,7 +52,7 @@ type setup struct {
 	principals []core.Principal
 	opts       rpc.Options
 	// store replaces the bolt store in a temporary dir.
-	store core.KeyStore
+	store storetest.Store
 	// clock, when set, is the time of the service, its nonce memory and the
 	// signature checks.
 	clock core.Clock
@@ -83,7 +84,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
+		Store: st, Partitions: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
 	if err != nil {

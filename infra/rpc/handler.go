@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -93,10 +92,7 @@ type exchange struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{Exchange: h.edge.Begin(r.Context()), format: formatAsked(r.URL.RawQuery)}
-	x.Entry, x.UserAgent = "alibaba-rpc", r.UserAgent()
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		x.SourceIP = host
-	}
+	x.Entry, x.UserAgent, x.SourceIP = "alibaba-rpc", r.UserAgent(), sourceIP(r)
 	body, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
 		result, err := h.serve(w, r, x)
 		if err != nil {
@@ -150,7 +146,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	}
 	x.Params = actionParams(all)
 	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: id.Action, Params: x.Params,
-		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP})
 	x.Result = result
 	return result, err
 }

@@ -122,17 +122,22 @@ func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
-// CreateKey stores k and its first version in one transaction.
-func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
-	if err := checkVersion(k, first); err != nil {
-		return err
+// CreateKey stores k and its versions in one transaction.
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
+	versions := append([]core.KeyVersion{first}, more...)
+	for _, v := range versions {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
 			return fmt.Errorf("boltstore: key %q: %w", k.ID, core.ErrExists)
 		}
-		if err := putVersion(tx, first); err != nil {
-			return err
+		for _, v := range versions {
+			if err := putVersion(tx, v); err != nil {
+				return err
+			}
 		}
 		return putKey(tx, nil, k)
 	})
@@ -171,6 +176,40 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 			return err
 		}
 		if err := putVersion(tx, v); err != nil {
+			return err
+		}
+		return putKey(tx, &old, k)
+	})
+}
+
+// ReplaceVersion stores v over the stored version with its ID and the key's
+// new metadata in one transaction, under the same compare-and-set as
+// UpdateKey. The version keeps its place in the creation order.
+func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := casKey(tx, k)
+		if err != nil {
+			return err
+		}
+		versions := tx.Bucket(bucketVersions)
+		id := join(owner(v.KeyID), []byte(v.VersionID))
+		prev := versions.Get(id)
+		if prev == nil {
+			return fmt.Errorf("boltstore: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrNotFound)
+		}
+		stored, err := decode[core.KeyVersion](prev, "version")
+		if err != nil {
+			return err
+		}
+		v.CreatedAt = stored.CreatedAt
+		value, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("boltstore: encode version %q: %w", v.VersionID, err)
+		}
+		if err := versions.Put(id, value); err != nil {
 			return err
 		}
 		return putKey(tx, &old, k)

@@ -52,39 +52,61 @@ func isSentinel(err error) bool {
 }
 
 const keyColumns = `id, description, key_spec, key_usage, origin, protection_level, creator, state,
-	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision`
+	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision,
+	tags, deletion_protection, deletion_protection_description, material_expire_at`
 
-// keySet assigns every column but id from keyArgs' $2…$15.
+// keySet assigns every column but id from keyArgs' $2…$19.
 const keySet = `description = $2, key_spec = $3, key_usage = $4, origin = $5, protection_level = $6,
 	creator = $7, state = $8, created_at = $9, delete_at = $10, primary_version_id = $11,
-	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15`
+	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15,
+	tags = $16::text::json, deletion_protection = $17, deletion_protection_description = $18,
+	material_expire_at = $19`
 
-// keyArgs are $1…$15 in keyColumns order. Zero times are stored as NULL.
+// keyValues are keyArgs' placeholders for an INSERT.
+const keyValues = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::json, $17, $18, $19`
+
+// keyArgs are $1…$19 in keyColumns order. Zero times and no tags are stored
+// as NULL.
 func keyArgs(k core.Key) []any {
+	var tags *string
+	if len(k.Tags) > 0 {
+		b, _ := json.Marshal(k.Tags) // a map of strings always encodes
+		t := string(b)
+		tags = &t
+	}
 	return []any{k.ID, k.Description, k.KeySpec, k.KeyUsage, k.Origin, k.ProtectionLevel, k.Creator, string(k.State),
 		k.CreatedAt, nullTime(k.DeleteAt), k.PrimaryVersionID, k.AutomaticRotation, int64(k.RotationInterval),
-		nullTime(k.LastRotatedAt), k.Revision}
+		nullTime(k.LastRotatedAt), k.Revision, tags, k.DeletionProtection, k.DeletionProtectionDescription,
+		nullTime(k.MaterialExpireAt)}
 }
 
 // keyRow receives one row of keyColumns.
 type keyRow struct {
-	k                     core.Key
-	state                 string
-	deleteAt, lastRotated *time.Time
-	interval              int64
+	k                                     core.Key
+	state                                 string
+	deleteAt, lastRotated, materialExpire *time.Time
+	interval                              int64
+	tags                                  *string
 }
 
 func (r *keyRow) dest() []any {
 	k := &r.k
 	return []any{&k.ID, &k.Description, &k.KeySpec, &k.KeyUsage, &k.Origin, &k.ProtectionLevel, &k.Creator, &r.state,
-		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision}
+		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision,
+		&r.tags, &k.DeletionProtection, &k.DeletionProtectionDescription, &r.materialExpire}
 }
 
-func (r *keyRow) key() core.Key {
+func (r *keyRow) key() (core.Key, error) {
 	k := r.k
 	k.State, k.RotationInterval = core.KeyState(r.state), time.Duration(r.interval)
 	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), fromNull(r.deleteAt), fromNull(r.lastRotated)
-	return k
+	k.MaterialExpireAt = fromNull(r.materialExpire)
+	if r.tags != nil {
+		if err := json.Unmarshal([]byte(*r.tags), &k.Tags); err != nil {
+			return core.Key{}, fmt.Errorf("pgstore: decode stored tags of %q: %w", k.ID, err)
+		}
+	}
+	return k, nil
 }
 
 func nullTime(t time.Time) *time.Time {
@@ -103,17 +125,48 @@ func fromNull(t *time.Time) time.Time {
 
 // CreateKey stores k and its first version in one statement, hence one
 // transaction.
-func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion) error {
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
 	if err := checkVersion(k, first); err != nil {
 		return err
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, first.Wrapped)
+	if len(more) > 0 {
+		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
+	}
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped))
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id)
+				VALUES (`+keyValues+`) RETURNING id)
 			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $16::text, $17::timestamptz, $18::bytea FROM k`, args...)
+			SELECT id, $20::text, $21::timestamptz, $22::bytea FROM k`, args...)
+		if constraint(err, codeUniqueViolation) {
+			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
+		}
+		return err
+	})
+}
+
+// createKeyVersions stores k and several versions in one transaction, in
+// order, so that they list oldest first.
+func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []core.KeyVersion) error {
+	for _, v := range versions {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
+	}
+	return s.write(ctx, "create key", func() error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (`+keyValues+`)`, keyArgs(k)...); err != nil {
+				return err
+			}
+			for _, v := range versions {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped) VALUES ($1, $2, $3, $4)`,
+					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -134,13 +187,13 @@ func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 	if err != nil {
 		return core.Key{}, err
 	}
-	return r.key(), nil
+	return r.key()
 }
 
 // UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
 func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
 	return s.cas(ctx, "update key", k, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id)
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20 RETURNING id)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1))
 }
@@ -152,11 +205,11 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 		return err
 	}
 	err := s.cas(ctx, "add version", k, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id),
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20 RETURNING id),
 		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $17::text, $18::timestamptz, $19::bytea FROM changed RETURNING 1)
+			SELECT id, $21::text, $22::timestamptz, $23::bytea FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped))
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped)))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -203,8 +256,10 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 		`SELECT count(*) FROM keys`, nil,
 		func(rows pgx.CollectableRow, total *int) (core.Key, error) {
 			var r keyRow
-			err := rows.Scan(append([]any{total}, r.dest()...)...)
-			return r.key(), err
+			if err := rows.Scan(append([]any{total}, r.dest()...)...); err != nil {
+				return core.Key{}, err
+			}
+			return r.key()
 		})
 }
 
@@ -212,8 +267,8 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped)
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -222,21 +277,68 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 	if err != nil {
 		return core.KeyVersion{}, err
 	}
+	return readVersion(v), nil
+}
+
+// readVersion normalises a version as read: UTC times, and no material as
+// nil (the column holds an empty bytea, being NOT NULL).
+func readVersion(v core.KeyVersion) core.KeyVersion {
 	v.CreatedAt = v.CreatedAt.UTC()
-	return v, nil
+	if len(v.Wrapped) == 0 {
+		v.Wrapped = nil
+	}
+	return v
+}
+
+func notNull(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// ReplaceVersion stores v over the stored version with its ID and the key's
+// new metadata in one statement, under UpdateKey's compare-and-set; the key
+// changes only if the version exists.
+func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	var changed, keyExists, versionExists bool
+	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest)
+	err := s.write(ctx, "replace version", func() error {
+		return s.pool.QueryRow(ctx, `
+			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20
+				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21) RETURNING id),
+			replaced AS (UPDATE key_versions SET wrapped = $22, digest = $23
+				WHERE key_id = (SELECT id FROM changed) AND version_id = $21 RETURNING 1)
+			SELECT EXISTS (SELECT FROM replaced), EXISTS (SELECT FROM keys WHERE id = $1),
+				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21)`, args...).Scan(&changed, &keyExists, &versionExists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case changed:
+		return nil
+	case !keyExists:
+		return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrNotFound)
+	case !versionExists:
+		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
+	default:
+		return fmt.Errorf("pgstore: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+	}
 }
 
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
 			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped)
-			v.CreatedAt = v.CreatedAt.UTC()
-			return v, err
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest)
+			return readVersion(v), err
 		})
 }
 

@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
+		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
+		{"ReplaceVersionSetsAndClearsMaterial", testReplaceVersion},
+		{"CreateKeyWithSeveralVersionsIsAllOrNothing", testCreateKeyWithVersions},
 		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
@@ -107,11 +110,18 @@ func createAlias(t *testing.T, s Store, name, keyID string) core.Alias {
 // Stores may hand times back in another location; only the instant matters.
 func normKey(k core.Key) core.Key {
 	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), k.DeleteAt.UTC(), k.LastRotatedAt.UTC()
+	k.MaterialExpireAt = k.MaterialExpireAt.UTC()
+	if len(k.Tags) == 0 {
+		k.Tags = nil
+	}
 	return k
 }
 
 func normVersion(v core.KeyVersion) core.KeyVersion {
 	v.CreatedAt = v.CreatedAt.UTC()
+	if len(v.Wrapped) == 0 {
+		v.Wrapped = nil
+	}
 	return v
 }
 
@@ -273,21 +283,25 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s Store) {
 	ctx := context.Background()
 	k, _ := create(t, s, "key-1", t0)
 	next := core.Key{
-		ID:                k.ID,
-		Description:       "changed",
-		KeySpec:           "Aliyun_AES_128",
-		KeyUsage:          "SIGN/VERIFY",
-		Origin:            "EXTERNAL",
-		ProtectionLevel:   "HSM",
-		Creator:           "someone else",
-		State:             core.KeyPendingDeletion,
-		CreatedAt:         at(1),
-		DeleteAt:          at(7 * 86400),
-		PrimaryVersionID:  "another",
-		AutomaticRotation: true,
-		RotationInterval:  30 * 24 * time.Hour,
-		LastRotatedAt:     at(2),
-		Revision:          k.Revision + 1,
+		ID:                            k.ID,
+		Description:                   "changed",
+		KeySpec:                       "Aliyun_AES_128",
+		KeyUsage:                      "SIGN/VERIFY",
+		Origin:                        "EXTERNAL",
+		ProtectionLevel:               "HSM",
+		Creator:                       "someone else",
+		State:                         core.KeyPendingDeletion,
+		CreatedAt:                     at(1),
+		DeleteAt:                      at(7 * 86400),
+		PrimaryVersionID:              "another",
+		AutomaticRotation:             true,
+		RotationInterval:              30 * 24 * time.Hour,
+		LastRotatedAt:                 at(2),
+		Tags:                          map[string]string{"team": "payments", "环境": "生产", "empty": ""},
+		DeletionProtection:            true,
+		DeletionProtectionDescription: "ledger keys stay",
+		MaterialExpireAt:              at(3),
+		Revision:                      k.Revision + 1,
 	}
 	if err := s.UpdateKey(ctx, next); err != nil {
 		t.Fatalf("UpdateKey: %v", err)
@@ -831,4 +845,97 @@ func testConcurrentAddVersion(t *testing.T, s Store) {
 	if _, err := s.GetVersion(ctx, k.ID, final.PrimaryVersionID); err != nil {
 		t.Fatalf("primary version %s: %v", final.PrimaryVersionID, err)
 	}
+}
+
+func testKeyLabelsRoundTrip(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := newKey("key-labelled", t0)
+	k.State, k.Origin = core.KeyPendingImport, "EXTERNAL"
+	k.Tags = map[string]string{"team": "payments", "cost-center": "1234", "quote\"d": "a\\b"}
+	k.DeletionProtection, k.DeletionProtectionDescription = true, "protected"
+	k.MaterialExpireAt = at(3600)
+	if err := s.CreateKey(ctx, k, newVersion(k.ID, k.PrimaryVersionID, t0)); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	wantKey(t, s, k)
+	keys, _, err := s.ListKeys(ctx, core.Page{})
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(k)) {
+		t.Fatalf("ListKeys = %+v, %v; want %+v", keys, err, k)
+	}
+	k.Tags = nil
+	k.Revision++
+	if err := s.UpdateKey(ctx, k); err != nil {
+		t.Fatalf("UpdateKey: %v", err)
+	}
+	wantKey(t, s, k)
+}
+
+func testReplaceVersion(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := newKey("key-external", t0)
+	k.Origin, k.State = "EXTERNAL", core.KeyPendingImport
+	empty := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0}
+	if err := s.CreateKey(ctx, k, empty); err != nil {
+		t.Fatalf("CreateKey without material: %v", err)
+	}
+	wantVersion(t, s, empty)
+
+	imported := newVersion(k.ID, k.PrimaryVersionID, at(5)) // CreatedAt is kept
+	imported.Digest = []byte("digest-of-the-material-000000000")
+	next := k
+	next.State, next.Revision, next.MaterialExpireAt = core.KeyEnabled, k.Revision+1, at(3600)
+	stale := next
+	stale.Revision = k.Revision + 5
+	wantErr(t, "ReplaceVersion at a stale revision", s.ReplaceVersion(ctx, stale, imported), core.ErrConflict)
+	missing := imported
+	missing.VersionID = "no-such-version"
+	wantErr(t, "ReplaceVersion of a missing version", s.ReplaceVersion(ctx, next, missing), core.ErrNotFound)
+	gone := next
+	gone.ID, imported.KeyID = "key-gone", "key-gone"
+	wantErr(t, "ReplaceVersion of a missing key", s.ReplaceVersion(ctx, gone, imported), core.ErrNotFound)
+	imported.KeyID = k.ID
+	wantKey(t, s, k)
+	wantVersion(t, s, empty)
+
+	if err := s.ReplaceVersion(ctx, next, imported); err != nil {
+		t.Fatalf("ReplaceVersion: %v", err)
+	}
+	wantKey(t, s, next)
+	imported.CreatedAt = t0
+	wantVersion(t, s, imported)
+	wantVersionIDs(t, s, k.ID, k.PrimaryVersionID)
+
+	deleted := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0, Digest: imported.Digest}
+	again := next
+	again.State, again.Revision, again.MaterialExpireAt = core.KeyPendingImport, next.Revision+1, time.Time{}
+	if err := s.ReplaceVersion(ctx, again, deleted); err != nil {
+		t.Fatalf("ReplaceVersion clearing the material: %v", err)
+	}
+	wantKey(t, s, again)
+	wantVersion(t, s, deleted)
+}
+
+func testCreateKeyWithVersions(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := newKey("key-many", t0)
+	v1, v2, v3 := newVersion(k.ID, "v1", t0), newVersion(k.ID, "v2", t0), newVersion(k.ID, "v3", t0)
+	k.PrimaryVersionID = "v3"
+	if err := s.CreateKey(ctx, k, v1, v2, v3); err != nil {
+		t.Fatalf("CreateKey with three versions: %v", err)
+	}
+	wantKey(t, s, k)
+	for _, v := range []core.KeyVersion{v1, v2, v3} {
+		wantVersion(t, s, v)
+	}
+	wantVersionIDs(t, s, k.ID, "v1", "v2", "v3")
+
+	// A taken ID, or a duplicate among the versions, writes nothing.
+	other := newKey("key-many", t0)
+	wantErr(t, "CreateKey of a taken ID", s.CreateKey(ctx, other, newVersion(k.ID, "w1", t0), newVersion(k.ID, "w2", t0)), core.ErrExists)
+	wantVersionIDs(t, s, k.ID, "v1", "v2", "v3")
+	dup := newKey("key-dup", t0)
+	if err := s.CreateKey(ctx, dup, newVersion(dup.ID, "d1", t0), newVersion(dup.ID, "d1", t0)); err == nil {
+		t.Fatal("CreateKey with a version ID twice succeeded")
+	}
+	wantErr(t, "GetKey after a refused CreateKey", func() error { _, err := s.GetKey(ctx, dup.ID); return err }(), core.ErrNotFound)
 }

@@ -1,0 +1,270 @@
+package core
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Condition is one test of a statement's Condition block: Operator applied to
+// the request's value(s) of Key against Values. Within a statement every
+// condition must hold; within a condition one matching value suffices (for the
+// negated operators: no value may match).
+//
+// Operators: StringEquals, StringNotEquals, StringLike, StringNotLike, Bool,
+// IpAddress, NotIpAddress; the String ones also as ForAllValues:… and
+// ForAnyValue:… for multi-valued keys. Keys: kms:EncryptionContext:<name>,
+// kms:EncryptionContextKeys (multi-valued), kms:tag/<name> and acs:SourceIp.
+type Condition struct {
+	Operator string
+	Key      string
+	Values   []string
+}
+
+// Facts are what a request tells conditions: its encryption context, the tags
+// of the key it uses and the caller's IP address ("" when the request came
+// another way than HTTP, such as a direct function invocation).
+type Facts struct {
+	Context  EncryptionContext
+	Tags     map[string]string
+	SourceIP string
+}
+
+type opKind uint8
+
+const (
+	opStringEquals opKind = iota
+	opStringLike
+	opBool
+	opIP
+)
+
+type setKind uint8
+
+const (
+	single setKind = iota
+	forAll
+	forAny
+)
+
+type keyKind uint8
+
+const (
+	keyContext keyKind = iota
+	keyContextKeys
+	keyTag
+	keySourceIP
+)
+
+// condition is a Condition compiled: operator and key resolved once.
+type condition struct {
+	op     opKind
+	negate bool
+	set    setKind
+	key    keyKind
+	name   string // the context key or tag name
+	values []string
+	nets   []netip.Prefix
+}
+
+// compileCondition checks a condition and compiles it. An operator or key it
+// does not know is an error: ignoring a condition would widen an Allow.
+func compileCondition(c Condition) (condition, error) {
+	var cc condition
+	op := c.Operator
+	if rest, ok := strings.CutPrefix(op, "ForAllValues:"); ok {
+		cc.set, op = forAll, rest
+	} else if rest, ok := strings.CutPrefix(op, "ForAnyValue:"); ok {
+		cc.set, op = forAny, rest
+	}
+	switch op {
+	case "StringEquals":
+		cc.op = opStringEquals
+	case "StringNotEquals":
+		cc.op, cc.negate = opStringEquals, true
+	case "StringLike":
+		cc.op = opStringLike
+	case "StringNotLike":
+		cc.op, cc.negate = opStringLike, true
+	case "Bool":
+		cc.op = opBool
+	case "IpAddress":
+		cc.op = opIP
+	case "NotIpAddress":
+		cc.op, cc.negate = opIP, true
+	default:
+		return condition{}, fmt.Errorf("condition operator %q is not supported", c.Operator)
+	}
+	lk := strings.ToLower(c.Key)
+	switch {
+	case strings.HasPrefix(lk, "kms:encryptioncontext:") && len(c.Key) > len("kms:EncryptionContext:"):
+		cc.key, cc.name = keyContext, c.Key[len("kms:EncryptionContext:"):]
+	case lk == "kms:encryptioncontextkeys":
+		cc.key = keyContextKeys
+	case strings.HasPrefix(lk, "kms:tag/") && len(c.Key) > len("kms:tag/"):
+		cc.key, cc.name = keyTag, c.Key[len("kms:tag/"):]
+	case lk == "acs:sourceip":
+		cc.key = keySourceIP
+	default:
+		return condition{}, fmt.Errorf("condition key %q is not supported", c.Key)
+	}
+	multi := cc.key == keyContextKeys
+	switch {
+	case multi && cc.set == single:
+		return condition{}, fmt.Errorf("condition key %q has many values: use ForAllValues:%s or ForAnyValue:%s", c.Key, op, op)
+	case !multi && cc.set != single:
+		return condition{}, fmt.Errorf("condition key %q has one value: %s applies only to multi-valued keys", c.Key, c.Operator)
+	case (cc.op == opIP) != (cc.key == keySourceIP):
+		return condition{}, fmt.Errorf("%s does not apply to condition key %q", op, c.Key)
+	case len(c.Values) == 0:
+		return condition{}, fmt.Errorf("condition %s on %q has no values", c.Operator, c.Key)
+	}
+	cc.values = c.Values
+	for _, v := range c.Values {
+		switch cc.op {
+		case opBool:
+			if v != "true" && v != "false" {
+				return condition{}, fmt.Errorf("Bool condition on %q: value %q is not true or false", c.Key, v)
+			}
+		case opIP:
+			p, err := parsePrefix(v)
+			if err != nil {
+				return condition{}, fmt.Errorf("%s condition: %q is not an IP address or CIDR block", op, v)
+			}
+			cc.nets = append(cc.nets, p)
+		}
+	}
+	return cc, nil
+}
+
+func parsePrefix(v string) (netip.Prefix, error) {
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// verdict is what a condition says: it holds, it does not, or it cannot be
+// told (the fact it needs is unknown to this request).
+type verdict uint8
+
+const (
+	holds verdict = iota
+	fails
+	unknown
+)
+
+// eval tests the condition against f. A missing single value is an empty set:
+// the positive operators fail on it and the negated ones hold, ForAllValues
+// holds and ForAnyValue fails, as RAM and IAM evaluate them. The source IP is
+// the exception: a request with none (a direct invocation) cannot be told, so
+// an Allow that needs it does not apply and a Deny that names it does.
+func (cc *condition) eval(f *Facts) verdict {
+	if f == nil {
+		return unknown
+	}
+	// A single value sits in one, so that the common case allocates nothing.
+	var one [1]string
+	var vals []string
+	switch cc.key {
+	case keyContext:
+		if v, ok := f.Context[cc.name]; ok {
+			one[0] = v
+			vals = one[:]
+		}
+	case keyContextKeys:
+		vals = make([]string, 0, len(f.Context))
+		for k := range f.Context {
+			vals = append(vals, k)
+		}
+	case keyTag:
+		if v, ok := f.Tags[cc.name]; ok {
+			one[0] = v
+			vals = one[:]
+		}
+	case keySourceIP:
+		if _, err := netip.ParseAddr(f.SourceIP); err != nil {
+			return unknown
+		}
+		one[0] = f.SourceIP
+		vals = one[:]
+	}
+	var ok bool
+	switch cc.set {
+	case forAll:
+		ok = true
+		for _, v := range vals {
+			if !cc.test(v) {
+				ok = false
+				break
+			}
+		}
+	case forAny:
+		for _, v := range vals {
+			if cc.test(v) {
+				ok = true
+				break
+			}
+		}
+	default:
+		ok = len(vals) == 0 && cc.negate || len(vals) == 1 && cc.test(vals[0])
+	}
+	if ok {
+		return holds
+	}
+	return fails
+}
+
+// test applies the operator to one request value: for a negated operator,
+// true when no condition value matches.
+func (cc *condition) test(v string) bool {
+	match := false
+	switch cc.op {
+	case opStringEquals:
+		for _, w := range cc.values {
+			if v == w {
+				match = true
+				break
+			}
+		}
+	case opStringLike:
+		match = matchAny(cc.values, v, false)
+	case opBool:
+		for _, w := range cc.values {
+			if strings.EqualFold(v, w) {
+				match = true
+				break
+			}
+		}
+	case opIP:
+		a, _ := netip.ParseAddr(v) // eval parsed it already
+		a = a.Unmap()
+		for _, n := range cc.nets {
+			if n.Contains(a) {
+				match = true
+				break
+			}
+		}
+	}
+	return match != cc.negate
+}
+
+// evalAll combines a statement's conditions: all must hold; an unknown one
+// makes the whole unknown unless another fails.
+func evalAll(cs []condition, f *Facts) verdict {
+	out := holds
+	for i := range cs {
+		switch cs[i].eval(f) {
+		case fails:
+			return fails
+		case unknown:
+			out = unknown
+		}
+	}
+	return out
+}

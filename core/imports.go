@@ -1,0 +1,309 @@
+package core
+
+import (
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Bringing your own key material: a key created with Origin EXTERNAL has one
+// version and no material until ImportKeyMaterial puts material into it,
+// wrapped by an RSA key that GetParametersForImport makes.
+
+// OriginExternal is the Origin of a key whose material the caller imports.
+const OriginExternal = "EXTERNAL"
+
+// ImportTokenTTL is how long an import token and its wrapping key are valid.
+const ImportTokenTTL = 24 * time.Hour
+
+// ImportParameters is the result of GetParametersForImport: the public half of
+// a fresh RSA wrapping key and the import token that carries its private half,
+// sealed under a key derived from the root key.
+type ImportParameters struct {
+	KeyID string
+	// PublicKey is the wrapping key's SubjectPublicKeyInfo, DER.
+	PublicKey []byte
+	Token     string
+	ExpiresAt time.Time
+}
+
+// Wrapping algorithms, in the token as one byte.
+var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"}
+
+// Purposes of the keys derived for import.
+const (
+	importTokenPurpose    = "kmsless/v1/import-token"
+	materialDigestPurpose = "kmsless/v1/material-digest"
+)
+
+// sealToken seals an import token: expiry (unix seconds), algorithm and the
+// PKCS #1 private key, under a root-derived key with the key ID as AAD, so a
+// token opens only for its key, and only in this service. The private key
+// leaves the service only so sealed, and is useless once the token expires.
+func (s *Service) sealToken(keyID string, alg byte, expires time.Time, priv *rsa.PrivateKey) (string, error) {
+	der := x509.MarshalPKCS1PrivateKey(priv)
+	defer clear(der)
+	plain := make([]byte, 0, 9+len(der))
+	plain = binary.BigEndian.AppendUint64(plain, uint64(expires.Unix()))
+	plain = append(plain, alg)
+	plain = append(plain, der...)
+	defer clear(plain)
+	key := s.root.DeriveKey(importTokenPurpose)
+	defer clear(key)
+	aead, err := newAEAD(key)
+	if err != nil {
+		return "", err
+	}
+	out := make([]byte, nonceSize, nonceSize+len(plain)+tagSize)
+	if _, err := io.ReadFull(s.rand, out); err != nil {
+		return "", err
+	}
+	out = aead.Seal(out, out[:nonceSize], plain, []byte(importTokenPurpose+"\x00"+keyID))
+	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// openToken opens an import token for keyID and checks its expiry.
+func (s *Service) openToken(keyID, token string) (byte, *rsa.PrivateKey, error) {
+	invalid := Errorf(CodeInvalidImportToken, "The ImportToken is not one this service issued for key %q.", keyID)
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil || len(raw) < nonceSize+tagSize+9 {
+		return 0, nil, invalid
+	}
+	key := s.root.DeriveKey(importTokenPurpose)
+	defer clear(key)
+	aead, err := newAEAD(key)
+	if err != nil {
+		return 0, nil, internal("import token key: %w", err)
+	}
+	plain, err := aead.Open(nil, raw[:nonceSize], raw[nonceSize:], []byte(importTokenPurpose+"\x00"+keyID))
+	if err != nil {
+		return 0, nil, invalid
+	}
+	defer clear(plain)
+	expires := time.Unix(int64(binary.BigEndian.Uint64(plain)), 0)
+	if !s.clock.Now().Before(expires) {
+		return 0, nil, Errorf(CodeExpiredImportToken, "The ImportToken expired at %s; call GetParametersForImport again.", expires.UTC().Format(time.RFC3339))
+	}
+	priv, err := x509.ParsePKCS1PrivateKey(plain[9:])
+	if err != nil {
+		return 0, nil, internal("import token: %w", err)
+	}
+	return plain[8], priv, nil
+}
+
+// materialDigest identifies material for a key version without revealing it.
+func (s *Service) materialDigest(keyID, versionID string, material []byte) []byte {
+	key := s.root.DeriveKey(materialDigestPurpose)
+	defer clear(key)
+	m := hmac.New(sha256.New, key)
+	m.Write(versionAAD(keyID, versionID))
+	m.Write(material)
+	return m.Sum(nil)
+}
+
+// externalKey resolves KeyId to an EXTERNAL key.
+func (c *call) externalKey() (Key, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return Key{}, err
+	}
+	if t.key.Origin != OriginExternal {
+		return Key{}, Errorf(CodeUnsupportedOrigin, "The key %q was not created with Origin EXTERNAL; its material cannot be imported or deleted.", t.key.ID)
+	}
+	return t.key, nil
+}
+
+func (c *call) getParametersForImport() (any, error) {
+	alg, err := c.required("WrappingAlgorithm")
+	if err != nil {
+		return nil, err
+	}
+	code := -1
+	for i, a := range wrappingAlgorithms {
+		if a == alg {
+			code = i
+		}
+	}
+	if code < 0 {
+		return nil, invalidParam("WrappingAlgorithm", "it must be one of %v", wrappingAlgorithms)
+	}
+	spec, err := c.required("WrappingKeySpec")
+	if err != nil {
+		return nil, err
+	}
+	if spec != "RSA_2048" {
+		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048")
+	}
+	k, err := c.externalKey()
+	if err != nil {
+		return nil, err
+	}
+	priv, err := rsa.GenerateKey(c.s.rand, 2048)
+	if err != nil {
+		return nil, internal("wrapping key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		return nil, internal("wrapping key: %w", err)
+	}
+	expires := c.s.clock.Now().UTC().Truncate(time.Second).Add(ImportTokenTTL)
+	token, err := c.s.sealToken(k.ID, byte(code), expires, priv)
+	if err != nil {
+		return nil, internal("import token: %w", err)
+	}
+	return ImportParameters{KeyID: k.ID, PublicKey: pub, Token: token, ExpiresAt: expires}, nil
+}
+
+func (c *call) importKeyMaterial() (any, error) {
+	token, err := c.required("ImportToken")
+	if err != nil {
+		return nil, err
+	}
+	text, err := c.required("EncryptedKeyMaterial")
+	if err != nil {
+		return nil, err
+	}
+	var expireAt time.Time
+	if v := c.str("KeyMaterialExpireUnix"); v != "" && v != "0" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, invalidParam("KeyMaterialExpireUnix", "it must be a Unix time in seconds, or 0 for never")
+		}
+		expireAt = time.Unix(n, 0).UTC()
+		if !expireAt.After(c.s.clock.Now()) {
+			return nil, invalidParam("KeyMaterialExpireUnix", "it is not in the future")
+		}
+	}
+	c.changes = true
+	k, err := c.externalKey()
+	if err != nil {
+		return nil, err
+	}
+	if k.State == KeyPendingDeletion {
+		return nil, Errorf(CodeStateModifiedFailed, "The key %q is pending deletion; its material cannot be imported.", k.ID)
+	}
+	alg, priv, err := c.s.openToken(k.ID, token)
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial is not valid base64.")
+	}
+	material, err := unwrapMaterial(alg, priv, wrapped)
+	defer clear(material)
+	if err != nil || len(material) != KeyMaterialSize {
+		// One answer for every failure: which step failed would be an
+		// oracle on the wrapping.
+		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", KeyMaterialSize)
+	}
+	s := c.s
+	digest := s.materialDigest(k.ID, k.PrimaryVersionID, material)
+	for range 8 {
+		cur, err := s.store.GetKey(c.ctx, k.ID)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		v, err := s.store.GetVersion(c.ctx, k.ID, cur.PrimaryVersionID)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		if v.Digest != nil && !hmac.Equal(v.Digest, digest) {
+			return nil, Errorf(CodeInvalidKeyMaterial, "The key %q had other material imported before; only that material may be imported again.", k.ID)
+		}
+		w, err := s.root.wrap(s.rand, k.ID, v.VersionID, material)
+		if err != nil {
+			return nil, internal("wrap imported material: %w", err)
+		}
+		v.Wrapped, v.Digest = w, digest
+		next := cur
+		if next.State == KeyPendingImport {
+			next.State = KeyEnabled
+		}
+		next.MaterialExpireAt = expireAt
+		next.Revision++
+		err = s.store.ReplaceVersion(c.ctx, next, v)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		s.cache.InvalidateKey(c.ctx, k.ID)
+		return nil, nil
+	}
+	return nil, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
+}
+
+// unwrapMaterial decrypts wrapped with the token's algorithm.
+func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped []byte) ([]byte, error) {
+	switch alg {
+	case 0:
+		return rsa.DecryptOAEP(sha256.New(), nil, priv, wrapped, nil)
+	case 1:
+		return rsa.DecryptOAEP(sha1.New(), nil, priv, wrapped, nil)
+	case 2:
+		return rsa.DecryptPKCS1v15(nil, priv, wrapped)
+	}
+	return nil, errors.New("unknown wrapping algorithm")
+}
+
+func (c *call) deleteKeyMaterial() (any, error) {
+	c.changes = true
+	k, err := c.externalKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.s.clearMaterial(c, k.ID); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// clearMaterial deletes an EXTERNAL key's material, keeping its digest, and
+// returns the key to PendingImport (a key pending deletion stays so).
+func (s *Service) clearMaterial(c *call, id string) error {
+	for range 8 {
+		cur, err := s.store.GetKey(c.ctx, id)
+		if err != nil {
+			return storeErr(err)
+		}
+		v, err := s.store.GetVersion(c.ctx, id, cur.PrimaryVersionID)
+		if err != nil {
+			return storeErr(err)
+		}
+		clear(v.Wrapped)
+		v.Wrapped = nil
+		next := cur
+		next.MaterialExpireAt = time.Time{}
+		if next.State != KeyPendingDeletion {
+			next.State = KeyPendingImport
+		}
+		next.Revision++
+		err = s.store.ReplaceVersion(c.ctx, next, v)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return storeErr(err)
+		}
+		s.cache.InvalidateKey(c.ctx, id)
+		s.ring.drop(ringID{id, v.VersionID})
+		return nil
+	}
+	return Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+}
+
+// materialExpired reports whether an EXTERNAL key's imported material has
+// expired: the key is then PendingImport to every caller.
+func (s *Service) materialExpired(k Key) bool {
+	return k.Origin == OriginExternal && !k.MaterialExpireAt.IsZero() && !s.clock.Now().Before(k.MaterialExpireAt)
+}

@@ -1,0 +1,81 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+func material(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+func TestSeedRefusesMalformedKeysBeforeAnyWrite(t *testing.T) {
+	many := map[string]string{}
+	for i := range core.MaxTags + 1 {
+		many[fmt.Sprint("t", i)] = "v"
+	}
+	good := core.SeedKey{ID: "key-good"}
+	cases := map[string][]core.SeedKey{
+		"bad key ID":          {good, {ID: "key/with/slash"}},
+		"short material":      {good, {ID: "key-b", Versions: []core.SeedVersion{{Material: []byte("short")}}}},
+		"unknown state":       {good, {ID: "key-b", State: core.KeyPendingDeletion}},
+		"too many tags":       {good, {ID: "key-b", Tags: many}},
+		"reserved tag prefix": {good, {ID: "key-b", Tags: map[string]string{"acs:owner": "x"}}},
+		"bad interval":        {good, {ID: "key-b", RotationInterval: "1d"}},
+		"bad alias":           {good, {ID: "key-b", Aliases: []string{"orders"}}},
+		"duplicate key":       {good, good},
+		"alias given twice":   {{ID: "key-a", Aliases: []string{"alias/x"}}, {ID: "key-b", Aliases: []string{"alias/x"}}},
+		"duplicate version":   {{ID: "key-a", Versions: []core.SeedVersion{{ID: "v", Material: material(1)}, {ID: "v", Material: material(2)}}}},
+	}
+	for name, keys := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newSvcFixture(t)
+			if _, err := f.svc.Seed(context.Background(), keys); err == nil {
+				t.Fatal("accepted")
+			}
+			if n := f.store.writes.Load(); n != 0 {
+				t.Errorf("%d writes before the refusal", n)
+			}
+		})
+	}
+}
+
+func TestSeedComparesMaterialWithoutKeepingIt(t *testing.T) {
+	f := newSvcFixture(t)
+	ctx := context.Background()
+	m := material(9)
+	res, err := f.svc.Seed(ctx, []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: m}}}})
+	if err != nil || res.Created != 1 || res.Aliases != 1 {
+		t.Fatalf("Seed = %+v, %v", res, err)
+	}
+	if !bytes.Equal(m, make([]byte, 32)) {
+		t.Error("Seed left the material it was given in memory")
+	}
+	writes := f.store.writes.Load()
+	res, err = f.svc.Seed(ctx, []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(9)}}}})
+	if err != nil || res.Existing != 1 || res.Created != 0 || res.Aliases != 0 {
+		t.Fatalf("second Seed = %+v, %v", res, err)
+	}
+	_, err = f.svc.Seed(ctx, []core.SeedKey{{ID: "key-a", Versions: []core.SeedVersion{{Material: material(8)}}}})
+	var conflict *core.SeedConflict
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "other material") {
+		t.Fatalf("other material: %v", err)
+	}
+	if n := f.store.writes.Load(); n != writes {
+		t.Errorf("a restart and a conflict wrote %d times", n-writes)
+	}
+	// Under another root key the stored material cannot be compared at all.
+	other := bytes.Repeat([]byte{5}, 32)
+	f.restart(other)
+	_, err = f.svc.Seed(ctx, []core.SeedKey{{ID: "key-a", Versions: []core.SeedVersion{{Material: material(9)}}}})
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "root key") {
+		t.Fatalf("another root key: %v", err)
+	}
+	if n := f.store.writes.Load(); n != 0 {
+		t.Errorf("the refused seed wrote %d times", n)
+	}
+}

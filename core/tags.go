@@ -1,0 +1,354 @@
+package core
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Alibaba Cloud KMS's limits on tags.
+const (
+	// MaxTags is the most tags one key carries.
+	MaxTags = 20
+	// MaxTagLen is the longest tag key or value, in characters.
+	MaxTagLen = 128
+)
+
+// checkTag checks one tag against Alibaba's rules: a key of 1 to 128
+// characters that does not start with "aliyun" or "acs:", a value of at most
+// 128, both of letters, digits and / \ _ - . + = : @ (and, in values, spaces).
+func checkTag(param, key, value string) error {
+	if key == "" || utf8.RuneCountInString(key) > MaxTagLen {
+		return invalidParam(param, "a tag key must be 1 to %d characters", MaxTagLen)
+	}
+	if utf8.RuneCountInString(value) > MaxTagLen {
+		return invalidParam(param, "the value of tag %q is longer than %d characters", key, MaxTagLen)
+	}
+	if l := strings.ToLower(key); strings.HasPrefix(l, "aliyun") || strings.HasPrefix(l, "acs:") {
+		return invalidParam(param, "the tag key %q starts with a reserved prefix (aliyun, acs:)", key)
+	}
+	if !tagText(key, false) || !tagText(value, true) {
+		return invalidParam(param, "tag %q may contain only letters, digits and / \\ _ - . + = : @", key)
+	}
+	return nil
+}
+
+func tagText(s string, spaces bool) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r), unicode.IsDigit(r), strings.ContainsRune(`/\_-.+=:@`, r), spaces && r == ' ':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkTags checks a key's whole set of tags.
+func checkTags(param string, tags map[string]string) error {
+	if len(tags) > MaxTags {
+		return invalidParam(param, "a key carries at most %d tags", MaxTags)
+	}
+	for k, v := range tags {
+		if err := checkTag(param, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeyTags is the result of ListResourceTags: one key's tags.
+type KeyTags struct {
+	KeyID string
+	Tags  map[string]string
+}
+
+// TaggedResource is one tag of one resource, an item of ListTagResources.
+type TaggedResource struct {
+	ResourceID, Key, Value string
+}
+
+// TagListing is the result of ListTagResources.
+type TagListing []TaggedResource
+
+// Regions is the result of DescribeRegions: the regions this service answers
+// for (its one region).
+type Regions []string
+
+// tagList reads a JSON list of {"TagKey":…,"TagValue":…}, as CreateKey and
+// TagResource take their Tags; empty means none.
+func (c *call) tagList(param string) (map[string]string, error) {
+	text := c.str(param)
+	if text == "" {
+		return nil, nil
+	}
+	var list []struct {
+		TagKey   *string `json:"TagKey"`
+		TagValue *string `json:"TagValue"`
+	}
+	if err := json.Unmarshal([]byte(text), &list); err != nil {
+		return nil, invalidParam(param, `it must be a JSON list like [{"TagKey":"k","TagValue":"v"}]`)
+	}
+	tags := make(map[string]string, len(list))
+	for _, t := range list {
+		if t.TagKey == nil {
+			return nil, invalidParam(param, "every tag needs a TagKey")
+		}
+		v := ""
+		if t.TagValue != nil {
+			v = *t.TagValue
+		}
+		if _, dup := tags[*t.TagKey]; dup {
+			return nil, invalidParam(param, "the tag key %q appears twice", *t.TagKey)
+		}
+		tags[*t.TagKey] = v
+	}
+	return tags, checkTags(param, tags)
+}
+
+// maxIndexed bounds the items of a repeated parameter (Name.1, Name.2, …).
+const maxIndexed = 50
+
+// indexed reads a repeated parameter: prefix.1, prefix.2, … up to the first
+// missing one, at most maxIndexed.
+func (c *call) indexed(prefix, suffix string) ([]string, error) {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := c.p[prefix+"."+strconv.Itoa(i)+suffix]
+		if !ok {
+			break
+		}
+		if i > maxIndexed {
+			return nil, invalidParam(prefix, "it takes at most %d items", maxIndexed)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// indexedTags reads Tag.N.Key and Tag.N.Value.
+func (c *call) indexedTags() (map[string]string, error) {
+	keys, err := c.indexed("Tag", ".Key")
+	if err != nil {
+		return nil, err
+	}
+	tags := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if _, dup := tags[k]; dup {
+			return nil, invalidParam("Tag", "the tag key %q appears twice", k)
+		}
+		tags[k] = c.p["Tag."+strconv.Itoa(i+1)+".Value"]
+	}
+	return tags, nil
+}
+
+// keyResources reads ResourceType (key) and ResourceId.N and resolves every
+// key, authorizing the action on each, before anything changes.
+func (c *call) keyResources() ([]Key, error) {
+	if rt := c.str("ResourceType"); rt != "" && rt != "key" {
+		return nil, invalidParam("ResourceType", "this service has only keys")
+	}
+	ids, err := c.indexed("ResourceId", "")
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, missingParam("ResourceId.1")
+	}
+	keys := make([]Key, 0, len(ids))
+	for _, id := range ids {
+		ref, err := c.parseRefValue("ResourceId", id)
+		if err != nil {
+			return nil, err
+		}
+		t, err := c.resolveRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, t.key)
+	}
+	return keys, nil
+}
+
+// retag applies fn to the tags of each key, keeping each within the limits.
+func (c *call) retag(keys []Key, fn func(map[string]string)) error {
+	for _, k := range keys {
+		_, err := c.s.mutate(c.ctx, k.ID, func(k *Key) error {
+			tags := make(map[string]string, len(k.Tags))
+			maps.Copy(tags, k.Tags)
+			fn(tags)
+			if maps.Equal(tags, k.Tags) {
+				return errUnchanged
+			}
+			if len(tags) > MaxTags {
+				return invalidParam("Tag", "the key %q would carry more than %d tags", k.ID, MaxTags)
+			}
+			if len(tags) == 0 {
+				tags = nil
+			}
+			k.Tags = tags
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *call) tagResource() (any, error) {
+	tags, err := c.tagList("Tags")
+	if err != nil {
+		return nil, err
+	}
+	if len(tags) == 0 {
+		return nil, missingParam("Tags")
+	}
+	c.changes = true
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.retag([]Key{t.key}, func(m map[string]string) { maps.Copy(m, tags) })
+}
+
+func (c *call) tagResources() (any, error) {
+	tags, err := c.indexedTags()
+	if err != nil {
+		return nil, err
+	}
+	if len(tags) == 0 {
+		return nil, missingParam("Tag.1.Key")
+	}
+	if err := checkTags("Tag", tags); err != nil {
+		return nil, err
+	}
+	c.changes = true
+	keys, err := c.keyResources()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.retag(keys, func(m map[string]string) { maps.Copy(m, tags) })
+}
+
+func (c *call) untagResource() (any, error) {
+	text, err := c.required("TagKeys")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(text), &names); err != nil || len(names) == 0 {
+		return nil, invalidParam("TagKeys", `it must be a JSON list of tag keys like ["k1","k2"]`)
+	}
+	c.changes = true
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.retag([]Key{t.key}, func(m map[string]string) {
+		for _, n := range names {
+			delete(m, n)
+		}
+	})
+}
+
+func (c *call) untagResources() (any, error) {
+	names, err := c.indexed("TagKey", "")
+	if err != nil {
+		return nil, err
+	}
+	all, err := c.bool("All", false)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 && !all {
+		return nil, missingParam("TagKey.1")
+	}
+	c.changes = true
+	keys, err := c.keyResources()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.retag(keys, func(m map[string]string) {
+		if all {
+			clear(m)
+		}
+		for _, n := range names {
+			delete(m, n)
+		}
+	})
+}
+
+func (c *call) listResourceTags() (any, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	return KeyTags{KeyID: t.key.ID, Tags: t.key.Tags}, nil
+}
+
+func (c *call) listTagResources() (any, error) {
+	filter, err := c.indexedTags()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := c.keyResources()
+	if err != nil {
+		return nil, err
+	}
+	var out TagListing
+	for _, k := range keys {
+		for _, name := range slices.Sorted(maps.Keys(k.Tags)) {
+			if want, ok := filter[name]; len(filter) > 0 && (!ok || want != "" && want != k.Tags[name]) {
+				continue
+			}
+			out = append(out, TaggedResource{ResourceID: k.ID, Key: name, Value: k.Tags[name]})
+		}
+	}
+	return out, nil
+}
+
+func (c *call) describeRegions() (any, error) {
+	if err := c.authorize(); err != nil {
+		return nil, err
+	}
+	return Regions{c.s.region}, nil
+}
+
+func (c *call) setDeletionProtection() (any, error) {
+	on, err := c.bool("EnableDeletionProtection", false)
+	if err != nil {
+		return nil, err
+	}
+	if c.str("EnableDeletionProtection") == "" {
+		return nil, missingParam("EnableDeletionProtection")
+	}
+	desc := c.str("DeletionProtectionDescription")
+	if utf8.RuneCountInString(desc) > 8192 {
+		return nil, invalidParam("DeletionProtectionDescription", "it is longer than 8192 characters")
+	}
+	param := "KeyId"
+	if c.str("ProtectedResourceArn") != "" {
+		param = "ProtectedResourceArn"
+	}
+	c.changes = true
+	t, err := c.resolve(param)
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.s.mutate(c.ctx, t.key.ID, func(k *Key) error {
+		if k.State == KeyPendingDeletion {
+			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
+		k.DeletionProtection, k.DeletionProtectionDescription = on, ""
+		if on {
+			k.DeletionProtectionDescription = desc
+		}
+		return nil
+	})
+	return nil, err
+}
