@@ -68,7 +68,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextScoped(b *testing.B) {
 // machine: on a shared machine a floor measured once, before or after, can be
 // off by a factor of two.
 func benchDataKey(b *testing.B, policy *core.Policy) {
-	svc, _ := boltService(b, core.Config{
+	svc, _ := memService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),
 		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
 	})
