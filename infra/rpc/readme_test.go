@@ -1,8 +1,6 @@
 package rpc_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,21 +37,26 @@ func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
 		}
 		code = strings.Replace(code, r[0], r[1], 1)
 	}
-	// The program must sit inside the module to build with its pinned SDK;
-	// .tools is ignored by git.
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	dir := filepath.Join(root, ".tools", "readme-example-"+hex.EncodeToString(b[:]))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The program builds in a module of its own, outside the source tree, that
+	// pins the same SDK versions as this one: a copy of go.mod and go.sum
+	// under another module path.
+	dir := t.TempDir()
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, []byte(code), 0o644); err != nil {
+	mod = regexp.MustCompile(`(?m)^module .*$`).ReplaceAll(mod, []byte("module readmeexample"))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "run", main)
-	cmd.Dir = root
+	for name, b := range map[string][]byte{"go.mod": mod, "go.sum": sum, "main.go": []byte(code)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the README example failed: %v\n%s", err, out)
