@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/invoke.sh FUNCTION EVENT_FILE [lambda|fc]
 # Builds the function for this machine and runs it under aws-lambda-rie (the
-# pinned version, go-installed into .tools/bin on first use) or, with fc, the
+# pinned version, go-installed into the user cache on first use) or, with fc, the
 # project's Function Compute emulator; invokes it with the event and prints the
 # response. HTTP trigger events are re-signed by the .kmsless/invoke workspace's
 # principal.

@@ -87,7 +87,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("100 partitions through SQS on Lambda", func(t *testing.T) {
-		rie := findRIE(t, s.root)
+		rie := findRIE(t)
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "provision-partitions"), env)
 		})
@@ -207,7 +207,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	}
 
 	t.Run("get-partition-data-key invoked directly", func(t *testing.T) {
-		rie := findRIE(t, s.root)
+		rie := findRIE(t)
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "get-partition-data-key"), env)
 		})
@@ -578,33 +578,11 @@ var (
 	rieErr  error
 )
 
-// findRIE finds aws-lambda-rie where make installs it or on PATH, or installs
-// the pinned version for this test run; the test is skipped only when neither
-// works.
-func findRIE(t *testing.T, root string) string {
+// findRIE finds aws-lambda-rie in the user cache or on PATH, or installs the
+// pinned version there; the test is skipped only when neither works.
+func findRIE(t *testing.T) string {
 	t.Helper()
-	rieOnce.Do(func() {
-		if p := filepath.Join(root, ".tools", "bin", "aws-lambda-rie"); fileExists(p) {
-			riePath = p
-			return
-		}
-		if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-			riePath = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "seed-rie")
-		if err != nil {
-			rieErr = err
-			return
-		}
-		cmd := exec.Command("go", "install", emulate.RIEPackage)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			rieErr = fmt.Errorf("go install %s: %v\n%s", emulate.RIEPackage, err, out)
-			return
-		}
-		riePath = filepath.Join(dir, "aws-lambda-rie")
-	})
+	rieOnce.Do(func() { riePath, rieErr = emulate.FindRIE(context.Background()) })
 	if riePath == "" {
 		t.Skipf("aws-lambda-rie is not installed and could not be: %v", rieErr)
 	}

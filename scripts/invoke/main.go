@@ -70,7 +70,7 @@ func run(fn, eventFile, plat, dir string, resign, verbose bool) error {
 	var r emulate.Runner
 	switch plat {
 	case "lambda":
-		rie, err := emulate.FindRIE(ctx, root)
+		rie, err := emulate.FindRIE(ctx)
 		if err != nil {
 			return err
 		}

@@ -83,13 +83,18 @@ func Functions(root string) ([]string, error) {
 	return fns, nil
 }
 
-// FindRIE returns the Lambda emulator: the one in root/.tools/bin, else one on
-// PATH, else the pinned version freshly installed into root/.tools/bin.
-func FindRIE(ctx context.Context, root string) (string, error) {
-	bin := filepath.Join(root, ".tools", "bin")
-	local := filepath.Join(bin, "aws-lambda-rie")
-	if _, err := os.Stat(local); err == nil {
-		return local, nil
+// FindRIE returns the Lambda emulator: the one in the user's cache
+// (<cache>/kmsless/bin), else one on PATH, else the pinned version freshly
+// installed into that cache. Never into the source tree.
+func FindRIE(ctx context.Context) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(cache, "kmsless", "bin")
+	cached := filepath.Join(bin, "aws-lambda-rie")
+	if _, err := os.Stat(cached); err == nil {
+		return cached, nil
 	}
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p, nil
@@ -99,5 +104,5 @@ func FindRIE(ctx context.Context, root string) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("aws-lambda-rie is not installed and go install %s failed: %v\n%s", RIEPackage, err, strings.TrimSpace(string(out)))
 	}
-	return local, nil
+	return cached, nil
 }
