@@ -160,7 +160,7 @@ func TestRefusedCallerCannotTellWhichAliasesExist(t *testing.T) {
 // the local endpoint wires it.
 func authService(t *testing.T, qps int) *core.Service {
 	t.Helper()
-	svc, _ := boltService(t, core.Config{Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), QPS: qps})
+	svc, _ := memService(t, core.Config{Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), QPS: qps})
 	return svc
 }
 

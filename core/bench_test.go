@@ -92,7 +92,7 @@ func benchDataKey(b *testing.B, policy *core.Policy) { benchDataKeyWith(b, polic
 // machine: on a shared machine a floor measured once, before or after, can be
 // off by a factor of two.
 func benchDataKeyWith(b *testing.B, policy *core.Policy, extra core.Params) {
-	svc, _ := boltService(b, core.Config{
+	svc, _ := memService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),
 		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
 	})

@@ -150,25 +150,3 @@ func TestDecryptRejectsContextMismatch(t *testing.T) {
 	}
 	f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"partition":"7","tenant":"acme"}`)
 }
-
-func TestRootKeyNeverPrints(t *testing.T) {
-	raw := []byte("0123456789abcdef0123456789abcdef")
-	rk, err := core.NewRootKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{fmt.Sprint(rk), fmt.Sprintf("%v %+v %#v %s", rk, rk, rk, rk), fmt.Sprintf("%v", *rk)} {
-		if strings.Contains(s, "0123456789") || strings.Contains(s, "3031323334") {
-			t.Errorf("root key material printed: %s", s)
-		}
-	}
-	for _, n := range []int{0, 16, 31, 33} {
-		if _, err := core.NewRootKey(make([]byte, n)); err == nil {
-			t.Errorf("a %d-byte root key was accepted", n)
-		}
-	}
-	sec := core.NewSecret("hunter2-secret")
-	if s := fmt.Sprintf("%v %+v %#v %s", sec, sec, sec, sec); strings.Contains(s, "hunter2") {
-		t.Errorf("secret printed: %s", s)
-	}
-}

@@ -1,23 +1,17 @@
 package core_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/memory"
 )
 
-// boltService makes a service over a new bolt store in a temporary directory with
-// a fresh random root key; cfg supplies everything else. The store closes when
-// the test ends.
-func boltService(tb testing.TB, cfg core.Config) (*core.Service, *boltstore.Store) {
+// memService makes a service over a new in-memory store with a fresh random
+// root key; cfg supplies everything else.
+func memService(tb testing.TB, cfg core.Config) (*core.Service, *memory.Store) {
 	tb.Helper()
-	store, err := boltstore.Open(filepath.Join(tb.TempDir(), "kms.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = store.Close() })
+	store := memory.New()
 	raw, err := core.GenerateRootKey()
 	if err != nil {
 		tb.Fatal(err)

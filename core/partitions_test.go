@@ -32,7 +32,7 @@ func partitionPolicy(actions []string, resources ...string) *core.Policy {
 
 func newPartitionFixture(t *testing.T, limiter core.Limiter) *partitionFixture {
 	t.Helper()
-	svc, store := boltService(t, core.Config{Limiter: limiter})
+	svc, store := memService(t, core.Config{Limiter: limiter})
 	f := &partitionFixture{
 		svc: svc, store: store,
 		admin: &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()},

@@ -3,26 +3,37 @@ package core
 import (
 	"crypto/subtle"
 	"fmt"
+	"io"
 )
 
 // Secret is an AccessKeySecret. It prints as a placeholder so it cannot reach a
-// log by accident.
-type Secret struct{ b []byte }
+// log by accident, whatever the verb. The text sits behind a pointer to a
+// string, which fmt never follows: a print that skips the methods below (a
+// Secret in an unexported field, a verb fmt finds bad) shows an address.
+type Secret struct{ p *string }
 
 // NewSecret wraps a secret string.
-func NewSecret(s string) Secret { return Secret{b: []byte(s)} }
+func NewSecret(s string) Secret { return Secret{p: &s} }
 
 // Bytes returns the secret for computing an HMAC. Do not log or keep the result.
-func (s Secret) Bytes() []byte { return s.b }
+func (s Secret) Bytes() []byte {
+	if s.p == nil {
+		return nil
+	}
+	return []byte(*s.p)
+}
 
 // Equal compares in constant time.
-func (s Secret) Equal(other []byte) bool { return subtle.ConstantTimeCompare(s.b, other) == 1 }
+func (s Secret) Equal(other []byte) bool { return subtle.ConstantTimeCompare(s.Bytes(), other) == 1 }
 
 // Empty reports whether no secret is set.
-func (s Secret) Empty() bool { return len(s.b) == 0 }
+func (s Secret) Empty() bool { return s.p == nil || *s.p == "" }
 
 func (Secret) String() string   { return "[redacted]" }
 func (Secret) GoString() string { return "[redacted]" }
+
+// Format keeps verbs that bypass String, such as %d, from printing the bytes.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "[redacted]") }
 
 // MarshalJSON keeps secrets out of any JSON a principal is encoded into.
 func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }

@@ -22,8 +22,10 @@ const KeyMaterialSize = 32
 type RootKey struct {
 	aead cipher.AEAD
 	// prk is the HKDF pseudorandom key extracted from the root bytes: derived
-	// keys are expanded from it, so the root bytes themselves are not kept.
-	prk []byte
+	// keys are expanded from it, so the root bytes themselves are not kept. It
+	// sits behind a pointer so that a print which skips the methods below (a
+	// RootKey in an unexported field, a verb fmt finds bad) shows an address.
+	prk *[sha256.Size]byte
 }
 
 // rootSalt is the HKDF salt: a fixed label, so that the pseudorandom key is
@@ -41,10 +43,13 @@ func NewRootKey(b []byte) (*RootKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	prk, err := hkdf.Extract(sha256.New, b, []byte(rootSalt))
+	extracted, err := hkdf.Extract(sha256.New, b, []byte(rootSalt))
 	if err != nil {
 		return nil, err
 	}
+	prk := new([sha256.Size]byte)
+	copy(prk[:], extracted)
+	clear(extracted)
 	return &RootKey{aead: aead, prk: prk}, nil
 }
 
@@ -53,7 +58,7 @@ func NewRootKey(b []byte) (*RootKey, error) {
 // gets its own key, so a key handed to one component says nothing about the
 // root or about another purpose's key.
 func (r *RootKey) DeriveKey(purpose string) []byte {
-	k, err := hkdf.Expand(sha256.New, r.prk, purpose, KeyMaterialSize)
+	k, err := hkdf.Expand(sha256.New, r.prk[:], purpose, KeyMaterialSize)
 	if err != nil {
 		// Expand fails only for lengths above 255 hash blocks.
 		panic("core: HKDF expand: " + err.Error())

@@ -391,9 +391,22 @@ func TestSettingsNeverPrintTheAlibabaSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range []string{"%v", "%+v", "%#v"} {
-		if out := fmt.Sprintf(format, s); strings.Contains(out, "the-secret") || strings.Contains(out, "the-token") || !strings.Contains(out, "STS.id") {
-			t.Fatalf("%s prints %s", format, out)
+	// Verbs that skip String and GoString (%d, %x) print what they reach too.
+	var forms []string
+	for _, secret := range []string{"the-secret", "the-token"} {
+		forms = append(forms, secret, fmt.Sprintf("%x", secret), fmt.Sprintf("%X", secret), strings.Trim(fmt.Sprint([]byte(secret)), "[]"))
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%X", "%q"} {
+		for _, v := range []any{s, &s, s.RootKeyAlibaba} {
+			out := fmt.Sprintf(format, v)
+			for _, form := range forms {
+				if strings.Contains(out, form) {
+					t.Errorf("%s of %T prints %s", format, v, out)
+				}
+			}
 		}
+	}
+	if out := fmt.Sprintf("%v", s); !strings.Contains(out, "STS.id") {
+		t.Errorf("the settings do not name the access key they use: %s", out)
 	}
 }

@@ -165,15 +165,26 @@ func TestLoadNamesTheFileItCannotRead(t *testing.T) {
 	}
 }
 
+// A parsed principal prints no secret, by any verb, as a value or a pointer:
+// neither as text nor as the hex or decimal bytes verbs that skip String show.
 func TestSecretsDoNotPrint(t *testing.T) {
 	d, err := Parse([]byte(yamlFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := d.Lookup("LTAI5tProvisioner0001")
-	for _, s := range []string{p.Secret.String(), p.Secret.GoString(), fmt.Sprintf("%v %+v %#v", *p, *p, *p)} {
-		if strings.Contains(s, secret) {
-			t.Errorf("secret printed: %s", s)
+	if p == nil || !p.Secret.Equal([]byte(secret)) {
+		t.Fatal("the provisioner's secret was not parsed: this test would check nothing")
+	}
+	forms := []string{secret, fmt.Sprintf("%x", secret), fmt.Sprintf("%X", secret), strings.Trim(fmt.Sprint([]byte(secret)), "[]")}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%X", "%q"} {
+		for _, v := range []any{p, *p, p.Secret, []any{p}} {
+			out := fmt.Sprintf(verb, v)
+			for _, form := range forms {
+				if strings.Contains(out, form) {
+					t.Errorf("%s of %T printed the secret: %s", verb, v, out)
+				}
+			}
 		}
 	}
 }

@@ -231,3 +231,44 @@ func BenchmarkAdmit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoneAdmission is one caller's admission with nothing else in
+// flight, which the coalescer must send at once rather than wait for company.
+// In chunks interleaved with it, so both see the same machine, it times a plain
+// SET NX through the same client: plain-ns/op is that floor, lone/plain the
+// ratio (the script does a little more work in Redis than SET NX, so a ratio
+// near 1, not below it, is the healthy figure).
+func BenchmarkLoneAdmission(b *testing.B) {
+	f := newFleet(b, fleetConfig{n: 1})
+	lim := f.nodes[0].shared.Limiter
+	ctx := context.Background()
+	limit := core.PerSecond(1_000_000_000, 0)
+	if _, _, err := lim.AllowAndUse(ctx, "LTAIlone", limit, "LTAIlone:warm", time.Minute, 0); err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 256
+	var lone, plain time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		n := min(chunk, b.N-i)
+		start := time.Now()
+		for j := range n {
+			if _, _, err := lim.AllowAndUse(ctx, "LTAIlone", limit, fmt.Sprintf("LTAIlone:a%d", i+j), time.Minute, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		lone += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		for j := range n {
+			if _, err := lim.Use(ctx, fmt.Sprintf("LTAIlone:b%d", i+j), time.Minute, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		plain += time.Since(start)
+		b.StartTimer()
+		i += n
+	}
+	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "plain-ns/op")
+	b.ReportMetric(float64(lone)/float64(plain), "lone/plain")
+}

@@ -178,8 +178,14 @@ func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
 	wrapped := base64.StdEncoding.EncodeToString(v.Wrapped)
 	rdb := mustClient(t, sharedURL())
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, f.prefix+"*").Result()
-	if err != nil {
+	// SCAN, not KEYS: the shared server may hold many other tests' keys, and
+	// one KEYS over all of them can outlast the client's read timeout.
+	var keys []string
+	iter := rdb.Scan(ctx, 0, f.prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
 		t.Fatal(err)
 	}
 	sawWrapped := false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
@@ -33,6 +34,10 @@ func (a Alibaba) String() string {
 
 // GoString is String, so %#v cannot print the secret either.
 func (a Alibaba) GoString() string { return a.String() }
+
+// Format is String for every verb: %d and %x skip String and would print the
+// fields, the secret and the token among them.
+func (a Alibaba) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
 
 // FromAlibabaKMS asks Alibaba Cloud KMS to decrypt w.Blob. Alibaba's Encrypt
 // takes its Plaintext as text (its documentation asks for base64) and Decrypt

@@ -674,6 +674,25 @@ func testWrappedBytesRoundTrip(t *testing.T, s Store) {
 	if !reflect.DeepEqual(normPartition(got), normPartition(p)) {
 		t.Fatalf("GetPartition\n got %+v\nwant %+v", got, p)
 	}
+
+	// Nor may it hand out its own: scribbling on what a read returned changes
+	// nothing the next read sees.
+	v1, err := s.GetVersion(ctx, k.ID, k.PrimaryVersionID)
+	if err != nil {
+		t.Fatalf("GetVersion: %v", err)
+	}
+	clear(v1.Wrapped)
+	clear(vs[1].Wrapped)
+	clear(got.CiphertextBlob)
+	got.EncryptionContext["partition"] = "scribbled"
+	vs, _, err = s.ListVersions(ctx, k.ID, core.Page{})
+	if err != nil || len(vs) != 2 || !bytes.Equal(vs[0].Wrapped, original) || !bytes.Equal(vs[1].Wrapped, original[1:]) {
+		t.Fatalf("a caller's change to returned versions reached the store (%v)", err)
+	}
+	again, err := s.GetPartition(ctx, p.ID)
+	if err != nil || !reflect.DeepEqual(normPartition(again), normPartition(p)) {
+		t.Fatalf("a caller's change to a returned partition reached the store: %+v (%v)", again, err)
+	}
 }
 
 func testCreatePartitionIsConditional(t *testing.T, s Store) {

@@ -1,0 +1,328 @@
+package memory
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Store holds keys, versions, aliases and partition records in maps behind one
+// lock, so every method is atomic. Values are copied on the way in and out: a
+// caller never shares a buffer with the stored record.
+type Store struct {
+	mu         sync.RWMutex
+	keys       map[string]core.Key
+	versions   map[string][]core.KeyVersion // by key ID, in insertion order
+	aliases    map[string]core.Alias
+	partitions map[string]core.Partition
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		keys:       make(map[string]core.Key),
+		versions:   make(map[string][]core.KeyVersion),
+		aliases:    make(map[string]core.Alias),
+		partitions: make(map[string]core.Partition),
+	}
+}
+
+// Close does nothing: there is nothing to release.
+func (s *Store) Close() error { return nil }
+
+func checkVersion(k core.Key, v core.KeyVersion) error {
+	if k.ID == "" || v.VersionID == "" {
+		return errors.New("memory: key and version IDs must not be empty")
+	}
+	if v.KeyID != k.ID {
+		return fmt.Errorf("memory: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
+	}
+	return nil
+}
+
+func copyVersion(v core.KeyVersion) core.KeyVersion {
+	v.Wrapped = bytes.Clone(v.Wrapped)
+	v.Digest = bytes.Clone(v.Digest)
+	return v
+}
+
+func copyKey(k core.Key) core.Key {
+	k.Tags = maps.Clone(k.Tags)
+	return k
+}
+
+func copyPartition(p core.Partition) core.Partition {
+	p.CiphertextBlob = bytes.Clone(p.CiphertextBlob)
+	p.EncryptionContext = maps.Clone(p.EncryptionContext)
+	return p
+}
+
+// CreateKey stores k and its versions, first then more, in one step.
+func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
+	vs := append([]core.KeyVersion{first}, more...)
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
+		if seen[v.VersionID] {
+			return fmt.Errorf("memory: version %q of key %q given twice: %w", v.VersionID, k.ID, core.ErrExists)
+		}
+		seen[v.VersionID] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keys[k.ID]; ok {
+		return fmt.Errorf("memory: key %q: %w", k.ID, core.ErrExists)
+	}
+	s.keys[k.ID] = copyKey(k)
+	for _, v := range vs {
+		s.versions[k.ID] = append(s.versions[k.ID], copyVersion(v))
+	}
+	return nil
+}
+
+// ReplaceVersion stores v in place of the version with its ID, keeping its
+// creation time, and the key's new metadata under the same compare-and-set as
+// UpdateKey.
+func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.cas(k); err != nil {
+		return err
+	}
+	vs := s.versions[k.ID]
+	i := slices.IndexFunc(vs, func(old core.KeyVersion) bool { return old.VersionID == v.VersionID })
+	if i < 0 {
+		return fmt.Errorf("memory: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
+	}
+	v.CreatedAt = vs[i].CreatedAt
+	vs[i] = copyVersion(v)
+	s.keys[k.ID] = copyKey(k)
+	return nil
+}
+
+// GetKey returns the key with the given ID.
+func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.key(id)
+}
+
+func (s *Store) key(id string) (core.Key, error) {
+	k, ok := s.keys[id]
+	if !ok {
+		return core.Key{}, fmt.Errorf("memory: key %q: %w", id, core.ErrNotFound)
+	}
+	return copyKey(k), nil
+}
+
+// cas checks that k is the next revision of the stored key.
+func (s *Store) cas(k core.Key) error {
+	old, err := s.key(k.ID)
+	if err != nil {
+		return err
+	}
+	if old.Revision != k.Revision-1 {
+		return fmt.Errorf("memory: key %q is at revision %d, update expects %d: %w", k.ID, old.Revision, k.Revision-1, core.ErrConflict)
+	}
+	return nil
+}
+
+// UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
+func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.cas(k); err != nil {
+		return err
+	}
+	s.keys[k.ID] = copyKey(k)
+	return nil
+}
+
+// AddVersion stores v and the key's new metadata under the same compare-and-set
+// as UpdateKey.
+func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
+	if err := checkVersion(k, v); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.cas(k); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(s.versions[k.ID], func(old core.KeyVersion) bool { return old.VersionID == v.VersionID }) {
+		return fmt.Errorf("memory: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
+	}
+	s.keys[k.ID] = copyKey(k)
+	s.versions[k.ID] = append(s.versions[k.ID], copyVersion(v))
+	return nil
+}
+
+// DeleteKey removes the key, its versions and its aliases.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.key(id); err != nil {
+		return err
+	}
+	delete(s.keys, id)
+	delete(s.versions, id)
+	maps.DeleteFunc(s.aliases, func(_ string, a core.Alias) bool { return a.KeyID == id })
+	return nil
+}
+
+// page cuts one page out of all and returns it with the total count.
+func page[T any](all []T, p core.Page) ([]T, int) {
+	total := len(all)
+	start := min(max(p.Offset, 0), total)
+	end := total
+	if p.Limit > 0 {
+		end = min(start+p.Limit, total)
+	}
+	return slices.Clone(all[start:end]), total
+}
+
+// ListKeys returns one page of keys ordered by creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+	s.mu.RLock()
+	all := slices.Collect(maps.Values(s.keys))
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b core.Key) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	keys, total := page(all, p)
+	for i := range keys {
+		keys[i] = copyKey(keys[i])
+	}
+	return keys, total, nil
+}
+
+// GetVersion returns one version of a key.
+func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, v := range s.versions[keyID] {
+		if v.VersionID == versionID {
+			return copyVersion(v), nil
+		}
+	}
+	return core.KeyVersion{}, fmt.Errorf("memory: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
+}
+
+// ListVersions returns one page of a key's versions, oldest first.
+func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
+	s.mu.RLock()
+	vs, total := page(s.versions[keyID], p)
+	s.mu.RUnlock()
+	for i := range vs {
+		vs[i] = copyVersion(vs[i])
+	}
+	return vs, total, nil
+}
+
+// CreateAlias stores a new alias of an existing key.
+func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.aliases[a.Name]; ok {
+		return fmt.Errorf("memory: alias %q: %w", a.Name, core.ErrExists)
+	}
+	if _, err := s.key(a.KeyID); err != nil {
+		return err
+	}
+	s.aliases[a.Name] = a
+	return nil
+}
+
+// UpdateAlias points an existing alias at another existing key. The alias keeps
+// its creation time.
+func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.alias(a.Name)
+	if err != nil {
+		return err
+	}
+	if _, err := s.key(a.KeyID); err != nil {
+		return err
+	}
+	a.CreatedAt = old.CreatedAt
+	s.aliases[a.Name] = a
+	return nil
+}
+
+// DeleteAlias removes an alias.
+func (s *Store) DeleteAlias(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.alias(name); err != nil {
+		return err
+	}
+	delete(s.aliases, name)
+	return nil
+}
+
+// GetAlias returns an alias by name.
+func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.alias(name)
+}
+
+func (s *Store) alias(name string) (core.Alias, error) {
+	a, ok := s.aliases[name]
+	if !ok {
+		return core.Alias{}, fmt.Errorf("memory: alias %q: %w", name, core.ErrNotFound)
+	}
+	return a, nil
+}
+
+// ListAliases returns one page of aliases ordered by name: all of them, or those
+// of keyID when it is not empty.
+func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
+	s.mu.RLock()
+	var all []core.Alias
+	for _, a := range s.aliases {
+		if keyID == "" || a.KeyID == keyID {
+			all = append(all, a)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b core.Alias) int { return cmp.Compare(a.Name, b.Name) })
+	as, total := page(all, p)
+	return as, total, nil
+}
+
+// CreatePartition stores p unless a record for p.ID exists, and returns the
+// stored record and whether this call created it.
+func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Partition, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stored, ok := s.partitions[p.ID]; ok {
+		return copyPartition(stored), false, nil
+	}
+	s.partitions[p.ID] = copyPartition(p)
+	return copyPartition(p), true, nil
+}
+
+// GetPartition returns a partition record.
+func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.partitions[id]
+	if !ok {
+		return core.Partition{}, fmt.Errorf("memory: partition %q: %w", id, core.ErrNotFound)
+	}
+	return copyPartition(p), nil
+}

@@ -1,0 +1,12 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/kmsless/kmsless/infra/store/memory"
+	"github.com/kmsless/kmsless/infra/store/storetest"
+)
+
+func TestStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store { return memory.New() })
+}
