@@ -116,11 +116,10 @@ func (c *call) createKey() (any, error) {
 	if auto {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
-	wrapped, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID)
+	v, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now)
 	if err != nil {
 		return nil, internal("new key version: %w", err)
 	}
-	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now, Wrapped: wrapped}
 	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
 		return nil, storeErr(err)
 	}
@@ -320,14 +319,14 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 	for range 8 {
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		vid := newVersionID()
-		wrapped, err := s.root.newVersion(s.rand, k.ID, vid)
+		v, err := s.root.newVersion(s.rand, k.ID, vid, now)
 		if err != nil {
 			return Key{}, internal("new key version: %w", err)
 		}
 		next := k
 		next.PrimaryVersionID, next.LastRotatedAt = vid, now
 		next.Revision++
-		err = s.store.AddVersion(ctx, next, KeyVersion{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: wrapped})
+		err = s.store.AddVersion(ctx, next, v)
 		if err == nil {
 			s.cache.InvalidateKey(ctx, k.ID)
 			return next, nil

@@ -53,6 +53,10 @@ type KeyVersion struct {
 	// Wrapped is the version's 32-byte material sealed under the root key with
 	// AAD binding KeyID and VersionID. Never the plaintext.
 	Wrapped []byte `json:"wrapped"`
+	// RootKeyID names the root key that wrapped it (RootKey.ID); empty for
+	// versions written before versions recorded it. A root rotation re-wraps
+	// versions in place, the one change a version sees.
+	RootKeyID string `json:"rootKeyId,omitempty"`
 }
 
 // Alias is a friendly name ("alias/…") pointing at a key.

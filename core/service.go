@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -15,6 +16,9 @@ import (
 type Config struct {
 	Store   KeyStore
 	Root    *RootKey
+	// PreviousRoots are root keys that may still wrap stored versions during
+	// a root rotation: they open versions but never wrap new ones.
+	PreviousRoots []*RootKey
 	Cache   MetadataCache // nil: every read goes to the store
 	Limiter Limiter       // nil: no throttling
 	Nonces  NonceStore    // nil: nonces are not checked
@@ -45,6 +49,7 @@ type Config struct {
 type Service struct {
 	store    KeyStore
 	root     *RootKey
+	roots    *RootRing
 	cache    MetadataCache
 	limiter  Limiter
 	nonces   NonceStore
@@ -78,6 +83,11 @@ func New(cfg Config) (*Service, error) {
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 		getKey: cfg.Store.GetKey, getAlias: cfg.Store.GetAlias, getVersion: cfg.Store.GetVersion,
 	}
+	roots, err := NewRootRing(cfg.Root, cfg.PreviousRoots...)
+	if err != nil {
+		return nil, err
+	}
+	s.roots = roots
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
@@ -438,7 +448,14 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.root.unwrap(v)
+	e, err := s.roots.unwrap(v)
+	if err != nil {
+		// A cache may still hold the version as it was before a root
+		// rotation re-wrapped it under the current key.
+		if fresh, ferr := s.store.GetVersion(ctx, keyID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
+			e, err = s.roots.unwrap(fresh)
+		}
+	}
 	if err != nil {
 		return nil, internal("key %s version %s: %w", keyID, versionID, err)
 	}

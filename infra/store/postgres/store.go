@@ -107,13 +107,13 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	if err := checkVersion(k, first); err != nil {
 		return err
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, first.Wrapped)
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, first.Wrapped, first.RootKeyID)
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id)
-			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $16::text, $17::timestamptz, $18::bytea FROM k`, args...)
+			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
+			SELECT id, $16::text, $17::timestamptz, $18::bytea, $19::text FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -153,10 +153,10 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	}
 	err := s.cas(ctx, "add version", k, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $16 RETURNING id),
-		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $17::text, $18::timestamptz, $19::bytea FROM changed RETURNING 1)
+		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
+			SELECT id, $17::text, $18::timestamptz, $19::bytea, $20::text FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped))
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, v.Wrapped, v.RootKeyID))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -212,8 +212,8 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped)
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, root_key_id FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.RootKeyID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -229,15 +229,40 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), version_id, created_at, wrapped, root_key_id FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
 			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped)
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.RootKeyID)
 			v.CreatedAt = v.CreatedAt.UTC()
 			return v, err
 		})
+}
+
+// RewrapVersions replaces the wrapping of the versions in batch that are still
+// stored as their Old, in one statement: a root rotation's write.
+func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, error) {
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	keys, ids, roots := make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch))
+	olds, nexts := make([][]byte, len(batch)), make([][]byte, len(batch))
+	for i, r := range batch {
+		keys[i], ids[i], roots[i] = r.Next.KeyID, r.Next.VersionID, r.Next.RootKeyID
+		olds[i], nexts[i] = r.Old.Wrapped, r.Next.Wrapped
+	}
+	var n int64
+	err := s.write(ctx, "rewrap versions", func() error {
+		tag, err := s.pool.Exec(ctx, `
+			UPDATE key_versions v SET wrapped = b.next, root_key_id = b.root
+			FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS b(key_id, version_id, old, next, root)
+			WHERE v.key_id = b.key_id AND v.version_id = b.version_id AND v.wrapped = b.old`,
+			keys, ids, olds, nexts, roots)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // CreateAlias stores a new alias of an existing key.
