@@ -14,16 +14,16 @@ import (
 // Config wires a Service. Store and Root are required; the rest have in-process
 // or no-op defaults.
 type Config struct {
-	Store   KeyStore
-	Root    *RootKey
+	Store KeyStore
+	Root  *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
 	// a root rotation: they open versions but never wrap new ones.
 	PreviousRoots []*RootKey
-	Cache   MetadataCache // nil: every read goes to the store
-	Limiter Limiter       // nil: no throttling
-	Nonces  NonceStore    // nil: nonces are not checked
-	Clock   Clock         // nil: SystemClock
-	Rand    io.Reader     // nil: crypto/rand
+	Cache         MetadataCache // nil: every read goes to the store
+	Limiter       Limiter       // nil: no throttling
+	Nonces        NonceStore    // nil: nonces are not checked
+	Clock         Clock         // nil: SystemClock
+	Rand          io.Reader     // nil: crypto/rand
 
 	Region    string
 	AccountID string
