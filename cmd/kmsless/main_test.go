@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(run(context.Background(), strings.Fields(args), os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), strings.Fields(args), os.Stdin, os.Stdout, os.Stderr))
 }
 
 // deployment is a store holding keys of several versions and blobs made under

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/kmsless/kmsless/infra/principals"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
+	"github.com/kmsless/kmsless/infra/sealed"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
@@ -64,6 +66,11 @@ type Settings struct {
 	// standard AWS_* variables itself.
 	RootKeyAlibaba rootkey.Alibaba
 	Store          string
+	// StorePasswordSealed is KMS_STORE_PASSWORD_SEALED: the PostgreSQL
+	// password sealed under the root key (kmsless seal-store-password), put
+	// into KMS_STORE's URL at start-up so that no plaintext password sits in
+	// the configuration.
+	StorePasswordSealed string
 	// StorePoolSize caps one instance's PostgreSQL connections (0: the
 	// store's default, or pool_max_conns in KMS_STORE, which wins).
 	StorePoolSize  int
@@ -102,6 +109,7 @@ func Read(getenv func(string) string) (Settings, error) {
 		RootKeySource:       getenv("KMS_ROOT_KEY_SOURCE"),
 		RootKeyCMK:          getenv("KMS_ROOT_KEY_CMK"),
 		Store:               getenv("KMS_STORE"),
+		StorePasswordSealed: getenv("KMS_STORE_PASSWORD_SEALED"),
 		RedisURL:            getenv("REDIS_URL"),
 		PrincipalsFile:      getenv("KMS_PRINCIPALS_FILE"),
 		Region:              or(getenv("KMS_REGION"), "cn-hangzhou"),
@@ -369,8 +377,10 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 			_ = svc.Close()
 		}
 	}()
-	if o.maintenance && set.RootKey == "" && set.RootKeyFile == "" {
-		return nil, errors.New("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE (with KMS_ROOT_KEY_SOURCE for a cloud KMS) as the deployment's functions have it")
+	if o.maintenance {
+		if err := needRootKey(set); err != nil {
+			return nil, err
+		}
 	}
 	root, err := loadRootKey(ctx, set, log)
 	if err != nil {
@@ -378,6 +388,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 	previous, err := loadPreviousRootKey(ctx, set)
 	if err != nil {
+		return nil, err
+	}
+	if set.Store, err = storeURL(set, root, previous); err != nil {
 		return nil, err
 	}
 	store, err := openStore(ctx, set)
@@ -392,7 +405,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		}
 		return svc, nil
 	}
-	if err := loadPrincipals(set, log, svc, o); err != nil {
+	if err := loadPrincipals(set, log, svc, o, root, previous); err != nil {
 		return nil, err
 	}
 
@@ -481,6 +494,47 @@ func openStore(ctx context.Context, set Settings) (core.KeyStore, error) {
 		return pgstore.Open(ctx, withPoolSize(set.Store, set.StorePoolSize))
 	}
 	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
+}
+
+// storeURL is KMS_STORE with the password of KMS_STORE_PASSWORD_SEALED, opened
+// by either root key, put in.
+func storeURL(set Settings, roots ...*core.RootKey) (string, error) {
+	if set.StorePasswordSealed == "" {
+		return set.Store, nil
+	}
+	if !strings.HasPrefix(set.Store, "postgres://") && !strings.HasPrefix(set.Store, "postgresql://") {
+		return "", errors.New("KMS_STORE_PASSWORD_SEALED applies only to a postgres:// KMS_STORE")
+	}
+	u, err := url.Parse(set.Store)
+	if err != nil {
+		return "", errors.New("KMS_STORE is not a valid URL") // the URL may hold a secret: not quoted
+	}
+	if _, has := u.User.Password(); has || u.Query().Has("password") {
+		return "", errors.New("KMS_STORE has a password and KMS_STORE_PASSWORD_SEALED gives another: keep only the sealed one")
+	}
+	pw, err := sealed.Open([]byte(set.StorePasswordSealed), sealed.StorePassword, roots...)
+	if err != nil {
+		return "", fmt.Errorf("KMS_STORE_PASSWORD_SEALED: %w", err)
+	}
+	defer clear(pw)
+	u.User = url.UserPassword(u.User.Username(), string(pw))
+	return u.String(), nil
+}
+
+func needRootKey(set Settings) error {
+	if set.RootKey == "" && set.RootKeyFile == "" {
+		return errors.New("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE (with KMS_ROOT_KEY_SOURCE for a cloud KMS) as the deployment's functions have it")
+	}
+	return nil
+}
+
+// CurrentRootKey makes the root key the settings name, as the functions
+// would, for an operator's command that seals secrets: it is never generated.
+func CurrentRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.RootKey, error) {
+	if err := needRootKey(set); err != nil {
+		return nil, err
+	}
+	return loadRootKey(ctx, set, log)
 }
 
 // withPoolSize adds pool_max_conns=size to a PostgreSQL URL that sets none.
@@ -614,11 +668,26 @@ type devPrincipal struct {
 	AccessKeySecret string `json:"accessKeySecret"`
 }
 
-func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options) error {
+func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options, roots ...*core.RootKey) error {
 	if set.PrincipalsFile != "" {
-		d, err := principals.Load(set.PrincipalsFile)
+		b, err := os.ReadFile(set.PrincipalsFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("principals file: %w", err)
+		}
+		defer clear(b)
+		if sealed.IsSealed(b) {
+			opened, err := sealed.Open(b, sealed.Principals, roots...)
+			if err != nil {
+				return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
+			}
+			defer clear(opened)
+			b = opened
+		} else if set.Platform != Local {
+			log.Warn("KMS_PRINCIPALS_FILE is not sealed: whoever reads the function's code or layers reads every AccessKeySecret; seal it with kmsless seal-principals", "file", set.PrincipalsFile)
+		}
+		d, err := principals.Parse(b)
+		if err != nil {
+			return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
 		}
 		svc.Principals = d
 		return nil
