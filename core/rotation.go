@@ -116,7 +116,8 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 			p.Keys++
 			for _, v := range versions {
 				p.Versions++
-				if v.RootKeyID == current.id {
+				// A version that holds no material has nothing to re-wrap.
+				if v.RootKeyID == current.id || len(v.Wrapped) == 0 {
 					continue
 				}
 				found++
