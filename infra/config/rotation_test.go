@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/rootkey/rootkeytest"
 )
 
 func rootIDOf(t *testing.T, text string) string {
@@ -93,4 +94,44 @@ func TestPreviousRootKeyMisconfigurationsAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPreviousRootKeyIsUnwrappedByTheCloudKMSToo(t *testing.T) {
+	current, previous := randomRootKey(t), randomRootKey(t)
+	want := []string{rootIDOf(t, base64.StdEncoding.EncodeToString(current)), rootIDOf(t, base64.StdEncoding.EncodeToString(previous))}
+	check := func(t *testing.T, vars map[string]string) {
+		t.Helper()
+		svc, err := Wire(context.Background(), settings(t, vars), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer svc.Close()
+		if got := svc.KMS.RootKeyIDs(); !slices.Equal(got, want) {
+			t.Fatalf("root key IDs %v, want %v", got, want)
+		}
+	}
+	t.Run("aws-kms", func(t *testing.T) {
+		l := rootkeytest.StartLocalKMS(t)
+		rootkeytest.UseAWS(t, l.Endpoint)
+		key := l.CreateKey(t)
+		check(t, map[string]string{
+			"KMS_ROOT_KEY_SOURCE":   SourceAWSKMS,
+			"KMS_ROOT_KEY_CMK":      key,
+			"KMS_ROOT_KEY":          l.Encrypt(t, key, current, nil),
+			"KMS_ROOT_KEY_PREVIOUS": l.Encrypt(t, key, previous, nil),
+		})
+	})
+	t.Run("alibaba-kms", func(t *testing.T) {
+		k := rootkeytest.StartKmsless(t)
+		key := k.CreateKey(t)
+		check(t, map[string]string{
+			"KMS_ROOT_KEY_SOURCE":             SourceAlibabaKMS,
+			"KMS_ROOT_KEY_CMK":                key,
+			"KMS_ROOT_KEY":                    k.Encrypt(t, key, base64.StdEncoding.EncodeToString(current), nil),
+			"KMS_ROOT_KEY_PREVIOUS":           k.Encrypt(t, key, base64.StdEncoding.EncodeToString(previous), nil),
+			"KMS_ROOT_KEY_ENDPOINT":           k.Endpoint,
+			"ALIBABA_CLOUD_ACCESS_KEY_ID":     k.AccessKeyID,
+			"ALIBABA_CLOUD_ACCESS_KEY_SECRET": k.AccessKeySecret,
+		})
+	})
 }
