@@ -35,6 +35,8 @@ bench:
 	$(BENCH) -bench . -benchtime 5000x ./infra/provision/ | grep -E '^Benchmark' && \
 	echo "== root key: instance init with a cloud KMS source (KMS on loopback) vs env (x-env)" && \
 	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark' && \
+	echo "== root rotation: versions re-wrapped per second, bbolt and PostgreSQL" && \
+	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark' && \
 	echo "== functions: binary size and cold start under aws-lambda-rie vs hello-world" && \
 	scripts/bench-coldstart.sh | grep -E '^Benchmark|MB'
 

@@ -136,14 +136,13 @@ func (c *call) createKey() (any, error) {
 	if auto {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
-	var wrapped []byte
+	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now}
 	if origin == OriginExternal {
 		// No material until it is imported.
 		k.State = KeyPendingImport
-	} else if wrapped, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID); err != nil {
+	} else if v, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now); err != nil {
 		return nil, internal("new key version: %w", err)
 	}
-	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now, Wrapped: wrapped}
 	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
 		return nil, storeErr(err)
 	}
@@ -360,14 +359,14 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 	for range 8 {
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		vid := newVersionID()
-		wrapped, err := s.root.newVersion(s.rand, k.ID, vid)
+		v, err := s.root.newVersion(s.rand, k.ID, vid, now)
 		if err != nil {
 			return Key{}, internal("new key version: %w", err)
 		}
 		next := k
 		next.PrimaryVersionID, next.LastRotatedAt = vid, now
 		next.Revision++
-		err = s.store.AddVersion(ctx, next, KeyVersion{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: wrapped})
+		err = s.store.AddVersion(ctx, next, v)
 		if err == nil {
 			s.cache.InvalidateKey(ctx, k.ID)
 			return next, nil

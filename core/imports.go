@@ -223,7 +223,7 @@ func (c *call) importKeyMaterial() (any, error) {
 		if err != nil {
 			return nil, internal("wrap imported material: %w", err)
 		}
-		v.Wrapped, v.Digest = w, digest
+		v.Wrapped, v.Digest, v.RootKeyID = w, digest, s.root.ID()
 		next := cur
 		if next.State == KeyPendingImport {
 			next.State = KeyEnabled

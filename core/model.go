@@ -71,6 +71,10 @@ type KeyVersion struct {
 	// under a key derived from the root key), so that a re-import can be held
 	// to the same material after the material was deleted. Nil otherwise.
 	Digest []byte `json:"digest,omitempty"`
+	// RootKeyID names the root key that wrapped it (RootKey.ID); empty for
+	// versions written before versions recorded it. A root rotation re-wraps
+	// versions in place, the one change a version sees.
+	RootKeyID string `json:"rootKeyId,omitempty"`
 }
 
 // Alias is a friendly name ("alias/…") pointing at a key.

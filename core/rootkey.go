@@ -7,10 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 )
 
 // KeyMaterialSize is the size of CMK version material and of the root key.
@@ -26,7 +28,12 @@ type RootKey struct {
 	// sits behind a pointer so that a print which skips the methods below (a
 	// RootKey in an unexported field, a verb fmt finds bad) shows an address.
 	prk *[sha256.Size]byte
+	// id names the root key in the versions it wraps (ID).
+	id string
 }
+
+// rootIDPurpose labels the derivation of a root key's ID.
+const rootIDPurpose = "kmsless/v1/root-key-id"
 
 // rootSalt is the HKDF salt: a fixed label, so that the pseudorandom key is
 // specific to this use of the root bytes.
@@ -50,8 +57,17 @@ func NewRootKey(b []byte) (*RootKey, error) {
 	prk := new([sha256.Size]byte)
 	copy(prk[:], extracted)
 	clear(extracted)
-	return &RootKey{aead: aead, prk: prk}, nil
+	r := &RootKey{aead: aead, prk: prk}
+	fp := r.DeriveKey(rootIDPurpose)
+	r.id = hex.EncodeToString(fp[:8])
+	clear(fp)
+	return r, nil
 }
+
+// ID is the root key's fingerprint: 16 hex digits of a key derived for this
+// purpose alone, so it names the root key in stored versions and in logs
+// while saying nothing about its bytes or any other derived key.
+func (r *RootKey) ID() string { return r.id }
 
 // DeriveKey returns a 32-byte key for one purpose, such as
 // "kmsless/v1/redis-cache" (HKDF-SHA256, the purpose as info). Each purpose
@@ -91,17 +107,20 @@ func (r *RootKey) wrap(rand io.Reader, keyID, versionID string, material []byte)
 	return r.aead.Seal(out, out[:nonceSize], material, versionAAD(keyID, versionID)), nil
 }
 
-// unwrap opens a stored version and returns its envelope; the plaintext
-// material is zeroed before returning.
-func (r *RootKey) unwrap(v KeyVersion) (*Envelope, error) {
+// open returns a stored version's plaintext material; the caller zeroes it.
+func (r *RootKey) open(v KeyVersion) ([]byte, error) {
 	if len(v.Wrapped) < nonceSize+tagSize {
 		return nil, errors.New("wrapped key version is truncated")
 	}
 	material, err := r.aead.Open(nil, v.Wrapped[:nonceSize], v.Wrapped[nonceSize:], versionAAD(v.KeyID, v.VersionID))
 	if err != nil {
-		return nil, errors.New("wrapped key version does not open under the root key")
+		return nil, fmt.Errorf("wrapped key version does not open under root key %s", r.id)
 	}
-	defer clear(material)
+	return material, nil
+}
+
+// envelope makes the envelope of a version from its material.
+func envelope(v KeyVersion, material []byte) (*Envelope, error) {
 	aead, err := newAEAD(material)
 	if err != nil {
 		return nil, err
@@ -117,14 +136,18 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// newVersion makes fresh material for a key version and returns it wrapped.
-func (r *RootKey) newVersion(rnd io.Reader, keyID, versionID string) ([]byte, error) {
+// newVersion makes a key version of fresh material, wrapped by r.
+func (r *RootKey) newVersion(rnd io.Reader, keyID, versionID string, created time.Time) (KeyVersion, error) {
 	material := make([]byte, KeyMaterialSize)
 	defer clear(material)
 	if _, err := io.ReadFull(rnd, material); err != nil {
-		return nil, err
+		return KeyVersion{}, err
 	}
-	return r.wrap(rnd, keyID, versionID, material)
+	wrapped, err := r.wrap(rnd, keyID, versionID, material)
+	if err != nil {
+		return KeyVersion{}, err
+	}
+	return KeyVersion{KeyID: keyID, VersionID: versionID, CreatedAt: created, Wrapped: wrapped, RootKeyID: r.id}, nil
 }
 
 // GenerateRootKey returns 32 random bytes for a new root key.

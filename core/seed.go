@@ -210,12 +210,12 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 	}
 	if len(sk.Versions) == 0 {
 		vid := newVersionID()
-		w, err := s.root.newVersion(s.rand, k.ID, vid)
+		v, err := s.root.newVersion(s.rand, k.ID, vid, now)
 		if err != nil {
 			return Key{}, nil, err
 		}
 		k.PrimaryVersionID = vid
-		return k, []KeyVersion{{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: w}}, nil
+		return k, []KeyVersion{v}, nil
 	}
 	seen := map[string]bool{}
 	vs := make([]KeyVersion, 0, len(sk.Versions))
@@ -235,7 +235,7 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 		if err != nil {
 			return Key{}, nil, err
 		}
-		vs = append(vs, KeyVersion{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: w})
+		vs = append(vs, KeyVersion{KeyID: k.ID, VersionID: vid, CreatedAt: now, Wrapped: w, RootKeyID: s.root.ID()})
 	}
 	k.PrimaryVersionID = vs[len(vs)-1].VersionID
 	return k, vs, nil

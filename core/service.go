@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -16,11 +17,14 @@ type Config struct {
 	Store      KeyStore
 	Partitions PartitionStore // nil: no partition provisioning
 	Root       *RootKey
-	Cache      MetadataCache // nil: every read goes to the store
-	Limiter    Limiter       // nil: no throttling
-	Nonces     NonceStore    // nil: nonces are not checked
-	Clock      Clock         // nil: SystemClock
-	Rand       io.Reader     // nil: crypto/rand
+	// PreviousRoots are root keys that may still wrap stored versions during
+	// a root rotation: they open versions but never wrap new ones.
+	PreviousRoots []*RootKey
+	Cache         MetadataCache // nil: every read goes to the store
+	Limiter       Limiter       // nil: no throttling
+	Nonces        NonceStore    // nil: nonces are not checked
+	Clock         Clock         // nil: SystemClock
+	Rand          io.Reader     // nil: crypto/rand
 
 	Region    string
 	AccountID string
@@ -47,6 +51,7 @@ type Service struct {
 	store      KeyStore
 	partitions PartitionStore
 	root       *RootKey
+	roots      *RootRing
 	cache      MetadataCache
 	limiter    Limiter
 	nonces     NonceStore
@@ -74,6 +79,11 @@ func New(cfg Config) (*Service, error) {
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}
+	roots, err := NewRootRing(cfg.Root, cfg.PreviousRoots...)
+	if err != nil {
+		return nil, err
+	}
+	s.roots = roots
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
@@ -490,7 +500,14 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.root.unwrap(v)
+	e, err := s.roots.unwrap(v)
+	if err != nil {
+		// A cache may still hold the version as it was before a root
+		// rotation re-wrapped it under the current key.
+		if fresh, ferr := s.store.GetVersion(ctx, keyID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
+			e, err = s.roots.unwrap(fresh)
+		}
+	}
 	if err != nil {
 		return nil, internal("key %s version %s: %w", keyID, versionID, err)
 	}

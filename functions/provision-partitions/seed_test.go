@@ -284,7 +284,8 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 }
 
 // newSeed builds the binaries and prepares a fresh PostgreSQL database with a
-// root key, alias/partitions and the principals file.
+// root key and the principals file, and no key at all: provision-partitions
+// makes alias/partitions when it starts.
 func newSeed(t *testing.T) *seed {
 	t.Helper()
 	ctx := context.Background()
@@ -333,15 +334,9 @@ func newSeed(t *testing.T) *seed {
 	}
 	t.Cleanup(func() { _ = svc.Close() })
 	s.store = svc.KMS.Store().(storetest.Store)
-	admin := &core.Principal{Name: "operator", AccessKeyID: "operator", Policy: core.FullAccess()}
-	resp, err := svc.KMS.Handle(ctx, &core.Request{ID: "setup", Action: "CreateKey", Caller: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyID := resp.(core.Key).ID
-	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "setup", Action: "CreateAlias", Caller: admin,
-		Params: core.Params{"AliasName": "alias/partitions", "KeyId": keyID}}); err != nil {
-		t.Fatal(err)
+	// No alias/partitions: the provisioner's first cold start creates it.
+	if _, err := s.store.GetAlias(ctx, "alias/partitions"); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("alias/partitions exists before any function started: %v", err)
 	}
 	// The api function alone is given the principals file: the others answer
 	// only what the platform authorized.

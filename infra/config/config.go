@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
 	"github.com/kmsless/kmsless/infra/seed"
+	"github.com/kmsless/kmsless/infra/sealed"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
@@ -45,6 +47,12 @@ type Settings struct {
 	DataDir     string
 	RootKey     string // KMS_ROOT_KEY: base64, or a CiphertextBlob with a cloud source
 	RootKeyFile string
+	// RootKeyPrevious (KMS_ROOT_KEY_PREVIOUS, or RootKeyPreviousFile,
+	// KMS_ROOT_KEY_PREVIOUS_FILE, with the file source) is a second root key,
+	// from the same source, that still opens stored versions during a root
+	// rotation; new versions are wrapped by KMS_ROOT_KEY alone.
+	RootKeyPrevious     string
+	RootKeyPreviousFile string
 	// RootKeySource is KMS_ROOT_KEY_SOURCE as given: env, file, aws-kms or
 	// alibaba-kms; empty means env, or file when only KMS_ROOT_KEY_FILE is set.
 	RootKeySource string
@@ -60,6 +68,11 @@ type Settings struct {
 	// standard AWS_* variables itself.
 	RootKeyAlibaba rootkey.Alibaba
 	Store          string
+	// StorePasswordSealed is KMS_STORE_PASSWORD_SEALED: the PostgreSQL
+	// password sealed under the root key (kmsless seal-store-password), put
+	// into KMS_STORE's URL at start-up so that no plaintext password sits in
+	// the configuration.
+	StorePasswordSealed string
 	// StorePoolSize caps one instance's PostgreSQL connections (0: the
 	// store's default, or pool_max_conns in KMS_STORE, which wins).
 	StorePoolSize  int
@@ -90,20 +103,23 @@ type Settings struct {
 // Read parses the environment through getenv (os.Getenv in production).
 func Read(getenv func(string) string) (Settings, error) {
 	s := Settings{
-		Platform:       Local,
-		ListenAddr:     or(getenv("KMS_LISTEN_ADDR"), "127.0.0.1:8080"),
-		DataDir:        or(getenv("KMS_DATA_DIR"), ".kmsless"),
-		RootKey:        getenv("KMS_ROOT_KEY"),
-		RootKeyFile:    getenv("KMS_ROOT_KEY_FILE"),
-		RootKeySource:  getenv("KMS_ROOT_KEY_SOURCE"),
-		RootKeyCMK:     getenv("KMS_ROOT_KEY_CMK"),
-		Store:          getenv("KMS_STORE"),
-		RedisURL:       getenv("REDIS_URL"),
-		PrincipalsFile: getenv("KMS_PRINCIPALS_FILE"),
-		Region:         or(getenv("KMS_REGION"), "cn-hangzhou"),
-		AccountID:      or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
-		PartitionKeyID: or(getenv("KMS_PARTITION_KEY_ID"), "alias/partitions"),
-		SeedFile:       getenv("KMS_SEED_FILE"),
+		Platform:            Local,
+		ListenAddr:          or(getenv("KMS_LISTEN_ADDR"), "127.0.0.1:8080"),
+		DataDir:             or(getenv("KMS_DATA_DIR"), ".kmsless"),
+		RootKey:             getenv("KMS_ROOT_KEY"),
+		RootKeyFile:         getenv("KMS_ROOT_KEY_FILE"),
+		RootKeyPrevious:     getenv("KMS_ROOT_KEY_PREVIOUS"),
+		RootKeyPreviousFile: getenv("KMS_ROOT_KEY_PREVIOUS_FILE"),
+		RootKeySource:       getenv("KMS_ROOT_KEY_SOURCE"),
+		RootKeyCMK:          getenv("KMS_ROOT_KEY_CMK"),
+		Store:               getenv("KMS_STORE"),
+		StorePasswordSealed: getenv("KMS_STORE_PASSWORD_SEALED"),
+		RedisURL:            getenv("REDIS_URL"),
+		PrincipalsFile:      getenv("KMS_PRINCIPALS_FILE"),
+		Region:              or(getenv("KMS_REGION"), "cn-hangzhou"),
+		AccountID:           or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
+		PartitionKeyID:      or(getenv("KMS_PARTITION_KEY_ID"), "alias/partitions"),
+		SeedFile:            getenv("KMS_SEED_FILE"),
 	}
 	switch {
 	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
@@ -246,6 +262,12 @@ func (s Settings) rootKeySource() (string, error) {
 		return "", errors.New("KMS_ROOT_KEY_CMK must be a key ID or ARN with alibaba-kms: its Decrypt names the key by ID")
 	case src == SourceAlibabaKMS && s.RootKeyAlibaba.Endpoint == "":
 		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s needs KMS_ROOT_KEY_ENDPOINT, such as kms-vpc.cn-hangzhou.aliyuncs.com", src)
+	case src == SourceFile && s.RootKeyPrevious != "":
+		return "", errors.New("KMS_ROOT_KEY_SOURCE=file reads the previous root key from KMS_ROOT_KEY_PREVIOUS_FILE, yet KMS_ROOT_KEY_PREVIOUS is set")
+	case src != SourceFile && s.RootKeyPreviousFile != "":
+		return "", fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s reads the previous root key from KMS_ROOT_KEY_PREVIOUS; KMS_ROOT_KEY_PREVIOUS_FILE goes with the file source", src)
+	case (s.RootKeyPrevious != "" || s.RootKeyPreviousFile != "") && s.RootKey == "" && s.RootKeyFile == "":
+		return "", errors.New("KMS_ROOT_KEY_PREVIOUS needs the current root key too: KMS_ROOT_KEY or KMS_ROOT_KEY_FILE")
 	}
 	return src, nil
 }
@@ -311,6 +333,15 @@ type Option func(*options)
 
 type options struct {
 	principalsOptional bool
+	maintenance        bool
+}
+
+// Maintenance wires a service for an operator's command run against a
+// deployment's store, such as a root rotation: the root key must be given
+// (a local run never generates one), and it answers no caller, so it reads no
+// principals and uses no Redis.
+func Maintenance() Option {
+	return func(o *options) { o.maintenance = true }
 }
 
 // PrincipalsOptional lets a cloud runtime start without KMS_PRINCIPALS_FILE,
@@ -353,8 +384,20 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 			_ = svc.Close()
 		}
 	}()
+	if o.maintenance {
+		if err := needRootKey(set); err != nil {
+			return nil, err
+		}
+	}
 	root, err := loadRootKey(ctx, set, log)
 	if err != nil {
+		return nil, err
+	}
+	previous, err := loadPreviousRootKey(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	if set.Store, err = storeURL(set, root, previous); err != nil {
 		return nil, err
 	}
 	store, err := openStore(ctx, set)
@@ -362,13 +405,23 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		return nil, err
 	}
 	svc.closers = append(svc.closers, store.Close)
-	if err := loadPrincipals(set, log, svc, o); err != nil {
+	if o.maintenance {
+		if svc.KMS, err = core.New(core.Config{Store: store, Root: root, PreviousRoots: previousRoots(previous),
+			Region: set.Region, AccountID: set.AccountID}); err != nil {
+			return nil, err
+		}
+		return svc, nil
+	}
+	if err := loadPrincipals(set, log, svc, o, root, previous); err != nil {
 		return nil, err
 	}
 
 	cfg := core.Config{
 		Store: store, Partitions: store, Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
+	}
+	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
+		log.Info("root rotation: versions open under either root key; new ones are wrapped by the current", "current", root.ID(), "previous", previous.ID())
 	}
 	if err := wireShared(ctx, set, log, &cfg, svc); err != nil {
 		return nil, err
@@ -465,6 +518,47 @@ func openStore(ctx context.Context, set Settings) (store, error) {
 	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
 }
 
+// storeURL is KMS_STORE with the password of KMS_STORE_PASSWORD_SEALED, opened
+// by either root key, put in.
+func storeURL(set Settings, roots ...*core.RootKey) (string, error) {
+	if set.StorePasswordSealed == "" {
+		return set.Store, nil
+	}
+	if !strings.HasPrefix(set.Store, "postgres://") && !strings.HasPrefix(set.Store, "postgresql://") {
+		return "", errors.New("KMS_STORE_PASSWORD_SEALED applies only to a postgres:// KMS_STORE")
+	}
+	u, err := url.Parse(set.Store)
+	if err != nil {
+		return "", errors.New("KMS_STORE is not a valid URL") // the URL may hold a secret: not quoted
+	}
+	if _, has := u.User.Password(); has || u.Query().Has("password") {
+		return "", errors.New("KMS_STORE has a password and KMS_STORE_PASSWORD_SEALED gives another: keep only the sealed one")
+	}
+	pw, err := sealed.Open([]byte(set.StorePasswordSealed), sealed.StorePassword, roots...)
+	if err != nil {
+		return "", fmt.Errorf("KMS_STORE_PASSWORD_SEALED: %w", err)
+	}
+	defer clear(pw)
+	u.User = url.UserPassword(u.User.Username(), string(pw))
+	return u.String(), nil
+}
+
+func needRootKey(set Settings) error {
+	if set.RootKey == "" && set.RootKeyFile == "" {
+		return errors.New("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE (with KMS_ROOT_KEY_SOURCE for a cloud KMS) as the deployment's functions have it")
+	}
+	return nil
+}
+
+// CurrentRootKey makes the root key the settings name, as the functions
+// would, for an operator's command that seals secrets: it is never generated.
+func CurrentRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.RootKey, error) {
+	if err := needRootKey(set); err != nil {
+		return nil, err
+	}
+	return loadRootKey(ctx, set, log)
+}
+
 // withPoolSize adds pool_max_conns=size to a PostgreSQL URL that sets none.
 func withPoolSize(url string, size int) string {
 	if size <= 0 || strings.Contains(url, "pool_max_conns") {
@@ -485,35 +579,12 @@ func loadRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.Roo
 	if err != nil {
 		return nil, err
 	}
-	switch src {
-	case SourceFile:
-		root, err := rootkey.FromFile(set.RootKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("KMS_ROOT_KEY_FILE: %w", err)
+	if src != SourceEnv || set.RootKey != "" {
+		root, err := rootKeyFrom(ctx, set, src, "KMS_ROOT_KEY", set.RootKey, set.RootKeyFile)
+		if err == nil && (src == SourceAWSKMS || src == SourceAlibabaKMS) {
+			log.Info("root key unwrapped by the cloud KMS", "source", src)
 		}
-		return root, nil
-	case SourceAWSKMS, SourceAlibabaKMS:
-		w := rootkey.Wrapped{Blob: set.RootKey, KeyID: set.RootKeyCMK, Context: set.RootKeyContext, Timeout: set.RootKeyTimeout}
-		var root *core.RootKey
-		if src == SourceAWSKMS {
-			root, err = rootkey.FromAWSKMS(ctx, w)
-		} else {
-			root, err = rootkey.FromAlibabaKMS(ctx, w, set.RootKeyAlibaba)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s: %w", src, err)
-		}
-		log.Info("root key unwrapped by the cloud KMS", "source", src)
-		return root, nil
-	}
-	if set.RootKey != "" {
-		text := []byte(set.RootKey)
-		defer clear(text)
-		root, err := rootkey.FromText(text)
-		if err != nil {
-			return nil, fmt.Errorf("KMS_ROOT_KEY: %w", err)
-		}
-		return root, nil
+		return root, err
 	}
 	if set.Platform != Local {
 		return nil, fmt.Errorf("no root key: set KMS_ROOT_KEY or KMS_ROOT_KEY_FILE, or KMS_ROOT_KEY_SOURCE with a cloud KMS (a %s runtime never generates one)", set.Platform)
@@ -524,6 +595,62 @@ func loadRootKey(ctx context.Context, set Settings, log *slog.Logger) (*core.Roo
 	}
 	defer clear(text)
 	return rootkey.FromText(text)
+}
+
+func previousRoots(previous *core.RootKey) []*core.RootKey {
+	if previous == nil {
+		return nil
+	}
+	return []*core.RootKey{previous}
+}
+
+// loadPreviousRootKey makes the previous root key of a rotation, from the
+// same source as the current one; nil when none is set.
+func loadPreviousRootKey(ctx context.Context, set Settings) (*core.RootKey, error) {
+	if set.RootKeyPrevious == "" && set.RootKeyPreviousFile == "" {
+		return nil, nil
+	}
+	src, err := set.rootKeySource()
+	if err != nil {
+		return nil, err
+	}
+	return rootKeyFrom(ctx, set, src, "KMS_ROOT_KEY_PREVIOUS", set.RootKeyPrevious, set.RootKeyPreviousFile)
+}
+
+// rootKeyFrom makes a root key from its source: base64 text, a file of it, or
+// a cloud KMS's CiphertextBlob. name is the variable errors speak of.
+func rootKeyFrom(ctx context.Context, set Settings, src, name, text, file string) (*core.RootKey, error) {
+	switch src {
+	case SourceFile:
+		root, err := rootkey.FromFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return root, nil
+	case SourceAWSKMS, SourceAlibabaKMS:
+		w := rootkey.Wrapped{Blob: text, KeyID: set.RootKeyCMK, Context: set.RootKeyContext, Timeout: set.RootKeyTimeout}
+		var root *core.RootKey
+		var err error
+		if src == SourceAWSKMS {
+			root, err = rootkey.FromAWSKMS(ctx, w)
+		} else {
+			root, err = rootkey.FromAlibabaKMS(ctx, w, set.RootKeyAlibaba)
+		}
+		if err != nil {
+			if name != "KMS_ROOT_KEY" {
+				return nil, fmt.Errorf("%s (KMS_ROOT_KEY_SOURCE=%s): %w", name, src, err)
+			}
+			return nil, fmt.Errorf("KMS_ROOT_KEY_SOURCE=%s: %w", src, err)
+		}
+		return root, nil
+	}
+	b := []byte(text)
+	defer clear(b)
+	root, err := rootkey.FromText(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return root, nil
 }
 
 func localRootKey(dir string, log *slog.Logger) ([]byte, error) {
@@ -563,11 +690,26 @@ type devPrincipal struct {
 	AccessKeySecret string `json:"accessKeySecret"`
 }
 
-func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options) error {
+func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options, roots ...*core.RootKey) error {
 	if set.PrincipalsFile != "" {
-		d, err := principals.Load(set.PrincipalsFile)
+		b, err := os.ReadFile(set.PrincipalsFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("principals file: %w", err)
+		}
+		defer clear(b)
+		if sealed.IsSealed(b) {
+			opened, err := sealed.Open(b, sealed.Principals, roots...)
+			if err != nil {
+				return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
+			}
+			defer clear(opened)
+			b = opened
+		} else if set.Platform != Local {
+			log.Warn("KMS_PRINCIPALS_FILE is not sealed: whoever reads the function's code or layers reads every AccessKeySecret; seal it with kmsless seal-principals", "file", set.PrincipalsFile)
+		}
+		d, err := principals.Parse(b)
+		if err != nil {
+			return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
 		}
 		svc.Principals = d
 		return nil

@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/kmsless/kmsless/core"
@@ -47,4 +49,24 @@ func Caller(kms *core.Service, keys []string) *core.Principal {
 		}
 	}
 	return trigger.InvokePrincipal(FunctionName, resources, "GenerateDataKeyWithoutPlaintext")
+}
+
+// EnsurePartitionKey creates the default partition key at start-up when
+// KMS_PARTITION_KEY_ID is an alias that does not exist yet, so that the first
+// partition event finds it. Instances starting together race safely: one
+// creates the alias, the others adopt its key. A key ID (not an alias) names
+// a key the operator made, and is left alone.
+func EnsurePartitionKey(ctx context.Context, svc *config.Service) error {
+	alias, ok := svc.KMS.AliasOf(svc.Settings.PartitionKeyID)
+	if !ok {
+		return nil
+	}
+	keyID, created, err := svc.KMS.EnsureAlias(ctx, alias, "partition data keys, created by "+FunctionName+" at start-up")
+	if err != nil {
+		return fmt.Errorf("KMS_PARTITION_KEY_ID %s: %w", alias, err)
+	}
+	if created {
+		svc.Logger.Info("created the partition key", "alias", alias, "keyId", keyID)
+	}
+	return nil
 }

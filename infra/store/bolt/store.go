@@ -587,3 +587,37 @@ func when(t time.Time) []byte {
 func join(parts ...[]byte) []byte {
 	return bytes.Join(parts, nil)
 }
+
+// RewrapVersions replaces the wrapping of the versions in batch that are still
+// stored as their Old, in one transaction: a root rotation's write.
+func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		versions := tx.Bucket(bucketVersions)
+		for _, r := range batch {
+			id := join(owner(r.Next.KeyID), []byte(r.Next.VersionID))
+			stored, err := getVersion(tx, r.Next.KeyID, r.Next.VersionID)
+			if errors.Is(err, core.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(stored.Wrapped, r.Old.Wrapped) {
+				continue
+			}
+			stored.Wrapped, stored.RootKeyID = r.Next.Wrapped, r.Next.RootKeyID
+			value, err := json.Marshal(stored)
+			if err != nil {
+				return fmt.Errorf("boltstore: encode version %q: %w", stored.VersionID, err)
+			}
+			if err := versions.Put(id, value); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -326,3 +326,21 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	}
 	return copyPartition(p), nil
 }
+
+// RewrapVersions replaces the wrapping of the versions in batch that are still
+// stored as their Old, in one step: a root rotation's write.
+func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range batch {
+		vs := s.versions[r.Next.KeyID]
+		i := slices.IndexFunc(vs, func(v core.KeyVersion) bool { return v.VersionID == r.Next.VersionID })
+		if i < 0 || !bytes.Equal(vs[i].Wrapped, r.Old.Wrapped) {
+			continue
+		}
+		vs[i].Wrapped, vs[i].RootKeyID = bytes.Clone(r.Next.Wrapped), r.Next.RootKeyID
+		n++
+	}
+	return n, nil
+}

@@ -132,13 +132,13 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	if len(more) > 0 {
 		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped))
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped), first.RootKeyID)
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES (`+keyValues+`) RETURNING id)
-			INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $20::text, $21::timestamptz, $22::bytea FROM k`, args...)
+			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
+			SELECT id, $20::text, $21::timestamptz, $22::bytea, $23::text FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -160,8 +160,8 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 				return err
 			}
 			for _, v := range versions {
-				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped) VALUES ($1, $2, $3, $4)`,
-					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped)); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id) VALUES ($1, $2, $3, $4, $5)`,
+					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID); err != nil {
 					return err
 				}
 			}
@@ -206,10 +206,10 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	}
 	err := s.cas(ctx, "add version", k, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20 RETURNING id),
-		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped)
-			SELECT id, $21::text, $22::timestamptz, $23::bytea FROM changed RETURNING 1)
+		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
+			SELECT id, $21::text, $22::timestamptz, $23::bytea, $24::text FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped)))
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -267,8 +267,8 @@ func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, err
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest)
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest, root_key_id FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -305,12 +305,12 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 		return err
 	}
 	var changed, keyExists, versionExists bool
-	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest)
+	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest, v.RootKeyID)
 	err := s.write(ctx, "replace version", func() error {
 		return s.pool.QueryRow(ctx, `
 			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $20
 				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21) RETURNING id),
-			replaced AS (UPDATE key_versions SET wrapped = $22, digest = $23
+			replaced AS (UPDATE key_versions SET wrapped = $22, digest = $23, root_key_id = $24
 				WHERE key_id = (SELECT id FROM changed) AND version_id = $21 RETURNING 1)
 			SELECT EXISTS (SELECT FROM replaced), EXISTS (SELECT FROM keys WHERE id = $1),
 				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $21)`, args...).Scan(&changed, &keyExists, &versionExists)
@@ -332,14 +332,39 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest, root_key_id FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
 			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest)
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID)
 			return readVersion(v), err
 		})
+}
+
+// RewrapVersions replaces the wrapping of the versions in batch that are still
+// stored as their Old, in one statement: a root rotation's write.
+func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, error) {
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	keys, ids, roots := make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch))
+	olds, nexts := make([][]byte, len(batch)), make([][]byte, len(batch))
+	for i, r := range batch {
+		keys[i], ids[i], roots[i] = r.Next.KeyID, r.Next.VersionID, r.Next.RootKeyID
+		olds[i], nexts[i] = r.Old.Wrapped, r.Next.Wrapped
+	}
+	var n int64
+	err := s.write(ctx, "rewrap versions", func() error {
+		tag, err := s.pool.Exec(ctx, `
+			UPDATE key_versions v SET wrapped = b.next, root_key_id = b.root
+			FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS b(key_id, version_id, old, next, root)
+			WHERE v.key_id = b.key_id AND v.version_id = b.version_id AND v.wrapped = b.old`,
+			keys, ids, olds, nexts, roots)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // CreateAlias stores a new alias of an existing key.

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
 		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
+		{"RewrapVersionsReplacesOnlyWhatIsUnchanged", testRewrapVersions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,8 +85,14 @@ func newKey(id string, created time.Time) core.Key {
 
 func newVersion(keyID, versionID string, created time.Time) core.KeyVersion {
 	sum := sha256.Sum256([]byte(keyID + "/" + versionID))
-	return core.KeyVersion{KeyID: keyID, VersionID: versionID, CreatedAt: created, Wrapped: sum[:]}
+	return core.KeyVersion{KeyID: keyID, VersionID: versionID, CreatedAt: created, Wrapped: sum[:], RootKeyID: rootA}
 }
+
+// Root key IDs, as core.RootKey.ID spells them.
+const (
+	rootA = "0123456789abcdef"
+	rootB = "fedcba9876543210"
+)
 
 // create stores a key with its first version and returns both.
 func create(t *testing.T, s Store, id string, created time.Time) (core.Key, core.KeyVersion) {
@@ -957,4 +964,64 @@ func testCreateKeyWithVersions(t *testing.T, s Store) {
 		t.Fatal("CreateKey with a version ID twice succeeded")
 	}
 	wantErr(t, "GetKey after a refused CreateKey", func() error { _, err := s.GetKey(ctx, dup.ID); return err }(), core.ErrNotFound)
+}
+
+func testRewrapVersions(t *testing.T, s Store) {
+	ctx := context.Background()
+	rw, ok := s.(core.VersionRewrapper)
+	if !ok {
+		t.Fatalf("%T does not implement core.VersionRewrapper, which root rotation needs", s)
+	}
+	k, v1 := create(t, s, "key-1", t0)
+	next := k
+	next.PrimaryVersionID, next.Revision = "key-1-v2", 2
+	v2 := newVersion(k.ID, next.PrimaryVersionID, at(1))
+	v2.RootKeyID = "" // written before versions recorded their root key
+	if err := s.AddVersion(ctx, next, v2); err != nil {
+		t.Fatalf("AddVersion: %v", err)
+	}
+	wantVersion(t, s, v2)
+	_, other := create(t, s, "key-2", at(2))
+
+	rewrapped := func(v core.KeyVersion) core.KeyVersion {
+		v.Wrapped = append([]byte("rewrapped:"), v.Wrapped...)
+		v.RootKeyID = rootB
+		return v
+	}
+	stale := other
+	stale.Wrapped = []byte("not what is stored")
+	gone := newVersion("key-gone", "key-gone-v1", t0)
+	n, err := rw.RewrapVersions(ctx, []core.Rewrap{
+		{Old: v1, Next: rewrapped(v1)},
+		{Old: v2, Next: rewrapped(v2)},
+		{Old: stale, Next: rewrapped(other)},
+		{Old: gone, Next: rewrapped(gone)},
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("RewrapVersions = %d, %v; want 2 replaced (a stale and a gone version skipped)", n, err)
+	}
+	wantVersion(t, s, rewrapped(v1))
+	wantVersion(t, s, rewrapped(v2))
+	wantVersion(t, s, other)
+	wantErr(t, "GetVersion of a version rewrapped for a key that never was", func() error {
+		_, err := s.GetVersion(ctx, gone.KeyID, gone.VersionID)
+		return err
+	}(), core.ErrNotFound)
+	vs, _, err := s.ListVersions(ctx, k.ID, core.Page{})
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("ListVersions: %d versions, %v", len(vs), err)
+	}
+	for i, want := range []core.KeyVersion{rewrapped(v1), rewrapped(v2)} {
+		if !reflect.DeepEqual(normVersion(vs[i]), normVersion(want)) {
+			t.Fatalf("ListVersions[%d]\n got %+v\nwant %+v", i, vs[i], want)
+		}
+	}
+	// Run again, as a rotation killed after its write does: nothing matches.
+	if n, err := rw.RewrapVersions(ctx, []core.Rewrap{{Old: v1, Next: rewrapped(rewrapped(v1))}}); err != nil || n != 0 {
+		t.Fatalf("a repeated RewrapVersions = %d, %v; want 0", n, err)
+	}
+	wantVersion(t, s, rewrapped(v1))
+	if n, err := rw.RewrapVersions(ctx, nil); err != nil || n != 0 {
+		t.Fatalf("an empty RewrapVersions = %d, %v", n, err)
+	}
 }

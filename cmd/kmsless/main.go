@@ -1,0 +1,151 @@
+// Command kmsless holds an operator's maintenance commands, run against a
+// deployment's store with the deployment's own settings (KMS_STORE, the root
+// key variables):
+//
+//	kmsless rotate-root [-batch 100]
+//	kmsless seal-principals principals.yaml > principals.sealed
+//	kmsless seal-store-password < password.txt
+//
+// rotate-root re-wraps every key version under the current root key
+// (KMS_ROOT_KEY), opening those the previous one wrapped
+// (KMS_ROOT_KEY_PREVIOUS), while instances keep serving. It can be stopped at
+// any point and run again; once it reports success the previous root key can
+// be dropped. README "Root key rotation" gives the whole procedure.
+//
+// seal-principals and seal-store-password seal a secret under the current
+// root key, for KMS_PRINCIPALS_FILE and KMS_STORE_PASSWORD_SEALED (README
+// "Secrets"). They need the root key as the functions have it (with a cloud
+// source, credentials allowed to decrypt its blob) and nothing else.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/principals"
+	"github.com/kmsless/kmsless/infra/sealed"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  kmsless rotate-root [-batch 100]        re-wrap every key version under KMS_ROOT_KEY
+  kmsless seal-principals FILE            print FILE sealed under KMS_ROOT_KEY
+  kmsless seal-store-password             print the password read from stdin, sealed
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "rotate-root":
+		return rotateRoot(ctx, args[1:], stdout, stderr)
+	case "seal-principals":
+		if len(args) != 2 {
+			break
+		}
+		return seal(ctx, sealed.Principals, func() ([]byte, error) {
+			b, err := os.ReadFile(args[1])
+			if err == nil {
+				_, err = principals.Parse(b)
+			}
+			return b, err
+		}, stdout, stderr)
+	case "seal-store-password":
+		if len(args) != 1 {
+			break
+		}
+		return seal(ctx, sealed.StorePassword, func() ([]byte, error) {
+			b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+			b = bytes.TrimRight(b, "\r\n")
+			if err == nil && len(b) == 0 {
+				err = errors.New("no password on standard input")
+			}
+			return b, err
+		}, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "kmsless: unknown command %q\n", args[0])
+	}
+	fmt.Fprint(stderr, usage)
+	return 2
+}
+
+// seal prints the secret read() returns, sealed as kind under the root key.
+func seal(ctx context.Context, kind string, read func() ([]byte, error), stdout, stderr io.Writer) int {
+	b, err := read()
+	defer clear(b)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless: %s: %v\n", kind, err)
+		return 1
+	}
+	set, err := config.Read(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless: %v\n", err)
+		return 1
+	}
+	root, err := config.CurrentRootKey(ctx, set, config.NewLogger(set, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless: %v\n", err)
+		return 1
+	}
+	text, err := sealed.Seal(root, kind, b)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless: %v\n", err)
+		return 1
+	}
+	fmt.Fprint(stdout, text)
+	fmt.Fprintf(stderr, "sealed the %s under root key %s\n", kind, root.ID())
+	return 0
+}
+
+// afterWrite, when set (by tests), sees the progress after every store write.
+var afterWrite func(core.RewrapProgress)
+
+func rotateRoot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rotate-root", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	batch := fs.Int("batch", 100, "versions re-wrapped per store write")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *batch < 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	svc, err := config.Load(ctx, config.Maintenance())
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless rotate-root: %v\n", err)
+		return 1
+	}
+	defer svc.Close()
+	ids := svc.KMS.RootKeyIDs()
+	fmt.Fprintf(stderr, "re-wrapping every key version under root key %s (opening with %v)\n", ids[0], ids)
+	p, err := svc.KMS.RewrapRoot(ctx, core.RewrapOptions{Batch: *batch, Progress: func(p core.RewrapProgress) {
+		if afterWrite != nil {
+			afterWrite(p)
+		}
+		fmt.Fprintf(stderr, "pass %d: %d keys and %d versions read, %d re-wrapped\n", p.Passes, p.Keys, p.Versions, p.Rewrapped)
+	}})
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless rotate-root: %v (%d versions re-wrapped so far; run it again to go on)\n", err, p.Rewrapped)
+		return 1
+	}
+	fmt.Fprintf(stdout, "re-wrapped %d versions; all %d versions of %d keys are under root key %s\n", p.Rewrapped, p.Versions, p.Keys, ids[0])
+	if len(ids) > 1 {
+		fmt.Fprintf(stdout, "the previous root key %s wraps nothing now: drop KMS_ROOT_KEY_PREVIOUS from every function\n", ids[1])
+	}
+	return 0
+}

@@ -1,0 +1,161 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Rewrap is one version's new wrapping: Next replaces the stored version if
+// the stored one is still Old.
+type Rewrap struct {
+	Old, Next KeyVersion
+}
+
+// VersionRewrapper is implemented by key stores that can re-wrap stored
+// versions, which a root rotation needs.
+type VersionRewrapper interface {
+	// RewrapVersions replaces, in one atomic step, the Wrapped and RootKeyID
+	// of every version in batch whose stored Wrapped still equals its Old's.
+	// Versions changed meanwhile, or gone with their key, are left as they
+	// are. It returns how many it replaced.
+	RewrapVersions(ctx context.Context, batch []Rewrap) (int, error)
+}
+
+// RewrapProgress counts a root rotation's work so far.
+type RewrapProgress struct {
+	// Passes over the store; the last one finds nothing left to re-wrap.
+	Passes int
+	// Keys and Versions are what the latest pass read so far.
+	Keys, Versions int
+	// Rewrapped counts versions re-wrapped by this run, all passes together.
+	Rewrapped int
+}
+
+// RewrapOptions tune RewrapRoot.
+type RewrapOptions struct {
+	// Batch is how many versions one store write re-wraps (default 100).
+	Batch int
+	// Progress, if set, is called after every store write and every pass.
+	Progress func(RewrapProgress)
+}
+
+// maxIdlePasses bounds the passes that find work but can re-wrap none of it
+// (versions re-wrapped by a concurrent run in the meantime, say).
+const maxIdlePasses = 3
+
+// RewrapRoot re-wraps, under the current root key, every stored version that
+// another root key of the ring wrapped or that records none. Instances keep
+// serving meanwhile: each version is replaced atomically, and every instance
+// configured with both keys opens it before and after. It is safe to stop at
+// any point and to run again; it returns when a whole pass over the store
+// finds nothing left, after which the other root keys can be dropped.
+func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapProgress, error) {
+	rw, ok := s.store.(VersionRewrapper)
+	if !ok {
+		return RewrapProgress{}, errors.New("this key store cannot re-wrap versions")
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 100
+	}
+	report := func(p RewrapProgress) {
+		if opts.Progress != nil {
+			opts.Progress(p)
+		}
+	}
+	var p RewrapProgress
+	for idle := 0; ; {
+		p.Passes++
+		p.Keys, p.Versions = 0, 0
+		found, done, err := s.rewrapPass(ctx, rw, opts.Batch, &p, report)
+		if err != nil {
+			return p, err
+		}
+		report(p)
+		if found == 0 {
+			return p, nil
+		}
+		if done == 0 {
+			if idle++; idle >= maxIdlePasses {
+				return p, fmt.Errorf("%d versions still need re-wrapping, but %d passes changed none of them", found, idle)
+			}
+		}
+	}
+}
+
+// rewrapPass walks every key's versions once and re-wraps those not under the
+// current root key. It returns how many needed it and how many it re-wrapped.
+func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int, p *RewrapProgress, report func(RewrapProgress)) (found, done int, err error) {
+	current := s.roots.Current()
+	batch := make([]Rewrap, 0, size)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := rw.RewrapVersions(ctx, batch)
+		batch = batch[:0]
+		if err != nil {
+			return fmt.Errorf("store the re-wrapped versions: %w", err)
+		}
+		done += n
+		p.Rewrapped += n
+		report(*p)
+		return nil
+	}
+	const keysPage = 100
+	for offset := 0; ; offset += keysPage {
+		keys, total, err := s.store.ListKeys(ctx, Page{Offset: offset, Limit: keysPage})
+		if err != nil {
+			return 0, 0, fmt.Errorf("list keys: %w", err)
+		}
+		for _, k := range keys {
+			versions, _, err := s.store.ListVersions(ctx, k.ID, Page{})
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return 0, 0, fmt.Errorf("list the versions of key %s: %w", k.ID, err)
+			}
+			p.Keys++
+			for _, v := range versions {
+				p.Versions++
+				// A version that holds no material has nothing to re-wrap.
+				if v.RootKeyID == current.id || len(v.Wrapped) == 0 {
+					continue
+				}
+				found++
+				next, err := s.rewrapVersion(current, v)
+				if err != nil {
+					return 0, 0, fmt.Errorf("key %s version %s: %w", v.KeyID, v.VersionID, err)
+				}
+				if batch = append(batch, Rewrap{Old: v, Next: next}); len(batch) == size {
+					if err := flush(); err != nil {
+						return 0, 0, err
+					}
+				}
+			}
+		}
+		if len(keys) == 0 || offset+keysPage >= total {
+			break
+		}
+	}
+	return found, done, flush()
+}
+
+// rewrapVersion opens v under whichever root key wrapped it and seals its
+// material again under current, with a fresh nonce.
+func (s *Service) rewrapVersion(current *RootKey, v KeyVersion) (KeyVersion, error) {
+	material, err := s.roots.open(v)
+	if err != nil {
+		return KeyVersion{}, err
+	}
+	defer clear(material)
+	wrapped, err := current.wrap(s.rand, v.KeyID, v.VersionID, material)
+	if err != nil {
+		return KeyVersion{}, err
+	}
+	next := v
+	next.Wrapped, next.RootKeyID = wrapped, current.id
+	return next, nil
+}
+
+// RootKeyIDs lists the IDs of the root keys the service accepts, the current
+// one first.
+func (s *Service) RootKeyIDs() []string { return s.roots.IDs() }
