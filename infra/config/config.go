@@ -23,8 +23,8 @@ import (
 	"github.com/kmsless/kmsless/infra/principals"
 	redisx "github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
-	"github.com/kmsless/kmsless/infra/seed"
 	"github.com/kmsless/kmsless/infra/sealed"
+	"github.com/kmsless/kmsless/infra/seed"
 	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
 	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
 )
