@@ -256,4 +256,3 @@ func check(err error) {
 		os.Exit(1)
 	}
 }
-
