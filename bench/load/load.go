@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	openapiutil "github.com/alibabacloud-go/openapi-util/service"
@@ -115,9 +116,20 @@ type Result struct {
 	Requests  int
 	Elapsed   time.Duration
 	Latencies []time.Duration
+	// CPU is the CPU time this process (client and any servers in it) spent
+	// during the run, user and system.
+	CPU time.Duration
 	// Exhausted is set when the pool ran out before the run's time: Elapsed
 	// then ends with the last answer.
 	Exhausted bool
+}
+
+// CPUPerRequest is the process's CPU time per answered request.
+func (r Result) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 // PerSecond is the throughput of the run.
@@ -128,6 +140,7 @@ func (r *Result) Add(o Result) {
 	r.Requests += o.Requests
 	r.Elapsed += o.Elapsed
 	r.Latencies = append(r.Latencies, o.Latencies...)
+	r.CPU += o.CPU
 	r.Exhausted = r.Exhausted || o.Exhausted
 }
 
@@ -170,6 +183,7 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 		errs  []error
 		last  atomic.Int64
 	)
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for _, c := range cs {
@@ -206,6 +220,7 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 		}()
 	}
 	wg.Wait()
+	total.CPU = processCPU() - cpu0
 	total.Requests = len(total.Latencies)
 	total.Elapsed = time.Since(start)
 	if p.next.Load() >= int64(len(p.reqs)) {
@@ -213,6 +228,15 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 		total.Elapsed = time.Duration(last.Load())
 	}
 	return total, errors.Join(errs...)
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readResponse reads one response whole and fails unless it is a 200.
@@ -273,6 +297,9 @@ type Options struct {
 	// Sign makes a pool of n signed requests; each round's pool goes to every
 	// side in turn, so all sides get the same bytes.
 	Sign func(n int) *Pool
+	// Around, when set, runs each run: it calls run and may measure around it
+	// (a server's own counters, a profile of one side).
+	Around func(s Side, run func() (Result, error)) (Result, error)
 }
 
 // Compare runs the sides in turn, round after round (a, b, a, b...), each with
@@ -297,7 +324,14 @@ func Compare(o Options, sides ...Side) ([]Result, error) {
 		fastest := 0.0
 		for i, s := range sides {
 			pool.rewind()
-			r, err := Run(s.Addr, pool, o.Conns, o.Run)
+			run := func() (Result, error) { return Run(s.Addr, pool, o.Conns, o.Run) }
+			var r Result
+			var err error
+			if o.Around != nil {
+				r, err = o.Around(s, run)
+			} else {
+				r, err = run()
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.Name, err)
 			}

@@ -21,10 +21,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/bench/floor"
 	"github.com/kmsless/kmsless/bench/load"
@@ -120,6 +122,32 @@ func compareRedis(o load.Options, pgURL, redisURL string) error {
 	}
 	defer shared.stop()
 	o.Sign = local.pool
+	rdb, err := redisClient(redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	calls := map[string]float64{}
+	var redisCPU float64
+	o.Around = func(s load.Side, run func() (load.Result, error)) (load.Result, error) {
+		if s.Addr != shared.addr {
+			return run()
+		}
+		before, err := redisStats(rdb)
+		if err != nil {
+			return load.Result{}, err
+		}
+		r, err := run()
+		after, err2 := redisStats(rdb)
+		if err == nil {
+			err = err2
+		}
+		for k, v := range after.calls {
+			calls[k] += v - before.calls[k]
+		}
+		redisCPU += after.cpu - before.cpu
+		return r, err
+	}
 	res, err := load.Compare(o, load.Side{Name: "postgres", Addr: local.addr}, load.Side{Name: "postgres+redis", Addr: shared.addr})
 	if err != nil {
 		return err
@@ -128,6 +156,11 @@ func compareRedis(o load.Options, pgURL, redisURL string) error {
 	report(res, []string{"postgres", "postgres+redis"})
 	fmt.Printf("ratio %.2f of without Redis (aim >= 0.8); p99 %.2fx\n",
 		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)))
+	n := float64(res[1].Requests)
+	// A script's own calls count in commandstats too; evalsha and mget are
+	// only ever sent by clients.
+	fmt.Printf("with Redis, per request: evalsha %.3f, mget %.4f (INFO commandstats, whole server); redis-server CPU %.1f µs; this process %+.1f µs of CPU beside without\n",
+		calls["evalsha"]/n, calls["mget"]/n, redisCPU*1e6/n, micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()))
 	return nil
 }
 
@@ -137,8 +170,8 @@ func report(res []load.Result, names []string) {
 		if r.Exhausted {
 			note = " (pool ran out in some run)"
 		}
-		fmt.Printf("%-16s %8.0f req/s  p50 %6.0f µs  p99 %6.0f µs%s\n", names[i], r.PerSecond(),
-			micros(r.Quantile(0.5)), micros(r.Quantile(0.99)), note)
+		fmt.Printf("%-16s %8.0f req/s  p50 %6.0f µs  p99 %6.0f µs  cpu %5.1f µs/req (client and server)%s\n", names[i], r.PerSecond(),
+			micros(r.Quantile(0.5)), micros(r.Quantile(0.99)), micros(r.CPUPerRequest()), note)
 	}
 }
 
@@ -241,6 +274,43 @@ func database(base string) (string, func(), error) {
 		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		_ = admin.Close(ctx)
 	}, nil
+}
+
+func redisClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opt), nil
+}
+
+// redisServerStats are a Redis server's totals since it started.
+type redisServerStats struct {
+	calls map[string]float64 // per command, from INFO commandstats
+	cpu   float64            // used_cpu_user + used_cpu_sys, in seconds
+}
+
+func redisStats(rdb *redis.Client) (redisServerStats, error) {
+	info, err := rdb.Info(context.Background(), "commandstats", "cpu").Result()
+	if err != nil {
+		return redisServerStats{}, err
+	}
+	s := redisServerStats{calls: map[string]float64{}}
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "cmdstat_"):
+			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+			s.calls[strings.TrimPrefix(k, "cmdstat_")], _ = strconv.ParseFloat(calls, 64)
+		case k == "used_cpu_user", k == "used_cpu_sys":
+			f, _ := strconv.ParseFloat(v, 64)
+			s.cpu += f
+		}
+	}
+	return s, nil
 }
 
 func or(v, def string) string {
