@@ -25,8 +25,10 @@ bench:
 	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
-	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare) and without verification (x-unverified)" && \
-	$(BENCH) -bench HTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
+	$(GO) run ./bench/cmd/loadgen && \
+	echo "== functions: a warm api invocation vs hello-world under aws-lambda-rie and the FC emulator (x-hello)" && \
+	$(BENCH) -bench Invocation -benchtime 2000x ./functions/ | grep -E '^Benchmark' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
