@@ -291,8 +291,8 @@ type Options struct {
 	Conns  int           // connections per run (16)
 	Rounds int           // rounds; each runs every side once (4)
 	Run    time.Duration // length of one run (3s)
-	// Pool is the first round's pool size (100,000); later rounds size
-	// theirs from the fastest run seen so far.
+	// Pool is the first round's pool size (60,000 a second of Run); later
+	// rounds size theirs from the fastest run seen so far.
 	Pool int
 	// Sign makes a pool of n signed requests; each round's pool goes to every
 	// side in turn, so all sides get the same bytes.
@@ -315,7 +315,7 @@ func Compare(o Options, sides ...Side) ([]Result, error) {
 		o.Run = 3 * time.Second
 	}
 	if o.Pool == 0 {
-		o.Pool = 100_000
+		o.Pool = int(60_000 * o.Run.Seconds())
 	}
 	results := make([]Result, len(sides))
 	size := o.Pool
