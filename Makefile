@@ -26,9 +26,7 @@ bench:
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
 	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
-	$(GO) run ./bench/cmd/loadgen && \
-	echo "== functions: a warm api invocation vs hello-world under aws-lambda-rie and the FC emulator (x-hello)" && \
-	$(BENCH) -bench Invocation -benchtime 2000x ./functions/ | grep -E '^Benchmark' && \
+	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
@@ -37,8 +35,8 @@ bench:
 	$(BENCH) -bench . -benchtime 5000x ./infra/provision/ | grep -E '^Benchmark' && \
 	echo "== root key: instance init with a cloud KMS source (KMS on loopback) vs env (x-env)" && \
 	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark' && \
-	echo "== functions: binary size and cold start under aws-lambda-rie vs hello-world" && \
-	scripts/bench-coldstart.sh | grep -E '^Benchmark|MB'
+	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, binary size and cold start, each vs hello-world" && \
+	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB'
 
 # Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.
 build:

@@ -15,8 +15,10 @@ import (
 // signed GenerateDataKeyWithoutPlaintext HTTP event (a Lambda function URL
 // under aws-lambda-rie, an FC HTTP trigger under the FC emulator), against a
 // hello-world function of the same runtime library answering the same event:
-// x-hello is the ratio of the median round trips. One op is one invocation of
-// each, alternating; each api event is signed afresh before it is timed.
+// x-hello is the ratio of the median round trips. One op is a block of
+// invocationsPerOp invocations of each, alternating, so that it shares a run
+// (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
+// each api event is signed afresh before it is timed.
 func BenchmarkInvocation(b *testing.B) {
 	f := newFixture(b)
 	for _, plat := range []struct{ name, hello, sample string }{
@@ -57,7 +59,7 @@ func BenchmarkInvocation(b *testing.B) {
 				invoke(hello, sample)
 			}
 			b.ResetTimer()
-			for range b.N {
+			for range b.N * invocationsPerOp {
 				event := sign()
 				apiRTs = append(apiRTs, invoke(api, event))
 				helloRTs = append(helloRTs, invoke(hello, event))
@@ -75,6 +77,9 @@ func BenchmarkInvocation(b *testing.B) {
 		})
 	}
 }
+
+// invocationsPerOp is the number of invocations of each function in one op.
+const invocationsPerOp = 100
 
 // startRunner starts fn warm under its platform's emulator, stopped when b ends.
 func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner {
