@@ -25,8 +25,8 @@ bench:
 	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
-	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare) and without verification (x-unverified)" && \
-	$(BENCH) -bench HTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
+	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
@@ -37,8 +37,8 @@ bench:
 	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark' && \
 	echo "== root rotation: versions re-wrapped per second, bbolt and PostgreSQL" && \
 	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark' && \
-	echo "== functions: binary size and cold start under aws-lambda-rie vs hello-world" && \
-	scripts/bench-coldstart.sh | grep -E '^Benchmark|MB'
+	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, binary size and cold start, each vs hello-world" && \
+	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB'
 
 # Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.
 build:

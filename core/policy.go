@@ -197,6 +197,9 @@ func match(pattern, s string, fold bool) bool {
 	for i < len(s) {
 		switch c := s[i]; {
 		case p < len(pattern) && pattern[p] == '*':
+			if p == len(pattern)-1 {
+				return true // a trailing * matches whatever is left
+			}
 			star, mark = p, i
 			p++
 		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == c || fold && lower(pattern[p]) == lower(c)):

@@ -54,7 +54,7 @@ func setup(m *testing.M) (int, error) {
 	// One go build for every function: it shares the compile work and keeps to
 	// the machine's cores. Host architecture, deployment flags.
 	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./scripts/hello")...)
+	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./scripts/hello", "./scripts/hello-fc")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -203,3 +203,37 @@ func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
 		t.Fatalf("no Redis entry among %q holds the wrapped version the store holds", keys)
 	}
 }
+
+// Cache reads add round trips only when an instance's in-process entry has
+// lapsed: once per key per CacheTTL, one MGET of the entry and its generation,
+// beside the admission script. Versions are immutable and stay in memory.
+func TestCacheReadsAddOneRoundTripPerKeyPerTTL(t *testing.T) {
+	const ttl = time.Second
+	f := newFleet(t, fleetConfig{n: 1, opts: redisx.Options{CacheTTL: ttl}})
+	n := f.nodes[0]
+	p := principal(1_000_000, 0)
+	id := n.createKey(t, p)
+	roundTrip := func() (writes int64, names map[string]int) {
+		t.Helper()
+		n.count.reset()
+		if _, err := n.generate(p, id); err != nil {
+			t.Fatal(err)
+		}
+		writes = n.count.writes.Load()
+		return writes, n.count.reset()
+	}
+	for range 2 { // load the key, its version and the script
+		roundTrip()
+	}
+	if writes, names := roundTrip(); writes != 1 || names["evalsha"] != 1 {
+		t.Fatalf("warm request: %d round trips %v, want one evalsha", writes, names)
+	}
+	time.Sleep(ttl + ttl/4) // the in-process entry lapses
+	writes, names := roundTrip()
+	if writes != 2 || names["evalsha"] != 1 || names["mget"] != 1 {
+		t.Fatalf("first request after CacheTTL: %d round trips %v, want an evalsha and one mget", writes, names)
+	}
+	if writes, names := roundTrip(); writes != 1 || names["evalsha"] != 1 {
+		t.Fatalf("the request after it: %d round trips %v, want one evalsha", writes, names)
+	}
+}

@@ -157,7 +157,9 @@ func verifyACS3(r *http.Request, header string, params url.Values, body []byte, 
 	if !hashMatches(content, sha256.Sum256(body)) {
 		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "The x-acs-content-sha256 header is not the SHA-256 of the request body.")
 	}
-	creq, err := canonicalRequest(r, signed, content)
+	// Most canonical requests fit this buffer, which stays on the stack.
+	var buf [1024]byte
+	creq, err := canonicalRequest(buf[:0], r, signed, content)
 	if err != nil {
 		return Result{}, err
 	}
@@ -252,10 +254,10 @@ func single(r *http.Request, name string) (string, error) {
 	return strings.TrimSpace(vs[0]), nil
 }
 
-// canonicalRequest is the V3 canonical request: method, path, sorted query,
-// the signed headers with their values, their names, and the payload hash.
-func canonicalRequest(r *http.Request, signed []string, payloadHash string) ([]byte, error) {
-	b := make([]byte, 0, 512+len(r.URL.RawQuery)*3/2)
+// canonicalRequest appends to b the V3 canonical request: method, path, sorted
+// query, the signed headers with their values, their names, and the payload
+// hash.
+func canonicalRequest(b []byte, r *http.Request, signed []string, payloadHash string) ([]byte, error) {
 	b = append(b, r.Method...)
 	b = append(b, '\n')
 	path := r.URL.Path

@@ -17,7 +17,7 @@ func BenchmarkVerifyACS3(b *testing.B) {
 	dir := testDir(b)
 	a, _ := parseAuthorization(s.r.Header.Get("Authorization"))
 	signed, _ := splitSignedHeaders(a.SignedHeaders)
-	creq, err := canonicalRequest(s.r, signed, s.r.Header.Get("x-acs-content-sha256"))
+	creq, err := canonicalRequest(nil, s.r, signed, s.r.Header.Get("x-acs-content-sha256"))
 	if err != nil {
 		b.Fatal(err)
 	}

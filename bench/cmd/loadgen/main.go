@@ -1,0 +1,398 @@
+// Command loadgen prints the service's HTTP comparisons, each a ratio with p50
+// and p99 beside it: GenerateDataKeyWithoutPlaintext, ACS3-signed, on bbolt,
+// against a bare handler that receives the very same signed requests (floor);
+// and on PostgreSQL with REDIS_URL set against the same service without Redis
+// (redis). Servers run in this process on loopback, wired from the environment
+// as the api function wires itself, and served as it serves locally; runs
+// alternate between the sides of a comparison so both see the same machine.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kmsless/kmsless/bench/floor"
+	"github.com/kmsless/kmsless/bench/load"
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/platform"
+	"github.com/kmsless/kmsless/infra/rootkey"
+	"github.com/kmsless/kmsless/infra/rpc"
+	"github.com/kmsless/kmsless/infra/sign"
+	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+)
+
+// host is the Host every request is signed for and sent with, whichever
+// server receives it.
+const host = "kms.bench.local"
+
+func main() {
+	compare := flag.String("compare", "floor,redis", "comparisons to run: floor, redis")
+	o := load.Options{}
+	flag.IntVar(&o.Conns, "conns", 16, "connections")
+	flag.IntVar(&o.Rounds, "rounds", 4, "rounds; each runs every side once")
+	flag.DurationVar(&o.Run, "run", 3*time.Second, "length of one run")
+	redisURL := flag.String("redis", or(os.Getenv("REDIS_URL"), "redis://127.0.0.1:6379/0"), "Redis for the redis comparison")
+	pgURL := flag.String("postgres", or(os.Getenv("KMS_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+		"PostgreSQL server; the redis comparison makes a database of its own there")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (servers and load) to this file")
+	flag.Parse()
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	for _, c := range strings.Split(*compare, ",") {
+		switch c {
+		case "floor":
+			check(compareFloor(o))
+		case "redis":
+			check(compareRedis(o, *pgURL, *redisURL))
+		default:
+			check(fmt.Errorf("unknown comparison %q", c))
+		}
+	}
+}
+
+// compareFloor runs the floor handler and kmsless on bbolt with the same pools.
+func compareFloor(o load.Options) error {
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kms, err := startKMS(map[string]string{"KMS_DATA_DIR": dir, "KMS_STORE": "bolt://" + filepath.Join(dir, "kms.db")})
+	if err != nil {
+		return err
+	}
+	defer kms.stop()
+	floorAddr, stopFloor, err := serve(floor.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	// The same service with signature verification and nonces skipped (the
+	// AccessKeyId is trusted), to price verification alone.
+	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{KMS: kms.svc.KMS, Principals: kms.svc.Principals,
+		Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
+			return sign.Result{Principal: kms.svc.DevPrincipal}, nil
+		}}))
+	if err != nil {
+		return err
+	}
+	defer stopUnverified()
+	o.Sign = kms.pool
+	names := []string{"floor", "kmsless", "kmsless-unverified"}
+	res, err := load.Compare(o, load.Side{Name: names[0], Addr: floorAddr}, load.Side{Name: names[1], Addr: kms.addr},
+		load.Side{Name: names[2], Addr: unverifiedAddr})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("== GenerateDataKeyWithoutPlaintext, ACS3-signed, HTTP, bbolt, vs a bare handler fed the same requests (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
+	report(res, names)
+	fmt.Printf("ratio %.2f of floor (aim >= 0.9); p99 %.2fx floor's (aim <= 1.5x); %.2f of the same without verification\n",
+		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)), res[1].PerSecond()/res[2].PerSecond())
+	// On a shared machine throughput follows the neighbours' load; CPU per
+	// request does much less.
+	fmt.Printf("cpu ratio %.2f (floor's CPU per request over kmsless's, client included): kmsless spends %.1f µs more per request\n",
+		float64(res[0].CPUPerRequest())/float64(res[1].CPUPerRequest()), micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()))
+	return nil
+}
+
+// compareRedis runs kmsless on one PostgreSQL database without and with Redis.
+func compareRedis(o load.Options, pgURL, redisURL string) error {
+	db, drop, err := database(pgURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// Both share the data dir's root key and development principal, so each
+	// can use the key the other made.
+	local, err := startKMS(map[string]string{"KMS_DATA_DIR": dir, "KMS_STORE": db})
+	if err != nil {
+		return err
+	}
+	defer local.stop()
+	shared, err := startKMS(map[string]string{"KMS_DATA_DIR": dir, "KMS_STORE": db, "REDIS_URL": redisURL})
+	if err != nil {
+		return err
+	}
+	defer shared.stop()
+	inmem, err := startInprocKMS(dir, db, local)
+	if err != nil {
+		return err
+	}
+	defer inmem.stop()
+	o.Sign = local.pool
+	rdb, err := redisClient(redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	calls := map[string]float64{}
+	var redisCPU float64
+	o.Around = func(s load.Side, run func() (load.Result, error)) (load.Result, error) {
+		if s.Addr != shared.addr {
+			return run()
+		}
+		before, err := redisStats(rdb)
+		if err != nil {
+			return load.Result{}, err
+		}
+		r, err := run()
+		after, err2 := redisStats(rdb)
+		if err == nil {
+			err = err2
+		}
+		for k, v := range after.calls {
+			calls[k] += v - before.calls[k]
+		}
+		redisCPU += after.cpu - before.cpu
+		return r, err
+	}
+	names := []string{"postgres", "postgres+redis", "postgres+memory"}
+	res, err := load.Compare(o, load.Side{Name: names[0], Addr: local.addr}, load.Side{Name: names[1], Addr: shared.addr},
+		load.Side{Name: names[2], Addr: inmem.addr})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("== the same on PostgreSQL, with REDIS_URL vs without (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
+	fmt.Println("   (without Redis, nonces are kept in PostgreSQL; postgres+memory keeps cache, limits and nonces in process memory)")
+	report(res, names)
+	fmt.Printf("ratio %.2f of without Redis (aim >= 0.8); p99 %.2fx\n",
+		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)))
+	fmt.Printf("ratio %.2f of process memory; p99 %.2fx\n",
+		res[1].PerSecond()/res[2].PerSecond(), ratio(res[1].Quantile(0.99), res[2].Quantile(0.99)))
+	n := float64(res[1].Requests)
+	// A script's own calls count in commandstats too; evalsha and mget are
+	// only ever sent by clients.
+	fmt.Printf("with Redis, per request: evalsha %.3f, mget %.4f (INFO commandstats, whole server); redis-server CPU %.1f µs; this process %+.1f µs of CPU beside postgres, %+.1f µs beside process memory\n",
+		calls["evalsha"]/n, calls["mget"]/n, redisCPU*1e6/n, micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()),
+		micros(res[1].CPUPerRequest()-res[2].CPUPerRequest()))
+	return nil
+}
+
+func report(res []load.Result, names []string) {
+	for i, r := range res {
+		note := ""
+		if r.Exhausted {
+			note = " (pool ran out in some run)"
+		}
+		fmt.Printf("%-16s %8.0f req/s  p50 %6.0f µs  p99 %6.0f µs  cpu %5.1f µs/req (client and server)%s\n", names[i], r.PerSecond(),
+			micros(r.Quantile(0.5)), micros(r.Quantile(0.99)), micros(r.CPUPerRequest()), note)
+	}
+}
+
+func micros(d time.Duration) float64 { return float64(d) / 1e3 }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+// kms is a kmsless api server on loopback with a key to ask data keys of.
+type kms struct {
+	svc   *config.Service // nil when not wired by config
+	addr  string
+	creds load.Credentials
+	keyID string
+	stop  func()
+}
+
+// startKMS wires the service from env as the api function does (a local
+// development principal in KMS_DATA_DIR) with a rate limit above any load
+// here, serves it on a free loopback port and makes a key.
+func startKMS(env map[string]string) (*kms, error) {
+	env["KMS_QPS_PER_USER"] = "100000000"
+	set, err := config.Read(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, err
+	}
+	svc, err := config.Wire(context.Background(), set, config.NewLogger(set, io.Discard))
+	if err != nil {
+		return nil, err
+	}
+	addr, stop, err := serve(platform.API(svc).HTTP)
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	k := &kms{svc: svc, addr: addr, stop: func() { stop(); _ = svc.Close() }}
+	b, err := os.ReadFile(filepath.Join(set.DataDir, "dev-principal.json"))
+	if err != nil {
+		k.stop()
+		return nil, err
+	}
+	var dp struct{ AccessKeyID, AccessKeySecret string }
+	if err := json.Unmarshal(b, &dp); err != nil {
+		k.stop()
+		return nil, err
+	}
+	k.creds = load.Credentials{AccessKeyID: dp.AccessKeyID, Secret: dp.AccessKeySecret}
+	body, err := load.Do(addr, load.Sign(host, load.Call{Action: "CreateKey"}, k.creds))
+	if err != nil {
+		k.stop()
+		return nil, fmt.Errorf("CreateKey: %w", err)
+	}
+	var created struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(body, &created); err != nil {
+		k.stop()
+		return nil, err
+	}
+	k.keyID = created.KeyMetadata.KeyId
+	return k, nil
+}
+
+// startInprocKMS serves the service of like on the same data dir and database
+// with the in-process cache, limiter and nonces: what Redis replaces, without
+// the store's nonce writes. The wiring is config's but for those three.
+func startInprocKMS(dir, db string, like *kms) (*kms, error) {
+	text, err := os.ReadFile(filepath.Join(dir, "root.key"))
+	if err != nil {
+		return nil, err
+	}
+	root, err := rootkey.FromText(text)
+	if err != nil {
+		return nil, err
+	}
+	st, err := pgstore.Open(context.Background(), db)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := core.New(core.Config{Store: st, Root: root, Region: "cn-hangzhou", AccountID: "0000000000000000",
+		QPS: 100_000_000, Cache: inproc.NewCache(time.Second, 100_000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil)})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	dirp, err := core.NewDirectory([]core.Principal{{Name: "development", AccessKeyID: like.creds.AccessKeyID,
+		Secret: core.NewSecret(like.creds.Secret), Policy: core.FullAccess()}})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	addr, stop, err := serve(rpc.New(rpc.Options{KMS: svc, Principals: dirp}))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &kms{addr: addr, creds: like.creds, keyID: like.keyID, stop: func() { stop(); st.Close() }}, nil
+}
+
+// pool signs n GenerateDataKeyWithoutPlaintext requests for k's key.
+func (k *kms) pool(n int) *load.Pool {
+	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {k.keyID}}}, k.creds)
+}
+
+// serve serves h as the local api server does, on a free loopback port.
+func serve(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = platform.Serve(ctx, ln, h, config.NewLogger(config.Settings{Platform: config.Local}, io.Discard))
+	}()
+	return ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// database creates a database of its own on the server at base and returns
+// its URL and how to drop it.
+func database(base string) (string, func(), error) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	name := "loadgen" + hex.EncodeToString(suffix[:])
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = admin.Close(ctx)
+	}, nil
+}
+
+func redisClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opt), nil
+}
+
+// redisServerStats are a Redis server's totals since it started.
+type redisServerStats struct {
+	calls map[string]float64 // per command, from INFO commandstats
+	cpu   float64            // used_cpu_user + used_cpu_sys, in seconds
+}
+
+func redisStats(rdb *redis.Client) (redisServerStats, error) {
+	info, err := rdb.Info(context.Background(), "commandstats", "cpu").Result()
+	if err != nil {
+		return redisServerStats{}, err
+	}
+	s := redisServerStats{calls: map[string]float64{}}
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "cmdstat_"):
+			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+			s.calls[strings.TrimPrefix(k, "cmdstat_")], _ = strconv.ParseFloat(calls, 64)
+		case k == "used_cpu_user", k == "used_cpu_sys":
+			f, _ := strconv.ParseFloat(v, 64)
+			s.cpu += f
+		}
+	}
+	return s, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,104 @@
+package functions_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
+)
+
+// BenchmarkInvocation prices one warm invocation of the api function with a
+// signed GenerateDataKeyWithoutPlaintext HTTP event (a Lambda function URL
+// under aws-lambda-rie, an FC HTTP trigger under the FC emulator), against a
+// hello-world function of the same runtime library answering the same event:
+// x-hello is the ratio of the median round trips. One op is a block of
+// invocationsPerOp invocations of each, alternating, so that it shares a run
+// (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
+// each api event is signed afresh before it is timed.
+func BenchmarkInvocation(b *testing.B) {
+	f := newFixture(b)
+	for _, plat := range []struct{ name, hello, sample string }{
+		{"lambda", "hello", "aws/function-url-generate-data-key-without-plaintext.json"},
+		{"fc", "hello-fc", "fc/http-generate-data-key-without-plaintext.json"},
+	} {
+		b.Run(plat.name, func(b *testing.B) {
+			if plat.name == "lambda" && rie == "" {
+				b.Skipf("aws-lambda-rie is missing: %v", rieErr)
+			}
+			sample, err := os.ReadFile(filepath.Join(root, "events", plat.sample))
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := f.env(b, "api")
+			api := startRunner(b, plat.name, "api", env)
+			hello := startRunner(b, plat.name, plat.hello, env)
+			var apiRTs, helloRTs []time.Duration
+			invoke := func(r emulate.Runner, event []byte) time.Duration {
+				out, err := r.Invoke(context.Background(), event)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out.Failed() {
+					b.Fatalf("%s: %s\n%s", out.ErrorType, out.ErrorMessage, r.Logs())
+				}
+				return out.RoundTrip
+			}
+			sign := func() []byte {
+				e, err := emulate.Resign(sample, f.ws.Caller, time.Now())
+				if err != nil {
+					b.Fatal(err)
+				}
+				return e
+			}
+			for range 20 { // warm both: connections, caches, the runtime's buffers
+				invoke(api, sign())
+				invoke(hello, sample)
+			}
+			b.ResetTimer()
+			for range b.N * invocationsPerOp {
+				event := sign()
+				apiRTs = append(apiRTs, invoke(api, event))
+				helloRTs = append(helloRTs, invoke(hello, event))
+			}
+			b.StopTimer()
+			slices.Sort(apiRTs)
+			slices.Sort(helloRTs)
+			q := func(ds []time.Duration, p float64) time.Duration { return ds[int(p*float64(len(ds)-1))] }
+			µs := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+			b.ReportMetric(µs(q(apiRTs, 0.5)), "p50-µs")
+			b.ReportMetric(µs(q(apiRTs, 0.99)), "p99-µs")
+			b.ReportMetric(µs(q(helloRTs, 0.5)), "hello-p50-µs")
+			b.ReportMetric(µs(q(helloRTs, 0.99)), "hello-p99-µs")
+			b.ReportMetric(float64(q(apiRTs, 0.5))/float64(q(helloRTs, 0.5)), "x-hello")
+		})
+	}
+}
+
+// invocationsPerOp is the number of invocations of each function in one op.
+const invocationsPerOp = 100
+
+// startRunner starts fn warm under its platform's emulator, stopped when b ends.
+func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bin := filepath.Join(binDir, fn)
+	var (
+		r   emulate.Runner
+		err error
+	)
+	if platform == "lambda" {
+		r, err = emulate.Lambda(ctx, rie, bin, env)
+	} else {
+		r, err = emulate.FC(ctx, fn, bin, env, 10*time.Second)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.Stop() })
+	return r
+}
