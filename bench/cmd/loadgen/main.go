@@ -95,7 +95,7 @@ func compareFloor(o load.Options) error {
 	// AccessKeyId is trusted), to price verification alone.
 	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{KMS: kms.svc.KMS, Principals: kms.svc.Principals,
 		Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
-			return sign.Result{Principal: kms.svc.DevPrincipal}, nil
+			return sign.Result{Principal: kms.svc.DevPrincipal, Action: r.Header.Get("x-acs-action"), Version: r.Header.Get("x-acs-version")}, nil
 		}}))
 	if err != nil {
 		return err
