@@ -219,3 +219,5 @@ func sha256Hex(s string) string {
 
 // asType reports whether err is, or wraps, a *T and sets target.
 func asType[T any](err error, target *T) bool { return errors.As(err, target) }
+
+func io_nopCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

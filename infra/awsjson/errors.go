@@ -64,4 +64,5 @@ func errorFor(code string) awsError {
 const (
 	codeSerialization    = "SerializationException"
 	codeUnknownOperation = "UnknownOperationException"
+	codeInvalidMarker    = "InvalidMarkerException"
 )

@@ -194,7 +194,7 @@ func page(p core.Params, in *input) error {
 	if in.Marker != nil {
 		n, err := strconv.Atoi(*in.Marker)
 		if err != nil || n < 2 {
-			return invalid("Marker", "it must be a NextMarker this service returned")
+			return core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
 		}
 		num = n
 	}

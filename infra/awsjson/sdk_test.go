@@ -86,7 +86,10 @@ func TestSDKListKeysWalksMarkers(t *testing.T) {
 		t.Errorf("%d pages, %d keys; want 3 pages of 5 keys", pages, len(got))
 	}
 	_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: aws.String("not-a-marker")})
-	apiError(t, err, "ValidationException")
+	var marker *types.InvalidMarkerException
+	if !asType(err, &marker) {
+		t.Errorf("a made-up marker: want *types.InvalidMarkerException, got %v", err)
+	}
 }
 
 func TestSDKKeyStatesRefuseUse(t *testing.T) {

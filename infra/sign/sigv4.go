@@ -51,6 +51,9 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 	if header == "" {
 		return Result{}, incomplete("The request is not signed: it has no Authorization header.")
 	}
+	if len(header) > MaxAuthorizationLen {
+		return Result{}, incomplete("The Authorization header is longer than %d bytes.", MaxAuthorizationLen)
+	}
 	a, err := parseAuthorization(header)
 	if err != nil {
 		return Result{}, incomplete("The Authorization header must read AWS4-HMAC-SHA256 Credential=<AccessKeyId>/<date>/<region>/kms/aws4_request, SignedHeaders=<headers>, Signature=<hex>.")
