@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,6 +198,10 @@ func appendHeaderValueV4(b []byte, r *http.Request, name string) []byte {
 			host = r.Header.Get("Host")
 		}
 		return appendCollapsed(b, host)
+	}
+	if name == "content-length" && r.Header.Get("Content-Length") == "" && r.ContentLength >= 0 {
+		// Some servers and triggers keep the length out of the header map.
+		return strconv.AppendInt(b, r.ContentLength, 10)
 	}
 	for i, v := range r.Header.Values(name) {
 		if i > 0 {
