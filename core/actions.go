@@ -273,12 +273,22 @@ func (c *call) scheduleKeyDeletion() (any, error) {
 	})
 }
 
+// cancelKeyDeletion returns a key to Enabled, as Alibaba does, or to the
+// RestoreState asked for: AWS leaves a recovered key Disabled.
 func (c *call) cancelKeyDeletion() (any, error) {
+	restore := KeyEnabled
+	switch v := c.str("RestoreState"); v {
+	case "", string(KeyEnabled):
+	case string(KeyDisabled):
+		restore = KeyDisabled
+	default:
+		return nil, invalidParam("RestoreState", "it must be Enabled or Disabled")
+	}
 	return c.changeKey(func(k *Key) error {
 		if k.State != KeyPendingDeletion {
 			return stateError(k, "taken out of deletion")
 		}
-		k.State = KeyEnabled
+		k.State = restore
 		k.DeleteAt = time.Time{}
 		return nil
 	})

@@ -55,7 +55,7 @@ func init() {
 		"EnableKey":            {"EnableKey", keyOnly, renderNothing},
 		"DisableKey":           {"DisableKey", keyOnly, renderNothing},
 		"ScheduleKeyDeletion":  {"ScheduleKeyDeletion", scheduleParams, renderScheduled},
-		"CancelKeyDeletion":    {"CancelKeyDeletion", keyOnly, renderKeyID},
+		"CancelKeyDeletion":    {"CancelKeyDeletion", cancelParams, renderKeyID},
 		"UpdateKeyDescription": {"UpdateKeyDescription", descriptionParams, renderNothing},
 		"CreateAlias":          {"CreateAlias", aliasParams, renderNothing},
 		"UpdateAlias":          {"UpdateAlias", aliasParams, renderNothing},
@@ -134,6 +134,16 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	if in.Description != nil {
 		p["Description"] = *in.Description
 	}
+	return p, nil
+}
+
+// cancelParams asks core to leave the key Disabled, as AWS does.
+func cancelParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	p["RestoreState"] = string(core.KeyDisabled)
 	return p, nil
 }
 

@@ -66,7 +66,10 @@ func TestSigV4RefusesEveryChange(t *testing.T) {
 		{"target", func(r *http.Request) []byte { r.Header.Set("X-Amz-Target", "TrentService.GenerateDataKey"); return nil }, t0, v4Region, core.CodeSignatureDoesNotMatch},
 		{"host", func(r *http.Request) []byte { r.Host = "evil.example"; return nil }, t0, v4Region, core.CodeSignatureDoesNotMatch},
 		{"signed custom header", func(r *http.Request) []byte { r.Header.Set("X-Custom", "z"); return nil }, t0, v4Region, core.CodeSignatureDoesNotMatch},
-		{"content hash header", func(r *http.Request) []byte { r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)); return nil }, t0, v4Region, core.CodeSignatureDoesNotMatch},
+		{"content hash header", func(r *http.Request) []byte {
+			r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64))
+			return nil
+		}, t0, v4Region, core.CodeSignatureDoesNotMatch},
 		{"region", nil, t0, "us-east-1", core.CodeSignatureDoesNotMatch},
 		{"six minutes late", nil, t0.Add(6 * time.Minute), v4Region, core.CodeIllegalTimestamp},
 		{"six minutes early", nil, t0.Add(-6 * time.Minute), v4Region, core.CodeIllegalTimestamp},
