@@ -1,0 +1,162 @@
+package awsjson_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/kmsless/kmsless/infra/awsjson"
+	"github.com/kmsless/kmsless/infra/rootkey/rootkeytest"
+)
+
+// target is one endpoint under load, with the requests it is sent.
+type target struct {
+	name    string
+	url     string
+	reqs    []presigned
+	next    int
+	latency []time.Duration
+	busy    time.Duration
+}
+
+// presigned is a SigV4-signed GenerateDataKeyWithoutPlaintext request, signed
+// before the clock starts so that the load generator spends nothing on
+// signing; each has its own invocation ID, so kmsless sees no replay.
+type presigned struct {
+	body   []byte
+	header http.Header
+}
+
+func presign(tb testing.TB, n int, url, keyID, region string) []presigned {
+	out := make([]presigned, n)
+	body := []byte(`{"KeyId":"` + keyID + `","KeySpec":"AES_256","EncryptionContext":{"partition":"p-0001"}}`)
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	signer := v4.NewSigner()
+	now := time.Now()
+	for i := range out {
+		r, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
+		r.Header.Set("Content-Type", awsjson.ContentType)
+		r.Header.Set("X-Amz-Target", awsjson.TargetPrefix+"GenerateDataKeyWithoutPlaintext")
+		r.Header.Set("Amz-Sdk-Invocation-Id", fmt.Sprintf("bench-%08d", i))
+		if err := signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: adminID, SecretAccessKey: adminSecret}, r, hash, "kms", region, now); err != nil {
+			tb.Fatal(err)
+		}
+		out[i] = presigned{body: body, header: r.Header}
+	}
+	return out
+}
+
+// burst sends the next n requests of t with c concurrent senders and records
+// each latency and the wall time of the burst.
+func (t *target) burst(tb testing.TB, client *http.Client, n, c int) {
+	reqs := t.reqs[t.next : t.next+n]
+	t.next += n
+	lat := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	var failed sync.Once
+	start := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += c {
+				r, _ := http.NewRequest(http.MethodPost, t.url+"/", bytes.NewReader(reqs[i].body))
+				r.Header = reqs[i].header.Clone()
+				t0 := time.Now()
+				resp, err := client.Do(r)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				lat[i] = time.Since(t0)
+				if err != nil {
+					failed.Do(func() { tb.Errorf("%s: %v", t.name, err) })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.busy += time.Since(start)
+	t.latency = append(t.latency, lat...)
+}
+
+func (t *target) rps() float64 { return float64(len(t.latency)) / t.busy.Seconds() }
+
+func (t *target) p99() time.Duration {
+	s := slices.Clone(t.latency)
+	slices.Sort(s)
+	return s[len(s)*99/100]
+}
+
+// BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS loads kmsless (SigV4
+// verified, authorized, throttled, audited by the edge, on a bolt store), nsmithuk/local-kms
+// (which ignores signatures) and a bare handler that reads each request and
+// sends a canned answer, with the same signed GenerateDataKeyWithoutPlaintext
+// requests from one load generator, in interleaved bursts. Run with
+//
+//	go test -run '^$' -bench VsLocalKMS -benchtime 1x ./infra/awsjson
+func BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS(b *testing.B) {
+	const rounds, perBurst, conc = 8, 1500, 16
+	e := newEnv(b)
+	id := e.createKey()
+	l := rootkeytest.StartLocalKMS(b)
+	lc := kms.New(kms.Options{Region: rootkeytest.AWSRegion, BaseEndpoint: aws.String(l.Endpoint), Credentials: aws.AnonymousCredentials{}})
+	lk, err := lc.CreateKey(bg, &kms.CreateKeyInput{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	canned := []byte(`{"CiphertextBlob":"` + string(bytes.Repeat([]byte("A"), 176)) + `","KeyId":"` + keyARN(id) + `","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}`)
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", awsjson.ContentType)
+		_, _ = w.Write(canned)
+	}))
+	b.Cleanup(bare.Close)
+	n := rounds * perBurst
+	targets := []*target{
+		{name: "kmsless", url: e.srv.URL, reqs: presign(b, n, e.srv.URL, id, testRegion)},
+		{name: "local-kms", url: l.Endpoint, reqs: presign(b, n, l.Endpoint, aws.ToString(lk.KeyMetadata.Arn), rootkeytest.AWSRegion)},
+		{name: "bare", url: bare.URL, reqs: presign(b, n, bare.URL, id, testRegion)},
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
+	for _, t := range targets {
+		t.burst(b, client, 100, conc) // warm connections and caches
+		t.latency, t.busy = nil, 0
+	}
+	b.ResetTimer()
+	for range b.N {
+		for r := range rounds - 1 {
+			for i := range targets {
+				// Rotate the order each round so no target always follows another.
+				targets[(i+r)%len(targets)].burst(b, client, perBurst, conc)
+			}
+		}
+	}
+	b.StopTimer()
+	k, lkms, h := targets[0], targets[1], targets[2]
+	b.ReportMetric(k.rps(), "kmsless-req/s")
+	b.ReportMetric(lkms.rps(), "local-kms-req/s")
+	b.ReportMetric(h.rps(), "bare-req/s")
+	b.ReportMetric(k.rps()/lkms.rps(), "x-local-kms")
+	b.ReportMetric(k.rps()/h.rps(), "x-bare")
+	b.ReportMetric(float64(k.p99().Microseconds()), "kmsless-p99-µs")
+	b.ReportMetric(float64(lkms.p99().Microseconds()), "local-kms-p99-µs")
+	b.ReportMetric(float64(h.p99().Microseconds()), "bare-p99-µs")
+}
