@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -114,7 +115,8 @@ func (t *target) p99() time.Duration {
 //	go test -run '^$' -bench VsLocalKMS -benchtime 1x ./infra/awsjson
 func BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS(b *testing.B) {
 	const rounds, perBurst, conc = 8, 1500, 16
-	e := newEnv(b)
+	// Logs at info, as deployed: the debug line per request is for tests.
+	e := newEnv(b, func(s *setup) { s.logLevel = slog.LevelInfo })
 	id := e.createKey()
 	l := rootkeytest.StartLocalKMS(b)
 	lc := kms.New(kms.Options{Region: rootkeytest.AWSRegion, BaseEndpoint: aws.String(l.Endpoint), Credentials: aws.AnonymousCredentials{}})

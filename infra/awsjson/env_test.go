@@ -60,11 +60,14 @@ type env struct {
 type setup struct {
 	principals []core.Principal
 	clock      core.Clock
+	// logLevel is the level of the edge's log (default: debug, one line per
+	// request, which tests read).
+	logLevel slog.Level
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	t.Helper()
-	s := setup{principals: []core.Principal{{
+	s := setup{logLevel: slog.LevelDebug, principals: []core.Principal{{
 		Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), QPS: 1_000_000, Policy: core.FullAccess(),
 	}}}
 	for _, c := range configure {
@@ -93,7 +96,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, kms: svc, store: st, logs: &syncBuffer{}}
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
 	awsH := awsjson.New(awsjson.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	aliH := rpc.New(rpc.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

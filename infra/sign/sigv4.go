@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
@@ -133,7 +134,7 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 	sts = append(sts, scope...)
 	sts = append(sts, '\n')
 	sts = hex.AppendEncode(sts, creqSum[:])
-	k := signingKey(p.Secret.Bytes(), parts[0], region)
+	k := daySigningKey(p, parts[0], region)
 	mac := hmac.New(sha256.New, k[:])
 	mac.Write(sts)
 	var got [sha256.Size]byte
@@ -142,6 +143,28 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return Result{Principal: p, Nonce: a.Signature, Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
+}
+
+// dayKey is a principal's SigV4 key for one day and region.
+type dayKey struct {
+	day, region string
+	key         [sha256.Size]byte
+}
+
+// dayKeys holds each principal's latest day key: deriving one costs four
+// HMACs, a third of verifying a request, and it changes once a day. One entry
+// per principal loaded, so the map is bounded by the principals files read.
+var dayKeys sync.Map // *core.Principal → *dayKey
+
+func daySigningKey(p *core.Principal, day, region string) [sha256.Size]byte {
+	if v, ok := dayKeys.Load(p); ok {
+		if dk := v.(*dayKey); dk.day == day && dk.region == region {
+			return dk.key
+		}
+	}
+	dk := &dayKey{day: day, region: region, key: signingKey(p.Secret.Bytes(), day, region)}
+	dayKeys.Store(p, dk)
+	return dk.key
 }
 
 // signingKey derives the day's SigV4 key for kms in region from secret.
