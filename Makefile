@@ -27,6 +27,8 @@ bench:
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
 	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare) and without verification (x-unverified)" && \
 	$(BENCH) -bench HTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
+	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
