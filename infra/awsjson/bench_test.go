@@ -11,9 +11,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kmsless/kmsless/infra/awsjson"
@@ -110,9 +114,9 @@ func (t *target) p99() time.Duration {
 	return s[len(s)*99/100]
 }
 
-// BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS loads kmsless (SigV4
-// verified, replay-checked, authorized, throttled, through the edge, on a
-// bolt store), nsmithuk/local-kms (which ignores signatures) and a bare
+// BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS loads kmsless
+// (functions/api in its own process: SigV4 verified, replay-checked,
+// authorized, throttled, on a bolt store), nsmithuk/local-kms (which ignores signatures) and a bare
 // handler that reads each request and answers with a freshly sealed random
 // key, with the same signed GenerateDataKeyWithoutPlaintext
 // requests from one load generator, in interleaved bursts. Run with
@@ -120,9 +124,16 @@ func (t *target) p99() time.Duration {
 //	go test -run '^$' -bench VsLocalKMS -benchtime 1x ./infra/awsjson
 func BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS(b *testing.B) {
 	const rounds, perBurst, conc = 25, 500, 16
-	// Logs at info, as deployed: the debug line per request is for tests.
-	e := newEnv(b, func(s *setup) { s.logLevel = slog.LevelInfo })
-	id := e.createKey()
+	// kmsless runs as its own process, like local-kms: functions/api as
+	// deployed locally, with the bolt store and its replay memory.
+	url := startAPI(b)
+	kc := kms.New(kms.Options{Region: testRegion, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(adminID, adminSecret, "")})
+	k, err := kc.CreateKey(bg, &kms.CreateKeyInput{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := aws.ToString(k.KeyMetadata.KeyId)
 	l := rootkeytest.StartLocalKMS(b)
 	lc := kms.New(kms.Options{Region: rootkeytest.AWSRegion, BaseEndpoint: aws.String(l.Endpoint), Credentials: aws.AnonymousCredentials{}})
 	lk, err := lc.CreateKey(bg, &kms.CreateKeyInput{})
@@ -143,7 +154,7 @@ func BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS(b *testing.B) {
 	b.Cleanup(bare.Close)
 	n := rounds * perBurst
 	targets := []*target{
-		{name: "kmsless", url: e.srv.URL, reqs: presign(b, n, e.srv.URL, id, testRegion)},
+		{name: "kmsless", url: url, reqs: presign(b, n, url, id, testRegion)},
 		{name: "local-kms", url: l.Endpoint, reqs: presign(b, n, l.Endpoint, aws.ToString(lk.KeyMetadata.Arn), rootkeytest.AWSRegion)},
 		{name: "bare", url: bare.URL, reqs: presign(b, n, bare.URL, id, testRegion)},
 	}
@@ -162,13 +173,13 @@ func BenchmarkGenerateDataKeyWithoutPlaintextVsLocalKMS(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	k, lkms, h := targets[0], targets[1], targets[2]
-	b.ReportMetric(k.rps(), "kmsless-req/s")
+	ks, lkms, h := targets[0], targets[1], targets[2]
+	b.ReportMetric(ks.rps(), "kmsless-req/s")
 	b.ReportMetric(lkms.rps(), "local-kms-req/s")
 	b.ReportMetric(h.rps(), "bare-req/s")
-	b.ReportMetric(k.rps()/lkms.rps(), "x-local-kms")
-	b.ReportMetric(k.rps()/h.rps(), "x-bare")
-	b.ReportMetric(float64(k.p99().Microseconds()), "kmsless-p99-µs")
+	b.ReportMetric(ks.rps()/lkms.rps(), "x-local-kms")
+	b.ReportMetric(ks.rps()/h.rps(), "x-bare")
+	b.ReportMetric(float64(ks.p99().Microseconds()), "kmsless-p99-µs")
 	b.ReportMetric(float64(lkms.p99().Microseconds()), "local-kms-p99-µs")
 	b.ReportMetric(float64(h.p99().Microseconds()), "bare-p99-µs")
 }
@@ -185,4 +196,49 @@ func newGCM(tb testing.TB) cipher.AEAD {
 		tb.Fatal(err)
 	}
 	return gcm
+}
+
+// startAPI builds functions/api and runs it on a free loopback port with a
+// principals file naming the admin, until b ends; it returns its URL.
+func startAPI(b *testing.B) string {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "api")
+	build := exec.Command("go", "build", "-o", bin, "github.com/kmsless/kmsless/functions/api")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build functions/api: %v\n%s", err, out)
+	}
+	principals := filepath.Join(dir, "principals.yaml")
+	doc := "principals:\n  - name: admin\n    accessKeyId: " + adminID + "\n    accessKeySecret: " + adminSecret +
+		"\n    qps: 1000000\n    policy:\n      Version: \"1\"\n      Statement:\n        - Effect: Allow\n          Action: [\"kms:*\"]\n          Resource: [\"*\"]\n"
+	if err := os.WriteFile(principals, []byte(doc), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	root := make([]byte, 32)
+	_, _ = rand.Read(root)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "KMS_LISTEN_ADDR="+addr, "KMS_DATA_DIR="+dir, "KMS_ROOT_KEY="+base64.StdEncoding.EncodeToString(root),
+		"KMS_PRINCIPALS_FILE="+principals, "KMS_REGION="+testRegion, "KMS_ACCOUNT_ID="+testAccount, "KMS_LOG_LEVEL=warn",
+		"KMS_AUDIT_LOG="+filepath.Join(dir, "audit.jsonl"), "REDIS_URL=")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	for range 200 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Fatal("functions/api did not start listening")
+	return ""
 }
