@@ -3,13 +3,22 @@ package awsjson_test
 import (
 	"bytes"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	alikms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
+	"github.com/kmsless/kmsless/infra/rpc"
 )
 
 // One key space: what one protocol makes, the other reads.
@@ -91,4 +100,52 @@ func TestAliasesAndDisablesCrossProtocols(t *testing.T) {
 	if !asType(err, &disabled) {
 		t.Fatalf("AWS Encrypt under a key disabled through Alibaba: %v", err)
 	}
+}
+
+func TestOnePolicyDecidesForBothProtocols(t *testing.T) {
+	e := newEnv(t)
+	keyA, keyB := e.createKey(), e.createKey()
+	policy := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"acs:kms:*:*:key/" + keyA}})
+	dir, err := core.NewDirectory([]core.Principal{{Name: "reader", AccessKeyID: "AKIAREADER0000000001", Secret: core.NewSecret("reader-secret"), Policy: policy}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reader is served by handlers over the same core as the admin's.
+	awsH := awsjson.New(awsjson.Options{KMS: e.kms, Principals: dir})
+	aliH := rpc.New(rpc.Options{KMS: e.kms, Principals: dir})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awsjson.IsAWS(r) {
+			awsH.ServeHTTP(w, r)
+			return
+		}
+		aliH.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	awsReader := kms.New(kms.Options{Region: testRegion, BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAREADER0000000001", "reader-secret", "")})
+	aliReader, err := alikms.NewClient(&openapi.Config{AccessKeyId: tea.String("AKIAREADER0000000001"), AccessKeySecret: tea.String("reader-secret"),
+		Endpoint: tea.String(strings.TrimPrefix(srv.URL, "http://")), Protocol: tea.String("http"), RegionId: tea.String(testRegion)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, allowed := range map[string]bool{keyA: true, keyB: false} {
+		enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(key), Plaintext: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, awsErr := awsReader.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})
+		_, aliErr := aliReader.Decrypt(&alikms.DecryptRequest{CiphertextBlob: tea.String(base64.StdEncoding.EncodeToString(enc.CiphertextBlob))})
+		if allowed {
+			if awsErr != nil || aliErr != nil {
+				t.Errorf("Decrypt under the allowed key: AWS %v, Alibaba %v", awsErr, aliErr)
+			}
+			continue
+		}
+		apiError(t, awsErr, "AccessDeniedException")
+		if se, ok := aliErr.(*tea.SDKError); !ok || tea.StringValue(se.Code) != core.CodeNoPermission {
+			t.Errorf("Alibaba Decrypt under the other key: %v", aliErr)
+		}
+	}
+	_, err = awsReader.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(keyA), Plaintext: []byte("x")})
+	apiError(t, err, "AccessDeniedException")
 }
