@@ -140,3 +140,32 @@ func BenchmarkVerifySigV4(b *testing.B) {
 		}
 	}
 }
+
+// FuzzVerifySigV4 checks that any Authorization, date and target headers end
+// in a refusal with one of the signature codes, never a panic, and that only
+// a genuine signature is accepted.
+func FuzzVerifySigV4(f *testing.F) {
+	r, body := v4Request(f, `{}`, nil)
+	f.Add(r.Header.Get("Authorization"), r.Header.Get("X-Amz-Date"), r.Header.Get("X-Amz-Target"))
+	f.Add("AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=00", "20260301T120000Z", "TrentService.Decrypt")
+	f.Add("AWS4-HMAC-SHA256 Credential="+testID+"/20260301/"+v4Region+"/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="+strings.Repeat("0", 64), "20260301T120000Z", "x")
+	f.Add("", "", "")
+	genuine := r.Header.Get("Authorization")
+	f.Fuzz(func(t *testing.T, auth, date, target string) {
+		req := r.Clone(context.Background())
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("X-Amz-Date", date)
+		req.Header.Set("X-Amz-Target", target)
+		res, err := VerifySigV4(req, body, testDir(t), v4Region, t0)
+		if err != nil {
+			switch core.AsError(err).Code {
+			case core.CodeIncompleteSignature, core.CodeSignatureDoesNotMatch, core.CodeInvalidAccessKeyID, core.CodeIllegalTimestamp:
+				return
+			}
+			t.Fatalf("unexpected error %v", err)
+		}
+		if auth != genuine || res.Principal == nil {
+			t.Fatalf("accepted %q", auth)
+		}
+	})
+}
