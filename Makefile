@@ -27,6 +27,8 @@ bench:
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
 	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
+	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
+	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \

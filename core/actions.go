@@ -42,6 +42,14 @@ func init() {
 		"DeleteAlias":          {run: (*call).deleteAlias},
 		"ListAliases":          {run: (*call).listAliases},
 		"ListAliasesByKeyId":   {run: (*call).listAliasesByKeyID},
+		"EnableKeyRotation":    {run: (*call).enableKeyRotation},
+		"DisableKeyRotation":   {run: (*call).disableKeyRotation},
+		"GetKeyRotationStatus": {run: (*call).describeKey},
+		"RotateKeyOnDemand":    {run: (*call).createKeyVersion},
+		"ListKeyRotations":     {run: (*call).listKeyVersions},
+		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
+		"ListKeyPolicies":      {run: (*call).listKeyPolicies},
+		"GenerateRandom":       {run: (*call).generateRandom},
 
 		"GetParametersForImport": {run: (*call).getParametersForImport},
 		"ImportKeyMaterial":      {run: (*call).importKeyMaterial},
@@ -239,10 +247,11 @@ func (c *call) changeKey(fn func(*Key) error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.s.mutate(c.ctx, t.key.ID, fn); err != nil {
+	k, err := c.s.mutate(c.ctx, t.key.ID, fn)
+	if err != nil {
 		return nil, err
 	}
-	return nil, nil
+	return Changed{Key: k}, nil
 }
 
 func stateError(k *Key, want string) error {
@@ -289,12 +298,22 @@ func (c *call) scheduleKeyDeletion() (any, error) {
 	})
 }
 
+// cancelKeyDeletion returns a key to Enabled, as Alibaba does, or to the
+// RestoreState asked for: AWS leaves a recovered key Disabled.
 func (c *call) cancelKeyDeletion() (any, error) {
+	restore := KeyEnabled
+	switch v := c.str("RestoreState"); v {
+	case "", string(KeyEnabled):
+	case string(KeyDisabled):
+		restore = KeyDisabled
+	default:
+		return nil, invalidParam("RestoreState", "it must be Enabled or Disabled")
+	}
 	return c.changeKey(func(k *Key) error {
 		if k.State != KeyPendingDeletion {
 			return stateError(k, "taken out of deletion")
 		}
-		k.State = KeyEnabled
+		k.State = restore
 		k.DeleteAt = time.Time{}
 		if k.Origin == OriginExternal {
 			// A key whose material was never imported, or was deleted,
@@ -331,8 +350,20 @@ func (c *call) updateRotationPolicy() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.setRotation(enable)
+}
+
+// enableKeyRotation and disableKeyRotation are UpdateRotationPolicy under the
+// names AWS gives them, each with its own policy action.
+func (c *call) enableKeyRotation() (any, error)  { return c.setRotation(true) }
+func (c *call) disableKeyRotation() (any, error) { return c.setRotation(false) }
+
+// setRotation turns automatic rotation on, every RotationInterval (default
+// 365 days), or off.
+func (c *call) setRotation(enable bool) (any, error) {
 	interval := 365 * 24 * time.Hour
 	if v := c.str("RotationInterval"); v != "" {
+		var err error
 		if interval, err = parseInterval("RotationInterval", v); err != nil {
 			return nil, err
 		}

@@ -148,9 +148,10 @@ func (c *call) encrypt() (any, error) {
 var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The CiphertextBlob is invalid, or the EncryptionContext does not match the one it was made with."}
 
 // open decodes the blob in blobParam and opens it under the context in
-// ctxParam, after authorizing the action on the key the blob names. A DryRun
-// ends once the blob has opened.
-func (c *call) open(blobParam, ctxParam string) (Opened, error) {
+// ctxParam, after authorizing the action on the key the blob names and, when
+// keyParam is given, checking that it names the same key. A DryRun ends once
+// the blob has opened.
+func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	text, err := c.required(blobParam)
 	if err != nil {
 		return Opened{}, err
@@ -169,6 +170,9 @@ func (c *call) open(blobParam, ctxParam string) (Opened, error) {
 	}
 	c.facts.Context = ctx
 	k, err := c.authorizeKey(bl.KeyID, c.s.KeyARN(bl.KeyID))
+	if err == nil {
+		err = c.expectKey(keyParam, bl.KeyID)
+	}
 	if err != nil {
 		var ke *Error
 		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {
@@ -198,7 +202,7 @@ func (c *call) open(blobParam, ctxParam string) (Opened, error) {
 }
 
 func (c *call) decrypt() (any, error) {
-	return c.open("CiphertextBlob", "EncryptionContext")
+	return c.open("CiphertextBlob", "EncryptionContext", "KeyId")
 }
 
 func (c *call) reEncrypt() (any, error) {
@@ -213,7 +217,7 @@ func (c *call) reEncrypt() (any, error) {
 	// real and its plaintext dropped.
 	dry := c.dry
 	c.dry = false
-	o, err := c.open("CiphertextBlob", "SourceEncryptionContext")
+	o, err := c.open("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
 	c.dry = dry
 	if err != nil {
 		return nil, err
@@ -224,5 +228,9 @@ func (c *call) reEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.seal(k, ctx, o.Plaintext)
+	sealed, err := c.seal(k, ctx, o.Plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return Resealed{Sealed: sealed, SourceKeyID: o.KeyID, SourceVersionID: o.VersionID}, nil
 }

@@ -32,3 +32,31 @@ type Opened struct {
 	KeyID, VersionID string
 	Plaintext        []byte
 }
+
+// Changed is the key as an action that changes it (enable, disable, deletion,
+// description, rotation policy) left it. Alibaba answers such actions with a
+// RequestId only; AWS echoes some of the key's state.
+type Changed struct {
+	Key Key
+}
+
+// Resealed is the result of ReEncrypt: the new blob and the key version the
+// source blob was opened with.
+type Resealed struct {
+	Sealed
+	SourceKeyID, SourceVersionID string
+}
+
+// Random is the result of GenerateRandom. The adapter clears Bytes once it
+// has encoded them.
+type Random struct {
+	Bytes []byte
+}
+
+// KeyPolicy names a key's policy: GetKeyPolicy's result, and the items of
+// ListKeyPolicies. Every key has exactly one, "default", which defers to the
+// callers' own policies (see principals); each adapter writes it out in its
+// protocol's policy language.
+type KeyPolicy struct {
+	KeyID, Name string
+}

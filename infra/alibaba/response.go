@@ -18,7 +18,7 @@ import (
 // Opened result once encoded. An unknown result type is a programming error.
 func Response(kms *core.Service, requestID string, result any) (any, error) {
 	switch r := result.(type) {
-	case nil:
+	case nil, core.Changed:
 		return &EmptyResponse{RequestId: requestID}, nil
 	case core.Key:
 		return &KeyMetadataResponse{RequestId: requestID, KeyMetadata: metadata(kms, r)}, nil
@@ -48,6 +48,20 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.Sealed:
 		return &CiphertextResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob)}, nil
+	case core.Resealed:
+		return &CiphertextResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob)}, nil
+	case core.Random:
+		defer clear(r.Bytes)
+		return &RandomResponse{RequestId: requestID, Random: base64.StdEncoding.EncodeToString(r.Bytes)}, nil
+	case core.KeyPolicy:
+		return &KeyPolicyResponse{RequestId: requestID, Policy: DefaultKeyPolicy(kms)}, nil
+	case core.Listing[core.KeyPolicy]:
+		out := &ListKeyPoliciesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		for _, p := range r.Items {
+			out.PolicyNames.PolicyName = append(out.PolicyNames.PolicyName, p.Name)
+		}
+		return out, nil
 	case core.DataKey:
 		defer clear(r.Plaintext)
 		return &DataKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
@@ -248,6 +262,35 @@ type CiphertextResponse struct {
 	KeyId          string `json:"KeyId"`
 	KeyVersionId   string `json:"KeyVersionId"`
 	CiphertextBlob string `json:"CiphertextBlob"`
+}
+
+// RandomResponse answers GenerateRandom.
+type RandomResponse struct {
+	RequestId string `json:"RequestId"`
+	Random    string `json:"Random"`
+}
+
+// KeyPolicyResponse answers GetKeyPolicy.
+type KeyPolicyResponse struct {
+	RequestId string `json:"RequestId"`
+	Policy    string `json:"Policy"`
+}
+
+// ListKeyPoliciesResponse answers ListKeyPolicies.
+type ListKeyPoliciesResponse struct {
+	RequestId   string `json:"RequestId"`
+	TotalCount  int    `json:"TotalCount"`
+	PageNumber  int    `json:"PageNumber"`
+	PageSize    int    `json:"PageSize"`
+	PolicyNames struct {
+		PolicyName []string `json:"PolicyName"`
+	} `json:"PolicyNames"`
+}
+
+// DefaultKeyPolicy is a key's one policy in RAM's language: every key action
+// to the account, which the principals' own policies then narrow.
+func DefaultKeyPolicy(kms *core.Service) string {
+	return `{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["acs:ram::` + kms.AccountID() + `:*"]},"Action":["kms:*"],"Resource":["*"]}]}`
 }
 
 // DataKeyResponse answers GenerateDataKey.

@@ -11,6 +11,7 @@ var status = map[string]int{
 	core.CodeIllegalTimestamp:            400,
 	core.CodeSignatureNonceUsed:          400,
 	core.CodeInvalidCiphertext:           400,
+	core.CodeIncorrectKey:                400,
 	core.CodeAliasAlreadyExists:          400,
 	core.CodeDryRunOperation:             400,
 	core.CodeValidation:                  400,

@@ -1,10 +1,12 @@
 package platform
 
 import (
+	"net/http"
 	"strings"
 	"unicode"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/trigger"
@@ -15,12 +17,29 @@ func rpcOptions(svc *config.Service) rpc.Options {
 	return rpc.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, ClockSkew: s.ClockSkew, MaxBody: s.MaxBody}
 }
 
+// protocols serves both wire protocols on one listener, serving action alone
+// when it is set: an AWS KMS request (it carries X-Amz-Target) goes to the
+// AWS JSON handler, anything else to the Alibaba RPC one.
+func protocols(svc *config.Service, action string) http.Handler {
+	opts := rpcOptions(svc)
+	opts.Action = action
+	alibaba := rpc.New(opts)
+	aws := awsjson.New(awsjson.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, Action: action, MaxBody: svc.Settings.MaxBody})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awsjson.IsAWS(r) {
+			aws.ServeHTTP(w, r)
+			return
+		}
+		alibaba.ServeHTTP(w, r)
+	})
+}
+
 // API is the api function: every action over HTTP, from callers who sign with a
 // principal's credentials. It answers HTTP trigger events and serves locally;
 // direct invocations are refused, since the platform's permission to invoke it
 // would otherwise grant every action.
 func API(svc *config.Service) Function {
-	h := rpc.New(rpcOptions(svc))
+	h := protocols(svc, "")
 	return Function{Name: "api", Handler: trigger.Router{HTTP: h}.Handle, HTTP: h}
 }
 
@@ -30,11 +49,9 @@ func API(svc *config.Service) Function {
 // InvalidParameter.
 func Action(svc *config.Service, action string) Function {
 	name := FunctionName(action)
-	opts := rpcOptions(svc)
-	opts.Action = action
 	caller := trigger.InvokePrincipal(name, invokeResources(svc.KMS, action), action)
 	iv := trigger.Invoker{KMS: svc.KMS, Edge: svc.Edge, Action: action, Caller: caller}
-	return Function{Name: name, Handler: trigger.Router{HTTP: rpc.New(opts), Direct: iv.Invoke}.Handle}
+	return Function{Name: name, Handler: trigger.Router{HTTP: protocols(svc, action), Direct: iv.Invoke}.Handle}
 }
 
 // invokeResources are the resources a per-action function's invoke principal

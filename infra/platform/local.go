@@ -75,7 +75,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 // development principal, its credentials. Printing the secret is deliberate: it
 // exists only on this machine, and the user needs it to sign requests.
 func Banner(w io.Writer, svc *config.Service, addr string) {
-	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) on http://%s\n", addr)
+	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on http://%s\n", svc.KMS.Region(), addr)
 	p := svc.DevPrincipal
 	if p == nil {
 		fmt.Fprintf(w, "callers: the %d principals of %s\n", svc.Principals.Len(), svc.Settings.PrincipalsFile)

@@ -1,0 +1,76 @@
+package awsjson
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
+	"strings"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Account is the 12-digit AWS account of ARNs for KMS_ACCOUNT_ID: the ID
+// itself when it is 12 digits; its last 12 digits when it is longer and all
+// digits (Alibaba's 16-digit account IDs); otherwise 12 digits derived from
+// its SHA-256, so that any ID gives a stable, valid account.
+func Account(id string) string {
+	digits := id != ""
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			digits = false
+			break
+		}
+	}
+	switch {
+	case digits && len(id) == 12:
+		return id
+	case digits && len(id) > 12:
+		return id[len(id)-12:]
+	}
+	sum := sha256.Sum256([]byte(id))
+	n := binary.BigEndian.Uint64(sum[:8]) % 1_000_000_000_000
+	s := strconv.FormatUint(n, 10)
+	return strings.Repeat("0", 12-len(s)) + s
+}
+
+// arns names keys and aliases the AWS way, and reads the AWS names callers give.
+type arns struct {
+	// prefix is "arn:aws:kms:<region>:<account>:".
+	prefix string
+}
+
+func newARNs(kms *core.Service) arns {
+	return arns{prefix: "arn:aws:kms:" + kms.Region() + ":" + Account(kms.AccountID()) + ":"}
+}
+
+func (a arns) key(id string) string     { return a.prefix + "key/" + id }
+func (a arns) alias(name string) string { return a.prefix + name }
+
+// ref turns a key ID, key ARN, alias name or alias ARN into core's spelling:
+// an ARN of this region and account loses its prefix, an AWS ARN of any other
+// is a key that is not here, and anything else passes as it is, for core to
+// accept or refuse.
+func (a arns) ref(ref string) (string, error) {
+	rest, ok := strings.CutPrefix(ref, a.prefix)
+	if !ok {
+		if strings.HasPrefix(ref, "arn:") {
+			return "", core.Errorf(core.CodeKeyNotFound, "The key %q is not in this region and account (%s).", clip(ref), strings.TrimSuffix(a.prefix, ":"))
+		}
+		return ref, nil
+	}
+	if id, ok := strings.CutPrefix(rest, "key/"); ok {
+		if strings.HasPrefix(id, "alias/") {
+			return "", core.Errorf(core.CodeInvalidParameter, "The key ARN %q ends in an alias, not a key ID.", clip(ref))
+		}
+		return id, nil
+	}
+	return rest, nil
+}
+
+// clip bounds caller-chosen text before it goes into a message.
+func clip(s string) string {
+	if len(s) > 128 {
+		s = s[:128] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}

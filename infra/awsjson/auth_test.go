@@ -1,0 +1,185 @@
+package awsjson_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// awsError decodes AWS's error shape.
+func (r rawResponse) awsError(t *testing.T) (typ, message string) {
+	t.Helper()
+	var b struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		t.Fatalf("error body is not JSON: %v: %q", err, r.body)
+	}
+	return b.Type, b.Message
+}
+
+func TestSignatureFailuresRaiseTypedErrors(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	// The SDK models these protocol errors as generic API errors with the
+	// code; its retryer and callers tell them apart by ErrorCode.
+	_, err := e.client("AKIANOBODY0000000000", "x").ListKeys(bg, &kms.ListKeysInput{})
+	apiError(t, err, "UnrecognizedClientException")
+	_, err = e.client(adminID, "wrong-secret").ListKeys(bg, &kms.ListKeysInput{})
+	apiError(t, err, "InvalidSignatureException")
+	_, err = e.client(adminID, adminSecret, func(o *kms.Options) { o.Region = "us-east-1" }).ListKeys(bg, &kms.ListKeysInput{})
+	if ae := apiError(t, err, "InvalidSignatureException"); !strings.Contains(ae.ErrorMessage(), "region") {
+		t.Errorf("another region: %s", ae.ErrorMessage())
+	}
+	_, err = e.client(adminID, adminSecret, func(o *kms.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(adminID, adminSecret, "session-token")
+	}).ListKeys(bg, &kms.ListKeysInput{})
+	apiError(t, err, "UnrecognizedClientException")
+	body := `{"KeyId":"` + id + `","KeySpec":"AES_256"}`
+
+	unsigned, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/", strings.NewReader(body))
+	unsigned.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	unsigned.Header.Set("X-Amz-Target", "TrentService.GenerateDataKeyWithoutPlaintext")
+	if typ, _ := e.do(unsigned).awsError(t); typ != "IncompleteSignatureException" {
+		t.Errorf("unsigned: %s", typ)
+	}
+
+	tampered := e.signed("GenerateDataKeyWithoutPlaintext", body, adminID, adminSecret, time.Now())
+	tampered.Body = io_nopCloser(`{"KeyId":"` + id + `","KeySpec":"AES_128"}`)
+	if typ, _ := e.do(tampered).awsError(t); typ != "InvalidSignatureException" {
+		t.Errorf("changed body: %s", typ)
+	}
+
+	retarget := e.signed("GenerateDataKeyWithoutPlaintext", body, adminID, adminSecret, time.Now())
+	retarget.Header.Set("X-Amz-Target", "TrentService.GenerateDataKey")
+	if typ, _ := e.do(retarget).awsError(t); typ != "InvalidSignatureException" {
+		t.Errorf("changed target: %s", typ)
+	}
+
+	stale := e.do(e.signed("GenerateDataKeyWithoutPlaintext", body, adminID, adminSecret, time.Now().Add(-6*time.Minute)))
+	if typ, msg := stale.awsError(t); typ != "InvalidSignatureException" || !strings.Contains(msg, "expired") {
+		t.Errorf("six minutes old: %s %s", typ, msg)
+	}
+	if r := e.do(e.signed("GenerateDataKeyWithoutPlaintext", body, adminID, adminSecret, time.Now().Add(-4*time.Minute))); r.status != 200 {
+		t.Errorf("four minutes old: %d %s", r.status, r.body)
+	}
+}
+
+func TestReplayedSignatureIsRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	body := `{"KeyId":"` + id + `","KeySpec":"AES_256"}`
+	req := e.signed("GenerateDataKeyWithoutPlaintext", body, adminID, adminSecret, time.Now())
+	again := req.Clone(bg)
+	again.Body = io_nopCloser(body)
+	if r := e.do(req); r.status != http.StatusOK {
+		t.Fatalf("first: %d %s", r.status, r.body)
+	}
+	r := e.do(again)
+	if typ, _ := r.awsError(t); typ != "InvalidSignatureException" {
+		t.Errorf("the same signed request again: %d %s", r.status, r.body)
+	}
+}
+
+func TestHeaderBoundsAreCheckedBeforeTheCaller(t *testing.T) {
+	e := newEnv(t)
+	req := e.signed("ListKeys", "{}", adminID, adminSecret, time.Now())
+	auth := req.Header.Get("Authorization")
+	long := strings.Replace(auth, "SignedHeaders=", "SignedHeaders="+strings.Repeat("a", 5000), 1)
+	req.Header.Set("Authorization", long)
+	if typ, msg := e.do(req).awsError(t); typ != "IncompleteSignatureException" || !strings.Contains(msg, "longer") {
+		t.Errorf("oversized Authorization: %s %s", typ, msg)
+	}
+	req = e.signed("ListKeys", "{}", adminID, adminSecret, time.Now())
+	names := make([]string, 80)
+	for i := range names {
+		names[i] = "x-h" + strings.Repeat("z", i)
+	}
+	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), "SignedHeaders=", "SignedHeaders="+strings.Join(names, ";")+";", 1))
+	if typ, _ := e.do(req).awsError(t); typ != "IncompleteSignatureException" {
+		t.Errorf("80 signed headers: %s", typ)
+	}
+}
+
+func TestThrottlingWithTheRetryerOffAndOn(t *testing.T) {
+	e := newEnv(t, withPrincipal("slow", "AKIASLOW000000000001", "slow-secret", 2, core.FullAccess()))
+	off := e.client("AKIASLOW000000000001", "slow-secret")
+	var throttled bool
+	for range 10 {
+		_, err := off.ListKeys(bg, &kms.ListKeysInput{})
+		if err == nil {
+			continue
+		}
+		apiError(t, err, "ThrottlingException")
+		throttled = true
+		break
+	}
+	if !throttled {
+		t.Fatal("ten requests at once under a limit of 2 per second: none throttled")
+	}
+	on := e.client("AKIASLOW000000000001", "slow-secret", func(o *kms.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 20
+			so.MaxBackoff = 500 * time.Millisecond
+			so.RateLimiter = ratelimit.None
+		})
+	})
+	for i := range 6 {
+		if _, err := on.ListKeys(bg, &kms.ListKeysInput{}); err != nil {
+			t.Fatalf("request %d with the SDK's retryer: %v", i, err)
+		}
+	}
+}
+
+func TestServiceFaultIsKMSInternalException(t *testing.T) {
+	e := newEnv(t)
+	e.store.Close()
+	_, err := e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String("key-neverseen000000000000000")})
+	var internal *types.KMSInternalException
+	if !asType(err, &internal) {
+		t.Fatalf("store closed: want *types.KMSInternalException, got %v", err)
+	}
+	if strings.Contains(internal.ErrorMessage(), "database") {
+		t.Errorf("the cause leaked into the message: %s", internal.ErrorMessage())
+	}
+}
+
+func TestUnknownOperationAndBadBodies(t *testing.T) {
+	e := newEnv(t)
+	if typ, _ := e.do(e.signed("CreateGrant", "{}", adminID, adminSecret, time.Now())).awsError(t); typ != "UnknownOperationException" {
+		t.Errorf("CreateGrant: %s", typ)
+	}
+	if typ, _ := e.do(e.signed("Encrypt", `{"KeyId":1}`, adminID, adminSecret, time.Now())).awsError(t); typ != "SerializationException" {
+		t.Errorf("a number for KeyId: %s", typ)
+	}
+	if typ, _ := e.do(e.signed("Encrypt", `{"KeyId":"k","Plaintext":"not base64!"}`, adminID, adminSecret, time.Now())).awsError(t); typ != "SerializationException" {
+		t.Errorf("a blob that is not base64: %s", typ)
+	}
+	if typ, _ := e.do(e.signed("Encrypt", `{"KeyId":"k","Plaintext":"eA==","EncryptionContext":{"a":1}}`, adminID, adminSecret, time.Now())).awsError(t); typ != "SerializationException" {
+		t.Errorf("a context value that is not a string: %s", typ)
+	}
+}
+
+func TestEveryRequestLeavesItsActionAndCaller(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256}); err != nil {
+		t.Fatal(err)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "action=GenerateDataKeyWithoutPlaintext principal=admin code=OK") {
+		t.Errorf("no request line for the AWS request:\n%s", logs)
+	}
+}

@@ -1,0 +1,226 @@
+package awsjson_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	alikms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
+	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/rpc"
+	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+)
+
+const (
+	testRegion  = "cn-hangzhou"
+	testAccount = "1234567890123456"
+	// awsAccount is testAccount as AWS ARNs carry it: its last 12 digits.
+	awsAccount  = "567890123456"
+	adminID     = "AKIAADMIN00000000001"
+	adminSecret = "admin-secret-0123456789abcdef"
+)
+
+func keyARN(id string) string { return "arn:aws:kms:" + testRegion + ":" + awsAccount + ":key/" + id }
+
+// env is a real listener serving both protocols over one bolt-backed
+// core.Service with the in-process cache, limiter and nonce store, the way
+// the api function does, with an AWS SDK client and an Alibaba one.
+type env struct {
+	t     testing.TB
+	srv   *httptest.Server
+	kms   *core.Service
+	store core.KeyStore
+	aws   *kms.Client
+	ali   *alikms.Client
+	logs  *syncBuffer
+}
+
+type setup struct {
+	principals []core.Principal
+	clock      core.Clock
+	// logLevel is the level of the edge's log (default: debug, one line per
+	// request, which tests read).
+	logLevel slog.Level
+}
+
+func newEnv(t testing.TB, configure ...func(*setup)) *env {
+	t.Helper()
+	s := setup{logLevel: slog.LevelDebug, principals: []core.Principal{{
+		Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), QPS: 1_000_000, Policy: core.FullAccess(),
+	}}}
+	for _, c := range configure {
+		c(&s)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rootBytes := make([]byte, 32)
+	_, _ = rand.Read(rootBytes)
+	root, err := core.NewRootKey(rootBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := core.New(core.Config{
+		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock,
+		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := core.NewDirectory(s.principals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, kms: svc, store: st, logs: &syncBuffer{}}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
+	awsH := awsjson.New(awsjson.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
+	aliH := rpc.New(rpc.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awsjson.IsAWS(r) {
+			awsH.ServeHTTP(w, r)
+			return
+		}
+		aliH.ServeHTTP(w, r)
+	}))
+	t.Cleanup(e.srv.Close)
+	e.aws = e.client(adminID, adminSecret)
+	ali, err := alikms.NewClient(&openapi.Config{
+		AccessKeyId: tea.String(adminID), AccessKeySecret: tea.String(adminSecret),
+		Endpoint: tea.String(strings.TrimPrefix(e.srv.URL, "http://")), Protocol: tea.String("http"), RegionId: tea.String(testRegion),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ali = ali
+	return e
+}
+
+func withPrincipal(name, id, secret string, qps int, policy *core.Policy) func(*setup) {
+	return func(s *setup) {
+		s.principals = append(s.principals, core.Principal{Name: name, AccessKeyID: id, Secret: core.NewSecret(secret), QPS: qps, Burst: qps, Policy: policy})
+	}
+}
+
+// client is an AWS SDK client for the listener, signing as id, with the SDK's
+// retryer off so that each error is seen as the server sent it.
+func (e *env) client(id, secret string, opts ...func(*kms.Options)) *kms.Client {
+	return kms.New(kms.Options{
+		Region: testRegion, BaseEndpoint: aws.String(e.srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+		Retryer:     aws.NopRetryer{},
+	}, opts...)
+}
+
+func (e *env) createKey() string {
+	e.t.Helper()
+	out, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{})
+	if err != nil {
+		e.t.Fatalf("CreateKey: %v", err)
+	}
+	return aws.ToString(out.KeyMetadata.KeyId)
+}
+
+// apiError asserts that err is the AWS exception code; it returns the typed
+// error for further checks.
+func apiError(t *testing.T, err error, code string) smithy.APIError {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("want %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
+	}
+	return ae
+}
+
+// signed is a raw AWS request for op with body, signed by id at the given
+// time with the SDK's own SigV4 signer.
+func (e *env) signed(op, body, id, secret string, at time.Time) *http.Request {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", awsjson.ContentType)
+	req.Header.Set("X-Amz-Target", awsjson.TargetPrefix+op)
+	hash := sha256Hex(body)
+	err = v4.NewSigner().SignHTTP(bg, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, hash, "kms", testRegion, at)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return req
+}
+
+type rawResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *env) do(req *http.Request) rawResponse {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var bg = context.Background()
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// asType reports whether err is, or wraps, a *T and sets target.
+func asType[T any](err error, target *T) bool { return errors.As(err, target) }
+
+func io_nopCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

@@ -1,0 +1,68 @@
+package awsjson
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// awsError is how AWS names and answers a failure.
+type awsError struct {
+	Type   string
+	Status int
+}
+
+// errorTypes maps core's codes to the exception AWS KMS raises for the same
+// failure. AWS answers nearly every client error with 400 and lets __type
+// tell them apart; the SDKs pick their typed errors by __type alone.
+var errorTypes = map[string]awsError{
+	core.CodeInvalidParameter:      {"ValidationException", 400},
+	core.CodeMissingParameter:      {"ValidationException", 400},
+	core.CodeValidation:            {"ValidationException", 400},
+	core.CodeIncompleteSignature:   {"IncompleteSignatureException", 400},
+	core.CodeSignatureDoesNotMatch: {"InvalidSignatureException", 400},
+	// AWS answers a request dated outside its window "Signature expired"
+	// under InvalidSignatureException; a replayed signature is the same
+	// kind of refusal.
+	core.CodeIllegalTimestamp:    {"InvalidSignatureException", 400},
+	core.CodeSignatureNonceUsed:  {"InvalidSignatureException", 400},
+	core.CodeInvalidAccessKeyID:  {"UnrecognizedClientException", 400},
+	core.CodeInvalidCiphertext:   {"InvalidCiphertextException", 400},
+	core.CodeIncorrectKey:        {"IncorrectKeyException", 400},
+	core.CodeAliasAlreadyExists:  {"AlreadyExistsException", 400},
+	core.CodeDryRunOperation:     {"DryRunOperationException", 412},
+	core.CodeNoPermission:        {"AccessDeniedException", 400},
+	core.CodeAccessDenied:        {"AccessDeniedException", 400},
+	core.CodeKeyNotFound:         {"NotFoundException", 400},
+	core.CodeAliasNotFound:       {"NotFoundException", 400},
+	core.CodePartitionNotFound:   {"NotFoundException", 400},
+	core.CodeDisabled:            {"DisabledException", 400},
+	core.CodePendingDeletion:     {"KMSInvalidStateException", 400},
+	core.CodeStateModifiedFailed: {"KMSInvalidStateException", 400},
+	core.CodeThrottling:          {"ThrottlingException", 400},
+	core.CodeInternalFailure:     {"KMSInternalException", 500},
+	// The store or Redis is unreachable: AWS's name for a dependency that
+	// did not answer in time, which the SDKs retry.
+	core.CodeServiceUnavailableTemporary: {"DependencyTimeoutException", 503},
+}
+
+// errorFor is the AWS exception of a core code. The protocol's own refusals
+// (SerializationException, UnknownOperationException, …) are already AWS
+// names; any other code is a fault of the service.
+func errorFor(code string) awsError {
+	if e, ok := errorTypes[code]; ok {
+		return e
+	}
+	if strings.HasSuffix(code, "Exception") {
+		return awsError{code, http.StatusBadRequest}
+	}
+	return awsError{"KMSInternalException", http.StatusInternalServerError}
+}
+
+// Refusals of the wire format itself, made before core sees the request.
+const (
+	codeSerialization    = "SerializationException"
+	codeUnknownOperation = "UnknownOperationException"
+	codeInvalidMarker    = "InvalidMarkerException"
+)

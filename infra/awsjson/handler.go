@@ -1,0 +1,211 @@
+package awsjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/edge"
+	"github.com/kmsless/kmsless/infra/sign"
+)
+
+// TargetPrefix starts the X-Amz-Target of every AWS KMS operation.
+const TargetPrefix = "TrentService."
+
+// ContentType is the AWS JSON protocol version KMS speaks.
+const ContentType = "application/x-amz-json-1.1"
+
+// DefaultMaxBody bounds a request body when Options.MaxBody is zero.
+const DefaultMaxBody = 1 << 20
+
+// Options configure the handler. KMS and Principals are required.
+type Options struct {
+	KMS        *core.Service
+	Principals *core.Directory
+	// Edge is the instance's edge (default: one logging to Logger).
+	Edge *edge.Edge
+	// Action, when set, is the one core action served: a per-action
+	// function's. An operation that maps to another is refused.
+	Action string
+	// MaxBody bounds the request body in bytes (default 1 MiB).
+	MaxBody int64
+	// Logger is where the default Edge logs (default: discard).
+	Logger *slog.Logger
+	// Clock is the time signatures are checked against (default: the system
+	// clock); give core.Service the same one.
+	Clock core.Clock
+}
+
+type handler struct {
+	kms     *core.Service
+	dir     *core.Directory
+	edge    *edge.Edge
+	only    string
+	maxBody int64
+	clock   core.Clock
+	arns    arns
+}
+
+// New returns the HTTP handler of the AWS KMS API. It panics if opts.KMS or
+// opts.Principals is nil: that is a wiring mistake, not a runtime condition.
+func New(opts Options) http.Handler {
+	if opts.KMS == nil || opts.Principals == nil {
+		panic("awsjson: Options.KMS and Options.Principals are required")
+	}
+	h := &handler{kms: opts.KMS, dir: opts.Principals, edge: opts.Edge, only: opts.Action, maxBody: opts.MaxBody,
+		clock: opts.Clock, arns: newARNs(opts.KMS)}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBody
+	}
+	if h.edge == nil {
+		h.edge = edge.New(opts.Logger)
+	}
+	if h.clock == nil {
+		h.clock = core.SystemClock{}
+	}
+	return h
+}
+
+// IsAWS reports whether r is an AWS KMS request: the one test that splits the
+// listener between the two protocols.
+func IsAWS(r *http.Request) bool { return r.Header.Get("X-Amz-Target") != "" }
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := h.edge.Begin(r.Context())
+	x.Entry, x.UserAgent = "aws-json", r.UserAgent()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		x.SourceIP = host
+	}
+	out, ke := h.edge.Run(r.Context(), x, func() (any, error) {
+		op, result, err := h.serve(w, r, x)
+		if err != nil {
+			return nil, err
+		}
+		return op.render(h, result)
+	})
+	if ke != nil {
+		h.writeError(w, x, ke)
+		return
+	}
+	body, err := json.Marshal(out)
+	wipe(x.Result)
+	if err != nil {
+		h.writeError(w, x, core.Internal(err))
+		return
+	}
+	write(w, x, http.StatusOK, body)
+}
+
+// serve runs the request up to core's result.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange) (*operation, any, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; AWS KMS requests are POST.", r.Method)
+	}
+	if r.URL.Path != "/" {
+		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", clip(r.URL.Path))
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := sign.VerifySigV4(r, body, h.dir, h.kms.Region(), h.clock.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	x.Principal, x.AccessKeyID = id.Principal.Name, id.Principal.AccessKeyID
+	name, ok := strings.CutPrefix(id.Action, TargetPrefix)
+	op := operations[name]
+	if !ok || op == nil {
+		return nil, nil, core.Errorf(codeUnknownOperation, "The operation %q is not one this service answers.", clip(id.Action))
+	}
+	x.Action = op.action
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, ContentType) {
+		return nil, nil, core.Errorf(codeSerialization, "The Content-Type must be %s.", ContentType)
+	}
+	var in input
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			clear(in.Plaintext)
+			return nil, nil, core.Errorf(codeSerialization, "The request body is not a JSON object of %s's parameters with the right types.", name)
+		}
+	}
+	if op.action == "ListAliases" && in.KeyId != nil {
+		op = aliasesByKey
+		x.Action = op.action
+	}
+	if h.only != "" && op.action != h.only {
+		return nil, nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, name)
+	}
+	p, err := op.params(h, &in)
+	clear(in.Plaintext)
+	if err != nil {
+		return nil, nil, err
+	}
+	x.Params = p
+	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: op.action, Params: p,
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
+	x.Result = result
+	return op, result, err
+}
+
+// readBody reads the whole body, refusing one larger than MaxBody.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil, nil
+	}
+	tooLarge := core.Errorf(core.CodeInvalidParameter, "The request body is larger than %d bytes.", h.maxBody)
+	if r.ContentLength > h.maxBody {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok {
+			return nil, tooLarge
+		}
+		return nil, core.Errorf(core.CodeInvalidParameter, "The request body could not be read completely.")
+	}
+	return body, nil
+}
+
+// errorBody is AWS's JSON error shape; the SDKs read __type.
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.Error) {
+	e := errorFor(ke.Code)
+	if ke.Code == core.CodeThrottling {
+		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((ke.RetryAfter+999_999_999)/1e9), 1), 10))
+	}
+	body, _ := json.Marshal(errorBody{Type: e.Type, Message: ke.Message}) // strings only
+	write(w, x, e.Status, body)
+}
+
+func write(w http.ResponseWriter, x *edge.Exchange, status int, body []byte) {
+	hd := w.Header()
+	hd.Set("Content-Type", ContentType)
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	hd.Set("X-Amzn-Requestid", x.ID)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// wipe clears the plaintext of a result once it is encoded.
+func wipe(result any) {
+	switch r := result.(type) {
+	case core.DataKey:
+		clear(r.Plaintext)
+	case core.Opened:
+		clear(r.Plaintext)
+	case core.Random:
+		clear(r.Bytes)
+	}
+}

@@ -1,0 +1,416 @@
+package awsjson
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// input is every request member the operations read, typed as AWS's model
+// types them: blobs are base64 in JSON ([]byte), contexts are objects of
+// strings. A member of the wrong type is a SerializationException, as AWS
+// answers it; members no operation reads are ignored.
+type input struct {
+	KeyId, SourceKeyId, DestinationKeyId, TargetKeyId  *string
+	AliasName, Description, PolicyName, Policy, Marker *string
+
+	KeySpec, CustomerMasterKeySpec, KeyUsage, Origin, CustomKeyStoreId string
+	EncryptionAlgorithm, SourceEncryptionAlgorithm                     string
+	DestinationEncryptionAlgorithm                                     string
+
+	EncryptionContext, SourceEncryptionContext, DestinationEncryptionContext map[string]string
+
+	Plaintext, CiphertextBlob []byte
+	Recipient                 json.RawMessage
+
+	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
+	DryRun, MultiRegion                                             *bool
+	GrantTokens                                                     []string
+	Tags                                                            []json.RawMessage
+}
+
+// operation is one AWS operation: the core action it runs, how its members
+// become core's parameters, and how core's result becomes its response.
+type operation struct {
+	action string
+	params func(*handler, *input) (core.Params, error)
+	render func(*handler, any) (any, error)
+}
+
+// operations is the table of AWS operations, by the name after TargetPrefix.
+// Where Alibaba's API has the same operation, the core action is that one, so
+// a policy grants both protocols alike; the rest are core actions of their
+// own, named as AWS names them.
+var operations map[string]*operation
+
+func init() {
+	keyOnly := func(h *handler, in *input) (core.Params, error) { return h.keyParams(in) }
+	operations = map[string]*operation{
+		"CreateKey":            {"CreateKey", createKeyParams, renderMetadata},
+		"DescribeKey":          {"DescribeKey", keyOnly, renderMetadata},
+		"ListKeys":             {"ListKeys", pageParams, renderKeys},
+		"EnableKey":            {"EnableKey", keyOnly, renderNothing},
+		"DisableKey":           {"DisableKey", keyOnly, renderNothing},
+		"ScheduleKeyDeletion":  {"ScheduleKeyDeletion", scheduleParams, renderScheduled},
+		"CancelKeyDeletion":    {"CancelKeyDeletion", cancelParams, renderKeyID},
+		"UpdateKeyDescription": {"UpdateKeyDescription", descriptionParams, renderNothing},
+		"CreateAlias":          {"CreateAlias", aliasParams, renderNothing},
+		"UpdateAlias":          {"UpdateAlias", aliasParams, renderNothing},
+		"DeleteAlias":          {"DeleteAlias", aliasParams, renderNothing},
+		"ListAliases":          {"ListAliases", listAliasesParams, renderAliases},
+
+		"Encrypt":                         {"Encrypt", encryptParams, renderSealed},
+		"Decrypt":                         {"Decrypt", decryptParams, renderOpened},
+		"ReEncrypt":                       {"ReEncrypt", reEncryptParams, renderResealed},
+		"GenerateDataKey":                 {"GenerateDataKey", dataKeyParams, renderDataKey},
+		"GenerateDataKeyWithoutPlaintext": {"GenerateDataKeyWithoutPlaintext", dataKeyParams, renderSealed},
+		"GenerateRandom":                  {"GenerateRandom", randomParams, renderRandom},
+
+		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
+		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
+		"GetKeyRotationStatus": {"GetKeyRotationStatus", keyOnly, renderRotationStatus},
+		"RotateKeyOnDemand":    {"RotateKeyOnDemand", keyOnly, renderKeyID},
+		"ListKeyRotations":     {"ListKeyRotations", keyPageParams, renderRotations},
+		"GetKeyPolicy":         {"GetKeyPolicy", policyParams, renderPolicy},
+		"ListKeyPolicies":      {"ListKeyPolicies", keyPageParams, renderPolicyNames},
+	}
+	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
+}
+
+// aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and
+// authorized as that action on the key.
+var aliasesByKey *operation
+
+func invalid(name, format string, args ...any) error {
+	return core.Errorf(core.CodeInvalidParameter, "The parameter %s is invalid: %s.", name, fmt.Sprintf(format, args...))
+}
+
+// ref sets core's parameter to the key an AWS member names, in core's spelling.
+func (h *handler) ref(p core.Params, name string, v *string) error {
+	if v == nil {
+		return nil
+	}
+	r, err := h.arns.ref(*v)
+	if err != nil {
+		return err
+	}
+	p[name] = r
+	return nil
+}
+
+func (h *handler) keyParams(in *input) (core.Params, error) {
+	p := core.Params{}
+	if in.KeyId == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter KeyId is required.")
+	}
+	return p, h.ref(p, "KeyId", in.KeyId)
+}
+
+func createKeyParams(h *handler, in *input) (core.Params, error) {
+	for _, c := range [...]struct{ name, v, want string }{
+		{"KeySpec", in.KeySpec, "SYMMETRIC_DEFAULT"},
+		{"CustomerMasterKeySpec", in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT"},
+		{"KeyUsage", in.KeyUsage, "ENCRYPT_DECRYPT"},
+		{"Origin", in.Origin, "AWS_KMS"},
+	} {
+		if c.v != "" && c.v != c.want {
+			return nil, invalid(c.name, "this service makes %s keys only", c.want)
+		}
+	}
+	switch {
+	case in.Policy != nil && *in.Policy != "":
+		return nil, invalid("Policy", "keys here carry no policy of their own: who may use a key is said by the callers' policies in the principals file")
+	case len(in.Tags) > 0:
+		return nil, invalid("Tags", "tags are not supported")
+	case in.MultiRegion != nil && *in.MultiRegion:
+		return nil, invalid("MultiRegion", "multi-Region keys are not supported")
+	case in.CustomKeyStoreId != "":
+		return nil, invalid("CustomKeyStoreId", "custom key stores are not supported")
+	}
+	p := core.Params{}
+	if in.Description != nil {
+		p["Description"] = *in.Description
+	}
+	return p, nil
+}
+
+// cancelParams asks core to leave the key Disabled, as AWS does.
+func cancelParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	p["RestoreState"] = string(core.KeyDisabled)
+	return p, nil
+}
+
+func descriptionParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Description == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter Description is required.")
+	}
+	p["Description"] = *in.Description
+	return p, nil
+}
+
+// scheduleParams keeps AWS's window, 7 to 30 days, default 30.
+func scheduleParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	days := 30
+	if in.PendingWindowInDays != nil {
+		days = *in.PendingWindowInDays
+	}
+	if days < 7 || days > 30 {
+		return nil, invalid("PendingWindowInDays", "it must be from 7 to 30")
+	}
+	p["PendingWindowInDays"] = strconv.Itoa(days)
+	return p, nil
+}
+
+func aliasParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if in.AliasName == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter AliasName is required.")
+	}
+	name, err := h.arns.ref(*in.AliasName)
+	if err != nil {
+		return nil, err
+	}
+	p["AliasName"] = name
+	return p, h.ref(p, "KeyId", in.TargetKeyId)
+}
+
+// page maps AWS's Limit and Marker onto core's pages: the marker is the next
+// page's number, and a Limit above core's largest page (100) gets pages of
+// 100, which AWS allows ("fewer than the limit").
+func page(p core.Params, in *input) error {
+	size := 100
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > 1000 {
+			return invalid("Limit", "it must be from 1 to 1000")
+		}
+		size = min(*in.Limit, 100)
+	}
+	num := 1
+	if in.Marker != nil {
+		n, err := strconv.Atoi(*in.Marker)
+		if err != nil || n < 2 {
+			return core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
+		}
+		num = n
+	}
+	p["PageSize"], p["PageNumber"] = strconv.Itoa(size), strconv.Itoa(num)
+	return nil
+}
+
+func pageParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	return p, page(p, in)
+}
+
+func keyPageParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	return p, page(p, in)
+}
+
+func listAliasesParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
+		return nil, err
+	}
+	return p, page(p, in)
+}
+
+// context sets an encryption context member as core's JSON text.
+func setContext(p core.Params, name string, ctx map[string]string) error {
+	if ctx == nil {
+		return nil
+	}
+	b, err := json.Marshal(ctx)
+	if err != nil {
+		return invalid(name, "it must be an object of strings")
+	}
+	p[name] = string(b)
+	return nil
+}
+
+// cryptoCommon reads what every cryptographic operation may carry: DryRun,
+// and GrantTokens, which are checked for shape and otherwise grant nothing:
+// there are no grants, and authorization comes from policies alone.
+func cryptoCommon(p core.Params, in *input) error {
+	if len(in.GrantTokens) > 10 {
+		return invalid("GrantTokens", "at most 10 are accepted")
+	}
+	for _, t := range in.GrantTokens {
+		if t == "" || len(t) > 8192 {
+			return invalid("GrantTokens", "each must be 1 to 8192 characters")
+		}
+	}
+	if in.DryRun != nil {
+		p["DryRun"] = strconv.FormatBool(*in.DryRun)
+	}
+	return nil
+}
+
+// symmetric checks an EncryptionAlgorithm member: symmetric keys have one.
+func symmetric(name, v string) error {
+	if v != "" && v != "SYMMETRIC_DEFAULT" {
+		return invalid(name, "keys here are symmetric: the only algorithm is SYMMETRIC_DEFAULT")
+	}
+	return nil
+}
+
+func encryptParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if err := symmetric("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if len(in.Plaintext) < 1 || len(in.Plaintext) > 4096 {
+		return nil, invalid("Plaintext", "it must be 1 to 4096 bytes")
+	}
+	p["Plaintext"] = base64.StdEncoding.EncodeToString(in.Plaintext)
+	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
+}
+
+func blob(p core.Params, b []byte) error {
+	if len(b) == 0 {
+		return core.Errorf(core.CodeMissingParameter, "The parameter CiphertextBlob is required.")
+	}
+	if len(b) > 6144 {
+		return invalid("CiphertextBlob", "it is longer than 6144 bytes")
+	}
+	p["CiphertextBlob"] = base64.StdEncoding.EncodeToString(b)
+	return nil
+}
+
+func decryptParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if err := symmetric("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if len(in.Recipient) > 0 {
+		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
+	}
+	if err := blob(p, in.CiphertextBlob); err != nil {
+		return nil, err
+	}
+	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
+}
+
+func reEncryptParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if in.DestinationKeyId == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter DestinationKeyId is required.")
+	}
+	if err := h.ref(p, "DestinationKeyId", in.DestinationKeyId); err != nil {
+		return nil, err
+	}
+	if err := h.ref(p, "SourceKeyId", in.SourceKeyId); err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if err := symmetric("SourceEncryptionAlgorithm", in.SourceEncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := symmetric("DestinationEncryptionAlgorithm", in.DestinationEncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := blob(p, in.CiphertextBlob); err != nil {
+		return nil, err
+	}
+	if err := setContext(p, "SourceEncryptionContext", in.SourceEncryptionContext); err != nil {
+		return nil, err
+	}
+	return p, setContext(p, "DestinationEncryptionContext", in.DestinationEncryptionContext)
+}
+
+// dataKeyParams keeps AWS's rule: exactly one of KeySpec and NumberOfBytes
+// (Alibaba lets NumberOfBytes win, and takes neither as 32 bytes).
+func dataKeyParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.KeySpec != "" && in.NumberOfBytes != nil:
+		return nil, core.Errorf(core.CodeInvalidParameter, "Give either KeySpec or NumberOfBytes, not both.")
+	case in.KeySpec == "" && in.NumberOfBytes == nil:
+		return nil, core.Errorf(core.CodeInvalidParameter, "Give either KeySpec or NumberOfBytes.")
+	case in.KeySpec != "":
+		p["KeySpec"] = in.KeySpec
+	default:
+		p["NumberOfBytes"] = strconv.Itoa(*in.NumberOfBytes)
+	}
+	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
+}
+
+func randomParams(h *handler, in *input) (core.Params, error) {
+	switch {
+	case in.CustomKeyStoreId != "":
+		return nil, invalid("CustomKeyStoreId", "custom key stores are not supported")
+	case len(in.Recipient) > 0:
+		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
+	}
+	p := core.Params{}
+	if in.NumberOfBytes != nil {
+		p["NumberOfBytes"] = strconv.Itoa(*in.NumberOfBytes)
+	}
+	return p, nil
+}
+
+// rotationParams keeps AWS's period, 90 to 2560 days (default 365); core
+// then holds it to the longest interval it keeps, 730 days.
+func rotationParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.RotationPeriodInDays != nil {
+		d := *in.RotationPeriodInDays
+		if d < 90 || d > 2560 {
+			return nil, invalid("RotationPeriodInDays", "it must be from 90 to 2560")
+		}
+		p["RotationInterval"] = strconv.Itoa(d) + "d"
+	}
+	return p, nil
+}
+
+func policyParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.PolicyName != nil {
+		p["PolicyName"] = *in.PolicyName
+	}
+	return p, nil
+}

@@ -1,0 +1,296 @@
+package awsjson
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// epoch is a time as AWS's JSON protocol writes it: seconds since 1970.
+type epoch time.Time
+
+func (t epoch) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, time.Time(t).Unix(), 10), nil
+}
+
+func epochPtr(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
+
+// keyMetadata is AWS's KeyMetadata of a symmetric key.
+type keyMetadata struct {
+	AWSAccountId          string   `json:"AWSAccountId"`
+	KeyId                 string   `json:"KeyId"`
+	Arn                   string   `json:"Arn"`
+	CreationDate          epoch    `json:"CreationDate"`
+	Enabled               bool     `json:"Enabled"`
+	Description           string   `json:"Description"`
+	KeyUsage              string   `json:"KeyUsage"`
+	KeyState              string   `json:"KeyState"`
+	DeletionDate          *epoch   `json:"DeletionDate,omitempty"`
+	Origin                string   `json:"Origin"`
+	KeyManager            string   `json:"KeyManager"`
+	CustomerMasterKeySpec string   `json:"CustomerMasterKeySpec"`
+	KeySpec               string   `json:"KeySpec"`
+	EncryptionAlgorithms  []string `json:"EncryptionAlgorithms"`
+	MultiRegion           bool     `json:"MultiRegion"`
+}
+
+var keyStates = map[core.KeyState]string{
+	core.KeyEnabled: "Enabled", core.KeyDisabled: "Disabled", core.KeyPendingDeletion: "PendingDeletion",
+}
+
+func (h *handler) metadata(k core.Key) keyMetadata {
+	state, ok := keyStates[k.State]
+	if !ok {
+		state = string(k.State)
+	}
+	return keyMetadata{
+		AWSAccountId: Account(h.kms.AccountID()), KeyId: k.ID, Arn: h.arns.key(k.ID), CreationDate: epoch(k.CreatedAt),
+		Enabled: k.State == core.KeyEnabled, Description: k.Description, KeyUsage: "ENCRYPT_DECRYPT", KeyState: state,
+		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
+		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
+	}
+}
+
+// unexpected is a result an operation cannot have: a wiring mistake.
+func unexpected(result any) error { return fmt.Errorf("awsjson: unexpected result %T", result) }
+
+type empty struct{}
+
+func renderNothing(h *handler, result any) (any, error) { return empty{}, nil }
+
+// keyOf is the key a result is about.
+func keyOf(result any) (string, bool) {
+	switch r := result.(type) {
+	case core.Changed:
+		return r.Key.ID, true
+	case core.Key:
+		return r.ID, true
+	case core.KeyVersion:
+		return r.KeyID, true
+	}
+	return "", false
+}
+
+func renderKeyID(h *handler, result any) (any, error) {
+	id, ok := keyOf(result)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ KeyId string }{h.arns.key(id)}, nil
+}
+
+func renderMetadata(h *handler, result any) (any, error) {
+	k, ok := result.(core.Key)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ KeyMetadata keyMetadata }{h.metadata(k)}, nil
+}
+
+func renderScheduled(h *handler, result any) (any, error) {
+	c, ok := result.(core.Changed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	k := c.Key
+	return struct {
+		KeyId               string
+		DeletionDate        epoch
+		KeyState            string
+		PendingWindowInDays int
+	}{h.arns.key(k.ID), epoch(k.DeleteAt), "PendingDeletion", int(k.DeleteAt.Sub(h.clock.Now()).Hours()/24 + 0.5)}, nil
+}
+
+// more is the paging of a listing response: Truncated, and the marker of the
+// next page when there is one.
+type more struct {
+	Truncated  bool
+	NextMarker string `json:",omitempty"`
+}
+
+func moreOf(total, num, size int) more {
+	if num*size >= total {
+		return more{}
+	}
+	return more{Truncated: true, NextMarker: strconv.Itoa(num + 1)}
+}
+
+type keyEntry struct{ KeyId, KeyArn string }
+
+func renderKeys(h *handler, result any) (any, error) {
+	l, ok := result.(core.Listing[core.Key])
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		Keys []keyEntry
+		more
+	}{Keys: make([]keyEntry, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
+	for _, k := range l.Items {
+		out.Keys = append(out.Keys, keyEntry{k.ID, h.arns.key(k.ID)})
+	}
+	return out, nil
+}
+
+type aliasEntry struct {
+	AliasName, AliasArn, TargetKeyId string
+	CreationDate                     *epoch `json:",omitempty"`
+	LastUpdatedDate                  *epoch `json:",omitempty"`
+}
+
+func renderAliases(h *handler, result any) (any, error) {
+	l, ok := result.(core.Listing[core.Alias])
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		Aliases []aliasEntry
+		more
+	}{Aliases: make([]aliasEntry, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
+	for _, a := range l.Items {
+		out.Aliases = append(out.Aliases, aliasEntry{a.Name, h.arns.alias(a.Name), a.KeyID, epochPtr(a.CreatedAt), epochPtr(a.UpdatedAt)})
+	}
+	return out, nil
+}
+
+const symmetricDefault = "SYMMETRIC_DEFAULT"
+
+// Blobs are []byte: encoding/json writes them as base64, as AWS's JSON
+// protocol carries blobs.
+
+func renderSealed(h *handler, result any) (any, error) {
+	s, ok := result.(core.Sealed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CiphertextBlob      []byte
+		KeyId               string
+		EncryptionAlgorithm string
+	}{s.Blob, h.arns.key(s.KeyID), symmetricDefault}, nil
+}
+
+func renderResealed(h *handler, result any) (any, error) {
+	s, ok := result.(core.Resealed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CiphertextBlob                                            []byte
+		SourceKeyId, KeyId                                        string
+		SourceEncryptionAlgorithm, DestinationEncryptionAlgorithm string
+	}{s.Blob, h.arns.key(s.SourceKeyID), h.arns.key(s.KeyID), symmetricDefault, symmetricDefault}, nil
+}
+
+// The plaintexts below are encoded by the caller after render returns, so
+// they are not cleared here; they live as long as the response body.
+
+func renderDataKey(h *handler, result any) (any, error) {
+	d, ok := result.(core.DataKey)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CiphertextBlob, Plaintext []byte
+		KeyId                     string
+	}{d.Blob, d.Plaintext, h.arns.key(d.KeyID)}, nil
+}
+
+func renderOpened(h *handler, result any) (any, error) {
+	o, ok := result.(core.Opened)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId               string
+		Plaintext           []byte
+		EncryptionAlgorithm string
+	}{h.arns.key(o.KeyID), o.Plaintext, symmetricDefault}, nil
+}
+
+func renderRandom(h *handler, result any) (any, error) {
+	r, ok := result.(core.Random)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ Plaintext []byte }{r.Bytes}, nil
+}
+
+func renderRotationStatus(h *handler, result any) (any, error) {
+	k, ok := result.(core.Key)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		KeyRotationEnabled   bool
+		KeyId                string
+		RotationPeriodInDays int    `json:",omitempty"`
+		NextRotationDate     *epoch `json:",omitempty"`
+	}{KeyRotationEnabled: k.AutomaticRotation, KeyId: h.arns.key(k.ID)}
+	if k.AutomaticRotation {
+		out.RotationPeriodInDays = int(k.RotationInterval / (24 * time.Hour))
+		out.NextRotationDate = epochPtr(k.NextRotation())
+	}
+	return out, nil
+}
+
+type rotation struct {
+	KeyId        string
+	RotationDate epoch
+}
+
+// renderRotations lists a key's versions as its rotations; the oldest, made
+// with the key, is listed too.
+func renderRotations(h *handler, result any) (any, error) {
+	l, ok := result.(core.Listing[core.KeyVersion])
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		Rotations []rotation
+		more
+	}{Rotations: make([]rotation, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
+	for _, v := range l.Items {
+		out.Rotations = append(out.Rotations, rotation{h.arns.key(v.KeyID), epoch(v.CreatedAt)})
+	}
+	return out, nil
+}
+
+// DefaultKeyPolicy is a key's one policy in AWS's language: every KMS action
+// to the account, which the principals' own policies then narrow, as AWS's
+// default key policy defers to IAM.
+func DefaultKeyPolicy(account string) string {
+	return `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` +
+		account + `:root"},"Action":"kms:*","Resource":"*"}]}`
+}
+
+func renderPolicy(h *handler, result any) (any, error) {
+	p, ok := result.(core.KeyPolicy)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ Policy, PolicyName string }{DefaultKeyPolicy(Account(h.kms.AccountID())), p.Name}, nil
+}
+
+func renderPolicyNames(h *handler, result any) (any, error) {
+	l, ok := result.(core.Listing[core.KeyPolicy])
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		PolicyNames []string
+		Truncated   bool
+	}{PolicyNames: make([]string, 0, len(l.Items))}
+	for _, p := range l.Items {
+		out.PolicyNames = append(out.PolicyNames, p.Name)
+	}
+	return out, nil
+}

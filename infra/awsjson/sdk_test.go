@@ -1,0 +1,400 @@
+package awsjson_test
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+var arnFormat = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9_-]+$`)
+
+func TestSDKCreateAndDescribeKeyNameItByARN(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{Description: aws.String("orders"), KeySpec: types.KeySpecSymmetricDefault, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.KeyMetadata
+	id := aws.ToString(m.KeyId)
+	if aws.ToString(m.Arn) != keyARN(id) || !arnFormat.MatchString(aws.ToString(m.Arn)) {
+		t.Errorf("Arn %q, want %q", aws.ToString(m.Arn), keyARN(id))
+	}
+	if aws.ToString(m.AWSAccountId) != awsAccount || !m.Enabled || m.KeyState != types.KeyStateEnabled ||
+		m.KeySpec != types.KeySpecSymmetricDefault || m.KeyUsage != types.KeyUsageTypeEncryptDecrypt ||
+		m.Origin != types.OriginTypeAwsKms || m.KeyManager != types.KeyManagerTypeCustomer || aws.ToString(m.Description) != "orders" {
+		t.Errorf("metadata %+v", m)
+	}
+	if m.CreationDate == nil || time.Since(*m.CreationDate) > time.Minute {
+		t.Errorf("CreationDate %v", m.CreationDate)
+	}
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{id, keyARN(id), "alias/orders", "arn:aws:kms:" + testRegion + ":" + awsAccount + ":alias/orders"} {
+		d, err := e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		if err != nil {
+			t.Fatalf("DescribeKey %s: %v", ref, err)
+		}
+		if aws.ToString(d.KeyMetadata.KeyId) != id {
+			t.Errorf("DescribeKey %s: KeyId %s", ref, aws.ToString(d.KeyMetadata.KeyId))
+		}
+	}
+	_, err = e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String("arn:aws:kms:us-east-1:111122223333:key/" + id)})
+	apiError(t, err, "NotFoundException")
+	var nf *types.NotFoundException
+	_, err = e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String("key-doesnotexist0000000000")})
+	if !asType(err, &nf) {
+		t.Fatalf("unknown key: want *types.NotFoundException, got %v", err)
+	}
+	_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048})
+	apiError(t, err, "ValidationException")
+	_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17"}`)})
+	apiError(t, err, "ValidationException")
+}
+
+func TestSDKListKeysWalksMarkers(t *testing.T) {
+	e := newEnv(t)
+	want := map[string]bool{}
+	for range 5 {
+		want[e.createKey()] = true
+	}
+	got := map[string]bool{}
+	p := kms.NewListKeysPaginator(e.aws, &kms.ListKeysInput{Limit: aws.Int32(2)})
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, k := range out.Keys {
+			if got[aws.ToString(k.KeyId)] || aws.ToString(k.KeyArn) != keyARN(aws.ToString(k.KeyId)) {
+				t.Errorf("entry %s %s", aws.ToString(k.KeyId), aws.ToString(k.KeyArn))
+			}
+			got[aws.ToString(k.KeyId)] = true
+		}
+	}
+	if pages != 3 || len(got) != 5 {
+		t.Errorf("%d pages, %d keys; want 3 pages of 5 keys", pages, len(got))
+	}
+	_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: aws.String("not-a-marker")})
+	var marker *types.InvalidMarkerException
+	if !asType(err, &marker) {
+		t.Errorf("a made-up marker: want *types.InvalidMarkerException, got %v", err)
+	}
+}
+
+func TestSDKKeyStatesRefuseUse(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	enc := func() error {
+		_, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+		return err
+	}
+	if _, err := e.aws.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: aws.String(id), Description: aws.String("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.aws.DisableKey(bg, &kms.DisableKeyInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	var disabled *types.DisabledException
+	if err := enc(); !asType(err, &disabled) {
+		t.Fatalf("disabled key: want *types.DisabledException, got %v", err)
+	}
+	if _, err := e.aws.EnableKey(bg, &kms.EnableKeyInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.aws.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(31)})
+	apiError(t, err, "ValidationException")
+	s, err := e.aws.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(s.KeyId) != keyARN(id) || s.KeyState != types.KeyStatePendingDeletion || aws.ToInt32(s.PendingWindowInDays) != 7 ||
+		s.DeletionDate == nil || s.DeletionDate.Sub(time.Now()) < 6*24*time.Hour {
+		t.Errorf("ScheduleKeyDeletion answered %+v", s)
+	}
+	var invalidState *types.KMSInvalidStateException
+	if err := enc(); !asType(err, &invalidState) {
+		t.Fatalf("key pending deletion: want *types.KMSInvalidStateException, got %v", err)
+	}
+	d, err := e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.KeyMetadata.KeyState != types.KeyStatePendingDeletion || d.KeyMetadata.DeletionDate == nil || aws.ToString(d.KeyMetadata.Description) != "new" {
+		t.Errorf("described as %+v", d.KeyMetadata)
+	}
+	c, err := e.aws.CancelKeyDeletion(bg, &kms.CancelKeyDeletionInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(c.KeyId) != keyARN(id) {
+		t.Errorf("CancelKeyDeletion KeyId %q", aws.ToString(c.KeyId))
+	}
+	_, err = e.aws.CancelKeyDeletion(bg, &kms.CancelKeyDeletionInput{KeyId: aws.String(id)})
+	if !asType(err, &invalidState) {
+		t.Fatalf("cancelling twice: want *types.KMSInvalidStateException, got %v", err)
+	}
+}
+
+func TestSDKAliasesLifecycle(t *testing.T) {
+	e := newEnv(t)
+	k1, k2 := e.createKey(), e.createKey()
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(keyARN(k1))}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(k2)})
+	var exists *types.AlreadyExistsException
+	if !asType(err, &exists) {
+		t.Fatalf("alias taken: want *types.AlreadyExistsException, got %v", err)
+	}
+	if _, err := e.aws.UpdateAlias(bg, &kms.UpdateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(k2)}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Aliases) != 1 || aws.ToString(all.Aliases[0].TargetKeyId) != k2 ||
+		aws.ToString(all.Aliases[0].AliasArn) != "arn:aws:kms:"+testRegion+":"+awsAccount+":alias/orders" {
+		t.Fatalf("ListAliases %+v", all.Aliases)
+	}
+	byKey, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: aws.String(k1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byKey.Aliases) != 0 {
+		t.Errorf("k1 still has aliases %+v", byKey.Aliases)
+	}
+	if _, err := e.aws.DeleteAlias(bg, &kms.DeleteAliasInput{AliasName: aws.String("alias/orders")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.aws.DeleteAlias(bg, &kms.DeleteAliasInput{AliasName: aws.String("alias/orders")})
+	apiError(t, err, "NotFoundException")
+	_, err = e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String("alias/orders"), Plaintext: []byte("x")})
+	apiError(t, err, "NotFoundException")
+}
+
+func TestSDKEncryptDecryptWithContext(t *testing.T) {
+	e := newEnv(t)
+	k1, k2 := e.createKey(), e.createKey()
+	ctx := map[string]string{"tenant": "acme", "purpose": "test"}
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(k1), Plaintext: []byte("secret"), EncryptionContext: ctx, GrantTokens: []string{"grant-token-ignored"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(enc.KeyId) != keyARN(k1) || enc.EncryptionAlgorithm != types.EncryptionAlgorithmSpecSymmetricDefault {
+		t.Errorf("Encrypt answered KeyId %q, algorithm %q", aws.ToString(enc.KeyId), enc.EncryptionAlgorithm)
+	}
+	dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(dec.Plaintext) != "secret" || aws.ToString(dec.KeyId) != keyARN(k1) {
+		t.Errorf("Decrypt: %q under %q", dec.Plaintext, aws.ToString(dec.KeyId))
+	}
+	if _, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx, KeyId: aws.String(keyARN(k1))}); err != nil {
+		t.Fatalf("Decrypt naming the right key: %v", err)
+	}
+	_, err = e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx, KeyId: aws.String(k2)})
+	var incorrect *types.IncorrectKeyException
+	if !asType(err, &incorrect) {
+		t.Fatalf("Decrypt naming another key: want *types.IncorrectKeyException, got %v", err)
+	}
+	var invalid *types.InvalidCiphertextException
+	_, err = e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: map[string]string{"tenant": "acme"}})
+	if !asType(err, &invalid) {
+		t.Fatalf("wrong context: want *types.InvalidCiphertextException, got %v", err)
+	}
+	tampered := bytes.Clone(enc.CiphertextBlob)
+	tampered[len(tampered)-1] ^= 1
+	_, err = e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: tampered, EncryptionContext: ctx})
+	if !asType(err, &invalid) {
+		t.Fatalf("tampered blob: want *types.InvalidCiphertextException, got %v", err)
+	}
+	re, err := e.aws.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: ctx,
+		DestinationKeyId: aws.String(k2), DestinationEncryptionContext: map[string]string{"new": "ctx"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(re.SourceKeyId) != keyARN(k1) || aws.ToString(re.KeyId) != keyARN(k2) {
+		t.Errorf("ReEncrypt: SourceKeyId %q KeyId %q", aws.ToString(re.SourceKeyId), aws.ToString(re.KeyId))
+	}
+	dec, err = e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: re.CiphertextBlob, EncryptionContext: map[string]string{"new": "ctx"}})
+	if err != nil || string(dec.Plaintext) != "secret" {
+		t.Fatalf("Decrypt after ReEncrypt: %q, %v", dec.Plaintext, err)
+	}
+	_, err = e.aws.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: re.CiphertextBlob, SourceKeyId: aws.String(k1),
+		SourceEncryptionContext: map[string]string{"new": "ctx"}, DestinationKeyId: aws.String(k1)})
+	if !asType(err, &incorrect) {
+		t.Fatalf("ReEncrypt naming another source key: want *types.IncorrectKeyException, got %v", err)
+	}
+	_, err = e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(k1), Plaintext: make([]byte, 4097)})
+	apiError(t, err, "ValidationException")
+}
+
+func TestSDKDataKeysFollowAWSRules(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	ctx := map[string]string{"partition": "p-1"}
+	dk, err := e.aws.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes128, EncryptionContext: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dk.Plaintext) != 16 || aws.ToString(dk.KeyId) != keyARN(id) {
+		t.Errorf("GenerateDataKey AES_128: %d bytes under %q", len(dk.Plaintext), aws.ToString(dk.KeyId))
+	}
+	dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob, EncryptionContext: ctx})
+	if err != nil || !bytes.Equal(dec.Plaintext, dk.Plaintext) {
+		t.Fatalf("Decrypt of a data key: %v", err)
+	}
+	n, err := e.aws.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(id), NumberOfBytes: aws.Int32(7)})
+	if err != nil || len(n.Plaintext) != 7 {
+		t.Fatalf("NumberOfBytes 7: %v", err)
+	}
+	_, err = e.aws.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, NumberOfBytes: aws.Int32(32)})
+	apiError(t, err, "ValidationException")
+	_, err = e.aws.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(id)})
+	apiError(t, err, "ValidationException")
+	w, err := e.aws.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, EncryptionContext: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(w.KeyId) != keyARN(id) {
+		t.Errorf("GenerateDataKeyWithoutPlaintext KeyId %q", aws.ToString(w.KeyId))
+	}
+	dec, err = e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: w.CiphertextBlob, EncryptionContext: ctx})
+	if err != nil || len(dec.Plaintext) != 32 {
+		t.Fatalf("Decrypt of a data key made without plaintext: %v", err)
+	}
+	_, err = e.aws.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, NumberOfBytes: aws.Int32(16)})
+	apiError(t, err, "ValidationException")
+	r, err := e.aws.GenerateRandom(bg, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(48)})
+	if err != nil || len(r.Plaintext) != 48 {
+		t.Fatalf("GenerateRandom: %v", err)
+	}
+	_, err = e.aws.GenerateRandom(bg, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(1025)})
+	apiError(t, err, "ValidationException")
+}
+
+func TestSDKDryRunAnswersWithoutActing(t *testing.T) {
+	readOnly := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Encrypt"}, Resource: []string{"acs:kms:*:*:key/*"}})
+	e := newEnv(t, withPrincipal("encrypter", "AKIAENCRYPTER0000001", "encrypter-secret", 1000, readOnly))
+	id := e.createKey()
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := aws.Bool(true)
+	var dry *types.DryRunOperationException
+	for name, call := range map[string]func(*kms.Client) error{
+		"Encrypt": func(c *kms.Client) error {
+			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x"), DryRun: yes})
+			return err
+		},
+		"Decrypt": func(c *kms.Client) error {
+			_, err := c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, DryRun: yes})
+			return err
+		},
+		"ReEncrypt": func(c *kms.Client) error {
+			_, err := c.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: aws.String(id), DryRun: yes})
+			return err
+		},
+		"GenerateDataKey": func(c *kms.Client) error {
+			_, err := c.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, DryRun: yes})
+			return err
+		},
+		"GenerateDataKeyWithoutPlaintext": func(c *kms.Client) error {
+			_, err := c.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, DryRun: yes})
+			return err
+		},
+	} {
+		if err := call(e.aws); !asType(err, &dry) {
+			t.Errorf("%s DryRun by admin: want *types.DryRunOperationException, got %v", name, err)
+		}
+		if name == "Encrypt" {
+			continue
+		}
+		err := call(e.client("AKIAENCRYPTER0000001", "encrypter-secret"))
+		apiErrorNamed(t, name, err, "AccessDeniedException")
+	}
+}
+
+func TestSDKRotationOperations(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	old, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("before")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.aws.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: aws.String(id)})
+	if err != nil || st.KeyRotationEnabled {
+		t.Fatalf("fresh key: rotation %v, %v", st.KeyRotationEnabled, err)
+	}
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(90)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = e.aws.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: aws.String(id)})
+	if err != nil || !st.KeyRotationEnabled || aws.ToInt32(st.RotationPeriodInDays) != 90 || st.NextRotationDate == nil {
+		t.Fatalf("after EnableKeyRotation: %+v, %v", st, err)
+	}
+	_, err = e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(30)})
+	apiError(t, err, "ValidationException")
+	rot, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)})
+	if err != nil || aws.ToString(rot.KeyId) != keyARN(id) {
+		t.Fatalf("RotateKeyOnDemand: %v", err)
+	}
+	l, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id)})
+	if err != nil || len(l.Rotations) != 2 {
+		t.Fatalf("ListKeyRotations: %+v, %v", l, err)
+	}
+	if _, err := e.aws.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = e.aws.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: aws.String(id)})
+	if err != nil || st.KeyRotationEnabled {
+		t.Fatalf("after DisableKeyRotation: %v, %v", st.KeyRotationEnabled, err)
+	}
+	dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: old.CiphertextBlob})
+	if err != nil || string(dec.Plaintext) != "before" {
+		t.Fatalf("a blob from before the rotation: %v", err)
+	}
+}
+
+func TestSDKKeyPolicyIsTheDefault(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	p, err := e.aws.GetKeyPolicy(bg, &kms.GetKeyPolicyInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(p.PolicyName) != "default" || !strings.Contains(aws.ToString(p.Policy), "arn:aws:iam::"+awsAccount+":root") {
+		t.Errorf("GetKeyPolicy: %q %q", aws.ToString(p.PolicyName), aws.ToString(p.Policy))
+	}
+	_, err = e.aws.GetKeyPolicy(bg, &kms.GetKeyPolicyInput{KeyId: aws.String(id), PolicyName: aws.String("other")})
+	apiError(t, err, "NotFoundException")
+	l, err := e.aws.ListKeyPolicies(bg, &kms.ListKeyPoliciesInput{KeyId: aws.String(id)})
+	if err != nil || len(l.PolicyNames) != 1 || l.PolicyNames[0] != "default" || l.Truncated {
+		t.Fatalf("ListKeyPolicies: %+v, %v", l, err)
+	}
+}
+
+func apiErrorNamed(t *testing.T, name string, err error, code string) {
+	t.Helper()
+	var ae interface{ ErrorCode() string }
+	if !asType(err, &ae) || ae.ErrorCode() != code {
+		t.Errorf("%s: want %s, got %v", name, code, err)
+	}
+}
