@@ -10,7 +10,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 func randomRoot(t *testing.T) *core.RootKey {
@@ -55,7 +55,7 @@ func TestRootIDIsAStableFingerprintOfTheKey(t *testing.T) {
 
 func TestVersionsRecordTheirRootKeyAndOpenAfterRotation(t *testing.T) {
 	ctx := context.Background()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestVersionsRecordTheirRootKeyAndOpenAfterRotation(t *testing.T) {
 
 func TestVersionsWithoutRootKeyIDAreTriedUnderEachKey(t *testing.T) {
 	ctx := context.Background()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

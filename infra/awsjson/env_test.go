@@ -30,7 +30,7 @@ import (
 	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 const (
@@ -73,7 +73,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	for _, c := range configure {
 		c(&s)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

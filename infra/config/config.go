@@ -21,12 +21,12 @@ import (
 	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/principals"
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
 	"github.com/kmsless/kmsless/infra/sealed"
 	"github.com/kmsless/kmsless/infra/seed"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
-	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/postgres"
 )
 
 // Platform is where the process runs.
@@ -469,9 +469,9 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 		log.Info("replay defense: " + scope)
 		return nil
 	}
-	shared, err := redisx.Open(set.RedisURL, redisx.Options{
+	shared, err := redis.Open(set.RedisURL, redis.Options{
 		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, FallbackNonces: nonces, Logger: log,
-		MACKey: cfg.Root.DeriveKey(redisx.MACPurpose),
+		MACKey: cfg.Root.DeriveKey(redis.MACPurpose),
 	})
 	if err != nil {
 		return err
@@ -488,10 +488,10 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 // replay defense covers.
 func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceStore, string, error) {
 	switch st := store.(type) {
-	case *pgstore.Store:
+	case *postgres.Store:
 		return st.Nonces(), "postgres, shared by instances on this store", nil
-	case *boltstore.Store:
-		n, err := boltstore.OpenNonces(strings.TrimPrefix(set.Store, "bolt://"), nil)
+	case *bolt.Store:
+		n, err := bolt.OpenNonces(strings.TrimPrefix(set.Store, "bolt://"), nil)
 		if err != nil {
 			return nil, "", err
 		}
@@ -511,9 +511,9 @@ type store interface {
 func openStore(ctx context.Context, set Settings) (store, error) {
 	switch {
 	case strings.HasPrefix(set.Store, "bolt://"):
-		return boltstore.Open(strings.TrimPrefix(set.Store, "bolt://"))
+		return bolt.Open(strings.TrimPrefix(set.Store, "bolt://"))
 	case strings.HasPrefix(set.Store, "postgres://"), strings.HasPrefix(set.Store, "postgresql://"):
-		return pgstore.Open(ctx, withPoolSize(set.Store, set.StorePoolSize))
+		return postgres.Open(ctx, withPoolSize(set.Store, set.StorePoolSize))
 	}
 	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/provision"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
-	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
@@ -31,7 +31,7 @@ const benchWorkers = provision.DefaultWorkers
 // the durable conditional create).
 func BenchmarkProvisionPartitions(b *testing.B) {
 	b.Run("store=bolt", func(b *testing.B) {
-		store, err := boltstore.Open(filepath.Join(b.TempDir(), "kms.db"))
+		store, err := bolt.Open(filepath.Join(b.TempDir(), "kms.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func newEnvOnCached(b *testing.B, store storetest.Store) *env {
 // dropped afterwards.
 func freshPostgres(b *testing.B) storetest.Store {
 	b.Helper()
-	store, err := pgstore.Open(context.Background(), storetest.PostgresDatabase(b, "kms_provision_bench_"))
+	store, err := postgres.Open(context.Background(), storetest.PostgresDatabase(b, "kms_provision_bench_"))
 	if err != nil {
 		b.Fatal(err)
 	}

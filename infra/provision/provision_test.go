@@ -17,7 +17,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/provision"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
@@ -32,7 +32,7 @@ type env struct {
 
 func newEnv(tb testing.TB, limiter core.Limiter) *env {
 	tb.Helper()
-	store, err := boltstore.Open(filepath.Join(tb.TempDir(), "kms.db"))
+	store, err := bolt.Open(filepath.Join(tb.TempDir(), "kms.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

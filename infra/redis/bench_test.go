@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
@@ -33,7 +33,7 @@ const clients = 16
 
 // floorScript is the cheapest scripted round trip: the floor a request that
 // costs one EVALSHA is measured against.
-var floorScript = redis.NewScript(`return 1`)
+var floorScript = goredis.NewScript(`return 1`)
 
 // spread runs n calls of op over clients goroutines and returns each call's
 // latency and the wall time.
@@ -78,7 +78,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // what sharing state through Redis costs). redis-writes/req is below
 // redis-cmds/req when concurrent requests share pipelines.
 func BenchmarkGenerateDataKeyWithoutPlaintextHTTP(b *testing.B) {
-	f := newFleet(b, fleetConfig{n: 1, opts: redisx.Options{
+	f := newFleet(b, fleetConfig{n: 1, opts: redis.Options{
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}})
 	n := f.nodes[0]

@@ -1,4 +1,4 @@
-package redisx
+package redis
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
@@ -26,7 +26,7 @@ const maxPending = 10_000
 // fillScript stores a freshly loaded value only if no invalidation happened
 // since the reader saw the entry missing (the generation is unchanged), so a
 // slow reader cannot put back the metadata a concurrent change just replaced.
-var fillScript = redis.NewScript(`
+var fillScript = goredis.NewScript(`
 if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
@@ -34,7 +34,7 @@ return 1
 
 // invalidateScript bumps the generation, drops the entry and tells every
 // instance to drop its in-process copy, in one round trip.
-var invalidateScript = redis.NewScript(`
+var invalidateScript = goredis.NewScript(`
 redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
@@ -50,7 +50,7 @@ return 1
 // sealed (seal.go): one that fails its check is a miss, reloaded from the store
 // and overwritten.
 type Cache struct {
-	rdb     redis.UniversalClient
+	rdb     goredis.UniversalClient
 	h       *health
 	local   *inproc.Cache
 	prefix  string
@@ -73,7 +73,7 @@ type Cache struct {
 	pending  map[string]bool
 }
 
-func newCache(rdb redis.UniversalClient, h *health, o Options) *Cache {
+func newCache(rdb goredis.UniversalClient, h *health, o Options) *Cache {
 	return &Cache{
 		rdb: rdb, h: h, local: inproc.NewCache(o.CacheTTL, o.CacheSize),
 		prefix: o.Prefix, channel: o.Prefix + "invalidate", ttl: o.SharedTTL,
@@ -123,7 +123,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(
 		}
 		now := time.Now()
 		s, err := c.rdb.Get(ctx, key).Result()
-		if err != nil && err != redis.Nil {
+		if err != nil && err != goredis.Nil {
 			c.h.fail(err)
 			return load(ctx, keyID, versionID)
 		}
@@ -303,7 +303,7 @@ func (c *Cache) succeeded(ctx context.Context) {
 // then the key ID or alias name. Messages are not authenticated, and need not
 // be: a listener takes only a name from one and drops it, so a forged message
 // costs a miss at worst.
-func (c *Cache) listen(msgs <-chan *redis.Message) {
+func (c *Cache) listen(msgs <-chan *goredis.Message) {
 	for m := range msgs {
 		if len(m.Payload) < 2 {
 			continue

@@ -1,4 +1,4 @@
-package redisx
+package redis
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // Timeouts applied when the URL does not set its own. They are short on purpose:
@@ -33,7 +33,7 @@ const (
 //
 // A redis:// URL with master_name is also read as Sentinel. Options are go-redis's
 // URL options (dial_timeout, read_timeout, pool_size, max_retries, …).
-func NewClient(rawURL string) (redis.UniversalClient, error) {
+func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Parse quotes the whole URL, password included: say less.
@@ -47,23 +47,23 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 	plain := u.String()
 	switch mode {
 	case "":
-		o, err := redis.ParseURL(plain)
+		o, err := goredis.ParseURL(plain)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
 		o.ContextTimeoutEnabled = true
-		return redis.NewClient(o), nil
+		return goredis.NewClient(o), nil
 	case "cluster":
-		o, err := redis.ParseClusterURL(plain)
+		o, err := goredis.ParseClusterURL(plain)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
 		o.ContextTimeoutEnabled = true
-		return redis.NewClusterClient(o), nil
+		return goredis.NewClusterClient(o), nil
 	case "sentinel":
-		o, err := redis.ParseFailoverURL(plain)
+		o, err := goredis.ParseFailoverURL(plain)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
@@ -72,7 +72,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		}
 		fastFail(&o.DialTimeout, &o.ReadTimeout, &o.PoolTimeout, &o.MaxRetries, &o.DialerRetries)
 		o.ContextTimeoutEnabled = true
-		return redis.NewFailoverClient(o), nil
+		return goredis.NewFailoverClient(o), nil
 	}
 	return nil, fmt.Errorf("REDIS_URL: unknown scheme %q (use redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme+"+"+mode)
 }

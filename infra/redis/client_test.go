@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"context"
@@ -19,65 +19,65 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 )
 
 func TestNewClientReadsEachURLForm(t *testing.T) {
 	cases := []struct {
 		url   string
-		check func(t *testing.T, c redis.UniversalClient)
+		check func(t *testing.T, c goredis.UniversalClient)
 	}{
-		{"redis://127.0.0.1:6379/3", func(t *testing.T, c redis.UniversalClient) {
-			o := c.(*redis.Client).Options()
+		{"redis://127.0.0.1:6379/3", func(t *testing.T, c goredis.UniversalClient) {
+			o := c.(*goredis.Client).Options()
 			if o.DB != 3 || o.TLSConfig != nil || o.ReadTimeout != 200*time.Millisecond || o.DialTimeout != 500*time.Millisecond || o.MaxRetries != 0 {
 				t.Fatalf("DB %d, TLS %v, read timeout %s, dial timeout %s, retries %d", o.DB, o.TLSConfig != nil, o.ReadTimeout, o.DialTimeout, o.MaxRetries)
 			}
 		}},
-		{"rediss://cache.example:6380", func(t *testing.T, c redis.UniversalClient) {
-			o := c.(*redis.Client).Options()
+		{"rediss://cache.example:6380", func(t *testing.T, c goredis.UniversalClient) {
+			o := c.(*goredis.Client).Options()
 			if o.TLSConfig == nil || o.TLSConfig.ServerName != "cache.example" || o.Addr != "cache.example:6380" {
 				t.Fatalf("addr %s, TLS %+v", o.Addr, o.TLSConfig)
 			}
 		}},
-		{"redis://127.0.0.1?read_timeout=2s&max_retries=2", func(t *testing.T, c redis.UniversalClient) {
-			o := c.(*redis.Client).Options()
+		{"redis://127.0.0.1?read_timeout=2s&max_retries=2", func(t *testing.T, c goredis.UniversalClient) {
+			o := c.(*goredis.Client).Options()
 			if o.ReadTimeout != 2*time.Second || o.MaxRetries != 2 {
 				t.Fatalf("the URL's own options were overridden: read timeout %s, retries %d", o.ReadTimeout, o.MaxRetries)
 			}
 		}},
-		{"unix:///run/redis.sock?db=2", func(t *testing.T, c redis.UniversalClient) {
-			if o := c.(*redis.Client).Options(); o.Network != "unix" || o.Addr != "/run/redis.sock" || o.DB != 2 {
+		{"unix:///run/redis.sock?db=2", func(t *testing.T, c goredis.UniversalClient) {
+			if o := c.(*goredis.Client).Options(); o.Network != "unix" || o.Addr != "/run/redis.sock" || o.DB != 2 {
 				t.Fatalf("network %s, addr %s, db %d", o.Network, o.Addr, o.DB)
 			}
 		}},
-		{"redis+cluster://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000", func(t *testing.T, c redis.UniversalClient) {
-			o := c.(*redis.ClusterClient).Options()
+		{"redis+cluster://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000", func(t *testing.T, c goredis.UniversalClient) {
+			o := c.(*goredis.ClusterClient).Options()
 			if strings.Join(o.Addrs, ",") != "10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000" || o.ReadTimeout != 200*time.Millisecond {
 				t.Fatalf("seed nodes %v, read timeout %s", o.Addrs, o.ReadTimeout)
 			}
 		}},
-		{"rediss+cluster://10.0.0.1:7000", func(t *testing.T, c redis.UniversalClient) {
-			if o := c.(*redis.ClusterClient).Options(); o.TLSConfig == nil {
+		{"rediss+cluster://10.0.0.1:7000", func(t *testing.T, c goredis.UniversalClient) {
+			if o := c.(*goredis.ClusterClient).Options(); o.TLSConfig == nil {
 				t.Fatal("no TLS")
 			}
 		}},
-		{"redis+sentinel://10.0.0.1:26379/1?master_name=mymaster&addr=10.0.0.2:26379", func(t *testing.T, c redis.UniversalClient) {
-			if _, ok := c.(*redis.Client); !ok {
+		{"redis+sentinel://10.0.0.1:26379/1?master_name=mymaster&addr=10.0.0.2:26379", func(t *testing.T, c goredis.UniversalClient) {
+			if _, ok := c.(*goredis.Client); !ok {
 				t.Fatalf("got %T", c)
 			}
 		}},
-		{"redis://10.0.0.1:26379?master_name=mymaster", func(t *testing.T, c redis.UniversalClient) {
-			if _, ok := c.(*redis.Client); !ok {
+		{"redis://10.0.0.1:26379?master_name=mymaster", func(t *testing.T, c goredis.UniversalClient) {
+			if _, ok := c.(*goredis.Client); !ok {
 				t.Fatalf("got %T", c)
 			}
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.url, func(t *testing.T) {
-			rdb, err := redisx.NewClient(c.url)
+			rdb, err := redis.NewClient(c.url)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func TestNewClientRefusesBadURLsWithoutEchoingThePassword(t *testing.T) {
 		"redis+ring://user:hunter2@127.0.0.1",
 		"redis+sentinel://user:hunter2@127.0.0.1:26379",
 	} {
-		_, err := redisx.NewClient(u)
+		_, err := redis.NewClient(u)
 		if err == nil {
 			t.Errorf("%s: accepted", u)
 			continue
@@ -122,7 +122,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 			sock := filepath.Join(t.TempDir(), "redis.sock")
 			launch(t, &server{
 				args: []string{"--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", t.TempDir()},
-				opts: &redis.Options{Network: "unix", Addr: sock},
+				opts: &goredis.Options{Network: "unix", Addr: sock},
 			})
 			return "unix://" + sock
 		}},
@@ -133,7 +133,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 			launch(t, &server{port: port,
 				args: []string{"--port", "0", "--tls-port", strconv.Itoa(port), "--tls-cert-file", certFile, "--tls-key-file", keyFile,
 					"--tls-auth-clients", "no", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir},
-				opts: &redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}},
+				opts: &goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}},
 			})
 			// The test's certificate is in no system pool; a deployment would
 			// use a CA-signed one and leave verification on.
@@ -172,7 +172,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 		t.Run(form.name, func(t *testing.T) {
 			url := form.start(t)
 			logs := &logBuffer{}
-			f := newFleet(t, fleetConfig{url: url, opts: redisx.Options{
+			f := newFleet(t, fleetConfig{url: url, opts: redis.Options{
 				CacheTTL: time.Minute, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 			}})
 			a, b := f.nodes[0], f.nodes[1]

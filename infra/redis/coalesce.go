@@ -1,4 +1,4 @@
-package redisx
+package redis
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // coalescer sends the admission scripts of concurrent requests to Redis as one
@@ -21,7 +21,7 @@ import (
 // first of them, which sends it as the next pipeline. One pipeline in flight at
 // a time keeps batches deep; there is no goroutine of its own and no timer.
 type coalescer struct {
-	rdb redis.UniversalClient
+	rdb goredis.UniversalClient
 	h   *health
 
 	mu       sync.Mutex
@@ -148,7 +148,7 @@ func (c *coalescer) send(ctx context.Context, batch []*admission, handedOn bool)
 // exec sends every script of batch and records each reply. The breaker hears
 // of the batch once, as it would of one command.
 func (c *coalescer) exec(ctx context.Context, batch []*admission) {
-	cmds := make([]*redis.Cmd, len(batch))
+	cmds := make([]*goredis.Cmd, len(batch))
 	if len(batch) == 1 {
 		// Alone: a plain call, which costs less than a pipeline of one and
 		// may end with its caller's ctx, as nobody else waits on it.
@@ -179,7 +179,7 @@ func (c *coalescer) exec(ctx context.Context, batch []*admission) {
 }
 
 // pipeline sends batch's scripts in one write and reads their replies into cmds.
-func (c *coalescer) pipeline(ctx context.Context, batch []*admission, cmds []*redis.Cmd) {
+func (c *coalescer) pipeline(ctx context.Context, batch []*admission, cmds []*goredis.Cmd) {
 	pipe := c.rdb.Pipeline()
 	for i, a := range batch {
 		cmds[i] = admitScript.EvalSha(ctx, pipe, a.keys, a.args...)
@@ -187,9 +187,9 @@ func (c *coalescer) pipeline(ctx context.Context, batch []*admission, cmds []*re
 	if _, err := pipe.Exec(ctx); err != nil {
 		// A Redis restarted or flushed of scripts answers NOSCRIPT; send
 		// those again in full, which loads the script.
-		var again redis.Pipeliner
+		var again goredis.Pipeliner
 		for i, cmd := range cmds {
-			if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			if goredis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
 				if again == nil {
 					again = c.rdb.Pipeline()
 				}

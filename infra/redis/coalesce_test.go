@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"bytes"
@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 )
 
 // gate records how many admission scripts each write to Redis carries and,
@@ -37,23 +37,23 @@ func newGate() *gate {
 	return &gate{holding: make(chan struct{}), release: make(chan struct{})}
 }
 
-func (g *gate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (g *gate) DialHook(next goredis.DialHook) goredis.DialHook { return next }
 
-func (g *gate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		g.pass([]redis.Cmder{cmd})
+func (g *gate) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		g.pass([]goredis.Cmder{cmd})
 		return next(ctx, cmd)
 	}
 }
 
-func (g *gate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
+func (g *gate) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		g.pass(cmds)
 		return next(ctx, cmds)
 	}
 }
 
-func (g *gate) pass(cmds []redis.Cmder) {
+func (g *gate) pass(cmds []goredis.Cmder) {
 	n := 0
 	for _, c := range cmds {
 		if strings.HasPrefix(c.Name(), "eval") {
@@ -83,7 +83,7 @@ func (g *gate) recorded() []int {
 }
 
 // gated is one instance's limiter on a client that passes through g.
-func gated(t *testing.T, url string, opts redisx.Options) (*redisx.Limiter, *gate) {
+func gated(t *testing.T, url string, opts redis.Options) (*redis.Limiter, *gate) {
 	t.Helper()
 	rdb := mustClient(t, url)
 	g := newGate()
@@ -95,7 +95,7 @@ func gated(t *testing.T, url string, opts redisx.Options) (*redisx.Limiter, *gat
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.MACKey = bytes.Repeat([]byte{7}, 32) // the limiter does not use it
-	sh, err := redisx.New(rdb, opts)
+	sh, err := redis.New(rdb, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ type admitted struct {
 type pending <-chan admitted
 
 // admit runs AllowAndUse in the background.
-func admit(ctx context.Context, l *redisx.Limiter, user, nonce string) pending {
+func admit(ctx context.Context, l *redis.Limiter, user, nonce string) pending {
 	out := make(chan admitted, 1)
 	go func() {
 		res, fresh, err := l.AllowAndUse(ctx, user, core.PerSecond(1_000_000, 0), user+":"+nonce, time.Minute, 0)
@@ -145,7 +145,7 @@ func TestAdmissionsQueuedBehindAPipelineShareTheNextWrite(t *testing.T) {
 // one write and each gets its own answer.
 func queuedShareTheNextWrite(t *testing.T, url string) {
 	t.Helper()
-	l, g := gated(t, url, redisx.Options{})
+	l, g := gated(t, url, redis.Options{})
 	ctx := context.Background()
 	if _, _, err := l.AllowAndUse(ctx, "LTAIgate", core.PerSecond(1_000_000, 0), "LTAIgate:warm", time.Minute, 0); err != nil {
 		t.Fatal(err) // loads the script
@@ -162,7 +162,7 @@ func queuedShareTheNextWrite(t *testing.T, url string) {
 		}
 		answers[i] = admit(ctx, l, "LTAIgate", nonce)
 	}
-	within(t, 5*time.Second, "15 requests queuing behind the held write", func() bool { return redisx.Queued(l) == queued })
+	within(t, 5*time.Second, "15 requests queuing behind the held write", func() bool { return redis.Queued(l) == queued })
 	close(g.release)
 
 	if a := first.wait(t); a.err != nil || !a.res.Allowed || !a.fresh {
@@ -184,7 +184,7 @@ func queuedShareTheNextWrite(t *testing.T, url string) {
 // still gets its own answer from Redis.
 func TestPipelineToARedisThatForgotTheScriptSendsItInFull(t *testing.T) {
 	srv := startRedis(t)
-	l, g := gated(t, srv.URL, redisx.Options{})
+	l, g := gated(t, srv.URL, redis.Options{})
 	ctx := context.Background()
 	if _, _, err := l.AllowAndUse(ctx, "LTAIflush", core.PerSecond(1_000_000, 0), "LTAIflush:warm", time.Minute, 0); err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestPipelineToARedisThatForgotTheScriptSendsItInFull(t *testing.T) {
 	for i := range answers {
 		answers[i] = admit(ctx, l, "LTAIflush", fmt.Sprintf("n%d", i+1))
 	}
-	within(t, 5*time.Second, "requests queuing behind the held write", func() bool { return redisx.Queued(l) == queued })
+	within(t, 5*time.Second, "requests queuing behind the held write", func() bool { return redis.Queued(l) == queued })
 	close(g.release)
 	for _, ch := range append(answers, first) {
 		if a := ch.wait(t); a.err != nil || !a.res.Allowed || !a.fresh {
@@ -227,7 +227,7 @@ func TestPipelineToARedisThatForgotTheScriptSendsItInFull(t *testing.T) {
 // What a lone admission costs against a plain command is a figure, measured by
 // BenchmarkLoneAdmission.
 func TestLoneAdmissionIsSentOnItsOwn(t *testing.T) {
-	l, g := gated(t, sharedURL(), redisx.Options{})
+	l, g := gated(t, sharedURL(), redis.Options{})
 	ctx := context.Background()
 	limit := core.PerSecond(1_000_000, 0)
 	if _, _, err := l.AllowAndUse(ctx, "LTAIlone", limit, "LTAIlone:warm", time.Minute, 0); err != nil {
@@ -249,7 +249,7 @@ func TestLoneAdmissionIsSentOnItsOwn(t *testing.T) {
 // A caller that gives up while queued gets its context's error at once, and
 // its script is never sent: its nonce stays unused for a retry.
 func TestCallerGivingUpWhileQueuedIsAnsweredAtOnceAndNotSent(t *testing.T) {
-	l, g := gated(t, sharedURL(), redisx.Options{})
+	l, g := gated(t, sharedURL(), redis.Options{})
 	ctx := context.Background()
 	if _, _, err := l.AllowAndUse(ctx, "LTAIquit", core.PerSecond(1_000_000, 0), "LTAIquit:warm", time.Minute, 0); err != nil {
 		t.Fatal(err)
@@ -259,9 +259,9 @@ func TestCallerGivingUpWhileQueuedIsAnsweredAtOnceAndNotSent(t *testing.T) {
 	<-g.holding
 	quitCtx, quit := context.WithCancel(ctx)
 	quitter := admit(quitCtx, l, "LTAIquit", "gave-up")
-	within(t, 5*time.Second, "the first request queuing", func() bool { return redisx.Queued(l) == 1 })
+	within(t, 5*time.Second, "the first request queuing", func() bool { return redis.Queued(l) == 1 })
 	stayer := admit(ctx, l, "LTAIquit", "stayed")
-	within(t, 5*time.Second, "the second request queuing", func() bool { return redisx.Queued(l) == 2 })
+	within(t, 5*time.Second, "the second request queuing", func() bool { return redis.Queued(l) == 2 })
 	quit()
 	select {
 	case a := <-quitter:
@@ -290,7 +290,7 @@ func TestCallerGivingUpWhileQueuedIsAnsweredAtOnceAndNotSent(t *testing.T) {
 // cancellations are not taken for a Redis outage.
 func TestCallersGivingUpAtRandomStrandNobody(t *testing.T) {
 	logs := &logBuffer{}
-	l, _ := gated(t, sharedURL(), redisx.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	l, _ := gated(t, sharedURL(), redis.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	limit := core.PerSecond(1_000_000_000, 0)
 	var seq, ok, gaveUp atomic.Int64
 	done := make(chan struct{})
@@ -330,8 +330,8 @@ func TestCallersGivingUpAtRandomStrandNobody(t *testing.T) {
 			t.Fatalf("after the storm: fresh %v, err %v (a deadline means the queue is wedged)", fresh, err)
 		}
 	}
-	if redisx.Queued(l) != 0 {
-		t.Fatalf("%d admissions left queued", redisx.Queued(l))
+	if redis.Queued(l) != 0 {
+		t.Fatalf("%d admissions left queued", redis.Queued(l))
 	}
 	if strings.Contains(logs.String(), "redis unreachable") {
 		t.Fatalf("callers giving up were taken for an outage:\n%s", logs)
@@ -341,7 +341,7 @@ func TestCallersGivingUpAtRandomStrandNobody(t *testing.T) {
 // Requests queued behind the pipeline whose failure opens the breaker go to
 // the per-instance fallback at once, not through another timeout of their own.
 func TestRequestsQueuedWhenTheBreakerOpensAreServedWithoutRedis(t *testing.T) {
-	l, g := gated(t, closedPort(t), redisx.Options{})
+	l, g := gated(t, closedPort(t), redis.Options{})
 	ctx := context.Background()
 	limit := core.PerSecond(1_000_000, 0)
 	for i := range 2 { // two of the three failures that open the breaker
@@ -357,7 +357,7 @@ func TestRequestsQueuedWhenTheBreakerOpensAreServedWithoutRedis(t *testing.T) {
 	for i := range answers {
 		answers[i] = admit(ctx, l, "LTAItrip", fmt.Sprintf("q%d", i))
 	}
-	within(t, 5*time.Second, "requests queuing behind the failing write", func() bool { return redisx.Queued(l) == queued })
+	within(t, 5*time.Second, "requests queuing behind the failing write", func() bool { return redis.Queued(l) == queued })
 	close(g.release)
 	for _, ch := range append(answers, third) {
 		if a := ch.wait(t); a.err != nil || !a.res.Allowed || !a.fresh {

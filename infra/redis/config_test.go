@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 )
 
 // wire builds the service as a deployment would, from environment variables.
@@ -109,14 +109,14 @@ func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
 		key  []byte
 		want bool
 	}{
-		{root.DeriveKey(redisx.MACPurpose), true},
+		{root.DeriveKey(redis.MACPurpose), true},
 		{root.DeriveKey("kmsless/v1/another-purpose"), false},
 	} {
-		peer, err := redisx.New(srv.client(), redisx.Options{MACKey: c.key, Logger: slog.New(slog.DiscardHandler)})
+		peer, err := redis.New(srv.client(), redis.Options{MACKey: c.key, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := redisx.CheckKeyEntry(peer.Cache, name, entry); got != c.want {
+		if got := redis.CheckKeyEntry(peer.Cache, name, entry); got != c.want {
 			t.Errorf("an instance with MAC key %x... accepted the entry: %v, want %v", c.key[:4], got, c.want)
 		}
 		peer.Close()
@@ -125,10 +125,10 @@ func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
 
 func TestSharedStateRefusesToStartWithoutMACKey(t *testing.T) {
 	for _, key := range [][]byte{nil, make([]byte, 16)} {
-		if _, err := redisx.Open(sharedURL(), redisx.Options{MACKey: key}); err == nil {
+		if _, err := redis.Open(sharedURL(), redis.Options{MACKey: key}); err == nil {
 			t.Errorf("Open accepted a %d-byte MAC key", len(key))
 		}
-		if _, err := redisx.New(mustClient(t, sharedURL()), redisx.Options{MACKey: key}); err == nil {
+		if _, err := redis.New(mustClient(t, sharedURL()), redis.Options{MACKey: key}); err == nil {
 			t.Errorf("New accepted a %d-byte MAC key", len(key))
 		}
 	}

@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"bytes"
@@ -18,12 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
-	redisx "github.com/kmsless/kmsless/infra/redis"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // sharedURL is the machine's Redis, shared with other tests: each test works
@@ -41,7 +41,7 @@ func uniquePrefix(t testing.TB, url string) string {
 	t.Helper()
 	p := "kmstest:" + strings.ReplaceAll(t.Name(), "/", ".") + ":" + rand.Text()[:8] + ":"
 	t.Cleanup(func() {
-		rdb, err := redisx.NewClient(url)
+		rdb, err := redis.NewClient(url)
 		if err != nil {
 			return
 		}
@@ -72,7 +72,7 @@ type server struct {
 	done chan struct{}
 	// URL is how kmsless reaches it; opts how the test itself does.
 	URL  string
-	opts *redis.Options
+	opts *goredis.Options
 }
 
 func freePort(t testing.TB) int {
@@ -93,7 +93,7 @@ func launch(t testing.TB, s *server) *server {
 	}
 	s.t = t
 	if s.opts == nil {
-		s.opts = &redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port)}
+		s.opts = &goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port)}
 	}
 	s.start()
 	t.Cleanup(s.kill)
@@ -119,7 +119,7 @@ func (s *server) start() {
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
 	opts := *s.opts
 	opts.MaxRetries = -1
-	rdb := redis.NewClient(&opts)
+	rdb := goredis.NewClient(&opts)
 	defer rdb.Close()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if rdb.Ping(context.Background()).Err() == nil {
@@ -140,8 +140,8 @@ func (s *server) kill() {
 }
 
 // client is a plain client of the server, for the test's own commands.
-func (s *server) client() *redis.Client {
-	rdb := redis.NewClient(s.opts)
+func (s *server) client() *goredis.Client {
+	rdb := goredis.NewClient(s.opts)
 	s.t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
@@ -155,18 +155,18 @@ type counter struct {
 	writes atomic.Int64
 }
 
-func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *counter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
 
-func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
+func (c *counter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
 		c.writes.Add(1)
 		c.add(cmd)
 		return next(ctx, cmd)
 	}
 }
 
-func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
+func (c *counter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		c.writes.Add(1)
 		for _, cmd := range cmds {
 			c.add(cmd)
@@ -175,7 +175,7 @@ func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 	}
 }
 
-func (c *counter) add(cmd redis.Cmder) {
+func (c *counter) add(cmd goredis.Cmder) {
 	c.total.Add(1)
 	c.mu.Lock()
 	c.names[cmd.Name()]++
@@ -211,12 +211,12 @@ type fleet struct {
 	root   *core.RootKey
 	store  *countingStore
 	nodes  []*node
-	opts   redisx.Options
+	opts   redis.Options
 }
 
 type node struct {
 	kms    *core.Service
-	shared *redisx.Shared
+	shared *redis.Shared
 	count  *counter
 }
 
@@ -225,7 +225,7 @@ type fleetConfig struct {
 	url  string // default: the shared Redis
 	urls []string
 	n    int
-	opts redisx.Options
+	opts redis.Options
 }
 
 func newFleet(t testing.TB, fc fleetConfig) *fleet {
@@ -242,7 +242,7 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if fc.opts.Logger == nil {
 		fc.opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 		t.Fatal(err)
 	}
 	if fc.opts.MACKey == nil {
-		fc.opts.MACKey = root.DeriveKey(redisx.MACPurpose)
+		fc.opts.MACKey = root.DeriveKey(redis.MACPurpose)
 	}
 	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}, opts: fc.opts}
 	for i := range fc.n {
@@ -270,13 +270,13 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 // join starts one more instance on url, as a newly started function would.
 func (f *fleet) join(url string) *node {
 	f.t.Helper()
-	rdb, err := redisx.NewClient(url)
+	rdb, err := redis.NewClient(url)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	c := &counter{names: map[string]int{}}
 	rdb.AddHook(c)
-	sh, err := redisx.New(rdb, f.opts)
+	sh, err := redis.New(rdb, f.opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -345,9 +345,9 @@ func mustCall(t testing.TB, n *node, p *core.Principal, action string, params co
 }
 
 // mustClient is a plain client for the test's own commands.
-func mustClient(t testing.TB, url string) redis.UniversalClient {
+func mustClient(t testing.TB, url string) goredis.UniversalClient {
 	t.Helper()
-	rdb, err := redisx.NewClient(url)
+	rdb, err := redis.NewClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package redisx
+package redis
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
@@ -21,7 +21,7 @@ import (
 // KEYS[1] bucket, KEYS[2] nonce (optional).
 // ARGV burst, rate, period in µs, nonce TTL in ms.
 // Returns {allowed, remaining, retry after in µs, nonce fresh}.
-var admitScript = redis.NewScript(`
+var admitScript = goredis.NewScript(`
 local burst = tonumber(ARGV[1])
 local interval = tonumber(ARGV[3]) / tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -49,7 +49,7 @@ return {1, math.floor(diff / interval), 0, fresh}
 // memory is not held to core's nonce quota: the rate limit already bounds a
 // principal's live nonces to Burst + Rate × window.
 type Limiter struct {
-	rdb    redis.UniversalClient
+	rdb    goredis.UniversalClient
 	batch  *coalescer
 	h      *health
 	prefix string
@@ -58,7 +58,7 @@ type Limiter struct {
 	nonces core.NonceStore
 }
 
-func newLimiter(rdb redis.UniversalClient, h *health, o Options) *Limiter {
+func newLimiter(rdb goredis.UniversalClient, h *health, o Options) *Limiter {
 	return &Limiter{
 		rdb: rdb, h: h, batch: &coalescer{rdb: rdb, h: h}, prefix: o.Prefix, share: o.FallbackShare,
 		local: inproc.NewLimiter(), nonces: o.FallbackNonces,

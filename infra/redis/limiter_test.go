@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
-	redisx "github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/redis"
 )
 
 func TestNonceUsedOnOneInstanceIsRefusedOnAnother(t *testing.T) {
@@ -141,7 +141,7 @@ func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
 // that takes a token and records the nonce, and at most one write: concurrent
 // requests share writes.
 func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
-	f := newFleet(t, fleetConfig{n: 1, opts: redisx.Options{CacheTTL: time.Minute}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: time.Minute}})
 	n := f.nodes[0]
 	p := principal(1_000_000, 0)
 	id := n.createKey(t, p)

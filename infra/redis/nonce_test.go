@@ -1,4 +1,4 @@
-package redisx_test
+package redis_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package redisx
+package redis
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
@@ -88,8 +88,8 @@ type Shared struct {
 	Cache   *Cache
 	Limiter *Limiter
 
-	rdb  redis.UniversalClient
-	sub  *redis.PubSub
+	rdb  goredis.UniversalClient
+	sub  *goredis.PubSub
 	done chan struct{}
 }
 
@@ -115,12 +115,12 @@ func (o Options) check() error {
 }
 
 // New builds the shared state on rdb, which Close closes.
-func New(rdb redis.UniversalClient, o Options) (*Shared, error) {
+func New(rdb goredis.UniversalClient, o Options) (*Shared, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
 	o = o.withDefaults()
-	driverLogOnce.Do(func() { redis.SetLogger(driverLog{o.Logger}) })
+	driverLogOnce.Do(func() { goredis.SetLogger(driverLog{o.Logger}) })
 	h := &health{log: o.Logger, warnEvery: o.WarnEvery, retryEvery: o.RetryEvery}
 	s := &Shared{
 		Cache:   newCache(rdb, h, o),
@@ -131,7 +131,7 @@ func New(rdb redis.UniversalClient, o Options) (*Shared, error) {
 	// go-redis re-subscribes after a lost connection and pings to find dead
 	// ones; messages sent meanwhile are lost, and CacheTTL covers them.
 	s.sub = rdb.Subscribe(context.Background(), s.Cache.channel)
-	msgs := s.sub.Channel(redis.WithChannelHealthCheckInterval(5 * time.Second))
+	msgs := s.sub.Channel(goredis.WithChannelHealthCheckInterval(5 * time.Second))
 	go func() {
 		defer close(s.done)
 		s.Cache.listen(msgs)

@@ -24,7 +24,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/signtest"
 )
@@ -70,7 +70,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	st := s.store
 	if st == nil {
-		bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+		bolt, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/rpc"
-	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/signtest"
 	"github.com/kmsless/kmsless/internal/testclock"
@@ -134,7 +134,7 @@ func TestCorruptBlobIDsAreInvalidCiphertextOnEveryStore(t *testing.T) {
 	stores := map[string]func(*setup){
 		"bolt": func(*setup) {},
 		"postgres": func(s *setup) {
-			st, err := pgstore.Open(context.Background(), storetest.PostgresDatabase(t, "kms_blob_"))
+			st, err := postgres.Open(context.Background(), storetest.PostgresDatabase(t, "kms_blob_"))
 			if err != nil {
 				t.Fatal(err)
 			}

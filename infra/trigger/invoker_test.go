@@ -12,14 +12,14 @@ import (
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
 
 // newKMS is a real service on an embedded store, with one key.
 func newKMS(t *testing.T) (*core.Service, string) {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestInvokePrincipalIsAllowedItsOwnActionsOnly(t *testing.T) {
 }
 
 func TestDirectInvocationIsThrottledWithAlibabasCode(t *testing.T) {
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ import (
 	"github.com/kmsless/kmsless/infra/rootkey"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/sign"
-	pgstore "github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/postgres"
 )
 
 // host is the Host every request is signed for and sent with, whichever
@@ -277,7 +277,7 @@ func startInprocKMS(dir, db string, like *kms) (*kms, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := pgstore.Open(context.Background(), db)
+	st, err := postgres.Open(context.Background(), db)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/inproc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 const (
@@ -35,7 +35,7 @@ const (
 // serve starts kmsless's AWS API on loopback and returns an SDK client for it.
 func serve(t *testing.T) *kms.Client {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "kms.db"))
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

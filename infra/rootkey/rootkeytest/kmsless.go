@@ -15,7 +15,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // Kmsless is an in-process kmsless serving Alibaba Cloud KMS's API over
@@ -31,7 +31,7 @@ type Kmsless struct {
 // tb ends.
 func StartKmsless(tb testing.TB) *Kmsless {
 	tb.Helper()
-	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "kms.db"))
+	st, err := bolt.Open(filepath.Join(tb.TempDir(), "kms.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"bufio"
@@ -66,12 +66,12 @@ func OpenNonces(storePath string, clock core.Clock) (*Nonces, error) {
 	}
 	n := &Nonces{mem: inproc.NewNonces(clock), clock: clock, path: storePath + journalSuffix}
 	if err := n.replay(); err != nil {
-		return nil, fmt.Errorf("boltstore: nonce journal %s: %w", n.path, err)
+		return nil, fmt.Errorf("bolt: nonce journal %s: %w", n.path, err)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.compact(); err != nil {
-		return nil, fmt.Errorf("boltstore: nonce journal %s: %w", n.path, err)
+		return nil, fmt.Errorf("bolt: nonce journal %s: %w", n.path, err)
 	}
 	return n, nil
 }
@@ -124,22 +124,22 @@ func (n *Nonces) Use(ctx context.Context, nonce string, ttl time.Duration, quota
 		return fresh, err
 	}
 	if len(nonce) > 1<<16-1 {
-		return false, fmt.Errorf("boltstore: a nonce of %d bytes is too long to journal", len(nonce))
+		return false, fmt.Errorf("bolt: a nonce of %d bytes is too long to journal", len(nonce))
 	}
 	// Whole milliseconds, rounded up: a reloaded nonce never expires early.
 	exp := n.clock.Now().Add(ttl + time.Millisecond - 1).UnixMilli()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.f == nil {
-		return false, errors.New("boltstore: the nonce journal is closed")
+		return false, errors.New("bolt: the nonce journal is closed")
 	}
 	n.buf = appendRecord(n.buf[:0], nonce, exp)
 	if _, err := n.f.Write(n.buf); err != nil {
-		return false, fmt.Errorf("boltstore: write nonce journal: %w", err)
+		return false, fmt.Errorf("bolt: write nonce journal: %w", err)
 	}
 	if n.written++; n.written >= n.compactAt {
 		if err := n.compact(); err != nil {
-			return false, fmt.Errorf("boltstore: compact nonce journal: %w", err)
+			return false, fmt.Errorf("bolt: compact nonce journal: %w", err)
 		}
 	}
 	return true, nil

@@ -1,11 +1,11 @@
-package boltstore_test
+package bolt_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
 
@@ -17,7 +17,7 @@ func TestRelease1FileOpens(t *testing.T) {
 		if err := os.WriteFile(path, storetest.Release1File("kms.db"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err := boltstore.Open(path)
+		s, err := bolt.Open(path)
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}

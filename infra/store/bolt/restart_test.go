@@ -1,4 +1,4 @@
-package boltstore_test
+package bolt_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
-	boltstore "github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // A service over a reopened file finds the keys and aliases written before and
@@ -26,7 +26,7 @@ func TestServiceRestartKeepsKeysAndDecryptsOldBlobs(t *testing.T) {
 	// the file again.
 	call := func(action string, kv ...string) any {
 		t.Helper()
-		store, err := boltstore.Open(path)
+		store, err := bolt.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"bytes"
@@ -53,14 +53,14 @@ var _ core.KeyStore = (*Store)(nil)
 // path. The file is readable by its owner only.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("boltstore: create directory for %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: create directory for %s: %w", path, err)
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("boltstore: %s is locked by another process (waited %s): %w", path, lockTimeout, err)
+		return nil, fmt.Errorf("bolt: %s is locked by another process (waited %s): %w", path, lockTimeout, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	// A file already laid out needs only a read: a write transaction syncs the
 	// disk twice, which every cold start would pay.
@@ -83,7 +83,7 @@ func Open(path string) (*Store, error) {
 	}
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: initialise %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
 }
@@ -132,7 +132,7 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
-			return fmt.Errorf("boltstore: key %q: %w", k.ID, core.ErrExists)
+			return fmt.Errorf("bolt: key %q: %w", k.ID, core.ErrExists)
 		}
 		for _, v := range versions {
 			if err := putVersion(tx, v); err != nil {
@@ -198,7 +198,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 		id := join(owner(v.KeyID), []byte(v.VersionID))
 		prev := versions.Get(id)
 		if prev == nil {
-			return fmt.Errorf("boltstore: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrNotFound)
+			return fmt.Errorf("bolt: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrNotFound)
 		}
 		stored, err := decode[core.KeyVersion](prev, "version")
 		if err != nil {
@@ -207,7 +207,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 		v.CreatedAt = stored.CreatedAt
 		value, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("boltstore: encode version %q: %w", v.VersionID, err)
+			return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 		}
 		if err := versions.Put(id, value); err != nil {
 			return err
@@ -299,7 +299,7 @@ func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]
 func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketAliases).Get([]byte(a.Name)) != nil {
-			return fmt.Errorf("boltstore: alias %q: %w", a.Name, core.ErrExists)
+			return fmt.Errorf("bolt: alias %q: %w", a.Name, core.ErrExists)
 		}
 		if _, err := getKey(tx, a.KeyID); err != nil {
 			return err
@@ -390,7 +390,7 @@ func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Par
 		}
 		value, err := json.Marshal(p)
 		if err != nil {
-			return fmt.Errorf("boltstore: encode partition %q: %w", p.ID, err)
+			return fmt.Errorf("bolt: encode partition %q: %w", p.ID, err)
 		}
 		stored, created = p, true
 		return b.Put([]byte(p.ID), value)
@@ -412,7 +412,7 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketPartitions).Get([]byte(id))
 		if v == nil {
-			return fmt.Errorf("boltstore: partition %q: %w", id, core.ErrNotFound)
+			return fmt.Errorf("bolt: partition %q: %w", id, core.ErrNotFound)
 		}
 		var err error
 		p, err = decode[core.Partition](v, "partition")
@@ -423,10 +423,10 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 
 func checkVersion(k core.Key, v core.KeyVersion) error {
 	if k.ID == "" || v.VersionID == "" {
-		return errors.New("boltstore: key and version IDs must not be empty")
+		return errors.New("bolt: key and version IDs must not be empty")
 	}
 	if v.KeyID != k.ID {
-		return fmt.Errorf("boltstore: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
+		return fmt.Errorf("bolt: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
 	}
 	return nil
 }
@@ -434,7 +434,7 @@ func checkVersion(k core.Key, v core.KeyVersion) error {
 func getKey(tx *bbolt.Tx, id string) (core.Key, error) {
 	v := tx.Bucket(bucketKeys).Get([]byte(id))
 	if v == nil {
-		return core.Key{}, fmt.Errorf("boltstore: key %q: %w", id, core.ErrNotFound)
+		return core.Key{}, fmt.Errorf("bolt: key %q: %w", id, core.ErrNotFound)
 	}
 	return decode[core.Key](v, "key")
 }
@@ -447,7 +447,7 @@ func casKey(tx *bbolt.Tx, k core.Key) (core.Key, error) {
 		return core.Key{}, err
 	}
 	if old.Revision != k.Revision-1 {
-		return core.Key{}, fmt.Errorf("boltstore: key %q is at revision %d, update expects %d: %w", k.ID, old.Revision, k.Revision-1, core.ErrConflict)
+		return core.Key{}, fmt.Errorf("bolt: key %q is at revision %d, update expects %d: %w", k.ID, old.Revision, k.Revision-1, core.ErrConflict)
 	}
 	return old, nil
 }
@@ -457,7 +457,7 @@ func casKey(tx *bbolt.Tx, k core.Key) (core.Key, error) {
 func putKey(tx *bbolt.Tx, old *core.Key, k core.Key) error {
 	value, err := json.Marshal(k)
 	if err != nil {
-		return fmt.Errorf("boltstore: encode key %q: %w", k.ID, err)
+		return fmt.Errorf("bolt: encode key %q: %w", k.ID, err)
 	}
 	byCreation := tx.Bucket(bucketKeysByCreation)
 	entry := join(when(k.CreatedAt), []byte(k.ID))
@@ -477,7 +477,7 @@ func putKey(tx *bbolt.Tx, old *core.Key, k core.Key) error {
 func getVersion(tx *bbolt.Tx, keyID, versionID string) (core.KeyVersion, error) {
 	v := tx.Bucket(bucketVersions).Get(join(owner(keyID), []byte(versionID)))
 	if v == nil {
-		return core.KeyVersion{}, fmt.Errorf("boltstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
+		return core.KeyVersion{}, fmt.Errorf("bolt: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 	}
 	return decode[core.KeyVersion](v, "version")
 }
@@ -489,11 +489,11 @@ func putVersion(tx *bbolt.Tx, v core.KeyVersion) error {
 	versions, order := tx.Bucket(bucketVersions), tx.Bucket(bucketVersionOrder)
 	id := join(owner(v.KeyID), []byte(v.VersionID))
 	if versions.Get(id) != nil {
-		return fmt.Errorf("boltstore: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrExists)
+		return fmt.Errorf("bolt: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrExists)
 	}
 	value, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("boltstore: encode version %q: %w", v.VersionID, err)
+		return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 	}
 	seq, err := order.NextSequence()
 	if err != nil {
@@ -508,7 +508,7 @@ func putVersion(tx *bbolt.Tx, v core.KeyVersion) error {
 func getAlias(tx *bbolt.Tx, name string) (core.Alias, error) {
 	v := tx.Bucket(bucketAliases).Get([]byte(name))
 	if v == nil {
-		return core.Alias{}, fmt.Errorf("boltstore: alias %q: %w", name, core.ErrNotFound)
+		return core.Alias{}, fmt.Errorf("bolt: alias %q: %w", name, core.ErrNotFound)
 	}
 	return decode[core.Alias](v, "alias")
 }
@@ -518,7 +518,7 @@ func getAlias(tx *bbolt.Tx, name string) (core.Alias, error) {
 func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
 	value, err := json.Marshal(a)
 	if err != nil {
-		return fmt.Errorf("boltstore: encode alias %q: %w", a.Name, err)
+		return fmt.Errorf("bolt: encode alias %q: %w", a.Name, err)
 	}
 	byKey := tx.Bucket(bucketAliasesByKey)
 	if old != nil && old.KeyID != a.KeyID {
@@ -535,7 +535,7 @@ func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
 func decode[T any](data []byte, what string) (T, error) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("boltstore: decode stored %s: %w", what, err)
+		return v, fmt.Errorf("bolt: decode stored %s: %w", what, err)
 	}
 	return v, nil
 }
@@ -610,7 +610,7 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 			stored.Wrapped, stored.RootKeyID = r.Next.Wrapped, r.Next.RootKeyID
 			value, err := json.Marshal(stored)
 			if err != nil {
-				return fmt.Errorf("boltstore: encode version %q: %w", stored.VersionID, err)
+				return fmt.Errorf("bolt: encode version %q: %w", stored.VersionID, err)
 			}
 			if err := versions.Put(id, value); err != nil {
 				return err

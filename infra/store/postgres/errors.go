@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -25,9 +25,9 @@ const (
 // database could not be reached or could not serve the request in time.
 func fail(ctx context.Context, op string, err error) error {
 	if unavailable(ctx, err) {
-		return fmt.Errorf("pgstore: %s: %w: %w", op, core.ErrUnavailable, err)
+		return fmt.Errorf("postgres: %s: %w: %w", op, core.ErrUnavailable, err)
 	}
-	return fmt.Errorf("pgstore: %s: %w", op, err)
+	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
 // unavailable tells a database that is down, restarting, overloaded or slow

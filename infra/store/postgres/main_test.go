@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func runWithDatabase(m *testing.M) int {
 	name := "kmsless_test_" + hex.EncodeToString(b[:])
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pgstore tests need PostgreSQL at %s: %v\n", scrub(adminURL, adminURL), err)
+		fmt.Fprintf(os.Stderr, "postgres store tests need PostgreSQL at %s: %v\n", scrub(adminURL, adminURL), err)
 		return 1
 	}
 	defer admin.Close(context.Background())

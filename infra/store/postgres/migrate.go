@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func migrations() ([]migration, error) {
 func (s *Store) migrate(ctx context.Context, schema string) error {
 	ms, err := migrations()
 	if err != nil {
-		return fmt.Errorf("pgstore: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	latest := ms[len(ms)-1].version
 	var current int

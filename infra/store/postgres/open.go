@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	if err != nil {
 		// The parse error may quote the string; pgx redacts passwords only on a
 		// best-effort basis, so scrub and keep only the text.
-		return nil, fmt.Errorf("pgstore: invalid connection string: %s", scrub(err.Error(), connString))
+		return nil, fmt.Errorf("postgres: invalid connection string: %s", scrub(err.Error(), connString))
 	}
 	if !strings.Contains(connString, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
@@ -84,7 +84,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %s", scrub(err.Error(), connString))
+		return nil, fmt.Errorf("postgres: %s", scrub(err.Error(), connString))
 	}
 	s := &Store{pool: pool}
 	if err := s.migrate(ctx, o.schema); err != nil {

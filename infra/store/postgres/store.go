@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -103,7 +103,7 @@ func (r *keyRow) key() (core.Key, error) {
 	k.MaterialExpireAt = fromNull(r.materialExpire)
 	if r.tags != nil {
 		if err := json.Unmarshal([]byte(*r.tags), &k.Tags); err != nil {
-			return core.Key{}, fmt.Errorf("pgstore: decode stored tags of %q: %w", k.ID, err)
+			return core.Key{}, fmt.Errorf("postgres: decode stored tags of %q: %w", k.ID, err)
 		}
 	}
 	return k, nil
@@ -140,7 +140,7 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
 			SELECT id, $20::text, $21::timestamptz, $22::bytea, $23::text FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
-			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
+			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
 		return err
 	})
@@ -168,7 +168,7 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 			return nil
 		})
 		if constraint(err, codeUniqueViolation) {
-			return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrExists)
+			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
 		return err
 	})
@@ -180,7 +180,7 @@ func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 	err := s.read(ctx, "get key", func() error {
 		err := s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE id = $1`, id).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("pgstore: key %q: %w", id, core.ErrNotFound)
+			return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
 		}
 		return err
 	})
@@ -211,7 +211,7 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID))
 	if constraint(err, codeUniqueViolation) {
-		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
+		return fmt.Errorf("postgres: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
 	return err
 }
@@ -231,9 +231,9 @@ func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, ar
 	case changed:
 		return nil
 	case !exists:
-		return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrNotFound)
+		return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrNotFound)
 	default:
-		return fmt.Errorf("pgstore: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+		return fmt.Errorf("postgres: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
 	}
 }
 
@@ -243,7 +243,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	return s.write(ctx, "delete key", func() error {
 		tag, err := s.pool.Exec(ctx, `DELETE FROM keys WHERE id = $1`, id)
 		if err == nil && tag.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: key %q: %w", id, core.ErrNotFound)
+			return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
 		}
 		return err
 	})
@@ -270,7 +270,7 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest, root_key_id FROM key_versions WHERE key_id = $1 AND version_id = $2`,
 			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("pgstore: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
+			return fmt.Errorf("postgres: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
 		return err
 	})
@@ -321,11 +321,11 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	case changed:
 		return nil
 	case !keyExists:
-		return fmt.Errorf("pgstore: key %q: %w", k.ID, core.ErrNotFound)
+		return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrNotFound)
 	case !versionExists:
-		return fmt.Errorf("pgstore: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
+		return fmt.Errorf("postgres: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
 	default:
-		return fmt.Errorf("pgstore: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+		return fmt.Errorf("postgres: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
 	}
 }
 
@@ -374,9 +374,9 @@ func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
 			a.Name, a.KeyID, a.CreatedAt, a.UpdatedAt)
 		switch {
 		case constraint(err, codeUniqueViolation):
-			return fmt.Errorf("pgstore: alias %q: %w", a.Name, core.ErrExists)
+			return fmt.Errorf("postgres: alias %q: %w", a.Name, core.ErrExists)
 		case constraint(err, codeForeignKeyViolation):
-			return fmt.Errorf("pgstore: key %q: %w", a.KeyID, core.ErrNotFound)
+			return fmt.Errorf("postgres: key %q: %w", a.KeyID, core.ErrNotFound)
 		}
 		return err
 	})
@@ -389,9 +389,9 @@ func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
 		tag, err := s.pool.Exec(ctx, `UPDATE aliases SET key_id = $2, updated_at = $3 WHERE name = $1`, a.Name, a.KeyID, a.UpdatedAt)
 		switch {
 		case constraint(err, codeForeignKeyViolation):
-			return fmt.Errorf("pgstore: key %q: %w", a.KeyID, core.ErrNotFound)
+			return fmt.Errorf("postgres: key %q: %w", a.KeyID, core.ErrNotFound)
 		case err == nil && tag.RowsAffected() == 0:
-			return fmt.Errorf("pgstore: alias %q: %w", a.Name, core.ErrNotFound)
+			return fmt.Errorf("postgres: alias %q: %w", a.Name, core.ErrNotFound)
 		}
 		return err
 	})
@@ -402,7 +402,7 @@ func (s *Store) DeleteAlias(ctx context.Context, name string) error {
 	return s.write(ctx, "delete alias", func() error {
 		tag, err := s.pool.Exec(ctx, `DELETE FROM aliases WHERE name = $1`, name)
 		if err == nil && tag.RowsAffected() == 0 {
-			return fmt.Errorf("pgstore: alias %q: %w", name, core.ErrNotFound)
+			return fmt.Errorf("postgres: alias %q: %w", name, core.ErrNotFound)
 		}
 		return err
 	})
@@ -415,7 +415,7 @@ func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
 		err := s.pool.QueryRow(ctx, `SELECT key_id, created_at, updated_at FROM aliases WHERE name = $1`, name).
 			Scan(&a.KeyID, &a.CreatedAt, &a.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("pgstore: alias %q: %w", name, core.ErrNotFound)
+			return fmt.Errorf("postgres: alias %q: %w", name, core.ErrNotFound)
 		}
 		return err
 	})
@@ -454,7 +454,7 @@ func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Par
 	if len(p.EncryptionContext) > 0 {
 		var err error
 		if ec, err = json.Marshal(p.EncryptionContext); err != nil {
-			return core.Partition{}, false, fmt.Errorf("pgstore: encode encryption context: %w", err)
+			return core.Partition{}, false, fmt.Errorf("postgres: encode encryption context: %w", err)
 		}
 	}
 	var stored core.Partition
@@ -481,7 +481,7 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 		var err error
 		p, err = scanPartition(s.pool.QueryRow(ctx, `SELECT `+partitionColumns+` FROM partitions WHERE id = $1`, id))
 		if errors.Is(err, core.ErrNotFound) {
-			return fmt.Errorf("pgstore: partition %q: %w", id, core.ErrNotFound)
+			return fmt.Errorf("postgres: partition %q: %w", id, core.ErrNotFound)
 		}
 		return err
 	})
@@ -548,10 +548,10 @@ func list[T any](ctx context.Context, s *Store, op string, p core.Page, query, c
 
 func checkVersion(k core.Key, v core.KeyVersion) error {
 	if k.ID == "" || v.VersionID == "" {
-		return errors.New("pgstore: key and version IDs must not be empty")
+		return errors.New("postgres: key and version IDs must not be empty")
 	}
 	if v.KeyID != k.ID {
-		return fmt.Errorf("pgstore: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
+		return fmt.Errorf("postgres: version %q belongs to key %q, not %q", v.VersionID, v.KeyID, k.ID)
 	}
 	return nil
 }
