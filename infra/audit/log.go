@@ -31,7 +31,7 @@ const macField = `,"hmac":"`
 type Log struct {
 	mu       sync.Mutex
 	w        io.Writer
-	file     *os.File // w when it is a file, to take back a partial line
+	file     truncater // w when it is a file, to take back a partial line
 	instance string
 	mac      hash.Hash
 	seq      uint64
@@ -48,8 +48,14 @@ func New(w io.Writer, key []byte) *Log {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	l := &Log{w: w, instance: hex.EncodeToString(id[:]), mac: hmac.New(sha256.New, key)}
-	l.file, _ = w.(*os.File)
+	l.file, _ = w.(truncater)
 	return l
+}
+
+// truncater is a file sink (*os.File), whose partial lines can be taken back.
+type truncater interface {
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
 }
 
 // Instance is the ID of this Log's chain.
