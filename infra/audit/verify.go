@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"slices"
-	"strings"
 )
 
 // Problem kinds a verification reports.
@@ -67,7 +66,8 @@ type Verifier struct {
 type chainState struct {
 	Chain
 	max     uint64
-	missing map[uint64]string // awaited sequence → where the gap showed
+	missing map[uint64]position // awaited sequence → where the gap showed
+	lastAt  position
 	open    map[uint64]string // hmac of records whose successor is not seen yet
 	wait    map[uint64]string // hmac a seen successor says its predecessor has
 }
@@ -125,30 +125,49 @@ func (v *Verifier) line(file string, n int, line []byte, complete bool) {
 		return
 	}
 	var rec Record
-	if err := json.Unmarshal(body, &rec); err != nil || rec.InstanceID == "" || rec.Sequence == 0 {
+	if v.Each != nil {
+		err = json.Unmarshal(body, &rec)
+	} else {
+		// Only the chain position: a whole record costs three times as much.
+		var pos struct {
+			InstanceID string `json:"instanceId"`
+			Sequence   uint64 `json:"sequence"`
+			Prev       string `json:"prev"`
+		}
+		err = json.Unmarshal(body, &pos)
+		rec.InstanceID, rec.Sequence, rec.Prev = pos.InstanceID, pos.Sequence, pos.Prev
+	}
+	if err != nil || rec.InstanceID == "" || rec.Sequence == 0 {
 		bad(Edited, "an authentic HMAC over a record without a chain position")
 		return
 	}
 	rec.HMAC = hex.EncodeToString(got)
 	v.records++
-	v.link(file, n, rec, bad)
+	v.link(position{file, n}, rec, bad)
 	if v.Each != nil {
 		v.Each(rec)
 	}
 }
 
-func (v *Verifier) link(file string, n int, rec Record, bad func(kind, detail string)) {
+// position is a line of a file.
+type position struct {
+	file string
+	line int
+}
+
+func (p position) String() string { return fmt.Sprintf("%s:%d", p.file, p.line) }
+
+func (v *Verifier) link(where position, rec Record, bad func(kind, detail string)) {
 	c := v.chains[rec.InstanceID]
 	if c == nil {
 		c = &chainState{Chain: Chain{Instance: rec.InstanceID, First: rec.Sequence},
-			missing: map[uint64]string{}, open: map[uint64]string{}, wait: map[uint64]string{}}
+			missing: map[uint64]position{}, open: map[uint64]string{}, wait: map[uint64]string{}}
 		v.chains[rec.InstanceID] = c
 		v.order = append(v.order, rec.InstanceID)
 		if rec.Sequence > 1 {
 			bad(Dropped, fmt.Sprintf("instance %s begins at record %d: records 1 to %d are not in the input", rec.InstanceID, rec.Sequence, rec.Sequence-1))
 		}
 	}
-	where := fmt.Sprintf("%s:%d", file, n)
 	s := rec.Sequence
 	switch {
 	case s > c.max:
@@ -156,8 +175,8 @@ func (v *Verifier) link(file string, n int, rec Record, bad func(kind, detail st
 			c.missing[m] = where
 		}
 		c.max = s
-		c.Last, c.LastHMAC, c.LastAt = s, rec.HMAC, where
-	case c.missing[s] != "":
+		c.Last, c.LastHMAC, c.lastAt = s, rec.HMAC, where
+	case c.missing[s] != (position{}):
 		bad(Reordered, fmt.Sprintf("instance %s record %d comes after record %d", rec.InstanceID, s, c.max))
 		delete(c.missing, s)
 	default:
@@ -199,13 +218,13 @@ func (v *Verifier) Result() (problems []Problem, chains []Chain, records int) {
 		slices.Sort(gone)
 		for _, run := range runs(gone) {
 			where := c.missing[run[0]]
-			file, line := splitWhere(where)
 			detail := fmt.Sprintf("instance %s record %d is missing (noticed before %s)", id, run[0], where)
 			if run[1] != run[0] {
 				detail = fmt.Sprintf("instance %s records %d to %d are missing (noticed before %s)", id, run[0], run[1], where)
 			}
-			problems = append(problems, Problem{Kind: Dropped, File: file, Line: line, Instance: id, Detail: detail})
+			problems = append(problems, Problem{Kind: Dropped, File: where.file, Line: where.line, Instance: id, Detail: detail})
 		}
+		c.LastAt = c.lastAt.String()
 		chains = append(chains, c.Chain)
 	}
 	return problems, chains, v.records
@@ -221,11 +240,4 @@ func runs(seqs []uint64) [][2]uint64 {
 		out = append(out, [2]uint64{s, s})
 	}
 	return out
-}
-
-func splitWhere(where string) (string, int) {
-	i := strings.LastIndexByte(where, ':')
-	var n int
-	_, _ = fmt.Sscanf(where[i+1:], "%d", &n)
-	return where[:i], n
 }
