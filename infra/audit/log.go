@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 )
 
@@ -65,16 +66,23 @@ func (l *Log) Instance() string { return l.instance }
 // stays in a file sink and the chain does not advance, so the next record
 // links to the last one written.
 func (l *Log) Write(rec Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rec.InstanceID, rec.Sequence, rec.Prev, rec.HMAC = l.instance, l.seq+1, hex.EncodeToString(l.prev), ""
-	body, err := json.Marshal(rec)
+	rec.InstanceID, rec.Sequence, rec.Prev, rec.HMAC = "", 0, "", ""
+	body, err := json.Marshal(rec) // outside the lock: most of the cost
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}
-	sum := sign(l.mac, body)
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	line := append(l.buf[:0], body[:len(body)-1]...)
-	line = append(line, macField...)
+	line = append(line, `,"instanceId":"`...)
+	line = append(line, l.instance...)
+	line = append(line, `","sequence":`...)
+	line = strconv.AppendUint(line, l.seq+1, 10)
+	line = append(line, `,"prev":"`...)
+	line = hex.AppendEncode(line, l.prev)
+	line = append(line, '"', '}')
+	sum := sign(l.mac, line)
+	line = append(line[:len(line)-1], macField...)
 	line = hex.AppendEncode(line, sum)
 	line = append(line, '"', '}', '\n')
 	l.buf = line
@@ -86,7 +94,7 @@ func (l *Log) Write(rec Record) error {
 		l.takeBack(n)
 		return fmt.Errorf("audit: write record: %w", err)
 	}
-	l.seq, l.prev = rec.Sequence, sum
+	l.seq, l.prev = l.seq+1, sum
 	return nil
 }
 

@@ -29,10 +29,11 @@ type Record struct {
 	ReadOnly          bool              `json:"readOnly"`
 	ErrorCode         string            `json:"errorCode,omitempty"`
 	ErrorMessage      string            `json:"errorMessage,omitempty"`
-	// Chain fields, set by the Log that writes the record.
-	InstanceID string `json:"instanceId"`
-	Sequence   uint64 `json:"sequence"`
-	Prev       string `json:"prev"`
+	// Chain fields, which the Log that writes the record appends: they are
+	// read back, never encoded from here.
+	InstanceID string `json:"instanceId,omitempty"`
+	Sequence   uint64 `json:"sequence,omitempty"`
+	Prev       string `json:"prev,omitempty"`
 	HMAC       string `json:"hmac,omitempty"`
 }
 
