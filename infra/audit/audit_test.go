@@ -189,8 +189,7 @@ func TestDevFullFailsTheWrite(t *testing.T) {
 
 func TestQueryFindsWhoDecryptedAPartition(t *testing.T) {
 	rec := decrypt(1)
-	rec.RequestParameters["partitionId"] = "p-17"
-	match := []audit.Query{{Action: "Decrypt"}, {Principal: "consumer"}, {Principal: "LTAIconsumer"}, {Key: "key-1"},
+	match := []audit.Query{{Action: "Decrypt"}, {Partition: "p-17"}, {Principal: "consumer"}, {Principal: "LTAIconsumer"}, {Key: "key-1"},
 		{Key: "acs:kms:r:1:key/key-1"}, {ErrorCode: "OK"}, {Since: time.Unix(1699999999, 0), Until: time.Unix(1700000001, 0)}}
 	for _, q := range match {
 		if !q.Match(rec) {

@@ -50,7 +50,7 @@ func (q Query) Match(rec Record) bool {
 	if q.Alias != "" && !rec.names("alias", q.Alias, "aliasName") {
 		return false
 	}
-	if q.Partition != "" && !rec.names("partition", q.Partition, "partitionId") {
+	if q.Partition != "" && !rec.names("partition", q.Partition, "partitionId") && !rec.contextNames(q.Partition) {
 		return false
 	}
 	return true
@@ -68,6 +68,19 @@ func (rec Record) names(typ, id, field string) bool {
 		return true
 	}
 	return rec.ResponseElements[field] == id
+}
+
+// contextNames reports whether the request's encryption context binds it to
+// partition id: a partition's data key is sealed under {"PartitionId": id},
+// so that is how a Decrypt of it shows.
+func (rec Record) contextNames(id string) bool {
+	switch ctx := rec.RequestParameters["encryptionContext"].(type) {
+	case map[string]any: // as read back
+		return ctx["PartitionId"] == id
+	case map[string]string: // as built
+		return ctx["PartitionId"] == id
+	}
+	return false
 }
 
 // Resource is the record's first resource ARN, or "".
