@@ -25,8 +25,10 @@ bench:
 	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
-	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare) and without verification (x-unverified)" && \
+	echo "== rpc: over HTTP, 16 clients, vs a bare rand+seal handler (x-bare), without verification (x-unverified) and without the audit trail (x-audit-off)" && \
 	$(BENCH) -bench HTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	echo "== audit: verification speed (records/s) and bytes per record" && \
+	$(BENCH) -bench Verify -benchtime 5x ./infra/audit/ | grep -E '^Benchmark' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
