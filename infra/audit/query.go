@@ -77,8 +77,9 @@ func (rec Record) contextNames(id string) bool {
 	switch ctx := rec.RequestParameters["encryptionContext"].(type) {
 	case map[string]any: // as read back
 		return ctx["PartitionId"] == id
-	case map[string]string: // as built
-		return ctx["PartitionId"] == id
+	case json.RawMessage: // as built
+		var m map[string]any
+		return json.Unmarshal(ctx, &m) == nil && m["PartitionId"] == id
 	}
 	return false
 }

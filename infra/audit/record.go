@@ -159,11 +159,12 @@ func parameters(p core.Params) map[string]any {
 func paramValue(name, v string) any {
 	switch name {
 	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext":
-		var ctx map[string]string
-		if len(v) <= core.MaxParamLen && json.Unmarshal([]byte(v), &ctx) == nil && ctx != nil {
-			return ctx
+		// Kept as given, an object: encoding compacts it onto the line. No
+		// decoding into a map and back: that was half a record's cost.
+		if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && len(t) <= core.MaxParamLen && json.Valid([]byte(t)) {
+			return json.RawMessage(t)
 		}
-		return "(not a JSON object of strings)"
+		return "(not a JSON object)"
 	case "DryRun", "EnableAutomaticRotation":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
