@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,5 +203,25 @@ func TestQueryFindsWhoDecryptedAPartition(t *testing.T) {
 		if q.Match(rec) {
 			t.Errorf("%+v matches", q)
 		}
+	}
+}
+
+func TestConcurrentWritesMakeOneUnbrokenChain(t *testing.T) {
+	var buf bytes.Buffer
+	l := audit.New(&buf, testKey)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				if err := l.Write(decrypt(g*1000 + i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	problems, chains, n := verify(t, buf.String())
+	if len(problems) != 0 || n != 1600 || chains[0].Last != 1600 {
+		t.Fatalf("problems %v, %d records, last %d", problems, n, chains[0].Last)
 	}
 }

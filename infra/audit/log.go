@@ -29,6 +29,11 @@ const macField = `,"hmac":"`
 // instance's chain. Because each record names its predecessor's HMAC, every
 // line can be authenticated on its own and the links checked apart, so a
 // verifier can tell an edited line from a dropped or moved one.
+//
+// Writes are committed in groups: the records that arrive while one write is
+// in flight go out together in the next, so concurrent requests share one
+// write call instead of queueing for one each. Every Write still returns only
+// once its own line is written (or has failed).
 type Log struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -37,7 +42,18 @@ type Log struct {
 	mac      hash.Hash
 	seq      uint64
 	prev     []byte
-	buf      []byte
+	open     *batch // records waiting for the next write
+	writing  bool
+	spare    []byte
+}
+
+// batch is records written in one call, and how that went.
+type batch struct {
+	buf       []byte
+	startSeq  uint64 // chain position before the batch's first record
+	startPrev []byte
+	done      chan struct{}
+	err       error
 }
 
 // New returns a Log writing to w under key (at least 32 bytes), as a new
@@ -62,9 +78,9 @@ type truncater interface {
 // Instance is the ID of this Log's chain.
 func (l *Log) Instance() string { return l.instance }
 
-// Write appends rec as one line, in a single write. On failure nothing of it
-// stays in a file sink and the chain does not advance, so the next record
-// links to the last one written.
+// Write appends rec as one line and returns once it is written. On failure
+// nothing of it stays in a file sink and the chain does not advance, so the
+// next record links to the last one written.
 func (l *Log) Write(rec Record) error {
 	rec.InstanceID, rec.Sequence, rec.Prev, rec.HMAC = "", 0, "", ""
 	body, err := json.Marshal(rec) // outside the lock: most of the cost
@@ -72,30 +88,66 @@ func (l *Log) Write(rec Record) error {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	line := append(l.buf[:0], body[:len(body)-1]...)
-	line = append(line, `,"instanceId":"`...)
-	line = append(line, l.instance...)
-	line = append(line, `","sequence":`...)
-	line = strconv.AppendUint(line, l.seq+1, 10)
-	line = append(line, `,"prev":"`...)
-	line = hex.AppendEncode(line, l.prev)
-	line = append(line, '"', '}')
-	sum := sign(l.mac, line)
-	line = append(line[:len(line)-1], macField...)
-	line = hex.AppendEncode(line, sum)
-	line = append(line, '"', '}', '\n')
-	l.buf = line
-	n, err := l.w.Write(line)
-	if err == nil && n < len(line) {
-		err = io.ErrShortWrite
+	if l.open == nil {
+		l.open = &batch{buf: l.spare[:0], startSeq: l.seq, startPrev: l.prev, done: make(chan struct{})}
+		l.spare = nil
 	}
-	if err != nil {
-		l.takeBack(n)
-		return fmt.Errorf("audit: write record: %w", err)
+	b := l.open
+	b.buf, l.prev = l.appendLine(b.buf, body, l.seq+1, l.prev)
+	l.seq++
+	if l.writing {
+		l.mu.Unlock()
+		<-b.done
+		return b.err
 	}
-	l.seq, l.prev = l.seq+1, sum
-	return nil
+	l.writing = true
+	for l.open != nil {
+		out := l.open
+		l.open = nil
+		l.mu.Unlock()
+		n, err := l.w.Write(out.buf)
+		if err == nil && n < len(out.buf) {
+			err = io.ErrShortWrite
+		}
+		l.mu.Lock()
+		if err != nil {
+			l.takeBack(n)
+			out.err = fmt.Errorf("audit: write record: %w", err)
+			// The records queued since link to the lost ones: they fail too,
+			// and the chain resumes from the last record written.
+			if l.open != nil {
+				l.open.err = out.err
+				close(l.open.done)
+				l.open = nil
+			}
+			l.seq, l.prev = out.startSeq, out.startPrev
+		}
+		close(out.done)
+		if out != b && cap(out.buf) <= 64<<10 {
+			l.spare = out.buf
+		}
+	}
+	l.writing = false
+	l.mu.Unlock()
+	return b.err
+}
+
+// appendLine appends body's line at chain position seq after prev, and
+// returns the line's HMAC.
+func (l *Log) appendLine(dst, body []byte, seq uint64, prev []byte) ([]byte, []byte) {
+	start := len(dst)
+	dst = append(dst, body[:len(body)-1]...)
+	dst = append(dst, `,"instanceId":"`...)
+	dst = append(dst, l.instance...)
+	dst = append(dst, `","sequence":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"prev":"`...)
+	dst = hex.AppendEncode(dst, prev)
+	dst = append(dst, '"', '}')
+	sum := sign(l.mac, dst[start:])
+	dst = append(dst[:len(dst)-1], macField...)
+	dst = hex.AppendEncode(dst, sum)
+	return append(dst, '"', '}', '\n'), sum
 }
 
 // takeBack removes the n bytes of a partly written line from a file sink.
