@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -285,5 +286,39 @@ func TestFullAuditSinkWithholdsKeyUseButAnswersReads(t *testing.T) {
 	}
 	if !strings.Contains(a.edgeLog.String(), "audit record not written") {
 		t.Error("the lost records left no line in the service log")
+	}
+}
+
+// TestTinyDiskFillsWithoutAHalfWrittenRecord fills a 16 KiB tmpfs with the
+// trail (it needs to mount one, so it runs as root only): once the disk is
+// full, key use fails cleanly, reads are answered, and the file holds whole,
+// verifiable records only.
+func TestTinyDiskFillsWithoutAHalfWrittenRecord(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	a := newAudited(t, filepath.Join(dir, "audit.jsonl"))
+	key := a.createKey()
+	ok := 1 // CreateKey
+	for {
+		_, err := a.client.Encrypt(&kms.EncryptRequest{KeyId: tea.String(key), Plaintext: tea.String("aGk="),
+			EncryptionContext: map[string]any{"filler": strings.Repeat("x", 200)}})
+		if err != nil {
+			sdkError(t, err, core.CodeServiceUnavailableTemporary, http.StatusServiceUnavailable)
+			break
+		}
+		ok++
+		if ok > 1000 {
+			t.Fatal("a 16 KiB disk never filled")
+		}
+	}
+	if _, err := a.client.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)}); err != nil {
+		t.Fatalf("a read on a full disk: %v", err)
+	}
+	recs, text := a.records(t)
+	if !strings.HasSuffix(text, "\n") || len(recs) < ok {
+		t.Fatalf("%d whole records for %d answered key uses; ends %q", len(recs), ok, text[max(0, len(text)-40):])
 	}
 }
