@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -82,11 +81,7 @@ func (l *Log) Instance() string { return l.instance }
 // nothing of it stays in a file sink and the chain does not advance, so the
 // next record links to the last one written.
 func (l *Log) Write(rec Record) error {
-	rec.InstanceID, rec.Sequence, rec.Prev, rec.HMAC = "", 0, "", ""
-	body, err := json.Marshal(rec) // outside the lock: most of the cost
-	if err != nil {
-		return fmt.Errorf("audit: encode record: %w", err)
-	}
+	body := rec.appendJSON(make([]byte, 0, 1024)) // outside the lock: most of the cost
 	l.mu.Lock()
 	if l.open == nil {
 		l.open = &batch{buf: l.spare[:0], startSeq: l.seq, startPrev: l.prev, done: make(chan struct{})}

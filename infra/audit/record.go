@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,6 +91,14 @@ var kept = map[string]string{
 	"RotationInterval": "rotationInterval", "PageNumber": "pageNumber", "PageSize": "pageSize",
 }
 
+// keptOrder is the record names of kept, sorted: the order requestParameters
+// are encoded in, as encoding/json sorts a map's keys.
+var keptOrder = func() []string {
+	names := slices.Collect(maps.Values(kept))
+	slices.Sort(names)
+	return names
+}()
+
 // maxValue bounds a kept parameter (other than a context) so that a caller
 // cannot flood the trail; a longer value is cut and marked.
 const maxValue = 256
@@ -161,8 +171,9 @@ func paramValue(name, v string) any {
 	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext":
 		// Kept as given, an object: encoding compacts it onto the line. No
 		// decoding into a map and back: that was half a record's cost.
-		if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && len(t) <= core.MaxParamLen && json.Valid([]byte(t)) {
-			return json.RawMessage(t)
+		var buf bytes.Buffer
+		if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && len(t) <= core.MaxParamLen && json.Compact(&buf, []byte(t)) == nil {
+			return json.RawMessage(buf.Bytes())
 		}
 		return "(not a JSON object)"
 	case "DryRun", "EnableAutomaticRotation":
