@@ -29,6 +29,9 @@ bench:
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
 	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark' && \
+	echo "== audit: throughput with the audit trail on vs off (x-audit-off), verification speed (records/s) and bytes per record" && \
+	$(BENCH) -bench AuditOverheadHTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench Verify -benchtime 5x ./infra/audit/ | grep -E '^Benchmark' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
 	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \

@@ -83,7 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if *key == "" {
 		*key = svc.Settings.PartitionKeyID
 	}
-	p := provision.New(provision.Options{KMS: svc.KMS, Caller: caller, DefaultKeyID: *key, AllowedKeys: svc.Settings.PartitionKeys, Workers: *workers})
+	p := provision.New(provision.Options{KMS: svc.KMS, Caller: caller, DefaultKeyID: *key, AllowedKeys: svc.Settings.PartitionKeys,
+		Workers: *workers, Edge: svc.Edge}) // each partition recorded in the audit trail
 
 	prog := newProgress(stderr, tty, len(ids), time.Now)
 	shown := 0

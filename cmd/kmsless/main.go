@@ -5,6 +5,8 @@
 //	kmsless rotate-root [-batch 100]
 //	kmsless seal-principals principals.yaml > principals.sealed
 //	kmsless seal-store-password < password.txt
+//	kmsless audit verify [filters] FILE…
+//	kmsless audit query [filters] FILE…
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -16,6 +18,10 @@
 // root key, for KMS_PRINCIPALS_FILE and KMS_STORE_PASSWORD_SEALED (README
 // "Secrets"). They need the root key as the functions have it (with a cloud
 // source, credentials allowed to decrypt its blob) and nothing else.
+//
+// audit verify checks the audit trail's chains; audit query also answers who
+// did what, filtered by key, alias, principal, partition, action, error code
+// and time.
 package main
 
 import (
@@ -46,6 +52,9 @@ const usage = `usage:
   kmsless rotate-root [-batch 100]        re-wrap every key version under KMS_ROOT_KEY
   kmsless seal-principals FILE            print FILE sealed under KMS_ROOT_KEY
   kmsless seal-store-password             print the password read from stdin, sealed
+  kmsless audit verify [filters] FILE…    check every chain; print the records that match filters, if any
+  kmsless audit query  [filters] FILE…    print the matching records (and check the chains)
+                                          run "kmsless audit query -h" for the filters
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +65,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "rotate-root":
 		return rotateRoot(ctx, args[1:], stdout, stderr)
+	case "audit":
+		if len(args) < 2 {
+			break
+		}
+		return auditCommand(args[1], args[2:], stdout, stderr, os.Getenv)
 	case "seal-principals":
 		if len(args) != 2 {
 			break

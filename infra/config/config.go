@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/metrics"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/redis"
 	"github.com/kmsless/kmsless/infra/rootkey"
@@ -98,6 +100,10 @@ type Settings struct {
 	PartitionKeys []string
 	// SeedFile is KMS_SEED_FILE: keys applied at start-up, idempotently.
 	SeedFile string
+	// AuditLog is where audit records go: "stdout" or a file path
+	// (KMS_AUDIT_LOG; default $KMS_DATA_DIR/audit.jsonl locally, stdout in a
+	// cloud runtime, where the platform's log service collects it).
+	AuditLog string
 }
 
 // Read parses the environment through getenv (os.Getenv in production).
@@ -129,6 +135,14 @@ func Read(getenv func(string) string) (Settings, error) {
 	}
 	if s.Store == "" {
 		s.Store = "bolt://" + filepath.Join(s.DataDir, "kms.db")
+	}
+	s.AuditLog = getenv("KMS_AUDIT_LOG")
+	switch {
+	case s.AuditLog != "":
+	case s.Platform == Local:
+		s.AuditLog = filepath.Join(s.DataDir, "audit.jsonl")
+	default:
+		s.AuditLog = "stdout"
 	}
 	s.PartitionKeys = []string{s.PartitionKeyID}
 	if v := getenv("KMS_PARTITION_KEYS"); v != "" {
@@ -312,6 +326,9 @@ type Service struct {
 	Logger     *slog.Logger
 	// Edge is where every request of the instance enters and leaves.
 	Edge *edge.Edge
+	// Metrics are the instance's counts, which the edge, the cache and Redis
+	// feed; the api server serves them at /metrics.
+	Metrics *metrics.Set
 	// DevPrincipal is set when no principals file was given locally: the
 	// development principal whose credentials start-up prints.
 	DevPrincipal *core.Principal
@@ -378,7 +395,11 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 	// Not the named result: an error return sets that to nil before the
 	// deferred Close runs.
-	svc := &Service{Settings: set, Logger: log, Edge: edge.New(log)}
+	var emf io.Writer
+	if set.Platform != Local {
+		emf = os.Stdout // CloudWatch and SLS read metrics from the log stream
+	}
+	svc := &Service{Settings: set, Logger: log, Edge: edge.New(log), Metrics: metrics.New(emf)}
 	defer func() {
 		if err != nil {
 			_ = svc.Close()
@@ -426,6 +447,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	if err := wireShared(ctx, set, log, &cfg, svc); err != nil {
 		return nil, err
 	}
+	cfg.Cache = svc.Metrics.Cache(cfg.Cache)
 	if svc.KMS, err = core.New(cfg); err != nil {
 		return nil, err
 	}
@@ -437,7 +459,50 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		log.Info("seed file applied", slog.String("file", set.SeedFile), slog.Int("created", res.Created),
 			slog.Int("existing", res.Existing), slog.Int("aliases", res.Aliases))
 	}
+	if err := wireAudit(set, root, svc); err != nil {
+		return nil, err
+	}
 	return svc, nil
+}
+
+// wireAudit opens the audit sink and has the edge record every request to it,
+// chained under a key derived from the root key.
+func wireAudit(set Settings, root *core.RootKey, svc *Service) error {
+	w, closeSink, err := audit.Sink(set.AuditLog)
+	if err != nil {
+		return fmt.Errorf("KMS_AUDIT_LOG: %w", err)
+	}
+	svc.closers = append(svc.closers, closeSink)
+	svc.Edge.Record(audit.New(w, root.DeriveKey(audit.KeyPurpose)), svc.KMS, svc.Metrics)
+	return nil
+}
+
+// AuditKey is the key audit chains are verified with: the root key's, read
+// from the environment as the service reads it, except that a missing local
+// root key is an error here rather than generated.
+func AuditKey(ctx context.Context, set Settings) ([]byte, error) {
+	if src, _ := set.rootKeySource(); src == SourceEnv && set.RootKey == "" && set.Platform == Local {
+		if _, err := os.Stat(filepath.Join(set.DataDir, "root.key")); err != nil {
+			return nil, fmt.Errorf("no root key: set KMS_ROOT_KEY, KMS_ROOT_KEY_FILE or KMS_DATA_DIR to the service's")
+		}
+	}
+	root, err := loadRootKey(ctx, set, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return root.DeriveKey(audit.KeyPurpose), nil
+}
+
+// Ready reports whether the service can answer: the root key is loaded (the
+// service is wired only then) and the store answers a read.
+func (s *Service) Ready(ctx context.Context) error {
+	if s.KMS == nil {
+		return errors.New("not wired")
+	}
+	if _, err := s.KMS.Store().GetKey(ctx, "readiness-probe"); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // DefaultNonceMax bounds the nonces one instance keeps in memory: at about 70
@@ -477,6 +542,7 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 		return err
 	}
 	svc.closers = append(svc.closers, shared.Close)
+	svc.Metrics.WatchFallback(shared.Degraded)
 	cfg.Cache = shared.Cache
 	cfg.Limiter = shared.Limiter
 	cfg.Nonces = shared.Limiter

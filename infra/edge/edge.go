@@ -1,7 +1,7 @@
 // Package edge is where every request enters and leaves the service, whatever
 // carried it (a signed HTTP request, a direct invocation, an event): it names
-// the request, guards against panics, and logs the cause of a failure that is
-// the service's fault, once.
+// the request, guards against panics, logs the cause of a failure that is the
+// service's fault, once, writes the request's audit record and counts it.
 package edge
 
 import (
@@ -18,11 +18,23 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
+	"github.com/kmsless/kmsless/infra/metrics"
 )
 
 // Edge is shared by an instance's entries.
 type Edge struct {
-	log *slog.Logger
+	log     *slog.Logger
+	audit   *audit.Log
+	arns    audit.ARNs
+	metrics *metrics.Set
+}
+
+// Record makes the edge write every request's record to l, naming resources
+// with arns, and count requests in m (either may be nil). It is set once, at
+// wiring, before any request.
+func (e *Edge) Record(l *audit.Log, arns audit.ARNs, m *metrics.Set) {
+	e.audit, e.arns, e.metrics = l, arns, m
 }
 
 // New returns the edge of an instance logging to log (nil: discard).
@@ -48,7 +60,9 @@ type Exchange struct {
 	Action      string
 	Principal   string
 	AccessKeyID string
-	Params      core.Params
+	// MessageID is the ID of the event message a partition came in.
+	MessageID string
+	Params    core.Params
 	// Result is core's result when the request succeeded.
 	Result any
 	start  time.Time
@@ -74,7 +88,17 @@ func RequestID(ctx context.Context) string {
 
 // Run runs fn for the request x under Guard. Any error comes back as the
 // *core.Error the caller is to see; a server fault's cause is logged here, once,
-// and every request leaves one debug line.
+// and every request leaves one debug line, one audit record and its count.
+//
+// The record is written after fn, so it holds the outcome, and before Run
+// returns, so before the caller's answer leaves. When the sink fails, a
+// request that used or changed a key is answered ServiceUnavailableTemporary
+// instead of its result: no key is used without a record. A change it made
+// has then taken effect all the same (the store committed before the record
+// could be written); the error says so, and the service's log keeps the
+// request's ID, action and caller. Refusals and metadata reads keep their
+// answer: they used nothing and changed nothing, and failing them would only
+// hide the caller's own mistake behind an outage.
 func (e *Edge) Run(ctx context.Context, x *Exchange, fn func() (any, error)) (any, *core.Error) {
 	result, err := e.Guard(ctx, x, fn)
 	var ke *core.Error
@@ -85,8 +109,37 @@ func (e *Edge) Run(ctx context.Context, x *Exchange, fn func() (any, error)) (an
 		}
 		result = nil
 	}
+	if e.audit != nil {
+		if werr := e.audit.Write(e.record(x, ke)); werr != nil {
+			e.metrics.AuditLost()
+			e.log.LogAttrs(ctx, slog.LevelError, "audit record not written",
+				slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("principal", x.Principal),
+				slog.String("accessKeyId", x.AccessKeyID), slog.Bool("withheld", audit.MustRecord(x.Action, ke != nil)),
+				slog.String("cause", werr.Error()))
+			if audit.MustRecord(x.Action, ke != nil) {
+				result, ke = nil, errUnrecorded
+			}
+		}
+	}
+	outcome := metrics.OK
+	if ke != nil {
+		outcome = ke.Code
+	}
+	e.metrics.Request(x.Action, outcome, time.Since(x.start))
 	e.logRequest(ctx, x, ke)
 	return result, ke
+}
+
+// errUnrecorded answers a request whose audit record could not be written.
+var errUnrecorded = core.Errorf(core.CodeServiceUnavailableTemporary,
+	"The audit trail could not be written, so the result was withheld; a change this request made may have taken effect. Retry later.")
+
+func (e *Edge) record(x *Exchange, ke *core.Error) audit.Record {
+	return audit.Build(audit.Request{
+		Time: x.start, ID: x.ID, Entry: x.Entry, MessageID: x.MessageID, Action: x.Action,
+		Principal: x.Principal, AccessKeyID: x.AccessKeyID, SourceIP: x.SourceIP, UserAgent: x.UserAgent,
+		Params: x.Params, Result: x.Result, Err: ke,
+	}, e.arns)
 }
 
 // errPanicked is the cause of the InternalFailure a panic becomes; the panic

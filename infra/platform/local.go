@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kmsless/kmsless/infra/config"
 )
 
@@ -40,7 +42,39 @@ func serveLocal(svc *config.Service, fn Function) error {
 		return err
 	}
 	Banner(os.Stdout, svc, ln.Addr().String())
-	return Serve(ctx, ln, fn.HTTP, svc.Logger)
+	return Serve(ctx, ln, Operations(svc, fn.HTTP), svc.Logger)
+}
+
+// Operations serves the paths an operator's tools ask for beside the API on
+// "/": Prometheus metrics at /metrics, liveness at /healthz and readiness (the
+// store answers, the root key is loaded) at /readyz. They are GET-only and
+// sign nothing; the RPC API answers only "/", so no KMS request can reach them
+// or be mistaken for one.
+func Operations(svc *config.Service, api http.Handler) http.Handler {
+	metrics := promhttp.HandlerFor(svc.Metrics.Registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			api.ServeHTTP(w, r)
+			return
+		}
+		switch r.URL.Path {
+		case "/metrics":
+			metrics.ServeHTTP(w, r)
+		case "/healthz":
+			fmt.Fprintln(w, "ok")
+		case "/readyz":
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := svc.Ready(ctx); err != nil {
+				svc.Logger.Warn("not ready", "err", err)
+				http.Error(w, "not ready", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ready")
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Serve serves h on ln until ctx ends, then stops accepting and waits up to ten

@@ -65,6 +65,8 @@ type Message struct {
 type Request struct {
 	core.PartitionRequest
 	Err error
+	// messageID is the ID of the message the request came in, for its record.
+	messageID string
 }
 
 // maxNesting bounds envelopes inside envelopes (SNS inside SQS, EventBridge

@@ -28,6 +28,7 @@ func Function(svc *config.Service) platform.Function {
 		DefaultKeyID: set.PartitionKeyID,
 		AllowedKeys:  set.PartitionKeys,
 		Logger:       svc.Logger,
+		Edge:         svc.Edge,
 	})
 	return platform.Function{Name: FunctionName, Handler: p.Handle}
 }

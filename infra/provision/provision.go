@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 // Outcomes of one partition.
@@ -88,6 +91,9 @@ type Options struct {
 	// Logger receives one line per failed partition and one per event
 	// (default: discard).
 	Logger *slog.Logger
+	// Edge records each partition handled, and each message that could not
+	// be read, as one request (default: one logging to Logger).
+	Edge *edge.Edge
 }
 
 // Provisioner provisions partitions from events.
@@ -99,6 +105,7 @@ type Provisioner struct {
 	workers      int
 	throttleWait time.Duration
 	log          *slog.Logger
+	edge         *edge.Edge
 }
 
 // New returns a Provisioner. It panics if opts.KMS or opts.Caller is nil: that
@@ -108,7 +115,7 @@ func New(opts Options) *Provisioner {
 		panic("provision: Options.KMS and Options.Caller are required")
 	}
 	p := &Provisioner{kms: opts.KMS, caller: opts.Caller, defaultKey: opts.DefaultKeyID, allowed: opts.AllowedKeys,
-		workers: opts.Workers, throttleWait: opts.ThrottleWait, log: opts.Logger}
+		workers: opts.Workers, throttleWait: opts.ThrottleWait, log: opts.Logger, edge: opts.Edge}
 	if len(p.allowed) == 0 {
 		p.allowed = []string{p.defaultKey}
 	}
@@ -121,6 +128,9 @@ func New(opts Options) *Provisioner {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
+	if p.edge == nil {
+		p.edge = edge.New(p.log)
+	}
 	return p
 }
 
@@ -130,15 +140,17 @@ func (p *Provisioner) DefaultKeyID() string { return p.defaultKey }
 // Run provisions reqs with at most Workers at a time and returns their results
 // in order. progress, if not nil, is called once per finished partition, never
 // concurrently. A request that failed to decode (Err set) fails without
-// reaching the KMS.
+// reaching the KMS. Each partition is one request at the edge, whose ID is the
+// invocation's with the partition's place in it ("…/3").
 func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Result)) Report {
 	rep := Report{Results: make([]Result, len(reqs))}
+	invocation := edge.RequestID(ctx)
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(p.workers)
 	for i, r := range reqs {
 		g.Go(func() error {
-			res := p.one(ctx, r)
+			res := p.handle(ctx, invocation+"/"+strconv.Itoa(i+1), r)
 			rep.Results[i] = res
 			if progress != nil {
 				mu.Lock()
@@ -153,6 +165,41 @@ func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Res
 		rep.add(r)
 	}
 	return rep
+}
+
+// handle provisions one partition as a request of its own at the edge, which
+// records it.
+func (p *Provisioner) handle(ctx context.Context, id string, r Request) Result {
+	x := p.edge.Begin(ctx)
+	x.ID, x.Entry, x.Action, x.MessageID = id, "event", audit.ProvisionPartition, r.messageID
+	x.Principal, x.AccessKeyID = p.caller.Name, p.caller.AccessKeyID
+	x.Params = core.Params{"PartitionId": r.PartitionID, "KeyId": r.KeyID}
+	if len(r.EncryptionContext) > 0 {
+		if b, err := json.Marshal(r.EncryptionContext); err == nil {
+			x.Params["EncryptionContext"] = string(b)
+		}
+	}
+	var res Result
+	_, ke := p.edge.Run(ctx, x, func() (any, error) {
+		res = p.one(ctx, r)
+		if res.Status == StatusFailed {
+			return nil, res.err
+		}
+		x.Result = core.Partition{ID: res.PartitionId, KeyID: res.KeyId, KeyVersionID: res.KeyVersionId}
+		return nil, nil
+	})
+	if ke != nil && res.Status != StatusFailed {
+		res = failed(r.PartitionID, ke)
+	}
+	return res
+}
+
+// unreadable records a message that named no partition it could read.
+func (p *Provisioner) unreadable(ctx context.Context, id string, m Message) {
+	x := p.edge.Begin(ctx)
+	x.ID, x.Entry, x.Action, x.MessageID = id, "event", audit.ProvisionPartition, m.ID
+	x.Principal, x.AccessKeyID = p.caller.Name, p.caller.AccessKeyID
+	_, _ = p.edge.Run(ctx, x, func() (any, error) { return nil, m.Err })
 }
 
 // one provisions a partition, waiting out Throttling for up to ThrottleWait so
@@ -214,17 +261,25 @@ func (p *Provisioner) Handle(ctx context.Context, raw json.RawMessage) (any, err
 	ev, err := Decode(raw, p.defaultKey)
 	if err != nil {
 		p.log.WarnContext(ctx, "event not decoded", "code", core.AsError(err).Code, "reason", core.AsError(err).Message)
+		p.unreadable(ctx, edge.RequestID(ctx), Message{Err: err})
 		return nil, err
 	}
 	var reqs []Request
 	owner := []int{} // message index of each request
 	for mi, m := range ev.Messages {
 		for _, r := range m.Requests {
+			r.messageID = m.ID
 			reqs = append(reqs, r)
 			owner = append(owner, mi)
 		}
 	}
 	rep := p.Run(ctx, reqs, nil)
+	invocation := edge.RequestID(ctx)
+	for mi, m := range ev.Messages {
+		if m.Err != nil {
+			p.unreadable(ctx, invocation+"/message-"+strconv.Itoa(mi+1), m)
+		}
+	}
 
 	msgFailed := make([]bool, len(ev.Messages))
 	for mi, m := range ev.Messages {

@@ -88,9 +88,10 @@ type Shared struct {
 	Cache   *Cache
 	Limiter *Limiter
 
-	rdb  goredis.UniversalClient
-	sub  *goredis.PubSub
-	done chan struct{}
+	health *health
+	rdb    goredis.UniversalClient
+	sub    *goredis.PubSub
+	done   chan struct{}
 }
 
 // Open connects to the Redis at url (see NewClient for the forms) and starts
@@ -114,6 +115,10 @@ func (o Options) check() error {
 	return nil
 }
 
+// Degraded reports whether requests are being served from per-instance state
+// because Redis is unreachable.
+func (s *Shared) Degraded() bool { return s.health.open.Load() }
+
 // New builds the shared state on rdb, which Close closes.
 func New(rdb goredis.UniversalClient, o Options) (*Shared, error) {
 	if err := o.check(); err != nil {
@@ -125,6 +130,7 @@ func New(rdb goredis.UniversalClient, o Options) (*Shared, error) {
 	s := &Shared{
 		Cache:   newCache(rdb, h, o),
 		Limiter: newLimiter(rdb, h, o),
+		health:  h,
 		rdb:     rdb,
 		done:    make(chan struct{}),
 	}

@@ -1,0 +1,227 @@
+package audit_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
+)
+
+var testKey = bytes.Repeat([]byte{7}, 32)
+
+type arns struct{}
+
+func (arns) KeyARN(id string) string       { return "acs:kms:r:1:key/" + id }
+func (arns) AliasARN(name string) string   { return "acs:kms:r:1:" + name }
+func (arns) PartitionARN(id string) string { return "acs:kms:r:1:partition/" + id }
+
+func decrypt(i int) audit.Record {
+	return audit.Build(audit.Request{
+		Time: time.Unix(1700000000, 0), ID: fmt.Sprintf("req-%d", i), Entry: "alibaba-rpc", Action: "Decrypt",
+		Principal: "consumer", AccessKeyID: "LTAIconsumer", SourceIP: "10.0.0.1", UserAgent: "sdk",
+		Params: core.Params{"CiphertextBlob": "BLOBSECRET", "EncryptionContext": `{"PartitionId":"p-17"}`},
+		Result: core.Opened{KeyID: "key-1", VersionID: "v-1", Plaintext: []byte("PLAINSECRET")},
+	}, arns{})
+}
+
+// chain writes n records of one instance and returns its lines.
+func chain(t *testing.T, n int) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	l := audit.New(&buf, testKey)
+	for i := range n {
+		if err := l.Write(decrypt(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	return lines[:len(lines)-1]
+}
+
+func verify(t *testing.T, text string) ([]audit.Problem, []audit.Chain, int) {
+	t.Helper()
+	v := audit.NewVerifier(testKey)
+	if err := v.Read("log", strings.NewReader(text)); err != nil {
+		t.Fatal(err)
+	}
+	return v.Result()
+}
+
+func kinds(ps []audit.Problem) string {
+	var k []string
+	for _, p := range ps {
+		k = append(k, fmt.Sprintf("%s@%d", p.Kind, p.Line))
+	}
+	return strings.Join(k, ",")
+}
+
+func TestRecordKeepsContextAndKeyButNoSecret(t *testing.T) {
+	var buf bytes.Buffer
+	if err := audit.New(&buf, testKey).Write(decrypt(1)); err != nil {
+		t.Fatal(err)
+	}
+	line := buf.String()
+	for _, secret := range []string{"BLOBSECRET", "PLAINSECRET", "UExBSU5TRUNSRVQ"} {
+		if strings.Contains(line, secret) {
+			t.Fatalf("record holds %q: %s", secret, line)
+		}
+	}
+	for _, want := range []string{`"eventName":"Decrypt"`, `"requestId":"req-1"`, `"encryptionContext":{"PartitionId":"p-17"}`,
+		`"ARN":"acs:kms:r:1:key/key-1"`, `"keyVersionId":"v-1"`, `"readOnly":true`, `"accessKeyId":"LTAIconsumer"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("record lacks %s: %s", want, line)
+		}
+	}
+	if strings.Contains(line, "errorCode") {
+		t.Errorf("a success carries an errorCode: %s", line)
+	}
+}
+
+func TestVerifierPassesTwoInterleavedChains(t *testing.T) {
+	a, b := chain(t, 5), chain(t, 4)
+	var mixed strings.Builder
+	for i := range 5 {
+		mixed.WriteString(a[i])
+		if i < 4 {
+			mixed.WriteString("START RequestId: not an audit line\n")
+			mixed.WriteString(b[i])
+		}
+	}
+	problems, chains, n := verify(t, mixed.String())
+	if len(problems) != 0 || len(chains) != 2 || n != 9 {
+		t.Fatalf("problems %v, %d chains, %d records; want none, 2, 9", problems, len(chains), n)
+	}
+}
+
+func TestVerifierCatchesEditsDropsSwapsAndTruncation(t *testing.T) {
+	cases := []struct {
+		name   string
+		mangle func([]string) []string
+		want   string
+	}{
+		{"edited line", func(l []string) []string {
+			l[2] = strings.Replace(l[2], `"principal":"consumer"`, `"principal":"someone"`, 1)
+			return l
+		}, "edited@3,dropped@4"},
+		{"dropped line", func(l []string) []string { return append(l[:2], l[3:]...) }, "dropped@3"},
+		{"swapped pair", func(l []string) []string { l[1], l[2] = l[2], l[1]; return l }, "reordered@3"},
+		{"truncated tail", func(l []string) []string { l[5] = l[5][:len(l[5])/2]; return l }, "truncated@6"},
+		{"duplicated line", func(l []string) []string { return append(l[:3], l[2:]...) }, "reordered@4"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lines := c.mangle(chain(t, 6))
+			problems, _, _ := verify(t, strings.Join(lines, ""))
+			if got := kinds(problems); got != c.want {
+				t.Fatalf("problems %s, want %s:\n%v", got, c.want, problems)
+			}
+		})
+	}
+}
+
+func TestVerifierNeedsTheChainKey(t *testing.T) {
+	lines := chain(t, 2)
+	v := audit.NewVerifier(bytes.Repeat([]byte{8}, 32))
+	_ = v.Read("log", strings.NewReader(strings.Join(lines, "")))
+	if problems, _, _ := v.Result(); len(problems) != 2 {
+		t.Fatalf("another key verified %d of 2 records", 2-len(problems))
+	}
+}
+
+func TestFailedWriteLeavesNothingAndTheChainIntact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := &flaky{f: f}
+	l := audit.New(w, testKey)
+	for i := range 4 {
+		w.failNext = i == 2 // a partial write, as on a full disk
+		err := l.Write(decrypt(i))
+		if (err != nil) != (i == 2) {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	text, _ := os.ReadFile(path)
+	problems, chains, n := verify(t, string(text))
+	if len(problems) != 0 || n != 3 || chains[0].Last != 3 {
+		t.Fatalf("after a failed write: problems %v, %d records, last %d; want none, 3, 3", problems, n, chains[0].Last)
+	}
+}
+
+// flaky writes only half of a line when told to, then fails; it passes the
+// file through so the Log can take the half back.
+type flaky struct {
+	f        *os.File
+	failNext bool
+}
+
+func (w *flaky) Write(p []byte) (int, error) {
+	if w.failNext {
+		n, _ := w.f.Write(p[:len(p)/2])
+		return n, errors.New("no space left on device")
+	}
+	return w.f.Write(p)
+}
+
+func (w *flaky) Stat() (os.FileInfo, error) { return w.f.Stat() }
+func (w *flaky) Truncate(size int64) error  { return w.f.Truncate(size) }
+
+func TestDevFullFailsTheWrite(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full")
+	}
+	defer f.Close()
+	if err := audit.New(f, testKey).Write(decrypt(1)); err == nil {
+		t.Fatal("a write to a full device succeeded")
+	}
+}
+
+func TestQueryFindsWhoDecryptedAPartition(t *testing.T) {
+	rec := decrypt(1)
+	match := []audit.Query{{Action: "Decrypt"}, {Partition: "p-17"}, {Principal: "consumer"}, {Principal: "LTAIconsumer"}, {Key: "key-1"},
+		{Key: "acs:kms:r:1:key/key-1"}, {ErrorCode: "OK"}, {Since: time.Unix(1699999999, 0), Until: time.Unix(1700000001, 0)}}
+	for _, q := range match {
+		if !q.Match(rec) {
+			t.Errorf("%+v does not match", q)
+		}
+	}
+	miss := []audit.Query{{Action: "Encrypt"}, {Principal: "other"}, {Key: "key-2"}, {ErrorCode: "AccessDeniedError"},
+		{Since: time.Unix(1700000001, 0)}, {Alias: "alias/x"}, {Partition: "p-18"}}
+	for _, q := range miss {
+		if q.Match(rec) {
+			t.Errorf("%+v matches", q)
+		}
+	}
+}
+
+func TestConcurrentWritesMakeOneUnbrokenChain(t *testing.T) {
+	var buf bytes.Buffer
+	l := audit.New(&buf, testKey)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				if err := l.Write(decrypt(g*1000 + i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	problems, chains, n := verify(t, buf.String())
+	if len(problems) != 0 || n != 1600 || chains[0].Last != 1600 {
+		t.Fatalf("problems %v, %d records, last %d", problems, n, chains[0].Last)
+	}
+}

@@ -1,0 +1,169 @@
+package audit
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// appendJSON appends rec as a JSON object without its chain fields: the
+// fields and names of its tags, empty ones left out alike. It is what
+// json.Marshal makes of it (TestEncodingMatchesEncodingJSON), at a third of
+// the cost, which is most of what a record costs a request.
+func (rec *Record) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"eventVersion":`...)
+	dst = appendString(dst, rec.EventVersion)
+	dst = field(dst, "eventTime", rec.EventTime, true)
+	dst = field(dst, "eventSource", rec.EventSource, true)
+	dst = field(dst, "eventName", rec.EventName, true)
+	dst = field(dst, "requestId", rec.RequestID, true)
+	dst = field(dst, "entry", rec.Entry, false)
+	dst = field(dst, "messageId", rec.MessageID, false)
+	dst = append(dst, `,"userIdentity":{`...)
+	n := len(dst)
+	dst = field(dst, "principal", rec.UserIdentity.Principal, false)
+	dst = field(dst, "accessKeyId", rec.UserIdentity.AccessKeyID, false)
+	if len(dst) > n {
+		dst = append(dst[:n], dst[n+1:]...) // the first member's comma
+	}
+	dst = append(dst, '}')
+	dst = field(dst, "sourceIPAddress", rec.SourceIPAddress, false)
+	dst = field(dst, "userAgent", rec.UserAgent, false)
+	if len(rec.RequestParameters) > 0 {
+		dst = append(dst, `,"requestParameters":{`...)
+		first := true
+		for _, name := range keptOrder {
+			v, ok := rec.RequestParameters[name]
+			if !ok {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendString(dst, name)
+			dst = append(dst, ':')
+			dst = appendValue(dst, v)
+		}
+		dst = append(dst, '}')
+	}
+	if len(rec.ResponseElements) > 0 {
+		dst = append(dst, `,"responseElements":{`...)
+		first := true
+		for _, name := range elementOrder {
+			v, ok := rec.ResponseElements[name]
+			if !ok {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendString(dst, name)
+			dst = append(dst, ':')
+			dst = appendString(dst, v)
+		}
+		dst = append(dst, '}')
+	}
+	if len(rec.Resources) > 0 {
+		dst = append(dst, `,"resources":[`...)
+		for i, r := range rec.Resources {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"ARN":`...)
+			dst = appendString(dst, r.ARN)
+			dst = append(dst, `,"type":`...)
+			dst = appendString(dst, r.Type)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"readOnly":`...)
+	dst = strconv.AppendBool(dst, rec.ReadOnly)
+	dst = field(dst, "errorCode", rec.ErrorCode, false)
+	dst = field(dst, "errorMessage", rec.ErrorMessage, false)
+	return append(dst, '}')
+}
+
+// elementOrder is the order response elements are encoded in: sorted, as
+// encoding/json sorts a map's keys.
+var elementOrder = []string{"keyId", "keyState", "keyVersionId", "partitionId"}
+
+func field(dst []byte, name, v string, always bool) []byte {
+	if v == "" && !always {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	return appendString(dst, v)
+}
+
+func appendValue(dst []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendString(dst, v)
+	case bool:
+		return strconv.AppendBool(dst, v)
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10)
+	case json.RawMessage: // compacted when kept
+		return append(dst, v...)
+	}
+	b, _ := json.Marshal(v)
+	return append(dst, b...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json does:
+// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029, and
+// invalid UTF-8 as U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

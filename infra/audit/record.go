@@ -1,0 +1,279 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Record is one request as the trail keeps it. Field names follow CloudTrail's
+// KMS records; the chain fields come last, HMAC last of all.
+type Record struct {
+	EventVersion      string            `json:"eventVersion"`
+	EventTime         string            `json:"eventTime"`
+	EventSource       string            `json:"eventSource"`
+	EventName         string            `json:"eventName"`
+	RequestID         string            `json:"requestId"`
+	Entry             string            `json:"entry,omitempty"`
+	MessageID         string            `json:"messageId,omitempty"`
+	UserIdentity      Identity          `json:"userIdentity"`
+	SourceIPAddress   string            `json:"sourceIPAddress,omitempty"`
+	UserAgent         string            `json:"userAgent,omitempty"`
+	RequestParameters map[string]any    `json:"requestParameters,omitempty"`
+	ResponseElements  map[string]string `json:"responseElements,omitempty"`
+	Resources         []Resource        `json:"resources,omitempty"`
+	ReadOnly          bool              `json:"readOnly"`
+	ErrorCode         string            `json:"errorCode,omitempty"`
+	ErrorMessage      string            `json:"errorMessage,omitempty"`
+	// Chain fields, which the Log that writes the record appends: they are
+	// read back, never encoded from here.
+	InstanceID string `json:"instanceId,omitempty"`
+	Sequence   uint64 `json:"sequence,omitempty"`
+	Prev       string `json:"prev,omitempty"`
+	HMAC       string `json:"hmac,omitempty"`
+}
+
+// Identity is who called: the principal's name and its AccessKeyId (never its
+// secret), as far as the request got before it was refused.
+type Identity struct {
+	Principal   string `json:"principal,omitempty"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+}
+
+// Resource is a resource the request named or touched.
+type Resource struct {
+	ARN  string `json:"ARN"`
+	Type string `json:"type"`
+}
+
+// ARNs names resources; *core.Service is one.
+type ARNs interface {
+	KeyARN(id string) string
+	AliasARN(name string) string
+	PartitionARN(id string) string
+}
+
+// Request is what the edge knows of a finished request.
+type Request struct {
+	Time        time.Time
+	ID          string
+	Entry       string
+	MessageID   string
+	Action      string
+	Principal   string
+	AccessKeyID string
+	SourceIP    string
+	UserAgent   string
+	// Params are the action's input with Alibaba names; only the fields of
+	// the allow-list below are kept.
+	Params core.Params
+	// Result is core's typed result when the request succeeded.
+	Result any
+	// Err is the error the caller got, nil on success.
+	Err *core.Error
+}
+
+// kept is the allow-list of parameters a record keeps, with their record
+// names. Plaintext, CiphertextBlob and anything else are never kept.
+var kept = map[string]string{
+	"KeyId": "keyId", "KeySpec": "keySpec", "NumberOfBytes": "numberOfBytes", "DryRun": "dryRun",
+	"EncryptionContext": "encryptionContext", "SourceEncryptionContext": "sourceEncryptionContext",
+	"DestinationEncryptionContext": "destinationEncryptionContext", "DestinationKeyId": "destinationKeyId",
+	"AliasName": "aliasName", "TargetKeyId": "targetKeyId", "KeyVersionId": "keyVersionId",
+	"PartitionId": "partitionId", "KeyUsage": "keyUsage", "Origin": "origin", "ProtectionLevel": "protectionLevel",
+	"PendingWindowInDays": "pendingWindowInDays", "EnableAutomaticRotation": "enableAutomaticRotation",
+	"RotationInterval": "rotationInterval", "PageNumber": "pageNumber", "PageSize": "pageSize",
+}
+
+// keptOrder is the record names of kept, sorted: the order requestParameters
+// are encoded in, as encoding/json sorts a map's keys.
+var keptOrder = func() []string {
+	names := slices.Collect(maps.Values(kept))
+	slices.Sort(names)
+	return names
+}()
+
+// maxValue bounds a kept parameter (other than a context) so that a caller
+// cannot flood the trail; a longer value is cut and marked.
+const maxValue = 256
+
+// readWrite lists the actions that change state; CloudTrail marks every other
+// KMS action (Decrypt included) read-only.
+var readWrite = map[string]bool{
+	"CreateKey": true, "EnableKey": true, "DisableKey": true, "ScheduleKeyDeletion": true,
+	"CancelKeyDeletion": true, "UpdateKeyDescription": true, "UpdateRotationPolicy": true,
+	"CreateKeyVersion": true, "CreateAlias": true, "UpdateAlias": true, "DeleteAlias": true,
+	ProvisionPartition: true,
+}
+
+// metadataOnly lists the actions that neither use nor change a key: they
+// read metadata.
+var metadataOnly = map[string]bool{
+	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
+	"ListAliases": true, "ListAliasesByKeyId": true,
+}
+
+// ProvisionPartition is the eventName of a partition handled from an event.
+const ProvisionPartition = "ProvisionPartition"
+
+// MustRecord reports whether a request that succeeded must fail rather than
+// go unrecorded: it used a key (to seal, open or hand out a key's ciphertext)
+// or changed one. A refusal changed nothing and a metadata read used nothing,
+// so they are answered even when their record is lost.
+func MustRecord(action string, failed bool) bool {
+	return !failed && !metadataOnly[action]
+}
+
+// Build makes the record of r; the chain fields are left to the Log.
+func Build(r Request, arns ARNs) Record {
+	rec := Record{
+		EventVersion: "1.0", EventTime: r.Time.UTC().Format(time.RFC3339Nano), EventSource: "kms",
+		EventName: bounded(r.Action), RequestID: r.ID, Entry: r.Entry, MessageID: bounded(r.MessageID),
+		UserIdentity:    Identity{Principal: bounded(r.Principal), AccessKeyID: bounded(r.AccessKeyID)},
+		SourceIPAddress: r.SourceIP, UserAgent: bounded(r.UserAgent),
+		ReadOnly: !readWrite[r.Action],
+	}
+	if rec.EventName == "" {
+		rec.EventName = "Unknown"
+	}
+	rec.RequestParameters = parameters(r.Params)
+	rec.ResponseElements = responseElements(r.Result)
+	rec.Resources = resources(r.Params, rec.ResponseElements, arns)
+	if r.Err != nil {
+		rec.ErrorCode, rec.ErrorMessage = r.Err.Code, r.Err.Message
+	}
+	return rec
+}
+
+func parameters(p core.Params) map[string]any {
+	var out map[string]any
+	for name, v := range p {
+		field, ok := kept[name]
+		if !ok || v == "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, 4)
+		}
+		out[field] = paramValue(name, v)
+	}
+	return out
+}
+
+func paramValue(name, v string) any {
+	switch name {
+	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext":
+		// Kept as given, an object: encoding compacts it onto the line. No
+		// decoding into a map and back: that was half a record's cost.
+		var buf bytes.Buffer
+		if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && len(t) <= core.MaxParamLen && json.Compact(&buf, []byte(t)) == nil {
+			return json.RawMessage(buf.Bytes())
+		}
+		return "(not a JSON object)"
+	case "DryRun", "EnableAutomaticRotation":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize":
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return bounded(v)
+}
+
+func bounded(s string) string {
+	if len(s) > maxValue {
+		return strings.ToValidUTF8(s[:maxValue], "") + "…"
+	}
+	return s
+}
+
+func responseElements(result any) map[string]string {
+	set := func(pairs ...string) map[string]string {
+		m := make(map[string]string, len(pairs)/2)
+		for i := 0; i < len(pairs); i += 2 {
+			if pairs[i+1] != "" {
+				m[pairs[i]] = pairs[i+1]
+			}
+		}
+		return m
+	}
+	switch r := result.(type) {
+	case core.Sealed:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case *core.Sealed:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.DataKey:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case *core.DataKey:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Opened:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case *core.Opened:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Key:
+		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))
+	case *core.Key:
+		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))
+	case core.KeyVersion:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Partition:
+		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
+	case *core.Partition:
+		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
+	}
+	return nil
+}
+
+// resources names the keys, aliases and partitions a request touched: the
+// ones core answered with, and the ones it named (so a refused request still
+// says what it was after).
+func resources(p core.Params, resp map[string]string, arns ARNs) []Resource {
+	if arns == nil {
+		return nil
+	}
+	var out []Resource
+	add := func(typ, arn string) {
+		if arn != "" && !slices.ContainsFunc(out, func(r Resource) bool { return r.ARN == arn }) {
+			out = append(out, Resource{ARN: arn, Type: typ})
+		}
+	}
+	ref := func(v string) {
+		switch {
+		case v == "" || len(v) > maxValue:
+		case strings.HasPrefix(v, "acs:") || strings.HasPrefix(v, "arn:"):
+			typ := "key"
+			if strings.Contains(v, ":alias/") {
+				typ = "alias"
+			}
+			add(typ, v)
+		case strings.HasPrefix(v, "alias/"):
+			add("alias", arns.AliasARN(v))
+		default:
+			add("key", arns.KeyARN(v))
+		}
+	}
+	if id := resp["keyId"]; id != "" {
+		add("key", arns.KeyARN(id))
+	}
+	if id := resp["partitionId"]; id != "" {
+		add("partition", arns.PartitionARN(id))
+	}
+	ref(p["KeyId"])
+	ref(p["DestinationKeyId"])
+	ref(p["TargetKeyId"])
+	if v := p["AliasName"]; v != "" && len(v) <= maxValue {
+		add("alias", arns.AliasARN(v))
+	}
+	if v := p["PartitionId"]; core.ValidPartitionID(v) {
+		add("partition", arns.PartitionARN(v))
+	}
+	return out
+}

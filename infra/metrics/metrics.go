@@ -1,0 +1,228 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// Outcome of a request that succeeded; a failure's outcome is its error Code.
+const OK = "OK"
+
+// Set is one instance's metrics. Its methods are safe for concurrent use.
+type Set struct {
+	// Registry holds the Prometheus collectors, for the api server's /metrics.
+	Registry *prometheus.Registry
+
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	throttled prometheus.Counter
+	auditLost prometheus.Counter
+	storeErrs prometheus.Counter
+	hits      atomic.Int64
+	misses    atomic.Int64
+	fallback  atomic.Pointer[func() bool]
+
+	emf   io.Writer
+	emfMu sync.Mutex
+}
+
+// known are the action labels; any other action name counts as "unknown".
+var known = append(core.Actions(), "ProvisionPartition")
+
+// New returns an instance's metrics. With emf set, every request also leaves
+// one Embedded Metric Format line there (Lambda and Function Compute, whose
+// log services turn them into metrics).
+func New(emf io.Writer) *Set {
+	s := &Set{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kms_requests_total", Help: "Requests by action and outcome (OK or the error Code).",
+		}, []string{"action", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kms_request_duration_seconds", Help: "Time from a request's arrival to its answer, audit record included.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"action"}),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kms_throttled_requests_total", Help: "Requests refused with Rejected.Throttling.",
+		}),
+		auditLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kms_audit_write_failures_total", Help: "Audit records the sink did not take.",
+		}),
+		storeErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kms_store_errors_total", Help: "Store reads that failed other than for a missing item.",
+		}),
+		emf: emf,
+	}
+	s.Registry.MustRegister(s.requests, s.latency, s.throttled, s.auditLost, s.storeErrs,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kms_cache_hits_total", Help: "Metadata lookups the cache answered."},
+			func() float64 { return float64(s.hits.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kms_cache_misses_total", Help: "Metadata lookups that went to the store."},
+			func() float64 { return float64(s.misses.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kms_cache_hit_ratio", Help: "Cache hits over lookups since start (0 before any)."},
+			s.hitRatio),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kms_redis_fallback", Help: "1 while Redis is unreachable and requests are served from per-instance state; 0 otherwise or without Redis."},
+			func() float64 {
+				if f := s.fallback.Load(); f != nil && (*f)() {
+					return 1
+				}
+				return 0
+			}),
+	)
+	return s
+}
+
+func (s *Set) hitRatio() float64 {
+	h, m := s.hits.Load(), s.misses.Load()
+	if h+m == 0 {
+		return 0
+	}
+	return float64(h) / float64(h+m)
+}
+
+// WatchFallback makes degraded the source of kms_redis_fallback.
+func (s *Set) WatchFallback(degraded func() bool) { s.fallback.Store(&degraded) }
+
+// Request counts one finished request.
+func (s *Set) Request(action, outcome string, d time.Duration) {
+	if s == nil {
+		return
+	}
+	if !slices.Contains(known, action) {
+		action = "unknown"
+	}
+	s.requests.WithLabelValues(action, outcome).Inc()
+	s.latency.WithLabelValues(action).Observe(d.Seconds())
+	throttled := outcome == core.CodeThrottling
+	if throttled {
+		s.throttled.Inc()
+	}
+	if s.emf != nil {
+		s.writeEMF(action, outcome, d, throttled)
+	}
+}
+
+// AuditLost counts a record the sink did not take.
+func (s *Set) AuditLost() {
+	if s != nil {
+		s.auditLost.Inc()
+	}
+}
+
+// emfLine is one request as CloudWatch Embedded Metric Format: Requests and
+// Latency by Action and Outcome. Function Compute's SLS reads the same JSON.
+type emfLine struct {
+	AWS       emfMeta `json:"_aws"`
+	Action    string  `json:"Action"`
+	Outcome   string  `json:"Outcome"`
+	Requests  int     `json:"Requests"`
+	Throttled int     `json:"Throttled"`
+	Latency   float64 `json:"Latency"`
+	CacheHits int64   `json:"CacheHitRatioPercent"`
+}
+
+type emfMeta struct {
+	Timestamp int64       `json:"Timestamp"`
+	Metrics   []emfMetric `json:"CloudWatchMetrics"`
+}
+
+type emfMetric struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []emfMember `json:"Metrics"`
+}
+
+type emfMember struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+var emfDirective = []emfMetric{{Namespace: "kmsless", Dimensions: [][]string{{"Action", "Outcome"}}, Metrics: []emfMember{
+	{Name: "Requests", Unit: "Count"}, {Name: "Throttled", Unit: "Count"}, {Name: "Latency", Unit: "Milliseconds"},
+	{Name: "CacheHitRatioPercent", Unit: "Percent"},
+}}}
+
+func (s *Set) writeEMF(action, outcome string, d time.Duration, throttled bool) {
+	line := emfLine{AWS: emfMeta{Timestamp: time.Now().UnixMilli(), Metrics: emfDirective}, Action: action, Outcome: outcome,
+		Requests: 1, Latency: float64(d.Microseconds()) / 1000, CacheHits: int64(s.hitRatio() * 100)}
+	if throttled {
+		line.Throttled = 1
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return
+	}
+	s.emfMu.Lock()
+	_, _ = s.emf.Write(append(b, '\n'))
+	s.emfMu.Unlock()
+}
+
+// Cache wraps c to count hits (no load) and misses (a load), and store reads
+// that fail for a reason other than a missing item.
+func (s *Set) Cache(c core.MetadataCache) core.MetadataCache { return &cache{c: c, s: s} }
+
+type cache struct {
+	c core.MetadataCache
+	s *Set
+}
+
+func (m *cache) loaded(err error) {
+	m.s.misses.Add(1)
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		m.s.storeErrs.Inc()
+	}
+}
+
+func (m *cache) Key(ctx context.Context, id string, load func(context.Context, string) (core.Key, error)) (core.Key, error) {
+	missed := false
+	k, err := m.c.Key(ctx, id, func(ctx context.Context, id string) (core.Key, error) {
+		missed = true
+		k, err := load(ctx, id)
+		m.loaded(err)
+		return k, err
+	})
+	if !missed {
+		m.s.hits.Add(1)
+	}
+	return k, err
+}
+
+func (m *cache) Alias(ctx context.Context, name string, load func(context.Context, string) (core.Alias, error)) (core.Alias, error) {
+	missed := false
+	a, err := m.c.Alias(ctx, name, func(ctx context.Context, name string) (core.Alias, error) {
+		missed = true
+		a, err := load(ctx, name)
+		m.loaded(err)
+		return a, err
+	})
+	if !missed {
+		m.s.hits.Add(1)
+	}
+	return a, err
+}
+
+func (m *cache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
+	missed := false
+	v, err := m.c.Version(ctx, keyID, versionID, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+		missed = true
+		v, err := load(ctx, keyID, versionID)
+		m.loaded(err)
+		return v, err
+	})
+	if !missed {
+		m.s.hits.Add(1)
+	}
+	return v, err
+}
+
+func (m *cache) InvalidateKey(ctx context.Context, id string)     { m.c.InvalidateKey(ctx, id) }
+func (m *cache) InvalidateAlias(ctx context.Context, name string) { m.c.InvalidateAlias(ctx, name) }
