@@ -352,14 +352,9 @@ func (p *Provisioner) logFailure(ctx context.Context, src Source, messageID, par
 	ke := core.AsError(err)
 	attrs := []slog.Attr{slog.String("source", string(src)), slog.String("messageId", bound(messageID)),
 		slog.String("partitionId", bound(partitionID)), slog.String("code", ke.Code), slog.String("reason", ke.Message)}
-	level := slog.LevelWarn
-	if ke.ServerFault() {
-		level = slog.LevelError
-		if cause := ke.Unwrap(); cause != nil {
-			attrs = append(attrs, slog.String("cause", cause.Error()))
-		}
-	}
-	p.log.LogAttrs(ctx, level, "partition not provisioned", attrs...)
+	// A server fault's cause is logged once, by the edge that ran the
+	// partition; this line says which message and partition it cost.
+	p.log.LogAttrs(ctx, slog.LevelWarn, "partition not provisioned", attrs...)
 }
 
 // bound keeps a caller-chosen ID from flooding a log line.
