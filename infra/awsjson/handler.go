@@ -3,7 +3,6 @@ package awsjson
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -111,7 +110,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	if r.URL.Path != "/" {
 		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", clip(r.URL.Path))
 	}
-	body, err := h.readBody(w, r)
+	body, err := edge.ReadBody(w, r, h.maxBody)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,25 +152,6 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
 	x.Result = result
 	return op, result, err
-}
-
-// readBody reads the whole body, refusing one larger than MaxBody.
-func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return nil, nil
-	}
-	tooLarge := core.Errorf(core.CodeInvalidParameter, "The request body is larger than %d bytes.", h.maxBody)
-	if r.ContentLength > h.maxBody {
-		return nil, tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return nil, tooLarge
-		}
-		return nil, core.Errorf(core.CodeInvalidParameter, "The request body could not be read completely.")
-	}
-	return body, nil
 }
 
 // errorBody is AWS's JSON error shape; the SDKs read __type.

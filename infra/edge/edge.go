@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -197,4 +198,26 @@ func (e *Edge) logPanic(ctx context.Context, x *Exchange, v any) {
 	e.log.LogAttrs(ctx, slog.LevelError, "panic while serving a request",
 		slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("principal", x.Principal),
 		slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+}
+
+// ReadBody reads a request's whole body, refusing one larger than max bytes
+// before reading it when its length is declared, and as soon as it passes max
+// otherwise: the work spent on a request before its caller is known stays
+// bounded by its size.
+func ReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil, nil
+	}
+	tooLarge := core.Errorf(core.CodeInvalidParameter, "The request body is larger than %d bytes.", max)
+	if r.ContentLength > max {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok {
+			return nil, tooLarge
+		}
+		return nil, core.Errorf(core.CodeInvalidParameter, "The request body could not be read completely.")
+	}
+	return body, nil
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -122,7 +121,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 	if r.URL.Path != "/" {
 		return nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", r.URL.Path)
 	}
-	body, err := h.readBody(w, r)
+	body, err := edge.ReadBody(w, r, h.maxBody)
 	if err != nil {
 		return nil, err
 	}
@@ -165,23 +164,4 @@ func (h *handler) checkAction(id sign.Result) error {
 		return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, printable(id.Action))
 	}
 	return nil
-}
-
-// readBody reads the whole body, refusing one larger than MaxBody.
-func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return nil, nil
-	}
-	tooLarge := core.Errorf(core.CodeInvalidParameter, "The request body is larger than %d bytes.", h.maxBody)
-	if r.ContentLength > h.maxBody {
-		return nil, tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return nil, tooLarge
-		}
-		return nil, core.Errorf(core.CodeInvalidParameter, "The request body could not be read completely.")
-	}
-	return body, nil
 }
