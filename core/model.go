@@ -18,33 +18,33 @@ const (
 // Key is the metadata of a customer master key. It holds no key material: the
 // material lives in its KeyVersions, wrapped by the root key.
 type Key struct {
-	ID              string    `json:"id"`
-	Description     string    `json:"description,omitempty"`
-	KeySpec         string    `json:"keySpec"`
-	KeyUsage        string    `json:"keyUsage"`
-	Origin          string    `json:"origin"`
-	ProtectionLevel string    `json:"protectionLevel"`
-	Creator         string    `json:"creator,omitempty"`
-	State           KeyState  `json:"state"`
-	CreatedAt       time.Time `json:"createdAt"`
+	ID              string
+	Description     string
+	KeySpec         string
+	KeyUsage        string
+	Origin          string
+	ProtectionLevel string
+	Creator         string
+	State           KeyState
+	CreatedAt       time.Time
 	// DeleteAt is when a key in PendingDeletion is destroyed; zero otherwise.
-	DeleteAt         time.Time `json:"deleteAt,omitzero"`
-	PrimaryVersionID string    `json:"primaryVersionId"`
+	DeleteAt         time.Time
+	PrimaryVersionID string
 	// Rotation policy. RotationInterval is zero when automatic rotation is off.
-	AutomaticRotation bool          `json:"automaticRotation,omitempty"`
-	RotationInterval  time.Duration `json:"rotationInterval,omitempty"`
-	LastRotatedAt     time.Time     `json:"lastRotatedAt,omitzero"`
+	AutomaticRotation bool
+	RotationInterval  time.Duration
+	LastRotatedAt     time.Time
 	// Tags label the key (at most MaxTags); policy conditions read them.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string
 	// DeletionProtection refuses ScheduleKeyDeletion while set.
-	DeletionProtection            bool   `json:"deletionProtection,omitempty"`
-	DeletionProtectionDescription string `json:"deletionProtectionDescription,omitempty"`
+	DeletionProtection            bool
+	DeletionProtectionDescription string
 	// MaterialExpireAt is when imported key material expires (zero: never, or
 	// not an EXTERNAL key).
-	MaterialExpireAt time.Time `json:"materialExpireAt,omitzero"`
+	MaterialExpireAt time.Time
 	// Revision increases by one on every stored change; stores use it for
 	// compare-and-set updates and caches for invalidation.
-	Revision int64 `json:"revision"`
+	Revision int64
 }
 
 // NextRotation is when automatic rotation is next due (zero when it is off).
@@ -59,41 +59,41 @@ func (k Key) NextRotation() time.Time {
 // are immutable once written, but for the material of an EXTERNAL key, which
 // is imported into its version and may be deleted from it.
 type KeyVersion struct {
-	KeyID     string    `json:"keyId"`
-	VersionID string    `json:"versionId"`
-	CreatedAt time.Time `json:"createdAt"`
+	KeyID     string
+	VersionID string
+	CreatedAt time.Time
 	// Wrapped is the version's 32-byte material sealed under the root key with
 	// AAD binding KeyID and VersionID. Never the plaintext. Empty for a
 	// version of an EXTERNAL key whose material is not imported (yet, or any
 	// more).
-	Wrapped []byte `json:"wrapped"`
+	Wrapped []byte
 	// Digest identifies imported material without revealing it (an HMAC
 	// under a key derived from the root key), so that a re-import can be held
 	// to the same material after the material was deleted. Nil otherwise.
-	Digest []byte `json:"digest,omitempty"`
+	Digest []byte
 	// RootKeyID names the root key that wrapped it (RootKey.ID); empty for
 	// versions written before versions recorded it. A root rotation re-wraps
 	// versions in place, the one change a version sees.
-	RootKeyID string `json:"rootKeyId,omitempty"`
+	RootKeyID string
 }
 
 // Alias is a friendly name ("alias/…") pointing at a key.
 type Alias struct {
-	Name      string    `json:"name"`
-	KeyID     string    `json:"keyId"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Name      string
+	KeyID     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Partition is the record of a data partition's data key: the ciphertext of the one
 // data key minted for it. The plaintext key is never stored.
 type Partition struct {
-	ID                string            `json:"id"`
-	KeyID             string            `json:"keyId"`
-	KeyVersionID      string            `json:"keyVersionId"`
-	CiphertextBlob    []byte            `json:"ciphertextBlob"`
-	EncryptionContext map[string]string `json:"encryptionContext,omitempty"`
-	CreatedAt         time.Time         `json:"createdAt"`
+	ID                string
+	KeyID             string
+	KeyVersionID      string
+	CiphertextBlob    []byte
+	EncryptionContext map[string]string
+	CreatedAt         time.Time
 }
 
 // Page asks for one page of a listing. Offset counts items, not pages; a Limit

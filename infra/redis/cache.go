@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -137,7 +136,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(
 		if err != nil {
 			return v, err
 		}
-		b, _ := json.Marshal(v)
+		b, _ := encodeValue(v)
 		c.done(ctx, c.rdb.Set(ctx, key, c.seal.seal(kindVersion, key, now, now.Add(versionTTL), b), versionTTL).Err())
 		return v, nil
 	})
@@ -145,7 +144,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(
 
 // through reads one entry from Redis, or from the store and then into Redis.
 // ctx has no cancellation (inproc detaches it), so every error is Redis's.
-func through[T any](ctx context.Context, c *Cache, kind byte, key string, load func(context.Context) (T, error)) (T, error) {
+func through[T core.Key | core.Alias](ctx context.Context, c *Cache, kind byte, key string, load func(context.Context) (T, error)) (T, error) {
 	if !c.h.allow() {
 		return load(ctx)
 	}
@@ -174,7 +173,7 @@ func through[T any](ctx context.Context, c *Cache, kind byte, key string, load f
 	if err != nil {
 		return v, err
 	}
-	b, _ := json.Marshal(v)
+	b, _ := encodeValue(v)
 	entry := c.seal.seal(kind, key, now, now.Add(c.ttl), b)
 	c.done(ctx, fillScript.Run(ctx, c.rdb, []string{key, gkey}, gen, entry, c.ttl.Milliseconds()).Err())
 	return v, nil
@@ -183,7 +182,7 @@ func through[T any](ctx context.Context, c *Cache, kind byte, key string, load f
 // accept returns the value of an entry read from Redis under key at now if it
 // is genuine, unexpired and, when marked, not older than what this instance
 // already knows of key. Anything else is a miss.
-func accept[T any](c *Cache, kind byte, key, s string, now time.Time, marked bool) (T, bool) {
+func accept[T core.Key | core.KeyVersion | core.Alias](c *Cache, kind byte, key, s string, now time.Time, marked bool) (T, bool) {
 	var v T
 	e, ok := c.seal.open(kind, key, []byte(s))
 	if !ok {
@@ -195,7 +194,8 @@ func accept[T any](c *Cache, kind byte, key, s string, now time.Time, marked boo
 		return v, false
 	}
 	// A genuine entry that does not decode was written by another release.
-	if json.Unmarshal(e.value, &v) != nil {
+	v, err := decodeValue[T](e.value)
+	if err != nil {
 		return v, false
 	}
 	if marked {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -205,7 +204,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 			return err
 		}
 		v.CreatedAt = stored.CreatedAt
-		value, err := json.Marshal(v)
+		value, err := encode(v)
 		if err != nil {
 			return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 		}
@@ -388,7 +387,7 @@ func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Par
 			stored, err = decode[core.Partition](v, "partition")
 			return err
 		}
-		value, err := json.Marshal(p)
+		value, err := encode(p)
 		if err != nil {
 			return fmt.Errorf("bolt: encode partition %q: %w", p.ID, err)
 		}
@@ -455,7 +454,7 @@ func casKey(tx *bbolt.Tx, k core.Key) (core.Key, error) {
 // putKey writes k, moving its creation-order entry when old (the record it
 // replaces, nil for a new key) was created at another time.
 func putKey(tx *bbolt.Tx, old *core.Key, k core.Key) error {
-	value, err := json.Marshal(k)
+	value, err := encode(k)
 	if err != nil {
 		return fmt.Errorf("bolt: encode key %q: %w", k.ID, err)
 	}
@@ -491,7 +490,7 @@ func putVersion(tx *bbolt.Tx, v core.KeyVersion) error {
 	if versions.Get(id) != nil {
 		return fmt.Errorf("bolt: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrExists)
 	}
-	value, err := json.Marshal(v)
+	value, err := encode(v)
 	if err != nil {
 		return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 	}
@@ -516,7 +515,7 @@ func getAlias(tx *bbolt.Tx, name string) (core.Alias, error) {
 // putAlias writes a, moving its by-key entry when old (the record it replaces,
 // nil for a new alias) pointed at another key.
 func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
-	value, err := json.Marshal(a)
+	value, err := encode(a)
 	if err != nil {
 		return fmt.Errorf("bolt: encode alias %q: %w", a.Name, err)
 	}
@@ -530,14 +529,6 @@ func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
 		return err
 	}
 	return tx.Bucket(bucketAliases).Put([]byte(a.Name), value)
-}
-
-func decode[T any](data []byte, what string) (T, error) {
-	var v T
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("bolt: decode stored %s: %w", what, err)
-	}
-	return v, nil
 }
 
 // walk visits, in key order, the entries of b under prefix that fall inside p
@@ -608,7 +599,7 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 				continue
 			}
 			stored.Wrapped, stored.RootKeyID = r.Next.Wrapped, r.Next.RootKeyID
-			value, err := json.Marshal(stored)
+			value, err := encode(stored)
 			if err != nil {
 				return fmt.Errorf("bolt: encode version %q: %w", stored.VersionID, err)
 			}
