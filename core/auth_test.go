@@ -160,7 +160,8 @@ func TestRefusedCallerCannotTellWhichAliasesExist(t *testing.T) {
 // the local endpoint wires it.
 func authService(t *testing.T, qps int) *core.Service {
 	t.Helper()
-	svc, _ := memService(t, core.Config{Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), QPS: qps})
+	svc, _ := memService(t, core.Config{Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), QPS: qps,
+		NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute})
 	return svc
 }
 

@@ -13,9 +13,9 @@ func TestNonceQuotaIsTheRateOverTheWindowCappedByTheShare(t *testing.T) {
 		limit Limit
 		quota int
 	}{
-		{"rate bound", Config{NonceShare: 1 << 20}, PerSecond(2, 5), 5 + 2*1800},
-		{"share bound", Config{NonceShare: 1000}, PerSecond(1000, 0), 1000},
-		{"no share", Config{}, PerSecond(1, 0), 1 + 1800},
+		{"rate bound", Config{NonceShare: 1 << 20, NonceWindow: 30 * time.Minute}, PerSecond(2, 5), 5 + 2*1800},
+		{"share bound", Config{NonceShare: 1000, NonceWindow: 30 * time.Minute}, PerSecond(1000, 0), 1000},
+		{"no share", Config{NonceWindow: 30 * time.Minute}, PerSecond(1, 0), 1 + 1800},
 		{"a longer NonceTTL widens the window", Config{NonceTTL: time.Hour}, PerSecond(1, 0), 1 + 3600},
 		{"a narrower skew narrows it", Config{NonceWindow: 10 * time.Minute, NonceTTL: time.Minute}, PerSecond(1, 0), 1 + 600},
 	} {

@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// Config wires a Service. Store and Root are required; the rest have in-process
-// or no-op defaults.
+// Config wires a Service. Store and Root are required. Every other field may
+// be left zero, which means what the field says: core holds no defaults of its
+// own; infra/config sets them all.
 type Config struct {
 	Store      KeyStore
 	Partitions PartitionStore // nil: no partition provisioning
@@ -28,15 +29,15 @@ type Config struct {
 
 	Region    string
 	AccountID string
-	// QPS and Burst are the per-principal defaults (a principal may override).
+	// QPS and Burst are the per-principal limits (a principal may override);
+	// QPS 0 leaves a principal without its own limit unthrottled.
 	QPS   int
 	Burst int
-	// NonceTTL is the least time a signature nonce is remembered (default 15
-	// minutes). A nonce is kept until its request's timestamp leaves the
+	// NonceTTL is the least time a signature nonce is remembered. A nonce is kept until its request's timestamp leaves the
 	// window (Request.NonceExpires), and at least this long.
 	NonceTTL time.Duration
 	// NonceWindow is the longest a signed request stays valid: twice the
-	// clock skew, for a timestamp dated a skew ahead (default 30 minutes). A
+	// clock skew, for a timestamp dated a skew ahead. A
 	// principal admitted at its rate holds at most Burst + Rate × NonceWindow
 	// live nonces, which bounds its nonce quota.
 	NonceWindow time.Duration
@@ -92,21 +93,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
-	}
-	if s.region == "" {
-		s.region = "cn-hangzhou"
-	}
-	if s.account == "" {
-		s.account = "0000000000000000"
-	}
-	if s.qps <= 0 {
-		s.qps = 1000
-	}
-	if s.nonceTTL <= 0 {
-		s.nonceTTL = 15 * time.Minute
-	}
-	if s.window <= 0 {
-		s.window = 30 * time.Minute
 	}
 	// A NonceTTL beyond the window keeps nonces longer, and a principal's
 	// quota must cover that too.
@@ -230,6 +216,11 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 	if req.Nonce != "" {
 		nonceKey = p.AccessKeyID + ":" + req.Nonce
 		ttl = max(req.NonceExpires.Sub(s.clock.Now()), s.nonceTTL)
+		if ttl <= 0 {
+			// A nonce nobody would remember guards nothing: the entry that
+			// passed it must say how long its signature stays valid.
+			return internal("nonce %q of %s comes with no time to remember it", req.Nonce, p.Name)
+		}
 		quota = s.nonceQuota(limit)
 	}
 	switch nl, ok := s.limiter.(NonceLimiter); {

@@ -86,6 +86,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	svc, err := core.New(core.Config{
 		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock,
+		NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
 	if err != nil {

@@ -283,6 +283,7 @@ func (f *fleet) join(url string) *node {
 	f.t.Cleanup(func() { sh.Close() })
 	svc, err := core.New(core.Config{
 		Store: f.store, Root: f.root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter,
+		QPS: 1000, NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 	})
 	if err != nil {
 		f.t.Fatal(err)

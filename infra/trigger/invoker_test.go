@@ -29,7 +29,7 @@ func newKMS(t *testing.T) (*core.Service, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kms, err := core.New(core.Config{Store: store, Root: root})
+	kms, err := core.New(core.Config{Store: store, Root: root, Region: "cn-hangzhou", AccountID: "0000000000000000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestDirectInvocationIsThrottledWithAlibabasCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kms, err := core.New(core.Config{Store: store, Root: root, Limiter: inproc.NewLimiter(), QPS: 1, Burst: 1})
+	kms, err := core.New(core.Config{Store: store, Root: root, Region: "cn-hangzhou", AccountID: "0000000000000000", Limiter: inproc.NewLimiter(), QPS: 1, Burst: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
