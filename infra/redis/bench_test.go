@@ -233,8 +233,7 @@ func BenchmarkAdmit(b *testing.B) {
 }
 
 // BenchmarkLoneAdmission is one caller's admission with nothing else in
-// flight, which the coalescer must send at once rather than wait for company.
-// In chunks interleaved with it, so both see the same machine, it times a plain
+// flight. In chunks interleaved with it, so both see the same machine, it times a plain
 // SET NX through the same client: plain-ns/op is that floor, lone/plain the
 // ratio (the script does a little more work in Redis than SET NX, so a ratio
 // near 1, not below it, is the healthy figure).

@@ -6,13 +6,6 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// Queued is how many admissions wait behind the pipeline in flight.
-func Queued(l *Limiter) int {
-	l.batch.mu.Lock()
-	defer l.batch.mu.Unlock()
-	return len(l.batch.queue)
-}
-
 // CheckKeyEntry is the check an instance makes on a key entry read from Redis
 // under name before trusting it.
 func CheckKeyEntry(c *Cache, name, entry string) bool {
