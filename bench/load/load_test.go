@@ -23,7 +23,7 @@ type recorder struct {
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	res, err := sign.Verify(r, r.URL.Query(), nil, rec.dir, time.Now(), 0)
+	res, err := sign.Verify(r, r.URL.Query(), nil, rec.dir, time.Now(), 15*time.Minute)
 	if err != nil || res.Principal == nil || res.Action != "GenerateDataKeyWithoutPlaintext" {
 		http.Error(w, "refused", http.StatusForbidden)
 		return

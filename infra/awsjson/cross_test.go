@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	alikms "github.com/alibabacloud-go/kms-20160120/v3/client"
@@ -111,8 +112,8 @@ func TestOnePolicyDecidesForBothProtocols(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The reader is served by handlers over the same core as the admin's.
-	awsH := awsjson.New(awsjson.Options{KMS: e.kms, Principals: dir})
-	aliH := rpc.New(rpc.Options{KMS: e.kms, Principals: dir})
+	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: e.kms, Principals: dir})
+	aliH := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: dir})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsjson.IsAWS(r) {
 			awsH.ServeHTTP(w, r)

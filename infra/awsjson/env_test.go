@@ -98,8 +98,8 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	e := &env{t: t, kms: svc, store: st, logs: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
-	awsH := awsjson.New(awsjson.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
-	aliH := rpc.New(rpc.Options{KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
+	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
+	aliH := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsjson.IsAWS(r) {
 			awsH.ServeHTTP(w, r)

@@ -20,9 +20,6 @@ const TargetPrefix = "TrentService."
 // ContentType is the AWS JSON protocol version KMS speaks.
 const ContentType = "application/x-amz-json-1.1"
 
-// DefaultMaxBody bounds a request body when Options.MaxBody is zero.
-const DefaultMaxBody = 1 << 20
-
 // Options configure the handler. KMS and Principals are required.
 type Options struct {
 	KMS        *core.Service
@@ -32,7 +29,7 @@ type Options struct {
 	// Action, when set, is the one core action served: a per-action
 	// function's. An operation that maps to another is refused.
 	Action string
-	// MaxBody bounds the request body in bytes (default 1 MiB).
+	// MaxBody bounds the request body in bytes (required).
 	MaxBody int64
 	// Logger is where the default Edge logs (default: discard).
 	Logger *slog.Logger
@@ -60,7 +57,7 @@ func New(opts Options) http.Handler {
 	h := &handler{kms: opts.KMS, dir: opts.Principals, edge: opts.Edge, only: opts.Action, maxBody: opts.MaxBody,
 		clock: opts.Clock, arns: newARNs(opts.KMS)}
 	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBody
+		panic("awsjson: Options.MaxBody is required")
 	}
 	if h.edge == nil {
 		h.edge = edge.New(opts.Logger)

@@ -63,7 +63,7 @@ func send(t *testing.T, svc *Service, c captured) string {
 		}
 	}
 	w := httptest.NewRecorder()
-	rpc.New(rpc.Options{KMS: svc.KMS, Principals: svc.Principals, ClockSkew: svc.Settings.ClockSkew}).ServeHTTP(w, r)
+	rpc.New(rpc.Options{MaxBody: 1 << 20, KMS: svc.KMS, Principals: svc.Principals, ClockSkew: svc.Settings.ClockSkew}).ServeHTTP(w, r)
 	if w.Code == http.StatusOK {
 		return ""
 	}

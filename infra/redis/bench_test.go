@@ -138,8 +138,8 @@ func httpClient(b *testing.B, kms *core.Service, p *core.Principal, keyID string
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := rpc.New(rpc.Options{KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
-		return sign.Verify(r, params, body, dir, time.Now(), 0)
+	h := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: kms, Principals: dir, Authenticator: func(r *http.Request, params url.Values, body []byte) (sign.Result, error) {
+		return sign.Verify(r, params, body, dir, time.Now(), 15*time.Minute)
 	}})
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)

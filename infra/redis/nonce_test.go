@@ -27,7 +27,7 @@ func TestFutureDatedNonceLivesInRedisUntilItsSignatureExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(rpc.New(rpc.Options{KMS: f.nodes[0].kms, Principals: dir, ClockSkew: 15 * time.Minute}))
+	srv := httptest.NewServer(rpc.New(rpc.Options{MaxBody: 1 << 20, KMS: f.nodes[0].kms, Principals: dir, ClockSkew: 15 * time.Minute}))
 	defer srv.Close()
 
 	at := time.Now().Add(14*time.Minute + 50*time.Second)

@@ -35,7 +35,7 @@ func BenchmarkAuditOverheadHTTP(b *testing.B) {
 	on := edge.New(nil)
 	on.Record(audit.New(w, chainKey), e.kms, metrics.New(nil))
 	handler := func(ed *edge.Edge) *httptest.Server {
-		return httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: e.dir, Edge: ed}))
+		return httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: e.dir, Edge: ed}))
 	}
 	audited, plain := handler(on), handler(edge.New(nil))
 	defer audited.Close()

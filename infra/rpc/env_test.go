@@ -98,6 +98,12 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	e := &env{t: t, kms: svc, dir: dir, logs: &syncBuffer{}}
 	opts := s.opts
 	opts.KMS, opts.Principals = svc, dir
+	if opts.ClockSkew == 0 {
+		opts.ClockSkew = 15 * time.Minute
+	}
+	if opts.MaxBody == 0 {
+		opts.MaxBody = 1 << 20
+	}
 	if opts.Clock == nil {
 		opts.Clock = s.clock
 	}

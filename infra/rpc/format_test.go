@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
-	"github.com/kmsless/kmsless/infra/rpc"
 )
 
 // TestErrorsHonourFormatXML: a request whose query string asks for XML gets
@@ -28,7 +27,7 @@ func TestErrorsHonourFormatXML(t *testing.T) {
 	}{
 		{"unsupported method", mustRequest(t, http.MethodPut, e.srv.URL+"/?"+signed, ""), true, core.CodeInvalidParameter, "PUT"},
 		{"other path", mustRequest(t, http.MethodGet, e.srv.URL+"/keys?"+signed, ""), true, core.CodeInvalidParameter, "/keys"},
-		{"oversized body", form(mustRequest(t, http.MethodPost, e.srv.URL+"/?Format=XML", "Description="+strings.Repeat("a", rpc.DefaultMaxBody))),
+		{"oversized body", form(mustRequest(t, http.MethodPost, e.srv.URL+"/?Format=XML", "Description="+strings.Repeat("a", (1<<20)))),
 			true, core.CodeInvalidParameter, "larger than"},
 		{"malformed query", mustRequest(t, http.MethodGet, e.srv.URL+"/?"+signed+"&bad=%zz", ""), true, core.CodeInvalidParameter, "query string"},
 		{"parameter given twice", mustRequest(t, http.MethodGet, e.srv.URL+"/?"+signed+"&PageSize=5&PageSize=6", ""), true, core.CodeInvalidParameter, "PageSize"},

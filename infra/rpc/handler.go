@@ -16,12 +16,6 @@ import (
 // APIVersion is the one Alibaba Cloud KMS API version this service speaks.
 const APIVersion = "2016-01-20"
 
-// Defaults for Options fields left zero.
-const (
-	DefaultClockSkew = 15 * time.Minute
-	DefaultMaxBody   = 1 << 20
-)
-
 // Options configure the handler. KMS and Principals are required.
 type Options struct {
 	KMS        *core.Service
@@ -32,9 +26,9 @@ type Options struct {
 	// A request signed for another is refused with InvalidParameter.
 	Action string
 	// ClockSkew is how far a signed request's timestamp may be from the
-	// server's clock (default 15 minutes).
+	// server's clock.
 	ClockSkew time.Duration
-	// MaxBody bounds the request body in bytes (default 1 MiB).
+	// MaxBody bounds the request body in bytes.
 	MaxBody int64
 	// Logger is where the default Edge logs (default: discard).
 	Logger *slog.Logger
@@ -62,20 +56,15 @@ type handler struct {
 }
 
 // New returns the HTTP handler of the RPC API. It panics if opts.KMS or
-// opts.Principals is nil: that is a wiring mistake, not a runtime condition.
+// opts.Principals is nil, or ClockSkew or MaxBody is not positive: that is a
+// wiring mistake, not a runtime condition (infra/config sets them).
 func New(opts Options) http.Handler {
-	if opts.KMS == nil || opts.Principals == nil {
-		panic("rpc: Options.KMS and Options.Principals are required")
+	if opts.KMS == nil || opts.Principals == nil || opts.ClockSkew <= 0 || opts.MaxBody <= 0 {
+		panic("rpc: Options.KMS, Principals, ClockSkew and MaxBody are required")
 	}
 	h := &handler{kms: opts.KMS, edge: opts.Edge, only: opts.Action, auth: opts.Authenticator, maxBody: opts.MaxBody}
-	if opts.ClockSkew <= 0 {
-		opts.ClockSkew = DefaultClockSkew
-	}
 	if h.auth == nil {
 		h.auth = signatureAuthenticator(opts.Principals, opts.ClockSkew, opts.Clock)
-	}
-	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBody
 	}
 	if h.edge == nil {
 		h.edge = edge.New(opts.Logger)

@@ -70,7 +70,7 @@ func (q badRequest) wire(date time.Time) []byte {
 }
 
 // v1Form is the wire form of a SignatureVersion 1.0 request from a known
-// AccessKeyId with a wrong signature and a form body of rpc.DefaultMaxBody
+// AccessKeyId with a wrong signature and a form body of (1 << 20)
 // bytes in as many parameters as Go's URL parser takes (10000): the largest
 // body the handler reads, which the signature check has to canonicalize,
 // sorted, before it can compare.
@@ -79,7 +79,7 @@ func v1Form(now time.Time) []byte {
 		"SignatureVersion": {"1.0"}, "SignatureNonce": {"3ee8c1b8"}, "Timestamp": {now.UTC().Format(time.RFC3339)}, "Signature": {"AAAA"}}
 	var body bytes.Buffer
 	const params = 10_000 - 8
-	pad := strings.Repeat("k", rpc.DefaultMaxBody/params-12)
+	pad := strings.Repeat("k", (1<<20)/params-12)
 	for i := range params {
 		fmt.Fprintf(&body, "P%05d%s=v&", i, pad)
 	}

@@ -38,7 +38,7 @@ func (e *env) clientFor(ps ...core.Principal) *kms.Client {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	srv := httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: dir}))
+	srv := httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: dir}))
 	e.t.Cleanup(srv.Close)
 	c, err := kms.NewClient(&openapi.Config{
 		AccessKeyId: tea.String(ps[0].AccessKeyID), AccessKeySecret: tea.String(string(ps[0].Secret.Bytes())),
@@ -255,7 +255,7 @@ func TestReadsOfAnExpiredKeyWriteNothing(t *testing.T) {
 func TestPerActionHandlerServesOnlyTheActionItsSignatureCovers(t *testing.T) {
 	e := newEnv(t)
 	k := e.createKey()
-	srv := httptest.NewServer(rpc.New(rpc.Options{KMS: e.kms, Principals: e.dir, Action: "GenerateDataKeyWithoutPlaintext"}))
+	srv := httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: e.dir, Action: "GenerateDataKeyWithoutPlaintext"}))
 	t.Cleanup(srv.Close)
 	send := func(act string) rawResponse {
 		p := signV1(http.MethodGet, action(act, "KeyId", k), adminID, adminSecret)

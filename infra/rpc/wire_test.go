@@ -120,12 +120,12 @@ func TestRequestShapeErrors(t *testing.T) {
 			return r
 		}, 400, core.CodeInvalidParameter, "x-www-form-urlencoded"},
 		{"oversized body", func() *http.Request {
-			r := mustRequest(t, http.MethodPost, e.srv.URL+"/?"+signed.Encode(), "Description="+strings.Repeat("a", rpc.DefaultMaxBody))
+			r := mustRequest(t, http.MethodPost, e.srv.URL+"/?"+signed.Encode(), "Description="+strings.Repeat("a", (1<<20)))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}, 400, core.CodeInvalidParameter, "larger than"},
 		{"oversized chunked body", func() *http.Request {
-			r := mustRequest(t, http.MethodPost, e.srv.URL+"/?"+signed.Encode(), "Description="+strings.Repeat("a", rpc.DefaultMaxBody))
+			r := mustRequest(t, http.MethodPost, e.srv.URL+"/?"+signed.Encode(), "Description="+strings.Repeat("a", (1<<20)))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.ContentLength = -1
 			return r

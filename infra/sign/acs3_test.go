@@ -50,13 +50,13 @@ func TestVerifyACS3AcceptsTimestampsWithinSkew(t *testing.T) {
 	}
 }
 
-func TestVerifyUsesDefaultSkewWhenNoneIsGiven(t *testing.T) {
+func TestVerifyHoldsToTheSkewItIsGiven(t *testing.T) {
 	s := sdkRequest{}.acs3(t)
-	if _, err := Verify(s.r, s.params, s.body, testDir(t), t0.Add(14*time.Minute), 0); err != nil {
-		t.Errorf("14 minutes off with the default skew: %v", err)
+	if _, err := Verify(s.r, s.params, s.body, testDir(t), t0.Add(14*time.Minute), 15*time.Minute); err != nil {
+		t.Errorf("14 minutes off with a 15-minute skew: %v", err)
 	}
-	if _, err := Verify(s.r, s.params, s.body, testDir(t), t0.Add(16*time.Minute), 0); codeOf(err) != "IllegalTimestamp" {
-		t.Errorf("16 minutes off with the default skew: %v, want IllegalTimestamp", err)
+	if _, err := Verify(s.r, s.params, s.body, testDir(t), t0.Add(16*time.Minute), 15*time.Minute); codeOf(err) != "IllegalTimestamp" {
+		t.Errorf("16 minutes off with a 15-minute skew: %v, want IllegalTimestamp", err)
 	}
 }
 

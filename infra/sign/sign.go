@@ -8,10 +8,6 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// DefaultSkew is how far a request's timestamp may be from the server's clock
-// when Verify is given no skew: Alibaba Cloud's own window.
-const DefaultSkew = 15 * time.Minute
-
 // MaxNonceLen bounds a signature nonce. Nonces are remembered for the skew
 // window, so an unbounded one would let a caller fill the nonce memory with a few
 // large requests; the SDKs send 32 (hex) to 36 (UUID) characters.
@@ -38,7 +34,7 @@ type Result struct {
 // header) or SignatureVersion 1.0 (HMAC-SHA1 or HMAC-SHA256 in SignatureMethod).
 // params are all request parameters (query plus urlencoded form body), body the
 // raw body bytes. now is the server's time and skew the allowed distance of the
-// request's timestamp from it (DefaultSkew when <= 0).
+// request's timestamp from it.
 //
 // It returns the principal and the request's nonce, or a *core.Error with code
 // IncompleteSignature, SignatureDoesNotMatch, InvalidAccessKeyId.NotFound or
@@ -46,9 +42,6 @@ type Result struct {
 // signature or the string to sign: the string to sign carries every parameter,
 // Encrypt's Plaintext included, and messages end up in logs.
 func Verify(r *http.Request, params url.Values, body []byte, dir *core.Directory, now time.Time, skew time.Duration) (Result, error) {
-	if skew <= 0 {
-		skew = DefaultSkew
-	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		return verifyACS3(r, auth, params, body, dir, now, skew)
 	}

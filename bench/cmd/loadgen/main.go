@@ -93,7 +93,7 @@ func compareFloor(o load.Options) error {
 	defer stopFloor()
 	// The same service with signature verification and nonces skipped (the
 	// AccessKeyId is trusted), to price verification alone.
-	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{KMS: kms.svc.KMS, Principals: kms.svc.Principals,
+	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: kms.svc.KMS, Principals: kms.svc.Principals,
 		Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
 			return sign.Result{Principal: kms.svc.DevPrincipal, Action: r.Header.Get("x-acs-action"), Version: r.Header.Get("x-acs-version")}, nil
 		}}))
@@ -293,7 +293,7 @@ func startInprocKMS(dir, db string, like *kms) (*kms, error) {
 		st.Close()
 		return nil, err
 	}
-	addr, stop, err := serve(rpc.New(rpc.Options{KMS: svc, Principals: dirp}))
+	addr, stop, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dirp}))
 	if err != nil {
 		st.Close()
 		return nil, err

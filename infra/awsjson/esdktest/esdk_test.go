@@ -55,7 +55,7 @@ func serve(t *testing.T) *kms.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(awsjson.New(awsjson.Options{KMS: svc, Principals: dir}))
+	srv := httptest.NewServer(awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir}))
 	t.Cleanup(srv.Close)
 	return kms.New(kms.Options{Region: region, BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")})

@@ -59,7 +59,7 @@ func StartKmsless(tb testing.TB) *Kmsless {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(rpc.New(rpc.Options{KMS: svc, Principals: dir, Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: slog.New(slog.DiscardHandler)}))
 	tb.Cleanup(srv.Close)
 	k.Endpoint = srv.URL
 	k.client, err = alikms.NewClient(&openapi.Config{
