@@ -18,7 +18,7 @@ import (
 // with CacheTTL as the bound. The pub/sub case uses a CacheTTL far above the
 // bound, so only the message can explain a quick change.
 func TestChangeOnOneInstanceReachesAnotherThroughPubSub(t *testing.T) {
-	f := newFleet(t, fleetConfig{opts: redis.Options{CacheTTL: time.Minute}})
+	f := newFleet(t, fleetConfig{opts: redis.Options{FallbackShare: 0.25, CacheTTL: time.Minute}})
 	a, b := f.nodes[0], f.nodes[1]
 	p := principal(0, 0)
 	cases := []struct {
@@ -86,7 +86,7 @@ func TestChangeReachesInstanceWithoutPubSubWithinCacheTTL(t *testing.T) {
 	}
 	deafURL := "redis://deaf:pw@" + srv.URL[len("redis://"):]
 	const ttl = 300 * time.Millisecond
-	f := newFleet(t, fleetConfig{url: srv.URL, urls: []string{srv.URL, deafURL}, opts: redis.Options{CacheTTL: ttl}})
+	f := newFleet(t, fleetConfig{url: srv.URL, urls: []string{srv.URL, deafURL}, opts: redis.Options{FallbackShare: 0.25, CacheTTL: ttl}})
 	a, b := f.nodes[0], f.nodes[1]
 	p := principal(0, 0)
 	id := a.createKey(t, p)
@@ -209,7 +209,7 @@ func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
 // beside the admission script. Versions are immutable and stay in memory.
 func TestCacheReadsAddOneRoundTripPerKeyPerTTL(t *testing.T) {
 	const ttl = time.Second
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: ttl}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25, CacheTTL: ttl}})
 	n := f.nodes[0]
 	p := principal(1_000_000, 0)
 	id := n.createKey(t, p)

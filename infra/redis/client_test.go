@@ -172,7 +172,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 		t.Run(form.name, func(t *testing.T) {
 			url := form.start(t)
 			logs := &logBuffer{}
-			f := newFleet(t, fleetConfig{url: url, opts: redis.Options{
+			f := newFleet(t, fleetConfig{url: url, opts: redis.Options{FallbackShare: 0.25,
 				CacheTTL: time.Minute, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 			}})
 			a, b := f.nodes[0], f.nodes[1]

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
@@ -112,7 +113,7 @@ func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
 		{root.DeriveKey(redis.MACPurpose), true},
 		{root.DeriveKey("kmsless/v1/another-purpose"), false},
 	} {
-		peer, err := redis.New(srv.client(), redis.Options{MACKey: c.key, Logger: slog.New(slog.DiscardHandler)})
+		peer, err := redis.New(srv.client(), redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, MACKey: c.key, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,10 +126,10 @@ func TestWireSealsCacheEntriesWithRootDerivedKey(t *testing.T) {
 
 func TestSharedStateRefusesToStartWithoutMACKey(t *testing.T) {
 	for _, key := range [][]byte{nil, make([]byte, 16)} {
-		if _, err := redis.Open(sharedURL(), redis.Options{MACKey: key}); err == nil {
+		if _, err := redis.Open(sharedURL(), redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, MACKey: key}); err == nil {
 			t.Errorf("Open accepted a %d-byte MAC key", len(key))
 		}
-		if _, err := redis.New(mustClient(t, sharedURL()), redis.Options{MACKey: key}); err == nil {
+		if _, err := redis.New(mustClient(t, sharedURL()), redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, MACKey: key}); err == nil {
 			t.Errorf("New accepted a %d-byte MAC key", len(key))
 		}
 	}

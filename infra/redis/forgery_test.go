@@ -51,7 +51,7 @@ func keyOf(t *testing.T, n *node, p *core.Principal, alias string) string {
 }
 
 func TestRedisWriterCannotRepointAlias(t *testing.T) {
-	f := newFleet(t, fleetConfig{opts: redis.Options{CacheTTL: readThrough}})
+	f := newFleet(t, fleetConfig{opts: redis.Options{FallbackShare: 0.25, CacheTTL: readThrough}})
 	p := principal(0, 0)
 	a := f.nodes[0]
 	keyA, keyB := a.createKey(t, p), a.createKey(t, p)
@@ -102,7 +102,7 @@ func TestRedisWriterCannotRepointAlias(t *testing.T) {
 // changed: the tag is right, the content is old. Every instance that made or
 // heard of the change, or read the new state, refuses it.
 func TestReplayedEntryIsRefusedByInstancesThatSawTheChange(t *testing.T) {
-	f := newFleet(t, fleetConfig{opts: redis.Options{CacheTTL: readThrough}})
+	f := newFleet(t, fleetConfig{opts: redis.Options{FallbackShare: 0.25, CacheTTL: readThrough}})
 	a, b := f.nodes[0], f.nodes[1]
 	p := principal(0, 0)
 	type scenario struct {
@@ -211,7 +211,7 @@ func expiry(t *testing.T, e string) time.Time {
 // passed since it was written.
 func TestReplayedEntryExpiresAfterSharedTTL(t *testing.T) {
 	const shared = time.Second
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: readThrough, SharedTTL: shared}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25, CacheTTL: readThrough, SharedTTL: shared}})
 	a := f.nodes[0]
 	p := principal(0, 0)
 	id := a.createKey(t, p)
@@ -238,7 +238,7 @@ func TestReplayedEntryExpiresAfterSharedTTL(t *testing.T) {
 // and never itself logged.
 func TestGarbageEntryIsMissCountedAndLoggedOnce(t *testing.T) {
 	logs := &logBuffer{}
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25,
 		CacheTTL: readThrough, WarnEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}})
 	n := f.nodes[0]
@@ -285,7 +285,7 @@ func TestGarbageEntryIsMissCountedAndLoggedOnce(t *testing.T) {
 // Version entries hold root-wrapped material already; their tag still binds
 // them to the key and version they name.
 func TestVersionEntryMovedToAnotherKeyIsRefused(t *testing.T) {
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: readThrough}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25, CacheTTL: readThrough}})
 	n := f.nodes[0]
 	p := principal(0, 0)
 	id := n.createKey(t, p)
@@ -312,7 +312,7 @@ func TestVersionEntryMovedToAnotherKeyIsRefused(t *testing.T) {
 // Invalidation messages are not authenticated; a listener takes nothing from
 // one but a name to drop, so a forged message costs a miss and no more.
 func TestForgedInvalidationOnlyDropsAName(t *testing.T) {
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: time.Minute}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25, CacheTTL: time.Minute}})
 	n := f.nodes[0]
 	p := principal(0, 0)
 	keyA, keyB := n.createKey(t, p), n.createKey(t, p)

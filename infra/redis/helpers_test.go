@@ -242,6 +242,12 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if fc.opts.Logger == nil {
 		fc.opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if fc.opts.CacheTTL == 0 {
+		fc.opts.CacheTTL = time.Second
+	}
+	if fc.opts.FallbackShare == 0 {
+		fc.opts.FallbackShare = 0.25
+	}
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -141,7 +141,7 @@ func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
 // that takes a token and records the nonce, and at most one write: concurrent
 // requests share writes.
 func TestWarmRequestCostsOneRedisRoundTrip(t *testing.T) {
-	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{CacheTTL: time.Minute}})
+	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25, CacheTTL: time.Minute}})
 	n := f.nodes[0]
 	p := principal(1_000_000, 0)
 	id := n.createKey(t, p)

@@ -56,7 +56,7 @@ func load(f *fleet, workers int, interval time.Duration, stop <-chan struct{}, r
 func TestKilledRedisFailsNoRequestAndSharingResumes(t *testing.T) {
 	srv := startRedis(t)
 	logs := &logBuffer{}
-	f := newFleet(t, fleetConfig{url: srv.URL, opts: redis.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}})
+	f := newFleet(t, fleetConfig{url: srv.URL, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, Logger: slog.New(slog.NewTextHandler(logs, nil))}})
 	a, b := f.nodes[0], f.nodes[1]
 	p := principal(1000, 0)
 	id := a.createKey(t, p)
@@ -200,7 +200,7 @@ func blackhole(t *testing.T) string {
 // this test). Counted in commands sent, not in time: a request that sends
 // nothing cannot wait for the hung server.
 func TestHungRedisDelaysOnlyAFewRequests(t *testing.T) {
-	f := newFleet(t, fleetConfig{url: blackhole(t), n: 1, opts: redis.Options{RetryEvery: time.Hour}})
+	f := newFleet(t, fleetConfig{url: blackhole(t), n: 1, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, RetryEvery: time.Hour}})
 	n := f.nodes[0]
 	p := principal(1_000_000, 0)
 	id := n.createKey(t, p)
@@ -241,7 +241,7 @@ func closedPort(t *testing.T) string {
 
 func TestOutageWarnsOncePerInterval(t *testing.T) {
 	logs := &logBuffer{}
-	f := newFleet(t, fleetConfig{url: closedPort(t), n: 1, opts: redis.Options{
+	f := newFleet(t, fleetConfig{url: closedPort(t), n: 1, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25,
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		RetryEvery: 5 * time.Millisecond, // probe often: many failures, still one warning
 	}})
@@ -262,7 +262,7 @@ func TestOutageWarnsOncePerInterval(t *testing.T) {
 // Without Redis an instance admits its share of the limit and remembers nonces
 // itself.
 func TestOutageFallsBackToShareOfLimitAndLocalNonces(t *testing.T) {
-	f := newFleet(t, fleetConfig{url: closedPort(t), n: 1, opts: redis.Options{FallbackShare: 0.25}})
+	f := newFleet(t, fleetConfig{url: closedPort(t), n: 1, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25}})
 	n := f.nodes[0]
 	const burst = 100
 	p := principal(10, burst)
@@ -292,7 +292,7 @@ func TestOutageFallsBackToShareOfLimitAndLocalNonces(t *testing.T) {
 // instances while Redis is unreachable.
 func TestOutageFallsBackToTheGivenNonceStore(t *testing.T) {
 	shared := inproc.NewNonces(nil) // stands for the store's nonces, which every instance reaches
-	f := newFleet(t, fleetConfig{url: closedPort(t), n: 2, opts: redis.Options{FallbackNonces: shared}})
+	f := newFleet(t, fleetConfig{url: closedPort(t), n: 2, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, FallbackNonces: shared}})
 	p := principal(0, 0)
 	if _, err := f.nodes[0].callNonce(p, "once", "ListKeys", nil); err != nil {
 		t.Fatal(err)

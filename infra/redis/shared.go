@@ -20,7 +20,7 @@ type Options struct {
 	// deployments can share one Redis.
 	Prefix string
 	// CacheTTL is how long an instance serves key metadata and aliases from
-	// memory without asking Redis [1s]. It bounds how long a change takes to
+	// memory without asking Redis (required; KMS_CACHE_TTL). It bounds how long a change takes to
 	// reach an instance that missed the invalidation message.
 	CacheTTL time.Duration
 	// SharedTTL is how long Redis keeps key metadata and aliases [1m]. It bounds
@@ -30,7 +30,8 @@ type Options struct {
 	// CacheSize caps the in-process entries of each kind [100000].
 	CacheSize int
 	// FallbackShare is the share of a principal's limit one instance admits on
-	// its own while Redis is unreachable [0.25].
+	// its own while Redis is unreachable, in (0, 1] (required;
+	// KMS_REDIS_FALLBACK_SHARE).
 	FallbackShare float64
 	// FallbackNonces remember nonces while Redis is unreachable [this
 	// instance's memory]. Give the key store's nonces when the store is
@@ -54,17 +55,11 @@ func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
 		o.Prefix = "kms:"
 	}
-	if o.CacheTTL <= 0 {
-		o.CacheTTL = time.Second
-	}
 	if o.SharedTTL <= 0 {
 		o.SharedTTL = time.Minute
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = 100_000
-	}
-	if o.FallbackShare <= 0 || o.FallbackShare > 1 {
-		o.FallbackShare = 0.25
 	}
 	if o.FallbackNonces == nil {
 		o.FallbackNonces = inproc.NewNonces(nil)
@@ -111,6 +106,9 @@ func Open(url string, o Options) (*Shared, error) {
 func (o Options) check() error {
 	if len(o.MACKey) < 32 {
 		return errors.New("redis: the shared cache needs a MAC key of at least 32 bytes")
+	}
+	if o.CacheTTL <= 0 || o.FallbackShare <= 0 || o.FallbackShare > 1 {
+		return errors.New("redis: CacheTTL and FallbackShare (0 < share <= 1) are required")
 	}
 	return nil
 }
