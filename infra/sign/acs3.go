@@ -258,12 +258,20 @@ func single(r *http.Request, name string) (string, error) {
 // query, the signed headers with their values, their names, and the payload
 // hash.
 func canonicalRequest(b []byte, r *http.Request, signed []string, payloadHash string) ([]byte, error) {
-	b = append(b, r.Method...)
-	b = append(b, '\n')
 	path := r.URL.Path
 	if path == "" {
 		path = "/"
 	}
+	return appendCanonical(b, r, path, signed, appendHeaderValue, payloadHash)
+}
+
+// appendCanonical appends the canonical request both signature schemes share:
+// method, path (percent-encoded once more), sorted query, the signed headers
+// with their values as value renders them, their names, and the payload hash.
+func appendCanonical(b []byte, r *http.Request, path string, signed []string,
+	value func([]byte, *http.Request, string) []byte, payloadHash string) ([]byte, error) {
+	b = append(b, r.Method...)
+	b = append(b, '\n')
 	b = appendPercent(b, path, true)
 	b = append(b, '\n')
 	b, err := appendCanonicalQuery(b, r.URL.RawQuery)
@@ -274,7 +282,7 @@ func canonicalRequest(b []byte, r *http.Request, signed []string, payloadHash st
 	for _, n := range signed {
 		b = append(b, n...)
 		b = append(b, ':')
-		b = appendHeaderValue(b, r, n)
+		b = value(b, r, n)
 		b = append(b, '\n')
 	}
 	b = append(b, '\n')

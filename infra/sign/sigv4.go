@@ -182,34 +182,15 @@ func signingKey(secret []byte, day, region string) [sha256.Size]byte {
 	return k
 }
 
-// canonicalRequestV4 is SigV4's canonical request: method, path, sorted query,
-// the signed headers with their values, their names, and the payload hash.
+// canonicalRequestV4 is SigV4's canonical request. Services other than S3
+// sign the path as sent (EscapedPath), percent-encoded once more.
 func canonicalRequestV4(r *http.Request, signed []string, payload [sha256.Size]byte) ([]byte, error) {
-	b := make([]byte, 0, 512+len(r.URL.RawQuery)*3/2)
-	b = append(b, r.Method...)
-	b = append(b, '\n')
 	path := r.URL.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	// Services other than S3 sign the path as sent, percent-encoded once more.
-	b = appendPercent(b, path, true)
-	b = append(b, '\n')
-	b, err := appendCanonicalQuery(b, r.URL.RawQuery)
-	if err != nil {
-		return nil, err
-	}
-	b = append(b, '\n')
-	for _, n := range signed {
-		b = append(b, n...)
-		b = append(b, ':')
-		b = appendHeaderValueV4(b, r, n)
-		b = append(b, '\n')
-	}
-	b = append(b, '\n')
-	b = append(b, strings.Join(signed, ";")...)
-	b = append(b, '\n')
-	return hex.AppendEncode(b, payload[:]), nil
+	b := make([]byte, 0, 512+len(r.URL.RawQuery)*3/2)
+	return appendCanonical(b, r, path, signed, appendHeaderValueV4, hex.EncodeToString(payload[:]))
 }
 
 // appendHeaderValueV4 appends a header's SigV4 value: each value trimmed with
