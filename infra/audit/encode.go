@@ -29,42 +29,8 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 	dst = append(dst, '}')
 	dst = field(dst, "sourceIPAddress", rec.SourceIPAddress, false)
 	dst = field(dst, "userAgent", rec.UserAgent, false)
-	if len(rec.RequestParameters) > 0 {
-		dst = append(dst, `,"requestParameters":{`...)
-		first := true
-		for _, name := range keptOrder {
-			v, ok := rec.RequestParameters[name]
-			if !ok {
-				continue
-			}
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = appendString(dst, name)
-			dst = append(dst, ':')
-			dst = appendValue(dst, v)
-		}
-		dst = append(dst, '}')
-	}
-	if len(rec.ResponseElements) > 0 {
-		dst = append(dst, `,"responseElements":{`...)
-		first := true
-		for _, name := range elementOrder {
-			v, ok := rec.ResponseElements[name]
-			if !ok {
-				continue
-			}
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = appendString(dst, name)
-			dst = append(dst, ':')
-			dst = appendString(dst, v)
-		}
-		dst = append(dst, '}')
-	}
+	dst = appendMembers(dst, "requestParameters", keptOrder, rec.RequestParameters, appendValue)
+	dst = appendMembers(dst, "responseElements", elementOrder, rec.ResponseElements, appendString)
 	if len(rec.Resources) > 0 {
 		dst = append(dst, `,"resources":[`...)
 		for i, r := range rec.Resources {
@@ -98,6 +64,30 @@ func field(dst []byte, name, v string, always bool) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
 	return appendString(dst, v)
+}
+
+// appendMembers appends `,"name":{…}` with m's members in order, each value
+// rendered by value; nothing when m is empty.
+func appendMembers[V any](dst []byte, name string, order []string, m map[string]V, value func([]byte, V) []byte) []byte {
+	if len(m) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"`+name+`":{`...)
+	first := true
+	for _, k := range order {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = value(dst, v)
+	}
+	return append(dst, '}')
 }
 
 func appendValue(dst []byte, v any) []byte {
