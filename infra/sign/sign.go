@@ -2,6 +2,7 @@ package sign
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"time"
 
@@ -104,4 +105,26 @@ func appendPercent(b []byte, s string, keepSlash bool) []byte {
 func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// canonicalKeys are the header map keys of the names signatures list, which
+// arrive lower-case: looking a lower-case name up through http.Header would
+// canonicalize it into a new string on every request.
+var canonicalKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, names := range [][]string{mustSign, sigV4MustSign, {"content-length", "content-md5", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent", "user-agent", "accept"}} {
+		for _, n := range names {
+			m[n] = textproto.CanonicalMIMEHeaderKey(n)
+		}
+	}
+	return m
+}()
+
+// headerValues returns the values of the header a signature names (lower-case).
+func headerValues(r *http.Request, name string) []string {
+	key, ok := canonicalKeys[name]
+	if !ok {
+		key = textproto.CanonicalMIMEHeaderKey(name)
+	}
+	return r.Header[key]
 }

@@ -207,7 +207,7 @@ func appendHeaderValueV4(b []byte, r *http.Request, name string) []byte {
 		// Some servers and triggers keep the length out of the header map.
 		return strconv.AppendInt(b, r.ContentLength, 10)
 	}
-	for i, v := range r.Header.Values(name) {
+	for i, v := range headerValues(r, name) {
 		if i > 0 {
 			b = append(b, ',')
 		}
