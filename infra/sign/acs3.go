@@ -5,10 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
@@ -167,7 +169,7 @@ func verifyACS3(r *http.Request, header string, params url.Values, body []byte, 
 	var sts [len(acs3) + 1 + 2*sha256.Size]byte
 	copy(sts[:], acs3+"\n")
 	hex.Encode(sts[len(acs3)+1:], creqSum[:])
-	mac := hmac.New(sha256.New, p.Secret.Bytes())
+	mac := secretMAC(p)
 	mac.Write(sts[:])
 	var got [sha256.Size]byte
 	if !hmac.Equal(mac.Sum(got[:0]), sig[:]) {
@@ -181,6 +183,27 @@ func verifyACS3(r *http.Request, header string, params url.Values, body []byte, 
 		}
 	}
 	return Result{Principal: p, Nonce: nonce, Action: action, Version: version, Time: at, Expires: at.Add(skew)}, nil
+}
+
+// secretMACs holds each principal's HMAC-SHA256 keyed with its secret and
+// reset once, so that it holds the hash states after the padded key: a clone
+// of it skips hashing those two blocks and the key setup on every request.
+// The prepared states are as secret as the key and stay in process memory,
+// as it does. One entry per principal loaded, like dayKeys.
+var secretMACs sync.Map // *core.Principal → hash.Hash, never written to
+
+// secretMAC returns a fresh HMAC-SHA256 under p's secret.
+func secretMAC(p *core.Principal) hash.Hash {
+	v, ok := secretMACs.Load(p)
+	if !ok {
+		mac := hmac.New(sha256.New, p.Secret.Bytes())
+		mac.Reset()
+		v, _ = secretMACs.LoadOrStore(p, mac)
+	}
+	if c, err := v.(hash.Cloner).Clone(); err == nil {
+		return c.(hash.Hash)
+	}
+	return hmac.New(sha256.New, p.Secret.Bytes())
 }
 
 // hashMatches reports whether the hex text h (either case) encodes sum.
@@ -244,7 +267,7 @@ func compareLower(name, key string) int {
 // single returns the one value of a header, refusing a missing or repeated one:
 // a repeated header is signed as "a,b" but read as "a" by most code.
 func single(r *http.Request, name string) (string, error) {
-	vs := r.Header.Values(name)
+	vs := headerValues(r, name)
 	switch {
 	case len(vs) == 0 || strings.TrimSpace(vs[0]) == "":
 		return "", incomplete("The %s header is required.", name)
@@ -307,7 +330,7 @@ func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 		}
 		return append(b, strings.TrimSpace(host)...)
 	}
-	vs := r.Header.Values(name)
+	vs := headerValues(r, name)
 	if len(vs) == 1 {
 		return append(b, strings.TrimSpace(vs[0])...)
 	}
