@@ -285,14 +285,23 @@ func canonicalRequest(b []byte, r *http.Request, signed []string, payloadHash st
 	if path == "" {
 		path = "/"
 	}
-	return appendCanonical(b, r, path, signed, appendHeaderValue, payloadHash)
+	return appendCanonical(b, r, path, signed, acs3Values, payloadHash)
 }
+
+// valueStyle is how a scheme renders a signed header's values.
+type valueStyle uint8
+
+const (
+	acs3Values  valueStyle = iota // appendHeaderValue
+	sigV4Values                   // appendHeaderValueV4
+)
 
 // appendCanonical appends the canonical request both signature schemes share:
 // method, path (percent-encoded once more), sorted query, the signed headers
-// with their values as value renders them, their names, and the payload hash.
-func appendCanonical(b []byte, r *http.Request, path string, signed []string,
-	value func([]byte, *http.Request, string) []byte, payloadHash string) ([]byte, error) {
+// with their values rendered in the scheme's style, their names, and the
+// payload hash. (A style rather than a function value keeps the caller's
+// buffer on its stack: a call through a function value moves it to the heap.)
+func appendCanonical(b []byte, r *http.Request, path string, signed []string, style valueStyle, payloadHash string) ([]byte, error) {
 	b = append(b, r.Method...)
 	b = append(b, '\n')
 	b = appendPercent(b, path, true)
@@ -305,7 +314,11 @@ func appendCanonical(b []byte, r *http.Request, path string, signed []string,
 	for _, n := range signed {
 		b = append(b, n...)
 		b = append(b, ':')
-		b = value(b, r, n)
+		if style == sigV4Values {
+			b = appendHeaderValueV4(b, r, n)
+		} else {
+			b = appendHeaderValue(b, r, n)
+		}
 		b = append(b, '\n')
 	}
 	b = append(b, '\n')

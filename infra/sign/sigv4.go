@@ -190,7 +190,7 @@ func canonicalRequestV4(r *http.Request, signed []string, payload [sha256.Size]b
 		path = "/"
 	}
 	b := make([]byte, 0, 512+len(r.URL.RawQuery)*3/2)
-	return appendCanonical(b, r, path, signed, appendHeaderValueV4, hex.EncodeToString(payload[:]))
+	return appendCanonical(b, r, path, signed, sigV4Values, hex.EncodeToString(payload[:]))
 }
 
 // appendHeaderValueV4 appends a header's SigV4 value: each value trimmed with
