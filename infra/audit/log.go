@@ -81,7 +81,8 @@ func (l *Log) Instance() string { return l.instance }
 // nothing of it stays in a file sink and the chain does not advance, so the
 // next record links to the last one written.
 func (l *Log) Write(rec Record) error {
-	body := rec.appendJSON(make([]byte, 0, 1024)) // outside the lock: most of the cost
+	bp := bodies.Get().(*[]byte)
+	body := rec.appendJSON((*bp)[:0]) // outside the lock: most of the cost
 	l.mu.Lock()
 	if l.open == nil {
 		l.open = &batch{buf: l.spare[:0], startSeq: l.seq, startPrev: l.prev, done: make(chan struct{})}
@@ -90,6 +91,10 @@ func (l *Log) Write(rec Record) error {
 	b := l.open
 	b.buf, l.prev = l.appendLine(b.buf, body, l.seq+1, l.prev)
 	l.seq++
+	if cap(body) <= maxPooled {
+		*bp = body
+		bodies.Put(bp)
+	}
 	if l.writing {
 		l.mu.Unlock()
 		<-b.done
@@ -118,14 +123,21 @@ func (l *Log) Write(rec Record) error {
 			l.seq, l.prev = out.startSeq, out.startPrev
 		}
 		close(out.done)
-		if out != b && cap(out.buf) <= 64<<10 {
-			l.spare = out.buf
+		if cap(out.buf) <= maxPooled {
+			l.spare = out.buf // its waiters read only err
 		}
 	}
 	l.writing = false
 	l.mu.Unlock()
 	return b.err
 }
+
+// bodies are the buffers records are encoded into before they are chained,
+// and maxPooled the largest buffer kept for reuse: keeping a larger one
+// would pin the memory of one outsized record for good.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooled = 64 << 10
 
 // appendLine appends body's line at chain position seq after prev, and
 // returns the line's HMAC.
