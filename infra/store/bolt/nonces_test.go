@@ -126,8 +126,9 @@ func BenchmarkNonceUse(b *testing.B) {
 }
 
 // BenchmarkNonceUseParallel is the same from 16 concurrent requests, as the
-// api server sees them under load: requests that arrive during a journal write
-// share the next one.
+// api server sees them under load. Journal writes are serialized; committing
+// those that queue in groups, as the audit log does, was tried and measured no
+// faster here.
 func BenchmarkNonceUseParallel(b *testing.B) {
 	n, err := OpenNonces(filepath.Join(b.TempDir(), "kms.db"), nil)
 	if err != nil {
