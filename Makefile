@@ -25,6 +25,8 @@ bench:
 	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
+	echo "== api server's own work per signed request, without network or client, vs the floor handler (x-floor, µs-over-floor)" && \
+	$(BENCH) -bench ServeHTTP -benchtime 20000x ./bench/ | grep -E '^Benchmark' && \
 	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
