@@ -151,9 +151,10 @@ func startFloorServers() (floorServers, func(), error) {
 	}
 	stops = append(stops, stopFloor)
 	// The same service with signature verification and nonces skipped (the
-	// AccessKeyId is trusted), to price verification alone.
+	// AccessKeyId is trusted), to price verification alone: the same edge, so
+	// it keeps the audit trail and metrics.
 	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: kms.svc.KMS, Principals: kms.svc.Principals,
-		Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
+		Edge: kms.svc.Edge, Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
 			return sign.Result{Principal: kms.svc.DevPrincipal, Action: r.Header.Get("x-acs-action"), Version: r.Header.Get("x-acs-version")}, nil
 		}}))
 	if err != nil {
