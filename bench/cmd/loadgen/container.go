@@ -83,7 +83,7 @@ func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, prof
 	fmt.Fprintf(w, "   servers in a cgroup of %g CPU (cfs quota %d µs a %d µs period), GOMAXPROCS %d of %d CPUs there; load client outside it\n",
 		cpus, g.quota, cfsPeriod, h.GOMAXPROCS, h.NumCPU)
 	reportFloor(w, res, "server process")
-	fmt.Fprintf(w, "server throttled in %d of %d periods, %.2f s in all\n", t1.throttled-t0.throttled, t1.periods-t0.periods, (t1.time - t0.time).Seconds())
+	fmt.Fprintf(w, "server throttled in %d of %d periods, %.2f s summed over its run queues\n", t1.throttled-t0.throttled, t1.periods-t0.periods, (t1.time - t0.time).Seconds())
 	if profile != "" {
 		fmt.Fprintf(w, "cpu profile of the server process during kmsless's first run (%d requests): %s\n", profiled, profile)
 	}
