@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kmsless/kmsless/bench/load"
@@ -36,12 +39,28 @@ func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, prof
 	if err != nil {
 		return err
 	}
-	defer g.remove()
 	c, h, err := startChild(g)
 	if err != nil {
+		g.remove()
 		return err
 	}
-	defer c.stop()
+	// The cgroup outlives this process unless removed, so it is removed on
+	// an interrupt, or a closed output, too.
+	cleanup := sync.OnceFunc(func() { c.stop(); g.remove() })
+	defer cleanup()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	defer signal.Stop(sig)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sig:
+			cleanup()
+			os.Exit(1)
+		case <-done:
+		}
+	}()
 	s := h.Servers
 	o.Sign = s.pool
 	toProfile, profiled := profile != "", 0
