@@ -117,7 +117,8 @@ type Result struct {
 	Elapsed   time.Duration
 	Latencies []time.Duration
 	// CPU is the CPU time this process (client and any servers in it) spent
-	// during the run, user and system.
+	// during the run, user and system, unless Options.Around counted another
+	// process's instead.
 	CPU time.Duration
 	// Exhausted is set when the pool ran out before the run's time: Elapsed
 	// then ends with the last answer.
@@ -183,7 +184,7 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 		errs  []error
 		last  atomic.Int64
 	)
-	cpu0 := processCPU()
+	cpu0 := ProcessCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for _, c := range cs {
@@ -220,7 +221,7 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 		}()
 	}
 	wg.Wait()
-	total.CPU = processCPU() - cpu0
+	total.CPU = ProcessCPU() - cpu0
 	total.Requests = len(total.Latencies)
 	total.Elapsed = time.Since(start)
 	if p.next.Load() >= int64(len(p.reqs)) {
@@ -230,8 +231,8 @@ func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
 	return total, errors.Join(errs...)
 }
 
-// processCPU is the user and system CPU time of this process so far.
-func processCPU() time.Duration {
+// ProcessCPU is the user and system CPU time of this process so far.
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

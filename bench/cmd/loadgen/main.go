@@ -5,6 +5,12 @@
 // (redis). Servers run in this process on loopback, wired from the environment
 // as the api function wires itself, and served as it serves locally; runs
 // alternate between the sides of a comparison so both see the same machine.
+//
+// With -cpus N the floor comparison's servers run instead in a child process
+// confined to N CPUs by a cgroup of its own, as a container is, and each
+// side's CPU per request is the server's alone:
+//
+//	go run ./bench/cmd/loadgen -compare floor -cpus 1 -cpuprofile server.out
 package main
 
 import (
@@ -12,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +53,10 @@ import (
 const host = "kms.bench.local"
 
 func main() {
+	if os.Getenv(serverEnv) != "" {
+		check(serveChild(os.Stdin, os.Stdout))
+		return
+	}
 	compare := flag.String("compare", "floor,redis", "comparisons to run: floor, redis")
 	o := load.Options{}
 	flag.IntVar(&o.Conns, "conns", 16, "connections")
@@ -53,20 +65,34 @@ func main() {
 	redisURL := flag.String("redis", or(os.Getenv("REDIS_URL"), "redis://127.0.0.1:6379/0"), "Redis for the redis comparison")
 	pgURL := flag.String("postgres", or(os.Getenv("KMS_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL server; the redis comparison makes a database of its own there")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (servers and load) to this file")
+	cpus := flag.Float64("cpus", 0, "run the floor comparison's servers in a process of their own confined to this many CPUs, "+
+		"as a container is (docker run --cpus); the load stays outside the limit")
+	cgroupRoot := flag.String("cgroup", "/sys/fs/cgroup/cpu", "where the cgroup v1 cpu controller is mounted, for -cpus")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (servers and load) to this file; "+
+		"with -cpus, of the server process during kmsless's first run")
 	flag.Parse()
 
-	if *cpuprofile != "" {
+	if *cpuprofile != "" && *cpus == 0 {
 		f, err := os.Create(*cpuprofile)
 		check(err)
 		check(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
 	for _, c := range strings.Split(*compare, ",") {
-		switch c {
-		case "floor":
+		switch {
+		case c == "floor" && *cpus > 0:
+			profile := *cpuprofile
+			if profile != "" {
+				var err error
+				profile, err = filepath.Abs(profile)
+				check(err)
+			}
+			check(compareFloorIn(os.Stdout, o, *cgroupRoot, *cpus, profile))
+		case c == "floor":
 			check(compareFloor(o))
-		case "redis":
+		case c == "redis" && *cpus > 0:
+			check(errors.New("-cpus confines the floor comparison's servers only: run -compare floor"))
+		case c == "redis":
 			check(compareRedis(o, *pgURL, *redisURL))
 		default:
 			check(fmt.Errorf("unknown comparison %q", c))
@@ -74,49 +100,99 @@ func main() {
 	}
 }
 
-// compareFloor runs the floor handler and kmsless on bbolt with the same pools.
-func compareFloor(o load.Options) error {
+// floorNames name the sides of the floor comparison, in order.
+var floorNames = []string{"floor", "kmsless", "kmsless-unverified"}
+
+// floorServers are the servers of the floor comparison, on loopback.
+type floorServers struct {
+	Addrs []string // one per floorNames
+	Creds load.Credentials
+	KeyID string
+}
+
+func (s floorServers) sides() []load.Side {
+	sides := make([]load.Side, len(floorNames))
+	for i, name := range floorNames {
+		sides[i] = load.Side{Name: name, Addr: s.Addrs[i]}
+	}
+	return sides
+}
+
+// pool signs n GenerateDataKeyWithoutPlaintext requests for the servers' key.
+func (s floorServers) pool(n int) *load.Pool {
+	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {s.KeyID}}}, s.Creds)
+}
+
+// startFloorServers serves the floor handler, kmsless on bbolt with its audit
+// trail (wired as the api function wires itself) and the same service without
+// signature checks, each on a free loopback port, with data in a temporary
+// directory that stop removes.
+func startFloorServers() (floorServers, func(), error) {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
-		return err
+		return floorServers{}, nil, err
 	}
-	defer os.RemoveAll(dir)
+	stops := []func(){func() { os.RemoveAll(dir) }}
+	stop := func() {
+		for _, f := range slices.Backward(stops) {
+			f()
+		}
+	}
 	kms, err := startKMS(map[string]string{"KMS_DATA_DIR": dir, "KMS_STORE": "bolt://" + filepath.Join(dir, "kms.db")})
 	if err != nil {
-		return err
+		stop()
+		return floorServers{}, nil, err
 	}
-	defer kms.stop()
+	stops = append(stops, kms.stop)
 	floorAddr, stopFloor, err := serve(floor.Handler())
 	if err != nil {
-		return err
+		stop()
+		return floorServers{}, nil, err
 	}
-	defer stopFloor()
+	stops = append(stops, stopFloor)
 	// The same service with signature verification and nonces skipped (the
-	// AccessKeyId is trusted), to price verification alone.
+	// AccessKeyId is trusted), to price verification alone: the same edge, so
+	// it keeps the audit trail and metrics.
 	unverifiedAddr, stopUnverified, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: kms.svc.KMS, Principals: kms.svc.Principals,
-		Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
+		Edge: kms.svc.Edge, Authenticator: func(r *http.Request, _ url.Values, _ []byte) (sign.Result, error) {
 			return sign.Result{Principal: kms.svc.DevPrincipal, Action: r.Header.Get("x-acs-action"), Version: r.Header.Get("x-acs-version")}, nil
 		}}))
 	if err != nil {
+		stop()
+		return floorServers{}, nil, err
+	}
+	stops = append(stops, stopUnverified)
+	return floorServers{Addrs: []string{floorAddr, kms.addr, unverifiedAddr}, Creds: kms.creds, KeyID: kms.keyID}, stop, nil
+}
+
+// compareFloor runs the floor handler and kmsless on bbolt with the same
+// pools, the servers in this process.
+func compareFloor(o load.Options) error {
+	s, stop, err := startFloorServers()
+	if err != nil {
 		return err
 	}
-	defer stopUnverified()
-	o.Sign = kms.pool
-	names := []string{"floor", "kmsless", "kmsless-unverified"}
-	res, err := load.Compare(o, load.Side{Name: names[0], Addr: floorAddr}, load.Side{Name: names[1], Addr: kms.addr},
-		load.Side{Name: names[2], Addr: unverifiedAddr})
+	defer stop()
+	o.Sign = s.pool
+	res, err := load.Compare(o, s.sides()...)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("== GenerateDataKeyWithoutPlaintext, ACS3-signed, HTTP, bbolt, vs a bare handler fed the same requests (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
-	report(res, names)
-	fmt.Printf("ratio %.2f of floor (aim >= 0.9); p99 %.2fx floor's (aim <= 1.5x); %.2f of the same without verification\n",
+	reportFloor(os.Stdout, res, "client and server")
+	return nil
+}
+
+// reportFloor prints the floor comparison; cpuOf says whose CPU the results
+// count.
+func reportFloor(w io.Writer, res []load.Result, cpuOf string) {
+	report(w, res, floorNames, cpuOf)
+	fmt.Fprintf(w, "ratio %.2f of floor (aim >= 0.9); p99 %.2fx floor's (aim <= 1.5x); %.2f of the same without verification\n",
 		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)), res[1].PerSecond()/res[2].PerSecond())
 	// On a shared machine throughput follows the neighbours' load; CPU per
 	// request does much less.
-	fmt.Printf("cpu ratio %.2f (floor's CPU per request over kmsless's, client included): kmsless spends %.1f µs more per request\n",
-		float64(res[0].CPUPerRequest())/float64(res[1].CPUPerRequest()), micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()))
-	return nil
+	fmt.Fprintf(w, "cpu ratio %.2f (floor's CPU per request over kmsless's, %s): kmsless spends %.1f µs more per request\n",
+		float64(res[0].CPUPerRequest())/float64(res[1].CPUPerRequest()), cpuOf, micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()))
 }
 
 // compareRedis runs kmsless on one PostgreSQL database without and with Redis.
@@ -183,7 +259,7 @@ func compareRedis(o load.Options, pgURL, redisURL string) error {
 	}
 	fmt.Printf("== the same on PostgreSQL, with REDIS_URL vs without (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
 	fmt.Println("   (without Redis, nonces are kept in PostgreSQL; postgres+memory keeps cache, limits and nonces in process memory)")
-	report(res, names)
+	report(os.Stdout, res, names, "client and server")
 	fmt.Printf("ratio %.2f of without Redis (aim >= 0.8); p99 %.2fx\n",
 		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)))
 	fmt.Printf("ratio %.2f of process memory; p99 %.2fx\n",
@@ -197,14 +273,14 @@ func compareRedis(o load.Options, pgURL, redisURL string) error {
 	return nil
 }
 
-func report(res []load.Result, names []string) {
+func report(w io.Writer, res []load.Result, names []string, cpuOf string) {
 	for i, r := range res {
 		note := ""
 		if r.Exhausted {
 			note = " (pool ran out in some run)"
 		}
-		fmt.Printf("%-16s %8.0f req/s  p50 %6.0f µs  p99 %6.0f µs  cpu %5.1f µs/req (client and server)%s\n", names[i], r.PerSecond(),
-			micros(r.Quantile(0.5)), micros(r.Quantile(0.99)), micros(r.CPUPerRequest()), note)
+		fmt.Fprintf(w, "%-16s %8.0f req/s  p50 %6.0f µs  p99 %6.0f µs  cpu %5.1f µs/req (%s)%s\n", names[i], r.PerSecond(),
+			micros(r.Quantile(0.5)), micros(r.Quantile(0.99)), micros(r.CPUPerRequest()), cpuOf, note)
 	}
 }
 

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kmsless/kmsless/bench/load"
+)
+
+// serverEnv, set in a child's environment, makes loadgen serve the floor
+// comparison's servers and take commands on stdin instead of generating load.
+const serverEnv = "KMSLESS_LOADGEN_SERVER"
+
+// cfsPeriod is the CFS period of the cgroups made, in µs: a quota of one
+// period per period is one CPU, as `docker run --cpus 1` sets it.
+const cfsPeriod = 100_000
+
+// compareFloorIn runs the floor comparison with its servers in a child process
+// confined to cpus CPUs by a cgroup of its own under root (the cgroup v1 cpu
+// controller), as a container runtime confines a container, and the load
+// client here, outside the limit. Each side's CPU is the child's own. With
+// profile set, the child writes a CPU profile of kmsless's first run there.
+func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, profile string) error {
+	g, err := newCgroup(root, cpus)
+	if err != nil {
+		return err
+	}
+	c, h, err := startChild(g)
+	if err != nil {
+		g.remove()
+		return err
+	}
+	// The cgroup outlives this process unless removed, so it is removed on
+	// an interrupt, or a closed output, too.
+	cleanup := sync.OnceFunc(func() { c.stop(); g.remove() })
+	defer cleanup()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	defer signal.Stop(sig)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sig:
+			cleanup()
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	s := h.Servers
+	o.Sign = s.pool
+	toProfile, profiled := profile != "", 0
+	o.Around = func(side load.Side, run func() (load.Result, error)) (load.Result, error) {
+		first := toProfile && side.Name == floorNames[1]
+		if first {
+			toProfile = false
+			if _, err := c.ask("profile " + profile); err != nil {
+				return load.Result{}, err
+			}
+		}
+		before, err := c.cpu()
+		if err != nil {
+			return load.Result{}, err
+		}
+		r, err := run()
+		after, err2 := c.cpu()
+		r.CPU = after - before
+		if first {
+			profiled = r.Requests
+			_, err3 := c.ask("stop")
+			err2 = errors.Join(err2, err3)
+		}
+		return r, errors.Join(err, err2)
+	}
+	t0, err := g.throttled()
+	if err != nil {
+		return err
+	}
+	res, err := load.Compare(o, s.sides()...)
+	if err != nil {
+		return err
+	}
+	t1, err := g.throttled()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== GenerateDataKeyWithoutPlaintext, ACS3-signed, HTTP, bbolt, vs a bare handler fed the same requests (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
+	fmt.Fprintf(w, "   servers in a cgroup of %g CPU (cfs quota %d µs a %d µs period), GOMAXPROCS %d of %d CPUs there; load client outside it\n",
+		cpus, g.quota, cfsPeriod, h.GOMAXPROCS, h.NumCPU)
+	reportFloor(w, res, "server process")
+	fmt.Fprintf(w, "server throttled in %d of %d periods, %.2f s summed over its run queues\n", t1.throttled-t0.throttled, t1.periods-t0.periods, (t1.time - t0.time).Seconds())
+	if profile != "" {
+		fmt.Fprintf(w, "cpu profile of the server process during kmsless's first run (%d requests): %s\n", profiled, profile)
+	}
+	return nil
+}
+
+// cgroup is a cgroup of the v1 cpu controller, made for one child.
+type cgroup struct {
+	dir   string
+	quota int // µs of CPU per cfsPeriod
+}
+
+func newCgroup(root string, cpus float64) (cgroup, error) {
+	g := cgroup{dir: filepath.Join(root, fmt.Sprintf("kmsless-loadgen-%d", os.Getpid())), quota: int(cpus * cfsPeriod)}
+	if g.quota < 1000 {
+		return cgroup{}, fmt.Errorf("-cpus %g: a container needs at least 0.01 CPU", cpus)
+	}
+	if err := os.Mkdir(g.dir, 0o755); err != nil {
+		return cgroup{}, fmt.Errorf("container mode confines the servers with the cgroup v1 cpu controller at %s, and cannot make a cgroup there "+
+			"(it needs that controller mounted and writable, usually as root): %w", root, err)
+	}
+	if err := g.write("cpu.cfs_period_us", cfsPeriod); err != nil {
+		g.remove()
+		return cgroup{}, err
+	}
+	if err := g.write("cpu.cfs_quota_us", g.quota); err != nil {
+		g.remove()
+		return cgroup{}, err
+	}
+	return g, nil
+}
+
+func (g cgroup) write(file string, v int) error {
+	return os.WriteFile(filepath.Join(g.dir, file), []byte(strconv.Itoa(v)), 0)
+}
+
+// remove deletes the cgroup, which its processes have left by exiting.
+func (g cgroup) remove() {
+	if err := os.Remove(g.dir); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen: removing the cgroup:", err)
+	}
+}
+
+// throttling is the cgroup's cpu.stat so far.
+type throttling struct {
+	periods, throttled int64
+	time               time.Duration
+}
+
+func (g cgroup) throttled() (throttling, error) {
+	b, err := os.ReadFile(filepath.Join(g.dir, "cpu.stat"))
+	if err != nil {
+		return throttling{}, err
+	}
+	var t throttling
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "nr_periods":
+			t.periods = n
+		case "nr_throttled":
+			t.throttled = n
+		case "throttled_time":
+			t.time = time.Duration(n)
+		}
+	}
+	return t, nil
+}
+
+// hello is the child's first line on stdout.
+type hello struct {
+	Servers    floorServers
+	GOMAXPROCS int
+	NumCPU     int
+}
+
+// child is this program running the floor comparison's servers, taking one
+// command a line on stdin and answering one line on stdout: "cpu" (its CPU
+// time so far, in ns), "profile PATH", "stop" (the profile); stdin's end
+// stops it.
+type child struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+// startChild starts the child in g: a shell joins g, then becomes the child,
+// so the Go runtime starts inside the limit and sizes GOMAXPROCS by it.
+func startChild(g cgroup) (*child, hello, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, hello{}, err
+	}
+	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$1"`, filepath.Join(g.dir, "cgroup.procs"), exe)
+	cmd.Env = append(os.Environ(), serverEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, hello{}, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, hello{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, hello{}, err
+	}
+	c := &child{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	line, err := c.out.ReadBytes('\n')
+	var h hello
+	if err == nil {
+		err = json.Unmarshal(line, &h)
+	}
+	if err != nil {
+		c.stop()
+		return nil, hello{}, fmt.Errorf("the server process did not start: %w", err)
+	}
+	return c, h, nil
+}
+
+// ask sends a command and returns the answer, or the error the child gave.
+func (c *child) ask(cmd string) (string, error) {
+	if _, err := io.WriteString(c.in, cmd+"\n"); err != nil {
+		return "", err
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimSuffix(line, "\n")
+	if msg, failed := strings.CutPrefix(line, "error "); failed {
+		return "", fmt.Errorf("server process: %s: %s", cmd, msg)
+	}
+	return line, nil
+}
+
+// cpu is the child's CPU time so far.
+func (c *child) cpu() (time.Duration, error) {
+	s, err := c.ask("cpu")
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return time.Duration(n), err
+}
+
+// stop ends stdin, which stops the child, and waits for it to exit.
+func (c *child) stop() {
+	_ = c.in.Close()
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// serveChild is the child's side: it serves the floor comparison's servers
+// and answers commands until stdin ends.
+func serveChild(in io.Reader, out io.Writer) error {
+	s, stop, err := startFloorServers()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := json.NewEncoder(out).Encode(hello{Servers: s, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU()}); err != nil {
+		return err
+	}
+	var prof *os.File
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		cmd, arg, _ := strings.Cut(sc.Text(), " ")
+		var err error
+		answer := "ok"
+		switch cmd {
+		case "cpu":
+			answer = strconv.FormatInt(int64(load.ProcessCPU()), 10)
+		case "profile":
+			if prof, err = os.Create(arg); err == nil {
+				err = pprof.StartCPUProfile(prof)
+			}
+		case "stop":
+			pprof.StopCPUProfile()
+			err = prof.Close()
+		default:
+			err = errors.New("unknown command")
+		}
+		if err != nil {
+			answer = "error " + err.Error()
+		}
+		if _, err := fmt.Fprintln(out, answer); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
