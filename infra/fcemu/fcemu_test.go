@@ -97,6 +97,29 @@ func TestInvocationPastItsDeadlineTimesOut(t *testing.T) {
 	}
 }
 
+// TestInvocationsRunConcurrently: like an FC instance with instance
+// concurrency above one, the emulator hands an invocation to a function that
+// asks for it while others are still running, as fc-runtime-go-sdk does.
+func TestInvocationsRunConcurrently(t *testing.T) {
+	in, _ := start(t, fcemu.Options{Timeout: 5 * time.Second})
+	const n = 4
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			res, err := in.Invoke(context.Background(), []byte(fmt.Sprintf(`{"together":%d}`, n)))
+			if err == nil && res.Error != nil {
+				err = res.Error
+			}
+			results <- err
+		}()
+	}
+	for range n {
+		if err := <-results; err != nil {
+			t.Fatalf("an invocation waiting for %d at once: %v", n, err)
+		}
+	}
+}
+
 func TestStopRunsThePreStopHookFirst(t *testing.T) {
 	in, marker := start(t, fcemu.Options{})
 	if err := in.Stop(context.Background(), 2*time.Second); err != nil {

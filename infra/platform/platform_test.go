@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/edge"
+	"github.com/kmsless/kmsless/infra/trigger"
 )
 
 func TestFunctionNameIsTheFolderOfTheAction(t *testing.T) {
@@ -79,6 +81,52 @@ func TestInvokePassesRawJSONThrough(t *testing.T) {
 	}, nil)
 	if err != nil || string(out) != `{"a":1}` {
 		t.Fatalf("invoke = %s, %v", out, err)
+	}
+}
+
+func TestFCHandlerRefusesAnEventThatIsNotJSON(t *testing.T) {
+	h := fcHandler(edge.New(nil), trigger.Router{Direct: func(context.Context, []byte) (any, error) { return "answered", nil }}.Handle)
+	out, err := h(context.Background(), []byte(`{"KeyId":`))
+	if got, ok := err.(fcmessages.InvokeResponse_Error); !ok || got.Type != core.CodeInvalidParameter {
+		t.Fatalf("handler = %s, %#v; want an InvalidParameter function error", out, err)
+	}
+}
+
+// TestFCHandlerRunsInvocationsAtOnce: with instance concurrency, Function
+// Compute delivers an invocation while others run; none may wait for another.
+func TestFCHandlerRunsInvocationsAtOnce(t *testing.T) {
+	const n = 4
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	h := fcHandler(edge.New(nil), func(context.Context, json.RawMessage) (any, error) {
+		arrived.Done()
+		arrived.Wait() // returns only once all n are in the handler together
+		return json.RawMessage(`"ok"`), nil
+	})
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := h(context.Background(), []byte(`{}`))
+			results <- err
+		}()
+	}
+	for range n {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second round, with the first round's workers idle, runs at once too.
+	arrived.Add(n)
+	for range n {
+		go func() {
+			_, err := h(context.Background(), []byte(`{}`))
+			results <- err
+		}()
+	}
+	for range n {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/kmsless/kmsless/infra/trigger"
 )
 
-func sample(t *testing.T, name string) []byte {
+func sample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
 	if err != nil {
