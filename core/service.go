@@ -66,6 +66,11 @@ type Service struct {
 	window     time.Duration
 	share      int
 	ring       *keyring
+	// The store's getters as the cache's loaders, bound once: a method
+	// value made at the call would be allocated on every request.
+	getKey     func(context.Context, string) (Key, error)
+	getAlias   func(context.Context, string) (Alias, error)
+	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
 	arnPrefix string
 }
@@ -88,6 +93,7 @@ func New(cfg Config) (*Service, error) {
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
+	s.getKey, s.getAlias, s.getVersion = s.store.GetKey, s.store.GetAlias, s.store.GetVersion
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
@@ -407,7 +413,7 @@ func (c *call) resolveRef(ref keyRef) (target, error) {
 	keyID := ref.keyID
 	if ref.alias != "" {
 		aliasARN := s.AliasARN(ref.alias)
-		a, err := s.cache.Alias(c.ctx, ref.alias, s.store.GetAlias)
+		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
@@ -436,7 +442,7 @@ func (c *call) resolveRef(ref keyRef) (target, error) {
 // write nothing. An action that changes the key gets it, and mutate destroys
 // it there.
 func (c *call) loadKey(id string) (Key, error) {
-	k, err := c.s.cache.Key(c.ctx, id, c.s.store.GetKey)
+	k, err := c.s.cache.Key(c.ctx, id, c.s.getKey)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
@@ -487,7 +493,7 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if e, ok := s.ring.get(rk); ok {
 		return e, nil
 	}
-	v, err := s.cache.Version(ctx, keyID, versionID, s.store.GetVersion)
+	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
 	if err != nil {
 		return nil, err
 	}
