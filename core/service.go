@@ -409,7 +409,7 @@ func (c *call) resolve(param string) (target, error) {
 // resolveRef is resolve for a reference already read.
 func (c *call) resolveRef(ref keyRef) (target, error) {
 	s := c.s
-	var resources []string
+	resources := make([]string, 0, 2) // the alias's ARN, if any, and the key's
 	keyID := ref.keyID
 	if ref.alias != "" {
 		aliasARN := s.AliasARN(ref.alias)
