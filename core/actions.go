@@ -209,7 +209,7 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 			}
 			return Key{}, storeErr(err)
 		}
-		if s.deleted(k) {
+		if s.deleted(&k) {
 			// The one place a key past its deletion date is destroyed: a
 			// change, never a read.
 			if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -421,7 +421,7 @@ func (c *call) createKeyVersion() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := usable(t.key); err != nil {
+	if err := usable(&t.key); err != nil {
 		return nil, err
 	}
 	if t.key.Origin == OriginExternal {

@@ -38,7 +38,7 @@ func (c *call) sealingKey(keyParam string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	if err := usable(t.key); err != nil {
+	if err := usable(&t.key); err != nil {
 		return Key{}, err
 	}
 	if c.dry {
@@ -49,7 +49,7 @@ func (c *call) sealingKey(keyParam string) (Key, error) {
 
 // sealRandom seals n fresh random bytes under k's primary version: a data key
 // that is never revealed.
-func (c *call) sealRandom(k Key, ctx EncryptionContext, n int) (Sealed, error) {
+func (c *call) sealRandom(k *Key, ctx EncryptionContext, n int) (Sealed, error) {
 	vid, env, err := c.s.primary(c.ctx, k)
 	if err != nil {
 		return Sealed{}, err
@@ -62,7 +62,7 @@ func (c *call) sealRandom(k Key, ctx EncryptionContext, n int) (Sealed, error) {
 }
 
 // seal seals plaintext under k's primary version.
-func (c *call) seal(k Key, ctx EncryptionContext, plaintext []byte) (Sealed, error) {
+func (c *call) seal(k *Key, ctx EncryptionContext, plaintext []byte) (Sealed, error) {
 	vid, env, err := c.s.primary(c.ctx, k)
 	if err != nil {
 		return Sealed{}, err
@@ -88,7 +88,7 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.sealRandom(k, ctx, n)
+	return c.sealRandom(&k, ctx, n)
 }
 
 func (c *call) generateDataKey() (any, error) {
@@ -109,7 +109,7 @@ func (c *call) generateDataKey() (any, error) {
 	if _, err := io.ReadFull(c.s.rand, key); err != nil {
 		return nil, internal("data key: %w", err)
 	}
-	sealed, err := c.seal(k, ctx, key)
+	sealed, err := c.seal(&k, ctx, key)
 	if err != nil {
 		clear(key)
 		return nil, err
@@ -142,7 +142,7 @@ func (c *call) encrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.seal(k, ctx, pt)
+	return c.seal(&k, ctx, pt)
 }
 
 var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The CiphertextBlob is invalid, or the EncryptionContext does not match the one it was made with."}
@@ -180,7 +180,7 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		}
 		return Opened{}, err
 	}
-	if err := usable(k); err != nil {
+	if err := usable(&k); err != nil {
 		return Opened{}, err
 	}
 	env, err := c.s.version(c.ctx, k.ID, bl.VersionID)
@@ -228,7 +228,7 @@ func (c *call) reEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := c.seal(k, ctx, o.Plaintext)
+	sealed, err := c.seal(&k, ctx, o.Plaintext)
 	if err != nil {
 		return nil, err
 	}

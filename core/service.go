@@ -449,10 +449,10 @@ func (c *call) loadKey(id string) (Key, error) {
 		}
 		return Key{}, storeErr(err)
 	}
-	if c.s.deleted(k) && !c.changes {
+	if c.s.deleted(&k) && !c.changes {
 		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 	}
-	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
+	if c.s.materialExpired(&k) && k.State != KeyPendingDeletion {
 		// Expired imported material: the key awaits a new import.
 		k.State = KeyPendingImport
 	}
@@ -460,7 +460,7 @@ func (c *call) loadKey(id string) (Key, error) {
 }
 
 // deleted reports whether k's deletion window has ended.
-func (s *Service) deleted(k Key) bool {
+func (s *Service) deleted(k *Key) bool {
 	return k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt)
 }
 
@@ -472,7 +472,7 @@ func storeErr(err error) error {
 }
 
 // usable checks that a key may be used for cryptographic operations.
-func usable(k Key) error {
+func usable(k *Key) error {
 	switch k.State {
 	case KeyEnabled:
 		return nil
@@ -514,13 +514,13 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 
 // primary returns the key's primary version ID and envelope, rotating first
 // when automatic rotation is due.
-func (s *Service) primary(ctx context.Context, k Key) (string, *Envelope, error) {
+func (s *Service) primary(ctx context.Context, k *Key) (string, *Envelope, error) {
 	if next := k.NextRotation(); !next.IsZero() && !s.clock.Now().Before(next) {
-		rotated, err := s.rotate(ctx, k, true)
+		rotated, err := s.rotate(ctx, *k, true)
 		if err != nil {
 			return "", nil, err
 		}
-		k = rotated
+		k = &rotated
 	}
 	e, err := s.version(ctx, k.ID, k.PrimaryVersionID)
 	if err != nil {
