@@ -21,11 +21,13 @@ type Cache struct {
 	group singleflight.Group
 
 	mu       sync.RWMutex
-	keys     map[string]entry[core.Key]
-	aliases  map[string]entry[core.Alias]
+	keys     map[string]*entry[core.Key]
+	aliases  map[string]*entry[core.Alias]
 	versions map[string]core.KeyVersion
 }
 
+// entry is held by pointer and never changed once stored: a hit copies the
+// value once, not the whole entry out of the map first.
 type entry[T any] struct {
 	v       T
 	expires time.Duration
@@ -36,13 +38,13 @@ type entry[T any] struct {
 func NewCache(ttl time.Duration, max int) *Cache {
 	return &Cache{
 		ttl: ttl, max: max, now: monotonic,
-		keys:     make(map[string]entry[core.Key]),
-		aliases:  make(map[string]entry[core.Alias]),
+		keys:     make(map[string]*entry[core.Key]),
+		aliases:  make(map[string]*entry[core.Alias]),
 		versions: make(map[string]core.KeyVersion),
 	}
 }
 
-func lookup[T any](c *Cache, m map[string]entry[T], id string) (T, bool) {
+func lookup[T any](c *Cache, m map[string]*entry[T], id string) (T, bool) {
 	c.mu.RLock()
 	e, ok := m[id]
 	c.mu.RUnlock()
@@ -53,16 +55,16 @@ func lookup[T any](c *Cache, m map[string]entry[T], id string) (T, bool) {
 	return e.v, true
 }
 
-func store[T any](c *Cache, m map[string]entry[T], id string, v T) {
+func store[T any](c *Cache, m map[string]*entry[T], id string, v T) {
 	c.mu.Lock()
 	if len(m) >= c.max {
 		clear(m)
 	}
-	m[id] = entry[T]{v: v, expires: c.now() + c.ttl}
+	m[id] = &entry[T]{v: v, expires: c.now() + c.ttl}
 	c.mu.Unlock()
 }
 
-func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
+func load[T any](ctx context.Context, c *Cache, m map[string]*entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
 	if v, ok := lookup(c, m, id); ok {
 		return v, nil
 	}
