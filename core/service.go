@@ -176,7 +176,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 	if err := req.Params.check(); err != nil {
 		return act, nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, facts: Facts{SourceIP: req.SourceIP}}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, act: act.id, facts: Facts{SourceIP: req.SourceIP}}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -184,7 +184,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		}
 		c.dry = dry
 	}
-	if !req.Caller.Policy.mayAllow(c.action) {
+	if !req.Caller.Policy.mayAllow(c.act) {
 		return act, c, c.denied()
 	}
 	return act, c, nil
@@ -283,7 +283,8 @@ type call struct {
 	ctx    context.Context
 	req    *Request
 	p      Params
-	action string
+	action string // the action's name in policies
+	act    actionID
 	dry    bool
 	// changes is set by actions that change the key they resolve: they reach
 	// a key past its deletion date, so that mutate can destroy it.
@@ -301,7 +302,7 @@ func (c *call) denied() *Error {
 // authorize checks the caller's policy for this action on resources, with
 // the facts known so far.
 func (c *call) authorize(resources ...string) error {
-	if c.req.Caller.Policy.AllowedWith(c.action, &c.facts, resources...) {
+	if c.req.Caller.Policy.allows(c.act, &c.facts, resources...) {
 		return nil
 	}
 	return c.denied()
@@ -320,7 +321,7 @@ func (c *call) authorizeKey(id string, resources ...string) (Key, error) {
 		}
 		return c.loadKey(id)
 	}
-	if !pol.mayAllowOn(c.action, resources...) {
+	if !pol.mayAllowOn(c.act, resources...) {
 		return Key{}, c.denied()
 	}
 	k, err := c.loadKey(id)
@@ -419,7 +420,7 @@ func (c *call) resolveRef(ref keyRef) (target, error) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.mayAllowOn(c.action, aliasARN) {
+				if !c.req.Caller.Policy.mayAllowOn(c.act, aliasARN) {
 					return target{}, c.denied()
 				}
 				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
