@@ -176,7 +176,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 	if err := req.Params.check(); err != nil {
 		return act, nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, act: act.id, facts: Facts{SourceIP: req.SourceIP}}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, act: act.id, facts: Facts{SourceIP: req.SourceIP}}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -279,13 +279,12 @@ func (s *Service) nonceQuota(l Limit) int {
 
 // call is the state of one running action.
 type call struct {
-	s      *Service
-	ctx    context.Context
-	req    *Request
-	p      Params
-	action string // the action's name in policies
-	act    actionID
-	dry    bool
+	s   *Service
+	ctx context.Context
+	req *Request
+	p   Params
+	act actionID // ramActions[act] is its name in policies
+	dry bool
 	// changes is set by actions that change the key they resolve: they reach
 	// a key past its deletion date, so that mutate can destroy it.
 	changes bool
@@ -296,7 +295,7 @@ type call struct {
 }
 
 func (c *call) denied() *Error {
-	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, c.action)
+	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, ramActions[c.act])
 }
 
 // authorize checks the caller's policy for this action on resources, with
