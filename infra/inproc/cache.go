@@ -44,15 +44,15 @@ func NewCache(ttl time.Duration, max int) *Cache {
 	}
 }
 
-func lookup[T any](c *Cache, m map[string]*entry[T], id string) (T, bool) {
+// lookup returns id's live entry, or nil.
+func lookup[T any](c *Cache, m map[string]*entry[T], id string) *entry[T] {
 	c.mu.RLock()
-	e, ok := m[id]
+	e := m[id]
 	c.mu.RUnlock()
-	if !ok || c.now() > e.expires {
-		var zero T
-		return zero, false
+	if e == nil || c.now() > e.expires {
+		return nil
 	}
-	return e.v, true
+	return e
 }
 
 func store[T any](c *Cache, m map[string]*entry[T], id string, v T) {
@@ -65,8 +65,8 @@ func store[T any](c *Cache, m map[string]*entry[T], id string, v T) {
 }
 
 func load[T any](ctx context.Context, c *Cache, m map[string]*entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
-	if v, ok := lookup(c, m, id); ok {
-		return v, nil
+	if e := lookup(c, m, id); e != nil {
+		return e.v, nil
 	}
 	r, err, _ := c.group.Do(prefix+id, func() (any, error) {
 		v, err := fn(context.WithoutCancel(ctx), id)
