@@ -169,7 +169,7 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		return Opened{}, errInvalidCiphertext
 	}
 	c.facts.Context = ctx
-	k, err := c.authorizeKey(bl.KeyID, c.s.KeyARN(bl.KeyID))
+	k, err := c.authorizeKey(bl.KeyID, c.s.arn(bl.KeyID))
 	if err == nil {
 		err = c.expectKey(keyParam, bl.KeyID)
 	}
