@@ -511,8 +511,8 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if ref.alias != "" {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	k, err := c.authorizeKey(ref.keyID, c.s.KeyARN(ref.keyID))
-	if err != nil {
+	var k Key
+	if err := c.authorizeKey(&k, ref.keyID, c.s.KeyARN(ref.keyID)); err != nil {
 		return "", Key{}, err
 	}
 	if k.State == KeyPendingDeletion {

@@ -31,20 +31,19 @@ func (c *call) dataKeySize() (int, error) {
 	return size, nil
 }
 
-// sealingKey resolves keyParam to a key that may seal. A DryRun ends here,
-// every check passed, before anything is minted.
-func (c *call) sealingKey(keyParam string) (Key, error) {
-	t, err := c.resolve(keyParam)
-	if err != nil {
-		return Key{}, err
+// sealingKey resolves keyParam into k, a key that may seal. A DryRun ends
+// here, every check passed, before anything is minted.
+func (c *call) sealingKey(k *Key, keyParam string) error {
+	if err := c.resolveKey(k, keyParam); err != nil {
+		return err
 	}
-	if err := usable(&t.key); err != nil {
-		return Key{}, err
+	if err := usable(k); err != nil {
+		return err
 	}
 	if c.dry {
-		return Key{}, errDryRunOK
+		return errDryRunOK
 	}
-	return t.key, nil
+	return nil
 }
 
 // sealRandom seals n fresh random bytes under k's primary version: a data key
@@ -84,8 +83,8 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
 	return c.sealRandom(&k, ctx, n)
@@ -101,8 +100,8 @@ func (c *call) generateDataKey() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
 	key := make([]byte, n)
@@ -138,8 +137,8 @@ func (c *call) encrypt() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
 	return c.seal(&k, ctx, pt)
@@ -169,7 +168,8 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		return Opened{}, errInvalidCiphertext
 	}
 	c.facts.Context = ctx
-	k, err := c.authorizeKey(bl.KeyID, c.s.arn(bl.KeyID))
+	var k Key
+	err = c.authorizeKey(&k, bl.KeyID, c.s.arn(bl.KeyID))
 	if err == nil {
 		err = c.expectKey(keyParam, bl.KeyID)
 	}
@@ -224,8 +224,8 @@ func (c *call) reEncrypt() (any, error) {
 	}
 	defer clear(o.Plaintext)
 	c.facts.Context = ctx
-	k, err := c.sealingKey("DestinationKeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "DestinationKeyId"); err != nil {
 		return nil, err
 	}
 	sealed, err := c.seal(&k, ctx, o.Plaintext)

@@ -312,30 +312,31 @@ func (c *call) authorize(resources ...string) error {
 }
 
 // authorizeKey authorizes the action on resources (which end with the key's
-// ARN) and loads the key: first the check that needs no facts, so that a
-// caller who could never be allowed learns nothing of the key, then, with the
-// key's tags among the facts, the whole policy.
-func (c *call) authorizeKey(id string, resources ...string) (Key, error) {
+// ARN) and loads the key into k: first the check that needs no facts, so that
+// a caller who could never be allowed learns nothing of the key, then, with
+// the key's tags among the facts, the whole policy. On an error k is left
+// zero.
+func (c *call) authorizeKey(k *Key, id string, resources ...string) error {
 	pol := c.req.Caller.Policy
 	if !pol.conditional {
 		// Without conditions the facts change nothing: one check, first.
 		if err := c.authorize(resources...); err != nil {
-			return Key{}, err
+			return err
 		}
-		return c.loadKey(id)
+		return c.loadKey(k, id)
 	}
 	if !pol.mayAllowOn(c.act, resources...) {
-		return Key{}, c.denied()
+		return c.denied()
 	}
-	k, err := c.loadKey(id)
-	if err != nil {
-		return Key{}, err
+	if err := c.loadKey(k, id); err != nil {
+		return err
 	}
 	c.facts.Tags = k.Tags
 	if err := c.authorize(resources...); err != nil {
-		return Key{}, err
+		*k = Key{}
+		return err
 	}
-	return k, nil
+	return nil
 }
 
 // KeyARN is the ARN of a key.
@@ -426,15 +427,23 @@ func (c *call) parseRefValue(param, ref string) (keyRef, error) {
 // and on the alias used, if any: a Deny on either refuses, an Allow on either
 // admits (see the README's policy section).
 func (c *call) resolve(param string) (target, error) {
-	ref, err := c.parseRef(param)
-	if err != nil {
-		return target{}, err
-	}
-	return c.resolveRef(ref)
+	var t target
+	err := c.resolveKey(&t.key, param)
+	return t, err
 }
 
-// resolveRef is resolve for a reference already read.
-func (c *call) resolveRef(ref keyRef) (target, error) {
+// resolveKey is resolve into k, for the paths that pass the key on by
+// pointer (see loadKey). On an error k is left zero.
+func (c *call) resolveKey(k *Key, param string) error {
+	ref, err := c.parseRef(param)
+	if err != nil {
+		return err
+	}
+	return c.resolveRef(k, ref)
+}
+
+// resolveRef is resolveKey for a reference already read.
+func (c *call) resolveRef(k *Key, ref keyRef) error {
 	s := c.s
 	resources := make([]string, 0, 2) // the alias's ARN, if any, and the key's
 	keyID := ref.keyID
@@ -447,43 +456,43 @@ func (c *call) resolveRef(ref keyRef) (target, error) {
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
 				if !c.req.Caller.Policy.mayAllowOn(c.act, aliasARN) {
-					return target{}, c.denied()
+					return c.denied()
 				}
-				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
+				return Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
 			}
-			return target{}, storeErr(err)
+			return storeErr(err)
 		}
 		keyID = a.KeyID
 		resources = append(resources, aliasARN)
 	}
 	resources = append(resources, s.arn(keyID))
-	k, err := c.authorizeKey(keyID, resources...)
-	if err != nil {
-		return target{}, err
-	}
-	return target{key: k}, nil
+	return c.authorizeKey(k, keyID, resources...)
 }
 
-// loadKey reads a key through the cache. A key whose deletion date has passed
-// is gone to every caller, but reading it never deletes it: reads and DryRuns
-// write nothing. An action that changes the key gets it, and mutate destroys
-// it there.
-func (c *call) loadKey(id string) (Key, error) {
-	k, err := c.s.cache.Key(c.ctx, id, c.s.getKey)
-	if err != nil {
+// loadKey reads a key through the cache into k (a key is some 300 bytes:
+// the data-key path fills the caller's copy rather than return one through
+// every level). A key whose deletion date has passed is gone to every caller,
+// but reading it never deletes it: reads and DryRuns write nothing. An action
+// that changes the key gets it, and mutate destroys it there. On an error k
+// is left zero.
+func (c *call) loadKey(k *Key, id string) error {
+	var err error
+	if *k, err = c.s.cache.Key(c.ctx, id, c.s.getKey); err != nil {
+		*k = Key{}
 		if errors.Is(err, ErrNotFound) {
-			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+			return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 		}
-		return Key{}, storeErr(err)
+		return storeErr(err)
 	}
-	if c.s.deleted(&k) && !c.changes {
-		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+	if c.s.deleted(k) && !c.changes {
+		*k = Key{}
+		return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 	}
-	if c.s.materialExpired(&k) && k.State != KeyPendingDeletion {
+	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
 		// Expired imported material: the key awaits a new import.
 		k.State = KeyPendingImport
 	}
-	return k, nil
+	return nil
 }
 
 // deleted reports whether k's deletion window has ended.
