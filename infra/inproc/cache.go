@@ -55,38 +55,53 @@ func lookup[T any](c *Cache, m map[string]*entry[T], id string) *entry[T] {
 	return e
 }
 
-func store[T any](c *Cache, m map[string]*entry[T], id string, v T) {
+func store[T any](c *Cache, m map[string]*entry[T], id string, v T) *entry[T] {
+	e := &entry[T]{v: v, expires: c.now() + c.ttl}
 	c.mu.Lock()
 	if len(m) >= c.max {
 		clear(m)
 	}
-	m[id] = &entry[T]{v: v, expires: c.now() + c.ttl}
+	m[id] = e
 	c.mu.Unlock()
+	return e
 }
 
-func load[T any](ctx context.Context, c *Cache, m map[string]*entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
+// load returns id's live entry, calling fn on a miss. It hands back the
+// entry, not the value, so that a hit copies the value once, into the
+// caller's result.
+func load[T any](ctx context.Context, c *Cache, m map[string]*entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (*entry[T], error) {
 	if e := lookup(c, m, id); e != nil {
-		return e.v, nil
+		return e, nil
 	}
 	r, err, _ := c.group.Do(prefix+id, func() (any, error) {
 		v, err := fn(context.WithoutCancel(ctx), id)
 		if err != nil {
-			return v, err
+			return nil, err
 		}
-		store(c, m, id, v)
-		return v, nil
+		return store(c, m, id, v), nil
 	})
-	return r.(T), err
+	if err != nil {
+		return nil, err
+	}
+	return r.(*entry[T]), nil
 }
 
 // Key implements core.MetadataCache.
 func (c *Cache) Key(ctx context.Context, id string, fn func(context.Context, string) (core.Key, error)) (core.Key, error) {
-	return load(ctx, c, c.keys, "k\x00", id, fn)
+	e, err := load(ctx, c, c.keys, "k\x00", id, fn)
+	if err != nil {
+		return core.Key{}, err
+	}
+	return e.v, nil
 }
 
 // Alias implements core.MetadataCache.
 func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context, string) (core.Alias, error)) (core.Alias, error) {
-	return load(ctx, c, c.aliases, "a\x00", name, fn)
+	e, err := load(ctx, c, c.aliases, "a\x00", name, fn)
+	if err != nil {
+		return core.Alias{}, err
+	}
+	return e.v, nil
 }
 
 // Version implements core.MetadataCache.
