@@ -17,6 +17,9 @@ type action struct {
 	// ram is the action's name in policies ("kms:Encrypt"), made once here
 	// rather than on every request.
 	ram string
+	// id is the action's index in ramActions, by which a compiled policy
+	// answers for it without a lookup by name.
+	id actionID
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -72,17 +75,25 @@ func init() {
 		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
-	for _, name := range names {
+	actionIDs = make(map[string]actionID, len(names))
+	for i, name := range names {
 		a := actionTable[name]
-		a.ram = "kms:" + name
+		a.ram, a.id = "kms:"+name, actionID(i)
 		actionTable[name] = a
 		ramActions = append(ramActions, a.ram)
+		actionIDs[a.ram] = a.id
 	}
 }
 
 // ramActions lists the policy names of the actions, which a compiled policy
-// answers for ahead of requests.
-var ramActions []string
+// answers for ahead of requests; actionIDs indexes it by name.
+var (
+	ramActions []string
+	actionIDs  map[string]actionID
+)
+
+// actionID is an action's index in ramActions.
+type actionID int
 
 // Actions lists the action names the service answers, in sorted order.
 func Actions() []string {
@@ -209,7 +220,7 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 			}
 			return Key{}, storeErr(err)
 		}
-		if s.deleted(k) {
+		if s.deleted(&k) {
 			// The one place a key past its deletion date is destroyed: a
 			// change, never a read.
 			if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -421,7 +432,7 @@ func (c *call) createKeyVersion() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := usable(t.key); err != nil {
+	if err := usable(&t.key); err != nil {
 		return nil, err
 	}
 	if t.key.Origin == OriginExternal {
@@ -500,8 +511,8 @@ func (c *call) aliasTarget() (string, Key, error) {
 	if ref.alias != "" {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
-	k, err := c.authorizeKey(ref.keyID, c.s.KeyARN(ref.keyID))
-	if err != nil {
+	var k Key
+	if err := c.authorizeKey(&k, ref.keyID, c.s.KeyARN(ref.keyID)); err != nil {
 		return "", Key{}, err
 	}
 	if k.State == KeyPendingDeletion {

@@ -118,14 +118,15 @@ func hasLoneSurrogate(text string) bool {
 // pairs, then each pair in key order as length-prefixed key and value (big-endian
 // uint32 lengths). Lengths make {"ab":"c"} and {"a":"bc"} encode differently.
 func (c EncryptionContext) appendCanonical(b []byte) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
-	if len(c) == 0 {
-		return b
-	}
+	size := 4
 	keys := make([]string, 0, len(c))
-	for k := range c {
+	for k, v := range c {
 		keys = append(keys, k)
+		size += 8 + len(k) + len(v)
 	}
+	// One allocation at most, rather than one per doubling of the AAD.
+	b = slices.Grow(b, size)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
 	slices.Sort(keys)
 	for _, k := range keys {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(k)))

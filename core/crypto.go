@@ -31,25 +31,24 @@ func (c *call) dataKeySize() (int, error) {
 	return size, nil
 }
 
-// sealingKey resolves keyParam to a key that may seal. A DryRun ends here,
-// every check passed, before anything is minted.
-func (c *call) sealingKey(keyParam string) (Key, error) {
-	t, err := c.resolve(keyParam)
-	if err != nil {
-		return Key{}, err
+// sealingKey resolves keyParam into k, a key that may seal. A DryRun ends
+// here, every check passed, before anything is minted.
+func (c *call) sealingKey(k *Key, keyParam string) error {
+	if err := c.resolveKey(k, keyParam); err != nil {
+		return err
 	}
-	if err := usable(t.key); err != nil {
-		return Key{}, err
+	if err := usable(k); err != nil {
+		return err
 	}
 	if c.dry {
-		return Key{}, errDryRunOK
+		return errDryRunOK
 	}
-	return t.key, nil
+	return nil
 }
 
 // sealRandom seals n fresh random bytes under k's primary version: a data key
 // that is never revealed.
-func (c *call) sealRandom(k Key, ctx EncryptionContext, n int) (Sealed, error) {
+func (c *call) sealRandom(k *Key, ctx EncryptionContext, n int) (Sealed, error) {
 	vid, env, err := c.s.primary(c.ctx, k)
 	if err != nil {
 		return Sealed{}, err
@@ -62,7 +61,7 @@ func (c *call) sealRandom(k Key, ctx EncryptionContext, n int) (Sealed, error) {
 }
 
 // seal seals plaintext under k's primary version.
-func (c *call) seal(k Key, ctx EncryptionContext, plaintext []byte) (Sealed, error) {
+func (c *call) seal(k *Key, ctx EncryptionContext, plaintext []byte) (Sealed, error) {
 	vid, env, err := c.s.primary(c.ctx, k)
 	if err != nil {
 		return Sealed{}, err
@@ -84,11 +83,11 @@ func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
-	return c.sealRandom(k, ctx, n)
+	return c.sealRandom(&k, ctx, n)
 }
 
 func (c *call) generateDataKey() (any, error) {
@@ -101,15 +100,15 @@ func (c *call) generateDataKey() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
 	key := make([]byte, n)
 	if _, err := io.ReadFull(c.s.rand, key); err != nil {
 		return nil, internal("data key: %w", err)
 	}
-	sealed, err := c.seal(k, ctx, key)
+	sealed, err := c.seal(&k, ctx, key)
 	if err != nil {
 		clear(key)
 		return nil, err
@@ -138,11 +137,11 @@ func (c *call) encrypt() (any, error) {
 		return nil, err
 	}
 	c.facts.Context = ctx
-	k, err := c.sealingKey("KeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
-	return c.seal(k, ctx, pt)
+	return c.seal(&k, ctx, pt)
 }
 
 var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The CiphertextBlob is invalid, or the EncryptionContext does not match the one it was made with."}
@@ -169,7 +168,8 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		return Opened{}, errInvalidCiphertext
 	}
 	c.facts.Context = ctx
-	k, err := c.authorizeKey(bl.KeyID, c.s.KeyARN(bl.KeyID))
+	var k Key
+	err = c.authorizeKey(&k, bl.KeyID, c.s.arn(bl.KeyID))
 	if err == nil {
 		err = c.expectKey(keyParam, bl.KeyID)
 	}
@@ -180,7 +180,7 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		}
 		return Opened{}, err
 	}
-	if err := usable(k); err != nil {
+	if err := usable(&k); err != nil {
 		return Opened{}, err
 	}
 	env, err := c.s.version(c.ctx, k.ID, bl.VersionID)
@@ -224,11 +224,11 @@ func (c *call) reEncrypt() (any, error) {
 	}
 	defer clear(o.Plaintext)
 	c.facts.Context = ctx
-	k, err := c.sealingKey("DestinationKeyId")
-	if err != nil {
+	var k Key
+	if err := c.sealingKey(&k, "DestinationKeyId"); err != nil {
 		return nil, err
 	}
-	sealed, err := c.seal(k, ctx, o.Plaintext)
+	sealed, err := c.seal(&k, ctx, o.Plaintext)
 	if err != nil {
 		return nil, err
 	}

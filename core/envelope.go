@@ -32,6 +32,9 @@ var errMalformedBlob = errors.New("malformed ciphertext blob")
 type Envelope struct {
 	aead   cipher.AEAD
 	header []byte // version byte through version ID
+	// emptyAAD is the AAD of every blob sealed without a context, made
+	// once: most data keys have none.
+	emptyAAD []byte
 }
 
 // NewEnvelope returns the envelope of a key version whose material keys aead.
@@ -44,7 +47,7 @@ func NewEnvelope(aead cipher.AEAD, keyID, versionID string) (*Envelope, error) {
 	h = append(h, keyID...)
 	h = append(h, byte(len(versionID)))
 	h = append(h, versionID...)
-	return &Envelope{aead: aead, header: h}, nil
+	return &Envelope{aead: aead, header: h, emptyAAD: EncryptionContext(nil).appendCanonical(h)}, nil
 }
 
 // Seal returns a blob of plaintext under ctx; rand supplies the nonce.
@@ -92,7 +95,10 @@ func (e *Envelope) start(ptLen int) []byte {
 
 // seal appends the sealed plaintext to out (header and nonce).
 func (e *Envelope) seal(out []byte, ctx EncryptionContext, plaintext []byte) []byte {
-	aad := ctx.appendCanonical(e.header)
+	aad := e.emptyAAD
+	if len(ctx) > 0 {
+		aad = ctx.appendCanonical(e.header)
+	}
 	return e.aead.Seal(out, out[len(e.header):], plaintext, aad)
 }
 

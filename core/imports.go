@@ -304,6 +304,6 @@ func (s *Service) clearMaterial(c *call, id string) error {
 
 // materialExpired reports whether an EXTERNAL key's imported material has
 // expired: the key is then PendingImport to every caller.
-func (s *Service) materialExpired(k Key) bool {
+func (s *Service) materialExpired(k *Key) bool {
 	return k.Origin == OriginExternal && !k.MaterialExpireAt.IsZero() && !s.clock.Now().Before(k.MaterialExpireAt)
 }

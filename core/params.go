@@ -153,13 +153,21 @@ func validKeyID(id string) bool {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !idChars[id[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// idChars marks the bytes a key or version ID may hold: letters, digits, "-"
+// and "_". A table, because every keyed request checks its ID byte by byte.
+var idChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	return t
+}()
 
 // validVersionID accepts the IDs of key versions: this service's are UUIDs, and
 // the characters of a key ID cover them and any imported form.

@@ -122,10 +122,10 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	case !errors.Is(err, ErrNotFound):
 		return Partition{}, false, storeErr(err)
 	}
-	if err := usable(t.key); err != nil {
+	if err := usable(&t.key); err != nil {
 		return Partition{}, false, err
 	}
-	res, err := c.sealRandom(t.key, ectx, partitionDataKeySize)
+	res, err := c.sealRandom(&t.key, ectx, partitionDataKeySize)
 	if err != nil {
 		return Partition{}, false, err
 	}

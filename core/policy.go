@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Statement is one rule of a policy: Allow or Deny the Actions ("kms:Encrypt")
@@ -24,11 +25,12 @@ type Policy struct {
 	// conditional: some statement has conditions, so a request's facts
 	// matter once its key is known.
 	conditional bool
-	// naming holds, per action of the service, the statements whose Action
-	// matches it, so a request matches only their resources.
-	naming map[string][]int
-	// some: the action may be allowed on some resource (the early check).
-	some map[string]bool
+	// naming holds, per action of the service (by actionID), the statements
+	// whose Action matches it, so a request matches only their resources.
+	naming [][]int
+	// some: per action of the service, whether it may be allowed on some
+	// resource (the early check).
+	some []bool
 }
 
 // NewPolicy checks statements (known effects, non-empty actions and resources)
@@ -45,7 +47,7 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			return nil, fmt.Errorf("statement %d: Resource is empty", i)
 		}
 	}
-	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: map[string][]int{}, some: map[string]bool{}}
+	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: make([][]int, len(ramActions)), some: make([]bool, len(ramActions))}
 	for i, st := range statements {
 		for _, c := range st.Condition {
 			cc, err := compileCondition(c)
@@ -56,13 +58,13 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			p.conditional = true
 		}
 	}
-	for _, a := range ramActions {
+	for id, a := range ramActions {
 		for j, st := range statements {
 			if matchAny(st.Action, a, true) {
-				p.naming[a] = append(p.naming[a], j)
+				p.naming[id] = append(p.naming[id], j)
 			}
 		}
-		p.some[a] = p.decide(a, nil, true, nil)
+		p.some[id] = p.verdict(p.naming[id], nil, true, nil)
 	}
 	return p, nil
 }
@@ -93,11 +95,22 @@ func (p *Policy) AllowedWith(action string, f *Facts, resources ...string) bool 
 	return p.decide(action, f, false, resources)
 }
 
+// allows is AllowedWith for one of the service's actions, the check of a
+// running request.
+func (p *Policy) allows(id actionID, f *Facts, resources ...string) bool {
+	return p != nil && p.verdict(p.naming[id], f, false, resources)
+}
+
 // mayAllowOn is the check made before the facts are known (before the key is
 // read): could some request be allowed action on resources? A conditional
 // Allow counts, a conditional Deny does not.
-func (p *Policy) mayAllowOn(action string, resources ...string) bool {
-	return p.decide(action, nil, true, resources)
+func (p *Policy) mayAllowOn(id actionID, resources ...string) bool {
+	return p != nil && p.verdict(p.naming[id], nil, true, resources)
+}
+
+// mayAllow is the early check: could action be allowed on any resource?
+func (p *Policy) mayAllow(id actionID) bool {
+	return p != nil && p.some[id]
 }
 
 // decide evaluates the statements naming action. Conditions that cannot be
@@ -107,8 +120,8 @@ func (p *Policy) decide(action string, f *Facts, optimistic bool, resources []st
 	if p == nil {
 		return false
 	}
-	if stmts, ok := p.naming[action]; ok {
-		return p.verdict(stmts, f, optimistic, resources)
+	if id, ok := actionIDs[action]; ok && p.naming != nil {
+		return p.verdict(p.naming[id], f, optimistic, resources)
 	}
 	var stmts []int
 	for j, st := range p.statements {
@@ -117,14 +130,6 @@ func (p *Policy) decide(action string, f *Facts, optimistic bool, resources []st
 		}
 	}
 	return p.verdict(stmts, f, optimistic, resources)
-}
-
-// mayAllow is the early check: could action be allowed on any resource?
-func (p *Policy) mayAllow(action string) bool {
-	if some, ok := p.some[action]; ok {
-		return some
-	}
-	return p.decide(action, nil, true, nil)
 }
 
 // verdict combines what the statements naming an action say about resources.
@@ -192,6 +197,16 @@ func lower(c byte) byte {
 // match is iterative with one backtrack point: linear in practice, no
 // recursion.
 func match(pattern, s string, fold bool) bool {
+	// What follows the last * matches the end of s exactly, or nothing
+	// does: checked first, it spares the backtracking that a near miss
+	// costs, such as a key's ARN against the pattern of the key collection
+	// (acs:kms:*:*:key).
+	if star := strings.LastIndexByte(pattern, '*'); star >= 0 {
+		tail := pattern[star+1:]
+		if len(tail) > len(s) || !matchFixed(tail, s[len(s)-len(tail):], fold) {
+			return false
+		}
+	}
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
@@ -217,4 +232,14 @@ func match(pattern, s string, fold bool) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// matchFixed matches a pattern without * against s of the same length.
+func matchFixed(pattern, s string, fold bool) bool {
+	for i := 0; i < len(pattern); i++ {
+		if c := pattern[i]; c != '?' && c != s[i] && !(fold && lower(c) == lower(s[i])) {
+			return false
+		}
+	}
+	return true
 }

@@ -32,13 +32,17 @@ func TestCompiledPolicyAnswersAsTheStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		walk := &Policy{statements: sts}
-		for _, action := range ramActions {
-			if got, want := p.mayAllow(action), walk.Allowed(action); got != want {
+		for id, action := range ramActions {
+			if got, want := p.mayAllow(actionID(id)), walk.Allowed(action); got != want {
 				t.Errorf("%s: early check of %s = %v, statements say %v", name, action, got, want)
 			}
 			for _, rs := range resourceSets {
-				if got, want := p.Allowed(action, rs...), walk.Allowed(action, rs...); got != want {
+				want := walk.Allowed(action, rs...)
+				if got := p.Allowed(action, rs...); got != want {
 					t.Errorf("%s: %s on %q = %v, statements say %v", name, action, rs, got, want)
+				}
+				if got := p.allows(actionID(id), &Facts{}, rs...); got != want {
+					t.Errorf("%s: a request's check of %s on %q = %v, statements say %v", name, action, rs, got, want)
 				}
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,6 +68,13 @@ type Service struct {
 	window     time.Duration
 	share      int
 	ring       *keyring
+	arns       sync.Map // name → ARN; see arn
+	arnCount   atomic.Int64
+	// The store's getters as the cache's loaders, bound once: a method
+	// value made at the call would be allocated on every request.
+	getKey     func(context.Context, string) (Key, error)
+	getAlias   func(context.Context, string) (Alias, error)
+	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
 	arnPrefix string
 }
@@ -88,6 +97,7 @@ func New(cfg Config) (*Service, error) {
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
+	s.getKey, s.getAlias, s.getVersion = s.store.GetKey, s.store.GetAlias, s.store.GetVersion
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
@@ -170,7 +180,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 	if err := req.Params.check(); err != nil {
 		return act, nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, action: act.ram, facts: Facts{SourceIP: req.SourceIP}}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, act: act.id, facts: Facts{SourceIP: req.SourceIP}}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {
@@ -178,7 +188,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		}
 		c.dry = dry
 	}
-	if !req.Caller.Policy.mayAllow(c.action) {
+	if !req.Caller.Policy.mayAllow(c.act) {
 		return act, c, c.denied()
 	}
 	return act, c, nil
@@ -273,12 +283,12 @@ func (s *Service) nonceQuota(l Limit) int {
 
 // call is the state of one running action.
 type call struct {
-	s      *Service
-	ctx    context.Context
-	req    *Request
-	p      Params
-	action string
-	dry    bool
+	s   *Service
+	ctx context.Context
+	req *Request
+	p   Params
+	act actionID // ramActions[act] is its name in policies
+	dry bool
 	// changes is set by actions that change the key they resolve: they reach
 	// a key past its deletion date, so that mutate can destroy it.
 	changes bool
@@ -289,43 +299,44 @@ type call struct {
 }
 
 func (c *call) denied() *Error {
-	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, c.action)
+	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, ramActions[c.act])
 }
 
 // authorize checks the caller's policy for this action on resources, with
 // the facts known so far.
 func (c *call) authorize(resources ...string) error {
-	if c.req.Caller.Policy.AllowedWith(c.action, &c.facts, resources...) {
+	if c.req.Caller.Policy.allows(c.act, &c.facts, resources...) {
 		return nil
 	}
 	return c.denied()
 }
 
 // authorizeKey authorizes the action on resources (which end with the key's
-// ARN) and loads the key: first the check that needs no facts, so that a
-// caller who could never be allowed learns nothing of the key, then, with the
-// key's tags among the facts, the whole policy.
-func (c *call) authorizeKey(id string, resources ...string) (Key, error) {
+// ARN) and loads the key into k: first the check that needs no facts, so that
+// a caller who could never be allowed learns nothing of the key, then, with
+// the key's tags among the facts, the whole policy. On an error k is left
+// zero.
+func (c *call) authorizeKey(k *Key, id string, resources ...string) error {
 	pol := c.req.Caller.Policy
 	if !pol.conditional {
 		// Without conditions the facts change nothing: one check, first.
 		if err := c.authorize(resources...); err != nil {
-			return Key{}, err
+			return err
 		}
-		return c.loadKey(id)
+		return c.loadKey(k, id)
 	}
-	if !pol.mayAllowOn(c.action, resources...) {
-		return Key{}, c.denied()
+	if !pol.mayAllowOn(c.act, resources...) {
+		return c.denied()
 	}
-	k, err := c.loadKey(id)
-	if err != nil {
-		return Key{}, err
+	if err := c.loadKey(k, id); err != nil {
+		return err
 	}
 	c.facts.Tags = k.Tags
 	if err := c.authorize(resources...); err != nil {
-		return Key{}, err
+		*k = Key{}
+		return err
 	}
-	return k, nil
+	return nil
 }
 
 // KeyARN is the ARN of a key.
@@ -333,6 +344,29 @@ func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
 
 // AliasARN is the ARN of an alias ("alias/…").
 func (s *Service) AliasARN(name string) string { return s.arnPrefix + name }
+
+// arn is the ARN of a key (name is its ID) or of an alias (name is
+// "alias/…"), remembered: authorizing a keyed request would otherwise build,
+// and allocate, the same ARN every time. A key ID holds no "/", so the two
+// kinds of name never collide. The memo holds about arnMemoSize names and
+// starts over when full, as the keyring does.
+func (s *Service) arn(name string) string {
+	if arn, ok := s.arns.Load(name); ok {
+		return arn.(string)
+	}
+	arn := s.AliasARN(name)
+	if !strings.HasPrefix(name, "alias/") {
+		arn = s.KeyARN(name)
+	}
+	if s.arnCount.Add(1) > arnMemoSize {
+		s.arns.Clear()
+		s.arnCount.Store(0)
+	}
+	s.arns.Store(name, arn)
+	return arn
+}
+
+const arnMemoSize = 4096
 
 // PartitionARN is the ARN of a partition record.
 func (s *Service) PartitionARN(id string) string { return s.arnPrefix + "partition/" + id }
@@ -393,68 +427,76 @@ func (c *call) parseRefValue(param, ref string) (keyRef, error) {
 // and on the alias used, if any: a Deny on either refuses, an Allow on either
 // admits (see the README's policy section).
 func (c *call) resolve(param string) (target, error) {
-	ref, err := c.parseRef(param)
-	if err != nil {
-		return target{}, err
-	}
-	return c.resolveRef(ref)
+	var t target
+	err := c.resolveKey(&t.key, param)
+	return t, err
 }
 
-// resolveRef is resolve for a reference already read.
-func (c *call) resolveRef(ref keyRef) (target, error) {
+// resolveKey is resolve into k, for the paths that pass the key on by
+// pointer (see loadKey). On an error k is left zero.
+func (c *call) resolveKey(k *Key, param string) error {
+	ref, err := c.parseRef(param)
+	if err != nil {
+		return err
+	}
+	return c.resolveRef(k, ref)
+}
+
+// resolveRef is resolveKey for a reference already read.
+func (c *call) resolveRef(k *Key, ref keyRef) error {
 	s := c.s
-	var resources []string
+	resources := make([]string, 0, 2) // the alias's ARN, if any, and the key's
 	keyID := ref.keyID
 	if ref.alias != "" {
-		aliasARN := s.AliasARN(ref.alias)
-		a, err := s.cache.Alias(c.ctx, ref.alias, s.store.GetAlias)
+		aliasARN := s.arn(ref.alias)
+		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.mayAllowOn(c.action, aliasARN) {
-					return target{}, c.denied()
+				if !c.req.Caller.Policy.mayAllowOn(c.act, aliasARN) {
+					return c.denied()
 				}
-				return target{}, Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
+				return Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
 			}
-			return target{}, storeErr(err)
+			return storeErr(err)
 		}
 		keyID = a.KeyID
 		resources = append(resources, aliasARN)
 	}
-	resources = append(resources, s.KeyARN(keyID))
-	k, err := c.authorizeKey(keyID, resources...)
-	if err != nil {
-		return target{}, err
-	}
-	return target{key: k}, nil
+	resources = append(resources, s.arn(keyID))
+	return c.authorizeKey(k, keyID, resources...)
 }
 
-// loadKey reads a key through the cache. A key whose deletion date has passed
-// is gone to every caller, but reading it never deletes it: reads and DryRuns
-// write nothing. An action that changes the key gets it, and mutate destroys
-// it there.
-func (c *call) loadKey(id string) (Key, error) {
-	k, err := c.s.cache.Key(c.ctx, id, c.s.store.GetKey)
-	if err != nil {
+// loadKey reads a key through the cache into k (a key is some 300 bytes:
+// the data-key path fills the caller's copy rather than return one through
+// every level). A key whose deletion date has passed is gone to every caller,
+// but reading it never deletes it: reads and DryRuns write nothing. An action
+// that changes the key gets it, and mutate destroys it there. On an error k
+// is left zero.
+func (c *call) loadKey(k *Key, id string) error {
+	var err error
+	if *k, err = c.s.cache.Key(c.ctx, id, c.s.getKey); err != nil {
+		*k = Key{}
 		if errors.Is(err, ErrNotFound) {
-			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+			return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 		}
-		return Key{}, storeErr(err)
+		return storeErr(err)
 	}
 	if c.s.deleted(k) && !c.changes {
-		return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+		*k = Key{}
+		return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
 	}
 	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
 		// Expired imported material: the key awaits a new import.
 		k.State = KeyPendingImport
 	}
-	return k, nil
+	return nil
 }
 
 // deleted reports whether k's deletion window has ended.
-func (s *Service) deleted(k Key) bool {
+func (s *Service) deleted(k *Key) bool {
 	return k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt)
 }
 
@@ -466,7 +508,7 @@ func storeErr(err error) error {
 }
 
 // usable checks that a key may be used for cryptographic operations.
-func usable(k Key) error {
+func usable(k *Key) error {
 	switch k.State {
 	case KeyEnabled:
 		return nil
@@ -487,7 +529,7 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if e, ok := s.ring.get(rk); ok {
 		return e, nil
 	}
-	v, err := s.cache.Version(ctx, keyID, versionID, s.store.GetVersion)
+	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -508,13 +550,13 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 
 // primary returns the key's primary version ID and envelope, rotating first
 // when automatic rotation is due.
-func (s *Service) primary(ctx context.Context, k Key) (string, *Envelope, error) {
+func (s *Service) primary(ctx context.Context, k *Key) (string, *Envelope, error) {
 	if next := k.NextRotation(); !next.IsZero() && !s.clock.Now().Before(next) {
-		rotated, err := s.rotate(ctx, k, true)
+		rotated, err := s.rotate(ctx, *k, true)
 		if err != nil {
 			return "", nil, err
 		}
-		k = rotated
+		k = &rotated
 	}
 	e, err := s.version(ctx, k.ID, k.PrimaryVersionID)
 	if err != nil {

@@ -165,11 +165,11 @@ func (c *call) keyResources() ([]Key, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := c.resolveRef(ref)
-		if err != nil {
+		var k Key
+		if err := c.resolveRef(&k, ref); err != nil {
 			return nil, err
 		}
-		keys = append(keys, t.key)
+		keys = append(keys, k)
 	}
 	return keys, nil
 }

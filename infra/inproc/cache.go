@@ -21,11 +21,13 @@ type Cache struct {
 	group singleflight.Group
 
 	mu       sync.RWMutex
-	keys     map[string]entry[core.Key]
-	aliases  map[string]entry[core.Alias]
+	keys     map[string]*entry[core.Key]
+	aliases  map[string]*entry[core.Alias]
 	versions map[string]core.KeyVersion
 }
 
+// entry is held by pointer and never changed once stored: a hit copies the
+// value once, not the whole entry out of the map first.
 type entry[T any] struct {
 	v       T
 	expires time.Duration
@@ -36,55 +38,70 @@ type entry[T any] struct {
 func NewCache(ttl time.Duration, max int) *Cache {
 	return &Cache{
 		ttl: ttl, max: max, now: monotonic,
-		keys:     make(map[string]entry[core.Key]),
-		aliases:  make(map[string]entry[core.Alias]),
+		keys:     make(map[string]*entry[core.Key]),
+		aliases:  make(map[string]*entry[core.Alias]),
 		versions: make(map[string]core.KeyVersion),
 	}
 }
 
-func lookup[T any](c *Cache, m map[string]entry[T], id string) (T, bool) {
+// lookup returns id's live entry, or nil.
+func lookup[T any](c *Cache, m map[string]*entry[T], id string) *entry[T] {
 	c.mu.RLock()
-	e, ok := m[id]
+	e := m[id]
 	c.mu.RUnlock()
-	if !ok || c.now() > e.expires {
-		var zero T
-		return zero, false
+	if e == nil || c.now() > e.expires {
+		return nil
 	}
-	return e.v, true
+	return e
 }
 
-func store[T any](c *Cache, m map[string]entry[T], id string, v T) {
+func store[T any](c *Cache, m map[string]*entry[T], id string, v T) *entry[T] {
+	e := &entry[T]{v: v, expires: c.now() + c.ttl}
 	c.mu.Lock()
 	if len(m) >= c.max {
 		clear(m)
 	}
-	m[id] = entry[T]{v: v, expires: c.now() + c.ttl}
+	m[id] = e
 	c.mu.Unlock()
+	return e
 }
 
-func load[T any](ctx context.Context, c *Cache, m map[string]entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (T, error) {
-	if v, ok := lookup(c, m, id); ok {
-		return v, nil
+// load returns id's live entry, calling fn on a miss. It hands back the
+// entry, not the value, so that a hit copies the value once, into the
+// caller's result.
+func load[T any](ctx context.Context, c *Cache, m map[string]*entry[T], prefix, id string, fn func(context.Context, string) (T, error)) (*entry[T], error) {
+	if e := lookup(c, m, id); e != nil {
+		return e, nil
 	}
 	r, err, _ := c.group.Do(prefix+id, func() (any, error) {
 		v, err := fn(context.WithoutCancel(ctx), id)
 		if err != nil {
-			return v, err
+			return nil, err
 		}
-		store(c, m, id, v)
-		return v, nil
+		return store(c, m, id, v), nil
 	})
-	return r.(T), err
+	if err != nil {
+		return nil, err
+	}
+	return r.(*entry[T]), nil
 }
 
 // Key implements core.MetadataCache.
 func (c *Cache) Key(ctx context.Context, id string, fn func(context.Context, string) (core.Key, error)) (core.Key, error) {
-	return load(ctx, c, c.keys, "k\x00", id, fn)
+	e, err := load(ctx, c, c.keys, "k\x00", id, fn)
+	if err != nil {
+		return core.Key{}, err
+	}
+	return e.v, nil
 }
 
 // Alias implements core.MetadataCache.
 func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context, string) (core.Alias, error)) (core.Alias, error) {
-	return load(ctx, c, c.aliases, "a\x00", name, fn)
+	e, err := load(ctx, c, c.aliases, "a\x00", name, fn)
+	if err != nil {
+		return core.Alias{}, err
+	}
+	return e.v, nil
 }
 
 // Version implements core.MetadataCache.
