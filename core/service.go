@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -68,8 +66,6 @@ type Service struct {
 	window     time.Duration
 	share      int
 	ring       *keyring
-	arns       sync.Map // name → ARN; see arn
-	arnCount   atomic.Int64
 	// The store's getters as the cache's loaders, bound once: a method
 	// value made at the call would be allocated on every request.
 	getKey     func(context.Context, string) (Key, error)
@@ -345,29 +341,6 @@ func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
 // AliasARN is the ARN of an alias ("alias/…").
 func (s *Service) AliasARN(name string) string { return s.arnPrefix + name }
 
-// arn is the ARN of a key (name is its ID) or of an alias (name is
-// "alias/…"), remembered: authorizing a keyed request would otherwise build,
-// and allocate, the same ARN every time. A key ID holds no "/", so the two
-// kinds of name never collide. The memo holds about arnMemoSize names and
-// starts over when full, as the keyring does.
-func (s *Service) arn(name string) string {
-	if arn, ok := s.arns.Load(name); ok {
-		return arn.(string)
-	}
-	arn := s.AliasARN(name)
-	if !strings.HasPrefix(name, "alias/") {
-		arn = s.KeyARN(name)
-	}
-	if s.arnCount.Add(1) > arnMemoSize {
-		s.arns.Clear()
-		s.arnCount.Store(0)
-	}
-	s.arns.Store(name, arn)
-	return arn
-}
-
-const arnMemoSize = 4096
-
 // PartitionARN is the ARN of a partition record.
 func (s *Service) PartitionARN(id string) string { return s.arnPrefix + "partition/" + id }
 
@@ -448,7 +421,7 @@ func (c *call) resolveRef(k *Key, ref keyRef) error {
 	resources := make([]string, 0, 2) // the alias's ARN, if any, and the key's
 	keyID := ref.keyID
 	if ref.alias != "" {
-		aliasARN := s.arn(ref.alias)
+		aliasARN := s.AliasARN(ref.alias)
 		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -465,7 +438,7 @@ func (c *call) resolveRef(k *Key, ref keyRef) error {
 		keyID = a.KeyID
 		resources = append(resources, aliasARN)
 	}
-	resources = append(resources, s.arn(keyID))
+	resources = append(resources, s.KeyARN(keyID))
 	return c.authorizeKey(k, keyID, resources...)
 }
 
