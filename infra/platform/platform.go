@@ -29,13 +29,15 @@ type Function struct {
 }
 
 // Load wires the service from the environment, once per instance and outside
-// any handler, or exits with the reason.
+// any handler, or exits with the reason; then it sizes GOMAXPROCS to the CPU
+// quota (SizeProcs).
 func Load(opts ...config.Option) *config.Service {
 	svc, err := config.Load(context.Background(), opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kmsless: cannot start: %v\n", err)
 		os.Exit(1)
 	}
+	SizeProcs(svc.Logger)
 	return svc
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/bench/load"
+	"github.com/kmsless/kmsless/infra/platform"
 )
 
 // serverEnv, set in a child's environment, makes loadgen serve the floor
@@ -263,9 +265,11 @@ func (c *child) stop() {
 	}
 }
 
-// serveChild is the child's side: it serves the floor comparison's servers
-// and answers commands until stdin ends.
+// serveChild is the child's side: it sizes GOMAXPROCS as the api server
+// does at start-up, serves the floor comparison's servers and answers
+// commands until stdin ends.
 func serveChild(in io.Reader, out io.Writer) error {
+	platform.SizeProcs(slog.New(slog.DiscardHandler))
 	s, stop, err := startFloorServers()
 	if err != nil {
 		return err

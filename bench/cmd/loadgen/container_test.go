@@ -38,7 +38,8 @@ func TestContainerModeRefusesWithoutCgroup(t *testing.T) {
 }
 
 // Where a cgroup can be made, container mode measures every side in the
-// child, writes the child's profile and leaves no cgroup behind.
+// child, writes the child's profile and leaves no cgroup behind; the child,
+// sized as the api server sizes itself, runs one P under a quota of one CPU.
 func TestContainerModeReportsEverySide(t *testing.T) {
 	const root = "/sys/fs/cgroup/cpu"
 	probe, err := newCgroup(root, 1)
@@ -52,7 +53,7 @@ func TestContainerModeReportsEverySide(t *testing.T) {
 	if err := compareFloorIn(&out, o, root, 1, profile); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range append(floorNames, "GOMAXPROCS", "server throttled", profile) {
+	for _, name := range append(floorNames, "GOMAXPROCS 1 of", "server throttled", profile) {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("report does not name %q:\n%s", name, out.String())
 		}
