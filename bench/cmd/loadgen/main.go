@@ -39,8 +39,11 @@ import (
 	"github.com/kmsless/kmsless/bench/floor"
 	"github.com/kmsless/kmsless/bench/load"
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/metrics"
 	"github.com/kmsless/kmsless/infra/platform"
 	"github.com/kmsless/kmsless/infra/rootkey"
 	"github.com/kmsless/kmsless/infra/rpc"
@@ -343,7 +346,8 @@ func startKMS(env map[string]string) (*kms, error) {
 
 // startInprocKMS serves the service of like on the same data dir and database
 // with the in-process cache, limiter and nonces: what Redis replaces, without
-// the store's nonce writes. The wiring is config's but for those three.
+// the store's nonce writes. The wiring is config's but for those three, the
+// audit trail and metrics included.
 func startInprocKMS(dir, db string, like *kms) (*kms, error) {
 	text, err := os.ReadFile(filepath.Join(dir, "root.key"))
 	if err != nil {
@@ -369,12 +373,22 @@ func startInprocKMS(dir, db string, like *kms) (*kms, error) {
 		st.Close()
 		return nil, err
 	}
-	addr, stop, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dirp}))
+	// An audit trail and metrics of its own, as the other sides keep, so
+	// that only the cache, limits and nonces differ.
+	trail, err := os.OpenFile(filepath.Join(dir, "audit-memory.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &kms{addr: addr, creds: like.creds, keyID: like.keyID, stop: func() { stop(); st.Close() }}, nil
+	e := edge.New(nil)
+	e.Record(audit.New(trail, root.DeriveKey(audit.KeyPurpose)), svc, metrics.New(nil))
+	addr, stop, err := serve(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dirp, Edge: e}))
+	if err != nil {
+		trail.Close()
+		st.Close()
+		return nil, err
+	}
+	return &kms{addr: addr, creds: like.creds, keyID: like.keyID, stop: func() { stop(); st.Close(); trail.Close() }}, nil
 }
 
 // pool signs n GenerateDataKeyWithoutPlaintext requests for k's key.
