@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -79,10 +80,7 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 			return nil, badEvent(k)
 		}
 		m = message{method: e.RequestContext.HTTP.Method, path: e.RawPath, rawQuery: e.RawQueryString,
-			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: http.Header{}}
-		for name, v := range e.Headers {
-			m.header.Set(name, v)
-		}
+			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: header(e.Headers)}
 		if len(e.Cookies) > 0 {
 			m.header.Set("Cookie", strings.Join(e.Cookies, "; "))
 		}
@@ -94,15 +92,12 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		}
 		hc := e.RequestContext.HTTP
 		m = message{method: hc.Method, path: or(e.RawPath, hc.Path), body: e.Body,
-			base64: e.IsBase64Encoded, sourceIP: hc.SourceIP, header: http.Header{}}
+			base64: e.IsBase64Encoded, sourceIP: hc.SourceIP, header: header(e.Headers)}
 		q := url.Values{}
 		for name, v := range e.QueryParameters {
 			q.Set(name, v)
 		}
 		m.rawQuery = q.Encode()
-		for name, v := range e.Headers {
-			m.header.Set(name, v)
-		}
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	default:
 		return nil, core.Errorf(core.CodeInvalidParameter, "The event is not an HTTP trigger event.")
@@ -156,6 +151,20 @@ type fcHTTPEvent struct {
 			SourceIP string `json:"sourceIp"`
 		} `json:"http"`
 	} `json:"requestContext"`
+}
+
+// header is an http.Header of a trigger's headers, one value a name, as
+// Header.Set would make it but with the values in one backing array rather
+// than one allocation each.
+func header(hs map[string]string) http.Header {
+	h := make(http.Header, len(hs))
+	vals := make([]string, 0, len(hs))
+	for name, v := range hs {
+		vals = append(vals, v)
+		n := len(vals)
+		h[textproto.CanonicalMIMEHeaderKey(name)] = vals[n-1 : n : n]
+	}
+	return h
 }
 
 func badEvent(k Kind) error {
