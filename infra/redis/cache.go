@@ -12,6 +12,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/records"
 )
 
 // versionTTL is how long Redis keeps a key version. Versions never change, so
@@ -136,7 +137,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(
 		if err != nil {
 			return v, err
 		}
-		b, _ := encodeValue(v)
+		b, _ := records.Encode(v)
 		c.done(ctx, c.rdb.Set(ctx, key, c.seal.seal(kindVersion, key, now, now.Add(versionTTL), b), versionTTL).Err())
 		return v, nil
 	})
@@ -173,7 +174,7 @@ func through[T core.Key | core.Alias](ctx context.Context, c *Cache, kind byte, 
 	if err != nil {
 		return v, err
 	}
-	b, _ := encodeValue(v)
+	b, _ := records.Encode(v)
 	entry := c.seal.seal(kind, key, now, now.Add(c.ttl), b)
 	c.done(ctx, fillScript.Run(ctx, c.rdb, []string{key, gkey}, gen, entry, c.ttl.Milliseconds()).Err())
 	return v, nil
@@ -194,7 +195,7 @@ func accept[T core.Key | core.KeyVersion | core.Alias](c *Cache, kind byte, key,
 		return v, false
 	}
 	// A genuine entry that does not decode was written by another release.
-	v, err := decodeValue[T](e.value)
+	v, err := records.Decode[T](e.value)
 	if err != nil {
 		return v, false
 	}

@@ -15,6 +15,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/records"
 )
 
 // lockTimeout bounds the wait for bbolt's exclusive file lock: a second process
@@ -204,7 +205,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 			return err
 		}
 		v.CreatedAt = stored.CreatedAt
-		value, err := encode(v)
+		value, err := records.Encode(v)
 		if err != nil {
 			return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 		}
@@ -387,7 +388,7 @@ func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Par
 			stored, err = decode[core.Partition](v, "partition")
 			return err
 		}
-		value, err := encode(p)
+		value, err := records.Encode(p)
 		if err != nil {
 			return fmt.Errorf("bolt: encode partition %q: %w", p.ID, err)
 		}
@@ -454,7 +455,7 @@ func casKey(tx *bbolt.Tx, k core.Key) (core.Key, error) {
 // putKey writes k, moving its creation-order entry when old (the record it
 // replaces, nil for a new key) was created at another time.
 func putKey(tx *bbolt.Tx, old *core.Key, k core.Key) error {
-	value, err := encode(k)
+	value, err := records.Encode(k)
 	if err != nil {
 		return fmt.Errorf("bolt: encode key %q: %w", k.ID, err)
 	}
@@ -490,7 +491,7 @@ func putVersion(tx *bbolt.Tx, v core.KeyVersion) error {
 	if versions.Get(id) != nil {
 		return fmt.Errorf("bolt: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrExists)
 	}
-	value, err := encode(v)
+	value, err := records.Encode(v)
 	if err != nil {
 		return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)
 	}
@@ -515,7 +516,7 @@ func getAlias(tx *bbolt.Tx, name string) (core.Alias, error) {
 // putAlias writes a, moving its by-key entry when old (the record it replaces,
 // nil for a new alias) pointed at another key.
 func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
-	value, err := encode(a)
+	value, err := records.Encode(a)
 	if err != nil {
 		return fmt.Errorf("bolt: encode alias %q: %w", a.Name, err)
 	}
@@ -599,7 +600,7 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 				continue
 			}
 			stored.Wrapped, stored.RootKeyID = r.Next.Wrapped, r.Next.RootKeyID
-			value, err := encode(stored)
+			value, err := records.Encode(stored)
 			if err != nil {
 				return fmt.Errorf("bolt: encode version %q: %w", stored.VersionID, err)
 			}

@@ -1,4 +1,9 @@
-package redis
+// Package records is the JSON form in which the model is kept outside the
+// process: the bbolt store's records and the entries Redis caches. Its
+// names are its own: a conversion to and from each core type checks at
+// compile time that the fields still match, and renaming a field of core's
+// model changes no stored data.
+package records
 
 import (
 	"encoding/json"
@@ -8,12 +13,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// The values Redis caches, in the cache's own format: the sealed entry holds
-// one of these as JSON.
-
-// keyRecord is a stored core.Key. Its JSON names are the store's own: a
-// conversion to and from core.Key checks at compile time that the fields
-// still match, and renaming a field of core's model changes no stored data.
+// keyRecord is a core.Key.
 type keyRecord struct {
 	ID                            string            `json:"id"`
 	Description                   string            `json:"description,omitempty"`
@@ -36,7 +36,7 @@ type keyRecord struct {
 	Revision                      int64             `json:"revision"`
 }
 
-// versionRecord is a stored core.KeyVersion.
+// versionRecord is a core.KeyVersion.
 type versionRecord struct {
 	KeyID     string    `json:"keyId"`
 	VersionID string    `json:"versionId"`
@@ -46,7 +46,7 @@ type versionRecord struct {
 	RootKeyID string    `json:"rootKeyId,omitempty"`
 }
 
-// aliasRecord is a stored core.Alias.
+// aliasRecord is a core.Alias.
 type aliasRecord struct {
 	Name      string    `json:"name"`
 	KeyID     string    `json:"keyId"`
@@ -54,8 +54,18 @@ type aliasRecord struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// encodeValue is the cached form of a key, version or alias.
-func encodeValue(v any) ([]byte, error) {
+// partitionRecord is a core.Partition.
+type partitionRecord struct {
+	ID                string            `json:"id"`
+	KeyID             string            `json:"keyId"`
+	KeyVersionID      string            `json:"keyVersionId"`
+	CiphertextBlob    []byte            `json:"ciphertextBlob"`
+	EncryptionContext map[string]string `json:"encryptionContext,omitempty"`
+	CreatedAt         time.Time         `json:"createdAt"`
+}
+
+// Encode is the JSON record of a key, version, alias or partition.
+func Encode(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case core.Key:
 		return json.Marshal(keyRecord(v))
@@ -63,12 +73,14 @@ func encodeValue(v any) ([]byte, error) {
 		return json.Marshal(versionRecord(v))
 	case core.Alias:
 		return json.Marshal(aliasRecord(v))
+	case core.Partition:
+		return json.Marshal(partitionRecord(v))
 	}
-	return nil, fmt.Errorf("redis: no cache record for %T", v)
+	return nil, fmt.Errorf("records: no record for %T", v)
 }
 
-// decodeValue reads a cached record into the model value it holds.
-func decodeValue[T core.Key | core.KeyVersion | core.Alias](data []byte) (T, error) {
+// Decode reads a record into the model value it holds.
+func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition](data []byte) (T, error) {
 	var v T
 	var err error
 	switch p := any(&v).(type) {
@@ -84,6 +96,10 @@ func decodeValue[T core.Key | core.KeyVersion | core.Alias](data []byte) (T, err
 		var r aliasRecord
 		err = json.Unmarshal(data, &r)
 		*p = core.Alias(r)
+	case *core.Partition:
+		var r partitionRecord
+		err = json.Unmarshal(data, &r)
+		*p = core.Partition(r)
 	}
 	return v, err
 }
