@@ -39,6 +39,7 @@ import (
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/devtools/emulate"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 // The seed's principals, as an operator writes them into the principals file.
@@ -405,7 +406,7 @@ func (s *seed) serveAPI(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(filepath.Join(s.bin, "api"))
 	cmd.Env = append(s.env[:len(s.env):len(s.env)], "KMS_LISTEN_ADDR="+s.apiAddr)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -588,22 +589,4 @@ func findRIE(t *testing.T) string {
 // dropped when the test ends.
 func freshDatabase(t *testing.T) string {
 	return storetest.PostgresDatabase(t, "kms_seed_")
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

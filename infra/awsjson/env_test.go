@@ -1,7 +1,6 @@
 package awsjson_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +29,7 @@ import (
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 const (
@@ -54,7 +53,7 @@ type env struct {
 	store core.KeyStore
 	aws   *kms.Client
 	ali   *alikms.Client
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 }
 
 type setup struct {
@@ -96,7 +95,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, kms: svc, store: st, logs: &syncBuffer{}}
+	e := &env{t: t, kms: svc, store: st, logs: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
 	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	aliH := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
@@ -195,23 +194,6 @@ func (e *env) do(req *http.Request) rawResponse {
 		e.t.Fatal(err)
 	}
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: body}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var bg = context.Background()

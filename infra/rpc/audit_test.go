@@ -24,6 +24,7 @@ import (
 	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/metrics"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 var chainKey = []byte("0123456789abcdef0123456789abcdef")
@@ -33,12 +34,12 @@ type audited struct {
 	*env
 	path    string
 	metrics *metrics.Set
-	edgeLog *syncBuffer
+	edgeLog *syncbuf.Buffer
 }
 
 func newAudited(t *testing.T, sink string, configure ...func(*setup)) *audited {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	e := edge.New(slog.New(slog.NewTextHandler(logs, nil)))
 	en := newEnv(t, append(configure, func(s *setup) { s.opts.Edge = e })...)
 	w, closeSink, err := audit.Sink(sink)

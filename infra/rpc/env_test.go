@@ -1,7 +1,6 @@
 package rpc_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +25,7 @@ import (
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/signtest"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 const (
@@ -44,7 +43,7 @@ type env struct {
 	kms    *core.Service
 	dir    *core.Directory
 	client *kms.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 }
 
 // setup adjusts an env before it starts.
@@ -95,7 +94,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, kms: svc, dir: dir, logs: &syncBuffer{}}
+	e := &env{t: t, kms: svc, dir: dir, logs: &syncbuf.Buffer{}}
 	opts := s.opts
 	opts.KMS, opts.Principals = svc, dir
 	if opts.ClockSkew == 0 {
@@ -227,24 +226,6 @@ func action(name string, kv ...string) url.Values {
 		v.Set(kv[i], kv[i+1])
 	}
 	return v
-}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var bg = context.Background()

@@ -13,11 +13,11 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/kmsless/kmsless/infra/fcemu"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 // Outcome is one invocation's result as the invoker sees it.
@@ -77,7 +77,7 @@ func Lambda(ctx context.Context, rie, binary string, env []string) (Runner, erro
 type lambdaRunner struct {
 	cmd    *exec.Cmd
 	url    string
-	logs   syncBuffer
+	logs   syncbuf.Buffer
 	exited chan struct{}
 }
 
@@ -179,7 +179,7 @@ func FC(ctx context.Context, name, binary string, env []string, timeout time.Dur
 type fcRunner struct {
 	in   *fcemu.Instance
 	init time.Duration
-	logs syncBuffer
+	logs syncbuf.Buffer
 }
 
 func (f *fcRunner) Invoke(ctx context.Context, event []byte) (Outcome, error) {
@@ -242,24 +242,6 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}) err
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // BaseEnv is the part of this process's environment a function needs to run
