@@ -255,10 +255,10 @@ func TestEverySampleUnderItsPlatformsEmulator(t *testing.T) {
 	}
 }
 
-// start runs a function binary under its platform's emulator until the test
-// ends, then checks that it closed its connections on the way out.
-func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
-	t.Helper()
+// launch runs a function binary (fn, or hello) under its platform's
+// emulator; the caller stops it.
+func launch(tb testing.TB, platform, fn string, env []string) emulate.Runner {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bin := filepath.Join(binDir, fn)
@@ -272,8 +272,16 @@ func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
 		r, err = emulate.FC(ctx, fn, bin, env, 10*time.Second)
 	}
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return r
+}
+
+// start runs a function binary under its platform's emulator until the test
+// ends, then checks that it closed its connections on the way out.
+func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
+	t.Helper()
+	r := launch(t, platform, fn, env)
 	t.Cleanup(func() {
 		if err := r.Stop(); err != nil {
 			t.Errorf("stopping %s: %v", fn, err)

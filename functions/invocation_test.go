@@ -84,21 +84,7 @@ const invocationsPerOp = 100
 // startRunner starts fn warm under its platform's emulator, stopped when b ends.
 func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	bin := filepath.Join(binDir, fn)
-	var (
-		r   emulate.Runner
-		err error
-	)
-	if platform == "lambda" {
-		r, err = emulate.Lambda(ctx, rie, bin, env)
-	} else {
-		r, err = emulate.FC(ctx, fn, bin, env, 10*time.Second)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := launch(b, platform, fn, env)
 	b.Cleanup(func() { _ = r.Stop() })
 	return r
 }
