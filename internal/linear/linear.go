@@ -1,0 +1,39 @@
+// Package linear checks, for tests, that work done on input whose size a
+// caller chooses grows linearly with it. Work is counted in allocations and
+// allocated bytes, which unlike time do not depend on the machine.
+package linear
+
+import (
+	"runtime"
+	"testing"
+)
+
+// Check fails t unless running run on an input of 10n elements costs at most
+// 30 times what an input of n costs: linear work grows ten times, up to
+// twenty with maps and buffers that grow by doubling, while work that went
+// back over earlier elements for each new one would grow about a hundred
+// times. run must accept the input of n elements.
+func Check(t testing.TB, name string, n int, build func(n int) []byte, run func([]byte) error) {
+	t.Helper()
+	small, large := build(n), build(10*n)
+	if err := run(small); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	a1, b1 := work(func() { _ = run(small) })
+	a10, b10 := work(func() { _ = run(large) })
+	t.Logf("%s: x%.1f allocations, x%.1f bytes for ten times the elements", name, float64(a10)/float64(a1), float64(b10)/float64(b1))
+	if a10 > 30*a1 || b10 > 30*b1 {
+		t.Errorf("%s: %d elements cost %d allocations (%d B), %d cost %d (%d B): more than linear", name, n, a1, b1, 10*n, a10, b10)
+	}
+}
+
+// work counts the allocations and allocated bytes of one call of f.
+func work(f func()) (allocs, bytes uint64) {
+	f() // warm up: one-time initialisation is not the call's own work
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
+}
