@@ -128,12 +128,9 @@ func verifyACS3(r *http.Request, header string, params url.Values, body []byte, 
 	if err != nil {
 		return Result{}, err
 	}
-	var sig [sha256.Size]byte
-	if len(a.Signature) != hex.EncodedLen(sha256.Size) {
-		return Result{}, incomplete("The Signature of the Authorization header must be 64 hexadecimal digits.")
-	}
-	if _, err := hex.Decode(sig[:], []byte(a.Signature)); err != nil {
-		return Result{}, incomplete("The Signature of the Authorization header must be 64 hexadecimal digits.")
+	sig, err := signatureBytes(a.Signature)
+	if err != nil {
+		return Result{}, err
 	}
 	if err := checkSigned(r, signed, len(body) > 0); err != nil {
 		return Result{}, err
@@ -205,6 +202,21 @@ func secretMAC(p *core.Principal) hash.Hash {
 	}
 	return hmac.New(sha256.New, p.Secret.Bytes())
 }
+
+// signatureBytes reads the Signature of an Authorization header: an
+// HMAC-SHA256 in 64 hexadecimal digits.
+func signatureBytes(h string) ([sha256.Size]byte, error) {
+	var sig [sha256.Size]byte
+	if len(h) != hex.EncodedLen(sha256.Size) {
+		return sig, errSignatureFormat
+	}
+	if _, err := hex.Decode(sig[:], []byte(h)); err != nil {
+		return sig, errSignatureFormat
+	}
+	return sig, nil
+}
+
+var errSignatureFormat = incomplete("The Signature of the Authorization header must be 64 hexadecimal digits.")
 
 // hashMatches reports whether the hex text h (either case) encodes sum.
 func hashMatches(h string, sum [sha256.Size]byte) bool {

@@ -75,12 +75,9 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 	if err != nil {
 		return Result{}, err
 	}
-	var sig [sha256.Size]byte
-	if len(a.Signature) != hex.EncodedLen(sha256.Size) {
-		return Result{}, incomplete("The Signature of the Authorization header must be 64 hexadecimal digits.")
-	}
-	if _, err := hex.Decode(sig[:], []byte(a.Signature)); err != nil {
-		return Result{}, incomplete("The Signature of the Authorization header must be 64 hexadecimal digits.")
+	sig, err := signatureBytes(a.Signature)
+	if err != nil {
+		return Result{}, err
 	}
 	for _, n := range sigV4MustSign {
 		if _, ok := slices.BinarySearch(signed, n); !ok {
