@@ -17,15 +17,19 @@ import (
 	"github.com/kmsless/kmsless/infra/rpc"
 )
 
-// BenchmarkAuditOverheadHTTP drives one service behind two handlers, one whose
-// edge writes every record to a file and counts metrics, one with neither,
-// alternating in rounds so both see the same machine. It reports the audited
-// throughput as a share of the unaudited (x-audit-off, aim ≥ 0.9) and the
-// bytes per record of a GenerateDataKeyWithoutPlaintext with an encryption
-// context.
+// BenchmarkAuditOverheadHTTP drives two like services behind two handlers, one
+// whose edge writes every record to a file and counts metrics, one with
+// neither, alternating in rounds so both see the same machine. It reports the
+// audited throughput as a share of the unaudited (x-audit-off, aim ≥ 0.9) and
+// the bytes per record of a GenerateDataKeyWithoutPlaintext with an encryption
+// context. Both sides get the same signed bytes, so each has a service (and a
+// replay memory) of its own, and the requests name their keys by one alias.
 func BenchmarkAuditOverheadHTTP(b *testing.B) {
-	e := newEnv(b, func(s *setup) { s.opts.Logger = slog.New(slog.DiscardHandler) })
-	id := e.createKey()
+	quiet := func(s *setup) { s.opts.Logger = slog.New(slog.DiscardHandler) }
+	e, other := newEnv(b, quiet), newEnv(b, quiet)
+	const keyAlias = "alias/audit-bench"
+	e.alias(keyAlias, e.createKey())
+	other.alias(keyAlias, other.createKey())
 	path := filepath.Join(benchDir(b), "audit.jsonl")
 	w, closeSink, err := audit.Sink(path)
 	if err != nil {
@@ -34,14 +38,14 @@ func BenchmarkAuditOverheadHTTP(b *testing.B) {
 	defer closeSink()
 	on := edge.New(nil)
 	on.Record(audit.New(w, chainKey), e.kms, metrics.New(nil))
-	handler := func(ed *edge.Edge) *httptest.Server {
+	handler := func(e *env, ed *edge.Edge) *httptest.Server {
 		return httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: e.dir, Edge: ed}))
 	}
-	audited, plain := handler(on), handler(edge.New(nil))
+	audited, plain := handler(e, on), handler(other, edge.New(nil))
 	defer audited.Close()
 	defer plain.Close()
 	call := load.Call{Action: "GenerateDataKeyWithoutPlaintext",
-		Query: url.Values{"KeyId": {id}, "EncryptionContext": {`{"PartitionId":"p-17"}`}}}
+		Query: url.Values{"KeyId": {keyAlias}, "EncryptionContext": {`{"PartitionId":"p-17"}`}}}
 	creds := load.Credentials{AccessKeyID: adminID, Secret: adminSecret}
 	// Short rounds, many of them: on a shared machine the load of others
 	// shifts within seconds, and both sides must see the same share of it.
