@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,7 +106,11 @@ func TestFourInstancesTogetherAdmitTheLimit(t *testing.T) {
 // burst per instance.
 func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
 	const qps, burst, perNode = 10, 100, 100
-	f := newFleet(t, fleetConfig{n: 4})
+	// Each request gets a connection at once and time for its answer: one
+	// that waited out the pool or read timeout on a loaded machine would be
+	// admitted from its instance's fallback share, and this test is about
+	// the shared bucket.
+	f := newFleet(t, fleetConfig{n: 4, url: patientURL(t, perNode)})
 	p := principal(qps, burst)
 	perInstance := make([]atomic.Int64, len(f.nodes))
 	start := time.Now()
@@ -205,4 +211,21 @@ func TestNonceStoreIsSharedAndMatchesAllowAndUse(t *testing.T) {
 	if fresh, err := b.Use(ctx, "LTAIuser:n2", time.Minute, 0); err != nil || fresh {
 		t.Fatalf("Use of a nonce AllowAndUse recorded: fresh %v, err %v; want refused", fresh, err)
 	}
+}
+
+// patientURL is the shared Redis with a pool of conns connections and
+// timeouts no loaded machine reaches.
+func patientURL(t *testing.T, conns int) string {
+	t.Helper()
+	u, err := url.Parse(sharedURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_size", strconv.Itoa(conns))
+	q.Set("pool_timeout", "30s")
+	q.Set("read_timeout", "30s")
+	q.Set("dial_timeout", "30s")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
