@@ -296,7 +296,7 @@ func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
 
 func invoke(t *testing.T, r emulate.Runner, event []byte) emulate.Outcome {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := r.Invoke(ctx, event)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package functions_test
 
 // The seed scenario end to end, with the real binaries under the emulators: a
 // control plane's partition-created events reach provision-partitions through
@@ -24,7 +24,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -88,7 +87,9 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("100 partitions through SQS on Lambda", func(t *testing.T) {
-		rie := findRIE(t)
+		if rie == "" {
+			t.Skipf("aws-lambda-rie is missing: %v", rieErr)
+		}
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "provision-partitions"), env)
 		})
@@ -208,7 +209,9 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	}
 
 	t.Run("get-partition-data-key invoked directly", func(t *testing.T) {
-		rie := findRIE(t)
+		if rie == "" {
+			t.Skipf("aws-lambda-rie is missing: %v", rieErr)
+		}
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
 			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "get-partition-data-key"), env)
 		})
@@ -284,26 +287,13 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 	})
 }
 
-// newSeed builds the binaries and prepares a fresh PostgreSQL database with a
-// root key and the principals file, and no key at all: provision-partitions
-// makes alias/partitions when it starts.
+// newSeed prepares, for the binaries TestMain built, a fresh PostgreSQL
+// database with a root key and the principals file, and no key at all:
+// provision-partitions makes alias/partitions when it starts.
 func newSeed(t *testing.T) *seed {
 	t.Helper()
 	ctx := context.Background()
-	root, err := emulate.ModuleRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &seed{root: root, bin: t.TempDir()}
-	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", s.bin+string(filepath.Separator),
-		"./functions/provision-partitions", "./functions/get-partition-data-key", "./functions/api")...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the functions: %v\n%s", err, out)
-	}
-
+	s := &seed{root: root, bin: binDir}
 	dir := t.TempDir()
 	rawRoot, err := core.GenerateRootKey()
 	if err != nil {
@@ -524,17 +514,6 @@ func wantSDKError(t *testing.T, err error, code string, status int) {
 	}
 }
 
-func invoke(t *testing.T, r emulate.Runner, event []byte) emulate.Outcome {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := r.Invoke(ctx, event)
-	if err != nil {
-		t.Fatalf("invoke: %v\n%s", err, r.Logs())
-	}
-	return out
-}
-
 // sampleRecord reads one record of a shipped sample, the template of the
 // events the test sends.
 func sampleRecord(t *testing.T, root, file string, pick func([]byte) (json.RawMessage, error)) json.RawMessage {
@@ -566,23 +545,6 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-var (
-	rieOnce sync.Once
-	riePath string
-	rieErr  error
-)
-
-// findRIE finds aws-lambda-rie as every emulator test does; the test is
-// skipped only when it is neither on PATH nor installable.
-func findRIE(t *testing.T) string {
-	t.Helper()
-	rieOnce.Do(func() { riePath, rieErr = emulate.FindRIE(context.Background()) })
-	if riePath == "" {
-		t.Skipf("aws-lambda-rie is not installed and could not be: %v", rieErr)
-	}
-	return riePath
 }
 
 // freshDatabase creates a database of its own on the test PostgreSQL server,
