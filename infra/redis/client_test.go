@@ -23,6 +23,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 func TestNewClientReadsEachURLForm(t *testing.T) {
@@ -171,7 +172,7 @@ func TestEachURLFormServesSharedState(t *testing.T) {
 	for _, form := range forms {
 		t.Run(form.name, func(t *testing.T) {
 			url := form.start(t)
-			logs := &logBuffer{}
+			logs := &syncbuf.Buffer{}
 			f := newFleet(t, fleetConfig{url: url, opts: redis.Options{FallbackShare: 0.25,
 				CacheTTL: time.Minute, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 			}})

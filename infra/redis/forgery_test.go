@@ -13,6 +13,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 // These tests attack the shared cache as someone who can write Redis but does
@@ -237,7 +238,7 @@ func TestReplayedEntryExpiresAfterSharedTTL(t *testing.T) {
 // Garbage in Redis is a miss: counted every time, logged once per WarnEvery,
 // and never itself logged.
 func TestGarbageEntryIsMissCountedAndLoggedOnce(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	f := newFleet(t, fleetConfig{n: 1, opts: redis.Options{FallbackShare: 0.25,
 		CacheTTL: readThrough, WarnEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}})

@@ -16,6 +16,7 @@ import (
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 // load runs workers spread over the fleet's instances, each sending one request
@@ -55,7 +56,7 @@ func load(f *fleet, workers int, interval time.Duration, stop <-chan struct{}, r
 // instances return to shared nonces and shared buckets by themselves.
 func TestKilledRedisFailsNoRequestAndSharingResumes(t *testing.T) {
 	srv := startRedis(t)
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	f := newFleet(t, fleetConfig{url: srv.URL, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25, Logger: slog.New(slog.NewTextHandler(logs, nil))}})
 	a, b := f.nodes[0], f.nodes[1]
 	p := principal(1000, 0)
@@ -240,7 +241,7 @@ func closedPort(t *testing.T) string {
 }
 
 func TestOutageWarnsOncePerInterval(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	f := newFleet(t, fleetConfig{url: closedPort(t), n: 1, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 0.25,
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		RetryEvery: 5 * time.Millisecond, // probe often: many failures, still one warning
