@@ -107,7 +107,7 @@ func TestFourInstancesTogetherAdmitTheLimit(t *testing.T) {
 func TestBurstAcrossInstancesAdmitsTheBurstOnce(t *testing.T) {
 	const qps, burst, perNode = 10, 100, 100
 	// Each request gets a connection at once and time for its answer: one
-	// that waited out the pool or read timeout on a loaded machine would be
+	// that waited out a dial, pool or read timeout on a loaded machine would be
 	// admitted from its instance's fallback share, and this test is about
 	// the shared bucket.
 	f := newFleet(t, fleetConfig{n: 4, url: patientURL(t, perNode)})
