@@ -59,11 +59,7 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 		}
 	}
 	for id, a := range ramActions {
-		for j, st := range statements {
-			if matchAny(st.Action, a, true) {
-				p.naming[id] = append(p.naming[id], j)
-			}
-		}
+		p.naming[id] = p.statementsNaming(a)
 		p.some[id] = p.verdict(p.naming[id], nil, true, nil)
 	}
 	return p, nil
@@ -98,38 +94,56 @@ func (p *Policy) AllowedWith(action string, f *Facts, resources ...string) bool 
 // allows is AllowedWith for one of the service's actions, the check of a
 // running request.
 func (p *Policy) allows(id actionID, f *Facts, resources ...string) bool {
-	return p != nil && p.verdict(p.naming[id], f, false, resources)
+	return p.decideID(id, f, false, resources)
 }
 
 // mayAllowOn is the check made before the facts are known (before the key is
 // read): could some request be allowed action on resources? A conditional
 // Allow counts, a conditional Deny does not.
 func (p *Policy) mayAllowOn(id actionID, resources ...string) bool {
-	return p != nil && p.verdict(p.naming[id], nil, true, resources)
+	return p.decideID(id, nil, true, resources)
 }
 
 // mayAllow is the early check: could action be allowed on any resource?
 func (p *Policy) mayAllow(id actionID) bool {
-	return p != nil && p.some[id]
+	if p != nil && p.some != nil {
+		return p.some[id]
+	}
+	return p.decideID(id, nil, true, nil)
 }
 
 // decide evaluates the statements naming action. Conditions that cannot be
 // told (f nil, or a fact the request lacks) count for an Allow and against a
 // Deny when optimistic, the other way round when not.
 func (p *Policy) decide(action string, f *Facts, optimistic bool, resources []string) bool {
+	if id, ok := actionIDs[action]; ok {
+		return p.decideID(id, f, optimistic, resources)
+	}
+	return p != nil && p.verdict(p.statementsNaming(action), f, optimistic, resources)
+}
+
+// decideID is decide for one of the service's actions, by its index: the
+// statements naming it are those NewPolicy indexed, or, in a policy it did not
+// make (a zero Policy allows nothing), those a walk finds.
+func (p *Policy) decideID(id actionID, f *Facts, optimistic bool, resources []string) bool {
 	if p == nil {
 		return false
 	}
-	if id, ok := actionIDs[action]; ok && p.naming != nil {
+	if p.naming != nil {
 		return p.verdict(p.naming[id], f, optimistic, resources)
 	}
+	return p.verdict(p.statementsNaming(ramActions[id]), f, optimistic, resources)
+}
+
+// statementsNaming walks the statements for those whose Action matches action.
+func (p *Policy) statementsNaming(action string) []int {
 	var stmts []int
 	for j, st := range p.statements {
 		if matchAny(st.Action, action, true) {
 			stmts = append(stmts, j)
 		}
 	}
-	return p.verdict(stmts, f, optimistic, resources)
+	return stmts
 }
 
 // verdict combines what the statements naming an action say about resources.

@@ -89,3 +89,14 @@ func TestMatchAgreesWithTheDefinition(t *testing.T) {
 		}
 	}
 }
+
+// A Policy that NewPolicy did not make, such as a zero one, refuses every
+// check a request makes rather than failing it.
+func TestZeroPolicyAllowsNothing(t *testing.T) {
+	var zero Policy
+	for id, action := range ramActions {
+		if zero.mayAllow(actionID(id)) || zero.mayAllowOn(actionID(id), "*") || zero.allows(actionID(id), &Facts{}) || zero.Allowed(action) {
+			t.Fatalf("a zero policy allows %s", action)
+		}
+	}
+}
