@@ -122,9 +122,7 @@ func (s floorServers) sides() []load.Side {
 }
 
 // pool signs n GenerateDataKeyWithoutPlaintext requests for the servers' key.
-func (s floorServers) pool(n int) *load.Pool {
-	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {s.KeyID}}}, s.Creds)
-}
+func (s floorServers) pool(n int) *load.Pool { return dataKeyPool(n, s.KeyID, s.Creds) }
 
 // startFloorServers serves the floor handler, kmsless on bbolt with its audit
 // trail (wired as the api function wires itself) and the same service without
@@ -392,8 +390,12 @@ func startInprocKMS(dir, db string, like *kms) (*kms, error) {
 }
 
 // pool signs n GenerateDataKeyWithoutPlaintext requests for k's key.
-func (k *kms) pool(n int) *load.Pool {
-	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {k.keyID}}}, k.creds)
+func (k *kms) pool(n int) *load.Pool { return dataKeyPool(n, k.keyID, k.creds) }
+
+// dataKeyPool signs n GenerateDataKeyWithoutPlaintext requests for keyID, the
+// request every comparison here sends.
+func dataKeyPool(n int, keyID string, creds load.Credentials) *load.Pool {
+	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {keyID}}}, creds)
 }
 
 // serve serves h as the local api server does, on a free loopback port.
