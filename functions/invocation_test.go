@@ -2,9 +2,11 @@ package functions_test
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +21,11 @@ import (
 // invocationsPerOp invocations of each, alternating, so that it shares a run
 // (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
 // each api event is signed afresh before it is timed.
+//
+// -api-env adds variables to the api's environment only, to weigh a runtime
+// setting against the same hello-world:
+//
+//	go test -run '^$' -bench Invocation/fc -benchtime 10x ./functions/ -args -api-env GOGC=400
 func BenchmarkInvocation(b *testing.B) {
 	f := newFixture(b)
 	for _, plat := range []struct{ name, hello, sample string }{
@@ -34,7 +41,7 @@ func BenchmarkInvocation(b *testing.B) {
 				b.Fatal(err)
 			}
 			env := f.env(b, "api")
-			api := startRunner(b, plat.name, "api", env)
+			api := startRunner(b, plat.name, "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
 			hello := startRunner(b, plat.name, plat.hello, env)
 			var apiRTs, helloRTs []time.Duration
 			invoke := func(r emulate.Runner, event []byte) time.Duration {
@@ -77,6 +84,8 @@ func BenchmarkInvocation(b *testing.B) {
 		})
 	}
 }
+
+var apiEnv = flag.String("api-env", "", "space-separated NAME=value pairs added to the api's environment in BenchmarkInvocation")
 
 // invocationsPerOp is the number of invocations of each function in one op.
 const invocationsPerOp = 100
