@@ -74,8 +74,6 @@ const principalsYAML = `principals:
 
 // seed is the deployment under test.
 type seed struct {
-	root      string // module root
-	bin       string // built function binaries
 	env       []string
 	store     storetest.Store
 	principal *core.Directory
@@ -91,9 +89,9 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 			t.Skipf("aws-lambda-rie is missing: %v", rieErr)
 		}
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
-			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "provision-partitions"), env)
+			return emulate.Lambda(ctx, rie, filepath.Join(binDir, "provision-partitions"), env)
 		})
-		tmpl := sampleRecord(t, s.root, "events/aws/provision-sqs.json", func(raw []byte) (json.RawMessage, error) {
+		tmpl := sampleRecord(t, root, "events/aws/provision-sqs.json", func(raw []byte) (json.RawMessage, error) {
 			var ev struct{ Records []json.RawMessage }
 			err := json.Unmarshal(raw, &ev)
 			if err != nil || len(ev.Records) == 0 {
@@ -157,9 +155,9 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 
 	t.Run("100 partitions through an MNS queue on Function Compute", func(t *testing.T) {
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
-			return emulate.FC(ctx, "provision-partitions", filepath.Join(s.bin, "provision-partitions"), env, 20*time.Second)
+			return emulate.FC(ctx, "provision-partitions", filepath.Join(binDir, "provision-partitions"), env, 20*time.Second)
 		})
-		tmpl := sampleRecord(t, s.root, "events/fc/provision-mns-queue-batch.json", func(raw []byte) (json.RawMessage, error) {
+		tmpl := sampleRecord(t, root, "events/fc/provision-mns-queue-batch.json", func(raw []byte) (json.RawMessage, error) {
 			var evs []json.RawMessage
 			err := json.Unmarshal(raw, &evs)
 			if err != nil || len(evs) == 0 {
@@ -213,7 +211,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 			t.Skipf("aws-lambda-rie is missing: %v", rieErr)
 		}
 		r := s.run(t, func(ctx context.Context, env []string) (emulate.Runner, error) {
-			return emulate.Lambda(ctx, rie, filepath.Join(s.bin, "get-partition-data-key"), env)
+			return emulate.Lambda(ctx, rie, filepath.Join(binDir, "get-partition-data-key"), env)
 		})
 		out := invoke(t, r, []byte(`{"PartitionId":"seed-aws-042"}`))
 		var resp struct{ PartitionId, KeyId, KeyVersionId, CiphertextBlob string }
@@ -293,7 +291,7 @@ func TestSeedScenarioEndToEnd(t *testing.T) {
 func newSeed(t *testing.T) *seed {
 	t.Helper()
 	ctx := context.Background()
-	s := &seed{root: root, bin: binDir}
+	s := &seed{}
 	dir := t.TempDir()
 	rawRoot, err := core.GenerateRootKey()
 	if err != nil {
@@ -394,7 +392,7 @@ func (s *seed) serveAPI(t *testing.T) {
 	}
 	s.apiAddr = ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(filepath.Join(s.bin, "api"))
+	cmd := exec.Command(filepath.Join(binDir, "api"))
 	cmd.Env = append(s.env[:len(s.env):len(s.env)], "KMS_LISTEN_ADDR="+s.apiAddr)
 	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

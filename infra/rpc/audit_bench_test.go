@@ -38,8 +38,8 @@ func BenchmarkAuditOverheadHTTP(b *testing.B) {
 	defer closeSink()
 	on := edge.New(nil)
 	on.Record(audit.New(w, chainKey), e.kms, metrics.New(nil))
-	handler := func(e *env, ed *edge.Edge) *httptest.Server {
-		return httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: e.kms, Principals: e.dir, Edge: ed}))
+	handler := func(svc *env, ed *edge.Edge) *httptest.Server {
+		return httptest.NewServer(rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc.kms, Principals: svc.dir, Edge: ed}))
 	}
 	audited, plain := handler(e, on), handler(other, edge.New(nil))
 	defer audited.Close()
