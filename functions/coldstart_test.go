@@ -112,7 +112,7 @@ func BenchmarkColdStart(b *testing.B) {
 	for _, fn := range fns {
 		b.Run(fn, func(b *testing.B) {
 			size := deploySize(b, sizes, "./functions/"+fn, fn)
-			env := f.env(b, fn)
+			env := append(f.env(b, fn), deployedRuntime(b, "lambda")...)
 			event := firstEvent(b, f, fn)
 			var inits, rts, helloInits, helloRTs []time.Duration
 			b.ResetTimer()

@@ -3,6 +3,7 @@ package functions_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,10 +23,14 @@ import (
 // (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
 // each api event is signed afresh before it is timed.
 //
-// -api-env adds variables to the api's environment only, to weigh a runtime
-// setting against the same hello-world:
+// Both run with the Go runtime settings the platform's template deploys
+// (deployedRuntime), as a hello-world deployed beside the api would.
+// -api-env and -hello-env add variables to one function's environment, to
+// weigh a runtime setting against the same hello-world or to undo a deployed
+// one:
 //
 //	go test -run '^$' -bench Invocation/fc -benchtime 10x ./functions/ -args -api-env GOGC=400
+//	go test -run '^$' -bench Invocation -benchtime 10x ./functions/ -args -api-env GOMAXPROCS=2 -hello-env GOMAXPROCS=2
 func BenchmarkInvocation(b *testing.B) {
 	f := newFixture(b)
 	for _, plat := range []struct{ name, hello, sample string }{
@@ -40,9 +45,9 @@ func BenchmarkInvocation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			env := f.env(b, "api")
+			env := append(f.env(b, "api"), deployedRuntime(b, plat.name)...)
 			api := startRunner(b, plat.name, "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
-			hello := startRunner(b, plat.name, plat.hello, env)
+			hello := startRunner(b, plat.name, plat.hello, append(slices.Clone(env), strings.Fields(*helloEnv)...))
 			var apiRTs, helloRTs []time.Duration
 			invoke := func(r emulate.Runner, event []byte) time.Duration {
 				out, err := r.Invoke(context.Background(), event)
@@ -85,7 +90,54 @@ func BenchmarkInvocation(b *testing.B) {
 	}
 }
 
-var apiEnv = flag.String("api-env", "", "space-separated NAME=value pairs added to the api's environment in BenchmarkInvocation")
+var (
+	apiEnv   = flag.String("api-env", "", "space-separated NAME=value pairs added to the api's environment in BenchmarkInvocation")
+	helloEnv = flag.String("hello-env", "", "the same for the hello-world function's environment")
+)
+
+// deployedRuntime is the Go runtime's variables (GOMAXPROCS, GOGC, …) that
+// platform's template sets for the api function: template.yaml's Globals on
+// Lambda, s.yaml on FC. An environment's later entries win, so -api-env and
+// -hello-env override them.
+func deployedRuntime(tb testing.TB, platform string) []string {
+	tb.Helper()
+	var vars map[string]any
+	if platform == "lambda" {
+		var tpl struct {
+			Globals struct {
+				Function struct {
+					Environment struct {
+						Variables map[string]any `yaml:"Variables"`
+					} `yaml:"Environment"`
+				} `yaml:"Function"`
+			} `yaml:"Globals"`
+		}
+		readYAML(tb, "template.yaml", &tpl)
+		vars = tpl.Globals.Function.Environment.Variables
+	} else {
+		var doc sDoc
+		readYAML(tb, "s.yaml", &doc)
+		vars, _ = doc.Resources["api"].Props["environmentVariables"].(map[string]any)
+	}
+	var env []string
+	for _, k := range sortedKeys(vars) {
+		if strings.HasPrefix(k, "GO") {
+			env = append(env, fmt.Sprintf("%s=%v", k, vars[k]))
+		}
+	}
+	return env
+}
+
+// The invocation benchmarks run the functions as the templates deploy them:
+// a template that stops setting GOMAXPROCS, or a reader that stops finding
+// it, shows here.
+func TestDeployedRuntimeIsReadFromBothTemplates(t *testing.T) {
+	for _, platform := range []string{"lambda", "fc"} {
+		if got := deployedRuntime(t, platform); !slices.Equal(got, []string{"GOMAXPROCS=1"}) {
+			t.Errorf("%s: the template's Go runtime settings read as %q; want [GOMAXPROCS=1]", platform, got)
+		}
+	}
+}
 
 // invocationsPerOp is the number of invocations of each function in one op.
 const invocationsPerOp = 100

@@ -52,7 +52,7 @@ type devsTemplate struct {
 	} `yaml:"resources"`
 }
 
-func readYAML(t *testing.T, name string, v any) {
+func readYAML(t testing.TB, name string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, name))
 	if err != nil {
