@@ -103,17 +103,7 @@ func deployedRuntime(tb testing.TB, platform string) []string {
 	tb.Helper()
 	var vars map[string]any
 	if platform == "lambda" {
-		var tpl struct {
-			Globals struct {
-				Function struct {
-					Environment struct {
-						Variables map[string]any `yaml:"Variables"`
-					} `yaml:"Environment"`
-				} `yaml:"Function"`
-			} `yaml:"Globals"`
-		}
-		readYAML(tb, "template.yaml", &tpl)
-		vars = tpl.Globals.Function.Environment.Variables
+		vars = globalsEnv(tb)
 	} else {
 		var doc sDoc
 		readYAML(tb, "s.yaml", &doc)

@@ -373,17 +373,7 @@ func TestSYAMLSettingsMatchTemplateYAML(t *testing.T) {
 
 	var doc sDoc
 	readYAML(t, "s.yaml", &doc)
-	var globals struct {
-		Globals struct {
-			Function struct {
-				Environment struct {
-					Variables map[string]any `yaml:"Variables"`
-				} `yaml:"Environment"`
-			} `yaml:"Function"`
-		} `yaml:"Globals"`
-	}
-	readYAML(t, "template.yaml", &globals)
-	want := sortedKeys(globals.Globals.Function.Environment.Variables)
+	want := sortedKeys(globalsEnv(t))
 	for _, name := range sortedKeys(doc.Resources) {
 		p := doc.Resources[name].Props
 		env, _ := p["environmentVariables"].(map[string]any)

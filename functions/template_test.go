@@ -63,6 +63,21 @@ func readYAML(t testing.TB, name string, v any) {
 	}
 }
 
+// globalsEnv is the environment template.yaml's Globals give every function.
+func globalsEnv(tb testing.TB) map[string]any {
+	var tpl struct {
+		Globals struct {
+			Function struct {
+				Environment struct {
+					Variables map[string]any `yaml:"Variables"`
+				} `yaml:"Environment"`
+			} `yaml:"Function"`
+		} `yaml:"Globals"`
+	}
+	readYAML(tb, "template.yaml", &tpl)
+	return tpl.Globals.Function.Environment.Variables
+}
+
 func target(t *testing.T, platform string) emulate.Target {
 	t.Helper()
 	for _, tg := range emulate.Targets {
