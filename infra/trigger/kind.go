@@ -40,8 +40,8 @@ func (k Kind) String() string {
 }
 
 // Detect tells an event's shape from its top-level keys. Keys are compared
-// exactly: encoding/json matches field names regardless of case, and a direct
-// request's Alibaba names must never pass for a trigger's lower-case ones.
+// exactly, as the event's decoder compares them: a direct request's Alibaba
+// names must never pass for a trigger's lower-case ones.
 // Detect reads the top level only, without decoding the event (that took as
 // long as decoding it for its kind), and leaves the values to the decoder that
 // reads the event next, which refuses any that is not JSON.

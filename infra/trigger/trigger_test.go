@@ -242,3 +242,29 @@ func TestNewRequestTakesFCTimeEpochAsAStringOrANumber(t *testing.T) {
 		}
 	}
 }
+
+// An event is read one way only: a member named twice, a name in another case
+// or invalid UTF-8 cannot make the request differ from what the trigger sent
+// and Detect saw.
+func TestNewRequestReadsEachMemberOneWay(t *testing.T) {
+	const head = `{"version":"v1","rawPath":"/","isBase64Encoded":false,"requestContext":{"http":{"method":"POST","path":"/"}},`
+	for name, event := range map[string]string{
+		"a body twice":   head + `"headers":{},"body":"a=1","body":"a=2"}`,
+		"a header twice": head + `"headers":{"X-Acs-Signature-Nonce":"1","X-Acs-Signature-Nonce":"2"},"body":""}`,
+		"invalid UTF-8":  head + "\"headers\":{\"X-Name\":\"\xff\"},\"body\":\"\"}",
+	} {
+		if _, err := trigger.NewRequest(context.Background(), trigger.FCHTTP, []byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("%s: err = %v; want InvalidParameter", name, err)
+		}
+	}
+	// A name in another case is not the trigger's: it is ignored, as Detect
+	// ignores it.
+	event := []byte(`{"version":"v1","rawPath":"/","RawPath":"/elsewhere","headers":{},"Body":"a=1","body":"","requestContext":{"http":{"method":"GET","Method":"DELETE","path":"/"}}}`)
+	r, err := trigger.NewRequest(context.Background(), trigger.FCHTTP, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.URL.Path != "/" || r.Method != http.MethodGet || r.Body != http.NoBody {
+		t.Errorf("read %s %s (body %v); want GET / with no body", r.Method, r.URL.Path, r.Body)
+	}
+}
