@@ -4,6 +4,7 @@
 package linear
 
 import (
+	"math"
 	"runtime"
 	"testing"
 )
@@ -27,13 +28,21 @@ func Check(t testing.TB, name string, n int, build func(n int) []byte, run func(
 	}
 }
 
-// work counts the allocations and allocated bytes of one call of f.
+// work counts the allocations and allocated bytes of one call of f. The
+// counters are the whole process's, so a goroutine an earlier test left
+// running can add to a call's count, never take from it: the least of a few
+// calls is the call's own work.
 func work(f func()) (allocs, bytes uint64) {
 	f() // warm up: one-time initialisation is not the call's own work
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
+	allocs, bytes = math.MaxUint64, math.MaxUint64
+	for range 5 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		allocs = min(allocs, after.Mallocs-before.Mallocs)
+		bytes = min(bytes, after.TotalAlloc-before.TotalAlloc)
+	}
+	return allocs, bytes
 }
