@@ -30,8 +30,9 @@ func Check(t testing.TB, name string, n int, build func(n int) []byte, run func(
 
 // work counts the allocations and allocated bytes of one call of f. The
 // counters are the whole process's, so a goroutine an earlier test left
-// running can add to a call's count, never take from it: the least of a few
-// calls is the call's own work.
+// running, or a pooled buffer the collector dropped, can add to a call's
+// count but never take from it: the least of five calls is the call's own
+// work.
 func work(f func()) (allocs, bytes uint64) {
 	f() // warm up: one-time initialisation is not the call's own work
 	allocs, bytes = math.MaxUint64, math.MaxUint64
