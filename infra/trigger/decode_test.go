@@ -2,8 +2,6 @@ package trigger
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -14,13 +12,8 @@ import (
 // decode took over: the stricter rules refuse events no trigger sends, and
 // change nothing in those it does.
 func TestDecodeReadsEverySampleAsEncodingJSONDid(t *testing.T) {
-	samples, _ := filepath.Glob(filepath.Join("..", "..", "events", "*", "*.json"))
 	read := 0
-	for _, name := range samples {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, b := range sampleEvents(t) {
 		k, err := Detect(b)
 		if err != nil {
 			continue // a partition batch, read by infra/provision
