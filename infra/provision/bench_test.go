@@ -3,7 +3,10 @@ package provision_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +19,30 @@ import (
 	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storetest"
 )
+
+// BenchmarkDecode prices reading a trigger's event before any partition in it
+// is checked: each sample under events/, and a direct invocation of 100
+// partitions.
+func BenchmarkDecode(b *testing.B) {
+	events := map[string][]byte{"direct-100-partitions": directEvent(b, "bench", 0, 100)}
+	for _, file := range samples(b) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events[filepath.Base(filepath.Dir(file))+"/"+filepath.Base(file)] = raw
+	}
+	for _, name := range slices.Sorted(maps.Keys(events)) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := provision.Decode(events[name], "alias/partitions"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
 
 // benchWorkers is the provisioner's default concurrency; the floor runs at the
 // same concurrency so the ratio compares like with like.

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"strings"
 
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -88,14 +89,14 @@ func Decode(raw []byte, defaultKeyID string) (Event, error) {
 	}
 	top, ok := object(raw)
 	if !ok {
-		return Event{}, invalid("The event is not a JSON object or array.")
+		return Event{}, invalid("The event is not a JSON object or array, or it names a member twice or holds invalid UTF-8.")
 	}
 	switch {
 	case top["Records"] != nil:
 		return d.records(raw, top["Records"])
 	case top["detail-type"] != nil:
 		var ev events.EventBridgeEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		if err := decode(raw, &ev); err != nil {
 			return Event{}, invalid("The EventBridge event is malformed.")
 		}
 		return Event{Source: EventBridge, Messages: []Message{d.eventBridge(ev)}}, nil
@@ -109,11 +110,14 @@ func Decode(raw []byte, defaultKeyID string) (Event, error) {
 		var s struct {
 			Body string `json:"body"`
 		}
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := decode(raw, &s); err != nil {
 			return Event{}, invalid("The MNS topic message is malformed.")
 		}
 		return Event{Source: MNSTopic, Messages: []Message{d.message("", []byte(s.Body), true)}}, nil
-	case field(top, "Partitions") != nil || field(top, "PartitionId") != nil:
+	}
+	// A direct invocation. partitionsOf fails only on two spellings of one
+	// name, which its message reports.
+	if p, err := partitionsOf(raw); err != nil || p.Partitions != nil || p.PartitionId != nil {
 		return Event{Source: Direct, Messages: []Message{d.message("", raw, false)}}, nil
 	}
 	return Event{}, invalid("The event is not a partition-created event of any supported trigger: it has no Partitions, PartitionId, Records, detail-type or specversion.")
@@ -123,44 +127,58 @@ type decoder struct {
 	defaultKey string
 }
 
+// Every event is read by encoding/json/v2's rules, in decode and decodeAnyCase
+// alone: a member named twice or a string of invalid UTF-8 refuses whatever
+// holds it, so no filter, rule or control plane that reads a payload before
+// this function can have read it another way. The envelopes' members are
+// matched by their exact names, as the sources send them and as Decode tells
+// the sources apart; a partition's, which its sender writes, in any case
+// (decodeAnyCase).
+func decode(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
+
+// decodeAnyCase matches members to fields as encoding/json did, in any case
+// (strings.EqualFold); two spellings of one field are a member named twice.
+func decodeAnyCase(b []byte, v any) error {
+	return jsonv2.Unmarshal(b, v, jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+}
+
 // object reads a JSON object's top level, keeping its values raw.
 func object(b []byte) (map[string]json.RawMessage, bool) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, false
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := decode(b, &m); err != nil {
 		return nil, false
 	}
 	return m, true
 }
 
-// field looks a member up by exact name, then case-insensitively, as
-// encoding/json matches struct fields.
-func field(m map[string]json.RawMessage, name string) json.RawMessage {
-	if v, ok := m[name]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
+// named is what a message body names its partitions by: a list or one.
+type named struct {
+	Partitions  json.RawMessage
+	PartitionId json.RawMessage
+}
+
+// partitionsOf reads the members a body names its partitions by, in any case.
+func partitionsOf(b []byte) (named, error) {
+	var p named
+	err := decodeAnyCase(b, &p)
+	return p, err
 }
 
 func (d decoder) records(raw, records []byte) (Event, error) {
 	var rs []map[string]json.RawMessage
-	if err := json.Unmarshal(records, &rs); err != nil || len(rs) == 0 {
+	if err := decode(records, &rs); err != nil || len(rs) == 0 {
 		return Event{}, invalid("The event's Records are not a non-empty list.")
 	}
 	var sqsSource, snsSource string
-	_ = json.Unmarshal(rs[0]["eventSource"], &sqsSource)
-	_ = json.Unmarshal(rs[0]["EventSource"], &snsSource)
+	_ = decode(rs[0]["eventSource"], &sqsSource)
+	_ = decode(rs[0]["EventSource"], &snsSource)
 	switch {
 	case sqsSource == "aws:sqs":
 		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		if err := decode(raw, &ev); err != nil {
 			return Event{}, invalid("The SQS event is malformed.")
 		}
 		out := Event{Source: SQS}
@@ -170,7 +188,7 @@ func (d decoder) records(raw, records []byte) (Event, error) {
 		return out, nil
 	case snsSource == "aws:sns":
 		var ev events.SNSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		if err := decode(raw, &ev); err != nil {
 			return Event{}, invalid("The SNS event is malformed.")
 		}
 		out := Event{Source: SNS}
@@ -199,13 +217,13 @@ type cloudEvent struct {
 
 func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 	var ce cloudEvent
-	if err := json.Unmarshal(raw, &ce); err != nil {
+	if err := decode(raw, &ce); err != nil {
 		return Message{Err: invalid("The CloudEvent is malformed.")}, CloudEvents
 	}
 	switch ce.Type {
 	case mnsQueueType:
 		var ev fcevents.MnsQueueEvent
-		if err := json.Unmarshal(raw, &ev); err != nil || ev.Data == nil || ev.Data.MessageBody == nil {
+		if err := decode(raw, &ev); err != nil || ev.Data == nil || ev.Data.MessageBody == nil {
 			return Message{ID: ce.ID, Err: invalid("The MNS queue message's data is malformed.")}, MNSQueue
 		}
 		id := ce.ID
@@ -223,7 +241,7 @@ func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 
 func (d decoder) cloudEventBatch(raw []byte) (Event, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil || len(items) == 0 {
+	if err := decode(raw, &items); err != nil || len(items) == 0 {
 		return Event{}, invalid("The event is not a non-empty JSON array of CloudEvents.")
 	}
 	out := Event{Source: CloudEvents}
@@ -249,7 +267,7 @@ func (d decoder) mnsTopic(raw []byte) Message {
 		MessageID string `json:"MessageId"`
 		Message   string `json:"Message"`
 	}
-	if err := json.Unmarshal(raw, &n); err != nil {
+	if err := decode(raw, &n); err != nil {
 		return Message{Err: invalid("The MNS topic notification is malformed.")}
 	}
 	return d.message(n.MessageID, []byte(n.Message), true)
@@ -288,29 +306,35 @@ func (d decoder) body(b []byte, base64OK bool, depth int) ([]Request, error) {
 		}
 		return nil, invalid("The message body is not JSON.")
 	}
+	p, err := partitionsOf(b)
+	if err != nil {
+		return nil, invalid("The message body is not valid JSON, or it names a member twice or holds invalid UTF-8.")
+	}
+	switch {
+	case p.Partitions != nil:
+		return d.list(p.Partitions)
+	case p.PartitionId != nil:
+		return []Request{d.entry(b)}, nil
+	}
 	obj, ok := object(b)
 	if !ok {
 		return nil, invalid("The message body is not valid JSON.")
 	}
 	var s string
 	switch {
-	case field(obj, "Partitions") != nil:
-		return d.list(field(obj, "Partitions"))
-	case field(obj, "PartitionId") != nil:
-		return []Request{d.entry(b)}, nil
-	case obj["Type"] != nil && obj["Message"] != nil && json.Unmarshal(obj["Type"], &s) == nil && s == "Notification":
+	case obj["Type"] != nil && obj["Message"] != nil && decode(obj["Type"], &s) == nil && s == "Notification":
 		var n struct{ Message string }
-		if err := json.Unmarshal(b, &n); err != nil {
+		if err := decode(b, &n); err != nil {
 			return nil, invalid("The SNS notification in the message is malformed.")
 		}
 		return d.body([]byte(n.Message), false, depth+1)
 	case obj["detail-type"] != nil && obj["detail"] != nil:
-		if json.Unmarshal(obj["detail-type"], &s) != nil || s != EventType {
+		if decode(obj["detail-type"], &s) != nil || s != EventType {
 			return nil, invalid("The EventBridge event in the message is not of detail-type %q.", EventType)
 		}
 		return d.body(obj["detail"], false, depth+1)
 	case obj["specversion"] != nil && obj["data"] != nil:
-		if json.Unmarshal(obj["type"], &s) != nil || s != EventType {
+		if decode(obj["type"], &s) != nil || s != EventType {
 			return nil, invalid("The CloudEvent in the message is not of type %q.", EventType)
 		}
 		return d.body(obj["data"], false, depth+1)
@@ -320,7 +344,7 @@ func (d decoder) body(b []byte, base64OK bool, depth int) ([]Request, error) {
 
 func (d decoder) list(b []byte) ([]Request, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(b, &items); err != nil {
+	if err := decode(b, &items); err != nil {
 		return nil, invalid("Partitions must be a list of partition objects.")
 	}
 	if len(items) == 0 {
@@ -341,12 +365,15 @@ func (d decoder) entry(b []byte) Request {
 		KeyId             string
 		EncryptionContext json.RawMessage
 	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		// Name the partition in the report if its ID at least is readable.
+	if err := decodeAnyCase(b, &e); err != nil {
+		// Name the partition in the report if its ID at least is readable,
+		// and named once.
 		var id struct{ PartitionId string }
-		_ = json.Unmarshal(b, &id)
+		if decodeAnyCase(b, &id) != nil {
+			id.PartitionId = ""
+		}
 		return Request{PartitionRequest: core.PartitionRequest{PartitionID: id.PartitionId},
-			Err: invalid("The partition entry must be an object with string PartitionId and KeyId and an EncryptionContext object.")}
+			Err: invalid("The partition entry must be an object with string PartitionId and KeyId and an EncryptionContext object, each named once.")}
 	}
 	r := Request{PartitionRequest: core.PartitionRequest{PartitionID: e.PartitionId, KeyID: e.KeyId}}
 	if r.KeyID == "" {
@@ -370,7 +397,7 @@ func decodeContext(raw json.RawMessage) (core.EncryptionContext, error) {
 	}
 	text := string(raw)
 	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &text); err != nil {
+		if err := decode(raw, &text); err != nil {
 			return nil, invalid("The EncryptionContext is not a valid JSON string.")
 		}
 	}

@@ -100,11 +100,11 @@ func (e *env) stored(t *testing.T, id string) (core.Partition, bool) {
 	return p, true
 }
 
-func samples(t *testing.T) []string {
-	t.Helper()
+func samples(tb testing.TB) []string {
+	tb.Helper()
 	files, err := filepath.Glob("../../events/*/provision-*.json")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no provisioning samples under events/ (%v)", err)
+		tb.Fatalf("no provisioning samples under events/ (%v)", err)
 	}
 	return files
 }
@@ -423,4 +423,68 @@ func TestPartitionIDsCannotLookLikeKeyResources(t *testing.T) {
 			t.Errorf("ValidPartitionID(%q) = false", id)
 		}
 	}
+}
+
+// TestDecodeReadsEachMemberOneWay mounts the attack of a sender whose events
+// pass a filter that reads them another way: a rule or a control plane that
+// checks "PartitionId" and sees tenant A's partition, while the decoder would
+// take a second spelling and mint for tenant B's. A partition named twice, in
+// any case, or holding invalid UTF-8 fails (its message, or its entry of the
+// list), and nothing is asked for; the envelopes' own members are read by their exact names only, as the
+// source sends them and as Decode tells the sources apart.
+func TestDecodeReadsEachMemberOneWay(t *testing.T) {
+	for _, body := range []string{
+		`{"PartitionId":"tenant-a-1","PartitionId":"tenant-b-1"}`,
+		`{"PartitionId":"tenant-a-1","partitionId":"tenant-b-1"}`,
+		`{"Partitions":[{"PartitionId":"tenant-a-1","partitionid":"tenant-b-1"}]}`,
+		`{"Partitions":[{"PartitionId":"tenant-a-1"}],"partitions":[{"PartitionId":"tenant-b-1"}]}`,
+		`{"PartitionId":"tenant-a-1","EncryptionContext":{"t":"a"},"encryptionContext":{"t":"b"}}`,
+		`{"PartitionId":"tenant-a-1","EncryptionContext":{"t":"a","t":"b"}}`,
+		`{"PartitionId":"tenant-a-1","KeyId":"alias/partitions","keyId":"alias/other"}`,
+		`{"Partition_Id":"tenant-b-1"}`, // names match in any case, as encoding/json matched them, and no looser
+	} {
+		ev, err := provision.Decode(sqsBatch(t, []string{body}), "alias/partitions")
+		if err != nil {
+			t.Fatalf("%s: the envelope was refused: %v", body, err)
+		}
+		if m := ev.Messages[0]; !refused(m) {
+			t.Errorf("%s: read as %+v, want it refused with InvalidParameter", body, m)
+		}
+	}
+
+	_, err := provision.Decode([]byte("{\"PartitionId\":\"tenant-a-\xff\"}"), "alias/partitions")
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
+		t.Errorf("invalid UTF-8: %v, want InvalidParameter", err)
+	}
+
+	for name, raw := range map[string]string{
+		"SQS body":           `{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{\"PartitionId\":\"p-a\"}","Body":"{\"PartitionId\":\"p-b\"}"}]}`,
+		"SNS message":        `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m","Message":"{\"PartitionId\":\"p-a\"}","message":"{\"PartitionId\":\"p-b\"}"}}]}`,
+		"EventBridge detail": `{"id":"e","detail-type":"Partition Created","detail":{"PartitionId":"p-a"},"Detail":{"PartitionId":"p-b"}}`,
+		"CloudEvent data":    `{"specversion":"1.0","id":"e","type":"Partition Created","data":{"PartitionId":"p-a"},"Data":{"PartitionId":"p-b"}}`,
+	} {
+		ev, err := provision.Decode([]byte(raw), "alias/partitions")
+		if err != nil || ev.Messages[0].Err != nil || ev.Messages[0].Requests[0].PartitionID != "p-a" {
+			t.Errorf("%s: read as %+v (%v), want p-a from the member the source sends", name, ev, err)
+		}
+	}
+}
+
+// refused reports whether m, or each of its entries, failed with
+// InvalidParameter.
+func refused(m provision.Message) bool {
+	invalid := func(err error) bool {
+		var ke *core.Error
+		return errors.As(err, &ke) && ke.Code == core.CodeInvalidParameter
+	}
+	if m.Err != nil {
+		return invalid(m.Err)
+	}
+	for _, r := range m.Requests {
+		if !invalid(r.Err) {
+			return false
+		}
+	}
+	return len(m.Requests) > 0
 }
