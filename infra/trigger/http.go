@@ -134,13 +134,14 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 	return r, nil
 }
 
-// decode reads an HTTP trigger event into e by encoding/json/v2's rules (the
-// go-json-experiment module is that package for Go before 1.27, which ships it
-// in the standard library): member names match exactly, as Detect matches
-// them, and an event that names a member twice or holds invalid UTF-8 is
-// refused, so that nothing in it is read one way here and another way by
-// whatever looked at it before. It also unmarshals these events in a third of
-// encoding/json's time, which halves BenchmarkDecode.
+// decode reads an event, an HTTP trigger's or a direct invocation (Params),
+// into e by encoding/json/v2's rules (the go-json-experiment module is that
+// package for Go before 1.27, which ships it in the standard library): member
+// names match exactly, as Detect matches them, and an event that names a
+// member twice or holds invalid UTF-8 is refused, so that nothing in it is
+// read one way here and another way by whatever looked at it before. It also
+// unmarshals HTTP trigger events in a third of encoding/json's time, which
+// halves BenchmarkDecode.
 func decode(event []byte, e any) error {
 	return jsonv2.Unmarshal(event, e)
 }

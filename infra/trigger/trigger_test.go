@@ -216,6 +216,23 @@ func TestParamsRefuseAnythingButAnObject(t *testing.T) {
 	}
 }
 
+// TestParamsReadEachMemberOneWay: a direct invocation is read by the rules
+// HTTP trigger events are, so no reader of the event before the function can
+// take it for another request: a member named twice, such as two KeyIds or two
+// Actions, or invalid UTF-8 anywhere refuses the event.
+func TestParamsReadEachMemberOneWay(t *testing.T) {
+	for _, event := range []string{
+		`{"KeyId":"alias/a","KeyId":"alias/b"}`,
+		`{"Action":"Decrypt","CiphertextBlob":"AQ==","Action":"GenerateDataKey"}`,
+		`{"KeyId":"alias/a","EncryptionContext":{"t":"a","t":"b"}}`,
+		"{\"KeyId\":\"alias/\xff\"}",
+	} {
+		if _, p, err := trigger.Params([]byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("Params(%q) = %v, %v; want InvalidParameter", event, p, err)
+		}
+	}
+}
+
 func TestRouterRefusesEventsTheFunctionDoesNotAnswer(t *testing.T) {
 	direct := func(context.Context, []byte) (any, error) { return "direct", nil }
 	httpOnly := trigger.Router{HTTP: teapot}
