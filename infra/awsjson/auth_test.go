@@ -172,6 +172,35 @@ func TestUnknownOperationAndBadBodies(t *testing.T) {
 	}
 }
 
+// TestBodyIsReadOneWay: a body's members are read by the names AWS gives
+// them, exactly, and a member named twice, a context key given twice or
+// invalid UTF-8 is a SerializationException, as the Alibaba protocol refuses a
+// parameter given twice: no proxy or log that read the body first can have
+// read another key or context in it.
+func TestBodyIsReadOneWay(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	for name, c := range map[string]struct{ op, body string }{
+		"KeyId twice":             {"DescribeKey", `{"KeyId":"` + id + `","KeyId":"alias/other"}`},
+		"a context key twice":     {"Encrypt", `{"KeyId":"` + id + `","Plaintext":"eA==","EncryptionContext":{"t":"a","t":"b"}}`},
+		"invalid UTF-8":           {"DescribeKey", "{\"KeyId\":\"alias/\xff\"}"},
+		"Plaintext twice":         {"Encrypt", `{"KeyId":"` + id + `","Plaintext":"eA==","Plaintext":"eQ=="}`},
+		"EncryptionContext twice": {"Encrypt", `{"KeyId":"` + id + `","Plaintext":"eA==","EncryptionContext":{"t":"a"},"EncryptionContext":{"t":"b"}}`},
+	} {
+		if typ, msg := e.do(e.signed(c.op, c.body, adminID, adminSecret, time.Now())).awsError(t); typ != "SerializationException" {
+			t.Errorf("%s: %s %s, want SerializationException", name, typ, msg)
+		}
+	}
+	// A name in another case is not the member, as AWS's SDKs spell it.
+	r := e.do(e.signed("DescribeKey", `{"KeyId":"`+id+`","keyId":"alias/missing"}`, adminID, adminSecret, time.Now()))
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), id) {
+		t.Errorf("KeyId beside keyId: %d %s, want the key KeyId names", r.status, r.body)
+	}
+	if typ, _ := e.do(e.signed("DescribeKey", `{"keyid":"`+id+`"}`, adminID, adminSecret, time.Now())).awsError(t); typ != "ValidationException" {
+		t.Errorf("keyid alone: %s, want ValidationException (no KeyId)", typ)
+	}
+}
+
 func TestEveryRequestLeavesItsActionAndCaller(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
