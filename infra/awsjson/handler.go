@@ -9,11 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/sign"
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // TargetPrefix starts the X-Amz-Target of every AWS KMS operation.
@@ -127,13 +126,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, ContentType) {
 		return nil, nil, core.Errorf(codeSerialization, "The Content-Type must be %s.", ContentType)
 	}
-	// The body is read by encoding/json/v2's rules: members by the exact
-	// names AWS gives them, and a member named twice (a context key too) or
-	// invalid UTF-8 refuses it, as the Alibaba protocol refuses a parameter
-	// given twice.
+	// Members match by the exact names AWS gives them, and a member named
+	// twice (a context key too) or invalid UTF-8 refuses the body
+	// (strictjson), as the Alibaba protocol refuses a parameter given twice.
 	var in input
 	if len(bytes.TrimSpace(body)) > 0 {
-		if err := jsonv2.Unmarshal(body, &in); err != nil {
+		if err := strictjson.Unmarshal(body, &in); err != nil {
 			clear(in.Plaintext)
 			return nil, nil, core.Errorf(codeSerialization, "The request body is not a JSON object of %s's parameters with the right types, each named once, in valid UTF-8.", name)
 		}

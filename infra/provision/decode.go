@@ -7,10 +7,9 @@ import (
 
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // Source is the kind of trigger an event came from. It decides how the outcome
@@ -79,7 +78,11 @@ func invalid(format string, args ...any) *core.Error {
 }
 
 // Decode reads a trigger payload. defaultKeyID fills in partitions that name no
-// KeyId. A payload whose shape matches no source is an error (*core.Error); a
+// KeyId. Every part of it is read by strictjson's rules, so no filter, rule or
+// control plane that read the payload first can have read it another way: the
+// envelopes' members by their exact names, as the sources send them and as
+// Decode tells the sources apart, and a partition's, which its sender writes,
+// in any case. A payload whose shape matches no source is an error (*core.Error); a
 // message or entry that cannot be read fails on its own inside the Event.
 func Decode(raw []byte, defaultKeyID string) (Event, error) {
 	d := decoder{defaultKey: defaultKeyID}
@@ -96,7 +99,7 @@ func Decode(raw []byte, defaultKeyID string) (Event, error) {
 		return d.records(raw, top["Records"])
 	case top["detail-type"] != nil:
 		var ev events.EventBridgeEvent
-		if err := decode(raw, &ev); err != nil {
+		if err := strictjson.Unmarshal(raw, &ev); err != nil {
 			return Event{}, invalid("The EventBridge event is malformed.")
 		}
 		return Event{Source: EventBridge, Messages: []Message{d.eventBridge(ev)}}, nil
@@ -110,7 +113,7 @@ func Decode(raw []byte, defaultKeyID string) (Event, error) {
 		var s struct {
 			Body string `json:"body"`
 		}
-		if err := decode(raw, &s); err != nil {
+		if err := strictjson.Unmarshal(raw, &s); err != nil {
 			return Event{}, invalid("The MNS topic message is malformed.")
 		}
 		return Event{Source: MNSTopic, Messages: []Message{d.message("", []byte(s.Body), true)}}, nil
@@ -127,28 +130,13 @@ type decoder struct {
 	defaultKey string
 }
 
-// Every event is read by encoding/json/v2's rules, in decode and decodeAnyCase
-// alone: a member named twice or a string of invalid UTF-8 refuses whatever
-// holds it, so no filter, rule or control plane that reads a payload before
-// this function can have read it another way. The envelopes' members are
-// matched by their exact names, as the sources send them and as Decode tells
-// the sources apart; a partition's, which its sender writes, in any case
-// (decodeAnyCase).
-func decode(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
-
-// decodeAnyCase matches members to fields as encoding/json did, in any case
-// (strings.EqualFold); two spellings of one field are a member named twice.
-func decodeAnyCase(b []byte, v any) error {
-	return jsonv2.Unmarshal(b, v, jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
-}
-
 // object reads a JSON object's top level, keeping its values raw.
 func object(b []byte) (map[string]json.RawMessage, bool) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, false
 	}
 	var m map[string]json.RawMessage
-	if err := decode(b, &m); err != nil {
+	if err := strictjson.Unmarshal(b, &m); err != nil {
 		return nil, false
 	}
 	return m, true
@@ -163,22 +151,22 @@ type named struct {
 // partitionsOf reads the members a body names its partitions by, in any case.
 func partitionsOf(b []byte) (named, error) {
 	var p named
-	err := decodeAnyCase(b, &p)
+	err := strictjson.UnmarshalAnyCase(b, &p)
 	return p, err
 }
 
 func (d decoder) records(raw, records []byte) (Event, error) {
 	var rs []map[string]json.RawMessage
-	if err := decode(records, &rs); err != nil || len(rs) == 0 {
+	if err := strictjson.Unmarshal(records, &rs); err != nil || len(rs) == 0 {
 		return Event{}, invalid("The event's Records are not a non-empty list.")
 	}
 	var sqsSource, snsSource string
-	_ = decode(rs[0]["eventSource"], &sqsSource)
-	_ = decode(rs[0]["EventSource"], &snsSource)
+	_ = strictjson.Unmarshal(rs[0]["eventSource"], &sqsSource)
+	_ = strictjson.Unmarshal(rs[0]["EventSource"], &snsSource)
 	switch {
 	case sqsSource == "aws:sqs":
 		var ev events.SQSEvent
-		if err := decode(raw, &ev); err != nil {
+		if err := strictjson.Unmarshal(raw, &ev); err != nil {
 			return Event{}, invalid("The SQS event is malformed.")
 		}
 		out := Event{Source: SQS}
@@ -188,7 +176,7 @@ func (d decoder) records(raw, records []byte) (Event, error) {
 		return out, nil
 	case snsSource == "aws:sns":
 		var ev events.SNSEvent
-		if err := decode(raw, &ev); err != nil {
+		if err := strictjson.Unmarshal(raw, &ev); err != nil {
 			return Event{}, invalid("The SNS event is malformed.")
 		}
 		out := Event{Source: SNS}
@@ -217,13 +205,13 @@ type cloudEvent struct {
 
 func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 	var ce cloudEvent
-	if err := decode(raw, &ce); err != nil {
+	if err := strictjson.Unmarshal(raw, &ce); err != nil {
 		return Message{Err: invalid("The CloudEvent is malformed.")}, CloudEvents
 	}
 	switch ce.Type {
 	case mnsQueueType:
 		var ev fcevents.MnsQueueEvent
-		if err := decode(raw, &ev); err != nil || ev.Data == nil || ev.Data.MessageBody == nil {
+		if err := strictjson.Unmarshal(raw, &ev); err != nil || ev.Data == nil || ev.Data.MessageBody == nil {
 			return Message{ID: ce.ID, Err: invalid("The MNS queue message's data is malformed.")}, MNSQueue
 		}
 		id := ce.ID
@@ -241,7 +229,7 @@ func (d decoder) cloudEvent(raw []byte) (Message, Source) {
 
 func (d decoder) cloudEventBatch(raw []byte) (Event, error) {
 	var items []json.RawMessage
-	if err := decode(raw, &items); err != nil || len(items) == 0 {
+	if err := strictjson.Unmarshal(raw, &items); err != nil || len(items) == 0 {
 		return Event{}, invalid("The event is not a non-empty JSON array of CloudEvents.")
 	}
 	out := Event{Source: CloudEvents}
@@ -267,7 +255,7 @@ func (d decoder) mnsTopic(raw []byte) Message {
 		MessageID string `json:"MessageId"`
 		Message   string `json:"Message"`
 	}
-	if err := decode(raw, &n); err != nil {
+	if err := strictjson.Unmarshal(raw, &n); err != nil {
 		return Message{Err: invalid("The MNS topic notification is malformed.")}
 	}
 	return d.message(n.MessageID, []byte(n.Message), true)
@@ -322,19 +310,19 @@ func (d decoder) body(b []byte, base64OK bool, depth int) ([]Request, error) {
 	}
 	var s string
 	switch {
-	case obj["Type"] != nil && obj["Message"] != nil && decode(obj["Type"], &s) == nil && s == "Notification":
+	case obj["Type"] != nil && obj["Message"] != nil && strictjson.Unmarshal(obj["Type"], &s) == nil && s == "Notification":
 		var n struct{ Message string }
-		if err := decode(b, &n); err != nil {
+		if err := strictjson.Unmarshal(b, &n); err != nil {
 			return nil, invalid("The SNS notification in the message is malformed.")
 		}
 		return d.body([]byte(n.Message), false, depth+1)
 	case obj["detail-type"] != nil && obj["detail"] != nil:
-		if decode(obj["detail-type"], &s) != nil || s != EventType {
+		if strictjson.Unmarshal(obj["detail-type"], &s) != nil || s != EventType {
 			return nil, invalid("The EventBridge event in the message is not of detail-type %q.", EventType)
 		}
 		return d.body(obj["detail"], false, depth+1)
 	case obj["specversion"] != nil && obj["data"] != nil:
-		if decode(obj["type"], &s) != nil || s != EventType {
+		if strictjson.Unmarshal(obj["type"], &s) != nil || s != EventType {
 			return nil, invalid("The CloudEvent in the message is not of type %q.", EventType)
 		}
 		return d.body(obj["data"], false, depth+1)
@@ -344,7 +332,7 @@ func (d decoder) body(b []byte, base64OK bool, depth int) ([]Request, error) {
 
 func (d decoder) list(b []byte) ([]Request, error) {
 	var items []json.RawMessage
-	if err := decode(b, &items); err != nil {
+	if err := strictjson.Unmarshal(b, &items); err != nil {
 		return nil, invalid("Partitions must be a list of partition objects.")
 	}
 	if len(items) == 0 {
@@ -365,11 +353,11 @@ func (d decoder) entry(b []byte) Request {
 		KeyId             string
 		EncryptionContext json.RawMessage
 	}
-	if err := decodeAnyCase(b, &e); err != nil {
+	if err := strictjson.UnmarshalAnyCase(b, &e); err != nil {
 		// Name the partition in the report if its ID at least is readable,
 		// and named once.
 		var id struct{ PartitionId string }
-		if decodeAnyCase(b, &id) != nil {
+		if strictjson.UnmarshalAnyCase(b, &id) != nil {
 			id.PartitionId = ""
 		}
 		return Request{PartitionRequest: core.PartitionRequest{PartitionID: id.PartitionId},
@@ -397,7 +385,7 @@ func decodeContext(raw json.RawMessage) (core.EncryptionContext, error) {
 	}
 	text := string(raw)
 	if raw[0] == '"' {
-		if err := decode(raw, &text); err != nil {
+		if err := strictjson.Unmarshal(raw, &text); err != nil {
 			return nil, invalid("The EncryptionContext is not a valid JSON string.")
 		}
 	}

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // Every sample HTTP trigger event reads as encoding/json read it before
-// decode took over: the stricter rules refuse events no trigger sends, and
+// strictjson took over: the stricter rules refuse events no trigger sends, and
 // change nothing in those it does.
 func TestDecodeReadsEverySampleAsEncodingJSONDid(t *testing.T) {
 	read := 0
@@ -32,7 +34,7 @@ func TestDecodeReadsEverySampleAsEncodingJSONDid(t *testing.T) {
 		if err := json.Unmarshal(b, was); err != nil {
 			t.Fatalf("%s: encoding/json: %v", name, err)
 		}
-		if err := decode(b, is); err != nil {
+		if err := strictjson.Unmarshal(b, is); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}

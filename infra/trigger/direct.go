@@ -8,6 +8,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/edge"
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // Params decodes a direct invocation: a JSON object of the action's parameters
@@ -15,11 +16,11 @@ import (
 // JSON text ("32", "true"), objects and arrays (EncryptionContext) as compact
 // JSON text, and nulls are left out, which is how the RPC wire would carry the
 // same request. An "Action" member, if any, is returned apart. The event is
-// read as HTTP trigger events are (decode): a member named twice, at any depth,
-// or invalid UTF-8 refuses it.
+// read as HTTP trigger events are (strictjson): a member named twice, at any
+// depth, or invalid UTF-8 refuses it.
 func Params(event []byte) (action string, p core.Params, err error) {
 	var top map[string]json.RawMessage
-	if err := decode(event, &top); err != nil || top == nil {
+	if err := strictjson.Unmarshal(event, &top); err != nil || top == nil {
 		return "", nil, core.Errorf(core.CodeInvalidParameter, "The event must be a JSON object of the action's parameters, such as {\"KeyId\":\"alias/example\"}, naming each once, in valid UTF-8.")
 	}
 	p = make(core.Params, len(top))
@@ -47,7 +48,7 @@ func paramText(name string, raw json.RawMessage) (string, bool, error) {
 		return "", false, nil
 	case raw[0] == '"':
 		var s string
-		if err := decode(raw, &s); err != nil {
+		if err := strictjson.Unmarshal(raw, &s); err != nil {
 			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not a valid JSON string.", printable(name))
 		}
 		return s, true, nil

@@ -14,9 +14,9 @@ import (
 
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
-	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // Serve answers an HTTP trigger event: it decodes the request the event
@@ -40,7 +40,8 @@ type message struct {
 	sourceIP                     string
 }
 
-// NewRequest decodes the HTTP request an event of kind k carries. Query
+// NewRequest decodes the HTTP request an event of kind k carries, matching
+// members by their exact names, as Detect does (strictjson). Query
 // parameters the trigger delivered decoded are encoded again; the RPC
 // signatures are computed over a canonical form, so the wire encoding chosen
 // here does not matter.
@@ -49,7 +50,7 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 	switch k {
 	case RESTAPI:
 		var e events.APIGatewayProxyRequest
-		if err := decode(event, &e); err != nil {
+		if err := strictjson.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
 		m = message{method: e.HTTPMethod, path: e.Path, body: e.Body, base64: e.IsBase64Encoded,
@@ -77,7 +78,7 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	case HTTPAPI:
 		var e events.APIGatewayV2HTTPRequest
-		if err := decode(event, &e); err != nil {
+		if err := strictjson.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
 		m = message{method: e.RequestContext.HTTP.Method, path: e.RawPath, rawQuery: e.RawQueryString,
@@ -88,7 +89,7 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	case FCHTTP:
 		var e fcHTTPEvent
-		if err := decode(event, &e); err != nil {
+		if err := strictjson.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
 		hc := e.RequestContext.HTTP
@@ -132,18 +133,6 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		r.RemoteAddr = net.JoinHostPort(m.sourceIP, "0")
 	}
 	return r, nil
-}
-
-// decode reads an event, an HTTP trigger's or a direct invocation (Params),
-// into e by encoding/json/v2's rules (the go-json-experiment module is that
-// package for Go before 1.27, which ships it in the standard library): member
-// names match exactly, as Detect matches them, and an event that names a
-// member twice or holds invalid UTF-8 is refused, so that nothing in it is
-// read one way here and another way by whatever looked at it before. It also
-// unmarshals HTTP trigger events in a third of encoding/json's time, which
-// halves BenchmarkDecode.
-func decode(event []byte, e any) error {
-	return jsonv2.Unmarshal(event, e)
 }
 
 // fcHTTPEvent is the part of a Function Compute 3.0 HTTP trigger event a
