@@ -512,7 +512,7 @@ func (c *call) aliasTarget() (string, Key, error) {
 		return "", Key{}, invalidParam("KeyId", "it must name a key, not an alias")
 	}
 	var k Key
-	if err := c.authorizeKey(&k, ref.keyID, c.s.KeyARN(ref.keyID)); err != nil {
+	if err := c.authorizeKey(&k, ref.keyID, ""); err != nil {
 		return "", Key{}, err
 	}
 	if k.State == KeyPendingDeletion {

@@ -169,7 +169,7 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	}
 	c.facts.Context = ctx
 	var k Key
-	err = c.authorizeKey(&k, bl.KeyID, c.s.KeyARN(bl.KeyID))
+	err = c.authorizeKey(&k, bl.KeyID, "")
 	if err == nil {
 		err = c.expectKey(keyParam, bl.KeyID)
 	}

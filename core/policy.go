@@ -31,6 +31,9 @@ type Policy struct {
 	// some: per action of the service, whether it may be allowed on some
 	// resource (the early check).
 	some []bool
+	// everywhere: per action of the service, whether every statement naming
+	// it covers every resource ("*"), so that no resource changes a verdict.
+	everywhere []bool
 }
 
 // NewPolicy checks statements (known effects, non-empty actions and resources)
@@ -47,7 +50,7 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			return nil, fmt.Errorf("statement %d: Resource is empty", i)
 		}
 	}
-	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: make([][]int, len(ramActions)), some: make([]bool, len(ramActions))}
+	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: make([][]int, len(ramActions)), some: make([]bool, len(ramActions)), everywhere: make([]bool, len(ramActions))}
 	for i, st := range statements {
 		for _, c := range st.Condition {
 			cc, err := compileCondition(c)
@@ -61,6 +64,10 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 	for id, a := range ramActions {
 		p.naming[id] = p.statementsNaming(a)
 		p.some[id] = p.verdict(p.naming[id], nil, true, nil)
+		p.everywhere[id] = true
+		for _, j := range p.naming[id] {
+			p.everywhere[id] = p.everywhere[id] && hasStar(statements[j].Resource)
+		}
 	}
 	return p, nil
 }
@@ -110,6 +117,13 @@ func (p *Policy) mayAllow(id actionID) bool {
 		return p.some[id]
 	}
 	return p.decideID(id, nil, true, nil)
+}
+
+// readsResources reports whether the resources of a request for action can
+// change p's verdict: not when every statement naming it covers every
+// resource, as full access does, and then callers may pass none.
+func (p *Policy) readsResources(id actionID) bool {
+	return p == nil || p.everywhere == nil || !p.everywhere[id]
 }
 
 // decide evaluates the statements naming action. Conditions that cannot be

@@ -2,6 +2,7 @@ package core
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,53 @@ func TestCompiledPolicyAnswersAsTheStatements(t *testing.T) {
 				}
 				if got := p.allows(actionID(id), &Facts{}, rs...); got != want {
 					t.Errorf("%s: a request's check of %s on %q = %v, statements say %v", name, action, rs, got, want)
+				}
+			}
+		}
+	}
+}
+
+// A policy that says it reads no resource for an action must answer as if
+// none were given, with any facts: callers then build no ARNs. A Deny or an
+// Allow on some resources only makes it read them.
+func TestPolicyReadsResourcesWhereTheyMatter(t *testing.T) {
+	const key = "acs:kms:cn-hangzhou:1:key/key-a"
+	all := []string{"*"}
+	tenantB := []Condition{{Operator: "StringEquals", Key: "kms:EncryptionContext:t", Values: []string{"b"}}}
+	cases := []struct {
+		name  string
+		sts   []Statement
+		reads []string // the actions whose verdicts resources can change
+	}{
+		{"full access", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: all}}, nil},
+		{"star among patterns", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{key, "*"}}}, nil},
+		{"deny one key", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: all},
+			{Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: []string{key}}}, []string{"kms:Decrypt"}},
+		{"allow keys only", []Statement{{Effect: "Allow", Action: []string{"kms:GenerateDataKey*"}, Resource: []string{"acs:kms:*:*:key/*"}},
+			{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: all}}, []string{"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"}},
+		{"conditions everywhere", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: all},
+			{Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: all, Condition: tenantB}}, nil},
+	}
+	resourceSets := [][]string{{key}, {"acs:kms:cn-hangzhou:1:alias/a", key}, {"acs:kms:cn-hangzhou:1:key"}}
+	factSets := []*Facts{nil, {}, {Context: EncryptionContext{"t": "b"}}}
+	for _, tc := range cases {
+		p := MustPolicy(tc.sts...)
+		for id, action := range ramActions {
+			reads := p.readsResources(actionID(id))
+			if want := slices.Contains(tc.reads, action); reads != want {
+				t.Errorf("%s: reads resources for %s = %v, want %v", tc.name, action, reads, want)
+			}
+			if reads {
+				continue
+			}
+			for _, rs := range resourceSets {
+				for _, f := range factSets {
+					if p.allows(actionID(id), f, rs...) != p.allows(actionID(id), f) {
+						t.Errorf("%s: reads no resource for %s, but %q changes its verdict with facts %+v", tc.name, action, rs, f)
+					}
+				}
+				if p.mayAllowOn(actionID(id), rs...) != p.mayAllowOn(actionID(id)) {
+					t.Errorf("%s: reads no resource for %s, but %q changes its early verdict", tc.name, action, rs)
 				}
 			}
 		}

@@ -307,13 +307,23 @@ func (c *call) authorize(resources ...string) error {
 	return c.denied()
 }
 
-// authorizeKey authorizes the action on resources (which end with the key's
-// ARN) and loads the key into k: first the check that needs no facts, so that
-// a caller who could never be allowed learns nothing of the key, then, with
-// the key's tags among the facts, the whole policy. On an error k is left
-// zero.
-func (c *call) authorizeKey(k *Key, id string, resources ...string) error {
+// authorizeKey authorizes the action on key id, and on alias when the key was
+// reached through one, and loads the key into k: first the check that needs
+// no facts, so that a caller who could never be allowed learns nothing of the
+// key, then, with the key's tags among the facts, the whole policy. On an
+// error k is left zero.
+func (c *call) authorizeKey(k *Key, id, alias string) error {
 	pol := c.req.Caller.Policy
+	// A policy that covers every resource for the action reads none of
+	// their ARNs, so they are built only for one that may.
+	var resources []string
+	if pol.readsResources(c.act) {
+		resources = make([]string, 0, 2)
+		if alias != "" {
+			resources = append(resources, c.s.AliasARN(alias))
+		}
+		resources = append(resources, c.s.KeyARN(id))
+	}
 	if !pol.conditional {
 		// Without conditions the facts change nothing: one check, first.
 		if err := c.authorize(resources...); err != nil {
@@ -418,17 +428,15 @@ func (c *call) resolveKey(k *Key, param string) error {
 // resolveRef is resolveKey for a reference already read.
 func (c *call) resolveRef(k *Key, ref keyRef) error {
 	s := c.s
-	resources := make([]string, 0, 2) // the alias's ARN, if any, and the key's
 	keyID := ref.keyID
 	if ref.alias != "" {
-		aliasARN := s.AliasARN(ref.alias)
 		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// Only a caller allowed on the alias learns that it does not
 				// exist; to anyone else a missing alias looks like one they may
 				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.mayAllowOn(c.act, aliasARN) {
+				if !c.req.Caller.Policy.mayAllowOn(c.act, s.AliasARN(ref.alias)) {
 					return c.denied()
 				}
 				return Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
@@ -436,10 +444,8 @@ func (c *call) resolveRef(k *Key, ref keyRef) error {
 			return storeErr(err)
 		}
 		keyID = a.KeyID
-		resources = append(resources, aliasARN)
 	}
-	resources = append(resources, s.KeyARN(keyID))
-	return c.authorizeKey(k, keyID, resources...)
+	return c.authorizeKey(k, keyID, ref.alias)
 }
 
 // loadKey reads a key through the cache into k (a key is some 300 bytes:
