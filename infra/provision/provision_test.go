@@ -430,8 +430,9 @@ func TestPartitionIDsCannotLookLikeKeyResources(t *testing.T) {
 // checks "PartitionId" and sees tenant A's partition, while the decoder would
 // take a second spelling and mint for tenant B's. A partition named twice, in
 // any case, or holding invalid UTF-8 fails (its message, or its entry of the
-// list), and nothing is asked for; the envelopes' own members are read by their exact names only, as the
-// source sends them and as Decode tells the sources apart.
+// list), and nothing is asked for. The envelopes' own members are read by
+// their exact names only, as the source sends them and as Decode tells the
+// sources apart.
 func TestDecodeReadsEachMemberOneWay(t *testing.T) {
 	for _, body := range []string{
 		`{"PartitionId":"tenant-a-1","PartitionId":"tenant-b-1"}`,
