@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -490,6 +491,44 @@ func TestActionsAreListedInOneSortedOrder(t *testing.T) {
 	for range 20 {
 		if got := core.Actions(); !slices.Equal(got, first) {
 			t.Fatalf("Actions() changed between calls: %v then %v", first, got)
+		}
+	}
+}
+
+// TestTagsAreReadEachMemberOneWay holds the Tags parameter to exact member
+// names, each once: a member in another case is not TagKey, and a member given
+// twice is refused rather than settled by whichever came last.
+func TestTagsAreReadEachMemberOneWay(t *testing.T) {
+	f := newSvcFixture(t)
+	for tags, want := range map[string]map[string]string{
+		`[{"TagKey":"team","TagValue":"a"},{"TagKey":"env"}]`:   {"team": "a", "env": ""},
+		`[{"TagKey":"team","TagValue":null}]`:                   {"team": ""},
+		`[{"TagKey":"team","TagValue":"a","Note":{"n":[1,2]}}]`: {"team": "a"},
+		`[{"TagKey":"team","tagkey":"other"}]`:                  {"team": ""},
+		`[]`:                                                    {},
+		`[{"tagkey":"team"}]`:                                   nil,
+		`[{"TagKey":"team","TagKey":"other"}]`:                  nil,
+		`[{"TagKey":"team","TagValue":"a","TagValue":"b"}]`:     nil,
+		`[{"TagKey":"team"},{"TagKey":"team"}]`:                 nil,
+		`[{"TagKey":1}]`:                                        nil,
+		`[["TagKey","team"]]`:                                   nil,
+		`[{"TagKey":"team"}] []`:                                nil,
+		`[{"TagKey":"team"}`:                                    nil,
+		`null`:                                                  nil,
+	} {
+		got, err := f.svc.Handle(background, &core.Request{Action: "CreateKey", Params: core.Params{"Tags": tags}, Caller: f.admin})
+		if want == nil {
+			if ke := core.AsError(err); ke == nil || ke.Code != core.CodeInvalidParameter || !strings.Contains(ke.Message, "Tags") {
+				t.Errorf("%s: got %v, want InvalidParameter naming Tags", tags, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tags, err)
+			continue
+		}
+		if k := got.(core.Key); !maps.Equal(k.Tags, want) {
+			t.Errorf("%s: tags %v, want %v", tags, k.Tags, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -80,32 +81,74 @@ type TagListing []TaggedResource
 type Regions []string
 
 // tagList reads a JSON list of {"TagKey":…,"TagValue":…}, as CreateKey and
-// TagResource take their Tags; empty means none.
+// TagResource take their Tags; empty means none. Member names match exactly
+// and each once, as everywhere kmsless reads a caller's JSON: encoding/json
+// alone would take "tagkey" for TagKey and keep the last of two.
 func (c *call) tagList(param string) (map[string]string, error) {
 	text := c.str(param)
 	if text == "" {
 		return nil, nil
 	}
-	var list []struct {
-		TagKey   *string `json:"TagKey"`
-		TagValue *string `json:"TagValue"`
+	malformed := invalidParam(param, `it must be a JSON list like [{"TagKey":"k","TagValue":"v"}]`)
+	dec := json.NewDecoder(strings.NewReader(text))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, malformed
 	}
-	if err := json.Unmarshal([]byte(text), &list); err != nil {
-		return nil, invalidParam(param, `it must be a JSON list like [{"TagKey":"k","TagValue":"v"}]`)
-	}
-	tags := make(map[string]string, len(list))
-	for _, t := range list {
-		if t.TagKey == nil {
+	tags := map[string]string{}
+	for dec.More() {
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			return nil, malformed
+		}
+		var key, value *string
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return nil, malformed
+			}
+			var member **string
+			switch name {
+			case "TagKey":
+				member = &key
+			case "TagValue":
+				member = &value
+			default:
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					return nil, malformed
+				}
+				continue
+			}
+			if *member != nil {
+				return nil, invalidParam(param, "a tag names %s twice", name)
+			}
+			var v *string
+			if dec.Decode(&v) != nil {
+				return nil, malformed
+			}
+			if v == nil {
+				v = new(string)
+			}
+			*member = v
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, malformed
+		}
+		if key == nil {
 			return nil, invalidParam(param, "every tag needs a TagKey")
 		}
-		v := ""
-		if t.TagValue != nil {
-			v = *t.TagValue
+		if _, dup := tags[*key]; dup {
+			return nil, invalidParam(param, "the tag key %q appears twice", *key)
 		}
-		if _, dup := tags[*t.TagKey]; dup {
-			return nil, invalidParam(param, "the tag key %q appears twice", *t.TagKey)
+		tags[*key] = ""
+		if value != nil {
+			tags[*key] = *value
 		}
-		tags[*t.TagKey] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, malformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed
 	}
 	return tags, checkTags(param, tags)
 }
