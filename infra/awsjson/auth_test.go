@@ -91,6 +91,19 @@ func TestReplayedSignatureIsRefused(t *testing.T) {
 	if typ, _ := r.awsError(t); typ != "InvalidSignatureException" {
 		t.Errorf("the same signed request again: %d %s", r.status, r.body)
 	}
+	// The signature's hex verifies in either case; a re-cased copy is the
+	// same request, not a fresh one.
+	auth := req.Header.Get("Authorization")
+	i := strings.Index(auth, "Signature=") + len("Signature=")
+	for _, sig := range []string{strings.ToUpper(auth[i:]), strings.ToUpper(auth[i:i+32]) + auth[i+32:]} {
+		recased := req.Clone(bg)
+		recased.Body = io_nopCloser(body)
+		recased.Header.Set("Authorization", auth[:i]+sig)
+		r := e.do(recased)
+		if typ, _ := r.awsError(t); typ != "InvalidSignatureException" {
+			t.Errorf("the same signed request with its signature as %s: %d %s", sig, r.status, r.body)
+		}
+	}
 }
 
 func TestHeaderBoundsAreCheckedBeforeTheCaller(t *testing.T) {

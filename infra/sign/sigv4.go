@@ -43,9 +43,11 @@ const amzDateFormat = "20060102T150405Z"
 // once the access key is known and the date is in the window.
 //
 // The Result's Action is the X-Amz-Target header (signed), and its Nonce the
-// signature itself: SigV4 carries no nonce, and the signature is what makes a
-// request unique (the SDKs sign a fresh invocation ID and attempt number into
-// each one). Errors are *core.Error with code IncompleteSignature,
+// signature itself, in lower-case hex: SigV4 carries no nonce, and the
+// signature is what makes a request unique (the SDKs sign a fresh invocation
+// ID and attempt number into each one). The hex is read in either case, so
+// the nonce is written in one: otherwise each re-casing of a captured
+// signature would be a fresh nonce for the same request. Errors are *core.Error with code IncompleteSignature,
 // SignatureDoesNotMatch, InvalidAccessKeyId.NotFound or IllegalTimestamp, and
 // never carry the secret, the expected signature or the string to sign.
 func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region string, now time.Time) (Result, error) {
@@ -139,7 +141,7 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch,
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
-	return Result{Principal: p, Nonce: a.Signature, Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
+	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
 }
 
 // dayKey is a principal's SigV4 key for one day and region.
