@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -75,10 +74,7 @@ func IsAWS(r *http.Request) bool { return r.Header.Get("X-Amz-Target") != "" }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := h.edge.Begin(r.Context())
-	x.Entry, x.UserAgent = "aws-json", r.UserAgent()
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		x.SourceIP = host
-	}
+	x.Entry, x.UserAgent, x.SourceIP = "aws-json", r.UserAgent(), edge.SourceIP(r)
 	out, ke := h.edge.Run(r.Context(), x, func() (any, error) {
 		op, result, err := h.serve(w, r, x)
 		if err != nil {
@@ -150,7 +146,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	}
 	x.Params = p
 	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: op.action, Params: p,
-		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires})
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP})
 	x.Result = result
 	return op, result, err
 }

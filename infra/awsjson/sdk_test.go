@@ -398,3 +398,22 @@ func apiErrorNamed(t *testing.T, name string, err error, code string) {
 		t.Errorf("%s: want %s, got %v", name, code, err)
 	}
 }
+
+// TestSourceIPConditionOverTheAWSProtocol holds acs:SourceIp conditions to the
+// connection's peer here as on the Alibaba protocol: an Allow from loopback
+// applies to a caller on loopback, and a Deny outside an office range
+// refuses it.
+func TestSourceIPConditionOverTheAWSProtocol(t *testing.T) {
+	loopback := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "IpAddress", Key: "acs:SourceIp", Values: []string{"127.0.0.0/8"}}}})
+	office := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}},
+		core.Statement{Effect: "Deny", Action: []string{"kms:*"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "NotIpAddress", Key: "acs:SourceIp", Values: []string{"203.0.113.0/24"}}}})
+	e := newEnv(t, withPrincipal("loopback-only", "AKIALOOPBACKONLY0001", "loopback-secret", 1000, loopback),
+		withPrincipal("office-only", "AKIAOFFICEONLY000001", "office-secret", 1000, office))
+	if _, err := e.client("AKIALOOPBACKONLY0001", "loopback-secret").CreateKey(bg, &kms.CreateKeyInput{}); err != nil {
+		t.Errorf("a caller on loopback allowed only from loopback: %v", err)
+	}
+	_, err := e.client("AKIAOFFICEONLY000001", "office-secret").CreateKey(bg, &kms.CreateKeyInput{})
+	apiError(t, err, "AccessDeniedException")
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -198,6 +199,18 @@ func (e *Edge) logPanic(ctx context.Context, x *Exchange, v any) {
 	e.log.LogAttrs(ctx, slog.LevelError, "panic while serving a request",
 		slog.String("requestId", x.ID), slog.String("action", x.Action), slog.String("principal", x.Principal),
 		slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+}
+
+// SourceIP is the address of an HTTP request's peer, for acs:SourceIp
+// conditions. Forwarding headers are not read: any caller can set them, so
+// trusting them would let a caller choose the address its policy sees. Behind
+// a proxy the peer is the proxy.
+func SourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return host
 }
 
 // ReadBody reads a request's whole body, refusing one larger than max bytes

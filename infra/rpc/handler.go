@@ -80,7 +80,7 @@ type exchange struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{Exchange: h.edge.Begin(r.Context()), format: formatAsked(r.URL.RawQuery)}
-	x.Entry, x.UserAgent, x.SourceIP = "alibaba-rpc", r.UserAgent(), sourceIP(r)
+	x.Entry, x.UserAgent, x.SourceIP = "alibaba-rpc", r.UserAgent(), edge.SourceIP(r)
 	body, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
 		result, err := h.serve(w, r, x)
 		if err != nil {
