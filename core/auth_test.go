@@ -217,3 +217,25 @@ func TestNonceReplayIsRefusedPerAccessKey(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaysDoNotSpendTheSignersBudget: whoever holds a captured request can
+// send it again, but each replay is refused as one and leaves the signer's
+// bucket as it was, so the signer's own next request is served.
+func TestReplaysDoNotSpendTheSignersBudget(t *testing.T) {
+	svc := authService(t, 1000)
+	signer := allowOn("signer", []string{"kms:ListKeys"}, "*")
+	signer.QPS, signer.Burst = 1, 2
+	call := func(nonce string) error {
+		_, err := svc.Handle(background, &core.Request{Action: "ListKeys", Params: core.Params{}, Caller: signer, Nonce: nonce})
+		return err
+	}
+	if err := call("captured"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		mustCode(t, call("captured"), core.CodeSignatureNonceUsed)
+	}
+	if err := call("fresh"); err != nil {
+		t.Errorf("the signer's own request after five replays: %v", err)
+	}
+}

@@ -122,6 +122,15 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit) (LimitResult, error)
 }
 
+// Refunder is a Limiter that can give back a request Allow admitted. When the
+// Limiter and the NonceStore are apart, Service takes the request from the
+// bucket before it spends the nonce (a throttled request keeps its nonce for
+// its retry) and refunds it when the nonce turns out used: a replay costs the
+// signer nothing.
+type Refunder interface {
+	Refund(key string, l Limit)
+}
+
 // NonceStore remembers signature nonces to refuse replays.
 type NonceStore interface {
 	// Use records nonce ("<AccessKeyId>:<nonce>") for ttl and reports whether

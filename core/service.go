@@ -238,6 +238,9 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 		}
 		if err == nil && nonceKey != "" && s.nonces != nil && res.Allowed {
 			fresh, err = s.nonces.Use(ctx, nonceKey, ttl, quota)
+			if r, ok := s.limiter.(Refunder); ok && err == nil && !fresh {
+				r.Refund(p.AccessKeyID, limit)
+			}
 		}
 	}
 	if err != nil {

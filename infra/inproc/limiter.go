@@ -10,7 +10,7 @@ import (
 )
 
 // Limiter is a token bucket per key, in process memory. It implements
-// core.Limiter.
+// core.Limiter and core.Refunder.
 type Limiter struct {
 	// now is monotonic, or a test's clock.
 	now     func() time.Duration
@@ -52,4 +52,13 @@ func (l *Limiter) Allow(_ context.Context, key string, lim core.Limit) (core.Lim
 	}
 	wait := time.Duration((1 - b.tokens) * perToken)
 	return core.LimitResult{Allowed: false, RetryAfter: wait}, nil
+}
+
+// Refund gives back a token Allow took from key's bucket, up to its burst.
+func (l *Limiter) Refund(key string, lim core.Limit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.tokens = math.Min(float64(max(lim.Burst, 1)), b.tokens+1)
+	}
 }

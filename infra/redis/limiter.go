@@ -16,7 +16,9 @@ import (
 // admitScript is GCRA (the algorithm of go-redis/redis_rate) on the server's
 // clock, in integer microseconds, followed when the request is admitted by
 // SET NX PX of the signature nonce: throttling and replay checks in one round
-// trip. A throttled request leaves its nonce unused so the caller may retry it.
+// trip. A throttled request leaves its nonce unused so the caller may retry it,
+// and a replay leaves the bucket as it was: whoever holds a captured request
+// cannot spend its signer's budget by sending it again.
 //
 // KEYS[1] bucket, KEYS[2] nonce (optional).
 // ARGV burst, rate, period in µs, nonce TTL in ms.
@@ -33,12 +35,11 @@ local diff = now - (new_tat - interval * burst)
 if diff < 0 then
   return {0, 0, math.ceil(-diff), 1}
 end
-local fresh = 1
 if KEYS[2] and not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then
-  fresh = 0
+  return {1, math.floor(diff / interval), 0, 0}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
-return {1, math.floor(diff / interval), 0, fresh}
+return {1, math.floor(diff / interval), 0, 1}
 `)
 
 // Limiter holds every principal to its limit across all instances and remembers
@@ -143,11 +144,15 @@ func (l *Limiter) admit(ctx context.Context, key string, lim core.Limit, nonce s
 		}
 		l.h.fail(err)
 	}
-	res, _ := l.local.Allow(ctx, key, l.fallback(lim))
+	share := l.fallback(lim)
+	res, _ := l.local.Allow(ctx, key, share)
 	if !res.Allowed || nonce == "" {
 		return res, true, nil
 	}
 	fresh, err := l.nonces.Use(ctx, nonce, ttl, quota)
+	if err == nil && !fresh {
+		l.local.Refund(key, share)
+	}
 	return res, fresh, err
 }
 

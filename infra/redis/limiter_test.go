@@ -53,6 +53,31 @@ func TestThrottledRequestDoesNotSpendItsNonce(t *testing.T) {
 	}
 }
 
+// TestReplaysDoNotSpendTheSignersBudget replays one captured request at a
+// principal with a burst of two, through Redis and through the fallback when
+// Redis is unreachable: each replay is refused as one, and the signer's own
+// next request is still served.
+func TestReplaysDoNotSpendTheSignersBudget(t *testing.T) {
+	for name, url := range map[string]string{"redis": "", "fallback": closedPort(t)} {
+		t.Run(name, func(t *testing.T) {
+			f := newFleet(t, fleetConfig{url: url, n: 1, opts: redis.Options{CacheTTL: time.Second, FallbackShare: 1}})
+			n := f.nodes[0]
+			p := principal(1, 2)
+			if _, err := n.callNonce(p, "captured", "ListKeys", nil); err != nil {
+				t.Fatal(err)
+			}
+			for range 5 {
+				if _, err := n.callNonce(p, "captured", "ListKeys", nil); code(err) != core.CodeSignatureNonceUsed {
+					t.Fatalf("a replay got %q, want %s", code(err), core.CodeSignatureNonceUsed)
+				}
+			}
+			if _, err := n.call(p, "ListKeys", nil); err != nil {
+				t.Errorf("the signer's own request after five replays: %v", err)
+			}
+		})
+	}
+}
+
 // Four instances offered three times a principal's limit for five seconds admit,
 // together, the limit times the seconds plus the burst, within 5%.
 func TestFourInstancesTogetherAdmitTheLimit(t *testing.T) {
