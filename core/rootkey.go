@@ -6,7 +6,6 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -195,19 +194,4 @@ func (k *keyring) put(id ringID, a *Envelope) {
 	}
 	k.m[id] = a
 	k.mu.Unlock()
-}
-
-// holds reports whether the stored version v wraps exactly material. The
-// unwrapped bytes are compared in constant time and zeroed: a seed is checked
-// against the store without the stored material leaving this function.
-func (r *RootKey) holds(v KeyVersion, material []byte) (bool, error) {
-	if len(v.Wrapped) < nonceSize+tagSize {
-		return false, errors.New("wrapped key version is truncated")
-	}
-	stored, err := r.aead.Open(nil, v.Wrapped[:nonceSize], v.Wrapped[nonceSize:], versionAAD(v.KeyID, v.VersionID))
-	if err != nil {
-		return false, errors.New("wrapped key version does not open under the root key")
-	}
-	defer clear(stored)
-	return subtle.ConstantTimeCompare(stored, material) == 1, nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 )
@@ -75,4 +76,17 @@ func (r *RootRing) unwrap(v KeyVersion) (*Envelope, error) {
 	}
 	defer clear(material)
 	return envelope(v, material)
+}
+
+// holds reports whether the stored version v wraps exactly material, opened
+// under whichever root key of the ring wrapped it. The unwrapped bytes are
+// compared in constant time and zeroed: a seed is checked against the store
+// without the stored material leaving this function.
+func (r *RootRing) holds(v KeyVersion, material []byte) (bool, error) {
+	stored, err := r.open(v)
+	if err != nil {
+		return false, err
+	}
+	defer clear(stored)
+	return subtle.ConstantTimeCompare(stored, material) == 1, nil
 }

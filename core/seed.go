@@ -271,10 +271,10 @@ func (s *Service) compareSeeded(ctx context.Context, stored Key, sk SeedKey) []s
 			out = append(out, fmt.Sprintf("key %s version %s cannot be read: %v", stored.ID, vid, err))
 			continue
 		}
-		same, err := s.root.holds(sv, v.Material)
+		same, err := s.roots.holds(sv, v.Material)
 		switch {
 		case err != nil:
-			out = append(out, fmt.Sprintf("key %s version %s does not open under this root key", stored.ID, vid))
+			out = append(out, fmt.Sprintf("key %s version %s cannot be compared with the seed: %v", stored.ID, vid, err))
 		case !same:
 			out = append(out, fmt.Sprintf("key %s version %s holds other material than the seed", stored.ID, vid))
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/memory"
 )
 
 func material(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
@@ -78,5 +79,37 @@ func TestSeedComparesMaterialWithoutKeepingIt(t *testing.T) {
 	}
 	if n := f.store.writes.Load() - writes; n != 0 {
 		t.Errorf("the refused seed wrote %d times", n)
+	}
+}
+
+// Every step of a root rotation starts with the same seed: stored versions are
+// compared under whichever configured root key wrapped them.
+func TestSeedAcceptsStoredKeysAtEveryStepOfARootRotation(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	oldRoot, newRoot := randomRoot(t), randomRoot(t)
+	seed := func(m []byte) []core.SeedKey {
+		return []core.SeedKey{{ID: "key-orders", Versions: []core.SeedVersion{{Material: m}}}}
+	}
+	if _, err := rootedService(t, store, oldRoot).Seed(ctx, seed(material(7))); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name  string
+		roots []*core.RootKey
+	}{
+		{"1: the new key accepted", []*core.RootKey{oldRoot, newRoot}},
+		{"2: the new key current", []*core.RootKey{newRoot, oldRoot}},
+	}
+	for _, step := range steps {
+		s := rootedService(t, store, step.roots[0], step.roots[1:]...)
+		if res, err := s.Seed(ctx, seed(material(7))); err != nil || res.Existing != 1 {
+			t.Fatalf("step %s: Seed = %+v, %v", step.name, res, err)
+		}
+		_, err := s.Seed(ctx, seed(material(8)))
+		var conflict *core.SeedConflict
+		if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "other material") {
+			t.Fatalf("step %s, other material: %v", step.name, err)
+		}
 	}
 }
