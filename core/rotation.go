@@ -15,10 +15,10 @@ type Rewrap struct {
 // VersionRewrapper is implemented by key stores that can re-wrap stored
 // versions, which a root rotation needs.
 type VersionRewrapper interface {
-	// RewrapVersions replaces, in one atomic step, the Wrapped and RootKeyID
-	// of every version in batch whose stored Wrapped still equals its Old's.
-	// Versions changed meanwhile, or gone with their key, are left as they
-	// are. It returns how many it replaced.
+	// RewrapVersions replaces, in one atomic step, the Wrapped, Digest and
+	// RootKeyID of every version in batch whose stored Wrapped and Digest
+	// still equal its Old's. Versions changed meanwhile, or gone with their
+	// key, are left as they are. It returns how many it replaced.
 	RewrapVersions(ctx context.Context, batch []Rewrap) (int, error)
 }
 

@@ -596,10 +596,10 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 			if err != nil {
 				return err
 			}
-			if !bytes.Equal(stored.Wrapped, r.Old.Wrapped) {
+			if !bytes.Equal(stored.Wrapped, r.Old.Wrapped) || !bytes.Equal(stored.Digest, r.Old.Digest) {
 				continue
 			}
-			stored.Wrapped, stored.RootKeyID = r.Next.Wrapped, r.Next.RootKeyID
+			stored.Wrapped, stored.Digest, stored.RootKeyID = r.Next.Wrapped, r.Next.Digest, r.Next.RootKeyID
 			value, err := records.Encode(stored)
 			if err != nil {
 				return fmt.Errorf("bolt: encode version %q: %w", stored.VersionID, err)

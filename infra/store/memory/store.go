@@ -336,10 +336,10 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 	for _, r := range batch {
 		vs := s.versions[r.Next.KeyID]
 		i := slices.IndexFunc(vs, func(v core.KeyVersion) bool { return v.VersionID == r.Next.VersionID })
-		if i < 0 || !bytes.Equal(vs[i].Wrapped, r.Old.Wrapped) {
+		if i < 0 || !bytes.Equal(vs[i].Wrapped, r.Old.Wrapped) || !bytes.Equal(vs[i].Digest, r.Old.Digest) {
 			continue
 		}
-		vs[i].Wrapped, vs[i].RootKeyID = bytes.Clone(r.Next.Wrapped), r.Next.RootKeyID
+		vs[i].Wrapped, vs[i].Digest, vs[i].RootKeyID = bytes.Clone(r.Next.Wrapped), bytes.Clone(r.Next.Digest), r.Next.RootKeyID
 		n++
 	}
 	return n, nil

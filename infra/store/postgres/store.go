@@ -350,17 +350,21 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 	}
 	keys, ids, roots := make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch))
 	olds, nexts := make([][]byte, len(batch)), make([][]byte, len(batch))
+	oldDigests, nextDigests := make([][]byte, len(batch)), make([][]byte, len(batch))
 	for i, r := range batch {
 		keys[i], ids[i], roots[i] = r.Next.KeyID, r.Next.VersionID, r.Next.RootKeyID
-		olds[i], nexts[i] = r.Old.Wrapped, r.Next.Wrapped
+		olds[i], nexts[i] = notNull(r.Old.Wrapped), notNull(r.Next.Wrapped)
+		oldDigests[i], nextDigests[i] = r.Old.Digest, r.Next.Digest
 	}
 	var n int64
 	err := s.write(ctx, "rewrap versions", func() error {
 		tag, err := s.pool.Exec(ctx, `
-			UPDATE key_versions v SET wrapped = b.next, root_key_id = b.root
-			FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::text[]) AS b(key_id, version_id, old, next, root)
-			WHERE v.key_id = b.key_id AND v.version_id = b.version_id AND v.wrapped = b.old`,
-			keys, ids, olds, nexts, roots)
+			UPDATE key_versions v SET wrapped = b.next, digest = b.next_digest, root_key_id = b.root
+			FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[], $7::text[])
+				AS b(key_id, version_id, old, next, old_digest, next_digest, root)
+			WHERE v.key_id = b.key_id AND v.version_id = b.version_id AND v.wrapped = b.old
+				AND v.digest IS NOT DISTINCT FROM b.old_digest`,
+			keys, ids, olds, nexts, oldDigests, nextDigests, roots)
 		n = tag.RowsAffected()
 		return err
 	})

@@ -1024,4 +1024,45 @@ func testRewrapVersions(t *testing.T, s Store) {
 	if n, err := rw.RewrapVersions(ctx, nil); err != nil || n != 0 {
 		t.Fatalf("an empty RewrapVersions = %d, %v", n, err)
 	}
+
+	// An imported key's digest moves with its wrapping, and alone once its
+	// material is deleted; a digest changed meanwhile is left as it is.
+	importInto := func(id string, v core.KeyVersion) core.KeyVersion {
+		k := newKey(id, at(3))
+		k.Origin, k.State = "EXTERNAL", core.KeyPendingImport
+		v.KeyID, v.VersionID, v.CreatedAt = k.ID, k.PrimaryVersionID, at(3)
+		if err := s.CreateKey(ctx, k, core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: at(3)}); err != nil {
+			t.Fatalf("CreateKey(%s): %v", k.ID, err)
+		}
+		next := k
+		next.Revision++
+		if err := s.ReplaceVersion(ctx, next, v); err != nil {
+			t.Fatalf("ReplaceVersion(%s): %v", k.ID, err)
+		}
+		return v
+	}
+	imported := newVersion("key-external", "", at(3))
+	imported.Digest = []byte("digest-under-root-a")
+	imported = importInto("key-external", imported)
+	deleted := importInto("key-deleted", core.KeyVersion{Digest: []byte("digest-of-deleted-material"), RootKeyID: rootA})
+	resealed := func(v core.KeyVersion) core.KeyVersion {
+		if v.Wrapped != nil {
+			v.Wrapped = append([]byte("rewrapped:"), v.Wrapped...)
+		}
+		v.Digest = append([]byte("resealed:"), v.Digest...)
+		v.RootKeyID = rootB
+		return v
+	}
+	staleDigest := imported
+	staleDigest.Digest = []byte("not the stored digest")
+	if n, err := rw.RewrapVersions(ctx, []core.Rewrap{{Old: staleDigest, Next: resealed(imported)}}); err != nil || n != 0 {
+		t.Fatalf("RewrapVersions over a changed digest = %d, %v; want 0", n, err)
+	}
+	wantVersion(t, s, imported)
+	n, err = rw.RewrapVersions(ctx, []core.Rewrap{{Old: imported, Next: resealed(imported)}, {Old: deleted, Next: resealed(deleted)}})
+	if err != nil || n != 2 {
+		t.Fatalf("RewrapVersions of digests = %d, %v; want 2", n, err)
+	}
+	wantVersion(t, s, resealed(imported))
+	wantVersion(t, s, resealed(deleted))
 }
