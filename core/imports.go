@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -38,11 +37,8 @@ type ImportParameters struct {
 // Wrapping algorithms, in the token as one byte.
 var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"}
 
-// Purposes of the keys derived for import.
-const (
-	importTokenPurpose    = "kmsless/v1/import-token"
-	materialDigestPurpose = "kmsless/v1/material-digest"
-)
+// importTokenPurpose labels the key derived for import tokens.
+const importTokenPurpose = "kmsless/v1/import-token"
 
 // sealToken seals an import token: expiry (unix seconds), algorithm and the
 // PKCS #1 private key, under a root-derived key with the key ID as AAD, so a
@@ -97,16 +93,6 @@ func (s *Service) openToken(keyID, token string) (byte, *rsa.PrivateKey, error) 
 		return 0, nil, internal("import token: %w", err)
 	}
 	return plain[8], priv, nil
-}
-
-// materialDigest identifies material for a key version without revealing it.
-func (s *Service) materialDigest(keyID, versionID string, material []byte) []byte {
-	key := s.root.DeriveKey(materialDigestPurpose)
-	defer clear(key)
-	m := hmac.New(sha256.New, key)
-	m.Write(versionAAD(keyID, versionID))
-	m.Write(material)
-	return m.Sum(nil)
 }
 
 // externalKey resolves KeyId to an EXTERNAL key.
@@ -206,7 +192,10 @@ func (c *call) importKeyMaterial() (any, error) {
 		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", KeyMaterialSize)
 	}
 	s := c.s
-	digest := s.materialDigest(k.ID, k.PrimaryVersionID, material)
+	digest, err := s.root.sealDigest(s.rand, k.ID, k.PrimaryVersionID, material)
+	if err != nil {
+		return nil, internal("material digest: %w", err)
+	}
 	for range 8 {
 		cur, err := s.store.GetKey(c.ctx, k.ID)
 		if err != nil {
@@ -216,8 +205,14 @@ func (c *call) importKeyMaterial() (any, error) {
 		if err != nil {
 			return nil, storeErr(err)
 		}
-		if v.Digest != nil && !hmac.Equal(v.Digest, digest) {
-			return nil, Errorf(CodeInvalidKeyMaterial, "The key %q had other material imported before; only that material may be imported again.", k.ID)
+		if len(v.Digest) > 0 {
+			same, err := s.roots.remembers(v, material)
+			if err != nil {
+				return nil, internal("check key %s's material digest: %w", k.ID, err)
+			}
+			if !same {
+				return nil, Errorf(CodeInvalidKeyMaterial, "The key %q had other material imported before; only that material may be imported again.", k.ID)
+			}
 		}
 		w, err := s.root.wrap(s.rand, k.ID, v.VersionID, material)
 		if err != nil {

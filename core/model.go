@@ -67,13 +67,15 @@ type KeyVersion struct {
 	// version of an EXTERNAL key whose material is not imported (yet, or any
 	// more).
 	Wrapped []byte
-	// Digest identifies imported material without revealing it (an HMAC
-	// under a key derived from the root key), so that a re-import can be held
-	// to the same material after the material was deleted. Nil otherwise.
+	// Digest identifies imported material without revealing it (a hash of
+	// it sealed under the root key, digest.go), so that a re-import can be
+	// held to the same material after the material was deleted. Nil
+	// otherwise.
 	Digest []byte
-	// RootKeyID names the root key that wrapped it (RootKey.ID); empty for
-	// versions written before versions recorded it. A root rotation re-wraps
-	// versions in place, the one change a version sees.
+	// RootKeyID names the root key that wrapped it and sealed its Digest
+	// (RootKey.ID); empty for versions written before versions recorded it.
+	// A root rotation re-wraps versions in place, the one change a version
+	// sees.
 	RootKeyID string
 }
 

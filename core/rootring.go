@@ -47,19 +47,32 @@ func (r *RootRing) IDs() []string {
 	return ids
 }
 
-// open returns a stored version's material, from the root key its RootKeyID
-// names; a version written before versions recorded their root key is tried
-// under each key. The caller zeroes the material.
-func (r *RootRing) open(v KeyVersion) ([]byte, error) {
-	if v.RootKeyID != "" {
-		for _, k := range r.keys {
-			if k.id == v.RootKeyID {
-				return k.open(v)
-			}
-		}
-		return nil, fmt.Errorf("wrapped by root key %s, which is not configured (configured: %v)", v.RootKeyID, r.IDs())
+// keysFor returns the root keys that may have made v's wrapping and digest:
+// the one its RootKeyID names or, for a version written before versions
+// recorded their root key, each.
+func (r *RootRing) keysFor(v KeyVersion) ([]*RootKey, error) {
+	if v.RootKeyID == "" {
+		return r.keys, nil
 	}
-	for _, k := range r.keys {
+	for i, k := range r.keys {
+		if k.id == v.RootKeyID {
+			return r.keys[i : i+1], nil
+		}
+	}
+	return nil, fmt.Errorf("wrapped by root key %s, which is not configured (configured: %v)", v.RootKeyID, r.IDs())
+}
+
+// open returns a stored version's material, from the root key that wrapped
+// it. The caller zeroes the material.
+func (r *RootRing) open(v KeyVersion) ([]byte, error) {
+	keys, err := r.keysFor(v)
+	if err != nil {
+		return nil, err
+	}
+	if v.RootKeyID != "" {
+		return keys[0].open(v)
+	}
+	for _, k := range keys {
 		if m, err := k.open(v); err == nil {
 			return m, nil
 		}

@@ -45,11 +45,15 @@ type RewrapOptions struct {
 const maxIdlePasses = 3
 
 // RewrapRoot re-wraps, under the current root key, every stored version that
-// another root key of the ring wrapped or that records none. Instances keep
-// serving meanwhile: each version is replaced atomically, and every instance
+// another root key of the ring wrapped or that records none, and seals again
+// the material digests of imported keys with them. Instances keep serving
+// meanwhile: each version is replaced atomically, and every instance
 // configured with both keys opens it before and after. It is safe to stop at
 // any point and to run again; it returns when a whole pass over the store
-// finds nothing left, after which the other root keys can be dropped.
+// finds nothing left, after which the other root keys can be dropped. It
+// fails, after re-wrapping all else, while a key whose material is deleted
+// keeps a digest of the first form (digest.go): only the same material,
+// imported again, moves that digest.
 func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapProgress, error) {
 	rw, ok := s.store.(VersionRewrapper)
 	if !ok {
@@ -67,11 +71,14 @@ func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapPro
 	for idle := 0; ; {
 		p.Passes++
 		p.Keys, p.Versions = 0, 0
-		found, done, err := s.rewrapPass(ctx, rw, opts.Batch, &p, report)
+		found, done, held, err := s.rewrapPass(ctx, rw, opts.Batch, &p, report)
 		if err != nil {
 			return p, err
 		}
 		report(p)
+		if found == 0 && len(held) > 0 {
+			return p, fmt.Errorf("keys %v: their imported material is deleted and their material digests are of the first form, which only the root key that made them checks; import the same material into them again while that key is configured, then re-wrap again", held)
+		}
 		if found == 0 {
 			return p, nil
 		}
@@ -84,8 +91,9 @@ func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapPro
 }
 
 // rewrapPass walks every key's versions once and re-wraps those not under the
-// current root key. It returns how many needed it and how many it re-wrapped.
-func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int, p *RewrapProgress, report func(RewrapProgress)) (found, done int, err error) {
+// current root key. It returns how many needed it, how many it re-wrapped, and
+// the keys whose digest only their deleted material could move.
+func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int, p *RewrapProgress, report func(RewrapProgress)) (found, done int, held []string, err error) {
 	current := s.roots.Current()
 	batch := make([]Rewrap, 0, size)
 	flush := func() error {
@@ -106,28 +114,33 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 	for offset := 0; ; offset += keysPage {
 		keys, total, err := s.store.ListKeys(ctx, Page{Offset: offset, Limit: keysPage})
 		if err != nil {
-			return 0, 0, fmt.Errorf("list keys: %w", err)
+			return 0, 0, nil, fmt.Errorf("list keys: %w", err)
 		}
 		for _, k := range keys {
 			versions, _, err := s.store.ListVersions(ctx, k.ID, Page{})
 			if err != nil && !errors.Is(err, ErrNotFound) {
-				return 0, 0, fmt.Errorf("list the versions of key %s: %w", k.ID, err)
+				return 0, 0, nil, fmt.Errorf("list the versions of key %s: %w", k.ID, err)
 			}
 			p.Keys++
 			for _, v := range versions {
 				p.Versions++
-				// A version that holds no material has nothing to re-wrap.
-				if v.RootKeyID == current.id || len(v.Wrapped) == 0 {
+				// A version that holds no material and no digest of it has
+				// nothing to re-wrap.
+				if v.RootKeyID == current.id || len(v.Wrapped) == 0 && len(v.Digest) == 0 {
+					continue
+				}
+				next, err := s.rewrapVersion(current, v)
+				if errors.Is(err, errDigestNeedsMaterial) {
+					held = append(held, v.KeyID)
 					continue
 				}
 				found++
-				next, err := s.rewrapVersion(current, v)
 				if err != nil {
-					return 0, 0, fmt.Errorf("key %s version %s: %w", v.KeyID, v.VersionID, err)
+					return 0, 0, nil, fmt.Errorf("key %s version %s: %w", v.KeyID, v.VersionID, err)
 				}
 				if batch = append(batch, Rewrap{Old: v, Next: next}); len(batch) == size {
 					if err := flush(); err != nil {
-						return 0, 0, err
+						return 0, 0, nil, err
 					}
 				}
 			}
@@ -136,23 +149,33 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 			break
 		}
 	}
-	return found, done, flush()
+	return found, done, held, flush()
 }
 
 // rewrapVersion opens v under whichever root key wrapped it and seals its
-// material again under current, with a fresh nonce.
+// material, and the digest of imported material, again under current, with
+// fresh nonces.
 func (s *Service) rewrapVersion(current *RootKey, v KeyVersion) (KeyVersion, error) {
-	material, err := s.roots.open(v)
-	if err != nil {
-		return KeyVersion{}, err
-	}
-	defer clear(material)
-	wrapped, err := current.wrap(s.rand, v.KeyID, v.VersionID, material)
-	if err != nil {
-		return KeyVersion{}, err
-	}
 	next := v
-	next.Wrapped, next.RootKeyID = wrapped, current.id
+	next.RootKeyID = current.id
+	var material []byte
+	if len(v.Wrapped) > 0 {
+		m, err := s.roots.open(v)
+		if err != nil {
+			return KeyVersion{}, err
+		}
+		defer clear(m)
+		if next.Wrapped, err = current.wrap(s.rand, v.KeyID, v.VersionID, m); err != nil {
+			return KeyVersion{}, err
+		}
+		material = m
+	}
+	if len(v.Digest) > 0 {
+		var err error
+		if next.Digest, err = s.roots.resealDigest(s.rand, current, v, material); err != nil {
+			return KeyVersion{}, err
+		}
+	}
 	return next, nil
 }
 

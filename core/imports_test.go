@@ -1,0 +1,177 @@
+package core_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/memory"
+)
+
+// importer returns a function that imports material into the EXTERNAL key id
+// through s, with one import token.
+func importer(t *testing.T, s *core.Service, id string) func(material []byte) error {
+	t.Helper()
+	out, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.(core.ImportParameters)
+	pub, err := x509.ParsePKIXPublicKey(p.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(material []byte) error {
+		w, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": p.Token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(w)})
+		return err
+	}
+}
+
+// The same material imports again at every step of a root rotation, whether
+// it was still in the key or deleted before the rotation began, and other
+// material never does.
+func TestReimportAfterRootRotationTakesTheSameMaterialOnly(t *testing.T) {
+	ctx := context.Background()
+	steps := []string{"1: new key accepted", "2: new key current", "3: re-wrapped", "5: old key dropped"}
+	for _, deleted := range []bool{false, true} {
+		for i, step := range steps {
+			name := step
+			if deleted {
+				name += ", material deleted before"
+			}
+			t.Run(name, func(t *testing.T) {
+				store := memory.New()
+				oldRoot, newRoot := randomRoot(t), randomRoot(t)
+				s := rootedService(t, store, oldRoot)
+				out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := out.(core.Key).ID
+				if err := importer(t, s, id)(material(3)); err != nil {
+					t.Fatal(err)
+				}
+				out, err = do(t, s, "Encrypt", core.Params{"KeyId": id, "Plaintext": "aGk="})
+				if err != nil {
+					t.Fatal(err)
+				}
+				blob := base64.StdEncoding.EncodeToString(out.(core.Sealed).Blob)
+				if deleted {
+					if _, err := do(t, s, "DeleteKeyMaterial", core.Params{"KeyId": id}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				switch i {
+				case 0:
+					s = rootedService(t, store, oldRoot, newRoot)
+				case 1:
+					s = rootedService(t, store, newRoot, oldRoot)
+				default:
+					s = rootedService(t, store, newRoot, oldRoot)
+					if _, err := s.RewrapRoot(ctx, core.RewrapOptions{}); err != nil {
+						t.Fatalf("rotate-root: %v", err)
+					}
+					if i == 3 {
+						s = rootedService(t, store, newRoot)
+						if p, err := s.RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 0 {
+							t.Fatalf("rotate-root with the new key alone = %+v, %v; want nothing left", p, err)
+						}
+					}
+				}
+				imp := importer(t, s, id)
+				mustCode(t, imp(material(4)), core.CodeInvalidKeyMaterial)
+				if err := imp(material(3)); err != nil {
+					t.Fatalf("re-importing the same material: %v", err)
+				}
+				if _, err := do(t, s, "Decrypt", core.Params{"CiphertextBlob": blob}); err != nil {
+					t.Fatalf("a blob made before the rotation: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// hmacDigest is a material digest of the first form, which stores may still
+// hold: an HMAC-SHA256 of the version and material under a key derived from
+// the root key.
+func hmacDigest(root *core.RootKey, keyID, versionID string, material []byte) []byte {
+	key := root.DeriveKey("kmsless/v1/material-digest")
+	defer clear(key)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("kmsless/v1/version\x00"))
+	m.Write(append([]byte{byte(len(keyID))}, keyID...))
+	m.Write(append([]byte{byte(len(versionID))}, versionID...))
+	m.Write(material)
+	return m.Sum(nil)
+}
+
+// Digests of the first form still hold keys to their material through a root
+// rotation: rotate-root seals them anew from the material, and names the keys
+// whose material is deleted until the same material is imported again.
+func TestReimportChecksDigestsOfTheFirstForm(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	oldRoot, newRoot := randomRoot(t), randomRoot(t)
+	s := rootedService(t, store, oldRoot)
+	var kept, deleted string
+	for _, id := range []*string{&kept, &deleted} {
+		out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*id = out.(core.Key).ID
+		if err := importer(t, s, *id)(material(3)); err != nil {
+			t.Fatal(err)
+		}
+		v, err := store.GetVersion(ctx, *id, out.(core.Key).PrimaryVersionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := v
+		first.Digest = hmacDigest(oldRoot, v.KeyID, v.VersionID, material(3))
+		if n, err := store.RewrapVersions(ctx, []core.Rewrap{{Old: v, Next: first}}); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+	}
+	if _, err := do(t, s, "DeleteKeyMaterial", core.Params{"KeyId": deleted}); err != nil {
+		t.Fatal(err)
+	}
+
+	both := rootedService(t, store, newRoot, oldRoot)
+	for _, id := range []string{kept, deleted} {
+		mustCode(t, importer(t, both, id)(material(4)), core.CodeInvalidKeyMaterial)
+	}
+	_, err := both.RewrapRoot(ctx, core.RewrapOptions{})
+	if err == nil || !strings.Contains(err.Error(), deleted) || strings.Contains(err.Error(), kept) {
+		t.Fatalf("rotate-root with a deleted key's digest of the first form: %v; want an error naming %s alone", err, deleted)
+	}
+	if err := importer(t, both, deleted)(material(3)); err != nil {
+		t.Fatalf("re-importing the deleted material under both root keys: %v", err)
+	}
+	if _, err := do(t, both, "DeleteKeyMaterial", core.Params{"KeyId": deleted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := both.RewrapRoot(ctx, core.RewrapOptions{}); err != nil {
+		t.Fatalf("rotate-root once the material was imported again: %v", err)
+	}
+
+	newOnly := rootedService(t, store, newRoot)
+	for _, id := range []string{kept, deleted} {
+		imp := importer(t, newOnly, id)
+		mustCode(t, imp(material(4)), core.CodeInvalidKeyMaterial)
+		if err := imp(material(3)); err != nil {
+			t.Fatalf("key %s, re-importing under the new root key alone: %v", id, err)
+		}
+	}
+}
