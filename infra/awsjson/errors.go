@@ -40,8 +40,18 @@ var errorTypes = map[string]awsError{
 	core.CodeDisabled:            {"DisabledException", 400},
 	core.CodePendingDeletion:     {"KMSInvalidStateException", 400},
 	core.CodeStateModifiedFailed: {"KMSInvalidStateException", 400},
-	core.CodeThrottling:          {"ThrottlingException", 400},
-	core.CodeInternalFailure:     {"KMSInternalException", 500},
+	core.CodePendingImport:       {"KMSInvalidStateException", 400},
+	// AWS has no deletion protection: a protected key is in a state that
+	// refuses the request, which is what KMSInvalidStateException says.
+	core.CodeDeletionProtection: {"KMSInvalidStateException", 400},
+	// AWS refuses rotation of a key with imported material as "origin is
+	// EXTERNAL which is not valid for this operation".
+	core.CodeUnsupportedOrigin:  {"UnsupportedOperationException", 400},
+	core.CodeInvalidImportToken: {"InvalidImportTokenException", 400},
+	core.CodeExpiredImportToken: {"ExpiredImportTokenException", 400},
+	core.CodeInvalidKeyMaterial: {"IncorrectKeyMaterialException", 400},
+	core.CodeThrottling:         {"ThrottlingException", 400},
+	core.CodeInternalFailure:    {"KMSInternalException", 500},
 	// The store or Redis is unreachable: AWS's name for a dependency that
 	// did not answer in time, which the SDKs retry.
 	core.CodeServiceUnavailableTemporary: {"DependencyTimeoutException", 503},
