@@ -99,3 +99,37 @@ func TestKeyStateErrorsOfImportedKeysAreClientErrors(t *testing.T) {
 		t.Errorf("ScheduleKeyDeletion on a protected key: want *types.KMSInvalidStateException, got %v", err)
 	}
 }
+
+// TestImportedKeysDescribeTheirOriginAndExpiry: a key whose material the
+// caller imports is EXTERNAL in every KeyMetadata, with the expiration model
+// of its material and, when that expires, ValidTo.
+func TestImportedKeysDescribeTheirOriginAndExpiry(t *testing.T) {
+	e := newEnv(t)
+	describe := func(id string) *types.KeyMetadata {
+		t.Helper()
+		d, err := e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.KeyMetadata
+	}
+	pending := e.externalKey()
+	if m := describe(pending); m.Origin != types.OriginTypeExternal || m.KeyState != types.KeyStatePendingImport || m.ValidTo != nil {
+		t.Errorf("pending import: Origin %s, KeyState %s, ValidTo %v", m.Origin, m.KeyState, m.ValidTo)
+	}
+	forever := e.externalKey()
+	e.importMaterial(forever, time.Time{})
+	if m := describe(forever); m.Origin != types.OriginTypeExternal || m.ExpirationModel != types.ExpirationModelTypeKeyMaterialDoesNotExpire || m.ValidTo != nil {
+		t.Errorf("material that does not expire: Origin %s, ExpirationModel %s, ValidTo %v", m.Origin, m.ExpirationModel, m.ValidTo)
+	}
+	until := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	expiring := e.externalKey()
+	e.importMaterial(expiring, until)
+	m := describe(expiring)
+	if m.Origin != types.OriginTypeExternal || m.ExpirationModel != types.ExpirationModelTypeKeyMaterialExpires || m.ValidTo == nil || !m.ValidTo.Equal(until) {
+		t.Errorf("material that expires: Origin %s, ExpirationModel %s, ValidTo %v, want %v", m.Origin, m.ExpirationModel, m.ValidTo, until)
+	}
+	if m := describe(e.createKey()); m.Origin != types.OriginTypeAwsKms || m.ExpirationModel != "" || m.ValidTo != nil {
+		t.Errorf("a key made here: Origin %s, ExpirationModel %s, ValidTo %v", m.Origin, m.ExpirationModel, m.ValidTo)
+	}
+}

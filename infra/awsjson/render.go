@@ -34,7 +34,9 @@ type keyMetadata struct {
 	KeyUsage              string   `json:"KeyUsage"`
 	KeyState              string   `json:"KeyState"`
 	DeletionDate          *epoch   `json:"DeletionDate,omitempty"`
+	ValidTo               *epoch   `json:"ValidTo,omitempty"`
 	Origin                string   `json:"Origin"`
+	ExpirationModel       string   `json:"ExpirationModel,omitempty"`
 	KeyManager            string   `json:"KeyManager"`
 	CustomerMasterKeySpec string   `json:"CustomerMasterKeySpec"`
 	KeySpec               string   `json:"KeySpec"`
@@ -51,12 +53,25 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 	if !ok {
 		state = string(k.State)
 	}
-	return keyMetadata{
+	m := keyMetadata{
 		AWSAccountId: Account(h.kms.AccountID()), KeyId: k.ID, Arn: h.arns.key(k.ID), CreationDate: epoch(k.CreatedAt),
 		Enabled: k.State == core.KeyEnabled, Description: k.Description, KeyUsage: "ENCRYPT_DECRYPT", KeyState: state,
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
+	if k.Origin == core.OriginExternal {
+		m.Origin = "EXTERNAL"
+		// AWS gives the expiration model of the material a key holds; a key
+		// pending import holds none whose expiry could be told, unless the
+		// material it had has expired.
+		switch {
+		case !k.MaterialExpireAt.IsZero():
+			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", epochPtr(k.MaterialExpireAt)
+		case k.State != core.KeyPendingImport:
+			m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+		}
+	}
+	return m
 }
 
 // unexpected is a result an operation cannot have: a wiring mistake.
