@@ -387,8 +387,10 @@ func randomParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// rotationParams keeps AWS's period, 90 to 2560 days (default 365); core
-// then holds it to the longest interval it keeps, 730 days.
+// rotationParams keeps AWS's shortest period, 90 days (default 365), and
+// core's longest interval, 730 days, where AWS allows 2560: checked here, so
+// that the refusal names the member the caller sent and the range it may
+// send.
 func rotationParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -396,8 +398,8 @@ func rotationParams(h *handler, in *input) (core.Params, error) {
 	}
 	if in.RotationPeriodInDays != nil {
 		d := *in.RotationPeriodInDays
-		if d < 90 || d > 2560 {
-			return nil, invalid("RotationPeriodInDays", "it must be from 90 to 2560")
+		if d < 90 || d > 730 {
+			return nil, invalid("RotationPeriodInDays", "it must be from 90 to 730 days")
 		}
 		p["RotationInterval"] = strconv.Itoa(d) + "d"
 	}

@@ -350,8 +350,19 @@ func TestSDKRotationOperations(t *testing.T) {
 	if err != nil || !st.KeyRotationEnabled || aws.ToInt32(st.RotationPeriodInDays) != 90 || st.NextRotationDate == nil {
 		t.Fatalf("after EnableKeyRotation: %+v, %v", st, err)
 	}
-	_, err = e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(30)})
-	apiError(t, err, "ValidationException")
+	for _, days := range []int32{30, 89, 731, 2560} {
+		_, err = e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(days)})
+		msg := apiError(t, err, "ValidationException").ErrorMessage()
+		if !strings.Contains(msg, "RotationPeriodInDays") || !strings.Contains(msg, "90 to 730") {
+			t.Errorf("RotationPeriodInDays %d refused as %q", days, msg)
+		}
+	}
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(730)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(90)}); err != nil {
+		t.Fatal(err)
+	}
 	rot, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)})
 	if err != nil || aws.ToString(rot.KeyId) != keyARN(id) {
 		t.Fatalf("RotateKeyOnDemand: %v", err)
