@@ -70,9 +70,11 @@ func errorFor(code string) awsError {
 	return awsError{"KMSInternalException", http.StatusInternalServerError}
 }
 
-// Refusals of the wire format itself, made before core sees the request.
+// Refusals made here, before core sees the request: of the wire format
+// itself, and of what AWS refuses where core would not.
 const (
 	codeSerialization    = "SerializationException"
 	codeUnknownOperation = "UnknownOperationException"
 	codeInvalidMarker    = "InvalidMarkerException"
+	codeNotAuthorized    = "NotAuthorizedException"
 )

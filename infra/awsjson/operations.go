@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -57,8 +58,8 @@ func init() {
 		"ScheduleKeyDeletion":  {"ScheduleKeyDeletion", scheduleParams, renderScheduled},
 		"CancelKeyDeletion":    {"CancelKeyDeletion", cancelParams, renderKeyID},
 		"UpdateKeyDescription": {"UpdateKeyDescription", descriptionParams, renderNothing},
-		"CreateAlias":          {"CreateAlias", aliasParams, renderNothing},
-		"UpdateAlias":          {"UpdateAlias", aliasParams, renderNothing},
+		"CreateAlias":          {"CreateAlias", namingAliasParams, renderNothing},
+		"UpdateAlias":          {"UpdateAlias", namingAliasParams, renderNothing},
 		"DeleteAlias":          {"DeleteAlias", aliasParams, renderNothing},
 		"ListAliases":          {"ListAliases", listAliasesParams, renderAliases},
 
@@ -187,6 +188,29 @@ func aliasParams(h *handler, in *input) (core.Params, error) {
 	}
 	p["AliasName"] = name
 	return p, h.ref(p, "KeyId", in.TargetKeyId)
+}
+
+// namingAliasParams are aliasParams for the operations that point an alias
+// at a key. AWS reserves alias/aws/ for its managed keys and refuses it as
+// NotAuthorizedException; kmsless refuses it alike, so that no caller can
+// make a name AWS tools take for an AWS managed key. The rest of the naming
+// rule is core's, which both protocols share; its two narrowings of AWS's
+// rule are explained here in AWS's terms.
+func namingAliasParams(h *handler, in *input) (core.Params, error) {
+	p, err := aliasParams(h, in)
+	if err != nil {
+		return nil, err
+	}
+	name := p["AliasName"]
+	switch {
+	case strings.HasPrefix(name, "alias/aws/"):
+		return nil, core.Errorf(codeNotAuthorized, "The alias %q begins with alias/aws/, which is reserved for AWS managed keys.", clip(name))
+	case strings.HasPrefix(name, "alias/acs/"):
+		return nil, invalid("AliasName", "the alias/acs/ prefix is reserved by Alibaba Cloud KMS, whose API serves the same aliases")
+	case strings.ContainsRune(name, ':'):
+		return nil, invalid("AliasName", "it may not contain ':', which the Alibaba Cloud KMS API serving the same aliases does not allow")
+	}
+	return p, nil
 }
 
 // page maps AWS's Limit and Marker onto core's pages: the marker is the next

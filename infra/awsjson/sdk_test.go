@@ -187,6 +187,36 @@ func TestSDKAliasesLifecycle(t *testing.T) {
 	apiError(t, err, "NotFoundException")
 }
 
+// TestSDKAliasNamesAWSReservesAreRefused: alias/aws/ is AWS's own, and the
+// two names AWS allows that the shared naming rule does not are refused with
+// a message that says why.
+func TestSDKAliasNamesAWSReservesAreRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alias/aws/s3", "arn:aws:kms:" + testRegion + ":" + awsAccount + ":alias/aws/s3"} {
+		_, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(id)})
+		apiErrorNamed(t, "CreateAlias "+name, err, "NotAuthorizedException")
+		_, err = e.aws.UpdateAlias(bg, &kms.UpdateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(id)})
+		apiErrorNamed(t, "UpdateAlias "+name, err, "NotAuthorizedException")
+	}
+	for name, why := range map[string]string{"alias/a:b": "':'", "alias/acs/orders": "alias/acs/"} {
+		_, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(id)})
+		if msg := apiError(t, err, "ValidationException").ErrorMessage(); !strings.Contains(msg, why) || !strings.Contains(msg, "Alibaba") {
+			t.Errorf("CreateAlias %s refused as %q", name, msg)
+		}
+	}
+	l, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Aliases) != 1 {
+		t.Errorf("ListAliases after the refusals: %d aliases, want 1", len(l.Aliases))
+	}
+}
+
 func TestSDKEncryptDecryptWithContext(t *testing.T) {
 	e := newEnv(t)
 	k1, k2 := e.createKey(), e.createKey()
