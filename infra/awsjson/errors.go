@@ -77,4 +77,5 @@ const (
 	codeUnknownOperation = "UnknownOperationException"
 	codeInvalidMarker    = "InvalidMarkerException"
 	codeNotAuthorized    = "NotAuthorizedException"
+	codeInvalidKeyUsage  = "InvalidKeyUsageException"
 )

@@ -289,11 +289,19 @@ func cryptoCommon(p core.Params, in *input) error {
 }
 
 // symmetric checks an EncryptionAlgorithm member: symmetric keys have one.
+// An algorithm of AWS's enumeration that is not theirs is the key's
+// incompatibility, InvalidKeyUsageException, as AWS raises it; any other
+// string is not an algorithm at all. Every key here is symmetric, so the
+// answer does not wait for the key to be found and authorized: it tells a
+// caller nothing about any key.
 func symmetric(name, v string) error {
-	if v != "" && v != "SYMMETRIC_DEFAULT" {
-		return invalid(name, "keys here are symmetric: the only algorithm is SYMMETRIC_DEFAULT")
+	switch v {
+	case "", "SYMMETRIC_DEFAULT":
+		return nil
+	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
+		return core.Errorf(codeInvalidKeyUsage, "The %s %s is not compatible with the key: keys here are symmetric, and their only algorithm is SYMMETRIC_DEFAULT.", name, v)
 	}
-	return nil
+	return invalid(name, "it must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256 and SM2PKE")
 }
 
 func encryptParams(h *handler, in *input) (core.Params, error) {

@@ -275,6 +275,48 @@ func TestSDKEncryptDecryptWithContext(t *testing.T) {
 	apiError(t, err, "ValidationException")
 }
 
+// TestSDKAsymmetricAlgorithmIsInvalidKeyUsage: an algorithm AWS knows but a
+// symmetric key cannot use is the key's incompatibility; a string that is no
+// algorithm is a ValidationException.
+func TestSDKAsymmetricAlgorithmIsInvalidKeyUsage(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func(types.EncryptionAlgorithmSpec) error{
+		"Encrypt": func(a types.EncryptionAlgorithmSpec) error {
+			_, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x"), EncryptionAlgorithm: a})
+			return err
+		},
+		"Decrypt": func(a types.EncryptionAlgorithmSpec) error {
+			_, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionAlgorithm: a})
+			return err
+		},
+		"ReEncrypt source": func(a types.EncryptionAlgorithmSpec) error {
+			_, err := e.aws.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: aws.String(id), SourceEncryptionAlgorithm: a})
+			return err
+		},
+		"ReEncrypt destination": func(a types.EncryptionAlgorithmSpec) error {
+			_, err := e.aws.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyId: aws.String(id), DestinationEncryptionAlgorithm: a})
+			return err
+		},
+	}
+	for name, call := range calls {
+		for _, a := range []types.EncryptionAlgorithmSpec{types.EncryptionAlgorithmSpecRsaesOaepSha256, types.EncryptionAlgorithmSpecRsaesOaepSha1, types.EncryptionAlgorithmSpecSm2pke} {
+			var usage *types.InvalidKeyUsageException
+			if err := call(a); !asType(err, &usage) {
+				t.Errorf("%s with %s: want *types.InvalidKeyUsageException, got %v", name, a, err)
+			}
+		}
+		apiErrorNamed(t, name+" with FOO", call("FOO"), "ValidationException")
+		if err := call(types.EncryptionAlgorithmSpecSymmetricDefault); err != nil {
+			t.Errorf("%s with SYMMETRIC_DEFAULT: %v", name, err)
+		}
+	}
+}
+
 func TestSDKDataKeysFollowAWSRules(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
