@@ -169,15 +169,18 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	}
 	c.facts.Context = ctx
 	var k Key
-	err = c.authorizeKey(&k, bl.KeyID, "")
-	if err == nil {
-		err = c.expectKey(keyParam, bl.KeyID)
-	}
-	if err != nil {
+	if err := c.authorizeKey(&k, bl.KeyID, ""); err != nil {
+		// The blob names a key that is not (or no longer) here: the blob is
+		// what is wrong.
 		var ke *Error
 		if errors.As(err, &ke) && ke.Code == CodeKeyNotFound {
 			return Opened{}, errInvalidCiphertext
 		}
+		return Opened{}, err
+	}
+	// A key the caller names that does not exist is the caller's mistake,
+	// and says so, as a missing alias in the same place does.
+	if err := c.expectKey(keyParam, bl.KeyID); err != nil {
 		return Opened{}, err
 	}
 	if err := usable(&k); err != nil {

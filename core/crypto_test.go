@@ -130,6 +130,10 @@ func TestReEncryptMovesBlobBetweenKeysAndContexts(t *testing.T) {
 	mustCode(t, err, core.CodeInvalidCiphertext)
 	_, err = f.call("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"a"}`)
 	mustCode(t, err, core.CodeMissingParameter)
+	// A SourceKeyId naming no key is the caller's mistake, not the blob's.
+	_, err = f.call("ReEncrypt", "CiphertextBlob", g.CiphertextBlob, "SourceEncryptionContext", `{"from":"a"}`,
+		"SourceKeyId", "key-doesnotexist0000000000", "DestinationKeyId", dst)
+	mustCode(t, err, core.CodeKeyNotFound)
 }
 
 func TestDecryptRejectsContextMismatch(t *testing.T) {

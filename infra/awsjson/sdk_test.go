@@ -275,6 +275,35 @@ func TestSDKEncryptDecryptWithContext(t *testing.T) {
 	apiError(t, err, "ValidationException")
 }
 
+// TestSDKDecryptNamingAMissingKeyIsNotFound: a KeyId or SourceKeyId naming no
+// key is NotFoundException, by key ID and ARN as by alias; a blob is invalid
+// only for what it carries itself.
+func TestSDKDecryptNamingAMissingKeyIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, missing := range []string{"key-doesnotexist0000000000", keyARN("key-doesnotexist0000000000"), "alias/nowhere"} {
+		var nf *types.NotFoundException
+		_, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, KeyId: aws.String(missing)})
+		if !asType(err, &nf) {
+			t.Errorf("Decrypt naming %s: want *types.NotFoundException, got %v", missing, err)
+		}
+		_, err = e.aws.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, SourceKeyId: aws.String(missing), DestinationKeyId: aws.String(id)})
+		if !asType(err, &nf) {
+			t.Errorf("ReEncrypt naming %s: want *types.NotFoundException, got %v", missing, err)
+		}
+	}
+	bad := bytes.Clone(enc.CiphertextBlob)
+	bad[len(bad)-1] ^= 1
+	var invalid *types.InvalidCiphertextException
+	if _, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: bad, KeyId: aws.String(id)}); !asType(err, &invalid) {
+		t.Errorf("a changed blob: want *types.InvalidCiphertextException, got %v", err)
+	}
+}
+
 // TestSDKAsymmetricAlgorithmIsInvalidKeyUsage: an algorithm AWS knows but a
 // symmetric key cannot use is the key's incompatibility; a string that is no
 // algorithm is a ValidationException.
