@@ -49,7 +49,7 @@ func init() {
 		"DisableKeyRotation":   {run: (*call).disableKeyRotation},
 		"GetKeyRotationStatus": {run: (*call).describeKey},
 		"RotateKeyOnDemand":    {run: (*call).createKeyVersion},
-		"ListKeyRotations":     {run: (*call).listKeyVersions},
+		"ListKeyRotations":     {run: (*call).listKeyRotations},
 		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
 		"ListKeyPolicies":      {run: (*call).listKeyPolicies},
 		"GenerateRandom":       {run: (*call).generateRandom},
@@ -462,6 +462,40 @@ func (c *call) listKeyVersions() (any, error) {
 		vs[i].Wrapped = nil
 	}
 	return Listing[KeyVersion]{Items: vs, Total: total, PageNumber: num, PageSize: size}, nil
+}
+
+// listKeyRotations lists the versions rotations made, oldest first: every
+// version but the first, which the key was made with, unless
+// IncludeFirstVersion asks for it too.
+func (c *call) listKeyRotations() (any, error) {
+	page, num, size, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	first, err := c.bool("IncludeFirstVersion", false)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	// Versions are listed oldest first, so the first is at offset 0.
+	skip := 1
+	if first {
+		skip = 0
+	}
+	page.Offset += skip
+	vs, total, err := c.s.store.ListVersions(c.ctx, t.key.ID, page)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	items := make([]Rotation, len(vs))
+	for i, v := range vs {
+		v.Wrapped = nil
+		items[i] = Rotation{KeyVersion: v, First: first && page.Offset+i == 0}
+	}
+	return Listing[Rotation]{Items: items, Total: max(total-skip, 0), PageNumber: num, PageSize: size}, nil
 }
 
 func (c *call) describeKeyVersion() (any, error) {

@@ -60,3 +60,11 @@ type Random struct {
 type KeyPolicy struct {
 	KeyID, Name string
 }
+
+// Rotation is one of a key's versions as ListKeyRotations lists it. First
+// marks the version the key was made with, which no rotation made. Whether a
+// rotation was automatic or on demand is not recorded.
+type Rotation struct {
+	KeyVersion
+	First bool
+}

@@ -45,6 +45,14 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 			out.KeyVersions.KeyVersion = append(out.KeyVersions.KeyVersion, versionEntry(v))
 		}
 		return out, nil
+	case core.Listing[core.Rotation]:
+		// ListKeyRotations, an AWS operation, reached by its action name.
+		out := &ListKeyVersionsResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.KeyVersions.KeyVersion = make([]KeyVersionEntry, 0, len(r.Items))
+		for _, v := range r.Items {
+			out.KeyVersions.KeyVersion = append(out.KeyVersions.KeyVersion, versionEntry(v.KeyVersion))
+		}
+		return out, nil
 	case core.Sealed:
 		return &CiphertextResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob)}, nil

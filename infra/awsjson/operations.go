@@ -20,7 +20,7 @@ type input struct {
 
 	KeySpec, CustomerMasterKeySpec, KeyUsage, Origin, CustomKeyStoreId string
 	EncryptionAlgorithm, SourceEncryptionAlgorithm                     string
-	DestinationEncryptionAlgorithm                                     string
+	DestinationEncryptionAlgorithm, IncludeKeyMaterial                 string
 
 	EncryptionContext, SourceEncryptionContext, DestinationEncryptionContext map[string]string
 
@@ -74,7 +74,7 @@ func init() {
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
 		"GetKeyRotationStatus": {"GetKeyRotationStatus", keyOnly, renderRotationStatus},
 		"RotateKeyOnDemand":    {"RotateKeyOnDemand", keyOnly, renderKeyID},
-		"ListKeyRotations":     {"ListKeyRotations", keyPageParams, renderRotations},
+		"ListKeyRotations":     {"ListKeyRotations", rotationsParams, renderRotations},
 		"GetKeyPolicy":         {"GetKeyPolicy", policyParams, renderPolicy},
 		"ListKeyPolicies":      {"ListKeyPolicies", keyPageParams, renderPolicyNames},
 	}
@@ -247,6 +247,24 @@ func keyPageParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	return p, page(p, in)
+}
+
+// rotationsParams reads IncludeKeyMaterial: by default (ROTATIONS_ONLY) the
+// key materials rotations made; ALL_KEY_MATERIAL adds the first, which the
+// key was made with.
+func rotationsParams(h *handler, in *input) (core.Params, error) {
+	p, err := keyPageParams(h, in)
+	if err != nil {
+		return nil, err
+	}
+	switch in.IncludeKeyMaterial {
+	case "", "ROTATIONS_ONLY":
+	case "ALL_KEY_MATERIAL":
+		p["IncludeFirstVersion"] = "true"
+	default:
+		return nil, invalid("IncludeKeyMaterial", "it must be ROTATIONS_ONLY or ALL_KEY_MATERIAL")
+	}
+	return p, nil
 }
 
 func listAliasesParams(h *handler, in *input) (core.Params, error) {

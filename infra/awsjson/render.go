@@ -257,15 +257,20 @@ func renderRotationStatus(h *handler, result any) (any, error) {
 	return out, nil
 }
 
+// rotation is a RotationsListEntry. KeyMaterialId is left out: AWS's is 64
+// hex digits, which a version ID is not. RotationType (AUTOMATIC or ON_DEMAND) is left out: a version does not
+// record which kind of rotation made it, and a guess would mislead the
+// tools that count on-demand rotations against AWS's quota. The first key
+// material carries neither RotationDate nor RotationType, as on AWS.
 type rotation struct {
 	KeyId        string
-	RotationDate epoch
+	RotationDate *epoch `json:",omitempty"`
 }
 
-// renderRotations lists a key's versions as its rotations; the oldest, made
-// with the key, is listed too.
+// renderRotations lists the key materials rotations made and, when asked
+// for, the first.
 func renderRotations(h *handler, result any) (any, error) {
-	l, ok := result.(core.Listing[core.KeyVersion])
+	l, ok := result.(core.Listing[core.Rotation])
 	if !ok {
 		return nil, unexpected(result)
 	}
@@ -274,7 +279,11 @@ func renderRotations(h *handler, result any) (any, error) {
 		more
 	}{Rotations: make([]rotation, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
 	for _, v := range l.Items {
-		out.Rotations = append(out.Rotations, rotation{h.arns.key(v.KeyID), epoch(v.CreatedAt)})
+		r := rotation{KeyId: h.arns.key(v.KeyID)}
+		if !v.First {
+			r.RotationDate = epochPtr(v.CreatedAt)
+		}
+		out.Rotations = append(out.Rotations, r)
 	}
 	return out, nil
 }

@@ -469,7 +469,7 @@ func TestSDKRotationOperations(t *testing.T) {
 		t.Fatalf("RotateKeyOnDemand: %v", err)
 	}
 	l, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id)})
-	if err != nil || len(l.Rotations) != 2 {
+	if err != nil || len(l.Rotations) != 1 {
 		t.Fatalf("ListKeyRotations: %+v, %v", l, err)
 	}
 	if _, err := e.aws.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: aws.String(id)}); err != nil {
@@ -483,6 +483,54 @@ func TestSDKRotationOperations(t *testing.T) {
 	if err != nil || string(dec.Plaintext) != "before" {
 		t.Fatalf("a blob from before the rotation: %v", err)
 	}
+}
+
+// TestSDKListKeyRotationsListsRotations: by default only the key materials
+// rotations made, and with ALL_KEY_MATERIAL the first too, which has no
+// RotationDate; pages count what they list.
+func TestSDKListKeyRotationsListsRotations(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	list := func(include types.IncludeKeyMaterial) []types.RotationsListEntry {
+		t.Helper()
+		var all []types.RotationsListEntry
+		p := kms.NewListKeyRotationsPaginator(e.aws, &kms.ListKeyRotationsInput{KeyId: aws.String(id), IncludeKeyMaterial: include, Limit: aws.Int32(1)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, out.Rotations...)
+		}
+		return all
+	}
+	for _, include := range []types.IncludeKeyMaterial{"", types.IncludeKeyMaterialRotationsOnly} {
+		if r := list(include); len(r) != 0 {
+			t.Errorf("a key never rotated, IncludeKeyMaterial %q: %d entries", include, len(r))
+		}
+	}
+	if r := list(types.IncludeKeyMaterialAllKeyMaterial); len(r) != 1 || r[0].RotationDate != nil || aws.ToString(r[0].KeyId) != keyARN(id) {
+		t.Errorf("a key never rotated, ALL_KEY_MATERIAL: %+v", r)
+	}
+	for range 2 {
+		if _, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := list("")
+	if len(r) != 2 {
+		t.Fatalf("after two rotations: %d entries", len(r))
+	}
+	for _, entry := range r {
+		if entry.RotationDate == nil || aws.ToString(entry.KeyId) != keyARN(id) {
+			t.Errorf("a rotation without its date: %+v", entry)
+		}
+	}
+	if r := list(types.IncludeKeyMaterialAllKeyMaterial); len(r) != 3 || r[0].RotationDate != nil || r[1].RotationDate == nil || r[2].RotationDate == nil {
+		t.Errorf("after two rotations, ALL_KEY_MATERIAL: %+v", r)
+	}
+	_, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id), IncludeKeyMaterial: "SOME"})
+	apiError(t, err, "ValidationException")
 }
 
 func TestSDKKeyPolicyIsTheDefault(t *testing.T) {
