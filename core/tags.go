@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"slices"
@@ -218,29 +219,60 @@ func (c *call) keyResources() ([]Key, error) {
 }
 
 // retag applies fn to the tags of each key, keeping each within the limits.
+// When it changes several keys, it works out and checks every key's new tags
+// from the stored key before it writes any, so that a request that would
+// break a limit on one key, or names a key that is gone, writes nothing.
+//
+// The writes are still one compare-and-set per key, not one transaction: a
+// change made by another request between the check and the writes (tags that
+// fill a later key, its deletion) can fail a later write after earlier keys
+// were changed. The error names that key, and the request may be sent again
+// as it was: applying it twice leaves the same tags.
 func (c *call) retag(keys []Key, fn func(map[string]string)) error {
-	for _, k := range keys {
-		_, err := c.s.mutate(c.ctx, k.ID, func(k *Key) error {
-			tags := make(map[string]string, len(k.Tags))
-			maps.Copy(tags, k.Tags)
-			fn(tags)
-			if maps.Equal(tags, k.Tags) {
-				return errUnchanged
-			}
-			if len(tags) > MaxTags {
-				return invalidParam("Tag", "the key %q would carry more than %d tags", k.ID, MaxTags)
-			}
-			if len(tags) == 0 {
-				tags = nil
-			}
+	apply := func(k *Key) error {
+		tags, err := retagged(k, fn)
+		if err == nil {
 			k.Tags = tags
-			return nil
-		})
-		if err != nil {
+		}
+		return err
+	}
+	if len(keys) > 1 {
+		for _, k := range keys {
+			stored, err := c.s.store.GetKey(c.ctx, k.ID)
+			if errors.Is(err, ErrNotFound) || err == nil && c.s.deleted(&stored) {
+				return Errorf(CodeKeyNotFound, "The key %q does not exist.", k.ID)
+			}
+			if err != nil {
+				return storeErr(err)
+			}
+			if err := apply(&stored); err != nil && !errors.Is(err, errUnchanged) {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if _, err := c.s.mutate(c.ctx, k.ID, apply); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// retagged is k's tags after fn, checked against the limits, or errUnchanged.
+func retagged(k *Key, fn func(map[string]string)) (map[string]string, error) {
+	tags := make(map[string]string, len(k.Tags))
+	maps.Copy(tags, k.Tags)
+	fn(tags)
+	if maps.Equal(tags, k.Tags) {
+		return nil, errUnchanged
+	}
+	if len(tags) > MaxTags {
+		return nil, invalidParam("Tag", "the key %q would carry more than %d tags", k.ID, MaxTags)
+	}
+	if len(tags) == 0 {
+		tags = nil
+	}
+	return tags, nil
 }
 
 func (c *call) tagResource() (any, error) {
