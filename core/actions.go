@@ -199,7 +199,7 @@ func (c *call) listKeys() (any, error) {
 	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
-	keys, total, err := c.s.store.ListKeys(c.ctx, page)
+	keys, total, err := c.s.store.ListKeys(c.ctx, c.s.clock.Now(), page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -223,7 +223,11 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 		if s.deleted(&k) {
 			// The one place a key past its deletion date is destroyed: a
 			// change, never a read.
-			if err := s.store.DeleteKey(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			err := s.store.DeleteKey(ctx, id, k.Revision)
+			if errors.Is(err, ErrConflict) {
+				continue
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				return Key{}, storeErr(err)
 			}
 			s.cache.InvalidateKey(ctx, id)
@@ -633,7 +637,7 @@ func (c *call) listAliasesByKeyID() (any, error) {
 }
 
 func (c *call) aliasPage(keyID string, page Page, num, size int) (any, error) {
-	as, total, err := c.s.store.ListAliases(c.ctx, keyID, page)
+	as, total, err := c.s.store.ListAliases(c.ctx, keyID, c.s.clock.Now(), page)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -49,7 +49,7 @@ func (s *Service) EnsureAlias(ctx context.Context, name, description string) (ke
 		return "", false, fmt.Errorf("create %s: %w", name, err)
 	}
 	// Another instance won the alias: ours is an unused key.
-	if err := s.store.DeleteKey(ctx, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := s.store.DeleteKey(ctx, k.ID, k.Revision); err != nil && !errors.Is(err, ErrNotFound) {
 		return "", false, fmt.Errorf("delete the unused key %s: %w", k.ID, err)
 	}
 	a, err = s.store.GetAlias(ctx, name)

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -37,7 +38,7 @@ func TestEnsureAliasLoserAdoptsTheWinnersKeyAndLeavesNoOrphan(t *testing.T) {
 	if err != nil || created || got != keyID {
 		t.Fatalf("the losing start-up answered %s created=%v %v; want the winner's %s", got, created, err, keyID)
 	}
-	if _, total, err := store.ListKeys(ctx, core.Page{}); err != nil || total != 1 {
+	if _, total, err := store.ListKeys(ctx, time.Time{}, core.Page{}); err != nil || total != 1 {
 		t.Fatalf("%d keys after the race (%v); the loser's key must be gone", total, err)
 	}
 	if _, _, err := winner.EnsureAlias(ctx, "alias/acs/reserved", ""); core.AsError(err) == nil || core.AsError(err).Code != core.CodeInvalidParameter {

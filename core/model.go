@@ -55,6 +55,13 @@ func (k Key) NextRotation() time.Time {
 	return k.LastRotatedAt.Add(k.RotationInterval)
 }
 
+// PastDeletion reports whether the key's deletion date has come by t: from
+// then on the key and its aliases are gone, whether or not the store still
+// holds them. A zero t is before every date.
+func (k Key) PastDeletion(t time.Time) bool {
+	return !k.DeleteAt.IsZero() && !t.IsZero() && !t.Before(k.DeleteAt)
+}
+
 // KeyVersion is one version of a key's material, wrapped by the root key. Versions
 // are immutable once written, but for the material of an EXTERNAL key, which
 // is imported into its version and may be deleted from it.

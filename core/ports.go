@@ -40,10 +40,15 @@ type KeyStore interface {
 	// metadata in one step, compare-and-set as UpdateKey; ErrNotFound if the
 	// key or the version does not exist.
 	ReplaceVersion(ctx context.Context, k Key, v KeyVersion) error
-	// DeleteKey removes a key, its versions and its aliases.
-	DeleteKey(ctx context.Context, id string) error
-	// ListKeys returns keys ordered by creation (then ID) and the total count.
-	ListKeys(ctx context.Context, p Page) ([]Key, int, error)
+	// DeleteKey removes a key, its versions and its aliases if the stored
+	// revision is still revision; otherwise ErrConflict, and ErrNotFound if
+	// the key is gone.
+	DeleteKey(ctx context.Context, id string, revision int64) error
+	// ListKeys returns the keys that exist at asOf, ordered by creation (then
+	// ID), and their total count. A key whose DeleteAt is set and not after
+	// asOf is past its deletion date and left out, purged or not; a zero asOf
+	// leaves none out.
+	ListKeys(ctx context.Context, asOf time.Time, p Page) ([]Key, int, error)
 
 	// GetVersion returns one version of a key, or ErrNotFound.
 	GetVersion(ctx context.Context, keyID, versionID string) (KeyVersion, error)
@@ -61,8 +66,9 @@ type KeyStore interface {
 	// GetAlias returns an alias, or ErrNotFound.
 	GetAlias(ctx context.Context, name string) (Alias, error)
 	// ListAliases returns aliases ordered by name, all of them or (keyID != "")
-	// those of one key, and the total count.
-	ListAliases(ctx context.Context, keyID string, p Page) ([]Alias, int, error)
+	// those of one key, and the total count, leaving out the aliases of keys
+	// past their deletion date at asOf, as ListKeys does.
+	ListAliases(ctx context.Context, keyID string, asOf time.Time, p Page) ([]Alias, int, error)
 
 	Close() error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Rewrap is one version's new wrapping: Next replaces the stored version if
@@ -112,7 +113,7 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 	}
 	const keysPage = 100
 	for offset := 0; ; offset += keysPage {
-		keys, total, err := s.store.ListKeys(ctx, Page{Offset: offset, Limit: keysPage})
+		keys, total, err := s.store.ListKeys(ctx, time.Time{}, Page{Offset: offset, Limit: keysPage})
 		if err != nil {
 			return 0, 0, nil, fmt.Errorf("list keys: %w", err)
 		}

@@ -479,7 +479,7 @@ func (c *call) loadKey(k *Key, id string) error {
 
 // deleted reports whether k's deletion window has ended.
 func (s *Service) deleted(k *Key) bool {
-	return k.State == KeyPendingDeletion && !s.clock.Now().Before(k.DeleteAt)
+	return k.PastDeletion(s.clock.Now())
 }
 
 func storeErr(err error) error {

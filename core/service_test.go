@@ -58,9 +58,9 @@ func (c *countingStore) AddVersion(ctx context.Context, k core.Key, v core.KeyVe
 	return c.Store.AddVersion(ctx, k, v)
 }
 
-func (c *countingStore) DeleteKey(ctx context.Context, id string) error {
+func (c *countingStore) DeleteKey(ctx context.Context, id string, revision int64) error {
 	c.writes.Add(1)
-	return c.Store.DeleteKey(ctx, id)
+	return c.Store.DeleteKey(ctx, id, revision)
 }
 
 func (c *countingStore) CreateAlias(ctx context.Context, a core.Alias) error {

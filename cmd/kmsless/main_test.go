@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
@@ -145,7 +146,7 @@ func (d *deployment) decryptAll(svc *config.Service) int {
 // rootIDs counts versions by the root key ID they record.
 func rootIDs(t *testing.T, store core.KeyStore) map[string]int {
 	ctx := context.Background()
-	keys, _, err := store.ListKeys(ctx, core.Page{})
+	keys, _, err := store.ListKeys(ctx, time.Time{}, core.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/store/storetest"
@@ -263,7 +264,7 @@ func TestInstancesSeedingOneStoreTogether(t *testing.T) {
 		}
 		defer svcs[i].Close()
 	}
-	keys, total, err := svcs[0].KMS.Store().ListKeys(context.Background(), core.Page{})
+	keys, total, err := svcs[0].KMS.Store().ListKeys(context.Background(), time.Time{}, core.Page{})
 	if err != nil || total != 3 {
 		t.Fatalf("the store holds %d keys (%v), want 3: %+v", total, err, keys)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
@@ -61,7 +62,7 @@ func TestConcurrentColdStartsCreateOnePartitionKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no alias/partitions after start-up: %v", err)
 	}
-	keys, total, err := store.ListKeys(ctx, core.Page{})
+	keys, total, err := store.ListKeys(ctx, time.Time{}, core.Page{})
 	if err != nil || total != 1 || keys[0].ID != a.KeyID {
 		t.Fatalf("the racing cold starts left %d keys (%v); want only the alias's %s", total, err, a.KeyID)
 	}
@@ -98,7 +99,7 @@ func TestPartitionKeyGivenByIDIsNotCreated(t *testing.T) {
 	if err := provision.EnsurePartitionKey(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}
-	if _, total, err := svc.KMS.Store().ListKeys(context.Background(), core.Page{}); err != nil || total != 0 {
+	if _, total, err := svc.KMS.Store().ListKeys(context.Background(), time.Time{}, core.Page{}); err != nil || total != 0 {
 		t.Fatalf("a key ID made start-up create %d keys (%v)", total, err)
 	}
 }

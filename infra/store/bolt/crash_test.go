@@ -122,7 +122,11 @@ func runCrashChild(t *testing.T, spec string) {
 		if i%5 == 4 {
 			victim := fmt.Sprintf("key-%s-%05d", round, i-1)
 			fmt.Println("deleting", victim)
-			if err := s.DeleteKey(ctx, victim); err != nil {
+			revision := int64(1)
+			if (i-1)%3 == 0 {
+				revision = 2
+			}
+			if err := s.DeleteKey(ctx, victim, revision); err != nil {
 				t.Fatal(err)
 			}
 			fmt.Println("deleted", victim)
@@ -210,7 +214,7 @@ func checkIndexes(tx *bbolt.Tx) error {
 	ordered := 0
 	for id, k := range keys {
 		var vids []string
-		if _, err := walk(tx.Bucket(bucketVersionOrder), owner(id), core.Page{}, func(_, vid []byte) error {
+		if _, err := walk(tx.Bucket(bucketVersionOrder), owner(id), core.Page{}, nil, func(_, vid []byte) error {
 			vids = append(vids, string(vid))
 			if _, err := getVersion(tx, id, string(vid)); err != nil {
 				return fmt.Errorf("version order names a missing version: %w", err)

@@ -216,12 +216,16 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	})
 }
 
-// DeleteKey removes the key, its versions and its aliases in one transaction.
-func (s *Store) DeleteKey(ctx context.Context, id string) error {
+// DeleteKey removes the key, its versions and its aliases in one transaction,
+// if the stored revision is still revision.
+func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		k, err := getKey(tx, id)
 		if err != nil {
 			return err
+		}
+		if k.Revision != revision {
+			return fmt.Errorf("bolt: key %q is at revision %d, delete expects %d: %w", id, k.Revision, revision, core.ErrConflict)
 		}
 		prefix := owner(id)
 		versions, order := tx.Bucket(bucketVersions), tx.Bucket(bucketVersionOrder)
@@ -249,12 +253,14 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	})
 }
 
-// ListKeys returns one page of keys ordered by creation time, then ID.
-func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+// ListKeys returns one page of the keys that exist at asOf, ordered by
+// creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]core.Key, int, error) {
 	var keys []core.Key
 	var total int
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		total, err = walk(tx.Bucket(bucketKeysByCreation), nil, p, func(entry, _ []byte) error {
+		keep := existing(tx, asOf, func(entry, _ []byte) (string, error) { return string(entry[whenLen:]), nil })
+		total, err = walk(tx.Bucket(bucketKeysByCreation), nil, p, keep, func(entry, _ []byte) error {
 			k, err := getKey(tx, string(entry[whenLen:]))
 			keys = append(keys, k)
 			return err
@@ -282,7 +288,7 @@ func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]
 	var vs []core.KeyVersion
 	var total int
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		total, err = walk(tx.Bucket(bucketVersionOrder), owner(keyID), p, func(_, versionID []byte) error {
+		total, err = walk(tx.Bucket(bucketVersionOrder), owner(keyID), p, nil, func(_, versionID []byte) error {
 			v, err := getVersion(tx, keyID, string(versionID))
 			vs = append(vs, v)
 			return err
@@ -349,13 +355,18 @@ func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
 }
 
 // ListAliases returns one page of aliases ordered by name: all of them, or those
-// of keyID when it is not empty.
-func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
+// of keyID when it is not empty, but for those of keys past their deletion
+// date at asOf.
+func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
 	var as []core.Alias
 	var total int
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
 		if keyID == "" {
-			total, err = walk(tx.Bucket(bucketAliases), nil, p, func(_, value []byte) error {
+			keep := existing(tx, asOf, func(_, value []byte) (string, error) {
+				a, err := decode[core.Alias](value, "alias")
+				return a.KeyID, err
+			})
+			total, err = walk(tx.Bucket(bucketAliases), nil, p, keep, func(_, value []byte) error {
 				a, err := decode[core.Alias](value, "alias")
 				as = append(as, a)
 				return err
@@ -363,7 +374,8 @@ func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]c
 			return err
 		}
 		prefix := owner(keyID)
-		total, err = walk(tx.Bucket(bucketAliasesByKey), prefix, p, func(entry, _ []byte) error {
+		keep := existing(tx, asOf, func([]byte, []byte) (string, error) { return keyID, nil })
+		total, err = walk(tx.Bucket(bucketAliasesByKey), prefix, p, keep, func(entry, _ []byte) error {
 			a, err := getAlias(tx, string(entry[len(prefix):]))
 			as = append(as, a)
 			return err
@@ -532,12 +544,20 @@ func putAlias(tx *bbolt.Tx, old *core.Alias, a core.Alias) error {
 	return tx.Bucket(bucketAliases).Put([]byte(a.Name), value)
 }
 
-// walk visits, in key order, the entries of b under prefix that fall inside p
-// and returns how many entries are under prefix in all.
-func walk(b *bbolt.Bucket, prefix []byte, p core.Page, visit func(k, v []byte) error) (int, error) {
+// walk visits, in key order, the entries of b under prefix that keep admits
+// (all of them when keep is nil) and that fall inside p, and returns how many
+// it admits in all.
+func walk(b *bbolt.Bucket, prefix []byte, p core.Page, keep, visit func(k, v []byte) error) (int, error) {
 	n := 0
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if keep != nil {
+			if err := keep(k, v); errors.Is(err, errSkip) {
+				continue
+			} else if err != nil {
+				return 0, err
+			}
+		}
 		if n >= p.Offset && (p.Limit <= 0 || n < p.Offset+p.Limit) {
 			if err := visit(k, v); err != nil {
 				return 0, err
@@ -546,6 +566,32 @@ func walk(b *bbolt.Bucket, prefix []byte, p core.Page, visit func(k, v []byte) e
 		n++
 	}
 	return n, nil
+}
+
+// errSkip is a walk filter's answer for an entry it leaves out.
+var errSkip = errors.New("skip")
+
+// existing is a walk filter that leaves out the entries whose key, named by
+// keyID, is past its deletion date at asOf; nil (keep all) for a zero asOf,
+// which spares reading keys for the count.
+func existing(tx *bbolt.Tx, asOf time.Time, keyID func(k, v []byte) (string, error)) func(k, v []byte) error {
+	if asOf.IsZero() {
+		return nil
+	}
+	return func(k, v []byte) error {
+		id, err := keyID(k, v)
+		if err != nil {
+			return err
+		}
+		key, err := getKey(tx, id)
+		if err != nil {
+			return err
+		}
+		if key.PastDeletion(asOf) {
+			return errSkip
+		}
+		return nil
+	}
 }
 
 // keysUnder copies the keys of b under prefix, so the caller can delete them

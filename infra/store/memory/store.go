@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -169,12 +170,17 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	return nil
 }
 
-// DeleteKey removes the key, its versions and its aliases.
-func (s *Store) DeleteKey(ctx context.Context, id string) error {
+// DeleteKey removes the key, its versions and its aliases if the stored
+// revision is still revision.
+func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.key(id); err != nil {
+	old, err := s.key(id)
+	if err != nil {
 		return err
+	}
+	if old.Revision != revision {
+		return fmt.Errorf("memory: key %q is at revision %d, delete expects %d: %w", id, old.Revision, revision, core.ErrConflict)
 	}
 	delete(s.keys, id)
 	delete(s.versions, id)
@@ -193,10 +199,16 @@ func page[T any](all []T, p core.Page) ([]T, int) {
 	return slices.Clone(all[start:end]), total
 }
 
-// ListKeys returns one page of keys ordered by creation time, then ID.
-func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+// ListKeys returns one page of the keys that exist at asOf, ordered by
+// creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]core.Key, int, error) {
 	s.mu.RLock()
-	all := slices.Collect(maps.Values(s.keys))
+	var all []core.Key
+	for _, k := range s.keys {
+		if !k.PastDeletion(asOf) {
+			all = append(all, k)
+		}
+	}
 	s.mu.RUnlock()
 	slices.SortFunc(all, func(a, b core.Key) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
@@ -289,12 +301,13 @@ func (s *Store) alias(name string) (core.Alias, error) {
 }
 
 // ListAliases returns one page of aliases ordered by name: all of them, or those
-// of keyID when it is not empty.
-func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
+// of keyID when it is not empty, but for those of keys past their deletion
+// date at asOf.
+func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
 	s.mu.RLock()
 	var all []core.Alias
 	for _, a := range s.aliases {
-		if keyID == "" || a.KeyID == keyID {
+		if (keyID == "" || a.KeyID == keyID) && !s.keys[a.KeyID].PastDeletion(asOf) {
 			all = append(all, a)
 		}
 	}

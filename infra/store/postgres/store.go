@@ -237,23 +237,41 @@ func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, ar
 	}
 }
 
-// DeleteKey removes the key; its versions and aliases go with it (ON DELETE
-// CASCADE) in the same statement.
-func (s *Store) DeleteKey(ctx context.Context, id string) error {
-	return s.write(ctx, "delete key", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM keys WHERE id = $1`, id)
-		if err == nil && tag.RowsAffected() == 0 {
-			return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
-		}
-		return err
+// DeleteKey removes the key if the stored revision is still revision; its
+// versions and aliases go with it (ON DELETE CASCADE) in the same statement.
+// The revision test holds against a concurrent writer as cas's does.
+func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
+	var deleted, exists bool
+	err := s.write(ctx, "delete key", func() error {
+		return s.pool.QueryRow(ctx, `
+			WITH deleted AS (DELETE FROM keys WHERE id = $1 AND revision = $2 RETURNING id)
+			SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM keys WHERE id = $1)`, id, revision).Scan(&deleted, &exists)
 	})
+	switch {
+	case err != nil:
+		return err
+	case deleted:
+		return nil
+	case !exists:
+		return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
+	default:
+		return fmt.Errorf("postgres: key %q is not at revision %d: %w", id, revision, core.ErrConflict)
+	}
 }
 
-// ListKeys returns one page of keys ordered by creation time, then ID.
-func (s *Store) ListKeys(ctx context.Context, p core.Page) ([]core.Key, int, error) {
+// existing is the condition on a keys row k that it exists at $3: not past
+// its deletion date, or no date given.
+const existing = `($3::timestamptz IS NULL OR k.delete_at IS NULL OR k.delete_at > $3)`
+
+// countExisting is existing in a count query, whose arguments start at $1.
+const countExisting = `($1::timestamptz IS NULL OR k.delete_at IS NULL OR k.delete_at > $1)`
+
+// ListKeys returns one page of the keys that exist at asOf, ordered by
+// creation time, then ID.
+func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]core.Key, int, error) {
 	return list(ctx, s, "list keys", p,
-		`SELECT count(*) OVER (), `+keyColumns+` FROM keys ORDER BY created_at, id LIMIT $1 OFFSET $2`,
-		`SELECT count(*) FROM keys`, nil,
+		`SELECT count(*) OVER (), `+keyColumns+` FROM keys k WHERE `+existing+` ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+		`SELECT count(*) FROM keys k WHERE `+countExisting, []any{nullTime(asOf)},
 		func(rows pgx.CollectableRow, total *int) (core.Key, error) {
 			var r keyRow
 			if err := rows.Scan(append([]any{total}, r.dest()...)...); err != nil {
@@ -431,13 +449,15 @@ func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
 }
 
 // ListAliases returns one page of aliases ordered by name: all of them, or those
-// of keyID when it is not empty.
-func (s *Store) ListAliases(ctx context.Context, keyID string, p core.Page) ([]core.Alias, int, error) {
-	query, count, args := `SELECT count(*) OVER (), name, key_id, created_at, updated_at FROM aliases
-		ORDER BY name LIMIT $1 OFFSET $2`, `SELECT count(*) FROM aliases`, []any(nil)
+// of keyID when it is not empty, but for those of keys past their deletion
+// date at asOf.
+func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	const from = ` FROM aliases a JOIN keys k ON k.id = a.key_id WHERE `
+	query, count, args := `SELECT count(*) OVER (), a.name, a.key_id, a.created_at, a.updated_at`+from+existing+`
+		ORDER BY a.name LIMIT $1 OFFSET $2`, `SELECT count(*)`+from+countExisting, []any{nullTime(asOf)}
 	if keyID != "" {
-		query, count, args = `SELECT count(*) OVER (), name, key_id, created_at, updated_at FROM aliases
-			WHERE key_id = $3 ORDER BY name LIMIT $1 OFFSET $2`, `SELECT count(*) FROM aliases WHERE key_id = $1`, []any{keyID}
+		query, count, args = `SELECT count(*) OVER (), a.name, a.key_id, a.created_at, a.updated_at`+from+existing+`
+			AND a.key_id = $4 ORDER BY a.name LIMIT $1 OFFSET $2`, `SELECT count(*)`+from+countExisting+` AND a.key_id = $2`, append(args, keyID)
 	}
 	return list(ctx, s, "list aliases", p, query, count, args, func(rows pgx.CollectableRow, total *int) (core.Alias, error) {
 		var a core.Alias

@@ -97,7 +97,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 			t.Fatalf("CreateKey through instance %d: %v", i, err)
 		}
 	}
-	if _, total, err := stores[0].ListKeys(context.Background(), core.Page{}); err != nil || total != n {
+	if _, total, err := stores[0].ListKeys(context.Background(), time.Time{}, core.Page{}); err != nil || total != n {
 		t.Fatalf("ListKeys total %d, %v; want %d", total, err, n)
 	}
 }

@@ -33,11 +33,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"AddVersionWithStaleRevisionWritesNothing", testAddVersionStaleWritesNothing},
 		{"AddVersionWithTakenVersionIDWritesNothing", testAddVersionTakenID},
 		{"DeleteKeyRemovesVersionsAndAliases", testDeleteKeyRemovesEverything},
+		{"ConcurrentDeleteKeyDeletesOnce", testConcurrentDeleteKey},
 		{"AliasLifecycle", testAliasLifecycle},
 		{"AliasToMissingKeyIsNotFound", testAliasToMissingKey},
 		{"ListKeysPagesInCreationThenIDOrder", testListKeysPaging},
 		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
+		{"ListingsLeaveOutKeysPastDeletion", testListingsLeaveOutKeysPastDeletion},
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
 		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
 		{"ReplaceVersionSetsAndClearsMaterial", testReplaceVersion},
@@ -243,7 +245,7 @@ func testMissingRecordsAreNotFound(t *testing.T, s Store) {
 	wantErr(t, "GetKey", err, core.ErrNotFound)
 	wantErr(t, "UpdateKey", s.UpdateKey(ctx, ghost), core.ErrNotFound)
 	wantErr(t, "AddVersion", s.AddVersion(ctx, ghost, newVersion(ghost.ID, "v2", t0)), core.ErrNotFound)
-	wantErr(t, "DeleteKey", s.DeleteKey(ctx, ghost.ID), core.ErrNotFound)
+	wantErr(t, "DeleteKey", s.DeleteKey(ctx, ghost.ID, 1), core.ErrNotFound)
 	_, err = s.GetVersion(ctx, ghost.ID, v.VersionID)
 	wantErr(t, "GetVersion of a missing key", err, core.ErrNotFound)
 	_, err = s.GetVersion(ctx, k.ID, "no-such-version")
@@ -261,7 +263,7 @@ func testMissingRecordsAreNotFound(t *testing.T, s Store) {
 	if err != nil || len(vs) != 0 || total != 0 {
 		t.Fatalf("ListVersions of a missing key = %v, %d, %v; want empty", vs, total, err)
 	}
-	as, total, err := s.ListAliases(ctx, ghost.ID, core.Page{Limit: 10})
+	as, total, err := s.ListAliases(ctx, ghost.ID, time.Time{}, core.Page{Limit: 10})
 	if err != nil || len(as) != 0 || total != 0 {
 		t.Fatalf("ListAliases of a missing key = %v, %d, %v; want empty", as, total, err)
 	}
@@ -321,7 +323,7 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s Store) {
 		t.Fatalf("UpdateKey back: %v", err)
 	}
 	wantKey(t, s, back)
-	keys, _, err := s.ListKeys(ctx, core.Page{})
+	keys, _, err := s.ListKeys(ctx, time.Time{}, core.Page{})
 	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(back)) {
 		t.Fatalf("ListKeys after updates = %+v, %v; want just %+v", keys, err, back)
 	}
@@ -390,7 +392,11 @@ func testDeleteKeyRemovesEverything(t *testing.T, s Store) {
 	createAlias(t, s, "alias/a-2", a.ID)
 	bAlias := createAlias(t, s, "alias/b", b.ID)
 
-	if err := s.DeleteKey(ctx, a.ID); err != nil {
+	// A delete holds to the revision its caller read, as updates do.
+	wantErr(t, "DeleteKey at a stale revision", s.DeleteKey(ctx, a.ID, a.Revision), core.ErrConflict)
+	wantKey(t, s, next)
+	wantAliasNames(t, s, a.ID, "alias/a-1", "alias/a-2")
+	if err := s.DeleteKey(ctx, a.ID, next.Revision); err != nil {
 		t.Fatalf("DeleteKey: %v", err)
 	}
 	_, err := s.GetKey(ctx, a.ID)
@@ -404,25 +410,58 @@ func testDeleteKeyRemovesEverything(t *testing.T, s Store) {
 		_, err := s.GetAlias(ctx, name)
 		wantErr(t, "GetAlias after DeleteKey", err, core.ErrNotFound)
 	}
-	as, total, err := s.ListAliases(ctx, "", core.Page{})
+	as, total, err := s.ListAliases(ctx, "", time.Time{}, core.Page{})
 	if err != nil || total != 1 || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), normAlias(bAlias)) {
 		t.Fatalf("ListAliases after DeleteKey = %+v (total %d), %v; want only %+v", as, total, err, bAlias)
 	}
-	keys, total, err := s.ListKeys(ctx, core.Page{})
+	keys, total, err := s.ListKeys(ctx, time.Time{}, core.Page{})
 	if err != nil || total != 1 || len(keys) != 1 || keys[0].ID != b.ID {
 		t.Fatalf("ListKeys after DeleteKey = %+v (total %d), %v; want only %s", keys, total, err, b.ID)
 	}
 	wantKey(t, s, b)
 	wantVersion(t, s, b1)
-	wantErr(t, "DeleteKey twice", s.DeleteKey(ctx, a.ID), core.ErrNotFound)
+	wantErr(t, "DeleteKey twice", s.DeleteKey(ctx, a.ID, next.Revision), core.ErrNotFound)
 
 	// A key re-created under the same ID starts clean.
 	_, again := create(t, s, a.ID, at(10))
 	wantVersionIDs(t, s, a.ID, again.VersionID)
-	as, total, err = s.ListAliases(ctx, a.ID, core.Page{})
+	as, total, err = s.ListAliases(ctx, a.ID, time.Time{}, core.Page{})
 	if err != nil || total != 0 || len(as) != 0 {
 		t.Fatalf("aliases of the re-created key = %+v (total %d), %v; want none", as, total, err)
 	}
+}
+
+// testConcurrentDeleteKey races instances purging one key: exactly one
+// delete succeeds, and every other finds the key gone.
+func testConcurrentDeleteKey(t *testing.T, s Store) {
+	ctx := context.Background()
+	k, _ := create(t, s, "key-a", t0)
+	createAlias(t, s, "alias/a", k.ID)
+	const n = 8
+	var deleted, gone atomic.Int64
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			switch err := s.DeleteKey(ctx, k.ID, k.Revision); {
+			case err == nil:
+				deleted.Add(1)
+			case errors.Is(err, core.ErrNotFound), errors.Is(err, core.ErrConflict):
+				// A racer may see the row go under it as a changed
+				// revision; its caller reads again and finds it gone.
+				gone.Add(1)
+			default:
+				t.Errorf("DeleteKey: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if deleted.Load() != 1 || gone.Load() != n-1 {
+		t.Fatalf("%d deletes succeeded and %d found the key gone, want 1 and %d", deleted.Load(), gone.Load(), n-1)
+	}
+	_, err := s.GetKey(ctx, k.ID)
+	wantErr(t, "GetKey after the race", err, core.ErrNotFound)
+	_, err = s.GetAlias(ctx, "alias/a")
+	wantErr(t, "GetAlias after the race", err, core.ErrNotFound)
 }
 
 func testAliasLifecycle(t *testing.T, s Store) {
@@ -463,7 +502,7 @@ func testAliasLifecycle(t *testing.T, s Store) {
 
 func wantAliasNames(t *testing.T, s Store, keyID string, want ...string) {
 	t.Helper()
-	as, total, err := s.ListAliases(context.Background(), keyID, core.Page{})
+	as, total, err := s.ListAliases(context.Background(), keyID, time.Time{}, core.Page{})
 	if err != nil {
 		t.Fatalf("ListAliases(%q): %v", keyID, err)
 	}
@@ -535,7 +574,7 @@ func testListKeysPaging(t *testing.T, s Store) {
 	want := []string{"key-z", "k-b", "ka", "key-B", "key-a", "key-c", "key-d"}
 
 	for _, limit := range []int{1, 3, 7, 10} {
-		keys := pages(t, "ListKeys", len(want), limit, func(p core.Page) ([]core.Key, int, error) { return s.ListKeys(ctx, p) })
+		keys := pages(t, "ListKeys", len(want), limit, func(p core.Page) ([]core.Key, int, error) { return s.ListKeys(ctx, time.Time{}, p) })
 		var got []string
 		for _, k := range keys {
 			got = append(got, k.ID)
@@ -544,10 +583,74 @@ func testListKeysPaging(t *testing.T, s Store) {
 			t.Fatalf("ListKeys in pages of %d = %q, want %q", limit, got, want)
 		}
 	}
-	keys, _, err := s.ListKeys(ctx, core.Page{Offset: 1, Limit: 1})
+	keys, _, err := s.ListKeys(ctx, time.Time{}, core.Page{Offset: 1, Limit: 1})
 	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(newKey("k-b", at(1)))) {
 		t.Fatalf("ListKeys entry = %+v, %v; want the whole stored key", keys, err)
 	}
+}
+
+// testListingsLeaveOutKeysPastDeletion lists as of a time: a key whose
+// deletion date has come by then, and its aliases, are left out of the items,
+// the total and the paging, though the store still holds them.
+func testListingsLeaveOutKeysPastDeletion(t *testing.T, s Store) {
+	ctx := context.Background()
+	doomed := func(id string, created time.Time, deleteAt time.Time) core.Key {
+		k, _ := create(t, s, id, created)
+		k.State, k.DeleteAt, k.Revision = core.KeyPendingDeletion, deleteAt, k.Revision+1
+		if err := s.UpdateKey(ctx, k); err != nil {
+			t.Fatalf("UpdateKey(%s): %v", id, err)
+		}
+		return k
+	}
+	create(t, s, "key-a", t0)
+	b := doomed("key-b", at(1), at(100))
+	create(t, s, "key-c", at(2))
+	d := doomed("key-d", at(3), at(200))
+	for _, id := range []string{"key-a", "key-b", "key-c", "key-d"} {
+		createAlias(t, s, "alias/"+id, id)
+	}
+	createAlias(t, s, "alias/key-b-2", b.ID)
+
+	cases := []struct {
+		asOf          time.Time
+		keys, aliases []string
+	}{
+		{time.Time{}, []string{"key-a", "key-b", "key-c", "key-d"}, []string{"alias/key-a", "alias/key-b", "alias/key-b-2", "alias/key-c", "alias/key-d"}},
+		{at(99), []string{"key-a", "key-b", "key-c", "key-d"}, []string{"alias/key-a", "alias/key-b", "alias/key-b-2", "alias/key-c", "alias/key-d"}},
+		{at(100), []string{"key-a", "key-c", "key-d"}, []string{"alias/key-a", "alias/key-c", "alias/key-d"}},
+		{at(250), []string{"key-a", "key-c"}, []string{"alias/key-a", "alias/key-c"}},
+	}
+	for _, c := range cases {
+		for _, limit := range []int{1, 2, 10} {
+			var got []string
+			for _, k := range pages(t, fmt.Sprintf("ListKeys as of %s", c.asOf), len(c.keys), limit, func(p core.Page) ([]core.Key, int, error) {
+				return s.ListKeys(ctx, c.asOf, p)
+			}) {
+				got = append(got, k.ID)
+			}
+			if !slices.Equal(got, c.keys) {
+				t.Fatalf("ListKeys as of %s in pages of %d = %q, want %q", c.asOf, limit, got, c.keys)
+			}
+			got = nil
+			for _, a := range pages(t, fmt.Sprintf("ListAliases as of %s", c.asOf), len(c.aliases), limit, func(p core.Page) ([]core.Alias, int, error) {
+				return s.ListAliases(ctx, "", c.asOf, p)
+			}) {
+				got = append(got, a.Name)
+			}
+			if !slices.Equal(got, c.aliases) {
+				t.Fatalf("ListAliases as of %s in pages of %d = %q, want %q", c.asOf, limit, got, c.aliases)
+			}
+		}
+		want := 0
+		if slices.Contains(c.keys, b.ID) {
+			want = 2
+		}
+		pages(t, fmt.Sprintf("ListAliases(%s) as of %s", b.ID, c.asOf), want, 1, func(p core.Page) ([]core.Alias, int, error) {
+			return s.ListAliases(ctx, b.ID, c.asOf, p)
+		})
+	}
+	// Left out of listings, the key is still stored until it is deleted.
+	wantKey(t, s, d)
 }
 
 func testListVersionsPaging(t *testing.T, s Store) {
@@ -608,7 +711,7 @@ func testListAliasesPaging(t *testing.T, s Store) {
 	for _, c := range cases {
 		for _, limit := range []int{1, 2, 5, 20} {
 			as := pages(t, fmt.Sprintf("ListAliases(%q)", c.keyID), len(c.want), limit, func(p core.Page) ([]core.Alias, int, error) {
-				return s.ListAliases(ctx, c.keyID, p)
+				return s.ListAliases(ctx, c.keyID, time.Time{}, p)
 			})
 			var got []string
 			for _, al := range as {
@@ -622,7 +725,7 @@ func testListAliasesPaging(t *testing.T, s Store) {
 			}
 		}
 	}
-	as, _, err := s.ListAliases(ctx, b.ID, core.Page{Limit: 1})
+	as, _, err := s.ListAliases(ctx, b.ID, time.Time{}, core.Page{Limit: 1})
 	want := core.Alias{Name: "alias/0", KeyID: b.ID, CreatedAt: t0, UpdatedAt: t0}
 	if err != nil || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), want) {
 		t.Fatalf("ListAliases entry = %+v, %v; want %+v", as, err, want)
@@ -884,7 +987,7 @@ func testKeyLabelsRoundTrip(t *testing.T, s Store) {
 		t.Fatalf("CreateKey: %v", err)
 	}
 	wantKey(t, s, k)
-	keys, _, err := s.ListKeys(ctx, core.Page{})
+	keys, _, err := s.ListKeys(ctx, time.Time{}, core.Page{})
 	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(k)) {
 		t.Fatalf("ListKeys = %+v, %v; want %+v", keys, err, k)
 	}
