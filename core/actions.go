@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -213,25 +214,12 @@ var errUnchanged = errors.New("unchanged")
 // concurrent change, and invalidates the cache.
 func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (Key, error) {
 	for range 8 {
-		k, err := s.store.GetKey(ctx, id)
+		k, err := s.storedKey(ctx, id)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
-			}
-			return Key{}, storeErr(err)
-		}
-		if s.deleted(&k) {
-			// The one place a key past its deletion date is destroyed: a
-			// change, never a read.
-			err := s.store.DeleteKey(ctx, id, k.Revision)
 			if errors.Is(err, ErrConflict) {
 				continue
 			}
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return Key{}, storeErr(err)
-			}
-			s.cache.InvalidateKey(ctx, id)
-			return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+			return Key{}, keyErr(id, err)
 		}
 		if err := fn(&k); err != nil {
 			if errors.Is(err, errUnchanged) {
@@ -245,15 +233,67 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 			continue
 		}
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return Key{}, Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
-			}
-			return Key{}, storeErr(err)
+			return Key{}, keyErr(id, err)
 		}
 		s.cache.InvalidateKey(ctx, id)
 		return k, nil
 	}
-	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+	return Key{}, keyErr(id, ErrConflict)
+}
+
+// storedKey reads key id from the store. A key past its deletion date is
+// destroyed there, with its versions and aliases, and reads as ErrNotFound:
+// keys are purged lazily, by the changes that meet them, as no instance of a
+// serverless deployment runs when nothing calls it. The delete holds to the
+// revision read, so a purge never destroys a key that another instance (one
+// whose clock is behind) changed meanwhile; instances racing to purge one key
+// all find it gone. ErrConflict if the key kept changing.
+func (s *Service) storedKey(ctx context.Context, id string) (Key, error) {
+	for range 8 {
+		k, err := s.store.GetKey(ctx, id)
+		if err != nil || !s.deleted(&k) {
+			return k, err
+		}
+		err = s.store.DeleteKey(ctx, id, k.Revision)
+		if err == nil || errors.Is(err, ErrNotFound) {
+			s.cache.InvalidateKey(ctx, id)
+			return Key{}, fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)
+		}
+		if !errors.Is(err, ErrConflict) {
+			return Key{}, err
+		}
+	}
+	return Key{}, fmt.Errorf("key %s: %w", id, ErrConflict)
+}
+
+// liveAlias reads alias name from the store. An alias of a key past its
+// deletion date reads as ErrNotFound, and that key is destroyed (storedKey)
+// with its aliases, so that the name is free to take.
+func (s *Service) liveAlias(ctx context.Context, name string) (Alias, error) {
+	for range 8 {
+		a, err := s.store.GetAlias(ctx, name)
+		if err != nil {
+			return Alias{}, err
+		}
+		_, err = s.storedKey(ctx, a.KeyID)
+		if !errors.Is(err, ErrNotFound) {
+			return a, err
+		}
+		// The purge took the alias with the key, unless the alias was
+		// pointed at another key meanwhile: read it again.
+	}
+	return Alias{}, fmt.Errorf("alias %s: %w", name, ErrConflict)
+}
+
+// keyErr is the answer to a store error met reading or changing key id.
+func keyErr(id string, err error) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+	case errors.Is(err, ErrConflict):
+		return Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+	}
+	return storeErr(err)
 }
 
 func (c *call) changeKey(fn func(*Key) error) (any, error) {
@@ -565,7 +605,16 @@ func (c *call) createAlias() (any, error) {
 		return nil, err
 	}
 	now := c.s.clock.Now().UTC().Truncate(time.Second)
-	err = c.s.store.CreateAlias(c.ctx, Alias{Name: name, KeyID: k.ID, CreatedAt: now, UpdatedAt: now})
+	a := Alias{Name: name, KeyID: k.ID, CreatedAt: now, UpdatedAt: now}
+	err = c.s.store.CreateAlias(c.ctx, a)
+	if errors.Is(err, ErrExists) {
+		// A key past its deletion date holds the name until it is purged.
+		if _, lerr := c.s.liveAlias(c.ctx, name); errors.Is(lerr, ErrNotFound) {
+			err = c.s.store.CreateAlias(c.ctx, a)
+		} else if lerr != nil {
+			return nil, aliasErr(name, lerr)
+		}
+	}
 	switch {
 	case errors.Is(err, ErrExists):
 		return nil, Errorf(CodeAliasAlreadyExists, "The alias %q already exists.", name)
@@ -578,18 +627,30 @@ func (c *call) createAlias() (any, error) {
 	return nil, nil
 }
 
+// aliasErr is the answer to a store error met reading alias name.
+func aliasErr(name string, err error) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
+	case errors.Is(err, ErrConflict):
+		return Errorf(CodeStateModifiedFailed, "The alias %q is being changed by another request; retry.", name)
+	}
+	return storeErr(err)
+}
+
 func (c *call) updateAlias() (any, error) {
 	name, k, err := c.aliasTarget()
 	if err != nil {
 		return nil, err
 	}
+	// An alias of a key past its deletion date is gone with the key.
+	if _, err := c.s.liveAlias(c.ctx, name); err != nil {
+		return nil, aliasErr(name, err)
+	}
 	now := c.s.clock.Now().UTC().Truncate(time.Second)
 	err = c.s.store.UpdateAlias(c.ctx, Alias{Name: name, KeyID: k.ID, UpdatedAt: now})
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
-	case err != nil:
-		return nil, storeErr(err)
+	if err != nil {
+		return nil, aliasErr(name, err)
 	}
 	c.s.cache.InvalidateAlias(c.ctx, name)
 	return nil, nil
@@ -603,11 +664,11 @@ func (c *call) deleteAlias() (any, error) {
 	if err := c.authorize(c.s.AliasARN(name)); err != nil {
 		return nil, err
 	}
+	if _, err := c.s.liveAlias(c.ctx, name); err != nil {
+		return nil, aliasErr(name, err)
+	}
 	if err := c.s.store.DeleteAlias(c.ctx, name); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
-		}
-		return nil, storeErr(err)
+		return nil, aliasErr(name, err)
 	}
 	c.s.cache.InvalidateAlias(c.ctx, name)
 	return nil, nil

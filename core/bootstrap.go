@@ -11,7 +11,8 @@ import (
 // EnsureAlias makes sure the alias name exists, creating a new key (with its
 // first version) and the alias when it does not, and returns the key it names.
 // created reports whether this call made them. It is the start-up step that
-// lets a deployment's first event find its key.
+// lets a deployment's first event find its key. An alias whose key is past its
+// deletion date does not exist: that key is purged and a new one made.
 //
 // Concurrent cold starts may all find the alias absent: each makes a key, one
 // alias create wins, and every loser deletes its unused key (which never
@@ -20,7 +21,7 @@ func (s *Service) EnsureAlias(ctx context.Context, name, description string) (ke
 	if err := validAliasName("alias", name); err != nil {
 		return "", false, err
 	}
-	a, err := s.store.GetAlias(ctx, name)
+	a, err := s.liveAlias(ctx, name)
 	if err == nil {
 		return a.KeyID, false, nil
 	}
@@ -52,7 +53,7 @@ func (s *Service) EnsureAlias(ctx context.Context, name, description string) (ke
 	if err := s.store.DeleteKey(ctx, k.ID, k.Revision); err != nil && !errors.Is(err, ErrNotFound) {
 		return "", false, fmt.Errorf("delete the unused key %s: %w", k.ID, err)
 	}
-	a, err = s.store.GetAlias(ctx, name)
+	a, err = s.liveAlias(ctx, name)
 	if err != nil {
 		return "", false, fmt.Errorf("look up %s: %w", name, err)
 	}

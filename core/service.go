@@ -288,8 +288,8 @@ type call struct {
 	p   Params
 	act actionID // ramActions[act] is its name in policies
 	dry bool
-	// changes is set by actions that change the key they resolve: they reach
-	// a key past its deletion date, so that mutate can destroy it.
+	// changes is set by actions that change the key they resolve: a key past
+	// its deletion date that they meet is purged there (loadKey).
 	changes bool
 	// facts are what policy conditions see: the action sets the encryption
 	// context it uses before resolving a key, and resolving sets the key's
@@ -436,39 +436,48 @@ func (c *call) resolveRef(k *Key, ref keyRef) error {
 		a, err := s.cache.Alias(c.ctx, ref.alias, s.getAlias)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
-				// Only a caller allowed on the alias learns that it does not
-				// exist; to anyone else a missing alias looks like one they may
-				// not use, so aliases cannot be probed.
-				if !c.req.Caller.Policy.mayAllowOn(c.act, s.AliasARN(ref.alias)) {
-					return c.denied()
-				}
-				return Errorf(CodeAliasNotFound, "The alias %q does not exist.", ref.alias)
+				return c.missingAlias(ref.alias)
 			}
 			return storeErr(err)
 		}
 		keyID = a.KeyID
 	}
-	return c.authorizeKey(k, keyID, ref.alias)
+	err := c.authorizeKey(k, keyID, ref.alias)
+	if ref.alias != "" && err != nil && AsError(err).Code == CodeKeyNotFound {
+		// The alias went with its key (past its deletion date, purged or
+		// not).
+		return c.missingAlias(ref.alias)
+	}
+	return err
+}
+
+// missingAlias is the answer for an alias that does not exist. Only a caller
+// allowed on the alias learns that; to anyone else a missing alias looks like
+// one they may not use, so aliases cannot be probed.
+func (c *call) missingAlias(name string) error {
+	if !c.req.Caller.Policy.mayAllowOn(c.act, c.s.AliasARN(name)) {
+		return c.denied()
+	}
+	return Errorf(CodeAliasNotFound, "The alias %q does not exist.", name)
 }
 
 // loadKey reads a key through the cache into k (a key is some 300 bytes:
 // the data-key path fills the caller's copy rather than return one through
 // every level). A key whose deletion date has passed is gone to every caller,
 // but reading it never deletes it: reads and DryRuns write nothing. An action
-// that changes the key gets it, and mutate destroys it there. On an error k
-// is left zero.
+// that changes the key purges it here (storedKey). On an error k is left
+// zero.
 func (c *call) loadKey(k *Key, id string) error {
 	var err error
-	if *k, err = c.s.cache.Key(c.ctx, id, c.s.getKey); err != nil {
-		*k = Key{}
-		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+	if *k, err = c.s.cache.Key(c.ctx, id, c.s.getKey); err == nil && c.s.deleted(k) {
+		err = fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)
+		if c.changes {
+			*k, err = c.s.storedKey(c.ctx, id)
 		}
-		return storeErr(err)
 	}
-	if c.s.deleted(k) && !c.changes {
+	if err != nil {
 		*k = Key{}
-		return Errorf(CodeKeyNotFound, "The key %q does not exist.", id)
+		return keyErr(id, err)
 	}
 	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
 		// Expired imported material: the key awaits a new import.

@@ -355,8 +355,9 @@ func TestScheduledDeletionDestroysKeyOnceWindowPasses(t *testing.T) {
 	mustCode(t, err, core.CodeKeyNotFound)
 	_, err = f.call("Decrypt", "CiphertextBlob", blob, "DryRun", "true")
 	mustCode(t, err, core.CodeValidation)
+	// Its alias went with it.
 	_, err = f.call("GenerateDataKey", "KeyId", "alias/doomed", "DryRun", "true")
-	mustCode(t, err, core.CodeKeyNotFound)
+	mustCode(t, err, core.CodeAliasNotFound)
 	if n := f.store.writes.Load() - writes; n != 0 {
 		t.Fatalf("reads of an expired key made %d store writes", n)
 	}

@@ -238,12 +238,9 @@ func (c *call) retag(keys []Key, fn func(map[string]string)) error {
 	}
 	if len(keys) > 1 {
 		for _, k := range keys {
-			stored, err := c.s.store.GetKey(c.ctx, k.ID)
-			if errors.Is(err, ErrNotFound) || err == nil && c.s.deleted(&stored) {
-				return Errorf(CodeKeyNotFound, "The key %q does not exist.", k.ID)
-			}
+			stored, err := c.s.storedKey(c.ctx, k.ID)
 			if err != nil {
-				return storeErr(err)
+				return keyErr(k.ID, err)
 			}
 			if err := apply(&stored); err != nil && !errors.Is(err, errUnchanged) {
 				return err
