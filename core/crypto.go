@@ -9,26 +9,25 @@ import (
 // MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
 const MaxEncryptPlaintext = 6144
 
-// dataKeySize reads NumberOfBytes (1–1024, wins when given) or KeySpec (AES_256
-// = 32 bytes, AES_128 = 16 bytes); neither means 32 bytes.
+// dataKeySize reads NumberOfBytes (1–1024) or KeySpec (AES_256 = 32 bytes,
+// AES_128 = 16 bytes); neither means 32 bytes. NumberOfBytes wins: Alibaba
+// ignores KeySpec when both are given, so KeySpec is not even checked then.
+// (AWS refuses the two together, which its adapter decides.)
 func (c *call) dataKeySize() (int, error) {
-	spec := c.str("KeySpec")
-	size := 32
-	switch spec {
-	case "", "AES_256":
-	case "AES_128":
-		size = 16
-	default:
-		return 0, invalidParam("KeySpec", "it must be AES_256 or AES_128")
-	}
 	n, ok, err := c.int("NumberOfBytes", 1, 1024)
 	if err != nil {
 		return 0, err
 	}
 	if ok {
-		size = n
+		return n, nil
 	}
-	return size, nil
+	switch c.str("KeySpec") {
+	case "", "AES_256":
+		return 32, nil
+	case "AES_128":
+		return 16, nil
+	}
+	return 0, invalidParam("KeySpec", "it must be AES_256 or AES_128")
 }
 
 // sealingKey resolves keyParam into k, a key that may seal. A DryRun ends

@@ -64,6 +64,8 @@ func TestKeySpecSizes(t *testing.T) {
 		{[]string{"KeySpec", "AES_128"}, 16},
 		{[]string{"KeySpec", "AES_128", "NumberOfBytes", "100"}, 100},
 		{[]string{"KeySpec", "AES_256", "NumberOfBytes", "1"}, 1},
+		// NumberOfBytes wins, so a KeySpec it overrides is not read at all.
+		{[]string{"KeySpec", "AES_512", "NumberOfBytes", "24"}, 24},
 	} {
 		g := f.ok("GenerateDataKey", append([]string{"KeyId", id}, c.kv...)...).(*alibaba.DataKeyResponse)
 		if key, _ := base64.StdEncoding.DecodeString(g.Plaintext); len(key) != c.want {

@@ -341,6 +341,7 @@ func TestSDKDataKeySizes(t *testing.T) {
 		{"1 byte", nil, tea.Int32(1), 1},
 		{"1024 bytes", nil, tea.Int32(1024), 1024},
 		{"NumberOfBytes wins over KeySpec", tea.String("AES_128"), tea.Int32(48), 48},
+		{"NumberOfBytes wins over a KeySpec it ignores", tea.String("AES_512"), tea.Int32(24), 24},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
