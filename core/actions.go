@@ -391,6 +391,12 @@ func (c *call) updateKeyDescription() (any, error) {
 		return nil, invalidParam("Description", "it is longer than 8192 characters")
 	}
 	return c.changeKey(func(k *Key) error {
+		// Both key-state tables (Alibaba's and AWS's) refuse only a key
+		// pending deletion; a disabled key or one awaiting its material
+		// may be described.
+		if k.State == KeyPendingDeletion {
+			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
 		k.Description = desc
 		return nil
 	})
@@ -424,8 +430,13 @@ func (c *call) setRotation(enable bool) (any, error) {
 		}
 	}
 	return c.changeKey(func(k *Key) error {
-		if k.State == KeyPendingDeletion {
-			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		// Only an Enabled key's policy changes, on or off: Alibaba's
+		// key-state table answers UpdateRotationPolicy with Rejected.Disabled,
+		// Rejected.PendingDeletion or Rejected.PendingImport, and AWS's
+		// refuses Enable/DisableKeyRotation on a disabled key
+		// (DisabledException) or one pending deletion.
+		if err := usable(k); err != nil {
+			return err
 		}
 		if enable && k.Origin == OriginExternal {
 			return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)

@@ -533,3 +533,48 @@ func TestTagsAreReadEachMemberOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestManagementActionsFollowTheKeyStateTables checks the management actions
+// against Alibaba's "Impact of CMK status on API operations" table, which AWS's
+// key-state table agrees with: UpdateKeyDescription is refused only pending
+// deletion, and a rotation policy changes, on or off, only on an Enabled key.
+func TestManagementActionsFollowTheKeyStateTables(t *testing.T) {
+	f := newSvcFixture(t)
+	enabled := f.createKey()
+	disabled := f.createKey()
+	f.ok("DisableKey", "KeyId", disabled)
+	pending := f.createKey()
+	f.ok("ScheduleKeyDeletion", "KeyId", pending, "PendingWindowInDays", "7")
+	importing := f.createKey("Origin", core.OriginExternal)
+	keys := []struct{ state, id string }{{"Enabled", enabled}, {"Disabled", disabled}, {"PendingDeletion", pending}, {"PendingImport", importing}}
+
+	cases := []struct {
+		action string
+		kv     []string
+		want   []string // per state, in keys' order; "" = success
+	}{
+		{"UpdateKeyDescription", []string{"Description", "x"}, []string{"", "", core.CodePendingDeletion, ""}},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "true", "RotationInterval", "30d"}, []string{"", core.CodeDisabled, core.CodePendingDeletion, core.CodePendingImport}},
+		{"UpdateRotationPolicy", []string{"EnableAutomaticRotation", "false"}, []string{"", core.CodeDisabled, core.CodePendingDeletion, core.CodePendingImport}},
+		{"EnableKeyRotation", nil, []string{"", core.CodeDisabled, core.CodePendingDeletion, core.CodePendingImport}},
+		{"DisableKeyRotation", nil, []string{"", core.CodeDisabled, core.CodePendingDeletion, core.CodePendingImport}},
+	}
+	for _, c := range cases {
+		for i, k := range keys {
+			_, err := f.call(c.action, append([]string{"KeyId", k.id}, c.kv...)...)
+			var ke *core.Error
+			switch want := c.want[i]; {
+			case want == "" && err != nil:
+				t.Errorf("%s %q on a %s key: %v, want success", c.action, c.kv, k.state, err)
+			case want != "" && (!errors.As(err, &ke) || ke.Code != want):
+				t.Errorf("%s %q on a %s key: %v, want %s", c.action, c.kv, k.state, err, want)
+			}
+		}
+	}
+	if d := f.describe(pending).Description; d != "" {
+		t.Errorf("the refused UpdateKeyDescription left description %q", d)
+	}
+	if m := f.describe(disabled); m.AutomaticRotation != "Disabled" {
+		t.Errorf("the refused rotation policy left AutomaticRotation %s", m.AutomaticRotation)
+	}
+}

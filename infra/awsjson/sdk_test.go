@@ -533,6 +533,46 @@ func TestSDKListKeyRotationsListsRotations(t *testing.T) {
 	apiError(t, err, "ValidationException")
 }
 
+// TestSDKKeyStatesRefuseManagement follows AWS's key-state table for the
+// management operations: EnableKeyRotation and DisableKeyRotation on a
+// disabled key are DisabledException, and UpdateKeyDescription and the
+// rotation operations on a key pending deletion are KMSInvalidStateException.
+func TestSDKKeyStatesRefuseManagement(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.DisableKey(bg, &kms.DisableKeyInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	var disabled *types.DisabledException
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id)}); !asType(err, &disabled) {
+		t.Errorf("EnableKeyRotation on a disabled key: want *types.DisabledException, got %v", err)
+	}
+	if _, err := e.aws.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: aws.String(id)}); !asType(err, &disabled) {
+		t.Errorf("DisableKeyRotation on a disabled key: want *types.DisabledException, got %v", err)
+	}
+	if _, err := e.aws.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: aws.String(id), Description: aws.String("disabled")}); err != nil {
+		t.Errorf("UpdateKeyDescription on a disabled key: %v", err)
+	}
+
+	if _, err := e.aws.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	var invalidState *types.KMSInvalidStateException
+	if _, err := e.aws.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: aws.String(id), Description: aws.String("gone")}); !asType(err, &invalidState) {
+		t.Errorf("UpdateKeyDescription pending deletion: want *types.KMSInvalidStateException, got %v", err)
+	}
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id)}); !asType(err, &invalidState) {
+		t.Errorf("EnableKeyRotation pending deletion: want *types.KMSInvalidStateException, got %v", err)
+	}
+	d, err := e.aws.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(d.KeyMetadata.Description); got != "disabled" {
+		t.Errorf("description %q after a refused update, want %q", got, "disabled")
+	}
+}
+
 func TestSDKKeyPolicyIsTheDefault(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
