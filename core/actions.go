@@ -462,6 +462,14 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 		}
 		next := k
 		next.PrimaryVersionID, next.LastRotatedAt = vid, now
+		// An automatic rotation restarts the schedule from now. One on
+		// demand does not move it, as AWS documents for RotateKeyOnDemand
+		// and kmsless applies to CreateKeyVersion too; without a schedule
+		// there is nothing to keep.
+		next.RotationBase = time.Time{}
+		if !auto && k.AutomaticRotation {
+			next.RotationBase = k.rotationBase()
+		}
 		next.Revision++
 		err = s.store.AddVersion(ctx, next, v)
 		if err == nil {

@@ -34,6 +34,12 @@ type Key struct {
 	AutomaticRotation bool
 	RotationInterval  time.Duration
 	LastRotatedAt     time.Time
+	// RotationBase is when the automatic schedule counts RotationInterval
+	// from, if not LastRotatedAt: a version made on demand (CreateKeyVersion,
+	// RotateKeyOnDemand) while automatic rotation is on leaves the schedule
+	// where it was. Zero means LastRotatedAt, as in records written before
+	// this field existed, where every rotation restarted the schedule.
+	RotationBase time.Time
 	// Tags label the key (at most MaxTags); policy conditions read them.
 	Tags map[string]string
 	// DeletionProtection refuses ScheduleKeyDeletion while set.
@@ -52,7 +58,15 @@ func (k Key) NextRotation() time.Time {
 	if !k.AutomaticRotation || k.RotationInterval <= 0 {
 		return time.Time{}
 	}
-	return k.LastRotatedAt.Add(k.RotationInterval)
+	return k.rotationBase().Add(k.RotationInterval)
+}
+
+// rotationBase is when the automatic schedule counts from.
+func (k Key) rotationBase() time.Time {
+	if k.RotationBase.IsZero() {
+		return k.LastRotatedAt
+	}
+	return k.RotationBase
 }
 
 // PastDeletion reports whether the key's deletion date has come by t: from

@@ -578,3 +578,44 @@ func TestManagementActionsFollowTheKeyStateTables(t *testing.T) {
 		t.Errorf("the refused rotation policy left AutomaticRotation %s", m.AutomaticRotation)
 	}
 }
+
+// TestOnDemandRotationKeepsTheAutomaticSchedule: a version made by hand
+// (RotateKeyOnDemand, and CreateKeyVersion alike) moves LastRotationDate but not
+// the next automatic rotation, as AWS documents: "On-demand rotations do not
+// change existing automatic rotation schedules".
+func TestOnDemandRotationKeepsTheAutomaticSchedule(t *testing.T) {
+	for _, action := range []string{"RotateKeyOnDemand", "CreateKeyVersion"} {
+		t.Run(action, func(t *testing.T) {
+			f := newSvcFixture(t)
+			id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "30d")
+			f.clock.Advance(20 * 24 * time.Hour)
+			if _, err := f.call(action, "KeyId", id); err != nil {
+				t.Fatal(err)
+			}
+			m := f.describe(id)
+			if m.LastRotationDate != "2026-03-21T12:00:00Z" || m.NextRotationDate != "2026-03-31T12:00:00Z" {
+				t.Fatalf("after %s on day 20: last %s, next %s; want last 2026-03-21T12:00:00Z, next 2026-03-31T12:00:00Z", action, m.LastRotationDate, m.NextRotationDate)
+			}
+			manual := m.PrimaryKeyVersion
+
+			f.clock.Advance(10 * 24 * time.Hour)
+			r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse)
+			if r.KeyVersionId == manual {
+				t.Fatal("no automatic rotation on the day it was due")
+			}
+			if m := f.describe(id); m.LastRotationDate != "2026-03-31T12:00:00Z" || m.NextRotationDate != "2026-04-30T12:00:00Z" {
+				t.Fatalf("after the automatic rotation: last %s, next %s", m.LastRotationDate, m.NextRotationDate)
+			}
+		})
+	}
+	// Without a schedule there is none to keep: rotation turned on later
+	// counts from the last rotation, whichever kind.
+	f := newSvcFixture(t)
+	id := f.createKey()
+	f.clock.Advance(20 * 24 * time.Hour)
+	f.ok("CreateKeyVersion", "KeyId", id)
+	f.ok("UpdateRotationPolicy", "KeyId", id, "EnableAutomaticRotation", "true", "RotationInterval", "30d")
+	if m := f.describe(id); m.NextRotationDate != "2026-04-20T12:00:00Z" {
+		t.Fatalf("rotation turned on after a manual version: next %s, want 2026-04-20T12:00:00Z", m.NextRotationDate)
+	}
+}

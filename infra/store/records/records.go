@@ -29,6 +29,7 @@ type keyRecord struct {
 	AutomaticRotation             bool              `json:"automaticRotation,omitempty"`
 	RotationInterval              time.Duration     `json:"rotationInterval,omitempty"`
 	LastRotatedAt                 time.Time         `json:"lastRotatedAt,omitzero"`
+	RotationBase                  time.Time         `json:"rotationBase,omitzero"`
 	Tags                          map[string]string `json:"tags,omitempty"`
 	DeletionProtection            bool              `json:"deletionProtection,omitempty"`
 	DeletionProtectionDescription string            `json:"deletionProtectionDescription,omitempty"`

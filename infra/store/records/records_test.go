@@ -17,7 +17,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		core.Key{ID: "k", Description: "d", KeySpec: "Aliyun_AES_256", KeyUsage: "ENCRYPT/DECRYPT", Origin: "Aliyun_KMS",
 			ProtectionLevel: "SOFTWARE", Creator: "c", State: core.KeyPendingDeletion, CreatedAt: at, DeleteAt: at.Add(time.Hour),
 			PrimaryVersionID: "v", AutomaticRotation: true, RotationInterval: 7 * 24 * time.Hour, LastRotatedAt: at,
-			Tags: map[string]string{"a": "b"}, DeletionProtection: true, DeletionProtectionDescription: "p",
+			RotationBase: at.Add(-time.Hour), Tags: map[string]string{"a": "b"}, DeletionProtection: true, DeletionProtectionDescription: "p",
 			MaterialExpireAt: at.Add(2 * time.Hour), Revision: 3},
 		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r"},
 		core.Alias{Name: "alias/a", KeyID: "k", CreatedAt: at, UpdatedAt: at.Add(time.Second)},
@@ -44,6 +44,21 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, v) {
 			t.Errorf("%T: %s decodes to %+v (%v), want %+v", v, b, got, err, v)
 		}
+	}
+}
+
+// A key record written before rotationBase existed keeps its schedule:
+// automatic rotation counts from its last rotation, as it did then.
+func TestKeyRecordWithoutRotationBaseSchedulesFromLastRotation(t *testing.T) {
+	old := `{"id":"k","keySpec":"Aliyun_AES_256","keyUsage":"ENCRYPT/DECRYPT","origin":"Aliyun_KMS",` +
+		`"protectionLevel":"SOFTWARE","state":"Enabled","createdAt":"2026-01-01T00:00:00Z","primaryVersionId":"v2",` +
+		`"automaticRotation":true,"rotationInterval":604800000000000,"lastRotatedAt":"2026-02-01T00:00:00Z","revision":4}`
+	k, err := records.Decode[core.Key]([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 2, 8, 0, 0, 0, 0, time.UTC); !k.NextRotation().Equal(want) {
+		t.Fatalf("next rotation %v, want %v", k.NextRotation(), want)
 	}
 }
 

@@ -119,7 +119,7 @@ func createAlias(t *testing.T, s Store, name, keyID string) core.Alias {
 // Stores may hand times back in another location; only the instant matters.
 func normKey(k core.Key) core.Key {
 	k.CreatedAt, k.DeleteAt, k.LastRotatedAt = k.CreatedAt.UTC(), k.DeleteAt.UTC(), k.LastRotatedAt.UTC()
-	k.MaterialExpireAt = k.MaterialExpireAt.UTC()
+	k.MaterialExpireAt, k.RotationBase = k.MaterialExpireAt.UTC(), k.RotationBase.UTC()
 	if len(k.Tags) == 0 {
 		k.Tags = nil
 	}
@@ -306,6 +306,7 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s Store) {
 		AutomaticRotation:             true,
 		RotationInterval:              30 * 24 * time.Hour,
 		LastRotatedAt:                 at(2),
+		RotationBase:                  at(1),
 		Tags:                          map[string]string{"team": "payments", "环境": "生产", "empty": ""},
 		DeletionProtection:            true,
 		DeletionProtectionDescription: "ledger keys stay",
