@@ -331,6 +331,10 @@ func (c *call) setState(from, to KeyState, verb string) (any, error) {
 func (c *call) enableKey() (any, error)  { return c.setState(KeyDisabled, KeyEnabled, "enabled") }
 func (c *call) disableKey() (any, error) { return c.setState(KeyEnabled, KeyDisabled, "disabled") }
 
+// scheduleKeyDeletion takes Alibaba's window, 7 to 366 days and required, as
+// the API metadata behind the official SDKs documents it; older reference
+// pages said 7 to 30, a range this one contains. AWS's 7 to 30, default 30,
+// is kept by its adapter.
 func (c *call) scheduleKeyDeletion() (any, error) {
 	days, ok, err := c.int("PendingWindowInDays", 7, 366)
 	if err != nil {

@@ -619,3 +619,23 @@ func TestOnDemandRotationKeepsTheAutomaticSchedule(t *testing.T) {
 		t.Fatalf("rotation turned on after a manual version: next %s, want 2026-04-20T12:00:00Z", m.NextRotationDate)
 	}
 }
+
+// TestScheduleKeyDeletionTakesAlibabasWindow: 7 to 366 days, required, as
+// Alibaba's API metadata documents ScheduleKeyDeletion.
+func TestScheduleKeyDeletionTakesAlibabasWindow(t *testing.T) {
+	f := newSvcFixture(t)
+	for _, c := range []struct{ days, deleteDate string }{{"7", "2026-03-08T12:00:00Z"}, {"30", "2026-03-31T12:00:00Z"}, {"366", "2027-03-02T12:00:00Z"}} {
+		id := f.createKey()
+		f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", c.days)
+		if got := f.describe(id).DeleteDate; got != c.deleteDate {
+			t.Errorf("PendingWindowInDays %s: DeleteDate %s, want %s", c.days, got, c.deleteDate)
+		}
+	}
+	id := f.createKey()
+	for _, days := range []string{"6", "367"} {
+		_, err := f.call("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", days)
+		mustCode(t, err, core.CodeInvalidParameter)
+	}
+	_, err := f.call("ScheduleKeyDeletion", "KeyId", id)
+	mustCode(t, err, core.CodeMissingParameter)
+}
