@@ -346,7 +346,8 @@ func (c *call) untagResources() (any, error) {
 		return nil, err
 	}
 	return nil, c.retag(keys, func(m map[string]string) {
-		if all {
+		// All takes effect only when no tag key is named.
+		if all && len(names) == 0 {
 			clear(m)
 		}
 		for _, n := range names {
@@ -368,7 +369,12 @@ func (c *call) listTagResources() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := c.keyResources()
+	var keys []Key
+	if _, named := c.p["ResourceId.1"]; named {
+		keys, err = c.keyResources()
+	} else {
+		keys, err = c.everyKey()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +388,26 @@ func (c *call) listTagResources() (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// everyKey lists every key, for a caller allowed the action on the key
+// collection, as ListKeys is.
+func (c *call) everyKey() ([]Key, error) {
+	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
+		return nil, err
+	}
+	const page = 100
+	var all []Key
+	for offset := 0; ; offset += page {
+		keys, total, err := c.s.store.ListKeys(c.ctx, c.s.clock.Now(), Page{Offset: offset, Limit: page})
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		all = append(all, keys...)
+		if len(keys) == 0 || offset+len(keys) >= total {
+			return all, nil
+		}
+	}
 }
 
 func (c *call) describeRegions() (any, error) {

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,5 +171,57 @@ func TestTagConditionFollowsTheKeysTags(t *testing.T) {
 	}
 	if _, err := team.Encrypt(&kms.EncryptRequest{KeyId: tea.String(key), Plaintext: tea.String("aGk=")}); err != nil {
 		t.Fatalf("after tagging: %v", err)
+	}
+}
+
+// TestUntagResourcesAllYieldsToNamedTagKeys: All removes every tag only when
+// no TagKey.N is named, as the SDK documents it.
+func TestUntagResourcesAllYieldsToNamedTagKeys(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.client.TagResources(&kms.TagResourcesRequest{RegionId: tea.String(testRegion), ResourceType: tea.String("key"),
+		ResourceId: tea.StringSlice([]string{id}), Tag: []*kms.TagResourcesRequestTag{
+			{Key: tea.String("a"), Value: tea.String("1")}, {Key: tea.String("b"), Value: tea.String("2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.UntagResources(&kms.UntagResourcesRequest{RegionId: tea.String(testRegion), ResourceType: tea.String("key"),
+		ResourceId: tea.StringSlice([]string{id}), TagKey: tea.StringSlice([]string{"a"}), All: tea.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tagsOf(t, e, id); len(got) != 1 || got["b"] != "2" {
+		t.Fatalf("All=true with TagKey.1=a left %v, want b=2", got)
+	}
+}
+
+// TestListTagResourcesByTagAlone lists, without ResourceId.N, the tags of
+// every key that match the filter.
+func TestListTagResourcesByTagAlone(t *testing.T) {
+	e := newEnv(t)
+	a, b, untagged := e.createKey(), e.createKey(), e.createKey()
+	for id, team := range map[string]string{a: "pay", b: "ledger"} {
+		if _, err := e.client.TagResources(&kms.TagResourcesRequest{RegionId: tea.String(testRegion), ResourceType: tea.String("key"),
+			ResourceId: tea.StringSlice([]string{id}), Tag: []*kms.TagResourcesRequestTag{{Key: tea.String("team"), Value: tea.String(team)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(tags ...*kms.ListTagResourcesRequestTag) []string {
+		r, err := e.client.ListTagResources(&kms.ListTagResourcesRequest{RegionId: tea.String(testRegion), ResourceType: tea.String("key"), Tag: tags})
+		if err != nil {
+			t.Fatalf("ListTagResources by tag alone: %v", err)
+		}
+		var seen []string
+		for _, r := range r.Body.TagResources.TagResource {
+			seen = append(seen, tea.StringValue(r.ResourceId)+":"+tea.StringValue(r.TagKey)+"="+tea.StringValue(r.TagValue))
+		}
+		slices.Sort(seen)
+		return seen
+	}
+	if got := list(&kms.ListTagResourcesRequestTag{Key: tea.String("team"), Value: tea.String("pay")}); !slices.Equal(got, []string{a + ":team=pay"}) {
+		t.Errorf("team=pay: %v", got)
+	}
+	want := []string{a + ":team=pay", b + ":team=ledger"}
+	slices.Sort(want)
+	if got := list(); !slices.Equal(got, want) || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, untagged) }) {
+		t.Errorf("every key's tags: %v, want %v", got, want)
 	}
 }
