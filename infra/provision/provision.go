@@ -30,6 +30,18 @@ const (
 	DefaultThrottleWait = 30 * time.Second
 )
 
+// DeadlineMargin is how long before the invocation's deadline provisioning
+// stops: no partition starts, or waits out Throttling, past it, and calls
+// still in flight are cancelled. What is left of the margin is for the
+// report: failing the partitions not reached (one audit record each),
+// encoding the answer and posting it to the runtime API, all before Lambda
+// says "Task timed out" or Function Compute refuses a late result (both then
+// redeliver the whole batch, the messages that succeeded too). Cancelled
+// calls return within milliseconds and the post is a loopback request, so a
+// second is ample for any batch a trigger delivers, and is little of the
+// provisioner's 60 s timeout.
+const DeadlineMargin = time.Second
+
 // Result is the outcome for one partition. A failure carries the KMS error code
 // and message, which never hold key material.
 type Result struct {
@@ -142,9 +154,20 @@ func (p *Provisioner) DefaultKeyID() string { return p.defaultKey }
 // concurrently. A request that failed to decode (Err set) fails without
 // reaching the KMS. Each partition is one request at the edge, whose ID is the
 // invocation's with the partition's place in it ("…/3").
+//
+// When ctx has a deadline, Run stops DeadlineMargin before it: partitions
+// not provisioned by then fail with ServiceUnavailableTemporary (or
+// Throttling, when they were waiting it out), so the caller still has time to
+// report them. A partition is either stored or failed, never reported
+// provisioned before its record is.
 func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Result)) Report {
 	rep := Report{Results: make([]Result, len(reqs))}
 	invocation := edge.RequestID(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-DeadlineMargin))
+		defer cancel()
+	}
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(p.workers)
@@ -202,8 +225,9 @@ func (p *Provisioner) unreadable(ctx context.Context, id string, m Message) {
 	_, _ = p.edge.Run(ctx, x, func() (any, error) { return nil, m.Err })
 }
 
-// one provisions a partition, waiting out Throttling for up to ThrottleWait so
-// a bulk run keeps to the caller's QPS instead of failing past it.
+// one provisions a partition, waiting out Throttling for up to ThrottleWait,
+// and never past ctx's deadline, so a bulk run keeps to the caller's QPS
+// instead of failing past it.
 func (p *Provisioner) one(ctx context.Context, r Request) Result {
 	if r.Err != nil {
 		return failed(r.PartitionID, r.Err)
@@ -213,11 +237,20 @@ func (p *Provisioner) one(ctx context.Context, r Request) Result {
 			"The key %q is not one partitions may be provisioned under; the allowed keys are set by KMS_PARTITION_KEYS.", bound(r.KeyID)))
 	}
 	deadline := time.Now().Add(p.throttleWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return failed(r.PartitionID, core.Errorf(core.CodeServiceUnavailableTemporary, "The invocation ended before the partition was provisioned."))
+		if ctx.Err() != nil {
+			return failed(r.PartitionID, ended())
 		}
 		rec, created, err := p.kms.ProvisionPartition(ctx, p.caller, r.PartitionRequest)
+		if err != nil && ctx.Err() != nil {
+			// Most likely cancelled on the way: the conditional create
+			// either stored the record or not, and a redelivery finds out
+			// which.
+			return failed(r.PartitionID, ended())
+		}
 		if err == nil {
 			res := Result{PartitionId: rec.ID, Status: StatusAlreadyPresent, KeyId: rec.KeyID, KeyVersionId: rec.KeyVersionID}
 			if created {
@@ -237,6 +270,11 @@ func (p *Provisioner) one(ctx context.Context, r Request) Result {
 		case <-t.C:
 		}
 	}
+}
+
+// ended fails a partition the invocation had no time left for.
+func ended() error {
+	return core.Errorf(core.CodeServiceUnavailableTemporary, "The invocation ended before the partition was provisioned.")
 }
 
 func failed(id string, err error) Result {
