@@ -5,6 +5,10 @@
 //
 //	go run ./cmd/backfill-partitions -file ids.txt [-key alias/partitions] [-workers 8] [-access-key-id ID]
 //
+// The partitions go under KMS_PARTITION_KEY_ID, which the backfill creates
+// when it is an alias that does not exist yet, as provision-partitions does at
+// start-up; -key names another key, which must be one of KMS_PARTITION_KEYS.
+//
 // By default it acts as the provision-partitions function does (allowed
 // GenerateDataKeyWithoutPlaintext only); -access-key-id names a principal of
 // KMS_PRINCIPALS_FILE instead, with its policy and QPS.
@@ -53,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	fs := flag.NewFlagSet("backfill-partitions", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "file of partition IDs, one per line (- for standard input)")
-	key := fs.String("key", "", "CMK for the partitions (default: KMS_PARTITION_KEY_ID, else alias/partitions)")
+	key := fs.String("key", "", "CMK for the partitions, one of KMS_PARTITION_KEYS spelled as listed there (default: KMS_PARTITION_KEY_ID, else alias/partitions; an alias there is created if missing)")
 	workers := fs.Int("workers", provision.DefaultWorkers, "partitions provisioned at once")
 	accessKeyID := fs.String("access-key-id", "", "principal to act as, from KMS_PRINCIPALS_FILE (default: the provision-partitions function's own, allowed GenerateDataKeyWithoutPlaintext only)")
 	if err := fs.Parse(args); err != nil {
@@ -85,6 +89,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	}
 	p := provision.New(provision.Options{KMS: svc.KMS, Caller: caller, DefaultKeyID: *key, AllowedKeys: svc.Settings.PartitionKeys,
 		Workers: *workers, Edge: svc.Edge}) // each partition recorded in the audit trail
+	if !p.Allows(*key) {
+		fmt.Fprintf(stderr, "backfill-partitions: -key %q is not in KMS_PARTITION_KEYS (%s): partitions may be provisioned only under the keys listed there\n",
+			*key, strings.Join(svc.Settings.PartitionKeys, ","))
+		return 2
+	}
+	if *key == svc.Settings.PartitionKeyID {
+		if err := provision.EnsurePartitionKey(ctx, svc); err != nil {
+			fmt.Fprintf(stderr, "backfill-partitions: %v\n", err)
+			return 1
+		}
+	}
 
 	prog := newProgress(stderr, tty, len(ids), time.Now)
 	shown := 0

@@ -15,9 +15,9 @@ import (
 	"github.com/kmsless/kmsless/infra/provision"
 )
 
-// localEnv points the configuration at a fresh local data dir (embedded store,
-// generated root key, development principal) with alias/partitions created.
-func localEnv(t *testing.T) {
+// freshEnv points the configuration at a fresh local data dir (embedded
+// store, generated root key, development principal) holding no key yet.
+func freshEnv(t *testing.T) {
 	t.Helper()
 	for _, v := range []string{"KMS_STORE", "REDIS_URL", "KMS_PRINCIPALS_FILE", "KMS_ROOT_KEY", "KMS_ROOT_KEY_FILE",
 		"KMS_ROOT_KEY_SOURCE", "KMS_ROOT_KEY_CMK", "KMS_ROOT_KEY_CONTEXT", "KMS_ROOT_KEY_ENDPOINT",
@@ -26,6 +26,12 @@ func localEnv(t *testing.T) {
 	}
 	t.Setenv("KMS_DATA_DIR", t.TempDir())
 	t.Setenv("KMS_LOG_LEVEL", "error")
+}
+
+// localEnv is freshEnv with alias/partitions created.
+func localEnv(t *testing.T) {
+	t.Helper()
+	freshEnv(t)
 	ctx := context.Background()
 	svc, err := config.Load(ctx)
 	if err != nil {
@@ -191,5 +197,55 @@ func TestBackfillActsAsTheNamedPrincipal(t *testing.T) {
 	if code := run(ctx, []string{"-file", ids, "-access-key-id", "LTAI5tProvisioner0001"}, &out, &errb, false); code != 0 ||
 		out.String() != "created=2 already_present=0 failed=0 not_attempted=0\n" {
 		t.Fatalf("as the provisioner: exit %d, %q\n%s", code, out.String(), errb.String())
+	}
+}
+
+// TestBackfillCreatesThePartitionKeyOnAFreshStore: like provision-partitions
+// at start-up, a backfill under KMS_PARTITION_KEY_ID creates that alias when
+// it does not exist yet, instead of failing every partition.
+func TestBackfillCreatesThePartitionKeyOnAFreshStore(t *testing.T) {
+	freshEnv(t)
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"-file", writeIDs(t, []string{"p-1", "p-2"})}, &out, &errb, false); code != 0 ||
+		out.String() != "created=2 already_present=0 failed=0 not_attempted=0\n" {
+		t.Fatalf("backfill on a fresh store: exit %d, %q\n%s", code, out.String(), errb.String())
+	}
+	svc, err := config.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	a, err := svc.KMS.Store().GetAlias(ctx, "alias/partitions")
+	if err != nil {
+		t.Fatalf("alias/partitions was not created: %v", err)
+	}
+	p, err := svc.KMS.Store().(core.PartitionStore).GetPartition(ctx, "p-2")
+	if err != nil || p.KeyID != a.KeyID {
+		t.Fatalf("p-2 is %+v, %v; want it under alias/partitions (%s)", p, err, a.KeyID)
+	}
+}
+
+// TestBackfillRefusesAKeyOutsideThePartitionKeys: -key names a key partitions
+// may be provisioned under, one of KMS_PARTITION_KEYS; any other is refused
+// before a partition is tried, and the usage says so.
+func TestBackfillRefusesAKeyOutsideThePartitionKeys(t *testing.T) {
+	localEnv(t)
+	ctx := context.Background()
+	ids := writeIDs(t, []string{"p-1"})
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"-file", ids, "-key", "alias/orders"}, &out, &errb, false); code != 2 ||
+		!strings.Contains(errb.String(), `-key "alias/orders" is not in KMS_PARTITION_KEYS`) || out.Len() != 0 {
+		t.Fatalf("-key alias/orders: exit %d, %q\n%s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run(ctx, []string{"-h"}, &out, &errb, false); code != 2 || !strings.Contains(errb.String(), "KMS_PARTITION_KEYS") {
+		t.Fatalf("-h: exit %d, usage does not name KMS_PARTITION_KEYS:\n%s", code, errb.String())
+	}
+	t.Setenv("KMS_PARTITION_KEYS", "alias/partitions,alias/orders")
+	errb.Reset()
+	if code := run(ctx, []string{"-file", ids, "-key", "alias/orders"}, &out, &errb, false); code != 1 ||
+		!strings.Contains(errb.String(), "failed p-1: Forbidden.AliasNotFound") {
+		t.Fatalf("-key alias/orders, listed but missing: exit %d\n%s", code, errb.String())
 	}
 }

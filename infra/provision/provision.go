@@ -149,6 +149,10 @@ func New(opts Options) *Provisioner {
 // DefaultKeyID is the CMK used for partitions that name none.
 func (p *Provisioner) DefaultKeyID() string { return p.defaultKey }
 
+// Allows reports whether partitions may be provisioned under keyID, spelled as
+// a request spells it: whether it is one of the AllowedKeys.
+func (p *Provisioner) Allows(keyID string) bool { return slices.Contains(p.allowed, keyID) }
+
 // Run provisions reqs with at most Workers at a time and returns their results
 // in order. progress, if not nil, is called once per finished partition, never
 // concurrently. A request that failed to decode (Err set) fails without
@@ -232,7 +236,7 @@ func (p *Provisioner) one(ctx context.Context, r Request) Result {
 	if r.Err != nil {
 		return failed(r.PartitionID, r.Err)
 	}
-	if !slices.Contains(p.allowed, r.KeyID) {
+	if !p.Allows(r.KeyID) {
 		return failed(r.PartitionID, core.Errorf(core.CodeNoPermission,
 			"The key %q is not one partitions may be provisioned under; the allowed keys are set by KMS_PARTITION_KEYS.", bound(r.KeyID)))
 	}
