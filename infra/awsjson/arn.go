@@ -43,6 +43,11 @@ func newARNs(kms *core.Service) arns {
 	return arns{prefix: "arn:aws:kms:" + kms.Region() + ":" + Account(kms.AccountID()) + ":"}
 }
 
+// KeyRef reads ref, a key ID, key ARN, alias name or alias ARN, as a request
+// over the AWS protocol to kms is read (see arns.ref), for inputs outside that
+// protocol that take the ARNs it hands out, such as partition events.
+func KeyRef(kms *core.Service, ref string) (string, error) { return newARNs(kms).ref(ref) }
+
 func (a arns) key(id string) string     { return a.prefix + "key/" + id }
 func (a arns) alias(name string) string { return a.prefix + name }
 

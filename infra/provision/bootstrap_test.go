@@ -103,3 +103,21 @@ func TestPartitionKeyGivenByIDIsNotCreated(t *testing.T) {
 		t.Fatalf("a key ID made start-up create %d keys (%v)", total, err)
 	}
 }
+
+func TestPartitionKeyGivenByAWSAliasARNIsCreated(t *testing.T) {
+	raw, err := core.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := wireOn(t, map[string]string{
+		"KMS_ROOT_KEY":         base64.StdEncoding.EncodeToString(raw),
+		"KMS_DATA_DIR":         t.TempDir(),
+		"KMS_PARTITION_KEY_ID": "arn:aws:kms:cn-hangzhou:000000000000:alias/partitions",
+	})
+	if err := provision.EnsurePartitionKey(context.Background(), svc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.KMS.Store().GetAlias(context.Background(), "alias/partitions"); err != nil {
+		t.Fatalf("alias/partitions, named by its AWS ARN, was not created: %v", err)
+	}
+}

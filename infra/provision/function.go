@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/platform"
 	"github.com/kmsless/kmsless/infra/trigger"
@@ -35,18 +36,22 @@ func Function(svc *config.Service) platform.Function {
 
 // Caller is the principal provisioning runs as when the platform, not a
 // principals file, authorized the invoker: allowed
-// GenerateDataKeyWithoutPlaintext on the given keys (IDs, aliases or ARNs) and
-// nothing else.
+// GenerateDataKeyWithoutPlaintext on the given keys (IDs, aliases, or acs: or
+// AWS ARNs) and nothing else.
 func Caller(kms *core.Service, keys []string) *core.Principal {
-	resources := make([]string, len(keys))
-	for i, k := range keys {
+	resources := make([]string, 0, len(keys))
+	for _, k := range keys {
+		k, err := awsjson.KeyRef(kms, k)
+		if err != nil {
+			continue // an AWS ARN of another region or account: nothing here
+		}
 		switch {
 		case strings.HasPrefix(k, "acs:"):
-			resources[i] = k
+			resources = append(resources, k)
 		case strings.HasPrefix(k, "alias/"):
-			resources[i] = kms.AliasARN(k)
+			resources = append(resources, kms.AliasARN(k))
 		default:
-			resources[i] = kms.KeyARN(k)
+			resources = append(resources, kms.KeyARN(k))
 		}
 	}
 	return trigger.InvokePrincipal(FunctionName, resources, "GenerateDataKeyWithoutPlaintext")
@@ -58,7 +63,11 @@ func Caller(kms *core.Service, keys []string) *core.Principal {
 // creates the alias, the others adopt its key. A key ID (not an alias) names
 // a key the operator made, and is left alone.
 func EnsurePartitionKey(ctx context.Context, svc *config.Service) error {
-	alias, ok := svc.KMS.AliasOf(svc.Settings.PartitionKeyID)
+	ref, err := awsjson.KeyRef(svc.KMS, svc.Settings.PartitionKeyID)
+	if err != nil {
+		return nil // an AWS ARN of another region or account: not ours to make
+	}
+	alias, ok := svc.KMS.AliasOf(ref)
 	if !ok {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/audit"
+	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/edge"
 )
 
@@ -240,6 +241,14 @@ func (p *Provisioner) one(ctx context.Context, r Request) Result {
 		return failed(r.PartitionID, core.Errorf(core.CodeNoPermission,
 			"The key %q is not one partitions may be provisioned under; the allowed keys are set by KMS_PARTITION_KEYS.", bound(r.KeyID)))
 	}
+	// The ARNs the AWS protocol names keys by read as it reads them; core
+	// reads the rest, acs: ARNs included.
+	keyID, err := awsjson.KeyRef(p.kms, r.KeyID)
+	if err != nil {
+		return failed(r.PartitionID, err)
+	}
+	req := r.PartitionRequest
+	req.KeyID = keyID
 	deadline := time.Now().Add(p.throttleWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -248,7 +257,7 @@ func (p *Provisioner) one(ctx context.Context, r Request) Result {
 		if ctx.Err() != nil {
 			return failed(r.PartitionID, ended())
 		}
-		rec, created, err := p.kms.ProvisionPartition(ctx, p.caller, r.PartitionRequest)
+		rec, created, err := p.kms.ProvisionPartition(ctx, p.caller, req)
 		if err != nil && ctx.Err() != nil {
 			// Most likely cancelled on the way: the conditional create
 			// either stored the record or not, and a redelivery finds out

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/provision"
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
@@ -488,4 +489,38 @@ func refused(m provision.Message) bool {
 		}
 	}
 	return len(m.Requests) > 0
+}
+
+// TestPartitionEventMayNameKeysByAWSARN: the ARNs the service's own AWS API
+// names keys and aliases by are read as the AWS API reads them, in events and
+// in the allow-list alike; an AWS ARN of another region or account names a key
+// that is not here, as an acs: ARN of one does.
+func TestPartitionEventMayNameKeysByAWSARN(t *testing.T) {
+	e := newEnv(t, nil)
+	prefix := "arn:aws:kms:" + e.kms.Region() + ":" + awsjson.Account(e.kms.AccountID()) + ":"
+	keyARN, aliasARN := prefix+"key/"+e.keyID, prefix+"alias/partitions"
+	elsewhere := "arn:aws:kms:us-east-1:123456789012:alias/partitions"
+	otherAccount := "acs:kms:" + e.kms.Region() + ":1234567890123456:alias/partitions"
+	allowed := []string{keyARN, aliasARN, elsewhere, otherAccount}
+	p := provision.New(provision.Options{KMS: e.kms, Caller: provision.Caller(e.kms, allowed), DefaultKeyID: aliasARN, AllowedKeys: allowed})
+	raw := fmt.Sprintf(`{"Partitions":[{"PartitionId":"p-key","KeyId":%q},{"PartitionId":"p-alias","KeyId":%q},{"PartitionId":"p-default"},`+
+		`{"PartitionId":"p-elsewhere","KeyId":%q},{"PartitionId":"p-other-account","KeyId":%q}]}`, keyARN, aliasARN, elsewhere, otherAccount)
+	out, err := p.Handle(context.Background(), json.RawMessage(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"p-key": provision.StatusCreated, "p-alias": provision.StatusCreated, "p-default": provision.StatusCreated,
+		"p-elsewhere": core.CodeKeyNotFound, "p-other-account": core.CodeKeyNotFound}
+	for _, r := range out.(provision.Report).Results {
+		got := r.Status
+		if r.Status == provision.StatusFailed {
+			got = r.Code
+		}
+		if got != want[r.PartitionId] {
+			t.Errorf("%s: %s %s; want %s", r.PartitionId, got, r.Message, want[r.PartitionId])
+		}
+		if r.Status == provision.StatusCreated && r.KeyId != e.keyID {
+			t.Errorf("%s is under %s, want %s", r.PartitionId, r.KeyId, e.keyID)
+		}
+	}
 }
