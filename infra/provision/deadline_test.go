@@ -45,7 +45,7 @@ func TestRunStopsBeforeTheDeadlineWithEveryPartitionStoredOrFailed(t *testing.T)
 
 	ctx, cancel := context.WithTimeout(context.Background(), provision.DeadlineMargin+350*time.Millisecond)
 	defer cancel()
-	resp, err := e.provisioner_(provision.Options{Workers: 4}).Handle(ctx, directEvent(t, "slow", 0, 40))
+	resp, err := e.provisioner_(provision.Options{Workers: 4}).Handle(ctx, directEvent(t, "slow", 0, 100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +53,8 @@ func TestRunStopsBeforeTheDeadlineWithEveryPartitionStoredOrFailed(t *testing.T)
 		t.Fatal("the report came after the invocation's deadline")
 	}
 	rep := resp.(provision.Report)
-	if rep.Created == 0 || rep.Failed == 0 || rep.Created+rep.Failed != 40 {
-		t.Fatalf("counts %+v; want some of the 40 created and the rest failed", rep.Counts)
+	if rep.Created == 0 || rep.Failed == 0 || rep.Created+rep.Failed != 100 {
+		t.Fatalf("counts %+v; want some of the 100 created and the rest failed", rep.Counts)
 	}
 	for _, r := range rep.Results {
 		_, stored := e.stored(t, r.PartitionId)
@@ -66,5 +66,21 @@ func TestRunStopsBeforeTheDeadlineWithEveryPartitionStoredOrFailed(t *testing.T)
 		case r.Status == provision.StatusFailed && stored:
 			t.Errorf("%s reported failed but stored", r.PartitionId)
 		}
+	}
+}
+
+// TestRunGivenLessThanTheMarginStillProvisions: a function whose whole
+// timeout is under DeadlineMargin keeps a quarter of it for the report and
+// spends the rest provisioning.
+func TestRunGivenLessThanTheMarginStillProvisions(t *testing.T) {
+	e := newEnv(t, inproc.NewLimiter())
+	ctx, cancel := context.WithTimeout(context.Background(), provision.DeadlineMargin/2)
+	defer cancel()
+	resp, err := e.provisioner_(provision.Options{Workers: 4}).Handle(ctx, directEvent(t, "short", 0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := resp.(provision.Report); rep.Created != 3 {
+		t.Fatalf("counts %+v; want the 3 partitions created", rep.Counts)
 	}
 }
