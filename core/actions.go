@@ -197,10 +197,23 @@ func (c *call) listKeys() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	filter, err := c.keyFilter("Filters")
+	if err != nil {
+		return nil, err
+	}
 	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
-	keys, total, err := c.s.store.ListKeys(c.ctx, c.s.clock.Now(), page)
+	now := c.s.clock.Now()
+	if filter != nil {
+		keys, total, err := c.filteredKeys(now, filter, page)
+		if err != nil {
+			return nil, err
+		}
+		return Listing[Key]{Items: keys, Total: total, PageNumber: num, PageSize: size}, nil
+	}
+	// Unfiltered, the store pages the listing itself.
+	keys, total, err := c.s.store.ListKeys(c.ctx, now, page)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -302,3 +302,12 @@ func (s *Service) clearMaterial(c *call, id string) error {
 func (s *Service) materialExpired(k *Key) bool {
 	return k.Origin == OriginExternal && !k.MaterialExpireAt.IsZero() && !s.clock.Now().Before(k.MaterialExpireAt)
 }
+
+// stateOf is the state every caller sees k in: a key whose imported material
+// has expired awaits a new import, unless it is pending deletion.
+func (s *Service) stateOf(k *Key) KeyState {
+	if s.materialExpired(k) && k.State != KeyPendingDeletion {
+		return KeyPendingImport
+	}
+	return k.State
+}

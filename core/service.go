@@ -479,10 +479,7 @@ func (c *call) loadKey(k *Key, id string) error {
 		*k = Key{}
 		return keyErr(id, err)
 	}
-	if c.s.materialExpired(k) && k.State != KeyPendingDeletion {
-		// Expired imported material: the key awaits a new import.
-		k.State = KeyPendingImport
-	}
+	k.State = c.s.stateOf(k)
 	return nil
 }
 

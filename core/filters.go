@@ -1,0 +1,220 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Alibaba Cloud KMS's bounds on ListKeys' Filters.
+const (
+	// maxKeyFilters is the most Key-Values pairs one Filters holds.
+	maxKeyFilters = 10
+	// maxKeyFilterValues is the most Values one pair holds.
+	maxKeyFilterValues = 10
+)
+
+// keyFilterValues holds the Keys ListKeys filters by, as Alibaba's reference
+// spells them ("keyId" among them). A Key whose values form a closed set lists
+// them, and any other value is refused: a misspelt state would match no key
+// and pass for an answer. nil takes any string.
+var keyFilterValues = map[string][]string{
+	"KeyState":        {string(KeyEnabled), string(KeyDisabled), string(KeyPendingDeletion), string(KeyPendingImport)},
+	"KeySpec":         nil,
+	"KeyUsage":        {"ENCRYPT/DECRYPT", "SIGN/VERIFY"},
+	"ProtectionLevel": {"SOFTWARE", "HSM"},
+	"CreatorType":     {"User", "Service"},
+	"DKMSInstanceId":  nil,
+	"keyId":           nil,
+	"AliasName":       nil,
+	"Creator":         nil,
+	"TagKey":          nil,
+	"TagValue":        nil,
+}
+
+// keyFilter is ListKeys' Filters as read: for each Key, the values of which
+// a listed key has one. A key is listed when it meets every Key.
+type keyFilter map[string][]string
+
+// keyFilter reads param as a JSON list of {"Key":…,"Values":[…]}, at most
+// maxKeyFilters of them, each with at most maxKeyFilterValues strings. Pairs
+// naming one Key add to its values, as Alibaba's reference shows; a Key whose
+// values are all empty places no condition, and nil means no filter at all.
+// Member names match exactly and each once, and no other member is taken: a
+// filter member left unread would widen the listing in silence.
+func (c *call) keyFilter(param string) (keyFilter, error) {
+	text := c.str(param)
+	if text == "" {
+		return nil, nil
+	}
+	malformed := invalidParam(param, `it must be a JSON list like [{"Key":"KeyState","Values":["Enabled"]}]`)
+	dec := json.NewDecoder(strings.NewReader(text))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, malformed
+	}
+	f := keyFilter{}
+	for pairs := 1; dec.More(); pairs++ {
+		if pairs > maxKeyFilters {
+			return nil, invalidParam(param, "it takes at most %d filters", maxKeyFilters)
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			return nil, malformed
+		}
+		var key *string
+		var values []string
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return nil, malformed
+			}
+			switch name {
+			case "Key":
+				if key != nil {
+					return nil, invalidParam(param, "a filter names Key twice")
+				}
+				if dec.Decode(&key) != nil || key == nil {
+					return nil, malformed
+				}
+			case "Values":
+				if values != nil {
+					return nil, invalidParam(param, "a filter names Values twice")
+				}
+				// [] decodes to an empty slice, null to nil.
+				if dec.Decode(&values) != nil || values == nil {
+					return nil, malformed
+				}
+			default:
+				return nil, invalidParam(param, "a filter has only Key and Values, not %q", name)
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, malformed
+		}
+		if key == nil || values == nil {
+			return nil, invalidParam(param, "every filter needs a Key and its Values")
+		}
+		allowed, ok := keyFilterValues[*key]
+		if !ok {
+			return nil, invalidParam(param, "%q is not a filter Key; the Keys are %s", *key, strings.Join(slices.Sorted(maps.Keys(keyFilterValues)), ", "))
+		}
+		if len(values) > maxKeyFilterValues {
+			return nil, invalidParam(param, "a filter takes at most %d Values", maxKeyFilterValues)
+		}
+		for _, v := range values {
+			if allowed != nil && !slices.Contains(allowed, v) {
+				return nil, invalidParam(param, "%q is not a %s; it must be one of %s", v, *key, strings.Join(allowed, ", "))
+			}
+			if !slices.Contains(f[*key], v) {
+				f[*key] = append(f[*key], v)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, malformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed
+	}
+	if len(f) == 0 {
+		return nil, nil
+	}
+	return f, nil
+}
+
+// filterScan is how many keys a filtered listing reads from the store at a
+// time.
+const filterScan = 500
+
+// filteredKeys returns page p of the keys that exist at asOf and meet f, and
+// how many do. Stores page only the whole listing, so it reads all of it, a
+// page at a time, and counts and pages the keys that meet f itself.
+func (c *call) filteredKeys(asOf time.Time, f keyFilter, p Page) ([]Key, int, error) {
+	aliased, err := c.aliasedKeys(f["AliasName"])
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []Key
+	total := 0
+	for offset := 0; ; offset += filterScan {
+		keys, n, err := c.s.store.ListKeys(c.ctx, asOf, Page{Offset: offset, Limit: filterScan})
+		if err != nil {
+			return nil, 0, storeErr(err)
+		}
+		for i := range keys {
+			if !f.meets(&keys[i], c.s.stateOf(&keys[i]), aliased) {
+				continue
+			}
+			if total >= p.Offset && (p.Limit <= 0 || len(out) < p.Limit) {
+				out = append(out, keys[i])
+			}
+			total++
+		}
+		if len(keys) == 0 || offset+filterScan >= n {
+			return out, total, nil
+		}
+	}
+}
+
+// aliasedKeys returns the IDs of the keys that the alias names point at.
+func (c *call) aliasedKeys(names []string) (map[string]bool, error) {
+	ids := make(map[string]bool, len(names))
+	for _, name := range names {
+		a, err := c.s.store.GetAlias(c.ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		ids[a.KeyID] = true
+	}
+	return ids, nil
+}
+
+// meets reports whether k, in state, has one of the values of every Key of
+// f; aliased holds the IDs of the keys the AliasName values point at.
+func (f keyFilter) meets(k *Key, state KeyState, aliased map[string]bool) bool {
+	for name, values := range f {
+		var ok bool
+		switch name {
+		case "KeyState":
+			ok = slices.Contains(values, string(state))
+		case "KeySpec":
+			ok = slices.Contains(values, k.KeySpec)
+		case "KeyUsage":
+			ok = slices.Contains(values, k.KeyUsage)
+		case "ProtectionLevel":
+			ok = slices.Contains(values, k.ProtectionLevel)
+		case "CreatorType":
+			// Every key here is the account's own, made by a caller or
+			// by the operator's configuration (a seed file, the
+			// partition key); no cloud service makes one on its behalf.
+			ok = slices.Contains(values, "User")
+		case "DKMSInstanceId":
+			// Keys here belong to no KMS instance.
+			ok = false
+		case "keyId":
+			ok = slices.Contains(values, k.ID)
+		case "AliasName":
+			ok = aliased[k.ID]
+		case "Creator":
+			ok = slices.Contains(values, k.Creator)
+		case "TagKey":
+			ok = slices.ContainsFunc(values, func(v string) bool { _, has := k.Tags[v]; return has })
+		case "TagValue":
+			for _, v := range k.Tags {
+				if ok = slices.Contains(values, v); ok {
+					break
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
