@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The fc3 component's JSON schema ships inside the component, which s
@@ -498,6 +499,21 @@ func TestSYAMLRendersWithSPreview(t *testing.T) {
 func sPreview(t *testing.T, s string, env map[string]string) sDoc {
 	t.Helper()
 	home := t.TempDir()
+	// s checks for a newer s, and may report usage, from a detached process
+	// that goes on writing into home after s has exited, racing the removal
+	// of the test's directory. A fresh update check and analysis turned off
+	// keep it from starting.
+	conf := filepath.Join(home, ".s", "config")
+	if err := os.MkdirAll(conf, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	checked := fmt.Appendf(nil, `{"lastUpdateCheck":%d}`, time.Now().UnixMilli())
+	if err := os.WriteFile(filepath.Join(conf, "update-notifier.json"), checked, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".s", "set-config.yml"), []byte("analysis: disable\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(s, "preview", "-o", "json", "-t", filepath.Join(root, "s.yaml"))
 	cmd.Dir = home
 	// Only what s needs: no setting of the caller's shell leaks into the render.
