@@ -125,13 +125,9 @@ func (c *call) keyFilter(param string) (keyFilter, error) {
 	return f, nil
 }
 
-// filterScan is how many keys a filtered listing reads from the store at a
-// time.
-const filterScan = 500
-
 // filteredKeys returns page p of the keys that exist at asOf and meet f, and
-// how many do. Stores page only the whole listing, so it reads all of it, a
-// page at a time, and counts and pages the keys that meet f itself.
+// how many do. Stores page only the whole listing, so it reads all of it and
+// counts and pages the keys that meet f itself.
 func (c *call) filteredKeys(asOf time.Time, f keyFilter, p Page) ([]Key, int, error) {
 	aliased, err := c.aliasedKeys(f["AliasName"])
 	if err != nil {
@@ -139,24 +135,20 @@ func (c *call) filteredKeys(asOf time.Time, f keyFilter, p Page) ([]Key, int, er
 	}
 	var out []Key
 	total := 0
-	for offset := 0; ; offset += filterScan {
-		keys, n, err := c.s.store.ListKeys(c.ctx, asOf, Page{Offset: offset, Limit: filterScan})
-		if err != nil {
-			return nil, 0, storeErr(err)
+	err = c.s.eachKey(c.ctx, asOf, func(k *Key) error {
+		if !f.meets(k, c.s.stateOf(k), aliased) {
+			return nil
 		}
-		for i := range keys {
-			if !f.meets(&keys[i], c.s.stateOf(&keys[i]), aliased) {
-				continue
-			}
-			if total >= p.Offset && (p.Limit <= 0 || len(out) < p.Limit) {
-				out = append(out, keys[i])
-			}
-			total++
+		if total >= p.Offset && (p.Limit <= 0 || len(out) < p.Limit) {
+			out = append(out, *k)
 		}
-		if len(keys) == 0 || offset+filterScan >= n {
-			return out, total, nil
-		}
+		total++
+		return nil
+	})
+	if err != nil {
+		return nil, 0, storeErr(err)
 	}
+	return out, total, nil
 }
 
 // aliasedKeys returns the IDs of the keys that the alias names point at.

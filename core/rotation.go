@@ -111,44 +111,38 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 		report(*p)
 		return nil
 	}
-	const keysPage = 100
-	for offset := 0; ; offset += keysPage {
-		keys, total, err := s.store.ListKeys(ctx, time.Time{}, Page{Offset: offset, Limit: keysPage})
-		if err != nil {
-			return 0, 0, nil, fmt.Errorf("list keys: %w", err)
+	err = s.eachKey(ctx, time.Time{}, func(k *Key) error {
+		versions, _, err := s.store.ListVersions(ctx, k.ID, Page{})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("list the versions of key %s: %w", k.ID, err)
 		}
-		for _, k := range keys {
-			versions, _, err := s.store.ListVersions(ctx, k.ID, Page{})
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return 0, 0, nil, fmt.Errorf("list the versions of key %s: %w", k.ID, err)
+		p.Keys++
+		for _, v := range versions {
+			p.Versions++
+			// A version that holds no material and no digest of it has
+			// nothing to re-wrap.
+			if v.RootKeyID == current.id || len(v.Wrapped) == 0 && len(v.Digest) == 0 {
+				continue
 			}
-			p.Keys++
-			for _, v := range versions {
-				p.Versions++
-				// A version that holds no material and no digest of it has
-				// nothing to re-wrap.
-				if v.RootKeyID == current.id || len(v.Wrapped) == 0 && len(v.Digest) == 0 {
-					continue
-				}
-				next, err := s.rewrapVersion(current, v)
-				if errors.Is(err, errDigestNeedsMaterial) {
-					held = append(held, v.KeyID)
-					continue
-				}
-				found++
-				if err != nil {
-					return 0, 0, nil, fmt.Errorf("key %s version %s: %w", v.KeyID, v.VersionID, err)
-				}
-				if batch = append(batch, Rewrap{Old: v, Next: next}); len(batch) == size {
-					if err := flush(); err != nil {
-						return 0, 0, nil, err
-					}
+			next, err := s.rewrapVersion(current, v)
+			if errors.Is(err, errDigestNeedsMaterial) {
+				held = append(held, v.KeyID)
+				continue
+			}
+			found++
+			if err != nil {
+				return fmt.Errorf("key %s version %s: %w", v.KeyID, v.VersionID, err)
+			}
+			if batch = append(batch, Rewrap{Old: v, Next: next}); len(batch) == size {
+				if err := flush(); err != nil {
+					return err
 				}
 			}
 		}
-		if len(keys) == 0 || offset+keysPage >= total {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	return found, done, held, flush()
 }

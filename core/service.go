@@ -489,6 +489,31 @@ func (s *Service) deleted(k *Key) bool {
 	return !k.DeleteAt.IsZero() && k.PastDeletion(s.clock.Now())
 }
 
+// keysScan is how many keys a walk over the whole listing reads from the
+// store at a time.
+const keysScan = 500
+
+// eachKey calls fn with every key the store lists at asOf (zero: every
+// stored key, past its deletion date or not), oldest first, reading the
+// listing keysScan keys at a time. It stops at fn's first error and returns
+// it; a store error comes back wrapped as "list keys".
+func (s *Service) eachKey(ctx context.Context, asOf time.Time, fn func(*Key) error) error {
+	for offset := 0; ; offset += keysScan {
+		keys, total, err := s.store.ListKeys(ctx, asOf, Page{Offset: offset, Limit: keysScan})
+		if err != nil {
+			return fmt.Errorf("list keys: %w", err)
+		}
+		for i := range keys {
+			if err := fn(&keys[i]); err != nil {
+				return err
+			}
+		}
+		if len(keys) == 0 || offset+keysScan >= total {
+			return nil
+		}
+	}
+}
+
 func storeErr(err error) error {
 	if errors.Is(err, ErrUnavailable) {
 		return &Error{Code: CodeServiceUnavailableTemporary, Message: "The key store is temporarily unavailable; retry later.", cause: err}

@@ -396,18 +396,15 @@ func (c *call) everyKey() ([]Key, error) {
 	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
-	const page = 100
 	var all []Key
-	for offset := 0; ; offset += page {
-		keys, total, err := c.s.store.ListKeys(c.ctx, c.s.clock.Now(), Page{Offset: offset, Limit: page})
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		all = append(all, keys...)
-		if len(keys) == 0 || offset+len(keys) >= total {
-			return all, nil
-		}
+	err := c.s.eachKey(c.ctx, c.s.clock.Now(), func(k *Key) error {
+		all = append(all, *k)
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err)
 	}
+	return all, nil
 }
 
 func (c *call) describeRegions() (any, error) {
