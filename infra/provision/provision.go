@@ -162,10 +162,9 @@ func (p *Provisioner) Allows(keyID string) bool { return slices.Contains(p.allow
 // invocation's with the partition's place in it ("…/3").
 //
 // When ctx has a deadline, Run stops DeadlineMargin before it (or a quarter
-// of the time left, when that is less): partitions
-// not provisioned by then fail with ServiceUnavailableTemporary (or
-// Throttling, when they were waiting it out), so the caller still has time to
-// report them. A partition is either stored or failed, never reported
+// of the time left, when that is less): partitions not provisioned by then
+// fail with ServiceUnavailableTemporary (or Throttling, when they were
+// waiting it out), so the caller still has time to report them. A partition is either stored or failed, never reported
 // provisioned before its record is.
 func (p *Provisioner) Run(ctx context.Context, reqs []Request, progress func(Result)) Report {
 	rep := Report{Results: make([]Result, len(reqs))}
