@@ -73,14 +73,21 @@ func (s *Service) openToken(keyID, token string) (byte, *rsa.PrivateKey, error) 
 	if err != nil || len(raw) < nonceSize+tagSize+9 {
 		return 0, nil, invalid
 	}
-	key := s.root.DeriveKey(importTokenPurpose)
-	defer clear(key)
-	aead, err := newAEAD(key)
-	if err != nil {
-		return 0, nil, internal("import token key: %w", err)
+	// A token sealed under a root key the ring still holds opens, so that
+	// an import begun before a root rotation's step 2 finishes after it.
+	var plain []byte
+	for _, root := range s.roots.keys {
+		key := root.DeriveKey(importTokenPurpose)
+		aead, err := newAEAD(key)
+		clear(key)
+		if err != nil {
+			return 0, nil, internal("import token key: %w", err)
+		}
+		if plain, err = aead.Open(nil, raw[:nonceSize], raw[nonceSize:], []byte(importTokenPurpose+"\x00"+keyID)); err == nil {
+			break
+		}
 	}
-	plain, err := aead.Open(nil, raw[:nonceSize], raw[nonceSize:], []byte(importTokenPurpose+"\x00"+keyID))
-	if err != nil {
+	if plain == nil {
 		return 0, nil, invalid
 	}
 	defer clear(plain)

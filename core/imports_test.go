@@ -175,3 +175,37 @@ func TestReimportChecksDigestsOfTheFirstForm(t *testing.T) {
 		}
 	}
 }
+
+// TestImportTokenOutlivesARootRotationStep: a token issued under the old root
+// key still imports once the new key is current and the old one is kept as
+// previous, and not once the old one is dropped.
+func TestImportTokenOutlivesARootRotationStep(t *testing.T) {
+	store := memory.New()
+	oldRoot, newRoot := randomRoot(t), randomRoot(t)
+	before := rootedService(t, store, oldRoot)
+	out, err := do(t, before, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	out, err = do(t, before, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.(core.ImportParameters)
+	pub, err := x509.ParsePKIXPublicKey(p.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material(7), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := core.Params{"KeyId": id, "ImportToken": p.Token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(wrapped)}
+	if _, err := do(t, rootedService(t, store, newRoot), "ImportKeyMaterial", params); core.AsError(err).Code != core.CodeInvalidImportToken {
+		t.Fatalf("with the old root key dropped: %v, want %s", err, core.CodeInvalidImportToken)
+	}
+	if _, err := do(t, rootedService(t, store, newRoot, oldRoot), "ImportKeyMaterial", params); err != nil {
+		t.Fatalf("with the new root key current and the old one previous: %v", err)
+	}
+}
