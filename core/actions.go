@@ -48,7 +48,7 @@ func init() {
 		"ListAliasesByKeyId":   {run: (*call).listAliasesByKeyID},
 		"EnableKeyRotation":    {run: (*call).enableKeyRotation},
 		"DisableKeyRotation":   {run: (*call).disableKeyRotation},
-		"GetKeyRotationStatus": {run: (*call).describeKey},
+		"GetKeyRotationStatus": {run: (*call).getKeyRotationStatus},
 		"RotateKeyOnDemand":    {run: (*call).createKeyVersion},
 		"ListKeyRotations":     {run: (*call).listKeyRotations},
 		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
@@ -188,6 +188,19 @@ func (c *call) describeKey() (any, error) {
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
+	}
+	return t.key, nil
+}
+
+// getKeyRotationStatus is DescribeKey for a key that can rotate: one with
+// imported material has no rotation status, as AWS answers.
+func (c *call) getKeyRotationStatus() (any, error) {
+	t, err := c.resolve("KeyId")
+	if err != nil {
+		return nil, err
+	}
+	if t.key.Origin == OriginExternal {
+		return nil, Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", t.key.ID)
 	}
 	return t.key, nil
 }

@@ -86,6 +86,10 @@ func TestKeyStateErrorsOfImportedKeysAreClientErrors(t *testing.T) {
 	if !asType(err, &unsupported) {
 		t.Errorf("RotateKeyOnDemand on imported material: want *types.UnsupportedOperationException, got %v", err)
 	}
+	_, err = e.aws.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: aws.String(pending)})
+	if !asType(err, &unsupported) {
+		t.Errorf("GetKeyRotationStatus on imported material: want *types.UnsupportedOperationException, got %v", err)
+	}
 
 	protected := e.createKey()
 	if _, err := e.ali.SetDeletionProtection(&alikms.SetDeletionProtectionRequest{
