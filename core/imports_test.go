@@ -19,6 +19,18 @@ import (
 // through s, with one import token.
 func importer(t *testing.T, s *core.Service, id string) func(material []byte) error {
 	t.Helper()
+	request := importRequest(t, s, id)
+	return func(material []byte) error {
+		_, err := do(t, s, "ImportKeyMaterial", request(material))
+		return err
+	}
+}
+
+// importRequest asks s for one import token for the EXTERNAL key id and
+// returns a function that makes the ImportKeyMaterial parameters for material
+// wrapped under it, to send to any instance.
+func importRequest(t *testing.T, s *core.Service, id string) func(material []byte) core.Params {
+	t.Helper()
 	out, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
 	if err != nil {
 		t.Fatal(err)
@@ -28,13 +40,12 @@ func importer(t *testing.T, s *core.Service, id string) func(material []byte) er
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(material []byte) error {
+	return func(material []byte) core.Params {
 		w, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": p.Token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(w)})
-		return err
+		return core.Params{"KeyId": id, "ImportToken": p.Token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(w)}
 	}
 }
 
@@ -188,20 +199,7 @@ func TestImportTokenOutlivesARootRotationStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := out.(core.Key).ID
-	out, err = do(t, before, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := out.(core.ImportParameters)
-	pub, err := x509.ParsePKIXPublicKey(p.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material(7), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := core.Params{"KeyId": id, "ImportToken": p.Token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(wrapped)}
+	params := importRequest(t, before, id)(material(7))
 	if _, err := do(t, rootedService(t, store, newRoot), "ImportKeyMaterial", params); core.AsError(err).Code != core.CodeInvalidImportToken {
 		t.Fatalf("with the old root key dropped: %v, want %s", err, core.CodeInvalidImportToken)
 	}
