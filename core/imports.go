@@ -196,7 +196,9 @@ func (c *call) importKeyMaterial() (any, error) {
 	if err != nil || len(material) != KeyMaterialSize {
 		// One answer for every failure: which step failed would be an
 		// oracle on the wrapping.
-		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", KeyMaterialSize)
+		e := Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", KeyMaterialSize)
+		e.cause = ErrMaterialDoesNotUnwrap
+		return nil, e
 	}
 	s := c.s
 	digest, err := s.root.sealDigest(s.rand, k.ID, k.PrimaryVersionID, material)
@@ -240,10 +242,17 @@ func (c *call) importKeyMaterial() (any, error) {
 			return nil, storeErr(err)
 		}
 		s.cache.InvalidateKey(c.ctx, k.ID)
-		return nil, nil
+		return Changed{Key: next}, nil
 	}
 	return nil, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
 }
+
+// ErrMaterialDoesNotUnwrap is the cause of the InvalidKeyMaterial answered
+// when the EncryptedKeyMaterial does not unwrap to key material. Alibaba's API
+// names that failure and an import of other material than the key's alike;
+// AWS's tells them apart (InvalidCiphertextException and
+// IncorrectKeyMaterialException), and its adapter asks errors.Is.
+var ErrMaterialDoesNotUnwrap = errors.New("the encrypted key material does not unwrap")
 
 // unwrapMaterial decrypts wrapped with the token's algorithm.
 func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped []byte) ([]byte, error) {
@@ -264,23 +273,25 @@ func (c *call) deleteKeyMaterial() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.s.clearMaterial(c, k.ID); err != nil {
+	next, err := c.s.clearMaterial(c, k.ID)
+	if err != nil {
 		return nil, err
 	}
-	return nil, nil
+	return Changed{Key: next}, nil
 }
 
 // clearMaterial deletes an EXTERNAL key's material, keeping its digest, and
-// returns the key to PendingImport (a key pending deletion stays so).
-func (s *Service) clearMaterial(c *call, id string) error {
+// returns the key to PendingImport (a key pending deletion stays so). It
+// returns the key as it left it.
+func (s *Service) clearMaterial(c *call, id string) (Key, error) {
 	for range 8 {
 		cur, err := s.store.GetKey(c.ctx, id)
 		if err != nil {
-			return storeErr(err)
+			return Key{}, storeErr(err)
 		}
 		v, err := s.store.GetVersion(c.ctx, id, cur.PrimaryVersionID)
 		if err != nil {
-			return storeErr(err)
+			return Key{}, storeErr(err)
 		}
 		clear(v.Wrapped)
 		v.Wrapped = nil
@@ -295,13 +306,13 @@ func (s *Service) clearMaterial(c *call, id string) error {
 			continue
 		}
 		if err != nil {
-			return storeErr(err)
+			return Key{}, storeErr(err)
 		}
 		s.cache.InvalidateKey(c.ctx, id)
 		s.ring.drop(ringID{id, v.VersionID})
-		return nil
+		return next, nil
 	}
-	return Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
 }
 
 // materialExpired reports whether an EXTERNAL key's imported material has

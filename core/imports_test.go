@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -205,5 +206,48 @@ func TestImportTokenOutlivesARootRotationStep(t *testing.T) {
 	}
 	if _, err := do(t, rootedService(t, store, newRoot, oldRoot), "ImportKeyMaterial", params); err != nil {
 		t.Fatalf("with the new root key current and the old one previous: %v", err)
+	}
+}
+
+// ImportKeyMaterial and DeleteKeyMaterial answer with the key as they left
+// it, and material that does not unwrap is told apart from other material
+// than the key's by its cause, as AWS's API tells them apart.
+func TestImportAnswersTheKeyAndTellsUnwrapFromOtherMaterial(t *testing.T) {
+	s := rootedService(t, memory.New(), randomRoot(t))
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	request := importRequest(t, s, id)
+	p := request(material(5))
+	out, err = do(t, s, "ImportKeyMaterial", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := out.(core.Changed); !ok || c.Key.ID != id || c.Key.State != core.KeyEnabled {
+		t.Errorf("ImportKeyMaterial answered %#v, want the key Enabled", out)
+	}
+	out, err = do(t, s, "DeleteKeyMaterial", core.Params{"KeyId": id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := out.(core.Changed); !ok || c.Key.ID != id || c.Key.State != core.KeyPendingImport {
+		t.Errorf("DeleteKeyMaterial answered %#v, want the key PendingImport", out)
+	}
+
+	_, err = do(t, s, "ImportKeyMaterial", request(material(6)))
+	if e := mustCode(t, err, core.CodeInvalidKeyMaterial); errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
+		t.Errorf("other material than the key's: %v is ErrMaterialDoesNotUnwrap", e)
+	}
+	for name, wrapped := range map[string]string{
+		"garbage":  base64.StdEncoding.EncodeToString(make([]byte, 256)),
+		"16 bytes": request(material(5)[:16])["EncryptedKeyMaterial"],
+	} {
+		bad := core.Params{"KeyId": id, "ImportToken": p["ImportToken"], "EncryptedKeyMaterial": wrapped}
+		_, err := do(t, s, "ImportKeyMaterial", bad)
+		if e := mustCode(t, err, core.CodeInvalidKeyMaterial); !errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
+			t.Errorf("%s: %v is not ErrMaterialDoesNotUnwrap", name, e)
+		}
 	}
 }
