@@ -137,3 +137,30 @@ func TestImportedKeysDescribeTheirOriginAndExpiry(t *testing.T) {
 		t.Errorf("a key made here: Origin %s, ExpirationModel %s, ValidTo %v", m.Origin, m.ExpirationModel, m.ValidTo)
 	}
 }
+
+// CreateKey with Origin EXTERNAL makes a key that awaits its material, as
+// Alibaba's CreateKey with Origin=EXTERNAL does; other origins are refused.
+func TestSDKCreateKeyWithOriginExternalAwaitsImport(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{Origin: types.OriginTypeExternal, Description: aws.String("byok")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.KeyMetadata
+	if m.Origin != types.OriginTypeExternal || m.KeyState != types.KeyStatePendingImport || m.Enabled || m.ExpirationModel != "" {
+		t.Errorf("CreateKey EXTERNAL: Origin %s, KeyState %s, Enabled %v, ExpirationModel %s", m.Origin, m.KeyState, m.Enabled, m.ExpirationModel)
+	}
+	d, err := e.ali.DescribeKey(&alikms.DescribeKeyRequest{KeyId: m.KeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := d.Body.KeyMetadata; tea.StringValue(k.Origin) != "EXTERNAL" || tea.StringValue(k.KeyState) != "PendingImport" {
+		t.Errorf("through the Alibaba API: Origin %s, KeyState %s", tea.StringValue(k.Origin), tea.StringValue(k.KeyState))
+	}
+	_, err = e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: m.KeyId, Plaintext: []byte("x")})
+	apiError(t, err, "KMSInvalidStateException")
+	for _, origin := range []types.OriginType{types.OriginTypeAwsCloudhsm, types.OriginTypeExternalKeyStore, "external"} {
+		_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{Origin: origin})
+		apiError(t, err, "ValidationException")
+	}
+}

@@ -115,7 +115,6 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 		{"KeySpec", in.KeySpec, "SYMMETRIC_DEFAULT"},
 		{"CustomerMasterKeySpec", in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT"},
 		{"KeyUsage", in.KeyUsage, "ENCRYPT_DECRYPT"},
-		{"Origin", in.Origin, "AWS_KMS"},
 	} {
 		if c.v != "" && c.v != c.want {
 			return nil, invalid(c.name, "this service makes %s keys only", c.want)
@@ -134,6 +133,15 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
 	if in.Description != nil {
 		p["Description"] = *in.Description
+	}
+	// EXTERNAL is core's Origin for a key whose material the caller imports,
+	// spelled alike in both APIs.
+	switch in.Origin {
+	case "", "AWS_KMS":
+	case core.OriginExternal:
+		p["Origin"] = core.OriginExternal
+	default:
+		return nil, invalid("Origin", "this service makes AWS_KMS and EXTERNAL keys only")
 	}
 	return p, nil
 }
