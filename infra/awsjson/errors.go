@@ -1,6 +1,7 @@
 package awsjson
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -49,6 +50,8 @@ var errorTypes = map[string]awsError{
 	core.CodeUnsupportedOrigin:  {"UnsupportedOperationException", 400},
 	core.CodeInvalidImportToken: {"InvalidImportTokenException", 400},
 	core.CodeExpiredImportToken: {"ExpiredImportTokenException", 400},
+	// Other material than the key's; material that does not unwrap is told
+	// apart by exceptionOf.
 	core.CodeInvalidKeyMaterial: {"IncorrectKeyMaterialException", 400},
 	core.CodeThrottling:         {"ThrottlingException", 400},
 	core.CodeInternalFailure:    {"KMSInternalException", 500},
@@ -68,6 +71,18 @@ func errorFor(code string) awsError {
 		return awsError{code, http.StatusBadRequest}
 	}
 	return awsError{"KMSInternalException", http.StatusInternalServerError}
+}
+
+// exceptionOf is the AWS exception of a failure: its code's, except where AWS
+// tells apart what core names alike. Wrapped key material that does not
+// unwrap is ImportKeyMaterial's InvalidCiphertextException, as AWS
+// documents it; other material than the key's stays
+// IncorrectKeyMaterialException.
+func exceptionOf(ke *core.Error) awsError {
+	if errors.Is(ke, core.ErrMaterialDoesNotUnwrap) {
+		return errorTypes[core.CodeInvalidCiphertext]
+	}
+	return errorFor(ke.Code)
 }
 
 // Refusals made here, before core sees the request: of the wire format

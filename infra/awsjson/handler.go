@@ -158,7 +158,7 @@ type errorBody struct {
 }
 
 func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.Error) {
-	e := errorFor(ke.Code)
+	e := exceptionOf(ke)
 	if ke.Code == core.CodeThrottling {
 		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((ke.RetryAfter+999_999_999)/1e9), 1), 10))
 	}

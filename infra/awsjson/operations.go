@@ -31,6 +31,11 @@ type input struct {
 	DryRun, MultiRegion                                             *bool
 	GrantTokens                                                     []string
 	Tags                                                            []json.RawMessage
+
+	WrappingAlgorithm, WrappingKeySpec, ExpirationModel, ImportType string
+	ImportToken, EncryptedKeyMaterial                               []byte
+	ValidTo                                                         *float64
+	KeyMaterialId, KeyMaterialDescription                           *string
 }
 
 // operation is one AWS operation: the core action it runs, how its members
@@ -77,6 +82,10 @@ func init() {
 		"ListKeyRotations":     {"ListKeyRotations", rotationsParams, renderRotations},
 		"GetKeyPolicy":         {"GetKeyPolicy", policyParams, renderPolicy},
 		"ListKeyPolicies":      {"ListKeyPolicies", keyPageParams, renderPolicyNames},
+
+		"GetParametersForImport":    {"GetParametersForImport", importParametersParams, renderImportParameters},
+		"ImportKeyMaterial":         {"ImportKeyMaterial", importParams, renderKeyID},
+		"DeleteImportedKeyMaterial": {"DeleteKeyMaterial", deleteMaterialParams, renderKeyID},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
 }
