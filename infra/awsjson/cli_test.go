@@ -2,6 +2,7 @@ package awsjson_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
 // The AWS CLI (botocore, Python) is a second client written apart from the Go
@@ -78,4 +82,44 @@ func cliEnv(t *testing.T) []string {
 	}
 	return append(env, "AWS_ACCESS_KEY_ID="+adminID, "AWS_SECRET_ACCESS_KEY="+adminSecret,
 		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
+}
+
+// The CLI takes the token and the wrapped material as files (fileb://) and
+// ValidTo as a date, which botocore sends as epoch seconds.
+func TestAWSCLIImportsKeyMaterial(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	id := e.awsExternalKey()
+	var p struct{ KeyId, ImportToken, PublicKey string }
+	out := e.awsCLI(t, "get-parameters-for-import", "--key-id", id, "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if p.KeyId != keyARN(id) {
+		t.Errorf("KeyId %q", p.KeyId)
+	}
+	token, err := base64.StdEncoding.DecodeString(p.ImportToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := base64.StdEncoding.DecodeString(p.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tokenFile, materialFile := filepath.Join(dir, "token"), filepath.Join(dir, "wrapped")
+	if err := os.WriteFile(tokenFile, token, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(materialFile, wrapOAEP(t, sha256.New(), pub, randomMaterial()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	e.awsCLI(t, "import-key-material", "--key-id", id, "--import-token", "fileb://"+tokenFile,
+		"--encrypted-key-material", "fileb://"+materialFile, "--valid-to", until.Format(time.RFC3339))
+	if m := e.state(id); m.KeyState != types.KeyStateEnabled || m.ValidTo == nil || !m.ValidTo.Equal(until) {
+		t.Errorf("after the CLI's import: KeyState %s, ValidTo %v, want %v", m.KeyState, m.ValidTo, until)
+	}
 }
