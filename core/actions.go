@@ -490,6 +490,10 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 		if err != nil {
 			return Key{}, internal("new key version: %w", err)
 		}
+		v.RotationType = RotationOnDemand
+		if auto {
+			v.RotationType = RotationAutomatic
+		}
 		next := k
 		next.PrimaryVersionID, next.LastRotatedAt = vid, now
 		// An automatic rotation restarts the schedule from now. One on

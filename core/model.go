@@ -98,7 +98,22 @@ type KeyVersion struct {
 	// A root rotation re-wraps versions in place, the one change a version
 	// sees.
 	RootKeyID string
+	// RotationType is how the version came to be. Empty for the version a
+	// key was made with, which no rotation made, for versions a seed file
+	// supplied, and for versions written before versions recorded it.
+	RotationType RotationType
 }
+
+// RotationType names the kind of rotation that made a version.
+type RotationType string
+
+const (
+	// RotationAutomatic: the automatic schedule made the version.
+	RotationAutomatic RotationType = "Automatic"
+	// RotationOnDemand: a caller asked for it (CreateKeyVersion,
+	// RotateKeyOnDemand).
+	RotationOnDemand RotationType = "OnDemand"
+)
 
 // Alias is a friendly name ("alias/…") pointing at a key.
 type Alias struct {

@@ -38,7 +38,9 @@ type KeyStore interface {
 	// ReplaceVersion stores v in place of the version with its ID (an
 	// EXTERNAL key's material imported or deleted) and the key's updated
 	// metadata in one step, compare-and-set as UpdateKey; ErrNotFound if the
-	// key or the version does not exist.
+	// key or the version does not exist. The stored CreatedAt and
+	// RotationType stay: new material does not change how the version came
+	// to be.
 	ReplaceVersion(ctx context.Context, k Key, v KeyVersion) error
 	// DeleteKey removes a key, its versions and its aliases if the stored
 	// revision is still revision; otherwise ErrConflict, and ErrNotFound if

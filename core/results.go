@@ -62,8 +62,8 @@ type KeyPolicy struct {
 }
 
 // Rotation is one of a key's versions as ListKeyRotations lists it. First
-// marks the version the key was made with, which no rotation made. Whether a
-// rotation was automatic or on demand is not recorded.
+// marks the version the key was made with, which no rotation made; the
+// version's RotationType says which kind of rotation made the others.
 type Rotation struct {
 	KeyVersion
 	First bool

@@ -107,7 +107,11 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		aliH.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	e.aws = e.client(adminID, adminSecret)
+	if s.clock != nil {
+		e.aws = e.client(adminID, adminSecret, func(o *kms.Options) { o.HTTPSignerV4 = clockSigner{v4.NewSigner(), s.clock} })
+	} else {
+		e.aws = e.client(adminID, adminSecret)
+	}
 	ali, err := alikms.NewClient(&openapi.Config{
 		AccessKeyId: tea.String(adminID), AccessKeySecret: tea.String(adminSecret),
 		Endpoint: tea.String(strings.TrimPrefix(e.srv.URL, "http://")), Protocol: tea.String("http"), RegionId: tea.String(testRegion),
@@ -117,6 +121,23 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	e.ali = ali
 	return e
+}
+
+// withClock runs the service on clock; the AWS client signs at its time, so
+// that a test can move days ahead and still be heard.
+func withClock(clock core.Clock) func(*setup) {
+	return func(s *setup) { s.clock = clock }
+}
+
+// clockSigner is the SDK's SigV4 signer, signing at a clock's time instead
+// of the wall clock's.
+type clockSigner struct {
+	signer *v4.Signer
+	clock  core.Clock
+}
+
+func (c clockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, opts ...func(*v4.SignerOptions)) error {
+	return c.signer.SignHTTP(ctx, creds, r, payloadHash, service, region, c.clock.Now(), opts...)
 }
 
 func withPrincipal(name, id, secret string, qps int, policy *core.Policy) func(*setup) {

@@ -258,13 +258,20 @@ func renderRotationStatus(h *handler, result any) (any, error) {
 }
 
 // rotation is a RotationsListEntry. KeyMaterialId is left out: AWS's is 64
-// hex digits, which a version ID is not. RotationType (AUTOMATIC or ON_DEMAND) is left out: a version does not
-// record which kind of rotation made it, and a guess would mislead the
-// tools that count on-demand rotations against AWS's quota. The first key
-// material carries neither RotationDate nor RotationType, as on AWS.
+// hex digits, which a version ID is not. The first key material carries
+// neither RotationDate nor RotationType, as on AWS; nor does a version
+// written before versions recorded their rotation type, since a guess would
+// mislead the tools that count on-demand rotations against AWS's quota.
 type rotation struct {
 	KeyId        string
 	RotationDate *epoch `json:",omitempty"`
+	RotationType string `json:",omitempty"`
+}
+
+// rotationTypes spells core's rotation types as AWS's RotationType does.
+var rotationTypes = map[core.RotationType]string{
+	core.RotationAutomatic: "AUTOMATIC",
+	core.RotationOnDemand:  "ON_DEMAND",
 }
 
 // renderRotations lists the key materials rotations made and, when asked
@@ -282,6 +289,7 @@ func renderRotations(h *handler, result any) (any, error) {
 		r := rotation{KeyId: h.arns.key(v.KeyID)}
 		if !v.First {
 			r.RotationDate = epochPtr(v.CreatedAt)
+			r.RotationType = rotationTypes[v.RotationType]
 		}
 		out.Rotations = append(out.Rotations, r)
 	}

@@ -522,11 +522,11 @@ func TestSDKListKeyRotationsListsRotations(t *testing.T) {
 		t.Fatalf("after two rotations: %d entries", len(r))
 	}
 	for _, entry := range r {
-		if entry.RotationDate == nil || aws.ToString(entry.KeyId) != keyARN(id) {
-			t.Errorf("a rotation without its date: %+v", entry)
+		if entry.RotationDate == nil || aws.ToString(entry.KeyId) != keyARN(id) || entry.RotationType != types.RotationTypeOnDemand {
+			t.Errorf("a rotation on demand without its date or type: %+v", entry)
 		}
 	}
-	if r := list(types.IncludeKeyMaterialAllKeyMaterial); len(r) != 3 || r[0].RotationDate != nil || r[1].RotationDate == nil || r[2].RotationDate == nil {
+	if r := list(types.IncludeKeyMaterialAllKeyMaterial); len(r) != 3 || r[0].RotationDate != nil || r[0].RotationType != "" || r[1].RotationDate == nil || r[2].RotationDate == nil {
 		t.Errorf("after two rotations, ALL_KEY_MATERIAL: %+v", r)
 	}
 	_, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id), IncludeKeyMaterial: "SOME"})

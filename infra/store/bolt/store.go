@@ -204,7 +204,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 		if err != nil {
 			return err
 		}
-		v.CreatedAt = stored.CreatedAt
+		v.CreatedAt, v.RotationType = stored.CreatedAt, stored.RotationType
 		value, err := records.Encode(v)
 		if err != nil {
 			return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)

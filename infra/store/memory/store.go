@@ -107,7 +107,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	if i < 0 {
 		return fmt.Errorf("memory: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
 	}
-	v.CreatedAt = vs[i].CreatedAt
+	v.CreatedAt, v.RotationType = vs[i].CreatedAt, vs[i].RotationType
 	vs[i] = copyVersion(v)
 	s.keys[k.ID] = copyKey(k)
 	return nil

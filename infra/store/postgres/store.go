@@ -132,13 +132,13 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	if len(more) > 0 {
 		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped), first.RootKeyID)
+	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped), first.RootKeyID, string(first.RotationType))
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES (`+keyValues+`) RETURNING id)
-			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
-			SELECT id, $21::text, $22::timestamptz, $23::bytea, $24::text FROM k`, args...)
+			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
+			SELECT id, $21::text, $22::timestamptz, $23::bytea, $24::text, $25::text FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -160,8 +160,8 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 				return err
 			}
 			for _, v := range versions {
-				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id) VALUES ($1, $2, $3, $4, $5)`,
-					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type) VALUES ($1, $2, $3, $4, $5, $6)`,
+					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID, string(v.RotationType)); err != nil {
 					return err
 				}
 			}
@@ -206,10 +206,10 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	}
 	err := s.cas(ctx, "add version", k, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21 RETURNING id),
-		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id)
-			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text FROM changed RETURNING 1)
+		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
+			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text, $26::text FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID))
+		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID, string(v.RotationType)))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("postgres: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -285,8 +285,8 @@ func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]co
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest, root_key_id FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID)
+		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest, root_key_id, rotation_type FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID, &v.RotationType)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -350,12 +350,12 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest, root_key_id FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest, root_key_id, rotation_type FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
 			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID)
+			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID, &v.RotationType)
 			return readVersion(v), err
 		})
 }

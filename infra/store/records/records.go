@@ -45,6 +45,9 @@ type versionRecord struct {
 	Wrapped   []byte    `json:"wrapped"`
 	Digest    []byte    `json:"digest,omitempty"`
 	RootKeyID string    `json:"rootKeyId,omitempty"`
+	// RotationType is absent from records written before versions
+	// recorded it, which read as no rotation type.
+	RotationType core.RotationType `json:"rotationType,omitempty"`
 }
 
 // aliasRecord is a core.Alias.

@@ -19,7 +19,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			PrimaryVersionID: "v", AutomaticRotation: true, RotationInterval: 7 * 24 * time.Hour, LastRotatedAt: at,
 			RotationBase: at.Add(-time.Hour), Tags: map[string]string{"a": "b"}, DeletionProtection: true, DeletionProtectionDescription: "p",
 			MaterialExpireAt: at.Add(2 * time.Hour), Revision: 3},
-		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r"},
+		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r", RotationType: core.RotationOnDemand},
 		core.Alias{Name: "alias/a", KeyID: "k", CreatedAt: at, UpdatedAt: at.Add(time.Second)},
 		core.Partition{ID: "p", KeyID: "k", KeyVersionID: "v", CiphertextBlob: []byte{3}, EncryptionContext: map[string]string{"c": "d"}, CreatedAt: at},
 	} {
@@ -59,6 +59,19 @@ func TestKeyRecordWithoutRotationBaseSchedulesFromLastRotation(t *testing.T) {
 	}
 	if want := time.Date(2026, 2, 8, 0, 0, 0, 0, time.UTC); !k.NextRotation().Equal(want) {
 		t.Fatalf("next rotation %v, want %v", k.NextRotation(), want)
+	}
+}
+
+// A version record written before rotationType existed reads as no
+// rotation type: nothing says how it came to be.
+func TestVersionRecordWithoutRotationTypeHasNone(t *testing.T) {
+	old := `{"keyId":"k","versionId":"v2","createdAt":"2026-02-01T00:00:00Z","wrapped":"AQ==","rootKeyId":"r"}`
+	v, err := records.Decode[core.KeyVersion]([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.RotationType != "" || v.VersionID != "v2" {
+		t.Fatalf("decoded %+v, want version v2 with no rotation type", v)
 	}
 }
 

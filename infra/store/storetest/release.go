@@ -177,6 +177,17 @@ func release1ReadsBack(t *testing.T, s *serviceOn, want release1) {
 		if !slices.Equal(versions, k.Versions) {
 			t.Errorf("versions of %s = %q, want %q", k.ID, versions, k.Versions)
 		}
+		// The release recorded no rotation type: its versions have none,
+		// and ListKeyRotations over AWS reports none for them.
+		stored, _, err := s.store.ListVersions(context.Background(), k.ID, core.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range stored {
+			if v.RotationType != "" {
+				t.Errorf("version %s of %s has rotation type %q, which the release never wrote", v.VersionID, k.ID, v.RotationType)
+			}
+		}
 		var aliases []string
 		for _, a := range s.ok("ListAliasesByKeyId", "KeyId", k.ID, "PageSize", "100").(*alibaba.ListAliasesResponse).Aliases.Alias {
 			aliases = append(aliases, a.AliasName)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
 		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
 		{"RewrapVersionsReplacesOnlyWhatIsUnchanged", testRewrapVersions},
+		{"VersionsKeepTheirRotationType", testVersionsKeepTheirRotationType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1169,4 +1170,66 @@ func testRewrapVersions(t *testing.T, s Store) {
 	}
 	wantVersion(t, s, resealed(imported))
 	wantVersion(t, s, resealed(deleted))
+}
+
+// testVersionsKeepTheirRotationType: how a version came to be is stored with
+// it, read back by GetVersion and ListVersions, and kept when its material
+// is replaced or re-wrapped.
+func testVersionsKeepTheirRotationType(t *testing.T, s Store) {
+	ctx := context.Background()
+	k, v1 := create(t, s, "key-1", t0)
+	v2, v3 := newVersion(k.ID, "key-1-v2", at(1)), newVersion(k.ID, "key-1-v3", at(2))
+	v2.RotationType, v3.RotationType = core.RotationAutomatic, core.RotationOnDemand
+	for _, v := range []core.KeyVersion{v2, v3} {
+		next := k
+		next.PrimaryVersionID, next.Revision = v.VersionID, k.Revision+1
+		if err := s.AddVersion(ctx, next, v); err != nil {
+			t.Fatalf("AddVersion(%s): %v", v.VersionID, err)
+		}
+		k = next
+	}
+	for _, v := range []core.KeyVersion{v1, v2, v3} {
+		wantVersion(t, s, v)
+	}
+	listed, _, err := s.ListVersions(ctx, k.ID, core.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []core.RotationType
+	for _, v := range listed {
+		types = append(types, v.RotationType)
+	}
+	if want := []core.RotationType{"", core.RotationAutomatic, core.RotationOnDemand}; !slices.Equal(types, want) {
+		t.Fatalf("ListVersions rotation types %q, want %q", types, want)
+	}
+
+	// New material, or a new wrapping, does not change how a version came
+	// to be, even when the version handed in says nothing of it.
+	replaced := v3
+	replaced.Wrapped, replaced.RotationType = []byte("new material, wrapped"), ""
+	next := k
+	next.Revision = k.Revision + 1
+	if err := s.ReplaceVersion(ctx, next, replaced); err != nil {
+		t.Fatalf("ReplaceVersion: %v", err)
+	}
+	replaced.RotationType = core.RotationOnDemand
+	wantVersion(t, s, replaced)
+	rewrapped := v2
+	rewrapped.Wrapped, rewrapped.RootKeyID, rewrapped.RotationType = []byte("rewrapped"), rootB, ""
+	if n, err := s.(core.VersionRewrapper).RewrapVersions(ctx, []core.Rewrap{{Old: v2, Next: rewrapped}}); err != nil || n != 1 {
+		t.Fatalf("RewrapVersions = %d, %v; want 1", n, err)
+	}
+	rewrapped.RotationType = core.RotationAutomatic
+	wantVersion(t, s, rewrapped)
+
+	// A key created with several versions keeps each one's.
+	many := newKey("key-many", t0)
+	w1, w2 := newVersion(many.ID, "w1", t0), newVersion(many.ID, "w2", t0)
+	w2.RotationType = core.RotationOnDemand
+	many.PrimaryVersionID = "w2"
+	if err := s.CreateKey(ctx, many, w1, w2); err != nil {
+		t.Fatalf("CreateKey with two versions: %v", err)
+	}
+	wantVersion(t, s, w1)
+	wantVersion(t, s, w2)
 }
