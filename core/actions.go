@@ -441,17 +441,23 @@ func (c *call) updateRotationPolicy() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.setRotation(enable)
+	return c.setRotation(enable, false)
 }
 
 // enableKeyRotation and disableKeyRotation are UpdateRotationPolicy under the
-// names AWS gives them, each with its own policy action.
-func (c *call) enableKeyRotation() (any, error)  { return c.setRotation(true) }
-func (c *call) disableKeyRotation() (any, error) { return c.setRotation(false) }
+// names AWS gives them, each with its own policy action. AWS counts the first
+// automatic rotation from the day rotation is enabled, where Alibaba counts
+// it from the key's last rotation.
+func (c *call) enableKeyRotation() (any, error)  { return c.setRotation(true, true) }
+func (c *call) disableKeyRotation() (any, error) { return c.setRotation(false, false) }
 
 // setRotation turns automatic rotation on, every RotationInterval (default
-// 365 days), or off.
-func (c *call) setRotation(enable bool) (any, error) {
+// 365 days), or off. Turned on, the schedule counts from the key's last
+// rotation, or from now if fromNow; already on, it keeps counting from
+// where it did, and only the interval changes. Either way the schedule is
+// recorded in the key (RotationBase), so that NextRotationDate, in
+// DescribeKey and GetKeyRotationStatus alike, is when rotation happens.
+func (c *call) setRotation(enable, fromNow bool) (any, error) {
 	interval := 365 * 24 * time.Hour
 	if v := c.str("RotationInterval"); v != "" {
 		var err error
@@ -471,8 +477,17 @@ func (c *call) setRotation(enable bool) (any, error) {
 		if enable && k.Origin == OriginExternal {
 			return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
 		}
+		switch {
+		case !enable:
+			// Nothing of the schedule is kept: turned on again, rotation
+			// starts a schedule of its own.
+			k.RotationInterval, k.RotationBase = 0, time.Time{}
+		case !k.AutomaticRotation && fromNow:
+			k.RotationBase = c.s.clock.Now().UTC().Truncate(time.Second)
+		case !k.AutomaticRotation:
+			k.RotationBase = time.Time{}
+		}
 		k.AutomaticRotation = enable
-		k.RotationInterval = 0
 		if enable {
 			k.RotationInterval = interval
 		}

@@ -37,7 +37,8 @@ type Key struct {
 	// RotationBase is when the automatic schedule counts RotationInterval
 	// from, if not LastRotatedAt: a version made on demand (CreateKeyVersion,
 	// RotateKeyOnDemand) while automatic rotation is on leaves the schedule
-	// where it was. Zero means LastRotatedAt, as in records written before
+	// where it was, and AWS's EnableKeyRotation starts it on the day it turns
+	// rotation on. Zero means LastRotatedAt, as in records written before
 	// this field existed, where every rotation restarted the schedule.
 	RotationBase time.Time
 	// Tags label the key (at most MaxTags); policy conditions read them.

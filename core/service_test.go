@@ -620,6 +620,68 @@ func TestOnDemandRotationKeepsTheAutomaticSchedule(t *testing.T) {
 	}
 }
 
+// TestRotationScheduleStartsAsEachAPISays: AWS's EnableKeyRotation counts
+// the first automatic rotation from the day it turns rotation on, Alibaba's
+// UpdateRotationPolicy from the key's last rotation, and NextRotationDate is
+// when that rotation happens. A key whose rotation is already on keeps its
+// schedule through either; one turned off keeps none.
+func TestRotationScheduleStartsAsEachAPISays(t *testing.T) {
+	next := func(t *testing.T, f *svcFixture, id, want string) {
+		t.Helper()
+		if got := f.describe(id).NextRotationDate; got != want {
+			t.Fatalf("NextRotationDate %s, want %s", got, want)
+		}
+	}
+	t.Run("EnableKeyRotation", func(t *testing.T) {
+		f := newSvcFixture(t)
+		id := f.createKey()
+		v1 := f.describe(id).PrimaryKeyVersion
+		f.clock.Advance(50 * 24 * time.Hour)
+		f.ok("EnableKeyRotation", "KeyId", id, "RotationInterval", "90d")
+		next(t, f, id, "2026-07-19T12:00:00Z")
+		f.clock.Advance(90*24*time.Hour - time.Second)
+		if r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse); r.KeyVersionId != v1 {
+			t.Fatalf("rotated a second before NextRotationDate: %s", r.KeyVersionId)
+		}
+		f.clock.Advance(time.Second)
+		if r := f.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id).(*alibaba.CiphertextResponse); r.KeyVersionId == v1 {
+			t.Fatal("no rotation on NextRotationDate")
+		}
+		next(t, f, id, "2026-10-17T12:00:00Z")
+	})
+	t.Run("UpdateRotationPolicy", func(t *testing.T) {
+		f := newSvcFixture(t)
+		id := f.createKey()
+		f.clock.Advance(50 * 24 * time.Hour)
+		f.ok("UpdateRotationPolicy", "KeyId", id, "EnableAutomaticRotation", "true", "RotationInterval", "90d")
+		next(t, f, id, "2026-05-30T12:00:00Z")
+	})
+	t.Run("AlreadyOn", func(t *testing.T) {
+		f := newSvcFixture(t)
+		id := f.createKey()
+		f.clock.Advance(50 * 24 * time.Hour)
+		f.ok("EnableKeyRotation", "KeyId", id, "RotationInterval", "90d")
+		f.clock.Advance(10 * 24 * time.Hour)
+		f.ok("EnableKeyRotation", "KeyId", id, "RotationInterval", "100d")
+		next(t, f, id, "2026-07-29T12:00:00Z")
+		f.ok("UpdateRotationPolicy", "KeyId", id, "EnableAutomaticRotation", "true", "RotationInterval", "90d")
+		next(t, f, id, "2026-07-19T12:00:00Z")
+	})
+	t.Run("TurnedOffAndOn", func(t *testing.T) {
+		f := newSvcFixture(t)
+		id := f.createKey("EnableAutomaticRotation", "true", "RotationInterval", "30d")
+		f.clock.Advance(20 * 24 * time.Hour)
+		f.ok("CreateKeyVersion", "KeyId", id)
+		f.ok("UpdateRotationPolicy", "KeyId", id, "EnableAutomaticRotation", "false")
+		f.ok("UpdateRotationPolicy", "KeyId", id, "EnableAutomaticRotation", "true", "RotationInterval", "30d")
+		next(t, f, id, "2026-04-20T12:00:00Z")
+		f.clock.Advance(24 * time.Hour)
+		f.ok("DisableKeyRotation", "KeyId", id)
+		f.ok("EnableKeyRotation", "KeyId", id, "RotationInterval", "30d")
+		next(t, f, id, "2026-04-21T12:00:00Z")
+	})
+}
+
 // TestScheduleKeyDeletionTakesAlibabasWindow: 7 to 366 days, required, as
 // Alibaba's API metadata documents ScheduleKeyDeletion.
 func TestScheduleKeyDeletionTakesAlibabasWindow(t *testing.T) {

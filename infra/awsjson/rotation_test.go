@@ -50,3 +50,45 @@ func TestSDKListKeyRotationsTellsAutomaticFromOnDemand(t *testing.T) {
 		t.Fatalf("rotation types %q, want %q", got, want)
 	}
 }
+
+// TestSDKEnableKeyRotationCountsFromTheDayItIsEnabled: the first automatic
+// rotation comes RotationPeriodInDays after EnableKeyRotation, however old
+// the key, on the NextRotationDate GetKeyRotationStatus gives.
+func TestSDKEnableKeyRotationCountsFromTheDayItIsEnabled(t *testing.T) {
+	clock := testclock.New(time.Now())
+	e := newEnv(t, withClock(clock))
+	id := e.createKey()
+	clock.Advance(50 * 24 * time.Hour)
+	enabled := clock.Now().UTC().Truncate(time.Second)
+	if _, err := e.aws.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: aws.String(id), RotationPeriodInDays: aws.Int32(90)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.aws.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := enabled.Add(90 * 24 * time.Hour)
+	if st.NextRotationDate == nil || !st.NextRotationDate.Equal(due) {
+		t.Fatalf("NextRotationDate %v, want %v: 90 days after rotation was enabled", st.NextRotationDate, due)
+	}
+	rotations := func() []types.RotationsListEntry {
+		t.Helper()
+		if _, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Rotations
+	}
+	clock.Advance(due.Sub(clock.Now()) - time.Second)
+	if r := rotations(); len(r) != 0 {
+		t.Fatalf("rotated a second before NextRotationDate: %+v", r)
+	}
+	clock.Advance(time.Second)
+	r := rotations()
+	if len(r) != 1 || r[0].RotationType != types.RotationTypeAutomatic || r[0].RotationDate == nil || !r[0].RotationDate.Equal(due) {
+		t.Fatalf("on NextRotationDate: %+v, want one automatic rotation dated %v", r, due)
+	}
+}
