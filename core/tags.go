@@ -74,8 +74,16 @@ type TaggedResource struct {
 	ResourceID, Key, Value string
 }
 
-// TagListing is the result of ListTagResources.
-type TagListing []TaggedResource
+// TagListing is one page of ListTagResources.
+type TagListing struct {
+	Items []TaggedResource
+	// NextToken asks for the next page; empty on the last.
+	NextToken string
+}
+
+// TagPageSize is how many rows a page of ListTagResources holds, as on
+// Alibaba, which takes no page size.
+const TagPageSize = 200
 
 // Regions is the result of DescribeRegions: the regions this service answers
 // for (its one region).
@@ -364,10 +372,22 @@ func (c *call) listResourceTags() (any, error) {
 	return KeyTags{KeyID: t.key.ID, Tags: t.key.Tags}, nil
 }
 
+// listTagResources lists the matching tags of the named keys, or of every
+// key, a page at a time, ordered by key ID and then tag key: an order that
+// keys made or deleted between pages do not shift, so a caller who follows
+// NextToken sees every row that lasted the whole listing exactly once.
 func (c *call) listTagResources() (any, error) {
 	filter, err := c.indexedTags()
 	if err != nil {
 		return nil, err
+	}
+	var after *tagCursor
+	if token := c.str("NextToken"); token != "" {
+		cur, ok := parseTagCursor(token)
+		if !ok {
+			return nil, invalidParam("NextToken", "it must be a NextToken this service returned")
+		}
+		after = &cur
 	}
 	var keys []Key
 	if _, named := c.p["ResourceId.1"]; named {
@@ -378,16 +398,41 @@ func (c *call) listTagResources() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out TagListing
+	var rows []TaggedResource
 	for _, k := range keys {
-		for _, name := range slices.Sorted(maps.Keys(k.Tags)) {
-			if want, ok := filter[name]; len(filter) > 0 && (!ok || want != "" && want != k.Tags[name]) {
+		for name, value := range k.Tags {
+			if want, ok := filter[name]; len(filter) > 0 && (!ok || want != "" && want != value) {
 				continue
 			}
-			out = append(out, TaggedResource{ResourceID: k.ID, Key: name, Value: k.Tags[name]})
+			rows = append(rows, TaggedResource{ResourceID: k.ID, Key: name, Value: value})
 		}
 	}
+	slices.SortFunc(rows, compareTagRows)
+	// A key named twice lists its tags once.
+	rows = slices.CompactFunc(rows, func(a, b TaggedResource) bool { return compareTagRows(a, b) == 0 })
+	if after != nil {
+		start, found := slices.BinarySearchFunc(rows, TaggedResource{ResourceID: after.resourceID, Key: after.tagKey}, compareTagRows)
+		if found {
+			start++
+		}
+		rows = rows[start:]
+	}
+	var out TagListing
+	if len(rows) > TagPageSize {
+		rows = rows[:TagPageSize]
+		last := rows[len(rows)-1]
+		out.NextToken = tagCursor{resourceID: last.ResourceID, tagKey: last.Key}.token()
+	}
+	out.Items = rows
 	return out, nil
+}
+
+// compareTagRows orders ListTagResources' rows by key ID, then tag key.
+func compareTagRows(a, b TaggedResource) int {
+	if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Key, b.Key)
 }
 
 // everyKey lists every key, for a caller allowed the action on the key

@@ -96,9 +96,9 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		}
 		return out, nil
 	case core.TagListing:
-		out := &ListTagResourcesResponse{RequestId: requestID}
-		out.TagResources.TagResource = make([]TagResourceEntry, 0, len(r))
-		for _, t := range r {
+		out := &ListTagResourcesResponse{RequestId: requestID, NextToken: r.NextToken}
+		out.TagResources.TagResource = make([]TagResourceEntry, 0, len(r.Items))
+		for _, t := range r.Items {
 			out.TagResources.TagResource = append(out.TagResources.TagResource,
 				TagResourceEntry{ResourceId: t.ResourceID, ResourceType: "key", TagKey: t.Key, TagValue: t.Value})
 		}
@@ -170,8 +170,8 @@ type TagResourceEntry struct {
 	TagValue     string `json:"TagValue"`
 }
 
-// ListTagResourcesResponse answers ListTagResources; every match fits in one
-// page, so NextToken is always empty.
+// ListTagResourcesResponse answers ListTagResources, a page at a time;
+// NextToken is empty on the last page, as on Alibaba.
 type ListTagResourcesResponse struct {
 	RequestId    string `json:"RequestId"`
 	NextToken    string `json:"NextToken"`
