@@ -239,7 +239,7 @@ var errUnchanged = errors.New("unchanged")
 // mutate applies fn to the stored key with compare-and-set, retrying on a
 // concurrent change, and invalidates the cache.
 func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (Key, error) {
-	for range 8 {
+	for try := retries(ctx); try.again(); {
 		k, err := s.storedKey(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrConflict) {
@@ -275,7 +275,7 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 // whose clock is behind) changed meanwhile; instances racing to purge one key
 // all find it gone. ErrConflict if the key kept changing.
 func (s *Service) storedKey(ctx context.Context, id string) (Key, error) {
-	for range 8 {
+	for try := retries(ctx); try.again(); {
 		k, err := s.store.GetKey(ctx, id)
 		if err != nil || !s.deleted(&k) {
 			return k, err
@@ -296,7 +296,7 @@ func (s *Service) storedKey(ctx context.Context, id string) (Key, error) {
 // deletion date reads as ErrNotFound, and that key is destroyed (storedKey)
 // with its aliases, so that the name is free to take.
 func (s *Service) liveAlias(ctx context.Context, name string) (Alias, error) {
-	for range 8 {
+	for try := retries(ctx); try.again(); {
 		a, err := s.store.GetAlias(ctx, name)
 		if err != nil {
 			return Alias{}, err
@@ -498,7 +498,7 @@ func (c *call) setRotation(enable, fromNow bool) (any, error) {
 // rotate makes a new primary version. For an automatic rotation that loses a race
 // to another instance, the other's result stands.
 func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
-	for range 8 {
+	for try := retries(ctx); try.again(); {
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		vid := newVersionID()
 		v, err := s.root.newVersion(s.rand, k.ID, vid, now)

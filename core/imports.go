@@ -205,7 +205,7 @@ func (c *call) importKeyMaterial() (any, error) {
 	if err != nil {
 		return nil, internal("material digest: %w", err)
 	}
-	for range 8 {
+	for try := retries(c.ctx); try.again(); {
 		cur, err := s.store.GetKey(c.ctx, k.ID)
 		if err != nil {
 			return nil, storeErr(err)
@@ -284,7 +284,7 @@ func (c *call) deleteKeyMaterial() (any, error) {
 // returns the key to PendingImport (a key pending deletion stays so). It
 // returns the key as it left it.
 func (s *Service) clearMaterial(c *call, id string) (Key, error) {
-	for range 8 {
+	for try := retries(c.ctx); try.again(); {
 		cur, err := s.store.GetKey(c.ctx, id)
 		if err != nil {
 			return Key{}, storeErr(err)
