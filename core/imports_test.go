@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/store/memory"
 )
 
@@ -249,5 +250,38 @@ func TestImportAnswersTheKeyAndTellsUnwrapFromOtherMaterial(t *testing.T) {
 		if e := mustCode(t, err, core.CodeInvalidKeyMaterial); !errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
 			t.Errorf("%s: %v is not ErrMaterialDoesNotUnwrap", name, e)
 		}
+	}
+}
+
+// Making a wrapping key costs far more CPU than a request, so each caller may
+// make only WrappingKeyLimit of them, whatever its request rate: past the
+// burst it is throttled, while its other requests and another caller's
+// wrapping keys go on.
+func TestWrappingKeysAreLimitedPerCaller(t *testing.T) {
+	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
+	ask := func(who *core.Principal, action string, p core.Params) (any, error) {
+		return s.Handle(context.Background(), &core.Request{ID: "r", Action: action, Params: p, Caller: who})
+	}
+	a := &core.Principal{Name: "a", AccessKeyID: "a", QPS: 1000, Policy: core.FullAccess()}
+	b := &core.Principal{Name: "b", AccessKeyID: "b", QPS: 1000, Policy: core.FullAccess()}
+	out, err := ask(a, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := core.Params{"KeyId": out.(core.Key).ID, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+	for i := range core.WrappingKeyLimit.Burst {
+		if _, err := ask(a, "GetParametersForImport", params); err != nil {
+			t.Fatalf("wrapping key %d of the burst: %v", i+1, err)
+		}
+	}
+	_, err = ask(a, "GetParametersForImport", params)
+	if e := mustCode(t, err, core.CodeThrottling); e.RetryAfter <= 0 {
+		t.Errorf("throttled with RetryAfter %v", e.RetryAfter)
+	}
+	if _, err := ask(a, "DescribeKey", core.Params{"KeyId": params["KeyId"]}); err != nil {
+		t.Errorf("the caller's other requests: %v", err)
+	}
+	if _, err := ask(b, "GetParametersForImport", params); err != nil {
+		t.Errorf("another caller's wrapping key: %v", err)
 	}
 }

@@ -255,6 +255,23 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 	return nil
 }
 
+// spend takes one request from a bucket of the limiter other than the
+// caller's request rate, for work that costs far more than a request: the
+// caller is throttled as admission throttles it.
+func (s *Service) spend(ctx context.Context, key string, l Limit) error {
+	if s.limiter == nil {
+		return nil
+	}
+	res, err := s.limiter.Allow(ctx, key, l)
+	if err != nil {
+		return admissionErr(err)
+	}
+	if !res.Allowed {
+		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
+
 // admissionErr is the answer to a failed admission: the caller is throttled
 // when it holds its quota of nonces; otherwise the backend failed. Apart from
 // admit so that the error's variable escapes only on this path.
