@@ -189,7 +189,7 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 	default:
 		return Key{}, nil, fmt.Errorf("state must be Enabled or Disabled, not %q", sk.State)
 	}
-	if err := checkTags("tags", sk.Tags); err != nil {
+	if err := checkTags("tags", sk.Tags, TagRules{}); err != nil {
 		return Key{}, nil, errors.New(AsError(err).Message)
 	}
 	if utf8.RuneCountInString(sk.DeletionProtectionDescription) > 8192 {

@@ -137,6 +137,9 @@ type Request struct {
 	// a statement with an acs:SourceIp condition never allows and always
 	// denies.
 	SourceIP string
+	// TagRules are the protocol's own rules for tags where they differ from
+	// Alibaba's, which the zero value keeps.
+	TagRules TagRules
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the

@@ -50,10 +50,45 @@ func tagText(s string, spaces bool) bool {
 	return true
 }
 
+// TagRules are a protocol's rules for tags where they differ from
+// Alibaba's. A protocol whose rules for each tag differ checks each as it
+// reads it, in its own terms; what core alone can check, how many tags a key
+// carries once a change is applied to the stored key, is left here.
+type TagRules struct {
+	// PerKey is the most tags one key carries (0: MaxTags, Alibaba's).
+	PerKey int
+	// TooMany is the code of a request that would give a key more than
+	// PerKey tags ("": InvalidParameter).
+	TooMany string
+	// Checked says the protocol has checked each tag against its own rules,
+	// which then replace Alibaba's (checkTag).
+	Checked bool
+}
+
+func (r TagRules) perKey() int {
+	if r.PerKey > 0 {
+		return r.PerKey
+	}
+	return MaxTags
+}
+
+// tooMany refuses a request that would give a key more tags than the rules
+// allow.
+func (r TagRules) tooMany(param, format string, args ...any) error {
+	e := invalidParam(param, format, args...)
+	if r.TooMany != "" {
+		e.Code = r.TooMany
+	}
+	return e
+}
+
 // checkTags checks a key's whole set of tags.
-func checkTags(param string, tags map[string]string) error {
-	if len(tags) > MaxTags {
-		return invalidParam(param, "a key carries at most %d tags", MaxTags)
+func checkTags(param string, tags map[string]string, rules TagRules) error {
+	if len(tags) > rules.perKey() {
+		return rules.tooMany(param, "a key carries at most %d tags", rules.perKey())
+	}
+	if rules.Checked {
+		return nil
 	}
 	for k, v := range tags {
 		if err := checkTag(param, k, v); err != nil {
@@ -159,7 +194,7 @@ func (c *call) tagList(param string) (map[string]string, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, malformed
 	}
-	return tags, checkTags(param, tags)
+	return tags, checkTags(param, tags, c.req.TagRules)
 }
 
 // maxIndexed bounds the items of a repeated parameter (Name.1, Name.2, …).
@@ -238,7 +273,7 @@ func (c *call) keyResources() ([]Key, error) {
 // as it was: applying it twice leaves the same tags.
 func (c *call) retag(keys []Key, fn func(map[string]string)) error {
 	apply := func(k *Key) error {
-		tags, err := retagged(k, fn)
+		tags, err := retagged(k, fn, c.req.TagRules)
 		if err == nil {
 			k.Tags = tags
 		}
@@ -264,15 +299,21 @@ func (c *call) retag(keys []Key, fn func(map[string]string)) error {
 }
 
 // retagged is k's tags after fn, checked against the limits, or errUnchanged.
-func retagged(k *Key, fn func(map[string]string)) (map[string]string, error) {
+// A key pending deletion keeps its tags, as both key-state tables say. A
+// change that removes tags is allowed whatever the count: a key tagged to
+// AWS's limit can still be untagged through the Alibaba API.
+func retagged(k *Key, fn func(map[string]string), rules TagRules) (map[string]string, error) {
+	if k.State == KeyPendingDeletion {
+		return nil, Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+	}
 	tags := make(map[string]string, len(k.Tags))
 	maps.Copy(tags, k.Tags)
 	fn(tags)
 	if maps.Equal(tags, k.Tags) {
 		return nil, errUnchanged
 	}
-	if len(tags) > MaxTags {
-		return nil, invalidParam("Tag", "the key %q would carry more than %d tags", k.ID, MaxTags)
+	if len(tags) > rules.perKey() && len(tags) > len(k.Tags) {
+		return nil, rules.tooMany("Tag", "the key %q would carry more than %d tags", k.ID, rules.perKey())
 	}
 	if len(tags) == 0 {
 		tags = nil
@@ -304,7 +345,7 @@ func (c *call) tagResources() (any, error) {
 	if len(tags) == 0 {
 		return nil, missingParam("Tag.1.Key")
 	}
-	if err := checkTags("Tag", tags); err != nil {
+	if err := checkTags("Tag", tags, c.req.TagRules); err != nil {
 		return nil, err
 	}
 	c.changes = true

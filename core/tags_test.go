@@ -78,3 +78,60 @@ func TestUntagResourcesThatFailsOnOneKeyUntagsNone(t *testing.T) {
 		t.Fatalf("the refused request left %s with %v", a, got)
 	}
 }
+
+// TestTagsOfAKeyPendingDeletionStay holds both key-state tables: a key
+// pending deletion refuses TagResource and UntagResource, and still lists
+// its tags.
+func TestTagsOfAKeyPendingDeletionStay(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey("Tags", `[{"TagKey":"team","TagValue":"x"}]`)
+	f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", "7")
+	_, err := f.call("TagResource", "KeyId", id, "Tags", `[{"TagKey":"env","TagValue":"prod"}]`)
+	mustCode(t, err, core.CodePendingDeletion)
+	_, err = f.call("UntagResource", "KeyId", id, "TagKeys", `["team"]`)
+	mustCode(t, err, core.CodePendingDeletion)
+	_, err = f.call("UntagResources", "ResourceType", "key", "ResourceId.1", id, "All", "true")
+	mustCode(t, err, core.CodePendingDeletion)
+	if got := f.tagsOf(id); !maps.Equal(got, map[string]string{"team": "x"}) {
+		t.Fatalf("tags of a key pending deletion = %v", got)
+	}
+}
+
+// TestTagRulesOfAnotherProtocol holds the rules a protocol sets for its own
+// requests: its count per key, and its code for passing it; and a key with
+// more tags than Alibaba's limit, tagged under the other protocol's rules,
+// may still be untagged and have its values changed under Alibaba's.
+func TestTagRulesOfAnotherProtocol(t *testing.T) {
+	f := newSvcFixture(t)
+	rules := core.TagRules{PerKey: 30, TooMany: "TooManyTags", Checked: true}
+	as := func(action string, kv ...string) (any, error) {
+		return f.svc.Handle(background, &core.Request{ID: "REQ", Action: action, Params: svcParams(kv...), Caller: f.admin, TagRules: rules})
+	}
+	list := func(from, to int) string {
+		var tags []string
+		for i := from; i < to; i++ {
+			tags = append(tags, fmt.Sprintf(`{"TagKey":"k%d","TagValue":"%s"}`, i, strings.Repeat("v", 200)))
+		}
+		return "[" + strings.Join(tags, ",") + "]"
+	}
+	created, err := as("CreateKey", "Tags", list(0, 25))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.(core.Key).ID
+	if _, err := as("TagResource", "KeyId", id, "Tags", list(25, 31)); err == nil || core.AsError(err).Code != "TooManyTags" {
+		t.Fatalf("a 31st tag: %v", err)
+	}
+	_, err = as("CreateKey", "Tags", list(0, 31))
+	if err == nil || core.AsError(err).Code != "TooManyTags" {
+		t.Fatalf("a new key with 31 tags: %v", err)
+	}
+	// Under Alibaba's rules: no more tags, but values change and tags go.
+	_, err = f.call("TagResource", "KeyId", id, "Tags", `[{"TagKey":"k25","TagValue":"v"}]`)
+	mustCode(t, err, core.CodeInvalidParameter)
+	f.ok("TagResource", "KeyId", id, "Tags", `[{"TagKey":"k0","TagValue":"v"}]`)
+	f.ok("UntagResource", "KeyId", id, "TagKeys", `["k1","k2"]`)
+	if got := f.tagsOf(id); len(got) != 23 || got["k0"] != "v" {
+		t.Fatalf("%d tags, k0=%q; want 23 and v", len(got), got["k0"])
+	}
+}
