@@ -123,3 +123,34 @@ func TestAWSCLIImportsKeyMaterial(t *testing.T) {
 		t.Errorf("after the CLI's import: KeyState %s, ValidTo %v, want %v", m.KeyState, m.ValidTo, until)
 	}
 }
+
+// TestAWSCLITagsAKey tags a key with the CLI's shorthand and lists its tags
+// a page at a time: the CLI follows NextMarker until Truncated is false.
+func TestAWSCLITagsAKey(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	id := e.createKey()
+	e.awsCLI(t, "tag-resource", "--key-id", keyARN(id), "--tags", "TagKey=team,TagValue=payments", "TagKey=env,TagValue=prod", "TagKey=tier,TagValue=")
+	var out struct {
+		Tags      []struct{ TagKey, TagValue string }
+		Truncated bool
+	}
+	got := e.awsCLI(t, "list-resource-tags", "--key-id", id, "--page-size", "1")
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	want := []struct{ TagKey, TagValue string }{{"env", "prod"}, {"team", "payments"}, {"tier", ""}}
+	if len(out.Tags) != len(want) || out.Truncated {
+		t.Fatalf("list-resource-tags: %s", got)
+	}
+	for i := range want {
+		if out.Tags[i] != want[i] {
+			t.Errorf("tag %d: %+v, want %+v", i, out.Tags[i], want[i])
+		}
+	}
+	if n := strings.Count(e.logs.String(), "action=ListResourceTags"); n != 3 {
+		t.Errorf("the CLI listed three tags in %d requests, want 3 pages of 1", n)
+	}
+}

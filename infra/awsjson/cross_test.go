@@ -3,6 +3,7 @@ package awsjson_test
 import (
 	"bytes"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -149,4 +150,30 @@ func TestOnePolicyDecidesForBothProtocols(t *testing.T) {
 	}
 	_, err = awsReader.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(keyA), Plaintext: []byte("x")})
 	apiError(t, err, "AccessDeniedException")
+}
+
+// TestTagsCrossProtocols: a tag set through one protocol is the key's tag
+// through the other.
+func TestTagsCrossProtocols(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: []types.Tag{{TagKey: aws.String("team"), TagValue: aws.String("aws")}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.ali.ListResourceTags(&alikms.ListResourceTagsRequest{KeyId: tea.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags := r.Body.Tags.Tag; len(tags) != 1 || tea.StringValue(tags[0].TagKey) != "team" || tea.StringValue(tags[0].TagValue) != "aws" {
+		t.Fatalf("Alibaba lists %v", tags)
+	}
+	if _, err := e.ali.TagResource(&alikms.TagResourceRequest{KeyId: tea.String(id), Tags: tea.String(`[{"TagKey":"env","TagValue":"alibaba"}]`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ali.UntagResource(&alikms.UntagResourceRequest{KeyId: tea.String(id), TagKeys: tea.String(`["team"]`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.awsTags(t, id, 50); !maps.Equal(got, map[string]string{"env": "alibaba"}) {
+		t.Fatalf("AWS lists %v", got)
+	}
 }

@@ -93,4 +93,5 @@ const (
 	codeInvalidMarker    = "InvalidMarkerException"
 	codeNotAuthorized    = "NotAuthorizedException"
 	codeInvalidKeyUsage  = "InvalidKeyUsageException"
+	codeTag              = "TagException"
 )

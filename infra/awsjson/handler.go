@@ -146,8 +146,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	}
 	x.Params = p
 	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: op.action, Params: p,
-		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP})
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP, TagRules: awsTagRules})
 	x.Result = result
+	if kt, ok := result.(core.KeyTags); ok {
+		// ListResourceTags is paged here: core answers with all of one
+		// key's tags, and the page is the one tagPageParams read.
+		size, _ := strconv.Atoi(p["PageSize"])
+		num, _ := strconv.Atoi(p["PageNumber"])
+		return op, tagPage{kt, size, num}, err
+	}
 	return op, result, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -29,14 +30,17 @@ type input struct {
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion                                             *bool
-	GrantTokens                                                     []string
-	Tags                                                            []json.RawMessage
+	GrantTokens, TagKeys                                            []string
+	Tags                                                            []tag
 
 	WrappingAlgorithm, WrappingKeySpec, ExpirationModel, ImportType string
 	ImportToken, EncryptedKeyMaterial                               []byte
 	ValidTo                                                         *float64
 	KeyMaterialId, KeyMaterialDescription                           *string
 }
+
+// tag is AWS's Tag: both members are required, and the value may be empty.
+type tag struct{ TagKey, TagValue *string }
 
 // operation is one AWS operation: the core action it runs, how its members
 // become core's parameters, and how core's result becomes its response.
@@ -86,6 +90,10 @@ func init() {
 		"GetParametersForImport":    {"GetParametersForImport", importParametersParams, renderImportParameters},
 		"ImportKeyMaterial":         {"ImportKeyMaterial", importParams, renderKeyID},
 		"DeleteImportedKeyMaterial": {"DeleteKeyMaterial", deleteMaterialParams, renderKeyID},
+
+		"TagResource":      {"TagResource", tagParams, renderNothing},
+		"UntagResource":    {"UntagResource", untagParams, renderNothing},
+		"ListResourceTags": {"ListResourceTags", tagPageParams, renderTags},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
 }
@@ -132,8 +140,6 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	switch {
 	case in.Policy != nil && *in.Policy != "":
 		return nil, invalid("Policy", "keys here carry no policy of their own: who may use a key is said by the callers' policies in the principals file")
-	case len(in.Tags) > 0:
-		return nil, invalid("Tags", "tags are not supported")
 	case in.MultiRegion != nil && *in.MultiRegion:
 		return nil, invalid("MultiRegion", "multi-Region keys are not supported")
 	case in.CustomKeyStoreId != "":
@@ -151,6 +157,9 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 		p["Origin"] = core.OriginExternal
 	default:
 		return nil, invalid("Origin", "this service makes AWS_KMS and EXTERNAL keys only")
+	}
+	if in.Tags != nil {
+		return p, setTags(p, in.Tags)
 	}
 	return p, nil
 }
@@ -230,26 +239,40 @@ func namingAliasParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// page maps AWS's Limit and Marker onto core's pages: the marker is the next
-// page's number, and a Limit above core's largest page (100) gets pages of
-// 100, which AWS allows ("fewer than the limit").
-func page(p core.Params, in *input) error {
-	size := 100
+// pageOf reads AWS's Limit (1 to most, default def) and Marker. The marker
+// is the next page's number, as moreOf makes it; any other is refused.
+func pageOf(in *input, def, most int) (size, num int, err error) {
+	size = def
 	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 1000 {
-			return invalid("Limit", "it must be from 1 to 1000")
+		if *in.Limit < 1 || *in.Limit > most {
+			return 0, 0, invalid("Limit", "it must be from 1 to %d", most)
 		}
-		size = min(*in.Limit, 100)
+		size = *in.Limit
 	}
-	num := 1
+	num = 1
 	if in.Marker != nil {
 		n, err := strconv.Atoi(*in.Marker)
-		if err != nil || n < 2 {
-			return core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
+		if err != nil || n < 2 || n > maxPage {
+			return 0, 0, core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
 		}
 		num = n
 	}
-	p["PageSize"], p["PageNumber"] = strconv.Itoa(size), strconv.Itoa(num)
+	return size, num, nil
+}
+
+// maxPage bounds the page a Marker names: core pages no further, and a
+// page's number times its size then fits an int of 64 bits.
+const maxPage = 1 << 30
+
+// page maps AWS's Limit and Marker onto core's pages: a Limit above core's
+// largest page (100) gets pages of 100, which AWS allows ("fewer than the
+// limit").
+func page(p core.Params, in *input) error {
+	size, num, err := pageOf(in, 100, 1000)
+	if err != nil {
+		return err
+	}
+	p["PageSize"], p["PageNumber"] = strconv.Itoa(min(size, 100)), strconv.Itoa(num)
 	return nil
 }
 
@@ -481,5 +504,112 @@ func policyParams(h *handler, in *input) (core.Params, error) {
 	if in.PolicyName != nil {
 		p["PolicyName"] = *in.PolicyName
 	}
+	return p, nil
+}
+
+// AWS's rules for tags, where they differ from Alibaba's: a key carries up
+// to 50, a value is up to 256 characters of any kind, and keys that begin
+// with aws: are AWS's own. A tag is checked here, as it is read; the count
+// on the stored key is core's to check, by these rules (see core.TagRules).
+// Alibaba's reserved prefixes are refused too: the Alibaba API serves the
+// same tags, and takes those for its own.
+var awsTagRules = core.TagRules{PerKey: 50, TooMany: codeTag, Checked: true}
+
+const (
+	maxTagKey   = 128
+	maxTagValue = 256
+)
+
+// tagKey checks a tag key's length, as AWS's model does.
+func tagKey(name, k string) error {
+	if k == "" || utf8.RuneCountInString(k) > maxTagKey {
+		return invalid(name, "a tag key must be 1 to %d characters", maxTagKey)
+	}
+	return nil
+}
+
+// setTags checks Tags by AWS's rules and sets them as core's JSON list:
+// first each member's shape (ValidationException), then the rules on tags
+// themselves (TagException), as AWS checks them.
+func setTags(p core.Params, tags []tag) error {
+	type entry struct{ TagKey, TagValue string }
+	list := make([]entry, 0, len(tags))
+	for _, t := range tags {
+		if t.TagKey == nil || t.TagValue == nil {
+			return core.Errorf(core.CodeMissingParameter, "Each of the Tags needs a TagKey and a TagValue, which may be empty.")
+		}
+		if err := tagKey("Tags", *t.TagKey); err != nil {
+			return err
+		}
+		if utf8.RuneCountInString(*t.TagValue) > maxTagValue {
+			return invalid("Tags", "the value of tag %q is longer than %d characters", clip(*t.TagKey), maxTagValue)
+		}
+		list = append(list, entry{*t.TagKey, *t.TagValue})
+	}
+	if len(list) > awsTagRules.PerKey {
+		return core.Errorf(codeTag, "A key carries at most %d tags.", awsTagRules.PerKey)
+	}
+	seen := make(map[string]bool, len(list))
+	for _, t := range list {
+		l := strings.ToLower(t.TagKey)
+		switch {
+		case seen[t.TagKey]:
+			return core.Errorf(codeTag, "The tag key %q appears twice.", clip(t.TagKey))
+		case strings.HasPrefix(l, "aws:"):
+			return core.Errorf(codeTag, "The tag key %q begins with aws:, which is reserved for AWS.", clip(t.TagKey))
+		case strings.HasPrefix(l, "aliyun") || strings.HasPrefix(l, "acs:"):
+			return core.Errorf(codeTag, "The tag key %q begins with a prefix (aliyun, acs:) that the Alibaba Cloud KMS API serving the same tags reserves.", clip(t.TagKey))
+		}
+		seen[t.TagKey] = true
+	}
+	b, _ := json.Marshal(list) // strings only
+	p["Tags"] = string(b)
+	return nil
+}
+
+func tagParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Tags == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter Tags is required.")
+	}
+	return p, setTags(p, in.Tags)
+}
+
+// untagParams checks only the tag keys' length: a key named aws: or by an
+// Alibaba prefix may be removed, wherever it came from.
+func untagParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.TagKeys == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter TagKeys is required.")
+	}
+	for _, k := range in.TagKeys {
+		if err := tagKey("TagKeys", k); err != nil {
+			return nil, err
+		}
+	}
+	b, _ := json.Marshal(in.TagKeys) // strings only
+	p["TagKeys"] = string(b)
+	return p, nil
+}
+
+// tagPageParams reads ListResourceTags' Limit (1 to 50, default 50) and
+// Marker, for the page renderTags cuts: core answers with all of one key's
+// tags, a few dozen at most.
+func tagPageParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	size, num, err := pageOf(in, 50, 50)
+	if err != nil {
+		return nil, err
+	}
+	p["PageSize"], p["PageNumber"] = strconv.Itoa(size), strconv.Itoa(num)
 	return p, nil
 }

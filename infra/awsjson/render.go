@@ -2,6 +2,8 @@ package awsjson
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -151,6 +153,36 @@ func renderKeys(h *handler, result any) (any, error) {
 	}{Keys: make([]keyEntry, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
 	for _, k := range l.Items {
 		out.Keys = append(out.Keys, keyEntry{k.ID, h.arns.key(k.ID)})
+	}
+	return out, nil
+}
+
+// tagPage is one key's tags, all of them as core answers ListResourceTags,
+// with the page the request asked for.
+type tagPage struct {
+	core.KeyTags
+	size, num int
+}
+
+type tagEntry struct{ TagKey, TagValue string }
+
+// renderTags lists a page of a key's tags, in the order of their keys, so
+// that the pages of one listing follow each other.
+func renderTags(h *handler, result any) (any, error) {
+	t, ok := result.(tagPage)
+	if !ok || t.size < 1 || t.num < 1 {
+		return nil, unexpected(result)
+	}
+	// A marker names no page past maxPage, so the products fit.
+	names := slices.Sorted(maps.Keys(t.Tags))
+	from := min((t.num-1)*t.size, len(names))
+	names = names[from:min(from+t.size, len(names))]
+	out := struct {
+		Tags []tagEntry
+		more
+	}{Tags: make([]tagEntry, 0, len(names)), more: moreOf(len(t.Tags), t.num, t.size)}
+	for _, n := range names {
+		out.Tags = append(out.Tags, tagEntry{n, t.Tags[n]})
 	}
 	return out, nil
 }
