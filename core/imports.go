@@ -203,7 +203,21 @@ func (c *call) importKeyMaterial() (any, error) {
 	if err != nil {
 		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial is not valid base64.")
 	}
-	material, err := unwrapMaterial(alg, priv, wrapped)
+	s := c.s
+	// Whether the key has taken material decides how PKCS #1 v1.5 unwraps
+	// (see unwrapMaterial), so it is read first, for every algorithm.
+	before, err := s.store.GetVersion(c.ctx, k.ID, k.PrimaryVersionID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	var substitute []byte
+	if len(before.Digest) > 0 {
+		substitute = make([]byte, KeyMaterialSize)
+		if _, err := io.ReadFull(s.rand, substitute); err != nil {
+			return nil, internal("substitute material: %w", err)
+		}
+	}
+	material, err := unwrapMaterial(alg, priv, wrapped, substitute)
 	defer clear(material)
 	if err != nil || len(material) != KeyMaterialSize {
 		// One answer for every failure: which step failed would be an
@@ -212,7 +226,6 @@ func (c *call) importKeyMaterial() (any, error) {
 		e.cause = ErrMaterialDoesNotUnwrap
 		return nil, e
 	}
-	s := c.s
 	digest, err := s.root.sealDigest(s.rand, k.ID, k.PrimaryVersionID, material)
 	if err != nil {
 		return nil, internal("material digest: %w", err)
@@ -226,13 +239,21 @@ func (c *call) importKeyMaterial() (any, error) {
 		if err != nil {
 			return nil, storeErr(err)
 		}
+		if substitute != nil && len(v.Digest) == 0 {
+			// Material unwrapped with a substitute may be the
+			// substitute: only a digest may let it in. Digests outlive
+			// material, so only a store that lost one comes here.
+			return nil, internal("key %s's material digest is gone during an import", k.ID)
+		}
 		if len(v.Digest) > 0 {
 			same, err := s.roots.remembers(v, material)
 			if err != nil {
 				return nil, internal("check key %s's material digest: %w", k.ID, err)
 			}
 			if !same {
-				return nil, Errorf(CodeInvalidKeyMaterial, "The key %q had other material imported before; only that material may be imported again.", k.ID)
+				// Also the answer to PKCS #1 v1.5 that does not unwrap
+				// (see unwrapMaterial), so it says nothing of which.
+				return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to the material the key %q took first; only that material may be imported again.", k.ID)
 			}
 		}
 		w, err := s.root.wrap(s.rand, k.ID, v.VersionID, material)
@@ -263,18 +284,46 @@ func (c *call) importKeyMaterial() (any, error) {
 // when the EncryptedKeyMaterial does not unwrap to key material. Alibaba's API
 // names that failure and an import of other material than the key's alike;
 // AWS's tells them apart (InvalidCiphertextException and
-// IncorrectKeyMaterialException), and its adapter asks errors.Is.
+// IncorrectKeyMaterialException), and its adapter asks errors.Is. Under
+// RSAES_PKCS1_V1_5 into a key that has taken material, nothing fails to
+// unwrap: see unwrapMaterial.
 var ErrMaterialDoesNotUnwrap = errors.New("the encrypted key material does not unwrap")
 
-// unwrapMaterial decrypts wrapped with the token's algorithm.
-func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped []byte) ([]byte, error) {
+// unwrapMaterial decrypts wrapped with the token's algorithm. substitute is
+// random material, given when the key has a digest of material it took.
+//
+// OAEP fails in constant time with one error, and its integrity check makes
+// any ciphertext not made from the plaintext fail: telling that failure from
+// other material, as AWS's API does, teaches a caller nothing about the
+// plaintext.
+//
+// PKCS #1 v1.5 has no such check, so whether some ciphertext unwraps is a
+// padding oracle (Bleichenbacher's): with a token and the wrapped material
+// captured from an importer, many chosen ciphertexts and their answers reveal
+// the material. When the key has taken material, wrapped is decrypted with
+// implicit rejection, as TLS does: padding that is wrong, or holds other than
+// 32 bytes, yields substitute in constant time, which the digest check
+// then refuses as other material, with the same answer and the same work as
+// any other material. When the key has taken none, random material must not
+// be imported, so a failure is refused as such; that leaves no useful oracle,
+// since the first ciphertext that unwraps to 32 bytes is imported and the key
+// has a digest from then on, while Bleichenbacher's attack needs many such
+// answers.
+func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped, substitute []byte) ([]byte, error) {
 	switch alg {
 	case 0:
 		return rsa.DecryptOAEP(sha256.New(), nil, priv, wrapped, nil)
 	case 1:
 		return rsa.DecryptOAEP(sha1.New(), nil, priv, wrapped, nil)
 	case 2:
-		return rsa.DecryptPKCS1v15(nil, priv, wrapped)
+		if substitute == nil {
+			return rsa.DecryptPKCS1v15(nil, priv, wrapped)
+		}
+		// Its errors are of the ciphertext's length or size against the
+		// public modulus, which the caller knows: substitute stands for
+		// those too, so that every failure looks alike.
+		_ = rsa.DecryptPKCS1v15SessionKey(nil, priv, wrapped, substitute)
+		return substitute, nil
 	}
 	return nil, errors.New("unknown wrapping algorithm")
 }

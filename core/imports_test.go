@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -33,7 +34,14 @@ func importer(t *testing.T, s *core.Service, id string) func(material []byte) er
 // wrapped under it, to send to any instance.
 func importRequest(t *testing.T, s *core.Service, id string) func(material []byte) core.Params {
 	t.Helper()
-	out, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+	return wrappedRequest(t, s, id, "RSAES_OAEP_SHA_256")
+}
+
+// wrappedRequest is importRequest for a token of the wrapping algorithm alg,
+// RSAES_OAEP_SHA_256 or RSAES_PKCS1_V1_5.
+func wrappedRequest(t *testing.T, s *core.Service, id, alg string) func(material []byte) core.Params {
+	t.Helper()
+	out, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": alg, "WrappingKeySpec": "RSA_2048"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +51,13 @@ func importRequest(t *testing.T, s *core.Service, id string) func(material []byt
 		t.Fatal(err)
 	}
 	return func(material []byte) core.Params {
-		w, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+		var w []byte
+		var err error
+		if alg == "RSAES_PKCS1_V1_5" {
+			w, err = rsa.EncryptPKCS1v15(rand.Reader, pub.(*rsa.PublicKey), material)
+		} else {
+			w, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,6 +264,80 @@ func TestImportAnswersTheKeyAndTellsUnwrapFromOtherMaterial(t *testing.T) {
 		if e := mustCode(t, err, core.CodeInvalidKeyMaterial); !errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
 			t.Errorf("%s: %v is not ErrMaterialDoesNotUnwrap", name, e)
 		}
+	}
+}
+
+// Under RSAES_PKCS1_V1_5, whether a ciphertext unwraps would be a padding
+// oracle on the key's material (Bleichenbacher's): into a key that has taken
+// material, a ciphertext that does not unwrap, one that unwraps to 16 bytes
+// and one that unwraps to other material get one answer, and the material
+// itself still imports.
+func TestPKCS1ImportAnswersWhatDoesNotUnwrapAsOtherMaterial(t *testing.T) {
+	s := rootedService(t, memory.New(), randomRoot(t))
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	request := wrappedRequest(t, s, id, "RSAES_PKCS1_V1_5")
+	p := request(material(5))
+	if _, err := do(t, s, "ImportKeyMaterial", p); err != nil {
+		t.Fatal(err)
+	}
+	random := make([]byte, 256)
+	_, _ = rand.Read(random)
+	var first *core.Error
+	for _, c := range []struct{ name, wrapped string }{
+		{"other material", request(material(6))["EncryptedKeyMaterial"]},
+		{"random bytes", base64.StdEncoding.EncodeToString(random)},
+		{"bytes above the modulus", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 256))},
+		{"16 bytes", request(material(5)[:16])["EncryptedKeyMaterial"]},
+	} {
+		_, err := do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": p["ImportToken"], "EncryptedKeyMaterial": c.wrapped})
+		e := mustCode(t, err, core.CodeInvalidKeyMaterial)
+		if first == nil {
+			first = e
+		}
+		if e.Message != first.Message || errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
+			t.Errorf("%s: %q (ErrMaterialDoesNotUnwrap: %v), want %q as other material", c.name, e.Message, errors.Is(e, core.ErrMaterialDoesNotUnwrap), first.Message)
+		}
+	}
+	if _, err := do(t, s, "ImportKeyMaterial", p); err != nil {
+		t.Fatalf("re-importing the same material: %v", err)
+	}
+}
+
+// Into a key that has taken no material, what does not unwrap under
+// RSAES_PKCS1_V1_5 is refused, never imported as some material.
+func TestPKCS1FirstImportRefusesWhatDoesNotUnwrap(t *testing.T) {
+	s := rootedService(t, memory.New(), randomRoot(t))
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	request := wrappedRequest(t, s, id, "RSAES_PKCS1_V1_5")
+	p := request(material(5))
+	random := make([]byte, 256)
+	_, _ = rand.Read(random)
+	for name, wrapped := range map[string]string{
+		"random bytes": base64.StdEncoding.EncodeToString(random),
+		"16 bytes":     request(material(5)[:16])["EncryptedKeyMaterial"],
+	} {
+		_, err := do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": p["ImportToken"], "EncryptedKeyMaterial": wrapped})
+		if e := mustCode(t, err, core.CodeInvalidKeyMaterial); !errors.Is(e, core.ErrMaterialDoesNotUnwrap) {
+			t.Errorf("%s: %v is not ErrMaterialDoesNotUnwrap", name, e)
+		}
+		out, err := do(t, s, "DescribeKey", core.Params{"KeyId": id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := out.(core.Key).State; st != core.KeyPendingImport {
+			t.Fatalf("after %s: the key is %s, want %s", name, st, core.KeyPendingImport)
+		}
+	}
+	if _, err := do(t, s, "ImportKeyMaterial", p); err != nil {
+		t.Fatalf("the material, after the refusals: %v", err)
 	}
 }
 
