@@ -77,7 +77,9 @@ func errorFor(code string) awsError {
 // tells apart what core names alike. Wrapped key material that does not
 // unwrap is ImportKeyMaterial's InvalidCiphertextException, as AWS
 // documents it; other material than the key's stays
-// IncorrectKeyMaterialException.
+// IncorrectKeyMaterialException. Core answers RSAES_PKCS1_V1_5 that does not
+// unwrap into a key that has taken material as other material, since telling
+// them apart would be a padding oracle.
 func exceptionOf(ke *core.Error) awsError {
 	if errors.Is(ke, core.ErrMaterialDoesNotUnwrap) {
 		return errorTypes[core.CodeInvalidCiphertext]

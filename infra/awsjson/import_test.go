@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/internal/testclock"
@@ -246,6 +247,60 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 	r := e.do(e.signed("ImportKeyMaterial", string(body), adminID, adminSecret, clk.Now()))
 	if typ, msg := r.awsError(t); r.status != http.StatusBadRequest || typ != "ExpiredImportTokenException" {
 		t.Errorf("an expired token: %d %s %s", r.status, typ, msg)
+	}
+}
+
+// A RSAES_PKCS1_V1_5 token, which only the Alibaba API gives, also serves
+// AWS's ImportKeyMaterial; into a key that has taken material, a ciphertext
+// that does not unwrap is answered as other material, so that the answers are
+// no padding oracle on the material.
+func TestSDKPKCS1ImportAnswersWhatDoesNotUnwrapAsOtherMaterial(t *testing.T) {
+	e := newEnv(t)
+	id := e.awsExternalKey()
+	p, err := e.ali.GetParametersForImport(&alikms.GetParametersForImportRequest{KeyId: tea.String(id),
+		WrappingAlgorithm: tea.String("RSAES_PKCS1_V1_5"), WrappingKeySpec: tea.String("RSA_2048")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := base64.StdEncoding.DecodeString(tea.StringValue(p.Body.ImportToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(tea.StringValue(p.Body.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrap := func(material []byte) []byte {
+		w, err := rsa.EncryptPKCS1v15(rand.Reader, pub.(*rsa.PublicKey), material)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	send := func(wrapped []byte) error {
+		_, err := e.aws.ImportKeyMaterial(bg, &kms.ImportKeyMaterialInput{KeyId: aws.String(id), ImportToken: token,
+			EncryptedKeyMaterial: wrapped, ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire})
+		return err
+	}
+	material := randomMaterial()
+	if err := send(wrap(material)); err != nil {
+		t.Fatalf("ImportKeyMaterial with a PKCS #1 v1.5 token: %v", err)
+	}
+	random := make([]byte, 256)
+	_, _ = rand.Read(random)
+	other := apiError(t, send(wrap(randomMaterial())), "IncorrectKeyMaterialException")
+	for name, wrapped := range map[string][]byte{"random bytes": random, "16 bytes": wrap(material[:16])} {
+		var ae smithy.APIError
+		if !asType(send(wrapped), &ae) || ae.ErrorCode() != other.ErrorCode() || ae.ErrorMessage() != other.ErrorMessage() {
+			t.Errorf("%s: %v, want %s: %s as other material", name, ae, other.ErrorCode(), other.ErrorMessage())
+		}
+	}
+	if err := send(wrap(material)); err != nil {
+		t.Fatalf("re-importing the same material: %v", err)
 	}
 }
 
