@@ -147,9 +147,18 @@ func (c *call) createKey() (any, error) {
 	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
+	id := newKeyID()
+	if len(tags) > 0 {
+		// Tags given at creation tag the new key, as AWS documents for
+		// CreateKey: a caller denied kms:TagResource must not set, this
+		// way, the tags that kms:tag/… conditions read.
+		if err := c.authorizeAlso("kms:TagResource", s.KeyARN(id)); err != nil {
+			return nil, err
+		}
+	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	k := Key{
-		ID: newKeyID(), Description: desc, KeySpec: spec, KeyUsage: usage, Origin: origin,
+		ID: id, Description: desc, KeySpec: spec, KeyUsage: usage, Origin: origin,
 		ProtectionLevel: level, Creator: s.account, State: KeyEnabled, CreatedAt: now,
 		PrimaryVersionID: newVersionID(), LastRotatedAt: now, Tags: tags, Revision: 1,
 	}

@@ -317,8 +317,10 @@ type call struct {
 	facts Facts
 }
 
-func (c *call) denied() *Error {
-	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, ramActions[c.act])
+func (c *call) denied() *Error { return c.deniedTo(c.act) }
+
+func (c *call) deniedTo(act actionID) *Error {
+	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, ramActions[act])
 }
 
 // authorize checks the caller's policy for this action on resources, with
@@ -328,6 +330,16 @@ func (c *call) authorize(resources ...string) error {
 		return nil
 	}
 	return c.denied()
+}
+
+// authorizeAlso checks the caller's policy for another action on resources,
+// where this action does that one's work too.
+func (c *call) authorizeAlso(action string, resources ...string) error {
+	act := actionIDs[action]
+	if c.req.Caller.Policy.allows(act, &c.facts, resources...) {
+		return nil
+	}
+	return c.deniedTo(act)
 }
 
 // authorizeKey authorizes the action on key id, and on alias when the key was

@@ -135,3 +135,33 @@ func TestTagRulesOfAnotherProtocol(t *testing.T) {
 		t.Fatalf("%d tags, k0=%q; want 23 and v", len(got), got["k0"])
 	}
 }
+
+// Tags given to CreateKey tag the new key, so they need kms:TagResource on it
+// too, as AWS documents: a caller denied tagging cannot set, by creating a
+// key, the tags that kms:tag/… conditions read.
+func TestCreateKeyWithTagsNeedsTagResource(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	create := func(p *core.Policy, params core.Params) error {
+		caller := &core.Principal{Name: "maker", AccessKeyID: "maker", Policy: p}
+		_, err := s.Handle(background, &core.Request{ID: "r", Action: "CreateKey", Params: params, Caller: caller})
+		return err
+	}
+	tagged := core.Params{"Tags": `[{"TagKey":"team","TagValue":"payments"}]`}
+	denied := core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}},
+		core.Statement{Effect: "Deny", Action: []string{"kms:TagResource"}, Resource: []string{"*"}})
+	if e := mustCode(t, create(denied, tagged), core.CodeNoPermission); !strings.Contains(e.Message, "kms:TagResource") {
+		t.Errorf("refusal %q does not name kms:TagResource", e.Message)
+	}
+	if err := create(denied, core.Params{}); err != nil {
+		t.Errorf("CreateKey without tags, by a caller denied tagging: %v", err)
+	}
+	createOnly := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"acs:kms:*:*:key"}})
+	mustCode(t, create(createOnly, tagged), core.CodeNoPermission)
+	both := core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"acs:kms:*:*:key"}},
+		core.Statement{Effect: "Allow", Action: []string{"kms:TagResource"}, Resource: []string{"acs:kms:*:*:key/*"}})
+	if err := create(both, tagged); err != nil {
+		t.Errorf("CreateKey with tags, allowed CreateKey and TagResource on keys: %v", err)
+	}
+}
