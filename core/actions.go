@@ -249,7 +249,7 @@ var errUnchanged = errors.New("unchanged")
 // concurrent change, and invalidates the cache.
 func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (Key, error) {
 	for try := retries(ctx); try.again(); {
-		k, err := s.storedKey(ctx, id)
+		k, err := s.readKey(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrConflict) {
 				continue
@@ -279,26 +279,34 @@ func (s *Service) mutate(ctx context.Context, id string, fn func(*Key) error) (K
 // storedKey reads key id from the store. A key past its deletion date is
 // destroyed there, with its versions and aliases, and reads as ErrNotFound:
 // keys are purged lazily, by the changes that meet them, as no instance of a
-// serverless deployment runs when nothing calls it. The delete holds to the
-// revision read, so a purge never destroys a key that another instance (one
-// whose clock is behind) changed meanwhile; instances racing to purge one key
-// all find it gone. ErrConflict if the key kept changing.
+// serverless deployment runs when nothing calls it. ErrConflict if the key
+// kept changing.
 func (s *Service) storedKey(ctx context.Context, id string) (Key, error) {
 	for try := retries(ctx); try.again(); {
-		k, err := s.store.GetKey(ctx, id)
-		if err != nil || !s.deleted(&k) {
-			return k, err
-		}
-		err = s.store.DeleteKey(ctx, id, k.Revision)
-		if err == nil || errors.Is(err, ErrNotFound) {
-			s.cache.InvalidateKey(ctx, id)
-			return Key{}, fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)
-		}
+		k, err := s.readKey(ctx, id)
 		if !errors.Is(err, ErrConflict) {
-			return Key{}, err
+			return k, err
 		}
 	}
 	return Key{}, fmt.Errorf("key %s: %w", id, ErrConflict)
+}
+
+// readKey is one attempt of storedKey, for loops that retry on ErrConflict
+// themselves: one pace of attempts, not one inside another. The purge holds
+// to the revision read, so it never destroys a key that another instance (one
+// whose clock is behind) changed meanwhile, which is ErrConflict; instances
+// racing to purge one key all find it gone.
+func (s *Service) readKey(ctx context.Context, id string) (Key, error) {
+	k, err := s.store.GetKey(ctx, id)
+	if err != nil || !s.deleted(&k) {
+		return k, err
+	}
+	err = s.store.DeleteKey(ctx, id, k.Revision)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		s.cache.InvalidateKey(ctx, id)
+		return Key{}, fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)
+	}
+	return Key{}, err
 }
 
 // liveAlias reads alias name from the store. An alias of a key past its
@@ -310,12 +318,13 @@ func (s *Service) liveAlias(ctx context.Context, name string) (Alias, error) {
 		if err != nil {
 			return Alias{}, err
 		}
-		_, err = s.storedKey(ctx, a.KeyID)
-		if !errors.Is(err, ErrNotFound) {
+		_, err = s.readKey(ctx, a.KeyID)
+		if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
 			return a, err
 		}
 		// The purge took the alias with the key, unless the alias was
-		// pointed at another key meanwhile: read it again.
+		// pointed at another key meanwhile, or the key changed while it
+		// was being purged: read it again.
 	}
 	return Alias{}, fmt.Errorf("alias %s: %w", name, ErrConflict)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/store/bolt"
@@ -149,5 +150,51 @@ func TestAChangeThatKeepsLosingStopsWhenItsCallerGivesUp(t *testing.T) {
 	mustCode(t, describe(ctx), core.CodeStateModifiedFailed)
 	if n := store.rivals.Load(); n != 1 {
 		t.Fatalf("the change made %d attempts after its caller gave up after the first", n)
+	}
+}
+
+// purgeLoser is a memory store in which the purge of a key past its deletion
+// date always meets a newer revision, as when another instance keeps changing
+// the key; it counts the reads of keys.
+type purgeLoser struct {
+	*memory.Store
+	reads atomic.Int64
+}
+
+func (s *purgeLoser) GetKey(ctx context.Context, id string) (core.Key, error) {
+	s.reads.Add(1)
+	return s.Store.GetKey(ctx, id)
+}
+
+func (s *purgeLoser) DeleteKey(context.Context, string, int64) error { return core.ErrConflict }
+
+// A change that keeps losing the purge of its key makes one pace of attempts,
+// not one inside another: the loop of the change and the loop of the read
+// behind it do not multiply.
+func TestRetriesOfAChangeDoNotMultiply(t *testing.T) {
+	store := &purgeLoser{Store: memory.New()}
+	s := rootedService(t, store, randomRoot(t))
+	out, err := do(t, s, "CreateKey", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cached as it was, the key reaches the change's own loop.
+	if _, err := do(t, s, "DescribeKey", core.Params{"KeyId": out.(core.Key).ID}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := store.Store.GetKey(context.Background(), out.(core.Key).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.State, k.DeleteAt = core.KeyPendingDeletion, time.Now().Add(-time.Hour)
+	k.Revision++
+	if err := store.Store.UpdateKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	store.reads.Store(0)
+	_, err = do(t, s, "UpdateKeyDescription", core.Params{"KeyId": k.ID, "Description": "x"})
+	mustCode(t, err, core.CodeStateModifiedFailed)
+	if n := store.reads.Load(); n > 2*20 {
+		t.Errorf("one change read its key %d times", n)
 	}
 }
