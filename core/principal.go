@@ -72,6 +72,8 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 			return nil, fmt.Errorf("principal %d has no name", i)
 		case p.AccessKeyID == "":
 			return nil, fmt.Errorf("principal %q has no accessKeyId", p.Name)
+		case !accessKeyIDText(p.AccessKeyID):
+			return nil, fmt.Errorf("the accessKeyId of %q may hold only letters, digits, '.', '_' and '-'", p.Name)
 		case p.Secret.Empty():
 			return nil, fmt.Errorf("principal %q has no accessKeySecret", p.Name)
 		case p.Policy == nil:
@@ -87,6 +89,22 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 		d.byID[p.AccessKeyID] = &p
 	}
 	return d, nil
+}
+
+// accessKeyIDText reports whether id is made of the characters cloud
+// AccessKey IDs are (LTAI…, AKIA…, STS.…). The service names a caller's rate
+// bucket, nonces and other buckets by its ID and a separator (':'), so an ID
+// holding one could share another caller's; nor can an ID with '/', ',' or
+// '=' be named in every signature's credential.
+func accessKeyIDText(id string) bool {
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Lookup returns the principal with the AccessKeyId, or nil.
