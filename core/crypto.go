@@ -103,14 +103,24 @@ func (c *call) generateDataKey() (any, error) {
 	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
+	dk, err := c.newDataKey(&k, ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return dk, nil
+}
+
+// newDataKey makes a data key of n random bytes and seals it under k's
+// primary version. On an error no plaintext is left behind.
+func (c *call) newDataKey(k *Key, ctx EncryptionContext, n int) (DataKey, error) {
 	key := make([]byte, n)
 	if _, err := io.ReadFull(c.s.rand, key); err != nil {
-		return nil, internal("data key: %w", err)
+		return DataKey{}, internal("data key: %w", err)
 	}
-	sealed, err := c.seal(&k, ctx, key)
+	sealed, err := c.seal(k, ctx, key)
 	if err != nil {
 		clear(key)
-		return nil, err
+		return DataKey{}, err
 	}
 	return DataKey{Sealed: sealed, Plaintext: key}, nil
 }
