@@ -73,6 +73,8 @@ func init() {
 		"Encrypt":                         {run: (*call).encrypt, dryRun: true},
 		"Decrypt":                         {run: (*call).decrypt, dryRun: true},
 		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
+		"ExportDataKey":                   {run: (*call).exportDataKey, dryRun: true},
+		"GenerateAndExportDataKey":        {run: (*call).generateAndExportDataKey, dryRun: true},
 		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))

@@ -2,6 +2,10 @@ package core_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -132,9 +136,20 @@ func FuzzParams(f *testing.F) {
 	id := fx.createKey()
 	fx.ok("CreateAlias", "AliasName", "alias/fuzz", "KeyId", id)
 	blob := fx.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"k":"v"}`).(*alibaba.CiphertextResponse).CiphertextBlob
+	wrapping, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&wrapping.PublicKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	export := "&WrappingKeySpec=RSA_2048&WrappingAlgorithm=RSAES_OAEP_SHA_256&PublicKeyBlob=" + url.QueryEscape(base64.StdEncoding.EncodeToString(der))
 	actions := core.Actions()
 	slices.Sort(actions)
 	seeds := []string{
+		"CiphertextBlob=" + url.QueryEscape(blob) + "&EncryptionContext=%7B%22k%22%3A%22v%22%7D" + export,
+		"KeyId=alias/fuzz&NumberOfBytes=190" + export,
 		"KeyId=alias/fuzz",
 		"KeyId=" + id + "&NumberOfBytes=1024&KeySpec=AES_128&EncryptionContext=%7B%22k%22%3A%22v%22%7D",
 		"KeyId=alias/fuzz&DryRun=true&NumberOfBytes=0",

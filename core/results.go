@@ -33,6 +33,20 @@ type Opened struct {
 	Plaintext        []byte
 }
 
+// Exported is the result of ExportDataKey: the data key of a blob, encrypted
+// under the caller's public key, and the key version that opened the blob.
+type Exported struct {
+	KeyID, VersionID string
+	ExportedKey      []byte
+}
+
+// SealedAndExported is the result of GenerateAndExportDataKey: a fresh data
+// key's blob, and the same data key encrypted under the caller's public key.
+type SealedAndExported struct {
+	Sealed
+	ExportedKey []byte
+}
+
 // Changed is the key as an action that changes it (enable, disable, deletion,
 // description, rotation policy) left it. Alibaba answers such actions with a
 // RequestId only; AWS echoes some of the key's state.

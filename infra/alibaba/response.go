@@ -59,6 +59,12 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.Resealed:
 		return &CiphertextResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob)}, nil
+	case core.Exported:
+		return &ExportedDataKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			ExportedDataKey: base64.StdEncoding.EncodeToString(r.ExportedKey)}, nil
+	case core.SealedAndExported:
+		return &GeneratedExportResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), ExportedDataKey: base64.StdEncoding.EncodeToString(r.ExportedKey)}, nil
 	case core.Random:
 		defer clear(r.Bytes)
 		return &RandomResponse{RequestId: requestID, Random: base64.StdEncoding.EncodeToString(r.Bytes)}, nil
@@ -316,6 +322,25 @@ type DecryptResponse struct {
 	KeyId        string `json:"KeyId"`
 	KeyVersionId string `json:"KeyVersionId"`
 	Plaintext    string `json:"Plaintext"`
+}
+
+// ExportedDataKeyResponse answers ExportDataKey: the data key encrypted
+// under the caller's public key.
+type ExportedDataKeyResponse struct {
+	RequestId       string `json:"RequestId"`
+	KeyId           string `json:"KeyId"`
+	KeyVersionId    string `json:"KeyVersionId"`
+	ExportedDataKey string `json:"ExportedDataKey"`
+}
+
+// GeneratedExportResponse answers GenerateAndExportDataKey: a fresh data
+// key's blob, and the same data key encrypted under the caller's public key.
+type GeneratedExportResponse struct {
+	RequestId       string `json:"RequestId"`
+	KeyId           string `json:"KeyId"`
+	KeyVersionId    string `json:"KeyVersionId"`
+	CiphertextBlob  string `json:"CiphertextBlob"`
+	ExportedDataKey string `json:"ExportedDataKey"`
 }
 
 // PartitionDataKeyResponse answers GetPartitionDataKey. EncryptionContext is the
