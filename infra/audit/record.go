@@ -89,6 +89,7 @@ var kept = map[string]string{
 	"PartitionId": "partitionId", "KeyUsage": "keyUsage", "Origin": "origin", "ProtectionLevel": "protectionLevel",
 	"PendingWindowInDays": "pendingWindowInDays", "EnableAutomaticRotation": "enableAutomaticRotation",
 	"RotationInterval": "rotationInterval", "PageNumber": "pageNumber", "PageSize": "pageSize",
+	"WrappingAlgorithm": "wrappingAlgorithm", "WrappingKeySpec": "wrappingKeySpec",
 }
 
 // keptOrder is the record names of kept, sorted: the order requestParameters
@@ -217,6 +218,10 @@ func responseElements(result any) map[string]string {
 	case core.Opened:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case *core.Opened:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Exported:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.SealedAndExported:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

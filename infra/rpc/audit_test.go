@@ -77,6 +77,8 @@ type expect struct {
 	action, code string
 	context      map[string]string
 	resources    []string
+	// kept are request parameters the record must keep, by record name.
+	kept map[string]string
 }
 
 func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
@@ -147,6 +149,22 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 	}
 	ok(de.Body.RequestId, "Decrypt", expect{context: ctx, resources: []string{keyARN}})
 	secrets = append(secrets, *de.Body.Plaintext)
+	pub := publicKeyBlob(t, &exportKey().PublicKey)
+	ex, err := c.ExportDataKey(&kms.ExportDataKeyRequest{CiphertextBlob: gw.Body.CiphertextBlob, EncryptionContext: map[string]any{"PartitionId": "p-17"},
+		PublicKeyBlob: pub, WrappingKeySpec: tea.String("RSA_2048"), WrappingAlgorithm: tea.String("RSAES_OAEP_SHA_256")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(ex.Body.RequestId, "ExportDataKey", expect{context: ctx, resources: []string{keyARN},
+		kept: map[string]string{"wrappingAlgorithm": "RSAES_OAEP_SHA_256", "wrappingKeySpec": "RSA_2048"}})
+	secrets = append(secrets, *ex.Body.ExportedDataKey)
+	ge, err := c.GenerateAndExportDataKey(&kms.GenerateAndExportDataKeyRequest{KeyId: tea.String(key),
+		PublicKeyBlob: pub, WrappingKeySpec: tea.String("RSA_2048"), WrappingAlgorithm: tea.String("RSAES_OAEP_SHA_1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(ge.Body.RequestId, "GenerateAndExportDataKey", expect{resources: []string{keyARN}, kept: map[string]string{"wrappingAlgorithm": "RSAES_OAEP_SHA_1"}})
+	secrets = append(secrets, *ge.Body.ExportedDataKey, *ge.Body.CiphertextBlob)
 	dk, err := c.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +204,11 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 			got, _ := json.Marshal(r.RequestParameters["encryptionContext"])
 			if string(got) != string(ctxJSON) {
 				t.Errorf("%s %s: encryptionContext %s, want %s", r.EventName, r.RequestID, got, ctxJSON)
+			}
+		}
+		for name, v := range ex.kept {
+			if got := r.RequestParameters[name]; got != v {
+				t.Errorf("%s %s: requestParameters.%s %v, want %s", r.EventName, r.RequestID, name, got, v)
 			}
 		}
 		for _, arn := range ex.resources {
