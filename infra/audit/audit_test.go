@@ -225,3 +225,17 @@ func TestConcurrentWritesMakeOneUnbrokenChain(t *testing.T) {
 		t.Fatalf("problems %v, %d records, last %d", problems, n, chains[0].Last)
 	}
 }
+
+// Records of the actions that change keys are not read-only, whichever API
+// reached them: CloudTrail's readOnly is how an auditor finds every change.
+func TestChangesAreRecordedAsChanges(t *testing.T) {
+	for _, action := range []string{"TagResource", "UntagResource", "TagResources", "UntagResources", "ImportKeyMaterial",
+		"DeleteKeyMaterial", "SetDeletionProtection", "EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"} {
+		if rec := audit.Build(audit.Request{Action: action}, arns{}); rec.ReadOnly {
+			t.Errorf("%s is recorded read-only", action)
+		}
+	}
+	if rec := audit.Build(audit.Request{Action: "ListResourceTags"}, arns{}); !rec.ReadOnly {
+		t.Error("ListResourceTags is recorded as a change")
+	}
+}

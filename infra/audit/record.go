@@ -105,12 +105,28 @@ var keptOrder = func() []string {
 const maxValue = 256
 
 // readWrite lists the actions that change state; CloudTrail marks every other
-// KMS action (Decrypt included) read-only.
+// KMS action (Decrypt included) read-only. Every action core answers is in it
+// or in readOnly, as a test checks, so that a new action is placed on purpose.
 var readWrite = map[string]bool{
 	"CreateKey": true, "EnableKey": true, "DisableKey": true, "ScheduleKeyDeletion": true,
 	"CancelKeyDeletion": true, "UpdateKeyDescription": true, "UpdateRotationPolicy": true,
-	"CreateKeyVersion": true, "CreateAlias": true, "UpdateAlias": true, "DeleteAlias": true,
+	"EnableKeyRotation": true, "DisableKeyRotation": true, "CreateKeyVersion": true,
+	"RotateKeyOnDemand": true, "CreateAlias": true, "UpdateAlias": true, "DeleteAlias": true,
+	"TagResource": true, "TagResources": true, "UntagResource": true, "UntagResources": true,
+	"SetDeletionProtection": true, "ImportKeyMaterial": true, "DeleteKeyMaterial": true,
 	ProvisionPartition: true,
+}
+
+// readOnly lists the actions that change nothing stored.
+var readOnly = map[string]bool{
+	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
+	"ListAliases": true, "ListAliasesByKeyId": true, "DescribeRegions": true,
+	"GetKeyRotationStatus": true, "ListKeyRotations": true, "GetKeyPolicy": true,
+	"ListKeyPolicies": true, "ListResourceTags": true, "ListTagResources": true,
+	"GenerateRandom": true, "GetParametersForImport": true, "GetPartitionDataKey": true,
+	"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
+	"GenerateDataKeyWithoutPlaintext": true, "ExportDataKey": true,
+	"GenerateAndExportDataKey": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
