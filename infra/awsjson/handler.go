@@ -152,8 +152,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		// ListResourceTags is paged here: core answers with all of one
 		// key's tags, and the page is the one tagPageParams read.
 		size, _ := strconv.Atoi(p["PageSize"])
-		num, _ := strconv.Atoi(p["PageNumber"])
-		return op, tagPage{kt, size, num}, err
+		return op, tagPage{kt, size, p["TagKeyAfter"]}, err
 	}
 	return op, result, err
 }

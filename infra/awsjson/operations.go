@@ -239,21 +239,33 @@ func namingAliasParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
+// limitOf reads AWS's Limit: 1 to most, def when absent.
+func limitOf(in *input, def, most int) (int, error) {
+	if in.Limit == nil {
+		return def, nil
+	}
+	if *in.Limit < 1 || *in.Limit > most {
+		return 0, invalid("Limit", "it must be from 1 to %d", most)
+	}
+	return *in.Limit, nil
+}
+
+// badMarker answers a Marker this service did not return.
+func badMarker() error {
+	return core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
+}
+
 // pageOf reads AWS's Limit (1 to most, default def) and Marker. The marker
 // is the next page's number, as moreOf makes it; any other is refused.
 func pageOf(in *input, def, most int) (size, num int, err error) {
-	size = def
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > most {
-			return 0, 0, invalid("Limit", "it must be from 1 to %d", most)
-		}
-		size = *in.Limit
+	if size, err = limitOf(in, def, most); err != nil {
+		return 0, 0, err
 	}
 	num = 1
 	if in.Marker != nil {
 		n, err := strconv.Atoi(*in.Marker)
 		if err != nil || n < 2 || n > maxPage {
-			return 0, 0, core.Errorf(codeInvalidMarker, "The Marker must be a NextMarker this service returned.")
+			return 0, 0, badMarker()
 		}
 		num = n
 	}
@@ -600,16 +612,24 @@ func untagParams(h *handler, in *input) (core.Params, error) {
 
 // tagPageParams reads ListResourceTags' Limit (1 to 50, default 50) and
 // Marker, for the page renderTags cuts: core answers with all of one key's
-// tags, a few dozen at most.
+// tags, a few dozen at most. TagKeyAfter, which core does not read, is the
+// tag key the marker resumes after.
 func tagPageParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
 		return nil, err
 	}
-	size, num, err := pageOf(in, 50, 50)
+	size, err := limitOf(in, 50, 50)
 	if err != nil {
 		return nil, err
 	}
-	p["PageSize"], p["PageNumber"] = strconv.Itoa(size), strconv.Itoa(num)
+	p["PageSize"] = strconv.Itoa(size)
+	if in.Marker != nil {
+		last, ok := parseTagMarker(*in.Marker)
+		if !ok {
+			return nil, badMarker()
+		}
+		p["TagKeyAfter"] = last
+	}
 	return p, nil
 }

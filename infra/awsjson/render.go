@@ -158,31 +158,39 @@ func renderKeys(h *handler, result any) (any, error) {
 }
 
 // tagPage is one key's tags, all of them as core answers ListResourceTags,
-// with the page the request asked for.
+// with the page the request asked for: size tags after the tag key after
+// (none: from the first).
 type tagPage struct {
 	core.KeyTags
-	size, num int
+	size  int
+	after string
 }
 
 type tagEntry struct{ TagKey, TagValue string }
 
-// renderTags lists a page of a key's tags, in the order of their keys, so
-// that the pages of one listing follow each other.
+// renderTags lists a page of a key's tags, in the order of their keys, from
+// the first after the marker's: the NextMarker names the last one listed.
 func renderTags(h *handler, result any) (any, error) {
 	t, ok := result.(tagPage)
-	if !ok || t.size < 1 || t.num < 1 {
+	if !ok || t.size < 1 {
 		return nil, unexpected(result)
 	}
-	// A marker names no page past maxPage, so the products fit.
 	names := slices.Sorted(maps.Keys(t.Tags))
-	from := min((t.num-1)*t.size, len(names))
-	names = names[from:min(from+t.size, len(names))]
+	// No tag key is empty, so a listing without a marker starts at 0.
+	from, found := slices.BinarySearch(names, t.after)
+	if found {
+		from++
+	}
+	to := min(from+t.size, len(names))
 	out := struct {
 		Tags []tagEntry
 		more
-	}{Tags: make([]tagEntry, 0, len(names)), more: moreOf(len(t.Tags), t.num, t.size)}
-	for _, n := range names {
+	}{Tags: make([]tagEntry, 0, to-from)}
+	for _, n := range names[from:to] {
 		out.Tags = append(out.Tags, tagEntry{n, t.Tags[n]})
+	}
+	if to < len(names) {
+		out.more = more{Truncated: true, NextMarker: tagMarker(names[to-1])}
 	}
 	return out, nil
 }

@@ -1,8 +1,10 @@
 package awsjson_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,4 +193,118 @@ func TestSDKTagsAreAuthorizedAsTheAlibabaActions(t *testing.T) {
 	}
 	_, err = c.UntagResource(bg, &kms.UntagResourceInput{KeyId: aws.String(id), TagKeys: []string{"k00"}})
 	apiError(t, err, "AccessDeniedException")
+}
+
+// walkTags lists a key's tag keys by following NextMarker, pages of limit,
+// calling between after each page but the last.
+func (e *env) walkTags(t *testing.T, id string, limit int32, between func(page int)) []string {
+	t.Helper()
+	var keys []string
+	in := &kms.ListResourceTagsInput{KeyId: aws.String(id), Limit: aws.Int32(limit)}
+	for page := 1; ; page++ {
+		out, err := e.aws.ListResourceTags(bg, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range out.Tags {
+			keys = append(keys, aws.ToString(tag.TagKey))
+		}
+		if !out.Truncated {
+			return keys
+		}
+		between(page)
+		in.Marker = out.NextMarker
+	}
+}
+
+// A marker resumes after the last tag key listed, so a tag removed from a
+// page already read does not shift the next: k01 was there throughout.
+func TestSDKTagMarkersSurviveUntagging(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: tagList(0, 3, "v")}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.walkTags(t, id, 1, func(page int) {
+		if page == 1 {
+			if _, err := e.aws.UntagResource(bg, &kms.UntagResourceInput{KeyId: aws.String(id), TagKeys: []string{"k00"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if want := []string{"k00", "k01", "k02"}; !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+// Tags added between pages are listed once if they sort after the marker,
+// and not at all if before it; those there throughout, exactly once.
+func TestSDKTagMarkersSurviveTagging(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: []types.Tag{
+		{TagKey: aws.String("k01"), TagValue: aws.String("v")},
+		{TagKey: aws.String("k03"), TagValue: aws.String("v")},
+		{TagKey: aws.String("k05"), TagValue: aws.String("v")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.walkTags(t, id, 2, func(page int) {
+		if page == 1 {
+			if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: tagList(0, 5, "w")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if want := []string{"k01", "k03", "k04", "k05"}; !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+func TestSDKTagMarkersRefuseForgeries(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: tagList(0, 2, "v")}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.aws.ListResourceTags(bg, &kms.ListResourceTagsInput{KeyId: aws.String(id), Limit: aws.Int32(1)})
+	if err != nil || first.NextMarker == nil {
+		t.Fatalf("the first page: %v", err)
+	}
+	marker := func(b ...byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+	for name, m := range map[string]string{
+		"garbage":                 "%%not a marker%%",
+		"a page number":           "2",
+		"another version":         marker(append([]byte{2}, "k00"...)...),
+		"no tag key":              marker(1),
+		"a tag key not UTF-8":     marker(1, 'k', 0xff),
+		"a tag key too long":      marker(append([]byte{1}, strings.Repeat("k", 129)...)...),
+		"a marker cut short":      (*first.NextMarker)[:1],
+		"a marker with more":      *first.NextMarker + "=",
+		"a marker padded to size": strings.Repeat("A", 4096),
+	} {
+		_, err := e.aws.ListResourceTags(bg, &kms.ListResourceTagsInput{KeyId: aws.String(id), Marker: aws.String(m)})
+		var bad *types.InvalidMarkerException
+		if !asType(err, &bad) {
+			t.Errorf("%s: want *types.InvalidMarkerException, got %v", name, err)
+		}
+	}
+	next, err := e.aws.ListResourceTags(bg, &kms.ListResourceTagsInput{KeyId: aws.String(id), Limit: aws.Int32(1), Marker: first.NextMarker})
+	if err != nil || len(next.Tags) != 1 || aws.ToString(next.Tags[0].TagKey) != "k01" || next.Truncated {
+		t.Fatalf("the page after the first: %+v, %v", next, err)
+	}
+
+	// The marker after the longest tag key, 128 characters of 4 bytes, is
+	// one this service takes back.
+	longest := strings.Repeat("\U0001F600", 128)
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: []types.Tag{
+		{TagKey: aws.String(longest), TagValue: aws.String("v")},
+		{TagKey: aws.String("\U0001F601"), TagValue: aws.String("v")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"k00": "v", "k01": "v", longest: "v", "\U0001F601": "v"}
+	if got, pages := e.awsTags(t, id, 1); !maps.Equal(got, want) || pages != 4 {
+		t.Fatalf("%d pages of %d tags; want 4 of 4", pages, len(got))
+	}
 }
