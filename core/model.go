@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // KeyState is the lifecycle state of a customer master key.
 type KeyState string
@@ -140,4 +143,27 @@ type Partition struct {
 type Page struct {
 	Offset int
 	Limit  int
+}
+
+// KeyPosition is a key's place in the store's listing of keys, which orders
+// them by creation time, then ID (as bytes). A walk that stops after a key
+// resumes after its position: keys made or deleted meanwhile do not move the
+// place of the others, as they move an offset.
+type KeyPosition struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Position is k's place in the listing of keys.
+func (k Key) Position() KeyPosition {
+	return KeyPosition{CreatedAt: k.CreatedAt, ID: k.ID}
+}
+
+// Compare orders positions as the listing does: -1 when p comes first, 0
+// for one place, +1 when p comes after q.
+func (p KeyPosition) Compare(q KeyPosition) int {
+	if c := p.CreatedAt.Compare(q.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(p.ID, q.ID)
 }

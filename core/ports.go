@@ -51,6 +51,13 @@ type KeyStore interface {
 	// asOf is past its deletion date and left out, purged or not; a zero asOf
 	// leaves none out.
 	ListKeys(ctx context.Context, asOf time.Time, p Page) ([]Key, int, error)
+	// ListKeysAfter returns, in ListKeys' order, the first limit keys that
+	// exist at asOf and come after the position after (the zero position:
+	// from the first key); fewer only at the end of the listing, and all the
+	// rest when limit is zero or less. It neither counts the listing nor
+	// reads the keys up to after, so a walk that resumes deep in the listing
+	// costs what it reads.
+	ListKeysAfter(ctx context.Context, asOf time.Time, after KeyPosition, limit int) ([]Key, error)
 
 	// GetVersion returns one version of a key, or ErrNotFound.
 	GetVersion(ctx context.Context, keyID, versionID string) (KeyVersion, error)

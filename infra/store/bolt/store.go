@@ -273,6 +273,36 @@ func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]co
 	return keys, total, nil
 }
 
+// ListKeysAfter returns the first limit keys that exist at asOf after the
+// position after, in ListKeys' order. The creation-order index puts the
+// position's entry, or the first after it, one seek away: it reads only the
+// keys it returns and those past their deletion date among them.
+func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.KeyPosition, limit int) ([]core.Key, error) {
+	var keys []core.Key
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		from := join(when(after.CreatedAt), []byte(after.ID))
+		c := tx.Bucket(bucketKeysByCreation).Cursor()
+		entry, _ := c.Seek(from)
+		if bytes.Equal(entry, from) {
+			entry, _ = c.Next()
+		}
+		for ; entry != nil && (limit <= 0 || len(keys) < limit); entry, _ = c.Next() {
+			k, err := getKey(tx, string(entry[whenLen:]))
+			if err != nil {
+				return err
+			}
+			if !k.PastDeletion(asOf) {
+				keys = append(keys, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
 // GetVersion returns one version of a key.
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	var v core.KeyVersion

@@ -202,22 +202,37 @@ func page[T any](all []T, p core.Page) ([]T, int) {
 // ListKeys returns one page of the keys that exist at asOf, ordered by
 // creation time, then ID.
 func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]core.Key, int, error) {
-	s.mu.RLock()
-	var all []core.Key
-	for _, k := range s.keys {
-		if !k.PastDeletion(asOf) {
-			all = append(all, k)
-		}
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(all, func(a, b core.Key) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	keys, total := page(all, p)
+	keys, total := page(s.listed(asOf, func(core.Key) bool { return true }), p)
 	for i := range keys {
 		keys[i] = copyKey(keys[i])
 	}
 	return keys, total, nil
+}
+
+// ListKeysAfter returns the first limit keys that exist at asOf after the
+// position after, in ListKeys' order. The maps hold no order: it sorts the
+// keys after the position, as ListKeys sorts them all.
+func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.KeyPosition, limit int) ([]core.Key, error) {
+	keys, _ := page(s.listed(asOf, func(k core.Key) bool { return k.Position().Compare(after) > 0 }), core.Page{Limit: limit})
+	for i := range keys {
+		keys[i] = copyKey(keys[i])
+	}
+	return keys, nil
+}
+
+// listed returns the keys that exist at asOf and that keep admits, ordered
+// by creation time, then ID.
+func (s *Store) listed(asOf time.Time, keep func(core.Key) bool) []core.Key {
+	s.mu.RLock()
+	var all []core.Key
+	for _, k := range s.keys {
+		if !k.PastDeletion(asOf) && keep(k) {
+			all = append(all, k)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b core.Key) int { return a.Position().Compare(b.Position()) })
+	return all
 }
 
 // GetVersion returns one version of a key.

@@ -281,6 +281,38 @@ func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]co
 		})
 }
 
+// ListKeysAfter returns the first limit keys that exist at asOf after the
+// position after, in ListKeys' order. The row comparison is a range of the
+// index keys_by_creation, so the scan starts at the position: no count, and
+// no offset to step over.
+func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.KeyPosition, limit int) ([]core.Key, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	var keys []core.Key
+	err := s.read(ctx, "list keys", func() error {
+		rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM keys k
+			WHERE (k.created_at, k.id) > ($1, $2) AND `+existing+`
+			ORDER BY k.created_at, k.id LIMIT $4`, after.CreatedAt, after.ID, nullTime(asOf), lim)
+		if err != nil {
+			return err
+		}
+		keys, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Key, error) {
+			var r keyRow
+			if err := row.Scan(r.dest()...); err != nil {
+				return core.Key{}, err
+			}
+			return r.key()
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
 // GetVersion returns one version of a key.
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}

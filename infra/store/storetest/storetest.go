@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"AliasLifecycle", testAliasLifecycle},
 		{"AliasToMissingKeyIsNotFound", testAliasToMissingKey},
 		{"ListKeysPagesInCreationThenIDOrder", testListKeysPaging},
+		{"ListKeysAfterResumesAfterAPosition", testListKeysAfter},
+		{"ListKeysAfterWalksWhileKeysComeAndGo", testListKeysAfterWhileKeysComeAndGo},
 		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
 		{"ListingsLeaveOutKeysPastDeletion", testListingsLeaveOutKeysPastDeletion},
@@ -588,6 +590,133 @@ func testListKeysPaging(t *testing.T, s Store) {
 	keys, _, err := s.ListKeys(ctx, time.Time{}, core.Page{Offset: 1, Limit: 1})
 	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(newKey("k-b", at(1)))) {
 		t.Fatalf("ListKeys entry = %+v, %v; want the whole stored key", keys, err)
+	}
+}
+
+// walkAfter lists the keys after from (the zero position: all of them) as
+// of asOf in pages of limit, each resuming after the last key of the one
+// before; between pages it calls between with the position reached. It
+// checks that only the last page is short and returns the IDs in order.
+func walkAfter(t *testing.T, s Store, asOf time.Time, from core.KeyPosition, limit int, between func(core.KeyPosition)) []string {
+	t.Helper()
+	var ids []string
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatalf("ListKeysAfter in pages of %d never ends", limit)
+		}
+		keys, err := s.ListKeysAfter(context.Background(), asOf, from, limit)
+		if err != nil {
+			t.Fatalf("ListKeysAfter(%+v, %d): %v", from, limit, err)
+		}
+		if len(keys) > limit {
+			t.Fatalf("ListKeysAfter(%+v, %d): %d keys", from, limit, len(keys))
+		}
+		for _, k := range keys {
+			ids = append(ids, k.ID)
+		}
+		if len(keys) < limit {
+			return ids
+		}
+		from = keys[len(keys)-1].Position()
+		if between != nil {
+			between(from)
+		}
+	}
+}
+
+func testListKeysAfter(t *testing.T, s Store) {
+	ctx := context.Background()
+	// As testListKeysPaging: out of order, with ties broken by ID in byte order.
+	created := []struct {
+		id string
+		at int
+	}{{"key-c", 3}, {"ka", 1}, {"key-a", 2}, {"key-z", 0}, {"k-b", 1}, {"key-B", 2}, {"key-d", 3}}
+	for _, c := range created {
+		create(t, s, c.id, at(c.at))
+	}
+	want := []string{"key-z", "k-b", "ka", "key-B", "key-a", "key-c", "key-d"}
+	for _, limit := range []int{1, 2, 3, 7, 10} {
+		if got := walkAfter(t, s, time.Time{}, core.KeyPosition{}, limit, nil); !slices.Equal(got, want) {
+			t.Fatalf("ListKeysAfter in pages of %d = %q, want %q", limit, got, want)
+		}
+	}
+	// A position need not be a stored key's: the listing resumes at the
+	// first key after it.
+	for _, c := range []struct {
+		from core.KeyPosition
+		want []string
+	}{
+		{core.KeyPosition{CreatedAt: at(1), ID: "k-b"}, want[2:]},
+		{core.KeyPosition{CreatedAt: at(2), ID: "key-A"}, want[3:]},
+		{core.KeyPosition{CreatedAt: at(2), ID: "key-B0"}, want[4:]},
+		{core.KeyPosition{CreatedAt: at(1).Add(time.Microsecond)}, want[3:]},
+		{core.KeyPosition{CreatedAt: at(-1), ID: "zzz"}, want},
+		{core.KeyPosition{CreatedAt: at(3), ID: "key-d"}, nil},
+		{core.KeyPosition{CreatedAt: at(9)}, nil},
+	} {
+		keys, err := s.ListKeysAfter(ctx, time.Time{}, c.from, 0)
+		if err != nil {
+			t.Fatalf("ListKeysAfter(%+v) without a limit: %v", c.from, err)
+		}
+		var got []string
+		for _, k := range keys {
+			got = append(got, k.ID)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Fatalf("ListKeysAfter(%+v) without a limit = %q, want %q", c.from, got, c.want)
+		}
+	}
+	keys, err := s.ListKeysAfter(ctx, time.Time{}, core.KeyPosition{CreatedAt: at(0), ID: "key-z"}, 1)
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(normKey(keys[0]), normKey(newKey("k-b", at(1)))) {
+		t.Fatalf("ListKeysAfter entry = %+v, %v; want the whole stored key", keys, err)
+	}
+}
+
+// testListKeysAfterWhileKeysComeAndGo walks the listing while keys are made
+// and deleted between its pages: every key that lasts the whole walk comes
+// once, in order, whichever keys before or after it come and go, the key
+// the walk stopped at among them; a key made after the place reached comes
+// too, and one made before it does not.
+func testListKeysAfterWhileKeysComeAndGo(t *testing.T, s Store) {
+	ctx := context.Background()
+	stored := map[string]core.Key{}
+	for i := range 12 {
+		// Two keys a second, so that both parts of a position count.
+		id := fmt.Sprintf("key-%02d", i)
+		stored[id], _ = create(t, s, id, at(i/2))
+	}
+	doomed, _ := create(t, s, "key-doomed", at(4))
+	doomed.State, doomed.DeleteAt, doomed.Revision = core.KeyPendingDeletion, at(50), doomed.Revision+1
+	if err := s.UpdateKey(ctx, doomed); err != nil {
+		t.Fatal(err)
+	}
+	remove := func(id string) {
+		t.Helper()
+		if err := s.DeleteKey(ctx, id, stored[id].Revision); err != nil {
+			t.Fatalf("DeleteKey(%s): %v", id, err)
+		}
+		delete(stored, id)
+	}
+	page := 0
+	got := walkAfter(t, s, at(60), core.KeyPosition{}, 3, func(reached core.KeyPosition) {
+		page++
+		switch page {
+		case 1: // at key-02
+			remove("key-01")               // listed already
+			remove("key-02")               // the place reached
+			remove("key-05")               // still to come
+			create(t, s, "key-00a", at(0)) // before the place: never listed
+			create(t, s, "key-99", at(9))  // after it: listed
+		case 2: // at key-06, key-05 being gone
+			create(t, s, "key-06a", at(3)) // made in key-06's second, after it: listed
+		}
+	})
+	want := []string{"key-00", "key-01", "key-02", "key-03", "key-04", "key-06", "key-06a", "key-07", "key-08", "key-09", "key-10", "key-11", "key-99"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("walk while keys come and go = %q, want %q", got, want)
+	}
+	if page < 3 {
+		t.Fatalf("the walk took %d pages, too few to show anything", page+1)
 	}
 }
 
