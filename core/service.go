@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"time"
 )
@@ -530,18 +531,40 @@ const keysScan = 500
 // listing keysScan keys at a time. It stops at fn's first error and returns
 // it; a store error comes back wrapped as "list keys".
 func (s *Service) eachKey(ctx context.Context, asOf time.Time, fn func(*Key) error) error {
-	for offset := 0; ; offset += keysScan {
-		keys, total, err := s.store.ListKeys(ctx, asOf, Page{Offset: offset, Limit: keysScan})
+	for k, err := range s.keysAfter(ctx, asOf, KeyPosition{}, keysScan) {
+		if err == nil {
+			err = fn(k)
+		}
 		if err != nil {
-			return fmt.Errorf("list keys: %w", err)
+			return err
 		}
-		for i := range keys {
-			if err := fn(&keys[i]); err != nil {
-				return err
+	}
+	return nil
+}
+
+// keysAfter yields the keys the store lists at asOf after the position
+// after, in the store's order, reading batch keys at a time until the
+// caller stops. Each read resumes after the last key of the one before, so
+// a key that lasts the whole walk comes exactly once, whatever keys are
+// made or deleted meanwhile, and a walk costs what it reads. A store error
+// is yielded once, wrapped as "list keys", and ends the walk.
+func (s *Service) keysAfter(ctx context.Context, asOf time.Time, after KeyPosition, batch int) iter.Seq2[*Key, error] {
+	return func(yield func(*Key, error) bool) {
+		for {
+			keys, err := s.store.ListKeysAfter(ctx, asOf, after, batch)
+			if err != nil {
+				yield(nil, fmt.Errorf("list keys: %w", err))
+				return
 			}
-		}
-		if len(keys) == 0 || offset+keysScan >= total {
-			return nil
+			for i := range keys {
+				if !yield(&keys[i], nil) {
+					return
+				}
+			}
+			if len(keys) == 0 || len(keys) < batch {
+				return
+			}
+			after = keys[len(keys)-1].Position()
 		}
 	}
 }
