@@ -3,37 +3,46 @@ package core
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"time"
 )
 
-// tagCursor is where a page of ListTagResources ends: its last row, by
-// resource ID and tag key. The next page starts after it.
+// tagCursor is where a page of ListTagResources ends: its last row, by the
+// position of its key in the listing of keys and its tag key. The next page
+// starts after it.
 type tagCursor struct {
-	resourceID, tagKey string
+	key    KeyPosition
+	tagKey string
 }
 
 // cursorVersion leads every token, so that a later form can be told apart.
-const cursorVersion = 1
+// Version 1, which named a key by ID alone, was never released.
+const cursorVersion = 2
 
 // maxTokenLen bounds the NextToken read: a cursor of the longest key ID and
 // tag key is well under it.
 const maxTokenLen = 2048
 
-// token is the cursor as an opaque NextToken: a version byte and the two
-// length-prefixed fields, base64url. It holds a position in the listing and
-// nothing more: a caller who edits it moves where the listing resumes, but
-// every page authorizes the keys it reads as the first page did, so no token
-// reaches rows its caller could not list.
+// token is the cursor as an opaque NextToken: a version byte, the key's
+// creation time (seconds since 1970, signed, and nanoseconds), and the
+// length-prefixed key ID and tag key, base64url. It holds a position in the
+// listing and nothing more: a caller who edits it moves where the listing
+// resumes, but every page authorizes the keys it reads as the first page
+// did, so no token reaches rows its caller could not list.
 func (c tagCursor) token() string {
 	b := []byte{cursorVersion}
-	b = binary.AppendUvarint(b, uint64(len(c.resourceID)))
-	b = append(b, c.resourceID...)
+	b = binary.AppendVarint(b, c.key.CreatedAt.Unix())
+	b = binary.AppendUvarint(b, uint64(c.key.CreatedAt.Nanosecond()))
+	b = binary.AppendUvarint(b, uint64(len(c.key.ID)))
+	b = append(b, c.key.ID...)
 	b = binary.AppendUvarint(b, uint64(len(c.tagKey)))
 	b = append(b, c.tagKey...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // parseTagCursor reads a token that token made; ok is false for anything
-// else.
+// else. The time must lie in years 1 to 9999 and the ID be a key ID, as every
+// key's are: the stores are asked for keys after them, and a value no
+// store can take would be the service's failure, not the caller's.
 func parseTagCursor(token string) (c tagCursor, ok bool) {
 	if len(token) > maxTokenLen {
 		return tagCursor{}, false
@@ -43,6 +52,16 @@ func parseTagCursor(token string) (c tagCursor, ok bool) {
 		return tagCursor{}, false
 	}
 	b = b[1:]
+	seconds, size := binary.Varint(b)
+	if size <= 0 {
+		return tagCursor{}, false
+	}
+	b = b[size:]
+	nanos, size := binary.Uvarint(b)
+	if size <= 0 || nanos >= uint64(time.Second) {
+		return tagCursor{}, false
+	}
+	b = b[size:]
 	field := func() (string, bool) {
 		n, size := binary.Uvarint(b)
 		if size <= 0 || n > uint64(len(b)-size) {
@@ -54,8 +73,12 @@ func parseTagCursor(token string) (c tagCursor, ok bool) {
 	}
 	id, ok1 := field()
 	key, ok2 := field()
-	if !ok1 || !ok2 || len(b) != 0 || id == "" || key == "" {
+	if !ok1 || !ok2 || len(b) != 0 || !validKeyID(id) || key == "" {
 		return tagCursor{}, false
 	}
-	return tagCursor{resourceID: id, tagKey: key}, true
+	created := time.Unix(seconds, int64(nanos)).UTC()
+	if y := created.Year(); y < 1 || y > 9999 || created.Unix() != seconds {
+		return tagCursor{}, false
+	}
+	return tagCursor{key: KeyPosition{CreatedAt: created, ID: id}, tagKey: key}, true
 }

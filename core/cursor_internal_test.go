@@ -1,23 +1,63 @@
 package core
 
-import "testing"
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"testing"
+	"time"
+)
 
-// A cursor survives its token, whatever its text; anything else is refused.
+// A cursor survives its token, whatever its time and text; anything else is
+// refused.
 func TestTagCursorTokenRoundTrips(t *testing.T) {
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 	for _, c := range []tagCursor{
-		{"key-0123456789abcdefghijklmn", "team"},
-		{"key-x", `a:b/c\d_e-f.g+h=i@j k`},
-		{"key-x", "标签"},
+		{KeyPosition{at, "key-0123456789abcdefghijklmn"}, "team"},
+		{KeyPosition{at.Add(535897 * time.Microsecond), "key-x"}, `a:b/c\d_e-f.g+h=i@j k`},
+		{KeyPosition{at.Add(time.Second - 1), "key-x"}, "标签"},
+		{KeyPosition{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), "k"}, "t"},
+		{KeyPosition{time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC), "k"}, "t"},
+		{KeyPosition{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), "k"}, "t"},
 	} {
 		got, ok := parseTagCursor(c.token())
-		if !ok || got != c {
+		if !ok || got.key.Compare(c.key) != 0 || got.key.CreatedAt.Location() != time.UTC || got.tagKey != c.tagKey {
 			t.Errorf("%+v: the token reads as %+v, %v", c, got, ok)
 		}
 	}
-	valid := tagCursor{"key-x", "team"}.token()
-	for _, bad := range []string{"", "!!", "AQ", "AgV" + valid[3:], valid + "AA", valid[:len(valid)-1], string(make([]byte, maxTokenLen+1))} {
+	valid := tagCursor{KeyPosition{at, "key-x"}, "team"}.token()
+	// raw builds a token of the given version, seconds and nanoseconds, and
+	// fields.
+	raw := func(version byte, seconds int64, nanos uint64, fields ...string) string {
+		b := binary.AppendVarint([]byte{version}, seconds)
+		b = binary.AppendUvarint(b, nanos)
+		for _, f := range fields {
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			b = append(b, f...)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	unreleased := base64.RawURLEncoding.EncodeToString([]byte("\x01\x05key-x\x04team"))
+	for name, bad := range map[string]string{
+		"empty":                 "",
+		"not base64url":         "!!",
+		"a version alone":       "Ag",
+		"version 1":             unreleased,
+		"version 3":             raw(3, at.Unix(), 0, "key-x", "team"),
+		"a byte more":           valid + "AA",
+		"a byte less":           valid[:len(valid)-1],
+		"too long":              string(make([]byte, maxTokenLen+1)),
+		"no tag key":            raw(cursorVersion, at.Unix(), 0, "key-x"),
+		"an empty tag key":      raw(cursorVersion, at.Unix(), 0, "key-x", ""),
+		"an empty key ID":       raw(cursorVersion, at.Unix(), 0, "", "team"),
+		"a key ID with a NUL":   raw(cursorVersion, at.Unix(), 0, "key-\x00", "team"),
+		"a key ID with a slash": raw(cursorVersion, at.Unix(), 0, "alias/x", "team"),
+		"a second of nanos":     raw(cursorVersion, at.Unix(), uint64(time.Second), "key-x", "team"),
+		"before year 1":         raw(cursorVersion, -62135596801, 0, "key-x", "team"),
+		"after year 9999":       raw(cursorVersion, 253402300800, 0, "key-x", "team"),
+		"seconds that overflow": raw(cursorVersion, 1<<63-1, 0, "key-x", "team"),
+	} {
 		if c, ok := parseTagCursor(bad); ok {
-			t.Errorf("token %q read as %+v", bad, c)
+			t.Errorf("%s: token %q read as %+v", name, bad, c)
 		}
 	}
 }

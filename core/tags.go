@@ -414,83 +414,143 @@ func (c *call) listResourceTags() (any, error) {
 }
 
 // listTagResources lists the matching tags of the named keys, or of every
-// key, a page at a time, ordered by key ID and then tag key: an order that
-// keys made or deleted between pages do not shift, so a caller who follows
-// NextToken sees every row that lasted the whole listing exactly once.
+// key, a page at a time, ordered by key as the store lists keys (creation
+// time, then ID) and then by tag key: an order that keys made or deleted
+// between pages do not shift, so a caller who follows NextToken sees every
+// row that lasted the whole listing exactly once. A page of every key's tags
+// reads the keys from its NextToken's place on, only until it has one row
+// more than a page: its cost does not grow with the keys before that place.
 func (c *call) listTagResources() (any, error) {
 	filter, err := c.indexedTags()
 	if err != nil {
 		return nil, err
 	}
-	var after *tagCursor
+	p := tagPage{filter: filter}
 	if token := c.str("NextToken"); token != "" {
 		cur, ok := parseTagCursor(token)
 		if !ok {
 			return nil, invalidParam("NextToken", "it must be a NextToken this service returned")
 		}
-		after = &cur
+		p.after = &cur
 	}
-	var keys []Key
 	if _, named := c.p["ResourceId.1"]; named {
-		keys, err = c.keyResources()
+		err = c.namedKeyTags(&p)
 	} else {
-		keys, err = c.everyKey()
+		err = c.everyKeyTags(&p)
 	}
 	if err != nil {
 		return nil, err
 	}
-	var rows []TaggedResource
-	for _, k := range keys {
-		for name, value := range k.Tags {
-			if want, ok := filter[name]; len(filter) > 0 && (!ok || want != "" && want != value) {
-				continue
-			}
-			rows = append(rows, TaggedResource{ResourceID: k.ID, Key: name, Value: value})
-		}
+	return p.listing(), nil
+}
+
+// namedKeyTags fills p from the keys ResourceId.N names (at most
+// maxIndexed), each authorized, put in listing order.
+func (c *call) namedKeyTags(p *tagPage) error {
+	keys, err := c.keyResources()
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(rows, compareTagRows)
+	slices.SortFunc(keys, func(a, b Key) int { return a.Position().Compare(b.Position()) })
 	// A key named twice lists its tags once.
-	rows = slices.CompactFunc(rows, func(a, b TaggedResource) bool { return compareTagRows(a, b) == 0 })
-	if after != nil {
-		start, found := slices.BinarySearchFunc(rows, TaggedResource{ResourceID: after.resourceID, Key: after.tagKey}, compareTagRows)
-		if found {
-			start++
+	keys = slices.CompactFunc(keys, func(a, b Key) bool { return a.ID == b.ID })
+	for i := range keys {
+		if p.add(&keys[i]) {
+			break
 		}
-		rows = rows[start:]
 	}
-	var out TagListing
-	if len(rows) > TagPageSize {
-		rows = rows[:TagPageSize]
-		last := rows[len(rows)-1]
-		out.NextToken = tagCursor{resourceID: last.ResourceID, tagKey: last.Key}.token()
-	}
-	out.Items = rows
-	return out, nil
+	return nil
 }
 
-// compareTagRows orders ListTagResources' rows by key ID, then tag key.
-func compareTagRows(a, b TaggedResource) int {
-	if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Key, b.Key)
-}
+// tagScan is how many keys a page of every key's tags reads from the store
+// at a time: one read fills a page when each key has a matching tag.
+const tagScan = TagPageSize + 1
 
-// everyKey lists every key, for a caller allowed the action on the key
-// collection, as ListKeys is.
-func (c *call) everyKey() ([]Key, error) {
+// everyKeyTags fills p from every key, for a caller allowed the action on
+// the key collection, as ListKeys is: the key at p's cursor, whose later
+// tags may remain, then the keys after it, until p is full.
+func (c *call) everyKeyTags(p *tagPage) error {
 	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
-		return nil, err
+		return err
 	}
-	var all []Key
-	err := c.s.eachKey(c.ctx, c.s.clock.Now(), func(k *Key) error {
-		all = append(all, *k)
-		return nil
-	})
-	if err != nil {
-		return nil, storeErr(err)
+	now := c.s.clock.Now()
+	var from KeyPosition
+	if p.after != nil {
+		from = p.after.key
+		// The key at the cursor is read as it is now: gone, past its
+		// deletion date or moved, it has no rows left at that place.
+		k, err := c.s.store.GetKey(c.ctx, from.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return storeErr(err)
+		case k.Position().Compare(from) == 0 && !k.PastDeletion(now) && p.add(&k):
+			return nil
+		}
 	}
-	return all, nil
+	for k, err := range c.s.keysAfter(c.ctx, now, from, tagScan) {
+		if err != nil {
+			return storeErr(err)
+		}
+		if p.add(k) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// tagPage gathers one page of ListTagResources: the rows after its cursor
+// that match its filter, in order.
+type tagPage struct {
+	// filter maps a tag key to the value a row must have ("": any).
+	filter map[string]string
+	// after is the cursor the page starts after (nil: from the first row).
+	after *tagCursor
+	items []TaggedResource
+	// end is the place of the last item, where the next page starts.
+	end tagCursor
+	// more says a row matched beyond the page.
+	more bool
+}
+
+// add adds k's matching rows after the cursor, by tag key, and reports
+// whether the page is full: a row beyond it has matched, which tells that
+// a NextToken is due. Keys come to it in listing order.
+func (p *tagPage) add(k *Key) bool {
+	pos := k.Position()
+	// at places k against the cursor's key: before it, the key itself
+	// (whose tags up to the cursor's are listed already), or after it.
+	at := 1
+	if p.after != nil {
+		at = pos.Compare(p.after.key)
+	}
+	if at < 0 {
+		return false
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.Tags)) {
+		value := k.Tags[name]
+		if at == 0 && name <= p.after.tagKey {
+			continue
+		}
+		if want, ok := p.filter[name]; len(p.filter) > 0 && (!ok || want != "" && want != value) {
+			continue
+		}
+		if len(p.items) == TagPageSize {
+			p.more = true
+			return true
+		}
+		p.items = append(p.items, TaggedResource{ResourceID: k.ID, Key: name, Value: value})
+		p.end = tagCursor{key: pos, tagKey: name}
+	}
+	return false
+}
+
+func (p *tagPage) listing() TagListing {
+	out := TagListing{Items: p.items}
+	if p.more {
+		out.NextToken = p.end.token()
+	}
+	return out
 }
 
 func (c *call) describeRegions() (any, error) {

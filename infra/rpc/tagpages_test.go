@@ -44,14 +44,15 @@ func tagPages(t *testing.T, client *kms.Client, ids []string, token string) [][]
 }
 
 // TestListTagResourcesPagesWithNextToken: 420 rows come as pages of 200, 200
-// and 20, each row once, ordered by key ID and then tag key, whether the keys
-// are named or not; NextToken is empty on the last page.
+// and 20, each row once, ordered by key as ListKeys lists keys (creation
+// time, then ID) and then by tag key, whether the keys are named or not and
+// in whatever order they are named; NextToken is empty on the last page.
 func TestListTagResourcesPagesWithNextToken(t *testing.T) {
 	e := newEnv(t)
-	ids := make([]string, 21)
-	for i := range ids {
-		ids[i] = e.createKey()
+	for range 21 {
+		e.createKey()
 	}
+	ids, _ := e.listKeys("", 1, 100)
 	tags := make([]*kms.TagResourcesRequestTag, core.MaxTags)
 	for i := range tags {
 		tags[i] = &kms.TagResourcesRequestTag{Key: tea.String(fmt.Sprintf("t%02d", i)), Value: tea.String(fmt.Sprint(i))}
@@ -66,8 +67,9 @@ func TestListTagResourcesPagesWithNextToken(t *testing.T) {
 			want = append(want, fmt.Sprintf("%s:t%02d=%d", id, i, i))
 		}
 	}
-	slices.Sort(want)
-	for name, named := range map[string][]string{"every key": nil, "named keys": ids} {
+	reversed := slices.Clone(ids)
+	slices.Reverse(reversed)
+	for name, named := range map[string][]string{"every key": nil, "named keys": reversed} {
 		pages := tagPages(t, e.client, named, "")
 		var sizes []int
 		for _, p := range pages {
@@ -77,7 +79,7 @@ func TestListTagResourcesPagesWithNextToken(t *testing.T) {
 			t.Errorf("%s: pages of %v rows, want 200, 200, 20", name, sizes)
 		}
 		if got := slices.Concat(pages...); !slices.Equal(got, want) {
-			t.Errorf("%s: the pages hold %d rows, not each of the %d once in key ID, tag key order", name, len(got), len(want))
+			t.Errorf("%s: the pages hold %d rows, not each of the %d once in key, tag key order", name, len(got), len(want))
 		}
 	}
 }
@@ -91,11 +93,10 @@ func TestListTagResourcesTokenReachesNoMoreThanItsCaller(t *testing.T) {
 	e := newEnv(t, withPrincipal("one-key", id, secret, 1000, core.MustPolicy(core.Statement{
 		Effect: "Allow", Action: []string{"kms:ListTagResources"}, Resource: []string{"acs:kms:*:*:key/*"},
 		Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:tag/owner", Values: []string{"one-key"}}}})))
-	ids := make([]string, 11)
-	for i := range ids {
-		ids[i] = e.createKey()
+	for range 11 {
+		e.createKey()
 	}
-	slices.Sort(ids)
+	ids, _ := e.listKeys("", 1, 100)
 	mine := ids[5]
 	tags := make([]*kms.TagResourcesRequestTag, core.MaxTags-1)
 	for i := range tags {
