@@ -159,6 +159,16 @@ var errInvalidCiphertext = &Error{Code: CodeInvalidCiphertext, Message: "The Cip
 // ctxParam, after authorizing the action on the key the blob names and, when
 // keyParam is given, checking that it names the same key. A DryRun ends once
 // the blob has opened.
+// openEvenIfDry opens a blob for real under DryRun too, for an action whose
+// DryRun must see checks that come after the opening; its plaintext is the
+// caller's to clear.
+func (c *call) openEvenIfDry(blobParam, ctxParam, keyParam string) (Opened, error) {
+	dry := c.dry
+	c.dry = false
+	defer func() { c.dry = dry }()
+	return c.open(blobParam, ctxParam, keyParam)
+}
+
 func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	text, err := c.required(blobParam)
 	if err != nil {
@@ -225,12 +235,8 @@ func (c *call) reEncrypt() (any, error) {
 	if _, err := c.required("DestinationKeyId"); err != nil {
 		return nil, err
 	}
-	// DryRun must see the destination checks too, so the source is opened for
-	// real and its plaintext dropped.
-	dry := c.dry
-	c.dry = false
-	o, err := c.open("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
-	c.dry = dry
+	// DryRun must see the destination checks too.
+	o, err := c.openEvenIfDry("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
 	if err != nil {
 		return nil, err
 	}

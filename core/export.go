@@ -114,12 +114,8 @@ func (c *call) exportDataKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// DryRun must see whether the data key fits the public key, so the blob
-	// is opened for real and its plaintext dropped.
-	dry := c.dry
-	c.dry = false
-	o, err := c.open("CiphertextBlob", "EncryptionContext", "")
-	c.dry = dry
+	// DryRun must see whether the data key fits the public key.
+	o, err := c.openEvenIfDry("CiphertextBlob", "EncryptionContext", "")
 	if err != nil {
 		return nil, err
 	}
