@@ -14,71 +14,127 @@ type tagCursor struct {
 	tagKey string
 }
 
-// cursorVersion leads every token, so that a later form can be told apart.
-// Version 1, which named a key by ID alone, was never released.
-const cursorVersion = 2
+// Every token leads with a byte naming its form, so that a later form, or a
+// token of the other kind, is told apart. Version 1 of the tag cursor, which
+// named a key by ID alone, was never released.
+const (
+	tagCursorVersion   = 2
+	keyPositionVersion = 3
+)
 
-// maxTokenLen bounds the NextToken read: a cursor of the longest key ID and
-// tag key is well under it.
+// maxTokenLen bounds a token read: one of the longest key ID and tag key is
+// well under it.
 const maxTokenLen = 2048
 
 // token is the cursor as an opaque NextToken: a version byte, the key's
-// creation time (seconds since 1970, signed, and nanoseconds), and the
-// length-prefixed key ID and tag key, base64url. It holds a position in the
-// listing and nothing more: a caller who edits it moves where the listing
-// resumes, but every page authorizes the keys it reads as the first page
-// did, so no token reaches rows its caller could not list.
+// position (appendPosition) and the length-prefixed tag key, base64url. It
+// holds a position in the listing and nothing more: a caller who edits it
+// moves where the listing resumes, but every page authorizes the keys it
+// reads as the first page did, so no token reaches rows its caller could not
+// list.
 func (c tagCursor) token() string {
-	b := []byte{cursorVersion}
-	b = binary.AppendVarint(b, c.key.CreatedAt.Unix())
-	b = binary.AppendUvarint(b, uint64(c.key.CreatedAt.Nanosecond()))
-	b = binary.AppendUvarint(b, uint64(len(c.key.ID)))
-	b = append(b, c.key.ID...)
+	b := appendPosition([]byte{tagCursorVersion}, c.key)
 	b = binary.AppendUvarint(b, uint64(len(c.tagKey)))
 	b = append(b, c.tagKey...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // parseTagCursor reads a token that token made; ok is false for anything
-// else. The time must lie in years 1 to 9999 and the ID be a key ID, as every
-// key's are: the stores are asked for keys after them, and a value no
-// store can take would be the service's failure, not the caller's.
+// else.
 func parseTagCursor(token string) (c tagCursor, ok bool) {
-	if len(token) > maxTokenLen {
+	b, ok := openToken(token, tagCursorVersion)
+	if !ok {
 		return tagCursor{}, false
+	}
+	pos, b, ok := readPosition(b)
+	if !ok {
+		return tagCursor{}, false
+	}
+	key, b, ok := readField(b)
+	if !ok || len(b) != 0 || key == "" {
+		return tagCursor{}, false
+	}
+	return tagCursor{key: pos, tagKey: key}, true
+}
+
+// Token is the position as an opaque token, for a protocol whose listing of
+// keys resumes after a key (AWS's ListKeys marker): a version byte and the
+// position, base64url, as ListTagResources' NextToken holds one. Like that
+// token it only moves where a listing resumes, which Request.KeysAfter
+// authorizes as any page of ListKeys.
+func (p KeyPosition) Token() string {
+	return base64.RawURLEncoding.EncodeToString(appendPosition([]byte{keyPositionVersion}, p))
+}
+
+// ParseKeyPosition reads a token that Token made; ok is false for anything
+// else.
+func ParseKeyPosition(token string) (p KeyPosition, ok bool) {
+	b, ok := openToken(token, keyPositionVersion)
+	if !ok {
+		return KeyPosition{}, false
+	}
+	p, b, ok = readPosition(b)
+	if !ok || len(b) != 0 {
+		return KeyPosition{}, false
+	}
+	return p, true
+}
+
+// openToken decodes a token of the given version, bounded by maxTokenLen,
+// and returns what follows the version byte.
+func openToken(token string, version byte) ([]byte, bool) {
+	if len(token) > maxTokenLen {
+		return nil, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) == 0 || b[0] != cursorVersion {
-		return tagCursor{}, false
+	if err != nil || len(b) == 0 || b[0] != version {
+		return nil, false
 	}
-	b = b[1:]
+	return b[1:], true
+}
+
+// appendPosition appends a key's position to b: its creation time (seconds
+// since 1970, signed, and nanoseconds) and its length-prefixed ID.
+func appendPosition(b []byte, p KeyPosition) []byte {
+	b = binary.AppendVarint(b, p.CreatedAt.Unix())
+	b = binary.AppendUvarint(b, uint64(p.CreatedAt.Nanosecond()))
+	b = binary.AppendUvarint(b, uint64(len(p.ID)))
+	return append(b, p.ID...)
+}
+
+// readPosition reads a position appendPosition wrote at the start of b and
+// returns the bytes after it. The time must lie in years 1 to 9999 and the
+// ID be a key ID, as every key's are: the stores are asked for keys after
+// them, and a value no store can take would be the service's failure, not
+// the caller's.
+func readPosition(b []byte) (KeyPosition, []byte, bool) {
 	seconds, size := binary.Varint(b)
 	if size <= 0 {
-		return tagCursor{}, false
+		return KeyPosition{}, nil, false
 	}
 	b = b[size:]
 	nanos, size := binary.Uvarint(b)
 	if size <= 0 || nanos >= uint64(time.Second) {
-		return tagCursor{}, false
+		return KeyPosition{}, nil, false
 	}
 	b = b[size:]
-	field := func() (string, bool) {
-		n, size := binary.Uvarint(b)
-		if size <= 0 || n > uint64(len(b)-size) {
-			return "", false
-		}
-		s := string(b[size : size+int(n)])
-		b = b[size+int(n):]
-		return s, true
-	}
-	id, ok1 := field()
-	key, ok2 := field()
-	if !ok1 || !ok2 || len(b) != 0 || !validKeyID(id) || key == "" {
-		return tagCursor{}, false
+	id, b, ok := readField(b)
+	if !ok || !validKeyID(id) {
+		return KeyPosition{}, nil, false
 	}
 	created := time.Unix(seconds, int64(nanos)).UTC()
 	if y := created.Year(); y < 1 || y > 9999 || created.Unix() != seconds {
-		return tagCursor{}, false
+		return KeyPosition{}, nil, false
 	}
-	return tagCursor{key: KeyPosition{CreatedAt: created, ID: id}, tagKey: key}, true
+	return KeyPosition{CreatedAt: created, ID: id}, b, true
+}
+
+// readField reads a length-prefixed string at the start of b and returns
+// the bytes after it.
+func readField(b []byte) (string, []byte, bool) {
+	n, size := binary.Uvarint(b)
+	if size <= 0 || n > uint64(len(b)-size) {
+		return "", nil, false
+	}
+	return string(b[size : size+int(n)]), b[size+int(n):], true
 }

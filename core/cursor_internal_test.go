@@ -46,18 +46,65 @@ func TestTagCursorTokenRoundTrips(t *testing.T) {
 		"a byte more":           valid + "AA",
 		"a byte less":           valid[:len(valid)-1],
 		"too long":              string(make([]byte, maxTokenLen+1)),
-		"no tag key":            raw(cursorVersion, at.Unix(), 0, "key-x"),
-		"an empty tag key":      raw(cursorVersion, at.Unix(), 0, "key-x", ""),
-		"an empty key ID":       raw(cursorVersion, at.Unix(), 0, "", "team"),
-		"a key ID with a NUL":   raw(cursorVersion, at.Unix(), 0, "key-\x00", "team"),
-		"a key ID with a slash": raw(cursorVersion, at.Unix(), 0, "alias/x", "team"),
-		"a second of nanos":     raw(cursorVersion, at.Unix(), uint64(time.Second), "key-x", "team"),
-		"before year 1":         raw(cursorVersion, -62135596801, 0, "key-x", "team"),
-		"after year 9999":       raw(cursorVersion, 253402300800, 0, "key-x", "team"),
-		"seconds that overflow": raw(cursorVersion, 1<<63-1, 0, "key-x", "team"),
+		"no tag key":            raw(tagCursorVersion, at.Unix(), 0, "key-x"),
+		"an empty tag key":      raw(tagCursorVersion, at.Unix(), 0, "key-x", ""),
+		"an empty key ID":       raw(tagCursorVersion, at.Unix(), 0, "", "team"),
+		"a key ID with a NUL":   raw(tagCursorVersion, at.Unix(), 0, "key-\x00", "team"),
+		"a key ID with a slash": raw(tagCursorVersion, at.Unix(), 0, "alias/x", "team"),
+		"a second of nanos":     raw(tagCursorVersion, at.Unix(), uint64(time.Second), "key-x", "team"),
+		"before year 1":         raw(tagCursorVersion, -62135596801, 0, "key-x", "team"),
+		"after year 9999":       raw(tagCursorVersion, 253402300800, 0, "key-x", "team"),
+		"seconds that overflow": raw(tagCursorVersion, 1<<63-1, 0, "key-x", "team"),
 	} {
 		if c, ok := parseTagCursor(bad); ok {
 			t.Errorf("%s: token %q read as %+v", name, bad, c)
+		}
+	}
+}
+
+// A position survives its token; a token of the tag cursor, or one of the
+// position with anything added, cut or out of range, is refused.
+func TestKeyPositionTokenRoundTrips(t *testing.T) {
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	for _, p := range []KeyPosition{
+		{at, "key-0123456789abcdefghijklmn"},
+		{at.Add(535897 * time.Microsecond), "key-x"},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), "k"},
+		{time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC), "k"},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), "k"},
+	} {
+		got, ok := ParseKeyPosition(p.Token())
+		if !ok || got.Compare(p) != 0 || got.CreatedAt.Location() != time.UTC {
+			t.Errorf("%+v: the token reads as %+v, %v", p, got, ok)
+		}
+	}
+	valid := KeyPosition{at, "key-x"}.Token()
+	raw := func(version byte, seconds int64, nanos uint64, fields ...string) string {
+		b := binary.AppendVarint([]byte{version}, seconds)
+		b = binary.AppendUvarint(b, nanos)
+		for _, f := range fields {
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			b = append(b, f...)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	for name, bad := range map[string]string{
+		"empty":                 "",
+		"not base64url":         "!!",
+		"a version alone":       "Aw",
+		"a tag cursor":          tagCursor{KeyPosition{at, "key-x"}, "team"}.token(),
+		"a tag key added":       raw(keyPositionVersion, at.Unix(), 0, "key-x", "team"),
+		"a byte more":           valid + "AA",
+		"a byte less":           valid[:len(valid)-1],
+		"too long":              string(make([]byte, maxTokenLen+1)),
+		"an empty key ID":       raw(keyPositionVersion, at.Unix(), 0, ""),
+		"a key ID with a slash": raw(keyPositionVersion, at.Unix(), 0, "alias/x"),
+		"a second of nanos":     raw(keyPositionVersion, at.Unix(), uint64(time.Second), "key-x"),
+		"before year 1":         raw(keyPositionVersion, -62135596801, 0, "key-x"),
+		"seconds that overflow": raw(keyPositionVersion, 1<<63-1, 0, "key-x"),
+	} {
+		if p, ok := ParseKeyPosition(bad); ok {
+			t.Errorf("%s: token %q read as %+v", name, bad, p)
 		}
 	}
 }
