@@ -12,6 +12,14 @@ type Listing[T any] struct {
 	PageSize   int
 }
 
+// KeyPage is one page of ListKeys by position (Request.KeysAfter): its keys,
+// and whether more follow the last of them, after which the next page
+// starts.
+type KeyPage struct {
+	Items []Key
+	More  bool
+}
+
 // Sealed is a CiphertextBlob and the key version that sealed it: the result of
 // GenerateDataKeyWithoutPlaintext, Encrypt and ReEncrypt.
 type Sealed struct {

@@ -141,6 +141,13 @@ type Request struct {
 	// TagRules are the protocol's own rules for tags where they differ from
 	// Alibaba's, which the zero value keeps.
 	TagRules TagRules
+	// KeysAfter, when set, pages ListKeys by position, as AWS's API does:
+	// the page is the PageSize keys listed after it (the zero position:
+	// from the first), and the result a KeyPage, which says whether more
+	// follow without counting them. A key made or deleted between pages
+	// then moves no other out of a walk. Nil pages by number, with a total,
+	// as Alibaba's API does.
+	KeysAfter *KeyPosition
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the
