@@ -154,3 +154,33 @@ func TestAWSCLITagsAKey(t *testing.T) {
 		t.Errorf("the CLI listed three tags in %d requests, want 3 pages of 1", n)
 	}
 }
+
+// TestAWSCLIListsKeysByMarker lists keys a page at a time with the CLI, which
+// follows NextMarker, as it gets it, until Truncated is false.
+func TestAWSCLIListsKeysByMarker(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	want := map[string]bool{e.createKey(): true, e.createKey(): true, e.createKey(): true}
+	var out struct {
+		Keys      []struct{ KeyId, KeyArn string }
+		Truncated bool
+	}
+	got := e.awsCLI(t, "list-keys", "--page-size", "1")
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if len(out.Keys) != len(want) || out.Truncated {
+		t.Fatalf("list-keys: %s", got)
+	}
+	for _, k := range out.Keys {
+		if !want[k.KeyId] || k.KeyArn != keyARN(k.KeyId) {
+			t.Errorf("list-keys: entry %+v", k)
+		}
+		delete(want, k.KeyId)
+	}
+	if n := strings.Count(e.logs.String(), "action=ListKeys"); n != 3 {
+		t.Errorf("the CLI listed three keys in %d requests, want 3 pages of 1", n)
+	}
+}

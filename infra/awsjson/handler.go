@@ -145,8 +145,14 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		return nil, nil, err
 	}
 	x.Params = p
-	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: op.action, Params: p,
-		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP, TagRules: awsTagRules})
+	req := &core.Request{ID: x.ID, Action: op.action, Params: p,
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP, TagRules: awsTagRules}
+	if op.action == "ListKeys" {
+		// AWS's ListKeys pages by position: its marker names the last key
+		// of the page before.
+		req.KeysAfter = keysAfter(p)
+	}
+	result, err := h.kms.Handle(r.Context(), req)
 	x.Result = result
 	if kt, ok := result.(core.KeyTags); ok {
 		// ListResourceTags is paged here: core answers with all of one

@@ -61,7 +61,7 @@ func init() {
 	operations = map[string]*operation{
 		"CreateKey":            {"CreateKey", createKeyParams, renderMetadata},
 		"DescribeKey":          {"DescribeKey", keyOnly, renderMetadata},
-		"ListKeys":             {"ListKeys", pageParams, renderKeys},
+		"ListKeys":             {"ListKeys", keysParams, renderKeys},
 		"EnableKey":            {"EnableKey", keyOnly, renderNothing},
 		"DisableKey":           {"DisableKey", keyOnly, renderNothing},
 		"ScheduleKeyDeletion":  {"ScheduleKeyDeletion", scheduleParams, renderScheduled},
@@ -288,9 +288,31 @@ func page(p core.Params, in *input) error {
 	return nil
 }
 
-func pageParams(h *handler, in *input) (core.Params, error) {
-	p := core.Params{}
-	return p, page(p, in)
+// keysParams reads ListKeys' Limit, as page does, and its Marker: a key's
+// position (core.KeyPosition.Token), which core pages after
+// (Request.KeysAfter) rather than by number, so that a key made or deleted
+// between pages moves no other out of a walk. Marker, which core does not
+// read, stays in the parameters for keysAfter and the request's log.
+func keysParams(h *handler, in *input) (core.Params, error) {
+	size, err := limitOf(in, 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	p := core.Params{"PageSize": strconv.Itoa(min(size, 100))}
+	if in.Marker != nil {
+		if _, ok := core.ParseKeyPosition(*in.Marker); !ok {
+			return nil, badMarker()
+		}
+		p["Marker"] = *in.Marker
+	}
+	return p, nil
+}
+
+// keysAfter is the position a ListKeys page starts after: its marker's,
+// which keysParams checked, or the zero position, before every key.
+func keysAfter(p core.Params) *core.KeyPosition {
+	after, _ := core.ParseKeyPosition(p["Marker"])
+	return &after
 }
 
 func keyPageParams(h *handler, in *input) (core.Params, error) {

@@ -142,17 +142,22 @@ func moreOf(total, num, size int) more {
 
 type keyEntry struct{ KeyId, KeyArn string }
 
+// renderKeys lists a page of keys; when more follow, its NextMarker is the
+// position of the last one listed, where the next page starts.
 func renderKeys(h *handler, result any) (any, error) {
-	l, ok := result.(core.Listing[core.Key])
+	l, ok := result.(core.KeyPage)
 	if !ok {
 		return nil, unexpected(result)
 	}
 	out := struct {
 		Keys []keyEntry
 		more
-	}{Keys: make([]keyEntry, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
+	}{Keys: make([]keyEntry, 0, len(l.Items))}
 	for _, k := range l.Items {
 		out.Keys = append(out.Keys, keyEntry{k.ID, h.arns.key(k.ID)})
+	}
+	if l.More && len(l.Items) > 0 {
+		out.more = more{Truncated: true, NextMarker: l.Items[len(l.Items)-1].Position().Token()}
 	}
 	return out, nil
 }

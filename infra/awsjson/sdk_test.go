@@ -2,6 +2,7 @@ package awsjson_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/testclock"
 )
 
 var arnFormat = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9_-]+$`)
@@ -63,7 +65,7 @@ func TestSDKCreateAndDescribeKeyNameItByARN(t *testing.T) {
 func TestSDKListKeysWalksMarkers(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]bool{}
-	for range 5 {
+	for range 7 {
 		want[e.createKey()] = true
 	}
 	got := map[string]bool{}
@@ -76,19 +78,97 @@ func TestSDKListKeysWalksMarkers(t *testing.T) {
 		}
 		pages++
 		for _, k := range out.Keys {
-			if got[aws.ToString(k.KeyId)] || aws.ToString(k.KeyArn) != keyARN(aws.ToString(k.KeyId)) {
-				t.Errorf("entry %s %s", aws.ToString(k.KeyId), aws.ToString(k.KeyArn))
+			id := aws.ToString(k.KeyId)
+			if got[id] || !want[id] || aws.ToString(k.KeyArn) != keyARN(id) {
+				t.Errorf("entry %s %s", id, aws.ToString(k.KeyArn))
 			}
-			got[aws.ToString(k.KeyId)] = true
+			got[id] = true
 		}
 	}
-	if pages != 3 || len(got) != 5 {
-		t.Errorf("%d pages, %d keys; want 3 pages of 5 keys", pages, len(got))
+	if pages != 4 || len(got) != 7 {
+		t.Errorf("%d pages, %d keys; want 4 pages of 7 keys", pages, len(got))
 	}
-	_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: aws.String("not-a-marker")})
-	var marker *types.InvalidMarkerException
-	if !asType(err, &marker) {
-		t.Errorf("a made-up marker: want *types.InvalidMarkerException, got %v", err)
+}
+
+// A key that leaves the listing between two pages moves no other key out of
+// the walk: the marker is a place in the listing, not a page number whose
+// offset now lands one key further on.
+func TestSDKListKeysWalkSkipsNoKeyWhenOneLeaves(t *testing.T) {
+	clk := testclock.New(time.Now())
+	e := newEnv(t, withClock(clk))
+	var ids []string
+	for range 7 {
+		ids = append(ids, e.createKey())
+	}
+	first, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Limit: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Keys) != 2 || !first.Truncated {
+		t.Fatalf("first page: %d keys, Truncated %v", len(first.Keys), first.Truncated)
+	}
+	// The first key listed is deleted: its window passes.
+	gone := aws.ToString(first.Keys[0].KeyId)
+	if _, err := e.aws.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(gone), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(8 * 24 * time.Hour)
+	made := e.createKey()
+
+	got := map[string]int{aws.ToString(first.Keys[1].KeyId): 1}
+	p := kms.NewListKeysPaginator(e.aws, &kms.ListKeysInput{Limit: aws.Int32(2), Marker: first.NextMarker})
+	for p.HasMorePages() {
+		out, err := p.NextPage(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range out.Keys {
+			got[aws.ToString(k.KeyId)]++
+		}
+	}
+	for _, id := range append(ids, made) {
+		if want := map[bool]int{true: 0, false: 1}[id == gone]; got[id] != want {
+			t.Errorf("key %s listed %d times, want %d (deleted: %s; listed: %v)", id, got[id], want, gone, got)
+		}
+	}
+}
+
+// A marker this service did not make is refused as AWS refuses one, whether
+// it is not base64url, a page number (which markers once were), of another
+// listing, cut short, or longer than any marker.
+func TestSDKListKeysRefusesForgedMarkers(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		e.createKey()
+	}
+	page, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Limit: aws.Int32(1)})
+	if err != nil || page.NextMarker == nil {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	marker := aws.ToString(page.NextMarker)
+	raw, err := base64.RawURLEncoding.DecodeString(marker)
+	if err != nil {
+		t.Fatalf("NextMarker %q is not base64url: %v", marker, err)
+	}
+	other := append([]byte{raw[0] + 1}, raw[1:]...)
+	for name, forged := range map[string]string{
+		"not base64url":     "not a marker!",
+		"a page number":     "2",
+		"another version":   base64.RawURLEncoding.EncodeToString(other),
+		"cut short":         base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
+		"with a byte more":  base64.RawURLEncoding.EncodeToString(append(raw, 'x')),
+		"longer than any":   marker + strings.Repeat("A", 4096),
+		"a tag marker":      base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
+		"an empty position": base64.RawURLEncoding.EncodeToString(raw[:1]),
+	} {
+		_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: aws.String(forged)})
+		var invalid *types.InvalidMarkerException
+		if !asType(err, &invalid) {
+			t.Errorf("%s: want *types.InvalidMarkerException, got %v", name, err)
+		}
+	}
+	if _, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: page.NextMarker}); err != nil {
+		t.Errorf("the marker given back: %v", err)
 	}
 }
 
