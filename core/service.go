@@ -258,7 +258,7 @@ func (s *Service) admit(ctx context.Context, req *Request) error {
 		return admissionErr(err)
 	}
 	if !res.Allowed {
-		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
+		return throttled(res.RetryAfter)
 	}
 	if !fresh {
 		return Errorf(CodeSignatureNonceUsed, "The SignatureNonce has already been used by a request whose timestamp is still valid.")
@@ -278,9 +278,14 @@ func (s *Service) spend(ctx context.Context, key string, l Limit) error {
 		return admissionErr(err)
 	}
 	if !res.Allowed {
-		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: res.RetryAfter}
+		return throttled(res.RetryAfter)
 	}
 	return nil
+}
+
+// throttled is the answer to a caller over one of its limits.
+func throttled(retryAfter time.Duration) *Error {
+	return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: retryAfter}
 }
 
 // admissionErr is the answer to a failed admission: the caller is throttled
@@ -289,7 +294,7 @@ func (s *Service) spend(ctx context.Context, key string, l Limit) error {
 func admissionErr(err error) error {
 	var qe *NonceQuotaError
 	if errors.As(err, &qe) {
-		return &Error{Code: CodeThrottling, Message: "QPS Limit Exceeded", RetryAfter: qe.RetryAfter}
+		return throttled(qe.RetryAfter)
 	}
 	return storeErr(fmt.Errorf("admission: %w", err))
 }
