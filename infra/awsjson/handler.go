@@ -80,7 +80,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return op.render(h, result)
+		return op.render(h, x.Params, result)
 	})
 	if ke != nil {
 		h.writeError(w, x, ke)
@@ -154,12 +154,6 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	}
 	result, err := h.kms.Handle(r.Context(), req)
 	x.Result = result
-	if kt, ok := result.(core.KeyTags); ok {
-		// ListResourceTags is paged here: core answers with all of one
-		// key's tags, and the page is the one tagPageParams read.
-		size, _ := strconv.Atoi(p["PageSize"])
-		return op, tagPage{kt, size, p["TagKeyAfter"]}, err
-	}
 	return op, result, err
 }
 

@@ -133,7 +133,7 @@ func deleteMaterialParams(h *handler, in *input) (core.Params, error) {
 
 // renderImportParameters gives the token as the blob core's base64 text
 // encodes, so that it travels as the same text over both APIs.
-func renderImportParameters(h *handler, result any) (any, error) {
+func renderImportParameters(h *handler, _ core.Params, result any) (any, error) {
 	r, ok := result.(core.ImportParameters)
 	if !ok {
 		return nil, unexpected(result)

@@ -47,7 +47,7 @@ type tag struct{ TagKey, TagValue *string }
 type operation struct {
 	action string
 	params func(*handler, *input) (core.Params, error)
-	render func(*handler, any) (any, error)
+	render func(*handler, core.Params, any) (any, error)
 }
 
 // operations is the table of AWS operations, by the name after TargetPrefix.

@@ -81,7 +81,7 @@ func unexpected(result any) error { return fmt.Errorf("awsjson: unexpected resul
 
 type empty struct{}
 
-func renderNothing(h *handler, result any) (any, error) { return empty{}, nil }
+func renderNothing(h *handler, _ core.Params, result any) (any, error) { return empty{}, nil }
 
 // keyOf is the key a result is about.
 func keyOf(result any) (string, bool) {
@@ -96,7 +96,7 @@ func keyOf(result any) (string, bool) {
 	return "", false
 }
 
-func renderKeyID(h *handler, result any) (any, error) {
+func renderKeyID(h *handler, _ core.Params, result any) (any, error) {
 	id, ok := keyOf(result)
 	if !ok {
 		return nil, unexpected(result)
@@ -104,7 +104,7 @@ func renderKeyID(h *handler, result any) (any, error) {
 	return struct{ KeyId string }{h.arns.key(id)}, nil
 }
 
-func renderMetadata(h *handler, result any) (any, error) {
+func renderMetadata(h *handler, _ core.Params, result any) (any, error) {
 	k, ok := result.(core.Key)
 	if !ok {
 		return nil, unexpected(result)
@@ -112,7 +112,7 @@ func renderMetadata(h *handler, result any) (any, error) {
 	return struct{ KeyMetadata keyMetadata }{h.metadata(k)}, nil
 }
 
-func renderScheduled(h *handler, result any) (any, error) {
+func renderScheduled(h *handler, _ core.Params, result any) (any, error) {
 	c, ok := result.(core.Changed)
 	if !ok {
 		return nil, unexpected(result)
@@ -144,7 +144,7 @@ type keyEntry struct{ KeyId, KeyArn string }
 
 // renderKeys lists a page of keys; when more follow, its NextMarker is the
 // position of the last one listed, where the next page starts.
-func renderKeys(h *handler, result any) (any, error) {
+func renderKeys(h *handler, _ core.Params, result any) (any, error) {
 	l, ok := result.(core.KeyPage)
 	if !ok {
 		return nil, unexpected(result)
@@ -162,31 +162,24 @@ func renderKeys(h *handler, result any) (any, error) {
 	return out, nil
 }
 
-// tagPage is one key's tags, all of them as core answers ListResourceTags,
-// with the page the request asked for: size tags after the tag key after
-// (none: from the first).
-type tagPage struct {
-	core.KeyTags
-	size  int
-	after string
-}
-
 type tagEntry struct{ TagKey, TagValue string }
 
 // renderTags lists a page of a key's tags, in the order of their keys, from
 // the first after the marker's: the NextMarker names the last one listed.
-func renderTags(h *handler, result any) (any, error) {
-	t, ok := result.(tagPage)
-	if !ok || t.size < 1 {
+// The page is the one tagPageParams read into the request's parameters.
+func renderTags(h *handler, p core.Params, result any) (any, error) {
+	t, ok := result.(core.KeyTags)
+	size, err := strconv.Atoi(p["PageSize"])
+	if !ok || err != nil || size < 1 {
 		return nil, unexpected(result)
 	}
 	names := slices.Sorted(maps.Keys(t.Tags))
 	// No tag key is empty, so a listing without a marker starts at 0.
-	from, found := slices.BinarySearch(names, t.after)
+	from, found := slices.BinarySearch(names, p["TagKeyAfter"])
 	if found {
 		from++
 	}
-	to := min(from+t.size, len(names))
+	to := min(from+size, len(names))
 	out := struct {
 		Tags []tagEntry
 		more
@@ -206,7 +199,7 @@ type aliasEntry struct {
 	LastUpdatedDate                  *epoch `json:",omitempty"`
 }
 
-func renderAliases(h *handler, result any) (any, error) {
+func renderAliases(h *handler, _ core.Params, result any) (any, error) {
 	l, ok := result.(core.Listing[core.Alias])
 	if !ok {
 		return nil, unexpected(result)
@@ -226,7 +219,7 @@ const symmetricDefault = "SYMMETRIC_DEFAULT"
 // Blobs are []byte: encoding/json writes them as base64, as AWS's JSON
 // protocol carries blobs.
 
-func renderSealed(h *handler, result any) (any, error) {
+func renderSealed(h *handler, _ core.Params, result any) (any, error) {
 	s, ok := result.(core.Sealed)
 	if !ok {
 		return nil, unexpected(result)
@@ -238,7 +231,7 @@ func renderSealed(h *handler, result any) (any, error) {
 	}{s.Blob, h.arns.key(s.KeyID), symmetricDefault}, nil
 }
 
-func renderResealed(h *handler, result any) (any, error) {
+func renderResealed(h *handler, _ core.Params, result any) (any, error) {
 	s, ok := result.(core.Resealed)
 	if !ok {
 		return nil, unexpected(result)
@@ -253,7 +246,7 @@ func renderResealed(h *handler, result any) (any, error) {
 // The plaintexts below are encoded by the caller after render returns, so
 // they are not cleared here; they live as long as the response body.
 
-func renderDataKey(h *handler, result any) (any, error) {
+func renderDataKey(h *handler, _ core.Params, result any) (any, error) {
 	d, ok := result.(core.DataKey)
 	if !ok {
 		return nil, unexpected(result)
@@ -264,7 +257,7 @@ func renderDataKey(h *handler, result any) (any, error) {
 	}{d.Blob, d.Plaintext, h.arns.key(d.KeyID)}, nil
 }
 
-func renderOpened(h *handler, result any) (any, error) {
+func renderOpened(h *handler, _ core.Params, result any) (any, error) {
 	o, ok := result.(core.Opened)
 	if !ok {
 		return nil, unexpected(result)
@@ -276,7 +269,7 @@ func renderOpened(h *handler, result any) (any, error) {
 	}{h.arns.key(o.KeyID), o.Plaintext, symmetricDefault}, nil
 }
 
-func renderRandom(h *handler, result any) (any, error) {
+func renderRandom(h *handler, _ core.Params, result any) (any, error) {
 	r, ok := result.(core.Random)
 	if !ok {
 		return nil, unexpected(result)
@@ -284,7 +277,7 @@ func renderRandom(h *handler, result any) (any, error) {
 	return struct{ Plaintext []byte }{r.Bytes}, nil
 }
 
-func renderRotationStatus(h *handler, result any) (any, error) {
+func renderRotationStatus(h *handler, _ core.Params, result any) (any, error) {
 	k, ok := result.(core.Key)
 	if !ok {
 		return nil, unexpected(result)
@@ -321,7 +314,7 @@ var rotationTypes = map[core.RotationType]string{
 
 // renderRotations lists the key materials rotations made and, when asked
 // for, the first.
-func renderRotations(h *handler, result any) (any, error) {
+func renderRotations(h *handler, _ core.Params, result any) (any, error) {
 	l, ok := result.(core.Listing[core.Rotation])
 	if !ok {
 		return nil, unexpected(result)
@@ -349,7 +342,7 @@ func DefaultKeyPolicy(account string) string {
 		account + `:root"},"Action":"kms:*","Resource":"*"}]}`
 }
 
-func renderPolicy(h *handler, result any) (any, error) {
+func renderPolicy(h *handler, _ core.Params, result any) (any, error) {
 	p, ok := result.(core.KeyPolicy)
 	if !ok {
 		return nil, unexpected(result)
@@ -357,7 +350,7 @@ func renderPolicy(h *handler, result any) (any, error) {
 	return struct{ Policy, PolicyName string }{DefaultKeyPolicy(Account(h.kms.AccountID())), p.Name}, nil
 }
 
-func renderPolicyNames(h *handler, result any) (any, error) {
+func renderPolicyNames(h *handler, _ core.Params, result any) (any, error) {
 	l, ok := result.(core.Listing[core.KeyPolicy])
 	if !ok {
 		return nil, unexpected(result)
