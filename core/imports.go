@@ -123,6 +123,20 @@ func (c *call) externalKey() (Key, error) {
 	return t.key, nil
 }
 
+// importingKey is the external key KeyId names, for the two steps of an
+// import: a key pending deletion takes no material, so it is given no
+// wrapping key either, as both key-state tables say.
+func (c *call) importingKey() (Key, error) {
+	k, err := c.externalKey()
+	if err != nil {
+		return Key{}, err
+	}
+	if k.State == KeyPendingDeletion {
+		return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is pending deletion; its material cannot be imported.", k.ID)
+	}
+	return k, nil
+}
+
 func (c *call) getParametersForImport() (any, error) {
 	alg, err := c.required("WrappingAlgorithm")
 	if err != nil {
@@ -144,7 +158,7 @@ func (c *call) getParametersForImport() (any, error) {
 	if spec != "RSA_2048" {
 		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048")
 	}
-	k, err := c.externalKey()
+	k, err := c.importingKey()
 	if err != nil {
 		return nil, err
 	}
@@ -188,12 +202,9 @@ func (c *call) importKeyMaterial() (any, error) {
 		}
 	}
 	c.changes = true
-	k, err := c.externalKey()
+	k, err := c.importingKey()
 	if err != nil {
 		return nil, err
-	}
-	if k.State == KeyPendingDeletion {
-		return nil, Errorf(CodeStateModifiedFailed, "The key %q is pending deletion; its material cannot be imported.", k.ID)
 	}
 	alg, priv, err := c.s.openToken(k.ID, token)
 	if err != nil {

@@ -373,3 +373,36 @@ func TestWrappingKeysAreLimitedPerCaller(t *testing.T) {
 		t.Errorf("another caller's wrapping key: %v", err)
 	}
 }
+
+// A key pending deletion takes no material (ImportKeyMaterial refuses it), so
+// it is given no wrapping key either, as both key-state tables say: the
+// refusal comes before the RSA key is made and spends none of the caller's
+// wrapping keys. Cancelling the deletion makes the key importable again.
+func TestNoWrappingKeyForAKeyPendingDeletion(t *testing.T) {
+	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
+	a := &core.Principal{Name: "a", AccessKeyID: "a", QPS: 1000, Policy: core.FullAccess()}
+	ask := func(action string, p core.Params) (any, error) {
+		return s.Handle(context.Background(), &core.Request{ID: "r", Action: action, Params: p, Caller: a})
+	}
+	out, err := ask("CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	if _, err := ask("ScheduleKeyDeletion", core.Params{"KeyId": id, "PendingWindowInDays": "7"}); err != nil {
+		t.Fatal(err)
+	}
+	params := core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+	for range core.WrappingKeyLimit.Burst + 1 {
+		_, err := ask("GetParametersForImport", params)
+		mustCode(t, err, core.CodeStateModifiedFailed)
+	}
+	if _, err := ask("CancelKeyDeletion", core.Params{"KeyId": id}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range core.WrappingKeyLimit.Burst {
+		if _, err := ask("GetParametersForImport", params); err != nil {
+			t.Fatalf("wrapping key %d once the deletion is cancelled: %v", i+1, err)
+		}
+	}
+}

@@ -227,13 +227,18 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 	if m := e.state(id); m.KeyState != types.KeyStatePendingImport {
 		t.Fatalf("after refused imports: KeyState %s", m.KeyState)
 	}
+	po := e.importParameters(other, types.AlgorithmSpecRsaesOaepSha256)
 	if _, err := e.aws.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(other), PendingWindowInDays: aws.Int32(7)}); err != nil {
 		t.Fatal(err)
 	}
-	po := e.importParameters(other, types.AlgorithmSpecRsaesOaepSha256)
 	var invalidState *types.KMSInvalidStateException
 	if err := e.importWith(other, po, sha256.New(), randomMaterial()); !asType(err, &invalidState) {
 		t.Errorf("an import into a key pending deletion: want *types.KMSInvalidStateException, got %v", err)
+	}
+	_, err = e.aws.GetParametersForImport(bg, &kms.GetParametersForImportInput{KeyId: aws.String(other),
+		WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecRsa2048})
+	if !asType(err, &invalidState) {
+		t.Errorf("GetParametersForImport for a key pending deletion: want *types.KMSInvalidStateException, got %v", err)
 	}
 
 	// A day on, the token has expired. The SDK signs with the wall clock,

@@ -274,6 +274,10 @@ func TestBYOKStatesAroundDeletion(t *testing.T) {
 	if _, err := e.client.ScheduleKeyDeletion(&kms.ScheduleKeyDeletionRequest{KeyId: tea.String(key), PendingWindowInDays: tea.Int32(7)}); err != nil {
 		t.Fatal(err)
 	}
+	// A key pending deletion takes no material, so it gets no wrapping key.
+	_, err = e.client.GetParametersForImport(&kms.GetParametersForImportRequest{KeyId: tea.String(key),
+		WrappingAlgorithm: tea.String("RSAES_OAEP_SHA_256"), WrappingKeySpec: tea.String("RSA_2048")})
+	sdkError(t, err, core.CodeStateModifiedFailed, http.StatusConflict)
 	if _, err := e.client.DeleteKeyMaterial(&kms.DeleteKeyMaterialRequest{KeyId: tea.String(key)}); err != nil {
 		t.Fatal(err)
 	}
