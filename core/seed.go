@@ -64,6 +64,10 @@ type seedPlan struct {
 	versions []KeyVersion
 	exists   bool
 	aliases  []string // aliases still to create
+	// purge marks a stored key of this ID past its deletion date, to
+	// destroy at revision before the key is seeded afresh.
+	purge    bool
+	revision int64
 }
 
 // Seed applies a seed idempotently: keys the store lacks are created with
@@ -91,6 +95,9 @@ func (s *Service) Seed(ctx context.Context, keys []SeedKey) (SeedResult, error) 
 		if p.exists {
 			res.Existing++
 		} else {
+			if err := s.purgeSeeded(ctx, p); err != nil {
+				return res, err
+			}
 			created, err := s.createSeeded(ctx, p, keys[i])
 			if err != nil {
 				return res, err
@@ -148,6 +155,14 @@ func (s *Service) planSeed(ctx context.Context, keys []SeedKey) ([]seedPlan, err
 		p := seedPlan{key: k, versions: vs}
 		stored, err := s.store.GetKey(ctx, k.ID)
 		switch {
+		case err == nil && s.deleted(&stored):
+			// Gone to every caller, and purged by the first change that
+			// meets it: the store lacks this key, so it is seeded afresh,
+			// and its aliases, which go with it, are made again. Only with
+			// the material it held: caches keep a version's material by its
+			// IDs for as long as they like, since versions never change.
+			p.purge, p.revision = true, stored.Revision
+			conflicts = append(conflicts, s.compareSeeded(ctx, stored, sk)...)
 		case err == nil:
 			p.exists = true
 			conflicts = append(conflicts, s.compareSeeded(ctx, stored, sk)...)
@@ -163,6 +178,8 @@ func (s *Service) planSeed(ctx context.Context, keys []SeedKey) ([]seedPlan, err
 				return nil, fmt.Errorf("seed alias %s: %w", a, err)
 			case got.KeyID != k.ID:
 				conflicts = append(conflicts, fmt.Sprintf("alias %s already names key %s, not %s", a, got.KeyID, k.ID))
+			case p.purge:
+				p.aliases = append(p.aliases, a)
 			}
 		}
 		plans[i] = p
@@ -280,6 +297,28 @@ func (s *Service) compareSeeded(ctx context.Context, stored Key, sk SeedKey) []s
 		}
 	}
 	return out
+}
+
+// purgeSeeded destroys the stored key past its deletion date that a plan
+// replaces, with its versions and aliases. Another instance may have purged
+// it first; one that changed it meanwhile (its clock behind) makes the seed
+// stop, as any conflict does, and the next start-up plans again.
+func (s *Service) purgeSeeded(ctx context.Context, p *seedPlan) error {
+	if !p.purge {
+		return nil
+	}
+	err := s.store.DeleteKey(ctx, p.key.ID, p.revision)
+	if errors.Is(err, ErrConflict) {
+		return &SeedConflict{Conflicts: []string{fmt.Sprintf("key %s, past its deletion date, was changed while seeding", p.key.ID)}}
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("seed key %s: purge: %w", p.key.ID, err)
+	}
+	s.cache.InvalidateKey(ctx, p.key.ID)
+	for _, a := range p.aliases {
+		s.cache.InvalidateAlias(ctx, a)
+	}
+	return nil
 }
 
 // createSeeded stores a planned key and its versions. When another instance

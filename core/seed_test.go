@@ -113,3 +113,44 @@ func TestSeedAcceptsStoredKeysAtEveryStepOfARootRotation(t *testing.T) {
 		}
 	}
 }
+
+// A key past its deletion date is gone to every caller, so a seed naming it
+// finds the store without it: start-up purges the old key and seeds it
+// afresh, with its aliases, rather than report it existing and leave the
+// declared key missing until some later start-up. It must be seeded with
+// the material it held, which then opens what it sealed before: other
+// material under the same version IDs would meet caches that keep a
+// version's material for good, so it is a conflict, as for a live key.
+func TestSeedMakesAgainAKeyPastItsDeletionDate(t *testing.T) {
+	f := newSvcFixture(t)
+	ctx := context.Background()
+	seed := func(b byte) []core.SeedKey {
+		return []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(b)}}}}
+	}
+	if _, err := f.svc.Seed(ctx, seed(9)); err != nil {
+		t.Fatal(err)
+	}
+	blob := f.encryptUnder("alias/a")
+	f.pastDeletion("key-a")
+
+	writes := f.store.writes.Load()
+	var conflict *core.SeedConflict
+	if _, err := f.svc.Seed(ctx, seed(8)); !errors.As(err, &conflict) {
+		t.Fatalf("Seed of other material over a key past its deletion date: %v, want a conflict", err)
+	}
+	if n := f.store.writes.Load() - writes; n != 0 {
+		t.Errorf("the refused seed wrote %d times", n)
+	}
+
+	res, err := f.svc.Seed(ctx, seed(9))
+	if err != nil || res.Created != 1 || res.Existing != 0 || res.Aliases != 1 {
+		t.Fatalf("Seed over a key past its deletion date = %+v, %v; want it created with its alias", res, err)
+	}
+	if m := f.describe("alias/a"); m.KeyId != "key-a" || m.KeyState != "Enabled" || m.DeleteDate != "" {
+		t.Fatalf("the seeded key: %+v", m)
+	}
+	f.ok("Decrypt", "CiphertextBlob", blob)
+	if res, err := f.svc.Seed(ctx, seed(9)); err != nil || res.Existing != 1 || res.Created != 0 || res.Aliases != 0 {
+		t.Fatalf("Seed again = %+v, %v; want the key existing", res, err)
+	}
+}
