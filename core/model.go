@@ -167,3 +167,16 @@ func (p KeyPosition) Compare(q KeyPosition) int {
 	}
 	return strings.Compare(p.ID, q.ID)
 }
+
+// AliasPosition is an alias's place in the store's listing of aliases, which
+// orders them by name (as bytes). As with a KeyPosition, a walk that stops
+// after an alias resumes after its position, wherever aliases were made or
+// deleted meanwhile. The zero position comes before every alias.
+type AliasPosition struct {
+	Name string
+}
+
+// Position is a's place in the listing of aliases.
+func (a Alias) Position() AliasPosition {
+	return AliasPosition{Name: a.Name}
+}

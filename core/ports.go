@@ -78,6 +78,13 @@ type KeyStore interface {
 	// those of one key, and the total count, leaving out the aliases of keys
 	// past their deletion date at asOf, as ListKeys does.
 	ListAliases(ctx context.Context, keyID string, asOf time.Time, p Page) ([]Alias, int, error)
+	// ListAliasesAfter returns, in ListAliases' order and leaving out the
+	// same aliases, the first limit aliases (all of them, or those of keyID
+	// when it is not empty) that come after the position after (the zero
+	// position: from the first alias); fewer only at the end of the listing,
+	// and all the rest when limit is zero or less. As ListKeysAfter, it
+	// neither counts the listing nor reads the aliases up to after.
+	ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after AliasPosition, limit int) ([]Alias, error)
 
 	Close() error
 }

@@ -391,22 +391,9 @@ func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p
 	var as []core.Alias
 	var total int
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		if keyID == "" {
-			keep := existing(tx, asOf, func(_, value []byte) (string, error) {
-				a, err := decode[core.Alias](value, "alias")
-				return a.KeyID, err
-			})
-			total, err = walk(tx.Bucket(bucketAliases), nil, p, keep, func(_, value []byte) error {
-				a, err := decode[core.Alias](value, "alias")
-				as = append(as, a)
-				return err
-			})
-			return err
-		}
-		prefix := owner(keyID)
-		keep := existing(tx, asOf, func([]byte, []byte) (string, error) { return keyID, nil })
-		total, err = walk(tx.Bucket(bucketAliasesByKey), prefix, p, keep, func(entry, _ []byte) error {
-			a, err := getAlias(tx, string(entry[len(prefix):]))
+		l := listAliases(tx, keyID, asOf)
+		total, err = walk(l.bucket, l.prefix, p, l.keep, func(k, v []byte) error {
+			a, err := l.read(k, v)
 			as = append(as, a)
 			return err
 		})
@@ -416,6 +403,60 @@ func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p
 		return nil, 0, err
 	}
 	return as, total, nil
+}
+
+// ListAliasesAfter returns the first limit aliases after the position after,
+// in ListAliases' order and leaving out the same. The bucket it walks is
+// ordered by name, so the position's entry, or the first after it, is one
+// seek away: it reads only the aliases it returns and those it leaves out
+// among them.
+func (s *Store) ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after core.AliasPosition, limit int) ([]core.Alias, error) {
+	var as []core.Alias
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		l := listAliases(tx, keyID, asOf)
+		return walkAfter(l.bucket, l.prefix, []byte(after.Name), limit, l.keep, func(k, v []byte) error {
+			a, err := l.read(k, v)
+			as = append(as, a)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return as, nil
+}
+
+// aliasListing is where a listing of aliases walks: the entries of bucket
+// under prefix, in name order, that keep admits; read returns the alias an
+// entry stands for.
+type aliasListing struct {
+	bucket *bbolt.Bucket
+	prefix []byte
+	keep   func(k, v []byte) error
+	read   func(k, v []byte) (core.Alias, error)
+}
+
+// listAliases is the listing of all aliases (keyID empty), from the aliases
+// bucket, or of keyID's, from its entries in the by-key bucket; either
+// leaves out the aliases of keys past their deletion date at asOf.
+func listAliases(tx *bbolt.Tx, keyID string, asOf time.Time) aliasListing {
+	if keyID == "" {
+		return aliasListing{
+			bucket: tx.Bucket(bucketAliases),
+			keep: existing(tx, asOf, func(_, value []byte) (string, error) {
+				a, err := decode[core.Alias](value, "alias")
+				return a.KeyID, err
+			}),
+			read: func(_, value []byte) (core.Alias, error) { return decode[core.Alias](value, "alias") },
+		}
+	}
+	prefix := owner(keyID)
+	return aliasListing{
+		bucket: tx.Bucket(bucketAliasesByKey),
+		prefix: prefix,
+		keep:   existing(tx, asOf, func([]byte, []byte) (string, error) { return keyID, nil }),
+		read:   func(entry, _ []byte) (core.Alias, error) { return getAlias(tx, string(entry[len(prefix):])) },
+	}
 }
 
 // CreatePartition stores p unless a record for p.ID exists, and returns the
@@ -596,6 +637,33 @@ func walk(b *bbolt.Bucket, prefix []byte, p core.Page, keep, visit func(k, v []b
 		n++
 	}
 	return n, nil
+}
+
+// walkAfter visits, in key order, the entries of b under prefix that come
+// after prefix ‖ after and that keep admits (all of them when keep is nil),
+// until it has visited limit (all when limit is zero or less). It seeks to
+// its place and counts nothing: the entries before it are not read.
+func walkAfter(b *bbolt.Bucket, prefix, after []byte, limit int, keep, visit func(k, v []byte) error) error {
+	from := join(prefix, after)
+	c := b.Cursor()
+	k, v := c.Seek(from)
+	if bytes.Equal(k, from) {
+		k, v = c.Next()
+	}
+	for n := 0; k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || n < limit); k, v = c.Next() {
+		if keep != nil {
+			if err := keep(k, v); errors.Is(err, errSkip) {
+				continue
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := visit(k, v); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
 }
 
 // errSkip is a walk filter's answer for an entry it leaves out.

@@ -319,17 +319,32 @@ func (s *Store) alias(name string) (core.Alias, error) {
 // of keyID when it is not empty, but for those of keys past their deletion
 // date at asOf.
 func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	as, total := page(s.listedAliases(keyID, asOf, ""), p)
+	return as, total, nil
+}
+
+// ListAliasesAfter returns the first limit aliases after the position after,
+// in ListAliases' order and leaving out the same. The map holds no order: it
+// sorts the aliases after the position, as ListAliases sorts them all.
+func (s *Store) ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after core.AliasPosition, limit int) ([]core.Alias, error) {
+	as, _ := page(s.listedAliases(keyID, asOf, after.Name), core.Page{Limit: limit})
+	return as, nil
+}
+
+// listedAliases returns, ordered by name, the aliases whose names come after
+// after (every name comes after ""): all of them, or those of keyID when it
+// is not empty, but for those of keys past their deletion date at asOf.
+func (s *Store) listedAliases(keyID string, asOf time.Time, after string) []core.Alias {
 	s.mu.RLock()
 	var all []core.Alias
 	for _, a := range s.aliases {
-		if (keyID == "" || a.KeyID == keyID) && !s.keys[a.KeyID].PastDeletion(asOf) {
+		if (keyID == "" || a.KeyID == keyID) && a.Name > after && !s.keys[a.KeyID].PastDeletion(asOf) {
 			all = append(all, a)
 		}
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(all, func(a, b core.Alias) int { return cmp.Compare(a.Name, b.Name) })
-	as, total := page(all, p)
-	return as, total, nil
+	return all
 }
 
 // CreatePartition stores p unless a record for p.ID exists, and returns the

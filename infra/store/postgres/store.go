@@ -499,6 +499,41 @@ func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p
 	})
 }
 
+// ListAliasesAfter returns the first limit aliases after the position after,
+// in ListAliases' order and leaving out the same. name > $1 is a range of
+// the primary key (of aliases_by_key, with a key), so the scan starts at the
+// position: no count, and no offset to step over.
+func (s *Store) ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after core.AliasPosition, limit int) ([]core.Alias, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	query, args := `SELECT a.name, a.key_id, a.created_at, a.updated_at FROM aliases a JOIN keys k ON k.id = a.key_id
+		WHERE a.name > $1 AND `+existing+` ORDER BY a.name LIMIT $2`, []any{after.Name, lim, nullTime(asOf)}
+	if keyID != "" {
+		query, args = `SELECT a.name, a.key_id, a.created_at, a.updated_at FROM aliases a JOIN keys k ON k.id = a.key_id
+		WHERE a.key_id = $4 AND a.name > $1 AND `+existing+` ORDER BY a.name LIMIT $2`, append(args, keyID)
+	}
+	var as []core.Alias
+	err := s.read(ctx, "list aliases", func() error {
+		rows, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Alias, error) {
+			var a core.Alias
+			err := row.Scan(&a.Name, &a.KeyID, &a.CreatedAt, &a.UpdatedAt)
+			a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+			return a, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return as, nil
+}
+
 const partitionColumns = `id, key_id, key_version_id, ciphertext_blob, encryption_context, created_at`
 
 // CreatePartition stores p unless a record for p.ID exists, and returns the

@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListKeysAfterWalksWhileKeysComeAndGo", testListKeysAfterWhileKeysComeAndGo},
 		{"ListVersionsPagesOldestFirst", testListVersionsPaging},
 		{"ListAliasesPagesByNameAndFiltersByKey", testListAliasesPaging},
+		{"ListAliasesAfterResumesAfterAName", testListAliasesAfter},
+		{"ListAliasesAfterWalksWhileAliasesComeAndGo", testListAliasesAfterWhileAliasesComeAndGo},
+		{"ListAliasesAfterWalksOneKeysAliases", testListAliasesAfterByKey},
 		{"ListingsLeaveOutKeysPastDeletion", testListingsLeaveOutKeysPastDeletion},
 		{"WrappedBytesRoundTripExactly", testWrappedBytesRoundTrip},
 		{"KeyLabelsRoundTripFromCreate", testKeyLabelsRoundTrip},
@@ -860,6 +863,230 @@ func testListAliasesPaging(t *testing.T, s Store) {
 	want := core.Alias{Name: "alias/0", KeyID: b.ID, CreatedAt: t0, UpdatedAt: t0}
 	if err != nil || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), want) {
 		t.Fatalf("ListAliases entry = %+v, %v; want %+v", as, err, want)
+	}
+}
+
+// walkAliasesAfter lists the aliases after from (the zero position: all of
+// them), all or (keyID != "") those of one key, as of asOf in pages of
+// limit, each resuming after the last alias of the one before; between pages
+// it calls between with the position reached. It checks that only the last
+// page is short and returns the names in order.
+func walkAliasesAfter(t *testing.T, s Store, keyID string, asOf time.Time, from core.AliasPosition, limit int, between func(core.AliasPosition)) []string {
+	t.Helper()
+	var names []string
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatalf("ListAliasesAfter(%q) in pages of %d never ends", keyID, limit)
+		}
+		as, err := s.ListAliasesAfter(context.Background(), keyID, asOf, from, limit)
+		if err != nil {
+			t.Fatalf("ListAliasesAfter(%q, %+v, %d): %v", keyID, from, limit, err)
+		}
+		if len(as) > limit {
+			t.Fatalf("ListAliasesAfter(%q, %+v, %d): %d aliases", keyID, from, limit, len(as))
+		}
+		for _, a := range as {
+			if keyID != "" && a.KeyID != keyID {
+				t.Fatalf("ListAliasesAfter(%q) returned %s of %s", keyID, a.Name, a.KeyID)
+			}
+			names = append(names, a.Name)
+		}
+		if len(as) < limit {
+			return names
+		}
+		from = as[len(as)-1].Position()
+		if between != nil {
+			between(from)
+		}
+	}
+}
+
+// aliasNamesAfter lists, without a limit, the names of the aliases after
+// from, as walkAliasesAfter's arguments name them.
+func aliasNamesAfter(t *testing.T, s Store, keyID string, asOf time.Time, from core.AliasPosition) []string {
+	t.Helper()
+	as, err := s.ListAliasesAfter(context.Background(), keyID, asOf, from, 0)
+	if err != nil {
+		t.Fatalf("ListAliasesAfter(%q, %+v) without a limit: %v", keyID, from, err)
+	}
+	var names []string
+	for _, a := range as {
+		names = append(names, a.Name)
+	}
+	return names
+}
+
+func testListAliasesAfter(t *testing.T, s Store) {
+	ctx := context.Background()
+	// As testListAliasesPaging: names in byte order, whatever a database's
+	// collation would say.
+	a, _ := create(t, s, "key-a", t0)
+	b, _ := create(t, s, "key-b", t0)
+	for _, name := range []string{"alias/b", "alias/a-2", "alias/C", "alias/a", "alias/a_1", "alias/Z"} {
+		createAlias(t, s, name, a.ID)
+	}
+	for _, name := range []string{"alias/bb", "alias/0", "alias/c"} {
+		createAlias(t, s, name, b.ID)
+	}
+	all := []string{"alias/0", "alias/C", "alias/Z", "alias/a", "alias/a-2", "alias/a_1", "alias/b", "alias/bb", "alias/c"}
+	for _, c := range []struct {
+		keyID string
+		want  []string
+	}{
+		{"", all},
+		{a.ID, []string{"alias/C", "alias/Z", "alias/a", "alias/a-2", "alias/a_1", "alias/b"}},
+		{b.ID, []string{"alias/0", "alias/bb", "alias/c"}},
+		{"key-ghost", nil},
+	} {
+		for _, limit := range []int{1, 2, 3, 9, 20} {
+			if got := walkAliasesAfter(t, s, c.keyID, time.Time{}, core.AliasPosition{}, limit, nil); !slices.Equal(got, c.want) {
+				t.Fatalf("ListAliasesAfter(%q) in pages of %d = %q, want %q", c.keyID, limit, got, c.want)
+			}
+		}
+	}
+	// A position need not be a stored alias's name: the listing resumes at
+	// the first alias after it.
+	for _, c := range []struct {
+		keyID string
+		from  string
+		want  []string
+	}{
+		{"", "alias/0", all[1:]},
+		{"", "alias/B", all[1:]},
+		{"", "alias/a-", all[4:]},
+		{"", "alias/a-2", all[5:]},
+		{"", "alias/a-20", all[5:]},
+		{"", "alias", all},
+		{"", "alias/c", nil},
+		{"", "alias/zzz", nil},
+		{a.ID, "alias/a", []string{"alias/a-2", "alias/a_1", "alias/b"}},
+		{a.ID, "alias/b", nil},
+		{b.ID, "alias/a", []string{"alias/bb", "alias/c"}},
+		{b.ID, "alias/", []string{"alias/0", "alias/bb", "alias/c"}},
+	} {
+		if got := aliasNamesAfter(t, s, c.keyID, time.Time{}, core.AliasPosition{Name: c.from}); !slices.Equal(got, c.want) {
+			t.Fatalf("ListAliasesAfter(%q) after %q = %q, want %q", c.keyID, c.from, got, c.want)
+		}
+	}
+	as, err := s.ListAliasesAfter(ctx, b.ID, time.Time{}, core.AliasPosition{Name: "alias/0"}, 1)
+	want := core.Alias{Name: "alias/bb", KeyID: b.ID, CreatedAt: t0, UpdatedAt: t0}
+	if err != nil || len(as) != 1 || !reflect.DeepEqual(normAlias(as[0]), want) {
+		t.Fatalf("ListAliasesAfter entry = %+v, %v; want %+v", as, err, want)
+	}
+}
+
+// testListAliasesAfterWhileAliasesComeAndGo walks the listing of all aliases
+// while aliases are made, deleted and re-pointed between its pages: every
+// alias that lasts the whole walk comes once, in order, whichever aliases
+// before or after it come and go, the alias the walk stopped at among them;
+// an alias made after the place reached comes too, and one made before it
+// does not. The aliases of a key past its deletion date stay out, as they
+// stay out of ListAliases.
+func testListAliasesAfterWhileAliasesComeAndGo(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, _ := create(t, s, "key-a", t0)
+	b, _ := create(t, s, "key-b", t0)
+	doomed, _ := create(t, s, "key-doomed", t0)
+	doomed.State, doomed.DeleteAt, doomed.Revision = core.KeyPendingDeletion, at(50), doomed.Revision+1
+	if err := s.UpdateKey(ctx, doomed); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		createAlias(t, s, fmt.Sprintf("alias/%02d", i), []string{a.ID, b.ID}[i%2])
+	}
+	createAlias(t, s, "alias/04-doomed", doomed.ID)
+	createAlias(t, s, "alias/09-doomed", doomed.ID)
+	remove := func(name string) {
+		t.Helper()
+		if err := s.DeleteAlias(ctx, name); err != nil {
+			t.Fatalf("DeleteAlias(%s): %v", name, err)
+		}
+	}
+	page := 0
+	got := walkAliasesAfter(t, s, "", at(60), core.AliasPosition{}, 3, func(reached core.AliasPosition) {
+		page++
+		switch page {
+		case 1: // at alias/02
+			remove("alias/01")                        // listed already
+			remove("alias/02")                        // the place reached
+			remove("alias/05")                        // still to come
+			createAlias(t, s, "alias/00a", a.ID)      // before the place: never listed
+			createAlias(t, s, "alias/99", b.ID)       // after it: listed
+			createAlias(t, s, "alias/02a", a.ID)      // just after the place: listed
+			createAlias(t, s, "alias/08a", doomed.ID) // of a key past its date: never listed
+		case 2: // at alias/04
+			if err := s.UpdateAlias(ctx, core.Alias{Name: "alias/07", KeyID: a.ID, UpdatedAt: at(1)}); err != nil {
+				t.Fatal(err) // re-pointed: still listed once
+			}
+		}
+	})
+	want := []string{"alias/00", "alias/01", "alias/02", "alias/02a", "alias/03", "alias/04", "alias/06", "alias/07", "alias/08", "alias/09", "alias/10", "alias/11", "alias/99"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("walk while aliases come and go = %q, want %q", got, want)
+	}
+	if page < 3 {
+		t.Fatalf("the walk took %d pages, too few to show anything", page+1)
+	}
+	// Before the key's deletion date, its aliases are listed.
+	if got := aliasNamesAfter(t, s, "", at(49), core.AliasPosition{Name: "alias/08"}); !slices.Equal(got, []string{"alias/08a", "alias/09", "alias/09-doomed", "alias/10", "alias/11", "alias/99"}) {
+		t.Fatalf("ListAliasesAfter before the deletion date = %q", got)
+	}
+}
+
+// testListAliasesAfterByKey walks one key's aliases while aliases of it and
+// of another key come and go, and are re-pointed from one to the other:
+// every alias of the key throughout the walk comes once, one re-pointed to
+// it after the place reached comes too, one re-pointed to it before that
+// place does not, and nor does one re-pointed away before the walk reaches
+// it. A key past its deletion date has no aliases to list.
+func testListAliasesAfterByKey(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, _ := create(t, s, "key-a", t0)
+	b, _ := create(t, s, "key-b", t0)
+	for i := range 10 {
+		createAlias(t, s, fmt.Sprintf("alias/a%d", i), a.ID)
+		createAlias(t, s, fmt.Sprintf("alias/b%d", i), b.ID)
+	}
+	createAlias(t, s, "alias/a05", b.ID)
+	point := func(name, keyID string) {
+		t.Helper()
+		if err := s.UpdateAlias(ctx, core.Alias{Name: name, KeyID: keyID, UpdatedAt: at(1)}); err != nil {
+			t.Fatalf("UpdateAlias(%s, %s): %v", name, keyID, err)
+		}
+	}
+	page := 0
+	got := walkAliasesAfter(t, s, a.ID, time.Time{}, core.AliasPosition{}, 2, func(reached core.AliasPosition) {
+		page++
+		if page == 1 { // at alias/a1
+			if err := s.DeleteAlias(ctx, "alias/a1"); err != nil { // the place reached
+				t.Fatal(err)
+			}
+			point("alias/a4", b.ID)              // still to come, now b's
+			point("alias/a05", a.ID)             // before the place: never listed
+			point("alias/b5", a.ID)              // after it: listed
+			createAlias(t, s, "alias/a1a", a.ID) // after it: listed
+			createAlias(t, s, "alias/a0a", b.ID) // b's: never listed
+		}
+	})
+	want := []string{"alias/a0", "alias/a1", "alias/a1a", "alias/a2", "alias/a3", "alias/a5", "alias/a6", "alias/a7", "alias/a8", "alias/a9", "alias/b5"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("walk of key-a's aliases = %q, want %q", got, want)
+	}
+	if page < 3 {
+		t.Fatalf("the walk took %d pages, too few to show anything", page+1)
+	}
+	b.State, b.DeleteAt, b.Revision = core.KeyPendingDeletion, at(50), b.Revision+1
+	if err := s.UpdateKey(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := aliasNamesAfter(t, s, b.ID, at(49), core.AliasPosition{Name: "alias/b8"}); !slices.Equal(got, []string{"alias/b9"}) {
+		t.Fatalf("key-b's aliases after alias/b8 before its deletion date = %q, want [alias/b9]", got)
+	}
+	if got := aliasNamesAfter(t, s, b.ID, at(50), core.AliasPosition{}); got != nil {
+		t.Fatalf("key-b's aliases at its deletion date = %q, want none", got)
+	}
+	if got := walkAliasesAfter(t, s, "", at(50), core.AliasPosition{Name: "alias/a9"}, 1, nil); !slices.Equal(got, []string{"alias/b5"}) {
+		t.Fatalf("aliases after alias/a9 at key-b's deletion date = %q, want those of key-a", got)
 	}
 }
 
