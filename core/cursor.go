@@ -15,15 +15,16 @@ type tagCursor struct {
 }
 
 // Every token leads with a byte naming its form, so that a later form, or a
-// token of the other kind, is told apart. Version 1 of the tag cursor, which
+// token of another kind, is told apart. Version 1 of the tag cursor, which
 // named a key by ID alone, was never released.
 const (
-	tagCursorVersion   = 2
-	keyPositionVersion = 3
+	tagCursorVersion     = 2
+	keyPositionVersion   = 3
+	aliasPositionVersion = 4
 )
 
-// maxTokenLen bounds a token read: one of the longest key ID and tag key is
-// well under it.
+// maxTokenLen bounds a token read: one of the longest key ID and tag key, or
+// of the longest alias name, is well under it.
 const maxTokenLen = 2048
 
 // token is the cursor as an opaque NextToken: a version byte, the key's
@@ -34,9 +35,7 @@ const maxTokenLen = 2048
 // list.
 func (c tagCursor) token() string {
 	b := appendPosition([]byte{tagCursorVersion}, c.key)
-	b = binary.AppendUvarint(b, uint64(len(c.tagKey)))
-	b = append(b, c.tagKey...)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(appendField(b, c.tagKey))
 }
 
 // parseTagCursor reads a token that token made; ok is false for anything
@@ -80,6 +79,31 @@ func ParseKeyPosition(token string) (p KeyPosition, ok bool) {
 	return p, true
 }
 
+// Token is the position as an opaque token, for a protocol whose listing of
+// aliases resumes after an alias (AWS's ListAliases marker): a version byte
+// and the length-prefixed name, base64url. Like a key's position token it
+// only moves where a listing resumes, which Request.AliasesAfter authorizes
+// as any page of ListAliases or ListAliasesByKeyId.
+func (p AliasPosition) Token() string {
+	return base64.RawURLEncoding.EncodeToString(appendField([]byte{aliasPositionVersion}, p.Name))
+}
+
+// ParseAliasPosition reads a token that Token made; ok is false for anything
+// else. The name must be an alias name, as every stored alias's is: the
+// stores are asked for aliases after it, and a caller is told of a marker it
+// forged rather than handed a listing from an arbitrary place.
+func ParseAliasPosition(token string) (p AliasPosition, ok bool) {
+	b, ok := openToken(token, aliasPositionVersion)
+	if !ok {
+		return AliasPosition{}, false
+	}
+	name, b, ok := readField(b)
+	if !ok || len(b) != 0 || validAliasName("Marker", name) != nil {
+		return AliasPosition{}, false
+	}
+	return AliasPosition{Name: name}, true
+}
+
 // openToken decodes a token of the given version, bounded by maxTokenLen,
 // and returns what follows the version byte.
 func openToken(token string, version byte) ([]byte, bool) {
@@ -98,8 +122,7 @@ func openToken(token string, version byte) ([]byte, bool) {
 func appendPosition(b []byte, p KeyPosition) []byte {
 	b = binary.AppendVarint(b, p.CreatedAt.Unix())
 	b = binary.AppendUvarint(b, uint64(p.CreatedAt.Nanosecond()))
-	b = binary.AppendUvarint(b, uint64(len(p.ID)))
-	return append(b, p.ID...)
+	return appendField(b, p.ID)
 }
 
 // readPosition reads a position appendPosition wrote at the start of b and
@@ -127,6 +150,12 @@ func readPosition(b []byte) (KeyPosition, []byte, bool) {
 		return KeyPosition{}, nil, false
 	}
 	return KeyPosition{CreatedAt: created, ID: id}, b, true
+}
+
+// appendField appends s to b, length-prefixed, as readField reads it.
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // readField reads a length-prefixed string at the start of b and returns

@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,6 +44,7 @@ func TestTagCursorTokenRoundTrips(t *testing.T) {
 		"a version alone":       "Ag",
 		"version 1":             unreleased,
 		"version 3":             raw(3, at.Unix(), 0, "key-x", "team"),
+		"an alias position":     AliasPosition{"alias/x"}.Token(),
 		"a byte more":           valid + "AA",
 		"a byte less":           valid[:len(valid)-1],
 		"too long":              string(make([]byte, maxTokenLen+1)),
@@ -93,6 +95,7 @@ func TestKeyPositionTokenRoundTrips(t *testing.T) {
 		"not base64url":         "!!",
 		"a version alone":       "Aw",
 		"a tag cursor":          tagCursor{KeyPosition{at, "key-x"}, "team"}.token(),
+		"an alias position":     AliasPosition{"alias/x"}.Token(),
 		"a tag key added":       raw(keyPositionVersion, at.Unix(), 0, "key-x", "team"),
 		"a byte more":           valid + "AA",
 		"a byte less":           valid[:len(valid)-1],
@@ -104,6 +107,59 @@ func TestKeyPositionTokenRoundTrips(t *testing.T) {
 		"seconds that overflow": raw(keyPositionVersion, 1<<63-1, 0, "key-x"),
 	} {
 		if p, ok := ParseKeyPosition(bad); ok {
+			t.Errorf("%s: token %q read as %+v", name, bad, p)
+		}
+	}
+}
+
+// An alias's position survives its token; a token of another kind, or one
+// of the position with anything added or cut, or whose name no alias could
+// have, is refused.
+func TestAliasPositionTokenRoundTrips(t *testing.T) {
+	longest := "alias/" + strings.Repeat("x", 249)
+	for _, p := range []AliasPosition{
+		{"alias/a"},
+		{"alias/orders"},
+		{"alias/Team_1/app-2"},
+		{longest},
+	} {
+		if got, ok := ParseAliasPosition(p.Token()); !ok || got != p {
+			t.Errorf("%+v: the token reads as %+v, %v", p, got, ok)
+		}
+	}
+	valid := AliasPosition{"alias/orders"}.Token()
+	raw := func(version byte, fields ...string) string {
+		b := []byte{version}
+		for _, f := range fields {
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			b = append(b, f...)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	for name, bad := range map[string]string{
+		"empty":                    "",
+		"not base64url":            "!!",
+		"padded base64":            valid + "==",
+		"a version alone":          "BA",
+		"a page number":            "2",
+		"a key position":           KeyPosition{at, "key-x"}.Token(),
+		"a tag cursor":             tagCursor{KeyPosition{at, "key-x"}, "team"}.token(),
+		"another version":          raw(keyPositionVersion, "alias/orders"),
+		"a field added":            raw(aliasPositionVersion, "alias/orders", "x"),
+		"a byte more":              valid + "AA",
+		"a byte less":              valid[:len(valid)-1],
+		"too long":                 string(make([]byte, maxTokenLen+1)),
+		"an empty name":            raw(aliasPositionVersion, ""),
+		"no alias/ prefix":         raw(aliasPositionVersion, "orders"),
+		"alias/ alone":             raw(aliasPositionVersion, "alias/"),
+		"a name with a colon":      raw(aliasPositionVersion, "alias/a:b"),
+		"a name with a NUL":        raw(aliasPositionVersion, "alias/a\x00"),
+		"a name one byte too long": raw(aliasPositionVersion, longest+"x"),
+		"the reserved prefix":      raw(aliasPositionVersion, "alias/acs/x"),
+		"a length past the end":    base64.RawURLEncoding.EncodeToString([]byte{aliasPositionVersion, 20, 'a'}),
+	} {
+		if p, ok := ParseAliasPosition(bad); ok {
 			t.Errorf("%s: token %q read as %+v", name, bad, p)
 		}
 	}
