@@ -804,10 +804,28 @@ func (c *call) listAliasesByKeyID() (any, error) {
 	return c.aliasPage(t.key.ID, page, num, size)
 }
 
+// aliasPage lists the aliases of keyID (all of them when it is empty), which
+// the caller has authorized: by number, or by position when the request
+// says where to start (Request.AliasesAfter).
 func (c *call) aliasPage(keyID string, page Page, num, size int) (any, error) {
+	if c.req.AliasesAfter != nil {
+		return c.aliasesAfter(keyID, *c.req.AliasesAfter, size)
+	}
 	as, total, err := c.s.store.ListAliases(c.ctx, keyID, c.s.clock.Now(), page)
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	return Listing[Alias]{Items: as, Total: total, PageNumber: num, PageSize: size}, nil
+}
+
+// aliasesAfter is a listing of aliases by position: the size aliases after
+// the position, read with one more to tell whether a next page is due, so
+// that a page costs what it lists and counts nothing.
+func (c *call) aliasesAfter(keyID string, after AliasPosition, size int) (any, error) {
+	as, err := c.s.store.ListAliasesAfter(c.ctx, keyID, c.s.clock.Now(), after, size+1)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	more := len(as) > size
+	return AliasPage{Items: as[:min(len(as), size)], More: more}, nil
 }

@@ -20,6 +20,14 @@ type KeyPage struct {
 	More  bool
 }
 
+// AliasPage is one page of ListAliases or ListAliasesByKeyId by position
+// (Request.AliasesAfter): its aliases, and whether more follow the last of
+// them, after which the next page starts.
+type AliasPage struct {
+	Items []Alias
+	More  bool
+}
+
 // Sealed is a CiphertextBlob and the key version that sealed it: the result of
 // GenerateDataKeyWithoutPlaintext, Encrypt and ReEncrypt.
 type Sealed struct {

@@ -148,6 +148,11 @@ type Request struct {
 	// then moves no other out of a walk. Nil pages by number, with a total,
 	// as Alibaba's API does.
 	KeysAfter *KeyPosition
+	// AliasesAfter does the same for ListAliases and ListAliasesByKeyId:
+	// the page is the PageSize aliases (all of them, or the key's) listed
+	// after it, and the result an AliasPage. Nil pages by number, with a
+	// total, as Alibaba's API does.
+	AliasesAfter *AliasPosition
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the
