@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,50 @@ func TestAWSCLIListsKeysByMarker(t *testing.T) {
 	}
 	if n := strings.Count(e.logs.String(), "action=ListKeys"); n != 3 {
 		t.Errorf("the CLI listed three keys in %d requests, want 3 pages of 1", n)
+	}
+}
+
+// TestAWSCLIListsAliasesByMarker lists aliases a page at a time with the CLI,
+// all of them and one key's, following NextMarker until Truncated is false.
+func TestAWSCLIListsAliasesByMarker(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	mine, other := e.createKey(), e.createKey()
+	targets := map[string]string{}
+	e.createAliases(t, "m", 3, mine, targets)
+	e.createAliases(t, "o", 1, other, targets)
+	for _, c := range []struct {
+		args   []string
+		action string
+		want   int
+	}{
+		{nil, "ListAliases", 4},
+		{[]string{"--key-id", keyARN(mine)}, "ListAliasesByKeyId", 3},
+	} {
+		var out struct {
+			Aliases   []struct{ AliasName, AliasArn, TargetKeyId string }
+			Truncated bool
+		}
+		got := e.awsCLI(t, append([]string{"list-aliases", "--page-size", "1"}, c.args...)...)
+		if err := json.Unmarshal(got, &out); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if len(out.Aliases) != c.want || out.Truncated {
+			t.Fatalf("list-aliases %q: %s", c.args, got)
+		}
+		seen := map[string]bool{}
+		for _, a := range out.Aliases {
+			if seen[a.AliasName] || targets[a.AliasName] == "" || a.TargetKeyId != targets[a.AliasName] ||
+				a.AliasArn != "arn:aws:kms:"+testRegion+":"+awsAccount+":"+a.AliasName {
+				t.Errorf("list-aliases %q: entry %+v", c.args, a)
+			}
+			seen[a.AliasName] = true
+		}
+		requests := regexp.MustCompile(`action=` + c.action + `(\s|$)`)
+		if n := len(requests.FindAllString(e.logs.String(), -1)); n != c.want {
+			t.Errorf("the CLI listed %d aliases in %d requests of %s, want %d pages of 1", c.want, n, c.action, c.want)
+		}
 	}
 }

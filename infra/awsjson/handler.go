@@ -147,10 +147,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	x.Params = p
 	req := &core.Request{ID: x.ID, Action: op.action, Params: p,
 		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP, TagRules: awsTagRules}
-	if op.action == "ListKeys" {
-		// AWS's ListKeys pages by position: its marker names the last key
-		// of the page before.
+	// AWS's ListKeys and ListAliases page by position: the marker names
+	// the last key or alias of the page before.
+	switch op.action {
+	case "ListKeys":
 		req.KeysAfter = keysAfter(p)
+	case "ListAliases", "ListAliasesByKeyId":
+		req.AliasesAfter = aliasesAfter(p)
 	}
 	result, err := h.kms.Handle(r.Context(), req)
 	x.Result = result

@@ -341,12 +341,37 @@ func rotationsParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
+// listAliasesParams reads ListAliases' KeyId, its Limit, as page does, and
+// its Marker: an alias's position (core.AliasPosition.Token), which core
+// pages after (Request.AliasesAfter) rather than by number, so that an alias
+// made or deleted between pages moves no other out of a walk. Marker, which
+// core does not read, stays in the parameters for aliasesAfter and the
+// request's log.
 func listAliasesParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
 	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
 		return nil, err
 	}
-	return p, page(p, in)
+	size, err := limitOf(in, 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	p["PageSize"] = strconv.Itoa(min(size, 100))
+	if in.Marker != nil {
+		if _, ok := core.ParseAliasPosition(*in.Marker); !ok {
+			return nil, badMarker()
+		}
+		p["Marker"] = *in.Marker
+	}
+	return p, nil
+}
+
+// aliasesAfter is the position a ListAliases page starts after: its
+// marker's, which listAliasesParams checked, or the zero position, before
+// every alias.
+func aliasesAfter(p core.Params) *core.AliasPosition {
+	after, _ := core.ParseAliasPosition(p["Marker"])
+	return &after
 }
 
 // context sets an encryption context member as core's JSON text.

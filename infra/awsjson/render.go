@@ -199,17 +199,22 @@ type aliasEntry struct {
 	LastUpdatedDate                  *epoch `json:",omitempty"`
 }
 
+// renderAliases lists a page of aliases; when more follow, its NextMarker is
+// the position of the last one listed, where the next page starts.
 func renderAliases(h *handler, _ core.Params, result any) (any, error) {
-	l, ok := result.(core.Listing[core.Alias])
+	l, ok := result.(core.AliasPage)
 	if !ok {
 		return nil, unexpected(result)
 	}
 	out := struct {
 		Aliases []aliasEntry
 		more
-	}{Aliases: make([]aliasEntry, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
+	}{Aliases: make([]aliasEntry, 0, len(l.Items))}
 	for _, a := range l.Items {
 		out.Aliases = append(out.Aliases, aliasEntry{a.Name, h.arns.alias(a.Name), a.KeyID, epochPtr(a.CreatedAt), epochPtr(a.UpdatedAt)})
+	}
+	if l.More && len(l.Items) > 0 {
+		out.more = more{Truncated: true, NextMarker: l.Items[len(l.Items)-1].Position().Token()}
 	}
 	return out, nil
 }

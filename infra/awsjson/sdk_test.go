@@ -3,6 +3,7 @@ package awsjson_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -294,6 +295,180 @@ func TestSDKAliasNamesAWSReservesAreRefused(t *testing.T) {
 	}
 	if len(l.Aliases) != 1 {
 		t.Errorf("ListAliases after the refusals: %d aliases, want 1", len(l.Aliases))
+	}
+}
+
+// aliasWalk lists aliases with the SDK's paginator from in, and counts how
+// often each name comes, checking each entry's ARN and target against
+// targets (name → key ID) and each page's size against the limit.
+func (e *env) aliasWalk(t *testing.T, in *kms.ListAliasesInput, targets map[string]string) (got map[string]int, pages int) {
+	t.Helper()
+	got = map[string]int{}
+	p := kms.NewListAliasesPaginator(e.aws, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if n := len(out.Aliases); n > int(aws.ToInt32(in.Limit)) || n == 0 && out.Truncated {
+			t.Errorf("page %d: %d aliases, Truncated %v, in pages of %d", pages, n, out.Truncated, aws.ToInt32(in.Limit))
+		}
+		for _, a := range out.Aliases {
+			name := aws.ToString(a.AliasName)
+			if aws.ToString(a.AliasArn) != "arn:aws:kms:"+testRegion+":"+awsAccount+":"+name || aws.ToString(a.TargetKeyId) != targets[name] {
+				t.Errorf("entry %s %s → %s", name, aws.ToString(a.AliasArn), aws.ToString(a.TargetKeyId))
+			}
+			got[name]++
+		}
+	}
+	return got, pages
+}
+
+// createAliases makes aliases alias/<prefix>0 to alias/<prefix>(n-1) of
+// key id, and records each target in targets.
+func (e *env) createAliases(t *testing.T, prefix string, n int, id string, targets map[string]string) {
+	t.Helper()
+	for i := range n {
+		name := fmt.Sprintf("alias/%s%d", prefix, i)
+		if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(id)}); err != nil {
+			t.Fatal(err)
+		}
+		targets[name] = id
+	}
+}
+
+// ListAliases' markers walk every alias once, with a KeyId the key's alone.
+func TestSDKListAliasesWalksMarkers(t *testing.T) {
+	e := newEnv(t)
+	k1, k2 := e.createKey(), e.createKey()
+	targets := map[string]string{}
+	e.createAliases(t, "a", 4, k1, targets)
+	e.createAliases(t, "b", 3, k2, targets)
+	e.createAliases(t, "c", 3, k1, targets)
+
+	got, pages := e.aliasWalk(t, &kms.ListAliasesInput{Limit: aws.Int32(2)}, targets)
+	if pages != 5 || len(got) != 10 {
+		t.Errorf("%d pages, %d aliases; want 5 pages of 10 aliases", pages, len(got))
+	}
+	for name := range targets {
+		if got[name] != 1 {
+			t.Errorf("alias %s listed %d times, want once", name, got[name])
+		}
+	}
+	for _, ref := range []string{k1, keyARN(k1)} {
+		got, pages = e.aliasWalk(t, &kms.ListAliasesInput{KeyId: aws.String(ref), Limit: aws.Int32(3)}, targets)
+		if pages != 3 || len(got) != 7 {
+			t.Errorf("KeyId %s: %d pages, %d aliases; want 3 pages of key 1's 7 aliases", ref, pages, len(got))
+		}
+		for name, id := range targets {
+			if want := map[bool]int{true: 1, false: 0}[id == k1]; got[name] != want {
+				t.Errorf("KeyId %s: alias %s listed %d times, want %d", ref, name, got[name], want)
+			}
+		}
+	}
+}
+
+// An alias that leaves the listing between two pages moves no other alias
+// out of the walk, of all aliases or of one key's: the marker is a place in
+// the listing, not a page number whose offset now lands one alias further on.
+func TestSDKListAliasesWalkSkipsNoAliasWhenOneLeaves(t *testing.T) {
+	for _, byKey := range []bool{false, true} {
+		t.Run(map[bool]string{false: "all", true: "by key"}[byKey], func(t *testing.T) {
+			e := newEnv(t)
+			mine, other := e.createKey(), e.createKey()
+			targets := map[string]string{}
+			e.createAliases(t, "m", 7, mine, targets)
+			e.createAliases(t, "o", 3, other, targets)
+			in := &kms.ListAliasesInput{Limit: aws.Int32(2)}
+			if byKey {
+				in.KeyId = aws.String(mine)
+			}
+			first, err := e.aws.ListAliases(bg, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(first.Aliases) != 2 || !first.Truncated {
+				t.Fatalf("first page: %d aliases, Truncated %v", len(first.Aliases), first.Truncated)
+			}
+			// The first alias listed is deleted; another is made after it.
+			gone := aws.ToString(first.Aliases[0].AliasName)
+			if _, err := e.aws.DeleteAlias(bg, &kms.DeleteAliasInput{AliasName: aws.String(gone)}); err != nil {
+				t.Fatal(err)
+			}
+			e.createAliases(t, "n", 1, mine, targets)
+
+			next := *in
+			next.Marker = first.NextMarker
+			got, _ := e.aliasWalk(t, &next, targets)
+			got[aws.ToString(first.Aliases[1].AliasName)]++
+			for name, id := range targets {
+				want := 1
+				if name == gone || byKey && id != mine {
+					want = 0
+				}
+				if got[name] != want {
+					t.Errorf("alias %s listed %d times, want %d (deleted: %s; listed: %v)", name, got[name], want, gone, got)
+				}
+			}
+		})
+	}
+}
+
+// A marker this service did not make is refused as AWS refuses one, with or
+// without a KeyId, whether it is not base64url, a page number (which markers
+// once were), of another listing, cut short, longer than any marker, or names
+// no alias.
+func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	e.createAliases(t, "a", 3, id, map[string]string{})
+	e.createKey()
+	page, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{Limit: aws.Int32(1)})
+	if err != nil || page.NextMarker == nil {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	keys, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Limit: aws.Int32(1)})
+	if err != nil || keys.NextMarker == nil {
+		t.Fatalf("first page of keys: %+v, %v", keys, err)
+	}
+	marker := aws.ToString(page.NextMarker)
+	raw, err := base64.RawURLEncoding.DecodeString(marker)
+	if err != nil {
+		t.Fatalf("NextMarker %q is not base64url: %v", marker, err)
+	}
+	other := append([]byte{raw[0] + 1}, raw[1:]...)
+	named := func(name string) string {
+		return base64.RawURLEncoding.EncodeToString(append([]byte{raw[0], byte(len(name))}, name...))
+	}
+	for name, forged := range map[string]string{
+		"not base64url":     "not a marker!",
+		"a page number":     "2",
+		"another version":   base64.RawURLEncoding.EncodeToString(other),
+		"cut short":         base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
+		"with a byte more":  base64.RawURLEncoding.EncodeToString(append(raw, 'x')),
+		"longer than any":   marker + strings.Repeat("A", 4096),
+		"a tag marker":      base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
+		"a ListKeys marker": aws.ToString(keys.NextMarker),
+		"an empty position": base64.RawURLEncoding.EncodeToString(raw[:1]),
+		"no alias name":     named("orders"),
+		"an alias with ':'": named("alias/a:b"),
+	} {
+		for _, keyID := range []*string{nil, aws.String(id)} {
+			_, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: aws.String(forged)})
+			var invalid *types.InvalidMarkerException
+			if !asType(err, &invalid) {
+				t.Errorf("%s (KeyId %v): want *types.InvalidMarkerException, got %v", name, keyID != nil, err)
+			}
+		}
+	}
+	if named("alias/a0") != marker {
+		t.Errorf("NextMarker %q does not name alias/a0", marker)
+	}
+	for _, keyID := range []*string{nil, aws.String(id)} {
+		if _, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: page.NextMarker}); err != nil {
+			t.Errorf("the marker given back (KeyId %v): %v", keyID != nil, err)
+		}
 	}
 }
 
