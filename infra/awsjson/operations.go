@@ -352,11 +352,12 @@ func listAliasesParams(h *handler, in *input) (core.Params, error) {
 	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
 		return nil, err
 	}
-	size, err := limitOf(in, 100, 1000)
+	// AWS's bounds for ListAliases, not ListKeys': 1 to 100, 50 by default.
+	size, err := limitOf(in, 50, 100)
 	if err != nil {
 		return nil, err
 	}
-	p["PageSize"] = strconv.Itoa(min(size, 100))
+	p["PageSize"] = strconv.Itoa(size)
 	if in.Marker != nil {
 		if _, ok := core.ParseAliasPosition(*in.Marker); !ok {
 			return nil, badMarker()

@@ -369,6 +369,25 @@ func TestSDKListAliasesWalksMarkers(t *testing.T) {
 	}
 }
 
+// ListAliases' Limit has AWS's bounds for it, 1 to 100 and 50 by default,
+// not ListKeys' 1 to 1000.
+func TestSDKListAliasesLimitIsAWSs(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	e.createAliases(t, "l", 51, id, map[string]string{})
+	page, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{})
+	if err != nil || len(page.Aliases) != 50 || !page.Truncated {
+		t.Fatalf("without a Limit: %d aliases, truncated %v, %v; want 50 and more", len(page.Aliases), page.Truncated, err)
+	}
+	if page, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{Limit: aws.Int32(100)}); err != nil || len(page.Aliases) != 51 {
+		t.Fatalf("Limit 100: %d aliases, %v", len(page.Aliases), err)
+	}
+	for _, limit := range []int32{0, 101, 1000} {
+		_, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{Limit: aws.Int32(limit)})
+		apiErrorNamed(t, fmt.Sprint("Limit ", limit), err, "ValidationException")
+	}
+}
+
 // An alias that leaves the listing between two pages moves no other alias
 // out of the walk, of all aliases or of one key's: the marker is a place in
 // the listing, not a page number whose offset now lands one alias further on.
