@@ -2,17 +2,24 @@ package core_test
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	_ "crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kmsless/kmsless/core"
@@ -184,6 +191,357 @@ func FuzzParams(f *testing.F) {
 		}
 		if !designCodes[ke.Code] {
 			t.Fatalf("%s %q: code %s (%s) is not one bad input may cause", action, form, ke.Code, ke.Message)
+		}
+	})
+}
+
+// maxRefusal bounds the message of a refusal, as fuzz_internal_test.go's
+// does: a message quotes at most a bounded prefix of the input.
+const maxRefusal = 2048
+
+// refusal fails t unless err is an answer a caller may get for its own
+// input: a *core.Error with a code from the table, never InternalFailure,
+// in a message of bounded length that shows none of secrets.
+func refusal(t *testing.T, err error, secrets ...string) *core.Error {
+	t.Helper()
+	var ke *core.Error
+	if !errors.As(err, &ke) {
+		t.Fatalf("error is not a *core.Error: %v", err)
+	}
+	if !designCodes[ke.Code] {
+		t.Fatalf("code %s (%s) is not one bad input may cause", ke.Code, ke.Message)
+	}
+	if len(ke.Message) > maxRefusal {
+		t.Fatalf("a refusal of %d bytes: %.200s…", len(ke.Message), ke.Message)
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(ke.Message, s) {
+			t.Fatalf("the refusal shows a secret: %s", ke.Message)
+		}
+	}
+	return ke
+}
+
+// FuzzListTagResources pages tags with any NextToken, ResourceId.1 and tag
+// filter, as a caller allowed every key or one allowed a single key: a
+// refusal is one of the table's, and a page lists only rows that exist,
+// match the filter and belong to keys the caller may list.
+func FuzzListTagResources(f *testing.F) {
+	fx := newSvcFixture(f)
+	tags := map[string]map[string]string{}
+	var ids []string
+	for range 11 {
+		id := fx.createKey("Tags", fullTags())
+		ids = append(ids, id)
+		tags[id] = map[string]string{}
+		for i := range core.MaxTags {
+			tags[id][fmt.Sprintf("k%d", i)] = "v"
+		}
+	}
+	first := fx.ok("ListTagResources").(*alibaba.ListTagResourcesResponse)
+	token := first.NextToken
+	if token == "" {
+		f.Fatal("220 rows fit one page")
+	}
+	one := &core.Principal{Name: "one", AccessKeyID: "LTAIone", Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:ListTagResources"}, Resource: []string{"acs:kms:*:*:key/" + ids[0]}})}
+	for _, restricted := range []bool{false, true} {
+		f.Add(token, "", "", "", restricted)
+		f.Add(token, ids[0], "k1", "", restricted)
+		f.Add(token, ids[1], "k19", "v", restricted)
+		f.Add("", "", "k3", "w", restricted)
+		f.Add(token[:len(token)-1], "acs:kms:cn-hangzhou:1234567890123456:key/"+ids[0], "", "", restricted)
+		f.Add("AA", "alias/none", "k1", "", restricted)
+	}
+	f.Fuzz(func(t *testing.T, token, resource, tagKey, tagValue string, restricted bool) {
+		p := core.Params{}
+		if token != "" {
+			p["NextToken"] = token
+		}
+		if resource != "" {
+			p["ResourceId.1"] = resource
+		}
+		if tagKey != "" {
+			p["Tag.1.Key"], p["Tag.1.Value"] = tagKey, tagValue
+		}
+		caller := fx.admin
+		if restricted {
+			caller = one
+		}
+		r, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "ListTagResources", Params: p, Caller: caller})
+		if err != nil {
+			refusal(t, err)
+			return
+		}
+		l := r.(core.TagListing)
+		if len(l.Items) > core.TagPageSize {
+			t.Fatalf("a page of %d rows", len(l.Items))
+		}
+		for _, row := range l.Items {
+			if restricted && row.ResourceID != ids[0] {
+				t.Fatalf("a caller allowed %s only is shown a row of %s", ids[0], row.ResourceID)
+			}
+			if v, ok := tags[row.ResourceID][row.Key]; !ok || v != row.Value {
+				t.Fatalf("row %+v exists nowhere", row)
+			}
+			if tagKey != "" && (row.Key != tagKey || tagValue != "" && row.Value != tagValue) {
+				t.Fatalf("row %+v does not match the filter %s=%s", row, tagKey, tagValue)
+			}
+		}
+	})
+}
+
+// FuzzExportPublicKey exports data keys under any PublicKeyBlob: a refusal
+// is InvalidParameter (MissingParameter for none) and shows neither the
+// data key nor more than a bounded prefix of the blob; a blob that is taken
+// is a 2048-bit RSA SubjectPublicKeyInfo in base64 within the bound, and
+// when it is the fuzzer's own key, the exported key decrypts to the data
+// key.
+func FuzzExportPublicKey(f *testing.F) {
+	fx := newSvcFixture(f)
+	id := fx.createKey()
+	dk := fx.ok("GenerateDataKey", "KeyId", id, "EncryptionContext", `{"k":"v"}`).(*alibaba.DataKeyResponse)
+	plaintext, err := base64.StdEncoding.DecodeString(dk.Plaintext)
+	if err != nil {
+		f.Fatal(err)
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	spki := func(pub any) string {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(der)
+	}
+	good := spki(&priv.PublicKey)
+	for _, generate := range []bool{false, true} {
+		for _, blob := range []string{good, spki(&small.PublicKey), good[:64] + "\n" + good[64:], good[:len(good)-4], "", "MA==", strings.Repeat("A", 1028)} {
+			f.Add(blob, false, uint16(32), generate)
+		}
+		f.Add(good, true, uint16(214), generate)
+		f.Add(good, false, uint16(191), generate)
+	}
+	f.Fuzz(func(t *testing.T, blob string, sha1Hash bool, n uint16, generate bool) {
+		alg, h := "RSAES_OAEP_SHA_256", crypto.SHA256
+		if sha1Hash {
+			alg, h = "RSAES_OAEP_SHA_1", crypto.SHA1
+		}
+		p := core.Params{"WrappingKeySpec": "RSA_2048", "WrappingAlgorithm": alg, "PublicKeyBlob": blob}
+		action := "ExportDataKey"
+		if generate {
+			action = "GenerateAndExportDataKey"
+			p["KeyId"], p["NumberOfBytes"] = id, strconv.Itoa(int(n%1024)+1)
+		} else {
+			p["CiphertextBlob"], p["EncryptionContext"] = dk.CiphertextBlob, `{"k":"v"}`
+		}
+		r, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: action, Params: p, Caller: fx.admin})
+		if err != nil {
+			ke := refusal(t, err, dk.Plaintext, hex.EncodeToString(plaintext))
+			if ke.Code != core.CodeInvalidParameter && (ke.Code != core.CodeMissingParameter || blob != "") {
+				t.Fatalf("%s refused with %s: %s", action, ke.Code, ke.Message)
+			}
+			if len(blob) > 64 && strings.Contains(ke.Message, blob[:64]) {
+				t.Fatalf("the refusal quotes the blob: %s", ke.Message)
+			}
+			return
+		}
+		der, err := base64.StdEncoding.DecodeString(blob)
+		if len(blob) > 1024 || err != nil {
+			t.Fatalf("took a blob of %d characters that is not base64 within the bound (%v)", len(blob), err)
+		}
+		pub, err := x509.ParsePKIXPublicKey(der)
+		rp, ok := pub.(*rsa.PublicKey)
+		if err != nil || !ok || rp.N.BitLen() != 2048 {
+			t.Fatalf("took %T, %v: not a 2048-bit RSA key", pub, err)
+		}
+		var exported, want []byte
+		switch r := r.(type) {
+		case core.Exported:
+			exported, want = r.ExportedKey, plaintext
+		case core.SealedAndExported:
+			exported = r.ExportedKey
+			o, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "Decrypt", Caller: fx.admin,
+				Params: core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(r.Blob)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = o.(core.Opened).Plaintext
+		}
+		if !rp.Equal(&priv.PublicKey) {
+			return
+		}
+		got, err := rsa.DecryptOAEP(h.New(), nil, priv, exported, nil)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("the exported key does not decrypt to the data key: %v", err)
+		}
+	})
+}
+
+// FuzzImportKeyMaterial imports any EncryptedKeyMaterial with any
+// ImportToken and expiry into one of two EXTERNAL keys, the token being
+// made for the first: a refusal is one of the table's and shows neither the
+// material nor the token; an import is taken only into the token's key,
+// with a token the service made, and with an expiry every store keeps.
+func FuzzImportKeyMaterial(f *testing.F) {
+	fx := newSvcFixture(f)
+	a, b := fx.createKey("Origin", "EXTERNAL"), fx.createKey("Origin", "EXTERNAL")
+	material := make([]byte, core.KeyMaterialSize)
+	if _, err := rand.Read(material); err != nil {
+		f.Fatal(err)
+	}
+	tokens := map[string]bool{}
+	future := strconv.FormatInt(fx.clock.Now().Add(time.Hour).Unix(), 10)
+	for _, alg := range []string{"RSAES_OAEP_SHA_256", "RSAES_PKCS1_V1_5"} {
+		r, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "GetParametersForImport", Caller: fx.admin,
+			Params: core.Params{"KeyId": a, "WrappingAlgorithm": alg, "WrappingKeySpec": "RSA_2048"}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		ip := r.(core.ImportParameters)
+		raw, _ := base64.StdEncoding.DecodeString(ip.Token)
+		tokens[string(raw)] = true
+		pub, err := x509.ParsePKIXPublicKey(ip.PublicKey)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var wrapped []byte
+		if alg == "RSAES_PKCS1_V1_5" {
+			wrapped, err = rsa.EncryptPKCS1v15(rand.Reader, pub.(*rsa.PublicKey), material)
+		} else {
+			wrapped, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+		}
+		if err != nil {
+			f.Fatal(err)
+		}
+		w := base64.StdEncoding.EncodeToString(wrapped)
+		for _, onB := range []bool{false, true} {
+			f.Add(ip.Token, w, "", onB)
+			f.Add(ip.Token, w, future, onB)
+			f.Add(ip.Token, w[:len(w)-4], "0", onB)
+			f.Add(ip.Token[:len(ip.Token)-4], w, "", onB)
+			f.Add(ip.Token, base64.StdEncoding.EncodeToString(material), "-1", onB)
+		}
+	}
+	f.Fuzz(func(t *testing.T, token, wrapped, expire string, onB bool) {
+		key := a
+		if onB {
+			key = b
+		}
+		p := core.Params{"KeyId": key, "ImportToken": token, "EncryptedKeyMaterial": wrapped}
+		if expire != "" {
+			p["KeyMaterialExpireUnix"] = expire
+		}
+		_, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "ImportKeyMaterial", Params: p, Caller: fx.admin})
+		if err != nil {
+			secrets := []string{base64.StdEncoding.EncodeToString(material), hex.EncodeToString(material)}
+			if len(token) > 64 {
+				secrets = append(secrets, token[:64])
+			}
+			refusal(t, err, secrets...)
+			return
+		}
+		if raw, err := base64.StdEncoding.DecodeString(token); err != nil || !tokens[string(raw)] {
+			t.Fatalf("an ImportToken the service did not make was taken: %q", token)
+		}
+		if onB {
+			t.Fatalf("a token made for %s imported into %s", a, b)
+		}
+		r, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "DescribeKey", Params: core.Params{"KeyId": key}, Caller: fx.admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := r.(core.Key).MaterialExpireAt; !at.IsZero() && (at.Year() < 1 || at.Year() > 9999) {
+			t.Fatalf("KeyMaterialExpireUnix %q took an expiry no store keeps: %v", expire, at)
+		}
+	})
+}
+
+// FuzzTags sends any Tags (TagResource), TagKeys (UntagResource) or Tag.N
+// parameters (TagResources, form-encoded) for one key: a refusal is
+// InvalidParameter or MissingParameter naming what was wrong, in a bounded
+// message; tags that are taken keep Alibaba's rules, and the key's tags
+// written back as a Tags list are taken again and change nothing.
+func FuzzTags(f *testing.F) {
+	fx := newSvcFixture(f)
+	id := fx.createKey()
+	for _, s := range []string{
+		`[{"TagKey":"team","TagValue":"payments"}]`, fullTags(),
+		`[{"TagKey":"a","TagValue":""},{"TagKey":"b"}]`, `[{"TagKey":"a","TagValue":"1"},{"TagKey":"a","TagValue":"2"}]`,
+		`[{"TagKey":"a","TagKey":"b"}]`, `[{"tagkey":"a"}]`, `[{"TagKey":null}]`, `[{"TagKey":"k","Other":{"x":[1]}}]`,
+		`[{"TagKey":"aliyun-x"}]`, `[{"TagKey":"标签","TagValue":"a b"}]`, `[]`, `[] []`, `{"TagKey":"a"}`,
+		`["team"]`, `["team","other"]`, `[1]`,
+		"Tag.1.Key=team&Tag.1.Value=x", "Tag.1.Key=team&Tag.2.Key=team", "Tag.1.Key=acs%3Ax", "Tag.2.Key=skipped",
+	} {
+		for which := range uint8(3) {
+			f.Add(which, s)
+		}
+	}
+	tagsOf := func(t *testing.T) map[string]string {
+		r, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "ListResourceTags", Params: core.Params{"KeyId": id}, Caller: fx.admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.(core.KeyTags).Tags
+	}
+	f.Fuzz(func(t *testing.T, which uint8, text string) {
+		var action string
+		p := core.Params{"KeyId": id}
+		switch which % 3 {
+		case 0:
+			action, p["Tags"] = "TagResource", text
+		case 1:
+			action, p["TagKeys"] = "UntagResource", text
+		case 2:
+			action = "TagResources"
+			values, _ := url.ParseQuery(text)
+			p = core.Params{"ResourceType": "key", "ResourceId.1": id}
+			for k, vs := range values {
+				if strings.HasPrefix(k, "Tag.") {
+					p[k] = vs[0]
+				}
+			}
+		}
+		_, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: action, Params: p, Caller: fx.admin})
+		if err != nil {
+			if ke := refusal(t, err); ke.Code != core.CodeInvalidParameter && ke.Code != core.CodeMissingParameter {
+				t.Fatalf("%s refused with %s: %s", action, ke.Code, ke.Message)
+			}
+			return
+		}
+		tags := tagsOf(t)
+		if len(tags) > core.MaxTags {
+			t.Fatalf("%d tags", len(tags))
+		}
+		type tag struct{ TagKey, TagValue string }
+		list := []tag{}
+		for k, v := range tags {
+			if n := utf8.RuneCountInString(k); n < 1 || n > core.MaxTagLen || utf8.RuneCountInString(v) > core.MaxTagLen {
+				t.Fatalf("took tag %q=%q", k, v)
+			}
+			list = append(list, tag{k, v})
+		}
+		if len(list) > 0 {
+			j, err := json.Marshal(list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "TagResource", Params: core.Params{"KeyId": id, "Tags": string(j)}, Caller: fx.admin}); err != nil {
+				t.Fatalf("the key's own tags %s are refused: %v", j, err)
+			}
+			if again := tagsOf(t); !maps.Equal(again, tags) {
+				t.Fatalf("the key's own tags changed them: %v → %v", tags, again)
+			}
+		}
+		if _, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: "UntagResources", Caller: fx.admin,
+			Params: core.Params{"ResourceType": "key", "ResourceId.1": id, "All": "true"}}); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
