@@ -1,0 +1,287 @@
+package awsjson_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
+	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/memory"
+)
+
+// maxRefusal bounds the message of a refusal: it quotes at most a bounded
+// prefix of what the caller sent (a tag key of 128 characters, each
+// escaped, is the longest quote).
+const maxRefusal = 2048
+
+// fuzzAPI is the AWS handler over a core.Service on the in-memory store,
+// with the in-process cache and limiter and no nonce store, so that the
+// fuzzer may send one body twice; requests go to it without a listener.
+type fuzzAPI struct {
+	h   http.Handler
+	kms *core.Service
+}
+
+func newFuzzAPI(tb testing.TB) *fuzzAPI {
+	tb.Helper()
+	root, err := core.GenerateRootKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rk, err := core.NewRootKey(root)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store := memory.New()
+	svc, err := core.New(core.Config{Store: store, Partitions: store, Root: rk, Region: testRegion, AccountID: testAccount,
+		Cache: inproc.NewCache(time.Minute, 1000), Limiter: inproc.NewLimiter()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir, err := core.NewDirectory([]core.Principal{{Name: "admin", AccessKeyID: adminID, Secret: core.NewSecret(adminSecret), Policy: core.FullAccess()}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fuzzAPI{h: awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir}), kms: svc}
+}
+
+// fuzzReply is an answer of the handler: its status and JSON body, an
+// error's type and message among it.
+type fuzzReply struct {
+	status  int
+	body    []byte
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+// call sends op with body, signed by the admin now.
+func (a *fuzzAPI) call(tb testing.TB, op string, body []byte) fuzzReply {
+	tb.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://kms.test/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", awsjson.ContentType)
+	req.Header.Set("X-Amz-Target", awsjson.TargetPrefix+op)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(bg, aws.Credentials{AccessKeyID: adminID, SecretAccessKey: adminSecret}, req, hex.EncodeToString(sum[:]), "kms", testRegion, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req)
+	r := fuzzReply{status: rec.Code, body: rec.Body.Bytes()}
+	if r.status != http.StatusOK {
+		if err := json.Unmarshal(r.body, &r); err != nil {
+			tb.Fatalf("%s: a %d whose body is no AWS error: %q", op, r.status, r.body)
+		}
+	}
+	return r
+}
+
+// ok sends op and fails tb unless it succeeds; it returns the response body.
+func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
+	tb.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := a.call(tb, op, body)
+	if r.status != http.StatusOK {
+		tb.Fatalf("%s %s: %d %s: %s", op, body, r.status, r.Type, r.Message)
+	}
+	return r.body
+}
+
+// fuzzOperations are the operations FuzzAWSRequest sends: those whose
+// request members the last release added or changed.
+var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
+	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial"}
+
+// FuzzAWSRequest sends any body to the operations whose members the last
+// release added: an answer to the caller's own input is never a fault of
+// the service (5xx), is an AWS error whose message stays within a bound,
+// and shows none of the key material being imported.
+func FuzzAWSRequest(f *testing.F) {
+	api := newFuzzAPI(f)
+	var created struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{"Origin": "EXTERNAL"}), &created); err != nil {
+		f.Fatal(err)
+	}
+	external := created.KeyMetadata.KeyId
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{"Tags": []map[string]string{{"TagKey": "team", "TagValue": "x"}, {"TagKey": "k00", "TagValue": ""}}}), &created); err != nil {
+		f.Fatal(err)
+	}
+	tagged := created.KeyMetadata.KeyId
+	var params struct{ ImportToken, PublicKey []byte }
+	if err := json.Unmarshal(api.ok(f, "GetParametersForImport", map[string]any{"KeyId": external, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}), &params); err != nil {
+		f.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(params.PublicKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	material := make([]byte, core.KeyMaterialSize)
+	_, _ = rand.Read(material)
+	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var page struct{ NextMarker string }
+	if err := json.Unmarshal(api.ok(f, "ListResourceTags", map[string]any{"KeyId": tagged, "Limit": 1}), &page); err != nil {
+		f.Fatal(err)
+	}
+	tagMarker := page.NextMarker
+	if err := json.Unmarshal(api.ok(f, "ListKeys", map[string]any{"Limit": 1}), &page); err != nil {
+		f.Fatal(err)
+	}
+	keysMarker := page.NextMarker
+	validTo := time.Now().Add(time.Hour).Unix()
+	seeds := map[string][]any{
+		"CreateKey": {
+			map[string]any{"Origin": "EXTERNAL", "Description": "x"},
+			map[string]any{"Tags": []map[string]any{{"TagKey": "a", "TagValue": ""}, {"TagKey": "aws:x", "TagValue": "y"}}},
+			map[string]any{"Tags": []map[string]any{{"TagKey": "a"}}, "Origin": "AWS_CLOUDHSM"},
+		},
+		"TagResource": {
+			map[string]any{"KeyId": tagged, "Tags": []map[string]any{{"TagKey": "team", "TagValue": "y"}}},
+			map[string]any{"KeyId": "alias/none", "Tags": []map[string]any{{"TagKey": strings.Repeat("k", 129), "TagValue": ""}}},
+		},
+		"UntagResource": {
+			map[string]any{"KeyId": tagged, "TagKeys": []string{"none", "aws:x"}},
+			map[string]any{"KeyId": "arn:aws:kms:cn-hangzhou:567890123456:key/" + tagged, "TagKeys": []string{}},
+		},
+		"ListResourceTags": {
+			map[string]any{"KeyId": tagged, "Limit": 1, "Marker": tagMarker},
+			map[string]any{"KeyId": tagged, "Limit": 50, "Marker": keysMarker},
+			map[string]any{"KeyId": tagged, "Marker": "2"},
+		},
+		"ListKeys": {
+			map[string]any{"Limit": 1, "Marker": keysMarker},
+			map[string]any{"Limit": 1000, "Marker": tagMarker},
+		},
+		"GetParametersForImport": {
+			map[string]any{"KeyId": external, "WrappingAlgorithm": "RSAES_OAEP_SHA_1", "WrappingKeySpec": "RSA_2048"},
+			map[string]any{"KeyId": tagged, "WrappingAlgorithm": "RSAES_PKCS1_V1_5", "WrappingKeySpec": "RSA_4096"},
+		},
+		"ImportKeyMaterial": {
+			map[string]any{"KeyId": external, "ImportToken": params.ImportToken, "EncryptedKeyMaterial": wrapped, "ValidTo": validTo},
+			map[string]any{"KeyId": external, "ImportToken": params.ImportToken, "EncryptedKeyMaterial": wrapped, "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"},
+			map[string]any{"KeyId": tagged, "ImportToken": params.ImportToken, "EncryptedKeyMaterial": material, "ValidTo": 1e300},
+		},
+		"DeleteImportedKeyMaterial": {
+			map[string]any{"KeyId": external},
+			map[string]any{"KeyId": external, "KeyMaterialId": "x"},
+		},
+	}
+	for i, op := range fuzzOperations {
+		for _, v := range seeds[op] {
+			body, err := json.Marshal(v)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(i), string(body))
+		}
+		f.Add(uint8(i), `{"KeyId":1}`)
+		f.Add(uint8(i), ``)
+	}
+	secrets := []string{base64.StdEncoding.EncodeToString(material), hex.EncodeToString(material)}
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		op := fuzzOperations[int(which)%len(fuzzOperations)]
+		r := api.call(t, op, []byte(body))
+		if r.status == http.StatusOK {
+			return
+		}
+		if r.status >= 500 || r.Type == "" || strings.HasPrefix(r.Type, "KMSInternal") {
+			t.Fatalf("%s %q: %d %s: %s", op, body, r.status, r.Type, r.Message)
+		}
+		if len(r.Message) > maxRefusal {
+			t.Fatalf("%s: a refusal of %d bytes: %.200s…", op, len(r.Message), r.Message)
+		}
+		for _, s := range secrets {
+			if strings.Contains(r.Message, s) {
+				t.Fatalf("%s: the refusal shows the key material: %s", op, r.Message)
+			}
+		}
+	})
+}
+
+// FuzzListResourceTagsWalk tags a key with any tag AWS takes and one more,
+// and walks its tags a page of one at a time by NextMarker: each marker the
+// service returns is taken back, and each tag is listed once, in order.
+func FuzzListResourceTagsWalk(f *testing.F) {
+	api := newFuzzAPI(f)
+	var created struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{}), &created); err != nil {
+		f.Fatal(err)
+	}
+	id := created.KeyMetadata.KeyId
+	for _, k := range []string{"team", "k00", strings.Repeat("\U0010FFFF", 128), "a:b/c d", "标签", "\u00a0", "zz"} {
+		f.Add(k, "v")
+	}
+	f.Add("empty", "")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		tags := map[string]string{"zz": "last"}
+		list := []map[string]string{{"TagKey": "zz", "TagValue": "last"}}
+		if key != "zz" {
+			tags[key] = value
+			list = append(list, map[string]string{"TagKey": key, "TagValue": value})
+		}
+		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+			return // no JSON body carries it
+		}
+		body, _ := json.Marshal(map[string]any{"KeyId": id, "Tags": list})
+		if api.call(t, "TagResource", body).status != http.StatusOK {
+			return // a tag AWS does not take
+		}
+		t.Cleanup(func() {
+			keys, _ := json.Marshal(slices.Collect(maps.Keys(tags)))
+			api.ok(t, "UntagResource", map[string]any{"KeyId": id, "TagKeys": json.RawMessage(keys)})
+		})
+		want := slices.Sorted(maps.Keys(tags))
+		var got []string
+		var marker *string
+		for range len(want) + 1 {
+			var page struct {
+				Tags       []struct{ TagKey, TagValue string }
+				Truncated  bool
+				NextMarker string
+			}
+			body, _ := json.Marshal(map[string]any{"KeyId": id, "Limit": 1, "Marker": marker})
+			r := api.call(t, "ListResourceTags", body)
+			if r.status != http.StatusOK {
+				t.Fatalf("the page after %q of %q: %d %s: %s", got, want, r.status, r.Type, r.Message)
+			}
+			if err := json.Unmarshal(r.body, &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, tag := range page.Tags {
+				if tags[tag.TagKey] != tag.TagValue {
+					t.Fatalf("listed %q=%q of %v", tag.TagKey, tag.TagValue, tags)
+				}
+				got = append(got, tag.TagKey)
+			}
+			if !page.Truncated {
+				break
+			}
+			marker = &page.NextMarker
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("the walk listed %q, not %q", got, want)
+		}
+	})
+}
