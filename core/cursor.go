@@ -39,7 +39,8 @@ func (c tagCursor) token() string {
 }
 
 // parseTagCursor reads a token that token made; ok is false for anything
-// else.
+// else, another spelling of the same cursor included (see
+// ParseKeyPosition).
 func parseTagCursor(token string) (c tagCursor, ok bool) {
 	b, ok := openToken(token, tagCursorVersion)
 	if !ok {
@@ -53,7 +54,11 @@ func parseTagCursor(token string) (c tagCursor, ok bool) {
 	if !ok || len(b) != 0 || key == "" {
 		return tagCursor{}, false
 	}
-	return tagCursor{key: pos, tagKey: key}, true
+	c = tagCursor{key: pos, tagKey: key}
+	if c.token() != token {
+		return tagCursor{}, false
+	}
+	return c, true
 }
 
 // Token is the position as an opaque token, for a protocol whose listing of
@@ -66,14 +71,20 @@ func (p KeyPosition) Token() string {
 }
 
 // ParseKeyPosition reads a token that Token made; ok is false for anything
-// else.
+// else, another spelling of the same position included.
+//
+// A token reads only as the one its encoder makes of what it reads: base64
+// skips line breaks and, unless strict, the unused bits of the last
+// character, and a varint may take more bytes than its number needs, so
+// that one position would otherwise have many tokens, most of which the
+// service never made.
 func ParseKeyPosition(token string) (p KeyPosition, ok bool) {
 	b, ok := openToken(token, keyPositionVersion)
 	if !ok {
 		return KeyPosition{}, false
 	}
 	p, b, ok = readPosition(b)
-	if !ok || len(b) != 0 {
+	if !ok || len(b) != 0 || p.Token() != token {
 		return KeyPosition{}, false
 	}
 	return p, true

@@ -8,6 +8,35 @@ import (
 	"time"
 )
 
+// respellings are other spellings of token that decode to its bytes: a line
+// break inside it, which base64 skips, and, when its last character carries
+// bits no byte holds, that character with those bits set.
+func respellings(token string) []string {
+	out := []string{token[:2] + "\n" + token[2:]}
+	want, _ := base64.RawURLEncoding.DecodeString(token)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for _, c := range alphabet {
+		other := token[:len(token)-1] + string(c)
+		if got, err := base64.RawURLEncoding.DecodeString(other); other != token && err == nil && string(got) == string(want) {
+			out = append(out, other)
+		}
+	}
+	return out
+}
+
+// overlong is a token of the given version whose nanoseconds, 0, and the
+// length of each field take a byte more than they need: a varint that reads
+// as the same number.
+func overlong(version byte, seconds int64, fields ...string) string {
+	b := binary.AppendVarint([]byte{version}, seconds)
+	b = append(b, 0x80, 0)
+	for _, f := range fields {
+		b = append(b, byte(len(f))|0x80, 0)
+		b = append(b, f...)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 // A cursor survives its token, whatever its time and text; anything else is
 // refused.
 func TestTagCursorTokenRoundTrips(t *testing.T) {
@@ -57,9 +86,20 @@ func TestTagCursorTokenRoundTrips(t *testing.T) {
 		"before year 1":         raw(tagCursorVersion, -62135596801, 0, "key-x", "team"),
 		"after year 9999":       raw(tagCursorVersion, 253402300800, 0, "key-x", "team"),
 		"seconds that overflow": raw(tagCursorVersion, 1<<63-1, 0, "key-x", "team"),
+		"a length in two bytes": overlong(tagCursorVersion, at.Unix(), "key-x", "team"),
 	} {
 		if c, ok := parseTagCursor(bad); ok {
 			t.Errorf("%s: token %q read as %+v", name, bad, c)
+		}
+	}
+	// Found by FuzzParseTagCursor: "Av20A00BXxI000000000000000000000001"
+	// read as the cursor whose token ends in 0, the bits of its last
+	// character no byte holds.
+	for _, c := range []tagCursor{{KeyPosition{at, "key-x"}, "team"}, {KeyPosition{at, "_"}, "4"}} {
+		for _, other := range respellings(c.token()) {
+			if got, ok := parseTagCursor(other); ok {
+				t.Errorf("%q, another spelling of %q, read as %+v", other, c.token(), got)
+			}
 		}
 	}
 }
@@ -105,9 +145,19 @@ func TestKeyPositionTokenRoundTrips(t *testing.T) {
 		"a second of nanos":     raw(keyPositionVersion, at.Unix(), uint64(time.Second), "key-x"),
 		"before year 1":         raw(keyPositionVersion, -62135596801, 0, "key-x"),
 		"seconds that overflow": raw(keyPositionVersion, 1<<63-1, 0, "key-x"),
+		"a length in two bytes": overlong(keyPositionVersion, at.Unix(), "key-x"),
 	} {
 		if p, ok := ParseKeyPosition(bad); ok {
 			t.Errorf("%s: token %q read as %+v", name, bad, p)
+		}
+	}
+	// Found by FuzzParseKeyPosition: "A700000BX0" read as the position
+	// whose token is "A700000BXw".
+	for _, p := range []KeyPosition{{at, "key-x"}, {at.Add(time.Millisecond), "key-xy"}, {at, "key-xyz"}} {
+		for _, other := range respellings(p.Token()) {
+			if got, ok := ParseKeyPosition(other); ok {
+				t.Errorf("%q, another spelling of %q, read as %+v", other, p.Token(), got)
+			}
 		}
 	}
 }
