@@ -25,7 +25,10 @@ func tagMarker(last string) string {
 }
 
 // parseTagMarker reads a marker tagMarker made, for the tag key to resume
-// after; ok is false for anything else.
+// after; ok is false for anything else, another spelling of the same
+// marker included: base64 skips line breaks and the spare bits of the last
+// character, so a marker reads only when it is the one tagMarker makes of
+// what it read.
 func parseTagMarker(marker string) (last string, ok bool) {
 	if len(marker) > maxTagMarker {
 		return "", false
@@ -35,7 +38,7 @@ func parseTagMarker(marker string) (last string, ok bool) {
 		return "", false
 	}
 	last = string(b[1:])
-	if !utf8.ValidString(last) || tagKey("Marker", last) != nil {
+	if !utf8.ValidString(last) || tagKey("Marker", last) != nil || tagMarker(last) != marker {
 		return "", false
 	}
 	return last, true

@@ -272,6 +272,11 @@ func TestSDKTagMarkersRefuseForgeries(t *testing.T) {
 		t.Fatalf("the first page: %v", err)
 	}
 	marker := func(b ...byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+	// The first marker, of k00, is 4 bytes: its last character holds 2 bits
+	// of them and 4 spare ones, which base64 decodes alike set or not.
+	m := *first.NextMarker
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	spare := m[:len(m)-1] + string(alphabet[strings.IndexByte(alphabet, m[len(m)-1])+1])
 	for name, m := range map[string]string{
 		"garbage":                 "%%not a marker%%",
 		"a page number":           "2",
@@ -282,6 +287,9 @@ func TestSDKTagMarkersRefuseForgeries(t *testing.T) {
 		"a marker cut short":      (*first.NextMarker)[:1],
 		"a marker with more":      *first.NextMarker + "=",
 		"a marker padded to size": strings.Repeat("A", 4096),
+		// Found by FuzzParseTagMarker: "AX1" read as the marker "AX0".
+		"a spare bit set":     spare,
+		"a line break inside": m[:2] + "\n" + m[2:],
 	} {
 		_, err := e.aws.ListResourceTags(bg, &kms.ListResourceTagsInput{KeyId: aws.String(id), Marker: aws.String(m)})
 		var bad *types.InvalidMarkerException
