@@ -660,8 +660,10 @@ func untagParams(h *handler, in *input) (core.Params, error) {
 
 // tagPageParams reads ListResourceTags' Limit (1 to 50, default 50) and
 // Marker, for the page renderTags cuts: core answers with all of one key's
-// tags, a few dozen at most. TagKeyAfter, which core does not read, is the
-// tag key the marker resumes after.
+// tags, a few dozen at most. Marker, which core does not read, stays in the
+// parameters as it was sent, in base64, for renderTags to resume after its
+// tag key: the key itself may hold a NUL, which AWS's rules here take in a
+// tag key and core refuses in any parameter.
 func tagPageParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -673,11 +675,10 @@ func tagPageParams(h *handler, in *input) (core.Params, error) {
 	}
 	p["PageSize"] = strconv.Itoa(size)
 	if in.Marker != nil {
-		last, ok := parseTagMarker(*in.Marker)
-		if !ok {
+		if _, ok := parseTagMarker(*in.Marker); !ok {
 			return nil, badMarker()
 		}
-		p["TagKeyAfter"] = last
+		p["Marker"] = *in.Marker
 	}
 	return p, nil
 }

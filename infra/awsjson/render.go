@@ -174,8 +174,10 @@ func renderTags(h *handler, p core.Params, result any) (any, error) {
 		return nil, unexpected(result)
 	}
 	names := slices.Sorted(maps.Keys(t.Tags))
-	// No tag key is empty, so a listing without a marker starts at 0.
-	from, found := slices.BinarySearch(names, p["TagKeyAfter"])
+	// tagPageParams checked the marker. No tag key is empty, so a listing
+	// without one starts at 0.
+	last, _ := parseTagMarker(p["Marker"])
+	from, found := slices.BinarySearch(names, last)
 	if found {
 		from++
 	}
