@@ -424,6 +424,7 @@ func FuzzImportKeyMaterial(f *testing.F) {
 		for _, onB := range []bool{false, true} {
 			f.Add(ip.Token, w, "", onB)
 			f.Add(ip.Token, w, future, onB)
+			f.Add(ip.Token, w, "253402300800", onB) // the first second of 10000
 			f.Add(ip.Token, w[:len(w)-4], "0", onB)
 			f.Add(ip.Token[:len(ip.Token)-4], w, "", onB)
 			f.Add(ip.Token, base64.StdEncoding.EncodeToString(material), "-1", onB)

@@ -20,6 +20,10 @@ import (
 // OriginExternal is the Origin of a key whose material the caller imports.
 const OriginExternal = "EXTERNAL"
 
+// lastUnix is the last second of the year 9999, the last a store keeps: bbolt
+// keeps times as RFC 3339, whose years have four digits.
+var lastUnix = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+
 // ImportTokenTTL is how long an import token and its wrapping key are valid.
 const ImportTokenTTL = 24 * time.Hour
 
@@ -193,8 +197,8 @@ func (c *call) importKeyMaterial() (any, error) {
 	var expireAt time.Time
 	if v := c.str("KeyMaterialExpireUnix"); v != "" && v != "0" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return nil, invalidParam("KeyMaterialExpireUnix", "it must be a Unix time in seconds, or 0 for never")
+		if err != nil || n <= 0 || n > lastUnix {
+			return nil, invalidParam("KeyMaterialExpireUnix", "it must be a Unix time in seconds before the year 10000, or 0 for never")
 		}
 		expireAt = time.Unix(n, 0).UTC()
 		if !expireAt.After(c.s.clock.Now()) {

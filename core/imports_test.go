@@ -10,12 +10,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/memory"
 )
 
@@ -415,5 +417,45 @@ func TestNoWrappingKeyForAKeyPendingDeletion(t *testing.T) {
 		if _, err := ask("GetParametersForImport", params); err != nil {
 			t.Fatalf("wrapping key %d once the deletion is cancelled: %v", i+1, err)
 		}
+	}
+}
+
+// An expiry is a time every store keeps (years 1 to 9999): a later one was
+// taken, and bbolt, which keeps times as RFC 3339, then failed the import
+// as InternalFailure. The last second of 9999 is taken.
+func TestImportRefusesAnExpiryNoStoreKeeps(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := rootedService(t, store, randomRoot(t))
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	request := importRequest(t, s, id)
+	material := make([]byte, core.KeyMaterialSize)
+	_, _ = rand.Read(material)
+	for _, expire := range []string{"253402300800", "9223372036854775807"} {
+		p := request(material)
+		p["KeyMaterialExpireUnix"] = expire
+		_, err := do(t, s, "ImportKeyMaterial", p)
+		if e := mustCode(t, err, core.CodeInvalidParameter); !strings.Contains(e.Message, "KeyMaterialExpireUnix") {
+			t.Errorf("%s: %s", expire, e.Message)
+		}
+	}
+	p := request(material)
+	p["KeyMaterialExpireUnix"] = "253402300799"
+	if _, err := do(t, s, "ImportKeyMaterial", p); err != nil {
+		t.Fatal(err)
+	}
+	k, err := do(t, s, "DescribeKey", core.Params{"KeyId": id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := k.(core.Key).MaterialExpireAt; at.Year() != 9999 {
+		t.Fatalf("the key expires %v", at)
 	}
 }
