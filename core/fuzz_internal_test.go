@@ -129,6 +129,10 @@ func FuzzKeyFilter(f *testing.F) {
 		`[{"Key":"keyId","Values":["key-` + strings.Repeat("x", 4096) + `"]}]`,
 		`[{"Key":"KeyState","Values":null}]`,
 		`[{"Key":"KeyState","Values":["Enabled"]}] []`,
+		// Quoted, each of these was once echoed whole, escaped fourfold.
+		`[{"Key":"` + strings.Repeat(`\u0001`, 1000) + `","Values":[]}]`,
+		`[{"Key":"KeyState","Values":["` + strings.Repeat(`\u0001`, 1000) + `"]}]`,
+		`[{"` + strings.Repeat(`\u0001`, 1000) + `":[]}]`,
 	} {
 		f.Add(s)
 	}

@@ -252,6 +252,7 @@ func FuzzListTagResources(f *testing.F) {
 		f.Add("", "", "k3", "w", restricted)
 		f.Add(token[:len(token)-1], "acs:kms:cn-hangzhou:1234567890123456:key/"+ids[0], "", "", restricted)
 		f.Add("AA", "alias/none", "k1", "", restricted)
+		f.Add("", "acs:kms:us-west-1:1234567890123456:key/"+strings.Repeat("k", 4096), "", "", restricted)
 	}
 	f.Fuzz(func(t *testing.T, token, resource, tagKey, tagValue string, restricted bool) {
 		p := core.Params{}
@@ -479,6 +480,8 @@ func FuzzTags(f *testing.F) {
 		`[{"TagKey":"aliyun-x"}]`, `[{"TagKey":"标签","TagValue":"a b"}]`, `[]`, `[] []`, `{"TagKey":"a"}`,
 		`["team"]`, `["team","other"]`, `[1]`,
 		"Tag.1.Key=team&Tag.1.Value=x", "Tag.1.Key=team&Tag.2.Key=team", "Tag.1.Key=acs%3Ax", "Tag.2.Key=skipped",
+		`[{"TagKey":"` + strings.Repeat(`\u0001`, 1000) + `"},{"TagKey":"` + strings.Repeat(`\u0001`, 1000) + `"}]`,
+		"Tag.1.Key=" + strings.Repeat("%01", 1000) + "&Tag.2.Key=" + strings.Repeat("%01", 1000),
 	} {
 		for which := range uint8(3) {
 			f.Add(which, s)

@@ -474,6 +474,40 @@ func TestKeyIDForms(t *testing.T) {
 	}
 }
 
+// TestRefusalsQuoteABoundedPrefixOfTheInput: a refusal that quotes what the
+// caller sent quotes a bounded prefix of it, however long the parameter,
+// so that neither the answer nor the audit record that keeps its message
+// grows with the input (each quoted byte could be escaped into four).
+func TestRefusalsQuoteABoundedPrefixOfTheInput(t *testing.T) {
+	f := newSvcFixture(t)
+	id := f.createKey()
+	long := strings.Repeat("\x01", 30000)
+	escaped := strings.Repeat(`\u0001`, 5000) // in JSON, 5,000 bytes of 0x01
+	foreign := "acs:kms:us-west-1:1234567890123456:key/" + strings.Repeat("k", 60000)
+	for name, c := range map[string]struct {
+		action string
+		kv     []string
+	}{
+		"a tag key twice in Tags":      {"TagResource", []string{"KeyId", id, "Tags", `[{"TagKey":"` + escaped + `"},{"TagKey":"` + escaped + `"}]`}},
+		"a tag key twice in Tag.N":     {"TagResources", []string{"ResourceType", "key", "ResourceId.1", id, "Tag.1.Key", long, "Tag.2.Key", long}},
+		"an unknown filter Key":        {"ListKeys", []string{"Filters", `[{"Key":"` + escaped + `","Values":[]}]`}},
+		"a value of no KeyState":       {"ListKeys", []string{"Filters", `[{"Key":"KeyState","Values":["` + escaped + `"]}]`}},
+		"a filter member of its own":   {"ListKeys", []string{"Filters", `[{"` + escaped + `":1}]`}},
+		"a key of another region":      {"DescribeKey", []string{"KeyId", foreign}},
+		"a resource of another region": {"ListTagResources", []string{"ResourceId.1", foreign}},
+	} {
+		_, err := f.call(c.action, c.kv...)
+		var ke *core.Error
+		if !errors.As(err, &ke) {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(ke.Message) > 512 {
+			t.Errorf("%s: a message of %d bytes: %.120s…", name, len(ke.Message), ke.Message)
+		}
+	}
+}
+
 func TestUnknownActionAndMissingCaller(t *testing.T) {
 	f := newSvcFixture(t)
 	_, err := f.call("DestroyEverything")
