@@ -18,9 +18,11 @@ type Params map[string]string
 const MaxParamLen = 64 << 10
 
 // check refuses values no action accepts: over MaxParamLen, not UTF-8, or holding
-// a NUL byte (which stores cannot keep and no KMS field needs).
+// a NUL byte (which stores cannot keep and no KMS field needs). A name is the
+// caller's as much as a value, of any length, so the refusal clips it.
 func (p Params) check() error {
 	for name, v := range p {
+		name = clipText(name)
 		switch {
 		case len(v) > MaxParamLen:
 			return invalidParam(name, "it is longer than %d bytes", MaxParamLen)

@@ -495,6 +495,10 @@ func TestRefusalsQuoteABoundedPrefixOfTheInput(t *testing.T) {
 		"a filter member of its own":   {"ListKeys", []string{"Filters", `[{"` + escaped + `":1}]`}},
 		"a key of another region":      {"DescribeKey", []string{"KeyId", foreign}},
 		"a resource of another region": {"ListTagResources", []string{"ResourceId.1", foreign}},
+		// Found by FuzzTags: a Tag.1.K… of 8,000 bytes whose value was not
+		// UTF-8 was named whole.
+		"a long name, a NUL in its value": {"DescribeKey", []string{"KeyId", id, strings.Repeat("n", 60000), "\x00"}},
+		"a long name, a value not UTF-8":  {"DescribeKey", []string{"KeyId", id, strings.Repeat("\xdd", 60000), "\xff"}},
 	} {
 		_, err := f.call(c.action, c.kv...)
 		var ke *core.Error
