@@ -100,19 +100,22 @@ func (p AliasPosition) Token() string {
 }
 
 // ParseAliasPosition reads a token that Token made; ok is false for anything
-// else. The name must be an alias name, as every stored alias's is: the
-// stores are asked for aliases after it, and a caller is told of a marker it
-// forged rather than handed a listing from an arbitrary place.
+// else, another spelling of the same position included (see
+// ParseKeyPosition). The name must be an alias name, as every stored
+// alias's is: the stores are asked for aliases after it, and a caller is
+// told of a marker it forged rather than handed a listing from an arbitrary
+// place.
 func ParseAliasPosition(token string) (p AliasPosition, ok bool) {
 	b, ok := openToken(token, aliasPositionVersion)
 	if !ok {
 		return AliasPosition{}, false
 	}
 	name, b, ok := readField(b)
-	if !ok || len(b) != 0 || validAliasName("Marker", name) != nil {
+	p = AliasPosition{Name: name}
+	if !ok || len(b) != 0 || validAliasName("Marker", name) != nil || p.Token() != token {
 		return AliasPosition{}, false
 	}
-	return AliasPosition{Name: name}, true
+	return p, true
 }
 
 // openToken decodes a token of the given version, bounded by maxTokenLen,

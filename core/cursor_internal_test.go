@@ -213,4 +213,10 @@ func TestAliasPositionTokenRoundTrips(t *testing.T) {
 			t.Errorf("%s: token %q read as %+v", name, bad, p)
 		}
 	}
+	overlongName := append([]byte{aliasPositionVersion, byte(len("alias/orders")) | 0x80, 0}, "alias/orders"...)
+	for _, bad := range append(respellings(valid), base64.RawURLEncoding.EncodeToString(overlongName)) {
+		if p, ok := ParseAliasPosition(bad); ok {
+			t.Errorf("another spelling %q of %q read as %+v", bad, valid, p)
+		}
+	}
 }
