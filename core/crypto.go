@@ -205,7 +205,7 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	if err := usable(&k); err != nil {
 		return Opened{}, err
 	}
-	env, err := c.s.version(c.ctx, k.ID, bl.VersionID)
+	env, err := c.s.version(c.ctx, &k, bl.VersionID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Opened{}, errInvalidCiphertext

@@ -385,7 +385,7 @@ func (s *Service) clearMaterial(c *call, id string) (Key, error) {
 			return Key{}, storeErr(err)
 		}
 		s.cache.InvalidateKey(c.ctx, id)
-		s.ring.drop(ringID{id, v.VersionID})
+		s.ring.drop(VersionOf(&next, v.VersionID))
 		return next, nil
 	}
 	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)

@@ -99,6 +99,24 @@ type PartitionStore interface {
 	GetPartition(ctx context.Context, id string) (Partition, error)
 }
 
+// VersionRef names one version of one key as caches keep it. A version's
+// material never changes, but its IDs alone do not name it for ever: a key
+// purged past its deletion date is forgotten by the store, and a seed may make
+// a key of that ID again, with other material under the same version IDs. The
+// key's creation time tells the two apart, so a cache that keeps material by
+// ref serves the second as soon as it reads the second's metadata.
+type VersionRef struct {
+	KeyID, VersionID string
+	// KeyCreated is the key's CreatedAt in Unix seconds, a precision every
+	// store keeps.
+	KeyCreated int64
+}
+
+// VersionOf is the ref of version versionID of k.
+func VersionOf(k *Key, versionID string) VersionRef {
+	return VersionRef{KeyID: k.ID, VersionID: versionID, KeyCreated: k.CreatedAt.Unix()}
+}
+
 // MetadataCache sits in front of the KeyStore on the hot path. Each method returns
 // the cached value or calls load with the same names (at most once per instance
 // for concurrent misses) and caches its result. The loaders take the names, as
@@ -108,7 +126,8 @@ type PartitionStore interface {
 type MetadataCache interface {
 	Key(ctx context.Context, id string, load func(ctx context.Context, id string) (Key, error)) (Key, error)
 	Alias(ctx context.Context, name string, load func(ctx context.Context, name string) (Alias, error)) (Alias, error)
-	Version(ctx context.Context, keyID, versionID string, load func(ctx context.Context, keyID, versionID string) (KeyVersion, error)) (KeyVersion, error)
+	// Version keeps a version by ref, all of it, and loads it by its IDs.
+	Version(ctx context.Context, ref VersionRef, load func(ctx context.Context, keyID, versionID string) (KeyVersion, error)) (KeyVersion, error)
 	// InvalidateKey drops a key's metadata after a change, on this instance and
 	// (for shared caches) on every other within the cache's bound.
 	InvalidateKey(ctx context.Context, id string)

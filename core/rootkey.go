@@ -161,19 +161,15 @@ func GenerateRootKey() ([]byte, error) {
 // over.
 type keyring struct {
 	mu   sync.RWMutex
-	m    map[ringID]*Envelope
+	m    map[VersionRef]*Envelope
 	size int
 }
 
 func newKeyring(size int) *keyring {
-	return &keyring{m: make(map[ringID]*Envelope), size: size}
+	return &keyring{m: make(map[VersionRef]*Envelope), size: size}
 }
 
-// ringID names one version of one key. A struct key, unlike a concatenated
-// string, costs no allocation per lookup.
-type ringID struct{ keyID, versionID string }
-
-func (k *keyring) get(id ringID) (*Envelope, bool) {
+func (k *keyring) get(id VersionRef) (*Envelope, bool) {
 	k.mu.RLock()
 	a, ok := k.m[id]
 	k.mu.RUnlock()
@@ -181,13 +177,13 @@ func (k *keyring) get(id ringID) (*Envelope, bool) {
 }
 
 // drop forgets a version's envelope, once its material is deleted.
-func (k *keyring) drop(id ringID) {
+func (k *keyring) drop(id VersionRef) {
 	k.mu.Lock()
 	delete(k.m, id)
 	k.mu.Unlock()
 }
 
-func (k *keyring) put(id ringID, a *Envelope) {
+func (k *keyring) put(id VersionRef, a *Envelope) {
 	k.mu.Lock()
 	if len(k.m) >= k.size {
 		clear(k.m)

@@ -103,7 +103,7 @@ func TestVersionsRecordTheirRootKeyAndOpenAfterRotation(t *testing.T) {
 	// A cache still holding the version as it was before, on an instance
 	// that dropped the old key, reads it again from the store.
 	stale := inproc.NewCache(time.Hour, 100)
-	if _, err := stale.Version(ctx, k.ID, k.PrimaryVersionID, func(context.Context, string, string) (core.KeyVersion, error) { return v, nil }); err != nil {
+	if _, err := stale.Version(ctx, core.VersionOf(&k, k.PrimaryVersionID), func(context.Context, string, string) (core.KeyVersion, error) { return v, nil }); err != nil {
 		t.Fatal(err)
 	}
 	dropped, err := core.New(core.Config{Store: store, Root: newRoot, Cache: stale})

@@ -154,3 +154,45 @@ func TestSeedMakesAgainAKeyPastItsDeletionDate(t *testing.T) {
 		t.Fatalf("Seed again = %+v, %v; want the key existing", res, err)
 	}
 }
+
+// TestAKeySeededAgainIsAnotherKeyToEveryInstance: once a key past its
+// deletion date is purged, the store forgets it, and a seed may make a key
+// of the same ID again with other material under the same version IDs. An
+// instance that served the first must serve the second: seal under its
+// material, open what another instance sealed under it, and open nothing
+// the first sealed.
+func TestAKeySeededAgainIsAnotherKeyToEveryInstance(t *testing.T) {
+	f := newSvcFixture(t)
+	ctx := context.Background()
+	seed := func(b byte) []core.SeedKey {
+		return []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(b)}}}}
+	}
+	if _, err := f.svc.Seed(ctx, seed(9)); err != nil {
+		t.Fatal(err)
+	}
+	first := f.encryptUnder("alias/a") // this instance now holds the first material
+	a := f.svc
+	f.pastDeletion("key-a")
+	if _, err := f.call("EnableKey", "KeyId", "key-a"); err == nil {
+		t.Fatal("EnableKey of a key past its deletion date succeeded")
+	}
+	f.restart(f.root)
+	if res, err := f.svc.Seed(ctx, seed(8)); err != nil || res.Created != 1 {
+		t.Fatalf("Seed of other material over a purged key = %+v, %v; want it created", res, err)
+	}
+	b := f.svc
+	sealedByB := f.encryptUnder("alias/a")
+
+	f.svc = a
+	if _, err := f.call("Decrypt", "CiphertextBlob", sealedByB); err != nil {
+		t.Errorf("the instance that served the first key cannot open what the second sealed: %v", err)
+	}
+	sealedByA := f.encryptUnder("alias/a")
+	if _, err := f.call("Decrypt", "CiphertextBlob", first); err == nil {
+		t.Error("a blob of the purged key's material still opens")
+	}
+	f.svc = b
+	if _, err := f.call("Decrypt", "CiphertextBlob", sealedByA); err != nil {
+		t.Errorf("the instance that served the first key sealed under its material: %v", err)
+	}
+}

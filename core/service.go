@@ -608,14 +608,14 @@ func usable(k *Key) error {
 	return internal("key %s has unknown state %q", k.ID, k.State)
 }
 
-// version returns the envelope of one version of a key, unwrapping it once
+// version returns the envelope of one version of key k, unwrapping it once
 // per instance.
-func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelope, error) {
-	rk := ringID{keyID, versionID}
-	if e, ok := s.ring.get(rk); ok {
+func (s *Service) version(ctx context.Context, k *Key, versionID string) (*Envelope, error) {
+	ref := VersionOf(k, versionID)
+	if e, ok := s.ring.get(ref); ok {
 		return e, nil
 	}
-	v, err := s.cache.Version(ctx, keyID, versionID, s.getVersion)
+	v, err := s.cache.Version(ctx, ref, s.getVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -623,14 +623,14 @@ func (s *Service) version(ctx context.Context, keyID, versionID string) (*Envelo
 	if err != nil {
 		// A cache may still hold the version as it was before a root
 		// rotation re-wrapped it under the current key.
-		if fresh, ferr := s.store.GetVersion(ctx, keyID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
+		if fresh, ferr := s.store.GetVersion(ctx, k.ID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
 			e, err = s.roots.unwrap(fresh)
 		}
 	}
 	if err != nil {
-		return nil, internal("key %s version %s: %w", keyID, versionID, err)
+		return nil, internal("key %s version %s: %w", k.ID, versionID, err)
 	}
-	s.ring.put(rk, e)
+	s.ring.put(ref, e)
 	return e, nil
 }
 
@@ -644,7 +644,7 @@ func (s *Service) primary(ctx context.Context, k *Key) (string, *Envelope, error
 		}
 		k = &rotated
 	}
-	e, err := s.version(ctx, k.ID, k.PrimaryVersionID)
+	e, err := s.version(ctx, k, k.PrimaryVersionID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return "", nil, internal("key %s has no primary version %s", k.ID, k.PrimaryVersionID)
@@ -662,8 +662,8 @@ func (noCache) Key(ctx context.Context, id string, load func(context.Context, st
 func (noCache) Alias(ctx context.Context, name string, load func(context.Context, string) (Alias, error)) (Alias, error) {
 	return load(ctx, name)
 }
-func (noCache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (KeyVersion, error)) (KeyVersion, error) {
-	return load(ctx, keyID, versionID)
+func (noCache) Version(ctx context.Context, ref VersionRef, load func(context.Context, string, string) (KeyVersion, error)) (KeyVersion, error) {
+	return load(ctx, ref.KeyID, ref.VersionID)
 }
 func (noCache) InvalidateKey(context.Context, string)   {}
 func (noCache) InvalidateAlias(context.Context, string) {}

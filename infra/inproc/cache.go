@@ -2,6 +2,7 @@ package inproc
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,7 +24,7 @@ type Cache struct {
 	mu       sync.RWMutex
 	keys     map[string]*entry[core.Key]
 	aliases  map[string]*entry[core.Alias]
-	versions map[string]core.KeyVersion
+	versions map[core.VersionRef]core.KeyVersion
 }
 
 // entry is held by pointer and never changed once stored: a hit copies the
@@ -40,7 +41,7 @@ func NewCache(ttl time.Duration, max int) *Cache {
 		ttl: ttl, max: max, now: monotonic,
 		keys:     make(map[string]*entry[core.Key]),
 		aliases:  make(map[string]*entry[core.Alias]),
-		versions: make(map[string]core.KeyVersion),
+		versions: make(map[core.VersionRef]core.KeyVersion),
 	}
 }
 
@@ -105,16 +106,15 @@ func (c *Cache) Alias(ctx context.Context, name string, fn func(context.Context,
 }
 
 // Version implements core.MetadataCache.
-func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
-	id := keyID + "\x00" + versionID
+func (c *Cache) Version(ctx context.Context, ref core.VersionRef, fn func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
 	c.mu.RLock()
-	v, ok := c.versions[id]
+	v, ok := c.versions[ref]
 	c.mu.RUnlock()
 	if ok {
 		return v, nil
 	}
-	r, err, _ := c.group.Do("v\x00"+id, func() (any, error) {
-		v, err := fn(context.WithoutCancel(ctx), keyID, versionID)
+	r, err, _ := c.group.Do(fmt.Sprintf("v\x00%s\x00%s\x00%d", ref.KeyID, ref.VersionID, ref.KeyCreated), func() (any, error) {
+		v, err := fn(context.WithoutCancel(ctx), ref.KeyID, ref.VersionID)
 		if err != nil {
 			return v, err
 		}
@@ -122,7 +122,7 @@ func (c *Cache) Version(ctx context.Context, keyID, versionID string, fn func(co
 		if len(c.versions) >= c.max {
 			clear(c.versions)
 		}
-		c.versions[id] = v
+		c.versions[ref] = v
 		c.mu.Unlock()
 		return v, nil
 	})

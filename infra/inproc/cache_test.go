@@ -104,11 +104,18 @@ func TestCacheVersionsOutliveTheTTL(t *testing.T) {
 		loads++
 		return core.KeyVersion{KeyID: "k", VersionID: "v"}, nil
 	}
-	c.Version(ctx, "k", "v", load)
+	ref := core.VersionRef{KeyID: "k", VersionID: "v", KeyCreated: 1}
+	c.Version(ctx, ref, load)
 	clk.Advance(time.Hour)
-	c.Version(ctx, "k", "v", load)
+	c.Version(ctx, ref, load)
 	if loads != 1 {
 		t.Errorf("an immutable version was loaded %d times, want 1", loads)
+	}
+	// A key made again under the same IDs is another key.
+	ref.KeyCreated = 2
+	c.Version(ctx, ref, load)
+	if loads != 2 {
+		t.Errorf("the version of a key made again under its IDs was loaded %d times in all, want 2", loads)
 	}
 }
 
@@ -209,7 +216,7 @@ func TestCacheLoadsWithTheNamesAsked(t *testing.T) {
 		got = append(got, name)
 		return core.Alias{Name: name}, nil
 	})
-	v, _ := c.Version(ctx, "key-1", "v-1", func(_ context.Context, keyID, versionID string) (core.KeyVersion, error) {
+	v, _ := c.Version(ctx, core.VersionRef{KeyID: "key-1", VersionID: "v-1"}, func(_ context.Context, keyID, versionID string) (core.KeyVersion, error) {
 		got = append(got, keyID+"/"+versionID)
 		return core.KeyVersion{KeyID: keyID, VersionID: versionID}, nil
 	})

@@ -210,9 +210,9 @@ func (m *cache) Alias(ctx context.Context, name string, load func(context.Contex
 	return a, err
 }
 
-func (m *cache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
+func (m *cache) Version(ctx context.Context, ref core.VersionRef, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
 	missed := false
-	v, err := m.c.Version(ctx, keyID, versionID, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+	v, err := m.c.Version(ctx, ref, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 		missed = true
 		v, err := load(ctx, keyID, versionID)
 		m.loaded(err)

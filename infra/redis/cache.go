@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,10 +115,11 @@ func (c *Cache) Alias(ctx context.Context, name string, load func(context.Contex
 }
 
 // Version implements core.MetadataCache. Versions are immutable, so they need
-// no generation and no mark: any genuine copy is right.
-func (c *Cache) Version(ctx context.Context, keyID, versionID string, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
-	return c.local.Version(ctx, keyID, versionID, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
-		key := c.redisKey(kindKey, keyID) + ":v:" + versionID
+// no generation and no mark: any genuine copy under the ref's whole name is
+// right.
+func (c *Cache) Version(ctx context.Context, ref core.VersionRef, load func(context.Context, string, string) (core.KeyVersion, error)) (core.KeyVersion, error) {
+	return c.local.Version(ctx, ref, func(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
+		key := c.redisKey(kindKey, keyID) + ":v:" + versionID + ":" + strconv.FormatInt(ref.KeyCreated, 10)
 		if !c.h.allow() {
 			return load(ctx, keyID, versionID)
 		}

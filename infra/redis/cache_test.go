@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,5 +236,59 @@ func TestCacheReadsAddOneRoundTripPerKeyPerTTL(t *testing.T) {
 	}
 	if writes, names := roundTrip(); writes != 1 || names["evalsha"] != 1 {
 		t.Fatalf("the request after it: %d round trips %v, want one evalsha", writes, names)
+	}
+}
+
+// laterClock is the system's clock moved on by a test.
+type laterClock struct{ by atomic.Int64 }
+
+func (c *laterClock) Now() time.Time { return time.Now().Add(time.Duration(c.by.Load())) }
+
+// A key purged past its deletion date and seeded again under the same IDs
+// with other material is another key: an instance started after the seed
+// must not take the first key's version from Redis, where an instance that
+// served it left it for a day.
+func TestAKeySeededAgainTakesNoVersionOfTheFirstFromRedis(t *testing.T) {
+	clock := &laterClock{}
+	f := newFleet(t, fleetConfig{n: 1, clock: clock})
+	p := principal(1000, 1000)
+	ctx := context.Background()
+	seed := func(b byte) []core.SeedKey {
+		return []core.SeedKey{{ID: "key-a", Versions: []core.SeedVersion{{Material: bytes.Repeat([]byte{b}, 32)}}}}
+	}
+	a := f.nodes[0]
+	if _, err := a.kms.Seed(ctx, seed(9)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.generate(p, "key-a"); err != nil { // Redis now holds its version
+		t.Fatal(err)
+	}
+	if _, err := a.call(p, "ScheduleKeyDeletion", core.Params{"KeyId": "key-a", "PendingWindowInDays": "7"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.by.Store(int64(8 * 24 * time.Hour))
+	if _, err := a.call(p, "EnableKey", core.Params{"KeyId": "key-a"}); err == nil {
+		t.Fatal("EnableKey of a key past its deletion date succeeded")
+	}
+	if _, err := f.store.GetKey(ctx, "key-a"); err == nil {
+		t.Fatal("the key past its deletion date was not purged")
+	}
+
+	b := f.join(sharedURL())
+	if _, err := b.kms.Seed(ctx, seed(8)); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := b.generate(p, "key-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := core.New(core.Config{Store: f.store, Root: f.root, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, svc := range map[string]*core.Service{"the store alone": bare, "the instance that served the first key": a.kms} {
+		if _, err := svc.Handle(ctx, &core.Request{ID: "req", Action: "Decrypt", Params: core.Params{"CiphertextBlob": blob.CiphertextBlob}, Caller: p}); err != nil {
+			t.Errorf("a blob the seeded key sealed does not open through %s: %v", name, err)
+		}
 	}
 }

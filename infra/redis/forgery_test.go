@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,18 @@ const readThrough = time.Nanosecond
 
 func aliasEntry(f *fleet, name string) string { return f.prefix + "{a:" + name + "}" }
 func keyEntry(f *fleet, id string) string     { return f.prefix + "{k:" + id + "}" }
+
+// versionEntry names the entry of a version of key id: under its key's, with
+// the key's creation time, since a key made again under the same IDs is
+// another key.
+func versionEntry(t *testing.T, f *fleet, id, versionID string) string {
+	t.Helper()
+	k, err := f.store.GetKey(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyEntry(f, id) + ":v:" + versionID + ":" + strconv.FormatInt(k.CreatedAt.Unix(), 10)
+}
 
 // plant writes value under name in Redis as an attacker would.
 func plant(t *testing.T, name, value string) {
@@ -301,7 +314,7 @@ func TestVersionEntryMovedToAnotherKeyIsRefused(t *testing.T) {
 	}
 	// A fresh instance has no unwrapped versions, so Decrypt reads Redis.
 	late := f.join(sharedURL())
-	plant(t, keyEntry(f, id)+":v:"+ct.KeyVersionId, entry(t, keyEntry(f, other)+":v:"+otherCT.KeyVersionId))
+	plant(t, versionEntry(t, f, id, ct.KeyVersionId), entry(t, versionEntry(t, f, other, otherCT.KeyVersionId)))
 	if _, err := late.call(p, "Decrypt", core.Params{"CiphertextBlob": ct.CiphertextBlob}); err != nil {
 		t.Fatalf("Decrypt after a version entry was swapped: %v", err)
 	}

@@ -211,6 +211,7 @@ type fleet struct {
 	store  *countingStore
 	nodes  []*node
 	opts   redis.Options
+	clock  core.Clock
 }
 
 type node struct {
@@ -221,10 +222,11 @@ type node struct {
 
 // fleetConfig shapes a fleet; zero values are the defaults.
 type fleetConfig struct {
-	url  string // default: the shared Redis
-	urls []string
-	n    int
-	opts redis.Options
+	url   string // default: the shared Redis
+	urls  []string
+	n     int
+	opts  redis.Options
+	clock core.Clock // default: the system's
 }
 
 func newFleet(t testing.TB, fc fleetConfig) *fleet {
@@ -261,7 +263,7 @@ func newFleet(t testing.TB, fc fleetConfig) *fleet {
 	if fc.opts.MACKey == nil {
 		fc.opts.MACKey = root.DeriveKey(redis.MACPurpose)
 	}
-	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}, opts: fc.opts}
+	f := &fleet{t: t, prefix: fc.opts.Prefix, root: root, store: &countingStore{KeyStore: st}, opts: fc.opts, clock: fc.clock}
 	for i := range fc.n {
 		url := fc.url
 		if i < len(fc.urls) {
@@ -287,7 +289,7 @@ func (f *fleet) join(url string) *node {
 	}
 	f.t.Cleanup(func() { sh.Close() })
 	svc, err := core.New(core.Config{
-		Store: f.store, Root: f.root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter,
+		Store: f.store, Root: f.root, Cache: sh.Cache, Limiter: sh.Limiter, Nonces: sh.Limiter, Clock: f.clock,
 		QPS: 1000, NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 	})
 	if err != nil {
