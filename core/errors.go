@@ -3,7 +3,9 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Error codes callers see, as Alibaba Cloud KMS names them.
@@ -106,4 +108,18 @@ func invalidParam(name, format string, args ...any) *Error {
 
 func missingParam(name string) *Error {
 	return &Error{Code: CodeMissingParameter, Message: fmt.Sprintf("The parameter %s is required.", name)}
+}
+
+// ClipText bounds caller-chosen text before it goes into a message: at most
+// 64 bytes of it, cut between characters, with each run of bytes that are
+// not UTF-8 shown as "?", so that a message stays short and remains text.
+func ClipText(s string) string {
+	if len(s) > 64 {
+		n := 64
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
 }

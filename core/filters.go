@@ -89,7 +89,7 @@ func (c *call) keyFilter(param string) (keyFilter, error) {
 				}
 			default:
 				n, _ := name.(string)
-				return nil, invalidParam(param, "a filter has only Key and Values, not %q", clipText(n))
+				return nil, invalidParam(param, "a filter has only Key and Values, not %q", ClipText(n))
 			}
 		}
 		if _, err := dec.Token(); err != nil {
@@ -100,14 +100,14 @@ func (c *call) keyFilter(param string) (keyFilter, error) {
 		}
 		allowed, ok := keyFilterValues[*key]
 		if !ok {
-			return nil, invalidParam(param, "%q is not a filter Key; the Keys are %s", clipText(*key), strings.Join(slices.Sorted(maps.Keys(keyFilterValues)), ", "))
+			return nil, invalidParam(param, "%q is not a filter Key; the Keys are %s", ClipText(*key), strings.Join(slices.Sorted(maps.Keys(keyFilterValues)), ", "))
 		}
 		if len(values) > maxKeyFilterValues {
 			return nil, invalidParam(param, "a filter takes at most %d Values", maxKeyFilterValues)
 		}
 		for _, v := range values {
 			if allowed != nil && !slices.Contains(allowed, v) {
-				return nil, invalidParam(param, "%q is not a %s; it must be one of %s", clipText(v), *key, strings.Join(allowed, ", "))
+				return nil, invalidParam(param, "%q is not a %s; it must be one of %s", ClipText(v), *key, strings.Join(allowed, ", "))
 			}
 			if !slices.Contains(f[*key], v) {
 				f[*key] = append(f[*key], v)

@@ -18,7 +18,7 @@ func (c *call) getKeyPolicy() (any, error) {
 		return nil, err
 	}
 	if name != DefaultPolicyName {
-		return nil, Errorf(CodeKeyNotFound, "The key %q has no policy %q; its one policy is %q.", t.key.ID, clipText(name), DefaultPolicyName)
+		return nil, Errorf(CodeKeyNotFound, "The key %q has no policy %q; its one policy is %q.", t.key.ID, ClipText(name), DefaultPolicyName)
 	}
 	return KeyPolicy{KeyID: t.key.ID, Name: DefaultPolicyName}, nil
 }
@@ -66,12 +66,4 @@ func (c *call) expectKey(param, keyID string) error {
 		return Errorf(CodeIncorrectKey, "The ciphertext was not made under the key named by %s.", param)
 	}
 	return nil
-}
-
-// clipText bounds caller-chosen text before it goes into a message.
-func clipText(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -22,7 +22,7 @@ const MaxParamLen = 64 << 10
 // caller's as much as a value, of any length, so the refusal clips it.
 func (p Params) check() error {
 	for name, v := range p {
-		name = clipText(name)
+		name = ClipText(name)
 		switch {
 		case len(v) > MaxParamLen:
 			return invalidParam(name, "it is longer than %d bytes", MaxParamLen)

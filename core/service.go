@@ -434,7 +434,7 @@ func (c *call) parseRefValue(param, ref string) (keyRef, error) {
 	if strings.HasPrefix(ref, "acs:kms:") {
 		rest, ok := strings.CutPrefix(ref, s.arnPrefix)
 		if !ok {
-			return keyRef{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", clipText(ref))
+			return keyRef{}, Errorf(CodeKeyNotFound, "The key %q is not in this region and account.", ClipText(ref))
 		}
 		if id, ok := strings.CutPrefix(rest, "key/"); ok {
 			if !validKeyID(id) {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
@@ -477,7 +478,8 @@ func TestKeyIDForms(t *testing.T) {
 // TestRefusalsQuoteABoundedPrefixOfTheInput: a refusal that quotes what the
 // caller sent quotes a bounded prefix of it, however long the parameter,
 // so that neither the answer nor the audit record that keeps its message
-// grows with the input (each quoted byte could be escaped into four).
+// grows with the input (each quoted byte could be escaped into four), and
+// it stays text, cut between characters.
 func TestRefusalsQuoteABoundedPrefixOfTheInput(t *testing.T) {
 	f := newSvcFixture(t)
 	id := f.createKey()
@@ -508,6 +510,26 @@ func TestRefusalsQuoteABoundedPrefixOfTheInput(t *testing.T) {
 		}
 		if len(ke.Message) > 512 {
 			t.Errorf("%s: a message of %d bytes: %.120s…", name, len(ke.Message), ke.Message)
+		}
+		if !utf8.ValidString(ke.Message) {
+			t.Errorf("%s: the message is not UTF-8: %q", name, ke.Message)
+		}
+	}
+}
+
+// TestClipTextCutsBetweenCharacters: the bound on quoted text never splits
+// a character, and each run of bytes that are not UTF-8 comes out as "?".
+func TestClipTextCutsBetweenCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"short":                    "short",
+		strings.Repeat("k", 64):    strings.Repeat("k", 64),
+		strings.Repeat("k", 65):    strings.Repeat("k", 64) + "…",
+		strings.Repeat("钥", 30):    strings.Repeat("钥", 21) + "…", // 64 bytes end inside the 22nd
+		"a\xffb":                   "a?b",
+		strings.Repeat("\xdd", 99): "?…",
+	} {
+		if got := core.ClipText(in); got != want {
+			t.Errorf("ClipText(%.20q…) = %q, want %q", in, got, want)
 		}
 	}
 }

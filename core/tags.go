@@ -181,7 +181,7 @@ func (c *call) tagList(param string) (map[string]string, error) {
 			return nil, invalidParam(param, "every tag needs a TagKey")
 		}
 		if _, dup := tags[*key]; dup {
-			return nil, invalidParam(param, "the tag key %q appears twice", clipText(*key))
+			return nil, invalidParam(param, "the tag key %q appears twice", ClipText(*key))
 		}
 		tags[*key] = ""
 		if value != nil {
@@ -226,7 +226,7 @@ func (c *call) indexedTags() (map[string]string, error) {
 	tags := make(map[string]string, len(keys))
 	for i, k := range keys {
 		if _, dup := tags[k]; dup {
-			return nil, invalidParam("Tag", "the tag key %q appears twice", clipText(k))
+			return nil, invalidParam("Tag", "the tag key %q appears twice", ClipText(k))
 		}
 		tags[k] = c.p["Tag."+strconv.Itoa(i+1)+".Value"]
 	}

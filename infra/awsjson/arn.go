@@ -59,23 +59,15 @@ func (a arns) ref(ref string) (string, error) {
 	rest, ok := strings.CutPrefix(ref, a.prefix)
 	if !ok {
 		if strings.HasPrefix(ref, "arn:") {
-			return "", core.Errorf(core.CodeKeyNotFound, "The key %q is not in this region and account (%s).", clip(ref), strings.TrimSuffix(a.prefix, ":"))
+			return "", core.Errorf(core.CodeKeyNotFound, "The key %q is not in this region and account (%s).", core.ClipText(ref), strings.TrimSuffix(a.prefix, ":"))
 		}
 		return ref, nil
 	}
 	if id, ok := strings.CutPrefix(rest, "key/"); ok {
 		if strings.HasPrefix(id, "alias/") {
-			return "", core.Errorf(core.CodeInvalidParameter, "The key ARN %q ends in an alias, not a key ID.", clip(ref))
+			return "", core.Errorf(core.CodeInvalidParameter, "The key ARN %q ends in an alias, not a key ID.", core.ClipText(ref))
 		}
 		return id, nil
 	}
 	return rest, nil
-}
-
-// clip bounds caller-chosen text before it goes into a message.
-func clip(s string) string {
-	if len(s) > 128 {
-		s = s[:128] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
 }

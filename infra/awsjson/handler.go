@@ -102,7 +102,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; AWS KMS requests are POST.", r.Method)
 	}
 	if r.URL.Path != "/" {
-		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", clip(r.URL.Path))
+		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", core.ClipText(r.URL.Path))
 	}
 	body, err := edge.ReadBody(w, r, h.maxBody)
 	if err != nil {
@@ -116,7 +116,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	name, ok := strings.CutPrefix(id.Action, TargetPrefix)
 	op := operations[name]
 	if !ok || op == nil {
-		return nil, nil, core.Errorf(codeUnknownOperation, "The operation %q is not one this service answers.", clip(id.Action))
+		return nil, nil, core.Errorf(codeUnknownOperation, "The operation %q is not one this service answers.", core.ClipText(id.Action))
 	}
 	x.Action = op.action
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, ContentType) {

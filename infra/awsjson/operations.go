@@ -230,7 +230,7 @@ func namingAliasParams(h *handler, in *input) (core.Params, error) {
 	name := p["AliasName"]
 	switch {
 	case strings.HasPrefix(name, "alias/aws/"):
-		return nil, core.Errorf(codeNotAuthorized, "The alias %q begins with alias/aws/, which is reserved for AWS managed keys.", clip(name))
+		return nil, core.Errorf(codeNotAuthorized, "The alias %q begins with alias/aws/, which is reserved for AWS managed keys.", core.ClipText(name))
 	case strings.HasPrefix(name, "alias/acs/"):
 		return nil, invalid("AliasName", "the alias/acs/ prefix is reserved by Alibaba Cloud KMS, whose API serves the same aliases")
 	case strings.ContainsRune(name, ':'):
@@ -602,7 +602,7 @@ func setTags(p core.Params, tags []tag) error {
 			return err
 		}
 		if utf8.RuneCountInString(*t.TagValue) > maxTagValue {
-			return invalid("Tags", "the value of tag %q is longer than %d characters", clip(*t.TagKey), maxTagValue)
+			return invalid("Tags", "the value of tag %q is longer than %d characters", core.ClipText(*t.TagKey), maxTagValue)
 		}
 		list = append(list, entry{*t.TagKey, *t.TagValue})
 	}
@@ -614,11 +614,11 @@ func setTags(p core.Params, tags []tag) error {
 		l := strings.ToLower(t.TagKey)
 		switch {
 		case seen[t.TagKey]:
-			return core.Errorf(codeTag, "The tag key %q appears twice.", clip(t.TagKey))
+			return core.Errorf(codeTag, "The tag key %q appears twice.", core.ClipText(t.TagKey))
 		case strings.HasPrefix(l, "aws:"):
-			return core.Errorf(codeTag, "The tag key %q begins with aws:, which is reserved for AWS.", clip(t.TagKey))
+			return core.Errorf(codeTag, "The tag key %q begins with aws:, which is reserved for AWS.", core.ClipText(t.TagKey))
 		case strings.HasPrefix(l, "aliyun") || strings.HasPrefix(l, "acs:"):
-			return core.Errorf(codeTag, "The tag key %q begins with a prefix (aliyun, acs:) that the Alibaba Cloud KMS API serving the same tags reserves.", clip(t.TagKey))
+			return core.Errorf(codeTag, "The tag key %q begins with a prefix (aliyun, acs:) that the Alibaba Cloud KMS API serving the same tags reserves.", core.ClipText(t.TagKey))
 		}
 		seen[t.TagKey] = true
 	}

@@ -122,7 +122,7 @@ func verifyACS3(r *http.Request, header string, params url.Values, body []byte, 
 		return Result{}, err
 	}
 	if a.Algorithm != acs3 {
-		return Result{}, incomplete("The signature algorithm %q is not supported; sign with ACS3-HMAC-SHA256 or SignatureVersion 1.0.", clip(a.Algorithm))
+		return Result{}, incomplete("The signature algorithm %q is not supported; sign with ACS3-HMAC-SHA256 or SignatureVersion 1.0.", core.ClipText(a.Algorithm))
 	}
 	signed, err := splitSignedHeaders(a.SignedHeaders)
 	if err != nil {
@@ -255,7 +255,7 @@ func checkSigned(r *http.Request, signed []string, hasBody bool) error {
 			continue
 		}
 		if _, ok := slices.BinarySearchFunc(signed, k, compareLower); !ok {
-			return incomplete("SignedHeaders must include %s.", clip(strings.ToLower(k)))
+			return incomplete("SignedHeaders must include %s.", core.ClipText(strings.ToLower(k)))
 		}
 	}
 	return nil
@@ -404,12 +404,4 @@ func appendCanonicalQuery(b []byte, raw string) ([]byte, error) {
 		b = appendPercent(b, p.v, false)
 	}
 	return b, nil
-}
-
-// clip bounds caller-supplied text echoed in a message.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -63,7 +63,7 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 		return Result{}, incomplete("The Authorization header must read AWS4-HMAC-SHA256 Credential=<AccessKeyId>/<date>/<region>/kms/aws4_request, SignedHeaders=<headers>, Signature=<hex>.")
 	}
 	if a.Algorithm != sigV4 {
-		return Result{}, incomplete("The signature algorithm %q is not supported; sign with AWS4-HMAC-SHA256.", clip(a.Algorithm))
+		return Result{}, incomplete("The signature algorithm %q is not supported; sign with AWS4-HMAC-SHA256.", core.ClipText(a.Algorithm))
 	}
 	keyID, scope, ok := strings.Cut(a.Credential, "/")
 	if !ok || keyID == "" {
@@ -111,11 +111,11 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 	}
 	switch {
 	case parts[0] != date[:8]:
-		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "The Credential's date %q is not the date of X-Amz-Date.", clip(parts[0]))
+		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "The Credential's date %q is not the date of X-Amz-Date.", core.ClipText(parts[0]))
 	case parts[1] != region:
-		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "Credential should be scoped to a valid region: this service is in %s, not %q.", region, clip(parts[1]))
+		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "Credential should be scoped to a valid region: this service is in %s, not %q.", region, core.ClipText(parts[1]))
 	case parts[2] != sigV4Service:
-		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "Credential should be scoped to the correct service: kms, not %q.", clip(parts[2]))
+		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch, "Credential should be scoped to the correct service: kms, not %q.", core.ClipText(parts[2]))
 	}
 	sum := sha256.Sum256(body)
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && !hashMatches(h, sum) {
