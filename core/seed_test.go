@@ -14,6 +14,11 @@ import (
 
 func material(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
+// seed is a seed of key-a, named by alias/a, with material of bytes b.
+func seed(b byte) []core.SeedKey {
+	return []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(b)}}}}
+}
+
 func TestSeedRefusesMalformedKeysBeforeAnyWrite(t *testing.T) {
 	many := map[string]string{}
 	for i := range core.MaxTags + 1 {
@@ -124,9 +129,6 @@ func TestSeedAcceptsStoredKeysAtEveryStepOfARootRotation(t *testing.T) {
 func TestSeedMakesAgainAKeyPastItsDeletionDate(t *testing.T) {
 	f := newSvcFixture(t)
 	ctx := context.Background()
-	seed := func(b byte) []core.SeedKey {
-		return []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(b)}}}}
-	}
 	if _, err := f.svc.Seed(ctx, seed(9)); err != nil {
 		t.Fatal(err)
 	}
@@ -164,9 +166,6 @@ func TestSeedMakesAgainAKeyPastItsDeletionDate(t *testing.T) {
 func TestAKeySeededAgainIsAnotherKeyToEveryInstance(t *testing.T) {
 	f := newSvcFixture(t)
 	ctx := context.Background()
-	seed := func(b byte) []core.SeedKey {
-		return []core.SeedKey{{ID: "key-a", Aliases: []string{"alias/a"}, Versions: []core.SeedVersion{{Material: material(b)}}}}
-	}
 	if _, err := f.svc.Seed(ctx, seed(9)); err != nil {
 		t.Fatal(err)
 	}

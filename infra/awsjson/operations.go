@@ -288,24 +288,35 @@ func page(p core.Params, in *input) error {
 	return nil
 }
 
-// keysParams reads ListKeys' Limit, as page does, and its Marker: a key's
-// position (core.KeyPosition.Token), which core pages after
-// (Request.KeysAfter) rather than by number, so that a key made or deleted
-// between pages moves no other out of a walk. Marker, which core does not
-// read, stays in the parameters for keysAfter and the request's log.
-func keysParams(h *handler, in *input) (core.Params, error) {
-	size, err := limitOf(in, 100, 1000)
+// positionParams reads a listing's Limit (def by default, 1 to most; core
+// pages at most 100) and its Marker: a position that core pages after rather
+// than by number, so that an item made or deleted between pages moves no
+// other out of a walk. valid tells a marker this service made. Marker, which
+// core does not read, stays in the parameters for the request's log and for
+// the position the handler hands core (keysAfter, aliasesAfter).
+func positionParams(p core.Params, in *input, def, most int, valid func(string) bool) error {
+	size, err := limitOf(in, def, most)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p := core.Params{"PageSize": strconv.Itoa(min(size, 100))}
+	p["PageSize"] = strconv.Itoa(min(size, 100))
 	if in.Marker != nil {
-		if _, ok := core.ParseKeyPosition(*in.Marker); !ok {
-			return nil, badMarker()
+		if !valid(*in.Marker) {
+			return badMarker()
 		}
 		p["Marker"] = *in.Marker
 	}
-	return p, nil
+	return nil
+}
+
+// keysParams reads ListKeys' Limit and Marker, a key's position
+// (core.KeyPosition.Token, paged after by Request.KeysAfter).
+func keysParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	return p, positionParams(p, in, 100, 1000, func(m string) bool {
+		_, ok := core.ParseKeyPosition(m)
+		return ok
+	})
 }
 
 // keysAfter is the position a ListKeys page starts after: its marker's,
@@ -341,30 +352,19 @@ func rotationsParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// listAliasesParams reads ListAliases' KeyId, its Limit, as page does, and
-// its Marker: an alias's position (core.AliasPosition.Token), which core
-// pages after (Request.AliasesAfter) rather than by number, so that an alias
-// made or deleted between pages moves no other out of a walk. Marker, which
-// core does not read, stays in the parameters for aliasesAfter and the
-// request's log.
+// listAliasesParams reads ListAliases' KeyId, its Limit and its Marker, an
+// alias's position (core.AliasPosition.Token, paged after by
+// Request.AliasesAfter).
 func listAliasesParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
 	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
 		return nil, err
 	}
 	// AWS's bounds for ListAliases, not ListKeys': 1 to 100, 50 by default.
-	size, err := limitOf(in, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	p["PageSize"] = strconv.Itoa(size)
-	if in.Marker != nil {
-		if _, ok := core.ParseAliasPosition(*in.Marker); !ok {
-			return nil, badMarker()
-		}
-		p["Marker"] = *in.Marker
-	}
-	return p, nil
+	return p, positionParams(p, in, 50, 100, func(m string) bool {
+		_, ok := core.ParseAliasPosition(m)
+		return ok
+	})
 }
 
 // aliasesAfter is the position a ListAliases page starts after: its

@@ -137,6 +137,27 @@ func TestSDKListKeysWalkSkipsNoKeyWhenOneLeaves(t *testing.T) {
 // A marker this service did not make is refused as AWS refuses one, whether
 // it is not base64url, a page number (which markers once were), of another
 // listing, cut short, or longer than any marker.
+// forgedMarkers are markers no listing made, spelled from marker, a genuine
+// one of a version byte and a position, which it returns decoded.
+func forgedMarkers(t *testing.T, marker string) (map[string]string, []byte) {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(marker)
+	if err != nil {
+		t.Fatalf("NextMarker %q is not base64url: %v", marker, err)
+	}
+	other := append([]byte{raw[0] + 1}, raw[1:]...)
+	return map[string]string{
+		"not base64url":     "not a marker!",
+		"a page number":     "2",
+		"another version":   base64.RawURLEncoding.EncodeToString(other),
+		"cut short":         base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
+		"with a byte more":  base64.RawURLEncoding.EncodeToString(append(raw, 'x')),
+		"longer than any":   marker + strings.Repeat("A", 4096),
+		"a tag marker":      base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
+		"an empty position": base64.RawURLEncoding.EncodeToString(raw[:1]),
+	}, raw
+}
+
 func TestSDKListKeysRefusesForgedMarkers(t *testing.T) {
 	e := newEnv(t)
 	for range 3 {
@@ -146,22 +167,8 @@ func TestSDKListKeysRefusesForgedMarkers(t *testing.T) {
 	if err != nil || page.NextMarker == nil {
 		t.Fatalf("first page: %+v, %v", page, err)
 	}
-	marker := aws.ToString(page.NextMarker)
-	raw, err := base64.RawURLEncoding.DecodeString(marker)
-	if err != nil {
-		t.Fatalf("NextMarker %q is not base64url: %v", marker, err)
-	}
-	other := append([]byte{raw[0] + 1}, raw[1:]...)
-	for name, forged := range map[string]string{
-		"not base64url":     "not a marker!",
-		"a page number":     "2",
-		"another version":   base64.RawURLEncoding.EncodeToString(other),
-		"cut short":         base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
-		"with a byte more":  base64.RawURLEncoding.EncodeToString(append(raw, 'x')),
-		"longer than any":   marker + strings.Repeat("A", 4096),
-		"a tag marker":      base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
-		"an empty position": base64.RawURLEncoding.EncodeToString(raw[:1]),
-	} {
+	forgeries, _ := forgedMarkers(t, aws.ToString(page.NextMarker))
+	for name, forged := range forgeries {
 		_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{Marker: aws.String(forged)})
 		var invalid *types.InvalidMarkerException
 		if !asType(err, &invalid) {
@@ -451,28 +458,14 @@ func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
 	if err != nil || keys.NextMarker == nil {
 		t.Fatalf("first page of keys: %+v, %v", keys, err)
 	}
-	marker := aws.ToString(page.NextMarker)
-	raw, err := base64.RawURLEncoding.DecodeString(marker)
-	if err != nil {
-		t.Fatalf("NextMarker %q is not base64url: %v", marker, err)
-	}
-	other := append([]byte{raw[0] + 1}, raw[1:]...)
+	forgeries, raw := forgedMarkers(t, aws.ToString(page.NextMarker))
 	named := func(name string) string {
 		return base64.RawURLEncoding.EncodeToString(append([]byte{raw[0], byte(len(name))}, name...))
 	}
-	for name, forged := range map[string]string{
-		"not base64url":     "not a marker!",
-		"a page number":     "2",
-		"another version":   base64.RawURLEncoding.EncodeToString(other),
-		"cut short":         base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
-		"with a byte more":  base64.RawURLEncoding.EncodeToString(append(raw, 'x')),
-		"longer than any":   marker + strings.Repeat("A", 4096),
-		"a tag marker":      base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
-		"a ListKeys marker": aws.ToString(keys.NextMarker),
-		"an empty position": base64.RawURLEncoding.EncodeToString(raw[:1]),
-		"no alias name":     named("orders"),
-		"an alias with ':'": named("alias/a:b"),
-	} {
+	forgeries["a ListKeys marker"] = aws.ToString(keys.NextMarker)
+	forgeries["no alias name"] = named("orders")
+	forgeries["an alias with ':'"] = named("alias/a:b")
+	for name, forged := range forgeries {
 		for _, keyID := range []*string{nil, aws.String(id)} {
 			_, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: aws.String(forged)})
 			var invalid *types.InvalidMarkerException
@@ -481,7 +474,7 @@ func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
 			}
 		}
 	}
-	if named("alias/a0") != marker {
+	if marker := aws.ToString(page.NextMarker); named("alias/a0") != marker {
 		t.Errorf("NextMarker %q does not name alias/a0", marker)
 	}
 	for _, keyID := range []*string{nil, aws.String(id)} {

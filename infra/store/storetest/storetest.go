@@ -824,16 +824,23 @@ func testListVersionsPaging(t *testing.T, s Store) {
 	}
 }
 
-func testListAliasesPaging(t *testing.T, s Store) {
-	ctx := context.Background()
-	a, _ := create(t, s, "key-a", t0)
-	b, _ := create(t, s, "key-b", t0)
+// aliasedKeys makes key-a with six aliases and key-b with three, named so
+// that byte order and a database's collation would list them differently.
+func aliasedKeys(t *testing.T, s Store) (a, b core.Key) {
+	a, _ = create(t, s, "key-a", t0)
+	b, _ = create(t, s, "key-b", t0)
 	for _, name := range []string{"alias/b", "alias/a-2", "alias/C", "alias/a", "alias/a_1", "alias/Z"} {
 		createAlias(t, s, name, a.ID)
 	}
 	for _, name := range []string{"alias/bb", "alias/0", "alias/c"} {
 		createAlias(t, s, name, b.ID)
 	}
+	return a, b
+}
+
+func testListAliasesPaging(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, b := aliasedKeys(t, s)
 	cases := []struct {
 		keyID string
 		want  []string
@@ -920,14 +927,7 @@ func testListAliasesAfter(t *testing.T, s Store) {
 	ctx := context.Background()
 	// As testListAliasesPaging: names in byte order, whatever a database's
 	// collation would say.
-	a, _ := create(t, s, "key-a", t0)
-	b, _ := create(t, s, "key-b", t0)
-	for _, name := range []string{"alias/b", "alias/a-2", "alias/C", "alias/a", "alias/a_1", "alias/Z"} {
-		createAlias(t, s, name, a.ID)
-	}
-	for _, name := range []string{"alias/bb", "alias/0", "alias/c"} {
-		createAlias(t, s, name, b.ID)
-	}
+	a, b := aliasedKeys(t, s)
 	all := []string{"alias/0", "alias/C", "alias/Z", "alias/a", "alias/a-2", "alias/a_1", "alias/b", "alias/bb", "alias/c"}
 	for _, c := range []struct {
 		keyID string
