@@ -197,22 +197,31 @@ func (c *call) tagList(param string) (map[string]string, error) {
 	return tags, checkTags(param, tags, c.req.TagRules)
 }
 
-// maxIndexed bounds the items of a repeated parameter (Name.1, Name.2, …).
-const maxIndexed = 50
+// MaxIndexed bounds the items of a repeated parameter (Name.1, Name.2, …).
+const MaxIndexed = 50
 
-// indexed reads a repeated parameter: prefix.1, prefix.2, … up to the first
-// missing one, at most maxIndexed.
-func (c *call) indexed(prefix, suffix string) ([]string, error) {
-	var out []string
+// Indexed reads a repeated parameter: prefix.1suffix, prefix.2suffix, … up
+// to the first missing one, at most MaxIndexed of them; more is true when
+// the next one is there too.
+func (p Params) Indexed(prefix, suffix string) (items []string, more bool) {
 	for i := 1; ; i++ {
-		v, ok := c.p[prefix+"."+strconv.Itoa(i)+suffix]
+		v, ok := p[prefix+"."+strconv.Itoa(i)+suffix]
 		if !ok {
-			break
+			return items, false
 		}
-		if i > maxIndexed {
-			return nil, invalidParam(prefix, "it takes at most %d items", maxIndexed)
+		if i > MaxIndexed {
+			return items, true
 		}
-		out = append(out, v)
+		items = append(items, v)
+	}
+}
+
+// indexed reads a repeated parameter (Params.Indexed), refusing more than
+// MaxIndexed items.
+func (c *call) indexed(prefix, suffix string) ([]string, error) {
+	out, more := c.p.Indexed(prefix, suffix)
+	if more {
+		return nil, invalidParam(prefix, "it takes at most %d items", MaxIndexed)
 	}
 	return out, nil
 }
@@ -445,7 +454,7 @@ func (c *call) listTagResources() (any, error) {
 }
 
 // namedKeyTags fills p from the keys ResourceId.N names (at most
-// maxIndexed), each authorized, put in listing order.
+// MaxIndexed), each authorized, put in listing order.
 func (c *call) namedKeyTags(p *tagPage) error {
 	keys, err := c.keyResources()
 	if err != nil {

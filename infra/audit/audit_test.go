@@ -239,3 +239,84 @@ func TestChangesAreRecordedAsChanges(t *testing.T) {
 		t.Error("ListResourceTags is recorded as a change")
 	}
 }
+
+// recordOf builds and encodes the record of one request.
+func recordOf(t *testing.T, r audit.Request) string {
+	t.Helper()
+	var buf bytes.Buffer
+	r.Time, r.ID, r.Entry, r.Principal, r.AccessKeyID = time.Unix(1700000000, 0), "req", "alibaba-rpc", "admin", "LTAIadmin"
+	if err := audit.New(&buf, testKey).Write(audit.Build(r, arns{})); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// A change's record says what it changed: which tags a tagging action set
+// or removed, on which keys (every one of TagResources' ResourceId.N), and
+// the other settings a change takes, as CloudTrail keeps them.
+func TestChangesRecordWhatTheyChange(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		r      audit.Request
+		want   []string
+		absent []string
+	}{
+		{"TagResources", audit.Request{Action: "TagResources", Params: core.Params{
+			"ResourceType": "key", "ResourceId.1": "key-1", "ResourceId.2": "alias/two",
+			"Tag.1.Key": "env", "Tag.1.Value": "prod", "Tag.2.Key": "team"}},
+			[]string{`"ARN":"acs:kms:r:1:key/key-1"`, `"ARN":"acs:kms:r:1:alias/two"`,
+				`"tags":[{"TagKey":"env","TagValue":"prod"},{"TagKey":"team","TagValue":""}]`, `"resourceType":"key"`}, nil},
+		{"UntagResources", audit.Request{Action: "UntagResources", Params: core.Params{
+			"ResourceId.1": "key-1", "TagKey.1": "env", "TagKey.2": "team", "All": "true"}},
+			[]string{`"ARN":"acs:kms:r:1:key/key-1"`, `"tagKeys":["env","team"]`, `"all":true`}, nil},
+		{"TagResource", audit.Request{Action: "TagResource", Params: core.Params{
+			"KeyId": "key-1", "Tags": `[ {"TagKey": "env", "TagValue": "prod"} ]`}},
+			[]string{`"tags":[{"TagKey":"env","TagValue":"prod"}]`}, nil},
+		{"UntagResource", audit.Request{Action: "UntagResource", Params: core.Params{"KeyId": "key-1", "TagKeys": `["env"]`}},
+			[]string{`"tagKeys":["env"]`}, nil},
+		{"UntagResource, not a list", audit.Request{Action: "UntagResource", Params: core.Params{"KeyId": "key-1", "TagKeys": `{"env":1}`}},
+			[]string{`"tagKeys":"(not a JSON list)"`}, []string{`"env"`}},
+		{"UpdateKeyDescription", audit.Request{Action: "UpdateKeyDescription", Params: core.Params{"KeyId": "key-1", "Description": "ledger"}},
+			[]string{`"description":"ledger"`}, nil},
+		{"SetDeletionProtection", audit.Request{Action: "SetDeletionProtection", Params: core.Params{
+			"ProtectedResourceArn": "acs:kms:r:1:key/key-1", "EnableDeletionProtection": "true", "DeletionProtectionDescription": "prod"}},
+			[]string{`"ARN":"acs:kms:r:1:key/key-1"`, `"enableDeletionProtection":true`, `"deletionProtectionDescription":"prod"`}, nil},
+		{"CancelKeyDeletion", audit.Request{Action: "CancelKeyDeletion", Params: core.Params{"KeyId": "key-1", "RestoreState": "Disabled"}},
+			[]string{`"restoreState":"Disabled"`}, nil},
+		{"ImportKeyMaterial", audit.Request{Action: "ImportKeyMaterial", Params: core.Params{
+			"KeyId": "key-1", "ImportToken": "TOKENSECRET", "EncryptedKeyMaterial": "MATERIALSECRET", "KeyMaterialExpireUnix": "1900000000"}},
+			[]string{`"keyMaterialExpireUnix":1900000000`}, []string{"TOKENSECRET", "MATERIALSECRET"}},
+		{"ListKeys", audit.Request{Action: "ListKeys", Params: core.Params{"Filters": `[{"Key":"KeyState","Values":["Enabled"]}]`}},
+			[]string{`"filters":[{"Key":"KeyState","Values":["Enabled"]}]`}, nil},
+	} {
+		line := recordOf(t, c.r)
+		for _, w := range c.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%s: the record lacks %s: %s", c.name, w, line)
+			}
+		}
+		for _, a := range c.absent {
+			if strings.Contains(line, a) {
+				t.Errorf("%s: the record holds %s: %s", c.name, a, line)
+			}
+		}
+	}
+}
+
+// What a record keeps of repeated parameters is bounded as core bounds
+// them, however many the request carries.
+func TestRepeatedParametersAreBoundedInTheRecord(t *testing.T) {
+	p := core.Params{}
+	for i := 1; i <= 5000; i++ {
+		p[fmt.Sprintf("Tag.%d.Key", i)] = strings.Repeat("k", 200)
+		p[fmt.Sprintf("Tag.%d.Value", i)] = strings.Repeat("v", 200)
+		p[fmt.Sprintf("ResourceId.%d", i)] = fmt.Sprintf("key-%d", i)
+	}
+	line := recordOf(t, audit.Request{Action: "TagResources", Params: p, Err: core.Errorf(core.CodeInvalidParameter, "too many")})
+	if len(line) > 64<<10 {
+		t.Errorf("a record of %d bytes", len(line))
+	}
+	if n := strings.Count(line, `"TagKey"`); n != core.MaxIndexed {
+		t.Errorf("the record keeps %d tags, want the first %d", n, core.MaxIndexed)
+	}
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -29,8 +30,8 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 	dst = append(dst, '}')
 	dst = field(dst, "sourceIPAddress", rec.SourceIPAddress, false)
 	dst = field(dst, "userAgent", rec.UserAgent, false)
-	dst = appendMembers(dst, "requestParameters", keptOrder, rec.RequestParameters, appendValue)
-	dst = appendMembers(dst, "responseElements", elementOrder, rec.ResponseElements, appendString)
+	dst = appendMembers(dst, "requestParameters", rec.RequestParameters, appendValue)
+	dst = appendMembers(dst, "responseElements", rec.ResponseElements, appendString)
 	if len(rec.Resources) > 0 {
 		dst = append(dst, `,"resources":[`...)
 		for i, r := range rec.Resources {
@@ -52,10 +53,6 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// elementOrder is the order response elements are encoded in: sorted, as
-// encoding/json sorts a map's keys.
-var elementOrder = []string{"keyId", "keyState", "keyVersionId", "partitionId"}
-
 func field(dst []byte, name, v string, always bool) []byte {
 	if v == "" && !always {
 		return dst
@@ -66,26 +63,27 @@ func field(dst []byte, name, v string, always bool) []byte {
 	return appendString(dst, v)
 }
 
-// appendMembers appends `,"name":{…}` with m's members in order, each value
-// rendered by value; nothing when m is empty.
-func appendMembers[V any](dst []byte, name string, order []string, m map[string]V, value func([]byte, V) []byte) []byte {
+// appendMembers appends `,"name":{…}` with m's members in the order of
+// their names, as encoding/json sorts a map's keys, each value rendered by
+// value; nothing when m is empty.
+func appendMembers[V any](dst []byte, name string, m map[string]V, value func([]byte, V) []byte) []byte {
 	if len(m) == 0 {
 		return dst
 	}
+	var few [8]string // a record's maps hold a few members
+	names := few[:0]
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
 	dst = append(dst, `,"`+name+`":{`...)
-	first := true
-	for _, k := range order {
-		v, ok := m[k]
-		if !ok {
-			continue
-		}
-		if !first {
+	for i, k := range names {
+		if i > 0 {
 			dst = append(dst, ',')
 		}
-		first = false
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		dst = value(dst, v)
+		dst = value(dst, m[k])
 	}
 	return append(dst, '}')
 }

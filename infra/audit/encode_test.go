@@ -26,6 +26,9 @@ func TestEncodingMatchesEncodingJSON(t *testing.T) {
 		{Time: time.Now(), ID: "b", Action: "ProvisionPartition", Result: core.Partition{ID: "p-1", KeyID: "k", KeyVersionID: "v"},
 			Params: core.Params{"PartitionId": "p-1", "KeyId": "alias/partitions"}},
 		{Time: time.Now(), ID: "c", Action: "DescribeKey", Result: core.Key{ID: "k", PrimaryVersionID: "v", State: core.KeyEnabled}},
+		{Time: time.Now(), ID: "d", Action: "TagResources", Params: core.Params{"ResourceId.1": "k", "ResourceId.2": odd,
+			"Tag.1.Key": odd, "Tag.1.Value": odd, "TagKey.1": odd, "All": "true", "Description": odd,
+			"Tags": " [ {\"TagKey\": \"<k>\"} ]", "TagKeys": "{}", "KeyMaterialExpireUnix": "1900000000"}},
 	} {
 		rec := Build(r, testARNs{})
 		ours := rec.appendJSON(nil)

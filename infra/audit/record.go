@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,15 +89,11 @@ var kept = map[string]string{
 	"PendingWindowInDays": "pendingWindowInDays", "EnableAutomaticRotation": "enableAutomaticRotation",
 	"RotationInterval": "rotationInterval", "PageNumber": "pageNumber", "PageSize": "pageSize",
 	"WrappingAlgorithm": "wrappingAlgorithm", "WrappingKeySpec": "wrappingKeySpec",
+	"Description": "description", "RestoreState": "restoreState", "ResourceType": "resourceType",
+	"EnableDeletionProtection": "enableDeletionProtection", "DeletionProtectionDescription": "deletionProtectionDescription",
+	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
+	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
 }
-
-// keptOrder is the record names of kept, sorted: the order requestParameters
-// are encoded in, as encoding/json sorts a map's keys.
-var keptOrder = func() []string {
-	names := slices.Collect(maps.Values(kept))
-	slices.Sort(names)
-	return names
-}()
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
 // cannot flood the trail; a longer value is cut and marked.
@@ -170,15 +165,49 @@ func Build(r Request, arns ARNs) Record {
 
 func parameters(p core.Params) map[string]any {
 	var out map[string]any
+	repeated := false
 	for name, v := range p {
 		field, ok := kept[name]
 		if !ok || v == "" {
+			repeated = repeated || strings.HasPrefix(name, "Tag")
 			continue
 		}
 		if out == nil {
 			out = make(map[string]any, 4)
 		}
 		out[field] = paramValue(name, v)
+	}
+	if repeated {
+		out = repeatedTags(p, out)
+	}
+	return out
+}
+
+// repeatedTags keeps TagResources' Tag.N.Key and Tag.N.Value and
+// UntagResources' TagKey.N as the tags and tagKeys that TagResource and
+// UntagResource give as JSON, so that one reader reads both; at most
+// core.MaxIndexed of each, as core takes no more.
+func repeatedTags(p core.Params, out map[string]any) map[string]any {
+	set := func(field string, v any) {
+		if out == nil {
+			out = make(map[string]any, 4)
+		}
+		b, _ := json.Marshal(v)
+		out[field] = json.RawMessage(b)
+	}
+	if keys, _ := p.Indexed("Tag", ".Key"); len(keys) > 0 {
+		type tag struct{ TagKey, TagValue string }
+		tags := make([]tag, len(keys))
+		for i, k := range keys {
+			tags[i] = tag{bounded(k), bounded(p["Tag."+strconv.Itoa(i+1)+".Value"])}
+		}
+		set("tags", tags)
+	}
+	if keys, _ := p.Indexed("TagKey", ""); len(keys) > 0 {
+		for i, k := range keys {
+			keys[i] = bounded(k)
+		}
+		set("tagKeys", keys)
 	}
 	return out
 }
@@ -188,21 +217,29 @@ func paramValue(name, v string) any {
 	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext":
 		// Kept as given, an object: encoding compacts it onto the line. No
 		// decoding into a map and back: that was half a record's cost.
-		var buf bytes.Buffer
-		if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && len(t) <= core.MaxParamLen && json.Compact(&buf, []byte(t)) == nil {
-			return json.RawMessage(buf.Bytes())
-		}
-		return "(not a JSON object)"
-	case "DryRun", "EnableAutomaticRotation":
+		return compactJSON(v, '{', "(not a JSON object)")
+	case "Tags", "TagKeys", "Filters":
+		return compactJSON(v, '[', "(not a JSON list)")
+	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}
-	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize":
+	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize", "KeyMaterialExpireUnix":
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
 		}
 	}
 	return bounded(v)
+}
+
+// compactJSON is v, JSON text that opens with open, compacted onto the
+// line; or else, when it is not such JSON, the note instead.
+func compactJSON(v string, open byte, note string) any {
+	var buf bytes.Buffer
+	if t := strings.TrimSpace(v); strings.HasPrefix(t, string(open)) && len(t) <= core.MaxParamLen && json.Compact(&buf, []byte(t)) == nil {
+		return json.RawMessage(buf.Bytes())
+	}
+	return note
 }
 
 func bounded(s string) string {
@@ -290,6 +327,13 @@ func resources(p core.Params, resp map[string]string, arns ARNs) []Resource {
 	ref(p["KeyId"])
 	ref(p["DestinationKeyId"])
 	ref(p["TargetKeyId"])
+	ref(p["ProtectedResourceArn"])
+	if _, ok := p["ResourceId.1"]; ok {
+		ids, _ := p.Indexed("ResourceId", "")
+		for _, id := range ids {
+			ref(id)
+		}
+	}
 	if v := p["AliasName"]; v != "" && len(v) <= maxValue {
 		add("alias", arns.AliasARN(v))
 	}

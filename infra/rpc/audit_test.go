@@ -77,8 +77,9 @@ type expect struct {
 	action, code string
 	context      map[string]string
 	resources    []string
-	// kept are request parameters the record must keep, by record name.
-	kept map[string]string
+	// kept are request parameters the record must keep, by record name;
+	// keptJSON the same, as JSON.
+	kept, keptJSON map[string]string
 }
 
 func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
@@ -170,6 +171,25 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok(dk.Body.RequestId, "DescribeKey", expect{resources: []string{keyARN}})
+	other, err := c.CreateKey(&kms.CreateKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherARN := a.kms.KeyARN(*other.Body.KeyMetadata.KeyId)
+	ok(other.Body.RequestId, "CreateKey", expect{resources: []string{otherARN}})
+	tr, err := c.TagResources(&kms.TagResourcesRequest{ResourceType: tea.String("key"), ResourceId: tea.StringSlice([]string{key, *other.Body.KeyMetadata.KeyId}),
+		Tag: []*kms.TagResourcesRequestTag{{Key: tea.String("env"), Value: tea.String("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(tr.Body.RequestId, "TagResources", expect{resources: []string{keyARN, otherARN},
+		keptJSON: map[string]string{"tags": `[{"TagKey":"env","TagValue":"prod"}]`}})
+	ur, err := c.UntagResources(&kms.UntagResourcesRequest{ResourceType: tea.String("key"), ResourceId: tea.StringSlice([]string{key, *other.Body.KeyMetadata.KeyId}),
+		TagKey: tea.StringSlice([]string{"env"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(ur.Body.RequestId, "UntagResources", expect{resources: []string{keyARN, otherARN}, keptJSON: map[string]string{"tagKeys": `["env"]`}})
 
 	_, err = reader.GenerateDataKey(&kms.GenerateDataKeyRequest{KeyId: tea.String(key)})
 	failed(err, "GenerateDataKey", core.CodeNoPermission)
@@ -209,6 +229,11 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 		for name, v := range ex.kept {
 			if got := r.RequestParameters[name]; got != v {
 				t.Errorf("%s %s: requestParameters.%s %v, want %s", r.EventName, r.RequestID, name, got, v)
+			}
+		}
+		for name, v := range ex.keptJSON {
+			if got, _ := json.Marshal(r.RequestParameters[name]); string(got) != v {
+				t.Errorf("%s %s: requestParameters.%s %s, want %s", r.EventName, r.RequestID, name, got, v)
 			}
 		}
 		for _, arn := range ex.resources {
