@@ -22,14 +22,13 @@ const MaxParamLen = 64 << 10
 // caller's as much as a value, of any length, so the refusal clips it.
 func (p Params) check() error {
 	for name, v := range p {
-		name = ClipText(name)
 		switch {
 		case len(v) > MaxParamLen:
-			return invalidParam(name, "it is longer than %d bytes", MaxParamLen)
+			return invalidParam(ClipText(name), "it is longer than %d bytes", MaxParamLen)
 		case !utf8.ValidString(v):
-			return invalidParam(name, "it is not valid UTF-8")
+			return invalidParam(ClipText(name), "it is not valid UTF-8")
 		case strings.IndexByte(v, 0) >= 0:
-			return invalidParam(name, "it contains a NUL character")
+			return invalidParam(ClipText(name), "it contains a NUL character")
 		}
 	}
 	return nil
