@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -114,25 +115,45 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 			return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's body is marked base64 but is not valid base64.", k)
 		}
 	}
-	target := or(m.path, "/")
-	if m.rawQuery != "" {
-		target += "?" + m.rawQuery
-	}
-	r, err := http.NewRequestWithContext(ctx, m.method, target, bytes.NewReader(body))
+	u, err := requestURL(or(m.path, "/"), m.rawQuery)
 	if err != nil {
 		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's method or path is not valid.", k)
 	}
+	r, err := http.NewRequestWithContext(ctx, m.method, "/", bytes.NewReader(body))
+	if err != nil {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's method or path is not valid.", k)
+	}
+	r.URL = u
 	if len(body) == 0 {
 		r.Body = http.NoBody
 	}
 	m.header.Del("Host")
 	r.Header = m.header
 	r.Host = m.host
-	r.RequestURI = target
+	r.RequestURI = u.RequestURI()
 	if m.sourceIP != "" {
 		r.RemoteAddr = net.JoinHostPort(m.sourceIP, "0")
 	}
 	return r, nil
+}
+
+// pathEscaper escapes what would end a path: a trigger that decodes the path
+// hands %3F and %23 over as a bare "?" and "#".
+var pathEscaper = strings.NewReplacer("?", "%3F", "#", "%23")
+
+// requestURL is the URL of an event's path and query, kept apart as the event
+// carries them. The path is read as a server reads a request's target
+// (url.ParseRequestURI), so a leading "//" names no host, and it must be a
+// path: a trigger sends nothing else.
+func requestURL(path, rawQuery string) (*url.URL, error) {
+	if !strings.HasPrefix(path, "/") {
+		return nil, errors.New("not a path")
+	}
+	target := pathEscaper.Replace(path)
+	if rawQuery != "" {
+		target += "?" + rawQuery
+	}
+	return url.ParseRequestURI(target)
 }
 
 // fcHTTPEvent is the part of a Function Compute 3.0 HTTP trigger event a

@@ -285,3 +285,25 @@ func TestNewRequestReadsEachMemberOneWay(t *testing.T) {
 		t.Errorf("read %s %s (body %v); want GET / with no body", r.Method, r.URL.Path, r.Body)
 	}
 }
+
+// The event's path is a path: a "#" or "?" in it (a trigger that decodes
+// %23 and %3F hands them over bare) must not turn the rest into a fragment or
+// a query, nor a leading "//" turn it into a host, which would drop or change
+// the query the event carries beside it.
+func TestNewRequestKeepsThePathAPath(t *testing.T) {
+	for _, path := range []string{"/a#b", "/a?b=c", "//example.com/", "/#"} {
+		for k, event := range map[trigger.Kind]string{
+			trigger.HTTPAPI: `{"version":"2.0","rawPath":"` + path + `","rawQueryString":"Action=Decrypt","requestContext":{"http":{"method":"POST"}}}`,
+			trigger.RESTAPI: `{"httpMethod":"POST","path":"` + path + `","queryStringParameters":{"Action":"Decrypt"},"requestContext":{}}`,
+			trigger.FCHTTP:  `{"version":"v1","rawPath":"` + path + `","queryParameters":{"Action":"Decrypt"},"requestContext":{"http":{"method":"POST"}}}`,
+		} {
+			r, err := trigger.NewRequest(context.Background(), k, []byte(event))
+			if err != nil {
+				t.Fatalf("%s, path %q: %v", k, path, err)
+			}
+			if r.URL.Path != path || r.URL.Host != "" || r.URL.Fragment != "" || r.URL.RawQuery != "Action=Decrypt" {
+				t.Errorf("%s: path %q read as path %q, host %q, fragment %q, query %q", k, path, r.URL.Path, r.URL.Host, r.URL.Fragment, r.URL.RawQuery)
+			}
+		}
+	}
+}
