@@ -55,7 +55,7 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 			return nil, badEvent(k)
 		}
 		m = message{method: e.HTTPMethod, path: e.Path, body: e.Body, base64: e.IsBase64Encoded,
-			sourceIP: e.RequestContext.Identity.SourceIP, header: http.Header{}}
+			sourceIP: e.RequestContext.Identity.SourceIP}
 		q := url.Values{}
 		for name, vs := range e.MultiValueQueryStringParameters {
 			q[name] = vs
@@ -66,24 +66,34 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 			}
 		}
 		m.rawQuery = q.Encode()
-		for name, vs := range e.MultiValueHeaders {
-			for _, v := range vs {
-				m.header.Add(name, v)
+		// headers holds the last of each list in multiValueHeaders: it counts
+		// for a name the lists give no value.
+		multi, err := headerLists(k, e.MultiValueHeaders)
+		if err != nil {
+			return nil, err
+		}
+		single, err := header(k, e.Headers)
+		if err != nil {
+			return nil, err
+		}
+		for name, vs := range single {
+			if len(multi[name]) == 0 {
+				multi[name] = vs
 			}
 		}
-		for name, v := range e.Headers {
-			if m.header.Get(name) == "" {
-				m.header.Set(name, v)
-			}
-		}
+		m.header = multi
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	case HTTPAPI:
 		var e events.APIGatewayV2HTTPRequest
 		if err := strictjson.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
+		h, err := header(k, e.Headers)
+		if err != nil {
+			return nil, err
+		}
 		m = message{method: e.RequestContext.HTTP.Method, path: e.RawPath, rawQuery: e.RawQueryString,
-			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: header(e.Headers)}
+			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: h}
 		if len(e.Cookies) > 0 {
 			m.header.Set("Cookie", strings.Join(e.Cookies, "; "))
 		}
@@ -93,9 +103,13 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		if err := strictjson.Unmarshal(event, &e); err != nil {
 			return nil, badEvent(k)
 		}
+		h, err := header(k, e.Headers)
+		if err != nil {
+			return nil, err
+		}
 		hc := e.RequestContext.HTTP
 		m = message{method: hc.Method, path: or(e.RawPath, hc.Path), body: e.Body,
-			base64: e.IsBase64Encoded, sourceIP: hc.SourceIP, header: header(e.Headers)}
+			base64: e.IsBase64Encoded, sourceIP: hc.SourceIP, header: h}
 		q := url.Values{}
 		for name, v := range e.QueryParameters {
 			q.Set(name, v)
@@ -179,15 +193,39 @@ type fcHTTPEvent struct {
 // header is an http.Header of a trigger's headers, one value a name, as
 // Header.Set would make it but with the values in one backing array rather
 // than one allocation each.
-func header(hs map[string]string) http.Header {
+func header(k Kind, hs map[string]string) (http.Header, error) {
 	h := make(http.Header, len(hs))
 	vals := make([]string, 0, len(hs))
 	for name, v := range hs {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		if _, twice := h[key]; twice {
+			return nil, headerTwice(k, name)
+		}
 		vals = append(vals, v)
 		n := len(vals)
-		h[textproto.CanonicalMIMEHeaderKey(name)] = vals[n-1 : n : n]
+		h[key] = vals[n-1 : n : n]
 	}
-	return h
+	return h, nil
+}
+
+// headerLists is an http.Header of a trigger's headers, a list of values a name.
+func headerLists(k Kind, hs map[string][]string) (http.Header, error) {
+	h := make(http.Header, len(hs))
+	for name, vs := range hs {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		if _, twice := h[key]; twice {
+			return nil, headerTwice(k, name)
+		}
+		h[key] = vs
+	}
+	return h, nil
+}
+
+// headerTwice refuses an event that names a header in two spellings: header
+// names are case-insensitive, so it names the header twice, and which value
+// counted would depend on map order.
+func headerTwice(k Kind, name string) error {
+	return core.Errorf(core.CodeInvalidParameter, "The %s event names the header %s twice, in two spellings.", k, core.ClipText(name))
 }
 
 func badEvent(k Kind) error {

@@ -307,3 +307,29 @@ func TestNewRequestKeepsThePathAPath(t *testing.T) {
 		}
 	}
 }
+
+// Header names are case-insensitive: an event that names one header in two
+// spellings names it twice, and which value the request would carry depended
+// on map order. It is refused, as strictjson refuses a member named twice.
+func TestNewRequestRefusesAHeaderNamedTwice(t *testing.T) {
+	for k, event := range map[trigger.Kind]string{
+		trigger.HTTPAPI: `{"version":"2.0","rawPath":"/","headers":{"x-acs-action":"Encrypt","X-Acs-Action":"Decrypt"},"requestContext":{"http":{"method":"POST"}}}`,
+		trigger.FCHTTP:  `{"version":"v1","rawPath":"/","headers":{"x-acs-action":"Encrypt","X-ACS-ACTION":"Decrypt"},"requestContext":{"http":{"method":"POST"}}}`,
+		trigger.RESTAPI: `{"httpMethod":"POST","path":"/","headers":{"x-acs-action":"Encrypt","X-Acs-Action":"Decrypt"},"requestContext":{}}`,
+	} {
+		if r, err := trigger.NewRequest(context.Background(), k, []byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("%s: NewRequest = %v, %v; want InvalidParameter", k, r, err)
+		}
+	}
+	multi := `{"httpMethod":"POST","path":"/","multiValueHeaders":{"x-acs-action":["Encrypt"],"X-Acs-Action":["Decrypt"]},"requestContext":{}}`
+	if r, err := trigger.NewRequest(context.Background(), trigger.RESTAPI, []byte(multi)); codeOf(t, err) != core.CodeInvalidParameter {
+		t.Errorf("multiValueHeaders: NewRequest = %v, %v; want InvalidParameter", r, err)
+	}
+	// The one header in headers and multiValueHeaders is how API Gateway
+	// sends every header: the list counts.
+	both := `{"httpMethod":"POST","path":"/","headers":{"x-acs-action":"Decrypt"},"multiValueHeaders":{"X-Acs-Action":["Encrypt","Decrypt"]},"requestContext":{}}`
+	r, err := trigger.NewRequest(context.Background(), trigger.RESTAPI, []byte(both))
+	if err != nil || strings.Join(r.Header.Values("X-Acs-Action"), ",") != "Encrypt,Decrypt" {
+		t.Fatalf("NewRequest = %v, %v; want X-Acs-Action Encrypt, Decrypt", r, err)
+	}
+}
