@@ -60,8 +60,10 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		for name, vs := range e.MultiValueQueryStringParameters {
 			q[name] = vs
 		}
+		// queryStringParameters holds the last of each list: it counts for a
+		// name the lists give no value, as headers does.
 		for name, v := range e.QueryStringParameters {
-			if _, ok := q[name]; !ok {
+			if len(q[name]) == 0 {
 				q.Set(name, v)
 			}
 		}

@@ -333,3 +333,14 @@ func TestNewRequestRefusesAHeaderNamedTwice(t *testing.T) {
 		t.Fatalf("NewRequest = %v, %v; want X-Acs-Action Encrypt, Decrypt", r, err)
 	}
 }
+
+// queryStringParameters holds the last of each list in
+// multiValueQueryStringParameters: it counts for a name whose list is empty,
+// as headers does.
+func TestNewRequestReadsAQueryParameterAnEmptyListLeavesOut(t *testing.T) {
+	event := `{"httpMethod":"POST","path":"/","queryStringParameters":{"KeyId":"k"},"multiValueQueryStringParameters":{"KeyId":[]},"requestContext":{}}`
+	r, err := trigger.NewRequest(context.Background(), trigger.RESTAPI, []byte(event))
+	if err != nil || r.URL.Query().Get("KeyId") != "k" {
+		t.Fatalf("NewRequest = %v, %v; want KeyId k", r, err)
+	}
+}
