@@ -49,26 +49,18 @@ func paramText(name string, raw json.RawMessage) (string, bool, error) {
 	case raw[0] == '"':
 		var s string
 		if err := strictjson.Unmarshal(raw, &s); err != nil {
-			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not a valid JSON string.", printable(name))
+			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not a valid JSON string.", core.ClipText(name))
 		}
 		return s, true, nil
 	case raw[0] == '{' || raw[0] == '[':
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, raw); err != nil {
-			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not valid JSON.", printable(name))
+			return "", false, core.Errorf(core.CodeInvalidParameter, "The parameter %s is not valid JSON.", core.ClipText(name))
 		}
 		return buf.String(), true, nil
 	}
 	// A number, true or false: its JSON text is its wire form.
 	return string(raw), true, nil
-}
-
-// printable bounds a caller-chosen name before it goes into a message.
-func printable(name string) string {
-	if len(name) > 64 {
-		name = name[:64] + "…"
-	}
-	return name
 }
 
 // Invoker answers direct invocations of one action. The platform has already
@@ -94,7 +86,7 @@ func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 			return nil, err
 		}
 		if action != "" && action != iv.Action {
-			return nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", iv.Action, printable(action))
+			return nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", iv.Action, core.ClipText(action))
 		}
 		x.Params = params
 		result, err := iv.KMS.Handle(ctx, &core.Request{ID: x.ID, Action: iv.Action, Params: params, Caller: iv.Caller})

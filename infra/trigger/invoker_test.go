@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -62,6 +64,18 @@ func TestInvokerRefusesAnEventForAnotherAction(t *testing.T) {
 	var ke *core.Error
 	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
 		t.Fatalf("err = %v; want InvalidParameter", err)
+	}
+}
+
+// The action an event names is the caller's text: its message quotes it cut
+// between characters, so that the message stays valid UTF-8.
+func TestInvokerQuotesAnotherActionAsText(t *testing.T) {
+	kms, _ := newKMS(t)
+	iv := trigger.Invoker{KMS: kms, Edge: edge.New(nil), Action: "Decrypt", Caller: trigger.InvokePrincipal("decrypt", keyResources, "Decrypt")}
+	_, err := iv.Invoke(context.Background(), []byte(`{"Action":"`+strings.Repeat("a", 63)+`é"}`))
+	var ke *core.Error
+	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter || !utf8.ValidString(ke.Message) {
+		t.Fatalf("err = %q; want InvalidParameter in valid UTF-8", err)
 	}
 }
 
