@@ -4,6 +4,7 @@
 package linear
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -20,12 +21,27 @@ func Check(t testing.TB, name string, n int, build func(n int) []byte, run func(
 	if err := run(small); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	a1, b1 := work(func() { _ = run(small) })
-	a10, b10 := work(func() { _ = run(large) })
+	a1, b1, a10, b10 := costs(small, large, run)
 	t.Logf("%s: x%.1f allocations, x%.1f bytes for ten times the elements", name, float64(a10)/float64(a1), float64(b10)/float64(b1))
 	if a10 > 30*a1 || b10 > 30*b1 {
 		t.Errorf("%s: %d elements cost %d allocations (%d B), %d cost %d (%d B): more than linear", name, n, a1, b1, 10*n, a10, b10)
 	}
+}
+
+// Superlinear is Check's measure for inputs run may refuse, as a fuzz target
+// builds them: it reports, with the costs, whether run on build(10n) costs more
+// than 30 times what it costs on build(n). Refusing an input costs work too.
+func Superlinear(n int, build func(n int) []byte, run func([]byte) error) (bool, string) {
+	small, large := build(n), build(10*n)
+	a1, b1, a10, b10 := costs(small, large, run)
+	a1, b1 = max(a1, 1), max(b1, 1) // an input refused at once costs nothing
+	return a10 > 30*a1 || b10 > 30*b1, fmt.Sprintf("%d elements cost %d allocations (%d B), %d cost %d (%d B)", n, a1, b1, 10*n, a10, b10)
+}
+
+func costs(small, large []byte, run func([]byte) error) (a1, b1, a10, b10 uint64) {
+	a1, b1 = work(func() { _ = run(small) })
+	a10, b10 = work(func() { _ = run(large) })
+	return a1, b1, a10, b10
 }
 
 // work counts the allocations and allocated bytes of one call of f. The
