@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/yamlerr"
 )
 
 type file struct {
@@ -48,7 +49,7 @@ func Parse(b []byte) ([]core.SeedKey, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("the seed file is empty")
 		}
-		return nil, err
+		return nil, yamlerr.Redact(err)
 	}
 	out := make([]core.SeedKey, 0, len(f.Keys))
 	for i, k := range f.Keys {

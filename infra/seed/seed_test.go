@@ -63,3 +63,18 @@ func TestParseRefusesWhatItCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// A value YAML cannot place may be key material written in the wrong field:
+// the error names the line and the type, never the value.
+func TestParseErrorsQuoteNoValue(t *testing.T) {
+	for _, doc := range []string{
+		"keys:\n  - keyId: k\n    enableAutomaticRotation: c2VjcmV0LWtleS1tYXRlcmlhbA==\n",
+		"keys:\n  - keyId: k\n    versions: c2VjcmV0LWtleS1tYXRlcmlhbA==\n",
+		"keys:\n  - c2VjcmV0LWtleS1tYXRlcmlhbA==\n",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || strings.Contains(err.Error(), "c2Vj") || !strings.Contains(err.Error(), "line") {
+			t.Errorf("Parse(%q) = %v; want an error naming the line and no material", doc, err)
+		}
+	}
+}
