@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/yamlerr"
 )
 
 type file struct {
@@ -157,7 +158,7 @@ func Parse(b []byte) (*core.Directory, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil {
-			return nil, err
+			return nil, yamlerr.Redact(err)
 		}
 	}
 	if len(f.Principals) == 0 {

@@ -237,3 +237,18 @@ func TestConditionsLoadFromTheFile(t *testing.T) {
 		t.Error("the conditional Deny (a YAML boolean value) was not applied")
 	}
 }
+
+// A value YAML cannot place may be a secret written in the wrong field or at
+// the wrong indentation: the error names the line and the type, never the
+// value.
+func TestParseErrorsQuoteNoSecret(t *testing.T) {
+	for _, doc := range []string{
+		"principals:\n  - name: app\n    accessKeyId: LTAI5tApp\n    qps: Zq9secretSecretSecret\n",
+		"principals:\n  - Zq9secretSecretSecret\n",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || strings.Contains(err.Error(), "Zq9se") || !strings.Contains(err.Error(), "line") {
+			t.Errorf("Parse(%q) = %v; want an error naming the line and no secret", doc, err)
+		}
+	}
+}
