@@ -105,10 +105,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		return nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; use GET or POST.", r.Method)
+		return nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; use GET or POST.", core.ClipText(r.Method))
 	}
 	if r.URL.Path != "/" {
-		return nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", r.URL.Path)
+		return nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", core.ClipText(r.URL.Path))
 	}
 	body, err := edge.ReadBody(w, r, h.maxBody)
 	if err != nil {

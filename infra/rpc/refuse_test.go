@@ -61,3 +61,20 @@ func TestAttackManySignedHeadersIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedPathAndMethodAreQuotedBounded: a request to another path, or
+// with another method, is refused with a message that quotes a bounded
+// prefix of what it sent, however long.
+func TestRefusedPathAndMethodAreQuotedBounded(t *testing.T) {
+	e := newEnv(t)
+	for name, r := range map[string]*http.Request{
+		"a long path":   mustRequest(t, http.MethodPost, e.srv.URL+"/"+strings.Repeat("p", 60_000), ""),
+		"a long method": mustRequest(t, strings.Repeat("M", 60_000), e.srv.URL+"/", ""),
+	} {
+		resp := e.do(r)
+		code, msg := resp.errorBody(t)
+		if resp.status != http.StatusBadRequest || code != core.CodeInvalidParameter || len(msg) > 512 {
+			t.Errorf("%s: got %d %s and a message of %d bytes, want 400 InvalidParameter and a short message", name, resp.status, code, len(msg))
+		}
+	}
+}
