@@ -286,31 +286,16 @@ func (s *Store) ListKeys(ctx context.Context, asOf time.Time, p core.Page) ([]co
 // index keys_by_creation, so the scan starts at the position: no count, and
 // no offset to step over.
 func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.KeyPosition, limit int) ([]core.Key, error) {
-	var lim *int
-	if limit > 0 {
-		lim = &limit
-	}
-	var keys []core.Key
-	err := s.read(ctx, "list keys", func() error {
-		rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM keys k
-			WHERE (k.created_at, k.id) > ($1, $2) AND `+existing+`
-			ORDER BY k.created_at, k.id LIMIT $4`, after.CreatedAt, after.ID, nullTime(asOf), lim)
-		if err != nil {
-			return err
-		}
-		keys, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Key, error) {
+	return listAfter(ctx, s, "list keys", limit, `SELECT `+keyColumns+` FROM keys k
+			WHERE (k.created_at, k.id) > ($2, $4) AND `+existing+`
+			ORDER BY k.created_at, k.id LIMIT $1`, []any{after.CreatedAt, nullTime(asOf), after.ID},
+		func(row pgx.CollectableRow) (core.Key, error) {
 			var r keyRow
 			if err := row.Scan(r.dest()...); err != nil {
 				return core.Key{}, err
 			}
 			return r.key()
 		})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return keys, nil
 }
 
 // GetVersion returns one version of a key.
@@ -504,34 +489,17 @@ func (s *Store) ListAliases(ctx context.Context, keyID string, asOf time.Time, p
 // the primary key (of aliases_by_key, with a key), so the scan starts at the
 // position: no count, and no offset to step over.
 func (s *Store) ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after core.AliasPosition, limit int) ([]core.Alias, error) {
-	var lim *int
-	if limit > 0 {
-		lim = &limit
-	}
-	query, args := `SELECT a.name, a.key_id, a.created_at, a.updated_at FROM aliases a JOIN keys k ON k.id = a.key_id
-		WHERE a.name > $1 AND `+existing+` ORDER BY a.name LIMIT $2`, []any{after.Name, lim, nullTime(asOf)}
+	const selected = `SELECT a.name, a.key_id, a.created_at, a.updated_at FROM aliases a JOIN keys k ON k.id = a.key_id WHERE a.name > $2 AND ` + existing
+	query, args := selected+` ORDER BY a.name LIMIT $1`, []any{after.Name, nullTime(asOf)}
 	if keyID != "" {
-		query, args = `SELECT a.name, a.key_id, a.created_at, a.updated_at FROM aliases a JOIN keys k ON k.id = a.key_id
-		WHERE a.key_id = $4 AND a.name > $1 AND `+existing+` ORDER BY a.name LIMIT $2`, append(args, keyID)
+		query, args = selected+` AND a.key_id = $4 ORDER BY a.name LIMIT $1`, append(args, keyID)
 	}
-	var as []core.Alias
-	err := s.read(ctx, "list aliases", func() error {
-		rows, err := s.pool.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Alias, error) {
-			var a core.Alias
-			err := row.Scan(&a.Name, &a.KeyID, &a.CreatedAt, &a.UpdatedAt)
-			a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-			return a, err
-		})
-		return err
+	return listAfter(ctx, s, "list aliases", limit, query, args, func(row pgx.CollectableRow) (core.Alias, error) {
+		var a core.Alias
+		err := row.Scan(&a.Name, &a.KeyID, &a.CreatedAt, &a.UpdatedAt)
+		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+		return a, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return as, nil
 }
 
 const partitionColumns = `id, key_id, key_version_id, ciphertext_blob, encryption_context, created_at`
@@ -635,6 +603,30 @@ func list[T any](ctx context.Context, s *Store, op string, p core.Page, query, c
 		return nil, 0, err
 	}
 	return items, total, nil
+}
+
+// listAfter runs a listing that resumes after a position: query takes the
+// limit as $1 (none when limit is zero or less) and args from $2, the
+// deletion cut-off that existing reads being $3. It counts nothing and skips
+// nothing: the position is a range of the listing's index.
+func listAfter[T any](ctx context.Context, s *Store, op string, limit int, query string, args []any, scan pgx.RowToFunc[T]) ([]T, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	var items []T
+	err := s.read(ctx, op, func() error {
+		rows, err := s.pool.Query(ctx, query, append([]any{lim}, args...)...)
+		if err != nil {
+			return err
+		}
+		items, err = pgx.CollectRows(rows, scan)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 func checkVersion(k core.Key, v core.KeyVersion) error {
