@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/awsjson"
 )
 
 // awsError decodes AWS's error shape.
@@ -223,5 +224,22 @@ func TestEveryRequestLeavesItsActionAndCaller(t *testing.T) {
 	logs := e.logs.String()
 	if !strings.Contains(logs, "action=GenerateDataKeyWithoutPlaintext principal=admin code=OK") {
 		t.Errorf("no request line for the AWS request:\n%s", logs)
+	}
+}
+
+// TestRefusedPathAndMethodAreQuotedBounded: a request to another path, or
+// with another method, is refused before its signature is read, with a
+// message that quotes a bounded prefix of what it sent.
+func TestRefusedPathAndMethodAreQuotedBounded(t *testing.T) {
+	e := newEnv(t)
+	path, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/"+strings.Repeat("p", 60_000), strings.NewReader("{}"))
+	method, _ := http.NewRequest(strings.Repeat("M", 60_000), e.srv.URL+"/", strings.NewReader("{}"))
+	for name, r := range map[string]*http.Request{"a long path": path, "a long method": method} {
+		r.Header.Set("Content-Type", awsjson.ContentType)
+		r.Header.Set("X-Amz-Target", awsjson.TargetPrefix+"ListKeys")
+		resp := e.do(r)
+		if _, msg := resp.awsError(t); resp.status != http.StatusBadRequest || len(msg) > 512 {
+			t.Errorf("%s: got %d and a message of %d bytes, want 400 and a short message", name, resp.status, len(msg))
+		}
 	}
 }
