@@ -9,39 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/kmsless/kmsless/internal/npmtest"
 )
 
-// npmModules installs @aws-sdk/client-kms and @aws-crypto/client-node into the
-// user cache (never the source tree) and returns their node_modules, or skips.
-func npmModules(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: install Node.js 18+ and npm to run the JavaScript clients")
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = filepath.Join(os.Getenv("HOME"), ".cache")
-	}
-	dir := filepath.Join(cache, "kmsless-tools", "npm")
-	mods := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(mods, "@aws-crypto", "client-node")); err == nil {
-		return mods
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not installed: install it to run @aws-sdk/client-kms and @aws-crypto/client-node")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Skip(err)
-	}
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "@aws-sdk/client-kms", "@aws-crypto/client-node")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("npm could not install the clients (%v): %s; install them with: npm install --prefix %s @aws-sdk/client-kms @aws-crypto/client-node", err, bytes.TrimSpace(out), dir)
-	}
-	return mods
-}
-
 func TestJavaScriptClientsRoundTrip(t *testing.T) {
-	mods := npmModules(t)
+	mods := npmtest.Modules(t, "@aws-sdk/client-kms@3.1164.0", "@aws-crypto/client-node@5.0.2")
 	e := newEnv(t)
 	k, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{})
 	if err != nil {

@@ -1,0 +1,92 @@
+// Drives kmsless through Alibaba Cloud's JavaScript clients: the KMS client
+// @alicloud/kms20160120 and @alicloud/pop-core (SignatureVersion 1.0), and
+// @alicloud/openapi-client's generic callApi, which signs ACS3-HMAC-SHA256
+// with the parameters in the query string or in a form body, or 1.0 when
+// asked. Each mints a data key under an alias with an encryption context,
+// opens it, and reads a refusal's code. Prints OK, or fails.
+'use strict';
+const assert = require('assert');
+const Kms = require('@alicloud/kms20160120');
+const PopCore = require('@alicloud/pop-core');
+const OpenApi = require('@alicloud/openapi-client');
+const { RuntimeOptions } = require('@alicloud/tea-util');
+
+const endpoint = process.env.KMSLESS_ENDPOINT; // host:port
+const alias = process.env.KMSLESS_ALIAS;
+const keyId = process.env.KMSLESS_KEY_ID;
+const credentials = {
+  accessKeyId: process.env.KMSLESS_ACCESS_KEY_ID,
+  accessKeySecret: process.env.KMSLESS_SECRET,
+};
+// Characters each signing scheme must encode: space, plus, ampersand, equals,
+// slash, tilde, star and non-ASCII.
+const context = { tenant: 'a+b c&d=e/f~g*h', 'ключ': '订单' };
+
+// check mints under the alias, opens the blob and asks for a missing key,
+// through call(action, params), which answers the response body or throws
+// an error with its code.
+async function check(name, call) {
+  const minted = await call('GenerateDataKeyWithoutPlaintext', {
+    KeyId: alias, NumberOfBytes: '48', EncryptionContext: JSON.stringify(context),
+  });
+  assert.strictEqual(minted.KeyId, keyId, name + ': KeyId');
+  const opened = await call('Decrypt', {
+    CiphertextBlob: minted.CiphertextBlob, EncryptionContext: JSON.stringify(context),
+  });
+  assert.strictEqual(opened.KeyVersionId, minted.KeyVersionId, name + ': KeyVersionId');
+  assert.strictEqual(Buffer.from(opened.Plaintext, 'base64').length, 48, name + ': data key size');
+  let refused;
+  try {
+    await call('DescribeKey', { KeyId: 'key-doesnotexist00000000000' });
+  } catch (e) {
+    refused = e;
+  }
+  assert.ok(refused, name + ': DescribeKey of a missing key succeeded');
+  assert.match(String(refused.code), /^Forbidden\.KeyNotFound/, name + ': ' + refused.message);
+}
+
+// openApi calls through the generic client, with the parameters in the query
+// string or in a form body.
+function openApi(config, inBody) {
+  const client = new OpenApi.default(new OpenApi.Config({ ...credentials, endpoint, protocol: 'http', regionId: 'cn-hangzhou', ...config }));
+  return async (action, params) => {
+    const p = new OpenApi.Params({
+      action, version: '2016-01-20', protocol: 'HTTP', pathname: '/', method: 'POST',
+      authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json',
+    });
+    const request = new OpenApi.OpenApiRequest(inBody ? { body: params } : { query: params });
+    const r = await client.callApi(p, request, new RuntimeOptions({}));
+    return r.body;
+  };
+}
+
+async function main() {
+  // The KMS client names parameters in lower camel case in its request classes.
+  const kms = new Kms.default({ ...credentials, endpoint, protocol: 'http', regionId: 'cn-hangzhou' });
+  const request = {
+    GenerateDataKeyWithoutPlaintext: (p) => new Kms.GenerateDataKeyWithoutPlaintextRequest({ keyId: p.KeyId, numberOfBytes: Number(p.NumberOfBytes), encryptionContext: JSON.parse(p.EncryptionContext) }),
+    Decrypt: (p) => new Kms.DecryptRequest({ ciphertextBlob: p.CiphertextBlob, encryptionContext: JSON.parse(p.EncryptionContext) }),
+    DescribeKey: (p) => new Kms.DescribeKeyRequest({ keyId: p.KeyId }),
+  };
+  await check('@alicloud/kms20160120', async (action, params) => {
+    const method = action.charAt(0).toLowerCase() + action.slice(1);
+    const r = await kms[method](request[action](params));
+    // Its responses name members in lower camel case too.
+    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
+  });
+
+  const pop = new PopCore({ ...credentials, endpoint: 'http://' + endpoint, apiVersion: '2016-01-20' });
+  for (const method of ['GET', 'POST']) {
+    await check('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
+  }
+
+  await check('@alicloud/openapi-client ACS3, query', openApi({}, false));
+  await check('@alicloud/openapi-client ACS3, form body', openApi({}, true));
+  await check('@alicloud/openapi-client 1.0', openApi({ signatureAlgorithm: 'v2' }, false));
+  console.log('OK');
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
