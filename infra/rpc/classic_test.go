@@ -32,7 +32,14 @@ func (e *env) classicClient(id, secret string) *classic.Client {
 // given: the SDK sends every parameter in the query string of a POST by
 // default, and in the query string of a GET when asked.
 func (e *env) classicRequest(r *requests.RpcRequest, method string) {
+	e.classicRequestIn(r, method, "JSON")
+}
+
+// classicRequestIn is classicRequest asking for responses in format, JSON or
+// XML, which the SDK reads into the same structs.
+func (e *env) classicRequestIn(r *requests.RpcRequest, method, format string) {
 	r.Scheme, r.Domain, r.Method = "http", strings.TrimPrefix(e.srv.URL, "http://"), method
+	r.AcceptFormat = format
 }
 
 // classicError asserts err is the classic SDK's server error with the code
@@ -51,14 +58,30 @@ func classicError(t *testing.T, err error, code string, status int) {
 	}
 }
 
+// classicErrorIn is classicError for a response in format. The SDK reads an
+// error's members from JSON only, so of an XML error, as Alibaba Cloud sends
+// it, it keeps the status and the body.
+func classicErrorIn(t *testing.T, err error, format, code string, status int) {
+	t.Helper()
+	if format != "XML" {
+		classicError(t, err, code, status)
+		return
+	}
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) || se.HttpStatus() != status || !strings.Contains(se.Message(), "<Code>"+code+"</Code>") {
+		t.Fatalf("want an XML error %s (%d), got %v", code, status, err)
+	}
+}
+
 func TestClassicSDKEnvelopeRoundTrip(t *testing.T) {
-	for _, method := range []string{requests.POST, requests.GET} {
-		t.Run(method, func(t *testing.T) {
+	for _, way := range []struct{ method, format string }{{requests.POST, "JSON"}, {requests.GET, "JSON"}, {requests.POST, "XML"}} {
+		method := way.method
+		t.Run(method+" "+way.format, func(t *testing.T) {
 			e := newEnv(t)
 			c := e.classicClient(adminID, adminSecret)
 
 			ck := classic.CreateCreateKeyRequest()
-			e.classicRequest(ck.RpcRequest, method)
+			e.classicRequestIn(ck.RpcRequest, method, way.format)
 			ck.Description = "orders & refunds / 订单"
 			k, err := c.CreateKey(ck)
 			if err != nil {
@@ -69,7 +92,7 @@ func TestClassicSDKEnvelopeRoundTrip(t *testing.T) {
 				t.Fatalf("CreateKey: %+v", k.KeyMetadata)
 			}
 			ca := classic.CreateCreateAliasRequest()
-			e.classicRequest(ca.RpcRequest, method)
+			e.classicRequestIn(ca.RpcRequest, method, way.format)
 			ca.AliasName, ca.KeyId = "alias/partitions", id
 			if _, err := c.CreateAlias(ca); err != nil {
 				t.Fatal(err)
@@ -77,7 +100,7 @@ func TestClassicSDKEnvelopeRoundTrip(t *testing.T) {
 
 			ctx := `{"partition":"p-0042","tenant":"a+b c"}`
 			g := classic.CreateGenerateDataKeyWithoutPlaintextRequest()
-			e.classicRequest(g.RpcRequest, method)
+			e.classicRequestIn(g.RpcRequest, method, way.format)
 			g.KeyId, g.EncryptionContext, g.NumberOfBytes = "alias/partitions", ctx, requests.NewInteger(48)
 			wrapped, err := c.GenerateDataKeyWithoutPlaintext(g)
 			if err != nil {
@@ -88,7 +111,7 @@ func TestClassicSDKEnvelopeRoundTrip(t *testing.T) {
 			}
 
 			d := classic.CreateDecryptRequest()
-			e.classicRequest(d.RpcRequest, method)
+			e.classicRequestIn(d.RpcRequest, method, way.format)
 			d.CiphertextBlob, d.EncryptionContext = wrapped.CiphertextBlob, `{"tenant":"a+b c","partition":"p-0042"}`
 			opened, err := c.Decrypt(d)
 			if err != nil {
@@ -101,18 +124,18 @@ func TestClassicSDKEnvelopeRoundTrip(t *testing.T) {
 
 			d.EncryptionContext = `{"partition":"p-0043","tenant":"a+b c"}`
 			_, err = c.Decrypt(d)
-			classicError(t, err, core.CodeInvalidCiphertext, http.StatusBadRequest)
+			classicErrorIn(t, err, way.format, core.CodeInvalidCiphertext, http.StatusBadRequest)
 
 			pt := base64.StdEncoding.EncodeToString([]byte("=&?/ not URL-safe ✓"))
 			en := classic.CreateEncryptRequest()
-			e.classicRequest(en.RpcRequest, method)
+			e.classicRequestIn(en.RpcRequest, method, way.format)
 			en.KeyId, en.Plaintext = id, pt
 			sealed, err := c.Encrypt(en)
 			if err != nil {
 				t.Fatal(err)
 			}
 			d = classic.CreateDecryptRequest()
-			e.classicRequest(d.RpcRequest, method)
+			e.classicRequestIn(d.RpcRequest, method, way.format)
 			d.CiphertextBlob = sealed.CiphertextBlob
 			if opened, err := c.Decrypt(d); err != nil || opened.Plaintext != pt {
 				t.Fatalf("Decrypt of Encrypt: %v", err)
@@ -128,30 +151,32 @@ func TestClassicSDKListKeysWalksPages(t *testing.T) {
 	for range 5 {
 		made[e.createKey()] = true
 	}
-	seen := map[string]bool{}
-	for page := 1; ; page++ {
-		r := classic.CreateListKeysRequest()
-		e.classicRequest(r.RpcRequest, requests.POST)
-		r.PageNumber, r.PageSize = requests.NewInteger(page), requests.NewInteger(2)
-		l, err := c.ListKeys(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l.TotalCount != len(made) || l.PageNumber != page || l.PageSize != 2 {
-			t.Fatalf("page %d: TotalCount %d PageNumber %d PageSize %d", page, l.TotalCount, l.PageNumber, l.PageSize)
-		}
-		if len(l.Keys.Key) == 0 {
-			break
-		}
-		for _, k := range l.Keys.Key {
-			if seen[k.KeyId] || !made[k.KeyId] || k.KeyArn != keyARN(k.KeyId) {
-				t.Fatalf("page %d: key %q (ARN %q) seen before or not made", page, k.KeyId, k.KeyArn)
+	for _, format := range []string{"JSON", "XML"} {
+		seen := map[string]bool{}
+		for page := 1; ; page++ {
+			r := classic.CreateListKeysRequest()
+			e.classicRequestIn(r.RpcRequest, requests.POST, format)
+			r.PageNumber, r.PageSize = requests.NewInteger(page), requests.NewInteger(2)
+			l, err := c.ListKeys(r)
+			if err != nil {
+				t.Fatal(err)
 			}
-			seen[k.KeyId] = true
+			if l.TotalCount != len(made) || l.PageNumber != page || l.PageSize != 2 {
+				t.Fatalf("%s page %d: TotalCount %d PageNumber %d PageSize %d", format, page, l.TotalCount, l.PageNumber, l.PageSize)
+			}
+			if len(l.Keys.Key) == 0 {
+				break
+			}
+			for _, k := range l.Keys.Key {
+				if seen[k.KeyId] || !made[k.KeyId] || k.KeyArn != keyARN(k.KeyId) {
+					t.Fatalf("%s page %d: key %q (ARN %q) seen before or not made", format, page, k.KeyId, k.KeyArn)
+				}
+				seen[k.KeyId] = true
+			}
 		}
-	}
-	if len(seen) != len(made) {
-		t.Fatalf("walked %d keys of %d", len(seen), len(made))
+		if len(seen) != len(made) {
+			t.Fatalf("%s: walked %d keys of %d", format, len(seen), len(made))
+		}
 	}
 }
 
