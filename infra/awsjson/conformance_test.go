@@ -322,6 +322,25 @@ func aliasCases() []conformanceCase {
 			}
 			return stateOutcome("alias not listed")
 		}},
+		// AWS documents ListAliases' KeyId as "the key ID or key ARN", not
+		// an alias: an alias there names no key.
+		{"ListAliases with KeyId as an alias name", "NotFoundException", func(c *kms.Client, key string) error {
+			name := aws.String("alias/conformance-list-by-alias")
+			if _, err := c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: name, TargetKeyId: &key}); err != nil {
+				return err
+			}
+			_, err := c.ListAliases(bg, &kms.ListAliasesInput{KeyId: name})
+			return err
+		}},
+		{"ListAliases with KeyId as an alias ARN", "NotFoundException", func(c *kms.Client, key string) error {
+			name := "alias/conformance-list-by-alias-arn"
+			if _, err := c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: &name, TargetKeyId: &key}); err != nil {
+				return err
+			}
+			arn := key[:strings.Index(key, ":key/")+1] + name
+			_, err := c.ListAliases(bg, &kms.ListAliasesInput{KeyId: &arn})
+			return err
+		}},
 		{"ListAliases with KeyId of an unknown key", "NotFoundException", func(c *kms.Client, key string) error {
 			_, err := c.ListAliases(bg, &kms.ListAliasesInput{KeyId: aws.String("11111111-2222-3333-4444-555555555555")})
 			return err

@@ -354,11 +354,17 @@ func rotationsParams(h *handler, in *input) (core.Params, error) {
 
 // listAliasesParams reads ListAliases' KeyId, its Limit and its Marker, an
 // alias's position (core.AliasPosition.Token, paged after by
-// Request.AliasesAfter).
+// Request.AliasesAfter). AWS documents KeyId as a key ID or key ARN, not an
+// alias, as local-kms reads it too: an alias name or alias ARN there names
+// no key, whether or not the alias exists, which the refusal therefore
+// does not tell.
 func listAliasesParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
 	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(p["KeyId"], "alias/") {
+		return nil, core.Errorf(core.CodeKeyNotFound, "The KeyId %q names an alias, and ListAliases takes a key ID or key ARN there; give the key the alias names (DescribeKey tells it).", core.ClipText(*in.KeyId))
 	}
 	// AWS's bounds for ListAliases, not ListKeys': 1 to 100, 50 by default.
 	return p, positionParams(p, in, 50, 100, func(m string) bool {
