@@ -161,6 +161,17 @@ func validKeyID(id string) bool {
 	return true
 }
 
+// ValidKeyRef reports whether ref, a key ID or an alias name ("alias/…"),
+// is one a key or alias here could have. Core refuses any other as an
+// invalid parameter; a protocol whose model takes any string there may
+// answer it as naming nothing.
+func ValidKeyRef(ref string) bool {
+	if strings.HasPrefix(ref, "alias/") {
+		return validAliasName("", ref) == nil
+	}
+	return validKeyID(ref)
+}
+
 // idChars marks the bytes a key or version ID may hold: letters, digits, "-"
 // and "_". A table, because every keyed request checks its ID byte by byte.
 var idChars = func() (t [256]bool) {

@@ -600,6 +600,45 @@ func lifecycleCases() []conformanceCase {
 			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: withARNPart(key, 4, "999999999999")})
 			return err
 		}},
+		// KeyId is any string of 1 to 2048 characters in AWS's model: one
+		// that no key could have is a key that is not found.
+		{"DescribeKey of a malformed key ID", "NotFoundException", func(c *kms.Client, key string) error {
+			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String("not a key ID!")})
+			return err
+		}},
+		{"DescribeKey of a key ID of 2048 characters", "NotFoundException", func(c *kms.Client, key string) error {
+			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(strings.Repeat("k", 2048))})
+			return err
+		}},
+		{"DescribeKey by a key ARN ending in an alias", "NotFoundException", func(c *kms.Client, key string) error {
+			arn := key[:strings.Index(key, ":key/")] + ":key/alias/conformance"
+			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: &arn})
+			return err
+		}},
+		{"Encrypt under an alias with a space", "NotFoundException", func(c *kms.Client, key string) error {
+			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String("alias/no such alias"), Plaintext: []byte("p")})
+			return err
+		}},
+		{"EnableKey of a key ID with a slash", "NotFoundException", func(c *kms.Client, key string) error {
+			_, err := c.EnableKey(bg, &kms.EnableKeyInput{KeyId: aws.String("key/1234")})
+			return err
+		}},
+		{"Decrypt with an empty KeyId", "ValidationException", func(c *kms.Client, key string) error {
+			e, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: &key, Plaintext: []byte("p")})
+			if err != nil {
+				return err
+			}
+			_, err = c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: e.CiphertextBlob, KeyId: aws.String("")})
+			return err
+		}},
+		{"ReEncrypt with an empty SourceKeyId", "ValidationException", func(c *kms.Client, key string) error {
+			e, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: &key, Plaintext: []byte("p")})
+			if err != nil {
+				return err
+			}
+			_, err = c.ReEncrypt(bg, &kms.ReEncryptInput{CiphertextBlob: e.CiphertextBlob, SourceKeyId: aws.String(""), DestinationKeyId: &key})
+			return err
+		}},
 		{"DescribeKey of a key ID of 2049 characters", "ValidationException", func(c *kms.Client, key string) error {
 			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(strings.Repeat("k", 2049))})
 			return err

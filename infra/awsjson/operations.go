@@ -106,14 +106,37 @@ func invalid(name, format string, args ...any) error {
 	return core.Errorf(core.CodeInvalidParameter, "The parameter %s is invalid: %s.", name, fmt.Sprintf(format, args...))
 }
 
-// ref sets core's parameter to the key an AWS member names, in core's spelling.
+// maxKeyRef is the longest key reference (KeyId, SourceKeyId, …) AWS's
+// model takes.
+const maxKeyRef = 2048
+
+// ref sets core's parameter to the key an AWS member names, in core's
+// spelling. AWS's model takes any string of 1 to 2048 characters there: one
+// that no key or alias here could have, in any of AWS's spellings, names
+// nothing, and is answered as AWS answers a key it does not have
+// (NotFoundException, "Invalid keyId"), as local-kms does too, rather than
+// as a malformed request. Core's refusal of such a reference is the Alibaba
+// API's, whose model is narrower; an ARN of Alibaba's spelling goes to core
+// as it is.
 func (h *handler) ref(p core.Params, name string, v *string) error {
 	if v == nil {
 		return nil
 	}
+	if *v == "" || utf8.RuneCountInString(*v) > maxKeyRef {
+		return invalid(name, "it must be 1 to %d characters", maxKeyRef)
+	}
 	r, err := h.arns.ref(*v)
 	if err != nil {
-		return err
+		if core.AsError(err).Code != core.CodeInvalidParameter {
+			return err
+		}
+		r = "" // a key ARN that ends in an alias: no key's
+	}
+	if !strings.HasPrefix(r, "acs:") && !core.ValidKeyRef(r) {
+		if strings.HasPrefix(r, "alias/") {
+			return core.Errorf(core.CodeAliasNotFound, "The alias %q does not exist.", core.ClipText(*v))
+		}
+		return core.Errorf(core.CodeKeyNotFound, "The key %q does not exist.", core.ClipText(*v))
 	}
 	p[name] = r
 	return nil
