@@ -771,6 +771,14 @@ func createKeyCases() []conformanceCase {
 			create(kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048})},
 		{"CreateKey with KeySpec ECC_NIST_P256 and KeyUsage ENCRYPT_DECRYPT", "ValidationException",
 			create(kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeEncryptDecrypt})},
+		{"CreateKey with both KeySpec and CustomerMasterKeySpec", "ValidationException",
+			create(kms.CreateKeyInput{KeySpec: types.KeySpecSymmetricDefault, CustomerMasterKeySpec: types.CustomerMasterKeySpecSymmetricDefault})},
+		{"CreateKey with KeySpec RSA_2048 and KeyUsage ENCRYPT_DECRYPT", "ok",
+			create(kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt})},
+		{"CreateKey with KeySpec HMAC_256 and KeyUsage GENERATE_VERIFY_MAC", "ok",
+			create(kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac})},
+		{"CreateKey with CustomerMasterKeySpec ECC_NIST_P256 and KeyUsage SIGN_VERIFY", "ok",
+			create(kms.CreateKeyInput{CustomerMasterKeySpec: types.CustomerMasterKeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify})},
 		{"CreateKey with a Description of 8193 characters", "ValidationException",
 			create(kms.CreateKeyInput{Description: aws.String(strings.Repeat("d", 8193))})},
 	}
@@ -810,6 +818,12 @@ var kmslessDeviations = map[string]string{
 	// Rotation periods are shared with the Alibaba Cloud KMS API, whose
 	// RotationInterval is at most 730 days.
 	"EnableKeyRotation with RotationPeriodInDays 2560": "ValidationException",
+	// Keys here are symmetric encryption keys only: a key AWS would make
+	// of another spec is refused as a parameter this service does not
+	// support, not made to misbehave later.
+	"CreateKey with KeySpec RSA_2048 and KeyUsage ENCRYPT_DECRYPT":                "UnsupportedOperationException",
+	"CreateKey with KeySpec HMAC_256 and KeyUsage GENERATE_VERIFY_MAC":            "UnsupportedOperationException",
+	"CreateKey with CustomerMasterKeySpec ECC_NIST_P256 and KeyUsage SIGN_VERIFY": "UnsupportedOperationException",
 }
 
 func TestConformanceAgainstAWSDocsAndLocalKMS(t *testing.T) {

@@ -1,9 +1,11 @@
 package awsjson
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -150,15 +152,73 @@ func (h *handler) keyParams(in *input) (core.Params, error) {
 	return p, h.ref(p, "KeyId", in.KeyId)
 }
 
-func createKeyParams(h *handler, in *input) (core.Params, error) {
-	for _, c := range [...]struct{ name, v, want string }{
-		{"KeySpec", in.KeySpec, "SYMMETRIC_DEFAULT"},
-		{"CustomerMasterKeySpec", in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT"},
-		{"KeyUsage", in.KeyUsage, "ENCRYPT_DECRYPT"},
-	} {
-		if c.v != "" && c.v != c.want {
-			return nil, invalid(c.name, "this service makes %s keys only", c.want)
+// keyUsages are the KeyUsage values AWS documents for each KeySpec of
+// CreateKey. Only SYMMETRIC_DEFAULT, the default, takes none.
+var keyUsages = map[string][]string{
+	"SYMMETRIC_DEFAULT":     {"ENCRYPT_DECRYPT"},
+	"RSA_2048":              {"ENCRYPT_DECRYPT", "SIGN_VERIFY"},
+	"RSA_3072":              {"ENCRYPT_DECRYPT", "SIGN_VERIFY"},
+	"RSA_4096":              {"ENCRYPT_DECRYPT", "SIGN_VERIFY"},
+	"ECC_NIST_P256":         {"SIGN_VERIFY", "KEY_AGREEMENT"},
+	"ECC_NIST_P384":         {"SIGN_VERIFY", "KEY_AGREEMENT"},
+	"ECC_NIST_P521":         {"SIGN_VERIFY", "KEY_AGREEMENT"},
+	"ECC_NIST_EDWARDS25519": {"SIGN_VERIFY"},
+	"ECC_SECG_P256K1":       {"SIGN_VERIFY"},
+	"HMAC_224":              {"GENERATE_VERIFY_MAC"},
+	"HMAC_256":              {"GENERATE_VERIFY_MAC"},
+	"HMAC_384":              {"GENERATE_VERIFY_MAC"},
+	"HMAC_512":              {"GENERATE_VERIFY_MAC"},
+	"SM2":                   {"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"},
+	"ML_DSA_44":             {"SIGN_VERIFY"},
+	"ML_DSA_65":             {"SIGN_VERIFY"},
+	"ML_DSA_87":             {"SIGN_VERIFY"},
+	"ML_KEM_512":            {"ENCAPSULATE_DECAPSULATE"},
+	"ML_KEM_768":            {"ENCAPSULATE_DECAPSULATE"},
+	"ML_KEM_1024":           {"ENCAPSULATE_DECAPSULATE"},
+}
+
+// keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
+// deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
+// spec and a usage of AWS's, and a usage the spec takes, given unless the
+// spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
+// AWS would make but this service does not, any but a symmetric encryption
+// key, is refused as UnsupportedOperationException: the request is well
+// formed, and the service lacks what it asks for.
+func keySpec(in *input) error {
+	spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT")
+	usages, ok := keyUsages[spec]
+	switch {
+	case in.KeySpec != "" && in.CustomerMasterKeySpec != "":
+		return core.Errorf(core.CodeInvalidParameter, "Give KeySpec or CustomerMasterKeySpec, not both; CustomerMasterKeySpec is the deprecated name of KeySpec.")
+	case !ok:
+		return invalid(cmp.Or(specName(in), "KeySpec"), "%q is not one of AWS's key specs", core.ClipText(spec))
+	case in.KeyUsage == "" && spec != "SYMMETRIC_DEFAULT":
+		return core.Errorf(core.CodeMissingParameter, "The parameter KeyUsage is required with the %s %s; it takes %s.", specName(in), spec, strings.Join(usages, " or "))
+	case in.KeyUsage != "" && !slices.Contains(usages, in.KeyUsage):
+		if !slices.Contains([]string{"ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"}, in.KeyUsage) {
+			return invalid("KeyUsage", "%q is not one of AWS's key usages", core.ClipText(in.KeyUsage))
 		}
+		return core.Errorf(core.CodeInvalidParameter, "The KeyUsage %s is not compatible with the KeySpec %s, which takes %s.", in.KeyUsage, spec, strings.Join(usages, " or "))
+	case spec != "SYMMETRIC_DEFAULT":
+		return core.Errorf(codeUnsupportedOperation, "This service makes symmetric encryption keys only (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT), not %s keys for %s.", spec, in.KeyUsage)
+	}
+	return nil
+}
+
+// specName is the member the caller named the key spec by, if any.
+func specName(in *input) string {
+	switch {
+	case in.KeySpec != "":
+		return "KeySpec"
+	case in.CustomerMasterKeySpec != "":
+		return "CustomerMasterKeySpec"
+	}
+	return ""
+}
+
+func createKeyParams(h *handler, in *input) (core.Params, error) {
+	if err := keySpec(in); err != nil {
+		return nil, err
 	}
 	switch {
 	case in.Policy != nil && *in.Policy != "":
