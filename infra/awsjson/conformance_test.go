@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kmsless/kmsless/infra/rootkey/rootkeytest"
 )
@@ -37,6 +38,12 @@ func outcome(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
+	}
+	// An answer that is no AWS error, such as local-kms's to an
+	// operation it lacks, is told by its status.
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("HTTP %d, no AWS error", re.HTTPStatusCode())
 	}
 	return "error: " + err.Error()
 }
@@ -402,6 +409,22 @@ func tagCases() []conformanceCase {
 			_, err = c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
 			return err
 		}},
+		{"UntagResource on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
+			id, err := pendingKey(c)
+			if err != nil {
+				return err
+			}
+			_, err = c.UntagResource(bg, &kms.UntagResourceInput{KeyId: id, TagKeys: []string{"k"}})
+			return err
+		}},
+		{"CreateKey with 51 tags", "TagException", func(c *kms.Client, key string) error {
+			tags := make([]types.Tag, 51)
+			for i := range tags {
+				tags[i] = types.Tag{TagKey: aws.String(fmt.Sprintf("k%02d", i)), TagValue: aws.String("v")}
+			}
+			_, err := c.CreateKey(bg, &kms.CreateKeyInput{Tags: tags})
+			return err
+		}},
 		{"UntagResource of an absent tag", "ok", func(c *kms.Client, key string) error {
 			_, err := c.UntagResource(bg, &kms.UntagResourceInput{KeyId: &key, TagKeys: []string{"conformance-never-set"}})
 			return err
@@ -736,6 +759,22 @@ func lifecycleCases() []conformanceCase {
 				return err
 			}
 			_, err = c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
+			return err
+		}},
+		{"DisableKeyRotation on a disabled key", "DisabledException", func(c *kms.Client, key string) error {
+			id, err := disabledKey(c)
+			if err != nil {
+				return err
+			}
+			_, err = c.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: id})
+			return err
+		}},
+		{"RotateKeyOnDemand on a disabled key", "DisabledException", func(c *kms.Client, key string) error {
+			id, err := disabledKey(c)
+			if err != nil {
+				return err
+			}
+			_, err = c.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: id})
 			return err
 		}},
 		{"EnableKeyRotation with RotationPeriodInDays 89", "ValidationException", func(c *kms.Client, key string) error {
