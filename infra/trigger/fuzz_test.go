@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/internal/linear"
@@ -115,8 +116,10 @@ func wantOf(k Kind, event []byte) (want, bool) {
 // FuzzNewRequestAgreesWithEvent: decoding never panics; an event is refused
 // with InvalidParameter and no request, or it gives the request the event
 // says, member by member (method, path, query, every header value, host,
-// source address, body, base64 undone); and the event encoded again decodes
-// to the same request, so no member is read two ways.
+// source address, body, base64 undone), one a server could have read off the
+// wire (every header name a token, no value with a control character but a
+// tab, a host a server accepts); and the event encoded again decodes to the
+// same request, so no member is read two ways.
 func FuzzNewRequestAgreesWithEvent(f *testing.F) {
 	for _, b := range sampleEvents(f) {
 		f.Add(b)
@@ -128,6 +131,9 @@ func FuzzNewRequestAgreesWithEvent(f *testing.F) {
 		`{"version":"2.0","rawPath":"/a#b","rawQueryString":"Action=Decrypt","requestContext":{"http":{"method":"POST"}}}`,
 		`{"version":"2.0","rawPath":"//host/","requestContext":{"http":{"method":"POST"}}}`,
 		`{"version":"2.0","headers":{"x-acs-action":"Encrypt","X-Acs-Action":"Decrypt"},"requestContext":{"http":{"method":"POST"}}}`,
+		`{"version":"2.0","rawPath":"/","headers":{"x-acs-action":"Encrypt\r\nX-Acs-Action: Decrypt","x-b c":"d"},"requestContext":{"http":{"method":"POST"}}}`,
+		`{"version":"2.0","rawPath":"/","requestContext":{"domainName":"a b","http":{"method":"POST"}}}`,
+		`{"httpMethod":"POST","path":"/","multiValueHeaders":{"X-A":["1","\u0000"],"x:y":[]},"requestContext":{}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -185,6 +191,19 @@ func checkRequest(t *testing.T, k Kind, r *http.Request, w want) {
 				t.Fatalf("%s: header %q is %q, event says %q among %q", k, name, r.Header.Values(name), v, vs)
 			}
 		}
+	}
+	for name, vs := range r.Header {
+		if !httpguts.ValidHeaderFieldName(name) {
+			t.Fatalf("%s: header name %q is not one a server reads off the wire", k, name)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				t.Fatalf("%s: header %q holds %q, a value a server does not read off the wire", k, name, v)
+			}
+		}
+	}
+	if !httpguts.ValidHostHeader(r.Host) {
+		t.Fatalf("%s: host %q is not one a server accepts", k, r.Host)
 	}
 	if hosts := hostValues(w.header); len(hosts) > 0 && !contains(hosts, r.Host) || len(hosts) == 0 && r.Host != w.host {
 		t.Fatalf("%s: host %q, event says %q, domain %q", k, r.Host, hosts, w.host)

@@ -15,6 +15,7 @@ import (
 
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/internal/strictjson"
@@ -124,6 +125,9 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 	if m.method == "" {
 		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event names no HTTP method.", k)
 	}
+	if !httpguts.ValidHostHeader(m.host) {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The %s event's host is not a host HTTP allows.", k)
+	}
 	body := []byte(m.body)
 	if m.base64 {
 		var err error
@@ -203,6 +207,9 @@ func header(k Kind, hs map[string]string) (http.Header, error) {
 		if _, twice := h[key]; twice {
 			return nil, headerTwice(k, name)
 		}
+		if err := checkHeader(k, name, v); err != nil {
+			return nil, err
+		}
 		vals = append(vals, v)
 		n := len(vals)
 		h[key] = vals[n-1 : n : n]
@@ -218,6 +225,9 @@ func headerLists(k Kind, hs map[string][]string) (http.Header, error) {
 		if _, twice := h[key]; twice {
 			return nil, headerTwice(k, name)
 		}
+		if err := checkHeader(k, name, vs...); err != nil {
+			return nil, err
+		}
 		h[key] = vs
 	}
 	return h, nil
@@ -228,6 +238,28 @@ func headerLists(k Kind, hs map[string][]string) (http.Header, error) {
 // counted would depend on map order.
 func headerTwice(k Kind, name string) error {
 	return core.Errorf(core.CodeInvalidParameter, "The %s event names the header %s twice, in two spellings.", k, core.ClipText(name))
+}
+
+// checkHeader refuses a header a server would not read off the wire: a name
+// that is not an HTTP token (a space, a colon, a control character) or a value
+// holding a control character other than a tab, a CR or LF above all, which
+// on the wire would end the header and begin another. A server never hands a
+// handler such a header, so an event that carries one is not what any client
+// sent. The value is not quoted: it may be a credential.
+func checkHeader(k Kind, name string, vs ...string) error {
+	if !httpguts.ValidHeaderFieldName(name) {
+		return core.Errorf(core.CodeInvalidParameter, "The %s event names a header %s, which is not a name HTTP allows.", k, core.ClipText(name))
+	}
+	for _, v := range vs {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return badValue(k, name)
+		}
+	}
+	return nil
+}
+
+func badValue(k Kind, name string) error {
+	return core.Errorf(core.CodeInvalidParameter, "The %s event's header %s holds a value HTTP does not allow.", k, core.ClipText(name))
 }
 
 func badEvent(k Kind) error {

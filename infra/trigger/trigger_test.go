@@ -344,3 +344,57 @@ func TestNewRequestReadsAQueryParameterAnEmptyListLeavesOut(t *testing.T) {
 		t.Fatalf("NewRequest = %v, %v; want KeyId k", r, err)
 	}
 }
+
+// A server reading a request off the wire never hands its handler a header
+// whose name is not an HTTP token or whose value holds a control character
+// (a CR or LF above all, which would end the header and start another), nor
+// a Host that is not a host. An event is the platform's account of such a
+// request, so an event that carries one is not what any client sent: it is
+// refused, as an event that names a header twice is.
+func TestNewRequestRefusesHeadersHTTPDoesNotAllow(t *testing.T) {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var events []struct {
+		k     trigger.Kind
+		event string
+	}
+	add := func(k trigger.Kind, event string) {
+		events = append(events, struct {
+			k     trigger.Kind
+			event string
+		}{k, event})
+	}
+	for _, name := range []string{"x-acs-action ", "x-acs:action", "", "x-acs-\x00", "x-acs-\r\nx", "x-acs-é"} {
+		h := `{` + q(name) + `:"Encrypt"}`
+		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","headers":`+h+`,"requestContext":{"http":{"method":"POST"}}}`)
+		add(trigger.FCHTTP, `{"version":"v1","rawPath":"/","headers":`+h+`,"requestContext":{"http":{"method":"POST"}}}`)
+		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","headers":`+h+`,"requestContext":{}}`)
+		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","multiValueHeaders":{`+q(name)+`:["Encrypt"]},"requestContext":{}}`)
+	}
+	for _, value := range []string{"Encrypt\r\nX-Acs-Action: Decrypt", "Encrypt\n", "Enc\x00rypt", "Encrypt\x7f", "\x1b[31m"} {
+		h := `{"x-acs-action":` + q(value) + `}`
+		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","headers":`+h+`,"requestContext":{"http":{"method":"POST"}}}`)
+		add(trigger.FCHTTP, `{"version":"v1","rawPath":"/","headers":`+h+`,"requestContext":{"http":{"method":"POST"}}}`)
+		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","headers":`+h+`,"requestContext":{}}`)
+		// A bad value in the list refuses the event, even where headers
+		// gives a good one.
+		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","headers":{"x-acs-action":"Encrypt"},"multiValueHeaders":{"x-acs-action":["Encrypt",`+q(value)+`]},"requestContext":{}}`)
+	}
+	for _, host := range []string{"example.com/evil", "exa mple.com", "example.com\r\nX: y"} {
+		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","headers":{"host":`+q(host)+`},"requestContext":{"http":{"method":"POST"}}}`)
+		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","requestContext":{"domainName":`+q(host)+`,"http":{"method":"POST"}}}`)
+		add(trigger.FCHTTP, `{"version":"v1","rawPath":"/","requestContext":{"domainName":`+q(host)+`,"http":{"method":"POST"}}}`)
+		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","requestContext":{"domainName":`+q(host)+`}}`)
+	}
+	for _, tc := range events {
+		if r, err := trigger.NewRequest(context.Background(), tc.k, []byte(tc.event)); codeOf(t, err) != core.CodeInvalidParameter {
+			t.Errorf("%s %s: NewRequest = %v, %v; want InvalidParameter", tc.k, tc.event, r, err)
+		}
+	}
+
+	// What HTTP does allow stays: a tab, text past ASCII, an empty value.
+	event := `{"version":"2.0","rawPath":"/","headers":{"x-a":"a\tb","x-b":"é","x-c":"","host":"kms.example.com:8443"},"requestContext":{"http":{"method":"POST"}}}`
+	r, err := trigger.NewRequest(context.Background(), trigger.HTTPAPI, []byte(event))
+	if err != nil || r.Header.Get("X-A") != "a\tb" || r.Header.Get("X-B") != "é" || len(r.Header.Values("X-C")) != 1 || r.Host != "kms.example.com:8443" {
+		t.Fatalf("NewRequest = %v, %v; want the headers as sent", r, err)
+	}
+}
