@@ -97,8 +97,18 @@ func NewRequest(ctx context.Context, k Kind, event []byte) (*http.Request, error
 		}
 		m = message{method: e.RequestContext.HTTP.Method, path: e.RawPath, rawQuery: e.RawQueryString,
 			body: e.Body, base64: e.IsBase64Encoded, sourceIP: e.RequestContext.HTTP.SourceIP, header: h}
+		// Payload 2.0 moves the request's Cookie headers into cookies, one
+		// cookie an item; they travel as one header, joined as HTTP/2 joins
+		// cookie fields. A Cookie header beside them names it twice.
 		if len(e.Cookies) > 0 {
-			m.header.Set("Cookie", strings.Join(e.Cookies, "; "))
+			if _, twice := m.header["Cookie"]; twice {
+				return nil, core.Errorf(core.CodeInvalidParameter, "The %s event names the header Cookie twice, in headers and in cookies.", k)
+			}
+			cookie := strings.Join(e.Cookies, "; ")
+			if !httpguts.ValidHeaderFieldValue(cookie) {
+				return nil, badValue(k, "Cookie")
+			}
+			m.header["Cookie"] = []string{cookie}
 		}
 		m.host = or(m.header.Get("Host"), e.RequestContext.DomainName)
 	case FCHTTP:

@@ -378,6 +378,9 @@ func TestNewRequestRefusesHeadersHTTPDoesNotAllow(t *testing.T) {
 		// A bad value in the list refuses the event, even where headers
 		// gives a good one.
 		add(trigger.RESTAPI, `{"httpMethod":"POST","path":"/","headers":{"x-acs-action":"Encrypt"},"multiValueHeaders":{"x-acs-action":["Encrypt",`+q(value)+`]},"requestContext":{}}`)
+		// Payload 2.0 carries the request's cookies apart; they become one
+		// Cookie header.
+		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","cookies":["a=1",`+q(value)+`],"requestContext":{"http":{"method":"POST"}}}`)
 	}
 	for _, host := range []string{"example.com/evil", "exa mple.com", "example.com\r\nX: y"} {
 		add(trigger.HTTPAPI, `{"version":"2.0","rawPath":"/","headers":{"host":`+q(host)+`},"requestContext":{"http":{"method":"POST"}}}`)
@@ -396,5 +399,28 @@ func TestNewRequestRefusesHeadersHTTPDoesNotAllow(t *testing.T) {
 	r, err := trigger.NewRequest(context.Background(), trigger.HTTPAPI, []byte(event))
 	if err != nil || r.Header.Get("X-A") != "a\tb" || r.Header.Get("X-B") != "é" || len(r.Header.Values("X-C")) != 1 || r.Host != "kms.example.com:8443" {
 		t.Fatalf("NewRequest = %v, %v; want the headers as sent", r, err)
+	}
+}
+
+// Payload 2.0 moves the request's Cookie headers out of headers into the
+// cookies list, which becomes one Cookie header, joined by "; " as HTTP/2
+// joins cookie fields. An event with a Cookie header beside the list names
+// the header twice, so it is refused rather than one of the two dropped.
+func TestNewRequestReadsPayload2Cookies(t *testing.T) {
+	event := `{"version":"2.0","rawPath":"/","cookies":["a=1","b=2"],"requestContext":{"http":{"method":"POST"}}}`
+	r, err := trigger.NewRequest(context.Background(), trigger.HTTPAPI, []byte(event))
+	if err != nil || len(r.Header.Values("Cookie")) != 1 || r.Header.Get("Cookie") != "a=1; b=2" {
+		t.Fatalf("NewRequest = %v, %v; want Cookie a=1; b=2", r, err)
+	}
+	if c, err := r.Cookie("b"); err != nil || c.Value != "2" {
+		t.Fatalf("cookie b = %v, %v", c, err)
+	}
+	event = `{"version":"2.0","rawPath":"/","headers":{"cookie":"c=3"},"requestContext":{"http":{"method":"POST"}}}`
+	if r, err := trigger.NewRequest(context.Background(), trigger.HTTPAPI, []byte(event)); err != nil || r.Header.Get("Cookie") != "c=3" {
+		t.Fatalf("NewRequest = %v, %v; want the Cookie header of headers", r, err)
+	}
+	event = `{"version":"2.0","rawPath":"/","headers":{"cookie":"c=3"},"cookies":["a=1"],"requestContext":{"http":{"method":"POST"}}}`
+	if r, err := trigger.NewRequest(context.Background(), trigger.HTTPAPI, []byte(event)); codeOf(t, err) != core.CodeInvalidParameter {
+		t.Fatalf("NewRequest = %v, %v; want InvalidParameter", r, err)
 	}
 }
