@@ -360,10 +360,14 @@ func (d decoder) entry(b []byte) Request {
 		if strictjson.UnmarshalAnyCase(b, &id) != nil {
 			id.PartitionId = ""
 		}
-		return Request{PartitionRequest: core.PartitionRequest{PartitionID: id.PartitionId},
+		return Request{PartitionRequest: core.PartitionRequest{PartitionID: reported(id.PartitionId)},
 			Err: invalid("The partition entry must be an object with string PartitionId and KeyId and an EncryptionContext object, each named once.")}
 	}
 	r := Request{PartitionRequest: core.PartitionRequest{PartitionID: e.PartitionId, KeyID: e.KeyId}}
+	if err := checkPartitionID(e.PartitionId); err != nil {
+		r.PartitionID, r.Err = reported(e.PartitionId), err
+		return r
+	}
 	if r.KeyID == "" {
 		r.KeyID = d.defaultKey
 	}
@@ -374,6 +378,30 @@ func (d decoder) entry(b []byte) Request {
 	}
 	r.EncryptionContext = ctx
 	return r
+}
+
+// checkPartitionID refuses an entry's ID by core's rule (ValidPartitionID),
+// as core would refuse it, so that an entry that cannot be provisioned fails
+// here, on its own, and never reaches the KMS: it costs the provisioner no
+// QPS, and its ID is recorded only as reported gives it.
+func checkPartitionID(id string) error {
+	if id == "" {
+		return core.Errorf(core.CodeMissingParameter, "The parameter PartitionId is required.")
+	}
+	if !core.ValidPartitionID(id) {
+		return invalid("The parameter PartitionId is invalid: it must be 1 to %d letters, digits, -, _ or ..", core.MaxPartitionIDLen)
+	}
+	return nil
+}
+
+// reported is the ID a failed entry is reported and recorded by: the sender's
+// own when it is one, else a bounded prefix of it (core.ClipText), as a
+// refusal quotes what a caller sent.
+func reported(id string) string {
+	if core.ValidPartitionID(id) {
+		return id
+	}
+	return core.ClipText(id)
 }
 
 // decodeContext accepts the context as a JSON object or, as the RPC API passes

@@ -17,8 +17,9 @@ import (
 // carries no entries; an entry that names no KeyId gets the default; and the
 // output is bounded by the input: each entry takes at least "{}" of it (a
 // base64 body only shrinks), so there are never more entries than bytes.
-// Entries' IDs are checked by core, which refuses an invalid one when the
-// partition is provisioned; Decode only carries them.
+// An entry read has a partition ID by core's rule (core.ValidPartitionID);
+// one that failed names its ID, if it names one that is not valid, by at
+// most core.ClipText's bounded prefix.
 func FuzzDecode(f *testing.F) {
 	names, _ := filepath.Glob(filepath.Join("..", "..", "events", "*", "provision-*.json"))
 	for _, name := range names {
@@ -29,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{
-		`{"PartitionId":"p-1"}`, `{"partitions":[{"partitionid":"p","keyid":"k","encryptioncontext":"{\"a\":\"b\"}"}]}`,
+		`{"PartitionId":"p-1"}`, `{"PartitionId":"key/*"}`, `{"Partitions":[{"PartitionId":"p-1"},{"PartitionId":""},{"KeyId":"k"},{"PartitionId":"p\u00e9"}]}`, `{"partitions":[{"partitionid":"p","keyid":"k","encryptioncontext":"{\"a\":\"b\"}"}]}`,
 		`[{"specversion":"1.0","type":"Partition Created","data":[{"PartitionId":"p"}]}]`,
 		`{"TopicOwner":"o","Message":"eyJQYXJ0aXRpb25JZCI6InAifQ=="}`, `{"body":"W3siUGFydGl0aW9uSWQiOiJwIn1d","attrs":{}}`,
 		`{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"{\"Type\":\"Notification\",\"Message\":\"{\\\"PartitionId\\\":\\\"p\\\"}\"}"}]}`,
@@ -60,8 +61,16 @@ func FuzzDecode(f *testing.F) {
 			for _, r := range m.Requests {
 				entries++
 				if r.Err != nil {
-					checkInvalid(t, "an entry", r.Err)
+					if core.AsError(r.Err).Code != core.CodeMissingParameter || r.PartitionID != "" {
+						checkInvalid(t, "an entry", r.Err)
+					}
+					if !core.ValidPartitionID(r.PartitionID) && (len(r.PartitionID) > 64+len("…") || !utf8.ValidString(r.PartitionID)) {
+						t.Fatalf("a failed entry names its ID by %d bytes, valid UTF-8 %v", len(r.PartitionID), utf8.ValidString(r.PartitionID))
+					}
 					continue
+				}
+				if !core.ValidPartitionID(r.PartitionID) {
+					t.Fatalf("entry %q read, which is not a partition ID", core.ClipText(r.PartitionID))
 				}
 				if r.KeyID == "" {
 					t.Fatalf("entry %q has no KeyId, not even the default", r.PartitionID)

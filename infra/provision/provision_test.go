@@ -524,3 +524,52 @@ func TestPartitionEventMayNameKeysByAWSARN(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeChecksPartitionIDs: an entry whose PartitionId is not one
+// (core.ValidPartitionID) fails on its own as it is read, as an entry that
+// does not decode does, and the other entries of its message still count.
+// Before, such an entry went on to the KMS, counting against the
+// provisioner's QPS and recorded at the edge with the ID as sent, however
+// long, before core refused it. The failed entry names the ID by a bounded
+// prefix, as a refusal quotes what a caller sent.
+func TestDecodeChecksPartitionIDs(t *testing.T) {
+	long := strings.Repeat("p", core.MaxPartitionIDLen+1)
+	huge := strings.Repeat("key/", 10000)
+	raw := fmt.Sprintf(`{"Partitions":[{"PartitionId":"p-good"},{"PartitionId":"bad id!"},{"PartitionId":"key/x"},{"PartitionId":%q},{"PartitionId":%q},{"PartitionId":""},{"KeyId":"alias/partitions"},{"PartitionId":"p\u00e9"}]}`, long, huge)
+	for name, ev := range map[string][]byte{"direct": []byte(raw), "SQS": sqsBatch(t, []string{raw})} {
+		got, err := provision.Decode(ev, "alias/partitions")
+		if err != nil || len(got.Messages) != 1 || got.Messages[0].Err != nil {
+			t.Fatalf("%s: Decode = %+v, %v", name, got, err)
+		}
+		reqs := got.Messages[0].Requests
+		if len(reqs) != 8 || reqs[0].Err != nil || reqs[0].PartitionID != "p-good" {
+			t.Fatalf("%s: %d entries, the first %+v (%v); want p-good read", name, len(reqs), reqs[0].PartitionRequest, reqs[0].Err)
+		}
+		for _, r := range reqs[1:] {
+			var ke *core.Error
+			if !errors.As(r.Err, &ke) || ke.Code != core.CodeInvalidParameter && ke.Code != core.CodeMissingParameter {
+				t.Errorf("%s: entry %q read (%v), want it refused", name, core.ClipText(r.PartitionID), r.Err)
+			}
+			if len(r.PartitionID) > len(core.ClipText(long)) {
+				t.Errorf("%s: a refused entry carries an ID of %d bytes", name, len(r.PartitionID))
+			}
+		}
+		if ke := (*core.Error)(nil); !errors.As(reqs[5].Err, &ke) || ke.Code != core.CodeMissingParameter {
+			t.Errorf("%s: an empty PartitionId fails with %v, want MissingParameter as core answers", name, reqs[5].Err)
+		}
+	}
+
+	e := newEnv(t, nil)
+	resp, err := e.provisioner_(provision.Options{}).Handle(context.Background(), sqsBatch(t, []string{`{"PartitionId":"p-1"}`, raw}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := resp.(events.SQSEventResponse).BatchItemFailures; len(f) != 1 || f[0].ItemIdentifier != "m-1" {
+		t.Fatalf("batchItemFailures %v, want exactly m-1", f)
+	}
+	for _, id := range []string{"p-1", "p-good"} {
+		if _, ok := e.stored(t, id); !ok {
+			t.Errorf("partition %s was not stored", id)
+		}
+	}
+}
