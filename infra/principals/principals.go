@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/strictjson"
 	"github.com/kmsless/kmsless/internal/yamlerr"
 )
 
@@ -145,22 +146,37 @@ func Load(path string) (*core.Directory, error) {
 
 // Parse reads a principals document, JSON when it starts with "{", YAML otherwise.
 // Unknown fields are errors, so a misspelt policy key cannot silently widen or
-// narrow access.
+// narrow access. JSON reads as YAML does, one way: members by their exact
+// names, each named once, and one value with nothing after it; so no editor,
+// linter or review reads in the file principals or statements Parse does not.
+// Errors quote no value of the file.
 func Parse(b []byte) (*core.Directory, error) {
+	f, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	return f.directory()
+}
+
+// decode reads a principals document as it is written, unchecked.
+func decode(b []byte) (file, error) {
 	var f file
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(t))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			return nil, err
+		if err := strictjson.UnmarshalKnown(t, &f); err != nil {
+			return file{}, strictjson.Redact(err)
 		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&f); err != nil {
-			return nil, yamlerr.Redact(err)
-		}
+		return f, nil
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return file{}, yamlerr.Redact(err)
+	}
+	return f, nil
+}
+
+// directory checks the principals of a document and indexes them.
+func (f file) directory() (*core.Directory, error) {
 	if len(f.Principals) == 0 {
 		return nil, fmt.Errorf("no principals")
 	}

@@ -251,4 +251,46 @@ func TestParseErrorsQuoteNoSecret(t *testing.T) {
 			t.Errorf("Parse(%q) = %v; want an error naming the line and no secret", doc, err)
 		}
 	}
+	// encoding/json quoted a number it could not place, and its v2 quotes
+	// strings too: the error says where, by the members' names, and no more.
+	for _, doc := range []string{
+		`{"principals":[{"name":"app","accessKeyId":"LTAI5tApp","qps":27182818284590452353}]}`,
+		`{"principals":[{"name":"app","accessKeyId":"LTAI5tApp","accessKeySecret":27182818284590452353}]}`,
+		`{"principals":[{"name":"app","accessKeyId":"LTAI5tApp","burst":"Zq9secretSecretSecret"}]}`,
+		`{"principals":[{"name":"app","accessKeyId":"LTAI5tApp","policy":{"Statement":[{"Action":{"a":"Zq9secretSecretSecret"}}]}}]}`,
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil || strings.Contains(err.Error(), "Zq9se") || strings.Contains(err.Error(), "27182") || !strings.Contains(err.Error(), "/principals/0/") {
+			t.Errorf("Parse(%q) = %v; want an error naming the member and no secret", doc, err)
+		}
+	}
+}
+
+// A JSON file reads one way, as YAML does: members by their exact names, each
+// named once, and one value with nothing after it. encoding/json matched
+// names in any case, kept the last of a member named twice and stopped after
+// the first value, so a file could show a reader one accessKeyId, secret or
+// statement and give the service another.
+func TestJSONFileReadsOneWay(t *testing.T) {
+	entry := func(members string) string {
+		return `{"name":"p","accessKeyId":"LTAI5tOne","accessKeySecret":"` + secret + `",` + members +
+			`"policy":{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}}`
+	}
+	if _, err := Parse([]byte(`{"principals":[` + entry("") + `]}`)); err != nil {
+		t.Fatalf("the file itself is refused: %v", err)
+	}
+	for name, doc := range map[string]string{
+		"member named twice":      `{"principals":[` + entry(`"accessKeyId":"LTAI5tTwo",`) + `]}`,
+		"two spellings":           `{"principals":[` + entry(`"AccessKeyId":"LTAI5tTwo",`) + `]}`,
+		"another case":            `{"Principals":[` + entry("") + `]}`,
+		"statement member case":   `{"principals":[` + strings.Replace(entry(""), `"Effect":"Allow"`, `"effect":"Allow"`, 1) + `]}`,
+		"statement named twice":   `{"principals":[` + strings.Replace(entry(""), `"Effect":"Allow"`, `"Effect":"Allow","Effect":"Deny"`, 1) + `]}`,
+		"a second value":          `{"principals":[` + entry("") + `]} {"principals":[]}`,
+		"invalid UTF-8":           `{"principals":[` + entry(`"burst":1,`) + "]}\xff",
+		"invalid UTF-8 in a name": `{"principals":[` + strings.Replace(entry(""), `"p"`, "\"p\xff\"", 1) + `]}`,
+	} {
+		if d, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted, %d principals", name, d.Len())
+		}
+	}
 }

@@ -1,6 +1,6 @@
 // Package strictjson is how kmsless reads JSON that comes from outside the
-// process: trigger events, partition events, direct invocations and AWS
-// request bodies. It reads by encoding/json/v2's rules. The go-json-experiment
+// process: trigger events, partition events, direct invocations, AWS
+// request bodies and the principals file. It reads by encoding/json/v2's rules. The go-json-experiment
 // module is that package for Go before 1.27, which ships it in the standard
 // library; moving to it changes the imports here alone.
 //
@@ -12,7 +12,12 @@
 package strictjson
 
 import (
+	"errors"
+	"fmt"
+	"io"
+
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
@@ -25,4 +30,55 @@ func Unmarshal(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
 // ignore '-' and '_'). Two spellings of one field are a member named twice.
 func UnmarshalAnyCase(b []byte, v any) error {
 	return jsonv2.Unmarshal(b, v, jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+}
+
+// UnmarshalKnown is Unmarshal that also refuses a member no field of v names,
+// for a document, such as a configuration file, in which a misspelt member
+// must not go unread.
+func UnmarshalKnown(b []byte, v any) error {
+	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
+}
+
+// Redact returns an error of this package's readers with no value of the
+// document in it: encoding/json/v2 quotes a string or number it cannot place
+// (up to 100 bytes of it), and in a file of secrets any value may be one.
+// What is left says what was wrong and where: the byte offset and the names
+// of the members that lead there, which are keys, not values.
+func Redact(err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &syn):
+		what := "the JSON is malformed"
+		switch {
+		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+			what = "a member is named twice"
+		case errors.Is(syn.Err, io.ErrUnexpectedEOF):
+			what = "the JSON ends early"
+		}
+		return fmt.Errorf("json: %s, within %q after byte %d", what, string(syn.JSONPointer), syn.ByteOffset)
+	case errors.As(err, &sem):
+		if errors.Is(sem.Err, jsonv2.ErrUnknownName) {
+			return fmt.Errorf("json: unknown member, within %q after byte %d", string(sem.JSONPointer), sem.ByteOffset)
+		}
+		kind := "a value"
+		switch sem.JSONKind {
+		case 'n':
+			kind = "null"
+		case 'f', 't':
+			kind = "a boolean"
+		case '"':
+			kind = "a string"
+		case '0':
+			kind = "a number"
+		case '{', '}':
+			kind = "an object"
+		case '[', ']':
+			kind = "an array"
+		}
+		return fmt.Errorf("json: %s where it does not fit, within %q after byte %d", kind, string(sem.JSONPointer), sem.ByteOffset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("json: the JSON ends early")
+	}
+	return err
 }
