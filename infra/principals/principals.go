@@ -3,7 +3,9 @@ package principals
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -146,9 +148,10 @@ func Load(path string) (*core.Directory, error) {
 
 // Parse reads a principals document, JSON when it starts with "{", YAML otherwise.
 // Unknown fields are errors, so a misspelt policy key cannot silently widen or
-// narrow access. JSON reads as YAML does, one way: members by their exact
-// names, each named once, and one value with nothing after it; so no editor,
-// linter or review reads in the file principals or statements Parse does not.
+// narrow access. Both read one way: members by their exact names, each named
+// once, and one YAML document or JSON value, with nothing after it; so no
+// editor, linter or review reads in the file principals or statements Parse
+// does not.
 // Errors quote no value of the file.
 func Parse(b []byte) (*core.Directory, error) {
 	f, err := decode(b)
@@ -171,6 +174,9 @@ func decode(b []byte) (file, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return file{}, yamlerr.Redact(err)
+	}
+	if err := dec.Decode(new(yaml.Node)); !errors.Is(err, io.EOF) {
+		return file{}, errors.New("the file holds more than one YAML document")
 	}
 	return f, nil
 }

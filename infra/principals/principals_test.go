@@ -294,3 +294,16 @@ func TestJSONFileReadsOneWay(t *testing.T) {
 		}
 	}
 }
+
+// A YAML file is one document. yaml.v3 reads the first and stops, so the
+// principals of a second went unread, where a reader of the file sees them.
+func TestYAMLFileIsOneDocument(t *testing.T) {
+	for _, doc := range []string{yamlFile + "---\n" + tenantConsumer, yamlFile + "---\nprincipals: []\n", yamlFile + "---\n[\n"} {
+		if d, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%q accepted, %d principals", doc, d.Len())
+		}
+	}
+	if _, err := Parse([]byte("---\n" + yamlFile + "...\n")); err != nil {
+		t.Errorf("one document between markers: %v", err)
+	}
+}
