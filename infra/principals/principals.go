@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 
@@ -64,43 +65,74 @@ func (p *policy) compile() (*core.Policy, error) {
 }
 
 // condValues are a condition's values: one or a list of strings, booleans or
-// numbers, kept as their text ("true", "10").
+// numbers. Conditions compare text, so each value is kept as the text the
+// file writes it in ("010", "1.0"), not as the number YAML or JSON would make
+// of it (8, 1); a boolean is "true" or "false", as Bool conditions take it.
 type condValues []string
 
 func (v *condValues) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // a number's text, as written
 	var one any
-	if err := json.Unmarshal(b, &one); err != nil {
+	if err := dec.Decode(&one); err != nil {
 		return err
 	}
-	return v.set(one)
-}
-
-func (v *condValues) UnmarshalYAML(unmarshal func(any) error) error {
-	var one any
-	if err := unmarshal(&one); err != nil {
-		return err
-	}
-	return v.set(one)
-}
-
-func (v *condValues) set(x any) error {
-	list, ok := x.([]any)
+	list, ok := one.([]any)
 	if !ok {
-		list = []any{x}
+		list = []any{one}
 	}
 	*v = make(condValues, 0, len(list))
 	for _, e := range list {
 		switch e := e.(type) {
 		case string:
 			*v = append(*v, e)
-		case bool, int, float64:
-			*v = append(*v, fmt.Sprint(e))
+		case json.Number:
+			*v = append(*v, string(e))
+		case bool:
+			*v = append(*v, strconv.FormatBool(e))
 		default:
-			return fmt.Errorf("a condition value must be a string, a boolean or a list of them")
+			return errCondValue
 		}
 	}
 	return nil
 }
+
+func (v *condValues) UnmarshalYAML(n *yaml.Node) error {
+	list := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		list = n.Content
+	}
+	*v = make(condValues, 0, len(list))
+	for _, e := range list {
+		for e.Kind == yaml.AliasNode {
+			e = e.Alias
+		}
+		if e.Kind != yaml.ScalarNode {
+			return errCondValue
+		}
+		switch e.ShortTag() {
+		case "!!null":
+			return errCondValue
+		case "!!bool":
+			var b bool
+			if err := e.Decode(&b); err != nil {
+				return errCondValue
+			}
+			*v = append(*v, strconv.FormatBool(b))
+		case "!!int", "!!float", "!!timestamp":
+			*v = append(*v, e.Value)
+		default:
+			var s string
+			if err := e.Decode(&s); err != nil {
+				return errCondValue
+			}
+			*v = append(*v, s)
+		}
+	}
+	return nil
+}
+
+var errCondValue = errors.New("a condition value must be a string, a boolean, a number or a list of them")
 
 // stringList is a JSON or YAML value that may be one string or a list.
 type stringList []string

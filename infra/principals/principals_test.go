@@ -307,3 +307,50 @@ func TestYAMLFileIsOneDocument(t *testing.T) {
 		t.Errorf("one document between markers: %v", err)
 	}
 }
+
+// A condition's values are text, compared as text: a value written as a
+// number is the number as written. YAML read 010 as 8 and 1_000 as 1000, and
+// JSON 1.0 as 1, so a Deny on the context value "010" denied "8" instead and
+// let "010" through.
+func TestConditionValuesAreTheTextWritten(t *testing.T) {
+	values := []string{"010", "0x1F", "1_000", "1.0", "1e3", "12345678901234567890123", "2001-12-14", "true"}
+	yamlDoc := "principals:\n  - name: p\n    accessKeyId: LTAI5tOne\n    accessKeySecret: s\n    policy:\n      Statement:\n" +
+		"        - {Effect: Allow, Action: \"kms:*\", Resource: \"*\"}\n" +
+		"        - Effect: Deny\n          Action: \"kms:*\"\n          Resource: \"*\"\n          Condition:\n            StringEquals:\n" +
+		"              kms:EncryptionContext:t: [" + strings.Join(values, ", ") + "]\n" +
+		"        - Effect: Deny\n          Action: \"kms:*\"\n          Resource: \"*\"\n          Condition:\n            Bool: {kms:EncryptionContext:b: True}\n"
+	jsonDoc := `{"principals":[{"name":"p","accessKeyId":"LTAI5tOne","accessKeySecret":"s","policy":{"Statement":[` +
+		`{"Effect":"Allow","Action":"kms:*","Resource":"*"},` +
+		`{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:t":[1.0,1e3,12345678901234567890123,true]}}},` +
+		`{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{"Bool":{"kms:EncryptionContext:b":true}}}]}}]}`
+	key := "acs:kms:cn-hangzhou:1:key/key-1"
+	allowed := func(p *core.Policy, k, v string) bool {
+		return p.AllowedWith("kms:Decrypt", &core.Facts{Context: core.EncryptionContext{k: v}}, key)
+	}
+	for name, tc := range map[string]struct {
+		doc           string
+		denied, other []string
+	}{
+		"YAML": {yamlDoc, values, []string{"8", "31", "1000", "1", "+Inf", "1.2345678901234568e+22"}},
+		"JSON": {jsonDoc, []string{"1.0", "1e3", "12345678901234567890123", "true"}, []string{"1", "1000", "1.2345678901234568e+22"}},
+	} {
+		d, err := Parse([]byte(tc.doc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p := d.Lookup("LTAI5tOne").Policy
+		for _, v := range tc.denied {
+			if allowed(p, "t", v) {
+				t.Errorf("%s: the context value %q, written in the Deny, is allowed", name, v)
+			}
+		}
+		for _, v := range tc.other {
+			if !allowed(p, "t", v) {
+				t.Errorf("%s: the context value %q, not written in the Deny, is denied", name, v)
+			}
+		}
+		if allowed(p, "b", "true") || !allowed(p, "b", "false") {
+			t.Errorf("%s: a Bool condition's boolean is not read as true", name)
+		}
+	}
+}
