@@ -202,15 +202,56 @@ func decode(b []byte) (file, error) {
 		}
 		return f, nil
 	}
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return file{}, yamlerr.Redact(err)
 	}
 	if err := dec.Decode(new(yaml.Node)); !errors.Is(err, io.EOF) {
 		return file{}, errors.New("the file holds more than one YAML document")
 	}
+	if err := unread(&doc); err != nil {
+		return file{}, err
+	}
+	dec = yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return file{}, yamlerr.Redact(err)
+	}
 	return f, nil
+}
+
+// unread refuses what yaml.v3 drops without a word: an empty (null) list
+// item, such as a principal or a statement, and a member whose key is null,
+// which no known field refuses. Aliases are not followed: the node one names
+// is checked where it stands.
+func unread(n *yaml.Node) error {
+	null := func(n *yaml.Node) bool {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if null(item) {
+				return fmt.Errorf("line %d: a list item is empty", item.Line)
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i < len(n.Content); i += 2 {
+			if null(n.Content[i]) {
+				return fmt.Errorf("line %d: a key is null", n.Content[i].Line)
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if err := unread(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // directory checks the principals of a document and indexes them.

@@ -354,3 +354,28 @@ func TestConditionValuesAreTheTextWritten(t *testing.T) {
 		}
 	}
 }
+
+// yaml.v3 drops an empty list item and a member whose key is null without a
+// word, so a file could list a principal, a statement or an action that was
+// never read. Such a file is refused.
+func TestYAMLFileDropsNothing(t *testing.T) {
+	entry := func(policy string) string {
+		return "{name: p, accessKeyId: LTAI5tOne, accessKeySecret: s, policy: " + policy + "}"
+	}
+	statement := "{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}"
+	for _, doc := range []string{
+		"principals:\n  -\n  - " + entry("{Statement: ["+statement+"]}") + "\n",
+		"principals:\n  - " + entry("{Statement: ["+statement+", ~]}") + "\n",
+		"principals:\n  - " + entry("{Statement: [{Effect: Allow, Action: [kms:Decrypt, null], Resource: \"*\"}]}") + "\n",
+		"principals:\n  - " + entry("{~: x, Statement: ["+statement+"]}") + "\n",
+		"principals:\n  - " + entry("{Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\", null: x}]}") + "\n",
+		"~: x\nprincipals:\n  - " + entry("{Statement: ["+statement+"]}") + "\n",
+	} {
+		if d, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%q accepted, %d principals", doc, d.Len())
+		}
+	}
+	if _, err := Parse([]byte("principals:\n  - " + entry("{Statement: ["+statement+"]}") + "\n")); err != nil {
+		t.Errorf("the file itself: %v", err)
+	}
+}
