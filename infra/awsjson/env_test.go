@@ -26,6 +26,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/awsjson"
+	"github.com/kmsless/kmsless/infra/edge"
 	"github.com/kmsless/kmsless/infra/inproc"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/store/bolt"
@@ -62,6 +63,10 @@ type setup struct {
 	// logLevel is the level of the edge's log (default: debug, one line per
 	// request, which tests read).
 	logLevel slog.Level
+	// rand is the service's randomness (default: crypto/rand).
+	rand io.Reader
+	// edge replaces the AWS handler's own edge.
+	edge *edge.Edge
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -84,7 +89,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock,
+		Store: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, Rand: s.rand,
 		NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
@@ -97,7 +102,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	e := &env{t: t, kms: svc, store: st, logs: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
-	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
+	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock, Edge: s.edge})
 	aliH := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsjson.IsAWS(r) {

@@ -82,12 +82,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return op.render(h, x.Params, result)
 	})
+	// The result's plaintext is cleared whatever the answer: a result that
+	// fails to render, or that the edge withholds for want of an audit
+	// record, holds it too.
+	defer wipe(x.Result)
 	if ke != nil {
 		h.writeError(w, x, ke)
 		return
 	}
 	body, err := json.Marshal(out)
-	wipe(x.Result)
 	if err != nil {
 		h.writeError(w, x, core.Internal(err))
 		return
