@@ -2,6 +2,7 @@ package awsjson_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -37,6 +38,31 @@ func (e *env) serve(op, body string) *zerotest.Writer {
 	w := &zerotest.Writer{}
 	e.srv.Config.Handler.ServeHTTP(w, e.signed(op, body, adminID, adminSecret, time.Now()))
 	return w
+}
+
+func TestPlaintextIsZeroedOnceTheAnswerIsWritten(t *testing.T) {
+	r := &zerotest.Rand{N: dataKeySize}
+	e, id := zeroEnv(t, r)
+	w := e.serve("GenerateDataKey", `{"KeyId":"`+id+`","NumberOfBytes":48}`)
+	var dk struct{ CiphertextBlob, Plaintext []byte }
+	if err := json.Unmarshal(w.Body(), &dk); w.Status != http.StatusOK || err != nil || len(dk.Plaintext) != dataKeySize {
+		t.Fatalf("GenerateDataKey: %d %s", w.Status, w.Body())
+	}
+	if !zerotest.Zeroed(r.Kept()) {
+		t.Error("GenerateDataKey: the data key's buffer was not zeroed")
+	}
+	if !zerotest.Zeroed(w.Kept()) {
+		t.Error("GenerateDataKey: the response body, the data key in base64, was not zeroed once written")
+	}
+	blob, _ := json.Marshal(map[string][]byte{"CiphertextBlob": dk.CiphertextBlob})
+	w = e.serve("Decrypt", string(blob))
+	var opened struct{ Plaintext []byte }
+	if err := json.Unmarshal(w.Body(), &opened); w.Status != http.StatusOK || err != nil || !bytes.Equal(opened.Plaintext, dk.Plaintext) {
+		t.Fatalf("Decrypt: %d %s", w.Status, w.Body())
+	}
+	if !zerotest.Zeroed(w.Kept()) {
+		t.Error("Decrypt: the response body, the data key in base64, was not zeroed once written")
+	}
 }
 
 type brokenSink struct{}
