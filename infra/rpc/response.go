@@ -78,9 +78,11 @@ func encode(f format, root string, v any) (*bytes.Buffer, error) {
 	return buf, nil
 }
 
-// release returns a buffer to the pool, unless it grew large (a big listing):
-// keeping it would pin that memory for good.
+// release zeroes a buffer, which may hold a plaintext in base64, and returns
+// it to the pool, unless it grew large (a big listing): keeping it would pin
+// that memory for good.
 func release(buf *bytes.Buffer) {
+	clear(buf.Bytes())
 	if buf.Cap() <= 64<<10 {
 		buffers.Put(buf)
 	}
