@@ -81,7 +81,10 @@ type exchange struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{Exchange: h.edge.Begin(r.Context()), format: formatAsked(r.URL.RawQuery)}
 	x.Entry, x.UserAgent, x.SourceIP = "alibaba-rpc", r.UserAgent(), edge.SourceIP(r)
-	body, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
+	// The answer is encoded before the edge writes the audit record, which
+	// may withhold it: released either way.
+	var buf *bytes.Buffer
+	_, ke := h.edge.Run(r.Context(), x.Exchange, func() (any, error) {
 		result, err := h.serve(w, r, x)
 		if err != nil {
 			return nil, err
@@ -90,14 +93,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return encode(x.format, x.Action+"Response", resp)
+		buf, err = encode(x.format, x.Action+"Response", resp)
+		return buf, err
 	})
+	if buf != nil {
+		defer release(buf)
+	}
 	if ke != nil {
 		h.writeError(w, r, x, ke)
 		return
 	}
-	buf := body.(*bytes.Buffer)
-	defer release(buf)
 	write(w, x, http.StatusOK, buf.Bytes())
 }
 
