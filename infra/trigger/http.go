@@ -30,6 +30,10 @@ func Serve(ctx context.Context, h http.Handler, k Kind, event []byte) (json.RawM
 	}
 	rec := &recorder{resp: Response{Header: http.Header{}}}
 	h.ServeHTTP(rec, r)
+	// The answer may carry a plaintext in base64. Once encoded it goes; the
+	// string the trigger's response shape holds, and the encoded event that
+	// the platform sends, are beyond reach.
+	defer clear(rec.resp.Body)
 	return Encode(k, &rec.resp)
 }
 
