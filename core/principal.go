@@ -1,8 +1,10 @@
 package core
 
 import (
+	"crypto/hmac"
 	"crypto/subtle"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -15,7 +17,8 @@ type Secret struct{ p *string }
 // NewSecret wraps a secret string.
 func NewSecret(s string) Secret { return Secret{p: &s} }
 
-// Bytes returns the secret for computing an HMAC. Do not log or keep the result.
+// Bytes returns a copy of the secret, for showing it where it belongs. The
+// caller zeroes it; a signature check uses MAC.
 func (s Secret) Bytes() []byte {
 	if s.p == nil {
 		return nil
@@ -23,8 +26,27 @@ func (s Secret) Bytes() []byte {
 	return []byte(*s.p)
 }
 
+// MAC returns an HMAC keyed with prefix, the secret and suffix, as signature
+// schemes key theirs ("AWS4" + secret, secret + "&"). The key is put
+// together in a buffer that is zeroed before MAC returns: the HMAC keeps only
+// the states it derived from it.
+func (s Secret) MAC(h func() hash.Hash, prefix, suffix string) hash.Hash {
+	var secret string
+	if s.p != nil {
+		secret = *s.p
+	}
+	key := make([]byte, 0, len(prefix)+len(secret)+len(suffix))
+	key = append(append(append(key, prefix...), secret...), suffix...)
+	defer clear(key)
+	return hmac.New(h, key)
+}
+
 // Equal compares in constant time.
-func (s Secret) Equal(other []byte) bool { return subtle.ConstantTimeCompare(s.Bytes(), other) == 1 }
+func (s Secret) Equal(other []byte) bool {
+	b := s.Bytes()
+	defer clear(b)
+	return subtle.ConstantTimeCompare(b, other) == 1
+}
 
 // Empty reports whether no secret is set.
 func (s Secret) Empty() bool { return s.p == nil || *s.p == "" }
