@@ -193,14 +193,14 @@ var secretMACs sync.Map // *core.Principal → hash.Hash, never written to
 func secretMAC(p *core.Principal) hash.Hash {
 	v, ok := secretMACs.Load(p)
 	if !ok {
-		mac := hmac.New(sha256.New, p.Secret.Bytes())
+		mac := p.Secret.MAC(sha256.New, "", "")
 		mac.Reset()
 		v, _ = secretMACs.LoadOrStore(p, mac)
 	}
 	if c, err := v.(hash.Cloner).Clone(); err == nil {
 		return c.(hash.Hash)
 	}
-	return hmac.New(sha256.New, p.Secret.Bytes())
+	return p.Secret.MAC(sha256.New, "", "")
 }
 
 // signatureBytes reads the Signature of an Authorization header: an

@@ -161,18 +161,15 @@ func daySigningKey(p *core.Principal, day, region string) [sha256.Size]byte {
 			return dk.key
 		}
 	}
-	dk := &dayKey{day: day, region: region, key: signingKey(p.Secret.Bytes(), day, region)}
+	dk := &dayKey{day: day, region: region, key: signingKey(p.Secret, day, region)}
 	dayKeys.Store(p, dk)
 	return dk.key
 }
 
 // signingKey derives the day's SigV4 key for kms in region from secret.
-func signingKey(secret []byte, day, region string) [sha256.Size]byte {
+func signingKey(secret core.Secret, day, region string) [sha256.Size]byte {
 	var k [sha256.Size]byte
-	key := make([]byte, 0, 4+len(secret))
-	key = append(append(key, "AWS4"...), secret...)
-	h := hmac.New(sha256.New, key)
-	clear(key)
+	h := secret.MAC(sha256.New, "AWS4", "")
 	for _, part := range [...]string{day, region, sigV4Service, "aws4_request"} {
 		h.Write([]byte(part))
 		h.Sum(k[:0])

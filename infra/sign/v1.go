@@ -53,18 +53,15 @@ func verifyV1(method string, params url.Values, dir *core.Directory, now time.Ti
 	if err != nil {
 		return Result{}, err
 	}
-	if !hmac.Equal(macV1(newHash, p.Secret.Bytes(), stringToSignV1(method, params)), want) {
+	if !hmac.Equal(macV1(newHash, p.Secret, stringToSignV1(method, params)), want) {
 		return Result{}, errMismatch
 	}
 	return Result{Principal: p, Nonce: nonce, Action: params.Get("Action"), Version: params.Get("Version"), Time: at, Expires: at.Add(skew)}, nil
 }
 
 // macV1 is the HMAC of a string to sign keyed with secret + "&".
-func macV1(newHash func() hash.Hash, secret, stringToSign []byte) []byte {
-	key := make([]byte, 0, len(secret)+1)
-	key = append(append(key, secret...), '&')
-	mac := hmac.New(newHash, key)
-	clear(key)
+func macV1(newHash func() hash.Hash, secret core.Secret, stringToSign []byte) []byte {
+	mac := secret.MAC(newHash, "", "&")
 	mac.Write(stringToSign)
 	return mac.Sum(nil)
 }

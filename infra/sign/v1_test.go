@@ -40,14 +40,14 @@ func TestSignatureGuideExample(t *testing.T) {
 	if got := canonicalizeV1(docRequest); got != guideCanonical {
 		t.Errorf("canonicalized query =\n%s\nwant\n%s", got, guideCanonical)
 	}
-	if got := b64(macV1(sha1.New, []byte("testsecret"), []byte(guidePrinted))); got != guideSignature {
+	if got := b64(macV1(sha1.New, core.NewSecret("testsecret"), []byte(guidePrinted))); got != guideSignature {
 		t.Errorf("HMAC of the guide's printed StringToSign = %s, want %s", got, guideSignature)
 	}
 	sts := string(stringToSignV1("GET", docRequest))
 	if want := strings.ReplaceAll(guidePrinted, "&", "%26")[len("GET%26%2F%26"):]; sts != "GET&%2F&"+want {
 		t.Errorf("StringToSign = %s", sts)
 	}
-	if got := b64(macV1(sha1.New, []byte("testsecret"), []byte(sts))); got != guideSignedURLSig {
+	if got := b64(macV1(sha1.New, core.NewSecret("testsecret"), []byte(sts))); got != guideSignedURLSig {
 		t.Errorf("signature = %s, want %s (the guide's signed URL)", got, guideSignedURLSig)
 	}
 }
@@ -67,7 +67,7 @@ func TestVerifyV1AcceptsTheSignatureGuideRequest(t *testing.T) {
 
 	withNonce := cloneValues(docRequest)
 	withNonce.Set("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf")
-	withNonce.Set("Signature", b64(macV1(sha1.New, []byte("testsecret"), stringToSignV1("GET", withNonce))))
+	withNonce.Set("Signature", b64(macV1(sha1.New, core.NewSecret("testsecret"), stringToSignV1("GET", withNonce))))
 	r = httptest.NewRequest(http.MethodGet, "http://kms.cn-hangzhou.aliyuncs.com/?"+withNonce.Encode(), nil)
 	res, err := Verify(r, withNonce, nil, dir, now, 0)
 	if err != nil {
@@ -100,7 +100,7 @@ func TestVerifyV1AcceptsTheSDKSignature(t *testing.T) {
 func TestVerifyV1AcceptsHMACSHA256(t *testing.T) {
 	p := cloneValues(sdkRequest{}.v1(t).params)
 	p.Set("SignatureMethod", "HMAC-SHA256")
-	p.Set("Signature", b64(macV1(sha256.New, []byte(testSecret), stringToSignV1("POST", p))))
+	p.Set("Signature", b64(macV1(sha256.New, core.NewSecret(testSecret), stringToSignV1("POST", p))))
 	r := httptest.NewRequest(http.MethodPost, "http://"+testHost+"/", strings.NewReader(p.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if _, err := Verify(r, p, []byte(p.Encode()), testDir(t), t0, 0); err != nil {
