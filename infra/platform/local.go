@@ -115,10 +115,12 @@ func Banner(w io.Writer, svc *config.Service, addr string) {
 		fmt.Fprintf(w, "callers: the %d principals of %s\n", svc.Principals.Len(), svc.Settings.PrincipalsFile)
 		return
 	}
+	secret := p.Secret.Bytes()
+	defer clear(secret)
 	fmt.Fprintf(w, "development principal (full access, this machine only; set KMS_PRINCIPALS_FILE for real callers):\n")
 	fmt.Fprintf(w, "  AccessKeyId:     %s\n", p.AccessKeyID)
-	fmt.Fprintf(w, "  AccessKeySecret: %s\n", p.Secret.Bytes())
+	fmt.Fprintf(w, "  AccessKeySecret: %s\n", secret)
 	fmt.Fprintf(w, "point any Alibaba Cloud KMS SDK at it, e.g. in Go:\n")
 	fmt.Fprintf(w, "  kms.NewClient(&openapi.Config{AccessKeyId: tea.String(%q), AccessKeySecret: tea.String(%q), Endpoint: tea.String(%q), Protocol: tea.String(\"http\")})\n",
-		p.AccessKeyID, p.Secret.Bytes(), addr)
+		p.AccessKeyID, secret, addr)
 }
