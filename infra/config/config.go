@@ -473,7 +473,9 @@ func wireAudit(set Settings, root *core.RootKey, svc *Service) error {
 		return fmt.Errorf("KMS_AUDIT_LOG: %w", err)
 	}
 	svc.closers = append(svc.closers, closeSink)
-	svc.Edge.Record(audit.New(w, root.DeriveKey(audit.KeyPurpose)), svc.KMS, svc.Metrics)
+	key := root.DeriveKey(audit.KeyPurpose)
+	defer clear(key) // the log keeps the HMAC's states, not the key
+	svc.Edge.Record(audit.New(w, key), svc.KMS, svc.Metrics)
 	return nil
 }
 
