@@ -64,6 +64,7 @@ func auditCommand(sub string, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	show := sub == "query" || q != (audit.Query{})
 	v := audit.NewVerifier(key)
+	clear(key) // the verifier keeps the HMAC's states, not the key
 	var table *audit.Table
 	enc := json.NewEncoder(stdout)
 	if show {
