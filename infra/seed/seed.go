@@ -92,6 +92,7 @@ func seedKey(i int, k key) (core.SeedKey, error) {
 	for j, v := range vs {
 		m, err := base64.StdEncoding.DecodeString(v.Material)
 		if err != nil || v.Material == "" {
+			clear(m) // what decoded before the error
 			clearAll([]core.SeedKey{sk})
 			return core.SeedKey{}, fmt.Errorf("seed key %s: the material of version %d is not base64", k.KeyID, j+1)
 		}
