@@ -97,6 +97,7 @@ func (r *RootKey) digestMatches(v KeyVersion, material []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer clear(hash)
 	want := materialHash(v.KeyID, v.VersionID, material)
 	defer clear(want)
 	return subtle.ConstantTimeCompare(hash, want) == 1, nil
