@@ -135,6 +135,7 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 	sts = hex.AppendEncode(sts, creqSum[:])
 	k := daySigningKey(p, parts[0], region)
 	mac := hmac.New(sha256.New, k[:])
+	clear(k[:]) // a copy, on the heap: the HMAC keeps its own states
 	mac.Write(sts)
 	var got [sha256.Size]byte
 	if !hmac.Equal(mac.Sum(got[:0]), sig[:]) {
@@ -169,6 +170,7 @@ func daySigningKey(p *core.Principal, day, region string) [sha256.Size]byte {
 // signingKey derives the day's SigV4 key for kms in region from secret.
 func signingKey(secret core.Secret, day, region string) [sha256.Size]byte {
 	var k [sha256.Size]byte
+	defer clear(k[:]) // on the heap, where each step's key was; the result is a copy
 	h := secret.MAC(sha256.New, "AWS4", "")
 	for _, part := range [...]string{day, region, sigV4Service, "aws4_request"} {
 		h.Write([]byte(part))
