@@ -115,6 +115,7 @@ func (c *call) generateDataKey() (any, error) {
 func (c *call) newDataKey(k *Key, ctx EncryptionContext, n int) (DataKey, error) {
 	key := make([]byte, n)
 	if _, err := io.ReadFull(c.s.rand, key); err != nil {
+		clear(key) // what was read before the failure
 		return DataKey{}, internal("data key: %w", err)
 	}
 	sealed, err := c.seal(k, ctx, key)

@@ -1,13 +1,16 @@
 package core_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/internal/zerotest"
 )
 
 // roundTripContexts are the EncryptionContext texts data keys are made under.
@@ -155,4 +158,37 @@ func TestDecryptRejectsContextMismatch(t *testing.T) {
 		mustCode(t, err, core.CodeInvalidCiphertext)
 	}
 	f.ok("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"partition":"7","tenant":"acme"}`)
+}
+
+// failingRand is crypto/rand until a read of n bytes, which it fills half of
+// and fails, keeping the buffer.
+type failingRand struct {
+	n    int
+	kept [][]byte
+}
+
+func (r *failingRand) Read(p []byte) (int, error) {
+	if len(p) != r.n {
+		return rand.Read(p)
+	}
+	r.kept = append(r.kept, p)
+	n, _ := rand.Read(p[:len(p)/2])
+	return n, errors.New("entropy source failed")
+}
+
+// A data key whose randomness fails halfway leaves none of it behind.
+func TestDataKeyCutShortIsZeroed(t *testing.T) {
+	r := &failingRand{n: 48}
+	svc, _ := memService(t, core.Config{Rand: r})
+	admin := &core.Principal{Name: "admin", AccessKeyID: "LTAIadmin", Policy: core.FullAccess()}
+	k, err := svc.Handle(background, &core.Request{ID: "REQ", Action: "CreateKey", Params: core.Params{}, Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Handle(background, &core.Request{ID: "REQ", Action: "GenerateDataKey",
+		Params: core.Params{"KeyId": k.(core.Key).ID, "NumberOfBytes": "48"}, Caller: admin})
+	mustCode(t, err, core.CodeInternalFailure)
+	if !zerotest.Zeroed(r.kept) {
+		t.Error("the half-made data key was not zeroed")
+	}
 }
