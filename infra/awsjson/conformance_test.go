@@ -218,6 +218,17 @@ func pendingKey(c *kms.Client) (*string, error) {
 	return id, err
 }
 
+// on runs op on a key that state makes, in that state.
+func on(state func(*kms.Client) (*string, error), op func(c *kms.Client, id *string) error) func(*kms.Client, string) error {
+	return func(c *kms.Client, _ string) error {
+		id, err := state(c)
+		if err != nil {
+			return err
+		}
+		return op(c, id)
+	}
+}
+
 // withARNPart is arn with its field i (3: region, 4: account) replaced.
 func withARNPart(arn string, i int, v string) *string {
 	parts := strings.SplitN(arn, ":", 6)
@@ -252,14 +263,10 @@ func aliasCases() []conformanceCase {
 			_, err := c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/conformance-unknown"), TargetKeyId: aws.String("11111111-2222-3333-4444-555555555555")})
 			return err
 		}},
-		{"CreateAlias to a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/conformance-pending"), TargetKeyId: id})
+		{"CreateAlias to a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/conformance-pending"), TargetKeyId: id})
 			return err
-		}},
+		})},
 		{"UpdateAlias to an unknown key", "NotFoundException", func(c *kms.Client, key string) error {
 			name := aws.String("alias/conformance-update-unknown")
 			if _, err := c.CreateAlias(bg, &kms.CreateAliasInput{AliasName: name, TargetKeyId: &key}); err != nil {
@@ -384,39 +391,27 @@ func tagCases() []conformanceCase {
 		{"TagResource with a key of 129 characters", "ValidationException", tagOne(strings.Repeat("k", 129), "v")},
 		{"TagResource with a value of 257 characters", "ValidationException", tagOne("conformance", strings.Repeat("v", 257))},
 		{"TagResource with an empty value", "ok", tagOne("conformance-empty", "")},
-		{"TagResource with 51 tags", "TagException", func(c *kms.Client, key string) error {
-			id, err := newKey(c)
-			if err != nil {
-				return err
-			}
+		{"TagResource with 51 tags", "TagException", on(newKey, func(c *kms.Client, id *string) error {
 			tags := make([]types.Tag, 51)
 			for i := range tags {
 				tags[i] = types.Tag{TagKey: aws.String(fmt.Sprintf("k%02d", i)), TagValue: aws.String("v")}
 			}
-			_, err = c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: tags})
+			_, err := c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: tags})
 			return err
-		}},
+		})},
 		{"TagResource on an unknown key", "NotFoundException", func(c *kms.Client, key string) error {
 			_, err := c.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String("11111111-2222-3333-4444-555555555555"),
 				Tags: []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
 			return err
 		}},
-		{"TagResource on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
+		{"TagResource on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}})
 			return err
-		}},
-		{"UntagResource on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.UntagResource(bg, &kms.UntagResourceInput{KeyId: id, TagKeys: []string{"k"}})
+		})},
+		{"UntagResource on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.UntagResource(bg, &kms.UntagResourceInput{KeyId: id, TagKeys: []string{"k"}})
 			return err
-		}},
+		})},
 		{"CreateKey with 51 tags", "TagException", func(c *kms.Client, key string) error {
 			tags := make([]types.Tag, 51)
 			for i := range tags {
@@ -429,11 +424,7 @@ func tagCases() []conformanceCase {
 			_, err := c.UntagResource(bg, &kms.UntagResourceInput{KeyId: &key, TagKeys: []string{"conformance-never-set"}})
 			return err
 		}},
-		{"ListResourceTags after TagResource", "ok", func(c *kms.Client, key string) error {
-			id, err := newKey(c)
-			if err != nil {
-				return err
-			}
+		{"ListResourceTags after TagResource", "ok", on(newKey, func(c *kms.Client, id *string) error {
 			if _, err := c.TagResource(bg, &kms.TagResourceInput{KeyId: id, Tags: []types.Tag{{TagKey: aws.String("team"), TagValue: aws.String("blue")}}}); err != nil {
 				return err
 			}
@@ -445,7 +436,7 @@ func tagCases() []conformanceCase {
 				return stateOutcome(fmt.Sprintf("tags %v", l.Tags))
 			}
 			return nil
-		}},
+		})},
 		{"ListResourceTags with Limit 51", "ValidationException", func(c *kms.Client, key string) error {
 			_, err := c.ListResourceTags(bg, &kms.ListResourceTagsInput{KeyId: &key, Limit: aws.Int32(51)})
 			return err
@@ -526,11 +517,7 @@ func cryptoCases() []conformanceCase {
 			_, err = c.Decrypt(bg, &kms.DecryptInput{KeyId: &key, CiphertextBlob: blob, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256})
 			return err
 		}},
-		{"Decrypt under a disabled key", "DisabledException", func(c *kms.Client, key string) error {
-			id, err := newKey(c)
-			if err != nil {
-				return err
-			}
+		{"Decrypt under a disabled key", "DisabledException", on(newKey, func(c *kms.Client, id *string) error {
 			blob, err := encrypt(c, aws.ToString(id), nil)
 			if err != nil {
 				return err
@@ -540,12 +527,8 @@ func cryptoCases() []conformanceCase {
 			}
 			_, err = c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: blob})
 			return err
-		}},
-		{"Decrypt under a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := newKey(c)
-			if err != nil {
-				return err
-			}
+		})},
+		{"Decrypt under a key pending deletion", "KMSInvalidStateException", on(newKey, func(c *kms.Client, id *string) error {
 			blob, err := encrypt(c, aws.ToString(id), nil)
 			if err != nil {
 				return err
@@ -555,7 +538,7 @@ func cryptoCases() []conformanceCase {
 			}
 			_, err = c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: blob})
 			return err
-		}},
+		})},
 		{"Encrypt of an empty plaintext", "ValidationException", func(c *kms.Client, key string) error {
 			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: &key, Plaintext: []byte{}})
 			return err
@@ -591,14 +574,10 @@ func cryptoCases() []conformanceCase {
 			_, err := c.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: &key, KeySpec: "AES_512"})
 			return err
 		}},
-		{"GenerateDataKey under a disabled key", "DisabledException", func(c *kms.Client, key string) error {
-			id, err := disabledKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: id, KeySpec: types.DataKeySpecAes256})
+		{"GenerateDataKey under a disabled key", "DisabledException", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: id, KeySpec: types.DataKeySpecAes256})
 			return err
-		}},
+		})},
 		{"GenerateRandom of 0 bytes", "ValidationException", func(c *kms.Client, key string) error {
 			_, err := c.GenerateRandom(bg, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(0)})
 			return err
@@ -674,33 +653,21 @@ func lifecycleCases() []conformanceCase {
 			_, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String("")})
 			return err
 		}},
-		{"DescribeKey of a key pending deletion", "PendingDeletion", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
+		{"DescribeKey of a key pending deletion", "PendingDeletion", on(pendingKey, func(c *kms.Client, id *string) error {
 			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
 			if err != nil {
 				return err
 			}
 			return stateOutcome(string(d.KeyMetadata.KeyState))
-		}},
-		{"EnableKey on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.EnableKey(bg, &kms.EnableKeyInput{KeyId: id})
+		})},
+		{"EnableKey on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.EnableKey(bg, &kms.EnableKeyInput{KeyId: id})
 			return err
-		}},
-		{"DisableKey on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.DisableKey(bg, &kms.DisableKeyInput{KeyId: id})
+		})},
+		{"DisableKey on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.DisableKey(bg, &kms.DisableKeyInput{KeyId: id})
 			return err
-		}},
+		})},
 		{"EnableKey on an enabled key", "ok", func(c *kms.Client, key string) error {
 			_, err := c.EnableKey(bg, &kms.EnableKeyInput{KeyId: &key})
 			return err
@@ -709,14 +676,10 @@ func lifecycleCases() []conformanceCase {
 			_, err := c.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: &key, PendingWindowInDays: aws.Int32(6)})
 			return err
 		}},
-		{"ScheduleKeyDeletion twice", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(7)})
+		{"ScheduleKeyDeletion twice", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(7)})
 			return err
-		}},
+		})},
 		{"ScheduleKeyDeletion of an unknown key", "NotFoundException", func(c *kms.Client, key string) error {
 			_, err := c.ScheduleKeyDeletion(bg, &kms.ScheduleKeyDeletionInput{KeyId: aws.String("11111111-2222-3333-4444-555555555555")})
 			return err
@@ -729,54 +692,30 @@ func lifecycleCases() []conformanceCase {
 			_, err := c.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: &key, Description: aws.String(strings.Repeat("d", 8193))})
 			return err
 		}},
-		{"UpdateKeyDescription on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: id, Description: aws.String("d")})
+		{"UpdateKeyDescription on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.UpdateKeyDescription(bg, &kms.UpdateKeyDescriptionInput{KeyId: id, Description: aws.String("d")})
 			return err
-		}},
-		{"GetKeyRotationStatus of a disabled key", "ok", func(c *kms.Client, key string) error {
-			id, err := disabledKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: id})
+		})},
+		{"GetKeyRotationStatus of a disabled key", "ok", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.GetKeyRotationStatus(bg, &kms.GetKeyRotationStatusInput{KeyId: id})
 			return err
-		}},
-		{"EnableKeyRotation on a disabled key", "DisabledException", func(c *kms.Client, key string) error {
-			id, err := disabledKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
+		})},
+		{"EnableKeyRotation on a disabled key", "DisabledException", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
 			return err
-		}},
-		{"EnableKeyRotation on a key pending deletion", "KMSInvalidStateException", func(c *kms.Client, key string) error {
-			id, err := pendingKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
+		})},
+		{"EnableKeyRotation on a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
 			return err
-		}},
-		{"DisableKeyRotation on a disabled key", "DisabledException", func(c *kms.Client, key string) error {
-			id, err := disabledKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: id})
+		})},
+		{"DisableKeyRotation on a disabled key", "DisabledException", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.DisableKeyRotation(bg, &kms.DisableKeyRotationInput{KeyId: id})
 			return err
-		}},
-		{"RotateKeyOnDemand on a disabled key", "DisabledException", func(c *kms.Client, key string) error {
-			id, err := disabledKey(c)
-			if err != nil {
-				return err
-			}
-			_, err = c.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: id})
+		})},
+		{"RotateKeyOnDemand on a disabled key", "DisabledException", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: id})
 			return err
-		}},
+		})},
 		{"EnableKeyRotation with RotationPeriodInDays 89", "ValidationException", func(c *kms.Client, key string) error {
 			_, err := c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: &key, RotationPeriodInDays: aws.Int32(89)})
 			return err
