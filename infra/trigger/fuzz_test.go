@@ -270,13 +270,7 @@ func FuzzEventDecodingWorkIsLinear(f *testing.F) {
 		if len(prefix)+len(member)+len(suffix) > 256 {
 			return // the input grows 50 times; keep a run short
 		}
-		build := func(n int) []byte {
-			parts := make([]string, n)
-			for i := range parts {
-				parts[i] = strings.ReplaceAll(member, "#", fmt.Sprintf("%06d", i))
-			}
-			return []byte(prefix + strings.Join(parts, ",") + suffix)
-		}
+		build := linear.Repeat(prefix, member, ",", suffix)
 		run := func(event []byte) error {
 			_, err := Detect(event)
 			for _, k := range []Kind{RESTAPI, HTTPAPI, FCHTTP} {

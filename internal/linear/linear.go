@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,19 @@ func Superlinear(n int, build func(n int) []byte, run func([]byte) error) (bool,
 	a1, b1, a10, b10 := costs(small, large, run)
 	a1, b1 = max(a1, 1), max(b1, 1) // an input refused at once costs nothing
 	return a10 > 30*a1 || b10 > 30*b1, fmt.Sprintf("%d elements cost %d allocations (%d B), %d cost %d (%d B)", n, a1, b1, 10*n, a10, b10)
+}
+
+// Repeat builds, for Check and Superlinear, the input of n copies of member
+// joined by sep between prefix and suffix, each copy with its "#" replaced
+// by its index, so that copies that must differ (names, keys) do.
+func Repeat(prefix, member, sep, suffix string) func(n int) []byte {
+	return func(n int) []byte {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = strings.ReplaceAll(member, "#", fmt.Sprintf("%06d", i))
+		}
+		return []byte(prefix + strings.Join(parts, sep) + suffix)
+	}
 }
 
 func costs(small, large []byte, run func([]byte) error) (a1, b1, a10, b10 uint64) {
