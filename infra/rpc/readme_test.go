@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,88 @@ func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "key-") || lines[1] != "44" {
 		t.Fatalf("the README example printed %q, want a key ID, version and blob, then 44", out)
+	}
+}
+
+// readmeCommand finds the go test and go run commands the README gives, inline
+// (which may wrap onto the next line) or on a line of a code block.
+var readmeCommand = regexp.MustCompile("`(go (?:test|run)\\s[^`]*)`|(?m)^\\s*(go (?:test|run)\\s.*)$")
+
+// TestReadmeCommandsNameWhatExists checks, without running them, that every
+// go test command of the README names a package with a test or benchmark its
+// -run or -bench pattern selects, and every go run command a main package: a
+// rename or a removal otherwise leaves the README pointing at nothing.
+func TestReadmeCommandsNameWhatExists(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs := regexp.MustCompile(`(?m)^func ((?:Test|Benchmark)\w+)\(`)
+	mainPackage := regexp.MustCompile(`(?m)^package main$`)
+	checked := 0
+	for _, m := range readmeCommand.FindAllStringSubmatch(string(readme), -1) {
+		cmd := strings.Join(strings.Fields(m[1]+m[2]), " ")
+		args := strings.Fields(strings.NewReplacer("'", "", `"`, "").Replace(cmd))
+		var pkg string
+		patterns := map[string]string{}
+		for i := 2; i < len(args) && args[i] != "-args"; i++ {
+			switch a := args[i]; {
+			case (a == "-run" || a == "-bench") && i+1 < len(args):
+				patterns[a] = args[i+1]
+				i++
+			case strings.HasPrefix(a, "./") && pkg == "":
+				pkg = a
+			}
+		}
+		if pkg == "" {
+			continue // a command run elsewhere, such as with the package named in prose
+		}
+		dir := filepath.Join(root, filepath.FromSlash(pkg))
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		if len(files) == 0 {
+			t.Errorf("README: %q names %s, which holds no Go package", cmd, pkg)
+			continue
+		}
+		checked++
+		if args[1] == "run" {
+			if b, err := os.ReadFile(filepath.Join(dir, "main.go")); err != nil || !mainPackage.Match(b) {
+				t.Errorf("README: %q names %s, which is not a command", cmd, pkg)
+			}
+			continue
+		}
+		var names []string
+		tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+		for _, f := range tests {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fm := range funcs.FindAllStringSubmatch(string(b), -1) {
+				names = append(names, fm[1])
+			}
+		}
+		for flag, kind := range map[string]string{"-run": "Test", "-bench": "Benchmark"} {
+			p, ok := patterns[flag]
+			if !ok || p == "^$" {
+				continue
+			}
+			// go test matches each slash-separated element against one level
+			// of names: the first selects the top-level function.
+			re, err := regexp.Compile(strings.Split(p, "/")[0])
+			if err != nil {
+				t.Errorf("README: %q: %s %s is not a pattern: %v", cmd, flag, p, err)
+				continue
+			}
+			if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, kind) && re.MatchString(n) }) {
+				t.Errorf("README: %q: %s %s selects no %s function in %s", cmd, flag, p, kind, pkg)
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("checked %d README commands; the pattern no longer finds them", checked)
 	}
 }
