@@ -13,18 +13,25 @@ import (
 	"testing"
 )
 
-// TestReadmeExampleRunsAgainstTheService compiles the worked example of the
-// README, as printed, and runs it against a real handler: the front door's code
-// must keep working with the official SDK.
-func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
+// readReadme returns the module's root and its README.
+func readReadme(t *testing.T) (root string, readme []byte) {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err = os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, readme
+}
+
+// TestReadmeExampleRunsAgainstTheService compiles the worked example of the
+// README, as printed, and runs it against a real handler: the front door's code
+// must keep working with the official SDK.
+func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
+	root, readme := readReadme(t)
 	m := regexp.MustCompile("(?s)```go\n(package main\n.*?)```").FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README.md has no Go example")
@@ -78,14 +85,7 @@ var readmeCommand = regexp.MustCompile("`(go (?:test|run)\\s[^`]*)`|(?m)^\\s*(go
 // -run or -bench pattern selects, and every go run command a main package: a
 // rename or a removal otherwise leaves the README pointing at nothing.
 func TestReadmeCommandsNameWhatExists(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, readme := readReadme(t)
 	funcs := regexp.MustCompile(`(?m)^func ((?:Test|Benchmark)\w+)\(`)
 	mainPackage := regexp.MustCompile(`(?m)^package main$`)
 	checked := 0
