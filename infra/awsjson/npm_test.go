@@ -1,9 +1,6 @@
 package awsjson_test
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -20,18 +17,7 @@ func TestJavaScriptClientsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script, err := filepath.Abs(filepath.Join("testdata", "esdk.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "NODE_PATH="+mods, "KMSLESS_ENDPOINT="+e.srv.URL, "KMSLESS_KEY_ARN="+aws.ToString(k.KeyMetadata.Arn),
+	npmtest.Run(t, mods, filepath.Join("testdata", "esdk.js"),
+		"KMSLESS_ENDPOINT="+e.srv.URL, "KMSLESS_KEY_ARN="+aws.ToString(k.KeyMetadata.Arn),
 		"KMSLESS_REGION="+testRegion, "KMSLESS_ACCESS_KEY_ID="+adminID, "KMSLESS_SECRET="+adminSecret)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || !bytes.Equal(bytes.TrimSpace(out), []byte("OK")) {
-		t.Fatalf("node: %v\n%s%s", err, out, stderr.Bytes())
-	}
 }

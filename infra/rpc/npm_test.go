@@ -1,9 +1,6 @@
 package rpc_test
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,18 +23,7 @@ func TestJavaScriptClientsRoundTrip(t *testing.T) {
 	if _, err := e.client.CreateAlias(&kms.CreateAliasRequest{AliasName: tea.String("alias/js-clients"), KeyId: tea.String(id)}); err != nil {
 		t.Fatal(err)
 	}
-	script, err := filepath.Abs(filepath.Join("testdata", "alibaba_clients.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "NODE_PATH="+mods, "KMSLESS_ENDPOINT="+strings.TrimPrefix(e.srv.URL, "http://"),
+	npmtest.Run(t, mods, filepath.Join("testdata", "alibaba_clients.js"),
+		"KMSLESS_ENDPOINT="+strings.TrimPrefix(e.srv.URL, "http://"),
 		"KMSLESS_ALIAS=alias/js-clients", "KMSLESS_KEY_ID="+id, "KMSLESS_ACCESS_KEY_ID="+adminID, "KMSLESS_SECRET="+adminSecret)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || !bytes.Equal(bytes.TrimSpace(out), []byte("OK")) {
-		t.Fatalf("node: %v\n%s%s", err, out, stderr.Bytes())
-	}
 }

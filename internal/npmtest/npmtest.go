@@ -51,3 +51,23 @@ func Modules(t testing.TB, pkgs ...string) string {
 	}
 	return mods
 }
+
+// Run runs the Node.js script (a path relative to the test's package) with
+// mods on NODE_PATH and env added, in a temporary folder, and fails t unless
+// the script exits 0 having printed OK and nothing else.
+func Run(t testing.TB, mods, script string, env ...string) {
+	t.Helper()
+	path, err := filepath.Abs(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", path)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), "NODE_PATH="+mods), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || !bytes.Equal(bytes.TrimSpace(out), []byte("OK")) {
+		t.Fatalf("node %s: %v\n%s%s", script, err, out, stderr.Bytes())
+	}
+}
