@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -78,6 +79,9 @@ func TestSignatureFailuresRaiseTypedErrors(t *testing.T) {
 	}
 }
 
+// TestReplayedSignatureIsRefused: a signature is accepted once. The repeat
+// is ThrottlingException, so that an SDK whose signer gives one call made
+// twice within a second the same signature signs it again.
 func TestReplayedSignatureIsRefused(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
@@ -89,7 +93,7 @@ func TestReplayedSignatureIsRefused(t *testing.T) {
 		t.Fatalf("first: %d %s", r.status, r.body)
 	}
 	r := e.do(again)
-	if typ, _ := r.awsError(t); typ != "InvalidSignatureException" {
+	if typ, msg := r.awsError(t); typ != "ThrottlingException" || r.status != http.StatusBadRequest || r.header.Get("Retry-After") != "1" || !strings.Contains(msg, "sign it again") {
 		t.Errorf("the same signed request again: %d %s", r.status, r.body)
 	}
 	// The signature's hex verifies in either case; a re-cased copy is the
@@ -101,8 +105,44 @@ func TestReplayedSignatureIsRefused(t *testing.T) {
 		recased.Body = io_nopCloser(body)
 		recased.Header.Set("Authorization", auth[:i]+sig)
 		r := e.do(recased)
-		if typ, _ := r.awsError(t); typ != "InvalidSignatureException" {
+		if typ, _ := r.awsError(t); typ != "ThrottlingException" {
 			t.Errorf("the same signed request with its signature as %s: %d %s", sig, r.status, r.body)
+		}
+	}
+}
+
+// TestRepeatsWhereAllowed: with KMS_SIGV4_REPEATS=allow a request that signs
+// no invocation ID is accepted again, as AWS accepts it; one that signs an
+// invocation ID is still accepted once.
+func TestRepeatsWhereAllowed(t *testing.T) {
+	e := newEnv(t, allowingRepeats)
+	id := e.createKey()
+	body := `{"KeyId":"` + id + `","KeySpec":"AES_256"}`
+	for _, c := range []struct {
+		invocation string
+		again      string // the second answer's exception, or "" for success
+	}{{"", ""}, {"5b0c2d1e-0000-4000-8000-000000000001", "ThrottlingException"}} {
+		req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", awsjson.ContentType)
+		req.Header.Set("X-Amz-Target", awsjson.TargetPrefix+"GenerateDataKeyWithoutPlaintext")
+		if c.invocation != "" {
+			req.Header.Set("Amz-Sdk-Invocation-Id", c.invocation)
+		}
+		if err := v4.NewSigner().SignHTTP(bg, aws.Credentials{AccessKeyID: adminID, SecretAccessKey: adminSecret}, req, sha256Hex(body), "kms", testRegion, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		again := req.Clone(bg)
+		again.Body = io_nopCloser(body)
+		first, second := e.do(req), e.do(again)
+		typ := ""
+		if second.status != http.StatusOK {
+			typ, _ = second.awsError(t)
+		}
+		if first.status != http.StatusOK || typ != c.again {
+			t.Errorf("invocation ID %q, twice: %d %s, then %d %s", c.invocation, first.status, first.body, second.status, second.body)
 		}
 	}
 }

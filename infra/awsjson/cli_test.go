@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +229,96 @@ func TestAWSCLIListsAliasesByMarker(t *testing.T) {
 		requests := regexp.MustCompile(`action=` + c.action + `(\s|$)`)
 		if n := len(requests.FindAllString(e.logs.String(), -1)); n != c.want {
 			t.Errorf("the CLI listed %d aliases in %d requests of %s, want %d pages of 1", c.want, n, c.action, c.want)
+		}
+	}
+}
+
+// TestBotocoreRepeatsARequestWithinItsSecond: botocore, under boto3 and the
+// AWS CLI, signs no invocation ID, so one call made twice within a second is
+// one signed request twice.
+//   - By default kmsless accepts a signature once and answers the repeat with
+//     ThrottlingException. botocore's legacy retry mode, boto3's and the AWS
+//     CLI v1's default, signs it again after pauses of up to 1, 2, 4 and 8 s,
+//     and every call succeeds. Its standard mode stops after two pauses of up
+//     to 1 and 2 s, which can leave a repeat in the same second: the README
+//     gives the share, and this test does not run it.
+//   - With KMS_SIGV4_REPEATS=allow the repeat is accepted, as AWS accepts
+//     it, in either mode.
+//
+// The AWS SDKs for Go and JavaScript sign an invocation ID and never meet
+// this.
+func TestBotocoreRepeatsARequestWithinItsSecond(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import botocore").Run(); err != nil {
+		t.Skip("python3 cannot import botocore (pip install boto3)")
+	}
+	_, cliErr := exec.LookPath("aws")
+	for _, c := range []struct {
+		name  string
+		modes []string
+		times int
+		setup []func(*setup)
+	}{
+		// Each repeat refused costs a second or so: two calls of each.
+		{"refused", []string{"legacy"}, 2, nil},
+		{"allowed", []string{"legacy", "standard"}, 3, []func(*setup){allowingRepeats}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, c.setup...)
+			id := e.createKey()
+			for _, mode := range c.modes {
+				botocoreRepeats(t, e, mode, id, c.times)
+				if cliErr == nil {
+					cliRepeats(t, e, mode, c.times)
+				}
+			}
+		})
+	}
+}
+
+// botocoreRepeats makes each of two calls times times in a row through
+// botocore in retry mode; every call must succeed.
+func botocoreRepeats(t *testing.T, e *env, mode, keyID string, times int) {
+	cmd := exec.Command("python3", "testdata/botocore_repeats.py", e.srv.URL, testRegion, mode, keyID, strconv.Itoa(times))
+	cmd.Env = cliEnv(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s retries: %v: %s", mode, err, stderr.String())
+	}
+	var out struct {
+		Distinct map[string]int
+		Error    string
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s retries: %s: %v", mode, raw, err)
+	}
+	for _, op := range []string{"GenerateRandom", "GenerateDataKey"} {
+		if out.Distinct[op] != times {
+			t.Errorf("%s retries, %s %d times in a row: %d distinct answers; first error: %s", mode, op, times, out.Distinct[op], out.Error)
+		}
+	}
+}
+
+// cliRepeats runs one AWS CLI command in n processes at once, as a shell
+// script might; each must succeed.
+func cliRepeats(t *testing.T, e *env, mode string, n int) {
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			cmd := exec.Command("aws", "--endpoint-url", e.srv.URL, "--region", testRegion, "kms", "generate-random", "--number-of-bytes", "32")
+			cmd.Env = append(cliEnv(t), "AWS_RETRY_MODE="+mode)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("%w: %s", err, out)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("%s retries, aws kms generate-random in %d processes at once: %v", mode, n, err)
 		}
 	}
 }

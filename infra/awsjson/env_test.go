@@ -67,6 +67,8 @@ type setup struct {
 	rand io.Reader
 	// edge replaces the AWS handler's own edge.
 	edge *edge.Edge
+	// allowRepeats is the AWS handler's AllowRepeats (KMS_SIGV4_REPEATS).
+	allowRepeats bool
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -102,7 +104,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	}
 	e := &env{t: t, kms: svc, store: st, logs: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: s.logLevel}))
-	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock, Edge: s.edge})
+	awsH := awsjson.New(awsjson.Options{MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock, Edge: s.edge, AllowRepeats: s.allowRepeats})
 	aliH := rpc.New(rpc.Options{ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, KMS: svc, Principals: dir, Logger: log, Clock: s.clock})
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsjson.IsAWS(r) {
@@ -127,6 +129,9 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	e.ali = ali
 	return e
 }
+
+// allowingRepeats accepts again a request that signs no invocation ID.
+func allowingRepeats(s *setup) { s.allowRepeats = true }
 
 // withClock runs the service on clock; the AWS client signs at its time, so
 // that a test can move days ahead and still be heard.

@@ -24,10 +24,15 @@ var errorTypes = map[string]awsError{
 	core.CodeIncompleteSignature:   {"IncompleteSignatureException", 400},
 	core.CodeSignatureDoesNotMatch: {"InvalidSignatureException", 400},
 	// AWS answers a request dated outside its window "Signature expired"
-	// under InvalidSignatureException; a replayed signature is the same
-	// kind of refusal.
-	core.CodeIllegalTimestamp:    {"InvalidSignatureException", 400},
-	core.CodeSignatureNonceUsed:  {"InvalidSignatureException", 400},
+	// under InvalidSignatureException.
+	core.CodeIllegalTimestamp: {"InvalidSignatureException", 400},
+	// SigV4 carries no nonce: the signature stands for one, and it is dated
+	// to the second. botocore (boto3, the AWS CLI) signs no invocation ID,
+	// so the same call made twice within a second is the same signed
+	// request twice. The repeat is refused, but as ThrottlingException,
+	// which every SDK retries by signing the request again; who replays a
+	// captured request cannot sign it again.
+	core.CodeSignatureNonceUsed:  {"ThrottlingException", 400},
 	core.CodeInvalidAccessKeyID:  {"UnrecognizedClientException", 400},
 	core.CodeInvalidCiphertext:   {"InvalidCiphertextException", 400},
 	core.CodeIncorrectKey:        {"IncorrectKeyException", 400},

@@ -36,6 +36,10 @@ type Options struct {
 	// Clock is the time signatures are checked against (default: the system
 	// clock); give core.Service the same one.
 	Clock core.Clock
+	// AllowRepeats accepts a request that signs no invocation ID again while
+	// its date is valid, as AWS does (KMS_SIGV4_REPEATS=allow). By default
+	// it is accepted once, like every other signed request.
+	AllowRepeats bool
 }
 
 type handler struct {
@@ -46,6 +50,7 @@ type handler struct {
 	maxBody int64
 	clock   core.Clock
 	arns    arns
+	repeats bool
 }
 
 // New returns the HTTP handler of the AWS KMS API. It panics if opts.KMS or
@@ -55,7 +60,7 @@ func New(opts Options) http.Handler {
 		panic("awsjson: Options.KMS and Options.Principals are required")
 	}
 	h := &handler{kms: opts.KMS, dir: opts.Principals, edge: opts.Edge, only: opts.Action, maxBody: opts.MaxBody,
-		clock: opts.Clock, arns: newARNs(opts.KMS)}
+		clock: opts.Clock, arns: newARNs(opts.KMS), repeats: opts.AllowRepeats}
 	if h.maxBody <= 0 {
 		panic("awsjson: Options.MaxBody is required")
 	}
@@ -119,6 +124,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		return nil, nil, err
 	}
 	x.Principal, x.AccessKeyID = id.Principal.Name, id.Principal.AccessKeyID
+	if id.Repeatable && h.repeats {
+		id.Nonce = ""
+	}
 	name, ok := strings.CutPrefix(id.Action, TargetPrefix)
 	op := operations[name]
 	if !ok || op == nil {
@@ -166,6 +174,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 	return op, result, err
 }
 
+// repeatedSignature is the message of a signature already accepted: a
+// request has no SignatureNonce here to name.
+const repeatedSignature = "This signed request has already been accepted; sign it again to send it again (signatures are dated to the second)."
+
 // errorBody is AWS's JSON error shape; the SDKs read __type.
 type errorBody struct {
 	Type    string `json:"__type"`
@@ -174,10 +186,14 @@ type errorBody struct {
 
 func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.Error) {
 	e := exceptionOf(ke)
-	if ke.Code == core.CodeThrottling {
+	if e.Type == "ThrottlingException" {
 		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((ke.RetryAfter+999_999_999)/1e9), 1), 10))
 	}
-	body, _ := json.Marshal(errorBody{Type: e.Type, Message: ke.Message}) // strings only
+	msg := ke.Message
+	if ke.Code == core.CodeSignatureNonceUsed {
+		msg = repeatedSignature
+	}
+	body, _ := json.Marshal(errorBody{Type: e.Type, Message: msg}) // strings only
 	write(w, x, e.Status, body)
 }
 

@@ -93,6 +93,9 @@ type Settings struct {
 	// FallbackShare is the share of a principal's QPS one instance admits on its
 	// own while Redis is unreachable.
 	FallbackShare float64
+	// SigV4Repeats accepts an AWS request that signs no invocation ID again
+	// while its date is valid, as AWS does (KMS_SIGV4_REPEATS=allow).
+	SigV4Repeats bool
 	// PartitionKeyID is the default CMK for partition provisioning.
 	PartitionKeyID string
 	// PartitionKeys are the keys a partition event may name, as it names them
@@ -202,6 +205,13 @@ func Read(getenv func(string) string) (Settings, error) {
 			return Settings{}, fmt.Errorf("KMS_REDIS_FALLBACK_SHARE must be a number in (0, 1], not %q", v)
 		}
 		s.FallbackShare = f
+	}
+	switch v := getenv("KMS_SIGV4_REPEATS"); v {
+	case "", "refuse":
+	case "allow":
+		s.SigV4Repeats = true
+	default:
+		return Settings{}, fmt.Errorf("KMS_SIGV4_REPEATS must be refuse or allow, not %q", core.ClipText(v))
 	}
 	if v := getenv("KMS_LOG_LEVEL"); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -528,6 +538,9 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 	nonces, scope, err := storeNonces(set, cfg.Store, svc)
 	if err != nil {
 		return err
+	}
+	if set.SigV4Repeats {
+		log.Warn("replay defense: KMS_SIGV4_REPEATS=allow: an AWS request that signs no invocation ID (boto3, the AWS CLI) is accepted again while its date is valid, as AWS accepts it")
 	}
 	if set.RedisURL == "" {
 		cfg.Cache = inproc.NewCache(set.CacheTTL, 100_000)

@@ -29,7 +29,7 @@ func TestReadDefaults(t *testing.T) {
 	if s.Platform != Local || s.ListenAddr != "127.0.0.1:8080" || s.DataDir != ".kmsless" ||
 		s.Store != "bolt://"+filepath.Join(".kmsless", "kms.db") || s.QPS != 1000 || s.Burst != 1000 ||
 		s.Region != "cn-hangzhou" || s.ClockSkew != 15*time.Minute || s.NonceTTL != 15*time.Minute ||
-		s.CacheTTL != time.Second || s.MaxBody != 1<<20 || s.RedisURL != "" {
+		s.CacheTTL != time.Second || s.MaxBody != 1<<20 || s.RedisURL != "" || s.SigV4Repeats {
 		t.Fatalf("defaults: %+v", s)
 	}
 }
@@ -52,6 +52,7 @@ func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		"KMS_MAX_BODY":             "10",
 		"KMS_REDIS_FALLBACK_SHARE": "2",
 		"KMS_LOG_LEVEL":            "loud",
+		"KMS_SIGV4_REPEATS":        "yes",
 	} {
 		_, err := Read(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

@@ -120,3 +120,30 @@ func TestActionFunctionAcceptsTheAWSFormOfItsOwnActionOnly(t *testing.T) {
 		t.Errorf("another action: %d %v", status, body)
 	}
 }
+
+// TestSigV4RepeatsFollowTheSetting: one signed event twice, as botocore sends
+// one call made twice within a second, is accepted once by default and twice
+// with KMS_SIGV4_REPEATS=allow.
+func TestSigV4RepeatsFollowTheSetting(t *testing.T) {
+	for setting, second := range map[string]string{"": "ThrottlingException", "allow": ""} {
+		svc := wire(t, map[string]string{"KMS_SIGV4_REPEATS": setting})
+		fn := API(svc)
+		ev := awsEvent(t, svc, "url", "GenerateRandom", `{"NumberOfBytes":32}`)
+		var got []string
+		for range 2 {
+			out, err := fn.Handler(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, body := httpAnswer(t, out)
+			typ, _ := body["__type"].(string)
+			if status == 200 {
+				typ = ""
+			}
+			got = append(got, typ)
+		}
+		if got[0] != "" || got[1] != second {
+			t.Errorf("KMS_SIGV4_REPEATS=%q: the same event twice answered %q", setting, got)
+		}
+	}
+}

@@ -24,7 +24,8 @@ func protocols(svc *config.Service, action string) http.Handler {
 	opts := rpcOptions(svc)
 	opts.Action = action
 	alibaba := rpc.New(opts)
-	aws := awsjson.New(awsjson.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, Action: action, MaxBody: svc.Settings.MaxBody})
+	aws := awsjson.New(awsjson.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, Action: action, MaxBody: svc.Settings.MaxBody,
+		AllowRepeats: svc.Settings.SigV4Repeats})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsjson.IsAWS(r) {
 			aws.ServeHTTP(w, r)

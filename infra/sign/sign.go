@@ -19,6 +19,10 @@ type Result struct {
 	Principal *core.Principal
 	// Nonce is the request's signature nonce, for core's replay check.
 	Nonce string
+	// Repeatable marks a SigV4 request that signs no invocation ID: one call
+	// made twice within the second its date names is the same signed request
+	// twice, so a repeat may be a caller's and not a replay.
+	Repeatable bool
 	// Action and Version are the ones the signature covers: the x-acs-action and
 	// x-acs-version headers of an ACS3 request, the Action and Version parameters
 	// of a SignatureVersion 1.0 one. Dispatch on these, not on unsigned copies.

@@ -25,6 +25,10 @@ const SigV4Skew = 5 * time.Minute
 // sigV4Service is the service name in the credential scope.
 const sigV4Service = "kms"
 
+// sigV4InvocationID is the header in which the AWS SDKs send a fresh ID for
+// each call; those for Go and JavaScript sign it, botocore does not.
+const sigV4InvocationID = "amz-sdk-invocation-id"
+
 // sigV4MustSign are the headers a SigV4 signature has to cover: host binds the
 // endpoint, x-amz-date the time, x-amz-target the operation, and content-type
 // how the body is read. Each left unsigned could be changed in flight.
@@ -44,8 +48,8 @@ const amzDateFormat = "20060102T150405Z"
 //
 // The Result's Action is the X-Amz-Target header (signed), and its Nonce the
 // signature itself, in lower-case hex: SigV4 carries no nonce, and the
-// signature is what makes a request unique (the SDKs sign a fresh invocation
-// ID and attempt number into each one). The hex is read in either case, so
+// signature is what makes a request unique when it signs an invocation ID
+// (Repeatable says it does not). The hex is read in either case, so
 // the nonce is written in one: otherwise each re-casing of a captured
 // signature would be a fresh nonce for the same request. Errors are *core.Error with code IncompleteSignature,
 // SignatureDoesNotMatch, InvalidAccessKeyId.NotFound or IllegalTimestamp, and
@@ -142,7 +146,9 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch,
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
-	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
+	_, invocation := slices.BinarySearch(signed, sigV4InvocationID)
+	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Repeatable: !invocation || r.Header.Get(sigV4InvocationID) == "",
+		Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
 }
 
 // dayKey is a principal's SigV4 key for one day and region.

@@ -130,6 +130,37 @@ func TestSigV4EachRequestIsItsOwnNonce(t *testing.T) {
 	}
 }
 
+// TestSigV4RepeatableWithoutAnInvocationID: only a signed invocation ID tells
+// two calls apart that were signed within one second with the same body;
+// one sent unsigned, as botocore sends it, could be anyone's.
+func TestSigV4RepeatableWithoutAnInvocationID(t *testing.T) {
+	noID := func(r *http.Request) { r.Header.Del("Amz-Sdk-Invocation-Id") }
+	unsigned, body := v4Request(t, `{}`, noID)
+	unsigned.Header.Set("Amz-Sdk-Invocation-Id", "added-after-signing")
+	signedEmpty, _ := v4Request(t, `{}`, func(r *http.Request) { r.Header.Set("Amz-Sdk-Invocation-Id", "") })
+	cases := []struct {
+		name string
+		edit func(*http.Request)
+		r    *http.Request
+		want bool
+	}{
+		{name: "signed", want: false},
+		{name: "absent", edit: noID, want: true},
+		{name: "sent unsigned", r: unsigned, want: true},
+		{name: "signed but empty", r: signedEmpty, want: true},
+	}
+	for _, c := range cases {
+		r := c.r
+		if r == nil {
+			r, _ = v4Request(t, `{}`, c.edit)
+		}
+		res, err := VerifySigV4(r, body, testDir(t), v4Region, t0)
+		if err != nil || res.Repeatable != c.want {
+			t.Errorf("invocation ID %s: Repeatable %v, %v; want %v", c.name, res.Repeatable, err, c.want)
+		}
+	}
+}
+
 func BenchmarkVerifySigV4(b *testing.B) {
 	r, body := v4Request(b, `{"KeyId":"alias/x","KeySpec":"AES_256"}`, nil)
 	dir := testDir(b)

@@ -1,0 +1,36 @@
+"""Sends the same request several times in a row through botocore, the AWS
+SDK for Python under boto3 and the AWS CLI.
+
+botocore signs no invocation ID, so calls made within one second are
+byte-identical: each must still succeed. Arguments: endpoint, region, retry
+mode (legacy or standard), key ID, how many times to make each call.
+Credentials come from the environment.
+Prints one JSON object: what succeeded, and the first error's text.
+"""
+import base64
+import json
+import sys
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint, region, mode, key_id, times = sys.argv[1:6]
+client = botocore.session.get_session().create_client(
+    "kms", endpoint_url=endpoint, region_name=region,
+    config=Config(retries={"mode": mode}))
+
+calls = {
+    "GenerateRandom": lambda: client.generate_random(NumberOfBytes=32)["Plaintext"],
+    "GenerateDataKey": lambda: client.generate_data_key(KeyId=key_id, KeySpec="AES_256")["Plaintext"],
+}
+out = {"distinct": {}, "error": ""}
+for name, call in calls.items():
+    seen = set()
+    for _ in range(int(times)):
+        try:
+            seen.add(base64.b64encode(call()).decode())
+        except ClientError as e:
+            out["error"] = out["error"] or str(e)
+    out["distinct"][name] = len(seen)
+print(json.dumps(out))
