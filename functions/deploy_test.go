@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kmsless/kmsless/infra/config"
 )
 
 // The deployment descriptors' own checks, beyond matching functions/ (see
@@ -352,5 +354,33 @@ func TestTemplateYAMLAfterTheSAMTransform(t *testing.T) {
 	policy := jsonOf(m(tpl, "Resources", "PartitionCreatedDeadLetterQueuePolicy"))
 	if !strings.Contains(policy, jsonOf(getAtt(rules[0], "Arn"))) {
 		t.Errorf("the dead-letter queue's policy %s does not let rule %s send to it", policy, rules[0])
+	}
+}
+
+// TestTemplateYAMLOffersEverySigV4RepeatsSetting: the parameter's values are
+// the ones kmsless reads, and its default keeps a signature to one use.
+func TestTemplateYAMLOffersEverySigV4RepeatsSetting(t *testing.T) {
+	tpl := cfnTemplate(t)
+	if got := m(tpl, "Globals", "Function", "Environment", "Variables", "KMS_SIGV4_REPEATS"); !reflect.DeepEqual(got, ref("SigV4Repeats")) {
+		t.Errorf("KMS_SIGV4_REPEATS is %s; want !Ref SigV4Repeats", jsonOf(got))
+	}
+	p := m(tpl, "Parameters", "SigV4Repeats")
+	if m(p, "Default") != "refuse" {
+		t.Errorf("SigV4Repeats defaults to %v; want refuse", m(p, "Default"))
+	}
+	values, _ := m(p, "AllowedValues").([]any)
+	for _, v := range values {
+		s, err := config.Read(func(k string) string {
+			if k == "KMS_SIGV4_REPEATS" {
+				return v.(string)
+			}
+			return ""
+		})
+		if err != nil || s.SigV4Repeats != (v == "allow") {
+			t.Errorf("SigV4Repeats=%v: read as %v, %v", v, s.SigV4Repeats, err)
+		}
+	}
+	if len(values) != 2 {
+		t.Errorf("SigV4Repeats allows %v; want refuse and allow", values)
 	}
 }

@@ -433,6 +433,7 @@ func TestSYAMLRendersWithSPreview(t *testing.T) {
 		"KMS_ACCOUNT_ID":            "1234567890123456",
 		"KMS_QPS_PER_USER":          "500",
 		"KMS_STORE_POOL_SIZE":       "3",
+		"KMS_SIGV4_REPEATS":         "allow",
 		"KMS_VPC_ID":                "vpc-example",
 		"KMS_VSWITCH_IDS":           "vsw-a,vsw-b",
 		"KMS_SECURITY_GROUP_ID":     "sg-example",
