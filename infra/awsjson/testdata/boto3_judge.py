@@ -1,0 +1,125 @@
+"""Drives kmsless through boto3, the AWS SDK for Python, across the operations
+it serves. Each step states what AWS would answer; the first that differs
+fails the script with its name. Arguments: endpoint, region. Credentials
+come from the environment.
+"""
+import base64
+import sys
+import uuid
+
+import boto3
+from botocore.config import Config
+
+endpoint, region = sys.argv[1:3]
+kms = boto3.client("kms", endpoint_url=endpoint, region_name=region,
+                   config=Config(retries={"mode": "standard"}))
+ex = kms.exceptions
+step = "start"
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(f"{step}: {what}")
+
+
+def raises(exc, call, **kwargs):
+    try:
+        call(**kwargs)
+    except exc as e:
+        return e
+    raise AssertionError(f"{step}: {call.__name__} did not raise {exc.__name__}")
+
+
+step = "create_key"
+meta = kms.create_key(Description="judged by boto3", Tags=[{"TagKey": "team", "TagValue": "a"}])["KeyMetadata"]
+key, arn = meta["KeyId"], meta["Arn"]
+expect(arn.startswith("arn:aws:kms:" + region + ":") and arn.endswith(":key/" + key), arn)
+expect(meta["KeySpec"] == "SYMMETRIC_DEFAULT" and meta["KeyState"] == "Enabled" and meta["Enabled"], meta)
+other = kms.create_key()["KeyMetadata"]["KeyId"]
+
+step = "aliases"
+alias = "alias/boto3-" + uuid.uuid4().hex[:12]
+kms.create_alias(AliasName=alias, TargetKeyId=key)
+raises(ex.AlreadyExistsException, kms.create_alias, AliasName=alias, TargetKeyId=other)
+for ref in (key, arn, alias, arn.split(":key/")[0] + ":" + alias):
+    expect(kms.describe_key(KeyId=ref)["KeyMetadata"]["KeyId"] == key, ref)
+raises(ex.NotFoundException, kms.describe_key, KeyId="alias/none-" + uuid.uuid4().hex[:12])
+expect([a["AliasName"] for a in kms.list_aliases(KeyId=key)["Aliases"]] == [alias], "list_aliases by key")
+
+step = "encrypt and decrypt"
+ctx = {"tenant": "acme", "path": "a/b c"}
+blob = kms.encrypt(KeyId=alias, Plaintext=b"\x00secret\xff", EncryptionContext=ctx)["CiphertextBlob"]
+out = kms.decrypt(CiphertextBlob=blob, EncryptionContext=dict(reversed(list(ctx.items()))))
+expect(out["Plaintext"] == b"\x00secret\xff" and out["KeyId"] == arn, out)
+raises(ex.InvalidCiphertextException, kms.decrypt, CiphertextBlob=blob)
+raises(ex.IncorrectKeyException, kms.decrypt, CiphertextBlob=blob, EncryptionContext=ctx, KeyId=other)
+
+step = "re_encrypt"
+moved = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext=ctx, DestinationKeyId=other)
+expect(moved["SourceKeyId"] == arn and moved["KeyId"].endswith(other), moved)
+expect(kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"] == b"\x00secret\xff", "re-encrypted blob")
+
+step = "data keys"
+dk = kms.generate_data_key(KeyId=key, NumberOfBytes=64)
+expect(len(dk["Plaintext"]) == 64 and kms.decrypt(CiphertextBlob=dk["CiphertextBlob"])["Plaintext"] == dk["Plaintext"], "GenerateDataKey")
+wp = kms.generate_data_key_without_plaintext(KeyId=alias, KeySpec="AES_128", EncryptionContext=ctx)
+expect("Plaintext" not in wp and len(kms.decrypt(CiphertextBlob=wp["CiphertextBlob"], EncryptionContext=ctx)["Plaintext"]) == 16, "without plaintext")
+both = raises(ex.ClientError, kms.generate_data_key, KeyId=key, KeySpec="AES_256", NumberOfBytes=32)
+expect(both.response["Error"]["Code"] == "ValidationException", both.response["Error"])
+expect(len(kms.generate_random(NumberOfBytes=1024)["Plaintext"]) == 1024, "GenerateRandom")
+
+step = "paginators"
+keys = [k["KeyId"] for p in kms.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 1}) for k in p["Keys"]]
+expect(key in keys and other in keys and len(keys) == len(set(keys)), keys)
+names = [a["AliasName"] for p in kms.get_paginator("list_aliases").paginate(PaginationConfig={"PageSize": 1}) for a in p["Aliases"]]
+expect(alias in names and len(names) == len(set(names)), names)
+
+step = "tags"
+kms.tag_resource(KeyId=key, Tags=[{"TagKey": "env", "TagValue": "test"}])
+kms.untag_resource(KeyId=key, TagKeys=["team"])
+expect(kms.list_resource_tags(KeyId=key)["Tags"] == [{"TagKey": "env", "TagValue": "test"}], "tags")
+
+step = "rotation"
+kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
+st = kms.get_key_rotation_status(KeyId=key)
+expect(st["KeyRotationEnabled"] and st["RotationPeriodInDays"] == 90, st)
+kms.rotate_key_on_demand(KeyId=key)
+rot = kms.list_key_rotations(KeyId=key)["Rotations"]
+expect([r["RotationType"] for r in rot] == ["ON_DEMAND"], rot)
+expect(kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"] == b"\x00secret\xff", "a blob from before rotation")
+
+step = "key states"
+kms.disable_key(KeyId=key)
+raises(ex.DisabledException, kms.encrypt, KeyId=key, Plaintext=b"x")
+kms.enable_key(KeyId=key)
+raises(ex.DryRunOperationException, kms.encrypt, KeyId=key, Plaintext=b"x", DryRun=True)
+sched = kms.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)
+expect(sched["KeyState"] == "PendingDeletion" and sched["PendingWindowInDays"] == 7, sched)
+raises(ex.KMSInvalidStateException, kms.encrypt, KeyId=other, Plaintext=b"x")
+kms.cancel_key_deletion(KeyId=other)
+expect(kms.describe_key(KeyId=other)["KeyMetadata"]["KeyState"] == "Disabled", "cancelled deletion")
+kms.update_key_description(KeyId=key, Description="described again")
+expect(kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "described again", "description")
+
+step = "import key material"
+try:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+except ImportError:
+    print("skipped import: the cryptography package is missing")
+else:
+    ext = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    expect(ext["KeyState"] == "PendingImport" and ext["Origin"] == "EXTERNAL", ext)
+    params = kms.get_parameters_for_import(KeyId=ext["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    material = uuid.uuid4().bytes + uuid.uuid4().bytes
+    wrapped = load_der_public_key(params["PublicKey"]).encrypt(
+        material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    raises(ex.InvalidImportTokenException, kms.import_key_material, KeyId=ext["KeyId"], ImportToken=b"not a token",
+           EncryptedKeyMaterial=wrapped, ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    kms.import_key_material(KeyId=ext["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    sealed = kms.encrypt(KeyId=ext["KeyId"], Plaintext=b"imported")["CiphertextBlob"]
+    expect(kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"imported", "imported material")
+
+print("ok")
