@@ -26,8 +26,12 @@ const SigV4Skew = 5 * time.Minute
 const sigV4Service = "kms"
 
 // sigV4InvocationID is the header in which the AWS SDKs send a fresh ID for
-// each call; those for Go and JavaScript sign it, botocore does not.
-const sigV4InvocationID = "amz-sdk-invocation-id"
+// each call, as SignedHeaders names it and as net/http keys it; the SDKs for
+// Go and JavaScript sign it, botocore does not.
+const (
+	sigV4InvocationID    = "amz-sdk-invocation-id"
+	sigV4InvocationIDKey = "Amz-Sdk-Invocation-Id"
+)
 
 // sigV4MustSign are the headers a SigV4 signature has to cover: host binds the
 // endpoint, x-amz-date the time, x-amz-target the operation, and content-type
@@ -147,7 +151,7 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	_, invocation := slices.BinarySearch(signed, sigV4InvocationID)
-	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Repeatable: !invocation || r.Header.Get(sigV4InvocationID) == "",
+	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Repeatable: !invocation || r.Header.Get(sigV4InvocationIDKey) == "",
 		Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
 }
 
