@@ -2,9 +2,13 @@ package awsjson_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
 
 // TestBoto3Judges: boto3, the AWS SDK for Python, goes through every
@@ -27,5 +31,32 @@ func TestBoto3Judges(t *testing.T) {
 		t.Fatalf("boto3 did not finish: %q", out)
 	} else if strings.Contains(out, "skipped") {
 		t.Log(strings.TrimSpace(out))
+	}
+}
+
+// TestReadmeBoto3ExampleRuns runs the README's boto3 example as written,
+// pointed at a test server where alias/orders exists.
+func TestReadmeBoto3ExampleRuns(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		t.Skip("python3 cannot import boto3 (pip install boto3)")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "\n```python\n")
+	example, _, closed := strings.Cut(rest, "\n```\n")
+	const endpoint = `endpoint_url="http://127.0.0.1:8080"`
+	if !ok || !closed || !strings.Contains(example, endpoint) {
+		t.Fatalf("the README has no python example pointed at %s", endpoint)
+	}
+	e := newEnv(t)
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/orders"), TargetKeyId: aws.String(e.createKey())}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", "-c", strings.Replace(example, endpoint, `endpoint_url="`+e.srv.URL+`"`, 1))
+	cmd.Env = cliEnv(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's boto3 example: %v\n%s", err, out)
 	}
 }
