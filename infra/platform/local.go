@@ -123,4 +123,7 @@ func Banner(w io.Writer, svc *config.Service, addr string) {
 	fmt.Fprintf(w, "point any Alibaba Cloud KMS SDK at it, e.g. in Go:\n")
 	fmt.Fprintf(w, "  kms.NewClient(&openapi.Config{AccessKeyId: tea.String(%q), AccessKeySecret: tea.String(%q), Endpoint: tea.String(%q), Protocol: tea.String(\"http\")})\n",
 		p.AccessKeyID, secret, addr)
+	fmt.Fprintf(w, "or any AWS SDK, or the AWS CLI:\n")
+	fmt.Fprintf(w, "  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url http://%s --region %s kms list-keys\n",
+		p.AccessKeyID, secret, addr, svc.KMS.Region())
 }
