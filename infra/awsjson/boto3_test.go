@@ -16,9 +16,7 @@ import (
 // code, paginators and modelled exceptions, and the import of key material
 // wrapped by Python's cryptography package.
 func TestBoto3Judges(t *testing.T) {
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		t.Skip("python3 cannot import boto3 (pip install boto3)")
-	}
+	needPython(t, "boto3")
 	e := newEnv(t)
 	cmd := exec.Command("python3", "testdata/boto3_judge.py", e.srv.URL, testRegion)
 	cmd.Env = cliEnv(t)
@@ -37,9 +35,7 @@ func TestBoto3Judges(t *testing.T) {
 // TestReadmeBoto3ExampleRuns runs the README's boto3 example as written,
 // pointed at a test server where alias/orders exists.
 func TestReadmeBoto3ExampleRuns(t *testing.T) {
-	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		t.Skip("python3 cannot import boto3 (pip install boto3)")
-	}
+	needPython(t, "boto3")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -58,5 +54,14 @@ func TestReadmeBoto3ExampleRuns(t *testing.T) {
 	cmd.Env = cliEnv(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the README's boto3 example: %v\n%s", err, out)
+	}
+}
+
+// needPython skips t unless python3 can import module: the Python clients
+// are judges where they are installed, as the Node ones are where npm is.
+func needPython(t *testing.T, module string) {
+	t.Helper()
+	if err := exec.Command("python3", "-c", "import "+module).Run(); err != nil {
+		t.Skipf("python3 cannot import %s (pip install boto3)", module)
 	}
 }

@@ -248,9 +248,7 @@ func TestAWSCLIListsAliasesByMarker(t *testing.T) {
 // The AWS SDKs for Go and JavaScript sign an invocation ID and never meet
 // this.
 func TestBotocoreRepeatsARequestWithinItsSecond(t *testing.T) {
-	if err := exec.Command("python3", "-c", "import botocore").Run(); err != nil {
-		t.Skip("python3 cannot import botocore (pip install boto3)")
-	}
+	needPython(t, "botocore")
 	_, cliErr := exec.LookPath("aws")
 	for _, c := range []struct {
 		name  string
