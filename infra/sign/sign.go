@@ -116,7 +116,7 @@ func unreserved(c byte) bool {
 // canonicalize it into a new string on every request.
 var canonicalKeys = func() map[string]string {
 	m := map[string]string{}
-	for _, names := range [][]string{mustSign, sigV4MustSign, {"content-length", "content-md5", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent", "user-agent", "accept"}} {
+	for _, names := range [][]string{mustSign, sigV4MustSign, {"content-length", "content-md5", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent", "user-agent", "accept", sigV4InvocationID}} {
 		for _, n := range names {
 			m[n] = textproto.CanonicalMIMEHeaderKey(n)
 		}

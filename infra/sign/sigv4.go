@@ -26,12 +26,8 @@ const SigV4Skew = 5 * time.Minute
 const sigV4Service = "kms"
 
 // sigV4InvocationID is the header in which the AWS SDKs send a fresh ID for
-// each call, as SignedHeaders names it and as net/http keys it; the SDKs for
-// Go and JavaScript sign it, botocore does not.
-const (
-	sigV4InvocationID    = "amz-sdk-invocation-id"
-	sigV4InvocationIDKey = "Amz-Sdk-Invocation-Id"
-)
+// each call; the SDKs for Go and JavaScript sign it, botocore does not.
+const sigV4InvocationID = "amz-sdk-invocation-id"
 
 // sigV4MustSign are the headers a SigV4 signature has to cover: host binds the
 // endpoint, x-amz-date the time, x-amz-target the operation, and content-type
@@ -150,9 +146,23 @@ func VerifySigV4(r *http.Request, body []byte, dir *core.Directory, region strin
 		return Result{}, core.Errorf(core.CodeSignatureDoesNotMatch,
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
-	_, invocation := slices.BinarySearch(signed, sigV4InvocationID)
-	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Repeatable: !invocation || r.Header.Get(sigV4InvocationIDKey) == "",
+	return Result{Principal: p, Nonce: hex.EncodeToString(sig[:]), Repeatable: !signsInvocationID(r, signed),
 		Action: target, Time: at, Expires: at.Add(SigV4Skew)}, nil
+}
+
+// signsInvocationID reports whether r's signature covers an invocation ID
+// that is not blank, read as the signature reads it: only then can two calls
+// with the same body, signed within one second, be told apart.
+func signsInvocationID(r *http.Request, signed []string) bool {
+	if _, ok := slices.BinarySearch(signed, sigV4InvocationID); !ok {
+		return false
+	}
+	for _, v := range headerValues(r, sigV4InvocationID) {
+		if strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // dayKey is a principal's SigV4 key for one day and region.

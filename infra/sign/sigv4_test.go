@@ -138,6 +138,8 @@ func TestSigV4RepeatableWithoutAnInvocationID(t *testing.T) {
 	unsigned, body := v4Request(t, `{}`, noID)
 	unsigned.Header.Set("Amz-Sdk-Invocation-Id", "added-after-signing")
 	signedEmpty, _ := v4Request(t, `{}`, func(r *http.Request) { r.Header.Set("Amz-Sdk-Invocation-Id", "") })
+	signedBlank, _ := v4Request(t, `{}`, func(r *http.Request) { r.Header["Amz-Sdk-Invocation-Id"] = []string{" ", ""} })
+	secondValue, _ := v4Request(t, `{}`, func(r *http.Request) { r.Header["Amz-Sdk-Invocation-Id"] = []string{"", "5b0c2d1e"} })
 	cases := []struct {
 		name string
 		edit func(*http.Request)
@@ -148,6 +150,8 @@ func TestSigV4RepeatableWithoutAnInvocationID(t *testing.T) {
 		{name: "absent", edit: noID, want: true},
 		{name: "sent unsigned", r: unsigned, want: true},
 		{name: "signed but empty", r: signedEmpty, want: true},
+		{name: "signed but blank, twice", r: signedBlank, want: true},
+		{name: "signed, in its second value", r: secondValue, want: false},
 	}
 	for _, c := range cases {
 		r := c.r
