@@ -93,7 +93,7 @@ func TestReplayedSignatureIsRefused(t *testing.T) {
 		t.Fatalf("first: %d %s", r.status, r.body)
 	}
 	r := e.do(again)
-	if typ, msg := r.awsError(t); typ != "ThrottlingException" || r.status != http.StatusBadRequest || r.header.Get("Retry-After") != "1" || !strings.Contains(msg, "sign it again") {
+	if typ, msg := r.awsError(t); typ != "ThrottlingException" || r.status != http.StatusBadRequest || r.header.Get("Retry-After") != "1" || r.header.Get("X-Amz-Retry-After") != "1000" || !strings.Contains(msg, "sign it again") {
 		t.Errorf("the same signed request again: %d %s", r.status, r.body)
 	}
 	// The signature's hex verifies in either case; a re-cased copy is the

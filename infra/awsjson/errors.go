@@ -30,8 +30,9 @@ var errorTypes = map[string]awsError{
 	// to the second. botocore (boto3, the AWS CLI) signs no invocation ID,
 	// so the same call made twice within a second is the same signed
 	// request twice. The repeat is refused, but as ThrottlingException,
-	// which every SDK retries by signing the request again; who replays a
-	// captured request cannot sign it again.
+	// which every SDK retries, signing the request again: in a later second
+	// that is a new signature. Who replays a captured request cannot sign
+	// it again.
 	core.CodeSignatureNonceUsed:  {"ThrottlingException", 400},
 	core.CodeInvalidAccessKeyID:  {"UnrecognizedClientException", 400},
 	core.CodeInvalidCiphertext:   {"InvalidCiphertextException", 400},

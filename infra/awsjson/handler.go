@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/edge"
@@ -186,12 +187,18 @@ type errorBody struct {
 
 func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.Error) {
 	e := exceptionOf(ke)
-	if e.Type == "ThrottlingException" {
-		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((ke.RetryAfter+999_999_999)/1e9), 1), 10))
-	}
-	msg := ke.Message
+	msg, wait := ke.Message, ke.RetryAfter
 	if ke.Code == core.CodeSignatureNonceUsed {
-		msg = repeatedSignature
+		// Signed again, the request differs only once X-Amz-Date has moved
+		// to a later second.
+		msg, wait = repeatedSignature, time.Second
+	}
+	if e.Type == "ThrottlingException" {
+		// Retry-After in seconds for HTTP clients; x-amz-retry-after in
+		// milliseconds, which the AWS SDKs' newer retry strategies wait for
+		// (botocore's with AWS_NEW_RETRIES_2026=true).
+		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((wait+time.Second-1)/time.Second), 1), 10))
+		w.Header().Set("X-Amz-Retry-After", strconv.FormatInt(int64((wait+time.Millisecond-1)/time.Millisecond), 10))
 	}
 	body, _ := json.Marshal(errorBody{Type: e.Type, Message: msg}) // strings only
 	write(w, x, e.Status, body)
