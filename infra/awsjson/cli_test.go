@@ -239,35 +239,48 @@ func TestAWSCLIListsAliasesByMarker(t *testing.T) {
 //   - By default kmsless accepts a signature once and answers the repeat with
 //     ThrottlingException. botocore's legacy retry mode, boto3's and the AWS
 //     CLI v1's default, signs it again after pauses of up to 1, 2, 4 and 8 s,
-//     and every call succeeds. Its standard mode stops after two pauses of up
-//     to 1 and 2 s, which can leave a repeat in the same second: the README
-//     gives the share, and this test does not run it.
-//   - With KMS_SIGV4_REPEATS=allow the repeat is accepted, as AWS accepts
-//     it, in either mode.
+//     and every call succeeds; so does its standard mode under
+//     AWS_NEW_RETRIES_2026, which waits the x-amz-retry-after of 1000 ms. The
+//     classic standard mode stops after two pauses of up to 1 and 2 s, which
+//     can leave a repeat in the same second: the README gives the share, and
+//     this test does not run it.
+//   - With KMS_SIGV4_REPEATS=allow the repeat is accepted at once, as AWS
+//     accepts it, in either mode: botocore retries nothing.
 //
 // The AWS SDKs for Go and JavaScript sign an invocation ID and never meet
 // this.
 func TestBotocoreRepeatsARequestWithinItsSecond(t *testing.T) {
 	needPython(t, "botocore")
 	_, cliErr := exec.LookPath("aws")
+	type mode struct{ name, newRetries string }
+	legacy, standard, newStandard := mode{"legacy", "false"}, mode{"standard", "false"}, mode{"standard", "true"}
 	for _, c := range []struct {
-		name  string
-		modes []string
-		times int
-		setup []func(*setup)
+		name    string
+		modes   []mode
+		times   int
+		setup   []func(*setup)
+		allowed bool
 	}{
 		// Each repeat refused costs a second or so: two calls of each.
-		{"refused", []string{"legacy"}, 2, nil},
-		{"allowed", []string{"legacy", "standard"}, 3, []func(*setup){allowingRepeats}},
+		{"refused", []mode{legacy, newStandard}, 2, nil, false},
+		{"allowed", []mode{legacy, standard}, 3, []func(*setup){allowingRepeats}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, c.setup...)
 			id := e.createKey()
-			for _, mode := range c.modes {
-				botocoreRepeats(t, e, mode, id, c.times)
+			for _, m := range c.modes {
+				env := append(cliEnv(t), "AWS_RETRY_MODE="+m.name, "AWS_NEW_RETRIES_2026="+m.newRetries)
+				what := m.name + " retries (AWS_NEW_RETRIES_2026=" + m.newRetries + ")"
+				retries := botocoreRepeats(t, e, env, what, m.name, id, c.times)
+				// A refused repeat shows as a retry. Two calls a few
+				// milliseconds apart fall in one second but for the rare
+				// pair astride a second's turn, so of two pairs one repeats.
+				if c.allowed && retries != 0 || !c.allowed && retries == 0 {
+					t.Errorf("%s: botocore retried %d times", what, retries)
+				}
 				if cliErr == nil {
-					cliRepeats(t, e, mode, c.times)
+					cliRepeats(t, e, env, what, c.times)
 				}
 			}
 		})
@@ -275,38 +288,42 @@ func TestBotocoreRepeatsARequestWithinItsSecond(t *testing.T) {
 }
 
 // botocoreRepeats makes each of two calls times times in a row through
-// botocore in retry mode; every call must succeed.
-func botocoreRepeats(t *testing.T, e *env, mode, keyID string, times int) {
+// botocore in retry mode; every call must succeed. It returns how many
+// retries botocore made.
+func botocoreRepeats(t *testing.T, e *env, env []string, what, mode, keyID string, times int) int {
 	cmd := exec.Command("python3", "testdata/botocore_repeats.py", e.srv.URL, testRegion, mode, keyID, strconv.Itoa(times))
-	cmd.Env = cliEnv(t)
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	raw, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s retries: %v: %s", mode, err, stderr.String())
+		t.Fatalf("%s: %v: %s", what, err, stderr.String())
 	}
 	var out struct {
-		Distinct map[string]int
-		Error    string
+		Distinct, Retries map[string]int
+		Error             string
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s retries: %s: %v", mode, raw, err)
+		t.Fatalf("%s: %s: %v", what, raw, err)
 	}
+	retries := 0
 	for _, op := range []string{"GenerateRandom", "GenerateDataKey"} {
 		if out.Distinct[op] != times {
-			t.Errorf("%s retries, %s %d times in a row: %d distinct answers; first error: %s", mode, op, times, out.Distinct[op], out.Error)
+			t.Errorf("%s, %s %d times in a row: %d distinct answers; first error: %s", what, op, times, out.Distinct[op], out.Error)
 		}
+		retries += out.Retries[op]
 	}
+	return retries
 }
 
 // cliRepeats runs one AWS CLI command in n processes at once, as a shell
 // script might; each must succeed.
-func cliRepeats(t *testing.T, e *env, mode string, n int) {
+func cliRepeats(t *testing.T, e *env, env []string, what string, n int) {
 	errs := make(chan error, n)
 	for range n {
 		go func() {
 			cmd := exec.Command("aws", "--endpoint-url", e.srv.URL, "--region", testRegion, "kms", "generate-random", "--number-of-bytes", "32")
-			cmd.Env = append(cliEnv(t), "AWS_RETRY_MODE="+mode)
+			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				err = fmt.Errorf("%w: %s", err, out)
@@ -316,7 +333,7 @@ func cliRepeats(t *testing.T, e *env, mode string, n int) {
 	}
 	for range n {
 		if err := <-errs; err != nil {
-			t.Errorf("%s retries, aws kms generate-random in %d processes at once: %v", mode, n, err)
+			t.Errorf("%s, aws kms generate-random in %d processes at once: %v", what, n, err)
 		}
 	}
 }

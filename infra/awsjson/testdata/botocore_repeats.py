@@ -4,8 +4,9 @@ SDK for Python under boto3 and the AWS CLI.
 botocore signs no invocation ID, so calls made within one second are
 byte-identical: each must still succeed. Arguments: endpoint, region, retry
 mode (legacy or standard), key ID, how many times to make each call.
-Credentials come from the environment.
-Prints one JSON object: what succeeded, and the first error's text.
+Credentials come from the environment (AWS_NEW_RETRIES_2026 too).
+Prints one JSON object: how many distinct answers each call had, how many
+retries botocore made for it, and the first error's text.
 """
 import base64
 import json
@@ -21,16 +22,19 @@ client = botocore.session.get_session().create_client(
     config=Config(retries={"mode": mode}))
 
 calls = {
-    "GenerateRandom": lambda: client.generate_random(NumberOfBytes=32)["Plaintext"],
-    "GenerateDataKey": lambda: client.generate_data_key(KeyId=key_id, KeySpec="AES_256")["Plaintext"],
+    "GenerateRandom": lambda: client.generate_random(NumberOfBytes=32),
+    "GenerateDataKey": lambda: client.generate_data_key(KeyId=key_id, KeySpec="AES_256"),
 }
-out = {"distinct": {}, "error": ""}
+out = {"distinct": {}, "retries": {}, "error": ""}
 for name, call in calls.items():
-    seen = set()
+    seen, retries = set(), 0
     for _ in range(int(times)):
         try:
-            seen.add(base64.b64encode(call()).decode())
+            answer = call()
+            seen.add(base64.b64encode(answer["Plaintext"]).decode())
+            retries += answer["ResponseMetadata"]["RetryAttempts"]
         except ClientError as e:
             out["error"] = out["error"] or str(e)
     out["distinct"][name] = len(seen)
+    out["retries"][name] = retries
 print(json.dumps(out))
