@@ -68,14 +68,16 @@ func init() {
 		"SetDeletionProtection": {run: (*call).setDeletionProtection},
 		"DescribeRegions":       {run: (*call).describeRegions},
 
-		"GenerateDataKeyWithoutPlaintext": {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true},
-		"GenerateDataKey":                 {run: (*call).generateDataKey, dryRun: true},
-		"Encrypt":                         {run: (*call).encrypt, dryRun: true},
-		"Decrypt":                         {run: (*call).decrypt, dryRun: true},
-		"ReEncrypt":                       {run: (*call).reEncrypt, dryRun: true},
-		"ExportDataKey":                   {run: (*call).exportDataKey, dryRun: true},
-		"GenerateAndExportDataKey":        {run: (*call).generateAndExportDataKey, dryRun: true},
-		"GetPartitionDataKey":             {run: (*call).getPartitionDataKey},
+		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true},
+		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true},
+		"Encrypt":                             {run: (*call).encrypt, dryRun: true},
+		"Decrypt":                             {run: (*call).decrypt, dryRun: true},
+		"ReEncrypt":                           {run: (*call).reEncrypt, dryRun: true},
+		"ExportDataKey":                       {run: (*call).exportDataKey, dryRun: true},
+		"GenerateAndExportDataKey":            {run: (*call).generateAndExportDataKey, dryRun: true},
+		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true},
+		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true},
+		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))

@@ -27,15 +27,6 @@ var lastUnix = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 // ImportTokenTTL is how long an import token and its wrapping key are valid.
 const ImportTokenTTL = 24 * time.Hour
 
-// WrappingKeyLimit is how many wrapping keys (GetParametersForImport) each
-// caller may have made: 10 a minute, in bursts of up to 10. A 2048-bit RSA key
-// takes about 60 ms of CPU to make, the work of some thousands of data keys,
-// so the caller's request rate alone would let one caller with an EXTERNAL key
-// keep every CPU of an instance busy, and other callers waiting. Importing
-// material is an occasional act; this bounds its CPU to about 1% of a core a
-// caller.
-var WrappingKeyLimit = Limit{Rate: 10, Burst: 10, Period: time.Minute}
-
 // ImportParameters is the result of GetParametersForImport: the public half of
 // a fresh RSA wrapping key and the import token that carries its private half,
 // sealed under a key derived from the root key.
@@ -166,12 +157,9 @@ func (c *call) getParametersForImport() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.s.spend(c.ctx, "wrapping-keys:"+c.req.Caller.AccessKeyID, WrappingKeyLimit); err != nil {
-		return nil, err
-	}
-	priv, err := rsa.GenerateKey(c.s.rand, 2048)
+	priv, err := c.newRSAKey(2048)
 	if err != nil {
-		return nil, internal("wrapping key: %w", err)
+		return nil, err
 	}
 	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
 	if err != nil {

@@ -345,9 +345,9 @@ func TestPKCS1FirstImportRefusesWhatDoesNotUnwrap(t *testing.T) {
 }
 
 // Making a wrapping key costs far more CPU than a request, so each caller may
-// make only WrappingKeyLimit of them, whatever its request rate: past the
-// burst it is throttled, while its other requests and another caller's
-// wrapping keys go on.
+// make only RSAKeyLimits[2048] of them a minute, whatever its request rate: past the
+// burst it is throttled, RSA_2048 data key pairs included, while its other
+// requests and another caller's wrapping keys go on.
 func TestWrappingKeysAreLimitedPerCaller(t *testing.T) {
 	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
 	ask := func(who *core.Principal, action string, p core.Params) (any, error) {
@@ -363,7 +363,7 @@ func TestWrappingKeysAreLimitedPerCaller(t *testing.T) {
 	// The bucket refills on the wall clock while the keys are made (over a
 	// second each under -race on a loaded machine), so the caller is allowed
 	// the burst and what refilled meanwhile, and is throttled past that.
-	lim, start := core.WrappingKeyLimit, time.Now()
+	lim, start := core.RSAKeyLimits[2048], time.Now()
 	made := 0
 	for ; made < 3*lim.Burst; made++ {
 		_, err := ask(a, "GetParametersForImport", params)
@@ -379,6 +379,13 @@ func TestWrappingKeysAreLimitedPerCaller(t *testing.T) {
 	if made < lim.Burst || made > lim.Burst+refilled+1 {
 		t.Fatalf("%d wrapping keys made before the throttle, in %v; want %d to %d", made, time.Since(start), lim.Burst, lim.Burst+refilled+1)
 	}
+	// Data key pairs of the same size spend the same bucket.
+	sealing, err := ask(a, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ask(a, "GenerateDataKeyPair", core.Params{"KeyId": sealing.(core.Key).ID, "KeyPairSpec": "RSA_2048"})
+	mustCode(t, err, core.CodeThrottling)
 	if _, err := ask(a, "DescribeKey", core.Params{"KeyId": params["KeyId"]}); err != nil {
 		t.Errorf("the caller's other requests: %v", err)
 	}
@@ -406,14 +413,14 @@ func TestNoWrappingKeyForAKeyPendingDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
-	for range core.WrappingKeyLimit.Burst + 1 {
+	for range core.RSAKeyLimits[2048].Burst + 1 {
 		_, err := ask("GetParametersForImport", params)
 		mustCode(t, err, core.CodeStateModifiedFailed)
 	}
 	if _, err := ask("CancelKeyDeletion", core.Params{"KeyId": id}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range core.WrappingKeyLimit.Burst {
+	for i := range core.RSAKeyLimits[2048].Burst {
 		if _, err := ask("GetParametersForImport", params); err != nil {
 			t.Fatalf("wrapping key %d once the deletion is cancelled: %v", i+1, err)
 		}

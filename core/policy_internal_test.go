@@ -67,7 +67,8 @@ func TestPolicyReadsResourcesWhereTheyMatter(t *testing.T) {
 		{"deny one key", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: all},
 			{Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: []string{key}}}, []string{"kms:Decrypt"}},
 		{"allow keys only", []Statement{{Effect: "Allow", Action: []string{"kms:GenerateDataKey*"}, Resource: []string{"acs:kms:*:*:key/*"}},
-			{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: all}}, []string{"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"}},
+			{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: all}}, []string{"kms:GenerateDataKey", "kms:GenerateDataKeyPair",
+			"kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext"}},
 		{"conditions everywhere", []Statement{{Effect: "Allow", Action: []string{"kms:*"}, Resource: all},
 			{Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: all, Condition: tenantB}}, nil},
 	}

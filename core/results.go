@@ -77,6 +77,22 @@ type Resealed struct {
 	SourceKeyID, SourceVersionID string
 }
 
+// Wipe clears the secret a result carries (a data key, a private key, a
+// plaintext or random bytes): each adapter calls it once it has encoded the
+// result.
+func Wipe(result any) {
+	switch r := result.(type) {
+	case DataKey:
+		clear(r.Plaintext)
+	case DataKeyPair:
+		clear(r.PrivateKey)
+	case Opened:
+		clear(r.Plaintext)
+	case Random:
+		clear(r.Bytes)
+	}
+}
+
 // Random is the result of GenerateRandom. The adapter clears Bytes once it
 // has encoded them.
 type Random struct {

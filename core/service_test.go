@@ -301,6 +301,8 @@ func TestDryRunMintsAndWritesNothing(t *testing.T) {
 		{"Encrypt", "KeyId", id, "Plaintext", "aGk="},
 		{"Decrypt", "CiphertextBlob", blob},
 		{"ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", other},
+		{"GenerateDataKeyPair", "KeyId", id, "KeyPairSpec", "RSA_4096"},
+		{"GenerateDataKeyPairWithoutPlaintext", "KeyId", id, "KeyPairSpec", "ECC_NIST_P256"},
 	} {
 		_, err := f.call(c[0], append(c[1:], "DryRun", "true")...)
 		mustCode(t, err, core.CodeDryRunOperation)

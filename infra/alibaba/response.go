@@ -14,9 +14,10 @@ import (
 )
 
 // Response is the Alibaba response object of an action's result (see core's
-// results), carrying requestID. It clears the plaintext of a DataKey or an
-// Opened result once encoded. An unknown result type is a programming error.
+// results), carrying requestID. It clears the secret a result carries once
+// encoded (core.Wipe). An unknown result type is a programming error.
 func Response(kms *core.Service, requestID string, result any) (any, error) {
+	defer core.Wipe(result)
 	switch r := result.(type) {
 	case nil, core.Changed:
 		return &EmptyResponse{RequestId: requestID}, nil
@@ -66,7 +67,6 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		return &GeneratedExportResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), ExportedDataKey: base64.StdEncoding.EncodeToString(r.ExportedKey)}, nil
 	case core.Random:
-		defer clear(r.Bytes)
 		return &RandomResponse{RequestId: requestID, Random: base64.StdEncoding.EncodeToString(r.Bytes)}, nil
 	case core.KeyPolicy:
 		return &KeyPolicyResponse{RequestId: requestID, Policy: DefaultKeyPolicy(kms)}, nil
@@ -77,11 +77,13 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		}
 		return out, nil
 	case core.DataKey:
-		defer clear(r.Plaintext)
 		return &DataKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
+	case core.DataKeyPair:
+		return &DataKeyPairResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, KeyPairSpec: r.Spec,
+			PrivateKeyCiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), PublicKey: base64.StdEncoding.EncodeToString(r.PublicKey),
+			PrivateKeyPlaintext: base64.StdEncoding.EncodeToString(r.PrivateKey)}, nil
 	case core.Opened:
-		defer clear(r.Plaintext)
 		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
 	case core.Partition:
@@ -314,6 +316,19 @@ type DataKeyResponse struct {
 	KeyVersionId   string `json:"KeyVersionId"`
 	CiphertextBlob string `json:"CiphertextBlob"`
 	Plaintext      string `json:"Plaintext"`
+}
+
+// DataKeyPairResponse answers GenerateDataKeyPair and, without
+// PrivateKeyPlaintext, GenerateDataKeyPairWithoutPlaintext, in the names
+// Alibaba's instance API gives the members.
+type DataKeyPairResponse struct {
+	RequestId                string `json:"RequestId"`
+	KeyId                    string `json:"KeyId"`
+	KeyVersionId             string `json:"KeyVersionId"`
+	KeyPairSpec              string `json:"KeyPairSpec"`
+	PrivateKeyCiphertextBlob string `json:"PrivateKeyCiphertextBlob"`
+	PrivateKeyPlaintext      string `json:"PrivateKeyPlaintext,omitempty" xml:",omitempty"`
+	PublicKey                string `json:"PublicKey"`
 }
 
 // DecryptResponse answers Decrypt.

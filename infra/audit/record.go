@@ -93,6 +93,7 @@ var kept = map[string]string{
 	"EnableDeletionProtection": "enableDeletionProtection", "DeletionProtectionDescription": "deletionProtectionDescription",
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
+	"KeyPairSpec": "keyPairSpec",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -121,7 +122,8 @@ var readOnly = map[string]bool{
 	"GenerateRandom": true, "GetParametersForImport": true, "GetPartitionDataKey": true,
 	"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
 	"GenerateDataKeyWithoutPlaintext": true, "ExportDataKey": true,
-	"GenerateAndExportDataKey": true,
+	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
+	"GenerateDataKeyPairWithoutPlaintext": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -275,6 +277,8 @@ func responseElements(result any) map[string]string {
 	case core.Exported:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.SealedAndExported:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.DataKeyPair:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

@@ -1,7 +1,10 @@
 package awsjson_test
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"sort"
@@ -183,7 +186,7 @@ func conformanceCases() []conformanceCase {
 // allConformanceCases are conformanceCases and the cases of each topic.
 func allConformanceCases() []conformanceCase {
 	var all []conformanceCase
-	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), lifecycleCases(), createKeyCases()} {
+	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), dataKeyPairCases(), lifecycleCases(), createKeyCases()} {
 		all = append(all, cs...)
 	}
 	return all
@@ -592,6 +595,87 @@ func cryptoCases() []conformanceCase {
 	}
 }
 
+// dataKeyPairCases check GenerateDataKeyPair and its WithoutPlaintext twin:
+// the public key is the private key's, the blob decrypts (under its context
+// only) to the private key, and the key's state and the spec are checked as
+// for data keys.
+func dataKeyPairCases() []conformanceCase {
+	pair := func(spec types.DataKeyPairSpec, withPlaintext bool) func(c *kms.Client, key string) error {
+		return func(c *kms.Client, key string) error {
+			var blob, pub, priv []byte
+			if withPlaintext {
+				out, err := c.GenerateDataKeyPair(bg, &kms.GenerateDataKeyPairInput{KeyId: &key, KeyPairSpec: spec, EncryptionContext: ctxA})
+				if err != nil {
+					return err
+				}
+				blob, pub, priv = out.PrivateKeyCiphertextBlob, out.PublicKey, out.PrivateKeyPlaintext
+			} else {
+				out, err := c.GenerateDataKeyPairWithoutPlaintext(bg, &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: &key, KeyPairSpec: spec, EncryptionContext: ctxA})
+				if err != nil {
+					return err
+				}
+				blob, pub = out.PrivateKeyCiphertextBlob, out.PublicKey
+			}
+			d, err := c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: blob, EncryptionContext: ctxA})
+			if err != nil {
+				return err
+			}
+			if withPlaintext && !bytes.Equal(d.Plaintext, priv) {
+				return stateOutcome("the blob decrypts to another private key")
+			}
+			return samePair(pub, d.Plaintext)
+		}
+	}
+	return []conformanceCase{
+		{"GenerateDataKeyPair RSA_2048", "ok", pair(types.DataKeyPairSpecRsa2048, true)},
+		{"GenerateDataKeyPair ECC_NIST_P256", "ok", pair(types.DataKeyPairSpecEccNistP256, true)},
+		{"GenerateDataKeyPair ECC_SECG_P256K1", "ok", pair(types.DataKeyPairSpecEccSecgP256k1, true)},
+		{"GenerateDataKeyPairWithoutPlaintext ECC_NIST_P384", "ok", pair(types.DataKeyPairSpecEccNistP384, false)},
+		{"GenerateDataKeyPairWithoutPlaintext RSA_2048", "ok", pair(types.DataKeyPairSpecRsa2048, false)},
+		{"GenerateDataKeyPair with KeyPairSpec RSA_1024", "ValidationException", func(c *kms.Client, key string) error {
+			_, err := c.GenerateDataKeyPair(bg, &kms.GenerateDataKeyPairInput{KeyId: &key, KeyPairSpec: "RSA_1024"})
+			return err
+		}},
+		{"GenerateDataKeyPair without KeyPairSpec", "ValidationException", func(c *kms.Client, key string) error {
+			_, err := c.GenerateDataKeyPair(bg, &kms.GenerateDataKeyPairInput{KeyId: &key}, unchecked)
+			return err
+		}},
+		{"GenerateDataKeyPair with a disabled key", "DisabledException", on(disabledKey, func(c *kms.Client, id *string) error {
+			_, err := c.GenerateDataKeyPair(bg, &kms.GenerateDataKeyPairInput{KeyId: id, KeyPairSpec: types.DataKeyPairSpecEccNistP256})
+			return err
+		})},
+		{"GenerateDataKeyPairWithoutPlaintext with a key pending deletion", "KMSInvalidStateException", on(pendingKey, func(c *kms.Client, id *string) error {
+			_, err := c.GenerateDataKeyPairWithoutPlaintext(bg, &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: id, KeyPairSpec: types.DataKeyPairSpecEccNistP256})
+			return err
+		})},
+		{"Decrypt a data key pair's blob with another context", "InvalidCiphertextException", func(c *kms.Client, key string) error {
+			out, err := c.GenerateDataKeyPairWithoutPlaintext(bg, &kms.GenerateDataKeyPairWithoutPlaintextInput{KeyId: &key, KeyPairSpec: types.DataKeyPairSpecEccNistP256, EncryptionContext: ctxA})
+			if err != nil {
+				return err
+			}
+			_, err = c.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: out.PrivateKeyCiphertextBlob, EncryptionContext: map[string]string{"tenant": "other"}})
+			return err
+		}},
+	}
+}
+
+// samePair checks that pub (SubjectPublicKeyInfo) is the public half of der
+// (PKCS #8).
+func samePair(pub, der []byte) error {
+	p, err := x509.ParsePKIXPublicKey(pub)
+	if err != nil {
+		return stateOutcome("public key: " + err.Error())
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return stateOutcome("private key: " + err.Error())
+	}
+	if !p.(interface{ Equal(crypto.PublicKey) bool }).Equal(k.(crypto.Signer).Public()) {
+		return stateOutcome("the private key is not the public key's")
+	}
+	return nil
+}
+
 func lifecycleCases() []conformanceCase {
 	return []conformanceCase{
 		{"DescribeKey by key ARN of another region", "NotFoundException", func(c *kms.Client, key string) error {
@@ -802,6 +886,9 @@ var kmslessDeviations = map[string]string{
 	"CreateKey with KeySpec RSA_2048 and KeyUsage ENCRYPT_DECRYPT":                "UnsupportedOperationException",
 	"CreateKey with KeySpec HMAC_256 and KeyUsage GENERATE_VERIFY_MAC":            "UnsupportedOperationException",
 	"CreateKey with CustomerMasterKeySpec ECC_NIST_P256 and KeyUsage SIGN_VERIFY": "UnsupportedOperationException",
+	// Data key pairs are made in the specs Go's standard library makes and
+	// encodes in PKCS #8; secp256k1 is not one of them.
+	"GenerateDataKeyPair ECC_SECG_P256K1": "UnsupportedOperationException",
 }
 
 func TestConformanceAgainstAWSDocsAndLocalKMS(t *testing.T) {

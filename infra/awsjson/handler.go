@@ -91,7 +91,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The result's plaintext is cleared whatever the answer: a result that
 	// fails to render, or that the edge withholds for want of an audit
 	// record, holds it too.
-	defer wipe(x.Result)
+	defer core.Wipe(x.Result)
 	if ke != nil {
 		h.writeError(w, x, ke)
 		return
@@ -211,16 +211,4 @@ func write(w http.ResponseWriter, x *edge.Exchange, status int, body []byte) {
 	hd.Set("X-Amzn-Requestid", x.ID)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// wipe clears the plaintext of a result once it is encoded.
-func wipe(result any) {
-	switch r := result.(type) {
-	case core.DataKey:
-		clear(r.Plaintext)
-	case core.Opened:
-		clear(r.Plaintext)
-	case core.Random:
-		clear(r.Bytes)
-	}
 }

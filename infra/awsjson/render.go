@@ -264,6 +264,22 @@ func renderDataKey(h *handler, _ core.Params, result any) (any, error) {
 	}{d.Blob, d.Plaintext, h.arns.key(d.KeyID)}, nil
 }
 
+// renderDataKeyPair leaves PrivateKeyPlaintext out when core made none
+// (GenerateDataKeyPairWithoutPlaintext).
+func renderDataKeyPair(h *handler, _ core.Params, result any) (any, error) {
+	d, ok := result.(core.DataKeyPair)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId                    string
+		KeyPairSpec              string
+		PrivateKeyCiphertextBlob []byte
+		PrivateKeyPlaintext      []byte `json:",omitempty"`
+		PublicKey                []byte
+	}{h.arns.key(d.KeyID), d.Spec, d.Blob, d.PrivateKey, d.PublicKey}, nil
+}
+
 func renderOpened(h *handler, _ core.Params, result any) (any, error) {
 	o, ok := result.(core.Opened)
 	if !ok {

@@ -140,7 +140,7 @@ func TestFilesThatAreRefused(t *testing.T) {
 		"empty file":                 "",
 		"malformed JSON":             `{"principals": [`,
 		"action not strings":         one("    policy: {Statement: [{Effect: Allow, Action: {a: b}, Resource: \"*\"}]}\n"),
-		"AccessKeyId with a colon":   "principals:\n  - {name: p, accessKeyId: \"wrapping-keys:LTAI5tOne\", accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
+		"AccessKeyId with a colon":   "principals:\n  - {name: p, accessKeyId: \"rsa-keys-2048:LTAI5tOne\", accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
 		"AccessKeyId with a slash":   "principals:\n  - {name: p, accessKeyId: \"function/api\", accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
 		"AccessKeyId with a space":   "principals:\n  - {name: p, accessKeyId: \"LTAI 5tOne\", accessKeySecret: " + secret + ", policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}}\n",
 	}

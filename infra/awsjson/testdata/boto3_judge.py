@@ -67,6 +67,24 @@ both = raises(ex.ClientError, kms.generate_data_key, KeyId=key, KeySpec="AES_256
 expect(both.response["Error"]["Code"] == "ValidationException", both.response["Error"])
 expect(len(kms.generate_random(NumberOfBytes=1024)["Plaintext"]) == 1024, "GenerateRandom")
 
+step = "data key pairs"
+pair = kms.generate_data_key_pair(KeyId=alias, KeyPairSpec="ECC_NIST_P256", EncryptionContext=ctx)
+expect(pair["KeyId"] == arn and pair["KeyPairSpec"] == "ECC_NIST_P256", sorted(pair))
+opened = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext=ctx)["Plaintext"]
+expect(opened == pair["PrivateKeyPlaintext"], "the blob opens to the private key")
+lone = kms.generate_data_key_pair_without_plaintext(KeyId=key, KeyPairSpec="RSA_2048")
+expect("PrivateKeyPlaintext" not in lone and lone["PublicKey"] and lone["PrivateKeyCiphertextBlob"], sorted(lone))
+raises(ex.UnsupportedOperationException, kms.generate_data_key_pair, KeyId=key, KeyPairSpec="SM2")
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+except ImportError:
+    print("skipped signing with a data key pair: the cryptography package is missing")
+else:
+    signer = serialization.load_der_private_key(opened, password=None)
+    signature = signer.sign(b"signed outside KMS", ec.ECDSA(hashes.SHA256()))
+    serialization.load_der_public_key(pair["PublicKey"]).verify(signature, b"signed outside KMS", ec.ECDSA(hashes.SHA256()))
+
 step = "paginators"
 keys = [k["KeyId"] for p in kms.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 1}) for k in p["Keys"]]
 expect(key in keys and other in keys and len(keys) == len(set(keys)), keys)

@@ -1,0 +1,130 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
+)
+
+// Every spec makes a pair whose halves belong together, in the encodings AWS
+// documents (SubjectPublicKeyInfo and PKCS #8, DER), and whose blob Decrypt
+// opens, under the same context only, to the same private key. The
+// WithoutPlaintext twin returns no private key, and its blob opens to the
+// private half of the public key it returned. RSA_3072 and RSA_4096 differ
+// from RSA_2048 in size only, and cost seconds under -race: the limit test
+// makes a 4096-bit one.
+func TestDataKeyPairs(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	out, err := do(t, s, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	ctx := `{"tenant":"a"}`
+	for _, spec := range []string{"RSA_2048", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_NIST_EDWARDS25519"} {
+		for _, action := range []string{"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"} {
+			out, err := do(t, s, action, core.Params{"KeyId": id, "KeyPairSpec": spec, "EncryptionContext": ctx})
+			if err != nil {
+				t.Fatalf("%s %s: %v", action, spec, err)
+			}
+			pair := out.(core.DataKeyPair)
+			if pair.KeyID != id || pair.VersionID == "" || pair.Spec != spec {
+				t.Errorf("%s %s: key %q version %q spec %q", action, spec, pair.KeyID, pair.VersionID, pair.Spec)
+			}
+			pub, err := x509.ParsePKIXPublicKey(pair.PublicKey)
+			if err != nil {
+				t.Fatalf("%s %s: public key: %v", action, spec, err)
+			}
+			if got := keyName(pub); got != spec {
+				t.Errorf("%s %s: the public key is %s", action, spec, got)
+			}
+			opened, err := do(t, s, "Decrypt", core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(pair.Blob), "EncryptionContext": ctx})
+			if err != nil {
+				t.Fatalf("%s %s: Decrypt: %v", action, spec, err)
+			}
+			der := opened.(core.Opened).Plaintext
+			if action == "GenerateDataKeyPair" && !bytes.Equal(der, pair.PrivateKey) {
+				t.Errorf("%s %s: the blob opens to another private key than the one returned", action, spec)
+			}
+			if action == "GenerateDataKeyPairWithoutPlaintext" && pair.PrivateKey != nil {
+				t.Errorf("%s %s returned a private key", action, spec)
+			}
+			priv, err := x509.ParsePKCS8PrivateKey(der)
+			if err != nil {
+				t.Fatalf("%s %s: private key: %v", action, spec, err)
+			}
+			if !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(priv.(crypto.Signer).Public()) {
+				t.Errorf("%s %s: the private key is not the public key's", action, spec)
+			}
+			_, err = do(t, s, "Decrypt", core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(pair.Blob)})
+			mustCode(t, err, core.CodeInvalidCiphertext)
+		}
+	}
+	for spec, code := range map[string]string{"": core.CodeMissingParameter, "RSA_1024": core.CodeInvalidParameter, "SM2": core.CodeInvalidParameter} {
+		_, err := do(t, s, "GenerateDataKeyPair", core.Params{"KeyId": id, "KeyPairSpec": spec})
+		mustCode(t, err, code)
+	}
+}
+
+// keyName names a public key as a KeyPairSpec does.
+func keyName(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return map[int]string{2048: "RSA_2048", 3072: "RSA_3072", 4096: "RSA_4096"}[k.N.BitLen()]
+	case *ecdsa.PublicKey:
+		return map[string]string{"P-256": "ECC_NIST_P256", "P-384": "ECC_NIST_P384", "P-521": "ECC_NIST_P521"}[k.Curve.Params().Name]
+	case ed25519.PublicKey:
+		return "ECC_NIST_EDWARDS25519"
+	}
+	return "?"
+}
+
+// An RSA key costs far more CPU than a request, so RSA data key pairs spend
+// the caller's bucket for their size, which wrapping keys share at 2048 bits:
+// past it the caller is throttled, while its ECC pairs, its other requests
+// and other callers go on. A caller who may not use the key spends nothing.
+func TestRSADataKeyPairsAreLimitedPerCaller(t *testing.T) {
+	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
+	a := &core.Principal{Name: "a", AccessKeyID: "a", QPS: 1000, Policy: core.FullAccess()}
+	none := &core.Principal{Name: "none", AccessKeyID: "none", QPS: 1000, Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"*"}})}
+	ask := func(who *core.Principal, action string, p core.Params) (any, error) {
+		return s.Handle(context.Background(), &core.Request{ID: "r", Action: action, Params: p, Caller: who})
+	}
+	out, err := ask(a, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	rsa4096 := core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096"}
+	lim := core.RSAKeyLimits[4096]
+	if lim.Burst != 1 {
+		t.Fatalf("the test makes one key for a burst of 1, not %d", lim.Burst)
+	}
+	for range 3 {
+		_, err := ask(none, "GenerateDataKeyPairWithoutPlaintext", rsa4096)
+		mustCode(t, err, core.CodeNoPermission)
+	}
+	if _, err := ask(a, "GenerateDataKeyPairWithoutPlaintext", rsa4096); err != nil {
+		t.Fatalf("the first RSA_4096 pair: %v", err)
+	}
+	_, err = ask(a, "GenerateDataKeyPair", rsa4096)
+	if e := mustCode(t, err, core.CodeThrottling); e.RetryAfter <= 0 {
+		t.Errorf("throttled with RetryAfter %v", e.RetryAfter)
+	}
+	if _, err := ask(a, "GenerateDataKeyPair", core.Params{"KeyId": id, "KeyPairSpec": "ECC_NIST_P384"}); err != nil {
+		t.Errorf("the caller's ECC pair: %v", err)
+	}
+	if _, err := ask(a, "GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": id}); err != nil {
+		t.Errorf("the caller's other requests: %v", err)
+	}
+}
