@@ -65,6 +65,20 @@ func TestPlaintextIsZeroedOnceTheAnswerIsWritten(t *testing.T) {
 	}
 }
 
+// A data key pair's private key leaves in the response body alone, which is
+// zeroed once written, as a data key's is.
+func TestPrivateKeyIsZeroedOnceTheAnswerIsWritten(t *testing.T) {
+	e, id := zeroEnv(t, &zerotest.Rand{N: dataKeySize})
+	w := e.serve("GenerateDataKeyPair", `{"KeyId":"`+id+`","KeyPairSpec":"ECC_NIST_P256"}`)
+	var pair struct{ PrivateKeyPlaintext []byte }
+	if err := json.Unmarshal(w.Body(), &pair); w.Status != http.StatusOK || err != nil || len(pair.PrivateKeyPlaintext) == 0 {
+		t.Fatalf("GenerateDataKeyPair: %d %s", w.Status, w.Body())
+	}
+	if !zerotest.Zeroed(w.Kept()) {
+		t.Error("the response body, the private key in base64, was not zeroed once written")
+	}
+}
+
 type brokenSink struct{}
 
 func (brokenSink) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
