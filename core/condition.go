@@ -14,7 +14,8 @@ import (
 // Operators: StringEquals, StringNotEquals, StringLike, StringNotLike, Bool,
 // IpAddress, NotIpAddress; the String ones also as ForAllValues:… and
 // ForAnyValue:… for multi-valued keys. Keys: kms:EncryptionContext:<name>,
-// kms:EncryptionContextKeys (multi-valued), kms:tag/<name> and acs:SourceIp.
+// kms:EncryptionContextKeys (multi-valued), kms:tag/<name>,
+// kms:DataKeyPairSpec and acs:SourceIp.
 type Condition struct {
 	Operator string
 	Key      string
@@ -22,12 +23,14 @@ type Condition struct {
 }
 
 // Facts are what a request tells conditions: its encryption context, the tags
-// of the key it uses and the caller's IP address ("" when the request came
-// another way than HTTP, such as a direct function invocation).
+// of the key it uses, the KeyPairSpec of a data key pair it asks for and the
+// caller's IP address ("" when the request came another way than HTTP, such
+// as a direct function invocation).
 type Facts struct {
-	Context  EncryptionContext
-	Tags     map[string]string
-	SourceIP string
+	Context         EncryptionContext
+	Tags            map[string]string
+	DataKeyPairSpec string
+	SourceIP        string
 }
 
 type opKind uint8
@@ -53,6 +56,7 @@ const (
 	keyContext keyKind = iota
 	keyContextKeys
 	keyTag
+	keyDataKeyPairSpec
 	keySourceIP
 )
 
@@ -103,6 +107,8 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyContextKeys
 	case strings.HasPrefix(lk, "kms:tag/") && len(c.Key) > len("kms:tag/"):
 		cc.key, cc.name = keyTag, c.Key[len("kms:tag/"):]
+	case lk == "kms:datakeypairspec":
+		cc.key = keyDataKeyPairSpec
 	case lk == "acs:sourceip":
 		cc.key = keySourceIP
 	default:
@@ -185,6 +191,11 @@ func (cc *condition) eval(f *Facts) verdict {
 	case keyTag:
 		if v, ok := f.Tags[cc.name]; ok {
 			one[0] = v
+			vals = one[:]
+		}
+	case keyDataKeyPairSpec:
+		if f.DataKeyPairSpec != "" {
+			one[0] = f.DataKeyPairSpec
 			vals = one[:]
 		}
 	case keySourceIP:

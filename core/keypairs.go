@@ -111,7 +111,7 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.facts.Context = ctx
+	c.facts.Context, c.facts.DataKeyPairSpec = ctx, spec.name
 	var k Key
 	if err := c.sealingKey(&k, "KeyId"); err != nil {
 		return nil, err

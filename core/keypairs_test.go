@@ -128,3 +128,54 @@ func TestRSADataKeyPairsAreLimitedPerCaller(t *testing.T) {
 		t.Errorf("the caller's other requests: %v", err)
 	}
 }
+
+// kms:DataKeyPairSpec lets a policy say which pairs a caller may have made:
+// an Allow on ECC_NIST_P256 alone refuses RSA, before any key is made, and
+// a Deny on RSA_* takes them from a caller with full access. Other actions
+// have no such value, so the Allow does not apply to them.
+func TestDataKeyPairSpecCondition(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	out, err := do(t, s, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	eccOnly := &core.Principal{Name: "ecc", AccessKeyID: "ecc", Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:GenerateDataKey*"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:DataKeyPairSpec", Values: []string{"ECC_NIST_P256"}}},
+	})}
+	noRSA := &core.Principal{Name: "no-rsa", AccessKeyID: "no-rsa", Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"},
+	}, core.Statement{
+		Effect: "Deny", Action: []string{"kms:GenerateDataKeyPair*"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "StringLike", Key: "kms:DataKeyPairSpec", Values: []string{"RSA_*"}}},
+	})}
+	for _, c := range []struct {
+		who    *core.Principal
+		action string
+		spec   string
+		code   string
+	}{
+		{eccOnly, "GenerateDataKeyPair", "ECC_NIST_P256", ""},
+		{eccOnly, "GenerateDataKeyPairWithoutPlaintext", "ECC_NIST_P256", ""},
+		{eccOnly, "GenerateDataKeyPair", "ECC_NIST_P384", core.CodeNoPermission},
+		{eccOnly, "GenerateDataKeyPairWithoutPlaintext", "RSA_4096", core.CodeNoPermission},
+		{eccOnly, "GenerateDataKey", "", core.CodeNoPermission},
+		{noRSA, "GenerateDataKeyPair", "RSA_2048", core.CodeNoPermission},
+		{noRSA, "GenerateDataKeyPair", "ECC_NIST_EDWARDS25519", ""},
+		{noRSA, "GenerateDataKey", "", ""},
+	} {
+		p := core.Params{"KeyId": id}
+		if c.spec != "" {
+			p["KeyPairSpec"] = c.spec
+		}
+		_, err := s.Handle(context.Background(), &core.Request{ID: "r", Action: c.action, Params: p, Caller: c.who})
+		if c.code == "" {
+			if err != nil {
+				t.Errorf("%s %s %s: %v", c.who.Name, c.action, c.spec, err)
+			}
+			continue
+		}
+		mustCode(t, err, c.code)
+	}
+}
