@@ -10,6 +10,9 @@ import (
 	"github.com/kmsless/kmsless/internal/npmtest"
 )
 
+// TestJavaScriptClientsRoundTrip drives kmsless through the AWS SDK for
+// JavaScript and the AWS Encryption SDK on it (testdata/esdk.js), data key
+// pairs included, used with Node's own crypto.
 func TestJavaScriptClientsRoundTrip(t *testing.T) {
 	mods := npmtest.Modules(t, "@aws-sdk/client-kms@3.1164.0", "@aws-crypto/client-node@5.0.2")
 	e := newEnv(t)

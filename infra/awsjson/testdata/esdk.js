@@ -1,7 +1,12 @@
 // Round-trips a message through the AWS Encryption SDK for JavaScript with a
 // KmsKeyringNode whose KMS client (@aws-sdk/client-kms) points at kmsless,
-// then checks that a tampered message is refused. Prints OK on success.
-const { KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand } = require('@aws-sdk/client-kms')
+// then checks that a tampered message is refused, and uses data key pairs
+// with Node's own crypto. Prints OK on success.
+const crypto = require('crypto')
+const {
+  KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand,
+  GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand
+} = require('@aws-sdk/client-kms')
 const { KmsKeyringNode, buildClient, CommitmentPolicy } = require('@aws-crypto/client-node')
 
 const { KMSLESS_ENDPOINT: endpoint, KMSLESS_KEY_ARN: keyArn, KMSLESS_REGION: region } = process.env
@@ -26,6 +31,25 @@ async function main () {
   let refused = false
   try { await decrypt(keyring, tampered) } catch (e) { refused = true }
   if (!refused) throw new Error('a tampered message decrypted')
+
+  // A data key pair signs and verifies outside KMS; the private key comes
+  // back from its blob through Decrypt.
+  const pair = await kmsClient.send(new GenerateDataKeyPairCommand({ KeyId: keyArn, KeyPairSpec: 'ECC_NIST_P384', EncryptionContext: ctx }))
+  const signer = crypto.createPrivateKey({ key: Buffer.from(pair.PrivateKeyPlaintext), format: 'der', type: 'pkcs8' })
+  const verifier = crypto.createPublicKey({ key: Buffer.from(pair.PublicKey), format: 'der', type: 'spki' })
+  const signature = crypto.sign('sha384', plaintext, signer)
+  if (!crypto.verify('sha384', plaintext, verifier, signature)) throw new Error('a data key pair signature did not verify')
+  const back2 = await kmsClient.send(new DecryptCommand({ CiphertextBlob: pair.PrivateKeyCiphertextBlob, EncryptionContext: ctx }))
+  if (!Buffer.from(back2.Plaintext).equals(Buffer.from(pair.PrivateKeyPlaintext))) throw new Error('the pair blob opens to another key')
+
+  // One without the private key: encrypt to its public key now, decrypt
+  // once the private key is taken from the blob.
+  const lone = await kmsClient.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: keyArn, KeyPairSpec: 'RSA_2048' }))
+  if (lone.PrivateKeyPlaintext !== undefined || lone.KeyPairSpec !== 'RSA_2048') throw new Error('WithoutPlaintext: ' + Object.keys(lone))
+  const sealed = crypto.publicEncrypt({ key: Buffer.from(lone.PublicKey), format: 'der', type: 'spki', oaepHash: 'sha256' }, plaintext)
+  const priv = await kmsClient.send(new DecryptCommand({ CiphertextBlob: lone.PrivateKeyCiphertextBlob }))
+  const opened2 = crypto.privateDecrypt({ key: Buffer.from(priv.Plaintext), format: 'der', type: 'pkcs8', oaepHash: 'sha256' }, sealed)
+  if (!opened2.equals(plaintext)) throw new Error('RSA data key pair round trip')
   console.log('OK')
 }
 
