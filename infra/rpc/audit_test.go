@@ -166,6 +166,12 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 	}
 	ok(ge.Body.RequestId, "GenerateAndExportDataKey", expect{resources: []string{keyARN}, kept: map[string]string{"wrappingAlgorithm": "RSAES_OAEP_SHA_1"}})
 	secrets = append(secrets, *ge.Body.ExportedDataKey, *ge.Body.CiphertextBlob)
+	pair, err := callAPI(t, c, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "ECC_NIST_P256", "EncryptionContext": string(ctxJSON)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(tea.String(pair["RequestId"].(string)), "GenerateDataKeyPair", expect{context: ctx, resources: []string{keyARN}, kept: map[string]string{"keyPairSpec": "ECC_NIST_P256"}})
+	secrets = append(secrets, pair["PrivateKeyPlaintext"].(string), pair["PrivateKeyCiphertextBlob"].(string))
 	dk, err := c.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatal(err)
