@@ -114,8 +114,19 @@ func TestRSADataKeyPairsAreLimitedPerCaller(t *testing.T) {
 		_, err := ask(none, "GenerateDataKeyPairWithoutPlaintext", rsa4096)
 		mustCode(t, err, core.CodeNoPermission)
 	}
-	if _, err := ask(a, "GenerateDataKeyPairWithoutPlaintext", rsa4096); err != nil {
+	out, err = ask(a, "GenerateDataKeyPairWithoutPlaintext", rsa4096)
+	if err != nil {
 		t.Fatalf("the first RSA_4096 pair: %v", err)
+	}
+	// The largest blob a pair makes opens through Decrypt, whose AWS form
+	// takes blobs of at most 6144 bytes.
+	blob := out.(core.DataKeyPair).Blob
+	opened, err := ask(a, "Decrypt", core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(blob)})
+	if err != nil || len(blob) > 6144 {
+		t.Fatalf("Decrypt of the RSA_4096 pair's blob of %d bytes: %v", len(blob), err)
+	}
+	if priv, err := x509.ParsePKCS8PrivateKey(opened.(core.Opened).Plaintext); err != nil || keyName(priv.(crypto.Signer).Public()) != "RSA_4096" {
+		t.Fatalf("the RSA_4096 pair's private key: %v", err)
 	}
 	_, err = ask(a, "GenerateDataKeyPair", rsa4096)
 	if e := mustCode(t, err, core.CodeThrottling); e.RetryAfter <= 0 {
