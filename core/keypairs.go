@@ -48,7 +48,7 @@ func KeyPairSpecs() []string {
 
 // RSAKeyLimits bounds the RSA key pairs each caller may have made, wrapping
 // keys (GetParametersForImport) and data key pairs together, by modulus
-// size. An RSA key takes about 60 ms of CPU to make at 2048 bits, 0.25 s at
+// size. An RSA key takes about 65 ms of CPU to make at 2048 bits, 0.25 s at
 // 3072 and 0.8 s at 4096, the work of thousands of data keys, so a caller's
 // request rate alone would let one caller keep every CPU of an instance busy
 // and other callers waiting. Each size's bucket holds about 1% of a core: at
@@ -72,18 +72,6 @@ func (c *call) newRSAKey(bits int) (*rsa.PrivateKey, error) {
 		return nil, internal("RSA key: %w", err)
 	}
 	return priv, nil
-}
-
-// DataKeyPair is the result of GenerateDataKeyPair and
-// GenerateDataKeyPairWithoutPlaintext: the blob of the private key, the
-// public key (SubjectPublicKeyInfo, DER) and, for GenerateDataKeyPair only,
-// the private key (PKCS #8, DER), which the adapter clears once it has
-// encoded it.
-type DataKeyPair struct {
-	Sealed
-	Spec       string
-	PublicKey  []byte
-	PrivateKey []byte
 }
 
 func (c *call) generateDataKeyPair() (any, error) { return c.dataKeyPair(true) }

@@ -42,6 +42,18 @@ type DataKey struct {
 	Plaintext []byte
 }
 
+// DataKeyPair is the result of GenerateDataKeyPair and
+// GenerateDataKeyPairWithoutPlaintext: the blob of the private key, the
+// public key (SubjectPublicKeyInfo, DER) and, for GenerateDataKeyPair only,
+// the private key (PKCS #8, DER), which the adapter clears once it has
+// encoded it.
+type DataKeyPair struct {
+	Sealed
+	Spec       string
+	PublicKey  []byte
+	PrivateKey []byte
+}
+
 // Opened is the result of Decrypt. The adapter clears Plaintext once it has
 // encoded it.
 type Opened struct {
