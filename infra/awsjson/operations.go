@@ -604,6 +604,10 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	switch {
+	case len(in.Recipient) > 0:
+		// AWS would return the data key for the enclave alone; returning
+		// it in Plaintext would hand it to the very host it is kept from.
+		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
 	case in.KeySpec != "" && in.NumberOfBytes != nil:
 		return nil, core.Errorf(core.CodeInvalidParameter, "Give either KeySpec or NumberOfBytes, not both.")
 	case in.KeySpec == "" && in.NumberOfBytes == nil:
@@ -623,9 +627,13 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 var keyPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
 	"ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"}
 
+// madeKeyPairSpecs are the specs core makes.
+var madeKeyPairSpecs = core.KeyPairSpecs()
+
 // keyPairParams reads GenerateDataKeyPair and its WithoutPlaintext twin. A
 // Recipient is refused as GenerateDataKey refuses it (only the first
-// operation has the member, and no SDK sends it to the second).
+// operation has the member, and no SDK sends it to the second). Only the
+// specs core makes pass: madeKeyPairSpecs.
 func keyPairParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -641,8 +649,8 @@ func keyPairParams(h *handler, in *input) (core.Params, error) {
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter KeyPairSpec is required.")
 	case !slices.Contains(keyPairSpecs, spec):
 		return nil, invalid("KeyPairSpec", "%q is not one of AWS's data key pair specs", core.ClipText(spec))
-	case !slices.Contains(core.KeyPairSpecs(), spec):
-		return nil, core.Errorf(codeUnsupportedOperation, "This service makes data key pairs of %v, not %s.", core.KeyPairSpecs(), spec)
+	case !slices.Contains(madeKeyPairSpecs, spec):
+		return nil, core.Errorf(codeUnsupportedOperation, "This service makes data key pairs of %v, not %s.", madeKeyPairSpecs, spec)
 	default:
 		p["KeyPairSpec"] = spec
 	}

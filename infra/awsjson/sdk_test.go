@@ -657,6 +657,41 @@ func TestSDKDataKeysFollowAWSRules(t *testing.T) {
 	apiError(t, err, "ValidationException")
 }
 
+// A Recipient asks AWS to return the plaintext encrypted for a Nitro
+// enclave alone, and none in Plaintext: the host that relays the answer is
+// the one kept from it. This service has no attestation, so each operation
+// that takes a Recipient refuses it rather than answer in the clear.
+// GenerateDataKey took it and returned Plaintext.
+func TestSDKRecipientIsRefusedNotIgnored(t *testing.T) {
+	e := newEnv(t)
+	id := aws.String(e.createKey())
+	r := &types.RecipientInfo{AttestationDocument: []byte("attestation"), KeyEncryptionAlgorithm: types.KeyEncryptionMechanismRsaesOaepSha256}
+	w, err := e.aws.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: id, KeySpec: types.DataKeySpecAes256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"GenerateDataKey": func() error {
+			_, err := e.aws.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: id, KeySpec: types.DataKeySpecAes256, Recipient: r})
+			return err
+		},
+		"GenerateDataKeyPair": func() error {
+			_, err := e.aws.GenerateDataKeyPair(bg, &kms.GenerateDataKeyPairInput{KeyId: id, KeyPairSpec: types.DataKeyPairSpecEccNistP256, Recipient: r})
+			return err
+		},
+		"Decrypt": func() error {
+			_, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: w.CiphertextBlob, Recipient: r})
+			return err
+		},
+		"GenerateRandom": func() error {
+			_, err := e.aws.GenerateRandom(bg, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(32), Recipient: r})
+			return err
+		},
+	} {
+		apiErrorNamed(t, name, call(), "ValidationException")
+	}
+}
+
 func TestSDKDryRunAnswersWithoutActing(t *testing.T) {
 	readOnly := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Encrypt"}, Resource: []string{"acs:kms:*:*:key/*"}})
 	e := newEnv(t, withPrincipal("encrypter", "AKIAENCRYPTER0000001", "encrypter-secret", 1000, readOnly))
