@@ -51,9 +51,10 @@ func KeyPairSpecs() []string {
 // size. An RSA key takes about 65 ms of CPU to make at 2048 bits, 0.25 s at
 // 3072 and 0.8 s at 4096, the work of thousands of data keys, so a caller's
 // request rate alone would let one caller keep every CPU of an instance busy
-// and other callers waiting. Each size's bucket holds about 1% of a core: at
-// most 10 keys a minute at 2048 bits, 3 at 3072, 1 at 4096. ECC keys take
-// well under a millisecond and spend only the request rate.
+// and other callers waiting. Each size's bucket holds about 1% of a core, a
+// caller's three about 4%: at most 10 keys a minute at 2048 bits, 3 at 3072,
+// 1 at 4096. A size without a bucket is made for no one. ECC keys take under
+// half a millisecond and spend only the request rate.
 var RSAKeyLimits = map[int]Limit{
 	2048: {Rate: 10, Burst: 10, Period: time.Minute},
 	3072: {Rate: 3, Burst: 3, Period: time.Minute},
@@ -63,8 +64,13 @@ var RSAKeyLimits = map[int]Limit{
 // newRSAKey makes an RSA key of bits for the caller, once its bucket for
 // that size admits one.
 func (c *call) newRSAKey(bits int) (*rsa.PrivateKey, error) {
+	lim, ok := RSAKeyLimits[bits]
+	if !ok || lim.Rate <= 0 {
+		// A zero Limit would admit every request: refused, not made unbounded.
+		return nil, internal("no limit on %d-bit RSA keys", bits)
+	}
 	key := fmt.Sprintf("rsa-keys-%d:%s", bits, c.req.Caller.AccessKeyID)
-	if err := c.s.spend(c.ctx, key, RSAKeyLimits[bits]); err != nil {
+	if err := c.s.spend(c.ctx, key, lim); err != nil {
 		return nil, err
 	}
 	priv, err := rsa.GenerateKey(c.s.rand, bits)
@@ -79,8 +85,12 @@ func (c *call) generateDataKeyPair() (any, error) { return c.dataKeyPair(true) }
 func (c *call) generateDataKeyPairWithoutPlaintext() (any, error) { return c.dataKeyPair(false) }
 
 // dataKeyPair makes a key pair of the KeyPairSpec asked for and seals its
-// private key under KeyId. The private key's DER is cleared unless it is
-// returned; the key's own structures are the runtime's to collect.
+// private key under KeyId's primary version, which is loaded first, so that
+// no key is made for a request that cannot be answered. The private key's
+// DER is cleared unless it is returned (the adapter then clears it once
+// encoded). What this code cannot reach stays for the collector: the key's
+// own big integers, the intermediate DER that x509 builds, and the base64
+// string the Alibaba adapter makes, as for a data key.
 func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	name, err := c.required("KeyPairSpec")
 	if err != nil {
@@ -95,6 +105,11 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	if spec == nil {
 		return nil, invalidParam("KeyPairSpec", "it must be one of %v", KeyPairSpecs())
 	}
+	// Alibaba's instance API writes keys in PEM unless told DER; the keys
+	// here are AWS's DER, and a caller who asks for PEM is told so.
+	if _, err := oneOf(c, "KeyFormat", "DER", "DER"); err != nil {
+		return nil, err
+	}
 	ctx, err := c.context("EncryptionContext")
 	if err != nil {
 		return nil, err
@@ -102,6 +117,10 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	c.facts.Context, c.facts.DataKeyPairSpec = ctx, spec.name
 	var k Key
 	if err := c.sealingKey(&k, "KeyId"); err != nil {
+		return nil, err
+	}
+	vid, env, err := c.s.primary(c.ctx, &k)
+	if err != nil {
 		return nil, err
 	}
 	priv, err := c.newKeyPair(spec)
@@ -115,15 +134,15 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	if err != nil {
 		return nil, internal("key pair: %w", err)
 	}
-	sealed, err := c.seal(&k, ctx, der)
+	blob, err := env.Seal(c.s.rand, ctx, der)
 	if err != nil || !withPlaintext {
 		clear(der)
 		der = nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, internal("seal: %w", err)
 	}
-	return DataKeyPair{Sealed: sealed, Spec: spec.name, PublicKey: pub, PrivateKey: der}, nil
+	return DataKeyPair{Sealed: Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, Spec: spec.name, PublicKey: pub, PrivateKey: der}, nil
 }
 
 // newKeyPair makes a private key of spec.

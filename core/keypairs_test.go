@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
@@ -90,31 +91,57 @@ func keyName(pub any) string {
 
 // An RSA key costs far more CPU than a request, so RSA data key pairs spend
 // the caller's bucket for their size, which wrapping keys share at 2048 bits:
-// past it the caller is throttled, while its ECC pairs, its other requests
-// and other callers go on. A caller who may not use the key spends nothing.
+// past it the caller is throttled, while its ECC pairs and other requests go
+// on. A request refused for any reason spends nothing: a DryRun, a key the
+// caller may not use, a context its policy denies, a disabled key. With a
+// burst of one, the first pair made after all of those proves it.
 func TestRSADataKeyPairsAreLimitedPerCaller(t *testing.T) {
 	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
-	a := &core.Principal{Name: "a", AccessKeyID: "a", QPS: 1000, Policy: core.FullAccess()}
-	none := &core.Principal{Name: "none", AccessKeyID: "none", QPS: 1000, Policy: core.MustPolicy(core.Statement{
-		Effect: "Allow", Action: []string{"kms:GenerateDataKeyWithoutPlaintext"}, Resource: []string{"*"}})}
+	newKey := func() string {
+		out, err := do(t, s, "CreateKey", core.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(core.Key).ID
+	}
+	id, denied, off := newKey(), newKey(), newKey()
+	if _, err := do(t, s, "DisableKey", core.Params{"KeyId": off}); err != nil {
+		t.Fatal(err)
+	}
+	a := &core.Principal{Name: "a", AccessKeyID: "a", QPS: 1000, Policy: core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"},
+	}, core.Statement{
+		Effect: "Deny", Action: []string{"kms:GenerateDataKeyPair*"}, Resource: []string{s.KeyARN(denied)},
+	}, core.Statement{
+		Effect: "Deny", Action: []string{"kms:GenerateDataKeyPair*"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:EncryptionContext:tenant", Values: []string{"b"}}},
+	})}
 	ask := func(who *core.Principal, action string, p core.Params) (any, error) {
 		return s.Handle(context.Background(), &core.Request{ID: "r", Action: action, Params: p, Caller: who})
 	}
-	out, err := ask(a, "CreateKey", core.Params{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := out.(core.Key).ID
 	rsa4096 := core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096"}
 	lim := core.RSAKeyLimits[4096]
 	if lim.Burst != 1 {
 		t.Fatalf("the test makes one key for a burst of 1, not %d", lim.Burst)
 	}
-	for range 3 {
-		_, err := ask(none, "GenerateDataKeyPairWithoutPlaintext", rsa4096)
-		mustCode(t, err, core.CodeNoPermission)
+	for _, c := range []struct {
+		what string
+		p    core.Params
+		code string
+	}{
+		{"a DryRun", core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096", "DryRun": "true"}, core.CodeDryRunOperation},
+		{"a key the caller may not use", core.Params{"KeyId": denied, "KeyPairSpec": "RSA_4096"}, core.CodeNoPermission},
+		{"a context the policy denies", core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096", "EncryptionContext": `{"tenant":"b"}`}, core.CodeNoPermission},
+		{"a disabled key", core.Params{"KeyId": off, "KeyPairSpec": "RSA_4096"}, core.CodeDisabled},
+		{"PEM", core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096", "KeyFormat": "PEM"}, core.CodeInvalidParameter},
+	} {
+		_, err := ask(a, "GenerateDataKeyPair", c.p)
+		if err == nil {
+			t.Fatalf("%s: a pair was made", c.what)
+		}
+		mustCode(t, err, c.code)
 	}
-	out, err = ask(a, "GenerateDataKeyPairWithoutPlaintext", rsa4096)
+	out, err := ask(a, "GenerateDataKeyPairWithoutPlaintext", core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096", "KeyFormat": "DER"})
 	if err != nil {
 		t.Fatalf("the first RSA_4096 pair: %v", err)
 	}
@@ -137,6 +164,21 @@ func TestRSADataKeyPairsAreLimitedPerCaller(t *testing.T) {
 	}
 	if _, err := ask(a, "GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": id}); err != nil {
 		t.Errorf("the caller's other requests: %v", err)
+	}
+}
+
+// Every RSA spec has a bucket: newRSAKey refuses a size without one rather
+// than make it unbounded, so a spec added without its limit would fail here
+// and not in production.
+func TestEveryRSASpecHasABucket(t *testing.T) {
+	for _, spec := range core.KeyPairSpecs() {
+		var bits int
+		if _, err := fmt.Sscanf(spec, "RSA_%d", &bits); err != nil {
+			continue
+		}
+		if lim, ok := core.RSAKeyLimits[bits]; !ok || lim.Rate <= 0 || lim.Burst <= 0 {
+			t.Errorf("%s has no bucket: %+v", spec, lim)
+		}
 	}
 }
 

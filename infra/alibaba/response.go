@@ -319,8 +319,8 @@ type DataKeyResponse struct {
 }
 
 // DataKeyPairResponse answers GenerateDataKeyPair and, without
-// PrivateKeyPlaintext, GenerateDataKeyPairWithoutPlaintext, in the names
-// Alibaba's instance API gives the members.
+// PrivateKeyPlaintext, GenerateDataKeyPairWithoutPlaintext, in the member
+// names Alibaba's instance API gives them; the specs and the DER are AWS's.
 type DataKeyPairResponse struct {
 	RequestId                string `json:"RequestId"`
 	KeyId                    string `json:"KeyId"`

@@ -33,7 +33,8 @@ func callAPI(t *testing.T, c *kms.Client, action string, query map[string]any) (
 }
 
 // Data key pairs are AWS operations, answered on the Alibaba API too under
-// the names of the members Alibaba's instance API gives them: through the
+// the member names Alibaba's instance API gives them, in AWS's specs and
+// DER: through the
 // SDK's generic call, GenerateDataKeyPair returns a pair whose private key
 // Decrypt gives back from the blob, and its WithoutPlaintext twin leaves the
 // private key out, in JSON and in XML.
@@ -98,6 +99,10 @@ func TestSDKDataKeyPairs(t *testing.T) {
 		t.Errorf("XML answer: %s", r.body)
 	}
 
+	// Alibaba's instance API writes PEM by default; this one writes DER and
+	// says so rather than answer in another format than asked.
+	_, err = callAPI(t, e.client, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "ECC_NIST_P256", "KeyFormat": "PEM"})
+	sdkError(t, err, "InvalidParameter", 400)
 	_, err = callAPI(t, e.client, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "SM2"})
 	if e := sdkError(t, err, "InvalidParameter", 400); !strings.Contains(tea.StringValue(e.Message), "KeyPairSpec") {
 		t.Errorf("refusal: %s", tea.StringValue(e.Message))
