@@ -254,3 +254,25 @@ func patientURL(t *testing.T, conns int) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// The RSA key buckets are the caller's across instances, like its request
+// rate: the one 4096-bit data key pair a minute made on one instance leaves
+// none on another, while ECC pairs go on there.
+func TestRSAKeyBucketIsSharedAcrossInstances(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 2})
+	p := principal(1000, 1000)
+	id := f.nodes[0].createKey(t, p)
+	if core.RSAKeyLimits[4096].Burst != 1 {
+		t.Fatalf("the test makes one key for a burst of 1, not %d", core.RSAKeyLimits[4096].Burst)
+	}
+	rsa4096 := core.Params{"KeyId": id, "KeyPairSpec": "RSA_4096"}
+	if _, err := f.nodes[0].call(p, "GenerateDataKeyPairWithoutPlaintext", rsa4096); err != nil {
+		t.Fatalf("the first RSA_4096 pair: %v", err)
+	}
+	if _, err := f.nodes[1].call(p, "GenerateDataKeyPairWithoutPlaintext", rsa4096); code(err) != core.CodeThrottling {
+		t.Fatalf("another instance made a second RSA_4096 pair within the minute: %v", err)
+	}
+	if _, err := f.nodes[1].call(p, "GenerateDataKeyPair", core.Params{"KeyId": id, "KeyPairSpec": "ECC_NIST_P256"}); err != nil {
+		t.Fatalf("an ECC pair on the other instance: %v", err)
+	}
+}
