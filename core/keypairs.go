@@ -54,7 +54,7 @@ func KeyPairSpecs() []string {
 // and other callers waiting. Each size's bucket holds about 1% of a core, a
 // caller's three about 4%: at most 10 keys a minute at 2048 bits, 3 at 3072,
 // 1 at 4096. A size without a bucket is made for no one. ECC keys take under
-// half a millisecond and spend only the request rate.
+// a millisecond and spend only the request rate.
 var RSAKeyLimits = map[int]Limit{
 	2048: {Rate: 10, Burst: 10, Period: time.Minute},
 	3072: {Rate: 3, Burst: 3, Period: time.Minute},
