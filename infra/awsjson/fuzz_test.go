@@ -110,7 +110,8 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 // fuzzOperations are the operations FuzzAWSRequest sends: those whose
 // request members the last release added or changed.
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
-	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial"}
+	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -186,6 +187,19 @@ func FuzzAWSRequest(f *testing.F) {
 		"DeleteImportedKeyMaterial": {
 			map[string]any{"KeyId": external},
 			map[string]any{"KeyId": external, "KeyMaterialId": "x"},
+		},
+		"GenerateDataKeyPair": {
+			map[string]any{"KeyId": tagged, "KeyPairSpec": "ECC_NIST_P256", "EncryptionContext": map[string]string{"a": "b"}},
+			map[string]any{"KeyId": tagged, "KeyPairSpec": "SM2", "DryRun": true},
+			map[string]any{"KeyId": tagged, "KeyPairSpec": "ECC_NIST_P256", "Recipient": map[string]any{"AttestationDocument": "AA=="}},
+		},
+		"GenerateDataKeyPairWithoutPlaintext": {
+			map[string]any{"KeyId": external, "KeyPairSpec": "ECC_NIST_EDWARDS25519"},
+			map[string]any{"KeyId": "alias/none", "KeyPairSpec": 5, "GrantTokens": []string{""}},
+		},
+		"GenerateDataKey": {
+			map[string]any{"KeyId": tagged, "KeySpec": "AES_256", "Recipient": map[string]any{"AttestationDocument": "AA=="}},
+			map[string]any{"KeyId": tagged, "NumberOfBytes": 1025, "Recipient": nil},
 		},
 	}
 	for i, op := range fuzzOperations {
