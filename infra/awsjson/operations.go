@@ -482,9 +482,13 @@ func setContext(p core.Params, name string, ctx map[string]string) error {
 }
 
 // cryptoCommon reads what every cryptographic operation may carry: DryRun,
-// and GrantTokens, which are checked for shape and otherwise grant nothing:
-// there are no grants, and authorization comes from policies alone.
+// GrantTokens, which are checked for shape and otherwise grant nothing:
+// there are no grants, and authorization comes from policies alone, and a
+// Recipient, which is refused.
 func cryptoCommon(p core.Params, in *input) error {
+	if err := refuseRecipient(in); err != nil {
+		return err
+	}
 	if len(in.GrantTokens) > 10 {
 		return invalid("GrantTokens", "at most 10 are accepted")
 	}
@@ -495,6 +499,19 @@ func cryptoCommon(p core.Params, in *input) error {
 	}
 	if in.DryRun != nil {
 		p["DryRun"] = strconv.FormatBool(*in.DryRun)
+	}
+	return nil
+}
+
+// refuseRecipient refuses a Recipient, a Nitro enclave's attestation: AWS
+// then returns the plaintext encrypted for the enclave alone, and none in
+// Plaintext, so that the host relaying the answer never sees it. There is
+// no attestation here to check, and answering in the clear would hand the
+// plaintext to the very host it is kept from. Operations without the member
+// (Encrypt, ReEncrypt) refuse it as well: no SDK sends it to them.
+func refuseRecipient(in *input) error {
+	if len(in.Recipient) > 0 {
+		return invalid("Recipient", "Nitro Enclaves attestation is not supported")
 	}
 	return nil
 }
@@ -555,9 +572,6 @@ func decryptParams(h *handler, in *input) (core.Params, error) {
 	if err := symmetric("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	if len(in.Recipient) > 0 {
-		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
-	}
 	if err := blob(p, in.CiphertextBlob); err != nil {
 		return nil, err
 	}
@@ -604,10 +618,6 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	switch {
-	case len(in.Recipient) > 0:
-		// AWS would return the data key for the enclave alone; returning
-		// it in Plaintext would hand it to the very host it is kept from.
-		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
 	case in.KeySpec != "" && in.NumberOfBytes != nil:
 		return nil, core.Errorf(core.CodeInvalidParameter, "Give either KeySpec or NumberOfBytes, not both.")
 	case in.KeySpec == "" && in.NumberOfBytes == nil:
@@ -630,10 +640,8 @@ var keyPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256",
 // madeKeyPairSpecs are the specs core makes.
 var madeKeyPairSpecs = core.KeyPairSpecs()
 
-// keyPairParams reads GenerateDataKeyPair and its WithoutPlaintext twin. A
-// Recipient is refused as GenerateDataKey refuses it (only the first
-// operation has the member, and no SDK sends it to the second). Only the
-// specs core makes pass: madeKeyPairSpecs.
+// keyPairParams reads GenerateDataKeyPair and its WithoutPlaintext twin.
+// Only the specs core makes pass: madeKeyPairSpecs.
 func keyPairParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -643,8 +651,6 @@ func keyPairParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	switch spec := in.KeyPairSpec; {
-	case len(in.Recipient) > 0:
-		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
 	case spec == "":
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter KeyPairSpec is required.")
 	case !slices.Contains(keyPairSpecs, spec):
@@ -658,11 +664,11 @@ func keyPairParams(h *handler, in *input) (core.Params, error) {
 }
 
 func randomParams(h *handler, in *input) (core.Params, error) {
-	switch {
-	case in.CustomKeyStoreId != "":
+	if in.CustomKeyStoreId != "" {
 		return nil, invalid("CustomKeyStoreId", "custom key stores are not supported")
-	case len(in.Recipient) > 0:
-		return nil, invalid("Recipient", "Nitro Enclaves attestation is not supported")
+	}
+	if err := refuseRecipient(in); err != nil {
+		return nil, err
 	}
 	p := core.Params{}
 	if in.NumberOfBytes != nil {
