@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -146,11 +147,11 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 }
 
 // newKeyPair makes a private key of spec.
-func (c *call) newKeyPair(spec *keyPairSpec) (any, error) {
+func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 	if spec.bits > 0 {
 		return c.newRSAKey(spec.bits)
 	}
-	var priv any
+	var priv crypto.Signer
 	var err error
 	if spec.curve != nil {
 		priv, err = ecdsa.GenerateKey(spec.curve, c.s.rand)
@@ -165,19 +166,8 @@ func (c *call) newKeyPair(spec *keyPairSpec) (any, error) {
 
 // marshalPair encodes a private key's public half as a SubjectPublicKeyInfo
 // and the key as PKCS #8, both DER.
-func marshalPair(priv any) (pub, der []byte, err error) {
-	var public any
-	switch p := priv.(type) {
-	case *rsa.PrivateKey:
-		public = &p.PublicKey
-	case *ecdsa.PrivateKey:
-		public = &p.PublicKey
-	case ed25519.PrivateKey:
-		public = p.Public()
-	default:
-		return nil, nil, fmt.Errorf("no encoding for %T", priv)
-	}
-	if pub, err = x509.MarshalPKIXPublicKey(public); err != nil {
+func marshalPair(priv crypto.Signer) (pub, der []byte, err error) {
+	if pub, err = x509.MarshalPKIXPublicKey(priv.Public()); err != nil {
 		return nil, nil, err
 	}
 	der, err = x509.MarshalPKCS8PrivateKey(priv)
