@@ -78,6 +78,8 @@ func init() {
 		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true},
 		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true},
 		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey},
+		"GenerateMac":                         {run: (*call).generateMac, dryRun: true},
+		"VerifyMac":                           {run: (*call).verifyMac, dryRun: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -115,11 +117,16 @@ func (c *call) createKey() (any, error) {
 	if utf8.RuneCountInString(desc) > 8192 {
 		return nil, invalidParam("Description", "it is longer than 8192 characters")
 	}
-	spec, err := oneOf(c, "KeySpec", "Aliyun_AES_256", "Aliyun_AES_256")
+	spec, err := oneOf(c, "KeySpec", SpecAES, KeySpecs()...)
 	if err != nil {
 		return nil, err
 	}
-	usage, err := oneOf(c, "KeyUsage", "ENCRYPT/DECRYPT", "ENCRYPT/DECRYPT")
+	// Each spec has one usage, the default: an HMAC key's is to make MACs.
+	want := UsageEncrypt
+	if _, ok := macSpecOf(spec); ok {
+		want = UsageMAC
+	}
+	usage, err := oneOf(c, "KeyUsage", want, want)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +150,9 @@ func (c *call) createKey() (any, error) {
 	}
 	if auto && origin == OriginExternal {
 		return nil, invalidParam("EnableAutomaticRotation", "a key of Origin EXTERNAL does not rotate")
+	}
+	if auto && usage == UsageMAC {
+		return nil, invalidParam("EnableAutomaticRotation", "an HMAC key does not rotate")
 	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
@@ -173,7 +183,7 @@ func (c *call) createKey() (any, error) {
 	if origin == OriginExternal {
 		// No material until it is imported.
 		k.State = KeyPendingImport
-	} else if v, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now); err != nil {
+	} else if v, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now, materialSize(spec)); err != nil {
 		return nil, internal("new key version: %w", err)
 	}
 	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
@@ -212,8 +222,8 @@ func (c *call) getKeyRotationStatus() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.key.Origin == OriginExternal {
-		return nil, Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", t.key.ID)
+	if err := rotates(&t.key); err != nil {
+		return nil, err
 	}
 	return t.key, nil
 }
@@ -515,8 +525,10 @@ func (c *call) setRotation(enable, fromNow bool) (any, error) {
 		if err := usable(k); err != nil {
 			return err
 		}
-		if enable && k.Origin == OriginExternal {
-			return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
+		if enable {
+			if err := rotates(k); err != nil {
+				return err
+			}
 		}
 		switch {
 		case !enable:
@@ -542,7 +554,7 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 	for try := retries(ctx); try.again(); {
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		vid := newVersionID()
-		v, err := s.root.newVersion(s.rand, k.ID, vid, now)
+		v, err := s.root.newVersion(s.rand, k.ID, vid, now, materialSize(k.KeySpec))
 		if err != nil {
 			return Key{}, internal("new key version: %w", err)
 		}
@@ -588,8 +600,8 @@ func (c *call) createKeyVersion() (any, error) {
 	if err := usable(&t.key); err != nil {
 		return nil, err
 	}
-	if t.key.Origin == OriginExternal {
-		return nil, Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it cannot make new versions.", t.key.ID)
+	if err := rotates(&t.key); err != nil {
+		return nil, err
 	}
 	k, err := c.s.rotate(c.ctx, t.key, false)
 	if err != nil {

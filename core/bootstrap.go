@@ -34,7 +34,7 @@ func (s *Service) EnsureAlias(ctx context.Context, name, description string) (ke
 		Origin: "Aliyun_KMS", ProtectionLevel: "SOFTWARE", Creator: s.account, State: KeyEnabled,
 		CreatedAt: now, PrimaryVersionID: newVersionID(), LastRotatedAt: now, Revision: 1,
 	}
-	v, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now)
+	v, err := s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now, KeyMaterialSize)
 	if err != nil {
 		return "", false, fmt.Errorf("new key version: %w", err)
 	}

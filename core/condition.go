@@ -15,7 +15,7 @@ import (
 // IpAddress, NotIpAddress; the String ones also as ForAllValues:… and
 // ForAnyValue:… for multi-valued keys. Keys: kms:EncryptionContext:<name>,
 // kms:EncryptionContextKeys (multi-valued), kms:tag/<name>,
-// kms:DataKeyPairSpec and acs:SourceIp.
+// kms:DataKeyPairSpec, kms:MacAlgorithm and acs:SourceIp.
 type Condition struct {
 	Operator string
 	Key      string
@@ -23,13 +23,14 @@ type Condition struct {
 }
 
 // Facts are what a request tells conditions: its encryption context, the tags
-// of the key it uses, the KeyPairSpec of a data key pair it asks for and the
-// caller's IP address ("" when the request came another way than HTTP, such
+// of the key it uses, the KeyPairSpec of a data key pair it asks for, the
+// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when the request came another way than HTTP, such
 // as a direct function invocation).
 type Facts struct {
 	Context         EncryptionContext
 	Tags            map[string]string
 	DataKeyPairSpec string
+	MacAlgorithm    string
 	SourceIP        string
 }
 
@@ -57,6 +58,7 @@ const (
 	keyContextKeys
 	keyTag
 	keyDataKeyPairSpec
+	keyMacAlgorithm
 	keySourceIP
 )
 
@@ -109,6 +111,8 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key, cc.name = keyTag, c.Key[len("kms:tag/"):]
 	case lk == "kms:datakeypairspec":
 		cc.key = keyDataKeyPairSpec
+	case lk == "kms:macalgorithm":
+		cc.key = keyMacAlgorithm
 	case lk == "acs:sourceip":
 		cc.key = keySourceIP
 	default:
@@ -196,6 +200,11 @@ func (cc *condition) eval(f *Facts) verdict {
 	case keyDataKeyPairSpec:
 		if f.DataKeyPairSpec != "" {
 			one[0] = f.DataKeyPairSpec
+			vals = one[:]
+		}
+	case keyMacAlgorithm:
+		if f.MacAlgorithm != "" {
+			one[0] = f.MacAlgorithm
 			vals = one[:]
 		}
 	case keySourceIP:

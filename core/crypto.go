@@ -39,6 +39,9 @@ func (c *call) sealingKey(k *Key, keyParam string) error {
 	if err := usable(k); err != nil {
 		return err
 	}
+	if err := encrypts(k); err != nil {
+		return err
+	}
 	if c.dry {
 		return errDryRunOK
 	}
@@ -204,6 +207,9 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 		return Opened{}, err
 	}
 	if err := usable(&k); err != nil {
+		return Opened{}, err
+	}
+	if err := encrypts(&k); err != nil {
 		return Opened{}, err
 	}
 	env, err := c.s.version(c.ctx, &k, bl.VersionID)

@@ -37,6 +37,15 @@ const (
 	CodeExpiredImportToken  = "ExpiredImportToken"
 	CodeInvalidKeyMaterial  = "InvalidKeyMaterial"
 	CodeUnsupportedOrigin   = "Unsupported.Origin"
+	// CodeUnsupportedKeySpec refuses what a key of its spec cannot do:
+	// rotating an HMAC key.
+	CodeUnsupportedKeySpec = "Unsupported.KeySpec"
+	// CodeInvalidKeyUsage refuses a key whose usage is not the operation's
+	// (an HMAC key to Encrypt, an encryption key to GenerateMac), or an
+	// algorithm its spec does not take.
+	CodeInvalidKeyUsage = "InvalidKeyUsage"
+	// CodeInvalidMac: VerifyMac's MAC is not the message's.
+	CodeInvalidMac = "InvalidMac"
 	// CodeDeletionProtection refuses ScheduleKeyDeletion on a key whose
 	// deletion protection is on.
 	CodeDeletionProtection = "Rejected.DeletionProtection"

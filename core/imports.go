@@ -213,19 +213,20 @@ func (c *call) importKeyMaterial() (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	size := materialSize(k.KeySpec)
 	var substitute []byte
 	if len(before.Digest) > 0 {
-		substitute = make([]byte, KeyMaterialSize)
+		substitute = make([]byte, size)
 		if _, err := io.ReadFull(s.rand, substitute); err != nil {
 			return nil, internal("substitute material: %w", err)
 		}
 	}
 	material, err := unwrapMaterial(alg, priv, wrapped, substitute)
 	defer clear(material)
-	if err != nil || len(material) != KeyMaterialSize {
+	if err != nil || len(material) != size {
 		// One answer for every failure: which step failed would be an
 		// oracle on the wrapping.
-		e := Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", KeyMaterialSize)
+		e := Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", size)
 		e.cause = ErrMaterialDoesNotUnwrap
 		return nil, e
 	}

@@ -125,6 +125,9 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	if err := usable(&t.key); err != nil {
 		return Partition{}, false, err
 	}
+	if err := encrypts(&t.key); err != nil {
+		return Partition{}, false, err
+	}
 	res, err := c.sealRandom(&t.key, ectx, partitionDataKeySize)
 	if err != nil {
 		return Partition{}, false, err

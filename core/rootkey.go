@@ -135,9 +135,10 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// newVersion makes a key version of fresh material, wrapped by r.
-func (r *RootKey) newVersion(rnd io.Reader, keyID, versionID string, created time.Time) (KeyVersion, error) {
-	material := make([]byte, KeyMaterialSize)
+// newVersion makes a key version of size bytes of fresh material, wrapped
+// by r.
+func (r *RootKey) newVersion(rnd io.Reader, keyID, versionID string, created time.Time, size int) (KeyVersion, error) {
+	material := make([]byte, size)
 	defer clear(material)
 	if _, err := io.ReadFull(rnd, material); err != nil {
 		return KeyVersion{}, err

@@ -80,17 +80,6 @@ func (r *RootRing) open(v KeyVersion) ([]byte, error) {
 	return nil, fmt.Errorf("wrapped key version opens under none of the configured root keys %v", r.IDs())
 }
 
-// unwrap opens a stored version and returns its envelope; the plaintext
-// material is zeroed before returning.
-func (r *RootRing) unwrap(v KeyVersion) (*Envelope, error) {
-	material, err := r.open(v)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(material)
-	return envelope(v, material)
-}
-
 // holds reports whether the stored version v wraps exactly material, opened
 // under whichever root key of the ring wrapped it. The unwrapped bytes are
 // compared in constant time and zeroed: a seed is checked against the store

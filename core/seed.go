@@ -227,7 +227,7 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 	}
 	if len(sk.Versions) == 0 {
 		vid := newVersionID()
-		v, err := s.root.newVersion(s.rand, k.ID, vid, now)
+		v, err := s.root.newVersion(s.rand, k.ID, vid, now, KeyMaterialSize)
 		if err != nil {
 			return Key{}, nil, err
 		}

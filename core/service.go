@@ -609,29 +609,47 @@ func usable(k *Key) error {
 }
 
 // version returns the envelope of one version of key k, unwrapping it once
-// per instance.
+// per instance. Only a key that encrypts has one.
 func (s *Service) version(ctx context.Context, k *Key, versionID string) (*Envelope, error) {
 	ref := VersionOf(k, versionID)
 	if e, ok := s.ring.get(ref); ok {
 		return e, nil
 	}
-	v, err := s.cache.Version(ctx, ref, s.getVersion)
+	if err := encrypts(k); err != nil {
+		return nil, err
+	}
+	material, err := s.material(ctx, k, versionID)
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.roots.unwrap(v)
-	if err != nil {
-		// A cache may still hold the version as it was before a root
-		// rotation re-wrapped it under the current key.
-		if fresh, ferr := s.store.GetVersion(ctx, k.ID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
-			e, err = s.roots.unwrap(fresh)
-		}
-	}
+	defer clear(material)
+	e, err := envelope(KeyVersion{KeyID: k.ID, VersionID: versionID}, material)
 	if err != nil {
 		return nil, internal("key %s version %s: %w", k.ID, versionID, err)
 	}
 	s.ring.put(ref, e)
 	return e, nil
+}
+
+// material returns one version of key k's material, unwrapped; the caller
+// clears it. A version missing from the store is ErrNotFound.
+func (s *Service) material(ctx context.Context, k *Key, versionID string) ([]byte, error) {
+	v, err := s.cache.Version(ctx, VersionOf(k, versionID), s.getVersion)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.roots.open(v)
+	if err != nil {
+		// A cache may still hold the version as it was before a root
+		// rotation re-wrapped it under the current key.
+		if fresh, ferr := s.store.GetVersion(ctx, k.ID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
+			m, err = s.roots.open(fresh)
+		}
+	}
+	if err != nil {
+		return nil, internal("key %s version %s: %w", k.ID, versionID, err)
+	}
+	return m, nil
 }
 
 // primary returns the key's primary version ID and envelope, rotating first

@@ -83,6 +83,12 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		return &DataKeyPairResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, KeyPairSpec: r.Spec,
 			PrivateKeyCiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), PublicKey: base64.StdEncoding.EncodeToString(r.PublicKey),
 			PrivateKeyPlaintext: base64.StdEncoding.EncodeToString(r.PrivateKey)}, nil
+	case core.Mac:
+		return &MacResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, MacAlgorithm: r.Algorithm,
+			Mac: base64.StdEncoding.EncodeToString(r.Mac)}, nil
+	case core.MacVerified:
+		return &VerifyMacResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, MacAlgorithm: r.Algorithm,
+			MacValid: true}, nil
 	case core.Opened:
 		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
@@ -329,6 +335,26 @@ type DataKeyPairResponse struct {
 	PrivateKeyCiphertextBlob string `json:"PrivateKeyCiphertextBlob"`
 	PrivateKeyPlaintext      string `json:"PrivateKeyPlaintext,omitempty" xml:",omitempty"`
 	PublicKey                string `json:"PublicKey"`
+}
+
+// MacResponse answers GenerateMac, an AWS operation reached by its action
+// name, in AWS's member names beside KeyVersionId.
+type MacResponse struct {
+	RequestId    string `json:"RequestId"`
+	KeyId        string `json:"KeyId"`
+	KeyVersionId string `json:"KeyVersionId"`
+	MacAlgorithm string `json:"MacAlgorithm"`
+	Mac          string `json:"Mac"`
+}
+
+// VerifyMacResponse answers a VerifyMac whose MAC is valid (an invalid one
+// is the error InvalidMac).
+type VerifyMacResponse struct {
+	RequestId    string `json:"RequestId"`
+	KeyId        string `json:"KeyId"`
+	KeyVersionId string `json:"KeyVersionId"`
+	MacAlgorithm string `json:"MacAlgorithm"`
+	MacValid     bool   `json:"MacValid"`
 }
 
 // DecryptResponse answers Decrypt.

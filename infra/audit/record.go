@@ -93,7 +93,7 @@ var kept = map[string]string{
 	"EnableDeletionProtection": "enableDeletionProtection", "DeletionProtectionDescription": "deletionProtectionDescription",
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
-	"KeyPairSpec": "keyPairSpec",
+	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -123,7 +123,7 @@ var readOnly = map[string]bool{
 	"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
 	"GenerateDataKeyWithoutPlaintext": true, "ExportDataKey": true,
 	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
-	"GenerateDataKeyPairWithoutPlaintext": true,
+	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -279,6 +279,10 @@ func responseElements(result any) map[string]string {
 	case core.SealedAndExported:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.DataKeyPair:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Mac:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.MacVerified:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

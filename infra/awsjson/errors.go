@@ -54,6 +54,9 @@ var errorTypes = map[string]awsError{
 	// AWS refuses rotation of a key with imported material as "origin is
 	// EXTERNAL which is not valid for this operation".
 	core.CodeUnsupportedOrigin:  {"UnsupportedOperationException", 400},
+	core.CodeUnsupportedKeySpec: {"UnsupportedOperationException", 400},
+	core.CodeInvalidKeyUsage:    {"InvalidKeyUsageException", 400},
+	core.CodeInvalidMac:         {"KMSInvalidMacException", 400},
 	core.CodeInvalidImportToken: {"InvalidImportTokenException", 400},
 	core.CodeExpiredImportToken: {"ExpiredImportTokenException", 400},
 	// Other material than the key's; material that does not unwrap is told

@@ -30,6 +30,8 @@ type input struct {
 
 	Plaintext, CiphertextBlob []byte
 	Recipient                 json.RawMessage
+	Message, Mac              []byte
+	MacAlgorithm              string
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion                                             *bool
@@ -84,6 +86,9 @@ func init() {
 
 		"GenerateDataKeyPair":                 {"GenerateDataKeyPair", keyPairParams, renderDataKeyPair},
 		"GenerateDataKeyPairWithoutPlaintext": {"GenerateDataKeyPairWithoutPlaintext", keyPairParams, renderDataKeyPair},
+
+		"GenerateMac": {"GenerateMac", macParams, renderMac},
+		"VerifyMac":   {"VerifyMac", macParams, renderMacVerified},
 
 		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
@@ -181,13 +186,18 @@ var keyUsages = map[string][]string{
 	"ML_KEM_1024":           {"ENCAPSULATE_DECAPSULATE"},
 }
 
+// madeKeySpecs are the KeySpec values of AWS's that keys here are made in:
+// the symmetric encryption key, core's default, and the HMAC keys, under
+// the same names in core.
+var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
+
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not, any but a symmetric encryption
-// key, is refused as UnsupportedOperationException: the request is well
-// formed, and the service lacks what it asks for.
+// AWS would make but this service does not, an asymmetric key, is refused
+// as UnsupportedOperationException: the request is well formed, and the
+// service lacks what it asks for.
 func keySpec(in *input) error {
 	spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT")
 	usages, ok := keyUsages[spec]
@@ -203,8 +213,8 @@ func keySpec(in *input) error {
 			return invalid("KeyUsage", "%q is not one of AWS's key usages", core.ClipText(in.KeyUsage))
 		}
 		return core.Errorf(core.CodeInvalidParameter, "The KeyUsage %s is not compatible with the KeySpec %s, which takes %s.", in.KeyUsage, spec, strings.Join(usages, " or "))
-	case spec != "SYMMETRIC_DEFAULT":
-		return core.Errorf(codeUnsupportedOperation, "This service makes symmetric encryption keys only (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT), not %s keys for %s.", spec, in.KeyUsage)
+	case !slices.Contains(madeKeySpecs, spec):
+		return core.Errorf(codeUnsupportedOperation, "This service makes symmetric keys only (KeySpec %s), not %s keys for %s.", strings.Join(madeKeySpecs, ", "), spec, in.KeyUsage)
 	}
 	return nil
 }
@@ -235,6 +245,10 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
 	if in.Description != nil {
 		p["Description"] = *in.Description
+	}
+	// An HMAC key's spec is core's name too; its usage is core's spelling.
+	if spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec); strings.HasPrefix(spec, "HMAC_") {
+		p["KeySpec"], p["KeyUsage"] = spec, core.UsageMAC
 	}
 	// EXTERNAL is core's Origin for a key whose material the caller imports,
 	// spelled alike in both APIs.
@@ -661,6 +675,33 @@ func keyPairParams(h *handler, in *input) (core.Params, error) {
 		p["KeyPairSpec"] = spec
 	}
 	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
+}
+
+// macParams reads GenerateMac and VerifyMac (the Mac VerifyMac checks) by
+// AWS's bounds: a message of 1 to 4096 bytes, a MAC of 1 to 6144 and an
+// algorithm of AWS's, which core holds to the key's spec.
+func macParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if len(in.Message) < 1 || len(in.Message) > core.MaxMacMessage {
+		return nil, invalid("Message", "it must be 1 to %d bytes", core.MaxMacMessage)
+	}
+	if in.MacAlgorithm == "" {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter MacAlgorithm is required.")
+	}
+	p["Message"], p["MacAlgorithm"] = base64.StdEncoding.EncodeToString(in.Message), in.MacAlgorithm
+	if in.Mac != nil {
+		if len(in.Mac) < 1 || len(in.Mac) > 6144 {
+			return nil, invalid("Mac", "it must be 1 to 6144 bytes")
+		}
+		p["Mac"] = base64.StdEncoding.EncodeToString(in.Mac)
+	}
+	return p, nil
 }
 
 func randomParams(h *handler, in *input) (core.Params, error) {

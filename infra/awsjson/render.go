@@ -25,7 +25,7 @@ func epochPtr(t time.Time) *epoch {
 	return &e
 }
 
-// keyMetadata is AWS's KeyMetadata of a symmetric key.
+// keyMetadata is AWS's KeyMetadata of a symmetric encryption or HMAC key.
 type keyMetadata struct {
 	AWSAccountId          string   `json:"AWSAccountId"`
 	KeyId                 string   `json:"KeyId"`
@@ -42,7 +42,8 @@ type keyMetadata struct {
 	KeyManager            string   `json:"KeyManager"`
 	CustomerMasterKeySpec string   `json:"CustomerMasterKeySpec"`
 	KeySpec               string   `json:"KeySpec"`
-	EncryptionAlgorithms  []string `json:"EncryptionAlgorithms"`
+	EncryptionAlgorithms  []string `json:"EncryptionAlgorithms,omitempty"`
+	MacAlgorithms         []string `json:"MacAlgorithms,omitempty"`
 	MultiRegion           bool     `json:"MultiRegion"`
 }
 
@@ -60,6 +61,10 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		Enabled: k.State == core.KeyEnabled, Description: k.Description, KeyUsage: "ENCRYPT_DECRYPT", KeyState: state,
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
+	}
+	if macs := k.MacAlgorithms(); macs != nil {
+		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = "GENERATE_VERIFY_MAC", k.KeySpec, k.KeySpec
+		m.EncryptionAlgorithms, m.MacAlgorithms = nil, macs
 	}
 	if k.Origin == core.OriginExternal {
 		m.Origin = "EXTERNAL"
@@ -278,6 +283,30 @@ func renderDataKeyPair(h *handler, _ core.Params, result any) (any, error) {
 		PrivateKeyPlaintext      []byte `json:",omitempty"`
 		PublicKey                []byte
 	}{h.arns.key(d.KeyID), d.Spec, d.Blob, d.PrivateKey, d.PublicKey}, nil
+}
+
+func renderMac(h *handler, _ core.Params, result any) (any, error) {
+	m, ok := result.(core.Mac)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId        string
+		Mac          []byte
+		MacAlgorithm string
+	}{h.arns.key(m.KeyID), m.Mac, m.Algorithm}, nil
+}
+
+func renderMacVerified(h *handler, _ core.Params, result any) (any, error) {
+	m, ok := result.(core.MacVerified)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId        string
+		MacValid     bool
+		MacAlgorithm string
+	}{h.arns.key(m.KeyID), true, m.Algorithm}, nil
 }
 
 func renderOpened(h *handler, _ core.Params, result any) (any, error) {

@@ -1,0 +1,209 @@
+package core
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"hash"
+)
+
+// An HMAC key holds secret material of its spec's size and makes and checks
+// message authentication codes with it (GenerateMac, VerifyMac), as AWS's
+// HMAC keys do: for tokens, signed cookies or blind indexes whose key must
+// never leave the service. It seals nothing, so the envelope operations
+// refuse it, and it has one version: it does not rotate, as on AWS.
+
+// Key usages: what a key's material is for.
+const (
+	UsageEncrypt = "ENCRYPT/DECRYPT"
+	UsageMAC     = "GENERATE/VERIFY_MAC"
+)
+
+// SpecAES is the KeySpec of a symmetric encryption key, every key's but an
+// HMAC key's.
+const SpecAES = "Aliyun_AES_256"
+
+// MaxMacMessage is the longest message GenerateMac and VerifyMac take, in
+// bytes, as on AWS: a longer one is hashed by the caller first.
+const MaxMacMessage = 4096
+
+// macSpec is an HMAC KeySpec: its material's size and its one algorithm.
+type macSpec struct {
+	spec, algorithm string
+	size            int
+	hash            func() hash.Hash
+}
+
+// macSpecs are AWS's HMAC key specs. Each takes the algorithm of its own
+// size only, with material as long as the hash's output.
+var macSpecs = []macSpec{
+	{"HMAC_224", "HMAC_SHA_224", 28, sha256.New224},
+	{"HMAC_256", "HMAC_SHA_256", 32, sha256.New},
+	{"HMAC_384", "HMAC_SHA_384", 48, sha512.New384},
+	{"HMAC_512", "HMAC_SHA_512", 64, sha512.New},
+}
+
+// macSpecOf is the HMAC spec of keySpec, if it is one.
+func macSpecOf(keySpec string) (macSpec, bool) {
+	for _, s := range macSpecs {
+		if s.spec == keySpec {
+			return s, true
+		}
+	}
+	return macSpec{}, false
+}
+
+// KeySpecs lists the KeySpec values keys are made in.
+func KeySpecs() []string {
+	out := []string{SpecAES}
+	for _, s := range macSpecs {
+		out = append(out, s.spec)
+	}
+	return out
+}
+
+// MacAlgorithms is the MAC algorithm of an HMAC key, and nil for any other.
+func (k Key) MacAlgorithms() []string {
+	if s, ok := macSpecOf(k.KeySpec); ok {
+		return []string{s.algorithm}
+	}
+	return nil
+}
+
+// materialSize is the size of a version's material under keySpec.
+func materialSize(keySpec string) int {
+	if s, ok := macSpecOf(keySpec); ok {
+		return s.size
+	}
+	return KeyMaterialSize
+}
+
+// encrypts refuses a key that does not seal: every envelope operation's
+// check, beside usable's.
+func encrypts(k *Key) error {
+	if k.KeyUsage == UsageMAC {
+		return Errorf(CodeInvalidKeyUsage, "The key %q is an HMAC key (KeySpec %s): it makes and verifies MACs, and does not encrypt or decrypt.", k.ID, k.KeySpec)
+	}
+	return nil
+}
+
+// rotates refuses a key whose material does not change: imported material
+// is the caller's, and an HMAC key has one version, as on AWS.
+func rotates(k *Key) error {
+	if k.Origin == OriginExternal {
+		return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
+	}
+	if k.KeyUsage == UsageMAC {
+		return Errorf(CodeUnsupportedKeySpec, "The key %q is an HMAC key (KeySpec %s); it does not rotate.", k.ID, k.KeySpec)
+	}
+	return nil
+}
+
+// Mac is the result of GenerateMac.
+type Mac struct {
+	KeyID, VersionID, Algorithm string
+	Mac                         []byte
+}
+
+// MacVerified is the result of a VerifyMac whose MAC is valid; an invalid
+// one is refused (CodeInvalidMac).
+type MacVerified struct {
+	KeyID, VersionID, Algorithm string
+}
+
+func (c *call) generateMac() (any, error) {
+	k, spec, msg, err := c.macKey()
+	if err != nil {
+		return nil, err
+	}
+	vid, mac, err := c.s.mac(c.ctx, &k, spec, msg)
+	if err != nil {
+		return nil, err
+	}
+	return Mac{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm, Mac: mac}, nil
+}
+
+func (c *call) verifyMac() (any, error) {
+	text, err := c.required("Mac")
+	if err != nil {
+		return nil, err
+	}
+	given, err := base64.StdEncoding.DecodeString(text)
+	if err != nil || len(given) > 6144 {
+		return nil, invalidParam("Mac", "it must be base64 of 1 to 6144 bytes")
+	}
+	k, spec, msg, err := c.macKey()
+	if err != nil {
+		return nil, err
+	}
+	vid, mac, err := c.s.mac(c.ctx, &k, spec, msg)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(mac, given) {
+		return nil, Errorf(CodeInvalidMac, "The Mac is not the MAC of this message under this key and MacAlgorithm.")
+	}
+	return MacVerified{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm}, nil
+}
+
+// macKey reads the parameters both MAC operations share and resolves the
+// key, authorized, usable, an HMAC key and of the algorithm's size. A DryRun
+// ends here, every check passed.
+func (c *call) macKey() (Key, macSpec, []byte, error) {
+	text, err := c.required("Message")
+	if err != nil {
+		return Key{}, macSpec{}, nil, err
+	}
+	msg, err := base64.StdEncoding.DecodeString(text)
+	if err != nil || len(msg) > MaxMacMessage {
+		return Key{}, macSpec{}, nil, invalidParam("Message", "it must be base64 of 1 to %d bytes", MaxMacMessage)
+	}
+	alg, err := c.required("MacAlgorithm")
+	if err != nil {
+		return Key{}, macSpec{}, nil, err
+	}
+	known := false
+	for _, s := range macSpecs {
+		known = known || s.algorithm == alg
+	}
+	if !known {
+		return Key{}, macSpec{}, nil, invalidParam("MacAlgorithm", "it must be HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512")
+	}
+	c.facts.MacAlgorithm = alg
+	var k Key
+	if err := c.resolveKey(&k, "KeyId"); err != nil {
+		return Key{}, macSpec{}, nil, err
+	}
+	if err := usable(&k); err != nil {
+		return Key{}, macSpec{}, nil, err
+	}
+	spec, ok := macSpecOf(k.KeySpec)
+	switch {
+	case !ok:
+		return Key{}, macSpec{}, nil, Errorf(CodeInvalidKeyUsage, "The key %q is not an HMAC key: MACs are made and verified with a key of KeySpec HMAC_224, HMAC_256, HMAC_384 or HMAC_512.", k.ID)
+	case spec.algorithm != alg:
+		return Key{}, macSpec{}, nil, Errorf(CodeInvalidKeyUsage, "The MacAlgorithm %s is not compatible with the key %q, whose KeySpec %s takes %s.", alg, k.ID, spec.spec, spec.algorithm)
+	}
+	if c.dry {
+		return Key{}, macSpec{}, nil, errDryRunOK
+	}
+	return k, spec, msg, nil
+}
+
+// mac is the MAC of msg under the primary version of k, an HMAC key of spec.
+// The material is unwrapped for this one MAC and cleared.
+func (s *Service) mac(ctx context.Context, k *Key, spec macSpec, msg []byte) (string, []byte, error) {
+	material, err := s.material(ctx, k, k.PrimaryVersionID)
+	if err != nil {
+		return "", nil, err
+	}
+	defer clear(material)
+	if len(material) != spec.size {
+		return "", nil, internal("key %s version %s holds %d bytes, not the %d of %s", k.ID, k.PrimaryVersionID, len(material), spec.size, spec.spec)
+	}
+	m := hmac.New(spec.hash, material)
+	m.Write(msg)
+	return k.PrimaryVersionID, m.Sum(nil), nil
+}
