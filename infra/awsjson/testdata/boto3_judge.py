@@ -125,6 +125,7 @@ try:
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 except ImportError:
     print("skipped import: the cryptography package is missing")
+    load_der_public_key = None
 else:
     ext = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
     expect(ext["KeyState"] == "PendingImport" and ext["Origin"] == "EXTERNAL", ext)
@@ -138,5 +139,26 @@ else:
                             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
     sealed = kms.encrypt(KeyId=ext["KeyId"], Plaintext=b"imported")["CiphertextBlob"]
     expect(kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"imported", "imported material")
+
+step = "HMAC keys"
+import hashlib
+import hmac
+
+tokens = kms.create_key(KeySpec="HMAC_384", KeyUsage="GENERATE_VERIFY_MAC", Origin="EXTERNAL")["KeyMetadata"]
+expect(tokens["KeySpec"] == "HMAC_384" and tokens["MacAlgorithms"] == ["HMAC_SHA_384"] and "EncryptionAlgorithms" not in tokens, tokens)
+if load_der_public_key is not None:
+    params = kms.get_parameters_for_import(KeyId=tokens["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    material = uuid.uuid4().bytes * 3
+    wrapped = load_der_public_key(params["PublicKey"]).encrypt(
+        material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    kms.import_key_material(KeyId=tokens["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    message = b"user=alice&tenant=acme"
+    mac = kms.generate_mac(KeyId=tokens["KeyId"], Message=message, MacAlgorithm="HMAC_SHA_384")
+    expect(mac["Mac"] == hmac.new(material, message, hashlib.sha384).digest() and mac["MacAlgorithm"] == "HMAC_SHA_384", "the MAC of the imported material")
+    expect(kms.verify_mac(KeyId=tokens["KeyId"], Message=message, Mac=mac["Mac"], MacAlgorithm="HMAC_SHA_384")["MacValid"], "verify_mac")
+    raises(ex.KMSInvalidMacException, kms.verify_mac, KeyId=tokens["KeyId"], Message=message + b".", Mac=mac["Mac"], MacAlgorithm="HMAC_SHA_384")
+raises(ex.InvalidKeyUsageException, kms.generate_mac, KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256")
+raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=tokens["KeyId"], Plaintext=b"m")
 
 print("ok")
