@@ -172,6 +172,19 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 	}
 	ok(tea.String(pair["RequestId"].(string)), "GenerateDataKeyPair", expect{context: ctx, resources: []string{keyARN}, kept: map[string]string{"keyPairSpec": "ECC_NIST_P256"}})
 	secrets = append(secrets, pair["PrivateKeyPlaintext"].(string), pair["PrivateKeyCiphertextBlob"].(string))
+	hk, err := c.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("HMAC_512")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hmacKey := tea.StringValue(hk.Body.KeyMetadata.KeyId)
+	ok(hk.Body.RequestId, "CreateKey", expect{resources: []string{a.kms.KeyARN(hmacKey)}, kept: map[string]string{"keySpec": "HMAC_512"}})
+	secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte("a message kept from the trail")))
+	mac, err := callAPI(t, c, "GenerateMac", map[string]any{"KeyId": hmacKey, "Message": secrets[len(secrets)-1], "MacAlgorithm": "HMAC_SHA_512"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(tea.String(mac["RequestId"].(string)), "GenerateMac", expect{resources: []string{a.kms.KeyARN(hmacKey)}, kept: map[string]string{"macAlgorithm": "HMAC_SHA_512"}})
+	secrets = append(secrets, mac["Mac"].(string))
 	dk, err := c.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatal(err)
