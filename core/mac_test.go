@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"strings"
 	"testing"
@@ -196,5 +197,17 @@ func TestMacAlgorithmCondition(t *testing.T) {
 	}
 	if err := call(k256, "HMAC_SHA_256"); code(err) != core.CodeNoPermission {
 		t.Errorf("algorithm the policy does not name: %v, want %s", err, core.CodeNoPermission)
+	}
+}
+
+// A seed describes an encryption key: an HMAC key stored under its ID is a
+// conflict, even where the seed names no material to compare.
+func TestSeedIsNoHMACKey(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	k := hmacKey(t, s, "HMAC_256", nil)
+	_, err := s.Seed(t.Context(), []core.SeedKey{{ID: k.ID}})
+	var conflict *core.SeedConflict
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "HMAC_256") {
+		t.Fatalf("seeding an HMAC key's ID: %v", err)
 	}
 }
