@@ -111,7 +111,7 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 // request members the last release added or changed.
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
-	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey"}
+	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -152,11 +152,22 @@ func FuzzAWSRequest(f *testing.F) {
 	}
 	keysMarker := page.NextMarker
 	validTo := time.Now().Add(time.Hour).Unix()
+	var hmacKey struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}), &hmacKey); err != nil {
+		f.Fatal(err)
+	}
+	macKey := hmacKey.KeyMetadata.KeyId
+	var made struct{ Mac []byte }
+	if err := json.Unmarshal(api.ok(f, "GenerateMac", map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256"}), &made); err != nil {
+		f.Fatal(err)
+	}
 	seeds := map[string][]any{
 		"CreateKey": {
 			map[string]any{"Origin": "EXTERNAL", "Description": "x"},
 			map[string]any{"Tags": []map[string]any{{"TagKey": "a", "TagValue": ""}, {"TagKey": "aws:x", "TagValue": "y"}}},
 			map[string]any{"Tags": []map[string]any{{"TagKey": "a"}}, "Origin": "AWS_CLOUDHSM"},
+			map[string]any{"KeySpec": "HMAC_224", "KeyUsage": "GENERATE_VERIFY_MAC", "Origin": "EXTERNAL"},
+			map[string]any{"CustomerMasterKeySpec": "HMAC_512", "KeyUsage": "ENCRYPT_DECRYPT"},
 		},
 		"TagResource": {
 			map[string]any{"KeyId": tagged, "Tags": []map[string]any{{"TagKey": "team", "TagValue": "y"}}},
@@ -200,6 +211,17 @@ func FuzzAWSRequest(f *testing.F) {
 		"GenerateDataKey": {
 			map[string]any{"KeyId": tagged, "KeySpec": "AES_256", "Recipient": map[string]any{"AttestationDocument": "AA=="}},
 			map[string]any{"KeyId": tagged, "NumberOfBytes": 1025, "Recipient": nil},
+			map[string]any{"KeyId": macKey, "KeySpec": "AES_256"},
+		},
+		"GenerateMac": {
+			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256", "DryRun": true},
+			map[string]any{"KeyId": tagged, "Message": material, "MacAlgorithm": "HMAC_SHA_384"},
+			map[string]any{"KeyId": macKey, "Message": "not base64", "MacAlgorithm": "HMAC_SHA_1"},
+		},
+		"VerifyMac": {
+			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256", "Mac": made.Mac},
+			map[string]any{"KeyId": macKey, "Message": []byte("n"), "MacAlgorithm": "HMAC_SHA_256", "Mac": made.Mac, "GrantTokens": []string{"g"}},
+			map[string]any{"KeyId": external, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_512", "Mac": make([]byte, 6145)},
 		},
 	}
 	for i, op := range fuzzOperations {
