@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,9 @@ func init() {
 		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey},
 		"GenerateMac":                         {run: (*call).generateMac, dryRun: true},
 		"VerifyMac":                           {run: (*call).verifyMac, dryRun: true},
+		"GetPublicKey":                        {run: (*call).getPublicKey, dryRun: true},
+		"AsymmetricSign":                      {run: (*call).asymmetricSign, dryRun: true},
+		"AsymmetricVerify":                    {run: (*call).asymmetricVerify, dryRun: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -117,14 +121,20 @@ func (c *call) createKey() (any, error) {
 	if utf8.RuneCountInString(desc) > 8192 {
 		return nil, invalidParam("Description", "it is longer than 8192 characters")
 	}
-	spec, err := oneOf(c, "KeySpec", SpecAES, KeySpecs()...)
-	if err != nil {
-		return nil, err
+	// A signing spec may be named as Alibaba names it.
+	spec := cmp.Or(alibabaSpecs[c.str("KeySpec")], c.str("KeySpec"), SpecAES)
+	if !slices.Contains(KeySpecs(), spec) {
+		return nil, invalidParam("KeySpec", "this service supports only %v", KeySpecs())
 	}
-	// Each spec has one usage, the default: an HMAC key's is to make MACs.
+	// Each spec has one usage, the default: an HMAC key's is to make MACs,
+	// an asymmetric key's to sign.
 	want := UsageEncrypt
 	if _, ok := macSpecOf(spec); ok {
 		want = UsageMAC
+	}
+	signing := signingSpecs[spec]
+	if signing != nil {
+		want = UsageSign
 	}
 	usage, err := oneOf(c, "KeyUsage", want, want)
 	if err != nil {
@@ -151,8 +161,11 @@ func (c *call) createKey() (any, error) {
 	if auto && origin == OriginExternal {
 		return nil, invalidParam("EnableAutomaticRotation", "a key of Origin EXTERNAL does not rotate")
 	}
-	if auto && usage == UsageMAC {
-		return nil, invalidParam("EnableAutomaticRotation", "an HMAC key does not rotate")
+	if auto && usage != UsageEncrypt {
+		return nil, invalidParam("EnableAutomaticRotation", "a key for %s does not rotate", usage)
+	}
+	if signing != nil && origin == OriginExternal {
+		return nil, invalidParam("Origin", "a signing key's private key is made here, not imported")
 	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
@@ -180,11 +193,18 @@ func (c *call) createKey() (any, error) {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
 	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now}
-	if origin == OriginExternal {
+	switch {
+	case origin == OriginExternal:
 		// No material until it is imported.
 		k.State = KeyPendingImport
-	} else if v, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now, materialSize(spec)); err != nil {
-		return nil, internal("new key version: %w", err)
+	case signing != nil:
+		if v, err = c.newSigningVersion(signing, k.ID, k.PrimaryVersionID, now); err != nil {
+			return nil, err
+		}
+	default:
+		if v, err = s.root.newVersion(s.rand, k.ID, k.PrimaryVersionID, now, materialSize(spec)); err != nil {
+			return nil, internal("new key version: %w", err)
+		}
 	}
 	if err := s.store.CreateKey(c.ctx, k, v); err != nil {
 		return nil, storeErr(err)

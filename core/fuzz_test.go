@@ -132,7 +132,8 @@ var designCodes = map[string]bool{
 	core.CodeAliasNotFound: true, core.CodeDisabled: true, core.CodePendingDeletion: true,
 	core.CodeStateModifiedFailed: true, core.CodePendingImport: true, core.CodeInvalidImportToken: true,
 	core.CodeExpiredImportToken: true, core.CodeInvalidKeyMaterial: true, core.CodeUnsupportedOrigin: true,
-	core.CodeDeletionProtection: true,
+	core.CodeDeletionProtection: true, core.CodeUnsupportedKeySpec: true, core.CodeInvalidKeyUsage: true,
+	core.CodeInvalidMac: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action

@@ -55,11 +55,17 @@ func macSpecOf(keySpec string) (macSpec, bool) {
 	return macSpec{}, false
 }
 
-// KeySpecs lists the KeySpec values keys are made in.
+// KeySpecs lists the KeySpec values keys are made in: the encryption
+// key's, the HMAC keys' and the signing keys', in AWS's names.
 func KeySpecs() []string {
 	out := []string{SpecAES}
 	for _, s := range macSpecs {
 		out = append(out, s.spec)
+	}
+	for _, s := range keyPairSpecs {
+		if signingSpecs[s.name] != nil {
+			out = append(out, s.name)
+		}
 	}
 	return out
 }
@@ -83,20 +89,20 @@ func materialSize(keySpec string) int {
 // encrypts refuses a key that does not seal: every envelope operation's
 // check, beside usable's.
 func encrypts(k *Key) error {
-	if k.KeyUsage == UsageMAC {
-		return Errorf(CodeInvalidKeyUsage, "The key %q is an HMAC key (KeySpec %s): it makes and verifies MACs, and does not encrypt or decrypt.", k.ID, k.KeySpec)
+	if k.KeyUsage != UsageEncrypt && k.KeyUsage != "" {
+		return Errorf(CodeInvalidKeyUsage, "The key %q is a key for %s (KeySpec %s), and does not encrypt or decrypt.", k.ID, k.KeyUsage, k.KeySpec)
 	}
 	return nil
 }
 
 // rotates refuses a key whose material does not change: imported material
-// is the caller's, and an HMAC key has one version, as on AWS.
+// is the caller's, and an HMAC or signing key has one version, as on AWS.
 func rotates(k *Key) error {
 	if k.Origin == OriginExternal {
 		return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
 	}
-	if k.KeyUsage == UsageMAC {
-		return Errorf(CodeUnsupportedKeySpec, "The key %q is an HMAC key (KeySpec %s); it does not rotate.", k.ID, k.KeySpec)
+	if k.KeyUsage != UsageEncrypt && k.KeyUsage != "" {
+		return Errorf(CodeUnsupportedKeySpec, "The key %q is a key for %s (KeySpec %s); it does not rotate.", k.ID, k.KeyUsage, k.KeySpec)
 	}
 	return nil
 }
@@ -197,7 +203,7 @@ func (c *call) macKey() (Key, macSpec, []byte, error) {
 func (s *Service) mac(ctx context.Context, k *Key, spec macSpec, msg []byte) (string, []byte, error) {
 	material, err := s.material(ctx, k, k.PrimaryVersionID)
 	if err != nil {
-		return "", nil, err
+		return "", nil, storeErr(err)
 	}
 	defer clear(material)
 	if len(material) != spec.size {

@@ -3,6 +3,7 @@ package alibaba
 import (
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -89,6 +90,14 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.MacVerified:
 		return &VerifyMacResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, MacAlgorithm: r.Algorithm,
 			MacValid: true}, nil
+	case core.PublicKey:
+		block := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: r.DER})
+		return &PublicKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, PublicKey: string(block)}, nil
+	case core.Signature:
+		return &SignResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			Value: base64.StdEncoding.EncodeToString(r.Value)}, nil
+	case core.SignatureChecked:
+		return &VerifyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, Value: r.Valid}, nil
 	case core.Opened:
 		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
@@ -357,6 +366,30 @@ type VerifyMacResponse struct {
 	MacValid     bool   `json:"MacValid"`
 }
 
+// PublicKeyResponse answers GetPublicKey: the version's public key in PEM.
+type PublicKeyResponse struct {
+	RequestId    string `json:"RequestId"`
+	KeyId        string `json:"KeyId"`
+	KeyVersionId string `json:"KeyVersionId"`
+	PublicKey    string `json:"PublicKey"`
+}
+
+// SignResponse answers AsymmetricSign: the signature, in base64.
+type SignResponse struct {
+	RequestId    string `json:"RequestId"`
+	KeyId        string `json:"KeyId"`
+	KeyVersionId string `json:"KeyVersionId"`
+	Value        string `json:"Value"`
+}
+
+// VerifyResponse answers AsymmetricVerify: whether the signature is valid.
+type VerifyResponse struct {
+	RequestId    string `json:"RequestId"`
+	KeyId        string `json:"KeyId"`
+	KeyVersionId string `json:"KeyVersionId"`
+	Value        bool   `json:"Value"`
+}
+
 // DecryptResponse answers Decrypt.
 type DecryptResponse struct {
 	RequestId    string `json:"RequestId"`
@@ -411,7 +444,7 @@ func (c ContextObject) MarshalXML(e *xml.Encoder, start xml.StartElement) error 
 func metadata(kms *core.Service, k core.Key) KeyMetadata {
 	m := KeyMetadata{
 		KeyId: k.ID, Arn: kms.KeyARN(k.ID), Description: k.Description, KeyState: string(k.State),
-		KeyUsage: k.KeyUsage, KeySpec: k.KeySpec, Origin: k.Origin, ProtectionLevel: k.ProtectionLevel,
+		KeyUsage: k.KeyUsage, KeySpec: core.AlibabaKeySpec(k.KeySpec), Origin: k.Origin, ProtectionLevel: k.ProtectionLevel,
 		Creator: k.Creator, CreationDate: formatTime(k.CreatedAt), DeleteDate: formatTime(k.DeleteAt),
 		PrimaryKeyVersion: k.PrimaryVersionID, AutomaticRotation: "Disabled",
 		LastRotationDate: formatTime(k.LastRotatedAt), DeletionProtection: "Disabled",

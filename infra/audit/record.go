@@ -93,7 +93,7 @@ var kept = map[string]string{
 	"EnableDeletionProtection": "enableDeletionProtection", "DeletionProtectionDescription": "deletionProtectionDescription",
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
-	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm",
+	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm", "Algorithm": "algorithm",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -124,6 +124,7 @@ var readOnly = map[string]bool{
 	"GenerateDataKeyWithoutPlaintext": true, "ExportDataKey": true,
 	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
 	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
+	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -283,6 +284,12 @@ func responseElements(result any) map[string]string {
 	case core.Mac:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.MacVerified:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.PublicKey:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Signature:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.SignatureChecked:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

@@ -104,5 +104,6 @@ const (
 	codeInvalidMarker    = "InvalidMarkerException"
 	codeNotAuthorized    = "NotAuthorizedException"
 	codeInvalidKeyUsage  = "InvalidKeyUsageException"
+	codeInvalidSignature = "KMSInvalidSignatureException"
 	codeTag              = "TagException"
 )

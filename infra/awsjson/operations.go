@@ -2,6 +2,9 @@ package awsjson
 
 import (
 	"cmp"
+	"crypto"
+	_ "crypto/sha256" // the hashes of signingAlgorithms
+	_ "crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -30,8 +33,10 @@ type input struct {
 
 	Plaintext, CiphertextBlob []byte
 	Recipient                 json.RawMessage
-	Message, Mac              []byte
+	Message, Mac, Signature   []byte
 	MacAlgorithm              string
+	MessageType               string
+	SigningAlgorithm          string
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion                                             *bool
@@ -89,6 +94,10 @@ func init() {
 
 		"GenerateMac": {"GenerateMac", macParams, renderMac},
 		"VerifyMac":   {"VerifyMac", macParams, renderMacVerified},
+
+		"GetPublicKey": {"GetPublicKey", publicKeyParams, renderPublicKey},
+		"Sign":         {"AsymmetricSign", signParams, renderSignature},
+		"Verify":       {"AsymmetricVerify", signParams, renderSignatureChecked},
 
 		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
@@ -187,9 +196,21 @@ var keyUsages = map[string][]string{
 }
 
 // madeKeySpecs are the KeySpec values of AWS's that keys here are made in:
-// the symmetric encryption key, core's default, and the HMAC keys, under
-// the same names in core.
+// the symmetric encryption key, core's default, and the HMAC and signing
+// keys, under the same names in core.
 var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
+
+// madeUsage is the one KeyUsage keys of a spec here are made for, and
+// core's spelling of it.
+func madeUsage(spec string) (aws, usage string) {
+	switch {
+	case spec == "SYMMETRIC_DEFAULT":
+		return "ENCRYPT_DECRYPT", core.UsageEncrypt
+	case strings.HasPrefix(spec, "HMAC_"):
+		return "GENERATE_VERIFY_MAC", core.UsageMAC
+	}
+	return "SIGN_VERIFY", core.UsageSign
+}
 
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
@@ -214,7 +235,10 @@ func keySpec(in *input) error {
 		}
 		return core.Errorf(core.CodeInvalidParameter, "The KeyUsage %s is not compatible with the KeySpec %s, which takes %s.", in.KeyUsage, spec, strings.Join(usages, " or "))
 	case !slices.Contains(madeKeySpecs, spec):
-		return core.Errorf(codeUnsupportedOperation, "This service makes symmetric keys only (KeySpec %s), not %s keys for %s.", strings.Join(madeKeySpecs, ", "), spec, in.KeyUsage)
+		return core.Errorf(codeUnsupportedOperation, "This service makes keys of KeySpec %s, not %s keys for %s.", strings.Join(madeKeySpecs, ", "), spec, in.KeyUsage)
+	}
+	if usage, _ := madeUsage(spec); in.KeyUsage != "" && in.KeyUsage != usage {
+		return core.Errorf(codeUnsupportedOperation, "This service makes %s keys for %s only, not for %s.", spec, usage, in.KeyUsage)
 	}
 	return nil
 }
@@ -246,9 +270,11 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	if in.Description != nil {
 		p["Description"] = *in.Description
 	}
-	// An HMAC key's spec is core's name too; its usage is core's spelling.
-	if spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec); strings.HasPrefix(spec, "HMAC_") {
-		p["KeySpec"], p["KeyUsage"] = spec, core.UsageMAC
+	// An HMAC or signing key's spec is core's name too; its usage is
+	// core's spelling.
+	if spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec); spec != "" && spec != "SYMMETRIC_DEFAULT" {
+		_, p["KeyUsage"] = madeUsage(spec)
+		p["KeySpec"] = spec
 	}
 	// EXTERNAL is core's Origin for a key whose material the caller imports,
 	// spelled alike in both APIs.
@@ -700,6 +726,86 @@ func macParams(h *handler, in *input) (core.Params, error) {
 			return nil, invalid("Mac", "it must be 1 to 6144 bytes")
 		}
 		p["Mac"] = base64.StdEncoding.EncodeToString(in.Mac)
+	}
+	return p, nil
+}
+
+// signingAlgorithms are AWS's SigningAlgorithm values for the keys made
+// here, each with core's name and its hash. AWS's others (SM2DSA, Ed25519's,
+// ML-DSA's) no key here takes.
+var signingAlgorithms = map[string]struct {
+	core string
+	hash crypto.Hash
+}{
+	"ECDSA_SHA_256": {"ECDSA_SHA_256", crypto.SHA256}, "ECDSA_SHA_384": {"ECDSA_SHA_384", crypto.SHA384},
+	"ECDSA_SHA_512":      {"ECDSA_SHA_512", crypto.SHA512},
+	"RSASSA_PSS_SHA_256": {"RSA_PSS_SHA_256", crypto.SHA256}, "RSASSA_PSS_SHA_384": {"RSA_PSS_SHA_384", crypto.SHA384},
+	"RSASSA_PSS_SHA_512":        {"RSA_PSS_SHA_512", crypto.SHA512},
+	"RSASSA_PKCS1_V1_5_SHA_256": {"RSA_PKCS1_SHA_256", crypto.SHA256}, "RSASSA_PKCS1_V1_5_SHA_384": {"RSA_PKCS1_SHA_384", crypto.SHA384},
+	"RSASSA_PKCS1_V1_5_SHA_512": {"RSA_PKCS1_SHA_512", crypto.SHA512},
+}
+
+// awsSigningAlgorithm is AWS's name of core's signing algorithm.
+func awsSigningAlgorithm(name string) string {
+	for aws, a := range signingAlgorithms {
+		if a.core == name {
+			return aws
+		}
+	}
+	return name
+}
+
+func publicKeyParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	return p, cryptoCommon(p, in)
+}
+
+// signParams reads Sign and Verify (with its Signature). A RAW message, of
+// at most 4096 bytes, is hashed here with the algorithm's hash, as AWS
+// does; a DIGEST is the digest, which core holds to the hash's size. An
+// algorithm of AWS's that no key here takes is the key's incompatibility,
+// InvalidKeyUsageException, as AWS raises it.
+func signParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if len(in.Message) < 1 || len(in.Message) > 4096 {
+		return nil, invalid("Message", "it must be 1 to 4096 bytes")
+	}
+	alg, ok := signingAlgorithms[in.SigningAlgorithm]
+	switch {
+	case in.SigningAlgorithm == "":
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter SigningAlgorithm is required.")
+	case !ok && slices.Contains([]string{"SM2DSA", "ED25519_SHA_512", "ED25519_PH_SHA_512", "ML_DSA_SHAKE_256"}, in.SigningAlgorithm):
+		return nil, core.Errorf(codeInvalidKeyUsage, "The SigningAlgorithm %s is not compatible with the key: no key here takes it.", in.SigningAlgorithm)
+	case !ok:
+		return nil, invalid("SigningAlgorithm", "%q is not one of AWS's signing algorithms", core.ClipText(in.SigningAlgorithm))
+	}
+	digest := in.Message
+	switch in.MessageType {
+	case "", "RAW":
+		d := alg.hash.New()
+		d.Write(in.Message)
+		digest = d.Sum(nil)
+	case "DIGEST":
+	case "EXTERNAL_MU":
+		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys, which this service does not make.")
+	default:
+		return nil, invalid("MessageType", "it must be RAW, DIGEST or EXTERNAL_MU")
+	}
+	p["Algorithm"], p["Digest"] = alg.core, base64.StdEncoding.EncodeToString(digest)
+	if in.Signature != nil {
+		if len(in.Signature) < 1 || len(in.Signature) > 6144 {
+			return nil, invalid("Signature", "it must be 1 to 6144 bytes")
+		}
+		p["Value"] = base64.StdEncoding.EncodeToString(in.Signature)
 	}
 	return p, nil
 }

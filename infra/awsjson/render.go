@@ -44,6 +44,7 @@ type keyMetadata struct {
 	KeySpec               string   `json:"KeySpec"`
 	EncryptionAlgorithms  []string `json:"EncryptionAlgorithms,omitempty"`
 	MacAlgorithms         []string `json:"MacAlgorithms,omitempty"`
+	SigningAlgorithms     []string `json:"SigningAlgorithms,omitempty"`
 	MultiRegion           bool     `json:"MultiRegion"`
 }
 
@@ -62,9 +63,10 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
-	if macs := k.MacAlgorithms(); macs != nil {
-		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = "GENERATE_VERIFY_MAC", k.KeySpec, k.KeySpec
-		m.EncryptionAlgorithms, m.MacAlgorithms = nil, macs
+	if k.KeySpec != core.SpecAES {
+		m.KeyUsage, _ = madeUsage(k.KeySpec)
+		m.CustomerMasterKeySpec, m.KeySpec = k.KeySpec, k.KeySpec
+		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = nil, k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
 	}
 	if k.Origin == core.OriginExternal {
 		m.Origin = "EXTERNAL"
@@ -307,6 +309,60 @@ func renderMacVerified(h *handler, _ core.Params, result any) (any, error) {
 		MacValid     bool
 		MacAlgorithm string
 	}{h.arns.key(m.KeyID), true, m.Algorithm}, nil
+}
+
+// awsSigningAlgorithms names core's signing algorithms as AWS does.
+func awsSigningAlgorithms(names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, awsSigningAlgorithm(n))
+	}
+	return out
+}
+
+func renderPublicKey(h *handler, _ core.Params, result any) (any, error) {
+	k, ok := result.(core.PublicKey)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	usage, _ := madeUsage(k.KeySpec)
+	return struct {
+		KeyId                 string
+		PublicKey             []byte
+		CustomerMasterKeySpec string
+		KeySpec               string
+		KeyUsage              string
+		SigningAlgorithms     []string
+	}{h.arns.key(k.KeyID), k.DER, k.KeySpec, k.KeySpec, usage, awsSigningAlgorithms(k.Algorithms)}, nil
+}
+
+func renderSignature(h *handler, _ core.Params, result any) (any, error) {
+	s, ok := result.(core.Signature)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId            string
+		Signature        []byte
+		SigningAlgorithm string
+	}{h.arns.key(s.KeyID), s.Value, awsSigningAlgorithm(s.Algorithm)}, nil
+}
+
+// renderSignatureChecked answers a valid signature; AWS answers an invalid
+// one with KMSInvalidSignatureException, where Alibaba says false.
+func renderSignatureChecked(h *handler, _ core.Params, result any) (any, error) {
+	s, ok := result.(core.SignatureChecked)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	if !s.Valid {
+		return nil, core.Errorf(codeInvalidSignature, "The Signature is not a signature of this message under this key and SigningAlgorithm.")
+	}
+	return struct {
+		KeyId            string
+		SignatureValid   bool
+		SigningAlgorithm string
+	}{h.arns.key(s.KeyID), true, awsSigningAlgorithm(s.Algorithm)}, nil
 }
 
 func renderOpened(h *handler, _ core.Params, result any) (any, error) {
