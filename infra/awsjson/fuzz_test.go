@@ -111,7 +111,8 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 // request members the last release added or changed.
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
-	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac"}
+	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac",
+	"Sign", "Verify", "GetPublicKey"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -157,6 +158,15 @@ func FuzzAWSRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	macKey := hmacKey.KeyMetadata.KeyId
+	var signKey struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}), &signKey); err != nil {
+		f.Fatal(err)
+	}
+	signer := signKey.KeyMetadata.KeyId
+	var signed struct{ Signature []byte }
+	if err := json.Unmarshal(api.ok(f, "Sign", map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256"}), &signed); err != nil {
+		f.Fatal(err)
+	}
 	var made struct{ Mac []byte }
 	if err := json.Unmarshal(api.ok(f, "GenerateMac", map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256"}), &made); err != nil {
 		f.Fatal(err)
@@ -222,6 +232,19 @@ func FuzzAWSRequest(f *testing.F) {
 			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256", "Mac": made.Mac},
 			map[string]any{"KeyId": macKey, "Message": []byte("n"), "MacAlgorithm": "HMAC_SHA_256", "Mac": made.Mac, "GrantTokens": []string{"g"}},
 			map[string]any{"KeyId": external, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_512", "Mac": make([]byte, 6145)},
+		},
+		"Sign": {
+			map[string]any{"KeyId": signer, "Message": make([]byte, 32), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256", "DryRun": true},
+			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ED25519_SHA_512"},
+			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MessageType": "EXTERNAL_MU", "SigningAlgorithm": "RSASSA_PSS_SHA_512"},
+		},
+		"Verify": {
+			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature},
+			map[string]any{"KeyId": signer, "Message": []byte("n"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature[1:]},
+		},
+		"GetPublicKey": {
+			map[string]any{"KeyId": signer, "GrantTokens": []string{"g"}},
+			map[string]any{"KeyId": macKey},
 		},
 	}
 	for i, op := range fuzzOperations {

@@ -161,4 +161,22 @@ if load_der_public_key is not None:
 raises(ex.InvalidKeyUsageException, kms.generate_mac, KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256")
 raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=tokens["KeyId"], Plaintext=b"m")
 
+step = "signing keys"
+signer = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+expect(signer["KeyUsage"] == "SIGN_VERIFY" and "RSASSA_PSS_SHA_384" in signer["SigningAlgorithms"], signer)
+document = b"release 1.2.3 checksums"
+public = kms.get_public_key(KeyId=signer["KeyId"])
+expect(public["KeySpec"] == "RSA_2048" and public["KeyUsage"] == "SIGN_VERIFY", public)
+for algorithm in ("RSASSA_PSS_SHA_384", "RSASSA_PKCS1_V1_5_SHA_256"):
+    signature = kms.sign(KeyId=signer["KeyId"], Message=document, SigningAlgorithm=algorithm)["Signature"]
+    expect(kms.verify(KeyId=signer["KeyId"], Message=document, Signature=signature, SigningAlgorithm=algorithm)["SignatureValid"], algorithm)
+    raises(ex.KMSInvalidSignatureException, kms.verify, KeyId=signer["KeyId"], Message=document + b".", Signature=signature, SigningAlgorithm=algorithm)
+    if load_der_public_key is not None:
+        # The signature verifies outside the service too, with Python's own RSA.
+        if algorithm.startswith("RSASSA_PSS"):
+            pad, digest = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48), hashes.SHA384()
+        else:
+            pad, digest = padding.PKCS1v15(), hashes.SHA256()
+        load_der_public_key(public["PublicKey"]).verify(signature, document, pad, digest)
+
 print("ok")

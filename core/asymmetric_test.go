@@ -1,0 +1,131 @@
+package core_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/base64"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// A signing key signs digests that its public key, handed out by
+// GetPublicKey, verifies outside the service, in every algorithm its spec
+// takes; AsymmetricVerify agrees, and says false of another digest.
+func TestSigningKeysSignWhatTheirPublicKeyVerifies(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	d256, d384, d512 := sha256.Sum256([]byte("m")), sha512.Sum384([]byte("m")), sha512.Sum512([]byte("m"))
+	digests := map[crypto.Hash][]byte{crypto.SHA256: d256[:], crypto.SHA384: d384[:], crypto.SHA512: d512[:]}
+	for _, c := range []struct {
+		spec string
+		algs map[string]crypto.Hash
+	}{
+		{"EC_P256", map[string]crypto.Hash{"ECDSA_SHA_256": crypto.SHA256}},
+		{"ECC_NIST_P384", map[string]crypto.Hash{"ECDSA_SHA_384": crypto.SHA384}},
+		{"ECC_NIST_P521", map[string]crypto.Hash{"ECDSA_SHA_512": crypto.SHA512}},
+		{"RSA_2048", map[string]crypto.Hash{"RSA_PSS_SHA_256": crypto.SHA256, "RSA_PSS_SHA_512": crypto.SHA512, "RSA_PKCS1_SHA_256": crypto.SHA256, "RSA_PKCS1_SHA_384": crypto.SHA384}},
+	} {
+		out, err := do(t, s, "CreateKey", core.Params{"KeySpec": c.spec, "KeyUsage": core.UsageSign})
+		if err != nil {
+			t.Fatalf("CreateKey %s: %v", c.spec, err)
+		}
+		k := out.(core.Key)
+		if k.KeyUsage != core.UsageSign || core.AlibabaKeySpec(k.KeySpec) != c.spec && k.KeySpec != c.spec {
+			t.Errorf("%s: made %s for %s", c.spec, k.KeySpec, k.KeyUsage)
+		}
+		out, err = do(t, s, "GetPublicKey", core.Params{"KeyId": k.ID})
+		if err != nil {
+			t.Fatalf("%s: GetPublicKey: %v", c.spec, err)
+		}
+		pk := out.(core.PublicKey)
+		pub, err := x509.ParsePKIXPublicKey(pk.DER)
+		if err != nil || pk.VersionID != k.PrimaryVersionID {
+			t.Fatalf("%s: public key: %v, version %q", c.spec, err, pk.VersionID)
+		}
+		for alg, h := range c.algs {
+			digest := base64.StdEncoding.EncodeToString(digests[h])
+			out, err := do(t, s, "AsymmetricSign", core.Params{"KeyId": k.ID, "KeyVersionId": k.PrimaryVersionID, "Algorithm": alg, "Digest": digest})
+			if err != nil {
+				t.Fatalf("%s %s: AsymmetricSign: %v", c.spec, alg, err)
+			}
+			sig := out.(core.Signature).Value
+			var ok bool
+			switch p := pub.(type) {
+			case *ecdsa.PublicKey:
+				ok = ecdsa.VerifyASN1(p, digests[h], sig)
+			case *rsa.PublicKey:
+				if alg[:7] == "RSA_PSS" {
+					ok = rsa.VerifyPSS(p, h, digests[h], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+				} else {
+					ok = rsa.VerifyPKCS1v15(p, h, digests[h], sig) == nil
+				}
+			}
+			if !ok {
+				t.Errorf("%s %s: the public key does not verify the signature", c.spec, alg)
+			}
+			value := base64.StdEncoding.EncodeToString(sig)
+			out, err = do(t, s, "AsymmetricVerify", core.Params{"KeyId": k.ID, "Algorithm": alg, "Digest": digest, "Value": value})
+			if err != nil || !out.(core.SignatureChecked).Valid {
+				t.Errorf("%s %s: AsymmetricVerify of its signature: %v %v", c.spec, alg, out, err)
+			}
+			other := make([]byte, h.Size())
+			out, err = do(t, s, "AsymmetricVerify", core.Params{"KeyId": k.ID, "Algorithm": alg, "Digest": base64.StdEncoding.EncodeToString(other), "Value": value})
+			if err != nil || out.(core.SignatureChecked).Valid {
+				t.Errorf("%s %s: AsymmetricVerify of another digest: %v %v", c.spec, alg, out, err)
+			}
+		}
+	}
+}
+
+// A signing key signs and nothing else; other keys sign nothing; digests
+// and algorithms are held to the key's spec; it does not rotate or import.
+func TestSigningKeysKeepToTheirUsage(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "ECC_NIST_P256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	if got := k.SigningAlgorithms(); len(got) != 1 || got[0] != "ECDSA_SHA_256" {
+		t.Errorf("SigningAlgorithms = %v", got)
+	}
+	out, err = do(t, s, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aes := out.(core.Key)
+	d := sha256.Sum256([]byte("m"))
+	digest := base64.StdEncoding.EncodeToString(d[:])
+	for _, c := range []struct {
+		action string
+		p      core.Params
+		want   string
+	}{
+		{"Encrypt", core.Params{"KeyId": k.ID, "Plaintext": b64("x")}, core.CodeInvalidKeyUsage},
+		{"GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": k.ID}, core.CodeInvalidKeyUsage},
+		{"GenerateMac", core.Params{"KeyId": k.ID, "Message": b64("m"), "MacAlgorithm": "HMAC_SHA_256"}, core.CodeInvalidKeyUsage},
+		{"AsymmetricSign", core.Params{"KeyId": aes.ID, "Algorithm": "ECDSA_SHA_256", "Digest": digest}, core.CodeInvalidKeyUsage},
+		{"GetPublicKey", core.Params{"KeyId": aes.ID}, core.CodeUnsupportedKeySpec},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "RSA_PSS_SHA_256", "Digest": digest}, core.CodeInvalidKeyUsage},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": b64("short")}, core.CodeInvalidParameter},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "SM2DSA", "Digest": digest}, core.CodeInvalidParameter},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256"}, core.CodeMissingParameter},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "KeyVersionId": "other", "Algorithm": "ECDSA_SHA_256", "Digest": digest}, core.CodeKeyNotFound},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": digest, "DryRun": "true"}, core.CodeDryRunOperation},
+		{"AsymmetricVerify", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": digest}, core.CodeMissingParameter},
+		{"CreateKeyVersion", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
+		{"EnableKeyRotation", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
+		{"GetParametersForImport", core.Params{"KeyId": k.ID, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, core.CodeUnsupportedOrigin},
+		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "Origin": core.OriginExternal}, core.CodeInvalidParameter},
+		{"CreateKey", core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageEncrypt}, core.CodeInvalidParameter},
+		{"CreateKey", core.Params{"KeySpec": "EC_SM2"}, core.CodeInvalidParameter},
+	} {
+		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
+			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package awsjson_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+)
+
+// signingKey makes an asymmetric signing key of spec and returns its ID.
+func signingKey(spec types.KeySpec) func(c *kms.Client) (*string, error) {
+	return func(c *kms.Client) (*string, error) {
+		k, err := c.CreateKey(bg, &kms.CreateKeyInput{KeySpec: spec, KeyUsage: types.KeyUsageTypeSignVerify})
+		if err != nil {
+			return nil, err
+		}
+		return k.KeyMetadata.KeyId, nil
+	}
+}
+
+// signedAndChecked signs msg under id, checks the signature with the public
+// key GetPublicKey gives, outside the service, and has Verify check it.
+func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec, msgType types.MessageType, msg, digest []byte, hash crypto.Hash) error {
+	s, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, MessageType: msgType, SigningAlgorithm: alg})
+	if err != nil {
+		return err
+	}
+	pk, err := c.GetPublicKey(bg, &kms.GetPublicKeyInput{KeyId: id})
+	if err != nil {
+		return err
+	}
+	pub, err := x509.ParsePKIXPublicKey(pk.PublicKey)
+	if err != nil {
+		return stateOutcome("public key: " + err.Error())
+	}
+	ok := false
+	switch p := pub.(type) {
+	case *ecdsa.PublicKey:
+		ok = ecdsa.VerifyASN1(p, digest, s.Signature)
+	case *rsa.PublicKey:
+		ok = rsa.VerifyPSS(p, hash, digest, s.Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+	}
+	if !ok || s.SigningAlgorithm != alg || !slices.Contains(pk.SigningAlgorithms, alg) {
+		return stateOutcome("the public key does not verify the signature")
+	}
+	v, err := c.Verify(bg, &kms.VerifyInput{KeyId: id, Message: msg, MessageType: msgType, Signature: s.Signature, SigningAlgorithm: alg})
+	if err == nil && !v.SignatureValid {
+		return stateOutcome("SignatureValid false")
+	}
+	return err
+}
+
+// signCases check asymmetric signing keys: Sign and Verify, GetPublicKey,
+// DescribeKey, and their refusals.
+func signCases() []conformanceCase {
+	msg := []byte("invoice 42: 100 EUR")
+	sum := sha256.Sum256(msg)
+	return []conformanceCase{
+		{"Sign a RAW message under an ECC_NIST_P256 key, checked outside", "ok", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecEcdsaSha256, types.MessageTypeRaw, msg, sum[:], crypto.SHA256)
+		})},
+		{"Sign a DIGEST under an RSA_2048 key with PSS, checked outside", "ok", on(signingKey(types.KeySpecRsa2048), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecRsassaPssSha256, types.MessageTypeDigest, sum[:], sum[:], crypto.SHA256)
+		})},
+		{"Verify another message", "KMSInvalidSignatureException", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			s, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+			if err != nil {
+				return err
+			}
+			_, err = c.Verify(bg, &kms.VerifyInput{KeyId: id, Message: append(msg, '!'), Signature: s.Signature, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+			return err
+		})},
+		{"Sign with an algorithm the key does not take", "InvalidKeyUsageException", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha384})
+			return err
+		})},
+		{"Sign under a symmetric encryption key", "InvalidKeyUsageException", func(c *kms.Client, key string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: &key, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+			return err
+		}},
+		{"Sign a DIGEST of the wrong length", "ValidationException", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+			return err
+		})},
+		{"DryRun Sign", "DryRunOperationException", on(signingKey(types.KeySpecEccNistP384), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha384, DryRun: aws.Bool(true)})
+			return err
+		})},
+		{"GetPublicKey of a symmetric encryption key", "UnsupportedOperationException", func(c *kms.Client, key string) error {
+			_, err := c.GetPublicKey(bg, &kms.GetPublicKeyInput{KeyId: &key})
+			return err
+		}},
+		{"Encrypt under a signing key", "InvalidKeyUsageException", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: id, Plaintext: []byte("p")})
+			return err
+		})},
+		{"EnableKeyRotation of a signing key", "UnsupportedOperationException", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
+			_, err := c.EnableKeyRotation(bg, &kms.EnableKeyRotationInput{KeyId: id})
+			return err
+		})},
+		{"DescribeKey of an ECC_NIST_P521 key", "ok", on(signingKey(types.KeySpecEccNistP521), func(c *kms.Client, id *string) error {
+			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			m := d.KeyMetadata
+			if m.KeySpec != types.KeySpecEccNistP521 || m.KeyUsage != types.KeyUsageTypeSignVerify ||
+				!slices.Equal(m.SigningAlgorithms, []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecEcdsaSha512}) || len(m.EncryptionAlgorithms) != 0 {
+				return stateOutcome("DescribeKey: " + string(m.KeySpec) + " " + string(m.KeyUsage))
+			}
+			return nil
+		})},
+	}
+}

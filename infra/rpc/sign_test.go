@@ -1,0 +1,68 @@
+package rpc_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"testing"
+
+	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+)
+
+// Signing keys through the Alibaba SDK's own methods: CreateKey of EC_P256
+// for SIGN/VERIFY, GetPublicKey in PEM, AsymmetricSign of a digest, which
+// the PEM's key verifies outside the service, and AsymmetricVerify, true of
+// the signature and false of another digest.
+func TestSDKSigningKeys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("EC_P256"), KeyUsage: tea.String("SIGN/VERIFY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := made.Body.KeyMetadata
+	if tea.StringValue(m.KeySpec) != "EC_P256" || tea.StringValue(m.KeyUsage) != "SIGN/VERIFY" {
+		t.Errorf("CreateKey: %s %s", tea.StringValue(m.KeySpec), tea.StringValue(m.KeyUsage))
+	}
+	key, version := m.KeyId, m.PrimaryKeyVersion
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("invoice 42"))
+	digest := tea.String(base64.StdEncoding.EncodeToString(sum[:]))
+	signed, err := e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ECDSA_SHA_256"), Digest: digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(tea.StringValue(signed.Body.Value))
+	if err != nil || !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), sum[:], sig) {
+		t.Fatalf("the public key does not verify the signature (%v)", err)
+	}
+	v, err := e.client.AsymmetricVerify(&kms.AsymmetricVerifyRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ECDSA_SHA_256"), Digest: digest, Value: signed.Body.Value})
+	if err != nil || !tea.BoolValue(v.Body.Value) {
+		t.Fatalf("AsymmetricVerify of its signature: %v %v", v, err)
+	}
+	other := sha256.Sum256([]byte("invoice 43"))
+	v, err = e.client.AsymmetricVerify(&kms.AsymmetricVerifyRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ECDSA_SHA_256"),
+		Digest: tea.String(base64.StdEncoding.EncodeToString(other[:])), Value: signed.Body.Value})
+	if err != nil || tea.BoolValue(v.Body.Value) {
+		t.Fatalf("AsymmetricVerify of another digest: %v %v", v, err)
+	}
+	_, err = e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSA_PSS_SHA_256"), Digest: digest})
+	sdkError(t, err, "InvalidKeyUsage", 400)
+	_, err = e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: key, KeyVersionId: tea.String("another"), Algorithm: tea.String("ECDSA_SHA_256"), Digest: digest})
+	sdkError(t, err, "Forbidden.KeyNotFound", 404)
+	_, err = e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: tea.String(e.createKey()), KeyVersionId: version})
+	sdkError(t, err, "Unsupported.KeySpec", 400)
+}
