@@ -9,8 +9,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
 )
 
 // A signing key signs digests that its public key, handed out by
@@ -127,5 +129,58 @@ func TestSigningKeysKeepToTheirUsage(t *testing.T) {
 		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
 			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)
 		}
+	}
+}
+
+// A caller's uses of a costly signing key are bounded per spec, beside its
+// request rate: past the bucket it is throttled, and a DryRun or a refused
+// request spends nothing. Another caller's bucket is its own.
+func TestSigningKeyUsesAreBoundedPerCaller(t *testing.T) {
+	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "ECC_NIST_P384"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	d := sha512.Sum384([]byte("m"))
+	digest := base64.StdEncoding.EncodeToString(d[:])
+	sign := func(caller *core.Principal, extra ...string) error {
+		p := core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_384", "Digest": digest}
+		for i := 0; i+1 < len(extra); i += 2 {
+			p[extra[i]] = extra[i+1]
+		}
+		_, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: "AsymmetricSign", Params: p, Caller: caller})
+		return err
+	}
+	a, b := *operator, *operator
+	a.AccessKeyID, b.AccessKeyID = "LTAIsignerA", "LTAIsignerB"
+	a.QPS, b.QPS = 1<<20, 1<<20
+	lim := core.SigningKeyLimits["ECC_NIST_P384"]
+	for range lim.Burst {
+		if err := sign(&a, "DryRun", "true"); code(err) != core.CodeDryRunOperation {
+			t.Fatalf("DryRun: %v", err)
+		}
+		if err := sign(&a, "Algorithm", "ECDSA_SHA_512", "Digest", base64.StdEncoding.EncodeToString(make([]byte, 64))); code(err) != core.CodeInvalidKeyUsage {
+			t.Fatalf("another algorithm: %v", err)
+		}
+	}
+	// The bucket refills on the wall clock while signing, so the caller is
+	// allowed the burst and what refilled meanwhile, and is throttled past
+	// that.
+	start, made := time.Now(), 0
+	for ; made < 10*lim.Burst; made++ {
+		if err := sign(&a); err != nil {
+			if code(err) != core.CodeThrottling {
+				t.Fatalf("signature %d: %v", made+1, err)
+			}
+			break
+		}
+	}
+	refilled := int(time.Since(start) / (lim.Period / time.Duration(lim.Rate)))
+	if made < lim.Burst || made > lim.Burst+refilled+1 {
+		t.Fatalf("%d signatures before the throttle, in %v; want %d to %d", made, time.Since(start), lim.Burst, lim.Burst+refilled+1)
+	}
+	if err := sign(&b); err != nil {
+		t.Errorf("another caller: %v", err)
 	}
 }
