@@ -24,8 +24,8 @@ type Condition struct {
 
 // Facts are what a request tells conditions: its encryption context, the tags
 // of the key it uses, the KeyPairSpec of a data key pair it asks for, the
-// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when the request came another way than HTTP, such
-// as a direct function invocation).
+// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when the
+// request came another way than HTTP, such as a direct function invocation).
 type Facts struct {
 	Context         EncryptionContext
 	Tags            map[string]string

@@ -97,7 +97,7 @@ func init() {
 
 		"GetPublicKey": {"GetPublicKey", publicKeyParams, renderPublicKey},
 		"Sign":         {"AsymmetricSign", signParams, renderSignature},
-		"Verify":       {"AsymmetricVerify", signParams, renderSignatureChecked},
+		"Verify":       {"AsymmetricVerify", verifyParams, renderSignatureChecked},
 
 		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
@@ -216,8 +216,9 @@ func madeUsage(spec string) (aws, usage string) {
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not, an asymmetric key, is refused
-// as UnsupportedOperationException: the request is well formed, and the
+// AWS would make but this service does not (RSA for encryption, ECC for
+// key agreement, Ed25519, secp256k1, SM2, ML-DSA, ML-KEM) is refused as
+// UnsupportedOperationException: the request is well formed, and the
 // service lacks what it asks for.
 func keySpec(in *input) error {
 	spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT")
@@ -795,6 +796,9 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		d.Write(in.Message)
 		digest = d.Sum(nil)
 	case "DIGEST":
+		if len(digest) != alg.hash.Size() {
+			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", alg.hash.Size(), in.SigningAlgorithm)
+		}
 	case "EXTERNAL_MU":
 		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys, which this service does not make.")
 	default:
@@ -808,6 +812,13 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		p["Value"] = base64.StdEncoding.EncodeToString(in.Signature)
 	}
 	return p, nil
+}
+
+func verifyParams(h *handler, in *input) (core.Params, error) {
+	if in.Signature == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter Signature is required.")
+	}
+	return signParams(h, in)
 }
 
 func randomParams(h *handler, in *input) (core.Params, error) {
