@@ -184,3 +184,33 @@ func TestSigningKeyUsesAreBoundedPerCaller(t *testing.T) {
 		t.Errorf("another caller: %v", err)
 	}
 }
+
+// ListKeys filters signing and HMAC keys by their spec, in either cloud's
+// name, and by their usage.
+func TestListKeysFiltersByTheNewSpecsAndUsages(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	ids := map[string]string{}
+	for _, spec := range []string{"EC_P256", "HMAC_256", ""} {
+		out, err := do(t, s, "CreateKey", core.Params{"KeySpec": spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[spec] = out.(core.Key).ID
+	}
+	for filter, want := range map[string]string{
+		`[{"Key":"KeySpec","Values":["EC_P256"]}]`:              ids["EC_P256"],
+		`[{"Key":"KeySpec","Values":["ECC_NIST_P256"]}]`:        ids["EC_P256"],
+		`[{"Key":"KeyUsage","Values":["GENERATE/VERIFY_MAC"]}]`: ids["HMAC_256"],
+		`[{"Key":"KeyUsage","Values":["SIGN/VERIFY"]}]`:         ids["EC_P256"],
+		`[{"Key":"KeySpec","Values":["Aliyun_AES_256"]}]`:       ids[""],
+	} {
+		out, err := do(t, s, "ListKeys", core.Params{"Filters": filter})
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		items := out.(core.Listing[core.Key]).Items
+		if len(items) != 1 || items[0].ID != want {
+			t.Errorf("%s: %d keys, want %s alone", filter, len(items), want)
+		}
+	}
+}

@@ -25,7 +25,7 @@ const (
 var keyFilterValues = map[string][]string{
 	"KeyState":        {string(KeyEnabled), string(KeyDisabled), string(KeyPendingDeletion), string(KeyPendingImport)},
 	"KeySpec":         nil,
-	"KeyUsage":        {"ENCRYPT/DECRYPT", "SIGN/VERIFY"},
+	"KeyUsage":        {UsageEncrypt, UsageSign, UsageMAC},
 	"ProtectionLevel": {"SOFTWARE", "HSM"},
 	"CreatorType":     {"User", "Service"},
 	"DKMSInstanceId":  nil,
@@ -177,7 +177,8 @@ func (f keyFilter) meets(k *Key, state KeyState, aliased map[string]bool) bool {
 		case "KeyState":
 			ok = slices.Contains(values, string(state))
 		case "KeySpec":
-			ok = slices.Contains(values, k.KeySpec)
+			// By either name: EC_P256 is Alibaba's ECC_NIST_P256.
+			ok = slices.Contains(values, k.KeySpec) || slices.Contains(values, AlibabaKeySpec(k.KeySpec))
 		case "KeyUsage":
 			ok = slices.Contains(values, k.KeyUsage)
 		case "ProtectionLevel":
