@@ -183,13 +183,9 @@ func (c *call) asymmetricSign() (any, error) {
 }
 
 func (c *call) asymmetricVerify() (any, error) {
-	text, err := c.required("Value")
+	sig, err := c.bytes("Value", 6144)
 	if err != nil {
 		return nil, err
-	}
-	sig, err := base64.StdEncoding.DecodeString(text)
-	if err != nil || len(sig) > 6144 {
-		return nil, invalidParam("Value", "it must be base64 of 1 to 6144 bytes")
 	}
 	alg, digest, err := c.digest()
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"hash"
 )
 
@@ -132,13 +131,9 @@ func (c *call) generateMac() (any, error) {
 }
 
 func (c *call) verifyMac() (any, error) {
-	text, err := c.required("Mac")
+	given, err := c.bytes("Mac", 6144)
 	if err != nil {
 		return nil, err
-	}
-	given, err := base64.StdEncoding.DecodeString(text)
-	if err != nil || len(given) > 6144 {
-		return nil, invalidParam("Mac", "it must be base64 of 1 to 6144 bytes")
 	}
 	k, spec, msg, err := c.macKey()
 	if err != nil {
@@ -158,13 +153,9 @@ func (c *call) verifyMac() (any, error) {
 // key, authorized, usable, an HMAC key and of the algorithm's size. A DryRun
 // ends here, every check passed.
 func (c *call) macKey() (Key, macSpec, []byte, error) {
-	text, err := c.required("Message")
+	msg, err := c.bytes("Message", MaxMacMessage)
 	if err != nil {
 		return Key{}, macSpec{}, nil, err
-	}
-	msg, err := base64.StdEncoding.DecodeString(text)
-	if err != nil || len(msg) > MaxMacMessage {
-		return Key{}, macSpec{}, nil, invalidParam("Message", "it must be base64 of 1 to %d bytes", MaxMacMessage)
 	}
 	alg, err := c.required("MacAlgorithm")
 	if err != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -42,6 +43,19 @@ func (c *call) required(name string) (string, error) {
 		return "", missingParam(name)
 	}
 	return v, nil
+}
+
+// bytes reads a required parameter of base64 of 1 to max bytes.
+func (c *call) bytes(name string, max int) ([]byte, error) {
+	text, err := c.required(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(text)
+	if err != nil || len(b) > max {
+		return nil, invalidParam(name, "it must be base64 of 1 to %d bytes", max)
+	}
+	return b, nil
 }
 
 func (c *call) bool(name string, def bool) (bool, error) {
