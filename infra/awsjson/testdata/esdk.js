@@ -1,11 +1,13 @@
 // Round-trips a message through the AWS Encryption SDK for JavaScript with a
 // KmsKeyringNode whose KMS client (@aws-sdk/client-kms) points at kmsless,
-// then checks that a tampered message is refused, and uses data key pairs
-// with Node's own crypto. Prints OK on success.
+// then checks that a tampered message is refused, uses data key pairs with
+// Node's own crypto, verifies a signing key's signature with it, and makes
+// and verifies a MAC. Prints OK on success.
 const crypto = require('crypto')
 const {
   KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand,
-  GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand
+  GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
+  CreateKeyCommand, SignCommand, GetPublicKeyCommand, GenerateMacCommand, VerifyMacCommand
 } = require('@aws-sdk/client-kms')
 const { KmsKeyringNode, buildClient, CommitmentPolicy } = require('@aws-crypto/client-node')
 
@@ -50,6 +52,24 @@ async function main () {
   const priv = await kmsClient.send(new DecryptCommand({ CiphertextBlob: lone.PrivateKeyCiphertextBlob }))
   const opened2 = crypto.privateDecrypt({ key: Buffer.from(priv.Plaintext), format: 'der', type: 'pkcs8', oaepHash: 'sha256' }, sealed)
   if (!opened2.equals(plaintext)) throw new Error('RSA data key pair round trip')
+
+  // A signing key's signature verifies with Node's crypto and its public key.
+  const signing = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))
+  const signed = await kmsClient.send(new SignCommand({ KeyId: signing.KeyMetadata.KeyId, Message: plaintext, SigningAlgorithm: 'ECDSA_SHA_256' }))
+  const pub = await kmsClient.send(new GetPublicKeyCommand({ KeyId: signing.KeyMetadata.KeyId }))
+  const pubKey = crypto.createPublicKey({ key: Buffer.from(pub.PublicKey), format: 'der', type: 'spki' })
+  if (!crypto.verify('sha256', plaintext, pubKey, Buffer.from(signed.Signature))) throw new Error('a Sign signature did not verify')
+
+  // An HMAC key's MAC verifies, and another message's does not.
+  const tokens = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))
+  const mac = await kmsClient.send(new GenerateMacCommand({ KeyId: tokens.KeyMetadata.KeyId, Message: plaintext, MacAlgorithm: 'HMAC_SHA_256' }))
+  const ok = await kmsClient.send(new VerifyMacCommand({ KeyId: tokens.KeyMetadata.KeyId, Message: plaintext, Mac: mac.Mac, MacAlgorithm: 'HMAC_SHA_256' }))
+  if (!ok.MacValid || mac.Mac.length !== 32) throw new Error('VerifyMac of its own MAC')
+  let invalid = ''
+  try {
+    await kmsClient.send(new VerifyMacCommand({ KeyId: tokens.KeyMetadata.KeyId, Message: Buffer.from('other'), Mac: mac.Mac, MacAlgorithm: 'HMAC_SHA_256' }))
+  } catch (e) { invalid = e.name }
+  if (invalid !== 'KMSInvalidMacException') throw new Error('VerifyMac of another message: ' + invalid)
   console.log('OK')
 }
 
