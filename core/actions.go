@@ -84,6 +84,8 @@ func init() {
 		"GetPublicKey":                        {run: (*call).getPublicKey, dryRun: true},
 		"AsymmetricSign":                      {run: (*call).asymmetricSign, dryRun: true},
 		"AsymmetricVerify":                    {run: (*call).asymmetricVerify, dryRun: true},
+		"AsymmetricEncrypt":                   {run: (*call).asymmetricEncrypt, dryRun: true},
+		"AsymmetricDecrypt":                   {run: (*call).asymmetricDecrypt, dryRun: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -121,25 +123,16 @@ func (c *call) createKey() (any, error) {
 	if utf8.RuneCountInString(desc) > 8192 {
 		return nil, invalidParam("Description", "it is longer than 8192 characters")
 	}
-	// A signing spec may be named as Alibaba names it.
+	// An asymmetric spec may be named as Alibaba names it.
 	spec := cmp.Or(alibabaSpecs[c.str("KeySpec")], c.str("KeySpec"), SpecAES)
 	if !slices.Contains(KeySpecs(), spec) {
 		return nil, invalidParam("KeySpec", "this service supports only %v", KeySpecs())
 	}
-	// Each spec has one usage, the default: an HMAC key's is to make MACs,
-	// an asymmetric key's to sign.
-	want := UsageEncrypt
-	if _, ok := macSpecOf(spec); ok {
-		want = UsageMAC
-	}
-	signing := signingSpecs[spec]
-	if signing != nil {
-		want = UsageSign
-	}
-	usage, err := oneOf(c, "KeyUsage", want, want)
+	usage, err := c.keyUsage(spec)
 	if err != nil {
 		return nil, err
 	}
+	asymmetric := asymmetricSpecs[spec]
 	origin, err := oneOf(c, "Origin", "Aliyun_KMS", "Aliyun_KMS", OriginExternal)
 	if err != nil {
 		return nil, err
@@ -161,11 +154,11 @@ func (c *call) createKey() (any, error) {
 	if auto && origin == OriginExternal {
 		return nil, invalidParam("EnableAutomaticRotation", "a key of Origin EXTERNAL does not rotate")
 	}
-	if auto && usage != UsageEncrypt {
-		return nil, invalidParam("EnableAutomaticRotation", "a key for %s does not rotate", usage)
+	if auto && spec != SpecAES {
+		return nil, invalidParam("EnableAutomaticRotation", "a %s key does not rotate", spec)
 	}
-	if signing != nil && origin == OriginExternal {
-		return nil, invalidParam("Origin", "a signing key's private key is made here, not imported")
+	if asymmetric != nil && origin == OriginExternal {
+		return nil, invalidParam("Origin", "an asymmetric key's private key is made here, not imported")
 	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
@@ -197,8 +190,8 @@ func (c *call) createKey() (any, error) {
 	case origin == OriginExternal:
 		// No material until it is imported.
 		k.State = KeyPendingImport
-	case signing != nil:
-		if v, err = c.newSigningVersion(signing, k.ID, k.PrimaryVersionID, now); err != nil {
+	case asymmetric != nil:
+		if v, err = c.newAsymmetricVersion(asymmetric, k.ID, k.PrimaryVersionID, now); err != nil {
 			return nil, err
 		}
 	default:
@@ -210,6 +203,22 @@ func (c *call) createKey() (any, error) {
 		return nil, storeErr(err)
 	}
 	return k, nil
+}
+
+// keyUsage reads KeyUsage for a key of spec: the one usage of a symmetric
+// encryption, HMAC or ECC key, or an RSA key's, encryption (the default, as
+// Alibaba has it) or signing.
+func (c *call) keyUsage(spec string) (string, error) {
+	switch s := asymmetricSpecs[spec]; {
+	case s != nil && s.bits > 0:
+		return oneOf(c, "KeyUsage", UsageEncrypt, UsageEncrypt, UsageSign)
+	case s != nil:
+		return oneOf(c, "KeyUsage", UsageSign, UsageSign)
+	}
+	if _, ok := macSpecOf(spec); ok {
+		return oneOf(c, "KeyUsage", UsageMAC, UsageMAC)
+	}
+	return oneOf(c, "KeyUsage", UsageEncrypt, UsageEncrypt)
 }
 
 // oneOf reads an optional parameter that must equal one of allowed (def when

@@ -4,20 +4,32 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	_ "crypto/sha1" // RSAES_OAEP_SHA_1
 	"crypto/x509"
 	"encoding/base64"
+	"slices"
 	"time"
 )
 
-// An asymmetric signing key holds a private key, in PKCS #8 and wrapped by
-// the root key like any version's material, that signs digests inside the
-// service (AsymmetricSign; AWS's Sign) while its public key is handed out
-// (GetPublicKey) to anyone who verifies, with or without the service
-// (AsymmetricVerify; AWS's Verify). It has one version and does not rotate,
-// as on both clouds' shared KMS; its material is made here, not imported.
+// An asymmetric key holds a private key, in PKCS #8 and wrapped by the root
+// key like any version's material, while its public key is handed out
+// (GetPublicKey). A signing key signs digests inside the service
+// (AsymmetricSign; AWS's Sign) for anyone to verify, with or without the
+// service (AsymmetricVerify; AWS's Verify). An RSA encryption key opens
+// inside the service (AsymmetricDecrypt; AWS's Decrypt with an RSAES
+// algorithm) what anyone sealed with its public key (AsymmetricEncrypt, or
+// any RSA-OAEP library). It has one version and does not rotate, as on both
+// clouds' shared KMS; its material is made here, not imported.
 
 // UsageSign is the usage of an asymmetric signing key.
 const UsageSign = "SIGN/VERIFY"
+
+// oaepAlgorithms are an RSA encryption key's algorithms, OAEP with the hash
+// named, for MGF1 too.
+var oaepAlgorithms = []struct {
+	name string
+	hash crypto.Hash
+}{{"RSAES_OAEP_SHA_1", crypto.SHA1}, {"RSAES_OAEP_SHA_256", crypto.SHA256}}
 
 // signingAlgorithm is an algorithm a signing key takes: its hash, and for
 // RSA whether it pads with PSS (salt as long as the hash) or PKCS #1 v1.5.
@@ -39,10 +51,11 @@ var (
 	}
 )
 
-// signingSpecs are the KeySpec values of signing keys: AWS's names, each
-// with Alibaba's where it has one. They are the data key pair specs but
-// Ed25519, whose signatures are made over the message, not a digest.
-var signingSpecs = func() map[string]*keyPairSpec {
+// asymmetricSpecs are the KeySpec values of asymmetric keys, in AWS's names
+// (Alibaba's are in alibabaSpecs). They are the data key pair specs but
+// Ed25519, whose signatures are made over the message, not a digest. RSA
+// keys sign or encrypt; ECC keys sign.
+var asymmetricSpecs = func() map[string]*keyPairSpec {
 	m := map[string]*keyPairSpec{}
 	for i := range keyPairSpecs {
 		if s := &keyPairSpecs[i]; s.bits > 0 || s.curve != nil {
@@ -52,15 +65,15 @@ var signingSpecs = func() map[string]*keyPairSpec {
 	return m
 }()
 
-// SigningKeyLimits bounds, per caller, the uses of a signing key's private
-// key (signing, verifying and reading its public key all load it) for the
-// specs whose use costs far more than a request: an RSA signature takes
-// about 0.8 ms of CPU at 2048 bits, 2.5 ms at 3072 and 5 ms at 4096, a P-521
-// one 0.7 ms, each with its key's parsing. A caller's request rate alone
-// would let it keep several CPUs busy; each of these holds it to about a
-// tenth of a core per spec. P-256 keys, at about 40 µs, spend only the
-// request rate.
-var SigningKeyLimits = map[string]Limit{
+// PrivateKeyLimits bounds, per caller, the uses of an asymmetric key's
+// private key (every operation on the key loads it) for the specs whose use
+// costs far more than a request: an RSA signature or decryption takes about
+// 0.8 ms of CPU at 2048 bits, 2.5 ms at 3072 and 5 ms at 4096, a P-521
+// signature 0.7 ms, each with its key's parsing. A caller's request rate
+// alone would let it keep several CPUs busy; each of these holds it to
+// about a tenth of a core per spec. P-256 keys, at about 40 µs, spend only
+// the request rate.
+var PrivateKeyLimits = map[string]Limit{
 	"RSA_2048":      PerSecond(100, 100),
 	"RSA_3072":      PerSecond(40, 40),
 	"RSA_4096":      PerSecond(20, 20),
@@ -68,7 +81,7 @@ var SigningKeyLimits = map[string]Limit{
 	"ECC_NIST_P521": PerSecond(120, 120),
 }
 
-// alibabaSpecs are Alibaba's names of the signing specs it has.
+// alibabaSpecs are Alibaba's names of the asymmetric specs it has.
 var alibabaSpecs = map[string]string{"EC_P256": "ECC_NIST_P256", "RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_4096": "RSA_4096"}
 
 // AlibabaKeySpec is a key's KeySpec as Alibaba names it, where its name
@@ -82,8 +95,8 @@ func AlibabaKeySpec(spec string) string {
 
 // SigningAlgorithms lists the algorithms of a signing key, nil for any other.
 func (k Key) SigningAlgorithms() []string {
-	spec, ok := signingSpecs[k.KeySpec]
-	if !ok {
+	spec, ok := asymmetricSpecs[k.KeySpec]
+	if !ok || k.KeyUsage != UsageSign {
 		return nil
 	}
 	var out []string
@@ -93,6 +106,27 @@ func (k Key) SigningAlgorithms() []string {
 	return out
 }
 
+// EncryptionAlgorithms lists the algorithms of an RSA encryption key, nil
+// for any other key (a symmetric key's one algorithm is its envelope).
+func (k Key) EncryptionAlgorithms() []string {
+	if asymmetricSpecs[k.KeySpec] == nil || k.KeyUsage != UsageEncrypt {
+		return nil
+	}
+	var out []string
+	for _, a := range oaepAlgorithms {
+		out = append(out, a.name)
+	}
+	return out
+}
+
+// algorithms are the algorithms of an asymmetric key, by its usage.
+func (k Key) algorithms() []string {
+	if k.KeyUsage == UsageSign {
+		return k.SigningAlgorithms()
+	}
+	return k.EncryptionAlgorithms()
+}
+
 func algorithmsOf(spec *keyPairSpec) []signingAlgorithm {
 	if spec.bits > 0 {
 		return rsaAlgorithms
@@ -100,9 +134,10 @@ func algorithmsOf(spec *keyPairSpec) []signingAlgorithm {
 	return ecdsaAlgorithms[spec.curve.Params().BitSize]
 }
 
-// newSigningVersion makes a signing key's private key of spec, once the
-// caller's RSA bucket admits it, and wraps its PKCS #8 as the key's version.
-func (c *call) newSigningVersion(spec *keyPairSpec, keyID, versionID string, created time.Time) (KeyVersion, error) {
+// newAsymmetricVersion makes an asymmetric key's private key of spec, once
+// the caller's RSA bucket admits it, and wraps its PKCS #8 as the key's
+// version.
+func (c *call) newAsymmetricVersion(spec *keyPairSpec, keyID, versionID string, created time.Time) (KeyVersion, error) {
 	priv, err := c.newKeyPair(spec)
 	if err != nil {
 		return KeyVersion{}, err
@@ -110,17 +145,17 @@ func (c *call) newSigningVersion(spec *keyPairSpec, keyID, versionID string, cre
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	defer clear(der)
 	if err != nil {
-		return KeyVersion{}, internal("signing key: %w", err)
+		return KeyVersion{}, internal("asymmetric key: %w", err)
 	}
 	wrapped, err := c.s.root.wrap(c.s.rand, keyID, versionID, der)
 	if err != nil {
-		return KeyVersion{}, internal("signing key: %w", err)
+		return KeyVersion{}, internal("asymmetric key: %w", err)
 	}
 	return KeyVersion{KeyID: keyID, VersionID: versionID, CreatedAt: created, Wrapped: wrapped, RootKeyID: c.s.root.id}, nil
 }
 
 // PublicKey is the result of GetPublicKey: the DER SubjectPublicKeyInfo of
-// a signing key's version, and what it is for.
+// an asymmetric key's version, and what it is for.
 type PublicKey struct {
 	KeyID, VersionID, KeySpec, KeyUsage string
 	Algorithms                          []string
@@ -145,7 +180,7 @@ type SignatureChecked struct {
 func (c *call) getPublicKey() (any, error) {
 	// AWS answers GetPublicKey of a key without one as an operation the
 	// key does not support, and Sign as a usage it does not have.
-	k, vid, priv, err := c.signer(CodeUnsupportedKeySpec)
+	k, vid, priv, err := c.privateKey(CodeUnsupportedKeySpec, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +188,7 @@ func (c *call) getPublicKey() (any, error) {
 	if err != nil {
 		return nil, internal("public key: %w", err)
 	}
-	return PublicKey{KeyID: k.ID, VersionID: vid, KeySpec: k.KeySpec, KeyUsage: k.KeyUsage, Algorithms: k.SigningAlgorithms(), DER: der}, nil
+	return PublicKey{KeyID: k.ID, VersionID: vid, KeySpec: k.KeySpec, KeyUsage: k.KeyUsage, Algorithms: k.algorithms(), DER: der}, nil
 }
 
 func (c *call) asymmetricSign() (any, error) {
@@ -161,7 +196,7 @@ func (c *call) asymmetricSign() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, vid, priv, err := c.signer(CodeInvalidKeyUsage, alg.name)
+	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageSign, alg.name)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +226,7 @@ func (c *call) asymmetricVerify() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, vid, priv, err := c.signer(CodeInvalidKeyUsage, alg.name)
+	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageSign, alg.name)
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +271,12 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 	return alg, d, nil
 }
 
-// signer resolves KeyId to an Enabled signing key, refusing any other key
-// with code, and loads its private key (KeyVersionId, if given, must be its
-// version; it has one). With algs, the key's spec must take them. A DryRun
-// ends before the private key is loaded.
-func (c *call) signer(code string, algs ...string) (Key, string, crypto.Signer, error) {
+// privateKey resolves KeyId to an Enabled asymmetric key for usage (any,
+// if empty), refusing any other key with code, and loads its private key
+// (KeyVersionId, if given, must be its version; it has one). With alg, the
+// key must take it. A DryRun ends before the private key is loaded, and the
+// load spends the caller's bucket for the key's spec (PrivateKeyLimits).
+func (c *call) privateKey(code, usage, alg string) (Key, string, crypto.Signer, error) {
 	var k Key
 	if err := c.resolveKey(&k, "KeyId"); err != nil {
 		return Key{}, "", nil, err
@@ -248,26 +284,23 @@ func (c *call) signer(code string, algs ...string) (Key, string, crypto.Signer, 
 	if err := usable(&k); err != nil {
 		return Key{}, "", nil, err
 	}
-	if k.KeyUsage != UsageSign {
-		return Key{}, "", nil, Errorf(code, "The key %q is not an asymmetric signing key (KeyUsage %s); it has no public key and signs nothing.", k.ID, k.KeyUsage)
+	switch {
+	case asymmetricSpecs[k.KeySpec] == nil:
+		return Key{}, "", nil, Errorf(code, "The key %q is not an asymmetric key (KeySpec %s); it has no public key.", k.ID, k.KeySpec)
+	case usage != "" && k.KeyUsage != usage:
+		return Key{}, "", nil, Errorf(code, "The key %q is for %s, not %s.", k.ID, k.KeyUsage, usage)
 	}
 	if vid := c.str("KeyVersionId"); vid != "" && vid != k.PrimaryVersionID {
 		return Key{}, "", nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", k.ID, ClipText(vid))
 	}
-	for _, a := range algs {
-		found := false
-		for _, b := range k.SigningAlgorithms() {
-			found = found || a == b
-		}
-		if !found {
-			return Key{}, "", nil, Errorf(CodeInvalidKeyUsage, "The signing algorithm %s is not compatible with the key %q, whose KeySpec %s takes %v.", a, k.ID, k.KeySpec, k.SigningAlgorithms())
-		}
+	if alg != "" && !slices.Contains(k.algorithms(), alg) {
+		return Key{}, "", nil, Errorf(CodeInvalidKeyUsage, "The algorithm %s is not compatible with the key %q, whose KeySpec %s takes %v for %s.", alg, k.ID, k.KeySpec, k.algorithms(), k.KeyUsage)
 	}
 	if c.dry {
 		return Key{}, "", nil, errDryRunOK
 	}
-	if lim, ok := SigningKeyLimits[k.KeySpec]; ok {
-		if err := c.s.spend(c.ctx, "signing-"+k.KeySpec+":"+c.req.Caller.AccessKeyID, lim); err != nil {
+	if lim, ok := PrivateKeyLimits[k.KeySpec]; ok {
+		if err := c.s.spend(c.ctx, "private-key-"+k.KeySpec+":"+c.req.Caller.AccessKeyID, lim); err != nil {
 			return Key{}, "", nil, err
 		}
 	}
@@ -282,4 +315,70 @@ func (c *call) signer(code string, algs ...string) (Key, string, crypto.Signer, 
 		return Key{}, "", nil, internal("key %s: its version does not hold a private key", k.ID)
 	}
 	return k, k.PrimaryVersionID, signer, nil
+}
+
+// oaep reads Algorithm, one of an RSA encryption key's.
+func (c *call) oaep() (crypto.Hash, string, error) {
+	name, err := c.required("Algorithm")
+	if err != nil {
+		return 0, "", err
+	}
+	for _, a := range oaepAlgorithms {
+		if a.name == name {
+			return a.hash, name, nil
+		}
+	}
+	return 0, "", invalidParam("Algorithm", "it must be RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1")
+}
+
+// asymmetricEncrypt seals a plaintext with an RSA encryption key's public
+// key, as anyone holding the public key could. The ciphertext is bare
+// RSA-OAEP: only AsymmetricDecrypt under the same key opens it, and it
+// names no key.
+func (c *call) asymmetricEncrypt() (any, error) {
+	hash, alg, err := c.oaep()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := c.bytes("Plaintext", MaxEncryptPlaintext)
+	defer clear(pt)
+	if err != nil {
+		return nil, err
+	}
+	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageEncrypt, alg)
+	if err != nil {
+		return nil, err
+	}
+	pub := priv.Public().(*rsa.PublicKey)
+	if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
+		return nil, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
+	}
+	blob, err := rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
+	if err != nil {
+		return nil, internal("encrypt: %w", err)
+	}
+	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
+}
+
+// asymmetricDecrypt opens an RSA-OAEP ciphertext with an RSA encryption
+// key's private key. What does not open is InvalidCiphertext, whatever the
+// reason: which step failed would be an oracle.
+func (c *call) asymmetricDecrypt() (any, error) {
+	hash, alg, err := c.oaep()
+	if err != nil {
+		return nil, err
+	}
+	blob, err := c.bytes("CiphertextBlob", 6144)
+	if err != nil {
+		return nil, err
+	}
+	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageEncrypt, alg)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := rsa.DecryptOAEP(hash.New(), nil, priv.(*rsa.PrivateKey), blob, nil)
+	if err != nil {
+		return nil, errInvalidCiphertext
+	}
+	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
 }

@@ -3,6 +3,7 @@ package core_test
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -123,7 +124,7 @@ func TestSigningKeysKeepToTheirUsage(t *testing.T) {
 		{"EnableKeyRotation", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
 		{"GetParametersForImport", core.Params{"KeyId": k.ID, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, core.CodeUnsupportedOrigin},
 		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "Origin": core.OriginExternal}, core.CodeInvalidParameter},
-		{"CreateKey", core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageEncrypt}, core.CodeInvalidParameter},
+		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageEncrypt}, core.CodeInvalidParameter},
 		{"CreateKey", core.Params{"KeySpec": "EC_SM2"}, core.CodeInvalidParameter},
 	} {
 		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
@@ -155,7 +156,7 @@ func TestSigningKeyUsesAreBoundedPerCaller(t *testing.T) {
 	a, b := *operator, *operator
 	a.AccessKeyID, b.AccessKeyID = "LTAIsignerA", "LTAIsignerB"
 	a.QPS, b.QPS = 1<<20, 1<<20
-	lim := core.SigningKeyLimits["ECC_NIST_P384"]
+	lim := core.PrivateKeyLimits["ECC_NIST_P384"]
 	for range lim.Burst {
 		if err := sign(&a, "DryRun", "true"); code(err) != core.CodeDryRunOperation {
 			t.Fatalf("DryRun: %v", err)
@@ -211,6 +212,78 @@ func TestListKeysFiltersByTheNewSpecsAndUsages(t *testing.T) {
 		items := out.(core.Listing[core.Key]).Items
 		if len(items) != 1 || items[0].ID != want {
 			t.Errorf("%s: %d keys, want %s alone", filter, len(items), want)
+		}
+	}
+}
+
+// An RSA encryption key, Alibaba's default usage for an RSA spec, opens
+// what its public key sealed, by AsymmetricEncrypt or outside the service,
+// under either OAEP hash and no other; it makes no envelopes, and a
+// ciphertext that does not open says no more than that.
+func TestRSAEncryptionKeysOpenWhatTheirPublicKeySealed(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "RSA_2048"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	if k.KeyUsage != core.UsageEncrypt || len(k.EncryptionAlgorithms()) != 2 || k.SigningAlgorithms() != nil {
+		t.Fatalf("made %s for %s, algorithms %v / %v", k.KeySpec, k.KeyUsage, k.EncryptionAlgorithms(), k.SigningAlgorithms())
+	}
+	out, err = do(t, s, "GetPublicKey", core.Params{"KeyId": k.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(out.(core.PublicKey).DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("a data key sealed offline")
+	for alg, h := range map[string]crypto.Hash{"RSAES_OAEP_SHA_256": crypto.SHA256, "RSAES_OAEP_SHA_1": crypto.SHA1} {
+		outside, err := rsa.EncryptOAEP(h.New(), rand.Reader, pub.(*rsa.PublicKey), secret, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := do(t, s, "AsymmetricEncrypt", core.Params{"KeyId": k.ID, "Algorithm": alg, "Plaintext": base64.StdEncoding.EncodeToString(secret)})
+		if err != nil {
+			t.Fatalf("%s: AsymmetricEncrypt: %v", alg, err)
+		}
+		inside := out.(core.Sealed).Blob
+		for _, blob := range [][]byte{outside, inside} {
+			out, err := do(t, s, "AsymmetricDecrypt", core.Params{"KeyId": k.ID, "Algorithm": alg, "CiphertextBlob": base64.StdEncoding.EncodeToString(blob)})
+			if err != nil || string(out.(core.Opened).Plaintext) != string(secret) {
+				t.Errorf("%s: AsymmetricDecrypt: %v", alg, err)
+			}
+		}
+		other := "RSAES_OAEP_SHA_1"
+		if alg == other {
+			other = "RSAES_OAEP_SHA_256"
+		}
+		if _, err := do(t, s, "AsymmetricDecrypt", core.Params{"KeyId": k.ID, "Algorithm": other, "CiphertextBlob": base64.StdEncoding.EncodeToString(inside)}); code(err) != core.CodeInvalidCiphertext {
+			t.Errorf("%s: opened under %s: %v", alg, other, err)
+		}
+	}
+	long := base64.StdEncoding.EncodeToString(make([]byte, 191))
+	aes, _ := do(t, s, "CreateKey", core.Params{})
+	signer, _ := do(t, s, "CreateKey", core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageSign})
+	for _, c := range []struct {
+		action string
+		p      core.Params
+		want   string
+	}{
+		{"AsymmetricEncrypt", core.Params{"KeyId": k.ID, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": long}, core.CodeInvalidParameter},
+		{"AsymmetricEncrypt", core.Params{"KeyId": k.ID, "Algorithm": "RSAES_PKCS1_V1_5", "Plaintext": b64("x")}, core.CodeInvalidParameter},
+		{"AsymmetricEncrypt", core.Params{"KeyId": k.ID, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": b64("x"), "DryRun": "true"}, core.CodeDryRunOperation},
+		{"AsymmetricEncrypt", core.Params{"KeyId": aes.(core.Key).ID, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": b64("x")}, core.CodeInvalidKeyUsage},
+		{"AsymmetricEncrypt", core.Params{"KeyId": signer.(core.Key).ID, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": b64("x")}, core.CodeInvalidKeyUsage},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "RSA_PSS_SHA_256", "Digest": base64.StdEncoding.EncodeToString(make([]byte, 32))}, core.CodeInvalidKeyUsage},
+		{"AsymmetricDecrypt", core.Params{"KeyId": k.ID, "Algorithm": "RSAES_OAEP_SHA_256", "CiphertextBlob": b64("not a ciphertext")}, core.CodeInvalidCiphertext},
+		{"Encrypt", core.Params{"KeyId": k.ID, "Plaintext": b64("x")}, core.CodeInvalidKeyUsage},
+		{"GenerateDataKey", core.Params{"KeyId": k.ID}, core.CodeInvalidKeyUsage},
+		{"CreateKeyVersion", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
+	} {
+		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
+			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)
 		}
 	}
 }

@@ -54,15 +54,16 @@ func macSpecOf(keySpec string) (macSpec, bool) {
 	return macSpec{}, false
 }
 
-// KeySpecs lists the KeySpec values keys are made in: the encryption
-// key's, the HMAC keys' and the signing keys', in AWS's names.
+// KeySpecs lists the KeySpec values keys are made in: the symmetric
+// encryption key's, the HMAC keys' and the asymmetric keys', in AWS's
+// names.
 func KeySpecs() []string {
 	out := []string{SpecAES}
 	for _, s := range macSpecs {
 		out = append(out, s.spec)
 	}
 	for _, s := range keyPairSpecs {
-		if signingSpecs[s.name] != nil {
+		if asymmetricSpecs[s.name] != nil {
 			out = append(out, s.name)
 		}
 	}
@@ -85,23 +86,31 @@ func materialSize(keySpec string) int {
 	return KeyMaterialSize
 }
 
-// encrypts refuses a key that does not seal: every envelope operation's
-// check, beside usable's.
+// encrypts refuses a key that does not seal envelopes, anything but a
+// symmetric encryption key: every envelope operation's check, beside
+// usable's.
 func encrypts(k *Key) error {
-	if k.KeyUsage != UsageEncrypt && k.KeyUsage != "" {
-		return Errorf(CodeInvalidKeyUsage, "The key %q is a key for %s (KeySpec %s), and does not encrypt or decrypt.", k.ID, k.KeyUsage, k.KeySpec)
+	switch {
+	case symmetric(k):
+		return nil
+	case k.KeyUsage == UsageEncrypt:
+		return Errorf(CodeInvalidKeyUsage, "The key %q is an asymmetric key (KeySpec %s): it encrypts with AsymmetricEncrypt (AWS: an RSAES EncryptionAlgorithm), and makes no envelopes or data keys.", k.ID, k.KeySpec)
 	}
-	return nil
+	return Errorf(CodeInvalidKeyUsage, "The key %q is a key for %s (KeySpec %s), and does not encrypt or decrypt.", k.ID, k.KeyUsage, k.KeySpec)
 }
 
+// symmetric reports whether k is a symmetric encryption key, as every key
+// was before there were others (their KeySpec is set; "" is read alike).
+func symmetric(k *Key) bool { return k.KeySpec == SpecAES || k.KeySpec == "" }
+
 // rotates refuses a key whose material does not change: imported material
-// is the caller's, and an HMAC or signing key has one version, as on AWS.
+// is the caller's, and an HMAC or asymmetric key has one version, as on AWS.
 func rotates(k *Key) error {
 	if k.Origin == OriginExternal {
 		return Errorf(CodeUnsupportedOrigin, "The key %q has imported material; it does not rotate.", k.ID)
 	}
-	if k.KeyUsage != UsageEncrypt && k.KeyUsage != "" {
-		return Errorf(CodeUnsupportedKeySpec, "The key %q is a key for %s (KeySpec %s); it does not rotate.", k.ID, k.KeyUsage, k.KeySpec)
+	if !symmetric(k) {
+		return Errorf(CodeUnsupportedKeySpec, "The key %q is a %s key for %s; it does not rotate.", k.ID, k.KeySpec, k.KeyUsage)
 	}
 	return nil
 }

@@ -274,7 +274,7 @@ func seedVersionID(keyID string, i int) string {
 // accepts whatever the key holds.
 func (s *Service) compareSeeded(ctx context.Context, stored Key, sk SeedKey) []string {
 	var out []string
-	if stored.KeySpec != SpecAES {
+	if !symmetric(&stored) {
 		// Seeds are encryption keys; an HMAC key of the same material
 		// is not the key the seed describes.
 		out = append(out, fmt.Sprintf("key %s exists as a %s key, not the %s key the seed describes", stored.ID, stored.KeySpec, SpecAES))
