@@ -124,7 +124,8 @@ var readOnly = map[string]bool{
 	"GenerateDataKeyWithoutPlaintext": true, "ExportDataKey": true,
 	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
 	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
-	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true,
+	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
+	"AsymmetricDecrypt": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they

@@ -147,10 +147,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 			return nil, nil, core.Errorf(codeSerialization, "The request body is not a JSON object of %s's parameters with the right types, each named once, in valid UTF-8.", name)
 		}
 	}
-	if op.action == "ListAliases" && in.KeyId != nil {
-		op = aliasesByKey
-		x.Action = op.action
-	}
+	op = op.variant(&in)
+	x.Action = op.action
 	if h.only != "" && op.action != h.only {
 		return nil, nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, name)
 	}

@@ -116,11 +116,31 @@ func init() {
 		"ListResourceTags": {"ListResourceTags", tagPageParams, renderTags},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
+	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricParams, renderAsymmetricSealed}
+	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricParams, renderAsymmetricOpened}
 }
 
 // aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and
-// authorized as that action on the key.
-var aliasesByKey *operation
+// authorized as that action on the key. asymmetricEncrypt and
+// asymmetricDecrypt are Encrypt and Decrypt with an RSAES algorithm:
+// Alibaba's AsymmetricEncrypt and AsymmetricDecrypt, authorized as those.
+var aliasesByKey, asymmetricEncrypt, asymmetricDecrypt *operation
+
+// variant is the operation a request to op runs, which its members decide
+// for ListAliases (with a KeyId) and Encrypt and Decrypt (with an RSAES
+// algorithm).
+func (op *operation) variant(in *input) *operation {
+	rsaes := strings.HasPrefix(in.EncryptionAlgorithm, "RSAES_OAEP_")
+	switch {
+	case op.action == "ListAliases" && in.KeyId != nil:
+		return aliasesByKey
+	case op.action == "Encrypt" && rsaes:
+		return asymmetricEncrypt
+	case op.action == "Decrypt" && rsaes:
+		return asymmetricDecrypt
+	}
+	return op
+}
 
 func invalid(name, format string, args ...any) error {
 	return core.Errorf(core.CodeInvalidParameter, "The parameter %s is invalid: %s.", name, fmt.Sprintf(format, args...))
@@ -200,16 +220,35 @@ var keyUsages = map[string][]string{
 // keys, under the same names in core.
 var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
 
-// madeUsage is the one KeyUsage keys of a spec here are made for, and
-// core's spelling of it.
-func madeUsage(spec string) (aws, usage string) {
+// usages are AWS's KeyUsage values of the keys made here, and core's
+// spelling of each.
+var usages = map[string]string{
+	"ENCRYPT_DECRYPT": core.UsageEncrypt, "SIGN_VERIFY": core.UsageSign, "GENERATE_VERIFY_MAC": core.UsageMAC,
+}
+
+// awsUsage is AWS's name of core's usage.
+func awsUsage(usage string) string {
+	for aws, u := range usages {
+		if u == usage {
+			return aws
+		}
+	}
+	return usage
+}
+
+// madeFor reports whether keys of spec are made here for usage: symmetric
+// keys for encryption, HMAC keys for MACs, ECC keys for signing, RSA keys
+// for either.
+func madeFor(spec, usage string) bool {
 	switch {
 	case spec == "SYMMETRIC_DEFAULT":
-		return "ENCRYPT_DECRYPT", core.UsageEncrypt
+		return usage == "ENCRYPT_DECRYPT"
 	case strings.HasPrefix(spec, "HMAC_"):
-		return "GENERATE_VERIFY_MAC", core.UsageMAC
+		return usage == "GENERATE_VERIFY_MAC"
+	case strings.HasPrefix(spec, "RSA_"):
+		return usage == "SIGN_VERIFY" || usage == "ENCRYPT_DECRYPT"
 	}
-	return "SIGN_VERIFY", core.UsageSign
+	return usage == "SIGN_VERIFY"
 }
 
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
@@ -238,8 +277,8 @@ func keySpec(in *input) error {
 	case !slices.Contains(madeKeySpecs, spec):
 		return core.Errorf(codeUnsupportedOperation, "This service makes keys of KeySpec %s, not %s keys for %s.", strings.Join(madeKeySpecs, ", "), spec, in.KeyUsage)
 	}
-	if usage, _ := madeUsage(spec); in.KeyUsage != "" && in.KeyUsage != usage {
-		return core.Errorf(codeUnsupportedOperation, "This service makes %s keys for %s only, not for %s.", spec, usage, in.KeyUsage)
+	if in.KeyUsage != "" && !madeFor(spec, in.KeyUsage) {
+		return core.Errorf(codeUnsupportedOperation, "This service makes no %s keys for %s.", spec, in.KeyUsage)
 	}
 	return nil
 }
@@ -271,11 +310,10 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	if in.Description != nil {
 		p["Description"] = *in.Description
 	}
-	// An HMAC or signing key's spec is core's name too; its usage is
-	// core's spelling.
+	// An HMAC or asymmetric key's spec is core's name too; its usage is
+	// in core's spelling.
 	if spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec); spec != "" && spec != "SYMMETRIC_DEFAULT" {
-		_, p["KeyUsage"] = madeUsage(spec)
-		p["KeySpec"] = spec
+		p["KeySpec"], p["KeyUsage"] = spec, usages[in.KeyUsage]
 	}
 	// EXTERNAL is core's Origin for a key whose material the caller imports,
 	// spelled alike in both APIs.
@@ -557,10 +595,12 @@ func refuseRecipient(in *input) error {
 	return nil
 }
 
-// symmetric checks an EncryptionAlgorithm member: symmetric keys have one.
-// An algorithm of AWS's enumeration that is not theirs is the key's
-// incompatibility, InvalidKeyUsageException, as AWS raises it; any other
-// string is not an algorithm at all. Every key here is symmetric, so the
+// symmetric checks an EncryptionAlgorithm member of an operation on
+// symmetric encryption keys, which have one. An algorithm of AWS's
+// enumeration that is not theirs is the key's incompatibility,
+// InvalidKeyUsageException, as AWS raises it; any other string is not an
+// algorithm at all. The operations that reach here (Encrypt and Decrypt
+// with an RSAES algorithm do not: variant) take symmetric keys only, so the
 // answer does not wait for the key to be found and authorized: it tells a
 // caller nothing about any key.
 func symmetric(name, v string) error {
@@ -568,7 +608,7 @@ func symmetric(name, v string) error {
 	case "", "SYMMETRIC_DEFAULT":
 		return nil
 	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return core.Errorf(codeInvalidKeyUsage, "The %s %s is not compatible with the key: keys here are symmetric, and their only algorithm is SYMMETRIC_DEFAULT.", name, v)
+		return core.Errorf(codeInvalidKeyUsage, "The %s %s is not compatible with the key: this operation takes symmetric encryption keys, whose one algorithm is SYMMETRIC_DEFAULT.", name, v)
 	}
 	return invalid(name, "it must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256 and SM2PKE")
 }
@@ -819,6 +859,40 @@ func verifyParams(h *handler, in *input) (core.Params, error) {
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter Signature is required.")
 	}
 	return signParams(h, in)
+}
+
+// asymmetricParams reads Encrypt and Decrypt with an RSAES algorithm, as
+// AWS has them for an RSA key: a KeyId, required for Decrypt too, since
+// the ciphertext names no key; no EncryptionContext, which asymmetric
+// encryption cannot bind; a Plaintext of at most 4096 bytes or a
+// CiphertextBlob.
+func asymmetricParams(h *handler, in *input) (core.Params, error) {
+	if in.KeyId == nil && in.Plaintext == nil {
+		// A ciphertext of a symmetric key names its key, as on AWS, whose
+		// answer is then the algorithm's incompatibility with that key.
+		if _, err := core.ParseBlob(in.CiphertextBlob); err == nil {
+			return nil, core.Errorf(codeInvalidKeyUsage, "The EncryptionAlgorithm %s is not compatible with the key of this ciphertext, a symmetric key, whose one algorithm is SYMMETRIC_DEFAULT.", in.EncryptionAlgorithm)
+		}
+	}
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if len(in.EncryptionContext) > 0 {
+		return nil, invalid("EncryptionContext", "an asymmetric EncryptionAlgorithm takes none")
+	}
+	p["Algorithm"] = in.EncryptionAlgorithm
+	if in.Plaintext != nil {
+		if len(in.Plaintext) < 1 || len(in.Plaintext) > 4096 {
+			return nil, invalid("Plaintext", "it must be 1 to 4096 bytes")
+		}
+		p["Plaintext"] = base64.StdEncoding.EncodeToString(in.Plaintext)
+		return p, nil
+	}
+	return p, blob(p, in.CiphertextBlob)
 }
 
 func randomParams(h *handler, in *input) (core.Params, error) {

@@ -64,9 +64,8 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
 	if k.KeySpec != core.SpecAES {
-		m.KeyUsage, _ = madeUsage(k.KeySpec)
-		m.CustomerMasterKeySpec, m.KeySpec = k.KeySpec, k.KeySpec
-		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = nil, k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
+		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = awsUsage(k.KeyUsage), k.KeySpec, k.KeySpec
+		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = k.EncryptionAlgorithms(), k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
 	}
 	if k.Origin == core.OriginExternal {
 		m.Origin = "EXTERNAL"
@@ -325,15 +324,21 @@ func renderPublicKey(h *handler, _ core.Params, result any) (any, error) {
 	if !ok {
 		return nil, unexpected(result)
 	}
-	usage, _ := madeUsage(k.KeySpec)
-	return struct {
+	out := struct {
 		KeyId                 string
 		PublicKey             []byte
 		CustomerMasterKeySpec string
 		KeySpec               string
 		KeyUsage              string
-		SigningAlgorithms     []string
-	}{h.arns.key(k.KeyID), k.DER, k.KeySpec, k.KeySpec, usage, awsSigningAlgorithms(k.Algorithms)}, nil
+		SigningAlgorithms     []string `json:",omitempty"`
+		EncryptionAlgorithms  []string `json:",omitempty"`
+	}{KeyId: h.arns.key(k.KeyID), PublicKey: k.DER, CustomerMasterKeySpec: k.KeySpec, KeySpec: k.KeySpec, KeyUsage: awsUsage(k.KeyUsage)}
+	if k.KeyUsage == core.UsageSign {
+		out.SigningAlgorithms = awsSigningAlgorithms(k.Algorithms)
+	} else {
+		out.EncryptionAlgorithms = k.Algorithms // RSAES_OAEP_SHA_1 and _256 in both APIs
+	}
+	return out, nil
 }
 
 func renderSignature(h *handler, _ core.Params, result any) (any, error) {
@@ -363,6 +368,32 @@ func renderSignatureChecked(h *handler, _ core.Params, result any) (any, error) 
 		SignatureValid   bool
 		SigningAlgorithm string
 	}{h.arns.key(s.KeyID), true, awsSigningAlgorithm(s.Algorithm)}, nil
+}
+
+// renderAsymmetricSealed answers Encrypt with an RSAES algorithm.
+func renderAsymmetricSealed(h *handler, p core.Params, result any) (any, error) {
+	s, ok := result.(core.Sealed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CiphertextBlob      []byte
+		KeyId               string
+		EncryptionAlgorithm string
+	}{s.Blob, h.arns.key(s.KeyID), p["Algorithm"]}, nil
+}
+
+// renderAsymmetricOpened answers Decrypt with an RSAES algorithm.
+func renderAsymmetricOpened(h *handler, p core.Params, result any) (any, error) {
+	o, ok := result.(core.Opened)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId               string
+		Plaintext           []byte
+		EncryptionAlgorithm string
+	}{h.arns.key(o.KeyID), o.Plaintext, p["Algorithm"]}, nil
 }
 
 func renderOpened(h *handler, _ core.Params, result any) (any, error) {
