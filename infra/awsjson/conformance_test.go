@@ -186,7 +186,7 @@ func conformanceCases() []conformanceCase {
 // allConformanceCases are conformanceCases and the cases of each topic.
 func allConformanceCases() []conformanceCase {
 	var all []conformanceCase
-	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), dataKeyPairCases(), macCases(), signCases(), lifecycleCases(), createKeyCases()} {
+	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), dataKeyPairCases(), macCases(), signCases(), rsaCases(), lifecycleCases(), createKeyCases()} {
 		all = append(all, cs...)
 	}
 	return all
@@ -880,10 +880,6 @@ var kmslessDeviations = map[string]string{
 	// Rotation periods are shared with the Alibaba Cloud KMS API, whose
 	// RotationInterval is at most 730 days.
 	"EnableKeyRotation with RotationPeriodInDays 2560": "ValidationException",
-	// Asymmetric keys here sign: an RSA key AWS would make for encryption
-	// is refused as a parameter this service does not support, not made
-	// to misbehave later.
-	"CreateKey with KeySpec RSA_2048 and KeyUsage ENCRYPT_DECRYPT": "UnsupportedOperationException",
 	// Data key pairs are made in the specs Go's standard library makes and
 	// encodes in PKCS #8; secp256k1 is not one of them.
 	"GenerateDataKeyPair ECC_SECG_P256K1": "UnsupportedOperationException",

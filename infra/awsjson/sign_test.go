@@ -3,7 +3,9 @@ package awsjson_test
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"slices"
@@ -112,6 +114,80 @@ func signCases() []conformanceCase {
 			m := d.KeyMetadata
 			if m.KeySpec != types.KeySpecEccNistP521 || m.KeyUsage != types.KeyUsageTypeSignVerify ||
 				!slices.Equal(m.SigningAlgorithms, []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecEcdsaSha512}) || len(m.EncryptionAlgorithms) != 0 {
+				return stateOutcome("DescribeKey: " + string(m.KeySpec) + " " + string(m.KeyUsage))
+			}
+			return nil
+		})},
+	}
+}
+
+// rsaCases check RSA encryption keys: Encrypt and Decrypt with an RSAES
+// algorithm, a ciphertext made outside with GetPublicKey's key, and the
+// refusals AWS documents.
+func rsaCases() []conformanceCase {
+	rsaKey := func(c *kms.Client) (*string, error) {
+		k, err := c.CreateKey(bg, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
+		if err != nil {
+			return nil, err
+		}
+		return k.KeyMetadata.KeyId, nil
+	}
+	secret := []byte("a data key sealed to the public key")
+	return []conformanceCase{
+		{"Encrypt then Decrypt under an RSA_2048 key with RSAES_OAEP_SHA_256", "ok", on(rsaKey, func(c *kms.Client, id *string) error {
+			e, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: id, Plaintext: secret, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256})
+			if err != nil {
+				return err
+			}
+			d, err := c.Decrypt(bg, &kms.DecryptInput{KeyId: id, CiphertextBlob: e.CiphertextBlob, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256})
+			if err == nil && (string(d.Plaintext) != string(secret) || d.EncryptionAlgorithm != types.EncryptionAlgorithmSpecRsaesOaepSha256) {
+				return stateOutcome("Decrypt answered another plaintext")
+			}
+			return err
+		})},
+		{"Decrypt what GetPublicKey's key sealed outside, RSAES_OAEP_SHA_1", "ok", on(rsaKey, func(c *kms.Client, id *string) error {
+			pk, err := c.GetPublicKey(bg, &kms.GetPublicKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			pub, err := x509.ParsePKIXPublicKey(pk.PublicKey)
+			if err != nil || !slices.Contains(pk.EncryptionAlgorithms, types.EncryptionAlgorithmSpecRsaesOaepSha1) || pk.KeyUsage != types.KeyUsageTypeEncryptDecrypt {
+				return stateOutcome("GetPublicKey of an RSA encryption key")
+			}
+			sealed, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, pub.(*rsa.PublicKey), secret, nil)
+			if err != nil {
+				return err
+			}
+			d, err := c.Decrypt(bg, &kms.DecryptInput{KeyId: id, CiphertextBlob: sealed, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha1})
+			if err == nil && string(d.Plaintext) != string(secret) {
+				return stateOutcome("Decrypt answered another plaintext")
+			}
+			return err
+		})},
+		{"Encrypt under an RSA key without an EncryptionAlgorithm", "InvalidKeyUsageException", on(rsaKey, func(c *kms.Client, id *string) error {
+			_, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: id, Plaintext: secret})
+			return err
+		})},
+		{"Decrypt under an RSA key with the other OAEP hash", "InvalidCiphertextException", on(rsaKey, func(c *kms.Client, id *string) error {
+			e, err := c.Encrypt(bg, &kms.EncryptInput{KeyId: id, Plaintext: secret, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256})
+			if err != nil {
+				return err
+			}
+			_, err = c.Decrypt(bg, &kms.DecryptInput{KeyId: id, CiphertextBlob: e.CiphertextBlob, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha1})
+			return err
+		})},
+		{"GenerateDataKey under an RSA key", "InvalidKeyUsageException", on(rsaKey, func(c *kms.Client, id *string) error {
+			_, err := c.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: id, KeySpec: types.DataKeySpecAes256})
+			return err
+		})},
+		{"DescribeKey of an RSA encryption key", "ok", on(rsaKey, func(c *kms.Client, id *string) error {
+			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			m := d.KeyMetadata
+			if m.KeyUsage != types.KeyUsageTypeEncryptDecrypt || len(m.SigningAlgorithms) != 0 ||
+				!slices.Equal(m.EncryptionAlgorithms, []types.EncryptionAlgorithmSpec{types.EncryptionAlgorithmSpecRsaesOaepSha1, types.EncryptionAlgorithmSpecRsaesOaepSha256}) {
 				return stateOutcome("DescribeKey: " + string(m.KeySpec) + " " + string(m.KeyUsage))
 			}
 			return nil

@@ -2,6 +2,9 @@ package rpc_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -65,4 +68,47 @@ func TestSDKSigningKeys(t *testing.T) {
 	sdkError(t, err, "Forbidden.KeyNotFound", 404)
 	_, err = e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: tea.String(e.createKey()), KeyVersionId: version})
 	sdkError(t, err, "Unsupported.KeySpec", 400)
+}
+
+// RSA encryption keys through the Alibaba SDK's own methods: CreateKey of
+// RSA_2048 for ENCRYPT/DECRYPT, AsymmetricEncrypt and AsymmetricDecrypt,
+// and a ciphertext sealed outside with GetPublicKey's PEM.
+func TestSDKRSAEncryptionKeys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("RSA_2048"), KeyUsage: tea.String("ENCRYPT/DECRYPT")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, version := made.Body.KeyMetadata.KeyId, made.Body.KeyMetadata.PrimaryKeyVersion
+	secret := base64.StdEncoding.EncodeToString([]byte("a data key"))
+	sealed, err := e.client.AsymmetricEncrypt(&kms.AsymmetricEncryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSAES_OAEP_SHA_256"), Plaintext: tea.String(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := e.client.AsymmetricDecrypt(&kms.AsymmetricDecryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSAES_OAEP_SHA_256"), CiphertextBlob: sealed.Body.CiphertextBlob})
+	if err != nil || tea.StringValue(opened.Body.Plaintext) != secret {
+		t.Fatalf("AsymmetricDecrypt: %v %v", opened, err)
+	}
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, pub.(*rsa.PublicKey), []byte("sealed outside"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err = e.client.AsymmetricDecrypt(&kms.AsymmetricDecryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSAES_OAEP_SHA_1"),
+		CiphertextBlob: tea.String(base64.StdEncoding.EncodeToString(outside))})
+	if err != nil || tea.StringValue(opened.Body.Plaintext) != base64.StdEncoding.EncodeToString([]byte("sealed outside")) {
+		t.Fatalf("AsymmetricDecrypt of what was sealed outside: %v %v", opened, err)
+	}
+	_, err = e.client.AsymmetricDecrypt(&kms.AsymmetricDecryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSAES_OAEP_SHA_1"), CiphertextBlob: sealed.Body.CiphertextBlob})
+	sdkError(t, err, "InvalidCiphertext", 400)
+	_, err = e.client.Encrypt(&kms.EncryptRequest{KeyId: key, Plaintext: tea.String(secret)})
+	sdkError(t, err, "InvalidKeyUsage", 400)
 }

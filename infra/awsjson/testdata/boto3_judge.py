@@ -179,4 +179,17 @@ for algorithm in ("RSASSA_PSS_SHA_384", "RSASSA_PKCS1_V1_5_SHA_256"):
             pad, digest = padding.PKCS1v15(), hashes.SHA256()
         load_der_public_key(public["PublicKey"]).verify(signature, document, pad, digest)
 
+step = "RSA encryption keys"
+sealer = kms.create_key(KeySpec="RSA_3072", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+expect(sealer["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"], sealer)
+if load_der_public_key is not None:
+    # Sealed outside with Python's own RSA-OAEP, opened by the service.
+    outside = load_der_public_key(kms.get_public_key(KeyId=sealer["KeyId"])["PublicKey"]).encrypt(
+        b"a wrapped secret", padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    opened = kms.decrypt(KeyId=sealer["KeyId"], CiphertextBlob=outside, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    expect(opened["Plaintext"] == b"a wrapped secret" and opened["EncryptionAlgorithm"] == "RSAES_OAEP_SHA_256", opened)
+inside = kms.encrypt(KeyId=sealer["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")["CiphertextBlob"]
+expect(kms.decrypt(KeyId=sealer["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"x", "RSAES_OAEP_SHA_1")
+raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=sealer["KeyId"], Plaintext=b"x")
+
 print("ok")
