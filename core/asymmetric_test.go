@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -9,11 +10,13 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 )
 
 // A signing key signs digests that its public key, handed out by
@@ -285,5 +288,57 @@ func TestRSAEncryptionKeysOpenWhatTheirPublicKeySealed(t *testing.T) {
 		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
 			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)
 		}
+	}
+}
+
+// A root rotation re-wraps HMAC and asymmetric keys' material as it does an
+// encryption key's: after it, with the old root key dropped, the same MAC
+// comes out, the public key is the same, and its signatures still verify.
+func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
+	ctx := context.Background()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	oldRoot, newRoot := randomRoot(t), randomRoot(t)
+	before := rootedService(t, store, oldRoot)
+	mk, err := do(t, before, "CreateKey", core.Params{"KeySpec": "HMAC_384"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak, err := do(t, before, "CreateKey", core.Params{"KeySpec": "ECC_NIST_P256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	macParams := core.Params{"KeyId": mk.(core.Key).ID, "Message": b64("m"), "MacAlgorithm": "HMAC_SHA_384"}
+	mac, err := do(t, before, "GenerateMac", macParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := do(t, before, "GetPublicKey", core.Params{"KeyId": ak.(core.Key).ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := rootedService(t, store, newRoot, oldRoot).RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 2 {
+		t.Fatalf("RewrapRoot = %+v, %v; want both versions re-wrapped", p, err)
+	}
+	after := rootedService(t, store, newRoot)
+	again, err := do(t, after, "GenerateMac", macParams)
+	if err != nil || string(again.(core.Mac).Mac) != string(mac.(core.Mac).Mac) {
+		t.Errorf("the MAC after the rotation: %v", err)
+	}
+	pub2, err := do(t, after, "GetPublicKey", core.Params{"KeyId": ak.(core.Key).ID})
+	if err != nil || string(pub2.(core.PublicKey).DER) != string(pub.(core.PublicKey).DER) {
+		t.Fatalf("the public key after the rotation: %v", err)
+	}
+	d := sha256.Sum256([]byte("m"))
+	sig, err := do(t, after, "AsymmetricSign", core.Params{"KeyId": ak.(core.Key).ID, "Algorithm": "ECDSA_SHA_256", "Digest": base64.StdEncoding.EncodeToString(d[:])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := x509.ParsePKIXPublicKey(pub.(core.PublicKey).DER)
+	if !ecdsa.VerifyASN1(key.(*ecdsa.PublicKey), d[:], sig.(core.Signature).Value) {
+		t.Error("a signature made after the rotation does not verify under the key from before it")
 	}
 }
