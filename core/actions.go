@@ -164,6 +164,7 @@ func (c *call) createKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.facts.Kind = kindOf(spec, usage)
 	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
@@ -205,20 +206,26 @@ func (c *call) createKey() (any, error) {
 	return k, nil
 }
 
-// keyUsage reads KeyUsage for a key of spec: the one usage of a symmetric
-// encryption, HMAC or ECC key, or an RSA key's, encryption (the default, as
-// Alibaba has it) or signing.
-func (c *call) keyUsage(spec string) (string, error) {
+// usagesOf lists the usages keys of spec are made for, the default first:
+// the one usage of a symmetric encryption, HMAC or ECC key, or an RSA key's,
+// encryption (the default, as Alibaba has it) or signing.
+func usagesOf(spec string) []string {
 	switch s := asymmetricSpecs[spec]; {
 	case s != nil && s.bits > 0:
-		return oneOf(c, "KeyUsage", UsageEncrypt, UsageEncrypt, UsageSign)
+		return []string{UsageEncrypt, UsageSign}
 	case s != nil:
-		return oneOf(c, "KeyUsage", UsageSign, UsageSign)
+		return []string{UsageSign}
 	}
 	if _, ok := macSpecOf(spec); ok {
-		return oneOf(c, "KeyUsage", UsageMAC, UsageMAC)
+		return []string{UsageMAC}
 	}
-	return oneOf(c, "KeyUsage", UsageEncrypt, UsageEncrypt)
+	return []string{UsageEncrypt}
+}
+
+// keyUsage reads KeyUsage for a key of spec.
+func (c *call) keyUsage(spec string) (string, error) {
+	u := usagesOf(spec)
+	return oneOf(c, "KeyUsage", u[0], u...)
 }
 
 // oneOf reads an optional parameter that must equal one of allowed (def when

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // IpAddress, NotIpAddress; the String ones also as ForAllValues:… and
 // ForAnyValue:… for multi-valued keys. Keys: kms:EncryptionContext:<name>,
 // kms:EncryptionContextKeys (multi-valued), kms:tag/<name>,
-// kms:DataKeyPairSpec, kms:MacAlgorithm and acs:SourceIp.
+// kms:DataKeyPairSpec, kms:MacAlgorithm, kms:KeySpec, kms:KeyUsage and
+// acs:SourceIp.
 type Condition struct {
 	Operator string
 	Key      string
@@ -23,15 +25,75 @@ type Condition struct {
 }
 
 // Facts are what a request tells conditions: its encryption context, the tags
-// of the key it uses, the KeyPairSpec of a data key pair it asks for, the
-// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when the
-// request came another way than HTTP, such as a direct function invocation).
+// and the kind (KeySpec and KeyUsage) of the key it uses (CreateKey's: the
+// kind it asks for), the KeyPairSpec of a data key pair it asks for, the
+// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when
+// the request came another way than HTTP, such as a direct function
+// invocation).
 type Facts struct {
 	Context         EncryptionContext
 	Tags            map[string]string
+	Kind            *KeyKind
 	DataKeyPairSpec string
 	MacAlgorithm    string
 	SourceIP        string
+}
+
+// KeyKind is a KeySpec and KeyUsage that keys are made in, in AWS's names,
+// as the condition keys kms:KeySpec and kms:KeyUsage read them.
+type KeyKind struct{ Spec, Usage string }
+
+// madeKind is a kind by core's names and AWS's.
+type madeKind struct {
+	spec, usage string
+	aws         KeyKind
+}
+
+// keyKinds are the kinds keys are made in. A request's facts point into
+// it, so that naming the kind of its key costs it nothing.
+var keyKinds = func() []madeKind {
+	var out []madeKind
+	for _, spec := range KeySpecs() {
+		for _, usage := range usagesOf(spec) {
+			out = append(out, madeKind{spec, usage, KeyKind{AWSKeySpec(spec), AWSKeyUsage(usage)}})
+		}
+	}
+	return out
+}()
+
+// kindOf is the kind of a key of spec and usage, nil for a kind not made
+// here.
+func kindOf(spec, usage string) *KeyKind {
+	spec, usage = cmp.Or(spec, SpecAES), cmp.Or(usage, UsageEncrypt) // as keys read before either was recorded
+	for i := range keyKinds {
+		if k := &keyKinds[i]; k.spec == spec && k.usage == usage {
+			return &k.aws
+		}
+	}
+	return nil
+}
+
+// AWSKeySpec is AWS's name of a KeySpec: SYMMETRIC_DEFAULT for a symmetric
+// encryption key, the same name for any other.
+func AWSKeySpec(spec string) string {
+	if spec == SpecAES || spec == "" {
+		return "SYMMETRIC_DEFAULT"
+	}
+	return spec
+}
+
+// AWSKeyUsage is AWS's name of a KeyUsage: ENCRYPT_DECRYPT, SIGN_VERIFY or
+// GENERATE_VERIFY_MAC.
+func AWSKeyUsage(usage string) string {
+	switch usage {
+	case UsageEncrypt, "":
+		return "ENCRYPT_DECRYPT"
+	case UsageSign:
+		return "SIGN_VERIFY"
+	case UsageMAC:
+		return "GENERATE_VERIFY_MAC"
+	}
+	return usage
 }
 
 type opKind uint8
@@ -59,6 +121,8 @@ const (
 	keyTag
 	keyDataKeyPairSpec
 	keyMacAlgorithm
+	keyKeySpec
+	keyKeyUsage
 	keySourceIP
 )
 
@@ -113,6 +177,10 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyDataKeyPairSpec
 	case lk == "kms:macalgorithm":
 		cc.key = keyMacAlgorithm
+	case lk == "kms:keyspec":
+		cc.key = keyKeySpec
+	case lk == "kms:keyusage":
+		cc.key = keyKeyUsage
 	case lk == "acs:sourceip":
 		cc.key = keySourceIP
 	default:
@@ -205,6 +273,16 @@ func (cc *condition) eval(f *Facts) verdict {
 	case keyMacAlgorithm:
 		if f.MacAlgorithm != "" {
 			one[0] = f.MacAlgorithm
+			vals = one[:]
+		}
+	case keyKeySpec:
+		if f.Kind != nil {
+			one[0] = f.Kind.Spec
+			vals = one[:]
+		}
+	case keyKeyUsage:
+		if f.Kind != nil {
+			one[0] = f.Kind.Usage
 			vals = one[:]
 		}
 	case keySourceIP:

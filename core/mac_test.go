@@ -211,3 +211,37 @@ func TestSeedIsNoHMACKey(t *testing.T) {
 		t.Fatalf("seeding an HMAC key's ID: %v", err)
 	}
 }
+
+// kms:KeySpec and kms:KeyUsage, in AWS's names, hold a caller to the kinds
+// of key it may make (CreateKey's request) and use (the key's own).
+func TestKeySpecAndUsageConditions(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	maker := &core.Principal{Name: "maker", AccessKeyID: "LTAImaker", Secret: core.NewSecret("s"),
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:KeySpec", Values: []string{"SYMMETRIC_DEFAULT", "HMAC_256"}}}})}
+	user := &core.Principal{Name: "user", AccessKeyID: "LTAIuser", Secret: core.NewSecret("s"),
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:GenerateMac", "kms:Encrypt"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:KeyUsage", Values: []string{"GENERATE_VERIFY_MAC"}}}})}
+	as := func(p *core.Principal, action string, params core.Params) (any, error) {
+		return s.Handle(t.Context(), &core.Request{ID: "r", Action: action, Params: params, Caller: p})
+	}
+	if _, err := as(maker, "CreateKey", core.Params{}); err != nil {
+		t.Errorf("a symmetric key: %v", err)
+	}
+	out, err := as(maker, "CreateKey", core.Params{"KeySpec": "HMAC_256"})
+	if err != nil {
+		t.Fatalf("an HMAC_256 key: %v", err)
+	}
+	for _, spec := range []string{"HMAC_512", "ECC_NIST_P256", "EC_P256"} {
+		if _, err := as(maker, "CreateKey", core.Params{"KeySpec": spec}); code(err) != core.CodeNoPermission {
+			t.Errorf("a %s key: %v, want %s", spec, err, core.CodeNoPermission)
+		}
+	}
+	if _, err := as(user, "GenerateMac", core.Params{"KeyId": out.(core.Key).ID, "Message": b64("m"), "MacAlgorithm": "HMAC_SHA_256"}); err != nil {
+		t.Errorf("a MAC under an HMAC key: %v", err)
+	}
+	aes, _ := do(t, s, "CreateKey", core.Params{})
+	if _, err := as(user, "Encrypt", core.Params{"KeyId": aes.(core.Key).ID, "Plaintext": b64("x")}); code(err) != core.CodeNoPermission {
+		t.Errorf("Encrypt under a key of another usage: %v, want %s", err, core.CodeNoPermission)
+	}
+}

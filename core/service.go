@@ -390,7 +390,7 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 	if err := c.loadKey(k, id); err != nil {
 		return err
 	}
-	c.facts.Tags = k.Tags
+	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
 	if err := c.authorize(resources...); err != nil {
 		*k = Key{}
 		return err
