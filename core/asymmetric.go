@@ -51,6 +51,9 @@ var (
 	}
 )
 
+// allSigningAlgorithms are every signing key's algorithms.
+var allSigningAlgorithms = slices.Concat(rsaAlgorithms, ecdsaAlgorithms[256], ecdsaAlgorithms[384], ecdsaAlgorithms[521])
+
 // asymmetricSpecs are the KeySpec values of asymmetric keys, in AWS's names
 // (Alibaba's are in alibabaSpecs). They are the data key pair specs but
 // Ed25519, whose signatures are made over the message, not a digest. RSA
@@ -252,7 +255,7 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 		return signingAlgorithm{}, nil, err
 	}
 	var alg signingAlgorithm
-	for _, a := range append(rsaAlgorithms, ecdsaAlgorithms[256][0], ecdsaAlgorithms[384][0], ecdsaAlgorithms[521][0]) {
+	for _, a := range allSigningAlgorithms {
 		if a.name == name {
 			alg = a
 		}
