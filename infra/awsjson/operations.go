@@ -116,8 +116,8 @@ func init() {
 		"ListResourceTags": {"ListResourceTags", tagPageParams, renderTags},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
-	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricParams, renderAsymmetricSealed}
-	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricParams, renderAsymmetricOpened}
+	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderAsymmetricSealed}
+	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricDecryptParams, renderAsymmetricOpened}
 }
 
 // aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and
@@ -221,19 +221,9 @@ var keyUsages = map[string][]string{
 var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
 
 // usages are AWS's KeyUsage values of the keys made here, and core's
-// spelling of each.
+// spelling of each (core.AWSKeyUsage the other way).
 var usages = map[string]string{
 	"ENCRYPT_DECRYPT": core.UsageEncrypt, "SIGN_VERIFY": core.UsageSign, "GENERATE_VERIFY_MAC": core.UsageMAC,
-}
-
-// awsUsage is AWS's name of core's usage.
-func awsUsage(usage string) string {
-	for aws, u := range usages {
-		if u == usage {
-			return aws
-		}
-	}
-	return usage
 }
 
 // madeFor reports whether keys of spec are made here for usage: symmetric
@@ -861,19 +851,39 @@ func verifyParams(h *handler, in *input) (core.Params, error) {
 	return signParams(h, in)
 }
 
-// asymmetricParams reads Encrypt and Decrypt with an RSAES algorithm, as
-// AWS has them for an RSA key: a KeyId, required for Decrypt too, since
-// the ciphertext names no key; no EncryptionContext, which asymmetric
-// encryption cannot bind; a Plaintext of at most 4096 bytes or a
-// CiphertextBlob.
-func asymmetricParams(h *handler, in *input) (core.Params, error) {
-	if in.KeyId == nil && in.Plaintext == nil {
+// asymmetricEncryptParams and asymmetricDecryptParams read Encrypt and
+// Decrypt with an RSAES algorithm, as AWS has them for an RSA key: a KeyId,
+// required for Decrypt too, since the ciphertext names no key; no
+// EncryptionContext, which RSA-OAEP cannot bind; a Plaintext of at most
+// 4096 bytes, or a CiphertextBlob.
+func asymmetricEncryptParams(h *handler, in *input) (core.Params, error) {
+	p, err := asymmetricCommon(h, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Plaintext) < 1 || len(in.Plaintext) > 4096 {
+		return nil, invalid("Plaintext", "it must be 1 to 4096 bytes")
+	}
+	p["Plaintext"] = base64.StdEncoding.EncodeToString(in.Plaintext)
+	return p, nil
+}
+
+func asymmetricDecryptParams(h *handler, in *input) (core.Params, error) {
+	if in.KeyId == nil {
 		// A ciphertext of a symmetric key names its key, as on AWS, whose
 		// answer is then the algorithm's incompatibility with that key.
 		if _, err := core.ParseBlob(in.CiphertextBlob); err == nil {
 			return nil, core.Errorf(codeInvalidKeyUsage, "The EncryptionAlgorithm %s is not compatible with the key of this ciphertext, a symmetric key, whose one algorithm is SYMMETRIC_DEFAULT.", in.EncryptionAlgorithm)
 		}
 	}
+	p, err := asymmetricCommon(h, in)
+	if err != nil {
+		return nil, err
+	}
+	return p, blob(p, in.CiphertextBlob)
+}
+
+func asymmetricCommon(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
 		return nil, err
@@ -885,14 +895,7 @@ func asymmetricParams(h *handler, in *input) (core.Params, error) {
 		return nil, invalid("EncryptionContext", "an asymmetric EncryptionAlgorithm takes none")
 	}
 	p["Algorithm"] = in.EncryptionAlgorithm
-	if in.Plaintext != nil {
-		if len(in.Plaintext) < 1 || len(in.Plaintext) > 4096 {
-			return nil, invalid("Plaintext", "it must be 1 to 4096 bytes")
-		}
-		p["Plaintext"] = base64.StdEncoding.EncodeToString(in.Plaintext)
-		return p, nil
-	}
-	return p, blob(p, in.CiphertextBlob)
+	return p, nil
 }
 
 func randomParams(h *handler, in *input) (core.Params, error) {

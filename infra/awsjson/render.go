@@ -64,7 +64,7 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
 	if k.KeySpec != core.SpecAES {
-		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = awsUsage(k.KeyUsage), k.KeySpec, k.KeySpec
+		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = core.AWSKeyUsage(k.KeyUsage), k.KeySpec, k.KeySpec
 		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = k.EncryptionAlgorithms(), k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
 	}
 	if k.Origin == core.OriginExternal {
@@ -332,7 +332,7 @@ func renderPublicKey(h *handler, _ core.Params, result any) (any, error) {
 		KeyUsage              string
 		SigningAlgorithms     []string `json:",omitempty"`
 		EncryptionAlgorithms  []string `json:",omitempty"`
-	}{KeyId: h.arns.key(k.KeyID), PublicKey: k.DER, CustomerMasterKeySpec: k.KeySpec, KeySpec: k.KeySpec, KeyUsage: awsUsage(k.KeyUsage)}
+	}{KeyId: h.arns.key(k.KeyID), PublicKey: k.DER, CustomerMasterKeySpec: k.KeySpec, KeySpec: k.KeySpec, KeyUsage: core.AWSKeyUsage(k.KeyUsage)}
 	if k.KeyUsage == core.UsageSign {
 		out.SigningAlgorithms = awsSigningAlgorithms(k.Algorithms)
 	} else {
