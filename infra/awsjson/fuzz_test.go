@@ -112,7 +112,7 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
 	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac",
-	"Sign", "Verify", "GetPublicKey"}
+	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -163,6 +163,15 @@ func FuzzAWSRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	signer := signKey.KeyMetadata.KeyId
+	var rsaKey struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(api.ok(f, "CreateKey", map[string]any{"KeySpec": "RSA_2048", "KeyUsage": "ENCRYPT_DECRYPT"}), &rsaKey); err != nil {
+		f.Fatal(err)
+	}
+	rsaSealer := rsaKey.KeyMetadata.KeyId
+	var rsaSealed struct{ CiphertextBlob []byte }
+	if err := json.Unmarshal(api.ok(f, "Encrypt", map[string]any{"KeyId": rsaSealer, "Plaintext": []byte("p"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}), &rsaSealed); err != nil {
+		f.Fatal(err)
+	}
 	var signed struct{ Signature []byte }
 	if err := json.Unmarshal(api.ok(f, "Sign", map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256"}), &signed); err != nil {
 		f.Fatal(err)
@@ -241,6 +250,16 @@ func FuzzAWSRequest(f *testing.F) {
 		"Verify": {
 			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature},
 			map[string]any{"KeyId": signer, "Message": []byte("n"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature[1:]},
+		},
+		"Encrypt": {
+			map[string]any{"KeyId": rsaSealer, "Plaintext": make([]byte, 191), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
+			map[string]any{"KeyId": rsaSealer, "Plaintext": []byte("p"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_1", "EncryptionContext": map[string]string{"a": "b"}},
+			map[string]any{"KeyId": signer, "Plaintext": []byte("p"), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256", "DryRun": true},
+		},
+		"Decrypt": {
+			map[string]any{"KeyId": rsaSealer, "CiphertextBlob": rsaSealed.CiphertextBlob, "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
+			map[string]any{"CiphertextBlob": rsaSealed.CiphertextBlob, "EncryptionAlgorithm": "RSAES_OAEP_SHA_1"},
+			map[string]any{"KeyId": macKey, "CiphertextBlob": rsaSealed.CiphertextBlob[1:], "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
 		},
 		"GetPublicKey": {
 			map[string]any{"KeyId": signer, "GrantTokens": []string{"g"}},
