@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/url"
 	"strconv"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/redis"
 )
 
@@ -274,5 +277,54 @@ func TestRSAKeyBucketIsSharedAcrossInstances(t *testing.T) {
 	}
 	if _, err := f.nodes[1].call(p, "GenerateDataKeyPair", core.Params{"KeyId": id, "KeyPairSpec": "ECC_NIST_P256"}); err != nil {
 		t.Fatalf("an ECC pair on the other instance: %v", err)
+	}
+}
+
+// A private key's bucket is the caller's across instances too: what one
+// instance spent of it, signing with an RSA_3072 key (whose signatures are
+// slow enough beside the refill, even under -race, for a second bucket to
+// show), another cannot spend again, while a P-256 key's signatures,
+// unbucketed, go on there.
+func TestPrivateKeyBucketIsSharedAcrossInstances(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 2})
+	p := principal(100000, 100000)
+	keyOf := func(spec string) string {
+		out, err := f.nodes[0].call(p, "CreateKey", core.Params{"KeySpec": spec, "KeyUsage": core.UsageSign})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+	}
+	rsa3072, p256 := keyOf("RSA_3072"), keyOf("ECC_NIST_P256")
+	d := sha256.Sum256([]byte("m"))
+	sign := func(node int, key string, alg string, digest []byte) error {
+		_, err := f.nodes[node].call(p, "AsymmetricSign", core.Params{"KeyId": key, "Algorithm": alg, "Digest": base64.StdEncoding.EncodeToString(digest)})
+		return err
+	}
+	lim := core.PrivateKeyLimits["RSA_3072"]
+	// The burst spent on one instance, the other is throttled after at
+	// most what refilled meanwhile, where a bucket of its own would have
+	// given it a burst again.
+	start := time.Now()
+	for i := range lim.Burst {
+		if err := sign(0, rsa3072, "RSA_PKCS1_SHA_256", d[:]); err != nil {
+			t.Fatalf("signature %d on the first instance: %v", i+1, err)
+		}
+	}
+	other := 0
+	for ; other < lim.Burst; other++ {
+		if err := sign(1, rsa3072, "RSA_PKCS1_SHA_256", d[:]); err != nil {
+			if code(err) != core.CodeThrottling {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if refilled := int(time.Since(start) / (lim.Period / time.Duration(lim.Rate))); other > refilled+1 {
+		t.Fatalf("the other instance signed %d times past the burst spent on the first, in %v; at most %d refilled", other, time.Since(start), refilled)
+	}
+	d256 := sha256.Sum256([]byte("m"))
+	if err := sign(1, p256, "ECDSA_SHA_256", d256[:]); err != nil {
+		t.Fatalf("a P-256 signature on the other instance: %v", err)
 	}
 }
