@@ -157,20 +157,21 @@ func GenerateRootKey() ([]byte, error) {
 	return b, err
 }
 
-// keyring keeps unwrapped version envelopes in memory so the hot path opens the
-// root key wrapping once per version per instance. Bounded: when full it starts
-// over.
+// keyring keeps what versions' material makes in memory, so the hot path
+// opens the root key wrapping once per version per instance: an encryption
+// key's envelope (*Envelope), an asymmetric key's parsed private key
+// (crypto.Signer). Bounded: when full it starts over.
 type keyring struct {
 	mu   sync.RWMutex
-	m    map[VersionRef]*Envelope
+	m    map[VersionRef]any
 	size int
 }
 
 func newKeyring(size int) *keyring {
-	return &keyring{m: make(map[VersionRef]*Envelope), size: size}
+	return &keyring{m: make(map[VersionRef]any), size: size}
 }
 
-func (k *keyring) get(id VersionRef) (*Envelope, bool) {
+func (k *keyring) get(id VersionRef) (any, bool) {
 	k.mu.RLock()
 	a, ok := k.m[id]
 	k.mu.RUnlock()
@@ -184,7 +185,7 @@ func (k *keyring) drop(id VersionRef) {
 	k.mu.Unlock()
 }
 
-func (k *keyring) put(id VersionRef, a *Envelope) {
+func (k *keyring) put(id VersionRef, a any) {
 	k.mu.Lock()
 	if len(k.m) >= k.size {
 		clear(k.m)

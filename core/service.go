@@ -611,19 +611,32 @@ func usable(k *Key) error {
 // version returns the envelope of one version of key k, unwrapping it once
 // per instance. Only a key that encrypts has one.
 func (s *Service) version(ctx context.Context, k *Key, versionID string) (*Envelope, error) {
+	if err := encrypts(k); err != nil {
+		return nil, err
+	}
+	e, err := s.unwrapped(ctx, k, versionID, func(material []byte) (any, error) {
+		return envelope(KeyVersion{KeyID: k.ID, VersionID: versionID}, material)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.(*Envelope), nil
+}
+
+// unwrapped returns what build makes of one version of key k's material,
+// made once per instance (the keyring) from the material, which is cleared
+// after.
+func (s *Service) unwrapped(ctx context.Context, k *Key, versionID string, build func([]byte) (any, error)) (any, error) {
 	ref := VersionOf(k, versionID)
 	if e, ok := s.ring.get(ref); ok {
 		return e, nil
-	}
-	if err := encrypts(k); err != nil {
-		return nil, err
 	}
 	material, err := s.material(ctx, k, versionID)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(material)
-	e, err := envelope(KeyVersion{KeyID: k.ID, VersionID: versionID}, material)
+	e, err := build(material)
 	if err != nil {
 		return nil, internal("key %s version %s: %w", k.ID, versionID, err)
 	}
