@@ -318,7 +318,11 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, crypto.Signer, 
 	if err != nil {
 		return Key{}, "", nil, storeErr(err)
 	}
-	return k, k.PrimaryVersionID, priv.(crypto.Signer), nil
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return Key{}, "", nil, internal("key %s version %s holds no private key", k.ID, k.PrimaryVersionID)
+	}
+	return k, k.PrimaryVersionID, signer, nil
 }
 
 // oaep reads Algorithm, one of an RSA encryption key's.

@@ -620,7 +620,11 @@ func (s *Service) version(ctx context.Context, k *Key, versionID string) (*Envel
 	if err != nil {
 		return nil, err
 	}
-	return e.(*Envelope), nil
+	env, ok := e.(*Envelope)
+	if !ok {
+		return nil, internal("key %s version %s holds no envelope", k.ID, versionID)
+	}
+	return env, nil
 }
 
 // unwrapped returns what build makes of one version of key k's material,
