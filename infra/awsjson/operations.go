@@ -116,8 +116,8 @@ func init() {
 		"ListResourceTags": {"ListResourceTags", tagPageParams, renderTags},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
-	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderAsymmetricSealed}
-	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricDecryptParams, renderAsymmetricOpened}
+	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderSealed}
+	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricDecryptParams, renderOpened}
 }
 
 // aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and

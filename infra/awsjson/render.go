@@ -1,6 +1,7 @@
 package awsjson
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -232,7 +233,11 @@ const symmetricDefault = "SYMMETRIC_DEFAULT"
 // Blobs are []byte: encoding/json writes them as base64, as AWS's JSON
 // protocol carries blobs.
 
-func renderSealed(h *handler, _ core.Params, result any) (any, error) {
+// algorithm is the EncryptionAlgorithm of an Encrypt or Decrypt: the RSAES
+// one asked for, or a symmetric key's.
+func algorithm(p core.Params) string { return cmp.Or(p["Algorithm"], symmetricDefault) }
+
+func renderSealed(h *handler, p core.Params, result any) (any, error) {
 	s, ok := result.(core.Sealed)
 	if !ok {
 		return nil, unexpected(result)
@@ -241,7 +246,7 @@ func renderSealed(h *handler, _ core.Params, result any) (any, error) {
 		CiphertextBlob      []byte
 		KeyId               string
 		EncryptionAlgorithm string
-	}{s.Blob, h.arns.key(s.KeyID), symmetricDefault}, nil
+	}{s.Blob, h.arns.key(s.KeyID), algorithm(p)}, nil
 }
 
 func renderResealed(h *handler, _ core.Params, result any) (any, error) {
@@ -370,21 +375,7 @@ func renderSignatureChecked(h *handler, _ core.Params, result any) (any, error) 
 	}{h.arns.key(s.KeyID), true, awsSigningAlgorithm(s.Algorithm)}, nil
 }
 
-// renderAsymmetricSealed answers Encrypt with an RSAES algorithm.
-func renderAsymmetricSealed(h *handler, p core.Params, result any) (any, error) {
-	s, ok := result.(core.Sealed)
-	if !ok {
-		return nil, unexpected(result)
-	}
-	return struct {
-		CiphertextBlob      []byte
-		KeyId               string
-		EncryptionAlgorithm string
-	}{s.Blob, h.arns.key(s.KeyID), p["Algorithm"]}, nil
-}
-
-// renderAsymmetricOpened answers Decrypt with an RSAES algorithm.
-func renderAsymmetricOpened(h *handler, p core.Params, result any) (any, error) {
+func renderOpened(h *handler, p core.Params, result any) (any, error) {
 	o, ok := result.(core.Opened)
 	if !ok {
 		return nil, unexpected(result)
@@ -393,19 +384,7 @@ func renderAsymmetricOpened(h *handler, p core.Params, result any) (any, error) 
 		KeyId               string
 		Plaintext           []byte
 		EncryptionAlgorithm string
-	}{h.arns.key(o.KeyID), o.Plaintext, p["Algorithm"]}, nil
-}
-
-func renderOpened(h *handler, _ core.Params, result any) (any, error) {
-	o, ok := result.(core.Opened)
-	if !ok {
-		return nil, unexpected(result)
-	}
-	return struct {
-		KeyId               string
-		Plaintext           []byte
-		EncryptionAlgorithm string
-	}{h.arns.key(o.KeyID), o.Plaintext, symmetricDefault}, nil
+	}{h.arns.key(o.KeyID), o.Plaintext, algorithm(p)}, nil
 }
 
 func renderRandom(h *handler, _ core.Params, result any) (any, error) {
