@@ -61,6 +61,16 @@ var keyKinds = func() []madeKind {
 	return out
 }()
 
+// Makes reports whether keys of kind, in AWS's names, are made here.
+func Makes(kind KeyKind) bool {
+	for i := range keyKinds {
+		if keyKinds[i].aws == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // kindOf is the kind of a key of spec and usage, nil for a kind not made
 // here.
 func kindOf(spec, usage string) *KeyKind {

@@ -226,21 +226,6 @@ var usages = map[string]string{
 	"ENCRYPT_DECRYPT": core.UsageEncrypt, "SIGN_VERIFY": core.UsageSign, "GENERATE_VERIFY_MAC": core.UsageMAC,
 }
 
-// madeFor reports whether keys of spec are made here for usage: symmetric
-// keys for encryption, HMAC keys for MACs, ECC keys for signing, RSA keys
-// for either.
-func madeFor(spec, usage string) bool {
-	switch {
-	case spec == "SYMMETRIC_DEFAULT":
-		return usage == "ENCRYPT_DECRYPT"
-	case strings.HasPrefix(spec, "HMAC_"):
-		return usage == "GENERATE_VERIFY_MAC"
-	case strings.HasPrefix(spec, "RSA_"):
-		return usage == "SIGN_VERIFY" || usage == "ENCRYPT_DECRYPT"
-	}
-	return usage == "SIGN_VERIFY"
-}
-
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
@@ -267,7 +252,7 @@ func keySpec(in *input) error {
 	case !slices.Contains(madeKeySpecs, spec):
 		return core.Errorf(codeUnsupportedOperation, "This service makes keys of KeySpec %s, not %s keys for %s.", strings.Join(madeKeySpecs, ", "), spec, in.KeyUsage)
 	}
-	if in.KeyUsage != "" && !madeFor(spec, in.KeyUsage) {
+	if in.KeyUsage != "" && !core.Makes(core.KeyKind{Spec: spec, Usage: in.KeyUsage}) {
 		return core.Errorf(codeUnsupportedOperation, "This service makes no %s keys for %s.", spec, in.KeyUsage)
 	}
 	return nil
