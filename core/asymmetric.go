@@ -3,8 +3,10 @@ package core
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	_ "crypto/sha1" // RSAES_OAEP_SHA_1
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -25,6 +27,10 @@ import (
 // UsageSign is the usage of an asymmetric signing key.
 const UsageSign = "SIGN/VERIFY"
 
+// MaxSignMessage is the longest message signed whole (pure Ed25519), in
+// bytes, as on AWS.
+const MaxSignMessage = 4096
+
 // oaepAlgorithms are an RSA encryption key's algorithms, OAEP with the hash
 // named, for MGF1 too.
 var oaepAlgorithms = []struct {
@@ -34,37 +40,51 @@ var oaepAlgorithms = []struct {
 
 // signingAlgorithm is an algorithm a signing key takes: its hash, and for
 // RSA whether it pads with PSS (salt as long as the hash) or PKCS #1 v1.5.
+// An Ed25519 algorithm signs either the message itself (pure Ed25519, which
+// hashes inside the signature: message) or, as Ed25519ph, a SHA-512 digest
+// the caller made, which is hashed once more as AWS documents.
 type signingAlgorithm struct {
-	name string
-	hash crypto.Hash
-	pss  bool
+	name    string
+	hash    crypto.Hash
+	pss     bool
+	message bool
 }
 
 var (
 	ecdsaAlgorithms = map[int][]signingAlgorithm{
-		256: {{"ECDSA_SHA_256", crypto.SHA256, false}},
-		384: {{"ECDSA_SHA_384", crypto.SHA384, false}},
-		521: {{"ECDSA_SHA_512", crypto.SHA512, false}},
+		256: {{"ECDSA_SHA_256", crypto.SHA256, false, false}},
+		384: {{"ECDSA_SHA_384", crypto.SHA384, false, false}},
+		521: {{"ECDSA_SHA_512", crypto.SHA512, false, false}},
+	}
+	ed25519Algorithms = []signingAlgorithm{
+		{"ED25519_SHA_512", crypto.SHA512, false, true}, {"ED25519_PH_SHA_512", crypto.SHA512, false, false},
 	}
 	rsaAlgorithms = []signingAlgorithm{
-		{"RSA_PSS_SHA_256", crypto.SHA256, true}, {"RSA_PSS_SHA_384", crypto.SHA384, true}, {"RSA_PSS_SHA_512", crypto.SHA512, true},
-		{"RSA_PKCS1_SHA_256", crypto.SHA256, false}, {"RSA_PKCS1_SHA_384", crypto.SHA384, false}, {"RSA_PKCS1_SHA_512", crypto.SHA512, false},
+		{"RSA_PSS_SHA_256", crypto.SHA256, true, false}, {"RSA_PSS_SHA_384", crypto.SHA384, true, false},
+		{"RSA_PSS_SHA_512", crypto.SHA512, true, false}, {"RSA_PKCS1_SHA_256", crypto.SHA256, false, false},
+		{"RSA_PKCS1_SHA_384", crypto.SHA384, false, false}, {"RSA_PKCS1_SHA_512", crypto.SHA512, false, false},
 	}
 )
 
-// allSigningAlgorithms are every signing key's algorithms.
-var allSigningAlgorithms = slices.Concat(rsaAlgorithms, ecdsaAlgorithms[256], ecdsaAlgorithms[384], ecdsaAlgorithms[521])
+// allSigningAlgorithms are every signing key's algorithms, and
+// signingAlgorithmNames their names, as a refusal lists them.
+var (
+	allSigningAlgorithms  = slices.Concat(rsaAlgorithms, ecdsaAlgorithms[256], ecdsaAlgorithms[384], ecdsaAlgorithms[521], ed25519Algorithms)
+	signingAlgorithmNames = func() (out []string) {
+		for _, a := range allSigningAlgorithms {
+			out = append(out, a.name)
+		}
+		return out
+	}()
+)
 
 // asymmetricSpecs are the KeySpec values of asymmetric keys, in AWS's names
-// (Alibaba's are in alibabaSpecs). They are the data key pair specs but
-// Ed25519, whose signatures are made over the message, not a digest. RSA
-// keys sign or encrypt; ECC keys sign.
+// (Alibaba's are in alibabaSpecs): the data key pair specs. RSA keys sign
+// or encrypt; NIST curve keys sign; Ed25519 keys sign.
 var asymmetricSpecs = func() map[string]*keyPairSpec {
 	m := map[string]*keyPairSpec{}
 	for i := range keyPairSpecs {
-		if s := &keyPairSpecs[i]; s.bits > 0 || s.curve != nil {
-			m[s.name] = s
-		}
+		m[keyPairSpecs[i].name] = &keyPairSpecs[i]
 	}
 	return m
 }()
@@ -131,10 +151,13 @@ func (k Key) algorithms() []string {
 }
 
 func algorithmsOf(spec *keyPairSpec) []signingAlgorithm {
-	if spec.bits > 0 {
+	switch {
+	case spec.bits > 0:
 		return rsaAlgorithms
+	case spec.curve != nil:
+		return ecdsaAlgorithms[spec.curve.Params().BitSize]
 	}
-	return ecdsaAlgorithms[spec.curve.Params().BitSize]
+	return ed25519Algorithms
 }
 
 // newAsymmetricVersion makes an asymmetric key's private key of spec, once
@@ -205,6 +228,13 @@ func (c *call) asymmetricSign() (any, error) {
 	}
 	var sig []byte
 	switch p := priv.(type) {
+	case ed25519.PrivateKey:
+		if alg.message {
+			sig = ed25519.Sign(p, digest)
+		} else {
+			ph := sha512.Sum512(digest)
+			sig, err = p.Sign(nil, ph[:], &ed25519.Options{Hash: crypto.SHA512})
+		}
 	case *ecdsa.PrivateKey:
 		sig, err = ecdsa.SignASN1(c.s.rand, p, digest)
 	case *rsa.PrivateKey:
@@ -235,6 +265,13 @@ func (c *call) asymmetricVerify() (any, error) {
 	}
 	valid := false
 	switch p := priv.Public().(type) {
+	case ed25519.PublicKey:
+		if alg.message {
+			valid = ed25519.Verify(p, digest, sig)
+		} else {
+			ph := sha512.Sum512(digest)
+			valid = ed25519.VerifyWithOptions(p, ph[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
+		}
 	case *ecdsa.PublicKey:
 		valid = ecdsa.VerifyASN1(p, digest, sig)
 	case *rsa.PublicKey:
@@ -248,7 +285,8 @@ func (c *call) asymmetricVerify() (any, error) {
 }
 
 // digest reads Algorithm, one of any signing key's, and Digest, base64 of
-// as many bytes as its hash gives.
+// as many bytes as its hash gives; for pure Ed25519, which signs the message
+// itself, Message, base64 of 1 to 4096 bytes, instead.
 func (c *call) digest() (signingAlgorithm, []byte, error) {
 	name, err := c.required("Algorithm")
 	if err != nil {
@@ -261,7 +299,11 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 		}
 	}
 	if alg.name == "" {
-		return signingAlgorithm{}, nil, invalidParam("Algorithm", "it must be one of ECDSA_SHA_256, ECDSA_SHA_384, ECDSA_SHA_512, RSA_PSS_SHA_256, RSA_PSS_SHA_384, RSA_PSS_SHA_512, RSA_PKCS1_SHA_256, RSA_PKCS1_SHA_384 and RSA_PKCS1_SHA_512")
+		return signingAlgorithm{}, nil, invalidParam("Algorithm", "it must be one of %v", signingAlgorithmNames)
+	}
+	if alg.message {
+		msg, err := c.bytes("Message", MaxSignMessage)
+		return alg, msg, err
 	}
 	text, err := c.required("Digest")
 	if err != nil {

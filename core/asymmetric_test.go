@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -340,5 +341,93 @@ func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
 	key, _ := x509.ParsePKIXPublicKey(pub.(core.PublicKey).DER)
 	if !ecdsa.VerifyASN1(key.(*ecdsa.PublicKey), d[:], sig.(core.Signature).Value) {
 		t.Error("a signature made after the rotation does not verify under the key from before it")
+	}
+}
+
+// An Ed25519 key signs the message itself (ED25519_SHA_512, pure Ed25519)
+// or, as Ed25519ph, a SHA-512 digest of it, which the signature hashes once
+// more (ED25519_PH_SHA_512, as AWS documents): Go's Ed25519 verifies both
+// with the public key GetPublicKey hands out, and AsymmetricVerify agrees.
+// Each algorithm takes its own input, and no other key takes either.
+func TestEd25519KeysSignTheMessageOrItsDigest(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "ECC_NIST_EDWARDS25519"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	if got := k.SigningAlgorithms(); k.KeyUsage != core.UsageSign || len(got) != 2 || got[0] != "ED25519_SHA_512" || got[1] != "ED25519_PH_SHA_512" {
+		t.Fatalf("made a key for %s with %v", k.KeyUsage, got)
+	}
+	out, err = do(t, s, "GetPublicKey", core.Params{"KeyId": k.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := x509.ParsePKIXPublicKey(out.(core.PublicKey).DER)
+	pub, ok := parsed.(ed25519.PublicKey)
+	if err != nil || !ok {
+		t.Fatalf("public key %T: %v", parsed, err)
+	}
+	msg := []byte("release v1.2.3")
+	digest := sha512.Sum512(msg)
+	prehash := sha512.Sum512(digest[:])
+	for _, c := range []struct {
+		alg, member string
+		input       []byte
+		verify      func(sig []byte) bool
+	}{
+		{"ED25519_SHA_512", "Message", msg, func(sig []byte) bool { return ed25519.Verify(pub, msg, sig) }},
+		{"ED25519_PH_SHA_512", "Digest", digest[:], func(sig []byte) bool {
+			return ed25519.VerifyWithOptions(pub, prehash[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
+		}},
+	} {
+		in := base64.StdEncoding.EncodeToString(c.input)
+		out, err := do(t, s, "AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": c.alg, c.member: in})
+		if err != nil {
+			t.Fatalf("%s: %v", c.alg, err)
+		}
+		sig := out.(core.Signature).Value
+		if !c.verify(sig) {
+			t.Errorf("%s: Go's Ed25519 does not verify the signature", c.alg)
+		}
+		value := base64.StdEncoding.EncodeToString(sig)
+		out, err = do(t, s, "AsymmetricVerify", core.Params{"KeyId": k.ID, "Algorithm": c.alg, c.member: in, "Value": value})
+		if err != nil || !out.(core.SignatureChecked).Valid {
+			t.Errorf("%s: AsymmetricVerify of its signature: %v %v", c.alg, out, err)
+		}
+		other := base64.StdEncoding.EncodeToString(make([]byte, len(c.input)))
+		out, err = do(t, s, "AsymmetricVerify", core.Params{"KeyId": k.ID, "Algorithm": c.alg, c.member: other, "Value": value})
+		if err != nil || out.(core.SignatureChecked).Valid {
+			t.Errorf("%s: AsymmetricVerify of another input: %v %v", c.alg, out, err)
+		}
+	}
+	out, err = do(t, s, "CreateKey", core.Params{"KeySpec": "ECC_NIST_P256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p256 := out.(core.Key)
+	d256 := sha256.Sum256(msg)
+	for _, c := range []struct {
+		p    core.Params
+		want string
+	}{
+		{core.Params{"KeyId": k.ID, "Algorithm": "ED25519_SHA_512", "Digest": b64("m")}, core.CodeMissingParameter},
+		{core.Params{"KeyId": k.ID, "Algorithm": "ED25519_SHA_512", "Message": base64.StdEncoding.EncodeToString(make([]byte, 4097))}, core.CodeInvalidParameter},
+		{core.Params{"KeyId": k.ID, "Algorithm": "ED25519_PH_SHA_512", "Digest": base64.StdEncoding.EncodeToString(d256[:])}, core.CodeInvalidParameter},
+		{core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": base64.StdEncoding.EncodeToString(d256[:])}, core.CodeInvalidKeyUsage},
+		{core.Params{"KeyId": p256.ID, "Algorithm": "ED25519_SHA_512", "Message": b64("m")}, core.CodeInvalidKeyUsage},
+		{core.Params{"KeyId": k.ID, "Algorithm": "ED25519_SHA_512", "Message": b64("m"), "DryRun": "true"}, core.CodeDryRunOperation},
+	} {
+		if _, err := do(t, s, "AsymmetricSign", c.p); code(err) != c.want {
+			t.Errorf("AsymmetricSign %v: %v, want %s", c.p, err, c.want)
+		}
+	}
+	for _, p := range []core.Params{
+		{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": core.UsageEncrypt},
+		{"KeySpec": "ECC_NIST_EDWARDS25519", "Origin": core.OriginExternal},
+	} {
+		if _, err := do(t, s, "CreateKey", p); code(err) != core.CodeInvalidParameter {
+			t.Errorf("CreateKey %v: %v, want %s", p, err, core.CodeInvalidParameter)
+		}
 	}
 }

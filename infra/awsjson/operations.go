@@ -216,7 +216,7 @@ var keyUsages = map[string][]string{
 }
 
 // madeKeySpecs are the KeySpec values of AWS's that keys here are made in:
-// the symmetric encryption key, core's default, and the HMAC and signing
+// the symmetric encryption key, core's default, and the HMAC and asymmetric
 // keys, under the same names in core.
 var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
 
@@ -230,8 +230,8 @@ var usages = map[string]string{
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not (RSA for encryption, ECC for
-// key agreement, Ed25519, secp256k1, SM2, ML-DSA, ML-KEM) is refused as
+// AWS would make but this service does not (ECC for key agreement,
+// secp256k1, SM2, ML-DSA, ML-KEM) is refused as
 // UnsupportedOperationException: the request is well formed, and the
 // service lacks what it asks for.
 func keySpec(in *input) error {
@@ -747,8 +747,8 @@ func macParams(h *handler, in *input) (core.Params, error) {
 }
 
 // signingAlgorithms are AWS's SigningAlgorithm values for the keys made
-// here, each with core's name and its hash. AWS's others (SM2DSA, Ed25519's,
-// ML-DSA's) no key here takes.
+// here, each with core's name and its hash. AWS's others (SM2DSA, ML-DSA's)
+// no key here takes.
 var signingAlgorithms = map[string]struct {
 	core string
 	hash crypto.Hash
@@ -759,6 +759,7 @@ var signingAlgorithms = map[string]struct {
 	"RSASSA_PSS_SHA_512":        {"RSA_PSS_SHA_512", crypto.SHA512},
 	"RSASSA_PKCS1_V1_5_SHA_256": {"RSA_PKCS1_SHA_256", crypto.SHA256}, "RSASSA_PKCS1_V1_5_SHA_384": {"RSA_PKCS1_SHA_384", crypto.SHA384},
 	"RSASSA_PKCS1_V1_5_SHA_512": {"RSA_PKCS1_SHA_512", crypto.SHA512},
+	"ED25519_SHA_512":           {"ED25519_SHA_512", crypto.SHA512}, "ED25519_PH_SHA_512": {"ED25519_PH_SHA_512", crypto.SHA512},
 }
 
 // awsSigningAlgorithm is AWS's name of core's signing algorithm.
@@ -781,9 +782,11 @@ func publicKeyParams(h *handler, in *input) (core.Params, error) {
 
 // signParams reads Sign and Verify (with its Signature). A RAW message, of
 // at most 4096 bytes, is hashed here with the algorithm's hash, as AWS
-// does; a DIGEST is the digest, which core holds to the hash's size. An
-// algorithm of AWS's that no key here takes is the key's incompatibility,
-// InvalidKeyUsageException, as AWS raises it.
+// does; a DIGEST is the digest, which core holds to the hash's size. The
+// Ed25519 algorithms take one MessageType each, as AWS has them: pure
+// ED25519_SHA_512 a RAW message, which core signs whole, and
+// ED25519_PH_SHA_512 a DIGEST. An algorithm of AWS's that no key here takes
+// is the key's incompatibility, InvalidKeyUsageException, as AWS raises it.
 func signParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -799,12 +802,24 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	switch {
 	case in.SigningAlgorithm == "":
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter SigningAlgorithm is required.")
-	case !ok && slices.Contains([]string{"SM2DSA", "ED25519_SHA_512", "ED25519_PH_SHA_512", "ML_DSA_SHAKE_256"}, in.SigningAlgorithm):
+	case !ok && slices.Contains([]string{"SM2DSA", "ML_DSA_SHAKE_256"}, in.SigningAlgorithm):
 		return nil, core.Errorf(codeInvalidKeyUsage, "The SigningAlgorithm %s is not compatible with the key: no key here takes it.", in.SigningAlgorithm)
 	case !ok:
 		return nil, invalid("SigningAlgorithm", "%q is not one of AWS's signing algorithms", core.ClipText(in.SigningAlgorithm))
 	}
 	digest := in.Message
+	switch mt := cmp.Or(in.MessageType, "RAW"); in.SigningAlgorithm {
+	case "ED25519_SHA_512":
+		if mt != "RAW" {
+			return nil, invalid("MessageType", "ED25519_SHA_512 signs the message itself: it must be RAW")
+		}
+		p["Algorithm"], p["Message"] = alg.core, base64.StdEncoding.EncodeToString(in.Message)
+		return p, signature(p, in)
+	case "ED25519_PH_SHA_512":
+		if mt != "DIGEST" {
+			return nil, invalid("MessageType", "ED25519_PH_SHA_512 takes the message's SHA-512 digest: it must be DIGEST")
+		}
+	}
 	switch in.MessageType {
 	case "", "RAW":
 		d := alg.hash.New()
@@ -820,13 +835,18 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		return nil, invalid("MessageType", "it must be RAW, DIGEST or EXTERNAL_MU")
 	}
 	p["Algorithm"], p["Digest"] = alg.core, base64.StdEncoding.EncodeToString(digest)
+	return p, signature(p, in)
+}
+
+// signature passes Verify's Signature to core as Value.
+func signature(p core.Params, in *input) error {
 	if in.Signature != nil {
 		if len(in.Signature) < 1 || len(in.Signature) > 6144 {
-			return nil, invalid("Signature", "it must be 1 to 6144 bytes")
+			return invalid("Signature", "it must be 1 to 6144 bytes")
 		}
 		p["Value"] = base64.StdEncoding.EncodeToString(in.Signature)
 	}
-	return p, nil
+	return nil
 }
 
 func verifyParams(h *handler, in *input) (core.Params, error) {

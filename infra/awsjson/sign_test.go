@@ -3,11 +3,14 @@ package awsjson_test
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
+	"fmt"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,6 +31,8 @@ func signingKey(spec types.KeySpec) func(c *kms.Client) (*string, error) {
 
 // signedAndChecked signs msg under id, checks the signature with the public
 // key GetPublicKey gives, outside the service, and has Verify check it.
+// digest is what the signature is over: for pure Ed25519 the message, for
+// Ed25519ph the SHA-512 of the digest sent.
 func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec, msgType types.MessageType, msg, digest []byte, hash crypto.Hash) error {
 	s, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, MessageType: msgType, SigningAlgorithm: alg})
 	if err != nil {
@@ -47,6 +52,12 @@ func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec,
 		ok = ecdsa.VerifyASN1(p, digest, s.Signature)
 	case *rsa.PublicKey:
 		ok = rsa.VerifyPSS(p, hash, digest, s.Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+	case ed25519.PublicKey:
+		if alg == types.SigningAlgorithmSpecEd25519PhSha512 {
+			ok = ed25519.VerifyWithOptions(p, digest, s.Signature, &ed25519.Options{Hash: crypto.SHA512}) == nil
+		} else {
+			ok = ed25519.Verify(p, digest, s.Signature)
+		}
 	}
 	if !ok || s.SigningAlgorithm != alg || !slices.Contains(pk.SigningAlgorithms, alg) {
 		return stateOutcome("the public key does not verify the signature")
@@ -63,7 +74,35 @@ func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec,
 func signCases() []conformanceCase {
 	msg := []byte("invoice 42: 100 EUR")
 	sum := sha256.Sum256(msg)
+	sum512 := sha512.Sum512(msg)
+	prehash := sha512.Sum512(sum512[:])
 	return []conformanceCase{
+		{"Sign a RAW message under an ECC_NIST_EDWARDS25519 key with ED25519_SHA_512, checked outside", "ok", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecEd25519Sha512, types.MessageTypeRaw, msg, msg, 0)
+		})},
+		{"Sign a DIGEST under an ECC_NIST_EDWARDS25519 key with ED25519_PH_SHA_512, checked outside", "ok", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecEd25519PhSha512, types.MessageTypeDigest, sum512[:], prehash[:], crypto.SHA512)
+		})},
+		{"Sign a DIGEST with ED25519_SHA_512", "ValidationException", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: sum512[:], MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEd25519Sha512})
+			return err
+		})},
+		{"Sign a RAW message with ED25519_PH_SHA_512", "ValidationException", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEd25519PhSha512})
+			return err
+		})},
+		{"DescribeKey of an ECC_NIST_EDWARDS25519 key", "ok", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
+			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			m := d.KeyMetadata
+			if m.KeySpec != types.KeySpecEccNistEdwards25519 || m.KeyUsage != types.KeyUsageTypeSignVerify || !slices.Equal(m.SigningAlgorithms,
+				[]types.SigningAlgorithmSpec{types.SigningAlgorithmSpecEd25519Sha512, types.SigningAlgorithmSpecEd25519PhSha512}) {
+				return stateOutcome(fmt.Sprintf("DescribeKey: %s %s %v", m.KeySpec, m.KeyUsage, m.SigningAlgorithms))
+			}
+			return nil
+		})},
 		{"Sign a RAW message under an ECC_NIST_P256 key, checked outside", "ok", on(signingKey(types.KeySpecEccNistP256), func(c *kms.Client, id *string) error {
 			return signedAndChecked(c, id, types.SigningAlgorithmSpecEcdsaSha256, types.MessageTypeRaw, msg, sum[:], crypto.SHA256)
 		})},
