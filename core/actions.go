@@ -86,6 +86,7 @@ func init() {
 		"AsymmetricVerify":                    {run: (*call).asymmetricVerify, dryRun: true},
 		"AsymmetricEncrypt":                   {run: (*call).asymmetricEncrypt, dryRun: true},
 		"AsymmetricDecrypt":                   {run: (*call).asymmetricDecrypt, dryRun: true},
+		"DeriveSharedSecret":                  {run: (*call).deriveSharedSecret, dryRun: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -207,12 +208,15 @@ func (c *call) createKey() (any, error) {
 }
 
 // usagesOf lists the usages keys of spec are made for, the default first:
-// the one usage of a symmetric encryption, HMAC or ECC key, or an RSA key's,
-// encryption (the default, as Alibaba has it) or signing.
+// the one usage of a symmetric encryption, HMAC or Ed25519 key, an RSA
+// key's, encryption (the default, as Alibaba has it) or signing, or a NIST
+// curve key's, signing or key agreement.
 func usagesOf(spec string) []string {
 	switch s := asymmetricSpecs[spec]; {
 	case s != nil && s.bits > 0:
 		return []string{UsageEncrypt, UsageSign}
+	case s != nil && s.curve != nil:
+		return []string{UsageSign, UsageKeyAgreement}
 	case s != nil:
 		return []string{UsageSign}
 	}

@@ -144,8 +144,11 @@ func (k Key) EncryptionAlgorithms() []string {
 
 // algorithms are the algorithms of an asymmetric key, by its usage.
 func (k Key) algorithms() []string {
-	if k.KeyUsage == UsageSign {
+	switch k.KeyUsage {
+	case UsageSign:
 		return k.SigningAlgorithms()
+	case UsageKeyAgreement:
+		return k.KeyAgreementAlgorithms()
 	}
 	return k.EncryptionAlgorithms()
 }

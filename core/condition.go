@@ -92,8 +92,8 @@ func AWSKeySpec(spec string) string {
 	return spec
 }
 
-// AWSKeyUsage is AWS's name of a KeyUsage: ENCRYPT_DECRYPT, SIGN_VERIFY or
-// GENERATE_VERIFY_MAC.
+// AWSKeyUsage is AWS's name of a KeyUsage: ENCRYPT_DECRYPT, SIGN_VERIFY,
+// GENERATE_VERIFY_MAC or KEY_AGREEMENT, which core spells as AWS does.
 func AWSKeyUsage(usage string) string {
 	switch usage {
 	case UsageEncrypt, "":

@@ -90,7 +90,7 @@ type Resealed struct {
 }
 
 // Wipe clears the secret a result carries (a data key, a private key, a
-// plaintext or random bytes): each adapter calls it once it has encoded the
+// plaintext, random bytes or a shared secret): each adapter calls it once it has encoded the
 // result.
 func Wipe(result any) {
 	switch r := result.(type) {
@@ -102,6 +102,8 @@ func Wipe(result any) {
 		clear(r.Plaintext)
 	case Random:
 		clear(r.Bytes)
+	case SharedSecret:
+		clear(r.Secret)
 	}
 }
 

@@ -98,6 +98,9 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 			Value: base64.StdEncoding.EncodeToString(r.Value)}, nil
 	case core.SignatureChecked:
 		return &VerifyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, Value: r.Valid}, nil
+	case core.SharedSecret:
+		return &SharedSecretResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			KeyAgreementAlgorithm: r.Algorithm, SharedSecret: base64.StdEncoding.EncodeToString(r.Secret)}, nil
 	case core.Opened:
 		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
@@ -388,6 +391,16 @@ type VerifyResponse struct {
 	KeyId        string `json:"KeyId"`
 	KeyVersionId string `json:"KeyVersionId"`
 	Value        bool   `json:"Value"`
+}
+
+// SharedSecretResponse answers DeriveSharedSecret, an AWS operation reached
+// by its action name, in AWS's member names beside KeyVersionId.
+type SharedSecretResponse struct {
+	RequestId             string `json:"RequestId"`
+	KeyId                 string `json:"KeyId"`
+	KeyVersionId          string `json:"KeyVersionId"`
+	KeyAgreementAlgorithm string `json:"KeyAgreementAlgorithm"`
+	SharedSecret          string `json:"SharedSecret"`
 }
 
 // DecryptResponse answers Decrypt.

@@ -94,6 +94,7 @@ var kept = map[string]string{
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
 	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm", "Algorithm": "algorithm",
+	"KeyAgreementAlgorithm": "keyAgreementAlgorithm",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -125,7 +126,7 @@ var readOnly = map[string]bool{
 	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
 	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
 	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
-	"AsymmetricDecrypt": true,
+	"AsymmetricDecrypt": true, "DeriveSharedSecret": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -291,6 +292,8 @@ func responseElements(result any) map[string]string {
 	case core.Signature:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.SignatureChecked:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.SharedSecret:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

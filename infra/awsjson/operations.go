@@ -37,6 +37,8 @@ type input struct {
 	MacAlgorithm              string
 	MessageType               string
 	SigningAlgorithm          string
+	KeyAgreementAlgorithm     string
+	PublicKey                 []byte
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion                                             *bool
@@ -98,6 +100,8 @@ func init() {
 		"GetPublicKey": {"GetPublicKey", publicKeyParams, renderPublicKey},
 		"Sign":         {"AsymmetricSign", signParams, renderSignature},
 		"Verify":       {"AsymmetricVerify", verifyParams, renderSignatureChecked},
+
+		"DeriveSharedSecret": {"DeriveSharedSecret", deriveParams, renderSharedSecret},
 
 		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
@@ -224,14 +228,15 @@ var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
 // spelling of each (core.AWSKeyUsage the other way).
 var usages = map[string]string{
 	"ENCRYPT_DECRYPT": core.UsageEncrypt, "SIGN_VERIFY": core.UsageSign, "GENERATE_VERIFY_MAC": core.UsageMAC,
+	"KEY_AGREEMENT": core.UsageKeyAgreement,
 }
 
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not (ECC for key agreement,
-// secp256k1, SM2, ML-DSA, ML-KEM) is refused as
+// AWS would make but this service does not (secp256k1, SM2, ML-DSA,
+// ML-KEM) is refused as
 // UnsupportedOperationException: the request is well formed, and the
 // service lacks what it asks for.
 func keySpec(in *input) error {
@@ -847,6 +852,28 @@ func signature(p core.Params, in *input) error {
 		p["Value"] = base64.StdEncoding.EncodeToString(in.Signature)
 	}
 	return nil
+}
+
+// deriveParams reads DeriveSharedSecret: the KeyAgreementAlgorithm and the
+// peer's PublicKey, a DER SubjectPublicKeyInfo, which core checks. A
+// Recipient is refused, as for GenerateDataKey: the secret would be
+// answered in the clear.
+func deriveParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if in.KeyAgreementAlgorithm == "" {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter KeyAgreementAlgorithm is required.")
+	}
+	if in.PublicKey == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter PublicKey is required.")
+	}
+	p["KeyAgreementAlgorithm"], p["PublicKey"] = in.KeyAgreementAlgorithm, base64.StdEncoding.EncodeToString(in.PublicKey)
+	return p, nil
 }
 
 func verifyParams(h *handler, in *input) (core.Params, error) {

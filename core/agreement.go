@@ -1,0 +1,75 @@
+package core
+
+import (
+	"crypto/ecdsa"
+	"crypto/x509"
+)
+
+// A key agreement key is a NIST curve key whose private key, with a peer's
+// public key, derives the ECDH shared secret the peer derives with the
+// key's public key (DeriveSharedSecret, as AWS has it for KEY_AGREEMENT
+// keys). The secret is the raw x-coordinate of the shared point (Z in NIST
+// SP 800-56A), which the caller passes through a key derivation function of
+// its choice. Like a signing key, it has one version and does not rotate.
+
+// UsageKeyAgreement is the usage of a key agreement key.
+const UsageKeyAgreement = "KEY_AGREEMENT"
+
+// maxPeerKey bounds the peer's public key, in bytes, as AWS bounds it; a
+// P-521 public key's SubjectPublicKeyInfo takes 158.
+const maxPeerKey = 8192
+
+// KeyAgreementAlgorithms lists the algorithm of a key agreement key, ECDH,
+// and nil for any other key.
+func (k Key) KeyAgreementAlgorithms() []string {
+	if k.KeyUsage != UsageKeyAgreement {
+		return nil
+	}
+	return []string{"ECDH"}
+}
+
+// SharedSecret is the result of DeriveSharedSecret: the secret, which Wipe
+// clears once it is answered.
+type SharedSecret struct {
+	KeyID, VersionID, Algorithm string
+	Secret                      []byte
+}
+
+func (c *call) deriveSharedSecret() (any, error) {
+	alg, err := c.required("KeyAgreementAlgorithm")
+	if err != nil {
+		return nil, err
+	}
+	if alg != "ECDH" {
+		return nil, invalidParam("KeyAgreementAlgorithm", "it must be ECDH")
+	}
+	der, err := c.bytes("PublicKey", maxPeerKey)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := x509.ParsePKIXPublicKey(der)
+	pub, ok := parsed.(*ecdsa.PublicKey)
+	if err != nil || !ok {
+		return nil, invalidParam("PublicKey", "it must be the DER SubjectPublicKeyInfo of a NIST curve public key")
+	}
+	peer, err := pub.ECDH()
+	if err != nil {
+		return nil, invalidParam("PublicKey", "it must be the DER SubjectPublicKeyInfo of a NIST curve public key")
+	}
+	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageKeyAgreement, alg)
+	if err != nil {
+		return nil, err
+	}
+	ours, err := priv.(*ecdsa.PrivateKey).ECDH()
+	if err != nil {
+		return nil, internal("key agreement: %w", err)
+	}
+	if ours.Curve() != peer.Curve() {
+		return nil, invalidParam("PublicKey", "it is not on the curve of the key %q, whose KeySpec is %s", k.ID, k.KeySpec)
+	}
+	secret, err := ours.ECDH(peer)
+	if err != nil {
+		return nil, invalidParam("PublicKey", "it makes no shared secret with the key %q", k.ID)
+	}
+	return SharedSecret{KeyID: k.ID, VersionID: vid, Algorithm: alg, Secret: secret}, nil
+}
