@@ -186,7 +186,7 @@ func conformanceCases() []conformanceCase {
 // allConformanceCases are conformanceCases and the cases of each topic.
 func allConformanceCases() []conformanceCase {
 	var all []conformanceCase
-	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), dataKeyPairCases(), macCases(), signCases(), rsaCases(), lifecycleCases(), createKeyCases()} {
+	for _, cs := range [][]conformanceCase{conformanceCases(), aliasCases(), tagCases(), cryptoCases(), dataKeyPairCases(), macCases(), signCases(), rsaCases(), agreementCases(), lifecycleCases(), createKeyCases()} {
 		all = append(all, cs...)
 	}
 	return all

@@ -112,7 +112,7 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
 	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac",
-	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt"}
+	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt", "DeriveSharedSecret"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -180,7 +180,25 @@ func FuzzAWSRequest(f *testing.F) {
 	if err := json.Unmarshal(api.ok(f, "GenerateMac", map[string]any{"KeyId": macKey, "Message": []byte("m"), "MacAlgorithm": "HMAC_SHA_256"}), &made); err != nil {
 		f.Fatal(err)
 	}
+	keyOf := func(in map[string]any) string {
+		var k struct{ KeyMetadata struct{ KeyId string } }
+		if err := json.Unmarshal(api.ok(f, "CreateKey", in), &k); err != nil {
+			f.Fatal(err)
+		}
+		return k.KeyMetadata.KeyId
+	}
+	edSigner := keyOf(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "SIGN_VERIFY"})
+	agreer := keyOf(map[string]any{"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"})
+	var peer struct{ PublicKey []byte }
+	if err := json.Unmarshal(api.ok(f, "GetPublicKey", map[string]any{"KeyId": signer}), &peer); err != nil {
+		f.Fatal(err)
+	}
 	seeds := map[string][]any{
+		"DeriveSharedSecret": {
+			map[string]any{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer.PublicKey},
+			map[string]any{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer.PublicKey[1:], "DryRun": true},
+			map[string]any{"KeyId": signer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer.PublicKey, "Recipient": map[string]any{"AttestationDocument": []byte("d")}},
+		},
 		"CreateKey": {
 			map[string]any{"Origin": "EXTERNAL", "Description": "x"},
 			map[string]any{"Tags": []map[string]any{{"TagKey": "a", "TagValue": ""}, {"TagKey": "aws:x", "TagValue": "y"}}},
@@ -245,6 +263,7 @@ func FuzzAWSRequest(f *testing.F) {
 		"Sign": {
 			map[string]any{"KeyId": signer, "Message": make([]byte, 32), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256", "DryRun": true},
 			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ED25519_SHA_512"},
+			map[string]any{"KeyId": edSigner, "Message": make([]byte, 64), "MessageType": "DIGEST", "SigningAlgorithm": "ED25519_PH_SHA_512"},
 			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MessageType": "EXTERNAL_MU", "SigningAlgorithm": "RSASSA_PSS_SHA_512"},
 		},
 		"Verify": {
