@@ -179,6 +179,35 @@ for algorithm in ("RSASSA_PSS_SHA_384", "RSASSA_PKCS1_V1_5_SHA_256"):
             pad, digest = padding.PKCS1v15(), hashes.SHA256()
         load_der_public_key(public["PublicKey"]).verify(signature, document, pad, digest)
 
+step = "Ed25519 signing keys"
+edwards = kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+expect(edwards["SigningAlgorithms"] == ["ED25519_SHA_512", "ED25519_PH_SHA_512"], edwards)
+signature = kms.sign(KeyId=edwards["KeyId"], Message=document, SigningAlgorithm="ED25519_SHA_512")["Signature"]
+expect(len(signature) == 64, signature)
+expect(kms.verify(KeyId=edwards["KeyId"], Message=document, Signature=signature, SigningAlgorithm="ED25519_SHA_512")["SignatureValid"], "ED25519_SHA_512")
+refused = raises(kms.exceptions.ClientError, kms.sign, KeyId=edwards["KeyId"], Message=document, SigningAlgorithm="ED25519_PH_SHA_512")
+expect(refused.response["Error"]["Code"] == "ValidationException", refused)
+if load_der_public_key is not None:
+    # Pure Ed25519 verifies outside with Python's own Ed25519 (RFC 8032).
+    load_der_public_key(kms.get_public_key(KeyId=edwards["KeyId"])["PublicKey"]).verify(signature, document)
+
+step = "key agreement keys"
+agreer = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+expect(agreer["KeyUsage"] == "KEY_AGREEMENT" and agreer["KeyAgreementAlgorithms"] == ["ECDH"], agreer)
+if load_der_public_key is not None:
+    # The peer derives with Python's own ECDH what the service derives.
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    peer = ec.generate_private_key(ec.SECP384R1())
+    derived = kms.derive_shared_secret(KeyId=agreer["KeyId"], KeyAgreementAlgorithm="ECDH",
+                                       PublicKey=peer.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+    theirs = load_der_public_key(kms.get_public_key(KeyId=agreer["KeyId"])["PublicKey"])
+    expect(derived["SharedSecret"] == peer.exchange(ec.ECDH(), theirs) and derived["KeyAgreementAlgorithm"] == "ECDH", "the shared secret")
+    other = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    refused = raises(kms.exceptions.ClientError, kms.derive_shared_secret, KeyId=agreer["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=other)
+    expect(refused.response["Error"]["Code"] == "ValidationException", refused)
+    raises(ex.InvalidKeyUsageException, kms.derive_shared_secret, KeyId=edwards["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=other)
+
 step = "RSA encryption keys"
 sealer = kms.create_key(KeySpec="RSA_3072", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
 expect(sealer["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"], sealer)

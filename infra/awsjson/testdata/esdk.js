@@ -7,7 +7,8 @@ const crypto = require('crypto')
 const {
   KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand,
   GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
-  CreateKeyCommand, SignCommand, GetPublicKeyCommand, GenerateMacCommand, VerifyMacCommand
+  CreateKeyCommand, SignCommand, GetPublicKeyCommand, GenerateMacCommand, VerifyMacCommand,
+  DeriveSharedSecretCommand
 } = require('@aws-sdk/client-kms')
 const { KmsKeyringNode, buildClient, CommitmentPolicy } = require('@aws-crypto/client-node')
 
@@ -59,6 +60,25 @@ async function main () {
   const pub = await kmsClient.send(new GetPublicKeyCommand({ KeyId: signing.KeyMetadata.KeyId }))
   const pubKey = crypto.createPublicKey({ key: Buffer.from(pub.PublicKey), format: 'der', type: 'spki' })
   if (!crypto.verify('sha256', plaintext, pubKey, Buffer.from(signed.Signature))) throw new Error('a Sign signature did not verify')
+
+  // An Ed25519 key's signature of the message itself verifies with Node's
+  // Ed25519.
+  const edwards = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }))
+  const edSigned = await kmsClient.send(new SignCommand({ KeyId: edwards.KeyMetadata.KeyId, Message: plaintext, SigningAlgorithm: 'ED25519_SHA_512' }))
+  const edPub = await kmsClient.send(new GetPublicKeyCommand({ KeyId: edwards.KeyMetadata.KeyId }))
+  const edKey = crypto.createPublicKey({ key: Buffer.from(edPub.PublicKey), format: 'der', type: 'spki' })
+  if (!crypto.verify(null, plaintext, edKey, Buffer.from(edSigned.Signature))) throw new Error('an Ed25519 signature did not verify')
+
+  // A key agreement key derives the secret a peer derives with Node's ECDH.
+  const agreer = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' }))
+  const peer = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+  const derived = await kmsClient.send(new DeriveSharedSecretCommand({
+    KeyId: agreer.KeyMetadata.KeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer.publicKey.export({ format: 'der', type: 'spki' })
+  }))
+  const agreerPub = await kmsClient.send(new GetPublicKeyCommand({ KeyId: agreer.KeyMetadata.KeyId }))
+  const theirs = crypto.createPublicKey({ key: Buffer.from(agreerPub.PublicKey), format: 'der', type: 'spki' })
+  const secret = crypto.diffieHellman({ privateKey: peer.privateKey, publicKey: theirs })
+  if (!secret.equals(Buffer.from(derived.SharedSecret))) throw new Error('the shared secrets differ')
 
   // An HMAC key's MAC verifies, and another message's does not.
   const tokens = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))
