@@ -1,11 +1,15 @@
 package rpc_test
 
 import (
+	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -110,5 +114,105 @@ func TestSDKRSAEncryptionKeys(t *testing.T) {
 	_, err = e.client.AsymmetricDecrypt(&kms.AsymmetricDecryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("RSAES_OAEP_SHA_1"), CiphertextBlob: sealed.Body.CiphertextBlob})
 	sdkError(t, err, "InvalidCiphertext", 400)
 	_, err = e.client.Encrypt(&kms.EncryptRequest{KeyId: key, Plaintext: tea.String(secret)})
+	sdkError(t, err, "InvalidKeyUsage", 400)
+}
+
+// Ed25519 keys through the Alibaba SDK's own methods: CreateKey of
+// ECC_NIST_EDWARDS25519, AsymmetricSign of a SHA-512 digest with
+// ED25519_PH_SHA_512, which the PEM's key verifies outside the service as
+// Ed25519ph over that digest, and AsymmetricVerify.
+func TestSDKEd25519Keys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("ECC_NIST_EDWARDS25519"), KeyUsage: tea.String("SIGN/VERIFY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, version := made.Body.KeyMetadata.KeyId, made.Body.KeyMetadata.PrimaryKeyVersion
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum512([]byte("release 1.2.3"))
+	digest := tea.String(base64.StdEncoding.EncodeToString(sum[:]))
+	signed, err := e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ED25519_PH_SHA_512"), Digest: digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(tea.StringValue(signed.Body.Value))
+	prehash := sha512.Sum512(sum[:])
+	if err != nil || ed25519.VerifyWithOptions(pub.(ed25519.PublicKey), prehash[:], sig, &ed25519.Options{Hash: crypto.SHA512}) != nil {
+		t.Fatalf("the public key does not verify the signature (%v)", err)
+	}
+	v, err := e.client.AsymmetricVerify(&kms.AsymmetricVerifyRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ED25519_PH_SHA_512"), Digest: digest, Value: signed.Body.Value})
+	if err != nil || !tea.BoolValue(v.Body.Value) {
+		t.Fatalf("AsymmetricVerify of its signature: %v %v", v, err)
+	}
+	short := sha256.Sum256([]byte("release 1.2.3"))
+	_, err = e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("ECDSA_SHA_256"),
+		Digest: tea.String(base64.StdEncoding.EncodeToString(short[:]))})
+	sdkError(t, err, "InvalidKeyUsage", 400)
+}
+
+// Key agreement keys through the Alibaba SDK: CreateKey of ECC_NIST_P256
+// for KEY_AGREEMENT by its own method, and DeriveSharedSecret, an AWS
+// operation, through its generic call, whose secret a peer derives with
+// Go's crypto/ecdh from GetPublicKey's PEM.
+func TestSDKKeyAgreementKeys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("ECC_NIST_P256"), KeyUsage: tea.String("KEY_AGREEMENT")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := made.Body.KeyMetadata
+	if tea.StringValue(m.KeySpec) != "EC_P256" || tea.StringValue(m.KeyUsage) != "KEY_AGREEMENT" {
+		t.Errorf("CreateKey: %s %s", tea.StringValue(m.KeySpec), tea.StringValue(m.KeyUsage))
+	}
+	peer, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := callAPI(t, e.client, "DeriveSharedSecret", map[string]any{"KeyId": tea.StringValue(m.KeyId), "KeyAgreementAlgorithm": "ECDH",
+		"PublicKey": base64.StdEncoding.EncodeToString(der)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := pub.(*ecdsa.PublicKey).ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := peer.ECDH(theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body["SharedSecret"] != base64.StdEncoding.EncodeToString(want) || body["KeyAgreementAlgorithm"] != "ECDH" ||
+		body["KeyId"] != tea.StringValue(m.KeyId) || body["KeyVersionId"] != tea.StringValue(m.PrimaryKeyVersion) {
+		t.Errorf("DeriveSharedSecret: %v; the peer derives %s", body, base64.StdEncoding.EncodeToString(want))
+	}
+	_, err = callAPI(t, e.client, "DeriveSharedSecret", map[string]any{"KeyId": e.createKey(), "KeyAgreementAlgorithm": "ECDH",
+		"PublicKey": base64.StdEncoding.EncodeToString(der)})
 	sdkError(t, err, "InvalidKeyUsage", 400)
 }
