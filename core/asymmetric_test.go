@@ -195,8 +195,12 @@ func TestSigningKeyUsesAreBoundedPerCaller(t *testing.T) {
 func TestListKeysFiltersByTheNewSpecsAndUsages(t *testing.T) {
 	s, _ := memService(t, core.Config{})
 	ids := map[string]string{}
-	for _, spec := range []string{"EC_P256", "HMAC_256", ""} {
-		out, err := do(t, s, "CreateKey", core.Params{"KeySpec": spec})
+	for _, spec := range []string{"EC_P256", "HMAC_256", "", "ECC_NIST_P384"} {
+		p := core.Params{"KeySpec": spec}
+		if spec == "ECC_NIST_P384" {
+			p["KeyUsage"] = core.UsageKeyAgreement
+		}
+		out, err := do(t, s, "CreateKey", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,6 +212,7 @@ func TestListKeysFiltersByTheNewSpecsAndUsages(t *testing.T) {
 		`[{"Key":"KeyUsage","Values":["GENERATE/VERIFY_MAC"]}]`: ids["HMAC_256"],
 		`[{"Key":"KeyUsage","Values":["SIGN/VERIFY"]}]`:         ids["EC_P256"],
 		`[{"Key":"KeySpec","Values":["Aliyun_AES_256"]}]`:       ids[""],
+		`[{"Key":"KeyUsage","Values":["KEY_AGREEMENT"]}]`:       ids["ECC_NIST_P384"],
 	} {
 		out, err := do(t, s, "ListKeys", core.Params{"Filters": filter})
 		if err != nil {
@@ -312,6 +317,17 @@ func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ek, err := do(t, before, "CreateKey", core.Params{"KeySpec": "ECC_NIST_EDWARDS25519"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An Ed25519 signature is deterministic: the same one after the
+	// rotation is the same private key.
+	edParams := core.Params{"KeyId": ek.(core.Key).ID, "Algorithm": "ED25519_SHA_512", "Message": b64("m")}
+	edSig, err := do(t, before, "AsymmetricSign", edParams)
+	if err != nil {
+		t.Fatal(err)
+	}
 	macParams := core.Params{"KeyId": mk.(core.Key).ID, "Message": b64("m"), "MacAlgorithm": "HMAC_SHA_384"}
 	mac, err := do(t, before, "GenerateMac", macParams)
 	if err != nil {
@@ -321,13 +337,17 @@ func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := rootedService(t, store, newRoot, oldRoot).RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 2 {
-		t.Fatalf("RewrapRoot = %+v, %v; want both versions re-wrapped", p, err)
+	if p, err := rootedService(t, store, newRoot, oldRoot).RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 3 {
+		t.Fatalf("RewrapRoot = %+v, %v; want all three versions re-wrapped", p, err)
 	}
 	after := rootedService(t, store, newRoot)
 	again, err := do(t, after, "GenerateMac", macParams)
 	if err != nil || string(again.(core.Mac).Mac) != string(mac.(core.Mac).Mac) {
 		t.Errorf("the MAC after the rotation: %v", err)
+	}
+	edAgain, err := do(t, after, "AsymmetricSign", edParams)
+	if err != nil || string(edAgain.(core.Signature).Value) != string(edSig.(core.Signature).Value) {
+		t.Errorf("the Ed25519 signature after the rotation: %v", err)
 	}
 	pub2, err := do(t, after, "GetPublicKey", core.Params{"KeyId": ak.(core.Key).ID})
 	if err != nil || string(pub2.(core.PublicKey).DER) != string(pub.(core.PublicKey).DER) {
