@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/x509"
 )
@@ -60,9 +61,9 @@ func (c *call) deriveSharedSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours, err := priv.(*ecdsa.PrivateKey).ECDH()
-	if err != nil {
-		return nil, internal("key agreement: %w", err)
+	ours, ok := priv.(*ecdh.PrivateKey)
+	if !ok {
+		return nil, internal("key %s version %s holds no ECDH key", k.ID, vid)
 	}
 	if ours.Curve() != peer.Curve() {
 		return nil, invalidParam("PublicKey", "it is not on the curve of the key %q, whose KeySpec is %s", k.ID, k.KeySpec)

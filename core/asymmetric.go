@@ -319,13 +319,19 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 	return alg, d, nil
 }
 
+// privateKeyOf is an asymmetric key's private key as the keyring keeps it:
+// a key agreement key's as an ECDH key, whose making from the ECDSA key
+// PKCS #8 gives computes the public key again (a fifth of a P-256
+// DeriveSharedSecret); any other's as a crypto.Signer.
+type privateKeyOf interface{ Public() crypto.PublicKey }
+
 // privateKey resolves KeyId to an Enabled asymmetric key for usage (any,
 // if empty), refusing any other key with code, and loads its private key,
 // parsed once per instance (KeyVersionId, if given, must be its version; it
 // has one). With alg, the key must take it. A DryRun ends before the
 // private key is loaded, and the load spends the caller's bucket for the
 // key's spec (PrivateKeyLimits).
-func (c *call) privateKey(code, usage, alg string) (Key, string, crypto.Signer, error) {
+func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, error) {
 	var k Key
 	if err := c.resolveKey(&k, "KeyId"); err != nil {
 		return Key{}, "", nil, err
@@ -358,16 +364,19 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, crypto.Signer, 
 		if _, ok := priv.(crypto.Signer); err != nil || !ok {
 			return nil, errors.New("its version holds no private key")
 		}
+		if ec, ok := priv.(*ecdsa.PrivateKey); ok && k.KeyUsage == UsageKeyAgreement {
+			return ec.ECDH()
+		}
 		return priv, nil
 	})
 	if err != nil {
 		return Key{}, "", nil, storeErr(err)
 	}
-	signer, ok := priv.(crypto.Signer)
+	held, ok := priv.(privateKeyOf)
 	if !ok {
 		return Key{}, "", nil, internal("key %s version %s holds no private key", k.ID, k.PrimaryVersionID)
 	}
-	return k, k.PrimaryVersionID, signer, nil
+	return k, k.PrimaryVersionID, held, nil
 }
 
 // oaep reads Algorithm, one of an RSA encryption key's.
