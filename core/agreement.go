@@ -20,6 +20,17 @@ const UsageKeyAgreement = "KEY_AGREEMENT"
 // P-521 public key's SubjectPublicKeyInfo takes 158.
 const maxPeerKey = 8192
 
+// KeyAgreementLimits bounds, per caller, the secrets derived under key
+// agreement keys of the specs whose ECDH costs far more than a request:
+// 0.52 ms of CPU on P-384 and 2.3 ms on P-521 (Go's variable-base scalar
+// multiplication, much slower there than a signature's), against 65 µs on
+// P-256, which spends only the request rate. Each holds a caller to about
+// a tenth of a core per spec, as PrivateKeyLimits does.
+var KeyAgreementLimits = map[string]Limit{
+	"ECC_NIST_P384": PerSecond(200, 200),
+	"ECC_NIST_P521": PerSecond(40, 40),
+}
+
 // KeyAgreementAlgorithms lists the algorithm of a key agreement key, ECDH,
 // and nil for any other key.
 func (k Key) KeyAgreementAlgorithms() []string {

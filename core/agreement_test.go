@@ -10,8 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
 )
 
 // A key agreement key derives with a peer's public key the secret the
@@ -112,5 +114,59 @@ func TestKeyAgreementKeysDeriveWhatThePeerDerives(t *testing.T) {
 		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
 			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)
 		}
+	}
+}
+
+// A caller's secrets derived under a P-521 key, whose ECDH takes
+// milliseconds, are bounded apart from its request rate: past the bucket it
+// is throttled, and a DryRun spends nothing. Another caller's bucket is its
+// own.
+func TestKeyAgreementIsBoundedPerCaller(t *testing.T) {
+	s, _ := memService(t, core.Config{Limiter: inproc.NewLimiter()})
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "ECC_NIST_P521", "KeyUsage": core.UsageKeyAgreement})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	peer, err := ecdh.P521().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	derive := func(caller *core.Principal, dry bool) error {
+		p := core.Params{"KeyId": k.ID, "KeyAgreementAlgorithm": "ECDH", "PublicKey": base64.StdEncoding.EncodeToString(der)}
+		if dry {
+			p["DryRun"] = "true"
+		}
+		_, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: "DeriveSharedSecret", Params: p, Caller: caller})
+		return err
+	}
+	a, b := *operator, *operator
+	a.AccessKeyID, b.AccessKeyID = "LTAIagreerA", "LTAIagreerB"
+	a.QPS, b.QPS = 1<<20, 1<<20
+	lim := core.KeyAgreementLimits["ECC_NIST_P521"]
+	for range lim.Burst {
+		if err := derive(&a, true); code(err) != core.CodeDryRunOperation {
+			t.Fatalf("DryRun: %v", err)
+		}
+	}
+	start, made := time.Now(), 0
+	for ; made < 10*lim.Burst; made++ {
+		if err := derive(&a, false); err != nil {
+			if code(err) != core.CodeThrottling {
+				t.Fatalf("secret %d: %v", made+1, err)
+			}
+			break
+		}
+	}
+	refilled := int(time.Since(start) / (lim.Period / time.Duration(lim.Rate)))
+	if made < lim.Burst || made > lim.Burst+refilled+1 {
+		t.Fatalf("%d secrets before the throttle, in %v; want %d to %d", made, time.Since(start), lim.Burst, lim.Burst+refilled+1)
+	}
+	if err := derive(&b, false); err != nil {
+		t.Errorf("another caller: %v", err)
 	}
 }

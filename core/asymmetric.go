@@ -330,7 +330,8 @@ type privateKeyOf interface{ Public() crypto.PublicKey }
 // parsed once per instance (KeyVersionId, if given, must be its version; it
 // has one). With alg, the key must take it. A DryRun ends before the
 // private key is loaded, and the load spends the caller's bucket for the
-// key's spec (PrivateKeyLimits).
+// key's spec (PrivateKeyLimits, or KeyAgreementLimits for a key agreement
+// key).
 func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, error) {
 	var k Key
 	if err := c.resolveKey(&k, "KeyId"); err != nil {
@@ -354,8 +355,12 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 	if c.dry {
 		return Key{}, "", nil, errDryRunOK
 	}
-	if lim, ok := PrivateKeyLimits[k.KeySpec]; ok {
-		if err := c.s.spend(c.ctx, "private-key-"+k.KeySpec+":"+c.req.Caller.AccessKeyID, lim); err != nil {
+	limits, bucket := PrivateKeyLimits, "private-key-"
+	if k.KeyUsage == UsageKeyAgreement {
+		limits, bucket = KeyAgreementLimits, "key-agreement-"
+	}
+	if lim, ok := limits[k.KeySpec]; ok {
+		if err := c.s.spend(c.ctx, bucket+k.KeySpec+":"+c.req.Caller.AccessKeyID, lim); err != nil {
 			return Key{}, "", nil, err
 		}
 	}
