@@ -1,6 +1,9 @@
 package rpc_test
 
 import (
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
@@ -185,6 +188,26 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 	}
 	ok(tea.String(mac["RequestId"].(string)), "GenerateMac", expect{resources: []string{a.kms.KeyARN(hmacKey)}, kept: map[string]string{"macAlgorithm": "HMAC_SHA_512"}})
 	secrets = append(secrets, mac["Mac"].(string))
+	ak, err := c.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("ECC_NIST_P256"), KeyUsage: tea.String("KEY_AGREEMENT")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreer := tea.StringValue(ak.Body.KeyMetadata.KeyId)
+	ok(ak.Body.RequestId, "CreateKey", expect{resources: []string{a.kms.KeyARN(agreer)}, kept: map[string]string{"keySpec": "ECC_NIST_P256", "keyUsage": "KEY_AGREEMENT"}})
+	peer, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerDER, err := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived, err := callAPI(t, c, "DeriveSharedSecret", map[string]any{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": base64.StdEncoding.EncodeToString(peerDER)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(tea.String(derived["RequestId"].(string)), "DeriveSharedSecret", expect{resources: []string{a.kms.KeyARN(agreer)}, kept: map[string]string{"keyAgreementAlgorithm": "ECDH"}})
+	secrets = append(secrets, derived["SharedSecret"].(string))
 	dk, err := c.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatal(err)
