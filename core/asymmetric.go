@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	_ "crypto/sha1" // RSAES_OAEP_SHA_1
 	"crypto/sha512"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"slices"
@@ -105,13 +104,16 @@ var PrivateKeyLimits = map[string]Limit{
 }
 
 // alibabaSpecs are Alibaba's names of the asymmetric specs it has.
-var alibabaSpecs = map[string]string{"EC_P256": "ECC_NIST_P256", "RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_4096": "RSA_4096"}
+var alibabaSpecs = map[string]string{"EC_P256": "ECC_NIST_P256", "EC_P256K": "ECC_SECG_P256K1",
+	"RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_4096": "RSA_4096"}
 
 // AlibabaKeySpec is a key's KeySpec as Alibaba names it, where its name
 // differs from AWS's.
 func AlibabaKeySpec(spec string) string {
-	if spec == "ECC_NIST_P256" {
-		return "EC_P256"
+	for alibaba, aws := range alibabaSpecs {
+		if aws == spec {
+			return alibaba
+		}
 	}
 	return spec
 }
@@ -159,6 +161,8 @@ func algorithmsOf(spec *keyPairSpec) []signingAlgorithm {
 		return rsaAlgorithms
 	case spec.curve != nil:
 		return ecdsaAlgorithms[spec.curve.Params().BitSize]
+	case spec.k1:
+		return ecdsaAlgorithms[256]
 	}
 	return ed25519Algorithms
 }
@@ -171,7 +175,7 @@ func (c *call) newAsymmetricVersion(spec *keyPairSpec, keyID, versionID string, 
 	if err != nil {
 		return KeyVersion{}, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	der, err := marshalPKCS8(priv)
 	defer clear(der)
 	if err != nil {
 		return KeyVersion{}, internal("asymmetric key: %w", err)
@@ -213,7 +217,7 @@ func (c *call) getPublicKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKIXPublicKey(priv.Public())
+	der, err := marshalPKIX(priv.Public())
 	if err != nil {
 		return nil, internal("public key: %w", err)
 	}
@@ -240,6 +244,8 @@ func (c *call) asymmetricSign() (any, error) {
 		}
 	case *ecdsa.PrivateKey:
 		sig, err = ecdsa.SignASN1(c.s.rand, p, digest)
+	case k1PrivateKey:
+		sig, err = p.Sign(nil, digest, nil)
 	case *rsa.PrivateKey:
 		if alg.pss {
 			sig, err = rsa.SignPSS(c.s.rand, p, alg.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
@@ -277,6 +283,8 @@ func (c *call) asymmetricVerify() (any, error) {
 		}
 	case *ecdsa.PublicKey:
 		valid = ecdsa.VerifyASN1(p, digest, sig)
+	case k1PublicKey:
+		valid = p.verify(digest, sig)
 	case *rsa.PublicKey:
 		if alg.pss {
 			valid = rsa.VerifyPSS(p, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
@@ -365,7 +373,7 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 		}
 	}
 	priv, err := c.s.unwrapped(c.ctx, &k, k.PrimaryVersionID, func(der []byte) (any, error) {
-		priv, err := x509.ParsePKCS8PrivateKey(der)
+		priv, err := parsePKCS8(der)
 		if _, ok := priv.(crypto.Signer); err != nil || !ok {
 			return nil, errors.New("its version holds no private key")
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
 	"fmt"
 	"time"
 )
@@ -19,15 +18,16 @@ import (
 // and leaves signing or decrypting to whoever may later call Decrypt.
 
 // keyPairSpec is a KeyPairSpec this service makes: an RSA modulus size, a
-// NIST curve or Ed25519.
+// NIST curve, secp256k1 or Ed25519.
 type keyPairSpec struct {
 	name  string
 	bits  int            // RSA
-	curve elliptic.Curve // ECDSA
+	curve elliptic.Curve // ECDSA on a NIST curve
+	k1    bool           // ECDSA on secp256k1
 }
 
 // keyPairSpecs lists the specs data key pairs are made in; the last, with
-// neither bits nor a curve, is Ed25519.
+// neither bits nor a curve nor k1, is Ed25519.
 var keyPairSpecs = []keyPairSpec{
 	{name: "RSA_2048", bits: 2048},
 	{name: "RSA_3072", bits: 3072},
@@ -35,6 +35,7 @@ var keyPairSpecs = []keyPairSpec{
 	{name: "ECC_NIST_P256", curve: elliptic.P256()},
 	{name: "ECC_NIST_P384", curve: elliptic.P384()},
 	{name: "ECC_NIST_P521", curve: elliptic.P521()},
+	{name: "ECC_SECG_P256K1", k1: true},
 	{name: "ECC_NIST_EDWARDS25519"},
 }
 
@@ -153,9 +154,12 @@ func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 	}
 	var priv crypto.Signer
 	var err error
-	if spec.curve != nil {
+	switch {
+	case spec.curve != nil:
 		priv, err = ecdsa.GenerateKey(spec.curve, c.s.rand)
-	} else {
+	case spec.k1:
+		priv, err = newK1Key(c.s.rand)
+	default:
 		_, priv, err = ed25519.GenerateKey(c.s.rand)
 	}
 	if err != nil {
@@ -167,9 +171,9 @@ func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 // marshalPair encodes a private key's public half as a SubjectPublicKeyInfo
 // and the key as PKCS #8, both DER.
 func marshalPair(priv crypto.Signer) (pub, der []byte, err error) {
-	if pub, err = x509.MarshalPKIXPublicKey(priv.Public()); err != nil {
+	if pub, err = marshalPKIX(priv.Public()); err != nil {
 		return nil, nil, err
 	}
-	der, err = x509.MarshalPKCS8PrivateKey(priv)
+	der, err = marshalPKCS8(priv)
 	return pub, der, err
 }

@@ -692,8 +692,8 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 }
 
 // keyPairSpecs are AWS's DataKeyPairSpec values. Those core does not make
-// (secp256k1, SM2 and ML-KEM, which Go's standard library either lacks or
-// cannot encode in PKCS #8) are refused as UnsupportedOperationException:
+// (SM2 and ML-KEM, which Go's standard library either lacks or cannot
+// encode in PKCS #8) are refused as UnsupportedOperationException:
 // the request is well formed, and the service lacks what it asks for.
 var keyPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
 	"ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"}
