@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
 // signingKey makes an asymmetric signing key of spec and returns its ID.
@@ -42,11 +44,13 @@ func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec,
 	if err != nil {
 		return err
 	}
-	pub, err := x509.ParsePKIXPublicKey(pk.PublicKey)
-	if err != nil {
+	ok := false
+	var pub any
+	if _, k1, _ := k1PublicKey(pk.PublicKey); k1 {
+		ok = k1Verify(pk.PublicKey, digest, s.Signature)
+	} else if pub, err = x509.ParsePKIXPublicKey(pk.PublicKey); err != nil {
 		return stateOutcome("public key: " + err.Error())
 	}
-	ok := false
 	switch p := pub.(type) {
 	case *ecdsa.PublicKey:
 		ok = ecdsa.VerifyASN1(p, digest, s.Signature)
@@ -77,6 +81,30 @@ func signCases() []conformanceCase {
 	sum512 := sha512.Sum512(msg)
 	prehash := sha512.Sum512(sum512[:])
 	return []conformanceCase{
+		{"Sign a RAW message under an ECC_SECG_P256K1 key, checked outside", "ok", on(signingKey(types.KeySpecEccSecgP256k1), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecEcdsaSha256, types.MessageTypeRaw, msg, sum[:], crypto.SHA256)
+		})},
+		{"Verify a signature made outside under an ECC_SECG_P256K1 key's public key, by another key", "KMSInvalidSignatureException", on(signingKey(types.KeySpecEccSecgP256k1), func(c *kms.Client, id *string) error {
+			other, err := secp256k1.GeneratePrivateKey()
+			if err != nil {
+				return err
+			}
+			_, err = c.Verify(bg, &kms.VerifyInput{KeyId: id, Message: sum[:], MessageType: types.MessageTypeDigest,
+				Signature: k1ecdsa.Sign(other, sum[:]).Serialize(), SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+			return err
+		})},
+		{"DescribeKey of an ECC_SECG_P256K1 key", "ok", on(signingKey(types.KeySpecEccSecgP256k1), func(c *kms.Client, id *string) error {
+			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			m := d.KeyMetadata
+			if m.KeySpec != types.KeySpecEccSecgP256k1 || m.KeyUsage != types.KeyUsageTypeSignVerify ||
+				!slices.Equal(m.SigningAlgorithms, []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecEcdsaSha256}) {
+				return stateOutcome(fmt.Sprintf("DescribeKey: %s %s %v", m.KeySpec, m.KeyUsage, m.SigningAlgorithms))
+			}
+			return nil
+		})},
 		{"Sign a RAW message under an ECC_NIST_EDWARDS25519 key with ED25519_SHA_512, checked outside", "ok", on(signingKey(types.KeySpecEccNistEdwards25519), func(c *kms.Client, id *string) error {
 			return signedAndChecked(c, id, types.SigningAlgorithmSpecEd25519Sha512, types.MessageTypeRaw, msg, msg, 0)
 		})},
