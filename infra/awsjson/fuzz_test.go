@@ -189,6 +189,7 @@ func FuzzAWSRequest(f *testing.F) {
 	}
 	edSigner := keyOf(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "SIGN_VERIFY"})
 	agreer := keyOf(map[string]any{"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"})
+	k1Signer := keyOf(map[string]any{"KeySpec": "ECC_SECG_P256K1", "KeyUsage": "SIGN_VERIFY"})
 	var peer struct{ PublicKey []byte }
 	if err := json.Unmarshal(api.ok(f, "GetPublicKey", map[string]any{"KeyId": signer}), &peer); err != nil {
 		f.Fatal(err)
@@ -239,6 +240,7 @@ func FuzzAWSRequest(f *testing.F) {
 		"GenerateDataKeyPair": {
 			map[string]any{"KeyId": tagged, "KeyPairSpec": "ECC_NIST_P256", "EncryptionContext": map[string]string{"a": "b"}},
 			map[string]any{"KeyId": tagged, "KeyPairSpec": "SM2", "DryRun": true},
+			map[string]any{"KeyId": tagged, "KeyPairSpec": "ECC_SECG_P256K1"},
 			map[string]any{"KeyId": tagged, "KeyPairSpec": "ECC_NIST_P256", "Recipient": map[string]any{"AttestationDocument": "AA=="}},
 		},
 		"GenerateDataKeyPairWithoutPlaintext": {
@@ -264,11 +266,13 @@ func FuzzAWSRequest(f *testing.F) {
 			map[string]any{"KeyId": signer, "Message": make([]byte, 32), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256", "DryRun": true},
 			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ED25519_SHA_512"},
 			map[string]any{"KeyId": edSigner, "Message": make([]byte, 64), "MessageType": "DIGEST", "SigningAlgorithm": "ED25519_PH_SHA_512"},
+			map[string]any{"KeyId": k1Signer, "Message": make([]byte, 32), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256"},
 			map[string]any{"KeyId": macKey, "Message": []byte("m"), "MessageType": "EXTERNAL_MU", "SigningAlgorithm": "RSASSA_PSS_SHA_512"},
 		},
 		"Verify": {
 			map[string]any{"KeyId": signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature},
 			map[string]any{"KeyId": signer, "Message": []byte("n"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature[1:]},
+			map[string]any{"KeyId": k1Signer, "Message": []byte("m"), "SigningAlgorithm": "ECDSA_SHA_256", "Signature": signed.Signature},
 		},
 		"Encrypt": {
 			map[string]any{"KeyId": rsaSealer, "Plaintext": make([]byte, 191), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},

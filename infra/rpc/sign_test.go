@@ -11,12 +11,15 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"testing"
 
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
 // Signing keys through the Alibaba SDK's own methods: CreateKey of EC_P256
@@ -215,4 +218,50 @@ func TestSDKKeyAgreementKeys(t *testing.T) {
 	_, err = callAPI(t, e.client, "DeriveSharedSecret", map[string]any{"KeyId": e.createKey(), "KeyAgreementAlgorithm": "ECDH",
 		"PublicKey": base64.StdEncoding.EncodeToString(der)})
 	sdkError(t, err, "InvalidKeyUsage", 400)
+}
+
+// secp256k1 keys through the Alibaba SDK's own methods, under Alibaba's
+// name EC_P256K: CreateKey, DescribeKey, and AsymmetricSign of a digest,
+// which Go's generic ECDSA verifies on decred's description of the curve
+// with the key GetPublicKey's PEM holds.
+func TestSDKSecp256k1Keys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("EC_P256K"), KeyUsage: tea.String("SIGN/VERIFY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := made.Body.KeyMetadata
+	d, err := e.client.DescribeKey(&kms.DescribeKeyRequest{KeyId: m.KeyId})
+	if err != nil || tea.StringValue(m.KeySpec) != "EC_P256K" || tea.StringValue(d.Body.KeyMetadata.KeySpec) != "EC_P256K" {
+		t.Fatalf("CreateKey %s, DescribeKey %v: %v", tea.StringValue(m.KeySpec), d, err)
+	}
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(block.Bytes, &info); err != nil {
+		t.Fatal(err)
+	}
+	point, err := secp256k1.ParsePubKey(info.PublicKey.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("transfer 1 ETH"))
+	signed, err := e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion, Algorithm: tea.String("ECDSA_SHA_256"),
+		Digest: tea.String(base64.StdEncoding.EncodeToString(sum[:]))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(tea.StringValue(signed.Body.Value))
+	if err != nil || !ecdsa.VerifyASN1(&ecdsa.PublicKey{Curve: secp256k1.S256(), X: point.X(), Y: point.Y()}, sum[:], sig) {
+		t.Fatalf("the public key does not verify the signature (%v)", err)
+	}
 }

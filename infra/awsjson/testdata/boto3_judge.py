@@ -179,6 +179,24 @@ for algorithm in ("RSASSA_PSS_SHA_384", "RSASSA_PKCS1_V1_5_SHA_256"):
             pad, digest = padding.PKCS1v15(), hashes.SHA256()
         load_der_public_key(public["PublicKey"]).verify(signature, document, pad, digest)
 
+step = "secp256k1 signing keys"
+ether = kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+expect(ether["KeySpec"] == "ECC_SECG_P256K1" and ether["SigningAlgorithms"] == ["ECDSA_SHA_256"], ether)
+signature = kms.sign(KeyId=ether["KeyId"], Message=document, SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+expect(kms.verify(KeyId=ether["KeyId"], Message=document, Signature=signature, SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"], "secp256k1")
+if load_der_public_key is not None:
+    # Python's own secp256k1 (OpenSSL's) reads the key and verifies the
+    # signature, and reads a data key pair's private key.
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_private_key
+    theirs = load_der_public_key(kms.get_public_key(KeyId=ether["KeyId"])["PublicKey"])
+    expect(isinstance(theirs.curve, ec.SECP256K1), theirs.curve)
+    theirs.verify(signature, document, ec.ECDSA(hashes.SHA256()))
+    pair = kms.generate_data_key_pair(KeyId=key, KeyPairSpec="ECC_SECG_P256K1")
+    private = load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+    expect(private.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) == pair["PublicKey"], "the pair's halves")
+    load_der_public_key(pair["PublicKey"]).verify(private.sign(document, ec.ECDSA(hashes.SHA256())), document, ec.ECDSA(hashes.SHA256()))
+
 step = "Ed25519 signing keys"
 edwards = kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
 expect(edwards["SigningAlgorithms"] == ["ED25519_SHA_512", "ED25519_PH_SHA_512"], edwards)
@@ -196,8 +214,6 @@ agreer = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyM
 expect(agreer["KeyUsage"] == "KEY_AGREEMENT" and agreer["KeyAgreementAlgorithms"] == ["ECDH"], agreer)
 if load_der_public_key is not None:
     # The peer derives with Python's own ECDH what the service derives.
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     peer = ec.generate_private_key(ec.SECP384R1())
     derived = kms.derive_shared_secret(KeyId=agreer["KeyId"], KeyAgreementAlgorithm="ECDH",
                                        PublicKey=peer.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))

@@ -61,6 +61,14 @@ async function main () {
   const pubKey = crypto.createPublicKey({ key: Buffer.from(pub.PublicKey), format: 'der', type: 'spki' })
   if (!crypto.verify('sha256', plaintext, pubKey, Buffer.from(signed.Signature))) throw new Error('a Sign signature did not verify')
 
+  // A secp256k1 key's signature verifies with Node's ECDSA on the curve.
+  const ether = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }))
+  const etherSigned = await kmsClient.send(new SignCommand({ KeyId: ether.KeyMetadata.KeyId, Message: plaintext, SigningAlgorithm: 'ECDSA_SHA_256' }))
+  const etherPub = await kmsClient.send(new GetPublicKeyCommand({ KeyId: ether.KeyMetadata.KeyId }))
+  const etherKey = crypto.createPublicKey({ key: Buffer.from(etherPub.PublicKey), format: 'der', type: 'spki' })
+  if (etherKey.asymmetricKeyDetails.namedCurve !== 'secp256k1') throw new Error('the public key is on ' + etherKey.asymmetricKeyDetails.namedCurve)
+  if (!crypto.verify('sha256', plaintext, etherKey, Buffer.from(etherSigned.Signature))) throw new Error('a secp256k1 signature did not verify')
+
   // An Ed25519 key's signature of the message itself verifies with Node's
   // Ed25519.
   const edwards = await kmsClient.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }))
