@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
 )
@@ -162,6 +165,20 @@ func BenchmarkAsymmetricSignEd25519(b *testing.B) {
 	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "ECC_NIST_EDWARDS25519"}, "AsymmetricSign",
 		core.Params{"Algorithm": "ED25519_SHA_512", "Message": base64.StdEncoding.EncodeToString(msg)}, "x-sign", func() {
 			_ = ed25519.Sign(key, msg)
+		})
+}
+
+// BenchmarkAsymmetricSignSecp256k1 signs a SHA-256 digest under an
+// ECC_SECG_P256K1 key, against signing it with the key at hand.
+func BenchmarkAsymmetricSignSecp256k1(b *testing.B) {
+	key, err := secp256k1.GeneratePrivateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("m"))
+	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "ECC_SECG_P256K1"}, "AsymmetricSign",
+		core.Params{"Algorithm": "ECDSA_SHA_256", "Digest": base64.StdEncoding.EncodeToString(digest[:])}, "x-sign", func() {
+			_ = k1ecdsa.Sign(key, digest[:]).Serialize()
 		})
 }
 
