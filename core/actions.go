@@ -22,6 +22,10 @@ type action struct {
 	// id is the action's index in ramActions, by which a compiled policy
 	// answers for it without a lookup by name.
 	id actionID
+	// algorithm is the algorithm of the actions that seal or open under a
+	// symmetric key's envelope, SYMMETRIC_DEFAULT, as kms:EncryptionAlgorithm
+	// reads it; the others name theirs as they read it.
+	algorithm *Algorithm
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -69,16 +73,16 @@ func init() {
 		"SetDeletionProtection": {run: (*call).setDeletionProtection},
 		"DescribeRegions":       {run: (*call).describeRegions},
 
-		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true},
-		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true},
-		"Encrypt":                             {run: (*call).encrypt, dryRun: true},
-		"Decrypt":                             {run: (*call).decrypt, dryRun: true},
-		"ReEncrypt":                           {run: (*call).reEncrypt, dryRun: true},
-		"ExportDataKey":                       {run: (*call).exportDataKey, dryRun: true},
-		"GenerateAndExportDataKey":            {run: (*call).generateAndExportDataKey, dryRun: true},
-		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true},
-		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true},
-		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey},
+		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
+		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true, algorithm: &symmetricDefault},
+		"Encrypt":                             {run: (*call).encrypt, dryRun: true, algorithm: &symmetricDefault},
+		"Decrypt":                             {run: (*call).decrypt, dryRun: true, algorithm: &symmetricDefault},
+		"ReEncrypt":                           {run: (*call).reEncrypt, dryRun: true, algorithm: &symmetricDefault},
+		"ExportDataKey":                       {run: (*call).exportDataKey, dryRun: true, algorithm: &symmetricDefault},
+		"GenerateAndExportDataKey":            {run: (*call).generateAndExportDataKey, dryRun: true, algorithm: &symmetricDefault},
+		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true, algorithm: &symmetricDefault},
+		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
+		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey, algorithm: &symmetricDefault},
 		"GenerateMac":                         {run: (*call).generateMac, dryRun: true},
 		"VerifyMac":                           {run: (*call).verifyMac, dryRun: true},
 		"GetPublicKey":                        {run: (*call).getPublicKey, dryRun: true},

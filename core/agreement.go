@@ -31,13 +31,16 @@ var KeyAgreementLimits = map[string]Limit{
 	"ECC_NIST_P521": PerSecond(40, 40),
 }
 
+// ecdhAlgorithm is the one key agreement algorithm.
+var ecdhAlgorithm = Algorithm{keyKeyAgreementAlgorithm, "ECDH"}
+
 // KeyAgreementAlgorithms lists the algorithm of a key agreement key, ECDH,
 // and nil for any other key.
 func (k Key) KeyAgreementAlgorithms() []string {
 	if k.KeyUsage != UsageKeyAgreement {
 		return nil
 	}
-	return []string{"ECDH"}
+	return []string{ecdhAlgorithm.name}
 }
 
 // SharedSecret is the result of DeriveSharedSecret: the secret, which Wipe
@@ -52,9 +55,10 @@ func (c *call) deriveSharedSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if alg != "ECDH" {
+	if alg != ecdhAlgorithm.name {
 		return nil, invalidParam("KeyAgreementAlgorithm", "it must be ECDH")
 	}
+	c.facts.Algorithm = &ecdhAlgorithm
 	der, err := c.bytes("PublicKey", maxPeerKey)
 	if err != nil {
 		return nil, err

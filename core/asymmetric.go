@@ -31,39 +31,74 @@ const UsageSign = "SIGN/VERIFY"
 const MaxSignMessage = 4096
 
 // oaepAlgorithms are an RSA encryption key's algorithms, OAEP with the hash
-// named, for MGF1 too.
+// named, for MGF1 too; both APIs name them alike.
 var oaepAlgorithms = []struct {
-	name string
+	Algorithm
 	hash crypto.Hash
-}{{"RSAES_OAEP_SHA_1", crypto.SHA1}, {"RSAES_OAEP_SHA_256", crypto.SHA256}}
+}{
+	{Algorithm{keyEncryptionAlgorithm, "RSAES_OAEP_SHA_1"}, crypto.SHA1},
+	{Algorithm{keyEncryptionAlgorithm, "RSAES_OAEP_SHA_256"}, crypto.SHA256},
+}
 
-// signingAlgorithm is an algorithm a signing key takes: its hash, and for
-// RSA whether it pads with PSS (salt as long as the hash) or PKCS #1 v1.5.
-// An Ed25519 algorithm signs either the message itself (pure Ed25519, which
-// hashes inside the signature: message) or, as Ed25519ph, a SHA-512 digest
-// the caller made, which is hashed once more as AWS documents.
+// signingAlgorithm is an algorithm a signing key takes, by core's and
+// Alibaba's name and by AWS's: its hash, and for RSA whether it pads with
+// PSS (salt as long as the hash) or PKCS #1 v1.5. An Ed25519 algorithm
+// signs either the message itself (pure Ed25519, which hashes inside the
+// signature: message) or, as Ed25519ph, a SHA-512 digest the caller made,
+// which is hashed once more as AWS documents.
 type signingAlgorithm struct {
 	name    string
+	aws     Algorithm
 	hash    crypto.Hash
 	pss     bool
 	message bool
 }
 
+// signing is a signing algorithm of core's name and AWS's.
+func signing(name, aws string, hash crypto.Hash, pss, message bool) signingAlgorithm {
+	return signingAlgorithm{name, Algorithm{keySigningAlgorithm, aws}, hash, pss, message}
+}
+
 var (
 	ecdsaAlgorithms = map[int][]signingAlgorithm{
-		256: {{"ECDSA_SHA_256", crypto.SHA256, false, false}},
-		384: {{"ECDSA_SHA_384", crypto.SHA384, false, false}},
-		521: {{"ECDSA_SHA_512", crypto.SHA512, false, false}},
+		256: {signing("ECDSA_SHA_256", "ECDSA_SHA_256", crypto.SHA256, false, false)},
+		384: {signing("ECDSA_SHA_384", "ECDSA_SHA_384", crypto.SHA384, false, false)},
+		521: {signing("ECDSA_SHA_512", "ECDSA_SHA_512", crypto.SHA512, false, false)},
 	}
 	ed25519Algorithms = []signingAlgorithm{
-		{"ED25519_SHA_512", crypto.SHA512, false, true}, {"ED25519_PH_SHA_512", crypto.SHA512, false, false},
+		signing("ED25519_SHA_512", "ED25519_SHA_512", crypto.SHA512, false, true),
+		signing("ED25519_PH_SHA_512", "ED25519_PH_SHA_512", crypto.SHA512, false, false),
 	}
 	rsaAlgorithms = []signingAlgorithm{
-		{"RSA_PSS_SHA_256", crypto.SHA256, true, false}, {"RSA_PSS_SHA_384", crypto.SHA384, true, false},
-		{"RSA_PSS_SHA_512", crypto.SHA512, true, false}, {"RSA_PKCS1_SHA_256", crypto.SHA256, false, false},
-		{"RSA_PKCS1_SHA_384", crypto.SHA384, false, false}, {"RSA_PKCS1_SHA_512", crypto.SHA512, false, false},
+		signing("RSA_PSS_SHA_256", "RSASSA_PSS_SHA_256", crypto.SHA256, true, false),
+		signing("RSA_PSS_SHA_384", "RSASSA_PSS_SHA_384", crypto.SHA384, true, false),
+		signing("RSA_PSS_SHA_512", "RSASSA_PSS_SHA_512", crypto.SHA512, true, false),
+		signing("RSA_PKCS1_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256", crypto.SHA256, false, false),
+		signing("RSA_PKCS1_SHA_384", "RSASSA_PKCS1_V1_5_SHA_384", crypto.SHA384, false, false),
+		signing("RSA_PKCS1_SHA_512", "RSASSA_PKCS1_V1_5_SHA_512", crypto.SHA512, false, false),
 	}
 )
+
+// SigningAlgorithmOf is core's name, and the hash, of AWS's signing
+// algorithm aws; ok is false for one no key here takes.
+func SigningAlgorithmOf(aws string) (name string, hash crypto.Hash, ok bool) {
+	for _, a := range allSigningAlgorithms {
+		if a.aws.name == aws {
+			return a.name, a.hash, true
+		}
+	}
+	return "", 0, false
+}
+
+// AWSSigningAlgorithm is AWS's name of core's signing algorithm name.
+func AWSSigningAlgorithm(name string) string {
+	for _, a := range allSigningAlgorithms {
+		if a.name == name {
+			return a.aws.name
+		}
+	}
+	return name
+}
 
 // allSigningAlgorithms are every signing key's algorithms, and
 // signingAlgorithmNames their names, as a refusal lists them.
@@ -304,9 +339,9 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 		return signingAlgorithm{}, nil, err
 	}
 	var alg signingAlgorithm
-	for _, a := range allSigningAlgorithms {
-		if a.name == name {
-			alg = a
+	for i := range allSigningAlgorithms {
+		if allSigningAlgorithms[i].name == name {
+			alg, c.facts.Algorithm = allSigningAlgorithms[i], &allSigningAlgorithms[i].aws
 		}
 	}
 	if alg.name == "" {
@@ -398,9 +433,10 @@ func (c *call) oaep() (crypto.Hash, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	for _, a := range oaepAlgorithms {
-		if a.name == name {
-			return a.hash, name, nil
+	for i := range oaepAlgorithms {
+		if oaepAlgorithms[i].name == name {
+			c.facts.Algorithm = &oaepAlgorithms[i].Algorithm
+			return oaepAlgorithms[i].hash, name, nil
 		}
 	}
 	return 0, "", invalidParam("Algorithm", "it must be RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1")

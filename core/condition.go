@@ -16,8 +16,9 @@ import (
 // IpAddress, NotIpAddress; the String ones also as ForAllValues:… and
 // ForAnyValue:… for multi-valued keys. Keys: kms:EncryptionContext:<name>,
 // kms:EncryptionContextKeys (multi-valued), kms:tag/<name>,
-// kms:DataKeyPairSpec, kms:MacAlgorithm, kms:KeySpec, kms:KeyUsage and
-// acs:SourceIp.
+// kms:DataKeyPairSpec, kms:EncryptionAlgorithm, kms:SigningAlgorithm,
+// kms:MacAlgorithm, kms:KeyAgreementAlgorithm, kms:KeySpec, kms:KeyUsage
+// and acs:SourceIp.
 type Condition struct {
 	Operator string
 	Key      string
@@ -27,17 +28,30 @@ type Condition struct {
 // Facts are what a request tells conditions: its encryption context, the tags
 // and the kind (KeySpec and KeyUsage) of the key it uses (CreateKey's: the
 // kind it asks for), the KeyPairSpec of a data key pair it asks for, the
-// MacAlgorithm of a MAC it asks for and the caller's IP address ("" when
-// the request came another way than HTTP, such as a direct function
-// invocation).
+// algorithm it asks for and the caller's IP address ("" when the request
+// came another way than HTTP, such as a direct function invocation).
 type Facts struct {
 	Context         EncryptionContext
 	Tags            map[string]string
 	Kind            *KeyKind
+	Algorithm       *Algorithm
 	DataKeyPairSpec string
-	MacAlgorithm    string
 	SourceIP        string
 }
+
+// Algorithm is an algorithm a request asks for, in AWS's name, and the
+// condition key of its kind, which reads it: kms:EncryptionAlgorithm
+// (SYMMETRIC_DEFAULT for every request that seals or opens under a
+// symmetric key, or an RSAES algorithm), kms:SigningAlgorithm,
+// kms:MacAlgorithm or kms:KeyAgreementAlgorithm. A request's facts point
+// into the tables of algorithms, so that naming one costs it nothing.
+type Algorithm struct {
+	key  keyKind
+	name string
+}
+
+// symmetricDefault is the algorithm of the envelope operations.
+var symmetricDefault = Algorithm{keyEncryptionAlgorithm, "SYMMETRIC_DEFAULT"}
 
 // KeyKind is a KeySpec and KeyUsage that keys are made in, in AWS's names,
 // as the condition keys kms:KeySpec and kms:KeyUsage read them.
@@ -131,6 +145,9 @@ const (
 	keyTag
 	keyDataKeyPairSpec
 	keyMacAlgorithm
+	keySigningAlgorithm
+	keyEncryptionAlgorithm
+	keyKeyAgreementAlgorithm
 	keyKeySpec
 	keyKeyUsage
 	keySourceIP
@@ -187,6 +204,12 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyDataKeyPairSpec
 	case lk == "kms:macalgorithm":
 		cc.key = keyMacAlgorithm
+	case lk == "kms:signingalgorithm":
+		cc.key = keySigningAlgorithm
+	case lk == "kms:encryptionalgorithm":
+		cc.key = keyEncryptionAlgorithm
+	case lk == "kms:keyagreementalgorithm":
+		cc.key = keyKeyAgreementAlgorithm
 	case lk == "kms:keyspec":
 		cc.key = keyKeySpec
 	case lk == "kms:keyusage":
@@ -280,9 +303,9 @@ func (cc *condition) eval(f *Facts) verdict {
 			one[0] = f.DataKeyPairSpec
 			vals = one[:]
 		}
-	case keyMacAlgorithm:
-		if f.MacAlgorithm != "" {
-			one[0] = f.MacAlgorithm
+	case keyMacAlgorithm, keySigningAlgorithm, keyEncryptionAlgorithm, keyKeyAgreementAlgorithm:
+		if f.Algorithm != nil && f.Algorithm.key == cc.key {
+			one[0] = f.Algorithm.name
 			vals = one[:]
 		}
 	case keyKeySpec:

@@ -30,18 +30,19 @@ const MaxMacMessage = 4096
 
 // macSpec is an HMAC KeySpec: its material's size and its one algorithm.
 type macSpec struct {
-	spec, algorithm string
-	size            int
-	hash            func() hash.Hash
+	spec      string
+	algorithm Algorithm
+	size      int
+	hash      func() hash.Hash
 }
 
 // macSpecs are AWS's HMAC key specs. Each takes the algorithm of its own
 // size only, with material as long as the hash's output.
 var macSpecs = []macSpec{
-	{"HMAC_224", "HMAC_SHA_224", 28, sha256.New224},
-	{"HMAC_256", "HMAC_SHA_256", 32, sha256.New},
-	{"HMAC_384", "HMAC_SHA_384", 48, sha512.New384},
-	{"HMAC_512", "HMAC_SHA_512", 64, sha512.New},
+	{"HMAC_224", Algorithm{keyMacAlgorithm, "HMAC_SHA_224"}, 28, sha256.New224},
+	{"HMAC_256", Algorithm{keyMacAlgorithm, "HMAC_SHA_256"}, 32, sha256.New},
+	{"HMAC_384", Algorithm{keyMacAlgorithm, "HMAC_SHA_384"}, 48, sha512.New384},
+	{"HMAC_512", Algorithm{keyMacAlgorithm, "HMAC_SHA_512"}, 64, sha512.New},
 }
 
 // macSpecOf is the HMAC spec of keySpec, if it is one.
@@ -73,7 +74,7 @@ func KeySpecs() []string {
 // MacAlgorithms is the MAC algorithm of an HMAC key, and nil for any other.
 func (k Key) MacAlgorithms() []string {
 	if s, ok := macSpecOf(k.KeySpec); ok {
-		return []string{s.algorithm}
+		return []string{s.algorithm.name}
 	}
 	return nil
 }
@@ -136,7 +137,7 @@ func (c *call) generateMac() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Mac{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm, Mac: mac}, nil
+	return Mac{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm.name, Mac: mac}, nil
 }
 
 func (c *call) verifyMac() (any, error) {
@@ -155,7 +156,7 @@ func (c *call) verifyMac() (any, error) {
 	if !hmac.Equal(mac, given) {
 		return nil, Errorf(CodeInvalidMac, "The Mac is not the MAC of this message under this key and MacAlgorithm.")
 	}
-	return MacVerified{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm}, nil
+	return MacVerified{KeyID: k.ID, VersionID: vid, Algorithm: spec.algorithm.name}, nil
 }
 
 // macKey reads the parameters both MAC operations share and resolves the
@@ -170,14 +171,14 @@ func (c *call) macKey() (Key, macSpec, []byte, error) {
 	if err != nil {
 		return Key{}, macSpec{}, nil, err
 	}
-	known := false
-	for _, s := range macSpecs {
-		known = known || s.algorithm == alg
+	for i := range macSpecs {
+		if macSpecs[i].algorithm.name == alg {
+			c.facts.Algorithm = &macSpecs[i].algorithm
+		}
 	}
-	if !known {
+	if c.facts.Algorithm == nil {
 		return Key{}, macSpec{}, nil, invalidParam("MacAlgorithm", "it must be HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512")
 	}
-	c.facts.MacAlgorithm = alg
 	var k Key
 	if err := c.resolveKey(&k, "KeyId"); err != nil {
 		return Key{}, macSpec{}, nil, err
@@ -189,8 +190,8 @@ func (c *call) macKey() (Key, macSpec, []byte, error) {
 	switch {
 	case !ok:
 		return Key{}, macSpec{}, nil, Errorf(CodeInvalidKeyUsage, "The key %q is not an HMAC key: MACs are made and verified with a key of KeySpec HMAC_224, HMAC_256, HMAC_384 or HMAC_512.", k.ID)
-	case spec.algorithm != alg:
-		return Key{}, macSpec{}, nil, Errorf(CodeInvalidKeyUsage, "The MacAlgorithm %s is not compatible with the key %q, whose KeySpec %s takes %s.", alg, k.ID, spec.spec, spec.algorithm)
+	case spec.algorithm.name != alg:
+		return Key{}, macSpec{}, nil, Errorf(CodeInvalidKeyUsage, "The MacAlgorithm %s is not compatible with the key %q, whose KeySpec %s takes %s.", alg, k.ID, spec.spec, spec.algorithm.name)
 	}
 	if c.dry {
 		return Key{}, macSpec{}, nil, errDryRunOK

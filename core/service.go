@@ -192,7 +192,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 	if err := req.Params.check(); err != nil {
 		return act, nil, err
 	}
-	c := &call{s: s, ctx: ctx, req: req, p: req.Params, act: act.id, facts: Facts{SourceIP: req.SourceIP}}
+	c := &call{s: s, ctx: ctx, req: req, p: req.Params, act: act.id, facts: Facts{SourceIP: req.SourceIP, Algorithm: act.algorithm}}
 	if act.dryRun {
 		dry, err := c.bool("DryRun", false)
 		if err != nil {

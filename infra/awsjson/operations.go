@@ -2,7 +2,6 @@ package awsjson
 
 import (
 	"cmp"
-	"crypto"
 	_ "crypto/sha256" // the hashes of signingAlgorithms
 	_ "crypto/sha512"
 	"encoding/base64"
@@ -235,10 +234,9 @@ var usages = map[string]string{
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not (secp256k1, SM2, ML-DSA,
-// ML-KEM) is refused as
-// UnsupportedOperationException: the request is well formed, and the
-// service lacks what it asks for.
+// AWS would make but this service does not (SM2, ML-DSA, ML-KEM) is
+// refused as UnsupportedOperationException: the request is well formed,
+// and the service lacks what it asks for.
 func keySpec(in *input) error {
 	spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT")
 	usages, ok := keyUsages[spec]
@@ -751,32 +749,6 @@ func macParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// signingAlgorithms are AWS's SigningAlgorithm values for the keys made
-// here, each with core's name and its hash. AWS's others (SM2DSA, ML-DSA's)
-// no key here takes.
-var signingAlgorithms = map[string]struct {
-	core string
-	hash crypto.Hash
-}{
-	"ECDSA_SHA_256": {"ECDSA_SHA_256", crypto.SHA256}, "ECDSA_SHA_384": {"ECDSA_SHA_384", crypto.SHA384},
-	"ECDSA_SHA_512":      {"ECDSA_SHA_512", crypto.SHA512},
-	"RSASSA_PSS_SHA_256": {"RSA_PSS_SHA_256", crypto.SHA256}, "RSASSA_PSS_SHA_384": {"RSA_PSS_SHA_384", crypto.SHA384},
-	"RSASSA_PSS_SHA_512":        {"RSA_PSS_SHA_512", crypto.SHA512},
-	"RSASSA_PKCS1_V1_5_SHA_256": {"RSA_PKCS1_SHA_256", crypto.SHA256}, "RSASSA_PKCS1_V1_5_SHA_384": {"RSA_PKCS1_SHA_384", crypto.SHA384},
-	"RSASSA_PKCS1_V1_5_SHA_512": {"RSA_PKCS1_SHA_512", crypto.SHA512},
-	"ED25519_SHA_512":           {"ED25519_SHA_512", crypto.SHA512}, "ED25519_PH_SHA_512": {"ED25519_PH_SHA_512", crypto.SHA512},
-}
-
-// awsSigningAlgorithm is AWS's name of core's signing algorithm.
-func awsSigningAlgorithm(name string) string {
-	for aws, a := range signingAlgorithms {
-		if a.core == name {
-			return aws
-		}
-	}
-	return name
-}
-
 func publicKeyParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -803,7 +775,9 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	if len(in.Message) < 1 || len(in.Message) > 4096 {
 		return nil, invalid("Message", "it must be 1 to 4096 bytes")
 	}
-	alg, ok := signingAlgorithms[in.SigningAlgorithm]
+	// core names AWS's signing algorithms for the keys made here; AWS's
+	// others (SM2DSA, ML-DSA's) no key here takes.
+	name, hash, ok := core.SigningAlgorithmOf(in.SigningAlgorithm)
 	switch {
 	case in.SigningAlgorithm == "":
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter SigningAlgorithm is required.")
@@ -818,7 +792,7 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		if mt != "RAW" {
 			return nil, invalid("MessageType", "ED25519_SHA_512 signs the message itself: it must be RAW")
 		}
-		p["Algorithm"], p["Message"] = alg.core, base64.StdEncoding.EncodeToString(in.Message)
+		p["Algorithm"], p["Message"] = name, base64.StdEncoding.EncodeToString(in.Message)
 		return p, signature(p, in)
 	case "ED25519_PH_SHA_512":
 		if mt != "DIGEST" {
@@ -827,19 +801,19 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	}
 	switch in.MessageType {
 	case "", "RAW":
-		d := alg.hash.New()
+		d := hash.New()
 		d.Write(in.Message)
 		digest = d.Sum(nil)
 	case "DIGEST":
-		if len(digest) != alg.hash.Size() {
-			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", alg.hash.Size(), in.SigningAlgorithm)
+		if len(digest) != hash.Size() {
+			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", hash.Size(), in.SigningAlgorithm)
 		}
 	case "EXTERNAL_MU":
 		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys, which this service does not make.")
 	default:
 		return nil, invalid("MessageType", "it must be RAW, DIGEST or EXTERNAL_MU")
 	}
-	p["Algorithm"], p["Digest"] = alg.core, base64.StdEncoding.EncodeToString(digest)
+	p["Algorithm"], p["Digest"] = name, base64.StdEncoding.EncodeToString(digest)
 	return p, signature(p, in)
 }
 

@@ -321,7 +321,7 @@ func renderMacVerified(h *handler, _ core.Params, result any) (any, error) {
 func awsSigningAlgorithms(names []string) []string {
 	var out []string
 	for _, n := range names {
-		out = append(out, awsSigningAlgorithm(n))
+		out = append(out, core.AWSSigningAlgorithm(n))
 	}
 	return out
 }
@@ -374,7 +374,7 @@ func renderSignature(h *handler, _ core.Params, result any) (any, error) {
 		KeyId            string
 		Signature        []byte
 		SigningAlgorithm string
-	}{h.arns.key(s.KeyID), s.Value, awsSigningAlgorithm(s.Algorithm)}, nil
+	}{h.arns.key(s.KeyID), s.Value, core.AWSSigningAlgorithm(s.Algorithm)}, nil
 }
 
 // renderSignatureChecked answers a valid signature; AWS answers an invalid
@@ -391,7 +391,7 @@ func renderSignatureChecked(h *handler, _ core.Params, result any) (any, error) 
 		KeyId            string
 		SignatureValid   bool
 		SigningAlgorithm string
-	}{h.arns.key(s.KeyID), true, awsSigningAlgorithm(s.Algorithm)}, nil
+	}{h.arns.key(s.KeyID), true, core.AWSSigningAlgorithm(s.Algorithm)}, nil
 }
 
 func renderOpened(h *handler, p core.Params, result any) (any, error) {

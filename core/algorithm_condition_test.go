@@ -1,0 +1,76 @@
+package core_test
+
+import (
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"testing"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// kms:SigningAlgorithm, kms:EncryptionAlgorithm and kms:KeyAgreementAlgorithm
+// hold a caller to the algorithms a policy names, in AWS's names whichever
+// API the request came by: SYMMETRIC_DEFAULT for the envelope operations,
+// RSAES_OAEP_… for RSA encryption, RSASSA_PSS_… for Alibaba's RSA_PSS_….
+// A request without an algorithm of the kind a condition reads does not
+// meet it.
+func TestAlgorithmConditions(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	key := func(p core.Params) string {
+		out, err := do(t, s, "CreateKey", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(core.Key).ID
+	}
+	aes := key(core.Params{})
+	signer := key(core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageSign})
+	sealer := key(core.Params{"KeySpec": "RSA_2048"})
+	agreer := key(core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageKeyAgreement})
+	condition := func(k string, values ...string) []core.Condition {
+		return []core.Condition{{Operator: "StringLike", Key: k, Values: values}}
+	}
+	caller := &core.Principal{Name: "algorithms", AccessKeyID: "LTAIalgorithms", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:AsymmetricSign"}, Resource: []string{"*"},
+			Condition: condition("kms:SigningAlgorithm", "RSASSA_PSS_*")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:AsymmetricEncrypt"}, Resource: []string{"*"},
+			Condition: condition("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_256")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:DeriveSharedSecret"}, Resource: []string{"*"},
+			Condition: condition("kms:KeyAgreementAlgorithm", "ECDH")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: condition("kms:SigningAlgorithm", "*")},
+	)}
+	d := sha256.Sum256([]byte("m"))
+	digest := base64.StdEncoding.EncodeToString(d[:])
+	peer, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		action  string
+		p       core.Params
+		allowed bool
+	}{
+		{"AsymmetricSign", core.Params{"KeyId": signer, "Algorithm": "RSA_PSS_SHA_256", "Digest": digest}, true},
+		{"AsymmetricSign", core.Params{"KeyId": signer, "Algorithm": "RSA_PKCS1_SHA_256", "Digest": digest}, false},
+		{"Encrypt", core.Params{"KeyId": aes, "Plaintext": b64("x")}, true},
+		{"GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": aes}, true},
+		{"AsymmetricEncrypt", core.Params{"KeyId": sealer, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": b64("x")}, true},
+		{"AsymmetricEncrypt", core.Params{"KeyId": sealer, "Algorithm": "RSAES_OAEP_SHA_1", "Plaintext": b64("x")}, false},
+		{"DeriveSharedSecret", core.Params{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": base64.StdEncoding.EncodeToString(der)}, true},
+		// GenerateDataKey names SYMMETRIC_DEFAULT, no signing algorithm.
+		{"GenerateDataKey", core.Params{"KeyId": aes}, false},
+	} {
+		_, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: c.action, Params: c.p, Caller: caller})
+		if c.allowed && err != nil || !c.allowed && code(err) != core.CodeNoPermission {
+			t.Errorf("%s %v: %v, allowed %v", c.action, c.p, err, c.allowed)
+		}
+	}
+}
