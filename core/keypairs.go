@@ -130,8 +130,11 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 		return nil, err
 	}
 	pub, der, err := marshalPair(priv)
-	if p, ok := priv.(ed25519.PrivateKey); ok {
-		clear(p) // the one key type whose secret is bytes the runtime lets us clear
+	switch p := priv.(type) { // the key types whose secret the runtime lets us clear
+	case ed25519.PrivateKey:
+		clear(p)
+	case k1PrivateKey:
+		p.key.Zero()
 	}
 	if err != nil {
 		return nil, internal("key pair: %w", err)
