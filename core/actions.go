@@ -162,9 +162,6 @@ func (c *call) createKey() (any, error) {
 	if auto && spec != SpecAES {
 		return nil, invalidParam("EnableAutomaticRotation", "a %s key does not rotate", spec)
 	}
-	if asymmetric != nil && origin == OriginExternal {
-		return nil, invalidParam("Origin", "an asymmetric key's private key is made here, not imported")
-	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
 		return nil, err

@@ -127,7 +127,6 @@ func TestSigningKeysKeepToTheirUsage(t *testing.T) {
 		{"CreateKeyVersion", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
 		{"EnableKeyRotation", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
 		{"GetParametersForImport", core.Params{"KeyId": k.ID, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, core.CodeUnsupportedOrigin},
-		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "Origin": core.OriginExternal}, core.CodeInvalidParameter},
 		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageEncrypt}, core.CodeInvalidParameter},
 		{"CreateKey", core.Params{"KeySpec": "EC_SM2"}, core.CodeInvalidParameter},
 	} {
@@ -444,7 +443,6 @@ func TestEd25519KeysSignTheMessageOrItsDigest(t *testing.T) {
 	}
 	for _, p := range []core.Params{
 		{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": core.UsageEncrypt},
-		{"KeySpec": "ECC_NIST_EDWARDS25519", "Origin": core.OriginExternal},
 	} {
 		if _, err := do(t, s, "CreateKey", p); code(err) != core.CodeInvalidParameter {
 			t.Errorf("CreateKey %v: %v, want %s", p, err, core.CodeInvalidParameter)

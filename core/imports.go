@@ -1,6 +1,9 @@
 package core
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -8,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -15,7 +19,12 @@ import (
 
 // Bringing your own key material: a key created with Origin EXTERNAL has one
 // version and no material until ImportKeyMaterial puts material into it,
-// wrapped by an RSA key that GetParametersForImport makes.
+// wrapped by an RSA key that GetParametersForImport makes. A symmetric or
+// HMAC key takes the bytes of its material; an asymmetric key its private
+// key in PKCS #8, which must be of the key's spec, too long for RSA-OAEP
+// but under the smaller curves, so wrapped as RSA_AES_KEY_WRAP does: an
+// ephemeral AES key under RSA-OAEP, and the material under the AES key
+// (RFC 5649's key wrap with padding).
 
 // OriginExternal is the Origin of a key whose material the caller imports.
 const OriginExternal = "EXTERNAL"
@@ -38,8 +47,13 @@ type ImportParameters struct {
 	ExpiresAt time.Time
 }
 
-// Wrapping algorithms, in the token as one byte.
-var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"}
+// Wrapping algorithms, in the token as one byte, their index.
+var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5",
+	"RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"}
+
+// wrappingKeySpecs are the sizes of RSA wrapping key GetParametersForImport
+// makes, by WrappingKeySpec.
+var wrappingKeySpecs = map[string]int{"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
 
 // importTokenPurpose labels the key derived for import tokens.
 const importTokenPurpose = "kmsless/v1/import-token"
@@ -150,14 +164,20 @@ func (c *call) getParametersForImport() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec != "RSA_2048" {
-		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048")
+	bits, ok := wrappingKeySpecs[spec]
+	if !ok {
+		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048, RSA_3072 or RSA_4096")
 	}
 	k, err := c.importingKey()
 	if err != nil {
 		return nil, err
 	}
-	priv, err := c.newRSAKey(2048)
+	if asymmetricSpecs[k.KeySpec] != nil && alg == "RSAES_PKCS1_V1_5" {
+		// Its padding oracle is closed by knowing the material's size
+		// (unwrapMaterial), which a private key's is not.
+		return nil, invalidParam("WrappingAlgorithm", "an asymmetric key's private key is not wrapped with RSAES_PKCS1_V1_5")
+	}
+	priv, err := c.newRSAKey(bits)
 	if err != nil {
 		return nil, err
 	}
@@ -222,11 +242,21 @@ func (c *call) importKeyMaterial() (any, error) {
 		}
 	}
 	material, err := unwrapMaterial(alg, priv, wrapped, substitute)
-	defer clear(material)
+	defer func() { clear(material) }() // material may become the canonical key below
+	what := fmt.Sprintf("%d bytes of key material", size)
+	if spec := asymmetricSpecs[k.KeySpec]; spec != nil && err == nil {
+		what = "a PKCS #8 private key of KeySpec " + k.KeySpec
+		// Kept as this service writes it, so that the same key imported
+		// again in another encoding is the same material.
+		var canonical []byte
+		canonical, err = importedPrivateKey(spec, material)
+		clear(material)
+		material, size = canonical, len(canonical)
+	}
 	if err != nil || len(material) != size {
 		// One answer for every failure: which step failed would be an
 		// oracle on the wrapping.
-		e := Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %d bytes of key material under this import token's wrapping key and algorithm.", size)
+		e := Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to %s under this import token's wrapping key and algorithm.", what)
 		e.cause = ErrMaterialDoesNotUnwrap
 		return nil, e
 	}
@@ -319,6 +349,22 @@ func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped, substitute []byte) 
 		return rsa.DecryptOAEP(sha256.New(), nil, priv, wrapped, nil)
 	case 1:
 		return rsa.DecryptOAEP(sha1.New(), nil, priv, wrapped, nil)
+	case 3, 4:
+		// RSA_AES_KEY_WRAP: the AES-256 key under RSA-OAEP, as long as the
+		// modulus, then the material under it.
+		h := sha1.New()
+		if alg == 4 {
+			h = sha256.New()
+		}
+		if len(wrapped) <= priv.Size() {
+			return nil, errKWP
+		}
+		kek, err := rsa.DecryptOAEP(h, nil, priv, wrapped[:priv.Size()], nil)
+		defer clear(kek)
+		if err != nil || len(kek) != 32 {
+			return nil, errKWP
+		}
+		return kwpUnwrap(kek, wrapped[priv.Size():])
 	case 2:
 		if substitute == nil {
 			return rsa.DecryptPKCS1v15(nil, priv, wrapped)
@@ -393,4 +439,34 @@ func (s *Service) stateOf(k *Key) KeyState {
 		return KeyPendingImport
 	}
 	return k.State
+}
+
+// importedPrivateKey reads imported material into an asymmetric key of
+// spec: a PKCS #8 private key of the spec's kind and size, which it returns
+// as this service writes it.
+func importedPrivateKey(spec *keyPairSpec, der []byte) ([]byte, error) {
+	parsed, err := parsePKCS8(der)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("no private key")
+	}
+	switch p := priv.(type) {
+	case *rsa.PrivateKey:
+		ok = spec.bits == p.N.BitLen() && p.Validate() == nil
+	case *ecdsa.PrivateKey:
+		ok = spec.curve == p.Curve
+	case k1PrivateKey:
+		ok = spec.k1
+	case ed25519.PrivateKey:
+		ok = spec.bits == 0 && spec.curve == nil && !spec.k1
+	default:
+		ok = false
+	}
+	if !ok {
+		return nil, fmt.Errorf("a private key of another kind than %s", spec.name)
+	}
+	return marshalPKCS8(priv)
 }
