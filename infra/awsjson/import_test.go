@@ -190,10 +190,8 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 	}
 	var unsupported *types.UnsupportedOperationException
 	for _, in := range []kms.GetParametersForImportInput{
-		{WrappingAlgorithm: types.AlgorithmSpecRsaAesKeyWrapSha256, WrappingKeySpec: types.WrappingKeySpecRsa2048},
 		{WrappingAlgorithm: types.AlgorithmSpecRsaesPkcs1V15, WrappingKeySpec: types.WrappingKeySpecRsa2048},
 		{WrappingAlgorithm: types.AlgorithmSpecSm2pke, WrappingKeySpec: types.WrappingKeySpecRsa2048},
-		{WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecRsa4096},
 		{WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecSm2},
 	} {
 		in.KeyId = aws.String(id)

@@ -197,6 +197,27 @@ if load_der_public_key is not None:
     expect(private.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo) == pair["PublicKey"], "the pair's halves")
     load_der_public_key(pair["PublicKey"]).verify(private.sign(document, ec.ECDSA(hashes.SHA256())), document, ec.ECDSA(hashes.SHA256()))
 
+step = "importing a private key"
+if load_der_public_key is not None:
+    # An Ethereum-style key made outside, wrapped as AWS's importers wrap a
+    # private key (RSA_AES_KEY_WRAP_SHA_256: an AES key under RSA-OAEP, the
+    # PKCS #8 under the AES key with RFC 5649's key wrap), signs in KMS.
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+    from cryptography.hazmat.primitives.serialization import PrivateFormat, NoEncryption
+    mine = ec.generate_private_key(ec.SECP256K1())
+    imported = kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")["KeyMetadata"]
+    params = kms.get_parameters_for_import(KeyId=imported["KeyId"], WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256", WrappingKeySpec="RSA_3072")
+    kek = uuid.uuid4().bytes + uuid.uuid4().bytes
+    wrapped = load_der_public_key(params["PublicKey"]).encrypt(
+        kek, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    wrapped += aes_key_wrap_with_padding(kek, mine.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+    kms.import_key_material(KeyId=imported["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    expect(kms.get_public_key(KeyId=imported["KeyId"])["PublicKey"] == mine.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),
+           "the imported key's public key")
+    signature = kms.sign(KeyId=imported["KeyId"], Message=document, SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    mine.public_key().verify(signature, document, ec.ECDSA(hashes.SHA256()))
+
 step = "Ed25519 signing keys"
 edwards = kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
 expect(edwards["SigningAlgorithms"] == ["ED25519_SHA_512", "ED25519_PH_SHA_512"], edwards)
