@@ -169,6 +169,11 @@ func FuzzParams(f *testing.F) {
 		"KeyId=acs:kms:cn-hangzhou:1234567890123456:alias/fuzz&EnableAutomaticRotation=true&RotationInterval=7d",
 		"KeyId=" + id + "&PendingWindowInDays=7",
 		"Description=x&EnableAutomaticRotation=TRUE&RotationInterval=730d&KeySpec=Aliyun_AES_256",
+		"KeyId=alias/fuzz&KeyAgreementAlgorithm=ECDH&PublicKey=" + url.QueryEscape(base64.StdEncoding.EncodeToString(der)),
+		"KeyId=alias/fuzz&Algorithm=ED25519_SHA_512&Message=aGk%3D",
+		"KeySpec=ECC_SECG_P256K1&Origin=EXTERNAL",
+		"KeySpec=EC_P256K&KeyUsage=KEY_AGREEMENT",
+		"KeyId=alias/fuzz&WrappingAlgorithm=RSA_AES_KEY_WRAP_SHA_1&WrappingKeySpec=RSA_3072",
 	}
 	for i := range actions {
 		for _, s := range seeds {

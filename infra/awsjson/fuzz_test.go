@@ -227,6 +227,7 @@ func FuzzAWSRequest(f *testing.F) {
 		"GetParametersForImport": {
 			map[string]any{"KeyId": external, "WrappingAlgorithm": "RSAES_OAEP_SHA_1", "WrappingKeySpec": "RSA_2048"},
 			map[string]any{"KeyId": tagged, "WrappingAlgorithm": "RSAES_PKCS1_V1_5", "WrappingKeySpec": "RSA_4096"},
+			map[string]any{"KeyId": external, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_256", "WrappingKeySpec": "RSA_3072"},
 		},
 		"ImportKeyMaterial": {
 			map[string]any{"KeyId": external, "ImportToken": params.ImportToken, "EncryptedKeyMaterial": wrapped, "ValidTo": validTo},
