@@ -461,7 +461,9 @@ func importedPrivateKey(spec *keyPairSpec, der []byte) ([]byte, error) {
 	case k1PrivateKey:
 		ok = spec.k1
 	case ed25519.PrivateKey:
-		ok = spec.bits == 0 && spec.curve == nil && !spec.k1
+		ok = spec.name == "ECC_NIST_EDWARDS25519"
+	case mldsaPrivateKey:
+		ok = spec.mldsa == p.spec
 	default:
 		ok = false
 	}

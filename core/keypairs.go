@@ -17,13 +17,15 @@ import (
 // the public key and the blob, for a caller that verifies or encrypts now
 // and leaves signing or decrypting to whoever may later call Decrypt.
 
-// keyPairSpec is a KeyPairSpec this service makes: an RSA modulus size, a
-// NIST curve, secp256k1 or Ed25519.
+// keyPairSpec is a spec of asymmetric key this service makes: an RSA
+// modulus size, a NIST curve, secp256k1, Ed25519 or an ML-DSA parameter
+// set.
 type keyPairSpec struct {
 	name  string
 	bits  int            // RSA
 	curve elliptic.Curve // ECDSA on a NIST curve
 	k1    bool           // ECDSA on secp256k1
+	mldsa *mldsaSpec     // ML-DSA
 }
 
 // keyPairSpecs lists the specs data key pairs are made in; the last, with
@@ -162,6 +164,8 @@ func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 		priv, err = ecdsa.GenerateKey(spec.curve, c.s.rand)
 	case spec.k1:
 		priv, err = newK1Key(c.s.rand)
+	case spec.mldsa != nil:
+		priv, err = newMLDSAKey(spec.mldsa, c.s.rand)
 	default:
 		_, priv, err = ed25519.GenerateKey(c.s.rand)
 	}

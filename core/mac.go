@@ -63,8 +63,8 @@ func KeySpecs() []string {
 	for _, s := range macSpecs {
 		out = append(out, s.spec)
 	}
-	for _, s := range keyPairSpecs {
-		if asymmetricSpecs[s.name] != nil {
+	for _, specs := range [][]keyPairSpec{keyPairSpecs, mldsaKeySpecs} {
+		for _, s := range specs {
 			out = append(out, s.name)
 		}
 	}

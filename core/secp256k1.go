@@ -2,7 +2,6 @@ package core
 
 import (
 	"crypto"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -51,24 +50,11 @@ func (pub k1PublicKey) verify(digest, sig []byte) bool {
 	return err == nil && s.Verify(digest, pub.key)
 }
 
-// pkcs8 and ecPrivateKey are the ASN.1 of PKCS #8 (RFC 5208) and of an EC
-// private key within it (RFC 5915).
-type pkcs8 struct {
-	Version    int
-	Algorithm  pkix.AlgorithmIdentifier
-	PrivateKey []byte
-}
-
+// ecPrivateKey is the ASN.1 of an EC private key within PKCS #8 (RFC 5915).
 type ecPrivateKey struct {
 	Version    int
 	PrivateKey []byte
 	PublicKey  asn1.BitString `asn1:"optional,explicit,tag:1"`
-}
-
-// spki is the ASN.1 of a SubjectPublicKeyInfo (RFC 5280).
-type spki struct {
-	Algorithm pkix.AlgorithmIdentifier
-	PublicKey asn1.BitString
 }
 
 // k1Algorithm is the AlgorithmIdentifier of a secp256k1 key.
@@ -77,12 +63,15 @@ func k1Algorithm() pkix.AlgorithmIdentifier {
 	return pkix.AlgorithmIdentifier{Algorithm: oidPublicKeyEC, Parameters: asn1.RawValue{FullBytes: params}}
 }
 
-// marshalPKCS8 encodes a private key in PKCS #8, DER. The caller clears it.
-func marshalPKCS8(priv crypto.Signer) ([]byte, error) {
-	k, ok := priv.(k1PrivateKey)
-	if !ok {
-		return x509.MarshalPKCS8PrivateKey(priv)
-	}
+// isK1 reports whether alg is a secp256k1 key's.
+func isK1(alg pkix.AlgorithmIdentifier) bool {
+	var curve asn1.ObjectIdentifier
+	_, err := asn1.Unmarshal(alg.Parameters.FullBytes, &curve)
+	return alg.Algorithm.Equal(oidPublicKeyEC) && err == nil && curve.Equal(oidSecp256k1)
+}
+
+// marshalK1 encodes a secp256k1 private key in PKCS #8.
+func marshalK1(k k1PrivateKey) ([]byte, error) {
 	scalar := k.key.Serialize()
 	defer clear(scalar)
 	inner, err := asn1.Marshal(ecPrivateKey{Version: 1, PrivateKey: scalar,
@@ -94,36 +83,21 @@ func marshalPKCS8(priv crypto.Signer) ([]byte, error) {
 	return asn1.Marshal(pkcs8{Algorithm: k1Algorithm(), PrivateKey: inner})
 }
 
-// marshalPKIX encodes a public key as a SubjectPublicKeyInfo, DER.
-func marshalPKIX(pub crypto.PublicKey) ([]byte, error) {
-	k, ok := pub.(k1PublicKey)
-	if !ok {
-		return x509.MarshalPKIXPublicKey(pub)
-	}
+// marshalK1Public encodes a secp256k1 public key as a SubjectPublicKeyInfo.
+func marshalK1Public(k k1PublicKey) ([]byte, error) {
 	return asn1.Marshal(spki{Algorithm: k1Algorithm(), PublicKey: asn1.BitString{Bytes: k.key.SerializeUncompressed(), BitLength: 65 * 8}})
 }
 
-// parsePKCS8 decodes a private key from PKCS #8, DER: a secp256k1 key
-// here, any other by x509.
-func parsePKCS8(der []byte) (any, error) {
-	var p pkcs8
-	rest, err := asn1.Unmarshal(der, &p)
-	defer clear(p.PrivateKey)
-	if err != nil || len(rest) > 0 || !p.Algorithm.Algorithm.Equal(oidPublicKeyEC) {
-		return x509.ParsePKCS8PrivateKey(der)
-	}
-	var curve asn1.ObjectIdentifier
-	if _, err := asn1.Unmarshal(p.Algorithm.Parameters.FullBytes, &curve); err != nil || !curve.Equal(oidSecp256k1) {
-		return x509.ParsePKCS8PrivateKey(der)
-	}
+// parseK1 decodes the EC private key within a secp256k1 key's PKCS #8.
+func parseK1(inner []byte) (k1PrivateKey, error) {
 	var ec ecPrivateKey
-	if rest, err := asn1.Unmarshal(p.PrivateKey, &ec); err != nil || len(rest) > 0 || ec.Version != 1 || len(ec.PrivateKey) != 32 {
-		return nil, errors.New("malformed secp256k1 private key")
+	if rest, err := asn1.Unmarshal(inner, &ec); err != nil || len(rest) > 0 || ec.Version != 1 || len(ec.PrivateKey) != 32 {
+		return k1PrivateKey{}, errors.New("malformed secp256k1 private key")
 	}
 	defer clear(ec.PrivateKey)
 	var scalar secp256k1.ModNScalar
 	if overflow := scalar.SetByteSlice(ec.PrivateKey); overflow || scalar.IsZero() {
-		return nil, errors.New("secp256k1 private key out of range")
+		return k1PrivateKey{}, errors.New("secp256k1 private key out of range")
 	}
 	return k1PrivateKey{secp256k1.NewPrivateKey(&scalar)}, nil
 }
