@@ -5,12 +5,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
-// x509 reads no secp256k1 key, so the judges read them here, by RFC 5480
-// and RFC 5915, with decred's curve.
+// x509 reads no secp256k1 or ML-DSA key, so the judges read them here, by
+// RFC 5480 and RFC 5915 with decred's curve, and by RFC 9881 with circl.
 
 var oidSecp256k1 = asn1.ObjectIdentifier{1, 3, 132, 0, 10}
 
@@ -70,4 +71,18 @@ func k1Verify(pub, digest, sig []byte) bool {
 	}
 	s, err := k1ecdsa.ParseDERSignature(sig)
 	return err == nil && s.Verify(digest, p)
+}
+
+// mldsaVerify reports whether sig is an ML-DSA-65 signature of msg by pub,
+// an RFC 9881 SubjectPublicKeyInfo, with circl's ML-DSA.
+func mldsaVerify(pub, msg, sig []byte) bool {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(pub, &info); err != nil || !info.Algorithm.Algorithm.Equal(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}) {
+		return false
+	}
+	var pk mldsa65.PublicKey
+	return pk.UnmarshalBinary(info.PublicKey.Bytes) == nil && mldsa65.Verify(&pk, msg, nil, sig)
 }

@@ -760,9 +760,10 @@ func publicKeyParams(h *handler, in *input) (core.Params, error) {
 // signParams reads Sign and Verify (with its Signature). A RAW message, of
 // at most 4096 bytes, is hashed here with the algorithm's hash, as AWS
 // does; a DIGEST is the digest, which core holds to the hash's size. The
-// Ed25519 algorithms take one MessageType each, as AWS has them: pure
-// ED25519_SHA_512 a RAW message, which core signs whole, and
-// ED25519_PH_SHA_512 a DIGEST. An algorithm of AWS's that no key here takes
+// algorithms that sign the message itself, pure ED25519_SHA_512 and
+// ML_DSA_SHAKE_256, take a RAW message only, which core signs whole (ML-DSA's
+// EXTERNAL_MU, a representative of the message made outside, is not taken),
+// and ED25519_PH_SHA_512 takes a DIGEST only. An algorithm of AWS's that no key here takes
 // is the key's incompatibility, InvalidKeyUsageException, as AWS raises it.
 func signParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
@@ -776,44 +777,45 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		return nil, invalid("Message", "it must be 1 to 4096 bytes")
 	}
 	// core names AWS's signing algorithms for the keys made here; AWS's
-	// others (SM2DSA, ML-DSA's) no key here takes.
-	name, hash, ok := core.SigningAlgorithmOf(in.SigningAlgorithm)
+	// other, SM2DSA, no key here takes.
+	alg, ok := core.SigningAlgorithmOf(in.SigningAlgorithm)
 	switch {
 	case in.SigningAlgorithm == "":
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter SigningAlgorithm is required.")
-	case !ok && slices.Contains([]string{"SM2DSA", "ML_DSA_SHAKE_256"}, in.SigningAlgorithm):
+	case !ok && in.SigningAlgorithm == "SM2DSA":
 		return nil, core.Errorf(codeInvalidKeyUsage, "The SigningAlgorithm %s is not compatible with the key: no key here takes it.", in.SigningAlgorithm)
 	case !ok:
 		return nil, invalid("SigningAlgorithm", "%q is not one of AWS's signing algorithms", core.ClipText(in.SigningAlgorithm))
 	}
 	digest := in.Message
-	switch mt := cmp.Or(in.MessageType, "RAW"); in.SigningAlgorithm {
-	case "ED25519_SHA_512":
-		if mt != "RAW" {
-			return nil, invalid("MessageType", "ED25519_SHA_512 signs the message itself: it must be RAW")
-		}
-		p["Algorithm"], p["Message"] = name, base64.StdEncoding.EncodeToString(in.Message)
+	switch mt := cmp.Or(in.MessageType, "RAW"); {
+	case mt == "EXTERNAL_MU" && in.SigningAlgorithm == "ML_DSA_SHAKE_256":
+		return nil, core.Errorf(codeUnsupportedOperation, "The MessageType EXTERNAL_MU is not supported here: send the message itself, RAW.")
+	case alg.Message && mt != "RAW":
+		return nil, invalid("MessageType", "%s signs the message itself: it must be RAW", in.SigningAlgorithm)
+	case alg.Message:
+		p["Algorithm"], p["Message"] = alg.Name, base64.StdEncoding.EncodeToString(in.Message)
 		return p, signature(p, in)
-	case "ED25519_PH_SHA_512":
+	case in.SigningAlgorithm == "ED25519_PH_SHA_512":
 		if mt != "DIGEST" {
 			return nil, invalid("MessageType", "ED25519_PH_SHA_512 takes the message's SHA-512 digest: it must be DIGEST")
 		}
 	}
 	switch in.MessageType {
 	case "", "RAW":
-		d := hash.New()
+		d := alg.Hash.New()
 		d.Write(in.Message)
 		digest = d.Sum(nil)
 	case "DIGEST":
-		if len(digest) != hash.Size() {
-			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", hash.Size(), in.SigningAlgorithm)
+		if len(digest) != alg.Hash.Size() {
+			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", alg.Hash.Size(), in.SigningAlgorithm)
 		}
 	case "EXTERNAL_MU":
-		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys, which this service does not make.")
+		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys' algorithm, not %s.", in.SigningAlgorithm)
 	default:
 		return nil, invalid("MessageType", "it must be RAW, DIGEST or EXTERNAL_MU")
 	}
-	p["Algorithm"], p["Digest"] = name, base64.StdEncoding.EncodeToString(digest)
+	p["Algorithm"], p["Digest"] = alg.Name, base64.StdEncoding.EncodeToString(digest)
 	return p, signature(p, in)
 }
 

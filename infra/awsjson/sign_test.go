@@ -48,6 +48,8 @@ func signedAndChecked(c *kms.Client, id *string, alg types.SigningAlgorithmSpec,
 	var pub any
 	if _, k1, _ := k1PublicKey(pk.PublicKey); k1 {
 		ok = k1Verify(pk.PublicKey, digest, s.Signature)
+	} else if alg == types.SigningAlgorithmSpecMlDsaShake256 {
+		ok = mldsaVerify(pk.PublicKey, digest, s.Signature)
 	} else if pub, err = x509.ParsePKIXPublicKey(pk.PublicKey); err != nil {
 		return stateOutcome("public key: " + err.Error())
 	}
@@ -81,6 +83,29 @@ func signCases() []conformanceCase {
 	sum512 := sha512.Sum512(msg)
 	prehash := sha512.Sum512(sum512[:])
 	return []conformanceCase{
+		{"Sign a RAW message under an ML_DSA_65 key, checked outside", "ok", on(signingKey(types.KeySpecMlDsa65), func(c *kms.Client, id *string) error {
+			return signedAndChecked(c, id, types.SigningAlgorithmSpecMlDsaShake256, types.MessageTypeRaw, msg, msg, 0)
+		})},
+		{"Sign an EXTERNAL_MU under an ML_DSA_44 key", "ok", on(signingKey(types.KeySpecMlDsa44), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: make([]byte, 64), MessageType: types.MessageTypeExternalMu, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+			return err
+		})},
+		{"Sign a DIGEST under an ML_DSA_44 key", "ValidationException", on(signingKey(types.KeySpecMlDsa44), func(c *kms.Client, id *string) error {
+			_, err := c.Sign(bg, &kms.SignInput{KeyId: id, Message: sum[:], MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+			return err
+		})},
+		{"DescribeKey of an ML_DSA_87 key", "ok", on(signingKey(types.KeySpecMlDsa87), func(c *kms.Client, id *string) error {
+			d, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: id})
+			if err != nil {
+				return err
+			}
+			m := d.KeyMetadata
+			if m.KeySpec != types.KeySpecMlDsa87 || m.KeyUsage != types.KeyUsageTypeSignVerify ||
+				!slices.Equal(m.SigningAlgorithms, []types.SigningAlgorithmSpec{types.SigningAlgorithmSpecMlDsaShake256}) {
+				return stateOutcome(fmt.Sprintf("DescribeKey: %s %s %v", m.KeySpec, m.KeyUsage, m.SigningAlgorithms))
+			}
+			return nil
+		})},
 		{"Sign a RAW message under an ECC_SECG_P256K1 key, checked outside", "ok", on(signingKey(types.KeySpecEccSecgP256k1), func(c *kms.Client, id *string) error {
 			return signedAndChecked(c, id, types.SigningAlgorithmSpecEcdsaSha256, types.MessageTypeRaw, msg, sum[:], crypto.SHA256)
 		})},

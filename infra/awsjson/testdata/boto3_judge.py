@@ -230,6 +230,22 @@ if load_der_public_key is not None:
     # Pure Ed25519 verifies outside with Python's own Ed25519 (RFC 8032).
     load_der_public_key(kms.get_public_key(KeyId=edwards["KeyId"])["PublicKey"]).verify(signature, document)
 
+step = "ML-DSA signing keys"
+quantum = kms.create_key(KeySpec="ML_DSA_65", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+expect(quantum["SigningAlgorithms"] == ["ML_DSA_SHAKE_256"], quantum)
+signature = kms.sign(KeyId=quantum["KeyId"], Message=document, SigningAlgorithm="ML_DSA_SHAKE_256")["Signature"]
+expect(len(signature) == 3309, len(signature))
+expect(kms.verify(KeyId=quantum["KeyId"], Message=document, Signature=signature, SigningAlgorithm="ML_DSA_SHAKE_256")["SignatureValid"], "ML_DSA_SHAKE_256")
+try:
+    from cryptography.hazmat.primitives.asymmetric import mldsa
+except ImportError:
+    print("skipped verifying ML-DSA outside: this cryptography has no ML-DSA")
+else:
+    # FIPS 204 verified by OpenSSL's ML-DSA, through Python's cryptography.
+    theirs = load_der_public_key(kms.get_public_key(KeyId=quantum["KeyId"])["PublicKey"])
+    expect(isinstance(theirs, mldsa.MLDSA65PublicKey), theirs)
+    theirs.verify(signature, document)
+
 step = "key agreement keys"
 agreer = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
 expect(agreer["KeyUsage"] == "KEY_AGREEMENT" and agreer["KeyAgreementAlgorithms"] == ["ECDH"], agreer)
