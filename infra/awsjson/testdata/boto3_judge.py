@@ -245,6 +245,18 @@ else:
     theirs = load_der_public_key(kms.get_public_key(KeyId=quantum["KeyId"])["PublicKey"])
     expect(isinstance(theirs, mldsa.MLDSA65PublicKey), theirs)
     theirs.verify(signature, document)
+    # A key made by OpenSSL imports in PKCS #8's seed form, and signs as it.
+    from cryptography.hazmat.primitives.serialization import PrivateFormat, NoEncryption
+    mine = mldsa.MLDSA65PrivateKey.generate()
+    imported = kms.create_key(KeySpec="ML_DSA_65", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")["KeyMetadata"]
+    params = kms.get_parameters_for_import(KeyId=imported["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    wrapped = load_der_public_key(params["PublicKey"]).encrypt(mine.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
+                                                               padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    kms.import_key_material(KeyId=imported["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    expect(kms.get_public_key(KeyId=imported["KeyId"])["PublicKey"] == mine.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo),
+           "the imported ML-DSA key's public key")
+    mine.public_key().verify(kms.sign(KeyId=imported["KeyId"], Message=document, SigningAlgorithm="ML_DSA_SHAKE_256")["Signature"], document)
 
 step = "key agreement keys"
 agreer = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
