@@ -91,6 +91,8 @@ func init() {
 		"AsymmetricEncrypt":                   {run: (*call).asymmetricEncrypt, dryRun: true},
 		"AsymmetricDecrypt":                   {run: (*call).asymmetricDecrypt, dryRun: true},
 		"DeriveSharedSecret":                  {run: (*call).deriveSharedSecret, dryRun: true},
+		"Encapsulate":                         {run: (*call).encapsulate, dryRun: true},
+		"Decapsulate":                         {run: (*call).decapsulate, dryRun: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -218,6 +220,8 @@ func usagesOf(spec string) []string {
 		return []string{UsageEncrypt, UsageSign}
 	case s != nil && s.curve != nil:
 		return []string{UsageSign, UsageKeyAgreement}
+	case s != nil && s.mlkem != nil:
+		return []string{UsageEncapsulate}
 	case s != nil:
 		return []string{UsageSign}
 	}

@@ -215,6 +215,8 @@ func (k Key) algorithms() []string {
 		return k.SigningAlgorithms()
 	case UsageKeyAgreement:
 		return k.KeyAgreementAlgorithms()
+	case UsageEncapsulate:
+		return k.EncapsulationAlgorithms()
 	}
 	return k.EncryptionAlgorithms()
 }
@@ -400,7 +402,8 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 // privateKeyOf is an asymmetric key's private key as the keyring keeps it:
 // a key agreement key's as an ECDH key, whose making from the ECDSA key
 // PKCS #8 gives computes the public key again (a fifth of a P-256
-// DeriveSharedSecret); any other's as a crypto.Signer.
+// DeriveSharedSecret); an ML-KEM key's as its decapsulation key; any
+// other's as a crypto.Signer.
 type privateKeyOf interface{ Public() crypto.PublicKey }
 
 // privateKey resolves KeyId to an Enabled asymmetric key for usage (any,
@@ -444,7 +447,7 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 	}
 	priv, err := c.s.unwrapped(c.ctx, &k, k.PrimaryVersionID, func(der []byte) (any, error) {
 		priv, err := parsePKCS8(der)
-		if _, ok := priv.(crypto.Signer); err != nil || !ok {
+		if _, ok := priv.(privateKeyOf); err != nil || !ok {
 			return nil, errors.New("its version holds no private key")
 		}
 		if ec, ok := priv.(*ecdsa.PrivateKey); ok && k.KeyUsage == UsageKeyAgreement {

@@ -25,7 +25,7 @@ const (
 var keyFilterValues = map[string][]string{
 	"KeyState":        {string(KeyEnabled), string(KeyDisabled), string(KeyPendingDeletion), string(KeyPendingImport)},
 	"KeySpec":         nil,
-	"KeyUsage":        {UsageEncrypt, UsageSign, UsageMAC, UsageKeyAgreement},
+	"KeyUsage":        {UsageEncrypt, UsageSign, UsageMAC, UsageKeyAgreement, UsageEncapsulate},
 	"ProtectionLevel": {"SOFTWARE", "HSM"},
 	"CreatorType":     {"User", "Service"},
 	"DKMSInstanceId":  nil,

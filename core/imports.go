@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -449,7 +448,7 @@ func importedPrivateKey(spec *keyPairSpec, der []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	priv, ok := parsed.(crypto.Signer)
+	priv, ok := parsed.(privateKeyOf)
 	if !ok {
 		return nil, errors.New("no private key")
 	}
@@ -464,6 +463,8 @@ func importedPrivateKey(spec *keyPairSpec, der []byte) ([]byte, error) {
 		ok = spec.name == "ECC_NIST_EDWARDS25519"
 	case mldsaPrivateKey:
 		ok = spec.mldsa == p.spec
+	case mlkemPrivateKey:
+		ok = spec.mlkem == p.spec
 	default:
 		ok = false
 	}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -18,18 +17,19 @@ import (
 // and leaves signing or decrypting to whoever may later call Decrypt.
 
 // keyPairSpec is a spec of asymmetric key this service makes: an RSA
-// modulus size, a NIST curve, secp256k1, Ed25519 or an ML-DSA parameter
-// set.
+// modulus size, a NIST curve, secp256k1, Ed25519, or an ML-DSA or ML-KEM
+// parameter set.
 type keyPairSpec struct {
 	name  string
 	bits  int            // RSA
 	curve elliptic.Curve // ECDSA on a NIST curve
 	k1    bool           // ECDSA on secp256k1
 	mldsa *mldsaSpec     // ML-DSA
+	mlkem *mlkemSpec     // ML-KEM
 }
 
-// keyPairSpecs lists the specs data key pairs are made in; the last, with
-// neither bits nor a curve nor k1, is Ed25519.
+// keyPairSpecs lists the specs data key pairs are made in; the one with
+// none of the kinds' fields is Ed25519.
 var keyPairSpecs = []keyPairSpec{
 	{name: "RSA_2048", bits: 2048},
 	{name: "RSA_3072", bits: 3072},
@@ -39,6 +39,9 @@ var keyPairSpecs = []keyPairSpec{
 	{name: "ECC_NIST_P521", curve: elliptic.P521()},
 	{name: "ECC_SECG_P256K1", k1: true},
 	{name: "ECC_NIST_EDWARDS25519"},
+	{name: "ML_KEM_512", mlkem: &mlkem512Spec},
+	{name: "ML_KEM_768", mlkem: &mlkem768Spec},
+	{name: "ML_KEM_1024", mlkem: &mlkem1024Spec},
 }
 
 // KeyPairSpecs returns the names of the KeyPairSpec values this service makes.
@@ -153,11 +156,11 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 }
 
 // newKeyPair makes a private key of spec.
-func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
+func (c *call) newKeyPair(spec *keyPairSpec) (privateKeyOf, error) {
 	if spec.bits > 0 {
 		return c.newRSAKey(spec.bits)
 	}
-	var priv crypto.Signer
+	var priv privateKeyOf
 	var err error
 	switch {
 	case spec.curve != nil:
@@ -166,6 +169,8 @@ func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 		priv, err = newK1Key(c.s.rand)
 	case spec.mldsa != nil:
 		priv, err = newMLDSAKey(spec.mldsa, c.s.rand)
+	case spec.mlkem != nil:
+		priv, err = newMLKEMKey(spec.mlkem, c.s.rand)
 	default:
 		_, priv, err = ed25519.GenerateKey(c.s.rand)
 	}
@@ -177,7 +182,7 @@ func (c *call) newKeyPair(spec *keyPairSpec) (crypto.Signer, error) {
 
 // marshalPair encodes a private key's public half as a SubjectPublicKeyInfo
 // and the key as PKCS #8, both DER.
-func marshalPair(priv crypto.Signer) (pub, der []byte, err error) {
+func marshalPair(priv privateKeyOf) (pub, der []byte, err error) {
 	if pub, err = marshalPKIX(priv.Public()); err != nil {
 		return nil, nil, err
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // PKCS #8 and SubjectPublicKeyInfo for every asymmetric key: x509 writes and
-// reads the standard library's kinds; secp256k1 and ML-DSA keys, which it
-// does not know, are written and read in their own files.
+// reads the standard library's kinds; secp256k1, ML-DSA and ML-KEM keys,
+// which it does not know, are written and read in their own files.
 
 // pkcs8 is the ASN.1 of PKCS #8 (RFC 5208).
 type pkcs8 struct {
@@ -25,12 +25,14 @@ type spki struct {
 }
 
 // marshalPKCS8 encodes a private key in PKCS #8, DER. The caller clears it.
-func marshalPKCS8(priv crypto.Signer) ([]byte, error) {
+func marshalPKCS8(priv privateKeyOf) ([]byte, error) {
 	switch k := priv.(type) {
 	case k1PrivateKey:
 		return marshalK1(k)
 	case mldsaPrivateKey:
 		return marshalMLDSA(k)
+	case mlkemPrivateKey:
+		return marshalMLKEM(k)
 	}
 	return x509.MarshalPKCS8PrivateKey(priv)
 }
@@ -42,6 +44,8 @@ func marshalPKIX(pub crypto.PublicKey) ([]byte, error) {
 		return marshalK1Public(k)
 	case mldsaPublicKey:
 		return marshalMLDSAPublic(k)
+	case mlkemPublicKey:
+		return marshalMLKEMPublic(k)
 	}
 	return x509.MarshalPKIXPublicKey(pub)
 }
@@ -54,6 +58,9 @@ func parsePKCS8(der []byte) (any, error) {
 	if err == nil && len(rest) == 0 {
 		if spec := mldsaOf(p.Algorithm.Algorithm); spec != nil {
 			return parseMLDSA(spec, p.PrivateKey)
+		}
+		if spec := mlkemOf(p.Algorithm.Algorithm); spec != nil {
+			return parseMLKEM(spec, p.PrivateKey)
 		}
 		if isK1(p.Algorithm) {
 			return parseK1(p.PrivateKey)

@@ -104,6 +104,10 @@ func Wipe(result any) {
 		clear(r.Bytes)
 	case SharedSecret:
 		clear(r.Secret)
+	case Encapsulated:
+		clear(r.Secret)
+	case Decapsulated:
+		clear(r.Secret)
 	}
 }
 

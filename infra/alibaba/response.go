@@ -101,6 +101,12 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.SharedSecret:
 		return &SharedSecretResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			KeyAgreementAlgorithm: r.Algorithm, SharedSecret: base64.StdEncoding.EncodeToString(r.Secret)}, nil
+	case core.Decapsulated:
+		return &DecapsulatedResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
+			EncapsulationAlgorithm: r.Algorithm, SharedSecret: base64.StdEncoding.EncodeToString(r.Secret)}, nil
+	case core.Encapsulated:
+		return &EncapsulatedResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, EncapsulationAlgorithm: r.Algorithm,
+			SharedSecret: base64.StdEncoding.EncodeToString(r.Secret), SharedSecretCiphertextBlob: base64.StdEncoding.EncodeToString(r.Ciphertext)}, nil
 	case core.Opened:
 		return &DecryptResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Plaintext: base64.StdEncoding.EncodeToString(r.Plaintext)}, nil
@@ -401,6 +407,25 @@ type SharedSecretResponse struct {
 	KeyVersionId          string `json:"KeyVersionId"`
 	KeyAgreementAlgorithm string `json:"KeyAgreementAlgorithm"`
 	SharedSecret          string `json:"SharedSecret"`
+}
+
+// DecapsulatedResponse answers Decapsulate, likewise.
+type DecapsulatedResponse struct {
+	RequestId              string `json:"RequestId"`
+	KeyId                  string `json:"KeyId"`
+	KeyVersionId           string `json:"KeyVersionId"`
+	EncapsulationAlgorithm string `json:"EncapsulationAlgorithm"`
+	SharedSecret           string `json:"SharedSecret"`
+}
+
+// EncapsulatedResponse answers Encapsulate, likewise.
+type EncapsulatedResponse struct {
+	RequestId                  string `json:"RequestId"`
+	KeyId                      string `json:"KeyId"`
+	KeyVersionId               string `json:"KeyVersionId"`
+	EncapsulationAlgorithm     string `json:"EncapsulationAlgorithm"`
+	SharedSecret               string `json:"SharedSecret"`
+	SharedSecretCiphertextBlob string `json:"SharedSecretCiphertextBlob"`
 }
 
 // DecryptResponse answers Decrypt.

@@ -94,7 +94,7 @@ var kept = map[string]string{
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
 	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm", "Algorithm": "algorithm",
-	"KeyAgreementAlgorithm": "keyAgreementAlgorithm",
+	"KeyAgreementAlgorithm": "keyAgreementAlgorithm", "EncapsulationAlgorithm": "encapsulationAlgorithm",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -126,7 +126,7 @@ var readOnly = map[string]bool{
 	"GenerateAndExportDataKey": true, "GenerateDataKeyPair": true,
 	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
 	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
-	"AsymmetricDecrypt": true, "DeriveSharedSecret": true,
+	"AsymmetricDecrypt": true, "DeriveSharedSecret": true, "Encapsulate": true, "Decapsulate": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -294,6 +294,10 @@ func responseElements(result any) map[string]string {
 	case core.SignatureChecked:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.SharedSecret:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Encapsulated:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Decapsulated:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.Key:
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))

@@ -30,14 +30,16 @@ type input struct {
 
 	EncryptionContext, SourceEncryptionContext, DestinationEncryptionContext map[string]string
 
-	Plaintext, CiphertextBlob []byte
-	Recipient                 json.RawMessage
-	Message, Mac, Signature   []byte
-	MacAlgorithm              string
-	MessageType               string
-	SigningAlgorithm          string
-	KeyAgreementAlgorithm     string
-	PublicKey                 []byte
+	Plaintext, CiphertextBlob  []byte
+	Recipient                  json.RawMessage
+	Message, Mac, Signature    []byte
+	MacAlgorithm               string
+	MessageType                string
+	SigningAlgorithm           string
+	KeyAgreementAlgorithm      string
+	PublicKey                  []byte
+	EncapsulationAlgorithm     string
+	SharedSecretCiphertextBlob []byte
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion                                             *bool
@@ -101,6 +103,8 @@ func init() {
 		"Verify":       {"AsymmetricVerify", verifyParams, renderSignatureChecked},
 
 		"DeriveSharedSecret": {"DeriveSharedSecret", deriveParams, renderSharedSecret},
+		"Encapsulate":        {"Encapsulate", encapsulationParams, renderEncapsulated},
+		"Decapsulate":        {"Decapsulate", encapsulationParams, renderDecapsulated},
 
 		"EnableKeyRotation":    {"EnableKeyRotation", rotationParams, renderNothing},
 		"DisableKeyRotation":   {"DisableKeyRotation", keyOnly, renderNothing},
@@ -227,14 +231,14 @@ var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
 // spelling of each (core.AWSKeyUsage the other way).
 var usages = map[string]string{
 	"ENCRYPT_DECRYPT": core.UsageEncrypt, "SIGN_VERIFY": core.UsageSign, "GENERATE_VERIFY_MAC": core.UsageMAC,
-	"KEY_AGREEMENT": core.UsageKeyAgreement,
+	"KEY_AGREEMENT": core.UsageKeyAgreement, "ENCAPSULATE_DECAPSULATE": core.UsageEncapsulate,
 }
 
 // keySpec checks CreateKey's KeySpec (or CustomerMasterKeySpec, its
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not (SM2, ML-DSA, ML-KEM) is
+// AWS would make but this service does not (SM2) is
 // refused as UnsupportedOperationException: the request is well formed,
 // and the service lacks what it asks for.
 func keySpec(in *input) error {
@@ -689,9 +693,8 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
 }
 
-// keyPairSpecs are AWS's DataKeyPairSpec values. Those core does not make
-// (SM2 and ML-KEM, which Go's standard library either lacks or cannot
-// encode in PKCS #8) are refused as UnsupportedOperationException:
+// keyPairSpecs are AWS's DataKeyPairSpec values. The one core does not
+// make, SM2, is refused as UnsupportedOperationException:
 // the request is well formed, and the service lacks what it asks for.
 var keyPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
 	"ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"}
@@ -849,6 +852,26 @@ func deriveParams(h *handler, in *input) (core.Params, error) {
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter PublicKey is required.")
 	}
 	p["KeyAgreementAlgorithm"], p["PublicKey"] = in.KeyAgreementAlgorithm, base64.StdEncoding.EncodeToString(in.PublicKey)
+	return p, nil
+}
+
+// encapsulationParams reads Encapsulate and Decapsulate (with its
+// SharedSecretCiphertextBlob, which core holds to the key's size).
+func encapsulationParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if in.EncapsulationAlgorithm == "" {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter EncapsulationAlgorithm is required.")
+	}
+	p["EncapsulationAlgorithm"] = in.EncapsulationAlgorithm
+	if in.SharedSecretCiphertextBlob != nil {
+		p["SharedSecretCiphertextBlob"] = base64.StdEncoding.EncodeToString(in.SharedSecretCiphertextBlob)
+	}
 	return p, nil
 }
 

@@ -28,26 +28,27 @@ func epochPtr(t time.Time) *epoch {
 
 // keyMetadata is AWS's KeyMetadata of a symmetric encryption or HMAC key.
 type keyMetadata struct {
-	AWSAccountId           string   `json:"AWSAccountId"`
-	KeyId                  string   `json:"KeyId"`
-	Arn                    string   `json:"Arn"`
-	CreationDate           epoch    `json:"CreationDate"`
-	Enabled                bool     `json:"Enabled"`
-	Description            string   `json:"Description"`
-	KeyUsage               string   `json:"KeyUsage"`
-	KeyState               string   `json:"KeyState"`
-	DeletionDate           *epoch   `json:"DeletionDate,omitempty"`
-	ValidTo                *epoch   `json:"ValidTo,omitempty"`
-	Origin                 string   `json:"Origin"`
-	ExpirationModel        string   `json:"ExpirationModel,omitempty"`
-	KeyManager             string   `json:"KeyManager"`
-	CustomerMasterKeySpec  string   `json:"CustomerMasterKeySpec"`
-	KeySpec                string   `json:"KeySpec"`
-	EncryptionAlgorithms   []string `json:"EncryptionAlgorithms,omitempty"`
-	MacAlgorithms          []string `json:"MacAlgorithms,omitempty"`
-	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
-	KeyAgreementAlgorithms []string `json:"KeyAgreementAlgorithms,omitempty"`
-	MultiRegion            bool     `json:"MultiRegion"`
+	AWSAccountId            string   `json:"AWSAccountId"`
+	KeyId                   string   `json:"KeyId"`
+	Arn                     string   `json:"Arn"`
+	CreationDate            epoch    `json:"CreationDate"`
+	Enabled                 bool     `json:"Enabled"`
+	Description             string   `json:"Description"`
+	KeyUsage                string   `json:"KeyUsage"`
+	KeyState                string   `json:"KeyState"`
+	DeletionDate            *epoch   `json:"DeletionDate,omitempty"`
+	ValidTo                 *epoch   `json:"ValidTo,omitempty"`
+	Origin                  string   `json:"Origin"`
+	ExpirationModel         string   `json:"ExpirationModel,omitempty"`
+	KeyManager              string   `json:"KeyManager"`
+	CustomerMasterKeySpec   string   `json:"CustomerMasterKeySpec"`
+	KeySpec                 string   `json:"KeySpec"`
+	EncryptionAlgorithms    []string `json:"EncryptionAlgorithms,omitempty"`
+	MacAlgorithms           []string `json:"MacAlgorithms,omitempty"`
+	SigningAlgorithms       []string `json:"SigningAlgorithms,omitempty"`
+	KeyAgreementAlgorithms  []string `json:"KeyAgreementAlgorithms,omitempty"`
+	EncapsulationAlgorithms []string `json:"EncapsulationAlgorithms,omitempty"`
+	MultiRegion             bool     `json:"MultiRegion"`
 }
 
 var keyStates = map[core.KeyState]string{
@@ -68,7 +69,7 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 	if k.KeySpec != core.SpecAES {
 		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = core.AWSKeyUsage(k.KeyUsage), k.KeySpec, k.KeySpec
 		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = k.EncryptionAlgorithms(), k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
-		m.KeyAgreementAlgorithms = k.KeyAgreementAlgorithms()
+		m.KeyAgreementAlgorithms, m.EncapsulationAlgorithms = k.KeyAgreementAlgorithms(), k.EncapsulationAlgorithms()
 	}
 	if k.Origin == core.OriginExternal {
 		m.Origin = "EXTERNAL"
@@ -332,24 +333,52 @@ func renderPublicKey(h *handler, _ core.Params, result any) (any, error) {
 		return nil, unexpected(result)
 	}
 	out := struct {
-		KeyId                  string
-		PublicKey              []byte
-		CustomerMasterKeySpec  string
-		KeySpec                string
-		KeyUsage               string
-		SigningAlgorithms      []string `json:",omitempty"`
-		EncryptionAlgorithms   []string `json:",omitempty"`
-		KeyAgreementAlgorithms []string `json:",omitempty"`
+		KeyId                   string
+		PublicKey               []byte
+		CustomerMasterKeySpec   string
+		KeySpec                 string
+		KeyUsage                string
+		SigningAlgorithms       []string `json:",omitempty"`
+		EncryptionAlgorithms    []string `json:",omitempty"`
+		KeyAgreementAlgorithms  []string `json:",omitempty"`
+		EncapsulationAlgorithms []string `json:",omitempty"`
 	}{KeyId: h.arns.key(k.KeyID), PublicKey: k.DER, CustomerMasterKeySpec: k.KeySpec, KeySpec: k.KeySpec, KeyUsage: core.AWSKeyUsage(k.KeyUsage)}
 	switch k.KeyUsage {
 	case core.UsageSign:
 		out.SigningAlgorithms = awsSigningAlgorithms(k.Algorithms)
 	case core.UsageKeyAgreement:
 		out.KeyAgreementAlgorithms = k.Algorithms // ECDH in both APIs
+	case core.UsageEncapsulate:
+		out.EncapsulationAlgorithms = k.Algorithms // ML_KEM in both APIs
 	default:
 		out.EncryptionAlgorithms = k.Algorithms // RSAES_OAEP_SHA_1 and _256 in both APIs
 	}
 	return out, nil
+}
+
+func renderEncapsulated(h *handler, _ core.Params, result any) (any, error) {
+	e, ok := result.(core.Encapsulated)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId                      string
+		SharedSecret               []byte
+		SharedSecretCiphertextBlob []byte
+		EncapsulationAlgorithm     string
+	}{h.arns.key(e.KeyID), e.Secret, e.Ciphertext, e.Algorithm}, nil
+}
+
+func renderDecapsulated(h *handler, _ core.Params, result any) (any, error) {
+	d, ok := result.(core.Decapsulated)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		KeyId                  string
+		SharedSecret           []byte
+		EncapsulationAlgorithm string
+	}{h.arns.key(d.KeyID), d.Secret, d.Algorithm}, nil
 }
 
 func renderSharedSecret(h *handler, _ core.Params, result any) (any, error) {
