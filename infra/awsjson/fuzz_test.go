@@ -112,7 +112,8 @@ func (a *fuzzAPI) ok(tb testing.TB, op string, v any) []byte {
 var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "ListResourceTags", "ListKeys",
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
 	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac",
-	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt", "DeriveSharedSecret"}
+	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt", "DeriveSharedSecret",
+	"Encapsulate", "Decapsulate"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
 // release added: an answer to the caller's own input is never a fault of
@@ -190,11 +191,24 @@ func FuzzAWSRequest(f *testing.F) {
 	edSigner := keyOf(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "SIGN_VERIFY"})
 	agreer := keyOf(map[string]any{"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"})
 	k1Signer := keyOf(map[string]any{"KeySpec": "ECC_SECG_P256K1", "KeyUsage": "SIGN_VERIFY"})
+	kemKey := keyOf(map[string]any{"KeySpec": "ML_KEM_512", "KeyUsage": "ENCAPSULATE_DECAPSULATE"})
+	var encapsulated struct{ SharedSecretCiphertextBlob []byte }
+	if err := json.Unmarshal(api.ok(f, "Encapsulate", map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM"}), &encapsulated); err != nil {
+		f.Fatal(err)
+	}
 	var peer struct{ PublicKey []byte }
 	if err := json.Unmarshal(api.ok(f, "GetPublicKey", map[string]any{"KeyId": signer}), &peer); err != nil {
 		f.Fatal(err)
 	}
 	seeds := map[string][]any{
+		"Encapsulate": {
+			map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM", "DryRun": true},
+			map[string]any{"KeyId": agreer, "EncapsulationAlgorithm": "ML_KEM"},
+		},
+		"Decapsulate": {
+			map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM", "SharedSecretCiphertextBlob": encapsulated.SharedSecretCiphertextBlob},
+			map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM", "SharedSecretCiphertextBlob": encapsulated.SharedSecretCiphertextBlob[1:]},
+		},
 		"DeriveSharedSecret": {
 			map[string]any{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer.PublicKey},
 			map[string]any{"KeyId": agreer, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer.PublicKey[1:], "DryRun": true},

@@ -5,13 +5,15 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 
+	"github.com/cloudflare/circl/kem/mlkem/mlkem1024"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
-// x509 reads no secp256k1 or ML-DSA key, so the judges read them here, by
-// RFC 5480 and RFC 5915 with decred's curve, and by RFC 9881 with circl.
+// x509 reads no secp256k1, ML-DSA or ML-KEM key, so the judges read them
+// here, by RFC 5480 and RFC 5915 with decred's curve, and by RFC 9881 and
+// the IETF's ML-KEM profile with circl.
 
 var oidSecp256k1 = asn1.ObjectIdentifier{1, 3, 132, 0, 10}
 
@@ -85,4 +87,22 @@ func mldsaVerify(pub, msg, sig []byte) bool {
 	}
 	var pk mldsa65.PublicKey
 	return pk.UnmarshalBinary(info.PublicKey.Bytes) == nil && mldsa65.Verify(&pk, msg, nil, sig)
+}
+
+// mlkemEncapsulate encapsulates a fresh secret with an ML-KEM-1024 public
+// key, a SubjectPublicKeyInfo, with circl's ML-KEM.
+func mlkemEncapsulate(pub []byte) (ct, secret []byte, ok bool) {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(pub, &info); err != nil || !info.Algorithm.Algorithm.Equal(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 4, 3}) {
+		return nil, nil, false
+	}
+	pk, err := mlkem1024.Scheme().UnmarshalBinaryPublicKey(info.PublicKey.Bytes)
+	if err != nil {
+		return nil, nil, false
+	}
+	ct, secret, err = mlkem1024.Scheme().Encapsulate(pk)
+	return ct, secret, err == nil
 }
