@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -327,6 +328,19 @@ func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Keys whose PKCS #8 this service writes itself keep their public key.
+	own := map[string][]byte{}
+	for _, spec := range []string{"ECC_SECG_P256K1", "ML_DSA_44", "ML_KEM_512"} {
+		out, err := do(t, before, "CreateKey", core.Params{"KeySpec": spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := do(t, before, "GetPublicKey", core.Params{"KeyId": out.(core.Key).ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own[out.(core.Key).ID] = pub.(core.PublicKey).DER
+	}
 	macParams := core.Params{"KeyId": mk.(core.Key).ID, "Message": b64("m"), "MacAlgorithm": "HMAC_SHA_384"}
 	mac, err := do(t, before, "GenerateMac", macParams)
 	if err != nil {
@@ -336,13 +350,19 @@ func TestRootRotationKeepsHMACAndAsymmetricKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := rootedService(t, store, newRoot, oldRoot).RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 3 {
-		t.Fatalf("RewrapRoot = %+v, %v; want all three versions re-wrapped", p, err)
+	if p, err := rootedService(t, store, newRoot, oldRoot).RewrapRoot(ctx, core.RewrapOptions{}); err != nil || p.Rewrapped != 6 {
+		t.Fatalf("RewrapRoot = %+v, %v; want all six versions re-wrapped", p, err)
 	}
 	after := rootedService(t, store, newRoot)
 	again, err := do(t, after, "GenerateMac", macParams)
 	if err != nil || string(again.(core.Mac).Mac) != string(mac.(core.Mac).Mac) {
 		t.Errorf("the MAC after the rotation: %v", err)
+	}
+	for id, der := range own {
+		pub, err := do(t, after, "GetPublicKey", core.Params{"KeyId": id})
+		if err != nil || !bytes.Equal(pub.(core.PublicKey).DER, der) {
+			t.Errorf("key %s's public key after the rotation: %v", id, err)
+		}
 	}
 	edAgain, err := do(t, after, "AsymmetricSign", edParams)
 	if err != nil || string(edAgain.(core.Signature).Value) != string(edSig.(core.Signature).Value) {
