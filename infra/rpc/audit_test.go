@@ -208,6 +208,26 @@ func TestEveryRequestLeavesOneRecordWithNoSecret(t *testing.T) {
 	}
 	ok(tea.String(derived["RequestId"].(string)), "DeriveSharedSecret", expect{resources: []string{a.kms.KeyARN(agreer)}, kept: map[string]string{"keyAgreementAlgorithm": "ECDH"}})
 	secrets = append(secrets, derived["SharedSecret"].(string))
+	kk, err := c.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("ML_KEM_768")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kemKey := tea.StringValue(kk.Body.KeyMetadata.KeyId)
+	ok(kk.Body.RequestId, "CreateKey", expect{resources: []string{a.kms.KeyARN(kemKey)}, kept: map[string]string{"keySpec": "ML_KEM_768"}})
+	enc, err := callAPI(t, c, "Encapsulate", map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(tea.String(enc["RequestId"].(string)), "Encapsulate", expect{resources: []string{a.kms.KeyARN(kemKey)}, kept: map[string]string{"encapsulationAlgorithm": "ML_KEM"}})
+	dec, err := callAPI(t, c, "Decapsulate", map[string]any{"KeyId": kemKey, "EncapsulationAlgorithm": "ML_KEM", "SharedSecretCiphertextBlob": enc["SharedSecretCiphertextBlob"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec["SharedSecret"] != enc["SharedSecret"] || dec["EncapsulationAlgorithm"] != "ML_KEM" {
+		t.Errorf("Decapsulate through the generic call: %v", dec)
+	}
+	ok(tea.String(dec["RequestId"].(string)), "Decapsulate", expect{resources: []string{a.kms.KeyARN(kemKey)}, kept: map[string]string{"encapsulationAlgorithm": "ML_KEM"}})
+	secrets = append(secrets, enc["SharedSecret"].(string))
 	dk, err := c.DescribeKey(&kms.DescribeKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
@@ -263,5 +264,47 @@ func TestSDKSecp256k1Keys(t *testing.T) {
 	sig, err := base64.StdEncoding.DecodeString(tea.StringValue(signed.Body.Value))
 	if err != nil || !ecdsa.VerifyASN1(&ecdsa.PublicKey{Curve: secp256k1.S256(), X: point.X(), Y: point.Y()}, sum[:], sig) {
 		t.Fatalf("the public key does not verify the signature (%v)", err)
+	}
+}
+
+// ML-DSA keys through the Alibaba SDK: CreateKey of ML_DSA_65 by its own
+// method, GetPublicKey's PEM, and AsymmetricSign of a whole Message through
+// the generic call (the SDK's request has a Digest only), which circl's
+// ML-DSA verifies with the PEM's key.
+func TestSDKMLDSAKeys(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("ML_DSA_65"), KeyUsage: tea.String("SIGN/VERIFY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := made.Body.KeyMetadata
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(block.Bytes, &info); err != nil {
+		t.Fatal(err)
+	}
+	var pub mldsa65.PublicKey
+	if err := pub.UnmarshalBinary(info.PublicKey.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("firmware 4.2")
+	body, err := callAPI(t, e.client, "AsymmetricSign", map[string]any{"KeyId": tea.StringValue(m.KeyId), "Algorithm": "ML_DSA_SHAKE_256",
+		"Message": base64.StdEncoding.EncodeToString(msg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(body["Value"].(string))
+	if err != nil || !mldsa65.Verify(&pub, msg, nil, sig) {
+		t.Fatalf("circl does not verify the signature (%v)", err)
 	}
 }
