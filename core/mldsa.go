@@ -2,9 +2,7 @@ package core
 
 import (
 	"crypto"
-	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"io"
 
 	"github.com/cloudflare/circl/sign"
@@ -82,22 +80,8 @@ func (pub mldsaPublicKey) verify(msg, sig []byte) bool {
 	return pub.spec.scheme.Verify(pub.pk, msg, sig, nil)
 }
 
-// mldsaSeed is RFC 9881's ML-DSA-PrivateKey in its seed form.
-type mldsaSeed struct {
-	Seed []byte `asn1:"tag:0"`
-}
-
 // marshalMLDSA encodes an ML-DSA private key in PKCS #8's seed form.
-func marshalMLDSA(k mldsaPrivateKey) ([]byte, error) {
-	inner, err := asn1.Marshal(k.seed)
-	if err != nil {
-		return nil, err
-	}
-	// [0] IMPLICIT OCTET STRING: the OCTET STRING's tag made context-specific.
-	inner[0] = 0x80
-	defer clear(inner)
-	return asn1.Marshal(pkcs8{Algorithm: pkix.AlgorithmIdentifier{Algorithm: k.spec.oid}, PrivateKey: inner})
-}
+func marshalMLDSA(k mldsaPrivateKey) ([]byte, error) { return marshalSeed(k.spec.oid, k.seed) }
 
 // marshalMLDSAPublic encodes an ML-DSA public key as a SubjectPublicKeyInfo.
 func marshalMLDSAPublic(k mldsaPublicKey) ([]byte, error) {
@@ -105,16 +89,15 @@ func marshalMLDSAPublic(k mldsaPublicKey) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asn1.Marshal(spki{Algorithm: pkix.AlgorithmIdentifier{Algorithm: k.spec.oid}, PublicKey: asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+	return marshalRawPublic(k.spec.oid, raw)
 }
 
-// parseMLDSA decodes PKCS #8's seed form of an ML-DSA key of spec; the
-// caller has read the OID.
+// parseMLDSA decodes PKCS #8's seed form of an ML-DSA key of spec.
 func parseMLDSA(spec *mldsaSpec, inner []byte) (mldsaPrivateKey, error) {
-	if len(inner) != 2+spec.scheme.SeedSize() || inner[0] != 0x80 || int(inner[1]) != spec.scheme.SeedSize() {
-		return mldsaPrivateKey{}, errors.New("an ML-DSA private key not in its seed form")
+	seed, err := seedOf(inner, spec.scheme.SeedSize())
+	if err != nil {
+		return mldsaPrivateKey{}, err
 	}
-	seed := append([]byte(nil), inner[2:]...)
 	_, sk := spec.scheme.DeriveKey(seed)
 	return mldsaPrivateKey{spec, seed, sk}, nil
 }

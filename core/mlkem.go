@@ -2,9 +2,7 @@ package core
 
 import (
 	"crypto"
-	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"io"
 
 	"github.com/cloudflare/circl/kem"
@@ -70,15 +68,7 @@ func newMLKEMKey(spec *mlkemSpec, rand io.Reader) (mlkemPrivateKey, error) {
 func (k mlkemPrivateKey) Public() crypto.PublicKey { return mlkemPublicKey{k.spec, k.sk.Public()} }
 
 // marshalMLKEM encodes an ML-KEM private key in PKCS #8's seed form.
-func marshalMLKEM(k mlkemPrivateKey) ([]byte, error) {
-	inner, err := asn1.Marshal(k.seed)
-	if err != nil {
-		return nil, err
-	}
-	inner[0] = 0x80 // seed [0] IMPLICIT OCTET STRING
-	defer clear(inner)
-	return asn1.Marshal(pkcs8{Algorithm: pkix.AlgorithmIdentifier{Algorithm: k.spec.oid}, PrivateKey: inner})
-}
+func marshalMLKEM(k mlkemPrivateKey) ([]byte, error) { return marshalSeed(k.spec.oid, k.seed) }
 
 // marshalMLKEMPublic encodes an ML-KEM public key as a SubjectPublicKeyInfo.
 func marshalMLKEMPublic(k mlkemPublicKey) ([]byte, error) {
@@ -86,15 +76,15 @@ func marshalMLKEMPublic(k mlkemPublicKey) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asn1.Marshal(spki{Algorithm: pkix.AlgorithmIdentifier{Algorithm: k.spec.oid}, PublicKey: asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+	return marshalRawPublic(k.spec.oid, raw)
 }
 
 // parseMLKEM decodes PKCS #8's seed form of an ML-KEM key of spec.
 func parseMLKEM(spec *mlkemSpec, inner []byte) (mlkemPrivateKey, error) {
-	if len(inner) != 2+spec.scheme.SeedSize() || inner[0] != 0x80 || int(inner[1]) != spec.scheme.SeedSize() {
-		return mlkemPrivateKey{}, errors.New("an ML-KEM private key not in its seed form")
+	seed, err := seedOf(inner, spec.scheme.SeedSize())
+	if err != nil {
+		return mlkemPrivateKey{}, err
 	}
-	seed := append([]byte(nil), inner[2:]...)
 	_, sk := spec.scheme.DeriveKeyPair(seed)
 	return mlkemPrivateKey{spec, seed, sk}, nil
 }

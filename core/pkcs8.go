@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 )
 
 // PKCS #8 and SubjectPublicKeyInfo for every asymmetric key: x509 writes and
@@ -67,4 +68,34 @@ func parsePKCS8(der []byte) (any, error) {
 		}
 	}
 	return x509.ParsePKCS8PrivateKey(der)
+}
+
+// The post-quantum keys, ML-DSA's and ML-KEM's, are written alike, by RFC
+// 9881 and the IETF's ML-KEM profile: a private key as the seed it is made
+// from, in PKCS #8 as [0] IMPLICIT OCTET STRING, and a public key's raw
+// bytes in a SubjectPublicKeyInfo; the algorithm is the OID alone.
+
+// marshalSeed encodes a private key of the algorithm oid made from seed.
+func marshalSeed(oid asn1.ObjectIdentifier, seed []byte) ([]byte, error) {
+	inner, err := asn1.Marshal(seed)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(inner)
+	inner[0] = 0x80 // the OCTET STRING's tag made context-specific [0]
+	return asn1.Marshal(pkcs8{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oid}, PrivateKey: inner})
+}
+
+// seedOf reads the seed of size bytes from a PKCS #8 private key's inner
+// octets, which the caller clears; the seed is a copy.
+func seedOf(inner []byte, size int) ([]byte, error) {
+	if len(inner) != 2+size || inner[0] != 0x80 || int(inner[1]) != size {
+		return nil, errors.New("a post-quantum private key not in its seed form")
+	}
+	return append([]byte(nil), inner[2:]...), nil
+}
+
+// marshalRawPublic encodes the raw public key of the algorithm oid.
+func marshalRawPublic(oid asn1.ObjectIdentifier, raw []byte) ([]byte, error) {
+	return asn1.Marshal(spki{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oid}, PublicKey: asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
 }
