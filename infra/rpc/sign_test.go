@@ -38,15 +38,8 @@ func TestSDKSigningKeys(t *testing.T) {
 		t.Errorf("CreateKey: %s %s", tea.StringValue(m.KeySpec), tea.StringValue(m.KeyUsage))
 	}
 	key, version := m.KeyId, m.PrimaryKeyVersion
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	if block == nil || block.Type != "PUBLIC KEY" {
-		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	der := publicKeyDER(t, e, key, version)
+	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +90,7 @@ func TestSDKRSAEncryptionKeys(t *testing.T) {
 	if err != nil || tea.StringValue(opened.Body.Plaintext) != secret {
 		t.Fatalf("AsymmetricDecrypt: %v %v", opened, err)
 	}
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := x509.ParsePKIXPublicKey(publicKeyDER(t, e, key, version))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,15 +120,8 @@ func TestSDKEd25519Keys(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, version := made.Body.KeyMetadata.KeyId, made.Body.KeyMetadata.PrimaryKeyVersion
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	if block == nil {
-		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	der := publicKeyDER(t, e, key, version)
+	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,15 +173,7 @@ func TestSDKKeyAgreementKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	if block == nil {
-		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := x509.ParsePKIXPublicKey(publicKeyDER(t, e, m.KeyId, m.PrimaryKeyVersion))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,19 +209,12 @@ func TestSDKSecp256k1Keys(t *testing.T) {
 	if err != nil || tea.StringValue(m.KeySpec) != "EC_P256K" || tea.StringValue(d.Body.KeyMetadata.KeySpec) != "EC_P256K" {
 		t.Fatalf("CreateKey %s, DescribeKey %v: %v", tea.StringValue(m.KeySpec), d, err)
 	}
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	if block == nil {
-		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
-	}
+	der := publicKeyDER(t, e, m.KeyId, m.PrimaryKeyVersion)
 	var info struct {
 		Algorithm pkix.AlgorithmIdentifier
 		PublicKey asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(block.Bytes, &info); err != nil {
+	if _, err := asn1.Unmarshal(der, &info); err != nil {
 		t.Fatal(err)
 	}
 	point, err := secp256k1.ParsePubKey(info.PublicKey.Bytes)
@@ -278,19 +244,12 @@ func TestSDKMLDSAKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := made.Body.KeyMetadata
-	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
-	if block == nil {
-		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
-	}
+	der := publicKeyDER(t, e, m.KeyId, m.PrimaryKeyVersion)
 	var info struct {
 		Algorithm pkix.AlgorithmIdentifier
 		PublicKey asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(block.Bytes, &info); err != nil {
+	if _, err := asn1.Unmarshal(der, &info); err != nil {
 		t.Fatal(err)
 	}
 	var pub mldsa65.PublicKey
@@ -307,4 +266,19 @@ func TestSDKMLDSAKeys(t *testing.T) {
 	if err != nil || !mldsa65.Verify(&pub, msg, nil, sig) {
 		t.Fatalf("circl does not verify the signature (%v)", err)
 	}
+}
+
+// publicKeyDER asks GetPublicKey for a key version's public key through the
+// SDK's own method and returns the DER its PEM holds.
+func publicKeyDER(t *testing.T, e *env, key, version *string) []byte {
+	t.Helper()
+	pk, err := e.client.GetPublicKey(&kms.GetPublicKeyRequest{KeyId: key, KeyVersionId: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(tea.StringValue(pk.Body.PublicKey)))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		t.Fatalf("GetPublicKey: %q", tea.StringValue(pk.Body.PublicKey))
+	}
+	return block.Bytes
 }
