@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"strings"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
@@ -196,9 +197,15 @@ func TestAsymmetricKeysImportTheirPrivateKey(t *testing.T) {
 	request := asymmetricImport(t, s, id, "RSA_AES_KEY_WRAP_SHA_256", "RSA_2048")
 	p256der, _ := x509.MarshalPKCS8PrivateKey(p256)
 	for _, m := range [][]byte{p256der, []byte("not a private key"), make([]byte, 32)} {
-		if _, err := do(t, s, "ImportKeyMaterial", request(m)); code(err) != core.CodeInvalidKeyMaterial {
-			t.Errorf("ECC_NIST_P384 given %d bytes of another kind: %v, want %s", len(m), err, core.CodeInvalidKeyMaterial)
+		if _, err := do(t, s, "ImportKeyMaterial", request(m)); code(err) != core.CodeInvalidKeyMaterial || !strings.Contains(err.Error(), "PKCS #8 private key of KeySpec ECC_NIST_P384") {
+			t.Errorf("ECC_NIST_P384 given %d bytes of another kind: %v, want %s naming the kind", len(m), err, core.CodeInvalidKeyMaterial)
 		}
+	}
+	// Wrapped wrongly, the answer names what was wanted too.
+	bad := request(p256der)
+	bad["EncryptedKeyMaterial"] = base64.StdEncoding.EncodeToString(make([]byte, 300))
+	if _, err := do(t, s, "ImportKeyMaterial", bad); code(err) != core.CodeInvalidKeyMaterial || !strings.Contains(err.Error(), "PKCS #8") {
+		t.Errorf("material that does not unwrap: %v", err)
 	}
 	if _, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "RSAES_PKCS1_V1_5", "WrappingKeySpec": "RSA_2048"}); code(err) != core.CodeInvalidParameter {
 		t.Errorf("PKCS #1 v1.5 for an asymmetric key: %v", err)

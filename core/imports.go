@@ -243,8 +243,15 @@ func (c *call) importKeyMaterial() (any, error) {
 	material, err := unwrapMaterial(alg, priv, wrapped, substitute)
 	defer func() { clear(material) }() // material may become the canonical key below
 	what := fmt.Sprintf("%d bytes of key material", size)
-	if spec := asymmetricSpecs[k.KeySpec]; spec != nil && err == nil {
+	spec := asymmetricSpecs[k.KeySpec]
+	if spec != nil {
 		what = "a PKCS #8 private key of KeySpec " + k.KeySpec
+		if alg == 2 {
+			// GetParametersForImport gives no such token (see there).
+			err = errors.New("RSAES_PKCS1_V1_5 for an asymmetric key")
+		}
+	}
+	if spec != nil && err == nil {
 		// Kept as this service writes it, so that the same key imported
 		// again in another encoding is the same material.
 		var canonical []byte
