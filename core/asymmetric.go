@@ -133,19 +133,20 @@ var mldsaKeySpecs = []keyPairSpec{
 	{name: "ML_DSA_87", mldsa: &mldsa87Spec},
 }
 
-// asymmetricSpecs are the KeySpec values of asymmetric keys, in AWS's names
-// (Alibaba's are in alibabaSpecs): the data key pair specs and ML-DSA's.
-// RSA keys sign or encrypt, NIST curve keys sign or agree keys, the others
-// sign (usagesOf).
-var asymmetricSpecs = func() map[string]*keyPairSpec {
-	m := map[string]*keyPairSpec{}
-	for _, specs := range [][]keyPairSpec{keyPairSpecs, mldsaKeySpecs} {
-		for i := range specs {
-			m[specs[i].name] = &specs[i]
+// asymmetricKeySpecs are the specs asymmetric keys are made in, in AWS's
+// names (Alibaba's are in alibabaSpecs): the data key pair specs and
+// ML-DSA's. asymmetricSpecs finds them by name. Which usages each takes is
+// usagesOf's.
+var (
+	asymmetricKeySpecs = slices.Concat(keyPairSpecs, mldsaKeySpecs)
+	asymmetricSpecs    = func() map[string]*keyPairSpec {
+		m := map[string]*keyPairSpec{}
+		for i := range asymmetricKeySpecs {
+			m[asymmetricKeySpecs[i].name] = &asymmetricKeySpecs[i]
 		}
-	}
-	return m
-}()
+		return m
+	}()
+)
 
 // PrivateKeyLimits bounds, per caller, the uses of an asymmetric key's
 // private key (every operation on the key loads it) for the specs whose use

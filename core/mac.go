@@ -63,10 +63,8 @@ func KeySpecs() []string {
 	for _, s := range macSpecs {
 		out = append(out, s.spec)
 	}
-	for _, specs := range [][]keyPairSpec{keyPairSpecs, mldsaKeySpecs} {
-		for _, s := range specs {
-			out = append(out, s.name)
-		}
+	for _, s := range asymmetricKeySpecs {
+		out = append(out, s.name)
 	}
 	return out
 }
