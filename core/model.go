@@ -180,3 +180,46 @@ type AliasPosition struct {
 func (a Alias) Position() AliasPosition {
 	return AliasPosition{Name: a.Name}
 }
+
+// GenericSecret is a named secret, Alibaba's generic secret: its metadata and its
+// versions. Each version's value is sealed under the secret's key as Encrypt
+// seals, bound to the secret's name and the version's ID; no value is kept
+// in the clear.
+type GenericSecret struct {
+	Name        string
+	Description string
+	// KeyID is the ID of the symmetric key that seals the secret's values.
+	KeyID     string
+	Creator   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// DeleteAt is when a secret scheduled for deletion goes; zero when it is
+	// not scheduled.
+	DeleteAt time.Time
+	Tags     map[string]string
+	// Stages maps each stage label ("ACSCurrent", "ACSPrevious", …) to the
+	// version that carries it.
+	Stages map[string]string
+	// Versions are the secret's versions, oldest first. ListSecrets leaves
+	// them out.
+	Versions []SecretVersion
+	Revision int64
+}
+
+// PastDeletion reports whether the secret's deletion date has come by t, as
+// Key.PastDeletion does for keys: from then on the secret is gone, whether or
+// not the store still holds it.
+func (s *GenericSecret) PastDeletion(t time.Time) bool {
+	return !s.DeleteAt.IsZero() && !t.IsZero() && !t.Before(s.DeleteAt)
+}
+
+// SecretVersion is one value of a secret.
+type SecretVersion struct {
+	ID        string
+	CreatedAt time.Time
+	// DataType is "text" or "binary" (the value is base64, as the caller
+	// sent it).
+	DataType string
+	// Sealed is the value's CiphertextBlob under the secret's key.
+	Sealed []byte
+}

@@ -99,6 +99,28 @@ type PartitionStore interface {
 	GetPartition(ctx context.Context, id string) (Partition, error)
 }
 
+// SecretStore keeps secrets, each with its versions as one record. Every
+// method is atomic.
+type SecretStore interface {
+	// CreateSecret stores a new secret; ErrExists if the name is taken.
+	CreateSecret(ctx context.Context, s GenericSecret) error
+	// GetSecret returns a secret with its versions, or ErrNotFound.
+	GetSecret(ctx context.Context, name string) (GenericSecret, error)
+	// UpdateSecret replaces a secret, versions and all, if the stored
+	// revision equals s.Revision-1 (the caller increments it); otherwise
+	// ErrConflict, and ErrNotFound if the secret is gone. The stored
+	// CreatedAt stays.
+	UpdateSecret(ctx context.Context, s GenericSecret) error
+	// DeleteSecret removes a secret if the stored revision is still
+	// revision; otherwise ErrConflict, and ErrNotFound if it is gone.
+	DeleteSecret(ctx context.Context, name string, revision int64) error
+	// ListSecrets returns the secrets that exist at asOf, ordered by name
+	// (as bytes), without their versions, and their total count. A secret
+	// whose DeleteAt is set and not after asOf is left out; a zero asOf
+	// leaves none out.
+	ListSecrets(ctx context.Context, asOf time.Time, p Page) ([]GenericSecret, int, error)
+}
+
 // VersionRef names one version of one key as caches keep it. A version's
 // material never changes, but its IDs alone do not name it for ever: a key
 // purged past its deletion date is forgotten by the store, and a seed may make

@@ -14,7 +14,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// Store holds keys, versions, aliases and partition records in maps behind one
+// Store holds keys, versions, aliases, partition records and secrets in maps behind one
 // lock, so every method is atomic. Values are copied on the way in and out: a
 // caller never shares a buffer with the stored record.
 type Store struct {
@@ -23,6 +23,7 @@ type Store struct {
 	versions   map[string][]core.KeyVersion // by key ID, in insertion order
 	aliases    map[string]core.Alias
 	partitions map[string]core.Partition
+	secrets    map[string]core.GenericSecret
 }
 
 // New returns an empty store.
@@ -32,6 +33,7 @@ func New() *Store {
 		versions:   make(map[string][]core.KeyVersion),
 		aliases:    make(map[string]core.Alias),
 		partitions: make(map[string]core.Partition),
+		secrets:    make(map[string]core.GenericSecret),
 	}
 }
 

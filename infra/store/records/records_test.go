@@ -22,6 +22,9 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r", RotationType: core.RotationOnDemand},
 		core.Alias{Name: "alias/a", KeyID: "k", CreatedAt: at, UpdatedAt: at.Add(time.Second)},
 		core.Partition{ID: "p", KeyID: "k", KeyVersionID: "v", CiphertextBlob: []byte{3}, EncryptionContext: map[string]string{"c": "d"}, CreatedAt: at},
+		core.GenericSecret{Name: "s", Description: "d", KeyID: "k", Creator: "c", CreatedAt: at, UpdatedAt: at.Add(time.Second),
+			DeleteAt: at.Add(time.Hour), Tags: map[string]string{"a": "b"}, Stages: map[string]string{"ACSCurrent": "v"},
+			Versions: []core.SecretVersion{{ID: "v", CreatedAt: at, DataType: "text", Sealed: []byte{4}}}, Revision: 2},
 	} {
 		if z := reflect.ValueOf(v); !allSet(z) {
 			t.Fatalf("%T: the test leaves a field zero", v)
@@ -40,6 +43,8 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			got, err = records.Decode[core.Alias](b)
 		case core.Partition:
 			got, err = records.Decode[core.Partition](b)
+		case core.GenericSecret:
+			got, err = records.Decode[core.GenericSecret](b)
 		}
 		if err != nil || !reflect.DeepEqual(got, v) {
 			t.Errorf("%T: %s decodes to %+v (%v), want %+v", v, b, got, err, v)
