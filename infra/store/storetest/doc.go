@@ -6,8 +6,9 @@ package storetest
 import "github.com/kmsless/kmsless/core"
 
 // Store is what the stores under test hold: keys, versions and aliases, and
-// partition records.
+// partition records, and secrets.
 type Store interface {
 	core.KeyStore
 	core.PartitionStore
+	core.SecretStore
 }

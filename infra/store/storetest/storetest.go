@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
 		{"RewrapVersionsReplacesOnlyWhatIsUnchanged", testRewrapVersions},
 		{"VersionsKeepTheirRotationType", testVersionsKeepTheirRotationType},
+		{"SecretLifecycle", testSecretLifecycle},
+		{"ListSecretsPagesByName", testListSecretsPagesByName},
+		{"SecretValuesRoundTrip", testSecretValuesRoundTrip},
+		{"ConcurrentUpdateSecretCountsEveryRevision", testConcurrentUpdateSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+var _ core.SecretStore = (*Store)(nil)
+
+// secretColumns are a secret's columns but its versions, which listings do
+// not read.
+const secretColumns = `name, description, key_id, creator, created_at, updated_at, delete_at, tags, stages, revision`
+
+// secretVersionRecord is a core.SecretVersion as the versions column holds
+// it. secretVersions converts rather than copies, so a field added to
+// core.SecretVersion fails to compile here instead of being dropped.
+type secretVersionRecord struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	DataType  string    `json:"dataType"`
+	Sealed    []byte    `json:"sealed"`
+}
+
+// secretArgs are the values of secretColumns, in order, then the versions.
+// Zero times and no tags or stages are stored as NULL, no versions as [].
+func secretArgs(s core.GenericSecret) ([]any, error) {
+	tags, err := jsonOrNull(s.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encode tags of secret %q: %w", s.Name, err)
+	}
+	stages, err := jsonOrNull(s.Stages)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encode stages of secret %q: %w", s.Name, err)
+	}
+	vs := make([]secretVersionRecord, len(s.Versions))
+	for i, v := range s.Versions {
+		vs[i] = secretVersionRecord(v)
+	}
+	versions, err := json.Marshal(vs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encode versions of secret %q: %w", s.Name, err)
+	}
+	return []any{s.Name, s.Description, s.KeyID, s.Creator, s.CreatedAt, s.UpdatedAt, nullTime(s.DeleteAt),
+		tags, stages, s.Revision, string(versions)}, nil
+}
+
+func jsonOrNull(m map[string]string) (*string, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return textOrNull(b), nil
+}
+
+// secretRow receives one row of secretColumns, and the versions if asked.
+type secretRow struct {
+	s            core.GenericSecret
+	deleteAt     *time.Time
+	tags, stages *string
+	versions     string
+	withVersions bool
+}
+
+func (r *secretRow) dest() []any {
+	s := &r.s
+	d := []any{&s.Name, &s.Description, &s.KeyID, &s.Creator, &s.CreatedAt, &s.UpdatedAt, &r.deleteAt, &r.tags, &r.stages, &s.Revision}
+	if r.withVersions {
+		d = append(d, &r.versions)
+	}
+	return d
+}
+
+func (r *secretRow) secret() (core.GenericSecret, error) {
+	s := r.s
+	s.CreatedAt, s.UpdatedAt, s.DeleteAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC(), fromNull(r.deleteAt)
+	for _, m := range []struct {
+		what string
+		text *string
+		into *map[string]string
+	}{{"tags", r.tags, &s.Tags}, {"stages", r.stages, &s.Stages}} {
+		if m.text != nil {
+			if err := json.Unmarshal([]byte(*m.text), m.into); err != nil {
+				return core.GenericSecret{}, fmt.Errorf("postgres: decode stored %s of secret %q: %w", m.what, s.Name, err)
+			}
+		}
+	}
+	if r.withVersions {
+		var vs []secretVersionRecord
+		if err := json.Unmarshal([]byte(r.versions), &vs); err != nil {
+			return core.GenericSecret{}, fmt.Errorf("postgres: decode stored versions of secret %q: %w", s.Name, err)
+		}
+		if len(vs) > 0 {
+			s.Versions = make([]core.SecretVersion, len(vs))
+			for i, v := range vs {
+				v.CreatedAt = v.CreatedAt.UTC()
+				s.Versions[i] = core.SecretVersion(v)
+			}
+		}
+	}
+	return s, nil
+}
+
+// CreateSecret stores a new secret; core.ErrExists if the name is taken.
+func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error {
+	args, err := secretArgs(sec)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, "create secret", func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO secrets (`+secretColumns+`, versions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11::text::json)`, args...)
+		if constraint(err, codeUniqueViolation) {
+			return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrExists)
+		}
+		return err
+	})
+}
+
+// GetSecret returns a secret with its versions.
+func (s *Store) GetSecret(ctx context.Context, name string) (core.GenericSecret, error) {
+	r := secretRow{withVersions: true}
+	err := s.read(ctx, "get secret", func() error {
+		err := s.pool.QueryRow(ctx, `SELECT `+secretColumns+`, versions FROM secrets WHERE name = $1`, name).Scan(r.dest()...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: secret %q: %w", name, core.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return core.GenericSecret{}, err
+	}
+	return r.secret()
+}
+
+// UpdateSecret replaces everything but the secret's name and creation time if
+// the stored revision is sec.Revision-1. The revision test holds against a
+// concurrent writer as cas's does.
+func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error {
+	args, err := secretArgs(sec)
+	if err != nil {
+		return err
+	}
+	// Every argument but created_at ($5 of secretArgs): the stored creation
+	// time stays.
+	args = append(append(args[:4:4], args[5:]...), sec.Revision-1)
+	var changed, exists bool
+	err = s.write(ctx, "update secret", func() error {
+		return s.pool.QueryRow(ctx, `
+			WITH changed AS (UPDATE secrets SET description = $2, key_id = $3, creator = $4, updated_at = $5,
+				delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10::text::json
+				WHERE name = $1 AND revision = $11 RETURNING 1)
+			SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM secrets WHERE name = $1)`, args...).Scan(&changed, &exists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case changed:
+		return nil
+	case !exists:
+		return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrNotFound)
+	default:
+		return fmt.Errorf("postgres: secret %q is not at revision %d: %w", sec.Name, sec.Revision-1, core.ErrConflict)
+	}
+}
+
+// DeleteSecret removes a secret if the stored revision is still revision.
+func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) error {
+	var deleted, exists bool
+	err := s.write(ctx, "delete secret", func() error {
+		return s.pool.QueryRow(ctx, `
+			WITH deleted AS (DELETE FROM secrets WHERE name = $1 AND revision = $2 RETURNING 1)
+			SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM secrets WHERE name = $1)`, name, revision).Scan(&deleted, &exists)
+	})
+	switch {
+	case err != nil:
+		return err
+	case deleted:
+		return nil
+	case !exists:
+		return fmt.Errorf("postgres: secret %q: %w", name, core.ErrNotFound)
+	default:
+		return fmt.Errorf("postgres: secret %q is not at revision %d: %w", name, revision, core.ErrConflict)
+	}
+}
+
+// ListSecrets returns one page of the secrets that exist at asOf, ordered by
+// name (the "C" collation: as bytes), without their versions.
+func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([]core.GenericSecret, int, error) {
+	return list(ctx, s, "list secrets", p,
+		`SELECT count(*) OVER (), `+secretColumns+` FROM secrets
+			WHERE ($3::timestamptz IS NULL OR delete_at IS NULL OR delete_at > $3) ORDER BY name LIMIT $1 OFFSET $2`,
+		`SELECT count(*) FROM secrets WHERE ($1::timestamptz IS NULL OR delete_at IS NULL OR delete_at > $1)`,
+		[]any{nullTime(asOf)},
+		func(rows pgx.CollectableRow, total *int) (core.GenericSecret, error) {
+			var r secretRow
+			if err := rows.Scan(append([]any{total}, r.dest()...)...); err != nil {
+				return core.GenericSecret{}, err
+			}
+			return r.secret()
+		})
+}
