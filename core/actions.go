@@ -73,6 +73,18 @@ func init() {
 		"SetDeletionProtection": {run: (*call).setDeletionProtection},
 		"DescribeRegions":       {run: (*call).describeRegions},
 
+		"CreateSecret":             {run: (*call).createSecret},
+		"GetSecretValue":           {run: (*call).getSecretValue, dryRun: true},
+		"PutSecretValue":           {run: (*call).putSecretValue},
+		"DescribeSecret":           {run: (*call).describeSecret},
+		"UpdateSecret":             {run: (*call).updateSecret},
+		"DeleteSecret":             {run: (*call).deleteSecret},
+		"RestoreSecret":            {run: (*call).restoreSecret},
+		"ListSecrets":              {run: (*call).listSecrets},
+		"ListSecretVersionIds":     {run: (*call).listSecretVersionIds},
+		"UpdateSecretVersionStage": {run: (*call).updateSecretVersionStage},
+		"GetRandomPassword":        {run: (*call).getRandomPassword},
+
 		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
 		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true, algorithm: &symmetricDefault},
 		"Encrypt":                             {run: (*call).encrypt, dryRun: true, algorithm: &symmetricDefault},

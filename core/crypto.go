@@ -33,7 +33,16 @@ func (c *call) dataKeySize() (int, error) {
 // sealingKey resolves keyParam into k, a key that may seal. A DryRun ends
 // here, every check passed, before anything is minted.
 func (c *call) sealingKey(k *Key, keyParam string) error {
-	if err := c.resolveKey(k, keyParam); err != nil {
+	ref, err := c.parseRef(keyParam)
+	if err != nil {
+		return err
+	}
+	return c.sealingRef(k, ref)
+}
+
+// sealingRef is sealingKey for a reference already read.
+func (c *call) sealingRef(k *Key, ref keyRef) error {
+	if err := c.resolveRef(k, ref); err != nil {
 		return err
 	}
 	if err := usable(k); err != nil {
@@ -186,6 +195,11 @@ func (c *call) open(blobParam, ctxParam, keyParam string) (Opened, error) {
 	if err != nil {
 		return Opened{}, err
 	}
+	return c.openBlob(raw, ctx, keyParam)
+}
+
+// openBlob opens raw under ctx as open does, once the parameters are read.
+func (c *call) openBlob(raw []byte, ctx EncryptionContext, keyParam string) (Opened, error) {
 	bl, err := ParseBlob(raw)
 	if err != nil {
 		return Opened{}, errInvalidCiphertext

@@ -19,16 +19,22 @@ const (
 	CodeInvalidCiphertext     = "InvalidCiphertext"
 	// CodeIncorrectKey: a Decrypt or ReEncrypt named a key (KeyId,
 	// SourceKeyId) other than the one that made the blob.
-	CodeIncorrectKey        = "IncorrectKey"
-	CodeAliasAlreadyExists  = "AliasAlreadyExists"
-	CodeDryRunOperation     = "DryRunOperationError"
-	CodeValidation          = "ValidationError"
-	CodeNoPermission        = "Forbidden.NoPermission"
-	CodeAccessDenied        = "AccessDeniedError"
-	CodeInvalidAccessKeyID  = "InvalidAccessKeyId.NotFound"
-	CodeKeyNotFound         = "Forbidden.KeyNotFound"
-	CodeAliasNotFound       = "Forbidden.AliasNotFound"
-	CodePartitionNotFound   = "Forbidden.PartitionNotFound"
+	CodeIncorrectKey       = "IncorrectKey"
+	CodeAliasAlreadyExists = "AliasAlreadyExists"
+	CodeDryRunOperation    = "DryRunOperationError"
+	CodeValidation         = "ValidationError"
+	CodeNoPermission       = "Forbidden.NoPermission"
+	CodeAccessDenied       = "AccessDeniedError"
+	CodeInvalidAccessKeyID = "InvalidAccessKeyId.NotFound"
+	CodeKeyNotFound        = "Forbidden.KeyNotFound"
+	CodeAliasNotFound      = "Forbidden.AliasNotFound"
+	CodePartitionNotFound  = "Forbidden.PartitionNotFound"
+	// CodeResourceNotFound: no such secret, or no such version or stage of
+	// one.
+	CodeResourceNotFound = "Forbidden.ResourceNotFound"
+	// CodeResourceExist: a secret's name, or a version of another value,
+	// is taken.
+	CodeResourceExist       = "Rejected.ResourceExist"
 	CodeDisabled            = "Rejected.Disabled"
 	CodePendingDeletion     = "Rejected.PendingDeletion"
 	CodeStateModifiedFailed = "Rejected.StateModifiedFailed"

@@ -133,7 +133,7 @@ var designCodes = map[string]bool{
 	core.CodeStateModifiedFailed: true, core.CodePendingImport: true, core.CodeInvalidImportToken: true,
 	core.CodeExpiredImportToken: true, core.CodeInvalidKeyMaterial: true, core.CodeUnsupportedOrigin: true,
 	core.CodeDeletionProtection: true, core.CodeUnsupportedKeySpec: true, core.CodeInvalidKeyUsage: true,
-	core.CodeInvalidMac: true,
+	core.CodeInvalidMac: true, core.CodeResourceNotFound: true, core.CodeResourceExist: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action
@@ -143,6 +143,7 @@ func FuzzParams(f *testing.F) {
 	fx := newSvcFixture(f)
 	id := fx.createKey()
 	fx.ok("CreateAlias", "AliasName", "alias/fuzz", "KeyId", id)
+	fx.ok("CreateSecret", "SecretName", "fuzz", "VersionId", "v1", "SecretData", "x", "EncryptionKeyId", id)
 	blob := fx.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"k":"v"}`).(*alibaba.CiphertextResponse).CiphertextBlob
 	wrapping, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -174,6 +175,9 @@ func FuzzParams(f *testing.F) {
 		"KeySpec=ECC_SECG_P256K1&Origin=EXTERNAL",
 		"KeySpec=EC_P256K&KeyUsage=KEY_AGREEMENT",
 		"KeyId=alias/fuzz&WrappingAlgorithm=RSA_AES_KEY_WRAP_SHA_1&WrappingKeySpec=RSA_3072",
+		"SecretName=fuzz&VersionId=v2&SecretData=eA%3D%3D&SecretDataType=binary&VersionStages=%5B%22ACSCurrent%22%5D&EncryptionKeyId=alias/fuzz",
+		"SecretName=acs:kms:cn-hangzhou:1234567890123456:secret/fuzz&VersionStage=ACSCurrent&MoveToVersion=v1&RemoveFromVersion=v1&RecoveryWindowInDays=7",
+		"PasswordLength=8&ExcludeCharacters=abc&RequireEachIncludedType=false&IncludeDeprecated=true&FetchTags=true",
 	}
 	for i := range actions {
 		for _, s := range seeds {

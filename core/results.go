@@ -90,7 +90,7 @@ type Resealed struct {
 }
 
 // Wipe clears the secret a result carries (a data key, a private key, a
-// plaintext, random bytes or a shared secret): each adapter calls it once it has encoded the
+// plaintext, random bytes, a shared secret, a secret's value or a password): each adapter calls it once it has encoded the
 // result.
 func Wipe(result any) {
 	switch r := result.(type) {
@@ -108,6 +108,10 @@ func Wipe(result any) {
 		clear(r.Secret)
 	case Decapsulated:
 		clear(r.Secret)
+	case SecretValue:
+		clear(r.Data)
+	case Password:
+		clear(r.Text)
 	}
 }
 

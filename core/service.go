@@ -18,6 +18,7 @@ import (
 type Config struct {
 	Store      KeyStore
 	Partitions PartitionStore // nil: no partition provisioning
+	Secrets    SecretStore    // nil: no secrets
 	Root       *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
 	// a root rotation: they open versions but never wrap new ones.
@@ -52,6 +53,7 @@ type Config struct {
 type Service struct {
 	store      KeyStore
 	partitions PartitionStore
+	secrets    SecretStore
 	root       *RootKey
 	roots      *RootRing
 	cache      MetadataCache
@@ -82,7 +84,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, partitions: cfg.Partitions, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}
@@ -403,6 +405,9 @@ func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
 
 // AliasARN is the ARN of an alias ("alias/…").
 func (s *Service) AliasARN(name string) string { return s.arnPrefix + name }
+
+// SecretARN is the ARN of a secret.
+func (s *Service) SecretARN(name string) string { return s.arnPrefix + "secret/" + name }
 
 // PartitionARN is the ARN of a partition record.
 func (s *Service) PartitionARN(id string) string { return s.arnPrefix + "partition/" + id }

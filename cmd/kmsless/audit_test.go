@@ -51,6 +51,7 @@ type arns struct{}
 func (arns) KeyARN(id string) string       { return "acs:kms:r:1:key/" + id }
 func (arns) AliasARN(name string) string   { return "acs:kms:r:1:" + name }
 func (arns) PartitionARN(id string) string { return "acs:kms:r:1:partition/" + id }
+func (arns) SecretARN(name string) string  { return "acs:kms:r:1:secret/" + name }
 
 func runAudit(env map[string]string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer

@@ -69,6 +69,55 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 			CiphertextBlob: base64.StdEncoding.EncodeToString(r.Blob), ExportedDataKey: base64.StdEncoding.EncodeToString(r.ExportedKey)}, nil
 	case core.Random:
 		return &RandomResponse{RequestId: requestID, Random: base64.StdEncoding.EncodeToString(r.Bytes)}, nil
+	case core.SecretCreated:
+		return &CreateSecretResponse{RequestId: requestID, Arn: kms.SecretARN(r.Secret.Name), VersionId: r.VersionID,
+			SecretName: r.Secret.Name, SecretType: core.SecretTypeGeneric}, nil
+	case core.SecretValue:
+		out := &SecretValueResponse{RequestId: requestID, SecretName: r.Secret.Name, SecretType: core.SecretTypeGeneric,
+			SecretData: string(r.Data), SecretDataType: r.Version.DataType, VersionId: r.Version.ID, CreateTime: formatTime(r.Version.CreatedAt)}
+		out.VersionStages.VersionStage = nonNil(r.Stages)
+		return out, nil
+	case core.SecretStored:
+		out := &PutSecretValueResponse{RequestId: requestID, SecretName: r.Name, VersionId: r.VersionID}
+		out.VersionStages.VersionStage = nonNil(r.Stages)
+		return out, nil
+	case core.SecretNamed:
+		return &SecretNameResponse{RequestId: requestID, SecretName: r.Name}, nil
+	case core.SecretDeletion:
+		return &DeleteSecretResponse{RequestId: requestID, SecretName: r.Name, PlannedDeleteTime: formatTime(r.DeleteAt)}, nil
+	case core.SecretDescription:
+		sec := r.Secret
+		out := &DescribeSecretResponse{RequestId: requestID, SecretName: sec.Name, Arn: kms.SecretARN(sec.Name),
+			Description: sec.Description, EncryptionKeyId: sec.KeyID, CreateTime: formatTime(sec.CreatedAt),
+			UpdateTime: formatTime(sec.UpdatedAt), PlannedDeleteTime: formatTime(sec.DeleteAt),
+			SecretType: core.SecretTypeGeneric, AutomaticRotation: "Disabled"}
+		if r.Tags {
+			out.Tags = &SecretTags{Tag: secretTags(sec.Tags)}
+		}
+		return out, nil
+	case core.SecretListing:
+		out := &ListSecretsResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.SecretList.Secret = make([]SecretListEntry, 0, len(r.Items))
+		for _, sec := range r.Items {
+			e := SecretListEntry{SecretName: sec.Name, CreateTime: formatTime(sec.CreatedAt), UpdateTime: formatTime(sec.UpdatedAt),
+				PlannedDeleteTime: formatTime(sec.DeleteAt), SecretType: core.SecretTypeGeneric}
+			if r.Tags {
+				e.Tags = &SecretTags{Tag: secretTags(sec.Tags)}
+			}
+			out.SecretList.Secret = append(out.SecretList.Secret, e)
+		}
+		return out, nil
+	case core.SecretVersions:
+		out := &ListSecretVersionIdsResponse{RequestId: requestID, SecretName: r.Name, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.VersionIds.VersionId = make([]SecretVersionEntry, 0, len(r.Items))
+		for _, v := range r.Items {
+			e := SecretVersionEntry{VersionId: v.ID, CreateTime: formatTime(v.CreatedAt)}
+			e.VersionStages.VersionStage = nonNil(v.Stages)
+			out.VersionIds.VersionId = append(out.VersionIds.VersionId, e)
+		}
+		return out, nil
+	case core.Password:
+		return &RandomPasswordResponse{RequestId: requestID, RandomPassword: string(r.Text)}, nil
 	case core.KeyPolicy:
 		return &KeyPolicyResponse{RequestId: requestID, Policy: DefaultKeyPolicy(kms)}, nil
 	case core.Listing[core.KeyPolicy]:
@@ -302,6 +351,143 @@ type CiphertextResponse struct {
 	KeyId          string `json:"KeyId"`
 	KeyVersionId   string `json:"KeyVersionId"`
 	CiphertextBlob string `json:"CiphertextBlob"`
+}
+
+// CreateSecretResponse answers CreateSecret.
+type CreateSecretResponse struct {
+	RequestId  string `json:"RequestId"`
+	Arn        string `json:"Arn"`
+	VersionId  string `json:"VersionId"`
+	SecretName string `json:"SecretName"`
+	SecretType string `json:"SecretType"`
+}
+
+// Stages lists a version's stage labels.
+type Stages struct {
+	VersionStage []string `json:"VersionStage"`
+}
+
+// SecretValueResponse answers GetSecretValue.
+type SecretValueResponse struct {
+	RequestId      string `json:"RequestId"`
+	SecretName     string `json:"SecretName"`
+	SecretType     string `json:"SecretType"`
+	SecretData     string `json:"SecretData"`
+	SecretDataType string `json:"SecretDataType"`
+	VersionId      string `json:"VersionId"`
+	CreateTime     string `json:"CreateTime"`
+	VersionStages  Stages `json:"VersionStages"`
+}
+
+// PutSecretValueResponse answers PutSecretValue.
+type PutSecretValueResponse struct {
+	RequestId     string `json:"RequestId"`
+	SecretName    string `json:"SecretName"`
+	VersionId     string `json:"VersionId"`
+	VersionStages Stages `json:"VersionStages"`
+}
+
+// SecretNameResponse answers UpdateSecret, RestoreSecret and
+// UpdateSecretVersionStage.
+type SecretNameResponse struct {
+	RequestId  string `json:"RequestId"`
+	SecretName string `json:"SecretName"`
+}
+
+// DeleteSecretResponse answers DeleteSecret.
+type DeleteSecretResponse struct {
+	RequestId         string `json:"RequestId"`
+	SecretName        string `json:"SecretName"`
+	PlannedDeleteTime string `json:"PlannedDeleteTime"`
+}
+
+// SecretTag is one tag of a secret.
+type SecretTag struct {
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
+}
+
+// SecretTags lists a secret's tags.
+type SecretTags struct {
+	Tag []SecretTag `json:"Tag"`
+}
+
+// DescribeSecretResponse answers DescribeSecret.
+type DescribeSecretResponse struct {
+	RequestId         string      `json:"RequestId"`
+	SecretName        string      `json:"SecretName"`
+	Arn               string      `json:"Arn"`
+	Description       string      `json:"Description"`
+	EncryptionKeyId   string      `json:"EncryptionKeyId"`
+	CreateTime        string      `json:"CreateTime"`
+	UpdateTime        string      `json:"UpdateTime"`
+	PlannedDeleteTime string      `json:"PlannedDeleteTime,omitempty"`
+	SecretType        string      `json:"SecretType"`
+	AutomaticRotation string      `json:"AutomaticRotation"`
+	Tags              *SecretTags `json:"Tags,omitempty"`
+}
+
+// SecretListEntry is one secret of ListSecrets.
+type SecretListEntry struct {
+	SecretName        string      `json:"SecretName"`
+	CreateTime        string      `json:"CreateTime"`
+	UpdateTime        string      `json:"UpdateTime"`
+	PlannedDeleteTime string      `json:"PlannedDeleteTime,omitempty"`
+	SecretType        string      `json:"SecretType"`
+	Tags              *SecretTags `json:"Tags,omitempty"`
+}
+
+// ListSecretsResponse answers ListSecrets.
+type ListSecretsResponse struct {
+	RequestId  string `json:"RequestId"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber"`
+	PageSize   int    `json:"PageSize"`
+	SecretList struct {
+		Secret []SecretListEntry `json:"Secret"`
+	} `json:"SecretList"`
+}
+
+// SecretVersionEntry is one version of ListSecretVersionIds.
+type SecretVersionEntry struct {
+	VersionId     string `json:"VersionId"`
+	CreateTime    string `json:"CreateTime"`
+	VersionStages Stages `json:"VersionStages"`
+}
+
+// ListSecretVersionIdsResponse answers ListSecretVersionIds.
+type ListSecretVersionIdsResponse struct {
+	RequestId  string `json:"RequestId"`
+	SecretName string `json:"SecretName"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber"`
+	PageSize   int    `json:"PageSize"`
+	VersionIds struct {
+		VersionId []SecretVersionEntry `json:"VersionId"`
+	} `json:"VersionIds"`
+}
+
+// RandomPasswordResponse answers GetRandomPassword.
+type RandomPasswordResponse struct {
+	RequestId      string `json:"RequestId"`
+	RandomPassword string `json:"RandomPassword"`
+}
+
+// nonNil is list, or an empty list for none: a JSON list, never null.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+// secretTags lists tags by key.
+func secretTags(tags map[string]string) []SecretTag {
+	out := make([]SecretTag, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, SecretTag{TagKey: k, TagValue: tags[k]})
+	}
+	return out
 }
 
 // RandomResponse answers GenerateRandom.

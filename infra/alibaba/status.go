@@ -28,6 +28,8 @@ var status = map[string]int{
 	core.CodeKeyNotFound:                 404,
 	core.CodeAliasNotFound:               404,
 	core.CodePartitionNotFound:           404,
+	core.CodeResourceNotFound:            404,
+	core.CodeResourceExist:               409,
 	core.CodeDisabled:                    409,
 	core.CodePendingDeletion:             409,
 	core.CodeStateModifiedFailed:         409,

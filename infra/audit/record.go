@@ -56,6 +56,7 @@ type ARNs interface {
 	KeyARN(id string) string
 	AliasARN(name string) string
 	PartitionARN(id string) string
+	SecretARN(name string) string
 }
 
 // Request is what the edge knows of a finished request.
@@ -95,6 +96,11 @@ var kept = map[string]string{
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
 	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm", "Algorithm": "algorithm",
 	"KeyAgreementAlgorithm": "keyAgreementAlgorithm", "EncapsulationAlgorithm": "encapsulationAlgorithm",
+	"SecretName": "secretName", "VersionId": "versionId", "VersionStage": "versionStage",
+	"VersionStages": "versionStages", "SecretDataType": "secretDataType", "SecretType": "secretType",
+	"EncryptionKeyId": "encryptionKeyId", "RemoveFromVersion": "removeFromVersion", "MoveToVersion": "moveToVersion",
+	"RecoveryWindowInDays": "recoveryWindowInDays", "ForceDeleteWithoutRecovery": "forceDeleteWithoutRecovery",
+	"IncludeDeprecated": "includeDeprecated", "FetchTags": "fetchTags", "PasswordLength": "passwordLength",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -111,6 +117,8 @@ var readWrite = map[string]bool{
 	"RotateKeyOnDemand": true, "CreateAlias": true, "UpdateAlias": true, "DeleteAlias": true,
 	"TagResource": true, "TagResources": true, "UntagResource": true, "UntagResources": true,
 	"SetDeletionProtection": true, "ImportKeyMaterial": true, "DeleteKeyMaterial": true,
+	"CreateSecret": true, "PutSecretValue": true, "UpdateSecret": true, "DeleteSecret": true,
+	"RestoreSecret": true, "UpdateSecretVersionStage": true,
 	ProvisionPartition: true,
 }
 
@@ -127,6 +135,8 @@ var readOnly = map[string]bool{
 	"GenerateDataKeyPairWithoutPlaintext": true, "GenerateMac": true, "VerifyMac": true,
 	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
 	"AsymmetricDecrypt": true, "DeriveSharedSecret": true, "Encapsulate": true, "Decapsulate": true,
+	"GetSecretValue": true, "DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
+	"GetRandomPassword": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -134,6 +144,7 @@ var readOnly = map[string]bool{
 var metadataOnly = map[string]bool{
 	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
 	"ListAliases": true, "ListAliasesByKeyId": true,
+	"DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
 }
 
 // ProvisionPartition is the eventName of a partition handled from an event.
@@ -225,11 +236,13 @@ func paramValue(name, v string) any {
 		return compactJSON(v, '{', "(not a JSON object)")
 	case "Tags", "TagKeys", "Filters":
 		return compactJSON(v, '[', "(not a JSON list)")
-	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All":
+	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All", "ForceDeleteWithoutRecovery",
+		"IncludeDeprecated", "FetchTags":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}
-	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize", "KeyMaterialExpireUnix":
+	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize", "KeyMaterialExpireUnix",
+		"RecoveryWindowInDays", "PasswordLength":
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
 		}
@@ -305,6 +318,12 @@ func responseElements(result any) map[string]string {
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))
 	case core.KeyVersion:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.SecretCreated:
+		return set("secretName", r.Secret.Name, "versionId", r.VersionID, "keyId", r.Secret.KeyID)
+	case core.SecretValue:
+		return set("secretName", r.Secret.Name, "versionId", r.Version.ID, "keyId", r.Secret.KeyID)
+	case core.SecretStored:
+		return set("secretName", r.Name, "versionId", r.VersionID)
 	case core.Partition:
 		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
 	case *core.Partition:
@@ -351,6 +370,13 @@ func resources(p core.Params, resp map[string]string, arns ARNs) []Resource {
 	ref(p["DestinationKeyId"])
 	ref(p["TargetKeyId"])
 	ref(p["ProtectedResourceArn"])
+	ref(p["EncryptionKeyId"])
+	if v := p["SecretName"]; v != "" && len(v) <= maxValue {
+		if !strings.HasPrefix(v, "acs:") {
+			v = arns.SecretARN(v)
+		}
+		add("secret", v)
+	}
 	if _, ok := p["ResourceId.1"]; ok {
 		ids, _ := p.Indexed("ResourceId", "")
 		for _, id := range ids {

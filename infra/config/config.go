@@ -448,7 +448,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Partitions: store, Root: root, Region: set.Region, AccountID: set.AccountID,
+		Store: store, Partitions: store, Secrets: store, Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 	}
 	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
@@ -587,6 +587,7 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 type store interface {
 	core.KeyStore
 	core.PartitionStore
+	core.SecretStore
 }
 
 func openStore(ctx context.Context, set Settings) (store, error) {
