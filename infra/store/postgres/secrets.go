@@ -153,44 +153,18 @@ func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error 
 	// Every argument but created_at ($5 of secretArgs): the stored creation
 	// time stays.
 	args = append(append(args[:4:4], args[5:]...), sec.Revision-1)
-	var changed, exists bool
-	err = s.write(ctx, "update secret", func() error {
-		return s.pool.QueryRow(ctx, `
-			WITH changed AS (UPDATE secrets SET description = $2, key_id = $3, creator = $4, updated_at = $5,
-				delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10::text::json
-				WHERE name = $1 AND revision = $11 RETURNING 1)
-			SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM secrets WHERE name = $1)`, args...).Scan(&changed, &exists)
-	})
-	switch {
-	case err != nil:
-		return err
-	case changed:
-		return nil
-	case !exists:
-		return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrNotFound)
-	default:
-		return fmt.Errorf("postgres: secret %q is not at revision %d: %w", sec.Name, sec.Revision-1, core.ErrConflict)
-	}
+	return s.cas(ctx, "update secret", "secret", sec.Name, sec.Revision-1, `
+		WITH changed AS (UPDATE secrets SET description = $2, key_id = $3, creator = $4, updated_at = $5,
+			delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10::text::json
+			WHERE name = $1 AND revision = $11 RETURNING 1)
+		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM secrets WHERE name = $1)`, args)
 }
 
 // DeleteSecret removes a secret if the stored revision is still revision.
 func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) error {
-	var deleted, exists bool
-	err := s.write(ctx, "delete secret", func() error {
-		return s.pool.QueryRow(ctx, `
-			WITH deleted AS (DELETE FROM secrets WHERE name = $1 AND revision = $2 RETURNING 1)
-			SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM secrets WHERE name = $1)`, name, revision).Scan(&deleted, &exists)
-	})
-	switch {
-	case err != nil:
-		return err
-	case deleted:
-		return nil
-	case !exists:
-		return fmt.Errorf("postgres: secret %q: %w", name, core.ErrNotFound)
-	default:
-		return fmt.Errorf("postgres: secret %q is not at revision %d: %w", name, revision, core.ErrConflict)
-	}
+	return s.cas(ctx, "delete secret", "secret", name, revision, `
+		WITH deleted AS (DELETE FROM secrets WHERE name = $1 AND revision = $2 RETURNING 1)
+		SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM secrets WHERE name = $1)`, []any{name, revision})
 }
 
 // ListSecrets returns one page of the secrets that exist at asOf, ordered by

@@ -192,7 +192,7 @@ func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 
 // UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
 func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
-	return s.cas(ctx, "update key", k, `
+	return s.cas(ctx, "update key", "key", k.ID, k.Revision-1, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21 RETURNING id)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1))
@@ -204,7 +204,7 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	if err := checkVersion(k, v); err != nil {
 		return err
 	}
-	err := s.cas(ctx, "add version", k, `
+	err := s.cas(ctx, "add version", "key", k.ID, k.Revision-1, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21 RETURNING id),
 		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
 			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text, $26::text FROM changed RETURNING 1)
@@ -216,11 +216,12 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	return err
 }
 
-// cas runs a conditional update whose query answers (changed, key exists).
-// Under READ COMMITTED a concurrent writer's commit makes the revision test
-// fail rather than be lost: PostgreSQL re-checks the WHERE clause against the
-// newest row version before updating it.
-func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, args []any) error {
+// cas runs a conditional change of the record of kind what named name,
+// expected at revision, whose query answers (changed, record exists). Under
+// READ COMMITTED a concurrent writer's commit makes the revision test fail
+// rather than be lost: PostgreSQL re-checks the WHERE clause against the
+// newest row version before changing it.
+func (s *Store) cas(ctx context.Context, op, what, name string, revision int64, query string, args []any) error {
 	var changed, exists bool
 	err := s.write(ctx, op, func() error {
 		return s.pool.QueryRow(ctx, query, args...).Scan(&changed, &exists)
@@ -231,9 +232,9 @@ func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, ar
 	case changed:
 		return nil
 	case !exists:
-		return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrNotFound)
+		return fmt.Errorf("postgres: %s %q: %w", what, name, core.ErrNotFound)
 	default:
-		return fmt.Errorf("postgres: key %q is not at revision %d: %w", k.ID, k.Revision-1, core.ErrConflict)
+		return fmt.Errorf("postgres: %s %q is not at revision %d: %w", what, name, revision, core.ErrConflict)
 	}
 }
 
@@ -241,22 +242,9 @@ func (s *Store) cas(ctx context.Context, op string, k core.Key, query string, ar
 // versions and aliases go with it (ON DELETE CASCADE) in the same statement.
 // The revision test holds against a concurrent writer as cas's does.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
-	var deleted, exists bool
-	err := s.write(ctx, "delete key", func() error {
-		return s.pool.QueryRow(ctx, `
-			WITH deleted AS (DELETE FROM keys WHERE id = $1 AND revision = $2 RETURNING id)
-			SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM keys WHERE id = $1)`, id, revision).Scan(&deleted, &exists)
-	})
-	switch {
-	case err != nil:
-		return err
-	case deleted:
-		return nil
-	case !exists:
-		return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
-	default:
-		return fmt.Errorf("postgres: key %q is not at revision %d: %w", id, revision, core.ErrConflict)
-	}
+	return s.cas(ctx, "delete key", "key", id, revision, `
+		WITH deleted AS (DELETE FROM keys WHERE id = $1 AND revision = $2 RETURNING id)
+		SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM keys WHERE id = $1)`, []any{id, revision})
 }
 
 // existing is the condition on a keys row k that it exists at $3: not past
