@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"time"
-	"unicode/utf8"
 )
 
 // action is one entry of the action table.
@@ -138,9 +137,9 @@ func (s *Service) CollectionARN(kind string) string { return s.arnPrefix + kind 
 
 func (c *call) createKey() (any, error) {
 	s := c.s
-	desc := c.str("Description")
-	if utf8.RuneCountInString(desc) > 8192 {
-		return nil, invalidParam("Description", "it is longer than 8192 characters")
+	desc, err := c.description("Description")
+	if err != nil {
+		return nil, err
 	}
 	// An asymmetric spec may be named as Alibaba names it.
 	spec := cmp.Or(alibabaSpecs[c.str("KeySpec")], c.str("KeySpec"), SpecAES)
@@ -524,9 +523,9 @@ func (c *call) cancelKeyDeletion() (any, error) {
 }
 
 func (c *call) updateKeyDescription() (any, error) {
-	desc := c.str("Description")
-	if utf8.RuneCountInString(desc) > 8192 {
-		return nil, invalidParam("Description", "it is longer than 8192 characters")
+	desc, err := c.description("Description")
+	if err != nil {
+		return nil, err
 	}
 	return c.changeKey(func(k *Key) error {
 		// Both key-state tables (Alibaba's and AWS's) refuse only a key

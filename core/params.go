@@ -84,6 +84,15 @@ func (c *call) int(name string, lo, hi int) (n int, ok bool, err error) {
 	return n, true, nil
 }
 
+// description reads a description of at most 8192 characters.
+func (c *call) description(name string) (string, error) {
+	desc := c.str(name)
+	if utf8.RuneCountInString(desc) > 8192 {
+		return "", invalidParam(name, "it is longer than 8192 characters")
+	}
+	return desc, nil
+}
+
 func (c *call) context(name string) (EncryptionContext, error) {
 	return ParseEncryptionContext(name, c.p[name])
 }

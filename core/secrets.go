@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Secrets are Alibaba's generic secrets: a name, and up to ten versions of a
@@ -219,6 +218,15 @@ func (c *call) changeSecret(name string, live bool, fn func(*GenericSecret) erro
 	return GenericSecret{}, Errorf(CodeStateModifiedFailed, "The secret %q kept changing; retry.", name)
 }
 
+// changedSecret is changeSecret for an action that answers with the
+// secret's name alone.
+func (c *call) changedSecret(name string, live bool, fn func(*GenericSecret) error) (any, error) {
+	if _, err := c.changeSecret(name, live, fn); err != nil {
+		return nil, err
+	}
+	return SecretNamed{Name: name}, nil
+}
+
 // secretData reads SecretData and SecretDataType: text, or binary as base64.
 func (c *call) secretData() (string, string, error) {
 	data, err := c.required("SecretData")
@@ -304,9 +312,9 @@ func (c *call) createSecret() (any, error) {
 	if on, err := c.bool("EnableAutomaticRotation", false); err != nil || on {
 		return nil, cmpErr(err, invalidParam("EnableAutomaticRotation", "a generic secret is rotated by PutSecretValue"))
 	}
-	desc := c.str("Description")
-	if utf8.RuneCountInString(desc) > 8192 {
-		return nil, invalidParam("Description", "it is longer than 8192 characters")
+	desc, err := c.description("Description")
+	if err != nil {
+		return nil, err
 	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
@@ -548,7 +556,7 @@ func (c *call) updateSecretVersionStage() (any, error) {
 	if to == "" && stage == StageCurrent {
 		return nil, invalidParam("VersionStage", "ACSCurrent cannot be removed, only moved to another version")
 	}
-	sec, err := c.changeSecret(name, true, func(sec *GenericSecret) error {
+	return c.changedSecret(name, true, func(sec *GenericSecret) error {
 		holder := sec.Stages[stage]
 		if from != "" && holder != from {
 			return invalidParam("RemoveFromVersion", "the stage %s is not on the version %q", stage, ClipText(from))
@@ -569,10 +577,6 @@ func (c *call) updateSecretVersionStage() (any, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return SecretNamed{Name: sec.Name}, nil
 }
 
 func (c *call) describeSecret() (any, error) {
@@ -597,18 +601,14 @@ func (c *call) updateSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc := c.str("Description")
-	if utf8.RuneCountInString(desc) > 8192 {
-		return nil, invalidParam("Description", "it is longer than 8192 characters")
-	}
-	sec, err := c.changeSecret(name, true, func(sec *GenericSecret) error {
-		sec.Description = desc
-		return nil
-	})
+	desc, err := c.description("Description")
 	if err != nil {
 		return nil, err
 	}
-	return SecretNamed{Name: sec.Name}, nil
+	return c.changedSecret(name, true, func(sec *GenericSecret) error {
+		sec.Description = desc
+		return nil
+	})
 }
 
 func (c *call) deleteSecret() (any, error) {
@@ -661,17 +661,13 @@ func (c *call) restoreSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, err := c.changeSecret(name, false, func(sec *GenericSecret) error {
+	return c.changedSecret(name, false, func(sec *GenericSecret) error {
 		if sec.DeleteAt.IsZero() {
 			return Errorf(CodeStateModifiedFailed, "The secret %q is not scheduled for deletion.", name)
 		}
 		sec.DeleteAt = time.Time{}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return SecretNamed{Name: sec.Name}, nil
 }
 
 func (c *call) listSecrets() (any, error) {

@@ -577,9 +577,9 @@ func (c *call) setDeletionProtection() (any, error) {
 	if c.str("EnableDeletionProtection") == "" {
 		return nil, missingParam("EnableDeletionProtection")
 	}
-	desc := c.str("DeletionProtectionDescription")
-	if utf8.RuneCountInString(desc) > 8192 {
-		return nil, invalidParam("DeletionProtectionDescription", "it is longer than 8192 characters")
+	desc, err := c.description("DeletionProtectionDescription")
+	if err != nil {
+		return nil, err
 	}
 	param := "KeyId"
 	if c.str("ProtectedResourceArn") != "" {
