@@ -149,3 +149,17 @@ func TestZeroPolicyAllowsNothing(t *testing.T) {
 		}
 	}
 }
+
+// A name the action table lacks is refused loudly: a plain map lookup
+// would answer action 0 and authorize another action in its place.
+func TestIDOfRefusesAnUnknownAction(t *testing.T) {
+	if ramActions[idOf("kms:Decrypt")] != "kms:Decrypt" {
+		t.Fatal("idOf(kms:Decrypt) names another action")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("idOf of an unknown action returned")
+		}
+	}()
+	idOf("Decrypt")
+}

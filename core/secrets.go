@@ -281,7 +281,7 @@ func secretContext(name, id string) EncryptionContext {
 // the key's policy.
 func (c *call) asAction(action string, ctx EncryptionContext, fn func() error) error {
 	act, facts := c.act, c.facts
-	c.act = actionIDs[action]
+	c.act = idOf(action)
 	c.facts.Context, c.facts.Algorithm = ctx, &symmetricDefault
 	defer func() { c.act, c.facts = act, facts }()
 	return fn()

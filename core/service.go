@@ -355,7 +355,7 @@ func (c *call) authorize(resources ...string) error {
 // authorizeAlso checks the caller's policy for another action on resources,
 // where this action does that one's work too.
 func (c *call) authorizeAlso(action string, resources ...string) error {
-	act := actionIDs[action]
+	act := idOf(action)
 	if c.req.Caller.Policy.allows(act, &c.facts, resources...) {
 		return nil
 	}
