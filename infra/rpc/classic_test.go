@@ -226,3 +226,47 @@ func TestClassicSDKErrorCodes(t *testing.T) {
 	_, err = e.classicClient("LTAI5tNobody0000000001", "whatever").DescribeKey(dk)
 	classicError(t, err, core.CodeInvalidAccessKeyID, http.StatusNotFound)
 }
+
+// The classic SDK stores and reads a secret by 1.0 signatures, its nested
+// stage lists read from JSON and from XML alike.
+func TestClassicSDKSecrets(t *testing.T) {
+	for _, way := range []struct{ method, format string }{{requests.POST, "JSON"}, {requests.GET, "XML"}} {
+		t.Run(way.method+" "+way.format, func(t *testing.T) {
+			e := newEnv(t)
+			key := e.createKey()
+			c := e.classicClient(adminID, adminSecret)
+			value := `{"password":"=&?/ + 订单"}`
+
+			cs := classic.CreateCreateSecretRequest()
+			e.classicRequestIn(cs.RpcRequest, way.method, way.format)
+			cs.SecretName, cs.VersionId, cs.SecretData, cs.EncryptionKeyId = "classic/s", "v1", value, key
+			if r, err := c.CreateSecret(cs); err != nil || r.SecretName != "classic/s" || r.VersionId != "v1" {
+				t.Fatalf("CreateSecret = %+v, %v", r, err)
+			}
+			ps := classic.CreatePutSecretValueRequest()
+			e.classicRequestIn(ps.RpcRequest, way.method, way.format)
+			ps.SecretName, ps.VersionId, ps.SecretData, ps.VersionStages = "classic/s", "v2", value+"2", `["ACSCurrent","green"]`
+			put, err := c.PutSecretValue(ps)
+			if err != nil || strings.Join(put.VersionStages.VersionStage, ",") != "ACSCurrent,green" {
+				t.Fatalf("PutSecretValue = %+v, %v", put, err)
+			}
+			gs := classic.CreateGetSecretValueRequest()
+			e.classicRequestIn(gs.RpcRequest, way.method, way.format)
+			gs.SecretName, gs.VersionStage = "classic/s", "ACSPrevious"
+			got, err := c.GetSecretValue(gs)
+			if err != nil || got.SecretData != value || got.VersionId != "v1" || strings.Join(got.VersionStages.VersionStage, ",") != "ACSPrevious" {
+				t.Fatalf("GetSecretValue = %+v, %v", got, err)
+			}
+			ls := classic.CreateListSecretVersionIdsRequest()
+			e.classicRequestIn(ls.RpcRequest, way.method, way.format)
+			ls.SecretName = "classic/s"
+			ids, err := c.ListSecretVersionIds(ls)
+			if err != nil || ids.TotalCount != 2 || len(ids.VersionIds.VersionId) != 2 || ids.VersionIds.VersionId[1].VersionStages.VersionStage[1] != "green" {
+				t.Fatalf("ListSecretVersionIds = %+v, %v", ids, err)
+			}
+			gs.SecretName = "classic/none"
+			_, err = c.GetSecretValue(gs)
+			classicErrorIn(t, err, way.format, core.CodeResourceNotFound, http.StatusNotFound)
+		})
+	}
+}

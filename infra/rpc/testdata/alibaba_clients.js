@@ -3,7 +3,9 @@
 // @alicloud/openapi-client's generic callApi, which signs ACS3-HMAC-SHA256
 // with the parameters in the query string or in a form body, or 1.0 when
 // asked. Each mints a data key under an alias with an encryption context,
-// opens it, and reads a refusal's code. Prints OK, or fails.
+// opens it, and reads a refusal's code; the KMS client and pop-core also store
+// a secret whose value holds every character the schemes encode, put a second
+// version, and read both back. Prints OK, or fails.
 'use strict';
 const assert = require('assert');
 const Kms = require('@alicloud/kms20160120');
@@ -45,6 +47,22 @@ async function check(name, call) {
   assert.match(String(refused.code), /^Forbidden\.KeyNotFound/, name + ': ' + refused.message);
 }
 
+// secrets stores and reads a secret through call, as check does.
+async function secrets(name, secretName, call) {
+  const value = JSON.stringify(context) + ' %20 %2B';
+  const created = await call('CreateSecret', {
+    SecretName: secretName, VersionId: 'v1', SecretData: value, EncryptionKeyId: alias,
+  });
+  assert.strictEqual(created.SecretName, secretName, name + ': SecretName');
+  await call('PutSecretValue', { SecretName: secretName, VersionId: 'v2', SecretData: value + '!', VersionStages: '["ACSCurrent"]' });
+  const current = await call('GetSecretValue', { SecretName: secretName });
+  assert.strictEqual(current.SecretData, value + '!', name + ': ACSCurrent');
+  assert.strictEqual(current.VersionId, 'v2', name + ': VersionId');
+  const previous = await call('GetSecretValue', { SecretName: secretName, VersionStage: 'ACSPrevious' });
+  assert.strictEqual(previous.SecretData, value, name + ': ACSPrevious');
+  assert.deepStrictEqual(previous.VersionStages.VersionStage || previous.VersionStages.versionStage, ['ACSPrevious'], name + ': stages');
+}
+
 // openApi calls through the generic client, with the parameters in the query
 // string or in a form body.
 function openApi(config, inBody) {
@@ -67,17 +85,23 @@ async function main() {
     GenerateDataKeyWithoutPlaintext: (p) => new Kms.GenerateDataKeyWithoutPlaintextRequest({ keyId: p.KeyId, numberOfBytes: Number(p.NumberOfBytes), encryptionContext: JSON.parse(p.EncryptionContext) }),
     Decrypt: (p) => new Kms.DecryptRequest({ ciphertextBlob: p.CiphertextBlob, encryptionContext: JSON.parse(p.EncryptionContext) }),
     DescribeKey: (p) => new Kms.DescribeKeyRequest({ keyId: p.KeyId }),
+    CreateSecret: (p) => new Kms.CreateSecretRequest({ secretName: p.SecretName, versionId: p.VersionId, secretData: p.SecretData, encryptionKeyId: p.EncryptionKeyId }),
+    PutSecretValue: (p) => new Kms.PutSecretValueRequest({ secretName: p.SecretName, versionId: p.VersionId, secretData: p.SecretData, versionStages: p.VersionStages }),
+    GetSecretValue: (p) => new Kms.GetSecretValueRequest({ secretName: p.SecretName, versionStage: p.VersionStage }),
   };
-  await check('@alicloud/kms20160120', async (action, params) => {
+  const kmsCall = async (action, params) => {
     const method = action.charAt(0).toLowerCase() + action.slice(1);
     const r = await kms[method](request[action](params));
     // Its responses name members in lower camel case too.
     return Object.fromEntries(Object.entries(r).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
-  });
+  };
+  await check('@alicloud/kms20160120', kmsCall);
+  await secrets('@alicloud/kms20160120', 'js/kms-client', kmsCall);
 
   const pop = new PopCore({ ...credentials, endpoint: 'http://' + endpoint, apiVersion: '2016-01-20' });
   for (const method of ['GET', 'POST']) {
     await check('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
+    await secrets('@alicloud/pop-core ' + method, 'js/pop-core-' + method, (action, params) => pop.request(action, params, { method }));
   }
 
   await check('@alicloud/openapi-client ACS3, query', openApi({}, false));
