@@ -16,7 +16,8 @@ import (
 // one hot record behind, few enough to set up in well under a second.
 const benchKeys = 300
 
-// Bench measures the hot-path reads (GetKey, GetVersion) and the common writes
+// Bench measures the hot-path reads (GetKey, GetVersion, and GetSecret of a
+// secret of ten versions) and the common writes
 // (CreateKey, UpdateKey), each from one goroutine ("serial") and from
 // GOMAXPROCS goroutines ("parallel"). Besides ns/op it reports ops/s: for the
 // parallel runs that is the store's throughput, not one caller's latency.
@@ -37,8 +38,23 @@ func Bench(b *testing.B, open func(b *testing.B) Store) {
 		ids[i], versions[i] = k.ID, v.VersionID
 	}
 
+	// A secret as GetSecretValue reads it: ten versions of a sealed 1 KiB
+	// value, read whole.
+	secret := newSecret("bench/secret", t0)
+	for i := range 10 {
+		secret.Versions = append(secret.Versions, core.SecretVersion{ID: fmt.Sprint("v", i), CreatedAt: at(i), DataType: "text", Sealed: make([]byte, 1100)})
+	}
+	secret.Stages = map[string]string{"ACSCurrent": "v9", "ACSPrevious": "v8"}
+	if err := s.CreateSecret(ctx, secret); err != nil {
+		b.Fatalf("CreateSecret: %v", err)
+	}
+
 	var created atomic.Int64
 	ops := map[string]func(worker, i int) error{
+		"GetSecret": func(_, _ int) error {
+			_, err := s.GetSecret(ctx, secret.Name)
+			return err
+		},
 		"GetKey": func(_, i int) error {
 			_, err := s.GetKey(ctx, ids[i%benchKeys])
 			return err
@@ -72,7 +88,7 @@ func Bench(b *testing.B, open func(b *testing.B) Store) {
 		return s.UpdateKey(ctx, *k)
 	}
 
-	for _, name := range []string{"GetKey", "GetVersion", "CreateKey", "UpdateKey"} {
+	for _, name := range []string{"GetKey", "GetVersion", "GetSecret", "CreateKey", "UpdateKey"} {
 		op := ops[name]
 		b.Run(name+"/serial", func(b *testing.B) {
 			w := 0
