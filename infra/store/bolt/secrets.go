@@ -31,7 +31,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error 
 func (s *Store) GetSecret(ctx context.Context, name string) (core.GenericSecret, error) {
 	var sec core.GenericSecret
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		sec, err = getSecret(tx, name)
+		sec, err = getSecret(tx, name, true)
 		return err
 	})
 	return sec, err
@@ -41,7 +41,7 @@ func (s *Store) GetSecret(ctx context.Context, name string) (core.GenericSecret,
 // sec.Revision-1. The secret keeps its creation time.
 func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getSecret(tx, sec.Name)
+		old, err := getSecret(tx, sec.Name, false)
 		if err != nil {
 			return err
 		}
@@ -56,12 +56,15 @@ func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error 
 // DeleteSecret removes a secret, if the stored revision is still revision.
 func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getSecret(tx, name)
+		old, err := getSecret(tx, name, false)
 		if err != nil {
 			return err
 		}
 		if old.Revision != revision {
 			return fmt.Errorf("bolt: secret %q is at revision %d, delete expects %d: %w", name, old.Revision, revision, core.ErrConflict)
+		}
+		if err := tx.Bucket(bucketSecretVersions).Delete([]byte(name)); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketSecrets).Delete([]byte(name))
 	})
@@ -74,8 +77,9 @@ func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([
 	var secs []core.GenericSecret
 	var total int
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		// With asOf set, the filter decodes every record; the page reuses
-		// what it decoded. Without, only the page's records are read.
+		// With asOf set, the filter decodes every record (the versions,
+		// kept apart, are not read); the page reuses what it decoded.
+		// Without, only the page's records are read.
 		var keep func(k, v []byte) error
 		var cur core.GenericSecret
 		if !asOf.IsZero() {
@@ -95,7 +99,6 @@ func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([
 					return err
 				}
 			}
-			cur.Versions = nil
 			secs = append(secs, cur)
 			return nil
 		})
@@ -107,18 +110,29 @@ func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([
 	return secs, total, nil
 }
 
-func getSecret(tx *bbolt.Tx, name string) (core.GenericSecret, error) {
+// getSecret reads a secret's record and, when versions is set, its versions.
+func getSecret(tx *bbolt.Tx, name string, versions bool) (core.GenericSecret, error) {
 	v := tx.Bucket(bucketSecrets).Get([]byte(name))
 	if v == nil {
 		return core.GenericSecret{}, fmt.Errorf("bolt: secret %q: %w", name, core.ErrNotFound)
 	}
-	return decode[core.GenericSecret](v, "secret")
+	sec, err := decode[core.GenericSecret](v, "secret")
+	if err != nil || !versions {
+		return sec, err
+	}
+	if sec.Versions, err = records.DecodeVersions(tx.Bucket(bucketSecretVersions).Get([]byte(name))); err != nil {
+		return core.GenericSecret{}, fmt.Errorf("bolt: decode stored versions of secret %q: %w", name, err)
+	}
+	return sec, nil
 }
 
 func putSecret(tx *bbolt.Tx, sec core.GenericSecret) error {
 	value, err := records.Encode(sec)
 	if err != nil {
 		return fmt.Errorf("bolt: encode secret %q: %w", sec.Name, err)
+	}
+	if err := tx.Bucket(bucketSecretVersions).Put([]byte(sec.Name), records.EncodeVersions(sec.Versions)); err != nil {
+		return err
 	}
 	return tx.Bucket(bucketSecrets).Put([]byte(sec.Name), value)
 }

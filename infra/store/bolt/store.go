@@ -38,13 +38,14 @@ var (
 	bucketAliases        = []byte("aliases")          // alias name → Alias
 	bucketAliasesByKey   = []byte("aliases_by_key")   // owner(key ID) ‖ alias name → ∅
 	bucketPartitions     = []byte("partitions")       // partition ID → Partition
-	bucketSecrets        = []byte("secrets")          // secret name → GenericSecret, versions included
+	bucketSecrets        = []byte("secrets")          // secret name → GenericSecret, without its versions
+	bucketSecretVersions = []byte("secret_versions")  // secret name → its versions (records.EncodeVersions)
 )
 
 // allBuckets are the buckets Open makes sure of. A file written before one was
 // added lacks it, and Open creates it there: adding a bucket needs no new
 // format.
-var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets}
+var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions}
 
 // Store is a core.KeyStore backed by one bbolt file.
 type Store struct {

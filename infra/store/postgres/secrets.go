@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/store/records"
 )
 
 var _ core.SecretStore = (*Store)(nil)
@@ -17,16 +18,6 @@ var _ core.SecretStore = (*Store)(nil)
 // secretColumns are a secret's columns but its versions, which listings do
 // not read.
 const secretColumns = `name, description, key_id, creator, created_at, updated_at, delete_at, tags, stages, revision`
-
-// secretVersionRecord is a core.SecretVersion as the versions column holds
-// it. secretVersions converts rather than copies, so a field added to
-// core.SecretVersion fails to compile here instead of being dropped.
-type secretVersionRecord struct {
-	ID        string    `json:"id"`
-	CreatedAt time.Time `json:"createdAt"`
-	DataType  string    `json:"dataType"`
-	Sealed    []byte    `json:"sealed"`
-}
 
 // secretArgs are the values of secretColumns, in order, then the versions.
 // Zero times and no tags or stages are stored as NULL, no versions as [].
@@ -39,16 +30,8 @@ func secretArgs(s core.GenericSecret) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encode stages of secret %q: %w", s.Name, err)
 	}
-	vs := make([]secretVersionRecord, len(s.Versions))
-	for i, v := range s.Versions {
-		vs[i] = secretVersionRecord(v)
-	}
-	versions, err := json.Marshal(vs)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode versions of secret %q: %w", s.Name, err)
-	}
 	return []any{s.Name, s.Description, s.KeyID, s.Creator, s.CreatedAt, s.UpdatedAt, nullTime(s.DeleteAt),
-		tags, stages, s.Revision, string(versions)}, nil
+		tags, stages, s.Revision, records.EncodeVersions(s.Versions)}, nil
 }
 
 func jsonOrNull(m map[string]string) (*string, error) {
@@ -67,7 +50,7 @@ type secretRow struct {
 	s            core.GenericSecret
 	deleteAt     *time.Time
 	tags, stages *string
-	versions     string
+	versions     []byte
 	withVersions bool
 }
 
@@ -95,16 +78,9 @@ func (r *secretRow) secret() (core.GenericSecret, error) {
 		}
 	}
 	if r.withVersions {
-		var vs []secretVersionRecord
-		if err := json.Unmarshal([]byte(r.versions), &vs); err != nil {
+		var err error
+		if s.Versions, err = records.DecodeVersions(r.versions); err != nil {
 			return core.GenericSecret{}, fmt.Errorf("postgres: decode stored versions of secret %q: %w", s.Name, err)
-		}
-		if len(vs) > 0 {
-			s.Versions = make([]core.SecretVersion, len(vs))
-			for i, v := range vs {
-				v.CreatedAt = v.CreatedAt.UTC()
-				s.Versions[i] = core.SecretVersion(v)
-			}
 		}
 	}
 	return s, nil
@@ -118,7 +94,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error 
 	}
 	return s.write(ctx, "create secret", func() error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO secrets (`+secretColumns+`, versions)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11::text::json)`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11)`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrExists)
 		}
@@ -155,7 +131,7 @@ func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error 
 	args = append(append(args[:4:4], args[5:]...), sec.Revision-1)
 	return s.cas(ctx, "update secret", "secret", sec.Name, sec.Revision-1, `
 		WITH changed AS (UPDATE secrets SET description = $2, key_id = $3, creator = $4, updated_at = $5,
-			delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10::text::json
+			delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10
 			WHERE name = $1 AND revision = $11 RETURNING 1)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM secrets WHERE name = $1)`, args)
 }

@@ -1,7 +1,9 @@
 package records_test
 
 import (
+	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +46,12 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		case core.Partition:
 			got, err = records.Decode[core.Partition](b)
 		case core.GenericSecret:
-			got, err = records.Decode[core.GenericSecret](b)
+			var sec core.GenericSecret
+			sec, err = records.Decode[core.GenericSecret](b)
+			if err == nil {
+				sec.Versions, err = records.DecodeVersions(records.EncodeVersions(v.(core.GenericSecret).Versions))
+			}
+			got = sec
 		}
 		if err != nil || !reflect.DeepEqual(got, v) {
 			t.Errorf("%T: %s decodes to %+v (%v), want %+v", v, b, got, err, v)
@@ -87,4 +94,46 @@ func allSet(v reflect.Value) bool {
 		}
 	}
 	return true
+}
+
+// A secret's versions survive their binary form byte for byte, and every
+// truncation or extension of it is refused.
+func TestSecretVersionsRoundTripAndRefuseDamage(t *testing.T) {
+	at := time.Date(2026, 12, 1, 7, 0, 0, 123456789, time.UTC)
+	vs := []core.SecretVersion{
+		{ID: "v1", CreatedAt: at, DataType: "text", Sealed: []byte("sealed one")},
+		{ID: strings.Repeat("x", 64), CreatedAt: at.Add(time.Hour), DataType: "binary", Sealed: make([]byte, 300)},
+	}
+	b := records.EncodeVersions(vs)
+	got, err := records.DecodeVersions(b)
+	if err != nil || !reflect.DeepEqual(got, vs) {
+		t.Fatalf("DecodeVersions = %+v, %v; want %+v", got, err, vs)
+	}
+	if got, err := records.DecodeVersions(records.EncodeVersions(nil)); err != nil || got != nil {
+		t.Fatalf("no versions decode to %+v, %v", got, err)
+	}
+	for i := range b {
+		if _, err := records.DecodeVersions(b[:i]); err == nil {
+			t.Fatalf("the form cut to %d of %d bytes decodes", i, len(b))
+		}
+	}
+	if _, err := records.DecodeVersions(append(b, 0)); err == nil {
+		t.Fatal("the form with a byte more decodes")
+	}
+}
+
+// FuzzDecodeVersions: whatever the bytes, no panic, and what decodes is
+// what encodes back to the same bytes.
+func FuzzDecodeVersions(f *testing.F) {
+	f.Add(records.EncodeVersions([]core.SecretVersion{{ID: "v1", DataType: "text", Sealed: []byte{1, 2}}}))
+	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		vs, err := records.DecodeVersions(b)
+		if err != nil {
+			return
+		}
+		if again := records.EncodeVersions(vs); !bytes.Equal(again, b) {
+			t.Fatalf("%x decodes to %+v, which encodes to %x", b, vs, again)
+		}
+	})
 }

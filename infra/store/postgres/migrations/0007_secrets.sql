@@ -1,8 +1,8 @@
 -- Secrets (core.GenericSecret), one row each with its versions. The versions
--- are one json array, read and written whole, so that listings, which read
--- no versions, do not fetch their values. Tags, stages and versions are json,
--- not jsonb, for the same reason as partition contexts; the versions' sealed
--- values are base64 in it.
+-- are one value in records.EncodeVersions' binary form, read and written
+-- whole, in a column of their own so that listings, which read no versions,
+-- do not fetch their values. Tags and stages are json, not jsonb, for the
+-- same reason as partition contexts.
 CREATE TABLE secrets (
     name        text COLLATE "C" PRIMARY KEY,
     description text        NOT NULL,
@@ -14,5 +14,5 @@ CREATE TABLE secrets (
     tags        json,
     stages      json,
     revision    bigint      NOT NULL,
-    versions    json        NOT NULL -- [{"id", "createdAt", "dataType", "sealed"}], oldest first
+    versions    bytea       NOT NULL -- records.EncodeVersions, oldest first
 );
