@@ -189,7 +189,8 @@ func (c *call) liveSecret(name string) (GenericSecret, error) {
 }
 
 // changeSecret applies fn to the stored secret and writes it back, trying
-// again when another request changed it meanwhile.
+// again when another request changed it meanwhile; fn's errUnchanged leaves
+// it as it is.
 func (c *call) changeSecret(name string, live bool, fn func(*GenericSecret) error) (GenericSecret, error) {
 	load := c.loadSecret
 	if live {
@@ -200,7 +201,9 @@ func (c *call) changeSecret(name string, live bool, fn func(*GenericSecret) erro
 		if err != nil {
 			return GenericSecret{}, err
 		}
-		if err := fn(&sec); err != nil {
+		if err := fn(&sec); errors.Is(err, errUnchanged) {
+			return sec, nil
+		} else if err != nil {
 			return GenericSecret{}, err
 		}
 		sec.Revision++

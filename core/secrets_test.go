@@ -320,3 +320,59 @@ func TestGetRandomPassword(t *testing.T) {
 		t.Fatalf("%d distinct characters drawn, want 94", len(seen))
 	}
 }
+
+// TagResource and UntagResource take SecretName in place of KeyId.
+func TestSecretTags(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	f.ok("CreateSecret", "SecretName", "s", "VersionId", "v1", "SecretData", "x", "EncryptionKeyId", key,
+		"Tags", `[{"TagKey":"team","TagValue":"a"}]`)
+	tags := func() map[string]string {
+		out := map[string]string{}
+		d := f.ok("DescribeSecret", "SecretName", "s", "FetchTags", "true").(*alibaba.DescribeSecretResponse)
+		for _, tag := range d.Tags.Tag {
+			out[tag.TagKey] = tag.TagValue
+		}
+		return out
+	}
+	f.ok("TagResource", "SecretName", "s", "Tags", `[{"TagKey":"team","TagValue":"b"},{"TagKey":"env","TagValue":"prod"}]`)
+	if got := tags(); len(got) != 2 || got["team"] != "b" || got["env"] != "prod" {
+		t.Fatalf("tags after TagResource = %v", got)
+	}
+	f.ok("UntagResource", "SecretName", "acs:kms:cn-hangzhou:1234567890123456:secret/s", "TagKeys", `["team","absent"]`)
+	if got := tags(); len(got) != 1 || got["env"] != "prod" {
+		t.Fatalf("tags after UntagResource = %v", got)
+	}
+	// The same tags again change nothing, not even the revision.
+	before, _ := f.store.GetSecret(context.Background(), "s")
+	f.ok("TagResource", "SecretName", "s", "Tags", `[{"TagKey":"env","TagValue":"prod"}]`)
+	if after, _ := f.store.GetSecret(context.Background(), "s"); after.Revision != before.Revision {
+		t.Fatalf("an unchanged tagging wrote revision %d over %d", after.Revision, before.Revision)
+	}
+
+	var many []string
+	for i := range 20 {
+		many = append(many, `{"TagKey":"k`+strings.Repeat("x", i)+`","TagValue":"v"}`)
+	}
+	_, err := f.call("TagResource", "SecretName", "s", "Tags", "["+strings.Join(many, ",")+"]")
+	mustCode(t, err, core.CodeInvalidParameter)
+	_, err = f.call("TagResource", "SecretName", "s", "KeyId", key, "Tags", `[{"TagKey":"a","TagValue":"b"}]`)
+	mustCode(t, err, core.CodeInvalidParameter)
+	_, err = f.call("TagResource", "SecretName", "none", "Tags", `[{"TagKey":"a","TagValue":"b"}]`)
+	mustCode(t, err, core.CodeResourceNotFound)
+	f.ok("DeleteSecret", "SecretName", "s")
+	_, err = f.call("UntagResource", "SecretName", "s", "TagKeys", `["env"]`)
+	mustCode(t, err, core.CodePendingDeletion)
+	if got := tags(); len(got) != 1 {
+		t.Fatalf("tags after refusals = %v", got)
+	}
+
+	// Tagging a secret is kms:TagResource on the secret.
+	other := allowOn("tagger", []string{"kms:TagResource"}, "acs:kms:cn-hangzhou:1234567890123456:secret/app/*")
+	f.ok("CreateSecret", "SecretName", "app/t", "VersionId", "v1", "SecretData", "x", "EncryptionKeyId", key)
+	if _, err := f.as(other, "TagResource", "SecretName", "app/t", "Tags", `[{"TagKey":"a","TagValue":"b"}]`); err != nil {
+		t.Fatalf("TagResource on a secret the policy names: %v", err)
+	}
+	_, err = f.as(other, "TagResource", "KeyId", key, "Tags", `[{"TagKey":"a","TagValue":"b"}]`)
+	mustCode(t, err, core.CodeNoPermission)
+}

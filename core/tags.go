@@ -307,6 +307,37 @@ func (c *call) retag(keys []Key, fn func(map[string]string)) error {
 	return nil
 }
 
+// retagSecret applies fn to the tags of the secret SecretName names: Alibaba's
+// TagResource and UntagResource take it in place of KeyId. The limits are a
+// key's; a secret scheduled for deletion keeps its tags, as such a key does.
+func (c *call) retagSecret(fn func(map[string]string)) error {
+	if c.str("KeyId") != "" {
+		return invalidParam("SecretName", "it names a secret; KeyId names a key: give one of them")
+	}
+	name, err := c.secretName()
+	if err != nil {
+		return err
+	}
+	rules := c.req.TagRules
+	_, err = c.changeSecret(name, true, func(sec *GenericSecret) error {
+		tags := make(map[string]string, len(sec.Tags))
+		maps.Copy(tags, sec.Tags)
+		fn(tags)
+		if maps.Equal(tags, sec.Tags) {
+			return errUnchanged
+		}
+		if len(tags) > rules.perKey() && len(tags) > len(sec.Tags) {
+			return rules.tooMany("Tags", "the secret %q would carry more than %d tags", name, rules.perKey())
+		}
+		if len(tags) == 0 {
+			tags = nil
+		}
+		sec.Tags = tags
+		return nil
+	})
+	return err
+}
+
 // retagged is k's tags after fn, checked against the limits, or errUnchanged.
 // A key pending deletion keeps its tags, as both key-state tables say. A
 // change that removes tags is allowed whatever the count: a key tagged to
@@ -338,12 +369,16 @@ func (c *call) tagResource() (any, error) {
 	if len(tags) == 0 {
 		return nil, missingParam("Tags")
 	}
+	retag := func(m map[string]string) { maps.Copy(m, tags) }
+	if c.str("SecretName") != "" {
+		return nil, c.retagSecret(retag)
+	}
 	c.changes = true
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.retag([]Key{t.key}, func(m map[string]string) { maps.Copy(m, tags) })
+	return nil, c.retag([]Key{t.key}, retag)
 }
 
 func (c *call) tagResources() (any, error) {
@@ -374,16 +409,20 @@ func (c *call) untagResource() (any, error) {
 	if err := json.Unmarshal([]byte(text), &names); err != nil || len(names) == 0 {
 		return nil, invalidParam("TagKeys", `it must be a JSON list of tag keys like ["k1","k2"]`)
 	}
+	untag := func(m map[string]string) {
+		for _, n := range names {
+			delete(m, n)
+		}
+	}
+	if c.str("SecretName") != "" {
+		return nil, c.retagSecret(untag)
+	}
 	c.changes = true
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.retag([]Key{t.key}, func(m map[string]string) {
-		for _, n := range names {
-			delete(m, n)
-		}
-	})
+	return nil, c.retag([]Key{t.key}, untag)
 }
 
 func (c *call) untagResources() (any, error) {

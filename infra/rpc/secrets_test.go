@@ -89,6 +89,12 @@ func TestSDKSecretsLifecycle(t *testing.T) {
 	if _, err := c.UpdateSecret(&kms.UpdateSecretRequest{SecretName: tea.String("prod/db"), Description: tea.String("rotated")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.TagResource(&kms.TagResourceRequest{SecretName: tea.String("prod/db"), Tags: tea.String(`[{"TagKey":"env","TagValue":"prod"}]`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(&kms.UntagResourceRequest{SecretName: tea.String("prod/db"), TagKeys: tea.String(`["env"]`)}); err != nil {
+		t.Fatal(err)
+	}
 	d, err := c.DescribeSecret(&kms.DescribeSecretRequest{SecretName: tea.String("prod/db"), FetchTags: tea.String("true")})
 	if err != nil {
 		t.Fatal(err)
