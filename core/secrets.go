@@ -127,7 +127,9 @@ func validLabel(v string, n int, extra string) bool {
 }
 
 // secretName reads SecretName, a name or the ARN of a secret in this region
-// and account, and authorizes the action on the secret.
+// and account, and checks that the caller may be allowed the action on the
+// secret: wholly, unless the caller's policy has conditions, which may read
+// the secret's tags; authorizeSecret decides those once the tags are known.
 func (c *call) secretName() (string, error) {
 	name, err := c.required("SecretName")
 	if err != nil {
@@ -142,10 +144,21 @@ func (c *call) secretName() (string, error) {
 	if !validSecretName(name) {
 		return "", invalidParam("SecretName", "it must be 1 to 192 letters, digits or _/+=.@-")
 	}
-	if err := c.authorize(c.s.SecretARN(name)); err != nil {
-		return "", err
+	if !c.req.Caller.Policy.mayAllowOn(c.act, c.s.SecretARN(name)) {
+		return "", c.denied()
 	}
 	return name, nil
+}
+
+// authorizeSecret is the whole check of the action on secret name, its tags
+// among the facts (none for a secret being made), for a policy with
+// conditions; secretName has checked one without them.
+func (c *call) authorizeSecret(name string, tags map[string]string) error {
+	if !c.req.Caller.Policy.conditional {
+		return nil
+	}
+	c.facts.Tags = tags
+	return c.authorize(c.s.SecretARN(name))
 }
 
 func (c *call) secretStore() (SecretStore, error) {
@@ -174,6 +187,9 @@ func (c *call) loadSecret(name string) (GenericSecret, error) {
 		return GenericSecret{}, Errorf(CodeResourceNotFound, "The secret %q does not exist.", name)
 	case err != nil:
 		return GenericSecret{}, storeErr(err)
+	}
+	if err := c.authorizeSecret(name, sec.Tags); err != nil {
+		return GenericSecret{}, err
 	}
 	return sec, nil
 }
@@ -321,6 +337,9 @@ func (c *call) createSecret() (any, error) {
 	}
 	tags, err := c.tagList("Tags")
 	if err != nil {
+		return nil, err
+	}
+	if err := c.authorizeSecret(name, nil); err != nil {
 		return nil, err
 	}
 	ref, err := c.parseRef("EncryptionKeyId")

@@ -376,3 +376,39 @@ func TestSecretTags(t *testing.T) {
 	_, err = f.as(other, "TagResource", "KeyId", key, "Tags", `[{"TagKey":"a","TagValue":"b"}]`)
 	mustCode(t, err, core.CodeNoPermission)
 }
+
+// Conditions on kms:tag/ read a secret's own tags, for an Allow and for a
+// Deny alike.
+func TestSecretPoliciesReadTheSecretsTags(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	for name, team := range map[string]string{"a/one": "a", "b/one": "b"} {
+		f.ok("CreateSecret", "SecretName", name, "VersionId", "v1", "SecretData", name, "EncryptionKeyId", key,
+			"Tags", `[{"TagKey":"team","TagValue":"`+team+`"}]`)
+	}
+	keyARN := "acs:kms:cn-hangzhou:1234567890123456:key/" + key
+	teamA := &core.Principal{Name: "team-a", AccessKeyID: "LTAIteama", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GetSecretValue"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:tag/team", Values: []string{"a"}}}},
+		core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{keyARN}},
+	)}
+	if _, err := f.as(teamA, "GetSecretValue", "SecretName", "a/one"); err != nil {
+		t.Fatalf("team a reading its secret: %v", err)
+	}
+	_, err := f.as(teamA, "GetSecretValue", "SecretName", "b/one")
+	mustCode(t, err, core.CodeNoPermission)
+
+	notB := &core.Principal{Name: "not-b", AccessKeyID: "LTAInotb", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}},
+		core.Statement{Effect: "Deny", Action: []string{"kms:GetSecretValue", "kms:TagResource", "kms:UntagResource"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:tag/team", Values: []string{"b"}}}},
+	)}
+	if _, err := f.as(notB, "GetSecretValue", "SecretName", "a/one"); err != nil {
+		t.Fatalf("reading a secret the Deny does not name: %v", err)
+	}
+	_, err = f.as(notB, "GetSecretValue", "SecretName", "b/one")
+	mustCode(t, err, core.CodeNoPermission)
+	// Nor can the tag that the Deny reads be taken off.
+	_, err = f.as(notB, "UntagResource", "SecretName", "b/one", "TagKeys", `["team"]`)
+	mustCode(t, err, core.CodeNoPermission)
+}
