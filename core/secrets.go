@@ -1,6 +1,7 @@
 package core
 
 import (
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -536,7 +537,9 @@ func (c *call) samePut(sec *GenericSecret, v SecretVersion, kind, data string) (
 		return nil, err
 	}
 	defer clear(o.Plaintext)
-	if v.DataType != kind || string(o.Plaintext) != data {
+	// In constant time: the answer says whether a guess is the value, and
+	// its timing must not say how much of it was right.
+	if v.DataType != kind || subtle.ConstantTimeCompare(o.Plaintext, []byte(data)) != 1 {
 		return nil, Errorf(CodeResourceExist, "The version %q of the secret %q holds another value; versions do not change.", v.ID, sec.Name)
 	}
 	return SecretStored{Name: sec.Name, VersionID: v.ID, Stages: stagesOf(sec, v.ID)}, nil
@@ -765,7 +768,14 @@ func (c *call) getRandomPassword() (any, error) {
 	if !given {
 		n = 32
 	}
-	exclude := c.str("ExcludeCharacters")
+	// The excluded characters as a set: one pass over the parameter, which
+	// may be 64 KiB long, rather than one per character of every class.
+	var excluded [256]bool
+	for _, r := range c.str("ExcludeCharacters") {
+		if r < 256 {
+			excluded[r] = true
+		}
+	}
 	var classes []string
 	for _, class := range []struct{ param, chars string }{
 		{"ExcludeLowercase", lowercase}, {"ExcludeUppercase", uppercase},
@@ -776,7 +786,7 @@ func (c *call) getRandomPassword() (any, error) {
 			return nil, err
 		}
 		kept := strings.Map(func(r rune) rune {
-			if strings.ContainsRune(exclude, r) {
+			if excluded[r] {
 				return -1
 			}
 			return r
