@@ -178,6 +178,7 @@ func FuzzParams(f *testing.F) {
 		"SecretName=fuzz&VersionId=v2&SecretData=eA%3D%3D&SecretDataType=binary&VersionStages=%5B%22ACSCurrent%22%5D&EncryptionKeyId=alias/fuzz",
 		"SecretName=acs:kms:cn-hangzhou:1234567890123456:secret/fuzz&VersionStage=ACSCurrent&MoveToVersion=v1&RemoveFromVersion=v1&RecoveryWindowInDays=7",
 		"PasswordLength=8&ExcludeCharacters=abc&RequireEachIncludedType=false&IncludeDeprecated=true&FetchTags=true",
+		"SecretName=fuzz&Tags=%5B%7B%22TagKey%22%3A%22k%22%2C%22TagValue%22%3A%22v%22%7D%5D&TagKeys=%5B%22k%22%5D",
 	}
 	for i := range actions {
 		for _, s := range seeds {
