@@ -84,6 +84,21 @@ func (c *call) int(name string, lo, hi int) (n int, ok bool, err error) {
 	return n, true, nil
 }
 
+// validLabel reports whether v is 1 to n ASCII letters, digits or characters
+// of extra.
+func validLabel(v string, n int, extra string) bool {
+	if v == "" || len(v) > n {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // description reads a description of at most 8192 characters.
 func (c *call) description(name string) (string, error) {
 	desc := c.str(name)

@@ -41,17 +41,7 @@ type PartitionRequest struct {
 // log lines, and without "/" or ":" no policy pattern written for keys or
 // aliases ("…:key/*") can match a partition's ARN.
 func ValidPartitionID(id string) bool {
-	if id == "" || len(id) > MaxPartitionIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
+	return validLabel(id, MaxPartitionIDLen, "-_.")
 }
 
 func checkPartitionID(param, id string) error {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -110,21 +111,6 @@ type Password struct {
 // "_/+=.@-", as Alibaba allows.
 func validSecretName(name string) bool {
 	return validLabel(name, 192, "_/+=.@-")
-}
-
-// validLabel reports whether v is 1 to n ASCII letters, digits or characters
-// of extra.
-func validLabel(v string, n int, extra string) bool {
-	if v == "" || len(v) > n {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // secretName reads SecretName, a name or the ARN of a secret in this region
@@ -396,7 +382,7 @@ func (c *call) getSecretValue() (any, error) {
 		return nil, err
 	}
 	if id == "" {
-		stage = cmpOr(stage, StageCurrent)
+		stage = cmp.Or(stage, StageCurrent)
 		if id = sec.Stages[stage]; id == "" {
 			return nil, Errorf(CodeResourceNotFound, "No version of the secret %q carries the stage %q.", name, ClipText(stage))
 		}
@@ -422,13 +408,6 @@ func (c *call) getSecretValue() (any, error) {
 		return nil, err
 	}
 	return SecretValue{Secret: sec, Version: v, Stages: stagesOf(&sec, id), Data: o.Plaintext}, nil
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // stagesOf lists the stages version id carries, in order.
