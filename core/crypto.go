@@ -33,11 +33,10 @@ func (c *call) dataKeySize() (int, error) {
 // sealingKey resolves keyParam into k, a key that may seal. A DryRun ends
 // here, every check passed, before anything is minted.
 func (c *call) sealingKey(k *Key, keyParam string) error {
-	ref, err := c.parseRef(keyParam)
-	if err != nil {
+	if err := c.resolveKey(k, keyParam); err != nil {
 		return err
 	}
-	return c.sealingRef(k, ref)
+	return c.sealable(k)
 }
 
 // sealingRef is sealingKey for a reference already read.
@@ -45,6 +44,11 @@ func (c *call) sealingRef(k *Key, ref keyRef) error {
 	if err := c.resolveRef(k, ref); err != nil {
 		return err
 	}
+	return c.sealable(k)
+}
+
+// sealable checks that k, resolved, may seal; a DryRun ends here.
+func (c *call) sealable(k *Key) error {
 	if err := usable(k); err != nil {
 		return err
 	}

@@ -53,7 +53,6 @@ type Config struct {
 type Service struct {
 	store      KeyStore
 	partitions PartitionStore
-	secrets    SecretStore
 	root       *RootKey
 	roots      *RootRing
 	cache      MetadataCache
@@ -76,6 +75,7 @@ type Service struct {
 	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
 	arnPrefix string
+	secrets   SecretStore
 }
 
 // New makes a Service from cfg.
