@@ -76,8 +76,12 @@ func (k Key) rotationBase() time.Time {
 // PastDeletion reports whether the key's deletion date has come by t: from
 // then on the key and its aliases are gone, whether or not the store still
 // holds them. A zero t is before every date.
-func (k Key) PastDeletion(t time.Time) bool {
-	return !k.DeleteAt.IsZero() && !t.IsZero() && !t.Before(k.DeleteAt)
+func (k Key) PastDeletion(t time.Time) bool { return pastDate(k.DeleteAt, t) }
+
+// pastDate reports whether a deletion date has come by t; a zero date never
+// comes, and a zero t is before every date.
+func pastDate(date, t time.Time) bool {
+	return !date.IsZero() && !t.IsZero() && !t.Before(date)
 }
 
 // KeyVersion is one version of a key's material, wrapped by the root key. Versions
@@ -209,9 +213,7 @@ type GenericSecret struct {
 // PastDeletion reports whether the secret's deletion date has come by t, as
 // Key.PastDeletion does for keys: from then on the secret is gone, whether or
 // not the store still holds it.
-func (s *GenericSecret) PastDeletion(t time.Time) bool {
-	return !s.DeleteAt.IsZero() && !t.IsZero() && !t.Before(s.DeleteAt)
-}
+func (s *GenericSecret) PastDeletion(t time.Time) bool { return pastDate(s.DeleteAt, t) }
 
 // SecretVersion is one value of a secret.
 type SecretVersion struct {

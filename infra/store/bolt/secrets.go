@@ -87,7 +87,7 @@ func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([
 				if cur, err = decode[core.GenericSecret](value, "secret"); err != nil {
 					return err
 				}
-				if !cur.DeleteAt.IsZero() && !cur.DeleteAt.After(asOf) {
+				if cur.PastDeletion(asOf) {
 					return errSkip
 				}
 				return nil
