@@ -225,3 +225,48 @@ type SecretVersion struct {
 	// Sealed is the value's CiphertextBlob under the secret's key.
 	Sealed []byte
 }
+
+// Grant lets one principal, the grantee, use one key for the operations it
+// names, as AWS KMS's grants do. A grant is kept beside the key and read
+// only when a caller's own policy does not allow what it asks.
+type Grant struct {
+	// ID is 64 hexadecimal digits, unique within the key.
+	ID    string
+	KeyID string
+	// KeyCreated is the key's CreatedAt in Unix seconds: a key purged past
+	// its deletion date and made again under the same ID by a seed is not
+	// the key the grant was for, and the grant gives nothing on it.
+	KeyCreated int64
+	// Name is the caller's name for the grant ("" when it gave none); a
+	// CreateGrant repeated with the same name and terms returns the grant
+	// it made.
+	Name string
+	// Grantee and Retiring are the principals' ARNs (Service.PrincipalARN);
+	// GranteeName and RetiringName their names, by which grants are found.
+	// Retiring is "" when the grant names no retiring principal.
+	Grantee, GranteeName   string
+	Retiring, RetiringName string
+	// Operations are the grant operations, in AWS's names ("Decrypt",
+	// "ReEncryptFrom", …), sorted, each once.
+	Operations []string
+	// Constraints, when set, limit the grant's symmetric cryptographic
+	// operations to requests whose encryption context matches.
+	Constraints GrantConstraints
+	// Issuer is the name of the principal that made the grant.
+	Issuer    string
+	CreatedAt time.Time
+}
+
+// GrantConstraints are a grant's encryption context constraints: a request
+// matches Equals when its context has exactly these pairs, and Subset when
+// its context holds at least these; keys compare without regard to case,
+// values exactly. Nil imposes nothing.
+type GrantConstraints struct {
+	Equals, Subset EncryptionContext
+}
+
+// GrantPosition is where a listing of retirable grants stopped: the grants
+// after it come next, in order of key ID and then grant ID.
+type GrantPosition struct {
+	KeyID, GrantID string
+}

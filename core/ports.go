@@ -121,6 +121,32 @@ type SecretStore interface {
 	ListSecrets(ctx context.Context, asOf time.Time, p Page) ([]GenericSecret, int, error)
 }
 
+// GrantStore keeps grants by key, and finds them by grantee and by retiring
+// principal. Every method is atomic. KeyStore.DeleteKey removes a key's
+// grants with it.
+type GrantStore interface {
+	// CreateGrant stores a new grant; ErrExists if its key already has a
+	// grant of that ID.
+	CreateGrant(ctx context.Context, g Grant) error
+	// GetGrant returns a grant of a key, or ErrNotFound.
+	GetGrant(ctx context.Context, keyID, grantID string) (Grant, error)
+	// DeleteGrant removes a grant of a key; ErrNotFound if there is none.
+	DeleteGrant(ctx context.Context, keyID, grantID string) error
+	// GrantsFor returns the grants of a key whose GranteeName is grantee,
+	// ordered by grant ID.
+	GrantsFor(ctx context.Context, keyID, grantee string) ([]Grant, error)
+	// HoldsGrants reports whether grantee (a GranteeName) holds a grant on
+	// any key.
+	HoldsGrants(ctx context.Context, grantee string) (bool, error)
+	// ListGrants returns, ordered by grant ID, the first limit grants of a
+	// key whose ID comes after after ("": from the first).
+	ListGrants(ctx context.Context, keyID, after string, limit int) ([]Grant, error)
+	// ListRetirable returns, ordered by key ID and then grant ID, the first
+	// limit grants whose RetiringName is retiring and that come after the
+	// position after (the zero position: from the first).
+	ListRetirable(ctx context.Context, retiring string, after GrantPosition, limit int) ([]Grant, error)
+}
+
 // VersionRef names one version of one key as caches keep it. A version's
 // material never changes, but its IDs alone do not name it for ever: a key
 // purged past its deletion date is forgotten by the store, and a seed may make

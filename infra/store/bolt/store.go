@@ -40,12 +40,19 @@ var (
 	bucketPartitions     = []byte("partitions")       // partition ID → Partition
 	bucketSecrets        = []byte("secrets")          // secret name → GenericSecret, without its versions
 	bucketSecretVersions = []byte("secret_versions")  // secret name → its versions (records.EncodeVersions)
+	// Grant buckets join names with NUL, which no name they hold may
+	// contain (CreateGrant refuses it): byte order is then the order of
+	// the parts, compared one after another.
+	bucketGrants           = []byte("grants")             // key ID ‖ 0 ‖ grant ID → Grant
+	bucketGrantsByGrantee  = []byte("grants_by_grantee")  // GranteeName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅
+	bucketGrantsByRetiring = []byte("grants_by_retiring") // RetiringName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅, when there is one
 )
 
 // allBuckets are the buckets Open makes sure of. A file written before one was
 // added lacks it, and Open creates it there: adding a bucket needs no new
 // format.
-var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions}
+var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions,
+	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring}
 
 // Store is a core.KeyStore backed by one bbolt file.
 type Store struct {
@@ -221,8 +228,8 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	})
 }
 
-// DeleteKey removes the key, its versions and its aliases in one transaction,
-// if the stored revision is still revision.
+// DeleteKey removes the key, its versions, aliases and grants in one
+// transaction, if the stored revision is still revision.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		k, err := getKey(tx, id)
@@ -250,6 +257,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error 
 			if err := byKey.Delete(entry); err != nil {
 				return err
 			}
+		}
+		if err := deleteGrants(tx, id); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketKeysByCreation).Delete(join(when(k.CreatedAt), []byte(id))); err != nil {
 			return err

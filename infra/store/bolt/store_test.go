@@ -30,6 +30,10 @@ func TestStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return openTemp(t) })
 }
 
+func TestGrantConformance(t *testing.T) {
+	storetest.Grants(t, func(t *testing.T) storetest.Store { return openTemp(t) })
+}
+
 func TestOpenCreatesParentDirectoriesAndAPrivateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "kms.db")
 	s, err := Open(path)

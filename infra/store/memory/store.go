@@ -14,9 +14,9 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// Store holds keys, versions, aliases, partition records and secrets in maps behind one
-// lock, so every method is atomic. Values are copied on the way in and out: a
-// caller never shares a buffer with the stored record.
+// Store holds keys, versions, aliases, partition records, secrets and grants
+// in maps behind one lock, so every method is atomic. Values are copied on the
+// way in and out: a caller never shares a buffer with the stored record.
 type Store struct {
 	mu         sync.RWMutex
 	keys       map[string]core.Key
@@ -24,6 +24,8 @@ type Store struct {
 	aliases    map[string]core.Alias
 	partitions map[string]core.Partition
 	secrets    map[string]core.GenericSecret
+	grants     map[string]map[string]core.Grant // by key ID, then grant ID
+	holders    map[string]int                   // grant count by GranteeName
 }
 
 // New returns an empty store.
@@ -34,6 +36,8 @@ func New() *Store {
 		aliases:    make(map[string]core.Alias),
 		partitions: make(map[string]core.Partition),
 		secrets:    make(map[string]core.GenericSecret),
+		grants:     make(map[string]map[string]core.Grant),
+		holders:    make(map[string]int),
 	}
 }
 
@@ -172,7 +176,7 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	return nil
 }
 
-// DeleteKey removes the key, its versions and its aliases if the stored
+// DeleteKey removes the key, its versions, aliases and grants if the stored
 // revision is still revision.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	s.mu.Lock()
@@ -187,6 +191,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error 
 	delete(s.keys, id)
 	delete(s.versions, id)
 	maps.DeleteFunc(s.aliases, func(_ string, a core.Alias) bool { return a.KeyID == id })
+	for grantID := range s.grants[id] {
+		s.dropGrant(id, grantID)
+	}
 	return nil
 }
 

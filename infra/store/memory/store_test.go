@@ -10,3 +10,7 @@ import (
 func TestStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return memory.New() })
 }
+
+func TestGrantConformance(t *testing.T) {
+	storetest.Grants(t, func(t *testing.T) storetest.Store { return memory.New() })
+}

@@ -239,11 +239,13 @@ func (s *Store) cas(ctx context.Context, op, what, name string, revision int64, 
 }
 
 // DeleteKey removes the key if the stored revision is still revision; its
-// versions and aliases go with it (ON DELETE CASCADE) in the same statement.
+// versions and aliases go with it (ON DELETE CASCADE), and its grants by the
+// statement's second delete, which runs only when the first deleted the key.
 // The revision test holds against a concurrent writer as cas's does.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	return s.cas(ctx, "delete key", "key", id, revision, `
-		WITH deleted AS (DELETE FROM keys WHERE id = $1 AND revision = $2 RETURNING id)
+		WITH deleted AS (DELETE FROM keys WHERE id = $1 AND revision = $2 RETURNING id),
+		grants_deleted AS (DELETE FROM grants WHERE key_id IN (SELECT id FROM deleted))
 		SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM keys WHERE id = $1)`, []any{id, revision})
 }
 

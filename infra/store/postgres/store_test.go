@@ -20,6 +20,10 @@ func TestStoreConformance(t *testing.T) {
 	storetest.Run(t, openKeyStore)
 }
 
+func TestGrantConformance(t *testing.T) {
+	storetest.Grants(t, openKeyStore)
+}
+
 func TestOpenAppliesServerlessDefaults(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()

@@ -27,6 +27,9 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		core.GenericSecret{Name: "s", Description: "d", KeyID: "k", Creator: "c", CreatedAt: at, UpdatedAt: at.Add(time.Second),
 			DeleteAt: at.Add(time.Hour), Tags: map[string]string{"a": "b"}, Stages: map[string]string{"ACSCurrent": "v"},
 			Versions: []core.SecretVersion{{ID: "v", CreatedAt: at, DataType: "text", Sealed: []byte{4}}}, Revision: 2},
+		core.Grant{ID: "g", KeyID: "k", KeyCreated: at.Unix(), Name: "n", Grantee: "arn:g", GranteeName: "gn",
+			Retiring: "arn:r", RetiringName: "rn", Operations: []string{"Decrypt", "Encrypt"}, Issuer: "i", CreatedAt: at,
+			Constraints: core.GrantConstraints{Equals: core.EncryptionContext{"a": "b"}, Subset: core.EncryptionContext{"c": "d"}}},
 	} {
 		if z := reflect.ValueOf(v); !allSet(z) {
 			t.Fatalf("%T: the test leaves a field zero", v)
@@ -45,6 +48,8 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			got, err = records.Decode[core.Alias](b)
 		case core.Partition:
 			got, err = records.Decode[core.Partition](b)
+		case core.Grant:
+			got, err = records.Decode[core.Grant](b)
 		case core.GenericSecret:
 			var sec core.GenericSecret
 			sec, err = records.Decode[core.GenericSecret](b)
@@ -55,6 +60,46 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		}
 		if err != nil || !reflect.DeepEqual(got, v) {
 			t.Errorf("%T: %s decodes to %+v (%v), want %+v", v, b, got, err, v)
+		}
+	}
+}
+
+// A grant's constraints and operations come back as they went in: none as
+// nil, and empty as empty, since an empty Equals admits only an empty
+// context where none admits any.
+func TestGrantRecordKeepsNoneApartFromEmpty(t *testing.T) {
+	for _, g := range []core.Grant{
+		{ID: "g", KeyID: "k", GranteeName: "p"},
+		{ID: "g", KeyID: "k", GranteeName: "p", Operations: []string{},
+			Constraints: core.GrantConstraints{Equals: core.EncryptionContext{}, Subset: core.EncryptionContext{}}},
+		{ID: "g", KeyID: "k", GranteeName: "p", Constraints: core.GrantConstraints{Subset: core.EncryptionContext{"k": "v\x00"}}},
+	} {
+		b, err := records.Encode(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := records.Decode[core.Grant](b)
+		if err != nil || !reflect.DeepEqual(got, g) {
+			t.Errorf("%s decodes to %#v (%v), want %#v", b, got, err, g)
+		}
+	}
+}
+
+// A damaged grant record is an error, never a grant with fields missing.
+func TestGrantRecordRefusesDamage(t *testing.T) {
+	good, err := records.Encode(core.Grant{ID: "g", KeyID: "k", GranteeName: "p", Operations: []string{"Decrypt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		"", "null", "{}", "[]", `"g"`, `{"id":"g"}`, `{"keyId":"k"}`,
+		`{"id":"g","keyId":"k","operations":"Decrypt"}`,
+		`{"id":"g","keyId":"k","encryptionContextEquals":{"a":1}}`,
+		`{"id":"g","keyId":"k","createdAt":"yesterday"}`,
+		string(good[:len(good)-1]),
+	} {
+		if g, err := records.Decode[core.Grant]([]byte(bad)); err == nil {
+			t.Errorf("%q decodes to %+v", bad, g)
 		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 // one hot record behind, few enough to set up in well under a second.
 const benchKeys = 300
 
-// Bench measures the hot-path reads (GetKey, GetVersion, and GetSecret of a
-// secret of ten versions) and the common writes
+// Bench measures the hot-path reads (GetKey, GetVersion, GetSecret of a
+// secret of ten versions, and GetGrant and GrantsFor of a key with one grant
+// for the caller among others) and the common writes
 // (CreateKey, UpdateKey), each from one goroutine ("serial") and from
 // GOMAXPROCS goroutines ("parallel"). Besides ns/op it reports ops/s: for the
 // parallel runs that is the store's throughput, not one caller's latency.
@@ -49,8 +50,35 @@ func Bench(b *testing.B, open func(b *testing.B) Store) {
 		b.Fatalf("CreateSecret: %v", err)
 	}
 
+	// Each key holds a grant for the grantee asked about and one for
+	// another, as a key shared by two callers does.
+	grants := make([]string, benchKeys)
+	for i, id := range ids {
+		k := core.Key{ID: id, CreatedAt: at(i)}
+		for _, grantee := range []string{"bench-grantee", "bench-other"} {
+			g := newGrant(k, grantID(id+"/"+grantee), grantee)
+			if err := s.CreateGrant(ctx, g); err != nil {
+				b.Fatalf("CreateGrant: %v", err)
+			}
+			if grantee == "bench-grantee" {
+				grants[i] = g.ID
+			}
+		}
+	}
+
 	var created atomic.Int64
 	ops := map[string]func(worker, i int) error{
+		"GetGrant": func(_, i int) error {
+			_, err := s.GetGrant(ctx, ids[i%benchKeys], grants[i%benchKeys])
+			return err
+		},
+		"GrantsFor": func(_, i int) error {
+			gs, err := s.GrantsFor(ctx, ids[i%benchKeys], "bench-grantee")
+			if err == nil && len(gs) != 1 {
+				err = fmt.Errorf("%d grants, want 1", len(gs))
+			}
+			return err
+		},
 		"GetSecret": func(_, _ int) error {
 			_, err := s.GetSecret(ctx, secret.Name)
 			return err
@@ -88,7 +116,7 @@ func Bench(b *testing.B, open func(b *testing.B) Store) {
 		return s.UpdateKey(ctx, *k)
 	}
 
-	for _, name := range []string{"GetKey", "GetVersion", "GetSecret", "CreateKey", "UpdateKey"} {
+	for _, name := range []string{"GetKey", "GetVersion", "GetSecret", "GetGrant", "GrantsFor", "CreateKey", "UpdateKey"} {
 		op := ops[name]
 		b.Run(name+"/serial", func(b *testing.B) {
 			w := 0

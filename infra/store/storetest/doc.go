@@ -6,9 +6,10 @@ package storetest
 import "github.com/kmsless/kmsless/core"
 
 // Store is what the stores under test hold: keys, versions and aliases, and
-// partition records, and secrets.
+// partition records, secrets and grants.
 type Store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
+	core.GrantStore
 }
