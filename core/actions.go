@@ -84,6 +84,12 @@ func init() {
 		"UpdateSecretVersionStage": {run: (*call).updateSecretVersionStage},
 		"GetRandomPassword":        {run: (*call).getRandomPassword},
 
+		"CreateGrant":         {run: (*call).createGrant, dryRun: true},
+		"ListGrants":          {run: (*call).listGrants},
+		"ListRetirableGrants": {run: (*call).listRetirableGrants},
+		"RetireGrant":         {run: (*call).retireGrant, dryRun: true},
+		"RevokeGrant":         {run: (*call).revokeGrant, dryRun: true},
+
 		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
 		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true, algorithm: &symmetricDefault},
 		"Encrypt":                             {run: (*call).encrypt, dryRun: true, algorithm: &symmetricDefault},
@@ -107,12 +113,16 @@ func init() {
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
+	grantOpOf = make(map[actionID]string, len(actionGrantOps))
 	for i, name := range names {
 		a := actionTable[name]
 		a.ram, a.id = "kms:"+name, actionID(i)
 		actionTable[name] = a
 		ramActions = append(ramActions, a.ram)
 		actionIDs[a.ram] = a.id
+		if op, ok := actionGrantOps[name]; ok {
+			grantOpOf[a.id] = op
+		}
 	}
 }
 

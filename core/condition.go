@@ -37,6 +37,10 @@ type Facts struct {
 	Algorithm       *Algorithm
 	DataKeyPairSpec string
 	SourceIP        string
+	// Grant is the grant a CreateGrant would make, which kms:GranteePrincipal,
+	// kms:RetiringPrincipal, kms:GrantOperations and
+	// kms:GrantIsForAWSResource read; nil on every other request.
+	Grant *Grant
 }
 
 // Algorithm is an algorithm a request asks for, in AWS's name, and the
@@ -151,6 +155,10 @@ const (
 	keyKeySpec
 	keyKeyUsage
 	keySourceIP
+	keyGranteePrincipal
+	keyRetiringPrincipal
+	keyGrantOperations
+	keyGrantIsForAWSResource
 )
 
 // condition is a Condition compiled: operator and key resolved once.
@@ -216,10 +224,18 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyKeyUsage
 	case lk == "acs:sourceip":
 		cc.key = keySourceIP
+	case lk == "kms:granteeprincipal":
+		cc.key = keyGranteePrincipal
+	case lk == "kms:retiringprincipal":
+		cc.key = keyRetiringPrincipal
+	case lk == "kms:grantoperations":
+		cc.key = keyGrantOperations
+	case lk == "kms:grantisforawsresource":
+		cc.key = keyGrantIsForAWSResource
 	default:
 		return condition{}, fmt.Errorf("condition key %q is not supported", c.Key)
 	}
-	multi := cc.key == keyContextKeys
+	multi := cc.key == keyContextKeys || cc.key == keyGrantOperations
 	switch {
 	case multi && cc.set == single:
 		return condition{}, fmt.Errorf("condition key %q has many values: use ForAllValues:%s or ForAnyValue:%s", c.Key, op, op)
@@ -324,6 +340,26 @@ func (cc *condition) eval(f *Facts) verdict {
 		}
 		one[0] = f.SourceIP
 		vals = one[:]
+	case keyGranteePrincipal:
+		if f.Grant != nil {
+			one[0] = f.Grant.Grantee
+			vals = one[:]
+		}
+	case keyRetiringPrincipal:
+		if f.Grant != nil && f.Grant.Retiring != "" {
+			one[0] = f.Grant.Retiring
+			vals = one[:]
+		}
+	case keyGrantIsForAWSResource:
+		if f.Grant != nil {
+			// No grant here is for an AWS service's resource.
+			one[0] = "false"
+			vals = one[:]
+		}
+	case keyGrantOperations:
+		if f.Grant != nil {
+			vals = f.Grant.Operations
+		}
 	}
 	var ok bool
 	switch cc.set {

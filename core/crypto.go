@@ -267,6 +267,7 @@ func (c *call) reEncrypt() (any, error) {
 	}
 	defer clear(o.Plaintext)
 	c.facts.Context = ctx
+	c.destination = true
 	var k Key
 	if err := c.sealingKey(&k, "DestinationKeyId"); err != nil {
 		return nil, err

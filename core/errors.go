@@ -55,6 +55,12 @@ const (
 	// CodeDeletionProtection refuses ScheduleKeyDeletion on a key whose
 	// deletion protection is on.
 	CodeDeletionProtection = "Rejected.DeletionProtection"
+	// CodeLimitExceeded refuses a grant past the most one principal may
+	// hold on one key.
+	CodeLimitExceeded = "Rejected.LimitExceeded"
+	// CodeInvalidGrantToken: RetireGrant's GrantToken is not one the
+	// service issued.
+	CodeInvalidGrantToken = "InvalidGrantToken"
 	// CodeThrottling is the code Alibaba's gateway answers a QPS limit with;
 	// its clients retry on it, whereas they treat a bare "Throttling" as fatal.
 	CodeThrottling                  = "Rejected.Throttling"

@@ -165,23 +165,8 @@ func (p *Policy) verdict(stmts []int, f *Facts, optimistic bool, resources []str
 	allowed := false
 	for _, j := range stmts {
 		st := &p.statements[j]
-		hit := len(resources) == 0
-		for _, r := range resources {
-			if matchAny(st.Resource, r, false) {
-				hit = true
-				break
-			}
-		}
-		if hit && j < len(p.conds) && len(p.conds[j]) > 0 {
-			switch evalAll(p.conds[j], f) {
-			case fails:
-				hit = false
-			case unknown:
-				hit = optimistic == (st.Effect == "Allow")
-			}
-		}
 		switch {
-		case !hit:
+		case !p.applies(j, f, optimistic, resources):
 		case st.Effect == "Allow":
 			allowed = true
 		case len(resources) > 0 || hasStar(st.Resource):
@@ -191,6 +176,48 @@ func (p *Policy) verdict(stmts []int, f *Facts, optimistic bool, resources []str
 		}
 	}
 	return allowed
+}
+
+// applies reports whether statement j covers one of resources (any, when
+// there are none) and its conditions hold, those that cannot be told
+// counting as verdict's do.
+func (p *Policy) applies(j int, f *Facts, optimistic bool, resources []string) bool {
+	st := &p.statements[j]
+	hit := len(resources) == 0
+	for _, r := range resources {
+		if matchAny(st.Resource, r, false) {
+			hit = true
+			break
+		}
+	}
+	if hit && j < len(p.conds) && len(p.conds[j]) > 0 {
+		switch evalAll(p.conds[j], f) {
+		case fails:
+			hit = false
+		case unknown:
+			hit = optimistic == (st.Effect == "Allow")
+		}
+	}
+	return hit
+}
+
+// denies reports whether a Deny of p covers the action on one of resources
+// with facts f, a condition that cannot be told counting as holding: what
+// no grant can outweigh.
+func (p *Policy) denies(id actionID, f *Facts, resources []string) bool {
+	if p == nil {
+		return false
+	}
+	stmts := p.statementsNaming(ramActions[id])
+	if p.naming != nil {
+		stmts = p.naming[id]
+	}
+	for _, j := range stmts {
+		if p.statements[j].Effect == "Deny" && p.applies(j, f, false, resources) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasStar(list []string) bool {

@@ -28,6 +28,18 @@ type AliasPage struct {
 	More  bool
 }
 
+// GrantCreated is CreateGrant's answer: the grant, and a token naming it.
+type GrantCreated struct {
+	KeyID, GrantID, Token string
+}
+
+// GrantPage is one page of ListGrants or ListRetirableGrants: its grants,
+// and when more follow them, the marker the next page starts after.
+type GrantPage struct {
+	Items []Grant
+	Next  string
+}
+
 // Sealed is a CiphertextBlob and the key version that sealed it: the result of
 // GenerateDataKeyWithoutPlaintext, Encrypt and ReEncrypt.
 type Sealed struct {

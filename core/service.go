@@ -19,6 +19,7 @@ type Config struct {
 	Store      KeyStore
 	Partitions PartitionStore // nil: no partition provisioning
 	Secrets    SecretStore    // nil: no secrets
+	Grants     GrantStore     // nil: no grants
 	Root       *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
 	// a root rotation: they open versions but never wrap new ones.
@@ -76,6 +77,7 @@ type Service struct {
 	// arnPrefix is "acs:kms:<region>:<account>:".
 	arnPrefix string
 	secrets   SecretStore
+	grants    GrantStore
 }
 
 // New makes a Service from cfg.
@@ -84,7 +86,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}
@@ -203,7 +205,13 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		c.dry = dry
 	}
 	if !req.Caller.Policy.mayAllow(c.act) {
-		return act, c, c.denied()
+		ok, err := c.grantsMayAllow()
+		if err != nil {
+			return act, c, err
+		}
+		if !ok {
+			return act, c, c.denied()
+		}
 	}
 	return act, c, nil
 }
@@ -331,6 +339,10 @@ type call struct {
 	// changes is set by actions that change the key they resolve: a key past
 	// its deletion date that they meet is purged there (loadKey).
 	changes bool
+	// destination is set while a ReEncrypt authorizes its destination key,
+	// which a grant allows by ReEncryptTo where the source takes
+	// ReEncryptFrom.
+	destination bool
 	// facts are what policy conditions see: the action sets the encryption
 	// context it uses before resolving a key, and resolving sets the key's
 	// tags.
@@ -382,12 +394,12 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 	if !pol.conditional {
 		// Without conditions the facts change nothing: one check, first.
 		if err := c.authorize(resources...); err != nil {
-			return err
+			return c.byGrant(k, id, resources, err)
 		}
 		return c.loadKey(k, id)
 	}
 	if !pol.mayAllowOn(c.act, resources...) {
-		return c.denied()
+		return c.byGrant(k, id, resources, c.denied())
 	}
 	if err := c.loadKey(k, id); err != nil {
 		return err
@@ -395,7 +407,7 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
 	if err := c.authorize(resources...); err != nil {
 		*k = Key{}
-		return err
+		return c.byGrant(k, id, resources, err)
 	}
 	return nil
 }

@@ -35,6 +35,8 @@ var status = map[string]int{
 	core.CodeStateModifiedFailed:         409,
 	core.CodePendingImport:               409,
 	core.CodeDeletionProtection:          409,
+	core.CodeLimitExceeded:               409,
+	core.CodeInvalidGrantToken:           400,
 	core.CodeThrottling:                  429,
 	core.CodeInternalFailure:             500,
 	core.CodeServiceUnavailableTemporary: 503,

@@ -448,7 +448,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Partitions: store, Secrets: store, Root: root, Region: set.Region, AccountID: set.AccountID,
+		Store: store, Partitions: store, Secrets: store, Grants: store, Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 	}
 	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
@@ -582,12 +582,13 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 	return inproc.NewNonces(nil), "process memory, this instance until it restarts", nil
 }
 
-// store is what both stores hold: keys, versions and aliases, and partition
-// records.
+// store is what both stores hold: keys, versions and aliases, partition
+// records, secrets and grants.
 type store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
+	core.GrantStore
 }
 
 func openStore(ctx context.Context, set Settings) (store, error) {

@@ -1,0 +1,750 @@
+package core
+
+import (
+	"cmp"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Grants, as AWS KMS has them: a key's owner lets another principal, the
+// grantee, use the key for some operations, without writing that into the
+// grantee's policy. The caller's own policy decides first; a grant is read
+// only when it does not allow, and an explicit Deny in it beats any grant.
+
+const (
+	// maxGrantsPerGrantee bounds the grants one principal holds on one key,
+	// which every request that a grant allows reads: AWS's quota.
+	maxGrantsPerGrantee = 500
+	// maxConstraintPairs and maxConstraintValue are AWS's bounds on a grant
+	// constraint.
+	maxConstraintPairs = 8
+	maxConstraintValue = 384
+	grantIDLength      = 64
+)
+
+// Grant operations, in AWS's names.
+const (
+	opDecrypt       = "Decrypt"
+	opEncrypt       = "Encrypt"
+	opReEncryptFrom = "ReEncryptFrom"
+	opReEncryptTo   = "ReEncryptTo"
+	opCreateGrant   = "CreateGrant"
+	opRetireGrant   = "RetireGrant"
+	opDescribeKey   = "DescribeKey"
+	opGetPublicKey  = "GetPublicKey"
+)
+
+// grantOps lists the operations a grant may give on a key of each usage;
+// DescribeKey, CreateGrant and RetireGrant are on every key. A symmetric
+// key's operations are those whose requests carry an encryption context, to
+// which constraints apply.
+var grantOps = map[string][]string{
+	UsageEncrypt:      {opDecrypt, opEncrypt, opReEncryptFrom, opReEncryptTo, "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"},
+	"asymmetric":      {opDecrypt, opEncrypt, opReEncryptFrom, opReEncryptTo, opGetPublicKey},
+	UsageSign:         {"Sign", "Verify", opGetPublicKey},
+	UsageMAC:          {"GenerateMac", "VerifyMac"},
+	UsageKeyAgreement: {"DeriveSharedSecret", opGetPublicKey},
+	UsageEncapsulate:  {opGetPublicKey},
+}
+
+// grantOpsOf is the operations a grant may give on k.
+func grantOpsOf(k *Key) []string {
+	usage := cmp.Or(k.KeyUsage, UsageEncrypt)
+	if usage == UsageEncrypt && !symmetricEncryption(k) {
+		usage = "asymmetric"
+	}
+	return append([]string{opDescribeKey, opCreateGrant, opRetireGrant}, grantOps[usage]...)
+}
+
+// everyGrantOp is every operation a grant may name.
+var everyGrantOp = func() []string {
+	all := []string{opDescribeKey, opCreateGrant, opRetireGrant}
+	for _, ops := range grantOps {
+		all = append(all, ops...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}()
+
+// grantOperation is the grant operation that allows the running action, ""
+// when no grant can.
+func (c *call) grantOperation() string {
+	if c.destination {
+		return opReEncryptTo
+	}
+	return grantOpOf[c.act]
+}
+
+// grantOpOf maps actions to the grant operations that allow them, by ID.
+var grantOpOf map[actionID]string
+
+// actionGrantOps names, by action, the grant operation that allows it. The
+// asymmetric actions are AWS's Encrypt, Decrypt, Sign and Verify.
+var actionGrantOps = map[string]string{
+	"DescribeKey":                         opDescribeKey,
+	"Encrypt":                             opEncrypt,
+	"AsymmetricEncrypt":                   opEncrypt,
+	"Decrypt":                             opDecrypt,
+	"AsymmetricDecrypt":                   opDecrypt,
+	"ReEncrypt":                           opReEncryptFrom,
+	"GenerateDataKey":                     "GenerateDataKey",
+	"GenerateDataKeyWithoutPlaintext":     "GenerateDataKeyWithoutPlaintext",
+	"GenerateDataKeyPair":                 "GenerateDataKeyPair",
+	"GenerateDataKeyPairWithoutPlaintext": "GenerateDataKeyPairWithoutPlaintext",
+	"GenerateMac":                         "GenerateMac",
+	"VerifyMac":                           "VerifyMac",
+	"GetPublicKey":                        opGetPublicKey,
+	"AsymmetricSign":                      "Sign",
+	"AsymmetricVerify":                    "Verify",
+	"DeriveSharedSecret":                  "DeriveSharedSecret",
+	"CreateGrant":                         opCreateGrant,
+	"RetireGrant":                         opRetireGrant,
+}
+
+// grantsMayAllow reports whether a grant could give the caller the action
+// its policy rules out everywhere, so that begin must not refuse it early:
+// RetireGrant, which a grant's retiring principal may call holding none, and
+// an action a grant may allow, for a caller holding one.
+func (c *call) grantsMayAllow() (bool, error) {
+	op := grantOpOf[c.act]
+	switch {
+	case op == "" || c.s.grants == nil:
+		return false, nil
+	case op == opRetireGrant:
+		return true, nil
+	}
+	held, err := c.s.grants.HoldsGrants(c.ctx, c.req.Caller.Name)
+	if err != nil {
+		return false, storeErr(err)
+	}
+	return held, nil
+}
+
+// byGrant is the second chance of a request its caller's policy does not
+// allow on key id: a grant to the caller on the key, for the request's
+// operation, whose constraints the request meets, allows it unless the
+// policy explicitly denies it. The grants are read before the key, so a
+// caller holding none learns nothing of it. On success k holds the key;
+// otherwise the answer is denial and k is left zero.
+func (c *call) byGrant(k *Key, id string, resources []string, denial error) error {
+	op := c.grantOperation()
+	if op == "" || c.s.grants == nil {
+		return denial
+	}
+	held, err := c.s.grants.GrantsFor(c.ctx, id, c.req.Caller.Name)
+	if err != nil {
+		return storeErr(err)
+	}
+	held = slices.DeleteFunc(held, func(g Grant) bool { return !slices.Contains(g.Operations, op) })
+	if len(held) == 0 {
+		return denial
+	}
+	if err := c.loadKey(k, id); err != nil {
+		return err
+	}
+	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
+	if !c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
+		for i := range held {
+			if g := &held[i]; g.KeyCreated == k.CreatedAt.Unix() && c.meets(g, k, op) {
+				return nil
+			}
+		}
+	}
+	*k = Key{}
+	return denial
+}
+
+// meets reports whether the request meets grant g's terms for operation op
+// on key k: its constraints, on the operations that carry an encryption
+// context, and for a CreateGrant, that the grant it makes asks no more than
+// g gives.
+func (c *call) meets(g *Grant, k *Key, op string) bool {
+	if c.facts.Grant != nil && !covers(g, c.facts.Grant) {
+		return false
+	}
+	if !constrained(k, op) {
+		return true
+	}
+	return g.Constraints.match(c.facts.Context)
+}
+
+// constrained reports whether grant constraints apply to op on k: to the
+// operations of a symmetric encryption key that take an encryption
+// context, and not to DescribeKey, CreateGrant and RetireGrant, nor to any
+// operation of another key.
+func constrained(k *Key, op string) bool {
+	return slices.Contains(grantOps[UsageEncrypt], op) && symmetricEncryption(k)
+}
+
+func symmetricEncryption(k *Key) bool {
+	return asymmetricSpecs[k.KeySpec] == nil && (k.KeyUsage == "" || k.KeyUsage == UsageEncrypt)
+}
+
+// match reports whether a request's encryption context meets the
+// constraints: keys compare without regard to case, values exactly.
+func (gc GrantConstraints) match(ctx EncryptionContext) bool {
+	if gc.Equals != nil && (len(ctx) != len(gc.Equals) || !containsPairs(ctx, gc.Equals)) {
+		return false
+	}
+	return gc.Subset == nil || containsPairs(ctx, gc.Subset)
+}
+
+// containsPairs reports whether ctx has every pair of want, keys folded. A
+// constraint has at most eight pairs, so this is linear in the context.
+func containsPairs(ctx, want EncryptionContext) bool {
+	for wk, wv := range want {
+		found := false
+		for k, v := range ctx {
+			if v == wv && strings.EqualFold(k, wk) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// covers reports whether a grant made by the holder of parent, through its
+// CreateGrant operation, stays within it: no operation parent lacks, and
+// constraints at least as strict as parent's.
+func covers(parent, child *Grant) bool {
+	for _, op := range child.Operations {
+		if !slices.Contains(parent.Operations, op) {
+			return false
+		}
+	}
+	p, ch := parent.Constraints, child.Constraints
+	if p.Equals != nil && (ch.Equals == nil || len(ch.Equals) != len(p.Equals) || !containsPairs(ch.Equals, p.Equals)) {
+		return false
+	}
+	if p.Subset != nil && !(ch.Equals != nil && containsPairs(ch.Equals, p.Subset)) && !(ch.Subset != nil && containsPairs(ch.Subset, p.Subset)) {
+		return false
+	}
+	return true
+}
+
+// PrincipalARN is the ARN of the service's principal name, as grants name
+// principals: acs:ram::<account>:user/<name>. The AWS protocol reads and
+// writes it in its own spelling.
+func (s *Service) PrincipalARN(name string) string { return s.principalPrefix() + name }
+
+func (s *Service) principalPrefix() string { return "acs:ram::" + s.account + ":user/" }
+
+// principalName reads a principal's ARN (PrincipalARN) for its name.
+func (s *Service) principalName(param, arn string) (string, error) {
+	name, ok := strings.CutPrefix(arn, s.principalPrefix())
+	if !ok || name == "" || len(arn) > 256 || !validText(name) {
+		return "", invalidParam(param, "it must name a principal of this account as %s<name>", s.principalPrefix())
+	}
+	return name, nil
+}
+
+// validText reports whether s is valid UTF-8 without control characters.
+func validText(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}
+
+// grantTerms reads CreateGrant's parameters into a grant, all but its key.
+func (c *call) grantTerms() (Grant, error) {
+	var g Grant
+	var err error
+	if g.Grantee, err = c.required("GranteePrincipal"); err != nil {
+		return g, err
+	}
+	if g.GranteeName, err = c.s.principalName("GranteePrincipal", g.Grantee); err != nil {
+		return g, err
+	}
+	if g.Retiring = c.str("RetiringPrincipal"); g.Retiring != "" {
+		if g.RetiringName, err = c.s.principalName("RetiringPrincipal", g.Retiring); err != nil {
+			return g, err
+		}
+	}
+	if g.Operations, err = c.grantOperations(); err != nil {
+		return g, err
+	}
+	for _, param := range []string{"EncryptionContextEquals", "EncryptionContextSubset"} {
+		ctx, err := c.context(param)
+		if err != nil {
+			return g, err
+		}
+		if len(ctx) > maxConstraintPairs {
+			return g, invalidParam(param, "a constraint has at most %d pairs", maxConstraintPairs)
+		}
+		for _, v := range ctx {
+			if len(v) > maxConstraintValue {
+				return g, invalidParam(param, "a constraint's value has at most %d characters", maxConstraintValue)
+			}
+		}
+		if c.str(param) == "" {
+			ctx = nil
+		} else if ctx == nil {
+			ctx = EncryptionContext{}
+		}
+		if param == "EncryptionContextEquals" {
+			g.Constraints.Equals = ctx
+		} else {
+			g.Constraints.Subset = ctx
+		}
+	}
+	g.Name = c.str("Name")
+	if len(g.Name) > 256 || !grantName(g.Name) {
+		return g, invalidParam("Name", "it must be 1 to 256 letters, digits and the marks :/_-")
+	}
+	g.Issuer = c.req.Caller.Name
+	return g, nil
+}
+
+// grantName reports whether name is made of the characters AWS allows in a
+// grant's name; "" is no name.
+func grantName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		switch ch := name[i]; {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9', ch == ':', ch == '/', ch == '_', ch == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// grantOperations reads Operations, a JSON list of grant operations, sorted
+// and each kept once.
+func (c *call) grantOperations() ([]string, error) {
+	text, err := c.required("Operations")
+	if err != nil {
+		return nil, err
+	}
+	var ops []string
+	if err := json.Unmarshal([]byte(text), &ops); err != nil || len(ops) == 0 {
+		return nil, invalidParam("Operations", `it must be a JSON list of grant operations like ["Decrypt","Encrypt"]`)
+	}
+	for _, op := range ops {
+		if _, ok := slices.BinarySearch(everyGrantOp, op); !ok {
+			return nil, invalidParam("Operations", "%q is not a grant operation; they are %v", ClipText(op), everyGrantOp)
+		}
+	}
+	slices.Sort(ops)
+	return slices.Compact(ops), nil
+}
+
+// sameTerms reports whether two grants give the same thing to the same
+// principals, as a CreateGrant repeated under one name must to return the
+// first grant.
+func sameTerms(a, b *Grant) bool {
+	return a.Name == b.Name && a.Grantee == b.Grantee && a.Retiring == b.Retiring &&
+		slices.Equal(a.Operations, b.Operations) &&
+		(a.Constraints.Equals == nil) == (b.Constraints.Equals == nil) && maps.Equal(a.Constraints.Equals, b.Constraints.Equals) &&
+		(a.Constraints.Subset == nil) == (b.Constraints.Subset == nil) && maps.Equal(a.Constraints.Subset, b.Constraints.Subset)
+}
+
+func (c *call) grantStore() (GrantStore, error) {
+	if c.s.grants == nil {
+		return nil, Errorf(CodeInvalidParameter, "This service keeps no grants: its store does not.")
+	}
+	return c.s.grants, nil
+}
+
+// createGrant makes a grant on the key named by KeyId. The caller's policy
+// allows it with kms:CreateGrant, or a grant the caller holds that gives
+// CreateGrant, and then the new grant asks no more than that one gives.
+func (c *call) createGrant() (any, error) {
+	store, err := c.grantStore()
+	if err != nil {
+		return nil, err
+	}
+	g, err := c.grantTerms()
+	if err != nil {
+		return nil, err
+	}
+	c.facts.Grant = &g
+	var k Key
+	if err := c.resolveKey(&k, "KeyId"); err != nil {
+		return nil, err
+	}
+	if k.State == KeyPendingDeletion {
+		return nil, usable(&k)
+	}
+	valid := grantOpsOf(&k)
+	for _, op := range g.Operations {
+		if !slices.Contains(valid, op) {
+			return nil, invalidParam("Operations", "a grant on a %s key gives only %v", kindName(&k), valid)
+		}
+	}
+	if (g.Constraints.Equals != nil || g.Constraints.Subset != nil) && !symmetricEncryption(&k) {
+		return nil, invalidParam("Constraints", "only grants on a symmetric encryption key take encryption context constraints")
+	}
+	if c.dry {
+		return nil, errDryRunOK
+	}
+	g.KeyID, g.KeyCreated, g.CreatedAt = k.ID, k.CreatedAt.Unix(), c.s.clock.Now().UTC()
+	held, err := store.GrantsFor(c.ctx, k.ID, g.GranteeName)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	held = slices.DeleteFunc(held, func(h Grant) bool { return h.KeyCreated != g.KeyCreated })
+	if g.Name != "" {
+		for i := range held {
+			if sameTerms(&held[i], &g) {
+				return c.grantMade(&held[i])
+			}
+		}
+	}
+	if len(held) >= maxGrantsPerGrantee {
+		return nil, Errorf(CodeLimitExceeded, "The principal already holds %d grants on the key %q, the most it may.", maxGrantsPerGrantee, k.ID)
+	}
+	var id [grantIDLength / 2]byte
+	if _, err := io.ReadFull(c.s.rand, id[:]); err != nil {
+		return nil, internal("random: %w", err)
+	}
+	g.ID = hex.EncodeToString(id[:])
+	if err := store.CreateGrant(c.ctx, g); err != nil {
+		return nil, storeErr(err)
+	}
+	return c.grantMade(&g)
+}
+
+// kindName is the name of k's kind in errors: its spec and usage, as AWS
+// names them.
+func kindName(k *Key) string {
+	if kind := kindOf(k.KeySpec, k.KeyUsage); kind != nil {
+		return kind.Spec + " " + kind.Usage
+	}
+	return k.KeySpec
+}
+
+// grantMade is CreateGrant's answer: the grant's ID and a token naming it.
+// Each answer's token is new, as AWS's are; any of them names the grant.
+func (c *call) grantMade(g *Grant) (any, error) {
+	var nonce [12]byte
+	if _, err := io.ReadFull(c.s.rand, nonce[:]); err != nil {
+		return nil, internal("random: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString([]byte(grantTokenPrefix + g.KeyID + "/" + g.ID + "/" + hex.EncodeToString(nonce[:])))
+	return GrantCreated{KeyID: g.KeyID, GrantID: g.ID, Token: token}, nil
+}
+
+// grantTokenPrefix leads the text of every grant token, so that a later
+// form can be told apart.
+const grantTokenPrefix = "kmsless-grant-1/"
+
+// parseGrantToken reads a token grantMade made, for the key and grant it
+// names. A token names a grant; it gives nothing by itself.
+func parseGrantToken(token string) (keyID, grantID string, err error) {
+	bad := Errorf(CodeInvalidGrantToken, "The grant token is not one this service issued.")
+	if len(token) > 8192 {
+		return "", "", bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", "", bad
+	}
+	parts := strings.Split(strings.TrimPrefix(string(b), grantTokenPrefix), "/")
+	if !strings.HasPrefix(string(b), grantTokenPrefix) || len(parts) != 3 || parts[0] == "" || !ValidGrantID(parts[1]) {
+		return "", "", bad
+	}
+	return parts[0], parts[1], nil
+}
+
+// ValidGrantID reports whether id is a grant ID: 64 lowercase hexadecimal digits.
+func ValidGrantID(id string) bool {
+	if len(id) != grantIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if ch := id[i]; !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// grantIDParam reads a GrantId parameter.
+func (c *call) grantIDParam(required bool) (string, error) {
+	id := c.str("GrantId")
+	if id == "" && required {
+		return "", missingParam("GrantId")
+	}
+	if id != "" && !ValidGrantID(id) {
+		return "", invalidParam("GrantId", "it must be 64 hexadecimal digits")
+	}
+	return id, nil
+}
+
+// liveGrant reads grant id of key k: ErrNotFound, as a missing grant, for
+// one made on an earlier key of the same ID.
+func (c *call) liveGrant(store GrantStore, k *Key, id string) (Grant, error) {
+	g, err := store.GetGrant(c.ctx, k.ID, id)
+	if err == nil && g.KeyCreated != k.CreatedAt.Unix() {
+		err = ErrNotFound
+	}
+	if errors.Is(err, ErrNotFound) {
+		return g, Errorf(CodeResourceNotFound, "The key %q has no grant %q.", k.ID, id)
+	}
+	if err != nil {
+		return g, storeErr(err)
+	}
+	return g, nil
+}
+
+// revokeGrant deletes a grant of the key named by KeyId, as kms:RevokeGrant
+// on the key allows.
+func (c *call) revokeGrant() (any, error) {
+	store, err := c.grantStore()
+	if err != nil {
+		return nil, err
+	}
+	id, err := c.grantIDParam(true)
+	if err != nil {
+		return nil, err
+	}
+	var k Key
+	if err := c.resolveKey(&k, "KeyId"); err != nil {
+		return nil, err
+	}
+	if _, err := c.liveGrant(store, &k, id); err != nil {
+		return nil, err
+	}
+	if c.dry {
+		return nil, errDryRunOK
+	}
+	return nil, c.deleteGrant(store, k.ID, id)
+}
+
+func (c *call) deleteGrant(store GrantStore, keyID, id string) error {
+	if err := store.DeleteGrant(c.ctx, keyID, id); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeResourceNotFound, "The key %q has no grant %q.", keyID, id)
+		}
+		return storeErr(err)
+	}
+	return nil
+}
+
+// retireGrant deletes a grant named by its token, or by KeyId and GrantId.
+// Its retiring principal may, its grantee when the grant gives RetireGrant,
+// and a caller whose policy allows kms:RetireGrant on the key; an explicit
+// Deny of kms:RetireGrant in the caller's policy beats the first two.
+func (c *call) retireGrant() (any, error) {
+	store, err := c.grantStore()
+	if err != nil {
+		return nil, err
+	}
+	keyID, id, err := c.retiredGrant()
+	if err != nil {
+		return nil, err
+	}
+	var k Key
+	if err := c.loadKey(&k, keyID); err != nil {
+		return nil, err
+	}
+	g, err := c.liveGrant(store, &k, id)
+	if err != nil {
+		return nil, err
+	}
+	caller := c.req.Caller.Name
+	resources := []string{c.s.KeyARN(k.ID)}
+	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
+	pol := c.req.Caller.Policy
+	allowed := pol.allows(c.act, &c.facts, resources...) ||
+		!pol.denies(c.act, &c.facts, resources) &&
+			(eq(caller, g.RetiringName) || eq(caller, g.GranteeName) && slices.Contains(g.Operations, opRetireGrant))
+	if !allowed {
+		return nil, c.denied()
+	}
+	if c.dry {
+		return nil, errDryRunOK
+	}
+	return nil, c.deleteGrant(store, k.ID, id)
+}
+
+func eq(a, b string) bool { return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// retiredGrant reads which grant RetireGrant names: by GrantToken, or by
+// KeyId (a key's ID or ARN) and GrantId; when both are given they must
+// agree.
+func (c *call) retiredGrant() (keyID, id string, err error) {
+	if id, err = c.grantIDParam(false); err != nil {
+		return "", "", err
+	}
+	if ref := c.str("KeyId"); ref != "" {
+		r, err := c.parseRef("KeyId")
+		if err != nil {
+			return "", "", err
+		}
+		if r.alias != "" {
+			return "", "", invalidParam("KeyId", "name the grant's key by its ID or ARN")
+		}
+		keyID = r.keyID
+	}
+	token := c.str("GrantToken")
+	if token == "" {
+		if keyID == "" || id == "" {
+			return "", "", missingParam(map[bool]string{true: "KeyId", false: "GrantId"}[keyID == ""])
+		}
+		return keyID, id, nil
+	}
+	tokenKey, tokenID, err := parseGrantToken(token)
+	if err != nil {
+		return "", "", err
+	}
+	if keyID != "" && keyID != tokenKey || id != "" && id != tokenID {
+		return "", "", invalidParam("GrantToken", "it names another grant than KeyId and GrantId do")
+	}
+	return tokenKey, tokenID, nil
+}
+
+// grantLimit reads Limit, 1 to 100 grants a page, 50 by default.
+func (c *call) grantLimit() (int, error) {
+	n, ok, err := c.int("Limit", 1, 100)
+	if !ok {
+		n = 50
+	}
+	return n, err
+}
+
+// listGrants pages through a key's grants, in order of their IDs; Marker is
+// the ID of the last one listed. GrantId or GranteePrincipal narrow the
+// listing.
+func (c *call) listGrants() (any, error) {
+	store, err := c.grantStore()
+	if err != nil {
+		return nil, err
+	}
+	limit, err := c.grantLimit()
+	if err != nil {
+		return nil, err
+	}
+	after := c.str("Marker")
+	if after != "" && !ValidGrantID(after) {
+		return nil, invalidParam("Marker", "it is not a marker this listing gave")
+	}
+	id, err := c.grantIDParam(false)
+	if err != nil {
+		return nil, err
+	}
+	grantee := ""
+	if arn := c.str("GranteePrincipal"); arn != "" {
+		if grantee, err = c.s.principalName("GranteePrincipal", arn); err != nil {
+			return nil, err
+		}
+	}
+	var k Key
+	if err := c.resolveKey(&k, "KeyId"); err != nil {
+		return nil, err
+	}
+	var found []Grant
+	switch {
+	case id != "":
+		g, err := c.liveGrant(store, &k, id)
+		if err == nil && (grantee == "" || g.GranteeName == grantee) && id > after {
+			found = []Grant{g}
+		} else if err != nil && AsError(err).Code != CodeResourceNotFound {
+			return nil, err
+		}
+	case grantee != "":
+		found, err = store.GrantsFor(c.ctx, k.ID, grantee)
+		found = slices.DeleteFunc(found, func(g Grant) bool { return g.ID <= after })
+	default:
+		found, err = store.ListGrants(c.ctx, k.ID, after, limit+1)
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	found = slices.DeleteFunc(found, func(g Grant) bool { return g.KeyCreated != k.CreatedAt.Unix() })
+	return grantPage(found, limit, func(g *Grant) string { return g.ID }), nil
+}
+
+// grantPage is the first limit of found, and when more follow, the marker
+// of the last of them.
+func grantPage(found []Grant, limit int, marker func(*Grant) string) GrantPage {
+	if len(found) > limit {
+		return GrantPage{Items: found[:limit], Next: marker(&found[limit-1])}
+	}
+	return GrantPage{Items: found}
+}
+
+// listRetirableGrants pages through the grants a principal may retire, in
+// order of key and grant ID, on every key. It is on the key collection, as
+// ListKeys is.
+func (c *call) listRetirableGrants() (any, error) {
+	store, err := c.grantStore()
+	if err != nil {
+		return nil, err
+	}
+	limit, err := c.grantLimit()
+	if err != nil {
+		return nil, err
+	}
+	arn, err := c.required("RetiringPrincipal")
+	if err != nil {
+		return nil, err
+	}
+	retiring, err := c.s.principalName("RetiringPrincipal", arn)
+	if err != nil {
+		return nil, err
+	}
+	var after GrantPosition
+	if m := c.str("Marker"); m != "" {
+		var ok bool
+		if after, ok = ParseGrantPosition(m); !ok {
+			return nil, invalidParam("Marker", "it is not a marker this listing gave")
+		}
+	}
+	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
+		return nil, err
+	}
+	var page []Grant
+	// Grants left by keys purged past their deletion date are skipped; a
+	// page of them is read past rather than answered empty.
+	for len(page) <= limit {
+		found, err := store.ListRetirable(c.ctx, retiring, after, limit+1)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, g := range found {
+			k, err := c.s.cache.Key(c.ctx, g.KeyID, c.s.getKey)
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				return nil, storeErr(err)
+			case k.CreatedAt.Unix() == g.KeyCreated && !c.s.deleted(&k):
+				page = append(page, g)
+			}
+		}
+		if len(found) <= limit {
+			break
+		}
+		after = GrantPosition{KeyID: found[len(found)-1].KeyID, GrantID: found[len(found)-1].ID}
+	}
+	return grantPage(page, limit, func(g *Grant) string { return g.Position().Token() }), nil
+}
+
+// Token is the position as a listing's marker: the key ID and the grant ID.
+func (p GrantPosition) Token() string { return p.KeyID + ":" + p.GrantID }
+
+// Position is where a listing of retirable grants that ends at g resumes.
+func (g *Grant) Position() GrantPosition { return GrantPosition{KeyID: g.KeyID, GrantID: g.ID} }
+
+// ParseGrantPosition reads a marker Token made.
+func ParseGrantPosition(token string) (GrantPosition, bool) {
+	i := strings.LastIndexByte(token, ':')
+	if i <= 0 || !ValidGrantID(token[i+1:]) || !validText(token[:i]) {
+		return GrantPosition{}, false
+	}
+	return GrantPosition{KeyID: token[:i], GrantID: token[i+1:]}, true
+}
