@@ -37,10 +37,35 @@ func Account(id string) string {
 type arns struct {
 	// prefix is "arn:aws:kms:<region>:<account>:".
 	prefix string
+	// user is "arn:aws:iam::<account>:user/", the AWS spelling of
+	// core.Service.PrincipalARN; principal is that with core's account,
+	// "acs:ram::<account>:user/".
+	user, principal string
+	// root is the account's own ARN, the IssuingAccount of every grant.
+	root string
 }
 
 func newARNs(kms *core.Service) arns {
-	return arns{prefix: "arn:aws:kms:" + kms.Region() + ":" + Account(kms.AccountID()) + ":"}
+	account := Account(kms.AccountID())
+	return arns{prefix: "arn:aws:kms:" + kms.Region() + ":" + account + ":",
+		user: "arn:aws:iam::" + account + ":user/", principal: kms.PrincipalARN(""), root: "arn:aws:iam::" + account + ":root"}
+}
+
+// principalIn is core's spelling of a principal named by its AWS ARN; any
+// other goes to core as it is, to refuse.
+func (a arns) principalIn(arn string) string {
+	if name, ok := strings.CutPrefix(arn, a.user); ok {
+		return a.principal + name
+	}
+	return arn
+}
+
+// principalOut is the AWS spelling of a principal's ARN.
+func (a arns) principalOut(arn string) string {
+	if name, ok := strings.CutPrefix(arn, a.principal); ok {
+		return a.user + name
+	}
+	return arn
 }
 
 // KeyRef reads ref, a key ID, key ARN, alias name or alias ARN, as a request

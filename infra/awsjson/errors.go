@@ -44,10 +44,13 @@ var errorTypes = map[string]awsError{
 	core.CodeKeyNotFound:        {"NotFoundException", 400},
 	core.CodeAliasNotFound:      {"NotFoundException", 400},
 	core.CodePartitionNotFound:  {"NotFoundException", 400},
-	// Secrets are Alibaba's; were their refusals ever to reach this
-	// protocol, these are AWS's names for them.
+	// No such grant. (The secrets' refusals, Alibaba's, never reach this
+	// protocol; were they to, AlreadyExistsException is AWS's name for the
+	// second.)
 	core.CodeResourceNotFound:    {"NotFoundException", 400},
 	core.CodeResourceExist:       {"AlreadyExistsException", 400},
+	core.CodeLimitExceeded:       {"LimitExceededException", 400},
+	core.CodeInvalidGrantToken:   {"InvalidGrantTokenException", 400},
 	core.CodeDisabled:            {"DisabledException", 400},
 	core.CodePendingDeletion:     {"KMSInvalidStateException", 400},
 	core.CodeStateModifiedFailed: {"KMSInvalidStateException", 400},

@@ -50,6 +50,10 @@ type input struct {
 	ImportToken, EncryptedKeyMaterial                               []byte
 	ValidTo                                                         *float64
 	KeyMaterialId, KeyMaterialDescription                           *string
+
+	GranteePrincipal, RetiringPrincipal, Name, GrantId, GrantToken *string
+	Operations                                                     []string
+	Constraints                                                    *grantConstraints
 }
 
 // tag is AWS's Tag: both members are required, and the value may be empty.
@@ -121,6 +125,12 @@ func init() {
 		"TagResource":      {"TagResource", tagParams, renderNothing},
 		"UntagResource":    {"UntagResource", untagParams, renderNothing},
 		"ListResourceTags": {"ListResourceTags", tagPageParams, renderTags},
+
+		"CreateGrant":         {"CreateGrant", createGrantParams, renderGrantCreated},
+		"ListGrants":          {"ListGrants", listGrantsParams, renderGrants},
+		"ListRetirableGrants": {"ListRetirableGrants", retirableGrantsParams, renderGrants},
+		"RetireGrant":         {"RetireGrant", retireGrantParams, renderNothing},
+		"RevokeGrant":         {"RevokeGrant", revokeGrantParams, renderNothing},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
 	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderSealed}
@@ -543,9 +553,9 @@ func setContext(p core.Params, name string, ctx map[string]string) error {
 }
 
 // cryptoCommon reads what every cryptographic operation may carry: DryRun,
-// GrantTokens, which are checked for shape and otherwise grant nothing:
-// there are no grants, and authorization comes from policies alone, and a
-// Recipient, which is refused.
+// GrantTokens, which are checked for shape and otherwise change nothing: a
+// grant takes effect when CreateGrant answers, so no request needs its
+// token to use it, and a Recipient, which is refused.
 func cryptoCommon(p core.Params, in *input) error {
 	if err := refuseRecipient(in); err != nil {
 		return err

@@ -1,0 +1,168 @@
+package awsjson
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/kmsless/kmsless/core"
+)
+
+// grantConstraints is AWS's GrantConstraints.
+type grantConstraints struct {
+	EncryptionContextEquals map[string]string `json:",omitempty"`
+	EncryptionContextSubset map[string]string `json:",omitempty"`
+}
+
+// principal sets core's parameter to the principal an AWS member names.
+func (h *handler) principal(p core.Params, name string, v *string) {
+	if v != nil {
+		p[name] = h.arns.principalIn(*v)
+	}
+}
+
+func createGrantParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if in.GranteePrincipal == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter GranteePrincipal is required.")
+	}
+	if in.Operations == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter Operations is required.")
+	}
+	h.principal(p, "GranteePrincipal", in.GranteePrincipal)
+	h.principal(p, "RetiringPrincipal", in.RetiringPrincipal)
+	b, _ := json.Marshal(in.Operations) // strings only
+	p["Operations"] = string(b)
+	if in.Name != nil {
+		if *in.Name == "" {
+			return nil, invalid("Name", "it must be 1 to 256 characters")
+		}
+		p["Name"] = *in.Name
+	}
+	if c := in.Constraints; c != nil {
+		if err := setContext(p, "EncryptionContextEquals", c.EncryptionContextEquals); err != nil {
+			return nil, err
+		}
+		if err := setContext(p, "EncryptionContextSubset", c.EncryptionContextSubset); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// grantPage reads a grant listing's Limit (1 to 100, 50 by default) and its
+// Marker, which valid tells from one the service did not give.
+func grantPage(p core.Params, in *input, valid func(string) bool) error {
+	size, err := limitOf(in, 50, 100)
+	if err != nil {
+		return err
+	}
+	p["Limit"] = strconv.Itoa(size)
+	if in.Marker != nil {
+		if !valid(*in.Marker) {
+			return badMarker()
+		}
+		p["Marker"] = *in.Marker
+	}
+	return nil
+}
+
+func listGrantsParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.GrantId != nil {
+		p["GrantId"] = *in.GrantId
+	}
+	h.principal(p, "GranteePrincipal", in.GranteePrincipal)
+	return p, grantPage(p, in, core.ValidGrantID)
+}
+
+func retirableGrantsParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if in.RetiringPrincipal == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter RetiringPrincipal is required.")
+	}
+	h.principal(p, "RetiringPrincipal", in.RetiringPrincipal)
+	return p, grantPage(p, in, func(m string) bool {
+		_, ok := core.ParseGrantPosition(m)
+		return ok
+	})
+}
+
+// retireGrantParams reads a grant named by its token, or by KeyId and
+// GrantId.
+func retireGrantParams(h *handler, in *input) (core.Params, error) {
+	p := core.Params{}
+	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
+		return nil, err
+	}
+	if in.GrantId != nil {
+		p["GrantId"] = *in.GrantId
+	}
+	if in.GrantToken != nil {
+		p["GrantToken"] = *in.GrantToken
+	}
+	return p, cryptoCommon(p, in)
+}
+
+func revokeGrantParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.GrantId == nil {
+		return nil, core.Errorf(core.CodeMissingParameter, "The parameter GrantId is required.")
+	}
+	p["GrantId"] = *in.GrantId
+	return p, cryptoCommon(p, in)
+}
+
+func renderGrantCreated(h *handler, _ core.Params, result any) (any, error) {
+	g, ok := result.(core.GrantCreated)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ GrantId, GrantToken string }{g.GrantID, g.Token}, nil
+}
+
+// grantEntry is AWS's GrantListEntry.
+type grantEntry struct {
+	KeyId, GrantId    string
+	Name              string `json:",omitempty"`
+	CreationDate      *epoch
+	GranteePrincipal  string
+	RetiringPrincipal string `json:",omitempty"`
+	IssuingAccount    string
+	Operations        []string
+	Constraints       *grantConstraints `json:",omitempty"`
+}
+
+func renderGrants(h *handler, _ core.Params, result any) (any, error) {
+	l, ok := result.(core.GrantPage)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	out := struct {
+		Grants []grantEntry
+		more
+	}{Grants: make([]grantEntry, 0, len(l.Items)), more: more{Truncated: l.Next != "", NextMarker: l.Next}}
+	for _, g := range l.Items {
+		e := grantEntry{KeyId: h.arns.key(g.KeyID), GrantId: g.ID, Name: g.Name, CreationDate: epochPtr(g.CreatedAt),
+			GranteePrincipal: h.arns.principalOut(g.Grantee), IssuingAccount: h.arns.root, Operations: g.Operations}
+		if g.Retiring != "" {
+			e.RetiringPrincipal = h.arns.principalOut(g.Retiring)
+		}
+		if c := g.Constraints; c.Equals != nil || c.Subset != nil {
+			e.Constraints = &grantConstraints{c.Equals, c.Subset}
+		}
+		out.Grants = append(out.Grants, e)
+	}
+	return out, nil
+}
