@@ -101,6 +101,9 @@ var kept = map[string]string{
 	"EncryptionKeyId": "encryptionKeyId", "RemoveFromVersion": "removeFromVersion", "MoveToVersion": "moveToVersion",
 	"RecoveryWindowInDays": "recoveryWindowInDays", "ForceDeleteWithoutRecovery": "forceDeleteWithoutRecovery",
 	"IncludeDeprecated": "includeDeprecated", "FetchTags": "fetchTags", "PasswordLength": "passwordLength",
+	"GranteePrincipal": "granteePrincipal", "RetiringPrincipal": "retiringPrincipal", "Operations": "operations",
+	"EncryptionContextEquals": "encryptionContextEquals", "EncryptionContextSubset": "encryptionContextSubset",
+	"Name": "name", "GrantId": "grantId", "Limit": "limit",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -119,6 +122,7 @@ var readWrite = map[string]bool{
 	"SetDeletionProtection": true, "ImportKeyMaterial": true, "DeleteKeyMaterial": true,
 	"CreateSecret": true, "PutSecretValue": true, "UpdateSecret": true, "DeleteSecret": true,
 	"RestoreSecret": true, "UpdateSecretVersionStage": true,
+	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true,
 	ProvisionPartition: true,
 }
 
@@ -136,7 +140,7 @@ var readOnly = map[string]bool{
 	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
 	"AsymmetricDecrypt": true, "DeriveSharedSecret": true, "Encapsulate": true, "Decapsulate": true,
 	"GetSecretValue": true, "DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
-	"GetRandomPassword": true,
+	"GetRandomPassword": true, "ListGrants": true, "ListRetirableGrants": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -145,6 +149,7 @@ var metadataOnly = map[string]bool{
 	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
 	"ListAliases": true, "ListAliasesByKeyId": true,
 	"DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
+	"ListGrants": true, "ListRetirableGrants": true,
 }
 
 // ProvisionPartition is the eventName of a partition handled from an event.
@@ -230,11 +235,12 @@ func repeatedTags(p core.Params, out map[string]any) map[string]any {
 
 func paramValue(name, v string) any {
 	switch name {
-	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext":
+	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext",
+		"EncryptionContextEquals", "EncryptionContextSubset":
 		// Kept as given, an object: encoding compacts it onto the line. No
 		// decoding into a map and back: that was half a record's cost.
 		return compactJSON(v, '{', "(not a JSON object)")
-	case "Tags", "TagKeys", "Filters":
+	case "Tags", "TagKeys", "Filters", "Operations":
 		return compactJSON(v, '[', "(not a JSON list)")
 	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All", "ForceDeleteWithoutRecovery",
 		"IncludeDeprecated", "FetchTags":
@@ -242,7 +248,7 @@ func paramValue(name, v string) any {
 			return b
 		}
 	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize", "KeyMaterialExpireUnix",
-		"RecoveryWindowInDays", "PasswordLength":
+		"RecoveryWindowInDays", "PasswordLength", "Limit":
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
 		}
@@ -324,6 +330,8 @@ func responseElements(result any) map[string]string {
 		return set("secretName", r.Secret.Name, "versionId", r.Version.ID, "keyId", r.Secret.KeyID)
 	case core.SecretStored:
 		return set("secretName", r.Name, "versionId", r.VersionID)
+	case core.GrantCreated:
+		return set("keyId", r.KeyID, "grantId", r.GrantID)
 	case core.Partition:
 		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
 	case *core.Partition:
