@@ -493,12 +493,16 @@ func (c *call) liveGrant(store GrantStore, k *Key, id string) (Grant, error) {
 		err = ErrNotFound
 	}
 	if errors.Is(err, ErrNotFound) {
-		return g, Errorf(CodeResourceNotFound, "The key %q has no grant %q.", k.ID, id)
+		return g, noGrant(k.ID, id)
 	}
 	if err != nil {
 		return g, storeErr(err)
 	}
 	return g, nil
+}
+
+func noGrant(keyID, id string) error {
+	return Errorf(CodeResourceNotFound, "The key %q has no grant %q.", ClipText(keyID), id)
 }
 
 // revokeGrant deletes a grant of the key named by KeyId, as kms:RevokeGrant
@@ -528,7 +532,7 @@ func (c *call) revokeGrant() (any, error) {
 func (c *call) deleteGrant(store GrantStore, keyID, id string) error {
 	if err := store.DeleteGrant(c.ctx, keyID, id); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeResourceNotFound, "The key %q has no grant %q.", keyID, id)
+			return noGrant(keyID, id)
 		}
 		return storeErr(err)
 	}
@@ -548,13 +552,21 @@ func (c *call) retireGrant() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var k Key
-	if err := c.loadKey(&k, keyID); err != nil {
-		return nil, err
+	// The grant is read before its key, and a missing key is a missing
+	// grant: a caller who may retire nothing, naming keys in forged tokens,
+	// learns nothing of which exist.
+	g, err := store.GetGrant(c.ctx, keyID, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, storeErr(err)
 	}
-	g, err := c.liveGrant(store, &k, id)
-	if err != nil {
-		return nil, err
+	var k Key
+	if err == nil {
+		if err := c.loadKey(&k, keyID); err != nil && AsError(err).Code != CodeKeyNotFound {
+			return nil, err
+		}
+	}
+	if k.ID == "" || g.KeyCreated != k.CreatedAt.Unix() {
+		return nil, noGrant(keyID, id)
 	}
 	caller := c.req.Caller.Name
 	resources := []string{c.s.KeyARN(k.ID)}

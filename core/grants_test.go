@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -189,6 +190,12 @@ func TestRetireGrant(t *testing.T) {
 		t.Fatalf("RetireGrant by a grantee the grant lets: %v", err)
 	}
 
+	// A forged token names a key; whether it exists is not told.
+	for _, keyID := range []string{key, "key-doesnotexist000000000"} {
+		forged := base64.RawURLEncoding.EncodeToString([]byte("kmsless-grant-1/" + keyID + "/" + g.GrantId + "/00"))
+		_, err = f.as(eve, "RetireGrant", "GrantToken", forged)
+		mustCode(t, err, core.CodeResourceNotFound)
+	}
 	_, err = f.call("RetireGrant", "GrantToken", "bm90IGEgdG9rZW4")
 	mustCode(t, err, core.CodeInvalidGrantToken)
 	_, err = f.call("RetireGrant", "KeyId", key)
