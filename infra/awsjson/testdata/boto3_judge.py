@@ -286,4 +286,31 @@ inside = kms.encrypt(KeyId=sealer["KeyId"], Plaintext=b"x", EncryptionAlgorithm=
 expect(kms.decrypt(KeyId=sealer["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"x", "RSAES_OAEP_SHA_1")
 raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=sealer["KeyId"], Plaintext=b"x")
 
+step = "grants"
+account = arn.split(":")[4]
+grantee, retiring = f"arn:aws:iam::{account}:user/boto3-grantee", f"arn:aws:iam::{account}:user/boto3-retiring"
+made = kms.create_grant(KeyId=arn, GranteePrincipal=grantee, RetiringPrincipal=retiring, Name="boto3",
+                        Operations=["Decrypt", "GenerateDataKey"], Constraints={"EncryptionContextEquals": {"tenant": "acme"}})
+expect(len(made["GrantId"]) == 64 and made["GrantToken"], made)
+again = kms.create_grant(KeyId=key, GranteePrincipal=grantee, RetiringPrincipal=retiring, Name="boto3",
+                         Operations=["GenerateDataKey", "Decrypt"], Constraints={"EncryptionContextEquals": {"tenant": "acme"}})
+expect(again["GrantId"] == made["GrantId"] and again["GrantToken"] != made["GrantToken"], again)
+kms.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["DescribeKey"])
+listed = [g for page in kms.get_paginator("list_grants").paginate(KeyId=key, PaginationConfig={"PageSize": 1}) for g in page["Grants"]]
+expect(len(listed) == 2, listed)
+entry = next(g for g in listed if g["GrantId"] == made["GrantId"])
+expect(entry["KeyId"] == arn and entry["GranteePrincipal"] == grantee and entry["RetiringPrincipal"] == retiring
+       and entry["Operations"] == ["Decrypt", "GenerateDataKey"] and entry["Constraints"] == {"EncryptionContextEquals": {"tenant": "acme"}}
+       and entry["IssuingAccount"] == f"arn:aws:iam::{account}:root" and entry["Name"] == "boto3", entry)
+retirable = kms.list_retirable_grants(RetiringPrincipal=retiring)["Grants"]
+expect([g["GrantId"] for g in retirable] == [made["GrantId"]], retirable)
+kms.retire_grant(GrantToken=made["GrantToken"])
+raises(ex.NotFoundException, kms.revoke_grant, KeyId=key, GrantId=made["GrantId"])
+raises(ex.InvalidGrantTokenException, kms.retire_grant, GrantToken="x" * 20)
+raises(ex.InvalidMarkerException, kms.list_grants, KeyId=key, Marker="forged")
+refused = raises(kms.exceptions.ClientError, kms.create_grant, KeyId=key, GranteePrincipal=grantee, Operations=["Sign"])
+expect(refused.response["Error"]["Code"] == "ValidationException", refused)
+kms.revoke_grant(KeyId=key, GrantId=listed[0]["GrantId"] if listed[0]["GrantId"] != made["GrantId"] else listed[1]["GrantId"])
+expect(kms.list_grants(KeyId=key)["Grants"] == [], "grants left")
+
 print("ok")
