@@ -266,6 +266,41 @@ func BenchmarkGetSecretValue(b *testing.B) {
 	})
 }
 
+// BenchmarkGenerateDataKeyWithoutPlaintextGranted: the action for a caller
+// whose policy allows it nothing on the key and a grant does, against the
+// same request from a caller whose policy allows it (x-policy): what
+// finding the grant costs once the instance keeps it (GrantTTL), as it
+// keeps the key.
+func BenchmarkGenerateDataKeyWithoutPlaintextGranted(b *testing.B) {
+	svc, _ := memService(b, core.Config{
+		Cache:   inproc.NewCache(time.Minute, 1000),
+		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), GrantTTL: time.Minute,
+	})
+	owner := &core.Principal{Name: "owner", AccessKeyID: "LTAIowner", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: core.FullAccess()}
+	grantee := &core.Principal{Name: "grantee", AccessKeyID: "LTAIgrantee", Secret: core.NewSecret("s"), QPS: 1 << 30,
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:DescribeRegions"}, Resource: []string{"*"}})}
+	call := func(p *core.Principal, action string, params core.Params) any {
+		r, err := svc.Handle(background, &core.Request{ID: "BENCH", Action: action, Params: params, Caller: p})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return r
+	}
+	id := call(owner, "CreateKey", core.Params{}).(core.Key).ID
+	call(owner, "CreateGrant", core.Params{"KeyId": id, "GranteePrincipal": svc.PrincipalARN("grantee"), "Operations": `["GenerateDataKeyWithoutPlaintext"]`})
+	granted := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": id}, Caller: grantee}
+	allowed := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": id}, Caller: owner}
+	timeAgainst(b, "x-policy", func() {
+		if _, err := svc.Handle(background, granted); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		if _, err := svc.Handle(background, allowed); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 func benchAction(b *testing.B, policy *core.Policy, create core.Params, action string, extra core.Params, metric string, floor func()) {
 	svc, _ := memService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),

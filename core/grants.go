@@ -108,6 +108,10 @@ var actionGrantOps = map[string]string{
 	"RetireGrant":                         opRetireGrant,
 }
 
+// withTokens reports whether the request names grant tokens: it reads the
+// store rather than what this instance keeps of it.
+func (c *call) withTokens() bool { return c.str("GrantTokens") != "" }
+
 // grantsMayAllow reports whether a grant could give the caller the action
 // its policy rules out everywhere, so that begin must not refuse it early:
 // RetireGrant, which a grant's retiring principal may call holding none, and
@@ -120,7 +124,7 @@ func (c *call) grantsMayAllow() (bool, error) {
 	case op == opRetireGrant:
 		return true, nil
 	}
-	held, err := c.s.grants.HoldsGrants(c.ctx, c.req.Caller.Name)
+	held, err := c.s.holdsGrants(c.ctx, c.req.Caller.Name, c.withTokens())
 	if err != nil {
 		return false, storeErr(err)
 	}
@@ -132,19 +136,18 @@ func (c *call) grantsMayAllow() (bool, error) {
 // operation, whose constraints the request meets, allows it unless the
 // policy explicitly denies it. The grants are read before the key, so a
 // caller holding none learns nothing of it. On success k holds the key;
-// otherwise the answer is denial and k is left zero.
-func (c *call) byGrant(k *Key, id string, resources []string, denial error) error {
+// otherwise the caller is denied and k is left zero.
+func (c *call) byGrant(k *Key, id string, resources []string) error {
 	op := c.grantOperation()
 	if op == "" || c.s.grants == nil {
-		return denial
+		return c.denied()
 	}
-	held, err := c.s.grants.GrantsFor(c.ctx, id, c.req.Caller.Name)
+	held, err := c.s.grantsFor(c.ctx, id, c.req.Caller.Name, c.withTokens())
 	if err != nil {
 		return storeErr(err)
 	}
-	held = slices.DeleteFunc(held, func(g Grant) bool { return !slices.Contains(g.Operations, op) })
-	if len(held) == 0 {
-		return denial
+	if !slices.ContainsFunc(held, func(g Grant) bool { return slices.Contains(g.Operations, op) }) {
+		return c.denied()
 	}
 	if err := c.loadKey(k, id); err != nil {
 		return err
@@ -152,13 +155,13 @@ func (c *call) byGrant(k *Key, id string, resources []string, denial error) erro
 	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
 	if !c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
 		for i := range held {
-			if g := &held[i]; g.KeyCreated == k.CreatedAt.Unix() && c.meets(g, k, op) {
+			if g := &held[i]; g.KeyCreated == k.CreatedAt.Unix() && slices.Contains(g.Operations, op) && c.meets(g, k, op) {
 				return nil
 			}
 		}
 	}
 	*k = Key{}
-	return denial
+	return c.denied()
 }
 
 // meets reports whether the request meets grant g's terms for operation op
@@ -415,6 +418,7 @@ func (c *call) createGrant() (any, error) {
 	if err := store.CreateGrant(c.ctx, g); err != nil {
 		return nil, storeErr(err)
 	}
+	c.s.grantCache.forget(g.KeyID, g.GranteeName)
 	return c.grantMade(&g)
 }
 
@@ -520,20 +524,23 @@ func (c *call) revokeGrant() (any, error) {
 	if err := c.resolveKey(&k, "KeyId"); err != nil {
 		return nil, err
 	}
-	if _, err := c.liveGrant(store, &k, id); err != nil {
+	g, err := c.liveGrant(store, &k, id)
+	if err != nil {
 		return nil, err
 	}
 	if c.dry {
 		return nil, errDryRunOK
 	}
-	return nil, c.deleteGrant(store, k.ID, id)
+	return nil, c.deleteGrant(store, &g)
 }
 
-func (c *call) deleteGrant(store GrantStore, keyID, id string) error {
-	if err := store.DeleteGrant(c.ctx, keyID, id); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return noGrant(keyID, id)
-		}
+func (c *call) deleteGrant(store GrantStore, g *Grant) error {
+	err := store.DeleteGrant(c.ctx, g.KeyID, g.ID)
+	c.s.grantCache.forget(g.KeyID, g.GranteeName)
+	if errors.Is(err, ErrNotFound) {
+		return noGrant(g.KeyID, g.ID)
+	}
+	if err != nil {
 		return storeErr(err)
 	}
 	return nil
@@ -581,7 +588,7 @@ func (c *call) retireGrant() (any, error) {
 	if c.dry {
 		return nil, errDryRunOK
 	}
-	return nil, c.deleteGrant(store, k.ID, id)
+	return nil, c.deleteGrant(store, &g)
 }
 
 func eq(a, b string) bool { return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

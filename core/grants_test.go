@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
@@ -368,4 +369,59 @@ func TestGrantsPerGranteeAreBounded(t *testing.T) {
 	_, err := f.call("CreateGrant", "KeyId", key, "GranteePrincipal", user("bob"), "Operations", `["Decrypt"]`)
 	mustCode(t, err, core.CodeLimitExceeded)
 	f.grant(key, "carol", []string{"Decrypt"})
+}
+
+// TestGrantsAreKeptForGrantTTL: what the store says of a grantee's grants is
+// kept for GrantTTL, so a grant made or revoked by another instance is seen
+// here within it; a change made here is seen at once, and a request naming
+// grant tokens reads the store.
+func TestGrantsAreKeptForGrantTTL(t *testing.T) {
+	f := newSvcFixture(t)
+	rk, err := core.NewRootKey(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc, err = core.New(core.Config{Store: f.store, Grants: f.store, Root: rk, Clock: f.clock, Rand: f.rand,
+		Region: "cn-hangzhou", AccountID: account, GrantTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := f.createKey()
+	bob := nobody("bob")
+	use := func(kv ...string) error {
+		_, err := f.as(bob, "GenerateDataKeyWithoutPlaintext", append([]string{"KeyId", key}, kv...)...)
+		return err
+	}
+	// Another instance's grant: unseen while "none" is kept, seen with a
+	// token, and by all once the second is up.
+	mustCode(t, use(), core.CodeNoPermission)
+	other := core.Grant{ID: fmt.Sprintf("%064x", 7), KeyID: key, KeyCreated: f.clock.Now().Unix(), Grantee: user("bob"), GranteeName: "bob",
+		Operations: []string{"GenerateDataKeyWithoutPlaintext"}, Issuer: "admin", CreatedAt: f.clock.Now()}
+	if err := f.store.CreateGrant(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	mustCode(t, use(), core.CodeNoPermission)
+	if err := use("GrantTokens", `["token"]`); err != nil {
+		t.Fatalf("with a grant token: %v", err)
+	}
+	if err := use(); err != nil {
+		t.Fatalf("after a token's read: %v", err)
+	}
+	// Revoked by another instance: still allowed within the second.
+	if err := f.store.DeleteGrant(context.Background(), key, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := use(); err != nil {
+		t.Fatalf("within GrantTTL of a revocation elsewhere: %v", err)
+	}
+	f.clock.Advance(time.Second)
+	mustCode(t, use(), core.CodeNoPermission)
+
+	// Made and revoked here: seen at once.
+	g := f.grant(key, "bob", []string{"GenerateDataKeyWithoutPlaintext"})
+	if err := use(); err != nil {
+		t.Fatalf("a grant made here: %v", err)
+	}
+	f.ok("RevokeGrant", "KeyId", key, "GrantId", g.GrantId)
+	mustCode(t, use(), core.CodeNoPermission)
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -20,7 +21,12 @@ type Config struct {
 	Partitions PartitionStore // nil: no partition provisioning
 	Secrets    SecretStore    // nil: no secrets
 	Grants     GrantStore     // nil: no grants
-	Root       *RootKey
+	// GrantTTL is how long an instance keeps what the store said of a
+	// grantee's grants, so that a grant revoked on another instance still
+	// allows for up to that long; 0 reads the store on every request a
+	// grant may allow.
+	GrantTTL time.Duration
+	Root     *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
 	// a root rotation: they open versions but never wrap new ones.
 	PreviousRoots []*RootKey
@@ -75,9 +81,10 @@ type Service struct {
 	getAlias   func(context.Context, string) (Alias, error)
 	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
-	arnPrefix string
-	secrets   SecretStore
-	grants    GrantStore
+	arnPrefix  string
+	secrets    SecretStore
+	grants     GrantStore
+	grantCache *grantCache
 }
 
 // New makes a Service from cfg.
@@ -95,6 +102,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.roots = roots
+	s.grantCache = newGrantCache(cfg.GrantTTL, cmp.Or[Clock](cfg.Clock, SystemClock{}))
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
@@ -393,21 +401,21 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 	}
 	if !pol.conditional {
 		// Without conditions the facts change nothing: one check, first.
-		if err := c.authorize(resources...); err != nil {
-			return c.byGrant(k, id, resources, err)
+		if !pol.allows(c.act, &c.facts, resources...) {
+			return c.byGrant(k, id, resources)
 		}
 		return c.loadKey(k, id)
 	}
 	if !pol.mayAllowOn(c.act, resources...) {
-		return c.byGrant(k, id, resources, c.denied())
+		return c.byGrant(k, id, resources)
 	}
 	if err := c.loadKey(k, id); err != nil {
 		return err
 	}
 	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
-	if err := c.authorize(resources...); err != nil {
+	if !pol.allows(c.act, &c.facts, resources...) {
 		*k = Key{}
-		return c.byGrant(k, id, resources, err)
+		return c.byGrant(k, id, resources)
 	}
 	return nil
 }

@@ -553,9 +553,9 @@ func setContext(p core.Params, name string, ctx map[string]string) error {
 }
 
 // cryptoCommon reads what every cryptographic operation may carry: DryRun,
-// GrantTokens, which are checked for shape and otherwise change nothing: a
-// grant takes effect when CreateGrant answers, so no request needs its
-// token to use it, and a Recipient, which is refused.
+// GrantTokens, checked for shape, with which core reads grants from the
+// store rather than from what the instance keeps of them, and a
+// Recipient, which is refused.
 func cryptoCommon(p core.Params, in *input) error {
 	if err := refuseRecipient(in); err != nil {
 		return err
@@ -567,6 +567,10 @@ func cryptoCommon(p core.Params, in *input) error {
 		if t == "" || len(t) > 8192 {
 			return invalid("GrantTokens", "each must be 1 to 8192 characters")
 		}
+	}
+	if len(in.GrantTokens) > 0 {
+		b, _ := json.Marshal(in.GrantTokens) // strings only
+		p["GrantTokens"] = string(b)
 	}
 	if in.DryRun != nil {
 		p["DryRun"] = strconv.FormatBool(*in.DryRun)

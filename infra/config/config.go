@@ -450,6 +450,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	cfg := core.Config{
 		Store: store, Partitions: store, Secrets: store, Grants: store, Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
+		// Grants are kept as long as key metadata: the one bound on how
+		// long a change made on another instance goes unseen.
+		GrantTTL: set.CacheTTL,
 	}
 	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
 		log.Info("root rotation: versions open under either root key; new ones are wrapped by the current", "current", root.ID(), "previous", previous.ID())
