@@ -124,6 +124,9 @@ func init() {
 			grantOpOf[a.id] = op
 		}
 	}
+	if len(grantOpOf) != len(actionGrantOps) {
+		panic("core: actionGrantOps names an action the table lacks")
+	}
 }
 
 // ramActions lists the policy names of the actions, which a compiled policy

@@ -134,6 +134,7 @@ var designCodes = map[string]bool{
 	core.CodeExpiredImportToken: true, core.CodeInvalidKeyMaterial: true, core.CodeUnsupportedOrigin: true,
 	core.CodeDeletionProtection: true, core.CodeUnsupportedKeySpec: true, core.CodeInvalidKeyUsage: true,
 	core.CodeInvalidMac: true, core.CodeResourceNotFound: true, core.CodeResourceExist: true,
+	core.CodeLimitExceeded: true, core.CodeInvalidGrantToken: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action
@@ -145,6 +146,7 @@ func FuzzParams(f *testing.F) {
 	fx.ok("CreateAlias", "AliasName", "alias/fuzz", "KeyId", id)
 	fx.ok("CreateSecret", "SecretName", "fuzz", "VersionId", "v1", "SecretData", "x", "EncryptionKeyId", id)
 	blob := fx.ok("GenerateDataKeyWithoutPlaintext", "KeyId", id, "EncryptionContext", `{"k":"v"}`).(*alibaba.CiphertextResponse).CiphertextBlob
+	grant := fx.grant(id, "fuzz", []string{"Decrypt", "CreateGrant"}, "RetiringPrincipal", user("ops"))
 	wrapping, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		f.Fatal(err)
@@ -179,6 +181,10 @@ func FuzzParams(f *testing.F) {
 		"SecretName=acs:kms:cn-hangzhou:1234567890123456:secret/fuzz&VersionStage=ACSCurrent&MoveToVersion=v1&RemoveFromVersion=v1&RecoveryWindowInDays=7",
 		"PasswordLength=8&ExcludeCharacters=abc&RequireEachIncludedType=false&IncludeDeprecated=true&FetchTags=true",
 		"SecretName=fuzz&Tags=%5B%7B%22TagKey%22%3A%22k%22%2C%22TagValue%22%3A%22v%22%7D%5D&TagKeys=%5B%22k%22%5D",
+		"KeyId=alias/fuzz&GranteePrincipal=" + url.QueryEscape(user("bob")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")) +
+			"&Operations=%5B%22Decrypt%22%2C%22RetireGrant%22%5D&EncryptionContextSubset=%7B%22k%22%3A%22v%22%7D&EncryptionContextEquals=%7B%7D&Name=a%2Fb",
+		"GrantToken=" + url.QueryEscape(grant.GrantToken) + "&KeyId=" + id + "&GrantId=" + grant.GrantId + "&GrantTokens=%5B%22t%22%5D",
+		"KeyId=" + id + "&GrantId=" + grant.GrantId + "&Limit=1&Marker=" + grant.GrantId + "&GranteePrincipal=" + url.QueryEscape(user("fuzz")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")),
 	}
 	for i := range actions {
 		for _, s := range seeds {
