@@ -2,13 +2,14 @@
 // KmsKeyringNode whose KMS client (@aws-sdk/client-kms) points at kmsless,
 // then checks that a tampered message is refused, uses data key pairs with
 // Node's own crypto, verifies a signing key's signature with it, and makes
-// and verifies a MAC. Prints OK on success.
+// and verifies a MAC, and walks a key's grants with the SDK's paginator.
+// Prints OK on success.
 const crypto = require('crypto')
 const {
   KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand,
   GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
   CreateKeyCommand, SignCommand, GetPublicKeyCommand, GenerateMacCommand, VerifyMacCommand,
-  DeriveSharedSecretCommand
+  DeriveSharedSecretCommand, CreateGrantCommand, RetireGrantCommand, paginateListGrants
 } = require('@aws-sdk/client-kms')
 const { KmsKeyringNode, buildClient, CommitmentPolicy } = require('@aws-crypto/client-node')
 
@@ -98,6 +99,24 @@ async function main () {
     await kmsClient.send(new VerifyMacCommand({ KeyId: tokens.KeyMetadata.KeyId, Message: Buffer.from('other'), Mac: mac.Mac, MacAlgorithm: 'HMAC_SHA_256' }))
   } catch (e) { invalid = e.name }
   if (invalid !== 'KMSInvalidMacException') throw new Error('VerifyMac of another message: ' + invalid)
+
+  // Grants: made, walked a page of one at a time, and retired by token.
+  const account = keyArn.split(':')[4]
+  const grants = []
+  for (const name of ['js-a', 'js-b', 'js-c']) {
+    grants.push(await kmsClient.send(new CreateGrantCommand({
+      KeyId: keyArn, GranteePrincipal: `arn:aws:iam::${account}:user/${name}`, Operations: ['Decrypt'],
+      Constraints: { EncryptionContextSubset: { tenant: 'acme' } }
+    })))
+  }
+  const listed = []
+  for await (const page of paginateListGrants({ client: kmsClient, pageSize: 1 }, { KeyId: keyArn })) listed.push(...page.Grants)
+  const ids = grants.map(g => g.GrantId).sort()
+  if (JSON.stringify(listed.map(g => g.GrantId).sort()) !== JSON.stringify(ids)) throw new Error('ListGrants walked ' + JSON.stringify(listed))
+  if (listed[0].KeyId !== keyArn || listed[0].Constraints.EncryptionContextSubset.tenant !== 'acme' || !(listed[0].CreationDate instanceof Date)) {
+    throw new Error('a grant as listed: ' + JSON.stringify(listed[0]))
+  }
+  for (const g of grants) await kmsClient.send(new RetireGrantCommand({ GrantToken: g.GrantToken }))
   console.log('OK')
 }
 
