@@ -184,7 +184,7 @@ func FuzzParams(f *testing.F) {
 		"KeyId=alias/fuzz&GranteePrincipal=" + url.QueryEscape(user("bob")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")) +
 			"&Operations=%5B%22Decrypt%22%2C%22RetireGrant%22%5D&EncryptionContextSubset=%7B%22k%22%3A%22v%22%7D&EncryptionContextEquals=%7B%7D&Name=a%2Fb",
 		"GrantToken=" + url.QueryEscape(grant.GrantToken) + "&KeyId=" + id + "&GrantId=" + grant.GrantId + "&GrantTokens=%5B%22t%22%5D",
-		"KeyId=" + id + "&GrantId=" + grant.GrantId + "&Limit=1&Marker=" + grant.GrantId + "&GranteePrincipal=" + url.QueryEscape(user("fuzz")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")),
+		"KeyId=" + id + "&GrantId=" + grant.GrantId + "&PageSize=1&Marker=" + grant.GrantId + "&GranteePrincipal=" + url.QueryEscape(user("fuzz")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")),
 	}
 	for i := range actions {
 		for _, s := range seeds {

@@ -627,9 +627,10 @@ func (c *call) retiredGrant() (keyID, id string, err error) {
 	return tokenKey, tokenID, nil
 }
 
-// grantLimit reads Limit, 1 to 100 grants a page, 50 by default.
+// grantLimit reads PageSize, 1 to 100 grants a page, 50 by default (AWS's
+// Limit).
 func (c *call) grantLimit() (int, error) {
-	n, ok, err := c.int("Limit", 1, 100)
+	n, ok, err := c.int("PageSize", 1, 100)
 	if !ok {
 		n = 50
 	}

@@ -49,7 +49,7 @@ func (f *svcFixture) grantIDs(action string, kv ...string) []string {
 	f.t.Helper()
 	var ids []string
 	for marker := ""; ; {
-		r := f.ok(action, append(kv, "Limit", "2", "Marker", marker)...).(*alibaba.ListGrantsResponse)
+		r := f.ok(action, append(kv, "PageSize", "2", "Marker", marker)...).(*alibaba.ListGrantsResponse)
 		for _, g := range r.Grants.Grant {
 			ids = append(ids, g.GrantId)
 		}

@@ -103,7 +103,7 @@ var kept = map[string]string{
 	"IncludeDeprecated": "includeDeprecated", "FetchTags": "fetchTags", "PasswordLength": "passwordLength",
 	"GranteePrincipal": "granteePrincipal", "RetiringPrincipal": "retiringPrincipal", "Operations": "operations",
 	"EncryptionContextEquals": "encryptionContextEquals", "EncryptionContextSubset": "encryptionContextSubset",
-	"Name": "name", "GrantId": "grantId", "Limit": "limit",
+	"Name": "name", "GrantId": "grantId",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -248,7 +248,7 @@ func paramValue(name, v string) any {
 			return b
 		}
 	case "NumberOfBytes", "PendingWindowInDays", "PageNumber", "PageSize", "KeyMaterialExpireUnix",
-		"RecoveryWindowInDays", "PasswordLength", "Limit":
+		"RecoveryWindowInDays", "PasswordLength":
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
 		}

@@ -2,7 +2,6 @@ package awsjson
 
 import (
 	"encoding/json"
-	"strconv"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -55,23 +54,6 @@ func createGrantParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// grantPage reads a grant listing's Limit (1 to 100, 50 by default) and its
-// Marker, which valid tells from one the service did not give.
-func grantPage(p core.Params, in *input, valid func(string) bool) error {
-	size, err := limitOf(in, 50, 100)
-	if err != nil {
-		return err
-	}
-	p["Limit"] = strconv.Itoa(size)
-	if in.Marker != nil {
-		if !valid(*in.Marker) {
-			return badMarker()
-		}
-		p["Marker"] = *in.Marker
-	}
-	return nil
-}
-
 func listGrantsParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -81,7 +63,7 @@ func listGrantsParams(h *handler, in *input) (core.Params, error) {
 		p["GrantId"] = *in.GrantId
 	}
 	h.principal(p, "GranteePrincipal", in.GranteePrincipal)
-	return p, grantPage(p, in, core.ValidGrantID)
+	return p, positionParams(p, in, 50, 100, core.ValidGrantID)
 }
 
 func retirableGrantsParams(h *handler, in *input) (core.Params, error) {
@@ -90,7 +72,7 @@ func retirableGrantsParams(h *handler, in *input) (core.Params, error) {
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter RetiringPrincipal is required.")
 	}
 	h.principal(p, "RetiringPrincipal", in.RetiringPrincipal)
-	return p, grantPage(p, in, func(m string) bool {
+	return p, positionParams(p, in, 50, 100, func(m string) bool {
 		_, ok := core.ParseGrantPosition(m)
 		return ok
 	})
