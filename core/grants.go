@@ -156,6 +156,10 @@ func (c *call) byGrant(k *Key, id string, resources []string) error {
 	if !c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
 		for i := range held {
 			if g := &held[i]; g.KeyCreated == k.CreatedAt.Unix() && slices.Contains(g.Operations, op) && c.meets(g, k, op) {
+				if c.req.GrantID != "" {
+					c.req.GrantID += ","
+				}
+				c.req.GrantID += g.ID
 				return nil
 			}
 		}

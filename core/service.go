@@ -165,6 +165,10 @@ type Request struct {
 	// after it, and the result an AliasPage. Nil pages by number, with a
 	// total, as Alibaba's API does.
 	AliasesAfter *AliasPosition
+	// GrantID is set by Handle when a grant, and not the caller's policy,
+	// allowed the request: the grant's ID (for a ReEncrypt allowed on both
+	// keys by grants, both, comma-separated), for the audit trail.
+	GrantID string
 }
 
 // Handle runs one request: throttling and replay checks, authorization, then the

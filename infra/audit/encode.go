@@ -32,6 +32,7 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 	dst = field(dst, "userAgent", rec.UserAgent, false)
 	dst = appendMembers(dst, "requestParameters", rec.RequestParameters, appendValue)
 	dst = appendMembers(dst, "responseElements", rec.ResponseElements, appendString)
+	dst = appendMembers(dst, "additionalEventData", rec.AdditionalEventData, appendString)
 	if len(rec.Resources) > 0 {
 		dst = append(dst, `,"resources":[`...)
 		for i, r := range rec.Resources {

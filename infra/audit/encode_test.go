@@ -27,6 +27,8 @@ func TestEncodingMatchesEncodingJSON(t *testing.T) {
 		{Time: time.Now(), ID: "b", Action: "ProvisionPartition", Result: core.Partition{ID: "p-1", KeyID: "k", KeyVersionID: "v"},
 			Params: core.Params{"PartitionId": "p-1", "KeyId": "alias/partitions"}},
 		{Time: time.Now(), ID: "c", Action: "DescribeKey", Result: core.Key{ID: "k", PrimaryVersionID: "v", State: core.KeyEnabled}},
+		{Time: time.Now(), ID: "e", Action: "CreateGrant", GrantID: odd, Result: core.GrantCreated{KeyID: "k", GrantID: "g", Token: "t"},
+			Params: core.Params{"KeyId": "k", "GranteePrincipal": odd, "Operations": `["Decrypt"]`, "EncryptionContextSubset": `{"a":"b"}`, "GrantToken": "t"}},
 		{Time: time.Now(), ID: "d", Action: "TagResources", Params: core.Params{"ResourceId.1": "k", "ResourceId.2": odd,
 			"Tag.1.Key": odd, "Tag.1.Value": odd, "TagKey.1": odd, "All": "true", "Description": odd,
 			"Tags": " [ {\"TagKey\": \"<k>\"} ]", "TagKeys": "{}", "KeyMaterialExpireUnix": "1900000000"}},

@@ -26,10 +26,13 @@ type Record struct {
 	UserAgent         string            `json:"userAgent,omitempty"`
 	RequestParameters map[string]any    `json:"requestParameters,omitempty"`
 	ResponseElements  map[string]string `json:"responseElements,omitempty"`
-	Resources         []Resource        `json:"resources,omitempty"`
-	ReadOnly          bool              `json:"readOnly"`
-	ErrorCode         string            `json:"errorCode,omitempty"`
-	ErrorMessage      string            `json:"errorMessage,omitempty"`
+	// AdditionalEventData holds grantId, the grant that allowed the
+	// request when the caller's policy did not, as CloudTrail records it.
+	AdditionalEventData map[string]string `json:"additionalEventData,omitempty"`
+	Resources           []Resource        `json:"resources,omitempty"`
+	ReadOnly            bool              `json:"readOnly"`
+	ErrorCode           string            `json:"errorCode,omitempty"`
+	ErrorMessage        string            `json:"errorMessage,omitempty"`
 	// Chain fields, which the Log that writes the record appends: they are
 	// read back, never encoded from here.
 	InstanceID string `json:"instanceId,omitempty"`
@@ -77,6 +80,8 @@ type Request struct {
 	Result any
 	// Err is the error the caller got, nil on success.
 	Err *core.Error
+	// GrantID names the grant that allowed the request, when one did.
+	GrantID string
 }
 
 // kept is the allow-list of parameters a record keeps, with their record
@@ -177,6 +182,9 @@ func Build(r Request, arns ARNs) Record {
 	}
 	rec.RequestParameters = parameters(r.Params)
 	rec.ResponseElements = responseElements(r.Result)
+	if r.GrantID != "" {
+		rec.AdditionalEventData = map[string]string{"grantId": bounded(r.GrantID)}
+	}
 	rec.Resources = resources(r.Params, rec.ResponseElements, arns)
 	if r.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = r.Err.Code, r.Err.Message

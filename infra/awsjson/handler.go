@@ -169,7 +169,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 		req.AliasesAfter = aliasesAfter(p)
 	}
 	result, err := h.kms.Handle(r.Context(), req)
-	x.Result = result
+	x.Result, x.GrantID = result, req.GrantID
 	return op, result, err
 }
 

@@ -67,7 +67,9 @@ type Exchange struct {
 	Params    core.Params
 	// Result is core's result when the request succeeded.
 	Result any
-	start  time.Time
+	// GrantID names the grant that allowed the request (core.Request's).
+	GrantID string
+	start   time.Time
 }
 
 // Begin names a request: the platform's request ID when ctx carries one
@@ -140,7 +142,7 @@ func (e *Edge) record(x *Exchange, ke *core.Error) audit.Record {
 	return audit.Build(audit.Request{
 		Time: x.start, ID: x.ID, Entry: x.Entry, MessageID: x.MessageID, Action: x.Action,
 		Principal: x.Principal, AccessKeyID: x.AccessKeyID, SourceIP: x.SourceIP, UserAgent: x.UserAgent,
-		Params: x.Params, Result: x.Result, Err: ke,
+		Params: x.Params, Result: x.Result, GrantID: x.GrantID, Err: ke,
 	}, e.arns)
 }
 

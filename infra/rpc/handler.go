@@ -138,9 +138,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *exchange) (an
 		return nil, err
 	}
 	x.Params = actionParams(all)
-	result, err := h.kms.Handle(r.Context(), &core.Request{ID: x.ID, Action: id.Action, Params: x.Params,
-		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP})
-	x.Result = result
+	req := &core.Request{ID: x.ID, Action: id.Action, Params: x.Params,
+		Caller: id.Principal, Nonce: id.Nonce, NonceExpires: id.Expires, SourceIP: x.SourceIP}
+	result, err := h.kms.Handle(r.Context(), req)
+	x.Result, x.GrantID = result, req.GrantID
 	return result, err
 }
 

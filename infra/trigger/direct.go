@@ -89,11 +89,12 @@ func (iv Invoker) Invoke(ctx context.Context, event []byte) (any, error) {
 			return nil, core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", iv.Action, core.ClipText(action))
 		}
 		x.Params = params
-		result, err := iv.KMS.Handle(ctx, &core.Request{ID: x.ID, Action: iv.Action, Params: params, Caller: iv.Caller})
+		req := &core.Request{ID: x.ID, Action: iv.Action, Params: params, Caller: iv.Caller}
+		result, err := iv.KMS.Handle(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		x.Result = result
+		x.Result, x.GrantID = result, req.GrantID
 		return alibaba.Response(iv.KMS, x.ID, result)
 	})
 	if ke != nil {
