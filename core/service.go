@@ -175,6 +175,7 @@ type Request struct {
 // action. The result is one of core's typed results (see results.go); errors
 // are *Error (see AsError).
 func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
+	req.GrantID = ""
 	act, c, err := s.begin(ctx, req)
 	var resp any
 	if err == nil {
