@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Grants, as AWS KMS has them: a key's owner lets another principal, the
@@ -293,7 +294,7 @@ func (c *call) grantTerms() (Grant, error) {
 			return g, invalidParam(param, "a constraint has at most %d pairs", maxConstraintPairs)
 		}
 		for _, v := range ctx {
-			if len(v) > maxConstraintValue {
+			if utf8.RuneCountInString(v) > maxConstraintValue {
 				return g, invalidParam(param, "a constraint's value has at most %d characters", maxConstraintValue)
 			}
 		}
