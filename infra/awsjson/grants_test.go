@@ -89,6 +89,10 @@ func TestSDKGrantsLifecycle(t *testing.T) {
 		t.Fatalf("ListGrants entry %+v", g)
 	}
 
+	narrowed, err := e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id), GranteePrincipal: aws.String(iamUser("dave"))})
+	if err != nil || len(narrowed.Grants) != 1 || aws.ToString(narrowed.Grants[0].GranteePrincipal) != iamUser("dave") {
+		t.Fatalf("ListGrants for dave = %+v, %v", narrowed, err)
+	}
 	retirable, err := e.aws.ListRetirableGrants(bg, &kms.ListRetirableGrantsInput{RetiringPrincipal: aws.String(iamUser("carol"))})
 	if err != nil || len(retirable.Grants) != 1 || aws.ToString(retirable.Grants[0].GrantId) != aws.ToString(made.GrantId) {
 		t.Fatalf("ListRetirableGrants = %+v, %v", retirable, err)
@@ -137,5 +141,42 @@ func TestSDKGrantRefusals(t *testing.T) {
 	list, err := e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id)})
 	if err != nil || len(list.Grants) != 0 || list.Truncated {
 		t.Fatalf("after RevokeGrant, ListGrants = %+v, %v", list, err)
+	}
+}
+
+// TestSDKListRetirableGrantsWalksEveryKey: ListRetirableGrants pages across
+// keys by its markers, each grant once, through the SDK's paginator.
+func TestSDKListRetirableGrantsWalksEveryKey(t *testing.T) {
+	e := newEnv(t)
+	want := map[string]bool{}
+	for range 3 {
+		id := e.createKey()
+		for range 2 {
+			g, err := e.aws.CreateGrant(bg, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String(iamUser("app")),
+				RetiringPrincipal: aws.String(iamUser("ops")), Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[aws.ToString(g.GrantId)] = true
+		}
+	}
+	got := map[string]int{}
+	pages := kms.NewListRetirableGrantsPaginator(e.aws, &kms.ListRetirableGrantsInput{RetiringPrincipal: aws.String(iamUser("ops")), Limit: aws.Int32(4)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range page.Grants {
+			got[aws.ToString(g.GrantId)]++
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("walked %d grants, want %d", len(got), len(want))
+	}
+	for id, n := range got {
+		if !want[id] || n != 1 {
+			t.Fatalf("grant %s listed %d times", id, n)
+		}
 	}
 }
