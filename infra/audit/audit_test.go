@@ -207,6 +207,27 @@ func TestQueryFindsWhoDecryptedAPartition(t *testing.T) {
 	}
 }
 
+// TestQueryFollowsAGrant: -grant finds the grant's creation, each request it
+// allowed (one of two on a ReEncrypt) and its revocation, and nothing else.
+func TestQueryFollowsAGrant(t *testing.T) {
+	const id, other = "1111111111111111111111111111111111111111111111111111111111111111", "2222222222222222222222222222222222222222222222222222222222222222"
+	build := func(r audit.Request) audit.Record { r.Time = time.Unix(1700000000, 0); return audit.Build(r, arns{}) }
+	made := build(audit.Request{Action: "CreateGrant", Params: core.Params{"KeyId": "key-1"}, Result: core.GrantCreated{KeyID: "key-1", GrantID: id}})
+	used := build(audit.Request{Action: "Decrypt", Principal: "app", GrantID: id, Result: core.Opened{KeyID: "key-1"}})
+	both := build(audit.Request{Action: "ReEncrypt", Principal: "app", GrantID: other + "," + id})
+	revoked := build(audit.Request{Action: "RevokeGrant", Params: core.Params{"KeyId": "key-1", "GrantId": id}})
+	for _, rec := range []audit.Record{made, used, both, revoked} {
+		if !(audit.Query{Grant: id}).Match(rec) {
+			t.Errorf("%s does not match -grant", rec.EventName)
+		}
+	}
+	for _, rec := range []audit.Record{decrypt(1), build(audit.Request{Action: "Decrypt", GrantID: other})} {
+		if (audit.Query{Grant: id}).Match(rec) {
+			t.Errorf("%s of another grant matches -grant", rec.EventName)
+		}
+	}
+}
+
 func TestConcurrentWritesMakeOneUnbrokenChain(t *testing.T) {
 	var buf bytes.Buffer
 	l := audit.New(&buf, testKey)

@@ -15,6 +15,7 @@ type Query struct {
 	Alias     string // alias/… the request named
 	Principal string // principal name or AccessKeyId
 	Partition string // partition ID
+	Grant     string // grant ID: the grant's creation, every use of it, its end
 	Action    string // eventName
 	ErrorCode string // errorCode; "OK" selects the requests that succeeded
 	Since     time.Time
@@ -53,7 +54,25 @@ func (q Query) Match(rec Record) bool {
 	if q.Partition != "" && !rec.names("partition", q.Partition, "partitionId") && !rec.contextNames(q.Partition) {
 		return false
 	}
+	if q.Grant != "" && !rec.namesGrant(q.Grant) {
+		return false
+	}
 	return true
+}
+
+// namesGrant reports whether rec made, ended or used grant id: the grantId
+// of CreateGrant's response, of RevokeGrant's or RetireGrant's parameters,
+// or of the grants that allowed the request (additionalEventData).
+func (rec Record) namesGrant(id string) bool {
+	if rec.ResponseElements["grantId"] == id || rec.RequestParameters["grantId"] == id {
+		return true
+	}
+	for used := range strings.SplitSeq(rec.AdditionalEventData["grantId"], ",") {
+		if used == id {
+			return true
+		}
+	}
+	return false
 }
 
 // names reports whether rec names the resource of type typ called id (an ID
