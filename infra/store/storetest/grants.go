@@ -21,10 +21,7 @@ import (
 // suite closes it when the subtest ends. Each test names its keys and
 // principals after itself, so none meets another's grants.
 func Grants(t *testing.T, open func(t *testing.T) Store) {
-	tests := []struct {
-		name string
-		run  func(*testing.T, Store)
-	}{
+	runSuite(t, open, []suiteTest{
 		{"CreateGrantThenGetReturnsEveryField", testGrantRoundTrip},
 		{"CreateGrantWithTakenIDFailsAndWritesNothing", testCreateGrantWithTakenID},
 		{"CreateGrantRefusesEmptyIDsAndNUL", testCreateGrantRefusesBadNames},
@@ -35,18 +32,7 @@ func Grants(t *testing.T, open func(t *testing.T) Store) {
 		{"ListRetirablePagesAcrossKeys", testListRetirablePaging},
 		{"DeleteKeyRemovesItsGrants", testDeleteKeyRemovesGrants},
 		{"ConcurrentCreateGrantLandsEveryGrant", testConcurrentCreateGrant},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, s)
-		})
-	}
+	})
 }
 
 // grantID is a grant ID as core makes them, 64 hexadecimal digits, derived

@@ -19,10 +19,7 @@ import (
 // Run runs the conformance suite against a store. open must return a new, empty
 // store each time it is called; the suite closes it when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) Store) {
-	tests := []struct {
-		name string
-		run  func(*testing.T, Store)
-	}{
+	runSuite(t, open, []suiteTest{
 		{"CreateKeyThenGetReturnsKeyAndFirstVersion", testCreateKeyThenGet},
 		{"CreateKeyWithTakenIDFailsAndWritesNothing", testCreateKeyWithTakenID},
 		{"CreateKeyRejectsVersionOfAnotherKey", testCreateKeyRejectsForeignVersion},
@@ -59,7 +56,18 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListSecretsPagesByName", testListSecretsPagesByName},
 		{"SecretValuesRoundTrip", testSecretValuesRoundTrip},
 		{"ConcurrentUpdateSecretCountsEveryRevision", testConcurrentUpdateSecret},
-	}
+	})
+}
+
+// suiteTest is one test of a suite, run on a store of its own.
+type suiteTest struct {
+	name string
+	run  func(*testing.T, Store)
+}
+
+// runSuite runs each test on a new store from open, closing it when the
+// subtest ends.
+func runSuite(t *testing.T, open func(t *testing.T) Store, tests []suiteTest) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
