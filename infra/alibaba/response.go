@@ -199,6 +199,12 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 				TagResourceEntry{ResourceId: t.ResourceID, ResourceType: "key", TagKey: t.Key, TagValue: t.Value})
 		}
 		return out, nil
+	case core.AccountStatus:
+		status := "Disabled"
+		if r.Enabled {
+			status = "Enabled"
+		}
+		return &AccountStatusResponse{RequestId: requestID, AccountStatus: status}, nil
 	case core.Regions:
 		out := &DescribeRegionsResponse{RequestId: requestID}
 		for _, id := range r {
@@ -279,6 +285,12 @@ type ListTagResourcesResponse struct {
 // RegionEntry is one region of DescribeRegions.
 type RegionEntry struct {
 	RegionId string `json:"RegionId"`
+}
+
+// AccountStatusResponse answers DescribeAccountKmsStatus.
+type AccountStatusResponse struct {
+	RequestId     string `json:"RequestId"`
+	AccountStatus string `json:"AccountStatus"`
 }
 
 // DescribeRegionsResponse answers DescribeRegions.

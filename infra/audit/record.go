@@ -135,6 +135,7 @@ var readWrite = map[string]bool{
 var readOnly = map[string]bool{
 	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
 	"ListAliases": true, "ListAliasesByKeyId": true, "DescribeRegions": true,
+	"DescribeAccountKmsStatus": true, "OpenKmsService": true,
 	"GetKeyRotationStatus": true, "ListKeyRotations": true, "GetKeyPolicy": true,
 	"ListKeyPolicies": true, "ListResourceTags": true, "ListTagResources": true,
 	"GenerateRandom": true, "GetParametersForImport": true, "GetPartitionDataKey": true,

@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -162,6 +163,31 @@ func TestSDKUpdateKeyDescriptionAndDescribeRegions(t *testing.T) {
 	}
 	if rs := r.Body.Regions.Region; len(rs) != 1 || tea.StringValue(rs[0].RegionId) != testRegion {
 		t.Fatalf("DescribeRegions = %v", r.Body)
+	}
+}
+
+// TestSDKAccountKmsStatus: the account has KMS, and turning it on again
+// succeeds; both are actions a policy names, refused to one that does not.
+func TestSDKAccountKmsStatus(t *testing.T) {
+	const id, secret = "LTAI5tRegionsOnly00001", "regions-secret"
+	e := newEnv(t, withPrincipal("regions", id, secret, 1000,
+		core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:DescribeRegions"}, Resource: []string{"*"}})))
+	r, err := e.client.DescribeAccountKmsStatus()
+	if err != nil || tea.StringValue(r.Body.AccountStatus) != "Enabled" || tea.StringValue(r.Body.RequestId) == "" {
+		t.Fatalf("DescribeAccountKmsStatus = %v, %v", r, err)
+	}
+	if _, err := e.client.OpenKmsService(); err != nil {
+		t.Fatalf("OpenKmsService: %v", err)
+	}
+	narrow := e.sdk(id, secret)
+	for name, call := range map[string]func() error{
+		"DescribeAccountKmsStatus": func() error { _, err := narrow.DescribeAccountKmsStatus(); return err },
+		"OpenKmsService":           func() error { _, err := narrow.OpenKmsService(); return err },
+	} {
+		var se *tea.SDKError
+		if err := call(); err == nil || !errors.As(err, &se) || tea.StringValue(se.Code) != core.CodeNoPermission {
+			t.Errorf("%s by a principal allowed only DescribeRegions: %v", name, err)
+		}
 	}
 }
 
