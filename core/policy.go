@@ -136,17 +136,19 @@ func (p *Policy) decide(action string, f *Facts, optimistic bool, resources []st
 	return p != nil && p.verdict(p.statementsNaming(action), f, optimistic, resources)
 }
 
-// decideID is decide for one of the service's actions, by its index: the
-// statements naming it are those NewPolicy indexed, or, in a policy it did not
-// make (a zero Policy allows nothing), those a walk finds.
+// decideID is decide for one of the service's actions, by its index (a zero
+// Policy allows nothing).
 func (p *Policy) decideID(id actionID, f *Facts, optimistic bool, resources []string) bool {
-	if p == nil {
-		return false
-	}
+	return p != nil && p.verdict(p.statementsOf(id), f, optimistic, resources)
+}
+
+// statementsOf is the statements naming one of the service's actions: those
+// NewPolicy indexed, or, in a policy it did not make, those a walk finds.
+func (p *Policy) statementsOf(id actionID) []int {
 	if p.naming != nil {
-		return p.verdict(p.naming[id], f, optimistic, resources)
+		return p.naming[id]
 	}
-	return p.verdict(p.statementsNaming(ramActions[id]), f, optimistic, resources)
+	return p.statementsNaming(ramActions[id])
 }
 
 // statementsNaming walks the statements for those whose Action matches action.
@@ -208,11 +210,7 @@ func (p *Policy) denies(id actionID, f *Facts, resources []string) bool {
 	if p == nil {
 		return false
 	}
-	stmts := p.statementsNaming(ramActions[id])
-	if p.naming != nil {
-		stmts = p.naming[id]
-	}
-	for _, j := range stmts {
+	for _, j := range p.statementsOf(id) {
 		if p.statements[j].Effect == "Deny" && p.applies(j, f, false, resources) {
 			return true
 		}
