@@ -153,10 +153,10 @@ func (c *call) byGrant(k *Key, id string, resources []string) error {
 	if err := c.loadKey(k, id); err != nil {
 		return err
 	}
-	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
+	c.keyFacts(k)
 	if !c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
 		for i := range held {
-			if g := &held[i]; g.KeyCreated == k.CreatedAt.Unix() && slices.Contains(g.Operations, op) && c.meets(g, k, op) {
+			if g := &held[i]; g.Of(k) && slices.Contains(g.Operations, op) && c.meets(g, k, op) {
 				if c.req.GrantID != "" {
 					c.req.GrantID += ","
 				}
@@ -404,7 +404,7 @@ func (c *call) createGrant() (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	held = slices.DeleteFunc(held, func(h Grant) bool { return h.KeyCreated != g.KeyCreated })
+	held = slices.DeleteFunc(held, func(h Grant) bool { return !h.Of(&k) })
 	if g.Name != "" {
 		for i := range held {
 			if sameTerms(&held[i], &g) {
@@ -498,7 +498,7 @@ func (c *call) grantIDParam(required bool) (string, error) {
 // one made on an earlier key of the same ID.
 func (c *call) liveGrant(store GrantStore, k *Key, id string) (Grant, error) {
 	g, err := store.GetGrant(c.ctx, k.ID, id)
-	if err == nil && g.KeyCreated != k.CreatedAt.Unix() {
+	if err == nil && !g.Of(k) {
 		err = ErrNotFound
 	}
 	if errors.Is(err, ErrNotFound) {
@@ -577,12 +577,12 @@ func (c *call) retireGrant() (any, error) {
 			return nil, err
 		}
 	}
-	if k.ID == "" || g.KeyCreated != k.CreatedAt.Unix() {
+	if k.ID == "" || !g.Of(&k) {
 		return nil, noGrant(keyID, id)
 	}
 	caller := c.req.Caller.Name
 	resources := []string{c.s.KeyARN(k.ID)}
-	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
+	c.keyFacts(&k)
 	pol := c.req.Caller.Policy
 	allowed := pol.allows(c.act, &c.facts, resources...) ||
 		!pol.denies(c.act, &c.facts, resources) &&
@@ -690,7 +690,7 @@ func (c *call) listGrants() (any, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	found = slices.DeleteFunc(found, func(g Grant) bool { return g.KeyCreated != k.CreatedAt.Unix() })
+	found = slices.DeleteFunc(found, func(g Grant) bool { return !g.Of(&k) })
 	return grantPage(found, limit, func(g *Grant) string { return g.ID }), nil
 }
 
@@ -747,7 +747,7 @@ func (c *call) listRetirableGrants() (any, error) {
 			case errors.Is(err, ErrNotFound):
 			case err != nil:
 				return nil, storeErr(err)
-			case k.CreatedAt.Unix() == g.KeyCreated && !c.s.deleted(&k):
+			case g.Of(&k) && !c.s.deleted(&k):
 				page = append(page, g)
 			}
 		}

@@ -257,6 +257,9 @@ type Grant struct {
 	CreatedAt time.Time
 }
 
+// Of reports whether g was made on k, and not on an earlier key of its ID.
+func (g *Grant) Of(k *Key) bool { return g.KeyCreated == k.CreatedAt.Unix() }
+
 // GrantConstraints are a grant's encryption context constraints: a request
 // matches Equals when its context has exactly these pairs, and Subset when
 // its context holds at least these; keys compare without regard to case,

@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -102,7 +101,6 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.roots = roots
-	s.grantCache = newGrantCache(cfg.GrantTTL, cmp.Or[Clock](cfg.Clock, SystemClock{}))
 	if s.cache == nil {
 		s.cache = noCache{}
 	}
@@ -110,6 +108,7 @@ func New(cfg Config) (*Service, error) {
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
+	s.grantCache = newGrantCache(cfg.GrantTTL, s.clock)
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -417,13 +416,17 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 	if err := c.loadKey(k, id); err != nil {
 		return err
 	}
-	c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage)
+	c.keyFacts(k)
 	if !pol.allows(c.act, &c.facts, resources...) {
 		*k = Key{}
 		return c.byGrant(k, id, resources)
 	}
 	return nil
 }
+
+// keyFacts adds what conditions read of key k to the request's facts: its
+// tags and its kind.
+func (c *call) keyFacts(k *Key) { c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage) }
 
 // KeyARN is the ARN of a key.
 func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
