@@ -52,6 +52,10 @@ type Key struct {
 	// MaterialExpireAt is when imported key material expires (zero: never, or
 	// not an EXTERNAL key).
 	MaterialExpireAt time.Time
+	// Policy is the key's own policy document, JSON as it was put; empty
+	// is the default policy, which gives the account every action and so
+	// leaves the callers' own policies to decide (see keypolicy.go).
+	Policy string
 	// Revision increases by one on every stored change; stores use it for
 	// compare-and-set updates and caches for invalidation.
 	Revision int64

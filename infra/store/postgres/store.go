@@ -53,19 +53,19 @@ func isSentinel(err error) bool {
 
 const keyColumns = `id, description, key_spec, key_usage, origin, protection_level, creator, state,
 	created_at, delete_at, primary_version_id, automatic_rotation, rotation_interval, last_rotated_at, revision,
-	tags, deletion_protection, deletion_protection_description, material_expire_at, rotation_base`
+	tags, deletion_protection, deletion_protection_description, material_expire_at, rotation_base, policy`
 
-// keySet assigns every column but id from keyArgs' $2…$20.
+// keySet assigns every column but id from keyArgs' $2…$21.
 const keySet = `description = $2, key_spec = $3, key_usage = $4, origin = $5, protection_level = $6,
 	creator = $7, state = $8, created_at = $9, delete_at = $10, primary_version_id = $11,
 	automatic_rotation = $12, rotation_interval = $13, last_rotated_at = $14, revision = $15,
 	tags = $16::text::json, deletion_protection = $17, deletion_protection_description = $18,
-	material_expire_at = $19, rotation_base = $20`
+	material_expire_at = $19, rotation_base = $20, policy = $21`
 
 // keyValues are keyArgs' placeholders for an INSERT.
-const keyValues = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::json, $17, $18, $19, $20`
+const keyValues = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text::json, $17, $18, $19, $20, $21`
 
-// keyArgs are $1…$20 in keyColumns order. Zero times and no tags are stored
+// keyArgs are $1…$21 in keyColumns order. Zero times and no tags are stored
 // as NULL.
 func keyArgs(k core.Key) []any {
 	var tags *string
@@ -77,7 +77,7 @@ func keyArgs(k core.Key) []any {
 	return []any{k.ID, k.Description, k.KeySpec, k.KeyUsage, k.Origin, k.ProtectionLevel, k.Creator, string(k.State),
 		k.CreatedAt, nullTime(k.DeleteAt), k.PrimaryVersionID, k.AutomaticRotation, int64(k.RotationInterval),
 		nullTime(k.LastRotatedAt), k.Revision, tags, k.DeletionProtection, k.DeletionProtectionDescription,
-		nullTime(k.MaterialExpireAt), nullTime(k.RotationBase)}
+		nullTime(k.MaterialExpireAt), nullTime(k.RotationBase), k.Policy}
 }
 
 // keyRow receives one row of keyColumns.
@@ -93,7 +93,7 @@ func (r *keyRow) dest() []any {
 	k := &r.k
 	return []any{&k.ID, &k.Description, &k.KeySpec, &k.KeyUsage, &k.Origin, &k.ProtectionLevel, &k.Creator, &r.state,
 		&k.CreatedAt, &r.deleteAt, &k.PrimaryVersionID, &k.AutomaticRotation, &r.interval, &r.lastRotated, &k.Revision,
-		&r.tags, &k.DeletionProtection, &k.DeletionProtectionDescription, &r.materialExpire, &r.rotationBase}
+		&r.tags, &k.DeletionProtection, &k.DeletionProtectionDescription, &r.materialExpire, &r.rotationBase, &k.Policy}
 }
 
 func (r *keyRow) key() (core.Key, error) {
@@ -138,7 +138,7 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES (`+keyValues+`) RETURNING id)
 			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
-			SELECT id, $21::text, $22::timestamptz, $23::bytea, $24::text, $25::text FROM k`, args...)
+			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text, $26::text FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -193,7 +193,7 @@ func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 // UpdateKey replaces the key's metadata if the stored revision is k.Revision-1.
 func (s *Store) UpdateKey(ctx context.Context, k core.Key) error {
 	return s.cas(ctx, "update key", "key", k.ID, k.Revision-1, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21 RETURNING id)
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22 RETURNING id)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1))
 }
@@ -205,9 +205,9 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 		return err
 	}
 	err := s.cas(ctx, "add version", "key", k.ID, k.Revision-1, `
-		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21 RETURNING id),
+		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22 RETURNING id),
 		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
-			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text, $26::text FROM changed RETURNING 1)
+			SELECT id, $23::text, $24::timestamptz, $25::bytea, $26::text, $27::text FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
 		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID, string(v.RotationType)))
 	if constraint(err, codeUniqueViolation) {
@@ -333,12 +333,12 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest, v.RootKeyID)
 	err := s.write(ctx, "replace version", func() error {
 		return s.pool.QueryRow(ctx, `
-			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $21
-				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $22) RETURNING id),
-			replaced AS (UPDATE key_versions SET wrapped = $23, digest = $24, root_key_id = $25
-				WHERE key_id = (SELECT id FROM changed) AND version_id = $22 RETURNING 1)
+			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22
+				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $23) RETURNING id),
+			replaced AS (UPDATE key_versions SET wrapped = $24, digest = $25, root_key_id = $26
+				WHERE key_id = (SELECT id FROM changed) AND version_id = $23 RETURNING 1)
 			SELECT EXISTS (SELECT FROM replaced), EXISTS (SELECT FROM keys WHERE id = $1),
-				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $22)`, args...).Scan(&changed, &keyExists, &versionExists)
+				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $23)`, args...).Scan(&changed, &keyExists, &versionExists)
 	})
 	switch {
 	case err != nil:

@@ -35,6 +35,7 @@ type keyRecord struct {
 	DeletionProtection            bool              `json:"deletionProtection,omitempty"`
 	DeletionProtectionDescription string            `json:"deletionProtectionDescription,omitempty"`
 	MaterialExpireAt              time.Time         `json:"materialExpireAt,omitzero"`
+	Policy                        string            `json:"policy,omitempty"`
 	Revision                      int64             `json:"revision"`
 }
 

@@ -20,7 +20,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			ProtectionLevel: "SOFTWARE", Creator: "c", State: core.KeyPendingDeletion, CreatedAt: at, DeleteAt: at.Add(time.Hour),
 			PrimaryVersionID: "v", AutomaticRotation: true, RotationInterval: 7 * 24 * time.Hour, LastRotatedAt: at,
 			RotationBase: at.Add(-time.Hour), Tags: map[string]string{"a": "b"}, DeletionProtection: true, DeletionProtectionDescription: "p",
-			MaterialExpireAt: at.Add(2 * time.Hour), Revision: 3},
+			MaterialExpireAt: at.Add(2 * time.Hour), Policy: `{"Statement":[]}`, Revision: 3},
 		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r", RotationType: core.RotationOnDemand},
 		core.Alias{Name: "alias/a", KeyID: "k", CreatedAt: at, UpdatedAt: at.Add(time.Second)},
 		core.Partition{ID: "p", KeyID: "k", KeyVersionID: "v", CiphertextBlob: []byte{3}, EncryptionContext: map[string]string{"c": "d"}, CreatedAt: at},

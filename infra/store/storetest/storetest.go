@@ -329,6 +329,7 @@ func testUpdateKeyReplacesEveryField(t *testing.T, s Store) {
 		DeletionProtection:            true,
 		DeletionProtectionDescription: "ledger keys stay",
 		MaterialExpireAt:              at(3),
+		Policy:                        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Sid":"所有"}]}`,
 		Revision:                      k.Revision + 1,
 	}
 	if err := s.UpdateKey(ctx, next); err != nil {
