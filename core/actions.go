@@ -57,6 +57,7 @@ func init() {
 		"ListKeyRotations":     {run: (*call).listKeyRotations},
 		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
 		"ListKeyPolicies":      {run: (*call).listKeyPolicies},
+		"SetKeyPolicy":         {run: (*call).setKeyPolicy},
 		"GenerateRandom":       {run: (*call).generateRandom},
 
 		"GetParametersForImport": {run: (*call).getParametersForImport},
@@ -129,6 +130,7 @@ func init() {
 	if len(grantOpOf) != len(actionGrantOps) {
 		panic("core: actionGrantOps names an action the table lacks")
 	}
+	onKey = keyActions()
 }
 
 // ramActions lists the policy names of the actions, which a compiled policy
@@ -226,6 +228,15 @@ func (c *call) createKey() (any, error) {
 	}
 	if auto {
 		k.AutomaticRotation, k.RotationInterval = true, interval
+	}
+	if k.Policy = c.str("Policy"); k.Policy != "" {
+		kp, err := s.compileKeyPolicy(k.Policy)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.lockout(kp, &k); err != nil {
+			return nil, err
+		}
 	}
 	v := KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: now}
 	switch {

@@ -208,6 +208,9 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyContextKeys
 	case strings.HasPrefix(lk, "kms:tag/") && len(c.Key) > len("kms:tag/"):
 		cc.key, cc.name = keyTag, c.Key[len("kms:tag/"):]
+	case strings.HasPrefix(lk, "aws:resourcetag/") && len(c.Key) > len("aws:ResourceTag/"):
+		// AWS's name for the same.
+		cc.key, cc.name = keyTag, c.Key[len("aws:ResourceTag/"):]
 	case lk == "kms:datakeypairspec":
 		cc.key = keyDataKeyPairSpec
 	case lk == "kms:macalgorithm":
@@ -222,7 +225,7 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyKeySpec
 	case lk == "kms:keyusage":
 		cc.key = keyKeyUsage
-	case lk == "acs:sourceip":
+	case lk == "acs:sourceip" || lk == "aws:sourceip":
 		cc.key = keySourceIP
 	case lk == "kms:granteeprincipal":
 		cc.key = keyGranteePrincipal

@@ -61,6 +61,10 @@ const (
 	// CodeInvalidGrantToken: RetireGrant's GrantToken is not one the
 	// service issued.
 	CodeInvalidGrantToken = "InvalidGrantToken"
+	// CodeMalformedPolicy refuses a key policy document that cannot be
+	// read, names what no caller here can be, or would lock its caller
+	// out of the key.
+	CodeMalformedPolicy = "MalformedPolicyDocument"
 	// CodeThrottling is the code Alibaba's gateway answers a QPS limit with;
 	// its clients retry on it, whereas they treat a bare "Throttling" as fatal.
 	CodeThrottling                  = "Rejected.Throttling"

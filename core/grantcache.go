@@ -23,13 +23,11 @@ type grantCache struct {
 	held int
 }
 
-// grantCacheKey names an entry: a grantee's grants on a key, or, with no
-// key, whether the grantee holds any.
+// grantCacheKey names an entry: a grantee's grants on a key.
 type grantCacheKey struct{ keyID, grantee string }
 
 type grantCacheEntry struct {
 	grants  []Grant
-	holds   bool
 	expires time.Time
 }
 
@@ -71,15 +69,13 @@ func (gc *grantCache) put(k grantCacheKey, e grantCacheEntry) {
 	gc.m[k] = e
 }
 
-// forget drops what the cache says of a grantee: its grants on a key, and
-// whether it holds any.
+// forget drops what the cache says of a grantee's grants on a key.
 func (gc *grantCache) forget(keyID, grantee string) {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
-	for _, k := range []grantCacheKey{{keyID, grantee}, {"", grantee}} {
-		gc.held -= len(gc.m[k].grants)
-		delete(gc.m, k)
-	}
+	k := grantCacheKey{keyID, grantee}
+	gc.held -= len(gc.m[k].grants)
+	delete(gc.m, k)
 }
 
 // grantsFor is GrantStore.GrantsFor through the cache. The slice is shared:
@@ -95,18 +91,4 @@ func (s *Service) grantsFor(ctx context.Context, keyID, grantee string, fresh bo
 	}
 	s.grantCache.put(k, grantCacheEntry{grants: grants})
 	return grants, nil
-}
-
-// holdsGrants is GrantStore.HoldsGrants through the cache.
-func (s *Service) holdsGrants(ctx context.Context, grantee string, fresh bool) (bool, error) {
-	k := grantCacheKey{"", grantee}
-	if e, ok := s.grantCache.get(k); ok && !fresh {
-		return e.holds, nil
-	}
-	holds, err := s.grants.HoldsGrants(ctx, grantee)
-	if err != nil {
-		return false, err
-	}
-	s.grantCache.put(k, grantCacheEntry{holds: holds})
-	return holds, nil
 }

@@ -113,48 +113,17 @@ var actionGrantOps = map[string]string{
 // store rather than what this instance keeps of it.
 func (c *call) withTokens() bool { return c.str("GrantTokens") != "" }
 
-// grantsMayAllow reports whether a grant could give the caller the action
-// its policy rules out everywhere, so that begin must not refuse it early:
-// RetireGrant, which a grant's retiring principal may call holding none, and
-// an action a grant may allow, for a caller holding one.
-func (c *call) grantsMayAllow() (bool, error) {
-	op := grantOpOf[c.act]
-	switch {
-	case op == "" || c.s.grants == nil:
-		return false, nil
-	case op == opRetireGrant:
-		return true, nil
-	}
-	held, err := c.s.holdsGrants(c.ctx, c.req.Caller.Name, c.withTokens())
-	if err != nil {
-		return false, storeErr(err)
-	}
-	return held, nil
-}
-
-// byGrant is the second chance of a request its caller's policy does not
-// allow on key id: a grant to the caller on the key, for the request's
-// operation, whose constraints the request meets, allows it unless the
-// policy explicitly denies it. The grants are read before the key, so a
-// caller holding none learns nothing of it. On success k holds the key;
-// otherwise the caller is denied and k is left zero.
-func (c *call) byGrant(k *Key, id string, resources []string) error {
-	op := c.grantOperation()
-	if op == "" || c.s.grants == nil {
-		return c.denied()
-	}
-	held, err := c.s.grantsFor(c.ctx, id, c.req.Caller.Name, c.withTokens())
-	if err != nil {
-		return storeErr(err)
-	}
-	if !slices.ContainsFunc(held, func(g Grant) bool { return slices.Contains(g.Operations, op) }) {
-		return c.denied()
-	}
-	if err := c.loadKey(k, id); err != nil {
-		return err
-	}
-	c.keyFacts(k)
-	if !c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
+// byGrant is the last chance of a request on key k, loaded, that neither
+// the caller's policy nor the key's allows: a grant to the caller on the
+// key, for the request's operation, whose constraints the request meets.
+// On success k is kept; otherwise the caller is denied and k is left zero.
+func (c *call) byGrant(k *Key) error {
+	if op := c.grantOperation(); op != "" && c.s.grants != nil {
+		held, err := c.s.grantsFor(c.ctx, k.ID, c.req.Caller.Name, c.withTokens())
+		if err != nil {
+			*k = Key{}
+			return storeErr(err)
+		}
 		for i := range held {
 			if g := &held[i]; g.Of(k) && slices.Contains(g.Operations, op) && c.meets(g, k, op) {
 				if c.req.GrantID != "" {

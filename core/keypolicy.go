@@ -1,26 +1,469 @@
 package core
 
-import "io"
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
-// DefaultPolicyName is the name of the one policy every key has.
+	"github.com/kmsless/kmsless/internal/strictjson"
+)
+
+// DefaultPolicyName is the name of a key's one policy.
 const DefaultPolicyName = "default"
 
-// getKeyPolicy answers for a key's policy. Keys carry no policy document of
-// their own: who may do what is the callers' policies alone, so there is one
-// policy per key, "default", and nothing to set.
+// MaxKeyPolicySize is the longest key policy document, in bytes: AWS's
+// bound.
+const MaxKeyPolicySize = 32768
+
+// A key's policy decides, with the caller's own policy (the principals
+// file's), who may do what with the key, as AWS's key policies do:
+//
+//   - An explicit Deny in either, for the caller, beats everything.
+//   - An Allow to the caller by name, or to every principal ("*"), allows
+//     by itself.
+//   - An Allow to the account (AWS's arn:aws:iam::<account>:root, RAM's
+//     acs:ram::<account>:*) leaves it to the caller's own policy: this is
+//     the default policy, every action to the account, which a key without
+//     a policy of its own has, so that for it the caller's policy alone
+//     decides.
+//   - A grant may allow what neither does (see grants.go).
+//
+// A document is in AWS's language (Version "2012-10-17", actions as AWS
+// names them: kms:Sign, kms:PutKeyPolicy, kms:ReEncryptFrom) or RAM's
+// (Version "1", actions as the principals file names them). Resource is
+// "*", the key itself. Principals of other accounts, roles and services
+// are accepted and match no caller, since none can call here.
+
+// policyDocument is a key policy as its JSON spells it.
+type policyDocument struct {
+	Version   string           `json:"Version"`
+	ID        string           `json:"Id"`
+	Statement policyStatements `json:"Statement"`
+}
+
+// policyStatements is one statement or a list of them.
+type policyStatements []policyStatement
+
+func (s *policyStatements) UnmarshalJSON(b []byte) error {
+	if t := strings.TrimSpace(string(b)); t != "" && t[0] == '{' {
+		var one policyStatement
+		if err := strictjson.UnmarshalKnown(b, &one); err != nil {
+			return err
+		}
+		*s = policyStatements{one}
+		return nil
+	}
+	var many []policyStatement
+	if err := strictjson.UnmarshalKnown(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+type policyStatement struct {
+	Sid       string                             `json:"Sid"`
+	Effect    string                             `json:"Effect"`
+	Principal *policyPrincipal                   `json:"Principal"`
+	Action    PolicyList                         `json:"Action"`
+	Resource  PolicyList                         `json:"Resource"`
+	Condition map[string]map[string]PolicyValues `json:"Condition"`
+}
+
+// policyPrincipal is a statement's Principal: "*", or the principals of
+// each kind.
+type policyPrincipal struct {
+	Any               bool
+	AWS, RAM, Service PolicyList
+}
+
+func (p *policyPrincipal) UnmarshalJSON(b []byte) error {
+	var star string
+	if json.Unmarshal(b, &star) == nil {
+		if star != "*" {
+			return errors.New(`a Principal is "*" or an object of principals by kind (AWS, RAM, Service)`)
+		}
+		p.Any = true
+		return nil
+	}
+	var kinds struct {
+		AWS     PolicyList `json:"AWS"`
+		RAM     PolicyList `json:"RAM"`
+		Service PolicyList `json:"Service"`
+	}
+	if err := strictjson.UnmarshalKnown(b, &kinds); err != nil {
+		return err
+	}
+	p.AWS, p.RAM, p.Service = kinds.AWS, kinds.RAM, kinds.Service
+	return nil
+}
+
+// PolicyList is a policy element that is one string or a list of them
+// (Action, Resource, a kind of Principal).
+type PolicyList []string
+
+func (l *PolicyList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = PolicyList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("must be a string or a list of strings")
+	}
+	*l = many
+	return nil
+}
+
+// PolicyValues are a condition's values: one or a list of strings,
+// booleans or numbers. Conditions compare text, so each value is kept as
+// the text the document writes it in ("010", "1.0"), not as the number
+// JSON would make of it; a boolean is "true" or "false", as Bool
+// conditions take it.
+type PolicyValues []string
+
+func (v *PolicyValues) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber() // a number's text, as written
+	var one any
+	if err := dec.Decode(&one); err != nil {
+		return err
+	}
+	list, ok := one.([]any)
+	if !ok {
+		list = []any{one}
+	}
+	*v = make(PolicyValues, 0, len(list))
+	for _, e := range list {
+		switch e := e.(type) {
+		case string:
+			*v = append(*v, e)
+		case json.Number:
+			*v = append(*v, string(e))
+		case bool:
+			*v = append(*v, strconv.FormatBool(e))
+		default:
+			return ErrConditionValue
+		}
+	}
+	return nil
+}
+
+// ErrConditionValue refuses a condition value of another kind.
+var ErrConditionValue = errors.New("a condition value must be a string, a boolean, a number or a list of them")
+
+// NewStatement is a statement with its conditions as a policy document
+// writes them, operator → condition key → values, read in a fixed order.
+func NewStatement[V ~[]string](effect string, action, resource []string, conds map[string]map[string]V) Statement {
+	st := Statement{Effect: effect, Action: action, Resource: resource}
+	for _, op := range slices.Sorted(maps.Keys(conds)) {
+		for _, key := range slices.Sorted(maps.Keys(conds[op])) {
+			st.Condition = append(st.Condition, Condition{Operator: op, Key: key, Values: []string(conds[op][key])})
+		}
+	}
+	return st
+}
+
+// keyPolicy is a key policy document compiled: the statements as a Policy,
+// whom each names, and which statements name each action in the
+// document's language.
+type keyPolicy struct {
+	p   *Policy
+	who []principalSet
+	// naming holds, per action (by actionID), the statements whose Action
+	// matches its name in the document's language; reTo those naming the
+	// destination side of a ReEncrypt (AWS's kms:ReEncryptTo).
+	naming [][]int
+	reTo   []int
+}
+
+// principalSet is whom a statement names.
+type principalSet struct {
+	everyone, account bool
+	users             []string
+}
+
+// reach is how a statement reaches a caller: not at all, through the
+// account (the caller's own policy decides), or by name.
+type reach uint8
+
+const (
+	reachNone reach = iota
+	reachAccount
+	reachDirect
+)
+
+func (ps *principalSet) reach(name string) reach {
+	switch {
+	case ps.everyone || slices.Contains(ps.users, name):
+		return reachDirect
+	case ps.account:
+		return reachAccount
+	}
+	return reachNone
+}
+
+// awsActionNames are the names AWS's policies give actions whose names
+// here are Alibaba's; the others are the same in both languages.
+var awsActionNames = map[string]string{
+	"AsymmetricSign":    "kms:Sign",
+	"AsymmetricVerify":  "kms:Verify",
+	"AsymmetricEncrypt": "kms:Encrypt",
+	"AsymmetricDecrypt": "kms:Decrypt",
+	"DeleteKeyMaterial": "kms:DeleteImportedKeyMaterial",
+	"SetKeyPolicy":      "kms:PutKeyPolicy",
+	"ReEncrypt":         "kms:ReEncryptFrom",
+}
+
+// reEncryptTo is AWS's name for the destination side of a ReEncrypt.
+const reEncryptTo = "kms:ReEncryptTo"
+
+var errMalformed = func(format string, args ...any) *Error {
+	return Errorf(CodeMalformedPolicy, "The key policy is malformed: "+format, args...)
+}
+
+// compileKeyPolicy reads and checks a key policy document.
+func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
+	if len(doc) > MaxKeyPolicySize {
+		return nil, errMalformed("it is longer than %d bytes.", MaxKeyPolicySize)
+	}
+	var d policyDocument
+	if err := strictjson.UnmarshalKnown([]byte(doc), &d); err != nil {
+		return nil, errMalformed("%v.", strictjson.Redact(err))
+	}
+	aws := true
+	switch d.Version {
+	case "", "2012-10-17", "2008-10-17":
+	case "1":
+		aws = false
+	default:
+		return nil, errMalformed("Version is %q; it must be 2012-10-17 (AWS's language) or 1 (RAM's).", ClipText(d.Version))
+	}
+	sts := make([]Statement, len(d.Statement))
+	who := make([]principalSet, len(d.Statement))
+	for i, st := range d.Statement {
+		if st.Principal == nil {
+			return nil, errMalformed("statement %d names no Principal.", i)
+		}
+		var err error
+		if who[i], err = s.principalsOf(st.Principal); err != nil {
+			return nil, errMalformed("statement %d: %v.", i, err)
+		}
+		for _, a := range st.Action {
+			if a != "*" && !strings.HasPrefix(strings.ToLower(a), "kms:") {
+				return nil, errMalformed("statement %d: the action %q is not one of KMS's (kms:…).", i, ClipText(a))
+			}
+		}
+		if len(st.Resource) == 0 || slices.ContainsFunc(st.Resource, func(r string) bool { return r != "*" }) {
+			return nil, errMalformed(`statement %d: a key policy's Resource is "*", the key it is on.`, i)
+		}
+		sts[i] = NewStatement(st.Effect, st.Action, st.Resource, st.Condition)
+	}
+	p, err := NewPolicy(sts...)
+	if err != nil {
+		return nil, errMalformed("%v.", err)
+	}
+	kp := &keyPolicy{p: p, who: who, naming: p.naming}
+	if aws {
+		kp.naming = make([][]int, len(ramActions))
+		for id, a := range ramActions {
+			if n, ok := awsActionNames[a[len("kms:"):]]; ok {
+				a = n
+			}
+			kp.naming[id] = p.statementsNaming(a)
+		}
+		kp.reTo = p.statementsNaming(reEncryptTo)
+	} else {
+		kp.reTo = p.naming[idOf("kms:ReEncrypt")]
+	}
+	return kp, nil
+}
+
+// principalsOf reads whom a Principal names. Principals of other accounts,
+// roles and services are accepted and reach no caller; what is no
+// principal at all is refused.
+func (s *Service) principalsOf(p *policyPrincipal) (principalSet, error) {
+	var ps principalSet
+	if p.Any {
+		ps.everyone = true
+		return ps, nil
+	}
+	if len(p.AWS)+len(p.RAM)+len(p.Service) == 0 {
+		return ps, errors.New("the Principal names no one")
+	}
+	account := AWSAccount(s.account)
+	for _, v := range p.AWS {
+		rest, isARN := strings.CutPrefix(v, "arn:aws:iam::")
+		switch {
+		case v == "*":
+			ps.everyone = true
+		case v == account || v == "arn:aws:iam::"+account+":root":
+			ps.account = true
+		case strings.HasPrefix(v, "arn:aws:iam::"+account+":user/"):
+			ps.users = append(ps.users, v[strings.LastIndexByte(v, '/')+1:])
+		case isARN && len(rest) > 13 && allDigits(rest[:12]) && rest[12] == ':', strings.HasPrefix(v, "arn:aws:sts::"), len(v) == 12 && allDigits(v):
+			// Another account, a role or a session: no caller here.
+		default:
+			return ps, fmt.Errorf("%q is no AWS principal (an account, or an IAM ARN)", ClipText(v))
+		}
+	}
+	for _, v := range p.RAM {
+		switch {
+		case v == "*":
+			ps.everyone = true
+		case v == "acs:ram::"+s.account+":*" || v == "acs:ram::"+s.account+":root":
+			ps.account = true
+		case strings.HasPrefix(v, s.principalPrefix()):
+			ps.users = append(ps.users, v[len(s.principalPrefix()):])
+		case strings.HasPrefix(v, "acs:ram::"):
+			// Another account, or a role: no caller here.
+		default:
+			return ps, fmt.Errorf("%q is no RAM principal (acs:ram::…)", ClipText(v))
+		}
+	}
+	for _, v := range p.Service {
+		if v == "" {
+			return ps, errors.New("a Service principal is empty")
+		}
+	}
+	for _, u := range ps.users {
+		if u == "" || !validText(u) {
+			return ps, errors.New("a user principal has no name")
+		}
+	}
+	return ps, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// AWSAccount is the 12-digit AWS account of an account ID (KMS_ACCOUNT_ID):
+// the ID itself when it is 12 digits; its last 12 digits when it is longer
+// and all digits (Alibaba's 16-digit account IDs); otherwise 12 digits
+// derived from its SHA-256, so that any ID gives a stable, valid account.
+func AWSAccount(id string) string {
+	switch {
+	case allDigits(id) && len(id) == 12:
+		return id
+	case allDigits(id) && len(id) > 12:
+		return id[len(id)-12:]
+	}
+	sum := sha256.Sum256([]byte(id))
+	n := binary.BigEndian.Uint64(sum[:8]) % 1_000_000_000_000
+	return fmt.Sprintf("%012d", n)
+}
+
+// keyVerdict is what a key policy says of a request.
+type keyVerdict uint8
+
+const (
+	keySilent    keyVerdict = iota // no statement reaches the caller for the action
+	keyDelegates                   // an Allow to the account: the caller's policy decides
+	keyAllows                      // an Allow to the caller by name or to all
+	keyDenies                      // a Deny reaches the caller
+)
+
+// decide is what kp says of the caller name running action id (the
+// destination side of a ReEncrypt when to) with facts f. A condition that
+// cannot be told counts against an Allow and for a Deny.
+func (kp *keyPolicy) decide(id actionID, to bool, name string, f *Facts) keyVerdict {
+	stmts := kp.naming[id]
+	if to {
+		stmts = kp.reTo
+	}
+	v := keySilent
+	for _, j := range stmts {
+		r := kp.who[j].reach(name)
+		if r == reachNone || !kp.p.applies(j, f, false, nil) {
+			continue
+		}
+		if kp.p.statements[j].Effect == "Deny" {
+			return keyDenies
+		}
+		if r == reachDirect {
+			v = keyAllows
+		} else {
+			v = max(v, keyDelegates)
+		}
+	}
+	return v
+}
+
+// keyPolicies keeps key policies compiled, by key ID, for as long as the
+// key's document is the same. Bounded: when full it starts over.
+type keyPolicies struct {
+	mu sync.RWMutex
+	m  map[string]compiledPolicy
+}
+
+type compiledPolicy struct {
+	doc string
+	kp  *keyPolicy
+}
+
+const maxKeyPolicies = 4096
+
+// policyOf is key k's policy compiled, nil for the default policy. A
+// stored document that no longer compiles denies rather than allows.
+func (s *Service) policyOf(k *Key) (*keyPolicy, error) {
+	if k.Policy == "" {
+		return nil, nil
+	}
+	s.keyPolicies.mu.RLock()
+	e, ok := s.keyPolicies.m[k.ID]
+	s.keyPolicies.mu.RUnlock()
+	if ok && e.doc == k.Policy {
+		return e.kp, nil
+	}
+	kp, err := s.compileKeyPolicy(k.Policy)
+	if err != nil {
+		return nil, internal("the policy stored for key %s does not compile: %v", k.ID, err)
+	}
+	s.keyPolicies.mu.Lock()
+	if len(s.keyPolicies.m) >= maxKeyPolicies || s.keyPolicies.m == nil {
+		s.keyPolicies.m = make(map[string]compiledPolicy)
+	}
+	s.keyPolicies.m[k.ID] = compiledPolicy{doc: k.Policy, kp: kp}
+	s.keyPolicies.mu.Unlock()
+	return kp, nil
+}
+
+// getKeyPolicy answers for a key's policy: the document put on it, or, for
+// the default policy, none (each protocol writes that out in its own
+// language).
 func (c *call) getKeyPolicy() (any, error) {
-	name := c.str("PolicyName")
-	if name == "" {
-		name = DefaultPolicyName
+	if err := c.policyName(); err != nil {
+		return nil, err
 	}
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
 	}
-	if name != DefaultPolicyName {
-		return nil, Errorf(CodeKeyNotFound, "The key %q has no policy %q; its one policy is %q.", t.key.ID, ClipText(name), DefaultPolicyName)
+	return KeyPolicy{KeyID: t.key.ID, Name: DefaultPolicyName, Document: t.key.Policy}, nil
+}
+
+// policyName checks the PolicyName parameter: a key has one policy,
+// "default", and no other is found.
+func (c *call) policyName() error {
+	if name := c.str("PolicyName"); name != "" && name != DefaultPolicyName {
+		return Errorf(CodeResourceNotFound, "A key has no policy %q; its one policy is %q.", ClipText(name), DefaultPolicyName)
 	}
-	return KeyPolicy{KeyID: t.key.ID, Name: DefaultPolicyName}, nil
+	return nil
 }
 
 func (c *call) listKeyPolicies() (any, error) {
@@ -29,6 +472,73 @@ func (c *call) listKeyPolicies() (any, error) {
 		return nil, err
 	}
 	return Listing[KeyPolicy]{Items: []KeyPolicy{{KeyID: t.key.ID, Name: DefaultPolicyName}}, Total: 1, PageNumber: 1, PageSize: 1}, nil
+}
+
+// setKeyPolicy puts a policy document on a key (AWS's PutKeyPolicy,
+// Alibaba's SetKeyPolicy).
+func (c *call) setKeyPolicy() (any, error) {
+	if err := c.policyName(); err != nil {
+		return nil, err
+	}
+	doc, err := c.required("Policy")
+	if err != nil {
+		return nil, err
+	}
+	kp, err := c.s.compileKeyPolicy(doc)
+	if err != nil {
+		return nil, err
+	}
+	return c.changeKey(func(k *Key) error {
+		if k.State == KeyPendingDeletion {
+			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
+		if err := c.lockout(kp, k); err != nil {
+			return err
+		}
+		if k.Policy == doc {
+			return errUnchanged
+		}
+		k.Policy = doc
+		return nil
+	})
+}
+
+// lockout refuses a policy for key k that would not let the caller put
+// another, unless the request says BypassPolicyLockoutSafetyCheck: AWS's
+// check against a key no one can manage.
+func (c *call) lockout(kp *keyPolicy, k *Key) error {
+	bypass, err := c.bool("BypassPolicyLockoutSafetyCheck", false)
+	if err != nil || bypass {
+		return err
+	}
+	set := idOf("kms:SetKeyPolicy")
+	pol := c.req.Caller.Policy
+	c.keyFacts(k)
+	own := pol.allows(set, &c.facts, c.s.KeyARN(k.ID))
+	v := kp.decide(set, false, c.req.Caller.Name, &c.facts)
+	if v == keyAllows && !pol.denies(set, &c.facts, []string{c.s.KeyARN(k.ID)}) || v == keyDelegates && own {
+		return nil
+	}
+	return Errorf(CodeMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
+}
+
+// onKey marks, by actionID, the actions on a key that a key's policy or a
+// grant may allow a caller whose own policy allows them nowhere.
+var onKey []bool
+
+// keyActions is onKey: the actions of actionGrantOps and these.
+func keyActions() []bool {
+	on := make([]bool, len(ramActions))
+	for _, name := range append(slices.Collect(maps.Keys(actionGrantOps)),
+		"EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion",
+		"UpdateKeyDescription", "UpdateRotationPolicy", "CreateKeyVersion", "ListKeyVersions",
+		"DescribeKeyVersion", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
+		"RotateKeyOnDemand", "ListKeyRotations", "GetKeyPolicy", "ListKeyPolicies", "SetKeyPolicy",
+		"GetParametersForImport", "ImportKeyMaterial", "DeleteKeyMaterial", "TagResource",
+		"UntagResource", "ListResourceTags", "SetDeletionProtection", "ListGrants", "RevokeGrant") {
+		on[idOf("kms:"+name)] = true
+	}
+	return on
 }
 
 // generateRandom returns NumberOfBytes (1–1024) random bytes. It is on no key:

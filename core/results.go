@@ -133,12 +133,13 @@ type Random struct {
 	Bytes []byte
 }
 
-// KeyPolicy names a key's policy: GetKeyPolicy's result, and the items of
-// ListKeyPolicies. Every key has exactly one, "default", which defers to the
-// callers' own policies (see principals); each adapter writes it out in its
-// protocol's policy language.
+// KeyPolicy is a key's policy: GetKeyPolicy's result, and the items of
+// ListKeyPolicies. Every key has exactly one, "default"; Document is what
+// was put on the key, empty for the default policy, which gives the account
+// every action and so leaves the callers' own policies to decide, and which
+// each adapter writes out in its protocol's policy language.
 type KeyPolicy struct {
-	KeyID, Name string
+	KeyID, Name, Document string
 }
 
 // Rotation is one of a key's versions as ListKeyRotations lists it. First

@@ -84,6 +84,8 @@ type Service struct {
 	secrets    SecretStore
 	grants     GrantStore
 	grantCache *grantCache
+	// keyPolicies keeps keys' own policies compiled.
+	keyPolicies keyPolicies
 }
 
 // New makes a Service from cfg.
@@ -216,14 +218,11 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		}
 		c.dry = dry
 	}
-	if !req.Caller.Policy.mayAllow(c.act) {
-		ok, err := c.grantsMayAllow()
-		if err != nil {
-			return act, c, err
-		}
-		if !ok {
-			return act, c, c.denied()
-		}
+	// A key's policy or a grant may still allow an action on a key; its
+	// caller is denied alike whether or not the key exists (authorizeKey,
+	// missingAlias).
+	if !req.Caller.Policy.mayAllow(c.act) && !onKey[c.act] {
+		return act, c, c.denied()
 	}
 	return act, c, nil
 }
@@ -352,8 +351,8 @@ type call struct {
 	// its deletion date that they meet is purged there (loadKey).
 	changes bool
 	// destination is set while a ReEncrypt authorizes its destination key,
-	// which a grant allows by ReEncryptTo where the source takes
-	// ReEncryptFrom.
+	// which a grant, or a key policy in AWS's language, allows by
+	// ReEncryptTo where the source takes ReEncryptFrom.
 	destination bool
 	// facts are what policy conditions see: the action sets the encryption
 	// context it uses before resolving a key, and resolving sets the key's
@@ -387,10 +386,10 @@ func (c *call) authorizeAlso(action string, resources ...string) error {
 }
 
 // authorizeKey authorizes the action on key id, and on alias when the key was
-// reached through one, and loads the key into k: first the check that needs
-// no facts, so that a caller who could never be allowed learns nothing of the
-// key, then, with the key's tags among the facts, the whole policy. On an
-// error k is left zero.
+// reached through one, and loads the key into k: the caller's own policy,
+// then the key's (keypolicy.go), then the caller's grants. A caller its own
+// policy could never allow is denied alike whether or not the key exists.
+// On an error k is left zero.
 func (c *call) authorizeKey(k *Key, id, alias string) error {
 	pol := c.req.Caller.Policy
 	// A policy that covers every resource for the action reads none of
@@ -403,25 +402,61 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 		}
 		resources = append(resources, c.s.KeyARN(id))
 	}
-	if !pol.conditional {
-		// Without conditions the facts change nothing: one check, first.
-		if !pol.allows(c.act, &c.facts, resources...) {
-			return c.byGrant(k, id, resources)
-		}
-		return c.loadKey(k, id)
-	}
-	if !pol.mayAllowOn(c.act, resources...) {
-		return c.byGrant(k, id, resources)
+	// Without conditions the facts change nothing, so the caller's own
+	// verdict is known before the key is read; with them, whether it
+	// could be.
+	var own bool
+	if pol.conditional {
+		own = pol.mayAllowOn(c.act, resources...)
+	} else {
+		own = pol.allows(c.act, &c.facts, resources...)
 	}
 	if err := c.loadKey(k, id); err != nil {
+		if !own && AsError(err).Code == CodeKeyNotFound {
+			return c.denied()
+		}
 		return err
 	}
-	c.keyFacts(k)
-	if !pol.allows(c.act, &c.facts, resources...) {
-		*k = Key{}
-		return c.byGrant(k, id, resources)
+	if own && pol.conditional {
+		c.keyFacts(k)
+		own = pol.allows(c.act, &c.facts, resources...)
 	}
-	return nil
+	return c.underKeyPolicy(k, own, resources)
+}
+
+// underKeyPolicy finishes authorizing the action on key k, loaded, which
+// the caller's own policy allows (own) or does not: an explicit Deny in
+// either policy refuses it, an Allow of the key's policy to the caller
+// allows it, one to the account leaves it to own, and where none allows,
+// a grant may. On an error k is left zero.
+func (c *call) underKeyPolicy(k *Key, own bool, resources []string) error {
+	kp, err := c.s.policyOf(k)
+	if err != nil {
+		*k = Key{}
+		return err
+	}
+	if kp == nil && own {
+		return nil
+	}
+	c.keyFacts(k)
+	if !own && c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
+		*k = Key{}
+		return c.denied()
+	}
+	if kp != nil {
+		switch kp.decide(c.act, c.destination, c.req.Caller.Name, &c.facts) {
+		case keyDenies:
+			*k = Key{}
+			return c.denied()
+		case keyAllows:
+			return nil
+		case keyDelegates:
+			if own {
+				return nil
+			}
+		}
+	}
+	return c.byGrant(k)
 }
 
 // keyFacts adds what conditions read of key k to the request's facts: its

@@ -134,7 +134,11 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.Password:
 		return &RandomPasswordResponse{RequestId: requestID, RandomPassword: string(r.Text)}, nil
 	case core.KeyPolicy:
-		return &KeyPolicyResponse{RequestId: requestID, Policy: DefaultKeyPolicy(kms)}, nil
+		doc := r.Document
+		if doc == "" {
+			doc = DefaultKeyPolicy(kms)
+		}
+		return &KeyPolicyResponse{RequestId: requestID, Policy: doc}, nil
 	case core.Listing[core.KeyPolicy]:
 		out := &ListKeyPoliciesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
 		for _, p := range r.Items {

@@ -37,6 +37,7 @@ var status = map[string]int{
 	core.CodeDeletionProtection:          409,
 	core.CodeLimitExceeded:               409,
 	core.CodeInvalidGrantToken:           400,
+	core.CodeMalformedPolicy:             400,
 	core.CodeThrottling:                  429,
 	core.CodeInternalFailure:             500,
 	core.CodeServiceUnavailableTemporary: 503,

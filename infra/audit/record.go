@@ -109,6 +109,7 @@ var kept = map[string]string{
 	"GranteePrincipal": "granteePrincipal", "RetiringPrincipal": "retiringPrincipal", "Operations": "operations",
 	"EncryptionContextEquals": "encryptionContextEquals", "EncryptionContextSubset": "encryptionContextSubset",
 	"Name": "name", "GrantId": "grantId",
+	"PolicyName": "policyName", "Policy": "policy", "BypassPolicyLockoutSafetyCheck": "bypassPolicyLockoutSafetyCheck",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -127,7 +128,7 @@ var readWrite = map[string]bool{
 	"SetDeletionProtection": true, "ImportKeyMaterial": true, "DeleteKeyMaterial": true,
 	"CreateSecret": true, "PutSecretValue": true, "UpdateSecret": true, "DeleteSecret": true,
 	"RestoreSecret": true, "UpdateSecretVersionStage": true,
-	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true,
+	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true, "SetKeyPolicy": true,
 	ProvisionPartition: true,
 }
 

@@ -1,37 +1,10 @@
 package awsjson
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"strconv"
 	"strings"
 
 	"github.com/kmsless/kmsless/core"
 )
-
-// Account is the 12-digit AWS account of ARNs for KMS_ACCOUNT_ID: the ID
-// itself when it is 12 digits; its last 12 digits when it is longer and all
-// digits (Alibaba's 16-digit account IDs); otherwise 12 digits derived from
-// its SHA-256, so that any ID gives a stable, valid account.
-func Account(id string) string {
-	digits := id != ""
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			digits = false
-			break
-		}
-	}
-	switch {
-	case digits && len(id) == 12:
-		return id
-	case digits && len(id) > 12:
-		return id[len(id)-12:]
-	}
-	sum := sha256.Sum256([]byte(id))
-	n := binary.BigEndian.Uint64(sum[:8]) % 1_000_000_000_000
-	s := strconv.FormatUint(n, 10)
-	return strings.Repeat("0", 12-len(s)) + s
-}
 
 // arns names keys and aliases the AWS way, and reads the AWS names callers give.
 type arns struct {
@@ -46,7 +19,7 @@ type arns struct {
 }
 
 func newARNs(kms *core.Service) arns {
-	account := Account(kms.AccountID())
+	account := core.AWSAccount(kms.AccountID())
 	return arns{prefix: "arn:aws:kms:" + kms.Region() + ":" + account + ":",
 		user: "arn:aws:iam::" + account + ":user/", principal: kms.PrincipalARN(""), root: "arn:aws:iam::" + account + ":root"}
 }

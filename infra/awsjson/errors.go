@@ -51,6 +51,7 @@ var errorTypes = map[string]awsError{
 	core.CodeResourceExist:       {"AlreadyExistsException", 400},
 	core.CodeLimitExceeded:       {"LimitExceededException", 400},
 	core.CodeInvalidGrantToken:   {"InvalidGrantTokenException", 400},
+	core.CodeMalformedPolicy:     {"MalformedPolicyDocumentException", 400},
 	core.CodeDisabled:            {"DisabledException", 400},
 	core.CodePendingDeletion:     {"KMSInvalidStateException", 400},
 	core.CodeStateModifiedFailed: {"KMSInvalidStateException", 400},

@@ -42,7 +42,7 @@ type input struct {
 	SharedSecretCiphertextBlob []byte
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
-	DryRun, MultiRegion                                             *bool
+	DryRun, MultiRegion, BypassPolicyLockoutSafetyCheck             *bool
 	GrantTokens, TagKeys                                            []string
 	Tags                                                            []tag
 
@@ -116,6 +116,7 @@ func init() {
 		"RotateKeyOnDemand":    {"RotateKeyOnDemand", keyOnly, renderKeyID},
 		"ListKeyRotations":     {"ListKeyRotations", rotationsParams, renderRotations},
 		"GetKeyPolicy":         {"GetKeyPolicy", policyParams, renderPolicy},
+		"PutKeyPolicy":         {"SetKeyPolicy", policyParams, renderNothing},
 		"ListKeyPolicies":      {"ListKeyPolicies", keyPageParams, renderPolicyNames},
 
 		"GetParametersForImport":    {"GetParametersForImport", importParametersParams, renderImportParameters},
@@ -291,8 +292,6 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	switch {
-	case in.Policy != nil && *in.Policy != "":
-		return nil, invalid("Policy", "keys here carry no policy of their own: who may use a key is said by the callers' policies in the principals file")
 	case in.MultiRegion != nil && *in.MultiRegion:
 		return nil, invalid("MultiRegion", "multi-Region keys are not supported")
 	case in.CustomKeyStoreId != "":
@@ -302,6 +301,7 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 	if in.Description != nil {
 		p["Description"] = *in.Description
 	}
+	policy(p, in)
 	// An HMAC or asymmetric key's spec is core's name too; its usage is
 	// in core's spelling.
 	if spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec); spec != "" && spec != "SYMMETRIC_DEFAULT" {
@@ -984,7 +984,18 @@ func policyParams(h *handler, in *input) (core.Params, error) {
 	if in.PolicyName != nil {
 		p["PolicyName"] = *in.PolicyName
 	}
+	policy(p, in)
 	return p, nil
+}
+
+// policy passes on a key policy document and its lockout check's bypass.
+func policy(p core.Params, in *input) {
+	if in.Policy != nil {
+		p["Policy"] = *in.Policy
+	}
+	if in.BypassPolicyLockoutSafetyCheck != nil {
+		p["BypassPolicyLockoutSafetyCheck"] = strconv.FormatBool(*in.BypassPolicyLockoutSafetyCheck)
+	}
 }
 
 // AWS's rules for tags, where they differ from Alibaba's: a key carries up

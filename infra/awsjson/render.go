@@ -61,7 +61,7 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		state = string(k.State)
 	}
 	m := keyMetadata{
-		AWSAccountId: Account(h.kms.AccountID()), KeyId: k.ID, Arn: h.arns.key(k.ID), CreationDate: epoch(k.CreatedAt),
+		AWSAccountId: core.AWSAccount(h.kms.AccountID()), KeyId: k.ID, Arn: h.arns.key(k.ID), CreationDate: epoch(k.CreatedAt),
 		Enabled: k.State == core.KeyEnabled, Description: k.Description, KeyUsage: "ENCRYPT_DECRYPT", KeyState: state,
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
@@ -513,7 +513,11 @@ func renderPolicy(h *handler, _ core.Params, result any) (any, error) {
 	if !ok {
 		return nil, unexpected(result)
 	}
-	return struct{ Policy, PolicyName string }{DefaultKeyPolicy(Account(h.kms.AccountID())), p.Name}, nil
+	doc := p.Document
+	if doc == "" {
+		doc = DefaultKeyPolicy(core.AWSAccount(h.kms.AccountID()))
+	}
+	return struct{ Policy, PolicyName string }{doc, p.Name}, nil
 }
 
 func renderPolicyNames(h *handler, _ core.Params, result any) (any, error) {

@@ -59,8 +59,9 @@ func TestSDKCreateAndDescribeKeyNameItByARN(t *testing.T) {
 	}
 	_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048})
 	apiError(t, err, "ValidationException")
+	// A policy of no statements would lock its caller out of the key.
 	_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17"}`)})
-	apiError(t, err, "ValidationException")
+	apiError(t, err, "MalformedPolicyDocumentException")
 }
 
 func TestSDKListKeysWalksMarkers(t *testing.T) {

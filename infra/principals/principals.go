@@ -2,13 +2,10 @@ package principals
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
@@ -54,12 +51,7 @@ func (p *policy) compile() (*core.Policy, error) {
 	}
 	sts := make([]core.Statement, len(p.Statement))
 	for i, st := range p.Statement {
-		sts[i] = core.Statement{Effect: st.Effect, Action: st.Action, Resource: st.Resource}
-		for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
-			for _, key := range slices.Sorted(maps.Keys(st.Condition[op])) {
-				sts[i].Condition = append(sts[i].Condition, core.Condition{Operator: op, Key: key, Values: st.Condition[op][key]})
-			}
-		}
+		sts[i] = core.NewStatement(st.Effect, st.Action, st.Resource, st.Condition)
 	}
 	return core.NewPolicy(sts...)
 }
@@ -71,30 +63,7 @@ func (p *policy) compile() (*core.Policy, error) {
 type condValues []string
 
 func (v *condValues) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // a number's text, as written
-	var one any
-	if err := dec.Decode(&one); err != nil {
-		return err
-	}
-	list, ok := one.([]any)
-	if !ok {
-		list = []any{one}
-	}
-	*v = make(condValues, 0, len(list))
-	for _, e := range list {
-		switch e := e.(type) {
-		case string:
-			*v = append(*v, e)
-		case json.Number:
-			*v = append(*v, string(e))
-		case bool:
-			*v = append(*v, strconv.FormatBool(e))
-		default:
-			return errCondValue
-		}
-	}
-	return nil
+	return (*core.PolicyValues)(v).UnmarshalJSON(b)
 }
 
 func (v *condValues) UnmarshalYAML(n *yaml.Node) error {
@@ -108,15 +77,15 @@ func (v *condValues) UnmarshalYAML(n *yaml.Node) error {
 			e = e.Alias
 		}
 		if e.Kind != yaml.ScalarNode {
-			return errCondValue
+			return core.ErrConditionValue
 		}
 		switch e.ShortTag() {
 		case "!!null":
-			return errCondValue
+			return core.ErrConditionValue
 		case "!!bool":
 			var b bool
 			if err := e.Decode(&b); err != nil {
-				return errCondValue
+				return core.ErrConditionValue
 			}
 			*v = append(*v, strconv.FormatBool(b))
 		case "!!int", "!!float", "!!timestamp":
@@ -124,7 +93,7 @@ func (v *condValues) UnmarshalYAML(n *yaml.Node) error {
 		default:
 			var s string
 			if err := e.Decode(&s); err != nil {
-				return errCondValue
+				return core.ErrConditionValue
 			}
 			*v = append(*v, s)
 		}
@@ -132,23 +101,11 @@ func (v *condValues) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var errCondValue = errors.New("a condition value must be a string, a boolean, a number or a list of them")
-
 // stringList is a JSON or YAML value that may be one string or a list.
 type stringList []string
 
 func (s *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*s = stringList{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("must be a string or a list of strings")
-	}
-	*s = many
-	return nil
+	return (*core.PolicyList)(s).UnmarshalJSON(b)
 }
 
 func (s *stringList) UnmarshalYAML(unmarshal func(any) error) error {

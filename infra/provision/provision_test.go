@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kmsless/kmsless/core"
-	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/provision"
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/storetest"
@@ -497,7 +496,7 @@ func refused(m provision.Message) bool {
 // that is not here, as an acs: ARN of one does.
 func TestPartitionEventMayNameKeysByAWSARN(t *testing.T) {
 	e := newEnv(t, nil)
-	prefix := "arn:aws:kms:" + e.kms.Region() + ":" + awsjson.Account(e.kms.AccountID()) + ":"
+	prefix := "arn:aws:kms:" + e.kms.Region() + ":" + core.AWSAccount(e.kms.AccountID()) + ":"
 	keyARN, aliasARN := prefix+"key/"+e.keyID, prefix+"alias/partitions"
 	elsewhere := "arn:aws:kms:us-east-1:123456789012:alias/partitions"
 	otherAccount := "acs:kms:" + e.kms.Region() + ":1234567890123456:alias/partitions"
