@@ -135,9 +135,6 @@ type GrantStore interface {
 	// GrantsFor returns the grants of a key whose GranteeName is grantee,
 	// ordered by grant ID.
 	GrantsFor(ctx context.Context, keyID, grantee string) ([]Grant, error)
-	// HoldsGrants reports whether grantee (a GranteeName) holds a grant on
-	// any key.
-	HoldsGrants(ctx context.Context, grantee string) (bool, error)
 	// ListGrants returns, ordered by grant ID, the first limit grants of a
 	// key whose ID comes after after ("": from the first).
 	ListGrants(ctx context.Context, keyID, after string, limit int) ([]Grant, error)

@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,22 +85,6 @@ func (s *Store) GrantsFor(ctx context.Context, keyID, grantee string) ([]core.Gr
 		return nil, err
 	}
 	return gs, nil
-}
-
-// HoldsGrants reports whether grantee holds a grant on any key: one seek in
-// the grantee index.
-func (s *Store) HoldsGrants(ctx context.Context, grantee string) (bool, error) {
-	if !noNUL(grantee) {
-		return false, nil
-	}
-	var holds bool
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		prefix := grantKey(grantee, "")
-		entry, _ := tx.Bucket(bucketGrantsByGrantee).Cursor().Seek(prefix)
-		holds = entry != nil && bytes.HasPrefix(entry, prefix)
-		return nil
-	})
-	return holds, err
 }
 
 // ListGrants returns the first limit grants of a key after the grant ID

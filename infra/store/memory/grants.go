@@ -40,7 +40,6 @@ func (s *Store) CreateGrant(ctx context.Context, g core.Grant) error {
 		s.grants[g.KeyID] = make(map[string]core.Grant)
 	}
 	s.grants[g.KeyID][g.ID] = copyGrant(g)
-	s.holders[g.GranteeName]++
 	return nil
 }
 
@@ -66,16 +65,11 @@ func (s *Store) DeleteGrant(ctx context.Context, keyID, grantID string) error {
 	return nil
 }
 
-// dropGrant removes a stored grant and its count; the caller holds the lock
-// for writing.
+// dropGrant removes a stored grant; the caller holds the lock for writing.
 func (s *Store) dropGrant(keyID, grantID string) {
-	g := s.grants[keyID][grantID]
 	delete(s.grants[keyID], grantID)
 	if len(s.grants[keyID]) == 0 {
 		delete(s.grants, keyID)
-	}
-	if s.holders[g.GranteeName]--; s.holders[g.GranteeName] == 0 {
-		delete(s.holders, g.GranteeName)
 	}
 }
 
@@ -91,13 +85,6 @@ func (s *Store) GrantsFor(ctx context.Context, keyID, grantee string) ([]core.Gr
 	}
 	slices.SortFunc(gs, func(a, b core.Grant) int { return cmp.Compare(a.ID, b.ID) })
 	return gs, nil
-}
-
-// HoldsGrants reports whether grantee holds a grant on any key.
-func (s *Store) HoldsGrants(ctx context.Context, grantee string) (bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.holders[grantee] > 0, nil
 }
 
 // ListGrants returns the first limit grants of a key after the grant ID

@@ -25,7 +25,6 @@ type Store struct {
 	partitions map[string]core.Partition
 	secrets    map[string]core.GenericSecret
 	grants     map[string]map[string]core.Grant // by key ID, then grant ID
-	holders    map[string]int                   // grant count by GranteeName
 }
 
 // New returns an empty store.
@@ -37,7 +36,6 @@ func New() *Store {
 		partitions: make(map[string]core.Partition),
 		secrets:    make(map[string]core.GenericSecret),
 		grants:     make(map[string]map[string]core.Grant),
-		holders:    make(map[string]int),
 	}
 }
 

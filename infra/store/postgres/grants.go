@@ -91,26 +91,6 @@ func (s *Store) GrantsFor(ctx context.Context, keyID, grantee string) ([]core.Gr
 		[]any{grantee, keyID}, scanGrant)
 }
 
-// HoldsGrants reports whether grantee holds a grant on any key: one probe of
-// grants_by_grantee. Not EXISTS: its generic plan reckons a few grantees
-// holding many grants each, finds a sequential scan cheap, and then reads the
-// whole table for a grantee that holds none, the usual answer. The ordered
-// first row is the index's.
-func (s *Store) HoldsGrants(ctx context.Context, grantee string) (bool, error) {
-	if !noNUL(grantee) {
-		return false, nil
-	}
-	var holds bool
-	err := s.read(ctx, "find grants", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT true FROM grants WHERE grantee_name = $1 ORDER BY key_id, grant_id LIMIT 1`, grantee).Scan(&holds)
-		if errors.Is(err, pgx.ErrNoRows) {
-			holds, err = false, nil
-		}
-		return err
-	})
-	return holds, err
-}
-
 // ListGrants returns the first limit grants of a key after the grant ID
 // after, by grant ID: a range of the primary key, so the scan starts at
 // after.

@@ -27,7 +27,6 @@ func Grants(t *testing.T, open func(t *testing.T) Store) {
 		{"CreateGrantRefusesEmptyIDsAndNUL", testCreateGrantRefusesBadNames},
 		{"MissingGrantsAreNotFound", testMissingGrantsAreNotFound},
 		{"GrantsForFindsOneGranteesGrantsOnOneKey", testGrantsFor},
-		{"HoldsGrantsUntilTheLastIsDeleted", testHoldsGrants},
 		{"ListGrantsPagesByID", testListGrantsPaging},
 		{"ListRetirablePagesAcrossKeys", testListRetirablePaging},
 		{"DeleteKeyRemovesItsGrants", testDeleteKeyRemovesGrants},
@@ -164,15 +163,14 @@ func testCreateGrantWithTakenID(t *testing.T, s Store) {
 	wantErr(t, "CreateGrant of a taken ID", s.CreateGrant(ctx, again), core.ErrExists)
 	wantGrant(t, s, g)
 	// The failed create left nothing in the indexes either.
-	if holds, err := s.HoldsGrants(ctx, "taken-intruder"); err != nil || holds {
-		t.Fatalf("HoldsGrants of the refused grant's grantee = %v, %v; want false", holds, err)
-	}
+	gs, err := s.GrantsFor(ctx, k.ID, "taken-intruder")
+	wantGrants(t, "GrantsFor the refused grant's grantee", gs, err)
 	rs, err := s.ListRetirable(ctx, "taken-intruder-retiring", core.GrantPosition{}, 0)
 	wantGrants(t, "ListRetirable of the refused grant's retiring principal", rs, err)
 
 	// An ID is unique within its key only.
 	createGrant(t, s, newGrant(other, g.ID, "taken-grantee"))
-	gs, err := s.GrantsFor(ctx, k.ID, "taken-grantee")
+	gs, err = s.GrantsFor(ctx, k.ID, "taken-grantee")
 	wantGrants(t, "GrantsFor after a grant of the same ID on another key", gs, err, g)
 }
 
@@ -200,9 +198,8 @@ func testCreateGrantRefusesBadNames(t *testing.T, s Store) {
 		}
 	}
 	for _, grantee := range []string{"names-grantee", "names", "\x00", ""} {
-		if holds, err := s.HoldsGrants(ctx, grantee); err != nil || holds {
-			t.Fatalf("HoldsGrants(%q) after refused creates = %v, %v; want false", grantee, holds, err)
-		}
+		gs, err := s.GrantsFor(ctx, k.ID, grantee)
+		wantGrants(t, "GrantsFor after refused creates", gs, err)
 	}
 	gs, err := s.ListGrants(ctx, k.ID, "", 0)
 	wantGrants(t, "ListGrants after refused creates", gs, err)
@@ -217,9 +214,6 @@ func testCreateGrantRefusesBadNames(t *testing.T, s Store) {
 	wantGrants(t, "GrantsFor a grantee with a NUL", gs, err)
 	gs, err = s.GrantsFor(ctx, k.ID+"\x00", "names-grantee")
 	wantGrants(t, "GrantsFor a key ID with a NUL", gs, err)
-	if holds, err := s.HoldsGrants(ctx, "names-grantee\x00"); err != nil || holds {
-		t.Fatalf("HoldsGrants of a name with a NUL = %v, %v; want false", holds, err)
-	}
 	gs, err = s.ListRetirable(ctx, "names-retiring\x00", core.GrantPosition{}, 0)
 	wantGrants(t, "ListRetirable of a name with a NUL", gs, err)
 	wantGrant(t, s, good)
@@ -280,39 +274,6 @@ func testGrantsFor(t *testing.T, s Store) {
 	}
 	gs, err = s.GrantsFor(ctx, k1.ID, "grants-for-alice")
 	wantGrants(t, "GrantsFor after DeleteGrant", gs, err, slices.Delete(slices.Clone(want), 2, 3)...)
-}
-
-func testHoldsGrants(t *testing.T, s Store) {
-	ctx := context.Background()
-	a, _ := create(t, s, "key-holds-a", t0)
-	b, _ := create(t, s, "key-holds-b", t0)
-	holds := func(grantee string, want bool) {
-		t.Helper()
-		if got, err := s.HoldsGrants(ctx, grantee); err != nil || got != want {
-			t.Fatalf("HoldsGrants(%s) = %v, %v; want %v", grantee, got, err, want)
-		}
-	}
-	holds("holds-alice", false)
-	g1 := createGrant(t, s, newGrant(a, grantID("holds-1"), "holds-alice"))
-	g2 := createGrant(t, s, newGrant(b, grantID("holds-2"), "holds-alice"))
-	createGrant(t, s, retirable(newGrant(a, grantID("holds-3"), "holds-alice2"), "holds-retiring"))
-	holds("holds-alice", true)
-	holds("holds-alice2", true)
-	// Neither a prefix of a grantee's name nor a retiring principal holds
-	// a grant.
-	holds("holds-alic", false)
-	holds("holds-retiring", false)
-	holds("", false)
-
-	if err := s.DeleteGrant(ctx, a.ID, g1.ID); err != nil {
-		t.Fatalf("DeleteGrant: %v", err)
-	}
-	holds("holds-alice", true)
-	if err := s.DeleteGrant(ctx, b.ID, g2.ID); err != nil {
-		t.Fatalf("DeleteGrant: %v", err)
-	}
-	holds("holds-alice", false)
-	holds("holds-alice2", true)
 }
 
 func testListGrantsPaging(t *testing.T, s Store) {
@@ -470,8 +431,9 @@ func testDeleteKeyRemovesGrants(t *testing.T, s Store) {
 		t.Fatalf("DeleteKey: %v", err)
 	}
 	for _, grantee := range []string{"delete-grantee", "delete-other"} {
-		if holds, err := s.HoldsGrants(ctx, grantee); err != nil || holds {
-			t.Fatalf("HoldsGrants(%s) after both keys went = %v, %v; want false", grantee, holds, err)
+		for _, id := range []string{k.ID, kept.ID} {
+			gs, err := s.GrantsFor(ctx, id, grantee)
+			wantGrants(t, "GrantsFor after both keys went", gs, err)
 		}
 	}
 	for _, retiring := range []string{"delete-retiring", "delete-other-retiring"} {
