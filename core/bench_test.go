@@ -301,6 +301,43 @@ func BenchmarkGenerateDataKeyWithoutPlaintextGranted(b *testing.B) {
 	})
 }
 
+// BenchmarkGenerateDataKeyWithoutPlaintextKeyPolicy: the action for a
+// caller whose own policy allows it nothing and the key's policy names,
+// against the same caller on a key whose policy gives the account every
+// action and a caller whose own policy allows it (x-default): what reading
+// a key's own policy costs once the instance keeps it compiled.
+func BenchmarkGenerateDataKeyWithoutPlaintextKeyPolicy(b *testing.B) {
+	svc, _ := memService(b, core.Config{
+		Cache:   inproc.NewCache(time.Minute, 1000),
+		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil),
+	})
+	owner := &core.Principal{Name: "owner", AccessKeyID: "LTAIowner", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: core.FullAccess()}
+	named := &core.Principal{Name: "named", AccessKeyID: "LTAInamed", Secret: core.NewSecret("s"), QPS: 1 << 30,
+		Policy: core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:DescribeRegions"}, Resource: []string{"*"}})}
+	doc := `{"Version":"1","Statement":[
+		{"Effect":"Allow","Principal":{"RAM":"acs:ram::` + svc.AccountID() + `:*"},"Action":"kms:*","Resource":"*"},
+		{"Effect":"Allow","Principal":{"RAM":"` + svc.PrincipalARN("named") + `"},"Action":["kms:GenerateDataKey*","kms:Decrypt"],"Resource":"*"}]}`
+	create := func(params core.Params) string {
+		r, err := svc.Handle(background, &core.Request{ID: "BENCH", Action: "CreateKey", Params: params, Caller: owner})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return r.(core.Key).ID
+	}
+	withPolicy, plain := create(core.Params{"Policy": doc}), create(core.Params{})
+	byKey := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": withPolicy}, Caller: named}
+	byOwn := &core.Request{ID: "BENCH", Action: "GenerateDataKeyWithoutPlaintext", Params: core.Params{"KeyId": plain}, Caller: owner}
+	timeAgainst(b, "x-default", func() {
+		if _, err := svc.Handle(background, byKey); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		if _, err := svc.Handle(background, byOwn); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 func benchAction(b *testing.B, policy *core.Policy, create core.Params, action string, extra core.Params, metric string, floor func()) {
 	svc, _ := memService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),

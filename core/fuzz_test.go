@@ -134,7 +134,7 @@ var designCodes = map[string]bool{
 	core.CodeExpiredImportToken: true, core.CodeInvalidKeyMaterial: true, core.CodeUnsupportedOrigin: true,
 	core.CodeDeletionProtection: true, core.CodeUnsupportedKeySpec: true, core.CodeInvalidKeyUsage: true,
 	core.CodeInvalidMac: true, core.CodeResourceNotFound: true, core.CodeResourceExist: true,
-	core.CodeLimitExceeded: true, core.CodeInvalidGrantToken: true,
+	core.CodeLimitExceeded: true, core.CodeInvalidGrantToken: true, core.CodeMalformedPolicy: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action
@@ -185,6 +185,7 @@ func FuzzParams(f *testing.F) {
 			"&Operations=%5B%22Decrypt%22%2C%22RetireGrant%22%5D&EncryptionContextSubset=%7B%22k%22%3A%22v%22%7D&EncryptionContextEquals=%7B%7D&Name=a%2Fb",
 		"GrantToken=" + url.QueryEscape(grant.GrantToken) + "&KeyId=" + id + "&GrantId=" + grant.GrantId + "&GrantTokens=%5B%22t%22%5D",
 		"KeyId=" + id + "&GrantId=" + grant.GrantId + "&PageSize=1&Marker=" + grant.GrantId + "&GranteePrincipal=" + url.QueryEscape(user("fuzz")) + "&RetiringPrincipal=" + url.QueryEscape(user("ops")),
+		"KeyId=" + id + "&PolicyName=default&BypassPolicyLockoutSafetyCheck=false&Policy=" + url.QueryEscape(awsPolicy(theAccount)),
 	}
 	for i := range actions {
 		for _, s := range seeds {
@@ -208,6 +209,52 @@ func FuzzParams(f *testing.F) {
 		}
 		if !designCodes[ke.Code] {
 			t.Fatalf("%s %q: code %s (%s) is not one bad input may cause", action, form, ke.Code, ke.Message)
+		}
+	})
+}
+
+// FuzzKeyPolicy puts any document on a key: a refusal is
+// MalformedPolicyDocument in a bounded message; a document accepted reads
+// back as it was put, and decides requests of the admin, a principal it
+// may name and one it does not with no other error than a denial.
+func FuzzKeyPolicy(f *testing.F) {
+	fx := newSvcFixture(f)
+	bob := nobody("bob")
+	for _, doc := range []string{
+		awsPolicy(theAccount),
+		awsPolicy(theAccount, `{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::`+awsAccount+`:user/bob","111122223333"]},"Action":["kms:Sign","kms:ReEncrypt*"],"Resource":"*",
+			"Condition":{"StringEquals":{"kms:EncryptionContext:a":["b",1,true]},"Bool":{"kms:GrantIsForAWSResource":false}}}`),
+		ramPolicy(`{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":["*"]}`, `{"Effect":"Allow","Principal":{"RAM":"acs:ram::`+account+`:*"},"Action":"kms:*","Resource":"*"}`),
+		`{"Statement":{"Effect":"Allow","Principal":{"Service":"x","RAM":["acs:ram::` + account + `:user/bob"]},"Action":"kms:*","Resource":"*","Sid":"a"}}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`,
+	} {
+		f.Add(doc, false)
+		f.Add(doc, true)
+	}
+	f.Fuzz(func(t *testing.T, doc string, bypass bool) {
+		made, err := fx.as(fx.admin, "CreateKey")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := made.(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+		_, err = fx.as(fx.admin, "SetKeyPolicy", "KeyId", key, "Policy", doc, "BypassPolicyLockoutSafetyCheck", fmt.Sprint(bypass))
+		if err != nil {
+			if ke := refusal(t, err); ke.Code != core.CodeMalformedPolicy && ke.Code != core.CodeInvalidParameter && ke.Code != core.CodeMissingParameter {
+				t.Fatalf("SetKeyPolicy refused as %s: %s", ke.Code, ke.Message)
+			}
+			return
+		}
+		for _, p := range []*core.Principal{fx.admin, bob, nobody("eve")} {
+			r, err := fx.as(p, "GetKeyPolicy", "KeyId", key)
+			if err == nil && r.(*alibaba.KeyPolicyResponse).Policy != doc {
+				t.Fatalf("GetKeyPolicy = %q; want %q", r.(*alibaba.KeyPolicyResponse).Policy, doc)
+			}
+			if err != nil && refusal(t, err).Code != core.CodeNoPermission {
+				t.Fatalf("GetKeyPolicy as %s: %v", p.Name, err)
+			}
+			if _, err := fx.as(p, "GenerateDataKey", "KeyId", key, "EncryptionContext", `{"a":"b"}`); err != nil && refusal(t, err).Code != core.CodeNoPermission {
+				t.Fatalf("GenerateDataKey as %s: %v", p.Name, err)
+			}
 		}
 	})
 }
