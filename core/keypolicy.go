@@ -309,7 +309,8 @@ func (s *Service) principalsOf(p *policyPrincipal) (principalSet, error) {
 		case v == account || v == "arn:aws:iam::"+account+":root":
 			ps.account = true
 		case strings.HasPrefix(v, "arn:aws:iam::"+account+":user/"):
-			ps.users = append(ps.users, v[strings.LastIndexByte(v, '/')+1:])
+			// The name is all that follows, as grants read it.
+			ps.users = append(ps.users, v[len("arn:aws:iam::"+account+":user/"):])
 		case isARN && len(rest) > 13 && allDigits(rest[:12]) && rest[12] == ':', strings.HasPrefix(v, "arn:aws:sts::"), len(v) == 12 && allDigits(v):
 			// Another account, a role or a session: no caller here.
 		default:

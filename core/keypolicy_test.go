@@ -290,3 +290,17 @@ func TestKeyPolicyMalformed(t *testing.T) {
 	_, err = f.as(nobody("bob"), "DescribeKey", "KeyId", key)
 	mustCode(t, err, core.CodeNoPermission)
 }
+
+// TestKeyPolicyNamesAWholeName: a principal's name is all that follows
+// user/ in either spelling, as grants read it, so a name with a slash (a
+// function's) is named whole and no other principal by its last part.
+func TestKeyPolicyNamesAWholeName(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	f.setPolicy(key, awsPolicy(theAccount, `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+awsAccount+`:user/function/orders"},"Action":"kms:DescribeKey","Resource":"*"}`))
+	if _, err := f.as(nobody("function/orders"), "DescribeKey", "KeyId", key); err != nil {
+		t.Fatalf("DescribeKey as the principal named whole: %v", err)
+	}
+	_, err := f.as(nobody("orders"), "DescribeKey", "KeyId", key)
+	mustCode(t, err, core.CodeNoPermission)
+}
