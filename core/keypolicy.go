@@ -240,6 +240,9 @@ func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
 	if err := strictjson.UnmarshalKnown([]byte(doc), &d); err != nil {
 		return nil, errMalformed("%v.", strictjson.Redact(err))
 	}
+	if len(d.Statement) == 0 {
+		return nil, errMalformed("it holds no Statement.")
+	}
 	aws := true
 	switch d.Version {
 	case "", "2012-10-17", "2008-10-17":

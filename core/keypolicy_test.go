@@ -245,6 +245,10 @@ func TestKeyPolicyMalformed(t *testing.T) {
 	for what, doc := range map[string]string{
 		"not JSON":                 `{"Statement":`,
 		"not an object":            `[]`,
+		"null":                     `null`,
+		"no statement":             `{"Version":"2012-10-17"}`,
+		"a null statement":         `{"Version":"2012-10-17","Statement":null}`,
+		"no statements":            `{"Version":"2012-10-17","Statement":[]}`,
 		"an unknown member":        `{"Version":"2012-10-17","Statement":[],"Extra":1}`,
 		"a member named twice":     `{"Version":"2012-10-17","Version":"1","Statement":[]}`,
 		"an unknown version":       `{"Version":"2","Statement":[]}`,
@@ -267,7 +271,8 @@ func TestKeyPolicyMalformed(t *testing.T) {
 		"a condition of objects":   stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":{"a":1}}}}`),
 		"too long":                 awsPolicy(theAccount) + strings.Repeat(" ", core.MaxKeyPolicySize),
 	} {
-		_, err := f.call("SetKeyPolicy", "KeyId", key, "Policy", doc)
+		// Malformed whether or not the lockout check is made.
+		_, err := f.call("SetKeyPolicy", "KeyId", key, "Policy", doc, "BypassPolicyLockoutSafetyCheck", "true")
 		if err == nil || core.AsError(err).Code != core.CodeMalformedPolicy {
 			t.Errorf("%s: %v; want %s", what, err, core.CodeMalformedPolicy)
 		}
