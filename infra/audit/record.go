@@ -253,7 +253,7 @@ func paramValue(name, v string) any {
 	case "Tags", "TagKeys", "Filters", "Operations":
 		return compactJSON(v, '[', "(not a JSON list)")
 	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All", "ForceDeleteWithoutRecovery",
-		"IncludeDeprecated", "FetchTags":
+		"IncludeDeprecated", "FetchTags", "BypassPolicyLockoutSafetyCheck":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}

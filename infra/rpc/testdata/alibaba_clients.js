@@ -5,7 +5,9 @@
 // asked. Each mints a data key under an alias with an encryption context,
 // opens it, and reads a refusal's code; the KMS client and pop-core also store
 // a secret whose value holds every character the schemes encode, put a second
-// version, and read both back. Prints OK, or fails.
+// version, and read both back; pop-core and the generic client also put a
+// key policy whose text holds those characters, read it back as it was put,
+// and read a malformed one's refusal. Prints OK, or fails.
 'use strict';
 const assert = require('assert');
 const Kms = require('@alicloud/kms20160120');
@@ -16,6 +18,7 @@ const { RuntimeOptions } = require('@alicloud/tea-util');
 const endpoint = process.env.KMSLESS_ENDPOINT; // host:port
 const alias = process.env.KMSLESS_ALIAS;
 const keyId = process.env.KMSLESS_KEY_ID;
+const account = process.env.KMSLESS_ACCOUNT;
 const credentials = {
   accessKeyId: process.env.KMSLESS_ACCESS_KEY_ID,
   accessKeySecret: process.env.KMSLESS_SECRET,
@@ -63,6 +66,32 @@ async function secrets(name, secretName, call) {
   assert.deepStrictEqual(previous.VersionStages.VersionStage || previous.VersionStages.versionStage, ['ACSPrevious'], name + ': stages');
 }
 
+// keyPolicy puts a key policy on the key through call, SetKeyPolicy and
+// GetKeyPolicy as any other action, reads it back as it was put, and has a
+// malformed one refused, the policy left as it was.
+async function keyPolicy(name, call) {
+  const doc = JSON.stringify({
+    Version: '1',
+    Statement: [{
+      Sid: name + ' ' + context.tenant + ' ключ', Effect: 'Allow',
+      Principal: { RAM: ['acs:ram::' + account + ':*'] }, Action: ['kms:*'], Resource: ['*'],
+    }],
+  }, null, 1);
+  await call('SetKeyPolicy', { KeyId: alias, PolicyName: 'default', Policy: doc });
+  const got = await call('GetKeyPolicy', { KeyId: keyId, PolicyName: 'default' });
+  assert.strictEqual(got.Policy, doc, name + ': GetKeyPolicy after SetKeyPolicy');
+  let refused;
+  try {
+    await call('SetKeyPolicy', { KeyId: keyId, Policy: '{"Version":"1","Statement":[' });
+  } catch (e) {
+    refused = e;
+  }
+  assert.ok(refused, name + ': a malformed key policy was put');
+  assert.match(String(refused.code), /^MalformedPolicyDocument/, name + ': ' + refused.message);
+  const after = await call('GetKeyPolicy', { KeyId: keyId });
+  assert.strictEqual(after.Policy, doc, name + ': the policy after a malformed one');
+}
+
 // openApi calls through the generic client, with the parameters in the query
 // string or in a form body.
 function openApi(config, inBody) {
@@ -99,14 +128,21 @@ async function main() {
   await secrets('@alicloud/kms20160120', 'js/kms-client', kmsCall);
 
   const pop = new PopCore({ ...credentials, endpoint: 'http://' + endpoint, apiVersion: '2016-01-20' });
+  // A key without a policy of its own answers RAM's default.
+  const initial = await pop.request('GetKeyPolicy', { KeyId: keyId }, { method: 'POST' });
+  assert.strictEqual(initial.Policy, '{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["acs:ram::' + account +
+    ':*"]},"Action":["kms:*"],"Resource":["*"]}]}', 'the default key policy');
   for (const method of ['GET', 'POST']) {
     await check('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
     await secrets('@alicloud/pop-core ' + method, 'js/pop-core-' + method, (action, params) => pop.request(action, params, { method }));
+    await keyPolicy('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
   }
 
   await check('@alicloud/openapi-client ACS3, query', openApi({}, false));
   await check('@alicloud/openapi-client ACS3, form body', openApi({}, true));
   await check('@alicloud/openapi-client 1.0', openApi({ signatureAlgorithm: 'v2' }, false));
+  await keyPolicy('@alicloud/openapi-client ACS3, query', openApi({}, false));
+  await keyPolicy('@alicloud/openapi-client ACS3, form body', openApi({}, true));
   console.log('OK');
 }
 
