@@ -313,4 +313,35 @@ expect(refused.response["Error"]["Code"] == "ValidationException", refused)
 kms.revoke_grant(KeyId=key, GrantId=listed[0]["GrantId"] if listed[0]["GrantId"] != made["GrantId"] else listed[1]["GrantId"])
 expect(kms.list_grants(KeyId=key)["Grants"] == [], "grants left")
 
+step = "key policies"
+import json
+
+root = f"arn:aws:iam::{account}:root"
+got = kms.get_key_policy(KeyId=key)
+expect(got["PolicyName"] == "default" and json.loads(got["Policy"])["Statement"][0]["Principal"] == {"AWS": root}, got)
+# Read back as put, to the byte: indented, with non-ASCII Sids.
+doc = json.dumps({"Version": "2012-10-17", "Id": "boto3", "Statement": [
+    {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+    {"Sid": "Lecteurs – ✓", "Effect": "Allow", "Principal": {"AWS": [grantee]}, "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
+     "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "acme"}}}]}, indent=2, ensure_ascii=False)
+kms.put_key_policy(KeyId=key, PolicyName="default", Policy=doc)
+got = kms.get_key_policy(KeyId=arn, PolicyName="default")
+expect(got["Policy"] == doc and got["PolicyName"] == "default", got)
+expect(kms.list_key_policies(KeyId=key)["PolicyNames"] == ["default"], "list_key_policies")
+# A document that cannot be read, and one that would lock the caller out
+# of the key, are botocore's modeled MalformedPolicyDocumentException.
+lockout = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": grantee}, "Action": "kms:*", "Resource": "*"}]})
+for bad in ('{"Version": "2012-10-17", "Statement": [', lockout):
+    refused = raises(ex.MalformedPolicyDocumentException, kms.put_key_policy, KeyId=key, Policy=bad)
+    expect(refused.response["ResponseMetadata"]["HTTPStatusCode"] == 400, refused.response)
+expect(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == doc, "the policy after refused puts")
+raises(ex.NotFoundException, kms.get_key_policy, KeyId=key, PolicyName="other")
+raises(ex.NotFoundException, kms.put_key_policy, KeyId=key, PolicyName="other", Policy=doc)
+made = kms.create_key(Policy=doc, Description="made with a policy")["KeyMetadata"]
+expect(kms.get_key_policy(KeyId=made["KeyId"])["Policy"] == doc, "create_key's policy")
+raises(ex.MalformedPolicyDocumentException, kms.create_key, Policy=lockout)
+locked = kms.create_key(Policy=lockout, BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+denied = raises(kms.exceptions.ClientError, kms.describe_key, KeyId=locked["KeyId"])
+expect(denied.response["Error"]["Code"] == "AccessDeniedException", denied.response["Error"])
+
 print("ok")

@@ -2,14 +2,15 @@
 // KmsKeyringNode whose KMS client (@aws-sdk/client-kms) points at kmsless,
 // then checks that a tampered message is refused, uses data key pairs with
 // Node's own crypto, verifies a signing key's signature with it, and makes
-// and verifies a MAC, and walks a key's grants with the SDK's paginator.
-// Prints OK on success.
+// and verifies a MAC, walks a key's grants with the SDK's paginator, and
+// puts a key policy and reads it back. Prints OK on success.
 const crypto = require('crypto')
 const {
   KMS, KMSClient, GenerateDataKeyWithoutPlaintextCommand, DecryptCommand,
   GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
   CreateKeyCommand, SignCommand, GetPublicKeyCommand, GenerateMacCommand, VerifyMacCommand,
-  DeriveSharedSecretCommand, CreateGrantCommand, RetireGrantCommand, paginateListGrants
+  DeriveSharedSecretCommand, CreateGrantCommand, RetireGrantCommand, paginateListGrants,
+  PutKeyPolicyCommand, GetKeyPolicyCommand
 } = require('@aws-sdk/client-kms')
 const { KmsKeyringNode, buildClient, CommitmentPolicy } = require('@aws-crypto/client-node')
 
@@ -117,6 +118,27 @@ async function main () {
     throw new Error('a grant as listed: ' + JSON.stringify(listed[0]))
   }
   for (const g of grants) await kmsClient.send(new RetireGrantCommand({ GrantToken: g.GrantToken }))
+
+  // A key policy reads back as it was put; one that cannot be read is the
+  // SDK's MalformedPolicyDocumentException, and changes nothing.
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Id: 'js',
+    Statement: [
+      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+      { Sid: 'js-a', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:user/js-a` }, Action: ['kms:Decrypt'], Resource: '*' }
+    ]
+  }, null, 2)
+  await kmsClient.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: policy }))
+  const got = await kmsClient.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))
+  if (got.Policy !== policy || got.PolicyName !== 'default') throw new Error('GetKeyPolicy: ' + JSON.stringify(got))
+  let malformed = ''
+  try {
+    await kmsClient.send(new PutKeyPolicyCommand({ KeyId: keyArn, Policy: '{"Version": "2012-10-17", "Statement": [' }))
+  } catch (e) { malformed = e.name + ' ' + e.$metadata.httpStatusCode }
+  if (malformed !== 'MalformedPolicyDocumentException 400') throw new Error('PutKeyPolicy of a malformed document: ' + malformed)
+  const kept = await kmsClient.send(new GetKeyPolicyCommand({ KeyId: keyArn }))
+  if (kept.Policy !== policy) throw new Error('a refused PutKeyPolicy changed the policy: ' + kept.Policy)
   console.log('OK')
 }
 
