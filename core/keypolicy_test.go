@@ -309,3 +309,18 @@ func TestKeyPolicyNamesAWholeName(t *testing.T) {
 	_, err := f.as(nobody("orders"), "DescribeKey", "KeyId", key)
 	mustCode(t, err, core.CodeNoPermission)
 }
+
+// TestSeededKeyPolicy: a seed file's key may carry a policy, which decides
+// from the key's first request.
+func TestSeededKeyPolicy(t *testing.T) {
+	f := newSvcFixture(t)
+	doc := ramPolicy(`{"Effect":"Allow","Principal":{"RAM":"` + user("bob") + `"},"Action":"kms:DescribeKey","Resource":"*"}`)
+	if _, err := f.svc.Seed(background, []core.SeedKey{{ID: "key-seeded", Policy: doc}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.as(nobody("bob"), "DescribeKey", "KeyId", "key-seeded"); err != nil {
+		t.Fatalf("DescribeKey as the principal the seeded policy names: %v", err)
+	}
+	_, err := f.call("DescribeKey", "KeyId", "key-seeded")
+	mustCode(t, err, core.CodeNoPermission)
+}

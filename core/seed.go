@@ -27,6 +27,9 @@ type SeedKey struct {
 	// description as the reason.
 	DeletionProtection            bool
 	DeletionProtectionDescription string
+	// Policy is the key's own policy document (see keypolicy.go); empty
+	// is the default policy.
+	Policy string
 	// Versions are the key's material, oldest first; the last is primary.
 	// None: one version of fresh random material, made once.
 	Versions []SeedVersion
@@ -212,11 +215,17 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 	if utf8.RuneCountInString(sk.DeletionProtectionDescription) > 8192 {
 		return Key{}, nil, errors.New("deletionProtectionDescription is longer than 8192 characters")
 	}
+	if sk.Policy != "" {
+		if _, err := s.compileKeyPolicy(sk.Policy); err != nil {
+			return Key{}, nil, errors.New("policy: " + AsError(err).Message)
+		}
+	}
 	k := Key{
 		ID: sk.ID, Description: sk.Description, KeySpec: "Aliyun_AES_256", KeyUsage: "ENCRYPT/DECRYPT",
 		Origin: "Aliyun_KMS", ProtectionLevel: "SOFTWARE", Creator: s.account, State: state, CreatedAt: now,
 		LastRotatedAt: now, Tags: sk.Tags, Revision: 1,
 		DeletionProtection: sk.DeletionProtection, DeletionProtectionDescription: sk.DeletionProtectionDescription,
+		Policy: sk.Policy,
 	}
 	if sk.RotationInterval != "" {
 		d, err := parseInterval("rotationInterval", sk.RotationInterval)

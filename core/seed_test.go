@@ -36,6 +36,7 @@ func TestSeedRefusesMalformedKeysBeforeAnyWrite(t *testing.T) {
 		"duplicate key":       {good, good},
 		"alias given twice":   {{ID: "key-a", Aliases: []string{"alias/x"}}, {ID: "key-b", Aliases: []string{"alias/x"}}},
 		"duplicate version":   {{ID: "key-a", Versions: []core.SeedVersion{{ID: "v", Material: material(1)}, {ID: "v", Material: material(2)}}}},
+		"malformed policy":    {good, {ID: "key-b", Policy: `{"Statement":[]}`}},
 	}
 	for name, keys := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -29,6 +29,7 @@ type key struct {
 	Tags                          map[string]string `yaml:"tags"`
 	DeletionProtection            bool              `yaml:"deletionProtection"`
 	DeletionProtectionDescription string            `yaml:"deletionProtectionDescription"`
+	Policy                        string            `yaml:"policy"`
 	Material                      string            `yaml:"material"`
 	Versions                      []version         `yaml:"versions"`
 }
@@ -68,6 +69,7 @@ func seedKey(i int, k key) (core.SeedKey, error) {
 	sk := core.SeedKey{
 		ID: k.KeyID, Description: k.Description, State: core.KeyState(k.State), Tags: k.Tags, Aliases: k.Aliases,
 		DeletionProtection: k.DeletionProtection, DeletionProtectionDescription: k.DeletionProtectionDescription,
+		Policy: k.Policy,
 	}
 	switch {
 	case k.KeyID == "":

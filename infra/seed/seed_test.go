@@ -20,6 +20,8 @@ keys:
     tags: {team: payments}
     deletionProtection: true
     deletionProtectionDescription: kept
+    policy: |
+      {"Version": "1", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}
     material: ` + material + `
   - keyId: key-b
     versions:
@@ -32,6 +34,7 @@ keys:
 	a, b := keys[0], keys[1]
 	if a.ID != "key-a" || a.Description != "orders" || a.State != "Disabled" || a.RotationInterval != "365d" ||
 		a.Aliases[0] != "alias/a" || a.Tags["team"] != "payments" || !a.DeletionProtection || a.DeletionProtectionDescription != "kept" ||
+		!strings.HasPrefix(a.Policy, `{"Version": "1"`) ||
 		len(a.Versions) != 1 || len(a.Versions[0].Material) != 32 || a.Versions[0].ID != "" {
 		t.Errorf("key a = %+v", a)
 	}
