@@ -202,6 +202,74 @@ const (
 	reachDirect
 )
 
+// none reports whether the set names no caller there can be here.
+func (ps *principalSet) none() bool { return !ps.everyone && !ps.account && len(ps.users) == 0 }
+
+// errNeverHolds is staticConditions' answer for conditions that hold for no
+// request here.
+var errNeverHolds = errors.New("the conditions hold for no request")
+
+// staticConditions settles the conditions on what is the same for every
+// request here, and returns the others. kms:CallerAccount is always the
+// service's account, in either spelling (KMS_ACCOUNT_ID or its AWS 12
+// digits); kms:ViaService is never set, since no AWS service calls here.
+// A condition that holds is dropped; one that fails makes the statement
+// apply to no request (errNeverHolds).
+func (s *Service) staticConditions(conds map[string]map[string]PolicyValues) (map[string]map[string]PolicyValues, error) {
+	var rest map[string]map[string]PolicyValues
+	for op, byKey := range conds {
+		for key, values := range byKey {
+			var facts []string
+			switch strings.ToLower(key) {
+			case "kms:calleraccount":
+				facts = []string{s.account, AWSAccount(s.account)}
+			case "kms:viaservice":
+			default:
+				if rest == nil {
+					rest = make(map[string]map[string]PolicyValues)
+				}
+				if rest[op] == nil {
+					rest[op] = make(map[string]PolicyValues)
+				}
+				rest[op][key] = values
+				continue
+			}
+			holds, err := staticCondition(op, values, facts)
+			if err != nil {
+				return nil, fmt.Errorf("%s on %s: %w", ClipText(op), key, err)
+			}
+			if !holds {
+				return nil, errNeverHolds
+			}
+		}
+	}
+	return rest, nil
+}
+
+// staticCondition evaluates a string condition on a key whose value is one
+// of facts, or absent when there are none.
+func staticCondition(op string, values, facts []string) (bool, error) {
+	negate, like := false, false
+	switch op {
+	case "StringEquals":
+	case "StringNotEquals":
+		negate = true
+	case "StringLike":
+		like = true
+	case "StringNotLike":
+		negate, like = true, true
+	default:
+		return false, errors.New("it takes StringEquals, StringNotEquals, StringLike or StringNotLike")
+	}
+	hit := false
+	for _, v := range values {
+		for _, f := range facts {
+			hit = hit || v == f || like && Match(v, f)
+		}
+	}
+	return hit != negate, nil
+}
+
 func (ps *principalSet) reach(name string) reach {
 	switch {
 	case ps.everyone || slices.Contains(ps.users, name):
@@ -269,7 +337,18 @@ func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
 		if len(st.Resource) == 0 || slices.ContainsFunc(st.Resource, func(r string) bool { return r != "*" }) {
 			return nil, errMalformed(`statement %d: a key policy's Resource is "*", the key it is on.`, i)
 		}
-		sts[i] = NewStatement(st.Effect, st.Action, st.Resource, st.Condition)
+		conds := st.Condition
+		if who[i].none() {
+			// No caller here is one it names: its conditions never
+			// decide, whatever keys they read (a service's ArnLike on
+			// aws:SourceArn, say), and are kept only in the document.
+			conds = nil
+		} else if conds, err = s.staticConditions(conds); errors.Is(err, errNeverHolds) {
+			who[i], conds = principalSet{}, nil
+		} else if err != nil {
+			return nil, errMalformed("statement %d: %v.", i, err)
+		}
+		sts[i] = NewStatement(st.Effect, st.Action, st.Resource, conds)
 	}
 	p, err := NewPolicy(sts...)
 	if err != nil {

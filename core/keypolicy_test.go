@@ -266,7 +266,8 @@ func TestKeyPolicyMalformed(t *testing.T) {
 		"no resource":              stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*"}`),
 		"no action":                stmt(`{"Effect":"Allow","Principal":"*","Resource":"*"}`),
 		"an unknown effect":        stmt(`{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}`),
-		"an unknown condition key": stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3"}}}`),
+		"an unknown condition key": stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"}}}`),
+		"a static key's operator":  stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ArnLike":{"kms:CallerAccount":"a"}}}`),
 		"an unknown operator":      stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"DateEquals":{"kms:KeySpec":"x"}}}`),
 		"a condition of objects":   stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":{"a":1}}}}`),
 		"too long":                 awsPolicy(theAccount) + strings.Repeat(" ", core.MaxKeyPolicySize),
@@ -323,4 +324,35 @@ func TestSeededKeyPolicy(t *testing.T) {
 	}
 	_, err := f.call("DescribeKey", "KeyId", "key-seeded")
 	mustCode(t, err, core.CodeNoPermission)
+}
+
+// TestKeyPolicyConditionsSettledAtOnce: kms:CallerAccount is the service's
+// account in either spelling and kms:ViaService is never set, so AWS's
+// documented statements read as they would for a request made here; and a
+// statement that names no caller here is kept whatever its conditions.
+func TestKeyPolicyConditionsSettledAtOnce(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	bob := nobody("bob")
+	f.setPolicy(key, awsPolicy(theAccount,
+		`{"Sid":"Through EC2 only","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:GenerateDataKey*","Resource":"*",
+		  "Condition":{"StringEquals":{"kms:CallerAccount":"`+awsAccount+`","kms:ViaService":"ec2.us-east-1.amazonaws.com"}}}`,
+		`{"Sid":"The account, in RAM's spelling","Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*",
+		  "Condition":{"StringEquals":{"kms:CallerAccount":"`+account+`"}}}`,
+		`{"Sid":"Another account","Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*",
+		  "Condition":{"StringLike":{"kms:CallerAccount":"1111*"}}}`,
+		`{"Sid":"Not through a service","Effect":"Deny","Principal":"*","Action":"kms:ReEncrypt*","Resource":"*",
+		  "Condition":{"StringNotEquals":{"kms:ViaService":"rds.us-east-1.amazonaws.com"}}}`,
+		`{"Sid":"CloudWatch Logs","Effect":"Allow","Principal":{"Service":"logs.us-east-1.amazonaws.com"},"Action":"kms:Encrypt*","Resource":"*",
+		  "Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-east-1:`+awsAccount+`:*"}}}`))
+	_, err := f.as(bob, "GenerateDataKey", "KeyId", key)
+	mustCode(t, err, core.CodeNoPermission)
+	if _, err := f.as(bob, "DescribeKey", "KeyId", key); err != nil {
+		t.Fatalf("DescribeKey allowed to the caller's account: %v", err)
+	}
+	_, err = f.as(bob, "Encrypt", "KeyId", key, "Plaintext", "aGk=")
+	mustCode(t, err, core.CodeNoPermission)
+	_, err = f.call("ReEncrypt", "CiphertextBlob", f.encryptUnder(key), "DestinationKeyId", key)
+	mustCode(t, err, core.CodeNoPermission)
+	f.ok("GenerateDataKey", "KeyId", key)
 }
