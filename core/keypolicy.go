@@ -295,6 +295,19 @@ var awsActionNames = map[string]string{
 // reEncryptTo is AWS's name for the destination side of a ReEncrypt.
 const reEncryptTo = "kms:ReEncryptTo"
 
+// awsActionName is action id's name in AWS's policy language, on the
+// destination side of a ReEncrypt when to.
+func awsActionName(id actionID, to bool) string {
+	name := ramActions[id]
+	if n, ok := awsActionNames[name[len("kms:"):]]; ok {
+		name = n
+	}
+	if to && name == "kms:ReEncryptFrom" {
+		name = reEncryptTo
+	}
+	return name
+}
+
 var errMalformed = func(format string, args ...any) *Error {
 	return Errorf(CodeMalformedPolicy, "The key policy is malformed: "+format, args...)
 }
@@ -357,11 +370,8 @@ func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
 	kp := &keyPolicy{p: p, who: who, naming: p.naming}
 	if aws {
 		kp.naming = make([][]int, len(ramActions))
-		for id, a := range ramActions {
-			if n, ok := awsActionNames[a[len("kms:"):]]; ok {
-				a = n
-			}
-			kp.naming[id] = p.statementsNaming(a)
+		for id := range ramActions {
+			kp.naming[id] = p.statementsNaming(awsActionName(actionID(id), false))
 		}
 		kp.reTo = p.statementsNaming(reEncryptTo)
 	} else {

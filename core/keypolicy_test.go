@@ -179,12 +179,17 @@ func TestKeyPolicyInAWSLanguage(t *testing.T) {
 	}
 	_, err := f.as(bob, "AsymmetricVerify", "KeyId", signing, "KeyVersionId", versions.KeyVersions.KeyVersion[0].KeyVersionId,
 		"Algorithm", "ECDSA_SHA_256", "Digest", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "Value", "AA==")
-	mustCode(t, err, core.CodeNoPermission)
+	// The refusal names the action as both languages do.
+	if e := mustCode(t, err, core.CodeNoPermission); !strings.Contains(e.Message, "kms:AsymmetricVerify (kms:Verify in AWS's policy language)") {
+		t.Errorf("the refusal names the action as %q", e.Message)
+	}
 
 	blob := f.encryptUnder(from)
 	f.setPolicy(from, awsPolicy(theAccount, `{"Effect":"Allow","Principal":{"AWS":`+bobARN+`},"Action":"kms:ReEncryptFrom","Resource":"*"}`))
 	_, err = f.as(bob, "ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", to)
-	mustCode(t, err, core.CodeNoPermission)
+	if e := mustCode(t, err, core.CodeNoPermission); !strings.Contains(e.Message, "kms:ReEncryptTo in AWS's") {
+		t.Errorf("the refusal on the destination names the action as %q", e.Message)
+	}
 	f.setPolicy(to, awsPolicy(theAccount, `{"Effect":"Allow","Principal":{"AWS":`+bobARN+`},"Action":"kms:ReEncryptTo","Resource":"*"}`))
 	if _, err := f.as(bob, "ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", to); err != nil {
 		t.Fatalf("ReEncrypt with ReEncryptFrom on the source and ReEncryptTo on the destination: %v", err)

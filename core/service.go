@@ -363,7 +363,12 @@ type call struct {
 func (c *call) denied() *Error { return c.deniedTo(c.act) }
 
 func (c *call) deniedTo(act actionID) *Error {
-	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, ramActions[act])
+	name := ramActions[act]
+	if aws := awsActionName(act, c.destination); aws != name {
+		// A key policy in AWS's language names it so.
+		name += " (" + aws + " in AWS's policy language)"
+	}
+	return Errorf(CodeNoPermission, "The caller %q is not authorized to perform %s on the requested resource.", c.req.Caller.Name, name)
 }
 
 // authorize checks the caller's policy for this action on resources, with
