@@ -230,7 +230,7 @@ func (c *call) createKey() (any, error) {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
 	if k.Policy = c.str("Policy"); k.Policy != "" {
-		kp, err := s.compileKeyPolicy(k.Policy)
+		kp, err := c.compilePolicy(k.Policy)
 		if err != nil {
 			return nil, err
 		}

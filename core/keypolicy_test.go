@@ -1,11 +1,13 @@
 package core_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/inproc"
 )
 
 // awsAccount is the AWS spelling of the fixture's account.
@@ -360,4 +362,37 @@ func TestKeyPolicyConditionsSettledAtOnce(t *testing.T) {
 	_, err = f.call("ReEncrypt", "CiphertextBlob", f.encryptUnder(key), "DestinationKeyId", key)
 	mustCode(t, err, core.CodeNoPermission)
 	f.ok("GenerateDataKey", "KeyId", key)
+}
+
+// TestKeyPolicyCompilesSpendTheirOwnBudget: compiling a document costs up
+// to milliseconds, so a caller putting policies as fast as its request
+// rate allows is throttled on its own bucket (KeyPolicyLimit) first, and
+// another caller is not.
+func TestKeyPolicyCompilesSpendTheirOwnBudget(t *testing.T) {
+	svc, _ := memService(t, core.Config{Limiter: inproc.NewLimiter(), AccountID: account})
+	owner := &core.Principal{Name: "owner", AccessKeyID: "LTAIowner", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: core.FullAccess()}
+	other := &core.Principal{Name: "other", AccessKeyID: "LTAIother", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: core.FullAccess()}
+	run := func(p *core.Principal, action string, params core.Params) (any, error) {
+		return svc.Handle(background, &core.Request{ID: "REQ", Action: action, Params: params, Caller: p})
+	}
+	made, err := run(owner, "CreateKey", core.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := made.(core.Key).ID
+	throttled := false
+	for i := range 2 * core.KeyPolicyLimit.Burst {
+		doc := awsPolicy(theAccount, fmt.Sprintf(`{"Sid":"%d","Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*"}`, i))
+		if _, err := run(owner, "SetKeyPolicy", core.Params{"KeyId": key, "Policy": doc}); err != nil {
+			mustCode(t, err, core.CodeThrottling)
+			throttled = i >= core.KeyPolicyLimit.Burst
+			break
+		}
+	}
+	if !throttled {
+		t.Fatalf("%d policies put in a burst without a throttle, or throttled before the burst", 2*core.KeyPolicyLimit.Burst)
+	}
+	if _, err := run(other, "SetKeyPolicy", core.Params{"KeyId": key, "Policy": awsPolicy(theAccount)}); err != nil {
+		t.Fatalf("another caller's SetKeyPolicy: %v", err)
+	}
 }

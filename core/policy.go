@@ -39,6 +39,26 @@ type Policy struct {
 // NewPolicy checks statements (known effects, non-empty actions and resources)
 // and compiles them.
 func NewPolicy(statements ...Statement) (*Policy, error) {
+	p, err := compileStatements(statements)
+	if err != nil {
+		return nil, err
+	}
+	p.naming, p.some, p.everywhere = make([][]int, len(ramActions)), make([]bool, len(ramActions)), make([]bool, len(ramActions))
+	for id, a := range ramActions {
+		p.naming[id] = p.statementsNaming(a)
+		p.some[id] = p.verdict(p.naming[id], nil, true, nil)
+		p.everywhere[id] = true
+		for _, j := range p.naming[id] {
+			p.everywhere[id] = p.everywhere[id] && hasStar(statements[j].Resource)
+		}
+	}
+	return p, nil
+}
+
+// compileStatements checks statements and compiles their conditions, and
+// indexes nothing: NewPolicy indexes a caller's policy by action, a key's
+// policy indexes itself in its own language (keypolicy.go).
+func compileStatements(statements []Statement) (*Policy, error) {
 	for i, st := range statements {
 		if st.Effect != "Allow" && st.Effect != "Deny" {
 			return nil, fmt.Errorf("statement %d: Effect must be Allow or Deny, not %q", i, st.Effect)
@@ -50,7 +70,7 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			return nil, fmt.Errorf("statement %d: Resource is empty", i)
 		}
 	}
-	p := &Policy{statements: statements, conds: make([][]condition, len(statements)), naming: make([][]int, len(ramActions)), some: make([]bool, len(ramActions)), everywhere: make([]bool, len(ramActions))}
+	p := &Policy{statements: statements, conds: make([][]condition, len(statements))}
 	for i, st := range statements {
 		for _, c := range st.Condition {
 			cc, err := compileCondition(c)
@@ -59,14 +79,6 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 			}
 			p.conds[i] = append(p.conds[i], cc)
 			p.conditional = true
-		}
-	}
-	for id, a := range ramActions {
-		p.naming[id] = p.statementsNaming(a)
-		p.some[id] = p.verdict(p.naming[id], nil, true, nil)
-		p.everywhere[id] = true
-		for _, j := range p.naming[id] {
-			p.everywhere[id] = p.everywhere[id] && hasStar(statements[j].Resource)
 		}
 	}
 	return p, nil

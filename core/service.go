@@ -435,7 +435,7 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 // allows it, one to the account leaves it to own, and where none allows,
 // a grant may. On an error k is left zero.
 func (c *call) underKeyPolicy(k *Key, own bool, resources []string) error {
-	kp, err := c.s.policyOf(k)
+	kp, err := c.policyOf(k)
 	if err != nil {
 		*k = Key{}
 		return err
