@@ -113,6 +113,16 @@ func TestKeyPolicyWithoutTheAccountOverrulesOwnPolicies(t *testing.T) {
 	// not: it leaves them to it.
 	_, err := f.as(nobody("bob"), "GenerateDataKey", "KeyId", key)
 	mustCode(t, err, core.CodeNoPermission)
+
+	// A grant allows what a key policy that does not name its grantee
+	// leaves out, as on AWS.
+	f.setPolicy(key, awsPolicy(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+awsAccount+`:user/admin"},"Action":"kms:*","Resource":"*"}`))
+	f.grant(key, "operator", []string{"GenerateDataKey"})
+	if _, err := f.as(operator, "GenerateDataKey", "KeyId", key); err != nil {
+		t.Fatalf("GenerateDataKey under a grant on a key whose policy does not name the grantee: %v", err)
+	}
+	_, err = f.as(operator, "Encrypt", "KeyId", key, "Plaintext", "aGk=")
+	mustCode(t, err, core.CodeNoPermission)
 }
 
 // TestKeyPolicyDenyBeatsEveryAllow: a Deny in the key policy beats the
