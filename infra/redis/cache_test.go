@@ -39,27 +39,35 @@ func TestChangeOnOneInstanceReachesAnotherThroughPubSub(t *testing.T) {
 			_, err := b.generate(p, id)
 			return code(err) == core.CodePendingDeletion
 		}},
+		{"SetKeyPolicy", func(id string) {
+			mustCall(t, a, p, "SetKeyPolicy", core.Params{"KeyId": id, "Policy": `{"Version":"1","Statement":[
+				{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"},
+				{"Effect":"Deny","Principal":"*","Action":"kms:GenerateDataKey*","Resource":"*"}]}`})
+		}, func(id string) bool {
+			_, err := b.generate(p, id)
+			return code(err) == core.CodeNoPermission
+		}},
 		{"CreateKeyVersion", nil, nil}, // filled below: needs the new version ID
 		{"UpdateAlias", nil, nil},
 	}
 	var newVersion string
-	cases[2].change = func(id string) {
+	cases[3].change = func(id string) {
 		r := mustCall(t, a, p, "CreateKeyVersion", core.Params{"KeyId": id})
 		newVersion = r.(*alibaba.KeyVersionResponse).KeyVersion.KeyVersionId
 	}
-	cases[2].seen = func(id string) bool {
+	cases[3].seen = func(id string) bool {
 		r, err := b.generate(p, id)
 		return err == nil && r.KeyVersionId == newVersion
 	}
 	other := a.createKey(t, p)
-	cases[3].change = func(id string) {
+	cases[4].change = func(id string) {
 		mustCall(t, a, p, "CreateAlias", core.Params{"KeyId": id, "AliasName": "alias/moving"})
 		if _, err := b.generate(p, "alias/moving"); err != nil { // B caches the alias
 			t.Fatal(err)
 		}
 		mustCall(t, a, p, "UpdateAlias", core.Params{"KeyId": other, "AliasName": "alias/moving"})
 	}
-	cases[3].seen = func(string) bool {
+	cases[4].seen = func(string) bool {
 		r, err := b.generate(p, "alias/moving")
 		return err == nil && r.KeyId == other
 	}
