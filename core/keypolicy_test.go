@@ -406,3 +406,43 @@ func TestKeyPolicyCompilesSpendTheirOwnBudget(t *testing.T) {
 		t.Fatalf("another caller's SetKeyPolicy: %v", err)
 	}
 }
+
+// TestKeyPolicyAsTheAWSConsoleWritesIt: the policy AWS's console writes for
+// a new key, administrators as roles and users by ARN, is taken whole and
+// decides as it would on AWS for the callers that exist here.
+func TestKeyPolicyAsTheAWSConsoleWritesIt(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	role := `"arn:aws:iam::` + awsAccount + `:role/KeyAdmins"`
+	users := `["arn:aws:iam::` + awsAccount + `:user/orders","arn:aws:iam::` + awsAccount + `:role/Lambda"]`
+	f.setPolicy(key, `{
+    "Id": "key-consolepolicy-3",
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::`+awsAccount+`:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow access for Key Administrators", "Effect": "Allow", "Principal": {"AWS": `+role+`},
+         "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+                    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+                    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
+         "Resource": "*"},
+        {"Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": `+users+`},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+         "Resource": "*"},
+        {"Sid": "Allow attachment of persistent resources", "Effect": "Allow", "Principal": {"AWS": `+users+`},
+         "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    ]
+}`)
+	orders := nobody("orders")
+	if _, err := f.as(orders, "Encrypt", "KeyId", key, "Plaintext", "aGk="); err != nil {
+		t.Fatalf("Encrypt as a key user: %v", err)
+	}
+	// No AWS resource makes grants here, so the attachment statement allows
+	// a user none.
+	_, err := f.as(orders, "CreateGrant", "KeyId", key, "GranteePrincipal", user("orders"), "Operations", `["Decrypt"]`)
+	mustCode(t, err, core.CodeNoPermission)
+	_, err = f.as(orders, "DisableKey", "KeyId", key)
+	mustCode(t, err, core.CodeNoPermission)
+	f.ok("DisableKey", "KeyId", key)
+}
