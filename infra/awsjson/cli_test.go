@@ -337,3 +337,34 @@ func cliRepeats(t *testing.T, e *env, env []string, what string, n int) {
 		}
 	}
 }
+
+// TestAWSCLIPutsAKeyPolicyFromAFile: the CLI's put-key-policy reads the
+// document from a file, as Terraform's and the CDK's do from templates, and
+// get-key-policy hands back the very document.
+func TestAWSCLIPutsAKeyPolicyFromAFile(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	id := e.createKey()
+	doc := `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::` + awsAccount + `:root"}, "Action": "kms:*", "Resource": "*"}
+  ]
+}
+`
+	file := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.awsCLI(t, "put-key-policy", "--key-id", id, "--policy-name", "default", "--policy", "file://"+file)
+	var out struct{ Policy, PolicyName string }
+	got := e.awsCLI(t, "get-key-policy", "--key-id", keyARN(id), "--policy-name", "default")
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if out.Policy != doc || out.PolicyName != "default" {
+		t.Fatalf("get-key-policy = %q, %q; want the document put", out.Policy, out.PolicyName)
+	}
+}
