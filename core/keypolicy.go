@@ -217,8 +217,11 @@ var errNeverHolds = errors.New("the conditions hold for no request")
 // apply to no request (errNeverHolds).
 func (s *Service) staticConditions(conds map[string]map[string]PolicyValues) (map[string]map[string]PolicyValues, error) {
 	var rest map[string]map[string]PolicyValues
-	for op, byKey := range conds {
-		for key, values := range byKey {
+	never := false
+	// In a fixed order, and every one read, so that a document is refused
+	// or taken the same way each time.
+	for _, op := range slices.Sorted(maps.Keys(conds)) {
+		for _, key := range slices.Sorted(maps.Keys(conds[op])) {
 			var facts []string
 			switch strings.ToLower(key) {
 			case "kms:calleraccount":
@@ -231,17 +234,18 @@ func (s *Service) staticConditions(conds map[string]map[string]PolicyValues) (ma
 				if rest[op] == nil {
 					rest[op] = make(map[string]PolicyValues)
 				}
-				rest[op][key] = values
+				rest[op][key] = conds[op][key]
 				continue
 			}
-			holds, err := staticCondition(op, values, facts)
+			holds, err := staticCondition(op, conds[op][key], facts)
 			if err != nil {
 				return nil, fmt.Errorf("%s on %s: %w", ClipText(op), key, err)
 			}
-			if !holds {
-				return nil, errNeverHolds
-			}
+			never = never || !holds
 		}
+	}
+	if never {
+		return nil, errNeverHolds
 	}
 	return rest, nil
 }

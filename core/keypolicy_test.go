@@ -285,9 +285,12 @@ func TestKeyPolicyMalformed(t *testing.T) {
 		"an unknown effect":        stmt(`{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}`),
 		"an unknown condition key": stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"}}}`),
 		"a static key's operator":  stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ArnLike":{"kms:CallerAccount":"a"}}}`),
-		"an unknown operator":      stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"DateEquals":{"kms:KeySpec":"x"}}}`),
-		"a condition of objects":   stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":{"a":1}}}}`),
-		"too long":                 awsPolicy(theAccount) + strings.Repeat(" ", core.MaxKeyPolicySize),
+		// Whatever order a map is read in: the condition that never holds
+		// does not hide the one that cannot be read.
+		"a static key's operator beside a failing one": stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ArnLike":{"kms:CallerAccount":"a"},"StringEquals":{"kms:ViaService":"s3"}}}`),
+		"an unknown operator":                          stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"DateEquals":{"kms:KeySpec":"x"}}}`),
+		"a condition of objects":                       stmt(`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":{"a":1}}}}`),
+		"too long":                                     awsPolicy(theAccount) + strings.Repeat(" ", core.MaxKeyPolicySize),
 	} {
 		// Malformed whether or not the lockout check is made.
 		_, err := f.call("SetKeyPolicy", "KeyId", key, "Policy", doc, "BypassPolicyLockoutSafetyCheck", "true")
