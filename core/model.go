@@ -211,6 +211,9 @@ type GenericSecret struct {
 	// Versions are the secret's versions, oldest first. ListSecrets leaves
 	// them out.
 	Versions []SecretVersion
+	// Policy is the secret's own policy document as it was put, JSON; ""
+	// is the default policy (see keypolicy.go).
+	Policy   string
 	Revision int64
 }
 

@@ -17,7 +17,7 @@ var _ core.SecretStore = (*Store)(nil)
 
 // secretColumns are a secret's columns but its versions, which listings do
 // not read.
-const secretColumns = `name, description, key_id, creator, created_at, updated_at, delete_at, tags, stages, revision`
+const secretColumns = `name, description, key_id, creator, created_at, updated_at, delete_at, tags, stages, revision, policy`
 
 // secretArgs are the values of secretColumns, in order, then the versions.
 // Zero times and no tags or stages are stored as NULL, no versions as [].
@@ -31,7 +31,7 @@ func secretArgs(s core.GenericSecret) ([]any, error) {
 		return nil, fmt.Errorf("postgres: encode stages of secret %q: %w", s.Name, err)
 	}
 	return []any{s.Name, s.Description, s.KeyID, s.Creator, s.CreatedAt, s.UpdatedAt, nullTime(s.DeleteAt),
-		tags, stages, s.Revision, records.EncodeVersions(s.Versions)}, nil
+		tags, stages, s.Revision, s.Policy, records.EncodeVersions(s.Versions)}, nil
 }
 
 func jsonOrNull(m map[string]string) (*string, error) {
@@ -56,7 +56,7 @@ type secretRow struct {
 
 func (r *secretRow) dest() []any {
 	s := &r.s
-	d := []any{&s.Name, &s.Description, &s.KeyID, &s.Creator, &s.CreatedAt, &s.UpdatedAt, &r.deleteAt, &r.tags, &r.stages, &s.Revision}
+	d := []any{&s.Name, &s.Description, &s.KeyID, &s.Creator, &s.CreatedAt, &s.UpdatedAt, &r.deleteAt, &r.tags, &r.stages, &s.Revision, &s.Policy}
 	if r.withVersions {
 		d = append(d, &r.versions)
 	}
@@ -94,7 +94,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error 
 	}
 	return s.write(ctx, "create secret", func() error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO secrets (`+secretColumns+`, versions)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11)`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11, $12)`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrExists)
 		}
@@ -131,8 +131,8 @@ func (s *Store) UpdateSecret(ctx context.Context, sec core.GenericSecret) error 
 	args = append(append(args[:4:4], args[5:]...), sec.Revision-1)
 	return s.cas(ctx, "update secret", "secret", sec.Name, sec.Revision-1, `
 		WITH changed AS (UPDATE secrets SET description = $2, key_id = $3, creator = $4, updated_at = $5,
-			delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, versions = $10
-			WHERE name = $1 AND revision = $11 RETURNING 1)
+			delete_at = $6, tags = $7::text::json, stages = $8::text::json, revision = $9, policy = $10,
+			versions = $11 WHERE name = $1 AND revision = $12 RETURNING 1)
 		SELECT EXISTS (SELECT FROM changed), EXISTS (SELECT FROM secrets WHERE name = $1)`, args)
 }
 

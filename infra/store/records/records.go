@@ -82,6 +82,7 @@ type secretRecord struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	Stages      map[string]string `json:"stages,omitempty"`
 	Revision    int64             `json:"revision"`
+	Policy      string            `json:"policy,omitempty"`
 }
 
 // toSecretRecord copies field by field: the versions are not part of it
@@ -91,7 +92,7 @@ func toSecretRecord(s core.GenericSecret) secretRecord {
 	return secretRecord{
 		Name: s.Name, Description: s.Description, KeyID: s.KeyID, Creator: s.Creator,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, DeleteAt: s.DeleteAt,
-		Tags: s.Tags, Stages: s.Stages, Revision: s.Revision,
+		Tags: s.Tags, Stages: s.Stages, Revision: s.Revision, Policy: s.Policy,
 	}
 }
 
@@ -99,7 +100,7 @@ func (r secretRecord) secret() core.GenericSecret {
 	return core.GenericSecret{
 		Name: r.Name, Description: r.Description, KeyID: r.KeyID, Creator: r.Creator,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeleteAt: r.DeleteAt,
-		Tags: r.Tags, Stages: r.Stages, Revision: r.Revision,
+		Tags: r.Tags, Stages: r.Stages, Revision: r.Revision, Policy: r.Policy,
 	}
 }
 

@@ -81,6 +81,7 @@ func testSecretLifecycle(t *testing.T, s Store) {
 	next.Versions = append(slices.Clone(sec.Versions), core.SecretVersion{ID: "v2", CreatedAt: at(10), DataType: "binary", Sealed: []byte{0, 1, 2}})
 	next.Stages = map[string]string{"ACSCurrent": "v2", "ACSPrevious": "v1"}
 	next.DeleteAt = at(3600)
+	next.Policy = `{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["*"]},"Action":["kms:GetSecretValue"],"Resource":["*"]}]}`
 	changed := next
 	changed.CreatedAt = at(99)
 	if err := s.UpdateSecret(ctx, changed); err != nil {
