@@ -85,6 +85,8 @@ func init() {
 		"ListSecrets":              {run: (*call).listSecrets},
 		"ListSecretVersionIds":     {run: (*call).listSecretVersionIds},
 		"UpdateSecretVersionStage": {run: (*call).updateSecretVersionStage},
+		"GetSecretPolicy":          {run: (*call).getSecretPolicy},
+		"SetSecretPolicy":          {run: (*call).setSecretPolicy},
 		"GetRandomPassword":        {run: (*call).getRandomPassword},
 
 		"CreateGrant":         {run: (*call).createGrant, dryRun: true},
@@ -130,7 +132,7 @@ func init() {
 	if len(grantOpOf) != len(actionGrantOps) {
 		panic("core: actionGrantOps names an action the table lacks")
 	}
-	onKey = keyActions()
+	onResource = resourceActions()
 }
 
 // ramActions lists the policy names of the actions, which a compiled policy
@@ -230,11 +232,12 @@ func (c *call) createKey() (any, error) {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
 	if k.Policy = c.str("Policy"); k.Policy != "" {
-		kp, err := c.compilePolicy(k.Policy)
+		kp, err := c.compilePolicy("key", k.Policy)
 		if err != nil {
 			return nil, err
 		}
-		if err := c.lockout(kp, &k); err != nil {
+		c.keyFacts(&k)
+		if err := c.lockout(kp, "key", s.KeyARN(k.ID)); err != nil {
 			return nil, err
 		}
 	}

@@ -246,8 +246,8 @@ func FuzzKeyPolicy(f *testing.F) {
 		}
 		for _, p := range []*core.Principal{fx.admin, bob, nobody("eve")} {
 			r, err := fx.as(p, "GetKeyPolicy", "KeyId", key)
-			if err == nil && r.(*alibaba.KeyPolicyResponse).Policy != doc {
-				t.Fatalf("GetKeyPolicy = %q; want %q", r.(*alibaba.KeyPolicyResponse).Policy, doc)
+			if err == nil && r.(*alibaba.PolicyResponse).Policy != doc {
+				t.Fatalf("GetKeyPolicy = %q; want %q", r.(*alibaba.PolicyResponse).Policy, doc)
 			}
 			if err != nil && refusal(t, err).Code != core.CodeNoPermission {
 				t.Fatalf("GetKeyPolicy as %s: %v", p.Name, err)

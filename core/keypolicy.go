@@ -312,21 +312,25 @@ func awsActionName(id actionID, to bool) string {
 	return name
 }
 
-var errMalformed = func(format string, args ...any) *Error {
-	return Errorf(CodeMalformedPolicy, "The key policy is malformed: "+format, args...)
+// Policies are on keys and on secrets: what says which ("key", "secret") in
+// messages and names the action that puts one.
+
+func errMalformed(what, format string, args ...any) *Error {
+	return Errorf(CodeMalformedPolicy, "The "+what+" policy is malformed: "+format, args...)
 }
 
-// compileKeyPolicy reads and checks a key policy document.
-func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
+// compileKeyPolicy reads and checks a key's or a secret's (what) policy
+// document: both are read alike.
+func (s *Service) compileKeyPolicy(what, doc string) (*keyPolicy, error) {
 	if len(doc) > MaxKeyPolicySize {
-		return nil, errMalformed("it is longer than %d bytes.", MaxKeyPolicySize)
+		return nil, errMalformed(what, "it is longer than %d bytes.", MaxKeyPolicySize)
 	}
 	var d policyDocument
 	if err := strictjson.UnmarshalKnown([]byte(doc), &d); err != nil {
-		return nil, errMalformed("%v.", strictjson.Redact(err))
+		return nil, errMalformed(what, "%v.", strictjson.Redact(err))
 	}
 	if len(d.Statement) == 0 {
-		return nil, errMalformed("it holds no Statement.")
+		return nil, errMalformed(what, "it holds no Statement.")
 	}
 	aws := true
 	switch d.Version {
@@ -334,25 +338,25 @@ func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
 	case "1":
 		aws = false
 	default:
-		return nil, errMalformed("Version is %q; it must be 2012-10-17 (AWS's language) or 1 (RAM's).", ClipText(d.Version))
+		return nil, errMalformed(what, "Version is %q; it must be 2012-10-17 (AWS's language) or 1 (RAM's).", ClipText(d.Version))
 	}
 	sts := make([]Statement, len(d.Statement))
 	who := make([]principalSet, len(d.Statement))
 	for i, st := range d.Statement {
 		if st.Principal == nil {
-			return nil, errMalformed("statement %d names no Principal.", i)
+			return nil, errMalformed(what, "statement %d names no Principal.", i)
 		}
 		var err error
 		if who[i], err = s.principalsOf(st.Principal); err != nil {
-			return nil, errMalformed("statement %d: %v.", i, err)
+			return nil, errMalformed(what, "statement %d: %v.", i, err)
 		}
 		for _, a := range st.Action {
 			if a != "*" && !strings.HasPrefix(strings.ToLower(a), "kms:") {
-				return nil, errMalformed("statement %d: the action %q is not one of KMS's (kms:…).", i, ClipText(a))
+				return nil, errMalformed(what, "statement %d: the action %q is not one of KMS's (kms:…).", i, ClipText(a))
 			}
 		}
 		if len(st.Resource) == 0 || slices.ContainsFunc(st.Resource, func(r string) bool { return r != "*" }) {
-			return nil, errMalformed(`statement %d: a key policy's Resource is "*", the key it is on.`, i)
+			return nil, errMalformed(what, `statement %d: a %s policy's Resource is "*", the %s it is on.`, i, what, what)
 		}
 		conds := st.Condition
 		if who[i].none() {
@@ -363,13 +367,13 @@ func (s *Service) compileKeyPolicy(doc string) (*keyPolicy, error) {
 		} else if conds, err = s.staticConditions(conds); errors.Is(err, errNeverHolds) {
 			who[i], conds = principalSet{}, nil
 		} else if err != nil {
-			return nil, errMalformed("statement %d: %v.", i, err)
+			return nil, errMalformed(what, "statement %d: %v.", i, err)
 		}
 		sts[i] = NewStatement(st.Effect, st.Action, st.Resource, conds)
 	}
 	p, err := compileStatements(sts)
 	if err != nil {
-		return nil, errMalformed("%v.", err)
+		return nil, errMalformed(what, "%v.", err)
 	}
 	kp := &keyPolicy{p: p, who: who, naming: make([][]int, len(ramActions))}
 	for id, name := range ramActions {
@@ -502,11 +506,11 @@ func (kp *keyPolicy) decide(id actionID, to bool, name string, f *Facts) keyVerd
 	return v
 }
 
-// keyPolicies keeps key policies compiled, by key ID, for as long as the
-// key's document is the same. Bounded in entries and in the documents'
-// bytes (a compiled policy is a few times its document): when either is
-// full it starts over.
-type keyPolicies struct {
+// policyCache keeps policies compiled, by key ID or secret name, for as
+// long as the document is the same. Bounded in entries and in the
+// documents' bytes (a compiled policy is a few times its document): when
+// either is full it starts over.
+type policyCache struct {
 	mu sync.RWMutex
 	m  map[string]compiledPolicy
 	// bytes counts the documents the entries hold.
@@ -523,67 +527,96 @@ const (
 	maxKeyPolicyBytes = 256 << 10
 )
 
-// KeyPolicyLimit bounds how often one caller has a key policy compiled:
-// putting one, or using a key whose policy its instance does not keep
-// compiled. A document compiles in about 60 µs at 1 KB and 2–3 ms at the
+// KeyPolicyLimit bounds how often one caller has a key or secret policy
+// compiled: putting one, or using a key or secret whose policy its instance
+// does not keep compiled. A document compiles in about 60 µs at 1 KB and 2–3 ms at the
 // largest, 32 KB; 50 a second hold a caller to an eighth of a core, and the
 // burst covers a new instance's first request on each of many keys.
 var KeyPolicyLimit = PerSecond(50, 200)
 
-// compilePolicy compiles a key policy document on the caller's budget.
-func (c *call) compilePolicy(doc string) (*keyPolicy, error) {
+// compilePolicy compiles a key's or secret's (what) policy document on
+// the caller's budget.
+func (c *call) compilePolicy(what, doc string) (*keyPolicy, error) {
 	if err := c.s.spend(c.ctx, "key-policy:"+c.req.Caller.AccessKeyID, KeyPolicyLimit); err != nil {
 		return nil, err
 	}
-	return c.s.compileKeyPolicy(doc)
+	return c.s.compileKeyPolicy(what, doc)
 }
 
-// policyOf is key k's policy compiled, nil for the default policy. A
-// stored document that no longer compiles denies rather than allows.
-func (c *call) policyOf(k *Key) (*keyPolicy, error) {
-	if k.Policy == "" {
+// policyOf is the policy doc of the key or secret (what) id compiled and
+// kept in pc, nil for the default policy (""). A stored document that no
+// longer compiles denies rather than allows.
+func (c *call) policyOf(pc *policyCache, what, id, doc string) (*keyPolicy, error) {
+	if doc == "" {
 		return nil, nil
 	}
-	if kp := c.s.keyPolicies.get(k); kp != nil {
+	if kp := pc.get(id, doc); kp != nil {
 		return kp, nil
 	}
-	kp, err := c.compilePolicy(k.Policy)
+	kp, err := c.compilePolicy(what, doc)
 	if e := AsError(err); e != nil && e.Code == CodeMalformedPolicy {
-		return nil, internal("the policy stored for key %s does not compile: %s", k.ID, e.Message)
+		return nil, internal("the policy stored for %s %s does not compile: %s", what, id, e.Message)
 	} else if err != nil {
 		return nil, err
 	}
-	c.s.keyPolicies.put(k, kp)
+	pc.put(id, doc, kp)
 	return kp, nil
 }
 
-// get is k's policy compiled, if kept for its document.
-func (kps *keyPolicies) get(k *Key) *keyPolicy {
-	kps.mu.RLock()
-	e, ok := kps.m[k.ID]
-	kps.mu.RUnlock()
-	if ok && e.doc == k.Policy {
+// get is id's policy compiled, if kept for doc.
+func (pc *policyCache) get(id, doc string) *keyPolicy {
+	pc.mu.RLock()
+	e, ok := pc.m[id]
+	pc.mu.RUnlock()
+	if ok && e.doc == doc {
 		return e.kp
 	}
 	return nil
 }
 
-// put keeps kp, k's policy compiled.
-func (kps *keyPolicies) put(k *Key, kp *keyPolicy) {
-	kps.mu.Lock()
-	defer kps.mu.Unlock()
-	if kps.m == nil || len(kps.m) >= maxKeyPolicies || kps.bytes+len(k.Policy) > maxKeyPolicyBytes {
-		kps.m, kps.bytes = make(map[string]compiledPolicy), 0
+// put keeps kp, id's policy doc compiled.
+func (pc *policyCache) put(id, doc string, kp *keyPolicy) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.m == nil || len(pc.m) >= maxKeyPolicies || pc.bytes+len(doc) > maxKeyPolicyBytes {
+		pc.m, pc.bytes = make(map[string]compiledPolicy), 0
 	}
-	kps.bytes += len(k.Policy) - len(kps.m[k.ID].doc)
-	kps.m[k.ID] = compiledPolicy{doc: k.Policy, kp: kp}
+	pc.bytes += len(doc) - len(pc.m[id].doc)
+	pc.m[id] = compiledPolicy{doc: doc, kp: kp}
+}
+
+// underPolicy is the verdict on action act (the destination side of a
+// ReEncrypt when to) for a caller whose own policy allows it on resources
+// (own) or does not, under the policy kp of a key or secret, nil for the
+// default (every action to the account): an explicit Deny in either
+// refuses, an Allow of kp to the caller allows, one to the account leaves
+// it to own. keySilent is no Allow, which a grant may still give. The facts
+// hold the key's or secret's.
+func (c *call) underPolicy(act actionID, to bool, kp *keyPolicy, own bool, resources []string) keyVerdict {
+	if kp == nil && own {
+		return keyAllows
+	}
+	if !own && c.req.Caller.Policy.denies(act, &c.facts, resources) {
+		return keyDenies
+	}
+	if kp != nil {
+		switch v := kp.decide(act, to, c.req.Caller.Name, &c.facts); v {
+		case keyDenies, keyAllows:
+			return v
+		case keyDelegates:
+			if own {
+				return keyAllows
+			}
+		}
+	}
+	return keySilent
 }
 
 // getKeyPolicy answers for a key's policy: the document put on it, or, for
 // the default policy, none (each protocol writes that out in its own
 // language).
 func (c *call) getKeyPolicy() (any, error) {
-	if err := c.policyName(); err != nil {
+	if err := c.policyName("key"); err != nil {
 		return nil, err
 	}
 	t, err := c.resolve("KeyId")
@@ -593,11 +626,11 @@ func (c *call) getKeyPolicy() (any, error) {
 	return KeyPolicy{KeyID: t.key.ID, Name: DefaultPolicyName, Document: t.key.Policy}, nil
 }
 
-// policyName checks the PolicyName parameter: a key has one policy,
-// "default", and no other is found.
-func (c *call) policyName() error {
+// policyName checks the PolicyName parameter: a key or a secret (what) has
+// one policy, "default", and no other is found.
+func (c *call) policyName(what string) error {
 	if name := c.str("PolicyName"); name != "" && name != DefaultPolicyName {
-		return Errorf(CodeResourceNotFound, "A key has no policy %q; its one policy is %q.", ClipText(name), DefaultPolicyName)
+		return Errorf(CodeResourceNotFound, "A %s has no policy %q; its one policy is %q.", what, ClipText(name), DefaultPolicyName)
 	}
 	return nil
 }
@@ -613,7 +646,7 @@ func (c *call) listKeyPolicies() (any, error) {
 // setKeyPolicy puts a policy document on a key (AWS's PutKeyPolicy,
 // Alibaba's SetKeyPolicy).
 func (c *call) setKeyPolicy() (any, error) {
-	if err := c.policyName(); err != nil {
+	if err := c.policyName("key"); err != nil {
 		return nil, err
 	}
 	doc, err := c.required("Policy")
@@ -628,11 +661,12 @@ func (c *call) setKeyPolicy() (any, error) {
 			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
 		}
 		if kp == nil {
-			if kp, err = c.compilePolicy(doc); err != nil {
+			if kp, err = c.compilePolicy("key", doc); err != nil {
 				return err
 			}
 		}
-		if err := c.lockout(kp, k); err != nil {
+		c.keyFacts(k)
+		if err := c.lockout(kp, "key", c.s.KeyARN(k.ID)); err != nil {
 			return err
 		}
 		if k.Policy == doc {
@@ -642,36 +676,38 @@ func (c *call) setKeyPolicy() (any, error) {
 		return nil
 	})
 	if err == nil {
-		c.s.keyPolicies.put(&Key{ID: r.(Changed).Key.ID, Policy: doc}, kp)
+		c.s.keyPolicies.put(r.(Changed).Key.ID, doc, kp)
 	}
 	return r, err
 }
 
-// lockout refuses a policy for key k that would not let the caller put
-// another, unless the request says BypassPolicyLockoutSafetyCheck: AWS's
-// check against a key no one can manage.
-func (c *call) lockout(kp *keyPolicy, k *Key) error {
+// lockout refuses a policy kp for the key or secret (what) arn, whose
+// facts the call holds, that would not let the caller put another, unless
+// the request says BypassPolicyLockoutSafetyCheck: AWS's check against a
+// key no one can manage.
+func (c *call) lockout(kp *keyPolicy, what, arn string) error {
 	bypass, err := c.bool("BypassPolicyLockoutSafetyCheck", false)
 	if err != nil || bypass {
 		return err
 	}
-	set := idOf("kms:SetKeyPolicy")
-	pol := c.req.Caller.Policy
-	c.keyFacts(k)
-	own := pol.allows(set, &c.facts, c.s.KeyARN(k.ID))
-	v := kp.decide(set, false, c.req.Caller.Name, &c.facts)
-	if v == keyAllows && !pol.denies(set, &c.facts, []string{c.s.KeyARN(k.ID)}) || v == keyDelegates && own {
+	set := idOf(setPolicyAction[what])
+	own := c.req.Caller.Policy.allows(set, &c.facts, arn)
+	if c.underPolicy(set, false, kp, own, []string{arn}) == keyAllows {
 		return nil
 	}
-	return Errorf(CodeMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
+	return Errorf(CodeMalformedPolicy, "The new %s policy will not allow you to update the %s policy in the future.", what, what)
 }
 
-// onKey marks, by actionID, the actions on a key that a key's policy or a
-// grant may allow a caller whose own policy allows them nowhere.
-var onKey []bool
+// setPolicyAction is the action that puts a key's or a secret's policy.
+var setPolicyAction = map[string]string{"key": "kms:SetKeyPolicy", "secret": "kms:SetSecretPolicy"}
 
-// keyActions is onKey: the actions of actionGrantOps and these.
-func keyActions() []bool {
+// onResource marks, by actionID, the actions on a key or a secret that its
+// policy or a grant may allow a caller whose own policy allows them
+// nowhere.
+var onResource []bool
+
+// resourceActions is onResource: the actions of actionGrantOps and these.
+func resourceActions() []bool {
 	on := make([]bool, len(ramActions))
 	for _, name := range append(slices.Collect(maps.Keys(actionGrantOps)),
 		"EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion",
@@ -679,7 +715,10 @@ func keyActions() []bool {
 		"DescribeKeyVersion", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
 		"RotateKeyOnDemand", "ListKeyRotations", "GetKeyPolicy", "ListKeyPolicies", "SetKeyPolicy",
 		"GetParametersForImport", "ImportKeyMaterial", "DeleteKeyMaterial", "TagResource",
-		"UntagResource", "ListResourceTags", "SetDeletionProtection", "ListGrants", "RevokeGrant") {
+		"UntagResource", "ListResourceTags", "SetDeletionProtection", "ListGrants", "RevokeGrant",
+		"GetSecretValue", "PutSecretValue", "DescribeSecret", "UpdateSecret", "DeleteSecret",
+		"RestoreSecret", "ListSecretVersionIds", "UpdateSecretVersionStage", "GetSecretPolicy",
+		"SetSecretPolicy") {
 		on[idOf("kms:"+name)] = true
 	}
 	return on

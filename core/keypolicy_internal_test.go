@@ -28,13 +28,13 @@ func TestKeyPoliciesKeptWithinBounds(t *testing.T) {
 		t.Fatalf("the policy is %d bytes", len(doc))
 	}
 	for i := range 3 * maxKeyPolicyBytes / len(doc) {
-		k := &Key{ID: fmt.Sprint("key-", i), Policy: doc}
-		kp, err := s.compileKeyPolicy(doc)
+		id := fmt.Sprint("key-", i)
+		kp, err := s.compileKeyPolicy("key", doc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.keyPolicies.put(k, kp)
-		if s.keyPolicies.get(k) != kp {
+		s.keyPolicies.put(id, doc, kp)
+		if s.keyPolicies.get(id, doc) != kp {
 			t.Fatalf("key %d: its policy is not kept", i)
 		}
 		if s.keyPolicies.bytes > maxKeyPolicyBytes || s.keyPolicies.bytes != len(s.keyPolicies.m)*len(doc) {
@@ -42,18 +42,17 @@ func TestKeyPoliciesKeptWithinBounds(t *testing.T) {
 		}
 	}
 	// The same key with another document replaces its entry's bytes.
-	k := &Key{ID: "key-0", Policy: doc}
-	kp, _ := s.compileKeyPolicy(doc)
-	s.keyPolicies.put(k, kp)
+	kp, _ := s.compileKeyPolicy("key", doc)
+	s.keyPolicies.put("key-0", doc, kp)
 	before := s.keyPolicies.bytes
-	k.Policy = bigPolicy(s.account, 1000)
-	if s.keyPolicies.get(k) != nil {
+	other := bigPolicy(s.account, 1000)
+	if s.keyPolicies.get("key-0", other) != nil {
 		t.Fatal("a key's policy compiled for another document was kept for this one")
 	}
-	kp, _ = s.compileKeyPolicy(k.Policy)
-	s.keyPolicies.put(k, kp)
-	if got := s.keyPolicies.bytes; got != before-len(doc)+len(k.Policy) {
-		t.Fatalf("bytes after a key's policy changed: %d, want %d", got, before-len(doc)+len(k.Policy))
+	kp, _ = s.compileKeyPolicy("key", other)
+	s.keyPolicies.put("key-0", other, kp)
+	if got := s.keyPolicies.bytes; got != before-len(doc)+len(other) {
+		t.Fatalf("bytes after a key's policy changed: %d, want %d", got, before-len(doc)+len(other))
 	}
 }
 
@@ -67,7 +66,7 @@ func BenchmarkCompileKeyPolicy(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.compileKeyPolicy(doc); err != nil {
+				if _, err := s.compileKeyPolicy("key", doc); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -34,7 +34,7 @@ func (f *svcFixture) setPolicy(key, doc string, kv ...string) {
 
 func (f *svcFixture) policyOf(key string) string {
 	f.t.Helper()
-	return f.ok("GetKeyPolicy", "KeyId", key).(*alibaba.KeyPolicyResponse).Policy
+	return f.ok("GetKeyPolicy", "KeyId", key).(*alibaba.PolicyResponse).Policy
 }
 
 // TestKeyPolicyAllowsByName: a principal whose own policy allows it nothing
@@ -44,7 +44,7 @@ func TestKeyPolicyAllowsByName(t *testing.T) {
 	f := newSvcFixture(t)
 	key, other := f.createKey(), f.createKey()
 	bob := nobody("bob")
-	if got := f.policyOf(key); got != alibaba.DefaultKeyPolicy(f.svc) {
+	if got := f.policyOf(key); got != alibaba.DefaultPolicy(f.svc) {
 		t.Fatalf("GetKeyPolicy of a new key = %s; want the default", got)
 	}
 	doc := ramPolicy(
@@ -220,7 +220,7 @@ func TestKeyPolicyLockoutCheck(t *testing.T) {
 	onlyBob := awsPolicy(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awsAccount + `:user/bob"},"Action":"kms:*","Resource":"*"}`)
 	_, err := f.call("SetKeyPolicy", "KeyId", key, "Policy", onlyBob)
 	mustCode(t, err, core.CodeMalformedPolicy)
-	if got := f.policyOf(key); got != alibaba.DefaultKeyPolicy(f.svc) {
+	if got := f.policyOf(key); got != alibaba.DefaultPolicy(f.svc) {
 		t.Fatalf("a refused policy was put: %s", got)
 	}
 	_, err = f.call("CreateKey", "Policy", onlyBob)
@@ -301,7 +301,7 @@ func TestKeyPolicyMalformed(t *testing.T) {
 			t.Errorf("%s: a message of %d bytes", what, len(err.Error()))
 		}
 	}
-	if got := f.policyOf(key); got != alibaba.DefaultKeyPolicy(f.svc) {
+	if got := f.policyOf(key); got != alibaba.DefaultPolicy(f.svc) {
 		t.Fatalf("a refused policy was put: %s", got)
 	}
 	_, err := f.call("SetKeyPolicy", "KeyId", key, "PolicyName", "other", "Policy", awsPolicy(theAccount))

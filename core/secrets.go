@@ -114,9 +114,9 @@ func validSecretName(name string) bool {
 }
 
 // secretName reads SecretName, a name or the ARN of a secret in this region
-// and account, and checks that the caller may be allowed the action on the
-// secret: wholly, unless the caller's policy has conditions, which may read
-// the secret's tags; authorizeSecret decides those once the tags are known.
+// and account. An action that a secret's policy may allow is authorized
+// once the secret is read (loadSecret); for the others, CreateSecret, it
+// checks that the caller's own policy may allow the action on the secret.
 func (c *call) secretName() (string, error) {
 	name, err := c.required("SecretName")
 	if err != nil {
@@ -131,21 +131,27 @@ func (c *call) secretName() (string, error) {
 	if !validSecretName(name) {
 		return "", invalidParam("SecretName", "it must be 1 to 192 letters, digits or _/+=.@-")
 	}
-	if !c.req.Caller.Policy.mayAllowOn(c.act, c.s.SecretARN(name)) {
+	if !onResource[c.act] && !c.req.Caller.Policy.mayAllowOn(c.act, c.s.SecretARN(name)) {
 		return "", c.denied()
 	}
 	return name, nil
 }
 
-// authorizeSecret is the whole check of the action on secret name, its tags
-// among the facts (none for a secret being made), for a policy with
-// conditions; secretName has checked one without them.
-func (c *call) authorizeSecret(name string, tags map[string]string) error {
-	if !c.req.Caller.Policy.conditional {
+// authorizeSecret authorizes the action on secret sec, as authorizeKey does
+// on a key: the caller's own policy, with the secret's tags among the
+// facts, then the secret's.
+func (c *call) authorizeSecret(sec *GenericSecret) error {
+	kp, err := c.policyOf(&c.s.secretPolicies, "secret", sec.Name, sec.Policy)
+	if err != nil {
+		return err
+	}
+	arn := []string{c.s.SecretARN(sec.Name)}
+	c.facts.Tags = sec.Tags
+	own := c.req.Caller.Policy.allows(c.act, &c.facts, arn...)
+	if c.underPolicy(c.act, false, kp, own, arn) == keyAllows {
 		return nil
 	}
-	c.facts.Tags = tags
-	return c.authorize(c.s.SecretARN(name))
+	return c.denied()
 }
 
 func (c *call) secretStore() (SecretStore, error) {
@@ -155,8 +161,10 @@ func (c *call) secretStore() (SecretStore, error) {
 	return c.s.secrets, nil
 }
 
-// loadSecret reads a secret that exists: one past its deletion date is
-// purged here and answered as missing.
+// loadSecret reads a secret that exists, for a caller allowed the action
+// on it: one past its deletion date is purged here and answered as
+// missing. A caller whose own policy could not allow the action is denied
+// alike whether or not the secret exists.
 func (c *call) loadSecret(name string) (GenericSecret, error) {
 	st, err := c.secretStore()
 	if err != nil {
@@ -171,11 +179,14 @@ func (c *call) loadSecret(name string) (GenericSecret, error) {
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
+		if !c.req.Caller.Policy.mayAllowOn(c.act, c.s.SecretARN(name)) {
+			return GenericSecret{}, c.denied()
+		}
 		return GenericSecret{}, Errorf(CodeResourceNotFound, "The secret %q does not exist.", name)
 	case err != nil:
 		return GenericSecret{}, storeErr(err)
 	}
-	if err := c.authorizeSecret(name, sec.Tags); err != nil {
+	if err := c.authorizeSecret(&sec); err != nil {
 		return GenericSecret{}, err
 	}
 	return sec, nil
@@ -326,8 +337,20 @@ func (c *call) createSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.authorizeSecret(name, nil); err != nil {
+	// A secret being made has no tags yet for the caller's policy to read.
+	if err := c.authorize(c.s.SecretARN(name)); err != nil {
 		return nil, err
+	}
+	policy := c.str("Policy")
+	if policy != "" {
+		kp, err := c.compilePolicy("secret", policy)
+		if err != nil {
+			return nil, err
+		}
+		c.facts.Tags = tags
+		if err := c.lockout(kp, "secret", c.s.SecretARN(name)); err != nil {
+			return nil, err
+		}
 	}
 	ref, err := c.parseRef("EncryptionKeyId")
 	if err != nil {
@@ -345,7 +368,7 @@ func (c *call) createSecret() (any, error) {
 	sec := GenericSecret{
 		Name: name, Description: desc, KeyID: k.ID, Creator: c.req.Caller.Name,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.CreatedAt, Tags: tags,
-		Stages: map[string]string{StageCurrent: id}, Versions: []SecretVersion{v}, Revision: 1,
+		Stages: map[string]string{StageCurrent: id}, Versions: []SecretVersion{v}, Policy: policy, Revision: 1,
 	}
 	err = st.CreateSecret(c.ctx, sec)
 	if errors.Is(err, ErrExists) {
@@ -672,6 +695,66 @@ func (c *call) restoreSecret() (any, error) {
 		sec.DeleteAt = time.Time{}
 		return nil
 	})
+}
+
+// SecretPolicy is GetSecretPolicy's result: the document put on the secret,
+// or none for the default policy.
+type SecretPolicy struct {
+	Name, Document string
+}
+
+func (c *call) getSecretPolicy() (any, error) {
+	if err := c.policyName("secret"); err != nil {
+		return nil, err
+	}
+	name, err := c.secretName()
+	if err != nil {
+		return nil, err
+	}
+	sec, err := c.loadSecret(name)
+	if err != nil {
+		return nil, err
+	}
+	return SecretPolicy{Name: name, Document: sec.Policy}, nil
+}
+
+// setSecretPolicy puts a policy document on a secret, as setKeyPolicy does
+// on a key: a secret scheduled for deletion refuses it.
+func (c *call) setSecretPolicy() (any, error) {
+	if err := c.policyName("secret"); err != nil {
+		return nil, err
+	}
+	doc, err := c.required("Policy")
+	if err != nil {
+		return nil, err
+	}
+	name, err := c.secretName()
+	if err != nil {
+		return nil, err
+	}
+	// Compiled once the caller may put a policy on the secret, and kept
+	// for the requests that follow.
+	var kp *keyPolicy
+	_, err = c.changeSecret(name, true, func(sec *GenericSecret) error {
+		if kp == nil {
+			if kp, err = c.compilePolicy("secret", doc); err != nil {
+				return err
+			}
+		}
+		if err := c.lockout(kp, "secret", c.s.SecretARN(name)); err != nil {
+			return err
+		}
+		if sec.Policy == doc {
+			return errUnchanged
+		}
+		sec.Policy = doc
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.s.secretPolicies.put(name, doc, kp)
+	return nil, nil
 }
 
 func (c *call) listSecrets() (any, error) {

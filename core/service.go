@@ -84,8 +84,9 @@ type Service struct {
 	secrets    SecretStore
 	grants     GrantStore
 	grantCache *grantCache
-	// keyPolicies keeps keys' own policies compiled.
-	keyPolicies keyPolicies
+	// keyPolicies and secretPolicies keep keys' and secrets' own
+	// policies compiled.
+	keyPolicies, secretPolicies policyCache
 }
 
 // New makes a Service from cfg.
@@ -218,10 +219,10 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		}
 		c.dry = dry
 	}
-	// A key's policy or a grant may still allow an action on a key; its
-	// caller is denied alike whether or not the key exists (authorizeKey,
-	// missingAlias).
-	if !req.Caller.Policy.mayAllow(c.act) && !onKey[c.act] {
+	// A key's or secret's policy or a grant may still allow an action on
+	// one; its caller is denied alike whether or not it exists
+	// (authorizeKey, missingAlias, loadSecret).
+	if !req.Caller.Policy.mayAllow(c.act) && !onResource[c.act] {
 		return act, c, c.denied()
 	}
 	return act, c, nil
@@ -435,31 +436,18 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 // allows it, one to the account leaves it to own, and where none allows,
 // a grant may. On an error k is left zero.
 func (c *call) underKeyPolicy(k *Key, own bool, resources []string) error {
-	kp, err := c.policyOf(k)
+	kp, err := c.policyOf(&c.s.keyPolicies, "key", k.ID, k.Policy)
 	if err != nil {
 		*k = Key{}
 		return err
 	}
-	if kp == nil && own {
-		return nil
-	}
 	c.keyFacts(k)
-	if !own && c.req.Caller.Policy.denies(c.act, &c.facts, resources) {
+	switch c.underPolicy(c.act, c.destination, kp, own, resources) {
+	case keyAllows:
+		return nil
+	case keyDenies:
 		*k = Key{}
 		return c.denied()
-	}
-	if kp != nil {
-		switch kp.decide(c.act, c.destination, c.req.Caller.Name, &c.facts) {
-		case keyDenies:
-			*k = Key{}
-			return c.denied()
-		case keyAllows:
-			return nil
-		case keyDelegates:
-			if own {
-				return nil
-			}
-		}
 	}
 	return c.byGrant(k)
 }

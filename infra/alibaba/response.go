@@ -1,6 +1,7 @@
 package alibaba
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -134,11 +135,9 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	case core.Password:
 		return &RandomPasswordResponse{RequestId: requestID, RandomPassword: string(r.Text)}, nil
 	case core.KeyPolicy:
-		doc := r.Document
-		if doc == "" {
-			doc = DefaultKeyPolicy(kms)
-		}
-		return &KeyPolicyResponse{RequestId: requestID, Policy: doc}, nil
+		return &PolicyResponse{RequestId: requestID, Policy: cmp.Or(r.Document, DefaultPolicy(kms))}, nil
+	case core.SecretPolicy:
+		return &PolicyResponse{RequestId: requestID, Policy: cmp.Or(r.Document, DefaultPolicy(kms))}, nil
 	case core.Listing[core.KeyPolicy]:
 		out := &ListKeyPoliciesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
 		for _, p := range r.Items {
@@ -566,8 +565,8 @@ type ListGrantsResponse struct {
 	Truncated  bool   `json:"Truncated"`
 }
 
-// KeyPolicyResponse answers GetKeyPolicy.
-type KeyPolicyResponse struct {
+// PolicyResponse answers GetKeyPolicy and GetSecretPolicy.
+type PolicyResponse struct {
 	RequestId string `json:"RequestId"`
 	Policy    string `json:"Policy"`
 }
@@ -583,9 +582,10 @@ type ListKeyPoliciesResponse struct {
 	} `json:"PolicyNames"`
 }
 
-// DefaultKeyPolicy is a key's one policy in RAM's language: every key action
-// to the account, which the principals' own policies then narrow.
-func DefaultKeyPolicy(kms *core.Service) string {
+// DefaultPolicy is the policy of a key or secret without one of its own, in
+// RAM's language: every action to the account, which the principals' own
+// policies then narrow.
+func DefaultPolicy(kms *core.Service) string {
 	return `{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["acs:ram::` + kms.AccountID() + `:*"]},"Action":["kms:*"],"Resource":["*"]}]}`
 }
 

@@ -127,7 +127,7 @@ var readWrite = map[string]bool{
 	"TagResource": true, "TagResources": true, "UntagResource": true, "UntagResources": true,
 	"SetDeletionProtection": true, "ImportKeyMaterial": true, "DeleteKeyMaterial": true,
 	"CreateSecret": true, "PutSecretValue": true, "UpdateSecret": true, "DeleteSecret": true,
-	"RestoreSecret": true, "UpdateSecretVersionStage": true,
+	"RestoreSecret": true, "UpdateSecretVersionStage": true, "SetSecretPolicy": true,
 	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true, "SetKeyPolicy": true,
 	ProvisionPartition: true,
 }
@@ -147,7 +147,7 @@ var readOnly = map[string]bool{
 	"GetPublicKey": true, "AsymmetricSign": true, "AsymmetricVerify": true, "AsymmetricEncrypt": true,
 	"AsymmetricDecrypt": true, "DeriveSharedSecret": true, "Encapsulate": true, "Decapsulate": true,
 	"GetSecretValue": true, "DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
-	"GetRandomPassword": true, "ListGrants": true, "ListRetirableGrants": true,
+	"GetSecretPolicy": true, "GetRandomPassword": true, "ListGrants": true, "ListRetirableGrants": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
