@@ -66,10 +66,12 @@ async function secrets(name, secretName, call) {
   assert.deepStrictEqual(previous.VersionStages.VersionStage || previous.VersionStages.versionStage, ['ACSPrevious'], name + ': stages');
 }
 
-// keyPolicy puts a key policy on the key through call, SetKeyPolicy and
-// GetKeyPolicy as any other action, reads it back as it was put, and has a
-// malformed one refused, the policy left as it was.
-async function keyPolicy(name, call) {
+// policy puts a policy on a key or a secret through call, with the actions
+// set and get (SetKeyPolicy and GetKeyPolicy, or SetSecretPolicy and
+// GetSecretPolicy) as any other action, naming it by setOn and getOn, reads
+// it back as it was put, and has a malformed one refused, the policy left as
+// it was.
+async function policy(name, call, set, get, setOn, getOn) {
   const doc = JSON.stringify({
     Version: '1',
     Statement: [{
@@ -77,20 +79,27 @@ async function keyPolicy(name, call) {
       Principal: { RAM: ['acs:ram::' + account + ':*'] }, Action: ['kms:*'], Resource: ['*'],
     }],
   }, null, 1);
-  await call('SetKeyPolicy', { KeyId: alias, PolicyName: 'default', Policy: doc });
-  const got = await call('GetKeyPolicy', { KeyId: keyId, PolicyName: 'default' });
-  assert.strictEqual(got.Policy, doc, name + ': GetKeyPolicy after SetKeyPolicy');
+  await call(set, { ...setOn, PolicyName: 'default', Policy: doc });
+  const got = await call(get, { ...getOn, PolicyName: 'default' });
+  assert.strictEqual(got.Policy, doc, name + ': ' + get + ' after ' + set);
   let refused;
   try {
-    await call('SetKeyPolicy', { KeyId: keyId, Policy: '{"Version":"1","Statement":[' });
+    await call(set, { ...getOn, Policy: '{"Version":"1","Statement":[' });
   } catch (e) {
     refused = e;
   }
-  assert.ok(refused, name + ': a malformed key policy was put');
+  assert.ok(refused, name + ': a malformed policy was put by ' + set);
   assert.match(String(refused.code), /^MalformedPolicyDocument/, name + ': ' + refused.message);
-  const after = await call('GetKeyPolicy', { KeyId: keyId });
+  const after = await call(get, getOn);
   assert.strictEqual(after.Policy, doc, name + ': the policy after a malformed one');
 }
+
+// keyPolicy is policy on the key, put through its alias.
+const keyPolicy = (name, call) => policy(name, call, 'SetKeyPolicy', 'GetKeyPolicy', { KeyId: alias }, { KeyId: keyId });
+
+// secretPolicy is policy on the secret secretName, read through its ARN.
+const secretPolicy = (name, call, secretName) => policy(name, call, 'SetSecretPolicy', 'GetSecretPolicy',
+  { SecretName: secretName }, { SecretName: 'acs:kms:cn-hangzhou:' + account + ':secret/' + secretName });
 
 // openApi calls through the generic client, with the parameters in the query
 // string or in a form body.
@@ -136,6 +145,7 @@ async function main() {
     await check('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
     await secrets('@alicloud/pop-core ' + method, 'js/pop-core-' + method, (action, params) => pop.request(action, params, { method }));
     await keyPolicy('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }));
+    await secretPolicy('@alicloud/pop-core ' + method, (action, params) => pop.request(action, params, { method }), 'js/pop-core-' + method);
   }
 
   await check('@alicloud/openapi-client ACS3, query', openApi({}, false));
@@ -143,6 +153,7 @@ async function main() {
   await check('@alicloud/openapi-client 1.0', openApi({ signatureAlgorithm: 'v2' }, false));
   await keyPolicy('@alicloud/openapi-client ACS3, query', openApi({}, false));
   await keyPolicy('@alicloud/openapi-client ACS3, form body', openApi({}, true));
+  await secretPolicy('@alicloud/openapi-client ACS3, form body', openApi({}, true), 'js/kms-client');
   console.log('OK');
 }
 
