@@ -209,7 +209,7 @@ func (c *call) createKey() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.facts.Kind = kindOf(spec, usage)
+	c.facts.setKind(spec, usage)
 	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}

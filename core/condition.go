@@ -31,9 +31,13 @@ type Condition struct {
 // algorithm it asks for and the caller's IP address ("" when the request
 // came another way than HTTP, such as a direct function invocation).
 type Facts struct {
-	Context         EncryptionContext
-	Tags            map[string]string
-	Kind            *KeyKind
+	Context EncryptionContext
+	Tags    map[string]string
+	// spec and usage are the key's kind by core's names, known when
+	// hasKind; AWS's names are looked up only for a condition that reads
+	// them (kind).
+	spec, usage     string
+	hasKind         bool
 	Algorithm       *Algorithm
 	DataKeyPairSpec string
 	SourceIP        string
@@ -87,6 +91,18 @@ func Makes(kind KeyKind) bool {
 		}
 	}
 	return false
+}
+
+// setKind records the kind of the key a request uses or asks for.
+func (f *Facts) setKind(spec, usage string) { f.spec, f.usage, f.hasKind = spec, usage, true }
+
+// kind is the kind of the request's key in AWS's names, nil when it is not
+// known or not made here.
+func (f *Facts) kind() *KeyKind {
+	if !f.hasKind {
+		return nil
+	}
+	return kindOf(f.spec, f.usage)
 }
 
 // kindOf is the kind of a key of spec and usage, nil for a kind not made
@@ -328,13 +344,13 @@ func (cc *condition) eval(f *Facts) verdict {
 			vals = one[:]
 		}
 	case keyKeySpec:
-		if f.Kind != nil {
-			one[0] = f.Kind.Spec
+		if k := f.kind(); k != nil {
+			one[0] = k.Spec
 			vals = one[:]
 		}
 	case keyKeyUsage:
-		if f.Kind != nil {
-			one[0] = f.Kind.Usage
+		if k := f.kind(); k != nil {
+			one[0] = k.Usage
 			vals = one[:]
 		}
 	case keySourceIP:

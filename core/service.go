@@ -454,7 +454,10 @@ func (c *call) underKeyPolicy(k *Key, own bool, resources []string) error {
 
 // keyFacts adds what conditions read of key k to the request's facts: its
 // tags and its kind.
-func (c *call) keyFacts(k *Key) { c.facts.Tags, c.facts.Kind = k.Tags, kindOf(k.KeySpec, k.KeyUsage) }
+func (c *call) keyFacts(k *Key) {
+	c.facts.Tags = k.Tags
+	c.facts.setKind(k.KeySpec, k.KeyUsage)
+}
 
 // KeyARN is the ARN of a key.
 func (s *Service) KeyARN(id string) string { return s.arnPrefix + "key/" + id }
