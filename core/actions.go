@@ -332,7 +332,7 @@ func (c *call) listKeys() (any, error) {
 	if c.req.KeysAfter != nil {
 		return c.listKeysAfter(*c.req.KeysAfter, size)
 	}
-	filter, err := c.keyFilter("Filters")
+	filter, err := c.filter("Filters", keyFilters, `[{"Key":"KeyState","Values":["Enabled"]}]`)
 	if err != nil {
 		return nil, err
 	}

@@ -10,19 +10,22 @@ import (
 	"time"
 )
 
-// Alibaba Cloud KMS's bounds on ListKeys' Filters.
+// Alibaba Cloud KMS's bounds on ListKeys' and ListSecrets' Filters.
 const (
-	// maxKeyFilters is the most Key-Values pairs one Filters holds.
-	maxKeyFilters = 10
-	// maxKeyFilterValues is the most Values one pair holds.
-	maxKeyFilterValues = 10
+	// maxFilters is the most Key-Values pairs one Filters holds.
+	maxFilters = 10
+	// maxFilterValues is the most Values one pair holds.
+	maxFilterValues = 10
 )
 
-// keyFilterValues holds the Keys ListKeys filters by, as Alibaba's reference
-// spells them ("keyId" among them). A Key whose values form a closed set lists
-// them, and any other value is refused: a misspelt state would match no key
-// and pass for an answer. nil takes any string.
-var keyFilterValues = map[string][]string{
+// filterKeys are the Keys a listing filters by, as Alibaba's reference
+// spells them ("keyId" among them). A Key whose values form a closed set
+// lists them, and any other value is refused: a misspelt state would match
+// no key and pass for an answer. nil takes any string.
+type filterKeys map[string][]string
+
+// keyFilters are ListKeys' Keys.
+var keyFilters = filterKeys{
 	"KeyState":        {string(KeyEnabled), string(KeyDisabled), string(KeyPendingDeletion), string(KeyPendingImport)},
 	"KeySpec":         nil,
 	"KeyUsage":        {UsageEncrypt, UsageSign, UsageMAC, UsageKeyAgreement, UsageEncapsulate},
@@ -36,30 +39,34 @@ var keyFilterValues = map[string][]string{
 	"TagValue":        nil,
 }
 
-// keyFilter is ListKeys' Filters as read: for each Key, the values of which
-// a listed key has one. A key is listed when it meets every Key.
-type keyFilter map[string][]string
+// secretFilters are ListSecrets' Keys.
+var secretFilters = filterKeys{"SecretName": nil, "Description": nil, "TagKey": nil, "TagValue": nil}
 
-// keyFilter reads param as a JSON list of {"Key":…,"Values":[…]}, at most
-// maxKeyFilters of them, each with at most maxKeyFilterValues strings. Pairs
-// naming one Key add to its values, as Alibaba's reference shows; a Key whose
-// values are all empty places no condition, and nil means no filter at all.
-// Member names match exactly and each once, and no other member is taken: a
-// filter member left unread would widen the listing in silence.
-func (c *call) keyFilter(param string) (keyFilter, error) {
+// filter is a listing's Filters as read: for each Key, the values of which
+// a listed item has one. An item is listed when it meets every Key.
+type filter map[string][]string
+
+// filter reads param as a JSON list of {"Key":…,"Values":[…]} (refusals
+// show example), at most maxFilters of them, each with at most
+// maxFilterValues strings, each Key one of keys. Pairs naming one Key add to its values, as Alibaba's
+// reference shows; a Key whose values are all empty places no condition,
+// and nil means no filter at all. Member names match exactly and each once,
+// and no other member is taken: a filter member left unread would widen
+// the listing in silence.
+func (c *call) filter(param string, keys filterKeys, example string) (filter, error) {
 	text := c.str(param)
 	if text == "" {
 		return nil, nil
 	}
-	malformed := invalidParam(param, `it must be a JSON list like [{"Key":"KeyState","Values":["Enabled"]}]`)
+	malformed := invalidParam(param, "it must be a JSON list like %s", example)
 	dec := json.NewDecoder(strings.NewReader(text))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 		return nil, malformed
 	}
-	f := keyFilter{}
+	f := filter{}
 	for pairs := 1; dec.More(); pairs++ {
-		if pairs > maxKeyFilters {
-			return nil, invalidParam(param, "it takes at most %d filters", maxKeyFilters)
+		if pairs > maxFilters {
+			return nil, invalidParam(param, "it takes at most %d filters", maxFilters)
 		}
 		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 			return nil, malformed
@@ -98,12 +105,12 @@ func (c *call) keyFilter(param string) (keyFilter, error) {
 		if key == nil || values == nil {
 			return nil, invalidParam(param, "every filter needs a Key and its Values")
 		}
-		allowed, ok := keyFilterValues[*key]
+		allowed, ok := keys[*key]
 		if !ok {
-			return nil, invalidParam(param, "%q is not a filter Key; the Keys are %s", ClipText(*key), strings.Join(slices.Sorted(maps.Keys(keyFilterValues)), ", "))
+			return nil, invalidParam(param, "%q is not a filter Key; the Keys are %s", ClipText(*key), strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
 		}
-		if len(values) > maxKeyFilterValues {
-			return nil, invalidParam(param, "a filter takes at most %d Values", maxKeyFilterValues)
+		if len(values) > maxFilterValues {
+			return nil, invalidParam(param, "a filter takes at most %d Values", maxFilterValues)
 		}
 		for _, v := range values {
 			if allowed != nil && !slices.Contains(allowed, v) {
@@ -129,7 +136,7 @@ func (c *call) keyFilter(param string) (keyFilter, error) {
 // filteredKeys returns page p of the keys that exist at asOf and meet f, and
 // how many do. Stores page only the whole listing, so it reads all of it and
 // counts and pages the keys that meet f itself.
-func (c *call) filteredKeys(asOf time.Time, f keyFilter, p Page) ([]Key, int, error) {
+func (c *call) filteredKeys(asOf time.Time, f filter, p Page) ([]Key, int, error) {
 	aliased, err := c.aliasedKeys(f["AliasName"])
 	if err != nil {
 		return nil, 0, err
@@ -137,7 +144,7 @@ func (c *call) filteredKeys(asOf time.Time, f keyFilter, p Page) ([]Key, int, er
 	var out []Key
 	total := 0
 	err = c.s.eachKey(c.ctx, asOf, func(k *Key) error {
-		if !f.meets(k, c.s.stateOf(k), aliased) {
+		if !f.meetsKey(k, c.s.stateOf(k), aliased) {
 			return nil
 		}
 		if total >= p.Offset && (p.Limit <= 0 || len(out) < p.Limit) {
@@ -168,9 +175,9 @@ func (c *call) aliasedKeys(names []string) (map[string]bool, error) {
 	return ids, nil
 }
 
-// meets reports whether k, in state, has one of the values of every Key of
-// f; aliased holds the IDs of the keys the AliasName values point at.
-func (f keyFilter) meets(k *Key, state KeyState, aliased map[string]bool) bool {
+// meetsKey reports whether k, in state, has one of the values of every Key
+// of f; aliased holds the IDs of the keys the AliasName values point at.
+func (f filter) meetsKey(k *Key, state KeyState, aliased map[string]bool) bool {
 	for name, values := range f {
 		var ok bool
 		switch name {
@@ -197,18 +204,42 @@ func (f keyFilter) meets(k *Key, state KeyState, aliased map[string]bool) bool {
 			ok = aliased[k.ID]
 		case "Creator":
 			ok = slices.Contains(values, k.Creator)
-		case "TagKey":
-			ok = slices.ContainsFunc(values, func(v string) bool { _, has := k.Tags[v]; return has })
-		case "TagValue":
-			for _, v := range k.Tags {
-				if ok = slices.Contains(values, v); ok {
-					break
-				}
-			}
+		case "TagKey", "TagValue":
+			ok = tagsMeet(name, values, k.Tags)
 		}
 		if !ok {
 			return false
 		}
 	}
 	return true
+}
+
+// meetsSecret reports whether sec has one of the values of every Key of f.
+func (f filter) meetsSecret(sec *GenericSecret) bool {
+	for name, values := range f {
+		var ok bool
+		switch name {
+		case "SecretName":
+			ok = slices.Contains(values, sec.Name)
+		case "Description":
+			ok = slices.Contains(values, sec.Description)
+		case "TagKey", "TagValue":
+			ok = tagsMeet(name, values, sec.Tags)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// tagsMeet reports whether tags hold a tag whose key (for TagKey) or value
+// (for TagValue) is one of values.
+func tagsMeet(name string, values []string, tags map[string]string) bool {
+	for k, v := range tags {
+		if name == "TagKey" && slices.Contains(values, k) || name == "TagValue" && slices.Contains(values, v) {
+			return true
+		}
+	}
+	return false
 }

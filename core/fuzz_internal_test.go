@@ -114,7 +114,7 @@ func FuzzParseTagCursor(f *testing.F) {
 
 // FuzzKeyFilter: ListKeys' Filters is refused as InvalidParameter naming
 // Filters, in a message of bounded length, or read as at most
-// maxKeyFilters Keys of those listed, each with its allowed values, which a
+// maxFilters Keys of those listed, each with its allowed values, which a
 // JSON list written back from it reads as again.
 func FuzzKeyFilter(f *testing.F) {
 	for _, s := range []string{
@@ -141,12 +141,12 @@ func FuzzKeyFilter(f *testing.F) {
 			return // no request carries it this far
 		}
 		c := &call{p: Params{"Filters": text}, req: &Request{}}
-		filter, err := c.keyFilter("Filters")
+		filter, err := c.filter("Filters", keyFilters, "")
 		if err != nil {
 			refusedAs(t, err, CodeInvalidParameter, "Filters")
 			return
 		}
-		if len(filter) > maxKeyFilters {
+		if len(filter) > maxFilters {
 			t.Fatalf("%d Keys", len(filter))
 		}
 		type pair struct {
@@ -155,7 +155,7 @@ func FuzzKeyFilter(f *testing.F) {
 		}
 		again := []pair{}
 		for _, key := range slices.Sorted(maps.Keys(filter)) {
-			allowed, ok := keyFilterValues[key]
+			allowed, ok := keyFilters[key]
 			values := filter[key]
 			if !ok || len(values) == 0 {
 				t.Fatalf("Key %q with values %q", key, values)
@@ -165,11 +165,11 @@ func FuzzKeyFilter(f *testing.F) {
 					t.Fatalf("%q is no %s", v, key)
 				}
 			}
-			for chunk := range slices.Chunk(values, maxKeyFilterValues) {
+			for chunk := range slices.Chunk(values, maxFilterValues) {
 				again = append(again, pair{key, chunk})
 			}
 		}
-		if len(again) > maxKeyFilters {
+		if len(again) > maxFilters {
 			return // values merged from many pairs need more pairs than one Filters holds
 		}
 		j, err := json.Marshal(again)
@@ -177,7 +177,7 @@ func FuzzKeyFilter(f *testing.F) {
 			t.Fatal(err)
 		}
 		c.p["Filters"] = string(j)
-		back, err := c.keyFilter("Filters")
+		back, err := c.filter("Filters", keyFilters, "")
 		if err != nil || !maps.EqualFunc(filter, back, slices.Equal) {
 			t.Fatalf("%s reads as %v, %v; it was written from %v", j, back, err, filter)
 		}

@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -266,7 +267,9 @@ func TestSecretRefusesBadInput(t *testing.T) {
 		{"UpdateSecretVersionStage", []string{"SecretName", "s", "VersionStage", "x", "RemoveFromVersion", "v1"}, core.CodeInvalidParameter},
 		{"DeleteSecret", []string{"SecretName", "s", "RecoveryWindowInDays", "6"}, core.CodeInvalidParameter},
 		{"DeleteSecret", []string{"SecretName", "s", "RecoveryWindowInDays", "7", "ForceDeleteWithoutRecovery", "true"}, core.CodeInvalidParameter},
-		{"ListSecrets", []string{"Filters", `[{"Key":"SecretName","Values":["s"]}]`}, core.CodeInvalidParameter},
+		{"ListSecrets", []string{"Filters", `[{"Key":"KeyState","Values":["Enabled"]}]`}, core.CodeInvalidParameter},
+		{"ListSecrets", []string{"Filters", `[{"Key":"SecretName","Values":["s"],"Op":"like"}]`}, core.CodeInvalidParameter},
+		{"ListSecrets", []string{"Filters", `{"Key":"SecretName","Values":["s"]}`}, core.CodeInvalidParameter},
 		{"ListSecrets", []string{"PageSize", "101"}, core.CodeInvalidParameter},
 		{"GetRandomPassword", []string{"PasswordLength", "7"}, core.CodeInvalidParameter},
 		{"GetRandomPassword", []string{"ExcludeLowercase", "true", "ExcludeUppercase", "true", "ExcludeNumbers", "true", "ExcludePunctuation", "true"}, core.CodeInvalidParameter},
@@ -411,4 +414,68 @@ func TestSecretPoliciesReadTheSecretsTags(t *testing.T) {
 	// Nor can the tag that the Deny reads be taken off.
 	_, err = f.as(notB, "UntagResource", "SecretName", "b/one", "TagKeys", `["team"]`)
 	mustCode(t, err, core.CodeNoPermission)
+}
+
+// ListSecrets' Filters list the secrets with one of the values of every
+// Key, by name, description and tags, and count and page only those.
+func TestListSecretsFilters(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	for _, s := range []struct{ name, desc, tags string }{
+		{"a/db", "orders", `[{"TagKey":"team","TagValue":"payments"}]`},
+		{"a/cache", "orders", `[{"TagKey":"team","TagValue":"search"}]`},
+		{"b/db", "billing", `[{"TagKey":"env","TagValue":"payments"}]`},
+		{"c/none", "", ""},
+	} {
+		kv := []string{"SecretName", s.name, "VersionId", "v1", "SecretData", "x", "EncryptionKeyId", key, "Description", s.desc}
+		if s.tags != "" {
+			kv = append(kv, "Tags", s.tags)
+		}
+		f.ok("CreateSecret", kv...)
+	}
+	list := func(filters string, kv ...string) (int, []string) {
+		t.Helper()
+		r := f.ok("ListSecrets", append([]string{"Filters", filters}, kv...)...).(*alibaba.ListSecretsResponse)
+		var names []string
+		for _, s := range r.SecretList.Secret {
+			names = append(names, s.SecretName)
+		}
+		return r.TotalCount, names
+	}
+	for _, c := range []struct {
+		filters string
+		want    []string
+	}{
+		{`[{"Key":"SecretName","Values":["b/db","a/db","none"]}]`, []string{"a/db", "b/db"}},
+		{`[{"Key":"Description","Values":["orders"]}]`, []string{"a/cache", "a/db"}},
+		{`[{"Key":"TagKey","Values":["team"]}]`, []string{"a/cache", "a/db"}},
+		{`[{"Key":"TagValue","Values":["payments"]}]`, []string{"a/db", "b/db"}},
+		// Every Key must hold; a Key named twice adds to its values.
+		{`[{"Key":"TagValue","Values":["payments"]},{"Key":"Description","Values":["orders"]}]`, []string{"a/db"}},
+		{`[{"Key":"SecretName","Values":["a/db"]},{"Key":"SecretName","Values":["c/none"]}]`, []string{"a/db", "c/none"}},
+		{`[{"Key":"SecretName","Values":["A/DB","a/*","a"]}]`, nil},
+		{`[{"Key":"TagKey","Values":[]}]`, []string{"a/cache", "a/db", "b/db", "c/none"}},
+	} {
+		total, names := list(c.filters, "PageSize", "100")
+		if total != len(c.want) || !slices.Equal(names, c.want) {
+			t.Errorf("Filters %s: %d %v; want %v", c.filters, total, names, c.want)
+		}
+	}
+	// Paged: TotalCount counts what the filter lists, and the pages split it.
+	all := `[{"Key":"SecretName","Values":["a/db","a/cache","b/db"]}]`
+	for page, want := range [][]string{{"a/cache", "a/db"}, {"b/db"}, nil} {
+		total, names := list(all, "PageSize", "2", "PageNumber", fmt.Sprint(page+1))
+		if total != 3 || !slices.Equal(names, want) {
+			t.Errorf("page %d: %d %v; want 3 %v", page+1, total, names, want)
+		}
+	}
+	// A secret scheduled for deletion is listed, one past its date is not.
+	f.ok("DeleteSecret", "SecretName", "b/db", "RecoveryWindowInDays", "7")
+	if total, _ := list(all); total != 3 {
+		t.Errorf("with one scheduled for deletion: %d listed, want 3", total)
+	}
+	f.clock.Advance(8 * 24 * time.Hour)
+	if total, _ := list(all); total != 2 {
+		t.Errorf("with one past its deletion date: %d listed, want 2", total)
+	}
 }

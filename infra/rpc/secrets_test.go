@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"encoding/base64"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -184,4 +185,29 @@ func TestSecretRecordsKeepNoValue(t *testing.T) {
 	if r := recs[len(recs)-2]; r.EventName != "GetSecretValue" || r.ResponseElements["versionId"] != "v2" || r.ResponseElements["keyId"] != key {
 		t.Fatalf("GetSecretValue's record = %+v", r)
 	}
+}
+
+// ListSecrets' Filters through the SDK's own request: TotalCount and the
+// page are those of the secrets the filter lists.
+func TestSDKListSecretsFilters(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey()
+	for name, team := range map[string]string{"app/one": "payments", "app/two": "search", "app/three": "payments"} {
+		if _, err := e.client.CreateSecret(&kms.CreateSecretRequest{SecretName: tea.String(name), VersionId: tea.String("v1"),
+			SecretData: tea.String("x"), EncryptionKeyId: tea.String(key), Tags: tea.String(`[{"TagKey":"team","TagValue":"` + team + `"}]`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := e.client.ListSecrets(&kms.ListSecretsRequest{Filters: tea.String(`[{"Key":"TagValue","Values":["payments"]}]`),
+		FetchTags: tea.String("true"), PageSize: tea.Int32(1), PageNumber: tea.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Body
+	if tea.Int32Value(b.TotalCount) != 2 || len(b.SecretList.Secret) != 1 || tea.StringValue(b.SecretList.Secret[0].SecretName) != "app/three" ||
+		tea.StringValue(b.SecretList.Secret[0].Tags.Tag[0].TagValue) != "payments" {
+		t.Fatalf("ListSecrets filtered by tag, page 2 of 1 = %s", b)
+	}
+	_, err = e.client.ListSecrets(&kms.ListSecretsRequest{Filters: tea.String(`[{"Key":"KeyState","Values":["Enabled"]}]`)})
+	sdkError(t, err, core.CodeInvalidParameter, http.StatusBadRequest)
 }
