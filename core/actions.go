@@ -202,7 +202,7 @@ func (c *call) createKey() (any, error) {
 	if auto && origin == OriginExternal {
 		return nil, invalidParam("EnableAutomaticRotation", "a key of Origin EXTERNAL does not rotate")
 	}
-	if auto && spec != SpecAES {
+	if auto && !symmetricSpec(spec) {
 		return nil, invalidParam("EnableAutomaticRotation", "a %s key does not rotate", spec)
 	}
 	tags, err := c.tagList("Tags")

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
+
+	"github.com/emmansun/gmsm/sm4"
 )
 
 // An HMAC key holds secret material of its spec's size and makes and checks
@@ -20,9 +22,15 @@ const (
 	UsageMAC     = "GENERATE/VERIFY_MAC"
 )
 
-// SpecAES is the KeySpec of a symmetric encryption key, every key's but an
-// HMAC key's.
-const SpecAES = "Aliyun_AES_256"
+// The KeySpecs of symmetric encryption keys. SpecAES is AWS's
+// SYMMETRIC_DEFAULT and every key's before there were others. SpecSM4's
+// envelopes are SM4-GCM (SM4 is GB/T 32907's block cipher, which China's
+// commercial cryptography rules ask for), in the same format under a
+// 16-byte key: Alibaba Cloud makes such keys, AWS does not.
+const (
+	SpecAES = "Aliyun_AES_256"
+	SpecSM4 = "Aliyun_SM4"
+)
 
 // MaxMacMessage is the longest message GenerateMac and VerifyMac take, in
 // bytes, as on AWS: a longer one is hashed by the caller first.
@@ -59,7 +67,7 @@ func macSpecOf(keySpec string) (macSpec, bool) {
 // encryption key's, the HMAC keys' and the asymmetric keys', in AWS's
 // names.
 func KeySpecs() []string {
-	out := []string{SpecAES}
+	out := []string{SpecAES, SpecSM4}
 	for _, s := range macSpecs {
 		out = append(out, s.spec)
 	}
@@ -82,6 +90,9 @@ func materialSize(keySpec string) int {
 	if s, ok := macSpecOf(keySpec); ok {
 		return s.size
 	}
+	if keySpec == SpecSM4 {
+		return sm4.BlockSize
+	}
 	return KeyMaterialSize
 }
 
@@ -100,7 +111,10 @@ func encrypts(k *Key) error {
 
 // symmetric reports whether k is a symmetric encryption key, as every key
 // was before there were others (their KeySpec is set; "" is read alike).
-func symmetric(k *Key) bool { return k.KeySpec == SpecAES || k.KeySpec == "" }
+func symmetric(k *Key) bool { return symmetricSpec(k.KeySpec) }
+
+// symmetricSpec reports whether spec is a symmetric encryption key's.
+func symmetricSpec(spec string) bool { return spec == SpecAES || spec == "" || spec == SpecSM4 }
 
 // rotates refuses a key whose material does not change: imported material
 // is the caller's, and an HMAC or asymmetric key has one version, as on AWS.

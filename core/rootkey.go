@@ -12,6 +12,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/emmansun/gmsm/sm4"
 )
 
 // KeyMaterialSize is the size of CMK version material and of the root key.
@@ -118,9 +120,18 @@ func (r *RootKey) open(v KeyVersion) ([]byte, error) {
 	return material, nil
 }
 
-// envelope makes the envelope of a version from its material.
-func envelope(v KeyVersion, material []byte) (*Envelope, error) {
-	aead, err := newAEAD(material)
+// envelope makes the envelope of a version of a key of spec from its
+// material: AES-GCM, or SM4-GCM for SpecSM4.
+func envelope(spec string, v KeyVersion, material []byte) (*Envelope, error) {
+	newBlock := aes.NewCipher
+	if spec == SpecSM4 {
+		newBlock = sm4.NewCipher
+	}
+	block, err := newBlock(material)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, err
 	}

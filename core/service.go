@@ -679,7 +679,7 @@ func (s *Service) version(ctx context.Context, k *Key, versionID string) (*Envel
 		return nil, err
 	}
 	e, err := s.unwrapped(ctx, k, versionID, func(material []byte) (any, error) {
-		return envelope(KeyVersion{KeyID: k.ID, VersionID: versionID}, material)
+		return envelope(k.KeySpec, KeyVersion{KeyID: k.ID, VersionID: versionID}, material)
 	})
 	if err != nil {
 		return nil, err

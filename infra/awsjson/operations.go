@@ -235,8 +235,12 @@ var keyUsages = map[string][]string{
 
 // madeKeySpecs are the KeySpec values of AWS's that keys here are made in:
 // the symmetric encryption key, core's default, and the HMAC and asymmetric
-// keys, under the same names in core.
-var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, core.KeySpecs()[1:]...)
+// keys AWS names as core does. An Aliyun_SM4 key, which AWS does not make,
+// is made through Alibaba's API and used through either.
+var madeKeySpecs = append([]string{"SYMMETRIC_DEFAULT"}, slices.DeleteFunc(core.KeySpecs(), func(spec string) bool {
+	_, aws := keyUsages[spec]
+	return !aws
+})...)
 
 // usages are AWS's KeyUsage values of the keys made here, and core's
 // spelling of each (core.AWSKeyUsage the other way).

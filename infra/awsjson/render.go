@@ -66,7 +66,12 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
-	if k.KeySpec != core.SpecAES {
+	switch k.KeySpec {
+	case core.SpecAES, "":
+	case core.SpecSM4:
+		// A symmetric key AWS does not make: its own spec, AWS's algorithm.
+		m.CustomerMasterKeySpec, m.KeySpec = k.KeySpec, k.KeySpec
+	default:
 		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = core.AWSKeyUsage(k.KeyUsage), k.KeySpec, k.KeySpec
 		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = k.EncryptionAlgorithms(), k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
 		m.KeyAgreementAlgorithms, m.EncapsulationAlgorithms = k.KeyAgreementAlgorithms(), k.EncapsulationAlgorithms()
