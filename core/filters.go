@@ -48,11 +48,11 @@ type filter map[string][]string
 
 // filter reads param as a JSON list of {"Key":…,"Values":[…]} (refusals
 // show example), at most maxFilters of them, each with at most
-// maxFilterValues strings, each Key one of keys. Pairs naming one Key add to its values, as Alibaba's
-// reference shows; a Key whose values are all empty places no condition,
-// and nil means no filter at all. Member names match exactly and each once,
-// and no other member is taken: a filter member left unread would widen
-// the listing in silence.
+// maxFilterValues strings, each Key one of keys. Pairs naming one Key add
+// to its values, as Alibaba's reference shows; a Key whose values are all
+// empty places no condition, and nil means no filter at all. Member names
+// match exactly and each once, and no other member is taken: a filter
+// member left unread would widen the listing in silence.
 func (c *call) filter(param string, keys filterKeys, example string) (filter, error) {
 	text := c.str(param)
 	if text == "" {

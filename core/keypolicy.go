@@ -41,6 +41,9 @@ const MaxKeyPolicySize = 32768
 // (Version "1", actions as the principals file names them). Resource is
 // "*", the key itself. Principals of other accounts, roles and services
 // are accepted and match no caller, since none can call here.
+//
+// A secret's policy is read, kept and decides alike, on the actions on the
+// secret (authorizeSecret), without grants.
 
 // policyDocument is a key policy as its JSON spells it.
 type policyDocument struct {
@@ -312,16 +315,14 @@ func awsActionName(id actionID, to bool) string {
 	return name
 }
 
-// Policies are on keys and on secrets: what says which ("key", "secret") in
-// messages and names the action that puts one.
-
+// errMalformed refuses a key's or a secret's (what) policy document.
 func errMalformed(what, format string, args ...any) *Error {
 	return Errorf(CodeMalformedPolicy, "The "+what+" policy is malformed: "+format, args...)
 }
 
-// compileKeyPolicy reads and checks a key's or a secret's (what) policy
+// compileDocument reads and checks a key's or a secret's (what) policy
 // document: both are read alike.
-func (s *Service) compileKeyPolicy(what, doc string) (*keyPolicy, error) {
+func (s *Service) compileDocument(what, doc string) (*keyPolicy, error) {
 	if len(doc) > MaxKeyPolicySize {
 		return nil, errMalformed(what, "it is longer than %d bytes.", MaxKeyPolicySize)
 	}
@@ -529,9 +530,10 @@ const (
 
 // KeyPolicyLimit bounds how often one caller has a key or secret policy
 // compiled: putting one, or using a key or secret whose policy its instance
-// does not keep compiled. A document compiles in about 60 µs at 1 KB and 2–3 ms at the
-// largest, 32 KB; 50 a second hold a caller to an eighth of a core, and the
-// burst covers a new instance's first request on each of many keys.
+// does not keep compiled. A document compiles in about 60 µs at 1 KB and
+// 2–3 ms at the largest, 32 KB; 50 a second hold a caller to an eighth of a
+// core, and the burst covers a new instance's first request on each of
+// many keys.
 var KeyPolicyLimit = PerSecond(50, 200)
 
 // compilePolicy compiles a key's or secret's (what) policy document on
@@ -540,7 +542,7 @@ func (c *call) compilePolicy(what, doc string) (*keyPolicy, error) {
 	if err := c.s.spend(c.ctx, "key-policy:"+c.req.Caller.AccessKeyID, KeyPolicyLimit); err != nil {
 		return nil, err
 	}
-	return c.s.compileKeyPolicy(what, doc)
+	return c.s.compileDocument(what, doc)
 }
 
 // policyOf is the policy doc of the key or secret (what) id compiled and

@@ -29,7 +29,7 @@ func TestKeyPoliciesKeptWithinBounds(t *testing.T) {
 	}
 	for i := range 3 * maxKeyPolicyBytes / len(doc) {
 		id := fmt.Sprint("key-", i)
-		kp, err := s.compileKeyPolicy("key", doc)
+		kp, err := s.compileDocument("key", doc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,14 +42,14 @@ func TestKeyPoliciesKeptWithinBounds(t *testing.T) {
 		}
 	}
 	// The same key with another document replaces its entry's bytes.
-	kp, _ := s.compileKeyPolicy("key", doc)
+	kp, _ := s.compileDocument("key", doc)
 	s.keyPolicies.put("key-0", doc, kp)
 	before := s.keyPolicies.bytes
 	other := bigPolicy(s.account, 1000)
 	if s.keyPolicies.get("key-0", other) != nil {
 		t.Fatal("a key's policy compiled for another document was kept for this one")
 	}
-	kp, _ = s.compileKeyPolicy("key", other)
+	kp, _ = s.compileDocument("key", other)
 	s.keyPolicies.put("key-0", other, kp)
 	if got := s.keyPolicies.bytes; got != before-len(doc)+len(other) {
 		t.Fatalf("bytes after a key's policy changed: %d, want %d", got, before-len(doc)+len(other))
@@ -66,7 +66,7 @@ func BenchmarkCompileKeyPolicy(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.compileKeyPolicy("key", doc); err != nil {
+				if _, err := s.compileDocument("key", doc); err != nil {
 					b.Fatal(err)
 				}
 			}

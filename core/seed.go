@@ -216,7 +216,7 @@ func (s *Service) seedKey(sk SeedKey, now time.Time) (Key, []KeyVersion, error) 
 		return Key{}, nil, errors.New("deletionProtectionDescription is longer than 8192 characters")
 	}
 	if sk.Policy != "" {
-		if _, err := s.compileKeyPolicy("key", sk.Policy); err != nil {
+		if _, err := s.compileDocument("key", sk.Policy); err != nil {
 			return Key{}, nil, errors.New("policy: " + AsError(err).Message)
 		}
 	}
