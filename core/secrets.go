@@ -502,9 +502,13 @@ func (c *call) putSecretValue() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A put of the same version that another request stored meanwhile
+	// (a retry racing its first try) is answered as if it came after.
+	var meanwhile *SecretVersion
 	sec, err = c.changeSecret(name, true, func(sec *GenericSecret) error {
-		if slices.ContainsFunc(sec.Versions, func(v SecretVersion) bool { return v.ID == id }) {
-			return Errorf(CodeResourceExist, "The version %q of the secret %q was stored meanwhile.", id, name)
+		if i := slices.IndexFunc(sec.Versions, func(v SecretVersion) bool { return v.ID == id }); i >= 0 {
+			meanwhile = &sec.Versions[i]
+			return errUnchanged
 		}
 		if sec.KeyID != k.ID {
 			return Errorf(CodeStateModifiedFailed, "The secret %q changed its key meanwhile; retry.", name)
@@ -521,6 +525,9 @@ func (c *call) putSecretValue() (any, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if meanwhile != nil {
+		return c.samePut(&sec, *meanwhile, kind, data)
 	}
 	return SecretStored{Name: name, VersionID: id, Stages: stagesOf(&sec, id)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -477,5 +478,54 @@ func TestListSecretsFilters(t *testing.T) {
 	f.clock.Advance(8 * 24 * time.Hour)
 	if total, _ := list(all); total != 2 {
 		t.Errorf("with one past its deletion date: %d listed, want 2", total)
+	}
+}
+
+// PutSecretValue is idempotent under concurrency too: puts of one new
+// version with one value, racing, all succeed and store it once; with
+// different values, one succeeds and the others are refused.
+func TestConcurrentPutSecretValue(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	f.ok("CreateSecret", "SecretName", "raced", "VersionId", "v0", "SecretData", "x", "EncryptionKeyId", key)
+	const racers = 8
+	race := func(id string, value func(i int) string) []error {
+		start := make(chan struct{})
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = f.call("PutSecretValue", "SecretName", "raced", "VersionId", id, "SecretData", value(i))
+			})
+		}
+		close(start)
+		wg.Wait()
+		return errs
+	}
+	for round := range 10 {
+		id := fmt.Sprint("same-", round)
+		for i, err := range race(id, func(int) string { return "same value" }) {
+			if err != nil {
+				t.Fatalf("round %d, racer %d: %v", round, i, err)
+			}
+		}
+		if v := f.secretValue("raced", "VersionId", id); v.SecretData != "same value" {
+			t.Fatalf("round %d: %+v", round, v)
+		}
+	}
+	for round := range 5 {
+		id := fmt.Sprint("other-", round)
+		won := 0
+		for _, err := range race(id, func(i int) string { return fmt.Sprint("value ", i) }) {
+			if err == nil {
+				won++
+			} else {
+				mustCode(t, err, core.CodeResourceExist)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d racers stored different values under one version", round, won)
+		}
 	}
 }
