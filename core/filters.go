@@ -175,62 +175,65 @@ func (c *call) aliasedKeys(names []string) (map[string]bool, error) {
 	return ids, nil
 }
 
-// meetsKey reports whether k, in state, has one of the values of every Key
-// of f; aliased holds the IDs of the keys the AliasName values point at.
-func (f filter) meetsKey(k *Key, state KeyState, aliased map[string]bool) bool {
-	for name, values := range f {
-		var ok bool
-		switch name {
-		case "KeyState":
-			ok = slices.Contains(values, string(state))
-		case "KeySpec":
-			// By either name: EC_P256 is Alibaba's ECC_NIST_P256.
-			ok = slices.Contains(values, k.KeySpec) || slices.Contains(values, AlibabaKeySpec(k.KeySpec))
-		case "KeyUsage":
-			ok = slices.Contains(values, k.KeyUsage)
-		case "ProtectionLevel":
-			ok = slices.Contains(values, k.ProtectionLevel)
-		case "CreatorType":
-			// Every key here is the account's own, made by a caller or
-			// by the operator's configuration (a seed file, the
-			// partition key); no cloud service makes one on its behalf.
-			ok = slices.Contains(values, "User")
-		case "DKMSInstanceId":
-			// Keys here belong to no KMS instance.
-			ok = false
-		case "keyId":
-			ok = slices.Contains(values, k.ID)
-		case "AliasName":
-			ok = aliased[k.ID]
-		case "Creator":
-			ok = slices.Contains(values, k.Creator)
-		case "TagKey", "TagValue":
-			ok = tagsMeet(name, values, k.Tags)
-		}
-		if !ok {
+// meets reports whether an item has one of the values of every Key of f,
+// as has says of each Key and its values.
+func (f filter) meets(has func(key string, values []string) bool) bool {
+	for key, values := range f {
+		if !has(key, values) {
 			return false
 		}
 	}
 	return true
 }
 
-// meetsSecret reports whether sec has one of the values of every Key of f.
-func (f filter) meetsSecret(sec *GenericSecret) bool {
-	for name, values := range f {
-		var ok bool
-		switch name {
-		case "SecretName":
-			ok = slices.Contains(values, sec.Name)
-		case "Description":
-			ok = slices.Contains(values, sec.Description)
-		case "TagKey", "TagValue":
-			ok = tagsMeet(name, values, sec.Tags)
-		}
-		if !ok {
+// meetsKey reports whether k, in state, meets f; aliased holds the IDs of
+// the keys the AliasName values point at.
+func (f filter) meetsKey(k *Key, state KeyState, aliased map[string]bool) bool {
+	return f.meets(func(key string, values []string) bool {
+		switch key {
+		case "KeyState":
+			return slices.Contains(values, string(state))
+		case "KeySpec":
+			// By either name: EC_P256 is Alibaba's ECC_NIST_P256.
+			return slices.Contains(values, k.KeySpec) || slices.Contains(values, AlibabaKeySpec(k.KeySpec))
+		case "KeyUsage":
+			return slices.Contains(values, k.KeyUsage)
+		case "ProtectionLevel":
+			return slices.Contains(values, k.ProtectionLevel)
+		case "CreatorType":
+			// Every key here is the account's own, made by a caller or
+			// by the operator's configuration (a seed file, the
+			// partition key); no cloud service makes one on its behalf.
+			return slices.Contains(values, "User")
+		case "DKMSInstanceId":
+			// Keys here belong to no KMS instance.
 			return false
+		case "keyId":
+			return slices.Contains(values, k.ID)
+		case "AliasName":
+			return aliased[k.ID]
+		case "Creator":
+			return slices.Contains(values, k.Creator)
+		case "TagKey", "TagValue":
+			return tagsMeet(key, values, k.Tags)
 		}
-	}
-	return true
+		return false
+	})
+}
+
+// meetsSecret reports whether sec meets f.
+func (f filter) meetsSecret(sec *GenericSecret) bool {
+	return f.meets(func(key string, values []string) bool {
+		switch key {
+		case "SecretName":
+			return slices.Contains(values, sec.Name)
+		case "Description":
+			return slices.Contains(values, sec.Description)
+		case "TagKey", "TagValue":
+			return tagsMeet(key, values, sec.Tags)
+		}
+		return false
+	})
 }
 
 // tagsMeet reports whether tags hold a tag whose key (for TagKey) or value
