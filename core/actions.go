@@ -232,12 +232,8 @@ func (c *call) createKey() (any, error) {
 		k.AutomaticRotation, k.RotationInterval = true, interval
 	}
 	if k.Policy = c.str("Policy"); k.Policy != "" {
-		kp, err := c.compilePolicy("key", k.Policy)
-		if err != nil {
-			return nil, err
-		}
 		c.keyFacts(&k)
-		if err := c.lockout(kp, "key", s.KeyARN(k.ID)); err != nil {
+		if err := c.applyPolicy(&policyPut{what: "key", doc: k.Policy}, s.KeyARN(k.ID), ""); err != nil {
 			return nil, err
 		}
 	}

@@ -648,39 +648,68 @@ func (c *call) listKeyPolicies() (any, error) {
 // setKeyPolicy puts a policy document on a key (AWS's PutKeyPolicy,
 // Alibaba's SetKeyPolicy).
 func (c *call) setKeyPolicy() (any, error) {
-	if err := c.policyName("key"); err != nil {
+	p, err := c.policyPut("key")
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.changeKey(func(k *Key) error {
+		if k.State == KeyPendingDeletion {
+			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
+		}
+		c.keyFacts(k)
+		if err := c.applyPolicy(p, c.s.KeyARN(k.ID), k.Policy); err != nil {
+			return err
+		}
+		k.Policy = p.doc
+		return nil
+	})
+	if err == nil {
+		c.s.keyPolicies.put(r.(Changed).Key.ID, p.doc, p.kp)
+	}
+	return r, err
+}
+
+// policyPut is a policy document being put on a key or a secret (what):
+// compiled once the caller may put it (applyPolicy), and kept for the
+// requests that follow.
+type policyPut struct {
+	what, doc string
+	kp        *keyPolicy
+}
+
+// policyPut reads what SetKeyPolicy and SetSecretPolicy put: PolicyName
+// and Policy.
+func (c *call) policyPut(what string) (*policyPut, error) {
+	if err := c.policyName(what); err != nil {
 		return nil, err
 	}
 	doc, err := c.required("Policy")
 	if err != nil {
 		return nil, err
 	}
-	// Compiled once the caller may put a policy on the key, and kept for
-	// the requests that follow.
-	var kp *keyPolicy
-	r, err := c.changeKey(func(k *Key) error {
-		if k.State == KeyPendingDeletion {
-			return Errorf(CodePendingDeletion, "The key %q is pending deletion.", k.ID)
-		}
-		if kp == nil {
-			if kp, err = c.compilePolicy("key", doc); err != nil {
-				return err
-			}
-		}
-		c.keyFacts(k)
-		if err := c.lockout(kp, "key", c.s.KeyARN(k.ID)); err != nil {
+	return &policyPut{what: what, doc: doc}, nil
+}
+
+// applyPolicy checks p for the key or secret at arn, whose facts the call
+// holds and whose document is stored ("" for one being made): p compiled
+// (once, whatever a change's tries), the lockout check, and errUnchanged
+// for the document already there. CreateKey, CreateSecret,
+// SetKeyPolicy and SetSecretPolicy all put a policy through it.
+func (c *call) applyPolicy(p *policyPut, arn, stored string) error {
+	if p.kp == nil {
+		kp, err := c.compilePolicy(p.what, p.doc)
+		if err != nil {
 			return err
 		}
-		if k.Policy == doc {
-			return errUnchanged
-		}
-		k.Policy = doc
-		return nil
-	})
-	if err == nil {
-		c.s.keyPolicies.put(r.(Changed).Key.ID, doc, kp)
+		p.kp = kp
 	}
-	return r, err
+	if err := c.lockout(p.kp, p.what, arn); err != nil {
+		return err
+	}
+	if stored == p.doc {
+		return errUnchanged
+	}
+	return nil
 }
 
 // lockout refuses a policy kp for the key or secret (what) arn, whose

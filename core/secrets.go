@@ -343,12 +343,8 @@ func (c *call) createSecret() (any, error) {
 	}
 	policy := c.str("Policy")
 	if policy != "" {
-		kp, err := c.compilePolicy("secret", policy)
-		if err != nil {
-			return nil, err
-		}
 		c.facts.Tags = tags
-		if err := c.lockout(kp, "secret", c.s.SecretARN(name)); err != nil {
+		if err := c.applyPolicy(&policyPut{what: "secret", doc: policy}, c.s.SecretARN(name), ""); err != nil {
 			return nil, err
 		}
 	}
@@ -728,10 +724,7 @@ func (c *call) getSecretPolicy() (any, error) {
 // setSecretPolicy puts a policy document on a secret, as setKeyPolicy does
 // on a key: a secret scheduled for deletion refuses it.
 func (c *call) setSecretPolicy() (any, error) {
-	if err := c.policyName("secret"); err != nil {
-		return nil, err
-	}
-	doc, err := c.required("Policy")
+	p, err := c.policyPut("secret")
 	if err != nil {
 		return nil, err
 	}
@@ -739,28 +732,18 @@ func (c *call) setSecretPolicy() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Compiled once the caller may put a policy on the secret, and kept
-	// for the requests that follow.
-	var kp *keyPolicy
 	_, err = c.changeSecret(name, true, func(sec *GenericSecret) error {
-		if kp == nil {
-			if kp, err = c.compilePolicy("secret", doc); err != nil {
-				return err
-			}
-		}
-		if err := c.lockout(kp, "secret", c.s.SecretARN(name)); err != nil {
+		// loadSecret left the secret's tags among the facts.
+		if err := c.applyPolicy(p, c.s.SecretARN(name), sec.Policy); err != nil {
 			return err
 		}
-		if sec.Policy == doc {
-			return errUnchanged
-		}
-		sec.Policy = doc
+		sec.Policy = p.doc
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.s.secretPolicies.put(name, doc, kp)
+	c.s.secretPolicies.put(name, p.doc, p.kp)
 	return nil, nil
 }
 
