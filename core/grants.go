@@ -438,6 +438,14 @@ func parseGrantToken(token string) (keyID, grantID string, err error) {
 	return parts[0], parts[1], nil
 }
 
+// CheckGrantToken refuses a grant token this service did not issue
+// (InvalidGrantToken), as AWS refuses one it did not: a made-up token is
+// a mistake to tell the caller of, not a value to pass over.
+func CheckGrantToken(token string) error {
+	_, _, err := parseGrantToken(token)
+	return err
+}
+
 // ValidGrantID reports whether id is a grant ID: 64 lowercase hexadecimal digits.
 func ValidGrantID(id string) bool {
 	if len(id) != grantIDLength {

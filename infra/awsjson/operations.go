@@ -75,9 +75,16 @@ var operations map[string]*operation
 
 func init() {
 	keyOnly := func(h *handler, in *input) (core.Params, error) { return h.keyParams(in) }
+	keyWithTokens := func(h *handler, in *input) (core.Params, error) {
+		p, err := h.keyParams(in)
+		if err != nil {
+			return nil, err
+		}
+		return p, grantTokens(p, in)
+	}
 	operations = map[string]*operation{
 		"CreateKey":            {"CreateKey", createKeyParams, renderMetadata},
-		"DescribeKey":          {"DescribeKey", keyOnly, renderMetadata},
+		"DescribeKey":          {"DescribeKey", keyWithTokens, renderMetadata},
 		"ListKeys":             {"ListKeys", keysParams, renderKeys},
 		"EnableKey":            {"EnableKey", keyOnly, renderNothing},
 		"DisableKey":           {"DisableKey", keyOnly, renderNothing},
@@ -557,13 +564,24 @@ func setContext(p core.Params, name string, ctx map[string]string) error {
 }
 
 // cryptoCommon reads what every cryptographic operation may carry: DryRun,
-// GrantTokens, checked for shape, with which core reads grants from the
-// store rather than from what the instance keeps of them, and a
-// Recipient, which is refused.
+// GrantTokens (grantTokens), and a Recipient, which is refused.
 func cryptoCommon(p core.Params, in *input) error {
 	if err := refuseRecipient(in); err != nil {
 		return err
 	}
+	if err := grantTokens(p, in); err != nil {
+		return err
+	}
+	if in.DryRun != nil {
+		p["DryRun"] = strconv.FormatBool(*in.DryRun)
+	}
+	return nil
+}
+
+// grantTokens reads GrantTokens, checked for shape and each one this
+// service issued, with which core reads grants from the store rather than
+// from what the instance keeps of them.
+func grantTokens(p core.Params, in *input) error {
 	if len(in.GrantTokens) > 10 {
 		return invalid("GrantTokens", "at most 10 are accepted")
 	}
@@ -571,13 +589,13 @@ func cryptoCommon(p core.Params, in *input) error {
 		if t == "" || len(t) > 8192 {
 			return invalid("GrantTokens", "each must be 1 to 8192 characters")
 		}
+		if err := core.CheckGrantToken(t); err != nil {
+			return err
+		}
 	}
 	if len(in.GrantTokens) > 0 {
 		b, _ := json.Marshal(in.GrantTokens) // strings only
 		p["GrantTokens"] = string(b)
-	}
-	if in.DryRun != nil {
-		p["DryRun"] = strconv.FormatBool(*in.DryRun)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package awsjson_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -489,7 +490,14 @@ func TestSDKEncryptDecryptWithContext(t *testing.T) {
 	e := newEnv(t)
 	k1, k2 := e.createKey(), e.createKey()
 	ctx := map[string]string{"tenant": "acme", "purpose": "test"}
-	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(k1), Plaintext: []byte("secret"), EncryptionContext: ctx, GrantTokens: []string{"grant-token-ignored"}})
+	// A grant token this service did not issue is refused, as AWS refuses
+	// one it did not, with the SDK's modeled exception.
+	_, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(k1), Plaintext: []byte("secret"), GrantTokens: []string{"grant-token-made-up"}})
+	var badToken *types.InvalidGrantTokenException
+	if !errors.As(err, &badToken) {
+		t.Fatalf("Encrypt with a made-up grant token: %v", err)
+	}
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(k1), Plaintext: []byte("secret"), EncryptionContext: ctx})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,8 @@ raises(ex.KMSInvalidStateException, kms.encrypt, KeyId=other, Plaintext=b"x")
 kms.cancel_key_deletion(KeyId=other)
 expect(kms.describe_key(KeyId=other)["KeyMetadata"]["KeyState"] == "Disabled", "cancelled deletion")
 kms.update_key_description(KeyId=key, Description="described again")
-expect(kms.describe_key(KeyId=key, GrantTokens=["read-back"])["KeyMetadata"]["Description"] == "described again", "description")
+expect(kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "described again", "description")
+raises(ex.InvalidGrantTokenException, kms.describe_key, KeyId=key, GrantTokens=["made-up"])
 
 step = "import key material"
 try:
@@ -295,6 +296,7 @@ expect(len(made["GrantId"]) == 64 and made["GrantToken"], made)
 again = kms.create_grant(KeyId=key, GranteePrincipal=grantee, RetiringPrincipal=retiring, Name="boto3",
                          Operations=["GenerateDataKey", "Decrypt"], Constraints={"EncryptionContextEquals": {"tenant": "acme"}})
 expect(again["GrantId"] == made["GrantId"] and again["GrantToken"] != made["GrantToken"], again)
+expect(kms.describe_key(KeyId=key, GrantTokens=[made["GrantToken"], again["GrantToken"]])["KeyMetadata"]["KeyId"] == key, "grant tokens it issued")
 kms.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["DescribeKey"])
 listed = [g for page in kms.get_paginator("list_grants").paginate(KeyId=key, PaginationConfig={"PageSize": 1}) for g in page["Grants"]]
 expect(len(listed) == 2, listed)
