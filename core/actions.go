@@ -267,6 +267,8 @@ func usagesOf(spec string) []string {
 		return []string{UsageEncrypt, UsageSign}
 	case s != nil && s.curve != nil:
 		return []string{UsageSign, UsageKeyAgreement}
+	case s != nil && s.sm2:
+		return []string{UsageEncrypt, UsageSign, UsageKeyAgreement}
 	case s != nil && s.mlkem != nil:
 		return []string{UsageEncapsulate}
 	case s != nil:

@@ -4,11 +4,14 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/x509"
+
+	gmecdh "github.com/emmansun/gmsm/ecdh"
+	"github.com/emmansun/gmsm/sm2"
 )
 
-// A key agreement key is a NIST curve key whose private key, with a peer's
-// public key, derives the ECDH shared secret the peer derives with the
-// key's public key (DeriveSharedSecret, as AWS has it for KEY_AGREEMENT
+// A key agreement key is a NIST curve or SM2 key whose private key, with a
+// peer's public key, derives the ECDH shared secret the peer derives with
+// the key's public key (DeriveSharedSecret, as AWS has it for KEY_AGREEMENT
 // keys). The secret is the raw x-coordinate of the shared point (Z in NIST
 // SP 800-56A), which the caller passes through a key derivation function of
 // its choice. Like a signing key, it has one version and does not rotate.
@@ -63,29 +66,64 @@ func (c *call) deriveSharedSecret() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := x509.ParsePKIXPublicKey(der)
-	pub, ok := parsed.(*ecdsa.PublicKey)
-	if err != nil || !ok {
-		return nil, invalidParam("PublicKey", "it must be the DER SubjectPublicKeyInfo of a NIST curve public key")
-	}
-	peer, err := pub.ECDH()
+	peer, err := peerKey(der)
 	if err != nil {
-		return nil, invalidParam("PublicKey", "it must be the DER SubjectPublicKeyInfo of a NIST curve public key")
+		return nil, err
 	}
 	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageKeyAgreement, alg)
 	if err != nil {
 		return nil, err
 	}
-	ours, ok := priv.(*ecdh.PrivateKey)
-	if !ok {
+	var secret []byte
+	switch ours := priv.(type) {
+	case *ecdh.PrivateKey:
+		p, ok := peer.(*ecdh.PublicKey)
+		if !ok || ours.Curve() != p.Curve() {
+			return nil, offCurve(&k)
+		}
+		secret, err = ours.ECDH(p)
+	case *gmecdh.PrivateKey:
+		p, ok := peer.(*gmecdh.PublicKey)
+		if !ok {
+			return nil, offCurve(&k)
+		}
+		secret, err = ours.ECDH(p)
+	default:
 		return nil, internal("key %s version %s holds no ECDH key", k.ID, vid)
 	}
-	if ours.Curve() != peer.Curve() {
-		return nil, invalidParam("PublicKey", "it is not on the curve of the key %q, whose KeySpec is %s", k.ID, k.KeySpec)
-	}
-	secret, err := ours.ECDH(peer)
 	if err != nil {
 		return nil, invalidParam("PublicKey", "it makes no shared secret with the key %q", k.ID)
 	}
 	return SharedSecret{KeyID: k.ID, VersionID: vid, Algorithm: alg, Secret: secret}, nil
+}
+
+// peerKey reads a peer's public key, the DER SubjectPublicKeyInfo of a
+// point on a NIST curve or SM2's, as ECDH takes it.
+func peerKey(der []byte) (any, error) {
+	bad := invalidParam("PublicKey", "it must be the DER SubjectPublicKeyInfo of a NIST curve or SM2 public key")
+	if pub, ok, err := parseSM2Public(der); ok {
+		if err != nil {
+			return nil, bad
+		}
+		peer, err := sm2.PublicKeyToECDH(pub)
+		if err != nil {
+			return nil, bad
+		}
+		return peer, nil
+	}
+	parsed, err := x509.ParsePKIXPublicKey(der)
+	pub, ok := parsed.(*ecdsa.PublicKey)
+	if err != nil || !ok {
+		return nil, bad
+	}
+	peer, err := pub.ECDH()
+	if err != nil {
+		return nil, bad
+	}
+	return peer, nil
+}
+
+// offCurve refuses a peer's public key on another curve than k's.
+func offCurve(k *Key) error {
+	return invalidParam("PublicKey", "it is not on the curve of the key %q, whose KeySpec is %s", k.ID, k.KeySpec)
 }

@@ -11,6 +11,9 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // An asymmetric key holds a private key, in PKCS #8 and wrapped by the root
@@ -30,14 +33,16 @@ const UsageSign = "SIGN/VERIFY"
 // ML-DSA), in bytes, as on AWS.
 const MaxSignMessage = 4096
 
-// oaepAlgorithms are an RSA encryption key's algorithms, OAEP with the hash
-// named, for MGF1 too; both APIs name them alike.
-var oaepAlgorithms = []struct {
+// encryptionAlgorithms are asymmetric encryption keys' algorithms, which
+// both APIs name alike: an RSA key's, OAEP with the hash named, for MGF1
+// too, and an SM2 key's, SM2PKE.
+var encryptionAlgorithms = []struct {
 	Algorithm
 	hash crypto.Hash
 }{
 	{Algorithm{keyEncryptionAlgorithm, "RSAES_OAEP_SHA_1"}, crypto.SHA1},
 	{Algorithm{keyEncryptionAlgorithm, "RSAES_OAEP_SHA_256"}, crypto.SHA256},
+	{sm2PKE, 0},
 }
 
 // signingAlgorithm is an algorithm a signing key takes, by core's and
@@ -46,18 +51,28 @@ var oaepAlgorithms = []struct {
 // signs either the message itself (pure Ed25519, which hashes inside the
 // signature: message) or, as Ed25519ph, a SHA-512 digest the caller made,
 // which is hashed once more as AWS documents; ML-DSA signs the message
-// itself.
+// itself. SM2DSA (sm2) signs an SM3 digest that covers the signer's public
+// key, or a message hashed so once the key is loaded (message).
 type signingAlgorithm struct {
 	name    string
 	aws     Algorithm
 	hash    crypto.Hash
 	pss     bool
 	message bool
+	sm2     bool
+}
+
+// digestSize is the size of the digest alg signs.
+func (alg signingAlgorithm) digestSize() int {
+	if alg.sm2 {
+		return sm3.Size
+	}
+	return alg.hash.Size()
 }
 
 // signing is a signing algorithm of core's name and AWS's.
 func signing(name, aws string, hash crypto.Hash, pss, message bool) signingAlgorithm {
-	return signingAlgorithm{name, Algorithm{keySigningAlgorithm, aws}, hash, pss, message}
+	return signingAlgorithm{name: name, aws: Algorithm{keySigningAlgorithm, aws}, hash: hash, pss: pss, message: message}
 }
 
 var (
@@ -84,12 +99,17 @@ var (
 )
 
 // SigningAlgorithmInfo is what an adapter needs of a signing algorithm:
-// core's name, its hash, and whether it signs the message itself (pure
-// Ed25519, ML-DSA) rather than a digest.
+// core's name, its hash and the size of the digest it signs, and whether it
+// signs the message itself (pure Ed25519, ML-DSA) rather than a digest. An
+// algorithm whose digest covers the signer's public key (KeyBound: SM2DSA)
+// has no Hash an adapter could apply alone: core takes its message as
+// Message and hashes it once the key is loaded.
 type SigningAlgorithmInfo struct {
-	Name    string
-	Hash    crypto.Hash
-	Message bool
+	Name       string
+	Hash       crypto.Hash
+	DigestSize int
+	Message    bool
+	KeyBound   bool
 }
 
 // SigningAlgorithmOf describes AWS's signing algorithm aws; ok is false for
@@ -97,7 +117,7 @@ type SigningAlgorithmInfo struct {
 func SigningAlgorithmOf(aws string) (info SigningAlgorithmInfo, ok bool) {
 	for _, a := range allSigningAlgorithms {
 		if a.aws.name == aws {
-			return SigningAlgorithmInfo{a.name, a.hash, a.message}, true
+			return SigningAlgorithmInfo{a.name, a.hash, a.digestSize(), a.message, a.sm2}, true
 		}
 	}
 	return SigningAlgorithmInfo{}, false
@@ -116,7 +136,7 @@ func AWSSigningAlgorithm(name string) string {
 // allSigningAlgorithms are every signing key's algorithms, and
 // signingAlgorithmNames their names, as a refusal lists them.
 var (
-	allSigningAlgorithms  = slices.Concat(rsaAlgorithms, ecdsaAlgorithms[256], ecdsaAlgorithms[384], ecdsaAlgorithms[521], ed25519Algorithms, mldsaAlgorithms)
+	allSigningAlgorithms  = slices.Concat(rsaAlgorithms, ecdsaAlgorithms[256], ecdsaAlgorithms[384], ecdsaAlgorithms[521], ed25519Algorithms, mldsaAlgorithms, sm2Algorithms)
 	signingAlgorithmNames = func() (out []string) {
 		for _, a := range allSigningAlgorithms {
 			out = append(out, a.name)
@@ -155,8 +175,8 @@ var (
 // signature 0.4 ms, an ML-DSA one 0.11 ms (ML_DSA_44) to 0.17 ms
 // (ML_DSA_87). A caller's request rate alone would let it keep several CPUs
 // busy; each of these holds it to a twentieth to a tenth of a core per
-// spec. P-256, secp256k1 and Ed25519 keys, at 25 to 40 µs, spend only the
-// request rate.
+// spec. P-256, secp256k1, SM2 and Ed25519 keys, at 25 to 40 µs, spend only
+// the request rate.
 var PrivateKeyLimits = map[string]Limit{
 	"RSA_2048":      PerSecond(100, 100),
 	"RSA_3072":      PerSecond(40, 40),
@@ -169,7 +189,7 @@ var PrivateKeyLimits = map[string]Limit{
 }
 
 // alibabaSpecs are Alibaba's names of the asymmetric specs it has.
-var alibabaSpecs = map[string]string{"EC_P256": "ECC_NIST_P256", "EC_P256K": "ECC_SECG_P256K1",
+var alibabaSpecs = map[string]string{"EC_P256": "ECC_NIST_P256", "EC_P256K": "ECC_SECG_P256K1", "EC_SM2": "SM2",
 	"RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_4096": "RSA_4096"}
 
 // AlibabaKeySpec is a key's KeySpec as Alibaba names it, where its name
@@ -196,15 +216,19 @@ func (k Key) SigningAlgorithms() []string {
 	return out
 }
 
-// EncryptionAlgorithms lists the algorithms of an RSA encryption key, nil
-// for any other key (a symmetric key's one algorithm is its envelope).
+// EncryptionAlgorithms lists the algorithms of an asymmetric encryption
+// key: an RSA key's OAEP, an SM2 key's SM2PKE; nil for any other key (a
+// symmetric key's one algorithm is its envelope).
 func (k Key) EncryptionAlgorithms() []string {
-	if asymmetricSpecs[k.KeySpec] == nil || k.KeyUsage != UsageEncrypt {
+	spec := asymmetricSpecs[k.KeySpec]
+	if spec == nil || k.KeyUsage != UsageEncrypt {
 		return nil
 	}
 	var out []string
-	for _, a := range oaepAlgorithms {
-		out = append(out, a.name)
+	for _, a := range encryptionAlgorithms {
+		if (a.Algorithm == sm2PKE) == spec.sm2 {
+			out = append(out, a.name)
+		}
 	}
 	return out
 }
@@ -232,6 +256,8 @@ func algorithmsOf(spec *keyPairSpec) []signingAlgorithm {
 		return ecdsaAlgorithms[256]
 	case spec.mldsa != nil:
 		return mldsaAlgorithms
+	case spec.sm2:
+		return sm2Algorithms
 	}
 	return ed25519Algorithms
 }
@@ -313,6 +339,10 @@ func (c *call) asymmetricSign() (any, error) {
 		}
 	case *ecdsa.PrivateKey:
 		sig, err = ecdsa.SignASN1(c.s.rand, p, digest)
+	case *sm2.PrivateKey:
+		if digest, err = alg.sm2Hashed(&p.PublicKey, digest); err == nil {
+			sig, err = sm2.SignASN1(c.s.rand, p, digest, nil)
+		}
 	case k1PrivateKey:
 		sig, err = p.Sign(nil, digest, nil)
 	case mldsaPrivateKey:
@@ -353,7 +383,11 @@ func (c *call) asymmetricVerify() (any, error) {
 			valid = ed25519.VerifyWithOptions(p, ph[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
 		}
 	case *ecdsa.PublicKey:
-		valid = ecdsa.VerifyASN1(p, digest, sig)
+		if !alg.sm2 {
+			valid = ecdsa.VerifyASN1(p, digest, sig)
+		} else if digest, err = alg.sm2Hashed(p, digest); err == nil {
+			valid = sm2.VerifyASN1(p, digest, sig)
+		}
 	case k1PublicKey:
 		valid = p.verify(digest, sig)
 	case mldsaPublicKey:
@@ -370,7 +404,8 @@ func (c *call) asymmetricVerify() (any, error) {
 
 // digest reads Algorithm, one of any signing key's, and Digest, base64 of
 // as many bytes as its hash gives; for pure Ed25519 and ML-DSA, which sign
-// the message itself, Message, base64 of 1 to 4096 bytes, instead.
+// the message itself, Message, base64 of 1 to 4096 bytes, instead. SM2DSA
+// takes either: a Message is hashed with the key (sm2Hashed).
 func (c *call) digest() (signingAlgorithm, []byte, error) {
 	name, err := c.required("Algorithm")
 	if err != nil {
@@ -385,6 +420,9 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 	if alg.name == "" {
 		return signingAlgorithm{}, nil, invalidParam("Algorithm", "it must be one of %v", signingAlgorithmNames)
 	}
+	if alg.sm2 && c.str("Digest") == "" && c.str("Message") != "" {
+		alg.message = true
+	}
 	if alg.message {
 		msg, err := c.bytes("Message", MaxSignMessage)
 		return alg, msg, err
@@ -394,10 +432,19 @@ func (c *call) digest() (signingAlgorithm, []byte, error) {
 		return signingAlgorithm{}, nil, err
 	}
 	d, err := base64.StdEncoding.DecodeString(text)
-	if err != nil || len(d) != alg.hash.Size() {
-		return signingAlgorithm{}, nil, invalidParam("Digest", "it must be base64 of the %d-byte digest %s takes", alg.hash.Size(), alg.name)
+	if err != nil || len(d) != alg.digestSize() {
+		return signingAlgorithm{}, nil, invalidParam("Digest", "it must be base64 of the %d-byte digest %s takes", alg.digestSize(), alg.name)
 	}
 	return alg, d, nil
+}
+
+// sm2Hashed is what SM2DSA signs of data under pub: data itself, a digest,
+// unless it is the message, which is hashed with pub first.
+func (alg signingAlgorithm) sm2Hashed(pub *ecdsa.PublicKey, data []byte) ([]byte, error) {
+	if !alg.message {
+		return data, nil
+	}
+	return sm2Digest(pub, data)
 }
 
 // privateKeyOf is an asymmetric key's private key as the keyring keeps it:
@@ -451,8 +498,13 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 		if _, ok := priv.(privateKeyOf); err != nil || !ok {
 			return nil, errors.New("its version holds no private key")
 		}
-		if ec, ok := priv.(*ecdsa.PrivateKey); ok && k.KeyUsage == UsageKeyAgreement {
-			return ec.ECDH()
+		if k.KeyUsage == UsageKeyAgreement {
+			switch ec := priv.(type) {
+			case *ecdsa.PrivateKey:
+				return ec.ECDH()
+			case *sm2.PrivateKey:
+				return sm2ECDH(ec)
+			}
 		}
 		return priv, nil
 	})
@@ -466,27 +518,28 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 	return k, k.PrimaryVersionID, held, nil
 }
 
-// oaep reads Algorithm, one of an RSA encryption key's.
-func (c *call) oaep() (crypto.Hash, string, error) {
+// encryptionAlgorithm reads Algorithm, one of an asymmetric encryption
+// key's: its OAEP hash, 0 for SM2PKE.
+func (c *call) encryptionAlgorithm() (crypto.Hash, string, error) {
 	name, err := c.required("Algorithm")
 	if err != nil {
 		return 0, "", err
 	}
-	for i := range oaepAlgorithms {
-		if oaepAlgorithms[i].name == name {
-			c.facts.Algorithm = &oaepAlgorithms[i].Algorithm
-			return oaepAlgorithms[i].hash, name, nil
+	for i := range encryptionAlgorithms {
+		if encryptionAlgorithms[i].name == name {
+			c.facts.Algorithm = &encryptionAlgorithms[i].Algorithm
+			return encryptionAlgorithms[i].hash, name, nil
 		}
 	}
-	return 0, "", invalidParam("Algorithm", "it must be RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1")
+	return 0, "", invalidParam("Algorithm", "it must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or SM2PKE")
 }
 
-// asymmetricEncrypt seals a plaintext with an RSA encryption key's public
-// key, as anyone holding the public key could. The ciphertext is bare
-// RSA-OAEP: only AsymmetricDecrypt under the same key opens it, and it
-// names no key.
+// asymmetricEncrypt seals a plaintext with an asymmetric encryption key's
+// public key, as anyone holding the public key could. The ciphertext is
+// bare RSA-OAEP or SM2PKE: only AsymmetricDecrypt under the same key opens
+// it, and it names no key.
 func (c *call) asymmetricEncrypt() (any, error) {
-	hash, alg, err := c.oaep()
+	hash, alg, err := c.encryptionAlgorithm()
 	if err != nil {
 		return nil, err
 	}
@@ -499,26 +552,35 @@ func (c *call) asymmetricEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub := priv.Public().(*rsa.PublicKey)
-	if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
-		return nil, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
+	var blob []byte
+	switch pub := priv.Public().(type) {
+	case *rsa.PublicKey:
+		if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
+			return nil, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
+		}
+		blob, err = rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
+	case *ecdsa.PublicKey:
+		if len(pt) > MaxSM2Plaintext {
+			return nil, invalidParam("Plaintext", "it is longer than the %d bytes SM2PKE takes", MaxSM2Plaintext)
+		}
+		blob, err = sm2.EncryptASN1(c.s.rand, pub, pt)
 	}
-	blob, err := rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
-	if err != nil {
-		return nil, internal("encrypt: %w", err)
+	if err != nil || blob == nil {
+		return nil, internal("encrypt: %v", err)
 	}
 	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
 }
 
-// asymmetricDecrypt opens an RSA-OAEP ciphertext with an RSA encryption
-// key's private key. What does not open is InvalidCiphertext, whatever the
-// reason: which step failed would be an oracle.
+// asymmetricDecrypt opens an RSA-OAEP or SM2PKE ciphertext with an
+// asymmetric encryption key's private key. What does not open is
+// InvalidCiphertext, whatever the reason: which step failed would be an
+// oracle.
 func (c *call) asymmetricDecrypt() (any, error) {
-	hash, alg, err := c.oaep()
+	hash, alg, err := c.encryptionAlgorithm()
 	if err != nil {
 		return nil, err
 	}
-	blob, err := c.bytes("CiphertextBlob", 6144)
+	blob, err := c.bytes("CiphertextBlob", max(6144, maxSM2Ciphertext))
 	if err != nil {
 		return nil, err
 	}
@@ -526,8 +588,14 @@ func (c *call) asymmetricDecrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pt, err := rsa.DecryptOAEP(hash.New(), nil, priv.(*rsa.PrivateKey), blob, nil)
-	if err != nil {
+	var pt []byte
+	switch p := priv.(type) {
+	case *rsa.PrivateKey:
+		pt, err = rsa.DecryptOAEP(hash.New(), nil, p, blob, nil)
+	case *sm2.PrivateKey:
+		pt, err = sm2.Decrypt(p, blob)
+	}
+	if err != nil || pt == nil {
 		return nil, errInvalidCiphertext
 	}
 	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil

@@ -120,7 +120,8 @@ func TestSigningKeysKeepToTheirUsage(t *testing.T) {
 		{"GetPublicKey", core.Params{"KeyId": aes.ID}, core.CodeUnsupportedKeySpec},
 		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "RSA_PSS_SHA_256", "Digest": digest}, core.CodeInvalidKeyUsage},
 		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": b64("short")}, core.CodeInvalidParameter},
-		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "SM2DSA", "Digest": digest}, core.CodeInvalidParameter},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "SM2DSA", "Digest": digest}, core.CodeInvalidKeyUsage},
+		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "SM3DSA", "Digest": digest}, core.CodeInvalidParameter},
 		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256"}, core.CodeMissingParameter},
 		{"AsymmetricSign", core.Params{"KeyId": k.ID, "KeyVersionId": "other", "Algorithm": "ECDSA_SHA_256", "Digest": digest}, core.CodeKeyNotFound},
 		{"AsymmetricSign", core.Params{"KeyId": k.ID, "Algorithm": "ECDSA_SHA_256", "Digest": digest, "DryRun": "true"}, core.CodeDryRunOperation},
@@ -129,7 +130,7 @@ func TestSigningKeysKeepToTheirUsage(t *testing.T) {
 		{"EnableKeyRotation", core.Params{"KeyId": k.ID}, core.CodeUnsupportedKeySpec},
 		{"GetParametersForImport", core.Params{"KeyId": k.ID, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}, core.CodeUnsupportedOrigin},
 		{"CreateKey", core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageEncrypt}, core.CodeInvalidParameter},
-		{"CreateKey", core.Params{"KeySpec": "EC_SM2"}, core.CodeInvalidParameter},
+		{"CreateKey", core.Params{"KeySpec": "EC_SM9"}, core.CodeInvalidParameter},
 	} {
 		if _, err := do(t, s, c.action, c.p); code(err) != c.want {
 			t.Errorf("%s %v: %v, want %s", c.action, c.p, err, c.want)

@@ -1,12 +1,15 @@
 package core
 
 import (
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"hash"
+
+	"github.com/emmansun/gmsm/sm2"
 )
 
 // Exporting data keys: ExportDataKey and GenerateAndExportDataKey hand a data
@@ -14,18 +17,20 @@ import (
 // that the plaintext never leaves the service.
 //
 // Alibaba's API pairs WrappingKeySpec RSA_2048 with RSAES_OAEP_SHA_256 or
-// RSAES_OAEP_SHA_1, and EC_SM2 with SM2PKE. Go's standard library has no SM2,
-// so EC_SM2 and SM2PKE are refused as InvalidParameter; so is
-// RSAES_PKCS1_V1_5, which Alibaba's API does not offer for these actions.
+// RSAES_OAEP_SHA_1, and EC_SM2 with SM2PKE, whose ciphertext is written as
+// AsymmetricEncrypt writes it (sm2.go). RSAES_PKCS1_V1_5, which Alibaba's
+// API does not offer for these actions, is InvalidParameter.
 
 // maxPublicKeyBlob bounds PublicKeyBlob, in base64 characters, before it is
 // decoded: a 2048-bit RSA SubjectPublicKeyInfo is 294 bytes, 392 characters.
 const maxPublicKeyBlob = 1024
 
-// exportWrap is the public key and algorithm a data key is exported with.
+// exportWrap is the public key and algorithm a data key is exported with:
+// an RSA key and its OAEP hash, or an SM2 key.
 type exportWrap struct {
-	pub  *rsa.PublicKey
+	rsa  *rsa.PublicKey
 	hash func() hash.Hash
+	sm2  *ecdsa.PublicKey
 	alg  string
 }
 
@@ -36,20 +41,19 @@ func (c *call) exportWrapping() (exportWrap, error) {
 	if err != nil {
 		return exportWrap{}, err
 	}
-	switch spec {
-	case "RSA_2048":
-	case "EC_SM2":
-		return exportWrap{}, invalidParam("WrappingKeySpec", "EC_SM2 is not supported by this service; use RSA_2048")
-	default:
-		return exportWrap{}, invalidParam("WrappingKeySpec", "it must be RSA_2048")
+	if spec != "RSA_2048" && spec != "EC_SM2" {
+		return exportWrap{}, invalidParam("WrappingKeySpec", "it must be RSA_2048 or EC_SM2")
 	}
 	w := exportWrap{alg: c.str("WrappingAlgorithm")}
-	switch w.alg {
-	case "":
+	switch {
+	case w.alg == "":
 		return exportWrap{}, missingParam("WrappingAlgorithm")
-	case "RSAES_OAEP_SHA_256":
+	case spec == "EC_SM2" && w.alg != sm2PKE.name:
+		return exportWrap{}, invalidParam("WrappingAlgorithm", "with WrappingKeySpec EC_SM2 it must be SM2PKE")
+	case spec == "EC_SM2":
+	case w.alg == "RSAES_OAEP_SHA_256":
 		w.hash = sha256.New
-	case "RSAES_OAEP_SHA_1":
+	case w.alg == "RSAES_OAEP_SHA_1":
 		w.hash = sha1.New
 	default:
 		return exportWrap{}, invalidParam("WrappingAlgorithm", "with WrappingKeySpec RSA_2048 it must be RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1")
@@ -64,6 +68,14 @@ func (c *call) exportWrapping() (exportWrap, error) {
 	der, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
 		return exportWrap{}, invalidParam("PublicKeyBlob", "it is not valid base64")
+	}
+	if spec == "EC_SM2" {
+		pub, ok, err := parseSM2Public(der)
+		if !ok || err != nil {
+			return exportWrap{}, invalidParam("PublicKeyBlob", "it is not the DER SubjectPublicKeyInfo of an SM2 public key, which WrappingKeySpec EC_SM2 names")
+		}
+		w.sm2 = pub
+		return w, nil
 	}
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
@@ -81,15 +93,18 @@ func (c *call) exportWrapping() (exportWrap, error) {
 	if rp.N.Bit(0) == 0 || rp.E < 3 || rp.E&1 == 0 || rp.E > 1<<31-1 {
 		return exportWrap{}, invalidParam("PublicKeyBlob", "it is not a valid RSA public key")
 	}
-	w.pub = rp
+	w.rsa = rp
 	return w, nil
 }
 
 // fits refuses a data key of n bytes that is too long for the wrap: OAEP
 // encrypts at most k - 2·hLen - 2 bytes under a k-byte modulus, 190 bytes
-// under RSA_2048 with SHA-256 and 214 with SHA-1.
+// under RSA_2048 with SHA-256 and 214 with SHA-1. SM2PKE takes any data key.
 func (w exportWrap) fits(param string, n int) error {
-	if most := w.pub.Size() - 2*w.hash().Size() - 2; n > most {
+	if w.rsa == nil {
+		return nil
+	}
+	if most := w.rsa.Size() - 2*w.hash().Size() - 2; n > most {
 		return invalidParam(param, "the data key is %d bytes, and %s under RSA_2048 encrypts at most %d", n, w.alg, most)
 	}
 	return nil
@@ -97,10 +112,16 @@ func (w exportWrap) fits(param string, n int) error {
 
 // encryptExport encrypts a data key under the wrap's public key.
 func (c *call) encryptExport(w exportWrap, key []byte) ([]byte, error) {
-	out, err := rsa.EncryptOAEP(w.hash(), c.s.rand, w.pub, key, nil)
+	var out []byte
+	var err error
+	if w.sm2 != nil {
+		out, err = sm2.EncryptASN1(c.s.rand, w.sm2, key)
+	} else {
+		out, err = rsa.EncryptOAEP(w.hash(), c.s.rand, w.rsa, key, nil)
+	}
 	if err != nil {
 		// exportWrapping and fits have checked the key and the size as
-		// crypto/rsa does: what is left is the public key's fault.
+		// crypto/rsa and sm2 do: what is left is the public key's fault.
 		return nil, invalidParam("PublicKeyBlob", "it cannot encrypt the data key")
 	}
 	return out, nil

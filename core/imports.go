@@ -14,6 +14,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
 )
 
 // Bringing your own key material: a key created with Origin EXTERNAL has one
@@ -466,6 +468,8 @@ func importedPrivateKey(spec *keyPairSpec, der []byte) ([]byte, error) {
 		ok = spec.curve == p.Curve
 	case k1PrivateKey:
 		ok = spec.k1
+	case *sm2.PrivateKey:
+		ok = spec.sm2
 	case ed25519.PrivateKey:
 		ok = spec.name == "ECC_NIST_EDWARDS25519"
 	case mldsaPrivateKey:

@@ -7,6 +7,8 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
 )
 
 // A data key pair is an asymmetric key pair made for the caller, whose
@@ -17,13 +19,14 @@ import (
 // and leaves signing or decrypting to whoever may later call Decrypt.
 
 // keyPairSpec is a spec of asymmetric key this service makes: an RSA
-// modulus size, a NIST curve, secp256k1, Ed25519, or an ML-DSA or ML-KEM
-// parameter set.
+// modulus size, a NIST curve, secp256k1, SM2, Ed25519, or an ML-DSA or
+// ML-KEM parameter set.
 type keyPairSpec struct {
 	name  string
 	bits  int            // RSA
 	curve elliptic.Curve // ECDSA on a NIST curve
 	k1    bool           // ECDSA on secp256k1
+	sm2   bool           // SM2
 	mldsa *mldsaSpec     // ML-DSA
 	mlkem *mlkemSpec     // ML-KEM
 }
@@ -38,6 +41,7 @@ var keyPairSpecs = []keyPairSpec{
 	{name: "ECC_NIST_P384", curve: elliptic.P384()},
 	{name: "ECC_NIST_P521", curve: elliptic.P521()},
 	{name: "ECC_SECG_P256K1", k1: true},
+	{name: "SM2", sm2: true},
 	{name: "ECC_NIST_EDWARDS25519"},
 	{name: "ML_KEM_512", mlkem: &mlkem512Spec},
 	{name: "ML_KEM_768", mlkem: &mlkem768Spec},
@@ -167,6 +171,8 @@ func (c *call) newKeyPair(spec *keyPairSpec) (privateKeyOf, error) {
 		priv, err = ecdsa.GenerateKey(spec.curve, c.s.rand)
 	case spec.k1:
 		priv, err = newK1Key(c.s.rand)
+	case spec.sm2:
+		priv, err = sm2.GenerateKey(c.s.rand)
 	case spec.mldsa != nil:
 		priv, err = newMLDSAKey(spec.mldsa, c.s.rand)
 	case spec.mlkem != nil:

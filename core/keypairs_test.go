@@ -70,7 +70,7 @@ func TestDataKeyPairs(t *testing.T) {
 			mustCode(t, err, core.CodeInvalidCiphertext)
 		}
 	}
-	for spec, code := range map[string]string{"": core.CodeMissingParameter, "RSA_1024": core.CodeInvalidParameter, "SM2": core.CodeInvalidParameter} {
+	for spec, code := range map[string]string{"": core.CodeMissingParameter, "RSA_1024": core.CodeInvalidParameter, "ECC_NIST_P224": core.CodeInvalidParameter} {
 		_, err := do(t, s, "GenerateDataKeyPair", core.Params{"KeyId": id, "KeyPairSpec": spec})
 		mustCode(t, err, code)
 	}

@@ -2,15 +2,24 @@ package core
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
+
+	gmecdh "github.com/emmansun/gmsm/ecdh"
+	"github.com/emmansun/gmsm/sm2"
 )
 
 // PKCS #8 and SubjectPublicKeyInfo for every asymmetric key: x509 writes and
-// reads the standard library's kinds; secp256k1, ML-DSA and ML-KEM keys,
-// which it does not know, are written and read in their own files.
+// reads the standard library's kinds; secp256k1, SM2, ML-DSA and ML-KEM
+// keys, which it does not know, are written and read in their own files.
+
+// oidPublicKeyEC is the algorithm of an EC key, whose parameters name its
+// curve (RFC 5480).
+var oidPublicKeyEC = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 
 // pkcs8 is the ASN.1 of PKCS #8 (RFC 5208).
 type pkcs8 struct {
@@ -30,6 +39,8 @@ func marshalPKCS8(priv privateKeyOf) ([]byte, error) {
 	switch k := priv.(type) {
 	case k1PrivateKey:
 		return marshalK1(k)
+	case *sm2.PrivateKey:
+		return marshalSM2(k)
 	case mldsaPrivateKey:
 		return marshalMLDSA(k)
 	case mlkemPrivateKey:
@@ -43,6 +54,12 @@ func marshalPKIX(pub crypto.PublicKey) ([]byte, error) {
 	switch k := pub.(type) {
 	case k1PublicKey:
 		return marshalK1Public(k)
+	case *ecdsa.PublicKey:
+		if sm2.IsSM2PublicKey(k) {
+			return marshalSM2Public(k)
+		}
+	case *gmecdh.PublicKey:
+		return marshalECPublic(oidSM2, k.Bytes())
 	case mldsaPublicKey:
 		return marshalMLDSAPublic(k)
 	case mlkemPublicKey:
@@ -63,8 +80,11 @@ func parsePKCS8(der []byte) (any, error) {
 		if spec := mlkemOf(p.Algorithm.Algorithm); spec != nil {
 			return parseMLKEM(spec, p.PrivateKey)
 		}
-		if isK1(p.Algorithm) {
+		if onCurve(p.Algorithm, oidSecp256k1) {
 			return parseK1(p.PrivateKey)
+		}
+		if onCurve(p.Algorithm, oidSM2) {
+			return parseSM2(p.PrivateKey)
 		}
 	}
 	return x509.ParsePKCS8PrivateKey(der)
@@ -98,4 +118,59 @@ func seedOf(inner []byte, size int) ([]byte, error) {
 // marshalRawPublic encodes the raw public key of the algorithm oid.
 func marshalRawPublic(oid asn1.ObjectIdentifier, raw []byte) ([]byte, error) {
 	return asn1.Marshal(spki{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oid}, PublicKey: asn1.BitString{Bytes: raw, BitLength: 8 * len(raw)}})
+}
+
+// The EC keys x509 does not know, on secp256k1 and SM2's curve, are written
+// as it writes the NIST curves' (RFC 5915 and RFC 5480): the algorithm
+// id-ecPublicKey with the curve's OID, the private key as an ECPrivateKey
+// holding the scalar and the uncompressed public point.
+
+// ecPrivateKey is the ASN.1 of an EC private key within PKCS #8 (RFC 5915).
+type ecPrivateKey struct {
+	Version       int
+	PrivateKey    []byte
+	NamedCurveOID asn1.ObjectIdentifier `asn1:"optional,explicit,tag:0"`
+	PublicKey     asn1.BitString        `asn1:"optional,explicit,tag:1"`
+}
+
+// ecAlgorithm is the AlgorithmIdentifier of an EC key on curve.
+func ecAlgorithm(curve asn1.ObjectIdentifier) pkix.AlgorithmIdentifier {
+	params, _ := asn1.Marshal(curve) // an OID always marshals
+	return pkix.AlgorithmIdentifier{Algorithm: oidPublicKeyEC, Parameters: asn1.RawValue{FullBytes: params}}
+}
+
+// onCurve reports whether alg is an EC key's on curve.
+func onCurve(alg pkix.AlgorithmIdentifier, curve asn1.ObjectIdentifier) bool {
+	var named asn1.ObjectIdentifier
+	_, err := asn1.Unmarshal(alg.Parameters.FullBytes, &named)
+	return alg.Algorithm.Equal(oidPublicKeyEC) && err == nil && named.Equal(curve)
+}
+
+// marshalEC encodes the private key scalar on curve, whose public point is
+// point, in PKCS #8. The caller clears scalar and the result.
+func marshalEC(curve asn1.ObjectIdentifier, scalar, point []byte) ([]byte, error) {
+	inner, err := asn1.Marshal(ecPrivateKey{Version: 1, PrivateKey: scalar,
+		PublicKey: asn1.BitString{Bytes: point, BitLength: 8 * len(point)}})
+	defer clear(inner)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(pkcs8{Algorithm: ecAlgorithm(curve), PrivateKey: inner})
+}
+
+// marshalECPublic encodes the uncompressed point of a public key on curve
+// as a SubjectPublicKeyInfo.
+func marshalECPublic(curve asn1.ObjectIdentifier, point []byte) ([]byte, error) {
+	return asn1.Marshal(spki{Algorithm: ecAlgorithm(curve), PublicKey: asn1.BitString{Bytes: point, BitLength: 8 * len(point)}})
+}
+
+// ecScalar reads the 32-byte scalar of a 256-bit curve's (named by what)
+// EC private key from PKCS #8's inner octets. The caller clears both.
+func ecScalar(inner []byte, what string) ([]byte, error) {
+	var ec ecPrivateKey
+	if rest, err := asn1.Unmarshal(inner, &ec); err != nil || len(rest) > 0 || ec.Version != 1 || len(ec.PrivateKey) != 32 {
+		clear(ec.PrivateKey)
+		return nil, fmt.Errorf("malformed %s private key", what)
+	}
+	return ec.PrivateKey, nil
 }

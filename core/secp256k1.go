@@ -2,7 +2,6 @@ package core
 
 import (
 	"crypto"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"io"
@@ -19,10 +18,7 @@ import (
 // SubjectPublicKeyInfo, x509's for the NIST curves, are written here (RFC
 // 5915 and RFC 5480, with the curve's OID 1.3.132.0.10).
 
-var (
-	oidPublicKeyEC = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidSecp256k1   = asn1.ObjectIdentifier{1, 3, 132, 0, 10}
-)
+var oidSecp256k1 = asn1.ObjectIdentifier{1, 3, 132, 0, 10}
 
 // k1PrivateKey is a secp256k1 private key: a crypto.Signer of ECDSA
 // signatures over a digest, DER, as x509's keys are for the NIST curves.
@@ -50,53 +46,27 @@ func (pub k1PublicKey) verify(digest, sig []byte) bool {
 	return err == nil && s.Verify(digest, pub.key)
 }
 
-// ecPrivateKey is the ASN.1 of an EC private key within PKCS #8 (RFC 5915).
-type ecPrivateKey struct {
-	Version    int
-	PrivateKey []byte
-	PublicKey  asn1.BitString `asn1:"optional,explicit,tag:1"`
-}
-
-// k1Algorithm is the AlgorithmIdentifier of a secp256k1 key.
-func k1Algorithm() pkix.AlgorithmIdentifier {
-	params, _ := asn1.Marshal(oidSecp256k1) // an OID always marshals
-	return pkix.AlgorithmIdentifier{Algorithm: oidPublicKeyEC, Parameters: asn1.RawValue{FullBytes: params}}
-}
-
-// isK1 reports whether alg is a secp256k1 key's.
-func isK1(alg pkix.AlgorithmIdentifier) bool {
-	var curve asn1.ObjectIdentifier
-	_, err := asn1.Unmarshal(alg.Parameters.FullBytes, &curve)
-	return alg.Algorithm.Equal(oidPublicKeyEC) && err == nil && curve.Equal(oidSecp256k1)
-}
-
 // marshalK1 encodes a secp256k1 private key in PKCS #8.
 func marshalK1(k k1PrivateKey) ([]byte, error) {
 	scalar := k.key.Serialize()
 	defer clear(scalar)
-	inner, err := asn1.Marshal(ecPrivateKey{Version: 1, PrivateKey: scalar,
-		PublicKey: asn1.BitString{Bytes: k.key.PubKey().SerializeUncompressed(), BitLength: 65 * 8}})
-	defer clear(inner)
-	if err != nil {
-		return nil, err
-	}
-	return asn1.Marshal(pkcs8{Algorithm: k1Algorithm(), PrivateKey: inner})
+	return marshalEC(oidSecp256k1, scalar, k.key.PubKey().SerializeUncompressed())
 }
 
 // marshalK1Public encodes a secp256k1 public key as a SubjectPublicKeyInfo.
 func marshalK1Public(k k1PublicKey) ([]byte, error) {
-	return asn1.Marshal(spki{Algorithm: k1Algorithm(), PublicKey: asn1.BitString{Bytes: k.key.SerializeUncompressed(), BitLength: 65 * 8}})
+	return marshalECPublic(oidSecp256k1, k.key.SerializeUncompressed())
 }
 
 // parseK1 decodes the EC private key within a secp256k1 key's PKCS #8.
 func parseK1(inner []byte) (k1PrivateKey, error) {
-	var ec ecPrivateKey
-	if rest, err := asn1.Unmarshal(inner, &ec); err != nil || len(rest) > 0 || ec.Version != 1 || len(ec.PrivateKey) != 32 {
-		return k1PrivateKey{}, errors.New("malformed secp256k1 private key")
+	d, err := ecScalar(inner, "secp256k1")
+	if err != nil {
+		return k1PrivateKey{}, err
 	}
-	defer clear(ec.PrivateKey)
+	defer clear(d)
 	var scalar secp256k1.ModNScalar
-	if overflow := scalar.SetByteSlice(ec.PrivateKey); overflow || scalar.IsZero() {
+	if overflow := scalar.SetByteSlice(d); overflow || scalar.IsZero() {
 		return k1PrivateKey{}, errors.New("secp256k1 private key out of range")
 	}
 	return k1PrivateKey{secp256k1.NewPrivateKey(&scalar)}, nil
