@@ -62,10 +62,14 @@ type signingAlgorithm struct {
 	sm2     bool
 }
 
-// digestSize is the size of the digest alg signs.
+// digestSize is the size of the digest alg signs, 0 for ML-DSA, which
+// signs only messages.
 func (alg signingAlgorithm) digestSize() int {
-	if alg.sm2 {
+	switch {
+	case alg.sm2:
 		return sm3.Size
+	case alg.hash == 0:
+		return 0
 	}
 	return alg.hash.Size()
 }

@@ -147,21 +147,22 @@ func init() {
 
 // aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and
 // authorized as that action on the key. asymmetricEncrypt and
-// asymmetricDecrypt are Encrypt and Decrypt with an RSAES algorithm:
-// Alibaba's AsymmetricEncrypt and AsymmetricDecrypt, authorized as those.
+// asymmetricDecrypt are Encrypt and Decrypt with an RSAES or SM2PKE
+// algorithm: Alibaba's AsymmetricEncrypt and AsymmetricDecrypt, authorized
+// as those.
 var aliasesByKey, asymmetricEncrypt, asymmetricDecrypt *operation
 
 // variant is the operation a request to op runs, which its members decide
-// for ListAliases (with a KeyId) and Encrypt and Decrypt (with an RSAES
-// algorithm).
+// for ListAliases (with a KeyId) and Encrypt and Decrypt (with an RSAES or
+// SM2PKE algorithm).
 func (op *operation) variant(in *input) *operation {
-	rsaes := strings.HasPrefix(in.EncryptionAlgorithm, "RSAES_OAEP_")
+	asymmetric := strings.HasPrefix(in.EncryptionAlgorithm, "RSAES_OAEP_") || in.EncryptionAlgorithm == "SM2PKE"
 	switch {
 	case op.action == "ListAliases" && in.KeyId != nil:
 		return aliasesByKey
-	case op.action == "Encrypt" && rsaes:
+	case op.action == "Encrypt" && asymmetric:
 		return asymmetricEncrypt
-	case op.action == "Decrypt" && rsaes:
+	case op.action == "Decrypt" && asymmetric:
 		return asymmetricDecrypt
 	}
 	return op
@@ -260,9 +261,9 @@ var usages = map[string]string{
 // deprecated name) and KeyUsage as AWS does: one name of the spec at most, a
 // spec and a usage of AWS's, and a usage the spec takes, given unless the
 // spec is SYMMETRIC_DEFAULT; each of these is a ValidationException. A key
-// AWS would make but this service does not (SM2) is
-// refused as UnsupportedOperationException: the request is well formed,
-// and the service lacks what it asks for.
+// AWS would make but this service does not (none, today) is refused as
+// UnsupportedOperationException: the request is well formed, and the
+// service lacks what it asks for.
 func keySpec(in *input) error {
 	spec := cmp.Or(in.KeySpec, in.CustomerMasterKeySpec, "SYMMETRIC_DEFAULT")
 	usages, ok := keyUsages[spec]
@@ -618,9 +619,9 @@ func refuseRecipient(in *input) error {
 // enumeration that is not theirs is the key's incompatibility,
 // InvalidKeyUsageException, as AWS raises it; any other string is not an
 // algorithm at all. The operations that reach here (Encrypt and Decrypt
-// with an RSAES algorithm do not: variant) take symmetric keys only, so the
-// answer does not wait for the key to be found and authorized: it tells a
-// caller nothing about any key.
+// with an asymmetric algorithm do not: variant) take symmetric keys only,
+// so the answer does not wait for the key to be found and authorized: it
+// tells a caller nothing about any key.
 func symmetric(name, v string) error {
 	switch v {
 	case "", "SYMMETRIC_DEFAULT":
@@ -729,9 +730,9 @@ func dataKeyParams(h *handler, in *input) (core.Params, error) {
 	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
 }
 
-// keyPairSpecs are AWS's DataKeyPairSpec values. The one core does not
-// make, SM2, is refused as UnsupportedOperationException:
-// the request is well formed, and the service lacks what it asks for.
+// keyPairSpecs are AWS's DataKeyPairSpec values. One core did not make
+// would be refused as UnsupportedOperationException: the request is well
+// formed, and the service lacks what it asks for.
 var keyPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
 	"ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"}
 
@@ -798,7 +799,9 @@ func publicKeyParams(h *handler, in *input) (core.Params, error) {
 
 // signParams reads Sign and Verify (with its Signature). A RAW message, of
 // at most 4096 bytes, is hashed here with the algorithm's hash, as AWS
-// does; a DIGEST is the digest, which core holds to the hash's size. The
+// does, but for SM2DSA's, whose digest covers the key's public key, which
+// core hashes once the key is loaded; a DIGEST is the digest, of the size
+// the algorithm signs. The
 // algorithms that sign the message itself, pure ED25519_SHA_512 and
 // ML_DSA_SHAKE_256, take a RAW message only, which core signs whole (ML-DSA's
 // EXTERNAL_MU, a representative of the message made outside, is not taken),
@@ -815,14 +818,10 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	if len(in.Message) < 1 || len(in.Message) > 4096 {
 		return nil, invalid("Message", "it must be 1 to 4096 bytes")
 	}
-	// core names AWS's signing algorithms for the keys made here; AWS's
-	// other, SM2DSA, no key here takes.
 	alg, ok := core.SigningAlgorithmOf(in.SigningAlgorithm)
 	switch {
 	case in.SigningAlgorithm == "":
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter SigningAlgorithm is required.")
-	case !ok && in.SigningAlgorithm == "SM2DSA":
-		return nil, core.Errorf(codeInvalidKeyUsage, "The SigningAlgorithm %s is not compatible with the key: no key here takes it.", in.SigningAlgorithm)
 	case !ok:
 		return nil, invalid("SigningAlgorithm", "%q is not one of AWS's signing algorithms", core.ClipText(in.SigningAlgorithm))
 	}
@@ -832,7 +831,7 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		return nil, core.Errorf(codeUnsupportedOperation, "The MessageType EXTERNAL_MU is not supported here: send the message itself, RAW.")
 	case alg.Message && mt != "RAW":
 		return nil, invalid("MessageType", "%s signs the message itself: it must be RAW", in.SigningAlgorithm)
-	case alg.Message:
+	case alg.Message, alg.KeyBound && mt == "RAW":
 		p["Algorithm"], p["Message"] = alg.Name, base64.StdEncoding.EncodeToString(in.Message)
 		return p, signature(p, in)
 	case in.SigningAlgorithm == "ED25519_PH_SHA_512":
@@ -846,8 +845,8 @@ func signParams(h *handler, in *input) (core.Params, error) {
 		d.Write(in.Message)
 		digest = d.Sum(nil)
 	case "DIGEST":
-		if len(digest) != alg.Hash.Size() {
-			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", alg.Hash.Size(), in.SigningAlgorithm)
+		if len(digest) != alg.DigestSize {
+			return nil, invalid("Message", "with MessageType DIGEST it must be the %d-byte digest %s takes", alg.DigestSize, in.SigningAlgorithm)
 		}
 	case "EXTERNAL_MU":
 		return nil, core.Errorf(codeInvalidKeyUsage, "The MessageType EXTERNAL_MU is for ML-DSA keys' algorithm, not %s.", in.SigningAlgorithm)
@@ -918,11 +917,15 @@ func verifyParams(h *handler, in *input) (core.Params, error) {
 	return signParams(h, in)
 }
 
+// maxSM2Plaintext is AWS's bound on an SM2PKE plaintext, tighter than
+// Alibaba's, which core keeps.
+const maxSM2Plaintext = 1024
+
 // asymmetricEncryptParams and asymmetricDecryptParams read Encrypt and
-// Decrypt with an RSAES algorithm, as AWS has them for an RSA key: a KeyId,
-// required for Decrypt too, since the ciphertext names no key; no
-// EncryptionContext, which RSA-OAEP cannot bind; a Plaintext of at most
-// 4096 bytes, or a CiphertextBlob.
+// Decrypt with an RSAES or SM2PKE algorithm, as AWS has them for an RSA or
+// SM2 key: a KeyId, required for Decrypt too, since the ciphertext names no
+// key; no EncryptionContext, which neither can bind; a Plaintext of at most
+// 4096 bytes (1024 for SM2PKE), or a CiphertextBlob.
 func asymmetricEncryptParams(h *handler, in *input) (core.Params, error) {
 	p, err := asymmetricCommon(h, in)
 	if err != nil {
@@ -930,6 +933,9 @@ func asymmetricEncryptParams(h *handler, in *input) (core.Params, error) {
 	}
 	if len(in.Plaintext) < 1 || len(in.Plaintext) > 4096 {
 		return nil, invalid("Plaintext", "it must be 1 to 4096 bytes")
+	}
+	if in.EncryptionAlgorithm == "SM2PKE" && len(in.Plaintext) > maxSM2Plaintext {
+		return nil, invalid("Plaintext", "SM2PKE encrypts at most %d bytes", maxSM2Plaintext)
 	}
 	p["Plaintext"] = base64.StdEncoding.EncodeToString(in.Plaintext)
 	return p, nil

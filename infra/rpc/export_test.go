@@ -197,7 +197,7 @@ func TestSDKExportRefusesWhatItCannotWrap(t *testing.T) {
 		{name: "a 1024-bit key for RSA_2048", pub: tea.StringValue(publicKeyBlob(t, &small.PublicKey)), param: "PublicKeyBlob"},
 		{name: "an even exponent", pub: tea.StringValue(evenExponent), param: "PublicKeyBlob"},
 		{name: "PublicKeyBlob too long", pub: strings.Repeat("A", 2048), param: "PublicKeyBlob"},
-		{name: "EC_SM2, which Go has not", spec: "EC_SM2", alg: "SM2PKE", param: "WrappingKeySpec"},
+		{name: "EC_SM2 with an RSA public key", spec: "EC_SM2", alg: "SM2PKE", param: "PublicKeyBlob"},
 		{name: "RSA_3072", spec: "RSA_3072", param: "WrappingKeySpec"},
 		{name: "SM2PKE with RSA_2048", alg: "SM2PKE", param: "WrappingAlgorithm"},
 		{name: "RSAES_PKCS1_V1_5, which Alibaba does not offer here", alg: "RSAES_PKCS1_V1_5", param: "WrappingAlgorithm"},

@@ -103,7 +103,7 @@ func TestSDKDataKeyPairs(t *testing.T) {
 	// says so rather than answer in another format than asked.
 	_, err = callAPI(t, e.client, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "ECC_NIST_P256", "KeyFormat": "PEM"})
 	sdkError(t, err, "InvalidParameter", 400)
-	_, err = callAPI(t, e.client, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "SM2"})
+	_, err = callAPI(t, e.client, "GenerateDataKeyPair", map[string]any{"KeyId": key, "KeyPairSpec": "ECC_NIST_P224"})
 	if e := sdkError(t, err, "InvalidParameter", 400); !strings.Contains(tea.StringValue(e.Message), "KeyPairSpec") {
 		t.Errorf("refusal: %s", tea.StringValue(e.Message))
 	}

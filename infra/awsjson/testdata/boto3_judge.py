@@ -74,7 +74,8 @@ opened = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], Encryption
 expect(opened == pair["PrivateKeyPlaintext"], "the blob opens to the private key")
 lone = kms.generate_data_key_pair_without_plaintext(KeyId=key, KeyPairSpec="RSA_2048")
 expect("PrivateKeyPlaintext" not in lone and lone["PublicKey"] and lone["PrivateKeyCiphertextBlob"], sorted(lone))
-raises(ex.UnsupportedOperationException, kms.generate_data_key_pair, KeyId=key, KeyPairSpec="SM2")
+sm2pair = kms.generate_data_key_pair_without_plaintext(KeyId=key, KeyPairSpec="SM2")
+expect(sm2pair["KeyPairSpec"] == "SM2" and bytes.fromhex("06082a811ccf5501822d") in sm2pair["PublicKey"][:23], "an SM2 pair's public key names SM2's curve")
 try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -286,6 +287,22 @@ if load_der_public_key is not None:
 inside = kms.encrypt(KeyId=sealer["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")["CiphertextBlob"]
 expect(kms.decrypt(KeyId=sealer["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"x", "RSAES_OAEP_SHA_1")
 raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=sealer["KeyId"], Plaintext=b"x")
+
+step = "SM2 keys"
+# Python's cryptography has no SM2: the service checks its own signatures
+# and ciphertexts here, and tjfoc's SM2 judges them in sm2_test.go.
+sm2signer = kms.create_key(KeySpec="SM2", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+expect(sm2signer["KeySpec"] == "SM2" and sm2signer["SigningAlgorithms"] == ["SM2DSA"], sm2signer)
+signature = kms.sign(KeyId=sm2signer["KeyId"], Message=document, SigningAlgorithm="SM2DSA")["Signature"]
+expect(kms.verify(KeyId=sm2signer["KeyId"], Message=document, Signature=signature, SigningAlgorithm="SM2DSA")["SignatureValid"], "SM2DSA")
+raises(ex.KMSInvalidSignatureException, kms.verify, KeyId=sm2signer["KeyId"], Message=document + b".", Signature=signature, SigningAlgorithm="SM2DSA")
+sm2sealer = kms.create_key(KeySpec="SM2", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+expect(sm2sealer["EncryptionAlgorithms"] == ["SM2PKE"], sm2sealer)
+inside = kms.encrypt(KeyId=sm2sealer["KeyId"], Plaintext=b"x" * 1024, EncryptionAlgorithm="SM2PKE")["CiphertextBlob"]
+opened = kms.decrypt(KeyId=sm2sealer["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm="SM2PKE")
+expect(opened["Plaintext"] == b"x" * 1024 and opened["EncryptionAlgorithm"] == "SM2PKE", "SM2PKE")
+refused = raises(kms.exceptions.ClientError, kms.encrypt, KeyId=sm2sealer["KeyId"], Plaintext=b"x" * 1025, EncryptionAlgorithm="SM2PKE")
+expect(refused.response["Error"]["Code"] == "ValidationException", refused)
 
 step = "grants"
 account = arn.split(":")[4]
