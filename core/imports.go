@@ -20,12 +20,14 @@ import (
 
 // Bringing your own key material: a key created with Origin EXTERNAL has one
 // version and no material until ImportKeyMaterial puts material into it,
-// wrapped by an RSA key that GetParametersForImport makes. A symmetric or
-// HMAC key takes the bytes of its material; an asymmetric key its private
-// key in PKCS #8, which must be of the key's spec, too long for RSA-OAEP
-// but under the smaller curves, so wrapped as RSA_AES_KEY_WRAP does: an
-// ephemeral AES key under RSA-OAEP, and the material under the AES key
-// (RFC 5649's key wrap with padding).
+// wrapped by an RSA or SM2 key that GetParametersForImport makes. A
+// symmetric or HMAC key takes the bytes of its material; an asymmetric key
+// its private key in PKCS #8, which must be of the key's spec, too long for
+// RSA-OAEP but under the smaller curves, so wrapped as RSA_AES_KEY_WRAP
+// does: an ephemeral AES key under RSA-OAEP, and the material under the AES
+// key (RFC 5649's key wrap with padding). SM2PKE, under an SM2 wrapping key
+// (Alibaba's EC_SM2, AWS's SM2), wraps material of any size, and is
+// written as AsymmetricEncrypt's ciphertexts are (sm2.go).
 
 // OriginExternal is the Origin of a key whose material the caller imports.
 const OriginExternal = "EXTERNAL"
@@ -38,7 +40,7 @@ var lastUnix = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 const ImportTokenTTL = 24 * time.Hour
 
 // ImportParameters is the result of GetParametersForImport: the public half of
-// a fresh RSA wrapping key and the import token that carries its private half,
+// a fresh wrapping key and the import token that carries its private half,
 // sealed under a key derived from the root key.
 type ImportParameters struct {
 	KeyID string
@@ -50,21 +52,36 @@ type ImportParameters struct {
 
 // Wrapping algorithms, in the token as one byte, their index.
 var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5",
-	"RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"}
+	"RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", sm2PKE.name}
+
+// wrapSM2 is SM2PKE's byte in a token, the one algorithm of SM2 wrapping
+// keys, whose token holds the key's PKCS #8 rather than RSA's PKCS #1.
+const wrapSM2 = 5
 
 // wrappingKeySpecs are the sizes of RSA wrapping key GetParametersForImport
-// makes, by WrappingKeySpec.
-var wrappingKeySpecs = map[string]int{"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
+// makes, by WrappingKeySpec; an SM2 wrapping key, by either cloud's name,
+// has none.
+var wrappingKeySpecs = map[string]int{"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096, "EC_SM2": 0, "SM2": 0}
 
 // importTokenPurpose labels the key derived for import tokens.
 const importTokenPurpose = "kmsless/v1/import-token"
 
 // sealToken seals an import token: expiry (unix seconds), algorithm and the
-// PKCS #1 private key, under a root-derived key with the key ID as AAD, so a
-// token opens only for its key, and only in this service. The private key
-// leaves the service only so sealed, and is useless once the token expires.
-func (s *Service) sealToken(keyID string, alg byte, expires time.Time, priv *rsa.PrivateKey) (string, error) {
-	der := x509.MarshalPKCS1PrivateKey(priv)
+// private key, RSA's PKCS #1 or SM2's PKCS #8, under a root-derived key with
+// the key ID as AAD, so a token opens only for its key, and only in this
+// service. The private key leaves the service only so sealed, and is
+// useless once the token expires.
+func (s *Service) sealToken(keyID string, alg byte, expires time.Time, priv any) (string, error) {
+	var der []byte
+	switch p := priv.(type) {
+	case *rsa.PrivateKey:
+		der = x509.MarshalPKCS1PrivateKey(p)
+	case *sm2.PrivateKey:
+		var err error
+		if der, err = marshalSM2(p); err != nil {
+			return "", err
+		}
+	}
 	defer clear(der)
 	plain := make([]byte, 0, 9+len(der))
 	plain = binary.BigEndian.AppendUint64(plain, uint64(expires.Unix()))
@@ -85,8 +102,10 @@ func (s *Service) sealToken(keyID string, alg byte, expires time.Time, priv *rsa
 	return base64.StdEncoding.EncodeToString(out), nil
 }
 
-// openToken opens an import token for keyID and checks its expiry.
-func (s *Service) openToken(keyID, token string) (byte, *rsa.PrivateKey, error) {
+// openToken opens an import token for keyID and checks its expiry, and
+// returns its algorithm and wrapping key, *rsa.PrivateKey or
+// *sm2.PrivateKey.
+func (s *Service) openToken(keyID, token string) (byte, any, error) {
 	invalid := Errorf(CodeInvalidImportToken, "The ImportToken is not one this service issued for key %q.", keyID)
 	raw, err := base64.StdEncoding.DecodeString(token)
 	if err != nil || len(raw) < nonceSize+tagSize+9 {
@@ -114,7 +133,12 @@ func (s *Service) openToken(keyID, token string) (byte, *rsa.PrivateKey, error) 
 	if !s.clock.Now().Before(expires) {
 		return 0, nil, Errorf(CodeExpiredImportToken, "The ImportToken expired at %s; call GetParametersForImport again.", expires.UTC().Format(time.RFC3339))
 	}
-	priv, err := x509.ParsePKCS1PrivateKey(plain[9:])
+	var priv any
+	if plain[8] == wrapSM2 {
+		priv, err = parsePKCS8(plain[9:])
+	} else {
+		priv, err = x509.ParsePKCS1PrivateKey(plain[9:])
+	}
 	if err != nil {
 		return 0, nil, internal("import token: %w", err)
 	}
@@ -166,8 +190,11 @@ func (c *call) getParametersForImport() (any, error) {
 		return nil, err
 	}
 	bits, ok := wrappingKeySpecs[spec]
-	if !ok {
-		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048, RSA_3072 or RSA_4096")
+	switch {
+	case !ok:
+		return nil, invalidParam("WrappingKeySpec", "it must be RSA_2048, RSA_3072, RSA_4096 or, for SM2PKE, EC_SM2 (AWS: SM2)")
+	case (bits == 0) != (code == wrapSM2):
+		return nil, invalidParam("WrappingAlgorithm", "%s does not wrap under WrappingKeySpec %s: SM2PKE wraps under an SM2 key, the others under RSA", alg, spec)
 	}
 	k, err := c.importingKey()
 	if err != nil {
@@ -178,11 +205,16 @@ func (c *call) getParametersForImport() (any, error) {
 		// (unwrapMaterial), which a private key's is not.
 		return nil, invalidParam("WrappingAlgorithm", "an asymmetric key's private key is not wrapped with RSAES_PKCS1_V1_5")
 	}
-	priv, err := c.newRSAKey(bits)
+	var priv privateKeyOf
+	if bits > 0 {
+		priv, err = c.newRSAKey(bits)
+	} else if priv, err = sm2.GenerateKey(c.s.rand); err != nil {
+		err = internal("wrapping key: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	pub, err := marshalPKIX(priv.Public())
 	if err != nil {
 		return nil, internal("wrapping key: %w", err)
 	}
@@ -351,7 +383,21 @@ var ErrMaterialDoesNotUnwrap = errors.New("the encrypted key material does not u
 // since the first ciphertext that unwraps to 32 bytes is imported and the key
 // has a digest from then on, while Bleichenbacher's attack needs many such
 // answers.
-func unwrapMaterial(alg byte, priv *rsa.PrivateKey, wrapped, substitute []byte) ([]byte, error) {
+//
+// SM2PKE, like OAEP, checks its plaintext's integrity (C3, a hash over it
+// and the shared point), so its failures tell nothing either.
+func unwrapMaterial(alg byte, key any, wrapped, substitute []byte) ([]byte, error) {
+	if alg == wrapSM2 {
+		p, ok := key.(*sm2.PrivateKey)
+		if !ok {
+			return nil, errors.New("no SM2 wrapping key")
+		}
+		return sm2.Decrypt(p, wrapped)
+	}
+	priv, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("no RSA wrapping key")
+	}
 	switch alg {
 	case 0:
 		return rsa.DecryptOAEP(sha256.New(), nil, priv, wrapped, nil)

@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -336,6 +338,107 @@ func TestDataKeysExportUnderSM2(t *testing.T) {
 			bad[k] = v
 		}
 		_, err := do(t, s, "GenerateAndExportDataKey", bad)
+		mustCode(t, err, core.CodeInvalidParameter)
+	}
+}
+
+// Key material wrapped under an SM2 wrapping key with SM2PKE, by the
+// judge, in GM/T 0009's ASN.1 or as C1 ‖ C3 ‖ C2, imports into a symmetric
+// key and into an SM2 key alike, by either cloud's name of the spec. SM2PKE
+// pairs with SM2 wrapping keys only.
+func TestMaterialImportsUnderSM2Wrapping(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	wrapFor := func(id, spec string) (*tjsm2.PublicKey, string) {
+		t.Helper()
+		out, err := do(t, s, "GetParametersForImport", core.Params{"KeyId": id, "WrappingAlgorithm": "SM2PKE", "WrappingKeySpec": spec})
+		if err != nil {
+			t.Fatalf("GetParametersForImport SM2PKE %s: %v", spec, err)
+		}
+		p := out.(core.ImportParameters)
+		pub, err := tjx509.ParseSm2PublicKey(p.PublicKey)
+		if err != nil || !pub.Curve.IsOnCurve(pub.X, pub.Y) {
+			t.Fatalf("the judge reads no SM2 wrapping key: %v", err)
+		}
+		return pub, p.Token
+	}
+	material := make([]byte, 32)
+	rand.Read(material)
+	for _, c := range []struct{ spec, mode string }{{"EC_SM2", "ASN.1"}, {"SM2", "C1C3C2"}} {
+		out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := out.(core.Key).ID
+		pub, token := wrapFor(id, c.spec)
+		var wrapped []byte
+		if c.mode == "ASN.1" {
+			wrapped, err = pub.EncryptAsn1(material, rand.Reader)
+		} else {
+			wrapped, err = tjsm2.Encrypt(pub, material, rand.Reader, tjsm2.C1C3C2)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := bytes.Clone(wrapped)
+		bad[len(bad)-1] ^= 1
+		_, err = do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(bad)})
+		mustCode(t, err, core.CodeInvalidKeyMaterial)
+		if _, err := do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(wrapped)}); err != nil {
+			t.Fatalf("ImportKeyMaterial under %s (%s): %v", c.spec, c.mode, err)
+		}
+		sealed, err := do(t, s, "Encrypt", core.Params{"KeyId": id, "Plaintext": b64("imported")})
+		if err != nil {
+			t.Fatalf("Encrypt under the imported material: %v", err)
+		}
+		// The blob is AES-GCM under the material itself: the judge of the
+		// import is that the material opens it.
+		blob, err := core.ParseBlob(sealed.(core.Sealed).Blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := aes.NewCipher(material)
+		gcm, _ := cipher.NewGCM(block)
+		env, err := core.NewEnvelope(gcm, id, sealed.(core.Sealed).VersionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := env.Open(blob, nil); err != nil || string(got) != "imported" {
+			t.Errorf("the key does not seal under the material the judge wrapped: %v", err)
+		}
+	}
+
+	judgeKey, err := tjsm2.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := tjx509.MarshalSm2UnecryptedPrivateKey(judgeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign, "Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	pub, token := wrapFor(id, "EC_SM2")
+	wrapped, err := pub.EncryptAsn1(der, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := do(t, s, "ImportKeyMaterial", core.Params{"KeyId": id, "ImportToken": token, "EncryptedKeyMaterial": base64.StdEncoding.EncodeToString(wrapped)}); err != nil {
+		t.Fatalf("ImportKeyMaterial of an SM2 private key under SM2PKE: %v", err)
+	}
+	if got := publicSM2(t, s, id); got.X.Cmp(judgeKey.X) != 0 || got.Y.Cmp(judgeKey.Y) != 0 {
+		t.Error("the key's public key is not the imported key's")
+	}
+
+	for _, p := range []core.Params{
+		{"WrappingAlgorithm": "SM2PKE", "WrappingKeySpec": "RSA_2048"},
+		{"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "EC_SM2"},
+		{"WrappingAlgorithm": "SM2PKE", "WrappingKeySpec": "SM9"},
+	} {
+		p["KeyId"] = id
+		_, err := do(t, s, "GetParametersForImport", p)
 		mustCode(t, err, core.CodeInvalidParameter)
 	}
 }

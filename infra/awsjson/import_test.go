@@ -191,13 +191,20 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 	var unsupported *types.UnsupportedOperationException
 	for _, in := range []kms.GetParametersForImportInput{
 		{WrappingAlgorithm: types.AlgorithmSpecRsaesPkcs1V15, WrappingKeySpec: types.WrappingKeySpecRsa2048},
-		{WrappingAlgorithm: types.AlgorithmSpecSm2pke, WrappingKeySpec: types.WrappingKeySpecRsa2048},
-		{WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecSm2},
 	} {
 		in.KeyId = aws.String(id)
 		if _, err := e.aws.GetParametersForImport(bg, &in); !asType(err, &unsupported) {
 			t.Errorf("GetParametersForImport %s %s: want *types.UnsupportedOperationException, got %v", in.WrappingAlgorithm, in.WrappingKeySpec, err)
 		}
+	}
+	// SM2PKE wraps under SM2 keys only, RSA's algorithms under RSA keys.
+	for _, in := range []kms.GetParametersForImportInput{
+		{WrappingAlgorithm: types.AlgorithmSpecSm2pke, WrappingKeySpec: types.WrappingKeySpecRsa2048},
+		{WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecSm2},
+	} {
+		in.KeyId = aws.String(id)
+		_, err := e.aws.GetParametersForImport(bg, &in)
+		apiError(t, err, "ValidationException")
 	}
 	_, err := e.aws.GetParametersForImport(bg, &kms.GetParametersForImportInput{KeyId: aws.String(id), WrappingAlgorithm: "RSA_OAEP", WrappingKeySpec: types.WrappingKeySpecRsa2048})
 	apiError(t, err, "ValidationException")

@@ -44,7 +44,8 @@ func wrapping(name, v string, offered, others []string) error {
 
 // importParametersParams offers what core wraps with: RSA-OAEP, alone or
 // wrapping an AES key that wraps the material (RSA_AES_KEY_WRAP), under an
-// RSA key of 2048, 3072 or 4096 bits. RSAES_PKCS1_V1_5, which core keeps
+// RSA key of 2048, 3072 or 4096 bits, and SM2PKE under an SM2 key, which
+// core pairs. RSAES_PKCS1_V1_5, which core keeps
 // for Alibaba's API, AWS no longer offers (since October 2023), nor does
 // this service through AWS's.
 func importParametersParams(h *handler, in *input) (core.Params, error) {
@@ -53,12 +54,12 @@ func importParametersParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	if err := wrapping("WrappingAlgorithm", in.WrappingAlgorithm,
-		[]string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"},
-		[]string{"RSAES_PKCS1_V1_5", "SM2PKE"}); err != nil {
+		[]string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE"},
+		[]string{"RSAES_PKCS1_V1_5"}); err != nil {
 		return nil, err
 	}
 	if err := wrapping("WrappingKeySpec", in.WrappingKeySpec,
-		[]string{"RSA_2048", "RSA_3072", "RSA_4096"}, []string{"SM2"}); err != nil {
+		[]string{"RSA_2048", "RSA_3072", "RSA_4096", "SM2"}, nil); err != nil {
 		return nil, err
 	}
 	p["WrappingAlgorithm"], p["WrappingKeySpec"] = in.WrappingAlgorithm, in.WrappingKeySpec

@@ -152,3 +152,59 @@ func TestSDKSM2Keys(t *testing.T) {
 		t.Errorf("the pair's public key is not its private key's: %v", err)
 	}
 }
+
+// Key material imported under an SM2 wrapping key with SM2PKE, wrapped by
+// tjfoc's SM2, through the AWS SDK for Go; other material is then refused
+// as AWS refuses it.
+func TestSDKImportUnderSM2(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{Origin: types.OriginTypeExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.KeyMetadata.KeyId
+	material := make([]byte, 32)
+	rand.Read(material)
+	wrap := func(m []byte) (*kms.ImportKeyMaterialInput, error) {
+		p, err := e.aws.GetParametersForImport(bg, &kms.GetParametersForImportInput{KeyId: id,
+			WrappingAlgorithm: types.AlgorithmSpecSm2pke, WrappingKeySpec: types.WrappingKeySpecSm2})
+		if err != nil {
+			return nil, err
+		}
+		pub, err := tjx509.ParseSm2PublicKey(p.PublicKey)
+		if err != nil {
+			t.Fatalf("tjfoc reads no SM2 wrapping key: %v", err)
+		}
+		wrapped, err := pub.EncryptAsn1(m, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &kms.ImportKeyMaterialInput{KeyId: id, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped,
+			ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire}, nil
+	}
+	in, err := wrap(material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.aws.ImportKeyMaterial(bg, in); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: id, Plaintext: []byte("imported")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}); err != nil || string(dec.Plaintext) != "imported" {
+		t.Fatalf("Decrypt under the imported material: %v", err)
+	}
+	other := bytes.Clone(material)
+	other[0] ^= 1
+	in, err = wrap(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.aws.ImportKeyMaterial(bg, in)
+	apiError(t, err, "IncorrectKeyMaterialException")
+	_, err = e.aws.GetParametersForImport(bg, &kms.GetParametersForImportInput{KeyId: id,
+		WrappingAlgorithm: types.AlgorithmSpecSm2pke, WrappingKeySpec: types.WrappingKeySpecRsa2048})
+	apiError(t, err, "ValidationException")
+}

@@ -114,3 +114,43 @@ func TestSDKSM2Keys(t *testing.T) {
 		t.Fatalf("the exported data key is not the sealed one: %v", err)
 	}
 }
+
+// Key material imported under an EC_SM2 wrapping key with SM2PKE through
+// Alibaba's Go SDK, wrapped by tjfoc's SM2.
+func TestSDKImportUnderSM2(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{Origin: tea.String("EXTERNAL")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := made.Body.KeyMetadata.KeyId
+	p, err := e.client.GetParametersForImport(&kms.GetParametersForImportRequest{KeyId: key, WrappingAlgorithm: tea.String("SM2PKE"), WrappingKeySpec: tea.String("EC_SM2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(tea.StringValue(p.Body.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := tjx509.ParseSm2PublicKey(der)
+	if err != nil {
+		t.Fatalf("tjfoc reads no SM2 wrapping key: %v", err)
+	}
+	material := make([]byte, 32)
+	rand.Read(material)
+	wrapped, err := pub.EncryptAsn1(material, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.ImportKeyMaterial(&kms.ImportKeyMaterialRequest{KeyId: key, ImportToken: p.Body.ImportToken,
+		EncryptedKeyMaterial: tea.String(base64.StdEncoding.EncodeToString(wrapped))}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := e.client.Encrypt(&kms.EncryptRequest{KeyId: key, Plaintext: tea.String(base64.StdEncoding.EncodeToString([]byte("imported")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, err := e.client.Decrypt(&kms.DecryptRequest{CiphertextBlob: enc.Body.CiphertextBlob}); err != nil || tea.StringValue(dec.Body.Plaintext) != base64.StdEncoding.EncodeToString([]byte("imported")) {
+		t.Fatalf("Decrypt under the imported material: %v", err)
+	}
+}
