@@ -18,6 +18,7 @@ import (
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm4"
 
 	"github.com/kmsless/kmsless/core"
@@ -199,6 +200,21 @@ func BenchmarkAsymmetricSignSecp256k1(b *testing.B) {
 	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "ECC_SECG_P256K1"}, "AsymmetricSign",
 		core.Params{"Algorithm": "ECDSA_SHA_256", "Digest": base64.StdEncoding.EncodeToString(digest[:])}, "x-sign", func() {
 			_ = k1ecdsa.Sign(key, digest[:]).Serialize()
+		})
+}
+
+// BenchmarkAsymmetricSignSM2 signs a 64-byte message under an SM2 key
+// (SM2DSA over SM3(Z ‖ M), AWS's RAW), against signing it so with the key
+// at hand.
+func BenchmarkAsymmetricSignSM2(b *testing.B) {
+	key, err := sm2.GenerateKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := make([]byte, 64)
+	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "SM2", "KeyUsage": core.UsageSign}, "AsymmetricSign",
+		core.Params{"Algorithm": "SM2DSA", "Message": base64.StdEncoding.EncodeToString(msg)}, "x-sign", func() {
+			_, _ = key.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
 		})
 }
 
