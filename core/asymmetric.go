@@ -466,8 +466,14 @@ type privateKeyOf interface{ Public() crypto.PublicKey }
 // key's spec (PrivateKeyLimits, or KeyAgreementLimits for a key agreement
 // key).
 func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, error) {
+	return c.privateKeyAt("KeyId", "KeyVersionId", code, usage, alg)
+}
+
+// privateKeyAt is privateKey of the key keyParam names, whose version
+// versionParam, if not empty, may name.
+func (c *call) privateKeyAt(keyParam, versionParam, code, usage, alg string) (Key, string, privateKeyOf, error) {
 	var k Key
-	if err := c.resolveKey(&k, "KeyId"); err != nil {
+	if err := c.resolveKey(&k, keyParam); err != nil {
 		return Key{}, "", nil, err
 	}
 	if err := usable(&k); err != nil {
@@ -479,7 +485,7 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 	case usage != "" && k.KeyUsage != usage:
 		return Key{}, "", nil, Errorf(code, "The key %q is for %s, not %s.", k.ID, k.KeyUsage, usage)
 	}
-	if vid := c.str("KeyVersionId"); vid != "" && vid != k.PrimaryVersionID {
+	if vid := c.str(versionParam); versionParam != "" && vid != "" && vid != k.PrimaryVersionID {
 		return Key{}, "", nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", k.ID, ClipText(vid))
 	}
 	if alg != "" && !slices.Contains(k.algorithms(), alg) {
@@ -522,10 +528,10 @@ func (c *call) privateKey(code, usage, alg string) (Key, string, privateKeyOf, e
 	return k, k.PrimaryVersionID, held, nil
 }
 
-// encryptionAlgorithm reads Algorithm, one of an asymmetric encryption
-// key's: its OAEP hash, 0 for SM2PKE.
-func (c *call) encryptionAlgorithm() (crypto.Hash, string, error) {
-	name, err := c.required("Algorithm")
+// encryptionAlgorithm reads param, one of an asymmetric encryption key's
+// algorithms: its OAEP hash, 0 for SM2PKE.
+func (c *call) encryptionAlgorithm(param string) (crypto.Hash, string, error) {
+	name, err := c.required(param)
 	if err != nil {
 		return 0, "", err
 	}
@@ -535,7 +541,7 @@ func (c *call) encryptionAlgorithm() (crypto.Hash, string, error) {
 			return encryptionAlgorithms[i].hash, name, nil
 		}
 	}
-	return 0, "", invalidParam("Algorithm", "it must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or SM2PKE")
+	return 0, "", invalidParam(param, "it must be RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or SM2PKE")
 }
 
 // asymmetricEncrypt seals a plaintext with an asymmetric encryption key's
@@ -543,7 +549,7 @@ func (c *call) encryptionAlgorithm() (crypto.Hash, string, error) {
 // bare RSA-OAEP or SM2PKE: only AsymmetricDecrypt under the same key opens
 // it, and it names no key.
 func (c *call) asymmetricEncrypt() (any, error) {
-	hash, alg, err := c.encryptionAlgorithm()
+	hash, alg, err := c.encryptionAlgorithm("Algorithm")
 	if err != nil {
 		return nil, err
 	}
@@ -552,45 +558,65 @@ func (c *call) asymmetricEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageEncrypt, alg)
+	sealed, err := c.publicEncrypt("KeyId", "KeyVersionId", hash, alg, pt)
 	if err != nil {
 		return nil, err
+	}
+	return sealed, nil
+}
+
+// publicEncrypt seals pt with the public key of the asymmetric encryption
+// key keyParam names, by alg (with hash, for OAEP).
+func (c *call) publicEncrypt(keyParam, versionParam string, hash crypto.Hash, alg string, pt []byte) (Sealed, error) {
+	k, vid, priv, err := c.privateKeyAt(keyParam, versionParam, CodeInvalidKeyUsage, UsageEncrypt, alg)
+	if err != nil {
+		return Sealed{}, err
 	}
 	var blob []byte
 	switch pub := priv.Public().(type) {
 	case *rsa.PublicKey:
 		if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
-			return nil, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
+			return Sealed{}, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
 		}
 		blob, err = rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
 	case *ecdsa.PublicKey:
 		if len(pt) > MaxSM2Plaintext {
-			return nil, invalidParam("Plaintext", "it is longer than the %d bytes SM2PKE takes", MaxSM2Plaintext)
+			return Sealed{}, invalidParam("Plaintext", "it is longer than the %d bytes SM2PKE takes", MaxSM2Plaintext)
 		}
 		blob, err = sm2.EncryptASN1(c.s.rand, pub, pt)
 	}
 	if err != nil || blob == nil {
-		return nil, internal("encrypt: %v", err)
+		return Sealed{}, internal("encrypt: %v", err)
 	}
 	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
 }
 
 // asymmetricDecrypt opens an RSA-OAEP or SM2PKE ciphertext with an
-// asymmetric encryption key's private key. What does not open is
-// InvalidCiphertext, whatever the reason: which step failed would be an
-// oracle.
+// asymmetric encryption key's private key.
 func (c *call) asymmetricDecrypt() (any, error) {
-	hash, alg, err := c.encryptionAlgorithm()
+	opened, err := c.privateDecrypt("KeyId", "KeyVersionId", "Algorithm")
 	if err != nil {
 		return nil, err
+	}
+	return opened, nil
+}
+
+// privateDecrypt opens CiphertextBlob with the private key of the
+// asymmetric encryption key keyParam names, by the algorithm algParam
+// names. What does not open is InvalidCiphertext, whatever the reason:
+// which step failed would be an oracle.
+func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, error) {
+	hash, alg, err := c.encryptionAlgorithm(algParam)
+	if err != nil {
+		return Opened{}, err
 	}
 	blob, err := c.bytes("CiphertextBlob", max(6144, maxSM2Ciphertext))
 	if err != nil {
-		return nil, err
+		return Opened{}, err
 	}
-	k, vid, priv, err := c.privateKey(CodeInvalidKeyUsage, UsageEncrypt, alg)
+	k, vid, priv, err := c.privateKeyAt(keyParam, versionParam, CodeInvalidKeyUsage, UsageEncrypt, alg)
 	if err != nil {
-		return nil, err
+		return Opened{}, err
 	}
 	var pt []byte
 	switch p := priv.(type) {
@@ -600,7 +626,7 @@ func (c *call) asymmetricDecrypt() (any, error) {
 		pt, err = sm2.Decrypt(p, blob)
 	}
 	if err != nil || pt == nil {
-		return nil, errInvalidCiphertext
+		return Opened{}, errInvalidCiphertext
 	}
 	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -261,20 +262,59 @@ func (c *call) reEncrypt() (any, error) {
 		return nil, err
 	}
 	// DryRun must see the destination checks too.
-	o, err := c.openEvenIfDry("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
+	o, from, err := c.reEncryptSource()
 	if err != nil {
 		return nil, err
 	}
 	defer clear(o.Plaintext)
-	c.facts.Context = ctx
 	c.destination = true
-	var k Key
-	if err := c.sealingKey(&k, "DestinationKeyId"); err != nil {
-		return nil, err
+	to := cmp.Or(c.str("DestinationEncryptionAlgorithm"), symmetricDefault.name)
+	var sealed Sealed
+	if to == symmetricDefault.name {
+		c.facts.Context, c.facts.Algorithm = ctx, &symmetricDefault
+		var k Key
+		if err := c.sealingKey(&k, "DestinationKeyId"); err != nil {
+			return nil, err
+		}
+		if sealed, err = c.seal(&k, ctx, o.Plaintext); err != nil {
+			return nil, err
+		}
+	} else {
+		if len(ctx) > 0 {
+			return nil, invalidParam("DestinationEncryptionContext", "an asymmetric DestinationEncryptionAlgorithm binds no context")
+		}
+		c.facts.Context = nil
+		hash, alg, err := c.encryptionAlgorithm("DestinationEncryptionAlgorithm")
+		if err != nil {
+			return nil, err
+		}
+		if sealed, err = c.publicEncrypt("DestinationKeyId", "", hash, alg, o.Plaintext); err != nil {
+			return nil, err
+		}
 	}
-	sealed, err := c.seal(&k, ctx, o.Plaintext)
-	if err != nil {
-		return nil, err
+	return Resealed{Sealed: sealed, SourceKeyID: o.KeyID, SourceVersionID: o.VersionID, SourceAlgorithm: from, DestinationAlgorithm: to}, nil
+}
+
+// reEncryptSource opens ReEncrypt's CiphertextBlob even in a DryRun: a
+// symmetric key's blob, which names its key, or, with an asymmetric
+// SourceEncryptionAlgorithm, a ciphertext of the asymmetric encryption key
+// SourceKeyId names (its version SourceKeyVersionId), which binds no
+// context. It returns the algorithm that opened it.
+func (c *call) reEncryptSource() (Opened, string, error) {
+	from := cmp.Or(c.str("SourceEncryptionAlgorithm"), symmetricDefault.name)
+	if from == symmetricDefault.name {
+		o, err := c.openEvenIfDry("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
+		return o, from, err
 	}
-	return Resealed{Sealed: sealed, SourceKeyID: o.KeyID, SourceVersionID: o.VersionID}, nil
+	if c.str("SourceEncryptionContext") != "" {
+		return Opened{}, "", invalidParam("SourceEncryptionContext", "an asymmetric SourceEncryptionAlgorithm binds no context")
+	}
+	if _, err := c.required("SourceKeyId"); err != nil {
+		return Opened{}, "", err
+	}
+	dry := c.dry
+	c.dry = false
+	defer func() { c.dry = dry }()
+	o, err := c.privateDecrypt("SourceKeyId", "SourceKeyVersionId", "SourceEncryptionAlgorithm")
+	return o, from, err
 }

@@ -99,6 +99,10 @@ type Changed struct {
 type Resealed struct {
 	Sealed
 	SourceKeyID, SourceVersionID string
+	// SourceAlgorithm and DestinationAlgorithm are the algorithms that
+	// opened and sealed the plaintext, in AWS's names: SYMMETRIC_DEFAULT
+	// for a symmetric key's blob.
+	SourceAlgorithm, DestinationAlgorithm string
 }
 
 // Wipe clears the secret a result carries (a data key, a private key, a

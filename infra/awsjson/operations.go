@@ -156,7 +156,7 @@ var aliasesByKey, asymmetricEncrypt, asymmetricDecrypt *operation
 // for ListAliases (with a KeyId) and Encrypt and Decrypt (with an RSAES or
 // SM2PKE algorithm).
 func (op *operation) variant(in *input) *operation {
-	asymmetric := strings.HasPrefix(in.EncryptionAlgorithm, "RSAES_OAEP_") || in.EncryptionAlgorithm == "SM2PKE"
+	asymmetric := slices.Contains(asymmetricAlgorithms, in.EncryptionAlgorithm)
 	switch {
 	case op.action == "ListAliases" && in.KeyId != nil:
 		return aliasesByKey
@@ -614,20 +614,17 @@ func refuseRecipient(in *input) error {
 	return nil
 }
 
-// symmetric checks an EncryptionAlgorithm member of an operation on
-// symmetric encryption keys, which have one. An algorithm of AWS's
-// enumeration that is not theirs is the key's incompatibility,
-// InvalidKeyUsageException, as AWS raises it; any other string is not an
-// algorithm at all. The operations that reach here (Encrypt and Decrypt
-// with an asymmetric algorithm do not: variant) take symmetric keys only,
-// so the answer does not wait for the key to be found and authorized: it
-// tells a caller nothing about any key.
+// asymmetricAlgorithms are AWS's asymmetric EncryptionAlgorithm values,
+// which core takes with the asymmetric key they need: Encrypt and Decrypt
+// with one are another operation (variant), and ReEncrypt passes them on.
+var asymmetricAlgorithms = []string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"}
+
+// symmetric checks an EncryptionAlgorithm member that is not one of
+// asymmetricAlgorithms: SYMMETRIC_DEFAULT or none, else not an algorithm at
+// all (ValidationException).
 func symmetric(name, v string) error {
-	switch v {
-	case "", "SYMMETRIC_DEFAULT":
+	if v == "" || v == symmetricDefault {
 		return nil
-	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return core.Errorf(codeInvalidKeyUsage, "The %s %s is not compatible with the key: this operation takes symmetric encryption keys, whose one algorithm is SYMMETRIC_DEFAULT.", name, v)
 	}
 	return invalid(name, "it must be one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256 and SM2PKE")
 }
@@ -692,11 +689,22 @@ func reEncryptParams(h *handler, in *input) (core.Params, error) {
 	if err := cryptoCommon(p, in); err != nil {
 		return nil, err
 	}
-	if err := symmetric("SourceEncryptionAlgorithm", in.SourceEncryptionAlgorithm); err != nil {
-		return nil, err
+	// An asymmetric algorithm on either side goes to core, which holds the
+	// key it names to it.
+	for _, m := range []struct{ name, v string }{
+		{"SourceEncryptionAlgorithm", in.SourceEncryptionAlgorithm},
+		{"DestinationEncryptionAlgorithm", in.DestinationEncryptionAlgorithm},
+	} {
+		if slices.Contains(asymmetricAlgorithms, m.v) {
+			p[m.name] = m.v
+		} else if err := symmetric(m.name, m.v); err != nil {
+			return nil, err
+		}
 	}
-	if err := symmetric("DestinationEncryptionAlgorithm", in.DestinationEncryptionAlgorithm); err != nil {
-		return nil, err
+	if p["SourceEncryptionAlgorithm"] != "" {
+		if err := symmetricBlob("SourceEncryptionAlgorithm", in.SourceEncryptionAlgorithm, in.SourceKeyId, in.CiphertextBlob); err != nil {
+			return nil, err
+		}
 	}
 	if err := blob(p, in.CiphertextBlob); err != nil {
 		return nil, err
@@ -942,18 +950,28 @@ func asymmetricEncryptParams(h *handler, in *input) (core.Params, error) {
 }
 
 func asymmetricDecryptParams(h *handler, in *input) (core.Params, error) {
-	if in.KeyId == nil {
-		// A ciphertext of a symmetric key names its key, as on AWS, whose
-		// answer is then the algorithm's incompatibility with that key.
-		if _, err := core.ParseBlob(in.CiphertextBlob); err == nil {
-			return nil, core.Errorf(codeInvalidKeyUsage, "The EncryptionAlgorithm %s is not compatible with the key of this ciphertext, a symmetric key, whose one algorithm is SYMMETRIC_DEFAULT.", in.EncryptionAlgorithm)
-		}
+	if err := symmetricBlob("EncryptionAlgorithm", in.EncryptionAlgorithm, in.KeyId, in.CiphertextBlob); err != nil {
+		return nil, err
 	}
 	p, err := asymmetricCommon(h, in)
 	if err != nil {
 		return nil, err
 	}
 	return p, blob(p, in.CiphertextBlob)
+}
+
+// symmetricBlob refuses an asymmetric algorithm (name, alg) for a
+// ciphertext of a symmetric key given without the key: the ciphertext names
+// its key, as on AWS, whose answer is then the algorithm's incompatibility
+// with that key.
+func symmetricBlob(name, alg string, keyID *string, blob []byte) error {
+	if keyID != nil {
+		return nil
+	}
+	if _, err := core.ParseBlob(blob); err == nil {
+		return core.Errorf(codeInvalidKeyUsage, "The %s %s is not compatible with the key of this ciphertext, a symmetric key, whose one algorithm is SYMMETRIC_DEFAULT.", name, alg)
+	}
+	return nil
 }
 
 func asymmetricCommon(h *handler, in *input) (core.Params, error) {

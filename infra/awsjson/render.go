@@ -266,7 +266,7 @@ func renderResealed(h *handler, _ core.Params, result any) (any, error) {
 		CiphertextBlob                                            []byte
 		SourceKeyId, KeyId                                        string
 		SourceEncryptionAlgorithm, DestinationEncryptionAlgorithm string
-	}{s.Blob, h.arns.key(s.SourceKeyID), h.arns.key(s.KeyID), symmetricDefault, symmetricDefault}, nil
+	}{s.Blob, h.arns.key(s.SourceKeyID), h.arns.key(s.KeyID), s.SourceAlgorithm, s.DestinationAlgorithm}, nil
 }
 
 // The plaintexts below are encoded by the caller after render returns, so

@@ -154,3 +154,36 @@ func TestSDKImportUnderSM2(t *testing.T) {
 		t.Fatalf("Decrypt under the imported material: %v", err)
 	}
 }
+
+// ReEncrypt through Alibaba's Go SDK moves an EC_SM2 key's SM2PKE
+// ciphertext under a symmetric key, by SourceKeyId, SourceKeyVersionId and
+// SourceEncryptionAlgorithm, as Alibaba documents.
+func TestSDKReEncryptFromSM2(t *testing.T) {
+	e := newEnv(t)
+	made, err := e.client.CreateKey(&kms.CreateKeyRequest{KeySpec: tea.String("EC_SM2"), KeyUsage: tea.String("ENCRYPT/DECRYPT")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, version := made.Body.KeyMetadata.KeyId, made.Body.KeyMetadata.PrimaryKeyVersion
+	secret := base64.StdEncoding.EncodeToString([]byte("a database password"))
+	enc, err := e.client.AsymmetricEncrypt(&kms.AsymmetricEncryptRequest{KeyId: key, KeyVersionId: version, Algorithm: tea.String("SM2PKE"), Plaintext: tea.String(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aes := tea.String(e.createKey())
+	re, err := e.client.ReEncrypt(&kms.ReEncryptRequest{CiphertextBlob: enc.Body.CiphertextBlob, SourceKeyId: key, SourceKeyVersionId: version,
+		SourceEncryptionAlgorithm: tea.String("SM2PKE"), DestinationKeyId: aes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tea.StringValue(re.Body.KeyId) != tea.StringValue(aes) {
+		t.Errorf("ReEncrypt's KeyId %s", tea.StringValue(re.Body.KeyId))
+	}
+	dec, err := e.client.Decrypt(&kms.DecryptRequest{CiphertextBlob: re.Body.CiphertextBlob})
+	if err != nil || tea.StringValue(dec.Body.Plaintext) != secret {
+		t.Fatalf("Decrypt of what ReEncrypt made: %v %v", dec, err)
+	}
+	_, err = e.client.ReEncrypt(&kms.ReEncryptRequest{CiphertextBlob: enc.Body.CiphertextBlob, SourceKeyId: key,
+		SourceEncryptionAlgorithm: tea.String("RSAES_OAEP_SHA_256"), DestinationKeyId: aes})
+	sdkError(t, err, "InvalidKeyUsage", 400)
+}

@@ -286,6 +286,9 @@ if load_der_public_key is not None:
     expect(opened["Plaintext"] == b"a wrapped secret" and opened["EncryptionAlgorithm"] == "RSAES_OAEP_SHA_256", opened)
 inside = kms.encrypt(KeyId=sealer["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")["CiphertextBlob"]
 expect(kms.decrypt(KeyId=sealer["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"x", "RSAES_OAEP_SHA_1")
+moved = kms.re_encrypt(CiphertextBlob=inside, SourceKeyId=sealer["KeyId"], SourceEncryptionAlgorithm="RSAES_OAEP_SHA_1", DestinationKeyId=key)
+expect(moved["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_1" and moved["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT", moved)
+expect(kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"] == b"x", "ReEncrypt from an RSA key")
 raises(ex.InvalidKeyUsageException, kms.encrypt, KeyId=sealer["KeyId"], Plaintext=b"x")
 
 step = "SM2 keys"
