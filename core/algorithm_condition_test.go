@@ -74,3 +74,62 @@ func TestAlgorithmConditions(t *testing.T) {
 		}
 	}
 }
+
+// SM2's algorithms are read by the same condition keys, and each side of a
+// ReEncrypt is held to the algorithm that side uses: the asymmetric source's
+// by the source key's statement, SYMMETRIC_DEFAULT by the destination's.
+func TestAlgorithmConditionsOfSM2AndReEncrypt(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	key := func(p core.Params) string {
+		out, err := do(t, s, "CreateKey", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(core.Key).ID
+	}
+	aes := key(core.Params{})
+	signer := key(core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign})
+	sealer := key(core.Params{"KeySpec": "EC_SM2"})
+	rsaKey := key(core.Params{"KeySpec": "RSA_2048"})
+	arn := s.KeyARN
+	condition := func(k string, values ...string) []core.Condition {
+		return []core.Condition{{Operator: "StringEquals", Key: k, Values: values}}
+	}
+	caller := &core.Principal{Name: "sm2", AccessKeyID: "LTAIsm2", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:AsymmetricSign"}, Resource: []string{"*"},
+			Condition: condition("kms:SigningAlgorithm", "SM2DSA")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:AsymmetricEncrypt", "kms:ReEncrypt"}, Resource: []string{arn(sealer)},
+			Condition: condition("kms:EncryptionAlgorithm", "SM2PKE")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:ReEncrypt"}, Resource: []string{arn(aes)},
+			Condition: condition("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")},
+		core.Statement{Effect: "Allow", Action: []string{"kms:ReEncrypt"}, Resource: []string{arn(rsaKey)},
+			Condition: condition("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")},
+	)}
+	sealed, err := do(t, s, "AsymmetricEncrypt", core.Params{"KeyId": sealer, "Algorithm": "SM2PKE", "Plaintext": b64("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySM2 := base64.StdEncoding.EncodeToString(sealed.(core.Sealed).Blob)
+	sealed, err = do(t, s, "AsymmetricEncrypt", core.Params{"KeyId": rsaKey, "Algorithm": "RSAES_OAEP_SHA_256", "Plaintext": b64("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRSA := base64.StdEncoding.EncodeToString(sealed.(core.Sealed).Blob)
+	for _, c := range []struct {
+		action  string
+		p       core.Params
+		allowed bool
+	}{
+		{"AsymmetricSign", core.Params{"KeyId": signer, "Algorithm": "SM2DSA", "Message": b64("m")}, true},
+		{"AsymmetricEncrypt", core.Params{"KeyId": sealer, "Algorithm": "SM2PKE", "Plaintext": b64("x")}, true},
+		{"ReEncrypt", core.Params{"CiphertextBlob": bySM2, "SourceKeyId": sealer, "SourceEncryptionAlgorithm": "SM2PKE", "DestinationKeyId": aes}, true},
+		// The RSA key's statement names SYMMETRIC_DEFAULT, which its
+		// ciphertext is not opened with.
+		{"ReEncrypt", core.Params{"CiphertextBlob": byRSA, "SourceKeyId": rsaKey, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "DestinationKeyId": aes}, false},
+	} {
+		_, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: c.action, Params: c.p, Caller: caller})
+		if c.allowed && err != nil || !c.allowed && code(err) != core.CodeNoPermission {
+			t.Errorf("%s %v: %v, allowed %v", c.action, c.p, err, c.allowed)
+		}
+	}
+}
