@@ -27,8 +27,8 @@ const maxPeerKey = 8192
 // agreement keys of the specs whose ECDH costs far more than a request:
 // 0.52 ms of CPU on P-384 and 2.3 ms on P-521 (Go's variable-base scalar
 // multiplication, much slower there than a signature's), against 65 µs on
-// P-256 and 53 on SM2, which spend only the request rate. Each holds a caller to about
-// a tenth of a core per spec, as PrivateKeyLimits does.
+// P-256 and 53 on SM2, which spend only the request rate. Each holds a
+// caller to about a tenth of a core per spec, as PrivateKeyLimits does.
 var KeyAgreementLimits = map[string]Limit{
 	"ECC_NIST_P384": PerSecond(200, 200),
 	"ECC_NIST_P521": PerSecond(40, 40),

@@ -54,8 +54,9 @@ type ImportParameters struct {
 var wrappingAlgorithms = []string{"RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5",
 	"RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", sm2PKE.name}
 
-// wrapSM2 is SM2PKE's byte in a token, the one algorithm of SM2 wrapping
-// keys, whose token holds the key's PKCS #8 rather than RSA's PKCS #1.
+// wrapSM2 is SM2PKE's byte in a token (its index above), the one algorithm
+// of SM2 wrapping keys, whose token holds the key's PKCS #8 rather than
+// RSA's PKCS #1.
 const wrapSM2 = 5
 
 // wrappingKeySpecs are the sizes of RSA wrapping key GetParametersForImport
