@@ -807,14 +807,13 @@ func publicKeyParams(h *handler, in *input) (core.Params, error) {
 
 // signParams reads Sign and Verify (with its Signature). A RAW message, of
 // at most 4096 bytes, is hashed here with the algorithm's hash, as AWS
-// does, but for SM2DSA's, whose digest covers the key's public key, which
-// core hashes once the key is loaded; a DIGEST is the digest, of the size
-// the algorithm signs. The
-// algorithms that sign the message itself, pure ED25519_SHA_512 and
-// ML_DSA_SHAKE_256, take a RAW message only, which core signs whole (ML-DSA's
-// EXTERNAL_MU, a representative of the message made outside, is not taken),
-// and ED25519_PH_SHA_512 takes a DIGEST only. An algorithm of AWS's that no key here takes
-// is the key's incompatibility, InvalidKeyUsageException, as AWS raises it.
+// does, but for SM2DSA, whose digest covers the key's public key: core
+// hashes that message once the key is loaded. A DIGEST is the digest, of
+// the size the algorithm signs. The algorithms that sign the message
+// itself, pure ED25519_SHA_512 and ML_DSA_SHAKE_256, take a RAW message
+// only, which core signs whole (ML-DSA's EXTERNAL_MU, a representative of
+// the message made outside, is not taken), and ED25519_PH_SHA_512 takes a
+// DIGEST only.
 func signParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
