@@ -310,6 +310,16 @@ func TestChangesRecordWhatTheyChange(t *testing.T) {
 			[]string{`"keyMaterialExpireUnix":1900000000`}, []string{"TOKENSECRET", "MATERIALSECRET"}},
 		{"ListKeys", audit.Request{Action: "ListKeys", Params: core.Params{"Filters": `[{"Key":"KeyState","Values":["Enabled"]}]`}},
 			[]string{`"filters":[{"Key":"KeyState","Values":["Enabled"]}]`}, nil},
+		// A ReEncrypt names the key it opened with as well as the one it
+		// sealed under, whether the blob named it or SourceKeyId did.
+		{"ReEncrypt", audit.Request{Action: "ReEncrypt", Params: core.Params{"CiphertextBlob": "BLOBSECRET", "DestinationKeyId": "key-2"},
+			Result: core.Resealed{Sealed: core.Sealed{KeyID: "key-2", VersionID: "v-2", Blob: []byte("new")}, SourceKeyID: "key-1", SourceVersionID: "v-1"}},
+			[]string{`"ARN":"acs:kms:r:1:key/key-1"`, `"ARN":"acs:kms:r:1:key/key-2"`, `"sourceKeyId":"key-1"`, `"sourceKeyVersionId":"v-1"`, `"keyVersionId":"v-2"`},
+			[]string{"BLOBSECRET"}},
+		{"ReEncrypt from an asymmetric key, refused", audit.Request{Action: "ReEncrypt", Params: core.Params{"CiphertextBlob": "BLOBSECRET",
+			"SourceKeyId": "key-rsa", "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "DestinationKeyId": "key-2"},
+			Err: core.Errorf(core.CodeInvalidCiphertext, "no")},
+			[]string{`"ARN":"acs:kms:r:1:key/key-rsa"`, `"sourceEncryptionAlgorithm":"RSAES_OAEP_SHA_256"`}, []string{"BLOBSECRET"}},
 	} {
 		line := recordOf(t, c.r)
 		for _, w := range c.want {

@@ -90,6 +90,8 @@ var kept = map[string]string{
 	"KeyId": "keyId", "KeySpec": "keySpec", "NumberOfBytes": "numberOfBytes", "DryRun": "dryRun",
 	"EncryptionContext": "encryptionContext", "SourceEncryptionContext": "sourceEncryptionContext",
 	"DestinationEncryptionContext": "destinationEncryptionContext", "DestinationKeyId": "destinationKeyId",
+	"SourceKeyId": "sourceKeyId", "SourceKeyVersionId": "sourceKeyVersionId",
+	"SourceEncryptionAlgorithm": "sourceEncryptionAlgorithm", "DestinationEncryptionAlgorithm": "destinationEncryptionAlgorithm",
 	"AliasName": "aliasName", "TargetKeyId": "targetKeyId", "KeyVersionId": "keyVersionId",
 	"PartitionId": "partitionId", "KeyUsage": "keyUsage", "Origin": "origin", "ProtectionLevel": "protectionLevel",
 	"PendingWindowInDays": "pendingWindowInDays", "EnableAutomaticRotation": "enableAutomaticRotation",
@@ -306,6 +308,8 @@ func responseElements(result any) map[string]string {
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case *core.Opened:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Resealed:
+		return set("keyId", r.KeyID, "keyVersionId", r.VersionID, "sourceKeyId", r.SourceKeyID, "sourceKeyVersionId", r.SourceVersionID)
 	case core.Exported:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
 	case core.SealedAndExported:
@@ -378,14 +382,17 @@ func resources(p core.Params, resp map[string]string, arns ARNs) []Resource {
 			add("key", arns.KeyARN(v))
 		}
 	}
-	if id := resp["keyId"]; id != "" {
-		add("key", arns.KeyARN(id))
+	for _, id := range []string{resp["keyId"], resp["sourceKeyId"]} {
+		if id != "" {
+			add("key", arns.KeyARN(id))
+		}
 	}
 	if id := resp["partitionId"]; id != "" {
 		add("partition", arns.PartitionARN(id))
 	}
 	ref(p["KeyId"])
 	ref(p["DestinationKeyId"])
+	ref(p["SourceKeyId"])
 	ref(p["TargetKeyId"])
 	ref(p["ProtectedResourceArn"])
 	ref(p["EncryptionKeyId"])
