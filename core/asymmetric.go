@@ -558,16 +558,16 @@ func (c *call) asymmetricEncrypt() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := c.publicEncrypt("KeyId", "KeyVersionId", hash, alg, pt)
+	sealed, err := c.publicEncrypt("KeyId", "KeyVersionId", "Plaintext", hash, alg, pt)
 	if err != nil {
 		return nil, err
 	}
 	return sealed, nil
 }
 
-// publicEncrypt seals pt with the public key of the asymmetric encryption
-// key keyParam names, by alg (with hash, for OAEP).
-func (c *call) publicEncrypt(keyParam, versionParam string, hash crypto.Hash, alg string, pt []byte) (Sealed, error) {
+// publicEncrypt seals pt, which ptParam carries, with the public key of the
+// asymmetric encryption key keyParam names, by alg (with hash, for OAEP).
+func (c *call) publicEncrypt(keyParam, versionParam, ptParam string, hash crypto.Hash, alg string, pt []byte) (Sealed, error) {
 	k, vid, priv, err := c.privateKeyAt(keyParam, versionParam, CodeInvalidKeyUsage, UsageEncrypt, alg)
 	if err != nil {
 		return Sealed{}, err
@@ -576,12 +576,12 @@ func (c *call) publicEncrypt(keyParam, versionParam string, hash crypto.Hash, al
 	switch pub := priv.Public().(type) {
 	case *rsa.PublicKey:
 		if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
-			return Sealed{}, invalidParam("Plaintext", "it is longer than the %d bytes %s takes under a %d-bit key", max, alg, pub.N.BitLen())
+			return Sealed{}, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes %s takes under a %d-bit key", len(pt), max, alg, pub.N.BitLen())
 		}
 		blob, err = rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
 	case *ecdsa.PublicKey:
 		if len(pt) > MaxSM2Plaintext {
-			return Sealed{}, invalidParam("Plaintext", "it is longer than the %d bytes SM2PKE takes", MaxSM2Plaintext)
+			return Sealed{}, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes SM2PKE takes", len(pt), MaxSM2Plaintext)
 		}
 		blob, err = sm2.EncryptASN1(c.s.rand, pub, pt)
 	}

@@ -288,7 +288,7 @@ func (c *call) reEncrypt() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sealed, err = c.publicEncrypt("DestinationKeyId", "", hash, alg, o.Plaintext); err != nil {
+		if sealed, err = c.publicEncrypt("DestinationKeyId", "", "CiphertextBlob", hash, alg, o.Plaintext); err != nil {
 			return nil, err
 		}
 	}

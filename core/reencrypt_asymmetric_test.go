@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	tjx509 "github.com/tjfoc/gmsm/x509"
@@ -125,6 +126,17 @@ func TestReEncryptToAndFromAsymmetricKeys(t *testing.T) {
 		mustCode(t, err, core.CodeInvalidParameter)
 		_, err = do(t, s, "ReEncrypt", core.Params{"CiphertextBlob": blob, "SourceEncryptionContext": ctx, "DestinationKeyId": c.key})
 		mustCode(t, err, core.CodeInvalidKeyUsage)
+	}
+	// A plaintext too long for the destination's algorithm is the
+	// ciphertext's fault: ReEncrypt has no Plaintext.
+	long, err := do(t, s, "Encrypt", core.Params{"KeyId": aes, "Plaintext": base64.StdEncoding.EncodeToString(make([]byte, 300))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = do(t, s, "ReEncrypt", core.Params{"CiphertextBlob": base64.StdEncoding.EncodeToString(long.(core.Sealed).Blob),
+		"DestinationKeyId": rsaKey, "DestinationEncryptionAlgorithm": "RSAES_OAEP_SHA_256"})
+	if e := mustCode(t, err, core.CodeInvalidParameter); !strings.Contains(e.Message, "CiphertextBlob") {
+		t.Errorf("the refusal names another parameter: %s", e.Message)
 	}
 }
 
