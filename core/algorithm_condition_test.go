@@ -19,17 +19,10 @@ import (
 // meet it.
 func TestAlgorithmConditions(t *testing.T) {
 	s, _ := memService(t, core.Config{})
-	key := func(p core.Params) string {
-		out, err := do(t, s, "CreateKey", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.(core.Key).ID
-	}
-	aes := key(core.Params{})
-	signer := key(core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageSign})
-	sealer := key(core.Params{"KeySpec": "RSA_2048"})
-	agreer := key(core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageKeyAgreement})
+	aes := createKey(t, s, core.Params{})
+	signer := createKey(t, s, core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageSign})
+	sealer := createKey(t, s, core.Params{"KeySpec": "RSA_2048"})
+	agreer := createKey(t, s, core.Params{"KeySpec": "ECC_NIST_P256", "KeyUsage": core.UsageKeyAgreement})
 	condition := func(k string, values ...string) []core.Condition {
 		return []core.Condition{{Operator: "StringLike", Key: k, Values: values}}
 	}
@@ -80,17 +73,10 @@ func TestAlgorithmConditions(t *testing.T) {
 // by the source key's statement, SYMMETRIC_DEFAULT by the destination's.
 func TestAlgorithmConditionsOfSM2AndReEncrypt(t *testing.T) {
 	s, _ := memService(t, core.Config{})
-	key := func(p core.Params) string {
-		out, err := do(t, s, "CreateKey", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.(core.Key).ID
-	}
-	aes := key(core.Params{})
-	signer := key(core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign})
-	sealer := key(core.Params{"KeySpec": "EC_SM2"})
-	rsaKey := key(core.Params{"KeySpec": "RSA_2048"})
+	aes := createKey(t, s, core.Params{})
+	signer := createKey(t, s, core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign})
+	sealer := createKey(t, s, core.Params{"KeySpec": "EC_SM2"})
+	rsaKey := createKey(t, s, core.Params{"KeySpec": "RSA_2048"})
 	arn := s.KeyARN
 	condition := func(k string, values ...string) []core.Condition {
 		return []core.Condition{{Operator: "StringEquals", Key: k, Values: values}}

@@ -28,3 +28,13 @@ func memService(tb testing.TB, cfg core.Config) (*core.Service, *memory.Store) {
 	}
 	return svc, store
 }
+
+// createKey makes a key of p as the test's administrator and returns its ID.
+func createKey(t *testing.T, s *core.Service, p core.Params) string {
+	t.Helper()
+	out, err := do(t, s, "CreateKey", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.(core.Key).ID
+}

@@ -22,16 +22,9 @@ import (
 // algorithm, and binds no context.
 func TestReEncryptToAndFromAsymmetricKeys(t *testing.T) {
 	s, _ := memService(t, core.Config{})
-	newKey := func(p core.Params) string {
-		out, err := do(t, s, "CreateKey", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.(core.Key).ID
-	}
-	aes := newKey(core.Params{})
-	rsaKey := newKey(core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageEncrypt})
-	sm2Key := newKey(core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageEncrypt})
+	aes := createKey(t, s, core.Params{})
+	rsaKey := createKey(t, s, core.Params{"KeySpec": "RSA_2048", "KeyUsage": core.UsageEncrypt})
+	sm2Key := createKey(t, s, core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageEncrypt})
 	public := func(id string) []byte {
 		out, err := do(t, s, "GetPublicKey", core.Params{"KeyId": id})
 		if err != nil {

@@ -29,11 +29,7 @@ func sm2Key(t *testing.T, s *core.Service, spec, usage string, priv *tjsm2.Priva
 	if priv != nil {
 		p["Origin"] = core.OriginExternal
 	}
-	out, err := do(t, s, "CreateKey", p)
-	if err != nil {
-		t.Fatalf("CreateKey %s %s: %v", spec, usage, err)
-	}
-	id := out.(core.Key).ID
+	id := createKey(t, s, p)
 	if priv != nil {
 		der, err := tjx509.MarshalSm2UnecryptedPrivateKey(priv)
 		if err != nil {
@@ -255,11 +251,7 @@ func TestSM2KeyAgreementDerivesWhatThePeerDerives(t *testing.T) {
 // and are one key.
 func TestSM2DataKeyPairs(t *testing.T) {
 	s, _ := memService(t, core.Config{})
-	out, err := do(t, s, "CreateKey", core.Params{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err = do(t, s, "GenerateDataKeyPair", core.Params{"KeyId": out.(core.Key).ID, "KeyPairSpec": "SM2"})
+	out, err := do(t, s, "GenerateDataKeyPair", core.Params{"KeyId": createKey(t, s, core.Params{}), "KeyPairSpec": "SM2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +278,7 @@ func TestSM2DataKeyPairs(t *testing.T) {
 // the judge to open.
 func TestDataKeysExportUnderSM2(t *testing.T) {
 	s, _ := memService(t, core.Config{})
-	out, err := do(t, s, "CreateKey", core.Params{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := out.(core.Key).ID
+	id := createKey(t, s, core.Params{})
 	module, err := tjsm2.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +294,7 @@ func TestDataKeysExportUnderSM2(t *testing.T) {
 		}
 		return p
 	}
-	out, err = do(t, s, "GenerateAndExportDataKey", with(core.Params{"KeyId": id}))
+	out, err := do(t, s, "GenerateAndExportDataKey", with(core.Params{"KeyId": id}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,13 +352,10 @@ func TestMaterialImportsUnderSM2Wrapping(t *testing.T) {
 	material := make([]byte, 32)
 	rand.Read(material)
 	for _, c := range []struct{ spec, mode string }{{"EC_SM2", "ASN.1"}, {"SM2", "C1C3C2"}} {
-		out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := out.(core.Key).ID
+		id := createKey(t, s, core.Params{"Origin": core.OriginExternal})
 		pub, token := wrapFor(id, c.spec)
 		var wrapped []byte
+		var err error
 		if c.mode == "ASN.1" {
 			wrapped, err = pub.EncryptAsn1(material, rand.Reader)
 		} else {
@@ -415,11 +400,7 @@ func TestMaterialImportsUnderSM2Wrapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := do(t, s, "CreateKey", core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign, "Origin": core.OriginExternal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := out.(core.Key).ID
+	id := createKey(t, s, core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign, "Origin": core.OriginExternal})
 	pub, token := wrapFor(id, "EC_SM2")
 	wrapped, err := pub.EncryptAsn1(der, rand.Reader)
 	if err != nil {
