@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
+	"io"
 	"slices"
 	"time"
 
@@ -332,34 +333,9 @@ func (c *call) asymmetricSign() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var sig []byte
-	switch p := priv.(type) {
-	case ed25519.PrivateKey:
-		if alg.message {
-			sig = ed25519.Sign(p, digest)
-		} else {
-			ph := sha512.Sum512(digest)
-			sig, err = p.Sign(nil, ph[:], &ed25519.Options{Hash: crypto.SHA512})
-		}
-	case *ecdsa.PrivateKey:
-		sig, err = ecdsa.SignASN1(c.s.rand, p, digest)
-	case *sm2.PrivateKey:
-		if digest, err = alg.sm2Hashed(&p.PublicKey, digest); err == nil {
-			sig, err = sm2.SignASN1(c.s.rand, p, digest, nil)
-		}
-	case k1PrivateKey:
-		sig, err = p.Sign(nil, digest, nil)
-	case mldsaPrivateKey:
-		sig, err = p.Sign(nil, digest, nil)
-	case *rsa.PrivateKey:
-		if alg.pss {
-			sig, err = rsa.SignPSS(c.s.rand, p, alg.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-		} else {
-			sig, err = rsa.SignPKCS1v15(nil, p, alg.hash, digest)
-		}
-	}
-	if err != nil || sig == nil {
-		return nil, internal("sign: %v", err)
+	sig, err := signWith(c.s.rand, priv, alg, digest)
+	if err != nil {
+		return nil, err
 	}
 	return Signature{KeyID: k.ID, VersionID: vid, Algorithm: alg.name, Value: sig}, nil
 }
@@ -377,33 +353,73 @@ func (c *call) asymmetricVerify() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	valid := false
-	switch p := priv.Public().(type) {
-	case ed25519.PublicKey:
+	valid := verifyWith(priv.Public(), alg, digest, sig)
+	return SignatureChecked{KeyID: k.ID, VersionID: vid, Algorithm: alg.name, Valid: valid}, nil
+}
+
+// signWith signs digest (the message, for an algorithm that signs one) with
+// priv by alg.
+func signWith(rand io.Reader, priv privateKeyOf, alg signingAlgorithm, digest []byte) ([]byte, error) {
+	var sig []byte
+	var err error
+	switch p := priv.(type) {
+	case ed25519.PrivateKey:
 		if alg.message {
-			valid = ed25519.Verify(p, digest, sig)
+			sig = ed25519.Sign(p, digest)
 		} else {
 			ph := sha512.Sum512(digest)
-			valid = ed25519.VerifyWithOptions(p, ph[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
+			sig, err = p.Sign(nil, ph[:], &ed25519.Options{Hash: crypto.SHA512})
 		}
-	case *ecdsa.PublicKey:
-		if !alg.sm2 {
-			valid = ecdsa.VerifyASN1(p, digest, sig)
-		} else if digest, err = alg.sm2Hashed(p, digest); err == nil {
-			valid = sm2.VerifyASN1(p, digest, sig)
+	case *ecdsa.PrivateKey:
+		sig, err = ecdsa.SignASN1(rand, p, digest)
+	case *sm2.PrivateKey:
+		if digest, err = alg.sm2Hashed(&p.PublicKey, digest); err == nil {
+			sig, err = sm2.SignASN1(rand, p, digest, nil)
 		}
-	case k1PublicKey:
-		valid = p.verify(digest, sig)
-	case mldsaPublicKey:
-		valid = p.verify(digest, sig)
-	case *rsa.PublicKey:
+	case k1PrivateKey:
+		sig, err = p.Sign(nil, digest, nil)
+	case mldsaPrivateKey:
+		sig, err = p.Sign(nil, digest, nil)
+	case *rsa.PrivateKey:
 		if alg.pss {
-			valid = rsa.VerifyPSS(p, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+			sig, err = rsa.SignPSS(rand, p, alg.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		} else {
-			valid = rsa.VerifyPKCS1v15(p, alg.hash, digest, sig) == nil
+			sig, err = rsa.SignPKCS1v15(nil, p, alg.hash, digest)
 		}
 	}
-	return SignatureChecked{KeyID: k.ID, VersionID: vid, Algorithm: alg.name, Valid: valid}, nil
+	if err != nil || sig == nil {
+		return nil, internal("sign: %v", err)
+	}
+	return sig, nil
+}
+
+// verifyWith reports whether sig is pub's signature of digest (the
+// message, for an algorithm that signs one) by alg.
+func verifyWith(pub crypto.PublicKey, alg signingAlgorithm, digest, sig []byte) bool {
+	switch p := pub.(type) {
+	case ed25519.PublicKey:
+		if alg.message {
+			return ed25519.Verify(p, digest, sig)
+		}
+		ph := sha512.Sum512(digest)
+		return ed25519.VerifyWithOptions(p, ph[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
+	case *ecdsa.PublicKey:
+		if !alg.sm2 {
+			return ecdsa.VerifyASN1(p, digest, sig)
+		}
+		hashed, err := alg.sm2Hashed(p, digest)
+		return err == nil && sm2.VerifyASN1(p, hashed, sig)
+	case k1PublicKey:
+		return p.verify(digest, sig)
+	case mldsaPublicKey:
+		return p.verify(digest, sig)
+	case *rsa.PublicKey:
+		if alg.pss {
+			return rsa.VerifyPSS(p, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+		return rsa.VerifyPKCS1v15(p, alg.hash, digest, sig) == nil
+	}
+	return false
 }
 
 // digest reads Algorithm, one of any signing key's, and Digest, base64 of
@@ -572,23 +588,34 @@ func (c *call) publicEncrypt(keyParam, versionParam, ptParam string, hash crypto
 	if err != nil {
 		return Sealed{}, err
 	}
-	var blob []byte
-	switch pub := priv.Public().(type) {
-	case *rsa.PublicKey:
-		if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
-			return Sealed{}, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes %s takes under a %d-bit key", len(pt), max, alg, pub.N.BitLen())
-		}
-		blob, err = rsa.EncryptOAEP(hash.New(), c.s.rand, pub, pt, nil)
-	case *ecdsa.PublicKey:
-		if len(pt) > MaxSM2Plaintext {
-			return Sealed{}, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes SM2PKE takes", len(pt), MaxSM2Plaintext)
-		}
-		blob, err = sm2.EncryptASN1(c.s.rand, pub, pt)
-	}
-	if err != nil || blob == nil {
-		return Sealed{}, internal("encrypt: %v", err)
+	blob, err := sealTo(c.s.rand, priv.Public(), ptParam, hash, alg, pt)
+	if err != nil {
+		return Sealed{}, err
 	}
 	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
+}
+
+// sealTo seals pt, which ptParam carries, to pub by alg (with hash, for
+// OAEP): RSA-OAEP, or SM2PKE in GM/T 0009's ASN.1.
+func sealTo(rand io.Reader, pub crypto.PublicKey, ptParam string, hash crypto.Hash, alg string, pt []byte) ([]byte, error) {
+	var blob []byte
+	var err error
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		if max := pub.Size() - 2*hash.Size() - 2; len(pt) > max {
+			return nil, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes %s takes under a %d-bit key", len(pt), max, alg, pub.N.BitLen())
+		}
+		blob, err = rsa.EncryptOAEP(hash.New(), rand, pub, pt, nil)
+	case *ecdsa.PublicKey:
+		if len(pt) > MaxSM2Plaintext {
+			return nil, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes SM2PKE takes", len(pt), MaxSM2Plaintext)
+		}
+		blob, err = sm2.EncryptASN1(rand, pub, pt)
+	}
+	if err != nil || blob == nil {
+		return nil, internal("encrypt: %v", err)
+	}
+	return blob, nil
 }
 
 // asymmetricDecrypt opens an RSA-OAEP or SM2PKE ciphertext with an
@@ -618,7 +645,19 @@ func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, 
 	if err != nil {
 		return Opened{}, err
 	}
+	pt, err := openWith(priv, hash, blob)
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
+}
+
+// openWith opens an RSA-OAEP (with hash) or SM2PKE ciphertext with priv.
+// What does not open is InvalidCiphertext, whatever the reason: which step
+// failed would be an oracle.
+func openWith(priv privateKeyOf, hash crypto.Hash, blob []byte) ([]byte, error) {
 	var pt []byte
+	var err error
 	switch p := priv.(type) {
 	case *rsa.PrivateKey:
 		pt, err = rsa.DecryptOAEP(hash.New(), nil, p, blob, nil)
@@ -626,7 +665,7 @@ func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, 
 		pt, err = sm2.Decrypt(p, blob)
 	}
 	if err != nil || pt == nil {
-		return Opened{}, errInvalidCiphertext
+		return nil, errInvalidCiphertext
 	}
-	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
+	return pt, nil
 }
