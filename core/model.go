@@ -280,3 +280,56 @@ type GrantConstraints struct {
 type GrantPosition struct {
 	KeyID, GrantID string
 }
+
+// Certificate statuses, as Alibaba's Certificates Manager names them. A
+// certificate is PENDING from CreateCertificate until UploadCertificate
+// gives it the certificate a CA issued; then ACTIVE, and INACTIVE or
+// REVOKED as UpdateCertificateStatus sets it.
+const (
+	CertificatePending  = "PENDING"
+	CertificateActive   = "ACTIVE"
+	CertificateInactive = "INACTIVE"
+	CertificateRevoked  = "REVOKED"
+)
+
+// Certificate is a certificate of Alibaba's Certificates Manager: a private
+// key made and kept here, the request (CSR) to certify its public key, and,
+// once uploaded, the certificate a CA issued for it and its chain. The
+// private key never leaves the service: it signs and decrypts inside it.
+type Certificate struct {
+	// ID is a UUID, made here.
+	ID string
+	// KeySpec is the private key's spec by core's name: RSA_2048,
+	// ECC_NIST_P256 or SM2.
+	KeySpec string
+	// Subject is the distinguished name the CSR names, as the caller gave
+	// it, and SubjectAlternativeNames the DNS names it asks for.
+	Subject                 string
+	SubjectAlternativeNames []string
+	// Exportable is CreateCertificate's ExportablePrivateKey, recorded and
+	// described; no operation exports a private key.
+	Exportable bool
+	Status     string
+	Creator    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Tags       map[string]string
+	// PrivateKey is the private key's PKCS #8 wrapped by the root key, as a
+	// key version's material is, with the certificate's ID for the key's and
+	// CertificateKeyVersion for the version's, and RootKeyID the root key's.
+	PrivateKey []byte
+	RootKeyID  string
+	// CSR is the certificate request's DER.
+	CSR []byte
+	// Certificate is the DER of the certificate uploaded, nil while the
+	// certificate is PENDING; Chain the DER of each certificate of its
+	// chain, as uploaded, in order.
+	Certificate []byte
+	Chain       [][]byte
+	Revision    int64
+}
+
+// CertificateKeyVersion is the version ID a certificate's private key is
+// wrapped under. No key version has it (theirs are UUIDs), so a
+// certificate's wrapped key never opens as a key's version, nor the other way.
+const CertificateKeyVersion = "certificate"

@@ -121,6 +121,28 @@ type SecretStore interface {
 	ListSecrets(ctx context.Context, asOf time.Time, p Page) ([]GenericSecret, int, error)
 }
 
+// CertificateStore keeps certificates, each as one record. Every method is
+// atomic.
+type CertificateStore interface {
+	// CreateCertificate stores a new certificate; ErrExists if its ID is
+	// taken.
+	CreateCertificate(ctx context.Context, c Certificate) error
+	// GetCertificate returns a certificate, or ErrNotFound.
+	GetCertificate(ctx context.Context, id string) (Certificate, error)
+	// UpdateCertificate replaces a certificate if the stored revision
+	// equals c.Revision-1 (the caller increments it); otherwise
+	// ErrConflict, and ErrNotFound if it is gone. The stored CreatedAt
+	// stays.
+	UpdateCertificate(ctx context.Context, c Certificate) error
+	// DeleteCertificate removes a certificate if the stored revision is
+	// still revision; otherwise ErrConflict, and ErrNotFound if it is gone.
+	DeleteCertificate(ctx context.Context, id string, revision int64) error
+	// ListCertificatesAfter returns, ordered by ID (as bytes), the first
+	// limit certificates whose ID comes after after ("": from the first);
+	// fewer only at the end, and all the rest when limit is zero or less.
+	ListCertificatesAfter(ctx context.Context, after string, limit int) ([]Certificate, error)
+}
+
 // GrantStore keeps grants by key, and finds them by grantee and by retiring
 // principal. Every method is atomic. KeyStore.DeleteKey removes a key's
 // grants with it.

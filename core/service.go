@@ -20,6 +20,8 @@ type Config struct {
 	Partitions PartitionStore // nil: no partition provisioning
 	Secrets    SecretStore    // nil: no secrets
 	Grants     GrantStore     // nil: no grants
+	// Certificates keeps Alibaba's certificates; nil: none.
+	Certificates CertificateStore
 	// GrantTTL is how long an instance keeps what the store said of a
 	// grantee's grants, so that a grant revoked on another instance still
 	// allows for up to that long; 0 reads the store on every request a
@@ -83,6 +85,7 @@ type Service struct {
 	arnPrefix  string
 	secrets    SecretStore
 	grants     GrantStore
+	certs      CertificateStore
 	grantCache *grantCache
 	// keyPolicies and secretPolicies keep keys' and secrets' own
 	// policies compiled.
@@ -95,7 +98,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}

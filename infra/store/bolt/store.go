@@ -46,13 +46,14 @@ var (
 	bucketGrants           = []byte("grants")             // key ID ‖ 0 ‖ grant ID → Grant
 	bucketGrantsByGrantee  = []byte("grants_by_grantee")  // GranteeName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅
 	bucketGrantsByRetiring = []byte("grants_by_retiring") // RetiringName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅, when there is one
+	bucketCertificates     = []byte("certificates")       // certificate ID → Certificate
 )
 
 // allBuckets are the buckets Open makes sure of. A file written before one was
 // added lacks it, and Open creates it there: adding a bucket needs no new
 // format.
 var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions,
-	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring}
+	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring, bucketCertificates}
 
 // Store is a core.KeyStore backed by one bbolt file.
 type Store struct {

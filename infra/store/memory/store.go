@@ -14,28 +14,31 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// Store holds keys, versions, aliases, partition records, secrets and grants
-// in maps behind one lock, so every method is atomic. Values are copied on the
-// way in and out: a caller never shares a buffer with the stored record.
+// Store holds keys, versions, aliases, partition records, secrets, grants and
+// certificates in maps behind one lock, so every method is atomic. Values are
+// copied on the way in and out: a caller never shares a buffer with the
+// stored record.
 type Store struct {
-	mu         sync.RWMutex
-	keys       map[string]core.Key
-	versions   map[string][]core.KeyVersion // by key ID, in insertion order
-	aliases    map[string]core.Alias
-	partitions map[string]core.Partition
-	secrets    map[string]core.GenericSecret
-	grants     map[string]map[string]core.Grant // by key ID, then grant ID
+	mu           sync.RWMutex
+	keys         map[string]core.Key
+	versions     map[string][]core.KeyVersion // by key ID, in insertion order
+	aliases      map[string]core.Alias
+	partitions   map[string]core.Partition
+	secrets      map[string]core.GenericSecret
+	grants       map[string]map[string]core.Grant // by key ID, then grant ID
+	certificates map[string]core.Certificate
 }
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		keys:       make(map[string]core.Key),
-		versions:   make(map[string][]core.KeyVersion),
-		aliases:    make(map[string]core.Alias),
-		partitions: make(map[string]core.Partition),
-		secrets:    make(map[string]core.GenericSecret),
-		grants:     make(map[string]map[string]core.Grant),
+		keys:         make(map[string]core.Key),
+		versions:     make(map[string][]core.KeyVersion),
+		aliases:      make(map[string]core.Alias),
+		partitions:   make(map[string]core.Partition),
+		secrets:      make(map[string]core.GenericSecret),
+		grants:       make(map[string]map[string]core.Grant),
+		certificates: make(map[string]core.Certificate),
 	}
 }
 

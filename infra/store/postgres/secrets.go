@@ -34,11 +34,12 @@ func secretArgs(s core.GenericSecret) ([]any, error) {
 		tags, stages, s.Revision, s.Policy, records.EncodeVersions(s.Versions)}, nil
 }
 
-func jsonOrNull(m map[string]string) (*string, error) {
-	if len(m) == 0 {
+// jsonOrNull is v as JSON text, or NULL when v is empty.
+func jsonOrNull[T map[string]string | []string](v T) (*string, error) {
+	if len(v) == 0 {
 		return nil, nil
 	}
-	b, err := json.Marshal(m)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}

@@ -148,8 +148,31 @@ func (r grantRecord) grant() (core.Grant, error) {
 	}, nil
 }
 
+// certificateRecord is a core.Certificate. Its fields match core's one for
+// one, so the conversions are Go conversions and a field added to the model
+// and not here fails to compile. Certificate is omitted while nil: a
+// PENDING certificate has none.
+type certificateRecord struct {
+	ID                      string            `json:"id"`
+	KeySpec                 string            `json:"keySpec"`
+	Subject                 string            `json:"subject"`
+	SubjectAlternativeNames []string          `json:"subjectAlternativeNames,omitempty"`
+	Exportable              bool              `json:"exportable,omitempty"`
+	Status                  string            `json:"status"`
+	Creator                 string            `json:"creator,omitempty"`
+	CreatedAt               time.Time         `json:"createdAt"`
+	UpdatedAt               time.Time         `json:"updatedAt"`
+	Tags                    map[string]string `json:"tags,omitempty"`
+	PrivateKey              []byte            `json:"privateKey"`
+	RootKeyID               string            `json:"rootKeyId,omitempty"`
+	CSR                     []byte            `json:"csr"`
+	Certificate             []byte            `json:"certificate,omitempty"`
+	Chain                   [][]byte          `json:"chain,omitempty"`
+	Revision                int64             `json:"revision"`
+}
+
 // Encode is the JSON record of a key, version, alias, partition, secret
-// (without its versions, which EncodeVersions writes) or grant.
+// (without its versions, which EncodeVersions writes), grant or certificate.
 func Encode(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case core.Key:
@@ -164,12 +187,14 @@ func Encode(v any) ([]byte, error) {
 		return json.Marshal(toSecretRecord(v))
 	case core.Grant:
 		return json.Marshal(toGrantRecord(v))
+	case core.Certificate:
+		return json.Marshal(certificateRecord(v))
 	}
 	return nil, fmt.Errorf("records: no record for %T", v)
 }
 
 // Decode reads a record into the model value it holds.
-func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.GenericSecret | core.Grant](data []byte) (T, error) {
+func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.GenericSecret | core.Grant | core.Certificate](data []byte) (T, error) {
 	var v T
 	var err error
 	switch p := any(&v).(type) {
@@ -198,6 +223,10 @@ func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.Ge
 		if err = json.Unmarshal(data, &r); err == nil {
 			*p, err = r.grant()
 		}
+	case *core.Certificate:
+		var r certificateRecord
+		err = json.Unmarshal(data, &r)
+		*p = core.Certificate(r)
 	}
 	return v, err
 }

@@ -31,6 +31,10 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 		core.Grant{ID: "g", KeyID: "k", KeyCreated: at.Unix(), Name: "n", Grantee: "arn:g", GranteeName: "gn",
 			Retiring: "arn:r", RetiringName: "rn", Operations: []string{"Decrypt", "Encrypt"}, Issuer: "i", CreatedAt: at,
 			Constraints: core.GrantConstraints{Equals: core.EncryptionContext{"a": "b"}, Subset: core.EncryptionContext{"c": "d"}}},
+		core.Certificate{ID: "c", KeySpec: "ECC_NIST_P256", Subject: "CN=a,O=b", SubjectAlternativeNames: []string{"a.example", "b.example"},
+			Exportable: true, Status: core.CertificateActive, Creator: "c", CreatedAt: at, UpdatedAt: at.Add(time.Second),
+			Tags: map[string]string{"a": "b"}, PrivateKey: []byte{5}, RootKeyID: "r", CSR: []byte{6}, Certificate: []byte{7},
+			Chain: [][]byte{{8}, {9, 10}}, Revision: 4},
 	} {
 		if z := reflect.ValueOf(v); !allSet(z) {
 			t.Fatalf("%T: the test leaves a field zero", v)
@@ -51,6 +55,8 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			got, err = records.Decode[core.Partition](b)
 		case core.Grant:
 			got, err = records.Decode[core.Grant](b)
+		case core.Certificate:
+			got, err = records.Decode[core.Certificate](b)
 		case core.GenericSecret:
 			var sec core.GenericSecret
 			sec, err = records.Decode[core.GenericSecret](b)

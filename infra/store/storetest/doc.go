@@ -6,10 +6,11 @@ package storetest
 import "github.com/kmsless/kmsless/core"
 
 // Store is what the stores under test hold: keys, versions and aliases, and
-// partition records, secrets and grants.
+// partition records, secrets, grants and certificates.
 type Store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
 	core.GrantStore
+	core.CertificateStore
 }

@@ -305,7 +305,8 @@ func release1PartitionsRead(t *testing.T, s *serviceOn, want release1) {
 }
 
 // The release's file takes new writes: a rotation adds a version to a key it
-// wrote, and the new version and the old ones both serve.
+// wrote, and the new version and the old ones both serve. It also stores
+// records of kinds added since, which opening it made room for.
 func release1TakesNewWrites(t *testing.T, s *serviceOn, want release1) {
 	k := want.Keys[0]
 	v := s.ok("CreateKeyVersion", "KeyId", k.ID).(*alibaba.KeyVersionResponse).KeyVersion.KeyVersionId
@@ -323,4 +324,8 @@ func release1TakesNewWrites(t *testing.T, s *serviceOn, want release1) {
 	if d := s.ok("Decrypt", "CiphertextBlob", old.CiphertextBlob, "EncryptionContext", old.EncryptionContext).(*alibaba.DecryptResponse); d.Plaintext != old.Plaintext {
 		t.Fatalf("%s decrypted to something else after a rotation", old.Name)
 	}
+
+	c := uploaded(newCertificate("5e0f3b7a-2c1d-4f6e-8a9b-0c1d2e3f4a5b", t0), at(1))
+	createCertificate(t, s.store, c)
+	wantCertificate(t, s.store, c)
 }

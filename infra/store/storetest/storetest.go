@@ -56,6 +56,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListSecretsPagesByName", testListSecretsPagesByName},
 		{"SecretValuesRoundTrip", testSecretValuesRoundTrip},
 		{"ConcurrentUpdateSecretCountsEveryRevision", testConcurrentUpdateSecret},
+		{"CertificateLifecycle", testCertificates},
+		{"ListCertificatesAfterWalksByIDBytes", testListCertificatesAfter},
+		{"CertificatesShareNoMemoryWithCallers", testCertificatesAreNotShared},
+		{"ConcurrentUpdateCertificateCountsEveryRevision", testConcurrentUpdateCertificate},
 	})
 }
 
