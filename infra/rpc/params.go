@@ -72,10 +72,12 @@ func printable(name string) string {
 }
 
 // actionParams is the action's input: every parameter but the protocol's own.
+// Those are named one by one: an action's own may start as theirs do
+// (CertificatePublicKeyVerify's SignatureValue).
 func actionParams(all url.Values) core.Params {
 	p := make(core.Params, len(all))
 	for k, vs := range all {
-		if protocolParams[k] || strings.HasPrefix(k, "Signature") {
+		if protocolParams[k] {
 			continue
 		}
 		p[k] = vs[0]
