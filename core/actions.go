@@ -89,6 +89,17 @@ func init() {
 		"SetSecretPolicy":          {run: (*call).setSecretPolicy},
 		"GetRandomPassword":        {run: (*call).getRandomPassword},
 
+		"CreateCertificate":            {run: (*call).createCertificate},
+		"UploadCertificate":            {run: (*call).uploadCertificate},
+		"GetCertificate":               {run: (*call).getCertificate},
+		"DescribeCertificate":          {run: (*call).describeCertificate},
+		"UpdateCertificateStatus":      {run: (*call).updateCertificateStatus},
+		"DeleteCertificate":            {run: (*call).deleteCertificate},
+		"CertificatePrivateKeySign":    {run: (*call).certificatePrivateKeySign},
+		"CertificatePublicKeyVerify":   {run: (*call).certificatePublicKeyVerify},
+		"CertificatePublicKeyEncrypt":  {run: (*call).certificatePublicKeyEncrypt},
+		"CertificatePrivateKeyDecrypt": {run: (*call).certificatePrivateKeyDecrypt},
+
 		"CreateGrant":         {run: (*call).createGrant, dryRun: true},
 		"ListGrants":          {run: (*call).listGrants},
 		"ListRetirableGrants": {run: (*call).listRetirableGrants},

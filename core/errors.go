@@ -29,6 +29,9 @@ const (
 	CodeKeyNotFound        = "Forbidden.KeyNotFound"
 	CodeAliasNotFound      = "Forbidden.AliasNotFound"
 	CodePartitionNotFound  = "Forbidden.PartitionNotFound"
+	// CodeCertificateNotFound: no such certificate, as Alibaba's
+	// Certificates Manager names it.
+	CodeCertificateNotFound = "Certificate.NotFound"
 	// CodeResourceNotFound: no such secret, or no such version or stage of
 	// one.
 	CodeResourceNotFound = "Forbidden.ResourceNotFound"

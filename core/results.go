@@ -128,6 +128,8 @@ func Wipe(result any) {
 		clear(r.Data)
 	case Password:
 		clear(r.Text)
+	case CertificateOpened:
+		clear(r.Plaintext)
 	}
 }
 

@@ -46,8 +46,9 @@ type RewrapOptions struct {
 const maxIdlePasses = 3
 
 // RewrapRoot re-wraps, under the current root key, every stored version that
-// another root key of the ring wrapped or that records none, and seals again
-// the material digests of imported keys with them. Instances keep serving
+// another root key of the ring wrapped or that records none, and every
+// certificate's private key another wrapped, and seals again the material
+// digests of imported keys with them. Instances keep serving
 // meanwhile: each version is replaced atomically, and every instance
 // configured with both keys opens it before and after. It is safe to stop at
 // any point and to run again; it returns when a whole pass over the store
@@ -91,8 +92,8 @@ func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapPro
 	}
 }
 
-// rewrapPass walks every key's versions once and re-wraps those not under the
-// current root key. It returns how many needed it, how many it re-wrapped, and
+// rewrapPass walks every key's versions, then every certificate, once and
+// re-wraps those not under the current root key. It returns how many needed it, how many it re-wrapped, and
 // the keys whose digest only their deleted material could move.
 func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int, p *RewrapProgress, report func(RewrapProgress)) (found, done int, held []string, err error) {
 	current := s.roots.Current()
@@ -144,7 +145,49 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	return found, done, held, flush()
+	if err := flush(); err != nil {
+		return 0, 0, nil, err
+	}
+	cfound, cdone, err := s.rewrapCertificates(ctx, current)
+	p.Rewrapped += cdone
+	return found + cfound, done + cdone, held, err
+}
+
+// rewrapCertificates re-wraps under current the private key of every
+// certificate another root key wrapped, each with a compare-and-set update
+// of its certificate: one changed meanwhile is left for the next pass.
+func (s *Service) rewrapCertificates(ctx context.Context, current *RootKey) (found, done int, err error) {
+	if s.certs == nil {
+		return 0, 0, nil
+	}
+	for after := ""; ; {
+		page, err := s.certs.ListCertificatesAfter(ctx, after, 100)
+		if err != nil {
+			return found, done, fmt.Errorf("list certificates: %w", err)
+		}
+		for _, cert := range page {
+			after = cert.ID
+			if cert.RootKeyID == current.id {
+				continue
+			}
+			found++
+			v, err := s.rewrapVersion(current, KeyVersion{KeyID: cert.ID, VersionID: CertificateKeyVersion, Wrapped: cert.PrivateKey, RootKeyID: cert.RootKeyID})
+			if err != nil {
+				return found, done, fmt.Errorf("certificate %s: %w", cert.ID, err)
+			}
+			cert.PrivateKey, cert.RootKeyID = v.Wrapped, v.RootKeyID
+			cert.Revision++
+			switch err := s.certs.UpdateCertificate(ctx, cert); {
+			case err == nil:
+				done++
+			case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound):
+				return found, done, fmt.Errorf("store the re-wrapped certificate %s: %w", cert.ID, err)
+			}
+		}
+		if len(page) < 100 {
+			return found, done, nil
+		}
+	}
 }
 
 // rewrapVersion opens v under whichever root key wrapped it and seals its

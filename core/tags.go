@@ -373,6 +373,9 @@ func (c *call) tagResource() (any, error) {
 		return nil, missingParam("Tags")
 	}
 	retag := func(m map[string]string) { maps.Copy(m, tags) }
+	if c.str("CertificateId") != "" {
+		return nil, c.retagCertificate(retag)
+	}
 	if c.str("SecretName") != "" {
 		return nil, c.retagSecret(retag)
 	}
@@ -416,6 +419,9 @@ func (c *call) untagResource() (any, error) {
 		for _, n := range names {
 			delete(m, n)
 		}
+	}
+	if c.str("CertificateId") != "" {
+		return nil, c.retagCertificate(untag)
 	}
 	if c.str("SecretName") != "" {
 		return nil, c.retagSecret(untag)

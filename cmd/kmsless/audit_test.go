@@ -48,10 +48,11 @@ func trail(t *testing.T) (env map[string]string, path string) {
 
 type arns struct{}
 
-func (arns) KeyARN(id string) string       { return "acs:kms:r:1:key/" + id }
-func (arns) AliasARN(name string) string   { return "acs:kms:r:1:" + name }
-func (arns) PartitionARN(id string) string { return "acs:kms:r:1:partition/" + id }
-func (arns) SecretARN(name string) string  { return "acs:kms:r:1:secret/" + name }
+func (arns) KeyARN(id string) string         { return "acs:kms:r:1:key/" + id }
+func (arns) AliasARN(name string) string     { return "acs:kms:r:1:" + name }
+func (arns) PartitionARN(id string) string   { return "acs:kms:r:1:partition/" + id }
+func (arns) SecretARN(name string) string    { return "acs:kms:r:1:secret/" + name }
+func (arns) CertificateARN(id string) string { return "acs:kms:r:1:certificate/" + id }
 
 func runAudit(env map[string]string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer

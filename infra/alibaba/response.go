@@ -20,6 +20,9 @@ import (
 // encoded (core.Wipe). An unknown result type is a programming error.
 func Response(kms *core.Service, requestID string, result any) (any, error) {
 	defer core.Wipe(result)
+	if out, ok := certificateResponse(requestID, result); ok {
+		return out, nil
+	}
 	switch r := result.(type) {
 	case nil, core.Changed:
 		return &EmptyResponse{RequestId: requestID}, nil

@@ -29,6 +29,7 @@ var status = map[string]int{
 	core.CodeAliasNotFound:               404,
 	core.CodePartitionNotFound:           404,
 	core.CodeResourceNotFound:            404,
+	core.CodeCertificateNotFound:         404,
 	core.CodeResourceExist:               409,
 	core.CodeDisabled:                    409,
 	core.CodePendingDeletion:             409,

@@ -19,10 +19,11 @@ var testKey = bytes.Repeat([]byte{7}, 32)
 
 type arns struct{}
 
-func (arns) KeyARN(id string) string       { return "acs:kms:r:1:key/" + id }
-func (arns) AliasARN(name string) string   { return "acs:kms:r:1:" + name }
-func (arns) PartitionARN(id string) string { return "acs:kms:r:1:partition/" + id }
-func (arns) SecretARN(name string) string  { return "acs:kms:r:1:secret/" + name }
+func (arns) KeyARN(id string) string         { return "acs:kms:r:1:key/" + id }
+func (arns) AliasARN(name string) string     { return "acs:kms:r:1:" + name }
+func (arns) PartitionARN(id string) string   { return "acs:kms:r:1:partition/" + id }
+func (arns) SecretARN(name string) string    { return "acs:kms:r:1:secret/" + name }
+func (arns) CertificateARN(id string) string { return "acs:kms:r:1:certificate/" + id }
 
 func decrypt(i int) audit.Record {
 	return audit.Build(audit.Request{

@@ -11,10 +11,11 @@ import (
 
 type testARNs struct{}
 
-func (testARNs) KeyARN(id string) string       { return "acs:kms:r:1:key/" + id }
-func (testARNs) AliasARN(name string) string   { return "acs:kms:r:1:" + name }
-func (testARNs) PartitionARN(id string) string { return "acs:kms:r:1:partition/" + id }
-func (testARNs) SecretARN(name string) string  { return "acs:kms:r:1:secret/" + name }
+func (testARNs) KeyARN(id string) string         { return "acs:kms:r:1:key/" + id }
+func (testARNs) AliasARN(name string) string     { return "acs:kms:r:1:" + name }
+func (testARNs) PartitionARN(id string) string   { return "acs:kms:r:1:partition/" + id }
+func (testARNs) SecretARN(name string) string    { return "acs:kms:r:1:secret/" + name }
+func (testARNs) CertificateARN(id string) string { return "acs:kms:r:1:certificate/" + id }
 
 func TestEncodingMatchesEncodingJSON(t *testing.T) {
 	odd := "q\"b\\s\n\r\t\x01<>&\u2028\u2029é\xff end"

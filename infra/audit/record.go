@@ -60,6 +60,7 @@ type ARNs interface {
 	AliasARN(name string) string
 	PartitionARN(id string) string
 	SecretARN(name string) string
+	CertificateARN(id string) string
 }
 
 // Request is what the edge knows of a finished request.
@@ -112,6 +113,8 @@ var kept = map[string]string{
 	"EncryptionContextEquals": "encryptionContextEquals", "EncryptionContextSubset": "encryptionContextSubset",
 	"Name": "name", "GrantId": "grantId",
 	"PolicyName": "policyName", "Policy": "policy", "BypassPolicyLockoutSafetyCheck": "bypassPolicyLockoutSafetyCheck",
+	"CertificateId": "certificateId", "Subject": "subject", "SubjectAlternativeNames": "subjectAlternativeNames",
+	"ExportablePrivateKey": "exportablePrivateKey", "Status": "status", "MessageType": "messageType",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -131,6 +134,7 @@ var readWrite = map[string]bool{
 	"CreateSecret": true, "PutSecretValue": true, "UpdateSecret": true, "DeleteSecret": true,
 	"RestoreSecret": true, "UpdateSecretVersionStage": true, "SetSecretPolicy": true,
 	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true, "SetKeyPolicy": true,
+	"CreateCertificate": true, "UploadCertificate": true, "UpdateCertificateStatus": true, "DeleteCertificate": true,
 	ProvisionPartition: true,
 }
 
@@ -150,6 +154,8 @@ var readOnly = map[string]bool{
 	"AsymmetricDecrypt": true, "DeriveSharedSecret": true, "Encapsulate": true, "Decapsulate": true,
 	"GetSecretValue": true, "DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
 	"GetSecretPolicy": true, "GetRandomPassword": true, "ListGrants": true, "ListRetirableGrants": true,
+	"GetCertificate": true, "DescribeCertificate": true, "CertificatePrivateKeySign": true,
+	"CertificatePublicKeyVerify": true, "CertificatePublicKeyEncrypt": true, "CertificatePrivateKeyDecrypt": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -254,8 +260,14 @@ func paramValue(name, v string) any {
 		return compactJSON(v, '{', "(not a JSON object)")
 	case "Tags", "TagKeys", "Filters", "Operations":
 		return compactJSON(v, '[', "(not a JSON list)")
+	case "SubjectAlternativeNames":
+		// A list, or the object the Go SDK sends for one.
+		if strings.HasPrefix(strings.TrimSpace(v), "{") {
+			return compactJSON(v, '{', "(not JSON)")
+		}
+		return compactJSON(v, '[', "(not a JSON list)")
 	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All", "ForceDeleteWithoutRecovery",
-		"IncludeDeprecated", "FetchTags", "BypassPolicyLockoutSafetyCheck":
+		"IncludeDeprecated", "FetchTags", "BypassPolicyLockoutSafetyCheck", "ExportablePrivateKey":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}
@@ -346,6 +358,18 @@ func responseElements(result any) map[string]string {
 		return set("secretName", r.Name, "versionId", r.VersionID)
 	case core.GrantCreated:
 		return set("keyId", r.KeyID, "grantId", r.GrantID)
+	case core.CertificateRequested:
+		return set("certificateId", r.ID)
+	case core.CertificateChanged:
+		return set("certificateId", r.ID, "status", r.Status)
+	case core.CertificateSignature:
+		return set("certificateId", r.ID)
+	case core.CertificateVerdict:
+		return set("certificateId", r.ID)
+	case core.CertificateSealed:
+		return set("certificateId", r.ID)
+	case core.CertificateOpened:
+		return set("certificateId", r.ID)
 	case core.Partition:
 		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
 	case *core.Partition:
@@ -389,6 +413,11 @@ func resources(p core.Params, resp map[string]string, arns ARNs) []Resource {
 	}
 	if id := resp["partitionId"]; id != "" {
 		add("partition", arns.PartitionARN(id))
+	}
+	for _, id := range []string{resp["certificateId"], p["CertificateId"]} {
+		if id != "" && len(id) <= maxValue {
+			add("certificate", arns.CertificateARN(id))
+		}
 	}
 	ref(p["KeyId"])
 	ref(p["DestinationKeyId"])

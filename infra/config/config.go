@@ -437,7 +437,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 	svc.closers = append(svc.closers, store.Close)
 	if o.maintenance {
-		if svc.KMS, err = core.New(core.Config{Store: store, Root: root, PreviousRoots: previousRoots(previous),
+		// Certificates' private keys are wrapped by the root key too: a
+		// root rotation re-wraps them with the versions.
+		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Root: root, PreviousRoots: previousRoots(previous),
 			Region: set.Region, AccountID: set.AccountID}); err != nil {
 			return nil, err
 		}
@@ -448,7 +450,8 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Partitions: store, Secrets: store, Grants: store, Root: root, Region: set.Region, AccountID: set.AccountID,
+		Store: store, Partitions: store, Secrets: store, Grants: store, Certificates: store,
+		Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 		// Grants are kept as long as key metadata: the one bound on how
 		// long a change made on another instance goes unseen.
@@ -586,12 +589,13 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 }
 
 // store is what both stores hold: keys, versions and aliases, partition
-// records, secrets and grants.
+// records, secrets, grants and certificates.
 type store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
 	core.GrantStore
+	core.CertificateStore
 }
 
 func openStore(ctx context.Context, set Settings) (store, error) {
