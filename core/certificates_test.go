@@ -485,7 +485,7 @@ func TestCertificateKeysFollowARootRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := service(newRoot, oldRoot).RewrapRoot(t.Context(), core.RewrapOptions{})
-	if err != nil || p.Rewrapped != 1 {
+	if err != nil || p.CertificatesRewrapped != 1 || p.Certificates != 1 {
 		t.Fatalf("RewrapRoot = %+v, %v; want the certificate's key re-wrapped", p, err)
 	}
 	sign := core.Params{"CertificateId": id, "Algorithm": "ECDSA_SHA_256", "Message": "AA=="}
@@ -494,7 +494,7 @@ func TestCertificateKeysFollowARootRotation(t *testing.T) {
 	}
 	_, err = do(t, service(oldRoot), "CertificatePrivateKeySign", sign)
 	mustCode(t, err, core.CodeInternalFailure)
-	if p, err := service(newRoot, oldRoot).RewrapRoot(t.Context(), core.RewrapOptions{}); err != nil || p.Rewrapped != 0 {
+	if p, err := service(newRoot, oldRoot).RewrapRoot(t.Context(), core.RewrapOptions{}); err != nil || p.CertificatesRewrapped != 0 || p.Certificates != 1 {
 		t.Errorf("a second RewrapRoot = %+v, %v; want nothing left", p, err)
 	}
 }

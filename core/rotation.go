@@ -27,10 +27,12 @@ type VersionRewrapper interface {
 type RewrapProgress struct {
 	// Passes over the store; the last one finds nothing left to re-wrap.
 	Passes int
-	// Keys and Versions are what the latest pass read so far.
-	Keys, Versions int
-	// Rewrapped counts versions re-wrapped by this run, all passes together.
-	Rewrapped int
+	// Keys, Versions and Certificates are what the latest pass read so
+	// far.
+	Keys, Versions, Certificates int
+	// Rewrapped counts versions re-wrapped by this run, all passes
+	// together, and CertificatesRewrapped certificates' private keys.
+	Rewrapped, CertificatesRewrapped int
 }
 
 // RewrapOptions tune RewrapRoot.
@@ -72,7 +74,7 @@ func (s *Service) RewrapRoot(ctx context.Context, opts RewrapOptions) (RewrapPro
 	var p RewrapProgress
 	for idle := 0; ; {
 		p.Passes++
-		p.Keys, p.Versions = 0, 0
+		p.Keys, p.Versions, p.Certificates = 0, 0, 0
 		found, done, held, err := s.rewrapPass(ctx, rw, opts.Batch, &p, report)
 		if err != nil {
 			return p, err
@@ -148,15 +150,14 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 	if err := flush(); err != nil {
 		return 0, 0, nil, err
 	}
-	cfound, cdone, err := s.rewrapCertificates(ctx, current)
-	p.Rewrapped += cdone
+	cfound, cdone, err := s.rewrapCertificates(ctx, current, p)
 	return found + cfound, done + cdone, held, err
 }
 
 // rewrapCertificates re-wraps under current the private key of every
 // certificate another root key wrapped, each with a compare-and-set update
 // of its certificate: one changed meanwhile is left for the next pass.
-func (s *Service) rewrapCertificates(ctx context.Context, current *RootKey) (found, done int, err error) {
+func (s *Service) rewrapCertificates(ctx context.Context, current *RootKey, p *RewrapProgress) (found, done int, err error) {
 	if s.certs == nil {
 		return 0, 0, nil
 	}
@@ -167,6 +168,7 @@ func (s *Service) rewrapCertificates(ctx context.Context, current *RootKey) (fou
 		}
 		for _, cert := range page {
 			after = cert.ID
+			p.Certificates++
 			if cert.RootKeyID == current.id {
 				continue
 			}
@@ -180,6 +182,7 @@ func (s *Service) rewrapCertificates(ctx context.Context, current *RootKey) (fou
 			switch err := s.certs.UpdateCertificate(ctx, cert); {
 			case err == nil:
 				done++
+				p.CertificatesRewrapped++
 			case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound):
 				return found, done, fmt.Errorf("store the re-wrapped certificate %s: %w", cert.ID, err)
 			}

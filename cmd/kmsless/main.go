@@ -151,13 +151,17 @@ func rotateRoot(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if afterWrite != nil {
 			afterWrite(p)
 		}
-		fmt.Fprintf(stderr, "pass %d: %d keys and %d versions read, %d re-wrapped\n", p.Passes, p.Keys, p.Versions, p.Rewrapped)
+		fmt.Fprintf(stderr, "pass %d: %d keys and %d versions read, %d re-wrapped; %d certificates read, %d re-wrapped\n",
+			p.Passes, p.Keys, p.Versions, p.Rewrapped, p.Certificates, p.CertificatesRewrapped)
 	}})
 	if err != nil {
 		fmt.Fprintf(stderr, "kmsless rotate-root: %v (%d versions re-wrapped so far; run it again to go on)\n", err, p.Rewrapped)
 		return 1
 	}
 	fmt.Fprintf(stdout, "re-wrapped %d versions; all %d versions of %d keys are under root key %s\n", p.Rewrapped, p.Versions, p.Keys, ids[0])
+	if p.Certificates > 0 {
+		fmt.Fprintf(stdout, "re-wrapped %d certificates' private keys; all %d certificates are under root key %s\n", p.CertificatesRewrapped, p.Certificates, ids[0])
+	}
 	if len(ids) > 1 {
 		fmt.Fprintf(stdout, "the previous root key %s wraps nothing now: drop KMS_ROOT_KEY_PREVIOUS from every function\n", ids[1])
 	}

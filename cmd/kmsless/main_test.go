@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,12 +50,16 @@ func TestMain(m *testing.M) {
 }
 
 // deployment is a store holding keys of several versions and blobs made under
-// each, all wrapped by the old root key.
+// each, and certificates, all wrapped by the old root key.
 type deployment struct {
 	env      map[string]string
 	old, new string // base64 root keys
 	blobs    []string
+	certs    []string // IDs of ACTIVE EC_P256 certificates
 }
+
+// deploymentCertificates is how many certificates a deployment holds.
+const deploymentCertificates = 2
 
 func rootText(t testing.TB) string {
 	raw, err := core.GenerateRootKey()
@@ -88,7 +98,39 @@ func newDeployment(t testing.TB, store string, keys, versions int) *deployment {
 			forgetRootKeyIDs(t, svc.KMS.Store(), id)
 		}
 	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range deploymentCertificates {
+		made := handle("CreateCertificate", core.Params{"KeySpec": "EC_P256", "Subject": "CN=svc,OU=ops,O=kmsless,C=CN"}).(core.CertificateRequested)
+		csr, err := x509.ParseCertificateRequest(made.CSR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: csr.Subject, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, csr.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		handle("UploadCertificate", core.Params{"CertificateId": made.ID, "Certificate": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))})
+		d.certs = append(d.certs, made.ID)
+	}
 	return d
+}
+
+// signAll signs with every certificate's private key and returns how many
+// failed.
+func (d *deployment) signAll(svc *config.Service) int {
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	failed := 0
+	for _, id := range d.certs {
+		p := core.Params{"CertificateId": id, "Algorithm": "ECDSA_SHA_256", "Message": "AA=="}
+		if _, err := svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: "CertificatePrivateKeySign", Params: p, Caller: admin}); err != nil {
+			failed++
+		}
+	}
+	return failed
 }
 
 // forgetRootKeyIDs makes a key's versions look as versions written before
@@ -206,9 +248,13 @@ func testRotationKilledHalfwayCompletes(t *testing.T, store string) {
 	if counts[newID] != stopAfter || counts[newID]+counts[oldID]+counts[""] != keys*versions {
 		t.Fatalf("after the kill, versions by root key: %v; want %d under the new key %s", counts, stopAfter, newID)
 	}
-	// Halfway, an instance with both keys serves every blob.
+	// Halfway, an instance with both keys serves every blob and
+	// certificate.
 	if failed := d.decryptAll(both); failed > 0 {
 		t.Fatalf("halfway through the rotation %d of %d blobs fail to decrypt", failed, len(d.blobs))
+	}
+	if failed := d.signAll(both); failed > 0 {
+		t.Fatalf("halfway through the rotation %d of %d certificates fail to sign", failed, len(d.certs))
 	}
 	both.Close()
 
@@ -242,7 +288,8 @@ func testRotationKilledHalfwayCompletes(t *testing.T, store string) {
 	if failures > 0 {
 		t.Fatalf("%d decryptions failed while the rotation ran", failures)
 	}
-	if !strings.Contains(string(report), fmt.Sprintf("re-wrapped %d versions; all %d versions", keys*versions-stopAfter, keys*versions)) {
+	if !strings.Contains(string(report), fmt.Sprintf("re-wrapped %d versions; all %d versions", keys*versions-stopAfter, keys*versions)) ||
+		!strings.Contains(string(report), fmt.Sprintf("re-wrapped %d certificates' private keys; all %d certificates", deploymentCertificates, deploymentCertificates)) {
 		t.Fatalf("the second run reported:\n%s", report)
 	}
 
@@ -254,6 +301,9 @@ func testRotationKilledHalfwayCompletes(t *testing.T, store string) {
 	}
 	if failed := d.decryptAll(only); failed > 0 {
 		t.Fatalf("with the old root key dropped, %d of %d blobs fail to decrypt", failed, len(d.blobs))
+	}
+	if failed := d.signAll(only); failed > 0 {
+		t.Fatalf("with the old root key dropped, %d of %d certificates fail to sign", failed, len(d.certs))
 	}
 	only.Close()
 
