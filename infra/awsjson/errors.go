@@ -48,6 +48,7 @@ var errorTypes = map[string]awsError{
 	// protocol; were they to, AlreadyExistsException is AWS's name for the
 	// second.)
 	core.CodeResourceNotFound:    {"NotFoundException", 400},
+	core.CodeCertificateNotFound: {"NotFoundException", 400},
 	core.CodeResourceExist:       {"AlreadyExistsException", 400},
 	core.CodeLimitExceeded:       {"LimitExceededException", 400},
 	core.CodeInvalidGrantToken:   {"InvalidGrantTokenException", 400},
