@@ -422,23 +422,30 @@ func verifyWith(pub crypto.PublicKey, alg signingAlgorithm, digest, sig []byte) 
 	return false
 }
 
+// signingAlgorithm reads Algorithm, core's name of one of the signing
+// algorithms names, as kms:SigningAlgorithm reads it.
+func (c *call) signingAlgorithm(names []string) (signingAlgorithm, error) {
+	name, err := c.required("Algorithm")
+	if err != nil {
+		return signingAlgorithm{}, err
+	}
+	for i := range allSigningAlgorithms {
+		if a := &allSigningAlgorithms[i]; a.name == name && slices.Contains(names, name) {
+			c.facts.Algorithm = &a.aws
+			return *a, nil
+		}
+	}
+	return signingAlgorithm{}, invalidParam("Algorithm", "it must be one of %v", names)
+}
+
 // digest reads Algorithm, one of any signing key's, and Digest, base64 of
 // as many bytes as its hash gives; for pure Ed25519 and ML-DSA, which sign
 // the message itself, Message, base64 of 1 to 4096 bytes, instead. SM2DSA
 // takes either: a Message is hashed with the key (sm2Hashed).
 func (c *call) digest() (signingAlgorithm, []byte, error) {
-	name, err := c.required("Algorithm")
+	alg, err := c.signingAlgorithm(signingAlgorithmNames)
 	if err != nil {
 		return signingAlgorithm{}, nil, err
-	}
-	var alg signingAlgorithm
-	for i := range allSigningAlgorithms {
-		if allSigningAlgorithms[i].name == name {
-			alg, c.facts.Algorithm = allSigningAlgorithms[i], &allSigningAlgorithms[i].aws
-		}
-	}
-	if alg.name == "" {
-		return signingAlgorithm{}, nil, invalidParam("Algorithm", "it must be one of %v", signingAlgorithmNames)
 	}
 	if alg.sm2 && c.str("Digest") == "" && c.str("Message") != "" {
 		alg.message = true
@@ -633,11 +640,7 @@ func (c *call) asymmetricDecrypt() (any, error) {
 // names. What does not open is InvalidCiphertext, whatever the reason:
 // which step failed would be an oracle.
 func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, error) {
-	hash, alg, err := c.encryptionAlgorithm(algParam)
-	if err != nil {
-		return Opened{}, err
-	}
-	blob, err := c.bytes("CiphertextBlob", max(6144, maxSM2Ciphertext))
+	hash, alg, blob, err := c.asymmetricCiphertext(algParam)
 	if err != nil {
 		return Opened{}, err
 	}
@@ -650,6 +653,21 @@ func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, 
 		return Opened{}, err
 	}
 	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
+}
+
+// asymmetricCiphertext reads algParam, an asymmetric encryption algorithm
+// (encryptionAlgorithm), and CiphertextBlob, base64 of a ciphertext as long
+// as the longest of any asymmetric key's.
+func (c *call) asymmetricCiphertext(algParam string) (crypto.Hash, string, []byte, error) {
+	hash, alg, err := c.encryptionAlgorithm(algParam)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	blob, err := c.bytes("CiphertextBlob", max(6144, maxSM2Ciphertext))
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return hash, alg, blob, nil
 }
 
 // openWith opens an RSA-OAEP (with hash) or SM2PKE ciphertext with priv.

@@ -40,6 +40,16 @@ var certificateAlgorithms = map[string]struct{ sign, encrypt []string }{
 	"SM2":           {[]string{"SM2DSA"}, []string{"SM2PKE"}},
 }
 
+// certificateSigning lists the signing algorithms of certificates' keys,
+// sorted.
+var certificateSigning = func() (names []string) {
+	for _, a := range certificateAlgorithms {
+		names = append(names, a.sign...)
+	}
+	slices.Sort(names)
+	return names
+}()
+
 // CertificateARN is the ARN of a certificate.
 func (s *Service) CertificateARN(id string) string { return s.arnPrefix + "certificate/" + id }
 
@@ -272,9 +282,9 @@ func (c *call) uploadCertificate() (any, error) {
 		if cert.Status == CertificateRevoked {
 			return Errorf(CodeDisabled, "The certificate %q is revoked.", cert.ID)
 		}
-		csr, err := smx509.ParseCertificateRequest(cert.CSR)
+		csr, err := cert.request()
 		if err != nil {
-			return internal("certificate %s: its request: %w", cert.ID, err)
+			return err
 		}
 		if !publicKeysEqual(csr.PublicKey, certs[0].PublicKey) {
 			return invalidParam("Certificate", "it certifies another public key than the certificate %q's", cert.ID)
@@ -293,6 +303,15 @@ func (c *call) uploadCertificate() (any, error) {
 		return nil, err
 	}
 	return CertificateChanged{ID: changed.ID, Status: changed.Status}, nil
+}
+
+// request parses the certificate's stored request.
+func (cert *Certificate) request() (*smx509.CertificateRequest, error) {
+	csr, err := smx509.ParseCertificateRequest(cert.CSR)
+	if err != nil {
+		return nil, internal("certificate %s: its request: %w", cert.ID, err)
+	}
+	return csr, nil
 }
 
 // parsePEMCertificates reads text as PEM CERTIFICATE blocks, at least one,
@@ -342,9 +361,9 @@ func (c *call) describeCertificate() (any, error) {
 	}
 	d := CertificateDescription{ARN: c.s.CertificateARN(cert.ID), Subject: cert.Subject, SubjectAlternativeNames: cert.SubjectAlternativeNames}
 	if cert.Certificate == nil {
-		csr, err := smx509.ParseCertificateRequest(cert.CSR)
+		csr, err := cert.request()
 		if err != nil {
-			return nil, internal("certificate %s: its request: %w", cert.ID, err)
+			return nil, err
 		}
 		d.PublicKey = csr.RawSubjectPublicKeyInfo
 	} else {
@@ -488,18 +507,9 @@ func (c *call) certificateKey(alg string, signing bool, statuses ...string) (Cer
 // with SHA-256, or for SM2DSA with SM3 over the signer's Z once the key is
 // loaded; a DIGEST is the 32 bytes the algorithm signs.
 func (c *call) certificateMessage() (signingAlgorithm, []byte, error) {
-	name, err := c.required("Algorithm")
+	alg, err := c.signingAlgorithm(certificateSigning)
 	if err != nil {
 		return signingAlgorithm{}, nil, err
-	}
-	var alg signingAlgorithm
-	for _, a := range certificateAlgorithms {
-		if slices.Contains(a.sign, name) {
-			alg = signingAlgorithmNamed(name)
-		}
-	}
-	if alg.name == "" {
-		return signingAlgorithm{}, nil, invalidParam("Algorithm", "it must be RSA_PKCS1_SHA_256, RSA_PSS_SHA_256, ECDSA_SHA_256 or SM2DSA")
 	}
 	kind, err := oneOf(c, "MessageType", "RAW", "RAW", "DIGEST")
 	if err != nil {
@@ -508,7 +518,7 @@ func (c *call) certificateMessage() (signingAlgorithm, []byte, error) {
 	if kind == "DIGEST" {
 		d, err := c.bytes("Message", alg.digestSize())
 		if err != nil || len(d) != alg.digestSize() {
-			return signingAlgorithm{}, nil, cmpErr(err, invalidParam("Message", "a DIGEST must be the %d bytes %s signs", alg.digestSize(), name))
+			return signingAlgorithm{}, nil, cmpErr(err, invalidParam("Message", "a DIGEST must be the %d bytes %s signs", alg.digestSize(), alg.name))
 		}
 		return alg, d, nil
 	}
@@ -522,16 +532,6 @@ func (c *call) certificateMessage() (signingAlgorithm, []byte, error) {
 	}
 	sum := sha256.Sum256(msg)
 	return alg, sum[:], nil
-}
-
-// signingAlgorithmNamed is the signing algorithm of core's name name.
-func signingAlgorithmNamed(name string) signingAlgorithm {
-	for _, a := range allSigningAlgorithms {
-		if a.name == name {
-			return a
-		}
-	}
-	return signingAlgorithm{}
 }
 
 func (c *call) certificatePrivateKeySign() (any, error) {
@@ -588,11 +588,7 @@ func (c *call) certificatePublicKeyEncrypt() (any, error) {
 }
 
 func (c *call) certificatePrivateKeyDecrypt() (any, error) {
-	hash, alg, err := c.encryptionAlgorithm("Algorithm")
-	if err != nil {
-		return nil, err
-	}
-	blob, err := c.bytes("CiphertextBlob", max(6144, maxSM2Ciphertext))
+	hash, alg, blob, err := c.asymmetricCiphertext("Algorithm")
 	if err != nil {
 		return nil, err
 	}
