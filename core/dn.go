@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -21,28 +22,23 @@ import (
 // within too.
 const maxDNValue = 64
 
-// parseDN parses Subject into a name. Multi-valued RDNs ("+"), hex-encoded
-// values ("#…") and attribute types other than CN, C, ST, L, O and OU are
-// refused.
+// parseDN parses Subject into a name. Hex-encoded values ("#…") and
+// attribute types other than CN, C, ST, L, O and OU are refused.
 func parseDN(param, dn string) (pkix.Name, error) {
 	var name pkix.Name
-	rdns, err := splitDN(dn)
-	if err != nil {
-		return name, invalidParam(param, "%s", err.Error())
-	}
 	seen := map[string]int{}
-	for _, rdn := range rdns {
+	for _, rdn := range splitDN(dn) {
 		typ, value, ok := strings.Cut(rdn, "=")
 		if !ok {
 			return name, invalidParam(param, "%q is not an attribute=value pair", ClipText(rdn))
 		}
 		typ = strings.ToUpper(strings.TrimSpace(typ))
-		value, err := unescapeDN(strings.TrimSpace(value))
+		value, err := unescapeDN(trimDN(value))
 		if err != nil {
 			return name, invalidParam(param, "the value of %s %s", ClipText(typ), err.Error())
 		}
-		if value == "" || utf8.RuneCountInString(value) > maxDNValue {
-			return name, invalidParam(param, "the value of %s must be 1 to %d characters", ClipText(typ), maxDNValue)
+		if value == "" || utf8.RuneCountInString(value) > maxDNValue || strings.ContainsFunc(value, unicode.IsControl) {
+			return name, invalidParam(param, "the value of %s must be 1 to %d characters, none of them a control character", ClipText(typ), maxDNValue)
 		}
 		seen[typ]++
 		switch typ {
@@ -55,7 +51,7 @@ func parseDN(param, dn string) (pkix.Name, error) {
 		case "CN":
 			name.CommonName = value
 		case "C":
-			if len(value) != 2 || strings.ToUpper(value) != value || !validLabel(value, 2, "") {
+			if len(value) != 2 || strings.Trim(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 				return name, invalidParam(param, "C must be a two-letter ISO 3166-1 country code in capitals, such as CN")
 			}
 			name.Country = []string{value}
@@ -79,23 +75,36 @@ func parseDN(param, dn string) (pkix.Name, error) {
 	return name, nil
 }
 
-// splitDN splits a DN at the commas that are not escaped, refusing a "+"
-// that is not.
-func splitDN(dn string) ([]string, error) {
-	var rdns []string
+// splitDN splits a DN into its attributes, at the commas and pluses that
+// are not escaped: the attributes of a multi-valued RDN ("O=a+O=b", as Go
+// renders two organizations) count one by one.
+func splitDN(dn string) []string {
+	var attrs []string
 	start := 0
 	for i := 0; i < len(dn); i++ {
 		switch dn[i] {
 		case '\\':
 			i++ // the escaped character, or the first of \hh
-		case '+':
-			return nil, errorString("it has a multi-valued RDN (+); give each attribute on its own")
-		case ',':
-			rdns = append(rdns, dn[start:i])
+		case ',', '+':
+			attrs = append(attrs, dn[start:i])
 			start = i + 1
 		}
 	}
-	return append(rdns, dn[start:]), nil
+	return append(attrs, dn[start:])
+}
+
+// trimDN trims the spaces around a value that are not escaped: "\ " at its
+// end is a space of the value.
+func trimDN(v string) string {
+	v = strings.TrimLeft(v, " ")
+	for strings.HasSuffix(v, " ") {
+		slashes := len(v) - 1 - len(strings.TrimRight(v[:len(v)-1], `\`))
+		if slashes%2 == 1 {
+			break
+		}
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // unescapeDN undoes RFC 2253's escapes: \ followed by one of ,+"\<>;=# or a
@@ -105,6 +114,9 @@ func unescapeDN(v string) (string, error) {
 		return "", errorString("is hex-encoded BER (#…), which is not taken; give the text")
 	}
 	if !strings.Contains(v, `\`) {
+		if !utf8.ValidString(v) {
+			return "", errorString("is not valid UTF-8")
+		}
 		return v, nil
 	}
 	var b strings.Builder
