@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,73 @@ func TestSDKSM2Certificate(t *testing.T) {
 	if tea.StringValue(d.Body.KeySpec) != "EC_SM2" || tea.StringValue(d.Body.SignatureAlgorithm) != "SM2-SM3" ||
 		tea.BoolValue(d.Body.ExportablePrivateKey) || !strings.Contains(d.Body.String(), `"TagValue": "prod"`) {
 		t.Errorf("DescribeCertificate: %s", d.Body)
+	}
+}
+
+// A certificate's actions are audited with the certificate among the
+// resources and its ID among the response elements, and no record holds a
+// message, a signature, a plaintext or a ciphertext.
+func TestCertificatesAudited(t *testing.T) {
+	a := newAudited(t, filepath.Join(t.TempDir(), "audit.jsonl"))
+	made, err := a.client.CreateCertificate(&kms.CreateCertificateRequest{KeySpec: tea.String("EC_SM2"),
+		Subject: tea.String("CN=audit.example.com,OU=kms,O=kmsless,C=CN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tea.StringValue(made.Body.CertificateId)
+	req, err := tjx509.ReadCertificateRequestFromPem([]byte(tea.StringValue(made.Body.Csr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPub := req.PublicKey.(*ecdsa.PublicKey)
+	caKey, err := tjsm2.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &tjx509.Certificate{SerialNumber: big.NewInt(3), Subject: req.Subject, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), SignatureAlgorithm: tjx509.SM2WithSM3}
+	der, err := tjx509.CreateCertificate(leaf, leaf, &tjsm2.PublicKey{Curve: tjsm2.P256Sm2(), X: ecPub.X, Y: ecPub.Y}, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.client.UploadCertificate(&kms.UploadCertificateRequest{CertificateId: made.Body.CertificateId,
+		Certificate: tea.String(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))}); err != nil {
+		t.Fatal(err)
+	}
+	secret := base64.StdEncoding.EncodeToString([]byte("never in the trail"))
+	sealed, err := a.client.CertificatePublicKeyEncrypt(&kms.CertificatePublicKeyEncryptRequest{CertificateId: made.Body.CertificateId,
+		Algorithm: tea.String("SM2PKE"), Plaintext: tea.String(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.client.CertificatePrivateKeyDecrypt(&kms.CertificatePrivateKeyDecryptRequest{CertificateId: made.Body.CertificateId,
+		Algorithm: tea.String("SM2PKE"), CiphertextBlob: sealed.Body.CiphertextBlob}); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := a.client.CertificatePrivateKeySign(&kms.CertificatePrivateKeySignRequest{CertificateId: made.Body.CertificateId,
+		Algorithm: tea.String("SM2DSA"), Message: tea.String(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, raw := a.records(t)
+	for _, never := range []string{secret, tea.StringValue(sealed.Body.CiphertextBlob), tea.StringValue(signed.Body.SignatureValue)} {
+		if strings.Contains(raw, never) {
+			t.Errorf("the trail holds %.20s…", never)
+		}
+	}
+	arn := a.kms.CertificateARN(id)
+	var names []string
+	for _, r := range recs {
+		names = append(names, r.EventName)
+		if r.ResponseElements["certificateId"] != id || len(r.Resources) != 1 || r.Resources[0].ARN != arn || r.Resources[0].Type != "certificate" {
+			t.Errorf("%s: response elements %v, resources %v", r.EventName, r.ResponseElements, r.Resources)
+		}
+		if wantRW := r.EventName == "CreateCertificate" || r.EventName == "UploadCertificate"; r.ReadOnly == wantRW {
+			t.Errorf("%s: readOnly %v", r.EventName, r.ReadOnly)
+		}
+	}
+	want := []string{"CreateCertificate", "UploadCertificate", "CertificatePublicKeyEncrypt", "CertificatePrivateKeyDecrypt", "CertificatePrivateKeySign"}
+	if !slices.Equal(names, want) {
+		t.Errorf("the trail's events are %v, want %v", names, want)
 	}
 }
