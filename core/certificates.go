@@ -149,6 +149,10 @@ func (c *call) createCertificate() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The classic SDK sends a ProtectionLevel; keys here are SOFTWARE.
+	if _, err := oneOf(c, "ProtectionLevel", "SOFTWARE", "SOFTWARE"); err != nil {
+		return nil, err
+	}
 	id := newVersionID() // a UUID, as Alibaba's certificate IDs are
 	if err := c.authorize(c.s.CertificateARN(id)); err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func certificateResponse(requestID string, result any) (any, bool) {
 			Status: r.Status, Subject: r.Subject, SubjectAlternativeNames: r.SubjectAlternativeNames, Issuer: r.Issuer,
 			Serial: r.Serial, NotBefore: formatTime(r.NotBefore), NotAfter: formatTime(r.NotAfter),
 			SignatureAlgorithm: r.SignatureAlgorithm, SubjectKeyIdentifier: r.SubjectKeyIdentifier,
-			SubjectPublicKey: pemOf("PUBLIC KEY", r.PublicKey), ExportablePrivateKey: r.Exportable,
+			SubjectPublicKey: pemOf("PUBLIC KEY", r.PublicKey), ExportablePrivateKey: r.Exportable, ProtectionLevel: "SOFTWARE",
 			CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.UpdatedAt)}
 		if out.SubjectAlternativeNames == nil {
 			out.SubjectAlternativeNames = []string{}
@@ -92,6 +92,7 @@ type DescribeCertificateResponse struct {
 	SubjectKeyIdentifier    string      `json:"SubjectKeyIdentifier"`
 	SubjectPublicKey        string      `json:"SubjectPublicKey"`
 	ExportablePrivateKey    bool        `json:"ExportablePrivateKey"`
+	ProtectionLevel         string      `json:"ProtectionLevel"`
 	CreatedAt               string      `json:"CreatedAt"`
 	UpdatedAt               string      `json:"UpdatedAt"`
 	Tags                    *SecretTags `json:"Tags,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,4 +270,52 @@ func TestClassicSDKSecrets(t *testing.T) {
 			classicErrorIn(t, err, way.format, core.CodeResourceNotFound, http.StatusNotFound)
 		})
 	}
+}
+
+// The classic SDK makes, describes and reads back a certificate, in JSON
+// and in XML, and verifies with it what it signed: its own structs read the
+// certificates' responses.
+func TestClassicSDKCertificates(t *testing.T) {
+	e := newEnv(t)
+	c := e.classicClient(adminID, adminSecret)
+	create := classic.CreateCreateCertificateRequest()
+	e.classicRequest(create.RpcRequest, "POST")
+	create.KeySpec, create.Subject = "EC_P256", "CN=classic.example.com,OU=kms,O=kmsless,C=CN"
+	create.SubjectAlternativeNames = map[string]interface{}{"a": "classic.example.com"}
+	create.ProtectionLevel, create.ExportablePrivateKey = "SOFTWARE", requests.NewBoolean(false)
+	made, err := c.CreateCertificate(create)
+	if err != nil {
+		t.Fatalf("CreateCertificate: %v", err)
+	}
+	if !strings.Contains(made.Csr, "BEGIN CERTIFICATE REQUEST") || made.CertificateId == "" {
+		t.Fatalf("CreateCertificate answered %+v", made)
+	}
+	for _, format := range []string{"JSON", "XML"} {
+		describe := classic.CreateDescribeCertificateRequest()
+		e.classicRequestIn(describe.RpcRequest, "POST", format)
+		describe.CertificateId = made.CertificateId
+		d, err := c.DescribeCertificate(describe)
+		if err != nil {
+			t.Fatalf("DescribeCertificate in %s: %v", format, err)
+		}
+		if d.Status != core.CertificatePending || d.KeySpec != "EC_P256" || d.ProtectionLevel != "SOFTWARE" || d.ExportablePrivateKey ||
+			!strings.Contains(d.SubjectPublicKey, "BEGIN PUBLIC KEY") || !slices.Equal(d.SubjectAlternativeNames, []string{"classic.example.com"}) {
+			t.Errorf("DescribeCertificate in %s: %+v", format, d)
+		}
+		get := classic.CreateGetCertificateRequest()
+		e.classicRequestIn(get.RpcRequest, "POST", format)
+		get.CertificateId = made.CertificateId
+		g, err := c.GetCertificate(get)
+		if err != nil || g.Csr != made.Csr || g.Certificate != "" {
+			t.Errorf("GetCertificate in %s = %+v, %v", format, g, err)
+		}
+	}
+	create.ProtectionLevel = "HSM"
+	_, err = c.CreateCertificate(create)
+	classicError(t, err, "InvalidParameter", 400)
+	sign := classic.CreateCertificatePrivateKeySignRequest()
+	e.classicRequest(sign.RpcRequest, "POST")
+	sign.CertificateId, sign.Algorithm, sign.Message = made.CertificateId, "ECDSA_SHA_256", base64.StdEncoding.EncodeToString([]byte("m"))
+	_, err = c.CertificatePrivateKeySign(sign)
+	classicError(t, err, core.CodePendingImport, 409)
 }
