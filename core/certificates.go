@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -379,7 +378,8 @@ func (c *call) describeCertificate() (any, error) {
 		d.Issuer, d.Serial = x.Issuer.String(), x.SerialNumber.Text(16)
 		d.NotBefore, d.NotAfter = x.NotBefore.UTC(), x.NotAfter.UTC()
 		d.SignatureAlgorithm = certificateSignatureAlgorithm(x)
-		d.SubjectKeyIdentifier = strings.ToUpper(hex.EncodeToString(x.SubjectKeyId))
+		// As Alibaba writes it: bytes in capital hex, a space apart.
+		d.SubjectKeyIdentifier = fmt.Sprintf("% X", x.SubjectKeyId)
 		d.PublicKey = x.RawSubjectPublicKeyInfo
 	}
 	cert.PrivateKey, cert.CSR, cert.Certificate, cert.Chain = nil, nil, nil, nil

@@ -170,7 +170,7 @@ func TestCertificateLifecycle(t *testing.T) {
 			}
 			d = certStatus(t, s, id)
 			if d.Status != core.CertificateActive || d.Issuer != "CN=test CA,O=kmsless" || d.Serial != "4d" ||
-				d.SignatureAlgorithm != "ECDSA-SHA256" || d.SubjectKeyIdentifier != "01020304" ||
+				d.SignatureAlgorithm != "ECDSA-SHA256" || d.SubjectKeyIdentifier != "01 02 03 04" ||
 				!d.NotAfter.After(time.Now()) || d.NotBefore.IsZero() || d.KeySpec == "" || len(d.SubjectAlternativeNames) != 2 {
 				t.Errorf("an uploaded certificate is described as %+v", d)
 			}
