@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -161,8 +160,7 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		return &VerifyMacResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, MacAlgorithm: r.Algorithm,
 			MacValid: true}, nil
 	case core.PublicKey:
-		block := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: r.DER})
-		return &PublicKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, PublicKey: string(block)}, nil
+		return &PublicKeyResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID, PublicKey: pemOf("PUBLIC KEY", r.DER)}, nil
 	case core.Signature:
 		return &SignResponse{RequestId: requestID, KeyId: r.KeyID, KeyVersionId: r.VersionID,
 			Value: base64.StdEncoding.EncodeToString(r.Value)}, nil
