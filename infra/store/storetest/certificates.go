@@ -2,11 +2,9 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -272,37 +270,15 @@ func testConcurrentUpdateCertificate(t *testing.T, s Store) {
 	c := newCertificate("counter", t0)
 	createCertificate(t, s, c)
 	const writers, rounds = 8, 4
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for w := range writers {
-		wg.Go(func() {
-			for r := range rounds {
-				for {
-					cur, err := s.GetCertificate(ctx, c.ID)
-					if err != nil {
-						errs <- err
-						return
-					}
-					cur.Tags[fmt.Sprintf("w%d-r%d", w, r)] = "1"
-					cur.Revision++
-					err = s.UpdateCertificate(ctx, cur)
-					if errors.Is(err, core.ErrConflict) {
-						continue
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-					break
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("UpdateCertificate: %v", err)
-	}
+	eachLands(t, "UpdateCertificate", writers, rounds, func(w, r int) error {
+		cur, err := s.GetCertificate(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		cur.Tags[fmt.Sprintf("w%d-r%d", w, r)] = "1"
+		cur.Revision++
+		return s.UpdateCertificate(ctx, cur)
+	})
 	got, err := s.GetCertificate(ctx, c.ID)
 	if err != nil {
 		t.Fatalf("GetCertificate: %v", err)

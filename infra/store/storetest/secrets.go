@@ -195,29 +195,43 @@ func testConcurrentUpdateSecret(t *testing.T, s Store) {
 		t.Fatalf("CreateSecret: %v", err)
 	}
 	const writers, rounds = 8, 4
+	eachLands(t, "UpdateSecret", writers, rounds, func(w, r int) error {
+		cur, err := s.GetSecret(ctx, sec.Name)
+		if err != nil {
+			return err
+		}
+		id := fmt.Sprintf("w%d-r%d", w, r)
+		cur.Versions = append(cur.Versions, core.SecretVersion{ID: id, CreatedAt: t0, DataType: "text", Sealed: []byte(id)})
+		cur.Revision++
+		return s.UpdateSecret(ctx, cur)
+	})
+	got, err := s.GetSecret(ctx, sec.Name)
+	if err != nil {
+		t.Fatalf("GetSecret: %v", err)
+	}
+	if got.Revision != 1+writers*rounds || len(got.Versions) != 1+writers*rounds {
+		t.Fatalf("after %d updates: revision %d with %d versions, want %d and %d", writers*rounds, got.Revision, len(got.Versions), 1+writers*rounds, 1+writers*rounds)
+	}
+}
+
+// eachLands runs writers goroutines that each make rounds read-modify-write
+// cycles with update, which reads, changes and writes back; an update that
+// finds a newer revision (core.ErrConflict) is tried again from a fresh
+// read, and any other error fails the test as op's.
+func eachLands(t *testing.T, op string, writers, rounds int, update func(w, r int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for w := range writers {
 		wg.Go(func() {
 			for r := range rounds {
-				for {
-					cur, err := s.GetSecret(ctx, sec.Name)
-					if err != nil {
-						errs <- err
-						return
-					}
-					id := fmt.Sprintf("w%d-r%d", w, r)
-					cur.Versions = append(cur.Versions, core.SecretVersion{ID: id, CreatedAt: t0, DataType: "text", Sealed: []byte(id)})
-					cur.Revision++
-					err = s.UpdateSecret(ctx, cur)
-					if errors.Is(err, core.ErrConflict) {
-						continue
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-					break
+				err := update(w, r)
+				for errors.Is(err, core.ErrConflict) {
+					err = update(w, r)
+				}
+				if err != nil {
+					errs <- err
+					return
 				}
 			}
 		})
@@ -225,13 +239,6 @@ func testConcurrentUpdateSecret(t *testing.T, s Store) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatalf("UpdateSecret: %v", err)
-	}
-	got, err := s.GetSecret(ctx, sec.Name)
-	if err != nil {
-		t.Fatalf("GetSecret: %v", err)
-	}
-	if got.Revision != 1+writers*rounds || len(got.Versions) != 1+writers*rounds {
-		t.Fatalf("after %d updates: revision %d with %d versions, want %d and %d", writers*rounds, got.Revision, len(got.Versions), 1+writers*rounds, 1+writers*rounds)
+		t.Fatalf("%s: %v", op, err)
 	}
 }
