@@ -143,6 +143,32 @@ type CertificateStore interface {
 	ListCertificatesAfter(ctx context.Context, after string, limit int) ([]Certificate, error)
 }
 
+// KeyUsage is a key's last successful cryptographic use, as kept by a
+// KeyUsageStore.
+type KeyUsage struct {
+	// Action is core's name of the action that used the key ("Encrypt",
+	// "AsymmetricSign").
+	Action string
+	// At is when the request arrived, to the millisecond.
+	At time.Time
+	// RequestID is the request's ID, by which the audit trail finds it.
+	RequestID string
+}
+
+// KeyUsageStore keeps each key's last recorded use. KeyStore.DeleteKey
+// removes a key's use with it.
+type KeyUsageStore interface {
+	// RecordKeyUsage keeps u as keyID's last use unless the use kept is
+	// later (by At); ErrNotFound, keeping nothing, if the key does not
+	// exist.
+	RecordKeyUsage(ctx context.Context, keyID string, u KeyUsage) error
+	// KeyUsage returns keyID's last recorded use (the zero KeyUsage if none
+	// is kept) and since when the store has kept uses: from the first time
+	// this kind of store was opened over its data, or made. It does not
+	// check that the key exists.
+	KeyUsage(ctx context.Context, keyID string) (KeyUsage, time.Time, error)
+}
+
 // GrantStore keeps grants by key, and finds them by grantee and by retiring
 // principal. Every method is atomic. KeyStore.DeleteKey removes a key's
 // grants with it.

@@ -22,6 +22,9 @@ type Config struct {
 	Grants     GrantStore     // nil: no grants
 	// Certificates keeps Alibaba's certificates; nil: none.
 	Certificates CertificateStore
+	// Usage keeps keys' last uses; nil: none are kept, and GetKeyLastUsage
+	// is refused.
+	Usage KeyUsageStore
 	// GrantTTL is how long an instance keeps what the store said of a
 	// grantee's grants, so that a grant revoked on another instance still
 	// allows for up to that long; 0 reads the store on every request a
