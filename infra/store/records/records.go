@@ -171,8 +171,16 @@ type certificateRecord struct {
 	Revision                int64             `json:"revision"`
 }
 
+// keyUsageRecord is a core.KeyUsage, converted as certificateRecord is.
+type keyUsageRecord struct {
+	Action    string    `json:"action"`
+	At        time.Time `json:"at"`
+	RequestID string    `json:"requestId"`
+}
+
 // Encode is the JSON record of a key, version, alias, partition, secret
-// (without its versions, which EncodeVersions writes), grant or certificate.
+// (without its versions, which EncodeVersions writes), grant, certificate or
+// key usage.
 func Encode(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case core.Key:
@@ -189,12 +197,14 @@ func Encode(v any) ([]byte, error) {
 		return json.Marshal(toGrantRecord(v))
 	case core.Certificate:
 		return json.Marshal(certificateRecord(v))
+	case core.KeyUsage:
+		return json.Marshal(keyUsageRecord(v))
 	}
 	return nil, fmt.Errorf("records: no record for %T", v)
 }
 
 // Decode reads a record into the model value it holds.
-func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.GenericSecret | core.Grant | core.Certificate](data []byte) (T, error) {
+func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.GenericSecret | core.Grant | core.Certificate | core.KeyUsage](data []byte) (T, error) {
 	var v T
 	var err error
 	switch p := any(&v).(type) {
@@ -227,6 +237,10 @@ func Decode[T core.Key | core.KeyVersion | core.Alias | core.Partition | core.Ge
 		var r certificateRecord
 		err = json.Unmarshal(data, &r)
 		*p = core.Certificate(r)
+	case *core.KeyUsage:
+		var r keyUsageRecord
+		err = json.Unmarshal(data, &r)
+		*p = core.KeyUsage(r)
 	}
 	return v, err
 }

@@ -35,6 +35,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			Exportable: true, Status: core.CertificateActive, Creator: "c", CreatedAt: at, UpdatedAt: at.Add(time.Second),
 			Tags: map[string]string{"a": "b"}, PrivateKey: []byte{5}, RootKeyID: "r", CSR: []byte{6}, Certificate: []byte{7},
 			Chain: [][]byte{{8}, {9, 10}}, Revision: 4},
+		core.KeyUsage{Action: "Encrypt", At: at, RequestID: "r"},
 	} {
 		if z := reflect.ValueOf(v); !allSet(z) {
 			t.Fatalf("%T: the test leaves a field zero", v)
@@ -57,6 +58,8 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			got, err = records.Decode[core.Grant](b)
 		case core.Certificate:
 			got, err = records.Decode[core.Certificate](b)
+		case core.KeyUsage:
+			got, err = records.Decode[core.KeyUsage](b)
 		case core.GenericSecret:
 			var sec core.GenericSecret
 			sec, err = records.Decode[core.GenericSecret](b)
