@@ -14,10 +14,10 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// Store holds keys, versions, aliases, partition records, secrets, grants and
-// certificates in maps behind one lock, so every method is atomic. Values are
-// copied on the way in and out: a caller never shares a buffer with the
-// stored record.
+// Store holds keys, versions, aliases, partition records, secrets, grants,
+// certificates and keys' last uses in maps behind one lock, so every method
+// is atomic. Values are copied on the way in and out: a caller never shares
+// a buffer with the stored record.
 type Store struct {
 	mu           sync.RWMutex
 	keys         map[string]core.Key
@@ -27,9 +27,11 @@ type Store struct {
 	secrets      map[string]core.GenericSecret
 	grants       map[string]map[string]core.Grant // by key ID, then grant ID
 	certificates map[string]core.Certificate
+	usage        map[string]core.KeyUsage // by key ID
+	since        time.Time                // when New made the store
 }
 
-// New returns an empty store.
+// New returns an empty store, which keeps keys' uses from now.
 func New() *Store {
 	return &Store{
 		keys:         make(map[string]core.Key),
@@ -39,6 +41,8 @@ func New() *Store {
 		secrets:      make(map[string]core.GenericSecret),
 		grants:       make(map[string]map[string]core.Grant),
 		certificates: make(map[string]core.Certificate),
+		usage:        make(map[string]core.KeyUsage),
+		since:        time.Now().UTC(),
 	}
 }
 
@@ -177,8 +181,8 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	return nil
 }
 
-// DeleteKey removes the key, its versions, aliases and grants if the stored
-// revision is still revision.
+// DeleteKey removes the key, its versions, aliases, grants and last use if
+// the stored revision is still revision.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -191,6 +195,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error 
 	}
 	delete(s.keys, id)
 	delete(s.versions, id)
+	delete(s.usage, id)
 	maps.DeleteFunc(s.aliases, func(_ string, a core.Alias) bool { return a.KeyID == id })
 	for grantID := range s.grants[id] {
 		s.dropGrant(id, grantID)
