@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
@@ -58,5 +59,40 @@ func TestServiceRestartKeepsKeysAndDecryptsOldBlobs(t *testing.T) {
 	}
 	if d := call("Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"k":"v"}`).(*alibaba.DecryptResponse); d.Plaintext != "cGVyc2lzdGVk" {
 		t.Fatal("old blob decrypted to something else after restart")
+	}
+}
+
+// A reopened file keeps its keys' last uses and since when it has kept
+// them: the time a file began keeping uses is written once.
+func TestReopenKeepsKeyUsageAndSince(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kms.db")
+	at := time.Date(2026, 3, 14, 15, 9, 26, 535000000, time.UTC)
+	k := core.Key{ID: "key-a", State: core.KeyEnabled, CreatedAt: at, PrimaryVersionID: "key-a-v1", Revision: 1}
+	use := core.KeyUsage{Action: "Encrypt", At: at, RequestID: "req-1"}
+	store, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateKey(ctx, k, core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: at, Wrapped: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecordKeyUsage(ctx, k.ID, use); err != nil {
+		t.Fatal(err)
+	}
+	_, since, err := store.KeyUsage(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	time.Sleep(time.Millisecond) // a since rewritten at reopen would differ
+	if store, err = bolt.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	got, again, err := store.KeyUsage(ctx, k.ID)
+	if err != nil || got != use || !again.Equal(since) {
+		t.Fatalf("KeyUsage after reopen = %+v, since %v, %v; want %+v, since %v", got, again, err, use, since)
 	}
 }

@@ -47,17 +47,26 @@ var (
 	bucketGrantsByGrantee  = []byte("grants_by_grantee")  // GranteeName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅
 	bucketGrantsByRetiring = []byte("grants_by_retiring") // RetiringName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅, when there is one
 	bucketCertificates     = []byte("certificates")       // certificate ID → Certificate
+	bucketKeyUsage         = []byte("key_usage")          // key ID → KeyUsage, its last use
 )
+
+// metaUsageSince is the meta entry that holds since when the file keeps
+// keys' uses, as RFC 3339 text in UTC to the nanosecond. A file written
+// before uses were kept lacks it: Open writes it then, from that time.
+var metaUsageSince = []byte("usage_since")
 
 // allBuckets are the buckets Open makes sure of. A file written before one was
 // added lacks it, and Open creates it there: adding a bucket needs no new
 // format.
 var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions,
-	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring, bucketCertificates}
+	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring, bucketCertificates, bucketKeyUsage}
 
 // Store is a core.KeyStore backed by one bbolt file.
 type Store struct {
 	db *bbolt.DB
+	// since is when the file began keeping keys' uses, read at Open: it
+	// never changes after.
+	since time.Time
 }
 
 var _ core.KeyStore = (*Store)(nil)
@@ -78,44 +87,73 @@ func Open(path string) (*Store, error) {
 	// A file already laid out needs only a read: a write transaction syncs the
 	// disk twice, which every cold start would pay.
 	ready := false
-	err = db.View(func(tx *bbolt.Tx) error {
+	var since time.Time
+	err = db.View(func(tx *bbolt.Tx) (err error) {
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return nil
 			}
 		}
-		v := tx.Bucket(bucketMeta).Get([]byte("format"))
+		meta := tx.Bucket(bucketMeta)
+		v := meta.Get([]byte("format"))
 		if v != nil && string(v) != format {
 			return fmt.Errorf("file layout %q is not the supported %q", v, format)
 		}
-		ready = v != nil
-		return nil
+		since, ready, err = usageSince(meta)
+		ready = ready && v != nil
+		return err
 	})
 	if err == nil && !ready {
-		err = db.Update(initialise)
+		err = db.Update(func(tx *bbolt.Tx) (err error) {
+			since, err = initialise(tx, time.Now())
+			return err
+		})
 	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: initialise %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, since: since}, nil
 }
 
-// initialise creates the buckets and records the file layout.
-func initialise(tx *bbolt.Tx) error {
+// initialise creates the buckets and records the file layout and, unless
+// the file has them, since when it keeps keys' uses: from now. It returns
+// that time.
+func initialise(tx *bbolt.Tx, now time.Time) (time.Time, error) {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get([]byte("format")); {
 	case v == nil:
-		return meta.Put([]byte("format"), []byte(format))
+		if err := meta.Put([]byte("format"), []byte(format)); err != nil {
+			return time.Time{}, err
+		}
 	case string(v) != format:
-		return fmt.Errorf("file layout %q is not the supported %q", v, format)
+		return time.Time{}, fmt.Errorf("file layout %q is not the supported %q", v, format)
 	}
-	return nil
+	since, ok, err := usageSince(meta)
+	if ok || err != nil {
+		return since, err
+	}
+	since = now.UTC()
+	return since, meta.Put(metaUsageSince, []byte(since.Format(time.RFC3339Nano)))
+}
+
+// usageSince reads since when the file keeps keys' uses, and whether the
+// file says.
+func usageSince(meta *bbolt.Bucket) (time.Time, bool, error) {
+	v := meta.Get(metaUsageSince)
+	if v == nil {
+		return time.Time{}, false, nil
+	}
+	since, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("stored %s %q: %w", metaUsageSince, v, err)
+	}
+	return since.UTC(), true, nil
 }
 
 // Close releases the file and its lock.
@@ -229,8 +267,8 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	})
 }
 
-// DeleteKey removes the key, its versions, aliases and grants in one
-// transaction, if the stored revision is still revision.
+// DeleteKey removes the key, its versions, aliases, grants and last use in
+// one transaction, if the stored revision is still revision.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		k, err := getKey(tx, id)
@@ -260,6 +298,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error 
 			}
 		}
 		if err := deleteGrants(tx, id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketKeyUsage).Delete([]byte(id)); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketKeysByCreation).Delete(join(when(k.CreatedAt), []byte(id))); err != nil {
