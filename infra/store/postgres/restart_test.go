@@ -130,6 +130,41 @@ func TestStoreRecoversWhenPostgresRestarts(t *testing.T) {
 	t.Logf("%d keys acknowledged, %d calls failed as unavailable across the restart", len(acked), failures.Load())
 }
 
+// A store opened again over the same database keeps its keys' last uses
+// and since when it has kept them: the time is the migration's, written
+// once.
+func TestReopenKeepsKeyUsageAndSince(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema("usage_reopen")
+	s, err := Open(ctx, testURL, WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 14, 15, 9, 26, 535000000, time.UTC)
+	k := core.Key{ID: "key-a", State: core.KeyEnabled, CreatedAt: at, PrimaryVersionID: "key-a-v1", Revision: 1}
+	use := core.KeyUsage{Action: "Encrypt", At: at, RequestID: "req-1"}
+	if err := s.CreateKey(ctx, k, core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: at, Wrapped: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordKeyUsage(ctx, k.ID, use); err != nil {
+		t.Fatal(err)
+	}
+	_, since, err := s.KeyUsage(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	if s, err = Open(ctx, testURL, WithSchema(schema)); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, again, err := s.KeyUsage(ctx, k.ID)
+	if err != nil || got != use || !again.Equal(since) {
+		t.Fatalf("KeyUsage after reopen = %+v, since %v, %v; want %+v, since %v", got, again, err, use, since)
+	}
+}
+
 // pgServer is a PostgreSQL server owned by one test.
 type pgServer struct {
 	t        *testing.T

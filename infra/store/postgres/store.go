@@ -239,8 +239,9 @@ func (s *Store) cas(ctx context.Context, op, what, name string, revision int64, 
 }
 
 // DeleteKey removes the key if the stored revision is still revision; its
-// versions and aliases go with it (ON DELETE CASCADE), and its grants by the
-// statement's second delete, which runs only when the first deleted the key.
+// versions, aliases and last use go with it (ON DELETE CASCADE), and its
+// grants by the statement's second delete, which runs only when the first
+// deleted the key.
 // The revision test holds against a concurrent writer as cas's does.
 func (s *Store) DeleteKey(ctx context.Context, id string, revision int64) error {
 	return s.cas(ctx, "delete key", "key", id, revision, `
