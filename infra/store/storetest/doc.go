@@ -6,11 +6,12 @@ package storetest
 import "github.com/kmsless/kmsless/core"
 
 // Store is what the stores under test hold: keys, versions and aliases, and
-// partition records, secrets, grants and certificates.
+// partition records, secrets, grants, certificates and keys' last uses.
 type Store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
 	core.GrantStore
 	core.CertificateStore
+	core.KeyUsageStore
 }

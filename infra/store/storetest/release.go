@@ -328,4 +328,9 @@ func release1TakesNewWrites(t *testing.T, s *serviceOn, want release1) {
 	c := uploaded(newCertificate("5e0f3b7a-2c1d-4f6e-8a9b-0c1d2e3f4a5b", t0), at(1))
 	createCertificate(t, s.store, c)
 	wantCertificate(t, s.store, c)
+
+	wantUsage(t, s.store, k.ID, core.KeyUsage{})
+	use := core.KeyUsage{Action: "Encrypt", At: usedAt(1), RequestID: "req-release1"}
+	recordUsage(t, s.store, k.ID, use)
+	wantUsage(t, s.store, k.ID, use)
 }

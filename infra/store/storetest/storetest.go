@@ -60,6 +60,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListCertificatesAfterWalksByIDBytes", testListCertificatesAfter},
 		{"CertificatesShareNoMemoryWithCallers", testCertificatesAreNotShared},
 		{"ConcurrentUpdateCertificateCountsEveryRevision", testConcurrentUpdateCertificate},
+		{"KeyUsageKeepsTheLatestUse", testKeyUsageKeepsTheLatestUse},
+		{"DeleteKeyRemovesItsUse", testDeleteKeyRemovesItsUse},
+		{"ConcurrentRecordKeyUsageKeepsTheLatest", testConcurrentRecordKeyUsage},
 	})
 }
 
