@@ -439,7 +439,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	if o.maintenance {
 		// Certificates' private keys are wrapped by the root key too: a
 		// root rotation re-wraps them with the versions.
-		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Root: root, PreviousRoots: previousRoots(previous),
+		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Usage: store, Root: root, PreviousRoots: previousRoots(previous),
 			Region: set.Region, AccountID: set.AccountID}); err != nil {
 			return nil, err
 		}
@@ -450,7 +450,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Partitions: store, Secrets: store, Grants: store, Certificates: store,
+		Store: store, Partitions: store, Secrets: store, Grants: store, Certificates: store, Usage: store,
 		Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 		// Grants are kept as long as key metadata: the one bound on how
@@ -589,13 +589,14 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 }
 
 // store is what both stores hold: keys, versions and aliases, partition
-// records, secrets, grants and certificates.
+// records, secrets, grants, certificates and keys' last uses.
 type store interface {
 	core.KeyStore
 	core.PartitionStore
 	core.SecretStore
 	core.GrantStore
 	core.CertificateStore
+	core.KeyUsageStore
 }
 
 func openStore(ctx context.Context, set Settings) (store, error) {
