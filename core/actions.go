@@ -25,6 +25,9 @@ type action struct {
 	// symmetric key's envelope, SYMMETRIC_DEFAULT, as kms:EncryptionAlgorithm
 	// reads it; the others name theirs as they read it.
 	algorithm *Algorithm
+	// usesKey marks the cryptographic actions: a successful request is a
+	// use of each key it authorizes (GetKeyLastUsage).
+	usesKey bool
 }
 
 // actionTable maps each action name to its handler. Filled in init to break the
@@ -56,6 +59,7 @@ func init() {
 		"RotateKeyOnDemand":    {run: (*call).createKeyVersion},
 		"ListKeyRotations":     {run: (*call).listKeyRotations},
 		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
+		"GetKeyLastUsage":      {run: (*call).getKeyLastUsage},
 		"ListKeyPolicies":      {run: (*call).listKeyPolicies},
 		"SetKeyPolicy":         {run: (*call).setKeyPolicy},
 		"GenerateRandom":       {run: (*call).generateRandom},
@@ -106,26 +110,26 @@ func init() {
 		"RetireGrant":         {run: (*call).retireGrant, dryRun: true},
 		"RevokeGrant":         {run: (*call).revokeGrant, dryRun: true},
 
-		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
-		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true, algorithm: &symmetricDefault},
-		"Encrypt":                             {run: (*call).encrypt, dryRun: true, algorithm: &symmetricDefault},
-		"Decrypt":                             {run: (*call).decrypt, dryRun: true, algorithm: &symmetricDefault},
-		"ReEncrypt":                           {run: (*call).reEncrypt, dryRun: true, algorithm: &symmetricDefault},
-		"ExportDataKey":                       {run: (*call).exportDataKey, dryRun: true, algorithm: &symmetricDefault},
-		"GenerateAndExportDataKey":            {run: (*call).generateAndExportDataKey, dryRun: true, algorithm: &symmetricDefault},
-		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true, algorithm: &symmetricDefault},
-		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault},
+		"GenerateDataKeyWithoutPlaintext":     {run: (*call).generateDataKeyWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"GenerateDataKey":                     {run: (*call).generateDataKey, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"Encrypt":                             {run: (*call).encrypt, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"Decrypt":                             {run: (*call).decrypt, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"ReEncrypt":                           {run: (*call).reEncrypt, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"ExportDataKey":                       {run: (*call).exportDataKey, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"GenerateAndExportDataKey":            {run: (*call).generateAndExportDataKey, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"GenerateDataKeyPair":                 {run: (*call).generateDataKeyPair, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
+		"GenerateDataKeyPairWithoutPlaintext": {run: (*call).generateDataKeyPairWithoutPlaintext, dryRun: true, algorithm: &symmetricDefault, usesKey: true},
 		"GetPartitionDataKey":                 {run: (*call).getPartitionDataKey, algorithm: &symmetricDefault},
-		"GenerateMac":                         {run: (*call).generateMac, dryRun: true},
-		"VerifyMac":                           {run: (*call).verifyMac, dryRun: true},
+		"GenerateMac":                         {run: (*call).generateMac, dryRun: true, usesKey: true},
+		"VerifyMac":                           {run: (*call).verifyMac, dryRun: true, usesKey: true},
 		"GetPublicKey":                        {run: (*call).getPublicKey, dryRun: true},
-		"AsymmetricSign":                      {run: (*call).asymmetricSign, dryRun: true},
-		"AsymmetricVerify":                    {run: (*call).asymmetricVerify, dryRun: true},
-		"AsymmetricEncrypt":                   {run: (*call).asymmetricEncrypt, dryRun: true},
-		"AsymmetricDecrypt":                   {run: (*call).asymmetricDecrypt, dryRun: true},
-		"DeriveSharedSecret":                  {run: (*call).deriveSharedSecret, dryRun: true},
-		"Encapsulate":                         {run: (*call).encapsulate, dryRun: true},
-		"Decapsulate":                         {run: (*call).decapsulate, dryRun: true},
+		"AsymmetricSign":                      {run: (*call).asymmetricSign, dryRun: true, usesKey: true},
+		"AsymmetricVerify":                    {run: (*call).asymmetricVerify, dryRun: true, usesKey: true},
+		"AsymmetricEncrypt":                   {run: (*call).asymmetricEncrypt, dryRun: true, usesKey: true},
+		"AsymmetricDecrypt":                   {run: (*call).asymmetricDecrypt, dryRun: true, usesKey: true},
+		"DeriveSharedSecret":                  {run: (*call).deriveSharedSecret, dryRun: true, usesKey: true},
+		"Encapsulate":                         {run: (*call).encapsulate, dryRun: true, usesKey: true},
+		"Decapsulate":                         {run: (*call).decapsulate, dryRun: true, usesKey: true},
 	}
 	names := slices.Sorted(maps.Keys(actionTable))
 	actionIDs = make(map[string]actionID, len(names))
@@ -135,6 +139,7 @@ func init() {
 		a.ram, a.id = "kms:"+name, actionID(i)
 		actionTable[name] = a
 		ramActions = append(ramActions, a.ram)
+		actionUsesKey = append(actionUsesKey, a.usesKey)
 		actionIDs[a.ram] = a.id
 		if op, ok := actionGrantOps[name]; ok {
 			grantOpOf[a.id] = op
@@ -151,6 +156,8 @@ func init() {
 var (
 	ramActions []string
 	actionIDs  map[string]actionID
+	// actionUsesKey is each action's usesKey, by actionID.
+	actionUsesKey []bool
 )
 
 // actionID is an action's index in ramActions.

@@ -745,7 +745,7 @@ func resourceActions() []bool {
 		"UpdateKeyDescription", "UpdateRotationPolicy", "CreateKeyVersion", "ListKeyVersions",
 		"DescribeKeyVersion", "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus",
 		"RotateKeyOnDemand", "ListKeyRotations", "GetKeyPolicy", "ListKeyPolicies", "SetKeyPolicy",
-		"GetParametersForImport", "ImportKeyMaterial", "DeleteKeyMaterial", "TagResource",
+		"GetKeyLastUsage", "GetParametersForImport", "ImportKeyMaterial", "DeleteKeyMaterial", "TagResource",
 		"UntagResource", "ListResourceTags", "SetDeletionProtection", "ListGrants", "RevokeGrant",
 		"GetSecretValue", "PutSecretValue", "DescribeSecret", "UpdateSecret", "DeleteSecret",
 		"RestoreSecret", "ListSecretVersionIds", "UpdateSecretVersionStage", "GetSecretPolicy",

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,9 @@ type PartitionRequest struct {
 	// EncryptionContext is merged with {"PartitionId": PartitionID}; it may
 	// repeat that pair but not give PartitionId another value.
 	EncryptionContext EncryptionContext
+	// RequestID names the request where the key's use is recorded; "": a
+	// new ID.
+	RequestID string
 }
 
 // ValidPartitionID reports whether id is a partition ID: 1 to 128 ASCII letters,
@@ -88,7 +92,7 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	}
 	// Minting a partition's key is a GenerateDataKeyWithoutPlaintext whose
 	// result is kept: it enters as one, admitted and authorized alike.
-	_, c, err := s.begin(ctx, &Request{ID: NewRequestID(), Action: provisionAction, Params: Params{"KeyId": req.KeyID}, Caller: caller})
+	_, c, err := s.begin(ctx, &Request{ID: cmp.Or(req.RequestID, NewRequestID()), Action: provisionAction, Params: Params{"KeyId": req.KeyID}, Caller: caller})
 	if err != nil {
 		return Partition{}, false, err
 	}
@@ -132,6 +136,9 @@ func (s *Service) ProvisionPartition(ctx context.Context, caller *Principal, req
 	stored, created, err := s.partitions.CreatePartition(ctx, rec)
 	if err != nil {
 		return Partition{}, false, storeErr(err)
+	}
+	if created {
+		s.recordUses(ctx, c)
 	}
 	return stored, created, nil
 }

@@ -89,6 +89,8 @@ type Service struct {
 	secrets    SecretStore
 	grants     GrantStore
 	certs      CertificateStore
+	usage      KeyUsageStore
+	marks      useMarks
 	grantCache *grantCache
 	// keyPolicies and secretPolicies keep keys' and secrets' own
 	// policies compiled.
@@ -101,7 +103,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}
@@ -191,6 +193,9 @@ func (s *Service) Handle(ctx context.Context, req *Request) (any, error) {
 	}
 	if err != nil && c != nil && c.dry {
 		err = dryRunError(err)
+	}
+	if err == nil {
+		s.recordUses(ctx, c)
 	}
 	return resp, err
 }
@@ -361,6 +366,9 @@ type call struct {
 	// which a grant, or a key policy in AWS's language, allows by
 	// ReEncryptTo where the source takes ReEncryptFrom.
 	destination bool
+	// used are the keys the request uses, which Handle records as used
+	// when it succeeds (markUsed).
+	used [2]string
 	// facts are what policy conditions see: the action sets the encryption
 	// context it uses before resolving a key, and resolving sets the key's
 	// tags.
@@ -433,7 +441,11 @@ func (c *call) authorizeKey(k *Key, id, alias string) error {
 		c.keyFacts(k)
 		own = pol.allows(c.act, &c.facts, resources...)
 	}
-	return c.underKeyPolicy(k, own, resources)
+	if err := c.underKeyPolicy(k, own, resources); err != nil {
+		return err
+	}
+	c.markUsed(k.ID)
+	return nil
 }
 
 // underKeyPolicy finishes authorizing the action on key k, loaded, which

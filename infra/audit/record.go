@@ -143,7 +143,7 @@ var readOnly = map[string]bool{
 	"DescribeKey": true, "ListKeys": true, "ListKeyVersions": true, "DescribeKeyVersion": true,
 	"ListAliases": true, "ListAliasesByKeyId": true, "DescribeRegions": true,
 	"DescribeAccountKmsStatus": true, "OpenKmsService": true,
-	"GetKeyRotationStatus": true, "ListKeyRotations": true, "GetKeyPolicy": true,
+	"GetKeyRotationStatus": true, "ListKeyRotations": true, "GetKeyPolicy": true, "GetKeyLastUsage": true,
 	"ListKeyPolicies": true, "ListResourceTags": true, "ListTagResources": true,
 	"GenerateRandom": true, "GetParametersForImport": true, "GetPartitionDataKey": true,
 	"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
