@@ -209,6 +209,7 @@ func (p *Provisioner) handle(ctx context.Context, id string, r Request) Result {
 			x.Params["EncryptionContext"] = string(b)
 		}
 	}
+	r.PartitionRequest.RequestID = id
 	var res Result
 	_, ke := p.edge.Run(ctx, x, func() (any, error) {
 		res = p.one(ctx, r)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/provision"
@@ -51,7 +52,7 @@ func newEnvOn(tb testing.TB, store storetest.Store, limiter core.Limiter) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	kms, err := core.New(core.Config{Store: store, Partitions: store, Root: root, Limiter: limiter})
+	kms, err := core.New(core.Config{Store: store, Partitions: store, Usage: store, Root: root, Limiter: limiter})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -270,6 +271,20 @@ func TestRedeliveredEventMintsNothing(t *testing.T) {
 		if rec, _ := e.stored(t, id); string(rec.CiphertextBlob) != blob {
 			t.Fatalf("partition %s got a new key on redelivery", id)
 		}
+	}
+}
+
+// A partition's provisioning is its key's use, under the request ID its
+// audit record carries: the invocation's, and the partition's place in it.
+func TestProvisioningIsTheKeysLastUse(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "inv-1"})
+	if _, err := e.provisioner_(provision.Options{}).Handle(ctx, []byte(`{"Partitions":[{"PartitionId":"p-1"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := e.store.KeyUsage(ctx, e.keyID)
+	if err != nil || u.Action != "GenerateDataKeyWithoutPlaintext" || u.RequestID != "inv-1/1" {
+		t.Fatalf("the key's last use: %+v, %v", u, err)
 	}
 }
 
