@@ -91,7 +91,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Grants: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, Rand: s.rand,
+		Store: st, Grants: st, Usage: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, Rand: s.rand,
 		NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})

@@ -125,6 +125,7 @@ func init() {
 		"GetKeyPolicy":         {"GetKeyPolicy", policyParams, renderPolicy},
 		"PutKeyPolicy":         {"SetKeyPolicy", policyParams, renderNothing},
 		"ListKeyPolicies":      {"ListKeyPolicies", keyPageParams, renderPolicyNames},
+		"GetKeyLastUsage":      {"GetKeyLastUsage", keyIDParams, renderKeyLastUsage},
 
 		"GetParametersForImport":    {"GetParametersForImport", importParametersParams, renderImportParameters},
 		"ImportKeyMaterial":         {"ImportKeyMaterial", importParams, renderKeyID},
@@ -143,7 +144,17 @@ func init() {
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
 	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderSealed}
 	asymmetricDecrypt = &operation{"AsymmetricDecrypt", asymmetricDecryptParams, renderOpened}
+	operationOf = map[string]string{asymmetricEncrypt.action: "Encrypt", asymmetricDecrypt.action: "Decrypt"}
+	for name, op := range operations {
+		if op.action != name {
+			operationOf[op.action] = name
+		}
+	}
 }
+
+// operationOf is the AWS operation that runs each core action whose name
+// is not AWS's.
+var operationOf map[string]string
 
 // aliasesByKey is ListAliases with a KeyId: Alibaba's ListAliasesByKeyId, and
 // authorized as that action on the key. asymmetricEncrypt and
@@ -522,6 +533,24 @@ func rotationsParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
+// keyNotAlias refuses an alias name or alias ARN in the KeyId of an
+// operation (op) that AWS documents as taking a key ID or key ARN there.
+func keyNotAlias(p core.Params, in *input, op string) error {
+	if strings.HasPrefix(p["KeyId"], "alias/") {
+		return core.Errorf(core.CodeKeyNotFound, "The KeyId %q names an alias, and %s takes a key ID or key ARN there; give the key the alias names (DescribeKey tells it).", core.ClipText(*in.KeyId), op)
+	}
+	return nil
+}
+
+// keyIDParams reads GetKeyLastUsage's KeyId, a key ID or key ARN.
+func keyIDParams(h *handler, in *input) (core.Params, error) {
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
+	}
+	return p, keyNotAlias(p, in, "GetKeyLastUsage")
+}
+
 // listAliasesParams reads ListAliases' KeyId, its Limit and its Marker, an
 // alias's position (core.AliasPosition.Token, paged after by
 // Request.AliasesAfter). AWS documents KeyId as a key ID or key ARN, not an
@@ -533,8 +562,8 @@ func listAliasesParams(h *handler, in *input) (core.Params, error) {
 	if err := h.ref(p, "KeyId", in.KeyId); err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(p["KeyId"], "alias/") {
-		return nil, core.Errorf(core.CodeKeyNotFound, "The KeyId %q names an alias, and ListAliases takes a key ID or key ARN there; give the key the alias names (DescribeKey tells it).", core.ClipText(*in.KeyId))
+	if err := keyNotAlias(p, in, "ListAliases"); err != nil {
+		return nil, err
 	}
 	// AWS's bounds for ListAliases, not ListKeys': 1 to 100, 50 by default.
 	return p, positionParams(p, in, 50, 100, func(m string) bool {

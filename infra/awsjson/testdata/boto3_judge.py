@@ -92,6 +92,19 @@ expect(key in keys and other in keys and len(keys) == len(set(keys)), keys)
 names = [a["AliasName"] for p in kms.get_paginator("list_aliases").paginate(PaginationConfig={"PageSize": 1}) for a in p["Aliases"]]
 expect(alias in names and len(names) == len(set(names)), names)
 
+step = "get_key_last_usage"
+# ReEncrypt was the first use of its destination key; a key no one has
+# used answers no KeyLastUsage, and an alias names no key here.
+used = kms.get_key_last_usage(KeyId=other)
+last = used["KeyLastUsage"]
+expect(used["KeyId"] == other and last["Operation"] == "ReEncrypt", used)
+expect(last["KmsRequestId"] == moved["ResponseMetadata"]["RequestId"] and "CloudTrailEventId" not in last, last)
+expect(used["KeyCreationDate"] <= used["TrackingStartDate"] <= last["Timestamp"], used)
+unused = kms.create_key()["KeyMetadata"]
+fresh = kms.get_key_last_usage(KeyId=unused["Arn"])
+expect("KeyLastUsage" not in fresh and fresh["KeyCreationDate"] == unused["CreationDate"], fresh)
+raises(ex.NotFoundException, kms.get_key_last_usage, KeyId=alias)
+
 step = "tags"
 kms.tag_resource(KeyId=key, Tags=[{"TagKey": "env", "TagValue": "test"}])
 kms.untag_resource(KeyId=key, TagKeys=["team"])
