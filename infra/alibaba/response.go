@@ -136,6 +136,14 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		return out, nil
 	case core.Password:
 		return &RandomPasswordResponse{RequestId: requestID, RandomPassword: string(r.Text)}, nil
+	case core.KeyLastUsage:
+		// GetKeyLastUsage, an AWS operation, reached by its action name.
+		out := &KeyLastUsageResponse{RequestId: requestID, KeyId: r.KeyID,
+			TrackingStartDate: formatTime(r.TrackingStart), KeyCreationDate: formatTime(r.KeyCreated)}
+		if u := r.Usage; !u.At.IsZero() {
+			out.KeyLastUsage = &KeyUsageEntry{Action: u.Action, Time: formatTime(u.At), UsageRequestId: u.RequestID}
+		}
+		return out, nil
 	case core.KeyPolicy:
 		return &PolicyResponse{RequestId: requestID, Policy: cmp.Or(r.Document, DefaultPolicy(kms))}, nil
 	case core.SecretPolicy:
@@ -564,6 +572,24 @@ type ListGrantsResponse struct {
 	} `json:"Grants"`
 	NextMarker string `json:"NextMarker,omitempty"`
 	Truncated  bool   `json:"Truncated"`
+}
+
+// KeyLastUsageResponse answers GetKeyLastUsage, AWS's operation, in
+// Alibaba's style.
+type KeyLastUsageResponse struct {
+	RequestId         string         `json:"RequestId"`
+	KeyId             string         `json:"KeyId"`
+	KeyLastUsage      *KeyUsageEntry `json:"KeyLastUsage,omitempty"`
+	TrackingStartDate string         `json:"TrackingStartDate"`
+	KeyCreationDate   string         `json:"KeyCreationDate"`
+}
+
+// KeyUsageEntry is a key's last use: the action, when, and the request's
+// ID, by which the audit trail finds it.
+type KeyUsageEntry struct {
+	Action         string `json:"Action"`
+	Time           string `json:"Time"`
+	UsageRequestId string `json:"UsageRequestId"`
 }
 
 // PolicyResponse answers GetKeyPolicy and GetSecretPolicy.

@@ -83,7 +83,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
+		Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Usage: st, Root: root, Region: testRegion, AccountID: testAccount, Clock: s.clock, NonceShare: s.nonceShare,
 		NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
