@@ -3,7 +3,6 @@ package core_test
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,15 +40,8 @@ func newUsageFixture(t *testing.T) *usageFixture {
 	f := &usageFixture{t: t, store: &usageStore{Store: memory.New()},
 		clock: &stepClock{now: time.Now().UTC().Add(time.Hour).Truncate(time.Millisecond).Add(123 * time.Microsecond)},
 		admin: &core.Principal{Name: "admin", AccessKeyID: "LTAIadmin", Secret: core.NewSecret("s"), Policy: core.FullAccess()}}
-	root, err := core.GenerateRootKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rk, err := core.NewRootKey(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Usage: f.store, Root: rk, Clock: f.clock, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	var err error
+	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Usage: f.store, Root: randomRoot(t), Clock: f.clock, Region: "cn-hangzhou", AccountID: "1234567890123456"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,26 +197,16 @@ func TestKeyLastUsageFailingStoreFailsNoRequest(t *testing.T) {
 }
 
 func TestKeyLastUsageWithoutAStoreIsRefused(t *testing.T) {
-	root, err := core.GenerateRootKey()
+	svc, err := core.New(core.Config{Store: memory.New(), Root: randomRoot(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rk, err := core.NewRootKey(root)
+	out, err := do(t, svc, "CreateKey", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.New(core.Config{Store: memory.New(), Root: rk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := &core.Principal{Name: "admin", Policy: core.FullAccess()}
-	out, err := svc.Handle(context.Background(), &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = svc.Handle(context.Background(), &core.Request{ID: "r", Action: "GetKeyLastUsage", Params: core.Params{"KeyId": out.(core.Key).ID}, Caller: admin})
-	var ke *core.Error
-	if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
+	_, err = do(t, svc, "GetKeyLastUsage", core.Params{"KeyId": out.(core.Key).ID})
+	if ke := core.AsError(err); ke == nil || ke.Code != core.CodeInvalidParameter {
 		t.Fatalf("got %v", err)
 	}
 }
