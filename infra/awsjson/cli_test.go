@@ -368,3 +368,33 @@ func TestAWSCLIPutsAKeyPolicyFromAFile(t *testing.T) {
 		t.Fatalf("get-key-policy = %q, %q; want the document put", out.Policy, out.PolicyName)
 	}
 }
+
+// TestAWSCLIGetsAKeysLastUse runs the README's get-key-last-usage: the
+// encrypt before it is the key's last use, by the request ID the CLI saw.
+func TestAWSCLIGetsAKeysLastUse(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	e := newEnv(t)
+	id := e.createKey()
+	var unused struct{ KeyLastUsage *struct{} }
+	if got := e.awsCLI(t, "get-key-last-usage", "--key-id", id); json.Unmarshal(got, &unused) != nil || unused.KeyLastUsage != nil {
+		t.Fatalf("a key no one used: %s", got)
+	}
+	e.awsCLI(t, "encrypt", "--key-id", keyARN(id), "--plaintext", "aGk=")
+	var out struct {
+		KeyId        string
+		KeyLastUsage struct {
+			Operation, KmsRequestId string
+			Timestamp               float64
+		}
+	}
+	got := e.awsCLI(t, "get-key-last-usage", "--key-id", keyARN(id))
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatalf("%s: %v", got, err)
+	}
+	if out.KeyId != id || out.KeyLastUsage.Operation != "Encrypt" || out.KeyLastUsage.Timestamp == 0 ||
+		!strings.Contains(e.logs.String(), "requestId="+out.KeyLastUsage.KmsRequestId+" action=Encrypt") {
+		t.Fatalf("get-key-last-usage after encrypt: %s", got)
+	}
+}
