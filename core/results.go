@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 // What actions return, in the domain's own terms. Each protocol's adapter
 // renders them in its wire shapes; an action that returns only a RequestId
 // returns nil.
@@ -154,4 +156,14 @@ type KeyPolicy struct {
 type Rotation struct {
 	KeyVersion
 	First bool
+}
+
+// KeyLastUsage answers GetKeyLastUsage: a key's last recorded use (the
+// zero KeyUsage when none is kept), since when uses are kept for it (the
+// later of its creation and the store's first keeping), and its creation.
+type KeyLastUsage struct {
+	KeyID         string
+	Usage         KeyUsage
+	TrackingStart time.Time
+	KeyCreated    time.Time
 }

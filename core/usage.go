@@ -75,16 +75,6 @@ func (s *Service) recordUses(ctx context.Context, c *call) {
 	}
 }
 
-// KeyLastUsage answers GetKeyLastUsage: a key's last recorded use (the
-// zero KeyUsage when none is kept), since when uses are kept for it (the
-// later of its creation and the store's first keeping), and its creation.
-type KeyLastUsage struct {
-	KeyID         string
-	Usage         KeyUsage
-	TrackingStart time.Time
-	KeyCreated    time.Time
-}
-
 func (c *call) getKeyLastUsage() (any, error) {
 	if c.s.usage == nil {
 		return nil, Errorf(CodeInvalidParameter, "This service keeps no record of keys' uses: its store does not.")
