@@ -31,6 +31,7 @@ func auditCommand(sub string, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&q.Principal, "principal", "", "principal name or AccessKeyId")
 	fs.StringVar(&q.Partition, "partition", "", "partition ID")
 	fs.StringVar(&q.Grant, "grant", "", "grant ID: its creation, every request it allowed, its end")
+	fs.StringVar(&q.Request, "request", "", "request ID (requestId), as GetKeyLastUsage's KmsRequestId")
 	fs.StringVar(&q.Action, "action", "", "action (eventName), e.g. Decrypt")
 	fs.StringVar(&q.ErrorCode, "error", "", "error code; OK for the requests that succeeded")
 	fs.StringVar(&since, "since", "", "from this time: RFC 3339, or a duration back from now (7d, 36h)")

@@ -90,3 +90,14 @@ func TestQueryAnswersWhoDecryptedAPartitionThisWeek(t *testing.T) {
 		t.Fatalf("%d %s", code, out)
 	}
 }
+
+// TestQueryFindsTheRequestAKeysLastUseNames: -request finds the one record
+// GetKeyLastUsage's KmsRequestId names, and who made it.
+func TestQueryFindsTheRequestAKeysLastUseNames(t *testing.T) {
+	env, path := trail(t)
+	code, out, errOut := runAudit(env, "query", "-json", "-request", "req-old", path)
+	var rec audit.Record
+	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &rec) != nil || rec.RequestID != "req-old" || rec.UserIdentity.Principal != "consumer" {
+		t.Fatalf("%d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -193,14 +193,14 @@ func TestDevFullFailsTheWrite(t *testing.T) {
 func TestQueryFindsWhoDecryptedAPartition(t *testing.T) {
 	rec := decrypt(1)
 	match := []audit.Query{{Action: "Decrypt"}, {Partition: "p-17"}, {Principal: "consumer"}, {Principal: "LTAIconsumer"}, {Key: "key-1"},
-		{Key: "acs:kms:r:1:key/key-1"}, {ErrorCode: "OK"}, {Since: time.Unix(1699999999, 0), Until: time.Unix(1700000001, 0)}}
+		{Key: "acs:kms:r:1:key/key-1"}, {ErrorCode: "OK"}, {Since: time.Unix(1699999999, 0), Until: time.Unix(1700000001, 0)}, {Request: "req-1"}}
 	for _, q := range match {
 		if !q.Match(rec) {
 			t.Errorf("%+v does not match", q)
 		}
 	}
 	miss := []audit.Query{{Action: "Encrypt"}, {Principal: "other"}, {Key: "key-2"}, {ErrorCode: "AccessDeniedError"},
-		{Since: time.Unix(1700000001, 0)}, {Alias: "alias/x"}, {Partition: "p-18"}}
+		{Since: time.Unix(1700000001, 0)}, {Alias: "alias/x"}, {Partition: "p-18"}, {Request: "req-2"}, {Request: "req-"}}
 	for _, q := range miss {
 		if q.Match(rec) {
 			t.Errorf("%+v matches", q)

@@ -16,6 +16,7 @@ type Query struct {
 	Principal string // principal name or AccessKeyId
 	Partition string // partition ID
 	Grant     string // grant ID: the grant's creation, every use of it, its end
+	Request   string // requestId, as GetKeyLastUsage's KmsRequestId names one
 	Action    string // eventName
 	ErrorCode string // errorCode; "OK" selects the requests that succeeded
 	Since     time.Time
@@ -24,6 +25,9 @@ type Query struct {
 
 // Match reports whether rec answers q.
 func (q Query) Match(rec Record) bool {
+	if q.Request != "" && rec.RequestID != q.Request {
+		return false
+	}
 	if q.Action != "" && !strings.EqualFold(rec.EventName, q.Action) {
 		return false
 	}
