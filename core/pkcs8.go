@@ -166,11 +166,22 @@ func marshalECPublic(curve asn1.ObjectIdentifier, point []byte) ([]byte, error) 
 
 // ecScalar reads the 32-byte scalar of a 256-bit curve's (named by what)
 // EC private key from PKCS #8's inner octets. The caller clears both.
+// SEC 1 writes the scalar in exactly 32 bytes, but some writers drop its
+// leading zero bytes (OpenSSL once did, and tjfoc's x509 does, one key in
+// 256) or add some: like Go's x509 for the NIST curves, this reads both,
+// left-padding a short scalar to 32 bytes.
 func ecScalar(inner []byte, what string) ([]byte, error) {
 	var ec ecPrivateKey
-	if rest, err := asn1.Unmarshal(inner, &ec); err != nil || len(rest) > 0 || ec.Version != 1 || len(ec.PrivateKey) != 32 {
-		clear(ec.PrivateKey)
+	rest, err := asn1.Unmarshal(inner, &ec)
+	defer clear(ec.PrivateKey)
+	d := ec.PrivateKey
+	for len(d) > 32 && d[0] == 0 {
+		d = d[1:]
+	}
+	if err != nil || len(rest) > 0 || ec.Version != 1 || len(d) == 0 || len(d) > 32 {
 		return nil, fmt.Errorf("malformed %s private key", what)
 	}
-	return ec.PrivateKey, nil
+	scalar := make([]byte, 32)
+	copy(scalar[32-len(d):], d)
+	return scalar, nil
 }

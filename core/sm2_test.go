@@ -8,6 +8,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"testing"
 
@@ -421,5 +423,82 @@ func TestMaterialImportsUnderSM2Wrapping(t *testing.T) {
 		p["KeyId"] = id
 		_, err := do(t, s, "GetParametersForImport", p)
 		mustCode(t, err, core.CodeInvalidParameter)
+	}
+}
+
+// ecPKCS8 and ecInner are PKCS #8's and SEC 1's structures, as far as a
+// test rewrites an EC private key's scalar in them.
+type ecPKCS8 struct {
+	Version    int
+	Algorithm  pkix.AlgorithmIdentifier
+	PrivateKey []byte
+}
+
+type ecInner struct {
+	Version    int
+	PrivateKey []byte
+	NamedCurve asn1.ObjectIdentifier `asn1:"optional,explicit,tag:0"`
+	PublicKey  asn1.BitString        `asn1:"optional,explicit,tag:1"`
+}
+
+// withScalar is the PKCS #8 der with its EC private key's scalar written
+// as scalar.
+func withScalar(t *testing.T, der, scalar []byte) []byte {
+	t.Helper()
+	var outer ecPKCS8
+	var inner ecInner
+	if _, err := asn1.Unmarshal(der, &outer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(outer.PrivateKey, &inner); err != nil {
+		t.Fatal(err)
+	}
+	inner.PrivateKey = scalar
+	b, err := asn1.Marshal(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer.PrivateKey = b
+	if b, err = asn1.Marshal(outer); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An SM2 private key whose scalar is below 2^248 imports as tjfoc writes
+// it, one in 256 keys, with the leading zero byte dropped, and with a zero
+// byte too many; a scalar of 33 bytes that do not start with zero is no
+// key of the curve's.
+func TestSM2KeysImportScalarsOfAnyLength(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	var judgeKey *tjsm2.PrivateKey
+	for judgeKey == nil || judgeKey.D.BitLen() > 248 {
+		var err error
+		if judgeKey, err = tjsm2.GenerateKey(rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	der, err := tjx509.MarshalSm2UnecryptedPrivateKey(judgeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := judgeKey.D.Bytes()
+	if len(d) >= 32 || !bytes.Equal(withScalar(t, der, d), der) {
+		t.Fatalf("the judge wrote the scalar of %d bytes in full", len(d))
+	}
+	padded := append(make([]byte, 33-len(d)), d...)
+	for name, material := range map[string][]byte{"short": der, "padded": withScalar(t, der, padded)} {
+		id := createKey(t, s, core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign, "Origin": core.OriginExternal})
+		if _, err := do(t, s, "ImportKeyMaterial", asymmetricImport(t, s, id, "RSAES_OAEP_SHA_256", "RSA_2048")(material)); err != nil {
+			t.Fatalf("%s: ImportKeyMaterial: %v", name, err)
+		}
+		if pub := publicSM2(t, s, id); pub.X.Cmp(judgeKey.X) != 0 || pub.Y.Cmp(judgeKey.Y) != 0 {
+			t.Errorf("%s: the key's public key is not the imported key's", name)
+		}
+	}
+	padded[0] = 1
+	id := createKey(t, s, core.Params{"KeySpec": "EC_SM2", "KeyUsage": core.UsageSign, "Origin": core.OriginExternal})
+	if _, err := do(t, s, "ImportKeyMaterial", asymmetricImport(t, s, id, "RSAES_OAEP_SHA_256", "RSA_2048")(withScalar(t, der, padded))); code(err) != core.CodeInvalidKeyMaterial {
+		t.Errorf("a 33-byte scalar: %v, want %s", err, core.CodeInvalidKeyMaterial)
 	}
 }
