@@ -768,9 +768,17 @@ func (c *call) listKeyRotations() (any, error) {
 		return nil, storeErr(err)
 	}
 	items := make([]Rotation, len(vs))
+	k := &t.key
 	for i, v := range vs {
-		v.Wrapped = nil
-		items[i] = Rotation{KeyVersion: v, First: first && page.Offset+i == 0}
+		r := Rotation{KeyVersion: v, First: first && page.Offset+i == 0, Current: v.VersionID == k.PrimaryVersionID}
+		if k.Origin == OriginExternal {
+			r.External, r.Imported = true, len(v.Wrapped) > 0 && !c.s.materialExpired(k)
+			if r.Imported {
+				r.ExpireAt = k.MaterialExpireAt
+			}
+		}
+		r.Wrapped = nil
+		items[i] = r
 	}
 	return Listing[Rotation]{Items: items, Total: max(total-skip, 0), PageNumber: num, PageSize: size}, nil
 }

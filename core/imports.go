@@ -155,6 +155,10 @@ func (c *call) externalKey() (Key, error) {
 	if t.key.Origin != OriginExternal {
 		return Key{}, Errorf(CodeUnsupportedOrigin, "The key %q was not created with Origin EXTERNAL; its material cannot be imported or deleted.", t.key.ID)
 	}
+	// A key holds one material: a KeyMaterialId, when given, must name it.
+	if id := c.str("KeyMaterialId"); id != "" && id != MaterialID(t.key.ID, t.key.PrimaryVersionID) {
+		return Key{}, Errorf(CodeKeyNotFound, "The key %q has no key material %q; it holds one, %s.", t.key.ID, ClipText(id), MaterialID(t.key.ID, t.key.PrimaryVersionID))
+	}
 	return t.key, nil
 }
 

@@ -466,3 +466,62 @@ func TestImportRefusesAnExpiryNoStoreKeeps(t *testing.T) {
 		t.Fatalf("the key expires %v", at)
 	}
 }
+
+// A key's material is named by MaterialID, 64 hex digits of its key and
+// version; an import or a deletion given a KeyMaterialId must name the
+// key's one material, and is refused as a key not found, changing nothing,
+// when it names another; ListKeyRotations marks the current version and
+// whether an EXTERNAL key's material is imported.
+func TestKeyMaterialIDNamesTheKeysOneMaterial(t *testing.T) {
+	s := rootedService(t, memory.New(), randomRoot(t))
+	if a, b := core.MaterialID("key-a", "v1"), core.MaterialID("key-a", "v1"); a != b || len(a) != 64 || strings.Trim(a, "0123456789abcdef") != "" {
+		t.Fatalf("MaterialID: %q and %q", a, b)
+	}
+	if core.MaterialID("key-a", "v1") == core.MaterialID("key-b", "v1") || core.MaterialID("key-a", "v1") == core.MaterialID("key-a", "v2") {
+		t.Fatal("MaterialID names two materials alike")
+	}
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	mine, other := core.MaterialID(k.ID, k.PrimaryVersionID), core.MaterialID(k.ID, "another")
+	listed := func() core.Rotation {
+		t.Helper()
+		out, err := do(t, s, "ListKeyRotations", core.Params{"KeyId": k.ID, "IncludeFirstVersion": "true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := out.(core.Listing[core.Rotation])
+		if len(l.Items) != 1 || l.Items[0].VersionID != k.PrimaryVersionID || !l.Items[0].Current || !l.Items[0].External || l.Items[0].Wrapped != nil {
+			t.Fatalf("ListKeyRotations: %+v", l.Items)
+		}
+		return l.Items[0]
+	}
+	if listed().Imported {
+		t.Error("a key pending import lists its material imported")
+	}
+	request := importRequest(t, s, k.ID)
+	p := request(material(7))
+	p["KeyMaterialId"] = other
+	_, err = do(t, s, "ImportKeyMaterial", p)
+	mustCode(t, err, core.CodeKeyNotFound)
+	p["KeyMaterialId"] = mine
+	if _, err := do(t, s, "ImportKeyMaterial", p); err != nil {
+		t.Fatal(err)
+	}
+	if !listed().Imported {
+		t.Error("an imported key lists its material not imported")
+	}
+	_, err = do(t, s, "DeleteKeyMaterial", core.Params{"KeyId": k.ID, "KeyMaterialId": other})
+	mustCode(t, err, core.CodeKeyNotFound)
+	if !listed().Imported {
+		t.Fatal("a refused deletion deleted the material")
+	}
+	if _, err := do(t, s, "DeleteKeyMaterial", core.Params{"KeyId": k.ID, "KeyMaterialId": mine}); err != nil {
+		t.Fatal(err)
+	}
+	if listed().Imported {
+		t.Error("a deleted material is listed imported")
+	}
+}

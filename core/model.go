@@ -1,6 +1,8 @@
 package core
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -114,6 +116,20 @@ type KeyVersion struct {
 	// key was made with, which no rotation made, for versions a seed file
 	// supplied, and for versions written before versions recorded it.
 	RotationType RotationType
+}
+
+// MaterialID names the material of a key's version as AWS names key
+// materials (KeyMaterialId): 64 lowercase hex digits. It is a hash of the
+// key and version IDs, which are no secret, so it tells nothing of the
+// material; the same version always has the same one, through a re-import
+// of its material and a rotation of the root key alike.
+func MaterialID(keyID, versionID string) string {
+	h := sha256.New()
+	h.Write([]byte("kmsless key material\x00"))
+	h.Write([]byte(keyID))
+	h.Write([]byte{0})
+	h.Write([]byte(versionID))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // RotationType names the kind of rotation that made a version.

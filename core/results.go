@@ -156,6 +156,13 @@ type KeyPolicy struct {
 type Rotation struct {
 	KeyVersion
 	First bool
+	// Current marks the key's primary version, the one that seals.
+	Current bool
+	// External marks a version of an EXTERNAL key; Imported tells whether
+	// its material is imported now, and ExpireAt when that expires (zero:
+	// never, or no material).
+	External, Imported bool
+	ExpireAt           time.Time
 }
 
 // KeyLastUsage answers GetKeyLastUsage: a key's last recorded use (the
