@@ -222,7 +222,7 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 		"ValidTo past":                                   {ValidTo: aws.Time(clk.Now().Add(-time.Hour))},
 		"ValidTo more than 365 days on":                  {ValidTo: aws.Time(clk.Now().Add(366 * 24 * time.Hour))},
 		"an unknown ExpirationModel":                     {ExpirationModel: "NEVER"},
-		"a KeyMaterialId, which no material here has":    {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialId: aws.String("0123")},
+		"a KeyMaterialId not of 64 hex digits":           {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialId: aws.String("0123")},
 		"a KeyMaterialDescription, which nothing stores": {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialDescription: aws.String("hsm-1")},
 	} {
 		in.KeyId, in.ImportToken, in.EncryptedKeyMaterial = aws.String(id), p.ImportToken, wrapped

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
@@ -94,10 +95,10 @@ func importParams(h *handler, in *input) (core.Params, error) {
 	default:
 		return nil, invalid("ImportType", "it must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL")
 	}
-	switch {
-	case in.KeyMaterialId != nil:
-		return nil, invalid("KeyMaterialId", "key materials carry no IDs here: a key holds one material")
-	case in.KeyMaterialDescription != nil:
+	if err := materialParam(p, in); err != nil {
+		return nil, err
+	}
+	if in.KeyMaterialDescription != nil {
 		return nil, invalid("KeyMaterialDescription", "key materials carry no descriptions here")
 	}
 	switch in.ExpirationModel {
@@ -128,10 +129,26 @@ func importParams(h *handler, in *input) (core.Params, error) {
 // deleteMaterialParams is DeleteImportedKeyMaterial's: it deletes the key's
 // one material.
 func deleteMaterialParams(h *handler, in *input) (core.Params, error) {
-	if in.KeyMaterialId != nil {
-		return nil, invalid("KeyMaterialId", "key materials carry no IDs here: a key holds one material")
+	p, err := h.keyParams(in)
+	if err != nil {
+		return nil, err
 	}
-	return h.keyParams(in)
+	return p, materialParam(p, in)
+}
+
+// materialParam reads a KeyMaterialId, 64 lowercase hex digits in AWS's
+// model. A key here holds one material: core refuses an ID that names
+// another.
+func materialParam(p core.Params, in *input) error {
+	if in.KeyMaterialId == nil {
+		return nil
+	}
+	id := *in.KeyMaterialId
+	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return invalid("KeyMaterialId", "it must be 64 lowercase hexadecimal digits")
+	}
+	p["KeyMaterialId"] = id
+	return nil
 }
 
 // renderImportParameters gives the token as the blob core's base64 text

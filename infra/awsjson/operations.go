@@ -100,7 +100,7 @@ func init() {
 		"Decrypt":                         {"Decrypt", decryptParams, renderOpened},
 		"ReEncrypt":                       {"ReEncrypt", reEncryptParams, renderResealed},
 		"GenerateDataKey":                 {"GenerateDataKey", dataKeyParams, renderDataKey},
-		"GenerateDataKeyWithoutPlaintext": {"GenerateDataKeyWithoutPlaintext", dataKeyParams, renderSealed},
+		"GenerateDataKeyWithoutPlaintext": {"GenerateDataKeyWithoutPlaintext", dataKeyParams, renderSealedDataKey},
 		"GenerateRandom":                  {"GenerateRandom", randomParams, renderRandom},
 
 		"GenerateDataKeyPair":                 {"GenerateDataKeyPair", keyPairParams, renderDataKeyPair},
@@ -128,8 +128,8 @@ func init() {
 		"GetKeyLastUsage":      {"GetKeyLastUsage", keyIDParams, renderKeyLastUsage},
 
 		"GetParametersForImport":    {"GetParametersForImport", importParametersParams, renderImportParameters},
-		"ImportKeyMaterial":         {"ImportKeyMaterial", importParams, renderKeyID},
-		"DeleteImportedKeyMaterial": {"DeleteKeyMaterial", deleteMaterialParams, renderKeyID},
+		"ImportKeyMaterial":         {"ImportKeyMaterial", importParams, renderMaterial},
+		"DeleteImportedKeyMaterial": {"DeleteKeyMaterial", deleteMaterialParams, renderMaterial},
 
 		"TagResource":      {"TagResource", tagParams, renderNothing},
 		"UntagResource":    {"UntagResource", untagParams, renderNothing},

@@ -49,6 +49,7 @@ type keyMetadata struct {
 	KeyAgreementAlgorithms  []string `json:"KeyAgreementAlgorithms,omitempty"`
 	EncapsulationAlgorithms []string `json:"EncapsulationAlgorithms,omitempty"`
 	MultiRegion             bool     `json:"MultiRegion"`
+	CurrentKeyMaterialId    string   `json:"CurrentKeyMaterialId,omitempty"`
 }
 
 var keyStates = map[core.KeyState]string{
@@ -66,12 +67,17 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		DeletionDate: epochPtr(k.DeleteAt), Origin: "AWS_KMS", KeyManager: "CUSTOMER",
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
+	// A symmetric encryption key names its current key material, as AWS's
+	// do. An EXTERNAL key's one material has its ID from the key's making,
+	// imported or not, as ListKeyRotations lists it.
+	m.CurrentKeyMaterialId = materialID(k.ID, k.PrimaryVersionID)
 	switch k.KeySpec {
 	case core.SpecAES, "":
 	case core.SpecSM4:
 		// A symmetric key AWS does not make: its own spec, AWS's algorithm.
 		m.CustomerMasterKeySpec, m.KeySpec = k.KeySpec, k.KeySpec
 	default:
+		m.CurrentKeyMaterialId = ""
 		m.KeyUsage, m.CustomerMasterKeySpec, m.KeySpec = core.AWSKeyUsage(k.KeyUsage), k.KeySpec, k.KeySpec
 		m.EncryptionAlgorithms, m.MacAlgorithms, m.SigningAlgorithms = k.EncryptionAlgorithms(), k.MacAlgorithms(), awsSigningAlgorithms(k.SigningAlgorithms())
 		m.KeyAgreementAlgorithms, m.EncapsulationAlgorithms = k.KeyAgreementAlgorithms(), k.EncapsulationAlgorithms()
@@ -117,6 +123,25 @@ func renderKeyID(h *handler, _ core.Params, result any) (any, error) {
 		return nil, unexpected(result)
 	}
 	return struct{ KeyId string }{h.arns.key(id)}, nil
+}
+
+// materialID is the KeyMaterialId of a key's version, or "" for none (an
+// asymmetric key's blob names no version).
+func materialID(keyID, versionID string) string {
+	if versionID == "" {
+		return ""
+	}
+	return core.MaterialID(keyID, versionID)
+}
+
+// renderMaterial answers ImportKeyMaterial and DeleteImportedKeyMaterial:
+// the key and its one material, imported or deleted.
+func renderMaterial(h *handler, _ core.Params, result any) (any, error) {
+	c, ok := result.(core.Changed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct{ KeyId, KeyMaterialId string }{h.arns.key(c.Key.ID), materialID(c.Key.ID, c.Key.PrimaryVersionID)}, nil
 }
 
 func renderMetadata(h *handler, _ core.Params, result any) (any, error) {
@@ -257,6 +282,28 @@ func renderSealed(h *handler, p core.Params, result any) (any, error) {
 	}{s.Blob, h.arns.key(s.KeyID), algorithm(p)}, nil
 }
 
+// renderSealedDataKey answers GenerateDataKeyWithoutPlaintext: Encrypt's
+// answer with the key material that sealed, which Encrypt's leaves out.
+func renderSealedDataKey(h *handler, _ core.Params, result any) (any, error) {
+	s, ok := result.(core.Sealed)
+	if !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CiphertextBlob       []byte
+		KeyId, KeyMaterialId string
+	}{s.Blob, h.arns.key(s.KeyID), materialID(s.KeyID, s.VersionID)}, nil
+}
+
+// symmetricMaterial is the KeyMaterialId AWS answers beside an algorithm:
+// a symmetric key's version, and none for an asymmetric key.
+func symmetricMaterial(algorithm, keyID, versionID string) string {
+	if algorithm != symmetricDefault {
+		return ""
+	}
+	return materialID(keyID, versionID)
+}
+
 func renderResealed(h *handler, _ core.Params, result any) (any, error) {
 	s, ok := result.(core.Resealed)
 	if !ok {
@@ -266,7 +313,13 @@ func renderResealed(h *handler, _ core.Params, result any) (any, error) {
 		CiphertextBlob                                            []byte
 		SourceKeyId, KeyId                                        string
 		SourceEncryptionAlgorithm, DestinationEncryptionAlgorithm string
-	}{s.Blob, h.arns.key(s.SourceKeyID), h.arns.key(s.KeyID), s.SourceAlgorithm, s.DestinationAlgorithm}, nil
+		SourceKeyMaterialId                                       string `json:",omitempty"`
+		DestinationKeyMaterialId                                  string `json:",omitempty"`
+	}{
+		s.Blob, h.arns.key(s.SourceKeyID), h.arns.key(s.KeyID), s.SourceAlgorithm, s.DestinationAlgorithm,
+		symmetricMaterial(s.SourceAlgorithm, s.SourceKeyID, s.SourceVersionID),
+		symmetricMaterial(s.DestinationAlgorithm, s.KeyID, s.VersionID),
+	}, nil
 }
 
 // The plaintexts below are encoded by the caller after render returns, so
@@ -279,8 +332,8 @@ func renderDataKey(h *handler, _ core.Params, result any) (any, error) {
 	}
 	return struct {
 		CiphertextBlob, Plaintext []byte
-		KeyId                     string
-	}{d.Blob, d.Plaintext, h.arns.key(d.KeyID)}, nil
+		KeyId, KeyMaterialId      string
+	}{d.Blob, d.Plaintext, h.arns.key(d.KeyID), materialID(d.KeyID, d.VersionID)}, nil
 }
 
 // renderDataKeyPair leaves PrivateKeyPlaintext out when core made none
@@ -296,7 +349,8 @@ func renderDataKeyPair(h *handler, _ core.Params, result any) (any, error) {
 		PrivateKeyCiphertextBlob []byte
 		PrivateKeyPlaintext      []byte `json:",omitempty"`
 		PublicKey                []byte
-	}{h.arns.key(d.KeyID), d.Spec, d.Blob, d.PrivateKey, d.PublicKey}, nil
+		KeyMaterialId            string
+	}{h.arns.key(d.KeyID), d.Spec, d.Blob, d.PrivateKey, d.PublicKey, materialID(d.KeyID, d.VersionID)}, nil
 }
 
 func renderMac(h *handler, _ core.Params, result any) (any, error) {
@@ -433,11 +487,13 @@ func renderOpened(h *handler, p core.Params, result any) (any, error) {
 	if !ok {
 		return nil, unexpected(result)
 	}
+	alg := algorithm(p)
 	return struct {
 		KeyId               string
 		Plaintext           []byte
 		EncryptionAlgorithm string
-	}{h.arns.key(o.KeyID), o.Plaintext, algorithm(p)}, nil
+		KeyMaterialId       string `json:",omitempty"`
+	}{h.arns.key(o.KeyID), o.Plaintext, alg, symmetricMaterial(alg, o.KeyID, o.VersionID)}, nil
 }
 
 func renderRandom(h *handler, _ core.Params, result any) (any, error) {
@@ -493,15 +549,21 @@ func renderKeyLastUsage(_ *handler, _ core.Params, result any) (any, error) {
 	return out, nil
 }
 
-// rotation is a RotationsListEntry. KeyMaterialId is left out: AWS's is 64
-// hex digits, which a version ID is not. The first key material carries
-// neither RotationDate nor RotationType, as on AWS; nor does a version
-// written before versions recorded their rotation type, since a guess would
-// mislead the tools that count on-demand rotations against AWS's quota.
+// rotation is a RotationsListEntry: a key material, named by its
+// version's MaterialID. The first key material carries neither RotationDate
+// nor RotationType, as on AWS; nor does a version written before versions
+// recorded their rotation type, since a guess would mislead the tools that
+// count on-demand rotations against AWS's quota. ImportState,
+// ExpirationModel and ValidTo are an EXTERNAL key's alone.
 type rotation struct {
-	KeyId        string
-	RotationDate *epoch `json:",omitempty"`
-	RotationType string `json:",omitempty"`
+	KeyId            string
+	KeyMaterialId    string
+	KeyMaterialState string
+	ImportState      string `json:",omitempty"`
+	ExpirationModel  string `json:",omitempty"`
+	ValidTo          *epoch `json:",omitempty"`
+	RotationDate     *epoch `json:",omitempty"`
+	RotationType     string `json:",omitempty"`
 }
 
 // rotationTypes spells core's rotation types as AWS's RotationType does.
@@ -522,7 +584,19 @@ func renderRotations(h *handler, _ core.Params, result any) (any, error) {
 		more
 	}{Rotations: make([]rotation, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
 	for _, v := range l.Items {
-		r := rotation{KeyId: h.arns.key(v.KeyID)}
+		r := rotation{KeyId: h.arns.key(v.KeyID), KeyMaterialId: materialID(v.KeyID, v.VersionID), KeyMaterialState: "NON_CURRENT"}
+		if v.Current {
+			r.KeyMaterialState = "CURRENT"
+		}
+		switch {
+		case !v.External:
+		case !v.Imported:
+			r.ImportState = "PENDING_IMPORT"
+		case v.ExpireAt.IsZero():
+			r.ImportState, r.ExpirationModel = "IMPORTED", "KEY_MATERIAL_DOES_NOT_EXPIRE"
+		default:
+			r.ImportState, r.ExpirationModel, r.ValidTo = "IMPORTED", "KEY_MATERIAL_EXPIRES", epochPtr(v.ExpireAt)
+		}
 		if !v.First {
 			r.RotationDate = epochPtr(v.CreatedAt)
 			r.RotationType = rotationTypes[v.RotationType]

@@ -114,10 +114,15 @@ step = "rotation"
 kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=90)
 st = kms.get_key_rotation_status(KeyId=key)
 expect(st["KeyRotationEnabled"] and st["RotationPeriodInDays"] == 90, st)
+first = kms.describe_key(KeyId=key)["KeyMetadata"]["CurrentKeyMaterialId"]
+expect(len(first) == 64 and dk["KeyMaterialId"] == first, (first, dk.get("KeyMaterialId")))
 kms.rotate_key_on_demand(KeyId=key)
 rot = kms.list_key_rotations(KeyId=key)["Rotations"]
 expect([r["RotationType"] for r in rot] == ["ON_DEMAND"], rot)
-expect(kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"] == b"\x00secret\xff", "a blob from before rotation")
+second = kms.describe_key(KeyId=key)["KeyMetadata"]["CurrentKeyMaterialId"]
+expect(second != first and [(r["KeyMaterialId"], r["KeyMaterialState"]) for r in rot] == [(second, "CURRENT")], rot)
+out = kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)
+expect(out["Plaintext"] == b"\x00secret\xff" and out["KeyMaterialId"] == first, "a blob from before rotation")
 
 step = "key states"
 kms.disable_key(KeyId=key)
