@@ -120,8 +120,18 @@ type SigningAlgorithmInfo struct {
 // SigningAlgorithmOf describes AWS's signing algorithm aws; ok is false for
 // one no key here takes.
 func SigningAlgorithmOf(aws string) (info SigningAlgorithmInfo, ok bool) {
-	for _, a := range allSigningAlgorithms {
-		if a.aws.name == aws {
+	return signingInfo(func(a *signingAlgorithm) bool { return a.aws.name == aws })
+}
+
+// SigningAlgorithmNamed describes the signing algorithm core (and Alibaba's
+// API) names name; ok is false for one no key here takes.
+func SigningAlgorithmNamed(name string) (info SigningAlgorithmInfo, ok bool) {
+	return signingInfo(func(a *signingAlgorithm) bool { return a.name == name })
+}
+
+func signingInfo(match func(*signingAlgorithm) bool) (SigningAlgorithmInfo, bool) {
+	for i := range allSigningAlgorithms {
+		if a := &allSigningAlgorithms[i]; match(a) {
 			return SigningAlgorithmInfo{a.name, a.hash, a.digestSize(), a.message, a.sm2}, true
 		}
 	}

@@ -111,6 +111,9 @@ type Blob struct {
 	sealed    []byte
 }
 
+// Nonce is the nonce the blob was sealed with (the AEAD's IV).
+func (b Blob) Nonce() []byte { return b.nonce }
+
 // ParseBlob splits a CiphertextBlob into its parts without opening it. It fails on
 // anything that is not a well-formed version-1 blob, including IDs of characters
 // no key or version ID has: the IDs are looked up before the blob is

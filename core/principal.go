@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/subtle"
 	"fmt"
 	"hash"
@@ -70,22 +71,41 @@ type Principal struct {
 	QPS    int
 	Burst  int
 	Policy *Policy
+	// ClientKeys are the RSA keys the principal signs the KMS instance API's
+	// requests with, as Alibaba's client keys sign them.
+	ClientKeys []ClientKey
 }
+
+// ClientKey is a client key's ID and public key: the caller holds the
+// private key, and the service only verifies what it signs.
+type ClientKey struct {
+	ID        string
+	PublicKey *rsa.PublicKey
+}
+
+// MinClientKeyBits is the smallest RSA modulus a client key may have.
+const MinClientKeyBits = 2048
 
 // FullAccess is a policy allowing every kms action on every resource.
 func FullAccess() *Policy {
 	return MustPolicy(Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}})
 }
 
-// Directory finds principals by AccessKeyId.
+// Directory finds principals by AccessKeyId, and by client key ID.
 type Directory struct {
-	byID map[string]*Principal
+	byID        map[string]*Principal
+	byClientKey map[string]clientKeyOf
+}
+
+type clientKeyOf struct {
+	principal *Principal
+	key       *rsa.PublicKey
 }
 
 // NewDirectory checks principals (unique names and AccessKeyIds, secrets and
 // compiled policies set) and indexes them.
 func NewDirectory(ps []Principal) (*Directory, error) {
-	d := &Directory{byID: make(map[string]*Principal, len(ps))}
+	d := &Directory{byID: make(map[string]*Principal, len(ps)), byClientKey: map[string]clientKeyOf{}}
 	names := map[string]bool{}
 	for i := range ps {
 		p := ps[i]
@@ -110,7 +130,32 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 		names[p.Name] = true
 		d.byID[p.AccessKeyID] = &p
 	}
+	// Client key IDs share the AccessKeyIds' space: a caller is named by
+	// either, in its buckets and nonces alike.
+	for _, p := range d.byID {
+		for _, k := range p.ClientKeys {
+			switch {
+			case k.ID == "" || !accessKeyIDText(k.ID):
+				return nil, fmt.Errorf("a client key of %q has an ID of other characters than letters, digits, '.', '_' and '-', or none", p.Name)
+			case k.PublicKey == nil || k.PublicKey.N.BitLen() < MinClientKeyBits:
+				return nil, fmt.Errorf("client key %q of %q is not an RSA key of at least %d bits", k.ID, p.Name, MinClientKeyBits)
+			case d.byID[k.ID] != nil || d.byClientKey[k.ID].principal != nil:
+				return nil, fmt.Errorf("client key ID %q of %q is used twice, or as an accessKeyId", k.ID, p.Name)
+			}
+			d.byClientKey[k.ID] = clientKeyOf{p, k.PublicKey}
+		}
+	}
 	return d, nil
+}
+
+// LookupClientKey returns the principal that holds the client key id and
+// the key, or nil and nil.
+func (d *Directory) LookupClientKey(id string) (*Principal, *rsa.PublicKey) {
+	if d == nil {
+		return nil, nil
+	}
+	k := d.byClientKey[id]
+	return k.principal, k.key
 }
 
 // accessKeyIDText reports whether id is made of the characters cloud
