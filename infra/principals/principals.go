@@ -2,6 +2,9 @@ package principals
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -20,12 +23,52 @@ type file struct {
 }
 
 type entry struct {
-	Name            string  `json:"name" yaml:"name"`
-	AccessKeyID     string  `json:"accessKeyId" yaml:"accessKeyId"`
-	AccessKeySecret string  `json:"accessKeySecret" yaml:"accessKeySecret"`
-	QPS             int     `json:"qps" yaml:"qps"`
-	Burst           int     `json:"burst" yaml:"burst"`
-	Policy          *policy `json:"policy" yaml:"policy"`
+	Name            string      `json:"name" yaml:"name"`
+	AccessKeyID     string      `json:"accessKeyId" yaml:"accessKeyId"`
+	AccessKeySecret string      `json:"accessKeySecret" yaml:"accessKeySecret"`
+	QPS             int         `json:"qps" yaml:"qps"`
+	Burst           int         `json:"burst" yaml:"burst"`
+	Policy          *policy     `json:"policy" yaml:"policy"`
+	ClientKeys      []clientKey `json:"clientKeys" yaml:"clientKeys"`
+}
+
+// clientKey is a client key of the KMS instance API: its ID and its RSA
+// public key in PEM (PUBLIC KEY, RSA PUBLIC KEY or a CERTIFICATE holding
+// one).
+type clientKey struct {
+	ID        string `json:"id" yaml:"id"`
+	PublicKey string `json:"publicKey" yaml:"publicKey"`
+}
+
+// key reads the client key's public key.
+func (k clientKey) key() (*rsa.PublicKey, error) {
+	block, rest := pem.Decode([]byte(k.PublicKey))
+	if block == nil || len(bytes.TrimSpace(rest)) > 0 {
+		return nil, fmt.Errorf("client key %q: publicKey is not one PEM block", k.ID)
+	}
+	var pub any
+	var err error
+	switch block.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var c *x509.Certificate
+		if c, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = c.PublicKey
+		}
+	default:
+		return nil, fmt.Errorf("client key %q: publicKey is a PEM %q block, not a PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", k.ID, block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("client key %q: %w", k.ID, err)
+	}
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("client key %q: publicKey is not an RSA key", k.ID)
+	}
+	return rsaPub, nil
 }
 
 // policy is a RAM policy document as the file spells it.
@@ -222,9 +265,17 @@ func (f file) directory() (*core.Directory, error) {
 		if err != nil {
 			return nil, fmt.Errorf("principal %q: %w", e.Name, err)
 		}
+		var keys []core.ClientKey
+		for _, k := range e.ClientKeys {
+			pub, err := k.key()
+			if err != nil {
+				return nil, fmt.Errorf("principal %q: %w", e.Name, err)
+			}
+			keys = append(keys, core.ClientKey{ID: k.ID, PublicKey: pub})
+		}
 		ps = append(ps, core.Principal{
 			Name: e.Name, AccessKeyID: e.AccessKeyID, Secret: core.NewSecret(e.AccessKeySecret),
-			QPS: e.QPS, Burst: e.Burst, Policy: pol,
+			QPS: e.QPS, Burst: e.Burst, Policy: pol, ClientKeys: keys,
 		})
 	}
 	return core.NewDirectory(ps)

@@ -1,11 +1,20 @@
 package principals
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -377,5 +386,85 @@ func TestYAMLFileDropsNothing(t *testing.T) {
 	}
 	if _, err := Parse([]byte("principals:\n  - " + entry("{Statement: ["+statement+"]}") + "\n")); err != nil {
 		t.Errorf("the file itself: %v", err)
+	}
+}
+
+// clientKeyPEM is a PEM block of type typ around der.
+func clientKeyPEM(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+// A principal's client keys load from their PEM, as a PUBLIC KEY, an RSA
+// PUBLIC KEY or a certificate; a key of another kind or under 2048 bits, a
+// block of another type, and an ID used twice or as an AccessKeyId are
+// refused.
+func TestClientKeysLoad(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki := func(k any) []byte {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey.PublicKey, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(keys ...[2]string) []byte {
+		f := map[string]any{"principals": []map[string]any{{"name": "app", "accessKeyId": "LTAI5tApp", "accessKeySecret": secret,
+			"policy": map[string]any{"Statement": []map[string]any{{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}},
+			"clientKeys": func() (out []map[string]string) {
+				for _, k := range keys {
+					out = append(out, map[string]string{"id": k[0], "publicKey": k[1]})
+				}
+				return out
+			}()}}}
+		b, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	d, err := Parse(file([2]string{"KAAP.spki", clientKeyPEM("PUBLIC KEY", spki(&rsaKey.PublicKey))},
+		[2]string{"KAAP.pkcs1", clientKeyPEM("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey))},
+		[2]string{"KAAP.cert", clientKeyPEM("CERTIFICATE", cert)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"KAAP.spki", "KAAP.pkcs1", "KAAP.cert"} {
+		if p, k := d.LookupClientKey(id); p == nil || p.Name != "app" || !k.Equal(&rsaKey.PublicKey) {
+			t.Errorf("client key %s: %v, %v", id, p, k)
+		}
+	}
+	if p, _ := d.LookupClientKey("LTAI5tApp"); p != nil {
+		t.Error("an AccessKeyId is taken for a client key")
+	}
+	for name, f := range map[string][]byte{
+		"an EC key":           file([2]string{"KAAP.ec", clientKeyPEM("PUBLIC KEY", spki(&ecKey.PublicKey))}),
+		"a 1024-bit key":      file([2]string{"KAAP.small", clientKeyPEM("PUBLIC KEY", spki(&small.PublicKey))}),
+		"a private key block": file([2]string{"KAAP.priv", clientKeyPEM("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey))}),
+		"no PEM":              file([2]string{"KAAP.none", "MIIB"}),
+		"an ID used twice":    file([2]string{"KAAP.a", clientKeyPEM("PUBLIC KEY", spki(&rsaKey.PublicKey))}, [2]string{"KAAP.a", clientKeyPEM("PUBLIC KEY", spki(&rsaKey.PublicKey))}),
+		"an AccessKeyId":      file([2]string{"LTAI5tApp", clientKeyPEM("PUBLIC KEY", spki(&rsaKey.PublicKey))}),
+		"an ID with a colon":  file([2]string{"KAAP:a", clientKeyPEM("PUBLIC KEY", spki(&rsaKey.PublicKey))}),
+	} {
+		if _, err := Parse(f); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error reveals a secret: %v", name, err)
+		}
 	}
 }
