@@ -34,6 +34,8 @@ bench:
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
 	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark' && \
+	echo "== instance API: a client-key-signed GenerateDataKey, without network, vs one RSA-2048 verification (x-rsa-verify)" && \
+	$(BENCH) -bench . -benchtime 3s ./infra/instance/ | grep -E '^Benchmark' && \
 	echo "== audit: throughput with the audit trail on vs off (x-audit-off), verification speed (records/s) and bytes per record" && \
 	$(BENCH) -bench AuditOverheadHTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
 	$(BENCH) -bench Verify -benchtime 5x ./infra/audit/ | grep -E '^Benchmark' && \

@@ -55,7 +55,7 @@ func New(log *slog.Logger) *Edge {
 type Exchange struct {
 	ID string
 	// Entry names what carried the request: "alibaba-rpc", "aws-json",
-	// "direct", "event".
+	// "alibaba-kms-instance", "direct", "event".
 	Entry       string
 	SourceIP    string
 	UserAgent   string

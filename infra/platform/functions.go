@@ -8,6 +8,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/awsjson"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/instance"
 	"github.com/kmsless/kmsless/infra/rpc"
 	"github.com/kmsless/kmsless/infra/trigger"
 )
@@ -17,21 +18,27 @@ func rpcOptions(svc *config.Service) rpc.Options {
 	return rpc.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, ClockSkew: s.ClockSkew, MaxBody: s.MaxBody}
 }
 
-// protocols serves both wire protocols on one listener, serving action alone
-// when it is set: an AWS KMS request (it carries X-Amz-Target) goes to the
-// AWS JSON handler, anything else to the Alibaba RPC one.
+// protocols serves the three wire protocols on one listener, serving action
+// alone when it is set: an AWS KMS request (it carries X-Amz-Target) goes to
+// the AWS JSON handler, a KMS instance API request (X-Kms-Apiname) to the
+// instance handler, anything else to the Alibaba RPC one.
 func protocols(svc *config.Service, action string) http.Handler {
 	opts := rpcOptions(svc)
 	opts.Action = action
 	alibaba := rpc.New(opts)
 	aws := awsjson.New(awsjson.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, Action: action, MaxBody: svc.Settings.MaxBody,
 		AllowRepeats: svc.Settings.SigV4Repeats})
+	inst := instance.New(instance.Options{KMS: svc.KMS, Principals: svc.Principals, Edge: svc.Edge, Action: action,
+		ClockSkew: svc.Settings.ClockSkew, MaxBody: svc.Settings.MaxBody})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if awsjson.IsAWS(r) {
+		switch {
+		case awsjson.IsAWS(r):
 			aws.ServeHTTP(w, r)
-			return
+		case instance.IsInstanceAPI(r):
+			inst.ServeHTTP(w, r)
+		default:
+			alibaba.ServeHTTP(w, r)
 		}
-		alibaba.ServeHTTP(w, r)
 	})
 }
 
