@@ -44,6 +44,8 @@ type env struct {
 type setup struct {
 	policy *core.Policy
 	clock  core.Clock
+	// private, when set, is the app's client key.
+	private *rsa.PrivateKey
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -67,9 +69,11 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	private, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
+	private := s.private
+	if private == nil {
+		if private, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir, err := core.NewDirectory([]core.Principal{*admin, {
 		Name: "app", AccessKeyID: "LTAIapp", Secret: core.NewSecret("app-secret"), QPS: 1_000_000, Policy: s.policy,
