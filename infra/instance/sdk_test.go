@@ -81,6 +81,15 @@ func TestSDKEncryptDecrypt(t *testing.T) {
 		t.Errorf("Encrypt with a chosen IV: %v", err)
 	}
 
+	gcm, err := e.client.EncryptWithOptions(&dkms.EncryptRequest{KeyId: tea.String(id), Plaintext: []byte("x"), Algorithm: tea.String("AES_GCM")}, noRetry)
+	if err != nil || tea.StringValue(gcm.Algorithm) != "AES_GCM" {
+		t.Fatalf("Encrypt in AES_GCM: %v", err)
+	}
+	back, err := e.client.DecryptWithOptions(&dkms.DecryptRequest{CiphertextBlob: gcm.CiphertextBlob, Iv: gcm.Iv, Algorithm: tea.String("AES_GCM")}, noRetry)
+	if err != nil || string(back.Plaintext) != "x" || tea.StringValue(back.Algorithm) != "AES_GCM" {
+		t.Fatalf("Decrypt in AES_GCM: %v", err)
+	}
+
 	adv, err := e.client.AdvanceEncryptWithOptions(&dkms.AdvanceEncryptRequest{KeyId: tea.String(id), Plaintext: []byte("ledger")}, noRetry)
 	if err != nil {
 		t.Fatal(err)
