@@ -215,6 +215,20 @@ func SourceIP(r *http.Request) string {
 	return host
 }
 
+// ReadPost reads the body of a POST to /, the one request the AWS and
+// instance protocols take (protocol names them in the refusal of another
+// method), as ReadBody reads it.
+func ReadPost(w http.ResponseWriter, r *http.Request, max int64, protocol string) ([]byte, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		return nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; %s requests are POST.", core.ClipText(r.Method), protocol)
+	}
+	if r.URL.Path != "/" {
+		return nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", core.ClipText(r.URL.Path))
+	}
+	return ReadBody(w, r, max)
+}
+
 // ReadBody reads a request's whole body, refusing one larger than max bytes
 // before reading it when its length is declared, and as soon as it passes max
 // otherwise: the work spent on a request before its caller is known stays

@@ -138,3 +138,19 @@ func TestSignatureCoversTheRequest(t *testing.T) {
 		}
 	}
 }
+
+// A request of another method than POST, or to another path than /, is
+// refused before its signature is read.
+func TestOnlyAPostToTheRootIsServed(t *testing.T) {
+	e := newEnv(t)
+	get := e.signed("GenerateRandom", randomBody(8), e.private, time.Now(), nil)
+	get.Method = http.MethodGet
+	if status, code := e.send(get); status != http.StatusBadRequest || code != core.CodeInvalidParameter {
+		t.Errorf("GET: %d %s", status, code)
+	}
+	elsewhere := e.signed("GenerateRandom", randomBody(8), e.private, time.Now(), nil)
+	elsewhere.URL.Path = "/keys"
+	if status, code := e.send(elsewhere); status != http.StatusBadRequest || code != core.CodeInvalidParameter {
+		t.Errorf("another path: %d %s", status, code)
+	}
+}

@@ -88,14 +88,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the request up to core's result.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange) (*api, any, error) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The HTTP method %s is not supported; KMS instance API requests are POST.", core.ClipText(r.Method))
-	}
-	if r.URL.Path != "/" {
-		return nil, nil, core.Errorf(core.CodeInvalidParameter, "The path %q does not exist; send requests to /.", core.ClipText(r.URL.Path))
-	}
-	body, err := edge.ReadBody(w, r, h.maxBody)
+	body, err := edge.ReadPost(w, r, h.maxBody, "KMS instance API")
 	if err != nil {
 		return nil, nil, err
 	}
