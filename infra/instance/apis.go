@@ -470,6 +470,8 @@ func renderRandom(id string, _ core.Params, result any) ([]byte, error) {
 
 // renderSecret answers GetSecretValue as the Alibaba API does, in the
 // instance API's fields; a generic secret rotates by no schedule here.
+// Alibaba's rendering of a secret's value names no ARN, so it is given no
+// service.
 func renderSecret(id string, _ core.Params, result any) ([]byte, error) {
 	resp, err := alibaba.Response(nil, id, result)
 	if err != nil {
