@@ -130,8 +130,8 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 		names[p.Name] = true
 		d.byID[p.AccessKeyID] = &p
 	}
-	// Client key IDs share the AccessKeyIds' space: a caller is named by
-	// either, in its buckets and nonces alike.
+	// Client key IDs share the AccessKeyIds' space and characters: the audit
+	// trail names the key a caller signed with by either, so no ID is both.
 	for _, p := range d.byID {
 		for _, k := range p.ClientKeys {
 			switch {
