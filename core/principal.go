@@ -135,7 +135,7 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 	for _, p := range d.byID {
 		for _, k := range p.ClientKeys {
 			switch {
-			case k.ID == "" || !accessKeyIDText(k.ID):
+			case !ValidCredentialID(k.ID):
 				return nil, fmt.Errorf("a client key of %q has an ID of other characters than letters, digits, '.', '_' and '-', or none", p.Name)
 			case k.PublicKey == nil || k.PublicKey.N.BitLen() < MinClientKeyBits:
 				return nil, fmt.Errorf("client key %q of %q is not an RSA key of at least %d bits", k.ID, p.Name, MinClientKeyBits)
@@ -157,6 +157,10 @@ func (d *Directory) LookupClientKey(id string) (*Principal, *rsa.PublicKey) {
 	k := d.byClientKey[id]
 	return k.principal, k.key
 }
+
+// ValidCredentialID reports whether id may name an AccessKey or a client
+// key: it is not empty, and made of the characters accessKeyIDText allows.
+func ValidCredentialID(id string) bool { return id != "" && accessKeyIDText(id) }
 
 // accessKeyIDText reports whether id is made of the characters cloud
 // AccessKey IDs are (LTAI…, AKIA…, STS.…). The service names a caller's rate

@@ -44,8 +44,10 @@ type env struct {
 type setup struct {
 	policy *core.Policy
 	clock  core.Clock
-	// private, when set, is the app's client key.
+	// private, when set, is the app's client key; public, when set, is the
+	// public key the service holds for it instead.
 	private *rsa.PrivateKey
+	public  *rsa.PublicKey
 }
 
 func newEnv(t testing.TB, configure ...func(*setup)) *env {
@@ -75,9 +77,13 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 			t.Fatal(err)
 		}
 	}
+	public := s.public
+	if public == nil {
+		public = &private.PublicKey
+	}
 	dir, err := core.NewDirectory([]core.Principal{*admin, {
 		Name: "app", AccessKeyID: "LTAIapp", Secret: core.NewSecret("app-secret"), QPS: 1_000_000, Policy: s.policy,
-		ClientKeys: []core.ClientKey{{ID: appKeyID, PublicKey: &private.PublicKey}},
+		ClientKeys: []core.ClientKey{{ID: appKeyID, PublicKey: public}},
 	}})
 	if err != nil {
 		t.Fatal(err)

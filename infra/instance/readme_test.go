@@ -33,7 +33,8 @@ func TestReadmeClientKeyWorks(t *testing.T) {
 	dir := t.TempDir()
 	var outputs []string
 	for _, cmd := range regexp.MustCompile("`(openssl [^`]+)`").FindAllStringSubmatch(section, 2) {
-		c := exec.Command("sh", "-c", cmd[1])
+		// A code span may break across lines; Markdown shows the break as a space.
+		c := exec.Command("sh", "-c", strings.Join(strings.Fields(cmd[1]), " "))
 		c.Dir = dir
 		out, err := c.Output()
 		if err != nil {
@@ -83,5 +84,40 @@ func TestReadmeClientKeyWorks(t *testing.T) {
 	}
 	if r, err := c.GenerateRandomWithOptions(&dkms.GenerateRandomRequest{Length: tea.Int32(16)}, noRetry); err != nil || len(r.Random) != 16 {
 		t.Fatalf("GenerateRandom signed with the README's key: %v", err)
+	}
+}
+
+// A client key made by principals.MakeClientKey (kmsless client-key) is
+// read by the SDK from Alibaba's file form, as ClientKeyContent with its
+// password, and signs for the principal whose entry it gives; with another
+// password the SDK reads nothing.
+func TestMadeClientKeyFileSignsForTheSDK(t *testing.T) {
+	k, err := principals.MakeClientKey(appKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := "principals:\n  - name: app\n    accessKeyId: LTAIapp\n    accessKeySecret: s\n    policy: {Statement: [{Effect: Allow, Action: \"kms:*\", Resource: \"*\"}]}\n    clientKeys:\n      " +
+		strings.ReplaceAll(strings.TrimSpace(k.Entry), "\n", "\n      ") + "\n"
+	d, err := principals.Parse([]byte(entry))
+	if err != nil {
+		t.Fatalf("the entry: %v\n%s", err, entry)
+	}
+	if _, pub := d.LookupClientKey(appKeyID); pub == nil || !pub.Equal(k.PublicKey) {
+		t.Fatal("the entry does not hold the key made")
+	}
+	e := newEnv(t, func(s *setup) { s.public = k.PublicKey })
+	client := func(password string) (*dkms.Client, error) {
+		return dkms.NewClient(&dkmsopenapi.Config{ClientKeyContent: tea.String(string(k.File)), Password: tea.String(password),
+			Endpoint: tea.String(strings.TrimPrefix(e.srv.URL, "http://")), Protocol: tea.String("http")})
+	}
+	c, err := client(k.Password)
+	if err != nil {
+		t.Fatalf("the SDK reads the file: %v", err)
+	}
+	if r, err := c.GenerateRandomWithOptions(&dkms.GenerateRandomRequest{Length: tea.Int32(16)}, noRetry); err != nil || len(r.Random) != 16 {
+		t.Fatalf("GenerateRandom signed with the made key: %v", err)
+	}
+	if _, err := client(k.Password + "x"); err == nil {
+		t.Error("the SDK read the file under another password")
 	}
 }
