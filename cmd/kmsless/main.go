@@ -7,6 +7,7 @@
 //	kmsless seal-store-password < password.txt
 //	kmsless audit verify [filters] FILE…
 //	kmsless audit query [filters] FILE…
+//	kmsless client-key ID [DIR]
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -18,6 +19,11 @@
 // root key, for KMS_PRINCIPALS_FILE and KMS_STORE_PASSWORD_SEALED (README
 // "Secrets"). They need the root key as the functions have it (with a cloud
 // source, credentials allowed to decrypt its blob) and nothing else.
+//
+// client-key makes a client key for the KMS instance API: Alibaba's client
+// key file and its password, in DIR (the current one by default), for the
+// application's SDK, and on standard output the clientKeys entry that lets
+// the key sign for a principal. It needs no settings.
 //
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code
@@ -33,6 +39,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/kmsless/kmsless/core"
@@ -55,6 +62,7 @@ const usage = `usage:
   kmsless audit verify [filters] FILE…    check every chain; print the records that match filters, if any
   kmsless audit query  [filters] FILE…    print the matching records (and check the chains)
                                           run "kmsless audit query -h" for the filters
+  kmsless client-key ID [DIR]             make a client key: its file and password in DIR, its principals entry on stdout
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -81,6 +89,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 			return b, err
 		}, stdout, stderr)
+	case "client-key":
+		if len(args) != 2 && len(args) != 3 {
+			break
+		}
+		dir := "."
+		if len(args) == 3 {
+			dir = args[2]
+		}
+		return clientKey(args[1], dir, stdout, stderr)
 	case "seal-store-password":
 		if len(args) != 1 {
 			break
@@ -166,4 +183,43 @@ func rotateRoot(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "the previous root key %s wraps nothing now: drop KMS_ROOT_KEY_PREVIOUS from every function\n", ids[1])
 	}
 	return 0
+}
+
+// clientKey writes a new client key's file and password into dir, as
+// clientKey_ID.json and clientKey_ID_Password.txt (Alibaba's names), readable
+// by their owner alone and never over a file already there, and prints its
+// principals entry.
+func clientKey(id, dir string, stdout, stderr io.Writer) int {
+	k, err := principals.MakeClientKey(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless: client-key: %v\n", err)
+		return 1
+	}
+	file := filepath.Join(dir, "clientKey_"+id+".json")
+	password := filepath.Join(dir, "clientKey_"+id+"_Password.txt")
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{file, k.File}, {password, []byte(k.Password)}} {
+		if err := writeNew(f.path, f.data); err != nil {
+			fmt.Fprintf(stderr, "kmsless: client-key: %v\n", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "kmsless: wrote %s and %s for the application's SDK (ClientKeyFile and Password); add this entry to a principal's clientKeys:\n", file, password)
+	fmt.Fprint(stdout, k.Entry)
+	return 0
+}
+
+// writeNew writes data to a file it creates, readable by its owner alone.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
