@@ -43,6 +43,7 @@ import (
 	"syscall"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/clientkey"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/sealed"
@@ -190,7 +191,7 @@ func rotateRoot(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // by their owner alone and never over a file already there, and prints its
 // principals entry.
 func clientKey(id, dir string, stdout, stderr io.Writer) int {
-	k, err := principals.MakeClientKey(id)
+	k, err := clientkey.Make(id)
 	if err != nil {
 		fmt.Fprintf(stderr, "kmsless: client-key: %v\n", err)
 		return 1

@@ -14,6 +14,7 @@ import (
 	dkmsopenapi "github.com/aliyun/alibabacloud-dkms-gcs-go-sdk/openapi"
 	dkms "github.com/aliyun/alibabacloud-dkms-gcs-go-sdk/sdk"
 
+	"github.com/kmsless/kmsless/infra/clientkey"
 	"github.com/kmsless/kmsless/infra/principals"
 )
 
@@ -87,12 +88,12 @@ func TestReadmeClientKeyWorks(t *testing.T) {
 	}
 }
 
-// A client key made by principals.MakeClientKey (kmsless client-key) is
+// A client key made by clientkey.Make (kmsless client-key) is
 // read by the SDK from Alibaba's file form, as ClientKeyContent with its
 // password, and signs for the principal whose entry it gives; with another
 // password the SDK reads nothing.
 func TestMadeClientKeyFileSignsForTheSDK(t *testing.T) {
-	k, err := principals.MakeClientKey(appKeyID)
+	k, err := clientkey.Make(appKeyID)
 	if err != nil {
 		t.Fatal(err)
 	}

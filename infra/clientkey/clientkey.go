@@ -1,4 +1,7 @@
-package principals
+// Package clientkey makes client keys for the KMS instance API in the forms
+// Alibaba hands them out. Only the operator's command uses it: the functions
+// read client keys' public halves from the principals file alone.
+package clientkey
 
 import (
 	"crypto/rand"
@@ -18,11 +21,11 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// NewClientKey is a client key made for the KMS instance API, in the forms
+// Key is a client key made for the KMS instance API, in the forms
 // Alibaba hands one out: the file its SDK reads (ClientKeyFile, or its text
 // as ClientKeyContent) with the file's password, and the entry of the
 // principals file that lets the key sign for a principal.
-type NewClientKey struct {
+type Key struct {
 	ID string
 	// File is Alibaba's client key file: JSON naming the KeyId, with the
 	// private key and a self-signed certificate of it in PKCS #12
@@ -34,51 +37,51 @@ type NewClientKey struct {
 	PublicKey *rsa.PublicKey
 }
 
-// MakeClientKey makes an RSA-2048 client key named id. Its PKCS #12 file
+// Make makes an RSA-2048 client key named id. Its PKCS #12 file
 // is encrypted as the SDK's reader (golang.org/x/crypto/pkcs12) requires,
 // with 3DES under a key derived by SHA-1: weak against a guessable
 // password, which is why the password is 128 random bits.
-func MakeClientKey(id string) (NewClientKey, error) {
+func Make(id string) (Key, error) {
 	if !core.ValidCredentialID(id) {
-		return NewClientKey{}, fmt.Errorf("the client key ID %q may hold only letters, digits, '.', '_' and '-'", id)
+		return Key{}, fmt.Errorf("the client key ID %q may hold only letters, digits, '.', '_' and '-'", id)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, core.MinClientKeyBits)
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	now := time.Now()
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: id},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	password := base64.RawURLEncoding.EncodeToString(secret)
 	p12, err := pkcs12.LegacyDES.Encode(key, cert, nil, password)
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	file, err := json.MarshalIndent(struct{ KeyId, PrivateKeyData string }{id, base64.StdEncoding.EncodeToString(p12)}, "", "  ")
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
-		return NewClientKey{}, err
+		return Key{}, err
 	}
 	public := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})))
 	entry := "- id: " + id + "\n  publicKey: |\n    " + strings.ReplaceAll(public, "\n", "\n    ") + "\n"
-	return NewClientKey{ID: id, File: file, Password: password, Entry: entry, PublicKey: &key.PublicKey}, nil
+	return Key{ID: id, File: file, Password: password, Entry: entry, PublicKey: &key.PublicKey}, nil
 }
