@@ -188,7 +188,7 @@ func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.E
 		// Retry-After in seconds for HTTP clients; x-amz-retry-after in
 		// milliseconds, which the AWS SDKs' newer retry strategies wait for
 		// (botocore's with AWS_NEW_RETRIES_2026=true).
-		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((wait+time.Second-1)/time.Second), 1), 10))
+		w.Header().Set("Retry-After", edge.RetryAfter(wait))
 		w.Header().Set("X-Amz-Retry-After", strconv.FormatInt(int64((wait+time.Millisecond-1)/time.Millisecond), 10))
 	}
 	body, _ := json.Marshal(errorBody{Type: e.Type, Message: msg}) // strings only

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -213,6 +214,12 @@ func SourceIP(r *http.Request) string {
 		return ""
 	}
 	return host
+}
+
+// RetryAfter renders a wait as the Retry-After header takes it: whole
+// seconds, rounded up, and at least 1.
+func RetryAfter(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }
 
 // ReadPost reads the body of a POST to /, the one request the AWS and

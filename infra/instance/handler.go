@@ -127,7 +127,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, x *edge.Exchange
 func (h *handler) writeError(w http.ResponseWriter, x *edge.Exchange, ke *core.Error) {
 	status := alibaba.Status(ke.Code)
 	if ke.Code == core.CodeThrottling {
-		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((ke.RetryAfter+time.Second-1)/time.Second), 1), 10))
+		w.Header().Set("Retry-After", edge.RetryAfter(ke.RetryAfter))
 	}
 	var o out
 	o.int32(1, int32(status))

@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/edge"
 )
 
 // format is the response encoding a request asked for with Format.
@@ -90,7 +90,7 @@ func release(buf *bytes.Buffer) {
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, x *exchange, ke *core.Error) {
 	if ke.Code == core.CodeThrottling {
-		w.Header().Set("Retry-After", retryAfter(ke.RetryAfter))
+		w.Header().Set("Retry-After", edge.RetryAfter(ke.RetryAfter))
 	}
 	body := &alibaba.ErrorBody{RequestId: x.ID, HostId: r.Host, Code: ke.Code, Message: ke.Message}
 	buf, err := encode(x.format, "Error", body)
@@ -120,10 +120,3 @@ const (
 	jsonContentType = "application/json;charset=utf-8"
 	xmlContentType  = "text/xml;charset=utf-8"
 )
-
-// retryAfter renders a wait as whole seconds, rounded up and at least 1, as the
-// Retry-After header requires.
-func retryAfter(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	return strconv.FormatInt(max(s, 1), 10)
-}
