@@ -114,8 +114,17 @@ type KeyVersion struct {
 	RootKeyID string
 	// RotationType is how the version came to be. Empty for the version a
 	// key was made with, which no rotation made, for versions a seed file
-	// supplied, and for versions written before versions recorded it.
+	// supplied, and for versions written before versions recorded it;
+	// RotationPending for an EXTERNAL key's material imported for a rotation
+	// not yet made.
 	RotationType RotationType
+	// ExpireAt is when an EXTERNAL key's imported material in this version
+	// expires: zero when it never does, when none is imported, and for
+	// other keys.
+	ExpireAt time.Time
+	// MaterialDescription is the caller's description of the imported
+	// material (AWS's KeyMaterialDescription); empty for other keys.
+	MaterialDescription string
 }
 
 // MaterialID names the material of a key's version as AWS names key
@@ -142,6 +151,15 @@ const (
 	// RotationOnDemand: a caller asked for it (CreateKeyVersion,
 	// RotateKeyOnDemand).
 	RotationOnDemand RotationType = "OnDemand"
+	// RotationPending: material imported into an EXTERNAL key for an
+	// on-demand rotation not yet made (AWS's PENDING_ROTATION). The
+	// rotation makes the version primary and RotationOnDemand.
+	RotationPending RotationType = "Pending"
+	// RotationWithdrawn: material once pending rotation, deleted before the
+	// rotation. The version holds no material and never will again, so
+	// that a version's material, once imported, is only ever that one,
+	// which caches rely on (VersionRef); listings leave it out.
+	RotationWithdrawn RotationType = "Withdrawn"
 )
 
 // Alias is a friendly name ("alias/…") pointing at a key.

@@ -36,11 +36,14 @@ type KeyStore interface {
 	// primary version) in one step, compare-and-set as UpdateKey.
 	AddVersion(ctx context.Context, k Key, v KeyVersion) error
 	// ReplaceVersion stores v in place of the version with its ID (an
-	// EXTERNAL key's material imported or deleted) and the key's updated
-	// metadata in one step, compare-and-set as UpdateKey; ErrNotFound if the
-	// key or the version does not exist. The stored CreatedAt and
-	// RotationType stay: new material does not change how the version came
-	// to be.
+	// EXTERNAL key's material imported or deleted, a pending rotation
+	// made) and the key's updated metadata in one step, compare-and-set as
+	// UpdateKey; ErrNotFound if the key or the version does not exist. It
+	// stores v whole: Wrapped, Digest, RootKeyID, RotationType, CreatedAt,
+	// ExpireAt and MaterialDescription alike, so a caller keeps what should
+	// stay by passing it as it read it. The version keeps its place among
+	// the key's versions, or, where the store orders them by CreatedAt,
+	// moves to the place its new CreatedAt gives it.
 	ReplaceVersion(ctx context.Context, k Key, v KeyVersion) error
 	// DeleteKey removes a key, its versions and its aliases if the stored
 	// revision is still revision; otherwise ErrConflict, and ErrNotFound if

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,6 +213,35 @@ func TestRedisHoldsOnlyWrappedMaterial(t *testing.T) {
 	}
 	if !sawWrapped {
 		t.Fatalf("no Redis entry among %q holds the wrapped version the store holds", keys)
+	}
+}
+
+// A version one instance put in Redis reaches another whole, without a
+// store read: every field, an imported material's expiry, description and
+// pending rotation included.
+func TestVersionFromRedisKeepsEveryField(t *testing.T) {
+	f := newFleet(t, fleetConfig{n: 2})
+	a, b := f.nodes[0].shared.Cache, f.nodes[1].shared.Cache
+	ctx := context.Background()
+	created := time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
+	want := core.KeyVersion{KeyID: "k1", VersionID: "v2", CreatedAt: created, Wrapped: []byte("wrapped"),
+		Digest: []byte("digest"), RootKeyID: "0123456789abcdef", RotationType: core.RotationPending,
+		ExpireAt: created.Add(time.Hour), MaterialDescription: "rotation material"}
+	if v := reflect.ValueOf(want); slices.ContainsFunc(reflect.VisibleFields(v.Type()), func(f reflect.StructField) bool {
+		return v.FieldByIndex(f.Index).IsZero()
+	}) {
+		t.Fatalf("the test leaves a field of %+v zero", want)
+	}
+	ref := core.VersionRef{KeyID: want.KeyID, VersionID: want.VersionID, KeyCreated: created.Unix()}
+	got, err := a.Version(ctx, ref, func(context.Context, string, string) (core.KeyVersion, error) { return want, nil })
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the loading instance got %+v, %v; want %+v", got, err, want)
+	}
+	got, err = b.Version(ctx, ref, func(context.Context, string, string) (core.KeyVersion, error) {
+		return core.KeyVersion{}, errors.New("read from the store; Redis should have served it")
+	})
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the other instance got %+v, %v from Redis; want %+v", got, err, want)
 	}
 }
 

@@ -34,7 +34,7 @@ var (
 	bucketKeys           = []byte("keys")             // key ID → Key
 	bucketKeysByCreation = []byte("keys_by_creation") // when(CreatedAt) ‖ key ID → ∅
 	bucketVersions       = []byte("versions")         // owner(key ID) ‖ version ID → KeyVersion
-	bucketVersionOrder   = []byte("version_order")    // owner(key ID) ‖ when(CreatedAt) ‖ seq → version ID
+	bucketVersionOrder   = []byte("version_order")    // owner(key ID) ‖ when(CreatedAt when added) ‖ seq → version ID
 	bucketAliases        = []byte("aliases")          // alias name → Alias
 	bucketAliasesByKey   = []byte("aliases_by_key")   // owner(key ID) ‖ alias name → ∅
 	bucketPartitions     = []byte("partitions")       // partition ID → Partition
@@ -233,9 +233,11 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	})
 }
 
-// ReplaceVersion stores v over the stored version with its ID and the key's
-// new metadata in one transaction, under the same compare-and-set as
-// UpdateKey. The version keeps its place in the creation order.
+// ReplaceVersion stores v whole over the stored version with its ID and
+// the key's new metadata in one transaction, under the same compare-and-set
+// as UpdateKey. The version keeps its place in the creation order: its
+// order entry, which holds the CreatedAt it was added with, stays as it
+// is, even when v's CreatedAt differs.
 func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
 	if err := checkVersion(k, v); err != nil {
 		return err
@@ -247,15 +249,9 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 		}
 		versions := tx.Bucket(bucketVersions)
 		id := join(owner(v.KeyID), []byte(v.VersionID))
-		prev := versions.Get(id)
-		if prev == nil {
+		if versions.Get(id) == nil {
 			return fmt.Errorf("bolt: version %q of key %q: %w", v.VersionID, v.KeyID, core.ErrNotFound)
 		}
-		stored, err := decode[core.KeyVersion](prev, "version")
-		if err != nil {
-			return err
-		}
-		v.CreatedAt, v.RotationType = stored.CreatedAt, stored.RotationType
 		value, err := records.Encode(v)
 		if err != nil {
 			return fmt.Errorf("bolt: encode version %q: %w", v.VersionID, err)

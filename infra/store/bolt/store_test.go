@@ -128,6 +128,39 @@ func TestReopenAfterCloseKeepsEverything(t *testing.T) {
 	}
 }
 
+// ReplaceVersion keeps a version's place among its key's versions when the
+// version it stores was created at another time, later or earlier: they
+// list in the order they were added.
+func TestReplaceVersionKeepsTheVersionsPlace(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	k := core.Key{ID: "key-1", KeySpec: "Aliyun_AES_256", Origin: "EXTERNAL", State: core.KeyEnabled, CreatedAt: created, PrimaryVersionID: "v1", Revision: 1}
+	v1 := core.KeyVersion{KeyID: k.ID, VersionID: "v1", CreatedAt: created, Wrapped: []byte{1}}
+	v2 := core.KeyVersion{KeyID: k.ID, VersionID: "v2", CreatedAt: created.Add(time.Hour), Wrapped: []byte{2}, Digest: []byte("d2"),
+		RotationType: core.RotationPending, ExpireAt: created.Add(48 * time.Hour), MaterialDescription: "pending"}
+	v3 := core.KeyVersion{KeyID: k.ID, VersionID: "v3", CreatedAt: created.Add(2 * time.Hour), Wrapped: []byte{3}}
+	if err := s.CreateKey(ctx, k, v1, v2, v3); err != nil {
+		t.Fatal(err)
+	}
+	rotated := v2
+	rotated.CreatedAt, rotated.RotationType = created.Add(3*time.Hour), core.RotationOnDemand
+	earlier := v3
+	earlier.CreatedAt = created.Add(-time.Hour)
+	for i, v := range []core.KeyVersion{rotated, earlier} {
+		next := k
+		next.Revision = k.Revision + 1 + int64(i)
+		if err := s.ReplaceVersion(ctx, next, v); err != nil {
+			t.Fatalf("ReplaceVersion(%s): %v", v.VersionID, err)
+		}
+	}
+	vs, total, err := s.ListVersions(ctx, k.ID, core.Page{})
+	if want := []core.KeyVersion{v1, rotated, earlier}; err != nil || total != 3 || !reflect.DeepEqual(vs, want) {
+		t.Fatalf("ListVersions = %+v (total %d), %v; want %+v", vs, total, err, want)
+	}
+}
+
 func TestOpenRefusesAFileOfAnotherLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kms.db")
 	s, err := Open(path)

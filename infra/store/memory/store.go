@@ -101,9 +101,9 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	return nil
 }
 
-// ReplaceVersion stores v in place of the version with its ID, keeping its
-// creation time, and the key's new metadata under the same compare-and-set as
-// UpdateKey.
+// ReplaceVersion stores v whole in place of the version with its ID, and
+// the key's new metadata under the same compare-and-set as UpdateKey. The
+// version keeps its place in the insertion order.
 func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
 	if err := checkVersion(k, v); err != nil {
 		return err
@@ -118,7 +118,6 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	if i < 0 {
 		return fmt.Errorf("memory: version %q of key %q: %w", v.VersionID, k.ID, core.ErrNotFound)
 	}
-	v.CreatedAt, v.RotationType = vs[i].CreatedAt, vs[i].RotationType
 	vs[i] = copyVersion(v)
 	s.keys[k.ID] = copyKey(k)
 	return nil

@@ -132,13 +132,13 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	if len(more) > 0 {
 		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
 	}
-	args := append(keyArgs(k), first.VersionID, first.CreatedAt, notNull(first.Wrapped), first.RootKeyID, string(first.RotationType))
+	args := append(keyArgs(k), versionArgs(first)...)
 	return s.write(ctx, "create key", func() error {
 		_, err := s.pool.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES (`+keyValues+`) RETURNING id)
-			INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
-			SELECT id, $22::text, $23::timestamptz, $24::bytea, $25::text, $26::text FROM k`, args...)
+			INSERT INTO key_versions (key_id, `+versionColumns+`)
+			SELECT id, `+versionValues(22)+` FROM k`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -160,8 +160,8 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 				return err
 			}
 			for _, v := range versions {
-				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type) VALUES ($1, $2, $3, $4, $5, $6)`,
-					k.ID, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID, string(v.RotationType)); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, `+versionColumns+`) VALUES ($1, `+versionValues(2)+`)`,
+					append([]any{k.ID}, versionArgs(v)...)...); err != nil {
 					return err
 				}
 			}
@@ -206,10 +206,10 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 	}
 	err := s.cas(ctx, "add version", "key", k.ID, k.Revision-1, `
 		WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22 RETURNING id),
-		added AS (INSERT INTO key_versions (key_id, version_id, created_at, wrapped, root_key_id, rotation_type)
-			SELECT id, $23::text, $24::timestamptz, $25::bytea, $26::text, $27::text FROM changed RETURNING 1)
+		added AS (INSERT INTO key_versions (key_id, `+versionColumns+`)
+			SELECT id, `+versionValues(23)+` FROM changed RETURNING 1)
 		SELECT EXISTS (SELECT FROM added), EXISTS (SELECT FROM keys WHERE id = $1)`,
-		append(keyArgs(k), k.Revision-1, v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.RootKeyID, string(v.RotationType)))
+		append(append(keyArgs(k), k.Revision-1), versionArgs(v)...))
 	if constraint(err, codeUniqueViolation) {
 		return fmt.Errorf("postgres: version %q of key %q: %w", v.VersionID, k.ID, core.ErrExists)
 	}
@@ -291,10 +291,10 @@ func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.Ke
 
 // GetVersion returns one version of a key.
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
-	v := core.KeyVersion{KeyID: keyID, VersionID: versionID}
+	var r versionRow
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT created_at, wrapped, digest, root_key_id, rotation_type FROM key_versions WHERE key_id = $1 AND version_id = $2`,
-			keyID, versionID).Scan(&v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID, &v.RotationType)
+		err := s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+			keyID, versionID).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
 		}
@@ -303,13 +303,43 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 	if err != nil {
 		return core.KeyVersion{}, err
 	}
-	return readVersion(v), nil
+	return r.version(keyID), nil
 }
 
-// readVersion normalises a version as read: UTC times, and no material as
-// nil (the column holds an empty bytea, being NOT NULL).
-func readVersion(v core.KeyVersion) core.KeyVersion {
-	v.CreatedAt = v.CreatedAt.UTC()
+// versionColumns are a version's columns, key_id aside, in versionArgs' and
+// versionRow.dest's order.
+const versionColumns = `version_id, created_at, wrapped, digest, root_key_id, rotation_type, expire_at, material_description`
+
+// versionValues are versionArgs' placeholders for an INSERT, from $first.
+func versionValues(first int) string {
+	return fmt.Sprintf(`$%d::text, $%d::timestamptz, $%d::bytea, $%d::bytea, $%d::text, $%d::text, $%d::timestamptz, $%d::text`,
+		first, first+1, first+2, first+3, first+4, first+5, first+6, first+7)
+}
+
+// versionArgs are v's values in versionColumns order. No material is an
+// empty bytea (the column is NOT NULL), no digest and no expiry NULL.
+func versionArgs(v core.KeyVersion) []any {
+	return []any{v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.Digest, v.RootKeyID, string(v.RotationType),
+		nullTime(v.ExpireAt), v.MaterialDescription}
+}
+
+// versionRow receives one row of versionColumns.
+type versionRow struct {
+	v        core.KeyVersion
+	expireAt *time.Time
+}
+
+func (r *versionRow) dest() []any {
+	v := &r.v
+	return []any{&v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID, &v.RotationType, &r.expireAt, &v.MaterialDescription}
+}
+
+// version is the row's version of key keyID, normalised: UTC times, and no
+// material as nil (the column holds an empty bytea, being NOT NULL).
+func (r *versionRow) version(keyID string) core.KeyVersion {
+	v := r.v
+	v.KeyID = keyID
+	v.CreatedAt, v.ExpireAt = v.CreatedAt.UTC(), fromNull(r.expireAt)
 	if len(v.Wrapped) == 0 {
 		v.Wrapped = nil
 	}
@@ -323,20 +353,22 @@ func notNull(b []byte) []byte {
 	return b
 }
 
-// ReplaceVersion stores v over the stored version with its ID and the key's
-// new metadata in one statement, under UpdateKey's compare-and-set; the key
-// changes only if the version exists.
+// ReplaceVersion stores v whole over the stored version with its ID and
+// the key's new metadata in one statement, under UpdateKey's
+// compare-and-set; the key changes only if the version exists. The version
+// lists at the place its CreatedAt gives it, which a new CreatedAt moves.
 func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersion) error {
 	if err := checkVersion(k, v); err != nil {
 		return err
 	}
 	var changed, keyExists, versionExists bool
-	args := append(keyArgs(k), k.Revision-1, v.VersionID, notNull(v.Wrapped), v.Digest, v.RootKeyID)
+	args := append(append(keyArgs(k), k.Revision-1), versionArgs(v)...)
 	err := s.write(ctx, "replace version", func() error {
 		return s.pool.QueryRow(ctx, `
 			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22
 				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $23) RETURNING id),
-			replaced AS (UPDATE key_versions SET wrapped = $24, digest = $25, root_key_id = $26
+			replaced AS (UPDATE key_versions SET created_at = $24, wrapped = $25, digest = $26, root_key_id = $27,
+					rotation_type = $28, expire_at = $29, material_description = $30
 				WHERE key_id = (SELECT id FROM changed) AND version_id = $23 RETURNING 1)
 			SELECT EXISTS (SELECT FROM replaced), EXISTS (SELECT FROM keys WHERE id = $1),
 				EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $23)`, args...).Scan(&changed, &keyExists, &versionExists)
@@ -358,13 +390,13 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 // ListVersions returns one page of a key's versions, oldest first.
 func (s *Store) ListVersions(ctx context.Context, keyID string, p core.Page) ([]core.KeyVersion, int, error) {
 	return list(ctx, s, "list versions", p,
-		`SELECT count(*) OVER (), version_id, created_at, wrapped, digest, root_key_id, rotation_type FROM key_versions WHERE key_id = $3
+		`SELECT count(*) OVER (), `+versionColumns+` FROM key_versions WHERE key_id = $3
 			ORDER BY created_at, seq LIMIT $1 OFFSET $2`,
 		`SELECT count(*) FROM key_versions WHERE key_id = $1`, []any{keyID},
 		func(rows pgx.CollectableRow, total *int) (core.KeyVersion, error) {
-			v := core.KeyVersion{KeyID: keyID}
-			err := rows.Scan(total, &v.VersionID, &v.CreatedAt, &v.Wrapped, &v.Digest, &v.RootKeyID, &v.RotationType)
-			return readVersion(v), err
+			var r versionRow
+			err := rows.Scan(append([]any{total}, r.dest()...)...)
+			return r.version(keyID), err
 		})
 }
 

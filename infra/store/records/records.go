@@ -50,6 +50,11 @@ type versionRecord struct {
 	// RotationType is absent from records written before versions
 	// recorded it, which read as no rotation type.
 	RotationType core.RotationType `json:"rotationType,omitempty"`
+	// ExpireAt and MaterialDescription are absent from records of versions
+	// without imported material that expires or is described, and from
+	// records written before versions recorded them: both read as zero.
+	ExpireAt            time.Time `json:"expireAt,omitzero"`
+	MaterialDescription string    `json:"materialDescription,omitempty"`
 }
 
 // aliasRecord is a core.Alias.

@@ -21,7 +21,8 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			PrimaryVersionID: "v", AutomaticRotation: true, RotationInterval: 7 * 24 * time.Hour, LastRotatedAt: at,
 			RotationBase: at.Add(-time.Hour), Tags: map[string]string{"a": "b"}, DeletionProtection: true, DeletionProtectionDescription: "p",
 			MaterialExpireAt: at.Add(2 * time.Hour), Policy: `{"Statement":[]}`, Revision: 3},
-		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r", RotationType: core.RotationOnDemand},
+		core.KeyVersion{KeyID: "k", VersionID: "v", CreatedAt: at, Wrapped: []byte{1}, Digest: []byte{2}, RootKeyID: "r", RotationType: core.RotationPending,
+			ExpireAt: at.Add(3 * time.Hour), MaterialDescription: "m"},
 		core.Alias{Name: "alias/a", KeyID: "k", CreatedAt: at, UpdatedAt: at.Add(time.Second)},
 		core.Partition{ID: "p", KeyID: "k", KeyVersionID: "v", CiphertextBlob: []byte{3}, EncryptionContext: map[string]string{"c": "d"}, CreatedAt: at},
 		core.GenericSecret{Name: "s", Description: "d", KeyID: "k", Creator: "c", CreatedAt: at, UpdatedAt: at.Add(time.Second),
@@ -139,6 +140,27 @@ func TestVersionRecordWithoutRotationTypeHasNone(t *testing.T) {
 	}
 	if v.RotationType != "" || v.VersionID != "v2" {
 		t.Fatalf("decoded %+v, want version v2 with no rotation type", v)
+	}
+}
+
+// A version record written before expireAt and materialDescription existed
+// reads as material that never expires and has no description; a version
+// without them writes neither, so its record is what it was before.
+func TestVersionRecordWithoutExpiryOrDescriptionHasNone(t *testing.T) {
+	old := `{"keyId":"k","versionId":"v2","createdAt":"2026-02-01T00:00:00Z","wrapped":"AQ==","rootKeyId":"r","rotationType":"OnDemand"}`
+	v, err := records.Decode[core.KeyVersion]([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.ExpireAt.IsZero() || v.MaterialDescription != "" || v.RotationType != core.RotationOnDemand {
+		t.Fatalf("decoded %+v, want no expiry and no description", v)
+	}
+	b, err := records.Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != old {
+		t.Fatalf("encoded %s, want %s", b, old)
 	}
 }
 

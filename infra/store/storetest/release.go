@@ -178,7 +178,9 @@ func release1ReadsBack(t *testing.T, s *serviceOn, want release1) {
 			t.Errorf("versions of %s = %q, want %q", k.ID, versions, k.Versions)
 		}
 		// The release recorded no rotation type: its versions have none,
-		// and ListKeyRotations over AWS reports none for them.
+		// and ListKeyRotations over AWS reports none for them. Nor did it
+		// record a version's material expiry or description: none expires
+		// and none is described.
 		stored, _, err := s.store.ListVersions(context.Background(), k.ID, core.Page{})
 		if err != nil {
 			t.Fatal(err)
@@ -186,6 +188,9 @@ func release1ReadsBack(t *testing.T, s *serviceOn, want release1) {
 		for _, v := range stored {
 			if v.RotationType != "" {
 				t.Errorf("version %s of %s has rotation type %q, which the release never wrote", v.VersionID, k.ID, v.RotationType)
+			}
+			if !v.ExpireAt.IsZero() || v.MaterialDescription != "" {
+				t.Errorf("version %s of %s expires at %v, described %q, which the release never wrote", v.VersionID, k.ID, v.ExpireAt, v.MaterialDescription)
 			}
 		}
 		var aliases []string

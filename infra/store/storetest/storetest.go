@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
 		{"RewrapVersionsReplacesOnlyWhatIsUnchanged", testRewrapVersions},
 		{"VersionsKeepTheirRotationType", testVersionsKeepTheirRotationType},
+		{"VersionsKeepTheirImportedMaterialFields", testVersionsKeepImportedMaterialFields},
+		{"ReplaceVersionMakesAPendingRotation", testReplaceVersionMakesAPendingRotation},
 		{"SecretLifecycle", testSecretLifecycle},
 		{"ListSecretsPagesByName", testListSecretsPagesByName},
 		{"SecretValuesRoundTrip", testSecretValuesRoundTrip},
@@ -152,7 +154,7 @@ func normKey(k core.Key) core.Key {
 }
 
 func normVersion(v core.KeyVersion) core.KeyVersion {
-	v.CreatedAt = v.CreatedAt.UTC()
+	v.CreatedAt, v.ExpireAt = v.CreatedAt.UTC(), v.ExpireAt.UTC()
 	if len(v.Wrapped) == 0 {
 		v.Wrapped = nil
 	}
@@ -209,6 +211,24 @@ func wantErr(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+// wantVersions checks that ListVersions returns want, field by field, in
+// that order.
+func wantVersions(t *testing.T, s Store, keyID string, want ...core.KeyVersion) {
+	t.Helper()
+	vs, total, err := s.ListVersions(context.Background(), keyID, core.Page{})
+	if err != nil {
+		t.Fatalf("ListVersions(%s): %v", keyID, err)
+	}
+	if total != len(want) || len(vs) != len(want) {
+		t.Fatalf("ListVersions(%s) = %d versions (total %d), want %d", keyID, len(vs), total, len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(normVersion(vs[i]), normVersion(want[i])) {
+			t.Fatalf("ListVersions(%s)[%d]\n got %+v\nwant %+v", keyID, i, vs[i], want[i])
+		}
 	}
 }
 
@@ -1387,8 +1407,10 @@ func testReplaceVersion(t *testing.T, s Store) {
 	}
 	wantVersion(t, s, empty)
 
-	imported := newVersion(k.ID, k.PrimaryVersionID, at(5)) // CreatedAt is kept
+	// ReplaceVersion stores the version whole, CreatedAt included.
+	imported := newVersion(k.ID, k.PrimaryVersionID, at(5))
 	imported.Digest = []byte("digest-of-the-material-000000000")
+	imported.ExpireAt, imported.MaterialDescription = at(3600), "material of 2026"
 	next := k
 	next.State, next.Revision, next.MaterialExpireAt = core.KeyEnabled, k.Revision+1, at(3600)
 	stale := next
@@ -1408,11 +1430,12 @@ func testReplaceVersion(t *testing.T, s Store) {
 		t.Fatalf("ReplaceVersion: %v", err)
 	}
 	wantKey(t, s, next)
-	imported.CreatedAt = t0
 	wantVersion(t, s, imported)
-	wantVersionIDs(t, s, k.ID, k.PrimaryVersionID)
+	wantVersions(t, s, k.ID, imported)
 
-	deleted := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0, Digest: imported.Digest}
+	// Deleting the material keeps the digest, and clears the expiry and
+	// the description: what v leaves zero is stored zero.
+	deleted := core.KeyVersion{KeyID: k.ID, VersionID: k.PrimaryVersionID, CreatedAt: t0, Digest: imported.Digest, RootKeyID: rootA}
 	again := next
 	again.State, again.Revision, again.MaterialExpireAt = core.KeyPendingImport, next.Revision+1, time.Time{}
 	if err := s.ReplaceVersion(ctx, again, deleted); err != nil {
@@ -1420,6 +1443,7 @@ func testReplaceVersion(t *testing.T, s Store) {
 	}
 	wantKey(t, s, again)
 	wantVersion(t, s, deleted)
+	wantVersions(t, s, k.ID, deleted)
 }
 
 func testCreateKeyWithVersions(t *testing.T, s Store) {
@@ -1579,17 +1603,19 @@ func testVersionsKeepTheirRotationType(t *testing.T, s Store) {
 		t.Fatalf("ListVersions rotation types %q, want %q", types, want)
 	}
 
-	// New material, or a new wrapping, does not change how a version came
-	// to be, even when the version handed in says nothing of it.
+	// New material keeps how a version came to be when the caller passes
+	// it on as read; ReplaceVersion stores the version it is handed.
 	replaced := v3
-	replaced.Wrapped, replaced.RotationType = []byte("new material, wrapped"), ""
+	replaced.Wrapped = []byte("new material, wrapped")
 	next := k
 	next.Revision = k.Revision + 1
 	if err := s.ReplaceVersion(ctx, next, replaced); err != nil {
 		t.Fatalf("ReplaceVersion: %v", err)
 	}
-	replaced.RotationType = core.RotationOnDemand
 	wantVersion(t, s, replaced)
+	k = next
+	// A new wrapping keeps it even when the version handed in says
+	// nothing of it: RewrapVersions changes the wrapping alone.
 	rewrapped := v2
 	rewrapped.Wrapped, rewrapped.RootKeyID, rewrapped.RotationType = []byte("rewrapped"), rootB, ""
 	if n, err := s.(core.VersionRewrapper).RewrapVersions(ctx, []core.Rewrap{{Old: v2, Next: rewrapped}}); err != nil || n != 1 {
@@ -1608,4 +1634,160 @@ func testVersionsKeepTheirRotationType(t *testing.T, s Store) {
 	}
 	wantVersion(t, s, w1)
 	wantVersion(t, s, w2)
+}
+
+// external returns an EXTERNAL key's version holding imported material:
+// its digest, expiry and description set, and rotation type rt.
+func external(keyID, versionID string, created time.Time, rt core.RotationType, expires time.Time, description string) core.KeyVersion {
+	v := newVersion(keyID, versionID, created)
+	v.Digest = append([]byte("digest of "), versionID...)
+	v.RotationType, v.ExpireAt, v.MaterialDescription = rt, expires, description
+	return v
+}
+
+// testVersionsKeepImportedMaterialFields: a version's digest, rotation
+// type, material expiry and description are stored by CreateKey (with one
+// version and with several), AddVersion and ReplaceVersion, read back by
+// GetVersion and ListVersions, and kept by RewrapVersions. A version
+// without an expiry or a description reads as zero.
+func testVersionsKeepImportedMaterialFields(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := newKey("key-one", t0)
+	k.Origin = "EXTERNAL"
+	one := external(k.ID, k.PrimaryVersionID, t0, "", at(3600), "first material")
+	if err := s.CreateKey(ctx, k, one); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	wantVersion(t, s, one)
+	wantVersions(t, s, k.ID, one)
+
+	many := newKey("key-many", t0)
+	many.Origin = "EXTERNAL"
+	w1 := external(many.ID, "w1", t0, "", at(7200), "w1 material")
+	w2 := external(many.ID, "w2", at(1), core.RotationOnDemand, time.Time{}, "never expires")
+	w3 := external(many.ID, "w3", at(2), core.RotationPending, at(86400), "")
+	many.PrimaryVersionID = "w2"
+	if err := s.CreateKey(ctx, many, w1, w2, w3); err != nil {
+		t.Fatalf("CreateKey with three versions: %v", err)
+	}
+	for _, v := range []core.KeyVersion{w1, w2, w3} {
+		wantVersion(t, s, v)
+	}
+	wantVersions(t, s, many.ID, w1, w2, w3)
+
+	// Material imported for a rotation not yet made is added with its
+	// digest; the key's primary version stays.
+	pending := external(k.ID, "key-one-v2", at(10), core.RotationPending, at(5000), "for the next rotation")
+	next := k
+	next.Revision++
+	if err := s.AddVersion(ctx, next, pending); err != nil {
+		t.Fatalf("AddVersion of pending material: %v", err)
+	}
+	k = next
+	wantKey(t, s, k)
+	wantVersion(t, s, pending)
+	wantVersions(t, s, k.ID, one, pending)
+	plain := newVersion(k.ID, "key-one-v3", at(11))
+	next = k
+	next.PrimaryVersionID, next.Revision = plain.VersionID, k.Revision+1
+	if err := s.AddVersion(ctx, next, plain); err != nil {
+		t.Fatalf("AddVersion without imported material: %v", err)
+	}
+	k = next
+	wantVersion(t, s, plain)
+	wantVersions(t, s, k.ID, one, pending, plain)
+
+	// A re-import changes the expiry and the description; the rest is
+	// passed on as read.
+	reimported := one
+	reimported.Wrapped = []byte("re-imported material, wrapped")
+	reimported.ExpireAt, reimported.MaterialDescription = at(9000), "re-imported"
+	next = k
+	next.Revision++
+	if err := s.ReplaceVersion(ctx, next, reimported); err != nil {
+		t.Fatalf("ReplaceVersion: %v", err)
+	}
+	k = next
+	wantVersion(t, s, reimported)
+	wantVersions(t, s, k.ID, reimported, pending, plain)
+
+	// A new wrapping keeps them, though the version handed in has none.
+	rw := s.(core.VersionRewrapper)
+	rewrapped := func(v core.KeyVersion) core.KeyVersion {
+		v.Wrapped = append([]byte("rewrapped:"), v.Wrapped...)
+		v.Digest = append([]byte("resealed:"), v.Digest...)
+		v.RootKeyID = rootB
+		return v
+	}
+	bare := func(v core.KeyVersion) core.KeyVersion {
+		return core.KeyVersion{KeyID: v.KeyID, VersionID: v.VersionID, Wrapped: v.Wrapped, Digest: v.Digest, RootKeyID: v.RootKeyID}
+	}
+	n, err := rw.RewrapVersions(ctx, []core.Rewrap{
+		{Old: reimported, Next: bare(rewrapped(reimported))},
+		{Old: pending, Next: bare(rewrapped(pending))},
+		{Old: w3, Next: bare(rewrapped(w3))},
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("RewrapVersions = %d, %v; want 3", n, err)
+	}
+	wantVersions(t, s, k.ID, rewrapped(reimported), rewrapped(pending), plain)
+	wantVersions(t, s, many.ID, w1, w2, rewrapped(w3))
+}
+
+// testReplaceVersionMakesAPendingRotation: a rotation made of pending
+// material replaces the pending version with an on-demand one created
+// when the rotation is, keeping its material, expiry and description; a
+// pending version whose material is deleted keeps its digest alone.
+func testReplaceVersionMakesAPendingRotation(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := newKey("key-external", t0)
+	k.Origin = "EXTERNAL"
+	v1 := external(k.ID, k.PrimaryVersionID, t0, "", time.Time{}, "")
+	if err := s.CreateKey(ctx, k, v1); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	pending := external(k.ID, "key-external-v2", at(10), core.RotationPending, at(3600), "rotation material")
+	next := k
+	next.Revision++
+	if err := s.AddVersion(ctx, next, pending); err != nil {
+		t.Fatalf("AddVersion: %v", err)
+	}
+	k = next
+	wantVersions(t, s, k.ID, v1, pending)
+
+	rotated := pending
+	rotated.RotationType, rotated.CreatedAt = core.RotationOnDemand, at(20)
+	next = k
+	next.PrimaryVersionID, next.LastRotatedAt, next.Revision = rotated.VersionID, rotated.CreatedAt, k.Revision+1
+	stale := next
+	stale.Revision = k.Revision
+	wantErr(t, "ReplaceVersion at a stale revision", s.ReplaceVersion(ctx, stale, rotated), core.ErrConflict)
+	wantVersion(t, s, pending)
+	if err := s.ReplaceVersion(ctx, next, rotated); err != nil {
+		t.Fatalf("ReplaceVersion making the rotation: %v", err)
+	}
+	k = next
+	wantKey(t, s, k)
+	wantVersion(t, s, rotated)
+	wantVersions(t, s, k.ID, v1, rotated)
+
+	// Pending material deleted before its rotation: the version stays,
+	// pending, with its digest and without material, expiry or
+	// description.
+	other := external(k.ID, "key-external-v3", at(30), core.RotationPending, at(7200), "to be deleted")
+	next = k
+	next.Revision++
+	if err := s.AddVersion(ctx, next, other); err != nil {
+		t.Fatalf("AddVersion: %v", err)
+	}
+	k = next
+	cleared := other
+	cleared.Wrapped, cleared.ExpireAt, cleared.MaterialDescription = nil, time.Time{}, ""
+	next = k
+	next.Revision++
+	if err := s.ReplaceVersion(ctx, next, cleared); err != nil {
+		t.Fatalf("ReplaceVersion clearing pending material: %v", err)
+	}
+	wantVersion(t, s, cleared)
+	wantVersions(t, s, k.ID, v1, rotated, cleared)
 }
