@@ -712,6 +712,9 @@ func (c *call) createKeyVersion() (any, error) {
 	if err := usable(&t.key); err != nil {
 		return nil, err
 	}
+	if t.key.Origin == OriginExternal && symmetric(&t.key) {
+		return c.rotateImported(t.key)
+	}
 	if err := rotates(&t.key); err != nil {
 		return nil, err
 	}
@@ -731,25 +734,61 @@ func (c *call) listKeyVersions() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs, total, err := c.s.store.ListVersions(c.ctx, t.key.ID, page)
+	vs, total, err := c.listedVersions(&t.key, page, true, false)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	for i := range vs {
-		vs[i].Wrapped = nil
+		vs[i].Wrapped, vs[i].Digest = nil, nil
 	}
 	return Listing[KeyVersion]{Items: vs, Total: total, PageNumber: num, PageSize: size}, nil
 }
 
+// listedVersions pages k's versions, oldest first, as listings show them:
+// from the second unless first, an EXTERNAL key's material pending
+// rotation only when pending, and material withdrawn before its rotation
+// never. An EXTERNAL key's versions are all read (a handful: each came
+// from an import) and paged here, since which are listed depends on them.
+func (c *call) listedVersions(k *Key, page Page, first, pending bool) ([]KeyVersion, int, error) {
+	skip := 1
+	if first {
+		skip = 0
+	}
+	if k.Origin != OriginExternal {
+		page.Offset += skip
+		vs, total, err := c.s.store.ListVersions(c.ctx, k.ID, page)
+		if err != nil {
+			return nil, 0, storeErr(err)
+		}
+		return vs, max(total-skip, 0), nil
+	}
+	all, err := c.materials(k.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	vs := all[:0]
+	for i, v := range all {
+		if i >= skip && v.RotationType != RotationWithdrawn && (pending || v.RotationType != RotationPending) {
+			vs = append(vs, v)
+		}
+	}
+	total := len(vs)
+	vs = vs[min(page.Offset, len(vs)):]
+	if page.Limit > 0 {
+		vs = vs[:min(page.Limit, len(vs))]
+	}
+	return vs, total, nil
+}
+
 // listKeyRotations lists the versions rotations made, oldest first: every
-// version but the first, which the key was made with, unless
-// IncludeFirstVersion asks for it too.
+// version but the first, which the key was made with, and but an EXTERNAL
+// key's material pending rotation, unless AllKeyMaterial asks for those too.
 func (c *call) listKeyRotations() (any, error) {
 	page, num, size, err := c.page()
 	if err != nil {
 		return nil, err
 	}
-	first, err := c.bool("IncludeFirstVersion", false)
+	all, err := c.bool("AllKeyMaterial", false)
 	if err != nil {
 		return nil, err
 	}
@@ -757,30 +796,31 @@ func (c *call) listKeyRotations() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Versions are listed oldest first, so the first is at offset 0.
-	skip := 1
-	if first {
-		skip = 0
-	}
-	page.Offset += skip
-	vs, total, err := c.s.store.ListVersions(c.ctx, t.key.ID, page)
+	k := &t.key
+	vs, total, err := c.listedVersions(k, page, all, all)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	items := make([]Rotation, len(vs))
-	k := &t.key
+	now := c.s.clock.Now()
 	for i, v := range vs {
-		r := Rotation{KeyVersion: v, First: first && page.Offset+i == 0, Current: v.VersionID == k.PrimaryVersionID}
+		r := Rotation{KeyVersion: v, First: all && page.Offset+i == 0, Current: v.VersionID == k.PrimaryVersionID}
 		if k.Origin == OriginExternal {
-			r.External, r.Imported = true, len(v.Wrapped) > 0 && !c.s.materialExpired(k)
-			if r.Imported {
+			if r.Current && v.ExpireAt.IsZero() {
+				// Imported before versions kept their expiry, when a key
+				// held one material and the key kept it.
 				r.ExpireAt = k.MaterialExpireAt
 			}
+			r.External = true
+			r.Imported = len(v.Wrapped) > 0 && (r.ExpireAt.IsZero() || now.Before(r.ExpireAt))
+			if !r.Imported {
+				r.ExpireAt = time.Time{}
+			}
 		}
-		r.Wrapped = nil
+		r.Wrapped, r.Digest = nil, nil
 		items[i] = r
 	}
-	return Listing[Rotation]{Items: items, Total: max(total-skip, 0), PageNumber: num, PageSize: size}, nil
+	return Listing[Rotation]{Items: items, Total: total, PageNumber: num, PageSize: size}, nil
 }
 
 func (c *call) describeKeyVersion() (any, error) {
@@ -793,10 +833,11 @@ func (c *call) describeKeyVersion() (any, error) {
 		return nil, err
 	}
 	v, err := c.s.store.GetVersion(c.ctx, t.key.ID, vid)
+	if errors.Is(err, ErrNotFound) || err == nil && (v.RotationType == RotationPending || v.RotationType == RotationWithdrawn) {
+		// Material pending rotation is no version until the rotation.
+		return nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", t.key.ID, vid)
+	}
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", t.key.ID, vid)
-		}
 		return nil, storeErr(err)
 	}
 	v.Wrapped = nil

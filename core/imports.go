@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -155,11 +157,122 @@ func (c *call) externalKey() (Key, error) {
 	if t.key.Origin != OriginExternal {
 		return Key{}, Errorf(CodeUnsupportedOrigin, "The key %q was not created with Origin EXTERNAL; its material cannot be imported or deleted.", t.key.ID)
 	}
-	// A key holds one material: a KeyMaterialId, when given, must name it.
-	if id := c.str("KeyMaterialId"); id != "" && id != MaterialID(t.key.ID, t.key.PrimaryVersionID) {
-		return Key{}, Errorf(CodeKeyNotFound, "The key %q has no key material %q; it holds one, %s.", t.key.ID, ClipText(id), MaterialID(t.key.ID, t.key.PrimaryVersionID))
+	// Materials have IDs and descriptions, and a key more than one, only
+	// when it is a symmetric encryption key, as on AWS.
+	if !symmetric(&t.key) {
+		for _, name := range [...]string{"KeyMaterialId", "ImportType", "KeyMaterialDescription"} {
+			if c.str(name) != "" {
+				return Key{}, invalidParam(name, "only a symmetric encryption key's materials take it; the key %q is a %s key", t.key.ID, t.key.KeySpec)
+			}
+		}
 	}
 	return t.key, nil
+}
+
+// Import types: new material, for an on-demand rotation once the key has
+// taken its first, or material the key has taken before.
+const (
+	importNew      = "NEW_KEY_MATERIAL"
+	importExisting = "EXISTING_KEY_MATERIAL"
+)
+
+// descriptionChars are those AWS's pattern for a KeyMaterialDescription
+// allows, ^[a-zA-Z0-9:/_\s.-]+$, with \s as Java's regular expressions
+// read it.
+const descriptionChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_.- \t\n\v\f\r"
+
+// materials lists all of a key's versions, oldest first: an EXTERNAL key's
+// materials, a handful at most, since each comes from an import.
+func (c *call) materials(keyID string) ([]KeyVersion, error) {
+	vs, _, err := c.s.store.ListVersions(c.ctx, keyID, Page{})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return vs, nil
+}
+
+// pendingMaterial is the version holding material imported for an
+// on-demand rotation not yet made, or -1. Only the newest can be one: a
+// key takes no new material while one is pending, and the rotation makes
+// it primary.
+func pendingMaterial(vs []KeyVersion) int {
+	if n := len(vs) - 1; n > 0 && vs[n].RotationType == RotationPending {
+		return n
+	}
+	return -1
+}
+
+// namedMaterial is the version of k whose material id names (the primary
+// when id is empty), or KeyNotFound; a withdrawn material is named no more.
+func namedMaterial(k *Key, vs []KeyVersion, id string) (int, error) {
+	for i := range vs {
+		v := &vs[i]
+		if v.RotationType == RotationWithdrawn {
+			continue
+		}
+		if id == "" && v.VersionID == k.PrimaryVersionID || id != "" && id == MaterialID(k.ID, v.VersionID) {
+			return i, nil
+		}
+	}
+	if id == "" {
+		return -1, internal("key %s has no primary version %s", k.ID, k.PrimaryVersionID)
+	}
+	return -1, Errorf(CodeKeyNotFound, "The key %q has no key material %q.", k.ID, ClipText(id))
+}
+
+// importTarget picks the version an import puts material into, from the
+// key's versions. The first import fills the material the key was made
+// with, which DescribeKey names from the key's making, whatever ImportType
+// says. After it, new material goes to a version pending rotation (fresh,
+// when the result's index is len(vs)), and material taken before (the
+// default) to the version KeyMaterialId names, or the primary.
+func (c *call) importTarget(k *Key, vs []KeyVersion) (int, error) {
+	id := c.str("KeyMaterialId")
+	switch {
+	case !slices.ContainsFunc(vs, func(v KeyVersion) bool { return len(v.Digest) > 0 }):
+		return namedMaterial(k, vs, id)
+	case c.str("ImportType") != importNew:
+		return namedMaterial(k, vs, id)
+	case id != "":
+		return -1, invalidParam("KeyMaterialId", "it names material the key has taken, and %s imports material it has not", importNew)
+	}
+	if p := pendingMaterial(vs); p >= 0 {
+		return -1, Errorf(CodeStateModifiedFailed, "The key %q already holds key material %s pending rotation: rotate to it (RotateKeyOnDemand) or delete it before importing other new material.", k.ID, MaterialID(k.ID, vs[p].VersionID))
+	}
+	return len(vs), nil
+}
+
+// materialNamed is " <its KeyMaterialId>" for a symmetric encryption key's
+// material, which has one, and "" for others.
+func materialNamed(k *Key, versionID string) string {
+	if !symmetric(k) {
+		return ""
+	}
+	return " " + MaterialID(k.ID, versionID)
+}
+
+// settleMaterials sets an EXTERNAL key's state and MaterialExpireAt from its
+// materials: the key is usable only while every material permanently its
+// own (all but one pending rotation) is imported, as on AWS, and its
+// material expires when the first of those does.
+func settleMaterials(k *Key, vs []KeyVersion) {
+	whole := true
+	k.MaterialExpireAt = time.Time{}
+	for _, v := range vs {
+		switch {
+		case v.RotationType == RotationPending || v.RotationType == RotationWithdrawn:
+		case len(v.Wrapped) == 0:
+			whole = false
+		case !v.ExpireAt.IsZero() && (k.MaterialExpireAt.IsZero() || v.ExpireAt.Before(k.MaterialExpireAt)):
+			k.MaterialExpireAt = v.ExpireAt
+		}
+	}
+	switch {
+	case !whole && k.State != KeyPendingDeletion:
+		k.State = KeyPendingImport
+	case whole && k.State == KeyPendingImport:
+		k.State = KeyEnabled
+	}
 }
 
 // importingKey is the external key KeyId names, for the two steps of an
@@ -251,6 +364,15 @@ func (c *call) importKeyMaterial() (any, error) {
 			return nil, invalidParam("KeyMaterialExpireUnix", "it is not in the future")
 		}
 	}
+	switch c.str("ImportType") {
+	case "", importNew, importExisting:
+	default:
+		return nil, invalidParam("ImportType", "it must be %s or %s", importNew, importExisting)
+	}
+	description := c.str("KeyMaterialDescription")
+	if len(description) > 256 || strings.Trim(description, descriptionChars) != "" {
+		return nil, invalidParam("KeyMaterialDescription", "it must be at most 256 letters, digits, spaces and the characters :/_.-")
+	}
 	c.changes = true
 	k, err := c.importingKey()
 	if err != nil {
@@ -265,19 +387,30 @@ func (c *call) importKeyMaterial() (any, error) {
 		return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial is not valid base64.")
 	}
 	s := c.s
-	// Whether the key has taken material decides how PKCS #1 v1.5 unwraps
-	// (see unwrapMaterial), so it is read first, for every algorithm.
-	before, err := s.store.GetVersion(c.ctx, k.ID, k.PrimaryVersionID)
+	// Whether the material goes where the key has taken material decides
+	// how PKCS #1 v1.5 unwraps (see unwrapMaterial), so the target is
+	// picked first, for every algorithm.
+	vs, err := c.materials(k.ID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
+	}
+	i, err := c.importTarget(&k, vs)
+	if err != nil {
+		return nil, err
 	}
 	size := materialSize(k.KeySpec)
 	var substitute []byte
-	if len(before.Digest) > 0 {
+	switch {
+	case i < len(vs) && len(vs[i].Digest) > 0:
 		substitute = make([]byte, size)
 		if _, err := io.ReadFull(s.rand, substitute); err != nil {
 			return nil, internal("substitute material: %w", err)
 		}
+	case alg == 2 && i == len(vs):
+		// New material for a rotation could be imported, deleted and
+		// imported again without end, each answer an oracle on the
+		// padding (see unwrapMaterial).
+		return nil, invalidParam("ImportToken", "it wraps with RSAES_PKCS1_V1_5, which brings a key no new material for a rotation; get parameters for RSAES_OAEP_SHA_256")
 	}
 	material, err := unwrapMaterial(alg, priv, wrapped, substitute)
 	defer func() { clear(material) }() // material may become the canonical key below
@@ -305,18 +438,24 @@ func (c *call) importKeyMaterial() (any, error) {
 		e.cause = ErrMaterialDoesNotUnwrap
 		return nil, e
 	}
-	digest, err := s.root.sealDigest(s.rand, k.ID, k.PrimaryVersionID, material)
-	if err != nil {
-		return nil, internal("material digest: %w", err)
-	}
 	for try := retries(c.ctx); try.again(); {
 		cur, err := s.store.GetKey(c.ctx, k.ID)
 		if err != nil {
 			return nil, storeErr(err)
 		}
-		v, err := s.store.GetVersion(c.ctx, k.ID, cur.PrimaryVersionID)
-		if err != nil {
-			return nil, storeErr(err)
+		if vs, err = c.materials(k.ID); err != nil {
+			return nil, err
+		}
+		if i, err = c.importTarget(&cur, vs); err != nil {
+			return nil, err
+		}
+		var v KeyVersion
+		added := i == len(vs)
+		if !added {
+			v = vs[i]
+		} else {
+			v = KeyVersion{KeyID: k.ID, VersionID: newVersionID(), CreatedAt: s.clock.Now().UTC().Truncate(time.Second), RotationType: RotationPending}
+			vs = append(vs, v)
 		}
 		if substitute != nil && len(v.Digest) == 0 {
 			// Material unwrapped with a substitute may be the
@@ -332,21 +471,30 @@ func (c *call) importKeyMaterial() (any, error) {
 			if !same {
 				// Also the answer to PKCS #1 v1.5 that does not unwrap
 				// (see unwrapMaterial), so it says nothing of which.
-				return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to the material the key %q took first; only that material may be imported again.", k.ID)
+				return nil, Errorf(CodeInvalidKeyMaterial, "The EncryptedKeyMaterial does not unwrap to the material%s the key %q took; only that material may be imported into it again.", materialNamed(&cur, v.VersionID), k.ID)
 			}
+		}
+		digest, err := s.root.sealDigest(s.rand, k.ID, v.VersionID, material)
+		if err != nil {
+			return nil, internal("material digest: %w", err)
 		}
 		w, err := s.root.wrap(s.rand, k.ID, v.VersionID, material)
 		if err != nil {
 			return nil, internal("wrap imported material: %w", err)
 		}
-		v.Wrapped, v.Digest, v.RootKeyID = w, digest, s.root.ID()
-		next := cur
-		if next.State == KeyPendingImport {
-			next.State = KeyEnabled
+		v.Wrapped, v.Digest, v.RootKeyID, v.ExpireAt = w, digest, s.root.ID(), expireAt
+		if description != "" {
+			v.MaterialDescription = description
 		}
-		next.MaterialExpireAt = expireAt
+		vs[i] = v
+		next := cur
+		settleMaterials(&next, vs)
 		next.Revision++
-		err = s.store.ReplaceVersion(c.ctx, next, v)
+		if added {
+			err = s.store.AddVersion(c.ctx, next, v)
+		} else {
+			err = s.store.ReplaceVersion(c.ctx, next, v)
+		}
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -354,7 +502,7 @@ func (c *call) importKeyMaterial() (any, error) {
 			return nil, storeErr(err)
 		}
 		s.cache.InvalidateKey(c.ctx, k.ID)
-		return Changed{Key: next}, nil
+		return Changed{Key: next, VersionID: v.VersionID}, nil
 	}
 	return nil, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
 }
@@ -443,46 +591,97 @@ func (c *call) deleteKeyMaterial() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	next, err := c.s.clearMaterial(c, k.ID)
+	next, vid, err := c.s.clearMaterial(c, k.ID, c.str("KeyMaterialId"))
 	if err != nil {
 		return nil, err
 	}
-	return Changed{Key: next}, nil
+	return Changed{Key: next, VersionID: vid}, nil
 }
 
-// clearMaterial deletes an EXTERNAL key's material, keeping its digest, and
-// returns the key to PendingImport (a key pending deletion stays so). It
-// returns the key as it left it.
-func (s *Service) clearMaterial(c *call, id string) (Key, error) {
+// clearMaterial deletes the material of an EXTERNAL key's version that the
+// material ID names (the primary's when empty), keeping its digest: the key
+// awaits that material's import again (PendingImport; a key pending
+// deletion stays so). Material pending rotation is not the key's for good:
+// it is withdrawn, with its digest, the key's state stays, and new
+// material may be imported in its stead. It returns the key as it left it
+// and the version.
+func (s *Service) clearMaterial(c *call, id, materialID string) (Key, string, error) {
 	for try := retries(c.ctx); try.again(); {
 		cur, err := s.store.GetKey(c.ctx, id)
 		if err != nil {
-			return Key{}, storeErr(err)
+			return Key{}, "", storeErr(err)
 		}
-		v, err := s.store.GetVersion(c.ctx, id, cur.PrimaryVersionID)
+		vs, err := c.materials(id)
 		if err != nil {
-			return Key{}, storeErr(err)
+			return Key{}, "", err
 		}
+		i, err := namedMaterial(&cur, vs, materialID)
+		if err != nil {
+			return Key{}, "", err
+		}
+		v := vs[i]
 		clear(v.Wrapped)
-		v.Wrapped = nil
-		next := cur
-		next.MaterialExpireAt = time.Time{}
-		if next.State != KeyPendingDeletion {
-			next.State = KeyPendingImport
+		v.Wrapped, v.ExpireAt = nil, time.Time{}
+		if v.RotationType == RotationPending {
+			v.RotationType, v.Digest, v.MaterialDescription = RotationWithdrawn, nil, ""
 		}
+		vs[i] = v
+		next := cur
+		settleMaterials(&next, vs)
 		next.Revision++
 		err = s.store.ReplaceVersion(c.ctx, next, v)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
-			return Key{}, storeErr(err)
+			return Key{}, "", storeErr(err)
 		}
 		s.cache.InvalidateKey(c.ctx, id)
 		s.ring.drop(VersionOf(&next, v.VersionID))
-		return next, nil
+		return next, v.VersionID, nil
 	}
-	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+	return Key{}, "", Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", id)
+}
+
+// rotateImported makes an EXTERNAL key's material pending rotation its
+// primary, as AWS's RotateKeyOnDemand does for a key with imported
+// material. A key that holds none such does not rotate, as before there
+// was any (Unsupported.Origin).
+func (c *call) rotateImported(k Key) (any, error) {
+	s := c.s
+	for try := retries(c.ctx); try.again(); {
+		vs, err := c.materials(k.ID)
+		if err != nil {
+			return nil, err
+		}
+		p := pendingMaterial(vs)
+		if p < 0 || len(vs[p].Wrapped) == 0 || !vs[p].ExpireAt.IsZero() && !s.clock.Now().Before(vs[p].ExpireAt) {
+			return nil, Errorf(CodeUnsupportedOrigin, "The key %q holds no imported key material pending rotation, and its material is imported: import new material (ImportType %s) first.", k.ID, importNew)
+		}
+		now := s.clock.Now().UTC().Truncate(time.Second)
+		v := vs[p]
+		v.RotationType, v.CreatedAt = RotationOnDemand, now
+		vs[p] = v
+		next := k
+		next.PrimaryVersionID, next.LastRotatedAt = v.VersionID, now
+		settleMaterials(&next, vs)
+		next.Revision++
+		err = s.store.ReplaceVersion(c.ctx, next, v)
+		if err == nil {
+			s.cache.InvalidateKey(c.ctx, k.ID)
+			return KeyVersion{KeyID: k.ID, VersionID: v.VersionID, CreatedAt: now}, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, storeErr(err)
+		}
+		if k, err = s.store.GetKey(c.ctx, k.ID); err != nil {
+			return nil, storeErr(err)
+		}
+		if err := usable(&k); err != nil {
+			return nil, err
+		}
+	}
+	return nil, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
 }
 
 // materialExpired reports whether an EXTERNAL key's imported material has

@@ -488,7 +488,7 @@ func TestKeyMaterialIDNamesTheKeysOneMaterial(t *testing.T) {
 	mine, other := core.MaterialID(k.ID, k.PrimaryVersionID), core.MaterialID(k.ID, "another")
 	listed := func() core.Rotation {
 		t.Helper()
-		out, err := do(t, s, "ListKeyRotations", core.Params{"KeyId": k.ID, "IncludeFirstVersion": "true"})
+		out, err := do(t, s, "ListKeyRotations", core.Params{"KeyId": k.ID, "AllKeyMaterial": "true"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -94,6 +94,9 @@ type SealedAndExported struct {
 // RequestId only; AWS echoes some of the key's state.
 type Changed struct {
 	Key Key
+	// VersionID names the version whose material an import or deletion
+	// changed; empty for other changes.
+	VersionID string
 }
 
 // Resealed is the result of ReEncrypt: the new blob and the key version the
@@ -162,7 +165,6 @@ type Rotation struct {
 	// its material is imported now, and ExpireAt when that expires (zero:
 	// never, or no material).
 	External, Imported bool
-	ExpireAt           time.Time
 }
 
 // KeyLastUsage answers GetKeyLastUsage: a key's last recorded use (the

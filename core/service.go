@@ -731,7 +731,9 @@ func (s *Service) unwrapped(ctx context.Context, k *Key, versionID string, build
 }
 
 // material returns one version of key k's material, unwrapped; the caller
-// clears it. A version missing from the store is ErrNotFound.
+// clears it. A version missing from the store is ErrNotFound, and so is
+// one that holds no material while its key is usable: an EXTERNAL key's
+// material withdrawn before its rotation, which a blob may still name.
 func (s *Service) material(ctx context.Context, k *Key, versionID string) ([]byte, error) {
 	v, err := s.cache.Version(ctx, VersionOf(k, versionID), s.getVersion)
 	if err != nil {
@@ -740,8 +742,12 @@ func (s *Service) material(ctx context.Context, k *Key, versionID string) ([]byt
 	m, err := s.roots.open(v)
 	if err != nil {
 		// A cache may still hold the version as it was before a root
-		// rotation re-wrapped it under the current key.
-		if fresh, ferr := s.store.GetVersion(ctx, k.ID, versionID); ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped) {
+		// rotation re-wrapped it under the current key, or before its
+		// material was imported again.
+		switch fresh, ferr := s.store.GetVersion(ctx, k.ID, versionID); {
+		case ferr == nil && len(fresh.Wrapped) == 0:
+			return nil, fmt.Errorf("key %s version %s holds no material: %w", k.ID, versionID, ErrNotFound)
+		case ferr == nil && !bytes.Equal(fresh.Wrapped, v.Wrapped):
 			m, err = s.roots.open(fresh)
 		}
 	}

@@ -219,11 +219,12 @@ func TestSDKImportRefusalsAreAWSExceptions(t *testing.T) {
 		"neither ExpirationModel nor ValidTo":       {},
 		"KEY_MATERIAL_EXPIRES without ValidTo":      {ExpirationModel: types.ExpirationModelTypeKeyMaterialExpires},
 		"KEY_MATERIAL_DOES_NOT_EXPIRE with ValidTo": {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, ValidTo: aws.Time(clk.Now().Add(time.Hour))},
-		"ValidTo past":                                   {ValidTo: aws.Time(clk.Now().Add(-time.Hour))},
-		"ValidTo more than 365 days on":                  {ValidTo: aws.Time(clk.Now().Add(366 * 24 * time.Hour))},
-		"an unknown ExpirationModel":                     {ExpirationModel: "NEVER"},
-		"a KeyMaterialId not of 64 hex digits":           {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialId: aws.String("0123")},
-		"a KeyMaterialDescription, which nothing stores": {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialDescription: aws.String("hsm-1")},
+		"ValidTo past":                                 {ValidTo: aws.Time(clk.Now().Add(-time.Hour))},
+		"ValidTo more than 365 days on":                {ValidTo: aws.Time(clk.Now().Add(366 * 24 * time.Hour))},
+		"an unknown ExpirationModel":                   {ExpirationModel: "NEVER"},
+		"a KeyMaterialId not of 64 hex digits":         {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialId: aws.String("0123")},
+		"a KeyMaterialDescription of other characters": {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialDescription: aws.String("hsm;1")},
+		"an empty KeyMaterialDescription":              {ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, KeyMaterialDescription: aws.String("")},
 	} {
 		in.KeyId, in.ImportToken, in.EncryptedKeyMaterial = aws.String(id), p.ImportToken, wrapped
 		_, err := e.aws.ImportKeyMaterial(bg, &in)

@@ -71,8 +71,8 @@ func importParametersParams(h *handler, in *input) (core.Params, error) {
 // KeyMaterialExpireUnix. KEY_MATERIAL_EXPIRES is AWS's default, so a request
 // naming neither needs a ValidTo; ValidTo is in the future and at most 365
 // days on, as AWS has it, and counts in whole seconds, as keys keep it.
-// A key takes only the material first imported into it, whatever ImportType
-// says; key materials have no IDs or descriptions here.
+// ImportType, KeyMaterialId and KeyMaterialDescription go to core, which
+// decides where the material goes.
 func importParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -90,16 +90,15 @@ func importParams(h *handler, in *input) (core.Params, error) {
 		}
 		p[m.name] = base64.StdEncoding.EncodeToString(m.v)
 	}
-	switch in.ImportType {
-	case "", "NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL":
-	default:
-		return nil, invalid("ImportType", "it must be NEW_KEY_MATERIAL or EXISTING_KEY_MATERIAL")
-	}
+	p["ImportType"] = in.ImportType
 	if err := materialParam(p, in); err != nil {
 		return nil, err
 	}
-	if in.KeyMaterialDescription != nil {
-		return nil, invalid("KeyMaterialDescription", "key materials carry no descriptions here")
+	if d := in.KeyMaterialDescription; d != nil {
+		if *d == "" {
+			return nil, invalid("KeyMaterialDescription", "it must not be empty")
+		}
+		p["KeyMaterialDescription"] = *d
 	}
 	switch in.ExpirationModel {
 	case "", "KEY_MATERIAL_EXPIRES":
@@ -126,8 +125,8 @@ func importParams(h *handler, in *input) (core.Params, error) {
 	return p, nil
 }
 
-// deleteMaterialParams is DeleteImportedKeyMaterial's: it deletes the key's
-// one material.
+// deleteMaterialParams is DeleteImportedKeyMaterial's: it deletes the
+// material KeyMaterialId names, or the current one.
 func deleteMaterialParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -137,8 +136,7 @@ func deleteMaterialParams(h *handler, in *input) (core.Params, error) {
 }
 
 // materialParam reads a KeyMaterialId, 64 lowercase hex digits in AWS's
-// model. A key here holds one material: core refuses an ID that names
-// another.
+// model; core refuses one that names none of the key's materials.
 func materialParam(p core.Params, in *input) error {
 	if in.KeyMaterialId == nil {
 		return nil

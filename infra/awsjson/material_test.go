@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -185,5 +187,106 @@ func TestSDKImportedKeyMaterialID(t *testing.T) {
 	}
 	if got := aws.ToString(e.state(id).CurrentKeyMaterialId); got != mid {
 		t.Errorf("after the deletion: CurrentKeyMaterialId %q, want %q", got, mid)
+	}
+}
+
+// TestSDKImportedKeyRotatesToNewMaterial: through AWS's Go SDK, an EXTERNAL
+// symmetric key takes new material (ImportType NEW_KEY_MATERIAL, with a
+// KeyMaterialDescription), lists it PENDING_ROTATION with ALL_KEY_MATERIAL
+// and not by default, rotates to it on demand, and names each material in
+// what it answers; deleting a material no longer current makes the key
+// PendingImport, as on AWS, until that material comes back.
+func TestSDKImportedKeyRotatesToNewMaterial(t *testing.T) {
+	e := newEnv(t)
+	id := e.awsExternalKey()
+	first, second := randomMaterial(), randomMaterial()
+	importing := func(material []byte, in kms.ImportKeyMaterialInput) (*kms.ImportKeyMaterialOutput, error) {
+		p := e.importParameters(id, types.AlgorithmSpecRsaesOaepSha256)
+		in.KeyId, in.ImportToken, in.EncryptedKeyMaterial = aws.String(id), p.ImportToken, wrapOAEP(t, sha256.New(), p.PublicKey, material)
+		if in.ValidTo == nil {
+			in.ExpirationModel = types.ExpirationModelTypeKeyMaterialDoesNotExpire
+		}
+		return e.aws.ImportKeyMaterial(bg, &in)
+	}
+	in, err := importing(first, kms.ImportKeyMaterialInput{KeyMaterialDescription: aws.String("on-prem hsm 1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := aws.ToString(in.KeyMaterialId)
+	old, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("first")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validTo := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
+	next, err := importing(second, kms.ImportKeyMaterialInput{ImportType: types.ImportTypeNewKeyMaterial, KeyMaterialDescription: aws.String("on-prem hsm 2"),
+		ExpirationModel: types.ExpirationModelTypeKeyMaterialExpires, ValidTo: aws.Time(validTo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nid := aws.ToString(next.KeyMaterialId)
+	if !materialIDs.MatchString(nid) || nid == mid || aws.ToString(e.state(id).CurrentKeyMaterialId) != mid {
+		t.Fatalf("new material %q beside %q; current %q", nid, mid, aws.ToString(e.state(id).CurrentKeyMaterialId))
+	}
+	r := e.rotations(id)
+	if len(r) != 2 || aws.ToString(r[0].KeyMaterialId) != mid || r[0].KeyMaterialState != types.KeyMaterialStateCurrent || aws.ToString(r[0].KeyMaterialDescription) != "on-prem hsm 1" ||
+		aws.ToString(r[1].KeyMaterialId) != nid || r[1].KeyMaterialState != types.KeyMaterialStatePendingRotation || r[1].ImportState != types.ImportStateImported ||
+		r[1].ExpirationModel != types.ExpirationModelTypeKeyMaterialExpires || !aws.ToTime(r[1].ValidTo).Equal(validTo) || r[1].RotationDate != nil || r[1].RotationType != "" ||
+		aws.ToString(r[1].KeyMaterialDescription) != "on-prem hsm 2" {
+		t.Fatalf("ALL_KEY_MATERIAL with one pending: %+v", r)
+	}
+	made, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id)})
+	if err != nil || len(made.Rotations) != 0 {
+		t.Fatalf("ROTATIONS_ONLY with one pending: %v, %+v", err, made)
+	}
+	_, err = importing(randomMaterial(), kms.ImportKeyMaterialInput{ImportType: types.ImportTypeNewKeyMaterial})
+	apiErrorNamed(t, "NEW_KEY_MATERIAL with one pending", err, "KMSInvalidStateException")
+	_, err = importing(randomMaterial(), kms.ImportKeyMaterialInput{ImportType: types.ImportTypeNewKeyMaterial, KeyMaterialId: aws.String(nid)})
+	apiErrorNamed(t, "NEW_KEY_MATERIAL with a KeyMaterialId", err, "ValidationException")
+	_, err = importing(first, kms.ImportKeyMaterialInput{ImportType: types.ImportTypeExistingKeyMaterial, KeyMaterialId: aws.String(nid)})
+	apiErrorNamed(t, "another material under the pending one's ID", err, "IncorrectKeyMaterialException")
+
+	rot, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)})
+	if err != nil || !strings.HasSuffix(aws.ToString(rot.KeyId), id) {
+		t.Fatalf("RotateKeyOnDemand: %v, %+v", err, rot)
+	}
+	m := e.state(id)
+	if aws.ToString(m.CurrentKeyMaterialId) != nid || !aws.ToTime(m.ValidTo).Equal(validTo) || m.ExpirationModel != types.ExpirationModelTypeKeyMaterialExpires {
+		t.Fatalf("after the rotation: current %q, ValidTo %v, %s", aws.ToString(m.CurrentKeyMaterialId), aws.ToTime(m.ValidTo), m.ExpirationModel)
+	}
+	made, err = e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id)})
+	if err != nil || len(made.Rotations) != 1 || aws.ToString(made.Rotations[0].KeyMaterialId) != nid || made.Rotations[0].RotationType != types.RotationTypeOnDemand ||
+		made.Rotations[0].RotationDate == nil || made.Rotations[0].KeyMaterialState != types.KeyMaterialStateCurrent {
+		t.Fatalf("ROTATIONS_ONLY after the rotation: %v, %+v", err, made)
+	}
+	_, err = e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)})
+	var unsupported *types.UnsupportedOperationException
+	if !asType(err, &unsupported) {
+		t.Errorf("RotateKeyOnDemand with none pending: want *types.UnsupportedOperationException, got %v", err)
+	}
+	dk, err := e.aws.GenerateDataKeyWithoutPlaintext(bg, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256})
+	if err != nil || aws.ToString(dk.KeyMaterialId) != nid {
+		t.Fatalf("GenerateDataKeyWithoutPlaintext after the rotation: %v, %+v", err, dk)
+	}
+	dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: old.CiphertextBlob})
+	if err != nil || string(dec.Plaintext) != "first" || aws.ToString(dec.KeyMaterialId) != mid {
+		t.Fatalf("Decrypt of a blob of the first material: %v, %+v", err, dec)
+	}
+
+	// The first material, no longer current, deleted: the key awaits it.
+	if _, err := e.aws.DeleteImportedKeyMaterial(bg, &kms.DeleteImportedKeyMaterialInput{KeyId: aws.String(id), KeyMaterialId: aws.String(mid)}); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.state(id); m.KeyState != types.KeyStatePendingImport {
+		t.Fatalf("with the first material deleted: %s", m.KeyState)
+	}
+	r = e.rotations(id)
+	if len(r) != 2 || r[0].ImportState != types.ImportStatePendingImport || r[0].KeyMaterialState != types.KeyMaterialStateNonCurrent || r[1].ImportState != types.ImportStateImported {
+		t.Fatalf("after the deletion: %+v", r)
+	}
+	if _, err := importing(first, kms.ImportKeyMaterialInput{KeyMaterialId: aws.String(mid)}); err != nil {
+		t.Fatal(err)
+	}
+	if dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob}); err != nil || aws.ToString(dec.KeyMaterialId) != nid {
+		t.Fatalf("Decrypt after the first material came back: %v", err)
 	}
 }

@@ -517,7 +517,7 @@ func keyPageParams(h *handler, in *input) (core.Params, error) {
 
 // rotationsParams reads IncludeKeyMaterial: by default (ROTATIONS_ONLY) the
 // key materials rotations made; ALL_KEY_MATERIAL adds the first, which the
-// key was made with.
+// key was made with, and imported material pending rotation.
 func rotationsParams(h *handler, in *input) (core.Params, error) {
 	p, err := keyPageParams(h, in)
 	if err != nil {
@@ -526,7 +526,7 @@ func rotationsParams(h *handler, in *input) (core.Params, error) {
 	switch in.IncludeKeyMaterial {
 	case "", "ROTATIONS_ONLY":
 	case "ALL_KEY_MATERIAL":
-		p["IncludeFirstVersion"] = "true"
+		p["AllKeyMaterial"] = "true"
 	default:
 		return nil, invalid("IncludeKeyMaterial", "it must be ROTATIONS_ONLY or ALL_KEY_MATERIAL")
 	}

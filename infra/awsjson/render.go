@@ -135,13 +135,13 @@ func materialID(keyID, versionID string) string {
 }
 
 // renderMaterial answers ImportKeyMaterial and DeleteImportedKeyMaterial:
-// the key and its one material, imported or deleted.
+// the key and the material imported or deleted.
 func renderMaterial(h *handler, _ core.Params, result any) (any, error) {
 	c, ok := result.(core.Changed)
 	if !ok {
 		return nil, unexpected(result)
 	}
-	return struct{ KeyId, KeyMaterialId string }{h.arns.key(c.Key.ID), materialID(c.Key.ID, c.Key.PrimaryVersionID)}, nil
+	return struct{ KeyId, KeyMaterialId string }{h.arns.key(c.Key.ID), materialID(c.Key.ID, c.VersionID)}, nil
 }
 
 func renderMetadata(h *handler, _ core.Params, result any) (any, error) {
@@ -553,17 +553,19 @@ func renderKeyLastUsage(_ *handler, _ core.Params, result any) (any, error) {
 // version's MaterialID. The first key material carries neither RotationDate
 // nor RotationType, as on AWS; nor does a version written before versions
 // recorded their rotation type, since a guess would mislead the tools that
-// count on-demand rotations against AWS's quota. ImportState,
-// ExpirationModel and ValidTo are an EXTERNAL key's alone.
+// count on-demand rotations against AWS's quota; nor does material pending
+// rotation. ImportState, ExpirationModel, ValidTo and
+// KeyMaterialDescription are an EXTERNAL key's alone.
 type rotation struct {
-	KeyId            string
-	KeyMaterialId    string
-	KeyMaterialState string
-	ImportState      string `json:",omitempty"`
-	ExpirationModel  string `json:",omitempty"`
-	ValidTo          *epoch `json:",omitempty"`
-	RotationDate     *epoch `json:",omitempty"`
-	RotationType     string `json:",omitempty"`
+	KeyId                  string
+	KeyMaterialId          string
+	KeyMaterialDescription string `json:",omitempty"`
+	KeyMaterialState       string
+	ImportState            string `json:",omitempty"`
+	ExpirationModel        string `json:",omitempty"`
+	ValidTo                *epoch `json:",omitempty"`
+	RotationDate           *epoch `json:",omitempty"`
+	RotationType           string `json:",omitempty"`
 }
 
 // rotationTypes spells core's rotation types as AWS's RotationType does.
@@ -584,9 +586,13 @@ func renderRotations(h *handler, _ core.Params, result any) (any, error) {
 		more
 	}{Rotations: make([]rotation, 0, len(l.Items)), more: moreOf(l.Total, l.PageNumber, l.PageSize)}
 	for _, v := range l.Items {
-		r := rotation{KeyId: h.arns.key(v.KeyID), KeyMaterialId: materialID(v.KeyID, v.VersionID), KeyMaterialState: "NON_CURRENT"}
-		if v.Current {
+		r := rotation{KeyId: h.arns.key(v.KeyID), KeyMaterialId: materialID(v.KeyID, v.VersionID), KeyMaterialDescription: v.MaterialDescription, KeyMaterialState: "NON_CURRENT"}
+		pending := v.RotationType == core.RotationPending
+		switch {
+		case v.Current:
 			r.KeyMaterialState = "CURRENT"
+		case pending:
+			r.KeyMaterialState = "PENDING_ROTATION"
 		}
 		switch {
 		case !v.External:
@@ -597,7 +603,7 @@ func renderRotations(h *handler, _ core.Params, result any) (any, error) {
 		default:
 			r.ImportState, r.ExpirationModel, r.ValidTo = "IMPORTED", "KEY_MATERIAL_EXPIRES", epochPtr(v.ExpireAt)
 		}
-		if !v.First {
+		if !v.First && !pending {
 			r.RotationDate = epochPtr(v.CreatedAt)
 			r.RotationType = rotationTypes[v.RotationType]
 		}

@@ -160,6 +160,27 @@ else:
     sealed = kms.encrypt(KeyId=ext["KeyId"], Plaintext=b"imported")["CiphertextBlob"]
     expect(kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"imported", "imported material")
 
+    step = "on-demand rotation of imported material"
+    first_id = kms.describe_key(KeyId=ext["KeyId"])["KeyMetadata"]["CurrentKeyMaterialId"]
+    raises(ex.UnsupportedOperationException, kms.rotate_key_on_demand, KeyId=ext["KeyId"])
+    params = kms.get_parameters_for_import(KeyId=ext["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    wrapped = load_der_public_key(params["PublicKey"]).encrypt(
+        uuid.uuid4().bytes + uuid.uuid4().bytes, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+    new_id = kms.import_key_material(KeyId=ext["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                                     ImportType="NEW_KEY_MATERIAL", KeyMaterialDescription="hsm 2",
+                                     ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")["KeyMaterialId"]
+    listed = kms.list_key_rotations(KeyId=ext["KeyId"], IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    expect([(r["KeyMaterialId"], r["KeyMaterialState"]) for r in listed] == [(first_id, "CURRENT"), (new_id, "PENDING_ROTATION")], listed)
+    expect(listed[1]["KeyMaterialDescription"] == "hsm 2" and listed[1]["ImportState"] == "IMPORTED", listed[1])
+    expect(kms.list_key_rotations(KeyId=ext["KeyId"])["Rotations"] == [], "a pending material is no rotation")
+    kms.rotate_key_on_demand(KeyId=ext["KeyId"])
+    expect(kms.describe_key(KeyId=ext["KeyId"])["KeyMetadata"]["CurrentKeyMaterialId"] == new_id, "the new material is current")
+    made = kms.list_key_rotations(KeyId=ext["KeyId"])["Rotations"]
+    expect(len(made) == 1 and made[0]["KeyMaterialId"] == new_id and made[0]["RotationType"] == "ON_DEMAND", made)
+    opened = kms.decrypt(CiphertextBlob=sealed)
+    expect(opened["Plaintext"] == b"imported" and opened["KeyMaterialId"] == first_id, "the first material still opens")
+    expect(kms.generate_data_key(KeyId=ext["KeyId"], KeySpec="AES_256")["KeyMaterialId"] == new_id, "the new material seals")
+
 step = "HMAC keys"
 import hashlib
 import hmac
