@@ -309,6 +309,17 @@ func TestChangesRecordWhatTheyChange(t *testing.T) {
 		{"ImportKeyMaterial", audit.Request{Action: "ImportKeyMaterial", Params: core.Params{
 			"KeyId": "key-1", "ImportToken": "TOKENSECRET", "EncryptedKeyMaterial": "MATERIALSECRET", "KeyMaterialExpireUnix": "1900000000"}},
 			[]string{`"keyMaterialExpireUnix":1900000000`}, []string{"TOKENSECRET", "MATERIALSECRET"}},
+		{"ImportKeyMaterial of new material", audit.Request{Action: "ImportKeyMaterial", Params: core.Params{
+			"KeyId": "key-1", "ImportToken": "TOKENSECRET", "EncryptedKeyMaterial": "MATERIALSECRET", "ImportType": "NEW_KEY_MATERIAL", "KeyMaterialDescription": "hsm 2"},
+			Result: core.Changed{Key: core.Key{ID: "key-1", State: core.KeyEnabled}, VersionID: "v-2"}},
+			[]string{`"importType":"NEW_KEY_MATERIAL"`, `"keyMaterialDescription":"hsm 2"`, `"responseElements":{"keyId":"key-1","keyState":"Enabled","keyVersionId":"v-2"}`},
+			[]string{"TOKENSECRET", "MATERIALSECRET"}},
+		{"DeleteKeyMaterial by its ID", audit.Request{Action: "DeleteKeyMaterial", Params: core.Params{"KeyId": "key-1", "KeyMaterialId": "0a1b"},
+			Result: core.Changed{Key: core.Key{ID: "key-1", State: core.KeyPendingImport}, VersionID: "v-1"}},
+			[]string{`"keyMaterialId":"0a1b"`, `"keyState":"PendingImport"`, `"keyVersionId":"v-1"`}, nil},
+		{"DisableKey", audit.Request{Action: "DisableKey", Params: core.Params{"KeyId": "key-1"},
+			Result: core.Changed{Key: core.Key{ID: "key-1", State: core.KeyDisabled}}},
+			nil, []string{`"responseElements"`}},
 		{"ListKeys", audit.Request{Action: "ListKeys", Params: core.Params{"Filters": `[{"Key":"KeyState","Values":["Enabled"]}]`}},
 			[]string{`"filters":[{"Key":"KeyState","Values":["Enabled"]}]`}, nil},
 		// A ReEncrypt names the key it opened with as well as the one it

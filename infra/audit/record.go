@@ -101,6 +101,7 @@ var kept = map[string]string{
 	"Description": "description", "RestoreState": "restoreState", "ResourceType": "resourceType",
 	"EnableDeletionProtection": "enableDeletionProtection", "DeletionProtectionDescription": "deletionProtectionDescription",
 	"ProtectedResourceArn": "protectedResourceArn", "KeyMaterialExpireUnix": "keyMaterialExpireUnix",
+	"ImportType": "importType", "KeyMaterialId": "keyMaterialId", "KeyMaterialDescription": "keyMaterialDescription",
 	"Tags": "tags", "TagKeys": "tagKeys", "All": "all", "Filters": "filters",
 	"KeyPairSpec": "keyPairSpec", "MacAlgorithm": "macAlgorithm", "Algorithm": "algorithm",
 	"KeyAgreementAlgorithm": "keyAgreementAlgorithm", "EncapsulationAlgorithm": "encapsulationAlgorithm",
@@ -350,6 +351,12 @@ func responseElements(result any) map[string]string {
 		return set("keyId", r.ID, "keyVersionId", r.PrimaryVersionID, "keyState", string(r.State))
 	case core.KeyVersion:
 		return set("keyId", r.KeyID, "keyVersionId", r.VersionID)
+	case core.Changed:
+		// An import or deletion of material names the version it changed;
+		// other changes of a key answer nothing of it.
+		if r.VersionID != "" {
+			return set("keyId", r.Key.ID, "keyVersionId", r.VersionID, "keyState", string(r.Key.State))
+		}
 	case core.SecretCreated:
 		return set("secretName", r.Secret.Name, "versionId", r.VersionID, "keyId", r.Secret.KeyID)
 	case core.SecretValue:
