@@ -17,6 +17,12 @@ import (
 // proto3 reads a scalar given twice. Fields no request has are skipped.
 type message map[protowire.Number]field
 
+// maxField is above the highest field number of every request message (6,
+// Sign's MessageType and the IVs' padding): decode keeps no field past it,
+// so a body of many unknown fields costs one pass and no more memory than
+// a request's own fields.
+const maxField = 16
+
 type field struct {
 	typ protowire.Type
 	v   uint64 // a varint's value
@@ -46,7 +52,9 @@ func decode(b []byte) (message, error) {
 			return nil, malformed()
 		}
 		b = b[n:]
-		m[num] = f
+		if num < maxField {
+			m[num] = f
+		}
 	}
 	return m, nil
 }
