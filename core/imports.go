@@ -656,7 +656,7 @@ func (c *call) rotateImported(k Key) (any, error) {
 		}
 		p := pendingMaterial(vs)
 		if p < 0 || len(vs[p].Wrapped) == 0 || !vs[p].ExpireAt.IsZero() && !s.clock.Now().Before(vs[p].ExpireAt) {
-			return nil, Errorf(CodeUnsupportedOrigin, "The key %q holds no imported key material pending rotation, and its material is imported: import new material (ImportType %s) first.", k.ID, importNew)
+			return nil, Errorf(CodeUnsupportedOrigin, "The key %q has imported material and none pending rotation, imported and unexpired: import new material (ImportType %s) first.", k.ID, importNew)
 		}
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		v := vs[p]

@@ -90,7 +90,9 @@ func importParams(h *handler, in *input) (core.Params, error) {
 		}
 		p[m.name] = base64.StdEncoding.EncodeToString(m.v)
 	}
-	p["ImportType"] = in.ImportType
+	if in.ImportType != "" {
+		p["ImportType"] = in.ImportType
+	}
 	if err := materialParam(p, in); err != nil {
 		return nil, err
 	}
