@@ -762,7 +762,7 @@ func (c *call) listedVersions(k *Key, page Page, first, pending bool) ([]KeyVers
 		}
 		return vs, max(total-skip, 0), nil
 	}
-	all, err := c.materials(k.ID)
+	all, _, err := c.materials(k)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -806,11 +806,6 @@ func (c *call) listKeyRotations() (any, error) {
 	for i, v := range vs {
 		r := Rotation{KeyVersion: v, First: all && page.Offset+i == 0, Current: v.VersionID == k.PrimaryVersionID}
 		if k.Origin == OriginExternal {
-			if r.Current && v.ExpireAt.IsZero() {
-				// Imported before versions kept their expiry, when a key
-				// held one material and the key kept it.
-				r.ExpireAt = k.MaterialExpireAt
-			}
 			r.External = true
 			r.Imported = len(v.Wrapped) > 0 && (r.ExpireAt.IsZero() || now.Before(r.ExpireAt))
 			if !r.Imported {

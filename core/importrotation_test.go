@@ -288,3 +288,58 @@ func TestImportParametersOfMaterials(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// A key whose material was imported before versions kept their expiry has
+// it on the key alone. Its listing gives the material that expiry, and new
+// material joining it does not make the key forget it: the key still
+// becomes unusable when the first material expires.
+func TestImportedKeyKeepsAnExpiryFromBeforeVersionsKeptIt(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	store := memory.New()
+	s, err := core.New(core.Config{Store: store, Root: randomRoot(t), Clock: clock, Cache: inproc.NewCache(time.Hour, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := do(t, s, "CreateKey", core.Params{"Origin": core.OriginExternal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &importFixture{t: t, s: s, clock: clock, id: out.(core.Key).ID}
+	expires := clock.Now().Add(24 * time.Hour)
+	f.imported(material(1), "KeyMaterialExpireUnix", strconv.FormatInt(expires.Unix(), 10))
+
+	// As an earlier release stored it: the expiry on the key, none on the
+	// version.
+	ctx := t.Context()
+	k, err := store.GetKey(ctx, f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := store.GetVersion(ctx, f.id, k.PrimaryVersionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.ExpireAt = time.Time{}
+	k.Revision++
+	if err := store.ReplaceVersion(ctx, k, v); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.rotations(true); len(r) != 1 || !r[0].ExpireAt.Equal(expires) || !r[0].Imported {
+		t.Fatalf("the first material before new material joined it: %+v", r)
+	}
+
+	f.imported(material(2), "ImportType", "NEW_KEY_MATERIAL")
+	if _, err := do(t, s, "RotateKeyOnDemand", core.Params{"KeyId": f.id}); err != nil {
+		t.Fatal(err)
+	}
+	if at := f.key().MaterialExpireAt; !at.Equal(expires) {
+		t.Fatalf("after new material and a rotation the key expires %v, want the first material's %v", at, expires)
+	}
+	if r := f.rotations(true); len(r) != 2 || !r[0].ExpireAt.Equal(expires) {
+		t.Fatalf("the first material after the rotation: %+v", r)
+	}
+	clock.Advance(25 * time.Hour)
+	if k := f.key(); k.State != core.KeyPendingImport {
+		t.Fatalf("past the first material's expiry the key is %s", k.State)
+	}
+}

@@ -181,14 +181,22 @@ const (
 // read it.
 const descriptionChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/_.- \t\n\v\f\r"
 
-// materials lists all of a key's versions, oldest first: an EXTERNAL key's
-// materials, a handful at most, since each comes from an import.
-func (c *call) materials(keyID string) ([]KeyVersion, error) {
-	vs, _, err := c.s.store.ListVersions(c.ctx, keyID, Page{})
+// materials lists all of k's versions, oldest first: an EXTERNAL key's
+// materials, a handful at most, since each comes from an import. A key
+// whose material was imported before versions kept their expiry has it in
+// MaterialExpireAt alone, and one version: that version is given it here,
+// and legacy reports so, for a write that adds a version to store it
+// first.
+func (c *call) materials(k *Key) (vs []KeyVersion, legacy bool, err error) {
+	vs, _, err = c.s.store.ListVersions(c.ctx, k.ID, Page{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, false, storeErr(err)
 	}
-	return vs, nil
+	legacy = !k.MaterialExpireAt.IsZero() && len(vs) == 1 && vs[0].ExpireAt.IsZero() && len(vs[0].Wrapped) > 0
+	if legacy {
+		vs[0].ExpireAt = k.MaterialExpireAt
+	}
+	return vs, legacy, nil
 }
 
 // pendingMaterial is the version holding material imported for an
@@ -390,7 +398,7 @@ func (c *call) importKeyMaterial() (any, error) {
 	// Whether the material goes where the key has taken material decides
 	// how PKCS #1 v1.5 unwraps (see unwrapMaterial), so the target is
 	// picked first, for every algorithm.
-	vs, err := c.materials(k.ID)
+	vs, _, err := c.materials(&k)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +451,8 @@ func (c *call) importKeyMaterial() (any, error) {
 		if err != nil {
 			return nil, storeErr(err)
 		}
-		if vs, err = c.materials(k.ID); err != nil {
+		vs, legacy, err := c.materials(&cur)
+		if err != nil {
 			return nil, err
 		}
 		if i, err = c.importTarget(&cur, vs); err != nil {
@@ -451,6 +460,16 @@ func (c *call) importKeyMaterial() (any, error) {
 		}
 		var v KeyVersion
 		added := i == len(vs)
+		if added && legacy {
+			// The first material's expiry moves to its version before
+			// another material joins it, or the key's would forget it.
+			moved := cur
+			moved.Revision++
+			if err := s.store.ReplaceVersion(c.ctx, moved, vs[0]); err != nil && !errors.Is(err, ErrConflict) {
+				return nil, storeErr(err)
+			}
+			continue
+		}
 		if !added {
 			v = vs[i]
 		} else {
@@ -611,7 +630,7 @@ func (s *Service) clearMaterial(c *call, id, materialID string) (Key, string, er
 		if err != nil {
 			return Key{}, "", storeErr(err)
 		}
-		vs, err := c.materials(id)
+		vs, _, err := c.materials(&cur)
 		if err != nil {
 			return Key{}, "", err
 		}
@@ -650,7 +669,7 @@ func (s *Service) clearMaterial(c *call, id, materialID string) (Key, string, er
 func (c *call) rotateImported(k Key) (any, error) {
 	s := c.s
 	for try := retries(c.ctx); try.again(); {
-		vs, err := c.materials(k.ID)
+		vs, _, err := c.materials(&k)
 		if err != nil {
 			return nil, err
 		}
