@@ -343,3 +343,37 @@ func TestImportedKeyKeepsAnExpiryFromBeforeVersionsKeptIt(t *testing.T) {
 		t.Fatalf("past the first material's expiry the key is %s", k.State)
 	}
 }
+
+// Imports of new material racing each other leave one pending material:
+// each picks its place under the key's compare-and-set, and the others
+// find it taken.
+func TestRacingImportsOfNewMaterialLeaveOne(t *testing.T) {
+	f := newImportFixture(t)
+	f.imported(material(1))
+	const n = 4
+	requests := make([]core.Params, n)
+	for i := range requests {
+		requests[i] = importRequest(t, f.s, f.id)(material(byte(10 + i)))
+		requests[i]["ImportType"] = "NEW_KEY_MATERIAL"
+	}
+	errs := make(chan error, n)
+	for _, p := range requests {
+		go func() {
+			_, err := do(t, f.s, "ImportKeyMaterial", p)
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		default:
+			mustCode(t, err, core.CodeStateModifiedFailed)
+		}
+	}
+	all := f.rotations(true)
+	if won != 1 || len(all) != 2 || all[1].RotationType != core.RotationPending {
+		t.Fatalf("%d imports of new material succeeded; the key lists %+v", won, all)
+	}
+}
