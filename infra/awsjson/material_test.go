@@ -124,8 +124,8 @@ func TestSDKKeyMaterialIDs(t *testing.T) {
 	}
 }
 
-// TestSDKImportedKeyMaterialID: an EXTERNAL key holds one key material,
-// under one ID from its making: ImportKeyMaterial and
+// TestSDKImportedKeyMaterialID: an EXTERNAL key's first key material has
+// its ID from the key's making: ImportKeyMaterial and
 // DeleteImportedKeyMaterial answer it and take it, refuse another as
 // NotFoundException and a malformed one as ValidationException, and
 // ListKeyRotations tells whether it is imported and until when.

@@ -68,8 +68,8 @@ func (h *handler) metadata(k core.Key) keyMetadata {
 		CustomerMasterKeySpec: "SYMMETRIC_DEFAULT", KeySpec: "SYMMETRIC_DEFAULT", EncryptionAlgorithms: []string{"SYMMETRIC_DEFAULT"},
 	}
 	// A symmetric encryption key names its current key material, as AWS's
-	// do. An EXTERNAL key's one material has its ID from the key's making,
-	// imported or not, as ListKeyRotations lists it.
+	// do. An EXTERNAL key's first material has its ID from the key's
+	// making, imported or not, as ListKeyRotations lists it.
 	m.CurrentKeyMaterialId = materialID(k.ID, k.PrimaryVersionID)
 	switch k.KeySpec {
 	case core.SpecAES, "":
