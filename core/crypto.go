@@ -56,6 +56,9 @@ func (c *call) sealable(k *Key) error {
 	if err := encrypts(k); err != nil {
 		return err
 	}
+	if err := c.namedCipher(k); err != nil {
+		return err
+	}
 	if c.dry {
 		return errDryRunOK
 	}
@@ -73,7 +76,7 @@ func (c *call) sealRandom(k *Key, ctx EncryptionContext, n int) (Sealed, error) 
 	if err != nil {
 		return Sealed{}, internal("seal: %w", err)
 	}
-	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
+	return Sealed{KeyID: k.ID, VersionID: vid, Cipher: cipherOf(k), Blob: blob}, nil
 }
 
 // seal seals plaintext under k's primary version.
@@ -86,7 +89,7 @@ func (c *call) seal(k *Key, ctx EncryptionContext, plaintext []byte) (Sealed, er
 	if err != nil {
 		return Sealed{}, internal("seal: %w", err)
 	}
-	return Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, nil
+	return Sealed{KeyID: k.ID, VersionID: vid, Cipher: cipherOf(k), Blob: blob}, nil
 }
 
 func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
@@ -231,6 +234,9 @@ func (c *call) openBlob(raw []byte, ctx EncryptionContext, keyParam string) (Ope
 	if err := encrypts(&k); err != nil {
 		return Opened{}, err
 	}
+	if err := c.namedCipher(&k); err != nil {
+		return Opened{}, err
+	}
 	env, err := c.s.version(c.ctx, &k, bl.VersionID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -246,7 +252,7 @@ func (c *call) openBlob(raw []byte, ctx EncryptionContext, keyParam string) (Ope
 		clear(pt)
 		return Opened{}, errDryRunOK
 	}
-	return Opened{KeyID: k.ID, VersionID: bl.VersionID, Plaintext: pt}, nil
+	return Opened{KeyID: k.ID, VersionID: bl.VersionID, Cipher: cipherOf(&k), Plaintext: pt}, nil
 }
 
 func (c *call) decrypt() (any, error) {

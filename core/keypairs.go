@@ -156,7 +156,7 @@ func (c *call) dataKeyPair(withPlaintext bool) (any, error) {
 	if err != nil {
 		return nil, internal("seal: %w", err)
 	}
-	return DataKeyPair{Sealed: Sealed{KeyID: k.ID, VersionID: vid, Blob: blob}, Spec: spec.name, PublicKey: pub, PrivateKey: der}, nil
+	return DataKeyPair{Sealed: Sealed{KeyID: k.ID, VersionID: vid, Cipher: cipherOf(&k), Blob: blob}, Spec: spec.name, PublicKey: pub, PrivateKey: der}, nil
 }
 
 // newKeyPair makes a private key of spec.

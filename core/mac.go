@@ -32,6 +32,31 @@ const (
 	SpecSM4 = "Aliyun_SM4"
 )
 
+// The ciphers symmetric keys seal in, as the KMS instance API names them:
+// a key's spec decides which.
+const (
+	CipherAESGCM = "AES_GCM"
+	CipherSM4GCM = "SM4_GCM"
+)
+
+// cipherOf is the cipher a symmetric key seals in.
+func cipherOf(k *Key) string {
+	if k.KeySpec == SpecSM4 {
+		return CipherSM4GCM
+	}
+	return CipherAESGCM
+}
+
+// namedCipher refuses an Algorithm the caller named that is not the
+// cipher k seals in: an envelope under an SM4 key is never AES-GCM,
+// whatever was asked.
+func (c *call) namedCipher(k *Key) error {
+	if alg := c.str("Algorithm"); alg != "" && alg != cipherOf(k) {
+		return invalidParam("Algorithm", "the key %q seals in %s, as its spec %s decides", k.ID, cipherOf(k), k.KeySpec)
+	}
+	return nil
+}
+
 // MaxMacMessage is the longest message GenerateMac and VerifyMac take, in
 // bytes, as on AWS: a longer one is hashed by the caller first.
 const MaxMacMessage = 4096

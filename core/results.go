@@ -43,10 +43,12 @@ type GrantPage struct {
 }
 
 // Sealed is a CiphertextBlob and the key version that sealed it: the result of
-// GenerateDataKeyWithoutPlaintext, Encrypt and ReEncrypt.
+// GenerateDataKeyWithoutPlaintext, Encrypt and ReEncrypt. Cipher is the
+// symmetric cipher that sealed it (CipherAESGCM or CipherSM4GCM), and empty
+// for an asymmetric key's ciphertext.
 type Sealed struct {
-	KeyID, VersionID string
-	Blob             []byte
+	KeyID, VersionID, Cipher string
+	Blob                     []byte
 }
 
 // DataKey is the result of GenerateDataKey: a fresh data key and its blob. The
@@ -69,10 +71,10 @@ type DataKeyPair struct {
 }
 
 // Opened is the result of Decrypt. The adapter clears Plaintext once it has
-// encoded it.
+// encoded it. Cipher is as Sealed's.
 type Opened struct {
-	KeyID, VersionID string
-	Plaintext        []byte
+	KeyID, VersionID, Cipher string
+	Plaintext                []byte
 }
 
 // Exported is the result of ExportDataKey: the data key of a blob, encrypted

@@ -98,8 +98,9 @@ func aad(m message, p core.Params, num protowire.Number) error {
 	return nil
 }
 
-// gcm checks a symmetric key's Algorithm (field num): AES-GCM or SM4-GCM,
-// which the key's spec decides, or none. The service seals only in GCM.
+// gcm reads a symmetric key's Algorithm (field num): AES-GCM or SM4-GCM,
+// or none. The service seals only in GCM; core checks the one named is the
+// key's, which its spec decides, and the response names the key's.
 func gcm(m message, p core.Params, num protowire.Number) error {
 	alg, err := m.str(num, "Algorithm")
 	switch {
@@ -319,9 +320,6 @@ func secretParams(m message) (core.Params, error) {
 	return p, err
 }
 
-// algorithm is the Algorithm a response names: the one asked for, if any.
-func algorithm(p core.Params) string { return p["Algorithm"] }
-
 // iv is the IV a blob was sealed with.
 func iv(blob []byte) []byte {
 	b, err := core.ParseBlob(blob)
@@ -332,7 +330,7 @@ func iv(blob []byte) []byte {
 }
 
 func renderSealed(advance bool) func(string, core.Params, any) ([]byte, error) {
-	return func(id string, p core.Params, result any) ([]byte, error) {
+	return func(id string, _ core.Params, result any) ([]byte, error) {
 		s, ok := result.(core.Sealed)
 		if !ok {
 			return nil, unexpected(result)
@@ -342,7 +340,7 @@ func renderSealed(advance bool) func(string, core.Params, any) ([]byte, error) {
 		o.bytes(2, s.Blob)
 		o.bytes(3, iv(s.Blob))
 		o.str(4, id)
-		o.str(5, algorithm(p))
+		o.str(5, s.Cipher)
 		if advance {
 			o.str(7, s.VersionID)
 		}
@@ -351,7 +349,7 @@ func renderSealed(advance bool) func(string, core.Params, any) ([]byte, error) {
 }
 
 func renderOpened(advance bool) func(string, core.Params, any) ([]byte, error) {
-	return func(id string, p core.Params, result any) ([]byte, error) {
+	return func(id string, _ core.Params, result any) ([]byte, error) {
 		r, ok := result.(core.Opened)
 		if !ok {
 			return nil, unexpected(result)
@@ -360,7 +358,7 @@ func renderOpened(advance bool) func(string, core.Params, any) ([]byte, error) {
 		o.str(1, r.KeyID)
 		o.bytes(2, r.Plaintext)
 		o.str(3, id)
-		o.str(4, algorithm(p))
+		o.str(4, r.Cipher)
 		if advance {
 			o.str(6, r.VersionID)
 		}
@@ -369,7 +367,7 @@ func renderOpened(advance bool) func(string, core.Params, any) ([]byte, error) {
 }
 
 func renderDataKey(advance bool) func(string, core.Params, any) ([]byte, error) {
-	return func(id string, p core.Params, result any) ([]byte, error) {
+	return func(id string, _ core.Params, result any) ([]byte, error) {
 		d, ok := result.(core.DataKey)
 		if !ok {
 			return nil, unexpected(result)
@@ -380,7 +378,7 @@ func renderDataKey(advance bool) func(string, core.Params, any) ([]byte, error) 
 		o.bytes(3, d.Plaintext)
 		o.bytes(4, d.Blob)
 		o.str(5, id)
-		o.str(6, algorithm(p))
+		o.str(6, d.Cipher)
 		if advance {
 			o.str(7, d.VersionID)
 		}
@@ -392,7 +390,7 @@ func renderDataKey(advance bool) func(string, core.Params, any) ([]byte, error) 
 // KeyPairSpec are numbered on from where the private key's plaintext is,
 // or would be.
 func renderPair(plaintext, advance bool) func(string, core.Params, any) ([]byte, error) {
-	return func(id string, p core.Params, result any) ([]byte, error) {
+	return func(id string, _ core.Params, result any) ([]byte, error) {
 		d, ok := result.(core.DataKeyPair)
 		if !ok {
 			return nil, unexpected(result)
@@ -409,7 +407,7 @@ func renderPair(plaintext, advance bool) func(string, core.Params, any) ([]byte,
 		o.bytes(num, d.Blob)
 		o.bytes(num+1, d.PublicKey)
 		o.str(num+2, id)
-		o.str(num+3, algorithm(p))
+		o.str(num+3, d.Cipher)
 		if advance {
 			o.str(num+4, d.VersionID)
 		}

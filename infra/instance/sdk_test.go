@@ -104,6 +104,52 @@ func TestSDKEncryptDecrypt(t *testing.T) {
 	}
 }
 
+// Every answer names the cipher the key's spec seals in, whether or not the
+// request named one, and a request naming the other cipher is refused: an
+// SM4 key's envelopes are SM4-GCM, never what a caller calls them.
+func TestSDKAlgorithmIsTheKeys(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ spec, cipher, other string }{
+		{core.SpecAES, "AES_GCM", "SM4_GCM"},
+		{core.SpecSM4, "SM4_GCM", "AES_GCM"},
+	} {
+		id := e.createKey(c.spec, "")
+		enc, err := e.client.EncryptWithOptions(&dkms.EncryptRequest{KeyId: tea.String(id), Plaintext: []byte("x")}, noRetry)
+		if err != nil || tea.StringValue(enc.Algorithm) != c.cipher {
+			t.Fatalf("%s: Encrypt answered Algorithm %q (%v), want %s", c.spec, tea.StringValue(enc.Algorithm), err, c.cipher)
+		}
+		dec, err := e.client.DecryptWithOptions(&dkms.DecryptRequest{CiphertextBlob: enc.CiphertextBlob, Iv: enc.Iv}, noRetry)
+		if err != nil || tea.StringValue(dec.Algorithm) != c.cipher {
+			t.Fatalf("%s: Decrypt answered Algorithm %q (%v)", c.spec, tea.StringValue(dec.Algorithm), err)
+		}
+		adv, err := e.client.AdvanceEncryptWithOptions(&dkms.AdvanceEncryptRequest{KeyId: tea.String(id), Plaintext: []byte("x")}, noRetry)
+		if err != nil || tea.StringValue(adv.Algorithm) != c.cipher {
+			t.Fatalf("%s: AdvanceEncrypt answered Algorithm %q (%v)", c.spec, tea.StringValue(adv.Algorithm), err)
+		}
+		dk, err := e.client.GenerateDataKeyWithOptions(&dkms.GenerateDataKeyRequest{KeyId: tea.String(id), Algorithm: tea.String(c.cipher)}, noRetry)
+		if err != nil || tea.StringValue(dk.Algorithm) != c.cipher {
+			t.Fatalf("%s: GenerateDataKey answered Algorithm %q (%v)", c.spec, tea.StringValue(dk.Algorithm), err)
+		}
+		pair, err := e.client.GenerateDataKeyPairWithoutPlaintextWithOptions(&dkms.GenerateDataKeyPairWithoutPlaintextRequest{KeyId: tea.String(id), KeyPairSpec: tea.String("ECC_NIST_P256")}, noRetry)
+		if err != nil || tea.StringValue(pair.Algorithm) != c.cipher {
+			t.Fatalf("%s: GenerateDataKeyPairWithoutPlaintext answered Algorithm %q (%v)", c.spec, tea.StringValue(pair.Algorithm), err)
+		}
+
+		_, err = e.client.EncryptWithOptions(&dkms.EncryptRequest{KeyId: tea.String(id), Plaintext: []byte("x"), Algorithm: tea.String(c.other)}, noRetry)
+		if code := sdkCode(t, err); code != core.CodeInvalidParameter {
+			t.Errorf("%s: Encrypt in %s: code %q, want %s", c.spec, c.other, code, core.CodeInvalidParameter)
+		}
+		_, err = e.client.DecryptWithOptions(&dkms.DecryptRequest{CiphertextBlob: enc.CiphertextBlob, Algorithm: tea.String(c.other)}, noRetry)
+		if code := sdkCode(t, err); code != core.CodeInvalidParameter {
+			t.Errorf("%s: Decrypt in %s: code %q", c.spec, c.other, code)
+		}
+		_, err = e.client.GenerateDataKeyWithOptions(&dkms.GenerateDataKeyRequest{KeyId: tea.String(id), Algorithm: tea.String(c.other)}, noRetry)
+		if code := sdkCode(t, err); code != core.CodeInvalidParameter {
+			t.Errorf("%s: GenerateDataKey in %s: code %q", c.spec, c.other, code)
+		}
+	}
+}
+
 // GenerateDataKey answers a data key and its blob, which Decrypt opens to
 // it; AdvanceGenerateDataKey names the version too.
 func TestSDKGenerateDataKey(t *testing.T) {
