@@ -638,6 +638,13 @@ func sealTo(rand io.Reader, pub crypto.PublicKey, ptParam string, hash crypto.Ha
 // asymmetricDecrypt opens an RSA-OAEP or SM2PKE ciphertext with an
 // asymmetric encryption key's private key.
 func (c *call) asymmetricDecrypt() (any, error) {
+	ignore, err := c.ignoresCiphertext()
+	if err != nil {
+		return nil, err
+	}
+	if ignore {
+		return nil, c.dryPrivateDecrypt("KeyId", "KeyVersionId", "Algorithm")
+	}
 	opened, err := c.privateDecrypt("KeyId", "KeyVersionId", "Algorithm")
 	if err != nil {
 		return nil, err
@@ -663,6 +670,19 @@ func (c *call) privateDecrypt(keyParam, versionParam, algParam string) (Opened, 
 		return Opened{}, err
 	}
 	return Opened{KeyID: k.ID, VersionID: vid, Plaintext: pt}, nil
+}
+
+// dryPrivateDecrypt checks what privateDecrypt would, without a
+// ciphertext: the algorithm, the key and the caller's permission. A DryRun
+// that ignores the ciphertext runs it; it answers errDryRunOK when every
+// check passes.
+func (c *call) dryPrivateDecrypt(keyParam, versionParam, algParam string) error {
+	_, alg, err := c.encryptionAlgorithm(algParam)
+	if err != nil {
+		return err
+	}
+	_, _, _, err = c.privateKeyAt(keyParam, versionParam, CodeInvalidKeyUsage, UsageEncrypt, alg)
+	return err
 }
 
 // asymmetricCiphertext reads algParam, an asymmetric encryption algorithm

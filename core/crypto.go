@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"strings"
 )
 
 // MaxEncryptPlaintext is the most Encrypt accepts, in bytes after base64 decoding.
@@ -50,19 +51,63 @@ func (c *call) sealingRef(k *Key, ref keyRef) error {
 
 // sealable checks that k, resolved, may seal; a DryRun ends here.
 func (c *call) sealable(k *Key) error {
-	if err := usable(k); err != nil {
-		return err
-	}
-	if err := encrypts(k); err != nil {
-		return err
-	}
-	if err := c.namedCipher(k); err != nil {
+	if err := c.envelopeKey(k); err != nil {
 		return err
 	}
 	if c.dry {
 		return errDryRunOK
 	}
 	return nil
+}
+
+// envelopeKey checks that k, resolved, seals and opens envelopes now, in
+// the cipher the caller named, if any.
+func (c *call) envelopeKey(k *Key) error {
+	if err := usable(k); err != nil {
+		return err
+	}
+	if err := encrypts(k); err != nil {
+		return err
+	}
+	return c.namedCipher(k)
+}
+
+// ignoreCiphertext is the one DryRunModifiers value, AWS's.
+const ignoreCiphertext = "IGNORE_CIPHERTEXT"
+
+// ignoresCiphertext reads DryRunModifiers (Decrypt's and ReEncrypt's, a
+// comma-separated list) and reports whether the request is a DryRun that
+// asks for the checks of its key and permission only, reading no
+// ciphertext. Outside a DryRun the modifiers change nothing, as AWS
+// documents.
+func (c *call) ignoresCiphertext() (bool, error) {
+	v := c.str("DryRunModifiers")
+	if v == "" {
+		return false, nil
+	}
+	for m := range strings.SplitSeq(v, ",") {
+		if m != ignoreCiphertext {
+			return false, invalidParam("DryRunModifiers", "the one modifier is %s", ignoreCiphertext)
+		}
+	}
+	return c.dry, nil
+}
+
+// dryOpen checks what opening a blob under the key keyParam names would,
+// without a blob: the context, the key, and the caller's permission, which
+// conditions on the context may decide. A DryRun that ignores the
+// ciphertext runs it in open's place.
+func (c *call) dryOpen(ctxParam, keyParam string) (Key, error) {
+	ctx, err := c.context(ctxParam)
+	if err != nil {
+		return Key{}, err
+	}
+	c.facts.Context = ctx
+	var k Key
+	if err := c.resolveKey(&k, keyParam); err != nil {
+		return Key{}, err
+	}
+	return k, c.envelopeKey(&k)
 }
 
 // sealRandom seals n fresh random bytes under k's primary version: a data key
@@ -228,13 +273,7 @@ func (c *call) openBlob(raw []byte, ctx EncryptionContext, keyParam string) (Ope
 	if err := c.expectKey(keyParam, bl.KeyID); err != nil {
 		return Opened{}, err
 	}
-	if err := usable(&k); err != nil {
-		return Opened{}, err
-	}
-	if err := encrypts(&k); err != nil {
-		return Opened{}, err
-	}
-	if err := c.namedCipher(&k); err != nil {
+	if err := c.envelopeKey(&k); err != nil {
 		return Opened{}, err
 	}
 	env, err := c.s.version(c.ctx, &k, bl.VersionID)
@@ -256,6 +295,16 @@ func (c *call) openBlob(raw []byte, ctx EncryptionContext, keyParam string) (Ope
 }
 
 func (c *call) decrypt() (any, error) {
+	ignore, err := c.ignoresCiphertext()
+	if err != nil {
+		return nil, err
+	}
+	if ignore {
+		if _, err := c.dryOpen("EncryptionContext", "KeyId"); err != nil {
+			return nil, err
+		}
+		return nil, errDryRunOK
+	}
 	return c.open("CiphertextBlob", "EncryptionContext", "KeyId")
 }
 
@@ -306,9 +355,20 @@ func (c *call) reEncrypt() (any, error) {
 // SourceEncryptionAlgorithm, a ciphertext of the asymmetric encryption key
 // SourceKeyId names (its version SourceKeyVersionId), which binds no
 // context. It returns the algorithm that opened it.
+//
+// A DryRun that ignores the ciphertext reads none: it checks the key
+// SourceKeyId names as opening would, and answers no plaintext.
 func (c *call) reEncryptSource() (Opened, string, error) {
+	ignore, err := c.ignoresCiphertext()
+	if err != nil {
+		return Opened{}, "", err
+	}
 	from := cmp.Or(c.str("SourceEncryptionAlgorithm"), symmetricDefault.name)
 	if from == symmetricDefault.name {
+		if ignore {
+			k, err := c.dryOpen("SourceEncryptionContext", "SourceKeyId")
+			return Opened{KeyID: k.ID}, from, err
+		}
 		o, err := c.openEvenIfDry("CiphertextBlob", "SourceEncryptionContext", "SourceKeyId")
 		return o, from, err
 	}
@@ -317,6 +377,12 @@ func (c *call) reEncryptSource() (Opened, string, error) {
 	}
 	if _, err := c.required("SourceKeyId"); err != nil {
 		return Opened{}, "", err
+	}
+	if ignore {
+		if err := c.dryPrivateDecrypt("SourceKeyId", "SourceKeyVersionId", "SourceEncryptionAlgorithm"); err != errDryRunOK {
+			return Opened{}, "", err
+		}
+		return Opened{}, from, nil
 	}
 	dry := c.dry
 	c.dry = false

@@ -43,7 +43,7 @@ type input struct {
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion, BypassPolicyLockoutSafetyCheck             *bool
-	GrantTokens, TagKeys                                            []string
+	GrantTokens, TagKeys, DryRunModifiers                           []string
 	Tags                                                            []tag
 
 	WrappingAlgorithm, WrappingKeySpec, ExpirationModel, ImportType string
@@ -676,9 +676,16 @@ func encryptParams(h *handler, in *input) (core.Params, error) {
 	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
 }
 
-func blob(p core.Params, b []byte) error {
+// blob reads CiphertextBlob and DryRunModifiers, which Decrypt and
+// ReEncrypt take. Core requires the blob unless a DryRun ignores it
+// (IGNORE_CIPHERTEXT), and checks the modifiers.
+func blob(p core.Params, in *input) error {
+	if len(in.DryRunModifiers) > 0 {
+		p["DryRunModifiers"] = strings.Join(in.DryRunModifiers, ",")
+	}
+	b := in.CiphertextBlob
 	if len(b) == 0 {
-		return core.Errorf(core.CodeMissingParameter, "The parameter CiphertextBlob is required.")
+		return nil
 	}
 	if len(b) > 6144 {
 		return invalid("CiphertextBlob", "it is longer than 6144 bytes")
@@ -698,7 +705,7 @@ func decryptParams(h *handler, in *input) (core.Params, error) {
 	if err := symmetric("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	if err := blob(p, in.CiphertextBlob); err != nil {
+	if err := blob(p, in); err != nil {
 		return nil, err
 	}
 	return p, setContext(p, "EncryptionContext", in.EncryptionContext)
@@ -735,7 +742,7 @@ func reEncryptParams(h *handler, in *input) (core.Params, error) {
 			return nil, err
 		}
 	}
-	if err := blob(p, in.CiphertextBlob); err != nil {
+	if err := blob(p, in); err != nil {
 		return nil, err
 	}
 	if err := setContext(p, "SourceEncryptionContext", in.SourceEncryptionContext); err != nil {
@@ -985,7 +992,7 @@ func asymmetricDecryptParams(h *handler, in *input) (core.Params, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p, blob(p, in.CiphertextBlob)
+	return p, blob(p, in)
 }
 
 // symmetricBlob refuses an asymmetric algorithm (name, alg) for a

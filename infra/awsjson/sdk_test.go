@@ -744,6 +744,85 @@ func TestSDKDryRunAnswersWithoutActing(t *testing.T) {
 	}
 }
 
+// A DryRun of Decrypt or ReEncrypt with DryRunModifiers IGNORE_CIPHERTEXT
+// checks the caller's permission on the key it names, under the context it
+// gives, and reads no ciphertext: none, or one that would not open, is
+// DryRunOperationException, a caller the policy refuses under that context
+// AccessDeniedException, and a key that does not decrypt so, or is not
+// there, is refused as a real request would be. The key must then be
+// named; outside a DryRun the modifier changes nothing.
+func TestSDKDryRunIgnoringCiphertext(t *testing.T) {
+	acmeOnly := core.MustPolicy(core.Statement{
+		Effect: "Allow", Action: []string{"kms:Decrypt", "kms:ReEncrypt*"}, Resource: []string{"acs:kms:*:*:key/*"},
+		Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:EncryptionContext:tenant", Values: []string{"acme"}}},
+	})
+	e := newEnv(t, withPrincipal("acme-reader", "AKIAACMEREADER000001", "acme-secret", 1000, acmeOnly))
+	id := e.createKey()
+	rsaKey, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaID := aws.ToString(rsaKey.KeyMetadata.KeyId)
+	yes, ignore := aws.Bool(true), []types.DryRunModifierType{types.DryRunModifierTypeIgnoreCiphertext}
+	acme, other := map[string]string{"tenant": "acme"}, map[string]string{"tenant": "other"}
+	reader := e.client("AKIAACMEREADER000001", "acme-secret")
+	var dry *types.DryRunOperationException
+
+	decrypt := func(c *kms.Client, in kms.DecryptInput) error {
+		in.DryRun, in.DryRunModifiers = yes, ignore
+		_, err := c.Decrypt(bg, &in)
+		return err
+	}
+	reEncrypt := func(c *kms.Client, in kms.ReEncryptInput) error {
+		in.DryRun, in.DryRunModifiers = yes, ignore
+		_, err := c.ReEncrypt(bg, &in)
+		return err
+	}
+	for name, err := range map[string]error{
+		"Decrypt with no ciphertext":           decrypt(reader, kms.DecryptInput{KeyId: aws.String(id), EncryptionContext: acme}),
+		"Decrypt with a ciphertext of nothing": decrypt(reader, kms.DecryptInput{KeyId: aws.String(id), EncryptionContext: acme, CiphertextBlob: []byte("not a blob")}),
+		"Decrypt under an RSA key":             decrypt(e.aws, kms.DecryptInput{KeyId: aws.String(rsaID), EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256}),
+		"ReEncrypt with no ciphertext":         reEncrypt(reader, kms.ReEncryptInput{SourceKeyId: aws.String(id), SourceEncryptionContext: acme, DestinationKeyId: aws.String(id), DestinationEncryptionContext: acme}),
+		"ReEncrypt from an RSA key to a key":   reEncrypt(e.aws, kms.ReEncryptInput{SourceKeyId: aws.String(rsaID), SourceEncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256, DestinationKeyId: aws.String(id)}),
+		"ReEncrypt from a key to an RSA key":   reEncrypt(e.aws, kms.ReEncryptInput{SourceKeyId: aws.String(id), DestinationKeyId: aws.String(rsaID), DestinationEncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha1}),
+	} {
+		if !asType(err, &dry) {
+			t.Errorf("%s: want *types.DryRunOperationException, got %v", name, err)
+		}
+	}
+	for name, c := range map[string]struct {
+		err  error
+		want string
+	}{
+		"Decrypt under another context": {decrypt(reader, kms.DecryptInput{KeyId: aws.String(id), EncryptionContext: other}), "AccessDeniedException"},
+		"ReEncrypt to another context":  {reEncrypt(reader, kms.ReEncryptInput{SourceKeyId: aws.String(id), SourceEncryptionContext: acme, DestinationKeyId: aws.String(id), DestinationEncryptionContext: other}), "AccessDeniedException"},
+		"Decrypt naming no key":         {decrypt(e.aws, kms.DecryptInput{EncryptionContext: acme}), "ValidationException"},
+		"Decrypt with another modifier": {func() error {
+			_, err := e.aws.Decrypt(bg, &kms.DecryptInput{KeyId: aws.String(id), DryRun: yes, DryRunModifiers: []types.DryRunModifierType{"IGNORE_EVERYTHING"}})
+			return err
+		}(), "ValidationException"},
+		"ReEncrypt naming no source key":       {reEncrypt(e.aws, kms.ReEncryptInput{DestinationKeyId: aws.String(id)}), "ValidationException"},
+		"Decrypt under an RSA key, no alg":     {decrypt(e.aws, kms.DecryptInput{KeyId: aws.String(rsaID)}), "InvalidKeyUsageException"},
+		"Decrypt under a key, RSA alg":         {decrypt(e.aws, kms.DecryptInput{KeyId: aws.String(id), EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256}), "InvalidKeyUsageException"},
+		"Decrypt under a key it does not know": {decrypt(e.aws, kms.DecryptInput{KeyId: aws.String("alias/none-such")}), "NotFoundException"},
+	} {
+		apiErrorNamed(t, name, c.err, c.want)
+	}
+
+	// Outside a DryRun the modifier changes nothing: the ciphertext is
+	// required, and a real one opens.
+	_, err = e.aws.Decrypt(bg, &kms.DecryptInput{KeyId: aws.String(id), DryRunModifiers: ignore})
+	apiErrorNamed(t, "Decrypt with the modifier and no DryRun", err, "ValidationException")
+	enc, err := e.aws.Encrypt(bg, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := e.aws.Decrypt(bg, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, DryRunModifiers: ignore})
+	if err != nil || string(dec.Plaintext) != "x" {
+		t.Fatalf("Decrypt with the modifier and no DryRun: %v", err)
+	}
+}
+
 func TestSDKRotationOperations(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
