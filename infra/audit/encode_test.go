@@ -23,7 +23,7 @@ func TestEncodingMatchesEncodingJSON(t *testing.T) {
 		{Time: time.Unix(1, 0), ID: "a", Action: "Decrypt"},
 		{Time: time.Now(), ID: odd, Entry: odd, MessageID: odd, Action: odd, Principal: odd, AccessKeyID: odd,
 			SourceIP: odd, UserAgent: odd, Err: core.Errorf(core.CodeInvalidParameter, "%s", odd),
-			Params: core.Params{"KeyId": odd, "AliasName": "alias/" + odd, "PartitionId": "p-1", "NumberOfBytes": "32", "DryRun": "true",
+			Params: core.Params{"KeyId": odd, "AliasName": "alias/" + odd, "PartitionId": "p-1", "NumberOfBytes": "32", "DryRun": "true", "DryRunModifiers": "IGNORE_CIPHERTEXT",
 				"EncryptionContext": "{ \"k\" :\n \"v<&>\" }", "SourceEncryptionContext": "not json", "PageSize": "x"}},
 		{Time: time.Now(), ID: "b", Action: "ProvisionPartition", Result: core.Partition{ID: "p-1", KeyID: "k", KeyVersionID: "v"},
 			Params: core.Params{"PartitionId": "p-1", "KeyId": "alias/partitions"}},

@@ -88,7 +88,7 @@ type Request struct {
 // kept is the allow-list of parameters a record keeps, with their record
 // names. Plaintext, CiphertextBlob and anything else are never kept.
 var kept = map[string]string{
-	"KeyId": "keyId", "KeySpec": "keySpec", "NumberOfBytes": "numberOfBytes", "DryRun": "dryRun",
+	"KeyId": "keyId", "KeySpec": "keySpec", "NumberOfBytes": "numberOfBytes", "DryRun": "dryRun", "DryRunModifiers": "dryRunModifiers",
 	"EncryptionContext": "encryptionContext", "SourceEncryptionContext": "sourceEncryptionContext",
 	"DestinationEncryptionContext": "destinationEncryptionContext", "DestinationKeyId": "destinationKeyId",
 	"SourceKeyId": "sourceKeyId", "SourceKeyVersionId": "sourceKeyVersionId",
