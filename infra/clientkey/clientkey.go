@@ -1,6 +1,6 @@
 // Package clientkey makes client keys for the KMS instance API in the forms
-// Alibaba hands them out. Only the operator's command uses it: the functions
-// read client keys' public halves from the principals file alone.
+// Alibaba hands them out: for the principals file (the operator's command)
+// and for CreateClientKey's answer.
 package clientkey
 
 import (
@@ -37,10 +37,8 @@ type Key struct {
 	PublicKey *rsa.PublicKey
 }
 
-// Make makes an RSA-2048 client key named id. Its PKCS #12 file
-// is encrypted as the SDK's reader (golang.org/x/crypto/pkcs12) requires,
-// with 3DES under a key derived by SHA-1: weak against a guessable
-// password, which is why the password is 128 random bits.
+// Make makes an RSA-2048 client key named id. Its PKCS #12 file is
+// encrypted under a password of 128 random bits (see PKCS12).
 func Make(id string) (Key, error) {
 	if !core.ValidCredentialID(id) {
 		return Key{}, fmt.Errorf("the client key ID %q may hold only letters, digits, '.', '_' and '-'", id)
@@ -49,27 +47,13 @@ func Make(id string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	now := time.Now()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return Key{}, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: id},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return Key{}, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return Key{}, err
-	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return Key{}, err
 	}
 	password := base64.RawURLEncoding.EncodeToString(secret)
-	p12, err := pkcs12.LegacyDES.Encode(key, cert, nil, password)
+	now := time.Now()
+	p12, err := PKCS12(key, id, password, now.Add(-time.Hour), now.AddDate(10, 0, 0))
 	if err != nil {
 		return Key{}, err
 	}
@@ -84,4 +68,28 @@ func Make(id string) (Key, error) {
 	public := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})))
 	entry := "- id: " + id + "\n  publicKey: |\n    " + strings.ReplaceAll(public, "\n", "\n    ") + "\n"
 	return Key{ID: id, File: file, Password: password, Entry: entry, PublicKey: &key.PublicKey}, nil
+}
+
+// PKCS12 is a client key's private key in the form Alibaba hands it out
+// (a client key file's PrivateKeyData, before base64): PKCS #12 holding the
+// key and a self-signed certificate of it named id, valid from notBefore
+// to notAfter. It is encrypted as the SDK's reader
+// (golang.org/x/crypto/pkcs12) requires, with 3DES under a key derived by
+// SHA-1 from password: weak against a guessable password.
+func PKCS12(key *rsa.PrivateKey, id, password string, notBefore, notAfter time.Time) ([]byte, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: id},
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return pkcs12.LegacyDES.Encode(key, cert, nil, password)
 }
