@@ -172,6 +172,41 @@ type KeyUsageStore interface {
 	KeyUsage(ctx context.Context, keyID string) (KeyUsage, time.Time, error)
 }
 
+// The kinds of AccessRecord: the KMS instance API's access configuration,
+// as Alibaba's management API shapes it.
+const (
+	AccessNetworkRule = "networkrule"
+	AccessPolicy      = "policy"
+	AccessPoint       = "applicationaccesspoint"
+	AccessClientKey   = "clientkey"
+)
+
+// AccessRecord is one named record of the KMS instance API's access
+// configuration: a network rule, an access policy, an application access
+// point or a client key, in core's own encoding, which a store keeps as it
+// is. A client key's record holds its public key only.
+type AccessRecord struct {
+	Kind, Name string
+	Doc        []byte
+}
+
+// AccessStore keeps access records by kind and name. Every method is
+// atomic; kinds are apart, so the same name may be taken in each.
+type AccessStore interface {
+	// CreateAccess stores a new record; ErrExists if its kind has one of
+	// that name.
+	CreateAccess(ctx context.Context, r AccessRecord) error
+	// GetAccess returns a record, or ErrNotFound.
+	GetAccess(ctx context.Context, kind, name string) (AccessRecord, error)
+	// ReplaceAccess replaces the Doc of a record; ErrNotFound if there is
+	// none.
+	ReplaceAccess(ctx context.Context, r AccessRecord) error
+	// DeleteAccess removes a record; ErrNotFound if there is none.
+	DeleteAccess(ctx context.Context, kind, name string) error
+	// ListAccess returns every record of a kind, ordered by name.
+	ListAccess(ctx context.Context, kind string) ([]AccessRecord, error)
+}
+
 // GrantStore keeps grants by key, and finds them by grantee and by retiring
 // principal. Every method is atomic. KeyStore.DeleteKey removes a key's
 // grants with it.

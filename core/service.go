@@ -25,6 +25,10 @@ type Config struct {
 	// Usage keeps keys' last uses; nil: none are kept, and GetKeyLastUsage
 	// is refused.
 	Usage KeyUsageStore
+	// Access keeps the KMS instance API's access configuration (network
+	// rules, access policies, application access points, client keys);
+	// nil: none, and its management actions are refused.
+	Access AccessStore
 	// GrantTTL is how long an instance keeps what the store said of a
 	// grantee's grants, so that a grant revoked on another instance still
 	// allows for up to that long; 0 reads the store on every request a
@@ -90,6 +94,7 @@ type Service struct {
 	grants     GrantStore
 	certs      CertificateStore
 	usage      KeyUsageStore
+	access     AccessStore
 	marks      useMarks
 	grantCache *grantCache
 	// keyPolicies and secretPolicies keep keys' and secrets' own
@@ -103,7 +108,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("core: a store and a root key are required")
 	}
 	s := &Service{
-		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
+		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, access: cfg.Access, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
 	}

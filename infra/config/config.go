@@ -450,7 +450,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	}
 
 	cfg := core.Config{
-		Store: store, Partitions: store, Secrets: store, Grants: store, Certificates: store, Usage: store,
+		Store: store, Partitions: store, Secrets: store, Grants: store, Certificates: store, Usage: store, Access: store,
 		Root: root, Region: set.Region, AccountID: set.AccountID,
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 		// Grants are kept as long as key metadata: the one bound on how
@@ -589,7 +589,8 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 }
 
 // store is what both stores hold: keys, versions and aliases, partition
-// records, secrets, grants, certificates and keys' last uses.
+// records, secrets, grants, certificates, keys' last uses and access
+// records.
 type store interface {
 	core.KeyStore
 	core.PartitionStore
@@ -597,6 +598,7 @@ type store interface {
 	core.GrantStore
 	core.CertificateStore
 	core.KeyUsageStore
+	core.AccessStore
 }
 
 func openStore(ctx context.Context, set Settings) (store, error) {

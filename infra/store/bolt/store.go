@@ -48,6 +48,10 @@ var (
 	bucketGrantsByRetiring = []byte("grants_by_retiring") // RetiringName ‖ 0 ‖ key ID ‖ 0 ‖ grant ID → ∅, when there is one
 	bucketCertificates     = []byte("certificates")       // certificate ID → Certificate
 	bucketKeyUsage         = []byte("key_usage")          // key ID → KeyUsage, its last use
+	// Access records hold core's Doc as it is: the store never reads it.
+	// Kind and name join with NUL as in the grant buckets (CreateAccess
+	// refuses it in either), so a kind's records lie together, by name.
+	bucketAccess = []byte("access") // kind ‖ 0 ‖ name → AccessRecord.Doc
 )
 
 // metaUsageSince is the meta entry that holds since when the file keeps
@@ -59,7 +63,7 @@ var metaUsageSince = []byte("usage_since")
 // added lacks it, and Open creates it there: adding a bucket needs no new
 // format.
 var allBuckets = [][]byte{bucketMeta, bucketKeys, bucketKeysByCreation, bucketVersions, bucketVersionOrder, bucketAliases, bucketAliasesByKey, bucketPartitions, bucketSecrets, bucketSecretVersions,
-	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring, bucketCertificates, bucketKeyUsage}
+	bucketGrants, bucketGrantsByGrantee, bucketGrantsByRetiring, bucketCertificates, bucketKeyUsage, bucketAccess}
 
 // Store is a core.KeyStore backed by one bbolt file.
 type Store struct {

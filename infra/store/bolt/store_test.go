@@ -34,6 +34,10 @@ func TestGrantConformance(t *testing.T) {
 	storetest.Grants(t, func(t *testing.T) storetest.Store { return openTemp(t) })
 }
 
+func TestAccessConformance(t *testing.T) {
+	storetest.Access(t, func(t *testing.T) storetest.Store { return openTemp(t) })
+}
+
 func TestOpenCreatesParentDirectoriesAndAPrivateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "kms.db")
 	s, err := Open(path)

@@ -15,9 +15,9 @@ import (
 )
 
 // Store holds keys, versions, aliases, partition records, secrets, grants,
-// certificates and keys' last uses in maps behind one lock, so every method
-// is atomic. Values are copied on the way in and out: a caller never shares
-// a buffer with the stored record.
+// certificates, keys' last uses and access records in maps behind one lock,
+// so every method is atomic. Values are copied on the way in and out: a
+// caller never shares a buffer with the stored record.
 type Store struct {
 	mu           sync.RWMutex
 	keys         map[string]core.Key
@@ -27,8 +27,9 @@ type Store struct {
 	secrets      map[string]core.GenericSecret
 	grants       map[string]map[string]core.Grant // by key ID, then grant ID
 	certificates map[string]core.Certificate
-	usage        map[string]core.KeyUsage // by key ID
-	since        time.Time                // when New made the store
+	usage        map[string]core.KeyUsage     // by key ID
+	access       map[string]map[string][]byte // Docs by kind, then name
+	since        time.Time                    // when New made the store
 }
 
 // New returns an empty store, which keeps keys' uses from now.
@@ -42,6 +43,7 @@ func New() *Store {
 		grants:       make(map[string]map[string]core.Grant),
 		certificates: make(map[string]core.Certificate),
 		usage:        make(map[string]core.KeyUsage),
+		access:       make(map[string]map[string][]byte),
 		since:        time.Now().UTC(),
 	}
 }

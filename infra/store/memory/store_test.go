@@ -14,3 +14,7 @@ func TestStoreConformance(t *testing.T) {
 func TestGrantConformance(t *testing.T) {
 	storetest.Grants(t, func(t *testing.T) storetest.Store { return memory.New() })
 }
+
+func TestAccessConformance(t *testing.T) {
+	storetest.Access(t, func(t *testing.T) storetest.Store { return memory.New() })
+}

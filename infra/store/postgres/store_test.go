@@ -24,6 +24,10 @@ func TestGrantConformance(t *testing.T) {
 	storetest.Grants(t, openKeyStore)
 }
 
+func TestAccessConformance(t *testing.T) {
+	storetest.Access(t, openKeyStore)
+}
+
 func TestOpenAppliesServerlessDefaults(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()

@@ -6,7 +6,8 @@ package storetest
 import "github.com/kmsless/kmsless/core"
 
 // Store is what the stores under test hold: keys, versions and aliases, and
-// partition records, secrets, grants, certificates and keys' last uses.
+// partition records, secrets, grants, certificates, keys' last uses and
+// access records.
 type Store interface {
 	core.KeyStore
 	core.PartitionStore
@@ -14,4 +15,5 @@ type Store interface {
 	core.GrantStore
 	core.CertificateStore
 	core.KeyUsageStore
+	core.AccessStore
 }
