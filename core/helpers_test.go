@@ -21,7 +21,7 @@ func memService(tb testing.TB, cfg core.Config) (*core.Service, *memory.Store) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Store, cfg.Partitions, cfg.Secrets, cfg.Grants, cfg.Certificates, cfg.Usage, cfg.Root = store, store, store, store, store, store, root
+	cfg.Store, cfg.Partitions, cfg.Secrets, cfg.Grants, cfg.Certificates, cfg.Usage, cfg.Access, cfg.Root = store, store, store, store, store, store, store, root
 	svc, err := core.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

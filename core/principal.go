@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 )
 
 // Secret is an AccessKeySecret. It prints as a placeholder so it cannot reach a
@@ -120,6 +121,10 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 			return nil, fmt.Errorf("principal %q has no accessKeySecret", p.Name)
 		case p.Policy == nil:
 			return nil, fmt.Errorf("principal %q has no policy", p.Name)
+		case strings.HasPrefix(p.Name, AccessPoint+"/"):
+			// The principals client keys of application access points sign
+			// for are named so: a file's principal may not pass for one.
+			return nil, fmt.Errorf("principal name %q: names beginning %s/ are the application access points'", p.Name, AccessPoint)
 		case names[p.Name]:
 			return nil, fmt.Errorf("principal name %q appears twice", p.Name)
 		case d.byID[p.AccessKeyID] != nil:

@@ -137,6 +137,8 @@ func Wipe(result any) {
 		clear(r.Text)
 	case CertificateOpened:
 		clear(r.Plaintext)
+	case ClientKeyIssued:
+		clear(r.PrivateKey)
 	}
 }
 

@@ -89,12 +89,16 @@ type Service struct {
 	getAlias   func(context.Context, string) (Alias, error)
 	getVersion func(context.Context, string, string) (KeyVersion, error)
 	// arnPrefix is "acs:kms:<region>:<account>:".
-	arnPrefix  string
-	secrets    SecretStore
-	grants     GrantStore
-	certs      CertificateStore
-	usage      KeyUsageStore
-	access     AccessStore
+	arnPrefix string
+	secrets   SecretStore
+	grants    GrantStore
+	certs     CertificateStore
+	usage     KeyUsageStore
+	access    AccessStore
+	// clientKeys keeps the client keys the access configuration made,
+	// for the KMS instance API's requests; accessTTL is how long.
+	clientKeys clientKeyCache
+	accessTTL  time.Duration
 	marks      useMarks
 	grantCache *grantCache
 	// keyPolicies and secretPolicies keep keys' and secrets' own
@@ -125,6 +129,7 @@ func New(cfg Config) (*Service, error) {
 		s.clock = SystemClock{}
 	}
 	s.grantCache = newGrantCache(cfg.GrantTTL, s.clock)
+	s.accessTTL = cfg.GrantTTL
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}

@@ -22,6 +22,9 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 	if out, ok := certificateResponse(requestID, result); ok {
 		return out, nil
 	}
+	if out, ok, err := accessResponse(requestID, result); ok {
+		return out, err
+	}
 	switch r := result.(type) {
 	case nil, core.Changed:
 		return &EmptyResponse{RequestId: requestID}, nil

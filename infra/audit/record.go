@@ -116,6 +116,10 @@ var kept = map[string]string{
 	"PolicyName": "policyName", "Policy": "policy", "BypassPolicyLockoutSafetyCheck": "bypassPolicyLockoutSafetyCheck",
 	"CertificateId": "certificateId", "Subject": "subject", "SubjectAlternativeNames": "subjectAlternativeNames",
 	"ExportablePrivateKey": "exportablePrivateKey", "Status": "status", "MessageType": "messageType",
+	"Type": "type", "SourcePrivateIp": "sourcePrivateIp", "Permissions": "permissions", "Resources": "resources",
+	"KmsInstance": "kmsInstance", "AccessControlRules": "accessControlRules", "Policies": "policies",
+	"AuthenticationMethod": "authenticationMethod", "AapName": "aapName", "ClientKeyId": "clientKeyId",
+	"NotBefore": "notBefore", "NotAfter": "notAfter",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -136,6 +140,10 @@ var readWrite = map[string]bool{
 	"RestoreSecret": true, "UpdateSecretVersionStage": true, "SetSecretPolicy": true,
 	"CreateGrant": true, "RetireGrant": true, "RevokeGrant": true, "SetKeyPolicy": true,
 	"CreateCertificate": true, "UploadCertificate": true, "UpdateCertificateStatus": true, "DeleteCertificate": true,
+	"CreateNetworkRule": true, "UpdateNetworkRule": true, "DeleteNetworkRule": true,
+	"CreatePolicy": true, "UpdatePolicy": true, "DeletePolicy": true,
+	"CreateApplicationAccessPoint": true, "UpdateApplicationAccessPoint": true, "DeleteApplicationAccessPoint": true,
+	"CreateClientKey": true, "DeleteClientKey": true,
 	ProvisionPartition: true,
 }
 
@@ -157,6 +165,8 @@ var readOnly = map[string]bool{
 	"GetSecretPolicy": true, "GetRandomPassword": true, "ListGrants": true, "ListRetirableGrants": true,
 	"GetCertificate": true, "DescribeCertificate": true, "CertificatePrivateKeySign": true,
 	"CertificatePublicKeyVerify": true, "CertificatePublicKeyEncrypt": true, "CertificatePrivateKeyDecrypt": true,
+	"DescribeNetworkRule": true, "ListNetworkRules": true, "DescribePolicy": true, "ListPolicies": true,
+	"DescribeApplicationAccessPoint": true, "ListApplicationAccessPoints": true, "GetClientKey": true, "ListClientKeys": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -166,6 +176,8 @@ var metadataOnly = map[string]bool{
 	"ListAliases": true, "ListAliasesByKeyId": true,
 	"DescribeSecret": true, "ListSecrets": true, "ListSecretVersionIds": true,
 	"ListGrants": true, "ListRetirableGrants": true,
+	"DescribeNetworkRule": true, "ListNetworkRules": true, "DescribePolicy": true, "ListPolicies": true,
+	"DescribeApplicationAccessPoint": true, "ListApplicationAccessPoints": true, "GetClientKey": true, "ListClientKeys": true,
 }
 
 // ProvisionPartition is the eventName of a partition handled from an event.
@@ -255,11 +267,11 @@ func repeatedTags(p core.Params, out map[string]any) map[string]any {
 func paramValue(name, v string) any {
 	switch name {
 	case "EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext",
-		"EncryptionContextEquals", "EncryptionContextSubset":
+		"EncryptionContextEquals", "EncryptionContextSubset", "AccessControlRules":
 		// Kept as given, an object: encoding compacts it onto the line. No
 		// decoding into a map and back: that was half a record's cost.
 		return compactJSON(v, '{', "(not a JSON object)")
-	case "Tags", "TagKeys", "Filters", "Operations":
+	case "Tags", "TagKeys", "Filters", "Operations", "SourcePrivateIp", "Permissions", "Resources", "Policies":
 		return compactJSON(v, '[', "(not a JSON list)")
 	case "SubjectAlternativeNames":
 		// A list, or the object the Go SDK sends for one.
@@ -377,6 +389,10 @@ func responseElements(result any) map[string]string {
 		return set("certificateId", r.ID)
 	case core.CertificateOpened:
 		return set("certificateId", r.ID)
+	case core.ClientKeyIssued:
+		// The client key's ID, which only the answer names; never its
+		// private key or password.
+		return set("clientKeyId", r.ID, "aapName", r.AapName)
 	case core.Partition:
 		return set("partitionId", r.ID, "keyId", r.KeyID, "keyVersionId", r.KeyVersionID)
 	case *core.Partition:

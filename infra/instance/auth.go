@@ -46,7 +46,8 @@ var errMismatch = core.Errorf(core.CodeSignatureDoesNotMatch,
 // SHA-256 of its body, its content type, its date, its x-kms- headers and
 // its path (see stringToSign). Before the principal is known its work is bounded by the body,
 // which the handler has bounded, and by one RSA verification; an unknown
-// client key costs none.
+// client key costs none, beyond a read of the store at most once a second
+// (core.Service.ClientKeyCaller).
 func (h *handler) authenticate(r *http.Request, body []byte) (caller, error) {
 	switch {
 	case r.Header.Get(headerVersion) != apiVersion:
@@ -62,7 +63,16 @@ func (h *handler) authenticate(r *http.Request, body []byte) (caller, error) {
 	if err != nil {
 		return caller{}, core.Errorf(core.CodeIncompleteSignature, "The signature in the Authorization header is not base64.")
 	}
-	p, pub := h.principals.LookupClientKey(r.Header.Get(headerKeyID))
+	id := r.Header.Get(headerKeyID)
+	p, pub := h.principals.LookupClientKey(id)
+	if p == nil {
+		// A client key CreateClientKey made: the instance keeps them all,
+		// and reads the store for an ID it does not know at most once a
+		// second.
+		if p, pub, err = h.kms.ClientKeyCaller(r.Context(), id); err != nil {
+			return caller{}, err
+		}
+	}
 	if p == nil {
 		return caller{}, core.Errorf(core.CodeInvalidAccessKeyID, "The client key named in x-kms-acccesskeyid is not known to this service.")
 	}

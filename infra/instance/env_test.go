@@ -38,6 +38,8 @@ type env struct {
 	kms     *core.Service
 	private *rsa.PrivateKey
 	client  *dkms.Client
+	dir     *core.Directory
+	clock   core.Clock
 }
 
 // setup adjusts an env before it starts.
@@ -64,7 +66,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 		t.Fatal(err)
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Usage: st, Root: rk, Region: testRegion, AccountID: testAccount,
+		Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Usage: st, Access: st, Root: rk, Region: testRegion, AccountID: testAccount,
 		Clock: s.clock, NonceTTL: 15 * time.Minute, NonceWindow: 30 * time.Minute,
 		Cache: inproc.NewCache(time.Second, 1000), Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(s.clock),
 	})
@@ -88,7 +90,7 @@ func newEnv(t testing.TB, configure ...func(*setup)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, kms: svc, private: private}
+	e := &env{t: t, kms: svc, private: private, dir: dir, clock: s.clock}
 	e.srv = httptest.NewServer(instance.New(instance.Options{KMS: svc, Principals: dir, ClockSkew: 15 * time.Minute, MaxBody: 1 << 20, Clock: s.clock}))
 	t.Cleanup(e.srv.Close)
 	e.client = e.sdk(appKeyID, private)
