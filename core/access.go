@@ -144,13 +144,17 @@ func (c *call) accessName(param string) (string, error) {
 	return name, nil
 }
 
-// accessDescription reads Description: at most 1024 characters.
-func (c *call) accessDescription() (string, bool, error) {
+// accessDescription sets *desc to Description, when given: at most 1024
+// characters.
+func (c *call) accessDescription(desc *string) error {
 	v, given := c.p["Description"]
 	if utf8.RuneCountInString(v) > 1024 {
-		return "", false, invalidParam("Description", "it is longer than 1024 characters")
+		return invalidParam("Description", "it is longer than 1024 characters")
 	}
-	return v, given, nil
+	if given {
+		*desc = v
+	}
+	return nil
 }
 
 // jsonList reads param, a JSON list of 1 to most strings, each checked by
@@ -314,40 +318,40 @@ func (c *call) networkRuleFields(r *NetworkRule, create bool) error {
 	if ips != nil {
 		r.SourcePrivateIP = ips
 	}
-	desc, given, err := c.accessDescription()
-	if err != nil {
-		return err
-	}
-	if given {
-		r.Description = desc
-	}
-	return nil
+	return c.accessDescription(&r.Description)
 }
 
 func (c *call) createNetworkRule() (any, error) {
-	st, err := c.accessStore()
-	if err != nil {
-		return nil, err
-	}
-	name, err := c.accessName("Name")
-	if err != nil {
-		return nil, err
-	}
 	if t := c.str("Type"); t != "" && t != "Private" {
 		return nil, invalidParam("Type", "the one type is Private")
 	}
-	if err := c.authorize(c.s.AccessARN(AccessNetworkRule, name)); err != nil {
-		return nil, err
+	var r NetworkRule
+	arn, err := c.createAccess(AccessNetworkRule, &r, func(_ AccessStore, name string, now time.Time) error {
+		r = NetworkRule{Name: name, Type: "Private", CreatedAt: now, UpdatedAt: now}
+		return c.networkRuleFields(&r, true)
+	})
+	return NetworkRuleDescription{r, arn}, err
+}
+
+// createAccess authorizes and stores a new record of kind, v, which fill
+// makes from the request, given its name (Name) and the time.
+func (c *call) createAccess(kind string, v any, fill func(st AccessStore, name string, now time.Time) error) (string, error) {
+	st, err := c.accessStore()
+	if err != nil {
+		return "", err
 	}
-	r := NetworkRule{Name: name, Type: "Private", CreatedAt: c.now()}
-	r.UpdatedAt = r.CreatedAt
-	if err := c.networkRuleFields(&r, true); err != nil {
-		return nil, err
+	name, err := c.accessName("Name")
+	if err != nil {
+		return "", err
 	}
-	if err := c.putAccess(st, AccessNetworkRule, name, r, true); err != nil {
-		return nil, err
+	arn := c.s.AccessARN(kind, name)
+	if err := c.authorize(arn); err != nil {
+		return "", err
 	}
-	return NetworkRuleDescription{r, c.s.AccessARN(AccessNetworkRule, name)}, nil
+	if err := fill(st, name, c.now()); err != nil {
+		return "", err
+	}
+	return arn, c.putAccess(st, kind, name, v, true)
 }
 
 func (c *call) describeNetworkRule() (any, error) {
@@ -492,37 +496,16 @@ func (c *call) accessPolicyFields(st AccessStore, p *PermissionPolicy, create bo
 	if resources != nil {
 		p.Resources = resources
 	}
-	desc, given, err := c.accessDescription()
-	if err != nil {
-		return err
-	}
-	if given {
-		p.Description = desc
-	}
-	return nil
+	return c.accessDescription(&p.Description)
 }
 
 func (c *call) createAccessPolicy() (any, error) {
-	st, err := c.accessStore()
-	if err != nil {
-		return nil, err
-	}
-	name, err := c.accessName("Name")
-	if err != nil {
-		return nil, err
-	}
-	if err := c.authorize(c.s.AccessARN(AccessPolicy, name)); err != nil {
-		return nil, err
-	}
-	p := PermissionPolicy{Name: name, CreatedAt: c.now()}
-	p.UpdatedAt = p.CreatedAt
-	if err := c.accessPolicyFields(st, &p, true); err != nil {
-		return nil, err
-	}
-	if err := c.putAccess(st, AccessPolicy, name, p, true); err != nil {
-		return nil, err
-	}
-	return PolicyCreated{AccessPolicyDescription{p, c.s.AccessARN(AccessPolicy, name)}}, nil
+	var p PermissionPolicy
+	arn, err := c.createAccess(AccessPolicy, &p, func(st AccessStore, name string, now time.Time) error {
+		p = PermissionPolicy{Name: name, CreatedAt: now, UpdatedAt: now}
+		return c.accessPolicyFields(st, &p, true)
+	})
+	return PolicyCreated{AccessPolicyDescription{p, arn}}, err
 }
 
 func (c *call) describeAccessPolicy() (any, error) {
@@ -562,40 +545,19 @@ func (c *call) accessPointFields(st AccessStore, a *ApplicationAccessPoint, crea
 	if policies != nil {
 		a.Policies = policies
 	}
-	desc, given, err := c.accessDescription()
-	if err != nil {
-		return err
-	}
-	if given {
-		a.Description = desc
-	}
-	return nil
+	return c.accessDescription(&a.Description)
 }
 
 func (c *call) createAccessPoint() (any, error) {
-	st, err := c.accessStore()
-	if err != nil {
-		return nil, err
-	}
-	name, err := c.accessName("Name")
-	if err != nil {
-		return nil, err
-	}
 	if m := c.str("AuthenticationMethod"); m != "" && m != authenticationKey {
 		return nil, invalidParam("AuthenticationMethod", "the one method is %s", authenticationKey)
 	}
-	if err := c.authorize(c.s.AccessARN(AccessPoint, name)); err != nil {
-		return nil, err
-	}
-	a := ApplicationAccessPoint{Name: name, AuthenticationMethod: authenticationKey, CreatedAt: c.now()}
-	a.UpdatedAt = a.CreatedAt
-	if err := c.accessPointFields(st, &a, true); err != nil {
-		return nil, err
-	}
-	if err := c.putAccess(st, AccessPoint, name, a, true); err != nil {
-		return nil, err
-	}
-	return AccessPointDescription{a, c.s.AccessARN(AccessPoint, name)}, nil
+	var a ApplicationAccessPoint
+	arn, err := c.createAccess(AccessPoint, &a, func(st AccessStore, name string, now time.Time) error {
+		a = ApplicationAccessPoint{Name: name, AuthenticationMethod: authenticationKey, CreatedAt: now, UpdatedAt: now}
+		return c.accessPointFields(st, &a, true)
+	})
+	return AccessPointDescription{a, arn}, err
 }
 
 func (c *call) describeAccessPoint() (any, error) {
