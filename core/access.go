@@ -26,10 +26,10 @@ import (
 // A client key signs for the principal its AAP stands for, whose policy
 // is the AAP's policies compiled to one (accessStatements). Instances keep
 // what the store says of every client key for as long as grants
-// (Config.GrantTTL), and read it again at most once a second when a
-// request names a client key they do not know: a change made on another
-// instance is seen within that time, and a caller naming client keys that
-// do not exist costs no store read beyond that one a second.
+// (Config.GrantTTL), and read it again sooner when a request names a
+// client key they do not know; either way at most once a second. A change
+// made on another instance is seen within that time, and requests naming
+// client keys, known or not, cost no store reads beyond one a second.
 
 // NetworkRule is CreateNetworkRule's record: the addresses (IPs or CIDR
 // blocks) a policy's callers may come from.
@@ -777,7 +777,8 @@ func (s *Service) ClientKeyCaller(ctx context.Context, id string) (*Principal, *
 type clientKeyCache struct {
 	mu     sync.Mutex
 	keys   map[string]knownClientKey
-	loaded time.Time // zero: to be read again
+	loaded time.Time // the last read of the store that answered
+	tried  time.Time // the last read tried; zero: read at the next lookup
 }
 
 type knownClientKey struct {
@@ -793,7 +794,7 @@ const missReload = time.Second
 // forget has the next lookup read the store: this instance changed it.
 func (kc *clientKeyCache) forget() {
 	kc.mu.Lock()
-	kc.loaded = time.Time{}
+	kc.tried = time.Time{}
 	kc.mu.Unlock()
 }
 
@@ -801,13 +802,13 @@ func (kc *clientKeyCache) lookup(ctx context.Context, s *Service, id string) (kn
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	now := s.clock.Now()
-	age := now.Sub(kc.loaded)
 	k, ok := kc.keys[id]
 	// Read again what this instance changed, and else at most once a
-	// second: for an ID not known, or once what is known is as old as
-	// grants may be. A caller who names IDs, known or not, without a
-	// valid signature, makes no more reads than that.
-	if kc.loaded.IsZero() || age >= missReload && (!ok || age >= s.accessTTL) {
+	// second, failed reads too: for an ID not known, or once what is
+	// known is as old as grants may be. A caller who names IDs, known or
+	// not, without a valid signature, makes no more reads than that.
+	if kc.tried.IsZero() || now.Sub(kc.tried) >= missReload && (!ok || now.Sub(kc.loaded) >= s.accessTTL) {
+		kc.tried = now
 		keys, err := s.loadClientKeys(ctx)
 		if err != nil {
 			return knownClientKey{}, false, err

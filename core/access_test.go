@@ -16,10 +16,14 @@ import (
 type countingAccess struct {
 	*memory.Store
 	lists atomic.Int64
+	down  atomic.Bool // every listing fails
 }
 
 func (c *countingAccess) ListAccess(ctx context.Context, kind string) ([]core.AccessRecord, error) {
 	c.lists.Add(1)
+	if c.down.Load() {
+		return nil, core.ErrUnavailable
+	}
 	return c.Store.ListAccess(ctx, kind)
 }
 
@@ -188,5 +192,36 @@ func TestFilePrincipalsCannotPassForAccessPoints(t *testing.T) {
 		Secret: core.NewSecret("s"), Policy: core.FullAccess()}})
 	if err == nil {
 		t.Error("a file principal named as an application access point's was taken")
+	}
+}
+
+// A store that does not answer is tried at most once a second too, and
+// its failure is the request's: no client key signs on what could not be
+// read.
+func TestClientKeysOfAStoreDownAreTriedOnceASecond(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	s1, store := memService(t, core.Config{Clock: clock})
+	id := makeClientKey(t, s1, "down", core.Params{})
+	counted := &countingAccess{Store: store}
+	counted.down.Store(true)
+	raw, _ := core.GenerateRootKey()
+	root, _ := core.NewRootKey(raw)
+	s2, err := core.New(core.Config{Store: store, Access: counted, Root: root, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _, err := s2.ClientKeyCaller(context.Background(), id); p != nil || err == nil {
+		t.Fatalf("a store down: signs as %v, %v", p, err)
+	}
+	for range 1000 {
+		_, _, _ = s2.ClientKeyCaller(context.Background(), id)
+	}
+	if n := counted.lists.Load(); n != 1 {
+		t.Errorf("1000 requests in the second of a failed read tried %d more", n-1)
+	}
+	counted.down.Store(false)
+	clock.Advance(time.Second)
+	if p, _, err := s2.ClientKeyCaller(context.Background(), id); p == nil || err != nil {
+		t.Errorf("the store back: %v, %v", p, err)
 	}
 }
