@@ -26,12 +26,18 @@ import (
 // set, alters the request after it is signed.
 func (e *env) signed(api string, body []byte, key *rsa.PrivateKey, at time.Time, change func(h map[string]*string)) *http.Request {
 	e.t.Helper()
+	return e.signedAs(appKeyID, api, body, key, at, change)
+}
+
+// signedAs is signed, by the client key id.
+func (e *env) signedAs(id, api string, body []byte, key *rsa.PrivateKey, at time.Time, change func(h map[string]*string)) *http.Request {
+	e.t.Helper()
 	sum := sha256.Sum256(body)
 	h := map[string]*string{
 		"accept": tea.String("application/x-protobuf"), "content-type": tea.String("application/x-protobuf"),
 		"date": tea.String(at.UTC().Format(http.TimeFormat)), "x-kms-apiversion": tea.String("dkms-gcs-0.2"),
 		"x-kms-apiname": tea.String(api), "x-kms-signaturemethod": tea.String("RSA_PKCS1_SHA_256"),
-		"x-kms-acccesskeyid": tea.String(appKeyID), "content-sha256": tea.String(strings.ToUpper(hex.EncodeToString(sum[:]))),
+		"x-kms-acccesskeyid": tea.String(id), "content-sha256": tea.String(strings.ToUpper(hex.EncodeToString(sum[:]))),
 	}
 	sts, err := dkmsutil.GetStringToSign(tea.String("POST"), tea.String("/"), h, nil)
 	if err != nil {

@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/kmsless/kmsless/core"
 )
 
 // BenchmarkServeGenerateDataKey is the handler's own cost of one signed
@@ -20,10 +23,41 @@ import (
 // RSA-2048 verification, measured in the same run (x-rsa-verify).
 func BenchmarkServeGenerateDataKey(b *testing.B) {
 	e := newEnv(b)
+	benchServe(b, e, appKeyID, e.private)
+}
+
+// BenchmarkServeGenerateDataKeyManagedClientKey is the same signed by a
+// client key made through the management API (CreateClientKey), whose
+// principal and policy each instance keeps compiled from the store's
+// records rather than from the principals file.
+func BenchmarkServeGenerateDataKeyManagedClientKey(b *testing.B) {
+	e := newEnv(b)
+	for _, step := range []struct {
+		action string
+		p      core.Params
+	}{
+		{"CreateNetworkRule", core.Params{"Name": "test", "SourcePrivateIp": `["192.0.2.0/24"]`}},
+		{"CreatePolicy", core.Params{"Name": "keys", "KmsInstance": "kst-bench", "Permissions": `["RbacPermission/Template/CryptoServiceKeyUser"]`,
+			"Resources": `["key/*"]`, "AccessControlRules": `{"NetworkRules":["test"]}`}},
+		{"CreateApplicationAccessPoint", core.Params{"Name": "bench", "Policies": `["keys"]`}},
+	} {
+		e.do(step.action, step.p)
+	}
+	made := e.do("CreateClientKey", core.Params{"AapName": "bench", "Password": "Bench-2026"}).(core.ClientKeyIssued)
+	key, err := x509.ParsePKCS8PrivateKey(made.PrivateKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchServe(b, e, made.ID, key.(*rsa.PrivateKey))
+}
+
+// benchServe runs GenerateDataKey through the handler, signed by the client
+// key id with key, from an address of 192.0.2.0/24 (httptest's).
+func benchServe(b *testing.B, e *env, clientKey string, key *rsa.PrivateKey) {
 	id := e.createKey("", "")
 	body := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), id)
 	body = protowire.AppendVarint(protowire.AppendTag(body, 3, protowire.VarintType), 32)
-	signed := e.signed("GenerateDataKey", body, e.private, time.Now(), nil)
+	signed := e.signedAs(clientKey, "GenerateDataKey", body, key, time.Now(), nil)
 	h := e.srv.Config.Handler
 	serve := func() {
 		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
@@ -35,7 +69,7 @@ func BenchmarkServeGenerateDataKey(b *testing.B) {
 		}
 	}
 	serve()
-	verify := verifyCost(b, e.private)
+	verify := verifyCost(b, key)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
