@@ -225,3 +225,48 @@ func TestClientKeysOfAStoreDownAreTriedOnceASecond(t *testing.T) {
 		t.Errorf("the store back: %v, %v", p, err)
 	}
 }
+
+// The access actions' parameters are the caller's: whatever they hold, a
+// request is answered, refused as InvalidParameter or MissingParameter
+// naming what is wrong, or found to name what does not exist; and a policy
+// that is made compiles into the principal its client keys sign for.
+func FuzzAccessParameters(f *testing.F) {
+	f.Add("r", `["10.0.0.0/8"]`, `["RbacPermission/Template/CryptoServiceKeyUser"]`, `["key/*"]`, `{"NetworkRules":["r"]}`, `["p"]`)
+	f.Add("r.1", `["::1","10.0.0.1"]`, `["RbacPermission/Template/CryptoServiceSecretUser"]`, `["secret/a*"]`, `{"NetworkRules":[]}`, `["p","p"]`)
+	f.Add("", `[]`, `[1]`, `["key/"]`, `{"NetworkRules":"r"}`, `null`)
+	f.Add("x", `["10.0.0.0/33"]`, `["RbacPermission/Template/CryptoServiceKeyUser","RbacPermission/Template/CryptoServiceKeyUser"]`, `["key/k","secret/s"]`, `{}`, `[]`)
+	f.Fuzz(func(t *testing.T, name, ips, perms, resources, rules, policies string) {
+		clock := &stepClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+		s, _ := memService(t, core.Config{Clock: clock})
+		answered := func(action string, p core.Params) bool {
+			_, err := do(t, s, action, p)
+			if err == nil {
+				return true
+			}
+			switch ke := core.AsError(err); ke.Code {
+			case core.CodeInvalidParameter, core.CodeMissingParameter, core.CodeResourceNotFound, core.CodeResourceExist:
+			default:
+				t.Fatalf("%s refused as %v", action, err)
+			}
+			return false
+		}
+		answered("CreateNetworkRule", core.Params{"Name": name, "SourcePrivateIp": ips})
+		answered("CreatePolicy", core.Params{"Name": "p", "KmsInstance": "k", "Permissions": perms, "Resources": resources, "AccessControlRules": rules})
+		answered("UpdatePolicy", core.Params{"Name": "p", "Resources": resources, "AccessControlRules": rules})
+		if !answered("CreateApplicationAccessPoint", core.Params{"Name": "a", "Policies": policies}) {
+			return
+		}
+		if !answered("CreateClientKey", core.Params{"AapName": "a", "Password": "Passw0rd-fuzz"}) {
+			return
+		}
+		// The key's AAP, policies and rules compile into a principal.
+		keys, err := do(t, s, "ListClientKeys", core.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := keys.([]core.IssuedClientKey)[0].ID
+		if p, _, err := s.ClientKeyCaller(context.Background(), id); p == nil || err != nil {
+			t.Fatalf("the client key signs for no one: %v", err)
+		}
+	})
+}
