@@ -402,20 +402,23 @@ func listAccessAction[T any](c *call, kind string) (any, error) {
 
 func (c *call) updateNetworkRule() (any, error) {
 	var r NetworkRule
-	return nil, c.updateAccess(AccessNetworkRule, &r, func() error { return c.networkRuleFields(&r, false) }, &r.UpdatedAt)
+	return nil, c.updateAccess(AccessNetworkRule, &r, func(AccessStore) error { return c.networkRuleFields(&r, false) }, &r.UpdatedAt)
 }
 
 // updateAccess authorizes and reads the record of kind that Name names,
 // changes it by change and stores it again.
-func (c *call) updateAccess(kind string, v any, change func() error, updated *time.Time) error {
+func (c *call) updateAccess(kind string, v any, change func(AccessStore) error, updated *time.Time) error {
+	st, err := c.accessStore()
+	if err != nil {
+		return err
+	}
 	if _, err := c.readAccess(kind, v); err != nil {
 		return err
 	}
-	if err := change(); err != nil {
+	if err := change(st); err != nil {
 		return err
 	}
 	*updated = c.now()
-	st, _ := c.accessStore()
 	return c.putAccess(st, kind, c.str("Name"), v, false)
 }
 
@@ -520,10 +523,7 @@ func (c *call) listAccessPolicies() (any, error) {
 
 func (c *call) updateAccessPolicy() (any, error) {
 	var p PermissionPolicy
-	return nil, c.updateAccess(AccessPolicy, &p, func() error {
-		st, _ := c.accessStore()
-		return c.accessPolicyFields(st, &p, false)
-	}, &p.UpdatedAt)
+	return nil, c.updateAccess(AccessPolicy, &p, func(st AccessStore) error { return c.accessPolicyFields(st, &p, false) }, &p.UpdatedAt)
 }
 
 func (c *call) deleteAccessPolicy() (any, error) {
@@ -572,10 +572,7 @@ func (c *call) listAccessPoints() (any, error) {
 
 func (c *call) updateAccessPoint() (any, error) {
 	var a ApplicationAccessPoint
-	return nil, c.updateAccess(AccessPoint, &a, func() error {
-		st, _ := c.accessStore()
-		return c.accessPointFields(st, &a, false)
-	}, &a.UpdatedAt)
+	return nil, c.updateAccess(AccessPoint, &a, func(st AccessStore) error { return c.accessPointFields(st, &a, false) }, &a.UpdatedAt)
 }
 
 func (c *call) deleteAccessPoint() (any, error) {
