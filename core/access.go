@@ -268,17 +268,6 @@ func listAccess[T any](c *call, st AccessStore, kind string) ([]T, error) {
 	return out, nil
 }
 
-// pageOf is one page of items, as c's PageNumber and PageSize ask.
-func pageOf[T any](c *call, items []T) (Listing[T], error) {
-	page, num, size, err := c.page()
-	if err != nil {
-		return Listing[T]{}, err
-	}
-	from := min(page.Offset, len(items))
-	to := min(from+page.Limit, len(items))
-	return Listing[T]{Items: items[from:to], Total: len(items), PageNumber: num, PageSize: size}, nil
-}
-
 // namedBy refuses to delete the record name of kind while a record of
 // kind user names it (by names).
 func namedBy[T any](c *call, st AccessStore, kind, name, user string, names func(T) (string, []string)) error {
@@ -387,7 +376,8 @@ func listAccessAction[T any](c *call, kind string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, err := c.page(); err != nil {
+	page, num, size, err := c.page()
+	if err != nil {
 		return nil, err
 	}
 	if err := c.authorize(c.s.CollectionARN(kind)); err != nil {
@@ -397,7 +387,7 @@ func listAccessAction[T any](c *call, kind string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pageOf(c, all)
+	return Listing[T]{Items: pageItems(all, page), Total: len(all), PageNumber: num, PageSize: size}, nil
 }
 
 func (c *call) updateNetworkRule() (any, error) {

@@ -792,12 +792,7 @@ func (c *call) listedVersions(k *Key, page Page, first, pending bool) ([]KeyVers
 			vs = append(vs, v)
 		}
 	}
-	total := len(vs)
-	vs = vs[min(page.Offset, len(vs)):]
-	if page.Limit > 0 {
-		vs = vs[:min(page.Limit, len(vs))]
-	}
-	return vs, total, nil
+	return pageItems(vs, page), len(vs), nil
 }
 
 // listKeyRotations lists the versions rotations made, oldest first: every

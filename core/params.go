@@ -131,6 +131,16 @@ func (c *call) page() (Page, int, int, error) {
 	return Page{Offset: (num - 1) * size, Limit: size}, num, size, nil
 }
 
+// pageItems is the part of items, all of them in order, that page covers
+// (to the end when its Limit is 0).
+func pageItems[T any](items []T, page Page) []T {
+	items = items[min(page.Offset, len(items)):]
+	if page.Limit > 0 {
+		items = items[:min(page.Limit, len(items))]
+	}
+	return items
+}
+
 // parseInterval reads a rotation interval like "7d", "168h" or "604800s".
 func parseInterval(name, v string) (time.Duration, error) {
 	if len(v) < 2 {
