@@ -212,7 +212,7 @@ func validAccessName(s string) bool {
 func (c *call) getAccess(st AccessStore, kind, name string, v any) error {
 	r, err := st.GetAccess(c.ctx, kind, name)
 	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeResourceNotFound, "The %s %q does not exist.", accessNoun[kind], ClipText(name))
+		return noAccess(kind, name)
 	}
 	if err != nil {
 		return storeErr(err)
@@ -221,6 +221,11 @@ func (c *call) getAccess(st AccessStore, kind, name string, v any) error {
 		return internal("%s %q: %w", kind, name, err)
 	}
 	return nil
+}
+
+// noAccess is the refusal of a record of kind that is not there.
+func noAccess(kind, name string) error {
+	return Errorf(CodeResourceNotFound, "The %s %q does not exist.", accessNoun[kind], ClipText(name))
 }
 
 var accessNoun = map[string]string{
@@ -245,7 +250,7 @@ func (c *call) putAccess(st AccessStore, kind, name string, v any, create bool) 
 	case errors.Is(err, ErrExists):
 		return Errorf(CodeResourceExist, "The %s %q already exists.", accessNoun[kind], name)
 	case errors.Is(err, ErrNotFound):
-		return Errorf(CodeResourceNotFound, "The %s %q does not exist.", accessNoun[kind], name)
+		return noAccess(kind, name)
 	case err != nil:
 		return storeErr(err)
 	}
@@ -441,7 +446,7 @@ func (c *call) deleteAccess(kind string, inUse func(AccessStore, string) error) 
 func (c *call) dropAccess(st AccessStore, kind, name string) error {
 	err := st.DeleteAccess(c.ctx, kind, name)
 	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeResourceNotFound, "The %s %q does not exist.", accessNoun[kind], ClipText(name))
+		return noAccess(kind, name)
 	}
 	if err != nil {
 		return storeErr(err)
