@@ -49,6 +49,12 @@ const (
 	// CodeUnsupportedKeySpec refuses what a key of its spec cannot do:
 	// rotating an HMAC key.
 	CodeUnsupportedKeySpec = "Unsupported.KeySpec"
+	// CodeUnsupportedOperation refuses what this service has nothing to
+	// do with: a multi-Region replica, a custom key store, the rotation of
+	// a generic secret by RotateSecret.
+	CodeUnsupportedOperation = "UnsupportedOperation"
+	// CodeCustomKeyStoreNotFound: no such custom key store (there are none).
+	CodeCustomKeyStoreNotFound = "CustomKeyStoreNotFound"
 	// CodeInvalidKeyUsage refuses a key whose usage is not the operation's
 	// (an HMAC key to Encrypt, an encryption key to GenerateMac), or an
 	// algorithm its spec does not take.

@@ -135,6 +135,7 @@ var designCodes = map[string]bool{
 	core.CodeDeletionProtection: true, core.CodeUnsupportedKeySpec: true, core.CodeInvalidKeyUsage: true,
 	core.CodeInvalidMac: true, core.CodeResourceNotFound: true, core.CodeResourceExist: true,
 	core.CodeLimitExceeded: true, core.CodeInvalidGrantToken: true, core.CodeMalformedPolicy: true,
+	core.CodeUnsupportedOperation: true, core.CodeCustomKeyStoreNotFound: true,
 }
 
 // FuzzParams sends arbitrary parameters (a form-encoded string) to the action

@@ -749,7 +749,7 @@ func resourceActions() []bool {
 		"UntagResource", "ListResourceTags", "SetDeletionProtection", "ListGrants", "RevokeGrant",
 		"GetSecretValue", "PutSecretValue", "DescribeSecret", "UpdateSecret", "DeleteSecret",
 		"RestoreSecret", "ListSecretVersionIds", "UpdateSecretVersionStage", "GetSecretPolicy",
-		"SetSecretPolicy") {
+		"SetSecretPolicy", "ReplicateKey", "UpdatePrimaryRegion", "RotateSecret", "UpdateSecretRotationPolicy") {
 		on[idOf("kms:"+name)] = true
 	}
 	return on

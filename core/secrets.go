@@ -326,8 +326,8 @@ func (c *call) createSecret() (any, error) {
 	if _, err := oneOf(c, "SecretType", SecretTypeGeneric, SecretTypeGeneric); err != nil {
 		return nil, err
 	}
-	if on, err := c.bool("EnableAutomaticRotation", false); err != nil || on {
-		return nil, cmpErr(err, invalidParam("EnableAutomaticRotation", "a generic secret is rotated by PutSecretValue"))
+	if err := noAutomaticRotation(c); err != nil {
+		return nil, err
 	}
 	desc, err := c.description("Description")
 	if err != nil {
@@ -910,4 +910,13 @@ func hasEach(pw []byte, classes []string) bool {
 		}
 	}
 	return true
+}
+
+// noAutomaticRotation refuses EnableAutomaticRotation true: a generic
+// secret is rotated by PutSecretValue.
+func noAutomaticRotation(c *call) error {
+	if on, err := c.bool("EnableAutomaticRotation", false); err != nil || on {
+		return cmpErr(err, invalidParam("EnableAutomaticRotation", "a generic secret is rotated by PutSecretValue"))
+	}
+	return nil
 }

@@ -37,6 +37,17 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 			out.Keys.Key = append(out.Keys.Key, KeyListEntry{KeyId: k.ID, KeyArn: kms.KeyARN(k.ID)})
 		}
 		return out, nil
+	case core.Listing[core.KmsInstance]:
+		out := &ListKmsInstancesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
+		out.KmsInstances.KmsInstance = make([]KmsInstanceEntry, 0, len(r.Items))
+		for _, k := range r.Items {
+			out.KmsInstances.KmsInstance = append(out.KmsInstances.KmsInstance, KmsInstanceEntry{KmsInstanceId: k.ID, KmsInstanceArn: k.ARN})
+		}
+		return out, nil
+	case []core.CustomKeyStore:
+		// DescribeCustomKeyStores, an AWS operation, reached by its action
+		// name: it lists none.
+		return &CustomKeyStoresResponse{RequestId: requestID, CustomKeyStores: []struct{}{}}, nil
 	case core.Listing[core.Alias]:
 		out := &ListAliasesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
 		out.Aliases.Alias = make([]AliasEntry, 0, len(r.Items))
@@ -360,6 +371,29 @@ type ListAliasesResponse struct {
 	Aliases    struct {
 		Alias []AliasEntry `json:"Alias"`
 	} `json:"Aliases"`
+}
+
+// ListKmsInstancesResponse lists KMS instances: none here.
+type ListKmsInstancesResponse struct {
+	RequestId    string `json:"RequestId"`
+	TotalCount   int    `json:"TotalCount"`
+	PageNumber   int    `json:"PageNumber"`
+	PageSize     int    `json:"PageSize"`
+	KmsInstances struct {
+		KmsInstance []KmsInstanceEntry `json:"KmsInstance"`
+	} `json:"KmsInstances"`
+}
+
+// KmsInstanceEntry is one KMS instance in a listing.
+type KmsInstanceEntry struct {
+	KmsInstanceId  string `json:"KmsInstanceId"`
+	KmsInstanceArn string `json:"KmsInstanceArn"`
+}
+
+// CustomKeyStoresResponse lists custom key stores: none here.
+type CustomKeyStoresResponse struct {
+	RequestId       string     `json:"RequestId"`
+	CustomKeyStores []struct{} `json:"CustomKeyStores"`
 }
 
 // KeyVersionEntry describes one key version.

@@ -120,6 +120,8 @@ var kept = map[string]string{
 	"KmsInstance": "kmsInstance", "AccessControlRules": "accessControlRules", "Policies": "policies",
 	"AuthenticationMethod": "authenticationMethod", "AapName": "aapName", "ClientKeyId": "clientKeyId",
 	"NotBefore": "notBefore", "NotAfter": "notAfter",
+	"KmsInstanceId": "kmsInstanceId", "CustomKeyStoreId": "customKeyStoreId", "CustomKeyStoreName": "customKeyStoreName",
+	"ReplicaRegion": "replicaRegion", "PrimaryRegion": "primaryRegion",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -144,6 +146,9 @@ var readWrite = map[string]bool{
 	"CreatePolicy": true, "UpdatePolicy": true, "DeletePolicy": true,
 	"CreateApplicationAccessPoint": true, "UpdateApplicationAccessPoint": true, "DeleteApplicationAccessPoint": true,
 	"CreateClientKey": true, "DeleteClientKey": true,
+	"RotateSecret": true, "UpdateSecretRotationPolicy": true, "ConnectKmsInstance": true, "UpdateKmsInstanceBindVpc": true,
+	"CreateCustomKeyStore": true, "ConnectCustomKeyStore": true, "DisconnectCustomKeyStore": true,
+	"UpdateCustomKeyStore": true, "DeleteCustomKeyStore": true, "ReplicateKey": true, "UpdatePrimaryRegion": true,
 	ProvisionPartition: true,
 }
 
@@ -167,6 +172,7 @@ var readOnly = map[string]bool{
 	"CertificatePublicKeyVerify": true, "CertificatePublicKeyEncrypt": true, "CertificatePrivateKeyDecrypt": true,
 	"DescribeNetworkRule": true, "ListNetworkRules": true, "DescribePolicy": true, "ListPolicies": true,
 	"DescribeApplicationAccessPoint": true, "ListApplicationAccessPoints": true, "GetClientKey": true, "ListClientKeys": true,
+	"ListKmsInstances": true, "GetKmsInstance": true, "DescribeCustomKeyStores": true,
 }
 
 // metadataOnly lists the actions that neither use nor change a key: they
@@ -178,6 +184,7 @@ var metadataOnly = map[string]bool{
 	"ListGrants": true, "ListRetirableGrants": true,
 	"DescribeNetworkRule": true, "ListNetworkRules": true, "DescribePolicy": true, "ListPolicies": true,
 	"DescribeApplicationAccessPoint": true, "ListApplicationAccessPoints": true, "GetClientKey": true, "ListClientKeys": true,
+	"ListKmsInstances": true, "GetKmsInstance": true, "DescribeCustomKeyStores": true,
 }
 
 // ProvisionPartition is the eventName of a partition handled from an event.
