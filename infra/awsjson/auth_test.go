@@ -212,8 +212,8 @@ func TestServiceFaultIsKMSInternalException(t *testing.T) {
 
 func TestUnknownOperationAndBadBodies(t *testing.T) {
 	e := newEnv(t)
-	if typ, _ := e.do(e.signed("ReplicateKey", "{}", adminID, adminSecret, time.Now())).awsError(t); typ != "UnknownOperationException" {
-		t.Errorf("ReplicateKey: %s", typ)
+	if typ, _ := e.do(e.signed("ReplicateKeys", "{}", adminID, adminSecret, time.Now())).awsError(t); typ != "UnknownOperationException" {
+		t.Errorf("ReplicateKeys: %s", typ)
 	}
 	if typ, _ := e.do(e.signed("Encrypt", `{"KeyId":1}`, adminID, adminSecret, time.Now())).awsError(t); typ != "SerializationException" {
 		t.Errorf("a number for KeyId: %s", typ)

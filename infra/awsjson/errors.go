@@ -62,12 +62,14 @@ var errorTypes = map[string]awsError{
 	core.CodeDeletionProtection: {"KMSInvalidStateException", 400},
 	// AWS refuses rotation of a key with imported material as "origin is
 	// EXTERNAL which is not valid for this operation".
-	core.CodeUnsupportedOrigin:  {"UnsupportedOperationException", 400},
-	core.CodeUnsupportedKeySpec: {"UnsupportedOperationException", 400},
-	core.CodeInvalidKeyUsage:    {"InvalidKeyUsageException", 400},
-	core.CodeInvalidMac:         {"KMSInvalidMacException", 400},
-	core.CodeInvalidImportToken: {"InvalidImportTokenException", 400},
-	core.CodeExpiredImportToken: {"ExpiredImportTokenException", 400},
+	core.CodeUnsupportedOrigin:      {"UnsupportedOperationException", 400},
+	core.CodeUnsupportedKeySpec:     {"UnsupportedOperationException", 400},
+	core.CodeUnsupportedOperation:   {"UnsupportedOperationException", 400},
+	core.CodeCustomKeyStoreNotFound: {"CustomKeyStoreNotFoundException", 400},
+	core.CodeInvalidKeyUsage:        {"InvalidKeyUsageException", 400},
+	core.CodeInvalidMac:             {"KMSInvalidMacException", 400},
+	core.CodeInvalidImportToken:     {"InvalidImportTokenException", 400},
+	core.CodeExpiredImportToken:     {"ExpiredImportTokenException", 400},
 	// Other material than the key's; material that does not unwrap is told
 	// apart by exceptionOf.
 	core.CodeInvalidKeyMaterial: {"IncorrectKeyMaterialException", 400},

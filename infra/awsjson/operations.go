@@ -24,6 +24,7 @@ type input struct {
 	AliasName, Description, PolicyName, Policy, Marker *string
 
 	KeySpec, CustomerMasterKeySpec, KeyUsage, Origin, CustomKeyStoreId string
+	CustomKeyStoreName, ReplicaRegion, PrimaryRegion                   string
 	KeyPairSpec                                                        string
 	EncryptionAlgorithm, SourceEncryptionAlgorithm                     string
 	DestinationEncryptionAlgorithm, IncludeKeyMaterial                 string
@@ -140,6 +141,15 @@ func init() {
 		"ListRetirableGrants": {"ListRetirableGrants", retirableGrantsParams, renderGrants},
 		"RetireGrant":         {"RetireGrant", retireGrantParams, renderNothing},
 		"RevokeGrant":         {"RevokeGrant", revokeGrantParams, renderNothing},
+
+		"ReplicateKey":             {"ReplicateKey", regionParams("ReplicaRegion", func(in *input) string { return in.ReplicaRegion }), renderNothing},
+		"UpdatePrimaryRegion":      {"UpdatePrimaryRegion", regionParams("PrimaryRegion", func(in *input) string { return in.PrimaryRegion }), renderNothing},
+		"DescribeCustomKeyStores":  {"DescribeCustomKeyStores", customKeyStoresParams, renderCustomKeyStores},
+		"CreateCustomKeyStore":     {"CreateCustomKeyStore", customKeyStoreParams, renderNothing},
+		"ConnectCustomKeyStore":    {"ConnectCustomKeyStore", customKeyStoreParams, renderNothing},
+		"DisconnectCustomKeyStore": {"DisconnectCustomKeyStore", customKeyStoreParams, renderNothing},
+		"UpdateCustomKeyStore":     {"UpdateCustomKeyStore", customKeyStoreParams, renderNothing},
+		"DeleteCustomKeyStore":     {"DeleteCustomKeyStore", customKeyStoreParams, renderNothing},
 	}
 	aliasesByKey = &operation{"ListAliasesByKeyId", listAliasesParams, renderAliases}
 	asymmetricEncrypt = &operation{"AsymmetricEncrypt", asymmetricEncryptParams, renderSealed}
@@ -365,6 +375,33 @@ func descriptionParams(h *handler, in *input) (core.Params, error) {
 	}
 	p["Description"] = *in.Description
 	return p, nil
+}
+
+// regionParams reads KeyId and a region member, name (ReplicateKey's
+// ReplicaRegion, UpdatePrimaryRegion's PrimaryRegion), which core requires.
+func regionParams(name string, region func(*input) string) func(*handler, *input) (core.Params, error) {
+	return func(h *handler, in *input) (core.Params, error) {
+		p, err := h.keyParams(in)
+		if err != nil {
+			return nil, err
+		}
+		p[name] = region(in)
+		return p, nil
+	}
+}
+
+// customKeyStoreParams reads the custom key store members core reads: its
+// ID, or its name.
+func customKeyStoreParams(h *handler, in *input) (core.Params, error) {
+	return core.Params{"CustomKeyStoreId": in.CustomKeyStoreId, "CustomKeyStoreName": in.CustomKeyStoreName}, nil
+}
+
+// customKeyStoresParams is customKeyStoreParams with DescribeCustomKeyStores'
+// Limit and Marker: this service lists no custom key store, so it made no
+// marker.
+func customKeyStoresParams(h *handler, in *input) (core.Params, error) {
+	p, _ := customKeyStoreParams(h, in)
+	return p, positionParams(p, in, 1000, 1000, func(string) bool { return false })
 }
 
 // scheduleParams keeps AWS's window, 7 to 30 days, default 30.

@@ -104,6 +104,17 @@ type empty struct{}
 
 func renderNothing(h *handler, _ core.Params, result any) (any, error) { return empty{}, nil }
 
+// renderCustomKeyStores lists the custom key stores: none.
+func renderCustomKeyStores(h *handler, _ core.Params, result any) (any, error) {
+	if _, ok := result.([]core.CustomKeyStore); !ok {
+		return nil, unexpected(result)
+	}
+	return struct {
+		CustomKeyStores []struct{}
+		Truncated       bool
+	}{CustomKeyStores: []struct{}{}}, nil
+}
+
 // keyOf is the key a result is about.
 func keyOf(result any) (string, bool) {
 	switch r := result.(type) {
