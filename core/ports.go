@@ -100,6 +100,10 @@ type PartitionStore interface {
 	CreatePartition(ctx context.Context, p Partition) (Partition, bool, error)
 	// GetPartition returns a partition record, or ErrNotFound.
 	GetPartition(ctx context.Context, id string) (Partition, error)
+	// ListPartitionsAfter returns, ordered by ID (as bytes), the first limit
+	// partition records whose ID comes after after ("": from the first);
+	// fewer only at the end, and all the rest when limit is zero or less.
+	ListPartitionsAfter(ctx context.Context, after string, limit int) ([]Partition, error)
 }
 
 // SecretStore keeps secrets, each with its versions as one record. Every

@@ -561,6 +561,25 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	return p, err
 }
 
+// ListPartitionsAfter returns the first limit partition records whose ID
+// comes after after, in the bucket's order (the IDs' bytes); all the rest
+// when limit is zero or less. The cursor seeks to after: the records before
+// it are not read.
+func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int) ([]core.Partition, error) {
+	var ps []core.Partition
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return walkAfter(tx.Bucket(bucketPartitions), nil, []byte(after), limit, nil, func(_, value []byte) error {
+			p, err := decode[core.Partition](value, "partition")
+			ps = append(ps, p)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
 func checkVersion(k core.Key, v core.KeyVersion) error {
 	if k.ID == "" || v.VersionID == "" {
 		return errors.New("bolt: key and version IDs must not be empty")

@@ -386,6 +386,27 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	return copyPartition(p), nil
 }
 
+// ListPartitionsAfter returns the first limit partition records whose ID
+// comes after after, by ID; all the rest when limit is zero or less.
+func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int) ([]core.Partition, error) {
+	s.mu.RLock()
+	var rest []core.Partition
+	for id, p := range s.partitions {
+		if id > after {
+			rest = append(rest, p)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(rest, func(a, b core.Partition) int { return cmp.Compare(a.ID, b.ID) })
+	if limit > 0 && len(rest) > limit {
+		rest = rest[:limit]
+	}
+	for i := range rest {
+		rest[i] = copyPartition(rest[i])
+	}
+	return rest, nil
+}
+
 // RewrapVersions replaces the wrapping of the versions in batch that are still
 // stored as their Old, in one step: a root rotation's write.
 func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, error) {

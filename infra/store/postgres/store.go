@@ -570,6 +570,16 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	return p, err
 }
 
+// ListPartitionsAfter returns the first limit partition records whose ID
+// comes after after, ordered by ID (the "C" collation: as bytes); all the
+// rest when limit is zero or less. id > $2 is a range of the primary key, so
+// the scan starts at the position.
+func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int) ([]core.Partition, error) {
+	return listAfter(ctx, s, "list partitions", limit,
+		`SELECT `+partitionColumns+` FROM partitions WHERE id > $2 ORDER BY id LIMIT $1`, []any{after},
+		func(row pgx.CollectableRow) (core.Partition, error) { return scanPartition(row) })
+}
+
 func scanPartition(row pgx.Row) (core.Partition, error) {
 	var p core.Partition
 	var ec *string

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CreateKeyWithSeveralVersionsIsAllOrNothing", testCreateKeyWithVersions},
 		{"CreatePartitionIsConditional", testCreatePartitionIsConditional},
 		{"ConcurrentCreatePartitionCreatesExactlyOne", testConcurrentCreatePartition},
+		{"ListPartitionsAfterWalksByIDBytes", testListPartitionsAfter},
 		{"ConcurrentUpdateKeyCountsEveryRevision", testConcurrentUpdateKey},
 		{"ConcurrentAddVersionLeavesNoOrphans", testConcurrentAddVersion},
 		{"RewrapVersionsReplacesOnlyWhatIsUnchanged", testRewrapVersions},
