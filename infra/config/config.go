@@ -29,6 +29,7 @@ import (
 	"github.com/kmsless/kmsless/infra/seed"
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/storecopy"
 )
 
 // Platform is where the process runs.
@@ -588,20 +589,33 @@ func storeNonces(set Settings, store core.KeyStore, svc *Service) (core.NonceSto
 	return inproc.NewNonces(nil), "process memory, this instance until it restarts", nil
 }
 
-// store is what both stores hold: keys, versions and aliases, partition
-// records, secrets, grants, certificates, keys' last uses and access
-// records.
-type store interface {
-	core.KeyStore
-	core.PartitionStore
-	core.SecretStore
-	core.GrantStore
-	core.CertificateStore
-	core.KeyUsageStore
-	core.AccessStore
+// OpenStore opens the store at url, named as KMS_STORE names one, for a
+// maintenance command.
+func OpenStore(ctx context.Context, url string) (storecopy.Store, error) {
+	return openStore(ctx, Settings{Store: url})
 }
 
-func openStore(ctx context.Context, set Settings) (store, error) {
+// DeploymentStore opens the deployment's store for a maintenance command:
+// KMS_STORE, with the password KMS_STORE_PASSWORD_SEALED seals, opened under
+// the root keys, put in. Without a sealed password it needs no root key.
+func DeploymentStore(ctx context.Context, set Settings, log *slog.Logger) (storecopy.Store, error) {
+	if set.StorePasswordSealed != "" {
+		root, err := CurrentRootKey(ctx, set, log)
+		if err != nil {
+			return nil, err
+		}
+		previous, err := loadPreviousRootKey(ctx, set)
+		if err != nil {
+			return nil, err
+		}
+		if set.Store, err = storeURL(set, root, previous); err != nil {
+			return nil, err
+		}
+	}
+	return openStore(ctx, set)
+}
+
+func openStore(ctx context.Context, set Settings) (storecopy.Store, error) {
 	switch {
 	case strings.HasPrefix(set.Store, "bolt://"):
 		return bolt.Open(strings.TrimPrefix(set.Store, "bolt://"))

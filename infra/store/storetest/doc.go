@@ -3,17 +3,8 @@
 // writes, compare-and-set revisions, conditional partition creates and paging.
 package storetest
 
-import "github.com/kmsless/kmsless/core"
+import "github.com/kmsless/kmsless/infra/store/storecopy"
 
-// Store is what the stores under test hold: keys, versions and aliases, and
-// partition records, secrets, grants, certificates, keys' last uses and
-// access records.
-type Store interface {
-	core.KeyStore
-	core.PartitionStore
-	core.SecretStore
-	core.GrantStore
-	core.CertificateStore
-	core.KeyUsageStore
-	core.AccessStore
-}
+// Store is what the stores under test hold: everything a deployment's store
+// holds.
+type Store = storecopy.Store

@@ -1,0 +1,257 @@
+package storecopy_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/storecopy"
+	"github.com/kmsless/kmsless/infra/store/storetest"
+)
+
+var bg = context.Background()
+
+var admin = &core.Principal{Name: "admin", AccessKeyID: "LTAI5tAdmin000000000001", Policy: core.FullAccess()}
+
+// service is a core.Service on st under root.
+func service(t *testing.T, st storecopy.Store, root *core.RootKey) *core.Service {
+	t.Helper()
+	svc, err := core.New(core.Config{Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Usage: st, Access: st,
+		Root: root, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// do runs action on svc as the admin and hands back its Alibaba response.
+func do(t *testing.T, svc *core.Service, action string, kv ...string) any {
+	t.Helper()
+	p := core.Params{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	res, err := svc.Handle(bg, &core.Request{ID: "copy-test", Action: action, Params: p, Caller: admin})
+	if err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+	out, err := alibaba.Response(svc, "copy-test", res)
+	if err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+	return out
+}
+
+// fill puts a record of every kind into st through the service, and
+// returns a blob a key sealed and that key's alias.
+func fill(t *testing.T, svc *core.Service, st storecopy.Store) (blob string) {
+	t.Helper()
+	key := do(t, svc, "CreateKey", "Description", "orders").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+	do(t, svc, "CreateKeyVersion", "KeyId", key)
+	do(t, svc, "CreateKeyVersion", "KeyId", key)
+	do(t, svc, "CreateKey", "KeySpec", "EC_P256", "KeyUsage", "SIGN/VERIFY")
+	doomed := do(t, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+	do(t, svc, "ScheduleKeyDeletion", "KeyId", doomed, "PendingWindowInDays", "7")
+	do(t, svc, "CreateAlias", "AliasName", "alias/orders", "KeyId", key)
+	do(t, svc, "TagResource", "KeyId", key, "Tags", `[{"TagKey":"team","TagValue":"payments"}]`)
+	do(t, svc, "CreateGrant", "KeyId", key, "GranteePrincipal", "acs:ram::1234567890123456:user/app",
+		"Operations", `["Decrypt"]`, "Name", "app-decrypt")
+	blob = do(t, svc, "Encrypt", "KeyId", "alias/orders", "Plaintext", "aGVsbG8=",
+		"EncryptionContext", `{"tenant":"a"}`).(*alibaba.CiphertextResponse).CiphertextBlob
+	do(t, svc, "CreateSecret", "SecretName", "db", "VersionId", "v1", "SecretData", "first", "EncryptionKeyId", key)
+	do(t, svc, "PutSecretValue", "SecretName", "db", "VersionId", "v2", "SecretData", "second")
+	do(t, svc, "CreateCertificate", "Subject", "CN=app,OU=Ops,O=Example,C=CN", "KeySpec", "EC_P256")
+	do(t, svc, "CreateNetworkRule", "Name", "office", "SourcePrivateIp", `["10.0.0.0/8"]`)
+	do(t, svc, "CreatePolicy", "Name", "users", "Permissions", `["RbacPermission/Template/CryptoServiceKeyUser"]`,
+		"Resources", `["key/*"]`, "KmsInstance", "kst-1", "AccessControlRules", `{"NetworkRules":["office"]}`)
+	for _, id := range []string{"tenant-b", "tenant-a"} {
+		if _, _, err := st.CreatePartition(bg, core.Partition{ID: id, KeyID: key, KeyVersionID: "v", CiphertextBlob: []byte(id),
+			EncryptionContext: map[string]string{"PartitionId": id}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return blob
+}
+
+// snapshot is every record a store holds, read through its port, in a form
+// that compares across stores.
+func snapshot(t *testing.T, st storecopy.Store) string {
+	t.Helper()
+	all := map[string]any{}
+	keys, err := st.ListKeysAfter(bg, time.Time{}, core.KeyPosition{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all["keys"] = keys
+	for _, k := range keys {
+		vs, _, err := st.ListVersions(bg, k.ID, core.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		grants, err := st.ListGrants(bg, k.ID, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _, err := st.KeyUsage(bg, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all["versions/"+k.ID], all["grants/"+k.ID], all["usage/"+k.ID] = vs, grants, u
+	}
+	all["aliases"], _, err = st.ListAliases(bg, "", time.Time{}, core.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, _, err := st.ListSecrets(bg, time.Time{}, core.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if all["secret/"+s.Name], err = st.GetSecret(bg, s.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if all["certificates"], err = st.ListCertificatesAfter(bg, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if all["partitions"], err = st.ListPartitionsAfter(bg, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{core.AccessNetworkRule, core.AccessPolicy, core.AccessPoint, core.AccessClientKey} {
+		if all["access/"+kind], err = st.ListAccess(bg, kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := json.MarshalIndent(normalize(reflect.ValueOf(all)), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// normalize is v with every time in UTC at PostgreSQL's microseconds and
+// empty collections as nil, the differences the stores' encodings allow.
+func normalize(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	if t, ok := v.Interface().(time.Time); ok {
+		if t.IsZero() {
+			return time.Time{}
+		}
+		return t.UTC().Truncate(time.Microsecond)
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return normalize(v.Elem())
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return v.Bytes()
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = normalize(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		if v.Len() == 0 {
+			return nil
+		}
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			out[it.Key().String()] = normalize(it.Value())
+		}
+		return out
+	case reflect.Struct:
+		out := map[string]any{}
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				out[f.Name] = normalize(v.Field(i))
+			}
+		}
+		return out
+	}
+	return v.Interface()
+}
+
+// TestCopyMovesEveryRecordAndTheCopyServes copies a bbolt store holding a
+// record of every kind into PostgreSQL and into another bbolt file: each
+// destination reads back exactly what the source holds, and a service on it,
+// under the same root key, opens what the source sealed. A second copy into
+// a destination that holds records is refused.
+func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
+	rootBytes := make([]byte, 32)
+	_, _ = rand.Read(rootBytes)
+	root, err := core.NewRootKey(rootBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "source.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	blob := fill(t, service(t, src, root), src)
+	want := snapshot(t, src)
+
+	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	backup, err := bolt.Open(filepath.Join(t.TempDir(), "backup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { backup.Close() })
+
+	for name, dst := range map[string]storecopy.Store{"postgres": pg, "bolt": backup} {
+		t.Run(name, func(t *testing.T) {
+			n, err := storecopy.Copy(bg, src, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCounts := storecopy.Counts{Keys: 3, Versions: 5, Aliases: 1, Grants: 1, Usages: 1, Secrets: 1, Certificates: 1, Partitions: 2, Access: 2}
+			if n != wantCounts {
+				t.Errorf("copied %s; want %s", n, wantCounts)
+			}
+			if got := snapshot(t, dst); got != want {
+				t.Errorf("the copy differs from the source:\n--- copy\n%s\n--- source\n%s", got, want)
+			}
+			svc := service(t, dst, root)
+			opened := do(t, svc, "Decrypt", "CiphertextBlob", blob, "EncryptionContext", `{"tenant":"a"}`).(*alibaba.DecryptResponse)
+			if opened.Plaintext != "aGVsbG8=" {
+				t.Errorf("Decrypt on the copy = %q", opened.Plaintext)
+			}
+			value := do(t, svc, "GetSecretValue", "SecretName", "db", "VersionStage", "ACSPrevious").(*alibaba.SecretValueResponse)
+			if value.SecretData != "first" || value.VersionId != "v1" {
+				t.Errorf("GetSecretValue on the copy = %+v", value)
+			}
+			held := snapshot(t, dst)
+			if _, err := storecopy.Copy(bg, src, dst); !errors.Is(err, storecopy.ErrNotEmpty) {
+				t.Errorf("a second copy: %v; want ErrNotEmpty", err)
+			}
+			if snapshot(t, dst) != held {
+				t.Error("the refused second copy changed the destination")
+			}
+		})
+	}
+	if snapshot(t, src) != want {
+		t.Error("copying changed the source")
+	}
+}
