@@ -8,6 +8,7 @@
 //	kmsless audit verify [filters] FILE…
 //	kmsless audit query [filters] FILE…
 //	kmsless client-key ID [DIR]
+//	kmsless copy-store TO
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -24,6 +25,12 @@
 // key file and its password, in DIR (the current one by default), for the
 // application's SDK, and on standard output the clientKeys entry that lets
 // the key sign for a principal. It needs no settings.
+//
+// copy-store copies every record of the deployment's store (KMS_STORE) into
+// the empty store TO (bolt:///path or postgres://…): to move from bbolt to
+// PostgreSQL, or to back a store up into a bbolt file, restored by running it
+// again with KMS_STORE naming the backup. It needs no root key unless
+// KMS_STORE's password is sealed.
 //
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code
@@ -47,6 +54,7 @@ import (
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/sealed"
+	"github.com/kmsless/kmsless/infra/store/storecopy"
 )
 
 func main() {
@@ -64,6 +72,7 @@ const usage = `usage:
   kmsless audit query  [filters] FILE…    print the matching records (and check the chains)
                                           run "kmsless audit query -h" for the filters
   kmsless client-key ID [DIR]             make a client key: its file and password in DIR, its principals entry on stdout
+  kmsless copy-store TO                   copy every record of KMS_STORE into the empty store TO (bolt:// or postgres://)
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -99,6 +108,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			dir = args[2]
 		}
 		return clientKey(args[1], dir, stdout, stderr)
+	case "copy-store":
+		if len(args) != 2 {
+			break
+		}
+		return copyStore(ctx, args[1], stdout, stderr)
 	case "seal-store-password":
 		if len(args) != 1 {
 			break
@@ -183,6 +197,43 @@ func rotateRoot(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(ids) > 1 {
 		fmt.Fprintf(stdout, "the previous root key %s wraps nothing now: drop KMS_ROOT_KEY_PREVIOUS from every function\n", ids[1])
 	}
+	return 0
+}
+
+// copyStore copies the deployment's store into the empty store at to. The
+// URLs are never printed: a PostgreSQL one may hold a password.
+func copyStore(ctx context.Context, to string, stdout, stderr io.Writer) int {
+	set, err := config.Read(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless copy-store: %v\n", err)
+		return 1
+	}
+	if to == set.Store {
+		fmt.Fprintln(stderr, "kmsless copy-store: TO is KMS_STORE itself")
+		return 2
+	}
+	from, err := config.DeploymentStore(ctx, set, config.NewLogger(set, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless copy-store: KMS_STORE: %v\n", err)
+		return 1
+	}
+	defer from.Close()
+	dest, err := config.OpenStore(ctx, to)
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless copy-store: TO: %v\n", err)
+		return 1
+	}
+	defer dest.Close()
+	n, err := storecopy.Copy(ctx, from, dest)
+	if errors.Is(err, storecopy.ErrNotEmpty) {
+		fmt.Fprintf(stderr, "kmsless copy-store: %v: copy into an empty store\n", err)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless copy-store: %v\n(copied before it: %s; empty the destination before running it again)\n", err, n)
+		return 1
+	}
+	fmt.Fprintf(stdout, "copied %s\n", n)
 	return 0
 }
 
