@@ -429,10 +429,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	if set.Store, err = storeURL(set, root, previous); err != nil {
-		return nil, err
-	}
-	store, err := openStore(ctx, set)
+	store, err := openStore(ctx, set, root, previous)
 	if err != nil {
 		return nil, err
 	}
@@ -599,28 +596,32 @@ func OpenStore(ctx context.Context, url string) (storecopy.Store, error) {
 // KMS_STORE, with the password KMS_STORE_PASSWORD_SEALED seals, opened under
 // the root keys, put in. Without a sealed password it needs no root key.
 func DeploymentStore(ctx context.Context, set Settings, log *slog.Logger) (storecopy.Store, error) {
-	if set.StorePasswordSealed != "" {
-		root, err := CurrentRootKey(ctx, set, log)
-		if err != nil {
-			return nil, err
-		}
-		previous, err := loadPreviousRootKey(ctx, set)
-		if err != nil {
-			return nil, err
-		}
-		if set.Store, err = storeURL(set, root, previous); err != nil {
-			return nil, err
-		}
+	if set.StorePasswordSealed == "" {
+		return openStore(ctx, set)
 	}
-	return openStore(ctx, set)
+	root, err := CurrentRootKey(ctx, set, log)
+	if err != nil {
+		return nil, err
+	}
+	previous, err := loadPreviousRootKey(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, set, root, previous)
 }
 
-func openStore(ctx context.Context, set Settings) (storecopy.Store, error) {
+// openStore opens KMS_STORE, with the password KMS_STORE_PASSWORD_SEALED
+// seals, opened by one of roots, put in.
+func openStore(ctx context.Context, set Settings, roots ...*core.RootKey) (storecopy.Store, error) {
+	u, err := storeURL(set, roots...)
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case strings.HasPrefix(set.Store, "bolt://"):
-		return bolt.Open(strings.TrimPrefix(set.Store, "bolt://"))
-	case strings.HasPrefix(set.Store, "postgres://"), strings.HasPrefix(set.Store, "postgresql://"):
-		return postgres.Open(ctx, withPoolSize(set.Store, set.StorePoolSize))
+	case strings.HasPrefix(u, "bolt://"):
+		return bolt.Open(strings.TrimPrefix(u, "bolt://"))
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return postgres.Open(ctx, withPoolSize(u, set.StorePoolSize))
 	}
 	return nil, fmt.Errorf("KMS_STORE must start with bolt:// or postgres://")
 }

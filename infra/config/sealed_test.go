@@ -89,6 +89,24 @@ func TestSealedPrincipalsAndStorePasswordLoadWithTheRootKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "KMS_STORE_PASSWORD_SEALED: sealed under root key "+root.ID()+", which is not configured") {
 		t.Fatalf("another root key: %v", err)
 	}
+	// A maintenance command opens the store as the functions do.
+	deployment := func(env map[string]string) error {
+		set, err := Read(func(k string) string { return env[k] })
+		if err != nil {
+			return err
+		}
+		st, err := DeploymentStore(context.Background(), set, slog.New(slog.DiscardHandler))
+		if err == nil {
+			err = st.Close()
+		}
+		return err
+	}
+	if err := deployment(env); err != nil {
+		t.Fatalf("DeploymentStore: %v", err)
+	}
+	if err := deployment(wrong); err == nil || !strings.Contains(err.Error(), "sealed under root key "+root.ID()) {
+		t.Fatalf("DeploymentStore under another root key: %v", err)
+	}
 	delete(wrong, "KMS_STORE_PASSWORD_SEALED")
 	_, err = wire(wrong)
 	if err == nil || !strings.Contains(err.Error(), "principals file "+file+": sealed under root key "+root.ID()) {
