@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/kmsless/kmsless/core"
 )
@@ -83,19 +82,6 @@ func (s *Store) DeleteCertificate(ctx context.Context, id string, revision int64
 // after after, by ID; all the rest when limit is zero or less.
 func (s *Store) ListCertificatesAfter(ctx context.Context, after string, limit int) ([]core.Certificate, error) {
 	s.mu.RLock()
-	var rest []core.Certificate
-	for id, c := range s.certificates {
-		if id > after {
-			rest = append(rest, c)
-		}
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(rest, func(a, b core.Certificate) int { return strings.Compare(a.ID, b.ID) })
-	if limit > 0 && len(rest) > limit {
-		rest = rest[:limit]
-	}
-	for i := range rest {
-		rest[i] = copyCertificate(rest[i])
-	}
-	return rest, nil
+	defer s.mu.RUnlock()
+	return byIDAfter(s.certificates, after, limit, copyCertificate), nil
 }

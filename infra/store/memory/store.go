@@ -390,21 +390,28 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 // comes after after, by ID; all the rest when limit is zero or less.
 func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int) ([]core.Partition, error) {
 	s.mu.RLock()
-	var rest []core.Partition
-	for id, p := range s.partitions {
-		if id > after {
-			rest = append(rest, p)
-		}
+	defer s.mu.RUnlock()
+	return byIDAfter(s.partitions, after, limit, copyPartition), nil
+}
+
+// byIDAfter returns copies of the first limit records of m, by ID (m's
+// keys), whose ID comes after after; all the rest when limit is zero or
+// less. The caller holds the lock.
+func byIDAfter[T any](m map[string]T, after string, limit int, clone func(T) T) []T {
+	ids := slices.Sorted(maps.Keys(m))
+	i, found := slices.BinarySearch(ids, after)
+	if found {
+		i++
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(rest, func(a, b core.Partition) int { return cmp.Compare(a.ID, b.ID) })
-	if limit > 0 && len(rest) > limit {
-		rest = rest[:limit]
+	ids = ids[i:]
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
 	}
-	for i := range rest {
-		rest[i] = copyPartition(rest[i])
+	out := make([]T, len(ids))
+	for i, id := range ids {
+		out[i] = clone(m[id])
 	}
-	return rest, nil
+	return out
 }
 
 // RewrapVersions replaces the wrapping of the versions in batch that are still
