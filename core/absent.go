@@ -8,13 +8,14 @@ package core
 // the caller's permission is checked as for any action on it, so that a
 // caller learns no more here than from any other refusal.
 
-// KmsInstance is an entry of ListKmsInstances, which lists none. Policies
-// name instances as Alibaba's ARNs do, keystore/<instance ID>, and all of
-// them as keystore.
-type KmsInstance struct{ ID, ARN string }
+// KmsInstance is an entry of ListKmsInstances, which lists none: the type
+// names the listing. Policies name instances as Alibaba's ARNs do,
+// keystore/<instance ID>, and all of them as keystore.
+type KmsInstance struct{}
 
-// CustomKeyStore is an entry of DescribeCustomKeyStores, which lists none.
-type CustomKeyStore struct{ ID, Name string }
+// CustomKeyStore is an entry of DescribeCustomKeyStores, which lists none:
+// the type names the listing.
+type CustomKeyStore struct{}
 
 func (c *call) listKmsInstances() (any, error) {
 	_, num, size, err := c.page()

@@ -39,10 +39,7 @@ func Response(kms *core.Service, requestID string, result any) (any, error) {
 		return out, nil
 	case core.Listing[core.KmsInstance]:
 		out := &ListKmsInstancesResponse{RequestId: requestID, TotalCount: r.Total, PageNumber: r.PageNumber, PageSize: r.PageSize}
-		out.KmsInstances.KmsInstance = make([]KmsInstanceEntry, 0, len(r.Items))
-		for _, k := range r.Items {
-			out.KmsInstances.KmsInstance = append(out.KmsInstances.KmsInstance, KmsInstanceEntry{KmsInstanceId: k.ID, KmsInstanceArn: k.ARN})
-		}
+		out.KmsInstances.KmsInstance = []struct{}{}
 		return out, nil
 	case []core.CustomKeyStore:
 		// DescribeCustomKeyStores, an AWS operation, reached by its action
@@ -380,14 +377,8 @@ type ListKmsInstancesResponse struct {
 	PageNumber   int    `json:"PageNumber"`
 	PageSize     int    `json:"PageSize"`
 	KmsInstances struct {
-		KmsInstance []KmsInstanceEntry `json:"KmsInstance"`
+		KmsInstance []struct{} `json:"KmsInstance"`
 	} `json:"KmsInstances"`
-}
-
-// KmsInstanceEntry is one KMS instance in a listing.
-type KmsInstanceEntry struct {
-	KmsInstanceId  string `json:"KmsInstanceId"`
-	KmsInstanceArn string `json:"KmsInstanceArn"`
 }
 
 // CustomKeyStoresResponse lists custom key stores: none here.
