@@ -49,6 +49,8 @@ bench:
 	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark' && \
 	echo "== root rotation: versions re-wrapped per second, bbolt and PostgreSQL" && \
 	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark' && \
+	echo "== copy-store: 1,000 keys with two versions and an alias each, from bbolt into PostgreSQL and into bbolt (records/s)" && \
+	$(BENCH) -bench Copy -benchtime 3x ./infra/store/storecopy/ | grep -E '^Benchmark' && \
 	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, binary size and cold start, each vs hello-world" && \
 	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB'
 

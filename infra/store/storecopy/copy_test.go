@@ -23,7 +23,7 @@ var bg = context.Background()
 var admin = &core.Principal{Name: "admin", AccessKeyID: "LTAI5tAdmin000000000001", Policy: core.FullAccess()}
 
 // service is a core.Service on st under root.
-func service(t *testing.T, st storecopy.Store, root *core.RootKey) *core.Service {
+func service(t testing.TB, st storecopy.Store, root *core.RootKey) *core.Service {
 	t.Helper()
 	svc, err := core.New(core.Config{Store: st, Partitions: st, Secrets: st, Grants: st, Certificates: st, Usage: st, Access: st,
 		Root: root, Region: "cn-hangzhou", AccountID: "1234567890123456"})
@@ -34,7 +34,7 @@ func service(t *testing.T, st storecopy.Store, root *core.RootKey) *core.Service
 }
 
 // do runs action on svc as the admin and hands back its Alibaba response.
-func do(t *testing.T, svc *core.Service, action string, kv ...string) any {
+func do(t testing.TB, svc *core.Service, action string, kv ...string) any {
 	t.Helper()
 	p := core.Params{}
 	for i := 0; i+1 < len(kv); i += 2 {

@@ -1,0 +1,82 @@
+package storecopy_test
+
+import (
+	"crypto/rand"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/alibaba"
+	"github.com/kmsless/kmsless/infra/store/bolt"
+	"github.com/kmsless/kmsless/infra/store/postgres"
+	"github.com/kmsless/kmsless/infra/store/storecopy"
+	"github.com/kmsless/kmsless/infra/store/storetest"
+)
+
+// BenchmarkCopy copies a bbolt store of 1,000 keys, each with two versions
+// and an alias, into a new PostgreSQL database and into a new bbolt file. It
+// reports records copied a second (records/s) and the seconds a copy takes
+// (s/copy); each destination is made with the timer stopped.
+func BenchmarkCopy(b *testing.B) {
+	const keys = 1000
+	rootBytes := make([]byte, 32)
+	_, _ = rand.Read(rootBytes)
+	root, err := core.NewRootKey(rootBytes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := bolt.Open(filepath.Join(b.TempDir(), "source.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { src.Close() })
+	svc := service(b, src, root)
+	for i := range keys {
+		id := do(b, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+		do(b, svc, "CreateKeyVersion", "KeyId", id)
+		do(b, svc, "CreateAlias", "AliasName", "alias/k"+strconv.Itoa(i), "KeyId", id)
+	}
+	for _, dest := range []struct {
+		name string
+		open func(b *testing.B) storecopy.Store
+	}{
+		{"bolt-to-postgres", func(b *testing.B) storecopy.Store {
+			st, err := postgres.Open(bg, storetest.PostgresDatabase(b, "kmscopybench"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+		{"bolt-to-bolt", func(b *testing.B) storecopy.Store {
+			st, err := bolt.Open(filepath.Join(b.TempDir(), "copy.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+	} {
+		b.Run(dest.name, func(b *testing.B) {
+			var spent time.Duration
+			records := 0
+			for b.Loop() {
+				b.StopTimer()
+				dst := dest.open(b)
+				b.StartTimer()
+				start := time.Now()
+				n, err := storecopy.Copy(bg, src, dst)
+				spent += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				records += n.Keys + n.Versions + n.Aliases
+				b.StopTimer()
+				dst.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(records)/spent.Seconds(), "records/s")
+			b.ReportMetric(spent.Seconds()/float64(b.N), "s/copy")
+		})
+	}
+}
