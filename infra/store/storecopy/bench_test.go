@@ -1,13 +1,11 @@
 package storecopy_test
 
 import (
-	"crypto/rand"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/alibaba"
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/postgres"
@@ -21,18 +19,7 @@ import (
 // (s/copy); each destination is made with the timer stopped.
 func BenchmarkCopy(b *testing.B) {
 	const keys = 1000
-	rootBytes := make([]byte, 32)
-	_, _ = rand.Read(rootBytes)
-	root, err := core.NewRootKey(rootBytes)
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := bolt.Open(filepath.Join(b.TempDir(), "source.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { src.Close() })
-	svc := service(b, src, root)
+	src, _, svc := newSource(b)
 	for i := range keys {
 		id := do(b, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
 		do(b, svc, "CreateKeyVersion", "KeyId", id)

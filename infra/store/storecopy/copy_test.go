@@ -33,6 +33,24 @@ func service(t testing.TB, st storecopy.Store, root *core.RootKey) *core.Service
 	return svc
 }
 
+// newSource is an empty bbolt store under a new root key, and a service on
+// it to fill it with.
+func newSource(tb testing.TB) (*bolt.Store, *core.RootKey, *core.Service) {
+	tb.Helper()
+	rootBytes := make([]byte, 32)
+	_, _ = rand.Read(rootBytes)
+	root, err := core.NewRootKey(rootBytes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	src, err := bolt.Open(filepath.Join(tb.TempDir(), "source.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { src.Close() })
+	return src, root, service(tb, src, root)
+}
+
 // do runs action on svc as the admin and hands back its Alibaba response.
 func do(t testing.TB, svc *core.Service, action string, kv ...string) any {
 	t.Helper()
@@ -195,18 +213,8 @@ func normalize(v reflect.Value) any {
 // under the same root key, opens what the source sealed. A second copy into
 // a destination that holds records is refused.
 func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
-	rootBytes := make([]byte, 32)
-	_, _ = rand.Read(rootBytes)
-	root, err := core.NewRootKey(rootBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := bolt.Open(filepath.Join(t.TempDir(), "source.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	blob := fill(t, service(t, src, root), src)
+	src, root, svc := newSource(t)
+	blob := fill(t, svc, src)
 	want := snapshot(t, src)
 
 	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopy"))
