@@ -69,21 +69,9 @@ func (s *Store) DeleteCertificate(ctx context.Context, id string, revision int64
 
 // ListCertificatesAfter returns the first limit certificates whose ID comes
 // after after, in the bucket's order (the IDs' bytes); all the rest when
-// limit is zero or less. The cursor seeks to after: the certificates before
-// it are not read.
+// limit is zero or less.
 func (s *Store) ListCertificatesAfter(ctx context.Context, after string, limit int) ([]core.Certificate, error) {
-	var cs []core.Certificate
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		return walkAfter(tx.Bucket(bucketCertificates), nil, []byte(after), limit, nil, func(_, value []byte) error {
-			c, err := decode[core.Certificate](value, "certificate")
-			cs = append(cs, c)
-			return err
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return cs, nil
+	return listByID[core.Certificate](ctx, s, bucketCertificates, "certificate", after, limit)
 }
 
 func getCertificate(tx *bbolt.Tx, id string) (core.Certificate, error) {

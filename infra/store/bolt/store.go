@@ -563,21 +563,27 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 
 // ListPartitionsAfter returns the first limit partition records whose ID
 // comes after after, in the bucket's order (the IDs' bytes); all the rest
-// when limit is zero or less. The cursor seeks to after: the records before
-// it are not read.
+// when limit is zero or less.
 func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int) ([]core.Partition, error) {
-	var ps []core.Partition
+	return listByID[core.Partition](ctx, s, bucketPartitions, "partition", after, limit)
+}
+
+// listByID decodes, in a bucket keyed by ID, the first limit records whose
+// ID comes after after; all the rest when limit is zero or less. The cursor
+// seeks to after: the records before it are not read.
+func listByID[T core.Partition | core.Certificate](ctx context.Context, s *Store, bucket []byte, what, after string, limit int) ([]T, error) {
+	var out []T
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		return walkAfter(tx.Bucket(bucketPartitions), nil, []byte(after), limit, nil, func(_, value []byte) error {
-			p, err := decode[core.Partition](value, "partition")
-			ps = append(ps, p)
+		return walkAfter(tx.Bucket(bucket), nil, []byte(after), limit, nil, func(_, value []byte) error {
+			v, err := decode[T](value, what)
+			out = append(out, v)
 			return err
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return ps, nil
+	return out, nil
 }
 
 func checkVersion(k core.Key, v core.KeyVersion) error {
