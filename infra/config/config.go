@@ -421,11 +421,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 			return nil, err
 		}
 	}
-	root, err := loadRootKey(ctx, set, log)
-	if err != nil {
-		return nil, err
-	}
-	previous, err := loadPreviousRootKey(ctx, set)
+	root, previous, err := loadRootKeys(ctx, set, log)
 	if err != nil {
 		return nil, err
 	}
@@ -599,15 +595,26 @@ func DeploymentStore(ctx context.Context, set Settings, log *slog.Logger) (store
 	if set.StorePasswordSealed == "" {
 		return openStore(ctx, set)
 	}
-	root, err := CurrentRootKey(ctx, set, log)
-	if err != nil {
+	if err := needRootKey(set); err != nil {
 		return nil, err
 	}
-	previous, err := loadPreviousRootKey(ctx, set)
+	root, previous, err := loadRootKeys(ctx, set, log)
 	if err != nil {
 		return nil, err
 	}
 	return openStore(ctx, set, root, previous)
+}
+
+// loadRootKeys makes the current root key (loadRootKey) and the previous
+// one, nil when KMS_ROOT_KEY_PREVIOUS is unset.
+func loadRootKeys(ctx context.Context, set Settings, log *slog.Logger) (root, previous *core.RootKey, err error) {
+	if root, err = loadRootKey(ctx, set, log); err != nil {
+		return nil, nil, err
+	}
+	if previous, err = loadPreviousRootKey(ctx, set); err != nil {
+		return nil, nil, err
+	}
+	return root, previous, nil
 }
 
 // openStore opens KMS_STORE, with the password KMS_STORE_PASSWORD_SEALED
