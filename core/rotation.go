@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Rewrap is one version's new wrapping: Next replaces the stored version if
@@ -54,7 +53,8 @@ const maxIdlePasses = 3
 // meanwhile: each version is replaced atomically, and every instance
 // configured with both keys opens it before and after. It is safe to stop at
 // any point and to run again; it returns when a whole pass over the store
-// finds nothing left, after which the other root keys can be dropped. It
+// finds nothing left, after which the other root keys can be dropped. Keys
+// past their deletion dates are not re-wrapped. It
 // fails, after re-wrapping all else, while a key whose material is deleted
 // keeps a digest of the first form (digest.go): only the same material,
 // imported again, moves that digest.
@@ -114,7 +114,10 @@ func (s *Service) rewrapPass(ctx context.Context, rw VersionRewrapper, size int,
 		report(*p)
 		return nil
 	}
-	err = s.eachKey(ctx, time.Time{}, func(k *Key) error {
+	// A key past its deletion date is left under the root key that wrapped
+	// it: its material is due for destruction, and once that root key is
+	// dropped it opens under none.
+	err = s.eachKey(ctx, s.clock.Now(), func(k *Key) error {
 		versions, _, err := s.store.ListVersions(ctx, k.ID, Page{})
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("list the versions of key %s: %w", k.ID, err)

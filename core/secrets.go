@@ -172,7 +172,7 @@ func (c *call) loadSecret(name string) (GenericSecret, error) {
 	}
 	sec, err := st.GetSecret(c.ctx, name)
 	if err == nil && sec.PastDeletion(c.s.clock.Now()) {
-		if derr := st.DeleteSecret(c.ctx, name, sec.Revision); derr != nil && !errors.Is(derr, ErrConflict) && !errors.Is(derr, ErrNotFound) {
+		if _, derr := c.s.dropSecret(c.ctx, &sec); derr != nil {
 			return GenericSecret{}, storeErr(derr)
 		}
 		err = ErrNotFound

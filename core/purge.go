@@ -1,0 +1,74 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Purged names what Purge destroyed: keys by ID, secrets by name.
+type Purged struct {
+	Keys, Secrets []string
+}
+
+// Purge destroys every key and generic secret still stored past its
+// deletion date, a key with its versions, aliases, grants and last use.
+// Requests destroy those they meet (storedKey, loadSecret), and nothing runs
+// between requests on a serverless platform, so without Purge the wrapped
+// material of a key no request names again would outlive its deletion date
+// in the store, in its backups and under every later root key. It runs
+// beside serving instances: each destruction holds to the revision it read,
+// as a request's does, and what is restored meanwhile stays.
+func (s *Service) Purge(ctx context.Context) (Purged, error) {
+	var p Purged
+	err := s.eachKey(ctx, time.Time{}, func(k *Key) error {
+		if !s.deleted(k) {
+			return nil
+		}
+		_, err := s.storedKey(ctx, k.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			p.Keys = append(p.Keys, k.ID)
+		case err != nil:
+			return fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		return nil
+	})
+	if err != nil || s.secrets == nil {
+		return p, err
+	}
+	secrets, _, err := s.secrets.ListSecrets(ctx, time.Time{}, Page{})
+	if err != nil {
+		return p, fmt.Errorf("list secrets: %w", err)
+	}
+	for i := range secrets {
+		sec := &secrets[i]
+		if !sec.PastDeletion(s.clock.Now()) {
+			continue
+		}
+		gone, err := s.dropSecret(ctx, sec)
+		if err != nil {
+			return p, fmt.Errorf("secret %s: %w", sec.Name, err)
+		}
+		if gone {
+			p.Secrets = append(p.Secrets, sec.Name)
+		}
+	}
+	return p, nil
+}
+
+// dropSecret destroys sec, read past its deletion date, if it is stored as
+// it was read, and reports whether it is gone. A secret that changed
+// meanwhile was restored by a request that read it before its date passed,
+// and stays.
+func (s *Service) dropSecret(ctx context.Context, sec *GenericSecret) (gone bool, err error) {
+	err = s.secrets.DeleteSecret(ctx, sec.Name, sec.Revision)
+	switch {
+	case err == nil, errors.Is(err, ErrNotFound):
+		return true, nil
+	case errors.Is(err, ErrConflict):
+		return false, nil
+	}
+	return false, err
+}
