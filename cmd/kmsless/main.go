@@ -48,6 +48,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/clientkey"
@@ -227,7 +228,7 @@ func copyStore(ctx context.Context, to string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer dest.Close()
-	n, err := storecopy.Copy(ctx, from, dest)
+	n, err := storecopy.Copy(ctx, from, dest, time.Now())
 	if errors.Is(err, storecopy.ErrNotEmpty) {
 		fmt.Fprintf(stderr, "kmsless copy-store: %v: copy into an empty store\n", err)
 		return 1

@@ -52,7 +52,7 @@ func BenchmarkCopy(b *testing.B) {
 				dst := dest.open(b)
 				b.StartTimer()
 				start := time.Now()
-				n, err := storecopy.Copy(bg, src, dst)
+				n, err := storecopy.Copy(bg, src, dst, time.Now())
 				spent += time.Since(start)
 				if err != nil {
 					b.Fatal(err)

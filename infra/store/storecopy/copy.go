@@ -5,7 +5,10 @@
 // Records are copied as they are stored. Key material and certificates'
 // private keys stay wrapped under the root keys that wrapped them, and
 // secrets' values sealed under their keys, so the copy needs no root key and
-// the destination serves with the source's root keys. A record made or
+// the destination serves with the source's root keys. Keys and secrets past
+// their deletion dates are left out, a key with its aliases, grants and last
+// use: they exist to no caller, and their material is due for destruction
+// (kmsless purge), not for a copy that would outlive it. A record made or
 // changed while the copy runs may be left out, or refuse the copy (an alias
 // of a key made after the keys were read); for a copy of one moment, stop the
 // writers first.
@@ -54,17 +57,17 @@ const batch = 500
 // key its access point.
 var accessKinds = []string{core.AccessNetworkRule, core.AccessPolicy, core.AccessPoint, core.AccessClientKey}
 
-// Copy copies every record of from into to, which must be empty. Keys come
-// first, with their versions, so that the aliases, grants and uses that name
-// them find them.
-func Copy(ctx context.Context, from, to Store) (Counts, error) {
+// Copy copies every record of from that exists at asOf into to, which must
+// be empty. Keys come first, with their versions, so that the aliases,
+// grants and uses that name them find them.
+func Copy(ctx context.Context, from, to Store, asOf time.Time) (Counts, error) {
 	var n Counts
 	if err := empty(ctx, to); err != nil {
 		return n, err
 	}
 	var after core.KeyPosition
 	for {
-		keys, err := from.ListKeysAfter(ctx, time.Time{}, after, batch)
+		keys, err := from.ListKeysAfter(ctx, asOf, after, batch)
 		if err != nil {
 			return n, fmt.Errorf("listing keys: %w", err)
 		}
@@ -78,7 +81,7 @@ func Copy(ctx context.Context, from, to Store) (Counts, error) {
 		}
 		after = keys[len(keys)-1].Position()
 	}
-	aliases, _, err := from.ListAliases(ctx, "", time.Time{}, core.Page{})
+	aliases, _, err := from.ListAliases(ctx, "", asOf, core.Page{})
 	if err != nil {
 		return n, fmt.Errorf("listing aliases: %w", err)
 	}
@@ -88,7 +91,7 @@ func Copy(ctx context.Context, from, to Store) (Counts, error) {
 		}
 		n.Aliases++
 	}
-	secrets, _, err := from.ListSecrets(ctx, time.Time{}, core.Page{})
+	secrets, _, err := from.ListSecrets(ctx, asOf, core.Page{})
 	if err != nil {
 		return n, fmt.Errorf("listing secrets: %w", err)
 	}

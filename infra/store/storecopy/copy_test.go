@@ -100,6 +100,37 @@ func fill(t *testing.T, svc *core.Service, st storecopy.Store) (blob string) {
 	return blob
 }
 
+// addExpired puts into st, through the service, a key with an alias and a
+// grant, and a secret, and moves their deletion dates into the past: records
+// no caller can reach, which no request has purged yet.
+func addExpired(t *testing.T, svc *core.Service, st storecopy.Store) {
+	t.Helper()
+	key := do(t, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+	do(t, svc, "CreateAlias", "AliasName", "alias/expired", "KeyId", key)
+	do(t, svc, "CreateGrant", "KeyId", key, "GranteePrincipal", "acs:ram::1234567890123456:user/app",
+		"Operations", `["Decrypt"]`, "Name", "expired")
+	do(t, svc, "CreateSecret", "SecretName", "expired", "VersionId", "v1", "SecretData", "old", "EncryptionKeyId", key)
+	do(t, svc, "ScheduleKeyDeletion", "KeyId", key, "PendingWindowInDays", "7")
+	do(t, svc, "DeleteSecret", "SecretName", "expired", "RecoveryWindowInDays", "7")
+	past := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	k, err := st.GetKey(bg, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.DeleteAt, k.Revision = past, k.Revision+1
+	if err := st.UpdateKey(bg, k); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := st.GetSecret(bg, "expired")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.DeleteAt, sec.Revision = past, sec.Revision+1
+	if err := st.UpdateSecret(bg, sec); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // snapshot is every record a store holds, read through its port, in a form
 // that compares across stores.
 func snapshot(t *testing.T, st storecopy.Store) string {
@@ -211,11 +242,15 @@ func normalize(v reflect.Value) any {
 // record of every kind into PostgreSQL and into another bbolt file: each
 // destination reads back exactly what the source holds, and a service on it,
 // under the same root key, opens what the source sealed. A second copy into
-// a destination that holds records is refused.
+// a destination that holds records is refused. A key and a secret past their
+// deletion dates are left out, with the key's alias and grant: no caller can
+// reach them, and their material is due for destruction, not for backups.
 func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 	src, root, svc := newSource(t)
 	blob := fill(t, svc, src)
 	want := snapshot(t, src)
+	addExpired(t, svc, src)
+	source := snapshot(t, src)
 
 	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopy"))
 	if err != nil {
@@ -230,7 +265,7 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 
 	for name, dst := range map[string]storecopy.Store{"postgres": pg, "bolt": backup} {
 		t.Run(name, func(t *testing.T) {
-			n, err := storecopy.Copy(bg, src, dst)
+			n, err := storecopy.Copy(bg, src, dst, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,7 +286,7 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 				t.Errorf("GetSecretValue on the copy = %+v", value)
 			}
 			held := snapshot(t, dst)
-			if _, err := storecopy.Copy(bg, src, dst); !errors.Is(err, storecopy.ErrNotEmpty) {
+			if _, err := storecopy.Copy(bg, src, dst, time.Now()); !errors.Is(err, storecopy.ErrNotEmpty) {
 				t.Errorf("a second copy: %v; want ErrNotEmpty", err)
 			}
 			if snapshot(t, dst) != held {
@@ -259,7 +294,7 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 			}
 		})
 	}
-	if snapshot(t, src) != want {
+	if snapshot(t, src) != source {
 		t.Error("copying changed the source")
 	}
 }
