@@ -9,6 +9,7 @@
 //	kmsless audit query [filters] FILE…
 //	kmsless client-key ID [DIR]
 //	kmsless copy-store TO
+//	kmsless purge
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -31,6 +32,13 @@
 // PostgreSQL, or to back a store up into a bbolt file, restored by running it
 // again with KMS_STORE naming the backup. It needs no root key unless
 // KMS_STORE's password is sealed.
+//
+// purge destroys every key and secret past its deletion date that the store
+// still holds: requests destroy those they meet, and nothing else runs
+// between them, so run it on a schedule to keep the material of deleted keys
+// from outliving their dates in the store and its backups. It needs the
+// deployment's settings, as rotate-root does, and can run beside serving
+// instances.
 //
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code
@@ -74,6 +82,7 @@ const usage = `usage:
                                           run "kmsless audit query -h" for the filters
   kmsless client-key ID [DIR]             make a client key: its file and password in DIR, its principals entry on stdout
   kmsless copy-store TO                   copy every record of KMS_STORE into the empty store TO (bolt:// or postgres://)
+  kmsless purge                           destroy the keys and secrets past their deletion dates that KMS_STORE still holds
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -117,6 +126,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			break
 		}
 		return copyStore(ctx, args[1], stdout, stderr)
+	case "purge":
+		if len(args) != 1 {
+			break
+		}
+		return purge(ctx, stdout, stderr)
 	case "seal-store-password":
 		if len(args) != 1 {
 			break
@@ -239,6 +253,38 @@ func copyStore(ctx context.Context, to string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "copied %s\n", n)
 	return 0
+}
+
+// purge destroys what the deployment's store holds past its deletion date,
+// naming each key and secret it destroyed.
+func purge(ctx context.Context, stdout, stderr io.Writer) int {
+	svc, err := config.Load(ctx, config.Maintenance())
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless purge: %v\n", err)
+		return 1
+	}
+	defer svc.Close()
+	p, err := svc.KMS.Purge(ctx)
+	for _, id := range p.Keys {
+		fmt.Fprintf(stdout, "destroyed key %s\n", id)
+	}
+	for _, name := range p.Secrets {
+		fmt.Fprintf(stdout, "destroyed secret %s\n", name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kmsless purge: %v (run it again to go on)\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "destroyed %s and %s past their deletion dates\n", counted(len(p.Keys), "key"), counted(len(p.Secrets), "secret"))
+	return 0
+}
+
+// counted is n of noun, in words: "1 key", "2 keys".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // clientKey writes a new client key's file and password into dir, as

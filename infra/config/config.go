@@ -432,8 +432,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	svc.closers = append(svc.closers, store.Close)
 	if o.maintenance {
 		// Certificates' private keys are wrapped by the root key too: a
-		// root rotation re-wraps them with the versions.
-		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Usage: store, Root: root, PreviousRoots: previousRoots(previous),
+		// root rotation re-wraps them with the versions. A purge destroys
+		// secrets as well as keys.
+		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Usage: store, Secrets: store, Root: root, PreviousRoots: previousRoots(previous),
 			Region: set.Region, AccountID: set.AccountID}); err != nil {
 			return nil, err
 		}

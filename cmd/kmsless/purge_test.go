@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/store/storecopy"
+	"github.com/kmsless/kmsless/infra/store/storetest"
+)
+
+// purge destroys, in the deployment's own store, a key and a secret past
+// their deletion dates that no request met, with the key's alias; a key
+// still in its waiting period and the blobs of the others stay as they were.
+func testPurge(t *testing.T, store string) {
+	d := newDeployment(t, store, 3, 1)
+	for k, v := range d.env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("KMS_ROOT_KEY", d.old)
+	ctx := context.Background()
+	svc := d.wire(t, d.old, "")
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	handle := func(action string, kv ...string) {
+		t.Helper()
+		p := core.Params{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: action, Params: p, Caller: admin}); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+	}
+	keys, _, err := svc.KMS.Store().ListKeys(ctx, time.Time{}, core.Page{})
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("the deployment's keys: %d, %v", len(keys), err)
+	}
+	doomed, waiting := keys[0].ID, keys[1].ID
+	handle("CreateAlias", "AliasName", "alias/doomed", "KeyId", doomed)
+	handle("ScheduleKeyDeletion", "KeyId", doomed, "PendingWindowInDays", "7")
+	handle("ScheduleKeyDeletion", "KeyId", waiting, "PendingWindowInDays", "7")
+	handle("CreateSecret", "SecretName", "gone", "VersionId", "v1", "SecretData", "s3cr3t", "EncryptionKeyId", keys[2].ID)
+	handle("DeleteSecret", "SecretName", "gone", "RecoveryWindowInDays", "7")
+	svc.Close()
+	// Seven days on: their dates are moved back, as time would move them.
+	st := openStore(t, store)
+	past := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	k, err := st.GetKey(ctx, doomed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.DeleteAt, k.Revision = past, k.Revision+1
+	if err := st.UpdateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := st.GetSecret(ctx, "gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.DeleteAt, sec.Revision = past, sec.Revision+1
+	if err := st.UpdateSecret(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	purge := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, []string{"purge"}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	want := "destroyed key " + doomed + "\ndestroyed secret gone\ndestroyed 1 key and 1 secret past their deletion dates\n"
+	if code, stdout, stderr := purge(); code != 0 || stdout != want {
+		t.Fatalf("purge = %d\n%s%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+	if code, stdout, stderr := purge(); code != 0 || stdout != "destroyed 0 keys and 0 secrets past their deletion dates\n" {
+		t.Fatalf("purge again = %d\n%s%s", code, stdout, stderr)
+	}
+
+	st = openStore(t, store)
+	for what, err := range map[string]error{
+		"key":    errOf(st.GetKey(ctx, doomed)),
+		"alias":  errOf(st.GetAlias(ctx, "alias/doomed")),
+		"secret": errOf(st.GetSecret(ctx, "gone")),
+	} {
+		if !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("the destroyed %s, read from the store: err = %v; want ErrNotFound", what, err)
+		}
+	}
+	if vs, _, err := st.ListVersions(ctx, doomed, core.Page{}); err != nil || len(vs) != 0 {
+		t.Errorf("the destroyed key's versions: %d left (%v); want none", len(vs), err)
+	}
+	if k, err := st.GetKey(ctx, waiting); err != nil || k.DeleteAt.IsZero() {
+		t.Errorf("the key still waiting: %+v, %v; want it stored and scheduled", k, err)
+	}
+	st.Close()
+	svc = d.wire(t, d.old, "")
+	defer svc.Close()
+	handle("CancelKeyDeletion", "KeyId", waiting)
+	if failed := d.decryptAll(svc); failed != 1 {
+		t.Errorf("%d of %d blobs no longer open; want only the destroyed key's one", failed, len(d.blobs))
+	}
+}
+
+func TestPurgeOnBolt(t *testing.T) { testPurge(t, "bolt://"+filepath.Join(t.TempDir(), "kms.db")) }
+
+func TestPurgeOnPostgres(t *testing.T) { testPurge(t, storetest.PostgresDatabase(t, "kmspurgecmd")) }
+
+// openStore opens the deployment's store as a command does.
+func openStore(t *testing.T, url string) storecopy.Store {
+	t.Helper()
+	st, err := config.OpenStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// errOf is the error of a two-valued store read.
+func errOf[T any](_ T, err error) error { return err }
