@@ -56,7 +56,7 @@ func init() {
 		"EnableKeyRotation":    {run: (*call).enableKeyRotation},
 		"DisableKeyRotation":   {run: (*call).disableKeyRotation},
 		"GetKeyRotationStatus": {run: (*call).getKeyRotationStatus},
-		"RotateKeyOnDemand":    {run: (*call).createKeyVersion},
+		"RotateKeyOnDemand":    {run: (*call).rotateKeyOnDemand},
 		"ListKeyRotations":     {run: (*call).listKeyRotations},
 		"GetKeyPolicy":         {run: (*call).getKeyPolicy},
 		"GetKeyLastUsage":      {run: (*call).getKeyLastUsage},
@@ -697,9 +697,21 @@ func (c *call) setRotation(enable, fromNow bool) (any, error) {
 }
 
 // rotate makes a new primary version. For an automatic rotation that loses a race
-// to another instance, the other's result stands.
-func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
+// to another instance, the other's result stands. A limited rotation on
+// demand counts the key's versions at each try (onDemandLimit), so racing
+// rotations never pass the quota: the version is added only if the key is
+// still as counted.
+func (s *Service) rotate(ctx context.Context, k Key, auto, limited bool) (Key, error) {
 	for try := retries(ctx); try.again(); {
+		if limited {
+			vs, _, err := s.store.ListVersions(ctx, k.ID, Page{})
+			if err != nil {
+				return Key{}, storeErr(err)
+			}
+			if err := onDemandLimit(&k, vs); err != nil {
+				return Key{}, err
+			}
+		}
 		now := s.clock.Now().UTC().Truncate(time.Second)
 		vid := newVersionID()
 		v, err := s.root.newVersion(s.rand, k.ID, vid, now, materialSize(k.KeySpec))
@@ -740,7 +752,33 @@ func (s *Service) rotate(ctx context.Context, k Key, auto bool) (Key, error) {
 	return Key{}, Errorf(CodeStateModifiedFailed, "The key %q is being changed by another request; retry.", k.ID)
 }
 
-func (c *call) createKeyVersion() (any, error) {
+// maxOnDemandRotations is the most rotations on demand AWS allows a key, a
+// quota it does not adjust. Alibaba's CreateKeyVersion has no such bound,
+// but the versions it makes count towards it.
+const maxOnDemandRotations = 25
+
+// onDemandLimit refuses RotateKeyOnDemand on a key that vs, its versions,
+// show rotated on demand maxOnDemandRotations times.
+func onDemandLimit(k *Key, vs []KeyVersion) error {
+	n := 0
+	for i := range vs {
+		if vs[i].RotationType == RotationOnDemand {
+			n++
+		}
+	}
+	if n >= maxOnDemandRotations {
+		return Errorf(CodeLimitExceeded, "The key %s has been rotated on demand %d times, the most a key may be.", k.ID, n)
+	}
+	return nil
+}
+
+func (c *call) createKeyVersion() (any, error) { return c.newKeyVersion(false) }
+
+func (c *call) rotateKeyOnDemand() (any, error) { return c.newKeyVersion(true) }
+
+// newKeyVersion rotates a key on demand, within maxOnDemandRotations if
+// limited.
+func (c *call) newKeyVersion(limited bool) (any, error) {
 	t, err := c.resolve("KeyId")
 	if err != nil {
 		return nil, err
@@ -749,12 +787,12 @@ func (c *call) createKeyVersion() (any, error) {
 		return nil, err
 	}
 	if t.key.Origin == OriginExternal && symmetric(&t.key) {
-		return c.rotateImported(t.key)
+		return c.rotateImported(t.key, limited)
 	}
 	if err := rotates(&t.key); err != nil {
 		return nil, err
 	}
-	k, err := c.s.rotate(c.ctx, t.key, false)
+	k, err := c.s.rotate(c.ctx, t.key, false, limited)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,8 @@ const (
 	// deletion protection is on.
 	CodeDeletionProtection = "Rejected.DeletionProtection"
 	// CodeLimitExceeded refuses a grant past the most one principal may
-	// hold on one key.
+	// hold on one key, and RotateKeyOnDemand past the most rotations on
+	// demand a key may have.
 	CodeLimitExceeded = "Rejected.LimitExceeded"
 	// CodeInvalidGrantToken: RetireGrant's GrantToken is not one the
 	// service issued.

@@ -666,12 +666,17 @@ func (s *Service) clearMaterial(c *call, id, materialID string) (Key, string, er
 // primary, as AWS's RotateKeyOnDemand does for a key with imported
 // material. A key that holds none such does not rotate, as before there
 // was any (Unsupported.Origin).
-func (c *call) rotateImported(k Key) (any, error) {
+func (c *call) rotateImported(k Key, limited bool) (any, error) {
 	s := c.s
 	for try := retries(c.ctx); try.again(); {
 		vs, _, err := c.materials(&k)
 		if err != nil {
 			return nil, err
+		}
+		if limited {
+			if err := onDemandLimit(&k, vs); err != nil {
+				return nil, err
+			}
 		}
 		p := pendingMaterial(vs)
 		if p < 0 || len(vs[p].Wrapped) == 0 || !vs[p].ExpireAt.IsZero() && !s.clock.Now().Before(vs[p].ExpireAt) {

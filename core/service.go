@@ -771,7 +771,7 @@ func (s *Service) material(ctx context.Context, k *Key, versionID string) ([]byt
 // when automatic rotation is due.
 func (s *Service) primary(ctx context.Context, k *Key) (string, *Envelope, error) {
 	if next := k.NextRotation(); !next.IsZero() && !s.clock.Now().Before(next) {
-		rotated, err := s.rotate(ctx, *k, true)
+		rotated, err := s.rotate(ctx, *k, true, false)
 		if err != nil {
 			return "", nil, err
 		}

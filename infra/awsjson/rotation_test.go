@@ -1,6 +1,7 @@
 package awsjson_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -90,5 +91,25 @@ func TestSDKEnableKeyRotationCountsFromTheDayItIsEnabled(t *testing.T) {
 	r := rotations()
 	if len(r) != 1 || r[0].RotationType != types.RotationTypeAutomatic || r[0].RotationDate == nil || !r[0].RotationDate.Equal(due) {
 		t.Fatalf("on NextRotationDate: %+v, want one automatic rotation dated %v", r, due)
+	}
+}
+
+// TestSDKRotateKeyOnDemandQuota: the 26th rotation on demand of a key is
+// AWS's LimitExceededException, and changes nothing.
+func TestSDKRotateKeyOnDemandQuota(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	for range 25 {
+		if _, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var limit *types.LimitExceededException
+	if _, err := e.aws.RotateKeyOnDemand(bg, &kms.RotateKeyOnDemandInput{KeyId: aws.String(id)}); !errors.As(err, &limit) {
+		t.Fatalf("the 26th RotateKeyOnDemand: want *types.LimitExceededException, got %v", err)
+	}
+	out, err := e.aws.ListKeyRotations(bg, &kms.ListKeyRotationsInput{KeyId: aws.String(id), Limit: aws.Int32(1000)})
+	if err != nil || len(out.Rotations) != 25 {
+		t.Fatalf("ListKeyRotations: %d rotations (%v); want 25", len(out.Rotations), err)
 	}
 }
