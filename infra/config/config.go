@@ -104,6 +104,11 @@ type Settings struct {
 	PartitionKeys []string
 	// SeedFile is KMS_SEED_FILE: keys applied at start-up, idempotently.
 	SeedFile string
+	// PurgeInterval is how often the api server, running as a server,
+	// destroys the keys and secrets past their deletion dates that no
+	// request met (KMS_PURGE_INTERVAL; 0: never). Functions on a
+	// serverless platform do not: nothing runs between their requests.
+	PurgeInterval time.Duration
 	// AuditLog is where audit records go: "stdout" or a file path
 	// (KMS_AUDIT_LOG; default $KMS_DATA_DIR/audit.jsonl locally, stdout in a
 	// cloud runtime, where the platform's log service collects it).
@@ -191,6 +196,11 @@ func Read(getenv func(string) string) (Settings, error) {
 	}
 	for _, d := range durs {
 		if *d.dst, err = durVar(getenv, d.name, d.def); err != nil {
+			return Settings{}, err
+		}
+	}
+	if getenv("KMS_PURGE_INTERVAL") != "0" {
+		if s.PurgeInterval, err = durVar(getenv, "KMS_PURGE_INTERVAL", 24*time.Hour); err != nil {
 			return Settings{}, err
 		}
 	}

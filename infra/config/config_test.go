@@ -29,8 +29,17 @@ func TestReadDefaults(t *testing.T) {
 	if s.Platform != Local || s.ListenAddr != "127.0.0.1:8080" || s.DataDir != ".kmsless" ||
 		s.Store != "bolt://"+filepath.Join(".kmsless", "kms.db") || s.QPS != 1000 || s.Burst != 1000 ||
 		s.Region != "cn-hangzhou" || s.ClockSkew != 15*time.Minute || s.NonceTTL != 15*time.Minute ||
-		s.CacheTTL != time.Second || s.MaxBody != 1<<20 || s.RedisURL != "" || s.SigV4Repeats {
+		s.CacheTTL != time.Second || s.MaxBody != 1<<20 || s.RedisURL != "" || s.SigV4Repeats || s.PurgeInterval != 24*time.Hour {
 		t.Fatalf("defaults: %+v", s)
+	}
+}
+
+func TestReadPurgeInterval(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "1h": time.Hour, "90s": 90 * time.Second} {
+		s, err := Read(env(map[string]string{"KMS_PURGE_INTERVAL": v}))
+		if err != nil || s.PurgeInterval != want {
+			t.Errorf("KMS_PURGE_INTERVAL=%s: %v, %v; want %v", v, s.PurgeInterval, err, want)
+		}
 	}
 }
 
@@ -53,6 +62,7 @@ func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		"KMS_REDIS_FALLBACK_SHARE": "2",
 		"KMS_LOG_LEVEL":            "loud",
 		"KMS_SIGV4_REPEATS":        "yes",
+		"KMS_PURGE_INTERVAL":       "-1h",
 	} {
 		_, err := Read(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

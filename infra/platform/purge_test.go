@@ -1,0 +1,88 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/syncbuf"
+)
+
+// PurgeEvery destroys, on a bbolt store, a key that is past its deletion
+// date when it starts and one that passes its date later, logs each, and
+// returns when its context ends; a zero interval runs nothing.
+func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
+	svc := wire(t, nil)
+	var logs syncbuf.Buffer
+	svc.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := context.Background()
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	st := svc.KMS.Store()
+	doomed := func() (id string, expire func()) {
+		t.Helper()
+		out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = out.(core.Key).ID
+		if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "ScheduleKeyDeletion", Caller: admin,
+			Params: core.Params{"KeyId": id, "PendingWindowInDays": "7"}}); err != nil {
+			t.Fatal(err)
+		}
+		// Seven days on, as the store sees it.
+		return id, func() {
+			k, err := st.GetKey(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.DeleteAt, k.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), k.Revision+1
+			if err := st.UpdateKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gone := func(id string) bool {
+		_, err := st.GetKey(ctx, id)
+		return errors.Is(err, core.ErrNotFound)
+	}
+	waitGone := func(id string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !gone(id); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("key %s is still stored; logs:\n%s", id, logs.String())
+			}
+		}
+	}
+
+	first, expireFirst := doomed()
+	expireFirst()
+	PurgeEvery(ctx, svc, 0)
+	if gone(first) {
+		t.Fatal("a zero interval purged")
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		PurgeEvery(run, svc, 20*time.Millisecond)
+	}()
+	waitGone(first)
+	second, expireSecond := doomed()
+	expireSecond()
+	waitGone(second)
+	stop()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("PurgeEvery did not return once its context ended")
+	}
+	for _, id := range []string{first, second} {
+		if !strings.Contains(logs.String(), id) {
+			t.Errorf("no log line names the destroyed key %s:\n%s", id, logs.String())
+		}
+	}
+}
