@@ -343,17 +343,23 @@ func TestTemplateYAMLAfterTheSAMTransform(t *testing.T) {
 	if got, want := len(resourcesOfType(tpl, "AWS::Lambda::Function")), len(resourcesOfType(cfnTemplate(t), "AWS::Serverless::Function")); got != want {
 		t.Errorf("the transform made %d functions; want %d", got, want)
 	}
-	rules := resourcesOfType(tpl, "AWS::Events::Rule")
-	if len(rules) != 1 {
-		t.Fatalf("the transform made rules %v; want one", rules)
+	const partitions, daily = "ProvisionPartitionsFunctionPartitionCreatedEvent", "PurgeFunctionDaily"
+	if rules := resourcesOfType(tpl, "AWS::Events::Rule"); !slices.Equal(rules, []string{partitions, daily}) {
+		t.Fatalf("the transform made rules %v; want %s and %s", rules, partitions, daily)
 	}
-	targets, _ := m(tpl, "Resources", rules[0], "Properties", "Targets").([]any)
+	targets, _ := m(tpl, "Resources", partitions, "Properties", "Targets").([]any)
 	if len(targets) != 1 || m(targets[0], "DeadLetterConfig") == nil || m(targets[0], "RetryPolicy") == nil {
-		t.Errorf("rule %s targets %s; want one target with a retry policy and a dead-letter queue", rules[0], jsonOf(targets))
+		t.Errorf("rule %s targets %s; want one target with a retry policy and a dead-letter queue", partitions, jsonOf(targets))
 	}
 	policy := jsonOf(m(tpl, "Resources", "PartitionCreatedDeadLetterQueuePolicy"))
-	if !strings.Contains(policy, jsonOf(getAtt(rules[0], "Arn"))) {
-		t.Errorf("the dead-letter queue's policy %s does not let rule %s send to it", policy, rules[0])
+	if !strings.Contains(policy, jsonOf(getAtt(partitions, "Arn"))) {
+		t.Errorf("the dead-letter queue's policy %s does not let rule %s send to it", policy, partitions)
+	}
+	// The purge runs once a day, on the purge function alone.
+	schedule := m(tpl, "Resources", daily, "Properties")
+	targets, _ = m(schedule, "Targets").([]any)
+	if m(schedule, "ScheduleExpression") != "rate(1 day)" || len(targets) != 1 || !reflect.DeepEqual(m(targets[0], "Arn"), getAtt("PurgeFunction", "Arn")) {
+		t.Errorf("rule %s is %s; want rate(1 day) on PurgeFunction alone", daily, jsonOf(schedule))
 	}
 }
 

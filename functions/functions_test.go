@@ -152,6 +152,9 @@ var expectations = map[string]expect{
 	"provision-mns-queue.json":       {fields: []string{"Created"}},
 	"provision-mns-queue-batch.json": {fields: []string{"Created"}},
 	"provision-mns-topic.json":       {fields: []string{"Created"}},
+
+	"schedule-purge.json": {fields: []string{"DestroyedKeys", "DestroyedSecrets"}},
+	"timer-purge.json":    {fields: []string{"DestroyedKeys", "DestroyedSecrets"}},
 }
 
 // fixture is the state every function instance starts from: the workspace
@@ -161,6 +164,7 @@ type fixture struct {
 	ws        *emulate.Workspace
 	blob      string // CiphertextBlob of plaintext under {"tenant":"acme"}
 	plaintext string // base64
+	expired   string // a key past its deletion date, for purge to destroy
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -195,6 +199,16 @@ func newFixture(t testing.TB) *fixture {
 	if _, _, err := svc.KMS.ProvisionPartition(ctx, admin, core.PartitionRequest{PartitionID: "p-0001", KeyID: set.PartitionKeyID}); err != nil {
 		t.Fatal(err)
 	}
+	made, err := svc.KMS.Handle(ctx, &core.Request{ID: "fixture", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := made.(core.Key)
+	expired.DeleteAt, expired.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), expired.Revision+1
+	if err := svc.KMS.Store().UpdateKey(ctx, expired); err != nil {
+		t.Fatal(err)
+	}
+	f.expired = expired.ID
 	return f
 }
 
@@ -410,6 +424,18 @@ func checkExtras(t *testing.T, r emulate.Runner, f *fixture, fn string) {
 		_ = json.Unmarshal(out.Payload, &resp)
 		if out.Failed() || resp.CiphertextBlob == "" || resp.CiphertextBlob == f.blob {
 			t.Errorf("ReEncrypt of this installation's blob: %s %s %s", out.ErrorType, out.ErrorMessage, out.Payload)
+		}
+	case "purge":
+		// The sample's invocation destroyed the fixture's expired key.
+		if !strings.Contains(r.Logs(), f.expired) {
+			t.Errorf("purge did not name the expired key %s in its log:\n%s", f.expired, r.Logs())
+		}
+		out := invoke(t, r, []byte(`{}`))
+		if out.Failed() || string(out.Payload) != `{"DestroyedKeys":[],"DestroyedSecrets":[]}` {
+			t.Errorf("purge run again: %s %s %s", out.ErrorType, out.ErrorMessage, out.Payload)
+		}
+		if out := invoke(t, r, []byte(`["now"]`)); out.ErrorType != core.CodeInvalidParameter {
+			t.Errorf("purge given a list: %s %s", out.ErrorType, out.Payload)
 		}
 	case "generate-data-key-without-plaintext":
 		// The platform's invoke permission grants this action only.

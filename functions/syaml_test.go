@@ -269,6 +269,13 @@ func (c fc3Check) trigger(path string, v any) {
 		for i, m := range methods {
 			c.oneOf(fmt.Sprintf("%s.methods[%d]", cfgPath, i), m, "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 		}
+	case "timer":
+		cfg := c.object(cfgPath, tr["triggerConfig"], "cronExpression", "enable", "payload")
+		if cron, ok := c.str(cfgPath+".cronExpression", cfg["cronExpression"], true); ok && !fcSchedule(cron) {
+			c.errorf(cfgPath+".cronExpression", "%q; want @every <n>m|h or [CRON_TZ=<zone> ]and six cron fields", cron)
+		}
+		c.boolean(cfgPath+".enable", cfg["enable"], true)
+		c.str(cfgPath+".payload", cfg["payload"], false)
 	case "mns_topic":
 		cfg := c.object(cfgPath, tr["triggerConfig"], "filterTag", "notifyContentFormat", "notifyStrategy")
 		c.oneOf(cfgPath+".notifyContentFormat", cfg["notifyContentFormat"], "JSON", "STREAM")
@@ -540,4 +547,20 @@ func sPreview(t *testing.T, s string, env map[string]string) sDoc {
 		t.Fatalf("s preview rendered no resources:\n%s", stdout.String())
 	}
 	return doc
+}
+
+// fcSchedule reports whether s is a timer trigger's schedule as Function
+// Compute reads one: "@every" and a count of minutes or hours, or six cron
+// fields (seconds first), optionally after a CRON_TZ= zone.
+func fcSchedule(s string) bool {
+	if n, ok := strings.CutPrefix(s, "@every "); ok {
+		return regexp.MustCompile(`^[1-9][0-9]*[mh]$`).MatchString(n)
+	}
+	if rest, ok := strings.CutPrefix(s, "CRON_TZ="); ok {
+		_, s, ok = strings.Cut(rest, " ")
+		if !ok {
+			return false
+		}
+	}
+	return len(strings.Fields(s)) == 6
 }

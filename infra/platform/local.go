@@ -53,32 +53,6 @@ func serveLocal(svc *config.Service, fn Function) error {
 	return err
 }
 
-// PurgeEvery destroys the keys and secrets past their deletion dates that
-// the store still holds (core's Purge) at once and then every interval,
-// until ctx ends; a zero interval never. A server runs it beside its
-// requests, as the functions of a serverless platform cannot: it destroys
-// only what no caller can reach, and holds to each record as it read it.
-// A failed run is logged and the next one goes on.
-func PurgeEvery(ctx context.Context, svc *config.Service, interval time.Duration) {
-	if interval <= 0 {
-		return
-	}
-	for {
-		p, err := svc.KMS.Purge(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			svc.Logger.Warn("purge of what is past its deletion date failed; it runs again", "cause", err.Error(), "in", interval)
-		case len(p.Keys)+len(p.Secrets) > 0:
-			svc.Logger.Info("destroyed what was past its deletion date", "keys", p.Keys, "secrets", p.Secrets)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(interval):
-		}
-	}
-}
-
 // Operations serves the paths an operator's tools ask for beside the API on
 // "/": Prometheus metrics at /metrics, liveness at /healthz and readiness (the
 // store answers, the root key is loaded) at /readyz. They are GET-only and

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -84,5 +85,49 @@ func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
 		if !strings.Contains(logs.String(), id) {
 			t.Errorf("no log line names the destroyed key %s:\n%s", id, logs.String())
 		}
+	}
+}
+
+// The purge function destroys what is past its date on any JSON object and
+// answers what it destroyed, [] when nothing; anything else is refused
+// before the store is read.
+func TestPurgeFunctionAnswersWhatItDestroyed(t *testing.T) {
+	svc := wire(t, nil)
+	ctx := context.Background()
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "ScheduleKeyDeletion", Caller: admin,
+		Params: core.Params{"KeyId": id, "PendingWindowInDays": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := svc.KMS.Store().GetKey(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.DeleteAt, k.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), k.Revision+1
+	if err := svc.KMS.Store().UpdateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	h := Purge(svc).Handler
+	for _, bad := range []string{"", "[]", `"now"`, "{", "null"} {
+		_, err := h(ctx, json.RawMessage(bad))
+		var ke *core.Error
+		if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter {
+			t.Errorf("event %q: %v; want InvalidParameter", bad, err)
+		}
+	}
+	if _, err := svc.KMS.Store().GetKey(ctx, id); err != nil {
+		t.Fatalf("a refused event purged: %v", err)
+	}
+	got, err := invoke(ctx, svc.Edge, h, json.RawMessage(` {"triggerName":"daily"}`))
+	if want := `{"DestroyedKeys":["` + id + `"],"DestroyedSecrets":[]}`; err != nil || string(got) != want {
+		t.Fatalf("purge = %s, %v; want %s", got, err, want)
+	}
+	if got, err := invoke(ctx, svc.Edge, h, json.RawMessage(`{}`)); err != nil || string(got) != `{"DestroyedKeys":[],"DestroyedSecrets":[]}` {
+		t.Fatalf("purge again = %s, %v", got, err)
 	}
 }
