@@ -483,6 +483,9 @@ func (s *Service) readKey(ctx context.Context, id string) (Key, error) {
 		return k, err
 	}
 	err = s.store.DeleteKey(ctx, id, k.Revision)
+	if err == nil {
+		s.destroyed(ctx, Destruction{Kind: DestroyedKey, ID: id, DeleteAt: k.DeleteAt})
+	}
 	if err == nil || errors.Is(err, ErrNotFound) {
 		s.cache.InvalidateKey(ctx, id)
 		return Key{}, fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)

@@ -91,6 +91,10 @@ func TestAliasOfKeyPastDeletionIsGoneAndFreeToTake(t *testing.T) {
 	if _, err := f.store.GetKey(background, doomed); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("UpdateAlias met the key past its deletion date and left it stored: %v", err)
 	}
+	// The request that destroyed it reported it, once.
+	if d := f.destructions(); len(d) != 1 || d[0].Kind != core.DestroyedKey || d[0].ID != doomed {
+		t.Fatalf("reported destroyed %+v; want key %s alone", d, doomed)
+	}
 	_, err = f.call("DeleteAlias", "AliasName", "alias/app-old")
 	mustCode(t, err, core.CodeAliasNotFound)
 
@@ -101,6 +105,9 @@ func TestAliasOfKeyPastDeletionIsGoneAndFreeToTake(t *testing.T) {
 	}
 	if _, err := f.store.GetAlias(background, "alias/spare"); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("the purged key's other alias is still stored: %v", err)
+	}
+	if n := len(f.destructions()); n != 1 {
+		t.Fatalf("%d destructions reported; want the one", n)
 	}
 }
 

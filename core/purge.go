@@ -65,7 +65,10 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 func (s *Service) dropSecret(ctx context.Context, sec *GenericSecret) (gone bool, err error) {
 	err = s.secrets.DeleteSecret(ctx, sec.Name, sec.Revision)
 	switch {
-	case err == nil, errors.Is(err, ErrNotFound):
+	case err == nil:
+		s.destroyed(ctx, Destruction{Kind: DestroyedSecret, ID: sec.Name, DeleteAt: sec.DeleteAt})
+		return true, nil
+	case errors.Is(err, ErrNotFound):
 		return true, nil
 	case errors.Is(err, ErrConflict):
 		return false, nil

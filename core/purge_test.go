@@ -36,6 +36,14 @@ func TestPurgeDestroysWhatNoRequestMet(t *testing.T) {
 	if !slices.Equal(got.Keys, []string{doomed}) || !slices.Equal(got.Secrets, []string{"gone"}) {
 		t.Fatalf("Purge destroyed keys %q and secrets %q; want [%s] and [gone]", got.Keys, got.Secrets, doomed)
 	}
+	// Each destruction is reported, with the date it was due.
+	due := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+	want := []core.Destruction{{Kind: core.DestroyedKey, ID: doomed, DeleteAt: due}, {Kind: core.DestroyedSecret, ID: "gone", DeleteAt: due}}
+	if d := f.destructions(); !slices.EqualFunc(d, want, func(a, b core.Destruction) bool {
+		return a.Kind == b.Kind && a.ID == b.ID && a.DeleteAt.Equal(b.DeleteAt)
+	}) {
+		t.Fatalf("reported destroyed %+v; want %+v", d, want)
+	}
 	for what, err := range map[string]error{
 		"key":    errOf(f.store.GetKey(ctx, doomed)),
 		"alias":  errOf(f.store.GetAlias(ctx, "alias/doomed")),
@@ -56,8 +64,8 @@ func TestPurgeDestroysWhatNoRequestMet(t *testing.T) {
 	f.ok("CancelKeyDeletion", "KeyId", waiting)
 	f.ok("RestoreSecret", "SecretName", "kept")
 	f.ok("DescribeKey", "KeyId", live)
-	if again, err := f.svc.Purge(ctx); err != nil || len(again.Keys)+len(again.Secrets) != 0 {
-		t.Fatalf("a second Purge: %+v, %v; want nothing destroyed", again, err)
+	if again, err := f.svc.Purge(ctx); err != nil || len(again.Keys)+len(again.Secrets) != 0 || len(f.destructions()) != 2 {
+		t.Fatalf("a second Purge: %+v, %v, %d reported; want nothing destroyed", again, err, len(f.destructions()))
 	}
 }
 

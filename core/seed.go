@@ -68,9 +68,11 @@ type seedPlan struct {
 	exists   bool
 	aliases  []string // aliases still to create
 	// purge marks a stored key of this ID past its deletion date, to
-	// destroy at revision before the key is seeded afresh.
+	// destroy at revision before the key is seeded afresh; deleteAt was
+	// its deletion date.
 	purge    bool
 	revision int64
+	deleteAt time.Time
 }
 
 // Seed applies a seed idempotently: keys the store lacks are created with
@@ -164,7 +166,7 @@ func (s *Service) planSeed(ctx context.Context, keys []SeedKey) ([]seedPlan, err
 			// and its aliases, which go with it, are made again. Only with
 			// the material it held: caches keep a version's material by its
 			// IDs for as long as they like, since versions never change.
-			p.purge, p.revision = true, stored.Revision
+			p.purge, p.revision, p.deleteAt = true, stored.Revision, stored.DeleteAt
 			conflicts = append(conflicts, s.compareSeeded(ctx, stored, sk)...)
 		case err == nil:
 			p.exists = true
@@ -327,6 +329,9 @@ func (s *Service) purgeSeeded(ctx context.Context, p *seedPlan) error {
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("seed key %s: purge: %w", p.key.ID, err)
+	}
+	if err == nil {
+		s.destroyed(ctx, Destruction{Kind: DestroyedKey, ID: p.key.ID, DeleteAt: p.deleteAt})
 	}
 	s.cache.InvalidateKey(ctx, p.key.ID)
 	for _, a := range p.aliases {

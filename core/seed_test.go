@@ -149,6 +149,9 @@ func TestSeedMakesAgainAKeyPastItsDeletionDate(t *testing.T) {
 	if err != nil || res.Created != 1 || res.Existing != 0 || res.Aliases != 1 {
 		t.Fatalf("Seed over a key past its deletion date = %+v, %v; want it created with its alias", res, err)
 	}
+	if d := f.destructions(); len(d) != 1 || d[0].Kind != core.DestroyedKey || d[0].ID != "key-a" {
+		t.Fatalf("reported destroyed %+v; want the old key-a", d)
+	}
 	if m := f.describe("alias/a"); m.KeyId != "key-a" || m.KeyState != "Enabled" || m.DeleteDate != "" {
 		t.Fatalf("the seeded key: %+v", m)
 	}

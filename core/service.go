@@ -62,7 +62,26 @@ type Config struct {
 	// so that together they stay within the nonce memory's bound (0: only
 	// the rate bounds them).
 	NonceShare int
+	// Destroyed, if set, hears of every key and secret destroyed past its
+	// deletion date, whatever met it (a request, Purge, a seed), once the
+	// store has destroyed it: the audit trail's record of the destruction.
+	Destroyed func(context.Context, Destruction)
 }
+
+// Destruction is a key or secret destroyed past its deletion date.
+type Destruction struct {
+	// Kind is DestroyedKey or DestroyedSecret.
+	Kind string
+	// ID is the key's ID or the secret's name.
+	ID       string
+	DeleteAt time.Time
+}
+
+// The kinds of Destruction.
+const (
+	DestroyedKey    = "key"
+	DestroyedSecret = "secret"
+)
 
 // Service is the KMS: it admits, authorizes and runs requests.
 type Service struct {
@@ -104,6 +123,7 @@ type Service struct {
 	// keyPolicies and secretPolicies keep keys' and secrets' own
 	// policies compiled.
 	keyPolicies, secretPolicies policyCache
+	destroyed                   func(context.Context, Destruction)
 }
 
 // New makes a Service from cfg.
@@ -115,6 +135,10 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, access: cfg.Access, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
+		destroyed: cfg.Destroyed,
+	}
+	if s.destroyed == nil {
+		s.destroyed = func(context.Context, Destruction) {}
 	}
 	roots, err := NewRootRing(cfg.Root, cfg.PreviousRoots...)
 	if err != nil {

@@ -104,6 +104,16 @@ type svcFixture struct {
 	clock *stepClock
 	svc   *core.Service
 	admin *core.Principal
+	// destroyed is what the service reported destroyed past its deletion
+	// date (Config.Destroyed), in order.
+	destroyedMu sync.Mutex
+	destroyed   []core.Destruction
+}
+
+func (f *svcFixture) destructions() []core.Destruction {
+	f.destroyedMu.Lock()
+	defer f.destroyedMu.Unlock()
+	return slices.Clone(f.destroyed)
 }
 
 func newSvcFixture(t testing.TB) *svcFixture {
@@ -127,7 +137,12 @@ func (f *svcFixture) open(t testing.TB, root []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Secrets: f.store, Grants: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Secrets: f.store, Grants: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456",
+		Destroyed: func(_ context.Context, d core.Destruction) {
+			f.destroyedMu.Lock()
+			defer f.destroyedMu.Unlock()
+			f.destroyed = append(f.destroyed, d)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

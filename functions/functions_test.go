@@ -427,8 +427,8 @@ func checkExtras(t *testing.T, r emulate.Runner, f *fixture, fn string) {
 		}
 	case "purge":
 		// The sample's invocation destroyed the fixture's expired key.
-		if !strings.Contains(r.Logs(), f.expired) {
-			t.Errorf("purge did not name the expired key %s in its log:\n%s", f.expired, r.Logs())
+		if !strings.Contains(r.Logs(), f.expired) || !strings.Contains(r.Logs(), `"eventName":"DeleteKey"`) {
+			t.Errorf("purge did not name the expired key %s in its log and audit trail:\n%s", f.expired, r.Logs())
 		}
 		out := invoke(t, r, []byte(`{}`))
 		if out.Failed() || string(out.Payload) != `{"DestroyedKeys":[],"DestroyedSecrets":[]}` {

@@ -27,7 +27,8 @@ type Record struct {
 	RequestParameters map[string]any    `json:"requestParameters,omitempty"`
 	ResponseElements  map[string]string `json:"responseElements,omitempty"`
 	// AdditionalEventData holds grantId, the grant that allowed the
-	// request when the caller's policy did not, as CloudTrail records it.
+	// request when the caller's policy did not, as CloudTrail records it,
+	// and a destruction's deletionDate.
 	AdditionalEventData map[string]string `json:"additionalEventData,omitempty"`
 	Resources           []Resource        `json:"resources,omitempty"`
 	ReadOnly            bool              `json:"readOnly"`
@@ -149,7 +150,7 @@ var readWrite = map[string]bool{
 	"RotateSecret": true, "UpdateSecretRotationPolicy": true, "ConnectKmsInstance": true, "UpdateKmsInstanceBindVpc": true,
 	"CreateCustomKeyStore": true, "ConnectCustomKeyStore": true, "DisconnectCustomKeyStore": true,
 	"UpdateCustomKeyStore": true, "DeleteCustomKeyStore": true, "ReplicateKey": true, "UpdatePrimaryRegion": true,
-	ProvisionPartition: true,
+	ProvisionPartition: true, DeleteKey: true,
 }
 
 // readOnly lists the actions that change nothing stored.
@@ -189,6 +190,25 @@ var metadataOnly = map[string]bool{
 
 // ProvisionPartition is the eventName of a partition handled from an event.
 const ProvisionPartition = "ProvisionPartition"
+
+// DeleteKey is the eventName of a key destroyed past its deletion date, as
+// CloudTrail names AWS KMS's own deletion of a key at the end of its waiting
+// period; a secret's is DeleteSecret.
+const DeleteKey = "DeleteKey"
+
+// Destruction is the record of a key or secret core destroyed past its
+// deletion date (core.Destruction), under request ID id at time at. The
+// service itself did it: the principal is "kmsless", the entry "purge", and
+// additionalEventData.deletionDate says when it was due.
+func Destruction(d core.Destruction, id string, at time.Time, arns ARNs) Record {
+	r := Request{Time: at, ID: id, Entry: "purge", Principal: "kmsless", Action: DeleteKey, Params: core.Params{"KeyId": d.ID}}
+	if d.Kind == core.DestroyedSecret {
+		r.Action, r.Params = "DeleteSecret", core.Params{"SecretName": d.ID}
+	}
+	rec := Build(r, arns)
+	rec.AdditionalEventData = map[string]string{"deletionDate": d.DeleteAt.UTC().Format(time.RFC3339)}
+	return rec
+}
 
 // MustRecord reports whether a request that succeeded must fail rather than
 // go unrecorded: it used a key (to seal, open or hand out a key's ciphertext)

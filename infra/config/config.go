@@ -461,6 +461,9 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		// Grants are kept as long as key metadata: the one bound on how
 		// long a change made on another instance goes unseen.
 		GrantTTL: set.CacheTTL,
+		// What is destroyed past its deletion date is recorded as a
+		// request is (the audit sink is wired below, before any request).
+		Destroyed: svc.Edge.Destroyed,
 	}
 	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
 		log.Info("root rotation: versions open under either root key; new ones are wrapped by the current", "current", root.ID(), "previous", previous.ID())

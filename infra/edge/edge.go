@@ -135,6 +135,22 @@ func (e *Edge) Run(ctx context.Context, x *Exchange, fn func() (any, error)) (an
 	return result, ke
 }
 
+// Destroyed writes the record of a key or secret core destroyed past its
+// deletion date (core.Config.Destroyed). The destruction has happened: a
+// record that cannot be written is logged and counted, as a request's is.
+func (e *Edge) Destroyed(ctx context.Context, d core.Destruction) {
+	if e.audit == nil {
+		return
+	}
+	rec := audit.Destruction(d, core.NewRequestID(), time.Now(), e.arns)
+	if err := e.audit.Write(rec); err != nil {
+		e.metrics.AuditLost()
+		e.log.LogAttrs(ctx, slog.LevelError, "audit record not written",
+			slog.String("requestId", rec.RequestID), slog.String("action", rec.EventName), slog.String(d.Kind, d.ID),
+			slog.String("cause", err.Error()))
+	}
+}
+
 // errUnrecorded answers a request whose audit record could not be written.
 var errUnrecorded = core.Errorf(core.CodeServiceUnavailableTemporary,
 	"The audit trail could not be written, so the result was withheld; a change this request made may have taken effect. Retry later.")

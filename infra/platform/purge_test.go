@@ -2,14 +2,18 @@ package platform
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
@@ -129,5 +133,62 @@ func TestPurgeFunctionAnswersWhatItDestroyed(t *testing.T) {
 	}
 	if got, err := invoke(ctx, svc.Edge, h, json.RawMessage(`{}`)); err != nil || string(got) != `{"DestroyedKeys":[],"DestroyedSecrets":[]}` {
 		t.Fatalf("purge again = %s, %v", got, err)
+	}
+}
+
+// What a purge destroys leaves one audit record each in the instance's
+// chain: DeleteKey by the service itself, naming the key's ARN and the date
+// it was due, which `kmsless audit verify` accepts.
+func TestPurgeIsAudited(t *testing.T) {
+	raw, err := core.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := filepath.Join(t.TempDir(), "audit.jsonl")
+	svc := wire(t, map[string]string{"KMS_ROOT_KEY": base64.StdEncoding.EncodeToString(raw), "KMS_AUDIT_LOG": trail})
+	ctx := context.Background()
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := out.(core.Key)
+	due := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	k.DeleteAt, k.Revision = due, k.Revision+1
+	if err := svc.KMS.Store().UpdateKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Purge(svc).Handler(ctx, json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	root, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := audit.NewVerifier(root.DeriveKey(audit.KeyPurpose))
+	var deleted []audit.Record
+	v.Each = func(r audit.Record) {
+		if r.EventName == audit.DeleteKey {
+			deleted = append(deleted, r)
+		}
+	}
+	f, err := os.Open(trail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := v.Read(trail, f); err != nil {
+		t.Fatal(err)
+	}
+	if problems, _, _ := v.Result(); len(problems) != 0 {
+		t.Fatalf("the trail does not verify: %+v", problems)
+	}
+	if len(deleted) != 1 {
+		t.Fatalf("%d DeleteKey records; want 1", len(deleted))
+	}
+	r := deleted[0]
+	if r.Entry != "purge" || r.UserIdentity.Principal != "kmsless" || r.ReadOnly || r.AdditionalEventData["deletionDate"] != due.Format(time.RFC3339) ||
+		len(r.Resources) != 1 || r.Resources[0].ARN != svc.KMS.KeyARN(k.ID) || r.RequestParameters["keyId"] != k.ID {
+		t.Fatalf("the DeleteKey record: %+v", r)
 	}
 }
