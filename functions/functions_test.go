@@ -21,6 +21,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
@@ -203,12 +204,8 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := made.(core.Key)
-	expired.DeleteAt, expired.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), expired.Revision+1
-	if err := svc.KMS.Store().UpdateKey(ctx, expired); err != nil {
-		t.Fatal(err)
-	}
-	f.expired = expired.ID
+	f.expired = made.(core.Key).ID
+	storetest.Expire(t, svc.KMS.Store(), f.expired)
 	return f
 }
 

@@ -50,23 +50,8 @@ func testPurge(t *testing.T, store string) {
 	svc.Close()
 	// Seven days on: their dates are moved back, as time would move them.
 	st := openStore(t, store)
-	past := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-	k, err := st.GetKey(ctx, doomed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.DeleteAt, k.Revision = past, k.Revision+1
-	if err := st.UpdateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
-	sec, err := st.GetSecret(ctx, "gone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec.DeleteAt, sec.Revision = past, sec.Revision+1
-	if err := st.UpdateSecret(ctx, sec); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Expire(t, st, doomed)
+	storetest.ExpireSecret(t, st, "gone")
 	st.Close()
 
 	purge := func() (int, string, string) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/audit"
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/store/storetest"
 	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
@@ -25,31 +27,7 @@ func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
 	var logs syncbuf.Buffer
 	svc.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	ctx := context.Background()
-	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
 	st := svc.KMS.Store()
-	doomed := func() (id string, expire func()) {
-		t.Helper()
-		out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = out.(core.Key).ID
-		if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "ScheduleKeyDeletion", Caller: admin,
-			Params: core.Params{"KeyId": id, "PendingWindowInDays": "7"}}); err != nil {
-			t.Fatal(err)
-		}
-		// Seven days on, as the store sees it.
-		return id, func() {
-			k, err := st.GetKey(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			k.DeleteAt, k.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), k.Revision+1
-			if err := st.UpdateKey(ctx, k); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	gone := func(id string) bool {
 		_, err := st.GetKey(ctx, id)
 		return errors.Is(err, core.ErrNotFound)
@@ -63,8 +41,8 @@ func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
 		}
 	}
 
-	first, expireFirst := doomed()
-	expireFirst()
+	first := scheduled(t, svc)
+	storetest.Expire(t, st, first)
 	PurgeEvery(ctx, svc, 0)
 	if gone(first) {
 		t.Fatal("a zero interval purged")
@@ -76,8 +54,8 @@ func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
 		PurgeEvery(run, svc, 20*time.Millisecond)
 	}()
 	waitGone(first)
-	second, expireSecond := doomed()
-	expireSecond()
+	second := scheduled(t, svc)
+	storetest.Expire(t, st, second)
 	waitGone(second)
 	stop()
 	select {
@@ -98,24 +76,8 @@ func TestPurgeEveryDestroysWhatPassesItsDate(t *testing.T) {
 func TestPurgeFunctionAnswersWhatItDestroyed(t *testing.T) {
 	svc := wire(t, nil)
 	ctx := context.Background()
-	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
-	out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := out.(core.Key).ID
-	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "ScheduleKeyDeletion", Caller: admin,
-		Params: core.Params{"KeyId": id, "PendingWindowInDays": "7"}}); err != nil {
-		t.Fatal(err)
-	}
-	k, err := svc.KMS.Store().GetKey(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.DeleteAt, k.Revision = time.Now().Add(-time.Minute).UTC().Truncate(time.Second), k.Revision+1
-	if err := svc.KMS.Store().UpdateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	id := scheduled(t, svc)
+	storetest.Expire(t, svc.KMS.Store(), id)
 	h := Purge(svc).Handler
 	for _, bad := range []string{"", "[]", `"now"`, "{", "null"} {
 		_, err := h(ctx, json.RawMessage(bad))
@@ -147,17 +109,8 @@ func TestPurgeIsAudited(t *testing.T) {
 	trail := filepath.Join(t.TempDir(), "audit.jsonl")
 	svc := wire(t, map[string]string{"KMS_ROOT_KEY": base64.StdEncoding.EncodeToString(raw), "KMS_AUDIT_LOG": trail})
 	ctx := context.Background()
-	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
-	out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := out.(core.Key)
-	due := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-	k.DeleteAt, k.Revision = due, k.Revision+1
-	if err := svc.KMS.Store().UpdateKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	id := scheduled(t, svc)
+	due := storetest.Expire(t, svc.KMS.Store(), id)
 	if _, err := Purge(svc).Handler(ctx, json.RawMessage(`{}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +141,24 @@ func TestPurgeIsAudited(t *testing.T) {
 	}
 	r := deleted[0]
 	if r.Entry != "purge" || r.UserIdentity.Principal != "kmsless" || r.ReadOnly || r.AdditionalEventData["deletionDate"] != due.Format(time.RFC3339) ||
-		len(r.Resources) != 1 || r.Resources[0].ARN != svc.KMS.KeyARN(k.ID) || r.RequestParameters["keyId"] != k.ID {
+		len(r.Resources) != 1 || r.Resources[0].ARN != svc.KMS.KeyARN(id) || r.RequestParameters["keyId"] != id {
 		t.Fatalf("the DeleteKey record: %+v", r)
 	}
+}
+
+// scheduled is a new key of svc, scheduled for deletion in seven days.
+func scheduled(t *testing.T, svc *config.Service) string {
+	t.Helper()
+	ctx := context.Background()
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	out, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "CreateKey", Caller: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.(core.Key).ID
+	if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: "ScheduleKeyDeletion", Caller: admin,
+		Params: core.Params{"KeyId": id, "PendingWindowInDays": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

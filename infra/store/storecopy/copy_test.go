@@ -112,23 +112,8 @@ func addExpired(t *testing.T, svc *core.Service, st storecopy.Store) {
 	do(t, svc, "CreateSecret", "SecretName", "expired", "VersionId", "v1", "SecretData", "old", "EncryptionKeyId", key)
 	do(t, svc, "ScheduleKeyDeletion", "KeyId", key, "PendingWindowInDays", "7")
 	do(t, svc, "DeleteSecret", "SecretName", "expired", "RecoveryWindowInDays", "7")
-	past := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-	k, err := st.GetKey(bg, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.DeleteAt, k.Revision = past, k.Revision+1
-	if err := st.UpdateKey(bg, k); err != nil {
-		t.Fatal(err)
-	}
-	sec, err := st.GetSecret(bg, "expired")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec.DeleteAt, sec.Revision = past, sec.Revision+1
-	if err := st.UpdateSecret(bg, sec); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Expire(t, st, key)
+	storetest.ExpireSecret(t, st, "expired")
 }
 
 // snapshot is every record a store holds, read through its port, in a form
