@@ -483,15 +483,21 @@ func (s *Service) readKey(ctx context.Context, id string) (Key, error) {
 		return k, err
 	}
 	err = s.store.DeleteKey(ctx, id, k.Revision)
-	if err == nil {
+	switch {
+	case err == nil:
 		s.destroyed(ctx, Destruction{Kind: DestroyedKey, ID: id, DeleteAt: k.DeleteAt})
-	}
-	if err == nil || errors.Is(err, ErrNotFound) {
+		s.cache.InvalidateKey(ctx, id)
+		return Key{}, fmt.Errorf("key %s: %w", id, errDestroyed)
+	case errors.Is(err, ErrNotFound):
 		s.cache.InvalidateKey(ctx, id)
 		return Key{}, fmt.Errorf("key %s is past its deletion date: %w", id, ErrNotFound)
 	}
 	return Key{}, err
 }
+
+// errDestroyed is ErrNotFound for the one that destroyed a key past its
+// deletion date, which Purge counts; another finds it gone.
+var errDestroyed = fmt.Errorf("destroyed past its deletion date: %w", ErrNotFound)
 
 // liveAlias reads alias name from the store. An alias of a key past its
 // deletion date reads as ErrNotFound, and that key is destroyed (storedKey)

@@ -28,8 +28,10 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 		}
 		_, err := s.storedKey(ctx, k.ID)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, errDestroyed):
 			p.Keys = append(p.Keys, k.ID)
+		case errors.Is(err, ErrNotFound):
+			// Another destroyed it meanwhile.
 		case err != nil:
 			return fmt.Errorf("key %s: %w", k.ID, err)
 		}
@@ -47,11 +49,11 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 		if !sec.PastDeletion(s.clock.Now()) {
 			continue
 		}
-		gone, err := s.dropSecret(ctx, sec)
+		destroyed, err := s.dropSecret(ctx, sec)
 		if err != nil {
 			return p, fmt.Errorf("secret %s: %w", sec.Name, err)
 		}
-		if gone {
+		if destroyed {
 			p.Secrets = append(p.Secrets, sec.Name)
 		}
 	}
@@ -59,18 +61,16 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 }
 
 // dropSecret destroys sec, read past its deletion date, if it is stored as
-// it was read, and reports whether it is gone. A secret that changed
-// meanwhile was restored by a request that read it before its date passed,
-// and stays.
-func (s *Service) dropSecret(ctx context.Context, sec *GenericSecret) (gone bool, err error) {
+// it was read, and reports whether this call destroyed it. One already gone
+// was destroyed by another; one that changed meanwhile was restored by a
+// request that read it before its date passed, and stays.
+func (s *Service) dropSecret(ctx context.Context, sec *GenericSecret) (destroyed bool, err error) {
 	err = s.secrets.DeleteSecret(ctx, sec.Name, sec.Revision)
 	switch {
 	case err == nil:
 		s.destroyed(ctx, Destruction{Kind: DestroyedSecret, ID: sec.Name, DeleteAt: sec.DeleteAt})
 		return true, nil
-	case errors.Is(err, ErrNotFound):
-		return true, nil
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
 		return false, nil
 	}
 	return false, err

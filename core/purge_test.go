@@ -100,3 +100,33 @@ func TestRootRotationLeavesKeysPastDeletion(t *testing.T) {
 		}
 	}
 }
+
+// TestRacingPurgesReportEachDestructionOnce: two purges over one store each
+// name only what they destroyed themselves, so every key past its date is
+// named, and reported destroyed, exactly once.
+func TestRacingPurgesReportEachDestructionOnce(t *testing.T) {
+	f := newSvcFixture(t)
+	var ids []string
+	for range 20 {
+		id := f.createKey()
+		f.ok("ScheduleKeyDeletion", "KeyId", id, "PendingWindowInDays", "7")
+		ids = append(ids, id)
+	}
+	f.clock.Advance(8 * 24 * time.Hour)
+	results := make(chan core.Purged, 2)
+	for range 2 {
+		go func() {
+			p, err := f.svc.Purge(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			results <- p
+		}()
+	}
+	named := append((<-results).Keys, (<-results).Keys...)
+	slices.Sort(named)
+	slices.Sort(ids)
+	if !slices.Equal(named, ids) || len(f.destructions()) != len(ids) {
+		t.Fatalf("the purges named %d keys (%d reported destroyed); want each of the %d once", len(named), len(f.destructions()), len(ids))
+	}
+}
