@@ -21,38 +21,42 @@ fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard -- '*.go')
 
 # Figures, each beside a floor measured in the same run (see README, "Figures").
+# Each benchmark's output is filtered to its figures, and to a failure's lines
+# (FAILURES), under pipefail, so that a benchmark that fails fails make bench.
 BENCH = $(GO) test -run '^$$' -benchmem
+FAILURES = ^--- FAIL|^FAIL|_test\.go:[0-9]+:
+bench: SHELL := /bin/bash
 bench:
-	@eval "$$(scripts/services.sh)" && set -e && \
+	@eval "$$(scripts/services.sh)" && set -e -o pipefail && \
 	echo "== core: GenerateDataKeyWithoutPlaintext in process vs rand+seal (x-floor)" && \
-	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== sign: verifying one request" && \
-	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== api server's own work per signed request, without network or client, vs the floor handler (x-floor, µs-over-floor)" && \
-	$(BENCH) -bench ServeHTTP -benchtime 20000x ./bench/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench ServeHTTP -benchtime 20000x ./bench/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
-	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== instance API: a client-key-signed GenerateDataKey, without network, vs one RSA-2048 verification (x-rsa-verify)" && \
-	$(BENCH) -bench . -benchtime 3s ./infra/instance/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench . -benchtime 3s ./infra/instance/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== audit: throughput with the audit trail on vs off (x-audit-off), verification speed (records/s) and bytes per record" && \
-	$(BENCH) -bench AuditOverheadHTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark' && \
-	$(BENCH) -bench Verify -benchtime 5x ./infra/audit/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench AuditOverheadHTTP -benchtime 1x ./infra/rpc/ | grep -E '^Benchmark|$(FAILURES)' && \
+	$(BENCH) -bench Verify -benchtime 5x ./infra/audit/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== redis: over HTTP with Redis vs a bare Redis round trip (floor-ratio)" && \
-	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench . -benchtime 20000x ./infra/redis/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== stores: reads and writes per second; the action with a warm cache on each" && \
-	$(BENCH) -bench . -benchtime 1s ./infra/store/bolt/ ./infra/store/postgres/ | grep -E '^Benchmark|^ok' && \
+	$(BENCH) -bench . -benchtime 1s ./infra/store/bolt/ ./infra/store/postgres/ | grep -E '^Benchmark|^ok|$(FAILURES)' && \
 	echo "== provisioning: partitions per second vs GenerateDataKeyWithoutPlaintext" && \
-	$(BENCH) -bench ProvisionPartitions -benchtime 5000x ./infra/provision/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench ProvisionPartitions -benchtime 5000x ./infra/provision/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== root key: instance init with a cloud KMS source (KMS on loopback) vs env (x-env)" && \
-	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench LoadRootKey -benchtime 500x ./infra/config/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== root rotation: versions re-wrapped per second, bbolt and PostgreSQL" && \
-	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== copy-store: 1,000 keys with two versions and an alias each, from bbolt into PostgreSQL and into bbolt (records/s)" && \
-	$(BENCH) -bench Copy -benchtime 3x ./infra/store/storecopy/ | grep -E '^Benchmark' && \
+	$(BENCH) -bench Copy -benchtime 3x ./infra/store/storecopy/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, binary size and cold start, each vs hello-world" && \
-	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB'
+	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB|$(FAILURES)'
 
 # Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.
 build:

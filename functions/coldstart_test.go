@@ -33,6 +33,8 @@ func firstEvent(b *testing.B, f *fixture, fn string) []byte {
 		file = "aws/function-url-generate-data-key-without-plaintext.json"
 	case "provision-partitions":
 		file = "aws/provision-direct.json"
+	case "purge":
+		file = "aws/schedule-purge.json"
 	default:
 		file = "aws/direct-" + fn + ".json"
 	}
