@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -164,7 +163,7 @@ func (c *call) createCertificate() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	csr, err := smx509.CreateCertificateRequest(c.s.rand, &x509.CertificateRequest{Subject: subject, DNSNames: sans}, priv)
+	csr, err := smx509.CreateCertificateRequest(c.s.rand, &smx509.CertificateRequest{Subject: subject, DNSNames: sans}, priv)
 	if err != nil {
 		return nil, internal("certificate request: %w", err)
 	}
@@ -392,14 +391,14 @@ func (c *call) describeCertificate() (any, error) {
 // signature's length), ECDSA-SHA256, SM2-SM3.
 func certificateSignatureAlgorithm(x *smx509.Certificate) string {
 	switch x.SignatureAlgorithm {
-	case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA, x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS:
+	case smx509.SHA256WithRSA, smx509.SHA384WithRSA, smx509.SHA512WithRSA, smx509.SHA256WithRSAPSS, smx509.SHA384WithRSAPSS, smx509.SHA512WithRSAPSS:
 		hash := strings.TrimPrefix(strings.SplitN(x.SignatureAlgorithm.String(), "-", 2)[0], "SHA")
 		return fmt.Sprintf("RSA%d-SHA%s", 8*len(x.Signature), hash)
-	case x509.ECDSAWithSHA256:
+	case smx509.ECDSAWithSHA256:
 		return "ECDSA-SHA256"
-	case x509.ECDSAWithSHA384:
+	case smx509.ECDSAWithSHA384:
 		return "ECDSA-SHA384"
-	case x509.ECDSAWithSHA512:
+	case smx509.ECDSAWithSHA512:
 		return "ECDSA-SHA512"
 	case smx509.SM2WithSM3:
 		return "SM2-SM3"

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"math/big"
 	"testing"
 
 	tjsm2 "github.com/tjfoc/gmsm/sm2"
@@ -150,6 +151,44 @@ func TestSM2KeysSignWhatAnotherImplementationVerifies(t *testing.T) {
 		mustCode(t, err, core.CodeMissingParameter)
 		_, err = do(t, s, "AsymmetricSign", core.Params{"KeyId": id, "Algorithm": "ECDSA_SHA_256", "Digest": base64.StdEncoding.EncodeToString(digest)})
 		mustCode(t, err, core.CodeInvalidKeyUsage)
+	}
+}
+
+// A ciphertext whose C2 is all zeros, a plaintext equal to the key stream,
+// is as valid as any other (GB/T 32918.4 refuses a zero key stream, not a
+// zero C2), and opens. One SM2PKE ciphertext of one byte in 256 is such:
+// the decryption of gmsm before v0.44 refused them.
+func TestSM2OpensACiphertextWhoseC2IsZero(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	judgeKey, err := tjsm2.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sm2Key(t, s, "SM2", core.UsageEncrypt, judgeKey)
+	pub := publicSM2(t, s, id)
+	var parsed struct {
+		X, Y         *big.Int
+		Hash, Cipher []byte
+	}
+	for try := 0; ; try++ {
+		if try == 10000 {
+			t.Fatal("no ciphertext with a zero C2 in 10,000")
+		}
+		blob, err := pub.EncryptAsn1([]byte{0x5a}, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := asn1.Unmarshal(blob, &parsed); err != nil {
+			t.Fatal(err)
+		}
+		if parsed.Cipher[0] != 0 {
+			continue
+		}
+		opened, err := do(t, s, "AsymmetricDecrypt", core.Params{"KeyId": id, "Algorithm": "SM2PKE", "CiphertextBlob": base64.StdEncoding.EncodeToString(blob)})
+		if err != nil || !bytes.Equal(opened.(core.Opened).Plaintext, []byte{0x5a}) {
+			t.Fatalf("AsymmetricDecrypt of a ciphertext whose C2 is zero: %v", err)
+		}
+		return
 	}
 }
 
