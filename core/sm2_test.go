@@ -154,18 +154,26 @@ func TestSM2KeysSignWhatAnotherImplementationVerifies(t *testing.T) {
 	}
 }
 
-// A ciphertext whose C2 is all zeros, a plaintext equal to the key stream,
-// is as valid as any other (GB/T 32918.4 refuses a zero key stream, not a
-// zero C2), and opens. One SM2PKE ciphertext of one byte in 256 is such:
-// the decryption of gmsm before v0.44 refused them.
-func TestSM2OpensACiphertextWhoseC2IsZero(t *testing.T) {
+// sm2EncryptionKey is an SM2 encryption key imported into a new service
+// with material the judge made: the service, the key's ID, the judge's
+// private key and the public key as GetPublicKey gives it.
+func sm2EncryptionKey(t *testing.T) (*core.Service, string, *tjsm2.PrivateKey, *tjsm2.PublicKey) {
+	t.Helper()
 	s, _ := memService(t, core.Config{})
 	judgeKey, err := tjsm2.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := sm2Key(t, s, "SM2", core.UsageEncrypt, judgeKey)
-	pub := publicSM2(t, s, id)
+	return s, id, judgeKey, publicSM2(t, s, id)
+}
+
+// A ciphertext whose C2 is all zeros, a plaintext equal to the key stream,
+// is as valid as any other (GB/T 32918.4 refuses a zero key stream, not a
+// zero C2), and opens. One SM2PKE ciphertext of one byte in 256 is such:
+// the decryption of gmsm before v0.44 refused them.
+func TestSM2OpensACiphertextWhoseC2IsZero(t *testing.T) {
+	s, id, _, pub := sm2EncryptionKey(t)
 	var parsed struct {
 		X, Y         *big.Int
 		Hash, Cipher []byte
@@ -196,13 +204,7 @@ func TestSM2OpensACiphertextWhoseC2IsZero(t *testing.T) {
 // under the judge's SM2; it opens the judge's, ASN.1 or the plain
 // C1 ‖ C3 ‖ C2, up to 6047 bytes of plaintext.
 func TestSM2KeysEncryptWhatAnotherImplementationDecrypts(t *testing.T) {
-	s, _ := memService(t, core.Config{})
-	judgeKey, err := tjsm2.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sm2Key(t, s, "SM2", core.UsageEncrypt, judgeKey)
-	pub := publicSM2(t, s, id)
+	s, id, judgeKey, pub := sm2EncryptionKey(t)
 	out, err := do(t, s, "DescribeKey", core.Params{"KeyId": id})
 	if err != nil {
 		t.Fatal(err)
