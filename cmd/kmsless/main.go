@@ -38,7 +38,8 @@
 // between them, so run it on a schedule to keep the material of deleted keys
 // from outliving their dates in the store and its backups. It needs the
 // deployment's settings, as rotate-root does, and can run beside serving
-// instances.
+// instances. Each destruction is recorded in KMS_AUDIT_LOG, in a chain of
+// the command's own.
 //
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code

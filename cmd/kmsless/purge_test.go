@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/store/storecopy"
 	"github.com/kmsless/kmsless/infra/store/storetest"
@@ -59,6 +62,16 @@ func testPurge(t *testing.T, store string) {
 		code := run(ctx, []string{"purge"}, strings.NewReader(""), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
+	// An audit log it cannot write stops it before anything is destroyed.
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KMS_AUDIT_LOG", filepath.Join(notADir, "audit.jsonl"))
+	if code, stdout, stderr := purge(); code != 1 || stdout != "" || !strings.Contains(stderr, "KMS_AUDIT_LOG") {
+		t.Fatalf("purge with an audit log it cannot write = %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("KMS_AUDIT_LOG", "")
 	want := "destroyed key " + doomed + "\ndestroyed secret gone\ndestroyed 1 key and 1 secret past their deletion dates\n"
 	if code, stdout, stderr := purge(); code != 0 || stdout != want {
 		t.Fatalf("purge = %d\n%s%s\nwant:\n%s", code, stdout, stderr, want)
@@ -66,6 +79,7 @@ func testPurge(t *testing.T, store string) {
 	if code, stdout, stderr := purge(); code != 0 || stdout != "destroyed 0 keys and 0 secrets past their deletion dates\n" {
 		t.Fatalf("purge again = %d\n%s%s", code, stdout, stderr)
 	}
+	checkDestructionRecords(t, d, map[string]string{"DeleteKey": doomed, "DeleteSecret": "gone"})
 
 	st = openStore(t, store)
 	for what, err := range map[string]error{
@@ -95,6 +109,41 @@ func testPurge(t *testing.T, store string) {
 func TestPurgeOnBolt(t *testing.T) { testPurge(t, "bolt://"+filepath.Join(t.TempDir(), "kms.db")) }
 
 func TestPurgeOnPostgres(t *testing.T) { testPurge(t, storetest.PostgresDatabase(t, "kmspurgecmd")) }
+
+// checkDestructionRecords verifies the chains of the deployment's audit log
+// (KMS_AUDIT_LOG by default) and finds in it one record per destruction,
+// want mapping its action to the key or secret: a purge's, by kmsless, with
+// the deletion date that was due.
+func checkDestructionRecords(t *testing.T, d *deployment, want map[string]string) {
+	t.Helper()
+	env := d.envWith(d.old, "")
+	log := filepath.Join(d.env["KMS_DATA_DIR"], "audit.jsonl")
+	if code, _, stderr := runAudit(env, "verify", log); code != 0 {
+		t.Fatalf("audit verify %s = %d: %s", log, code, stderr)
+	}
+	for action, id := range want {
+		code, out, stderr := runAudit(env, "query", "-json", "-action", action, log)
+		if code != 0 {
+			t.Fatalf("audit query -action %s = %d: %s", action, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("%s records: %d; want one\n%s", action, len(lines), out)
+		}
+		var rec audit.Record
+		if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		name := "keyId"
+		if action == "DeleteSecret" {
+			name = "secretName"
+		}
+		if rec.Entry != "purge" || rec.UserIdentity.Principal != "kmsless" || rec.RequestParameters[name] != id ||
+			rec.AdditionalEventData["deletionDate"] == "" || rec.ReadOnly {
+			t.Errorf("the %s record: %s; want the purge's of %s with its deletion date", action, lines[0], id)
+		}
+	}
+}
 
 // openStore opens the deployment's store as a command does.
 func openStore(t *testing.T, url string) storecopy.Store {

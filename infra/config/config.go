@@ -377,7 +377,8 @@ type options struct {
 // Maintenance wires a service for an operator's command run against a
 // deployment's store, such as a root rotation: the root key must be given
 // (a local run never generates one), and it answers no caller, so it reads no
-// principals and uses no Redis.
+// principals and uses no Redis. What it destroys past its deletion date is
+// recorded in KMS_AUDIT_LOG, chained as the functions' records are.
 func Maintenance() Option {
 	return func(o *options) { o.maintenance = true }
 }
@@ -443,9 +444,13 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 	if o.maintenance {
 		// Certificates' private keys are wrapped by the root key too: a
 		// root rotation re-wraps them with the versions. A purge destroys
-		// secrets as well as keys.
+		// secrets as well as keys, and records each destruction in the
+		// audit log as a function does.
 		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Usage: store, Secrets: store, Root: root, PreviousRoots: previousRoots(previous),
-			Region: set.Region, AccountID: set.AccountID}); err != nil {
+			Region: set.Region, AccountID: set.AccountID, Destroyed: svc.Edge.Destroyed}); err != nil {
+			return nil, err
+		}
+		if err := wireAudit(set, root, svc); err != nil {
 			return nil, err
 		}
 		return svc, nil
