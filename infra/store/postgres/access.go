@@ -25,7 +25,7 @@ func (s *Store) CreateAccess(ctx context.Context, r core.AccessRecord) error {
 		return fmt.Errorf("postgres: access record %q of kind %q: the kind or name holds a NUL byte", r.Name, r.Kind)
 	}
 	return s.write(ctx, "create access record", func() error {
-		tag, err := s.pool.Exec(ctx, `INSERT INTO access_records (kind, name, doc) VALUES ($1, $2, $3)
+		tag, err := s.db.Exec(ctx, `INSERT INTO access_records (kind, name, doc) VALUES ($1, $2, $3)
 			ON CONFLICT (kind, name) DO NOTHING`, r.Kind, r.Name, notNull(r.Doc))
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func (s *Store) GetAccess(ctx context.Context, kind, name string) (core.AccessRe
 	err := s.read(ctx, "get access record", func() error {
 		err := pgx.ErrNoRows
 		if noNUL(kind, name) {
-			err = s.pool.QueryRow(ctx, `SELECT doc FROM access_records WHERE kind = $1 AND name = $2`, kind, name).Scan(&doc)
+			err = s.db.QueryRow(ctx, `SELECT doc FROM access_records WHERE kind = $1 AND name = $2`, kind, name).Scan(&doc)
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: %s %q: %w", kind, name, core.ErrNotFound)
@@ -74,7 +74,7 @@ func (s *Store) changeAccess(ctx context.Context, op, kind, name, query string, 
 	return s.write(ctx, op, func() error {
 		var changed int64
 		if noNUL(kind, name) {
-			tag, err := s.pool.Exec(ctx, query, append([]any{kind, name}, more...)...)
+			tag, err := s.db.Exec(ctx, query, append([]any{kind, name}, more...)...)
 			if err != nil {
 				return err
 			}

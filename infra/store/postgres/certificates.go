@@ -89,7 +89,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c core.Certificate) error
 		return err
 	}
 	return s.write(ctx, "create certificate", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO certificates (`+certificateColumns+`)
+		_, err := s.db.Exec(ctx, `INSERT INTO certificates (`+certificateColumns+`)
 			VALUES ($1, $2, $3, $4::text::json, $5, $6, $7, $8, $9, $10::text::json, $11, $12, $13, $14, $15, $16)`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: certificate %q: %w", c.ID, core.ErrExists)
@@ -102,7 +102,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c core.Certificate) error
 func (s *Store) GetCertificate(ctx context.Context, id string) (core.Certificate, error) {
 	var r certificateRow
 	err := s.read(ctx, "get certificate", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE id = $1`, id).Scan(r.dest()...)
+		err := s.db.QueryRow(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE id = $1`, id).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: certificate %q: %w", id, core.ErrNotFound)
 		}

@@ -34,7 +34,7 @@ func (s *Store) CreateGrant(ctx context.Context, g core.Grant) error {
 		retiring = &g.RetiringName
 	}
 	return s.write(ctx, "create grant", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO grants (key_id, grant_id, grantee_name, retiring_name, record)
+		_, err := s.db.Exec(ctx, `INSERT INTO grants (key_id, grant_id, grantee_name, retiring_name, record)
 			VALUES ($1, $2, $3, $4, $5::text::json)`, g.KeyID, g.ID, g.GranteeName, retiring, string(record))
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: grant %q of key %q: %w", g.ID, g.KeyID, core.ErrExists)
@@ -49,7 +49,7 @@ func (s *Store) GetGrant(ctx context.Context, keyID, grantID string) (core.Grant
 	err := s.read(ctx, "get grant", func() error {
 		err := pgx.ErrNoRows
 		if noNUL(keyID, grantID) {
-			err = s.pool.QueryRow(ctx, `SELECT record FROM grants WHERE key_id = $1 AND grant_id = $2`, keyID, grantID).Scan(&record)
+			err = s.db.QueryRow(ctx, `SELECT record FROM grants WHERE key_id = $1 AND grant_id = $2`, keyID, grantID).Scan(&record)
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: grant %q of key %q: %w", grantID, keyID, core.ErrNotFound)
@@ -67,7 +67,7 @@ func (s *Store) DeleteGrant(ctx context.Context, keyID, grantID string) error {
 	return s.write(ctx, "delete grant", func() error {
 		var deleted int64
 		if noNUL(keyID, grantID) {
-			tag, err := s.pool.Exec(ctx, `DELETE FROM grants WHERE key_id = $1 AND grant_id = $2`, keyID, grantID)
+			tag, err := s.db.Exec(ctx, `DELETE FROM grants WHERE key_id = $1 AND grant_id = $2`, keyID, grantID)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func (n *Nonces) Use(ctx context.Context, nonce string, ttl time.Duration, _ int
 			return err
 		})
 		b.Queue(`COMMIT`)
-		return n.s.pool.SendBatch(ctx, &b).Close()
+		return n.s.db.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return false, err
@@ -75,7 +75,7 @@ func (n *Nonces) Use(ctx context.Context, nonce string, ttl time.Duration, _ int
 		b.Queue(`SET LOCAL synchronous_commit = off`)
 		b.Queue(pruneNonces, pruneBatch)
 		b.Queue(`COMMIT`)
-		_ = n.s.pool.SendBatch(ctx, &b).Close()
+		_ = n.s.db.SendBatch(ctx, &b).Close()
 	}
 	return fresh, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kmsless/kmsless/core"
@@ -29,6 +30,19 @@ const (
 // Store is a core.KeyStore backed by PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// db runs the store's statements: the pool, or a snapshot's transaction.
+	db conn
+	// snapshot is the transaction a snapshot reads in; nil for the store.
+	snapshot pgx.Tx
+}
+
+// conn is what the store's statements run on: *pgxpool.Pool or pgx.Tx.
+type conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 var _ core.KeyStore = (*Store)(nil)
@@ -86,7 +100,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s", scrub(err.Error(), connString))
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, db: pool}
 	if err := s.migrate(ctx, o.schema); err != nil {
 		pool.Close()
 		return nil, scrubbed(err, connString)
@@ -94,10 +108,30 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	return s, nil
 }
 
-// Close closes the pool's connections.
+// Close closes the pool's connections; a snapshot's Close ends the snapshot
+// and leaves the pool to the store.
 func (s *Store) Close() error {
+	if s.snapshot != nil {
+		return s.snapshot.Rollback(context.Background())
+	}
 	s.pool.Close()
 	return nil
+}
+
+// Snapshot is the store as it is now, for reading while instances keep
+// writing: every read of the snapshot runs in one REPEATABLE READ, READ ONLY
+// transaction, as pg_dump reads a database, so it sees one moment whole and
+// nothing written after it; a write is refused. It holds one connection until
+// its Close, and is for one goroutine at a time. While it is open the
+// database keeps the row versions it may read (vacuum waits), and
+// idle_in_transaction_session_timeout (30 s unless the URL sets it) ends it
+// if it sits unused that long.
+func (s *Store) Snapshot(ctx context.Context) (*Store, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fail(ctx, "begin snapshot", err)
+	}
+	return &Store{pool: s.pool, db: tx, snapshot: tx}, nil
 }
 
 func setDefault(params map[string]string, name, value string) {

@@ -94,7 +94,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error 
 		return err
 	}
 	return s.write(ctx, "create secret", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO secrets (`+secretColumns+`, versions)
+		_, err := s.db.Exec(ctx, `INSERT INTO secrets (`+secretColumns+`, versions)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::json, $9::text::json, $10, $11, $12)`, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: secret %q: %w", sec.Name, core.ErrExists)
@@ -107,7 +107,7 @@ func (s *Store) CreateSecret(ctx context.Context, sec core.GenericSecret) error 
 func (s *Store) GetSecret(ctx context.Context, name string) (core.GenericSecret, error) {
 	r := secretRow{withVersions: true}
 	err := s.read(ctx, "get secret", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT `+secretColumns+`, versions FROM secrets WHERE name = $1`, name).Scan(r.dest()...)
+		err := s.db.QueryRow(ctx, `SELECT `+secretColumns+`, versions FROM secrets WHERE name = $1`, name).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: secret %q: %w", name, core.ErrNotFound)
 		}

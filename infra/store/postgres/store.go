@@ -134,7 +134,7 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	}
 	args := append(keyArgs(k), versionArgs(first)...)
 	return s.write(ctx, "create key", func() error {
-		_, err := s.pool.Exec(ctx, `
+		_, err := s.db.Exec(ctx, `
 			WITH k AS (INSERT INTO keys (`+keyColumns+`)
 				VALUES (`+keyValues+`) RETURNING id)
 			INSERT INTO key_versions (key_id, `+versionColumns+`)
@@ -155,7 +155,7 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 		}
 	}
 	return s.write(ctx, "create key", func() error {
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (`+keyValues+`)`, keyArgs(k)...); err != nil {
 				return err
 			}
@@ -178,7 +178,7 @@ func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []co
 func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
 	var r keyRow
 	err := s.read(ctx, "get key", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE id = $1`, id).Scan(r.dest()...)
+		err := s.db.QueryRow(ctx, `SELECT `+keyColumns+` FROM keys WHERE id = $1`, id).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: key %q: %w", id, core.ErrNotFound)
 		}
@@ -224,7 +224,7 @@ func (s *Store) AddVersion(ctx context.Context, k core.Key, v core.KeyVersion) e
 func (s *Store) cas(ctx context.Context, op, what, name string, revision int64, query string, args []any) error {
 	var changed, exists bool
 	err := s.write(ctx, op, func() error {
-		return s.pool.QueryRow(ctx, query, args...).Scan(&changed, &exists)
+		return s.db.QueryRow(ctx, query, args...).Scan(&changed, &exists)
 	})
 	switch {
 	case err != nil:
@@ -293,7 +293,7 @@ func (s *Store) ListKeysAfter(ctx context.Context, asOf time.Time, after core.Ke
 func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.KeyVersion, error) {
 	var r versionRow
 	err := s.read(ctx, "get version", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM key_versions WHERE key_id = $1 AND version_id = $2`,
+		err := s.db.QueryRow(ctx, `SELECT `+versionColumns+` FROM key_versions WHERE key_id = $1 AND version_id = $2`,
 			keyID, versionID).Scan(r.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: version %q of key %q: %w", versionID, keyID, core.ErrNotFound)
@@ -364,7 +364,7 @@ func (s *Store) ReplaceVersion(ctx context.Context, k core.Key, v core.KeyVersio
 	var changed, keyExists, versionExists bool
 	args := append(append(keyArgs(k), k.Revision-1), versionArgs(v)...)
 	err := s.write(ctx, "replace version", func() error {
-		return s.pool.QueryRow(ctx, `
+		return s.db.QueryRow(ctx, `
 			WITH changed AS (UPDATE keys SET `+keySet+` WHERE id = $1 AND revision = $22
 				AND EXISTS (SELECT FROM key_versions WHERE key_id = $1 AND version_id = $23) RETURNING id),
 			replaced AS (UPDATE key_versions SET created_at = $24, wrapped = $25, digest = $26, root_key_id = $27,
@@ -416,7 +416,7 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 	}
 	var n int64
 	err := s.write(ctx, "rewrap versions", func() error {
-		tag, err := s.pool.Exec(ctx, `
+		tag, err := s.db.Exec(ctx, `
 			UPDATE key_versions v SET wrapped = b.next, digest = b.next_digest, root_key_id = b.root
 			FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[], $7::text[])
 				AS b(key_id, version_id, old, next, old_digest, next_digest, root)
@@ -432,7 +432,7 @@ func (s *Store) RewrapVersions(ctx context.Context, batch []core.Rewrap) (int, e
 // CreateAlias stores a new alias of an existing key.
 func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
 	return s.write(ctx, "create alias", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO aliases (name, key_id, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+		_, err := s.db.Exec(ctx, `INSERT INTO aliases (name, key_id, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
 			a.Name, a.KeyID, a.CreatedAt, a.UpdatedAt)
 		switch {
 		case constraint(err, codeUniqueViolation):
@@ -448,7 +448,7 @@ func (s *Store) CreateAlias(ctx context.Context, a core.Alias) error {
 // its creation time.
 func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
 	return s.write(ctx, "update alias", func() error {
-		tag, err := s.pool.Exec(ctx, `UPDATE aliases SET key_id = $2, updated_at = $3 WHERE name = $1`, a.Name, a.KeyID, a.UpdatedAt)
+		tag, err := s.db.Exec(ctx, `UPDATE aliases SET key_id = $2, updated_at = $3 WHERE name = $1`, a.Name, a.KeyID, a.UpdatedAt)
 		switch {
 		case constraint(err, codeForeignKeyViolation):
 			return fmt.Errorf("postgres: key %q: %w", a.KeyID, core.ErrNotFound)
@@ -462,7 +462,7 @@ func (s *Store) UpdateAlias(ctx context.Context, a core.Alias) error {
 // DeleteAlias removes an alias.
 func (s *Store) DeleteAlias(ctx context.Context, name string) error {
 	return s.write(ctx, "delete alias", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM aliases WHERE name = $1`, name)
+		tag, err := s.db.Exec(ctx, `DELETE FROM aliases WHERE name = $1`, name)
 		if err == nil && tag.RowsAffected() == 0 {
 			return fmt.Errorf("postgres: alias %q: %w", name, core.ErrNotFound)
 		}
@@ -474,7 +474,7 @@ func (s *Store) DeleteAlias(ctx context.Context, name string) error {
 func (s *Store) GetAlias(ctx context.Context, name string) (core.Alias, error) {
 	a := core.Alias{Name: name}
 	err := s.read(ctx, "get alias", func() error {
-		err := s.pool.QueryRow(ctx, `SELECT key_id, created_at, updated_at FROM aliases WHERE name = $1`, name).
+		err := s.db.QueryRow(ctx, `SELECT key_id, created_at, updated_at FROM aliases WHERE name = $1`, name).
 			Scan(&a.KeyID, &a.CreatedAt, &a.UpdatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: alias %q: %w", name, core.ErrNotFound)
@@ -543,7 +543,7 @@ func (s *Store) CreatePartition(ctx context.Context, p core.Partition) (core.Par
 	var created bool
 	err := s.write(ctx, "create partition", func() error {
 		var err error
-		stored, err = scanPartition(s.pool.QueryRow(ctx, `INSERT INTO partitions (`+partitionColumns+`)
+		stored, err = scanPartition(s.db.QueryRow(ctx, `INSERT INTO partitions (`+partitionColumns+`)
 			VALUES ($1, $2, $3, $4, $5::text::json, $6) ON CONFLICT (id) DO NOTHING RETURNING `+partitionColumns,
 			p.ID, p.KeyID, p.KeyVersionID, p.CiphertextBlob, textOrNull(ec), p.CreatedAt))
 		created = err == nil
@@ -561,7 +561,7 @@ func (s *Store) GetPartition(ctx context.Context, id string) (core.Partition, er
 	var p core.Partition
 	err := s.read(ctx, "get partition", func() error {
 		var err error
-		p, err = scanPartition(s.pool.QueryRow(ctx, `SELECT `+partitionColumns+` FROM partitions WHERE id = $1`, id))
+		p, err = scanPartition(s.db.QueryRow(ctx, `SELECT `+partitionColumns+` FROM partitions WHERE id = $1`, id))
 		if errors.Is(err, core.ErrNotFound) {
 			return fmt.Errorf("postgres: partition %q: %w", id, core.ErrNotFound)
 		}
@@ -622,7 +622,7 @@ func list[T any](ctx context.Context, s *Store, op string, p core.Page, query, c
 	var total int
 	err := s.read(ctx, op, func() error {
 		items, total = nil, 0
-		rows, err := s.pool.Query(ctx, query, append([]any{limit, offset}, args...)...)
+		rows, err := s.db.Query(ctx, query, append([]any{limit, offset}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -630,7 +630,7 @@ func list[T any](ctx context.Context, s *Store, op string, p core.Page, query, c
 		if err != nil || len(items) > 0 || offset == 0 {
 			return err
 		}
-		return s.pool.QueryRow(ctx, count, args...).Scan(&total)
+		return s.db.QueryRow(ctx, count, args...).Scan(&total)
 	})
 	if err != nil {
 		return nil, 0, err
@@ -649,7 +649,7 @@ func listAfter[T any](ctx context.Context, s *Store, op string, limit int, query
 	}
 	var items []T
 	err := s.read(ctx, op, func() error {
-		rows, err := s.pool.Query(ctx, query, append([]any{lim}, args...)...)
+		rows, err := s.db.Query(ctx, query, append([]any{lim}, args...)...)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ var _ core.KeyUsageStore = (*Store)(nil)
 // in one statement. The foreign key to keys refuses a use of a missing key.
 func (s *Store) RecordKeyUsage(ctx context.Context, keyID string, u core.KeyUsage) error {
 	return s.write(ctx, "record key usage", func() error {
-		_, err := s.pool.Exec(ctx, `
+		_, err := s.db.Exec(ctx, `
 			INSERT INTO key_usage (key_id, action, at, request_id) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (key_id) DO UPDATE SET action = excluded.action, at = excluded.at, request_id = excluded.request_id
 			WHERE key_usage.at <= excluded.at`, keyID, u.Action, u.At, u.RequestID)
@@ -36,7 +36,7 @@ func (s *Store) KeyUsage(ctx context.Context, keyID string) (core.KeyUsage, time
 		at                *time.Time
 	)
 	err := s.read(ctx, "read key usage", func() error {
-		return s.pool.QueryRow(ctx, `
+		return s.db.QueryRow(ctx, `
 			SELECT s.since, u.action, u.at, u.request_id
 			FROM key_usage_since s LEFT JOIN key_usage u ON u.key_id = $1`, keyID).Scan(&since, &action, &at, &requestID)
 	})

@@ -8,9 +8,10 @@
 // the destination serves with the source's root keys. Keys and secrets past
 // their deletion dates are left out, a key with its aliases, grants and last
 // use: they exist to no caller, and their material is due for destruction
-// (kmsless purge), not for a copy that would outlive it. A record made or
-// changed while the copy runs may be left out, or refuse the copy (an alias
-// of a key made after the keys were read); for a copy of one moment, stop the
+// (kmsless purge), not for a copy that would outlive it. Copy reads from as
+// it reads it: a record made or changed while the copy runs may be left out,
+// or refuse the copy (an alias of a key made after the keys were read). For a
+// copy of one moment, copy from a PostgreSQL store's Snapshot, or stop the
 // writers first.
 package storecopy
 

@@ -283,3 +283,83 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 		t.Error("copying changed the source")
 	}
 }
+
+// writesDuring is a source store that has others write while the copy runs:
+// during runs once, when the copy lists aliases, after it listed the keys.
+type writesDuring struct {
+	storecopy.Store
+	during func()
+}
+
+func (w *writesDuring) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	if w.during != nil {
+		w.during()
+		w.during = nil
+	}
+	return w.Store.ListAliases(ctx, keyID, asOf, p)
+}
+
+// A PostgreSQL store copied from its Snapshot is copied as of one moment: a
+// key and its alias made while the copy runs are left out together. Copied
+// from the store itself, the new alias arrives without its key and the copy
+// is refused, as it was before snapshots.
+func TestACopyOfASnapshotLeavesOutWritesMadeDuringIt(t *testing.T) {
+	rootBytes := make([]byte, 32)
+	_, _ = rand.Read(rootBytes)
+	root, err := core.NewRootKey(rootBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopysnap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	svc := service(t, pg, root)
+	newKeyWithAlias := func(alias string) {
+		key := do(t, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
+		do(t, svc, "CreateAlias", "KeyId", key, "AliasName", alias)
+	}
+	newKeyWithAlias("alias/before")
+	backup := func() storecopy.Store {
+		b, err := bolt.Open(filepath.Join(t.TempDir(), "backup.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+
+	snap, err := pg.Snapshot(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := backup()
+	n, err := storecopy.Copy(bg, &writesDuring{Store: snap, during: func() { newKeyWithAlias("alias/during") }}, dst, time.Now())
+	if err != nil {
+		t.Fatalf("copying the snapshot: %v", err)
+	}
+	if want := (storecopy.Counts{Keys: 1, Versions: 1, Aliases: 1}); n != want {
+		t.Errorf("copied %s; want %s", n, want)
+	}
+	if _, err := dst.GetAlias(bg, "alias/during"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the alias made during the copy, in the copy: %v; want ErrNotFound", err)
+	}
+	if err := snap.DeleteAlias(bg, "alias/before"); err == nil {
+		t.Error("a snapshot deleted an alias; want its writes refused")
+	}
+	if err := snap.Close(); err != nil {
+		t.Fatalf("ending the snapshot: %v", err)
+	}
+	if _, err := pg.GetAlias(bg, "alias/before"); err != nil {
+		t.Errorf("the alias the snapshot was refused deleting: %v", err)
+	}
+	if _, err := pg.GetAlias(bg, "alias/during"); err != nil {
+		t.Errorf("the store after its snapshot ended: %v", err)
+	}
+
+	_, err = storecopy.Copy(bg, &writesDuring{Store: pg, during: func() { newKeyWithAlias("alias/after") }}, backup(), time.Now())
+	if err == nil {
+		t.Error("a copy of the store itself took an alias made during it without its key")
+	}
+}
