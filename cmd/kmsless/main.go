@@ -30,7 +30,8 @@
 // copy-store copies every record of the deployment's store (KMS_STORE) into
 // the empty store TO (bolt:///path or postgres://…): to move from bbolt to
 // PostgreSQL, or to back a store up into a bbolt file, restored by running it
-// again with KMS_STORE naming the backup. It needs no root key unless
+// again with KMS_STORE naming the backup. A PostgreSQL store is copied as of
+// one moment while instances keep serving. It needs no root key unless
 // KMS_STORE's password is sealed.
 //
 // purge destroys every key and secret past its deletion date that the store
@@ -64,6 +65,7 @@ import (
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/sealed"
+	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storecopy"
 )
 
@@ -237,6 +239,17 @@ func copyStore(ctx context.Context, to string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer from.Close()
+	// A PostgreSQL store is read as of one moment, whatever instances write
+	// while the copy runs; a bbolt file is locked by whoever serves it.
+	if pg, ok := from.(*postgres.Store); ok {
+		snap, err := pg.Snapshot(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "kmsless copy-store: KMS_STORE: %v\n", err)
+			return 1
+		}
+		defer snap.Close()
+		from = snap
+	}
 	dest, err := config.OpenStore(ctx, to)
 	if err != nil {
 		fmt.Fprintf(stderr, "kmsless copy-store: TO: %v\n", err)
