@@ -71,6 +71,9 @@ type Store struct {
 	// since is when the file began keeping keys' uses, read at Open: it
 	// never changes after.
 	since time.Time
+	// tx, when set, is the one transaction every read and write of this
+	// Store runs in (Transaction).
+	tx *bbolt.Tx
 }
 
 var _ core.KeyStore = (*Store)(nil)
@@ -160,12 +163,21 @@ func usageSince(meta *bbolt.Bucket) (time.Time, bool, error) {
 	return since.UTC(), true, nil
 }
 
-// Close releases the file and its lock.
-func (s *Store) Close() error { return s.db.Close() }
+// Close releases the file and its lock. A Transaction's Store leaves them:
+// its transaction ends with the function it was handed to.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return nil
+	}
+	return s.db.Close()
+}
 
 func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.tx != nil {
+		return fn(s.tx)
 	}
 	return s.db.View(fn)
 }
@@ -174,7 +186,26 @@ func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if s.tx != nil {
+		return fn(s.tx)
+	}
 	return s.db.Update(fn)
+}
+
+// Transaction runs fn with a Store whose reads and writes all run in one
+// write transaction, committed when fn returns nil and discarded whole when
+// it returns an error: for loading a store (a copy) all at once, written to
+// disk once. A write that fails part-way leaves what it wrote in the
+// transaction, so fn must fail when one of them does. The transaction's
+// changes are held in memory until it commits, and it holds the file's write
+// lock until fn returns; the Store fn gets is for fn's goroutine alone.
+func (s *Store) Transaction(ctx context.Context, fn func(*Store) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		return fn(&Store{db: s.db, since: s.since, tx: tx})
+	})
 }
 
 // CreateKey stores k and its versions in one transaction.

@@ -34,6 +34,8 @@ type Store struct {
 	db conn
 	// snapshot is the transaction a snapshot reads in; nil for the store.
 	snapshot pgx.Tx
+	// inTx is set on the Store a Transaction hands its function.
+	inTx bool
 }
 
 // conn is what the store's statements run on: *pgxpool.Pool or pgx.Tx.
@@ -111,10 +113,35 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 // Close closes the pool's connections; a snapshot's Close ends the snapshot
 // and leaves the pool to the store.
 func (s *Store) Close() error {
-	if s.snapshot != nil {
+	switch {
+	case s.snapshot != nil:
 		return s.snapshot.Rollback(context.Background())
+	case s.inTx:
+		return nil // the transaction ends with its function
 	}
 	s.pool.Close()
+	return nil
+}
+
+// Transaction runs fn with a Store whose reads and writes all run in one
+// transaction, committed when fn returns nil and rolled back when it returns
+// an error: for loading a store (a copy) all at once, with one commit. A
+// failed statement fails the transaction, and every later one with it. It
+// holds one connection until fn returns, and the Store fn gets is for fn's
+// goroutine alone; idle_in_transaction_session_timeout (30 s unless the URL
+// sets it) ends a transaction left unused that long.
+func (s *Store) Transaction(ctx context.Context, fn func(*Store) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fail(ctx, "begin transaction", err)
+	}
+	defer tx.Rollback(context.Background()) // nothing to undo once committed
+	if err := fn(&Store{pool: s.pool, db: tx, inTx: true}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fail(ctx, "commit transaction", err)
+	}
 	return nil
 }
 

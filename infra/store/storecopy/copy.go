@@ -1,6 +1,8 @@
 // Package storecopy copies everything one store holds into another, empty
 // one: to move a deployment from bbolt to PostgreSQL, or to back a store up
-// into a bbolt file (and restore it) while instances keep serving.
+// into a bbolt file (and restore it) while instances keep serving. Into a
+// store that takes it in one transaction (CopyInTransaction), a copy is
+// written once, and not at all when it fails.
 //
 // Records are copied as they are stored. Key material and certificates'
 // private keys stay wrapped under the root keys that wrapped them, and
@@ -130,6 +132,30 @@ func Copy(ctx context.Context, from, to Store, asOf time.Time) (Counts, error) {
 			}
 			n.Access++
 		}
+	}
+	return n, nil
+}
+
+// Transactional is a store that takes a copy in one transaction of its own
+// (bolt.Store and postgres.Store): S is the type of the store its
+// Transaction hands over.
+type Transactional[S Store] interface {
+	Store
+	Transaction(ctx context.Context, fn func(S) error) error
+}
+
+// CopyInTransaction is Copy into one transaction of to's: the copy is
+// written once, at the end, and a copy that fails leaves to as it was
+// (empty), with Counts of zero.
+func CopyInTransaction[S Store](ctx context.Context, from Store, to Transactional[S], asOf time.Time) (Counts, error) {
+	var n Counts
+	err := to.Transaction(ctx, func(tx S) error {
+		var err error
+		n, err = Copy(ctx, from, tx, asOf)
+		return err
+	})
+	if err != nil {
+		return Counts{}, err
 	}
 	return n, nil
 }

@@ -237,20 +237,24 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 	addExpired(t, svc, src)
 	source := snapshot(t, src)
 
-	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	backup, err := bolt.Open(filepath.Join(t.TempDir(), "backup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { backup.Close() })
+	pg, backup := newPostgres(t, "kmscopy"), newBolt(t)
+	pgTx, backupTx := newPostgres(t, "kmscopytx"), newBolt(t)
 
-	for name, dst := range map[string]storecopy.Store{"postgres": pg, "bolt": backup} {
+	for name, dst := range map[string]struct {
+		storecopy.Store
+		copy func() (storecopy.Counts, error)
+	}{
+		"postgres": {pg, func() (storecopy.Counts, error) { return storecopy.Copy(bg, src, pg, time.Now()) }},
+		"bolt":     {backup, func() (storecopy.Counts, error) { return storecopy.Copy(bg, src, backup, time.Now()) }},
+		"postgres in a transaction": {pgTx, func() (storecopy.Counts, error) {
+			return storecopy.CopyInTransaction[*postgres.Store](bg, src, pgTx, time.Now())
+		}},
+		"bolt in a transaction": {backupTx, func() (storecopy.Counts, error) {
+			return storecopy.CopyInTransaction[*bolt.Store](bg, src, backupTx, time.Now())
+		}},
+	} {
 		t.Run(name, func(t *testing.T) {
-			n, err := storecopy.Copy(bg, src, dst, time.Now())
+			n, err := dst.copy()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +275,7 @@ func TestCopyMovesEveryRecordAndTheCopyServes(t *testing.T) {
 				t.Errorf("GetSecretValue on the copy = %+v", value)
 			}
 			held := snapshot(t, dst)
-			if _, err := storecopy.Copy(bg, src, dst, time.Now()); !errors.Is(err, storecopy.ErrNotEmpty) {
+			if _, err := dst.copy(); !errors.Is(err, storecopy.ErrNotEmpty) {
 				t.Errorf("a second copy: %v; want ErrNotEmpty", err)
 			}
 			if snapshot(t, dst) != held {
@@ -310,31 +314,19 @@ func TestACopyOfASnapshotLeavesOutWritesMadeDuringIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, "kmscopysnap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
+	pg := newPostgres(t, "kmscopysnap")
 	svc := service(t, pg, root)
 	newKeyWithAlias := func(alias string) {
 		key := do(t, svc, "CreateKey").(*alibaba.KeyMetadataResponse).KeyMetadata.KeyId
 		do(t, svc, "CreateAlias", "KeyId", key, "AliasName", alias)
 	}
 	newKeyWithAlias("alias/before")
-	backup := func() storecopy.Store {
-		b, err := bolt.Open(filepath.Join(t.TempDir(), "backup.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		return b
-	}
 
 	snap, err := pg.Snapshot(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := backup()
+	dst := newBolt(t)
 	n, err := storecopy.Copy(bg, &writesDuring{Store: snap, during: func() { newKeyWithAlias("alias/during") }}, dst, time.Now())
 	if err != nil {
 		t.Fatalf("copying the snapshot: %v", err)
@@ -358,8 +350,73 @@ func TestACopyOfASnapshotLeavesOutWritesMadeDuringIt(t *testing.T) {
 		t.Errorf("the store after its snapshot ended: %v", err)
 	}
 
-	_, err = storecopy.Copy(bg, &writesDuring{Store: pg, during: func() { newKeyWithAlias("alias/after") }}, backup(), time.Now())
+	_, err = storecopy.Copy(bg, &writesDuring{Store: pg, during: func() { newKeyWithAlias("alias/after") }}, newBolt(t), time.Now())
 	if err == nil {
 		t.Error("a copy of the store itself took an alias made during it without its key")
+	}
+}
+
+// newPostgres is a new PostgreSQL store in a database of its own.
+func newPostgres(t *testing.T, prefix string) *postgres.Store {
+	t.Helper()
+	pg, err := postgres.Open(bg, storetest.PostgresDatabase(t, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	return pg
+}
+
+// newBolt is a new bbolt store.
+func newBolt(t *testing.T) *bolt.Store {
+	t.Helper()
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "backup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// failsAt is a source store whose listing of aliases fails, after every key
+// has been copied.
+type failsAt struct{ storecopy.Store }
+
+var errListing = errors.New("the source went away")
+
+func (failsAt) ListAliases(context.Context, string, time.Time, core.Page) ([]core.Alias, int, error) {
+	return nil, 0, errListing
+}
+
+// A copy in a transaction that fails part-way leaves the destination as it
+// was, empty, so the same copy then succeeds into it; Copy alone leaves the
+// keys it wrote.
+func TestACopyInATransactionThatFailsLeavesNothing(t *testing.T) {
+	src, _, svc := newSource(t)
+	fill(t, svc, src)
+	pg, backup := newPostgres(t, "kmscopyfail"), newBolt(t)
+	for name, try := range map[string]func(from storecopy.Store) (storecopy.Counts, error){
+		"postgres": func(from storecopy.Store) (storecopy.Counts, error) {
+			return storecopy.CopyInTransaction[*postgres.Store](bg, from, pg, time.Now())
+		},
+		"bolt": func(from storecopy.Store) (storecopy.Counts, error) {
+			return storecopy.CopyInTransaction[*bolt.Store](bg, from, backup, time.Now())
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if n, err := try(failsAt{src}); !errors.Is(err, errListing) || n != (storecopy.Counts{}) {
+				t.Fatalf("a copy whose source fails = %s, %v; want nothing copied and the source's error", n, err)
+			}
+			if n, err := try(src); err != nil || n.Keys != 3 {
+				t.Errorf("the same copy again = %s, %v; want it to find the destination empty and copy", n, err)
+			}
+		})
+	}
+	dst := newBolt(t)
+	if _, err := storecopy.Copy(bg, failsAt{src}, dst, time.Now()); !errors.Is(err, errListing) {
+		t.Fatalf("Copy from a failing source: %v", err)
+	}
+	if _, err := storecopy.Copy(bg, src, dst, time.Now()); !errors.Is(err, storecopy.ErrNotEmpty) {
+		t.Errorf("Copy after a failed Copy: %v; want ErrNotEmpty, the keys it wrote kept", err)
 	}
 }
