@@ -65,6 +65,7 @@ import (
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/sealed"
+	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storecopy"
 )
@@ -256,17 +257,29 @@ func copyStore(ctx context.Context, to string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer dest.Close()
-	n, err := storecopy.Copy(ctx, from, dest, time.Now())
+	n, err := copyInto(ctx, from, dest)
 	if errors.Is(err, storecopy.ErrNotEmpty) {
 		fmt.Fprintf(stderr, "kmsless copy-store: %v: copy into an empty store\n", err)
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "kmsless copy-store: %v\n(copied before it: %s; empty the destination before running it again)\n", err, n)
+		fmt.Fprintf(stderr, "kmsless copy-store: %v\n(nothing was copied: TO is as it was; run it again)\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %s\n", n)
 	return 0
+}
+
+// copyInto copies from into to in one transaction of to's: written once,
+// and not at all when the copy fails.
+func copyInto(ctx context.Context, from, to storecopy.Store) (storecopy.Counts, error) {
+	switch to := to.(type) {
+	case *postgres.Store:
+		return storecopy.CopyInTransaction[*postgres.Store](ctx, from, to, time.Now())
+	case *bolt.Store:
+		return storecopy.CopyInTransaction[*bolt.Store](ctx, from, to, time.Now())
+	}
+	return storecopy.Counts{}, fmt.Errorf("a store of type %T takes no transaction", to)
 }
 
 // purge destroys what the deployment's store holds past its deletion date,
