@@ -30,12 +30,12 @@ const (
 // Store is a core.KeyStore backed by PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
-	// db runs the store's statements: the pool, or a snapshot's transaction.
+	// db runs the store's statements: the pool, or the transaction of a
+	// Snapshot or of a Transaction's function.
 	db conn
-	// snapshot is the transaction a snapshot reads in; nil for the store.
-	snapshot pgx.Tx
-	// inTx is set on the Store a Transaction hands its function.
-	inTx bool
+	// end is what Close does: close the pool, or end a snapshot. A
+	// Transaction's store has none: its function's return ends it.
+	end func() error
 }
 
 // conn is what the store's statements run on: *pgxpool.Pool or pgx.Tx.
@@ -102,7 +102,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s", scrub(err.Error(), connString))
 	}
-	s := &Store{pool: pool, db: pool}
+	s := &Store{pool: pool, db: pool, end: func() error { pool.Close(); return nil }}
 	if err := s.migrate(ctx, o.schema); err != nil {
 		pool.Close()
 		return nil, scrubbed(err, connString)
@@ -113,14 +113,10 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 // Close closes the pool's connections; a snapshot's Close ends the snapshot
 // and leaves the pool to the store.
 func (s *Store) Close() error {
-	switch {
-	case s.snapshot != nil:
-		return s.snapshot.Rollback(context.Background())
-	case s.inTx:
-		return nil // the transaction ends with its function
+	if s.end == nil {
+		return nil
 	}
-	s.pool.Close()
-	return nil
+	return s.end()
 }
 
 // Transaction runs fn with a Store whose reads and writes all run in one
@@ -136,7 +132,7 @@ func (s *Store) Transaction(ctx context.Context, fn func(*Store) error) error {
 		return fail(ctx, "begin transaction", err)
 	}
 	defer tx.Rollback(context.Background()) // nothing to undo once committed
-	if err := fn(&Store{pool: s.pool, db: tx, inTx: true}); err != nil {
+	if err := fn(&Store{pool: s.pool, db: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -158,7 +154,7 @@ func (s *Store) Snapshot(ctx context.Context) (*Store, error) {
 	if err != nil {
 		return nil, fail(ctx, "begin snapshot", err)
 	}
-	return &Store{pool: s.pool, db: tx, snapshot: tx}, nil
+	return &Store{pool: s.pool, db: tx, end: func() error { return tx.Rollback(context.Background()) }}, nil
 }
 
 func setDefault(params map[string]string, name, value string) {
