@@ -53,8 +53,8 @@ func testPurge(t *testing.T, store string) {
 	svc.Close()
 	// Seven days on: their dates are moved back, as time would move them.
 	st := openStore(t, store)
-	storetest.Expire(t, st, doomed)
-	storetest.ExpireSecret(t, st, "gone")
+	doomedAt := storetest.Expire(t, st, doomed)
+	goneAt := storetest.ExpireSecret(t, st, "gone")
 	st.Close()
 
 	purge := func() (int, string, string) {
@@ -79,7 +79,7 @@ func testPurge(t *testing.T, store string) {
 	if code, stdout, stderr := purge(); code != 0 || stdout != "destroyed 0 keys and 0 secrets past their deletion dates\n" {
 		t.Fatalf("purge again = %d\n%s%s", code, stdout, stderr)
 	}
-	checkDestructionRecords(t, d, map[string]string{"DeleteKey": doomed, "DeleteSecret": "gone"})
+	checkDestructionRecords(t, d, map[string]destruction{"DeleteKey": {doomed, doomedAt}, "DeleteSecret": {"gone", goneAt}})
 
 	st = openStore(t, store)
 	for what, err := range map[string]error{
@@ -110,18 +110,24 @@ func TestPurgeOnBolt(t *testing.T) { testPurge(t, "bolt://"+filepath.Join(t.Temp
 
 func TestPurgeOnPostgres(t *testing.T) { testPurge(t, storetest.PostgresDatabase(t, "kmspurgecmd")) }
 
+// destruction is a key or secret destroyed, and the deletion date it was due.
+type destruction struct {
+	id  string
+	due time.Time
+}
+
 // checkDestructionRecords verifies the chains of the deployment's audit log
 // (KMS_AUDIT_LOG by default) and finds in it one record per destruction,
-// want mapping its action to the key or secret: a purge's, by kmsless, with
+// want mapping its action to what was destroyed: a purge's, by kmsless, with
 // the deletion date that was due.
-func checkDestructionRecords(t *testing.T, d *deployment, want map[string]string) {
+func checkDestructionRecords(t *testing.T, d *deployment, want map[string]destruction) {
 	t.Helper()
 	env := d.envWith(d.old, "")
 	log := filepath.Join(d.env["KMS_DATA_DIR"], "audit.jsonl")
 	if code, _, stderr := runAudit(env, "verify", log); code != 0 {
 		t.Fatalf("audit verify %s = %d: %s", log, code, stderr)
 	}
-	for action, id := range want {
+	for action, w := range want {
 		code, out, stderr := runAudit(env, "query", "-json", "-action", action, log)
 		if code != 0 {
 			t.Fatalf("audit query -action %s = %d: %s", action, code, stderr)
@@ -138,9 +144,10 @@ func checkDestructionRecords(t *testing.T, d *deployment, want map[string]string
 		if action == "DeleteSecret" {
 			name = "secretName"
 		}
-		if rec.Entry != "purge" || rec.UserIdentity.Principal != "kmsless" || rec.RequestParameters[name] != id ||
-			rec.AdditionalEventData["deletionDate"] == "" || rec.ReadOnly {
-			t.Errorf("the %s record: %s; want the purge's of %s with its deletion date", action, lines[0], id)
+		due := w.due.UTC().Format(time.RFC3339)
+		if rec.Entry != "purge" || rec.UserIdentity.Principal != "kmsless" || rec.RequestParameters[name] != w.id ||
+			rec.AdditionalEventData["deletionDate"] != due || rec.ReadOnly {
+			t.Errorf("the %s record: %s; want the purge's of %s, due %s", action, lines[0], w.id, due)
 		}
 	}
 }
