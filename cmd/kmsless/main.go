@@ -40,7 +40,7 @@
 // from outliving their dates in the store and its backups. It needs the
 // deployment's settings, as rotate-root does, and can run beside serving
 // instances. Each destruction is recorded in KMS_AUDIT_LOG, in a chain of
-// the command's own.
+// the command's own; a record it cannot write makes it exit 1.
 //
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code
@@ -303,6 +303,10 @@ func purge(ctx context.Context, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "destroyed %s and %s past their deletion dates\n", counted(len(p.Keys), "key"), counted(len(p.Secrets), "secret"))
+	if n := svc.Edge.UnrecordedDestructions(); n > 0 {
+		fmt.Fprintf(stderr, "kmsless purge: %s could not be written to KMS_AUDIT_LOG (logged above); the destructions stand\n", counted(int(n), "record"))
+		return 1
+	}
 	return 0
 }
 

@@ -22,28 +22,9 @@ import (
 // their deletion dates that no request met, with the key's alias; a key
 // still in its waiting period and the blobs of the others stay as they were.
 func testPurge(t *testing.T, store string) {
-	d := newDeployment(t, store, 3, 1)
-	for k, v := range d.env {
-		t.Setenv(k, v)
-	}
-	t.Setenv("KMS_ROOT_KEY", d.old)
 	ctx := context.Background()
-	svc := d.wire(t, d.old, "")
-	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
-	handle := func(action string, kv ...string) {
-		t.Helper()
-		p := core.Params{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			p[kv[i]] = kv[i+1]
-		}
-		if _, err := svc.KMS.Handle(ctx, &core.Request{ID: "r", Action: action, Params: p, Caller: admin}); err != nil {
-			t.Fatalf("%s: %v", action, err)
-		}
-	}
-	keys, _, err := svc.KMS.Store().ListKeys(ctx, time.Time{}, core.Page{})
-	if err != nil || len(keys) != 3 {
-		t.Fatalf("the deployment's keys: %d, %v", len(keys), err)
-	}
+	d, svc, keys := deploymentToPurge(t, store, 3)
+	handle := func(action string, kv ...string) { t.Helper(); handleAs(t, svc, action, kv...) }
 	doomed, waiting := keys[0].ID, keys[1].ID
 	handle("CreateAlias", "AliasName", "alias/doomed", "KeyId", doomed)
 	handle("ScheduleKeyDeletion", "KeyId", doomed, "PendingWindowInDays", "7")
@@ -110,6 +91,37 @@ func TestPurgeOnBolt(t *testing.T) { testPurge(t, "bolt://"+filepath.Join(t.Temp
 
 func TestPurgeOnPostgres(t *testing.T) { testPurge(t, storetest.PostgresDatabase(t, "kmspurgecmd")) }
 
+// deploymentToPurge is a deployment of n keys on store, its settings in the
+// environment as the command reads them, and a service on it.
+func deploymentToPurge(t *testing.T, store string, n int) (*deployment, *config.Service, []core.Key) {
+	t.Helper()
+	d := newDeployment(t, store, n, 1)
+	for k, v := range d.env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("KMS_ROOT_KEY", d.old)
+	svc := d.wire(t, d.old, "")
+	keys, _, err := svc.KMS.Store().ListKeys(context.Background(), time.Time{}, core.Page{})
+	if err != nil || len(keys) != n {
+		t.Fatalf("the deployment's keys: %d, %v", len(keys), err)
+	}
+	return d, svc, keys
+}
+
+// handleAs runs action, with kv's names and values, on svc as an
+// administrator.
+func handleAs(t *testing.T, svc *config.Service, action string, kv ...string) {
+	t.Helper()
+	p := core.Params{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	admin := &core.Principal{Name: "admin", AccessKeyID: "admin", Policy: core.FullAccess()}
+	if _, err := svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: action, Params: p, Caller: admin}); err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+}
+
 // destruction is a key or secret destroyed, and the deletion date it was due.
 type destruction struct {
 	id  string
@@ -164,3 +176,34 @@ func openStore(t *testing.T, url string) storecopy.Store {
 
 // errOf is the error of a two-valued store read.
 func errOf[T any](_ T, err error) error { return err }
+
+// A destruction whose record cannot be written stands, and the command says
+// so and fails: an operator's script must not take a purge without its trail
+// for a clean one. /dev/full takes the file open and refuses every write.
+func TestPurgeFailsWhenARecordIsNotWritten(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	ctx := context.Background()
+	store := "bolt://" + filepath.Join(t.TempDir(), "kms.db")
+	_, svc, keys := deploymentToPurge(t, store, 1)
+	doomed := keys[0].ID
+	handleAs(t, svc, "ScheduleKeyDeletion", "KeyId", doomed, "PendingWindowInDays", "7")
+	svc.Close()
+	st := openStore(t, store)
+	storetest.Expire(t, st, doomed)
+	st.Close()
+
+	t.Setenv("KMS_AUDIT_LOG", "/dev/full")
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"purge"}, strings.NewReader(""), &stdout, &stderr)
+	want := "destroyed key " + doomed + "\ndestroyed 1 key and 0 secrets past their deletion dates\n"
+	if code != 1 || stdout.String() != want || !strings.Contains(stderr.String(), "1 record could not be written to KMS_AUDIT_LOG") {
+		t.Fatalf("purge with a full audit log = %d\n%s%s\nwant 1, and:\n%s", code, stdout.String(), stderr.String(), want)
+	}
+	st = openStore(t, store)
+	defer st.Close()
+	if _, err := st.GetKey(ctx, doomed); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("the key whose record was lost, read from the store: %v; want it destroyed all the same", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -31,6 +32,8 @@ type Edge struct {
 	audit   *audit.Log
 	arns    audit.ARNs
 	metrics *metrics.Set
+	// unrecorded counts the destructions whose records were not written.
+	unrecorded atomic.Int64
 }
 
 // Record makes the edge write every request's record to l, naming resources
@@ -144,12 +147,17 @@ func (e *Edge) Destroyed(ctx context.Context, d core.Destruction) {
 	}
 	rec := audit.Destruction(d, core.NewRequestID(), time.Now(), e.arns)
 	if err := e.audit.Write(rec); err != nil {
+		e.unrecorded.Add(1)
 		e.metrics.AuditLost()
 		e.log.LogAttrs(ctx, slog.LevelError, "audit record not written",
 			slog.String("requestId", rec.RequestID), slog.String("action", rec.EventName), slog.String(d.Kind, d.ID),
 			slog.String("cause", err.Error()))
 	}
 }
+
+// UnrecordedDestructions is how many destructions Destroyed could not record
+// since the edge was made: for a command, whose exit status must tell.
+func (e *Edge) UnrecordedDestructions() int64 { return e.unrecorded.Load() }
 
 // errUnrecorded answers a request whose audit record could not be written.
 var errUnrecorded = core.Errorf(core.CodeServiceUnavailableTemporary,
