@@ -126,19 +126,15 @@ func fromNull(t *time.Time) time.Time {
 // CreateKey stores k and its first version in one statement, hence one
 // transaction.
 func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
-	if err := checkVersion(k, first); err != nil {
-		return err
+	versions := append([]core.KeyVersion{first}, more...)
+	for _, v := range versions {
+		if err := checkVersion(k, v); err != nil {
+			return err
+		}
 	}
-	if len(more) > 0 {
-		return s.createKeyVersions(ctx, k, append([]core.KeyVersion{first}, more...))
-	}
-	args := append(keyArgs(k), versionArgs(first)...)
+	args := append(keyArgs(k), versionArrays(versions)...)
 	return s.write(ctx, "create key", func() error {
-		_, err := s.db.Exec(ctx, `
-			WITH k AS (INSERT INTO keys (`+keyColumns+`)
-				VALUES (`+keyValues+`) RETURNING id)
-			INSERT INTO key_versions (key_id, `+versionColumns+`)
-			SELECT id, `+versionValues(22)+` FROM k`, args...)
+		_, err := s.db.Exec(ctx, createKey, args...)
 		if constraint(err, codeUniqueViolation) {
 			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
 		}
@@ -146,33 +142,17 @@ func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion
 	})
 }
 
-// createKeyVersions stores k and several versions in one transaction, in
-// order, so that they list oldest first.
-func (s *Store) createKeyVersions(ctx context.Context, k core.Key, versions []core.KeyVersion) error {
-	for _, v := range versions {
-		if err := checkVersion(k, v); err != nil {
-			return err
-		}
-	}
-	return s.write(ctx, "create key", func() error {
-		err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (`+keyValues+`)`, keyArgs(k)...); err != nil {
-				return err
-			}
-			for _, v := range versions {
-				if _, err := tx.Exec(ctx, `INSERT INTO key_versions (key_id, `+versionColumns+`) VALUES ($1, `+versionValues(2)+`)`,
-					append([]any{k.ID}, versionArgs(v)...)...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if constraint(err, codeUniqueViolation) {
-			return fmt.Errorf("postgres: key %q: %w", k.ID, core.ErrExists)
-		}
-		return err
-	})
-}
+// createKey stores a key and its versions in one statement, one round trip
+// however many versions there are: they come as one array a column
+// (versionArrays) and are inserted in their order, so that they list oldest
+// first.
+var createKey = `
+	WITH k AS (INSERT INTO keys (` + keyColumns + `) VALUES (` + keyValues + `) RETURNING id)
+	INSERT INTO key_versions (key_id, ` + versionColumns + `)
+	SELECT k.id, ` + versionColumns + ` FROM k,
+		unnest($22::text[], $23::timestamptz[], $24::bytea[], $25::bytea[], $26::text[], $27::text[], $28::timestamptz[], $29::text[])
+		WITH ORDINALITY AS v (` + versionColumns + `, n)
+	ORDER BY n`
 
 // GetKey returns the key with the given ID.
 func (s *Store) GetKey(ctx context.Context, id string) (core.Key, error) {
@@ -321,6 +301,22 @@ func versionValues(first int) string {
 func versionArgs(v core.KeyVersion) []any {
 	return []any{v.VersionID, v.CreatedAt, notNull(v.Wrapped), v.Digest, v.RootKeyID, string(v.RotationType),
 		nullTime(v.ExpireAt), v.MaterialDescription}
+}
+
+// versionArrays are versions' values as one array a column, in
+// versionColumns order.
+func versionArrays(versions []core.KeyVersion) []any {
+	columns := make([][]any, len(versionArgs(core.KeyVersion{})))
+	for _, v := range versions {
+		for i, a := range versionArgs(v) {
+			columns[i] = append(columns[i], a)
+		}
+	}
+	arrays := make([]any, len(columns))
+	for i, c := range columns {
+		arrays[i] = c
+	}
+	return arrays
 }
 
 // versionRow receives one row of versionColumns.
