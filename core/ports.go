@@ -126,6 +126,13 @@ type SecretStore interface {
 	// whose DeleteAt is set and not after asOf is left out; a zero asOf
 	// leaves none out.
 	ListSecrets(ctx context.Context, asOf time.Time, p Page) ([]GenericSecret, int, error)
+	// ListSecretsAfter returns, ordered by name (as bytes), the first limit
+	// secrets whose name comes after after ("": from the first), without
+	// their versions, past their deletion dates or not; fewer only at the
+	// end, and all the rest when limit is zero or less. A walk of every
+	// secret reads a page at a time with it, each page after the last name
+	// of the one before.
+	ListSecretsAfter(ctx context.Context, after string, limit int) ([]GenericSecret, error)
 }
 
 // CertificateStore keeps certificates, each as one record. Every method is

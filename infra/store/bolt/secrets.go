@@ -70,6 +70,12 @@ func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) e
 	})
 }
 
+// ListSecretsAfter returns up to limit secrets after the name after, by name,
+// without their versions (kept in a bucket of their own).
+func (s *Store) ListSecretsAfter(ctx context.Context, after string, limit int) ([]core.GenericSecret, error) {
+	return listByID[core.GenericSecret](ctx, s, bucketSecrets, "secret", after, limit)
+}
+
 // ListSecrets returns one page of the secrets that exist at asOf, ordered by
 // name, without their versions. A secret whose deletion date is not after a
 // non-zero asOf is left out.

@@ -602,7 +602,7 @@ func (s *Store) ListPartitionsAfter(ctx context.Context, after string, limit int
 // listByID decodes, in a bucket keyed by ID, the first limit records whose
 // ID comes after after; all the rest when limit is zero or less. The cursor
 // seeks to after: the records before it are not read.
-func listByID[T core.Partition | core.Certificate](ctx context.Context, s *Store, bucket []byte, what, after string, limit int) ([]T, error) {
+func listByID[T core.Partition | core.Certificate | core.GenericSecret](ctx context.Context, s *Store, bucket []byte, what, after string, limit int) ([]T, error) {
 	var out []T
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		return walkAfter(tx.Bucket(bucket), nil, []byte(after), limit, nil, func(_, value []byte) error {

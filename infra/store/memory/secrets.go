@@ -76,6 +76,17 @@ func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) e
 	return nil
 }
 
+// ListSecretsAfter returns up to limit secrets after the name after, by
+// name, without their versions.
+func (s *Store) ListSecretsAfter(ctx context.Context, after string, limit int) ([]core.GenericSecret, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return byIDAfter(s.secrets, after, limit, func(sec core.GenericSecret) core.GenericSecret {
+		sec.Versions = nil
+		return copySecret(sec)
+	}), nil
+}
+
 // ListSecrets returns one page of the secrets that exist at asOf, by name.
 func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([]core.GenericSecret, int, error) {
 	s.mu.RLock()

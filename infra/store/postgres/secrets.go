@@ -144,6 +144,20 @@ func (s *Store) DeleteSecret(ctx context.Context, name string, revision int64) e
 		SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM secrets WHERE name = $1)`, []any{name, revision})
 }
 
+// ListSecretsAfter returns up to limit secrets after the name after, by name
+// (as bytes), without their versions.
+func (s *Store) ListSecretsAfter(ctx context.Context, after string, limit int) ([]core.GenericSecret, error) {
+	return listAfter(ctx, s, "list secrets", limit,
+		`SELECT `+secretColumns+` FROM secrets WHERE name > $2 ORDER BY name LIMIT $1`, []any{after},
+		func(row pgx.CollectableRow) (core.GenericSecret, error) {
+			var r secretRow
+			if err := row.Scan(r.dest()...); err != nil {
+				return core.GenericSecret{}, err
+			}
+			return r.secret()
+		})
+}
+
 // ListSecrets returns one page of the secrets that exist at asOf, ordered by
 // name (the "C" collation: as bytes), without their versions.
 func (s *Store) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([]core.GenericSecret, int, error) {

@@ -160,6 +160,64 @@ func testListSecretsPagesByName(t *testing.T, s Store) {
 	}
 }
 
+// testListSecretsAfter: the listing is in byte order of the names, resumes
+// after any position, stored or not, stops at the limit, and keeps secrets
+// past their deletion dates (Purge walks it to find them), each without
+// its versions.
+func testListSecretsAfter(t *testing.T, s Store) {
+	ctx := context.Background()
+	if list, err := s.ListSecretsAfter(ctx, "", 10); err != nil || len(list) != 0 {
+		t.Fatalf("ListSecretsAfter of an empty store = %q, %v; want none", secretNames(list), err)
+	}
+	// Created out of order; "B" sorts before "a" as bytes, "b/10" before "b/2".
+	stored := map[string]core.GenericSecret{}
+	for i, n := range []string{"b/2", "a", "B", "b/10", "c"} {
+		sec := newSecret(n, at(i), "v1", "v2")
+		if n == "c" {
+			sec.DeleteAt = at(100)
+		}
+		if err := s.CreateSecret(ctx, sec); err != nil {
+			t.Fatalf("CreateSecret(%s): %v", n, err)
+		}
+		sec.Versions = nil
+		stored[n] = sec
+	}
+	all := []string{"B", "a", "b/10", "b/2", "c"}
+	for _, tc := range []struct {
+		after string
+		limit int
+		want  []string
+	}{
+		{"", 0, all},
+		{"", -1, all},
+		{"", 2, all[:2]},
+		{"", len(all) + 1, all},
+		{"a", 2, []string{"b/10", "b/2"}},
+		{"a0", 0, all[2:]}, // a position no secret has
+		{"A", 1, []string{"B"}},
+		{"b/2", 3, []string{"c"}},
+		{"c", 0, nil},
+	} {
+		list, err := s.ListSecretsAfter(ctx, tc.after, tc.limit)
+		if err != nil || !slices.Equal(secretNames(list), tc.want) {
+			t.Fatalf("ListSecretsAfter(%q, %d) = %q, %v; want %q", tc.after, tc.limit, secretNames(list), err, tc.want)
+		}
+		for _, sec := range list {
+			if !reflect.DeepEqual(normSecret(sec), normSecret(stored[sec.Name])) {
+				t.Fatalf("ListSecretsAfter item\n got %+v\nwant %+v", sec, stored[sec.Name])
+			}
+		}
+	}
+}
+
+func secretNames(list []core.GenericSecret) []string {
+	var names []string
+	for _, sec := range list {
+		names = append(names, sec.Name)
+	}
+	return names
+}
+
 // Values up to the service's bound, of every byte, come back exactly.
 func testSecretValuesRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ReplaceVersionMakesAPendingRotation", testReplaceVersionMakesAPendingRotation},
 		{"SecretLifecycle", testSecretLifecycle},
 		{"ListSecretsPagesByName", testListSecretsPagesByName},
+		{"ListSecretsAfterWalksByNameBytes", testListSecretsAfter},
 		{"SecretValuesRoundTrip", testSecretValuesRoundTrip},
 		{"ConcurrentUpdateSecretCountsEveryRevision", testConcurrentUpdateSecret},
 		{"CertificateLifecycle", testCertificates},
