@@ -40,24 +40,29 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 	if err != nil || s.secrets == nil {
 		return p, err
 	}
-	secrets, _, err := s.secrets.ListSecrets(ctx, time.Time{}, Page{})
-	if err != nil {
-		return p, fmt.Errorf("list secrets: %w", err)
-	}
-	for i := range secrets {
-		sec := &secrets[i]
-		if !sec.PastDeletion(s.clock.Now()) {
-			continue
-		}
-		destroyed, err := s.dropSecret(ctx, sec)
+	for after := ""; ; {
+		secrets, err := s.secrets.ListSecretsAfter(ctx, after, scanBatch)
 		if err != nil {
-			return p, fmt.Errorf("secret %s: %w", sec.Name, err)
+			return p, fmt.Errorf("list secrets: %w", err)
 		}
-		if destroyed {
-			p.Secrets = append(p.Secrets, sec.Name)
+		for i := range secrets {
+			sec := &secrets[i]
+			if !sec.PastDeletion(s.clock.Now()) {
+				continue
+			}
+			destroyed, err := s.dropSecret(ctx, sec)
+			if err != nil {
+				return p, fmt.Errorf("secret %s: %w", sec.Name, err)
+			}
+			if destroyed {
+				p.Secrets = append(p.Secrets, sec.Name)
+			}
 		}
+		if len(secrets) < scanBatch {
+			return p, nil
+		}
+		after = secrets[len(secrets)-1].Name
 	}
-	return p, nil
 }
 
 // dropSecret destroys sec, read past its deletion date, if it is stored as

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -66,6 +67,40 @@ func TestPurgeDestroysWhatNoRequestMet(t *testing.T) {
 	f.ok("DescribeKey", "KeyId", live)
 	if again, err := f.svc.Purge(ctx); err != nil || len(again.Keys)+len(again.Secrets) != 0 || len(f.destructions()) != 2 {
 		t.Fatalf("a second Purge: %+v, %v, %d reported; want nothing destroyed", again, err, len(f.destructions()))
+	}
+}
+
+// TestPurgeReadsSecretsAPageAtATime: Purge finds every secret past its
+// date among more than two pages of the store's listing, and never
+// holds more than a page of them: a daily purge of a store with many
+// secrets must not need memory for all of them.
+func TestPurgeReadsSecretsAPageAtATime(t *testing.T) {
+	f := newSvcFixture(t)
+	ctx := t.Context()
+	now := f.clock.Now()
+	var due []string
+	for i := range 1201 {
+		sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), KeyID: "key", CreatedAt: now, UpdatedAt: now, Stages: map[string]string{}, Revision: 1}
+		if i%3 == 0 {
+			sec.DeleteAt = now.Add(-time.Minute)
+			due = append(due, sec.Name)
+		}
+		if err := f.store.CreateSecret(ctx, sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.svc.Purge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Secrets, due) {
+		t.Fatalf("Purge destroyed %d secrets (%q…); want the %d past their date", len(got.Secrets), got.Secrets[:min(3, len(got.Secrets))], len(due))
+	}
+	if most := f.store.mostSecrets.Load(); most > 500 {
+		t.Fatalf("one listing gave Purge %d secrets; want at most a page (500)", most)
+	}
+	if left, total, err := f.store.ListSecrets(ctx, time.Time{}, core.Page{}); err != nil || total != 1201-len(due) || slices.ContainsFunc(left, func(s core.GenericSecret) bool { return s.PastDeletion(now) }) {
+		t.Fatalf("after Purge the store holds %d secrets (%v); want the %d not due", total, err, 1201-len(due))
 	}
 }
 

@@ -655,16 +655,16 @@ func (s *Service) deleted(k *Key) bool {
 	return !k.DeleteAt.IsZero() && k.PastDeletion(s.clock.Now())
 }
 
-// keysScan is how many keys a walk over the whole listing reads from the
-// store at a time.
-const keysScan = 500
+// scanBatch is how many records a walk over a whole listing (keys, secrets)
+// reads from the store at a time.
+const scanBatch = 500
 
 // eachKey calls fn with every key the store lists at asOf (zero: every
 // stored key, past its deletion date or not), oldest first, reading the
-// listing keysScan keys at a time. It stops at fn's first error and returns
+// listing scanBatch keys at a time. It stops at fn's first error and returns
 // it; a store error comes back wrapped as "list keys".
 func (s *Service) eachKey(ctx context.Context, asOf time.Time, fn func(*Key) error) error {
-	for k, err := range s.keysAfter(ctx, asOf, KeyPosition{}, keysScan) {
+	for k, err := range s.keysAfter(ctx, asOf, KeyPosition{}, scanBatch) {
 		if err == nil {
 			err = fn(k)
 		}

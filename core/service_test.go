@@ -42,6 +42,29 @@ func (c *stepClock) Advance(d time.Duration) {
 type countingStore struct {
 	*memory.Store
 	writes atomic.Int64
+	// mostSecrets is the most secrets one listing has returned.
+	mostSecrets atomic.Int64
+}
+
+func (c *countingStore) listedSecrets(n int) {
+	for {
+		most := c.mostSecrets.Load()
+		if int64(n) <= most || c.mostSecrets.CompareAndSwap(most, int64(n)) {
+			return
+		}
+	}
+}
+
+func (c *countingStore) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([]core.GenericSecret, int, error) {
+	secs, total, err := c.Store.ListSecrets(ctx, asOf, p)
+	c.listedSecrets(len(secs))
+	return secs, total, err
+}
+
+func (c *countingStore) ListSecretsAfter(ctx context.Context, after string, limit int) ([]core.GenericSecret, error) {
+	secs, err := c.Store.ListSecretsAfter(ctx, after, limit)
+	c.listedSecrets(len(secs))
+	return secs, err
 }
 
 func (c *countingStore) CreateKey(ctx context.Context, k core.Key, v core.KeyVersion, more ...core.KeyVersion) error {
