@@ -10,11 +10,14 @@
 // the destination serves with the source's root keys. Keys and secrets past
 // their deletion dates are left out, a key with its aliases, grants and last
 // use: they exist to no caller, and their material is due for destruction
-// (kmsless purge), not for a copy that would outlive it. Copy reads from as
-// it reads it: a record made or changed while the copy runs may be left out,
-// or refuse the copy (an alias of a key made after the keys were read). For a
-// copy of one moment, copy from a PostgreSQL store's Snapshot, or stop the
-// writers first.
+// (kmsless purge), not for a copy that would outlive it. Copy reads keys,
+// aliases, grants, secrets, certificates and partitions a page at a time (a
+// key's versions and the access records, which are few, whole), so what it
+// holds does not grow with the store, but for a bbolt destination's
+// transaction. It reads from as it reads it: a record made or changed while
+// the copy runs may be left out, or refuse the copy (an alias of a key made
+// after the keys were read). For a copy of one moment, copy from a
+// PostgreSQL store's Snapshot, or stop the writers first.
 package storecopy
 
 import (
@@ -84,29 +87,26 @@ func Copy(ctx context.Context, from, to Store, asOf time.Time) (Counts, error) {
 		}
 		after = keys[len(keys)-1].Position()
 	}
-	aliases, _, err := from.ListAliases(ctx, "", asOf, core.Page{})
-	if err != nil {
-		return n, fmt.Errorf("listing aliases: %w", err)
-	}
-	for _, a := range aliases {
-		if err := to.CreateAlias(ctx, a); err != nil {
-			return n, fmt.Errorf("alias %s: %w", a.Name, err)
-		}
+	if err := walk(ctx, func(ctx context.Context, after string, limit int) ([]core.Alias, error) {
+		return from.ListAliasesAfter(ctx, "", asOf, core.AliasPosition{Name: after}, limit)
+	}, func(a core.Alias) string { return a.Name }, func(a core.Alias) error {
 		n.Aliases++
+		return to.CreateAlias(ctx, a)
+	}); err != nil {
+		return n, fmt.Errorf("aliases: %w", err)
 	}
-	secrets, _, err := from.ListSecrets(ctx, asOf, core.Page{})
-	if err != nil {
-		return n, fmt.Errorf("listing secrets: %w", err)
-	}
-	for _, listed := range secrets {
-		sec, err := from.GetSecret(ctx, listed.Name)
-		if err == nil {
-			err = to.CreateSecret(ctx, sec)
+	if err := walk(ctx, from.ListSecretsAfter, func(s core.GenericSecret) string { return s.Name }, func(listed core.GenericSecret) error {
+		if listed.PastDeletion(asOf) {
+			return nil
 		}
+		sec, err := from.GetSecret(ctx, listed.Name)
 		if err != nil {
-			return n, fmt.Errorf("secret %s: %w", listed.Name, err)
+			return err
 		}
 		n.Secrets++
+		return to.CreateSecret(ctx, sec)
+	}); err != nil {
+		return n, fmt.Errorf("secrets: %w", err)
 	}
 	if err := walk(ctx, from.ListCertificatesAfter, func(c core.Certificate) string { return c.ID }, func(c core.Certificate) error {
 		n.Certificates++

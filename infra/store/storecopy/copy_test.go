@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -295,12 +298,12 @@ type writesDuring struct {
 	during func()
 }
 
-func (w *writesDuring) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+func (w *writesDuring) ListAliasesAfter(ctx context.Context, keyID string, asOf time.Time, after core.AliasPosition, limit int) ([]core.Alias, error) {
 	if w.during != nil {
 		w.during()
 		w.during = nil
 	}
-	return w.Store.ListAliases(ctx, keyID, asOf, p)
+	return w.Store.ListAliasesAfter(ctx, keyID, asOf, after, limit)
 }
 
 // A PostgreSQL store copied from its Snapshot is copied as of one moment: a
@@ -384,8 +387,8 @@ type failsAt struct{ storecopy.Store }
 
 var errListing = errors.New("the source went away")
 
-func (failsAt) ListAliases(context.Context, string, time.Time, core.Page) ([]core.Alias, int, error) {
-	return nil, 0, errListing
+func (failsAt) ListAliasesAfter(context.Context, string, time.Time, core.AliasPosition, int) ([]core.Alias, error) {
+	return nil, errListing
 }
 
 // A copy in a transaction that fails part-way leaves the destination as it
@@ -419,4 +422,75 @@ func TestACopyInATransactionThatFailsLeavesNothing(t *testing.T) {
 	if _, err := storecopy.Copy(bg, src, dst, time.Now()); !errors.Is(err, storecopy.ErrNotEmpty) {
 		t.Errorf("Copy after a failed Copy: %v; want ErrNotEmpty, the keys it wrote kept", err)
 	}
+}
+
+// TestCopyWalksSecretsPageByPage copies more secrets than three pages of
+// the source's listing hold: each comes once, versions and all, those past
+// their deletion dates, spread over every page, are left out, and no
+// listing hands the copy more than a page (500) of them.
+func TestCopyWalksSecretsPageByPage(t *testing.T) {
+	src, _, _ := newSource(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	var want []string
+	err := src.Transaction(bg, func(tx *bolt.Store) error {
+		for i := range 1201 {
+			sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), KeyID: "key", CreatedAt: now, UpdatedAt: now, Revision: 1,
+				Stages:   map[string]string{"ACSCurrent": "v1"},
+				Versions: []core.SecretVersion{{ID: "v1", CreatedAt: now, DataType: "text", Sealed: []byte("sealed " + strconv.Itoa(i))}}}
+			if i%4 == 0 {
+				sec.DeleteAt = now.Add(-time.Minute)
+			} else {
+				want = append(want, sec.Name)
+			}
+			if err := tx.CreateSecret(bg, sec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, listing := newBolt(t), &mostSecrets{Store: src}
+	n, err := storecopy.CopyInTransaction[*bolt.Store](bg, listing, dst, now)
+	if err != nil || n.Secrets != len(want) {
+		t.Fatalf("copied %s, %v; want %d secrets", n, err, len(want))
+	}
+	if listing.most > 500 {
+		t.Fatalf("one listing gave the copy %d secrets; want at most a page (500)", listing.most)
+	}
+	copied, _, err := dst.ListSecrets(bg, time.Time{}, core.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range copied {
+		names = append(names, s.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Fatalf("the copy holds %d secrets; want the %d not past their dates", len(names), len(want))
+	}
+	last, err := dst.GetSecret(bg, "s1199")
+	if err != nil || len(last.Versions) != 1 || string(last.Versions[0].Sealed) != "sealed 1199" {
+		t.Fatalf("the last page's secret in the copy: %+v, %v", last, err)
+	}
+}
+
+// mostSecrets is a source store that keeps the most secrets one of its
+// listings returned.
+type mostSecrets struct {
+	storecopy.Store
+	most int
+}
+
+func (m *mostSecrets) ListSecrets(ctx context.Context, asOf time.Time, p core.Page) ([]core.GenericSecret, int, error) {
+	secs, total, err := m.Store.ListSecrets(ctx, asOf, p)
+	m.most = max(m.most, len(secs))
+	return secs, total, err
+}
+
+func (m *mostSecrets) ListSecretsAfter(ctx context.Context, after string, limit int) ([]core.GenericSecret, error) {
+	secs, err := m.Store.ListSecretsAfter(ctx, after, limit)
+	m.most = max(m.most, len(secs))
+	return secs, err
 }
