@@ -277,3 +277,48 @@ func TestListKeysWithoutFiltersLeavesPagingToTheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestListSecretsPagesTheFilteredSet: a filtered ListSecrets over more
+// secrets than three pages of the store's listing counts and pages only
+// those that meet the filter and are not past their deletion dates, and
+// never holds more than a store page (500) of secrets at once.
+func TestListSecretsPagesTheFilteredSet(t *testing.T) {
+	f := newSvcFixture(t)
+	ctx := t.Context()
+	now := f.clock.Now()
+	var want []string
+	for i := range 1201 {
+		sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), Description: "odd", KeyID: "key", CreatedAt: now, UpdatedAt: now, Stages: map[string]string{}, Revision: 1}
+		if i%2 == 0 {
+			sec.Description = "even"
+		}
+		if i%5 == 0 {
+			sec.DeleteAt = now.Add(-time.Minute)
+		}
+		if sec.Description == "even" && sec.DeleteAt.IsZero() {
+			want = append(want, sec.Name)
+		}
+		if err := f.store.CreateSecret(ctx, sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for page := 1; ; page++ {
+		r := f.ok("ListSecrets", "Filters", `[{"Key":"Description","Values":["even"]}]`, "PageNumber", strconv.Itoa(page), "PageSize", "100").(*alibaba.ListSecretsResponse)
+		if r.TotalCount != len(want) {
+			t.Fatalf("page %d: TotalCount %d; want %d", page, r.TotalCount, len(want))
+		}
+		if len(r.SecretList.Secret) == 0 {
+			break
+		}
+		for _, s := range r.SecretList.Secret {
+			got = append(got, s.SecretName)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the pages listed %d secrets; want the %d even ones not past their dates, in order", len(got), len(want))
+	}
+	if most := f.store.mostSecrets.Load(); most > 500 {
+		t.Fatalf("one listing gave ListSecrets %d secrets; want at most a page (500)", most)
+	}
+}

@@ -40,26 +40,38 @@ func (s *Service) Purge(ctx context.Context) (Purged, error) {
 	if err != nil || s.secrets == nil {
 		return p, err
 	}
+	err = s.eachSecret(ctx, func(sec *GenericSecret) error {
+		if !sec.PastDeletion(s.clock.Now()) {
+			return nil
+		}
+		destroyed, err := s.dropSecret(ctx, sec)
+		if err != nil {
+			return fmt.Errorf("secret %s: %w", sec.Name, err)
+		}
+		if destroyed {
+			p.Secrets = append(p.Secrets, sec.Name)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// eachSecret calls fn with every secret the store holds, past its deletion
+// date or not, by name and without its versions, listing scanBatch at a
+// time. It stops at fn's first error and returns it.
+func (s *Service) eachSecret(ctx context.Context, fn func(*GenericSecret) error) error {
 	for after := ""; ; {
 		secrets, err := s.secrets.ListSecretsAfter(ctx, after, scanBatch)
 		if err != nil {
-			return p, fmt.Errorf("list secrets: %w", err)
+			return fmt.Errorf("list secrets: %w", err)
 		}
 		for i := range secrets {
-			sec := &secrets[i]
-			if !sec.PastDeletion(s.clock.Now()) {
-				continue
-			}
-			destroyed, err := s.dropSecret(ctx, sec)
-			if err != nil {
-				return p, fmt.Errorf("secret %s: %w", sec.Name, err)
-			}
-			if destroyed {
-				p.Secrets = append(p.Secrets, sec.Name)
+			if err := fn(&secrets[i]); err != nil {
+				return err
 			}
 		}
 		if len(secrets) < scanBatch {
-			return p, nil
+			return nil
 		}
 		after = secrets[len(secrets)-1].Name
 	}

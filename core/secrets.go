@@ -747,9 +747,9 @@ func (c *call) setSecretPolicy() (any, error) {
 	return nil, nil
 }
 
-// listSecrets lists secrets by name, a page at a time. Filtered, it reads
-// every secret's metadata in one store read, and counts and pages those
-// that meet the filter itself, as a filtered ListKeys does.
+// listSecrets lists secrets by name, a page at a time. Filtered, it walks
+// every secret's metadata, a store page at a time, and counts and pages
+// those that meet the filter itself, as a filtered ListKeys does.
 func (c *call) listSecrets() (any, error) {
 	filter, err := c.filter("Filters", secretFilters, `[{"Key":"SecretName","Values":["db/password"]}]`)
 	if err != nil {
@@ -770,18 +770,25 @@ func (c *call) listSecrets() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	whole := p
-	if filter != nil {
-		whole = Page{}
+	now := c.s.clock.Now()
+	var items []GenericSecret
+	var total int
+	if filter == nil {
+		items, total, err = st.ListSecrets(c.ctx, now, p)
+	} else {
+		err = c.s.eachSecret(c.ctx, func(sec *GenericSecret) error {
+			if sec.PastDeletion(now) || !filter.meetsSecret(sec) {
+				return nil
+			}
+			if total >= p.Offset && len(items) < p.Limit {
+				items = append(items, *sec)
+			}
+			total++
+			return nil
+		})
 	}
-	items, total, err := st.ListSecrets(c.ctx, c.s.clock.Now(), whole)
 	if err != nil {
 		return nil, storeErr(err)
-	}
-	if filter != nil {
-		items = slices.DeleteFunc(items, func(sec GenericSecret) bool { return !filter.meetsSecret(&sec) })
-		total = len(items)
-		items = items[min(p.Offset, total):min(p.Offset+p.Limit, total)]
 	}
 	return SecretListing{Listing: Listing[GenericSecret]{Items: items, Total: total, PageNumber: num, PageSize: size}, Tags: tags}, nil
 }
