@@ -284,11 +284,10 @@ func TestListKeysWithoutFiltersLeavesPagingToTheStore(t *testing.T) {
 // never holds more than a store page (500) of secrets at once.
 func TestListSecretsPagesTheFilteredSet(t *testing.T) {
 	f := newSvcFixture(t)
-	ctx := t.Context()
 	now := f.clock.Now()
 	var want []string
-	for i := range 1201 {
-		sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), Description: "odd", KeyID: "key", CreatedAt: now, UpdatedAt: now, Stages: map[string]string{}, Revision: 1}
+	f.storeSecrets(1201, func(i int, sec *core.GenericSecret) {
+		sec.Description = "odd"
 		if i%2 == 0 {
 			sec.Description = "even"
 		}
@@ -298,10 +297,7 @@ func TestListSecretsPagesTheFilteredSet(t *testing.T) {
 		if sec.Description == "even" && sec.DeleteAt.IsZero() {
 			want = append(want, sec.Name)
 		}
-		if err := f.store.CreateSecret(ctx, sec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	var got []string
 	for page := 1; ; page++ {
 		r := f.ok("ListSecrets", "Filters", `[{"Key":"Description","Values":["even"]}]`, "PageNumber", strconv.Itoa(page), "PageSize", "100").(*alibaba.ListSecretsResponse)

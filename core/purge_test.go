@@ -2,7 +2,6 @@ package core_test
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -79,16 +78,12 @@ func TestPurgeReadsSecretsAPageAtATime(t *testing.T) {
 	ctx := t.Context()
 	now := f.clock.Now()
 	var due []string
-	for i := range 1201 {
-		sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), KeyID: "key", CreatedAt: now, UpdatedAt: now, Stages: map[string]string{}, Revision: 1}
+	f.storeSecrets(1201, func(i int, sec *core.GenericSecret) {
 		if i%3 == 0 {
 			sec.DeleteAt = now.Add(-time.Minute)
 			due = append(due, sec.Name)
 		}
-		if err := f.store.CreateSecret(ctx, sec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	got, err := f.svc.Purge(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -176,6 +177,20 @@ func (f *svcFixture) open(t testing.TB, root []byte) {
 func (f *svcFixture) restart(root []byte) {
 	f.t.Helper()
 	f.open(f.t, root)
+}
+
+// storeSecrets writes n secrets, named s0000 onwards, straight into the
+// store, each with no version (enough for listings), as shape sets it.
+func (f *svcFixture) storeSecrets(n int, shape func(i int, sec *core.GenericSecret)) {
+	f.t.Helper()
+	now := f.clock.Now()
+	for i := range n {
+		sec := core.GenericSecret{Name: fmt.Sprintf("s%04d", i), KeyID: "key", CreatedAt: now, UpdatedAt: now, Stages: map[string]string{}, Revision: 1}
+		shape(i, &sec)
+		if err := f.store.CreateSecret(context.Background(), sec); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 }
 
 func svcParams(kv ...string) core.Params {
