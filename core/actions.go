@@ -411,9 +411,20 @@ func (c *call) listKeys() (any, error) {
 // after the position, read with one more to tell whether a next page is
 // due, so that a page costs what it lists and counts nothing. Filters are
 // Alibaba's, whose ListKeys pages by number, and are not read here.
+// SharedOnly asks for the keys other accounts share with the caller's
+// alone (AWS's ResourceOwners of OTHER_ACCOUNTS_VIA_RAM): there are none.
 func (c *call) listKeysAfter(after KeyPosition, size int) (any, error) {
+	sharedOnly, err := c.bool("SharedOnly", false)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.authorize(c.s.CollectionARN("key")); err != nil {
 		return nil, err
+	}
+	if sharedOnly {
+		// Keys other accounts share with the caller's: this service is
+		// one account, and no other shares a key with it.
+		return KeyPage{}, nil
 	}
 	keys, err := c.s.store.ListKeysAfter(c.ctx, c.s.clock.Now(), after, size+1)
 	if err != nil {

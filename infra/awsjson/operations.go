@@ -44,7 +44,7 @@ type input struct {
 
 	NumberOfBytes, PendingWindowInDays, RotationPeriodInDays, Limit *int
 	DryRun, MultiRegion, BypassPolicyLockoutSafetyCheck             *bool
-	GrantTokens, TagKeys, DryRunModifiers                           []string
+	GrantTokens, TagKeys, DryRunModifiers, ResourceOwners           []string
 	Tags                                                            []tag
 
 	WrappingAlgorithm, WrappingKeySpec, ExpirationModel, ImportType string
@@ -528,13 +528,38 @@ func positionParams(p core.Params, in *input, def, most int, valid func(string) 
 }
 
 // keysParams reads ListKeys' Limit and Marker, a key's position
-// (core.KeyPosition.Token, paged after by Request.KeysAfter).
+// (core.KeyPosition.Token, paged after by Request.KeysAfter), and its
+// ResourceOwners: SELF, the caller's own keys (as without it), and
+// OTHER_ACCOUNTS_VIA_RAM, keys other accounts share with the caller through
+// AWS RAM, of which this service, one account, has none. Asked for those
+// alone, core lists nothing (SharedOnly), and no marker can come from that
+// listing.
 func keysParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
-	return p, positionParams(p, in, 100, 1000, func(m string) bool {
+	if err := positionParams(p, in, 100, 1000, func(m string) bool {
 		_, ok := core.ParseKeyPosition(m)
 		return ok
-	})
+	}); err != nil {
+		return nil, err
+	}
+	if in.ResourceOwners == nil {
+		return p, nil
+	}
+	if len(in.ResourceOwners) == 0 || len(in.ResourceOwners) > 2 {
+		return nil, invalid("ResourceOwners", "it must name one or two of SELF and OTHER_ACCOUNTS_VIA_RAM")
+	}
+	for _, o := range in.ResourceOwners {
+		if o != "SELF" && o != "OTHER_ACCOUNTS_VIA_RAM" {
+			return nil, invalid("ResourceOwners", "%q is not SELF or OTHER_ACCOUNTS_VIA_RAM", core.ClipText(o))
+		}
+	}
+	if !slices.Contains(in.ResourceOwners, "SELF") {
+		if in.Marker != nil {
+			return nil, badMarker()
+		}
+		p["SharedOnly"] = "true"
+	}
+	return p, nil
 }
 
 // keysAfter is the position a ListKeys page starts after: its marker's,

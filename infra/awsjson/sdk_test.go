@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,54 @@ func TestSDKListKeysWalksMarkers(t *testing.T) {
 	}
 	if pages != 4 || len(got) != 7 {
 		t.Errorf("%d pages, %d keys; want 4 pages of 7 keys", pages, len(got))
+	}
+}
+
+// ListKeys' ResourceOwners: SELF lists the caller's keys, as without it,
+// alone or with OTHER_ACCOUNTS_VIA_RAM, whose keys (those other accounts
+// share through AWS RAM) this service, one account, has none of; asked for
+// those alone, ListKeys answers an empty, final page to a caller allowed to
+// list keys, refuses a marker, which no such page gives, and still refuses a
+// caller without kms:ListKeys. Any other value is a ValidationException.
+func TestSDKListKeysResourceOwners(t *testing.T) {
+	e := newEnv(t, withPrincipal("reader", "AKIAREADER0000000001", "reader-secret", 1000,
+		core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:DescribeKey"}, Resource: []string{"*"}})))
+	want := []string{e.createKey(), e.createKey(), e.createKey()}
+	slices.Sort(want)
+	self, shared := types.ResourceOwnerTypeSelf, types.ResourceOwnerTypeOtherAccountsViaRam
+	var marker *string
+	for _, owners := range [][]types.ResourceOwnerType{{self}, {self, shared}, {shared, self}} {
+		var got []string
+		p := kms.NewListKeysPaginator(e.aws, &kms.ListKeysInput{Limit: aws.Int32(2), ResourceOwners: owners})
+		for p.HasMorePages() {
+			out, err := p.NextPage(bg)
+			if err != nil {
+				t.Fatalf("%v: %v", owners, err)
+			}
+			for _, k := range out.Keys {
+				got = append(got, aws.ToString(k.KeyId))
+			}
+			if out.NextMarker != nil {
+				marker = out.NextMarker
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("ListKeys of %v = %q; want the caller's %q", owners, got, want)
+		}
+	}
+	out, err := e.aws.ListKeys(bg, &kms.ListKeysInput{ResourceOwners: []types.ResourceOwnerType{shared}})
+	if err != nil || len(out.Keys) != 0 || out.Truncated || out.NextMarker != nil {
+		t.Fatalf("ListKeys of keys other accounts share: %v; want an empty, final page", err)
+	}
+	_, err = e.aws.ListKeys(bg, &kms.ListKeysInput{ResourceOwners: []types.ResourceOwnerType{shared}, Marker: marker})
+	apiError(t, err, "InvalidMarkerException")
+	reader := e.client("AKIAREADER0000000001", "reader-secret")
+	_, err = reader.ListKeys(bg, &kms.ListKeysInput{ResourceOwners: []types.ResourceOwnerType{shared}})
+	apiError(t, err, "AccessDeniedException")
+	for _, owners := range [][]types.ResourceOwnerType{{}, {"SOMEONE"}, {"self"}, {self, shared, self}} {
+		_, err := e.aws.ListKeys(bg, &kms.ListKeysInput{ResourceOwners: owners})
+		apiError(t, err, "ValidationException")
 	}
 }
 
