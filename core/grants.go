@@ -621,7 +621,8 @@ func (c *call) grantLimit() (int, error) {
 
 // listGrants pages through a key's grants, in order of their IDs; Marker is
 // the ID of the last one listed. GrantId or GranteePrincipal narrow the
-// listing.
+// listing; GranteeServicePrincipal (AWS's, for grants to AWS services)
+// narrows it to nothing, as no grant here is to a service.
 func (c *call) listGrants() (any, error) {
 	store, err := c.grantStore()
 	if err != nil {
@@ -651,6 +652,7 @@ func (c *call) listGrants() (any, error) {
 	}
 	var found []Grant
 	switch {
+	case c.str("GranteeServicePrincipal") != "":
 	case id != "":
 		g, err := c.liveGrant(store, &k, id)
 		if err == nil && (grantee == "" || g.GranteeName == grantee) && id > after {

@@ -6,10 +6,33 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
-// grantConstraints is AWS's GrantConstraints.
+// grantConstraints is AWS's GrantConstraints. SourceArn is read to be
+// refused (serviceGrant); no grant here has one.
 type grantConstraints struct {
 	EncryptionContextEquals map[string]string `json:",omitempty"`
 	EncryptionContextSubset map[string]string `json:",omitempty"`
+	SourceArn               *string           `json:",omitempty"`
+}
+
+// serviceGrant refuses CreateGrant's members for AWS service principals:
+// a grant to or retirable by a service such as dynamodb.amazonaws.com, or
+// one that allows requests made on behalf of an AWS resource alone
+// (SourceArn, which a service grant requires). No AWS service calls this
+// service and no request to it is made on behalf of a resource, so such a
+// grant could never be used or retired by whom it names. A principal and
+// a service principal for the same role is AWS's ValidationException.
+func serviceGrant(in *input) error {
+	switch {
+	case in.GranteePrincipal != nil && in.GranteeServicePrincipal != nil:
+		return invalid("GranteeServicePrincipal", "give it or GranteePrincipal, not both")
+	case in.RetiringPrincipal != nil && in.RetiringServicePrincipal != nil:
+		return invalid("RetiringServicePrincipal", "give it or RetiringPrincipal, not both")
+	case in.GranteeServicePrincipal != nil || in.RetiringServicePrincipal != nil:
+		return core.Errorf(codeUnsupportedOperation, "Grants for AWS service principals are not supported: no AWS service calls this service, so none could use or retire such a grant. Name a principal's ARN in GranteePrincipal and RetiringPrincipal.")
+	case in.Constraints != nil && in.Constraints.SourceArn != nil:
+		return core.Errorf(codeUnsupportedOperation, "The SourceArn grant constraint is not supported: no request to this service is made on behalf of an AWS resource, so a grant with it would allow nothing.")
+	}
+	return nil
 }
 
 // principal sets core's parameter to the principal an AWS member names.
@@ -25,6 +48,9 @@ func createGrantParams(h *handler, in *input) (core.Params, error) {
 		return nil, err
 	}
 	if err := cryptoCommon(p, in); err != nil {
+		return nil, err
+	}
+	if err := serviceGrant(in); err != nil {
 		return nil, err
 	}
 	if in.GranteePrincipal == nil {
@@ -63,11 +89,29 @@ func listGrantsParams(h *handler, in *input) (core.Params, error) {
 		p["GrantId"] = *in.GrantId
 	}
 	h.principal(p, "GranteePrincipal", in.GranteePrincipal)
+	if in.GranteeServicePrincipal != nil {
+		if in.GranteePrincipal != nil {
+			return nil, invalid("GranteeServicePrincipal", "give it or GranteePrincipal, not both")
+		}
+		if v := *in.GranteeServicePrincipal; v == "" || len(v) > 256 {
+			return nil, invalid("GranteeServicePrincipal", "it must be 1 to 256 characters")
+		}
+		// No grant here is to a service principal (serviceGrant): core
+		// answers the key's grants to this one, none, once the caller may
+		// list them.
+		p["GranteeServicePrincipal"] = *in.GranteeServicePrincipal
+	}
 	return p, positionParams(p, in, 50, 100, core.ValidGrantID)
 }
 
 func retirableGrantsParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
+	if in.RetiringServicePrincipal != nil {
+		if in.RetiringPrincipal != nil {
+			return nil, invalid("RetiringServicePrincipal", "give it or RetiringPrincipal, not both")
+		}
+		return nil, core.Errorf(codeUnsupportedOperation, "Only an AWS service principal lists grants by RetiringServicePrincipal, and none calls this service: list a principal's by its ARN in RetiringPrincipal.")
+	}
 	if in.RetiringPrincipal == nil {
 		return nil, core.Errorf(core.CodeMissingParameter, "The parameter RetiringPrincipal is required.")
 	}
@@ -142,7 +186,7 @@ func renderGrants(h *handler, _ core.Params, result any) (any, error) {
 			e.RetiringPrincipal = h.arns.principalOut(g.Retiring)
 		}
 		if c := g.Constraints; c.Equals != nil || c.Subset != nil {
-			e.Constraints = &grantConstraints{c.Equals, c.Subset}
+			e.Constraints = &grantConstraints{EncryptionContextEquals: c.Equals, EncryptionContextSubset: c.Subset}
 		}
 		out.Grants = append(out.Grants, e)
 	}

@@ -180,3 +180,63 @@ func TestSDKListRetirableGrantsWalksEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKGrantsForServicePrincipalsAreRefused: the SDK's members for grants
+// to AWS service principals are read, not ignored. No AWS service calls
+// this service, so CreateGrant refuses a grantee or retiring service
+// principal and the SourceArn constraint as UnsupportedOperationException
+// and makes no grant; ListGrants by a grantee service principal lists none
+// of the key's grants to a caller who may list them; ListRetirableGrants by
+// a retiring service principal, which only such a principal may ask, is
+// refused; a principal and a service principal for one role are a
+// ValidationException, as AWS answers them.
+func TestSDKGrantsForServicePrincipalsAreRefused(t *testing.T) {
+	e := newEnv(t, withPrincipal("bob", "AKIABOB0000000000001", "bob-secret", 1000, keyless))
+	id := e.createKey()
+	if _, err := e.aws.CreateGrant(bg, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String(iamUser("bob")),
+		Operations: []types.GrantOperation{types.GrantOperationDecrypt}}); err != nil {
+		t.Fatal(err)
+	}
+	service, bob := aws.String("dynamodb.amazonaws.com"), aws.String(iamUser("bob"))
+	decrypt := []types.GrantOperation{types.GrantOperationDecrypt}
+	sourceArn := &types.GrantConstraints{SourceArn: aws.String("arn:aws:dynamodb:us-east-1:" + awsAccount + ":table/orders")}
+	for _, c := range []struct {
+		in   kms.CreateGrantInput
+		want string
+	}{
+		{kms.CreateGrantInput{GranteeServicePrincipal: service, RetiringPrincipal: bob, Constraints: sourceArn}, "UnsupportedOperationException"},
+		{kms.CreateGrantInput{GranteePrincipal: bob, RetiringServicePrincipal: service}, "UnsupportedOperationException"},
+		{kms.CreateGrantInput{GranteePrincipal: bob, Constraints: sourceArn}, "UnsupportedOperationException"},
+		{kms.CreateGrantInput{GranteePrincipal: bob, GranteeServicePrincipal: service}, "ValidationException"},
+		{kms.CreateGrantInput{GranteePrincipal: bob, RetiringPrincipal: bob, RetiringServicePrincipal: service}, "ValidationException"},
+	} {
+		c.in.KeyId, c.in.Operations = aws.String(id), decrypt
+		_, err := e.aws.CreateGrant(bg, &c.in)
+		apiError(t, err, c.want)
+	}
+	all, err := e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id)})
+	if err != nil || len(all.Grants) != 1 {
+		t.Fatalf("the key's grants after the refusals: %d, %v; want the one to bob", len(all.Grants), err)
+	}
+
+	none, err := e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id), GranteeServicePrincipal: service})
+	if err != nil || len(none.Grants) != 0 || none.Truncated || none.NextMarker != nil {
+		t.Fatalf("ListGrants by a grantee service principal: %d grants, %v; want an empty, final page", len(none.Grants), err)
+	}
+	_, err = e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id), GranteeServicePrincipal: service, GranteePrincipal: bob})
+	apiError(t, err, "ValidationException")
+	_, err = e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id), GranteeServicePrincipal: aws.String("")})
+	apiError(t, err, "ValidationException")
+	_, err = e.aws.ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String("key-doesnotexist0000000000"), GranteeServicePrincipal: service})
+	apiError(t, err, "NotFoundException")
+	_, err = e.client("AKIABOB0000000000001", "bob-secret").ListGrants(bg, &kms.ListGrantsInput{KeyId: aws.String(id), GranteeServicePrincipal: service})
+	apiError(t, err, "AccessDeniedException")
+
+	_, err = e.aws.ListRetirableGrants(bg, &kms.ListRetirableGrantsInput{RetiringServicePrincipal: service})
+	apiError(t, err, "UnsupportedOperationException")
+	_, err = e.aws.ListRetirableGrants(bg, &kms.ListRetirableGrantsInput{RetiringServicePrincipal: service, RetiringPrincipal: bob})
+	apiError(t, err, "ValidationException")
+
+	_, err = e.aws.CreateKey(bg, &kms.CreateKeyInput{XksKeyId: aws.String("ext-key-1")})
+	apiError(t, err, "ValidationException")
+}

@@ -25,6 +25,7 @@ type input struct {
 
 	KeySpec, CustomerMasterKeySpec, KeyUsage, Origin, CustomKeyStoreId string
 	CustomKeyStoreName, ReplicaRegion, PrimaryRegion                   string
+	XksKeyId                                                           *string
 	KeyPairSpec                                                        string
 	EncryptionAlgorithm, SourceEncryptionAlgorithm                     string
 	DestinationEncryptionAlgorithm, IncludeKeyMaterial                 string
@@ -53,6 +54,7 @@ type input struct {
 	KeyMaterialId, KeyMaterialDescription                           *string
 
 	GranteePrincipal, RetiringPrincipal, Name, GrantId, GrantToken *string
+	GranteeServicePrincipal, RetiringServicePrincipal              *string
 	Operations                                                     []string
 	Constraints                                                    *grantConstraints
 }
@@ -329,6 +331,8 @@ func createKeyParams(h *handler, in *input) (core.Params, error) {
 		return nil, invalid("MultiRegion", "multi-Region keys are not supported")
 	case in.CustomKeyStoreId != "":
 		return nil, invalid("CustomKeyStoreId", "custom key stores are not supported")
+	case in.XksKeyId != nil:
+		return nil, invalid("XksKeyId", "external key stores are not supported")
 	}
 	p := core.Params{}
 	if in.Description != nil {
