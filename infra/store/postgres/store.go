@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,7 +124,7 @@ func fromNull(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// CreateKey stores k and its first version in one statement, hence one
+// CreateKey stores k and its versions in one statement, hence one
 // transaction.
 func (s *Store) CreateKey(ctx context.Context, k core.Key, first core.KeyVersion, more ...core.KeyVersion) error {
 	versions := append([]core.KeyVersion{first}, more...)
@@ -150,8 +151,7 @@ var createKey = `
 	WITH k AS (INSERT INTO keys (` + keyColumns + `) VALUES (` + keyValues + `) RETURNING id)
 	INSERT INTO key_versions (key_id, ` + versionColumns + `)
 	SELECT k.id, ` + versionColumns + ` FROM k,
-		unnest($22::text[], $23::timestamptz[], $24::bytea[], $25::bytea[], $26::text[], $27::text[], $28::timestamptz[], $29::text[])
-		WITH ORDINALITY AS v (` + versionColumns + `, n)
+		unnest(` + versionPlaceholders(22, "[]") + `) WITH ORDINALITY AS v (` + versionColumns + `, n)
 	ORDER BY n`
 
 // GetKey returns the key with the given ID.
@@ -290,10 +290,20 @@ func (s *Store) GetVersion(ctx context.Context, keyID, versionID string) (core.K
 // versionRow.dest's order.
 const versionColumns = `version_id, created_at, wrapped, digest, root_key_id, rotation_type, expire_at, material_description`
 
+// versionTypes are the types of versionColumns, in their order.
+var versionTypes = []string{"text", "timestamptz", "bytea", "bytea", "text", "text", "timestamptz", "text"}
+
 // versionValues are versionArgs' placeholders for an INSERT, from $first.
-func versionValues(first int) string {
-	return fmt.Sprintf(`$%d::text, $%d::timestamptz, $%d::bytea, $%d::bytea, $%d::text, $%d::text, $%d::timestamptz, $%d::text`,
-		first, first+1, first+2, first+3, first+4, first+5, first+6, first+7)
+func versionValues(first int) string { return versionPlaceholders(first, "") }
+
+// versionPlaceholders are placeholders of versionColumns' types from
+// $first, each type followed by suffix ("[]": versionArrays' arrays).
+func versionPlaceholders(first int, suffix string) string {
+	ps := make([]string, len(versionTypes))
+	for i, t := range versionTypes {
+		ps[i] = fmt.Sprintf("$%d::%s%s", first+i, t, suffix)
+	}
+	return strings.Join(ps, ", ")
 }
 
 // versionArgs are v's values in versionColumns order. No material is an
@@ -306,7 +316,7 @@ func versionArgs(v core.KeyVersion) []any {
 // versionArrays are versions' values as one array a column, in
 // versionColumns order.
 func versionArrays(versions []core.KeyVersion) []any {
-	columns := make([][]any, len(versionArgs(core.KeyVersion{})))
+	columns := make([][]any, len(versionTypes))
 	for _, v := range versions {
 		for i, a := range versionArgs(v) {
 			columns[i] = append(columns[i], a)
