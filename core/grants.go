@@ -653,6 +653,7 @@ func (c *call) listGrants() (any, error) {
 	var found []Grant
 	switch {
 	case c.str("GranteeServicePrincipal") != "":
+		// None: no grant here is to an AWS service principal.
 	case id != "":
 		g, err := c.liveGrant(store, &k, id)
 		if err == nil && (grantee == "" || g.GranteeName == grantee) && id > after {

@@ -22,15 +22,26 @@ type grantConstraints struct {
 // grant could never be used or retired by whom it names. A principal and
 // a service principal for the same role is AWS's ValidationException.
 func serviceGrant(in *input) error {
+	if err := principalOrService("Grantee", in.GranteePrincipal, in.GranteeServicePrincipal); err != nil {
+		return err
+	}
+	if err := principalOrService("Retiring", in.RetiringPrincipal, in.RetiringServicePrincipal); err != nil {
+		return err
+	}
 	switch {
-	case in.GranteePrincipal != nil && in.GranteeServicePrincipal != nil:
-		return invalid("GranteeServicePrincipal", "give it or GranteePrincipal, not both")
-	case in.RetiringPrincipal != nil && in.RetiringServicePrincipal != nil:
-		return invalid("RetiringServicePrincipal", "give it or RetiringPrincipal, not both")
 	case in.GranteeServicePrincipal != nil || in.RetiringServicePrincipal != nil:
 		return core.Errorf(codeUnsupportedOperation, "Grants for AWS service principals are not supported: no AWS service calls this service, so none could use or retire such a grant. Name a principal's ARN in GranteePrincipal and RetiringPrincipal.")
 	case in.Constraints != nil && in.Constraints.SourceArn != nil:
 		return core.Errorf(codeUnsupportedOperation, "The SourceArn grant constraint is not supported: no request to this service is made on behalf of an AWS resource, so a grant with it would allow nothing.")
+	}
+	return nil
+}
+
+// principalOrService refuses a grant's role (Grantee, Retiring) named both
+// by a principal and by a service principal, as AWS does.
+func principalOrService(role string, principal, service *string) error {
+	if principal != nil && service != nil {
+		return invalid(role+"ServicePrincipal", "give it or %sPrincipal, not both", role)
 	}
 	return nil
 }
@@ -89,10 +100,10 @@ func listGrantsParams(h *handler, in *input) (core.Params, error) {
 		p["GrantId"] = *in.GrantId
 	}
 	h.principal(p, "GranteePrincipal", in.GranteePrincipal)
+	if err := principalOrService("Grantee", in.GranteePrincipal, in.GranteeServicePrincipal); err != nil {
+		return nil, err
+	}
 	if in.GranteeServicePrincipal != nil {
-		if in.GranteePrincipal != nil {
-			return nil, invalid("GranteeServicePrincipal", "give it or GranteePrincipal, not both")
-		}
 		if v := *in.GranteeServicePrincipal; v == "" || len(v) > 256 {
 			return nil, invalid("GranteeServicePrincipal", "it must be 1 to 256 characters")
 		}
@@ -106,10 +117,10 @@ func listGrantsParams(h *handler, in *input) (core.Params, error) {
 
 func retirableGrantsParams(h *handler, in *input) (core.Params, error) {
 	p := core.Params{}
+	if err := principalOrService("Retiring", in.RetiringPrincipal, in.RetiringServicePrincipal); err != nil {
+		return nil, err
+	}
 	if in.RetiringServicePrincipal != nil {
-		if in.RetiringPrincipal != nil {
-			return nil, invalid("RetiringServicePrincipal", "give it or RetiringPrincipal, not both")
-		}
 		return nil, core.Errorf(codeUnsupportedOperation, "Only an AWS service principal lists grants by RetiringServicePrincipal, and none calls this service: list a principal's by its ARN in RetiringPrincipal.")
 	}
 	if in.RetiringPrincipal == nil {
