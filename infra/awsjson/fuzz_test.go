@@ -113,10 +113,10 @@ var fuzzOperations = []string{"CreateKey", "TagResource", "UntagResource", "List
 	"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
 	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKey", "GenerateMac", "VerifyMac",
 	"Sign", "Verify", "GetPublicKey", "Encrypt", "Decrypt", "DeriveSharedSecret",
-	"Encapsulate", "Decapsulate"}
+	"Encapsulate", "Decapsulate", "CreateGrant", "ListGrants", "ListRetirableGrants"}
 
 // FuzzAWSRequest sends any body to the operations whose members the last
-// release added: an answer to the caller's own input is never a fault of
+// releases added: an answer to the caller's own input is never a fault of
 // the service (5xx), is an AWS error whose message stays within a bound,
 // and shows none of the key material being imported.
 func FuzzAWSRequest(f *testing.F) {
@@ -237,6 +237,22 @@ func FuzzAWSRequest(f *testing.F) {
 		"ListKeys": {
 			map[string]any{"Limit": 1, "Marker": keysMarker},
 			map[string]any{"Limit": 1000, "Marker": tagMarker},
+			map[string]any{"ResourceOwners": []string{"OTHER_ACCOUNTS_VIA_RAM"}, "Marker": keysMarker},
+			map[string]any{"ResourceOwners": []string{"SELF", "OTHER_ACCOUNTS_VIA_RAM"}, "Limit": 1},
+		},
+		"CreateGrant": {
+			map[string]any{"KeyId": tagged, "GranteePrincipal": "arn:aws:iam::" + awsAccount + ":user/admin", "Operations": []string{"Decrypt"},
+				"Constraints": map[string]any{"EncryptionContextSubset": map[string]string{"a": "b"}}},
+			map[string]any{"KeyId": tagged, "GranteeServicePrincipal": "dynamodb.amazonaws.com", "RetiringPrincipal": "arn:aws:iam::" + awsAccount + ":user/admin",
+				"Operations": []string{"Decrypt"}, "Constraints": map[string]any{"SourceArn": "arn:aws:dynamodb:us-east-1:" + awsAccount + ":table/t"}},
+		},
+		"ListGrants": {
+			map[string]any{"KeyId": tagged, "GranteeServicePrincipal": "dynamodb.amazonaws.com"},
+			map[string]any{"KeyId": tagged, "GranteePrincipal": "arn:aws:iam::" + awsAccount + ":user/admin", "Limit": 1},
+		},
+		"ListRetirableGrants": {
+			map[string]any{"RetiringPrincipal": "arn:aws:iam::" + awsAccount + ":user/admin"},
+			map[string]any{"RetiringServicePrincipal": "dynamodb.amazonaws.com"},
 		},
 		"GetParametersForImport": {
 			map[string]any{"KeyId": external, "WrappingAlgorithm": "RSAES_OAEP_SHA_1", "WrappingKeySpec": "RSA_2048"},
