@@ -45,6 +45,10 @@ type Facts struct {
 	// kms:RetiringPrincipal, kms:GrantOperations and
 	// kms:GrantIsForAWSResource read; nil on every other request.
 	Grant *Grant
+	// RequestAlias is the alias ("alias/…") by which the request named the
+	// key being authorized, which kms:RequestAlias reads; "" when it named
+	// the key by ID or ARN, or not at all (a ciphertext's key).
+	RequestAlias string
 }
 
 // Algorithm is an algorithm a request asks for, in AWS's name, and the
@@ -175,6 +179,7 @@ const (
 	keyRetiringPrincipal
 	keyGrantOperations
 	keyGrantIsForAWSResource
+	keyRequestAlias
 )
 
 // condition is a Condition compiled: operator and key resolved once.
@@ -251,6 +256,8 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyGrantOperations
 	case lk == "kms:grantisforawsresource":
 		cc.key = keyGrantIsForAWSResource
+	case lk == "kms:requestalias":
+		cc.key = keyRequestAlias
 	default:
 		return condition{}, fmt.Errorf("condition key %q is not supported", c.Key)
 	}
@@ -378,6 +385,11 @@ func (cc *condition) eval(f *Facts) verdict {
 	case keyGrantOperations:
 		if f.Grant != nil {
 			vals = f.Grant.Operations
+		}
+	case keyRequestAlias:
+		if f.RequestAlias != "" {
+			one[0] = f.RequestAlias
+			vals = one[:]
 		}
 	}
 	var ok bool

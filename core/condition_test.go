@@ -65,6 +65,10 @@ func refCondition(c core.Condition, f core.Facts) (ok, known bool) {
 		if v, has := f.Tags[c.Key[len("kms:tag/"):]]; has {
 			vals = []string{v}
 		}
+	case key == "kms:requestalias":
+		if f.RequestAlias != "" {
+			vals = []string{f.RequestAlias}
+		}
 	}
 	one := func(v string) bool {
 		m := false
@@ -168,6 +172,10 @@ func TestConditionsAgreeWithTheReference(t *testing.T) {
 		{"for any not equals", list2(allow(cond("ForAnyValue:StringNotEquals", "kms:EncryptionContextKeys", "PartitionId"))), twoKeys, true},
 		{"conditional deny that fails leaves the allow", list2(allow(), deny(cond("StringEquals", "kms:tag/team", "payments"))), tenantA, true},
 		{"conditional deny that holds", list2(allow(), deny(cond("StringEquals", "kms:tag/team", "payments"))), tagged, false},
+		{"request alias like", list2(allow(cond("StringLike", "kms:RequestAlias", "alias/orders-*"))), core.Facts{RequestAlias: "alias/orders-eu"}, true},
+		{"request alias missing", list2(allow(cond("StringLike", "kms:RequestAlias", "alias/*"))), none, false},
+		{"request alias not equals when missing", list2(allow(cond("StringNotEquals", "kms:RequestAlias", "alias/x"))), none, true},
+		{"deny on a request alias", list2(allow(), deny(cond("StringEquals", "kms:RequestAlias", "alias/test"))), core.Facts{RequestAlias: "alias/test"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

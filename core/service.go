@@ -445,6 +445,7 @@ func (c *call) authorizeAlso(action string, resources ...string) error {
 // policy could never allow is denied alike whether or not the key exists.
 // On an error k is left zero.
 func (c *call) authorizeKey(k *Key, id, alias string) error {
+	c.facts.RequestAlias = alias
 	pol := c.req.Caller.Policy
 	// A policy that covers every resource for the action reads none of
 	// their ARNs, so they are built only for one that may.

@@ -402,3 +402,26 @@ func TestSDKKeyPolicySignByName(t *testing.T) {
 	_, err = sign(bob)
 	accessDenied(t, "bob's Sign allowed as kms:AsymmetricSign in AWS's language", err)
 }
+
+// A key policy's kms:RequestAlias holds a principal to the alias it names
+// the key by: bob, allowed GenerateDataKey through alias/bob-data only, uses
+// the key that way and is refused by the key's ID, its ARN or another alias.
+func TestSDKKeyPolicyRequestAlias(t *testing.T) {
+	e := newEnv(t, withPrincipal("bob", bobID, bobSecret, 1000, keyless))
+	bob := e.client(bobID, bobSecret)
+	key := e.createKey()
+	for _, alias := range []string{"alias/bob-data", "alias/shared"} {
+		if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.putPolicy(t, key, keyPolicy(accountStatement, `{"Effect":"Allow","Principal":{"AWS":"`+iamUser("bob")+`"},"Action":"kms:GenerateDataKey","Resource":"*",`+
+		`"Condition":{"StringEquals":{"kms:RequestAlias":"alias/bob-data"}}}`))
+	if _, err := bob.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String("alias/bob-data"), NumberOfBytes: aws.Int32(16)}); err != nil {
+		t.Fatalf("GenerateDataKey through the alias the key policy names: %v", err)
+	}
+	for _, ref := range []string{key, keyARN(key), "alias/shared"} {
+		_, err := bob.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(ref), NumberOfBytes: aws.Int32(16)})
+		accessDenied(t, "GenerateDataKey by "+ref, err)
+	}
+}
