@@ -49,6 +49,10 @@ type Facts struct {
 	// key being authorized, which kms:RequestAlias reads; "" when it named
 	// the key by ID or ARN, or not at all (a ciphertext's key).
 	RequestAlias string
+	// aliases reads the aliases of the key being authorized (keyAliases),
+	// which kms:ResourceAliases reads, once a condition asks; nil before a
+	// key is read and on requests without one.
+	aliases *call
 }
 
 // Algorithm is an algorithm a request asks for, in AWS's name, and the
@@ -180,6 +184,7 @@ const (
 	keyGrantOperations
 	keyGrantIsForAWSResource
 	keyRequestAlias
+	keyResourceAliases
 )
 
 // condition is a Condition compiled: operator and key resolved once.
@@ -258,10 +263,12 @@ func compileCondition(c Condition) (condition, error) {
 		cc.key = keyGrantIsForAWSResource
 	case lk == "kms:requestalias":
 		cc.key = keyRequestAlias
+	case lk == "kms:resourcealiases":
+		cc.key = keyResourceAliases
 	default:
 		return condition{}, fmt.Errorf("condition key %q is not supported", c.Key)
 	}
-	multi := cc.key == keyContextKeys || cc.key == keyGrantOperations
+	multi := cc.key == keyContextKeys || cc.key == keyGrantOperations || cc.key == keyResourceAliases
 	switch {
 	case multi && cc.set == single:
 		return condition{}, fmt.Errorf("condition key %q has many values: use ForAllValues:%s or ForAnyValue:%s", c.Key, op, op)
@@ -390,6 +397,15 @@ func (cc *condition) eval(f *Facts) verdict {
 		if f.RequestAlias != "" {
 			one[0] = f.RequestAlias
 			vals = one[:]
+		}
+	case keyResourceAliases:
+		if f.aliases != nil {
+			var ok bool
+			if vals, ok = f.aliases.keyAliases(); !ok {
+				// The store did not answer: an Allow that needs them does
+				// not apply and a Deny that names them does.
+				return unknown
+			}
 		}
 	}
 	var ok bool

@@ -77,3 +77,95 @@ func TestRequestAliasCondition(t *testing.T) {
 		t.Errorf("ReEncrypt whose source names no alias: %v; want it refused", err)
 	}
 }
+
+// kms:ResourceAliases is the set of aliases a key has, read from the store
+// when a condition asks: a caller allowed keys with an alias of its project
+// uses them by any name, and no other key; a key that loses the alias is
+// refused at once, and one that gains it allowed. It is multi-valued: a
+// single-valued operator on it refuses the policy. A Deny on a pattern of
+// aliases refuses the keys that have one, and a key with none meets
+// ForAllValues and fails ForAnyValue.
+func TestResourceAliasesCondition(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	projectKey, otherKey, bareKey := createKey(t, s, core.Params{}), createKey(t, s, core.Params{}), createKey(t, s, core.Params{})
+	admin := &core.Principal{Name: "admin", AccessKeyID: "LTAIadmin", Secret: core.NewSecret("s"), Policy: core.FullAccess()}
+	do := func(p *core.Principal, action string, params core.Params) (any, error) {
+		return s.Handle(t.Context(), &core.Request{ID: "r", Action: action, Params: params, Caller: p})
+	}
+	for alias, id := range map[string]string{"alias/project-a/db": projectKey, "alias/shared-name": projectKey, "alias/project-b/db": otherKey, "alias/restricted-1": otherKey} {
+		if _, err := do(admin, "CreateAlias", core.Params{"AliasName": alias, "KeyId": id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	projectA := &core.Principal{Name: "a", AccessKeyID: "LTAIa", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-a/*"}}}},
+	)}
+	unrestricted := &core.Principal{Name: "u", AccessKeyID: "LTAIu", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}},
+		core.Statement{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/restricted-*"}}}},
+	)}
+	onlyBare := &core.Principal{Name: "b", AccessKeyID: "LTAIb", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "ForAllValues:StringEquals", Key: "kms:ResourceAliases", Values: []string{"alias/none-such"}}}},
+	)}
+	check := func(who *core.Principal, keyID string, allowed bool) {
+		t.Helper()
+		_, err := do(who, "GenerateDataKey", core.Params{"KeyId": keyID})
+		if allowed && err != nil || !allowed && code(err) != core.CodeNoPermission {
+			t.Errorf("%s: GenerateDataKey of %s: %v; allowed %v", who.Name, keyID, err, allowed)
+		}
+	}
+	check(projectA, projectKey, true)
+	check(projectA, "alias/shared-name", true)
+	check(projectA, otherKey, false)
+	check(projectA, bareKey, false)
+	check(unrestricted, projectKey, true)
+	check(unrestricted, bareKey, true)
+	check(unrestricted, otherKey, false)
+	check(onlyBare, bareKey, true)
+	check(onlyBare, projectKey, false)
+
+	// Aliases move: the condition follows the store.
+	if _, err := do(admin, "DeleteAlias", core.Params{"AliasName": "alias/project-a/db"}); err != nil {
+		t.Fatal(err)
+	}
+	check(projectA, projectKey, false)
+	if _, err := do(admin, "CreateAlias", core.Params{"AliasName": "alias/project-a/cache", "KeyId": bareKey}); err != nil {
+		t.Fatal(err)
+	}
+	check(projectA, bareKey, true)
+
+	if _, err := core.NewPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: "StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/*"}}}}); err == nil {
+		t.Error("a single-valued operator on kms:ResourceAliases was taken")
+	}
+}
+
+// A store that cannot list a key's aliases leaves kms:ResourceAliases
+// unknown, and the request is refused either way: an Allow that needs them
+// does not apply, a Deny that names them does.
+func TestResourceAliasesUnreadableFailClosed(t *testing.T) {
+	f := newSvcFixture(t)
+	key := f.createKey()
+	f.ok("CreateAlias", "AliasName", "alias/project-a/db", "KeyId", key)
+	allowA := &core.Principal{Name: "a", AccessKeyID: "LTAIa", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-a/*"}}}})}
+	denyB := &core.Principal{Name: "b", AccessKeyID: "LTAIb", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}},
+		core.Statement{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
+			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-b/*"}}}})}
+	for _, p := range []*core.Principal{allowA, denyB} {
+		if _, err := f.as(p, "GenerateDataKey", "KeyId", key); err != nil {
+			t.Fatalf("%s with the store up: %v", p.Name, err)
+		}
+	}
+	f.store.aliasesDown.Store(true)
+	for _, p := range []*core.Principal{allowA, denyB} {
+		if _, err := f.as(p, "GenerateDataKey", "KeyId", key); code(err) != core.CodeNoPermission {
+			t.Errorf("%s with the aliases unreadable: %v; want it refused", p.Name, err)
+		}
+	}
+}

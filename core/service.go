@@ -407,6 +407,28 @@ type call struct {
 	// context it uses before resolving a key, and resolving sets the key's
 	// tags.
 	facts Facts
+	// aliasKey is the key whose aliases kms:ResourceAliases reads (facts'
+	// aliases is this call), and aliases their names once read (nil
+	// before), so that a request no condition asks of pays one field.
+	aliasKey string
+	aliases  *[]string
+}
+
+// keyAliases reads the names of aliasKey's aliases, once a key: what
+// kms:ResourceAliases reads. A store that fails leaves them unknown.
+func (c *call) keyAliases() ([]string, bool) {
+	if c.aliases == nil {
+		as, _, err := c.s.store.ListAliases(c.ctx, c.aliasKey, c.s.clock.Now(), Page{})
+		if err != nil {
+			return nil, false
+		}
+		names := make([]string, len(as))
+		for i := range as {
+			names[i] = as[i].Name
+		}
+		c.aliases = &names
+	}
+	return *c.aliases, true
 }
 
 func (c *call) denied() *Error { return c.deniedTo(c.act) }
@@ -506,10 +528,14 @@ func (c *call) underKeyPolicy(k *Key, own bool, resources []string) error {
 }
 
 // keyFacts adds what conditions read of key k to the request's facts: its
-// tags and its kind.
+// tags, its kind and, read only if a condition asks, its aliases.
 func (c *call) keyFacts(k *Key) {
 	c.facts.Tags = k.Tags
 	c.facts.setKind(k.KeySpec, k.KeyUsage)
+	if c.aliasKey != k.ID {
+		c.aliasKey, c.aliases = k.ID, nil
+	}
+	c.facts.aliases = c
 }
 
 // KeyARN is the ARN of a key.

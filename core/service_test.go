@@ -45,6 +45,17 @@ type countingStore struct {
 	writes atomic.Int64
 	// mostSecrets is the most secrets one listing has returned.
 	mostSecrets atomic.Int64
+	// aliasesDown fails every listing of aliases.
+	aliasesDown atomic.Bool
+}
+
+var errAliasesDown = errors.New("the store is down")
+
+func (c *countingStore) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	if c.aliasesDown.Load() {
+		return nil, 0, errAliasesDown
+	}
+	return c.Store.ListAliases(ctx, keyID, asOf, p)
 }
 
 func (c *countingStore) listedSecrets(n int) {

@@ -425,3 +425,24 @@ func TestSDKKeyPolicyRequestAlias(t *testing.T) {
 		accessDenied(t, "GenerateDataKey by "+ref, err)
 	}
 }
+
+// A key policy's kms:ResourceAliases allows bob the key while it has an
+// alias of his project, by any name, and no longer once that alias goes.
+func TestSDKKeyPolicyResourceAliases(t *testing.T) {
+	e := newEnv(t, withPrincipal("bob", bobID, bobSecret, 1000, keyless))
+	bob := e.client(bobID, bobSecret)
+	key := e.createKey()
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String("alias/project-bob/data"), TargetKeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putPolicy(t, key, keyPolicy(accountStatement, `{"Effect":"Allow","Principal":{"AWS":"`+iamUser("bob")+`"},"Action":"kms:GenerateDataKey","Resource":"*",`+
+		`"Condition":{"ForAnyValue:StringLike":{"kms:ResourceAliases":"alias/project-bob/*"}}}`))
+	if _, err := bob.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(key), NumberOfBytes: aws.Int32(16)}); err != nil {
+		t.Fatalf("GenerateDataKey on a key with bob's project's alias: %v", err)
+	}
+	if _, err := e.aws.DeleteAlias(bg, &kms.DeleteAliasInput{AliasName: aws.String("alias/project-bob/data")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bob.GenerateDataKey(bg, &kms.GenerateDataKeyInput{KeyId: aws.String(key), NumberOfBytes: aws.Int32(16)})
+	accessDenied(t, "GenerateDataKey once the key lost the alias", err)
+}
