@@ -228,6 +228,8 @@ func FuzzKeyPolicy(f *testing.F) {
 		ramPolicy(`{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":["*"]}`, `{"Effect":"Allow","Principal":{"RAM":"acs:ram::`+account+`:*"},"Action":"kms:*","Resource":"*"}`),
 		`{"Statement":{"Effect":"Allow","Principal":{"Service":"x","RAM":["acs:ram::` + account + `:user/bob"]},"Action":"kms:*","Resource":"*","Sid":"a"}}`,
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`,
+		awsPolicy(theAccount, `{"Effect":"Deny","Principal":"*","Action":"kms:GenerateDataKey","Resource":"*",
+			"Condition":{"ForAnyValue:StringLike":{"kms:ResourceAliases":["alias/a*"]},"StringNotEquals":{"kms:RequestAlias":"alias/b"}}}`),
 	} {
 		f.Add(doc, false)
 		f.Add(doc, true)
