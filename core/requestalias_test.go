@@ -7,6 +7,18 @@ import (
 	"github.com/kmsless/kmsless/core"
 )
 
+// withPolicy is a principal named name whose own policy is statements.
+func withPolicy(name string, statements ...core.Statement) *core.Principal {
+	return &core.Principal{Name: name, AccessKeyID: "LTAI" + name, Secret: core.NewSecret("s"), Policy: core.MustPolicy(statements...)}
+}
+
+// on is a statement of effect on action, on every resource, under one
+// condition of op on key.
+func on(effect, action, op, key string, values ...string) core.Statement {
+	return core.Statement{Effect: effect, Action: []string{action}, Resource: []string{"*"},
+		Condition: []core.Condition{{Operator: op, Key: key, Values: values}}}
+}
+
 // kms:RequestAlias is the alias by which a request names its key: a caller
 // allowed a key through one alias only uses it through that alias (in any
 // spelling of it), not by its ID or through another alias; a Deny on a
@@ -25,19 +37,14 @@ func TestRequestAliasCondition(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ordersOnly := &core.Principal{Name: "orders", AccessKeyID: "LTAIorders", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
-		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Encrypt"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "StringEquals", Key: "kms:RequestAlias", Values: []string{"alias/orders"}}}},
-		core.Statement{Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "StringNotLike", Key: "kms:RequestAlias", Values: []string{"alias/*"}}}},
-		core.Statement{Effect: "Allow", Action: []string{"kms:ReEncrypt"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "StringLike", Key: "KMS:requestalias", Values: []string{"alias/ord*"}}}},
-	)}
-	notTests := &core.Principal{Name: "nottests", AccessKeyID: "LTAInottests", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+	ordersOnly := withPolicy("orders",
+		on("Allow", "kms:GenerateDataKey", "StringEquals", "kms:RequestAlias", "alias/orders"),
+		on("Allow", "kms:Encrypt", "StringEquals", "kms:RequestAlias", "alias/orders"),
+		on("Allow", "kms:Decrypt", "StringNotLike", "kms:RequestAlias", "alias/*"),
+		on("Allow", "kms:ReEncrypt", "StringLike", "KMS:requestalias", "alias/ord*"))
+	notTests := withPolicy("nottests",
 		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}},
-		core.Statement{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "StringLike", Key: "kms:RequestAlias", Values: []string{"alias/test-*"}}}},
-	)}
+		on("Deny", "kms:GenerateDataKey", "StringLike", "kms:RequestAlias", "alias/test-*"))
 	do := func(p *core.Principal, action string, params core.Params) (any, error) {
 		return s.Handle(t.Context(), &core.Request{ID: "r", Action: action, Params: params, Caller: p})
 	}
@@ -97,19 +104,11 @@ func TestResourceAliasesCondition(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	projectA := &core.Principal{Name: "a", AccessKeyID: "LTAIa", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
-		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-a/*"}}}},
-	)}
-	unrestricted := &core.Principal{Name: "u", AccessKeyID: "LTAIu", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+	projectA := withPolicy("a", on("Allow", "kms:GenerateDataKey", "ForAnyValue:StringLike", "kms:ResourceAliases", "alias/project-a/*"))
+	unrestricted := withPolicy("u",
 		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}},
-		core.Statement{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/restricted-*"}}}},
-	)}
-	onlyBare := &core.Principal{Name: "b", AccessKeyID: "LTAIb", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
-		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "ForAllValues:StringEquals", Key: "kms:ResourceAliases", Values: []string{"alias/none-such"}}}},
-	)}
+		on("Deny", "kms:GenerateDataKey", "ForAnyValue:StringLike", "kms:ResourceAliases", "alias/restricted-*"))
+	onlyBare := withPolicy("b", on("Allow", "kms:GenerateDataKey", "ForAllValues:StringEquals", "kms:ResourceAliases", "alias/none-such"))
 	check := func(who *core.Principal, keyID string, allowed bool) {
 		t.Helper()
 		_, err := do(who, "GenerateDataKey", core.Params{"KeyId": keyID})
@@ -150,13 +149,10 @@ func TestResourceAliasesUnreadableFailClosed(t *testing.T) {
 	f := newSvcFixture(t)
 	key := f.createKey()
 	f.ok("CreateAlias", "AliasName", "alias/project-a/db", "KeyId", key)
-	allowA := &core.Principal{Name: "a", AccessKeyID: "LTAIa", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
-		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-a/*"}}}})}
-	denyB := &core.Principal{Name: "b", AccessKeyID: "LTAIb", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+	allowA := withPolicy("a", on("Allow", "kms:GenerateDataKey", "ForAnyValue:StringLike", "kms:ResourceAliases", "alias/project-a/*"))
+	denyB := withPolicy("b",
 		core.Statement{Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"}},
-		core.Statement{Effect: "Deny", Action: []string{"kms:GenerateDataKey"}, Resource: []string{"*"},
-			Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-b/*"}}}})}
+		on("Deny", "kms:GenerateDataKey", "ForAnyValue:StringLike", "kms:ResourceAliases", "alias/project-b/*"))
 	for _, p := range []*core.Principal{allowA, denyB} {
 		if _, err := f.as(p, "GenerateDataKey", "KeyId", key); err != nil {
 			t.Fatalf("%s with the store up: %v", p.Name, err)
