@@ -329,6 +329,9 @@ func (c *call) createSecret() (any, error) {
 	if err := noAutomaticRotation(c); err != nil {
 		return nil, err
 	}
+	if err := noExtendedConfig(c); err != nil {
+		return nil, err
+	}
 	desc, err := c.description("Description")
 	if err != nil {
 		return nil, err
@@ -396,6 +399,10 @@ func (c *call) getSecretValue() (any, error) {
 		return nil, err
 	}
 	id, stage := c.str("VersionId"), c.str("VersionStage")
+	// A generic secret has no extended configuration to fetch.
+	if _, err := c.bool("FetchExtendedConfig", false); err != nil {
+		return nil, err
+	}
 	sec, err := c.liveSecret(name)
 	if err != nil {
 		return nil, err
@@ -633,6 +640,9 @@ func (c *call) updateSecret() (any, error) {
 	}
 	desc, err := c.description("Description")
 	if err != nil {
+		return nil, err
+	}
+	if err := noExtendedConfig(c); err != nil {
 		return nil, err
 	}
 	return c.changedSecret(name, true, func(sec *GenericSecret) error {
@@ -917,6 +927,19 @@ func hasEach(pw []byte, classes []string) bool {
 		}
 	}
 	return true
+}
+
+// noExtendedConfig refuses ExtendedConfig in any of the forms Alibaba's SDKs
+// send it: whole as JSON (CreateSecret), or flattened into members such as
+// ExtendedConfig.CustomData (UpdateSecret). It configures the secret types
+// other than Generic, which this service does not hold.
+func noExtendedConfig(c *call) error {
+	for name, v := range c.p {
+		if v != "" && (name == "ExtendedConfig" || strings.HasPrefix(name, "ExtendedConfig.")) {
+			return invalidParam(ClipText(name), "an extended configuration belongs to secret types other than Generic")
+		}
+	}
+	return nil
 }
 
 // noAutomaticRotation refuses EnableAutomaticRotation true: a generic

@@ -10,6 +10,8 @@ import (
 
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	classic "github.com/aliyun/alibaba-cloud-sdk-go/services/kms"
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/audit"
@@ -210,4 +212,49 @@ func TestSDKListSecretsFilters(t *testing.T) {
 	}
 	_, err = e.client.ListSecrets(&kms.ListSecretsRequest{Filters: tea.String(`[{"Key":"KeyState","Values":["Enabled"]}]`)})
 	sdkError(t, err, core.CodeInvalidParameter, http.StatusBadRequest)
+}
+
+// An extended configuration belongs to the secret types other than Generic:
+// both Alibaba SDKs' forms of it are refused and leave the secret as it was,
+// and GetSecretValue's FetchExtendedConfig finds none to add.
+func TestSecretsRefuseExtendedConfig(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey()
+	c := e.client
+	_, err := c.CreateSecret(&kms.CreateSecretRequest{SecretName: tea.String("db/rds"), VersionId: tea.String("v1"), SecretData: tea.String("x"),
+		EncryptionKeyId: tea.String(key), ExtendedConfig: map[string]any{"CustomData": map[string]any{"Port": "3306"}}})
+	if se := sdkError(t, err, core.CodeInvalidParameter, http.StatusBadRequest); !strings.Contains(tea.StringValue(se.Message), "ExtendedConfig") {
+		t.Fatalf("message %q names no parameter", tea.StringValue(se.Message))
+	}
+	_, err = c.DescribeSecret(&kms.DescribeSecretRequest{SecretName: tea.String("db/rds")})
+	sdkError(t, err, core.CodeResourceNotFound, http.StatusNotFound)
+
+	if _, err := c.CreateSecret(&kms.CreateSecretRequest{SecretName: tea.String("db/app"), VersionId: tea.String("v1"), SecretData: tea.String("x"),
+		EncryptionKeyId: tea.String(key), Description: tea.String("before")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateSecret(&kms.UpdateSecretRequest{SecretName: tea.String("db/app"), Description: tea.String("after"),
+		ExtendedConfig: &kms.UpdateSecretRequestExtendedConfig{CustomData: map[string]any{"DBName": "app1"}}})
+	sdkError(t, err, core.CodeInvalidParameter, http.StatusBadRequest)
+
+	cl := e.classicClient(adminID, adminSecret)
+	us := classic.CreateUpdateSecretRequest()
+	e.classicRequest(us.RpcRequest, requests.POST)
+	us.SecretName, us.Description, us.ExtendedConfigCustomData = "db/app", "after", `{"DBName":"app1"}`
+	_, err = cl.UpdateSecret(us)
+	classicError(t, err, core.CodeInvalidParameter, http.StatusBadRequest)
+	d, err := c.DescribeSecret(&kms.DescribeSecretRequest{SecretName: tea.String("db/app")})
+	if err != nil || tea.StringValue(d.Body.Description) != "before" {
+		t.Fatalf("DescribeSecret = %v, %v: a refused update changed the secret", d, err)
+	}
+
+	v, err := c.GetSecretValue(&kms.GetSecretValueRequest{SecretName: tea.String("db/app"), FetchExtendedConfig: tea.Bool(true)})
+	if err != nil || tea.StringValue(v.Body.SecretData) != "x" || v.Body.ExtendedConfig != nil {
+		t.Fatalf("GetSecretValue with FetchExtendedConfig = %v, %v", v, err)
+	}
+	gs := classic.CreateGetSecretValueRequest()
+	e.classicRequest(gs.RpcRequest, requests.POST)
+	gs.SecretName, gs.FetchExtendedConfig = "db/app", "yes"
+	_, err = cl.GetSecretValue(gs)
+	classicError(t, err, core.CodeInvalidParameter, http.StatusBadRequest)
 }
