@@ -151,13 +151,26 @@ func (c *call) createCertificate() (any, error) {
 	if _, err := oneOf(c, "ProtectionLevel", "SOFTWARE", "SOFTWARE"); err != nil {
 		return nil, err
 	}
-	id := newVersionID() // a UUID, as Alibaba's certificate IDs are
+	token, err := c.clientToken()
+	if err != nil {
+		return nil, err
+	}
+	want := Certificate{ID: newVersionID(), KeySpec: spec, Subject: subjectText, SubjectAlternativeNames: sans, Exportable: exportable}
+	if token != "" {
+		want.ID = tokenUUID("certificate", c.req.Caller.Name, token)
+	}
+	id := want.ID
 	if err := c.authorize(c.s.CertificateARN(id)); err != nil {
 		return nil, err
 	}
 	st, err := c.certificateStore()
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		if r, err := c.madeBefore(st, &want, token); !errors.Is(err, ErrNotFound) {
+			return r, err
+		}
 	}
 	priv, err := c.newKeyPair(asymmetricSpecs[spec])
 	if err != nil {
@@ -184,9 +197,30 @@ func (c *call) createCertificate() (any, error) {
 	}
 	c.changes = true
 	if err := st.CreateCertificate(c.ctx, cert); err != nil {
+		if token != "" && errors.Is(err, ErrExists) {
+			// The same token's request made it in between.
+			return c.madeBefore(st, &want, token)
+		}
 		return nil, storeErr(err)
 	}
 	return CertificateRequested{ID: id, ARN: c.s.CertificateARN(id), CSR: csr}, nil
+}
+
+// madeBefore answers CreateCertificate repeated under its ClientToken, as
+// Alibaba's idempotent calls are: the certificate the first call made, when
+// it was asked for with the same parameters; ErrNotFound when there is none.
+func (c *call) madeBefore(st CertificateStore, want *Certificate, token string) (any, error) {
+	got, err := st.GetCertificate(c.ctx, want.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, err
+	case err != nil:
+		return nil, storeErr(err)
+	case got.KeySpec != want.KeySpec || got.Subject != want.Subject || got.Exportable != want.Exportable ||
+		!slices.Equal(got.SubjectAlternativeNames, want.SubjectAlternativeNames):
+		return nil, Errorf(CodeResourceExist, "The ClientToken %q made a certificate with other parameters.", ClipText(token))
+	}
+	return CertificateRequested{ID: got.ID, ARN: c.s.CertificateARN(got.ID), CSR: got.CSR}, nil
 }
 
 // loadCertificate reads the certificate CertificateId names, for a caller

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"math/big"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -389,6 +391,8 @@ func TestCertificateRefusesBadRequests(t *testing.T) {
 		{"Subject": good, "KeySpec": "EC_P256", "SubjectAlternativeNames": `"a.example.com"`},
 		{"Subject": good, "KeySpec": "EC_P256", "SubjectAlternativeNames": `["1","2","3","4","5","6","7","8","9","a","b"]`},
 		{"Subject": good, "KeySpec": "EC_P256", "ExportablePrivateKey": "maybe"},
+		{"Subject": good, "KeySpec": "EC_P256", "ClientToken": strings.Repeat("t", 65)},
+		{"Subject": good, "KeySpec": "EC_P256", "ClientToken": "two\nlines"},
 	} {
 		_, err := do(t, s, "CreateCertificate", p)
 		var ke *core.Error
@@ -413,6 +417,59 @@ func TestCertificateRefusesBadRequests(t *testing.T) {
 		} else {
 			mustCode(t, err, core.CodeCertificateNotFound)
 		}
+	}
+}
+
+// CreateCertificate repeated under its ClientToken answers the certificate
+// the first call made, however the calls interleave, and makes no other; the
+// same token is another caller's own, and asking it for other parameters is
+// refused.
+func TestCertificateClientToken(t *testing.T) {
+	s, store := memService(t, core.Config{})
+	count := func() int {
+		t.Helper()
+		all, err := store.ListCertificatesAfter(t.Context(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	id, csr := createCertificate(t, s, "EC_P256", "ClientToken", "order-7")
+	again, csrAgain := createCertificate(t, s, "EC_P256", "ClientToken", "order-7")
+	if again != id || !bytes.Equal(csrAgain, csr) || count() != 1 {
+		t.Fatalf("a repeated call made %s (first %s), %d certificates in all", again, id, count())
+	}
+	if other, _ := createCertificate(t, s, "EC_P256"); other == id || count() != 2 {
+		t.Fatalf("a call without a token was answered %s", other)
+	}
+
+	ids, errs := make([]string, 8), make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			var out any
+			out, errs[i] = do(t, s, "CreateCertificate", core.Params{"KeySpec": "RSA_2048", "Subject": "CN=a,OU=b,O=c,C=CN", "ClientToken": "batch"})
+			if errs[i] == nil {
+				ids[i] = out.(core.CertificateRequested).ID
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil || ids[0] == id || slices.ContainsFunc(ids, func(x string) bool { return x != ids[0] }) || count() != 3 {
+		t.Fatalf("eight calls at once under one token made %v (%v), %d certificates in all", ids, err, count())
+	}
+
+	mustCode(t, func() error {
+		_, err := do(t, s, "CreateCertificate", core.Params{"KeySpec": "EC_P256", "Subject": "CN=other,OU=b,O=c,C=CN", "ClientToken": "order-7"})
+		return err
+	}(), core.CodeResourceExist)
+	someone := &core.Principal{Name: "someone", AccessKeyID: "LTAIsomeone", Secret: core.NewSecret("s"), Policy: core.MustPolicy(
+		core.Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}},
+	)}
+	out, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: "CreateCertificate", Caller: someone,
+		Params: core.Params{"KeySpec": "EC_P256", "Subject": "CN=other,OU=b,O=c,C=CN", "ClientToken": "order-7"}})
+	if err != nil || out.(core.CertificateRequested).ID == id || count() != 4 {
+		t.Fatalf("another caller's token order-7 = %v, %v", out, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
@@ -186,10 +187,38 @@ func newKeyID() string {
 func newVersionID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
+	return formatUUID(b[:], 4)
+}
+
+// formatUUID writes the first 16 bytes of b as a UUID of the version given,
+// of RFC 9562's variant.
+func formatUUID(b []byte, version byte) string {
+	b[6] = b[6]&0x0f | version<<4
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
+	h := hex.EncodeToString(b[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// maxClientToken bounds ClientToken, Alibaba's idempotency token: up to 64
+// ASCII characters.
+const maxClientToken = 64
+
+// clientToken reads the optional ClientToken.
+func (c *call) clientToken() (string, error) {
+	t := c.str("ClientToken")
+	if len(t) > maxClientToken || strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return "", invalidParam("ClientToken", "it must be 1 to %d printable ASCII characters", maxClientToken)
+	}
+	return t, nil
+}
+
+// tokenUUID is the ID of the kind of resource a caller's request makes
+// under an idempotency token: the same for a repeated request, another for
+// another caller's. It is a UUID of version 8, whose bits are the
+// application's: here a SHA-256 of the three.
+func tokenUUID(kind, caller, token string) string {
+	b := sha256.Sum256([]byte(kind + "\x00" + caller + "\x00" + token))
+	return formatUUID(b[:], 8)
 }
 
 // NewRequestID returns a random UUID for a RequestId.

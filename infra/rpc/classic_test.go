@@ -318,4 +318,15 @@ func TestClassicSDKCertificates(t *testing.T) {
 	sign.CertificateId, sign.Algorithm, sign.Message = made.CertificateId, "ECDSA_SHA_256", base64.StdEncoding.EncodeToString([]byte("m"))
 	_, err = c.CertificatePrivateKeySign(sign)
 	classicError(t, err, core.CodePendingImport, 409)
+
+	// The classic SDK's ClientToken makes a retried call idempotent.
+	create.ProtectionLevel, create.ClientToken = "SOFTWARE", "retry-1"
+	first, err := c.CreateCertificate(create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retried, err := c.CreateCertificate(create)
+	if err != nil || retried.CertificateId != first.CertificateId || retried.Csr != first.Csr || first.CertificateId == made.CertificateId {
+		t.Fatalf("CreateCertificate under one ClientToken: %s then %+v, %v", first.CertificateId, retried, err)
+	}
 }
