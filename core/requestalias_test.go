@@ -144,7 +144,8 @@ func TestResourceAliasesCondition(t *testing.T) {
 
 // A store that cannot list a key's aliases leaves kms:ResourceAliases
 // unknown, and the request is refused either way: an Allow that needs them
-// does not apply, a Deny that names them does.
+// does not apply, a Deny that names them does. The refusal says the store
+// is unavailable, for the caller to retry, not that it lacks permission.
 func TestResourceAliasesUnreadableFailClosed(t *testing.T) {
 	f := newSvcFixture(t)
 	key := f.createKey()
@@ -160,8 +161,8 @@ func TestResourceAliasesUnreadableFailClosed(t *testing.T) {
 	}
 	f.store.aliasesDown.Store(true)
 	for _, p := range []*core.Principal{allowA, denyB} {
-		if _, err := f.as(p, "GenerateDataKey", "KeyId", key); code(err) != core.CodeNoPermission {
-			t.Errorf("%s with the aliases unreadable: %v; want it refused", p.Name, err)
+		if _, err := f.as(p, "GenerateDataKey", "KeyId", key); code(err) != core.CodeServiceUnavailableTemporary {
+			t.Errorf("%s with the aliases unreadable: %v; want it refused as unavailable", p.Name, err)
 		}
 	}
 }

@@ -409,17 +409,24 @@ type call struct {
 	facts Facts
 	// aliasKey is the key whose aliases kms:ResourceAliases reads (facts'
 	// aliases is this call), and aliases their names once read (nil
-	// before), so that a request no condition asks of pays one field.
+	// before), so that a request no condition asks of pays one field;
+	// aliasErr is the store's failure to list them.
 	aliasKey string
 	aliases  *[]string
+	aliasErr error
 }
 
 // keyAliases reads the names of aliasKey's aliases, once a key: what
-// kms:ResourceAliases reads. A store that fails leaves them unknown.
+// kms:ResourceAliases reads. A store that fails leaves them unknown, and is
+// asked no more for the key.
 func (c *call) keyAliases() ([]string, bool) {
 	if c.aliases == nil {
+		if c.aliasErr != nil {
+			return nil, false
+		}
 		as, _, err := c.s.store.ListAliases(c.ctx, c.aliasKey, c.s.clock.Now(), Page{})
 		if err != nil {
+			c.aliasErr = err
 			return nil, false
 		}
 		names := make([]string, len(as))
@@ -434,6 +441,11 @@ func (c *call) keyAliases() ([]string, bool) {
 func (c *call) denied() *Error { return c.deniedTo(c.act) }
 
 func (c *call) deniedTo(act actionID) *Error {
+	if c.aliasErr != nil {
+		// The refusal may be the store's doing: one that answers again may
+		// allow the request, so the caller is told to retry.
+		return AsError(storeErr(c.aliasErr))
+	}
 	name := ramActions[act]
 	if aws := awsActionName(act, c.destination); aws != name {
 		// A key policy in AWS's language names it so.
@@ -533,7 +545,7 @@ func (c *call) keyFacts(k *Key) {
 	c.facts.Tags = k.Tags
 	c.facts.setKind(k.KeySpec, k.KeyUsage)
 	if c.aliasKey != k.ID {
-		c.aliasKey, c.aliases = k.ID, nil
+		c.aliasKey, c.aliases, c.aliasErr = k.ID, nil, nil
 	}
 	c.facts.aliases = c
 }

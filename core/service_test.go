@@ -49,7 +49,7 @@ type countingStore struct {
 	aliasesDown atomic.Bool
 }
 
-var errAliasesDown = errors.New("the store is down")
+var errAliasesDown = fmt.Errorf("the store is down: %w", core.ErrUnavailable)
 
 func (c *countingStore) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
 	if c.aliasesDown.Load() {
