@@ -479,6 +479,8 @@ func (c *call) authorizeAlso(action string, resources ...string) error {
 // policy could never allow is denied alike whether or not the key exists.
 // On an error k is left zero.
 func (c *call) authorizeKey(k *Key, id, alias string) error {
+	// A failure to list an earlier key's aliases decided that key alone.
+	c.aliasErr = nil
 	c.facts.RequestAlias = alias
 	pol := c.req.Caller.Policy
 	// A policy that covers every resource for the action reads none of
@@ -545,7 +547,7 @@ func (c *call) keyFacts(k *Key) {
 	c.facts.Tags = k.Tags
 	c.facts.setKind(k.KeySpec, k.KeyUsage)
 	if c.aliasKey != k.ID {
-		c.aliasKey, c.aliases, c.aliasErr = k.ID, nil, nil
+		c.aliasKey, c.aliases = k.ID, nil
 	}
 	c.facts.aliases = c
 }
