@@ -166,3 +166,23 @@ func TestResourceAliasesUnreadableFailClosed(t *testing.T) {
 		}
 	}
 }
+
+// Each key's verdict answers for itself: a ReEncrypt whose source a grant
+// allows though its aliases could not be read, and whose destination the
+// caller's policy does not cover at all, is refused for the destination,
+// whether or not it exists, not told to retry.
+func TestResourceAliasesUnreadableAnswerForTheirKey(t *testing.T) {
+	f := newSvcFixture(t)
+	from, to := f.createKey(), f.createKey()
+	blob := f.encryptUnder(from)
+	carol := withPolicy("carol", core.Statement{Effect: "Allow", Action: []string{"kms:ReEncrypt"}, Resource: []string{"acs:kms:*:*:key/" + from},
+		Condition: []core.Condition{{Operator: "ForAnyValue:StringLike", Key: "kms:ResourceAliases", Values: []string{"alias/project-a/*"}}}})
+	f.grant(from, "carol", []string{"ReEncryptFrom"})
+	f.store.aliasesDown.Store(true)
+	for _, dest := range []string{to, "key-nonexistent"} {
+		_, err := f.as(carol, "ReEncrypt", "CiphertextBlob", blob, "DestinationKeyId", dest)
+		if code(err) != core.CodeNoPermission {
+			t.Errorf("ReEncrypt to %s, a key the caller may not use: %v; want it refused", dest, err)
+		}
+	}
+}
