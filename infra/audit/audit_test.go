@@ -322,6 +322,13 @@ func TestChangesRecordWhatTheyChange(t *testing.T) {
 			nil, []string{`"responseElements"`}},
 		{"ListKeys", audit.Request{Action: "ListKeys", Params: core.Params{"Filters": `[{"Key":"KeyState","Values":["Enabled"]}]`}},
 			[]string{`"filters":[{"Key":"KeyState","Values":["Enabled"]}]`}, nil},
+		// AWS's ResourceOwners of other accounts alone, which lists nothing.
+		{"ListKeys of shared keys", audit.Request{Action: "ListKeys", Params: core.Params{"SharedOnly": "true"}},
+			[]string{`"sharedOnly":true`}, nil},
+		{"ListGrants to a service", audit.Request{Action: "ListGrants", Params: core.Params{"KeyId": "key-1", "GranteeServicePrincipal": "logs.amazonaws.com"}},
+			[]string{`"granteeServicePrincipal":"logs.amazonaws.com"`}, nil},
+		{"CreateCertificate, retried", audit.Request{Action: "CreateCertificate", Params: core.Params{"KeySpec": "EC_P256", "ClientToken": "retry-1"}},
+			[]string{`"clientToken":"retry-1"`}, nil},
 		// A ReEncrypt names the key it opened with as well as the one it
 		// sealed under, whether the blob named it or SourceKeyId did.
 		{"ReEncrypt", audit.Request{Action: "ReEncrypt", Params: core.Params{"CiphertextBlob": "BLOBSECRET", "DestinationKeyId": "key-2"},

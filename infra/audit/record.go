@@ -123,6 +123,8 @@ var kept = map[string]string{
 	"NotBefore": "notBefore", "NotAfter": "notAfter",
 	"KmsInstanceId": "kmsInstanceId", "CustomKeyStoreId": "customKeyStoreId", "CustomKeyStoreName": "customKeyStoreName",
 	"ReplicaRegion": "replicaRegion", "PrimaryRegion": "primaryRegion",
+	"SharedOnly": "sharedOnly", "GranteeServicePrincipal": "granteeServicePrincipal", "ClientToken": "clientToken",
+	"AllKeyMaterial": "allKeyMaterial", "FetchExtendedConfig": "fetchExtendedConfig",
 }
 
 // maxValue bounds a kept parameter (other than a context) so that a caller
@@ -307,7 +309,8 @@ func paramValue(name, v string) any {
 		}
 		return compactJSON(v, '[', "(not a JSON list)")
 	case "DryRun", "EnableAutomaticRotation", "EnableDeletionProtection", "All", "ForceDeleteWithoutRecovery",
-		"IncludeDeprecated", "FetchTags", "BypassPolicyLockoutSafetyCheck", "ExportablePrivateKey":
+		"IncludeDeprecated", "FetchTags", "BypassPolicyLockoutSafetyCheck", "ExportablePrivateKey",
+		"SharedOnly", "AllKeyMaterial", "FetchExtendedConfig":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}
