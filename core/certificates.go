@@ -310,8 +310,13 @@ func (c *call) uploadCertificate() (any, error) {
 		if chain, err = parsePEMCertificates("CertificateChain", text); err != nil {
 			return nil, err
 		}
-		if err := certs[0].CheckSignatureFrom(chain[0]); err != nil {
-			return nil, invalidParam("CertificateChain", "its first certificate did not sign the certificate: %v", err)
+		// Each link signed the one before it, the first the certificate.
+		issued := certs[0]
+		for i, issuer := range chain {
+			if err := issued.CheckSignatureFrom(issuer); err != nil {
+				return nil, invalidParam("CertificateChain", "its certificate %d did not sign the certificate before it: %v", i+1, err)
+			}
+			issued = issuer
 		}
 	}
 	changed, err := c.changeCertificate(func(cert *Certificate) error {

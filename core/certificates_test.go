@@ -59,6 +59,27 @@ func newTestCA(t *testing.T) *testCA {
 	return &testCA{cert, key}
 }
 
+// sub is a CA that ca certifies.
+func (ca *testCA) sub(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "test sub-CA", Organization: []string{"kmsless"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert, key}
+}
+
 // issue certifies the public key of a request Go's x509 reads.
 func (ca *testCA) issue(t *testing.T, csr *x509.CertificateRequest, serial int64) []byte {
 	t.Helper()
@@ -417,6 +438,35 @@ func TestCertificateRefusesBadRequests(t *testing.T) {
 		} else {
 			mustCode(t, err, core.CodeCertificateNotFound)
 		}
+	}
+}
+
+// A chain is checked link by link: each certificate of it signed the one
+// before it, the first the certificate, as Alibaba orders a chain from the
+// sub-CAs to the root.
+func TestCertificateChainIsCheckedWhole(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	root := newTestCA(t)
+	sub := root.sub(t)
+	id, csrDER := createCertificate(t, s, "EC_P256")
+	csr, err := x509.ParseCertificateRequest(csrDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := pemCert(sub.issue(t, csr, 5))
+	for _, chain := range []string{
+		pemCert(root.cert.Raw) + pemCert(sub.cert.Raw), // out of order
+		pemCert(sub.cert.Raw) + pemCert(newTestCA(t).cert.Raw),
+		pemCert(sub.cert.Raw) + pemCert(root.sub(t).cert.Raw),
+	} {
+		_, err := do(t, s, "UploadCertificate", core.Params{"CertificateId": id, "Certificate": leaf, "CertificateChain": chain})
+		mustCode(t, err, core.CodeInvalidParameter)
+	}
+	if d := certStatus(t, s, id); d.Status != core.CertificatePending {
+		t.Fatalf("after refused chains the certificate is %s", d.Status)
+	}
+	if _, err := do(t, s, "UploadCertificate", core.Params{"CertificateId": id, "Certificate": leaf, "CertificateChain": pemCert(sub.cert.Raw) + pemCert(root.cert.Raw)}); err != nil {
+		t.Fatalf("UploadCertificate with its chain to the root: %v", err)
 	}
 }
 
