@@ -392,7 +392,7 @@ func (c *call) createGrant() (any, error) {
 	if err := store.CreateGrant(c.ctx, g); err != nil {
 		return nil, storeErr(err)
 	}
-	c.s.grantCache.forget(g.KeyID, g.GranteeName)
+	c.s.grantCache.forget(grantCacheKey{g.KeyID, g.GranteeName})
 	return c.grantMade(&g)
 }
 
@@ -518,7 +518,7 @@ func (c *call) revokeGrant() (any, error) {
 
 func (c *call) deleteGrant(store GrantStore, g *Grant) error {
 	err := store.DeleteGrant(c.ctx, g.KeyID, g.ID)
-	c.s.grantCache.forget(g.KeyID, g.GranteeName)
+	c.s.grantCache.forget(grantCacheKey{g.KeyID, g.GranteeName})
 	if errors.Is(err, ErrNotFound) {
 		return noGrant(g.KeyID, g.ID)
 	}

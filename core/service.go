@@ -119,7 +119,7 @@ type Service struct {
 	clientKeys clientKeyCache
 	accessTTL  time.Duration
 	marks      useMarks
-	grantCache *grantCache
+	grantCache *ttlCache[grantCacheKey, Grant]
 	// keyPolicies and secretPolicies keep keys' and secrets' own
 	// policies compiled.
 	keyPolicies, secretPolicies policyCache
@@ -152,7 +152,7 @@ func New(cfg Config) (*Service, error) {
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
-	s.grantCache = newGrantCache(cfg.GrantTTL, s.clock)
+	s.grantCache = newTTLCache[grantCacheKey, Grant](cfg.GrantTTL, s.clock, maxGrantCacheEntries, maxGrantCacheGrants)
 	s.accessTTL = cfg.GrantTTL
 	if s.rand == nil {
 		s.rand = rand.Reader
