@@ -25,8 +25,8 @@ import (
 //
 // A client key signs for the principal its AAP stands for, whose policy
 // is the AAP's policies compiled to one (accessStatements). Instances keep
-// what the store says of every client key for as long as grants
-// (Config.GrantTTL), and read it again sooner when a request names a
+// what the store says of every client key for Config.CacheTTL, as
+// grants, and read it again sooner when a request names a
 // client key they do not know; either way at most once a second. A change
 // made on another instance is seen within that time, and requests naming
 // client keys, known or not, cost no store reads beyond one a second.

@@ -63,11 +63,11 @@ func makeClientKey(t *testing.T, s *core.Service, aap string, p core.Params) str
 // signs there until the instance's copy is as old as grants may be.
 func TestClientKeysReachOtherInstancesBoundedly(t *testing.T) {
 	clock := &stepClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	s1, store := memService(t, core.Config{Clock: clock, GrantTTL: time.Minute})
+	s1, store := memService(t, core.Config{Clock: clock, CacheTTL: time.Minute})
 	counted := &countingAccess{Store: store}
 	raw, _ := core.GenerateRootKey()
 	root, _ := core.NewRootKey(raw)
-	s2, err := core.New(core.Config{Store: store, Access: counted, Root: root, Clock: clock, GrantTTL: time.Minute})
+	s2, err := core.New(core.Config{Store: store, Access: counted, Root: root, Clock: clock, CacheTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,12 +306,12 @@ func BenchmarkGetSecretValue(b *testing.B) {
 // BenchmarkGenerateDataKeyWithoutPlaintextGranted: the action for a caller
 // whose policy allows it nothing on the key and a grant does, against the
 // same request from a caller whose policy allows it (x-policy): what
-// finding the grant costs once the instance keeps it (GrantTTL), as it
+// finding the grant costs once the instance keeps it (CacheTTL), as it
 // keeps the key.
 func BenchmarkGenerateDataKeyWithoutPlaintextGranted(b *testing.B) {
 	svc, _ := memService(b, core.Config{
 		Cache:   inproc.NewCache(time.Minute, 1000),
-		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), GrantTTL: time.Minute,
+		Limiter: inproc.NewLimiter(), Nonces: inproc.NewNonces(nil), CacheTTL: time.Minute,
 	})
 	owner := &core.Principal{Name: "owner", AccessKeyID: "LTAIowner", Secret: core.NewSecret("s"), QPS: 1 << 30, Policy: core.FullAccess()}
 	grantee := &core.Principal{Name: "grantee", AccessKeyID: "LTAIgrantee", Secret: core.NewSecret("s"), QPS: 1 << 30,

@@ -371,18 +371,18 @@ func TestGrantsPerGranteeAreBounded(t *testing.T) {
 	f.grant(key, "carol", []string{"Decrypt"})
 }
 
-// TestGrantsAreKeptForGrantTTL: what the store says of a grantee's grants is
-// kept for GrantTTL, so a grant made or revoked by another instance is seen
+// TestGrantsAreKeptForCacheTTL: what the store says of a grantee's grants is
+// kept for CacheTTL, so a grant made or revoked by another instance is seen
 // here within it; a change made here is seen at once, and a request naming
 // grant tokens reads the store.
-func TestGrantsAreKeptForGrantTTL(t *testing.T) {
+func TestGrantsAreKeptForCacheTTL(t *testing.T) {
 	f := newSvcFixture(t)
 	rk, err := core.NewRootKey(f.root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.svc, err = core.New(core.Config{Store: f.store, Grants: f.store, Root: rk, Clock: f.clock, Rand: f.rand,
-		Region: "cn-hangzhou", AccountID: account, GrantTTL: time.Second})
+		Region: "cn-hangzhou", AccountID: account, CacheTTL: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestGrantsAreKeptForGrantTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := use(); err != nil {
-		t.Fatalf("within GrantTTL of a revocation elsewhere: %v", err)
+		t.Fatalf("within CacheTTL of a revocation elsewhere: %v", err)
 	}
 	f.clock.Advance(time.Second)
 	mustCode(t, use(), core.CodeNoPermission)

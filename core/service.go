@@ -29,11 +29,11 @@ type Config struct {
 	// rules, access policies, application access points, client keys);
 	// nil: none, and its management actions are refused.
 	Access AccessStore
-	// GrantTTL is how long an instance keeps what the store said of a
-	// grantee's grants, so that a grant revoked on another instance still
-	// allows for up to that long; 0 reads the store on every request a
-	// grant may allow.
-	GrantTTL time.Duration
+	// CacheTTL is how long an instance keeps what the store said of a
+	// grantee's grants and of the access configuration, so that a grant
+	// revoked on another instance still allows for up to that long; 0
+	// reads the store on every request a grant may allow.
+	CacheTTL time.Duration
 	Root     *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
 	// a root rotation: they open versions but never wrap new ones.
@@ -152,8 +152,8 @@ func New(cfg Config) (*Service, error) {
 	if s.clock == nil {
 		s.clock = SystemClock{}
 	}
-	s.grantCache = newTTLCache[grantCacheKey, Grant](cfg.GrantTTL, s.clock, maxGrantCacheEntries, maxGrantCacheGrants)
-	s.accessTTL = cfg.GrantTTL
+	s.grantCache = newTTLCache[grantCacheKey, Grant](cfg.CacheTTL, s.clock, maxGrantCacheEntries, maxGrantCacheGrants)
+	s.accessTTL = cfg.CacheTTL
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}

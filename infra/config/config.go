@@ -465,7 +465,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		QPS: set.QPS, Burst: set.Burst, NonceTTL: set.NonceTTL,
 		// Grants are kept as long as key metadata: the one bound on how
 		// long a change made on another instance goes unseen.
-		GrantTTL: set.CacheTTL,
+		CacheTTL: set.CacheTTL,
 		// What is destroyed past its deletion date is recorded as a
 		// request is (the audit sink is wired below, before any request).
 		Destroyed: svc.Edge.Destroyed,
