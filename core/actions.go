@@ -989,8 +989,17 @@ func (c *call) createAlias() (any, error) {
 	case err != nil:
 		return nil, storeErr(err)
 	}
-	c.s.cache.InvalidateAlias(c.ctx, name)
+	c.s.aliasChanged(c.ctx, name, k.ID)
 	return nil, nil
+}
+
+// aliasChanged drops what this instance keeps of alias name and of the
+// aliases of the keys it left and joined.
+func (s *Service) aliasChanged(ctx context.Context, name string, keyIDs ...string) {
+	s.cache.InvalidateAlias(ctx, name)
+	for _, id := range keyIDs {
+		s.aliasCache.forget(id)
+	}
 }
 
 // aliasErr is the answer to a store error met reading alias name.
@@ -1010,7 +1019,8 @@ func (c *call) updateAlias() (any, error) {
 		return nil, err
 	}
 	// An alias of a key past its deletion date is gone with the key.
-	if _, err := c.s.liveAlias(c.ctx, name); err != nil {
+	old, err := c.s.liveAlias(c.ctx, name)
+	if err != nil {
 		return nil, aliasErr(name, err)
 	}
 	now := c.s.clock.Now().UTC().Truncate(time.Second)
@@ -1018,7 +1028,7 @@ func (c *call) updateAlias() (any, error) {
 	if err != nil {
 		return nil, aliasErr(name, err)
 	}
-	c.s.cache.InvalidateAlias(c.ctx, name)
+	c.s.aliasChanged(c.ctx, name, old.KeyID, k.ID)
 	return nil, nil
 }
 
@@ -1030,13 +1040,14 @@ func (c *call) deleteAlias() (any, error) {
 	if err := c.authorize(c.s.AliasARN(name)); err != nil {
 		return nil, err
 	}
-	if _, err := c.s.liveAlias(c.ctx, name); err != nil {
+	old, err := c.s.liveAlias(c.ctx, name)
+	if err != nil {
 		return nil, aliasErr(name, err)
 	}
 	if err := c.s.store.DeleteAlias(c.ctx, name); err != nil {
 		return nil, aliasErr(name, err)
 	}
-	c.s.cache.InvalidateAlias(c.ctx, name)
+	c.s.aliasChanged(c.ctx, name, old.KeyID)
 	return nil, nil
 }
 

@@ -43,7 +43,7 @@ func (s *Service) EnsureAlias(ctx context.Context, name, description string) (ke
 	}
 	err = s.store.CreateAlias(ctx, Alias{Name: name, KeyID: k.ID, CreatedAt: now, UpdatedAt: now})
 	if err == nil {
-		s.cache.InvalidateAlias(ctx, name)
+		s.aliasChanged(ctx, name, k.ID)
 		return k.ID, true, nil
 	}
 	if !errors.Is(err, ErrExists) {

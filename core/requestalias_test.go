@@ -1,10 +1,15 @@
 package core_test
 
 import (
+	"context"
 	"encoding/base64"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/infra/store/memory"
 )
 
 // withPolicy is a principal named name whose own policy is statements.
@@ -184,5 +189,69 @@ func TestResourceAliasesUnreadableAnswerForTheirKey(t *testing.T) {
 		if code(err) != core.CodeNoPermission {
 			t.Errorf("ReEncrypt to %s, a key the caller may not use: %v; want it refused", dest, err)
 		}
+	}
+}
+
+// aliasListings is a store that counts its listings of a key's aliases.
+type aliasListings struct {
+	*memory.Store
+	n atomic.Int64
+}
+
+func (a *aliasListings) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	a.n.Add(1)
+	return a.Store.ListAliases(ctx, keyID, asOf, p)
+}
+
+// An instance keeps each key's aliases for CacheTTL, as it keeps grants: a
+// warm request that a condition on kms:ResourceAliases decides lists no
+// aliases; a change made through the instance is seen at once, for the key
+// an alias left as for the one it joined, and one made through another
+// instance within CacheTTL.
+func TestResourceAliasesAreKeptForCacheTTL(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	store := &aliasListings{Store: memory.New()}
+	root := randomRoot(t)
+	instance := func() *core.Service {
+		s, err := core.New(core.Config{Store: store, Root: root, Clock: clock, CacheTTL: time.Second, Cache: inproc.NewCache(time.Second, 100)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one, two := instance(), instance()
+	a, b := createKey(t, one, core.Params{}), createKey(t, one, core.Params{})
+	projectA := withPolicy("a", on("Allow", "kms:GenerateDataKey", "ForAnyValue:StringLike", "kms:ResourceAliases", "alias/project-a/*"))
+	allowed := func(s *core.Service, key string) bool {
+		t.Helper()
+		_, err := s.Handle(t.Context(), &core.Request{ID: "r", Action: "GenerateDataKey", Params: core.Params{"KeyId": key}, Caller: projectA})
+		if err != nil && code(err) != core.CodeNoPermission {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	alias := func(s *core.Service, action string, params core.Params) {
+		t.Helper()
+		if _, err := do(t, s, action, params); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+	}
+
+	alias(one, "CreateAlias", core.Params{"AliasName": "alias/project-a/db", "KeyId": a})
+	if !allowed(one, a) || !allowed(one, a) || store.n.Load() != 1 {
+		t.Fatalf("two requests on a key with its alias: %d listings; want both allowed after one", store.n.Load())
+	}
+	alias(one, "UpdateAlias", core.Params{"AliasName": "alias/project-a/db", "KeyId": b})
+	if allowed(one, a) || !allowed(one, b) {
+		t.Fatal("the instance that moved the alias still reads the keys' aliases as they were")
+	}
+
+	alias(two, "DeleteAlias", core.Params{"AliasName": "alias/project-a/db"})
+	if !allowed(one, b) {
+		t.Fatal("another instance's deletion was seen before CacheTTL passed")
+	}
+	clock.Advance(time.Second)
+	if allowed(one, b) {
+		t.Fatal("another instance's deletion is not seen once CacheTTL has passed")
 	}
 }

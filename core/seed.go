@@ -126,7 +126,7 @@ func (s *Service) Seed(ctx context.Context, keys []SeedKey) (SeedResult, error) 
 			if err != nil {
 				return res, fmt.Errorf("seed alias %s: %w", name, err)
 			}
-			s.cache.InvalidateAlias(ctx, name)
+			s.aliasChanged(ctx, name, p.key.ID)
 			res.Aliases++
 		}
 	}
@@ -335,7 +335,7 @@ func (s *Service) purgeSeeded(ctx context.Context, p *seedPlan) error {
 	}
 	s.cache.InvalidateKey(ctx, p.key.ID)
 	for _, a := range p.aliases {
-		s.cache.InvalidateAlias(ctx, a)
+		s.aliasChanged(ctx, a, p.key.ID)
 	}
 	return nil
 }

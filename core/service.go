@@ -30,9 +30,10 @@ type Config struct {
 	// nil: none, and its management actions are refused.
 	Access AccessStore
 	// CacheTTL is how long an instance keeps what the store said of a
-	// grantee's grants and of the access configuration, so that a grant
-	// revoked on another instance still allows for up to that long; 0
-	// reads the store on every request a grant may allow.
+	// grantee's grants, of a key's aliases (kms:ResourceAliases) and of the
+	// access configuration, so that a grant revoked on another instance
+	// still allows for up to that long; 0 reads the store on every request
+	// a grant may allow or a condition on aliases decides.
 	CacheTTL time.Duration
 	Root     *RootKey
 	// PreviousRoots are root keys that may still wrap stored versions during
@@ -120,6 +121,8 @@ type Service struct {
 	accessTTL  time.Duration
 	marks      useMarks
 	grantCache *ttlCache[grantCacheKey, Grant]
+	// aliasCache keeps the names of each key's aliases, by key ID.
+	aliasCache *ttlCache[string, string]
 	// keyPolicies and secretPolicies keep keys' and secrets' own
 	// policies compiled.
 	keyPolicies, secretPolicies policyCache
@@ -153,6 +156,7 @@ func New(cfg Config) (*Service, error) {
 		s.clock = SystemClock{}
 	}
 	s.grantCache = newTTLCache[grantCacheKey, Grant](cfg.CacheTTL, s.clock, maxGrantCacheEntries, maxGrantCacheGrants)
+	s.aliasCache = newTTLCache[string, string](cfg.CacheTTL, s.clock, maxAliasCacheKeys, maxAliasCacheNames)
 	s.accessTTL = cfg.CacheTTL
 	if s.rand == nil {
 		s.rand = rand.Reader
@@ -416,26 +420,35 @@ type call struct {
 	aliasErr error
 }
 
-// keyAliases reads the names of aliasKey's aliases, once a key: what
-// kms:ResourceAliases reads. A store that fails leaves them unknown, and is
-// asked no more for the key.
+// keyAliases reads the names of aliasKey's aliases, once a key, through
+// the instance's cache: what kms:ResourceAliases reads. A store that fails
+// leaves them unknown, and is asked no more for the key.
 func (c *call) keyAliases() ([]string, bool) {
 	if c.aliases == nil {
 		if c.aliasErr != nil {
 			return nil, false
 		}
-		as, _, err := c.s.store.ListAliases(c.ctx, c.aliasKey, c.s.clock.Now(), Page{})
+		names, err := cached(c.s.aliasCache, c.aliasKey, false, c.listAliasNames)
 		if err != nil {
 			c.aliasErr = err
 			return nil, false
 		}
-		names := make([]string, len(as))
-		for i := range as {
-			names[i] = as[i].Name
-		}
 		c.aliases = &names
 	}
 	return *c.aliases, true
+}
+
+// listAliasNames reads the names of aliasKey's aliases from the store.
+func (c *call) listAliasNames() ([]string, error) {
+	as, _, err := c.s.store.ListAliases(c.ctx, c.aliasKey, c.s.clock.Now(), Page{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(as))
+	for i := range as {
+		names[i] = as[i].Name
+	}
+	return names, nil
 }
 
 func (c *call) denied() *Error { return c.deniedTo(c.act) }

@@ -99,3 +99,11 @@ func (s *Service) grantsFor(ctx context.Context, keyID, grantee string, fresh bo
 		return s.grants.GrantsFor(ctx, keyID, grantee)
 	})
 }
+
+// The alias cache keeps each key's alias names (kms:ResourceAliases), by
+// key ID; AWS's alias changes take up to five minutes to reach
+// authorization.
+const (
+	maxAliasCacheKeys  = 4096
+	maxAliasCacheNames = 16384
+)
