@@ -124,7 +124,10 @@ func (c *call) secretName() (string, error) {
 	}
 	if strings.HasPrefix(name, "acs:kms:") {
 		rest, ok := strings.CutPrefix(name, c.s.arnPrefix)
-		if name, ok = strings.CutPrefix(rest, "secret/"); !ok {
+		if ok {
+			name, ok = strings.CutPrefix(rest, "secret/")
+		}
+		if !ok {
 			return "", Errorf(CodeResourceNotFound, "The secret %q is not in this region and account.", ClipText(rest))
 		}
 	}
