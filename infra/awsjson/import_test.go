@@ -92,7 +92,7 @@ func TestSDKImportKeyMaterialCycle(t *testing.T) {
 	if aws.ToString(p.KeyId) != keyARN(id) || len(p.ImportToken) == 0 {
 		t.Errorf("GetParametersForImport: KeyId %q, %d token bytes", aws.ToString(p.KeyId), len(p.ImportToken))
 	}
-	if p.ParametersValidTo == nil || p.ParametersValidTo.Sub(time.Now()) < 23*time.Hour || p.ParametersValidTo.Sub(time.Now()) > 24*time.Hour {
+	if p.ParametersValidTo == nil || time.Until(*p.ParametersValidTo) < 23*time.Hour || time.Until(*p.ParametersValidTo) > 24*time.Hour {
 		t.Errorf("ParametersValidTo %v, want 24 hours on", p.ParametersValidTo)
 	}
 	material := randomMaterial()

@@ -261,7 +261,7 @@ func TestSDKKeyStatesRefuseUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if aws.ToString(s.KeyId) != keyARN(id) || s.KeyState != types.KeyStatePendingDeletion || aws.ToInt32(s.PendingWindowInDays) != 7 ||
-		s.DeletionDate == nil || s.DeletionDate.Sub(time.Now()) < 6*24*time.Hour {
+		s.DeletionDate == nil || time.Until(*s.DeletionDate) < 6*24*time.Hour {
 		t.Errorf("ScheduleKeyDeletion answered %+v", s)
 	}
 	var invalidState *types.KMSInvalidStateException

@@ -1,7 +1,6 @@
 package rpc_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -227,5 +226,3 @@ func action(name string, kv ...string) url.Values {
 	}
 	return v
 }
-
-var bg = context.Background()

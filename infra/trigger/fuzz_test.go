@@ -272,11 +272,12 @@ func FuzzEventDecodingWorkIsLinear(f *testing.F) {
 		}
 		build := linear.Repeat(prefix, member, ",", suffix)
 		run := func(event []byte) error {
-			_, err := Detect(event)
+			// Only the time counts: most of these events are refused.
+			_, _ = Detect(event)
 			for _, k := range []Kind{RESTAPI, HTTPAPI, FCHTTP} {
-				_, err = NewRequest(context.Background(), k, event)
+				_, _ = NewRequest(context.Background(), k, event)
 			}
-			_, _, err = Params(event)
+			_, _, err := Params(event)
 			return err
 		}
 		if bad, costs := linear.Superlinear(5, build, run); bad {
