@@ -38,7 +38,22 @@ func (c *call) noKmsInstance() (any, error) {
 	if err := c.authorize(c.s.AccessARN("keystore", id)); err != nil {
 		return nil, err
 	}
-	return nil, Errorf(CodeResourceNotFound, "The KMS instance %q does not exist: keys here belong to no KMS instance.", ClipText(id))
+	return nil, noInstance(id)
+}
+
+// noInstance answers a request naming KMS instance id, to read it or to
+// make a key or secret in it.
+func noInstance(id string) error {
+	return Errorf(CodeResourceNotFound, "The KMS instance %q does not exist: keys and secrets here belong to no KMS instance.", ClipText(id))
+}
+
+// inNoInstance refuses CreateKey's and CreateSecret's DKMSInstanceId, the
+// instance to make the key or secret in, once the caller may make one.
+func inNoInstance(c *call) error {
+	if id := c.str("DKMSInstanceId"); id != "" {
+		return noInstance(id)
+	}
+	return nil
 }
 
 // describeCustomKeyStores lists none, and names none: one asked for by ID

@@ -267,6 +267,9 @@ func (c *call) createKey() (any, error) {
 	if err := c.authorize(s.CollectionARN("key")); err != nil {
 		return nil, err
 	}
+	if err := inNoInstance(c); err != nil {
+		return nil, err
+	}
 	id := newKeyID()
 	if len(tags) > 0 {
 		// Tags given at creation tag the new key, as AWS documents for

@@ -347,6 +347,9 @@ func (c *call) createSecret() (any, error) {
 	if err := c.authorize(c.s.SecretARN(name)); err != nil {
 		return nil, err
 	}
+	if err := inNoInstance(c); err != nil {
+		return nil, err
+	}
 	policy := c.str("Policy")
 	if policy != "" {
 		c.facts.Tags = tags

@@ -65,7 +65,19 @@ func TestSDKKmsInstancesAndSecretRotationAreAbsent(t *testing.T) {
 	_, err = c.GetKmsInstance(&kms.GetKmsInstanceRequest{})
 	sdkError(t, err, core.CodeMissingParameter, 400)
 
+	// Nor is a key or secret made in one: none is made at all.
+	_, err = c.CreateKey(&kms.CreateKeyRequest{DKMSInstanceId: instance})
+	sdkError(t, err, core.CodeResourceNotFound, 404)
 	key := e.createKey()
+	_, err = c.CreateSecret(&kms.CreateSecretRequest{SecretName: tea.String("in-instance"), VersionId: tea.String("v1"),
+		SecretData: tea.String("x"), EncryptionKeyId: tea.String(key), DKMSInstanceId: instance})
+	sdkError(t, err, core.CodeResourceNotFound, 404)
+	keys, err := c.ListKeys(&kms.ListKeysRequest{})
+	if err != nil || tea.Int32Value(keys.Body.TotalCount) != 1 {
+		t.Fatalf("after a refused CreateKey in an instance: ListKeys = %v, %v", keys, err)
+	}
+	_, err = c.DescribeSecret(&kms.DescribeSecretRequest{SecretName: tea.String("in-instance")})
+	sdkError(t, err, core.CodeResourceNotFound, 404)
 	if _, err := c.CreateSecret(&kms.CreateSecretRequest{SecretName: tea.String("db"), VersionId: tea.String("v1"),
 		SecretData: tea.String("x"), EncryptionKeyId: tea.String(key)}); err != nil {
 		t.Fatal(err)
