@@ -2,17 +2,15 @@ package rpc_test
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	classic "github.com/aliyun/alibaba-cloud-sdk-go/services/kms"
+
+	"github.com/kmsless/kmsless/internal/codereach"
 )
 
 // TestEveryMemberOfTheSDKsIsRead: every request member of every action of
@@ -35,8 +33,15 @@ func TestEveryMemberOfTheSDKsIsRead(t *testing.T) {
 		"CreateSecret":               {"RotationInterval"},
 		"UpdateSecretRotationPolicy": {"RotationInterval"},
 	}
-	core := readCode(t, "../../core/*.go")
-	protocol := readCode(t, "*.go").literals()
+	core, err := codereach.Read("../../core/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc, err := codereach.Read("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, protocol := actionTable(core), rpc.Strings()
 	for _, sdk := range []struct {
 		client any
 		name   func(reflect.StructField) string
@@ -49,12 +54,12 @@ func TestEveryMemberOfTheSDKsIsRead(t *testing.T) {
 			if m.Type.NumIn() != 2 || m.Type.In(1).Kind() != reflect.Pointer || m.Type.In(1).Elem().Name() != m.Name+"Request" || m.Name == "AdvanceEncrypt" {
 				continue
 			}
-			action, ok := core.actions[m.Name]
+			action, ok := actions[m.Name]
 			if !ok {
 				t.Errorf("%T: %s is no action of core's table", sdk.client, m.Name)
 				continue
 			}
-			reads := core.reachable(action.run)
+			reads := core.Of(action.run).Strings
 			for f := range m.Type.In(1).Elem().Fields() {
 				name := sdk.name(f)
 				if !f.IsExported() || name == "" {
@@ -79,14 +84,6 @@ func TestEveryMemberOfTheSDKsIsRead(t *testing.T) {
 	}
 }
 
-// code is what a package's code (not its tests) holds: each function's and
-// each package variable's strings and the names it mentions, by name
-// (methods of one name merged), and core's action table.
-type code struct {
-	strings, names map[string]map[string]bool
-	actions        map[string]tableEntry
-}
-
 // tableEntry is an action of core's table: its handler's name and whether
 // it is marked as taking DryRun.
 type tableEntry struct {
@@ -94,122 +91,30 @@ type tableEntry struct {
 	dryRun bool
 }
 
-func readCode(t *testing.T, pattern string) *code {
-	t.Helper()
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("%s matches no file (%v)", pattern, err)
-	}
-	c := &code{strings: map[string]map[string]bool{}, names: map[string]map[string]bool{}, actions: map[string]tableEntry{}}
-	fset := token.NewFileSet()
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.FuncDecl:
-				if d.Body != nil {
-					c.read(d.Name.Name, d.Body)
+// actionTable reads core's table, `"Action": {run: (*call).handler,
+// dryRun: true, …}`.
+func actionTable(code *codereach.Code) map[string]tableEntry {
+	out := map[string]tableEntry{}
+	for action, lit := range code.Entries() {
+		var e tableEntry
+		for _, elt := range lit.Elts {
+			field, ok := elt.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			switch id, _ := field.Key.(*ast.Ident); {
+			case id == nil:
+			case id.Name == "run":
+				if sel, ok := field.Value.(*ast.SelectorExpr); ok {
+					e.run = sel.Sel.Name
 				}
-			case *ast.GenDecl:
-				// A variable's or constant's value counts where it is named.
-				for _, spec := range d.Specs {
-					if v, ok := spec.(*ast.ValueSpec); ok {
-						for _, name := range v.Names {
-							for _, value := range v.Values {
-								c.read(name.Name, value)
-							}
-						}
-					}
-				}
+			case id.Name == "dryRun":
+				v, _ := field.Value.(*ast.Ident)
+				e.dryRun = v != nil && v.Name == "true"
 			}
 		}
-	}
-	return c
-}
-
-// read adds the strings and names of node to those of fn.
-func (c *code) read(fn string, node ast.Node) {
-	if c.strings[fn] == nil {
-		c.strings[fn], c.names[fn] = map[string]bool{}, map[string]bool{}
-	}
-	ast.Inspect(node, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.BasicLit:
-			if s, err := strconv.Unquote(x.Value); err == nil && x.Kind == token.STRING {
-				c.strings[fn][s] = true
-			}
-		case *ast.Ident:
-			c.names[fn][x.Name] = true
-		case *ast.KeyValueExpr:
-			c.tableEntry(x)
-		}
-		return true
-	})
-}
-
-// tableEntry reads `"Action": {run: (*call).handler, dryRun: true, …}`.
-func (c *code) tableEntry(kv *ast.KeyValueExpr) {
-	key, ok := kv.Key.(*ast.BasicLit)
-	lit, isLit := kv.Value.(*ast.CompositeLit)
-	if !ok || !isLit || key.Kind != token.STRING {
-		return
-	}
-	var e tableEntry
-	for _, elt := range lit.Elts {
-		field, ok := elt.(*ast.KeyValueExpr)
-		if !ok {
-			continue
-		}
-		switch id, _ := field.Key.(*ast.Ident); {
-		case id == nil:
-		case id.Name == "run":
-			if sel, ok := field.Value.(*ast.SelectorExpr); ok {
-				e.run = sel.Sel.Name
-			}
-		case id.Name == "dryRun":
-			v, _ := field.Value.(*ast.Ident)
-			e.dryRun = v != nil && v.Name == "true"
-		}
-	}
-	if e.run != "" {
-		action, _ := strconv.Unquote(key.Value)
-		c.actions[action] = e
-	}
-}
-
-// reachable is every string of the functions root may reach: those it
-// names, and theirs in turn.
-func (c *code) reachable(root string) map[string]bool {
-	out, seen, next := map[string]bool{}, map[string]bool{}, []string{root}
-	for len(next) > 0 {
-		fn := next[len(next)-1]
-		next = next[:len(next)-1]
-		if seen[fn] || c.strings[fn] == nil {
-			continue
-		}
-		seen[fn] = true
-		for s := range c.strings[fn] {
-			out[s] = true
-		}
-		for n := range c.names[fn] {
-			next = append(next, n)
-		}
-	}
-	return out
-}
-
-// literals is every string of the code.
-func (c *code) literals() map[string]bool {
-	out := map[string]bool{}
-	for _, set := range c.strings {
-		for s := range set {
-			out[s] = true
+		if e.run != "" {
+			out[action] = e
 		}
 	}
 	return out
