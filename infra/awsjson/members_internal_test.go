@@ -8,16 +8,22 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/kmsless/kmsless/internal/codereach"
 )
 
 // TestEveryMemberOfTheSDKIsRead: every request member of every operation of
 // AWS's SDK is one the handler reads (a field of input, and of
-// grantConstraints for GrantConstraints'), so none is silently ignored: a
+// grantConstraints for GrantConstraints'), and one that operation's params
+// function reaches (codereach: in.<member>), so none is silently ignored: a
 // member AWS adds shows here once the SDK is updated, to be served or
 // refused. The custom key store operations are answered as an account
-// without one answers, before any member is read.
+// without one answers, before any member is read; ReplicateKey, as for
+// single-Region keys, from its key and region alone.
 func TestEveryMemberOfTheSDKIsRead(t *testing.T) {
 	absent := []string{"CreateCustomKeyStore", "UpdateCustomKeyStore"}
+	unread := map[string][]string{"ReplicateKey": {"BypassPolicyLockoutSafetyCheck", "Description", "Policy", "Tags"}}
+	reaches := paramsReach(t)
 	read := reflect.TypeFor[input]()
 	n := 0
 	for m := range reflect.TypeFor[*kms.Client]().Methods() {
@@ -31,6 +37,8 @@ func TestEveryMemberOfTheSDKIsRead(t *testing.T) {
 			n++
 			if _, ok := read.FieldByName(f.Name); !ok {
 				t.Errorf("%s's member %s is not read", m.Name, f.Name)
+			} else if !reaches[m.Name].Fields["in."+f.Name] && !slices.Contains(unread[m.Name], f.Name) {
+				t.Errorf("%s's member %s is not read by its params function", m.Name, f.Name)
 			}
 		}
 	}
@@ -43,4 +51,24 @@ func TestEveryMemberOfTheSDKIsRead(t *testing.T) {
 			t.Errorf("GrantConstraints' member %s is not read", f.Name)
 		}
 	}
+}
+
+// paramsReach is what each operation's params function may reach, read
+// from the operations table's source: `"Op": {"Action", params, render}`.
+func paramsReach(t *testing.T) map[string]codereach.Reach {
+	t.Helper()
+	code, err := codereach.Read("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]codereach.Reach{}
+	for op, lit := range code.Entries() {
+		if operations[op] != nil && len(lit.Elts) == 3 {
+			out[op] = code.From(lit.Elts[1])
+		}
+	}
+	if len(out) != len(operations) {
+		t.Fatalf("read the params of %d operations of %d", len(out), len(operations))
+	}
+	return out
 }
