@@ -1,9 +1,7 @@
 package core_test
 
 import (
-	"context"
 	"encoding/base64"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,17 +190,6 @@ func TestResourceAliasesUnreadableAnswerForTheirKey(t *testing.T) {
 	}
 }
 
-// aliasListings is a store that counts its listings of a key's aliases.
-type aliasListings struct {
-	*memory.Store
-	n atomic.Int64
-}
-
-func (a *aliasListings) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
-	a.n.Add(1)
-	return a.Store.ListAliases(ctx, keyID, asOf, p)
-}
-
 // An instance keeps each key's aliases for CacheTTL, as it keeps grants: a
 // warm request that a condition on kms:ResourceAliases decides lists no
 // aliases; a change made through the instance is seen at once, for the key
@@ -210,7 +197,7 @@ func (a *aliasListings) ListAliases(ctx context.Context, keyID string, asOf time
 // instance within CacheTTL.
 func TestResourceAliasesAreKeptForCacheTTL(t *testing.T) {
 	clock := &stepClock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	store := &aliasListings{Store: memory.New()}
+	store := &countingStore{Store: memory.New()}
 	root := randomRoot(t)
 	instance := func() *core.Service {
 		s, err := core.New(core.Config{Store: store, Root: root, Clock: clock, CacheTTL: time.Second, Cache: inproc.NewCache(time.Second, 100)})
@@ -243,7 +230,7 @@ func TestResourceAliasesAreKeptForCacheTTL(t *testing.T) {
 			t.Fatal("a key with its project's alias is refused")
 		}
 	}
-	if n := store.n.Load(); n != 1 {
+	if n := store.aliasListings.Load(); n != 1 {
 		t.Fatalf("two requests on a key with its alias: %d listings; want one", n)
 	}
 	alias(one, "UpdateAlias", core.Params{"AliasName": "alias/project-a/db", "KeyId": b})

@@ -45,13 +45,16 @@ type countingStore struct {
 	writes atomic.Int64
 	// mostSecrets is the most secrets one listing has returned.
 	mostSecrets atomic.Int64
-	// aliasesDown fails every listing of aliases.
-	aliasesDown atomic.Bool
+	// aliasesDown fails every listing of aliases; aliasListings counts
+	// them.
+	aliasesDown   atomic.Bool
+	aliasListings atomic.Int64
 }
 
 var errAliasesDown = fmt.Errorf("the store is down: %w", core.ErrUnavailable)
 
 func (c *countingStore) ListAliases(ctx context.Context, keyID string, asOf time.Time, p core.Page) ([]core.Alias, int, error) {
+	c.aliasListings.Add(1)
 	if c.aliasesDown.Load() {
 		return nil, 0, errAliasesDown
 	}
