@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -90,32 +91,45 @@ func ParseKeyPosition(token string) (p KeyPosition, ok bool) {
 	return p, true
 }
 
-// Token is the position as an opaque token, for a protocol whose listing of
-// aliases resumes after an alias (AWS's ListAliases marker): a version byte
-// and the length-prefixed name, base64url. Like a key's position token it
-// only moves where a listing resumes, which Request.AliasesAfter authorizes
-// as any page of ListAliases or ListAliasesByKeyId.
-func (p AliasPosition) Token() string {
-	return base64.RawURLEncoding.EncodeToString(appendField([]byte{aliasPositionVersion}, p.Name))
+// Token is the position as a token, for a protocol whose listing of aliases
+// resumes after an alias (AWS's ListAliases marker): the alias's name, which
+// is printable ASCII and at most 255 characters, within the 320 that AWS
+// documents for a marker (the base64 form it replaced, aliasTokenV4, reached
+// 344). Like a key's position token it only moves where a listing resumes,
+// which Request.AliasesAfter authorizes as any page of ListAliases or
+// ListAliasesByKeyId.
+func (p AliasPosition) Token() string { return p.Name }
+
+// aliasTokenV4 is the form Token had before: a version byte and the
+// length-prefixed name, base64url. ParseAliasPosition still reads it, so
+// that a walk under way across an upgrade goes on.
+func aliasTokenV4(name string) string {
+	return base64.RawURLEncoding.EncodeToString(appendField([]byte{aliasPositionVersion}, name))
 }
 
-// ParseAliasPosition reads a token that Token made; ok is false for anything
-// else, another spelling of the same position included (see
-// ParseKeyPosition). The name must be an alias name, as every stored
-// alias's is: the stores are asked for aliases after it, and a caller is
-// told of a marker it forged rather than handed a listing from an arbitrary
-// place.
+// ParseAliasPosition reads a token that Token made, or one of the earlier
+// form; ok is false for anything else, another spelling of the same
+// position included (see ParseKeyPosition). The name must be an alias name,
+// as every stored alias's is: the stores are asked for aliases after it,
+// and a caller is told of a marker it forged rather than handed a listing
+// from an arbitrary place. No base64url text starts with "alias/", so the
+// two forms cannot be taken for each other.
 func ParseAliasPosition(token string) (p AliasPosition, ok bool) {
+	if strings.HasPrefix(token, "alias/") {
+		if validAliasName("Marker", token) != nil {
+			return AliasPosition{}, false
+		}
+		return AliasPosition{Name: token}, true
+	}
 	b, ok := openToken(token, aliasPositionVersion)
 	if !ok {
 		return AliasPosition{}, false
 	}
 	name, b, ok := readField(b)
-	p = AliasPosition{Name: name}
-	if !ok || len(b) != 0 || validAliasName("Marker", name) != nil || p.Token() != token {
+	if !ok || len(b) != 0 || validAliasName("Marker", name) != nil || aliasTokenV4(name) != token {
 		return AliasPosition{}, false
 	}
-	return p, true
+	return AliasPosition{Name: name}, true
 }
 
 // openToken decodes a token of the given version, bounded by maxTokenLen,

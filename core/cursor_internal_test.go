@@ -162,9 +162,11 @@ func TestKeyPositionTokenRoundTrips(t *testing.T) {
 	}
 }
 
-// An alias's position survives its token; a token of another kind, or one
-// of the position with anything added or cut, or whose name no alias could
-// have, is refused.
+// An alias's position survives its token, which is its name, and the
+// earlier base64 form still reads; a token of another kind, or one of the
+// position with anything added or cut, or whose name no alias could have,
+// is refused. Every token fits the 320 characters AWS documents for a
+// marker.
 func TestAliasPositionTokenRoundTrips(t *testing.T) {
 	longest := "alias/" + strings.Repeat("x", 249)
 	for _, p := range []AliasPosition{
@@ -173,11 +175,18 @@ func TestAliasPositionTokenRoundTrips(t *testing.T) {
 		{"alias/Team_1/app-2"},
 		{longest},
 	} {
-		if got, ok := ParseAliasPosition(p.Token()); !ok || got != p {
+		tok := p.Token()
+		if tok != p.Name || len(tok) > 320 {
+			t.Errorf("%+v: the token is %q", p, tok)
+		}
+		if got, ok := ParseAliasPosition(tok); !ok || got != p {
 			t.Errorf("%+v: the token reads as %+v, %v", p, got, ok)
 		}
+		if got, ok := ParseAliasPosition(aliasTokenV4(p.Name)); !ok || got != p {
+			t.Errorf("%+v: the earlier form reads as %+v, %v", p, got, ok)
+		}
 	}
-	valid := AliasPosition{"alias/orders"}.Token()
+	valid := aliasTokenV4("alias/orders")
 	raw := func(version byte, fields ...string) string {
 		b := []byte{version}
 		for _, f := range fields {
@@ -187,7 +196,7 @@ func TestAliasPositionTokenRoundTrips(t *testing.T) {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	for name, bad := range map[string]string{
+	bad := map[string]string{
 		"empty":                    "",
 		"not base64url":            "!!",
 		"padded base64":            valid + "==",
@@ -201,16 +210,25 @@ func TestAliasPositionTokenRoundTrips(t *testing.T) {
 		"a byte less":              valid[:len(valid)-1],
 		"too long":                 string(make([]byte, maxTokenLen+1)),
 		"an empty name":            raw(aliasPositionVersion, ""),
-		"no alias/ prefix":         raw(aliasPositionVersion, "orders"),
-		"alias/ alone":             raw(aliasPositionVersion, "alias/"),
-		"a name with a colon":      raw(aliasPositionVersion, "alias/a:b"),
-		"a name with a NUL":        raw(aliasPositionVersion, "alias/a\x00"),
-		"a name one byte too long": raw(aliasPositionVersion, longest+"x"),
-		"the reserved prefix":      raw(aliasPositionVersion, "alias/acs/x"),
 		"a length past the end":    base64.RawURLEncoding.EncodeToString([]byte{aliasPositionVersion, 20, 'a'}),
+		"a name with a space":      "alias/a b",
+		"a name with a line break": "alias/a\n",
+	}
+	// Each name no alias could have is refused in either form.
+	for name, n := range map[string]string{
+		"no alias/ prefix":         "orders",
+		"alias/ alone":             "alias/",
+		"a name with a colon":      "alias/a:b",
+		"a name with a NUL":        "alias/a\x00",
+		"a name one byte too long": longest + "x",
+		"the reserved prefix":      "alias/acs/x",
 	} {
-		if p, ok := ParseAliasPosition(bad); ok {
-			t.Errorf("%s: token %q read as %+v", name, bad, p)
+		bad[name] = n
+		bad[name+", earlier form"] = raw(aliasPositionVersion, n)
+	}
+	for name, tok := range bad {
+		if p, ok := ParseAliasPosition(tok); ok || p != (AliasPosition{}) {
+			t.Errorf("%s: token %q read as %+v, %v", name, tok, p, ok)
 		}
 	}
 	overlongName := append([]byte{aliasPositionVersion, byte(len("alias/orders")) | 0x80, 0}, "alias/orders"...)

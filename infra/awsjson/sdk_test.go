@@ -493,13 +493,19 @@ func TestSDKListAliasesWalkSkipsNoAliasWhenOneLeaves(t *testing.T) {
 }
 
 // A marker this service did not make is refused as AWS refuses one, with or
-// without a KeyId, whether it is not base64url, a page number (which markers
-// once were), of another listing, cut short, longer than any marker, or names
-// no alias.
+// without a KeyId: a page number (which markers once were), another
+// listing's, one that names no alias, in either the marker's form (the
+// alias's name) or the base64 form it had before. The longest alias's
+// marker fits the 320 characters AWS documents, and a marker of the
+// earlier form, handed out before an upgrade, still resumes the walk.
 func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
 	e := newEnv(t)
 	id := e.createKey()
 	e.createAliases(t, "a", 3, id, map[string]string{})
+	longest := "alias/" + strings.Repeat("Z", 249) // first, before alias/a0
+	if _, err := e.aws.CreateAlias(bg, &kms.CreateAliasInput{AliasName: aws.String(longest), TargetKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
 	e.createKey()
 	page, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{Limit: aws.Int32(1)})
 	if err != nil || page.NextMarker == nil {
@@ -509,13 +515,24 @@ func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
 	if err != nil || keys.NextMarker == nil {
 		t.Fatalf("first page of keys: %+v, %v", keys, err)
 	}
-	forgeries, raw := forgedMarkers(t, aws.ToString(page.NextMarker))
-	named := func(name string) string {
-		return base64.RawURLEncoding.EncodeToString(append([]byte{raw[0], byte(len(name))}, name...))
+	earlier := func(name string) string {
+		return base64.RawURLEncoding.EncodeToString(append([]byte{4, byte(len(name))}, name...))
 	}
-	forgeries["a ListKeys marker"] = aws.ToString(keys.NextMarker)
-	forgeries["no alias name"] = named("orders")
-	forgeries["an alias with ':'"] = named("alias/a:b")
+	forgeries := map[string]string{
+		"a page number":          "2",
+		"a ListKeys marker":      aws.ToString(keys.NextMarker),
+		"a tag marker":           base64.RawURLEncoding.EncodeToString([]byte("\x01Purpose")),
+		"no alias name":          "orders",
+		"alias/ alone":           "alias/",
+		"an alias with ':'":      "alias/a:b",
+		"a name too long":        longest + "z",
+		"the reserved prefix":    "alias/acs/x",
+		"earlier, no alias name": earlier("orders"),
+		"earlier, with ':'":      earlier("alias/a:b"),
+		"earlier, cut short":     earlier("alias/a0")[:10],
+		"earlier, another kind":  base64.RawURLEncoding.EncodeToString(append([]byte{3, 8}, "alias/a0"...)),
+		"longer than any":        strings.Repeat("A", 4096),
+	}
 	for name, forged := range forgeries {
 		for _, keyID := range []*string{nil, aws.String(id)} {
 			_, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: aws.String(forged)})
@@ -525,12 +542,19 @@ func TestSDKListAliasesRefusesForgedMarkers(t *testing.T) {
 			}
 		}
 	}
-	if marker := aws.ToString(page.NextMarker); named("alias/a0") != marker {
-		t.Errorf("NextMarker %q does not name alias/a0", marker)
+	if marker := aws.ToString(page.NextMarker); marker != longest {
+		t.Errorf("NextMarker %q (%d characters) does not name the longest alias", marker, len(marker))
 	}
 	for _, keyID := range []*string{nil, aws.String(id)} {
-		if _, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: page.NextMarker}); err != nil {
-			t.Errorf("the marker given back (KeyId %v): %v", keyID != nil, err)
+		next, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: page.NextMarker, Limit: aws.Int32(1)})
+		if err != nil || len(next.Aliases) != 1 || aws.ToString(next.Aliases[0].AliasName) != "alias/a0" {
+			t.Errorf("the marker given back (KeyId %v): %+v, %v", keyID != nil, next, err)
+		}
+		for _, marker := range []string{"alias/a0", earlier("alias/a0")} {
+			next, err := e.aws.ListAliases(bg, &kms.ListAliasesInput{KeyId: keyID, Marker: aws.String(marker), Limit: aws.Int32(1)})
+			if err != nil || len(next.Aliases) != 1 || aws.ToString(next.Aliases[0].AliasName) != "alias/a1" {
+				t.Errorf("marker %q (KeyId %v): %+v, %v", marker, keyID != nil, next, err)
+			}
 		}
 	}
 }
