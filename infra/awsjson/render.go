@@ -225,13 +225,9 @@ func renderTags(h *handler, p core.Params, result any) (any, error) {
 		return nil, unexpected(result)
 	}
 	names := slices.Sorted(maps.Keys(t.Tags))
-	// tagPageParams checked the marker. No tag key is empty, so a listing
-	// without one starts at 0.
-	last, _ := parseTagMarker(p["Marker"])
-	from, found := slices.BinarySearch(names, last)
-	if found {
-		from++
-	}
+	// tagPageParams checked the marker.
+	place, _ := parseTagMarker(p["Marker"])
+	from := place.from(names)
 	to := min(from+size, len(names))
 	out := struct {
 		Tags []tagEntry

@@ -196,7 +196,8 @@ func TestSDKTagsAreAuthorizedAsTheAlibabaActions(t *testing.T) {
 }
 
 // walkTags lists a key's tag keys by following NextMarker, pages of limit,
-// calling between after each page but the last.
+// calling between after each page but the last. Each marker must be one AWS
+// documents: 1 to 320 characters from U+0020 to U+00FF.
 func (e *env) walkTags(t *testing.T, id string, limit int32, between func(page int)) []string {
 	t.Helper()
 	var keys []string
@@ -211,6 +212,9 @@ func (e *env) walkTags(t *testing.T, id string, limit int32, between func(page i
 		}
 		if !out.Truncated {
 			return keys
+		}
+		if m := aws.ToString(out.NextMarker); m == "" || len(m) > 320 || strings.ContainsFunc(m, func(r rune) bool { return r < 0x20 || r > 0xff }) {
+			t.Fatalf("page %d: NextMarker %q (%d characters) is not one AWS documents", page, m, len(m))
 		}
 		between(page)
 		in.Marker = out.NextMarker
@@ -234,6 +238,40 @@ func TestSDKTagMarkersSurviveUntagging(t *testing.T) {
 	})
 	if want := []string{"k00", "k01", "k02"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+// A marker after a tag key too long to hold whole within AWS's 320
+// characters holds its first bytes and its digest: it resumes after that
+// key among others that share them, and once the key is untagged, at the
+// first that shares them, so that the keys there throughout are all listed
+// (one that sorts before it, again).
+func TestSDKTagMarkersOfLongKeys(t *testing.T) {
+	e := newEnv(t)
+	id := e.createKey()
+	shared := strings.Repeat("\U0001F600", 55) // 220 bytes
+	before, longest, after := shared+"a", strings.Repeat("\U0001F600", 128), shared+strings.Repeat("\U0001F601", 73)
+	if _, err := e.aws.TagResource(bg, &kms.TagResourceInput{KeyId: aws.String(id), Tags: []types.Tag{
+		{TagKey: aws.String("k00"), TagValue: aws.String("v")},
+		{TagKey: aws.String(before), TagValue: aws.String("v")},
+		{TagKey: aws.String(longest), TagValue: aws.String("v")},
+		{TagKey: aws.String(after), TagValue: aws.String("v")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"k00", before, longest, after}
+	if got := e.walkTags(t, id, 1, func(int) {}); !slices.Equal(got, all) {
+		t.Fatalf("listed %d tags, not the 4 in order", len(got))
+	}
+	got := e.walkTags(t, id, 1, func(page int) {
+		if page == 3 { // the marker names longest
+			if _, err := e.aws.UntagResource(bg, &kms.UntagResourceInput{KeyId: aws.String(id), TagKeys: []string{longest}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if want := []string{"k00", before, longest, before, after}; !slices.Equal(got, want) {
+		t.Fatalf("listed %d tags, not k00, before, longest, before, after", len(got))
 	}
 }
 
@@ -284,6 +322,10 @@ func TestSDKTagMarkersRefuseForgeries(t *testing.T) {
 		"no tag key":              marker(1),
 		"a tag key not UTF-8":     marker(1, 'k', 0xff),
 		"a tag key too long":      marker(append([]byte{1}, strings.Repeat("k", 129)...)...),
+		"a cut key too short":     marker(append(append([]byte{2}, make([]byte, 16)...), strings.Repeat("k", 216)...)...),
+		"a cut key too long":      marker(append(append([]byte{2}, make([]byte, 16)...), strings.Repeat("k", 221)...)...),
+		"a cut key not UTF-8":     marker(append(append([]byte{2}, make([]byte, 16)...), strings.Repeat("\xff", 220)...)...),
+		"a cut key of no digest":  marker(append([]byte{2}, strings.Repeat("k", 220)...)...),
 		"a marker cut short":      (*first.NextMarker)[:1],
 		"a marker with more":      *first.NextMarker + "=",
 		"a marker padded to size": strings.Repeat("A", 4096),
