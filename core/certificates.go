@@ -155,11 +155,14 @@ func (c *call) createCertificate() (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := Certificate{ID: newVersionID(), KeySpec: spec, Subject: subjectText, SubjectAlternativeNames: sans, Exportable: exportable}
+	// A token names the certificate, so that a retry finds the one it made.
+	var id string
 	if token != "" {
-		want.ID = tokenUUID("certificate", c.req.Caller.Name, token)
+		id = tokenUUID("certificate", c.req.Caller.Name, token)
+	} else {
+		id = newVersionID()
 	}
-	id := want.ID
+	want := Certificate{ID: id, KeySpec: spec, Subject: subjectText, SubjectAlternativeNames: sans, Exportable: exportable}
 	if err := c.authorize(c.s.CertificateARN(id)); err != nil {
 		return nil, err
 	}
