@@ -67,6 +67,10 @@ type Config struct {
 	// deletion date, whatever met it (a request, Purge, a seed), once the
 	// store has destroyed it: the audit trail's record of the destruction.
 	Destroyed func(context.Context, Destruction)
+	// UseLost, if set, hears of each use of a key that Usage failed to
+	// record: GetKeyLastUsage answers the use before it until the next one
+	// recorded, a minute after at the soonest. The request stands.
+	UseLost func(ctx context.Context, keyID string, err error)
 }
 
 // Destruction is a key or secret destroyed past its deletion date.
@@ -127,6 +131,7 @@ type Service struct {
 	// policies compiled.
 	keyPolicies, secretPolicies policyCache
 	destroyed                   func(context.Context, Destruction)
+	useLost                     func(context.Context, string, error)
 }
 
 // New makes a Service from cfg.
@@ -138,10 +143,13 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, access: cfg.Access, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
 		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
-		destroyed: cfg.Destroyed,
+		destroyed: cfg.Destroyed, useLost: cfg.UseLost,
 	}
 	if s.destroyed == nil {
 		s.destroyed = func(context.Context, Destruction) {}
+	}
+	if s.useLost == nil {
+		s.useLost = func(context.Context, string, error) {}
 	}
 	roots, err := NewRootRing(cfg.Root, cfg.PreviousRoots...)
 	if err != nil {

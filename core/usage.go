@@ -71,7 +71,9 @@ func (s *Service) recordUses(ctx context.Context, c *call) {
 		u := KeyUsage{Action: c.req.Action, At: now.UTC().Truncate(time.Millisecond), RequestID: c.req.ID}
 		// A failed write is not the request's failure: the use is its
 		// result's side note, and the next interval records it again.
-		_ = s.usage.RecordKeyUsage(ctx, id, u)
+		if err := s.usage.RecordKeyUsage(ctx, id, u); err != nil {
+			s.useLost(ctx, id, err)
+		}
 	}
 }
 

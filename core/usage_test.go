@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,6 +35,11 @@ type usageFixture struct {
 	svc   *core.Service
 	admin *core.Principal
 	n     int
+	// lost are the uses UseLost heard of.
+	lost []struct {
+		key string
+		err error
+	}
 }
 
 func newUsageFixture(t *testing.T) *usageFixture {
@@ -41,7 +47,13 @@ func newUsageFixture(t *testing.T) *usageFixture {
 		clock: &stepClock{now: time.Now().UTC().Add(time.Hour).Truncate(time.Millisecond).Add(123 * time.Microsecond)},
 		admin: &core.Principal{Name: "admin", AccessKeyID: "LTAIadmin", Secret: core.NewSecret("s"), Policy: core.FullAccess()}}
 	var err error
-	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Usage: f.store, Root: randomRoot(t), Clock: f.clock, Region: "cn-hangzhou", AccountID: "1234567890123456"})
+	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Usage: f.store, Root: randomRoot(t), Clock: f.clock, Region: "cn-hangzhou", AccountID: "1234567890123456",
+		UseLost: func(_ context.Context, key string, err error) {
+			f.lost = append(f.lost, struct {
+				key string
+				err error
+			}{key, err})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +190,9 @@ func TestKeyLastUsageOfProvisioningNamesTheEvent(t *testing.T) {
 	f.wantUse(key, "GenerateDataKeyWithoutPlaintext", "event-1", at)
 }
 
+// A use the store fails to record fails no request, is told to UseLost
+// with its key and the store's error, and is not tried again within the
+// minute.
 func TestKeyLastUsageFailingStoreFailsNoRequest(t *testing.T) {
 	f := newUsageFixture(t)
 	_, out := f.ok("CreateKey", nil)
@@ -186,9 +201,11 @@ func TestKeyLastUsageFailingStoreFailsNoRequest(t *testing.T) {
 	for range 3 {
 		f.ok("GenerateDataKeyWithoutPlaintext", core.Params{"KeyId": key})
 	}
-	// The write that failed is not tried again within the minute.
 	if n := f.store.records.Load(); n != 1 {
 		t.Fatalf("%d writes tried, want 1", n)
+	}
+	if len(f.lost) != 1 || f.lost[0].key != key || !errors.Is(f.lost[0].err, core.ErrUnavailable) {
+		t.Fatalf("UseLost heard %+v, want one loss of %s", f.lost, key)
 	}
 	f.store.fail.Store(false)
 	f.clock.Advance(time.Minute)

@@ -447,7 +447,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		// secrets as well as keys, and records each destruction in the
 		// audit log as a function does.
 		if svc.KMS, err = core.New(core.Config{Store: store, Certificates: store, Usage: store, Secrets: store, Root: root, PreviousRoots: previousRoots(previous),
-			Region: set.Region, AccountID: set.AccountID, Destroyed: svc.Edge.Destroyed}); err != nil {
+			Region: set.Region, AccountID: set.AccountID, Destroyed: svc.Edge.Destroyed, UseLost: svc.Edge.UseLost}); err != nil {
 			return nil, err
 		}
 		if err := wireAudit(set, root, svc); err != nil {
@@ -469,6 +469,7 @@ func Wire(ctx context.Context, set Settings, log *slog.Logger, opts ...Option) (
 		// What is destroyed past its deletion date is recorded as a
 		// request is (the audit sink is wired below, before any request).
 		Destroyed: svc.Edge.Destroyed,
+		UseLost:   svc.Edge.UseLost,
 	}
 	if cfg.PreviousRoots = previousRoots(previous); previous != nil {
 		log.Info("root rotation: versions open under either root key; new ones are wrapped by the current", "current", root.ID(), "previous", previous.ID())

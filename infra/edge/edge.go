@@ -155,6 +155,14 @@ func (e *Edge) Destroyed(ctx context.Context, d core.Destruction) {
 	}
 }
 
+// UseLost logs a key's use that the store could not record
+// (core.Config.UseLost): GetKeyLastUsage answers an older use until a later
+// one is recorded. The request it belongs to stands, and its audit record
+// holds the use.
+func (e *Edge) UseLost(ctx context.Context, keyID string, err error) {
+	e.log.LogAttrs(ctx, slog.LevelWarn, "key use not recorded", slog.String("keyId", keyID), slog.String("cause", err.Error()))
+}
+
 // UnrecordedDestructions is how many destructions Destroyed could not record
 // since the edge was made: for a command, whose exit status must tell.
 func (e *Edge) UnrecordedDestructions() int64 { return e.unrecorded.Load() }
