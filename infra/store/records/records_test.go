@@ -46,7 +46,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got any
-		switch v.(type) {
+		switch v := v.(type) {
 		case core.Key:
 			got, err = records.Decode[core.Key](b)
 		case core.KeyVersion:
@@ -65,7 +65,7 @@ func TestRecordsRoundTripEveryField(t *testing.T) {
 			var sec core.GenericSecret
 			sec, err = records.Decode[core.GenericSecret](b)
 			if err == nil {
-				sec.Versions, err = records.DecodeVersions(records.EncodeVersions(v.(core.GenericSecret).Versions))
+				sec.Versions, err = records.DecodeVersions(records.EncodeVersions(v.Versions))
 			}
 			got = sec
 		}
