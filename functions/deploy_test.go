@@ -22,12 +22,15 @@ import (
 // The deployment descriptors' own checks, beyond matching functions/ (see
 // template_test.go): template.yaml's parameters really switch what they claim
 // to, cfn-lint accepts it before and after the SAM transform, and s.yaml keeps
-// to the fc3 component's rules, raw and as `s preview` renders it. The external
-// tools are used when installed and skipped, with how to install them, when not.
+// to the fc3 component's rules, raw and as `s preview` renders it. cfn-lint is
+// used when installed and skipped, with how to install it, when not; s is
+// installed from npm where it is missing, as the JavaScript clients are.
 
 const (
 	cfnLintHint = "pip install cfn-lint aws-sam-translator"
-	sHint       = "npm install --prefix ~/.cache/kmsless/serverless-devs @serverless-devs/s (or put s on PATH, or set KMS_S_BIN)"
+	// sPackage is the Serverless Devs release whose `s preview` judges
+	// s.yaml; another may be put on PATH or named by KMS_S_BIN.
+	sPackage = "@serverless-devs/s@3.1.10"
 )
 
 // cfnTemplate reads template.yaml with CloudFormation's short tags in their

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kmsless/kmsless/internal/npmtest"
 )
 
 // The fc3 component's JSON schema ships inside the component, which s
@@ -402,22 +404,17 @@ func TestSYAMLSettingsMatchTemplateYAML(t *testing.T) {
 	}
 }
 
-// sBinary finds Serverless Devs' s: KMS_S_BIN, then PATH, then the cache
-// folder the install hint uses.
-func sBinary() string {
+// sBinary finds Serverless Devs' s: KMS_S_BIN, then PATH, else the version
+// the tests pin, installed from npm into the user cache once (skipping t,
+// with how to install it, where node or npm is missing).
+func sBinary(t *testing.T) string {
 	if p := os.Getenv("KMS_S_BIN"); p != "" {
 		return p
 	}
 	if p, err := exec.LookPath("s"); err == nil {
 		return p
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".cache", "kmsless", "serverless-devs", "node_modules", ".bin", "s")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
+	return filepath.Join(npmtest.Modules(t, sPackage), ".bin", "s")
 }
 
 // TestSYAMLRendersWithSPreview renders s.yaml the way s deploy would, offline,
@@ -425,10 +422,7 @@ func sBinary() string {
 // result against the fc3 props.
 func TestSYAMLRendersWithSPreview(t *testing.T) {
 	t.Parallel()
-	s := sBinary()
-	if s == "" {
-		t.Skipf("Serverless Devs' s not found; %s", sHint)
-	}
+	s := sBinary(t)
 	required := map[string]string{
 		"KMS_ROOT_KEY":             "c2VjcmV0LW5vdC1mb3ItcHJvZHVjdGlvbi0zMi1ieXRlcw==",
 		"KMS_STORE":                "postgres://kms@db.internal:5432/kms?sslmode=require",
