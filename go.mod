@@ -3,6 +3,7 @@ module github.com/kmsless/kmsless
 go 1.26.0
 
 require (
+	filippo.io/mldsa v1.0.0
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.9
 	github.com/alibabacloud-go/kms-20160120/v3 v3.2.3
 	github.com/alibabacloud-go/openapi-util v0.1.0

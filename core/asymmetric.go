@@ -52,7 +52,8 @@ var encryptionAlgorithms = []struct {
 // signs either the message itself (pure Ed25519, which hashes inside the
 // signature: message) or, as Ed25519ph, a SHA-512 digest the caller made,
 // which is hashed once more as AWS documents; ML-DSA signs the message
-// itself. SM2DSA (sm2) signs an SM3 digest that covers the signer's public
+// itself, or its 64-byte representative μ made outside, given as its
+// digest (mu; AWS's EXTERNAL_MU). SM2DSA (sm2) signs an SM3 digest that covers the signer's public
 // key, or a message hashed so once the key is loaded (message).
 type signingAlgorithm struct {
 	name    string
@@ -61,16 +62,16 @@ type signingAlgorithm struct {
 	pss     bool
 	message bool
 	sm2     bool
+	mu      bool
 }
 
-// digestSize is the size of the digest alg signs, 0 for ML-DSA, which
-// signs only messages.
+// digestSize is the size of the digest alg signs: for ML-DSA, μ's.
 func (alg signingAlgorithm) digestSize() int {
 	switch {
 	case alg.sm2:
 		return sm3.Size
-	case alg.hash == 0:
-		return 0
+	case alg.mu:
+		return mldsaMuSize
 	}
 	return alg.hash.Size()
 }
@@ -87,7 +88,7 @@ var (
 		521: {signing("ECDSA_SHA_512", "ECDSA_SHA_512", crypto.SHA512, false, false)},
 	}
 	mldsaAlgorithms = []signingAlgorithm{
-		signing("ML_DSA_SHAKE_256", "ML_DSA_SHAKE_256", 0, false, true),
+		{name: "ML_DSA_SHAKE_256", aws: Algorithm{keySigningAlgorithm, "ML_DSA_SHAKE_256"}, message: true, mu: true},
 	}
 	ed25519Algorithms = []signingAlgorithm{
 		signing("ED25519_SHA_512", "ED25519_SHA_512", crypto.SHA512, false, true),
@@ -363,6 +364,11 @@ func (c *call) asymmetricVerify() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if alg.mu && !alg.message {
+		// Go's ML-DSA, like the standard library's API it follows, verifies
+		// messages only.
+		return nil, Errorf(CodeUnsupportedOperation, "Verifying an ML-DSA signature of the message's representative μ is not supported here: send the message itself, or verify with the public key (GetPublicKey).")
+	}
 	valid := verifyWith(priv.Public(), alg, digest, sig)
 	return SignatureChecked{KeyID: k.ID, VersionID: vid, Algorithm: alg.name, Valid: valid}, nil
 }
@@ -389,7 +395,11 @@ func signWith(rand io.Reader, priv privateKeyOf, alg signingAlgorithm, digest []
 	case k1PrivateKey:
 		sig, err = p.Sign(nil, digest, nil)
 	case mldsaPrivateKey:
-		sig, err = p.Sign(nil, digest, nil)
+		if alg.message {
+			sig, err = p.Sign(nil, digest, nil)
+		} else {
+			sig, err = p.signMu(digest)
+		}
 	case *rsa.PrivateKey:
 		if alg.pss {
 			sig, err = rsa.SignPSS(rand, p, alg.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
@@ -451,14 +461,18 @@ func (c *call) signingAlgorithm(names []string) (signingAlgorithm, error) {
 // digest reads Algorithm, one of any signing key's, and Digest, base64 of
 // as many bytes as its hash gives; for pure Ed25519 and ML-DSA, which sign
 // the message itself, Message, base64 of 1 to 4096 bytes, instead. SM2DSA
-// takes either: a Message is hashed with the key (sm2Hashed).
+// takes either: a Message is hashed with the key (sm2Hashed). So does
+// ML-DSA: its Digest is μ, the message's representative.
 func (c *call) digest() (signingAlgorithm, []byte, error) {
 	alg, err := c.signingAlgorithm(signingAlgorithmNames)
 	if err != nil {
 		return signingAlgorithm{}, nil, err
 	}
-	if alg.sm2 && c.str("Digest") == "" && c.str("Message") != "" {
+	switch {
+	case alg.sm2 && c.str("Digest") == "" && c.str("Message") != "":
 		alg.message = true
+	case alg.mu && c.str("Message") == "" && c.str("Digest") != "":
+		alg.message = false
 	}
 	if alg.message {
 		msg, err := c.bytes("Message", MaxSignMessage)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	fmldsa "filippo.io/mldsa"
+	"filippo.io/mldsa/mldsacrypto"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
@@ -277,6 +279,25 @@ func BenchmarkAsymmetricSignMLDSA(b *testing.B) {
 	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "ML_DSA_65"}, "AsymmetricSign",
 		core.Params{"Algorithm": "ML_DSA_SHAKE_256", "Message": base64.StdEncoding.EncodeToString(msg)}, "x-sign", func() {
 			_ = mldsa65.SignTo(key, msg, nil, true, sig)
+		})
+}
+
+// BenchmarkAsymmetricSignMLDSAMu signs μ (AWS's EXTERNAL_MU) under an
+// ML_DSA_65 key, against signing it with filippo.io/mldsa's key at hand,
+// the library that signs μ here (its key is made on the key's first μ, as
+// the service makes it).
+func BenchmarkAsymmetricSignMLDSAMu(b *testing.B) {
+	lim := core.PrivateKeyLimits["ML_DSA_65"]
+	core.PrivateKeyLimits["ML_DSA_65"] = core.PerSecond(1<<30, 1<<30)
+	defer func() { core.PrivateKeyLimits["ML_DSA_65"] = lim }()
+	key, err := fmldsa.GenerateKey(fmldsa.MLDSA65())
+	if err != nil {
+		b.Fatal(err)
+	}
+	mu := make([]byte, 64)
+	benchAction(b, core.FullAccess(), core.Params{"KeySpec": "ML_DSA_65"}, "AsymmetricSign",
+		core.Params{"Algorithm": "ML_DSA_SHAKE_256", "Digest": base64.StdEncoding.EncodeToString(mu)}, "x-sign", func() {
+			_, _ = key.Sign(nil, mu, mldsacrypto.MLDSAMu)
 		})
 }
 

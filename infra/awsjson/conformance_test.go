@@ -883,10 +883,6 @@ var kmslessDeviations = map[string]string{
 	// Rotation periods are shared with the Alibaba Cloud KMS API, whose
 	// RotationInterval is at most 730 days.
 	"EnableKeyRotation with RotationPeriodInDays 2560": "ValidationException",
-	// ML-DSA signs the message itself; a representative μ computed
-	// outside is not taken, since the ML-DSA library here signs only whole
-	// messages.
-	"Sign an EXTERNAL_MU under an ML_DSA_44 key": "UnsupportedOperationException",
 }
 
 func TestConformanceAgainstAWSDocsAndLocalKMS(t *testing.T) {

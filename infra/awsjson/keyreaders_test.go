@@ -9,6 +9,8 @@ import (
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	k1ecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+
+	"github.com/kmsless/kmsless/internal/mldsamu"
 )
 
 // x509 reads no secp256k1, ML-DSA or ML-KEM key, so the judges read them
@@ -105,4 +107,17 @@ func mlkemEncapsulate(pub []byte) (ct, secret []byte, ok bool) {
 	}
 	ct, secret, err = mlkem1024.Scheme().Encapsulate(pk)
 	return ct, secret, err == nil
+}
+
+// mldsaMu is μ, the representative of msg that ML-DSA signs under pub, an
+// RFC 9881 SubjectPublicKeyInfo (mldsamu).
+func mldsaMu(pub, msg []byte) []byte {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(pub, &info); err != nil {
+		return nil
+	}
+	return mldsamu.Of(info.PublicKey.Bytes, msg)
 }

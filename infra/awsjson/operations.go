@@ -912,10 +912,11 @@ func publicKeyParams(h *handler, in *input) (core.Params, error) {
 // does, but for SM2DSA, whose digest covers the key's public key: core
 // hashes that message once the key is loaded. A DIGEST is the digest, of
 // the size the algorithm signs. The algorithms that sign the message
-// itself, pure ED25519_SHA_512 and ML_DSA_SHAKE_256, take a RAW message
-// only, which core signs whole (ML-DSA's EXTERNAL_MU, a representative of
-// the message made outside, is not taken), and ED25519_PH_SHA_512 takes a
-// DIGEST only.
+// itself, pure ED25519_SHA_512 and ML_DSA_SHAKE_256, take a RAW message,
+// which core signs whole; ML_DSA_SHAKE_256 also takes EXTERNAL_MU, the
+// message's 64-byte representative μ made outside, which core signs as
+// the algorithm's digest (and, as Go's ML-DSA verifies messages only,
+// refuses to verify). ED25519_PH_SHA_512 takes a DIGEST only.
 func signParams(h *handler, in *input) (core.Params, error) {
 	p, err := h.keyParams(in)
 	if err != nil {
@@ -937,7 +938,11 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	digest := in.Message
 	switch mt := cmp.Or(in.MessageType, "RAW"); {
 	case mt == "EXTERNAL_MU" && in.SigningAlgorithm == "ML_DSA_SHAKE_256":
-		return nil, core.Errorf(codeUnsupportedOperation, "The MessageType EXTERNAL_MU is not supported here: send the message itself, RAW.")
+		if len(in.Message) != alg.DigestSize {
+			return nil, invalid("Message", "with MessageType EXTERNAL_MU it must be the %d-byte representative μ of the message", alg.DigestSize)
+		}
+		p["Algorithm"], p["Digest"] = alg.Name, base64.StdEncoding.EncodeToString(in.Message)
+		return p, signature(p, in)
 	case alg.Message && mt != "RAW":
 		return nil, invalid("MessageType", "%s signs the message itself: it must be RAW", in.SigningAlgorithm)
 	case alg.Message, alg.KeyBound && mt == "RAW":

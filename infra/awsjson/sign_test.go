@@ -1,6 +1,7 @@
 package awsjson_test
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -12,6 +13,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -285,4 +287,47 @@ func rsaCases() []conformanceCase {
 			return nil
 		})},
 	}
+}
+
+// An ML-DSA key signs EXTERNAL_MU, the message's 64-byte representative μ
+// computed outside (here by FIPS 204's definition, with SHA-3 from Go's
+// library): circl's ML-DSA verifies the signature against the message
+// itself, and so does Verify with the message, RAW. A μ of another size is
+// a ValidationException; Verify of μ, which Go's ML-DSA does not offer, is
+// UnsupportedOperationException, and so is nothing but a refusal.
+func TestSDKSignsMLDSAExternalMu(t *testing.T) {
+	e := newEnv(t)
+	id, err := signingKey(types.KeySpecMlDsa65)(e.aws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := e.aws.GetPublicKey(bg, &kms.GetPublicKeyInput{KeyId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("a release artifact larger than Sign takes whole; "), 200) // 10,000 bytes
+	mu := mldsaMu(pk.PublicKey, msg)
+	s, err := e.aws.Sign(bg, &kms.SignInput{KeyId: id, Message: mu, MessageType: types.MessageTypeExternalMu, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SigningAlgorithm != types.SigningAlgorithmSpecMlDsaShake256 || !mldsaVerify(pk.PublicKey, msg, s.Signature) {
+		t.Fatalf("circl does not verify the signature of μ against the message (%s)", s.SigningAlgorithm)
+	}
+	if mldsaVerify(pk.PublicKey, msg[1:], s.Signature) {
+		t.Fatal("circl verifies the signature against another message")
+	}
+	short := []byte("signed whole")
+	s2, err := e.aws.Sign(bg, &kms.SignInput{KeyId: id, Message: mldsaMu(pk.PublicKey, short), MessageType: types.MessageTypeExternalMu, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.aws.Verify(bg, &kms.VerifyInput{KeyId: id, Message: short, MessageType: types.MessageTypeRaw, Signature: s2.Signature, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+	if err != nil || !v.SignatureValid {
+		t.Fatalf("Verify of the message itself: %+v, %v", v, err)
+	}
+	_, err = e.aws.Sign(bg, &kms.SignInput{KeyId: id, Message: mu[:63], MessageType: types.MessageTypeExternalMu, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+	apiError(t, err, "ValidationException")
+	_, err = e.aws.Verify(bg, &kms.VerifyInput{KeyId: id, Message: mu, MessageType: types.MessageTypeExternalMu, Signature: s.Signature, SigningAlgorithm: types.SigningAlgorithmSpecMlDsaShake256})
+	apiError(t, err, "UnsupportedOperationException")
 }

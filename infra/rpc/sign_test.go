@@ -21,6 +21,9 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/mldsamu"
 )
 
 // Signing keys through the Alibaba SDK's own methods: CreateKey of EC_P256
@@ -266,6 +269,20 @@ func TestSDKMLDSAKeys(t *testing.T) {
 	if err != nil || !mldsa65.Verify(&pub, msg, nil, sig) {
 		t.Fatalf("circl does not verify the signature (%v)", err)
 	}
+	// The SDK's own AsymmetricSign takes a Digest: for ML-DSA, μ, the
+	// message's representative, which circl verifies as the message's
+	// signature. AsymmetricVerify of μ is UnsupportedOperation.
+	mu := base64.StdEncoding.EncodeToString(mldsamu.Of(info.PublicKey.Bytes, msg))
+	signed, err := e.client.AsymmetricSign(&kms.AsymmetricSignRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion, Algorithm: tea.String("ML_DSA_SHAKE_256"), Digest: tea.String(mu)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err = base64.StdEncoding.DecodeString(tea.StringValue(signed.Body.Value))
+	if err != nil || !mldsa65.Verify(&pub, msg, nil, sig) {
+		t.Fatalf("circl does not verify the signature of μ (%v)", err)
+	}
+	_, err = e.client.AsymmetricVerify(&kms.AsymmetricVerifyRequest{KeyId: m.KeyId, KeyVersionId: m.PrimaryKeyVersion, Algorithm: tea.String("ML_DSA_SHAKE_256"), Digest: tea.String(mu), Value: signed.Body.Value})
+	sdkError(t, err, core.CodeUnsupportedOperation, 400)
 }
 
 // publicKeyDER asks GetPublicKey for a key version's public key through the
