@@ -53,8 +53,9 @@ var encryptionAlgorithms = []struct {
 // signature: message) or, as Ed25519ph, a SHA-512 digest the caller made,
 // which is hashed once more as AWS documents; ML-DSA signs the message
 // itself, or its 64-byte representative μ made outside, given as its
-// digest (mu; AWS's EXTERNAL_MU). SM2DSA (sm2) signs an SM3 digest that covers the signer's public
-// key, or a message hashed so once the key is loaded (message).
+// digest (mu; AWS's EXTERNAL_MU). SM2DSA (sm2) signs an SM3 digest that
+// covers the signer's public key, or a message hashed so once the key is
+// loaded (message).
 type signingAlgorithm struct {
 	name    string
 	aws     Algorithm

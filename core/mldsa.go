@@ -30,7 +30,7 @@ import (
 // SubjectPublicKeyInfo, both by RFC 9881, on the NIST OIDs.
 
 // mldsaSpec is an ML-DSA parameter set: its OID, its scheme and its hedged
-// signing.
+// signing in circl, and its parameters in filippo.io/mldsa, which signs μ.
 type mldsaSpec struct {
 	oid    asn1.ObjectIdentifier
 	scheme sign.Scheme
