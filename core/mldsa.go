@@ -35,22 +35,22 @@ type mldsaSpec struct {
 	oid    asn1.ObjectIdentifier
 	scheme sign.Scheme
 	sign   func(sk sign.PrivateKey, msg []byte) ([]byte, error)
-	params func() mldsa.Parameters
+	params mldsa.Parameters
 }
 
 var (
 	mldsa44Spec = mldsaSpec{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 17}, mldsa44.Scheme(), func(sk sign.PrivateKey, msg []byte) ([]byte, error) {
 		sig := make([]byte, mldsa44.SignatureSize)
 		return sig, mldsa44.SignTo(sk.(*mldsa44.PrivateKey), msg, nil, true, sig)
-	}, mldsa.MLDSA44}
+	}, mldsa.MLDSA44()}
 	mldsa65Spec = mldsaSpec{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}, mldsa65.Scheme(), func(sk sign.PrivateKey, msg []byte) ([]byte, error) {
 		sig := make([]byte, mldsa65.SignatureSize)
 		return sig, mldsa65.SignTo(sk.(*mldsa65.PrivateKey), msg, nil, true, sig)
-	}, mldsa.MLDSA65}
+	}, mldsa.MLDSA65()}
 	mldsa87Spec = mldsaSpec{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 19}, mldsa87.Scheme(), func(sk sign.PrivateKey, msg []byte) ([]byte, error) {
 		sig := make([]byte, mldsa87.SignatureSize)
 		return sig, mldsa87.SignTo(sk.(*mldsa87.PrivateKey), msg, nil, true, sig)
-	}, mldsa.MLDSA87}
+	}, mldsa.MLDSA87()}
 	mldsaSpecs = []*mldsaSpec{&mldsa44Spec, &mldsa65Spec, &mldsa87Spec}
 )
 
@@ -70,7 +70,7 @@ type mldsaPrivateKey struct {
 func newMLDSAPrivateKey(spec *mldsaSpec, seed []byte) mldsaPrivateKey {
 	_, sk := spec.scheme.DeriveKey(seed)
 	return mldsaPrivateKey{spec, seed, sk, sync.OnceValues(func() (*mldsa.PrivateKey, error) {
-		return mldsa.NewPrivateKey(spec.params(), seed)
+		return mldsa.NewPrivateKey(spec.params, seed)
 	})}
 }
 
