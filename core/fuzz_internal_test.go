@@ -112,6 +112,42 @@ func FuzzParseTagCursor(f *testing.F) {
 	})
 }
 
+// FuzzParseAliasPosition: every alias name is its own marker, within the 320
+// characters AWS documents for one, and reads back as itself in that form and
+// in the earlier one; a marker that reads at all is one of those two forms of
+// an alias name, so the stores are only ever asked for aliases after a name
+// an alias could have.
+func FuzzParseAliasPosition(f *testing.F) {
+	for _, name := range []string{"alias/a", "alias/Team_1/app-2", "alias/" + strings.Repeat("x", 249)} {
+		f.Add(name)
+		f.Add(aliasTokenV4(name))
+	}
+	f.Add("alias/acs/x")
+	f.Add("alias/a b")
+	f.Fuzz(func(t *testing.T, token string) {
+		if p, ok := ParseAliasPosition(token); ok {
+			if token != p.Token() && token != aliasTokenV4(p.Name) {
+				t.Fatalf("marker %q reads as %+v, whose markers are %q and %q", token, p, p.Token(), aliasTokenV4(p.Name))
+			}
+			if err := validAliasName("AliasName", p.Name); err != nil {
+				t.Fatalf("marker %q reads as %+v, which no alias has: %v", token, p, err)
+			}
+		}
+		if validAliasName("AliasName", token) != nil {
+			return
+		}
+		p := AliasPosition{Name: token}
+		if len(p.Token()) > 320 {
+			t.Fatalf("%+v: a marker of %d characters", p, len(p.Token()))
+		}
+		for _, marker := range []string{p.Token(), aliasTokenV4(p.Name)} {
+			if got, ok := ParseAliasPosition(marker); !ok || got != p {
+				t.Fatalf("%+v: its marker %q reads as %+v, %v", p, marker, got, ok)
+			}
+		}
+	})
+}
+
 // FuzzKeyFilter: ListKeys' Filters is refused as InvalidParameter naming
 // Filters, in a message of bounded length, or read as at most
 // maxFilters Keys of those listed, each with its allowed values, which a
