@@ -935,8 +935,13 @@ func signParams(h *handler, in *input) (core.Params, error) {
 	case !ok:
 		return nil, invalid("SigningAlgorithm", "%q is not one of AWS's signing algorithms", core.ClipText(in.SigningAlgorithm))
 	}
+	// The audit record keeps what the caller handed over: the message, which
+	// is hashed here, a digest, or μ, which core's parameters alone would not
+	// tell apart.
+	mt := cmp.Or(in.MessageType, "RAW")
+	p["MessageType"] = mt
 	digest := in.Message
-	switch mt := cmp.Or(in.MessageType, "RAW"); {
+	switch {
 	case mt == "EXTERNAL_MU" && in.SigningAlgorithm == "ML_DSA_SHAKE_256":
 		if len(in.Message) != alg.DigestSize {
 			return nil, invalid("Message", "with MessageType EXTERNAL_MU it must be the %d-byte representative μ of the message", alg.DigestSize)
