@@ -113,6 +113,12 @@ type Settings struct {
 	// (KMS_AUDIT_LOG; default $KMS_DATA_DIR/audit.jsonl locally, stdout in a
 	// cloud runtime, where the platform's log service collects it).
 	AuditLog string
+	// TLSCertFile and TLSKeyFile (KMS_TLS_CERT_FILE, KMS_TLS_KEY_FILE), PEM
+	// files, make the local server serve HTTPS; TLSClientCAFile
+	// (KMS_TLS_CLIENT_CA_FILE) has it also require a client certificate
+	// that CA issued. A serverless platform terminates TLS in front of the
+	// function, which ignores them.
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 }
 
 // Read parses the environment through getenv (os.Getenv in production).
@@ -135,6 +141,15 @@ func Read(getenv func(string) string) (Settings, error) {
 		AccountID:           or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
 		PartitionKeyID:      or(getenv("KMS_PARTITION_KEY_ID"), "alias/partitions"),
 		SeedFile:            getenv("KMS_SEED_FILE"),
+		TLSCertFile:         getenv("KMS_TLS_CERT_FILE"),
+		TLSKeyFile:          getenv("KMS_TLS_KEY_FILE"),
+		TLSClientCAFile:     getenv("KMS_TLS_CLIENT_CA_FILE"),
+	}
+	switch {
+	case (s.TLSCertFile == "") != (s.TLSKeyFile == ""):
+		return Settings{}, errors.New("set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE together, or neither")
+	case s.TLSClientCAFile != "" && s.TLSCertFile == "":
+		return Settings{}, errors.New("KMS_TLS_CLIENT_CA_FILE checks the clients of an HTTPS server: set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE too")
 	}
 	switch {
 	case getenv("AWS_LAMBDA_RUNTIME_API") != "":

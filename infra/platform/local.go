@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,9 +38,16 @@ func serveLocal(svc *config.Service, fn Function) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tlsConfig, err := serverTLS(svc.Settings, svc.Logger)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", svc.Settings.ListenAddr)
 	if err != nil {
 		return err
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	Banner(os.Stdout, svc, ln.Addr().String())
 	purging := make(chan struct{})
@@ -117,7 +125,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 // development principal, its credentials. Printing the secret is deliberate: it
 // exists only on this machine, and the user needs it to sign requests.
 func Banner(w io.Writer, svc *config.Service, addr string) {
-	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on http://%s\n", svc.KMS.Region(), addr)
+	scheme := "http"
+	if svc.Settings.TLSCertFile != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on %s://%s\n", svc.KMS.Region(), scheme, addr)
 	p := svc.DevPrincipal
 	if p == nil {
 		fmt.Fprintf(w, "callers: the %d principals of %s\n", svc.Principals.Len(), svc.Settings.PrincipalsFile)
@@ -129,9 +141,9 @@ func Banner(w io.Writer, svc *config.Service, addr string) {
 	fmt.Fprintf(w, "  AccessKeyId:     %s\n", p.AccessKeyID)
 	fmt.Fprintf(w, "  AccessKeySecret: %s\n", secret)
 	fmt.Fprintf(w, "point any Alibaba Cloud KMS SDK at it, e.g. in Go:\n")
-	fmt.Fprintf(w, "  kms.NewClient(&openapi.Config{AccessKeyId: tea.String(%q), AccessKeySecret: tea.String(%q), Endpoint: tea.String(%q), Protocol: tea.String(\"http\")})\n",
-		p.AccessKeyID, secret, addr)
+	fmt.Fprintf(w, "  kms.NewClient(&openapi.Config{AccessKeyId: tea.String(%q), AccessKeySecret: tea.String(%q), Endpoint: tea.String(%q), Protocol: tea.String(%q)})\n",
+		p.AccessKeyID, secret, addr, scheme)
 	fmt.Fprintf(w, "or any AWS SDK, or the AWS CLI:\n")
-	fmt.Fprintf(w, "  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url http://%s --region %s kms list-keys\n",
-		p.AccessKeyID, secret, addr, svc.KMS.Region())
+	fmt.Fprintf(w, "  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s://%s --region %s kms list-keys\n",
+		p.AccessKeyID, secret, scheme, addr, svc.KMS.Region())
 }

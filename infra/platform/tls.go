@@ -1,0 +1,109 @@
+package platform
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/kmsless/kmsless/infra/config"
+)
+
+// serverTLS is the local server's TLS configuration, nil when s names no
+// certificate (plain HTTP). The certificate and key are read now, so that a
+// pair that cannot serve stops start-up, and again whenever either file
+// changes, so that a renewed certificate is served without a restart. With
+// a client CA every connection must present a certificate it issued, before
+// any request is read. TLS 1.2 is the least version, and HTTP/1.1 the one
+// protocol, as on plain HTTP.
+func serverTLS(s config.Settings, log *slog.Logger) (*tls.Config, error) {
+	if s.TLSCertFile == "" {
+		return nil, nil
+	}
+	pair := &keyPair{certFile: s.TLSCertFile, keyFile: s.TLSKeyFile, log: log}
+	if _, err := pair.load(); err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}, GetCertificate: pair.get}
+	if s.TLSClientCAFile != "" {
+		pem, err := os.ReadFile(s.TLSClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %w", err)
+		}
+		cfg.ClientCAs = x509.NewCertPool()
+		if !cfg.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %s holds no PEM certificate", s.TLSClientCAFile)
+		}
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}
+
+// keyPair serves the certificate and key in two files, read again when
+// either changes. A pair that fails to load, such as one caught half
+// rewritten, leaves the last good one in service and is logged; the next
+// handshake tries again.
+type keyPair struct {
+	certFile, keyFile string
+	log               *slog.Logger
+
+	mu    sync.Mutex
+	stamp [2]fileStamp
+	cert  *tls.Certificate
+}
+
+// fileStamp is what tells a file changed: its size and modification time.
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+func stampOf(path string) (fileStamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{fi.Size(), fi.ModTime()}, nil
+}
+
+// get is tls.Config.GetCertificate.
+func (p *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	changed, err := p.load()
+	if err != nil {
+		p.log.Warn("TLS certificate not reloaded: serving the one loaded before", "err", err)
+	} else if changed {
+		p.log.Info("TLS certificate reloaded", "cert", p.certFile)
+	}
+	return p.cert, nil
+}
+
+// load reads the pair if either file changed since it was last read, and
+// reports whether it did. On an error the pair in service stays.
+func (p *keyPair) load() (bool, error) {
+	var now [2]fileStamp
+	for i, path := range []string{p.certFile, p.keyFile} {
+		st, err := stampOf(path)
+		if err != nil {
+			return false, err
+		}
+		now[i] = st
+	}
+	if p.cert != nil && now == p.stamp {
+		return false, nil
+	}
+	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
+	if err != nil {
+		return false, fmt.Errorf("KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE: %w", err)
+	}
+	if cert.Leaf == nil || time.Now().After(cert.Leaf.NotAfter) {
+		return false, errors.New("KMS_TLS_CERT_FILE: the certificate has expired")
+	}
+	p.cert, p.stamp = &cert, now
+	return true, nil
+}

@@ -1,0 +1,170 @@
+package platform
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/internal/syncbuf"
+	"github.com/kmsless/kmsless/internal/tlstest"
+)
+
+// tlsServer serves "ok" with serverTLS's configuration for s and
+// returns its address and its log.
+func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer) {
+	t.Helper()
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	cfg, err := serverTLS(s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	go func() { served <- Serve(ctx, tls.NewListener(ln, cfg), ok, log) }()
+	t.Cleanup(func() { stop(); <-served })
+	return ln.Addr().String(), logs
+}
+
+// handshake connects to addr as a client trusting ca, presenting certs, and
+// returns the serial number of the certificate the server presented.
+func handshake(addr string, ca *tlstest.CA, certs ...tls.Certificate) (string, error) {
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), Certificates: certs})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	// Under TLS 1.3 the server checks a client's certificate after the
+	// client's side of the handshake ends: a refusal arrives on the first
+	// read, which is where a client with a request to send would meet it.
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: kms\r\n\r\n")); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
+		return "", &net.OpError{Op: "read", Err: os.ErrInvalid}
+	}
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String(), nil
+}
+
+// rewrite replaces a file's content and moves its modification time on, as
+// a renewal that rewrites the file in place does.
+func rewrite(t *testing.T, path string, b []byte, at time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A renewed certificate is served from the next connection on, without a
+// restart; one that cannot load leaves the last good one in service.
+func TestTLSServesARenewedCertificateWithoutARestart(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	later := time.Now().Add(12 * time.Hour)
+	first := ca.Issue(t, 1, "127.0.0.1", later)
+	certFile, keyFile := first.Write(t, dir, "server")
+	addr, logs := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile})
+	if serial, err := handshake(addr, ca); err != nil || serial != "1" {
+		t.Fatalf("first: certificate %s, %v", serial, err)
+	}
+
+	renewed := ca.Issue(t, 2, "127.0.0.1", later)
+	rewrite(t, certFile, renewed.Cert, time.Now().Add(time.Minute))
+	rewrite(t, keyFile, renewed.Key, time.Now().Add(time.Minute))
+	if serial, err := handshake(addr, ca); err != nil || serial != "2" {
+		t.Fatalf("after renewal: certificate %s, %v; log:\n%s", serial, err, logs)
+	}
+	if !strings.Contains(logs.String(), "TLS certificate reloaded") {
+		t.Errorf("the reload was not logged:\n%s", logs)
+	}
+
+	// Caught half rewritten: the new certificate beside the old key.
+	third := ca.Issue(t, 3, "127.0.0.1", later)
+	rewrite(t, certFile, third.Cert, time.Now().Add(2*time.Minute))
+	if serial, err := handshake(addr, ca); err != nil || serial != "2" {
+		t.Fatalf("with a mismatched pair on disk: certificate %s, %v", serial, err)
+	}
+	if !strings.Contains(logs.String(), "TLS certificate not reloaded") {
+		t.Errorf("the failed reload was not logged:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "PRIVATE KEY") {
+		t.Errorf("the log quotes a key:\n%s", logs)
+	}
+	rewrite(t, keyFile, third.Key, time.Now().Add(3*time.Minute))
+	if serial, err := handshake(addr, ca); err != nil || serial != "3" {
+		t.Fatalf("once the key follows: certificate %s, %v", serial, err)
+	}
+}
+
+// With a client CA, a connection must present a certificate that CA issued.
+func TestTLSClientCAAdmitsOnlyTheCertificatesItIssued(t *testing.T) {
+	ca, other, dir := tlstest.NewCA(t, "kmsless test CA"), tlstest.NewCA(t, "another CA"), t.TempDir()
+	later := time.Now().Add(time.Hour)
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
+	clientCA := dir + "/clients.pem"
+	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
+	if _, err := handshake(addr, ca); err == nil {
+		t.Error("a client without a certificate was served")
+	}
+	if _, err := handshake(addr, ca, other.Issue(t, 7, "client", later).TLS(t)); err == nil {
+		t.Error("a client with another CA's certificate was served")
+	}
+	if _, err := handshake(addr, ca, ca.Issue(t, 8, "client", time.Now().Add(-time.Minute)).TLS(t)); err == nil {
+		t.Error("a client with an expired certificate was served")
+	}
+	if _, err := handshake(addr, ca, ca.Issue(t, 9, "client", later).TLS(t)); err != nil {
+		t.Errorf("a client with the CA's certificate: %v", err)
+	}
+}
+
+// Settings that cannot serve stop start-up, saying which file is wrong.
+func TestTLSRefusesWhatCannotServe(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	expiredCert, expiredKey := ca.Issue(t, 2, "127.0.0.1", time.Now().Add(-time.Minute)).Write(t, dir, "expired")
+	_, otherKey := ca.Issue(t, 3, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "other")
+	notPEM := dir + "/not.pem"
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		s    config.Settings
+		want string
+	}{
+		"a missing certificate":        {config.Settings{TLSCertFile: dir + "/none.pem", TLSKeyFile: keyFile}, "none.pem"},
+		"a key of another certificate": {config.Settings{TLSCertFile: certFile, TLSKeyFile: otherKey}, "KMS_TLS_KEY_FILE"},
+		"an expired certificate":       {config.Settings{TLSCertFile: expiredCert, TLSKeyFile: expiredKey}, "expired"},
+		"a client CA of no PEM":        {config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: notPEM}, "KMS_TLS_CLIENT_CA_FILE"},
+		"a missing client CA":          {config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: dir + "/none.pem"}, "KMS_TLS_CLIENT_CA_FILE"},
+	} {
+		if _, err := serverTLS(c.s, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %s", name, err, c.want)
+		}
+	}
+	if cfg, err := serverTLS(config.Settings{}, nil); cfg != nil || err != nil {
+		t.Errorf("no certificate: %v, %v; want plain HTTP", cfg, err)
+	}
+}
