@@ -2,9 +2,13 @@ package functions_test
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,46 +20,69 @@ import (
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	awstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kmsless/kmsless/internal/devtools/emulate"
+	"github.com/kmsless/kmsless/internal/tlstest"
 )
+
+// localAPI is the api binary started as a developer would, in a directory
+// of its own, on a free port.
+type localAPI struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *strings.Builder
+	// banner is the first line it printed and the development principal's
+	// credentials.
+	banner map[string]string
+}
+
+// startLocalAPI starts the api binary with env besides a free
+// KMS_LISTEN_ADDR and reads its banner.
+func startLocalAPI(t *testing.T, env ...string) *localAPI {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &localAPI{addr: ln.Addr().String(), stderr: &strings.Builder{}, banner: map[string]string{}}
+	ln.Close()
+	a.cmd = exec.Command(filepath.Join(binDir, "api"))
+	a.cmd.Dir = t.TempDir()
+	a.cmd.Env = append(append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+a.addr), env...)
+	stdout, err := a.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Stderr = a.stderr
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.cmd.Process.Kill() })
+	lines := bufio.NewScanner(stdout)
+	field := regexp.MustCompile(`^\s+(AccessKeyId|AccessKeySecret):\s+(\S+)$`)
+	for len(a.banner) < 3 && lines.Scan() {
+		if m := field.FindStringSubmatch(lines.Text()); m != nil {
+			a.banner[m[1]] = m[2]
+		} else if a.banner["first"] == "" {
+			a.banner["first"] = lines.Text()
+		}
+	}
+	if len(a.banner) < 3 {
+		t.Fatalf("no development principal in the banner; stderr:\n%s", a.stderr)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return a
+}
 
 // TestAPIServesLocallyToTheSDKWithThePrintedPrincipal starts the api binary as
 // a developer would, with no configuration but a free port, and calls it with
 // the official Alibaba Cloud KMS SDK using the credentials it printed.
 func TestAPIServesLocallyToTheSDKWithThePrintedPrincipal(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(filepath.Join(binDir, "api"))
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+addr)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	banner := map[string]string{}
-	lines := bufio.NewScanner(stdout)
-	field := regexp.MustCompile(`^\s+(AccessKeyId|AccessKeySecret):\s+(\S+)$`)
-	for len(banner) < 2 && lines.Scan() {
-		if m := field.FindStringSubmatch(lines.Text()); m != nil {
-			banner[m[1]] = m[2]
-		}
-	}
-	if len(banner) < 2 {
-		t.Fatalf("no development principal in the banner; stderr:\n%s", stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-
+	a := startLocalAPI(t)
+	cmd, addr, stderr, banner := a.cmd, a.addr, a.stderr, a.banner
 	client, err := kms.NewClient(&openapi.Config{
 		AccessKeyId: tea.String(banner["AccessKeyId"]), AccessKeySecret: tea.String(banner["AccessKeySecret"]),
 		Endpoint: tea.String(addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
@@ -100,5 +127,63 @@ func TestActionFunctionStartedLocallySaysHowToRunIt(t *testing.T) {
 	}
 	if entries, _ := filepath.Glob(filepath.Join(cmd.Dir, ".kmsless", "*")); len(entries) != 0 {
 		t.Fatalf("a mistaken local start left %v behind", entries)
+	}
+}
+
+// TestAPIServesHTTPSToBothSDKsPresentingClientCertificates starts the api
+// binary with a certificate and a client CA, as an operator serves it with
+// no proxy in front, and calls it over HTTPS with Alibaba's SDK and AWS's,
+// each trusting the CA and presenting a client certificate it issued. A
+// client without one, and a plain HTTP request, are turned away before any
+// request is read.
+func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	later := time.Now().Add(time.Hour)
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
+	clientCA := filepath.Join(dir, "clients.pem")
+	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	client := ca.Issue(t, 2, "orders-service", later)
+	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile, "KMS_TLS_CLIENT_CA_FILE="+clientCA)
+	if !strings.Contains(a.banner["first"], "https://"+a.addr) {
+		t.Errorf("the banner gives no https endpoint: %q", a.banner["first"])
+	}
+
+	ali, err := kms.NewClient(&openapi.Config{
+		AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
+		Endpoint: tea.String(a.addr), Protocol: tea.String("https"), RegionId: tea.String("cn-hangzhou"),
+		Ca: tea.String(string(ca.PEM)), Cert: tea.String(string(client.Cert)), Key: tea.String(string(client.Key)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := ali.CreateKey(&kms.CreateKeyRequest{Description: tea.String("over HTTPS")})
+	if err != nil {
+		t.Fatalf("CreateKey through Alibaba's SDK over HTTPS: %v", err)
+	}
+
+	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: ca.Pool(), Certificates: []tls.Certificate{client.TLS(t)}}}}
+	awsKMS := awskms.New(awskms.Options{
+		Region: "cn-hangzhou", BaseEndpoint: tea.String("https://" + a.addr), HTTPClient: withCert,
+		Credentials: credentials.NewStaticCredentialsProvider(a.banner["AccessKeyId"], a.banner["AccessKeySecret"], ""),
+	})
+	dk, err := awsKMS.GenerateDataKeyWithoutPlaintext(context.Background(), &awskms.GenerateDataKeyWithoutPlaintextInput{
+		KeyId: created.Body.KeyMetadata.KeyId, KeySpec: awstypes.DataKeySpecAes256})
+	if err != nil || len(dk.CiphertextBlob) == 0 {
+		t.Fatalf("GenerateDataKeyWithoutPlaintext through AWS's SDK over HTTPS: %v", err)
+	}
+
+	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	if resp, err := noCert.Get("https://" + a.addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("a client without a certificate was answered %s", resp.Status)
+	}
+	if resp, err := http.Get("http://" + a.addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP was answered on the HTTPS listener")
+		}
 	}
 }
