@@ -45,15 +45,19 @@ func serverTLS(s config.Settings, log *slog.Logger) (*tls.Config, error) {
 
 // keyPair serves the certificate and key in two files, read again when
 // either changes. A pair that fails to load, such as one caught half
-// rewritten, leaves the last good one in service and is logged; the next
-// handshake tries again.
+// rewritten, leaves the last good one in service; it is logged once, and
+// tried again once either file changes again.
 type keyPair struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
-	mu    sync.Mutex
-	stamp [2]fileStamp
-	cert  *tls.Certificate
+	mu sync.Mutex
+	// tried is the files' stamps when they were last read, whether they
+	// loaded or not; unread is why they could not be stamped, when they
+	// could not, as last logged.
+	tried  [2]fileStamp
+	unread string
+	cert   *tls.Certificate
 }
 
 // fileStamp is what tells a file changed: its size and modification time.
@@ -62,41 +66,40 @@ type fileStamp struct {
 	mod  time.Time
 }
 
-func stampOf(path string) (fileStamp, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	return fileStamp{fi.Size(), fi.ModTime()}, nil
-}
-
 // get is tls.Config.GetCertificate.
 func (p *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	changed, err := p.load()
-	if err != nil {
+	switch changed, err := p.load(); {
+	case err != nil:
 		p.log.Warn("TLS certificate not reloaded: serving the one loaded before", "err", err)
-	} else if changed {
+	case changed:
 		p.log.Info("TLS certificate reloaded", "cert", p.certFile)
 	}
 	return p.cert, nil
 }
 
 // load reads the pair if either file changed since it was last read, and
-// reports whether it did. On an error the pair in service stays.
+// reports whether it did; an error, the first time it is met, says why it
+// did not. On an error the pair in service stays.
 func (p *keyPair) load() (bool, error) {
 	var now [2]fileStamp
 	for i, path := range []string{p.certFile, p.keyFile} {
-		st, err := stampOf(path)
+		fi, err := os.Stat(path)
 		if err != nil {
+			if err.Error() == p.unread {
+				return false, nil
+			}
+			p.unread = err.Error()
 			return false, err
 		}
-		now[i] = st
+		now[i] = fileStamp{fi.Size(), fi.ModTime()}
 	}
-	if p.cert != nil && now == p.stamp {
+	p.unread = ""
+	if p.cert != nil && now == p.tried {
 		return false, nil
 	}
+	p.tried = now
 	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
 	if err != nil {
 		return false, fmt.Errorf("KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE: %w", err)
@@ -104,6 +107,6 @@ func (p *keyPair) load() (bool, error) {
 	if cert.Leaf == nil || time.Now().After(cert.Leaf.NotAfter) {
 		return false, errors.New("KMS_TLS_CERT_FILE: the certificate has expired")
 	}
-	p.cert, p.stamp = &cert, now
+	p.cert = &cert
 	return true, nil
 }
