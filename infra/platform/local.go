@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,16 +37,9 @@ func serveLocal(svc *config.Service, fn Function) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tlsConfig, err := serverTLS(svc.Settings, svc.Logger)
+	ln, err := Listen(svc.Settings, svc.Logger)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", svc.Settings.ListenAddr)
-	if err != nil {
-		return err
-	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
 	}
 	Banner(os.Stdout, svc, ln.Addr().String())
 	purging := make(chan struct{})

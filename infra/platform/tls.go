@@ -6,12 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/kmsless/kmsless/infra/config"
 )
+
+// Listen listens on s.ListenAddr for the local server: over TLS when s
+// names a certificate (serverTLS), else plain TCP.
+func Listen(s config.Settings, log *slog.Logger) (net.Listener, error) {
+	cfg, err := serverTLS(s, log)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", s.ListenAddr)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
+	return ln, nil
+}
 
 // serverTLS is the local server's TLS configuration, nil when s names no
 // certificate (plain HTTP). The certificate and key are read now, so that a

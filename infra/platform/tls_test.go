@@ -17,24 +17,21 @@ import (
 	"github.com/kmsless/kmsless/internal/tlstest"
 )
 
-// tlsServer serves "ok" with serverTLS's configuration for s and
+// tlsServer serves "ok" on a listener Listen makes for s, and
 // returns its address and its log.
 func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	cfg, err := serverTLS(s, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s.ListenAddr = "127.0.0.1:0"
+	ln, err := Listen(s, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
-	go func() { served <- Serve(ctx, tls.NewListener(ln, cfg), ok, log) }()
+	go func() { served <- Serve(ctx, ln, ok, log) }()
 	t.Cleanup(func() { stop(); <-served })
 	return ln.Addr().String(), logs
 }
