@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -165,12 +166,12 @@ func (e *StatusError) Error() string {
 	return "HTTP " + strconv.Itoa(e.Status) + ": " + e.Body
 }
 
-// Run sends the pool's requests to addr (host:port) over conns connections
-// for d, or until the pool runs out, and fails on any answer but 200.
-func Run(addr string, p *Pool, conns int, d time.Duration) (Result, error) {
+// Run sends the pool's requests to side s over conns connections for d, or
+// until the pool runs out, and fails on any answer but 200.
+func Run(s Side, p *Pool, conns int, d time.Duration) (Result, error) {
 	cs := make([]net.Conn, conns)
 	for i := range cs {
-		c, err := net.Dial("tcp", addr)
+		c, err := s.dial()
 		if err != nil {
 			return Result{}, err
 		}
@@ -285,6 +286,21 @@ func Do(addr string, req []byte) ([]byte, error) {
 type Side struct {
 	Name string
 	Addr string
+	// TLS, when set, is the client's configuration for a server that
+	// speaks HTTPS; each connection's handshake is made before the run's
+	// clock starts.
+	TLS *tls.Config
+}
+
+func (s Side) dial() (net.Conn, error) {
+	if s.TLS == nil {
+		return net.Dial("tcp", s.Addr)
+	}
+	c, err := tls.Dial("tcp", s.Addr, s.TLS) // the handshake is made here
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Options shape an interleaved comparison.
@@ -325,7 +341,7 @@ func Compare(o Options, sides ...Side) ([]Result, error) {
 		fastest := 0.0
 		for i, s := range sides {
 			pool.rewind()
-			run := func() (Result, error) { return Run(s.Addr, pool, o.Conns, o.Run) }
+			run := func() (Result, error) { return Run(s, pool, o.Conns, o.Run) }
 			var r Result
 			var err error
 			if o.Around != nil {

@@ -1,10 +1,11 @@
 // Command loadgen prints the service's HTTP comparisons, each a ratio with p50
 // and p99 beside it: GenerateDataKeyWithoutPlaintext, ACS3-signed, on bbolt,
 // against a bare handler that receives the very same signed requests (floor);
-// and on PostgreSQL with REDIS_URL set against the same service without Redis
-// (redis). Servers run in this process on loopback, wired from the environment
-// as the api function wires itself, and served as it serves locally; runs
-// alternate between the sides of a comparison so both see the same machine.
+// on PostgreSQL with REDIS_URL set against the same service without Redis
+// (redis); and over HTTPS against the same over HTTP (tls). Servers run in
+// this process on loopback, wired from the environment as the api function
+// wires itself, and served as it serves locally; runs alternate between the
+// sides of a comparison so both see the same machine.
 //
 // With -cpus N the floor comparison's servers run instead in a child process
 // confined to N CPUs by a cgroup of its own, as a container is, and each
@@ -15,13 +16,20 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,7 +68,7 @@ func main() {
 		check(serveChild(os.Stdin, os.Stdout))
 		return
 	}
-	compare := flag.String("compare", "floor,redis", "comparisons to run: floor, redis")
+	compare := flag.String("compare", "floor,redis,tls", "comparisons to run: floor, redis, tls")
 	o := load.Options{}
 	flag.IntVar(&o.Conns, "conns", 16, "connections")
 	flag.IntVar(&o.Rounds, "rounds", 4, "rounds; each runs every side once")
@@ -97,6 +105,10 @@ func main() {
 			check(errors.New("-cpus confines the floor comparison's servers only: run -compare floor"))
 		case c == "redis":
 			check(compareRedis(o, *pgURL, *redisURL))
+		case c == "tls" && *cpus > 0:
+			check(errors.New("-cpus confines the floor comparison's servers only: run -compare floor"))
+		case c == "tls":
+			check(compareTLS(o))
 		default:
 			check(fmt.Errorf("unknown comparison %q", c))
 		}
@@ -300,8 +312,29 @@ type kms struct {
 
 // startKMS wires the service from env as the api function does (a local
 // development principal in KMS_DATA_DIR) with a rate limit above any load
-// here, serves it on a free loopback port and makes a key.
+// here, serves it on a free loopback port (over TLS if env says so) and
+// makes a key.
 func startKMS(env map[string]string) (*kms, error) {
+	k, err := wireKMS(env)
+	if err != nil {
+		return nil, err
+	}
+	body, err := load.Do(k.addr, load.Sign(host, load.Call{Action: "CreateKey"}, k.creds))
+	if err != nil {
+		k.stop()
+		return nil, fmt.Errorf("CreateKey: %w", err)
+	}
+	var created struct{ KeyMetadata struct{ KeyId string } }
+	if err := json.Unmarshal(body, &created); err != nil {
+		k.stop()
+		return nil, err
+	}
+	k.keyID = created.KeyMetadata.KeyId
+	return k, nil
+}
+
+// wireKMS is startKMS without the key.
+func wireKMS(env map[string]string) (*kms, error) {
 	env["KMS_QPS_PER_USER"] = "100000000"
 	set, err := config.Read(func(k string) string { return env[k] })
 	if err != nil {
@@ -311,7 +344,7 @@ func startKMS(env map[string]string) (*kms, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, stop, err := serve(platform.API(svc).HTTP)
+	addr, stop, err := serveWith(set, platform.API(svc).HTTP)
 	if err != nil {
 		_ = svc.Close()
 		return nil, err
@@ -328,17 +361,6 @@ func startKMS(env map[string]string) (*kms, error) {
 		return nil, err
 	}
 	k.creds = load.Credentials{AccessKeyID: dp.AccessKeyID, Secret: dp.AccessKeySecret}
-	body, err := load.Do(addr, load.Sign(host, load.Call{Action: "CreateKey"}, k.creds))
-	if err != nil {
-		k.stop()
-		return nil, fmt.Errorf("CreateKey: %w", err)
-	}
-	var created struct{ KeyMetadata struct{ KeyId string } }
-	if err := json.Unmarshal(body, &created); err != nil {
-		k.stop()
-		return nil, err
-	}
-	k.keyID = created.KeyMetadata.KeyId
 	return k, nil
 }
 
@@ -399,8 +421,14 @@ func dataKeyPool(n int, keyID string, creds load.Credentials) *load.Pool {
 }
 
 // serve serves h as the local api server does, on a free loopback port.
-func serve(h http.Handler) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func serve(h http.Handler) (string, func(), error) { return serveWith(config.Settings{}, h) }
+
+// serveWith serves h as the local api server does with settings s (its TLS),
+// on a free loopback port.
+func serveWith(s config.Settings, h http.Handler) (string, func(), error) {
+	s.Platform, s.ListenAddr = config.Local, "127.0.0.1:0"
+	log := config.NewLogger(s, io.Discard)
+	ln, err := platform.Listen(s, log)
 	if err != nil {
 		return "", nil, err
 	}
@@ -408,9 +436,93 @@ func serve(h http.Handler) (string, func(), error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = platform.Serve(ctx, ln, h, config.NewLogger(config.Settings{Platform: config.Local}, io.Discard))
+		_ = platform.Serve(ctx, ln, h, log)
 	}()
 	return ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// compareTLS serves kmsless on bbolt over HTTP and over HTTPS, each
+// listener made as the local server makes it, and runs the same requests
+// through both on connections opened before the clock starts: what TLS
+// costs a request on a kept connection, the handshake apart. The two are
+// one data dir copied, so that each has the key and remembers its own
+// nonces, as the sides of the other comparisons do.
+func compareTLS(o load.Options) error {
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	plainDir, tlsDir := filepath.Join(dir, "http"), filepath.Join(dir, "https")
+	made, err := startKMS(map[string]string{"KMS_DATA_DIR": plainDir})
+	if err != nil {
+		return err
+	}
+	made.stop()
+	if err := os.CopyFS(tlsDir, os.DirFS(plainDir)); err != nil {
+		return err
+	}
+	certFile, keyFile, roots, err := selfSigned(dir)
+	if err != nil {
+		return err
+	}
+	plain, err := wireKMS(map[string]string{"KMS_DATA_DIR": plainDir})
+	if err != nil {
+		return err
+	}
+	defer plain.stop()
+	secure, err := wireKMS(map[string]string{"KMS_DATA_DIR": tlsDir, "KMS_TLS_CERT_FILE": certFile, "KMS_TLS_KEY_FILE": keyFile})
+	if err != nil {
+		return err
+	}
+	defer secure.stop()
+	plain.keyID = made.keyID
+	o.Sign = plain.pool
+	names := []string{"http", "https"}
+	res, err := load.Compare(o, load.Side{Name: names[0], Addr: plain.addr}, load.Side{Name: names[1], Addr: secure.addr, TLS: &tls.Config{RootCAs: roots}})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("== the same on bbolt over HTTPS vs HTTP, an ECDSA P-256 certificate, connections kept (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
+	report(os.Stdout, res, names, "client and server")
+	fmt.Printf("ratio %.2f of HTTP; p99 %.2fx; HTTPS spends %.1f µs more CPU per request (client and server)\n",
+		res[1].PerSecond()/res[0].PerSecond(), ratio(res[1].Quantile(0.99), res[0].Quantile(0.99)), micros(res[1].CPUPerRequest()-res[0].CPUPerRequest()))
+	return nil
+}
+
+// selfSigned writes a self-signed ECDSA P-256 certificate for 127.0.0.1 and
+// its key into dir, and returns their paths and a pool that trusts it.
+func selfSigned(dir string) (certFile, keyFile string, roots *x509.CertPool, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "loadgen"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", "", nil, err
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(cert)
+	return certFile, keyFile, roots, nil
 }
 
 // database creates a database of its own on the server at base and returns
