@@ -34,7 +34,7 @@ bench:
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== api server's own work per signed request, without network or client, vs the floor handler (x-floor, µs-over-floor)" && \
 	$(BENCH) -bench ServeHTTP -benchtime 20000x ./bench/ | grep -E '^Benchmark|$(FAILURES)' && \
-	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests" && \
+	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests; HTTPS against HTTP" && \
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
 	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark|$(FAILURES)' && \
