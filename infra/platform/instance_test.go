@@ -26,24 +26,7 @@ import (
 // through the HTTP triggers of both clouds, its protocol buffer bodies
 // carried in base64: a GenerateRandom signed by a principal's client key.
 func TestAPIServesTheInstanceAPIThroughHTTPTriggers(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "principals.json")
-	principals, err := json.Marshal(map[string]any{"principals": []map[string]any{{"name": "app", "accessKeyId": "LTAI5tApp", "accessKeySecret": "app-secret",
-		"policy":     map[string]any{"Statement": []map[string]any{{"Effect": "Allow", "Action": "kms:GenerateRandom", "Resource": "*"}}},
-		"clientKeys": []map[string]string{{"id": "KAAP.app", "publicKey": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}))}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, principals, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file, key := clientKeyPrincipal(t)
 	fn := API(wire(t, map[string]string{"KMS_PRINCIPALS_FILE": file}))
 
 	body := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 24)
@@ -102,4 +85,30 @@ func TestAPIServesTheInstanceAPIThroughHTTPTriggers(t *testing.T) {
 			t.Errorf("%s trigger: %d random bytes", kind, len(random))
 		}
 	}
+}
+
+// clientKeyPrincipal writes a principals file of one principal, allowed
+// GenerateRandom, with an RSA client key KAAP.app, and returns the file and
+// the client key.
+func clientKeyPrincipal(t *testing.T) (string, *rsa.PrivateKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "principals.json")
+	principals, err := json.Marshal(map[string]any{"principals": []map[string]any{{"name": "app", "accessKeyId": "LTAI5tApp", "accessKeySecret": "app-secret",
+		"policy":     map[string]any{"Statement": []map[string]any{{"Effect": "Allow", "Action": "kms:GenerateRandom", "Resource": "*"}}},
+		"clientKeys": []map[string]string{{"id": "KAAP.app", "publicKey": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}))}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, principals, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, key
 }

@@ -3,6 +3,8 @@ package platform
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alibabacloud-go/tea/tea"
+	dkmsopenapi "github.com/aliyun/alibabacloud-dkms-gcs-go-sdk/openapi"
+	dkms "github.com/aliyun/alibabacloud-dkms-gcs-go-sdk/sdk"
 
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/internal/syncbuf"
@@ -178,5 +184,37 @@ func TestTLSRefusesWhatCannotServe(t *testing.T) {
 	}
 	if cfg, err := serverTLS(config.Settings{}, nil); cfg != nil || err != nil {
 		t.Errorf("no certificate: %v, %v; want plain HTTP", cfg, err)
+	}
+}
+
+// Alibaba's KMS instance SDK speaks HTTPS, trusting the instance's CA, by
+// default: it reaches the local server so, with the server's CA as its Ca.
+func TestInstanceSDKOverHTTPS(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	file, key := clientKeyPrincipal(t)
+	svc := wire(t, map[string]string{"KMS_PRINCIPALS_FILE": file})
+	s := svc.Settings
+	s.TLSCertFile, s.TLSKeyFile, s.ListenAddr = certFile, keyFile, "127.0.0.1:0"
+	ln, err := Listen(s, svc.Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, Operations(svc, API(svc).HTTP), svc.Logger) }()
+	t.Cleanup(func() { stop(); <-served })
+
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	client, err := dkms.NewClient(&dkmsopenapi.Config{
+		Protocol: tea.String("https"), Endpoint: tea.String(ln.Addr().String()), RegionId: tea.String("cn-hangzhou"),
+		Ca: tea.String(string(ca.PEM)), AccessKeyId: tea.String("KAAP.app"), PrivateKey: tea.String(string(pemKey)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.GenerateRandom(&dkms.GenerateRandomRequest{Length: tea.Int32(24)})
+	if err != nil || len(out.Random) != 24 {
+		t.Fatalf("GenerateRandom over HTTPS: %v", err)
 	}
 }
