@@ -92,6 +92,18 @@ func (s *Set) hitRatio() float64 {
 // WatchFallback makes degraded the source of kms_redis_fallback.
 func (s *Set) WatchFallback(degraded func() bool) { s.fallback.Store(&degraded) }
 
+// WatchCertificate exposes the expiry of the certificate the server
+// presents, as notAfter reports it after each renewal, as
+// kms_tls_certificate_expiration_timestamp_seconds: an operator alerts
+// on it before clients refuse the server. A server without TLS has no
+// such gauge, rather than one that reads as long expired.
+func (s *Set) WatchCertificate(notAfter func() time.Time) {
+	s.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "kms_tls_certificate_expiration_timestamp_seconds",
+		Help: "When the TLS certificate the server presents expires, in seconds since 1970.",
+	}, func() float64 { return float64(notAfter().Unix()) }))
+}
+
 // Request counts one finished request.
 func (s *Set) Request(action, outcome string, d time.Duration) {
 	if s == nil {

@@ -37,7 +37,7 @@ func serveLocal(svc *config.Service, fn Function) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := Listen(svc.Settings, svc.Logger)
+	ln, err := Listen(svc.Settings, svc.Logger, svc.Metrics)
 	if err != nil {
 		return err
 	}

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/metrics"
 )
 
 // Listen listens on s.ListenAddr for the local server: over TLS when s
-// names a certificate (serverTLS), else plain TCP.
-func Listen(s config.Settings, log *slog.Logger) (net.Listener, error) {
-	cfg, err := serverTLS(s, log)
+// names a certificate (serverTLS), else plain TCP. With m, the certificate's
+// expiry is a metric.
+func Listen(s config.Settings, log *slog.Logger, m *metrics.Set) (net.Listener, error) {
+	cfg, err := serverTLS(s, log, m)
 	if err != nil {
 		return nil, err
 	}
@@ -38,13 +40,16 @@ func Listen(s config.Settings, log *slog.Logger) (net.Listener, error) {
 // a client CA every connection must present a certificate it issued, before
 // any request is read. TLS 1.2 is the least version, and HTTP/1.1 the one
 // protocol, as on plain HTTP.
-func serverTLS(s config.Settings, log *slog.Logger) (*tls.Config, error) {
+func serverTLS(s config.Settings, log *slog.Logger, m *metrics.Set) (*tls.Config, error) {
 	if s.TLSCertFile == "" {
 		return nil, nil
 	}
 	pair := &keyPair{certFile: s.TLSCertFile, keyFile: s.TLSKeyFile, log: log}
 	if _, err := pair.load(); err != nil {
 		return nil, err
+	}
+	if m != nil {
+		m.WatchCertificate(pair.notAfter)
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}, GetCertificate: pair.get}
 	if s.TLSClientCAFile != "" {
@@ -95,6 +100,13 @@ func (p *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 		p.log.Info("TLS certificate reloaded", "cert", p.certFile)
 	}
 	return p.cert, nil
+}
+
+// notAfter is when the certificate in service expires.
+func (p *keyPair) notAfter() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cert.Leaf.NotAfter
 }
 
 // load reads the pair if either file changed since it was last read, and

@@ -19,18 +19,20 @@ import (
 	dkms "github.com/aliyun/alibabacloud-dkms-gcs-go-sdk/sdk"
 
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/metrics"
 	"github.com/kmsless/kmsless/internal/syncbuf"
 	"github.com/kmsless/kmsless/internal/tlstest"
 )
 
 // tlsServer serves "ok" on a listener Listen makes for s, and
-// returns its address and its log.
-func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer) {
+// returns its address, its log and its metrics.
+func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer, *metrics.Set) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	s.ListenAddr = "127.0.0.1:0"
-	ln, err := Listen(s, log)
+	m := metrics.New(nil)
+	ln, err := Listen(s, log, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,23 @@ func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	go func() { served <- Serve(ctx, ln, ok, log) }()
 	t.Cleanup(func() { stop(); <-served })
-	return ln.Addr().String(), logs
+	return ln.Addr().String(), logs, m
+}
+
+// expiry is the certificate expiry m exposes, in seconds since 1970, and
+// whether it exposes one.
+func expiry(t *testing.T, m *metrics.Set) (int64, bool) {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "kms_tls_certificate_expiration_timestamp_seconds" {
+			return int64(f.GetMetric()[0].GetGauge().GetValue()), true
+		}
+	}
+	return 0, false
 }
 
 // handshake connects to addr as a client trusting ca, presenting certs, and
@@ -86,11 +104,15 @@ func TestTLSServesARenewedCertificateWithoutARestart(t *testing.T) {
 	later := time.Now().Add(12 * time.Hour)
 	first := ca.Issue(t, 1, "127.0.0.1", later)
 	certFile, keyFile := first.Write(t, dir, "server")
-	addr, logs := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile})
+	addr, logs, m := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile})
 	if serial, err := handshake(addr, ca); err != nil || serial != "1" {
 		t.Fatalf("first: certificate %s, %v", serial, err)
 	}
+	if at, ok := expiry(t, m); !ok || at != later.Unix() {
+		t.Errorf("the expiry metric reads %d (%v), want %d", at, ok, later.Unix())
+	}
 
+	later = later.Add(time.Hour)
 	renewed := ca.Issue(t, 2, "127.0.0.1", later)
 	rewrite(t, certFile, renewed.Cert, time.Now().Add(time.Minute))
 	rewrite(t, keyFile, renewed.Key, time.Now().Add(time.Minute))
@@ -99,6 +121,9 @@ func TestTLSServesARenewedCertificateWithoutARestart(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "TLS certificate reloaded") {
 		t.Errorf("the reload was not logged:\n%s", logs)
+	}
+	if at, _ := expiry(t, m); at != later.Unix() {
+		t.Errorf("after renewal the expiry metric reads %d, want %d", at, later.Unix())
 	}
 
 	// Caught half rewritten: the new certificate beside the old key.
@@ -143,7 +168,7 @@ func TestTLSClientCAAdmitsOnlyTheCertificatesItIssued(t *testing.T) {
 	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
+	addr, _, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
 	if _, err := handshake(addr, ca); err == nil {
 		t.Error("a client without a certificate was served")
 	}
@@ -178,12 +203,16 @@ func TestTLSRefusesWhatCannotServe(t *testing.T) {
 		"a client CA of no PEM":        {config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: notPEM}, "KMS_TLS_CLIENT_CA_FILE"},
 		"a missing client CA":          {config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: dir + "/none.pem"}, "KMS_TLS_CLIENT_CA_FILE"},
 	} {
-		if _, err := serverTLS(c.s, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := serverTLS(c.s, slog.New(slog.DiscardHandler), nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error naming %s", name, err, c.want)
 		}
 	}
-	if cfg, err := serverTLS(config.Settings{}, nil); cfg != nil || err != nil {
+	m := metrics.New(nil)
+	if cfg, err := serverTLS(config.Settings{}, nil, m); cfg != nil || err != nil {
 		t.Errorf("no certificate: %v, %v; want plain HTTP", cfg, err)
+	}
+	if _, ok := expiry(t, m); ok {
+		t.Error("plain HTTP exposes a certificate expiry")
 	}
 }
 
@@ -196,7 +225,7 @@ func TestInstanceSDKOverHTTPS(t *testing.T) {
 	svc := wire(t, map[string]string{"KMS_PRINCIPALS_FILE": file})
 	s := svc.Settings
 	s.TLSCertFile, s.TLSKeyFile, s.ListenAddr = certFile, keyFile, "127.0.0.1:0"
-	ln, err := Listen(s, svc.Logger)
+	ln, err := Listen(s, svc.Logger, svc.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -428,7 +428,7 @@ func serve(h http.Handler) (string, func(), error) { return serveWith(config.Set
 func serveWith(s config.Settings, h http.Handler) (string, func(), error) {
 	s.Platform, s.ListenAddr = config.Local, "127.0.0.1:0"
 	log := config.NewLogger(s, io.Discard)
-	ln, err := platform.Listen(s, log)
+	ln, err := platform.Listen(s, log, nil)
 	if err != nil {
 		return "", nil, err
 	}
