@@ -83,11 +83,9 @@ type keyPair struct {
 	cert   *tls.Certificate
 }
 
-// fileStamp is what tells a file changed: its size and modification time.
-type fileStamp struct {
-	size int64
-	mod  time.Time
-}
+// fileStamp is what tells a file changed: its size and modification time
+// (nanoseconds since 1970).
+type fileStamp struct{ size, mod int64 }
 
 // get is tls.Config.GetCertificate.
 func (p *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -123,7 +121,7 @@ func (p *keyPair) load() (bool, error) {
 			p.unread = err.Error()
 			return false, err
 		}
-		now[i] = fileStamp{fi.Size(), fi.ModTime()}
+		now[i] = fileStamp{fi.Size(), fi.ModTime().UnixNano()}
 	}
 	p.unread = ""
 	if p.cert != nil && now == p.tried {
@@ -134,7 +132,12 @@ func (p *keyPair) load() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE: %w", err)
 	}
-	if cert.Leaf == nil || time.Now().After(cert.Leaf.NotAfter) {
+	if cert.Leaf == nil { // GODEBUG=x509keypairleaf=0
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return false, fmt.Errorf("KMS_TLS_CERT_FILE: %w", err)
+		}
+	}
+	if time.Now().After(cert.Leaf.NotAfter) {
 		return false, errors.New("KMS_TLS_CERT_FILE: the certificate has expired")
 	}
 	p.cert = &cert
