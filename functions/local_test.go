@@ -187,3 +187,35 @@ func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
 		}
 	}
 }
+
+// The AWS CLI (botocore, Python's TLS) reaches the api binary over HTTPS
+// with the server's CA in AWS_CA_BUNDLE, as the README says, and refuses it
+// without.
+func TestAWSCLIOverHTTPSWithTheCABundle(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli)")
+	}
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	bundle := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(bundle, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile)
+	none := filepath.Join(dir, "none")
+	cli := func(caBundle string) ([]byte, error) {
+		cmd := exec.Command("aws", "--endpoint-url", "https://"+a.addr, "--region", "cn-hangzhou", "--output", "json", "kms", "create-key")
+		cmd.Env = append(emulate.BaseEnv(), "AWS_ACCESS_KEY_ID="+a.banner["AccessKeyId"], "AWS_SECRET_ACCESS_KEY="+a.banner["AccessKeySecret"],
+			"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+		if caBundle != "" {
+			cmd.Env = append(cmd.Env, "AWS_CA_BUNDLE="+caBundle)
+		}
+		return cmd.CombinedOutput()
+	}
+	if out, err := cli(bundle); err != nil || !strings.Contains(string(out), `"KeyId"`) {
+		t.Fatalf("aws kms create-key over HTTPS: %v\n%s", err, out)
+	}
+	if out, err := cli(""); err == nil || !strings.Contains(string(out), "SSL") {
+		t.Errorf("without the CA bundle: %v\n%s", err, out)
+	}
+}
