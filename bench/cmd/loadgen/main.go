@@ -101,12 +101,10 @@ func main() {
 			check(compareFloorIn(os.Stdout, o, *cgroupRoot, *cpus, profile))
 		case c == "floor":
 			check(compareFloor(o))
-		case c == "redis" && *cpus > 0:
+		case *cpus > 0:
 			check(errors.New("-cpus confines the floor comparison's servers only: run -compare floor"))
 		case c == "redis":
 			check(compareRedis(o, *pgURL, *redisURL))
-		case c == "tls" && *cpus > 0:
-			check(errors.New("-cpus confines the floor comparison's servers only: run -compare floor"))
 		case c == "tls":
 			check(compareTLS(o))
 		default:
