@@ -36,6 +36,8 @@ bench:
 	$(BENCH) -bench ServeHTTP -benchtime 20000x ./bench/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== HTTP: signed requests over 16 connections, each ratio against a floor fed the same requests; HTTPS against HTTP" && \
 	$(GO) run ./bench/cmd/loadgen -rounds 3 && \
+	echo "== HTTPS: the handshake of a new connection, client and server in one process" && \
+	$(BENCH) -bench TLSHandshake ./infra/platform/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== awsjson: SigV4 GenerateDataKeyWithoutPlaintext over HTTP, interleaved with local-kms (x-local-kms) and a bare rand+seal handler (x-bare)" && \
 	$(BENCH) -bench VsLocalKMS -benchtime 1x ./infra/awsjson/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== instance API: a client-key-signed GenerateDataKey, without network, vs one RSA-2048 verification (x-rsa-verify)" && \

@@ -247,3 +247,37 @@ func TestInstanceSDKOverHTTPS(t *testing.T) {
 		t.Fatalf("GenerateRandom over HTTPS: %v", err)
 	}
 }
+
+// BenchmarkTLSHandshake is what a new HTTPS connection costs before its
+// first request, client and server together in this process, with an ECDSA
+// P-256 certificate and Go's defaults (TLS 1.3, X25519MLKEM768): the price
+// a caller that does not keep its connections pays on each request.
+func BenchmarkTLSHandshake(b *testing.B) {
+	ca, dir := tlstest.NewCA(b, "kmsless bench CA"), b.TempDir()
+	certFile, keyFile := ca.Issue(b, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(b, dir, "server")
+	ln, err := Listen(config.Settings{ListenAddr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.(*tls.Conn).Handshake()
+			}()
+		}
+	}()
+	client := &tls.Config{RootCAs: ca.Pool()}
+	for b.Loop() {
+		c, err := tls.Dial("tcp", ln.Addr().String(), client)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
