@@ -121,6 +121,9 @@ type Settings struct {
 	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 }
 
+// HTTPS reports whether the local server serves HTTPS.
+func (s Settings) HTTPS() bool { return s.TLSCertFile != "" }
+
 // Read parses the environment through getenv (os.Getenv in production).
 func Read(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -148,7 +151,7 @@ func Read(getenv func(string) string) (Settings, error) {
 	switch {
 	case (s.TLSCertFile == "") != (s.TLSKeyFile == ""):
 		return Settings{}, errors.New("set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE together, or neither")
-	case s.TLSClientCAFile != "" && s.TLSCertFile == "":
+	case s.TLSClientCAFile != "" && !s.HTTPS():
 		return Settings{}, errors.New("KMS_TLS_CLIENT_CA_FILE checks the clients of an HTTPS server: set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE too")
 	}
 	switch {

@@ -118,7 +118,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 // exists only on this machine, and the user needs it to sign requests.
 func Banner(w io.Writer, svc *config.Service, addr string) {
 	scheme := "http"
-	if svc.Settings.TLSCertFile != "" {
+	if svc.Settings.HTTPS() {
 		scheme = "https"
 	}
 	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on %s://%s\n", svc.KMS.Region(), scheme, addr)

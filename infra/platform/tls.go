@@ -41,7 +41,7 @@ func Listen(s config.Settings, log *slog.Logger, m *metrics.Set) (net.Listener, 
 // any request is read. TLS 1.2 is the least version, and HTTP/1.1 the one
 // protocol, as on plain HTTP.
 func serverTLS(s config.Settings, log *slog.Logger, m *metrics.Set) (*tls.Config, error) {
-	if s.TLSCertFile == "" {
+	if !s.HTTPS() {
 		return nil, nil
 	}
 	pair := &keyPair{certFile: s.TLSCertFile, keyFile: s.TLSKeyFile, log: log}
