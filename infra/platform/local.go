@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -94,7 +96,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          stdlog.New(serverLog{log}, "", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -111,6 +113,22 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		return serveErr
 	}
 	return err
+}
+
+// serverLog takes the http.Server's own error lines at WARN, but a TLS
+// handshake that failed at DEBUG: anyone who connects can fail one (a port
+// probe closes without a word), and a probe or a scanner would otherwise fill
+// the log with warnings.
+type serverLog struct{ log *slog.Logger }
+
+func (w serverLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg)
+	return len(p), nil
 }
 
 // Banner tells a local user where the endpoint is and, when start-up made a

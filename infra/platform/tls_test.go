@@ -29,7 +29,7 @@ import (
 func tlsServer(t *testing.T, s config.Settings) (string, *syncbuf.Buffer, *metrics.Set) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.ListenAddr = "127.0.0.1:0"
 	m := metrics.New(nil)
 	ln, err := Listen(s, log, m)
@@ -156,6 +156,30 @@ func TestTLSServesARenewedCertificateWithoutARestart(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "TLS certificate not reloaded"); n != 2 {
 		t.Errorf("%d failed reloads logged, want one for the mismatch and one for the missing file:\n%s", n, logs)
+	}
+}
+
+// A port probe connects and closes without a handshake, as a Kubernetes
+// tcpSocket probe does every few seconds: its failed handshake is logged at
+// DEBUG, not as a warning.
+func TestTLSProbeLeavesNoWarning(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	addr, logs, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile})
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs.String(), "TLS handshake error") < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the probes' handshakes were not logged:\n%s", logs)
+		}
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("a probe left a warning:\n%s", logs)
 	}
 }
 
