@@ -48,9 +48,6 @@ func serverTLS(s config.Settings, log *slog.Logger, m *metrics.Set) (*tls.Config
 	if _, err := pair.load(); err != nil {
 		return nil, err
 	}
-	if m != nil {
-		m.WatchCertificate(pair.notAfter)
-	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}, GetCertificate: pair.get}
 	if s.TLSClientCAFile != "" {
 		pem, err := os.ReadFile(s.TLSClientCAFile)
@@ -62,6 +59,9 @@ func serverTLS(s config.Settings, log *slog.Logger, m *metrics.Set) (*tls.Config
 			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %s holds no PEM certificate", s.TLSClientCAFile)
 		}
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if m != nil {
+		m.WatchCertificate(pair.notAfter)
 	}
 	return cfg, nil
 }
