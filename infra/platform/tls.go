@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,108 +39,159 @@ func Listen(s config.Settings, log *slog.Logger, m *metrics.Set) (net.Listener, 
 // pair that cannot serve stops start-up, and again whenever either file
 // changes, so that a renewed certificate is served without a restart. With
 // a client CA every connection must present a certificate it issued, before
-// any request is read. TLS 1.2 is the least version, and HTTP/1.1 the one
-// protocol, as on plain HTTP.
+// any request is read; the CA file too is read again when it changes. TLS
+// 1.2 is the least version, and HTTP/1.1 the one protocol, as on plain HTTP.
 func serverTLS(s config.Settings, log *slog.Logger, m *metrics.Set) (*tls.Config, error) {
 	if !s.HTTPS() {
 		return nil, nil
 	}
-	pair := &keyPair{certFile: s.TLSCertFile, keyFile: s.TLSKeyFile, log: log}
-	if _, err := pair.load(); err != nil {
+	pair := &reloaded[*tls.Certificate]{
+		setting: "KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE", files: []string{s.TLSCertFile, s.TLSKeyFile},
+		read: readKeyPair(s.TLSCertFile, s.TLSKeyFile), log: log,
+		done: "TLS certificate reloaded", kept: "TLS certificate not reloaded: serving the one loaded before",
+	}
+	if err := pair.start(); err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}, GetCertificate: pair.get}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return pair.current(), nil }}
 	if s.TLSClientCAFile != "" {
-		pem, err := os.ReadFile(s.TLSClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %w", err)
-		}
-		cfg.ClientCAs = x509.NewCertPool()
-		if !cfg.ClientCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %s holds no PEM certificate", s.TLSClientCAFile)
-		}
+		// Every handshake asks for a client certificate and takes the
+		// configuration made when the CA file in service was read, which
+		// trusts that file's CAs (the empty pool here trusts none).
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientCAs = x509.NewCertPool()
+		clients := &reloaded[*tls.Config]{
+			setting: "KMS_TLS_CLIENT_CA_FILE", files: []string{s.TLSClientCAFile},
+			read: readClientCA(s.TLSClientCAFile, cfg.Clone()), log: log,
+			done: "TLS client CA reloaded", kept: "TLS client CA not reloaded: trusting the one loaded before",
+		}
+		if err := clients.start(); err != nil {
+			return nil, err
+		}
+		cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return clients.current(), nil }
 	}
 	if m != nil {
-		m.WatchCertificate(pair.notAfter)
+		m.WatchCertificate(func() time.Time { return pair.inService().Leaf.NotAfter })
 	}
 	return cfg, nil
 }
 
-// keyPair serves the certificate and key in two files, read again when
-// either changes. A pair that fails to load, such as one caught half
-// rewritten, leaves the last good one in service; it is logged once, and
-// tried again once either file changes again.
-type keyPair struct {
-	certFile, keyFile string
-	log               *slog.Logger
+// readKeyPair reads a certificate and its key, refusing an expired one.
+func readKeyPair(certFile, keyFile string) func() (*tls.Certificate, error) {
+	return func() (*tls.Certificate, error) {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE: %w", err)
+		}
+		if cert.Leaf == nil { // GODEBUG=x509keypairleaf=0
+			if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+				return nil, fmt.Errorf("KMS_TLS_CERT_FILE: %w", err)
+			}
+		}
+		if time.Now().After(cert.Leaf.NotAfter) {
+			return nil, errors.New("KMS_TLS_CERT_FILE: the certificate has expired")
+		}
+		return &cert, nil
+	}
+}
+
+// readClientCA reads the client CA file into a copy of base that trusts
+// its CAs.
+func readClientCA(file string, base *tls.Config) func() (*tls.Config, error) {
+	return func() (*tls.Config, error) {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("KMS_TLS_CLIENT_CA_FILE: %s holds no PEM certificate", file)
+		}
+		cfg := base.Clone()
+		cfg.ClientCAs = pool
+		return cfg, nil
+	}
+}
+
+// reloaded is a value read from files, read again when any of them
+// changes. A read that fails, such as one of a file caught half rewritten,
+// leaves the last good value in service; it is logged once (kept, with the
+// reason), and tried again once a file changes again. A reload that
+// succeeds is logged as done.
+type reloaded[T any] struct {
+	setting    string // the variables that name the files
+	files      []string
+	read       func() (T, error)
+	log        *slog.Logger
+	done, kept string
 
 	mu sync.Mutex
 	// tried is the files' stamps when they were last read, whether they
-	// loaded or not; unread is why they could not be stamped, when they
+	// read or not; unread is why they could not be stamped, when they
 	// could not, as last logged.
-	tried  [2]fileStamp
+	tried  []fileStamp
 	unread string
-	cert   *tls.Certificate
+	val    T
 }
 
 // fileStamp is what tells a file changed: its size and modification time
 // (nanoseconds since 1970).
 type fileStamp struct{ size, mod int64 }
 
-// get is tls.Config.GetCertificate.
-func (p *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch changed, err := p.load(); {
+// start reads the files for the first time: an error stops start-up.
+func (r *reloaded[T]) start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := r.load()
+	return err
+}
+
+// current is the value in service once the files have been looked at.
+func (r *reloaded[T]) current() T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch changed, err := r.load(); {
 	case err != nil:
-		p.log.Warn("TLS certificate not reloaded: serving the one loaded before", "err", err)
+		r.log.Warn(r.kept, "err", err)
 	case changed:
-		p.log.Info("TLS certificate reloaded", "cert", p.certFile)
+		r.log.Info(r.done, "file", r.files[0])
 	}
-	return p.cert, nil
+	return r.val
 }
 
-// notAfter is when the certificate in service expires.
-func (p *keyPair) notAfter() time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cert.Leaf.NotAfter
+// inService is the value in service, without looking at the files.
+func (r *reloaded[T]) inService() T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.val
 }
 
-// load reads the pair if either file changed since it was last read, and
+// load reads the files if any changed since they were last read, and
 // reports whether it did; an error, the first time it is met, says why it
-// did not. On an error the pair in service stays.
-func (p *keyPair) load() (bool, error) {
-	var now [2]fileStamp
-	for i, path := range []string{p.certFile, p.keyFile} {
+// did not. On an error the value in service stays.
+func (r *reloaded[T]) load() (bool, error) {
+	now := make([]fileStamp, len(r.files))
+	for i, path := range r.files {
 		fi, err := os.Stat(path)
 		if err != nil {
-			if err.Error() == p.unread {
+			if err.Error() == r.unread {
 				return false, nil
 			}
-			p.unread = err.Error()
-			return false, err
+			r.unread = err.Error()
+			return false, fmt.Errorf("%s: %w", r.setting, err)
 		}
 		now[i] = fileStamp{fi.Size(), fi.ModTime().UnixNano()}
 	}
-	p.unread = ""
-	if p.cert != nil && now == p.tried {
+	r.unread = ""
+	if r.tried != nil && slices.Equal(now, r.tried) {
 		return false, nil
 	}
-	p.tried = now
-	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
+	r.tried = now
+	v, err := r.read()
 	if err != nil {
-		return false, fmt.Errorf("KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE: %w", err)
+		return false, err
 	}
-	if cert.Leaf == nil { // GODEBUG=x509keypairleaf=0
-		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return false, fmt.Errorf("KMS_TLS_CERT_FILE: %w", err)
-		}
-	}
-	if time.Now().After(cert.Leaf.NotAfter) {
-		return false, errors.New("KMS_TLS_CERT_FILE: the certificate has expired")
-	}
-	p.cert = &cert
+	r.val = v
 	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,55 @@ func TestTLSClientCAAdmitsOnlyTheCertificatesItIssued(t *testing.T) {
 	}
 	if _, err := handshake(addr, ca, ca.Issue(t, 9, "client", later).TLS(t)); err != nil {
 		t.Errorf("a client with the CA's certificate: %v", err)
+	}
+}
+
+// A changed client CA file takes effect from the next connection on,
+// without a restart: a CA taken out turns its clients away, one put in
+// admits its own, and a file that cannot be read leaves the last good one
+// trusted.
+func TestTLSClientCAReloadedWithoutARestart(t *testing.T) {
+	ca, other, dir := tlstest.NewCA(t, "kmsless test CA"), tlstest.NewCA(t, "another CA"), t.TempDir()
+	later := time.Now().Add(time.Hour)
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
+	clientCA := dir + "/clients.pem"
+	rewrite(t, clientCA, ca.PEM, time.Now())
+	addr, logs, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
+	ours, theirs := ca.Issue(t, 8, "client", later).TLS(t), other.Issue(t, 9, "client", later).TLS(t)
+	admits := func(when string, wantOurs, wantTheirs bool) {
+		t.Helper()
+		for _, c := range []struct {
+			name string
+			cert tls.Certificate
+			want bool
+		}{{"the first CA's client", ours, wantOurs}, {"the other CA's client", theirs, wantTheirs}} {
+			if _, err := handshake(addr, ca, c.cert); (err == nil) != c.want {
+				t.Errorf("%s: %s: %v, want admitted %v; log:\n%s", when, c.name, err, c.want, logs)
+			}
+		}
+	}
+	admits("at start", true, false)
+
+	rewrite(t, clientCA, other.PEM, time.Now().Add(time.Minute))
+	admits("with the CA replaced", false, true)
+	if !strings.Contains(logs.String(), "TLS client CA reloaded") {
+		t.Errorf("the reload was not logged:\n%s", logs)
+	}
+	rewrite(t, clientCA, append(slices.Clone(ca.PEM), other.PEM...), time.Now().Add(2*time.Minute))
+	admits("with both CAs in the file", true, true)
+
+	// Caught half written, then gone for a while: both CAs stay trusted, and
+	// each failure is logged once however many connections meet it.
+	rewrite(t, clientCA, ca.PEM[:len(ca.PEM)/2], time.Now().Add(3*time.Minute))
+	admits("with a truncated file", true, true)
+	admits("with a truncated file, again", true, true)
+	if err := os.Remove(clientCA); err != nil {
+		t.Fatal(err)
+	}
+	admits("with the file gone", true, true)
+	admits("with the file gone, again", true, true)
+	if n := strings.Count(logs.String(), "TLS client CA not reloaded"); n != 2 {
+		t.Errorf("%d failed reloads logged, want one for the truncated file and one for the missing one:\n%s", n, logs)
 	}
 }
 
