@@ -34,8 +34,9 @@ type localAPI struct {
 	cmd    *exec.Cmd
 	addr   string
 	stderr *strings.Builder
-	// banner is the first line it printed and the development principal's
-	// credentials.
+	// banner is the first line it printed, the development principal's
+	// credentials and, when it printed one, the operator listener's
+	// address ("operator").
 	banner map[string]string
 }
 
@@ -63,14 +64,17 @@ func startLocalAPI(t *testing.T, env ...string) *localAPI {
 	t.Cleanup(func() { _ = a.cmd.Process.Kill() })
 	lines := bufio.NewScanner(stdout)
 	field := regexp.MustCompile(`^\s+(AccessKeyId|AccessKeySecret):\s+(\S+)$`)
-	for len(a.banner) < 3 && lines.Scan() {
+	operator := regexp.MustCompile(`^operator paths .* on http://(\S+)$`)
+	for (a.banner["AccessKeyId"] == "" || a.banner["AccessKeySecret"] == "") && lines.Scan() {
 		if m := field.FindStringSubmatch(lines.Text()); m != nil {
 			a.banner[m[1]] = m[2]
+		} else if m := operator.FindStringSubmatch(lines.Text()); m != nil {
+			a.banner["operator"] = m[1]
 		} else if a.banner["first"] == "" {
 			a.banner["first"] = lines.Text()
 		}
 	}
-	if len(a.banner) < 3 {
+	if a.banner["AccessKeyId"] == "" || a.banner["AccessKeySecret"] == "" {
 		t.Fatalf("no development principal in the banner; stderr:\n%s", a.stderr)
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
@@ -185,6 +189,92 @@ func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
 		if resp.StatusCode == http.StatusOK {
 			t.Error("plain HTTP was answered on the HTTPS listener")
 		}
+	}
+}
+
+// With KMS_OPERATOR_ADDR, the operator paths answer over plain HTTP on a
+// listener of their own, so a Kubernetes HTTP probe and a Prometheus scrape
+// reach them without the client certificate the API's listener requires;
+// that listener answers nothing else.
+func TestOperatorListenerAnswersProbesWithoutAClientCertificate(t *testing.T) {
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	clientCA := filepath.Join(dir, "clients.pem")
+	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator := ln.Addr().String()
+	ln.Close()
+	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile, "KMS_TLS_CLIENT_CA_FILE="+clientCA,
+		"KMS_OPERATOR_ADDR="+operator)
+	if a.banner["operator"] != operator {
+		t.Errorf("the banner gives the operator listener as %q, want %q", a.banner["operator"], operator)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + operator + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "kms_tls_certificate_expiration_timestamp_seconds"} {
+		if code, body := get(path); code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s on the operator listener: %d %.200q, want 200 with %q", path, code, body, want)
+		}
+	}
+
+	// A KMS request, signed by the development principal, is not served there.
+	awsKMS := awskms.New(awskms.Options{
+		Region: "cn-hangzhou", BaseEndpoint: tea.String("http://" + operator),
+		Credentials: credentials.NewStaticCredentialsProvider(a.banner["AccessKeyId"], a.banner["AccessKeySecret"], ""),
+	})
+	if _, err := awsKMS.ListKeys(context.Background(), &awskms.ListKeysInput{}); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("ListKeys on the operator listener: %v, want a 404", err)
+	}
+	if code, _ := get("/?Action=ListKeys"); code != http.StatusNotFound {
+		t.Errorf("GET / on the operator listener: %d, want 404", code)
+	}
+
+	// SIGTERM stops both listeners and closes the store.
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(a.stderr.String(), "service closed") {
+			t.Fatalf("after SIGTERM: %v\n%s", err, a.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the api server did not stop on SIGTERM")
+	}
+	if _, err := http.Get("http://" + operator + "/healthz"); err == nil {
+		t.Error("the operator listener still answers after the server stopped")
+	}
+}
+
+// An operator address that cannot be listened on stops start-up, naming
+// the variable, before the API serves.
+func TestOperatorAddressTakenStopsStartUp(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cmd := exec.Command(filepath.Join(binDir, "api"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(emulate.BaseEnv(), "KMS_LISTEN_ADDR=127.0.0.1:0", "KMS_OPERATOR_ADDR="+taken.Addr().String())
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "KMS_OPERATOR_ADDR") || strings.Contains(string(out), "serving the") {
+		t.Errorf("with the operator address taken: %v\n%s", err, out)
 	}
 }
 

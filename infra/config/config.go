@@ -45,11 +45,16 @@ const (
 // Settings are the environment, parsed and defaulted. Nothing else reads env
 // vars, but for the AWS SDK's default chain behind the aws-kms root key source.
 type Settings struct {
-	Platform    Platform
-	ListenAddr  string
-	DataDir     string
-	RootKey     string // KMS_ROOT_KEY: base64, or a CiphertextBlob with a cloud source
-	RootKeyFile string
+	Platform   Platform
+	ListenAddr string
+	// OperatorAddr (KMS_OPERATOR_ADDR) is where the local server also
+	// serves the operator paths alone (/metrics, /healthz, /readyz) over
+	// plain HTTP, so that probes and scrapers need no client certificate;
+	// empty: nowhere but ListenAddr.
+	OperatorAddr string
+	DataDir      string
+	RootKey      string // KMS_ROOT_KEY: base64, or a CiphertextBlob with a cloud source
+	RootKeyFile  string
 	// RootKeyPrevious (KMS_ROOT_KEY_PREVIOUS, or RootKeyPreviousFile,
 	// KMS_ROOT_KEY_PREVIOUS_FILE, with the file source) is a second root key,
 	// from the same source, that still opens stored versions during a root
@@ -129,6 +134,7 @@ func Read(getenv func(string) string) (Settings, error) {
 	s := Settings{
 		Platform:            Local,
 		ListenAddr:          or(getenv("KMS_LISTEN_ADDR"), "127.0.0.1:8080"),
+		OperatorAddr:        getenv("KMS_OPERATOR_ADDR"),
 		DataDir:             or(getenv("KMS_DATA_DIR"), ".kmsless"),
 		RootKey:             getenv("KMS_ROOT_KEY"),
 		RootKeyFile:         getenv("KMS_ROOT_KEY_FILE"),
@@ -153,6 +159,8 @@ func Read(getenv func(string) string) (Settings, error) {
 		return Settings{}, errors.New("set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE together, or neither")
 	case s.TLSClientCAFile != "" && !s.HTTPS():
 		return Settings{}, errors.New("KMS_TLS_CLIENT_CA_FILE checks the clients of an HTTPS server: set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE too")
+	case s.OperatorAddr != "" && s.OperatorAddr == s.ListenAddr:
+		return Settings{}, errors.New("KMS_OPERATOR_ADDR is a listener of its own: give it another address than KMS_LISTEN_ADDR")
 	}
 	switch {
 	case getenv("AWS_LAMBDA_RUNTIME_API") != "":

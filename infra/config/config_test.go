@@ -63,9 +63,10 @@ func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		"KMS_LOG_LEVEL":            "loud",
 		"KMS_SIGV4_REPEATS":        "yes",
 		"KMS_PURGE_INTERVAL":       "-1h",
-		"KMS_TLS_CERT_FILE":        "cert.pem", // without its key
-		"KMS_TLS_KEY_FILE":         "key.pem",  // without its certificate
-		"KMS_TLS_CLIENT_CA_FILE":   "ca.pem",   // on plain HTTP
+		"KMS_TLS_CERT_FILE":        "cert.pem",       // without its key
+		"KMS_TLS_KEY_FILE":         "key.pem",        // without its certificate
+		"KMS_TLS_CLIENT_CA_FILE":   "ca.pem",         // on plain HTTP
+		"KMS_OPERATOR_ADDR":        "127.0.0.1:8080", // KMS_LISTEN_ADDR's default
 	} {
 		_, err := Read(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

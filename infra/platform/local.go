@@ -43,14 +43,35 @@ func serveLocal(svc *config.Service, fn Function) error {
 	if err != nil {
 		return err
 	}
-	Banner(os.Stdout, svc, ln.Addr().String())
+	var operator net.Listener
+	if addr := svc.Settings.OperatorAddr; addr != "" {
+		if operator, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			return fmt.Errorf("KMS_OPERATOR_ADDR: %w", err)
+		}
+	}
+	Banner(os.Stdout, svc, ln.Addr().String(), operator)
 	purging := make(chan struct{})
 	go func() {
 		defer close(purging)
 		PurgeEvery(ctx, svc, svc.Settings.PurgeInterval)
 	}()
+	// The operator listener answers its paths and nothing else: a KMS
+	// request there is not found. Should it fail, the server stops with it,
+	// rather than serve on with its probes unanswered.
+	operated := make(chan error, 1)
+	if operator != nil {
+		go func() {
+			err := Serve(ctx, operator, Operations(svc, http.NotFoundHandler()), svc.Logger)
+			stop()
+			operated <- err
+		}()
+	} else {
+		operated <- nil
+	}
 	err = Serve(ctx, ln, Operations(svc, fn.HTTP), svc.Logger)
 	stop()
+	err = errors.Join(err, <-operated)
 	<-purging // before the store closes
 	return err
 }
@@ -131,15 +152,19 @@ func (w serverLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Banner tells a local user where the endpoint is and, when start-up made a
-// development principal, its credentials. Printing the secret is deliberate: it
-// exists only on this machine, and the user needs it to sign requests.
-func Banner(w io.Writer, svc *config.Service, addr string) {
+// Banner tells a local user where the endpoint is, and the operator
+// listener when there is one, and, when start-up made a development
+// principal, its credentials. Printing the secret is deliberate: it exists
+// only on this machine, and the user needs it to sign requests.
+func Banner(w io.Writer, svc *config.Service, addr string, operator net.Listener) {
 	scheme := "http"
 	if svc.Settings.HTTPS() {
 		scheme = "https"
 	}
 	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on %s://%s\n", svc.KMS.Region(), scheme, addr)
+	if operator != nil {
+		fmt.Fprintf(w, "operator paths (/metrics, /healthz, /readyz) also on http://%s\n", operator.Addr())
+	}
 	p := svc.DevPrincipal
 	if p == nil {
 		fmt.Fprintf(w, "callers: the %d principals of %s\n", svc.Principals.Len(), svc.Settings.PrincipalsFile)

@@ -187,7 +187,7 @@ func wire(t *testing.T, env map[string]string) *config.Service {
 func TestBannerPrintsTheDevelopmentPrincipalItMade(t *testing.T) {
 	svc := wire(t, nil)
 	var out bytes.Buffer
-	Banner(&out, svc, "127.0.0.1:8080")
+	Banner(&out, svc, "127.0.0.1:8080", nil)
 	aws := "AWS_ACCESS_KEY_ID=" + svc.DevPrincipal.AccessKeyID + " AWS_SECRET_ACCESS_KEY=" + string(svc.DevPrincipal.Secret.Bytes()) +
 		" aws --endpoint-url http://127.0.0.1:8080 --region " + svc.KMS.Region() + " kms list-keys\n"
 	for _, want := range []string{"http://127.0.0.1:8080", svc.DevPrincipal.AccessKeyID, string(svc.DevPrincipal.Secret.Bytes()), aws} {
