@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -83,6 +84,7 @@ func serveLocal(svc *config.Service, fn Function) error {
 // or be mistaken for one.
 func Operations(svc *config.Service, api http.Handler) http.Handler {
 	metrics := promhttp.HandlerFor(svc.Metrics.Registry, promhttp.HandlerOpts{})
+	ready := &readiness{check: svc.Ready, log: svc.Logger, now: time.Now}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			api.ServeHTTP(w, r)
@@ -94,10 +96,7 @@ func Operations(svc *config.Service, api http.Handler) http.Handler {
 		case "/healthz":
 			fmt.Fprintln(w, "ok")
 		case "/readyz":
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			defer cancel()
-			if err := svc.Ready(ctx); err != nil {
-				svc.Logger.Warn("not ready", "err", err)
+			if ready.err() != nil {
 				http.Error(w, "not ready", http.StatusServiceUnavailable)
 				return
 			}
@@ -106,6 +105,39 @@ func Operations(svc *config.Service, api http.Handler) http.Handler {
 			api.ServeHTTP(w, r)
 		}
 	})
+}
+
+// readyFor is how long one readiness check answers /readyz.
+const readyFor = time.Second
+
+// readiness is /readyz's answer: a check of the service (its store answers),
+// made at most once in readyFor, its answer shared by every probe meanwhile.
+// Anyone who reaches a listener may ask, before any authentication, so a
+// flood of probes costs the store one read a second, and a store that is
+// down one warning a second.
+type readiness struct {
+	check func(context.Context) error
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu      sync.Mutex
+	checked time.Time
+	last    error
+}
+
+func (r *readiness) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := r.now(); r.checked.IsZero() || now.Sub(r.checked) >= readyFor {
+		// Not the probe's context: the answer is every waiting probe's.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		r.last, r.checked = r.check(ctx), now
+		if r.last != nil {
+			r.log.Warn("not ready", "err", r.last)
+		}
+	}
+	return r.last
 }
 
 // Serve serves h on ln until ctx ends, then stops accepting and waits up to ten

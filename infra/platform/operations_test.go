@@ -1,16 +1,23 @@
 package platform
 
 import (
+	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 func get(t *testing.T, method, url string) (int, string) {
@@ -71,8 +78,68 @@ func TestOperationsPathsBesideTheAPI(t *testing.T) {
 		t.Errorf("audit.jsonl: %v, %d lines, want 4", err, strings.Count(string(trail), "\n"))
 	}
 
+	// The last check answers for up to a second (TestReadinessIsCheckedOnceASecond).
 	svc.KMS.Store().Close()
-	if code, _ := get(t, "GET", srv.URL+"/readyz"); code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with the store closed: %d, want 503", code)
+	for deadline := time.Now().Add(readyFor + 5*time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, _ := get(t, "GET", srv.URL+"/readyz")
+		if code == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz with the store closed: %d, want 503", code)
+		}
+	}
+}
+
+// /readyz checks the service at most once a second, its answer shared by
+// every probe meanwhile, and a failing check warns once: probes come before
+// any authentication, and a flood of them must not become the store's.
+func TestReadinessIsCheckedOnceASecond(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		checks int
+		fail   error
+		clock  = time.Unix(1_800_000_000, 0)
+	)
+	logs := &syncbuf.Buffer{}
+	r := &readiness{
+		check: func(context.Context) error { mu.Lock(); defer mu.Unlock(); checks++; return fail },
+		log:   slog.New(slog.NewTextHandler(logs, nil)),
+		now:   func() time.Time { mu.Lock(); defer mu.Unlock(); return clock },
+	}
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); clock = clock.Add(d) }
+	probe := func(n int, want error) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if err := r.err(); err != want {
+					t.Errorf("a probe got %v, want %v", err, want)
+				}
+			})
+		}
+		wg.Wait()
+	}
+
+	probe(50, nil)
+	advance(readyFor - time.Millisecond)
+	probe(50, nil)
+	if checks != 1 {
+		t.Fatalf("100 probes within a second made %d checks, want 1", checks)
+	}
+	advance(time.Millisecond)
+	probe(1, nil)
+	if checks != 2 {
+		t.Fatalf("a probe a second later made %d checks in all, want 2", checks)
+	}
+
+	down := errors.New("store: connection refused")
+	mu.Lock()
+	fail = down
+	mu.Unlock()
+	advance(readyFor)
+	probe(50, down)
+	if checks != 3 || strings.Count(logs.String(), "not ready") != 1 {
+		t.Errorf("with the store down: %d checks in all, want 3, and warnings:\n%s", checks, logs)
 	}
 }
