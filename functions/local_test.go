@@ -81,12 +81,31 @@ func startLocalAPI(t *testing.T, env ...string) *localAPI {
 	return a
 }
 
+// stop signals the api binary and waits for a clean shutdown, one that
+// closes the store.
+func (a *localAPI) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := a.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(a.stderr.String(), "service closed") {
+			t.Fatalf("after %v: %v\n%s", sig, err, a.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the api server did not stop on %v", sig)
+	}
+}
+
 // TestAPIServesLocallyToTheSDKWithThePrintedPrincipal starts the api binary as
 // a developer would, with no configuration but a free port, and calls it with
 // the official Alibaba Cloud KMS SDK using the credentials it printed.
 func TestAPIServesLocallyToTheSDKWithThePrintedPrincipal(t *testing.T) {
 	a := startLocalAPI(t)
-	cmd, addr, stderr, banner := a.cmd, a.addr, a.stderr, a.banner
+	addr, banner := a.addr, a.banner
 	client, err := kms.NewClient(&openapi.Config{
 		AccessKeyId: tea.String(banner["AccessKeyId"]), AccessKeySecret: tea.String(banner["AccessKeySecret"]),
 		Endpoint: tea.String(addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
@@ -105,19 +124,7 @@ func TestAPIServesLocallyToTheSDKWithThePrintedPrincipal(t *testing.T) {
 	}
 
 	// Ctrl-C: a clean shutdown that closes the store.
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil || !strings.Contains(stderr.String(), "service closed") {
-			t.Fatalf("after Ctrl-C: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the api server did not stop on Ctrl-C")
-	}
+	a.stop(t, syscall.SIGINT)
 }
 
 func TestActionFunctionStartedLocallySaysHowToRunIt(t *testing.T) {
@@ -243,19 +250,7 @@ func TestOperatorListenerAnswersProbesWithoutAClientCertificate(t *testing.T) {
 	}
 
 	// SIGTERM stops both listeners and closes the store.
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil || !strings.Contains(a.stderr.String(), "service closed") {
-			t.Fatalf("after SIGTERM: %v\n%s", err, a.stderr)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the api server did not stop on SIGTERM")
-	}
+	a.stop(t, syscall.SIGTERM)
 	if _, err := http.Get("http://" + operator + "/healthz"); err == nil {
 		t.Error("the operator listener still answers after the server stopped")
 	}
