@@ -40,16 +40,36 @@ type localAPI struct {
 	banner map[string]string
 }
 
-// startLocalAPI starts the api binary with env besides a free
-// KMS_LISTEN_ADDR and reads its banner.
-func startLocalAPI(t *testing.T, env ...string) *localAPI {
+// freeAddr is a loopback address no one listens on.
+func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &localAPI{addr: ln.Addr().String(), stderr: &strings.Builder{}, banner: map[string]string{}}
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// httpsEnv makes a CA, writes it and a server certificate it issued for
+// 127.0.0.1 to files, and returns the CA, its file, and the environment
+// that has the api binary serve HTTPS with that certificate.
+func httpsEnv(t *testing.T) (ca *tlstest.CA, caFile string, env []string) {
+	t.Helper()
+	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ca, caFile, []string{"KMS_TLS_CERT_FILE=" + certFile, "KMS_TLS_KEY_FILE=" + keyFile}
+}
+
+// startLocalAPI starts the api binary with env besides a free
+// KMS_LISTEN_ADDR and reads its banner.
+func startLocalAPI(t *testing.T, env ...string) *localAPI {
+	t.Helper()
+	a := &localAPI{addr: freeAddr(t), stderr: &strings.Builder{}, banner: map[string]string{}}
 	a.cmd = exec.Command(filepath.Join(binDir, "api"))
 	a.cmd.Dir = t.TempDir()
 	a.cmd.Env = append(append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+a.addr), env...)
@@ -148,15 +168,9 @@ func TestActionFunctionStartedLocallySaysHowToRunIt(t *testing.T) {
 // client without one, and a plain HTTP request, are turned away before any
 // request is read.
 func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
-	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
-	later := time.Now().Add(time.Hour)
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
-	clientCA := filepath.Join(dir, "clients.pem")
-	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	client := ca.Issue(t, 2, "orders-service", later)
-	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile, "KMS_TLS_CLIENT_CA_FILE="+clientCA)
+	ca, caFile, env := httpsEnv(t)
+	client := ca.Issue(t, 2, "orders-service", time.Now().Add(time.Hour))
+	a := startLocalAPI(t, append(env, "KMS_TLS_CLIENT_CA_FILE="+caFile)...)
 	if !strings.Contains(a.banner["first"], "https://"+a.addr) {
 		t.Errorf("the banner gives no https endpoint: %q", a.banner["first"])
 	}
@@ -204,20 +218,9 @@ func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
 // reach them without the client certificate the API's listener requires;
 // that listener answers nothing else.
 func TestOperatorListenerAnswersProbesWithoutAClientCertificate(t *testing.T) {
-	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
-	clientCA := filepath.Join(dir, "clients.pem")
-	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator := ln.Addr().String()
-	ln.Close()
-	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile, "KMS_TLS_CLIENT_CA_FILE="+clientCA,
-		"KMS_OPERATOR_ADDR="+operator)
+	_, caFile, env := httpsEnv(t)
+	operator := freeAddr(t)
+	a := startLocalAPI(t, append(env, "KMS_TLS_CLIENT_CA_FILE="+caFile, "KMS_OPERATOR_ADDR="+operator)...)
 	if a.banner["operator"] != operator {
 		t.Errorf("the banner gives the operator listener as %q, want %q", a.banner["operator"], operator)
 	}
@@ -280,14 +283,9 @@ func TestAWSCLIOverHTTPSWithTheCABundle(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("the aws CLI is not installed (pip install awscli)")
 	}
-	ca, dir := tlstest.NewCA(t, "kmsless test CA"), t.TempDir()
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
-	bundle := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(bundle, ca.PEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a := startLocalAPI(t, "KMS_TLS_CERT_FILE="+certFile, "KMS_TLS_KEY_FILE="+keyFile)
-	none := filepath.Join(dir, "none")
+	_, bundle, env := httpsEnv(t)
+	a := startLocalAPI(t, env...)
+	none := filepath.Join(t.TempDir(), "none")
 	cli := func(caBundle string) ([]byte, error) {
 		cmd := exec.Command("aws", "--endpoint-url", "https://"+a.addr, "--region", "cn-hangzhou", "--output", "json", "kms", "create-key")
 		cmd.Env = append(emulate.BaseEnv(), "AWS_ACCESS_KEY_ID="+a.banner["AccessKeyId"], "AWS_SECRET_ACCESS_KEY="+a.banner["AccessKeySecret"],

@@ -184,16 +184,22 @@ func TestTLSProbeLeavesNoWarning(t *testing.T) {
 	}
 }
 
+// clientCAServer serves with a certificate ca issued and with ca as the
+// client CA, in the file clientCA; other is a CA it does not trust.
+func clientCAServer(t *testing.T) (ca, other *tlstest.CA, addr, clientCA string, logs *syncbuf.Buffer) {
+	t.Helper()
+	ca, other, dir := tlstest.NewCA(t, "kmsless test CA"), tlstest.NewCA(t, "another CA"), t.TempDir()
+	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, dir, "server")
+	clientCA = dir + "/clients.pem"
+	rewrite(t, clientCA, ca.PEM, time.Now())
+	addr, logs, _ = tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
+	return ca, other, addr, clientCA, logs
+}
+
 // With a client CA, a connection must present a certificate that CA issued.
 func TestTLSClientCAAdmitsOnlyTheCertificatesItIssued(t *testing.T) {
-	ca, other, dir := tlstest.NewCA(t, "kmsless test CA"), tlstest.NewCA(t, "another CA"), t.TempDir()
+	ca, other, addr, _, _ := clientCAServer(t)
 	later := time.Now().Add(time.Hour)
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
-	clientCA := dir + "/clients.pem"
-	if err := os.WriteFile(clientCA, ca.PEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr, _, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
 	if _, err := handshake(addr, ca); err == nil {
 		t.Error("a client without a certificate was served")
 	}
@@ -213,12 +219,8 @@ func TestTLSClientCAAdmitsOnlyTheCertificatesItIssued(t *testing.T) {
 // admits its own, and a file that cannot be read leaves the last good one
 // trusted.
 func TestTLSClientCAReloadedWithoutARestart(t *testing.T) {
-	ca, other, dir := tlstest.NewCA(t, "kmsless test CA"), tlstest.NewCA(t, "another CA"), t.TempDir()
+	ca, other, addr, clientCA, logs := clientCAServer(t)
 	later := time.Now().Add(time.Hour)
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1", later).Write(t, dir, "server")
-	clientCA := dir + "/clients.pem"
-	rewrite(t, clientCA, ca.PEM, time.Now())
-	addr, logs, _ := tlsServer(t, config.Settings{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: clientCA})
 	ours, theirs := ca.Issue(t, 8, "client", later).TLS(t), other.Issue(t, 9, "client", later).TLS(t)
 	admits := func(when string, wantOurs, wantTheirs bool) {
 		t.Helper()
