@@ -30,6 +30,19 @@ func TestNonceQuotaIsTheRateOverTheWindowCappedByTheShare(t *testing.T) {
 	}
 }
 
+// A share set anew, as when the principals who share the nonce memory
+// change, bounds the quota from then on.
+func TestSetNonceShareBoundsTheQuota(t *testing.T) {
+	s, err := New(Config{Store: stubStore{}, Root: &RootKey{}, NonceShare: 1000, NonceWindow: 30 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetNonceShare(250)
+	if got := s.nonceQuota(PerSecond(1000, 0)); got != 250 {
+		t.Errorf("quota %d after SetNonceShare(250), want 250", got)
+	}
+}
+
 // stubStore is enough of a KeyStore for New, which binds these getters.
 type stubStore struct{ KeyStore }
 

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync/atomic"
 )
 
 // Secret is an AccessKeySecret. It prints as a placeholder so it cannot reach a
@@ -92,8 +93,13 @@ func FullAccess() *Policy {
 	return MustPolicy(Statement{Effect: "Allow", Action: []string{"kms:*"}, Resource: []string{"*"}})
 }
 
-// Directory finds principals by AccessKeyId, and by client key ID.
+// Directory finds principals by AccessKeyId, and by client key ID. Its
+// principals are replaced as a whole (Replace), for every holder at once.
 type Directory struct {
+	cur atomic.Pointer[principalIndex]
+}
+
+type principalIndex struct {
 	byID        map[string]*Principal
 	byClientKey map[string]clientKeyOf
 }
@@ -106,7 +112,7 @@ type clientKeyOf struct {
 // NewDirectory checks principals (unique names and AccessKeyIds, secrets and
 // compiled policies set) and indexes them.
 func NewDirectory(ps []Principal) (*Directory, error) {
-	d := &Directory{byID: make(map[string]*Principal, len(ps)), byClientKey: map[string]clientKeyOf{}}
+	d := &principalIndex{byID: make(map[string]*Principal, len(ps)), byClientKey: map[string]clientKeyOf{}}
 	names := map[string]bool{}
 	for i := range ps {
 		p := ps[i]
@@ -150,8 +156,14 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 			d.byClientKey[k.ID] = clientKeyOf{p, k.PublicKey}
 		}
 	}
-	return d, nil
+	dir := &Directory{}
+	dir.cur.Store(d)
+	return dir, nil
 }
+
+// Replace puts next's principals in d's place: a lookup from then on finds
+// them, and not d's. A request that found one of d's before goes on as it.
+func (d *Directory) Replace(next *Directory) { d.cur.Store(next.cur.Load()) }
 
 // LookupClientKey returns the principal that holds the client key id and
 // the key, or nil and nil.
@@ -159,7 +171,7 @@ func (d *Directory) LookupClientKey(id string) (*Principal, *rsa.PublicKey) {
 	if d == nil {
 		return nil, nil
 	}
-	k := d.byClientKey[id]
+	k := d.cur.Load().byClientKey[id]
 	return k.principal, k.key
 }
 
@@ -188,8 +200,8 @@ func (d *Directory) Lookup(accessKeyID string) *Principal {
 	if d == nil {
 		return nil
 	}
-	return d.byID[accessKeyID]
+	return d.cur.Load().byID[accessKeyID]
 }
 
 // Len is the number of principals.
-func (d *Directory) Len() int { return len(d.byID) }
+func (d *Directory) Len() int { return len(d.cur.Load().byID) }

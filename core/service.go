@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -105,7 +106,7 @@ type Service struct {
 	burst      int
 	nonceTTL   time.Duration
 	window     time.Duration
-	share      int
+	share      atomic.Int64 // Config.NonceShare, or SetNonceShare's
 	ring       *keyring
 	// The store's getters as the cache's loaders, bound once: a method
 	// value made at the call would be allocated on every request.
@@ -142,9 +143,10 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, partitions: cfg.Partitions, secrets: cfg.Secrets, grants: cfg.Grants, certs: cfg.Certificates, usage: cfg.Usage, access: cfg.Access, root: cfg.Root, cache: cfg.Cache, limiter: cfg.Limiter, nonces: cfg.Nonces,
 		clock: cfg.Clock, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID,
-		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, share: cfg.NonceShare, ring: newKeyring(4096),
+		qps: cfg.QPS, burst: cfg.Burst, nonceTTL: cfg.NonceTTL, window: cfg.NonceWindow, ring: newKeyring(4096),
 		destroyed: cfg.Destroyed, useLost: cfg.UseLost,
 	}
+	s.share.Store(int64(cfg.NonceShare))
 	if s.destroyed == nil {
 		s.destroyed = func(context.Context, Destruction) {}
 	}
@@ -387,15 +389,21 @@ func admissionErr(err error) error {
 // its rate admits over the longest validity window, and no more than its share
 // of the nonce memory.
 func (s *Service) nonceQuota(l Limit) int {
+	share := int(s.share.Load())
 	if l.Rate <= 0 || l.Period <= 0 {
-		return s.share
+		return share
 	}
 	q := max(l.Burst, 1) + int(float64(l.Rate)*float64(s.window)/float64(l.Period))
-	if s.share > 0 && q > s.share {
-		q = s.share
+	if share > 0 && q > share {
+		q = share
 	}
 	return q
 }
+
+// SetNonceShare sets Config.NonceShare anew, for when the principals who
+// share the nonce memory change: a principal already holding more live
+// nonces is refused new ones until enough expire.
+func (s *Service) SetNonceShare(n int) { s.share.Store(int64(n)) }
 
 // call is the state of one running action.
 type call struct {
