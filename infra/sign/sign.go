@@ -56,6 +56,16 @@ func Verify(r *http.Request, params url.Values, body []byte, dir *core.Directory
 	return Result{}, incomplete("The request is not signed: it has neither an Authorization header nor a Signature parameter.")
 }
 
+// Forget drops what was derived from principals' secrets and kept
+// (secretMACs, dayKeys), for after the principals are replaced
+// (core.Directory.Replace): the entries of those replaced would otherwise
+// stay in memory, keyed by principals no lookup finds any more. What is
+// still used is derived again on its next request.
+func Forget() {
+	secretMACs.Clear()
+	dayKeys.Clear()
+}
+
 func incomplete(format string, args ...any) error {
 	return core.Errorf(core.CodeIncompleteSignature, format, args...)
 }
