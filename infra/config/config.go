@@ -27,6 +27,7 @@ import (
 	"github.com/kmsless/kmsless/infra/rootkey"
 	"github.com/kmsless/kmsless/infra/sealed"
 	"github.com/kmsless/kmsless/infra/seed"
+	"github.com/kmsless/kmsless/infra/sign"
 	"github.com/kmsless/kmsless/infra/store/bolt"
 	"github.com/kmsless/kmsless/infra/store/postgres"
 	"github.com/kmsless/kmsless/infra/store/storecopy"
@@ -380,6 +381,8 @@ type Service struct {
 	// development principal whose credentials start-up prints.
 	DevPrincipal *core.Principal
 	closers      []func() error
+	// readPrincipals reads the principals file, when there is one.
+	readPrincipals func() (*core.Directory, error)
 }
 
 // Close releases connections and files, newest first.
@@ -577,10 +580,7 @@ const DefaultNonceMax = 1 << 19
 // the bolt file for this instance across restarts.
 func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Config, svc *Service) error {
 	cfg.NonceWindow = 2 * set.ClockSkew
-	cfg.NonceShare = set.NonceMax
-	if n := svc.Principals.Len(); n > 1 {
-		cfg.NonceShare = max(1, set.NonceMax/n)
-	}
+	cfg.NonceShare = nonceShare(set, svc.Principals)
 	nonces, scope, err := storeNonces(set, cfg.Store, svc)
 	if err != nil {
 		return err
@@ -853,24 +853,10 @@ type devPrincipal struct {
 
 func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options, roots ...*core.RootKey) error {
 	if set.PrincipalsFile != "" {
-		b, err := os.ReadFile(set.PrincipalsFile)
+		svc.readPrincipals = func() (*core.Directory, error) { return readPrincipals(set, log, roots...) }
+		d, err := svc.readPrincipals()
 		if err != nil {
-			return fmt.Errorf("principals file: %w", err)
-		}
-		defer clear(b)
-		if sealed.IsSealed(b) {
-			opened, err := sealed.Open(b, sealed.Principals, roots...)
-			if err != nil {
-				return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
-			}
-			defer clear(opened)
-			b = opened
-		} else if set.Platform != Local {
-			log.Warn("KMS_PRINCIPALS_FILE is not sealed: whoever reads the function's code or layers reads every AccessKeySecret; seal it with kmsless seal-principals", "file", set.PrincipalsFile)
-		}
-		d, err := principals.Parse(b)
-		if err != nil {
-			return fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
+			return err
 		}
 		svc.Principals = d
 		return nil
@@ -900,6 +886,59 @@ func loadPrincipals(set Settings, log *slog.Logger, svc *Service, o options, roo
 	svc.DevPrincipal = d.Lookup(p.AccessKeyID)
 	log.Info("no KMS_PRINCIPALS_FILE: using one development principal with full access")
 	return nil
+}
+
+// readPrincipals reads the principals file, sealed under one of roots or
+// not.
+func readPrincipals(set Settings, log *slog.Logger, roots ...*core.RootKey) (*core.Directory, error) {
+	b, err := os.ReadFile(set.PrincipalsFile)
+	if err != nil {
+		return nil, fmt.Errorf("principals file: %w", err)
+	}
+	defer clear(b)
+	if sealed.IsSealed(b) {
+		opened, err := sealed.Open(b, sealed.Principals, roots...)
+		if err != nil {
+			return nil, fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
+		}
+		defer clear(opened)
+		b = opened
+	} else if set.Platform != Local {
+		log.Warn("KMS_PRINCIPALS_FILE is not sealed: whoever reads the function's code or layers reads every AccessKeySecret; seal it with kmsless seal-principals", "file", set.PrincipalsFile)
+	}
+	d, err := principals.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("principals file %s: %w", set.PrincipalsFile, err)
+	}
+	return d, nil
+}
+
+// ReadPrincipals reads the principals file again, as start-up read it
+// (sealed or not), for a server that follows its changes; nil and no error
+// when the service has no principals file.
+func (s *Service) ReadPrincipals() (*core.Directory, error) {
+	if s.readPrincipals == nil {
+		return nil, nil
+	}
+	return s.readPrincipals()
+}
+
+// ReplacePrincipals serves d's principals in place of those in service,
+// from the next request on: each principal's share of the nonce memory
+// follows their number, and the keys derived from the secrets of those
+// replaced are dropped.
+func (s *Service) ReplacePrincipals(d *core.Directory) {
+	s.Principals.Replace(d)
+	s.KMS.SetNonceShare(nonceShare(s.Settings, d))
+	sign.Forget()
+}
+
+// nonceShare is each principal's equal share of KMS_NONCE_MAX.
+func nonceShare(set Settings, d *core.Directory) int {
+	if n := d.Len(); n > 1 {
+		return max(1, set.NonceMax/n)
+	}
+	return set.NonceMax
 }
 
 func localDevPrincipal(dir string) (devPrincipal, error) {

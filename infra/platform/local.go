@@ -52,10 +52,14 @@ func serveLocal(svc *config.Service, fn Function) error {
 		}
 	}
 	Banner(os.Stdout, svc, ln.Addr().String(), operator)
-	purging := make(chan struct{})
+	purging, watching := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(purging)
 		PurgeEvery(ctx, svc, svc.Settings.PurgeInterval)
+	}()
+	go func() {
+		defer close(watching)
+		WatchPrincipals(ctx, svc, principalsPoll)
 	}()
 	// The operator listener answers its paths and nothing else: a KMS
 	// request there is not found. Should it fail, the server stops with it,
@@ -74,6 +78,7 @@ func serveLocal(svc *config.Service, fn Function) error {
 	stop()
 	err = errors.Join(err, <-operated)
 	<-purging // before the store closes
+	<-watching
 	return err
 }
 
