@@ -67,6 +67,18 @@ func TestSealedPrincipalsAndStorePasswordLoadWithTheRootKey(t *testing.T) {
 	if p := svc.Principals.Lookup("LTAI5tSealedApp00001"); p == nil || p.Name != "app" {
 		t.Fatalf("the sealed principals file gave %+v", p)
 	}
+	// Read again, as a server following the file does, with the root key
+	// start-up had.
+	renamed, err := sealed.Seal(root, sealed.Principals, []byte(strings.Replace(sealedPrincipals, "name: app", "name: app-renamed", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := svc.ReadPrincipals(); err != nil || d.Lookup("LTAI5tSealedApp00001").Name != "app-renamed" {
+		t.Fatalf("the sealed file read again: %v", err)
+	}
 	svc.Close()
 	withPassword, err := storeURL(Settings{Store: store, StorePasswordSealed: passwordText}, root)
 	if err != nil {
