@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -205,3 +207,62 @@ func (d *Directory) Lookup(accessKeyID string) *Principal {
 
 // Len is the number of principals.
 func (d *Directory) Len() int { return len(d.cur.Load().byID) }
+
+// PrincipalChange is how one principal, by name, differs between two
+// directories: Added, Removed, or else Changed names what changed
+// ("accessKeyId", "secret", "limits", "policy", "clientKeys"). It holds no
+// secret.
+type PrincipalChange struct {
+	Name, AccessKeyID string
+	Added, Removed    bool
+	Changed           []string
+}
+
+// Changes lists how next's principals differ from d's, by name in order.
+func (d *Directory) Changes(next *Directory) []PrincipalChange {
+	was, is := byName(d), byName(next)
+	var out []PrincipalChange
+	for name, p := range was {
+		if is[name] == nil {
+			out = append(out, PrincipalChange{Name: name, AccessKeyID: p.AccessKeyID, Removed: true})
+		}
+	}
+	for name, p := range is {
+		old := was[name]
+		if old == nil {
+			out = append(out, PrincipalChange{Name: name, AccessKeyID: p.AccessKeyID, Added: true})
+			continue
+		}
+		var changed []string
+		secret := p.Secret.Bytes()
+		for what, same := range map[string]bool{
+			"accessKeyId": old.AccessKeyID == p.AccessKeyID,
+			"secret":      old.Secret.Equal(secret),
+			"limits":      old.QPS == p.QPS && old.Burst == p.Burst,
+			"policy":      reflect.DeepEqual(old.Policy.statements, p.Policy.statements),
+			"clientKeys": slices.EqualFunc(old.ClientKeys, p.ClientKeys, func(a, b ClientKey) bool {
+				return a.ID == b.ID && a.PublicKey.Equal(b.PublicKey)
+			}),
+		} {
+			if !same {
+				changed = append(changed, what)
+			}
+		}
+		clear(secret)
+		if len(changed) > 0 {
+			slices.Sort(changed)
+			out = append(out, PrincipalChange{Name: name, AccessKeyID: p.AccessKeyID, Changed: changed})
+		}
+	}
+	slices.SortFunc(out, func(a, b PrincipalChange) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func byName(d *Directory) map[string]*Principal {
+	ps := d.cur.Load().byID
+	m := make(map[string]*Principal, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p
+	}
+	return m
+}

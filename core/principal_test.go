@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"hash"
 	"strings"
 	"testing"
@@ -46,5 +47,40 @@ func TestSecretMACZeroesTheKeyItPutTogether(t *testing.T) {
 	want.Write([]byte("string to sign"))
 	if !bytes.Equal(mac.Sum(nil), want.Sum(nil)) {
 		t.Error("MAC is not the HMAC under prefix, secret and suffix")
+	}
+}
+
+// Changes names who was added, removed, or changed and in what, and nothing
+// of a principal that stayed as it was.
+func TestDirectoryChangesNamesWhatChanged(t *testing.T) {
+	readOnly := core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Describe*"}, Resource: []string{"*"}})
+	dir := func(ps ...core.Principal) *core.Directory {
+		t.Helper()
+		d, err := core.NewDirectory(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	p := func(name, id, secret string, policy *core.Policy, qps int) core.Principal {
+		return core.Principal{Name: name, AccessKeyID: id, Secret: core.NewSecret(secret), Policy: policy, QPS: qps}
+	}
+	was := dir(p("orders", "LTAIorders", "s1", core.FullAccess(), 0), p("billing", "LTAIbilling", "s2", core.FullAccess(), 0),
+		p("audit", "LTAIaudit", "s3", readOnly, 0), p("reports", "LTAIreports", "s4", readOnly, 0))
+	is := dir(p("orders", "LTAIorders", "s1-rotated", core.FullAccess(), 0), p("audit", "LTAIaudit", "s3", core.FullAccess(), 50),
+		p("reports", "LTAIreports", "s4", core.MustPolicy(core.Statement{Effect: "Allow", Action: []string{"kms:Describe*"}, Resource: []string{"*"}}), 0),
+		p("search", "LTAIsearch", "s5", readOnly, 0))
+	got := fmt.Sprint(was.Changes(is))
+	want := fmt.Sprint([]core.PrincipalChange{
+		{Name: "audit", AccessKeyID: "LTAIaudit", Changed: []string{"limits", "policy"}},
+		{Name: "billing", AccessKeyID: "LTAIbilling", Removed: true},
+		{Name: "orders", AccessKeyID: "LTAIorders", Changed: []string{"secret"}},
+		{Name: "search", AccessKeyID: "LTAIsearch", Added: true},
+	})
+	if got != want {
+		t.Errorf("changes:\n got %s\nwant %s", got, want)
+	}
+	if changes := is.Changes(is); len(changes) != 0 {
+		t.Errorf("a directory against itself: %v", changes)
 	}
 }
