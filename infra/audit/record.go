@@ -28,7 +28,7 @@ type Record struct {
 	ResponseElements  map[string]string `json:"responseElements,omitempty"`
 	// AdditionalEventData holds grantId, the grant that allowed the
 	// request when the caller's policy did not, as CloudTrail records it,
-	// and a destruction's deletionDate.
+	// a destruction's deletionDate, and what a principal's change changed.
 	AdditionalEventData map[string]string `json:"additionalEventData,omitempty"`
 	Resources           []Resource        `json:"resources,omitempty"`
 	ReadOnly            bool              `json:"readOnly"`
@@ -153,6 +153,7 @@ var readWrite = map[string]bool{
 	"CreateCustomKeyStore": true, "ConnectCustomKeyStore": true, "DisconnectCustomKeyStore": true,
 	"UpdateCustomKeyStore": true, "DeleteCustomKeyStore": true, "ReplicateKey": true, "UpdatePrimaryRegion": true,
 	ProvisionPartition: true, DeleteKey: true,
+	CreatePrincipal: true, DeletePrincipal: true, UpdatePrincipal: true,
 }
 
 // readOnly lists the actions that change nothing stored.
@@ -209,6 +210,36 @@ func Destruction(d core.Destruction, id string, at time.Time, arns ARNs) Record 
 	}
 	rec := Build(r, arns)
 	rec.AdditionalEventData = map[string]string{"deletionDate": d.DeleteAt.UTC().Format(time.RFC3339)}
+	return rec
+}
+
+// The records of a principal the principals file added, removed or
+// changed, as IAM's CreateUser, DeleteUser and its updates are CloudTrail's.
+const (
+	CreatePrincipal = "CreatePrincipal"
+	DeletePrincipal = "DeletePrincipal"
+	UpdatePrincipal = "UpdatePrincipal"
+)
+
+// PrincipalChange is the record of a principal that a server following its
+// principals file found added, removed or changed (core.PrincipalChange),
+// under request ID id at time at. The service itself did it: the principal
+// is "kmsless", the entry "principals-file"; requestParameters name the
+// principal and its AccessKeyId, and for a change additionalEventData.changed
+// says what changed, never to what.
+func PrincipalChange(c core.PrincipalChange, id string, at time.Time, arns ARNs) Record {
+	r := Request{Time: at, ID: id, Entry: "principals-file", Principal: "kmsless", Action: UpdatePrincipal}
+	switch {
+	case c.Added:
+		r.Action = CreatePrincipal
+	case c.Removed:
+		r.Action = DeletePrincipal
+	}
+	rec := Build(r, arns)
+	rec.RequestParameters = map[string]any{"principalName": bounded(c.Name), "accessKeyId": bounded(c.AccessKeyID)}
+	if len(c.Changed) > 0 {
+		rec.AdditionalEventData = map[string]string{"changed": strings.Join(c.Changed, ",")}
+	}
 	return rec
 }
 

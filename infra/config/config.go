@@ -925,12 +925,15 @@ func (s *Service) ReadPrincipals() (*core.Directory, error) {
 
 // ReplacePrincipals serves d's principals in place of those in service,
 // from the next request on: each principal's share of the nonce memory
-// follows their number, and the keys derived from the secrets of those
-// replaced are dropped.
-func (s *Service) ReplacePrincipals(d *core.Directory) {
+// follows their number, the keys derived from the secrets of those
+// replaced are dropped, and the audit trail records each principal added,
+// removed or changed.
+func (s *Service) ReplacePrincipals(ctx context.Context, d *core.Directory) {
+	changes := s.Principals.Changes(d)
 	s.Principals.Replace(d)
 	s.KMS.SetNonceShare(nonceShare(s.Settings, d))
 	sign.Forget()
+	s.Edge.PrincipalsChanged(ctx, changes)
 }
 
 // nonceShare is each principal's equal share of KMS_NONCE_MAX.

@@ -142,15 +142,33 @@ func (e *Edge) Run(ctx context.Context, x *Exchange, fn func() (any, error)) (an
 // deletion date (core.Config.Destroyed). The destruction has happened: a
 // record that cannot be written is logged and counted, as a request's is.
 func (e *Edge) Destroyed(ctx context.Context, d core.Destruction) {
+	if e.audit != nil {
+		e.writeOwn(ctx, audit.Destruction(d, core.NewRequestID(), time.Now(), e.arns), slog.String(d.Kind, d.ID))
+	}
+}
+
+// PrincipalsChanged writes the record of each principal that a server
+// following its principals file found added, removed or changed. The
+// change has happened: a record that cannot be written is logged and
+// counted, as a request's is.
+func (e *Edge) PrincipalsChanged(ctx context.Context, changes []core.PrincipalChange) {
 	if e.audit == nil {
 		return
 	}
-	rec := audit.Destruction(d, core.NewRequestID(), time.Now(), e.arns)
+	now := time.Now()
+	for _, c := range changes {
+		e.writeOwn(ctx, audit.PrincipalChange(c, core.NewRequestID(), now, e.arns), slog.String("principal", c.Name))
+	}
+}
+
+// writeOwn writes the record of something the service did of itself,
+// which about names; one that cannot be written is logged and counted.
+func (e *Edge) writeOwn(ctx context.Context, rec audit.Record, about slog.Attr) {
 	if err := e.audit.Write(rec); err != nil {
 		e.unrecorded.Add(1)
 		e.metrics.AuditLost()
 		e.log.LogAttrs(ctx, slog.LevelError, "audit record not written",
-			slog.String("requestId", rec.RequestID), slog.String("action", rec.EventName), slog.String(d.Kind, d.ID),
+			slog.String("requestId", rec.RequestID), slog.String("action", rec.EventName), about,
 			slog.String("cause", err.Error()))
 	}
 }
@@ -163,8 +181,9 @@ func (e *Edge) UseLost(ctx context.Context, keyID string, err error) {
 	e.log.LogAttrs(ctx, slog.LevelWarn, "key use not recorded", slog.String("keyId", keyID), slog.String("cause", err.Error()))
 }
 
-// UnrecordedDestructions is how many destructions Destroyed could not record
-// since the edge was made: for a command, whose exit status must tell.
+// UnrecordedDestructions is how many records of the service's own doings
+// (Destroyed, PrincipalsChanged) could not be written since the edge was
+// made: for a command, whose exit status must tell.
 func (e *Edge) UnrecordedDestructions() int64 { return e.unrecorded.Load() }
 
 // errUnrecorded answers a request whose audit record could not be written.

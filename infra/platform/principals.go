@@ -36,7 +36,7 @@ func WatchPrincipals(ctx context.Context, svc *config.Service, interval time.Dur
 	var inService *core.Directory
 	for {
 		if d := file.current(); d != nil && d != inService {
-			svc.ReplacePrincipals(d)
+			svc.ReplacePrincipals(ctx, d)
 			inService = d
 		}
 		select {

@@ -1,12 +1,15 @@
 package platform
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,16 +20,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/infra/audit"
 	"github.com/kmsless/kmsless/internal/syncbuf"
 )
 
 // principalsYAML is a principals file of full-access principals, each an
-// accessKeyId and its secret.
+// accessKeyId and its secret, named by the accessKeyId in lower case.
 func principalsYAML(pairs ...string) []byte {
 	var b strings.Builder
 	b.WriteString("principals:\n")
 	for i := 0; i < len(pairs); i += 2 {
-		fmt.Fprintf(&b, "  - name: caller-%d\n    accessKeyId: %s\n    accessKeySecret: %q\n", i/2, pairs[i], pairs[i+1])
+		fmt.Fprintf(&b, "  - name: %s\n    accessKeyId: %s\n    accessKeySecret: %q\n", strings.ToLower(pairs[i]), pairs[i], pairs[i+1])
 		b.WriteString("    policy: {Version: \"1\", Statement: [{Effect: Allow, Action: [\"kms:*\"], Resource: [\"*\"]}]}\n")
 	}
 	return []byte(b.String())
@@ -39,7 +44,11 @@ func principalsYAML(pairs ...string) []byte {
 func TestServerFollowsThePrincipalsFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "principals.yaml")
 	rewrite(t, file, principalsYAML("LTAIorders0001", "first-secret"), time.Now())
-	svc := wire(t, map[string]string{"KMS_PRINCIPALS_FILE": file})
+	raw, err := core.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := wire(t, map[string]string{"KMS_PRINCIPALS_FILE": file, "KMS_ROOT_KEY": base64.StdEncoding.EncodeToString(raw)})
 	logs := &syncbuf.Buffer{}
 	svc.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	srv := httptest.NewServer(API(svc).HTTP)
@@ -125,4 +134,42 @@ func TestServerFollowsThePrincipalsFile(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	eventually("with the file gone", map[[2]string]string{ordersNew: "unknown", billing: ""})
+
+	// The audit trail, verified, records each principal's change, and no
+	// secret.
+	root, err := core.NewRootKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := audit.NewVerifier(root.DeriveKey(audit.KeyPurpose))
+	var changes []string
+	v.Each = func(rec audit.Record) {
+		if strings.HasSuffix(rec.EventName, "Principal") {
+			changes = append(changes, fmt.Sprintf("%s %v %s %s readOnly=%v", rec.EventName, rec.RequestParameters,
+				rec.AdditionalEventData["changed"], rec.UserIdentity.Principal, rec.ReadOnly))
+		}
+	}
+	trail, err := os.ReadFile(filepath.Join(svc.Settings.DataDir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Read("audit.jsonl", bytes.NewReader(trail)); err != nil {
+		t.Fatal(err)
+	}
+	if problems, _, _ := v.Result(); len(problems) != 0 {
+		t.Fatalf("the trail does not verify: %+v", problems)
+	}
+	want := []string{
+		"CreatePrincipal map[accessKeyId:LTAIbilling0001 principalName:ltaibilling0001]  kmsless readOnly=false",
+		"UpdatePrincipal map[accessKeyId:LTAIorders0001 principalName:ltaiorders0001] secret kmsless readOnly=false",
+		"DeletePrincipal map[accessKeyId:LTAIorders0001 principalName:ltaiorders0001]  kmsless readOnly=false",
+	}
+	if !slices.Equal(changes, want) {
+		t.Errorf("the trail's records of principals:\n%s\nwant\n%s", strings.Join(changes, "\n"), strings.Join(want, "\n"))
+	}
+	for _, secret := range []string{"first-secret", "second-secret", "billing-secret"} {
+		if strings.Contains(string(trail), secret) {
+			t.Errorf("the trail holds the secret %q", secret)
+		}
+	}
 }
