@@ -165,15 +165,26 @@ func NewDirectory(ps []Principal) (*Directory, error) {
 
 // Replace puts next's principals in d's place: a lookup from then on finds
 // them, and not d's. A request that found one of d's before goes on as it.
-func (d *Directory) Replace(next *Directory) { d.cur.Store(next.cur.Load()) }
+func (d *Directory) Replace(next *Directory) { d.cur.Store(next.index()) }
+
+// noPrincipals is the index of a nil or zero Directory.
+var noPrincipals = &principalIndex{}
+
+// index is the principals in service.
+func (d *Directory) index() *principalIndex {
+	if d == nil {
+		return noPrincipals
+	}
+	if idx := d.cur.Load(); idx != nil {
+		return idx
+	}
+	return noPrincipals
+}
 
 // LookupClientKey returns the principal that holds the client key id and
 // the key, or nil and nil.
 func (d *Directory) LookupClientKey(id string) (*Principal, *rsa.PublicKey) {
-	if d == nil {
-		return nil, nil
-	}
-	k := d.cur.Load().byClientKey[id]
+	k := d.index().byClientKey[id]
 	return k.principal, k.key
 }
 
@@ -198,15 +209,10 @@ func accessKeyIDText(id string) bool {
 }
 
 // Lookup returns the principal with the AccessKeyId, or nil.
-func (d *Directory) Lookup(accessKeyID string) *Principal {
-	if d == nil {
-		return nil
-	}
-	return d.cur.Load().byID[accessKeyID]
-}
+func (d *Directory) Lookup(accessKeyID string) *Principal { return d.index().byID[accessKeyID] }
 
 // Len is the number of principals.
-func (d *Directory) Len() int { return len(d.cur.Load().byID) }
+func (d *Directory) Len() int { return len(d.index().byID) }
 
 // PrincipalChange is how one principal, by name, differs between two
 // directories: Added, Removed, or else Changed names what changed
@@ -259,7 +265,7 @@ func (d *Directory) Changes(next *Directory) []PrincipalChange {
 }
 
 func byName(d *Directory) map[string]*Principal {
-	ps := d.cur.Load().byID
+	ps := d.index().byID
 	m := make(map[string]*Principal, len(ps))
 	for _, p := range ps {
 		m[p.Name] = p
