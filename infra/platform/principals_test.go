@@ -37,13 +37,23 @@ func principalsYAML(pairs ...string) []byte {
 	return []byte(b.String())
 }
 
+// replace puts b in path at once, as a mounted secret's update or a
+// rename does, dated at: a poll never meets it half written unless b is.
+func replace(t *testing.T, path string, b []byte, at time.Time) {
+	t.Helper()
+	rewrite(t, path+".new", b, at)
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A server follows its principals file: a principal added may sign, one
 // whose secret changed signs with the new secret only, one taken out is
 // refused, and a file that does not read leaves the principals in service.
 // Alibaba's SDK (ACS3) and AWS's (SigV4) are the callers.
 func TestServerFollowsThePrincipalsFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "principals.yaml")
-	rewrite(t, file, principalsYAML("LTAIorders0001", "first-secret"), time.Now())
+	replace(t, file, principalsYAML("LTAIorders0001", "first-secret"), time.Now())
 	raw, err := core.GenerateRootKey()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +112,7 @@ func TestServerFollowsThePrincipalsFile(t *testing.T) {
 	orders, ordersNew, billing := [2]string{"LTAIorders0001", "first-secret"}, [2]string{"LTAIorders0001", "second-secret"}, [2]string{"LTAIbilling0001", "billing-secret"}
 	eventually("at start", map[[2]string]string{orders: "", billing: "unknown"})
 
-	rewrite(t, file, principalsYAML(ordersNew[0], ordersNew[1], billing[0], billing[1]), time.Now().Add(time.Minute))
+	replace(t, file, principalsYAML(ordersNew[0], ordersNew[1], billing[0], billing[1]), time.Now().Add(time.Minute))
 	eventually("with a secret changed and a principal added", map[[2]string]string{
 		orders: "secret", ordersNew: "", billing: ""})
 	if !strings.Contains(logs.String(), "principals reloaded") {
@@ -112,7 +122,7 @@ func TestServerFollowsThePrincipalsFile(t *testing.T) {
 	// Caught half written: the principals in service stay, and the file's
 	// fault is logged once however many polls meet it.
 	whole := principalsYAML(billing[0], billing[1])
-	rewrite(t, file, whole[:len(whole)/2], time.Now().Add(2*time.Minute))
+	replace(t, file, whole[:len(whole)/2], time.Now().Add(2*time.Minute))
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "principals file not reloaded"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the truncated file was not logged:\n%s", logs)
@@ -127,7 +137,7 @@ func TestServerFollowsThePrincipalsFile(t *testing.T) {
 		t.Errorf("the log quotes a secret:\n%s", logs)
 	}
 
-	rewrite(t, file, whole, time.Now().Add(3*time.Minute))
+	replace(t, file, whole, time.Now().Add(3*time.Minute))
 	eventually("with a principal taken out", map[[2]string]string{ordersNew: "unknown", billing: ""})
 	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
