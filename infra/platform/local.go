@@ -64,17 +64,19 @@ func serveLocal(svc *config.Service, fn Function) error {
 	// The operator listener answers its paths and nothing else: a KMS
 	// request there is not found. Should it fail, the server stops with it,
 	// rather than serve on with its probes unanswered.
+	// Both listeners answer /readyz from one check a second.
+	ready := newReadiness(svc)
 	operated := make(chan error, 1)
 	if operator != nil {
 		go func() {
-			err := Serve(ctx, operator, Operations(svc, http.NotFoundHandler()), svc.Logger)
+			err := Serve(ctx, operator, operations(svc, ready, http.NotFoundHandler()), svc.Logger)
 			stop()
 			operated <- err
 		}()
 	} else {
 		operated <- nil
 	}
-	err = Serve(ctx, ln, Operations(svc, fn.HTTP), svc.Logger)
+	err = Serve(ctx, ln, operations(svc, ready, fn.HTTP), svc.Logger)
 	stop()
 	err = errors.Join(err, <-operated)
 	<-purging // before the store closes
@@ -88,8 +90,12 @@ func serveLocal(svc *config.Service, fn Function) error {
 // sign nothing; the RPC API answers only "/", so no KMS request can reach them
 // or be mistaken for one.
 func Operations(svc *config.Service, api http.Handler) http.Handler {
+	return operations(svc, newReadiness(svc), api)
+}
+
+// operations is Operations with the readiness check it answers from.
+func operations(svc *config.Service, ready *readiness, api http.Handler) http.Handler {
 	metrics := promhttp.HandlerFor(svc.Metrics.Registry, promhttp.HandlerOpts{})
-	ready := &readiness{check: svc.Ready, log: svc.Logger, now: time.Now}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			api.ServeHTTP(w, r)
@@ -128,6 +134,10 @@ type readiness struct {
 	mu      sync.Mutex
 	checked time.Time
 	last    error
+}
+
+func newReadiness(svc *config.Service) *readiness {
+	return &readiness{check: svc.Ready, log: svc.Logger, now: time.Now}
 }
 
 func (r *readiness) err() error {
