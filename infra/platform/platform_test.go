@@ -197,6 +197,29 @@ func TestBannerPrintsTheDevelopmentPrincipalItMade(t *testing.T) {
 	}
 }
 
+// TestBannerExamplesDialLoopbackForEveryAddress: a server listening on every
+// address, as the container image's does, is named as it listens on the
+// first line, and its examples reach it on 127.0.0.1.
+func TestBannerExamplesDialLoopbackForEveryAddress(t *testing.T) {
+	svc := wire(t, nil)
+	for _, listen := range []string{"[::]:8080", "0.0.0.0:8080", ":8080"} {
+		var out bytes.Buffer
+		Banner(&out, svc, listen, nil)
+		first, rest, _ := strings.Cut(out.String(), "\n")
+		if !strings.HasSuffix(first, "http://"+listen) {
+			t.Errorf("%s: first line %q", listen, first)
+		}
+		if !strings.Contains(rest, `Endpoint: tea.String("127.0.0.1:8080")`) || !strings.Contains(rest, "--endpoint-url http://127.0.0.1:8080 ") {
+			t.Errorf("%s: examples do not dial 127.0.0.1:8080:\n%s", listen, rest)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "[::1]:8080", "kms.internal:8080", "10.0.0.5:8080"} {
+		if got := dialable(addr); got != addr {
+			t.Errorf("dialable(%q) = %q", addr, got)
+		}
+	}
+}
+
 func TestAPIRefusesDirectInvocations(t *testing.T) {
 	fn := API(wire(t, nil))
 	_, err := fn.Handler(context.Background(), json.RawMessage(`{"Action":"CreateKey"}`))
