@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # scripts/services.sh) and start private servers where they must break one.
 TESTFLAGS ?= -race -timeout 14m
 
-.PHONY: test vet bench build invoke fmt clean
+.PHONY: test vet bench build image invoke fmt clean
 
 test: vet
 	@eval "$$(scripts/services.sh)" && $(GO) test $(TESTFLAGS) $(PKGS)
@@ -63,6 +63,11 @@ bench:
 # Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.
 build:
 	scripts/build.sh all
+
+# The api server's container image (Dockerfile), tagged $(IMAGE).
+IMAGE ?= kmsless
+image:
+	$(GO) run ./scripts/build -platform image -tag $(IMAGE)
 
 # make invoke FN=<function> EVENT=events/<aws|fc>/<file>.json [PLATFORM=fc]
 invoke:

@@ -5,7 +5,12 @@
 // reproducible (-trimpath, fixed zip times), stripped, and built without
 // aws-lambda-go's RPC mode.
 //
+// With -platform image it builds instead the container image the Dockerfile
+// describes, the api server's and the kmsless command's binaries for linux
+// and the host's architecture (GOARCH, when set), and tags it -tag.
+//
 //	go run ./scripts/build [-platform lambda|fc|all] [function ...]
+//	go run ./scripts/build -platform image [-tag kmsless] [-context dist/image]
 package main
 
 import (
@@ -26,12 +31,34 @@ import (
 )
 
 func main() {
-	plat := flag.String("platform", "all", "lambda, fc or all")
+	plat := flag.String("platform", "all", "lambda, fc, all, or image")
+	tag := flag.String("tag", "kmsless", "with -platform image, the image's name")
+	buildContext := flag.String("context", "", "with -platform image, the directory the image is built from (default dist/image)")
 	flag.Parse()
-	if err := run(*plat, flag.Args()); err != nil {
+	var err error
+	if *plat == "image" {
+		err = buildImage(*tag, *buildContext, flag.Args())
+	} else {
+		err = run(*plat, flag.Args())
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func buildImage(tag, dir string, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("-platform image builds the api server and the kmsless command, not %v", args)
+	}
+	root, err := emulate.ModuleRoot(".")
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		dir = filepath.Join(root, "dist", "image")
+	}
+	return image(root, dir, tag)
 }
 
 func run(plat string, fns []string) error {

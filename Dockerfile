@@ -1,0 +1,16 @@
+# The api server in a container, built by `make image` (go run ./scripts/build
+# -platform image), whose context is dist/image: two static binaries, the CA
+# bundle, and an empty data directory. Nothing is compiled here, so the image
+# is the binaries the build made, and holds no shell, package or toolchain.
+FROM scratch
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY bin/ /usr/local/bin/
+# A numeric user, so that a runtime that refuses to run as root (Kubernetes'
+# runAsNonRoot) can tell without a passwd file.
+COPY --chown=65532:65532 data/ /data/
+USER 65532:65532
+ENV KMS_LISTEN_ADDR=:8080 \
+    KMS_DATA_DIR=/data
+VOLUME /data
+EXPOSE 8080
+CMD ["kmsless-api"]

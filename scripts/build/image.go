@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
+)
+
+// imageBinaries are the programs the container image holds, by the name they
+// have there: the api server, its command, and the operator's commands.
+var imageBinaries = map[string]string{
+	"kmsless-api": "./functions/api",
+	"kmsless":     "./cmd/kmsless",
+}
+
+// caBundles are where Linux distributions, and macOS, keep the system's CA
+// certificates; SSL_CERT_FILE, when set, comes first, as in Go's own lookup.
+var caBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine
+	"/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+	"/etc/ssl/cert.pem",                  // macOS
+}
+
+// image builds the container image the Dockerfile at root describes and
+// tags it: the binaries for linux and GOARCH (the host's unless set), the
+// CA bundle the root key's cloud KMS, rediss:// and PostgreSQL's TLS verify
+// against, and an empty data directory, in dir, the build's context, which
+// it empties first.
+func image(root, dir, tag string) error {
+	arch := os.Getenv("GOARCH")
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	// The data directory holds the root key a development server generates:
+	// only its owner reads it, in the image as on a developer's machine.
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return err
+	}
+	if err := copyCABundle(filepath.Join(dir, "ca-certificates.crt")); err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(context.Background())
+	for name, pkg := range imageBinaries {
+		g.Go(func() error {
+			return emulate.Build(ctx, root, pkg, filepath.Join(dir, "bin", name), "linux", arch)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	cmd := exec.Command("docker", "build", "--platform", "linux/"+arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag, dir)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("docker build: %w", err)
+	}
+	return nil
+}
+
+// copyCABundle copies the first of the system's CA bundles found to dst.
+func copyCABundle(dst string) error {
+	candidates := caBundles
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		candidates = append([]string{f}, candidates...)
+	}
+	for _, src := range candidates {
+		in, err := os.Open(src)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	}
+	return fmt.Errorf("no CA bundle at %v: set SSL_CERT_FILE to one", caBundles)
+}
