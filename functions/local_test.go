@@ -69,10 +69,18 @@ func httpsEnv(t *testing.T) (ca *tlstest.CA, caFile string, env []string) {
 // KMS_LISTEN_ADDR and reads its banner.
 func startLocalAPI(t *testing.T, env ...string) *localAPI {
 	t.Helper()
-	a := &localAPI{addr: freeAddr(t), stderr: &strings.Builder{}, banner: map[string]string{}}
-	a.cmd = exec.Command(filepath.Join(binDir, "api"))
-	a.cmd.Dir = t.TempDir()
-	a.cmd.Env = append(append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+a.addr), env...)
+	addr := freeAddr(t)
+	cmd := exec.Command(filepath.Join(binDir, "api"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+addr), env...)
+	return startAPI(t, cmd, addr)
+}
+
+// startAPI starts cmd, an api server that will serve on addr, and reads its
+// banner.
+func startAPI(t *testing.T, cmd *exec.Cmd, addr string) *localAPI {
+	t.Helper()
+	a := &localAPI{cmd: cmd, addr: addr, stderr: &strings.Builder{}, banner: map[string]string{}}
 	stdout, err := a.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,123 @@
+package functions_test
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+)
+
+// docker runs the docker command and returns its standard output, trimmed.
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("docker", args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("docker %s: %v\n%s%s", strings.Join(args, " "), err, stdout.Bytes(), stderr.Bytes())
+	}
+	return strings.TrimSpace(stdout.String())
+}
+
+// TestContainerImageServesTheSDKAndKeepsItsVolume builds the container image
+// as `make image` does and runs it as a cautious operator would: a read-only
+// root file system, no capabilities, no privilege escalation, the data in a
+// named volume, the port published on loopback. Alibaba's KMS SDK makes a key
+// and a data key with the credentials the banner printed; SIGTERM, as `docker
+// stop` sends it, stops the server cleanly; the kmsless command in the image
+// verifies the audit trail the server left in the volume; and a new container
+// on the same volume has the same development principal and root key, so it
+// decrypts the data key. The test needs a Docker daemon; where none answers,
+// it is skipped.
+func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		t.Skipf("no Docker daemon answers (%v): %s", err, bytes.TrimSpace(out))
+	}
+	t.Parallel()
+	name := fmt.Sprintf("kmsless-test-%d", time.Now().UnixNano())
+	build := exec.Command("go", "run", "./scripts/build", "-platform", "image", "-tag", name, "-context", t.TempDir())
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the image: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", name).Run() })
+	if user := docker(t, "image", "inspect", "-f", "{{.Config.User}}", name); user != "65532:65532" {
+		t.Errorf("the image runs as %q, not the unprivileged 65532:65532", user)
+	}
+	docker(t, "volume", "create", name)
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
+
+	// serve runs the image's default command as a foreground `docker run`,
+	// which passes the signals it gets on to the container.
+	serve := func() *localAPI {
+		addr := freeAddr(t)
+		run := exec.Command("docker", "run", "--rm", "--name", name, "--read-only", "--cap-drop", "ALL",
+			"--security-opt", "no-new-privileges", "-p", addr+":8080", "-v", name+":/data", name)
+		t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
+		a := startAPI(t, run, addr)
+		if !strings.HasSuffix(a.banner["first"], "http://[::]:8080") {
+			t.Errorf("banner's first line: %q", a.banner["first"])
+		}
+		return a
+	}
+	client := func(a *localAPI) *kms.Client {
+		c, err := kms.NewClient(&openapi.Config{
+			AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
+			Endpoint: tea.String(a.addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	first := serve()
+	c := client(first)
+	var key string
+	// The published port answers once the container's network is up, which
+	// may be a moment after the server printed its banner.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		created, err := c.CreateKey(&kms.CreateKeyRequest{Description: tea.String("in a container")})
+		if err == nil {
+			key = tea.StringValue(created.Body.KeyMetadata.KeyId)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CreateKey through the SDK: %v", err)
+		}
+	}
+	gen, err := c.GenerateDataKey(&kms.GenerateDataKeyRequest{KeyId: tea.String(key)})
+	if err != nil {
+		t.Fatalf("GenerateDataKey through the SDK: %v", err)
+	}
+	first.stop(t, syscall.SIGTERM)
+
+	verified := docker(t, "run", "--rm", "--read-only", "--cap-drop", "ALL", "-v", name+":/data", name,
+		"kmsless", "audit", "verify", "/data/audit.jsonl")
+	if m := regexp.MustCompile(`(?m)^OK: (\d+) records`).FindStringSubmatch(verified); m == nil || m[1] == "0" {
+		t.Errorf("the audit trail in the volume: %q", verified)
+	}
+
+	second := serve()
+	if second.banner["AccessKeyId"] != first.banner["AccessKeyId"] {
+		t.Errorf("the development principal changed with the container: %s, then %s", first.banner["AccessKeyId"], second.banner["AccessKeyId"])
+	}
+	var dec *kms.DecryptResponse
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if dec, err = client(second).Decrypt(&kms.DecryptRequest{CiphertextBlob: gen.Body.CiphertextBlob}); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || tea.StringValue(dec.Body.Plaintext) != tea.StringValue(gen.Body.Plaintext) {
+		t.Fatalf("Decrypt in a new container on the same volume: %v", err)
+	}
+	second.stop(t, syscall.SIGTERM)
+}
