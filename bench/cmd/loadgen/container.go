@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,31 +25,49 @@ import (
 )
 
 // serverEnv, set in a child's environment, makes loadgen serve the floor
-// comparison's servers and take commands on stdin instead of generating load.
+// comparison's servers on the address it holds and take commands on stdin
+// instead of generating load.
 const serverEnv = "KMSLESS_LOADGEN_SERVER"
 
 // cfsPeriod is the CFS period of the cgroups made, in µs: a quota of one
 // period per period is one CPU, as `docker run --cpus 1` sets it.
 const cfsPeriod = 100_000
 
+// box confines the child to a number of CPUs: a cgroup of loadgen's own
+// (inCgroup) or a Docker container (inContainer).
+type box interface {
+	// command is the child's command, which starts it in the box; with
+	// profile set, the child can write there.
+	command(profile string) (*exec.Cmd, error)
+	// started, called once the child has said hello, is the cgroup that
+	// limits it and the host its servers are reached on ("" for the
+	// addresses the child gave).
+	started() (cgroup, string, error)
+	// remove undoes what command made.
+	remove()
+	// String says what the box is, for the report.
+	String() string
+}
+
 // compareFloorIn runs the floor comparison with its servers in a child process
-// confined to cpus CPUs by a cgroup of its own under root (the cgroup v1 cpu
-// controller), as a container runtime confines a container, and the load
-// client here, outside the limit. Each side's CPU is the child's own. With
-// profile set, the child writes a CPU profile of kmsless's first run there.
-func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, profile string) error {
-	g, err := newCgroup(root, cpus)
+// confined to a number of CPUs by b, as a container runtime confines a
+// container, and the load client here, outside the limit. Each side's CPU is
+// the child's own. With profile set, the child writes a CPU profile of
+// kmsless's first run there.
+func compareFloorIn(w io.Writer, o load.Options, b box, profile string) error {
+	cmd, err := b.command(profile)
 	if err != nil {
 		return err
 	}
-	c, h, err := startChild(g)
-	if err != nil {
-		g.remove()
-		return err
-	}
-	// The cgroup outlives this process unless removed, so it is removed on
-	// an interrupt, or a closed output, too.
-	cleanup := sync.OnceFunc(func() { c.stop(); g.remove() })
+	// The box outlives this process unless removed, so it is removed on an
+	// interrupt, or a closed output, too.
+	var c *child
+	cleanup := sync.OnceFunc(func() {
+		if c != nil {
+			c.stop()
+		}
+		b.remove()
+	})
 	defer cleanup()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
@@ -63,7 +82,21 @@ func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, prof
 		case <-done:
 		}
 	}()
+	c, h, err := startChild(cmd)
+	if err != nil {
+		return err
+	}
+	g, host, err := b.started()
+	if err != nil {
+		return err
+	}
 	s := h.Servers
+	if host != "" {
+		for i, a := range s.Addrs {
+			_, port, _ := net.SplitHostPort(a)
+			s.Addrs[i] = net.JoinHostPort(host, port)
+		}
+	}
 	o.Sign = s.pool
 	toProfile, profiled := profile != "", 0
 	o.Around = func(side load.Side, run func() (load.Result, error)) (load.Result, error) {
@@ -101,8 +134,8 @@ func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, prof
 		return err
 	}
 	fmt.Fprintf(w, "== GenerateDataKeyWithoutPlaintext, ACS3-signed, HTTP, bbolt, vs a bare handler fed the same requests (%d conns, %d x %s each)\n", o.Conns, o.Rounds, o.Run)
-	fmt.Fprintf(w, "   servers in a cgroup of %g CPU (cfs quota %d µs a %d µs period), GOMAXPROCS %d of %d CPUs there; load client outside it\n",
-		cpus, g.quota, cfsPeriod, h.GOMAXPROCS, h.NumCPU)
+	fmt.Fprintf(w, "   servers in %s (cfs quota %d µs a %d µs period), GOMAXPROCS %d of %d CPUs there; load client outside it\n",
+		b, g.quota, cfsPeriod, h.GOMAXPROCS, h.NumCPU)
 	reportFloor(w, res, "server process")
 	fmt.Fprintf(w, "server throttled in %d of %d periods, %.2f s summed over its run queues\n", t1.throttled-t0.throttled, t1.periods-t0.periods, (t1.time - t0.time).Seconds())
 	if profile != "" {
@@ -110,6 +143,40 @@ func compareFloorIn(w io.Writer, o load.Options, root string, cpus float64, prof
 	}
 	return nil
 }
+
+// inCgroup is a box made of a cgroup of its own under root, the cgroup v1
+// cpu controller's mount, that a shell joins before it becomes the child,
+// so the Go runtime starts inside the limit and sizes GOMAXPROCS by it.
+func inCgroup(root string, cpus float64) box { return &cgroupBox{root: root, cpus: cpus} }
+
+type cgroupBox struct {
+	root string
+	cpus float64
+	g    cgroup
+}
+
+func (b *cgroupBox) command(string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if b.g, err = newCgroup(b.root, b.cpus); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$1"`, filepath.Join(b.g.dir, "cgroup.procs"), exe)
+	cmd.Env = append(os.Environ(), serverEnv+"=127.0.0.1:0")
+	return cmd, nil
+}
+
+func (b *cgroupBox) started() (cgroup, string, error) { return b.g, "", nil }
+
+func (b *cgroupBox) remove() {
+	if b.g.dir != "" {
+		b.g.remove()
+	}
+}
+
+func (b *cgroupBox) String() string { return fmt.Sprintf("a cgroup of %g CPU", b.cpus) }
 
 // cgroup is a cgroup of the v1 cpu controller, made for one child.
 type cgroup struct {
@@ -192,15 +259,8 @@ type child struct {
 	out *bufio.Reader
 }
 
-// startChild starts the child in g: a shell joins g, then becomes the child,
-// so the Go runtime starts inside the limit and sizes GOMAXPROCS by it.
-func startChild(g cgroup) (*child, hello, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, hello{}, err
-	}
-	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$1"`, filepath.Join(g.dir, "cgroup.procs"), exe)
-	cmd.Env = append(os.Environ(), serverEnv+"=1")
+// startChild starts cmd, the child, and reads its hello.
+func startChild(cmd *exec.Cmd) (*child, hello, error) {
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -269,6 +329,7 @@ func (c *child) stop() {
 // does at start-up, serves the floor comparison's servers and answers
 // commands until stdin ends.
 func serveChild(in io.Reader, out io.Writer) error {
+	listenAddr = os.Getenv(serverEnv)
 	platform.SizeProcs(slog.New(slog.DiscardHandler))
 	s, stop, err := startFloorServers()
 	if err != nil {

@@ -9,9 +9,13 @@
 //
 // With -cpus N the floor comparison's servers run instead in a child process
 // confined to N CPUs by a cgroup of its own, as a container is, and each
-// side's CPU per request is the server's alone:
+// side's CPU per request is the server's alone. With -docker IMAGE too, the
+// child runs in a Docker container of that image (`make image`) limited to N
+// CPUs, and is reached on the container's bridge network, as a published
+// port is:
 //
 //	go run ./bench/cmd/loadgen -compare floor -cpus 1 -cpuprofile server.out
+//	go run ./bench/cmd/loadgen -compare floor -cpus 1 -docker kmsless
 package main
 
 import (
@@ -79,6 +83,8 @@ func main() {
 	cpus := flag.Float64("cpus", 0, "run the floor comparison's servers in a process of their own confined to this many CPUs, "+
 		"as a container is (docker run --cpus); the load stays outside the limit")
 	cgroupRoot := flag.String("cgroup", "/sys/fs/cgroup/cpu", "where the cgroup v1 cpu controller is mounted, for -cpus")
+	image := flag.String("docker", "", "with -cpus, run the servers in a Docker container of this image (make image) "+
+		"limited to that many CPUs, on its bridge network, instead of a cgroup of loadgen's own")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (servers and load) to this file; "+
 		"with -cpus, of the server process during kmsless's first run")
 	flag.Parse()
@@ -89,6 +95,9 @@ func main() {
 		check(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
+	if *image != "" && *cpus == 0 {
+		check(errors.New("-docker runs the floor comparison's servers in a container limited by -cpus: run -compare floor -cpus N -docker IMAGE"))
+	}
 	for _, c := range strings.Split(*compare, ",") {
 		switch {
 		case c == "floor" && *cpus > 0:
@@ -98,7 +107,11 @@ func main() {
 				profile, err = filepath.Abs(profile)
 				check(err)
 			}
-			check(compareFloorIn(os.Stdout, o, *cgroupRoot, *cpus, profile))
+			box := inCgroup(*cgroupRoot, *cpus)
+			if *image != "" {
+				box = inContainer(*image, *cgroupRoot, *cpus)
+			}
+			check(compareFloorIn(os.Stdout, o, box, profile))
 		case c == "floor":
 			check(compareFloor(o))
 		case *cpus > 0:
@@ -418,13 +431,17 @@ func dataKeyPool(n int, keyID string, creds load.Credentials) *load.Pool {
 	return load.NewPool(n, host, load.Call{Action: "GenerateDataKeyWithoutPlaintext", Query: url.Values{"KeyId": {keyID}}}, creds)
 }
 
+// listenAddr is where the servers listen: a free loopback port, unless a
+// child in a container's network listens on every address.
+var listenAddr = "127.0.0.1:0"
+
 // serve serves h as the local api server does, on a free loopback port.
 func serve(h http.Handler) (string, func(), error) { return serveWith(config.Settings{}, h) }
 
 // serveWith serves h as the local api server does with settings s (its TLS),
 // on a free loopback port.
 func serveWith(s config.Settings, h http.Handler) (string, func(), error) {
-	s.Platform, s.ListenAddr = config.Local, "127.0.0.1:0"
+	s.Platform, s.ListenAddr = config.Local, listenAddr
 	log := config.NewLogger(s, io.Discard)
 	ln, err := platform.Listen(s, log, nil)
 	if err != nil {

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// inContainer is a box made of a Docker container of image, limited to cpus
+// CPUs as `docker run --cpus` limits it, on Docker's default bridge network,
+// so that the load reaches the servers through the container's own network
+// as a published port does. The child is this program, built static and
+// mounted into the container: the image gives it the file system the api
+// server has there. root is the cgroup v1 cpu controller's mount, where the
+// container's cgroup is found for its throttling counts.
+func inContainer(image, root string, cpus float64) box {
+	return &containerBox{image: image, root: root, cpus: cpus}
+}
+
+type containerBox struct {
+	image, root string
+	cpus        float64
+	dir         string // the static child and the container's ID file
+}
+
+func (b *containerBox) cidFile() string { return filepath.Join(b.dir, "cid") }
+
+func (b *containerBox) command(profile string) (*exec.Cmd, error) {
+	var err error
+	if b.dir, err = os.MkdirTemp("", "loadgen-docker"); err != nil {
+		return nil, err
+	}
+	exe := filepath.Join(b.dir, "loadgen")
+	build := exec.Command("go", "build", "-trimpath", "-o", exe, "github.com/kmsless/kmsless/bench/cmd/loadgen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building loadgen static for the container: %v\n%s", err, out)
+	}
+	args := []string{"run", "-i", "--rm", "--cidfile", b.cidFile(), "--cpus", strconv.FormatFloat(b.cpus, 'g', -1, 64),
+		"--read-only", "--tmpfs", "/tmp", "--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
+		"-e", serverEnv + "=0.0.0.0:0", "-v", exe + ":/loadgen:ro", "--entrypoint", "/loadgen"}
+	if profile != "" {
+		args = append(args, "-v", filepath.Dir(profile)+":"+filepath.Dir(profile))
+	}
+	return exec.Command("docker", append(args, b.image)...), nil
+}
+
+func (b *containerBox) started() (cgroup, string, error) {
+	id, err := os.ReadFile(b.cidFile())
+	if err != nil {
+		return cgroup{}, "", err
+	}
+	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}} {{.NetworkSettings.IPAddress}}", string(id)).Output()
+	if err != nil {
+		return cgroup{}, "", fmt.Errorf("docker inspect: %w", err)
+	}
+	pid, ip, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	if ip == "" {
+		return cgroup{}, "", errors.New("the container has no address on Docker's bridge network")
+	}
+	path, err := cpuCgroupOf(pid)
+	if err != nil {
+		return cgroup{}, "", err
+	}
+	g := cgroup{dir: filepath.Join(b.root, path)}
+	quota, err := os.ReadFile(filepath.Join(g.dir, "cpu.cfs_quota_us"))
+	if err != nil {
+		return cgroup{}, "", fmt.Errorf("the container's cgroup (cgroup v1 at %s): %w", b.root, err)
+	}
+	g.quota, err = strconv.Atoi(strings.TrimSpace(string(quota)))
+	return g, ip, err
+}
+
+// cpuCgroupOf is the path of process pid's cgroup in the v1 cpu controller's
+// hierarchy, from /proc/PID/cgroup.
+func cpuCgroupOf(pid string) (string, error) {
+	f, err := os.Open(filepath.Join("/proc", pid, "cgroup"))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// hierarchy-ID:controller,controller:path
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) == 3 && slices.Contains(strings.Split(parts[1], ","), "cpu") {
+			return parts[2], nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("process %s is in no cgroup v1 cpu hierarchy", pid)
+}
+
+func (b *containerBox) remove() {
+	if id, err := os.ReadFile(b.cidFile()); err == nil {
+		_ = exec.Command("docker", "rm", "-f", string(id)).Run()
+	}
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+func (b *containerBox) String() string {
+	return fmt.Sprintf("a Docker container of %s, --cpus %g, reached on its bridge network", b.image, b.cpus)
+}
