@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -129,6 +130,31 @@ type Settings struct {
 
 // HTTPS reports whether the local server serves HTTPS.
 func (s Settings) HTTPS() bool { return s.TLSCertFile != "" }
+
+// ReadyzURL is where a client on the local server's machine asks whether it
+// is ready: the operator listener when there is one, else the server's own
+// address.
+func (s Settings) ReadyzURL() string {
+	if s.OperatorAddr != "" {
+		return "http://" + Dialable(s.OperatorAddr) + "/readyz"
+	}
+	scheme := "http"
+	if s.HTTPS() {
+		scheme = "https"
+	}
+	return scheme + "://" + Dialable(s.ListenAddr) + "/readyz"
+}
+
+// Dialable is addr as a client on the same machine reaches it: a server
+// listening on every address (":8080", as in the container image) is
+// reached on 127.0.0.1, where an SDK given "[::]:8080" would fail.
+func Dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || (host != "" && (ip == nil || !ip.IsUnspecified())) {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
 
 // Read parses the environment through getenv (os.Getenv in production).
 func Read(getenv func(string) string) (Settings, error) {

@@ -34,6 +34,34 @@ func TestReadDefaults(t *testing.T) {
 	}
 }
 
+// TestReadyzURL: a probe on the server's machine asks the operator listener
+// when there is one, over HTTP, else the server itself, over HTTPS when it
+// serves it; an address of every interface is dialled on loopback, any
+// other as given.
+func TestReadyzURL(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "http://127.0.0.1:8080/readyz"},
+		{map[string]string{"KMS_LISTEN_ADDR": ":8080"}, "http://127.0.0.1:8080/readyz"},
+		{map[string]string{"KMS_LISTEN_ADDR": "[::]:9000"}, "http://127.0.0.1:9000/readyz"},
+		{map[string]string{"KMS_LISTEN_ADDR": "0.0.0.0:9000", "KMS_TLS_CERT_FILE": "c", "KMS_TLS_KEY_FILE": "k"}, "https://127.0.0.1:9000/readyz"},
+		{map[string]string{"KMS_LISTEN_ADDR": "kms.internal:443", "KMS_TLS_CERT_FILE": "c", "KMS_TLS_KEY_FILE": "k"}, "https://kms.internal:443/readyz"},
+		{map[string]string{"KMS_LISTEN_ADDR": "[::1]:8080"}, "http://[::1]:8080/readyz"},
+		{map[string]string{"KMS_TLS_CERT_FILE": "c", "KMS_TLS_KEY_FILE": "k", "KMS_OPERATOR_ADDR": ":9090"}, "http://127.0.0.1:9090/readyz"},
+		{map[string]string{"KMS_OPERATOR_ADDR": "10.0.0.5:9090"}, "http://10.0.0.5:9090/readyz"},
+	} {
+		s, err := Read(env(c.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.ReadyzURL(); got != c.want {
+			t.Errorf("%v: %s, want %s", c.env, got, c.want)
+		}
+	}
+}
+
 func TestReadPurgeInterval(t *testing.T) {
 	for v, want := range map[string]time.Duration{"0": 0, "1h": time.Hour, "90s": 90 * time.Second} {
 		s, err := Read(env(map[string]string{"KMS_PURGE_INTERVAL": v}))

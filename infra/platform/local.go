@@ -199,17 +199,6 @@ func (w serverLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// dialable is addr as a client on this machine reaches it: a server
-// listening on every address (":8080", as in the container image) is
-// reached on 127.0.0.1, where an SDK given "[::]:8080" would fail.
-func dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); err != nil || (host != "" && (ip == nil || !ip.IsUnspecified())) {
-		return addr
-	}
-	return net.JoinHostPort("127.0.0.1", port)
-}
-
 // Banner tells a local user where the endpoint is, and the operator
 // listener when there is one, and, when start-up made a development
 // principal, its credentials. Printing the secret is deliberate: it exists
@@ -230,7 +219,7 @@ func Banner(w io.Writer, svc *config.Service, addr string, operator net.Listener
 	}
 	secret := p.Secret.Bytes()
 	defer clear(secret)
-	addr = dialable(addr)
+	addr = config.Dialable(addr)
 	fmt.Fprintf(w, "development principal (full access, this machine only; set KMS_PRINCIPALS_FILE for real callers):\n")
 	fmt.Fprintf(w, "  AccessKeyId:     %s\n", p.AccessKeyID)
 	fmt.Fprintf(w, "  AccessKeySecret: %s\n", secret)
