@@ -13,4 +13,8 @@ ENV KMS_LISTEN_ADDR=:8080 \
     KMS_DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080
+# kmsless healthcheck asks /readyz where the environment says the server
+# listens (KMS_OPERATOR_ADDR when set), so it follows what the container is
+# given; a server that asks for client certificates needs KMS_OPERATOR_ADDR.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s CMD ["kmsless", "healthcheck"]
 CMD ["kmsless-api"]

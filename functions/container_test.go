@@ -30,7 +30,8 @@ func docker(t *testing.T, args ...string) string {
 // TestContainerImageServesTheSDKAndKeepsItsVolume builds the container image
 // as `make image` does and runs it as a cautious operator would: a read-only
 // root file system, no capabilities, no privilege escalation, the data in a
-// named volume, the port published on loopback. Alibaba's KMS SDK makes a key
+// named volume, the port published on loopback. Docker's health check, the
+// image's own, finds it healthy. Alibaba's KMS SDK makes a key
 // and a data key with the credentials the banner printed; SIGTERM, as `docker
 // stop` sends it, stops the server cleanly; the kmsless command in the image
 // verifies the audit trail the server left in the volume; and a new container
@@ -59,8 +60,9 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 	// which passes the signals it gets on to the container.
 	serve := func() *localAPI {
 		addr := freeAddr(t)
+		// The image's health check, run every half second rather than ten.
 		run := exec.Command("docker", "run", "--rm", "--name", name, "--read-only", "--cap-drop", "ALL",
-			"--security-opt", "no-new-privileges", "-p", addr+":8080", "-v", name+":/data", name)
+			"--security-opt", "no-new-privileges", "--health-interval", "500ms", "-p", addr+":8080", "-v", name+":/data", name)
 		t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
 		a := startAPI(t, run, addr)
 		if !strings.HasSuffix(a.banner["first"], "http://[::]:8080") {
@@ -80,6 +82,15 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 	}
 
 	first := serve()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		health := docker(t, "inspect", "-f", "{{.State.Health.Status}}", name)
+		if health == "healthy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container is %s, not healthy: %s", health, docker(t, "inspect", "-f", "{{json .State.Health}}", name))
+		}
+	}
 	c := client(first)
 	var key string
 	// The published port answers once the container's network is up, which

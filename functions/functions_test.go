@@ -27,7 +27,7 @@ import (
 
 var (
 	root   string // the module root
-	binDir string // one binary per function, and hello, built for this machine
+	binDir string // one binary per function, the kmsless command, and hello, built for this machine
 	rie    string // aws-lambda-rie, or "" when it could not be found or installed
 	rieErr error
 )
@@ -55,7 +55,7 @@ func setup(m *testing.M) (int, error) {
 	// One go build for every function: it shares the compile work and keeps to
 	// the machine's cores. Host architecture, deployment flags.
 	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./scripts/hello", "./scripts/hello-fc")...)
+	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./cmd/kmsless", "./scripts/hello", "./scripts/hello-fc")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

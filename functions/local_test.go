@@ -128,6 +128,20 @@ func (a *localAPI) stop(t *testing.T, sig os.Signal) {
 	}
 }
 
+// healthcheck runs `kmsless healthcheck` with env and returns its exit code
+// and output.
+func healthcheck(t *testing.T, env ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "kmsless"), "healthcheck")
+	cmd.Env = append(emulate.BaseEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
 // TestAPIServesLocallyToTheSDKWithThePrintedPrincipal starts the api binary as
 // a developer would, with no configuration but a free port, and calls it with
 // the official Alibaba Cloud KMS SDK using the credentials it printed.
@@ -151,8 +165,15 @@ func TestAPIServesLocallyToTheSDKWithThePrintedPrincipal(t *testing.T) {
 		t.Fatalf("GenerateDataKeyWithoutPlaintext through the SDK: %v", err)
 	}
 
+	if code, out := healthcheck(t, "KMS_LISTEN_ADDR="+addr); code != 0 || !strings.Contains(out, "ready") {
+		t.Errorf("kmsless healthcheck of a ready server: %d %s", code, out)
+	}
+
 	// Ctrl-C: a clean shutdown that closes the store.
 	a.stop(t, syscall.SIGINT)
+	if code, out := healthcheck(t, "KMS_LISTEN_ADDR="+addr); code != 1 || !strings.Contains(out, "connection refused") {
+		t.Errorf("kmsless healthcheck of a stopped server: %d %s", code, out)
+	}
 }
 
 func TestActionFunctionStartedLocallySaysHowToRunIt(t *testing.T) {
@@ -208,6 +229,12 @@ func TestAPIServesHTTPSToBothSDKsPresentingClientCertificates(t *testing.T) {
 		t.Fatalf("GenerateDataKeyWithoutPlaintext through AWS's SDK over HTTPS: %v", err)
 	}
 
+	// A health check in the server's environment cannot present a
+	// certificate, and says what to set instead.
+	if code, out := healthcheck(t, append(env, "KMS_TLS_CLIENT_CA_FILE="+caFile, "KMS_LISTEN_ADDR="+a.addr)...); code != 1 || !strings.Contains(out, "set KMS_OPERATOR_ADDR") {
+		t.Errorf("kmsless healthcheck with client certificates required: %d %s", code, out)
+	}
+
 	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
 	if resp, err := noCert.Get("https://" + a.addr + "/healthz"); err == nil {
 		resp.Body.Close()
@@ -260,10 +287,29 @@ func TestOperatorListenerAnswersProbesWithoutAClientCertificate(t *testing.T) {
 		t.Errorf("GET / on the operator listener: %d, want 404", code)
 	}
 
+	if code, out := healthcheck(t, append(env, "KMS_TLS_CLIENT_CA_FILE="+caFile, "KMS_OPERATOR_ADDR="+operator, "KMS_LISTEN_ADDR="+a.addr)...); code != 0 {
+		t.Errorf("kmsless healthcheck through the operator listener: %d %s", code, out)
+	}
+
 	// SIGTERM stops both listeners and closes the store.
 	a.stop(t, syscall.SIGTERM)
 	if _, err := http.Get("http://" + operator + "/healthz"); err == nil {
 		t.Error("the operator listener still answers after the server stopped")
+	}
+}
+
+// Over HTTPS, `kmsless healthcheck` knows the server by the certificate in
+// KMS_TLS_CERT_FILE, whatever name it bears, and by no other, even one the
+// same CA issued.
+func TestHealthcheckKnowsTheServerByItsCertificate(t *testing.T) {
+	ca, _, env := httpsEnv(t)
+	a := startLocalAPI(t, env...)
+	if code, out := healthcheck(t, append(env, "KMS_LISTEN_ADDR="+a.addr)...); code != 0 || !strings.Contains(out, "https://"+a.addr+"/readyz: ready") {
+		t.Errorf("kmsless healthcheck over HTTPS: %d %s", code, out)
+	}
+	other, _ := ca.Issue(t, 3, "127.0.0.1", time.Now().Add(time.Hour)).Write(t, t.TempDir(), "other")
+	if code, out := healthcheck(t, "KMS_TLS_CERT_FILE="+other, "KMS_TLS_KEY_FILE=unused", "KMS_LISTEN_ADDR="+a.addr); code != 1 || !strings.Contains(out, "another certificate") {
+		t.Errorf("kmsless healthcheck expecting another certificate: %d %s", code, out)
 	}
 }
 

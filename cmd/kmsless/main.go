@@ -10,6 +10,7 @@
 //	kmsless client-key ID [DIR]
 //	kmsless copy-store TO
 //	kmsless purge
+//	kmsless healthcheck
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -45,6 +46,10 @@
 // audit verify checks the audit trail's chains; audit query also answers who
 // did what, filtered by key, alias, principal, partition, action, error code
 // and time.
+//
+// healthcheck asks the api server the environment describes, on this
+// machine, whether it is ready (/readyz), and exits 0 if it is: the
+// container image's HEALTHCHECK.
 package main
 
 import (
@@ -87,6 +92,7 @@ const usage = `usage:
   kmsless client-key ID [DIR]             make a client key: its file and password in DIR, its principals entry on stdout
   kmsless copy-store TO                   copy every record of KMS_STORE into the empty store TO (bolt:// or postgres://)
   kmsless purge                           destroy the keys and secrets past their deletion dates that KMS_STORE still holds
+  kmsless healthcheck                     exit 0 if the api server the environment describes answers /readyz with 200
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -135,6 +141,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			break
 		}
 		return purge(ctx, stdout, stderr)
+	case "healthcheck":
+		if len(args) != 1 {
+			break
+		}
+		return healthcheck(ctx, stdout, stderr)
 	case "seal-store-password":
 		if len(args) != 1 {
 			break
