@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -295,6 +296,23 @@ func TestOperatorListenerAnswersProbesWithoutAClientCertificate(t *testing.T) {
 	a.stop(t, syscall.SIGTERM)
 	if _, err := http.Get("http://" + operator + "/healthz"); err == nil {
 		t.Error("the operator listener still answers after the server stopped")
+	}
+}
+
+// With KMS_LOG_FORMAT=json the api server's log lines, from start-up to its
+// shutdown, are JSON objects a log collector reads as they are.
+func TestAPILogsJSONLinesWhenAsked(t *testing.T) {
+	a := startLocalAPI(t, "KMS_LOG_FORMAT=json")
+	a.stop(t, syscall.SIGTERM)
+	lines := strings.Split(strings.TrimSpace(a.stderr.String()), "\n")
+	for _, line := range lines {
+		var rec struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+			t.Errorf("not a JSON log line: %q (%v)", line, err)
+		}
+	}
+	if len(lines) < 3 {
+		t.Errorf("only %d log lines:\n%s", len(lines), a.stderr)
 	}
 }
 

@@ -98,6 +98,10 @@ type Settings struct {
 	ClockSkew      time.Duration
 	MaxBody        int64
 	LogLevel       slog.Level
+	// LogJSON (KMS_LOG_FORMAT=json) writes log lines as JSON objects, as a
+	// log collector reads them; the default in a cloud runtime. Text
+	// otherwise (KMS_LOG_FORMAT=text), for a person at a terminal.
+	LogJSON bool
 	// FallbackShare is the share of a principal's QPS one instance admits on its
 	// own while Redis is unreachable.
 	FallbackShare float64
@@ -277,6 +281,14 @@ func Read(getenv func(string) string) (Settings, error) {
 	default:
 		return Settings{}, fmt.Errorf("KMS_SIGV4_REPEATS must be refuse or allow, not %q", core.ClipText(v))
 	}
+	switch v := getenv("KMS_LOG_FORMAT"); v {
+	case "":
+		s.LogJSON = s.Platform != Local
+	case "json", "text":
+		s.LogJSON = v == "json"
+	default:
+		return Settings{}, fmt.Errorf("KMS_LOG_FORMAT must be text or json, not %q", core.ClipText(v))
+	}
 	if v := getenv("KMS_LOG_LEVEL"); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return Settings{}, fmt.Errorf("KMS_LOG_LEVEL: %w", err)
@@ -455,13 +467,14 @@ func Load(ctx context.Context, opts ...Option) (*Service, error) {
 	return Wire(ctx, set, NewLogger(set, os.Stderr), opts...)
 }
 
-// NewLogger returns the service's logger: JSON in a cloud runtime, text locally.
+// NewLogger returns the service's logger: JSON lines when set.LogJSON (a
+// cloud runtime's default), else text.
 func NewLogger(set Settings, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: set.LogLevel}
-	if set.Platform == Local {
-		return slog.New(slog.NewTextHandler(w, opts))
+	if set.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // Wire builds the service from settings.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -62,6 +63,32 @@ func TestReadyzURL(t *testing.T) {
 	}
 }
 
+// Log lines are text for a person at a terminal and JSON in a cloud
+// runtime, unless KMS_LOG_FORMAT says otherwise; the logger follows.
+func TestReadLogFormat(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		json bool
+	}{
+		{nil, false},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, true},
+		{map[string]string{"FC_RUNTIME_API": "127.0.0.1:9001"}, true},
+		{map[string]string{"KMS_LOG_FORMAT": "json"}, true},
+		{map[string]string{"KMS_LOG_FORMAT": "text", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, false},
+	} {
+		s, err := Read(env(c.env))
+		if err != nil || s.LogJSON != c.json {
+			t.Errorf("%v: LogJSON %v, %v; want %v", c.env, s.LogJSON, err, c.json)
+			continue
+		}
+		var out bytes.Buffer
+		NewLogger(s, &out).Info("started", "addr", ":8080")
+		if isJSON := json.Valid(out.Bytes()); isJSON != c.json {
+			t.Errorf("%v: logged %q", c.env, out.String())
+		}
+	}
+}
+
 func TestReadPurgeInterval(t *testing.T) {
 	for v, want := range map[string]time.Duration{"0": 0, "1h": time.Hour, "90s": 90 * time.Second} {
 		s, err := Read(env(map[string]string{"KMS_PURGE_INTERVAL": v}))
@@ -88,6 +115,7 @@ func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		"KMS_CLOCK_SKEW":           "-5m",
 		"KMS_MAX_BODY":             "10",
 		"KMS_REDIS_FALLBACK_SHARE": "2",
+		"KMS_LOG_FORMAT":           "yaml",
 		"KMS_LOG_LEVEL":            "loud",
 		"KMS_SIGV4_REPEATS":        "yes",
 		"KMS_PURGE_INTERVAL":       "-1h",
