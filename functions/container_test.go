@@ -53,6 +53,13 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 	if user := docker(t, "image", "inspect", "-f", "{{.Config.User}}", name); user != "65532:65532" {
 		t.Errorf("the image runs as %q, not the unprivileged 65532:65532", user)
 	}
+	// Built in a git checkout, the image names the commit.
+	if head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output(); err == nil {
+		label := docker(t, "image", "inspect", "-f", `{{index .Config.Labels "org.opencontainers.image.revision"}}`, name)
+		if !strings.HasPrefix(label, strings.TrimSpace(string(head))) {
+			t.Errorf("the image's revision label is %q, not the commit it was built from, %s", label, head)
+		}
+	}
 	docker(t, "volume", "create", name)
 	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -60,7 +61,14 @@ func image(root, dir, tag string) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	cmd := exec.Command("docker", "build", "--platform", "linux/"+arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag, dir)
+	args := []string{"build", "--platform", "linux/" + arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag,
+		"--label", "org.opencontainers.image.title=kmsless"}
+	// The commit the image was built from, marked -dirty when the work tree
+	// held changes, as git describe marks it; none outside a checkout.
+	if rev, err := exec.Command("git", "-C", root, "describe", "--always", "--abbrev=40", "--dirty").Output(); err == nil {
+		args = append(args, "--label", "org.opencontainers.image.revision="+strings.TrimSpace(string(rev)))
+	}
+	cmd := exec.Command("docker", append(args, dir)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("docker build: %w", err)
