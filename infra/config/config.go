@@ -85,19 +85,24 @@ type Settings struct {
 	StorePasswordSealed string
 	// StorePoolSize caps one instance's PostgreSQL connections (0: the
 	// store's default, or pool_max_conns in KMS_STORE, which wins).
-	StorePoolSize  int
-	RedisURL       string
-	QPS            int
-	Burst          int
-	PrincipalsFile string
-	Region         string
-	AccountID      string
-	CacheTTL       time.Duration
-	NonceTTL       time.Duration
-	NonceMax       int
-	ClockSkew      time.Duration
-	MaxBody        int64
-	LogLevel       slog.Level
+	StorePoolSize int
+	RedisURL      string
+	// RedisPasswordSealed is KMS_REDIS_PASSWORD_SEALED: the password of
+	// REDIS_URL's servers sealed under the root key (kmsless
+	// seal-redis-password), put into the URL at start-up, which then
+	// carries none.
+	RedisPasswordSealed string
+	QPS                 int
+	Burst               int
+	PrincipalsFile      string
+	Region              string
+	AccountID           string
+	CacheTTL            time.Duration
+	NonceTTL            time.Duration
+	NonceMax            int
+	ClockSkew           time.Duration
+	MaxBody             int64
+	LogLevel            slog.Level
 	// LogJSON (KMS_LOG_FORMAT=json) writes log lines as JSON objects, as a
 	// log collector reads them; the default in a cloud runtime. Text
 	// otherwise (KMS_LOG_FORMAT=text), for a person at a terminal.
@@ -176,6 +181,7 @@ func Read(getenv func(string) string) (Settings, error) {
 		Store:               getenv("KMS_STORE"),
 		StorePasswordSealed: getenv("KMS_STORE_PASSWORD_SEALED"),
 		RedisURL:            getenv("REDIS_URL"),
+		RedisPasswordSealed: getenv("KMS_REDIS_PASSWORD_SEALED"),
 		PrincipalsFile:      getenv("KMS_PRINCIPALS_FILE"),
 		Region:              or(getenv("KMS_REGION"), "cn-hangzhou"),
 		AccountID:           or(getenv("KMS_ACCOUNT_ID"), "0000000000000000"),
@@ -190,6 +196,8 @@ func Read(getenv func(string) string) (Settings, error) {
 		return Settings{}, errors.New("set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE together, or neither")
 	case s.TLSClientCAFile != "" && !s.HTTPS():
 		return Settings{}, errors.New("KMS_TLS_CLIENT_CA_FILE checks the clients of an HTTPS server: set KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE too")
+	case s.RedisPasswordSealed != "" && s.RedisURL == "":
+		return Settings{}, errors.New("KMS_REDIS_PASSWORD_SEALED is the password of REDIS_URL's servers: set REDIS_URL too")
 	case s.OperatorAddr != "" && s.OperatorAddr == s.ListenAddr:
 		return Settings{}, errors.New("KMS_OPERATOR_ADDR is a listener of its own: give it another address than KMS_LISTEN_ADDR")
 	}
@@ -634,7 +642,11 @@ func wireShared(_ context.Context, set Settings, log *slog.Logger, cfg *core.Con
 		log.Info("replay defense: " + scope)
 		return nil
 	}
-	shared, err := redis.Open(set.RedisURL, redis.Options{
+	u, err := redisURL(set, append([]*core.RootKey{cfg.Root}, cfg.PreviousRoots...)...)
+	if err != nil {
+		return err
+	}
+	shared, err := redis.Open(u, redis.Options{
 		CacheTTL: set.CacheTTL, FallbackShare: set.FallbackShare, FallbackNonces: nonces, Logger: log,
 		MACKey: cfg.Root.DeriveKey(redis.MACPurpose),
 	})
@@ -741,6 +753,20 @@ func storeURL(set Settings, roots ...*core.RootKey) (string, error) {
 	defer clear(pw)
 	u.User = url.UserPassword(u.User.Username(), string(pw))
 	return u.String(), nil
+}
+
+// redisURL is REDIS_URL with the password of KMS_REDIS_PASSWORD_SEALED,
+// opened by one of roots, put where its servers take it.
+func redisURL(set Settings, roots ...*core.RootKey) (string, error) {
+	if set.RedisPasswordSealed == "" {
+		return set.RedisURL, nil
+	}
+	pw, err := sealed.Open([]byte(set.RedisPasswordSealed), sealed.RedisPassword, roots...)
+	if err != nil {
+		return "", fmt.Errorf("KMS_REDIS_PASSWORD_SEALED: %w", err)
+	}
+	defer clear(pw)
+	return redis.WithPassword(set.RedisURL, pw)
 }
 
 func needRootKey(set Settings) error {

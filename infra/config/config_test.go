@@ -109,20 +109,21 @@ func TestReadDetectsPlatform(t *testing.T) {
 
 func TestReadRefusesBadValuesNamingTheVariable(t *testing.T) {
 	for name, val := range map[string]string{
-		"KMS_QPS_PER_USER":         "0",
-		"KMS_BURST":                "-1",
-		"KMS_CACHE_TTL":            "soon",
-		"KMS_CLOCK_SKEW":           "-5m",
-		"KMS_MAX_BODY":             "10",
-		"KMS_REDIS_FALLBACK_SHARE": "2",
-		"KMS_LOG_FORMAT":           "yaml",
-		"KMS_LOG_LEVEL":            "loud",
-		"KMS_SIGV4_REPEATS":        "yes",
-		"KMS_PURGE_INTERVAL":       "-1h",
-		"KMS_TLS_CERT_FILE":        "cert.pem",       // without its key
-		"KMS_TLS_KEY_FILE":         "key.pem",        // without its certificate
-		"KMS_TLS_CLIENT_CA_FILE":   "ca.pem",         // on plain HTTP
-		"KMS_OPERATOR_ADDR":        "127.0.0.1:8080", // KMS_LISTEN_ADDR's default
+		"KMS_QPS_PER_USER":          "0",
+		"KMS_BURST":                 "-1",
+		"KMS_CACHE_TTL":             "soon",
+		"KMS_CLOCK_SKEW":            "-5m",
+		"KMS_MAX_BODY":              "10",
+		"KMS_REDIS_FALLBACK_SHARE":  "2",
+		"KMS_LOG_FORMAT":            "yaml",
+		"KMS_REDIS_PASSWORD_SEALED": "kmsless-sealed-v1 redis-password x y",
+		"KMS_LOG_LEVEL":             "loud",
+		"KMS_SIGV4_REPEATS":         "yes",
+		"KMS_PURGE_INTERVAL":        "-1h",
+		"KMS_TLS_CERT_FILE":         "cert.pem",       // without its key
+		"KMS_TLS_KEY_FILE":          "key.pem",        // without its certificate
+		"KMS_TLS_CLIENT_CA_FILE":    "ca.pem",         // on plain HTTP
+		"KMS_OPERATOR_ADDR":         "127.0.0.1:8080", // KMS_LISTEN_ADDR's default
 	} {
 		_, err := Read(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

@@ -77,6 +77,34 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	return nil, fmt.Errorf("REDIS_URL: unknown scheme %q (use redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme+"+"+mode)
 }
 
+// WithPassword is rawURL, in any form NewClient reads, with password put
+// where the Redis servers' password goes: the user information of every
+// form but Sentinel's, whose user information is the sentinels' own, and
+// whose servers' password is the password option. A URL that already
+// carries a password there is refused, so two never compete. Errors never
+// quote the URL.
+func WithPassword(rawURL string, password []byte) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", errors.New("REDIS_URL is not a valid URL")
+	}
+	_, mode, _ := strings.Cut(u.Scheme, "+")
+	q := u.Query()
+	if mode == "sentinel" || (mode == "" && q.Has("master_name")) {
+		if q.Has("password") {
+			return "", errors.New("REDIS_URL has a password option and a sealed password is given: keep only the sealed one")
+		}
+		q.Set("password", string(password))
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	if _, has := u.User.Password(); has {
+		return "", errors.New("REDIS_URL has a password and a sealed password is given: keep only the sealed one")
+	}
+	u.User = url.UserPassword(u.User.Username(), string(password))
+	return u.String(), nil
+}
+
 // fastFail fills the options the URL left at zero. Retries are off because a
 // failed command falls back to per-instance state at once, which serves the
 // request sooner than a retry would.

@@ -88,6 +88,59 @@ func TestNewClientReadsEachURLForm(t *testing.T) {
 	}
 }
 
+// A sealed password goes where each form's servers take theirs, escaped,
+// keeping the user and the options; Sentinel's user information stays the
+// sentinels'. A URL with a password of its own there is refused, quoting
+// neither.
+func TestWithPasswordPutsItWhereTheServersTakeIt(t *testing.T) {
+	const pw = "p@ss:w/rd?&#%"
+	password := func(c goredis.UniversalClient) (user, pass string) {
+		switch c := c.(type) {
+		case *goredis.Client:
+			return c.Options().Username, c.Options().Password
+		case *goredis.ClusterClient:
+			return c.Options().Username, c.Options().Password
+		}
+		return "", ""
+	}
+	for _, c := range []struct{ url, user string }{
+		{"redis://kms@127.0.0.1:6379/3?read_timeout=2s", "kms"},
+		{"rediss://cache.example:6380", ""},
+		{"unix://kms@/run/redis.sock?db=2", "kms"},
+		{"redis+cluster://kms@10.0.0.1:7000?addr=10.0.0.2:7000", "kms"},
+		{"redis+sentinel://:sentinelpw@10.0.0.1:26379/1?master_name=mymaster&username=kms", "kms"},
+		{"redis://10.0.0.1:26379?master_name=mymaster", ""},
+	} {
+		u, err := redis.WithPassword(c.url, []byte(pw))
+		if err != nil {
+			t.Errorf("%s: %v", c.url, err)
+			continue
+		}
+		rdb, err := redis.NewClient(u)
+		if err != nil {
+			t.Errorf("%s with the password: %v", c.url, err)
+			continue
+		}
+		if user, pass := password(rdb); user != c.user || pass != pw {
+			t.Errorf("%s: user %q, password %q; want %q and the sealed one", c.url, user, pass, c.user)
+		}
+		rdb.Close()
+	}
+	if u, _ := redis.WithPassword("redis+sentinel://:sentinelpw@10.0.0.1:26379?master_name=m", []byte(pw)); !strings.Contains(u, ":sentinelpw@") {
+		t.Errorf("the sentinels' password was lost: %s", u)
+	}
+	for _, u := range []string{
+		"redis://kms:hunter2@127.0.0.1:6379",
+		"rediss+cluster://:hunter2@10.0.0.1:7000",
+		"redis+sentinel://10.0.0.1:26379?master_name=m&password=hunter2",
+		"redis://kms:hunter2@[::1",
+	} {
+		if _, err := redis.WithPassword(u, []byte(pw)); err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), pw) {
+			t.Errorf("%s: %v, want a refusal quoting neither password", u, err)
+		}
+	}
+}
+
 func TestNewClientRefusesBadURLsWithoutEchoingThePassword(t *testing.T) {
 	for _, u := range []string{
 		"redis://user:hunter2@[::1",

@@ -12,6 +12,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/config"
 	"github.com/kmsless/kmsless/infra/redis"
+	"github.com/kmsless/kmsless/infra/sealed"
 )
 
 // wire builds the service as a deployment would, from environment variables.
@@ -53,6 +54,68 @@ func TestWireSharesStateThroughRedisWhenURLIsSet(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(keys, " "), "wired-nonce") {
 		t.Fatalf("the request's nonce is not in Redis (keys %q): the service is not wired to it", keys)
+	}
+}
+
+// A Redis that asks for a password gets the one KMS_REDIS_PASSWORD_SEALED
+// seals, REDIS_URL naming the server and no password: requests share state
+// through it. Without the sealed password the service still serves, from its
+// fallback, and Redis holds nothing; sealed under another root key, as
+// another kind of secret, or beside a password in the URL, start-up stops
+// without quoting it.
+func TestWireOpensTheSealedRedisPassword(t *testing.T) {
+	const pw = "redis p@ss:w/rd?&"
+	srv := startRedisAs(t, pw)
+	raw, other := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(raw)
+	_, _ = rand.Read(other)
+	seal := func(raw []byte, kind string) string {
+		root, err := core.NewRootKey(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := sealed.Seal(root, kind, []byte(pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(text)
+	}
+	nonceInRedis := func(env map[string]string, nonce string) bool {
+		t.Helper()
+		svc, err := wireRoot(t, raw, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer svc.Close()
+		if _, err := svc.KMS.Handle(context.Background(), &core.Request{ID: "r", Action: "ListKeys", Caller: svc.DevPrincipal, Nonce: nonce}); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := srv.client().Keys(context.Background(), "*"+nonce+"*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys) > 0
+	}
+	if !nonceInRedis(map[string]string{"REDIS_URL": srv.URL, "KMS_REDIS_PASSWORD_SEALED": seal(raw, sealed.RedisPassword)}, "sealed-nonce") {
+		t.Error("with the sealed password the request's nonce is not in Redis")
+	}
+	if nonceInRedis(map[string]string{"REDIS_URL": srv.URL}, "unsealed-nonce") {
+		t.Error("without the password the request reached Redis")
+	}
+	for name, env := range map[string]map[string]string{
+		"another root key": {"REDIS_URL": srv.URL, "KMS_REDIS_PASSWORD_SEALED": seal(other, sealed.RedisPassword)},
+		"another kind":     {"REDIS_URL": srv.URL, "KMS_REDIS_PASSWORD_SEALED": seal(raw, sealed.StorePassword)},
+		"two passwords":    {"REDIS_URL": strings.Replace(srv.URL, "redis://", "redis://:hunter2@", 1), "KMS_REDIS_PASSWORD_SEALED": seal(raw, sealed.RedisPassword)},
+	} {
+		svc, err := wireRoot(t, raw, env)
+		if err == nil {
+			svc.Close()
+			t.Errorf("%s: started", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), "KMS_REDIS_PASSWORD_SEALED") && !strings.Contains(err.Error(), "sealed password") || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), pw) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

@@ -102,10 +102,21 @@ func launch(t testing.TB, s *server) *server {
 // startRedis starts a plain redis-server on a free port.
 func startRedis(t testing.TB, extra ...string) *server {
 	t.Helper()
+	return startRedisAs(t, "", extra...)
+}
+
+// startRedisAs starts a redis-server on a free port that asks for password,
+// unless it is empty; its URL carries none, its test client does.
+func startRedisAs(t testing.TB, password string, extra ...string) *server {
+	t.Helper()
 	port := freePort(t)
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir()}, extra...)
-	return launch(t, &server{port: port, args: args, URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)})
+	if password != "" {
+		args = append(args, "--requirepass", password)
+	}
+	return launch(t, &server{port: port, args: args, URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port),
+		opts: &goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Password: password}})
 }
 
 func (s *server) start() {

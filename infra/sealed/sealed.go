@@ -22,6 +22,7 @@ const Magic = "kmsless-sealed-v1"
 const (
 	Principals    = "principals"
 	StorePassword = "store-password"
+	RedisPassword = "redis-password"
 )
 
 // purpose labels the derivation of the sealing key from the root key.
