@@ -5,6 +5,7 @@
 //	kmsless rotate-root [-batch 100]
 //	kmsless seal-principals principals.yaml > principals.sealed
 //	kmsless seal-store-password < password.txt
+//	kmsless seal-redis-password < password.txt
 //	kmsless audit verify [filters] FILE…
 //	kmsless audit query [filters] FILE…
 //	kmsless client-key ID [DIR]
@@ -18,9 +19,9 @@
 // any point and run again; once it reports success the previous root key can
 // be dropped. README "Root key rotation" gives the whole procedure.
 //
-// seal-principals and seal-store-password seal a secret under the current
-// root key, for KMS_PRINCIPALS_FILE and KMS_STORE_PASSWORD_SEALED (README
-// "Secrets"). They need the root key as the functions have it (with a cloud
+// seal-principals, seal-store-password and seal-redis-password seal a
+// secret under the current root key, for KMS_PRINCIPALS_FILE,
+// KMS_STORE_PASSWORD_SEALED and KMS_REDIS_PASSWORD_SEALED (README "Secrets"). They need the root key as the functions have it (with a cloud
 // source, credentials allowed to decrypt its blob) and nothing else.
 //
 // client-key makes a client key for the KMS instance API: Alibaba's client
@@ -86,6 +87,7 @@ const usage = `usage:
   kmsless rotate-root [-batch 100]        re-wrap every key version under KMS_ROOT_KEY
   kmsless seal-principals FILE            print FILE sealed under KMS_ROOT_KEY
   kmsless seal-store-password             print the password read from stdin, sealed
+  kmsless seal-redis-password             print the password read from stdin, sealed for KMS_REDIS_PASSWORD_SEALED
   kmsless audit verify [filters] FILE…    check every chain; print the records that match filters, if any
   kmsless audit query  [filters] FILE…    print the matching records (and check the chains)
                                           run "kmsless audit query -h" for the filters
@@ -146,11 +148,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			break
 		}
 		return healthcheck(ctx, stdout, stderr)
-	case "seal-store-password":
+	case "seal-store-password", "seal-redis-password":
 		if len(args) != 1 {
 			break
 		}
-		return seal(ctx, sealed.StorePassword, func() ([]byte, error) {
+		kind := sealed.StorePassword
+		if args[0] == "seal-redis-password" {
+			kind = sealed.RedisPassword
+		}
+		return seal(ctx, kind, func() ([]byte, error) {
 			b, err := io.ReadAll(io.LimitReader(stdin, 4096))
 			b = bytes.TrimRight(b, "\r\n")
 			if err == nil && len(b) == 0 {

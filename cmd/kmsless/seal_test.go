@@ -70,25 +70,34 @@ func TestSealPrincipalsOutputLoadsAsThePrincipalsFile(t *testing.T) {
 	}
 }
 
-func TestSealStorePasswordReadsStdin(t *testing.T) {
+// Each password command seals what it reads on stdin as its own kind of
+// secret, which the service opens as that kind only.
+func TestSealPasswordsReadStdin(t *testing.T) {
 	root := rootText(t)
-	out, errOut, err := sealChild(t, root, "s3cret-pw\n", "seal-store-password")
-	if err != nil || strings.Contains(out, "s3cret") {
-		t.Fatalf("seal-store-password: %v\n%s%s", err, out, errOut)
-	}
 	raw, _ := base64.StdEncoding.DecodeString(root)
 	r, err := core.NewRootKey(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, err := sealed.Open([]byte(out), sealed.StorePassword, r)
-	if err != nil || string(pw) != "s3cret-pw" {
-		t.Fatalf("opened %q, %v", pw, err)
-	}
-	if _, _, err := sealChild(t, root, "", "seal-store-password"); err == nil {
-		t.Fatal("an empty password was sealed")
-	}
-	if _, errOut, err := sealChild(t, "", "pw\n", "seal-store-password"); err == nil || !strings.Contains(errOut, "no root key") {
-		t.Fatalf("without a root key: %v %s", err, errOut)
+	for command, kind := range map[string]string{"seal-store-password": sealed.StorePassword, "seal-redis-password": sealed.RedisPassword} {
+		out, errOut, err := sealChild(t, root, "s3cret-pw\n", command)
+		if err != nil || strings.Contains(out, "s3cret") {
+			t.Fatalf("%s: %v\n%s%s", command, err, out, errOut)
+		}
+		pw, err := sealed.Open([]byte(out), kind, r)
+		if err != nil || string(pw) != "s3cret-pw" {
+			t.Fatalf("%s: opened %q, %v", command, pw, err)
+		}
+		for _, otherKind := range []string{sealed.StorePassword, sealed.RedisPassword, sealed.Principals} {
+			if _, err := sealed.Open([]byte(out), otherKind, r); otherKind != kind && err == nil {
+				t.Errorf("%s's output opened as %s", command, otherKind)
+			}
+		}
+		if _, _, err := sealChild(t, root, "", command); err == nil {
+			t.Fatalf("%s: an empty password was sealed", command)
+		}
+		if _, errOut, err := sealChild(t, "", "pw\n", command); err == nil || !strings.Contains(errOut, "no root key") {
+			t.Fatalf("%s without a root key: %v %s", command, err, errOut)
+		}
 	}
 }
