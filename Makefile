@@ -64,10 +64,12 @@ bench:
 build:
 	scripts/build.sh all
 
-# The api server's container image (Dockerfile), tagged $(IMAGE).
+# The api server's container image (Dockerfile), tagged $(IMAGE), for this
+# machine's architecture unless ARCH names another (amd64, arm64).
 IMAGE ?= kmsless
+ARCH  ?= $(shell $(GO) env GOARCH)
 image:
-	$(GO) run ./scripts/build -platform image -tag $(IMAGE)
+	$(GO) run ./scripts/build -platform image -tag $(IMAGE) -arch $(ARCH)
 
 # make invoke FN=<function> EVENT=events/<aws|fc>/<file>.json [PLATFORM=fc]
 invoke:

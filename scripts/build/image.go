@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -32,15 +31,11 @@ var caBundles = []string{
 }
 
 // image builds the container image the Dockerfile at root describes and
-// tags it: the binaries for linux and GOARCH (the host's unless set), the
+// tags it: the binaries for linux and arch, the
 // CA bundle the root key's cloud KMS, rediss:// and PostgreSQL's TLS verify
 // against, and an empty data directory, in dir, the build's context, which
 // it empties first.
-func image(root, dir, tag string) error {
-	arch := os.Getenv("GOARCH")
-	if arch == "" {
-		arch = runtime.GOARCH
-	}
+func image(root, dir, tag, arch string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
@@ -61,7 +56,10 @@ func image(root, dir, tag string) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	args := []string{"build", "--platform", "linux/" + arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag,
+	// Without its cache: Docker's legacy builder reuses a layer built for
+	// another architecture, then refuses it as not of this one; and the
+	// steps only copy files.
+	args := []string{"build", "--no-cache", "--platform", "linux/" + arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag,
 		"--label", "org.opencontainers.image.title=kmsless"}
 	// The commit the image was built from, marked -dirty when the work tree
 	// held changes, as git describe marks it; none outside a checkout.

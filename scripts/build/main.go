@@ -7,10 +7,10 @@
 //
 // With -platform image it builds instead the container image the Dockerfile
 // describes, the api server's and the kmsless command's binaries for linux
-// and the host's architecture (GOARCH, when set), and tags it -tag.
+// and the host's architecture (or -arch), and tags it -tag.
 //
 //	go run ./scripts/build [-platform lambda|fc|all] [function ...]
-//	go run ./scripts/build -platform image [-tag kmsless] [-context dist/image]
+//	go run ./scripts/build -platform image [-tag kmsless] [-arch amd64|arm64] [-context dist/image]
 package main
 
 import (
@@ -33,11 +33,12 @@ import (
 func main() {
 	plat := flag.String("platform", "all", "lambda, fc, all, or image")
 	tag := flag.String("tag", "kmsless", "with -platform image, the image's name")
+	arch := flag.String("arch", runtime.GOARCH, "with -platform image, the architecture of its binaries")
 	buildContext := flag.String("context", "", "with -platform image, the directory the image is built from (default dist/image)")
 	flag.Parse()
 	var err error
 	if *plat == "image" {
-		err = buildImage(*tag, *buildContext, flag.Args())
+		err = buildImage(*tag, *buildContext, *arch, flag.Args())
 	} else {
 		err = run(*plat, flag.Args())
 	}
@@ -47,7 +48,7 @@ func main() {
 	}
 }
 
-func buildImage(tag, dir string, args []string) error {
+func buildImage(tag, dir, arch string, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("-platform image builds the api server and the kmsless command, not %v", args)
 	}
@@ -58,7 +59,7 @@ func buildImage(tag, dir string, args []string) error {
 	if dir == "" {
 		dir = filepath.Join(root, "dist", "image")
 	}
-	return image(root, dir, tag)
+	return image(root, dir, tag, arch)
 }
 
 func run(plat string, fns []string) error {
