@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,23 +80,14 @@ func copyCABundle(dst string) error {
 		candidates = append([]string{f}, candidates...)
 	}
 	for _, src := range candidates {
-		in, err := os.Open(src)
+		b, err := os.ReadFile(src)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		defer in.Close()
-		out, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return os.WriteFile(dst, b, 0o644)
 	}
 	return fmt.Errorf("no CA bundle at %v: set SSL_CERT_FILE to one", caBundles)
 }
