@@ -3,9 +3,12 @@ package functions_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +17,42 @@ import (
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 )
+
+var (
+	imageOnce  sync.Once
+	imageName  string
+	imageBuilt error
+)
+
+// containerImage is the container image, built as `make image` builds it
+// once for every test that runs it, and removed when they are done
+// (removeImage). Where no Docker daemon answers, the test is skipped.
+func containerImage(t *testing.T) string {
+	t.Helper()
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		t.Skipf("no Docker daemon answers (%v): %s", err, bytes.TrimSpace(out))
+	}
+	imageOnce.Do(func() {
+		name := fmt.Sprintf("kmsless-test-%d", time.Now().UnixNano())
+		build := exec.Command("go", "run", "./scripts/build", "-platform", "image", "-tag", name, "-context", t.TempDir())
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			imageBuilt = fmt.Errorf("building the image: %v\n%s", err, out)
+			return
+		}
+		imageName = name
+	})
+	if imageBuilt != nil {
+		t.Fatal(imageBuilt)
+	}
+	return imageName
+}
+
+func removeImage() {
+	if imageName != "" {
+		_ = exec.Command("docker", "rmi", "-f", imageName).Run()
+	}
+}
 
 // docker runs the docker command and returns its standard output, trimmed.
 func docker(t *testing.T, args ...string) string {
@@ -39,17 +78,8 @@ func docker(t *testing.T, args ...string) string {
 // decrypts the data key. The test needs a Docker daemon; where none answers,
 // it is skipped.
 func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		t.Skipf("no Docker daemon answers (%v): %s", err, bytes.TrimSpace(out))
-	}
+	name := containerImage(t)
 	t.Parallel()
-	name := fmt.Sprintf("kmsless-test-%d", time.Now().UnixNano())
-	build := exec.Command("go", "run", "./scripts/build", "-platform", "image", "-tag", name, "-context", t.TempDir())
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the image: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", name).Run() })
 	if user := docker(t, "image", "inspect", "-f", "{{.Config.User}}", name); user != "65532:65532" {
 		t.Errorf("the image runs as %q, not the unprivileged 65532:65532", user)
 	}
@@ -138,4 +168,36 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 		t.Fatalf("Decrypt in a new container on the same volume: %v", err)
 	}
 	second.stop(t, syscall.SIGTERM)
+}
+
+// loadgen's -docker runs the floor comparison's servers in a container of
+// the image, limited to one CPU and reached on its bridge network: the
+// report names the container's quota and every side, the servers' profile
+// reaches the host, and no container is left behind. loadgen, built static
+// here, is its own child in the container.
+func TestLoadgenRunsItsServersInTheImage(t *testing.T) {
+	image := containerImage(t)
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err != nil {
+		t.Skipf("-docker reads the container's cgroup in the cgroup v1 cpu controller, not mounted here: %v", err)
+	}
+	t.Parallel()
+	profile := filepath.Join(t.TempDir(), "server.out")
+	cmd := exec.Command(filepath.Join(binDir, "loadgen"), "-compare", "floor", "-cpus", "1", "-docker", image,
+		"-rounds", "1", "-run", "200ms", "-conns", "2", "-cpuprofile", profile)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("loadgen -docker: %v\n%s", err, out)
+	}
+	for _, want := range []string{"floor ", "kmsless ", "kmsless-unverified ", "Docker container of " + image, "cfs quota 100000 µs",
+		"GOMAXPROCS 1 of", "server throttled", profile} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the report does not name %q:\n%s", want, out)
+		}
+	}
+	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
+		t.Errorf("no profile of the servers: %v", err)
+	}
+	if left := docker(t, "ps", "-aq", "--filter", "label=kmsless-loadgen", "--filter", "ancestor="+image); left != "" {
+		t.Errorf("containers left behind: %s", left)
+	}
 }

@@ -27,7 +27,7 @@ import (
 
 var (
 	root   string // the module root
-	binDir string // one binary per function, the kmsless command, and hello, built for this machine
+	binDir string // one binary per function, the kmsless command, loadgen, and hello, built for this machine
 	rie    string // aws-lambda-rie, or "" when it could not be found or installed
 	rieErr error
 )
@@ -55,13 +55,14 @@ func setup(m *testing.M) (int, error) {
 	// One go build for every function: it shares the compile work and keeps to
 	// the machine's cores. Host architecture, deployment flags.
 	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./cmd/kmsless", "./scripts/hello", "./scripts/hello-fc")...)
+	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./cmd/kmsless", "./bench/cmd/loadgen", "./scripts/hello", "./scripts/hello-fc")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
 	}
 	rie, rieErr = emulate.FindRIE(context.Background())
+	defer removeImage()
 	return m.Run(), nil
 }
 

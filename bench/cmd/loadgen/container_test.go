@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,44 +63,5 @@ func TestContainerModeReportsEverySide(t *testing.T) {
 	}
 	if _, err := os.Stat(probe.dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("cgroup %s left behind: %v", probe.dir, err)
-	}
-}
-
-// Where a Docker daemon answers, the same comparison runs its servers in a
-// container limited to one CPU, reached on the bridge network; the
-// container reads its own cgroup's counts, writes its profile out to the
-// host, and is gone afterwards. The image is any file system: an empty one
-// here, the kmsless image in use.
-func TestDockerModeReportsEverySide(t *testing.T) {
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		t.Skipf("no Docker daemon answers (%v): %s", err, bytes.TrimSpace(out))
-	}
-	image := fmt.Sprintf("loadgen-test-%d", time.Now().UnixNano())
-	empty := exec.Command("docker", "import", "-", image)
-	empty.Stdin = bytes.NewReader(make([]byte, 1024)) // an empty tar archive: two zero blocks
-	if out, err := empty.CombinedOutput(); err != nil {
-		t.Fatalf("docker import: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })
-	profile := filepath.Join(t.TempDir(), "server.out")
-	var out bytes.Buffer
-	o := load.Options{Conns: 2, Rounds: 1, Run: 200 * time.Millisecond, Pool: 500}
-	b := inContainer(image, "/sys/fs/cgroup/cpu", 1)
-	if err := compareFloorIn(&out, o, b, profile); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range append(floorNames, "Docker container of "+image, "cfs quota 100000 µs", "GOMAXPROCS 1 of", "server throttled", profile) {
-		if !strings.Contains(out.String(), name) {
-			t.Errorf("report does not name %q:\n%s", name, out.String())
-		}
-	}
-	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
-		t.Errorf("no profile of the server process: %v", err)
-	}
-	if left, _ := exec.Command("docker", "ps", "-aq", "--filter", "ancestor="+image).Output(); len(bytes.TrimSpace(left)) > 0 {
-		t.Errorf("containers left behind: %s", left)
-	}
-	if _, err := os.Stat(b.(*containerBox).dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("%s left behind: %v", b.(*containerBox).dir, err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +24,10 @@ func inContainer(image, root string, cpus float64) box {
 	return &containerBox{image: image, root: root, cpus: cpus}
 }
 
+// containerLabel marks loadgen's containers, which `docker ps --filter
+// label=kmsless-loadgen` lists.
+const containerLabel = "kmsless-loadgen"
+
 type containerBox struct {
 	image, root string
 	cpus        float64
@@ -36,19 +41,46 @@ func (b *containerBox) command(profile string) (*exec.Cmd, error) {
 	if b.dir, err = os.MkdirTemp("", "loadgen-docker"); err != nil {
 		return nil, err
 	}
-	exe := filepath.Join(b.dir, "loadgen")
-	build := exec.Command("go", "build", "-trimpath", "-o", exe, "github.com/kmsless/kmsless/bench/cmd/loadgen")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building loadgen static for the container: %v\n%s", err, out)
+	exe, err := staticChild(b.dir)
+	if err != nil {
+		return nil, err
 	}
-	args := []string{"run", "-i", "--rm", "--cidfile", b.cidFile(), "--cpus", strconv.FormatFloat(b.cpus, 'g', -1, 64),
+	args := []string{"run", "-i", "--rm", "--cidfile", b.cidFile(), "--label", containerLabel, "--cpus", strconv.FormatFloat(b.cpus, 'g', -1, 64),
 		"--read-only", "--tmpfs", "/tmp", "--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-e", serverEnv + "=0.0.0.0:0", "-v", exe + ":/loadgen:ro", "--entrypoint", "/loadgen"}
 	if profile != "" {
 		args = append(args, "-v", filepath.Dir(profile)+":"+filepath.Dir(profile))
 	}
 	return exec.Command("docker", append(args, b.image)...), nil
+}
+
+// staticChild is this program as a binary that runs in an image without a
+// C library: itself when it is linked statically, else a static build of
+// loadgen in dir (go run links it against the C library).
+func staticChild(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	static := true
+	for _, p := range f.Progs {
+		static = static && p.Type != elf.PT_INTERP
+	}
+	if static {
+		return self, nil
+	}
+	exe := filepath.Join(dir, "loadgen")
+	build := exec.Command("go", "build", "-trimpath", "-o", exe, "github.com/kmsless/kmsless/bench/cmd/loadgen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building loadgen static for the container: %v\n%s", err, out)
+	}
+	return exe, nil
 }
 
 func (b *containerBox) started() (cgroup, string, error) {
