@@ -30,17 +30,17 @@ var caBundles = []string{
 }
 
 // image builds the container image the Dockerfile at root describes and
-// tags it: the binaries for linux and arch, the
-// CA bundle the root key's cloud KMS, rediss:// and PostgreSQL's TLS verify
-// against, and an empty data directory, in dir, the build's context, which
-// it empties first.
+// tags it: the binaries for linux and arch, the CA bundle the root key's
+// cloud KMS, rediss:// and PostgreSQL's TLS verify against, and an empty
+// data directory, in dir, the build's context, which it empties first.
 func image(root, dir, tag, arch string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	// The data directory holds the root key a development server generates:
-	// only its owner reads it, in the image as on a developer's machine.
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+	// Docker's legacy builder makes the directory 755 in the image whatever
+	// its mode here; what the server writes in it (the store, a generated
+	// root key) it writes 0600.
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return err
 	}
 	if err := copyCABundle(filepath.Join(dir, "ca-certificates.crt")); err != nil {
@@ -61,8 +61,9 @@ func image(root, dir, tag, arch string) error {
 	args := []string{"build", "--no-cache", "--platform", "linux/" + arch, "-f", filepath.Join(root, "Dockerfile"), "-t", tag,
 		"--label", "org.opencontainers.image.title=kmsless"}
 	// The commit the image was built from, marked -dirty when the work tree
-	// held changes, as git describe marks it; none outside a checkout.
-	if rev, err := exec.Command("git", "-C", root, "describe", "--always", "--abbrev=40", "--dirty").Output(); err == nil {
+	// held changes, as git describe marks it (never a tag's name); none
+	// outside a checkout.
+	if rev, err := exec.Command("git", "-C", root, "describe", "--always", "--abbrev=40", "--dirty", "--exclude=*").Output(); err == nil {
 		args = append(args, "--label", "org.opencontainers.image.revision="+strings.TrimSpace(string(rev)))
 	}
 	cmd := exec.Command("docker", append(args, dir)...)
