@@ -140,6 +140,14 @@ type Settings struct {
 // HTTPS reports whether the local server serves HTTPS.
 func (s Settings) HTTPS() bool { return s.TLSCertFile != "" }
 
+// Scheme is the local server's URL scheme: https when it serves HTTPS.
+func (s Settings) Scheme() string {
+	if s.HTTPS() {
+		return "https"
+	}
+	return "http"
+}
+
 // ReadyzURL is where a client on the local server's machine asks whether it
 // is ready: the operator listener when there is one, else the server's own
 // address.
@@ -147,11 +155,7 @@ func (s Settings) ReadyzURL() string {
 	if s.OperatorAddr != "" {
 		return "http://" + Dialable(s.OperatorAddr) + "/readyz"
 	}
-	scheme := "http"
-	if s.HTTPS() {
-		scheme = "https"
-	}
-	return scheme + "://" + Dialable(s.ListenAddr) + "/readyz"
+	return s.Scheme() + "://" + Dialable(s.ListenAddr) + "/readyz"
 }
 
 // Dialable is addr as a client on the same machine reaches it: a server

@@ -204,10 +204,7 @@ func (w serverLog) Write(p []byte) (int, error) {
 // principal, its credentials. Printing the secret is deliberate: it exists
 // only on this machine, and the user needs it to sign requests.
 func Banner(w io.Writer, svc *config.Service, addr string, operator net.Listener) {
-	scheme := "http"
-	if svc.Settings.HTTPS() {
-		scheme = "https"
-	}
+	scheme := svc.Settings.Scheme()
 	fmt.Fprintf(w, "kmsless: serving the Alibaba Cloud KMS API (2016-01-20) and the AWS KMS API (region %s) on %s://%s\n", svc.KMS.Region(), scheme, addr)
 	if operator != nil {
 		fmt.Fprintf(w, "operator paths (/metrics, /healthz, /readyz) also on http://%s\n", operator.Addr())

@@ -39,10 +39,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		// url.Parse quotes the whole URL, password included: say less.
 		return nil, errors.New("REDIS_URL is not a valid URL")
 	}
-	scheme, mode, _ := strings.Cut(u.Scheme, "+")
-	if mode == "" && u.Query().Has("master_name") {
-		mode = "sentinel"
-	}
+	scheme, mode := form(u)
 	u.Scheme = scheme
 	plain := u.String()
 	switch mode {
@@ -77,6 +74,17 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	return nil, fmt.Errorf("REDIS_URL: unknown scheme %q (use redis, rediss, unix, redis+cluster or redis+sentinel)", u.Scheme+"+"+mode)
 }
 
+// form splits u's scheme into the transport's (redis, rediss, unix) and the
+// deployment's mode: "", "cluster" or "sentinel", which a redis:// URL with
+// master_name is too.
+func form(u *url.URL) (scheme, mode string) {
+	scheme, mode, _ = strings.Cut(u.Scheme, "+")
+	if mode == "" && u.Query().Has("master_name") {
+		mode = "sentinel"
+	}
+	return scheme, mode
+}
+
 // WithPassword is rawURL, in any form NewClient reads, with password put
 // where the Redis servers' password goes: the user information of every
 // form but Sentinel's, whose user information is the sentinels' own, and
@@ -88,9 +96,8 @@ func WithPassword(rawURL string, password []byte) (string, error) {
 	if err != nil {
 		return "", errors.New("REDIS_URL is not a valid URL")
 	}
-	_, mode, _ := strings.Cut(u.Scheme, "+")
 	q := u.Query()
-	if mode == "sentinel" || (mode == "" && q.Has("master_name")) {
+	if _, mode := form(u); mode == "sentinel" {
 		if q.Has("password") {
 			return "", errors.New("REDIS_URL has a password option and a sealed password is given: keep only the sealed one")
 		}
