@@ -6,8 +6,9 @@ FROM scratch
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY bin/ /usr/local/bin/
 # A numeric user, so that a runtime that refuses to run as root (Kubernetes'
-# runAsNonRoot) can tell without a passwd file.
-COPY --chown=65532:65532 data/ /data/
+# runAsNonRoot) can tell without a passwd file. /data is the user's and group
+# 0's (mode 770), for a runtime that picks an arbitrary user in group 0.
+COPY --chown=65532:0 volume/ /
 USER 65532:65532
 ENV KMS_LISTEN_ADDR=:8080 \
     KMS_DATA_DIR=/data

@@ -90,32 +90,14 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 			t.Errorf("the image's revision label is %q, not the commit it was built from, %s", label, head)
 		}
 	}
-	docker(t, "volume", "create", name)
-	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
+	newVolume(t, name)
 
-	// serve runs the image's default command as a foreground `docker run`,
-	// which passes the signals it gets on to the container.
 	serve := func() *localAPI {
-		addr := freeAddr(t)
-		// The image's health check, run every half second rather than ten.
-		run := exec.Command("docker", "run", "--rm", "--name", name, "--read-only", "--cap-drop", "ALL",
-			"--security-opt", "no-new-privileges", "--health-interval", "500ms", "-p", addr+":8080", "-v", name+":/data", name)
-		t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
-		a := startAPI(t, run, addr)
+		a := runImage(t, name, name, "--health-interval", "500ms") // the image's health check, every half second
 		if !strings.HasSuffix(a.banner["first"], "http://[::]:8080") {
 			t.Errorf("banner's first line: %q", a.banner["first"])
 		}
 		return a
-	}
-	client := func(a *localAPI) *kms.Client {
-		c, err := kms.NewClient(&openapi.Config{
-			AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
-			Endpoint: tea.String(a.addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
 	}
 
 	first := serve()
@@ -128,20 +110,8 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 			t.Fatalf("the container is %s, not healthy: %s", health, docker(t, "inspect", "-f", "{{json .State.Health}}", name))
 		}
 	}
-	c := client(first)
-	var key string
-	// The published port answers once the container's network is up, which
-	// may be a moment after the server printed its banner.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		created, err := c.CreateKey(&kms.CreateKeyRequest{Description: tea.String("in a container")})
-		if err == nil {
-			key = tea.StringValue(created.Body.KeyMetadata.KeyId)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CreateKey through the SDK: %v", err)
-		}
-	}
+	c := sdkClient(t, first)
+	key := createKey(t, c)
 	gen, err := c.GenerateDataKey(&kms.GenerateDataKeyRequest{KeyId: tea.String(key)})
 	if err != nil {
 		t.Fatalf("GenerateDataKey through the SDK: %v", err)
@@ -160,7 +130,7 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 	}
 	var dec *kms.DecryptResponse
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if dec, err = client(second).Decrypt(&kms.DecryptRequest{CiphertextBlob: gen.Body.CiphertextBlob}); err == nil || time.Now().After(deadline) {
+		if dec, err = sdkClient(t, second).Decrypt(&kms.DecryptRequest{CiphertextBlob: gen.Body.CiphertextBlob}); err == nil || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -168,6 +138,74 @@ func TestContainerImageServesTheSDKAndKeepsItsVolume(t *testing.T) {
 		t.Fatalf("Decrypt in a new container on the same volume: %v", err)
 	}
 	second.stop(t, syscall.SIGTERM)
+}
+
+// runImage runs the image's default command on the named volume as a
+// cautious operator would: a read-only root file system, no capabilities, no
+// privilege escalation, the port published on loopback. It is a foreground
+// `docker run`, which passes the signals it gets on to the container; the
+// container is named after the volume.
+func runImage(t *testing.T, image, volume string, args ...string) *localAPI {
+	t.Helper()
+	addr := freeAddr(t)
+	args = append([]string{"run", "--rm", "--name", volume, "--read-only", "--cap-drop", "ALL",
+		"--security-opt", "no-new-privileges", "-p", addr + ":8080", "-v", volume + ":/data"}, args...)
+	run := exec.Command("docker", append(args, image)...)
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", volume).Run() })
+	return startAPI(t, run, addr)
+}
+
+// newVolume creates a Docker volume for the test and removes it after.
+func newVolume(t *testing.T, name string) {
+	t.Helper()
+	docker(t, "volume", "create", name)
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
+}
+
+// sdkClient is Alibaba's KMS SDK with the credentials the banner printed.
+func sdkClient(t *testing.T, a *localAPI) *kms.Client {
+	t.Helper()
+	c, err := kms.NewClient(&openapi.Config{
+		AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
+		Endpoint: tea.String(a.addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// createKey makes a key through the SDK and returns its ID. The published
+// port answers once the container's network is up, which may be a moment
+// after the server printed its banner.
+func createKey(t *testing.T, c *kms.Client) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		created, err := c.CreateKey(&kms.CreateKeyRequest{Description: tea.String("in a container")})
+		if err == nil {
+			return tea.StringValue(created.Body.KeyMetadata.KeyId)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CreateKey through the SDK: %v", err)
+		}
+	}
+}
+
+// A runtime may run the image as an arbitrary user in group 0, as
+// OpenShift's restricted policy does: /data, and so a new named volume, is
+// group 0's to write, so the server starts, writes its root key, store and
+// audit trail, and answers the SDK.
+func TestContainerImageRunsAsAnArbitraryUserInGroupZero(t *testing.T) {
+	name := containerImage(t)
+	t.Parallel()
+	volume := name + "-anyuser"
+	newVolume(t, volume)
+	a := runImage(t, name, volume, "--user", "1000680000:0")
+	c := sdkClient(t, a)
+	if _, err := c.GenerateDataKeyWithoutPlaintext(&kms.GenerateDataKeyWithoutPlaintextRequest{KeyId: tea.String(createKey(t, c))}); err != nil {
+		t.Fatalf("GenerateDataKeyWithoutPlaintext through the SDK: %v", err)
+	}
+	a.stop(t, syscall.SIGTERM)
 }
 
 // loadgen's -docker runs the floor comparison's servers in a container of

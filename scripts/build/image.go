@@ -37,10 +37,16 @@ func image(root, dir, tag, arch string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	// Docker's legacy builder makes the directory 755 in the image whatever
-	// its mode here; what the server writes in it (the store, a generated
-	// root key) it writes 0600.
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+	// The data directory goes in inside a folder copied to /, so that it
+	// keeps this mode: a directory a COPY names itself is made 755. Group 0
+	// may write it, for a runtime that runs the image as an arbitrary user
+	// in group 0 (OpenShift's restricted policy); what the server writes in
+	// it (the store, a generated root key) it writes 0600.
+	data := filepath.Join(dir, "volume", "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(data, 0o770); err != nil { // whatever the umask
 		return err
 	}
 	if err := copyCABundle(filepath.Join(dir, "ca-certificates.crt")); err != nil {
