@@ -271,9 +271,15 @@ func TestEverySampleUnderItsPlatformsEmulator(t *testing.T) {
 // emulator; the caller stops it.
 func launch(tb testing.TB, platform, fn string, env []string) emulate.Runner {
 	tb.Helper()
+	return launchBinary(tb, platform, fn, filepath.Join(binDir, fn), env)
+}
+
+// launchBinary runs the function fn's binary bin under its platform's
+// emulator; the caller stops it.
+func launchBinary(tb testing.TB, platform, fn, bin string, env []string) emulate.Runner {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	bin := filepath.Join(binDir, fn)
 	var (
 		r   emulate.Runner
 		err error
@@ -293,7 +299,13 @@ func launch(tb testing.TB, platform, fn string, env []string) emulate.Runner {
 // ends, then checks that it closed its connections on the way out.
 func start(t *testing.T, platform, fn string, env []string) emulate.Runner {
 	t.Helper()
-	r := launch(t, platform, fn, env)
+	return startBinary(t, platform, fn, filepath.Join(binDir, fn), env)
+}
+
+// startBinary is start with the function's binary at bin.
+func startBinary(t *testing.T, platform, fn, bin string, env []string) emulate.Runner {
+	t.Helper()
+	r := launchBinary(t, platform, fn, bin, env)
 	t.Cleanup(func() {
 		if err := r.Stop(); err != nil {
 			t.Errorf("stopping %s: %v", fn, err)
