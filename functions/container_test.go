@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,41 +17,65 @@ import (
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
+
+// builtImage is the container image for one architecture, built once.
+type builtImage struct {
+	once sync.Once
+	name string
+	err  error
+}
 
 var (
-	imageOnce  sync.Once
-	imageName  string
-	imageBuilt error
+	imagesMu sync.Mutex
+	images   = map[string]*builtImage{}
 )
 
-// containerImage is the container image, built as `make image` builds it
-// once for every test that runs it, and removed when they are done
-// (removeImage). Where no Docker daemon answers, the test is skipped.
+// containerImage is the container image for this machine's architecture.
 func containerImage(t *testing.T) string {
+	t.Helper()
+	return containerImageFor(t, runtime.GOARCH)
+}
+
+// containerImageFor is the container image for arch, built as `make image
+// ARCH=arch` builds it once for every test that runs it, and removed when
+// they are done (removeImages). Where no Docker daemon answers, the test is
+// skipped.
+func containerImageFor(t *testing.T, arch string) string {
 	t.Helper()
 	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
 		t.Skipf("no Docker daemon answers (%v): %s", err, bytes.TrimSpace(out))
 	}
-	imageOnce.Do(func() {
-		name := fmt.Sprintf("kmsless-test-%d", time.Now().UnixNano())
-		build := exec.Command("go", "run", "./scripts/build", "-platform", "image", "-tag", name, "-context", t.TempDir())
+	imagesMu.Lock()
+	img := images[arch]
+	if img == nil {
+		img = &builtImage{}
+		images[arch] = img
+	}
+	imagesMu.Unlock()
+	img.once.Do(func() {
+		name := fmt.Sprintf("kmsless-test-%s-%d", arch, time.Now().UnixNano())
+		build := exec.Command("go", "run", "./scripts/build", "-platform", "image", "-tag", name, "-arch", arch, "-context", t.TempDir())
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
-			imageBuilt = fmt.Errorf("building the image: %v\n%s", err, out)
+			img.err = fmt.Errorf("building the image for %s: %v\n%s", arch, err, out)
 			return
 		}
-		imageName = name
+		img.name = name
 	})
-	if imageBuilt != nil {
-		t.Fatal(imageBuilt)
+	if img.err != nil {
+		t.Fatal(img.err)
 	}
-	return imageName
+	return img.name
 }
 
-func removeImage() {
-	if imageName != "" {
-		_ = exec.Command("docker", "rmi", "-f", imageName).Run()
+func removeImages() {
+	for _, img := range images {
+		if img.name != "" {
+			_ = exec.Command("docker", "rmi", "-f", img.name).Run()
+		}
 	}
 }
 
@@ -204,6 +229,37 @@ func TestContainerImageRunsAsAnArbitraryUserInGroupZero(t *testing.T) {
 	c := sdkClient(t, a)
 	if _, err := c.GenerateDataKeyWithoutPlaintext(&kms.GenerateDataKeyWithoutPlaintextRequest{KeyId: tea.String(createKey(t, c))}); err != nil {
 		t.Fatalf("GenerateDataKeyWithoutPlaintext through the SDK: %v", err)
+	}
+	a.stop(t, syscall.SIGTERM)
+}
+
+// The image for the other architecture (`make image ARCH=arm64` on an amd64
+// machine) runs where this machine runs that architecture's executables,
+// through qemu-user's binfmt_misc entry: Docker runs it for that platform,
+// and the SDK makes a key and a data key and has it decrypted.
+func TestContainerImageForTheOtherArchitecture(t *testing.T) {
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	if other == "" {
+		t.Skipf("no image is built for %s", runtime.GOARCH)
+	}
+	if err := emulate.RunsArch(other); err != nil {
+		t.Skip(err)
+	}
+	name := containerImageFor(t, other)
+	t.Parallel()
+	if arch := docker(t, "image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", name); arch != "linux/"+other {
+		t.Fatalf("make image ARCH=%s built an image for %s", other, arch)
+	}
+	newVolume(t, name)
+	a := runImage(t, name, name, "--platform", "linux/"+other)
+	c := sdkClient(t, a)
+	gen, err := c.GenerateDataKey(&kms.GenerateDataKeyRequest{KeyId: tea.String(createKey(t, c))})
+	if err != nil {
+		t.Fatalf("GenerateDataKey through the SDK: %v", err)
+	}
+	dec, err := c.Decrypt(&kms.DecryptRequest{CiphertextBlob: gen.Body.CiphertextBlob})
+	if err != nil || tea.StringValue(dec.Body.Plaintext) != tea.StringValue(gen.Body.Plaintext) {
+		t.Fatalf("Decrypt through the SDK: %v", err)
 	}
 	a.stop(t, syscall.SIGTERM)
 }

@@ -62,7 +62,7 @@ func setup(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
 	}
 	rie, rieErr = emulate.FindRIE(context.Background())
-	defer removeImage()
+	defer removeImages()
 	return m.Run(), nil
 }
 
