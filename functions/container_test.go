@@ -17,8 +17,6 @@ import (
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
-
-	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // builtImage is the container image for one architecture, built once.
@@ -235,16 +233,15 @@ func TestContainerImageRunsAsAnArbitraryUserInGroupZero(t *testing.T) {
 
 // The image for the other architecture (`make image ARCH=arm64` on an amd64
 // machine) runs where this machine runs that architecture's executables,
-// through qemu-user's binfmt_misc entry: Docker runs it for that platform,
-// and the SDK makes a key and a data key and has it decrypted.
+// through qemu-user's binfmt_misc entry (make test-other-arch): Docker runs
+// it for that platform, and the SDK makes a key and a data key and has it
+// decrypted.
 func TestContainerImageForTheOtherArchitecture(t *testing.T) {
 	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
 	if other == "" {
 		t.Skipf("no image is built for %s", runtime.GOARCH)
 	}
-	if err := emulate.RunsArch(other); err != nil {
-		t.Skip(err)
-	}
+	runsArch(t, other)
 	name := containerImageFor(t, other)
 	t.Parallel()
 	if arch := docker(t, "image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", name); arch != "linux/"+other {
@@ -271,9 +268,6 @@ func TestContainerImageForTheOtherArchitecture(t *testing.T) {
 // here, is its own child in the container.
 func TestLoadgenRunsItsServersInTheImage(t *testing.T) {
 	image := containerImage(t)
-	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err != nil {
-		t.Skipf("-docker reads the container's cgroup in the cgroup v1 cpu controller, not mounted here: %v", err)
-	}
 	t.Parallel()
 	profile := filepath.Join(t.TempDir(), "server.out")
 	cmd := exec.Command(filepath.Join(binDir, "loadgen"), "-compare", "floor", "-cpus", "1", "-docker", image,

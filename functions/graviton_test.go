@@ -2,8 +2,10 @@ package functions_test
 
 import (
 	"debug/elf"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -13,16 +15,15 @@ import (
 // The Lambda functions run on Graviton: SAM builds each for linux/arm64 with
 // its target in functions/Makefile, a build the other tests, on this
 // machine's architecture, do not run. Where this machine runs arm64
-// executables (it is one, or qemu-user's binfmt_misc entry takes them), the
-// api function is built as SAM builds it and answers every README sample of
-// its own under aws-lambda-rie, as the host's build does.
+// executables (it is one, or qemu-user's binfmt_misc entry takes them, and
+// make test-other-arch asked), the api function is built as SAM builds it
+// and answers every README sample of its own under aws-lambda-rie, as the
+// host's build does.
 func TestLambdaBuildForGravitonAnswersTheSamples(t *testing.T) {
 	if rie == "" {
 		t.Skipf("aws-lambda-rie is missing: %v", rieErr)
 	}
-	if err := emulate.RunsArch("arm64"); err != nil {
-		t.Skip(err)
-	}
+	runsArch(t, "arm64")
 	t.Parallel()
 	dir := t.TempDir()
 	build := exec.Command("make", "-s", "-f", filepath.Join("functions", "Makefile"), "build-ApiFunction", "ARTIFACTS_DIR="+dir)
@@ -54,4 +55,22 @@ func TestLambdaBuildForGravitonAnswersTheSamples(t *testing.T) {
 		t.Fatal("no Lambda sample of the api function in events/README.md")
 	}
 	checkExtras(t, r, f, "api")
+}
+
+// otherArchEnv, set by make test-other-arch, runs the tests that build for
+// an architecture other than this machine's.
+const otherArchEnv = "KMS_TEST_OTHER_ARCH"
+
+// runsArch skips the test unless this machine runs linux/arch executables
+// and, when arch is not its own, otherArchEnv asks for it: such a build
+// compiles every package again, about three minutes of CPU on an empty build
+// cache, which make test leaves out.
+func runsArch(t *testing.T, arch string) {
+	t.Helper()
+	if arch != runtime.GOARCH && os.Getenv(otherArchEnv) == "" {
+		t.Skipf("building for %s, not this machine's architecture, takes minutes: make test-other-arch runs it (%s=1)", arch, otherArchEnv)
+	}
+	if err := emulate.RunsArch(arch); err != nil {
+		t.Skip(err)
+	}
 }
