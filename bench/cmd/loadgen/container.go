@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,9 +145,10 @@ func compareFloorIn(w io.Writer, o load.Options, b box, profile string) error {
 	return nil
 }
 
-// inCgroup is a box made of a cgroup of its own under root, the cgroup v1
-// cpu controller's mount, that a shell joins before it becomes the child,
-// so the Go runtime starts inside the limit and sizes GOMAXPROCS by it.
+// inCgroup is a box made of a cgroup of its own under root (a cgroup v2
+// hierarchy, or the cgroup v1 cpu controller's mount) that a shell joins
+// before it becomes the child, so the Go runtime starts inside the limit and
+// sizes GOMAXPROCS by it.
 func inCgroup(root string, cpus float64) box { return &cgroupBox{root: root, cpus: cpus} }
 
 type cgroupBox struct {
@@ -178,34 +180,105 @@ func (b *cgroupBox) remove() {
 
 func (b *cgroupBox) String() string { return fmt.Sprintf("a cgroup of %g CPU", b.cpus) }
 
-// cgroup is a cgroup of the v1 cpu controller, made for one child.
+// defaultCgroupRoot is where -cpus makes its cgroup unless -cgroup names
+// another place: the unified (v2) hierarchy where the machine mounts it at
+// /sys/fs/cgroup, else the cgroup v1 cpu controller's usual mount.
+func defaultCgroupRoot() string {
+	if isCgroupV2("/sys/fs/cgroup") {
+		return "/sys/fs/cgroup"
+	}
+	return "/sys/fs/cgroup/cpu"
+}
+
+// isCgroupV2 reports whether dir is in a cgroup v2 hierarchy, whose every
+// cgroup lists its controllers.
+func isCgroupV2(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "cgroup.controllers"))
+	return err == nil
+}
+
+// cgroup is a cgroup whose CPU time is limited: in a cgroup v2 hierarchy
+// (cpu.max) or in the cgroup v1 cpu controller's (cpu.cfs_quota_us).
 type cgroup struct {
 	dir   string
+	v2    bool
 	quota int // µs of CPU per cfsPeriod
 }
 
+// hierarchy names where root is, for an error.
+func hierarchy(root string) string {
+	if isCgroupV2(root) {
+		return "the cgroup v2 hierarchy at " + root
+	}
+	return "the cgroup v1 cpu controller at " + root
+}
+
 func newCgroup(root string, cpus float64) (cgroup, error) {
-	g := cgroup{dir: filepath.Join(root, fmt.Sprintf("kmsless-loadgen-%d", os.Getpid())), quota: int(cpus * cfsPeriod)}
+	g := cgroup{dir: filepath.Join(root, fmt.Sprintf("kmsless-loadgen-%d", os.Getpid())), v2: isCgroupV2(root), quota: int(cpus * cfsPeriod)}
 	if g.quota < 1000 {
 		return cgroup{}, fmt.Errorf("-cpus %g: a container needs at least 0.01 CPU", cpus)
 	}
+	if g.v2 {
+		if err := enableCPU(root); err != nil {
+			return cgroup{}, err
+		}
+	}
 	if err := os.Mkdir(g.dir, 0o755); err != nil {
-		return cgroup{}, fmt.Errorf("container mode confines the servers with the cgroup v1 cpu controller at %s, and cannot make a cgroup there "+
-			"(it needs that controller mounted and writable, usually as root): %w", root, err)
+		return cgroup{}, fmt.Errorf("container mode confines the servers with %s, and cannot make a cgroup there "+
+			"(it needs it mounted and writable, usually as root): %w", hierarchy(root), err)
 	}
-	if err := g.write("cpu.cfs_period_us", cfsPeriod); err != nil {
-		g.remove()
-		return cgroup{}, err
+	var err error
+	if g.v2 {
+		err = os.WriteFile(filepath.Join(g.dir, "cpu.max"), fmt.Appendf(nil, "%d %d", g.quota, cfsPeriod), 0)
+	} else if err = g.write("cpu.cfs_period_us", cfsPeriod); err == nil {
+		err = g.write("cpu.cfs_quota_us", g.quota)
 	}
-	if err := g.write("cpu.cfs_quota_us", g.quota); err != nil {
+	if err != nil {
 		g.remove()
 		return cgroup{}, err
 	}
 	return g, nil
 }
 
+// enableCPU makes sure the cgroup v2 cgroup at root hands the cpu controller
+// to the cgroups under it.
+func enableCPU(root string) error {
+	control := filepath.Join(root, "cgroup.subtree_control")
+	enabled, err := os.ReadFile(control)
+	if err == nil && slices.Contains(strings.Fields(string(enabled)), "cpu") {
+		return nil
+	}
+	if err == nil {
+		err = os.WriteFile(control, []byte("+cpu"), 0)
+	}
+	if err != nil {
+		return fmt.Errorf("container mode limits the servers' CPU with the cpu controller, which %s does not hand to its cgroups "+
+			"and could not be made to (it needs the controller in cgroup.controllers there, and root): %w", hierarchy(root), err)
+	}
+	return nil
+}
+
 func (g cgroup) write(file string, v int) error {
 	return os.WriteFile(filepath.Join(g.dir, file), []byte(strconv.Itoa(v)), 0)
+}
+
+// readQuota reads the cgroup's CPU quota, in µs a cfsPeriod (-1 for none).
+func (g *cgroup) readQuota() error {
+	file := "cpu.cfs_quota_us"
+	if g.v2 {
+		file = "cpu.max" // "QUOTA PERIOD", QUOTA "max" for none
+	}
+	b, err := os.ReadFile(filepath.Join(g.dir, file))
+	if err != nil {
+		return err
+	}
+	quota, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if quota == "max" {
+		g.quota = -1
+		return nil
+	}
+	g.quota, err = strconv.Atoi(quota)
+	return err
 }
 
 // remove deletes the cgroup, which its processes have left by exiting.
@@ -235,8 +308,10 @@ func (g cgroup) throttled() (throttling, error) {
 			t.periods = n
 		case "nr_throttled":
 			t.throttled = n
-		case "throttled_time":
+		case "throttled_time": // v1, in ns
 			t.time = time.Duration(n)
+		case "throttled_usec": // v2
+			t.time = time.Duration(n) * time.Microsecond
 		}
 	}
 	return t, nil

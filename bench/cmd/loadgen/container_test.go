@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestContainerModeRefusesWithoutCgroup(t *testing.T) {
 // child, writes the child's profile and leaves no cgroup behind; the child,
 // sized as the api server sizes itself, runs one P under a quota of one CPU.
 func TestContainerModeReportsEverySide(t *testing.T) {
-	const root = "/sys/fs/cgroup/cpu"
+	root := defaultCgroupRoot()
 	probe, err := newCgroup(root, 1)
 	if err != nil {
 		t.Skip(err)
@@ -63,5 +64,32 @@ func TestContainerModeReportsEverySide(t *testing.T) {
 	}
 	if _, err := os.Stat(probe.dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("cgroup %s left behind: %v", probe.dir, err)
+	}
+}
+
+// A cgroup made for the servers reads its quota back as the container box
+// reads a container's, and this process's own cgroup is found in the same
+// hierarchy as the box finds a container's: in cgroup v1's cpu controller
+// or in a cgroup v2 hierarchy, whichever the machine has.
+func TestCgroupReadsBackAsAContainersIs(t *testing.T) {
+	root := defaultCgroupRoot()
+	g, err := newCgroup(root, 0.5)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer g.remove()
+	back := cgroup{dir: g.dir, v2: g.v2}
+	if err := back.readQuota(); err != nil || back.quota != cfsPeriod/2 {
+		t.Errorf("the quota of half a CPU read back as %d µs (%v), not %d", back.quota, err, cfsPeriod/2)
+	}
+	if _, err := back.throttled(); err != nil {
+		t.Errorf("cpu.stat: %v", err)
+	}
+	path, err := cgroupOf(strconv.Itoa(os.Getpid()), g.v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(root, path)); err != nil || !fi.IsDir() {
+		t.Errorf("this process's cgroup %q is not under %s: %v", path, root, err)
 	}
 }

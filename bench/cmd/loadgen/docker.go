@@ -18,8 +18,9 @@ import (
 // so that the load reaches the servers through the container's own network
 // as a published port does. The child is this program, built static and
 // mounted into the container: the image gives it the file system the api
-// server has there. root is the cgroup v1 cpu controller's mount, where the
-// container's cgroup is found for its throttling counts.
+// server has there. root is the cgroup hierarchy (v2, or v1's cpu
+// controller) where the container's cgroup is found for its quota and
+// throttling counts.
 func inContainer(image, root string, cpus float64) box {
 	return &containerBox{image: image, root: root, cpus: cpus}
 }
@@ -96,22 +97,21 @@ func (b *containerBox) started() (cgroup, string, error) {
 	if ip == "" {
 		return cgroup{}, "", errors.New("the container has no address on Docker's bridge network")
 	}
-	path, err := cpuCgroupOf(pid)
+	g := cgroup{v2: isCgroupV2(b.root)}
+	path, err := cgroupOf(pid, g.v2)
 	if err != nil {
 		return cgroup{}, "", err
 	}
-	g := cgroup{dir: filepath.Join(b.root, path)}
-	quota, err := os.ReadFile(filepath.Join(g.dir, "cpu.cfs_quota_us"))
-	if err != nil {
-		return cgroup{}, "", fmt.Errorf("the container's cgroup (cgroup v1 at %s): %w", b.root, err)
+	g.dir = filepath.Join(b.root, path)
+	if err := g.readQuota(); err != nil {
+		return cgroup{}, "", fmt.Errorf("the container's cgroup (in %s): %w", hierarchy(b.root), err)
 	}
-	g.quota, err = strconv.Atoi(strings.TrimSpace(string(quota)))
-	return g, ip, err
+	return g, ip, nil
 }
 
-// cpuCgroupOf is the path of process pid's cgroup in the v1 cpu controller's
-// hierarchy, from /proc/PID/cgroup.
-func cpuCgroupOf(pid string) (string, error) {
+// cgroupOf is the path of process pid's cgroup, from /proc/PID/cgroup: in
+// the cgroup v2 hierarchy, or else in the v1 cpu controller's.
+func cgroupOf(pid string, v2 bool) (string, error) {
 	f, err := os.Open(filepath.Join("/proc", pid, "cgroup"))
 	if err != nil {
 		return "", err
@@ -119,14 +119,20 @@ func cpuCgroupOf(pid string) (string, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		// hierarchy-ID:controller,controller:path
+		// hierarchy-ID:controller,controller:path; v2's is 0::path.
 		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) == 3 && slices.Contains(strings.Split(parts[1], ","), "cpu") {
+		if len(parts) != 3 {
+			continue
+		}
+		if v2 && parts[0] == "0" && parts[1] == "" || !v2 && slices.Contains(strings.Split(parts[1], ","), "cpu") {
 			return parts[2], nil
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return "", err
+	}
+	if v2 {
+		return "", fmt.Errorf("process %s is in no cgroup v2 hierarchy", pid)
 	}
 	return "", fmt.Errorf("process %s is in no cgroup v1 cpu hierarchy", pid)
 }

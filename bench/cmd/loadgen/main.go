@@ -82,7 +82,8 @@ func main() {
 		"PostgreSQL server; the redis comparison makes a database of its own there")
 	cpus := flag.Float64("cpus", 0, "run the floor comparison's servers in a process of their own confined to this many CPUs, "+
 		"as a container is (docker run --cpus); the load stays outside the limit")
-	cgroupRoot := flag.String("cgroup", "/sys/fs/cgroup/cpu", "where the cgroup v1 cpu controller is mounted, for -cpus")
+	cgroupRoot := flag.String("cgroup", defaultCgroupRoot(), "for -cpus, the cgroup to make the servers' cgroup in: "+
+		"a cgroup v2 hierarchy's (/sys/fs/cgroup) or the cgroup v1 cpu controller's mount (/sys/fs/cgroup/cpu)")
 	image := flag.String("docker", "", "with -cpus, run the servers in a Docker container of this image (make image) "+
 		"limited to that many CPUs, on its bridge network, instead of a cgroup of loadgen's own")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (servers and load) to this file; "+
