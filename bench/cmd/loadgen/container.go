@@ -229,9 +229,9 @@ func newCgroup(root string, cpus float64) (cgroup, error) {
 	}
 	var err error
 	if g.v2 {
-		err = os.WriteFile(filepath.Join(g.dir, "cpu.max"), fmt.Appendf(nil, "%d %d", g.quota, cfsPeriod), 0)
-	} else if err = g.write("cpu.cfs_period_us", cfsPeriod); err == nil {
-		err = g.write("cpu.cfs_quota_us", g.quota)
+		err = g.write("cpu.max", fmt.Sprintf("%d %d", g.quota, cfsPeriod))
+	} else if err = g.write("cpu.cfs_period_us", strconv.Itoa(cfsPeriod)); err == nil {
+		err = g.write("cpu.cfs_quota_us", strconv.Itoa(g.quota))
 	}
 	if err != nil {
 		g.remove()
@@ -258,8 +258,8 @@ func enableCPU(root string) error {
 	return nil
 }
 
-func (g cgroup) write(file string, v int) error {
-	return os.WriteFile(filepath.Join(g.dir, file), []byte(strconv.Itoa(v)), 0)
+func (g cgroup) write(file, v string) error {
+	return os.WriteFile(filepath.Join(g.dir, file), []byte(v), 0)
 }
 
 // readQuota reads the cgroup's CPU quota, in µs a cfsPeriod (-1 for none).
