@@ -1,7 +1,8 @@
 # The api server in a container, built by `make image` (go run ./scripts/build
-# -platform image), whose context is dist/image: two static binaries, the CA
-# bundle, and an empty data directory. Nothing is compiled here, so the image
-# is the binaries the build made, and holds no shell, package or toolchain.
+# -platform image), whose context is dist/image: the static kmsless command
+# and kmsless-api, its link, by which name it is the api server; the CA
+# bundle; and an empty data directory. Nothing is compiled here, so the image
+# is the binary the build made, and holds no shell, package or toolchain.
 FROM scratch
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY bin/ /usr/local/bin/

@@ -26,6 +26,7 @@ import (
 	awstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kmsless/kmsless/internal/devtools/emulate"
+	"github.com/kmsless/kmsless/internal/syncbuf"
 	"github.com/kmsless/kmsless/internal/tlstest"
 )
 
@@ -34,7 +35,7 @@ import (
 type localAPI struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *strings.Builder
+	stderr *syncbuf.Buffer // written by the process's copier as it runs
 	// banner is the first line it printed, the development principal's
 	// credentials and, when it printed one, the operator listener's
 	// address ("operator").
@@ -81,7 +82,7 @@ func startLocalAPI(t *testing.T, env ...string) *localAPI {
 // banner.
 func startAPI(t *testing.T, cmd *exec.Cmd, addr string) *localAPI {
 	t.Helper()
-	a := &localAPI{cmd: cmd, addr: addr, stderr: &strings.Builder{}, banner: map[string]string{}}
+	a := &localAPI{cmd: cmd, addr: addr, stderr: &syncbuf.Buffer{}, banner: map[string]string{}}
 	stdout, err := a.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +189,44 @@ func TestActionFunctionStartedLocallySaysHowToRunIt(t *testing.T) {
 	}
 	if entries, _ := filepath.Glob(filepath.Join(cmd.Dir, ".kmsless", "*")); len(entries) != 0 {
 		t.Fatalf("a mistaken local start left %v behind", entries)
+	}
+}
+
+// TestKmslessCommandServesTheAPI runs the api server as the container image
+// does, from the kmsless command alone: by the name of its link kmsless-api
+// (the image's default command) and as kmsless serve. Each serves the SDK
+// and stops cleanly on SIGTERM; serve with an argument is a usage error.
+func TestKmslessCommandServesTheAPI(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "kmsless-api")
+	if err := os.Symlink(filepath.Join(binDir, "kmsless"), link); err != nil {
+		t.Fatal(err)
+	}
+	for name, cmd := range map[string]*exec.Cmd{
+		"kmsless-api":   exec.Command(link),
+		"kmsless serve": exec.Command(filepath.Join(binDir, "kmsless"), "serve"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := freeAddr(t)
+			cmd.Dir = t.TempDir()
+			cmd.Env = append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+addr)
+			a := startAPI(t, cmd, addr)
+			client, err := kms.NewClient(&openapi.Config{
+				AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
+				Endpoint: tea.String(addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.CreateKey(&kms.CreateKeyRequest{}); err != nil {
+				t.Fatalf("CreateKey through the SDK: %v", err)
+			}
+			a.stop(t, syscall.SIGTERM)
+		})
+	}
+	out, err := exec.Command(filepath.Join(binDir, "kmsless"), "serve", "now").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "kmsless serve ") {
+		t.Fatalf("kmsless serve now: %v\n%s", err, out)
 	}
 }
 

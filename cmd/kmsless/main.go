@@ -12,6 +12,7 @@
 //	kmsless copy-store TO
 //	kmsless purge
 //	kmsless healthcheck
+//	kmsless serve
 //
 // rotate-root re-wraps every key version under the current root key
 // (KMS_ROOT_KEY), opening those the previous one wrapped
@@ -51,6 +52,10 @@
 // healthcheck asks the api server the environment describes, on this
 // machine, whether it is ready (/readyz), and exits 0 if it is: the
 // container image's HEALTHCHECK.
+//
+// serve is the api server, as functions/api runs it. The container image
+// holds this one program, and kmsless-api, its default command, is a link to
+// it: by that name it is the api server too.
 package main
 
 import (
@@ -69,6 +74,7 @@ import (
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/clientkey"
 	"github.com/kmsless/kmsless/infra/config"
+	"github.com/kmsless/kmsless/infra/platform"
 	"github.com/kmsless/kmsless/infra/principals"
 	"github.com/kmsless/kmsless/infra/sealed"
 	"github.com/kmsless/kmsless/infra/store/bolt"
@@ -77,10 +83,22 @@ import (
 )
 
 func main() {
+	if serves(os.Args) {
+		svc := platform.Load()
+		platform.Start(svc, platform.API(svc))
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// serves reports whether args (os.Args) ask for the api server: kmsless
+// serve, or this program by the image's name for it, kmsless-api, with any
+// arguments (which the api server, like functions/api, takes none of).
+func serves(args []string) bool {
+	return filepath.Base(args[0]) == "kmsless-api" || len(args) == 2 && args[1] == "serve"
 }
 
 const usage = `usage:
@@ -95,6 +113,7 @@ const usage = `usage:
   kmsless copy-store TO                   copy every record of KMS_STORE into the empty store TO (bolt:// or postgres://)
   kmsless purge                           destroy the keys and secrets past their deletion dates that KMS_STORE still holds
   kmsless healthcheck                     exit 0 if the api server the environment describes answers /readyz with 200
+  kmsless serve                           run the api server (as go run ./functions/api does)
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

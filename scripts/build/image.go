@@ -9,17 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
-// imageBinaries are the programs the container image holds, by the name they
-// have there: the api server, its command, and the operator's commands.
-var imageBinaries = map[string]string{
-	"kmsless-api": "./functions/api",
-	"kmsless":     "./cmd/kmsless",
-}
+// The container image holds one program, the kmsless command, which is the
+// api server too: by the name of its link kmsless-api, the image's default
+// command, or as kmsless serve. Two binaries would share most of their
+// code, and double the image.
+const (
+	imageCommand = "kmsless"
+	imageServer  = "kmsless-api"
+)
 
 // caBundles are where Linux distributions, and macOS, keep the system's CA
 // certificates; SSL_CERT_FILE, when set, comes first, as in Go's own lookup.
@@ -30,9 +30,10 @@ var caBundles = []string{
 }
 
 // image builds the container image the Dockerfile at root describes and
-// tags it: the binaries for linux and arch, the CA bundle the root key's
-// cloud KMS, rediss:// and PostgreSQL's TLS verify against, and an empty
-// data directory, in dir, the build's context, which it empties first.
+// tags it: the kmsless command for linux and arch with its link kmsless-api,
+// the CA bundle the root key's cloud KMS, rediss:// and PostgreSQL's TLS
+// verify against, and an empty data directory, in dir, the build's context,
+// which it empties first.
 func image(root, dir, tag, arch string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
@@ -52,13 +53,11 @@ func image(root, dir, tag, arch string) error {
 	if err := copyCABundle(filepath.Join(dir, "ca-certificates.crt")); err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(context.Background())
-	for name, pkg := range imageBinaries {
-		g.Go(func() error {
-			return emulate.Build(ctx, root, pkg, filepath.Join(dir, "bin", name), "linux", arch)
-		})
+	bin := filepath.Join(dir, "bin")
+	if err := emulate.Build(context.Background(), root, "./cmd/kmsless", filepath.Join(bin, imageCommand), "linux", arch); err != nil {
+		return err
 	}
-	if err := g.Wait(); err != nil {
+	if err := os.Symlink(imageCommand, filepath.Join(bin, imageServer)); err != nil {
 		return err
 	}
 	// Without its cache: Docker's legacy builder reuses a layer built for

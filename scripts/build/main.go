@@ -50,7 +50,7 @@ func main() {
 
 func buildImage(tag, dir, arch string, args []string) error {
 	if len(args) > 0 {
-		return fmt.Errorf("-platform image builds the api server and the kmsless command, not %v", args)
+		return fmt.Errorf("-platform image builds the kmsless command, which is the api server too, not %v", args)
 	}
 	root, err := emulate.ModuleRoot(".")
 	if err != nil {
