@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,7 +79,20 @@ func OpenNonces(storePath string, clock core.Clock) (*Nonces, error) {
 
 // replay loads the journal's live records into memory.
 func (n *Nonces) replay() error {
-	f, err := os.Open(n.path)
+	now := n.clock.Now().UnixMilli()
+	return readJournal(n.path, func(rec []byte, expires int64) {
+		if expires > now {
+			n.mem.Remember(string(rec[recordHead:]), time.UnixMilli(expires))
+		}
+	})
+}
+
+// readJournal calls fn with each whole record of the journal at path (which
+// fn must not keep) and its expiry, in Unix milliseconds, up to the first
+// that is short or fails its checksum. A journal that does not exist, or was
+// torn before its first record, has none.
+func readJournal(path string, fn func(rec []byte, expires int64)) error {
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -94,25 +108,20 @@ func (n *Nonces) replay() error {
 		}
 		return errors.New("not a nonce journal of this version")
 	}
-	now := n.clock.Now().UnixMilli()
-	var rec [recordHead]byte
-	id := make([]byte, 0, 256)
+	rec := make([]byte, recordHead, recordHead+256)
 	for {
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
+		if _, err := io.ReadFull(r, rec[:recordHead]); err != nil {
 			return nil
 		}
 		size := int(binary.LittleEndian.Uint16(rec[12:]))
-		id = id[:size]
-		if _, err := io.ReadFull(r, id); err != nil {
+		rec = slices.Grow(rec[:recordHead], size)[:recordHead+size]
+		if _, err := io.ReadFull(r, rec[recordHead:]); err != nil {
 			return nil
 		}
-		crc := crc32.Update(crc32.Checksum(rec[4:], crcTable), crcTable, id)
-		if crc != binary.LittleEndian.Uint32(rec[:4]) {
+		if crc32.Checksum(rec[4:], crcTable) != binary.LittleEndian.Uint32(rec) {
 			return nil
 		}
-		if exp := int64(binary.LittleEndian.Uint64(rec[4:])); exp > now {
-			n.mem.Remember(string(id), time.UnixMilli(exp))
-		}
+		fn(rec, int64(binary.LittleEndian.Uint64(rec[4:])))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,6 +96,37 @@ func TestNonceJournalCompactsToTheLiveNonces(t *testing.T) {
 	if limit := int64(len(journalHeader)) + (2*1000+compactSlack+1)*record; info.Size() > limit {
 		t.Errorf("journal is %d bytes after %d uses, want at most %d", info.Size(), 10*compactSlack, limit)
 	}
+	// What the compactions kept is what was live: after a restart the last
+	// nonces are still refused, and the expired ones accepted again.
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n = openNonces(t, path, c)
+	last := 10*compactSlack - 1
+	mustUse(t, n, fmt.Sprint("LTAIa:", last), time.Second, false)
+	mustUse(t, n, fmt.Sprint("LTAIa:", last-900), time.Second, false)
+	mustUse(t, n, fmt.Sprint("LTAIa:", last-1100), time.Second, true)
+}
+
+// A nonce is journaled with its principal's AccessKeyId, which the principals
+// file does not bound: a long one, with the longest nonce a signature may
+// carry, is read back after a restart and a compaction.
+func TestNonceJournalKeepsALongRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kms.db")
+	c := testclock.New(time.Unix(1_800_000_000, 0))
+	n := openNonces(t, path, c)
+	long := strings.Repeat("K", 300) + ":" + strings.Repeat("n", 128)
+	mustUse(t, n, long, time.Hour, true)
+	mustUse(t, n, "LTAIa:after", time.Hour, true)
+	for range 2 {
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+		n = openNonces(t, path, c) // compacts, reading the long record back
+		mustUse(t, n, long, time.Hour, false)
+		mustUse(t, n, "LTAIa:after", time.Hour, false)
+	}
+	n.Close()
 }
 
 func TestNonceJournalRefusesAForeignFile(t *testing.T) {
