@@ -163,7 +163,7 @@ func appendRecord(b []byte, id string, expires int64) []byte {
 	return b
 }
 
-// compact rewrites the journal with the live nonces only, through a
+// compact rewrites the journal with its live records only, through a
 // temporary file renamed over it, and goes on appending to that. It runs
 // when the journal holds twice the live records (plus some slack), so its
 // cost per request is constant. n.mu is held.
@@ -176,13 +176,16 @@ func (n *Nonces) compact() error {
 	w := bufio.NewWriterSize(f, 64<<10)
 	_, _ = w.WriteString(journalHeader)
 	count := 0
-	var rec []byte
-	n.mem.Live(func(id string, expires time.Time) {
-		rec = appendRecord(rec[:0], id, expires.Add(time.Millisecond-1).UnixMilli())
-		_, _ = w.Write(rec)
-		count++
+	now := n.clock.Now().UnixMilli()
+	err = readJournal(n.path, func(rec []byte, expires int64) {
+		if expires > now {
+			_, _ = w.Write(rec)
+			count++
+		}
 	})
-	err = w.Flush()
+	if err == nil {
+		err = w.Flush()
+	}
 	if err == nil {
 		err = os.Rename(tmp, n.path)
 	}
