@@ -617,9 +617,11 @@ func (s *Service) Ready(ctx context.Context) error {
 	return nil
 }
 
-// DefaultNonceMax bounds the nonces one instance keeps in memory: at about 70
-// bytes each (inproc's BenchmarkNonceMemory), some 35 MB of a 256 MB function.
-const DefaultNonceMax = 1 << 19
+// DefaultNonceMax bounds the nonces one instance keeps in memory: enough for
+// one principal at the default 1,000 requests a second over the 15-minute
+// window, at 35-55 bytes each (inproc's BenchmarkNonceMemory, 100k and 1M
+// nonces), some 37-56 MB of a 256 MB function.
+const DefaultNonceMax = 1 << 20
 
 // wireShared sets the cache, limiter and nonce store: in-process ones when
 // REDIS_URL is unset, Redis-backed ones shared by every instance when it is set.

@@ -35,6 +35,21 @@ func TestReadDefaults(t *testing.T) {
 	}
 }
 
+// One principal at the default rate keeps, at any time, the nonces of its
+// requests over the last KMS_CLOCK_SKEW (each kept that long when dated as
+// sent), plus a burst: the default nonce memory holds them, so it is never
+// throttled for its nonces alone.
+func TestDefaultNonceMemoryHoldsOnePrincipalAtTheDefaultRate(t *testing.T) {
+	s, err := Read(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := s.Burst + s.QPS*int(max(s.ClockSkew, s.NonceTTL)/time.Second)
+	if s.NonceMax < need {
+		t.Errorf("KMS_NONCE_MAX defaults to %d nonces; one principal at %d requests a second keeps %d", s.NonceMax, s.QPS, need)
+	}
+}
+
 // TestReadyzURL: a probe on the server's machine asks the operator listener
 // when there is one, over HTTP, else the server itself, over HTTPS when it
 // serves it; an address of every interface is dialled on loopback, any
