@@ -11,18 +11,25 @@ import (
 )
 
 // sweepEvery is how often a principal's expired nonces are swept on its next
-// request; a full memory sweeps at once.
-const sweepEvery = time.Minute
+// request; fullSweepEvery how often, at most, when it is at its quota. A
+// sweep walks all of the principal's nonces: one a request at the quota,
+// where the oldest nonce expires as each request comes, would cost each
+// request the time of the whole memory's walk.
+const (
+	sweepEvery     = time.Minute
+	fullSweepEvery = time.Second
+)
 
 // Nonces remembers signature nonces in process memory, each principal's apart
 // and within the quota core gives it. A principal at its quota is refused new
 // nonces (core throttles it) rather than have live ones forgotten, so a flood
 // cannot push a captured nonce out and make its replay succeed, and it cannot
-// take memory from anyone else.
+// take memory from anyone else, nor time: each principal's nonces have a lock
+// of their own.
 type Nonces struct {
 	clock core.Clock
 	seeds [2]maphash.Seed
-	mu    sync.Mutex
+	mu    sync.Mutex // guards by
 	by    map[string]*principalNonces
 }
 
@@ -41,10 +48,12 @@ func (n *Nonces) digest(nonce string) digest {
 
 // principalNonces are one principal's live nonces.
 type principalNonces struct {
+	mu sync.Mutex
 	// seen maps a nonce's digest to when it may be forgotten, in Unix
 	// nanoseconds: 8 bytes where a time.Time takes 24.
-	seen    map[digest]int64
-	sweepAt int64
+	seen map[digest]int64
+	// sweptAt is when they were last swept, sweepAt when they will be next.
+	sweptAt, sweepAt int64
 	// fullUntil is set when a sweep left the principal at its quota: until
 	// then new nonces are refused without sweeping again.
 	fullUntil int64
@@ -65,21 +74,23 @@ func (n *Nonces) Use(_ context.Context, nonce string, ttl time.Duration, quota i
 	now := n.clock.Now().UnixNano()
 	principal, rest, _ := strings.Cut(nonce, ":")
 	d := n.digest(rest)
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	p := n.principal(principal, now)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if exp, ok := p.seen[d]; ok && now < exp {
 		return false, nil
 	}
 	full := quota > 0 && len(p.seen) >= quota
-	if full && now < p.fullUntil {
-		return false, &core.NonceQuotaError{RetryAfter: time.Duration(p.fullUntil - now)}
+	if full {
+		if next := max(p.fullUntil, p.sweptAt+int64(fullSweepEvery)); now < next {
+			return false, &core.NonceQuotaError{RetryAfter: time.Duration(next - now)}
+		}
 	}
 	if full || now >= p.sweepAt {
 		soonest := p.sweep(now)
 		if quota > 0 && len(p.seen) >= quota {
 			p.fullUntil = soonest
-			return false, &core.NonceQuotaError{RetryAfter: time.Duration(soonest - now)}
+			return false, &core.NonceQuotaError{RetryAfter: time.Duration(max(soonest, now+int64(fullSweepEvery)) - now)}
 		}
 	}
 	p.seen[d] = now + int64(ttl)
@@ -87,11 +98,12 @@ func (n *Nonces) Use(_ context.Context, nonce string, ttl time.Duration, quota i
 }
 
 // principal returns the nonces of principal, made empty on its first nonce.
-// n.mu is held.
 func (n *Nonces) principal(principal string, now int64) *principalNonces {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	p := n.by[principal]
 	if p == nil {
-		p = &principalNonces{seen: make(map[digest]int64), sweepAt: now + int64(sweepEvery)}
+		p = &principalNonces{seen: make(map[digest]int64), sweptAt: now, sweepAt: now + int64(sweepEvery)}
 		n.by[strings.Clone(principal)] = p // not the whole nonce's string
 	}
 	return p
@@ -103,9 +115,9 @@ func (n *Nonces) principal(principal string, now int64) *principalNonces {
 func (n *Nonces) Remember(nonce string, expires time.Time) {
 	principal, rest, _ := strings.Cut(nonce, ":")
 	d := n.digest(rest)
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	p := n.principal(principal, n.clock.Now().UnixNano())
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if exp := expires.UnixNano(); exp > p.seen[d] {
 		p.seen[d] = exp
 	}
@@ -122,6 +134,6 @@ func (p *principalNonces) sweep(now int64) int64 {
 			soonest = exp
 		}
 	}
-	p.sweepAt = now + int64(sweepEvery)
+	p.sweptAt, p.sweepAt = now, now+int64(sweepEvery)
 	return soonest
 }

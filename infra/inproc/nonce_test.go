@@ -89,6 +89,36 @@ func TestNoncesQuotaIsPerPrincipal(t *testing.T) {
 	}
 }
 
+// A sweep walks all of a principal's nonces. One at its quota, whose oldest
+// nonce expires every millisecond, is swept at most once a second: it is
+// refused until then, told when to come back, and admitted again after.
+func TestNoncesAtTheQuotaAreSweptAtMostOnceASecond(t *testing.T) {
+	n, clk := testNonces()
+	const quota = 2000
+	for i := range quota {
+		if fresh, err := use(t, n, fmt.Sprint("p:", i), 2*time.Second, quota); !fresh || err != nil {
+			t.Fatalf("nonce %d = %v, %v", i, fresh, err)
+		}
+		clk.Advance(time.Millisecond)
+	}
+	// The first nonce has expired: a sweep makes room for one.
+	if fresh, err := use(t, n, "p:a", 2*time.Second, quota); !fresh || err != nil {
+		t.Fatalf("at the quota, with a nonce expired = %v, %v; want fresh", fresh, err)
+	}
+	clk.Advance(time.Millisecond)
+	fresh, err := use(t, n, "p:b", 2*time.Second, quota)
+	var qe *core.NonceQuotaError
+	if fresh || !errors.As(err, &qe) || qe.RetryAfter != 999*time.Millisecond {
+		t.Fatalf("at the quota a millisecond after a sweep = %v, %v; want refused until a second after it", fresh, err)
+	}
+	clk.Advance(qe.RetryAfter)
+	for _, nonce := range []string{"p:b", "p:c"} {
+		if fresh, err := use(t, n, nonce, 2*time.Second, quota); !fresh || err != nil {
+			t.Errorf("%s a second after the sweep = %v, %v; want fresh", nonce, fresh, err)
+		}
+	}
+}
+
 func TestNoncesSweepExpiredEntries(t *testing.T) {
 	n, clk := testNonces()
 	for i := range 1000 {
@@ -195,3 +225,26 @@ func BenchmarkNonceUse(b *testing.B) {
 
 // garbage is where BenchmarkNonceUse puts a request's worth of garbage.
 var garbage []byte
+
+// BenchmarkNonceUseAtTheQuota is the cost of a request's nonce for a
+// principal held at its quota of 100,000 live nonces, one expiring as each
+// request comes: each op is a millisecond later than the last.
+func BenchmarkNonceUseAtTheQuota(b *testing.B) {
+	n, clk := testNonces()
+	ctx := context.Background()
+	prefix := []byte("LTAI5tBench0000000001:")
+	nonce := func(i int) string { return string(strconv.AppendInt(prefix, int64(i), 16)) }
+	const quota = 100_000
+	for i := range quota {
+		n.Use(ctx, nonce(i), quota*time.Millisecond, quota)
+		clk.Advance(time.Millisecond)
+	}
+	i := quota
+	for b.Loop() {
+		if _, err := n.Use(ctx, nonce(i), quota*time.Millisecond, quota); err != nil && !errors.As(err, new(*core.NonceQuotaError)) {
+			b.Fatal(err)
+		}
+		clk.Advance(time.Millisecond)
+		i++
+	}
+}
