@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 )
@@ -183,19 +182,6 @@ func newVolume(t *testing.T, name string) {
 	t.Helper()
 	docker(t, "volume", "create", name)
 	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", name).Run() })
-}
-
-// sdkClient is Alibaba's KMS SDK with the credentials the banner printed.
-func sdkClient(t *testing.T, a *localAPI) *kms.Client {
-	t.Helper()
-	c, err := kms.NewClient(&openapi.Config{
-		AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
-		Endpoint: tea.String(a.addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // createKey makes a key through the SDK and returns its ID. The published

@@ -71,8 +71,14 @@ func httpsEnv(t *testing.T) (ca *tlstest.CA, caFile string, env []string) {
 // KMS_LISTEN_ADDR and reads its banner.
 func startLocalAPI(t *testing.T, env ...string) *localAPI {
 	t.Helper()
+	return startLocal(t, exec.Command(filepath.Join(binDir, "api")), env...)
+}
+
+// startLocal starts cmd, an api server, in a directory of its own with env
+// besides a free KMS_LISTEN_ADDR, and reads its banner.
+func startLocal(t *testing.T, cmd *exec.Cmd, env ...string) *localAPI {
+	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(filepath.Join(binDir, "api"))
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+addr), env...)
 	return startAPI(t, cmd, addr)
@@ -109,6 +115,19 @@ func startAPI(t *testing.T, cmd *exec.Cmd, addr string) *localAPI {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return a
+}
+
+// sdkClient is Alibaba's KMS SDK with the credentials the banner printed.
+func sdkClient(t *testing.T, a *localAPI) *kms.Client {
+	t.Helper()
+	c, err := kms.NewClient(&openapi.Config{
+		AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
+		Endpoint: tea.String(a.addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // stop signals the api binary and waits for a clean shutdown, one that
@@ -149,14 +168,8 @@ func healthcheck(t *testing.T, env ...string) (int, string) {
 // the official Alibaba Cloud KMS SDK using the credentials it printed.
 func TestAPIServesLocallyToTheSDKWithThePrintedPrincipal(t *testing.T) {
 	a := startLocalAPI(t)
-	addr, banner := a.addr, a.banner
-	client, err := kms.NewClient(&openapi.Config{
-		AccessKeyId: tea.String(banner["AccessKeyId"]), AccessKeySecret: tea.String(banner["AccessKeySecret"]),
-		Endpoint: tea.String(addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := a.addr
+	client := sdkClient(t, a)
 	created, err := client.CreateKey(&kms.CreateKeyRequest{Description: tea.String("local development")})
 	if err != nil {
 		t.Fatalf("CreateKey through the SDK: %v", err)
@@ -206,18 +219,8 @@ func TestKmslessCommandServesTheAPI(t *testing.T) {
 		"kmsless serve": exec.Command(filepath.Join(binDir, "kmsless"), "serve"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			addr := freeAddr(t)
-			cmd.Dir = t.TempDir()
-			cmd.Env = append(emulate.BaseEnv(), "KMS_LISTEN_ADDR="+addr)
-			a := startAPI(t, cmd, addr)
-			client, err := kms.NewClient(&openapi.Config{
-				AccessKeyId: tea.String(a.banner["AccessKeyId"]), AccessKeySecret: tea.String(a.banner["AccessKeySecret"]),
-				Endpoint: tea.String(addr), Protocol: tea.String("http"), RegionId: tea.String("cn-hangzhou"),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := client.CreateKey(&kms.CreateKeyRequest{}); err != nil {
+			a := startLocal(t, cmd)
+			if _, err := sdkClient(t, a).CreateKey(&kms.CreateKeyRequest{}); err != nil {
 				t.Fatalf("CreateKey through the SDK: %v", err)
 			}
 			a.stop(t, syscall.SIGTERM)
