@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/strictjson"
 )
 
 // Outcome of a request that succeeded; a failure's outcome is its error Code.
@@ -164,9 +164,9 @@ func (s *Set) writeEMF(action, outcome string, d time.Duration, throttled bool) 
 	b = append(b, `,"CloudWatchMetrics":`...)
 	b = append(b, emfDirective...)
 	b = append(b, `},"Action":`...)
-	b, _ = jsontext.AppendQuote(b, action)
+	b = strictjson.AppendQuote(b, action)
 	b = append(b, `,"Outcome":`...)
-	b, _ = jsontext.AppendQuote(b, outcome)
+	b = strictjson.AppendQuote(b, outcome)
 	b = append(b, `,"Requests":1,"Throttled":`...)
 	if throttled {
 		b = append(b, '1')
