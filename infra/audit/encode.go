@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/kmsless/kmsless/internal/jsonstr"
 )
 
 // appendJSON appends rec as a JSON object without its chain fields: the
@@ -13,7 +14,7 @@ import (
 // the cost, which is most of what a record costs a request.
 func (rec *Record) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"eventVersion":`...)
-	dst = appendString(dst, rec.EventVersion)
+	dst = jsonstr.Append(dst, rec.EventVersion)
 	dst = field(dst, "eventTime", rec.EventTime, true)
 	dst = field(dst, "eventSource", rec.EventSource, true)
 	dst = field(dst, "eventName", rec.EventName, true)
@@ -31,8 +32,8 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 	dst = field(dst, "sourceIPAddress", rec.SourceIPAddress, false)
 	dst = field(dst, "userAgent", rec.UserAgent, false)
 	dst = appendMembers(dst, "requestParameters", rec.RequestParameters, appendValue)
-	dst = appendMembers(dst, "responseElements", rec.ResponseElements, appendString)
-	dst = appendMembers(dst, "additionalEventData", rec.AdditionalEventData, appendString)
+	dst = appendMembers(dst, "responseElements", rec.ResponseElements, jsonstr.Append)
+	dst = appendMembers(dst, "additionalEventData", rec.AdditionalEventData, jsonstr.Append)
 	if len(rec.Resources) > 0 {
 		dst = append(dst, `,"resources":[`...)
 		for i, r := range rec.Resources {
@@ -40,9 +41,9 @@ func (rec *Record) appendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"ARN":`...)
-			dst = appendString(dst, r.ARN)
+			dst = jsonstr.Append(dst, r.ARN)
 			dst = append(dst, `,"type":`...)
-			dst = appendString(dst, r.Type)
+			dst = jsonstr.Append(dst, r.Type)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -61,7 +62,7 @@ func field(dst []byte, name, v string, always bool) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
-	return appendString(dst, v)
+	return jsonstr.Append(dst, v)
 }
 
 // appendMembers appends `,"name":{…}` with m's members in the order of
@@ -82,7 +83,7 @@ func appendMembers[V any](dst []byte, name string, m map[string]V, value func([]
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonstr.Append(dst, k)
 		dst = append(dst, ':')
 		dst = value(dst, m[k])
 	}
@@ -92,7 +93,7 @@ func appendMembers[V any](dst []byte, name string, m map[string]V, value func([]
 func appendValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendString(dst, v)
+		return jsonstr.Append(dst, v)
 	case bool:
 		return strconv.AppendBool(dst, v)
 	case int:
@@ -102,57 +103,4 @@ func appendValue(dst []byte, v any) []byte {
 	}
 	b, _ := json.Marshal(v)
 	return append(dst, b...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does:
-// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029, and
-// invalid UTF-8 as U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kmsless/kmsless/core"
-	"github.com/kmsless/kmsless/internal/strictjson"
+	"github.com/kmsless/kmsless/internal/jsonstr"
 )
 
 // Outcome of a request that succeeded; a failure's outcome is its error Code.
@@ -164,9 +164,9 @@ func (s *Set) writeEMF(action, outcome string, d time.Duration, throttled bool) 
 	b = append(b, `,"CloudWatchMetrics":`...)
 	b = append(b, emfDirective...)
 	b = append(b, `},"Action":`...)
-	b = strictjson.AppendQuote(b, action)
+	b = jsonstr.Append(b, action)
 	b = append(b, `,"Outcome":`...)
-	b = strictjson.AppendQuote(b, outcome)
+	b = jsonstr.Append(b, outcome)
 	b = append(b, `,"Requests":1,"Throttled":`...)
 	if throttled {
 		b = append(b, '1')

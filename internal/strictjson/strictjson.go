@@ -2,9 +2,7 @@
 // process: trigger events, partition events, direct invocations, AWS
 // request bodies and the principals file. It reads by encoding/json/v2's rules. The go-json-experiment
 // module is that package for Go before 1.27, which ships it in the standard
-// library; moving to it changes the imports here alone, which is why the
-// one string kmsless writes with that module's rules, AppendQuote, is here
-// too.
+// library; moving to it changes the imports here alone.
 //
 // Under these rules a member named twice, at any depth, or a string of invalid
 // UTF-8 refuses the whole value, where encoding/json kept the last of two and
