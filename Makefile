@@ -65,7 +65,7 @@ bench:
 	$(BENCH) -bench RotateRoot -benchtime 5x ./cmd/kmsless/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== copy-store: 1,000 keys with two versions and an alias each, from bbolt into PostgreSQL and into bbolt, a record a write and in one transaction (-tx, as copy-store copies), and from a PostgreSQL snapshot into bbolt, as a backup of a serving store (records/s)" && \
 	$(BENCH) -bench Copy -benchtime 3x ./infra/store/storecopy/ | grep -E '^Benchmark|$(FAILURES)' && \
-	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, binary size and cold start, each vs hello-world" && \
+	echo "== functions: a warm api invocation (100 a op) under aws-lambda-rie and the FC emulator, 16 at once on one FC instance, binary size and cold start, each vs hello-world" && \
 	$(BENCH) -bench 'Invocation|ColdStart' -benchtime 10x ./functions/ | grep -E '^Benchmark|MB|$(FAILURES)'
 
 # Lambda (arm64) and Function Compute (amd64) binaries, zipped, under dist/.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,4 +140,179 @@ func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner
 	r := launch(b, platform, fn, env)
 	b.Cleanup(func() { _ = r.Stop() })
 	return r
+}
+
+// BenchmarkInvocationConcurrent prices the api function as s.yaml deploys it
+// on Function Compute: one instance serving instanceConcurrency invocations
+// at once (deployedConcurrency), with the template's Go runtime settings,
+// against hello-world under the same load. One op is a burst of
+// invocationsPerOp invocations of each function, alternating, each burst
+// with that many in flight; every api event is signed before the burst is
+// timed. x-hello is the api's burst time as a multiple of hello-world's,
+// and x-hello-cpu its process's CPU time an invocation as a multiple of
+// hello-world's: what bounds an instance's throughput once its vCPU share
+// (s.yaml's cpu) is spent. Both functions share the machine's CPUs with the
+// emulator and this process, which send and time the invocations.
+func BenchmarkInvocationConcurrent(b *testing.B) {
+	f := newFixture(b)
+	const sample = "fc/http-generate-data-key-without-plaintext.json"
+	event, err := os.ReadFile(filepath.Join(root, "events", sample))
+	if err != nil {
+		b.Fatal(err)
+	}
+	conc := deployedConcurrency(b)
+	env := append(f.env(b, "api"), deployedRuntime(b, "fc")...)
+	api := startRunner(b, "fc", "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
+	hello := startRunner(b, "fc", "hello-fc", append(slices.Clone(env), strings.Fields(*helloEnv)...))
+	signed := func(n int) [][]byte {
+		events := make([][]byte, n)
+		for i := range events {
+			if events[i], err = emulate.Resign(event, f.ws.Caller, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return events
+	}
+	var apiRun, helloRun burst
+	for range 2 { // warm both, and start as many workers as will run at once
+		events := signed(invocationsPerOp)
+		runBurst(b, api, events, conc)
+		runBurst(b, hello, events, conc)
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		events := signed(invocationsPerOp)
+		b.StartTimer()
+		apiRun.add(runBurst(b, api, events, conc))
+		helloRun.add(runBurst(b, hello, events, conc))
+	}
+	b.StopTimer()
+	µs := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	b.ReportMetric(float64(conc), "in-flight")
+	b.ReportMetric(apiRun.perSecond(), "inv/s")
+	b.ReportMetric(helloRun.perSecond(), "hello-inv/s")
+	b.ReportMetric(µs(apiRun.quantile(0.5)), "p50-µs")
+	b.ReportMetric(µs(apiRun.quantile(0.99)), "p99-µs")
+	b.ReportMetric(µs(helloRun.quantile(0.99)), "hello-p99-µs")
+	b.ReportMetric(apiRun.cpuPer(), "cpu-µs/inv")
+	b.ReportMetric(helloRun.cpuPer(), "hello-cpu-µs/inv")
+	b.ReportMetric(float64(apiRun.wall)/float64(helloRun.wall), "x-hello")
+	b.ReportMetric(apiRun.cpuPer()/helloRun.cpuPer(), "x-hello-cpu")
+}
+
+// deployedConcurrency is s.yaml's instanceConcurrency for the api function.
+func deployedConcurrency(tb testing.TB) int {
+	tb.Helper()
+	var doc sDoc
+	readYAML(tb, "s.yaml", &doc)
+	n, ok := doc.Resources["api"].Props["instanceConcurrency"].(int)
+	if !ok || n < 1 {
+		tb.Fatalf("s.yaml gives the api function no instanceConcurrency: %v", doc.Resources["api"].Props["instanceConcurrency"])
+	}
+	return n
+}
+
+// burst is what runBurst measured, summed over bursts.
+type burst struct {
+	wall, cpu time.Duration
+	rts       []time.Duration
+}
+
+func (s *burst) add(o burst) {
+	s.wall += o.wall
+	s.cpu += o.cpu
+	s.rts = append(s.rts, o.rts...)
+}
+
+// cpuPer is the function process's CPU time an invocation, in µs.
+func (s *burst) cpuPer() float64 { return float64(s.cpu.Nanoseconds()) / 1e3 / float64(len(s.rts)) }
+
+func (s *burst) perSecond() float64 { return float64(len(s.rts)) / s.wall.Seconds() }
+
+func (s *burst) quantile(p float64) time.Duration {
+	slices.Sort(s.rts)
+	return s.rts[int(p*float64(len(s.rts)-1))]
+}
+
+// runBurst invokes r once with each event, inFlight at a time, and times the
+// whole, each round trip and the CPU time r's process spent meanwhile.
+func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) burst {
+	out := burst{rts: make([]time.Duration, len(events))}
+	proc, ok := r.(interface{ CPU() (time.Duration, error) })
+	if !ok {
+		b.Fatalf("%T does not tell its process's CPU time", r)
+	}
+	cpu0, err := proc.CPU()
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := make(chan int, len(events))
+	for i := range events {
+		next <- i
+	}
+	close(next)
+	errs := make(chan error, inFlight)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range inFlight {
+		wg.Go(func() {
+			for i := range next {
+				o, err := r.Invoke(context.Background(), events[i])
+				if err == nil && o.Failed() {
+					err = fmt.Errorf("%s: %s", o.ErrorType, o.ErrorMessage)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				out.rts[i] = o.RoundTrip
+			}
+		})
+	}
+	wg.Wait()
+	out.wall = time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatalf("%v\n%s", err, r.Logs())
+	}
+	cpu1, err := proc.CPU()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out.cpu = cpu1 - cpu0
+	return out
+}
+
+// TestFCRunnerTellsItsProcessCPU holds the CPU time BenchmarkInvocationConcurrent
+// reads to what the process can have spent: more after invocations than
+// before, and never more than its threads could have run since it started.
+func TestFCRunnerTellsItsProcessCPU(t *testing.T) {
+	f := newFixture(t)
+	started := time.Now()
+	r := launch(t, "fc", "hello-fc", f.env(t, "api"))
+	t.Cleanup(func() { _ = r.Stop() })
+	proc := r.(interface{ CPU() (time.Duration, error) })
+	before, err := proc.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before <= 0 {
+		t.Fatalf("a started process has spent %v of CPU", before)
+	}
+	for range 200 {
+		if o, err := r.Invoke(context.Background(), []byte(`{}`)); err != nil || o.Failed() {
+			t.Fatal(err, o.ErrorMessage)
+		}
+	}
+	after, err := proc.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("200 invocations moved the process's CPU time from %v to %v", before, after)
+	}
+	if most := time.Since(started) * time.Duration(runtime.NumCPU()); after > most {
+		t.Errorf("the process spent %v of CPU in %v on %d CPUs", after, time.Since(started), runtime.NumCPU())
+	}
 }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -168,7 +170,7 @@ func FC(ctx context.Context, name, binary string, env []string, timeout time.Dur
 	if err != nil {
 		return nil, err
 	}
-	f.in = in
+	f.in, f.pid = in, cmd.Process.Pid
 	if f.init, err = in.WaitReady(ctx); err != nil {
 		_ = in.Stop(context.Background(), 2*time.Second)
 		return nil, fmt.Errorf("%w\n%s", err, f.logs.String())
@@ -178,8 +180,38 @@ func FC(ctx context.Context, name, binary string, env []string, timeout time.Dur
 
 type fcRunner struct {
 	in   *fcemu.Instance
+	pid  int
 	init time.Duration
 	logs syncbuf.Buffer
+}
+
+// CPU is the CPU time the function's process has spent so far, in user space
+// and in the kernel: the sum of its threads' run time in Linux's schedstat,
+// to the nanosecond. The Go runtime seldom ends a thread; the time of one
+// that has ended is no longer counted.
+func (f *fcRunner) CPU() (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", f.pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // the thread has exited
+		}
+		if err != nil {
+			return 0, err
+		}
+		run, _, _ := strings.Cut(string(b), " ")
+		ns, err := strconv.ParseInt(run, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s/%s/schedstat: %w", dir, t.Name(), err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, nil
 }
 
 func (f *fcRunner) Invoke(ctx context.Context, event []byte) (Outcome, error) {
