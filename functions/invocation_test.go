@@ -43,30 +43,15 @@ func BenchmarkInvocation(b *testing.B) {
 			if plat.name == "lambda" && rie == "" {
 				b.Skipf("aws-lambda-rie is missing: %v", rieErr)
 			}
-			sample, err := os.ReadFile(filepath.Join(root, "events", plat.sample))
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := append(f.env(b, "api"), deployedRuntime(b, plat.name)...)
-			api := startRunner(b, plat.name, "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
-			hello := startRunner(b, plat.name, plat.hello, append(slices.Clone(env), strings.Fields(*helloEnv)...))
+			sample, sign := signer(b, f, plat.sample)
+			api, hello := startPair(b, f, plat.name, plat.hello)
 			var apiRTs, helloRTs []time.Duration
 			invoke := func(r emulate.Runner, event []byte) time.Duration {
-				out, err := r.Invoke(context.Background(), event)
+				rt, err := invokeOK(r, event)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if out.Failed() {
-					b.Fatalf("%s: %s\n%s", out.ErrorType, out.ErrorMessage, r.Logs())
-				}
-				return out.RoundTrip
-			}
-			sign := func() []byte {
-				e, err := emulate.Resign(sample, f.ws.Caller, time.Now())
-				if err != nil {
-					b.Fatal(err)
-				}
-				return e
+				return rt
 			}
 			for range 20 { // warm both: connections, caches, the runtime's buffers
 				invoke(api, sign())
@@ -130,6 +115,47 @@ func TestDeployedRuntimeIsReadFromBothTemplates(t *testing.T) {
 // invocationsPerOp is the number of invocations of each function in one op.
 const invocationsPerOp = 100
 
+// startPair starts the api and the hello-world function hello under
+// platform's emulator, with the Go runtime settings the platform's template
+// deploys and -api-env and -hello-env added; both stop when b ends.
+func startPair(b *testing.B, f *fixture, platform, hello string) (api, helloWorld emulate.Runner) {
+	b.Helper()
+	env := append(f.env(b, "api"), deployedRuntime(b, platform)...)
+	api = startRunner(b, platform, "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
+	helloWorld = startRunner(b, platform, hello, append(slices.Clone(env), strings.Fields(*helloEnv)...))
+	return api, helloWorld
+}
+
+// signer reads the sample event at events/file and returns it with a
+// function that signs it afresh for the fixture's caller.
+func signer(b *testing.B, f *fixture, file string) ([]byte, func() []byte) {
+	b.Helper()
+	sample, err := os.ReadFile(filepath.Join(root, "events", file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sample, func() []byte {
+		e, err := emulate.Resign(sample, f.ws.Caller, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+}
+
+// invokeOK invokes r with event and returns the round trip; a function error
+// is an error too, with the function's log.
+func invokeOK(r emulate.Runner, event []byte) (time.Duration, error) {
+	o, err := r.Invoke(context.Background(), event)
+	if err != nil {
+		return 0, err
+	}
+	if o.Failed() {
+		return 0, fmt.Errorf("%s: %s\n%s", o.ErrorType, o.ErrorMessage, r.Logs())
+	}
+	return o.RoundTrip, nil
+}
+
 // startRunner starts fn warm under its platform's emulator, stopped when b ends.
 func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner {
 	b.Helper()
@@ -151,23 +177,13 @@ func startRunner(b *testing.B, platform, fn string, env []string) emulate.Runner
 // emulator and this process, which send and time the invocations.
 func BenchmarkInvocationConcurrent(b *testing.B) {
 	f := newFixture(b)
-	const sample = "fc/http-generate-data-key-without-plaintext.json"
-	event, err := os.ReadFile(filepath.Join(root, "events", sample))
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, sign := signer(b, f, "fc/http-generate-data-key-without-plaintext.json")
 	conc := deployedConcurrency(b)
-	env := append(f.env(b, "api"), deployedRuntime(b, "fc")...)
-	api := startRunner(b, "fc", "api", append(slices.Clone(env), strings.Fields(*apiEnv)...))
-	hello := startRunner(b, "fc", "hello-fc", append(slices.Clone(env), strings.Fields(*helloEnv)...))
+	api, hello := startPair(b, f, "fc", "hello-fc")
 	signed := func(n int) [][]byte {
 		events := make([][]byte, n)
 		for i := range events {
-			e, err := emulate.Resign(event, f.ws.Caller, time.Now())
-			if err != nil {
-				b.Fatal(err)
-			}
-			events[i] = e
+			events[i] = sign()
 		}
 		return events
 	}
@@ -235,11 +251,14 @@ func quantile(ds []time.Duration, p float64) time.Duration {
 
 func µs(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
+// processCPU is a runner that tells its process's CPU time (the FC runner).
+type processCPU interface{ CPU() (time.Duration, error) }
+
 // runBurst invokes r once with each event, inFlight at a time, and times the
 // whole, each round trip and the CPU time r's process spent meanwhile.
 func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) burst {
 	out := burst{rts: make([]time.Duration, len(events))}
-	proc, ok := r.(interface{ CPU() (time.Duration, error) })
+	proc, ok := r.(processCPU)
 	if !ok {
 		b.Fatalf("%T does not tell its process's CPU time", r)
 	}
@@ -258,15 +277,12 @@ func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) bur
 	for range inFlight {
 		wg.Go(func() {
 			for i := range next {
-				o, err := r.Invoke(context.Background(), events[i])
-				if err == nil && o.Failed() {
-					err = fmt.Errorf("%s: %s", o.ErrorType, o.ErrorMessage)
-				}
+				rt, err := invokeOK(r, events[i])
 				if err != nil {
 					errs <- err
 					return
 				}
-				out.rts[i] = o.RoundTrip
+				out.rts[i] = rt
 			}
 		})
 	}
@@ -274,7 +290,7 @@ func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) bur
 	out.wall = time.Since(start)
 	close(errs)
 	if err := <-errs; err != nil {
-		b.Fatalf("%v\n%s", err, r.Logs())
+		b.Fatal(err)
 	}
 	cpu1, err := proc.CPU()
 	if err != nil {
@@ -292,7 +308,7 @@ func TestFCRunnerTellsItsProcessCPU(t *testing.T) {
 	started := time.Now()
 	r := launch(t, "fc", "hello-fc", f.env(t, "api"))
 	t.Cleanup(func() { _ = r.Stop() })
-	proc := r.(interface{ CPU() (time.Duration, error) })
+	proc := r.(processCPU)
 	before, err := proc.CPU()
 	if err != nil {
 		t.Fatal(err)
