@@ -20,7 +20,11 @@ import (
 // signed GenerateDataKeyWithoutPlaintext HTTP event (a Lambda function URL
 // under aws-lambda-rie, an FC HTTP trigger under the FC emulator), against a
 // hello-world function of the same runtime library answering the same event:
-// x-hello is the ratio of the median round trips. One op is a block of
+// x-hello is the ratio of the median round trips. Where the runner tells its
+// process's CPU time (FC), cpu-µs/inv is the api's CPU an invocation, beside
+// hello-world's: the same invocation run hot in process
+// (BenchmarkInvokeFCHTTP in bench/) shows what of it is the work itself and
+// what is the work done cold, between other processes. One op is a block of
 // invocationsPerOp invocations of each, alternating, so that it shares a run
 // (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
 // each api event is signed afresh before it is timed.
@@ -57,6 +61,7 @@ func BenchmarkInvocation(b *testing.B) {
 				invoke(api, sign())
 				invoke(hello, sample)
 			}
+			apiCPU, helloCPU := cpuMeter(b, api), cpuMeter(b, hello)
 			b.ResetTimer()
 			for range b.N * invocationsPerOp {
 				event := sign()
@@ -64,6 +69,13 @@ func BenchmarkInvocation(b *testing.B) {
 				helloRTs = append(helloRTs, invoke(hello, event))
 			}
 			b.StopTimer()
+			if apiCPU != nil {
+				n := float64(len(apiRTs))
+				apiPer, helloPer := µs(apiCPU())/n, µs(helloCPU())/n
+				b.ReportMetric(apiPer, "cpu-µs/inv")
+				b.ReportMetric(helloPer, "hello-cpu-µs/inv")
+				b.ReportMetric(apiPer/helloPer, "x-hello-cpu")
+			}
 			b.ReportMetric(µs(quantile(apiRTs, 0.5)), "p50-µs")
 			b.ReportMetric(µs(quantile(apiRTs, 0.99)), "p99-µs")
 			b.ReportMetric(µs(quantile(helloRTs, 0.5)), "hello-p50-µs")
@@ -254,17 +266,31 @@ func µs(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 // processCPU is a runner that tells its process's CPU time (the FC runner).
 type processCPU interface{ CPU() (time.Duration, error) }
 
+// cpuMeter returns a function that tells the CPU time r's process has spent
+// since cpuMeter was called, or nil when r does not tell it.
+func cpuMeter(b *testing.B, r emulate.Runner) func() time.Duration {
+	proc, ok := r.(processCPU)
+	if !ok {
+		return nil
+	}
+	read := func() time.Duration {
+		d, err := proc.CPU()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	start := read()
+	return func() time.Duration { return read() - start }
+}
+
 // runBurst invokes r once with each event, inFlight at a time, and times the
 // whole, each round trip and the CPU time r's process spent meanwhile.
 func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) burst {
 	out := burst{rts: make([]time.Duration, len(events))}
-	proc, ok := r.(processCPU)
-	if !ok {
+	cpu := cpuMeter(b, r)
+	if cpu == nil {
 		b.Fatalf("%T does not tell its process's CPU time", r)
-	}
-	cpu0, err := proc.CPU()
-	if err != nil {
-		b.Fatal(err)
 	}
 	next := make(chan int, len(events))
 	for i := range events {
@@ -292,11 +318,7 @@ func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) bur
 	if err := <-errs; err != nil {
 		b.Fatal(err)
 	}
-	cpu1, err := proc.CPU()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out.cpu = cpu1 - cpu0
+	out.cpu = cpu()
 	return out
 }
 
