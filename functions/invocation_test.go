@@ -20,11 +20,11 @@ import (
 // signed GenerateDataKeyWithoutPlaintext HTTP event (a Lambda function URL
 // under aws-lambda-rie, an FC HTTP trigger under the FC emulator), against a
 // hello-world function of the same runtime library answering the same event:
-// x-hello is the ratio of the median round trips. Where the runner tells its
-// process's CPU time (FC), cpu-µs/inv is the api's CPU an invocation, beside
-// hello-world's: the same invocation run hot in process
-// (BenchmarkInvokeFCHTTP in bench/) shows what of it is the work itself and
-// what is the work done cold, between other processes. One op is a block of
+// x-hello is the ratio of the median round trips. cpu-µs/inv is the api's
+// process's CPU an invocation, beside hello-world's: the same invocation run
+// hot in process (BenchmarkInvokeFCHTTP and BenchmarkInvokeFunctionURL in
+// bench/) shows what of it is the work itself and what is the work done cold,
+// between other processes. One op is a block of
 // invocationsPerOp invocations of each, alternating, so that it shares a run
 // (and the build of every function) with BenchmarkColdStart's -benchtime 10x;
 // each api event is signed afresh before it is timed.
@@ -69,13 +69,11 @@ func BenchmarkInvocation(b *testing.B) {
 				helloRTs = append(helloRTs, invoke(hello, event))
 			}
 			b.StopTimer()
-			if apiCPU != nil {
-				n := float64(len(apiRTs))
-				apiPer, helloPer := µs(apiCPU())/n, µs(helloCPU())/n
-				b.ReportMetric(apiPer, "cpu-µs/inv")
-				b.ReportMetric(helloPer, "hello-cpu-µs/inv")
-				b.ReportMetric(apiPer/helloPer, "x-hello-cpu")
-			}
+			n := float64(len(apiRTs))
+			apiPer, helloPer := µs(apiCPU())/n, µs(helloCPU())/n
+			b.ReportMetric(apiPer, "cpu-µs/inv")
+			b.ReportMetric(helloPer, "hello-cpu-µs/inv")
+			b.ReportMetric(apiPer/helloPer, "x-hello-cpu")
 			b.ReportMetric(µs(quantile(apiRTs, 0.5)), "p50-µs")
 			b.ReportMetric(µs(quantile(apiRTs, 0.99)), "p99-µs")
 			b.ReportMetric(µs(quantile(helloRTs, 0.5)), "hello-p50-µs")
@@ -263,18 +261,11 @@ func quantile(ds []time.Duration, p float64) time.Duration {
 
 func µs(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
-// processCPU is a runner that tells its process's CPU time (the FC runner).
-type processCPU interface{ CPU() (time.Duration, error) }
-
 // cpuMeter returns a function that tells the CPU time r's process has spent
-// since cpuMeter was called, or nil when r does not tell it.
+// since cpuMeter was called.
 func cpuMeter(b *testing.B, r emulate.Runner) func() time.Duration {
-	proc, ok := r.(processCPU)
-	if !ok {
-		return nil
-	}
 	read := func() time.Duration {
-		d, err := proc.CPU()
+		d, err := r.CPU()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -289,9 +280,6 @@ func cpuMeter(b *testing.B, r emulate.Runner) func() time.Duration {
 func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) burst {
 	out := burst{rts: make([]time.Duration, len(events))}
 	cpu := cpuMeter(b, r)
-	if cpu == nil {
-		b.Fatalf("%T does not tell its process's CPU time", r)
-	}
 	next := make(chan int, len(events))
 	for i := range events {
 		next <- i
@@ -322,35 +310,46 @@ func runBurst(b *testing.B, r emulate.Runner, events [][]byte, inFlight int) bur
 	return out
 }
 
-// TestFCRunnerTellsItsProcessCPU holds the CPU time BenchmarkInvocationConcurrent
-// reads to what the process can have spent: more after invocations than
-// before, and never more than its threads could have run since it started.
-func TestFCRunnerTellsItsProcessCPU(t *testing.T) {
+// TestRunnersTellTheirProcessCPU holds the CPU time the invocation benchmarks
+// read to what the function's process can have spent: more after invocations
+// than before, and never more than its threads could have run since it
+// started. The Lambda emulator starts its function at the first invocation.
+func TestRunnersTellTheirProcessCPU(t *testing.T) {
 	f := newFixture(t)
-	started := time.Now()
-	r := launch(t, "fc", "hello-fc", f.env(t, "api"))
-	t.Cleanup(func() { _ = r.Stop() })
-	proc := r.(processCPU)
-	before, err := proc.CPU()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if before <= 0 {
-		t.Fatalf("a started process has spent %v of CPU", before)
-	}
-	for range 200 {
-		if o, err := r.Invoke(context.Background(), []byte(`{}`)); err != nil || o.Failed() {
-			t.Fatal(err, o.ErrorMessage)
-		}
-	}
-	after, err := proc.CPU()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after <= before {
-		t.Errorf("200 invocations moved the process's CPU time from %v to %v", before, after)
-	}
-	if most := time.Since(started) * time.Duration(runtime.NumCPU()); after > most {
-		t.Errorf("the process spent %v of CPU in %v on %d CPUs", after, time.Since(started), runtime.NumCPU())
+	for _, plat := range []struct{ name, hello string }{{"lambda", "hello"}, {"fc", "hello-fc"}} {
+		t.Run(plat.name, func(t *testing.T) {
+			if plat.name == "lambda" && rie == "" {
+				t.Skipf("aws-lambda-rie is missing: %v", rieErr)
+			}
+			started := time.Now()
+			r := launch(t, plat.name, plat.hello, f.env(t, "api"))
+			t.Cleanup(func() { _ = r.Stop() })
+			invokeN := func(n int) {
+				for range n {
+					if o, err := r.Invoke(context.Background(), []byte(`{}`)); err != nil || o.Failed() {
+						t.Fatal(err, o.ErrorMessage)
+					}
+				}
+			}
+			invokeN(1)
+			before, err := r.CPU()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if before <= 0 {
+				t.Fatalf("a started process has spent %v of CPU", before)
+			}
+			invokeN(200)
+			after, err := r.CPU()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after <= before {
+				t.Errorf("200 invocations moved the process's CPU time from %v to %v", before, after)
+			}
+			if most := time.Since(started) * time.Duration(runtime.NumCPU()); after > most {
+				t.Errorf("the process spent %v of CPU in %v on %d CPUs", after, time.Since(started), runtime.NumCPU())
+			}
+		})
 	}
 }

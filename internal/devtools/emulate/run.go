@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ type Runner interface {
 	InitDuration() time.Duration
 	// Logs is what the emulator and the function printed so far.
 	Logs() string
+	// CPU is the CPU time the function's process has spent so far, the
+	// emulator's own not counted.
+	CPU() (time.Duration, error)
 	// Stop shuts the instance down as the platform would.
 	Stop() error
 }
@@ -145,6 +149,33 @@ func (l *lambdaRunner) InitDuration() time.Duration {
 
 func (l *lambdaRunner) Logs() string { return l.logs.String() }
 
+// CPU is the CPU time the function's process has spent so far (processCPU):
+// the emulator's child, which it starts at the first invocation. The
+// emulator's own time is not counted, as the FC emulator's is not.
+func (l *lambdaRunner) CPU() (time.Duration, error) {
+	// Any of the emulator's threads may have started the function.
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", l.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	var children []string
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+		children = append(children, strings.Fields(string(b))...)
+	}
+	if len(children) != 1 {
+		return 0, fmt.Errorf("aws-lambda-rie runs %d processes (%s), not one function", len(children), strings.Join(children, " "))
+	}
+	pid, err := strconv.Atoi(children[0])
+	if err != nil {
+		return 0, err
+	}
+	return processCPU(pid)
+}
+
 // Stop sends SIGTERM, which the emulator passes on to the function, and kills
 // the group if it lingers.
 func (l *lambdaRunner) Stop() error {
@@ -185,12 +216,15 @@ type fcRunner struct {
 	logs syncbuf.Buffer
 }
 
-// CPU is the CPU time the function's process has spent so far, in user space
-// and in the kernel: the sum of its threads' run time in Linux's schedstat,
-// to the nanosecond. The Go runtime seldom ends a thread; the time of one
-// that has ended is no longer counted.
-func (f *fcRunner) CPU() (time.Duration, error) {
-	dir := fmt.Sprintf("/proc/%d/task", f.pid)
+// CPU is the CPU time the function's process has spent so far (processCPU).
+func (f *fcRunner) CPU() (time.Duration, error) { return processCPU(f.pid) }
+
+// processCPU is the CPU time process pid has spent so far, in user space and
+// in the kernel: the sum of its threads' run time in Linux's schedstat, to
+// the nanosecond. The Go runtime seldom ends a thread; the time of one that
+// has ended is no longer counted.
+func processCPU(pid int) (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
 	tasks, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, err
