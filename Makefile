@@ -36,7 +36,7 @@ FAILURES = ^--- FAIL|^FAIL|_test\.go:[0-9]+:
 bench: SHELL := /bin/bash
 bench:
 	@eval "$$(scripts/services.sh)" && set -e -o pipefail && \
-	echo "== core: GenerateDataKeyWithoutPlaintext in process vs rand+seal (x-floor)" && \
+	echo "== core: GenerateDataKeyWithoutPlaintext in process vs rand+seal (x-floor, ns-over-floor)" && \
 	$(BENCH) -bench . -benchtime 2s ./core/ | grep -E '^Benchmark|$(FAILURES)' && \
 	echo "== sign: verifying one request" && \
 	$(BENCH) -bench . ./infra/sign/ | grep -E '^Benchmark|$(FAILURES)' && \
