@@ -14,7 +14,7 @@ import (
 // JavaScript and the AWS Encryption SDK on it (testdata/esdk.js), data key
 // pairs included, used with Node's own crypto.
 func TestJavaScriptClientsRoundTrip(t *testing.T) {
-	mods := npmtest.Modules(t, "@aws-sdk/client-kms@3.1164.0", "@aws-crypto/client-node@5.0.2")
+	mods := npmtest.Modules(t, "@aws-sdk/client-kms@3.1178.0", "@aws-crypto/client-node@5.0.2")
 	e := newEnv(t)
 	k, err := e.aws.CreateKey(bg, &kms.CreateKeyInput{})
 	if err != nil {
