@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # scripts/services.sh) and start private servers where they must break one.
 TESTFLAGS ?= -race -timeout 14m
 
-.PHONY: test test-other-arch vet bench build image invoke fmt clean
+.PHONY: test test-other-arch vet bench fuzz build image invoke fmt clean
 
 test: vet
 	@eval "$$(scripts/services.sh)" && $(GO) test $(TESTFLAGS) $(PKGS)
@@ -17,6 +17,11 @@ test: vet
 test-other-arch: SHELL := /bin/bash
 test-other-arch:
 	@eval "$$(scripts/services.sh)" && set -o pipefail && KMS_TEST_OTHER_ARCH=1 $(GO) test -run 'Graviton|OtherArchitecture' -v ./functions/ | grep -E '^(---|ok|FAIL)|_test\.go:'
+
+# Every fuzz target in turn, FUZZTIME each (30s unless set), with the
+# minimizing of each new input bounded by FUZZMINIMIZE (scripts/fuzz.sh).
+fuzz:
+	@eval "$$(scripts/services.sh)" && GO=$(GO) scripts/fuzz.sh
 
 # vet builds as the tests do (-race), so that go test reuses the packages vet
 # compiled: on an empty build cache, vet and the test build then take a third
