@@ -20,8 +20,10 @@ targets=$(git grep -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' |
   awk -F: '{ dir = $1; sub(/\/[^\/]*$/, "", dir); sub(/^func /, "", $2); print "./" dir, $2 }' | sort -u)
 [ -n "$targets" ] || { echo "fuzz: no fuzz targets found" >&2; exit 1; }
 
-# inputs counts the failing inputs kept for a target.
+# inputs counts the failing inputs kept for a target; execs tells how many
+# inputs its run tried.
 inputs() { if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi; }
+execs() { grep -o 'execs: [0-9]*' "$out" | tail -1 || echo 'execs: 0'; }
 
 n=0 raced=0
 while read -r pkg fn; do
@@ -29,7 +31,7 @@ while read -r pkg fn; do
   before=$(inputs "$pkg/testdata/fuzz/$fn")
   if ! "$GO" test -run '^$' -fuzz "^$fn\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "$pkg" >"$out" 2>&1; then
     if [ "$(inputs "$pkg/testdata/fuzz/$fn")" = "$before" ] && grep -q '^    context deadline exceeded$' "$out"; then
-      echo "$pkg $fn: $(grep -o 'execs: [0-9]*' "$out" | tail -1), then the fuzzer's deadline race (go.dev/issue/75804): no failing input"
+      echo "$pkg $fn: $(execs), then the fuzzer's deadline race (go.dev/issue/75804): no failing input"
       raced=$((raced + 1))
       continue
     fi
@@ -37,6 +39,6 @@ while read -r pkg fn; do
     echo "fuzz: $pkg $fn failed" >&2
     exit 1
   fi
-  echo "$pkg $fn: $(grep -o 'execs: [0-9]*' "$out" | tail -1)"
+  echo "$pkg $fn: $(execs)"
 done <<<"$targets"
 echo "fuzz: $n targets, $fuzztime each: no failing input ($raced stopped by the deadline race)"
