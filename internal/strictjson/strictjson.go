@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -56,10 +57,10 @@ func Redact(err error) error {
 		case errors.Is(syn.Err, io.ErrUnexpectedEOF):
 			what = "the JSON ends early"
 		}
-		return fmt.Errorf("json: %s, within %q after byte %d", what, string(syn.JSONPointer), syn.ByteOffset)
+		return fmt.Errorf("json: %s, within %q after byte %d", what, clip(syn.JSONPointer), syn.ByteOffset)
 	case errors.As(err, &sem):
 		if errors.Is(sem.Err, jsonv2.ErrUnknownName) {
-			return fmt.Errorf("json: unknown member, within %q after byte %d", string(sem.JSONPointer), sem.ByteOffset)
+			return fmt.Errorf("json: unknown member, within %q after byte %d", clip(sem.JSONPointer), sem.ByteOffset)
 		}
 		kind := "a value"
 		switch sem.JSONKind {
@@ -76,9 +77,31 @@ func Redact(err error) error {
 		case '[', ']':
 			kind = "an array"
 		}
-		return fmt.Errorf("json: %s where it does not fit, within %q after byte %d", kind, string(sem.JSONPointer), sem.ByteOffset)
+		return fmt.Errorf("json: %s where it does not fit, within %q after byte %d", kind, clip(sem.JSONPointer), sem.ByteOffset)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("json: the JSON ends early")
 	}
 	return err
+}
+
+// maxPointer bounds the JSON pointer an error names: a member's name is as
+// long as the document lets it be, and so is a path of many short ones.
+const maxPointer = 128
+
+// clip is p, or its first and last maxPointer/2 bytes around an ellipsis when
+// it is longer, cut at the starts of characters: where the path begins and
+// the name it ends in.
+func clip(p jsontext.Pointer) string {
+	s := string(p)
+	if len(s) <= maxPointer {
+		return s
+	}
+	head, tail := maxPointer/2, len(s)-maxPointer/2
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + "…" + s[tail:]
 }
