@@ -21,11 +21,22 @@ targets=$(git grep -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' |
 [ -n "$targets" ] || { echo "fuzz: no fuzz targets found" >&2; exit 1; }
 
 # inputs counts the failing inputs kept for a target; execs tells how many
-# inputs its run tried.
+# new inputs its run tried, or, when none, how far it got through replaying
+# its seeds and the inputs cached by earlier runs, which comes first and can
+# take a target's whole time (FuzzParams has over 3,000 seeds).
 inputs() { if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi; }
-execs() { grep -o 'execs: [0-9]*' "$out" | tail -1 || echo 'execs: 0'; }
+execs() {
+  grep -o 'execs: [0-9]*' "$out" | tail -1 && return
+  local base
+  base=$(grep -o 'baseline coverage: [0-9]*/[0-9]*' "$out" | tail -1 | cut -d' ' -f3) || true
+  if [ -n "$base" ]; then
+    echo "execs: 0, still replaying its corpus when its time ran out (${base/\// of })"
+  else
+    echo 'execs: 0'
+  fi
+}
 
-n=0 raced=0
+n=0 raced=0 replayed=0
 while read -r pkg fn; do
   n=$((n + 1))
   before=$(inputs "$pkg/testdata/fuzz/$fn")
@@ -39,6 +50,11 @@ while read -r pkg fn; do
     echo "fuzz: $pkg $fn failed" >&2
     exit 1
   fi
-  echo "$pkg $fn: $(execs)"
+  e=$(execs)
+  echo "$pkg $fn: $e"
+  case $e in *replaying*) replayed=$((replayed + 1)) ;; esac
 done <<<"$targets"
 echo "fuzz: $n targets, $fuzztime each: no failing input ($raced stopped by the deadline race)"
+if [ "$replayed" -gt 0 ]; then
+  echo "fuzz: $replayed still replaying their corpus when their time ran out: give them a longer FUZZTIME"
+fi

@@ -9,7 +9,8 @@ import (
 )
 
 // fakeGo stands in for the go command under scripts/fuzz.sh: each fuzz target
-// passes, fails as Go 1.26's fuzzer does when its time runs out mid-input
+// passes, passes having only replayed part of its corpus, fails as Go 1.26's
+// fuzzer does when its time runs out mid-input
 // (go.dev/issue/75804: no input kept), or fails on an input it keeps in
 // testdata/fuzz, as a real failure does. The target's name says which.
 const fakeGo = `#!/usr/bin/env bash
@@ -17,6 +18,8 @@ pkg=${@: -1}
 fn=$(printf '%s\n' "$@" | sed -n 's/^\^\(Fuzz[A-Za-z]*\)\$$/\1/p')
 case $fn in
 FuzzPasses) echo "fuzz: elapsed: 1s, execs: 42 (42/sec)" ;;
+FuzzReplays) echo "fuzz: elapsed: 0s, gathering baseline coverage: 0/3160 completed"
+  echo "fuzz: elapsed: 1s, gathering baseline coverage: 2774/3160 completed" ;;
 FuzzRaces) echo "fuzz: elapsed: 1s, execs: 7 (7/sec)"; printf -- '--- FAIL: %s (1.00s)\n    context deadline exceeded\n' "$fn"; exit 1 ;;
 FuzzFails) mkdir -p "$pkg/testdata/fuzz/$fn"; echo 'go test fuzz v1' > "$pkg/testdata/fuzz/$fn/0123"
   printf -- '--- FAIL: %s (0.10s)\n    context deadline exceeded\n' "$fn"; exit 1 ;;
@@ -99,5 +102,26 @@ func TestFuzzScriptStopsAtAFailingInput(t *testing.T) {
 	}
 	if strings.Contains(out, "FuzzPasses") {
 		t.Errorf("fuzz.sh went on after a failing input:\n%s", out)
+	}
+}
+
+// TestFuzzScriptTellsATargetThatOnlyReplayed: a target whose time ran out
+// while it replayed its seeds and cached inputs, before it fuzzed any new
+// input, is named with how far it got, and the run's last line says to give
+// such targets more time.
+func TestFuzzScriptTellsATargetThatOnlyReplayed(t *testing.T) {
+	dir, goCmd := fuzzTree(t, "FuzzReplays", "FuzzPasses")
+	out, err := runFuzz(t, dir, goCmd)
+	if err != nil {
+		t.Fatalf("fuzz.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"./p FuzzReplays: execs: 0, still replaying its corpus when its time ran out (2774 of 3160)",
+		"./p FuzzPasses: execs: 42",
+		"fuzz: 1 still replaying their corpus when their time ran out: give them a longer FUZZTIME",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fuzz.sh printed\n%s\nwithout %q", out, want)
+		}
 	}
 }
