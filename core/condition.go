@@ -224,7 +224,7 @@ func compileCondition(c Condition) (condition, error) {
 	case "NotIpAddress":
 		cc.op, cc.negate = opIP, true
 	default:
-		return condition{}, fmt.Errorf("condition operator %q is not supported", c.Operator)
+		return condition{}, fmt.Errorf("condition operator %q is not supported", ClipText(c.Operator))
 	}
 	lk := strings.ToLower(c.Key)
 	switch {
@@ -266,30 +266,30 @@ func compileCondition(c Condition) (condition, error) {
 	case lk == "kms:resourcealiases":
 		cc.key = keyResourceAliases
 	default:
-		return condition{}, fmt.Errorf("condition key %q is not supported", c.Key)
+		return condition{}, fmt.Errorf("condition key %q is not supported", ClipText(c.Key))
 	}
 	multi := cc.key == keyContextKeys || cc.key == keyGrantOperations || cc.key == keyResourceAliases
 	switch {
 	case multi && cc.set == single:
-		return condition{}, fmt.Errorf("condition key %q has many values: use ForAllValues:%s or ForAnyValue:%s", c.Key, op, op)
+		return condition{}, fmt.Errorf("condition key %q has many values: use ForAllValues:%s or ForAnyValue:%s", ClipText(c.Key), op, op)
 	case !multi && cc.set != single:
-		return condition{}, fmt.Errorf("condition key %q has one value: %s applies only to multi-valued keys", c.Key, c.Operator)
+		return condition{}, fmt.Errorf("condition key %q has one value: %s applies only to multi-valued keys", ClipText(c.Key), ClipText(c.Operator))
 	case (cc.op == opIP) != (cc.key == keySourceIP):
-		return condition{}, fmt.Errorf("%s does not apply to condition key %q", op, c.Key)
+		return condition{}, fmt.Errorf("%s does not apply to condition key %q", op, ClipText(c.Key))
 	case len(c.Values) == 0:
-		return condition{}, fmt.Errorf("condition %s on %q has no values", c.Operator, c.Key)
+		return condition{}, fmt.Errorf("condition %s on %q has no values", ClipText(c.Operator), ClipText(c.Key))
 	}
 	cc.values = c.Values
 	for _, v := range c.Values {
 		switch cc.op {
 		case opBool:
 			if v != "true" && v != "false" {
-				return condition{}, fmt.Errorf("Bool condition on %q: value %q is not true or false", c.Key, v)
+				return condition{}, fmt.Errorf("Bool condition on %q: value %q is not true or false", ClipText(c.Key), ClipText(v))
 			}
 		case opIP:
 			p, err := parsePrefix(v)
 			if err != nil {
-				return condition{}, fmt.Errorf("%s condition: %q is not an IP address or CIDR block", op, v)
+				return condition{}, fmt.Errorf("%s condition: %q is not an IP address or CIDR block", op, ClipText(v))
 			}
 			cc.nets = append(cc.nets, p)
 		}

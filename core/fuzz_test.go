@@ -234,6 +234,19 @@ func FuzzKeyPolicy(f *testing.F) {
 		f.Add(doc, false)
 		f.Add(doc, true)
 	}
+	// Each of these was once quoted whole in its refusal, as long as the
+	// document let it be.
+	long := strings.Repeat("é", 3000)
+	for _, st := range []string{
+		`{"Effect":"` + long + `","Principal":"*","Action":"kms:*","Resource":"*"}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"` + long + `":{"kms:EncryptionContext:a":"x"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:` + long + `":"x"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"` + long + `"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"` + long + `"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Ac` + long + `":1}`,
+	} {
+		f.Add(awsPolicy(theAccount, st), false)
+	}
 	f.Fuzz(func(t *testing.T, doc string, bypass bool) {
 		made, err := fx.as(fx.admin, "CreateKey")
 		if err != nil {

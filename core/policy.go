@@ -61,7 +61,7 @@ func NewPolicy(statements ...Statement) (*Policy, error) {
 func compileStatements(statements []Statement) (*Policy, error) {
 	for i, st := range statements {
 		if st.Effect != "Allow" && st.Effect != "Deny" {
-			return nil, fmt.Errorf("statement %d: Effect must be Allow or Deny, not %q", i, st.Effect)
+			return nil, fmt.Errorf("statement %d: Effect must be Allow or Deny, not %q", i, ClipText(st.Effect))
 		}
 		if len(st.Action) == 0 {
 			return nil, fmt.Errorf("statement %d: Action is empty", i)
