@@ -259,7 +259,7 @@ func (s *Service) begin(ctx context.Context, req *Request) (action, *call, error
 		if req.Action == "" {
 			return act, nil, missingParam("Action")
 		}
-		return act, nil, Errorf(CodeInvalidParameter, "The Action %q is not supported by this service.", req.Action)
+		return act, nil, Errorf(CodeInvalidParameter, "The Action %q is not supported by this service.", ClipText(req.Action))
 	}
 	if req.Caller == nil || req.Caller.Policy == nil {
 		return act, nil, Errorf(CodeNoPermission, "The request has no authenticated caller.")

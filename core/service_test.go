@@ -607,6 +607,12 @@ func TestUnknownActionAndMissingCaller(t *testing.T) {
 	f := newSvcFixture(t)
 	_, err := f.call("DestroyEverything")
 	mustCode(t, err, core.CodeInvalidParameter)
+	// An unknown action is named in a bounded message, however long.
+	_, err = f.call(strings.Repeat("Destroy", 2000))
+	mustCode(t, err, core.CodeInvalidParameter)
+	if msg := core.AsError(err).Message; len(msg) > 200 {
+		t.Fatalf("a refusal of %d bytes: %.200s…", len(msg), msg)
+	}
 	_, err = f.call("")
 	mustCode(t, err, core.CodeMissingParameter)
 	_, err = f.svc.Handle(background, &core.Request{Action: "ListKeys"})

@@ -156,7 +156,7 @@ func (h *handler) checkAction(id sign.Result) error {
 		return core.Errorf(core.CodeInvalidParameter, "The parameter Version is invalid: this service speaks API version %s only.", APIVersion)
 	}
 	if h.only != "" && id.Action != h.only {
-		return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, printable(id.Action))
+		return core.Errorf(core.CodeInvalidParameter, "This function serves the %s action only, not %s: invoke that action's own function or the api function.", h.only, core.ClipText(id.Action))
 	}
 	return nil
 }

@@ -47,10 +47,10 @@ func parseParams(r *http.Request, body []byte) (url.Values, error) {
 	}
 	for k, vs := range all {
 		if len(vs) > 1 {
-			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is given more than once.", printable(k))
+			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is given more than once.", core.ClipText(k))
 		}
 		if len(vs[0]) > core.MaxParamLen {
-			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is longer than %d bytes.", printable(k), core.MaxParamLen)
+			return nil, core.Errorf(core.CodeInvalidParameter, "The parameter %s is longer than %d bytes.", core.ClipText(k), core.MaxParamLen)
 		}
 	}
 	return all, nil
@@ -60,15 +60,6 @@ func isForm(contentType string) bool {
 	const form = "application/x-www-form-urlencoded"
 	return len(contentType) >= len(form) && strings.EqualFold(contentType[:len(form)], form) &&
 		(len(contentType) == len(form) || contentType[len(form)] == ';' || contentType[len(form)] == ' ')
-}
-
-// printable bounds a caller-chosen parameter name before it goes into a message.
-func printable(name string) string {
-	const max = 64
-	if len(name) > max {
-		name = name[:max] + "…"
-	}
-	return strings.ToValidUTF8(name, "?")
 }
 
 // actionParams is the action's input: every parameter but the protocol's own.
