@@ -118,7 +118,7 @@ func stringToSign(r *http.Request) (string, error) {
 	for name, vs := range r.Header {
 		if lower := strings.ToLower(name); strings.HasPrefix(lower, signedPrefix) {
 			if len(vs) != 1 {
-				return "", core.Errorf(core.CodeIncompleteSignature, "The header %s is given %d times; a signed header is given once.", lower, len(vs))
+				return "", core.Errorf(core.CodeIncompleteSignature, "The header %s is given %d times; a signed header is given once.", core.ClipText(lower), len(vs))
 			}
 			names = append(names, name)
 		}

@@ -160,3 +160,29 @@ func TestOnlyAPostToTheRootIsServed(t *testing.T) {
 		t.Errorf("another path: %d %s", status, code)
 	}
 }
+
+// A signed header given twice is refused, before the signature is checked,
+// in a message that names it clipped, however long its name.
+func TestATwiceGivenHeaderIsNamedClipped(t *testing.T) {
+	e := newEnv(t)
+	r := e.signed("GenerateRandom", randomBody(16), e.private, time.Now(), nil)
+	name := "x-kms-" + strings.Repeat("a", 100_000)
+	r.Header.Add(name, "1")
+	r.Header.Add(name, "2")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dkmsutil.GetErrMessage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := m["Code"].(string), m["Message"].(string); code != core.CodeIncompleteSignature || len(msg) > 200 {
+		t.Fatalf("%s in a message of %d bytes: %.200s", code, len(msg), msg)
+	}
+}
