@@ -89,10 +89,10 @@ func parseContextTokens(name, text string) (EncryptionContext, error) {
 		}
 		v, ok := vt.(string)
 		if !ok {
-			return nil, invalidParam(name, "the value of %q must be a string", k)
+			return nil, invalidParam(name, "the value of %q must be a string", ClipText(k))
 		}
 		if _, dup := ctx[k]; dup {
-			return nil, invalidParam(name, "the key %q appears twice", k)
+			return nil, invalidParam(name, "the key %q appears twice", ClipText(k))
 		}
 		ctx[k] = v
 	}

@@ -65,7 +65,7 @@ func FuzzParseBlob(f *testing.F) {
 }
 
 // FuzzEncryptionContext: parsing never panics, refuses with InvalidParameter
-// naming the parameter, enforces the length limit, and a parsed context means
+// naming the parameter in a bounded message, enforces the length limit, and a parsed context means
 // the same after a JSON round trip (same AAD, opens the same blob).
 func FuzzEncryptionContext(f *testing.F) {
 	for _, s := range roundTripContexts {
@@ -74,6 +74,10 @@ func FuzzEncryptionContext(f *testing.F) {
 	for _, s := range []string{`{"a":"1","a":"2"}`, `{"a":1}`, `[]`, `{"ab":"c"}`, `{"a":"bc"}`, `{"\ud800":"x"}`, "{\"a\":\"\xff\"}", contextOfLength(core.MaxEncryptionContextLen + 1)} {
 		f.Add(s)
 	}
+	// Each of these was once quoted whole in its refusal.
+	long := strings.Repeat("é", 3000)
+	f.Add(`{"` + long + `":1}`)
+	f.Add(`{"` + long + `":"a","` + long + `":"b"}`)
 	aead := testAEAD(f)
 	f.Fuzz(func(t *testing.T, text string) {
 		ctx, err := core.ParseEncryptionContext("EncryptionContext", text)
@@ -81,6 +85,9 @@ func FuzzEncryptionContext(f *testing.F) {
 			var ke *core.Error
 			if !errors.As(err, &ke) || ke.Code != core.CodeInvalidParameter || !strings.Contains(ke.Message, "EncryptionContext") {
 				t.Fatalf("refused with %v", err)
+			}
+			if len(ke.Message) > maxRefusal {
+				t.Fatalf("a refusal of %d bytes: %.200s…", len(ke.Message), ke.Message)
 			}
 			return
 		}
