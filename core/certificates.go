@@ -374,7 +374,9 @@ func parsePEMCertificates(param, text string) ([]*smx509.Certificate, error) {
 		}
 		cert, err := smx509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, invalidParam(param, "a certificate in it does not parse: %v", err)
+			// The parser's message may quote the certificate (a URI it cannot
+			// read, whole): it is clipped as a caller's text is.
+			return nil, invalidParam(param, "a certificate in it does not parse: %s", ClipText(err.Error()))
 		}
 		certs = append(certs, cert)
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/big"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -593,5 +594,31 @@ func TestCertificateKeysFollowARootRotation(t *testing.T) {
 	mustCode(t, err, core.CodeInternalFailure)
 	if p, err := service(newRoot, oldRoot).RewrapRoot(t.Context(), core.RewrapOptions{}); err != nil || p.CertificatesRewrapped != 0 || p.Certificates != 1 {
 		t.Errorf("a second RewrapRoot = %+v, %v; want nothing left", p, err)
+	}
+}
+
+// A certificate that does not parse is refused naming the parser's fault in
+// a bounded message, though the fault quotes the certificate: Go's x509
+// quotes a URI it cannot read whole, and twice.
+func TestAnUnreadableCertificateIsRefusedInABoundedMessage(t *testing.T) {
+	s, _ := memService(t, core.Config{})
+	id, _ := createCertificate(t, s, "EC_P256")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), URIs: []*url.URL{{Scheme: "http", Host: "a b", Path: "/" + strings.Repeat("a", 30000)}}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []core.Params{
+		{"CertificateId": id, "Certificate": pemCert(der)},
+		{"CertificateId": id, "Certificate": pemCert(newTestCA(t).cert.Raw), "CertificateChain": pemCert(der)},
+	} {
+		_, err = do(t, s, "UploadCertificate", p)
+		if e := mustCode(t, err, core.CodeInvalidParameter); !strings.Contains(e.Message, "does not parse") || len(e.Message) > 300 {
+			t.Fatalf("refused in a message of %d bytes: %.300s", len(e.Message), e.Message)
+		}
 	}
 }
