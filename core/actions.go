@@ -922,7 +922,7 @@ func (c *call) describeKeyVersion() (any, error) {
 	v, err := c.s.store.GetVersion(c.ctx, t.key.ID, vid)
 	if errors.Is(err, ErrNotFound) || err == nil && (v.RotationType == RotationPending || v.RotationType == RotationWithdrawn) {
 		// Material pending rotation is no version until the rotation.
-		return nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", t.key.ID, vid)
+		return nil, Errorf(CodeKeyNotFound, "The key %q has no version %q.", t.key.ID, ClipText(vid))
 	}
 	if err != nil {
 		return nil, storeErr(err)
