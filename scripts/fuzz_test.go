@@ -69,24 +69,30 @@ func runFuzz(t *testing.T, dir, goCmd string) (string, error) {
 	return string(out), err
 }
 
-// TestFuzzScriptGoesOnPastTheDeadlineRace: a target that fails with the
-// fuzzer's deadline error and keeps no input is reported, and the run goes on
-// to the next target and ends well.
-func TestFuzzScriptGoesOnPastTheDeadlineRace(t *testing.T) {
-	dir, goCmd := fuzzTree(t, "FuzzRaces", "FuzzPasses")
+// endsWell runs fuzz.sh over a tree declaring targets, which must end well,
+// and fails t unless it printed each line of want.
+func endsWell(t *testing.T, targets []string, want ...string) {
+	t.Helper()
+	dir, goCmd := fuzzTree(t, targets...)
 	out, err := runFuzz(t, dir, goCmd)
 	if err != nil {
 		t.Fatalf("fuzz.sh: %v\n%s", err, out)
 	}
-	for _, want := range []string{
-		"./p FuzzRaces: execs: 7, then the fuzzer's deadline race (go.dev/issue/75804): no failing input",
-		"./p FuzzPasses: execs: 42",
-		"fuzz: 2 targets, 1s each: no failing input (1 stopped by the deadline race)",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("fuzz.sh printed\n%s\nwithout %q", out, want)
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("fuzz.sh printed\n%s\nwithout %q", out, w)
 		}
 	}
+}
+
+// TestFuzzScriptGoesOnPastTheDeadlineRace: a target that fails with the
+// fuzzer's deadline error and keeps no input is reported, and the run goes on
+// to the next target and ends well.
+func TestFuzzScriptGoesOnPastTheDeadlineRace(t *testing.T) {
+	endsWell(t, []string{"FuzzRaces", "FuzzPasses"},
+		"./p FuzzRaces: execs: 7, then the fuzzer's deadline race (go.dev/issue/75804): no failing input",
+		"./p FuzzPasses: execs: 42",
+		"fuzz: 2 targets, 1s each: no failing input (1 stopped by the deadline race)")
 }
 
 // TestFuzzScriptStopsAtAFailingInput: a failure that keeps an input stops the
@@ -110,18 +116,8 @@ func TestFuzzScriptStopsAtAFailingInput(t *testing.T) {
 // input, is named with how far it got, and the run's last line says to give
 // such targets more time.
 func TestFuzzScriptTellsATargetThatOnlyReplayed(t *testing.T) {
-	dir, goCmd := fuzzTree(t, "FuzzReplays", "FuzzPasses")
-	out, err := runFuzz(t, dir, goCmd)
-	if err != nil {
-		t.Fatalf("fuzz.sh: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	endsWell(t, []string{"FuzzReplays", "FuzzPasses"},
 		"./p FuzzReplays: execs: 0, still replaying its corpus when its time ran out (2774 of 3160)",
 		"./p FuzzPasses: execs: 42",
-		"fuzz: 1 still replaying their corpus when their time ran out: give them a longer FUZZTIME",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("fuzz.sh printed\n%s\nwithout %q", out, want)
-		}
-	}
+		"fuzz: 1 still replaying their corpus when their time ran out: give them a longer FUZZTIME")
 }
