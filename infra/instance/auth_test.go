@@ -64,6 +64,14 @@ func (e *env) signedAs(id, api string, body []byte, key *rsa.PrivateKey, at time
 // for a success.
 func (e *env) send(r *http.Request) (int, string) {
 	e.t.Helper()
+	status, code, _ := e.reply(r)
+	return status, code
+}
+
+// reply sends r and returns the status and the Error message's code and
+// message, or "" and "" for a success.
+func (e *env) reply(r *http.Request) (status int, code, message string) {
+	e.t.Helper()
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		e.t.Fatal(err)
@@ -74,7 +82,7 @@ func (e *env) send(r *http.Request) (int, string) {
 		e.t.Fatal(err)
 	}
 	if resp.StatusCode == http.StatusOK {
-		return resp.StatusCode, ""
+		return resp.StatusCode, "", ""
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/x-protobuf" {
 		e.t.Fatalf("an error of Content-Type %q", ct)
@@ -83,7 +91,7 @@ func (e *env) send(r *http.Request) (int, string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return resp.StatusCode, m["Code"].(string)
+	return resp.StatusCode, m["Code"].(string), m["Message"].(string)
 }
 
 // randomBody is GenerateRandom's request for n bytes.
@@ -169,20 +177,7 @@ func TestATwiceGivenHeaderIsNamedClipped(t *testing.T) {
 	name := "x-kms-" + strings.Repeat("a", 100_000)
 	r.Header.Add(name, "1")
 	r.Header.Add(name, "2")
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := dkmsutil.GetErrMessage(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, msg := m["Code"].(string), m["Message"].(string); code != core.CodeIncompleteSignature || len(msg) > 200 {
+	if _, code, msg := e.reply(r); code != core.CodeIncompleteSignature || len(msg) > 200 {
 		t.Fatalf("%s in a message of %d bytes: %.200s", code, len(msg), msg)
 	}
 }
