@@ -175,7 +175,7 @@ func (f *svcFixture) open(t testing.TB, root []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Secrets: f.store, Grants: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456",
+	f.svc, err = core.New(core.Config{Store: f.store, Partitions: f.store, Secrets: f.store, Grants: f.store, Certificates: f.store, Usage: f.store, Access: f.store, Root: rk, Clock: f.clock, Rand: f.rand, Region: "cn-hangzhou", AccountID: "1234567890123456",
 		Destroyed: func(_ context.Context, d core.Destruction) {
 			f.destroyedMu.Lock()
 			defer f.destroyedMu.Unlock()
