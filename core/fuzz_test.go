@@ -163,8 +163,8 @@ func wrappingKey(tb testing.TB) []byte {
 
 // paramSeeds makes on fx what its parameter sets name (a key with the alias
 // alias/fuzz, a secret named fuzz, a ciphertext under the key, a grant on it,
-// a certificate, and a network rule, a policy and an application access
-// point named fuzz) and returns them form-encoded: sets that actions accept,
+// a signing key with the alias alias/fuzz-ec, a certificate, and a network
+// rule, a policy and an application access point named fuzz) and returns them form-encoded: sets that actions accept,
 // or refuse only after reading the others. der is a public key's DER, from
 // wrappingKey.
 func paramSeeds(fx *svcFixture, der []byte) []string {
@@ -179,6 +179,8 @@ func paramSeeds(fx *svcFixture, der []byte) []string {
 	fx.ok("CreatePolicy", "Name", "fuzz", "KmsInstance", "kst-fuzz", "Permissions", `["RbacPermission/Template/CryptoServiceKeyUser"]`,
 		"Resources", `["key/*"]`, "AccessControlRules", `{"NetworkRules":["fuzz"]}`)
 	fx.ok("CreateApplicationAccessPoint", "Name", "fuzz", "Policies", `["fuzz"]`)
+	ec := fx.ok("CreateKey", "KeySpec", "EC_P256", "KeyUsage", "SIGN/VERIFY").(*alibaba.KeyMetadataResponse).KeyMetadata
+	fx.ok("CreateAlias", "AliasName", "alias/fuzz-ec", "KeyId", ec.KeyId)
 	form := func(kv ...string) string {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -222,6 +224,8 @@ func paramSeeds(fx *svcFixture, der []byte) []string {
 			"Resources", `["key/*"]`, "AccessControlRules", `{"NetworkRules":["fuzz"]}`, "Description", "x"),
 		form("Name", "fuzz", "Policies", `["fuzz"]`, "AuthenticationMethod", "ClientKey", "Description", "x"),
 		form("AapName", "fuzz", "Password", "Passw0rd-fuzz", "NotBefore", "2026-03-01T12:00:00Z", "NotAfter", "2027-03-01T12:00:00Z"),
+		form("KeyId", "alias/fuzz-ec", "KeyVersionId", ec.PrimaryKeyVersion, "Algorithm", "ECDSA_SHA_256", "Digest", base64.StdEncoding.EncodeToString(make([]byte, 32))),
+		form("SecretName", "fuzz", "VersionId", "v1", "VersionStage", "ACSCurrent", "FetchExtendedConfig", "false"),
 	}
 }
 

@@ -1,7 +1,7 @@
 package core_test
 
 import (
-	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,50 +43,118 @@ func paramNames(t *testing.T) []string {
 	return names
 }
 
-// TestLongValuesAreRefusedInBoundedMessages gives every action each
-// parameter it may read, one at a time, as a long text in the shapes
-// parameters take (plain, an alias or ARN, a JSON object, list or list of
-// objects with the text as a name or value): whatever the action makes of
-// it, a refusal quotes at most a bounded part, as the fuzz targets require,
-// for shapes they seldom build.
-func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
-	t.Parallel()
-	fx := newSvcFixture(t)
-	id := fx.createKey()
-	fx.ok("CreateAlias", "AliasName", "alias/long", "KeyId", id)
-	// Longer than maxRefusal, so that a message quoting it whole fails.
+// longShapes are a text longer than maxRefusal in the shapes parameters
+// take: plain, an alias or ARN (of this region or another), a distinguished
+// name's value or attribute, and a JSON object, list or list of objects with
+// the text as a name or a value, one or two levels down, or twice.
+func longShapes() []string {
 	long := strings.Repeat("é", maxRefusal/2+100)
-	shapes := []string{
+	return []string{
 		long,
 		"alias/" + long,
 		"acs:kms:cn-hangzhou:1234567890123456:key/" + long,
+		"acs:kms:cn-beijing:1234567890123456:alias/" + long,
+		"CN=" + long,
+		long + "=x",
 		`{"` + long + `":"v"}`,
 		`{"` + long + `":1}`,
 		`{"k":"` + long + `"}`,
+		`{"k":{"` + long + `":"v"}}`,
+		`{"k":["` + long + `"]}`,
 		`["` + long + `"]`,
 		`[{"` + long + `":"v"}]`,
 		`[{"TagKey":"` + long + `","TagValue":"v"}]`,
+		`[{"TagKey":"k","TagValue":"` + long + `"}]`,
+		`[{"TagKey":"` + long + `","TagValue":"v"},{"TagKey":"` + long + `","TagValue":"v"}]`,
+		`["` + long + `","` + long + `"]`,
 		`[{"Key":"` + long + `","Values":["v"]}]`,
+		`[{"Key":"k","Values":["` + long + `"]}]`,
 	}
+}
+
+// refusedBounded sends p to action as fx's admin: whatever the action makes
+// of it, a refusal is one the caller's input may cause, in a bounded message
+// (refusal).
+func refusedBounded(t *testing.T, fx *svcFixture, action string, p core.Params) bool {
+	t.Helper()
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s with %.300v", action, p)
+		}
+	}()
+	_, err := fx.svc.Handle(background, &core.Request{ID: "LONG", Action: action, Params: p, Caller: fx.admin})
+	if err != nil {
+		refusal(t, err)
+	}
+	return err != nil
+}
+
+// TestLongValuesAreRefusedInBoundedMessages gives every action each
+// parameter it may read, one at a time and over a key's alias, as a long
+// text in each of longShapes, as the fuzz targets seldom build them, and a
+// parameter with a long name, plain or as an ExtendedConfig member, its
+// value short or too long. Each action starts on a fixture of its own, as
+// in the test below.
+func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
+	t.Parallel()
+	shapes := longShapes()
 	names := paramNames(t)
+	long := shapes[0] // the plain text
 	refused := 0
 	for _, action := range core.Actions() {
+		fx := newSvcFixture(t)
+		fx.ok("CreateAlias", "AliasName", "alias/long", "KeyId", fx.createKey())
+		for _, name := range []string{long, "ExtendedConfig." + long} {
+			for _, v := range []string{"v", strings.Repeat("v", core.MaxParamLen+1)} {
+				if refusedBounded(t, fx, action, core.Params{"KeyId": "alias/long", name: v}) {
+					refused++
+				}
+			}
+		}
 		for _, name := range names {
 			for _, v := range shapes {
-				p := core.Params{"KeyId": "alias/long", name: v}
-				_, err := fx.svc.Handle(background, &core.Request{ID: "LONG", Action: action, Params: p, Caller: fx.admin})
-				var ke *core.Error
-				switch {
-				case err == nil:
-				case !errors.As(err, &ke):
-					t.Fatalf("%s with a long %s: %v", action, name, err)
-				case len(ke.Message) > maxRefusal:
-					t.Errorf("%s with a long %s (%.20s…): a refusal of %d bytes: %.200s…", action, name, v, len(ke.Message), ke.Message)
-				default:
+				if refusedBounded(t, fx, action, core.Params{"KeyId": "alias/long", name: v}) {
 					refused++
 				}
 			}
 		}
 	}
 	t.Logf("%d actions, %d parameters, %d shapes: %d refusals", len(core.Actions()), len(names), len(shapes), refused)
+}
+
+// TestLongValuesInValidRequestsAreRefusedInBoundedMessages starts from each
+// of FuzzParams' parameter sets, whose other members name what exists (a
+// key, a secret, a ciphertext, a grant), and makes one member at a time long
+// in each of longShapes: a parameter an action reads only once the others
+// pass is reached too. Each action starts on a fixture of its own, so that
+// what one changes (a key disabled, a secret deleted, keys made for a
+// listing to walk) does not change what the next meets.
+func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
+	t.Parallel()
+	der := wrappingKey(t)
+	shapes := longShapes()
+	sent, refused := 0, 0
+	for _, action := range core.Actions() {
+		fx := newSvcFixture(t)
+		for _, form := range paramSeeds(fx, der) {
+			values, err := url.ParseQuery(form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range values {
+				for _, v := range shapes {
+					p := core.Params{}
+					for k, vs := range values {
+						p[k] = vs[0]
+					}
+					p[name] = v
+					sent++
+					if refusedBounded(t, fx, action, p) {
+						refused++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d actions, %d requests: %d refusals", len(core.Actions()), sent, refused)
 }
