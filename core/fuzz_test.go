@@ -294,6 +294,19 @@ func FuzzKeyPolicy(f *testing.F) {
 	} {
 		f.Add(awsPolicy(theAccount, st), false)
 	}
+	// And each of these would be, were it not clipped.
+	for _, st := range []string{
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"` + long + `":{"kms:CallerAccount":"x"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"` + long + `","Resource":"*"}`,
+		`{"Effect":"Allow","Principal":{"AWS":"` + long + `"},"Action":"kms:*","Resource":"*"}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"kms:EncryptionContext:` + long + `":"x"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"kms:EncryptionContext:` + long + `":"10.0.0.0/8"}}}`,
+		`{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:` + long + `":[]}}}`,
+	} {
+		f.Add(awsPolicy(theAccount, st), false)
+	}
+	f.Add(ramPolicy(`{"Effect":"Allow","Principal":{"RAM":"`+long+`"},"Action":"kms:*","Resource":"*"}`), false)
+	f.Add(`{"Version":"`+long+`","Statement":[`+theAccount+`]}`, false)
 	f.Fuzz(func(t *testing.T, doc string, bypass bool) {
 		made, err := fx.as(fx.admin, "CreateKey")
 		if err != nil {
