@@ -249,15 +249,7 @@ func FuzzParams(f *testing.F) {
 		for k, vs := range values {
 			p[k] = vs[0]
 		}
-		action := actions[int(which)%len(actions)]
-		defer func() {
-			if t.Failed() {
-				t.Logf("%s %q", action, form)
-			}
-		}()
-		if _, err := fx.svc.Handle(background, &core.Request{ID: "FUZZ", Action: action, Params: p, Caller: fx.admin}); err != nil {
-			refusal(t, err)
-		}
+		refusedBounded(t, fx, actions[int(which)%len(actions)], p)
 	})
 }
 
@@ -338,6 +330,23 @@ func FuzzKeyPolicy(f *testing.F) {
 // maxRefusal bounds the message of a refusal, as fuzz_internal_test.go's
 // does: a message quotes at most a bounded prefix of the input.
 const maxRefusal = 2048
+
+// refusedBounded sends p to action as fx's admin and tells whether it was
+// refused: whatever the action makes of p, a refusal is one the caller's
+// input may cause, in a bounded message (refusal).
+func refusedBounded(t *testing.T, fx *svcFixture, action string, p core.Params) bool {
+	t.Helper()
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s with %.300v", action, p)
+		}
+	}()
+	_, err := fx.svc.Handle(background, &core.Request{ID: "TEST", Action: action, Params: p, Caller: fx.admin})
+	if err != nil {
+		refusal(t, err)
+	}
+	return err != nil
+}
 
 // refusal fails t unless err is an answer a caller may get for its own
 // input: a *core.Error with a code from the table, never InternalFailure,

@@ -72,23 +72,6 @@ func longShapes() []string {
 	}
 }
 
-// refusedBounded sends p to action as fx's admin: whatever the action makes
-// of it, a refusal is one the caller's input may cause, in a bounded message
-// (refusal).
-func refusedBounded(t *testing.T, fx *svcFixture, action string, p core.Params) bool {
-	t.Helper()
-	defer func() {
-		if t.Failed() {
-			t.Logf("%s with %.300v", action, p)
-		}
-	}()
-	_, err := fx.svc.Handle(background, &core.Request{ID: "LONG", Action: action, Params: p, Caller: fx.admin})
-	if err != nil {
-		refusal(t, err)
-	}
-	return err != nil
-}
-
 // TestLongValuesAreRefusedInBoundedMessages gives every action each
 // parameter it may read, one at a time and over a key's alias, as a long
 // text in each of longShapes, as the fuzz targets seldom build them, and a
@@ -123,8 +106,8 @@ func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
 }
 
 // TestLongValuesInValidRequestsAreRefusedInBoundedMessages starts from each
-// of FuzzParams' parameter sets, whose other members name what exists (a
-// key, a secret, a ciphertext, a grant), and makes one member at a time long
+// of FuzzParams' parameter sets, whose other members name what exists
+// (paramSeeds), and makes one member at a time long
 // in each of longShapes: a parameter an action reads only once the others
 // pass is reached too. Each action starts on a fixture of its own, so that
 // what one changes (a key disabled, a secret deleted, keys made for a
