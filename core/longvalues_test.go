@@ -45,8 +45,9 @@ func paramNames(t *testing.T) []string {
 
 // longShapes are a text longer than maxRefusal in the shapes parameters
 // take: plain, an alias or ARN (of this region or another), a distinguished
-// name's value or attribute, and a JSON object, list or list of objects with
-// the text as a name or a value, one or two levels down, or twice.
+// name's value or attribute (with a value, none or a bad escape), and a JSON
+// object, list or list of objects with the text as a name or a value, one or
+// two levels down, or twice.
 func longShapes() []string {
 	long := strings.Repeat("é", maxRefusal/2+100)
 	return []string{
@@ -56,6 +57,8 @@ func longShapes() []string {
 		"acs:kms:cn-beijing:1234567890123456:alias/" + long,
 		"CN=" + long,
 		long + "=x",
+		long + "=",
+		long + `=\`,
 		`{"` + long + `":"v"}`,
 		`{"` + long + `":1}`,
 		`{"k":"` + long + `"}`,
