@@ -244,13 +244,19 @@ func FuzzParams(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, which uint8, form string) {
-		values, _ := url.ParseQuery(form)
-		p := core.Params{}
-		for k, vs := range values {
-			p[k] = vs[0]
-		}
-		refusedBounded(t, fx, actions[int(which)%len(actions)], p)
+		refusedBounded(t, fx, actions[int(which)%len(actions)], formParams(form))
 	})
+}
+
+// formParams reads a form-encoded parameter set, the first value of each
+// name, as the rpc package does; what does not parse is left out.
+func formParams(form string) core.Params {
+	values, _ := url.ParseQuery(form)
+	p := core.Params{}
+	for k, vs := range values {
+		p[k] = vs[0]
+	}
+	return p
 }
 
 // FuzzKeyPolicy puts any document on a key: a refusal is

@@ -1,7 +1,7 @@
 package core_test
 
 import (
-	"net/url"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,16 +123,10 @@ func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
 	for _, action := range core.Actions() {
 		fx := newSvcFixture(t)
 		for _, form := range paramSeeds(fx, der) {
-			values, err := url.ParseQuery(form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name := range values {
+			base := formParams(form)
+			for name := range base {
 				for _, v := range shapes {
-					p := core.Params{}
-					for k, vs := range values {
-						p[k] = vs[0]
-					}
+					p := maps.Clone(base)
 					p[name] = v
 					sent++
 					if refusedBounded(t, fx, action, p) {
