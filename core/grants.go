@@ -421,7 +421,8 @@ func (c *call) grantMade(g *Grant) (any, error) {
 const grantTokenPrefix = "kmsless-grant-1/"
 
 // parseGrantToken reads a token grantMade made, for the key and grant it
-// names. A token names a grant; it gives nothing by itself.
+// names. A token names a grant; it gives nothing by itself. One whose parts
+// are not a key ID and a grant ID was not made here, whatever it names.
 func parseGrantToken(token string) (keyID, grantID string, err error) {
 	bad := Errorf(CodeInvalidGrantToken, "The grant token is not one this service issued.")
 	if len(token) > 8192 {
@@ -432,7 +433,7 @@ func parseGrantToken(token string) (keyID, grantID string, err error) {
 		return "", "", bad
 	}
 	parts := strings.Split(strings.TrimPrefix(string(b), grantTokenPrefix), "/")
-	if !strings.HasPrefix(string(b), grantTokenPrefix) || len(parts) != 3 || parts[0] == "" || !ValidGrantID(parts[1]) {
+	if !strings.HasPrefix(string(b), grantTokenPrefix) || len(parts) != 3 || !validKeyID(parts[0]) || !ValidGrantID(parts[1]) {
 		return "", "", bad
 	}
 	return parts[0], parts[1], nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,6 +200,15 @@ func TestRetireGrant(t *testing.T) {
 	}
 	_, err = f.call("RetireGrant", "GrantToken", "bm90IGEgdG9rZW4")
 	mustCode(t, err, core.CodeInvalidGrantToken)
+	// Nor is a token whose key is no key ID, such as one too long to be.
+	for _, keyID := range []string{strings.Repeat("k", 4000), key + "é", "key doesnotexist"} {
+		forged := base64.RawURLEncoding.EncodeToString([]byte("kmsless-grant-1/" + keyID + "/" + g.GrantId + "/00"))
+		_, err = f.as(eve, "RetireGrant", "GrantToken", forged)
+		mustCode(t, err, core.CodeInvalidGrantToken)
+		if len(err.Error()) > 200 {
+			t.Fatalf("RetireGrant of a forged token: a %d-byte refusal", len(err.Error()))
+		}
+	}
 	_, err = f.call("RetireGrant", "KeyId", key)
 	mustCode(t, err, core.CodeMissingParameter)
 	other := f.grant(key, "bob", []string{"Decrypt"})
