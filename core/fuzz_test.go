@@ -163,10 +163,11 @@ func wrappingKey(tb testing.TB) []byte {
 
 // paramSeeds makes on fx what its parameter sets name (a key with the alias
 // alias/fuzz, a secret named fuzz, a ciphertext under the key, a grant on it,
-// a signing key with the alias alias/fuzz-ec, a certificate, and a network
-// rule, a policy and an application access point named fuzz) and returns them form-encoded: sets that actions accept,
-// or refuse only after reading the others. der is a public key's DER, from
-// wrappingKey.
+// a signing key with the alias alias/fuzz-ec, an EXTERNAL key awaiting its
+// material with the alias alias/fuzz-external, a certificate, and a network
+// rule, a policy and an application access point named fuzz) and returns
+// them form-encoded: sets that actions accept, or refuse only after reading
+// the others. der is a public key's DER, from wrappingKey.
 func paramSeeds(fx *svcFixture, der []byte) []string {
 	fx.t.Helper()
 	id := fx.createKey()
@@ -181,6 +182,8 @@ func paramSeeds(fx *svcFixture, der []byte) []string {
 	fx.ok("CreateApplicationAccessPoint", "Name", "fuzz", "Policies", `["fuzz"]`)
 	ec := fx.ok("CreateKey", "KeySpec", "EC_P256", "KeyUsage", "SIGN/VERIFY").(*alibaba.KeyMetadataResponse).KeyMetadata
 	fx.ok("CreateAlias", "AliasName", "alias/fuzz-ec", "KeyId", ec.KeyId)
+	ext := fx.ok("CreateKey", "Origin", "EXTERNAL").(*alibaba.KeyMetadataResponse).KeyMetadata
+	fx.ok("CreateAlias", "AliasName", "alias/fuzz-external", "KeyId", ext.KeyId)
 	form := func(kv ...string) string {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -226,6 +229,7 @@ func paramSeeds(fx *svcFixture, der []byte) []string {
 		form("AapName", "fuzz", "Password", "Passw0rd-fuzz", "NotBefore", "2026-03-01T12:00:00Z", "NotAfter", "2027-03-01T12:00:00Z"),
 		form("KeyId", "alias/fuzz-ec", "KeyVersionId", ec.PrimaryKeyVersion, "Algorithm", "ECDSA_SHA_256", "Digest", base64.StdEncoding.EncodeToString(make([]byte, 32))),
 		form("SecretName", "fuzz", "VersionId", "v1", "VersionStage", "ACSCurrent", "FetchExtendedConfig", "false"),
+		form("KeyId", "alias/fuzz-external", "KeyMaterialId", "fuzz"),
 	}
 }
 
