@@ -45,9 +45,9 @@ func paramNames(t *testing.T) []string {
 
 // longShapes are a text longer than maxRefusal in the shapes parameters
 // take: plain, an alias or ARN (of this region or another), a distinguished
-// name's value or attribute (with a value, none or a bad escape), and a JSON
-// object, list or list of objects with the text as a name or a value, one or
-// two levels down, or twice.
+// name's value or attribute (with a value, none or a bad escape), a PEM
+// block's type, and a JSON object, list or list of objects with the text as
+// a name or a value, one or two levels down, or twice.
 func longShapes() []string {
 	long := strings.Repeat("é", maxRefusal/2+100)
 	return []string{
@@ -59,6 +59,7 @@ func longShapes() []string {
 		long + "=x",
 		long + "=",
 		long + `=\`,
+		"-----BEGIN " + long + "-----\n-----END " + long + "-----\n",
 		`{"` + long + `":"v"}`,
 		`{"` + long + `":1}`,
 		`{"k":"` + long + `"}`,
@@ -90,11 +91,9 @@ func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
 	for _, action := range core.Actions() {
 		fx := newSvcFixture(t)
 		fx.ok("CreateAlias", "AliasName", "alias/long", "KeyId", fx.createKey())
-		for _, name := range []string{long, "ExtendedConfig." + long} {
-			for _, v := range []string{"v", strings.Repeat("v", core.MaxParamLen+1)} {
-				if refusedBounded(t, fx, action, core.Params{"KeyId": "alias/long", name: v}) {
-					refused++
-				}
+		for _, p := range longNamed(core.Params{"KeyId": "alias/long"}, long) {
+			if refusedBounded(t, fx, action, p) {
+				refused++
 			}
 		}
 		for _, name := range names {
@@ -108,11 +107,25 @@ func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
 	t.Logf("%d actions, %d parameters, %d shapes: %d refusals", len(core.Actions()), len(names), len(shapes), refused)
 }
 
+// longNamed is base with one parameter more whose name is long, plain or
+// as an ExtendedConfig member, and whose value is short or too long.
+func longNamed(base core.Params, long string) []core.Params {
+	var out []core.Params
+	for _, name := range []string{long, "ExtendedConfig." + long} {
+		for _, v := range []string{"v", strings.Repeat("v", core.MaxParamLen+1)} {
+			p := maps.Clone(base)
+			p[name] = v
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // TestLongValuesInValidRequestsAreRefusedInBoundedMessages starts from each
 // of FuzzParams' parameter sets, whose other members name what exists
-// (paramSeeds), and makes one member at a time long
-// in each of longShapes: a parameter an action reads only once the others
-// pass is reached too. Each action starts on a fixture of its own, so that
+// (paramSeeds), makes one member at a time long in each of longShapes and
+// adds a member with a long name (longNamed): a parameter an action reads
+// only once the others pass is reached too. Each action starts on a fixture of its own, so that
 // what one changes (a key disabled, a secret deleted, keys made for a
 // listing to walk) does not change what the next meets.
 func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
@@ -124,14 +137,18 @@ func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
 		fx := newSvcFixture(t)
 		for _, form := range paramSeeds(fx, der) {
 			base := formParams(form)
+			variants := longNamed(base, shapes[0])
 			for name := range base {
 				for _, v := range shapes {
 					p := maps.Clone(base)
 					p[name] = v
-					sent++
-					if refusedBounded(t, fx, action, p) {
-						refused++
-					}
+					variants = append(variants, p)
+				}
+			}
+			for _, p := range variants {
+				sent++
+				if refusedBounded(t, fx, action, p) {
+					refused++
 				}
 			}
 		}
