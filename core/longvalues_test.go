@@ -125,9 +125,10 @@ func longNamed(base core.Params, long string) []core.Params {
 // of FuzzParams' parameter sets, whose other members name what exists
 // (paramSeeds), makes one member at a time long in each of longShapes and
 // adds a member with a long name (longNamed): a parameter an action reads
-// only once the others pass is reached too. Each action starts on a fixture of its own, so that
-// what one changes (a key disabled, a secret deleted, keys made for a
-// listing to walk) does not change what the next meets.
+// only once the others pass is reached too. Each action starts on a
+// fixture of its own, so that what one changes (a key disabled, a secret
+// deleted, keys made for a listing to walk) does not change what the next
+// meets.
 func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
 	t.Parallel()
 	der := wrappingKey(t)
