@@ -98,7 +98,7 @@ func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
 		}
 		for _, name := range names {
 			for _, v := range shapes {
-				if refusedBounded(t, fx, action, core.Params{"KeyId": "alias/long", name: v}) {
+				if refusedBounded(t, fx, action, withParam(core.Params{"KeyId": "alias/long"}, name, v)) {
 					refused++
 				}
 			}
@@ -107,15 +107,20 @@ func TestLongValuesAreRefusedInBoundedMessages(t *testing.T) {
 	t.Logf("%d actions, %d parameters, %d shapes: %d refusals", len(core.Actions()), len(names), len(shapes), refused)
 }
 
+// withParam is a copy of base with name set to v.
+func withParam(base core.Params, name, v string) core.Params {
+	p := maps.Clone(base)
+	p[name] = v
+	return p
+}
+
 // longNamed is base with one parameter more whose name is long, plain or
 // as an ExtendedConfig member, and whose value is short or too long.
 func longNamed(base core.Params, long string) []core.Params {
 	var out []core.Params
 	for _, name := range []string{long, "ExtendedConfig." + long} {
 		for _, v := range []string{"v", strings.Repeat("v", core.MaxParamLen+1)} {
-			p := maps.Clone(base)
-			p[name] = v
-			out = append(out, p)
+			out = append(out, withParam(base, name, v))
 		}
 	}
 	return out
@@ -141,9 +146,7 @@ func TestLongValuesInValidRequestsAreRefusedInBoundedMessages(t *testing.T) {
 			variants := longNamed(base, shapes[0])
 			for name := range base {
 				for _, v := range shapes {
-					p := maps.Clone(base)
-					p[name] = v
-					variants = append(variants, p)
+					variants = append(variants, withParam(base, name, v))
 				}
 			}
 			for _, p := range variants {
