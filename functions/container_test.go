@@ -251,11 +251,18 @@ func TestContainerImageForTheOtherArchitecture(t *testing.T) {
 // the image, limited to one CPU and reached on its bridge network: the
 // report names the container's quota and every side, the servers' profile
 // reaches the host, and no container is left behind. loadgen, built static
-// here, is its own child in the container.
+// here, is its own child in the container. The profile goes straight into
+// /tmp, a path the container has as its own too (a tmpfs).
 func TestLoadgenRunsItsServersInTheImage(t *testing.T) {
 	image := containerImage(t)
 	t.Parallel()
-	profile := filepath.Join(t.TempDir(), "server.out")
+	f, err := os.CreateTemp("/tmp", "loadgen-server-*.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	profile := f.Name()
+	t.Cleanup(func() { os.Remove(profile) })
 	cmd := exec.Command(filepath.Join(binDir, "loadgen"), "-compare", "floor", "-cpus", "1", "-docker", image,
 		"-rounds", "1", "-run", "200ms", "-conns", "2", "-cpuprofile", profile)
 	out, err := cmd.CombinedOutput()

@@ -38,8 +38,8 @@ const cfsPeriod = 100_000
 // (inCgroup) or a Docker container (inContainer).
 type box interface {
 	// command is the child's command, which starts it in the box; with
-	// profile set, the child can write there.
-	command(profile string) (*exec.Cmd, error)
+	// profile set, at the path it returns the child writes that file.
+	command(profile string) (cmd *exec.Cmd, childProfile string, err error)
 	// started, called once the child has said hello, is the cgroup that
 	// limits it and the host its servers are reached on ("" for the
 	// addresses the child gave).
@@ -56,7 +56,7 @@ type box interface {
 // the child's own. With profile set, the child writes a CPU profile of
 // kmsless's first run there.
 func compareFloorIn(w io.Writer, o load.Options, b box, profile string) error {
-	cmd, err := b.command(profile)
+	cmd, childProfile, err := b.command(profile)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func compareFloorIn(w io.Writer, o load.Options, b box, profile string) error {
 		first := toProfile && side.Name == floorNames[1]
 		if first {
 			toProfile = false
-			if _, err := c.ask("profile " + profile); err != nil {
+			if _, err := c.ask("profile " + childProfile); err != nil {
 				return load.Result{}, err
 			}
 		}
@@ -157,17 +157,17 @@ type cgroupBox struct {
 	g    cgroup
 }
 
-func (b *cgroupBox) command(string) (*exec.Cmd, error) {
+func (b *cgroupBox) command(profile string) (*exec.Cmd, string, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if b.g, err = newCgroup(b.root, b.cpus); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$1"`, filepath.Join(b.g.dir, "cgroup.procs"), exe)
 	cmd.Env = append(os.Environ(), serverEnv+"=127.0.0.1:0")
-	return cmd, nil
+	return cmd, profile, nil
 }
 
 func (b *cgroupBox) started() (cgroup, string, error) { return b.g, "", nil }

@@ -37,22 +37,29 @@ type containerBox struct {
 
 func (b *containerBox) cidFile() string { return filepath.Join(b.dir, "cid") }
 
-func (b *containerBox) command(profile string) (*exec.Cmd, error) {
+// profileDir is where the profile's folder is mounted in the container: a
+// path of its own, since the host's may be one the container has already
+// (its /tmp, say, which would be mounted twice).
+const profileDir = "/loadgen-profile"
+
+func (b *containerBox) command(profile string) (*exec.Cmd, string, error) {
 	var err error
 	if b.dir, err = os.MkdirTemp("", "loadgen-docker"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	exe, err := staticChild(b.dir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	args := []string{"run", "-i", "--rm", "--cidfile", b.cidFile(), "--label", containerLabel, "--cpus", strconv.FormatFloat(b.cpus, 'g', -1, 64),
 		"--read-only", "--tmpfs", "/tmp", "--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-e", serverEnv + "=0.0.0.0:0", "-v", exe + ":/loadgen:ro", "--entrypoint", "/loadgen"}
+	childProfile := ""
 	if profile != "" {
-		args = append(args, "-v", filepath.Dir(profile)+":"+filepath.Dir(profile))
+		args = append(args, "-v", filepath.Dir(profile)+":"+profileDir)
+		childProfile = profileDir + "/" + filepath.Base(profile)
 	}
-	return exec.Command("docker", append(args, b.image)...), nil
+	return exec.Command("docker", append(args, b.image)...), childProfile, nil
 }
 
 // staticChild is this program as a binary that runs in an image without a
