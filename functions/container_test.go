@@ -2,6 +2,7 @@ package functions_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,14 +57,11 @@ func containerImageFor(t *testing.T, arch string) string {
 	imagesMu.Unlock()
 	img.once.Do(func() {
 		name := fmt.Sprintf("kmsless-test-%s-%d", arch, time.Now().UnixNano())
-		// scripts/build is compiled as TestMain compiled the functions
-		// (emulate.BuildFlags, no cgo), so that its four hundred packages
-		// come from the build cache: with go run's own flags they were
-		// compiled once more, 90 s on an empty cache on a slow machine.
-		args := append(append([]string{"run"}, emulate.BuildFlags...), "./scripts/build", "-platform", "image", "-tag", name, "-arch", arch, "-context", t.TempDir())
-		build := exec.Command("go", args...)
-		build.Dir = root
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		// Compiled as TestMain compiled the functions, scripts/build takes
+		// its four hundred packages from the build cache: with go run's own
+		// flags they were compiled once more, 90 s on an empty cache on a
+		// slow machine.
+		build := emulate.GoCommand(context.Background(), root, "run", "./scripts/build", "-platform", "image", "-tag", name, "-arch", arch, "-context", t.TempDir())
 		if out, err := build.CombinedOutput(); err != nil {
 			img.err = fmt.Errorf("building the image for %s: %v\n%s", arch, err, out)
 			return

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -54,10 +53,8 @@ func setup(m *testing.M) (int, error) {
 	binDir = filepath.Join(tmp, "bin")
 	// One go build for every function: it shares the compile work and keeps to
 	// the machine's cores. Host architecture, deployment flags.
-	args := append([]string{"build"}, emulate.BuildFlags...)
-	cmd := exec.Command("go", append(args, "-o", binDir+string(filepath.Separator), "./functions/...", "./cmd/kmsless", "./bench/cmd/loadgen", "./scripts/hello", "./scripts/hello-fc")...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := emulate.GoCommand(context.Background(), root, "build", "-o", binDir+string(filepath.Separator),
+		"./functions/...", "./cmd/kmsless", "./bench/cmd/loadgen", "./scripts/hello", "./scripts/hello-fc")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building the functions: %v\n%s", err, out)
 	}

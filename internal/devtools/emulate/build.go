@@ -13,17 +13,25 @@ import (
 // without aws-lambda-go's RPC mode, stripped.
 var BuildFlags = []string{"-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w"}
 
+// GoCommand is `go verb` with BuildFlags and cgo off, then args, run in the
+// module root dir: how every function binary is built, and how whatever runs
+// beside them is compiled so that it takes their packages from the build
+// cache (with other flags, Go compiles each package once more).
+func GoCommand(ctx context.Context, dir, verb string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", append(append([]string{verb}, BuildFlags...), args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return cmd
+}
+
 // Build compiles the main package pkg (such as ./functions/decrypt, relative to
 // the module root dir) into out for goos/goarch, with CGO disabled.
 func Build(ctx context.Context, dir, pkg, out, goos, goarch string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", out, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	cmd := GoCommand(ctx, dir, "build", "-o", out, pkg)
+	cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s (%s/%s): %v\n%s", pkg, goos, goarch, err, strings.TrimSpace(string(b)))
 	}
