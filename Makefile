@@ -3,7 +3,10 @@ GO       ?= go
 PKGS     ?= ./...
 # Tests share the machine's Redis and PostgreSQL (found or started by
 # scripts/services.sh) and start private servers where they must break one.
-TESTFLAGS ?= -race -timeout 14m
+# What a test finds (those servers, a Docker daemon, binfmt_misc) is the
+# machine's state, which go test's cache cannot see: -count=1 runs every test
+# each time rather than replay a result from before the machine changed.
+TESTFLAGS ?= -race -count=1 -timeout 14m
 
 .PHONY: test test-other-arch vet bench fuzz build image invoke fmt clean
 
@@ -13,9 +16,7 @@ test: vet
 # The tests that build for the architecture this machine is not (Lambda's
 # arm64 on an amd64 machine, and the other image), run through qemu-user:
 # about three minutes of CPU more on an empty build cache, so make test
-# leaves them out. Whether they can run (binfmt_misc, a Docker daemon) is the
-# machine's state, which go test's cache cannot see: -count=1 runs them
-# every time rather than replay a result from before the machine changed.
+# leaves them out; -count=1 as for make test.
 test-other-arch: SHELL := /bin/bash
 test-other-arch:
 	@eval "$$(scripts/services.sh)" && set -o pipefail && KMS_TEST_OTHER_ARCH=1 $(GO) test -count=1 -run 'Graviton|OtherArchitecture' -v ./functions/ | grep -E '^(---|ok|FAIL)|_test\.go:'
