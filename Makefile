@@ -6,11 +6,14 @@ PKGS     ?= ./...
 # What a test finds (those servers, a Docker daemon, binfmt_misc) is the
 # machine's state, which go test's cache cannot see: -count=1 runs every test
 # each time rather than replay a result from before the machine changed.
-TESTFLAGS ?= -race -count=1 -timeout 14m
+# -vet=all: go test runs every check go vet has, not its usual few, on each
+# package as it builds it, so the suite vets once; a separate go vet and go
+# test each worked through every dependency for their facts.
+TESTFLAGS ?= -race -count=1 -vet=all -timeout 14m
 
-.PHONY: test test-other-arch vet bench fuzz build image invoke fmt clean
+.PHONY: test test-other-arch vet gofmt bench fuzz build image invoke fmt clean
 
-test: vet
+test: gofmt
 	@eval "$$(scripts/services.sh)" && $(GO) test $(TESTFLAGS) $(PKGS)
 
 # The tests that build for the architecture this machine is not (Lambda's
@@ -26,11 +29,11 @@ test-other-arch:
 fuzz:
 	@eval "$$(scripts/services.sh)" && GO=$(GO) scripts/fuzz.sh
 
-# vet builds as the tests do (-race), so that go test reuses the packages vet
-# compiled: on an empty build cache, vet and the test build then take a third
-# less time.
-vet:
+gofmt:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard -- '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard -- '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+
+# The checks make test runs, without the tests; -race as the tests build.
+vet: gofmt
 	$(GO) vet -race $(PKGS)
 
 fmt:
