@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kmsless/kmsless/infra/fcemu"
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 var echoBinary string
@@ -25,7 +26,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	echoBinary = filepath.Join(dir, "echo")
-	if out, err := exec.Command("go", "build", "-o", echoBinary, "./testdata/echo").CombinedOutput(); err != nil {
+	// Built as the functions are, so that it takes the packages they share
+	// (the standard library among them) from the build cache.
+	if out, err := emulate.GoCommand(context.Background(), ".", "build", "-o", echoBinary, "./testdata/echo").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the echo function: %v\n%s", err, out)
 		os.Exit(1)
 	}

@@ -1,16 +1,18 @@
 package rpc_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kmsless/kmsless/internal/devtools/emulate"
 )
 
 // readReadme returns the module's root and its README.
@@ -64,8 +66,9 @@ func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "run", "-overlay", overlayFile, main)
-	cmd.Dir = root
+	// Built as the functions are, so that it takes the packages they share
+	// (the SDK and the standard library) from the build cache.
+	cmd := emulate.GoCommand(context.Background(), root, "run", "-overlay", overlayFile, main)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the README example failed: %v\n%s", err, out)
