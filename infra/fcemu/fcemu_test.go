@@ -26,8 +26,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	echoBinary = filepath.Join(dir, "echo")
-	// Built as the functions are, so that it takes the packages they share
-	// (the standard library among them) from the build cache.
 	if out, err := emulate.GoCommand(context.Background(), ".", "build", "-o", echoBinary, "./testdata/echo").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the echo function: %v\n%s", err, out)
 		os.Exit(1)

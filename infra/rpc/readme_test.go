@@ -66,8 +66,6 @@ func TestReadmeExampleRunsAgainstTheService(t *testing.T) {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Built as the functions are, so that it takes the packages they share
-	// (the SDK and the standard library) from the build cache.
 	cmd := emulate.GoCommand(context.Background(), root, "run", "-overlay", overlayFile, main)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
