@@ -137,35 +137,36 @@ func (c *call) seal(k *Key, ctx EncryptionContext, plaintext []byte) (Sealed, er
 	return Sealed{KeyID: k.ID, VersionID: vid, Cipher: cipherOf(k), Blob: blob}, nil
 }
 
-func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
+// dataKeyRequest reads what GenerateDataKey and
+// GenerateDataKeyWithoutPlaintext take, in the order both check it: the data
+// key's size, the encryption context, and the key that seals it, resolved
+// into k.
+func (c *call) dataKeyRequest(k *Key) (int, EncryptionContext, error) {
 	n, err := c.dataKeySize()
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	ctx, err := c.context("EncryptionContext")
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	c.facts.Context = ctx
+	return n, ctx, c.sealingKey(k, "KeyId")
+}
+
+func (c *call) generateDataKeyWithoutPlaintext() (any, error) {
 	var k Key
-	if err := c.sealingKey(&k, "KeyId"); err != nil {
+	n, ctx, err := c.dataKeyRequest(&k)
+	if err != nil {
 		return nil, err
 	}
 	return c.sealRandom(&k, ctx, n)
 }
 
 func (c *call) generateDataKey() (any, error) {
-	n, err := c.dataKeySize()
-	if err != nil {
-		return nil, err
-	}
-	ctx, err := c.context("EncryptionContext")
-	if err != nil {
-		return nil, err
-	}
-	c.facts.Context = ctx
 	var k Key
-	if err := c.sealingKey(&k, "KeyId"); err != nil {
+	n, ctx, err := c.dataKeyRequest(&k)
+	if err != nil {
 		return nil, err
 	}
 	dk, err := c.newDataKey(&k, ctx, n)
