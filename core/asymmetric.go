@@ -642,7 +642,7 @@ func sealTo(rand io.Reader, pub crypto.PublicKey, ptParam string, hash crypto.Ha
 		if len(pt) > MaxSM2Plaintext {
 			return nil, invalidParam(ptParam, "its plaintext is %d bytes, longer than the %d bytes SM2PKE takes", len(pt), MaxSM2Plaintext)
 		}
-		blob, err = sm2.EncryptASN1(rand, pub, pt)
+		blob, err = sm2Encrypt(rand, pub, pt)
 	}
 	if err != nil || blob == nil {
 		return nil, internal("encrypt: %v", err)

@@ -8,8 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"hash"
-
-	"github.com/emmansun/gmsm/sm2"
 )
 
 // Exporting data keys: ExportDataKey and GenerateAndExportDataKey hand a data
@@ -115,7 +113,7 @@ func (c *call) encryptExport(w exportWrap, key []byte) ([]byte, error) {
 	var out []byte
 	var err error
 	if w.sm2 != nil {
-		out, err = sm2.EncryptASN1(c.s.rand, w.sm2, key)
+		out, err = sm2Encrypt(c.s.rand, w.sm2, key)
 	} else {
 		out, err = rsa.EncryptOAEP(w.hash(), c.s.rand, w.rsa, key, nil)
 	}

@@ -2,21 +2,26 @@ package core
 
 import (
 	"crypto/ecdsa"
+	"crypto/subtle"
 	"encoding/asn1"
 	"errors"
+	"io"
+	"math/big"
 
 	gmecdh "github.com/emmansun/gmsm/ecdh"
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // SM2 (AWS's KeySpec SM2, Alibaba's EC_SM2) is GB/T 32918's elliptic curve
 // cryptography, which China's commercial cryptography rules ask for beside
 // SM4. An SM2 key signs (SM2DSA), encrypts (SM2PKE) or, on AWS, agrees keys
 // (ECDH on SM2's curve), as an RSA or NIST curve key does, and is made as a
-// data key pair too. Its arithmetic, signatures and encryption are
-// github.com/emmansun/gmsm's; its PKCS #8 and SubjectPublicKeyInfo are
-// written here as secp256k1's are, with the curve's OID
-// 1.2.156.10197.1.301.
+// data key pair too. Its arithmetic, signatures, key derivation and
+// decryption are github.com/emmansun/gmsm's; its encryption is put
+// together here from gmsm's parts (sm2Encrypt says why), and its PKCS #8
+// and SubjectPublicKeyInfo are written here as secp256k1's are, with the
+// curve's OID 1.2.156.10197.1.301.
 //
 // An SM2DSA signature signs SM3(Z ‖ M), where Z hashes the signer's
 // distinguishing ID and public key together with the curve: the Digest
@@ -48,6 +53,53 @@ var (
 // distinguishing ID.
 func sm2Digest(pub *ecdsa.PublicKey, msg []byte) ([]byte, error) {
 	return sm2.CalculateSM2Hash(pub, msg, nil)
+}
+
+// sm2Ciphertext is an SM2PKE ciphertext in GM/T 0009's ASN.1: C1's
+// coordinates, C3 (the SM3 hash) and C2.
+type sm2Ciphertext struct {
+	X, Y         *big.Int
+	Hash, Cipher []byte
+}
+
+// sm2Encrypt seals pt to pub by SM2PKE (GB/T 32918.4), written in GM/T
+// 0009's ASN.1. It draws k (and C1 = [k]G) as gmsm's key generation does
+// and takes [k]pub, the key stream and C3 as the standard says, over gmsm's
+// curve, KDF and SM3. gmsm's own Encrypt (v0.44.1) is not used: when its
+// key stream comes out all zeros, as for one 1-byte plaintext in 256, it
+// draws k again but multiplies the public point it has overwritten with
+// [k]pub, and what it returns opens under no private key.
+func sm2Encrypt(rand io.Reader, pub *ecdsa.PublicKey, pt []byte) ([]byte, error) {
+	curve := sm2.P256()
+	if len(pt) == 0 || pub.Curve != curve || !curve.IsOnCurve(pub.X, pub.Y) {
+		return nil, errors.New("sm2: an empty plaintext or a public key off the curve")
+	}
+	shared := make([]byte, 64)
+	defer clear(shared)
+	// A key stream of n bytes is all zeros once in 256^n draws: a hundred
+	// in a row are a broken random source.
+	for range 100 {
+		eph, err := sm2.GenerateKey(rand)
+		if err != nil {
+			return nil, err
+		}
+		k := eph.D.FillBytes(make([]byte, 32))
+		x2, y2 := curve.ScalarMult(pub.X, pub.Y, k)
+		clear(k)
+		x2.FillBytes(shared[:32])
+		y2.FillBytes(shared[32:])
+		c2 := sm3.Kdf(shared, len(pt))
+		if subtle.ConstantTimeCompare(c2, make([]byte, len(c2))) == 1 {
+			continue
+		}
+		subtle.XORBytes(c2, c2, pt)
+		c3 := sm3.New()
+		c3.Write(shared[:32])
+		c3.Write(pt)
+		c3.Write(shared[32:])
+		return asn1.Marshal(sm2Ciphertext{X: eph.X, Y: eph.Y, Hash: c3.Sum(nil), Cipher: c2})
+	}
+	return nil, errors.New("sm2: a hundred key streams of zeros")
 }
 
 // sm2ECDH is an SM2 key agreement key's private key as ECDH takes it.
