@@ -28,6 +28,7 @@ import (
 
 	"github.com/kmsless/kmsless/core"
 	"github.com/kmsless/kmsless/infra/inproc"
+	"github.com/kmsless/kmsless/internal/benchfloor"
 )
 
 // floorOp is the least any data-key call must do: draw a 32-byte key and a
@@ -468,26 +469,8 @@ func benchAction(b *testing.B, policy *core.Policy, create core.Params, action s
 // (x-floor, say) and what op spends beyond floor a run as ns-over-floor. The
 // multiple moves with the machine's crypto, the nanoseconds over it much less.
 func timeAgainst(b *testing.B, metric string, op, floor func()) {
-	const chunk = 1024
-	var realTime, floorTime time.Duration
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; {
-		n := min(chunk, b.N-i)
-		start := time.Now()
-		for range n {
-			op()
-		}
-		realTime += time.Since(start)
-		i += n
-		b.StopTimer()
-		start = time.Now()
-		for range n {
-			floor()
-		}
-		floorTime += time.Since(start)
-		b.StartTimer()
-	}
+	realTime, floorTime := benchfloor.Alternate(b, 1024, op, floor)
 	b.ReportMetric(float64(realTime)/float64(floorTime), metric)
 	b.ReportMetric(float64(realTime-floorTime)/float64(b.N), "ns-over-"+strings.TrimPrefix(metric, "x-"))
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
-	"time"
 
 	"github.com/kmsless/kmsless/infra/rootkey/rootkeytest"
+	"github.com/kmsless/kmsless/internal/benchfloor"
 )
 
 // BenchmarkLoadRootKey measures what an instance does at init, reading the
@@ -47,23 +47,8 @@ func BenchmarkLoadRootKey(b *testing.B) {
 	}
 	for _, name := range []string{"env", "aws-kms", "alibaba-kms"} {
 		b.Run(name, func(b *testing.B) {
-			const chunk = 8
-			var real, floor time.Duration
-			for i := 0; i < b.N; i += chunk {
-				n := min(chunk, b.N-i)
-				b.StopTimer()
-				t := time.Now()
-				for range n {
-					start(b, sources["env"])
-				}
-				floor += time.Since(t)
-				b.StartTimer()
-				t = time.Now()
-				for range n {
-					start(b, sources[name])
-				}
-				real += time.Since(t)
-			}
+			real, floor := benchfloor.Alternate(b, 8,
+				func() { start(b, sources[name]) }, func() { start(b, sources["env"]) })
 			b.ReportMetric(float64(real)/float64(floor), "x-env")
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/kmsless/kmsless/core"
+	"github.com/kmsless/kmsless/internal/benchfloor"
 )
 
 // BenchmarkServeGenerateDataKey is the handler's own cost of one signed
@@ -71,25 +72,8 @@ func benchServe(b *testing.B, e *env, clientKey string, key *rsa.PrivateKey) {
 	}
 	serve()
 	verify := verifier(b, key)
-	const chunk = 64
-	var served, verified time.Duration
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i += chunk {
-		n := min(chunk, b.N-i)
-		start := time.Now()
-		for range n {
-			serve()
-		}
-		served += time.Since(start)
-		b.StopTimer()
-		start = time.Now()
-		for range n {
-			verify()
-		}
-		verified += time.Since(start)
-		b.StartTimer()
-	}
+	served, verified := benchfloor.Alternate(b, 64, serve, verify)
 	b.ReportMetric(float64(served)/float64(verified), "x-rsa-verify")
 }
 
