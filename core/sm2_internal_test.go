@@ -14,24 +14,25 @@ import (
 	tjsm2 "github.com/tjfoc/gmsm/sm2"
 )
 
-// zeroStreamScalar is a k whose key stream for a 1-byte plaintext under pub
-// is a zero byte: SM2PKE must draw again after it.
-func zeroStreamScalar(t *testing.T, pub *ecdsa.PublicKey) []byte {
+// streamByte is the first byte of SM2PKE's key stream for a 1-byte
+// plaintext sealed with k to the point (x, y).
+func streamByte(x, y *big.Int, k []byte) byte {
+	x2, y2 := sm2.P256().ScalarMult(x, y, k)
+	return sm3.Kdf(append(x2.FillBytes(make([]byte, 32)), y2.FillBytes(make([]byte, 32))...), 1)[0]
+}
+
+// scalar is the first of 65,536 scalars in [1, n-2], each a hash of label
+// and a counter, that ok accepts.
+func scalar(t *testing.T, label string, ok func(k []byte) bool) []byte {
 	t.Helper()
-	curve := sm2.P256()
-	nMinus1 := new(big.Int).Sub(curve.Params().N, big.NewInt(1))
+	nMinus1 := new(big.Int).Sub(sm2.P256().Params().N, big.NewInt(1))
 	for i := range 1 << 16 {
-		k := sha256.Sum256([]byte{byte(i >> 8), byte(i)})
-		if new(big.Int).SetBytes(k[:]).Cmp(nMinus1) >= 0 {
-			continue
-		}
-		x2, y2 := curve.ScalarMult(pub.X, pub.Y, k[:])
-		z := append(x2.FillBytes(make([]byte, 32)), y2.FillBytes(make([]byte, 32))...)
-		if sm3.Kdf(z, 1)[0] == 0 {
+		k := sha256.Sum256(append([]byte(label), byte(i>>8), byte(i)))
+		if new(big.Int).SetBytes(k[:]).Cmp(nMinus1) < 0 && ok(k[:]) {
 			return k[:]
 		}
 	}
-	t.Fatal("no k with a zero key stream in 65,536")
+	t.Fatalf("no %s in 65,536 scalars", label)
 	return nil
 }
 
@@ -50,9 +51,16 @@ func TestSM2EncryptDrawsAgainAfterAZeroKeyStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1 := zeroStreamScalar(t, pub)
-	k2 := sha256.Sum256([]byte("the second draw"))
-	draws := func() *bytes.Reader { return bytes.NewReader(append(bytes.Clone(k1), k2[:]...)) }
+	// k1's key stream is a zero byte, as one k in 256's is. k2's is not,
+	// nor is that of k2 times k1's point, the point gmsm's Encrypt seals
+	// its second draw to (it keeps the first's product in place of the
+	// key): two draws then suffice for both, whatever the judge's key.
+	k1 := scalar(t, "a zero key stream", func(k []byte) bool { return streamByte(pub.X, pub.Y, k) == 0 })
+	x1, y1 := sm2.P256().ScalarMult(pub.X, pub.Y, k1)
+	k2 := scalar(t, "the second draw", func(k []byte) bool {
+		return streamByte(pub.X, pub.Y, k) != 0 && streamByte(x1, y1, k) != 0
+	})
+	draws := func() *bytes.Reader { return bytes.NewReader(append(bytes.Clone(k1), k2...)) }
 	pt := []byte{0x5a}
 
 	blob, err := sm2Encrypt(draws(), pub, pt)
@@ -63,7 +71,7 @@ func TestSM2EncryptDrawsAgainAfterAZeroKeyStream(t *testing.T) {
 	if rest, err := asn1.Unmarshal(blob, &c); err != nil || len(rest) > 0 {
 		t.Fatalf("not GM/T 0009's ASN.1: %v", err)
 	}
-	if x, y := sm2.P256().ScalarBaseMult(k2[:]); x.Cmp(c.X) != 0 || y.Cmp(c.Y) != 0 {
+	if x, y := sm2.P256().ScalarBaseMult(k2); x.Cmp(c.X) != 0 || y.Cmp(c.Y) != 0 {
 		t.Error("C1 is not the second draw's point")
 	}
 	if got, err := judge.DecryptAsn1(blob); err != nil || !bytes.Equal(got, pt) {
